@@ -24,9 +24,9 @@ type SizeInput struct {
 // SizeResult is the sample size in voters and in stations.
 type SizeResult struct {
 	Z                float64 `json:"z"`
-	Voters           float64 `json:"voters"`            // n from the formula, times the design effect
-	Stations         int     `json:"stations"`          // ⌈n / (voters per station × turnout)⌉
-	StationsToDraw   int     `json:"stations_to_draw"`  // ⌈stations / (1 − non-response)⌉
+	Voters           float64 `json:"voters"`           // n from the formula, times the design effect
+	Stations         int     `json:"stations"`         // ⌈n / (voters per station × turnout)⌉
+	StationsToDraw   int     `json:"stations_to_draw"` // ⌈stations / (1 − non-response)⌉
 	VotersPerStation float64 `json:"voters_per_station"`
 }
 

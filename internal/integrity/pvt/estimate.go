@@ -88,7 +88,7 @@ type StrataInfo struct {
 // Result is the output of Estimate.
 type Result struct {
 	Options []Figure // in the order of the options
-	Turnout *Figure    // nil when no report has registered voters
+	Turnout *Figure  // nil when no report has registered voters
 	Strata  StrataInfo
 }
 
