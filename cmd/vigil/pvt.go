@@ -30,11 +30,11 @@ func init() {
 // pvtFlags are the flags shared by pvt and pvt converge.
 type pvtFlags struct {
 	frame, sample, stratum, sampleStratum, region string
-	options, total, registered, official         string
-	bootstrap, minReports, workers, skipLines    int
-	seed                                         uint64
-	delimiter                                    string
-	asJSON                                       bool
+	options, total, registered, official          string
+	bootstrap, minReports, workers, skipLines     int
+	seed                                          uint64
+	delimiter                                     string
+	asJSON                                        bool
 }
 
 func (p *pvtFlags) define(fs *flag.FlagSet) {
