@@ -118,7 +118,9 @@ func (s sqlLoader) each(ctx context.Context, q string, args []any, fn func(scan 
 // insert writes rows with multi-row INSERT statements: far fewer statement
 // executions than one per row, which is what costs in SQLite.
 func (s sqlLoader) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
-	per := max(1, 30000/len(cols)) // under SQLite's 32766 bound variables
+	// Anonymous "?" parameters: modernc's SQLite looks named ones ($1) up
+	// by a linear scan, which makes a long statement quadratic.
+	per := max(1, 2000/len(cols))
 	var stmt *sql.Stmt
 	stmtRows := 0
 	defer func() {
@@ -154,7 +156,6 @@ func (s sqlLoader) insert(ctx context.Context, table string, cols []string, rows
 func insertSQL(table string, cols []string, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
-	k := 1
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
@@ -164,8 +165,7 @@ func insertSQL(table string, cols []string, n int) string {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "$%d", k)
-			k++
+			b.WriteByte('?')
 		}
 		b.WriteByte(')')
 	}
