@@ -53,6 +53,17 @@ type Mapping struct {
 	// Encoding of a CSV file: "" or "utf-8" (a BOM is allowed), or one of
 	// the single-byte encodings listed in docs/import.md.
 	Encoding string
+	// StationName ("station_name_format") builds the station's name, the
+	// path's last element, from a template of {column} placeholders, e.g.
+	// "{PS CODE} {PS NAME}"; the areas then list only the levels above the
+	// station. Write "{{" and "}}" for literal braces.
+	StationName string
+	// DropEmptyAreas ("empty_areas": "drop") leaves an empty area cell out
+	// of the path instead of rejecting the row, for files where some rows
+	// are results of a higher level (Russia 2021's electronic-voting
+	// pseudo-stations have no uik). A row with no area at all is still an
+	// error.
+	DropEmptyAreas bool
 	// NullValues are cell values read as empty (e.g. "NA" in files written
 	// by R).
 	NullValues []string
@@ -196,6 +207,23 @@ func ParseMapping(data []byte) (*Mapping, error) {
 			s, err := readString(d, key)
 			m.Encoding = s
 			return err
+		case "station_name_format":
+			s, err := readString(d, key)
+			m.StationName = s
+			return err
+		case "empty_areas":
+			s, err := readString(d, key)
+			if err != nil {
+				return err
+			}
+			switch s {
+			case "error":
+			case "drop":
+				m.DropEmptyAreas = true
+			default:
+				return &MappingError{Key: key, Msg: `expected "error" (the default) or "drop"`}
+			}
+			return nil
 		case "null_values":
 			vals, err := readStrings(d, key, true)
 			m.NullValues = vals
@@ -233,8 +261,13 @@ func ParseMapping(data []byte) (*Mapping, error) {
 // Validate checks a mapping: at least one area column and one option, no
 // empty or repeated names, a usable delimiter and encoding.
 func (m *Mapping) Validate() error {
-	if len(m.Areas) == 0 {
+	if len(m.Areas) == 0 && m.StationName == "" {
 		return &MappingError{Key: "areas", Msg: "needs at least one column (the station's name or number)"}
+	}
+	if m.StationName != "" {
+		if _, err := parseTemplate(m.StationName); err != nil {
+			return &MappingError{Key: "station_name_format", Msg: err.Error()}
+		}
 	}
 	if err := checkColumns("areas", m.Areas); err != nil {
 		return err
@@ -513,11 +546,14 @@ func (m *Mapping) MarshalJSON() ([]byte, error) {
 	if m.SkipLines != 0 {
 		fmt.Fprintf(&b, `,"skip_lines":%d`, m.SkipLines)
 	}
-	for _, kv := range [][2]string{{"sheet", m.Sheet}, {"entry", m.Entry}, {"encoding", m.Encoding}} {
+	for _, kv := range [][2]string{{"station_name_format", m.StationName}, {"sheet", m.Sheet}, {"entry", m.Entry}, {"encoding", m.Encoding}} {
 		if kv[1] != "" {
 			b.WriteString(`,"` + kv[0] + `":`)
 			str(kv[1])
 		}
+	}
+	if m.DropEmptyAreas {
+		b.WriteString(`,"empty_areas":"drop"`)
 	}
 	if m.NullValues != nil {
 		b.WriteString(`,"null_values":`)
@@ -549,4 +585,43 @@ func (m *Mapping) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// template is a parsed station_name_format: literal text and column names,
+// alternating (parts[0] literal, parts[1] column, parts[2] literal, …).
+type template []string
+
+func parseTemplate(s string) (template, error) {
+	if !utf8.ValidString(s) {
+		return nil, errors.New("not valid UTF-8")
+	}
+	var t template
+	var lit strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '{' && i+1 < len(s) && s[i+1] == '{', c == '}' && i+1 < len(s) && s[i+1] == '}':
+			lit.WriteByte(c)
+			i++
+		case c == '{':
+			end := strings.IndexAny(s[i+1:], "{}")
+			if end < 0 || s[i+1+end] != '}' {
+				return nil, errors.New(`unclosed "{" (write "{{" for a literal brace)`)
+			}
+			col := s[i+1 : i+1+end]
+			if strings.TrimSpace(col) == "" {
+				return nil, errors.New("empty column name in {}")
+			}
+			t = append(t, lit.String(), col)
+			lit.Reset()
+			i += end + 1
+		case c == '}':
+			return nil, errors.New(`unmatched "}" (write "}}" for a literal brace)`)
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	if len(t) == 0 {
+		return nil, errors.New("names no {column}")
+	}
+	return append(t, lit.String()), nil
 }

@@ -118,6 +118,8 @@ type Reader struct {
 	optCols  [][]int
 	attrCols []int
 	skipCols []int
+	station  template // nil without station_name_format
+	stCols   []int    // the columns of station's placeholders
 
 	skipped int
 	err     error // sticky fatal error (or io.EOF)
@@ -264,7 +266,8 @@ func newReader(file string, src source, m *Mapping) (*Reader, error) {
 
 // resolve finds each column the mapping names in the header. Names are
 // compared after trimming surrounding white space; a name the header holds
-// twice is an error only when the mapping uses it.
+// twice is an error only when the mapping uses it. "#N" (1-based) names the
+// Nth column when no header text is "#N".
 func (r *Reader) resolve() error {
 	index := make(map[string]int, len(r.header))
 	for i, h := range r.header {
@@ -278,6 +281,10 @@ func (r *Reader) resolve() error {
 	find := func(key, col string) (int, error) {
 		i, ok := index[strings.TrimSpace(col)]
 		if !ok {
+			// "#N" names the Nth column, for headers left empty.
+			if n, err := strconv.Atoi(strings.TrimPrefix(col, "#")); err == nil && strings.HasPrefix(col, "#") && n >= 1 && n <= len(r.header) {
+				return n - 1, nil
+			}
 			return 0, &HeaderError{File: r.file, Key: key, Column: col, Msg: "not in the header" + r.suggest(col)}
 		}
 		if i < 0 {
@@ -320,6 +327,16 @@ func (r *Reader) resolve() error {
 			return err
 		}
 		r.attrCols = append(r.attrCols, i)
+	}
+	if r.m.StationName != "" {
+		r.station, _ = parseTemplate(r.m.StationName) // validated
+		for j := 1; j < len(r.station); j += 2 {
+			i, err := find("station_name_format", r.station[j])
+			if err != nil {
+				return err
+			}
+			r.stCols = append(r.stCols, i)
+		}
 	}
 	for _, c := range r.m.SkipRowsWhere {
 		i, err := find("skip_rows_where", c.Column)
@@ -452,16 +469,48 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 		}
 		return ""
 	}
-	row.Path = make([]string, len(r.areaCols))
-	for j, i := range r.areaCols {
-		v := strings.TrimSpace(cell(i))
+	row.Path = make([]string, 0, len(r.areaCols)+1)
+	for _, i := range r.areaCols {
+		v := cleanText(cell(i))
 		if v == "" || r.nulls[v] {
-			return row, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(cell(i)), Expected: "an area name or number (areas may not be empty)"}
+			if r.m.DropEmptyAreas {
+				continue
+			}
+			return row, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(cell(i)),
+				Expected: `an area name or number (or "empty_areas": "drop" in the mapping)`}
 		}
 		if !utf8.ValidString(v) {
 			return row, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(v), Expected: `UTF-8 text (set "encoding" in the mapping)`}
 		}
-		row.Path[j] = v
+		row.Path = append(row.Path, v)
+	}
+	if r.station != nil {
+		var b strings.Builder
+		filled := false
+		for j, part := range r.station {
+			if j%2 == 0 {
+				b.WriteString(part)
+				continue
+			}
+			i := r.stCols[j/2]
+			v := cleanText(cell(i))
+			if r.nulls[v] {
+				v = ""
+			}
+			if !utf8.ValidString(v) {
+				return row, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(v), Expected: `UTF-8 text (set "encoding" in the mapping)`}
+			}
+			filled = filled || v != ""
+			b.WriteString(v)
+		}
+		if !filled {
+			return row, &RowError{File: r.file, Line: line, Column: r.header[r.stCols[0]], Value: short(cell(r.stCols[0])),
+				Expected: "a station name or number (station_name_format)"}
+		}
+		row.Path = append(row.Path, strings.TrimSpace(b.String()))
+	}
+	if len(row.Path) == 0 {
+		return row, &RowError{File: r.file, Line: line, Expected: "at least one area name or number"}
 	}
 	for f, cols := range r.figCols {
 		if cols == nil {
@@ -492,7 +541,7 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 	if len(r.attrCols) > 0 {
 		row.Attrs = make(map[string]string, len(r.attrCols))
 		for j, i := range r.attrCols {
-			v := strings.TrimSpace(cell(i))
+			v := cleanText(cell(i))
 			if r.nulls[v] {
 				v = ""
 			}
@@ -572,4 +621,15 @@ func short(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// cleanText trims a name and turns line breaks and runs of white space
+// inside it into single spaces (names broken over lines by a PDF
+// conversion).
+func cleanText(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, "\n\r\t") || strings.Contains(s, "  ") {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return s
 }

@@ -320,12 +320,16 @@ func decoderFor(name string) (encoding.Encoding, error) {
 	return nil, fmt.Errorf("unknown encoding %q (known: utf-8, windows-1250, windows-1251, windows-1252, iso-8859-1, iso-8859-2, koi8-r)", name)
 }
 
-// gzipCloser closes both the gzip stream and the file under it.
+// multiCloser closes a stack of readers (gzip stream, zip entry, file), nil
+// ones skipped.
 type multiCloser []io.Closer
 
 func (mc multiCloser) Close() error {
 	var first error
 	for _, c := range mc {
+		if c == nil {
+			continue
+		}
 		if err := c.Close(); err != nil && first == nil {
 			first = err
 		}
