@@ -57,8 +57,9 @@ type ShpilkinResult struct {
 //  2. The clean peak b*: smooth the registered voters per bin with a 5-bin
 //     box (the sum over b−2 … b+2, bins outside 0…100 counting 0) and take
 //     the bin of the largest smoothed value among the bins lying wholly
-//     below the official turnout T = ΣG/ΣV, i.e. b + 1 ≤ 100·T (ties: the
-//     lowest bin). The rule sees only the histogram's mass: when integer
+//     below the official turnout T = ΣG/ΣV, i.e. b + 1 ≤ 100·T. Ties (a
+//     lone spike makes a flat 5-bin plateau) go to the bin with more
+//     registered voters itself, then to the lowest. The rule sees only the histogram's mass: when integer
 //     spikes or a shifted distribution put most voters above the clean
 //     mode, b* lands on them (see TestShpilkinPeakOnIntegerSpike).
 //  3. Clean share s = ΣL / Σ(L + O) over the bins b ≤ b*.
@@ -110,7 +111,8 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 			if int64(b+1)*sv > 100*sg {
 				break
 			}
-			if peak < 0 || bins[b].Smoothed > bins[peak].Smoothed {
+			if peak < 0 || bins[b].Smoothed > bins[peak].Smoothed ||
+				bins[b].Smoothed == bins[peak].Smoothed && bins[b].V > bins[peak].V {
 				peak = b
 			}
 		}
