@@ -4,21 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
 )
 
 func init() {
 	register(command{name: "check", summary: "run the arithmetic controls on every protocol", run: runCheck})
-}
-
-// checkReport is the output of vigil check.
-type checkReport struct {
-	Counts    map[string]int  `json:"counts"`
-	Protocols int             `json:"protocols_checked"`
-	Summaries int             `json:"summaries_checked"`
-	Flags     []election.Flag `json:"flags"`
 }
 
 func runCheck(ctx context.Context, e *env, args []string) error {
@@ -64,49 +56,18 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// checkResults runs the controls on the chosen protocol of every station
-// and compares every summary protocol of a higher area with the sum of its
-// stations' chosen protocols.
-func checkResults(ctx context.Context, r *results) (*checkReport, error) {
+// checkResults runs the controls over the results the flags named; summary
+// protocols exist only in the database.
+func checkResults(ctx context.Context, r *results) (*tally.CheckReport, error) {
 	chosen, ix, err := r.stationProtocols()
 	if err != nil {
 		return nil, err
 	}
-	rep := &checkReport{Counts: map[string]int{}, Flags: []election.Flag{}}
-	add := func(i int, fl []election.Flag) {
-		path := strings.Join(ix.Area(i).Path, " / ")
-		for _, f := range fl {
-			f.Station = path
-			rep.Counts[f.Code]++
-			rep.Flags = append(rep.Flags, f)
-		}
-	}
-	for i, p := range chosen {
-		if p == nil {
-			continue
-		}
-		rep.Protocols++
-		add(i, election.Check(r.Election, p))
-	}
+	var sums []*election.Protocol
 	if r.db != nil {
-		sums, err := r.db.Protocols(ctx, r.Election.ID, election.Summary)
-		if err != nil {
+		if sums, err = r.db.Protocols(ctx, r.Election.ID, election.Summary); err != nil {
 			return nil, err
 		}
-		for _, s := range sums {
-			i, ok := ix.Lookup(s.AreaID)
-			if !ok {
-				continue
-			}
-			var children []*election.Protocol
-			for _, st := range ix.Stations(i) {
-				if p := chosen[st]; p != nil {
-					children = append(children, p)
-				}
-			}
-			rep.Summaries++
-			add(i, election.CheckSummary(r.Election, s, children))
-		}
 	}
-	return rep, nil
+	return tally.CheckAll(r.Election, ix, chosen, sums), nil
 }
