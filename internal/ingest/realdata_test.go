@@ -97,7 +97,9 @@ var realCases = []realCase{
 		shares: map[string]float64{"PS": 48.68, "PDAN": 39.43, "LSI": 6.81}},
 }
 
-func fig(f election.Figure, n int64) map[election.Figure]int64 { return map[election.Figure]int64{f: n} }
+func fig(f election.Figure, n int64) map[election.Figure]int64 {
+	return map[election.Figure]int64{f: n}
+}
 
 // TestRealData imports every real data set through its worked mapping.
 func TestRealData(t *testing.T) {
