@@ -297,7 +297,9 @@ func Turnout(f election.Figures) (float64, bool) {
 
 // Shares returns each option's votes as a fraction of the valid votes: the
 // valid figure where stated, else the sum of the votes. All zero when there
-// is no valid vote.
+// is no valid vote. Some commissions publish shares of every ballot counted
+// instead (Russia's CEC: valid + invalid); use SharesOf with f.Ballots()
+// to reproduce those.
 func Shares(votes []int64, f election.Figures) []float64 {
 	base, ok := f.Get(election.Valid)
 	if !ok {
@@ -305,6 +307,12 @@ func Shares(votes []int64, f election.Figures) []float64 {
 			base += v
 		}
 	}
+	return SharesOf(votes, base)
+}
+
+// SharesOf returns each option's votes as a fraction of base (all zero when
+// base ≤ 0).
+func SharesOf(votes []int64, base int64) []float64 {
 	out := make([]float64, len(votes))
 	if base <= 0 {
 		return out
