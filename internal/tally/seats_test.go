@@ -80,6 +80,12 @@ func TestKazakhstan2021(t *testing.T) {
 			auyl = m
 		}
 	}
+	// The closest seat, by hand: remainders (98·votes mod 6,599,921) are
+	// Nur Otan 2,917,256 and Ak Zhol 5,098,013; each vote moved from Ak Zhol
+	// to Nur Otan shifts both by 98, so 2·98·x > 2,180,757 ⇔ x ≥ 11,127.
+	if m := a.Margins[len(a.Margins)-1]; m.Kind != "seat" || m.Votes != 11127 || m.List != "Ak Zhol" || m.Other != "Nur Otan" {
+		t.Errorf("seat margin %+v", m)
+	}
 	if auyl.Votes != 527750-383023 || !strings.Contains(auyl.Sentence, "Auyl") {
 		t.Errorf("Auyl's threshold margin %+v", auyl)
 	}
