@@ -33,14 +33,17 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, rep)
 	}
-	fmt.Fprintf(e.stdout, "%d station protocols and %d summary protocols checked, %d flags\n", rep.Protocols, rep.Summaries, len(rep.Flags))
+	fmt.Fprintf(e.stdout, "%d protocols checked (%d summaries against their stations), %d flags\n", rep.Protocols, rep.Summaries, len(rep.Flags))
 	codes := make([]string, 0, len(rep.Counts))
-	for c := range rep.Counts {
+	for c, n := range rep.Counts {
+		if n == 0 {
+			continue
+		}
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
 	for _, c := range codes {
-		fmt.Fprintf(e.stdout, "  %-28s %d\n", c, rep.Counts[c])
+		fmt.Fprintf(e.stdout, "  %-28s %d of %d checked\n", c, rep.Counts[c], rep.Checked[c])
 	}
 	for i, f := range rep.Flags {
 		if i == *limit {
@@ -56,18 +59,24 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// checkResults runs the controls over the results the flags named; summary
-// protocols exist only in the database.
-func checkResults(ctx context.Context, r *results) (*tally.CheckReport, error) {
-	chosen, ix, err := r.stationProtocols()
+// checkResults runs the controls over the results the flags named: every
+// source's latest protocols from the database (summaries included), or the
+// file's.
+func checkResults(ctx context.Context, r *results) (*election.Report, error) {
+	ix, err := tally.NewIndex(r.Areas)
 	if err != nil {
 		return nil, err
 	}
-	var sums []*election.Protocol
+	ps := r.Protocols
 	if r.db != nil {
-		if sums, err = r.db.Protocols(ctx, r.Election.ID, election.Summary); err != nil {
-			return nil, err
+		ps = nil
+		for _, src := range election.Sources {
+			p, err := r.db.Protocols(ctx, r.Election.ID, src)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p...)
 		}
 	}
-	return tally.CheckAll(r.Election, ix, chosen, sums), nil
+	return tally.CheckAll(r.Election, ix, ps, r.Selector), nil
 }

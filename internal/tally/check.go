@@ -6,48 +6,82 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 )
 
-// CheckReport is the arithmetic controls run over a whole election.
-type CheckReport struct {
-	Counts    map[string]int  `json:"counts"`
-	Protocols int             `json:"protocols_checked"`
-	Summaries int             `json:"summaries_checked"`
-	Flags     []election.Flag `json:"flags"`
-}
-
-// CheckAll runs the controls on every station's chosen protocol (chosen is
-// indexed like ix, as Choose returns it) and compares each summary protocol
-// of a higher area with the sum of its stations' chosen protocols. Flags
-// carry the area's path as their station.
-func CheckAll(e *election.Election, ix *Index, chosen []*election.Protocol, summaries []*election.Protocol) *CheckReport {
-	rep := &CheckReport{Counts: map[string]int{}, Flags: []election.Flag{}}
-	add := func(i int, fl []election.Flag) {
-		path := strings.Join(ix.Area(i).Path, " / ")
-		for _, f := range fl {
-			f.Station = path
-			rep.Counts[f.Code]++
-			rep.Flags = append(rep.Flags, f)
-		}
-	}
-	for i, p := range chosen {
-		if p == nil {
+// CheckAll runs the controls over an election's protocols, as `vigil
+// check` reports them:
+//   - the arithmetic controls (election.Check) on the latest version of
+//     every (area, source) pair: every source, stations and summaries alike
+//     (a summary protocol must balance too);
+//   - the agreement between levels (election.CheckSummary) for the latest
+//     summary protocol of every area that is not a station, against the
+//     protocols that sel chooses for the stations under that area. Stations
+//     without a chosen protocol are left out of the sum, and the flags'
+//     figures say how many stations were summed.
+//
+// Every flag's Station is the area's path joined with " / ". Protocols of
+// areas not in ix are skipped.
+func CheckAll(e *election.Election, ix *Index, protocols []*election.Protocol, sel Selector) *election.Report {
+	rep := election.NewReport()
+	latest := latestPerSource(ix, protocols)
+	var chosen []*election.Protocol
+	for _, p := range latest {
+		rep.Check(e, p)
+		i, _ := ix.Lookup(p.AreaID)
+		if p.Source != election.Summary || ix.areas[i].Station {
 			continue
 		}
-		rep.Protocols++
-		add(i, election.Check(e, p))
+		if chosen == nil {
+			chosen, _ = Choose(ix, protocols, sel)
+		}
+		var kids []*election.Protocol
+		for _, s := range ix.Stations(i) {
+			if c := chosen[s]; c != nil {
+				kids = append(kids, c)
+			}
+		}
+		rep.CheckSummary(e, p, kids)
 	}
-	for _, s := range summaries {
-		i, ok := ix.Lookup(s.AreaID)
+	// Name the areas of the flags.
+	for k := range rep.Flags {
+		if i, ok := ix.Lookup(rep.Flags[k].AreaID); ok {
+			rep.Flags[k].Station = AreaPath(ix.Area(i))
+		}
+	}
+	return rep
+}
+
+// AreaPath is an area's path joined with " / ", or its name when it has no
+// path (the root).
+func AreaPath(a *election.Area) string {
+	if len(a.Path) == 0 {
+		return a.Name
+	}
+	return strings.Join(a.Path, " / ")
+}
+
+// latestPerSource keeps the latest version of each (area, source), in the
+// order of the areas of ix, then of election.Sources.
+func latestPerSource(ix *Index, protocols []*election.Protocol) []*election.Protocol {
+	nsrc := len(election.Sources)
+	best := make([]*election.Protocol, ix.Len()*nsrc)
+	for _, p := range protocols {
+		i, ok := ix.Lookup(p.AreaID)
 		if !ok {
 			continue
 		}
-		var children []*election.Protocol
-		for _, st := range ix.Stations(i) {
-			if p := chosen[st]; p != nil {
-				children = append(children, p)
-			}
+		k := rank(election.Sources, p.Source)
+		if k < 0 {
+			continue
 		}
-		rep.Summaries++
-		add(i, election.CheckSummary(e, s, children))
+		slot := &best[i*nsrc+k]
+		if *slot == nil || better(p, 0, *slot, 0) {
+			*slot = p
+		}
 	}
-	return rep
+	out := best[:0]
+	for _, p := range best {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }

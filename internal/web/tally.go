@@ -27,9 +27,8 @@ type tallyKey struct {
 type tallyEntry struct {
 	mu      sync.Mutex // one recomputation at a time per key
 	stamp   string     // protocols' max(id) and count when computed
-	result  *tally.Result
-	chosen  []*election.Protocol
-	summary []*election.Protocol
+	result *tally.Result
+	all    []*election.Protocol // the latest version of every source
 }
 
 func (s *Server) protocolStamp(ctx context.Context, electionID int64) (string, error) {
@@ -70,21 +69,15 @@ func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.S
 		return nil, err
 	}
 	var ps []*election.Protocol
-	for _, src := range sel.Sources {
+	for _, src := range election.Sources {
 		p, err := s.db.Protocols(ctx, e.ID, src)
 		if err != nil {
 			return nil, err
 		}
 		ps = append(ps, p...)
 	}
-	sums, err := s.db.Protocols(ctx, e.ID, election.Summary)
-	if err != nil {
-		return nil, err
-	}
-	chosen, ignored := tally.Choose(ix, ps, sel)
-	ent.result = tally.TabulateChosen(e, ix, chosen, ignored)
-	ent.chosen = chosen
-	ent.summary = sums
+	ent.result = tally.Tabulate(e, ix, ps, sel)
+	ent.all = ps
 	ent.stamp = stamp
 	return ent, nil
 }
@@ -164,6 +157,6 @@ func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.chosen, ent.summary))
+	writeJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.all, sel))
 	return nil
 }
