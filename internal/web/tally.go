@@ -25,8 +25,8 @@ type tallyKey struct {
 }
 
 type tallyEntry struct {
-	mu      sync.Mutex // one recomputation at a time per key
-	stamp   string     // protocols' max(id) and count when computed
+	mu     sync.Mutex // one recomputation at a time per key
+	stamp  string     // protocols' max(id) and count when computed
 	result *tally.Result
 	all    []*election.Protocol // the latest version of every source
 }
