@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -526,7 +530,7 @@ func orDefault(v, d float64) float64 {
 func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "pvt draw", "--frame FRAME --stratum COLUMN --size N --seed SEED --out SAMPLE.csv [flags]")
 	var frameName, stratum, idCol, seed, out, alloc string
-	var size, minPer int
+	var size, minPer, reserve int
 	var asJSON bool
 	fs.StringVar(&frameName, "frame", "", "sampling frame `FILE`: one row per station")
 	fs.StringVar(&stratum, "stratum", "", "stratum `COLUMN` of the frame")
@@ -535,6 +539,7 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&seed, "seed", "", "the published seed (any text; publish it before the draw)")
 	fs.StringVar(&alloc, "allocation", "proportional", "proportional or fixed")
 	fs.IntVar(&minPer, "min-per-stratum", 2, "at least this many per stratum (or all its stations)")
+	fs.IntVar(&reserve, "reserve", 0, "also list the next `K` stations of each stratum by rank, as replacements (pvt_role reserve)")
 	fs.StringVar(&out, "out", "", "output `FILE` (.csv; - for standard output)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	if err := parsePVT(fs, args); err != nil {
@@ -547,6 +552,8 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 		return usagef("pvt draw: --seed is required: publish it before the draw so that anyone can redraw the sample")
 	case size < 1:
 		return usagef("pvt draw: --size %d, expected at least 1 station", size)
+	case reserve < 0:
+		return usagef("pvt draw: --reserve %d, expected 0 or more", reserve)
 	}
 	var method pvt.Allocation
 	switch alloc {
@@ -557,7 +564,12 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("pvt draw: --allocation %q, expected proportional or fixed", alloc)
 	}
-	frame, err := readTableFile(frameName, pvt.TableOptions{SkipLines: -1})
+	raw, err := os.ReadFile(frameName)
+	if err != nil {
+		return err
+	}
+	frameHash := fmt.Sprintf("%x", sha256.Sum256(raw))
+	frame, err := pvt.ReadTable(bytes.NewReader(raw), frameName, pvt.TableOptions{SkipLines: -1})
 	if err != nil {
 		return err
 	}
@@ -595,18 +607,44 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 		defer f.Close()
 		w = f
 	}
-	nOf := map[string]float64{}
+	nOf := map[string]int{}
 	weight := map[string]float64{}
 	for h, s := range strata {
-		nOf[s.Key] = float64(n[h])
+		nOf[s.Key] = n[h]
 		weight[s.Key] = float64(s.N) / float64(n[h])
 	}
 	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{}, frame.Header...), "pvt_rank", "pvt_key", "pvt_weight"))
+	cw.Write(append(append([]string{}, frame.Header...), "pvt_role", "pvt_rank", "pvt_key", "pvt_weight"))
+	write := func(i int, role string) {
+		cw.Write(append(append([]string{}, frame.Rows[i]...), role,
+			strconv.Itoa(rank[i]), fmt.Sprintf("%016x", pvt.DrawKey(seed, ids[i])), strconv.FormatFloat(weight[strat[i]], 'f', 4, 64)))
+	}
 	for _, i := range sel {
-		row := append(append([]string{}, frame.Rows[i]...),
-			strconv.Itoa(rank[i]), fmt.Sprintf("%016x", pvt.DrawKey(seed, ids[i])), strconv.FormatFloat(weight[strat[i]], 'f', 4, 64))
-		cw.Write(row)
+		write(i, "sample")
+	}
+	if reserve > 0 {
+		// Reserves in stratum order of the sample, then by rank.
+		var res []int
+		for i := range ids {
+			if r := rank[i] - nOf[strat[i]]; r >= 1 && r <= reserve {
+				res = append(res, i)
+			}
+		}
+		first := map[string]int{}
+		for j, i := range sel {
+			if _, ok := first[strat[i]]; !ok {
+				first[strat[i]] = j
+			}
+		}
+		slices.SortFunc(res, func(a, b int) int {
+			if c := cmp.Compare(first[strat[a]], first[strat[b]]); c != 0 {
+				return c
+			}
+			return cmp.Compare(rank[a], rank[b])
+		})
+		for _, i := range res {
+			write(i, "reserve")
+		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -621,7 +659,8 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	for _, x := range n {
 		total += x
 	}
-	summary := map[string]any{"strata": len(strata), "frame": len(ids), "drawn": total, "requested": size, "seed": seed, "allocation": alloc, "out": out}
+	summary := map[string]any{"strata": len(strata), "frame": len(ids), "frame_sha256": frameHash, "drawn": total, "requested": size,
+		"reserve_per_stratum": reserve, "seed": seed, "allocation": alloc, "out": out}
 	if out == "-" {
 		return nil
 	}
@@ -630,5 +669,6 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "drew %d stations (%d requested, %s allocation, at least %d per stratum) from %d in %d strata with seed %q into %s\n",
 		total, size, alloc, minPer, len(ids), len(strata), seed, out)
+	fmt.Fprintf(e.stdout, "frame %s SHA-256 %s: publish it with the seed\n", frameName, frameHash)
 	return nil
 }

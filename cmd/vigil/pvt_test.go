@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,7 +93,7 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 	f, _ := os.Open(samplePath)
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 61 || rows[0][4] != "pvt_rank" {
+	if err != nil || len(rows) != 61 || rows[0][4] != "pvt_role" || rows[0][5] != "pvt_rank" {
 		t.Fatalf("sample file: %v, %d rows, header %v", err, len(rows), rows[0])
 	}
 	// Redrawing with the same seed gives the same file.
@@ -103,6 +104,26 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 	if !bytes.Equal(b1, b2) {
 		t.Error("same seed, different sample")
 	}
+	// Reserves: the next two ranks of each of the 6 strata (10 drawn in each).
+	resPath := filepath.Join(dir, "reserve.csv")
+	if _, err := runVigil(t, "pvt", "draw", "--frame", framePath, "--stratum", "estrato", "--size", "60", "--seed", "published 2026-11-23", "--reserve", "2", "--out", resPath); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = os.Open(resPath)
+	withRes, _ := csv.NewReader(f).ReadAll()
+	f.Close()
+	if len(withRes) != 1+60+12 {
+		t.Fatalf("%d rows with reserves", len(withRes))
+	}
+	for _, row := range withRes[61:] {
+		if row[4] != "reserve" || (row[5] != "11" && row[5] != "12") {
+			t.Errorf("reserve row %v", row)
+		}
+	}
+	if !slices.EqualFunc(withRes[:61], rows, slices.Equal) {
+		t.Error("asking for reserves changed the sample")
+	}
+
 	// Reports: A gets 60 % everywhere, B 40 %; in REMESAS form (count line, pipes).
 	var r strings.Builder
 	r.WriteString(strconv.Itoa(len(rows)-1) + "\nESTRATO|A|B|LN\n")
