@@ -64,10 +64,15 @@ func (p *pvtFlags) define(fs *flag.FlagSet) {
 
 func runPVT(ctx context.Context, e *env, args []string) error {
 	var p pvtFlags
-	fs := newFlags(e, "pvt", "--frame FRAME --sample SAMPLE --stratum COLUMN --options A,B,... [flags]")
+	fs := newFlags(e, "pvt", "--frame FRAME --sample SAMPLE --stratum COLUMN --options A,B,... [flags]\n"+
+		"       vigil pvt converge|size|draw --help   (convergence, sample size, sample draw)")
 	p.define(fs)
 	if err := parsePVT(fs, args); err != nil {
 		return err
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return usagef("pvt: --frame, --sample, --stratum and --options are required (see docs/pvt.md)")
 	}
 	in, err := p.load(nil)
 	if err != nil {
