@@ -45,9 +45,9 @@ type pvtFlags struct {
 func (p *pvtFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&p.frame, "frame", "", "sampling frame `FILE` (.csv, .csv.gz, pipe-separated): one row per station")
 	fs.StringVar(&p.sample, "sample", "", "reported sample `FILE`: one row per reported station")
-	fs.StringVar(&p.stratum, "stratum", "", "stratum `COLUMN` (in the frame, and in the sample unless --sample-stratum)")
+	fs.StringVar(&p.stratum, "stratum", "", "stratum `COLUMN`, or several comma-separated (region,urban,size) for composite strata; in the frame, and in the sample unless --sample-stratum")
 	fs.StringVar(&p.sampleStratum, "sample-stratum", "", "stratum `COLUMN` in the sample when it is named differently")
-	fs.StringVar(&p.region, "region", "", "frame `COLUMN` grouping strata (e.g. state): empty strata collapse within it first")
+	fs.StringVar(&p.region, "region", "", "frame `COLUMN` grouping strata (e.g. state): short strata collapse within it first (default: a composite stratum's first column)")
 	fs.StringVar(&p.options, "options", "", "comma-separated vote `COLUMNS` of the sample, one per option")
 	fs.StringVar(&p.total, "total", "", "sample `COLUMN` of all votes counted, the shares' denominator (default: the sum of the options)")
 	fs.StringVar(&p.registered, "registered", "", "`COLUMN` of registered voters, for turnout: from the sample, or from the frame through --id")
@@ -226,11 +226,11 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := frame.Col(p.stratum)
+	fkeys, ffirst, fname, err := stratumColumns(frame, p.stratum)
 	if err != nil {
 		return nil, err
 	}
-	var groups []string
+	groups := ffirst // a composite stratum's first part is its region by default
 	if p.region != "" {
 		rc, err := frame.Col(p.region)
 		if err != nil {
@@ -238,7 +238,7 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		}
 		groups = frame.Strings(rc)
 	}
-	if in.strata, err = pvt.StrataOf(frame.Strings(sc), groups); err != nil {
+	if in.strata, err = pvt.StrataOf(fkeys, groups); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.frame, err)
 	}
 
@@ -250,19 +250,18 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	if sStratum == "" {
 		sStratum = p.stratum
 	}
-	ssc, err := sample.Col(sStratum)
+	strat, _, sname, err := stratumColumns(sample, sStratum)
 	if err != nil {
 		return nil, err
 	}
-	strat := sample.Strings(ssc)
 	known := make(map[string]bool, len(in.strata))
 	for _, s := range in.strata {
 		known[s.Key] = true
 	}
 	for i, s := range strat {
 		if !known[s] {
-			return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[ssc], Value: s,
-				Expected: fmt.Sprintf("a stratum of the frame %s (column %s)", p.frame, frame.Header[sc])}
+			return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sname, Value: s,
+				Expected: fmt.Sprintf("a stratum of the frame %s (column %s)", p.frame, fname)}
 		}
 	}
 	votes := make([][]float64, len(in.options))
@@ -298,7 +297,7 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 			return nil, err
 		}
 		rowOf := make(map[string]int, len(frame.Rows))
-		fstrat := frame.Strings(sc)
+		fstrat := fkeys
 		for i, id := range frame.Strings(fic) {
 			if _, dup := rowOf[id]; dup {
 				return nil, &pvt.InputError{File: p.frame, Line: frame.Lines[i], Column: frame.Header[fic], Value: id, Expected: "a station id not seen before in the frame"}
@@ -316,7 +315,7 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[sic], Value: id,
 					Expected: fmt.Sprintf("one report per station (already reported on line %d)", seen[id])}
 			case fstrat[fr] != strat[i]:
-				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[ssc], Value: strat[i],
+				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sname, Value: strat[i],
 					Expected: fmt.Sprintf("station %s's stratum in the frame, %q", id, fstrat[fr])}
 			}
 			seen[id] = sample.Lines[i]
@@ -384,6 +383,41 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		in.reports[i] = r
 	}
 	return in, nil
+}
+
+// stratumColumns reads the stratum of each row from one column or from
+// several, comma-separated ("region,urban,size"), joined into composite keys
+// with pvt.JoinKey. For a composite stratum it also returns the first part
+// (the default collapse group). name is the columns as given, for errors.
+func stratumColumns(t *pvt.Table, spec string) (keys, first []string, name string, err error) {
+	var cols []int
+	var names []string
+	for _, c := range strings.Split(spec, ",") {
+		i, err := t.Col(strings.TrimSpace(c))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		cols = append(cols, i)
+		names = append(names, t.Header[i])
+	}
+	keys = t.Strings(cols[0])
+	if len(cols) == 1 {
+		return keys, nil, names[0], nil
+	}
+	first = keys
+	keys = make([]string, len(first))
+	parts := make([][]string, len(cols))
+	for j, c := range cols {
+		parts[j] = t.Strings(c)
+	}
+	row := make([]string, len(cols))
+	for i := range keys {
+		for j := range cols {
+			row[j] = parts[j][i]
+		}
+		keys[i] = pvt.JoinKey(row...)
+	}
+	return keys, first, strings.Join(names, ","), nil
 }
 
 func readTableFile(name string, opt pvt.TableOptions) (*pvt.Table, error) {
@@ -538,7 +572,7 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	var size, minPer, reserve int
 	var asJSON bool
 	fs.StringVar(&frameName, "frame", "", "sampling frame `FILE`: one row per station")
-	fs.StringVar(&stratum, "stratum", "", "stratum `COLUMN` of the frame")
+	fs.StringVar(&stratum, "stratum", "", "stratum `COLUMN` of the frame, or several comma-separated (region,urban,size)")
 	fs.StringVar(&idCol, "id", "id", "station id `COLUMN` of the frame (unique)")
 	fs.IntVar(&size, "size", 0, "stations to draw")
 	fs.StringVar(&seed, "seed", "", "the published seed (any text; publish it before the draw)")
@@ -578,7 +612,7 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := frame.Col(stratum)
+	strat, _, _, err := stratumColumns(frame, stratum)
 	if err != nil {
 		return err
 	}
@@ -586,7 +620,7 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	strat, ids := frame.Strings(sc), frame.Strings(ic)
+	ids := frame.Strings(ic)
 	strata, err := pvt.StrataOf(strat, nil)
 	if err != nil {
 		return err

@@ -227,3 +227,47 @@ func TestPVTConvergeCommand(t *testing.T) {
 		t.Errorf("convergence table:\n%s", out)
 	}
 }
+
+func TestPVTCompositeStrata(t *testing.T) {
+	dir := t.TempDir()
+	framePath := filepath.Join(dir, "frame.csv")
+	var b strings.Builder
+	b.WriteString("id,region,urban,ln\n")
+	for i := range 400 {
+		b.WriteString("st" + strconv.Itoa(i) + "," + strconv.Itoa(1+i%10) + "," + []string{"U", "R"}[i%3%2] + ",400\n")
+	}
+	os.WriteFile(framePath, []byte(b.String()), 0o644)
+	samplePath := filepath.Join(dir, "sample.csv")
+	if _, err := runVigil(t, "pvt", "draw", "--frame", framePath, "--stratum", "region,urban", "--size", "80", "--seed", "s", "--out", samplePath); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(samplePath)
+	rows, _ := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	// Reports from region 10 are missing: its two strata collapse into
+	// region 9's last (the preceding neighbour), not into region 1's.
+	var r strings.Builder
+	r.WriteString("id,region,urban,A,B\n")
+	for _, row := range rows[1:] {
+		if row[1] != "10" {
+			r.WriteString(row[0] + "," + row[1] + "," + row[2] + ",100,200\n")
+		}
+	}
+	reports := filepath.Join(dir, "reports.csv")
+	os.WriteFile(reports, []byte(r.String()), 0o644)
+	out, err := runVigil(t, "pvt", "--frame", framePath, "--sample", reports, "--stratum", "region,urban", "--id", "id",
+		"--options", "A,B", "--registered", "ln", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Strata struct {
+			Frame, Reported int
+			Collapsed       []struct{ Strata []string }
+		}
+	}
+	json.Unmarshal([]byte(out), &got)
+	if got.Strata.Frame != 20 || got.Strata.Reported != 18 || len(got.Strata.Collapsed) != 1 ||
+		!slices.Equal(got.Strata.Collapsed[0].Strata, []string{"9/U", "10/R", "10/U"}) {
+		t.Errorf("strata %+v", got.Strata)
+	}
+}

@@ -35,8 +35,10 @@
 // then computed on the collapsed design (N and n summed). The neighbour rule,
 // exactly:
 //
-//  1. Order the strata by (Group, Key), comparing each as integers when both
-//     parse as integers and as strings otherwise (integers first).
+//  1. Order the strata by (Group, Key). Keys and groups compare part by part
+//     (composite keys such as "12/U/2" are split at "/", see JoinKey), each
+//     part as an integer when both parse as integers and as a string otherwise
+//     (integers first; a key that is a prefix of another first).
 //  2. Walk that order keeping a pending set. Add each stratum to it; when the
 //     pending set holds at least MinReports reports it becomes one collapsed
 //     stratum and the set is emptied. So a short stratum joins the next

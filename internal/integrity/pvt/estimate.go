@@ -1,11 +1,13 @@
 package pvt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -356,30 +358,47 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 	return d, nil
 }
 
-// naturalCompare orders integers numerically, before other strings, and
-// other strings bytewise.
+// KeySep joins the parts of a composite stratum key (region / urban-rural /
+// size class): see JoinKey.
+const KeySep = "/"
+
+// JoinKey makes a composite stratum key from its parts, in order. Keys are
+// ordered part by part (see the package comment), so "2/U" sorts before
+// "10/R".
+func JoinKey(parts ...string) string { return strings.Join(parts, KeySep) }
+
+// naturalCompare orders keys part by part (parts separated by KeySep), each
+// part as an integer when both parse as integers (integers before other
+// strings), else bytewise; a key that is a prefix of another sorts first.
 func naturalCompare(a, b string) int {
+	for {
+		pa, ra, moreA := strings.Cut(a, KeySep)
+		pb, rb, moreB := strings.Cut(b, KeySep)
+		if c := atomCompare(pa, pb); c != 0 {
+			return c
+		}
+		switch {
+		case !moreA && !moreB:
+			return 0
+		case !moreA:
+			return -1
+		case !moreB:
+			return 1
+		}
+		a, b = ra, rb
+	}
+}
+
+func atomCompare(a, b string) int {
 	ia, ea := strconv.ParseInt(a, 10, 64)
 	ib, eb := strconv.ParseInt(b, 10, 64)
 	switch {
 	case ea == nil && eb == nil:
-		switch {
-		case ia < ib:
-			return -1
-		case ia > ib:
-			return 1
-		}
-		return 0
+		return cmp.Compare(ia, ib)
 	case ea == nil:
 		return -1
 	case eb == nil:
 		return 1
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return strings.Compare(a, b)
 }

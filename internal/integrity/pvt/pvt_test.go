@@ -433,3 +433,23 @@ func TestConvergeTinyStep(t *testing.T) {
 		t.Errorf("%d checkpoints for %d reports", len(cps), len(reports))
 	}
 }
+
+func TestNaturalCompare(t *testing.T) {
+	sorted := []string{"1", "2", "2/R", "2/U", "2/U/1", "2/U/10", "10", "10/R/2", "a", "b/1"}
+	for i := range sorted {
+		for j := range sorted {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := naturalCompare(sorted[i], sorted[j]); got != want {
+				t.Errorf("naturalCompare(%q, %q) = %d, want %d", sorted[i], sorted[j], got, want)
+			}
+		}
+	}
+	if JoinKey("12", "U", "2") != "12/U/2" {
+		t.Error(JoinKey("12", "U", "2"))
+	}
+}
