@@ -431,3 +431,22 @@ func TestXLSX(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+func TestRecordLimit(t *testing.T) {
+	defer func(n int64) { maxRecordBytes = n }(maxRecordBytes)
+	maxRecordBytes = 64 << 10
+	// An unbalanced quote turns the rest of the file into one record.
+	data := "a,v\nA,1\n\"B,2\n" + strings.Repeat("C,3\n", 100<<10)
+	r := newTestReader(t, data, `{"areas": ["a"], "options": {"X": "v"}}`, "t.csv")
+	rows, errs := readAll(t, r)
+	if len(rows) != 1 || len(errs) != 1 || IsRowError(errs[0]) || !strings.Contains(errs[0].Error(), "unbalanced quote") {
+		t.Errorf("rows %d, errors %v", len(rows), errs)
+	}
+	// Long rows below the limit are fine.
+	long := strings.Repeat("x", 60<<10)
+	r = newTestReader(t, "a,v\n"+long+",1\n"+long+",2\n", `{"areas": ["a"], "options": {"X": "v"}}`, "t.csv")
+	rows, errs = readAll(t, r)
+	if len(rows) != 2 || len(errs) != 0 {
+		t.Errorf("rows %d, errors %v", len(rows), errs)
+	}
+}
