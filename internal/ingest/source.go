@@ -252,7 +252,7 @@ func (s *xlsxSource) next() ([]string, int, error) {
 		return nil, 0, io.EOF
 	}
 	s.row++
-	rec, err := s.rows.Columns()
+	rec, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
 		return nil, 0, err
 	}
