@@ -194,7 +194,8 @@ func (s *csvSource) close() error {
 }
 
 // xlsxSource reads one sheet of a workbook with excelize's streaming row
-// iterator. Worksheets larger than xlsxMemLimit are unpacked to a temporary
+// iterator. Cells are read raw, without number formats: a format with
+// thousands separators must not turn a count into text. Worksheets larger than xlsxMemLimit are unpacked to a temporary
 // file instead of memory; the shared-strings table is held in memory.
 type xlsxSource struct {
 	f    *excelize.File
