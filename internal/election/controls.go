@@ -82,6 +82,8 @@ var Controls = []Control{
 	{CodeSummaryVotes, "an option's votes in the summary protocol differ from the sum of its stations' protocols", []string{"(each option)"}, "summary votes = Σ station votes"},
 }
 
+var issuedParts = []Figure{BallotsIssuedEarly, BallotsIssuedStation, BallotsIssuedMobile}
+
 var messages = func() map[string]string {
 	m := make(map[string]string, len(Controls))
 	for _, c := range Controls {
@@ -189,19 +191,21 @@ func (c *checker) flag(code, item string, figs map[string]int64, diff int64) {
 
 func (c *checker) tol(code string) Tolerance { return c.e.Config.Tolerances[code] }
 
-// eq flags left ≠ right beyond the code's tolerance.
-func (c *checker) eq(code string, left, right int64, figs map[string]int64) {
+// eq flags left ≠ right beyond the code's tolerance. figs builds the
+// flag's figures, only when there is a flag: most protocols pass, and
+// building maps for them would dominate the time of a check.
+func (c *checker) eq(code string, left, right int64, figs func() map[string]int64) {
 	c.checked(code)
 	if d := left - right; d != 0 && !c.tol(code).Allows(d, left, right) {
-		c.flag(code, "", figs, d)
+		c.flag(code, "", figs(), d)
 	}
 }
 
 // le flags left > right beyond the code's tolerance.
-func (c *checker) le(code string, left, right int64, figs map[string]int64) {
+func (c *checker) le(code string, left, right int64, figs func() map[string]int64) {
 	c.checked(code)
 	if d := left - right; d > 0 && !c.tol(code).Allows(d, left, right) {
-		c.flag(code, "", figs, d)
+		c.flag(code, "", figs(), d)
 	}
 }
 
@@ -259,10 +263,14 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 	supp, hasSupp := get(RegisteredSupplementary)
 
 	if hasValid && hasInvalid && hasBox {
-		c.eq(CodeValidInvalidBox, valid+invalid, box, map[string]int64{"valid": valid, "invalid": invalid, "ballots_in_box": box})
+		c.eq(CodeValidInvalidBox, valid+invalid, box, func() map[string]int64 {
+			return map[string]int64{"valid": valid, "invalid": invalid, "ballots_in_box": box}
+		})
 	}
 	if hasBox && hasIssued {
-		c.le(CodeBoxIssued, box, issued, map[string]int64{"ballots_in_box": box, "ballots_issued": issued})
+		c.le(CodeBoxIssued, box, issued, func() map[string]int64 {
+			return map[string]int64{"ballots_in_box": box, "ballots_issued": issued}
+		})
 	}
 	if hasReg {
 		regTotal := reg + supp
@@ -275,42 +283,55 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 			return m
 		}
 		if hasIssued {
-			c.le(CodeIssuedRegistered, issued, regTotal, regFigs(map[string]int64{"ballots_issued": issued}))
+			c.le(CodeIssuedRegistered, issued, regTotal, func() map[string]int64 {
+				return regFigs(map[string]int64{"ballots_issued": issued})
+			})
 		}
 		if cast, ok := f.Ballots(); ok {
-			m := map[string]int64{}
-			if hasValid && hasInvalid {
-				m["valid"], m["invalid"] = valid, invalid
-			} else {
-				m["ballots_in_box"] = box
-			}
-			c.le(CodeTurnout, cast, regTotal, regFigs(m))
+			c.le(CodeTurnout, cast, regTotal, func() map[string]int64 {
+				m := map[string]int64{}
+				if hasValid && hasInvalid {
+					m["valid"], m["invalid"] = valid, invalid
+				} else {
+					m["ballots_in_box"] = box
+				}
+				return regFigs(m)
+			})
 		}
 	}
 	if recv, ok := get(BallotsReceived); ok && hasIssued {
 		if canc, ok := get(BallotsCancelled); ok {
-			m := map[string]int64{"ballots_received": recv, "ballots_issued": issued, "ballots_cancelled": canc}
 			right := issued + canc
-			if lost, ok := get(BallotsLost); ok {
-				m["ballots_lost"] = lost
-				right += lost
-			}
-			c.eq(CodeReceivedBalance, recv, right, m)
+			lost, hasLost := get(BallotsLost)
+			right += lost
+			c.eq(CodeReceivedBalance, recv, right, func() map[string]int64 {
+				m := map[string]int64{"ballots_received": recv, "ballots_issued": issued, "ballots_cancelled": canc}
+				if hasLost {
+					m["ballots_lost"] = lost
+				}
+				return m
+			})
 		}
 	}
 	if f.Has(BallotsIssued) {
 		var sum int64
-		m := map[string]int64{"ballots_issued": f.v[BallotsIssued]}
 		parts := 0
-		for _, part := range []Figure{BallotsIssuedEarly, BallotsIssuedStation, BallotsIssuedMobile} {
+		for _, part := range issuedParts {
 			if f.Has(part) {
 				sum += f.v[part]
-				m[part.String()] = f.v[part]
 				parts++
 			}
 		}
 		if parts > 0 {
-			c.eq(CodeIssuedParts, f.v[BallotsIssued], sum, m)
+			c.eq(CodeIssuedParts, f.v[BallotsIssued], sum, func() map[string]int64 {
+				m := map[string]int64{"ballots_issued": f.v[BallotsIssued]}
+				for _, part := range issuedParts {
+					if f.Has(part) {
+						m[part.String()] = f.v[part]
+					}
+				}
+				return m
+			})
 		}
 	}
 	if hasValid && len(e.Options) > 0 && len(p.Votes) == len(e.Options) {
@@ -318,7 +339,9 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 		for _, n := range p.Votes {
 			sum += n
 		}
-		c.eq(CodeOptionsValid, sum, valid, map[string]int64{"options_total": sum, "valid": valid})
+		c.eq(CodeOptionsValid, sum, valid, func() map[string]int64 {
+			return map[string]int64{"options_total": sum, "valid": valid}
+		})
 	}
 	return c.done()
 }
