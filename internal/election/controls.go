@@ -1,6 +1,8 @@
 package election
 
 import (
+	"fmt"
+	"math"
 	"sort"
 	"strconv"
 )
@@ -426,4 +428,24 @@ func (r *Report) Codes() []string {
 		return codes[i] < codes[j]
 	})
 	return codes
+}
+
+// ValidateConfig checks an election's control settings: every tolerance is
+// for a known control code and not negative, and every essential figure is
+// a figure name or "votes". Call it before storing a Config.
+func ValidateConfig(c Config) error {
+	for code, t := range c.Tolerances {
+		if _, ok := messages[code]; !ok {
+			return fmt.Errorf("tolerance for unknown control code %q (see docs/controls.md)", code)
+		}
+		if t.Absolute < 0 || t.Relative < 0 || math.IsNaN(t.Relative) {
+			return fmt.Errorf("tolerance for %s is negative", code)
+		}
+	}
+	for _, name := range c.Essential {
+		if _, ok := ParseFigure(name); !ok && name != "votes" {
+			return fmt.Errorf("unknown essential figure %q", name)
+		}
+	}
+	return nil
 }

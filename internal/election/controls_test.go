@@ -238,3 +238,19 @@ func TestControlsTable(t *testing.T) {
 		seen[c.Code] = true
 	}
 }
+
+func TestValidateConfig(t *testing.T) {
+	ok := Config{Tolerances: map[string]Tolerance{CodeValidInvalidBox: {Absolute: 2}}, Essential: []string{"valid", "votes"}}
+	if err := ValidateConfig(ok); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []Config{
+		{Tolerances: map[string]Tolerance{"F01": {Absolute: 1}}},
+		{Tolerances: map[string]Tolerance{CodeTurnout: {Relative: -0.1}}},
+		{Essential: []string{"voters"}},
+	} {
+		if ValidateConfig(bad) == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}
