@@ -303,3 +303,19 @@ func TestCheckAll(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareSeveralRoots(t *testing.T) {
+	e := &election.Election{Name: "e", Options: []election.Option{{Position: 0, Name: "A"}}}
+	ix, _ := NewIndex([]election.Area{{ID: 1, Name: "x", Station: true}, {ID: 2, Name: "y", Station: true}})
+	ps := []*election.Protocol{
+		proto(1, 1, election.OfficialFinal, 1, 10, 5, 5), proto(2, 1, election.Observer, 1, 10, 5, 4),
+		proto(3, 2, election.OfficialFinal, 1, 20, 7, 7), proto(4, 2, election.Observer, 1, 20, 7, 7),
+	}
+	top := Compare(e, ix, ps, Selector{}, Selector{Sources: []election.Source{election.Observer}}).Tree(-1)
+	if top.Stations != 2 || len(top.Children) != 2 || len(top.Options) != 1 || top.Options[0].A != 12 || top.Options[0].B != 11 || top.Options[0].Stations != 2 {
+		t.Errorf("%+v", top)
+	}
+	if r := Tabulate(e, ix, ps, Selector{}).Tree(-1); r.Stations != 2 || r.Options["A"] != 12 {
+		t.Errorf("tree of several roots %+v", r)
+	}
+}
