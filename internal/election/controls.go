@@ -56,6 +56,11 @@ const (
 	// CodeSummaryVotes: a summary protocol's votes for an option differ
 	// from the sum over its stations' protocols.
 	CodeSummaryVotes = "SUMMARY_VOTES"
+	// CodeSummaryStations: some stations under a summary protocol have no
+	// protocol of the chosen source, so the summary cannot be compared
+	// with its stations (OSCE/ODIHR's recurring recommendation: publish
+	// disaggregated results).
+	CodeSummaryStations = "SUMMARY_STATIONS_MISSING"
 )
 
 // Control describes one control: its code, its message and the figures it
@@ -82,6 +87,7 @@ var Controls = []Control{
 	{CodeOptionsValid, "the votes of the options do not add up to the valid ballots", []string{"valid", "votes"}, "Σ votes = valid"},
 	{CodeSummaryFigure, "a figure of the summary protocol differs from the sum of its stations' protocols", []string{"(each figure)"}, "summary figure = Σ station figures"},
 	{CodeSummaryVotes, "an option's votes in the summary protocol differ from the sum of its stations' protocols", []string{"(each option)"}, "summary votes = Σ station votes"},
+	{CodeSummaryStations, "some stations under the summary protocol have no protocol to compare it with", []string{"(stations)"}, "every station under the summary has a protocol"},
 }
 
 var issuedParts = []Figure{BallotsIssuedEarly, BallotsIssuedStation, BallotsIssuedMobile}
@@ -158,7 +164,9 @@ func Check(e *Election, p *Protocol) []Flag { return NewReport().Check(e, p) }
 // stations' protocols (children, one per station, of the chosen source):
 // one flag per differing figure, one per differing option, each with both
 // values. A figure is compared only when the summary and every child state
-// it (ballots issued may be derived from its parts on both sides).
+// it (ballots issued may be derived from its parts on both sides). A nil
+// child is a station without a protocol: then nothing is compared, and the
+// summary gets one SUMMARY_STATIONS_MISSING flag instead.
 func CheckSummary(e *Election, summary *Protocol, children []*Protocol) []Flag {
 	return NewReport().CheckSummary(e, summary, children)
 }
@@ -353,6 +361,17 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 func (r *Report) CheckSummary(e *Election, summary *Protocol, children []*Protocol) []Flag {
 	r.Summaries++
 	c := r.newChecker(e, summary)
+	c.checked(CodeSummaryStations)
+	have := 0
+	for _, ch := range children {
+		if ch != nil {
+			have++
+		}
+	}
+	if have < len(children) {
+		c.flag(CodeSummaryStations, "", map[string]int64{"stations": int64(len(children)), "stations_with_protocol": int64(have)}, int64(have-len(children)))
+		return c.done()
+	}
 	var sum [NumFigures]int64
 	var inAll [NumFigures]bool
 	for fig := Figure(0); fig < NumFigures; fig++ {

@@ -254,3 +254,17 @@ func TestValidateConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSummaryMissingStations(t *testing.T) {
+	e := testElection()
+	s := &Protocol{AreaID: 1, Source: Summary, Votes: []int64{1, 2, 3}}
+	s.Figures.Set(Valid, 6)
+	r := NewReport()
+	flags := r.CheckSummary(e, s, []*Protocol{goodProtocol(), nil, nil})
+	if len(flags) != 1 || flags[0].Code != CodeSummaryStations || flags[0].Figures["stations_with_protocol"] != 1 || flags[0].Difference != -2 {
+		t.Fatalf("flags %+v", flags)
+	}
+	if r.Checked[CodeSummaryVotes] != 0 || r.Checked[CodeSummaryStations] != 1 {
+		t.Errorf("checked %v", r.Checked)
+	}
+}
