@@ -224,13 +224,15 @@ func parseBool(s string) (bool, bool) {
 // it can be tested and fuzzed without spreadsheets.
 //
 // Supported: types integer, decimal, text, select_one L, select_multiple L,
-// time, date, image, note, begin group/end group (flattened into Question.
-// Group); columns name, label and hint (plain, ::English, ::Russian, and
-// codes), required, constraint and relevant (kept as text; pure bounds on
-// an integer become Min/Max), and vigil's own columns indicator, flag and
-// sms. Settings form_id, version, form_title, default_language, and vigil's
-// phase and sms_prefix. A select_one whose list is exactly yes/no becomes a
-// yes/no question; one whose list is the four grades very_good, good, bad,
+// time, date, image, note, begin group/end group (flattened into
+// Question.Group); columns name, label and hint (plain, ::English,
+// ::Russian, and codes), required, constraint and relevant (kept as text;
+// pure bounds on an integer become Min/Max), and vigil's own columns
+// indicator, flag, sms, and protocol/figure/option for results-protocol
+// blocks; choices' sms_code. Settings form_id, version, form_title,
+// default_language, and vigil's form_title::Russian, phase, sms_prefix and
+// sms_comment. A select_one whose list is exactly yes/no becomes a yes/no
+// question; one whose list is the four grades very_good, good, bad,
 // very_bad an assessment. Metadata types (start, end, deviceid, …) are
 // skipped. Anything else is an error naming sheet, row and column.
 func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
@@ -273,6 +275,7 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 		if c := st.col("sms_prefix"); c >= 0 {
 			f.Prefix = strings.ToUpper(st.cell(row, c))
 		}
+		f.SMSComment = st.cell(row, st.col("sms_comment"))
 	}
 
 	// Choices: list name → choices in order.

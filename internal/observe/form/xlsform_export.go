@@ -27,8 +27,8 @@ func XLSFormRows(f *Form) (survey, choices, settings [][]string) {
 	survey = [][]string{xlsSurveyHeader}
 	choices = [][]string{{"list_name", "name", "label::English (en)", "label::Russian (ru)", "sms_code"}}
 	settings = [][]string{
-		{"form_title", "form_title::Russian (ru)", "form_id", "version", "phase", "sms_prefix"},
-		{f.Name.EN, f.Name.RU, f.ID, f.Version, string(f.Phase), f.Prefix},
+		{"form_title", "form_title::Russian (ru)", "form_id", "version", "phase", "sms_prefix", "sms_comment"},
+		{f.Name.EN, f.Name.RU, f.ID, f.Version, string(f.Phase), f.Prefix, f.SMSComment},
 	}
 	row := func(typ, name string, label, hint Label, rest ...string) {
 		r := []string{typ, name, label.EN, label.RU, hint.EN, hint.RU}
