@@ -34,7 +34,7 @@ func init() {
 // pvtFlags are the flags shared by pvt and pvt converge.
 type pvtFlags struct {
 	frame, sample, stratum, sampleStratum, region string
-	id                                            string
+	id, drawn                                     string
 	options, total, registered, official          string
 	bootstrap, minReports, workers, skipLines     int
 	seed                                          uint64
@@ -59,6 +59,7 @@ func (p *pvtFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&p.workers, "workers", 0, "bootstrap goroutines (0: all CPUs)")
 	fs.IntVar(&p.skipLines, "skip-lines", -1, "lines before the sample's header (-1: skip a lone record count, as in INE's REMESAS files)")
 	fs.StringVar(&p.delimiter, "delimiter", "", "the sample's field separator (default: detect , | ; or tab)")
+	fs.StringVar(&p.drawn, "drawn", "", "the drawn sample `FILE` (the output of pvt draw, or the official sample list), to report non-response per stratum; its stratum column is --sample-stratum or --stratum")
 	fs.BoolVar(&p.asJSON, "json", false, "print JSON")
 }
 
@@ -89,9 +90,18 @@ func runPVT(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if p.asJSON {
-		return printJSON(e.stdout, pvtJSON(res, verdicts, in.denominator))
+		out := pvtJSON(res, verdicts, in.denominator)
+		out.Response = in.response
+		return printJSON(e.stdout, out)
 	}
 	printPVT(e.stdout, res, verdicts, in.denominator)
+	if r := in.response; r != nil {
+		fmt.Fprintf(e.stdout, "\nresponse: %d of %d drawn stations reported (%.1f %%); %d strata silent; lowest:", r.Reported, r.Drawn, 100*r.Rate, r.Silent)
+		for _, l := range r.Lowest {
+			fmt.Fprintf(e.stdout, " %s (%d/%d)", l.Stratum, l.Reported, l.Drawn)
+		}
+		fmt.Fprintln(e.stdout, "\n(the intervals assume the missing stations vote like the reported ones of their stratum)")
+	}
 	return nil
 }
 
@@ -175,6 +185,7 @@ type pvtInput struct {
 	cfg         pvt.Config
 	official    map[string]float64
 	denominator string
+	response    *pvt.ResponseInfo
 }
 
 func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
@@ -382,7 +393,33 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		}
 		in.reports[i] = r
 	}
+	if p.drawn != "" {
+		if err := in.loadResponse(p, sStratum); err != nil {
+			return nil, err
+		}
+	}
 	return in, nil
+}
+
+// loadResponse reads the drawn sample and compares the reports with it.
+func (in *pvtInput) loadResponse(p *pvtFlags, sampleStratum string) error {
+	t, err := readTableFile(p.drawn, pvt.TableOptions{SkipLines: -1})
+	if err != nil {
+		return err
+	}
+	keys, _, _, err := stratumColumns(t, sampleStratum)
+	if err != nil && sampleStratum != p.stratum {
+		keys, _, _, err = stratumColumns(t, p.stratum)
+	}
+	if err != nil {
+		return err
+	}
+	info, err := pvt.Response(keys, in.reports, 10)
+	if err != nil {
+		return fmt.Errorf("%s against %s: %w", p.sample, p.drawn, err)
+	}
+	in.response = &info
+	return nil
 }
 
 // stratumColumns reads the stratum of each row from one column or from
@@ -437,6 +474,7 @@ type pvtOut struct {
 	Turnout     *pvt.Figure            `json:"turnout,omitempty"`
 	Strata      pvt.StrataInfo         `json:"strata"`
 	Verdict     []pvt.Verdict          `json:"verdict,omitempty"`
+	Response    *pvt.ResponseInfo      `json:"response,omitempty"`
 }
 
 func pvtJSON(res *pvt.Result, vs []pvt.Verdict, denominator string) pvtOut {

@@ -63,8 +63,15 @@ func TestPVTCommandMexico2018(t *testing.T) {
 	if got.Strata.Frame != 350 || got.Strata.Reported != 350 || len(got.Verdict) != 4 {
 		t.Errorf("strata %+v, %d verdicts", got.Strata, len(got.Verdict))
 	}
-	// The text form too.
+	// Non-response against INE's list of the 7,787 drawn stations.
+	drawn := realdata.Path(t, "mexico-ine-quickcount/2018_conteo_rapido_muestra_presidencial.csv")
 	txt, err := runVigil(t, "pvt", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
+		"--options", "AMLO,RAC,JAMK,JHRC", "--drawn", drawn)
+	if err != nil || !strings.Contains(txt, "response: 6307 of 7787 drawn stations reported (81.0 %); 0 strata silent; lowest: 234 (1/14)") {
+		t.Errorf("%v\n%s", err, txt)
+	}
+	// The text form too.
+	txt, err = runVigil(t, "pvt", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
 		"--options", "AMLO,RAC,JAMK,JHRC", "--official", "AMLO=55")
 	if err != nil || !strings.Contains(txt, "sum of the listed options") || !strings.Contains(txt, "verdict:") {
 		t.Errorf("%v\n%s", err, txt)

@@ -453,3 +453,19 @@ func TestNaturalCompare(t *testing.T) {
 		t.Error(JoinKey("12", "U", "2"))
 	}
 }
+
+func TestResponse(t *testing.T) {
+	drawn := []string{"1", "1", "1", "1", "2", "2", "3", "3", "3"}
+	reports := []Report{{Stratum: "1"}, {Stratum: "1"}, {Stratum: "1"}, {Stratum: "2"}}
+	info, err := Response(drawn, reports, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Drawn != 9 || info.Reported != 4 || info.Silent != 1 || len(info.Lowest) != 2 ||
+		info.Lowest[0].Stratum != "3" || info.Lowest[1].Stratum != "2" || info.Lowest[1].Rate != 0.5 {
+		t.Errorf("%+v", info)
+	}
+	if _, err := Response(drawn[:1], reports, 2); err == nil {
+		t.Error("more reports than drawn: no error")
+	}
+}
