@@ -414,6 +414,15 @@ func (in *pvtInput) loadResponse(p *pvtFlags, sampleStratum string) error {
 	if err != nil {
 		return err
 	}
+	if rc, err := t.Col("pvt_role"); err == nil { // a pvt draw output: reserves were not drawn
+		var kept []string
+		for i, role := range t.Strings(rc) {
+			if role != "reserve" {
+				kept = append(kept, keys[i])
+			}
+		}
+		keys = kept
+	}
 	info, err := pvt.Response(keys, in.reports, 10)
 	if err != nil {
 		return fmt.Errorf("%s against %s: %w", p.sample, p.drawn, err)

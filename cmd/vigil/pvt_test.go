@@ -140,9 +140,14 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 	reportsPath := filepath.Join(dir, "reports.txt")
 	os.WriteFile(reportsPath, []byte(r.String()), 0o644)
 	out, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--sample-stratum", "ESTRATO",
-		"--options", "A,B", "--registered", "LN", "--official", "A=60,B=40,turnout=60", "--json")
+		"--options", "A,B", "--registered", "LN", "--official", "A=60,B=40,turnout=60", "--drawn", resPath, "--json")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"drawn": 60,
+    "reported": 60,
+    "rate": 1,`) {
+		t.Errorf("response (reserves are not drawn):\n%s", out)
 	}
 	if !strings.Contains(out, `"estimate": 60`) || strings.Count(out, `"inside95": true`) != 3 {
 		t.Errorf("estimate:\n%s", out)
