@@ -284,75 +284,81 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 		}
 		return naturalCompare(strata[a].Key, strata[b].Key)
 	})
-	var groups [][]int // strata indices per collapsed stratum
-	var pending []int
-	pendingN := 0
-	groupStart := 0 // index in groups of the current region's first collapsed stratum
+	// Collapsed strata are consecutive runs of order (a pending run joins
+	// either the strata after it or the run just before it), so they are
+	// kept as the end index in order of each run.
+	var ends []int
+	pendingN, pending := 0, false
+	groupStart := 0 // index in ends of the current region's first collapsed stratum
 	for j, h := range order {
-		pending = append(pending, h)
 		pendingN += counts[h]
+		pending = true
 		if pendingN >= minReports {
-			groups = append(groups, pending)
-			pending, pendingN = nil, 0
+			ends = append(ends, j+1)
+			pendingN, pending = 0, false
 		}
 		last := j == len(order)-1
-		if (last || strata[order[j+1]].Group != strata[h].Group) && len(pending) > 0 {
-			if len(groups) > groupStart || last && len(groups) > 0 {
-				g := len(groups) - 1
-				groups[g] = append(groups[g], pending...)
-				pending, pendingN = nil, 0
+		if (last || strata[order[j+1]].Group != strata[h].Group) && pending {
+			if len(ends) > groupStart || last && len(ends) > 0 {
+				ends[len(ends)-1] = j + 1
+				pendingN, pending = 0, false
 			}
 		}
 		if !last && strata[order[j+1]].Group != strata[h].Group {
-			groupStart = len(groups)
+			groupStart = len(ends)
 		}
 	}
-	if len(pending) > 0 { // fewer than minReports reports in all
+	if pending { // fewer than minReports reports in all
 		return nil, ErrTooFewReports
 	}
 
 	K2 := K + 2
-	d := &design{cols: K2, hasReg: hasReg, vals: make([]float64, 0, len(reports)*K2)}
+	G := len(ends)
+	d := &design{cols: K2, hasReg: hasReg, vals: make([]float64, len(reports)*K2), groups: make([]group, G)}
+	keys := make([]string, len(order))
 	gOf := make([]int, len(strata))
-	for g, members := range groups {
-		for _, h := range members {
-			gOf[h] = g
-		}
-	}
-	// Station order inside a group: input order (stable), via counting sort.
-	byGroup := make([][]int, len(groups))
-	for i, r := range reports {
-		g := gOf[idx[r.Stratum]]
-		byGroup[g] = append(byGroup[g], i)
-	}
-	d.groups = make([]group, len(groups))
-	for g, members := range groups {
+	sums := make([]float64, G*K2)
+	start := 0
+	for g, end := range ends {
 		gr := &d.groups[g]
-		gr.off = len(d.vals) / K2
-		gr.sums = make([]float64, K2)
-		for _, h := range members {
-			gr.members = append(gr.members, strata[h].Key)
+		for j := start; j < end; j++ {
+			h := order[j]
+			keys[j] = strata[h].Key
+			gOf[h] = g
 			gr.N += strata[h].N
 			gr.n += counts[h]
 		}
-		for _, i := range byGroup[g] {
-			r := &reports[i]
-			d.vals = append(d.vals, r.Total)
-			d.vals = append(d.vals, r.Votes...)
-			d.vals = append(d.vals, r.Registered)
-		}
-		for i := gr.off; i < gr.off+gr.n; i++ {
-			for c := range K2 {
-				gr.sums[c] += d.vals[i*K2+c]
-			}
-		}
-		if len(members) > 1 {
+		gr.members = keys[start:end:end]
+		gr.sums = sums[g*K2 : (g+1)*K2 : (g+1)*K2]
+		if end-start > 1 {
 			d.info.Collapsed = append(d.info.Collapsed, Collapse{Strata: gr.members, N: gr.N, Reports: gr.n})
+		}
+		start = end
+	}
+	// Lay the reports out by group, in input order within a group (a
+	// counting sort: offsets from the group sizes, then one pass).
+	next := make([]int, G)
+	for g := 1; g < G; g++ {
+		d.groups[g].off = d.groups[g-1].off + d.groups[g-1].n
+	}
+	for g := range next {
+		next[g] = d.groups[g].off
+	}
+	for i := range reports {
+		r := &reports[i]
+		g := gOf[idx[r.Stratum]]
+		row := d.vals[next[g]*K2 : (next[g]+1)*K2]
+		next[g]++
+		row[0] = r.Total
+		copy(row[1:], r.Votes)
+		row[K2-1] = r.Registered
+		for c, v := range row {
+			d.groups[g].sums[c] += v
 		}
 	}
 	d.info.Frame = len(strata)
 	d.info.Reported = reported
-	d.info.Used = len(groups)
+	d.info.Used = G
 	d.info.Stations = stations
 	d.info.Reports = len(reports)
 	return d, nil
