@@ -292,15 +292,24 @@ func TestMexico2018FullSample(t *testing.T) {
 // samples instead of 200 (the documentation run), VIGIL_PVT_BOOT=B sets the
 // bootstrap replicates per sample (default 200).
 func TestMexico2012Coverage(t *testing.T) {
-	samples, boot := 200, 200
+	coverage(t, "nal_2012.csv.gz", []string{"pri_pvem", "pan", "prd_pt_mc", "panal"}, 200, 200, 2012)
+}
+
+// TestMexico2006Coverage is the same on the full 2006 count (300 strata, the
+// federal districts; PAN and PRD-PT-Convergencia 0.6 points apart), with
+// fewer samples by default.
+func TestMexico2006Coverage(t *testing.T) {
+	coverage(t, "nal_2006.csv.gz", []string{"pan", "prd_pt_conv", "pri_pvem", "panal", "psd"}, 100, 100, 2006)
+}
+
+func coverage(t *testing.T, file string, options []string, samples, boot int, seed uint64) {
 	if s := os.Getenv("VIGIL_PVT_COVERAGE"); s != "" {
 		samples, _ = strconv.Atoi(s)
 	}
 	if s := os.Getenv("VIGIL_PVT_BOOT"); s != "" {
 		boot, _ = strconv.Atoi(s)
 	}
-	tab := readReal(t, "nal_2012.csv.gz")
-	options := []string{"pri_pvem", "pan", "prd_pt_mc", "panal"}
+	tab := readReal(t, file)
 	strat := tab.Strings(mustCol(t, tab, "estrato"))
 	region := tab.Strings(mustCol(t, tab, "edo_id"))
 	var cols [][]float64
@@ -347,7 +356,7 @@ func TestMexico2012Coverage(t *testing.T) {
 	cover := make([][4]int, len(names)) // lin95, lin99, boot95, boot99
 	var width, se2, deff []float64 = make([]float64, len(names)), make([]float64, len(names)), make([]float64, len(names))
 	errSq, bias := make([]float64, len(names)), make([]float64, len(names))
-	rng := rand.New(rand.NewPCG(2012, 7500))
+	rng := rand.New(rand.NewPCG(seed, 7500))
 	reports := make([]Report, 0, n)
 	for s := range samples {
 		reports = reports[:0]
@@ -395,7 +404,8 @@ func TestMexico2012Coverage(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d samples of %d stations (proportional, min 2 per stratum), bootstrap %d replicates\n", samples, n, boot)
+	fmt.Fprintf(&b, "%s: %d samples of %d stations (proportional, min 2 per stratum) from %d in %d strata, bootstrap %d replicates\n",
+		file, samples, n, len(strat), len(strata), boot)
 	fmt.Fprintf(&b, "%-9s %7s %9s %9s %9s %9s %8s %8s %8s %6s\n", "option", "truth", "lin95", "lin99", "boot95", "boot99", "mean se", "rmse", "bias", "deff")
 	S := float64(samples)
 	for k, name := range names {
