@@ -57,7 +57,7 @@ func TestParseComplete(t *testing.T) {
 	if !m.OK() {
 		t.Fatalf("errors %v", m.Errors)
 	}
-	if m.Form.ID != "voting" || m.Prefix != "VO" || m.Observer != "1234" || m.Comment != "Queue outside, calm" {
+	if m.Form.ID != "voting" || m.FormID != "voting" || m.Version != form.TemplateVersion || p.Form("vo") != m.Form || m.Prefix != "VO" || m.Observer != "1234" || m.Comment != "Queue outside, calm" {
 		t.Errorf("message %+v", m)
 	}
 	if len(m.Answers) != 14 {
