@@ -76,6 +76,9 @@ func TestCheckFindsProblems(t *testing.T) {
 		{ID: "c", Type: SingleChoice, Label: Label{EN: "C"}},
 		{ID: "d", Type: Text, Label: Label{EN: "D"}, SMS: "AD"},
 		{ID: "e", Type: YesNo, Label: Label{EN: "E"}, Indicator: "x", Flag: "maybe"},
+		{ID: "p", Type: Protocol, Label: Label{EN: "P"}, Items: []ProtocolItem{
+			{ID: "t", Figure: "turnout"}, {ID: "v", Figure: "valid"}, {ID: "v2", Figure: "valid"},
+			{ID: "o1", Option: 1}, {ID: "o1b", Option: 1}, {ID: "neg", Option: -1}}},
 	}}
 	err := f.Check()
 	if err == nil {
@@ -83,7 +86,9 @@ func TestCheckFindsProblems(t *testing.T) {
 	}
 	for _, want := range []string{`form id "x y"`, "has no name", `unknown phase "closing"`, `prefix "op1"`,
 		"duplicate id", `unknown type "scale"`, "SMS tag AA already used by a", "(c): no choices",
-		"text question cannot carry an SMS tag", `flag "maybe" is not one of its answers`} {
+		"text question cannot carry an SMS tag", `flag "maybe" is not one of its answers`,
+		`p/t: unknown protocol figure "turnout"`, "p/v2: figure valid has two lines", "p/o1b: option 2 has two lines",
+		"p/neg: negative option position"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Check error lacks %q:\n%v", want, err)
 		}
