@@ -52,6 +52,7 @@ type Error struct {
 	Tags     []string `json:"tags,omitempty"`     // for missing
 }
 
+// String renders the problem for logs (replies use the catalogue).
 func (e Error) String() string {
 	switch e.Code {
 	case ErrMissing:

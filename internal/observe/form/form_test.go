@@ -273,3 +273,21 @@ func TestIndicators(t *testing.T) {
 		}
 	}
 }
+
+func TestMerge(t *testing.T) {
+	base := Answers{"a": IntValue(1), "b": BoolValue(true), "p": ProtocolValue(map[string]int64{"valid": 10, "invalid": 1})}
+	upd := Answers{"b": BoolValue(false), "c": TextValue("x"), "p": ProtocolValue(map[string]int64{"valid": 12, "votes_1": 7})}
+	got := Merge(base, upd)
+	want := Answers{"a": IntValue(1), "b": BoolValue(false), "c": TextValue("x"), "p": ProtocolValue(map[string]int64{"valid": 12, "invalid": 1, "votes_1": 7})}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if !got[k].Equal(v) {
+			t.Errorf("%s: %v, want %v", k, got[k], v)
+		}
+	}
+	if p, _ := base["p"].Protocol(); p["valid"] != 10 || len(p) != 2 {
+		t.Errorf("base changed: %v", p)
+	}
+}

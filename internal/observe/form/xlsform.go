@@ -23,6 +23,7 @@ type XLSFormError struct {
 	Msg    string
 }
 
+// Error renders the problem with its place in the workbook.
 func (e *XLSFormError) Error() string {
 	var b strings.Builder
 	b.WriteString("xlsform: sheet ")
