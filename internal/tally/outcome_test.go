@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 func margin(o *Outcome, kind string) Margin {
@@ -85,5 +87,75 @@ func TestOutcomeJSON(t *testing.T) {
 	}
 	if _, err := Decide(MajorityInput{}); err != ErrNoVotes {
 		t.Errorf("empty: %v", err)
+	}
+}
+
+func TestInputsFromNode(t *testing.T) {
+	e := &election.Election{Options: []election.Option{
+		{Position: 1, Name: "B", Kind: election.Candidate},
+		{Position: 0, Name: "A", Kind: election.Candidate},
+		{Position: 2, Name: "Against all", Kind: election.AgainstAll},
+	}}
+	ix, _ := NewIndex([]election.Area{{ID: 1, Name: "KZ"}, {ID: 2, ParentID: 1, Station: true, Level: 1, Name: "1"}})
+	p := &election.Protocol{AreaID: 2, Source: election.OfficialFinal, Votes: []int64{60, 30, 10}}
+	p.Figures.Set(election.Valid, 100)
+	p.Figures.Set(election.Invalid, 5)
+	p.Figures.Set(election.BallotsIssued, 110)
+	root := Tabulate(e, ix, []*election.Protocol{p}, Selector{}).Tree(0)
+	in := MajorityInputFrom(root, BaseValid, true)
+	if !reflect.DeepEqual(in.Candidates, []List{{"A", 60}, {"B", 30}}) || in.Valid != 100 || in.Ballots != 105 {
+		t.Errorf("majority input %+v", in)
+	}
+	o, _ := Decide(in)
+	if o.Winner != "A" || margin(o, "majority").Votes != 10 {
+		t.Errorf("against all counts in the base: %+v", o)
+	}
+	s := SeatInputFrom(root, Rules{Seats: 3, Threshold: 5, Base: BaseParticipants})
+	if s.Participants != 110 || len(s.Lists) != 2 {
+		t.Errorf("seat input %+v", s)
+	}
+}
+
+// Kazakhstan, presidential election of 20 November 2022, the CEC's final
+// result (Kazinform, 22 November 2022; Astana Times, 21 November 2022):
+// 8,300,046 voters received ballots; Tokayev 6,456,393 votes, 81.31 %,
+// a share of the valid votes with "against all" among them (7,940,478).
+func TestKazakhstan2022Presidential(t *testing.T) {
+	e := &election.Election{Kind: election.Presidential}
+	names := []string{"Tokayev", "Dairabayev", "Abden", "Kazhyken", "Auesbayev", "Tursynbekova", "Against all"}
+	votes := []int64{6456393, 271641, 206206, 200907, 176116, 168731, 460484}
+	for i, n := range names {
+		k := election.Candidate
+		if n == "Against all" {
+			k = election.AgainstAll
+		}
+		e.Options = append(e.Options, election.Option{Position: i, Name: n, Kind: k})
+	}
+	var valid int64
+	for _, v := range votes {
+		valid += v
+	}
+	o, err := Decide(MajorityInput{Candidates: Lists(e, votes), Valid: valid, Ballots: 8300046, Runoff: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Winner != "Tokayev" || len(o.Standings) != 6 {
+		t.Fatalf("%+v", o)
+	}
+	if s := o.Standings[0].Share; s < 81.305 || s >= 81.315 {
+		t.Errorf("Tokayev's share %.3f %%, want 81.31 %%", s)
+	}
+	// By hand: B = 7,940,478, ⌊B/2⌋ = 3,970,239; w − ⌊B/2⌋ = 2,486,154;
+	// 2w − B = 4,972,308.
+	if m := margin(o, "majority"); m.Votes != 2486154 {
+		t.Errorf("majority margin %+v", m)
+	}
+	if m := margin(o, "majority-invalid"); m.Votes != 4972308 {
+		t.Errorf("majority-invalid margin %+v", m)
+	}
+	// Against everyone who received a ballot it is still a majority (77.8 %).
+	o, _ = Decide(MajorityInput{Candidates: Lists(e, votes), Ballots: 8300046, Base: BaseParticipants, Runoff: true})
+	if o.Winner != "Tokayev" || margin(o, "majority").Votes != 6456393-4150023 {
+		t.Errorf("participants base %+v", o)
 	}
 }
