@@ -495,3 +495,19 @@ func hasRequiredTag(f *form.Form) bool {
 	}
 	return false
 }
+
+func TestErrorString(t *testing.T) {
+	one, ten := int64(1), int64(10)
+	for e, want := range map[*Error]string{
+		{Code: ErrMissing, Tags: []string{"AA", "AB"}}:                     "missing: AA,AB",
+		{Code: ErrOutOfRange, Tag: "AA", Value: "0", Min: &one, Max: &ten}: "out_of_range: AA=0 (1-10)",
+		{Code: ErrOutOfRange, Tag: "AA", Value: "11", Max: &ten}:           "out_of_range: AA=11 (<=10)",
+		{Code: ErrBadValue, Tag: "AD", Value: "3", Expected: "1-2"}:        "bad_value: AD=3 (want 1-2)",
+		{Code: ErrUnreadable, Value: "C2"}:                                 "unreadable: C2",
+		{Code: ErrEmpty}:                                                   "empty",
+	} {
+		if got := e.String(); got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
+}
