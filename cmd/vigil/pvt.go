@@ -208,6 +208,9 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		if o = strings.TrimSpace(o); o == "" {
 			return nil, usagef("pvt: --options %q has an empty name", p.options)
 		}
+		if slices.Contains(in.options, o) {
+			return nil, usagef("pvt: --options names %q twice", o)
+		}
 		in.options = append(in.options, o)
 	}
 	if p.official != "" {

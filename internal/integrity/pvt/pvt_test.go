@@ -469,3 +469,13 @@ func TestResponse(t *testing.T) {
 		t.Error("more reports than drawn: no error")
 	}
 }
+
+func TestSummariseDropsNaN(t *testing.T) {
+	b := summarise([]float64{0.1, math.NaN(), 0.3, math.Inf(1), 0.2})
+	if b.Replicates != 3 || math.Abs(b.SE-10) > 1e-9 {
+		t.Errorf("%+v", b)
+	}
+	if b := summarise([]float64{math.NaN()}); b != nil {
+		t.Errorf("%+v", b)
+	}
+}
