@@ -65,7 +65,7 @@ func (d *design) bootstrap(rs []ratio, B int, seed uint64, workers int) []float6
 					}
 				}
 				for j, r := range rs {
-					out[j*B+b] = tot[r.num] / tot[r.den]
+					out[j*B+b] = r.y(tot) / tot[r.den]
 				}
 			}
 		})

@@ -91,7 +91,22 @@ type StrataInfo struct {
 type Result struct {
 	Options []Figure // in the order of the options
 	Turnout *Figure  // nil when no report has registered voters
+	Lead    *Lead    // nil with fewer than two options
 	Strata  StrataInfo
+}
+
+// Lead is the estimated leader's margin over the runner-up, in percentage
+// points of the same denominator: the ratio estimator with
+// y_i = votes(leader) − votes(runner-up), whose linearised variance accounts
+// for the two shares moving together. Decided95/99 say whether the interval
+// lies entirely above zero, i.e. whether the sample determines the winner at
+// that level.
+type Lead struct {
+	Leader    string `json:"leader"`
+	RunnerUp  string `json:"runner_up"`
+	Figure           // Name is "leader − runner-up"
+	Decided95 bool   `json:"decided95"`
+	Decided99 bool   `json:"decided99"`
 }
 
 // Option returns the estimate of the named option, or nil.
@@ -123,7 +138,15 @@ type design struct {
 	hasReg bool
 }
 
-type ratio struct{ num, den int }
+// ratio is (column num − column sub) / column den; sub < 0 for none.
+type ratio struct{ num, sub, den int }
+
+func (r ratio) y(row []float64) float64 {
+	if r.sub < 0 {
+		return row[r.num]
+	}
+	return row[r.num] - row[r.sub]
+}
 
 // Estimate computes the stratified ratio estimates of the options' shares
 // and of turnout, their linearised standard errors and intervals, and, when
@@ -143,10 +166,10 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 	K := len(options)
 	rs := make([]ratio, 0, K+1)
 	for k := range K {
-		rs = append(rs, ratio{1 + k, 0})
+		rs = append(rs, ratio{1 + k, -1, 0})
 	}
 	if d.hasReg {
-		rs = append(rs, ratio{0, K + 1})
+		rs = append(rs, ratio{0, -1, K + 1})
 	}
 	tot := make([]float64, d.cols)
 	for _, g := range d.groups {
@@ -155,23 +178,45 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 			tot[c] += w * g.sums[c]
 		}
 	}
-	ests := make([]Figure, len(rs))
-	for j, r := range rs {
+	figure := func(r ratio) (Figure, error) {
 		if tot[r.den] <= 0 {
 			what := "total votes (x_i)"
 			if r.den != 0 {
 				what = "registered voters"
 			}
-			return nil, fmt.Errorf("pvt: the estimated %s is zero: nothing to divide by", what)
+			return Figure{}, fmt.Errorf("pvt: the estimated %s is zero: nothing to divide by", what)
 		}
-		p := tot[r.num] / tot[r.den]
-		v := d.linVar(r, p, tot[r.den])
-		se := math.Sqrt(v)
-		ests[j] = Figure{
+		p := r.y(tot) / tot[r.den]
+		se := math.Sqrt(d.linVar(r, p, tot[r.den]))
+		return Figure{
 			Estimate: 100 * p, SE: 100 * se,
 			CI95: Interval{100 * (p - Z95*se), 100 * (p + Z95*se)},
 			CI99: Interval{100 * (p - Z99*se), 100 * (p + Z99*se)},
+		}, nil
+	}
+	ests := make([]Figure, len(rs), len(rs)+1)
+	for j, r := range rs {
+		if ests[j], err = figure(r); err != nil {
+			return nil, err
 		}
+	}
+	// The lead: the first option over the second, by estimate (ties in
+	// option order).
+	var lead *Lead
+	if K >= 2 {
+		order := make([]int, K)
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ests[b].Estimate, ests[a].Estimate) })
+		r := ratio{1 + order[0], 1 + order[1], 0}
+		f, err := figure(r)
+		if err != nil {
+			return nil, err
+		}
+		lead = &Lead{Leader: options[order[0]], RunnerUp: options[order[1]]}
+		rs = append(rs, r)
+		ests = append(ests, f)
 	}
 	if cfg.Bootstrap > 0 {
 		reps := d.bootstrap(rs, cfg.Bootstrap, cfg.Seed, cfg.Workers)
@@ -188,6 +233,13 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 		ests[K].Name = "turnout"
 		res.Turnout = &ests[K]
 	}
+	if lead != nil {
+		lead.Figure = ests[len(ests)-1]
+		lead.Name = lead.Leader + " − " + lead.RunnerUp
+		lead.Decided95 = lead.CI95[0] > 0
+		lead.Decided99 = lead.CI99[0] > 0
+		res.Lead = lead
+	}
 	return res, nil
 }
 
@@ -202,12 +254,12 @@ func (d *design) linVar(r ratio, p, X float64) float64 {
 		// Two passes (mean, then squares) for accuracy on large counts.
 		for i := g.off; i < g.off+g.n; i++ {
 			row := d.vals[i*d.cols:]
-			sum += row[r.num] - p*row[r.den]
+			sum += r.y(row) - p*row[r.den]
 		}
 		mean := sum / float64(g.n)
 		for i := g.off; i < g.off+g.n; i++ {
 			row := d.vals[i*d.cols:]
-			e := row[r.num] - p*row[r.den] - mean
+			e := r.y(row) - p*row[r.den] - mean
 			sum2 += e * e
 		}
 		s2 := sum2 / float64(g.n-1)

@@ -55,6 +55,13 @@ func TestEstimateByHand(t *testing.T) {
 	sA := (10.0 / 9) * (10.0 / 9)
 	sB := (40.0 / 9) * (40.0 / 9) / 2
 	near(t, "turnout se", res.Turnout.SE, 100*math.Sqrt((100*0.7*sA/3+16*0.5*sB/2)/(144*144)), 1e-9)
+	// Lead of Y over X: y_i = Y − X, p̂ = 0.2; with two options Y − X = 2Y − 1,
+	// so the SE is twice Y's.
+	if l := res.Lead; l == nil || l.Leader != "Y" || l.RunnerUp != "X" || l.Decided95 || l.Decided99 {
+		t.Fatalf("lead %+v", res.Lead)
+	}
+	near(t, "lead", res.Lead.Estimate, 20, 1e-9)
+	near(t, "lead se", res.Lead.SE, 2*se, 1e-9)
 	if res.Strata.Frame != 2 || res.Strata.Reported != 2 || res.Strata.Used != 2 || len(res.Strata.Collapsed) != 0 {
 		t.Errorf("strata info %+v", res.Strata)
 	}

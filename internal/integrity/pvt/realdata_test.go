@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -352,7 +353,7 @@ func coverage(t *testing.T, file string, options []string, samples, boot int, se
 	for _, a := range alloc {
 		n += a
 	}
-	names := append(append([]string{}, options...), "turnout")
+	names := append(append([]string{}, options...), "turnout", "lead")
 	cover := make([][4]int, len(names)) // lin95, lin99, boot95, boot99
 	var width, se2, deff []float64 = make([]float64, len(names)), make([]float64, len(names)), make([]float64, len(names))
 	errSq, bias := make([]float64, len(names)), make([]float64, len(names))
@@ -383,8 +384,14 @@ func coverage(t *testing.T, file string, options []string, samples, boot int, se
 		for _, r := range reports {
 			sampleVotes += r.Total
 		}
-		for k, f := range append(res.Options, *res.Turnout) {
-			tv := truth[k]
+		optIdx := func(name string) int { return slices.Index(options, name) }
+		for k, f := range append(res.Options, *res.Turnout, res.Lead.Figure) {
+			var tv float64
+			if k < len(truth) {
+				tv = truth[k]
+			} else { // the lead: the truth of the difference this sample chose
+				tv = truth[optIdx(res.Lead.Leader)] - truth[optIdx(res.Lead.RunnerUp)]
+			}
 			cnt := []bool{f.CI95.Contains(tv), f.CI99.Contains(tv), boot > 0 && f.Boot.CI95.Contains(tv), boot > 0 && f.Boot.CI99.Contains(tv)}
 			for j, c := range cnt {
 				if c {
@@ -414,7 +421,11 @@ func coverage(t *testing.T, file string, options []string, samples, boot int, se
 		if k < len(options) {
 			d = fmt.Sprintf("%.1f", deff[k]/S)
 		}
-		fmt.Fprintf(&b, "%-9s %7.3f %8.1f%% %8.1f%% %8.1f%% %8.1f%% %8.4f %8.4f %+8.4f %6s\n", name, truth[k],
+		tr := "  (per sample)"
+		if k < len(truth) {
+			tr = fmt.Sprintf("%7.3f", truth[k])
+		}
+		fmt.Fprintf(&b, "%-9s %7s %8.1f%% %8.1f%% %8.1f%% %8.1f%% %8.4f %8.4f %+8.4f %6s\n", name, tr,
 			100*float64(c[0])/S, 100*float64(c[1])/S, 100*float64(c[2])/S, 100*float64(c[3])/S,
 			math.Sqrt(se2[k]/S), math.Sqrt(errSq[k]/S), bias[k]/S, d)
 		// Binomial sd of a 95 % coverage over 200 samples is 1.5 points;
