@@ -484,13 +484,14 @@ type pvtOut struct {
 	Options     map[string]*pvt.Figure `json:"options"`
 	Order       []string               `json:"order"`
 	Turnout     *pvt.Figure            `json:"turnout,omitempty"`
+	Lead        *pvt.Lead              `json:"lead,omitempty"`
 	Strata      pvt.StrataInfo         `json:"strata"`
 	Verdict     []pvt.Verdict          `json:"verdict,omitempty"`
 	Response    *pvt.ResponseInfo      `json:"response,omitempty"`
 }
 
 func pvtJSON(res *pvt.Result, vs []pvt.Verdict, denominator string) pvtOut {
-	out := pvtOut{Denominator: denominator, Options: map[string]*pvt.Figure{}, Turnout: res.Turnout, Strata: res.Strata, Verdict: vs}
+	out := pvtOut{Denominator: denominator, Options: map[string]*pvt.Figure{}, Turnout: res.Turnout, Lead: res.Lead, Strata: res.Strata, Verdict: vs}
 	for i := range res.Options {
 		out.Options[res.Options[i].Name] = &res.Options[i]
 		out.Order = append(out.Order, res.Options[i].Name)
@@ -523,6 +524,17 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	if l := res.Lead; l != nil {
+		decided := "the sample does not determine the winner at 95 %"
+		switch {
+		case l.Decided99:
+			decided = "the sample determines the winner at 99 %"
+		case l.Decided95:
+			decided = "the sample determines the winner at 95 % but not at 99 %"
+		}
+		fmt.Fprintf(w, "\nlead: %s over %s by %.2f points, 95 %% [%.2f, %.2f], 99 %% [%.2f, %.2f]: %s\n",
+			l.Leader, l.RunnerUp, l.Estimate, l.CI95[0], l.CI95[1], l.CI99[0], l.CI99[1], decided)
+	}
 	if len(res.Strata.Collapsed) > 0 {
 		fmt.Fprintf(w, "\ncollapsed strata (fewer reports than needed):")
 		for _, c := range res.Strata.Collapsed {

@@ -60,7 +60,7 @@ func TestPVTCommandMexico2018(t *testing.T) {
 	if got.Turnout == nil || got.Turnout.Estimate < 60 || got.Turnout.Estimate > 67 {
 		t.Errorf("turnout %+v", got.Turnout)
 	}
-	if got.Strata.Frame != 350 || got.Strata.Reported != 350 || len(got.Verdict) != 4 {
+	if got.Strata.Frame != 350 || got.Strata.Reported != 350 || len(got.Verdict) != 5 { // 4 options and the lead
 		t.Errorf("strata %+v, %d verdicts", got.Strata, len(got.Verdict))
 	}
 	// Non-response against INE's list of the 7,787 drawn stations.
@@ -149,7 +149,7 @@ func TestPVTDrawThenEstimate(t *testing.T) {
     "rate": 1,`) {
 		t.Errorf("response (reserves are not drawn):\n%s", out)
 	}
-	if !strings.Contains(out, `"estimate": 60`) || strings.Count(out, `"inside95": true`) != 3 {
+	if !strings.Contains(out, `"estimate": 60`) || strings.Count(out, `"inside95": true`) != 4 { // A, B, turnout, lead
 		t.Errorf("estimate:\n%s", out)
 	}
 

@@ -406,10 +406,14 @@ func TestConvergeAndCompare(t *testing.T) {
 	if !vs[0].Inside95 || vs[1].Inside99 || vs[2].Inside95 || !vs[2].Inside99 {
 		t.Errorf("verdicts %+v", vs)
 	}
-	for _, v := range vs[1:] {
+	for _, v := range vs[1:3] {
 		if !contains(v.Sentence, "investigate tabulation above the polling station") {
 			t.Errorf("sentence %q", v.Sentence)
 		}
+	}
+	// The lead's verdict comes last, on the difference of the official shares.
+	if l := vs[len(vs)-1]; len(vs) != 4 || l.Option != full.Lead.Name || l.Official != off[full.Lead.Leader]-off[full.Lead.RunnerUp] {
+		t.Errorf("lead verdict %+v", l)
 	}
 	if _, err := Compare(full, map[string]float64{"Z": 1}); err == nil {
 		t.Error("unknown option: no error")
