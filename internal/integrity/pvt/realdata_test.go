@@ -128,6 +128,12 @@ func TestMexico2018Remesas(t *testing.T) {
 			t.Errorf("%s: bootstrap SE %.3f vs linearised %.3f", f.Name, f.Boot.SE, f.SE)
 		}
 	}
+	l := res.Lead
+	t.Logf("lead %s: %.2f se %.3f ci95 [%.2f, %.2f] ci99 [%.2f, %.2f] | boot se %.3f ci95 [%.2f, %.2f] | decided %v %v",
+		l.Name, l.Estimate, l.SE, l.CI95[0], l.CI95[1], l.CI99[0], l.CI99[1], l.Boot.SE, l.Boot.CI95[0], l.Boot.CI95[1], l.Decided95, l.Decided99)
+	if l.Leader != "AMLO" || l.RunnerUp != "RAC" || !l.Decided99 {
+		t.Errorf("lead %+v", l)
+	}
 	vs, err := Compare(res, mx2018Official)
 	if err != nil {
 		t.Fatal(err)
@@ -275,6 +281,7 @@ func TestMexico2018FullSample(t *testing.T) {
 		for _, f := range res.Options {
 			t.Logf("  %-5s %6.2f ci95 [%.2f, %.2f] ci99 [%.2f, %.2f] official %.2f", f.Name, f.Estimate, f.CI95[0], f.CI95[1], f.CI99[0], f.CI99[1], official[f.Name])
 		}
+		t.Logf("  lead %s %.2f ci95 [%.2f, %.2f]", res.Lead.Name, res.Lead.Estimate, res.Lead.CI95[0], res.Lead.CI95[1])
 		if len(c.reps) == len(all) {
 			vs, _ := Compare(res, official)
 			for _, v := range vs {
