@@ -75,6 +75,17 @@ type Mapping struct {
 	Extra map[string]json.RawMessage
 }
 
+// Levels names the positions of Row.Path: the area columns, then
+// "station" when station_name_format builds the station's name. With
+// "empty_areas": "drop" a row's path may be shorter.
+func (m *Mapping) Levels() []string {
+	levels := append([]string(nil), m.Areas...)
+	if m.StationName != "" {
+		levels = append(levels, "station")
+	}
+	return levels
+}
+
 // Column is a named sum of columns: an option or an attribute.
 type Column struct {
 	Name    string

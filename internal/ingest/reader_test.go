@@ -248,6 +248,9 @@ func TestMappingFeatures(t *testing.T) {
 	if len(errs) > 0 || len(rows) != 2 {
 		t.Fatalf("rows %+v errs %v", rows, errs)
 	}
+	if want := []string{"region", "tik", "uik", "station"}; !reflect.DeepEqual(r.m.Levels(), want) {
+		t.Errorf("levels %q, want %q", r.m.Levels(), want)
+	}
 	if want := []string{"R", "T", "7 Station (row 1) {x}"}; !reflect.DeepEqual(rows[0].Path, want) {
 		t.Errorf("path %q, want %q", rows[0].Path, want)
 	}
