@@ -457,9 +457,10 @@ func (r *Reader) skip(rec []string) bool {
 
 func (r *Reader) row(rec []string, line int) (Row, error) {
 	row := Row{Line: line}
-	// A spreadsheet row stops at its last non-empty cell; a text row must
-	// have the header's fields, or its columns may have shifted.
-	if len(rec) != r.nfields && !(r.numeric && len(rec) < r.nfields) {
+	// A text row must have the header's fields, or its columns may have
+	// shifted. A spreadsheet row stops at its last cell, which may be
+	// before the header's last or (formatted but empty) after it.
+	if len(rec) != r.nfields && !(r.numeric && (len(rec) < r.nfields || blank(rec[r.nfields:]))) {
 		return row, &RowError{File: r.file, Line: line,
 			Expected: fmt.Sprintf("%d fields as in the header, found %d", r.nfields, len(rec))}
 	}

@@ -208,7 +208,16 @@ const xlsxMemLimit = 1 << 20
 // xlsxUnzipLimit bounds the unpacked size of a workbook (a zip bomb guard).
 const xlsxUnzipLimit = 4 << 30
 
-func newXLSXSource(f *excelize.File, m *Mapping) (*xlsxSource, error) {
+// excelizePanic turns a panic inside excelize (a malformed workbook it
+// does not guard against) into an error: no input may crash the importer.
+func excelizePanic(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("the workbook cannot be read (%v)", p)
+	}
+}
+
+func newXLSXSource(f *excelize.File, m *Mapping) (_ *xlsxSource, err error) {
+	defer excelizePanic(&err)
 	sheet := m.Sheet
 	if sheet == "" {
 		list := f.GetSheetList()
@@ -245,7 +254,8 @@ func (s *xlsxSource) header() ([]string, error) {
 	return rec, err
 }
 
-func (s *xlsxSource) next() ([]string, int, error) {
+func (s *xlsxSource) next() (_ []string, _ int, err error) {
+	defer excelizePanic(&err)
 	if !s.rows.Next() {
 		if err := s.rows.Error(); err != nil {
 			return nil, 0, err
@@ -270,7 +280,8 @@ func (s *xlsxSource) close() error {
 	return err
 }
 
-func openXLSX(name string, r io.Reader) (*excelize.File, error) {
+func openXLSX(name string, r io.Reader) (_ *excelize.File, err error) {
+	defer excelizePanic(&err)
 	opts := excelize.Options{UnzipXMLSizeLimit: xlsxMemLimit, UnzipSizeLimit: xlsxUnzipLimit}
 	if r == nil {
 		return excelize.OpenFile(name, opts)
