@@ -168,11 +168,18 @@ func TestRowErrors(t *testing.T) {
 }
 
 func TestRowErrorThenContinue(t *testing.T) {
-	data := "region,uik,reg,box1,box2,inv,a,z,f\nN,1,1,0,0,0,0,x,\nN,2,1,0,0,0,0,1.5,\nN,3,1,0,0,0,0,2,\n"
+	data := "region,uik,reg,box1,box2,inv,a,z,f\n" +
+		"N,1,1,0,0,0,0,x,\n" +
+		"N,2,1,0,0,0,0,1.5,\n" +
+		"N,b\"are,1,0,0,0,0,0,\n" + // a bare quote spoils this line only
+		"N,3,1,0,0,0,0,2,\n"
 	r := newTestReader(t, data, testMapping, "t.csv")
 	rows, errs := readAll(t, r)
-	if len(errs) != 2 || len(rows) != 1 || rows[0].Path[1] != "3" || rows[0].Votes[0] != 2 {
+	if len(errs) != 3 || len(rows) != 1 || rows[0].Path[1] != "3" || rows[0].Votes[0] != 2 || rows[0].Line != 5 {
 		t.Errorf("rows %+v errors %v", rows, errs)
+	}
+	if len(errs) == 3 && errs[2].Error() != `t.csv:4: expected well-formed CSV (bare " in non-quoted-field on line 4)` {
+		t.Errorf("%v", errs[2])
 	}
 }
 
