@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 const testMapping = `{
@@ -298,6 +299,25 @@ func TestEncoding(t *testing.T) {
 	rows, errs := readAll(t, r)
 	if len(errs) > 0 || len(rows) != 1 || rows[0].Path[0] != "Москва" {
 		t.Errorf("%+v %v", rows, errs)
+	}
+}
+
+func TestUTF16(t *testing.T) {
+	text := "регион\tголоса\r\nМосква\t5\r\n"
+	le, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ data, enc string }{{le, ""}, {le, `, "encoding": "utf-16"`}, {be, `, "encoding": "utf-16be"`}} {
+		r := newTestReader(t, c.data, `{"areas": ["регион"], "options": {"X": "голоса"}`+c.enc+`}`, "t.txt")
+		rows, errs := readAll(t, r)
+		if len(errs) > 0 || len(rows) != 1 || rows[0].Path[0] != "Москва" || rows[0].Votes[0] != 5 {
+			t.Errorf("%q: %+v %v", c.enc, rows, errs)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
@@ -48,10 +49,17 @@ func newCSVSource(r io.Reader, m *Mapping, closer io.Closer) (*csvSource, error)
 	if err != nil {
 		return nil, err
 	}
-	if dec != nil {
-		r = transform.NewReader(r, dec.NewDecoder())
-	}
 	br := bufio.NewReaderSize(r, maxHeaderPeek)
+	if dec == nil {
+		// A UTF-16 byte-order mark (Excel's "Unicode text" export) picks
+		// UTF-16 by itself.
+		if b, err := br.Peek(2); err == nil && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
+			dec = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+		}
+	}
+	if dec != nil {
+		br = bufio.NewReaderSize(transform.NewReader(br, dec.NewDecoder()), maxHeaderPeek)
+	}
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
 	}
@@ -341,7 +349,7 @@ func entryNames(files []*zip.File) string {
 	return strings.Join(names, ", ")
 }
 
-// decoderFor returns the decoder of a single-byte encoding, or nil for UTF-8.
+// decoderFor returns the decoder of a named encoding, or nil for UTF-8.
 func decoderFor(name string) (encoding.Encoding, error) {
 	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
 	case "", "utf-8", "utf8":
@@ -358,8 +366,14 @@ func decoderFor(name string) (encoding.Encoding, error) {
 		return charmap.Windows1250, nil
 	case "koi8-r":
 		return charmap.KOI8R, nil
+	case "utf-16", "utf16":
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), nil
+	case "utf-16le":
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), nil
+	case "utf-16be":
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), nil
 	}
-	return nil, fmt.Errorf("unknown encoding %q (known: utf-8, windows-1250, windows-1251, windows-1252, iso-8859-1, iso-8859-2, koi8-r)", name)
+	return nil, fmt.Errorf("unknown encoding %q (known: utf-8, utf-16, utf-16le, utf-16be, windows-1250, windows-1251, windows-1252, iso-8859-1, iso-8859-2, koi8-r)", name)
 }
 
 // multiCloser closes a stack of readers (gzip stream, zip entry, file), nil
