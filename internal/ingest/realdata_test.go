@@ -75,6 +75,15 @@ var realCases = []realCase{
 	{mapping: "mexico-2018-remesas", file: "mexico-ine-quickcount/2018_REMESAS0100020000.txt", rows: 6307,
 		figures: map[election.Figure]int64{election.Registered: 3620769, election.BallotsInBox: 2275143, election.Invalid: 58979}},
 
+	{mapping: "mexico-2018-arrivals", file: "mexico-ine-quickcount/arrivals_tbl.csv.gz", rows: 7754,
+		figures: map[election.Figure]int64{election.Registered: 4402784, election.BallotsInBox: 2268102}, check: arrivals(6286)},
+	// The 2015 governor elections: SOURCE.txt gives no counts; recorded.
+	{mapping: "mexico-2015-chih", file: "mexico-ine-quickcount/chih_2015.csv.gz", rows: 5156, figures: fig(election.Registered, 2643565)},
+	{mapping: "mexico-2015-col", file: "mexico-ine-quickcount/col_2015.csv.gz", rows: 905, dups: 1, figures: fig(election.Registered, 498531)},
+	{mapping: "mexico-2015-mich", file: "mexico-ine-quickcount/mich_2015.csv.gz", rows: 5790, figures: fig(election.Registered, 3231184)},
+	{mapping: "mexico-2015-nay", file: "mexico-ine-quickcount/nay_2015.csv.gz", rows: 1624, figures: fig(election.Registered, 814110)},
+	{mapping: "mexico-2015-zac", file: "mexico-ine-quickcount/zac_2015.csv.gz", rows: 2479, figures: fig(election.Registered, 1131102)},
+
 	// Georgia: SOURCE.txt gives precincts and shares of valid votes.
 	{mapping: "georgia-2012-party-list", file: "georgia-forset/2012_official_party_list.csv", rows: 3696, dups: 1},
 	{mapping: "georgia-2012-major", file: "georgia-forset/2012_official_major.csv", rows: 3649, dups: 1},
@@ -255,5 +264,25 @@ func ugandaTurnout(want float64) func() (func(Row), func(*testing.T, totals)) {
 				t.Errorf("turnout %.4f %%, SOURCE.txt %.2f %%", got, want)
 			}
 		}
+	}
+}
+
+// arrivals: the quick count's casillas that had arrived (status 1) carry
+// the total; the others have TOTAL "NA", read as absent.
+func arrivals(n int) func() (func(Row), func(*testing.T, totals)) {
+	return func() (func(Row), func(*testing.T, totals)) {
+		var arrived, withTotal int
+		return func(r Row) {
+				if r.Attrs["status"] == "1" {
+					arrived++
+				}
+				if r.Figures.Has(election.BallotsInBox) {
+					withTotal++
+				}
+			}, func(t *testing.T, _ totals) {
+				if arrived != n || withTotal != n {
+					t.Errorf("arrived %d, with a total %d; want %d", arrived, withTotal, n)
+				}
+			}
 	}
 }
