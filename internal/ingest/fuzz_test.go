@@ -23,6 +23,8 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("6307\na|b|v\n1|2|3\n|||\n"), `{"areas": ["a", "b"], "options": {"V": "v"}, "skip_lines": 1, "delimiter": "|"}`)
 	f.Add([]byte("id,r,name,v\n1,R,,NA\n2,,S,5\n"), `{"areas": ["r"], "station_name_format": "{name} {#1}", "options": {"V": ["v", "v2"]}, "empty_areas": "drop", "null_values": ["NA"]}`)
 	f.Add([]byte("a,v,v2\nA,9223372036854775807,1\n"), `{"areas": ["a"], "options": {"V": ["v", "v2"]}, "figures": {"valid": "v"}}`)
+	f.Add([]byte("\xff\xfea\x00,\x00v\x00\n\x00A\x00,\x001\x00\n\x00"), `{"areas": ["a"], "options": {"V": "v"}}`)
+	f.Add([]byte("\xc0\xee\xeb,v\n\xc0,1\n"), `{"areas": ["Аол"], "options": {"V": "v"}, "encoding": "windows-1251"}`)
 	f.Fuzz(func(t *testing.T, data []byte, mapping string) {
 		m, err := ParseMapping([]byte(mapping))
 		if err != nil {

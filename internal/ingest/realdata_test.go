@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -162,6 +163,7 @@ func TestRealData(t *testing.T) {
 			if testing.Verbose() {
 				t.Log(summary(tt))
 			}
+			checkDetection(t, path, m)
 		})
 	}
 }
@@ -284,5 +286,26 @@ func arrivals(n int) func() (func(Row), func(*testing.T, totals)) {
 					t.Errorf("arrived %d, with a total %d; want %d", arrived, withTotal, n)
 				}
 			}
+	}
+}
+
+// checkDetection: without "delimiter", the header found by detection is the
+// one the mapping's delimiter gives.
+func checkDetection(t *testing.T, path string, m *Mapping) {
+	if strings.HasSuffix(path, ".xlsx") {
+		return
+	}
+	header := func(m *Mapping) []string {
+		r, err := Open(path, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		return r.Header()
+	}
+	auto := *m
+	auto.Delimiter = 0
+	if got, want := header(&auto), header(m); !reflect.DeepEqual(got, want) {
+		t.Errorf("detected delimiter gives header %q, want %q", got, want)
 	}
 }
