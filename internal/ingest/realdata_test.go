@@ -21,6 +21,8 @@ type realCase struct {
 	rows    int    // stations read (the source's count)
 	dups    int    // rows repeating an earlier row's area path
 	empty   int    // rows with no figure and no vote
+	// validOff: rows whose options do not sum to the valid figure.
+	validOff int
 	figures map[election.Figure]int64
 	// shares are percentages of all options' votes, as the sources round
 	// them (two decimals).
@@ -91,7 +93,7 @@ var realCases = []realCase{
 	{mapping: "georgia-2013-pres", file: "georgia-forset/2013_official_pres.csv", rows: 3707,
 		shares: map[string]float64{"41 - Giorgi Margvelashvili": 62.12, "5 - Davit Bakradze": 21.72, "14 - Nino Burjanadze": 10.19}},
 	{mapping: "georgia-2014-local-party", file: "georgia-forset/2014_official_local_party.csv", rows: 3637, empty: 20},
-	{mapping: "georgia-2016-parl-party", file: "georgia-forset/2016_official_parl_party.csv", rows: 3668,
+	{mapping: "georgia-2016-parl-party", file: "georgia-forset/2016_official_parl_party.csv", rows: 3668, validOff: 1033,
 		shares:  map[string]float64{"41 - Georgian Dream": 48.68},
 		figures: map[election.Figure]int64{election.Valid: 1753522, election.Invalid: 62575}},
 	{mapping: "georgia-2016-parl-major", file: "georgia-forset/2016_official_parl_major.csv", rows: 3495},
@@ -101,7 +103,7 @@ var realCases = []realCase{
 	// Albania: SOURCE.txt gives stations (2013, 2021).
 	{mapping: "albania-2013", file: "albania/albania_2013_parliament_by_station_EFToolkit.csv", rows: 5508,
 		figures: map[election.Figure]int64{election.Registered: 3185255, election.BallotsInBox: 1726239}},
-	{mapping: "albania-2017", file: "albania/albania_2017_parliament_by_station.xlsx", rows: 5273, dups: 2,
+	{mapping: "albania-2017", file: "albania/albania_2017_parliament_by_station.xlsx", rows: 5273, dups: 2, validOff: 4290,
 		figures: map[election.Figure]int64{election.Registered: 3399962, election.Valid: 1557561, election.Invalid: 31215}},
 	{mapping: "albania-2021", file: "albania/albania_2021_parliament_by_station.csv", rows: 5199,
 		shares: map[string]float64{"PS": 48.68, "PDAN": 39.43, "LSI": 6.81}},
@@ -141,6 +143,9 @@ func TestRealData(t *testing.T) {
 			if tt.dupPaths != c.dups {
 				t.Errorf("rows repeating an area path = %d, want %d", tt.dupPaths, c.dups)
 			}
+			if tt.validOff != c.validOff {
+				t.Errorf("rows whose options do not sum to valid = %d, want %d", tt.validOff, c.validOff)
+			}
 			if tt.empty != c.empty {
 				t.Errorf("empty rows = %d, want %d", tt.empty, c.empty)
 			}
@@ -170,7 +175,7 @@ func TestRealData(t *testing.T) {
 
 func summary(tt totals) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rows %d, empty %d, repeated paths %d;", tt.rows, tt.empty, tt.dupPaths)
+	fmt.Fprintf(&b, "rows %d, empty %d, repeated paths %d, valid != Σ options %d;", tt.rows, tt.empty, tt.dupPaths, tt.validOff)
 	for f := election.Figure(0); f < election.NumFigures; f++ {
 		if tt.figures[f] != 0 {
 			fmt.Fprintf(&b, " %s %d;", f, tt.figures[f])
