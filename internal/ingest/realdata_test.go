@@ -23,7 +23,7 @@ type realCase struct {
 	empty   int    // rows with no figure and no vote
 	// validOff: rows whose options do not sum to the valid figure.
 	validOff int
-	figures map[election.Figure]int64
+	figures  map[election.Figure]int64
 	// shares are percentages of all options' votes, as the sources round
 	// them (two decimals).
 	shares map[string]float64

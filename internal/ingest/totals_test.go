@@ -16,10 +16,10 @@ type totals struct {
 	// validOff counts rows whose options do not add up to the valid-ballots
 	// figure (where the file has it): a protocol inconsistency.
 	validOff int
-	rowErrs     []*RowError
-	figures     [election.NumFigures]int64
-	votes       []int64
-	options     []string
+	rowErrs  []*RowError
+	figures  [election.NumFigures]int64
+	votes    []int64
+	options  []string
 }
 
 // voteSum is the sum of all options' votes.
