@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -344,6 +345,17 @@ func TestCompressed(t *testing.T) {
 	writeGzip(t, gzPath, smallCSV)
 	checkSmall(t, gzPath, m)
 
+	// A truncated gzip stream is fatal, after the rows before the cut.
+	full, _ := os.ReadFile(gzPath)
+	r, err := NewReader(bytes.NewReader(full[:len(full)-12]), "cut.csv.gz", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs := readAll(t, r)
+	if len(errs) != 1 || IsRowError(errs[0]) || !errors.Is(errs[0], io.ErrUnexpectedEOF) {
+		t.Errorf("truncated gzip: rows %d, errors %v", len(rows), errs)
+	}
+
 	one := filepath.Join(dir, "one.zip")
 	writeZip(t, one, map[string]string{"data/anything.csv": smallCSV, "__MACOSX/._anything.csv": "junk"})
 	checkSmall(t, one, m)
@@ -367,11 +379,11 @@ func TestCompressed(t *testing.T) {
 	// Errors inside a zip name the entry.
 	bad := filepath.Join(dir, "bad.zip")
 	writeZip(t, bad, map[string]string{"inner.csv": "region,uik,reg,box1,box2,inv,a,z,f\nN,1,x,0,0,0,0,0,\n"})
-	r, err := Open(bad, m)
+	r, err = Open(bad, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, errs := readAll(t, r)
+	_, errs = readAll(t, r)
 	r.Close()
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "inner.csv:2: ") {
 		t.Errorf("%v", errs)
