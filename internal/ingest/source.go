@@ -225,25 +225,30 @@ func excelizePanic(err *error) {
 }
 
 func newXLSXSource(f *excelize.File, m *Mapping) (_ *xlsxSource, err error) {
+	var rows *excelize.Rows
+	defer func() {
+		if err != nil { // after excelizePanic, which runs first
+			if rows != nil {
+				rows.Close()
+			}
+			f.Close() // removes excelize's temporary files
+		}
+	}()
 	defer excelizePanic(&err)
 	sheet := m.Sheet
 	if sheet == "" {
 		list := f.GetSheetList()
 		if len(list) == 0 {
-			f.Close()
 			return nil, errors.New("the workbook has no sheets")
 		}
 		sheet = list[0]
 	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		f.Close()
+	if rows, err = f.Rows(sheet); err != nil {
 		return nil, fmt.Errorf("sheet %q: %w", sheet, err)
 	}
 	s := &xlsxSource{f: f, rows: rows}
 	for i := 0; i < m.SkipLines; i++ {
 		if !rows.Next() {
-			s.close()
 			if err := rows.Error(); err != nil {
 				return nil, err
 			}
