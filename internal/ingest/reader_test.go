@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -494,5 +495,52 @@ func TestRecordLimit(t *testing.T) {
 	rows, errs = readAll(t, r)
 	if len(rows) != 2 || len(errs) != 0 {
 		t.Errorf("rows %d, errors %v", len(rows), errs)
+	}
+}
+
+// TestXLSXLargeSheet: a sheet over xlsxMemLimit is streamed from a
+// temporary file, which Close (or a failed Open) removes.
+func TestXLSXLargeSheet(t *testing.T) {
+	dir := t.TempDir()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where excelize puts its temporary files
+	path := filepath.Join(dir, "big.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"region", "uik", "reg", "box1", "box2", "inv", "a", "z", "f"})
+	const n = 20000
+	for i := 2; i <= n+1; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i)
+		sw.SetRow(cell, []any{"Region", i, 1000, 10, 5, 1, 7, 6, "some flag text"})
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	m := mustMapping(t, testMapping)
+	r, err := Open(path, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) == 0 {
+		t.Error("the sheet was not unpacked to a temporary file")
+	}
+	rows, errs := readAll(t, r)
+	if len(rows) != n || len(errs) != 0 || rows[n-1].Line != n+1 || rows[n-1].Path[1] != fmt.Sprint(n+1) {
+		t.Errorf("%d rows, errors %v", len(rows), errs)
+	}
+	r.Close()
+	bad := *m
+	bad.Areas = []string{"nope"}
+	if _, err := Open(path, &bad); err == nil {
+		t.Error("opened with a missing column")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
 	}
 }
