@@ -544,3 +544,23 @@ func TestXLSXLargeSheet(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 }
+
+func TestCleanText(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                    "",
+		"Москва":              "Москва",
+		" Москва ":            "Москва",
+		"OASIS\nP. SCHOOL":    "OASIS P. SCHOOL",
+		"a  b":                "a b",
+		"\u00a0Tbilisi\u00a0": "Tbilisi",
+		"a\u3000b":            "a b",
+		"ქართული ოცნება":  "ქართული ოცნება",
+		"1 Адыгейская":    "1 Адыгейская",
+		"tab\tinside\r\n": "tab inside",
+		"\xff\xfe":        "\xff\xfe",
+	} {
+		if got := cleanText(in); got != want {
+			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
