@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/vigil-elections/vigil/internal/election"
+)
+
+const areaCols = `id, COALESCE(parent_id, 0), level, name, path, station, attrs`
+
+func scanArea(sc interface{ Scan(...any) error }) (election.Area, error) {
+	var a election.Area
+	var path, attrs string
+	var station int
+	if err := sc.Scan(&a.ID, &a.ParentID, &a.Level, &a.Name, &path, &station, &attrs); err != nil {
+		return a, err
+	}
+	a.Station = station != 0
+	if err := json.Unmarshal([]byte(path), &a.Path); err != nil {
+		return a, fmt.Errorf("area %d: bad path: %w", a.ID, err)
+	}
+	if attrs != "{}" && attrs != "" {
+		if err := json.Unmarshal([]byte(attrs), &a.Attrs); err != nil {
+			return a, fmt.Errorf("area %d: bad attributes: %w", a.ID, err)
+		}
+	}
+	return a, nil
+}
+
+// Areas returns every area of an election, parents before children (the
+// root first), which is the order tabulation wants.
+func (db *DB) Areas(ctx context.Context, electionID int64) ([]election.Area, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 ORDER BY level, id`, electionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []election.Area
+	for rows.Next() {
+		a, err := scanArea(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Area loads one area of an election.
+func (db *DB) Area(ctx context.Context, electionID, areaID int64) (election.Area, error) {
+	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND id = $2`, electionID, areaID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("area %d: %w", areaID, ErrNotFound)
+	}
+	return a, err
+}
+
+// AreaByPath finds an area by its path of names.
+func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (election.Area, error) {
+	p, _ := json.Marshal(nonNil(path))
+	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND path = $2`, electionID, string(p)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("area %q: %w", path, ErrNotFound)
+	}
+	return a, err
+}
+
+// Children lists an area's direct children by name.
+func (db *DB) Children(ctx context.Context, electionID, areaID int64) ([]election.Area, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND parent_id = $2 ORDER BY id`, electionID, areaID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []election.Area
+	for rows.Next() {
+		a, err := scanArea(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

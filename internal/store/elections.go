@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/election"
+)
+
+// CreateElection stores a new election with its options and its root area,
+// setting e.ID. A name already taken is an error.
+func (db *DB) CreateElection(ctx context.Context, e *election.Election) error {
+	if strings.TrimSpace(e.Name) == "" {
+		return errors.New("an election needs a name")
+	}
+	if !e.Kind.Valid() {
+		return fmt.Errorf("election %q: unknown kind %q (want presidential, party-list, referendum or single-member)", e.Name, e.Kind)
+	}
+	cfg, err := json.Marshal(e.Config)
+	if err != nil {
+		return err
+	}
+	if e.Created.IsZero() {
+		e.Created = time.Now().UTC()
+	}
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM elections WHERE name = $1`, e.Name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("an election named %q already exists", e.Name)
+		}
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO elections (name, kind, country, date, config, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			e.Name, string(e.Kind), e.Country, e.Date, string(cfg), fmtTime(e.Created)).Scan(&e.ID); err != nil {
+			return err
+		}
+		if err := insertOptions(ctx, tx, e.ID, 0, e.Options); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name)
+		return err
+	})
+}
+
+func insertOptions(ctx context.Context, tx *sql.Tx, electionID int64, from int, opts []election.Option) error {
+	for i := from; i < len(opts); i++ {
+		o := &opts[i]
+		o.Position = i
+		if o.Kind == "" {
+			o.Kind = election.Candidate
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO options (election_id, position, name, kind) VALUES ($1, $2, $3, $4)`,
+			electionID, i, o.Name, string(o.Kind)); err != nil {
+			return fmt.Errorf("option %q: %w", o.Name, err)
+		}
+	}
+	return nil
+}
+
+// UpdateConfig replaces an election's check settings.
+func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.Config) error {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID)
+	return err
+}
+
+// Elections lists every election, newest first.
+func (db *DB) Elections(ctx context.Context) ([]*election.Election, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*election.Election, 0, len(ids))
+	for _, id := range ids {
+		e, err := db.Election(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ElectionByName finds an election by its unique name; ErrNotFound if none.
+func (db *DB) ElectionByName(ctx context.Context, name string) (*election.Election, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("election %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db.Election(ctx, id)
+}
+
+// Election loads an election with its options.
+func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error) {
+	e := &election.Election{}
+	var kind, cfg, created string
+	err := db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1`, id).
+		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("election %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.Kind = election.Kind(kind)
+	e.Created = parseTime(created)
+	if err := json.Unmarshal([]byte(cfg), &e.Config); err != nil {
+		return nil, fmt.Errorf("election %q: bad config: %w", e.Name, err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT position, name, kind FROM options WHERE election_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o election.Option
+		var k string
+		if err := rows.Scan(&o.Position, &o.Name, &k); err != nil {
+			return nil, err
+		}
+		o.Kind = election.OptionKind(k)
+		e.Options = append(e.Options, o)
+	}
+	return e, rows.Err()
+}
+
+// DeleteElection removes an election and everything that belongs to it.
+func (db *DB) DeleteElection(ctx context.Context, id int64) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM protocols WHERE election_id = $1`,
+			`DELETE FROM batches WHERE election_id = $1`,
+			`UPDATE areas SET parent_id = NULL WHERE election_id = $1`,
+			`DELETE FROM areas WHERE election_id = $1`,
+			`DELETE FROM options WHERE election_id = $1`,
+			`DELETE FROM elections WHERE id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

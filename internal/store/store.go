@@ -1,0 +1,123 @@
+// Package store keeps vigil's data in a SQL database: embedded SQLite by
+// default (a file, nothing to install) or PostgreSQL to scale out. Both
+// engines run the same SQL; the few places where they truly differ (DDL
+// types, bulk loads, locking) switch on the dialect here and nowhere else.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names a database engine.
+type Dialect string
+
+// The engines vigil runs on.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open vigil database.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	Addr    string // as given, for messages (a postgres password is masked)
+}
+
+// IsPostgresAddr reports whether a database address names a PostgreSQL
+// server rather than a SQLite file.
+func IsPostgresAddr(addr string) bool {
+	return strings.HasPrefix(addr, "postgres://") || strings.HasPrefix(addr, "postgresql://")
+}
+
+// Open opens (creating if needed) the database at addr, a file path or a
+// postgres:// URL, and brings its schema up to date.
+func Open(ctx context.Context, addr string) (*DB, error) {
+	db, err := openRaw(addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
+	return db, nil
+}
+
+func openRaw(addr string) (*DB, error) {
+	if addr == "" {
+		return nil, errors.New("no database address given")
+	}
+	if IsPostgresAddr(addr) {
+		sdb, err := sql.Open("pgx", addr)
+		if err != nil {
+			return nil, err
+		}
+		sdb.SetMaxOpenConns(32)
+		sdb.SetMaxIdleConns(32)
+		return &DB{DB: sdb, Dialect: Postgres, Addr: maskPassword(addr)}, nil
+	}
+	// WAL lets readers (the portal) go on while an import or a submission
+	// writes; synchronous=FULL makes every acknowledged commit survive a
+	// power cut, not only a crash of the process; foreign keys are off by
+	// default in SQLite and must be asked for on every connection, which the
+	// DSN pragmas do.
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	sdb, err := sql.Open("sqlite", "file:"+addr+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is SQLite's rule; more open connections serve
+	// concurrent readers under WAL.
+	sdb.SetMaxOpenConns(8)
+	sdb.SetMaxIdleConns(8)
+	return &DB{DB: sdb, Dialect: SQLite, Addr: addr}, nil
+}
+
+func maskPassword(addr string) string {
+	u, err := url.Parse(addr)
+	if err != nil || u.User == nil {
+		return addr
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise (and on panic), so that a failed operation leaves nothing.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ErrNotFound is returned when a named or numbered record does not exist.
+var ErrNotFound = errors.New("not found")

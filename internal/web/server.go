@@ -1,0 +1,122 @@
+// Package web is vigil's HTTP face: the JSON API, the public results portal
+// and the mission's pages. Handlers return errors; one adapter maps them to
+// responses. Pages are rendered into a buffer before any byte is written, so
+// a failing template never sends half a page.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configures a Server.
+type Options struct {
+	Logger *slog.Logger
+}
+
+// Server serves vigil over HTTP.
+type Server struct {
+	db    *store.DB
+	log   *slog.Logger
+	mux   *http.ServeMux
+	pages *template.Template
+	start time.Time
+
+	tallies tallies
+}
+
+// New builds the server and parses every template (failing fast on a
+// broken one).
+func New(db *store.DB, opt Options) (*Server, error) {
+	s := &Server{db: db, log: opt.Logger, mux: http.NewServeMux(), start: time.Now()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	t, err := template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	s.pages = t
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// routes registers every area's routes; each area keeps its own file.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	s.resultsRoutes()
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.db.PingContext(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "database": string(s.db.Dialect), "uptime_seconds": int(time.Since(s.start).Seconds())})
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte{'\n'})
+}
+
+func wantsHTML(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// render executes a page template into a buffer, then writes it.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, e *Error) {
+	if err := s.render(w, r, status, "error.html", map[string]any{"Status": status, "Error": e}); err != nil {
+		http.Error(w, e.Message, status)
+	}
+}
