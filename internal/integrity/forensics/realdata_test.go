@@ -2,6 +2,7 @@ package forensics
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -44,8 +45,19 @@ func runAll(t *testing.T, name string, st []Station, fit bool) summary {
 	if s.shp, err = Shpilkin(st, ShpilkinOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s shpilkin: excess %d; share %.2f %% → %.2f %%; turnout %.2f %% → %.2f %%; peak %g %%, clean share %.2f %%",
-		name, s.shp.Excess, s.shp.LeaderShareOfficial, s.shp.LeaderShareCorrected, s.shp.TurnoutOfficial, s.shp.TurnoutCorrected, s.shp.PeakTurnout, s.shp.CleanShare)
+	var sl int64
+	for _, x := range st {
+		if x.V > 0 && x.L >= 0 && x.L <= x.R && x.G >= 0 {
+			sl += x.L
+		}
+	}
+	atCap := ""
+	if s.shp.PeakTurnout == math.Ceil(s.shp.TurnoutOfficial)-2 || s.shp.PeakTurnout == math.Floor(s.shp.TurnoutOfficial)-1 {
+		atCap = " (the last bin below the official turnout)"
+	}
+	t.Logf("%s shpilkin: excess %d; leader votes %d → %d; share %.2f %% → %.2f %%; turnout %.2f %% → %.2f %%; peak %g %%%s, clean share %.2f %%",
+		name, s.shp.Excess, sl, sl-s.shp.Excess, s.shp.LeaderShareOfficial, s.shp.LeaderShareCorrected, s.shp.TurnoutOfficial, s.shp.TurnoutCorrected,
+		s.shp.PeakTurnout, atCap, s.shp.CleanShare)
 	opt := FingerprintOptions{}
 	if fit {
 		opt.Fit = fopt
