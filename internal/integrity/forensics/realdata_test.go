@@ -58,6 +58,9 @@ func runAll(t *testing.T, name string, st []Station, fit bool) summary {
 	t.Logf("%s shpilkin: excess %d; leader votes %d → %d; share %.2f %% → %.2f %%; turnout %.2f %% → %.2f %%; peak %g %%%s, clean share %.2f %%",
 		name, s.shp.Excess, sl, sl-s.shp.Excess, s.shp.LeaderShareOfficial, s.shp.LeaderShareCorrected, s.shp.TurnoutOfficial, s.shp.TurnoutCorrected,
 		s.shp.PeakTurnout, atCap, s.shp.CleanShare)
+	for _, w := range s.shp.Warnings {
+		t.Logf("%s shpilkin warning: %s", name, w)
+	}
 	opt := FingerprintOptions{}
 	if fit {
 		opt.Fit = fopt
