@@ -57,7 +57,7 @@ func TestParseComplete(t *testing.T) {
 	if !m.OK() {
 		t.Fatalf("errors %v", m.Errors)
 	}
-	if m.Form.ID != "voting" || m.Prefix != "VO" || m.Observer != "1234" || m.Comment != "Queue outside, calm" {
+	if m.Form.ID != "voting" || m.FormID != "voting" || m.Version != form.TemplateVersion || p.Form("vo") != m.Form || m.Prefix != "VO" || m.Observer != "1234" || m.Comment != "Queue outside, calm" {
 		t.Errorf("message %+v", m)
 	}
 	if len(m.Answers) != 14 {
@@ -494,4 +494,20 @@ func hasRequiredTag(f *form.Form) bool {
 		}
 	}
 	return false
+}
+
+func TestErrorString(t *testing.T) {
+	one, ten := int64(1), int64(10)
+	for e, want := range map[*Error]string{
+		{Code: ErrMissing, Tags: []string{"AA", "AB"}}:                     "missing: AA,AB",
+		{Code: ErrOutOfRange, Tag: "AA", Value: "0", Min: &one, Max: &ten}: "out_of_range: AA=0 (1-10)",
+		{Code: ErrOutOfRange, Tag: "AA", Value: "11", Max: &ten}:           "out_of_range: AA=11 (<=10)",
+		{Code: ErrBadValue, Tag: "AD", Value: "3", Expected: "1-2"}:        "bad_value: AD=3 (want 1-2)",
+		{Code: ErrUnreadable, Value: "C2"}:                                 "unreadable: C2",
+		{Code: ErrEmpty}:                                                   "empty",
+	} {
+		if got := e.String(); got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 // Phase is the part of election day (or of the process) a form observes.
@@ -329,14 +331,28 @@ func (f *Form) Check() error {
 				bad("%s: protocol block without items", name)
 			}
 			items := map[string]bool{}
+			options := map[int]bool{}
+			figures := map[string]bool{}
 			for _, it := range q.Items {
 				iname := q.ID + "/" + it.ID
 				if !ValidID(it.ID) || items[it.ID] {
 					bad("%s: protocol item %q missing, invalid or duplicate", name, it.ID)
 				}
 				items[it.ID] = true
-				if it.Option < 0 {
+				switch {
+				case it.IsVotes() && it.Option < 0:
 					bad("%s: negative option position", iname)
+				case it.IsVotes() && options[it.Option]:
+					bad("%s: option %d has two lines", iname, it.Option+1)
+				case it.IsVotes():
+					options[it.Option] = true
+				default:
+					if _, ok := election.ParseFigure(it.Figure); !ok {
+						bad("%s: unknown protocol figure %q", iname, it.Figure)
+					} else if figures[it.Figure] {
+						bad("%s: figure %s has two lines", iname, it.Figure)
+					}
+					figures[it.Figure] = true
 				}
 				if it.SMS != "" {
 					useTag(it.SMS, iname)

@@ -201,7 +201,7 @@ func optionItems(options []election.Option) []ProtocolItem {
 	var items []ProtocolItem
 	for _, o := range options {
 		it := ProtocolItem{ID: fmt.Sprintf("votes_%d", o.Position+1), Option: o.Position,
-			Label: Label{EN: "Votes for " + o.Name, RU: "Голоса за: " + o.Name}}
+			Label: Label{EN: "Votes: " + o.Name, RU: "Голоса: " + o.Name}}
 		if o.Position < MaxSMSOptions {
 			it.SMS = fmt.Sprintf("V%c", 'A'+o.Position)
 		}

@@ -23,6 +23,7 @@ type XLSFormError struct {
 	Msg    string
 }
 
+// Error renders the problem with its place in the workbook.
 func (e *XLSFormError) Error() string {
 	var b strings.Builder
 	b.WriteString("xlsform: sheet ")
@@ -560,7 +561,14 @@ func isAssessment(cs []Choice) bool {
 // ImportXLSForm reads an XLSForm workbook (.xlsx) and builds the form; see
 // FromXLSFormRows for what is supported. Sheet names are matched without
 // regard to case.
-func ImportXLSForm(r io.Reader) (*Form, error) {
+func ImportXLSForm(r io.Reader) (f *Form, err error) {
+	// excelize panics on some malformed worksheets; an uploaded workbook
+	// must not take the server down.
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, fmt.Errorf("xlsform: the workbook cannot be read (%v)", p)
+		}
+	}()
 	wb, err := excelize.OpenReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("xlsform: not a readable .xlsx workbook: %w", err)

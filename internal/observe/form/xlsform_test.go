@@ -1,9 +1,11 @@
 package form
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -332,5 +334,61 @@ func TestXLSFormProtocolErrors(t *testing.T) {
 	q := f.Question("res")
 	if q.Type != Protocol || len(q.Items) != 2 || q.Items[0].Figure != "valid" || q.Items[0].SMS != "PG" || !q.Items[1].IsVotes() || q.Items[1].Option != 0 {
 		t.Errorf("protocol %+v", q)
+	}
+}
+
+// withPart returns a copy of a workbook with one part replaced.
+func withPart(t *testing.T, xlsx []byte, name, content string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			io.WriteString(w, content)
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Malformed worksheets inside a valid workbook end in an error or a form,
+// never in a panic.
+func TestImportXLSFormMalformedSheets(t *testing.T) {
+	b := xlsxBytes(t, map[string][][]string{"survey": xlsSurvey, "choices": xlsChoices, "settings": xlsSettings})
+	const ns = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`
+	for _, sheet := range []string{
+		``,
+		`not xml`,
+		ns + `<row r="1"><c r="A1" t="s"><v>99999</v></c></row></sheetData></worksheet>`,
+		ns + `<row r="1048577"><c r="A1"><v>1</v></c></row></sheetData></worksheet>`,
+		ns + `<row><c r="XFD1" t="s"><v>-1</v></c></row></sheetData></worksheet>`,
+		ns + `<row r="0"><c r="A0"><v>x</v></c></row></sheetData></worksheet>`,
+		ns + `<row r="1"><c r="ZZZZ1" t="inlineStr"><is><t>type</t></is></c></row></sheetData></worksheet>`,
+		ns + `<row r="1"><c r="A1" t="inlineStr"><is><t>type</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>` +
+			`<row r="2"><c r="A2" t="inlineStr"><is><t>text</t></is></c><c r="B2" t="inlineStr"><is><t>a b</t></is></c></row></sheetData></worksheet>`,
+	} {
+		_, err := ImportXLSForm(bytes.NewReader(withPart(t, b, "xl/worksheets/sheet1.xml", sheet)))
+		if err == nil {
+			t.Errorf("%.60q: accepted", sheet)
+		} else {
+			t.Logf("%.50q: %v", sheet, err)
+		}
 	}
 }
