@@ -1,0 +1,189 @@
+package observe
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// The writer is vigil's group commit. With synchronous=FULL every SQLite
+// commit waits for the disk (an fsync of the WAL); one commit per report
+// would cap intake at the disk's fsync rate. Instead every submission goes
+// to one goroutine that takes whatever has queued up while the previous
+// commit was syncing, writes it all in one transaction, commits once, and
+// only then acknowledges each submission. Under no load a report waits for
+// one commit, as before; under load, hundreds share one fsync.
+//
+// A failure in a batch (which validation makes rare: a foreign key, a
+// UNIQUE of the protocols table raced by another server on PostgreSQL)
+// rolls the batch back and replays its jobs one transaction each, so that
+// one bad report never takes others down with it.
+
+// MaxBatch bounds the reports of one transaction.
+const MaxBatch = 512
+
+type job struct {
+	report   *store.Report
+	protocol *election.Protocol
+	sms      *store.SMSMessage
+	audit    store.AuditEntry
+	done     chan jobResult
+}
+
+type jobResult struct {
+	id      int64
+	created bool
+	err     error
+}
+
+type writer struct {
+	db    *store.DB
+	queue chan *job
+	stop  chan struct{}
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	batches int64
+	jobs    int64
+}
+
+func newWriter(db *store.DB) *writer {
+	w := &writer{db: db, queue: make(chan *job, 4*MaxBatch), stop: make(chan struct{})}
+	w.wg.Add(1)
+	go w.loop()
+	return w
+}
+
+// submit queues a job and waits for its commit (or ctx's end: the job may
+// still commit, which a client's retry with the same client id will see).
+func (w *writer) submit(ctx context.Context, j *job) (jobResult, error) {
+	j.done = make(chan jobResult, 1)
+	select {
+	case w.queue <- j:
+	case <-ctx.Done():
+		return jobResult{}, ctx.Err()
+	case <-w.stop:
+		return jobResult{}, errClosed
+	}
+	select {
+	case r := <-j.done:
+		return r, r.err
+	case <-ctx.Done():
+		return jobResult{}, ctx.Err()
+	}
+}
+
+var errClosed = errors.New("observe: service is shutting down")
+
+func (w *writer) loop() {
+	defer w.wg.Done()
+	batch := make([]*job, 0, MaxBatch)
+	for {
+		var first *job
+		select {
+		case first = <-w.queue:
+		case <-w.stop:
+			// Drain what was queued before the stop so no caller hangs.
+			for {
+				select {
+				case j := <-w.queue:
+					w.commit([]*job{j})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < MaxBatch {
+			select {
+			case j := <-w.queue:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *writer) commit(batch []*job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	results := make([]jobResult, len(batch))
+	err := w.db.InTx(ctx, func(tx *sql.Tx) error {
+		for i, j := range batch {
+			r, err := write(ctx, tx, j)
+			if err != nil {
+				return err
+			}
+			results[i] = r
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, j := range batch {
+			w.commit([]*job{j})
+		}
+		return
+	}
+	w.mu.Lock()
+	w.batches++
+	w.jobs += int64(len(batch))
+	w.mu.Unlock()
+	for i, j := range batch {
+		if err != nil {
+			results[i] = jobResult{err: err}
+		}
+		j.done <- results[i]
+	}
+}
+
+// write stores one job in tx: the report (once per client id), its
+// observer protocol, its SMS record and its audit entry.
+func write(ctx context.Context, tx *sql.Tx, j *job) (jobResult, error) {
+	id, created, err := store.InsertReport(ctx, tx, j.report)
+	if err != nil {
+		return jobResult{}, err
+	}
+	if created {
+		if j.protocol != nil {
+			if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
+				return jobResult{}, err
+			}
+		}
+		j.audit.Object = "report:" + itoa(id)
+		if err := store.Audit(ctx, tx, j.audit); err != nil {
+			return jobResult{}, err
+		}
+	}
+	if j.sms != nil {
+		j.sms.ReportID = id
+		if _, err := store.InsertSMS(ctx, tx, j.sms); err != nil {
+			return jobResult{}, err
+		}
+	}
+	return jobResult{id: id, created: created}, nil
+}
+
+func (w *writer) close() {
+	close(w.stop)
+	w.wg.Wait()
+}
+
+// Stats is what the writer has done: transactions and reports committed.
+type Stats struct {
+	Batches int64 `json:"batches"`
+	Reports int64 `json:"reports"`
+}
+
+func (w *writer) stats() Stats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Stats{w.batches, w.jobs}
+}
