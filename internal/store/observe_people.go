@@ -322,3 +322,12 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// User loads a user by id; ErrNotFound if none.
+func (db *DB) User(ctx context.Context, id int64) (*User, error) {
+	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	return u, err
+}
