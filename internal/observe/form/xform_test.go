@@ -328,3 +328,5 @@ func FuzzSubmissionXML(f *testing.F) {
 		}
 	})
 }
+
+func xmlUnmarshal(b []byte, v any) error { return xml.Unmarshal(b, v) }
