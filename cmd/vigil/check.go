@@ -4,21 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
 )
 
 func init() {
 	register(command{name: "check", summary: "run the arithmetic controls on every protocol", run: runCheck})
-}
-
-// checkReport is the output of vigil check.
-type checkReport struct {
-	Counts    map[string]int  `json:"counts"`
-	Protocols int             `json:"protocols_checked"`
-	Summaries int             `json:"summaries_checked"`
-	Flags     []election.Flag `json:"flags"`
 }
 
 func runCheck(ctx context.Context, e *env, args []string) error {
@@ -41,14 +33,17 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, rep)
 	}
-	fmt.Fprintf(e.stdout, "%d station protocols and %d summary protocols checked, %d flags\n", rep.Protocols, rep.Summaries, len(rep.Flags))
+	fmt.Fprintf(e.stdout, "%d protocols checked (%d summaries against their stations), %d flags\n", rep.Protocols, rep.Summaries, len(rep.Flags))
 	codes := make([]string, 0, len(rep.Counts))
-	for c := range rep.Counts {
+	for c, n := range rep.Counts {
+		if n == 0 {
+			continue
+		}
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
 	for _, c := range codes {
-		fmt.Fprintf(e.stdout, "  %-28s %d\n", c, rep.Counts[c])
+		fmt.Fprintf(e.stdout, "  %-28s %d of %d checked\n", c, rep.Counts[c], rep.Checked[c])
 	}
 	for i, f := range rep.Flags {
 		if i == *limit {
@@ -64,49 +59,24 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// checkResults runs the controls on the chosen protocol of every station
-// and compares every summary protocol of a higher area with the sum of its
-// stations' chosen protocols.
-func checkResults(ctx context.Context, r *results) (*checkReport, error) {
-	chosen, ix, err := r.stationProtocols()
+// checkResults runs the controls over the results the flags named: every
+// source's latest protocols from the database (summaries included), or the
+// file's.
+func checkResults(ctx context.Context, r *results) (*election.Report, error) {
+	ix, err := tally.NewIndex(r.Areas)
 	if err != nil {
 		return nil, err
 	}
-	rep := &checkReport{Counts: map[string]int{}, Flags: []election.Flag{}}
-	add := func(i int, fl []election.Flag) {
-		path := strings.Join(ix.Area(i).Path, " / ")
-		for _, f := range fl {
-			f.Station = path
-			rep.Counts[f.Code]++
-			rep.Flags = append(rep.Flags, f)
-		}
-	}
-	for i, p := range chosen {
-		if p == nil {
-			continue
-		}
-		rep.Protocols++
-		add(i, election.Check(r.Election, p))
-	}
+	ps := r.Protocols
 	if r.db != nil {
-		sums, err := r.db.Protocols(ctx, r.Election.ID, election.Summary)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range sums {
-			i, ok := ix.Lookup(s.AreaID)
-			if !ok {
-				continue
+		ps = nil
+		for _, src := range election.Sources {
+			p, err := r.db.Protocols(ctx, r.Election.ID, src)
+			if err != nil {
+				return nil, err
 			}
-			var children []*election.Protocol
-			for _, st := range ix.Stations(i) {
-				if p := chosen[st]; p != nil {
-					children = append(children, p)
-				}
-			}
-			rep.Summaries++
-			add(i, election.CheckSummary(r.Election, s, children))
+			ps = append(ps, p...)
 		}
 	}
-	return rep, nil
+	return tally.CheckAll(r.Election, ix, ps, r.Selector), nil
 }

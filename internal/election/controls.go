@@ -122,7 +122,10 @@ type Flag struct {
 // present) and how many were flagged, and the flags themselves. Its JSON is
 // what `vigil check --json` prints. A Report is not safe for concurrent use.
 type Report struct {
+	// Protocols is how many protocols went through Check, Summaries how
+	// many summary protocols through CheckSummary.
 	Protocols int `json:"protocols"`
+	Summaries int `json:"summaries"`
 	// Counts is, per code, the number of protocols with at least one flag
 	// of that code. Every code of Controls is present.
 	Counts map[string]int `json:"counts"`
@@ -165,7 +168,6 @@ type checker struct {
 }
 
 func (r *Report) newChecker(e *Election, p *Protocol) *checker {
-	r.Protocols++
 	return &checker{e: e, p: p, r: r}
 }
 
@@ -210,6 +212,7 @@ func (c *checker) done() []Flag {
 
 // Check runs the controls on p, adds the result to r and returns p's flags.
 func (r *Report) Check(e *Election, p *Protocol) []Flag {
+	r.Protocols++
 	c := r.newChecker(e, p)
 	f := p.Figures
 	get := f.Get
@@ -323,6 +326,7 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 // CheckSummary compares summary with the sum of children (see the function
 // CheckSummary), adds the result to r and returns the summary's flags.
 func (r *Report) CheckSummary(e *Election, summary *Protocol, children []*Protocol) []Flag {
+	r.Summaries++
 	c := r.newChecker(e, summary)
 	var sum [NumFigures]int64
 	var inAll [NumFigures]bool

@@ -148,7 +148,7 @@ func ParseMapping(data []byte) (*Mapping, error) {
 		seen[key] = true
 		switch key {
 		case "areas":
-			cols, err := readColumns(d, key, false)
+			cols, err := readColumns(d, key)
 			m.Areas = cols
 			return err
 		case "figures":
@@ -161,14 +161,14 @@ func ParseMapping(data []byte) (*Mapping, error) {
 				if m.Figures[fig] != nil {
 					return &MappingError{Key: k, Msg: "given twice"}
 				}
-				cols, err := readColumns(d, k, true)
+				cols, err := readColumns(d, k)
 				m.Figures[fig] = cols
 				return err
 			})
 		case "options", "attributes":
 			return readObject(d, key, func(name string) error {
 				k := key + "." + name
-				cols, err := readColumns(d, k, key == "options")
+				cols, err := readColumns(d, k)
 				if err != nil {
 					return err
 				}
@@ -225,12 +225,12 @@ func ParseMapping(data []byte) (*Mapping, error) {
 			}
 			return nil
 		case "null_values":
-			vals, err := readStrings(d, key, true)
+			vals, err := readStrings(d, key)
 			m.NullValues = vals
 			return err
 		case "skip_rows_where":
 			return readObject(d, key, func(col string) error {
-				vals, err := readStrings(d, key+"."+col, true)
+				vals, err := readStrings(d, key+"."+col)
 				m.SkipRowsWhere = append(m.SkipRowsWhere, Condition{Column: col, Values: vals})
 				return err
 			})
@@ -415,8 +415,8 @@ func readObject(d *json.Decoder, key string, fn func(key string) error) error {
 	return nil
 }
 
-// readColumns reads a column name, or (when list) a list of them.
-func readColumns(d *json.Decoder, key string, list bool) ([]string, error) {
+// readColumns reads a column name or a list of them.
+func readColumns(d *json.Decoder, key string) ([]string, error) {
 	var v any
 	if err := d.Decode(&v); err != nil {
 		return nil, &MappingError{Key: key, Msg: jsonMsg(err)}
@@ -429,20 +429,17 @@ func readColumns(d *json.Decoder, key string, list bool) ([]string, error) {
 		for _, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				return nil, &MappingError{Key: key, Msg: "expected a list of column names (strings)"}
+				return nil, &MappingError{Key: key, Msg: "expected a column name or a list of column names"}
 			}
 			cols = append(cols, s)
 		}
 		return cols, nil
 	}
-	if list {
-		return nil, &MappingError{Key: key, Msg: "expected a column name or a list of column names"}
-	}
-	return nil, &MappingError{Key: key, Msg: "expected a list of column names"}
+	return nil, &MappingError{Key: key, Msg: "expected a column name or a list of column names"}
 }
 
-func readStrings(d *json.Decoder, key string, single bool) ([]string, error) {
-	cols, err := readColumns(d, key, single)
+func readStrings(d *json.Decoder, key string) ([]string, error) {
+	cols, err := readColumns(d, key)
 	if err != nil {
 		var me *MappingError
 		if errors.As(err, &me) {

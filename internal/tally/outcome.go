@@ -3,6 +3,9 @@ package tally
 import (
 	"errors"
 	"fmt"
+	"sort"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 // MajorityInput is a single-winner contest (presidential, referendum):
@@ -147,4 +150,54 @@ func Decide(in MajorityInput) (*Outcome, error) {
 			Sentence: fmt.Sprintf("%s is %d votes ahead of %s for the second place in the runoff; moving %d votes from %s to %s would swap them.", second.Name, d, third.Name, m, second.Name, third.Name)})
 	}
 	return o, nil
+}
+
+// Lists returns an election's options with their votes (by option
+// position), in ballot order, leaving out "against all" lines: they count
+// among the valid votes but cannot win a seat or an office.
+func Lists(e *election.Election, votes []int64) []List {
+	opts := append([]election.Option(nil), e.Options...)
+	sort.SliceStable(opts, func(i, j int) bool { return opts[i].Position < opts[j].Position })
+	var out []List
+	for _, o := range opts {
+		if o.Kind == election.AgainstAll || o.Position < 0 || o.Position >= len(votes) {
+			continue
+		}
+		out = append(out, List{Name: o.Name, Votes: votes[o.Position]})
+	}
+	return out
+}
+
+// Participants is the number of voters who took part according to a
+// protocol's figures: ballots issued, else ballots in the box, else valid +
+// invalid.
+func Participants(f election.Figures) (int64, bool) {
+	if n, ok := f.Get(election.BallotsIssued); ok {
+		return n, true
+	}
+	if n, ok := f.Get(election.BallotsInBox); ok {
+		return n, true
+	}
+	v, ok1 := f.Get(election.Valid)
+	i, ok2 := f.Get(election.Invalid)
+	return v + i, ok1 && ok2
+}
+
+// SeatInputFrom prepares an allocation from a tabulated area (usually the
+// root): its lists, valid votes and participants.
+func SeatInputFrom(n *Node, rules Rules) SeatInput {
+	in := SeatInput{Lists: Lists(n.election, n.Votes), Rules: rules}
+	in.Valid, _ = n.Figures.Get(election.Valid)
+	in.Participants, _ = Participants(n.Figures)
+	return in
+}
+
+// MajorityInputFrom prepares a single-winner decision from a tabulated
+// area. Ballots (for BaseParticipants) are valid + invalid, else ballots in
+// the box.
+func MajorityInputFrom(n *Node, base Base, runoff bool) MajorityInput {
+	in := MajorityInput{Candidates: Lists(n.election, n.Votes), Base: base, Runoff: runoff}
+	in.Valid, _ = n.Figures.Get(election.Valid)
+	in.Ballots, _ = n.Figures.Ballots()
+	return in
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 func margin(o *Outcome, kind string) Margin {
@@ -85,5 +87,31 @@ func TestOutcomeJSON(t *testing.T) {
 	}
 	if _, err := Decide(MajorityInput{}); err != ErrNoVotes {
 		t.Errorf("empty: %v", err)
+	}
+}
+
+func TestInputsFromNode(t *testing.T) {
+	e := &election.Election{Options: []election.Option{
+		{Position: 1, Name: "B", Kind: election.Candidate},
+		{Position: 0, Name: "A", Kind: election.Candidate},
+		{Position: 2, Name: "Against all", Kind: election.AgainstAll},
+	}}
+	ix, _ := NewIndex([]election.Area{{ID: 1, Name: "KZ"}, {ID: 2, ParentID: 1, Station: true, Level: 1, Name: "1"}})
+	p := &election.Protocol{AreaID: 2, Source: election.OfficialFinal, Votes: []int64{60, 30, 10}}
+	p.Figures.Set(election.Valid, 100)
+	p.Figures.Set(election.Invalid, 5)
+	p.Figures.Set(election.BallotsIssued, 110)
+	root := Tabulate(e, ix, []*election.Protocol{p}, Selector{}).Tree(0)
+	in := MajorityInputFrom(root, BaseValid, true)
+	if !reflect.DeepEqual(in.Candidates, []List{{"A", 60}, {"B", 30}}) || in.Valid != 100 || in.Ballots != 105 {
+		t.Errorf("majority input %+v", in)
+	}
+	o, _ := Decide(in)
+	if o.Winner != "A" || margin(o, "majority").Votes != 10 {
+		t.Errorf("against all counts in the base: %+v", o)
+	}
+	s := SeatInputFrom(root, Rules{Seats: 3, Threshold: 5, Base: BaseParticipants})
+	if s.Participants != 110 || len(s.Lists) != 2 {
+		t.Errorf("seat input %+v", s)
 	}
 }

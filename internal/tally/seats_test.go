@@ -80,6 +80,12 @@ func TestKazakhstan2021(t *testing.T) {
 			auyl = m
 		}
 	}
+	// The closest seat, by hand: remainders (98·votes mod 6,599,921) are
+	// Nur Otan 2,917,256 and Ak Zhol 5,098,013; each vote moved from Ak Zhol
+	// to Nur Otan shifts both by 98, so 2·98·x > 2,180,757 ⇔ x ≥ 11,127.
+	if m := a.Margins[len(a.Margins)-1]; m.Kind != "seat" || m.Votes != 11127 || m.List != "Ak Zhol" || m.Other != "Nur Otan" {
+		t.Errorf("seat margin %+v", m)
+	}
 	if auyl.Votes != 527750-383023 || !strings.Contains(auyl.Sentence, "Auyl") {
 		t.Errorf("Auyl's threshold margin %+v", auyl)
 	}
@@ -258,4 +264,67 @@ func TestAllocateErrors(t *testing.T) {
 	if _, err := Allocate(SeatInput{Lists: []List{{"A", -1}}, Rules: Rules{Seats: 3}}); err == nil {
 		t.Error("negative votes accepted")
 	}
+}
+
+// FuzzAllocate checks the invariants every method keeps: all seats are
+// given; a list never gets fewer seats than a list with fewer votes; Hare
+// gives every list its quota rounded down or up; and the seat margin, when
+// applied, does move a seat.
+func FuzzAllocate(f *testing.F) {
+	f.Add(uint16(8), uint32(100000), uint32(80000), uint32(30000), uint32(20000), uint8(0))
+	f.Add(uint16(98), uint32(5148074), uint32(792828), uint32(659019), uint32(383023), uint8(1))
+	f.Add(uint16(3), uint32(50), uint32(50), uint32(50), uint32(0), uint8(2))
+	f.Fuzz(func(t *testing.T, seats uint16, v1, v2, v3, v4 uint32, mi uint8) {
+		if seats == 0 || seats > 500 {
+			return
+		}
+		m := Methods[int(mi)%len(Methods)]
+		lists := []List{{"a", int64(v1)}, {"b", int64(v2)}, {"c", int64(v3)}, {"d", int64(v4)}}
+		a, err := Allocate(SeatInput{Lists: lists, Rules: Rules{Method: m, Seats: int(seats)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total, sum int64
+		given := 0
+		for _, l := range a.Lists {
+			given += l.Seats
+			sum += l.Votes
+		}
+		if sum == 0 {
+			return
+		}
+		if given != int(seats) {
+			t.Fatalf("%s: %d of %d seats given: %+v", m, given, seats, a.Lists)
+		}
+		for _, x := range a.Lists {
+			for _, y := range a.Lists {
+				if x.Votes > y.Votes && x.Seats < y.Seats {
+					t.Fatalf("%s: %s has more votes but fewer seats than %s", m, x.Name, y.Name)
+				}
+			}
+			if m == Hare {
+				q := x.Votes * int64(seats) / sum
+				if int64(x.Seats) < q || int64(x.Seats) > q+1 {
+					t.Fatalf("hare: %s got %d seats, quota %d", x.Name, x.Seats, q)
+				}
+			}
+			total += int64(x.Seats)
+		}
+		for _, mg := range a.Margins {
+			if mg.Kind != "seat" {
+				continue
+			}
+			i, j := index(lists, mg.List), index(lists, mg.Other)
+			w := []int64{int64(v1), int64(v2), int64(v3), int64(v4)}
+			base := make([]int, 4)
+			for k := range base {
+				base[k] = a.Lists[k].Seats
+			}
+			w[i] -= mg.Votes
+			w[j] += mg.Votes
+			if got, _ := allocate(m, w, int(seats), newTieBreak(lists, 0)); reflect.DeepEqual(got, base) {
+				t.Fatalf("%s: margin %+v moves no seat", m, mg)
+			}
+		}
+	})
 }

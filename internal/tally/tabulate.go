@@ -211,22 +211,52 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 // Node returns area i as a tree down to level maxLevel (Area.Level; a
 // negative maxLevel means every level).
 func (r *Result) Node(i int, maxLevel int) *Node {
+	// Nodes and children pointers come from two slabs, sized by a first
+	// walk, so that a tree of every level costs a few allocations plus
+	// one map per node.
+	var count func(j int) int
+	count = func(j int) int {
+		c := 1
+		if maxLevel < 0 || r.Index.areas[j].Level < maxLevel {
+			for _, k := range r.Index.Children(j) {
+				c += count(int(k))
+			}
+		}
+		return c
+	}
+	n := count(i)
+	b := &treeBuilder{r: r, max: maxLevel, nodes: make([]Node, 0, n), ptrs: make([]*Node, 0, n)}
+	return b.node(i)
+}
+
+type treeBuilder struct {
+	r     *Result
+	max   int
+	nodes []Node
+	ptrs  []*Node
+}
+
+func (b *treeBuilder) node(i int) *Node {
+	r := b.r
 	a := r.Index.Area(i)
 	votes := r.Votes(i)
-	n := &Node{
+	b.nodes = append(b.nodes, Node{
 		Area: a, Stations: r.Stations(i), Figures: r.figs[i],
 		Options: make(map[string]int64, r.nOpt), Votes: votes, election: r.Election,
-	}
+	})
+	n := &b.nodes[len(b.nodes)-1]
 	for _, o := range r.Election.Options {
 		if o.Position >= 0 && o.Position < r.nOpt {
 			n.Options[o.Name] = votes[o.Position]
 		}
 	}
-	if maxLevel < 0 || a.Level < maxLevel {
+	if b.max < 0 || a.Level < b.max {
 		kids := r.Index.Children(i)
-		n.Children = make([]*Node, len(kids))
+		start := len(b.ptrs)
+		b.ptrs = append(b.ptrs, make([]*Node, len(kids))...)
+		n.Children = b.ptrs[start : start+len(kids) : start+len(kids)]
 		for k, c := range kids {
-			n.Children[k] = r.Node(int(c), maxLevel)
+			n.Children[k] = b.node(int(c))
 		}
 	}
 	return n
@@ -297,7 +327,9 @@ func Turnout(f election.Figures) (float64, bool) {
 
 // Shares returns each option's votes as a fraction of the valid votes: the
 // valid figure where stated, else the sum of the votes. All zero when there
-// is no valid vote.
+// is no valid vote. Some commissions publish shares of every ballot counted
+// instead (Russia's CEC: valid + invalid); use SharesOf with f.Ballots()
+// to reproduce those.
 func Shares(votes []int64, f election.Figures) []float64 {
 	base, ok := f.Get(election.Valid)
 	if !ok {
@@ -305,6 +337,12 @@ func Shares(votes []int64, f election.Figures) []float64 {
 			base += v
 		}
 	}
+	return SharesOf(votes, base)
+}
+
+// SharesOf returns each option's votes as a fraction of base (all zero when
+// base ≤ 0).
+func SharesOf(votes []int64, base int64) []float64 {
 	out := make([]float64, len(votes))
 	if base <= 0 {
 		return out

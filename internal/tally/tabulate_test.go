@@ -269,3 +269,37 @@ func BenchmarkCompare100k(b *testing.B) {
 		_ = Compare(e, ix, ps, Selector{}, obs)
 	}
 }
+
+func TestCheckAll(t *testing.T) {
+	e, ix := small()
+	ix.areas[4].Path = []string{"North", "s4"}
+	ps := []*election.Protocol{
+		proto(1, 4, election.OfficialFinal, 1, 100, 60, 40, 10), // Σ options 50 ≠ 60, but superseded
+		proto(2, 4, election.OfficialFinal, 2, 100, 60, 40, 20),
+		proto(3, 5, election.OfficialFinal, 1, 200, 100, 30, 70),
+		proto(4, 5, election.Observer, 1, 200, 100, 30, 60), // Σ 90 ≠ 100
+		proto(5, 2, election.Summary, 1, 300, 170, 70, 100), // valid: 170 ≠ 160
+		proto(6, 2, election.Summary, 2, 300, 160, 80, 80),  // latest: A 80 ≠ 70, B 80 ≠ 90, and Σ fine
+	}
+	rep := CheckAll(e, ix, ps, Selector{})
+	if rep.Protocols != 4 || rep.Summaries != 1 {
+		t.Errorf("protocols %d summaries %d", rep.Protocols, rep.Summaries)
+	}
+	got := map[string]int{}
+	for _, f := range rep.Flags {
+		got[f.Code+" "+f.Item+" "+f.Station]++
+	}
+	want := map[string]int{
+		"OPTIONS_SUM_VALID  s5": 1,
+		"SUMMARY_VOTES A North": 1,
+		"SUMMARY_VOTES B North": 1,
+	}
+	if len(got) != len(want) {
+		t.Errorf("flags %v, want %v", got, want)
+	}
+	for k := range want {
+		if got[k] != 1 {
+			t.Errorf("missing %q in %v", k, got)
+		}
+	}
+}

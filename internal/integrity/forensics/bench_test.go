@@ -31,3 +31,38 @@ func BenchmarkIntegerSynthetic95k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIntegerRussia2012: the 2012 presidential election (87,623
+// included stations of 95,415), 1000 replicates — the performance target.
+func BenchmarkIntegerRussia2012(b *testing.B) {
+	st := stations(russia(b, "2012"))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := IntegerTest(st, IntegerOptions{Replicates: 1000, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFingerprintFitRussia2011: first stage and the fraud-model fit on
+// the default grid (37 × 31 × 6 points, 5 simulations each).
+func BenchmarkFingerprintFitRussia2011(b *testing.B) {
+	st := stations(russia(b, "2011"))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Fingerprint(st, FingerprintOptions{Fit: &FitOptions{Seed: 1}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFingerprintRussia2011: histogram and first-stage parameters only.
+func BenchmarkFingerprintRussia2011(b *testing.B) {
+	st := stations(russia(b, "2011"))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Fingerprint(st, FingerprintOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -35,11 +35,11 @@ type FitOptions struct {
 	Workers int
 }
 
-// The default grids of the fit: f_i 0…0.9 by 0.05, f_e 0…0.15 by 0.01,
-// α ∈ {0.5, 1, 1.5, 2, 3, 5}.
+// The default grids of the fit: f_i 0…0.9 by 0.025, f_e 0…0.15 by 0.005,
+// α ∈ {0.5, 1, 1.5, 2, 3, 5}: 6,882 points.
 var (
-	DefaultFIGrid    = gridRange(0, 0.9, 0.05)
-	DefaultFEGrid    = gridRange(0, 0.15, 0.01)
+	DefaultFIGrid    = gridRange(0, 0.9, 0.025)
+	DefaultFEGrid    = gridRange(0, 0.15, 0.005)
 	DefaultAlphaGrid = []float64{0.5, 1, 1.5, 2, 3, 5}
 )
 
@@ -271,18 +271,19 @@ func kdePeak(x []float64) float64 {
 	return float64(best) * kdeStep
 }
 
-// fraudSim holds one simulation's random draws for every station (common
-// random numbers: the same draws serve every grid point, which makes the
-// loss a smooth function of the parameters and the search reproducible).
-// Stations are ordered by u, so the fraudulent ones at f = f_i + f_e are a
-// prefix.
+// fraudSim holds one simulation's random draws for every station, reduced
+// to what the loss needs. The same draws serve every grid point (common
+// random numbers), which makes the loss a smooth function of the parameters
+// and the search reproducible. Stations are ordered by u, the uniform that
+// decides the kind of fraud, so the fraudulent stations at f = f_i + f_e are
+// a prefix; for each α of the grid the share bin a station would take under
+// incremental and under extreme fraud is computed once, so that evaluating a
+// grid point is a pass of histogram updates.
 type fraudSim struct {
-	n      []float64 // voters N
-	a, s   []float64 // clean turnout and share
-	u      []float64 // uniform deciding the kind of fraud, sorted ascending
-	logXI  []float64 // log of the incremental-fraud x, |N(0, θ)| in (0, 1)
-	xe     []float64 // extreme-fraud x, 1 − |N(0, 0.075)|
-	clean  []int32   // share bin of the station without fraud (−1: no ballots)
+	u      []float64 // sorted ascending
+	clean  []int16   // share bin without fraud (−1: no ballots)
+	inc    [][]int16 // [α][station] bin under incremental fraud
+	ext    [][]int16 // [α][station] bin under extreme fraud
 	hClean []float64 // histogram of the simulation without fraud
 }
 
@@ -302,13 +303,13 @@ func truncNormal(r *rand.Rand, mu, sd, lo, hi float64) float64 {
 // turnout a and share s, fraud intensity x and its power xa = x^α:
 // W = N[a·s + x(1 − a) + x^α(1 − s)a], ballots = N[a + x(1 − a)], each
 // rounded to whole votes. It returns −1 when the station has no ballots.
-func modelBin(n, a, s, x, xa float64, bins int) int32 {
+func modelBin(n, a, s, x, xa float64, bins int) int16 {
 	b := math.Round(n * (a + x*(1-a)))
 	if b <= 0 {
 		return -1
 	}
 	w := min(b, math.Round(n*(a*s+x*(1-a)+xa*(1-s)*a)))
-	return int32(bin(w/b, bins))
+	return int16(bin(w/b, bins))
 }
 
 // fitFraud fits f_i, f_e and α of the Klimek et al. fraud model by grid
@@ -340,6 +341,9 @@ func fitFraud(st []Station, v []float64, bins int, p FingerprintResult, opt FitO
 	if nsim < 1 {
 		return FraudFit{}, errors.New("forensics: fraud fit needs at least 1 simulation")
 	}
+	if bins > math.MaxInt16 {
+		return FraudFit{}, errors.New("forensics: fraud fit supports at most 32767 share bins")
+	}
 	obs := make([]float64, bins)
 	for _, x := range v {
 		obs[bin(x, bins)]++
@@ -348,18 +352,21 @@ func fitFraud(st []Station, v []float64, bins int, p FingerprintResult, opt FitO
 
 	sims := make([]fraudSim, nsim)
 	parallel(nsim, nw, func(k int) {
-		sims[k] = newFraudSim(st, p, bins, opt.Seed, uint64(k))
+		sims[k] = newFraudSim(st, p, bins, alphas, opt.Seed, uint64(k))
 	})
 
-	type point struct{ fi, fe, alpha float64 }
+	type point struct {
+		fi, fe float64
+		ai     int // index into alphas
+	}
 	var grid []point
 	for _, fi := range fis {
 		for _, fe := range fes {
 			if fi < 0 || fe < 0 || fi+fe > 1 {
 				continue
 			}
-			for _, a := range alphas {
-				grid = append(grid, point{fi, fe, a})
+			for ai := range alphas {
+				grid = append(grid, point{fi, fe, ai})
 			}
 		}
 	}
@@ -373,7 +380,7 @@ func fitFraud(st []Station, v []float64, bins int, p FingerprintResult, opt FitO
 	}
 	parallel(len(grid), nw, func(g int) {
 		h := <-hists
-		loss[g] = simLoss(sims, obs, h, grid[g].fi, grid[g].fe, grid[g].alpha)
+		loss[g] = simLoss(sims, obs, h, grid[g].fi, grid[g].fe, grid[g].ai)
 		hists <- h
 	})
 	best := 0
@@ -384,54 +391,61 @@ func fitFraud(st []Station, v []float64, bins int, p FingerprintResult, opt FitO
 	}
 	h := make([]float64, bins)
 	return FraudFit{
-		FI: grid[best].fi, FE: grid[best].fe, Alpha: grid[best].alpha,
+		FI: grid[best].fi, FE: grid[best].fe, Alpha: alphas[grid[best].ai],
 		Loss:        loss[best],
-		LossNoFraud: simLoss(sims, obs, h, 0, 0, 1),
+		LossNoFraud: simLoss(sims, obs, h, 0, 0, 0),
 		Sims:        nsim,
 		Seed:        opt.Seed,
 	}, nil
 }
 
-func newFraudSim(st []Station, p FingerprintResult, bins int, seed, k uint64) fraudSim {
+func newFraudSim(st []Station, p FingerprintResult, bins int, alphas []float64, seed, k uint64) fraudSim {
 	r := rand.New(rand.NewPCG(streamSeeds(seed, k)))
 	n := len(st)
-	type draw struct{ n, a, s, u, logXI, xe float64 }
+	type draw struct{ n, a, s, u, xi, xe float64 }
 	d := make([]draw, n)
 	for i, s := range st {
 		x := math.Abs(p.Theta * r.NormFloat64())
 		for tries := 0; (x <= 0 || x >= 1) && tries < 1000; tries++ {
 			x = math.Abs(p.Theta * r.NormFloat64())
 		}
-		x = min(max(x, 1e-300), 1)
 		d[i] = draw{
-			n:     float64(s.V),
-			a:     truncNormal(r, p.Tau, p.SigmaTau, 0, 1),
-			s:     truncNormal(r, p.Nu, p.SigmaNu, 0, 1),
-			u:     r.Float64(),
-			logXI: math.Log(x),
-			xe:    max(0, 1-math.Abs(0.075*r.NormFloat64())),
+			n:  float64(s.V),
+			a:  truncNormal(r, p.Tau, p.SigmaTau, 0, 1),
+			s:  truncNormal(r, p.Nu, p.SigmaNu, 0, 1),
+			u:  r.Float64(),
+			xi: min(max(x, 0), 1),
+			xe: max(0, 1-math.Abs(0.075*r.NormFloat64())),
 		}
 	}
 	// Stable sort: ties (practically impossible) keep station order, so the
 	// order depends on the draws only.
 	sort.SliceStable(d, func(i, j int) bool { return d[i].u < d[j].u })
 	fs := fraudSim{
-		n: make([]float64, n), a: make([]float64, n), s: make([]float64, n),
-		u: make([]float64, n), logXI: make([]float64, n), xe: make([]float64, n),
-		clean: make([]int32, n), hClean: make([]float64, bins),
+		u: make([]float64, n), clean: make([]int16, n), hClean: make([]float64, bins),
+		inc: make([][]int16, len(alphas)), ext: make([][]int16, len(alphas)),
+	}
+	for ai := range alphas {
+		fs.inc[ai] = make([]int16, n)
+		fs.ext[ai] = make([]int16, n)
 	}
 	for i, x := range d {
-		fs.n[i], fs.a[i], fs.s[i], fs.u[i], fs.logXI[i], fs.xe[i] = x.n, x.a, x.s, x.u, x.logXI, x.xe
+		fs.u[i] = x.u
 		fs.clean[i] = modelBin(x.n, x.a, x.s, 0, 0, bins)
 		if fs.clean[i] >= 0 {
 			fs.hClean[fs.clean[i]]++
+		}
+		for ai, alpha := range alphas {
+			fs.inc[ai][i] = modelBin(x.n, x.a, x.s, x.xi, math.Pow(x.xi, alpha), bins)
+			fs.ext[ai][i] = modelBin(x.n, x.a, x.s, x.xe, math.Pow(x.xe, alpha), bins)
 		}
 	}
 	return fs
 }
 
-// simLoss is the fit's loss at one grid point, h a scratch histogram.
-func simLoss(sims []fraudSim, obs, h []float64, fi, fe, alpha float64) float64 {
+// simLoss is the fit's loss at one grid point (α given by its index), h a
+// scratch histogram.
+func simLoss(sims []fraudSim, obs, h []float64, fi, fe float64, ai int) float64 {
 	clear(h)
 	for k := range sims {
 		sm := &sims[k]
@@ -440,19 +454,17 @@ func simLoss(sims []fraudSim, obs, h []float64, fi, fe, alpha float64) float64 {
 		}
 		// Stations with u < f_i + f_e are fraudulent: u < f_i incremental.
 		end, _ := slices.BinarySearch(sm.u, fi+fe)
+		nInc, _ := slices.BinarySearch(sm.u[:end], fi)
+		inc, ext := sm.inc[ai], sm.ext[ai]
 		for i := range end {
-			var x, xa float64
-			if sm.u[i] < fi {
-				x = math.Exp(sm.logXI[i])
-				xa = math.Exp(alpha * sm.logXI[i])
-			} else {
-				x = sm.xe[i]
-				xa = math.Pow(x, alpha)
-			}
 			if c := sm.clean[i]; c >= 0 {
 				h[c]--
 			}
-			if b := modelBin(sm.n[i], sm.a[i], sm.s[i], x, xa, len(h)); b >= 0 {
+			b := ext[i]
+			if i < nInc {
+				b = inc[i]
+			}
+			if b >= 0 {
 				h[b]++
 			}
 		}

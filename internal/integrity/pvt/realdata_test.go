@@ -346,7 +346,7 @@ func TestMexico2012Coverage(t *testing.T) {
 	names := append(append([]string{}, options...), "turnout")
 	cover := make([][4]int, len(names)) // lin95, lin99, boot95, boot99
 	var width, se2, deff []float64 = make([]float64, len(names)), make([]float64, len(names)), make([]float64, len(names))
-	errSq := make([]float64, len(names))
+	errSq, bias := make([]float64, len(names)), make([]float64, len(names))
 	rng := rand.New(rand.NewPCG(2012, 7500))
 	reports := make([]Report, 0, n)
 	for s := range samples {
@@ -385,6 +385,7 @@ func TestMexico2012Coverage(t *testing.T) {
 			width[k] += f.CI95[1] - f.CI95[0]
 			se2[k] += f.SE * f.SE
 			errSq[k] += (f.Estimate - tv) * (f.Estimate - tv)
+			bias[k] += f.Estimate - tv
 			// Design effect: the variance against that of a simple random
 			// sample of the same number of voters (what NDI's formula assumes).
 			if k < len(options) {
@@ -395,13 +396,17 @@ func TestMexico2012Coverage(t *testing.T) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d samples of %d stations (proportional, min 2 per stratum), bootstrap %d replicates\n", samples, n, boot)
-	fmt.Fprintf(&b, "%-9s %7s %9s %9s %9s %9s %8s %8s %6s\n", "option", "truth", "lin95", "lin99", "boot95", "boot99", "mean se", "rmse", "deff")
+	fmt.Fprintf(&b, "%-9s %7s %9s %9s %9s %9s %8s %8s %8s %6s\n", "option", "truth", "lin95", "lin99", "boot95", "boot99", "mean se", "rmse", "bias", "deff")
 	S := float64(samples)
 	for k, name := range names {
 		c := cover[k]
-		fmt.Fprintf(&b, "%-9s %7.3f %8.1f%% %8.1f%% %8.1f%% %8.1f%% %8.4f %8.4f %6.1f\n", name, truth[k],
+		d := "-"
+		if k < len(options) {
+			d = fmt.Sprintf("%.1f", deff[k]/S)
+		}
+		fmt.Fprintf(&b, "%-9s %7.3f %8.1f%% %8.1f%% %8.1f%% %8.1f%% %8.4f %8.4f %+8.4f %6s\n", name, truth[k],
 			100*float64(c[0])/S, 100*float64(c[1])/S, 100*float64(c[2])/S, 100*float64(c[3])/S,
-			math.Sqrt(se2[k]/S), math.Sqrt(errSq[k]/S), deff[k]/S)
+			math.Sqrt(se2[k]/S), math.Sqrt(errSq[k]/S), bias[k]/S, d)
 		// Binomial sd of a 95 % coverage over 200 samples is 1.5 points;
 		// a variance formula off by a factor of 2 would give ≈ 83 % or 99.5 %.
 		if cov := float64(c[0]) / S; cov < 0.89 || cov > 0.995 {

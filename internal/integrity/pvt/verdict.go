@@ -3,6 +3,7 @@ package pvt
 import (
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Verdict compares one official share with the PVT's intervals.
@@ -57,17 +58,27 @@ func Compare(res *Result, official map[string]float64) ([]Verdict, error) {
 			b95, b99 := e.Boot.CI95.Contains(off), e.Boot.CI99.Contains(off)
 			v.BootInside95, v.BootInside99 = &b95, &b99
 		}
-		what := e.Name
+		// Enough decimals that the official figure never prints equal to a
+		// bound it lies outside of.
+		prec := 2
+		for ; prec < 6; prec++ {
+			f := func(x float64) string { return strconv.FormatFloat(x, 'f', prec, 64) }
+			if (f(off) != f(e.CI95[0]) || off == e.CI95[0]) && (f(off) != f(e.CI95[1]) || off == e.CI95[1]) &&
+				(f(off) != f(e.CI99[0]) || off == e.CI99[0]) && (f(off) != f(e.CI99[1]) || off == e.CI99[1]) {
+				break
+			}
+		}
+		f := func(x float64) string { return strconv.FormatFloat(x, 'f', prec, 64) }
 		switch {
 		case v.Inside95:
-			v.Sentence = fmt.Sprintf("%s: the official %.2f %% lies inside the PVT's 95 %% interval [%.2f, %.2f]: consistent with the sample of polling stations.",
-				what, off, e.CI95[0], e.CI95[1])
+			v.Sentence = fmt.Sprintf("%s: the official %s %% lies inside the PVT's 95 %% interval [%s, %s]: consistent with the sample of polling stations.",
+				e.Name, f(off), f(e.CI95[0]), f(e.CI95[1]))
 		case v.Inside99:
-			v.Sentence = fmt.Sprintf("%s: the official %.2f %% lies outside the PVT's 95 %% interval [%.2f, %.2f] but inside the 99 %% interval [%.2f, %.2f]: a weak signal; check the sample's completeness, then investigate tabulation above the polling station.",
-				what, off, e.CI95[0], e.CI95[1], e.CI99[0], e.CI99[1])
+			v.Sentence = fmt.Sprintf("%s: the official %s %% lies outside the PVT's 95 %% interval [%s, %s] but inside the 99 %% interval [%s, %s]: a weak signal; check the sample's completeness, then investigate tabulation above the polling station.",
+				e.Name, f(off), f(e.CI95[0]), f(e.CI95[1]), f(e.CI99[0]), f(e.CI99[1]))
 		default:
-			v.Sentence = fmt.Sprintf("%s: the official %.2f %% lies outside the PVT's 99 %% interval [%.2f, %.2f]: investigate tabulation above the polling station (after ruling out the PVT's own non-response and a denominator that differs from the official one).",
-				what, off, e.CI99[0], e.CI99[1])
+			v.Sentence = fmt.Sprintf("%s: the official %s %% lies outside the PVT's 99 %% interval [%s, %s]: investigate tabulation above the polling station (after ruling out the PVT's own non-response and a denominator that differs from the official one).",
+				e.Name, f(off), f(e.CI99[0]), f(e.CI99[1]))
 		}
 		out = append(out, v)
 	}
