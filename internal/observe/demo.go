@@ -256,7 +256,7 @@ func SeedDemo(ctx context.Context, db *store.DB, electionID int64, seed uint64, 
 		// Counting, with the protocol copy.
 		proto := map[string]int64{}
 		for _, sf := range form.StandardProtocolFigures {
-			if n, ok := v.st.Figures.Get(sf.Figure); ok && v.st.Figures.Has(sf.Figure) {
+			if n, ok := v.st.Figures.Get(sf.Figure); ok {
 				proto[sf.Figure.String()] = n
 			}
 		}

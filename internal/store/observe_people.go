@@ -171,8 +171,8 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 // SessionUser returns the user of a live session; ErrNotFound when the
 // session does not exist, has expired, or its user is disabled.
 func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) {
-	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+prefixCols("u.", userCols)+` FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND s.expires > $2 AND u.disabled = 0`, tokenHash, fmtTime(time.Now().UTC())))
+	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = (SELECT s.user_id FROM sessions s
+		WHERE s.token_hash = $1 AND s.expires > $2) AND disabled = 0`, tokenHash, fmtTime(time.Now().UTC())))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("session: %w", ErrNotFound)
 	}
@@ -183,20 +183,6 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) 
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
 	_, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
 	return err
-}
-
-// prefixCols qualifies a column list with a table alias (COALESCE(x, 0)
-// becomes COALESCE(u.x, 0)).
-func prefixCols(p, cols string) string {
-	parts := strings.Split(cols, ", ")
-	for i, c := range parts {
-		if strings.HasPrefix(c, "COALESCE(") {
-			parts[i] = "COALESCE(" + p + strings.TrimPrefix(c, "COALESCE(")
-		} else {
-			parts[i] = p + c
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // Token is an API token: it authenticates an observer's phone (or a

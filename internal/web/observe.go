@@ -125,6 +125,9 @@ func decodeJSONBytes(body []byte, v any) error {
 			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, te.Type, te.Value)
 		case errors.Is(err, io.EOF):
 			return Errorf(Invalid, "empty body: want a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			line, col := position(body, int64(len(body)))
+			return Errorf(Invalid, "JSON syntax error at line %d, column %d: the body ends in the middle of a value", line, col)
 		}
 		return Errorf(Invalid, "JSON: %v", err)
 	}
@@ -429,6 +432,9 @@ func (s *Server) apiObservers(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	p := s.principal(r)
+	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
 	var in struct {
 		Observer string `json:"observer"` // roster id
 		Label    string `json:"label"`
