@@ -233,10 +233,10 @@ func SeedDemo(ctx context.Context, db *store.DB, electionID int64, seed uint64, 
 			form.StationID: station, "arrival_time": form.TextValue(fmt.Sprintf("%02d:%02d", 10+r.IntN(6), r.IntN(60))),
 			"boxes_sealed": yes(0.97), "secrecy_ensured": yes(0.9), "group_voting": yes(0.08), "ballot_box_stuffing": form.BoolValue(stuffSeen),
 			"identical_signatures": form.BoolValue(stuffSeen && r.Float64() < 0.6 || r.Float64() < 0.02),
-			"multiple_voting": yes(0.02), "identity_checked": yes(0.95),
+			"multiple_voting":      yes(0.02), "identity_checked": yes(0.95),
 			"unauthorised_present": yes(0.07), "unauthorised_directing": yes(0.03), "observers_restricted": yes(0.05),
 			"voters_so_far": form.IntValue(int64(20 + r.IntN(200))),
-			form.OverallID: grade(negVoting),
+			form.OverallID:  grade(negVoting),
 		}
 		add(form.Voting, v.first, v.area, voting, at(12, r.IntN(60)), "")
 		if r.Float64() < 0.05 {

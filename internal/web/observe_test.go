@@ -93,7 +93,8 @@ func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	roster := "id,name,phone,organisation,team,area\n" +
 		"obs1,Aigerim,+7 700 000 0001,Mission A,T1,North\n" +
 		"obs2,Bolat,+77000000002,Mission A,T1,North\n" +
-		"obs3,Dana,+77000000003,Mission A,T2,South\n"
+		"obs3,Dana,+77000000003,Mission A,T2,South\n" +
+		"1001,Gulnara,+77000000004,Mission A,T1,North\n"
 	obs, err := observe.ParseRoster(strings.NewReader(roster), "roster.csv", "Mission A")
 	if err != nil {
 		t.Fatal(err)
