@@ -86,7 +86,7 @@ func ParseRoster(r io.Reader, file, org string) ([]store.Observer, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, RosterErrors{{File: file, Line: 1, Msg: "empty file: want a header with " + strings.Join(RosterColumns, ", ")}}
 		}
-		return nil, csvError(file, err)
+		return nil, RosterErrors{csvError(file, err)}
 	}
 	col := map[string]int{}
 	for i, h := range header {

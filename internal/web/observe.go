@@ -80,7 +80,7 @@ func (s *Server) observeRoutes() {
 	h("DELETE /api/v1/observe/tokens/{id}", s.apiRevokeToken)
 	h("GET /api/v1/observe/qc-rules", s.apiQCRules)
 	h("POST /api/v1/observe/qc-rules", s.apiSaveQCRule)
-	h("GET /api/v1/observe/audit", s.apiAudit)
+	h("GET /api/v1/observe/audit", s.requireRole([]access.Role{access.Administrator, access.Analyst}, s.apiAudit))
 	h("POST /api/v1/elections/{election}/reports", s.apiSubmit)
 	h("GET /api/v1/elections/{election}/reports", s.apiReports)
 	h("GET /api/v1/elections/{election}/reports/{id}", s.apiReport)
