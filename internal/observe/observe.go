@@ -44,16 +44,33 @@ type Service struct {
 	db *store.DB
 	w  *writer
 
-	mu    sync.Mutex
-	forms map[formKey]*store.StoredForm
-	areas map[int64]*areaIndex
-	rules map[int64][]rule // by organisation
+	mu        sync.Mutex
+	loadMu    sync.Mutex
+	forms     map[formKey]*store.StoredForm
+	latest    map[formKey]cachedForm
+	elections map[int64]cachedElection
+	areas     map[int64]*areaIndex
+	rules     map[int64][]rule // by organisation
 }
 
 type formKey struct {
 	org          int64
 	key, version string
 }
+
+type cachedForm struct {
+	sf    *store.StoredForm
+	until time.Time
+}
+
+type cachedElection struct {
+	e     *election.Election
+	until time.Time
+}
+
+// Short caches: a new form version or a new ballot option (an import adds
+// them) is seen within this time.
+const cacheTTL = 5 * time.Second
 
 type rule struct {
 	store.QCRule
@@ -62,7 +79,8 @@ type rule struct {
 
 // New starts a service.
 func New(db *store.DB) *Service {
-	return &Service{db: db, w: newWriter(db), forms: map[formKey]*store.StoredForm{}, areas: map[int64]*areaIndex{}, rules: map[int64][]rule{}}
+	return &Service{db: db, w: newWriter(db), forms: map[formKey]*store.StoredForm{}, latest: map[formKey]cachedForm{},
+		elections: map[int64]cachedElection{}, areas: map[int64]*areaIndex{}, rules: map[int64][]rule{}}
 }
 
 // Close stops the writer after the queued reports are committed.
@@ -143,13 +161,14 @@ func ValidClientID(id string) bool {
 // Form returns a form of org (cached: stored versions never change).
 func (s *Service) Form(ctx context.Context, org int64, key, version string) (*store.StoredForm, error) {
 	k := formKey{org, key, version}
-	if version != "" {
-		s.mu.Lock()
-		sf := s.forms[k]
-		s.mu.Unlock()
-		if sf != nil {
-			return sf, nil
-		}
+	s.mu.Lock()
+	sf := s.forms[k]
+	if c, ok := s.latest[k]; version == "" && ok && time.Now().Before(c.until) {
+		sf = c.sf
+	}
+	s.mu.Unlock()
+	if sf != nil {
+		return sf, nil
 	}
 	sf, err := s.db.FormByKey(ctx, org, key, version)
 	if err != nil {
@@ -161,12 +180,38 @@ func (s *Service) Form(ctx context.Context, org int64, key, version string) (*st
 		}
 		return nil, err
 	}
+	s.mu.Lock()
 	if version != "" {
-		s.mu.Lock()
 		s.forms[k] = sf
-		s.mu.Unlock()
+	} else {
+		s.latest[k] = cachedForm{sf, time.Now().Add(cacheTTL)}
 	}
+	s.mu.Unlock()
 	return sf, nil
+}
+
+// Election returns an election, cached for a few seconds (submissions
+// read it on every report).
+func (s *Service) Election(ctx context.Context, id int64) (*election.Election, error) {
+	return s.election(ctx, id)
+}
+
+// election returns an election, cached for cacheTTL.
+func (s *Service) election(ctx context.Context, id int64) (*election.Election, error) {
+	s.mu.Lock()
+	c, ok := s.elections[id]
+	s.mu.Unlock()
+	if ok && time.Now().Before(c.until) {
+		return c.e, nil
+	}
+	e, err := s.db.Election(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.elections[id] = cachedElection{e, time.Now().Add(cacheTTL)}
+	s.mu.Unlock()
+	return e, nil
 }
 
 // Submit validates and stores a report, returning after the commit. A
@@ -187,7 +232,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 		return nil, err
 	}
 	f := sf.Form
-	e, err := s.db.Election(ctx, sub.ElectionID)
+	e, err := s.election(ctx, sub.ElectionID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, inputf("election %d not found", sub.ElectionID)
@@ -381,6 +426,16 @@ func StationNumber(a *election.Area) string {
 func (s *Service) areaIndex(ctx context.Context, electionID int64, refresh bool) (*areaIndex, error) {
 	s.mu.Lock()
 	idx := s.areas[electionID]
+	s.mu.Unlock()
+	if idx != nil && !refresh && time.Since(idx.loaded) < time.Minute {
+		return idx, nil
+	}
+	// One load at a time: two hundred phones arriving together would
+	// otherwise each read every area.
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	s.mu.Lock()
+	idx = s.areas[electionID]
 	s.mu.Unlock()
 	if idx != nil && !refresh && time.Since(idx.loaded) < time.Minute {
 		return idx, nil

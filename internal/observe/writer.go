@@ -47,9 +47,11 @@ type writer struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 
-	mu      sync.Mutex
-	batches int64
-	jobs    int64
+	mu         sync.Mutex
+	batches    int64
+	jobs       int64
+	commitTime time.Duration
+	maxCommit  time.Duration
 }
 
 func newWriter(db *store.DB) *writer {
@@ -116,25 +118,20 @@ func (w *writer) commit(batch []*job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results := make([]jobResult, len(batch))
-	err := w.db.InTx(ctx, func(tx *sql.Tx) error {
-		for i, j := range batch {
-			r, err := write(ctx, tx, j)
-			if err != nil {
-				return err
-			}
-			results[i] = r
-		}
-		return nil
-	})
+	t0 := time.Now()
+	err := w.db.InTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, batch, results) })
 	if err != nil && len(batch) > 1 {
 		for _, j := range batch {
 			w.commit([]*job{j})
 		}
 		return
 	}
+	d := time.Since(t0)
 	w.mu.Lock()
 	w.batches++
 	w.jobs += int64(len(batch))
+	w.commitTime += d
+	w.maxCommit = max(w.maxCommit, d)
 	w.mu.Unlock()
 	for i, j := range batch {
 		if err != nil {
@@ -144,31 +141,39 @@ func (w *writer) commit(batch []*job) {
 	}
 }
 
-// write stores one job in tx: the report (once per client id), its
-// observer protocol, its SMS record and its audit entry.
-func write(ctx context.Context, tx *sql.Tx, j *job) (jobResult, error) {
-	id, created, err := store.InsertReport(ctx, tx, j.report)
-	if err != nil {
-		return jobResult{}, err
+// writeBatch stores a batch in tx: the reports (each client id once) with
+// one statement, then the observer protocols of the new counting reports,
+// the SMS records, and one audit entry per new report.
+func writeBatch(ctx context.Context, tx *sql.Tx, batch []*job, results []jobResult) error {
+	reports := make([]*store.Report, len(batch))
+	for i, j := range batch {
+		reports[i] = j.report
 	}
-	if created {
-		if j.protocol != nil {
-			if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
-				return jobResult{}, err
+	created, err := store.InsertReports(ctx, tx, reports)
+	if err != nil {
+		return err
+	}
+	var audit []store.AuditEntry
+	for i, j := range batch {
+		id := j.report.ID
+		results[i] = jobResult{id: id, created: created[i]}
+		if created[i] {
+			if j.protocol != nil {
+				if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
+					return err
+				}
+			}
+			j.audit.Object = "report:" + itoa(id)
+			audit = append(audit, j.audit)
+		}
+		if j.sms != nil {
+			j.sms.ReportID = id
+			if _, err := store.InsertSMS(ctx, tx, j.sms); err != nil {
+				return err
 			}
 		}
-		j.audit.Object = "report:" + itoa(id)
-		if err := store.Audit(ctx, tx, j.audit); err != nil {
-			return jobResult{}, err
-		}
 	}
-	if j.sms != nil {
-		j.sms.ReportID = id
-		if _, err := store.InsertSMS(ctx, tx, j.sms); err != nil {
-			return jobResult{}, err
-		}
-	}
-	return jobResult{id: id, created: created}, nil
+	return store.AuditMany(ctx, tx, audit)
 }
 
 func (w *writer) close() {
@@ -178,12 +183,14 @@ func (w *writer) close() {
 
 // Stats is what the writer has done: transactions and reports committed.
 type Stats struct {
-	Batches int64 `json:"batches"`
-	Reports int64 `json:"reports"`
+	Batches    int64         `json:"batches"`
+	Reports    int64         `json:"reports"`
+	CommitTime time.Duration `json:"commit_time_ns"` // spent in transactions, in all
+	MaxCommit  time.Duration `json:"max_commit_ns"`
 }
 
 func (w *writer) stats() Stats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return Stats{w.batches, w.jobs}
+	return Stats{w.batches, w.jobs, w.commitTime, w.maxCommit}
 }

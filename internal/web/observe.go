@@ -184,7 +184,13 @@ type ReportIn struct {
 }
 
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	var e *election.Election
+	var err error
+	if id, perr := strconv.ParseInt(r.PathValue("election"), 10, 64); perr == nil {
+		e, err = s.obs().svc.Election(r.Context(), id)
+	} else {
+		e, err = s.electionParam(r)
+	}
 	if err != nil {
 		return err
 	}
