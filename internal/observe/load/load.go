@@ -109,7 +109,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // 1 + i mod stations, with its client id.
 func Body(prefix string, i, stations int) []byte {
 	b, _ := json.Marshal(map[string]any{
-		"client_id": fmt.Sprintf("%s-%d", prefix, i),
+		"client_id": ClientID(prefix, i),
 		"form":      "voting",
 		"version":   "2026.1",
 		"answers": map[string]any{
@@ -183,9 +183,17 @@ func Run(ctx context.Context, cfg Config) Result {
 					d := time.Since(t0)
 					status := 0
 					if err == nil {
+						status = resp.StatusCode
+					}
+					var msg []byte
+					if err == nil && status >= 400 && status != 429 && status < 500 {
+						msg = make([]byte, 300)
+						n, _ := io.ReadFull(resp.Body, msg)
+						msg = msg[:n]
+					}
+					if err == nil {
 						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
-						status = resp.StatusCode
 					}
 					mu.Lock()
 					res.Sent++
@@ -211,7 +219,7 @@ func Run(ctx context.Context, cfg Config) Result {
 						res.Failed++
 						done = true // a 4xx will not get better
 						if res.FirstError == "" {
-							res.FirstError = fmt.Sprintf("HTTP %d for report %d", status, i)
+							res.FirstError = fmt.Sprintf("HTTP %d for report %d: %s", status, i, msg)
 						}
 					}
 					mu.Unlock()
@@ -246,3 +254,6 @@ func Run(ctx context.Context, cfg Config) Result {
 	}
 	return res
 }
+
+// ClientID is the client id of report i of a run.
+func ClientID(prefix string, i int) string { return fmt.Sprintf("%s-%08d", prefix, i) }
