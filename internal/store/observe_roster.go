@@ -185,6 +185,12 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 			if n == 0 {
 				return fmt.Errorf("team %d: %w", a.TeamID, ErrNotFound)
 			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2`, a.AreaID, electionID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("area %d of election %d: %w", a.AreaID, electionID, ErrNotFound)
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (org_id, election_id, team_id, area_id) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, area_id) DO NOTHING`,
 				orgID, electionID, a.TeamID, a.AreaID); err != nil {
 				return fmt.Errorf("assigning team %d to area %d: %w", a.TeamID, a.AreaID, err)
@@ -309,4 +315,25 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*D
 		d.Stations = append(d.Stations, s)
 	}
 	return d, rows.Err()
+}
+
+// DeleteObservation removes everything observation holds about an
+// election (reports, assignments, deployments, resolutions), for every
+// organisation. Call it with DeleteElection.
+func (db *DB) DeleteObservation(ctx context.Context, electionID int64) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM deployment_stations WHERE deployment_id IN (SELECT id FROM deployments WHERE election_id = $1)`,
+			`DELETE FROM deployments WHERE election_id = $1`,
+			`DELETE FROM assignments WHERE election_id = $1`,
+			`DELETE FROM resolutions WHERE election_id = $1`,
+			`UPDATE sms_messages SET report_id = NULL WHERE report_id IN (SELECT id FROM reports WHERE election_id = $1)`,
+			`DELETE FROM reports WHERE election_id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, electionID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

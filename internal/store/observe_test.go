@@ -160,5 +160,17 @@ func TestObservationStorage(t *testing.T) {
 		if log, _ := db.AuditLog(ctx, org.ID, 10); len(log) != 1 || log[0].Action != "report.review" {
 			t.Fatalf("audit %+v", log)
 		}
+		if err := db.Assign(ctx, org.ID, e.ID, []store.Assignment{{TeamID: o2.TeamID, AreaID: root.ID + 1000}}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("assigning to an area of no election: %v", err)
+		}
+		if err := db.DeleteObservation(ctx, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteElection(ctx, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := db.CountReports(ctx, org.ID); n != 0 {
+			t.Fatalf("%d reports after DeleteObservation", n)
+		}
 	})
 }

@@ -3,6 +3,10 @@
 -- conflicts, incidents and the audit log. Every row that holds a mission's
 -- data carries org_id: organisations on one installation never see each
 -- other's data. Times are UTC RFC 3339 text; booleans INTEGER 0/1.
+-- Elections and areas are referenced without foreign keys, as the results
+-- core does (a PostgreSQL bulk load would pay a trigger per row, and an
+-- election is deleted and re-imported whole): DeleteObservation removes an
+-- election's observation rows.
 
 CREATE TABLE organisations (
     id {{id}},
@@ -74,7 +78,7 @@ CREATE TABLE api_tokens (
 CREATE TABLE deployments (
     id {{id}},
     org_id BIGINT NOT NULL REFERENCES organisations(id),
-    election_id BIGINT NOT NULL REFERENCES elections(id),
+    election_id BIGINT NOT NULL,
     seed TEXT NOT NULL,
     design TEXT NOT NULL DEFAULT '{}',
     created TEXT NOT NULL
@@ -82,7 +86,7 @@ CREATE TABLE deployments (
 
 CREATE TABLE deployment_stations (
     deployment_id BIGINT NOT NULL REFERENCES deployments(id),
-    area_id BIGINT NOT NULL REFERENCES areas(id),
+    area_id BIGINT NOT NULL,
     stratum TEXT NOT NULL,
     rank INTEGER NOT NULL,
     PRIMARY KEY (deployment_id, area_id)
@@ -91,9 +95,9 @@ CREATE TABLE deployment_stations (
 CREATE TABLE assignments (
     id {{id}},
     org_id BIGINT NOT NULL REFERENCES organisations(id),
-    election_id BIGINT NOT NULL REFERENCES elections(id),
+    election_id BIGINT NOT NULL,
     team_id BIGINT NOT NULL REFERENCES teams(id),
-    area_id BIGINT NOT NULL REFERENCES areas(id),
+    area_id BIGINT NOT NULL,
     UNIQUE (team_id, area_id)
 );
 CREATE INDEX assignments_area ON assignments (org_id, area_id);
@@ -117,10 +121,10 @@ CREATE TABLE forms (
 CREATE TABLE reports (
     id {{id}},
     org_id BIGINT NOT NULL REFERENCES organisations(id),
-    election_id BIGINT NOT NULL REFERENCES elections(id),
+    election_id BIGINT NOT NULL,
     form_id BIGINT NOT NULL REFERENCES forms(id),
     phase TEXT NOT NULL,
-    area_id BIGINT REFERENCES areas(id),
+    area_id BIGINT,
     observer_id BIGINT REFERENCES observers(id),
     user_id BIGINT REFERENCES users(id),
     channel TEXT NOT NULL,
@@ -162,8 +166,8 @@ CREATE TABLE qc_rules (
 -- one station and phase.
 CREATE TABLE resolutions (
     org_id BIGINT NOT NULL REFERENCES organisations(id),
-    election_id BIGINT NOT NULL REFERENCES elections(id),
-    area_id BIGINT NOT NULL REFERENCES areas(id),
+    election_id BIGINT NOT NULL,
+    area_id BIGINT NOT NULL,
     phase TEXT NOT NULL,
     question TEXT NOT NULL,
     value TEXT NOT NULL,
