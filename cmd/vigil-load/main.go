@@ -49,13 +49,14 @@ func run(ctx context.Context, args []string) error {
 	reports := fs.Int("reports", 20000, "reports to send")
 	duration := fs.Duration("duration", 60*time.Second, "time limit")
 	prefix := fs.String("prefix", fmt.Sprintf("load-%d", time.Now().Unix()), "client id prefix")
+	rate := fs.Float64("rate", 0, "offered reports per second in all (0: as fast as acknowledged)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	var h *web.Server
-	cfg := load.Config{URL: *url, Token: *token, ElectionID: *electionID, Stations: *stations, Clients: *clients, Reports: *reports, Duration: *duration, Prefix: *prefix}
+	cfg := load.Config{URL: *url, Token: *token, ElectionID: *electionID, Stations: *stations, Clients: *clients, Reports: *reports, Duration: *duration, Prefix: *prefix, Rate: *rate}
 	switch args[0] {
 	case "setup":
 		d, err := store.Open(ctx, *db)

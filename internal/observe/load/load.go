@@ -76,6 +76,12 @@ type Config struct {
 	Duration   time.Duration // the bound on time (default 60 s)
 	Prefix     string        // client ids are Prefix-0, Prefix-1, …
 	Retries    int           // per report, after the first try (default 20)
+	// Rate, when positive, paces the run: the clients together start Rate
+	// reports per second (each client one every Clients/Rate seconds), an
+	// open loop, so that latency is measured at that offered load rather
+	// than at whatever the server can take. Zero: each client sends its
+	// next report as soon as the last is acknowledged (the maximum).
+	Rate float64
 	// OnAck, when set, is called with each report's index once the server
 	// has acknowledged it (201 or 200), from the client's goroutine.
 	OnAck func(i int)
@@ -151,10 +157,21 @@ func Run(ctx context.Context, cfg Config) Result {
 	var lat []time.Duration
 	start := time.Now()
 	var wg sync.WaitGroup
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(cfg.Clients) / cfg.Rate * float64(time.Second))
+	}
 	for c := 0; c < cfg.Clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var tick *time.Ticker
+			if interval > 0 {
+				// Spread the clients' phases over one interval.
+				time.Sleep(time.Duration(c) * interval / time.Duration(cfg.Clients))
+				tick = time.NewTicker(interval)
+				defer tick.Stop()
+			}
 			var local []time.Duration
 			defer func() {
 				mu.Lock()
@@ -162,6 +179,13 @@ func Run(ctx context.Context, cfg Config) Result {
 				mu.Unlock()
 			}()
 			for {
+				if tick != nil {
+					select {
+					case <-tick.C:
+					case <-ctx.Done():
+						return
+					}
+				}
 				i := int(next.Add(1) - 1)
 				if i >= cfg.Reports {
 					return
