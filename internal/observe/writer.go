@@ -43,6 +43,7 @@ type jobResult struct {
 
 type writer struct {
 	db    *store.DB
+	conn  *sql.Conn // the writer goroutine's own; see connection
 	queue chan *job
 	stop  chan struct{}
 	wg    sync.WaitGroup
@@ -58,7 +59,79 @@ func newWriter(db *store.DB) *writer {
 	w := &writer{db: db, queue: make(chan *job, 4*MaxBatch), stop: make(chan struct{})}
 	w.wg.Add(1)
 	go w.loop()
+	if db.Dialect == store.SQLite {
+		w.wg.Add(1)
+		go w.checkpointer()
+	}
 	return w
+}
+
+// SQLite checkpoints the WAL into the database file when a commit finds
+// the WAL longer than 1000 pages, inside that commit: every few thousand
+// reports one commit would pay for copying 4 MB and an fsync of the
+// database file, and every report waiting on it would see the delay. The
+// writer's own connection turns that off; this goroutine checkpoints
+// instead, off the acknowledgement path, every checkpointEvery.
+const checkpointEvery = 250 * time.Millisecond
+
+func (w *writer) checkpointer() {
+	defer w.wg.Done()
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			w.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+			cancel()
+		}
+	}
+}
+
+// conn returns the writer's own connection, opening it when needed.
+func (w *writer) connection(ctx context.Context) (*sql.Conn, error) {
+	if w.conn != nil {
+		return w.conn, nil
+	}
+	c, err := w.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if w.db.Dialect == store.SQLite {
+		if _, err := c.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	w.conn = c
+	return c, nil
+}
+
+// inTx runs fn in a transaction on the writer's connection; after a
+// failure the connection is dropped and the next batch opens another (a
+// PostgreSQL restart, say).
+func (w *writer) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	c, err := w.connection(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && w.conn != nil {
+			w.conn.Close()
+			w.conn = nil
+		}
+	}()
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // submit queues a job and waits for its commit (or ctx's end: the job may
@@ -119,7 +192,7 @@ func (w *writer) commit(batch []*job) {
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.db.InTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, batch, results) })
+	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results) })
 	if err != nil && len(batch) > 1 {
 		for _, j := range batch {
 			w.commit([]*job{j})
@@ -144,12 +217,12 @@ func (w *writer) commit(batch []*job) {
 // writeBatch stores a batch in tx: the reports (each client id once) with
 // one statement, then the observer protocols of the new counting reports,
 // the SMS records, and one audit entry per new report.
-func writeBatch(ctx context.Context, tx *sql.Tx, batch []*job, results []jobResult) error {
+func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, results []jobResult) error {
 	reports := make([]*store.Report, len(batch))
 	for i, j := range batch {
 		reports[i] = j.report
 	}
-	created, err := store.InsertReports(ctx, tx, reports)
+	created, err := store.InsertReports(ctx, tx, d, reports)
 	if err != nil {
 		return err
 	}
@@ -173,12 +246,15 @@ func writeBatch(ctx context.Context, tx *sql.Tx, batch []*job, results []jobResu
 			}
 		}
 	}
-	return store.AuditMany(ctx, tx, audit)
+	return store.AuditMany(ctx, tx, d, audit)
 }
 
 func (w *writer) close() {
 	close(w.stop)
 	w.wg.Wait()
+	if w.conn != nil {
+		w.conn.Close()
+	}
 }
 
 // Stats is what the writer has done: transactions and reports committed.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -459,7 +460,7 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resol
 // multi-row statement per chunk (the group commit's path): like
 // InsertReport for each, in order. A client id already stored, or repeated
 // within rs, keeps its first copy; created says which reports are new.
-func InsertReports(ctx context.Context, q Querier, rs []*Report) (created []bool, err error) {
+func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (created []bool, err error) {
 	created = make([]bool, len(rs))
 	const chunk = 200 // 15 parameters each, far below both engines' limits
 	for lo := 0; lo < len(rs); lo += chunk {
@@ -497,7 +498,7 @@ func InsertReports(ctx context.Context, q Querier, rs []*Report) (created []bool
 				if c > 1 {
 					b.WriteString(", ")
 				}
-				fmt.Fprintf(&b, "$%d", len(args)+c)
+				b.WriteString(param(d, len(args)+c))
 			}
 			b.WriteByte(')')
 			qc, _ := json.Marshal(nonNil(r.QC))
@@ -540,7 +541,7 @@ func InsertReports(ctx context.Context, q Querier, rs []*Report) (created []bool
 }
 
 // AuditMany appends entries to the log with one statement per chunk.
-func AuditMany(ctx context.Context, q Querier, es []AuditEntry) error {
+func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) error {
 	const chunk = 500
 	for lo := 0; lo < len(es); lo += chunk {
 		hi := min(lo+chunk, len(es))
@@ -560,7 +561,14 @@ func AuditMany(ctx context.Context, q Querier, es []AuditEntry) error {
 				b.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+			b.WriteByte('(')
+			for c := 1; c <= 7; c++ {
+				if c > 1 {
+					b.WriteString(", ")
+				}
+				b.WriteString(param(d, n+c))
+			}
+			b.WriteByte(')')
 			args = append(args, nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At))
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
@@ -568,4 +576,15 @@ func AuditMany(ctx context.Context, q Querier, es []AuditEntry) error {
 		}
 	}
 	return nil
+}
+
+// param writes the n-th parameter of a long multi-row statement. SQLite
+// looks "$n" up by name in a list, which costs a linear search per
+// parameter (quadratic in a statement of thousands); anonymous "?" are
+// numbered in order for free. PostgreSQL wants "$n".
+func param(d Dialect, n int) string {
+	if d == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
 }
