@@ -215,10 +215,10 @@ func TestProposals(t *testing.T) {
 
 func TestEffectiveTopic(t *testing.T) {
 	for text, want := range map[string]Topic{
-		"The CEC should publish disaggregated results by polling station.":                 DisaggregatedResults,
-		"Observers should have unimpeded access to the count and to tabulation.":           ObserverAccess,
+		"The CEC should publish disaggregated results by polling station.":                  DisaggregatedResults,
+		"Observers should have unimpeded access to the count and to tabulation.":            ObserverAccess,
 		"A copy of the protocol should be given to every observer who asks after the count": NoTopic,
-		"Defamation should be decriminalised.":                                             NoTopic,
+		"Defamation should be decriminalised.":                                              NoTopic,
 	} {
 		r := &Recommendation{Text: text}
 		if got := r.EffectiveTopic(); got != want {
@@ -360,8 +360,8 @@ func TestCheckRules(t *testing.T) {
 		"assess twice":      {&Dataset{Assessments: []*Assessment{{Recommendation: "kz-2022-presidential-final#1", ReportKey: "kz-2023-parliamentary-final", Status: Fully}}}, "already assesses"},
 		"bad status":        {&Dataset{Assessments: []*Assessment{{Recommendation: "kz-2023-parliamentary-final#1", ReportKey: "kz-2023-parliamentary-final", Status: "done"}}}, "unknown status"},
 		"other country": {&Dataset{
-			Missions: []*Mission{{Key: "am", Country: "AM", Type: FullMission, Name: "x"}},
-			Reports:  []*Report{{Key: "am-final", MissionKey: "am", Kind: Final, Date: "2025-01-01"}},
+			Missions:    []*Mission{{Key: "am", Country: "AM", Type: FullMission, Name: "x"}},
+			Reports:     []*Report{{Key: "am-final", MissionKey: "am", Kind: Final, Date: "2025-01-01"}},
 			Assessments: []*Assessment{{Recommendation: "kz-2023-parliamentary-final#1", ReportKey: "am-final", Status: Fully}}}, "is a report on AM"},
 	}
 	for name, c := range cases {
