@@ -76,6 +76,10 @@ type Config struct {
 	// code (the law or the practice of a country may allow them), keyed by
 	// control code. Absent codes have tolerance zero.
 	Tolerances map[string]Tolerance `json:"tolerances,omitempty"`
+	// Essential names the figures every station protocol must state
+	// (control MISSING_FIGURE); nil means DefaultEssential. The name
+	// "votes" stands for the votes of every option.
+	Essential []string `json:"essential,omitempty"`
 }
 
 // Tolerance is how far a control may be off before it is flagged: the

@@ -32,7 +32,9 @@ type ImportRequest struct {
 	File       string   // the file's name as given
 	SHA256     string   // of the file's bytes
 	Options    []string // option names, in the order of Row.Votes
-	Rejected   int      // rows the caller set aside (--skip-invalid)
+	// Rejected, when set, is asked at the end of the import how many rows
+	// the caller set aside (--skip-invalid), which only then is known.
+	Rejected func() int
 }
 
 // Import loads a batch of protocols in one transaction: either every row is
@@ -236,9 +238,9 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 	}
 
 	now := time.Now().UTC()
-	b := &election.Batch{ElectionID: e.ID, Source: req.Source, File: req.File, SHA256: req.SHA256, Rejected: req.Rejected, Created: now}
-	if err := l.queryRow(ctx, `INSERT INTO batches (election_id, source, file, sha256, rows, rejected, created) VALUES ($1, $2, $3, $4, 0, $5, $6) RETURNING id`,
-		e.ID, string(req.Source), req.File, req.SHA256, req.Rejected, fmtTime(now)).Scan(&b.ID); err != nil {
+	b := &election.Batch{ElectionID: e.ID, Source: req.Source, File: req.File, SHA256: req.SHA256, Created: now}
+	if err := l.queryRow(ctx, `INSERT INTO batches (election_id, source, file, sha256, rows, rejected, created) VALUES ($1, $2, $3, $4, 0, 0, $5) RETURNING id`,
+		e.ID, string(req.Source), req.File, req.SHA256, fmtTime(now)).Scan(&b.ID); err != nil {
 		return nil, err
 	}
 
@@ -374,7 +376,10 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	if err := l.exec(ctx, `UPDATE batches SET rows = $1 WHERE id = $2`, rows, b.ID); err != nil {
+	if req.Rejected != nil {
+		b.Rejected = req.Rejected()
+	}
+	if err := l.exec(ctx, `UPDATE batches SET rows = $1, rejected = $2 WHERE id = $3`, rows, b.Rejected, b.ID); err != nil {
 		return nil, err
 	}
 	if l.dialect() == Postgres {

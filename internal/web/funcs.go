@@ -8,6 +8,7 @@ import (
 
 var templateFuncs = template.FuncMap{
 	"num":     formatInt,
+	"int64":   func(n int) int64 { return int64(n) },
 	"percent": func(a, b int64) string { return percent(a, b) },
 }
 

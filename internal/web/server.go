@@ -36,6 +36,8 @@ type Server struct {
 	mux   *http.ServeMux
 	pages *template.Template
 	start time.Time
+
+	tallies tallies
 }
 
 // New builds the server and parses every template (failing fast on a

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+func init() {
+	register(command{name: "demo", summary: "write a synthetic Kazakhstan-like election and serve it", run: runDemo})
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "demo", "[--db D] [--seed N] [--no-serve] [--addr HOST:PORT]")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	addr := fs.String("addr", defaultAddr, "address to serve on")
+	seed := fs.Uint64("seed", 2022, "random seed: the same seed writes the same election")
+	noServe := fs.Bool("no-serve", false, "only write the database")
+	asJSON := fs.Bool("json", false, "print a summary as JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	start := time.Now()
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	el := demo.Generate(*seed, demo.DefaultParams)
+	stored, err := demo.Write(ctx, d, el)
+	if err != nil {
+		return err
+	}
+	sum := demo.Summarise(el)
+	if *asJSON {
+		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "vigil demo: wrote election %q to %s in %s (seed %d)\n", stored.Name, d.Addr, time.Since(start).Round(time.Millisecond), *seed)
+		fmt.Fprintf(e.stdout, "  %d stations, %d registered voters, official turnout %.2f %%, incumbent %.2f %%\n",
+			sum.Stations, sum.Registered, sum.OfficialTurnout, sum.OfficialIncumbentShare)
+		fmt.Fprintf(e.stdout, "  injected: %d stuffed stations, %d altered protocols, %d inflated districts, %d padded district summaries; %d stations observed\n",
+			sum.StuffedStations, sum.AlteredProtocols, sum.InflatedDistricts, sum.PaddedSummaries, sum.ObservedStations)
+	}
+	if *noServe {
+		return nil
+	}
+	return serveDB(ctx, e, d, *addr)
+}

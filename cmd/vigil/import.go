@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/ingest"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+func init() {
+	register(command{name: "import", summary: "import polling-station results from CSV or XLSX", run: runImport})
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "import", "--db D --election NAME --source SOURCE --mapping MAP.json FILE [--skip-invalid REPORT] [--json]")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	name := fs.String("election", "", "election name (created if new)")
+	source := fs.String("source", "", "official-final, official-preliminary, observer, recount or summary")
+	mapping := fs.String("mapping", "", "JSON column mapping (docs/import.md)")
+	skip := fs.String("skip-invalid", "", "import the valid rows and write the rejected ones, with reasons, to this CSV file")
+	kind := fs.String("kind", "presidential", "kind of a new election: presidential, party-list, referendum, single-member")
+	country := fs.String("country", "", "country code of a new election (ISO 3166-1 alpha-2)")
+	date := fs.String("date", "", "election day of a new election (YYYY-MM-DD)")
+	asJSON := fs.Bool("json", false, "print the batch as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("import takes one file (got %d)", len(pos))
+	}
+	if *name == "" || *source == "" || *mapping == "" {
+		return usagef("import needs --election, --source and --mapping")
+	}
+	src, err := election.ParseSource(*source)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	file := pos[0]
+	m, err := ingest.LoadMapping(*mapping)
+	if err != nil {
+		return err
+	}
+	sum, err := fileSHA256(file)
+	if err != nil {
+		return err
+	}
+	rd, err := ingest.Open(file, m)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+
+	var report *csv.Writer
+	var reportFile *os.File
+	if *skip != "" {
+		reportFile, err = os.Create(*skip)
+		if err != nil {
+			return err
+		}
+		defer reportFile.Close()
+		report = csv.NewWriter(reportFile)
+		report.Write([]string{"file", "line", "column", "value", "expected"})
+	}
+
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	el, err := d.ElectionByName(ctx, *name)
+	if errors.Is(err, store.ErrNotFound) {
+		el = &election.Election{Name: *name, Kind: election.Kind(*kind), Country: *country, Date: *date}
+		err = d.CreateElection(ctx, el)
+	}
+	if err != nil {
+		return err
+	}
+
+	rejected := 0
+	next := func() (store.Row, error) {
+		for {
+			r, err := rd.Next()
+			var re *ingest.RowError
+			if report != nil && errors.As(err, &re) {
+				rejected++
+				report.Write([]string{re.File, strconv.Itoa(re.Line), re.Column, re.Value, re.Expected})
+				continue
+			}
+			if err != nil {
+				return store.Row{}, err
+			}
+			return store.Row{Line: r.Line, Path: r.Path, Attrs: r.Attrs, Figures: r.Figures, Votes: r.Votes}, nil
+		}
+	}
+	b, err := d.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), Rejected: func() int { return rejected }}, next)
+	if err != nil {
+		if report != nil {
+			// The import stored nothing: leave no report that suggests otherwise.
+			reportFile.Close()
+			os.Remove(*skip)
+		}
+		return err
+	}
+	if report != nil {
+		report.Flush()
+		if err := report.Error(); err != nil {
+			return fmt.Errorf("writing %s: %w", *skip, err)
+		}
+	}
+	if *asJSON {
+		return printJSON(e.stdout, b)
+	}
+	fmt.Fprintf(e.stdout, "imported %d protocols (%s) into %q as batch %d", b.Rows, src, el.Name, b.ID)
+	if report != nil {
+		fmt.Fprintf(e.stdout, "; %d rows rejected, listed in %s", rejected, *skip)
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

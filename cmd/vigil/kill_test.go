@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+// TestMain lets the test binary stand in for the vigil program, so that a
+// test can run it as a separate process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("VIGIL_AS_PROGRAM") == "1" {
+		err := run(context.Background(), append([]string{"vigil"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vigil:", err)
+			os.Exit(exitCode(err))
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// program returns a command that runs this test binary as vigil.
+func program(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "VIGIL_AS_PROGRAM=1")
+	return cmd
+}
+
+// writeBigCSV writes n stations in the format of testdata/small.json.
+func writeBigCSV(t *testing.T, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "big.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "Region;District;Station;Registered;Issued;In box;Invalid;Valid;Alpha;Beta;Gamma")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "R%d;D%d;%d;1000;700;700;10;690;400;200;90\n", i%17, i%311, i)
+	}
+	w.Flush()
+	f.Close()
+	return p
+}
+
+// TestImportKilledLeavesNothing kills an import with SIGKILL in the middle
+// and checks that the database is exactly as before, then that the same
+// import, run again, completes.
+func TestImportKilledLeavesNothing(t *testing.T) {
+	csv := writeBigCSV(t, 400000)
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			var addr string
+			if engine == "sqlite" {
+				addr = filepath.Join(t.TempDir(), "v.db")
+			} else {
+				addr = storetest.PostgresAddr(t)
+			}
+			ctx := context.Background()
+			// A first, small import: it must survive the killed one intact.
+			if out, err := program("import", "--db", addr, "--election", "e", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv").CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			cmd := program("import", "--db", addr, "--election", "e", "--source", "official-final", "--mapping", "testdata/small.json", csv)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := store.Open(ctx, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			// Wait until the import is writing, then kill it.
+			deadline := time.Now().Add(2 * time.Minute)
+			for !importWriting(t, db, addr) {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("the import never started writing")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			err = cmd.Wait()
+			if err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Fatalf("the import was not killed but ended: %v", err)
+			}
+			if got := count(t, db, `SELECT count(*) FROM protocols`); got != 4 {
+				t.Fatalf("after the kill: %d protocols, want the 4 of the first import", got)
+			}
+			if got := count(t, db, `SELECT count(*) FROM batches`); got != 1 {
+				t.Fatalf("after the kill: %d batches, want 1", got)
+			}
+			if got := count(t, db, `SELECT count(*) FROM areas`); got != 1+2+3+4 {
+				t.Fatalf("after the kill: %d areas, want 10", got)
+			}
+		})
+	}
+}
+
+func importWriting(t *testing.T, db *store.DB, addr string) bool {
+	if db.Dialect == store.SQLite {
+		st, err := os.Stat(addr + "-wal")
+		return err == nil && st.Size() > 4<<20
+	}
+	return count(t, db, `SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 0`) > 0
+}
+
+func count(t *testing.T, db *store.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// vigil runs the whole program in-process, as a user would from a shell.
+func vigil(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"vigil"}, args...), os.Getenv, strings.NewReader(""), &out, &errb)
+	if err != nil {
+		t.Logf("vigil %s: %v\nstderr: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), err
+}
+
+func mustVigil(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := vigil(t, args...)
+	if err != nil {
+		t.Fatalf("vigil %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	out := mustVigil(t, "help")
+	for _, c := range []string{"import", "tally", "check", "seats", "serve", "demo"} {
+		if !strings.Contains(out, "  "+c) {
+			t.Errorf("help does not list %s:\n%s", c, out)
+		}
+	}
+	for _, c := range []string{"import", "tally", "check", "seats", "serve", "demo"} {
+		if _, err := vigil(t, c, "--help"); err != nil {
+			t.Errorf("%s --help: %v", c, err)
+		}
+	}
+	if _, err := vigil(t, "nonsense"); err == nil || exitCode(err) != 2 {
+		t.Errorf("unknown command: err %v", err)
+	}
+}
+
+func TestImportTallyCheck(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	out := mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv", "--json")
+	var batch struct {
+		Rows   int    `json:"rows"`
+		SHA256 string `json:"sha256"`
+	}
+	if err := json.Unmarshal([]byte(out), &batch); err != nil {
+		t.Fatal(err, out)
+	}
+	if batch.Rows != 4 || len(batch.SHA256) != 64 {
+		t.Fatalf("batch %+v", batch)
+	}
+
+	out = mustVigil(t, "tally", "--db", db, "--election", "e1", "--level", "2", "--json")
+	var tree struct {
+		Area     string           `json:"area"`
+		Stations int              `json:"stations"`
+		Figures  map[string]int64 `json:"figures"`
+		Options  map[string]int64 `json:"options"`
+		Children []struct {
+			Area     string `json:"area"`
+			Stations int    `json:"stations"`
+			Children []struct {
+				Area string `json:"area"`
+			} `json:"children"`
+		} `json:"children"`
+	}
+	if err := json.Unmarshal([]byte(out), &tree); err != nil {
+		t.Fatal(err, out)
+	}
+	if tree.Stations != 4 || tree.Figures["registered"] != 3600 || tree.Figures["valid"] != 2465 || tree.Options["Alpha"] != 1300 || tree.Options["Gamma"] != 315 {
+		t.Fatalf("national tally wrong: %+v", tree)
+	}
+	if len(tree.Children) != 2 || tree.Children[0].Area != "North" || tree.Children[0].Stations != 3 || len(tree.Children[0].Children) != 2 {
+		t.Fatalf("children wrong: %+v", tree.Children)
+	}
+
+	out = mustVigil(t, "check", "--db", db, "--election", "e1", "--json")
+	var rep struct {
+		Counts map[string]int `json:"counts"`
+		Flags  []struct {
+			Station string `json:"station"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"flags"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err, out)
+	}
+	// Station 301 has 401 ballots in the box for 400 issued, and 1 + 400
+	// valid/invalid for 401 in the box: only the first is wrong.
+	if len(rep.Flags) != 1 || rep.Flags[0].Station != "South / D3 / 301" || rep.Counts[rep.Flags[0].Code] != 1 {
+		t.Fatalf("flags: %+v", rep)
+	}
+
+	// The same file read directly gives the same tally.
+	out2 := mustVigil(t, "tally", "--file", "testdata/small.csv", "--mapping", "testdata/small.json", "--level", "0", "--json")
+	if !strings.Contains(out2, `"Alpha": 1300`) {
+		t.Fatalf("file tally: %s", out2)
+	}
+
+	// A second import is a second version; the first stays.
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	out = mustVigil(t, "tally", "--db", db, "--election", "e1", "--level", "0", "--json")
+	if !strings.Contains(out, `"stations": 4`) {
+		t.Fatalf("after a second version the tally changed: %s", out)
+	}
+}
+
+func TestImportBadRowIsAllOrNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	_, err := vigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small-bad.csv")
+	if err == nil {
+		t.Fatal("a bad row was accepted")
+	}
+	for _, want := range []string{"small-bad.csv", ":3", "Issued", "5OO"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	out := mustVigil(t, "tally", "--db", db, "--election", "e1", "--level", "0", "--json")
+	if !strings.Contains(out, `"stations": 0`) {
+		t.Fatalf("a failed import left protocols: %s", out)
+	}
+
+	report := filepath.Join(t.TempDir(), "rejected.csv")
+	out = mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small-bad.csv", "--skip-invalid", report, "--json")
+	if !strings.Contains(out, `"rows": 2`) || !strings.Contains(out, `"rejected": 1`) {
+		t.Fatalf("skip-invalid batch: %s", out)
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "small-bad.csv,3,Issued,5OO") {
+		t.Fatalf("report:\n%s", b)
+	}
+}
+
+func TestSeatsFromFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "lists.csv")
+	// Illustrative party-list votes, 98 seats, a 7 % threshold: the two
+	// lists under it get nothing and the three above share every seat.
+	os.WriteFile(f, []byte("name,votes\nNur Otan,5148073\nAk Zhol,736392\nPeople's Party,619541\nAuyl,355200\nAdal,243005\n"), 0o644)
+	out := mustVigil(t, "seats", "--method", "hare", "--seats", "98", "--threshold", "7", f, "--json")
+	var a struct {
+		Seats map[string]int `json:"seats"`
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatal(err, out)
+	}
+	if a.Seats["Auyl"] != 0 || a.Seats["Nur Otan"]+a.Seats["Ak Zhol"]+a.Seats["People's Party"] != 98 {
+		t.Fatalf("seats %v", a.Seats)
+	}
+	if _, err := vigil(t, "seats", "--method", "hare", "--seats", "98", "--threshold-base", "-5", f); err == nil {
+		t.Fatal("a negative threshold base was accepted")
+	}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/realdata"
+)
+
+func runVigil(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), append([]string{"vigil"}, args...), func(string) string { return "" }, strings.NewReader(""), &out, &errb)
+	return out.String(), err
+}
+
+func TestPVTCommandMexico2018(t *testing.T) {
+	frame := realdata.Path(t, "mexico-ine-quickcount/marco_nal_2018.csv.gz")
+	sample := realdata.Path(t, "mexico-ine-quickcount/2018_REMESAS0100020000.txt")
+	out, err := runVigil(t, "pvt", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
+		"--options", "AMLO,RAC,JAMK,JHRC", "--total", "TOTAL", "--registered", "LISTA_NOMINAL", "--bootstrap", "200", "--seed", "7",
+		"--official", "AMLO=53.19,RAC=22.27,JAMK=16.40,JHRC=5.23", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Options map[string]struct {
+			Estimate float64    `json:"estimate"`
+			SE       float64    `json:"se"`
+			CI95     [2]float64 `json:"ci95"`
+			CI99     [2]float64 `json:"ci99"`
+		} `json:"options"`
+		Turnout *struct {
+			Estimate float64 `json:"estimate"`
+		} `json:"turnout"`
+		Strata struct {
+			Frame    int `json:"frame"`
+			Reported int `json:"reported"`
+		} `json:"strata"`
+		Verdict []struct {
+			Inside95 bool   `json:"inside95"`
+			Sentence string `json:"sentence"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	amlo := got.Options["AMLO"]
+	if len(got.Options) != 4 || amlo.CI95[0] >= amlo.Estimate || amlo.CI99[1] <= amlo.CI95[1] || amlo.SE <= 0 {
+		t.Errorf("options %+v", got.Options)
+	}
+	if got.Turnout == nil || got.Turnout.Estimate < 60 || got.Turnout.Estimate > 67 {
+		t.Errorf("turnout %+v", got.Turnout)
+	}
+	if got.Strata.Frame != 350 || got.Strata.Reported != 350 || len(got.Verdict) != 4 {
+		t.Errorf("strata %+v, %d verdicts", got.Strata, len(got.Verdict))
+	}
+	// The text form too.
+	txt, err := runVigil(t, "pvt", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
+		"--options", "AMLO,RAC,JAMK,JHRC", "--official", "AMLO=55")
+	if err != nil || !strings.Contains(txt, "sum of the listed options") || !strings.Contains(txt, "verdict:") {
+		t.Errorf("%v\n%s", err, txt)
+	}
+}
+
+// TestPVTDrawThenEstimate draws a sample from a small frame, fills in votes
+// and estimates from it: the whole path an observer group follows.
+func TestPVTDrawThenEstimate(t *testing.T) {
+	dir := t.TempDir()
+	framePath := filepath.Join(dir, "frame.csv")
+	var b strings.Builder
+	b.WriteString("id,region,estrato,ln\n")
+	for i := range 600 {
+		b.WriteString("st" + strconv.Itoa(i) + ",r" + strconv.Itoa(i%2) + "," + strconv.Itoa(1+i%6) + ",500\n")
+	}
+	os.WriteFile(framePath, []byte(b.String()), 0o644)
+	samplePath := filepath.Join(dir, "sample.csv")
+	out, err := runVigil(t, "pvt", "draw", "--frame", framePath, "--stratum", "estrato", "--size", "60", "--seed", "published 2026-11-23", "--out", samplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "drew 60 stations") {
+		t.Errorf("summary %q", out)
+	}
+	f, _ := os.Open(samplePath)
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 61 || rows[0][4] != "pvt_rank" {
+		t.Fatalf("sample file: %v, %d rows, header %v", err, len(rows), rows[0])
+	}
+	// Redrawing with the same seed gives the same file.
+	again := filepath.Join(dir, "again.csv")
+	runVigil(t, "pvt", "draw", "--frame", framePath, "--stratum", "estrato", "--size", "60", "--seed", "published 2026-11-23", "--out", again)
+	b1, _ := os.ReadFile(samplePath)
+	b2, _ := os.ReadFile(again)
+	if !bytes.Equal(b1, b2) {
+		t.Error("same seed, different sample")
+	}
+	// Reports: A gets 60 % everywhere, B 40 %; in REMESAS form (count line, pipes).
+	var r strings.Builder
+	r.WriteString(strconv.Itoa(len(rows)-1) + "\nESTRATO|A|B|LN\n")
+	for _, row := range rows[1:] {
+		r.WriteString(row[2] + "|180|120|500\n")
+	}
+	reportsPath := filepath.Join(dir, "reports.txt")
+	os.WriteFile(reportsPath, []byte(r.String()), 0o644)
+	out, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--sample-stratum", "ESTRATO",
+		"--options", "A,B", "--registered", "LN", "--official", "A=60,B=40,turnout=60", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"estimate": 60`) || strings.Count(out, `"inside95": true`) != 3 {
+		t.Errorf("estimate:\n%s", out)
+	}
+
+	// Bad input names the file, line, column, value and what was expected.
+	os.WriteFile(reportsPath, []byte("ESTRATO,A,B\n1,5,5\n1,x,5\n"), 0o644)
+	_, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--sample-stratum", "ESTRATO", "--options", "A,B")
+	if err == nil || !strings.Contains(err.Error(), "reports.txt:3: column A: value \"x\": expected a non-negative number") {
+		t.Errorf("error %v", err)
+	}
+	os.WriteFile(reportsPath, []byte("ESTRATO,A,B\n1,5,5\n9,4,5\n"), 0o644)
+	_, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--sample-stratum", "ESTRATO", "--options", "A,B")
+	if err == nil || !strings.Contains(err.Error(), `reports.txt:3: column ESTRATO: value "9": expected a stratum of the frame`) {
+		t.Errorf("error %v", err)
+	}
+	os.WriteFile(reportsPath, []byte("ESTRATO,A,B\n1,5,5\n2,4,5\n"), 0o644)
+	_, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--options", "A,C")
+	if err == nil || !strings.Contains(err.Error(), `value "C": expected a column among ESTRATO, A, B`) {
+		t.Errorf("error %v", err)
+	}
+	if _, err := runVigil(t, "pvt", "--sample", reportsPath); exitCode(err) != 2 {
+		t.Errorf("missing --frame: %v", err)
+	}
+}
+
+func TestPVTSizeCommand(t *testing.T) {
+	out, err := runVigil(t, "pvt", "size", "--margin", "0.01", "--electorate", "1000000", "--confidence", "95",
+		"--voters-per-station", "500", "--turnout", "0.6", "--nonresponse", "0.2", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Voters   float64 `json:"voters"`
+		Stations int     `json:"stations"`
+		Draw     int     `json:"stations_to_draw"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Stations != 32 || got.Draw != 40 || int(got.Voters) != 9512 {
+		t.Errorf("%+v", got)
+	}
+	if _, err := runVigil(t, "pvt", "size", "--margin", "1", "--electorate", "1000"); exitCode(err) != 2 {
+		t.Errorf("margin 1: %v", err)
+	}
+}
+
+func TestPVTConvergeCommand(t *testing.T) {
+	frame := realdata.Path(t, "mexico-ine-quickcount/marco_nal_2018.csv.gz")
+	sample := realdata.Path(t, "mexico-ine-quickcount/2018_REMESAS0100020000.txt")
+	out, err := runVigil(t, "pvt", "converge", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
+		"--options", "AMLO,RAC,JAMK,JHRC", "--total", "TOTAL", "--registered", "LISTA_NOMINAL",
+		"--time", "ANIO,MES,DIA,HORA,MINUTOS,SEGUNDOS", "--step", "30m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 5 || !strings.Contains(lines[len(lines)-1], "6307") {
+		t.Errorf("convergence table:\n%s", out)
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+func init() {
+	register(command{name: "tally", summary: "tabulate results at every level", run: runTally})
+}
+
+func runTally(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "tally", "--db D --election NAME [--source S] [--level N] [--json]")
+	rf := addResultsFlags(fs)
+	level := fs.Int("level", 1, "show areas down to this level (0: the total only)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	r, err := rf.load(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ix, err := tally.NewIndex(r.Areas)
+	if err != nil {
+		return err
+	}
+	res := tally.Tabulate(r.Election, ix, r.Protocols, r.Selector)
+	tree := res.Tree(*level)
+	if *asJSON {
+		return printJSON(e.stdout, tree)
+	}
+	printTree(e.stdout, tree, 0)
+	return nil
+}
+
+func printTree(w io.Writer, n *tally.Node, depth int) {
+	t, _ := n.Turnout()
+	name := n.Area.Name
+	fmt.Fprintf(w, "%s%s: %d stations, turnout %.2f %%", strings.Repeat("  ", depth), name, n.Stations, 100*t)
+	shares := n.Shares()
+	for _, o := range orderedOptions(n) {
+		fmt.Fprintf(w, ", %s %.2f %%", o, 100*shares[o])
+	}
+	fmt.Fprintln(w)
+	for _, c := range n.Children {
+		printTree(w, c, depth+1)
+	}
+}
+
+// orderedOptions lists a node's options by votes, most first.
+func orderedOptions(n *tally.Node) []string {
+	names := make([]string, 0, len(n.Options))
+	for k := range n.Options {
+		names = append(names, k)
+	}
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && n.Options[names[j]] > n.Options[names[j-1]]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return names
+}

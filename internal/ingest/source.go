@@ -1,0 +1,346 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/transform"
+)
+
+// source yields the records of one table: the header first, then the rows.
+// A *csv.ParseError from next concerns one record; reading may go on.
+type source interface {
+	header() ([]string, error)
+	// next returns the next record and the line (XLSX: row) it starts on.
+	next() ([]string, int, error)
+	// numeric reports whether cells are spreadsheet numbers, which may be
+	// written with a zero fraction ("12.0").
+	numeric() bool
+	close() error
+}
+
+// csvSource reads delimited text.
+type csvSource struct {
+	cr     *csv.Reader
+	offset int // lines skipped before the header
+	closer io.Closer
+}
+
+// maxHeaderPeek bounds the header line looked at to detect the delimiter.
+const maxHeaderPeek = 1 << 16
+
+func newCSVSource(r io.Reader, m *Mapping, closer io.Closer) (*csvSource, error) {
+	dec, err := decoderFor(m.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	if dec != nil {
+		r = transform.NewReader(r, dec.NewDecoder())
+	}
+	br := bufio.NewReaderSize(r, maxHeaderPeek)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
+		br.Discard(3)
+	}
+	for i := 0; i < m.SkipLines; i++ {
+		if err := skipLine(br); err != nil {
+			if err == io.EOF {
+				return nil, fmt.Errorf("the file ends within the %d lines to skip before the header", m.SkipLines)
+			}
+			return nil, err
+		}
+	}
+	delim := m.Delimiter
+	if delim == 0 {
+		line, err := peekLine(br)
+		if err != nil {
+			return nil, err
+		}
+		delim = detectDelimiter(line)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return &csvSource{cr: cr, offset: m.SkipLines, closer: closer}, nil
+}
+
+func skipLine(br *bufio.Reader) error {
+	for {
+		_, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return err
+	}
+}
+
+// peekLine returns the first line without consuming it (at most
+// maxHeaderPeek bytes of it).
+func peekLine(br *bufio.Reader) ([]byte, error) {
+	for n := 512; ; n *= 2 {
+		n = min(n, maxHeaderPeek)
+		b, err := br.Peek(n)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			return b[:i], nil
+		}
+		if err != nil || n == maxHeaderPeek {
+			if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+				return nil, err
+			}
+			return b, nil
+		}
+	}
+}
+
+// detectDelimiter picks the candidate separator that occurs most often
+// outside quotes in the header line; comma on a tie or when none occurs.
+func detectDelimiter(line []byte) rune {
+	cands := []byte{',', ';', '\t', '|'}
+	var count [4]int
+	quoted := false
+	for _, c := range line {
+		if c == '"' {
+			quoted = !quoted
+			continue
+		}
+		if quoted {
+			continue
+		}
+		if i := bytes.IndexByte(cands, c); i >= 0 {
+			count[i]++
+		}
+	}
+	best := 0
+	for i := range cands {
+		if count[i] > count[best] {
+			best = i
+		}
+	}
+	return rune(cands[best])
+}
+
+func (s *csvSource) header() ([]string, error) {
+	rec, err := s.cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("the file has no header line")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(rec), nil
+}
+
+func (s *csvSource) next() ([]string, int, error) {
+	rec, err := s.cr.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			pe.StartLine += s.offset
+			pe.Line += s.offset
+		}
+		return nil, 0, err
+	}
+	line, _ := s.cr.FieldPos(0)
+	return rec, line + s.offset, nil
+}
+
+func (s *csvSource) numeric() bool { return false }
+
+func (s *csvSource) close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+// xlsxSource reads one sheet of a workbook with excelize's streaming row
+// iterator. Worksheets larger than xlsxMemLimit are unpacked to a temporary
+// file instead of memory; the shared-strings table is held in memory.
+type xlsxSource struct {
+	f    *excelize.File
+	rows *excelize.Rows
+	row  int
+}
+
+const xlsxMemLimit = 1 << 20
+
+func newXLSXSource(f *excelize.File, m *Mapping) (*xlsxSource, error) {
+	sheet := m.Sheet
+	if sheet == "" {
+		list := f.GetSheetList()
+		if len(list) == 0 {
+			f.Close()
+			return nil, errors.New("the workbook has no sheets")
+		}
+		sheet = list[0]
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sheet %q: %w", sheet, err)
+	}
+	s := &xlsxSource{f: f, rows: rows}
+	for i := 0; i < m.SkipLines; i++ {
+		if !rows.Next() {
+			s.close()
+			if err := rows.Error(); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("the sheet ends within the %d rows to skip before the header", m.SkipLines)
+		}
+		s.row++
+	}
+	return s, nil
+}
+
+func (s *xlsxSource) header() ([]string, error) {
+	rec, _, err := s.next()
+	if err == io.EOF {
+		return nil, errors.New("the sheet has no header row")
+	}
+	return rec, err
+}
+
+func (s *xlsxSource) next() ([]string, int, error) {
+	if !s.rows.Next() {
+		if err := s.rows.Error(); err != nil {
+			return nil, 0, err
+		}
+		return nil, 0, io.EOF
+	}
+	s.row++
+	rec, err := s.rows.Columns()
+	if err != nil {
+		return nil, 0, err
+	}
+	return rec, s.row, nil
+}
+
+func (s *xlsxSource) numeric() bool { return true }
+
+func (s *xlsxSource) close() error {
+	err := s.rows.Close()
+	if err2 := s.f.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+func openXLSX(name string, r io.Reader) (*excelize.File, error) {
+	opts := excelize.Options{UnzipXMLSizeLimit: xlsxMemLimit, UnzipSizeLimit: 1 << 34}
+	if r == nil {
+		return excelize.OpenFile(name, opts)
+	}
+	return excelize.OpenReader(r, opts)
+}
+
+// pickEntry chooses the file to read inside a zip archive: the one named by
+// the mapping, else the only file, else the one named like the archive
+// without ".zip".
+func pickEntry(files []*zip.File, zipName, want string) (*zip.File, error) {
+	var cands []*zip.File
+	for _, f := range files {
+		base := path.Base(f.Name)
+		if strings.HasSuffix(f.Name, "/") || strings.HasPrefix(f.Name, "__MACOSX/") || strings.HasPrefix(base, ".") {
+			continue
+		}
+		cands = append(cands, f)
+	}
+	if want != "" {
+		for _, f := range cands {
+			if f.Name == want {
+				return f, nil
+			}
+		}
+		for _, f := range cands {
+			if path.Base(f.Name) == want {
+				return f, nil
+			}
+		}
+		return nil, fmt.Errorf("no file %q in the archive (it holds %s)", want, entryNames(cands))
+	}
+	switch len(cands) {
+	case 0:
+		return nil, errors.New("the archive holds no file")
+	case 1:
+		return cands[0], nil
+	}
+	stem := strings.TrimSuffix(filepath.Base(zipName), filepath.Ext(zipName))
+	for _, f := range cands {
+		if path.Base(f.Name) == stem {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("the archive holds several files (%s): name one with \"entry\" in the mapping", entryNames(cands))
+}
+
+func entryNames(files []*zip.File) string {
+	var names []string
+	for i, f := range files {
+		if i == 10 {
+			names = append(names, "…")
+			break
+		}
+		names = append(names, fmt.Sprintf("%q", f.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// decoderFor returns the decoder of a single-byte encoding, or nil for UTF-8.
+func decoderFor(name string) (encoding.Encoding, error) {
+	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
+	case "", "utf-8", "utf8":
+		return nil, nil
+	case "windows-1251", "cp1251":
+		return charmap.Windows1251, nil
+	case "windows-1252", "cp1252":
+		return charmap.Windows1252, nil
+	case "iso-8859-1", "latin1", "latin-1":
+		return charmap.ISO8859_1, nil
+	case "iso-8859-2", "latin2", "latin-2":
+		return charmap.ISO8859_2, nil
+	case "windows-1250", "cp1250":
+		return charmap.Windows1250, nil
+	case "koi8-r":
+		return charmap.KOI8R, nil
+	}
+	return nil, fmt.Errorf("unknown encoding %q (known: utf-8, windows-1250, windows-1251, windows-1252, iso-8859-1, iso-8859-2, koi8-r)", name)
+}
+
+// multiCloser closes a stack of readers (gzip stream, zip entry, file), nil
+// ones skipped.
+type multiCloser []io.Closer
+
+func (mc multiCloser) Close() error {
+	var first error
+	for _, c := range mc {
+		if c == nil {
+			continue
+		}
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func newGzip(r io.Reader) (*gzip.Reader, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("not a gzip file: %w", err)
+	}
+	return zr, nil
+}

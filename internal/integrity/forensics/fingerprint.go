@@ -1,0 +1,499 @@
+package forensics
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// FingerprintOptions configures Fingerprint.
+type FingerprintOptions struct {
+	// TurnoutBins and ShareBins size the 2-D histogram; 0 means 100.
+	TurnoutBins, ShareBins int
+	// WeightByVoters weights each station by its registered voters V in the
+	// histogram instead of counting stations (the paper's figures count
+	// stations — "units"; weighting by voters shows where the votes are).
+	WeightByVoters bool
+	// Fit, when not nil, also fits the fraud model (expensive).
+	Fit *FitOptions
+}
+
+// FitOptions configures the grid-search fit of the Klimek et al. fraud model.
+type FitOptions struct {
+	// Grids of f_i, f_e and α; nil means DefaultFIGrid, DefaultFEGrid,
+	// DefaultAlphaGrid.
+	FI, FE, Alpha []float64
+	// Sims is the number of simulations averaged per grid point; 0 means 5.
+	Sims int
+	// Seed of the simulations; the fit depends only on it and the data.
+	Seed uint64
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// The default grids of the fit: f_i 0…0.9 by 0.025, f_e 0…0.15 by 0.005,
+// α ∈ {0.5, 1, 1.5, 2, 3, 5}: 6,882 points.
+var (
+	DefaultFIGrid    = gridRange(0, 0.9, 0.025)
+	DefaultFEGrid    = gridRange(0, 0.15, 0.005)
+	DefaultAlphaGrid = []float64{0.5, 1, 1.5, 2, 3, 5}
+)
+
+func gridRange(lo, hi, step float64) []float64 {
+	var g []float64
+	for i := 0; ; i++ {
+		x := lo + float64(i)*step
+		if x > hi+step/2 {
+			return g
+		}
+		g = append(g, math.Round(x*1e9)/1e9)
+	}
+}
+
+// Histogram is the election fingerprint: Counts[i][j] is the number of
+// stations (or of registered voters, Weight "voters") whose turnout lies in
+// bin i = ⌊t·TurnoutBins⌋ and leader share in bin j = ⌊v·ShareBins⌋ (a value
+// of exactly 1 falls in the last bin).
+type Histogram struct {
+	TurnoutBins int         `json:"turnout_bins"`
+	ShareBins   int         `json:"share_bins"`
+	Weight      string      `json:"weight"` // "stations" or "voters"
+	Counts      [][]float64 `json:"counts"`
+}
+
+// FraudFit is the best grid point of the fraud-model fit.
+type FraudFit struct {
+	FI    float64 `json:"f_i"`   // share of stations with incremental fraud
+	FE    float64 `json:"f_e"`   // share of stations with extreme fraud
+	Alpha float64 `json:"alpha"` // α, how fast stolen votes grow with stuffed ones
+	Loss  float64 `json:"loss"`  // the minimised Σ((H_sim − H_obs)/(H_obs + 1))²
+	// LossNoFraud is the loss at f_i = f_e = 0, for comparison.
+	LossNoFraud float64 `json:"loss_no_fraud"`
+	Sims        int     `json:"sims"`
+	Seed        uint64  `json:"seed"`
+}
+
+// FingerprintResult is the outcome of Fingerprint.
+type FingerprintResult struct {
+	StationsUsed int       `json:"stations_used"`
+	Tau          float64   `json:"tau"`
+	Nu           float64   `json:"nu"`
+	SigmaTau     float64   `json:"sigma_tau"`
+	SigmaNu      float64   `json:"sigma_nu"`
+	Theta        float64   `json:"theta"`
+	Fit          *FraudFit `json:"fit,omitempty"`
+	Histogram    Histogram `json:"histogram"`
+}
+
+// FingerprintIncluded reports whether a station enters the fingerprint:
+// V > 0, R > 0, 0 ≤ G ≤ V and 0 ≤ L ≤ R.
+func FingerprintIncluded(s Station) bool {
+	return s.V > 0 && s.R > 0 && s.G >= 0 && s.G <= s.V && s.L >= 0 && s.L <= s.R
+}
+
+// Fingerprint computes the election fingerprint of Klimek, Yegorov, Hanel &
+// Thurner, "Statistical detection of systematic election irregularities",
+// PNAS 109(41):16469–16473, 2012, as METHODS.md restates it: the 2-D
+// histogram of turnout t = G/V against the leader's share v = L/R; the
+// first-stage parameters τ and ν, the first local maximum above 0.3 of a
+// Gaussian kernel density estimate (Scott's bandwidth sd·n^(−1/5), sd with
+// n − 1) of t and of v on the grid 0, 0.001, …, 0.999; σ_τ = RMS(t − τ) over
+// stations with t < τ and v < ν; σ_ν = RMS(v − ν) over v < ν; and
+// θ = [RMS(v − ν) over v > ν]^(1/2). With opt.Fit it also fits the fraud
+// model (see fitFraud).
+func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult, error) {
+	tb, sb := opt.TurnoutBins, opt.ShareBins
+	if tb == 0 {
+		tb = 100
+	}
+	if sb == 0 {
+		sb = 100
+	}
+	if tb < 1 || sb < 1 {
+		return FingerprintResult{}, errors.New("forensics: fingerprint bins must be positive")
+	}
+	var t, v []float64
+	var used []Station
+	h := Histogram{TurnoutBins: tb, ShareBins: sb, Weight: "stations", Counts: make([][]float64, tb)}
+	if opt.WeightByVoters {
+		h.Weight = "voters"
+	}
+	for i := range h.Counts {
+		h.Counts[i] = make([]float64, sb)
+	}
+	for _, s := range stations {
+		if !FingerprintIncluded(s) {
+			continue
+		}
+		ti, vi := s.Turnout(), s.Share()
+		t = append(t, ti)
+		v = append(v, vi)
+		used = append(used, s)
+		w := 1.0
+		if opt.WeightByVoters {
+			w = float64(s.V)
+		}
+		h.Counts[bin(ti, tb)][bin(vi, sb)] += w
+	}
+	if len(t) < 2 {
+		return FingerprintResult{}, errors.New("forensics: fingerprint needs at least 2 stations with V > 0 and R > 0")
+	}
+	res := FingerprintResult{StationsUsed: len(t), Histogram: h}
+	res.Tau = kdePeak(t)
+	res.Nu = kdePeak(v)
+	var st, nt, sn, nn, sa, na float64
+	for i := range t {
+		if t[i] < res.Tau && v[i] < res.Nu {
+			st += (t[i] - res.Tau) * (t[i] - res.Tau)
+			nt++
+		}
+		if v[i] < res.Nu {
+			sn += (v[i] - res.Nu) * (v[i] - res.Nu)
+			nn++
+		}
+		if v[i] > res.Nu {
+			sa += (v[i] - res.Nu) * (v[i] - res.Nu)
+			na++
+		}
+	}
+	res.SigmaTau = rms(st, nt)
+	res.SigmaNu = rms(sn, nn)
+	res.Theta = math.Sqrt(rms(sa, na))
+	if opt.Fit != nil {
+		fit, err := fitFraud(used, v, sb, res, *opt.Fit)
+		if err != nil {
+			return res, err
+		}
+		res.Fit = &fit
+	}
+	return res, nil
+}
+
+func rms(ss, n float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return math.Sqrt(ss / n)
+}
+
+// bin maps x in [0, 1] to one of n bins; 1 goes to the last.
+func bin(x float64, n int) int {
+	i := int(x * float64(n))
+	if i >= n {
+		i = n - 1
+	}
+	if i < 0 {
+		i = 0
+	}
+	return i
+}
+
+const (
+	kdeGrid = 1000 // points 0, 0.001, …, 0.999
+	kdeStep = 0.001
+)
+
+// kdeDensity evaluates the (unnormalised) Gaussian KDE of x with Scott's
+// bandwidth on the grid 0 … 0.999. Kernels are cut at 10 bandwidths
+// (e^−50 of the peak) and evaluated by the exact recurrence
+// exp(−(d+δ)²/2h²) = exp(−d²/2h²)·exp(−(2dδ+δ²)/2h²), which needs two
+// exponentials per point instead of one per grid point.
+func kdeDensity(x []float64) []float64 {
+	n := float64(len(x))
+	var mean float64
+	for _, xi := range x {
+		mean += xi
+	}
+	mean /= n
+	var ss float64
+	for _, xi := range x {
+		ss += (xi - mean) * (xi - mean)
+	}
+	h := math.Sqrt(ss/(n-1)) * math.Pow(n, -0.2)
+	f := make([]float64, kdeGrid)
+	if h == 0 || math.IsNaN(h) {
+		// All values equal: the density is a spike at that value.
+		f[min(kdeGrid-1, max(0, int(math.Round(mean/kdeStep))))] = n
+		return f
+	}
+	inv2h2 := 1 / (2 * h * h)
+	step := math.Exp(-kdeStep * kdeStep / (h * h))
+	for _, xi := range x {
+		j0 := max(0, int(math.Ceil((xi-10*h)/kdeStep)))
+		j1 := min(kdeGrid-1, int(math.Floor((xi+10*h)/kdeStep)))
+		if j0 > j1 {
+			continue
+		}
+		if h < kdeStep {
+			for j := j0; j <= j1; j++ {
+				d := float64(j)*kdeStep - xi
+				f[j] += math.Exp(-d * d * inv2h2)
+			}
+			continue
+		}
+		d := float64(j0)*kdeStep - xi
+		term := math.Exp(-d * d * inv2h2)
+		ratio := math.Exp(-(2*d*kdeStep + kdeStep*kdeStep) * inv2h2)
+		for j := j0; j <= j1; j++ {
+			f[j] += term
+			term *= ratio
+			ratio *= step
+		}
+	}
+	return f
+}
+
+// kdePeak returns the first local maximum of the KDE above 0.3: the smallest
+// grid point g > 0.3 with f(g − δ) < f(g) ≥ f(g + δ); if the density only
+// rises to the end of the grid, 0.999; if it has no maximum above 0.3 at
+// all, the grid point of its largest value above 0.3.
+func kdePeak(x []float64) float64 {
+	f := kdeDensity(x)
+	first := 301 // 0.301
+	for j := first; j < kdeGrid-1; j++ {
+		if f[j] > f[j-1] && f[j] >= f[j+1] {
+			return float64(j) * kdeStep
+		}
+	}
+	if f[kdeGrid-1] > f[kdeGrid-2] {
+		return float64(kdeGrid-1) * kdeStep
+	}
+	best := first
+	for j := first; j < kdeGrid; j++ {
+		if f[j] > f[best] {
+			best = j
+		}
+	}
+	return float64(best) * kdeStep
+}
+
+// fraudSim holds one simulation's random draws for every station, reduced
+// to what the loss needs. The same draws serve every grid point (common
+// random numbers), which makes the loss a smooth function of the parameters
+// and the search reproducible. Stations are ordered by u, the uniform that
+// decides the kind of fraud, so the fraudulent stations at f = f_i + f_e are
+// a prefix; for each α of the grid the share bin a station would take under
+// incremental and under extreme fraud is computed once, so that evaluating a
+// grid point is a pass of histogram updates.
+type fraudSim struct {
+	u      []float64 // sorted ascending
+	clean  []int16   // share bin without fraud (−1: no ballots)
+	inc    [][]int16 // [α][station] bin under incremental fraud
+	ext    [][]int16 // [α][station] bin under extreme fraud
+	hClean []float64 // histogram of the simulation without fraud
+}
+
+// truncNormal draws N(mu, sd) truncated to [lo, hi] by rejection (falling
+// back to clamping after 1000 rejections, for degenerate parameters).
+func truncNormal(r *rand.Rand, mu, sd, lo, hi float64) float64 {
+	for range 1000 {
+		x := mu + sd*r.NormFloat64()
+		if x >= lo && x <= hi {
+			return x
+		}
+	}
+	return min(hi, max(lo, mu))
+}
+
+// modelBin is the share bin of a simulated station with N voters, clean
+// turnout a and share s, fraud intensity x and its power xa = x^α:
+// W = N[a·s + x(1 − a) + x^α(1 − s)a], ballots = N[a + x(1 − a)], each
+// rounded to whole votes. It returns −1 when the station has no ballots.
+func modelBin(n, a, s, x, xa float64, bins int) int16 {
+	b := math.Round(n * (a + x*(1-a)))
+	if b <= 0 {
+		return -1
+	}
+	w := min(b, math.Round(n*(a*s+x*(1-a)+xa*(1-s)*a)))
+	return int16(bin(w/b, bins))
+}
+
+// fitFraud fits f_i, f_e and α of the Klimek et al. fraud model by grid
+// search: for each grid point it simulates every station (with its own N
+// voters) Sims times — clean turnout a ~ N(τ, σ_τ) and share s ~ N(ν, σ_ν)
+// truncated to [0, 1]; with probability f_i, x ~ |N(0, θ)| truncated to
+// (0, 1); with probability f_e, x = 1 − |N(0, 0.075)|; else x = 0 — and
+// minimises Σ_bins ((H̄_sim − H_obs)/(H_obs + 1))² between the averaged
+// simulated and the observed leader-share histograms (ShareBins bins,
+// counting stations).
+func fitFraud(st []Station, v []float64, bins int, p FingerprintResult, opt FitOptions) (FraudFit, error) {
+	fis, fes, alphas := opt.FI, opt.FE, opt.Alpha
+	if fis == nil {
+		fis = DefaultFIGrid
+	}
+	if fes == nil {
+		fes = DefaultFEGrid
+	}
+	if alphas == nil {
+		alphas = DefaultAlphaGrid
+	}
+	if len(fis) == 0 || len(fes) == 0 || len(alphas) == 0 {
+		return FraudFit{}, errors.New("forensics: fraud fit needs non-empty grids")
+	}
+	nsim := opt.Sims
+	if nsim == 0 {
+		nsim = 5
+	}
+	if nsim < 1 {
+		return FraudFit{}, errors.New("forensics: fraud fit needs at least 1 simulation")
+	}
+	if bins > math.MaxInt16 {
+		return FraudFit{}, errors.New("forensics: fraud fit supports at most 32767 share bins")
+	}
+	obs := make([]float64, bins)
+	for _, x := range v {
+		obs[bin(x, bins)]++
+	}
+	nw := workers(opt.Workers)
+
+	sims := make([]fraudSim, nsim)
+	parallel(nsim, nw, func(k int) {
+		sims[k] = newFraudSim(st, p, bins, alphas, opt.Seed, uint64(k))
+	})
+
+	type point struct {
+		fi, fe float64
+		ai     int // index into alphas
+	}
+	var grid []point
+	for _, fi := range fis {
+		for _, fe := range fes {
+			if fi < 0 || fe < 0 || fi+fe > 1 {
+				continue
+			}
+			for ai := range alphas {
+				grid = append(grid, point{fi, fe, ai})
+			}
+		}
+	}
+	if len(grid) == 0 {
+		return FraudFit{}, errors.New("forensics: fraud fit grid has no point with f_i + f_e ≤ 1")
+	}
+	loss := make([]float64, len(grid))
+	hists := make(chan []float64, nw)
+	for range nw {
+		hists <- make([]float64, bins)
+	}
+	parallel(len(grid), nw, func(g int) {
+		h := <-hists
+		loss[g] = simLoss(sims, obs, h, grid[g].fi, grid[g].fe, grid[g].ai)
+		hists <- h
+	})
+	best := 0
+	for g := range grid {
+		if loss[g] < loss[best] {
+			best = g
+		}
+	}
+	h := make([]float64, bins)
+	return FraudFit{
+		FI: grid[best].fi, FE: grid[best].fe, Alpha: alphas[grid[best].ai],
+		Loss:        loss[best],
+		LossNoFraud: simLoss(sims, obs, h, 0, 0, 0),
+		Sims:        nsim,
+		Seed:        opt.Seed,
+	}, nil
+}
+
+func newFraudSim(st []Station, p FingerprintResult, bins int, alphas []float64, seed, k uint64) fraudSim {
+	r := rand.New(rand.NewPCG(streamSeeds(seed, k)))
+	n := len(st)
+	type draw struct{ n, a, s, u, xi, xe float64 }
+	d := make([]draw, n)
+	for i, s := range st {
+		x := math.Abs(p.Theta * r.NormFloat64())
+		for tries := 0; (x <= 0 || x >= 1) && tries < 1000; tries++ {
+			x = math.Abs(p.Theta * r.NormFloat64())
+		}
+		d[i] = draw{
+			n:  float64(s.V),
+			a:  truncNormal(r, p.Tau, p.SigmaTau, 0, 1),
+			s:  truncNormal(r, p.Nu, p.SigmaNu, 0, 1),
+			u:  r.Float64(),
+			xi: min(max(x, 0), 1),
+			xe: max(0, 1-math.Abs(0.075*r.NormFloat64())),
+		}
+	}
+	// Stable sort: ties (practically impossible) keep station order, so the
+	// order depends on the draws only.
+	sort.SliceStable(d, func(i, j int) bool { return d[i].u < d[j].u })
+	fs := fraudSim{
+		u: make([]float64, n), clean: make([]int16, n), hClean: make([]float64, bins),
+		inc: make([][]int16, len(alphas)), ext: make([][]int16, len(alphas)),
+	}
+	for ai := range alphas {
+		fs.inc[ai] = make([]int16, n)
+		fs.ext[ai] = make([]int16, n)
+	}
+	for i, x := range d {
+		fs.u[i] = x.u
+		fs.clean[i] = modelBin(x.n, x.a, x.s, 0, 0, bins)
+		if fs.clean[i] >= 0 {
+			fs.hClean[fs.clean[i]]++
+		}
+		for ai, alpha := range alphas {
+			fs.inc[ai][i] = modelBin(x.n, x.a, x.s, x.xi, math.Pow(x.xi, alpha), bins)
+			fs.ext[ai][i] = modelBin(x.n, x.a, x.s, x.xe, math.Pow(x.xe, alpha), bins)
+		}
+	}
+	return fs
+}
+
+// simLoss is the fit's loss at one grid point (α given by its index), h a
+// scratch histogram.
+func simLoss(sims []fraudSim, obs, h []float64, fi, fe float64, ai int) float64 {
+	clear(h)
+	for k := range sims {
+		sm := &sims[k]
+		for b, c := range sm.hClean {
+			h[b] += c
+		}
+		// Stations with u < f_i + f_e are fraudulent: u < f_i incremental.
+		end, _ := slices.BinarySearch(sm.u, fi+fe)
+		nInc, _ := slices.BinarySearch(sm.u[:end], fi)
+		inc, ext := sm.inc[ai], sm.ext[ai]
+		for i := range end {
+			if c := sm.clean[i]; c >= 0 {
+				h[c]--
+			}
+			b := ext[i]
+			if i < nInc {
+				b = inc[i]
+			}
+			if b >= 0 {
+				h[b]++
+			}
+		}
+	}
+	var loss float64
+	ns := float64(len(sims))
+	for b := range h {
+		d := (h[b]/ns - obs[b]) / (obs[b] + 1)
+		loss += d * d
+	}
+	return loss
+}
+
+// parallel runs f(0) … f(n−1) on nw goroutines.
+func parallel(n, nw int, f func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(nw, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

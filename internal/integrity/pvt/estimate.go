@@ -1,0 +1,385 @@
+package pvt
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Normal quantiles for the two-sided 95 % and 99 % intervals.
+const (
+	Z95 = 1.959963984540054
+	Z99 = 2.5758293035489004
+)
+
+// ErrTooFewReports is returned when fewer than two stations reported in all:
+// no variance can be estimated. Convergence skips such early checkpoints.
+var ErrTooFewReports = errors.New("pvt: fewer than 2 reports in all")
+
+// Stratum is one stratum of the sampling frame.
+type Stratum struct {
+	Key   string // the stratum's label, as in the frame and the reports
+	Group string // optional region: collapsing looks for a neighbour in the same group first
+	N     int    // stations in the frame
+}
+
+// Report is one reported sample station.
+type Report struct {
+	Stratum    string
+	Votes      []float64 // votes per option, in the order of the options
+	Total      float64   // x_i, the shares' denominator and turnout's numerator
+	Registered float64   // registered voters; turnout is estimated when any is > 0
+	Arrival    time.Time // when the report came in (Converge only)
+}
+
+// Config tunes Estimate. The zero value gives linearised intervals only.
+type Config struct {
+	Bootstrap  int    // bootstrap replicates; 0 for none
+	Seed       uint64 // bootstrap seed
+	Workers    int    // bootstrap goroutines; 0 for GOMAXPROCS
+	MinReports int    // reports a (collapsed) stratum needs; 0 means 2
+}
+
+// Interval is a closed interval [lo, hi], in per cent.
+type Interval [2]float64
+
+// Contains reports whether v lies in the interval.
+func (iv Interval) Contains(v float64) bool { return v >= iv[0] && v <= iv[1] }
+
+// Figure is the estimate of one share or of turnout, in per cent.
+type Figure struct {
+	Name     string     `json:"-"`
+	Estimate float64    `json:"estimate"`
+	SE       float64    `json:"se"`   // linearised standard error, percentage points
+	CI95     Interval   `json:"ci95"` // estimate ± 1.96 SE
+	CI99     Interval   `json:"ci99"` // estimate ± 2.58 SE
+	Boot     *Bootstrap `json:"bootstrap,omitempty"`
+}
+
+// Bootstrap holds the stratified-bootstrap standard error and percentile
+// intervals of an estimate, in per cent.
+type Bootstrap struct {
+	Replicates int      `json:"replicates"`
+	SE         float64  `json:"se"`
+	CI95       Interval `json:"ci95"`
+	CI99       Interval `json:"ci99"`
+}
+
+// Collapse records strata merged into one for estimation.
+type Collapse struct {
+	Strata  []string `json:"strata"` // the original strata, in collapse order
+	N       int      `json:"n_frame"`
+	Reports int      `json:"reports"`
+}
+
+// StrataInfo summarises the design the estimate used.
+type StrataInfo struct {
+	Frame     int        `json:"frame"`     // strata in the frame
+	Reported  int        `json:"reported"`  // strata with at least one report
+	Used      int        `json:"used"`      // strata after collapsing
+	Stations  int        `json:"stations"`  // stations in the frame
+	Reports   int        `json:"reports"`   // reports used
+	Collapsed []Collapse `json:"collapsed"` // only the merged ones
+}
+
+// Result is the output of Estimate.
+type Result struct {
+	Options []Figure // in the order of the options
+	Turnout *Figure  // nil when no report has registered voters
+	Strata  StrataInfo
+}
+
+// Option returns the estimate of the named option, or nil.
+func (r *Result) Option(name string) *Figure {
+	for i := range r.Options {
+		if r.Options[i].Name == name {
+			return &r.Options[i]
+		}
+	}
+	return nil
+}
+
+// group is a collapsed stratum.
+type group struct {
+	members []string
+	N, n    int
+	off     int       // first station in design.vals, in stations
+	sums    []float64 // Σ over the group's stations, per column
+}
+
+// design is the reports laid out for estimation: columns 0 = Total,
+// 1..K = votes, K+1 = Registered, station-major and grouped by collapsed
+// stratum so that the bootstrap reads memory in order.
+type design struct {
+	cols   int
+	groups []group
+	vals   []float64
+	info   StrataInfo
+	hasReg bool
+}
+
+type ratio struct{ num, den int }
+
+// Estimate computes the stratified ratio estimates of the options' shares
+// and of turnout, their linearised standard errors and intervals, and, when
+// cfg.Bootstrap > 0, the stratified bootstrap. See the package comment for the
+// formulas and the collapsing rule. Errors describe invalid input: unknown or
+// duplicate strata, more reports than frame stations, vote vectors of the
+// wrong length, negative or non-finite counts, a zero denominator, or
+// ErrTooFewReports.
+func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) (*Result, error) {
+	if len(options) == 0 {
+		return nil, errors.New("pvt: no options to estimate")
+	}
+	d, err := prepare(strata, len(options), reports, cfg.MinReports)
+	if err != nil {
+		return nil, err
+	}
+	K := len(options)
+	rs := make([]ratio, 0, K+1)
+	for k := range K {
+		rs = append(rs, ratio{1 + k, 0})
+	}
+	if d.hasReg {
+		rs = append(rs, ratio{0, K + 1})
+	}
+	tot := make([]float64, d.cols)
+	for _, g := range d.groups {
+		w := float64(g.N) / float64(g.n)
+		for c := range d.cols {
+			tot[c] += w * g.sums[c]
+		}
+	}
+	ests := make([]Figure, len(rs))
+	for j, r := range rs {
+		if tot[r.den] <= 0 {
+			what := "total votes (x_i)"
+			if r.den != 0 {
+				what = "registered voters"
+			}
+			return nil, fmt.Errorf("pvt: the estimated %s is zero: nothing to divide by", what)
+		}
+		p := tot[r.num] / tot[r.den]
+		v := d.linVar(r, p, tot[r.den])
+		se := math.Sqrt(v)
+		ests[j] = Figure{
+			Estimate: 100 * p, SE: 100 * se,
+			CI95: Interval{100 * (p - Z95*se), 100 * (p + Z95*se)},
+			CI99: Interval{100 * (p - Z99*se), 100 * (p + Z99*se)},
+		}
+	}
+	if cfg.Bootstrap > 0 {
+		reps := d.bootstrap(rs, cfg.Bootstrap, cfg.Seed, cfg.Workers)
+		for j := range rs {
+			ests[j].Boot = summarise(reps[j*cfg.Bootstrap : (j+1)*cfg.Bootstrap])
+		}
+	}
+	res := &Result{Strata: d.info}
+	for k, name := range options {
+		ests[k].Name = name
+		res.Options = append(res.Options, ests[k])
+	}
+	if d.hasReg {
+		ests[K].Name = "turnout"
+		res.Turnout = &ests[K]
+	}
+	return res, nil
+}
+
+// linVar is the linearised variance of the ratio p = Ŷ/X̂ (as a proportion).
+func (d *design) linVar(r ratio, p, X float64) float64 {
+	var v float64
+	for _, g := range d.groups {
+		if g.n < 2 || g.n == g.N {
+			continue
+		}
+		var sum, sum2 float64
+		// Two passes (mean, then squares) for accuracy on large counts.
+		for i := g.off; i < g.off+g.n; i++ {
+			row := d.vals[i*d.cols:]
+			sum += row[r.num] - p*row[r.den]
+		}
+		mean := sum / float64(g.n)
+		for i := g.off; i < g.off+g.n; i++ {
+			row := d.vals[i*d.cols:]
+			e := row[r.num] - p*row[r.den] - mean
+			sum2 += e * e
+		}
+		s2 := sum2 / float64(g.n-1)
+		N, n := float64(g.N), float64(g.n)
+		v += N * N * (1 - n/N) * s2 / n
+	}
+	return v / (X * X)
+}
+
+// prepare validates the input, collapses the strata and lays out the values.
+func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design, error) {
+	if minReports <= 0 {
+		minReports = 2
+	}
+	if len(reports) < 2 {
+		return nil, ErrTooFewReports
+	}
+	idx := make(map[string]int, len(strata))
+	stations := 0
+	for i, s := range strata {
+		if _, dup := idx[s.Key]; dup {
+			return nil, fmt.Errorf("pvt: stratum %q appears twice in the frame", s.Key)
+		}
+		if s.N < 1 {
+			return nil, fmt.Errorf("pvt: stratum %q has %d stations in the frame, expected at least 1", s.Key, s.N)
+		}
+		idx[s.Key] = i
+		stations += s.N
+	}
+	counts := make([]int, len(strata))
+	hasReg := false
+	for i, r := range reports {
+		h, ok := idx[r.Stratum]
+		if !ok {
+			return nil, fmt.Errorf("pvt: report %d: stratum %q is not in the frame", i+1, r.Stratum)
+		}
+		if len(r.Votes) != K {
+			return nil, fmt.Errorf("pvt: report %d: %d vote counts, expected %d (one per option)", i+1, len(r.Votes), K)
+		}
+		for k, v := range r.Votes {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("pvt: report %d: option %d has %v votes, expected a non-negative number", i+1, k+1, v)
+			}
+		}
+		if !(r.Total >= 0) || math.IsInf(r.Total, 0) {
+			return nil, fmt.Errorf("pvt: report %d: total %v, expected a non-negative number", i+1, r.Total)
+		}
+		if !(r.Registered >= 0) || math.IsInf(r.Registered, 0) {
+			return nil, fmt.Errorf("pvt: report %d: registered %v, expected a non-negative number", i+1, r.Registered)
+		}
+		if r.Registered > 0 {
+			hasReg = true
+		}
+		counts[h]++
+	}
+	reported := 0
+	for h, s := range strata {
+		if counts[h] > s.N {
+			return nil, fmt.Errorf("pvt: stratum %q has %d reports but only %d stations in the frame", s.Key, counts[h], s.N)
+		}
+		if counts[h] > 0 {
+			reported++
+		}
+	}
+
+	// Collapse, in (Group, Key) order.
+	order := make([]int, len(strata))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := naturalCompare(strata[a].Group, strata[b].Group); c != 0 {
+			return c
+		}
+		return naturalCompare(strata[a].Key, strata[b].Key)
+	})
+	var groups [][]int // strata indices per collapsed stratum
+	var pending []int
+	pendingN := 0
+	groupStart := 0 // index in groups of the current region's first collapsed stratum
+	for j, h := range order {
+		pending = append(pending, h)
+		pendingN += counts[h]
+		if pendingN >= minReports {
+			groups = append(groups, pending)
+			pending, pendingN = nil, 0
+		}
+		last := j == len(order)-1
+		if (last || strata[order[j+1]].Group != strata[h].Group) && len(pending) > 0 {
+			if len(groups) > groupStart || last && len(groups) > 0 {
+				g := len(groups) - 1
+				groups[g] = append(groups[g], pending...)
+				pending, pendingN = nil, 0
+			}
+		}
+		if !last && strata[order[j+1]].Group != strata[h].Group {
+			groupStart = len(groups)
+		}
+	}
+	if len(pending) > 0 { // fewer than minReports reports in all
+		return nil, ErrTooFewReports
+	}
+
+	K2 := K + 2
+	d := &design{cols: K2, hasReg: hasReg, vals: make([]float64, 0, len(reports)*K2)}
+	gOf := make([]int, len(strata))
+	for g, members := range groups {
+		for _, h := range members {
+			gOf[h] = g
+		}
+	}
+	// Station order inside a group: input order (stable), via counting sort.
+	byGroup := make([][]int, len(groups))
+	for i, r := range reports {
+		g := gOf[idx[r.Stratum]]
+		byGroup[g] = append(byGroup[g], i)
+	}
+	d.groups = make([]group, len(groups))
+	for g, members := range groups {
+		gr := &d.groups[g]
+		gr.off = len(d.vals) / K2
+		gr.sums = make([]float64, K2)
+		for _, h := range members {
+			gr.members = append(gr.members, strata[h].Key)
+			gr.N += strata[h].N
+			gr.n += counts[h]
+		}
+		for _, i := range byGroup[g] {
+			r := &reports[i]
+			d.vals = append(d.vals, r.Total)
+			d.vals = append(d.vals, r.Votes...)
+			d.vals = append(d.vals, r.Registered)
+		}
+		for i := gr.off; i < gr.off+gr.n; i++ {
+			for c := range K2 {
+				gr.sums[c] += d.vals[i*K2+c]
+			}
+		}
+		if len(members) > 1 {
+			d.info.Collapsed = append(d.info.Collapsed, Collapse{Strata: gr.members, N: gr.N, Reports: gr.n})
+		}
+	}
+	d.info.Frame = len(strata)
+	d.info.Reported = reported
+	d.info.Used = len(groups)
+	d.info.Stations = stations
+	d.info.Reports = len(reports)
+	return d, nil
+}
+
+// naturalCompare orders integers numerically, before other strings, and
+// other strings bytewise.
+func naturalCompare(a, b string) int {
+	ia, ea := strconv.ParseInt(a, 10, 64)
+	ib, eb := strconv.ParseInt(b, 10, 64)
+	switch {
+	case ea == nil && eb == nil:
+		switch {
+		case ia < ib:
+			return -1
+		case ia > ib:
+			return 1
+		}
+		return 0
+	case ea == nil:
+		return -1
+	case eb == nil:
+		return 1
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

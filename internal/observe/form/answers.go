@@ -1,0 +1,283 @@
+package form
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/election"
+)
+
+// Kind is the kind of an answer value.
+type Kind int
+
+// The kinds of value. A Value's zero is KindNone (no answer).
+const (
+	KindNone Kind = iota
+	KindBool
+	KindInt
+	KindDecimal
+	KindText
+	KindList
+	KindProtocol
+)
+
+var kindNames = [...]string{"none", "yes/no", "integer", "decimal", "text", "list", "protocol"}
+
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "kind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindNames[k]
+}
+
+// Value is one answer. Build it with Bool, Int, Dec, Str, List or
+// ProtocolAnswer; read it with the methods of the same names. In JSON it is
+// the natural value: true, 12, 1.5, "text", ["a","b"], or
+// {"registered": 1200, ...} for a protocol (item id to number).
+type Value struct {
+	kind  Kind
+	b     bool
+	i     int64
+	f     float64
+	s     string
+	list  []string
+	proto map[string]int64
+}
+
+// BoolValue returns a yes/no answer.
+func BoolValue(b bool) Value { return Value{kind: KindBool, b: b} }
+
+// IntValue returns an integer answer.
+func IntValue(n int64) Value { return Value{kind: KindInt, i: n} }
+
+// DecimalValue returns a decimal answer.
+func DecimalValue(x float64) Value { return Value{kind: KindDecimal, f: x} }
+
+// TextValue returns a text answer: free text, a choice value, a time, a date,
+// an assessment grade or a photo's file name.
+func TextValue(s string) Value { return Value{kind: KindText, s: s} }
+
+// ListValue returns a multiple-choice answer.
+func ListValue(values ...string) Value {
+	return Value{kind: KindList, list: slices.Clone(values)}
+}
+
+// ProtocolValue returns a protocol answer: numbers by protocol item id.
+func ProtocolValue(items map[string]int64) Value {
+	return Value{kind: KindProtocol, proto: maps.Clone(items)}
+}
+
+// Kind returns the kind of the value.
+func (v Value) Kind() Kind { return v.kind }
+
+// Bool returns a yes/no answer.
+func (v Value) Bool() (bool, bool) { return v.b, v.kind == KindBool }
+
+// Int returns an integer answer.
+func (v Value) Int() (int64, bool) { return v.i, v.kind == KindInt }
+
+// Decimal returns a numeric answer (integer or decimal) as a float.
+func (v Value) Decimal() (float64, bool) {
+	switch v.kind {
+	case KindInt:
+		return float64(v.i), true
+	case KindDecimal:
+		return v.f, true
+	}
+	return 0, false
+}
+
+// Text returns a text answer.
+func (v Value) Text() (string, bool) { return v.s, v.kind == KindText }
+
+// List returns a multiple-choice answer. The slice is the caller's.
+func (v Value) List() ([]string, bool) { return slices.Clone(v.list), v.kind == KindList }
+
+// Protocol returns a protocol answer. The map is the caller's.
+func (v Value) Protocol() (map[string]int64, bool) {
+	return maps.Clone(v.proto), v.kind == KindProtocol
+}
+
+// Equal reports whether two values are the same answer.
+func (v Value) Equal(w Value) bool {
+	if v.kind != w.kind {
+		return false
+	}
+	switch v.kind {
+	case KindBool:
+		return v.b == w.b
+	case KindInt:
+		return v.i == w.i
+	case KindDecimal:
+		return v.f == w.f
+	case KindText:
+		return v.s == w.s
+	case KindList:
+		return slices.Equal(v.list, w.list)
+	case KindProtocol:
+		return maps.Equal(v.proto, w.proto)
+	}
+	return true
+}
+
+// String renders the value for messages: yes/no, numbers, text, a
+// comma-separated list, or item=number pairs in item order.
+func (v Value) String() string {
+	switch v.kind {
+	case KindBool:
+		if v.b {
+			return YesValue
+		}
+		return NoValue
+	case KindInt:
+		return strconv.FormatInt(v.i, 10)
+	case KindDecimal:
+		return strconv.FormatFloat(v.f, 'g', -1, 64)
+	case KindText:
+		return v.s
+	case KindList:
+		return strings.Join(v.list, ",")
+	case KindProtocol:
+		var b strings.Builder
+		for i, k := range slices.Sorted(maps.Keys(v.proto)) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s=%d", k, v.proto[k])
+		}
+		return b.String()
+	}
+	return ""
+}
+
+// MarshalJSON writes the natural JSON value.
+func (v Value) MarshalJSON() ([]byte, error) {
+	switch v.kind {
+	case KindBool:
+		return json.Marshal(v.b)
+	case KindInt:
+		return json.Marshal(v.i)
+	case KindDecimal:
+		if math.IsNaN(v.f) || math.IsInf(v.f, 0) {
+			return nil, fmt.Errorf("form: decimal answer %v has no JSON form", v.f)
+		}
+		// Keep a decimal point so that the value reads back as a decimal.
+		s := strconv.FormatFloat(v.f, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".e") {
+			s += ".0"
+		}
+		return []byte(s), nil
+	case KindText:
+		return json.Marshal(v.s)
+	case KindList:
+		if v.list == nil {
+			return []byte("[]"), nil
+		}
+		return json.Marshal(v.list)
+	case KindProtocol:
+		if v.proto == nil {
+			return []byte("{}"), nil
+		}
+		return json.Marshal(v.proto)
+	}
+	return []byte("null"), nil
+}
+
+// UnmarshalJSON reads the natural JSON value. Numbers without a fraction or
+// exponent that fit in 64 bits are integers; other numbers are decimals.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*v = Value{}
+	if len(b) == 0 {
+		return fmt.Errorf("form: empty answer")
+	}
+	switch b[0] {
+	case 'n':
+		return json.Unmarshal(b, new(struct{}))
+	case 't', 'f':
+		var x bool
+		if err := json.Unmarshal(b, &x); err != nil {
+			return err
+		}
+		*v = BoolValue(x)
+	case '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*v = TextValue(s)
+	case '[':
+		var l []string
+		if err := json.Unmarshal(b, &l); err != nil {
+			return fmt.Errorf("form: a list answer must hold strings: %w", err)
+		}
+		*v = ListValue(l...)
+	case '{':
+		var m map[string]int64
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("form: a protocol answer must map item ids to integers: %w", err)
+		}
+		*v = ProtocolValue(m)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+			*v = IntValue(i)
+			return nil
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return fmt.Errorf("form: number %s: %w", n, err)
+		}
+		*v = DecimalValue(f)
+	}
+	return nil
+}
+
+// Answers are one submission's answers by question id. A question without
+// an entry was not answered.
+type Answers map[string]Value
+
+// ProtocolFigures turns the answer to a protocol question into the
+// election's figures and votes by option position (the observer's copy of
+// the protocol). nOptions is the number of ballot options; votes of items
+// whose option is beyond it are an error, as are unknown figure names.
+// Figures the observer did not report stay absent.
+func ProtocolFigures(q *Question, v Value, nOptions int) (election.Figures, []int64, error) {
+	var figs election.Figures
+	if q.Type != Protocol {
+		return figs, nil, fmt.Errorf("form: question %s is a %s question, not a protocol", q.ID, q.Type)
+	}
+	m, ok := v.Protocol()
+	if !ok {
+		return figs, nil, fmt.Errorf("form: question %s: answer is %s, not a protocol", q.ID, v.Kind())
+	}
+	votes := make([]int64, nOptions)
+	for _, it := range q.Items {
+		n, ok := m[it.ID]
+		if !ok {
+			continue
+		}
+		if it.IsVotes() {
+			if it.Option >= nOptions {
+				return figs, nil, fmt.Errorf("form: question %s: item %s is option %d, the election has %d", q.ID, it.ID, it.Option, nOptions)
+			}
+			votes[it.Option] = n
+			continue
+		}
+		fig, ok := election.ParseFigure(it.Figure)
+		if !ok {
+			return figs, nil, fmt.Errorf("form: question %s: item %s: unknown protocol figure %q", q.ID, it.ID, it.Figure)
+		}
+		figs.Set(fig, n)
+	}
+	return figs, votes, nil
+}

@@ -1,0 +1,496 @@
+package form
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// XLSFormError is a problem at one place of an XLSForm: the sheet, the row
+// as the spreadsheet numbers it (the header is row 1) and the column
+// (header name), when known.
+type XLSFormError struct {
+	Sheet  string
+	Row    int
+	Column string
+	Msg    string
+}
+
+func (e *XLSFormError) Error() string {
+	var b strings.Builder
+	b.WriteString("xlsform: sheet ")
+	b.WriteString(e.Sheet)
+	if e.Row > 0 {
+		fmt.Fprintf(&b, ", row %d", e.Row)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, ", column %q", e.Column)
+	}
+	return b.String() + ": " + e.Msg
+}
+
+// XLSForm metadata types, recognised and skipped: the server records the
+// submission's own metadata, and none of these is an observation.
+var xlsMetaTypes = map[string]bool{
+	"start": true, "end": true, "today": true, "deviceid": true, "phonenumber": true,
+	"username": true, "email": true, "simserial": true, "subscriberid": true, "audit": true,
+	"start-geopoint": true,
+}
+
+// XLSForm types vigil knows but does not support, with the reason.
+var xlsUnsupported = map[string]string{
+	"begin repeat": "repeats are not supported: an observation form is one record per visit",
+	"end repeat":   "repeats are not supported",
+	"calculate":    "calculations are not supported (they need an XPath engine)",
+	"geopoint":     "locations are not supported; the station is known from the deployment",
+	"geotrace":     "locations are not supported",
+	"geoshape":     "locations are not supported",
+	"barcode":      "barcodes are not supported",
+	"audio":        "audio is not supported; use image or text",
+	"video":        "video is not supported; use image or text",
+	"file":         "file uploads are not supported; use image",
+	"range":        "range is not supported; use integer with a constraint",
+	"rank":         "rank is not supported",
+	"acknowledge":  "acknowledge is not supported; use select_one yes_no",
+	"dateTime":     "dateTime is not supported; use date and time",
+	"hidden":       "hidden is not supported",
+	"trigger":      "trigger is not supported",
+}
+
+// xlsTable is one sheet: its header (lower-cased, trimmed) and data rows.
+type xlsTable struct {
+	name   string
+	header []string
+	rows   [][]string
+}
+
+func newTable(name string, rows [][]string) *xlsTable {
+	t := &xlsTable{name: name}
+	if len(rows) == 0 {
+		return t
+	}
+	for _, h := range rows[0] {
+		t.header = append(t.header, strings.TrimSpace(h))
+	}
+	t.rows = rows[1:]
+	return t
+}
+
+// col finds a column by name, case-insensitively; -1 when absent.
+func (t *xlsTable) col(names ...string) int {
+	for _, n := range names {
+		for i, h := range t.header {
+			if strings.EqualFold(h, n) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func (t *xlsTable) cell(row []string, c int) string {
+	if c < 0 || c >= len(row) {
+		return ""
+	}
+	return strings.TrimSpace(row[c])
+}
+
+// langColumns finds the columns of a translatable field ("label",
+// "label::English (en)", "label::ru", …) and assigns them to vigil's
+// languages. A plain column is in defaultLang. Other languages are ignored.
+func (t *xlsTable) langColumns(field, defaultLang string) (en, ru int) {
+	en, ru = -1, -1
+	plainEN, plainRU, other := -1, -1, -1
+	for i, h := range t.header {
+		lh := strings.ToLower(h)
+		switch {
+		case lh == field:
+			switch defaultLang {
+			case "ru":
+				plainRU = i
+			default:
+				plainEN = i
+			}
+		case strings.HasPrefix(lh, field+"::"):
+			switch langCode(lh[len(field)+2:]) {
+			case "en":
+				en = i
+			case "ru":
+				ru = i
+			default:
+				if other < 0 {
+					other = i
+				}
+			}
+		}
+	}
+	if en < 0 {
+		en = plainEN
+	}
+	if ru < 0 {
+		ru = plainRU
+	}
+	if en < 0 && ru < 0 {
+		en = other // a language vigil does not carry: better than nothing
+	}
+	return en, ru
+}
+
+// langCode reads an XLSForm language name: "English (en)", "en", "English",
+// "Russian", "Русский", "ru-RU".
+func langCode(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.LastIndex(s, "("); i >= 0 && strings.HasSuffix(s, ")") {
+		s = strings.TrimSpace(s[i+1 : len(s)-1])
+	}
+	switch {
+	case s == "en" || strings.HasPrefix(s, "en-") || s == "english" || s == "eng":
+		return "en"
+	case s == "ru" || strings.HasPrefix(s, "ru-") || s == "russian" || s == "rus" || s == "русский":
+		return "ru"
+	}
+	return ""
+}
+
+func (t *xlsTable) label(row []string, en, ru int) Label {
+	l := Label{EN: t.cell(row, en), RU: t.cell(row, ru)}
+	if l.EN == "" {
+		l.EN = l.RU
+	}
+	if l.RU == l.EN {
+		l.RU = ""
+	}
+	return l
+}
+
+var (
+	boundRE   = regexp.MustCompile(`^\s*\.\s*(>=|<=|>|<)\s*(-?[0-9]+)\s*$`)
+	andRE     = regexp.MustCompile(`\s+and\s+`)
+	listArgRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+)
+
+// bounds reads a constraint made only of bounds on "." ("
+// . >= 0 and . <= 5000") into min and max; ok is false for anything else.
+func bounds(c string) (lo, hi *int64, ok bool) {
+	for _, part := range andRE.Split(c, -1) {
+		m := boundRE.FindStringSubmatch(part)
+		if m == nil {
+			return nil, nil, false
+		}
+		n, err := strconv.ParseInt(m[2], 10, 64)
+		if err != nil {
+			return nil, nil, false
+		}
+		switch m[1] {
+		case ">":
+			n++
+			fallthrough
+		case ">=":
+			if lo == nil || n > *lo {
+				lo = &n
+			}
+		case "<":
+			n--
+			fallthrough
+		case "<=":
+			if hi == nil || n < *hi {
+				hi = &n
+			}
+		}
+	}
+	return lo, hi, true
+}
+
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "", "no", "false", "false()", "0", "n":
+		return false, true
+	case "yes", "true", "true()", "1", "y":
+		return true, true
+	}
+	return false, false
+}
+
+// FromXLSFormRows builds a form from the rows of an XLSForm's survey,
+// choices and settings sheets (each with its header row first; choices and
+// settings may be nil). This is the layer under ImportXLSForm, apart so that
+// it can be tested and fuzzed without spreadsheets.
+//
+// Supported: types integer, decimal, text, select_one L, select_multiple L,
+// time, date, image, note, begin group/end group (flattened into Question.
+// Group); columns name, label and hint (plain, ::English, ::Russian, and
+// codes), required, constraint and relevant (kept as text; pure bounds on
+// an integer become Min/Max), and vigil's own columns indicator, flag and
+// sms. Settings form_id, version, form_title, default_language, and vigil's
+// phase and sms_prefix. A select_one whose list is exactly yes/no becomes a
+// yes/no question; one whose list is the four grades very_good, good, bad,
+// very_bad an assessment. Metadata types (start, end, deviceid, …) are
+// skipped. Anything else is an error naming sheet, row and column.
+func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
+	f := &Form{Phase: Incident}
+	defaultLang := "en"
+
+	// Settings.
+	if len(settings) > 1 {
+		st := newTable("settings", settings)
+		row := st.rows[0]
+		f.ID = st.cell(row, st.col("form_id", "id_string"))
+		f.Version = st.cell(row, st.col("version"))
+		title := st.cell(row, st.col("form_title", "title"))
+		f.Name = Label{EN: title}
+		if c := st.col("default_language"); c >= 0 && st.cell(row, c) != "" {
+			dl := st.cell(row, c)
+			defaultLang = langCode(dl)
+			if defaultLang == "" {
+				return nil, &XLSFormError{Sheet: "settings", Row: 2, Column: st.header[c], Msg: fmt.Sprintf("default language %q: vigil's forms are in English and Russian", dl)}
+			}
+		}
+		if defaultLang == "ru" {
+			f.Name = Label{EN: title, RU: title}
+		}
+		if c := st.col("phase"); c >= 0 && st.cell(row, c) != "" {
+			f.Phase = Phase(strings.ToLower(st.cell(row, c)))
+			if !f.Phase.Valid() {
+				return nil, &XLSFormError{Sheet: "settings", Row: 2, Column: st.header[c], Msg: fmt.Sprintf("unknown phase %q (want opening, voting, counting, tabulation or incident)", st.cell(row, c))}
+			}
+		}
+		if c := st.col("sms_prefix"); c >= 0 {
+			f.Prefix = strings.ToUpper(st.cell(row, c))
+		}
+	}
+
+	// Choices: list name → choices in order.
+	lists := map[string][]Choice{}
+	listRow := map[string]int{}
+	if len(choices) > 0 {
+		ct := newTable("choices", choices)
+		cList, cName := ct.col("list_name", "list name"), ct.col("name", "value")
+		if cList < 0 {
+			return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "list_name", Msg: "column missing"}
+		}
+		if cName < 0 {
+			return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "name", Msg: "column missing"}
+		}
+		en, ru := ct.langColumns("label", defaultLang)
+		for i, row := range ct.rows {
+			list, name := ct.cell(row, cList), ct.cell(row, cName)
+			if list == "" && name == "" {
+				continue
+			}
+			rowNo := i + 2
+			if list == "" {
+				return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cList], Msg: "choice without a list name"}
+			}
+			if name == "" || strings.ContainsAny(name, " \t") {
+				return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cName], Msg: fmt.Sprintf("choice name %q must be non-empty without spaces", name)}
+			}
+			for _, c := range lists[list] {
+				if c.Value == name {
+					return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cName], Msg: fmt.Sprintf("duplicate choice %q in list %s", name, list)}
+				}
+			}
+			if _, ok := listRow[list]; !ok {
+				listRow[list] = rowNo
+			}
+			lists[list] = append(lists[list], Choice{Value: name, Label: ct.label(row, en, ru), Code: len(lists[list]) + 1})
+		}
+	}
+
+	// Survey.
+	if len(survey) == 0 {
+		return nil, &XLSFormError{Sheet: "survey", Msg: "sheet missing or empty"}
+	}
+	sv := newTable("survey", survey)
+	cType, cName := sv.col("type"), sv.col("name")
+	if cType < 0 {
+		return nil, &XLSFormError{Sheet: "survey", Row: 1, Column: "type", Msg: "column missing"}
+	}
+	if cName < 0 {
+		return nil, &XLSFormError{Sheet: "survey", Row: 1, Column: "name", Msg: "column missing"}
+	}
+	lEN, lRU := sv.langColumns("label", defaultLang)
+	hEN, hRU := sv.langColumns("hint", defaultLang)
+	cReq, cCons, cRel := sv.col("required"), sv.col("constraint"), sv.col("relevant")
+	cInd, cFlag, cSMS := sv.col("indicator"), sv.col("flag"), sv.col("sms")
+	var groups []string
+	var groupRows []int
+	for i, row := range sv.rows {
+		rowNo := i + 2
+		typ := strings.Join(strings.Fields(sv.cell(row, cType)), " ")
+		name := sv.cell(row, cName)
+		if typ == "" {
+			if name != "" {
+				return nil, &XLSFormError{Sheet: "survey", Row: rowNo, Column: sv.header[cType], Msg: fmt.Sprintf("question %q has no type", name)}
+			}
+			continue
+		}
+		errAt := func(col int, format string, a ...any) error {
+			c := ""
+			if col >= 0 && col < len(sv.header) {
+				c = sv.header[col]
+			}
+			return &XLSFormError{Sheet: "survey", Row: rowNo, Column: c, Msg: fmt.Sprintf(format, a...)}
+		}
+		lt := strings.ToLower(typ)
+		switch lt {
+		case "begin group", "begin_group":
+			if !ValidID(name) {
+				return nil, errAt(cName, "group name %q is not a valid identifier", name)
+			}
+			groups = append(groups, name)
+			groupRows = append(groupRows, rowNo)
+			continue
+		case "end group", "end_group":
+			if len(groups) == 0 {
+				return nil, errAt(cType, "end group without begin group")
+			}
+			groups, groupRows = groups[:len(groups)-1], groupRows[:len(groupRows)-1]
+			continue
+		}
+		if xlsMetaTypes[lt] {
+			continue
+		}
+		if why, ok := xlsUnsupported[typ]; ok {
+			return nil, errAt(cType, "type %q: %s", typ, why)
+		}
+		if why, ok := xlsUnsupported[strings.ReplaceAll(lt, "_", " ")]; ok {
+			return nil, errAt(cType, "type %q: %s", typ, why)
+		}
+		q := Question{ID: name, Label: sv.label(row, lEN, lRU), Hint: sv.label(row, hEN, hRU),
+			Group: strings.Join(groups, "/"), Constraint: sv.cell(row, cCons), Relevant: sv.cell(row, cRel),
+			Indicator: sv.cell(row, cInd), Flag: sv.cell(row, cFlag), SMS: strings.ToUpper(sv.cell(row, cSMS))}
+		if !ValidID(name) {
+			return nil, errAt(cName, "question name %q is not a valid identifier (letters, digits, _ . -; not starting with a digit)", name)
+		}
+		if f.Question(name) != nil {
+			return nil, errAt(cName, "duplicate question name %q", name)
+		}
+		req, ok := parseBool(sv.cell(row, cReq))
+		if !ok {
+			return nil, errAt(cReq, "required %q: want yes or no (conditional requirements are not supported)", sv.cell(row, cReq))
+		}
+		q.Required = req
+		fields := strings.Fields(typ)
+		switch strings.ToLower(fields[0]) {
+		case "integer", "int":
+			q.Type = Integer
+			if q.Constraint != "" {
+				if lo, hi, ok := bounds(q.Constraint); ok {
+					q.Min, q.Max, q.Constraint = lo, hi, ""
+				}
+			}
+		case "decimal":
+			q.Type = Decimal
+		case "text", "string":
+			q.Type = Text
+		case "time":
+			q.Type = Time
+		case "date":
+			q.Type = Date
+		case "image", "photo":
+			q.Type = Photo
+		case "note":
+			q.Type = Note
+		case "select_one", "select1", "select_multiple", "select_all_that_apply":
+			multi := strings.HasPrefix(strings.ToLower(fields[0]), "select_m") || strings.HasPrefix(strings.ToLower(fields[0]), "select_a")
+			if len(fields) == 3 && strings.EqualFold(fields[2], "or_other") {
+				return nil, errAt(cType, "type %q: or_other is not supported; add an \"other\" choice and a text question", typ)
+			}
+			if len(fields) != 2 || !listArgRE.MatchString(fields[1]) {
+				return nil, errAt(cType, "type %q: want %s followed by a choice list name", typ, fields[0])
+			}
+			cs, ok := lists[fields[1]]
+			if !ok {
+				return nil, errAt(cType, "choice list %q is not on the choices sheet", fields[1])
+			}
+			q.List = fields[1]
+			switch {
+			case multi:
+				q.Type = MultipleChoice
+				q.Choices = slices.Clone(cs)
+				for k := range q.Choices {
+					if q.Choices[k].Code > 9 {
+						q.Choices[k].Code = 0 // an SMS carries single digits
+					}
+				}
+			case isYesNo(cs):
+				q.Type = YesNo
+			case isAssessment(cs):
+				q.Type = Assessment
+			default:
+				q.Type = SingleChoice
+				q.Choices = slices.Clone(cs)
+			}
+		default:
+			return nil, errAt(cType, "unknown type %q (supported: integer, decimal, text, select_one, select_multiple, time, date, image, note, begin/end group)", typ)
+		}
+		if q.Label.EN == "" && q.Type != Note {
+			return nil, errAt(lEN, "question %q has no label", name)
+		}
+		f.Questions = append(f.Questions, q)
+	}
+	if len(groups) > 0 {
+		return nil, &XLSFormError{Sheet: "survey", Row: groupRows[len(groupRows)-1], Column: sv.header[cType], Msg: fmt.Sprintf("group %q is never closed (end group missing)", groups[len(groups)-1])}
+	}
+	if len(f.Questions) == 0 {
+		return nil, &XLSFormError{Sheet: "survey", Msg: "no questions"}
+	}
+	if f.ID == "" {
+		return nil, &XLSFormError{Sheet: "settings", Column: "form_id", Msg: "form_id missing (vigil needs a stable form id)"}
+	}
+	if f.Name.EN == "" {
+		f.Name.EN = f.ID
+	}
+	if err := f.Check(); err != nil {
+		return nil, fmt.Errorf("xlsform: %w", err)
+	}
+	return f, nil
+}
+
+func isYesNo(cs []Choice) bool {
+	return len(cs) == 2 && cs[0].Value == YesValue && cs[1].Value == NoValue
+}
+
+func isAssessment(cs []Choice) bool {
+	if len(cs) != len(AssessmentChoices) {
+		return false
+	}
+	for i, c := range cs {
+		if c.Value != AssessmentChoices[i].Value {
+			return false
+		}
+	}
+	return true
+}
+
+// ImportXLSForm reads an XLSForm workbook (.xlsx) and builds the form; see
+// FromXLSFormRows for what is supported. Sheet names are matched without
+// regard to case.
+func ImportXLSForm(r io.Reader) (*Form, error) {
+	wb, err := excelize.OpenReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("xlsform: not a readable .xlsx workbook: %w", err)
+	}
+	defer wb.Close()
+	sheets := map[string][][]string{}
+	for _, name := range wb.GetSheetList() {
+		key := strings.ToLower(strings.TrimSpace(name))
+		if key != "survey" && key != "choices" && key != "settings" {
+			continue
+		}
+		rows, err := wb.GetRows(name)
+		if err != nil {
+			return nil, fmt.Errorf("xlsform: sheet %s: %w", name, err)
+		}
+		sheets[key] = rows
+	}
+	if _, ok := sheets["survey"]; !ok {
+		return nil, &XLSFormError{Sheet: "survey", Msg: "the workbook has no survey sheet"}
+	}
+	return FromXLSFormRows(sheets["survey"], sheets["choices"], sheets["settings"])
+}

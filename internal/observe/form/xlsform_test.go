@@ -1,0 +1,264 @@
+package form
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+var (
+	xlsSurvey = [][]string{
+		{"type", "name", "label::English (en)", "label::Russian (ru)", "hint", "required", "constraint", "relevant", "indicator", "flag", "sms"},
+		{"start", "start"},
+		{"integer", "station", "Polling station", "Участок", "", "yes", ". >= 1", "", "", "", "AA"},
+		{"begin group", "procedures", "Procedures"},
+		{"select_one yes_no", "sealed", "Boxes sealed?", "Урны опечатаны?", "", "TRUE", "", "", "ballot_boxes_not_sealed", "no", "AB"},
+		{"select_one grade", "overall", "Overall", "Общая оценка", "", "yes", "", "", "", "", "AC"},
+		{"begin_group", "inner", "Inner"},
+		{"select_multiple problems", "problems", "Problems seen", "", "", "", "", "${sealed} = 'no'", "", "", "AD"},
+		{"end_group"},
+		{"end group"},
+		{"select_one kind", "kind", "Kind", "Вид"},
+		{"decimal", "share", "Share"},
+		{"text", "comment", "Comment"},
+		{"time", "arrival", "Arrival", "", "", "", "", "", "", "", "AE"},
+		{"date", "day", "Day"},
+		{"image", "photo", "Photo"},
+		{"note", "thanks", "Thank you"},
+		{"integer", "voters", "Voters", "", "", "", ". >= 0 and . < 5000"},
+		{"integer", "odd", "Odd", "", "", "", ". mod 2 = 1"},
+		{"", ""},
+	}
+	xlsChoices = [][]string{
+		{"list_name", "name", "label::English (en)", "label::Russian (ru)"},
+		{"yes_no", "yes", "Yes", "Да"},
+		{"yes_no", "no", "No", "Нет"},
+		{"grade", "very_good", "Very good"},
+		{"grade", "good", "Good"},
+		{"grade", "bad", "Bad"},
+		{"grade", "very_bad", "Very bad"},
+		{"problems", "queue", "Queues"},
+		{"problems", "crowd", "Crowding"},
+		{"kind", "a", "A", "А"},
+		{"kind", "b", "B", "Б"},
+	}
+	xlsSettings = [][]string{
+		{"form_title", "form_id", "version", "phase", "sms_prefix"},
+		{"Mission voting", "mission_voting", "2026112301", "voting", "mv"},
+	}
+)
+
+func TestFromXLSFormRows(t *testing.T) {
+	f, err := FromXLSFormRows(xlsSurvey, xlsChoices, xlsSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ID != "mission_voting" || f.Version != "2026112301" || f.Name.EN != "Mission voting" || f.Phase != Voting || f.Prefix != "MV" {
+		t.Errorf("form %+v", f)
+	}
+	var ids []string
+	for _, q := range f.Questions {
+		ids = append(ids, q.ID)
+	}
+	if strings.Join(ids, " ") != "station sealed overall problems kind share comment arrival day photo thanks voters odd" {
+		t.Errorf("questions %v", ids)
+	}
+	st := f.Question("station")
+	if st.Type != Integer || !st.Required || st.Min == nil || *st.Min != 1 || st.Max != nil || st.Constraint != "" || st.SMS != "AA" || st.Label.RU != "Участок" {
+		t.Errorf("station %+v", st)
+	}
+	if q := f.Question("sealed"); q.Type != YesNo || q.Group != "procedures" || q.Indicator != IndBallotBoxesNotSealed || q.Flag != "no" || !q.Required {
+		t.Errorf("sealed %+v", q)
+	}
+	if q := f.Question("overall"); q.Type != Assessment {
+		t.Errorf("overall %+v", q)
+	}
+	if q := f.Question("problems"); q.Type != MultipleChoice || q.Group != "procedures/inner" || q.Relevant != "${sealed} = 'no'" || len(q.Choices) != 2 || q.Choices[1].Code != 2 {
+		t.Errorf("problems %+v", q)
+	}
+	if q := f.Question("kind"); q.Type != SingleChoice || q.Group != "" || q.Choices[1].Label.RU != "Б" || q.List != "kind" {
+		t.Errorf("kind %+v", q)
+	}
+	if q := f.Question("voters"); *q.Min != 0 || *q.Max != 4999 {
+		t.Errorf("voters %+v", q)
+	}
+	if q := f.Question("odd"); q.Min != nil || q.Constraint != ". mod 2 = 1" {
+		t.Errorf("odd %+v", q)
+	}
+	for id, typ := range map[string]Type{"share": Decimal, "comment": Text, "arrival": Time, "day": Date, "photo": Photo, "thanks": Note} {
+		if f.Question(id).Type != typ {
+			t.Errorf("%s: %s, want %s", id, f.Question(id).Type, typ)
+		}
+	}
+	// The imported form exports, and its XForm resolves ${sealed}.
+	doc, err := ExportXForm(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(`relevant="/data/procedures/sealed = 'no'"`)) {
+		t.Errorf("relevance not resolved:\n%s", doc)
+	}
+}
+
+func TestXLSFormDefaultLanguage(t *testing.T) {
+	survey := [][]string{{"type", "name", "label", "label::English"}, {"text", "q", "Вопрос", "Question"}}
+	settings := [][]string{{"form_id", "default_language"}, {"ru_form", "Russian (ru)"}}
+	f, err := FromXLSFormRows(survey, nil, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := f.Questions[0].Label; l.EN != "Question" || l.RU != "Вопрос" {
+		t.Errorf("label %+v", l)
+	}
+	settings[1][1] = "Klingon"
+	_, err = FromXLSFormRows(survey, nil, settings)
+	var xe *XLSFormError
+	if !errors.As(err, &xe) || xe.Sheet != "settings" || xe.Column != "default_language" {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestXLSFormErrors(t *testing.T) {
+	settings := [][]string{{"form_id"}, {"f"}}
+	cases := []struct {
+		survey, choices [][]string
+		want            string
+	}{
+		{[][]string{{"type", "name", "label"}, {"geopoint", "where", "Where"}}, nil,
+			`xlsform: sheet survey, row 2, column "type": type "geopoint": locations are not supported`},
+		{[][]string{{"type", "name", "label"}, {"text", "a", "A"}, {"colour", "c", "C"}}, nil,
+			`xlsform: sheet survey, row 3, column "type": unknown type "colour"`},
+		{[][]string{{"type", "name", "label"}, {"begin repeat", "r", "R"}}, nil, `row 2, column "type": type "begin repeat": repeats are not supported`},
+		{[][]string{{"type", "name", "label"}, {"select_one nolist", "a", "A"}}, nil, `row 2, column "type": choice list "nolist" is not on the choices sheet`},
+		{[][]string{{"type", "name", "label"}, {"select_one", "a", "A"}}, nil, `want select_one followed by a choice list name`},
+		{[][]string{{"type", "name", "label"}, {"select_one l or_other", "a", "A"}}, [][]string{{"list_name", "name"}, {"l", "x"}}, `or_other is not supported`},
+		{[][]string{{"type", "name", "label"}, {"text", "1a", "A"}}, nil, `row 2, column "name": question name "1a" is not a valid identifier`},
+		{[][]string{{"type", "name", "label"}, {"text", "a", "A"}, {"text", "a", "B"}}, nil, `row 3, column "name": duplicate question name "a"`},
+		{[][]string{{"type", "name", "label", "required"}, {"text", "a", "A", "${b} = 1"}}, nil, `row 2, column "required": required "${b} = 1"`},
+		{[][]string{{"type", "name", "label"}, {"text", "a", ""}}, nil, `row 2, column "label": question "a" has no label`},
+		{[][]string{{"type", "name", "label"}, {"begin group", "g", "G"}, {"text", "a", "A"}}, nil, `row 2, column "type": group "g" is never closed`},
+		{[][]string{{"type", "name", "label"}, {"end group"}}, nil, `row 2, column "type": end group without begin group`},
+		{[][]string{{"type", "name", "label"}, {"", "orphan"}}, nil, `row 2, column "type": question "orphan" has no type`},
+		{[][]string{{"name", "label"}}, nil, `sheet survey, row 1, column "type": column missing`},
+		{nil, nil, `sheet survey: sheet missing or empty`},
+		{[][]string{{"type", "name", "label"}, {"text", "a", "A"}}, [][]string{{"list_name", "name"}, {"l", "x y"}}, `sheet choices, row 2, column "name": choice name "x y"`},
+		{[][]string{{"type", "name", "label"}, {"text", "a", "A"}}, [][]string{{"list_name", "name"}, {"l", "x"}, {"l", "x"}}, `sheet choices, row 3, column "name": duplicate choice "x" in list l`},
+		{[][]string{{"type", "name", "label", "sms"}, {"text", "a", "A", "AA"}}, nil, `text question cannot carry an SMS tag`},
+	}
+	for _, c := range cases {
+		_, err := FromXLSFormRows(c.survey, c.choices, settings)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v\nwant …%s…", err, c.want)
+		}
+	}
+	if _, err := FromXLSFormRows([][]string{{"type", "name", "label"}, {"text", "a", "A"}}, nil, nil); err == nil || !strings.Contains(err.Error(), "form_id missing") {
+		t.Errorf("missing form_id: %v", err)
+	}
+}
+
+func xlsxBytes(t testing.TB, sheets map[string][][]string) []byte {
+	t.Helper()
+	wb := excelize.NewFile()
+	defer wb.Close()
+	first := true
+	for _, name := range []string{"survey", "choices", "settings"} {
+		rows, ok := sheets[name]
+		if !ok {
+			continue
+		}
+		if first {
+			if err := wb.SetSheetName("Sheet1", name); err != nil {
+				t.Fatal(err)
+			}
+			first = false
+		} else if _, err := wb.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range rows {
+			cells := make([]any, len(row))
+			for j, c := range row {
+				cells[j] = c
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := wb.SetSheetRow(name, cell, &cells); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := wb.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestImportXLSForm(t *testing.T) {
+	b := xlsxBytes(t, map[string][][]string{"survey": xlsSurvey, "choices": xlsChoices, "settings": xlsSettings})
+	f, err := ImportXLSForm(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := FromXLSFormRows(xlsSurvey, xlsChoices, xlsSettings)
+	if string(XForm(f)) != string(XForm(g)) {
+		t.Error("workbook import differs from the row import")
+	}
+	if _, err := ImportXLSForm(strings.NewReader("not a zip")); err == nil {
+		t.Error("garbage accepted")
+	}
+	b = xlsxBytes(t, map[string][][]string{"choices": xlsChoices})
+	if _, err := ImportXLSForm(bytes.NewReader(b)); err == nil || !strings.Contains(err.Error(), "no survey sheet") {
+		t.Errorf("no survey: %v", err)
+	}
+}
+
+// FuzzXLSForm fuzzes the sheet-row layer (an XLSX is a zip; fuzzing its
+// bytes would mostly test the zip reader). The input is a tab/newline
+// table per sheet, separated by form feeds.
+func FuzzXLSForm(f *testing.F) {
+	join := func(rows [][]string) string {
+		var lines []string
+		for _, r := range rows {
+			lines = append(lines, strings.Join(r, "\t"))
+		}
+		return strings.Join(lines, "\n")
+	}
+	f.Add(join(xlsSurvey) + "\f" + join(xlsChoices) + "\f" + join(xlsSettings))
+	f.Add("type\tname\tlabel\nbegin group\tg\tG\nend group\f\fform_id\nx")
+	f.Add("type\tname\tlabel\tconstraint\ninteger\tn\tN\t. > 9223372036854775807\f\fform_id\nx")
+	f.Add("type\tname\tlabel\nselect_multiple l\tm\tM\f list_name\tname\nl\ta\f")
+	f.Fuzz(func(t *testing.T, s string) {
+		parts := strings.SplitN(s, "\f", 3)
+		for len(parts) < 3 {
+			parts = append(parts, "")
+		}
+		var sheets [3][][]string
+		for i, p := range parts {
+			if p == "" {
+				continue
+			}
+			for _, line := range strings.Split(p, "\n") {
+				sheets[i] = append(sheets[i], strings.Split(line, "\t"))
+			}
+		}
+		form, err := FromXLSFormRows(sheets[0], sheets[1], sheets[2])
+		if err != nil {
+			return
+		}
+		if err := form.Check(); err != nil {
+			t.Fatalf("imported form fails Check: %v", err)
+		}
+		doc := XForm(form)
+		// Every imported form's XForm is well-formed, and an empty
+		// submission of it parses.
+		if _, err := ParseSubmission(form, EncodeInstance(form, "uuid:x", nil)); err != nil {
+			t.Fatalf("empty submission: %v\n%s", err, doc)
+		}
+		var n xmlNode
+		if err := xmlUnmarshal(doc, &n); err != nil {
+			t.Fatalf("XForm not well-formed: %v\n%s", err, doc)
+		}
+	})
+}

@@ -1,0 +1,162 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// tallies keeps each election's tabulation in memory and recomputes it only
+// when protocols have arrived since: the national page on election night is
+// served from the aggregate, not from a scan of every protocol per request.
+type tallies struct {
+	mu sync.Mutex
+	m  map[tallyKey]*tallyEntry
+}
+
+type tallyKey struct {
+	election int64
+	sources  string
+}
+
+type tallyEntry struct {
+	mu      sync.Mutex // one recomputation at a time per key
+	stamp   string     // protocols' max(id) and count when computed
+	result *tally.Result
+	all    []*election.Protocol // the latest version of every source
+}
+
+func (s *Server) protocolStamp(ctx context.Context, electionID int64) (string, error) {
+	var maxID, n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), count(*) FROM protocols WHERE election_id = $1`, electionID).Scan(&maxID, &n)
+	return strconv.FormatInt(maxID, 10) + "/" + strconv.FormatInt(n, 10), err
+}
+
+// tallyFor returns the current tabulation of an election under sel.
+func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*tallyEntry, error) {
+	key := tallyKey{e.ID, sourcesKey(sel)}
+	s.tallies.mu.Lock()
+	if s.tallies.m == nil {
+		s.tallies.m = map[tallyKey]*tallyEntry{}
+	}
+	ent, ok := s.tallies.m[key]
+	if !ok {
+		ent = &tallyEntry{}
+		s.tallies.m[key] = ent
+	}
+	s.tallies.mu.Unlock()
+
+	stamp, err := s.protocolStamp(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	ent.mu.Lock()
+	defer ent.mu.Unlock()
+	if ent.result != nil && ent.stamp == stamp {
+		return ent, nil
+	}
+	areas, err := s.db.Areas(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := tally.NewIndex(areas)
+	if err != nil {
+		return nil, err
+	}
+	var ps []*election.Protocol
+	for _, src := range election.Sources {
+		p, err := s.db.Protocols(ctx, e.ID, src)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p...)
+	}
+	ent.result = tally.Tabulate(e, ix, ps, sel)
+	ent.all = ps
+	ent.stamp = stamp
+	return ent, nil
+}
+
+func sourcesKey(sel tally.Selector) string {
+	var b strings.Builder
+	for _, s := range sel.Sources {
+		b.WriteString(string(s))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// selectorParam reads ?source=a,b (official-final by default).
+func selectorParam(r *http.Request) (tally.Selector, error) {
+	q := r.URL.Query().Get("source")
+	if q == "" {
+		return tally.Selector{Sources: []election.Source{election.OfficialFinal}}, nil
+	}
+	var sel tally.Selector
+	for _, s := range strings.Split(q, ",") {
+		src, err := election.ParseSource(strings.TrimSpace(s))
+		if err != nil {
+			return sel, &Error{Code: Invalid, Message: err.Error(), Field: "source"}
+		}
+		sel.Sources = append(sel.Sources, src)
+	}
+	return sel, nil
+}
+
+func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	sel, err := selectorParam(r)
+	if err != nil {
+		return err
+	}
+	level := 1
+	if l := r.URL.Query().Get("level"); l != "" {
+		if level, err = strconv.Atoi(l); err != nil || level < 0 {
+			return &Error{Code: Invalid, Message: "level: want a whole number ≥ 0", Field: "level"}
+		}
+	}
+	ent, err := s.tallyFor(r.Context(), e, sel)
+	if err != nil {
+		return err
+	}
+	i := 0
+	if a := r.URL.Query().Get("area"); a != "" {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			return &Error{Code: Invalid, Message: "area: want an area id", Field: "area"}
+		}
+		var ok bool
+		if i, ok = ent.result.Index.Lookup(id); !ok {
+			return Errorf(NotFound, "area %d is not in election %q", id, e.Name)
+		}
+	} else if roots := ent.result.Index.Roots(); len(roots) > 0 {
+		i = int(roots[0])
+	}
+	writeJSON(w, http.StatusOK, ent.result.Node(i, level+ent.result.Index.Area(i).Level))
+	return nil
+}
+
+func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	sel, err := selectorParam(r)
+	if err != nil {
+		return err
+	}
+	ent, err := s.tallyFor(r.Context(), e, sel)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.all, sel))
+	return nil
+}
