@@ -422,3 +422,23 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestChains(t *testing.T) {
+	ds := demo(t)
+	x := NewIndex(ds)
+	cs := x.Chains("KZ")
+	// 40 themes, each one chain.
+	if len(cs) != 40 {
+		t.Fatalf("%d chains, want 40", len(cs))
+	}
+	n := 0
+	for _, c := range cs {
+		n += len(c.Steps)
+	}
+	if n != len(ds.Recommendations) {
+		t.Errorf("the chains hold %d recommendations, want %d", n, len(ds.Recommendations))
+	}
+	if cs[0].Latest.Area != LegalFramework || !cs[0].Latest.Priority || len(cs[0].Steps) != 3 || cs[0].Status != Partially {
+		t.Errorf("first chain %+v", cs[0])
+	}
+}

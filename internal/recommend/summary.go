@@ -353,3 +353,59 @@ func (x *Index) History(ref string) []Step {
 	}
 	return out
 }
+
+// Chain is one recommendation's whole history, named by its latest step:
+// how pages list a country's recommendations, each once.
+type Chain struct {
+	Ref    string          `json:"ref"` // the latest step
+	Latest *Recommendation `json:"latest"`
+	// Status is the latest assessment of any step, "" when none.
+	Status Status `json:"status,omitempty"`
+	Steps  []Step `json:"steps"`
+}
+
+// Chains returns the histories of a country's recommendations, each once,
+// by the area of their latest step (report order), priority first, then
+// by the latest step's number.
+func (x *Index) Chains(country string) []Chain {
+	country = strings.ToUpper(country)
+	seen := map[string]bool{}
+	var out []Chain
+	refs := make([]string, 0, len(x.Recs))
+	for ref := range x.Recs {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, x.compareRefs)
+	for _, ref := range refs {
+		if seen[ref] || x.Country(x.Recs[ref].ReportKey) != country {
+			continue
+		}
+		h := x.History(ref)
+		for _, st := range h {
+			seen[st.Ref] = true
+		}
+		last := h[len(h)-1]
+		c := Chain{Ref: last.Ref, Latest: last.Recommendation, Steps: h}
+		for _, st := range h {
+			if n := len(st.Assessments); n > 0 {
+				c.Status = st.Assessments[n-1].Status
+			}
+		}
+		out = append(out, c)
+	}
+	order := map[Area]int{}
+	for i, a := range Areas {
+		order[a] = i
+	}
+	slices.SortStableFunc(out, func(a, b Chain) int {
+		pa, pb := 1, 1
+		if a.Latest.Priority {
+			pa = 0
+		}
+		if b.Latest.Priority {
+			pb = 0
+		}
+		return cmp.Or(cmp.Compare(order[a.Latest.Area], order[b.Latest.Area]), cmp.Compare(pa, pb), x.compareRefs(a.Ref, b.Ref))
+	})
+	return out
+}

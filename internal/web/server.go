@@ -67,6 +67,7 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
+	s.recommendRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
