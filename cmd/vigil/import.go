@@ -86,6 +86,12 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(el.Config.AreaLevels) == 0 {
+		el.Config.AreaLevels = m.Areas
+		if err := d.UpdateConfig(ctx, el.ID, el.Config); err != nil {
+			return err
+		}
+	}
 
 	rejected := 0
 	next := func() (store.Row, error) {

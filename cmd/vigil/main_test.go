@@ -166,3 +166,50 @@ func TestSeatsFromFile(t *testing.T) {
 		t.Fatal("a negative threshold base was accepted")
 	}
 }
+
+func TestForensicsCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	out := mustVigil(t, "forensics", "integer", "--db", db, "--election", "e1", "--replicates", "50", "--json")
+	var integer struct {
+		StationsUsed int `json:"stations_used"`
+		Criteria     map[string]struct {
+			Observed float64 `json:"observed"`
+		} `json:"criteria"`
+	}
+	if err := json.Unmarshal([]byte(out), &integer); err != nil {
+		t.Fatal(err, out)
+	}
+	// 400/690 = 57.97 % and 700/1000 = 70.0 %: station 101's turnout is an
+	// integer percentage; 300/500 = 60.0 % (102: result and turnout 500/800 =
+	// 62.5 %); 201: 500/900, 900/1200 = 75.0 %; 301: 100/401, 400/600.
+	if integer.StationsUsed != 4 || integer.Criteria["turnout"].Observed != 2 || integer.Criteria["result"].Observed != 1 {
+		t.Fatalf("integer test: %s", out)
+	}
+	out = mustVigil(t, "forensics", "shpilkin", "--file", "testdata/small.csv", "--mapping", "testdata/small.json", "--leader", "Alpha", "--json")
+	if !strings.Contains(out, `"excess"`) || !strings.Contains(out, `"peak_turnout"`) {
+		t.Fatalf("shpilkin: %s", out)
+	}
+	ctl := filepath.Join(t.TempDir(), "control.csv")
+	os.WriteFile(ctl, []byte("Region,Station\nNorth,101\n"), 0o644)
+	out = mustVigil(t, "forensics", "control", "--db", db, "--election", "e1", "--leader", "Alpha", "--control", ctl, "--by", "Region", "--json")
+	var c struct {
+		Excess int64 `json:"excess"`
+		Groups []struct {
+			Area     string  `json:"area"`
+			Official int64   `json:"official"`
+			Expected float64 `json:"expected"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err, out)
+	}
+	// North: control 101 has 400 Alpha of 1000 registered; North has 3000
+	// registered, so 1200 expected; official 400+300+500 = 1200: no excess.
+	if c.Excess != 0 || len(c.Groups) == 0 || c.Groups[0].Area != "North" || c.Groups[0].Official != 1200 || c.Groups[0].Expected != 1200 {
+		t.Fatalf("control: %s", out)
+	}
+	if _, err := vigil(t, "forensics", "integer", "--db", db, "--election", "e1", "--leader", "Nobody"); err == nil {
+		t.Fatal("an unknown leader was accepted")
+	}
+}

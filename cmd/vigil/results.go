@@ -118,7 +118,7 @@ func loadFile(file, mappingPath string) (*results, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	e := &election.Election{Name: file, Kind: election.Presidential}
+	e := &election.Election{Name: file, Kind: election.Presidential, Config: election.Config{AreaLevels: m.Areas}}
 	for i, o := range rd.Options() {
 		e.Options = append(e.Options, election.Option{Position: i, Name: o, Kind: election.Candidate})
 	}

@@ -5,6 +5,7 @@ package election
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -80,6 +81,25 @@ type Config struct {
 	// (control MISSING_FIGURE); nil means DefaultEssential. The name
 	// "votes" stands for the votes of every option.
 	Essential []string `json:"essential,omitempty"`
+	// AreaLevels names the levels of the area hierarchy from level 1 down
+	// (the station last), as the first import's mapping named its area
+	// columns: "region", "tik", "uik". Analyses group by these names.
+	AreaLevels []string `json:"area_levels,omitempty"`
+}
+
+// LevelOf returns the level (1 = top) of a named area level, or of a
+// number given as text; 0 when there is none.
+func (c Config) LevelOf(name string) int {
+	for i, n := range c.AreaLevels {
+		if n == name {
+			return i + 1
+		}
+	}
+	lvl, err := strconv.Atoi(name)
+	if err != nil || lvl < 1 {
+		return 0
+	}
+	return lvl
 }
 
 // Tolerance is how far a control may be off before it is flagged: the

@@ -36,6 +36,7 @@ const (
 	ErrOutOfRange  Code = "out_of_range" // a number outside the question's range
 	ErrConflict    Code = "conflict"     // a tag twice with different values
 	ErrMissing     Code = "missing"      // required tags absent (Tags lists them)
+	ErrNoComment   Code = "no_comment"   // the form needs a description after "@"
 )
 
 // Error is one problem of a message, with what a reply needs to say it.
@@ -371,6 +372,15 @@ func (p *Parser) Parse(text string) *Message {
 	}
 	for id, items := range protos {
 		m.Answers[id] = form.ProtocolValue(items)
+	}
+
+	// The comment answers the form's comment question, if it has one.
+	if id := m.Form.SMSComment; id != "" {
+		if m.Comment != "" {
+			m.Answers[id] = form.TextValue(m.Comment)
+		} else if q := m.Form.Question(id); q != nil && q.Required {
+			m.Errors = append(m.Errors, Error{Code: ErrNoComment, Question: id})
+		}
 	}
 
 	// Required tags not sent (conflicted ones count as sent: the conflict

@@ -230,6 +230,25 @@ func TestParseProtocol(t *testing.T) {
 	}
 }
 
+func TestParseIncidentComment(t *testing.T) {
+	p := testParser(t)
+	m := p.Parse("IN55 AA117 AB1420 AC3 AD1 @Man put a stack of ballots in the box")
+	if !m.OK() || !m.Answers["description"].Equal(form.TextValue("Man put a stack of ballots in the box")) ||
+		!m.Answers["category"].Equal(form.TextValue("ballot_box_stuffing")) {
+		t.Fatalf("%v %v", m.Answers, m.Errors)
+	}
+	if errs := form.Validate(m.Form, m.Answers); len(errs) > 0 {
+		t.Errorf("validate %v", errs)
+	}
+	m = p.Parse("IN55AB1420AC3")
+	if len(m.Errors) != 1 || m.Errors[0].Code != ErrNoComment {
+		t.Fatalf("errors %v", m.Errors)
+	}
+	if r := p.Reply(m, English); r != "IN55: add a description after @. Send corrections." {
+		t.Errorf("reply %q", r)
+	}
+}
+
 func TestNewParserErrors(t *testing.T) {
 	a, b := form.VotingTemplate(), form.VotingTemplate()
 	b.ID = "voting2"

@@ -15,6 +15,7 @@ func (s *Server) resultsRoutes() {
 	s.mux.Handle("GET /api/v1/elections/{election}/batches", s.serve(s.apiBatches))
 	s.mux.Handle("GET /api/v1/elections/{election}/tally", s.serve(s.apiTally))
 	s.mux.Handle("GET /api/v1/elections/{election}/flags", s.serve(s.apiFlags))
+	s.mux.Handle("GET /api/v1/elections/{election}/compare", s.serve(s.apiCompare))
 	s.mux.Handle("GET /{$}", s.serve(s.pageHome))
 	s.mux.Handle("GET /elections/{election}", s.serve(s.pageElection))
 	s.mux.Handle("GET /elections/{election}/areas/{area}", s.serve(s.pageArea))

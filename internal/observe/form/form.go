@@ -212,8 +212,11 @@ type Form struct {
 	Phase   Phase  `json:"phase"`
 	Version string `json:"version"` // XForms versions are strings; compare for equality
 	// Prefix is the letters that start a coded SMS for this form (e.g. "OP").
-	Prefix    string     `json:"prefix,omitempty"`
-	Questions []Question `json:"questions"`
+	Prefix string `json:"prefix,omitempty"`
+	// SMSComment names the text question that the free comment of a coded
+	// SMS (after "@") answers, e.g. an incident's description.
+	SMSComment string     `json:"sms_comment,omitempty"`
+	Questions  []Question `json:"questions"`
 }
 
 // Question finds a question by id.
@@ -347,6 +350,11 @@ func (f *Form) Check() error {
 			if _, ok := q.Choice(q.Flag); !ok {
 				bad("%s: flag %q is not one of its answers", name, q.Flag)
 			}
+		}
+	}
+	if f.SMSComment != "" {
+		if q := f.Question(f.SMSComment); q == nil || q.Type != Text {
+			bad("form %s: the SMS comment must answer a text question, %q is none", f.ID, f.SMSComment)
 		}
 	}
 	if len(errs) > 0 {

@@ -298,6 +298,7 @@ func IncidentTemplate() *Form {
 	b.add(Question{ID: "reported_to_chair", Type: YesNo, Label: Label{EN: "Was it reported to the commission chair?", RU: "Сообщили ли об этом председателю комиссии?"}}, true)
 	b.add(Question{ID: "description", Type: Text, Required: true, Label: Label{EN: "What happened (who, what, when, what was done)", RU: "Что произошло (кто, что, когда, какие меры приняты)"}}, false)
 	b.add(Question{ID: "photo", Type: Photo, Label: Label{EN: "Photo", RU: "Фото"}}, false)
+	b.f.SMSComment = "description"
 	return &b.f
 }
 

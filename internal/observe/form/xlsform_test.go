@@ -2,6 +2,7 @@ package form
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -261,4 +262,75 @@ func FuzzXLSForm(f *testing.F) {
 			t.Fatalf("XForm not well-formed: %v\n%s", err, doc)
 		}
 	})
+}
+
+func TestXLSFormRoundTrip(t *testing.T) {
+	forms := []*Form{}
+	for _, tmpl := range Templates() {
+		forms = append(forms, BindElection(tmpl, testElection()))
+	}
+	imported, err := FromXLSFormRows(xlsSurvey, xlsChoices, xlsSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms = append(forms, imported)
+	for _, f := range forms {
+		s, c, st := XLSFormRows(f)
+		g, err := FromXLSFormRows(s, c, st)
+		if err != nil {
+			t.Fatalf("%s: %v", f.ID, err)
+		}
+		a, _ := json.Marshal(f)
+		b, _ := json.Marshal(g)
+		if string(a) != string(b) {
+			t.Errorf("%s: round trip differs:\n%s\n%s", f.ID, a, b)
+		}
+	}
+	// Through a real workbook too.
+	f := forms[2] // counting, with its protocol block
+	b, err := ExportXLSForm(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ImportXLSForm(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(XForm(f), XForm(g)) {
+		t.Error("counting form changed through a workbook")
+	}
+}
+
+func TestXLSFormProtocolErrors(t *testing.T) {
+	settings := [][]string{{"form_id"}, {"f"}}
+	head := []string{"type", "name", "label", "protocol", "figure", "option", "sms"}
+	cases := []struct {
+		rows [][]string
+		want string
+	}{
+		{[][]string{{"begin group", "p", "P", "yes"}, {"text", "x", "X"}, {"end group"}}, `row 3, column "type": type "text" inside the protocol block "p"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "turnout"}, {"end group"}}, `row 3, column "figure": unknown protocol figure "turnout"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "valid", "1"}, {"end group"}}, `column "option": a protocol line is a figure or an option's votes, not both`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "", "0"}, {"end group"}}, `column "option": option "0"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X"}, {"end group"}}, `names neither a figure nor an option`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"end group"}}, `row 3, column "type": protocol block "p" has no lines`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"begin group", "q", "Q"}}, `a group inside the protocol block "p"`},
+		{[][]string{{"begin group", "p", "P", "maybe"}}, `column "protocol": protocol "maybe"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "valid"}, {"integer", "x", "Y", "", "invalid"}, {"end group"}}, `row 4, column "name": duplicate protocol line "x"`},
+	}
+	for _, c := range cases {
+		_, err := FromXLSFormRows(append([][]string{head}, c.rows...), nil, settings)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v\nwant …%s…", err, c.want)
+		}
+	}
+	f, err := FromXLSFormRows([][]string{head, {"begin group", "res", "Results", "yes"},
+		{"integer", "valid", "Valid", "", "valid", "", "pg"}, {"integer", "v1", "First", "", "", "1", "VA"}, {"end group"}}, nil, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := f.Question("res")
+	if q.Type != Protocol || len(q.Items) != 2 || q.Items[0].Figure != "valid" || q.Items[0].SMS != "PG" || !q.Items[1].IsVotes() || q.Items[1].Option != 0 {
+		t.Errorf("protocol %+v", q)
+	}
 }
