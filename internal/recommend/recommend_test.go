@@ -442,3 +442,47 @@ func TestChains(t *testing.T) {
 		t.Errorf("first chain %+v", cs[0])
 	}
 }
+
+func TestSentence(t *testing.T) {
+	for c, want := range map[Counts]string{
+		{}:                         "No prior recommendations.",
+		{Partially: 1}:             "Of 1 prior recommendation, 1 was partially implemented.",
+		{Not: 2, NotAssessed: 1}:   "Of 3 prior recommendations, 2 were not implemented and 1 not assessed.",
+		{Fully: 1, Mostly: 2}:      "Of 3 prior recommendations, 1 was fully implemented and 2 mostly.",
+		{Mostly: 1, Partially: 24}: "Of 25 prior recommendations, 1 was mostly implemented and 24 partially.",
+	} {
+		if got := c.Sentence(); got != want {
+			t.Errorf("%+v: %q, want %q", c, got, want)
+		}
+	}
+}
+
+func FuzzReadJSON(f *testing.F) {
+	var b bytes.Buffer
+	ds := DemoDataset(SeedOptions{})
+	ds.Recommendations = ds.Recommendations[:2]
+	ds.Assessments = nil
+	WriteJSON(&b, ds)
+	f.Add(b.Bytes())
+	f.Add([]byte(`{"missions": [{"key": 1}]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		ds, err := ReadJSON(in, "f.json")
+		if err != nil {
+			var pe *PosError
+			if !errors.As(err, &pe) || pe.Line < 1 {
+				t.Fatalf("error %v is not a positioned PosError", err)
+			}
+			return
+		}
+		if Check(&Dataset{}, ds) != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := Write(&out, ds, JSON); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadJSON(out.Bytes(), "back.json"); err != nil {
+			t.Fatalf("cannot read back what was written: %v", err)
+		}
+	})
+}

@@ -83,7 +83,11 @@ func (c Counts) Sentence() string {
 			word = strings.TrimSuffix(word, " implemented")
 		}
 		if first {
-			word = "were " + word
+			verb := "were "
+			if n == 1 {
+				verb = "was "
+			}
+			word = verb + word
 			first = false
 		}
 		add(n, word)
