@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,7 @@ func (s *Server) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
 	s.mux.Handle("POST /api/v1/recommendations/reports", s.serve(h.apiCreateReport))
 	s.mux.Handle("POST /api/v1/recommendations", s.serve(h.apiCreate))
 	s.mux.Handle("POST /api/v1/recommendations/{id}/assessments", s.serve(h.apiAssess))
+	s.mux.Handle("POST /api/v1/recommendations/import", s.serve(h.apiImport))
 	s.mux.Handle("GET /recommendations", s.serve(h.pageIndex))
 	s.mux.Handle("GET /recommendations/missions/{mission}/draft", s.serve(h.pageDraft))
 	s.mux.Handle("GET /recommendations/{id}", s.serve(h.pageOne))
@@ -373,6 +375,75 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"assessment": a, "proposal": proposal})
 	return nil
+}
+
+// apiImport imports a file (the body; JSON or CSV by ?format= or the
+// Content-Type) all or nothing. The caller must be staff of every
+// organisation whose missions the file adds to.
+func (h *recHandlers) apiImport(w http.ResponseWriter, r *http.Request) error {
+	f := recommend.Format(r.URL.Query().Get("format"))
+	if f == "" {
+		f = recommend.JSON
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+			f = recommend.CSV
+		}
+	}
+	if f != recommend.JSON && f != recommend.CSV {
+		return Errorf(Invalid, "format %q: want json or csv", f)
+	}
+	ds, err := recommend.Read(io.LimitReader(r.Body, 16<<20), "request body", f)
+	if err != nil {
+		return invalid(err)
+	}
+	if len(ds.Missions)+len(ds.Reports)+len(ds.Recommendations)+len(ds.Assessments) == 0 {
+		return Errorf(Invalid, "the file holds no records")
+	}
+	existing, err := h.db().Recommendations(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	x := recommend.NewIndex(recommend.Merge(existing, ds))
+	orgs := map[string]bool{}
+	for _, m := range ds.Missions {
+		orgs[m.Organisation] = true
+	}
+	for _, key := range reportKeysOf(ds) {
+		if m := x.MissionOf(key); m != nil {
+			orgs[m.Organisation] = true
+		}
+	}
+	names := make([]string, 0, len(orgs))
+	for o := range orgs {
+		names = append(names, o)
+	}
+	slices.Sort(names)
+	for _, o := range names {
+		if err := h.staff(r, o); err != nil {
+			return err
+		}
+	}
+	st, err := h.db().ImportRecommendations(r.Context(), ds)
+	if err != nil {
+		return invalid(err)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"imported": st})
+	return nil
+}
+
+// reportKeysOf lists the reports that the records of ds add to: those
+// of reports, recommendations and (assessing) assessments.
+func reportKeysOf(ds *recommend.Dataset) []string {
+	var out []string
+	for _, r := range ds.Reports {
+		out = append(out, r.Key)
+	}
+	for _, r := range ds.Recommendations {
+		out = append(out, r.ReportKey)
+	}
+	for _, a := range ds.Assessments {
+		out = append(out, a.ReportKey)
+	}
+	return out
 }
 
 // Pages.

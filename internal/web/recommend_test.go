@@ -199,6 +199,38 @@ func TestRecommendationsAPI(t *testing.T) {
 			t.Fatalf("recommendation: %d %v", code, body)
 		}
 		newID := int(body["recommendation"].(map[string]any)["id"].(float64))
+
+		// Import a file through the API: staff of every organisation it
+		// touches; a bad line imports nothing and says where.
+		csvBody := "record,recommendation,report,status,reasoning\nassessment," + ref23 + ",kz-2024-final,partially,Results by district only.\n"
+		for _, c := range []struct {
+			org  string
+			body string
+			want int
+		}{
+			{"", csvBody, 401},
+			{"Another NGO", csvBody, 403},
+			{"OSCE/ODIHR", strings.Replace(csvBody, "partially", "somewhat", 1), 400},
+			{"OSCE/ODIHR", csvBody, 201},
+		} {
+			req, _ := http.NewRequest("POST", u+"/import", strings.NewReader(c.body))
+			req.Header.Set("Content-Type", "text/csv")
+			if c.org != "" {
+				req.Header.Set("X-Test-Org", c.org)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("import as %q: %d, want %d: %s", c.org, resp.StatusCode, c.want, b)
+			}
+			if c.want == 400 && !strings.Contains(string(b), "request body:2:") {
+				t.Errorf("import error without its line: %s", b)
+			}
+		}
 		if _, body := call(t, "GET", u+"/"+strconv.Itoa(newID), "", nil); len(body["history"].([]any)) != 4 {
 			t.Errorf("the new recommendation's history: %v", body["history"])
 		}
