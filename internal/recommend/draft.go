@@ -261,7 +261,7 @@ func observationSection(ctx context.Context, m *Mission, f FindingsSource) (*Sec
 		s.Missing = []string{"observation findings: not available"}
 		return s, nil
 	}
-	ind, err := f.Indicators(ctx, m.Election)
+	ind, err := f.Indicators(ctx, m.Election, m.Organisation)
 	if err != nil && !errors.Is(err, ErrNotComputed) {
 		return nil, err
 	}
@@ -273,6 +273,9 @@ func observationSection(ctx context.Context, m *Mission, f FindingsSource) (*Sec
 		label := i.Label
 		if label == "" {
 			label = strings.ReplaceAll(i.Code, "_", " ")
+		}
+		if i.Phase != "" {
+			label = i.Phase + ": " + label
 		}
 		s.Rows = append(s.Rows, DraftRow{Label: label, Value: fmt.Sprintf("%d of %d observed (%.1f %%)", i.Count, i.Of, 100*i.Share()),
 			Source: "observation findings, " + m.Election})

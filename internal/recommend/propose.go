@@ -30,6 +30,7 @@ type ResultsSource interface {
 // observed forms show it ("observers restricted in 14 of 212 counts").
 type Indicator struct {
 	Code  string `json:"code"`
+	Phase string `json:"phase,omitempty"` // opening, voting, counting, tabulation; "" for all
 	Label string `json:"label,omitempty"`
 	Count int    `json:"count"`
 	Of    int    `json:"of"`
@@ -53,9 +54,10 @@ const (
 // package implements it; without one, proposals and drafts say the
 // findings are not available.
 type FindingsSource interface {
-	// Indicators returns the election's quantitative findings; none (and
-	// no error) when the election was not observed.
-	Indicators(ctx context.Context, election string) ([]Indicator, error)
+	// Indicators returns the quantitative findings of the named
+	// organisation's observers in the election (the mission's own
+	// observation); none, and no error, when it did not observe it.
+	Indicators(ctx context.Context, election, organisation string) ([]Indicator, error)
 }
 
 // Proposal is vigil's suggested assessment of a recommendation from the
@@ -128,7 +130,7 @@ func Propose(ctx context.Context, x *Index, ref, reportKey string, results Resul
 			p.Reasoning = fmt.Sprintf("observation findings for %s are not available.", m.Election)
 			return p, nil
 		}
-		ind, err := findings.Indicators(ctx, m.Election)
+		ind, err := findings.Indicators(ctx, m.Election, m.Organisation)
 		if err != nil {
 			return p, err
 		}
@@ -166,14 +168,26 @@ func proposeDisaggregated(p *Proposal, c StationCoverage) {
 }
 
 func proposeAccess(p *Proposal, election string, ind []Indicator) {
+	// Each indicator summed over the counting and tabulation phases (an
+	// indicator without a phase counts as given).
 	var restricted, noCopy *Indicator
-	for i := range ind {
-		switch ind[i].Code {
-		case IndicatorObserversRestricted:
-			restricted = &ind[i]
-		case IndicatorNoProtocolCopy:
-			noCopy = &ind[i]
+	for _, it := range ind {
+		if it.Phase != "" && it.Phase != "counting" && it.Phase != "tabulation" {
+			continue
 		}
+		dst := &restricted
+		switch it.Code {
+		case IndicatorObserversRestricted:
+		case IndicatorNoProtocolCopy:
+			dst = &noCopy
+		default:
+			continue
+		}
+		if *dst == nil {
+			*dst = &Indicator{Code: it.Code}
+		}
+		(*dst).Count += it.Count
+		(*dst).Of += it.Of
 	}
 	if (restricted == nil || restricted.Of == 0) && (noCopy == nil || noCopy.Of == 0) {
 		p.Reasoning = fmt.Sprintf("the observation of %s recorded nothing on observers' access to counting and tabulation.", election)
@@ -193,7 +207,7 @@ func proposeAccess(p *Proposal, election string, ind []Indicator) {
 		if it.Code == IndicatorNoProtocolCopy {
 			what = "observers got no copy of the protocol"
 		}
-		parts = append(parts, fmt.Sprintf("%s in %d of %d observed (%.1f %%)", what, it.Count, it.Of, 100*it.Share()))
+		parts = append(parts, fmt.Sprintf("%s in %d of %d observed counts and tabulations (%.1f %%)", what, it.Count, it.Of, 100*it.Share()))
 	}
 	p.OK = true
 	switch {

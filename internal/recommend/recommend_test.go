@@ -149,7 +149,12 @@ func (f fakeResults) StationCoverage(_ context.Context, e string) (StationCovera
 
 type fakeFindings map[string][]Indicator
 
-func (f fakeFindings) Indicators(_ context.Context, e string) ([]Indicator, error) { return f[e], nil }
+func (f fakeFindings) Indicators(_ context.Context, e, org string) ([]Indicator, error) {
+	if org != "OSCE/ODIHR" {
+		return nil, nil
+	}
+	return f[e], nil
+}
 
 func TestProposals(t *testing.T) {
 	ds := demo(t)
@@ -186,9 +191,13 @@ func TestProposals(t *testing.T) {
 		{"election absent", disagg, fakeResults{}, nil, false, "", "not in the results core"},
 		{"no results source", disagg, nil, nil, false, "", "not available"},
 		{"no restriction", access, nil, fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Count: 0, Of: 150}, {Code: IndicatorNoProtocolCopy, Count: 0, Of: 150}}}, true, Fully, "restricted in 0 of 150"},
-		{"rare restriction", access, nil, fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Count: 3, Of: 150}}}, true, Mostly, "3 of 150 observed (2.0 %)"},
+		{"rare restriction", access, nil, fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Count: 3, Of: 150}}}, true, Mostly, "3 of 150 observed counts and tabulations (2.0 %)"},
 		{"copies refused", access, nil, fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Count: 3, Of: 150}, {Code: IndicatorNoProtocolCopy, Count: 30, Of: 150}}}, true, Partially, "no copy of the protocol in 30 of 150"},
 		{"widespread", access, nil, fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Count: 60, Of: 150}}}, true, NotImpl, "60 of 150"},
+		{"phases summed", access, nil, fakeFindings{"kz-2023": {
+			{Code: IndicatorObserversRestricted, Phase: "voting", Count: 50, Of: 100},
+			{Code: IndicatorObserversRestricted, Phase: "counting", Count: 1, Of: 100},
+			{Code: IndicatorObserversRestricted, Phase: "tabulation", Count: 1, Of: 50}}}, true, Mostly, "restricted in 2 of 150"},
 		{"not observed", access, nil, fakeFindings{}, false, "", "recorded nothing"},
 		{"no findings source", access, nil, nil, false, "", "not available"},
 		{"no topic", other, fakeResults{}, fakeFindings{}, false, "", "no data"},

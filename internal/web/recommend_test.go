@@ -36,7 +36,7 @@ func headerStaff(r *http.Request, org string) error {
 
 type testFindings map[string][]recommend.Indicator
 
-func (f testFindings) Indicators(_ context.Context, e string) ([]recommend.Indicator, error) {
+func (f testFindings) Indicators(_ context.Context, e, _ string) ([]recommend.Indicator, error) {
 	return f[e], nil
 }
 
