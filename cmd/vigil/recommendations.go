@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/vigil-elections/vigil/internal/recommend"
+	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -25,12 +26,8 @@ func init() {
 	register(command{name: "recommendations seed", summary: "write the demo's history of recommendations", run: runRecSeed})
 }
 
-// recSources are the evidence the command line has: the results core.
-// Observation findings and integrity results join when their packages
-// store them.
-func recSources(d *store.DB) recommend.Sources {
-	return recommend.Sources{Results: d}
-}
+// recSources are the evidence the command line has.
+func recSources(d *store.DB) recommend.Sources { return evidence.Sources(d) }
 
 func runRecSummary(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations summary", "--db D [--country CODE] [--json]")

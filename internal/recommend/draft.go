@@ -326,7 +326,11 @@ func integritySection(ctx context.Context, m *Mission, is IntegritySource) (*Sec
 	}
 	items, err := is.Integrity(ctx, m.Election)
 	if errors.Is(err, ErrNotComputed) || (err == nil && len(items) == 0) {
-		s.Missing = []string{"integrity results: not computed"}
+		msg := "integrity results: not computed"
+		if err != nil && err.Error() != ErrNotComputed.Error() {
+			msg = "integrity results: " + err.Error()
+		}
+		s.Missing = []string{msg}
 		return s, nil
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/recommend"
+	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -31,7 +32,7 @@ func noStaffLogin(r *http.Request, organisation string) error {
 }
 
 func (s *Server) recommendRoutes() {
-	s.recommendRoutesWith(noStaffLogin, recommend.Sources{Results: s.db})
+	s.recommendRoutesWith(noStaffLogin, evidence.Sources(s.db))
 }
 
 // recommendRoutesWith registers the routes with the staff rule for writes
