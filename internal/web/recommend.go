@@ -277,6 +277,9 @@ func (h *recHandlers) apiCreateMission(w http.ResponseWriter, r *http.Request) e
 	if err := decodeBody(r, &m); err != nil {
 		return err
 	}
+	if strings.TrimSpace(m.Organisation) == "" {
+		return &Error{Code: Invalid, Field: "organisation", Message: "organisation: missing (whose staff may write the mission's records)"}
+	}
 	if err := h.staff(r, m.Organisation); err != nil {
 		return err
 	}
