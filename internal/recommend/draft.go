@@ -144,7 +144,7 @@ func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftK
 		return nil, err
 	}
 	if kind == StatementDraft {
-		d.Sections = []*Section{obs, res, integ}
+		d.Sections = []*Section{obs, res, integ, x.priorSection(m)}
 		return d, nil
 	}
 
@@ -224,6 +224,51 @@ func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftK
 	}
 	d.Sections = append(d.Sections, fu)
 	return d, nil
+}
+
+// priorSection states, for a statement, the earlier recommendations still
+// open on election day and the latest follow-up before it.
+func (x *Index) priorSection(m *Mission) *Section {
+	s := &Section{Title: "Prior recommendations"}
+	date := m.ElectionDate
+	if date == "" {
+		date = time.Now().UTC().Format(time.DateOnly)
+	}
+	open := x.OpenAt(m.Country, date)
+	if len(open) == 0 {
+		s.Paragraphs = []string{fmt.Sprintf("No earlier recommendation to %s is recorded as open on %s.", m.Country, date)}
+		return s
+	}
+	prio, never := 0, 0
+	for ref, st := range open {
+		if x.Recs[ref].Priority {
+			prio++
+		}
+		if st == "" {
+			never++
+		}
+	}
+	s.Paragraphs = append(s.Paragraphs, fmt.Sprintf("On %s, %d recommendations of earlier reports to %s were open (not found fully implemented), %d of them priority recommendations; %d had not been assessed.",
+		date, len(open), m.Country, prio, never))
+	var last *Report
+	for key := range x.ByReport {
+		r := x.Reports[key]
+		if r != nil && x.Country(key) == m.Country && r.Date < date && (last == nil || r.Date > last.Date) {
+			last = r
+		}
+	}
+	if last != nil {
+		sum := x.summariseReport(last)
+		s.Paragraphs = append(s.Paragraphs, fmt.Sprintf("The latest follow-up before the election, %s (%s): %s", x.describeReport(last), last.Date, sum.Text))
+	}
+	return s
+}
+
+func (x *Index) describeReport(r *Report) string {
+	if m := x.Missions[r.MissionKey]; m != nil {
+		return m.Name + ", " + r.Title
+	}
+	return r.Title
 }
 
 // finalReport returns the mission's final report (the latest, if several).

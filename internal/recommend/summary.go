@@ -216,6 +216,27 @@ func (x *Index) Prior(reportKey string) map[string]Status {
 	return out
 }
 
+// OpenAt returns a country's recommendations still open at date:
+// published before it, not repeated by a later recommendation published
+// before it, and not found fully implemented; each with its latest
+// status before date ("" when never assessed).
+func (x *Index) OpenAt(country, date string) map[string]Status {
+	probe := &Report{Date: date}
+	out := map[string]Status{}
+	for ref, rec := range x.Recs {
+		r := x.Reports[rec.ReportKey]
+		if r == nil || r.Date >= date || x.Country(rec.ReportKey) != country {
+			continue
+		}
+		st := x.StatusBefore(ref, date)
+		if st == Fully || x.repeatedBefore(ref, probe) {
+			continue
+		}
+		out[ref] = st
+	}
+	return out
+}
+
 // repeatedBefore reports whether a later recommendation, published before
 // rep and not in it, repeats ref.
 func (x *Index) repeatedBefore(ref string, rep *Report) bool {
