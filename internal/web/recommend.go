@@ -39,17 +39,21 @@ func (s *Server) recommendRoutes() {
 // and the sources of evidence for proposals and drafts.
 func (s *Server) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
 	h := &recHandlers{s: s, staff: staff, src: src}
+	// Writes may come from a browser with a staff session cookie: refuse
+	// cross-origin ones.
+	csrf := http.NewCrossOriginProtection()
+	write := func(pattern string, fn handlerFunc) { s.mux.Handle(pattern, csrf.Handler(s.serve(fn))) }
 	s.mux.Handle("GET /api/v1/recommendations", s.serve(h.apiList))
 	s.mux.Handle("GET /api/v1/recommendations/summary", s.serve(h.apiSummary))
 	s.mux.Handle("GET /api/v1/recommendations/missions", s.serve(h.apiMissions))
 	s.mux.Handle("GET /api/v1/recommendations/proposals", s.serve(h.apiProposals))
 	s.mux.Handle("GET /api/v1/recommendations/export", s.serve(h.apiExport))
 	s.mux.Handle("GET /api/v1/recommendations/{id}", s.serve(h.apiOne))
-	s.mux.Handle("POST /api/v1/recommendations/missions", s.serve(h.apiCreateMission))
-	s.mux.Handle("POST /api/v1/recommendations/reports", s.serve(h.apiCreateReport))
-	s.mux.Handle("POST /api/v1/recommendations", s.serve(h.apiCreate))
-	s.mux.Handle("POST /api/v1/recommendations/{id}/assessments", s.serve(h.apiAssess))
-	s.mux.Handle("POST /api/v1/recommendations/import", s.serve(h.apiImport))
+	write("POST /api/v1/recommendations/missions", h.apiCreateMission)
+	write("POST /api/v1/recommendations/reports", h.apiCreateReport)
+	write("POST /api/v1/recommendations", h.apiCreate)
+	write("POST /api/v1/recommendations/{id}/assessments", h.apiAssess)
+	write("POST /api/v1/recommendations/import", h.apiImport)
 	s.mux.Handle("GET /recommendations", s.serve(h.pageIndex))
 	s.mux.Handle("GET /recommendations/missions/{mission}/draft", s.serve(h.pageDraft))
 	s.mux.Handle("GET /recommendations/{id}", s.serve(h.pageOne))
@@ -184,10 +188,20 @@ func (h *recHandlers) apiOne(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// apiProposals proposes assessments for a report's follow-up. Proposals
+// quote the mission's observation findings before they are published, so
+// they are for the mission's staff.
 func (h *recHandlers) apiProposals(w http.ResponseWriter, r *http.Request) error {
 	report := r.URL.Query().Get("report")
 	if report == "" {
 		return Errorf(Invalid, "report: the assessing report's key is required")
+	}
+	org, err := h.reportOrg(r, report)
+	if err != nil {
+		return err
+	}
+	if err := h.staff(r, org); err != nil {
+		return err
 	}
 	country, err := h.db().ReportCountry(r.Context(), report)
 	if err != nil {

@@ -138,7 +138,10 @@ func TestRecommendationsAPI(t *testing.T) {
 		}
 
 		// Proposals for the 2022 report's follow-up read the 2022 election.
-		code, body = call(t, "GET", u+"/proposals?report=kz-2022-presidential-final", "", nil)
+		if code, _ := call(t, "GET", u+"/proposals?report=kz-2022-presidential-final", "", nil); code != 401 {
+			t.Errorf("anonymous proposals: %d", code)
+		}
+		code, body = call(t, "GET", u+"/proposals?report=kz-2022-presidential-final", "OSCE/ODIHR", nil)
 		ps, _ := body["proposals"].([]any)
 		if code != 200 || len(ps) != 2 {
 			t.Fatalf("proposals %d %v", code, body)
@@ -159,6 +162,15 @@ func TestRecommendationsAPI(t *testing.T) {
 		}
 		if code, _ := call(t, "POST", u+"/"+strconv.Itoa(id)+"/assessments", "Another NGO", assess); code != 403 {
 			t.Errorf("other organisation: %d", code)
+		}
+		// A browser's cross-site POST is refused whoever's cookie it carries.
+		req, _ := http.NewRequest("POST", u+"/"+strconv.Itoa(id)+"/assessments", strings.NewReader(`{"report":"kz-2022-presidential-final","status":"fully"}`))
+		req.Header.Set("X-Test-Org", "OSCE/ODIHR")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+			t.Errorf("cross-site POST: %v %v", resp.StatusCode, err)
+		} else {
+			resp.Body.Close()
 		}
 		code, body = call(t, "POST", u+"/"+strconv.Itoa(id)+"/assessments", "OSCE/ODIHR", assess)
 		a, _ := body["assessment"].(map[string]any)
