@@ -262,7 +262,7 @@ type Assessment struct {
 }
 
 var (
-	keyRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]*$`)
+	keyRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
 	countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
 	numberRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 )
@@ -297,7 +297,7 @@ func checkKey(field, s string) *FieldError {
 		return fieldErr(field, "missing")
 	}
 	if !keyRe.MatchString(s) || len(s) > 200 {
-		return fieldErr(field, "%q: a key is letters, digits and . _ : / - (at most 200)", s)
+		return fieldErr(field, "%q: a key is letters, digits and . _ : - (at most 200)", s)
 	}
 	return nil
 }
