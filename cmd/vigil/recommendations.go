@@ -79,8 +79,12 @@ func runRecSummary(ctx context.Context, e *env, args []string) error {
 		tw.Flush()
 	}
 	fmt.Fprintln(e.stdout, "trend (fully or mostly implemented, of those assessed):")
-	for _, p := range s.Trend {
-		fmt.Fprintf(e.stdout, "  %s  %s  %.0f %% (%+.0f pp)\n", p.Date, p.Report, 100*p.Implemented, 100*p.Change)
+	for i, p := range s.Trend {
+		change := ""
+		if i > 0 {
+			change = fmt.Sprintf(" (%+.0f pp)", 100*p.Change)
+		}
+		fmt.Fprintf(e.stdout, "  %s  %s  %.0f %%%s\n", p.Date, p.Report, 100*p.Implemented, change)
 	}
 	return nil
 }
