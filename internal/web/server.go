@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
 	s.observeRoutes()
+	s.recommendRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
