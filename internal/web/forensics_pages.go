@@ -1,0 +1,5 @@
+package web
+
+type chartCache struct{}
+
+func (s *Server) forensicsRoutes() {}
