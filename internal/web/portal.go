@@ -518,6 +518,14 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		if err != nil {
 			return nil, err
 		}
+		// Columns in the order the versions arise: preliminary, final,
+		// observer, recount, summary; versions in order within a source.
+		sort.SliceStable(ps, func(i, j int) bool {
+			if ps[i].Source != ps[j].Source {
+				return sourceRank(ps[i].Source) < sourceRank(ps[j].Source)
+			}
+			return ps[i].Version < ps[j].Version
+		})
 		d.Protocols = ps
 		d.Figs = figureRows(ps)
 		d.Votes = voteRows(e, ps)
@@ -528,6 +536,15 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		d.Differs = diffs.areas[a.ID]
 	}
 	return d, nil
+}
+
+func sourceRank(s election.Source) int {
+	for i, x := range election.Sources {
+		if x == s {
+			return i
+		}
+	}
+	return len(election.Sources)
 }
 
 // protocolPhotos returns the photo of each protocol that has one, by
