@@ -65,9 +65,9 @@ func (s *Server) forensicsRoutes() {
 
 // forensicsFor computes (once per stamp) the statistics of an election's
 // official final results.
-func (s *Server) forensicsFor(ctx context.Context, e *election.Election) (*forensicStats, error) {
+func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
 	sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
-	ent, err := s.tallyFor(ctx, e, sel)
+	ent, err := s.tallyAt(ctx, e, sel, stamp)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
-		st, err := s.forensicsFor(r.Context(), e)
+		st, err := s.forensicsFor(r.Context(), e, stamp)
 		if err != nil {
 			return nil, err
 		}

@@ -103,7 +103,7 @@ func mapMeasure(e *election.Election, m string) (string, int, error) {
 	return "", 0, &Error{Code: Invalid, Message: "measure: want turnout or option0…option" + strconv.Itoa(len(e.Options)-1), Field: "measure"}
 }
 
-func (s *Server) mapValues(r *http.Request, e *election.Election) (*mapData, error) {
+func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) (*mapData, error) {
 	sel, err := selectorParam(r)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election) (*mapData, err
 	if err != nil {
 		return nil, err
 	}
-	ent, err := s.tallyFor(r.Context(), e, sel)
+	ent, err := s.tallyAt(r.Context(), e, sel, stamp)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	}
 	key := r.URL.Path + "?" + r.URL.RawQuery + "|geojson|" + stamp
 	return s.servePage(w, r, key, "application/geo+json", func() ([]byte, error) {
-		d, err := s.mapValues(r, e)
+		d, err := s.mapValues(r, e, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +250,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
-		d, err := s.mapValues(r, e)
+		d, err := s.mapValues(r, e, stamp)
 		if err != nil {
 			return nil, err
 		}

@@ -56,8 +56,9 @@ type cachedElection struct {
 }
 
 type cachedStamp struct {
-	stamp string
-	at    time.Time
+	stamp      string
+	at         time.Time
+	refreshing bool
 }
 
 type cachedPage struct {
@@ -194,13 +195,21 @@ func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
 	return e, nil
 }
 
-// portalStamp returns the election's protocol stamp, at most portalTTL old.
+// portalStamp returns the election's protocol stamp, at most portalTTL old
+// plus the time one stamp query takes: when the cached stamp is stale, one
+// request refreshes it in the background while the others go on with the
+// one they have (only the very first request of an election waits).
 func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
 	now := time.Now()
 	s.portal.mu.Lock()
 	c, ok := s.portal.stamps[id]
+	if ok && now.Sub(c.at) >= portalTTL && !c.refreshing {
+		c.refreshing = true
+		s.portal.stamps[id] = c
+		go s.refreshStamp(id)
+	}
 	s.portal.mu.Unlock()
-	if ok && now.Sub(c.at) < portalTTL {
+	if ok {
 		return c.stamp, nil
 	}
 	st, err := s.protocolStamp(ctx, id)
@@ -208,9 +217,26 @@ func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
 		return "", err
 	}
 	s.portal.mu.Lock()
-	s.portal.stamps[id] = cachedStamp{st, now}
+	s.portal.stamps[id] = cachedStamp{stamp: st, at: now}
 	s.portal.mu.Unlock()
 	return st, nil
+}
+
+func (s *Server) refreshStamp(id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	at := time.Now()
+	st, err := s.protocolStamp(ctx, id)
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	c := s.portal.stamps[id]
+	c.refreshing = false
+	if err != nil {
+		s.log.Warn("portal: reading the protocol stamp", "election", id, "err", err)
+	} else {
+		c.stamp, c.at = st, at
+	}
+	s.portal.stamps[id] = c
 }
 
 // servePage writes a page from the cache under key, building it first when
@@ -398,7 +424,7 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
-		ent, err := s.tallyFor(r.Context(), e, sel)
+		ent, err := s.tallyAt(r.Context(), e, sel, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -765,7 +791,7 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	}
 	key := r.URL.Path + "?" + r.URL.RawQuery + "|json|" + stamp
 	return s.servePage(w, r, key, "application/json; charset=utf-8", func() ([]byte, error) {
-		ent, err := s.tallyFor(r.Context(), e, sel)
+		ent, err := s.tallyAt(r.Context(), e, sel, stamp)
 		if err != nil {
 			return nil, err
 		}
