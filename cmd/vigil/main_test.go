@@ -213,3 +213,27 @@ func TestForensicsCommands(t *testing.T) {
 		t.Fatal("an unknown leader was accepted")
 	}
 }
+
+func TestElectionConfigTolerances(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	out := mustVigil(t, "check", "--db", db, "--election", "e1", "--json")
+	if !strings.Contains(out, `"BOX_LE_ISSUED": 1`) {
+		t.Fatalf("before: %s", out)
+	}
+	cfg := filepath.Join(t.TempDir(), "cfg.json")
+	os.WriteFile(cfg, []byte(`{"tolerances": {"BOX_LE_ISSUED": {"absolute": 1}}}`), 0o644)
+	mustVigil(t, "election", "config", "--db", db, "--election", "e1", "--set", cfg)
+	out = mustVigil(t, "check", "--db", db, "--election", "e1", "--json")
+	if !strings.Contains(out, `"BOX_LE_ISSUED": 0`) {
+		t.Fatalf("a one-ballot tolerance did not accept station 301's one extra ballot: %s", out)
+	}
+	os.WriteFile(cfg, []byte(`{"tolerances": {"NO_SUCH_CODE": {"absolute": 1}}}`), 0o644)
+	if _, err := vigil(t, "election", "config", "--db", db, "--election", "e1", "--set", cfg); err == nil {
+		t.Fatal("an unknown control code was accepted")
+	}
+	out = mustVigil(t, "elections", "--db", db, "--json")
+	if !strings.Contains(out, `"e1"`) {
+		t.Fatalf("elections: %s", out)
+	}
+}

@@ -30,6 +30,7 @@ func init() {
 // pvtFlags are the flags shared by pvt and pvt converge.
 type pvtFlags struct {
 	frame, sample, stratum, sampleStratum, region string
+	id                                            string
 	options, total, registered, official          string
 	bootstrap, minReports, workers, skipLines     int
 	seed                                          uint64
@@ -45,7 +46,8 @@ func (p *pvtFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&p.region, "region", "", "frame `COLUMN` grouping strata (e.g. state): empty strata collapse within it first")
 	fs.StringVar(&p.options, "options", "", "comma-separated vote `COLUMNS` of the sample, one per option")
 	fs.StringVar(&p.total, "total", "", "sample `COLUMN` of all votes counted, the shares' denominator (default: the sum of the options)")
-	fs.StringVar(&p.registered, "registered", "", "sample `COLUMN` of registered voters, for turnout")
+	fs.StringVar(&p.registered, "registered", "", "`COLUMN` of registered voters, for turnout: from the sample, or from the frame through --id")
+	fs.StringVar(&p.id, "id", "", "station id `COLUMN` in both files: checks each report's station and stratum against the frame, rejects duplicates, and takes --registered from the frame when the sample lacks it")
 	fs.StringVar(&p.official, "official", "", "official shares in per cent, `A=53.19,B=22.27,turnout=63.4`, for the verdict")
 	fs.IntVar(&p.bootstrap, "bootstrap", 0, "stratified bootstrap replicates (0: linearised intervals only)")
 	fs.Uint64Var(&p.seed, "seed", 1, "bootstrap seed")
@@ -276,13 +278,62 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		}
 		in.denominator = "column " + sample.Header[c]
 	}
-	if p.registered != "" {
-		c, err := sample.Col(p.registered)
+	var frameRow []int // for each report, its row in the frame (with --id)
+	if p.id != "" {
+		fic, err := frame.Col(p.id)
 		if err != nil {
 			return nil, err
 		}
-		if reg, err = sample.Numbers(c); err != nil {
+		sic, err := sample.Col(p.id)
+		if err != nil {
 			return nil, err
+		}
+		rowOf := make(map[string]int, len(frame.Rows))
+		fstrat := frame.Strings(sc)
+		for i, id := range frame.Strings(fic) {
+			if _, dup := rowOf[id]; dup {
+				return nil, &pvt.InputError{File: p.frame, Line: frame.Lines[i], Column: frame.Header[fic], Value: id, Expected: "a station id not seen before in the frame"}
+			}
+			rowOf[id] = i
+		}
+		seen := make(map[string]int, len(sample.Rows))
+		frameRow = make([]int, len(sample.Rows))
+		for i, id := range sample.Strings(sic) {
+			fr, ok := rowOf[id]
+			switch {
+			case !ok:
+				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[sic], Value: id, Expected: "a station id of the frame " + p.frame}
+			case seen[id] > 0:
+				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[sic], Value: id,
+					Expected: fmt.Sprintf("one report per station (already reported on line %d)", seen[id])}
+			case fstrat[fr] != strat[i]:
+				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[ssc], Value: strat[i],
+					Expected: fmt.Sprintf("station %s's stratum in the frame, %q", id, fstrat[fr])}
+			}
+			seen[id] = sample.Lines[i]
+			frameRow[i] = fr
+		}
+	}
+	if p.registered != "" {
+		if c, err := sample.Col(p.registered); err == nil {
+			if reg, err = sample.Numbers(c); err != nil {
+				return nil, err
+			}
+		} else if frameRow != nil {
+			fc, ferr := frame.Col(p.registered)
+			if ferr != nil {
+				return nil, fmt.Errorf("--registered %s is in neither file: %w", p.registered, ferr)
+			}
+			all, err := frame.Numbers(fc)
+			if err != nil {
+				return nil, err
+			}
+			reg = make([]float64, len(frameRow))
+			for i, fr := range frameRow {
+				reg[i] = all[fr]
+			}
+		} else {
+			return nil, fmt.Errorf("%w (give --id to take registered voters from the frame)", err)
 		}
 	}
 	var times []time.Time

@@ -120,6 +120,35 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 		t.Errorf("estimate:\n%s", out)
 	}
 
+	// Registered voters from the frame, joined on the station id.
+	var withID strings.Builder
+	withID.WriteString("id,estrato,A,B\n")
+	for _, row := range rows[1:] {
+		withID.WriteString(row[0] + "," + row[2] + ",150,150\n")
+	}
+	idPath := filepath.Join(dir, "byid.csv")
+	os.WriteFile(idPath, []byte(withID.String()), 0o644)
+	out, err = runVigil(t, "pvt", "--frame", framePath, "--sample", idPath, "--stratum", "estrato", "--id", "id",
+		"--options", "A,B", "--registered", "ln", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"turnout": {
+    "estimate": 60`) {
+		t.Errorf("turnout from the frame:\n%s", out)
+	}
+	dupID := withID.String() + rows[1][0] + "," + rows[1][2] + ",1,1\n"
+	os.WriteFile(idPath, []byte(dupID), 0o644)
+	_, err = runVigil(t, "pvt", "--frame", framePath, "--sample", idPath, "--stratum", "estrato", "--id", "id", "--options", "A,B")
+	if err == nil || !strings.Contains(err.Error(), "expected one report per station (already reported on line 2)") {
+		t.Errorf("duplicate report: %v", err)
+	}
+	os.WriteFile(idPath, []byte("id,estrato,A,B\nst0,1,1,1\nst1,1,1,1\n"), 0o644)
+	_, err = runVigil(t, "pvt", "--frame", framePath, "--sample", idPath, "--stratum", "estrato", "--id", "id", "--options", "A,B")
+	if err == nil || !strings.Contains(err.Error(), `byid.csv:3: column estrato: value "1": expected station st1's stratum in the frame, "2"`) {
+		t.Errorf("wrong stratum: %v", err)
+	}
+
 	// Bad input names the file, line, column, value and what was expected.
 	os.WriteFile(reportsPath, []byte("ESTRATO,A,B\n1,5,5\n1,x,5\n"), 0o644)
 	_, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--sample-stratum", "ESTRATO", "--options", "A,B")

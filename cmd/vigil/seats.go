@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -32,14 +31,27 @@ func runSeats(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var lists []tally.List
-	var valid, participants int64
+	b, num, err := parseBase(*base)
+	if err != nil {
+		return err
+	}
+	m := tally.Method(*method)
+	if *method != "majority" {
+		if m, err = tally.ParseMethod(*method); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	rules := tally.Rules{Method: m, Seats: *seats, Threshold: *threshold, Base: b, BaseVotes: num, MinLists: *minLists, Seed: *seed}
+	var seatIn tally.SeatInput
+	var majIn tally.MajorityInput
 	switch {
 	case len(pos) == 1:
-		lists, err = readLists(pos[0])
+		lists, err := readLists(pos[0])
 		if err != nil {
 			return err
 		}
+		seatIn = tally.SeatInput{Lists: lists, Rules: rules}
+		majIn = tally.MajorityInput{Candidates: lists, Base: b, BaseVotes: num, Runoff: true, Seed: *seed}
 	case len(pos) == 0:
 		r, err := rf.load(ctx)
 		if err != nil {
@@ -50,21 +62,17 @@ func runSeats(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		// "Against all" and such lines count in the base but win nothing:
+		// the tally package's inputs leave them out of the lists.
 		root := tally.Tabulate(r.Election, ix, r.Protocols, r.Selector).Tree(0)
-		for _, o := range r.Election.Options {
-			lists = append(lists, tally.List{Name: o.Name, Votes: root.Votes[o.Position]})
-		}
-		valid = root.Figures.Value(election.Valid)
-		participants, _ = root.Figures.Get(election.BallotsIssued)
+		seatIn = tally.SeatInputFrom(root, rules)
+		majIn = tally.MajorityInputFrom(root, b, true)
+		majIn.BaseVotes, majIn.Seed = num, *seed
 	default:
 		return usagef("seats takes at most one file")
 	}
-	b, num, err := parseBase(*base)
-	if err != nil {
-		return err
-	}
 	if *method == "majority" {
-		out, err := tally.Decide(tally.MajorityInput{Candidates: lists, Valid: valid, Ballots: participants, Base: b, BaseVotes: num, Runoff: true, Seed: *seed})
+		out, err := tally.Decide(majIn)
 		if err != nil {
 			return err
 		}
@@ -81,12 +89,7 @@ func runSeats(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	m, err := tally.ParseMethod(*method)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	alloc, err := tally.Allocate(tally.SeatInput{Lists: lists, Valid: valid, Participants: participants,
-		Rules: tally.Rules{Method: m, Seats: *seats, Threshold: *threshold, Base: b, BaseVotes: num, MinLists: *minLists, Seed: *seed}})
+	alloc, err := tally.Allocate(seatIn)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,8 @@ func Write(ctx context.Context, db *store.DB, el *Election) (*election.Election,
 			return nil, fmt.Errorf("removing the earlier demo: %w", err)
 		}
 	}
-	e := &election.Election{Name: Name, Kind: election.Presidential, Country: "KZ", Date: "2022-11-20"}
+	e := &election.Election{Name: Name, Kind: election.Presidential, Country: "KZ", Date: "2022-11-20",
+		Config: election.Config{AreaLevels: []string{"region", "district", "station"}}}
 	for i, c := range Candidates {
 		k := election.Candidate
 		if c == "Against all" {

@@ -1,6 +1,8 @@
 package election
 
 import (
+	"fmt"
+	"math"
 	"sort"
 	"strconv"
 )
@@ -54,6 +56,11 @@ const (
 	// CodeSummaryVotes: a summary protocol's votes for an option differ
 	// from the sum over its stations' protocols.
 	CodeSummaryVotes = "SUMMARY_VOTES"
+	// CodeSummaryStations: some stations under a summary protocol have no
+	// protocol of the chosen source, so the summary cannot be compared
+	// with its stations (OSCE/ODIHR's recurring recommendation: publish
+	// disaggregated results).
+	CodeSummaryStations = "SUMMARY_STATIONS_MISSING"
 )
 
 // Control describes one control: its code, its message and the figures it
@@ -80,7 +87,10 @@ var Controls = []Control{
 	{CodeOptionsValid, "the votes of the options do not add up to the valid ballots", []string{"valid", "votes"}, "Σ votes = valid"},
 	{CodeSummaryFigure, "a figure of the summary protocol differs from the sum of its stations' protocols", []string{"(each figure)"}, "summary figure = Σ station figures"},
 	{CodeSummaryVotes, "an option's votes in the summary protocol differ from the sum of its stations' protocols", []string{"(each option)"}, "summary votes = Σ station votes"},
+	{CodeSummaryStations, "some stations under the summary protocol have no protocol to compare it with", []string{"(stations)"}, "every station under the summary has a protocol"},
 }
+
+var issuedParts = []Figure{BallotsIssuedEarly, BallotsIssuedStation, BallotsIssuedMobile}
 
 var messages = func() map[string]string {
 	m := make(map[string]string, len(Controls))
@@ -154,7 +164,9 @@ func Check(e *Election, p *Protocol) []Flag { return NewReport().Check(e, p) }
 // stations' protocols (children, one per station, of the chosen source):
 // one flag per differing figure, one per differing option, each with both
 // values. A figure is compared only when the summary and every child state
-// it (ballots issued may be derived from its parts on both sides).
+// it (ballots issued may be derived from its parts on both sides). A nil
+// child is a station without a protocol: then nothing is compared, and the
+// summary gets one SUMMARY_STATIONS_MISSING flag instead.
 func CheckSummary(e *Election, summary *Protocol, children []*Protocol) []Flag {
 	return NewReport().CheckSummary(e, summary, children)
 }
@@ -189,19 +201,21 @@ func (c *checker) flag(code, item string, figs map[string]int64, diff int64) {
 
 func (c *checker) tol(code string) Tolerance { return c.e.Config.Tolerances[code] }
 
-// eq flags left ≠ right beyond the code's tolerance.
-func (c *checker) eq(code string, left, right int64, figs map[string]int64) {
+// eq flags left ≠ right beyond the code's tolerance. figs builds the
+// flag's figures, only when there is a flag: most protocols pass, and
+// building maps for them would dominate the time of a check.
+func (c *checker) eq(code string, left, right int64, figs func() map[string]int64) {
 	c.checked(code)
 	if d := left - right; d != 0 && !c.tol(code).Allows(d, left, right) {
-		c.flag(code, "", figs, d)
+		c.flag(code, "", figs(), d)
 	}
 }
 
 // le flags left > right beyond the code's tolerance.
-func (c *checker) le(code string, left, right int64, figs map[string]int64) {
+func (c *checker) le(code string, left, right int64, figs func() map[string]int64) {
 	c.checked(code)
 	if d := left - right; d > 0 && !c.tol(code).Allows(d, left, right) {
-		c.flag(code, "", figs, d)
+		c.flag(code, "", figs(), d)
 	}
 }
 
@@ -259,10 +273,14 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 	supp, hasSupp := get(RegisteredSupplementary)
 
 	if hasValid && hasInvalid && hasBox {
-		c.eq(CodeValidInvalidBox, valid+invalid, box, map[string]int64{"valid": valid, "invalid": invalid, "ballots_in_box": box})
+		c.eq(CodeValidInvalidBox, valid+invalid, box, func() map[string]int64 {
+			return map[string]int64{"valid": valid, "invalid": invalid, "ballots_in_box": box}
+		})
 	}
 	if hasBox && hasIssued {
-		c.le(CodeBoxIssued, box, issued, map[string]int64{"ballots_in_box": box, "ballots_issued": issued})
+		c.le(CodeBoxIssued, box, issued, func() map[string]int64 {
+			return map[string]int64{"ballots_in_box": box, "ballots_issued": issued}
+		})
 	}
 	if hasReg {
 		regTotal := reg + supp
@@ -275,42 +293,55 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 			return m
 		}
 		if hasIssued {
-			c.le(CodeIssuedRegistered, issued, regTotal, regFigs(map[string]int64{"ballots_issued": issued}))
+			c.le(CodeIssuedRegistered, issued, regTotal, func() map[string]int64 {
+				return regFigs(map[string]int64{"ballots_issued": issued})
+			})
 		}
 		if cast, ok := f.Ballots(); ok {
-			m := map[string]int64{}
-			if hasValid && hasInvalid {
-				m["valid"], m["invalid"] = valid, invalid
-			} else {
-				m["ballots_in_box"] = box
-			}
-			c.le(CodeTurnout, cast, regTotal, regFigs(m))
+			c.le(CodeTurnout, cast, regTotal, func() map[string]int64 {
+				m := map[string]int64{}
+				if hasValid && hasInvalid {
+					m["valid"], m["invalid"] = valid, invalid
+				} else {
+					m["ballots_in_box"] = box
+				}
+				return regFigs(m)
+			})
 		}
 	}
 	if recv, ok := get(BallotsReceived); ok && hasIssued {
 		if canc, ok := get(BallotsCancelled); ok {
-			m := map[string]int64{"ballots_received": recv, "ballots_issued": issued, "ballots_cancelled": canc}
 			right := issued + canc
-			if lost, ok := get(BallotsLost); ok {
-				m["ballots_lost"] = lost
-				right += lost
-			}
-			c.eq(CodeReceivedBalance, recv, right, m)
+			lost, hasLost := get(BallotsLost)
+			right += lost
+			c.eq(CodeReceivedBalance, recv, right, func() map[string]int64 {
+				m := map[string]int64{"ballots_received": recv, "ballots_issued": issued, "ballots_cancelled": canc}
+				if hasLost {
+					m["ballots_lost"] = lost
+				}
+				return m
+			})
 		}
 	}
 	if f.Has(BallotsIssued) {
 		var sum int64
-		m := map[string]int64{"ballots_issued": f.v[BallotsIssued]}
 		parts := 0
-		for _, part := range []Figure{BallotsIssuedEarly, BallotsIssuedStation, BallotsIssuedMobile} {
+		for _, part := range issuedParts {
 			if f.Has(part) {
 				sum += f.v[part]
-				m[part.String()] = f.v[part]
 				parts++
 			}
 		}
 		if parts > 0 {
-			c.eq(CodeIssuedParts, f.v[BallotsIssued], sum, m)
+			c.eq(CodeIssuedParts, f.v[BallotsIssued], sum, func() map[string]int64 {
+				m := map[string]int64{"ballots_issued": f.v[BallotsIssued]}
+				for _, part := range issuedParts {
+					if f.Has(part) {
+						m[part.String()] = f.v[part]
+					}
+				}
+				return m
+			})
 		}
 	}
 	if hasValid && len(e.Options) > 0 && len(p.Votes) == len(e.Options) {
@@ -318,7 +349,9 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 		for _, n := range p.Votes {
 			sum += n
 		}
-		c.eq(CodeOptionsValid, sum, valid, map[string]int64{"options_total": sum, "valid": valid})
+		c.eq(CodeOptionsValid, sum, valid, func() map[string]int64 {
+			return map[string]int64{"options_total": sum, "valid": valid}
+		})
 	}
 	return c.done()
 }
@@ -328,6 +361,17 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 func (r *Report) CheckSummary(e *Election, summary *Protocol, children []*Protocol) []Flag {
 	r.Summaries++
 	c := r.newChecker(e, summary)
+	c.checked(CodeSummaryStations)
+	have := 0
+	for _, ch := range children {
+		if ch != nil {
+			have++
+		}
+	}
+	if have < len(children) {
+		c.flag(CodeSummaryStations, "", map[string]int64{"stations": int64(len(children)), "stations_with_protocol": int64(have)}, int64(have-len(children)))
+		return c.done()
+	}
 	var sum [NumFigures]int64
 	var inAll [NumFigures]bool
 	for fig := Figure(0); fig < NumFigures; fig++ {
@@ -403,4 +447,24 @@ func (r *Report) Codes() []string {
 		return codes[i] < codes[j]
 	})
 	return codes
+}
+
+// ValidateConfig checks an election's control settings: every tolerance is
+// for a known control code and not negative, and every essential figure is
+// a figure name or "votes". Call it before storing a Config.
+func ValidateConfig(c Config) error {
+	for code, t := range c.Tolerances {
+		if _, ok := messages[code]; !ok {
+			return fmt.Errorf("tolerance for unknown control code %q (see docs/controls.md)", code)
+		}
+		if t.Absolute < 0 || t.Relative < 0 || math.IsNaN(t.Relative) {
+			return fmt.Errorf("tolerance for %s is negative", code)
+		}
+	}
+	for _, name := range c.Essential {
+		if _, ok := ParseFigure(name); !ok && name != "votes" {
+			return fmt.Errorf("unknown essential figure %q", name)
+		}
+	}
+	return nil
 }

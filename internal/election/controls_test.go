@@ -238,3 +238,33 @@ func TestControlsTable(t *testing.T) {
 		seen[c.Code] = true
 	}
 }
+
+func TestValidateConfig(t *testing.T) {
+	ok := Config{Tolerances: map[string]Tolerance{CodeValidInvalidBox: {Absolute: 2}}, Essential: []string{"valid", "votes"}}
+	if err := ValidateConfig(ok); err != nil {
+		t.Error(err)
+	}
+	for _, bad := range []Config{
+		{Tolerances: map[string]Tolerance{"F01": {Absolute: 1}}},
+		{Tolerances: map[string]Tolerance{CodeTurnout: {Relative: -0.1}}},
+		{Essential: []string{"voters"}},
+	} {
+		if ValidateConfig(bad) == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}
+
+func TestCheckSummaryMissingStations(t *testing.T) {
+	e := testElection()
+	s := &Protocol{AreaID: 1, Source: Summary, Votes: []int64{1, 2, 3}}
+	s.Figures.Set(Valid, 6)
+	r := NewReport()
+	flags := r.CheckSummary(e, s, []*Protocol{goodProtocol(), nil, nil})
+	if len(flags) != 1 || flags[0].Code != CodeSummaryStations || flags[0].Figures["stations_with_protocol"] != 1 || flags[0].Difference != -2 {
+		t.Fatalf("flags %+v", flags)
+	}
+	if r.Checked[CodeSummaryVotes] != 0 || r.Checked[CodeSummaryStations] != 1 {
+		t.Errorf("checked %v", r.Checked)
+	}
+}

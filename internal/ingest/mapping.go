@@ -149,7 +149,9 @@ func ParseMapping(data []byte) (*Mapping, error) {
 		switch key {
 		case "areas":
 			cols, err := readColumns(d, key)
-			m.Areas = cols
+			if len(cols) > 0 {
+				m.Areas = cols
+			}
 			return err
 		case "figures":
 			return readObject(d, key, func(name string) error {
@@ -497,9 +499,7 @@ func (m *Mapping) MarshalJSON() ([]byte, error) {
 		j, _ := json.Marshal(ss)
 		b.Write(j)
 	}
-	b.WriteString(`{"areas":`)
-	list(m.Areas)
-	b.WriteString(`,"figures":{`)
+	b.WriteString(`{"figures":{`)
 	first := true
 	for f, cols := range m.Figures {
 		if cols == nil {
@@ -514,6 +514,10 @@ func (m *Mapping) MarshalJSON() ([]byte, error) {
 		list(cols)
 	}
 	b.WriteByte('}')
+	if len(m.Areas) > 0 {
+		b.WriteString(`,"areas":`)
+		list(m.Areas)
+	}
 	for _, g := range []struct {
 		key  string
 		cols []Column

@@ -471,7 +471,7 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 	}
 	row.Path = make([]string, 0, len(r.areaCols)+1)
 	for _, i := range r.areaCols {
-		v := cleanText(cell(i))
+		v := r.text(cell(i))
 		if v == "" || r.nulls[v] {
 			if r.m.DropEmptyAreas {
 				continue
@@ -493,7 +493,7 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 				continue
 			}
 			i := r.stCols[j/2]
-			v := cleanText(cell(i))
+			v := r.text(cell(i))
 			if r.nulls[v] {
 				v = ""
 			}
@@ -541,7 +541,7 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 	if len(r.attrCols) > 0 {
 		row.Attrs = make(map[string]string, len(r.attrCols))
 		for j, i := range r.attrCols {
-			v := cleanText(cell(i))
+			v := r.text(cell(i))
 			if r.nulls[v] {
 				v = ""
 			}
@@ -630,6 +630,20 @@ func cleanText(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.ContainsAny(s, "\n\r\t") || strings.Contains(s, "  ") {
 		s = strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}
+
+// text cleans a name or attribute cell. Spreadsheet cells are read raw (so
+// that counts are not subject to number formats), so a number cell written
+// with a zero fraction ("459.0") is shown as Excel's General format shows
+// it ("459").
+func (r *Reader) text(s string) string {
+	s = cleanText(s)
+	if r.numeric {
+		if dot := strings.IndexByte(s, '.'); dot > 0 && strings.Trim(s[dot+1:], "0") == "" && strings.Trim(s[:dot], "0123456789") == "" {
+			s = s[:dot]
+		}
 	}
 	return s
 }

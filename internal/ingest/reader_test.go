@@ -399,6 +399,7 @@ func TestXLSX(t *testing.T) {
 		{"N", 1, 100, 10, 5, 1, 7, 6, "x"},
 		{"S", "2", 50.0, "", "", 0, 1, 1}, // no trailing cell for "f"
 		{"S", 3, 12.5, 0, 0, 0, 0, 0},
+		{"S", 4.0, 1e6, 0, 0, 0, 0, 0, 7.0},
 	}
 	for i, r := range rows {
 		cell, _ := excelize.CoordinatesToCellName(1, i+1)
@@ -417,11 +418,14 @@ func TestXLSX(t *testing.T) {
 	}
 	defer r.Close()
 	got, errs := readAll(t, r)
-	if len(got) != 2 || len(errs) != 1 {
+	if len(got) != 3 || len(errs) != 1 {
 		t.Fatalf("rows %+v errs %v", got, errs)
 	}
 	if got[0].Line != 3 || got[0].Figures.Value(election.BallotsInBox) != 15 || got[1].Figures.Value(election.Registered) != 50 || got[1].Figures.Has(election.BallotsInBox) {
 		t.Errorf("rows %+v", got)
+	}
+	if got[2].Path[1] != "4" || got[2].Attrs["flag"] != "7" || got[2].Figures.Value(election.Registered) != 1e6 {
+		t.Errorf("row %+v", got[2])
 	}
 	if want := `results.xlsx:5: column "reg": value "12.5": expected a non-negative whole number`; errs[0].Error() != want {
 		t.Errorf("got  %s\nwant %s", errs[0], want)
@@ -429,5 +433,24 @@ func TestXLSX(t *testing.T) {
 	m.Sheet = "Nope"
 	if _, err := Open(path, m); err == nil || !strings.Contains(err.Error(), `sheet "Nope"`) {
 		t.Errorf("%v", err)
+	}
+}
+
+func TestRecordLimit(t *testing.T) {
+	defer func(n int64) { maxRecordBytes = n }(maxRecordBytes)
+	maxRecordBytes = 64 << 10
+	// An unbalanced quote turns the rest of the file into one record.
+	data := "a,v\nA,1\n\"B,2\n" + strings.Repeat("C,3\n", 100<<10)
+	r := newTestReader(t, data, `{"areas": ["a"], "options": {"X": "v"}}`, "t.csv")
+	rows, errs := readAll(t, r)
+	if len(rows) != 1 || len(errs) != 1 || IsRowError(errs[0]) || !strings.Contains(errs[0].Error(), "unbalanced quote") {
+		t.Errorf("rows %d, errors %v", len(rows), errs)
+	}
+	// Long rows below the limit are fine.
+	long := strings.Repeat("x", 60<<10)
+	r = newTestReader(t, "a,v\n"+long+",1\n"+long+",2\n", `{"areas": ["a"], "options": {"X": "v"}}`, "t.csv")
+	rows, errs = readAll(t, r)
+	if len(rows) != 2 || len(errs) != 0 {
+		t.Errorf("rows %d, errors %v", len(rows), errs)
 	}
 }

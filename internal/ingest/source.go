@@ -35,6 +35,7 @@ type source interface {
 // csvSource reads delimited text.
 type csvSource struct {
 	cr     *csv.Reader
+	lim    *recordLimit
 	offset int // lines skipped before the header
 	closer io.Closer
 }
@@ -70,11 +71,35 @@ func newCSVSource(r io.Reader, m *Mapping, closer io.Closer) (*csvSource, error)
 		}
 		delim = detectDelimiter(line)
 	}
-	cr := csv.NewReader(br)
+	lim := &recordLimit{r: br}
+	cr := csv.NewReader(lim)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &csvSource{cr: cr, offset: m.SkipLines, closer: closer}, nil
+	return &csvSource{cr: cr, lim: lim, offset: m.SkipLines, closer: closer}, nil
+}
+
+// maxRecordBytes bounds one CSV record. encoding/csv holds a record in
+// memory whole, and an unbalanced quote makes the rest of the file one
+// record: without a bound, memory would grow with the file.
+var maxRecordBytes int64 = 16 << 20
+
+var errRecordTooLong = fmt.Errorf("a record longer than %d MiB (an unbalanced quote?)", maxRecordBytes>>20)
+
+// recordLimit fails the read once more than maxRecordBytes have been read
+// since the last record ended (give or take csv's 4 KiB read-ahead).
+type recordLimit struct {
+	r io.Reader
+	n int64
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	if l.n > maxRecordBytes {
+		return 0, errRecordTooLong
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
 }
 
 func skipLine(br *bufio.Reader) error {
@@ -133,6 +158,7 @@ func detectDelimiter(line []byte) rune {
 }
 
 func (s *csvSource) header() ([]string, error) {
+	s.lim.n = 0
 	rec, err := s.cr.Read()
 	if err == io.EOF {
 		return nil, errors.New("the file has no header line")
@@ -144,6 +170,7 @@ func (s *csvSource) header() ([]string, error) {
 }
 
 func (s *csvSource) next() ([]string, int, error) {
+	s.lim.n = 0
 	rec, err := s.cr.Read()
 	if err != nil {
 		var pe *csv.ParseError
@@ -167,7 +194,8 @@ func (s *csvSource) close() error {
 }
 
 // xlsxSource reads one sheet of a workbook with excelize's streaming row
-// iterator. Worksheets larger than xlsxMemLimit are unpacked to a temporary
+// iterator. Cells are read raw, without number formats: a format with
+// thousands separators must not turn a count into text. Worksheets larger than xlsxMemLimit are unpacked to a temporary
 // file instead of memory; the shared-strings table is held in memory.
 type xlsxSource struct {
 	f    *excelize.File
@@ -176,6 +204,9 @@ type xlsxSource struct {
 }
 
 const xlsxMemLimit = 1 << 20
+
+// xlsxUnzipLimit bounds the unpacked size of a workbook (a zip bomb guard).
+const xlsxUnzipLimit = 4 << 30
 
 func newXLSXSource(f *excelize.File, m *Mapping) (*xlsxSource, error) {
 	sheet := m.Sheet
@@ -222,7 +253,7 @@ func (s *xlsxSource) next() ([]string, int, error) {
 		return nil, 0, io.EOF
 	}
 	s.row++
-	rec, err := s.rows.Columns()
+	rec, err := s.rows.Columns(excelize.Options{RawCellValue: true})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -240,7 +271,7 @@ func (s *xlsxSource) close() error {
 }
 
 func openXLSX(name string, r io.Reader) (*excelize.File, error) {
-	opts := excelize.Options{UnzipXMLSizeLimit: xlsxMemLimit, UnzipSizeLimit: 1 << 34}
+	opts := excelize.Options{UnzipXMLSizeLimit: xlsxMemLimit, UnzipSizeLimit: xlsxUnzipLimit}
 	if r == nil {
 		return excelize.OpenFile(name, opts)
 	}

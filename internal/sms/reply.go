@@ -46,6 +46,7 @@ const (
 	msgOutOfRange
 	msgConflict
 	msgMissing
+	msgNoComment
 	msgTrailer
 	msgMore
 	numMsgs
@@ -72,6 +73,7 @@ var catalogue = map[Lang][numMsgs]string{
 		msgOutOfRange:  "%s=%s, must be %s",
 		msgConflict:    "%s sent twice (%s)",
 		msgMissing:     "missing %s",
+		msgNoComment:   "add a description after @",
 		msgTrailer:     " Send corrections.",
 		msgMore:        " +%d more.",
 	},
@@ -90,6 +92,7 @@ var catalogue = map[Lang][numMsgs]string{
 		msgOutOfRange:  "%s=%s, нужно %s",
 		msgConflict:    "%s дважды (%s)",
 		msgMissing:     "нет %s",
+		msgNoComment:   "добавьте описание после @",
 		msgTrailer:     " Пришлите исправления.",
 		msgMore:        " Ещё ошибок: %d.",
 	},
@@ -169,6 +172,8 @@ func fragment(lang Lang, m *Message, e Error) string {
 		return text(lang, msgConflict, e.Tag, e.Value)
 	case ErrMissing:
 		return text(lang, msgMissing, strings.Join(e.Tags, ","))
+	case ErrNoComment:
+		return text(lang, msgNoComment)
 	}
 	return string(e.Code)
 }

@@ -36,6 +36,7 @@ const (
 	ErrOutOfRange  Code = "out_of_range" // a number outside the question's range
 	ErrConflict    Code = "conflict"     // a tag twice with different values
 	ErrMissing     Code = "missing"      // required tags absent (Tags lists them)
+	ErrNoComment   Code = "no_comment"   // the form needs a description after "@"
 )
 
 // Error is one problem of a message, with what a reply needs to say it.
@@ -51,6 +52,7 @@ type Error struct {
 	Tags     []string `json:"tags,omitempty"`     // for missing
 }
 
+// String renders the problem for logs (replies use the catalogue).
 func (e Error) String() string {
 	switch e.Code {
 	case ErrMissing:
@@ -91,6 +93,8 @@ func rangeText(lo, hi *int64) string {
 type Message struct {
 	Text     string       `json:"text"`
 	Form     *form.Form   `json:"-"`
+	FormID   string       `json:"form_id,omitempty"`
+	Version  string       `json:"version,omitempty"`  // of the form the message was read with
 	Prefix   string       `json:"prefix,omitempty"`   // as read, upper case
 	Observer string       `json:"observer,omitempty"` // digits, leading zeros kept
 	Answers  form.Answers `json:"answers,omitempty"`
@@ -104,6 +108,13 @@ type Pair struct {
 	Tag   string `json:"tag"`
 	Value string `json:"value"`
 }
+
+func (m *Message) setForm(prefix string, f *form.Form) {
+	m.Prefix, m.Form, m.FormID, m.Version = prefix, f, f.ID, f.Version
+}
+
+// Form returns the form of a prefix, or nil.
+func (p *Parser) Form(prefix string) *form.Form { return p.forms[strings.ToUpper(prefix)] }
 
 // OK reports whether the message parsed without problems.
 func (m *Message) OK() bool { return len(m.Errors) == 0 }
@@ -242,7 +253,7 @@ func (p *Parser) Parse(text string) *Message {
 	for _, pre := range p.prefixes {
 		if len(rs) > len(pre) && strings.EqualFold(string(rs[:len(pre)]), pre) {
 			if _, ok := keypad(rs[len(pre)]); ok {
-				m.Prefix, m.Form = pre, p.forms[pre]
+				m.setForm(pre, p.forms[pre])
 				i = len(pre)
 				break
 			}
@@ -258,7 +269,7 @@ func (p *Parser) Parse(text string) *Message {
 		// observer forgot the number ("VOAA1").
 		for _, pre := range p.prefixes {
 			if strings.HasPrefix(letters, pre) {
-				m.Prefix, m.Form = pre, p.forms[pre]
+				m.setForm(pre, p.forms[pre])
 				m.Errors = append(m.Errors, Error{Code: ErrNoObserver, Value: pre})
 				return m
 			}
@@ -371,6 +382,15 @@ func (p *Parser) Parse(text string) *Message {
 	}
 	for id, items := range protos {
 		m.Answers[id] = form.ProtocolValue(items)
+	}
+
+	// The comment answers the form's comment question, if it has one.
+	if id := m.Form.SMSComment; id != "" {
+		if m.Comment != "" {
+			m.Answers[id] = form.TextValue(m.Comment)
+		} else if q := m.Form.Question(id); q != nil && q.Required {
+			m.Errors = append(m.Errors, Error{Code: ErrNoComment, Question: id})
+		}
 	}
 
 	// Required tags not sent (conflicted ones count as sent: the conflict

@@ -57,7 +57,7 @@ func TestParseComplete(t *testing.T) {
 	if !m.OK() {
 		t.Fatalf("errors %v", m.Errors)
 	}
-	if m.Form.ID != "voting" || m.Prefix != "VO" || m.Observer != "1234" || m.Comment != "Queue outside, calm" {
+	if m.Form.ID != "voting" || m.FormID != "voting" || m.Version != form.TemplateVersion || p.Form("vo") != m.Form || m.Prefix != "VO" || m.Observer != "1234" || m.Comment != "Queue outside, calm" {
 		t.Errorf("message %+v", m)
 	}
 	if len(m.Answers) != 14 {
@@ -227,6 +227,25 @@ func TestParseProtocol(t *testing.T) {
 	m = p.Parse("CO77 AA12 AB2015 AC1 AD1 AE1 AF1 AG2 AH1 AI1 AJ2 AK2 AL2 AM2 PA1500 VA601")
 	if len(m.Errors) != 1 || strings.Join(m.Errors[0].Tags, ",") != "PB,PC,PD,PE,PF,PG,VB,VC" {
 		t.Errorf("errors %+v", m.Errors)
+	}
+}
+
+func TestParseIncidentComment(t *testing.T) {
+	p := testParser(t)
+	m := p.Parse("IN55 AA117 AB1420 AC3 AD1 @Man put a stack of ballots in the box")
+	if !m.OK() || !m.Answers["description"].Equal(form.TextValue("Man put a stack of ballots in the box")) ||
+		!m.Answers["category"].Equal(form.TextValue("ballot_box_stuffing")) {
+		t.Fatalf("%v %v", m.Answers, m.Errors)
+	}
+	if errs := form.Validate(m.Form, m.Answers); len(errs) > 0 {
+		t.Errorf("validate %v", errs)
+	}
+	m = p.Parse("IN55AB1420AC3")
+	if len(m.Errors) != 1 || m.Errors[0].Code != ErrNoComment {
+		t.Fatalf("errors %v", m.Errors)
+	}
+	if r := p.Reply(m, English); r != "IN55: add a description after @. Send corrections." {
+		t.Errorf("reply %q", r)
 	}
 }
 
@@ -475,4 +494,20 @@ func hasRequiredTag(f *form.Form) bool {
 		}
 	}
 	return false
+}
+
+func TestErrorString(t *testing.T) {
+	one, ten := int64(1), int64(10)
+	for e, want := range map[*Error]string{
+		{Code: ErrMissing, Tags: []string{"AA", "AB"}}:                     "missing: AA,AB",
+		{Code: ErrOutOfRange, Tag: "AA", Value: "0", Min: &one, Max: &ten}: "out_of_range: AA=0 (1-10)",
+		{Code: ErrOutOfRange, Tag: "AA", Value: "11", Max: &ten}:           "out_of_range: AA=11 (<=10)",
+		{Code: ErrBadValue, Tag: "AD", Value: "3", Expected: "1-2"}:        "bad_value: AD=3 (want 1-2)",
+		{Code: ErrUnreadable, Value: "C2"}:                                 "unreadable: C2",
+		{Code: ErrEmpty}:                                                   "empty",
+	} {
+		if got := e.String(); got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
 }

@@ -13,9 +13,9 @@ import (
 //     (a summary protocol must balance too);
 //   - the agreement between levels (election.CheckSummary) for the latest
 //     summary protocol of every area that is not a station, against the
-//     protocols that sel chooses for the stations under that area. Stations
-//     without a chosen protocol are left out of the sum, and the flags'
-//     figures say how many stations were summed.
+//     protocols that sel chooses for the stations under that area. When
+//     some of those stations have no chosen protocol, the summary is not
+//     compared but flagged SUMMARY_STATIONS_MISSING.
 //
 // Every flag's Station is the area's path joined with " / ". Protocols of
 // areas not in ix are skipped.
@@ -34,9 +34,7 @@ func CheckAll(e *election.Election, ix *Index, protocols []*election.Protocol, s
 		}
 		var kids []*election.Protocol
 		for _, s := range ix.Stations(i) {
-			if c := chosen[s]; c != nil {
-				kids = append(kids, c)
-			}
+			kids = append(kids, chosen[s]) // nil: no protocol, reported
 		}
 		rep.CheckSummary(e, p, kids)
 	}

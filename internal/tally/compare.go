@@ -170,12 +170,43 @@ func (c *Comparison) Node(i int, maxLevel int) *DiffNode {
 	return d
 }
 
-// Tree returns the comparison from the root (the first root when there are
-// several) down to level maxLevel.
+// Tree returns the comparison from the root down to level maxLevel
+// (negative: every level). With several roots (or none) it returns a node
+// for an unnamed area holding them all, with the sums of their counts and
+// items.
 func (c *Comparison) Tree(maxLevel int) *DiffNode {
 	roots := c.Index.Roots()
-	if len(roots) == 0 {
-		return &DiffNode{Area: &election.Area{Name: c.Election.Name}, Figures: []Diff{}, Options: []Diff{}}
+	if len(roots) == 1 {
+		return c.Node(int(roots[0]), maxLevel)
 	}
-	return c.Node(int(roots[0]), maxLevel)
+	top := &DiffNode{Area: &election.Area{Name: c.Election.Name, Level: -1}, Figures: []Diff{}, Options: []Diff{}}
+	for _, r := range roots {
+		n := c.Node(int(r), maxLevel)
+		top.Children = append(top.Children, n)
+		top.Stations += n.Stations
+		top.OnlyA += n.OnlyA
+		top.OnlyB += n.OnlyB
+		top.Figures = mergeDiffs(top.Figures, n.Figures)
+		top.Options = mergeDiffs(top.Options, n.Options)
+	}
+	return top
+}
+
+// mergeDiffs adds the items of more into sum, by item name, keeping the
+// order in which items first appear.
+func mergeDiffs(sum, more []Diff) []Diff {
+next:
+	for _, d := range more {
+		for k := range sum {
+			if sum[k].Item == d.Item {
+				sum[k].A += d.A
+				sum[k].B += d.B
+				sum[k].Difference += d.Difference
+				sum[k].Stations += d.Stations
+				continue next
+			}
+		}
+		sum = append(sum, d)
+	}
+	return sum
 }

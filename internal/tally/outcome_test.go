@@ -115,3 +115,47 @@ func TestInputsFromNode(t *testing.T) {
 		t.Errorf("seat input %+v", s)
 	}
 }
+
+// Kazakhstan, presidential election of 20 November 2022, the CEC's final
+// result (Kazinform, 22 November 2022; Astana Times, 21 November 2022):
+// 8,300,046 voters received ballots; Tokayev 6,456,393 votes, 81.31 %,
+// a share of the valid votes with "against all" among them (7,940,478).
+func TestKazakhstan2022Presidential(t *testing.T) {
+	e := &election.Election{Kind: election.Presidential}
+	names := []string{"Tokayev", "Dairabayev", "Abden", "Kazhyken", "Auesbayev", "Tursynbekova", "Against all"}
+	votes := []int64{6456393, 271641, 206206, 200907, 176116, 168731, 460484}
+	for i, n := range names {
+		k := election.Candidate
+		if n == "Against all" {
+			k = election.AgainstAll
+		}
+		e.Options = append(e.Options, election.Option{Position: i, Name: n, Kind: k})
+	}
+	var valid int64
+	for _, v := range votes {
+		valid += v
+	}
+	o, err := Decide(MajorityInput{Candidates: Lists(e, votes), Valid: valid, Ballots: 8300046, Runoff: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Winner != "Tokayev" || len(o.Standings) != 6 {
+		t.Fatalf("%+v", o)
+	}
+	if s := o.Standings[0].Share; s < 81.305 || s >= 81.315 {
+		t.Errorf("Tokayev's share %.3f %%, want 81.31 %%", s)
+	}
+	// By hand: B = 7,940,478, ⌊B/2⌋ = 3,970,239; w − ⌊B/2⌋ = 2,486,154;
+	// 2w − B = 4,972,308.
+	if m := margin(o, "majority"); m.Votes != 2486154 {
+		t.Errorf("majority margin %+v", m)
+	}
+	if m := margin(o, "majority-invalid"); m.Votes != 4972308 {
+		t.Errorf("majority-invalid margin %+v", m)
+	}
+	// Against everyone who received a ballot it is still a majority (77.8 %).
+	o, _ = Decide(MajorityInput{Candidates: Lists(e, votes), Ballots: 8300046, Base: BaseParticipants, Runoff: true})
+	if o.Winner != "Tokayev" || margin(o, "majority").Votes != 6456393-4150023 {
+		t.Errorf("participants base %+v", o)
+	}
+}

@@ -185,3 +185,16 @@ func mustLookup(t *testing.T, ix *Index, id int64) int {
 	}
 	return i
 }
+
+// BenchmarkCheckRussia2018 runs every control on the 97,699 protocols.
+func BenchmarkCheckRussia2018(b *testing.B) {
+	e, _, protos := russia2018(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rep := election.NewReport()
+		for _, p := range protos {
+			rep.Check(e, p)
+		}
+	}
+}

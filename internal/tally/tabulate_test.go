@@ -280,9 +280,10 @@ func TestCheckAll(t *testing.T) {
 		proto(4, 5, election.Observer, 1, 200, 100, 30, 60), // Σ 90 ≠ 100
 		proto(5, 2, election.Summary, 1, 300, 170, 70, 100), // valid: 170 ≠ 160
 		proto(6, 2, election.Summary, 2, 300, 160, 80, 80),  // latest: A 80 ≠ 70, B 80 ≠ 90, and Σ fine
+		proto(7, 3, election.Summary, 1, 50, 20, 10, 10),    // South: its station has no final protocol
 	}
 	rep := CheckAll(e, ix, ps, Selector{})
-	if rep.Protocols != 4 || rep.Summaries != 1 {
+	if rep.Protocols != 5 || rep.Summaries != 2 {
 		t.Errorf("protocols %d summaries %d", rep.Protocols, rep.Summaries)
 	}
 	got := map[string]int{}
@@ -290,9 +291,10 @@ func TestCheckAll(t *testing.T) {
 		got[f.Code+" "+f.Item+" "+f.Station]++
 	}
 	want := map[string]int{
-		"OPTIONS_SUM_VALID  s5": 1,
-		"SUMMARY_VOTES A North": 1,
-		"SUMMARY_VOTES B North": 1,
+		"OPTIONS_SUM_VALID  s5":           1,
+		"SUMMARY_VOTES A North":           1,
+		"SUMMARY_VOTES B North":           1,
+		"SUMMARY_STATIONS_MISSING  South": 1,
 	}
 	if len(got) != len(want) {
 		t.Errorf("flags %v, want %v", got, want)
@@ -301,5 +303,21 @@ func TestCheckAll(t *testing.T) {
 		if got[k] != 1 {
 			t.Errorf("missing %q in %v", k, got)
 		}
+	}
+}
+
+func TestCompareSeveralRoots(t *testing.T) {
+	e := &election.Election{Name: "e", Options: []election.Option{{Position: 0, Name: "A"}}}
+	ix, _ := NewIndex([]election.Area{{ID: 1, Name: "x", Station: true}, {ID: 2, Name: "y", Station: true}})
+	ps := []*election.Protocol{
+		proto(1, 1, election.OfficialFinal, 1, 10, 5, 5), proto(2, 1, election.Observer, 1, 10, 5, 4),
+		proto(3, 2, election.OfficialFinal, 1, 20, 7, 7), proto(4, 2, election.Observer, 1, 20, 7, 7),
+	}
+	top := Compare(e, ix, ps, Selector{}, Selector{Sources: []election.Source{election.Observer}}).Tree(-1)
+	if top.Stations != 2 || len(top.Children) != 2 || len(top.Options) != 1 || top.Options[0].A != 12 || top.Options[0].B != 11 || top.Options[0].Stations != 2 {
+		t.Errorf("%+v", top)
+	}
+	if r := Tabulate(e, ix, ps, Selector{}).Tree(-1); r.Stations != 2 || r.Options["A"] != 12 {
+		t.Errorf("tree of several roots %+v", r)
 	}
 }

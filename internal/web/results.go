@@ -15,6 +15,7 @@ func (s *Server) resultsRoutes() {
 	s.mux.Handle("GET /api/v1/elections/{election}/batches", s.serve(s.apiBatches))
 	s.mux.Handle("GET /api/v1/elections/{election}/tally", s.serve(s.apiTally))
 	s.mux.Handle("GET /api/v1/elections/{election}/flags", s.serve(s.apiFlags))
+	s.mux.Handle("GET /api/v1/elections/{election}/compare", s.serve(s.apiCompare))
 	// The pages of the portal are registered by portalRoutes (portal.go).
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/integrity/compare"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -165,5 +166,34 @@ func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.all, sel))
+	return nil
+}
+
+func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	off, cpy := election.OfficialFinal, election.Observer
+	if v := q.Get("official"); v != "" {
+		if off, err = election.ParseSource(v); err != nil {
+			return &Error{Code: Invalid, Message: err.Error(), Field: "official"}
+		}
+	}
+	if v := q.Get("copies"); v != "" {
+		if cpy, err = election.ParseSource(v); err != nil {
+			return &Error{Code: Invalid, Message: err.Error(), Field: "copies"}
+		}
+	}
+	ent, err := s.tallyFor(r.Context(), e, tally.Selector{Sources: []election.Source{off}})
+	if err != nil {
+		return err
+	}
+	rep, err := compare.Compare(e, ent.result.Index, ent.all, off, cpy, q.Get("leader"), compare.Rules{})
+	if err != nil {
+		return &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
+	}
+	writeJSON(w, http.StatusOK, rep)
 	return nil
 }

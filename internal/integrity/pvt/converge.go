@@ -36,12 +36,14 @@ func Converge(strata []Stratum, options []string, reports []Report, cfg Config, 
 		t0 := sorted[0].Arrival
 		next := t0.Add(step)
 		for i, r := range sorted {
-			for !r.Arrival.Before(next) {
-				if i > 0 && (len(cuts) == 0 || cuts[len(cuts)-1] != i) {
-					cuts = append(cuts, i)
-				}
-				next = next.Add(step)
+			if r.Arrival.Before(next) {
+				continue
 			}
+			// Reports 0..i-1 arrived before the step boundary; jump to the
+			// first boundary after this report (steps without reports add
+			// no checkpoint).
+			cuts = append(cuts, i)
+			next = t0.Add(step * (r.Arrival.Sub(t0)/step + 1))
 		}
 	} else {
 		for k := every; k < len(sorted); k += every {

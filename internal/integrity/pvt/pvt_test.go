@@ -417,3 +417,19 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestConvergeTinyStep(t *testing.T) {
+	strata, reports := synthetic(2, 5, 2, 1)
+	t0 := time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC)
+	for i := range reports {
+		reports[i].Arrival = t0.Add(time.Duration(i) * time.Hour)
+	}
+	cps, err := Converge(strata, []string{"A", "B", "C"}, reports, Config{}, 0, time.Nanosecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One checkpoint per report from the second on.
+	if len(cps) != len(reports)-1 {
+		t.Errorf("%d checkpoints for %d reports", len(cps), len(reports))
+	}
+}

@@ -29,6 +29,7 @@ const (
 
 var kindNames = [...]string{"none", "yes/no", "integer", "decimal", "text", "list", "protocol"}
 
+// String names the kind for messages.
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
 		return "kind(" + strconv.Itoa(int(k)) + ")"
@@ -245,6 +246,27 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 // Answers are one submission's answers by question id. A question without
 // an entry was not answered.
 type Answers map[string]Value
+
+// Merge returns base with the answers of update laid over it: how a
+// correction (an SMS resending two tags, an edited submission) amends a
+// report. Protocol answers merge line by line. Neither argument changes.
+func Merge(base, update Answers) Answers {
+	out := make(Answers, len(base)+len(update))
+	maps.Copy(out, base)
+	for id, v := range update {
+		if old, ok := out[id]; ok && old.kind == KindProtocol && v.kind == KindProtocol {
+			m := maps.Clone(old.proto)
+			if m == nil {
+				m = map[string]int64{}
+			}
+			maps.Copy(m, v.proto)
+			out[id] = ProtocolValue(m)
+			continue
+		}
+		out[id] = v
+	}
+	return out
+}
 
 // ProtocolFigures turns the answer to a protocol question into the
 // election's figures and votes by option position (the observer's copy of

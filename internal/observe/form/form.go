@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 // Phase is the part of election day (or of the process) a form observes.
@@ -212,8 +214,11 @@ type Form struct {
 	Phase   Phase  `json:"phase"`
 	Version string `json:"version"` // XForms versions are strings; compare for equality
 	// Prefix is the letters that start a coded SMS for this form (e.g. "OP").
-	Prefix    string     `json:"prefix,omitempty"`
-	Questions []Question `json:"questions"`
+	Prefix string `json:"prefix,omitempty"`
+	// SMSComment names the text question that the free comment of a coded
+	// SMS (after "@") answers, e.g. an incident's description.
+	SMSComment string     `json:"sms_comment,omitempty"`
+	Questions  []Question `json:"questions"`
 }
 
 // Question finds a question by id.
@@ -326,14 +331,28 @@ func (f *Form) Check() error {
 				bad("%s: protocol block without items", name)
 			}
 			items := map[string]bool{}
+			options := map[int]bool{}
+			figures := map[string]bool{}
 			for _, it := range q.Items {
 				iname := q.ID + "/" + it.ID
 				if !ValidID(it.ID) || items[it.ID] {
 					bad("%s: protocol item %q missing, invalid or duplicate", name, it.ID)
 				}
 				items[it.ID] = true
-				if it.Option < 0 {
+				switch {
+				case it.IsVotes() && it.Option < 0:
 					bad("%s: negative option position", iname)
+				case it.IsVotes() && options[it.Option]:
+					bad("%s: option %d has two lines", iname, it.Option+1)
+				case it.IsVotes():
+					options[it.Option] = true
+				default:
+					if _, ok := election.ParseFigure(it.Figure); !ok {
+						bad("%s: unknown protocol figure %q", iname, it.Figure)
+					} else if figures[it.Figure] {
+						bad("%s: figure %s has two lines", iname, it.Figure)
+					}
+					figures[it.Figure] = true
 				}
 				if it.SMS != "" {
 					useTag(it.SMS, iname)
@@ -347,6 +366,11 @@ func (f *Form) Check() error {
 			if _, ok := q.Choice(q.Flag); !ok {
 				bad("%s: flag %q is not one of its answers", name, q.Flag)
 			}
+		}
+	}
+	if f.SMSComment != "" {
+		if q := f.Question(f.SMSComment); q == nil || q.Type != Text {
+			bad("form %s: the SMS comment must answer a text question, %q is none", f.ID, f.SMSComment)
 		}
 	}
 	if len(errs) > 0 {

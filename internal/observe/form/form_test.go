@@ -1,7 +1,10 @@
 package form
 
 import (
+	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"math"
 	"strings"
 	"testing"
 
@@ -76,6 +79,9 @@ func TestCheckFindsProblems(t *testing.T) {
 		{ID: "c", Type: SingleChoice, Label: Label{EN: "C"}},
 		{ID: "d", Type: Text, Label: Label{EN: "D"}, SMS: "AD"},
 		{ID: "e", Type: YesNo, Label: Label{EN: "E"}, Indicator: "x", Flag: "maybe"},
+		{ID: "p", Type: Protocol, Label: Label{EN: "P"}, Items: []ProtocolItem{
+			{ID: "t", Figure: "turnout"}, {ID: "v", Figure: "valid"}, {ID: "v2", Figure: "valid"},
+			{ID: "o1", Option: 1}, {ID: "o1b", Option: 1}, {ID: "neg", Option: -1}}},
 	}}
 	err := f.Check()
 	if err == nil {
@@ -83,7 +89,9 @@ func TestCheckFindsProblems(t *testing.T) {
 	}
 	for _, want := range []string{`form id "x y"`, "has no name", `unknown phase "closing"`, `prefix "op1"`,
 		"duplicate id", `unknown type "scale"`, "SMS tag AA already used by a", "(c): no choices",
-		"text question cannot carry an SMS tag", `flag "maybe" is not one of its answers`} {
+		"text question cannot carry an SMS tag", `flag "maybe" is not one of its answers`,
+		`p/t: unknown protocol figure "turnout"`, "p/v2: figure valid has two lines", "p/o1b: option 2 has two lines",
+		"p/neg: negative option position"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Check error lacks %q:\n%v", want, err)
 		}
@@ -266,5 +274,107 @@ func TestIndicators(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+func TestMerge(t *testing.T) {
+	base := Answers{"a": IntValue(1), "b": BoolValue(true), "p": ProtocolValue(map[string]int64{"valid": 10, "invalid": 1})}
+	upd := Answers{"b": BoolValue(false), "c": TextValue("x"), "p": ProtocolValue(map[string]int64{"valid": 12, "votes_1": 7})}
+	got := Merge(base, upd)
+	want := Answers{"a": IntValue(1), "b": BoolValue(false), "c": TextValue("x"), "p": ProtocolValue(map[string]int64{"valid": 12, "invalid": 1, "votes_1": 7})}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if !got[k].Equal(v) {
+			t.Errorf("%s: %v, want %v", k, got[k], v)
+		}
+	}
+	if p, _ := base["p"].Protocol(); p["valid"] != 10 || len(p) != 2 {
+		t.Errorf("base changed: %v", p)
+	}
+}
+
+func TestNegativeAndIndicatorsOfChoices(t *testing.T) {
+	if !Negative(Bad) || !Negative(VeryBad) || Negative(Good) || Negative(VeryGood) || Negative("") {
+		t.Error("Negative")
+	}
+	f := &Form{ID: "i", Name: Label{EN: "I"}, Phase: Incident, Questions: []Question{
+		{ID: "m", Type: MultipleChoice, Label: Label{EN: "m"}, Indicator: "crowding", Flag: "crowd",
+			Choices: []Choice{{Value: "queue"}, {Value: "crowd"}}},
+		{ID: "s", Type: SingleChoice, Label: Label{EN: "s"}, Indicator: "violence", Flag: "yes_violence",
+			Choices: []Choice{{Value: "none"}, {Value: "yes_violence"}}},
+		{ID: "g", Type: Assessment, Label: Label{EN: "g"}, Indicator: "overall_incident"},
+	}}
+	if err := f.Check(); err != nil {
+		t.Fatal(err)
+	}
+	got := f.Indicators(Answers{"m": ListValue("queue", "crowd"), "s": TextValue("none"), "g": TextValue(Bad)})
+	if !got["crowding"] || got["violence"] || len(got) != 2 {
+		t.Errorf("indicators %v", got)
+	}
+}
+
+func TestValueString(t *testing.T) {
+	for v, want := range map[*Value]string{
+		ptrV(BoolValue(true)): "yes", ptrV(BoolValue(false)): "no", ptrV(IntValue(-3)): "-3",
+		ptrV(DecimalValue(0.25)): "0.25", ptrV(TextValue("x")): "x", ptrV(ListValue("a", "b")): "a,b",
+		ptrV(ProtocolValue(map[string]int64{"valid": 2, "invalid": 1})): "invalid=1,valid=2", ptrV(Value{}): "",
+	} {
+		if got := v.String(); got != want {
+			t.Errorf("%v: %q, want %q", v.Kind(), got, want)
+		}
+	}
+	if KindProtocol.String() != "protocol" || Kind(99).String() != "kind(99)" {
+		t.Error("Kind.String")
+	}
+	if _, err := json.Marshal(DecimalValue(math.Inf(1))); err == nil {
+		t.Error("infinity marshalled")
+	}
+}
+
+func ptrV(v Value) *Value { return &v }
+
+func TestReadValue(t *testing.T) {
+	q := func(typ Type) *Question { return &Question{ID: "q", Type: typ} }
+	cases := []struct {
+		typ  Type
+		raw  string
+		want Value
+		err  string
+	}{
+		{YesNo, "yes", BoolValue(true), ""}, {YesNo, "TRUE", BoolValue(true), ""}, {YesNo, "0", BoolValue(false), ""},
+		{YesNo, "ja", Value{}, "expected yes or no"},
+		{Integer, "-12", IntValue(-12), ""}, {Integer, "1.5", Value{}, "expected a whole number"},
+		{Decimal, "7", IntValue(7), ""}, {Decimal, "7.25", DecimalValue(7.25), ""}, {Decimal, "NaN", Value{}, "expected a number"},
+		{Decimal, "Inf", Value{}, "expected a number"}, {Decimal, "1e999", Value{}, "expected a number"},
+		{MultipleChoice, " a  b ", ListValue("a", "b"), ""}, {Time, "07:30:00.000+06:00", TextValue("07:30:00.000+06:00"), ""},
+		{Protocol, "1", Value{}, "a protocol block has no value of its own"},
+	}
+	for _, c := range cases {
+		v, err := ReadValue(q(c.typ), c.raw)
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("%s %q: err %v, want %s", c.typ, c.raw, err, c.err)
+			}
+			continue
+		}
+		if err != nil || !v.Equal(c.want) {
+			t.Errorf("%s %q: %v %v, want %v", c.typ, c.raw, v, err, c.want)
+		}
+	}
+}
+
+func TestXFormSurvivesControlCharacters(t *testing.T) {
+	f := &Form{ID: "c", Name: Label{EN: "Bell\a and \x00 nul"}, Phase: Incident, Version: "1\x1b", Questions: []Question{
+		{ID: "q", Type: Text, Label: Label{EN: "tab\tnewline\ncr\r\xff", RU: "ок"}},
+	}}
+	doc := XForm(f)
+	var n xmlNode
+	if err := xml.Unmarshal(doc, &n); err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	if !bytes.Contains(doc, []byte("<h:title>Bell and  nul</h:title>")) {
+		t.Errorf("title not cleaned:\n%s", doc)
 	}
 }

@@ -201,7 +201,7 @@ func optionItems(options []election.Option) []ProtocolItem {
 	var items []ProtocolItem
 	for _, o := range options {
 		it := ProtocolItem{ID: fmt.Sprintf("votes_%d", o.Position+1), Option: o.Position,
-			Label: Label{EN: "Votes for " + o.Name, RU: "Голоса за: " + o.Name}}
+			Label: Label{EN: "Votes: " + o.Name, RU: "Голоса: " + o.Name}}
 		if o.Position < MaxSMSOptions {
 			it.SMS = fmt.Sprintf("V%c", 'A'+o.Position)
 		}
@@ -298,6 +298,7 @@ func IncidentTemplate() *Form {
 	b.add(Question{ID: "reported_to_chair", Type: YesNo, Label: Label{EN: "Was it reported to the commission chair?", RU: "Сообщили ли об этом председателю комиссии?"}}, true)
 	b.add(Question{ID: "description", Type: Text, Required: true, Label: Label{EN: "What happened (who, what, when, what was done)", RU: "Что произошло (кто, что, когда, какие меры приняты)"}}, false)
 	b.add(Question{ID: "photo", Type: Photo, Label: Label{EN: "Photo", RU: "Фото"}}, false)
+	b.f.SMSComment = "description"
 	return &b.f
 }
 

@@ -17,6 +17,7 @@ type FieldError struct {
 	Message  string `json:"message"`         // what was expected, in English
 }
 
+// Error renders the problem as "question/item: \"value\": message".
 func (e FieldError) Error() string {
 	id := e.Question
 	if e.Item != "" {

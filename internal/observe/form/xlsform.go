@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 // XLSFormError is a problem at one place of an XLSForm: the sheet, the row
@@ -21,6 +23,7 @@ type XLSFormError struct {
 	Msg    string
 }
 
+// Error renders the problem with its place in the workbook.
 func (e *XLSFormError) Error() string {
 	var b strings.Builder
 	b.WriteString("xlsform: sheet ")
@@ -222,13 +225,15 @@ func parseBool(s string) (bool, bool) {
 // it can be tested and fuzzed without spreadsheets.
 //
 // Supported: types integer, decimal, text, select_one L, select_multiple L,
-// time, date, image, note, begin group/end group (flattened into Question.
-// Group); columns name, label and hint (plain, ::English, ::Russian, and
-// codes), required, constraint and relevant (kept as text; pure bounds on
-// an integer become Min/Max), and vigil's own columns indicator, flag and
-// sms. Settings form_id, version, form_title, default_language, and vigil's
-// phase and sms_prefix. A select_one whose list is exactly yes/no becomes a
-// yes/no question; one whose list is the four grades very_good, good, bad,
+// time, date, image, note, begin group/end group (flattened into
+// Question.Group); columns name, label and hint (plain, ::English,
+// ::Russian, and codes), required, constraint and relevant (kept as text;
+// pure bounds on an integer become Min/Max), and vigil's own columns
+// indicator, flag, sms, and protocol/figure/option for results-protocol
+// blocks; choices' sms_code. Settings form_id, version, form_title,
+// default_language, and vigil's form_title::Russian, phase, sms_prefix and
+// sms_comment. A select_one whose list is exactly yes/no becomes a yes/no
+// question; one whose list is the four grades very_good, good, bad,
 // very_bad an assessment. Metadata types (start, end, deviceid, …) are
 // skipped. Anything else is an error naming sheet, row and column.
 func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
@@ -253,6 +258,15 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 		if defaultLang == "ru" {
 			f.Name = Label{EN: title, RU: title}
 		}
+		for i, h := range st.header {
+			lh := strings.ToLower(h)
+			if strings.HasPrefix(lh, "form_title::") && langCode(lh[len("form_title::"):]) == "ru" {
+				f.Name.RU = st.cell(row, i)
+			}
+		}
+		if f.Name.RU == f.Name.EN {
+			f.Name.RU = ""
+		}
 		if c := st.col("phase"); c >= 0 && st.cell(row, c) != "" {
 			f.Phase = Phase(strings.ToLower(st.cell(row, c)))
 			if !f.Phase.Valid() {
@@ -262,6 +276,7 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 		if c := st.col("sms_prefix"); c >= 0 {
 			f.Prefix = strings.ToUpper(st.cell(row, c))
 		}
+		f.SMSComment = st.cell(row, st.col("sms_comment"))
 	}
 
 	// Choices: list name → choices in order.
@@ -277,6 +292,7 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 			return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "name", Msg: "column missing"}
 		}
 		en, ru := ct.langColumns("label", defaultLang)
+		cCode := ct.col("sms_code")
 		for i, row := range ct.rows {
 			list, name := ct.cell(row, cList), ct.cell(row, cName)
 			if list == "" && name == "" {
@@ -297,7 +313,15 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 			if _, ok := listRow[list]; !ok {
 				listRow[list] = rowNo
 			}
-			lists[list] = append(lists[list], Choice{Value: name, Label: ct.label(row, en, ru), Code: len(lists[list]) + 1})
+			code := len(lists[list]) + 1
+			if sc := ct.cell(row, cCode); sc != "" {
+				n, err := strconv.Atoi(sc)
+				if err != nil || n < 0 {
+					return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cCode], Msg: fmt.Sprintf("SMS code %q must be a whole number", sc)}
+				}
+				code = n
+			}
+			lists[list] = append(lists[list], Choice{Value: name, Label: ct.label(row, en, ru), Code: code})
 		}
 	}
 
@@ -317,8 +341,10 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 	hEN, hRU := sv.langColumns("hint", defaultLang)
 	cReq, cCons, cRel := sv.col("required"), sv.col("constraint"), sv.col("relevant")
 	cInd, cFlag, cSMS := sv.col("indicator"), sv.col("flag"), sv.col("sms")
+	cProto, cFigure, cOption := sv.col("protocol"), sv.col("figure"), sv.col("option")
 	var groups []string
 	var groupRows []int
+	var proto *Question // the protocol block being read, inside its group
 	for i, row := range sv.rows {
 		rowNo := i + 2
 		typ := strings.Join(strings.Fields(sv.cell(row, cType)), " ")
@@ -342,6 +368,28 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 			if !ValidID(name) {
 				return nil, errAt(cName, "group name %q is not a valid identifier", name)
 			}
+			if proto != nil {
+				return nil, errAt(cType, "a group inside the protocol block %q", proto.ID)
+			}
+			isProto, ok := parseBool(sv.cell(row, cProto))
+			if !ok {
+				return nil, errAt(cProto, "protocol %q: want yes or no", sv.cell(row, cProto))
+			}
+			if isProto {
+				// A results-protocol block: a group of integers, each a
+				// protocol figure or an option's votes.
+				if f.Question(name) != nil {
+					return nil, errAt(cName, "duplicate question name %q", name)
+				}
+				req, ok := parseBool(sv.cell(row, cReq))
+				if !ok {
+					return nil, errAt(cReq, "required %q: want yes or no", sv.cell(row, cReq))
+				}
+				f.Questions = append(f.Questions, Question{ID: name, Type: Protocol, Label: sv.label(row, lEN, lRU),
+					Hint: sv.label(row, hEN, hRU), Group: strings.Join(groups, "/"), Required: req,
+					Indicator: sv.cell(row, cInd), Relevant: sv.cell(row, cRel)})
+				proto = &f.Questions[len(f.Questions)-1]
+			}
 			groups = append(groups, name)
 			groupRows = append(groupRows, rowNo)
 			continue
@@ -349,7 +397,48 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 			if len(groups) == 0 {
 				return nil, errAt(cType, "end group without begin group")
 			}
+			if proto != nil {
+				if len(proto.Items) == 0 {
+					return nil, errAt(cType, "protocol block %q has no lines", proto.ID)
+				}
+				proto = nil
+			}
 			groups, groupRows = groups[:len(groups)-1], groupRows[:len(groupRows)-1]
+			continue
+		}
+		if proto != nil {
+			if lt != "integer" && lt != "int" {
+				return nil, errAt(cType, "type %q inside the protocol block %q: its lines are integers", typ, proto.ID)
+			}
+			if !ValidID(name) {
+				return nil, errAt(cName, "protocol line name %q is not a valid identifier", name)
+			}
+			if _, dup := proto.Item(name); dup {
+				return nil, errAt(cName, "duplicate protocol line %q", name)
+			}
+			it := ProtocolItem{ID: name, Label: sv.label(row, lEN, lRU), SMS: strings.ToUpper(sv.cell(row, cSMS))}
+			fig, opt := sv.cell(row, cFigure), sv.cell(row, cOption)
+			switch {
+			case fig != "" && opt != "":
+				return nil, errAt(cOption, "a protocol line is a figure or an option's votes, not both")
+			case fig != "":
+				if _, ok := election.ParseFigure(fig); !ok {
+					return nil, errAt(cFigure, "unknown protocol figure %q (e.g. registered, ballots_received, ballots_issued, ballots_cancelled, ballots_in_box, invalid, valid)", fig)
+				}
+				it.Figure = fig
+			case opt != "":
+				n, err := strconv.Atoi(opt)
+				if err != nil || n < 1 {
+					return nil, errAt(cOption, "option %q: want the option's number on the ballot, from 1", opt)
+				}
+				it.Option = n - 1
+			default:
+				return nil, errAt(cFigure, "protocol line %q names neither a figure nor an option", name)
+			}
+			if it.Label.EN == "" {
+				return nil, errAt(lEN, "protocol line %q has no label", name)
+			}
+			proto.Items = append(proto.Items, it)
 			continue
 		}
 		if xlsMetaTypes[lt] {
@@ -408,10 +497,10 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 			if !ok {
 				return nil, errAt(cType, "choice list %q is not on the choices sheet", fields[1])
 			}
-			q.List = fields[1]
 			switch {
 			case multi:
 				q.Type = MultipleChoice
+				q.List = fields[1]
 				q.Choices = slices.Clone(cs)
 				for k := range q.Choices {
 					if q.Choices[k].Code > 9 {
@@ -424,6 +513,7 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 				q.Type = Assessment
 			default:
 				q.Type = SingleChoice
+				q.List = fields[1]
 				q.Choices = slices.Clone(cs)
 			}
 		default:
@@ -471,7 +561,14 @@ func isAssessment(cs []Choice) bool {
 // ImportXLSForm reads an XLSForm workbook (.xlsx) and builds the form; see
 // FromXLSFormRows for what is supported. Sheet names are matched without
 // regard to case.
-func ImportXLSForm(r io.Reader) (*Form, error) {
+func ImportXLSForm(r io.Reader) (f *Form, err error) {
+	// excelize panics on some malformed worksheets; an uploaded workbook
+	// must not take the server down.
+	defer func() {
+		if p := recover(); p != nil {
+			f, err = nil, fmt.Errorf("xlsform: the workbook cannot be read (%v)", p)
+		}
+	}()
 	wb, err := excelize.OpenReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("xlsform: not a readable .xlsx workbook: %w", err)

@@ -1,8 +1,11 @@
 package form
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -261,4 +264,131 @@ func FuzzXLSForm(f *testing.F) {
 			t.Fatalf("XForm not well-formed: %v\n%s", err, doc)
 		}
 	})
+}
+
+func TestXLSFormRoundTrip(t *testing.T) {
+	forms := []*Form{}
+	for _, tmpl := range Templates() {
+		forms = append(forms, BindElection(tmpl, testElection()))
+	}
+	imported, err := FromXLSFormRows(xlsSurvey, xlsChoices, xlsSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms = append(forms, imported)
+	for _, f := range forms {
+		s, c, st := XLSFormRows(f)
+		g, err := FromXLSFormRows(s, c, st)
+		if err != nil {
+			t.Fatalf("%s: %v", f.ID, err)
+		}
+		a, _ := json.Marshal(f)
+		b, _ := json.Marshal(g)
+		if string(a) != string(b) {
+			t.Errorf("%s: round trip differs:\n%s\n%s", f.ID, a, b)
+		}
+	}
+	// Through a real workbook too.
+	f := forms[2] // counting, with its protocol block
+	b, err := ExportXLSForm(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ImportXLSForm(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(XForm(f), XForm(g)) {
+		t.Error("counting form changed through a workbook")
+	}
+}
+
+func TestXLSFormProtocolErrors(t *testing.T) {
+	settings := [][]string{{"form_id"}, {"f"}}
+	head := []string{"type", "name", "label", "protocol", "figure", "option", "sms"}
+	cases := []struct {
+		rows [][]string
+		want string
+	}{
+		{[][]string{{"begin group", "p", "P", "yes"}, {"text", "x", "X"}, {"end group"}}, `row 3, column "type": type "text" inside the protocol block "p"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "turnout"}, {"end group"}}, `row 3, column "figure": unknown protocol figure "turnout"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "valid", "1"}, {"end group"}}, `column "option": a protocol line is a figure or an option's votes, not both`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "", "0"}, {"end group"}}, `column "option": option "0"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X"}, {"end group"}}, `names neither a figure nor an option`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"end group"}}, `row 3, column "type": protocol block "p" has no lines`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"begin group", "q", "Q"}}, `a group inside the protocol block "p"`},
+		{[][]string{{"begin group", "p", "P", "maybe"}}, `column "protocol": protocol "maybe"`},
+		{[][]string{{"begin group", "p", "P", "yes"}, {"integer", "x", "X", "", "valid"}, {"integer", "x", "Y", "", "invalid"}, {"end group"}}, `row 4, column "name": duplicate protocol line "x"`},
+	}
+	for _, c := range cases {
+		_, err := FromXLSFormRows(append([][]string{head}, c.rows...), nil, settings)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v\nwant …%s…", err, c.want)
+		}
+	}
+	f, err := FromXLSFormRows([][]string{head, {"begin group", "res", "Results", "yes"},
+		{"integer", "valid", "Valid", "", "valid", "", "pg"}, {"integer", "v1", "First", "", "", "1", "VA"}, {"end group"}}, nil, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := f.Question("res")
+	if q.Type != Protocol || len(q.Items) != 2 || q.Items[0].Figure != "valid" || q.Items[0].SMS != "PG" || !q.Items[1].IsVotes() || q.Items[1].Option != 0 {
+		t.Errorf("protocol %+v", q)
+	}
+}
+
+// withPart returns a copy of a workbook with one part replaced.
+func withPart(t *testing.T, xlsx []byte, name, content string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			io.WriteString(w, content)
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Malformed worksheets inside a valid workbook end in an error or a form,
+// never in a panic.
+func TestImportXLSFormMalformedSheets(t *testing.T) {
+	b := xlsxBytes(t, map[string][][]string{"survey": xlsSurvey, "choices": xlsChoices, "settings": xlsSettings})
+	const ns = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`
+	for _, sheet := range []string{
+		``,
+		`not xml`,
+		ns + `<row r="1"><c r="A1" t="s"><v>99999</v></c></row></sheetData></worksheet>`,
+		ns + `<row r="1048577"><c r="A1"><v>1</v></c></row></sheetData></worksheet>`,
+		ns + `<row><c r="XFD1" t="s"><v>-1</v></c></row></sheetData></worksheet>`,
+		ns + `<row r="0"><c r="A0"><v>x</v></c></row></sheetData></worksheet>`,
+		ns + `<row r="1"><c r="ZZZZ1" t="inlineStr"><is><t>type</t></is></c></row></sheetData></worksheet>`,
+		ns + `<row r="1"><c r="A1" t="inlineStr"><is><t>type</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>` +
+			`<row r="2"><c r="A2" t="inlineStr"><is><t>text</t></is></c><c r="B2" t="inlineStr"><is><t>a b</t></is></c></row></sheetData></worksheet>`,
+	} {
+		_, err := ImportXLSForm(bytes.NewReader(withPart(t, b, "xl/worksheets/sheet1.xml", sheet)))
+		if err == nil {
+			t.Errorf("%.60q: accepted", sheet)
+		} else {
+			t.Logf("%.50q: %v", sheet, err)
+		}
+	}
 }

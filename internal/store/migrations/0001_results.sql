@@ -23,9 +23,16 @@ CREATE TABLE options (
 
 -- path is the JSON array of names from level 1 down; the root (level 0) is
 -- the whole election with path [].
+--
+-- Areas and protocols are bulk-loaded by the hundred thousand, and on
+-- PostgreSQL each foreign key costs a trigger per row: only the keys that
+-- guard the tree itself (an area's parent, a protocol's area) are declared.
+-- election_id and batch_id are written only by the import, which takes them
+-- from rows it has just read or created in the same transaction, and
+-- DeleteElection removes an election's rows explicitly.
 CREATE TABLE areas (
     id {{id}},
-    election_id BIGINT NOT NULL REFERENCES elections(id) ON DELETE CASCADE,
+    election_id BIGINT NOT NULL,
     parent_id BIGINT REFERENCES areas(id),
     level INTEGER NOT NULL,
     name TEXT NOT NULL,
@@ -51,11 +58,11 @@ CREATE TABLE batches (
 -- NULL, not zero. votes is a JSON array by option position.
 CREATE TABLE protocols (
     id {{id}},
-    election_id BIGINT NOT NULL REFERENCES elections(id) ON DELETE CASCADE,
+    election_id BIGINT NOT NULL,
     area_id BIGINT NOT NULL REFERENCES areas(id),
     source TEXT NOT NULL,
     version INTEGER NOT NULL,
-    batch_id BIGINT REFERENCES batches(id),
+    batch_id BIGINT,
     registered BIGINT,
     registered_supplementary BIGINT,
     ballots_received BIGINT,
