@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/election"
 	"golang.org/x/text/language"
 )
 
@@ -41,8 +43,11 @@ type languages struct {
 	pages   map[string]*template.Template
 }
 
-func loadCatalogues() (*languages, error) {
-	files, err := i18nFS.ReadDir("i18n")
+func loadCatalogues() (*languages, error) { return loadCataloguesFrom(i18nFS) }
+
+// loadCataloguesFrom reads every i18n/*.json of fsys.
+func loadCataloguesFrom(fsys fs.FS) (*languages, error) {
+	files, err := fs.ReadDir(fsys, "i18n")
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +56,7 @@ func loadCatalogues() (*languages, error) {
 		if path.Ext(f.Name()) != ".json" {
 			continue
 		}
-		b, err := i18nFS.ReadFile("i18n/" + f.Name())
+		b, err := fs.ReadFile(fsys, "i18n/"+f.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -207,6 +212,7 @@ var i18nFuncs = template.FuncMap{
 	"tn":        func(key string, n int) string { return key },
 	"lang":      func() string { return "en" },
 	"languages": func() []*catalogue { return nil },
+	"control":   func(code string) string { return code },
 }
 
 func init() {
@@ -228,10 +234,16 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 		}
 		c := c
 		t.Funcs(template.FuncMap{
-			"t":         c.T,
-			"tn":        c.N,
-			"lang":      func() string { return c.Tag },
-			"pct":       c.pct,
+			"t":    c.T,
+			"tn":   c.N,
+			"lang": func() string { return c.Tag },
+			"pct":  c.pct,
+			"control": func(code string) string {
+				if m, ok := c.msgs["control."+code]; ok {
+					return m
+				}
+				return election.ControlMessage(code) // a control newer than the catalogue
+			},
 			"languages": func() []*catalogue { return ls.list },
 		})
 		ls.pages[c.Tag] = t
