@@ -220,7 +220,6 @@ func splitCells(rc []cell, region string, districts []string) map[string][]cell 
 }
 
 type vertex struct{ x, y int }
-type edge struct{ a, b vertex }
 
 // trace returns the outline of a set of cells: the cell sides that no
 // other cell of the set shares, chained into rings, the outer rings
