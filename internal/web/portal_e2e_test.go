@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/vigil-elections/vigil/internal/browsertest"
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -63,6 +64,21 @@ func TestPortalInBrowser(t *testing.T) {
 			t.Fatalf("national page h1 %q", got)
 		}
 		p.Screenshot("national-desktop")
+		// The filter narrows the list in place (htmx) and keeps the URL.
+		all := browsertest.Eval[int](p, `document.querySelectorAll("#children tbody tr").length`)
+		p.Do("typing a filter", chromedp.SendKeys(chromedp.CSS("#q"), target.Region))
+		narrowed := browsertest.Eval[int](p, `new Promise((ok, fail) => {
+			const t0 = Date.now();
+			(function wait() {
+				const n = document.querySelectorAll("#children tbody tr").length;
+				if (n < `+strconv.Itoa(all)+` && location.search.includes("q=")) return ok(n);
+				if (Date.now() - t0 > 10000) return fail(new Error("the list was not filtered in 10 s"));
+				setTimeout(wait, 50);
+			})();
+		})`)
+		if narrowed < 1 {
+			t.Fatalf("filtering by %q left %d of %d rows", target.Region, narrowed, all)
+		}
 		for _, name := range []string{target.Region, target.District, target.Number} {
 			href := browsertest.Eval[string](p, `(() => { const a = [...document.querySelectorAll("#children tbody a")].find(a => a.textContent === `+strconv.Quote(name)+`); return a ? a.getAttribute("href") : ""; })()`)
 			if href == "" {
