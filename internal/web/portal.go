@@ -31,8 +31,8 @@ import (
 // page costs no database query at all.
 const portalTTL = 500 * time.Millisecond
 
-// maxCachedPages bounds the rendered-page cache; when full it is emptied
-// (the national and regional pages come back at once, being the most asked).
+// maxCachedPages bounds the rendered-page cache (about 60 MB of pages at
+// most).
 const maxCachedPages = 4096
 
 type portal struct {
@@ -254,7 +254,17 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, contentT
 		p = cachedPage{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType}
 		s.portal.mu.Lock()
 		if len(s.portal.pages) >= maxCachedPages {
-			clear(s.portal.pages)
+			// Evict about an eighth, in the map's random order: the
+			// national and regional pages, asked all the time, come back
+			// at once if they go, and a crawl of every station cannot
+			// push them out for good.
+			n := 0
+			for k := range s.portal.pages {
+				delete(s.portal.pages, k)
+				if n++; n >= maxCachedPages/8 {
+					break
+				}
+			}
 		}
 		s.portal.pages[key] = p
 		s.portal.mu.Unlock()
