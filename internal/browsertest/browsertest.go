@@ -286,3 +286,36 @@ func Available() error {
 	}
 	return nil
 }
+
+// auditJS lists basic accessibility faults of the current page: no lang on
+// <html>, no <main> or no <h1>, a heading level skipped, an image without
+// alt, a table without a caption, a form control without a label, a link
+// or button without a name, an id used twice. It is no substitute for a
+// full audit, but catches what templates most often get wrong.
+const auditJS = `(() => {
+  const out = [];
+  if (!document.documentElement.lang) out.push("html has no lang");
+  if (!document.querySelector("main")) out.push("no <main> landmark");
+  const hs = [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")];
+  if (!hs.length || hs[0].tagName !== "H1") out.push("the first heading is not an h1");
+  for (let i = 1; i < hs.length; i++) {
+    if (+hs[i].tagName[1] > +hs[i-1].tagName[1] + 1) out.push("heading level skipped before: " + hs[i].textContent.trim().slice(0, 40));
+  }
+  for (const img of document.querySelectorAll("img:not([alt])")) out.push("img without alt: " + img.src);
+  for (const t of document.querySelectorAll("table")) if (!t.querySelector("caption") && !t.getAttribute("aria-label")) out.push("table without caption");
+  for (const c of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const named = (c.id && document.querySelector('label[for="' + c.id + '"]')) || c.closest("label") || c.getAttribute("aria-label") || c.getAttribute("aria-labelledby");
+    if (!named) out.push("form control without a label: " + (c.name || c.id));
+  }
+  for (const a of document.querySelectorAll("a[href], button")) if (!(a.textContent.trim() || a.getAttribute("aria-label") || a.getAttribute("title") || a.querySelector("img[alt]"))) out.push("link or button without a name: " + a.outerHTML.slice(0, 60));
+  const ids = {};
+  for (const e of document.querySelectorAll("[id]")) { if (ids[e.id]) out.push("duplicate id " + e.id); ids[e.id] = true; }
+  return out;
+})()`
+
+// Audit returns the basic accessibility faults of the page (see auditJS);
+// an empty slice when there are none.
+func (p *Page) Audit() []string {
+	p.t.Helper()
+	return Eval[[]string](p, auditJS)
+}

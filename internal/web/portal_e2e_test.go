@@ -113,6 +113,9 @@ func TestPortalInBrowser(t *testing.T) {
 
 		p.Phone()
 		p.Navigate(p.Location())
+		if w := browsertest.Eval[int](p, `window.innerWidth`); w != 375 {
+			t.Fatalf("the page lays out at %d px on a 375 px phone (viewport meta?)", w)
+		}
 		if over := browsertest.Eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
 			t.Error("the station page scrolls sideways at 375 px: wide tables must scroll inside their container")
 		}
@@ -227,6 +230,21 @@ func TestPortalInBrowser(t *testing.T) {
 		browsertest.Eval[bool](p, `new Promise(ok => { const el = document.getElementById("map"); (function w() { el.dataset.ready ? ok(true) : setTimeout(w, 50); })(); })`)
 		p.Screenshot("map-phone")
 		p.Desktop()
+	})
+
+	t.Run("accessibility basics", func(t *testing.T) {
+		for _, path := range []string{"/", "/elections/1/areas/root", "/elections/1/map", "/elections/1/forensics", "/elections/1/data"} {
+			p.Navigate(srv.URL + path)
+			for _, f := range p.Audit() {
+				t.Errorf("%s: %s", path, f)
+			}
+		}
+		// The skip link is the first stop of the keyboard and is visible when focused.
+		p.Navigate(srv.URL + "/elections/1/areas/root")
+		p.Do("tab", chromedp.KeyEvent("\t"))
+		if got := browsertest.Eval[string](p, `document.activeElement.className + "|" + getComputedStyle(document.activeElement).left`); got != "skip|0px" {
+			t.Errorf("first Tab focuses %q, want the visible skip link", got)
+		}
 	})
 
 	t.Run("forensics", func(t *testing.T) {
