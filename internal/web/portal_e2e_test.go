@@ -114,7 +114,8 @@ func TestPortalInBrowser(t *testing.T) {
 		p.Phone()
 		p.Navigate(p.Location())
 		if w := browsertest.Eval[int](p, `window.innerWidth`); w != 375 {
-			t.Fatalf("the page lays out at %d px on a 375 px phone (viewport meta?)", w)
+			wide := browsertest.Eval[[]string](p, `[...document.querySelectorAll("body, main, body *")].filter(e => e.getBoundingClientRect().right > 376 && !(e.parentElement && e.parentElement.closest(".scroll"))).slice(0, 8).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`)
+			t.Fatalf("the page lays out at %d px on a 375 px phone; wider than the screen: %v", w, wide)
 		}
 		if over := browsertest.Eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
 			t.Error("the station page scrolls sideways at 375 px: wide tables must scroll inside their container")
