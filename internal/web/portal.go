@@ -412,6 +412,11 @@ type areaPage struct {
 	Flags     []election.Flag
 	Photos    map[int64]string // protocol id → photo URL (observation reports may carry one)
 	Differs   bool
+	// Higher areas: the commission's summary protocols against the sum of
+	// the stations' protocols (the first column).
+	Summaries []*election.Protocol
+	SumFigs   []figureRow
+	SumVotes  []voteRow
 }
 
 // voteRow is one option across a station's protocol versions.
@@ -549,6 +554,21 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		}
 		sortChildren(d.Children, d.Sort, d.Dir == "desc")
 	}
+	if !a.Station && a.Level > 0 {
+		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) > 0 {
+			// The stations' sum as a protocol of its own, the reference
+			// column every summary version is compared with.
+			sum := &election.Protocol{Source: "", Figures: node.Figures, Votes: node.Votes}
+			cols := append([]*election.Protocol{sum}, ps...)
+			d.Summaries = ps
+			d.SumFigs = compareRows(cols, 0)
+			d.SumVotes = compareVotes(e, cols, 0)
+		}
+	}
 	if a.Station {
 		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
 		if err != nil {
@@ -656,7 +676,13 @@ func figureRows(ps []*election.Protocol) []figureRow {
 	if len(ps) == 0 {
 		return nil
 	}
-	ref := ps[reference(ps)]
+	return compareRows(ps, reference(ps))
+}
+
+// compareRows lays out every figure any of ps states, marking the values
+// that differ from ps[refIdx].
+func compareRows(ps []*election.Protocol, refIdx int) []figureRow {
+	ref := ps[refIdx]
 	var rows []figureRow
 	for f := election.Figure(0); f < election.NumFigures; f++ {
 		row := figureRow{Name: f.String()}
@@ -678,7 +704,11 @@ func voteRows(e *election.Election, ps []*election.Protocol) []voteRow {
 	if len(ps) == 0 {
 		return nil
 	}
-	ref := ps[reference(ps)]
+	return compareVotes(e, ps, reference(ps))
+}
+
+func compareVotes(e *election.Election, ps []*election.Protocol, refIdx int) []voteRow {
+	ref := ps[refIdx]
 	var rows []voteRow
 	for _, o := range e.Options {
 		row := voteRow{Name: o.Name}

@@ -185,3 +185,26 @@ func TestPortalPages(t *testing.T) {
 		}
 	})
 }
+
+func TestDistrictSummaryAgainstStations(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	if len(el.SummaryAdditions) == 0 {
+		t.Skip("this seed padded no district summary")
+	}
+	pad := el.SummaryAdditions[0]
+	a, err := db.AreaByPath(t.Context(), 1, []string{pad.Region, pad.District})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := getWith(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), nil)
+	i := strings.Index(body, `class="versions summaries"`)
+	if i < 0 {
+		t.Fatal("the padded district's page has no summary comparison")
+	}
+	table := body[i:]
+	table = table[:strings.Index(table, "</table>")]
+	if !strings.Contains(table, `data-source="summary"`) || !strings.Contains(table, `class="n diff"`) {
+		t.Fatalf("the padding is not highlighted: %.800s", table)
+	}
+}
