@@ -15,7 +15,7 @@ import (
 // The handler alone, without the network: what serving the national page
 // and its JSON from the cache costs, and a cold station page (rendered from
 // the database) over the full demo. The end-to-end figures over loopback
-// come from cmd/vigil-load (docs/performance/portal.md).
+// come from cmd/vigil-portal-load (docs/performance/portal.md).
 
 func benchServer(b *testing.B) (http.Handler, []int64) {
 	db := storetest.SQLite(b)

@@ -1,4 +1,5 @@
-// Command vigil-load is a small HTTP load generator for the portal's
+// Command vigil-portal-load is a small HTTP load generator for the portal (the
+// observation engineer's vigil-load drives report intake)'s
 // performance figures (docs/performance/portal.md). It sends GET requests
 // from -c concurrent clients over kept-alive connections, stops after -n
 // requests or -d, whichever comes first, and prints throughput and latency
@@ -9,8 +10,8 @@
 // process on a loopback port; -demo N first writes the demo election with N
 // stations into that database.
 //
-//	vigil-load -db /tmp/load.db -demo 10000 -path /elections/1/areas/root -c 32 -n 100000 -d 30s
-//	vigil-load -db /tmp/load.db -stations -c 16 -n 20000 -d 30s
+//	vigil-portal-load -db /tmp/load.db -demo 10000 -path /elections/1/areas/root -c 32 -n 100000 -d 30s
+//	vigil-portal-load -db /tmp/load.db -stations -c 16 -n 20000 -d 30s
 package main
 
 import (
@@ -37,13 +38,13 @@ import (
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "vigil-load:", err)
+		fmt.Fprintln(os.Stderr, "vigil-portal-load:", err)
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("vigil-load", flag.ContinueOnError)
+	fs := flag.NewFlagSet("vigil-portal-load", flag.ContinueOnError)
 	base := fs.String("url", "", "base URL of a running vigil (loopback only)")
 	dbPath := fs.String("db", "", "serve this database in process instead of -url")
 	demoN := fs.Int("demo", 0, "first write the demo election with this many stations into -db")
