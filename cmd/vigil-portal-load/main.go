@@ -1,6 +1,6 @@
-// Command vigil-portal-load is a small HTTP load generator for the portal (the
-// observation engineer's vigil-load drives report intake)'s
-// performance figures (docs/performance/portal.md). It sends GET requests
+// Command vigil-portal-load is a small HTTP load generator for the portal's
+// performance figures (docs/performance/portal.md); vigil-load, beside it,
+// drives report intake. It sends GET requests
 // from -c concurrent clients over kept-alive connections, stops after -n
 // requests or -d, whichever comes first, and prints throughput and latency
 // percentiles. It refuses any host that is not a loopback address: it is
