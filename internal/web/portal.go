@@ -69,8 +69,9 @@ type cachedPage struct {
 
 // navLink is an entry of the election navigation.
 type navLink struct {
-	Key  string // i18n key of the label
-	Path string // under /elections/{id}
+	Key    string // i18n key of the label
+	Path   string // under /elections/{id}, or from the root when Global
+	Global bool
 }
 
 // portalFuncs are the template functions of the portal that do not depend
@@ -312,17 +313,27 @@ func (s *Server) renderBytes(r *http.Request, name string, data any) ([]byte, er
 
 // electionLinks lists the election's pages for the navigation; findings and
 // recommendations appear only once their routes exist (other areas of
-// vigil register them).
+// vigil register them): per election first, else mission-wide.
 func (s *Server) electionLinks(e *election.Election) []navLink {
 	s.portal.linksOnce.Do(func() {
-		for _, l := range []navLink{{"nav.findings", "/findings"}, {"nav.recommendations", "/recommendations"}} {
-			req, _ := http.NewRequest("GET", "/elections/1"+l.Path, nil)
-			if _, pattern := s.mux.Handler(req); pattern != "" && !strings.HasSuffix(pattern, "/") {
-				s.portal.links = append(s.portal.links, l)
+		for _, cands := range [][]navLink{
+			{{"nav.findings", "/findings", false}, {"nav.findings", "/findings", true}},
+			{{"nav.recommendations", "/recommendations", false}, {"nav.recommendations", "/recommendations", true}},
+		} {
+			for _, l := range cands {
+				path := l.Path
+				if !l.Global {
+					path = "/elections/1" + l.Path
+				}
+				req, _ := http.NewRequest("GET", path, nil)
+				if _, pattern := s.mux.Handler(req); pattern != "" && !strings.HasSuffix(pattern, "/") {
+					s.portal.links = append(s.portal.links, l)
+					break
+				}
 			}
 		}
 	})
-	links := []navLink{{"nav.results", "/areas/root"}, {"nav.map", "/map"}, {"nav.forensics", "/forensics"}, {"nav.data", "/data"}}
+	links := []navLink{{"nav.results", "/areas/root", false}, {"nav.map", "/map", false}, {"nav.forensics", "/forensics", false}, {"nav.data", "/data", false}}
 	return append(links, s.portal.links...)
 }
 

@@ -208,3 +208,24 @@ func TestDistrictSummaryAgainstStations(t *testing.T) {
 		t.Fatalf("the padding is not highlighted: %.800s", table)
 	}
 }
+
+// TestNavigationLinksOnlyExistingPages: the findings and recommendations
+// pages come from other parts of vigil; the portal links to them only when
+// their routes exist.
+func TestNavigationLinksOnlyExistingPages(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, _ := demoServer(t, db)
+	_, body := getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	for _, path := range []string{"/findings", "/recommendations"} {
+		probe, _ := getWith(t, srv.URL+"/elections/1"+path, nil)
+		global, _ := getWith(t, srv.URL+path, nil)
+		linked := strings.Contains(body, `href="/elections/1`+path+`"`) || strings.Contains(body, `href="`+path+`"`)
+		exists := probe.StatusCode == 200 || global.StatusCode == 200 || global.StatusCode == 401 || global.StatusCode == 303
+		if linked && !exists {
+			t.Errorf("the navigation links to %s, which does not exist", path)
+		}
+		if exists && !linked {
+			t.Errorf("%s exists but the navigation does not link to it", path)
+		}
+	}
+}
