@@ -359,7 +359,13 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.common(r, nil, "", ""), "Elections": es})
+	var global []navLink
+	for _, l := range s.electionLinks(nil) {
+		if l.Global {
+			global = append(global, l)
+		}
+	}
+	return s.render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.common(r, nil, "", ""), "Elections": es, "Global": global})
 }
 
 func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {
