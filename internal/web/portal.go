@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,6 +64,7 @@ type cachedStamp struct {
 
 type cachedPage struct {
 	body        []byte
+	gz          []byte // body gzipped, when that is smaller
 	etag        string
 	contentType string
 }
@@ -156,6 +158,7 @@ func (s *Server) portalRoutes() {
 	s.mux.Handle("GET /elections/{election}", s.serve(s.pageElection))
 	s.mux.Handle("GET /elections/{election}/areas/{area}", s.serve(s.pageArea))
 	s.mux.Handle("GET /api/v1/elections/{election}/results", s.serve(s.apiResults))
+	s.mux.Handle("GET /static/vendor/", vendorHandler())
 	s.geoRoutes()
 	s.openDataRoutes()
 	s.forensicsRoutes()
@@ -252,7 +255,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, contentT
 			return err
 		}
 		sum := sha256.Sum256(body)
-		p = cachedPage{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType}
+		p = cachedPage{body: body, gz: gzipped(body), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType}
 		s.portal.mu.Lock()
 		if len(s.portal.pages) >= maxCachedPages {
 			// Evict about an eighth, in the map's random order: the
@@ -276,14 +279,46 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, contentT
 	h := w.Header()
 	h.Set("Content-Type", p.contentType)
 	h.Set("ETag", p.etag)
-	h.Set("Vary", "Accept-Language, Cookie")
+	h.Set("Vary", "Accept-Language, Cookie, Accept-Encoding")
 	h.Set("Cache-Control", "public, max-age=0, must-revalidate")
 	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == p.etag {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
+	if p.gz != nil && acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", strconv.Itoa(len(p.gz)))
+		_, err := w.Write(p.gz)
+		return err
+	}
+	h.Set("Content-Length", strconv.Itoa(len(p.body)))
 	_, err := w.Write(p.body)
 	return err
+}
+
+// gzipped compresses b once, for every reader whose browser accepts it;
+// nil when compression does not pay.
+func gzipped(b []byte) []byte {
+	if len(b) < 1024 {
+		return nil
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	if zw.Close() != nil || buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" {
+			return !strings.Contains(strings.ReplaceAll(q, " ", ""), "q=0") || strings.Contains(q, "q=0.")
+		}
+	}
+	return false
 }
 
 // pageKey identifies a rendered page: the path, the query without lang, the

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -226,6 +227,44 @@ func TestNavigationLinksOnlyExistingPages(t *testing.T) {
 		}
 		if exists && !linked {
 			t.Errorf("%s exists but the navigation does not link to it", path)
+		}
+	}
+}
+
+func TestGzip(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, _ := demoServer(t, db)
+	tr := &http.Transport{DisableCompression: true}
+	c := &http.Client{Transport: tr}
+	for _, path := range []string{"/elections/1/areas/root", "/static/vendor/leaflet/leaflet.js", "/static/vendor/htmx.min.js"} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: %d, encoding %q", path, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(zb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || len(plain) <= len(zb) {
+			t.Fatalf("%s: %d bytes gzipped to %d: %v", path, len(plain), len(zb), err)
+		}
+		req.Header.Del("Accept-Encoding")
+		resp, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(raw, plain) {
+			t.Fatalf("%s: the plain body differs from the gzipped one", path)
 		}
 	}
 }
