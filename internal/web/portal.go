@@ -440,23 +440,24 @@ type optionShare struct {
 }
 
 type areaPage struct {
-	C          pageCommon
-	Area       *election.Area
-	Crumbs     []crumb
-	Source     string // the ?source= value, "" for the default
-	Sources    []election.Source
-	Stations   int
-	Expected   int // stations under the area
-	Figures    map[string]int64
-	Turnout    float64
-	Options    []optionShare
-	Children   []childRow
-	ChildCount int
-	Sort, Dir  string
-	Filter     string
-	OnlyDiff   bool
-	ChildLevel string
-	Base       string // the request URI, for the sort links
+	C             pageCommon
+	Area          *election.Area
+	Crumbs        []crumb
+	Source        string // the ?source= value, "" for the default
+	Sources       []election.Source
+	Stations      int
+	Expected      int // stations under the area
+	Figures       map[string]int64
+	Turnout       float64
+	Options       []optionShare
+	Children      []childRow
+	ChildCount    int
+	ChildStations bool
+	Sort, Dir     string
+	Filter        string
+	OnlyDiff      bool
+	ChildLevel    string
+	Base          string // the request URI, for the sort links
 	// Station pages.
 	Protocols []*election.Protocol
 	Figs      []figureRow
@@ -581,6 +582,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 	if len(node.Children) > 0 {
 		d.ChildLevel = levelName(e, node.Children[0].Area.Level)
 		d.ChildCount = len(node.Children)
+		d.ChildStations = node.Children[0].Area.Station
 		q := r.URL.Query()
 		d.Sort, d.Dir, d.Filter, d.OnlyDiff = q.Get("sort"), q.Get("dir"), strings.TrimSpace(q.Get("q")), q.Get("differs") == "1"
 		filter := strings.ToLower(d.Filter)
