@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
@@ -30,7 +31,10 @@ func getWith(t *testing.T, url string, hdr map[string]string) (*http.Response, s
 }
 
 func TestPortalPages(t *testing.T) {
-	db := storetest.SQLite(t)
+	storetest.Each(t, testPortalPages)
+}
+
+func testPortalPages(t *testing.T, db *store.DB) {
 	srv, el := demoServer(t, db)
 	base := srv.URL + "/elections/1"
 
