@@ -378,11 +378,12 @@ type pageCommon struct {
 	Election *election.Election
 	Links    []navLink
 	Current  string // the nav key of this page
-	Path     string // the request path, for the language switch
+	Path     string // the request path
+	URI      string // the request URI, for the language switch (which keeps the query)
 }
 
 func (s *Server) common(r *http.Request, e *election.Election, title, current string) pageCommon {
-	c := pageCommon{Title: title, Election: e, Current: current, Path: r.URL.Path}
+	c := pageCommon{Title: title, Election: e, Current: current, Path: r.URL.Path, URI: r.URL.RequestURI()}
 	if e != nil {
 		c.Links = s.electionLinks(e)
 	}

@@ -57,6 +57,10 @@ func testPortalPages(t *testing.T, db *store.DB) {
 		if !strings.Contains(body, "<h1>Выборы</h1>") {
 			t.Fatal("the cookie does not keep Russian")
 		}
+		_, body = getWith(t, srv.URL+"/elections/1/areas/root?sort=turnout&dir=desc", nil)
+		if !strings.Contains(body, `href="/elections/1/areas/root?dir=desc&amp;lang=ru&amp;sort=turnout"`) {
+			t.Fatal("the language switch drops the page's query")
+		}
 		_, body = getWith(t, srv.URL+"/", map[string]string{"Accept-Language": "de"})
 		if !strings.Contains(body, "<h1>Elections</h1>") {
 			t.Fatal("German does not fall back to English")
