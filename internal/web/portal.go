@@ -465,6 +465,7 @@ type areaPage struct {
 	Votes     []voteRow
 	Flags     []election.Flag
 	Photos    map[int64]string // protocol id → photo URL (observation reports may carry one)
+	FlagCount map[int64]int    // protocol id → failed controls
 	Differs   bool
 	// Higher areas: the commission's summary protocols against the sum of
 	// the stations' protocols (the first column).
@@ -640,9 +641,25 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		d.Protocols = ps
 		d.Figs = figureRows(ps)
 		d.Votes = voteRows(e, ps)
+		flagged := map[int64]map[string]bool{}
+		d.FlagCount = map[int64]int{}
 		for _, p := range ps {
-			d.Flags = append(d.Flags, election.Check(e, p)...)
+			fl := election.Check(e, p)
+			d.Flags = append(d.Flags, fl...)
+			d.FlagCount[p.ID] = len(fl)
+			for _, f := range fl {
+				if flagged[p.ID] == nil {
+					flagged[p.ID] = map[string]bool{}
+				}
+				for name := range f.Figures {
+					flagged[p.ID][name] = true
+				}
+				if f.Item != "" {
+					flagged[p.ID][f.Item] = true
+				}
+			}
 		}
+		markFlagged(e, ps, d.Figs, d.Votes, flagged)
 		d.Photos = s.protocolPhotos(r.Context(), ps)
 		d.Differs = diffs.areas[a.ID]
 	}
@@ -713,6 +730,7 @@ type figureCell struct {
 	Value   int64
 	Known   bool
 	Differs bool
+	Flagged bool // an arithmetic control failed on this figure of this version
 }
 
 // reference is the version the others are compared with: the latest
@@ -778,6 +796,27 @@ func compareVotes(e *election.Election, ps []*election.Protocol, refIdx int) []v
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// markFlagged marks the cells of the figures (and, for the sum of the
+// votes, every vote) that a failed control read, version by version.
+func markFlagged(e *election.Election, ps []*election.Protocol, figs []figureRow, votes []voteRow, flagged map[int64]map[string]bool) {
+	for k, p := range ps {
+		set := flagged[p.ID]
+		if len(set) == 0 {
+			continue
+		}
+		for i := range figs {
+			if set[figs[i].Name] {
+				figs[i].Values[k].Flagged = true
+			}
+		}
+		for i := range votes {
+			if set["options_total"] || set["votes:"+votes[i].Name] || set[votes[i].Name] {
+				votes[i].Values[k].Flagged = true
+			}
+		}
+	}
 }
 
 // diffSet marks the stations whose latest protocol versions of different

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
@@ -274,5 +275,46 @@ func TestGzip(t *testing.T) {
 		if resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(raw, plain) {
 			t.Fatalf("%s: the plain body differs from the gzipped one", path)
 		}
+	}
+}
+
+// TestStationFlagsHighlighted: a recount whose figures do not add up gets
+// its failed controls counted in its column's heading and the figures they
+// read marked.
+func TestStationFlagsHighlighted(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	st := el.Stations[0]
+	var f election.Figures
+	f.Set(election.Registered, st.Registered)
+	f.Set(election.Valid, st.True.Valid())
+	f.Set(election.Invalid, st.True.Invalid)
+	f.Set(election.BallotsInBox, st.True.InBox+50) // valid + invalid ≠ in the box
+	votes := append([]int64(nil), st.True.Votes...)
+	done := false
+	_, err := db.Import(t.Context(), store.ImportRequest{ElectionID: 1, Source: election.Recount, File: "recount.csv", Options: demo.Candidates},
+		func() (store.Row, error) {
+			if done {
+				return store.Row{}, io.EOF
+			}
+			done = true
+			return store.Row{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.AreaByPath(t.Context(), 1, []string{st.Region, st.District, st.Number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := getWith(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), nil)
+	if !strings.Contains(body, `data-source="recount">Recount v1 <a class="badge" href="#flags-h"`) {
+		t.Fatal("the recount's column heading does not count its failed control")
+	}
+	if n := strings.Count(body, " flagged\">"); n < 3 { // valid, invalid, ballots in the box
+		t.Fatalf("%d flagged cells, want the three figures VALID_INVALID_BOX reads", n)
+	}
+	if !strings.Contains(body, "<strong>VALID_INVALID_BOX</strong>") {
+		t.Fatal("the failed control is not listed")
 	}
 }
