@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
+	s.observeRoutes()
 	s.portalRoutes()
 }
 
