@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/election"
@@ -316,5 +317,49 @@ func TestStationFlagsHighlighted(t *testing.T) {
 	}
 	if !strings.Contains(body, "<strong>VALID_INVALID_BOX</strong>") {
 		t.Fatal("the failed control is not listed")
+	}
+}
+
+// TestNationalPageFollowsNewProtocols: the cached national page changes
+// soon after protocols arrive (within the stamp's time to live and one
+// background refresh), without a restart.
+func TestNationalPageFollowsNewProtocols(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	resp, before := getWith(t, srv.URL+"/api/v1/elections/1/results?level=0", nil)
+	etag := resp.Header.Get("ETag")
+	// A new official final version of one station, with 1,000 more votes
+	// for the incumbent than it had.
+	st := el.Stations[0]
+	c := st.Official
+	votes := append([]int64(nil), c.Votes...)
+	votes[demo.Incumbent] += 1000
+	var f election.Figures
+	f.Set(election.Registered, st.Registered)
+	f.Set(election.Valid, c.Valid()+1000)
+	done := false
+	if _, err := db.Import(t.Context(), store.ImportRequest{ElectionID: 1, Source: election.OfficialFinal, File: "late.csv", Options: demo.Candidates},
+		func() (store.Row, error) {
+			if done {
+				return store.Row{}, io.EOF
+			}
+			done = true
+			return store.Row{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, after := getWith(t, srv.URL+"/api/v1/elections/1/results?level=0", nil)
+		if resp.Header.Get("ETag") != etag {
+			if after == before || !strings.Contains(after, `"stamp"`) {
+				t.Fatal("the ETag changed but not the body")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the results did not follow a new protocol within 5 s")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
