@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	s.observeRoutes()
 	s.recommendRoutes()
 	s.portalRoutes()
+	s.dashboardRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

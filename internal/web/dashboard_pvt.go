@@ -1,0 +1,243 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/integrity/pvt"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// The PVT on the stored deployment, as `vigil pvt --db` computes it
+// (cmd/vigil/pvt_db.go): the frame is every station of the election, the
+// sample the stations whose observers sent their protocol (source
+// observer), each station's arrival its protocol's Received time, strata
+// the first area level, and the official shares those of official-final.
+// Linearised intervals only: the page must come quickly, and the bootstrap
+// agrees with them on samples of this size (pvt's own tests).
+
+// dashPVT is the PVT section of the dashboard.
+type dashPVT struct {
+	Leader   string
+	Estimate float64 // the leader's share, per cent
+	CI95     pvt.Interval
+	Official float64 // the leader's official share, NaN when unknown
+	Reports  int
+	Stations int
+	Strata   int
+	Chart    template.HTML
+	Verdicts []string
+}
+
+// HasOfficial says whether the official share is known.
+func (d *dashPVT) HasOfficial() bool { return !math.IsNaN(d.Official) }
+
+type dashPVTEntry struct {
+	pv  *dashPVT
+	err error
+}
+
+// pvtCheckpoints is about how many points the convergence chart has.
+const pvtCheckpoints = 40
+
+// pvtInput is the PVT's input built from the stored election.
+type pvtInput struct {
+	strata   []pvt.Stratum
+	options  []string
+	reports  []pvt.Report
+	official map[string]float64
+	stations int
+}
+
+// storedPVTInput builds the PVT input from the cached tabulation's
+// protocols (all sources).
+func storedPVTInput(e *election.Election, ent *tallyEntry) (*pvtInput, error) {
+	ix := ent.result.Index
+	in := &pvtInput{}
+	var pos []int // each option's place in a protocol's votes
+	for _, o := range e.Options {
+		in.options = append(in.options, o.Name)
+		pos = append(pos, o.Position)
+	}
+	off, _ := tally.Choose(ix, ent.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
+	smp, _ := tally.Choose(ix, ent.all, tally.Selector{Sources: []election.Source{election.Observer}})
+	offVotes := make([]int64, len(in.options))
+	var keys, groups []string
+	for i := 0; i < ix.Len(); i++ {
+		a := ix.Area(i)
+		if !a.Station {
+			continue
+		}
+		in.stations++
+		key := "all"
+		if len(a.Path) > 1 {
+			key = a.Path[0]
+		}
+		keys = append(keys, key)
+		groups = append(groups, key)
+		if o := off[i]; o != nil {
+			for k, pp := range pos {
+				if pp < len(o.Votes) {
+					offVotes[k] += o.Votes[pp]
+				}
+			}
+		}
+		sp := smp[i]
+		if sp == nil {
+			continue
+		}
+		r := pvt.Report{Stratum: key, Votes: make([]float64, len(in.options)), Registered: float64(sp.Figures.Value(election.Registered)), Arrival: sp.Received}
+		for k, pp := range pos {
+			if pp < len(sp.Votes) {
+				r.Votes[k] = float64(sp.Votes[pp])
+				r.Total += r.Votes[k]
+			}
+		}
+		in.reports = append(in.reports, r)
+	}
+	if len(in.reports) == 0 {
+		return nil, errNoSample
+	}
+	var err error
+	if in.strata, err = pvt.StrataOf(keys, groups); err != nil {
+		return nil, err
+	}
+	var sum int64
+	for _, v := range offVotes {
+		sum += v
+	}
+	if sum > 0 {
+		in.official = map[string]float64{}
+		for k, o := range in.options {
+			in.official[o] = 100 * float64(offVotes[k]) / float64(sum)
+		}
+	}
+	return in, nil
+}
+
+var errNoSample = errors.New("no observer protocols yet: no sample to estimate from")
+
+// dashPVTFor computes (or takes from the cache, by protocol stamp and
+// language) the PVT section.
+func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue) (*dashPVT, error) {
+	stamp, err := s.protocolStamp(r.Context(), e.ID)
+	if err != nil {
+		return nil, err
+	}
+	key := itoa64(e.ID) + "|" + stamp + "|" + c.Tag
+	st := s.dash()
+	st.mu.Lock()
+	ent, ok := st.pvt[key]
+	st.mu.Unlock()
+	if ok {
+		return ent.pv, ent.err
+	}
+	tent, err := s.tallyAt(r.Context(), e, tally.Selector{}, stamp)
+	if err != nil {
+		return nil, err
+	}
+	tent.mu.Lock()
+	in, err := storedPVTInput(e, tent)
+	tent.mu.Unlock()
+	var pv *dashPVT
+	if err == nil {
+		pv, err = buildPVT(in, c)
+	}
+	if err != nil && !errors.Is(err, errNoSample) && !errors.Is(err, pvt.ErrTooFewReports) {
+		return nil, err
+	}
+	if err != nil {
+		err = errors.New(c.T("dash.pvt.no_sample"))
+	}
+	st.mu.Lock()
+	if len(st.pvt) > 64 {
+		clear(st.pvt)
+	}
+	st.pvt[key] = &dashPVTEntry{pv, err}
+	st.mu.Unlock()
+	return pv, err
+}
+
+// buildPVT estimates, follows the estimate by arrival and writes the
+// verdicts in the reader's language.
+func buildPVT(in *pvtInput, c *catalogue) (*dashPVT, error) {
+	cfg := pvt.Config{MinReports: 2}
+	every := max(1, len(in.reports)/pvtCheckpoints)
+	cps, err := pvt.Converge(in.strata, in.options, in.reports, cfg, every, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(cps) == 0 {
+		return nil, pvt.ErrTooFewReports
+	}
+	final := cps[len(cps)-1].Result
+	leader := final.Options[0].Name
+	if final.Lead != nil {
+		leader = final.Lead.Leader
+	}
+	lf := final.Option(leader)
+	pv := &dashPVT{Leader: leader, Estimate: lf.Estimate, CI95: lf.CI95, Official: math.NaN(), Reports: len(in.reports),
+		Stations: in.stations, Strata: final.Strata.Used}
+	if o, ok := in.official[leader]; ok {
+		pv.Official = o
+	}
+	xs, ys, lo, hi, off := []float64{}, []float64{}, []float64{}, []float64{}, []float64{}
+	for _, cp := range cps {
+		f := cp.Result.Option(leader)
+		if f == nil {
+			continue
+		}
+		xs = append(xs, float64(cp.Reports))
+		ys = append(ys, f.Estimate)
+		lo = append(lo, f.CI95[0])
+		hi = append(hi, f.CI95[1])
+		off = append(off, pv.Official)
+	}
+	series := []LineSeries{{Name: c.T("dash.pvt.series_estimate", leader), X: xs, Y: ys, Lo: lo, Hi: hi, Color: "#0b5394"}}
+	if pv.HasOfficial() {
+		series = append(series, LineSeries{Name: c.T("dash.pvt.series_official"), X: xs, Y: off, Color: "#a3001b", Dash: true})
+	}
+	pv.Chart = LineChart(ChartOptions{Title: c.T("dash.pvt.chart_title", leader), Desc: c.T("dash.pvt.chart_desc", leader),
+		XLabel: c.T("dash.pvt.x"), YLabel: c.T("dash.pvt.y", leader), Height: 300,
+		YFormat: func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }}, series...)
+	if in.official != nil {
+		vs, err := pvt.Compare(final, in.official)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			pv.Verdicts = append(pv.Verdicts, verdictSentence(c, v, final))
+		}
+	}
+	return pv, nil
+}
+
+// verdictSentence is pvt's verdict in the reader's language (pvt.Compare
+// writes English only).
+func verdictSentence(c *catalogue, v pvt.Verdict, res *pvt.Result) string {
+	f := func(x float64) string {
+		s := strconv.FormatFloat(x, 'f', 2, 64)
+		if d := c.msgs["num.decimal"]; d != "" && d != "." {
+			s = strings.Replace(s, ".", d, 1)
+		}
+		return s
+	}
+	name := v.Option
+	key := "dash.verdict"
+	if res.Lead != nil && v.Option == res.Lead.Name {
+		name = c.T("dash.verdict.lead", res.Lead.Leader, res.Lead.RunnerUp)
+		key = "dash.verdict.margin"
+	}
+	switch {
+	case v.Inside95:
+		return c.T(key+".in95", name, f(v.Official), f(v.CI95[0]), f(v.CI95[1]))
+	case v.Inside99:
+		return c.T(key+".in99", name, f(v.Official), f(v.CI95[0]), f(v.CI95[1]), f(v.CI99[0]), f(v.CI99[1]))
+	}
+	return c.T(key+".out99", name, f(v.Official), f(v.CI99[0]), f(v.CI99[1]))
+}

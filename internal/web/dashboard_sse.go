@@ -1,0 +1,159 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/access"
+)
+
+// Live coverage over server-sent events. Each connected dashboard has one
+// stream; the server reads the reports' stamp (one small query) every
+// dashPoll, and when it has changed sends the coverage table again, rendered
+// in the reader's language, as one "coverage" event whose id is the stamp
+// (a reconnecting EventSource sends it back as Last-Event-ID, so nothing is
+// sent twice). Streams with the same scope share the rendered table per
+// stamp. A comment line every dashHeartbeat keeps proxies from closing an
+// idle stream; a stream ends when the client goes, when the server shuts
+// down, or after dashStreamMax (the browser reconnects by itself). At most
+// dashMaxStreams are open at once; more get 429 and the page keeps its
+// table (with a reload link).
+var (
+	dashPoll       = 2 * time.Second
+	dashHeartbeat  = 15 * time.Second
+	dashStreamMax  = 30 * time.Minute
+	dashMaxStreams = 64
+)
+
+func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	st := s.dash()
+	st.mu.Lock()
+	if st.live >= dashMaxStreams {
+		st.mu.Unlock()
+		return Errorf(TooMany, "too many live dashboards open: reload the page for the current figures")
+	}
+	st.live++
+	st.mu.Unlock()
+	defer func() {
+		st.mu.Lock()
+		st.live--
+		st.mu.Unlock()
+	}()
+
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // the server's WriteTimeout is for pages, not streams
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := fmt.Fprintf(w, "retry: 5000\n: vigil coverage of %s\n\n", strings.ReplaceAll(e.Name, "\n", " ")); err != nil {
+		return nil
+	}
+	if rc.Flush() != nil {
+		return nil
+	}
+
+	last := r.Header.Get("Last-Event-ID")
+	if last == "" {
+		last = r.URL.Query().Get("since")
+	}
+	ctx := r.Context()
+	poll := time.NewTicker(dashPoll)
+	defer poll.Stop()
+	beat := time.NewTicker(dashHeartbeat)
+	defer beat.Stop()
+	end := time.NewTimer(dashStreamMax)
+	defer end.Stop()
+	send := func() bool {
+		stamp, err := s.reportStamp(r, p.OrgID, e.ID)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("dashboard events: reading the stamp", "err", err)
+			}
+			return ctx.Err() == nil
+		}
+		if stamp == last {
+			return true
+		}
+		frag, err := s.coverageFragment(r, p, stamp)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("dashboard events: coverage", "err", err)
+			}
+			return ctx.Err() == nil
+		}
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "event: coverage\nid: %s\n", stamp)
+		for _, line := range strings.Split(strings.TrimRight(string(frag), "\n"), "\n") {
+			b.WriteString("data: ")
+			b.WriteString(strings.TrimRight(line, "\r"))
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\n')
+		if _, err := w.Write(b.Bytes()); err != nil {
+			return false
+		}
+		last = stamp
+		return rc.Flush() == nil
+	}
+	if !send() {
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-end.C:
+			return nil
+		case <-beat.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
+				return nil
+			}
+		case <-poll.C:
+			if !send() {
+				return nil
+			}
+		}
+	}
+}
+
+// coverageFragment renders the coverage table of the request's scope at
+// stamp, once per scope, language and stamp however many streams watch it.
+func (s *Server) coverageFragment(r *http.Request, p access.Principal, stamp string) ([]byte, error) {
+	c := s.catalogueFor(r)
+	key := fmt.Sprintf("%d|%s|%q|%q|%s|%s", p.OrgID, p.Role, p.Area, dashArea(r), r.PathValue("election"), c.Tag)
+	st := s.dash()
+	st.mu.Lock()
+	if cc, ok := st.cov[key]; ok && cc.stamp == stamp {
+		st.mu.Unlock()
+		return cc.html, nil
+	}
+	st.mu.Unlock()
+	ds, err := s.dashLoad(r)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.renderBytes(r, "dashboard-coverage", s.dashCoverageFor(r, ds, stamp))
+	if err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	if len(st.cov) > 256 {
+		clear(st.cov)
+	}
+	st.cov[key] = covCached{stamp: stamp, html: b}
+	st.mu.Unlock()
+	return b, nil
+}
