@@ -1,0 +1,309 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+// page GETs a dashboard page as a staff user ("" for the public), without
+// following redirects.
+func (fx *obsFixture) page(t *testing.T, as, path string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", fx.srv.URL+path, nil)
+	req.Header.Set("Accept", "text/html")
+	if as != "" {
+		if strings.HasPrefix(as, "token:") {
+			req.Header.Set("Authorization", "Bearer "+fx.tokens[strings.TrimPrefix(as, "token:")])
+		} else {
+			req.AddCookie(fx.cookies[as])
+		}
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// postForm posts a plain HTML form (the dashboard without JavaScript).
+func (fx *obsFixture) postForm(t *testing.T, as, path string, form url.Values) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", fx.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	req.Header.Set("Origin", fx.srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(fx.cookies[as])
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// covRow reads one row of the coverage table: deployed, reported, missing,
+// in conflict.
+var covCell = regexp.MustCompile(`<td class="n (deployed|reported|missing|conflict)[^"]*">([0-9\x{202f}]+)</td>`)
+
+func coverageRow(t *testing.T, html, area string) [4]int {
+	t.Helper()
+	var row string
+	if area == "" {
+		i := strings.Index(html, "<tfoot>")
+		if i < 0 {
+			t.Fatalf("no coverage total in the page")
+		}
+		row = html[i:]
+	} else {
+		i := strings.Index(html, `<tr data-area="`+area+`">`)
+		if i < 0 {
+			t.Fatalf("no coverage row for %q", area)
+		}
+		row = html[i:]
+	}
+	row = row[:strings.Index(row, "</tr>")]
+	var out [4]int
+	for _, m := range covCell.FindAllStringSubmatch(row, -1) {
+		n, _ := strconv.Atoi(strings.ReplaceAll(m[2], "\u202f", ""))
+		out[map[string]int{"deployed": 0, "reported": 1, "missing": 2, "conflict": 3}[m[1]]] = n
+	}
+	return out
+}
+
+func incidentReport(clientID string, station int, category string) map[string]any {
+	return map[string]any{"client_id": clientID, "form": "incident", "answers": map[string]any{
+		"station": station, "incident_time": "11:20", "category": category, "description": "Men with a list at the entrance."}}
+}
+
+// TestDashboardPages drives the dashboard over HTTP on both engines: who
+// may see it, the coverage by area and its drill-down (agreeing with the
+// findings' coverage), incidents, the QC queue, and resolving a conflict
+// and quarantining a report through the forms that work without
+// JavaScript, which go through the observation API's own checks.
+func TestDashboardPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newObsFixture(t, db)
+		ctx := context.Background()
+		if code, out := fx.do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "box_over_issued", "expr": "ballots_in_box > ballots_issued"}); code != 201 {
+			t.Fatalf("rule: %d %v", code, out)
+		}
+		for _, r := range []struct {
+			as  string
+			rep map[string]any
+		}{
+			{"token:obs1", votingReport("v-101-obs1", 101, "bad", true)},
+			{"token:obs2", votingReport("v-101-obs2", 101, "good", true)},
+			{"token:obs3", votingReport("v-201-obs3", 201, "good", false)},
+			{"token:obs3", countingReport("c-201-obs3", 201, 640)},
+			{"token:obs1", countingReport("c-101-obs1", 101, 600)},
+			{"token:obs1", incidentReport("i-101-obs1", 101, "vote_buying")},
+		} {
+			if code, out := fx.do(t, r.as, "POST", fx.reportsPath(), r.rep); code != 201 {
+				t.Fatalf("%s: %d %v", r.rep["client_id"], code, out)
+			}
+		}
+		dash := fmt.Sprintf("/dashboard/%d", fx.el.ID)
+
+		t.Run("access", func(t *testing.T) {
+			code, _, h := fx.page(t, "", dash)
+			if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login?next=") {
+				t.Fatalf("public: %d to %q, want the login", code, h.Get("Location"))
+			}
+			if code, _, _ := fx.page(t, "token:obs1", dash); code != http.StatusForbidden {
+				t.Fatalf("observer: %d, want 403", code)
+			}
+			if code, _, _ := fx.page(t, "", dash+"/events"); code != http.StatusUnauthorized {
+				t.Fatalf("public events: %d, want 401", code)
+			}
+			if code, _, _ := fx.page(t, "token:obs1", dash+"/events"); code != http.StatusForbidden {
+				t.Fatalf("observer events: %d, want 403", code)
+			}
+			// Another organisation's analyst sees their own (empty) observation.
+			code, body, _ := fx.page(t, "analystB", dash)
+			if code != 200 || coverageRow(t, body, "") != [4]int{1, 0, 1, 0} || strings.Contains(body, "v-101") || strings.Contains(body, "#1<") {
+				t.Fatalf("analyst of B: %d, total %v", code, coverageRow(t, body, ""))
+			}
+		})
+
+		t.Run("coverage", func(t *testing.T) {
+			code, body, _ := fx.page(t, "admin", dash)
+			if code != 200 {
+				t.Fatalf("admin: %d %s", code, body)
+			}
+			// Deployed (assigned) stations: 101, 102 in North, 201 in South;
+			// 101 has two voting reports that disagree.
+			if got := coverageRow(t, body, "North"); got != [4]int{2, 1, 1, 1} {
+				t.Errorf("North: %v, want deployed 2, reported 1, missing 1, in conflict 1", got)
+			}
+			if got := coverageRow(t, body, "South"); got != [4]int{1, 1, 0, 0} {
+				t.Errorf("South: %v", got)
+			}
+			total := coverageRow(t, body, "")
+			code, f := fx.do(t, "admin", "GET", fmt.Sprintf("/api/v1/elections/%d/findings", fx.el.ID), nil)
+			if code != 200 {
+				t.Fatal(code)
+			}
+			ft := f["coverage"].(map[string]any)["total"].(map[string]any)
+			if want := [4]int{int(ft["deployed"].(float64)), int(ft["reported"].(float64)), int(ft["missing"].(float64)), int(ft["conflict"].(float64))}; total != want {
+				t.Errorf("dashboard total %v, findings' coverage %v", total, want)
+			}
+			_, body, _ = fx.page(t, "admin", dash+"?a=North")
+			if got := coverageRow(t, body, "N1"); got != [4]int{2, 1, 1, 1} {
+				t.Errorf("North / N1: %v", got)
+			}
+			if !strings.Contains(body, `<span aria-current="location">North</span>`) {
+				t.Error("the drill-down has no breadcrumb")
+			}
+			_, body, _ = fx.page(t, "admin", dash+"?a=North&a=N1")
+			if got := coverageRow(t, body, "PS 102"); got != [4]int{1, 0, 1, 0} {
+				t.Errorf("PS 102: %v", got)
+			}
+			// A coordinator of North sees North only.
+			_, body, _ = fx.page(t, "coordinator", dash)
+			if strings.Contains(body, `data-area="South"`) || coverageRow(t, body, "") != [4]int{2, 1, 1, 1} {
+				t.Errorf("coordinator's coverage: total %v, South shown: %v", coverageRow(t, body, ""), strings.Contains(body, `data-area="South"`))
+			}
+			if strings.Contains(body, "box_over_issued") {
+				t.Error("the coordinator of North sees the QC queue of South")
+			}
+		})
+
+		t.Run("lists", func(t *testing.T) {
+			_, body, _ := fx.page(t, "analyst", dash+"?lang=en")
+			for _, want := range []string{"Vote buying", `id="triage-`, "box_over_issued", `value="quarantined"`, "Overall assessment of voting", `<svg class="chart"`} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the dashboard lacks %q", want)
+				}
+			}
+			_, body, _ = fx.page(t, "analyst", dash+"?lang=ru")
+			for _, want := range []string{"Панель миссии", "Подкуп избирателей", "Очередь контроля качества"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the Russian dashboard lacks %q", want)
+				}
+			}
+		})
+
+		t.Run("resolve and quarantine without JavaScript", func(t *testing.T) {
+			st := fx.stations["101"]
+			form := url.Values{"area_id": {strconv.FormatInt(st.ID, 10)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}, "a": {"North"}}
+			// Out of area: the coordinator of North may not resolve at 201.
+			south := url.Values{"area_id": {strconv.FormatInt(fx.stations["201"].ID, 10)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}}
+			if code, _, _ := fx.postForm(t, "coordinator", dash+"/conflicts", south); code != http.StatusForbidden {
+				t.Fatalf("coordinator of North resolving in South: %d, want 403", code)
+			}
+			code, body, h := fx.postForm(t, "coordinator", dash+"/conflicts", form)
+			if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=resolve") || !strings.Contains(h.Get("Location"), "a=North") {
+				t.Fatalf("resolve: %d %q %s", code, h.Get("Location"), body)
+			}
+			res, err := db.Resolutions(ctx, fx.orgA.ID, fx.el.ID)
+			if err != nil || len(res) != 1 || string(res[0].Value) != `"bad"` || res[0].AreaID != st.ID {
+				t.Fatalf("resolutions %v %v", res, err)
+			}
+			_, body, _ = fx.page(t, "admin", dash)
+			if got := coverageRow(t, body, "North"); got != [4]int{2, 1, 1, 0} {
+				t.Errorf("North after the resolution: %v", got)
+			}
+			// Quarantine the flagged counting report of 201: the station
+			// counts as reported still (its voting report is usable).
+			reps, _ := db.Reports(ctx, store.ReportFilter{OrgID: fx.orgA.ID, Status: store.StatusFlagged})
+			if len(reps) != 1 {
+				t.Fatalf("%d flagged reports", len(reps))
+			}
+			path := fmt.Sprintf("%s/reports/%d", dash, reps[0].ID)
+			if code, _, _ := fx.postForm(t, "coordinator", path, url.Values{"status": {"quarantined"}}); code != http.StatusNotFound && code != http.StatusForbidden {
+				t.Fatalf("coordinator of North quarantining a report from South: %d", code)
+			}
+			if code, body, _ := fx.postForm(t, "analyst", path, url.Values{"status": {"quarantined"}}); code != http.StatusSeeOther {
+				t.Fatalf("quarantine: %d %s", code, body)
+			}
+			if r, _ := db.Report(ctx, fx.orgA.ID, reps[0].ID); r.Status != store.StatusQuarantined {
+				t.Fatalf("status after quarantine: %s", r.Status)
+			}
+			if code, body, _ := fx.postForm(t, "analyst", path, url.Values{"status": {"lost"}}); code != http.StatusBadRequest || !strings.Contains(body, "want new, flagged, verified or quarantined") {
+				t.Fatalf("a bad status: %d %s", code, body)
+			}
+		})
+
+		t.Run("live coverage", func(t *testing.T) {
+			req, _ := http.NewRequest("GET", fx.srv.URL+dash+"/events?a=North", nil)
+			req.AddCookie(fx.cookies["admin"])
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+				t.Fatalf("content type %q", ct)
+			}
+			events := readEvents(resp.Body)
+			first := <-events
+			if first.name != "coverage" || first.id == "" || !strings.Contains(first.data, `data-area="N1"`) {
+				t.Fatalf("first event: %+v", first)
+			}
+			if code, out := fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("v-102-obs1", 102, "good", false)); code != 201 {
+				t.Fatalf("report: %d %v", code, out)
+			}
+			select {
+			case ev := <-events:
+				if ev.id == first.id || coverageRow(t, ev.data, "N1") != [4]int{2, 2, 0, 0} {
+					t.Fatalf("second event %s: N1 %v", ev.id, coverageRow(t, ev.data, "N1"))
+				}
+			case <-ctx.Done():
+				t.Fatal("no coverage event after a new report")
+			}
+		})
+	})
+}
+
+type sse struct{ name, id, data string }
+
+// readEvents parses a text/event-stream into events (comments skipped).
+func readEvents(r io.Reader) <-chan sse {
+	ch := make(chan sse, 8)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var ev sse
+		var data []string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.name != "" || len(data) > 0 {
+					ev.data = strings.Join(data, "\n")
+					ch <- ev
+				}
+				ev, data = sse{}, nil
+			case strings.HasPrefix(line, ":"):
+			case strings.HasPrefix(line, "event: "):
+				ev.name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "data: "):
+				data = append(data, strings.TrimPrefix(line, "data: "))
+			}
+		}
+	}()
+	return ch
+}
