@@ -146,6 +146,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		p.FullScreenshot("dashboard-desktop")
 		p.Screenshot("dashboard-desktop-top")
+		p.Do("scrolling to the PVT", chromedp.ScrollIntoView(chromedp.CSS("#pvt-h")))
+		p.Screenshot("dashboard-pvt")
+		p.Do("scrolling to the conflicts", chromedp.ScrollIntoView(chromedp.CSS("#conflicts-h")))
+		p.Screenshot("dashboard-conflicts")
 		p.Phone()
 		p.Navigate(dash + "?lang=en")
 		if over := browsertest.Eval[bool](p, `document.documentElement.scrollWidth > window.innerWidth + 1`); over {
