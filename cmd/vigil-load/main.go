@@ -1,0 +1,119 @@
+// Command vigil-load measures report intake: it prepares a database and
+// drives a vigil server's JSON API with many concurrent clients.
+//
+//	vigil-load setup --db load.db --stations 2000      # prints the token and election id
+//	vigil serve --db load.db --addr 127.0.0.1:8080 &
+//	vigil-load run --url http://127.0.0.1:8080 --token T --election 1 --clients 200 --reports 40000
+//
+// Or both at once, serving in-process on loopback:
+//
+//	vigil-load self --db /tmp/load.db --clients 200 --reports 40000
+//
+// Every run is bounded in reports and in time (--duration).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/observe/load"
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil-load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: vigil-load setup|run|self [flags]")
+	}
+	fs := flag.NewFlagSet("vigil-load "+args[0], flag.ContinueOnError)
+	db := fs.String("db", "", "database (setup, self): a new SQLite file or postgres://…")
+	stations := fs.Int("stations", 2000, "polling stations in the test election")
+	url := fs.String("url", "", "server (run)")
+	token := fs.String("token", "", "API token (run)")
+	electionID := fs.Int64("election", 0, "election id (run)")
+	clients := fs.Int("clients", 200, "concurrent clients")
+	reports := fs.Int("reports", 20000, "reports to send")
+	duration := fs.Duration("duration", 60*time.Second, "time limit")
+	prefix := fs.String("prefix", fmt.Sprintf("load-%d", time.Now().Unix()), "client id prefix")
+	rate := fs.Float64("rate", 0, "offered reports per second in all (0: as fast as acknowledged)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var h *web.Server
+	cfg := load.Config{URL: *url, Token: *token, ElectionID: *electionID, Stations: *stations, Clients: *clients, Reports: *reports, Duration: *duration, Prefix: *prefix, Rate: *rate}
+	switch args[0] {
+	case "setup":
+		d, err := store.Open(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		id, tok, err := load.Setup(ctx, d, *stations)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("election %d\ntoken %s\n", id, tok)
+		return nil
+	case "run":
+	case "self":
+		d, err := store.Open(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		id, tok, err := load.Setup(ctx, d, *stations)
+		if err != nil {
+			return err
+		}
+		h, err = web.New(d, web.Options{})
+		if err != nil {
+			return err
+		}
+		defer h.CloseObservation()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h}
+		go srv.Serve(ln)
+		defer srv.Close()
+		cfg.URL, cfg.Token, cfg.ElectionID = "http://"+ln.Addr().String(), tok, id
+	default:
+		return fmt.Errorf("unknown subcommand %q: want setup, run or self", args[0])
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	res := load.Run(ctx, cfg)
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Println(res)
+	if h != nil {
+		st := h.Observation().WriterStats()
+		fmt.Printf("group commit: %d reports in %d transactions (%.1f per commit), %.2f s in commits, longest %.1f ms\n",
+			st.Reports, st.Batches, float64(st.Reports)/float64(max(st.Batches, 1)), st.CommitTime.Seconds(), float64(st.MaxCommit.Microseconds())/1000)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+func init() {
+	register(command{name: "findings", summary: "observation findings: negative assessments, key indicators, coverage; the statement's figures", run: runFindings})
+}
+
+func runFindings(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "findings", "--election NAME [--org NAME] [--json | --markdown | --html FILE] [--base-url URL] [--db D]")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	elName := fs.String("election", "", "election `NAME`")
+	org := fs.String("org", "", "organisation `NAME` (needed when the database holds several)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	md := fs.Bool("markdown", false, "print the statement's quantitative part as Markdown")
+	htmlFile := fs.String("html", "", "write the statement's quantitative part as HTML to `FILE`")
+	base := fs.String("base-url", "", "address of the vigil server the figures link to (e.g. https://vigil.example.org)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *elName == "" {
+		return usagef("findings: --election is required")
+	}
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	el, err := d.ElectionByName(ctx, *elName)
+	if err != nil {
+		return err
+	}
+	var o *store.Organisation
+	if *org != "" {
+		if o, err = d.OrganisationByName(ctx, *org); err != nil {
+			return err
+		}
+	} else {
+		var id int64
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT count(DISTINCT org_id), COALESCE(min(org_id), 0) FROM reports WHERE election_id = $1`, el.ID).Scan(&n, &id); err != nil {
+			return err
+		}
+		if n > 1 {
+			return usagef("findings: %d organisations reported on %s: choose one with --org", n, el.Name)
+		}
+		if n == 0 {
+			if err := d.QueryRowContext(ctx, `SELECT COALESCE(min(id), 0) FROM organisations`).Scan(&id); err != nil {
+				return err
+			}
+		}
+		if id == 0 {
+			return fmt.Errorf("no organisation in %s", d.Addr)
+		}
+		if o, err = d.Organisation(ctx, id); err != nil {
+			return err
+		}
+	}
+	// The command line acts as the organisation's analyst.
+	p := access.Principal{Role: access.Analyst, OrgID: o.ID, Name: "cli"}
+	ds, err := observe.Load(ctx, d, p, el.ID)
+	if err != nil {
+		return err
+	}
+	f := ds.Findings()
+	opt := observe.StatementOptions{ReportsURL: fmt.Sprintf("%s/api/v1/elections/%d/reports", *base, el.ID), Organisation: o.Name}
+	if *htmlFile != "" {
+		out, err := os.Create(*htmlFile)
+		if err != nil {
+			return err
+		}
+		if err := observe.StatementHTML(out, f, opt); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case *asJSON:
+		return printJSON(e.stdout, f)
+	case *md:
+		return observe.StatementMarkdown(e.stdout, f, opt)
+	case *htmlFile != "":
+		return nil
+	}
+	for _, ph := range observe.ReportedPhases {
+		pf := f.Phases[string(ph)]
+		fmt.Fprintf(e.stdout, "%-11s %4d of %4d assessed negatively (%5.1f %%, 95 %% CI %.1f–%.1f %%)\n", ph, pf.Negative, pf.Observed, 100*pf.Share, 100*pf.CI95[0], 100*pf.CI95[1])
+		for _, ind := range observe.SortedKeys(pf.Indicators) {
+			st := pf.Indicators[ind]
+			if st.Reported > 0 {
+				fmt.Fprintf(e.stdout, "            %-36s %4d of %4d (%5.1f %%)\n", ind, st.Reported, st.Observed, 100*st.Share)
+			}
+		}
+	}
+	c := f.Coverage.Total
+	fmt.Fprintf(e.stdout, "coverage    %d deployed, %d reported, %d missing, %d in conflict; %d quarantined report(s) excluded\n", c.Deployed, c.Reported, c.Missing, c.Conflict, f.Quarantined)
+	return nil
+}

@@ -1,0 +1,628 @@
+// Package observe runs an election day's observation: the roster and
+// teams, the deployment on a random sample of stations, forms stored as
+// data, reports from every channel (JSON API, web form, coded SMS, ODK
+// Collect) through one pipeline, quality control, conflicts between
+// observers of one station, and the quantitative findings of a statement.
+//
+// Every channel calls Service.Submit with the principal the web layer
+// authenticated; Submit validates the answers against the stored form,
+// places the report at its station, checks the principal may report
+// there, runs the organisation's QC rules, reads a counting report's
+// protocol block as an observer protocol version, and hands it all to the
+// group-commit writer, returning only after the commit.
+package observe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/qc"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// Channels by which reports arrive.
+const (
+	ChannelAPI      = "api"
+	ChannelWeb      = "web"
+	ChannelSMS      = "sms"
+	ChannelOpenRosa = "openrosa"
+	ChannelCLI      = "cli"
+)
+
+// Service is the observation pipeline over one database. It is safe for
+// concurrent use; Close stops its writer.
+type Service struct {
+	db *store.DB
+	w  *writer
+
+	mu        sync.Mutex
+	loadMu    sync.Mutex
+	forms     map[formKey]*store.StoredForm
+	latest    map[formKey]cachedForm
+	elections map[int64]cachedElection
+	areas     map[int64]*areaIndex
+	rules     map[int64][]rule // by organisation
+}
+
+type formKey struct {
+	org          int64
+	key, version string
+}
+
+type cachedForm struct {
+	sf    *store.StoredForm
+	until time.Time
+}
+
+type cachedElection struct {
+	e     *election.Election
+	until time.Time
+}
+
+// Short caches: a new form version or a new ballot option (an import adds
+// them) is seen within this time.
+const cacheTTL = 5 * time.Second
+
+type rule struct {
+	store.QCRule
+	expr *qc.Expr
+}
+
+// New starts a service.
+func New(db *store.DB) *Service {
+	return &Service{db: db, w: newWriter(db), forms: map[formKey]*store.StoredForm{}, latest: map[formKey]cachedForm{},
+		elections: map[int64]cachedElection{}, areas: map[int64]*areaIndex{}, rules: map[int64][]rule{}}
+}
+
+// Close stops the writer after the queued reports are committed.
+func (s *Service) Close() { s.w.close() }
+
+// DB returns the service's database.
+func (s *Service) DB() *store.DB { return s.db }
+
+// WriterStats reports the group commit's transactions and reports.
+func (s *Service) WriterStats() Stats { return s.w.stats() }
+
+// Submission is one report as a channel received it.
+type Submission struct {
+	Principal  access.Principal
+	Channel    string
+	ClientID   string // made by the client; resending the same id stores once
+	ElectionID int64
+	Form       string // form key
+	Version    string // empty: the latest
+	AreaID     int64  // the station or commission; 0: read from the answers
+	Answers    form.Answers
+	Submitted  time.Time         // the client's time; zero: now
+	SMS        *store.SMSMessage // recorded with the report (SMS channel)
+}
+
+// Receipt is the answer to a stored submission.
+type Receipt struct {
+	ReportID  int64    `json:"report_id"`
+	ClientID  string   `json:"client_id"`
+	Duplicate bool     `json:"duplicate"` // stored before: this copy was not stored again
+	Status    string   `json:"status"`
+	QC        []string `json:"qc,omitempty"`
+	AreaID    int64    `json:"area_id,omitempty"`
+}
+
+// ValidationError lists what is wrong with a submission's answers.
+type ValidationError struct {
+	Problems []form.FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// InputError is a submission the service refuses for a reason the client
+// can fix (unknown form, station not found, bad client id).
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputf(format string, a ...any) error { return &InputError{fmt.Sprintf(format, a...)} }
+
+// MaxClientID is the longest client id accepted.
+const MaxClientID = 128
+
+// ValidClientID reports whether a client id is acceptable: 8 to 128
+// printable ASCII characters without spaces (a UUID, an ODK instanceID
+// "uuid:…", "sms:twilio:SM…").
+func ValidClientID(id string) bool {
+	if len(id) < 8 || len(id) > MaxClientID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// Form returns a form of org (cached: stored versions never change).
+func (s *Service) Form(ctx context.Context, org int64, key, version string) (*store.StoredForm, error) {
+	k := formKey{org, key, version}
+	s.mu.Lock()
+	sf := s.forms[k]
+	if c, ok := s.latest[k]; version == "" && ok && time.Now().Before(c.until) {
+		sf = c.sf
+	}
+	s.mu.Unlock()
+	if sf != nil {
+		return sf, nil
+	}
+	sf, err := s.db.FormByKey(ctx, org, key, version)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			if version == "" {
+				return nil, inputf("your organisation has no form %q", key)
+			}
+			return nil, inputf("your organisation has no form %q version %q", key, version)
+		}
+		return nil, err
+	}
+	s.mu.Lock()
+	if version != "" {
+		s.forms[k] = sf
+	} else {
+		s.latest[k] = cachedForm{sf, time.Now().Add(cacheTTL)}
+	}
+	s.mu.Unlock()
+	return sf, nil
+}
+
+// Election returns an election, cached for a few seconds (submissions
+// read it on every report).
+func (s *Service) Election(ctx context.Context, id int64) (*election.Election, error) {
+	return s.election(ctx, id)
+}
+
+// election returns an election, cached for cacheTTL.
+func (s *Service) election(ctx context.Context, id int64) (*election.Election, error) {
+	s.mu.Lock()
+	c, ok := s.elections[id]
+	s.mu.Unlock()
+	if ok && time.Now().Before(c.until) {
+		return c.e, nil
+	}
+	e, err := s.db.Election(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.elections[id] = cachedElection{e, time.Now().Add(cacheTTL)}
+	s.mu.Unlock()
+	return e, nil
+}
+
+// Submit validates and stores a report, returning after the commit. A
+// report whose client id the organisation already has is not stored again:
+// the receipt says Duplicate and gives the first copy's id. Errors are
+// *ValidationError, *InputError, an error wrapping access.ErrForbidden,
+// or an internal error.
+func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) {
+	p := sub.Principal
+	if !ValidClientID(sub.ClientID) {
+		return nil, inputf("client_id %q: want 8 to %d printable characters without spaces (a UUID)", clip(sub.ClientID, 40), MaxClientID)
+	}
+	if err := access.Check(p, access.SubmitReport, access.Resource{OrgID: p.OrgID}); err != nil && sub.Principal.Role != access.Observer {
+		return nil, err
+	}
+	sf, err := s.Form(ctx, p.OrgID, sub.Form, sub.Version)
+	if err != nil {
+		return nil, err
+	}
+	f := sf.Form
+	e, err := s.election(ctx, sub.ElectionID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, inputf("election %d not found", sub.ElectionID)
+		}
+		return nil, err
+	}
+	bound := f
+	if hasProtocol(f) {
+		bound = form.BindElection(f, e)
+	}
+	if probs := form.Validate(bound, sub.Answers); len(probs) > 0 {
+		return nil, &ValidationError{probs}
+	}
+	area, err := s.place(ctx, e.ID, bound, sub)
+	if err != nil {
+		return nil, err
+	}
+	var path []string
+	if area != nil {
+		path = area.Path
+	}
+	if err := access.Check(p, access.SubmitReport, access.Resource{OrgID: p.OrgID, Area: nonNilPath(path, area != nil)}); err != nil {
+		return nil, err
+	}
+	answers, err := json.Marshal(sub.Answers)
+	if err != nil {
+		return nil, inputf("answers: %v", err)
+	}
+	now := time.Now().UTC()
+	if sub.Submitted.IsZero() || sub.Submitted.After(now.Add(time.Hour)) {
+		sub.Submitted = now
+	}
+	r := &store.Report{
+		OrgID: p.OrgID, ElectionID: e.ID, FormID: sf.ID, Phase: string(f.Phase), ObserverID: p.ObserverID, UserID: p.UserID,
+		Channel: sub.Channel, ClientID: sub.ClientID, Answers: answers, Submitted: sub.Submitted.UTC(), Received: now,
+	}
+	if area != nil {
+		r.AreaID = area.ID
+	}
+	r.QC, r.Status = s.runQC(ctx, p.OrgID, bound, sub.Answers)
+	j := &job{report: r, sms: sub.SMS, audit: store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: sub.Channel, Action: "report.submit", At: now,
+		Detail: mustJSON(map[string]any{"client_id": sub.ClientID, "form": f.ID, "version": f.Version, "area_id": r.AreaID})}}
+	if f.Phase == form.Counting && area != nil && area.Station {
+		if q := bound.Question(form.ProtocolID); q != nil {
+			if v, ok := sub.Answers[q.ID]; ok {
+				figs, votes, err := form.ProtocolFigures(q, v, len(e.Options))
+				if err != nil {
+					return nil, &ValidationError{[]form.FieldError{{Question: q.ID, Message: err.Error()}}}
+				}
+				j.protocol = &election.Protocol{AreaID: area.ID, Source: election.Observer, Figures: figs, Votes: votes, Received: now}
+			}
+		}
+	}
+	res, err := s.w.submit(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	rc := &Receipt{ReportID: res.id, ClientID: sub.ClientID, Duplicate: !res.created, Status: r.Status, QC: r.QC, AreaID: r.AreaID}
+	if !res.created {
+		// The first copy's status, not this one's.
+		if old, err := s.db.Report(ctx, p.OrgID, res.id); err == nil {
+			rc.Status, rc.QC, rc.AreaID = old.Status, old.QC, old.AreaID
+		}
+	}
+	return rc, nil
+}
+
+func nonNilPath(p []string, placed bool) []string {
+	if placed && p == nil {
+		return []string{}
+	}
+	return p
+}
+
+func hasProtocol(f *form.Form) bool {
+	for _, q := range f.Questions {
+		if q.Type == form.Protocol {
+			return true
+		}
+	}
+	return false
+}
+
+func actor(p access.Principal) string {
+	switch {
+	case p.UserID != 0:
+		return fmt.Sprintf("user:%d:%s", p.UserID, p.Name)
+	case p.ObserverID != 0:
+		return fmt.Sprintf("observer:%d:%s", p.ObserverID, p.Name)
+	}
+	return p.Name
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// place finds the area a report is about: the area id given, or the
+// station (commission, for tabulation) whose number the answers give,
+// looked up first among the areas the principal may report on.
+func (s *Service) place(ctx context.Context, electionID int64, f *form.Form, sub Submission) (*election.Area, error) {
+	idx, err := s.areaIndex(ctx, electionID, false)
+	if err != nil {
+		return nil, err
+	}
+	if sub.AreaID != 0 {
+		a := idx.byID[sub.AreaID]
+		if a == nil {
+			return nil, inputf("area %d is not an area of election %d", sub.AreaID, electionID)
+		}
+		return a, nil
+	}
+	qid, wantStation := form.StationID, true
+	if f.Phase == form.Tabulation {
+		qid, wantStation = "commission", false
+	}
+	v, ok := sub.Answers[qid]
+	if !ok {
+		if f.Phase == form.Incident {
+			return nil, nil // an incident away from a station
+		}
+		return nil, inputf("the report names no station: give area_id or answer %q", qid)
+	}
+	n, ok := v.Int()
+	if !ok {
+		return nil, inputf("%s: want a number", qid)
+	}
+	num := strconv.FormatInt(n, 10)
+	cands := idx.byNumber[num]
+	var fit []*election.Area
+	for _, a := range cands {
+		if a.Station == wantStation {
+			fit = append(fit, a)
+		}
+	}
+	if len(fit) > 1 {
+		// Several areas share the number (numbering per district): the
+		// ones the principal may report on decide.
+		var mine []*election.Area
+		for _, a := range fit {
+			if access.Check(sub.Principal, access.SubmitReport, access.Resource{OrgID: sub.Principal.OrgID, Area: a.Path}) == nil {
+				mine = append(mine, a)
+			}
+		}
+		fit = mine
+	}
+	switch len(fit) {
+	case 0:
+		what := "polling station"
+		if !wantStation {
+			what = "district commission"
+		}
+		return nil, inputf("%s number %s not found in this election", what, num)
+	case 1:
+		return fit[0], nil
+	}
+	return nil, inputf("station number %s is ambiguous: give area_id", num)
+}
+
+type areaIndex struct {
+	loaded   time.Time
+	byID     map[int64]*election.Area
+	byNumber map[string][]*election.Area
+}
+
+// StationNumber is the number by which observers name an area: its
+// "number" attribute, else its name when all digits, else the digits that
+// end its name ("PS 101" is 101).
+func StationNumber(a *election.Area) string {
+	if n := a.Attrs["number"]; n != "" {
+		return strings.TrimLeft(n, "0")
+	}
+	name := strings.TrimSpace(a.Name)
+	i := len(name)
+	for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+		i--
+	}
+	return strings.TrimLeft(name[i:], "0")
+}
+
+func (s *Service) areaIndex(ctx context.Context, electionID int64, refresh bool) (*areaIndex, error) {
+	s.mu.Lock()
+	idx := s.areas[electionID]
+	s.mu.Unlock()
+	if idx != nil && !refresh && time.Since(idx.loaded) < time.Minute {
+		return idx, nil
+	}
+	// One load at a time: two hundred phones arriving together would
+	// otherwise each read every area.
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	s.mu.Lock()
+	idx = s.areas[electionID]
+	s.mu.Unlock()
+	if idx != nil && !refresh && time.Since(idx.loaded) < time.Minute {
+		return idx, nil
+	}
+	areas, err := s.db.Areas(ctx, electionID)
+	if err != nil {
+		return nil, err
+	}
+	idx = &areaIndex{loaded: time.Now(), byID: map[int64]*election.Area{}, byNumber: map[string][]*election.Area{}}
+	for i := range areas {
+		a := &areas[i]
+		idx.byID[a.ID] = a
+		if n := StationNumber(a); n != "" {
+			idx.byNumber[n] = append(idx.byNumber[n], a)
+		}
+	}
+	s.mu.Lock()
+	s.areas[electionID] = idx
+	s.mu.Unlock()
+	return idx, nil
+}
+
+// Area returns an area of an election from the service's index.
+func (s *Service) Area(ctx context.Context, electionID, areaID int64) (*election.Area, error) {
+	idx, err := s.areaIndex(ctx, electionID, false)
+	if err != nil {
+		return nil, err
+	}
+	if a := idx.byID[areaID]; a != nil {
+		return a, nil
+	}
+	return nil, fmt.Errorf("area %d: %w", areaID, store.ErrNotFound)
+}
+
+// runQC evaluates the organisation's rules for the form: the names of the
+// rules that fired, and the status they give (quarantined beats flagged).
+func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Answers) ([]string, string) {
+	rules, err := s.orgRules(ctx, org)
+	if err != nil {
+		return nil, store.StatusNew
+	}
+	look := Lookup(f, a)
+	var fired []string
+	status := store.StatusNew
+	for _, r := range rules {
+		if r.FormKey != f.ID || !r.expr.Fires(look) {
+			continue
+		}
+		fired = append(fired, r.Name)
+		if r.Action == "quarantine" {
+			status = store.StatusQuarantined
+		} else if status == store.StatusNew {
+			status = store.StatusFlagged
+		}
+	}
+	return fired, status
+}
+
+func (s *Service) orgRules(ctx context.Context, org int64) ([]rule, error) {
+	s.mu.Lock()
+	rs, ok := s.rules[org]
+	s.mu.Unlock()
+	if ok {
+		return rs, nil
+	}
+	stored, err := s.db.QCRules(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	rs = []rule{}
+	for _, r := range stored {
+		e, err := qc.Compile(r.Expr)
+		if err != nil {
+			continue // checked when saved; a rule broken since is skipped
+		}
+		rs = append(rs, rule{r, e})
+	}
+	s.mu.Lock()
+	s.rules[org] = rs
+	s.mu.Unlock()
+	return rs, nil
+}
+
+// SaveRule checks and stores a QC rule of a form of the principal's
+// organisation.
+func (s *Service) SaveRule(ctx context.Context, p access.Principal, channel string, r store.QCRule) (*store.QCRule, error) {
+	if err := access.Check(p, access.ManageQC, access.Resource{OrgID: p.OrgID}); err != nil {
+		return nil, err
+	}
+	if r.Action == "" {
+		r.Action = "flag"
+	}
+	if r.Action != "flag" && r.Action != "quarantine" {
+		return nil, inputf("action %q: want flag or quarantine", r.Action)
+	}
+	if !form.ValidID(r.Name) {
+		return nil, inputf("rule name %q: want letters, digits and _", r.Name)
+	}
+	sf, err := s.Form(ctx, p.OrgID, r.FormKey, "")
+	if err != nil {
+		return nil, err
+	}
+	e, err := qc.Compile(r.Expr)
+	if err != nil {
+		return nil, inputf("rule %s: %v", r.Name, err)
+	}
+	if err := e.CheckNames(Names(sf.Form)); err != nil {
+		return nil, inputf("rule %s: %v (form %s)", r.Name, err, r.FormKey)
+	}
+	r.OrgID = p.OrgID
+	if err := s.db.SaveQCRule(ctx, &r); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	delete(s.rules, p.OrgID)
+	s.mu.Unlock()
+	store.Audit(ctx, s.db, store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: channel, Action: "qc.save", Object: "qc:" + r.Name, Detail: mustJSON(r)})
+	return &r, nil
+}
+
+// Lookup reads a form's answers as QC values (see package qc): a protocol
+// item is reached as question.item and, when no question has that id, as
+// the item id alone.
+func Lookup(f *form.Form, a form.Answers) qc.Lookup {
+	return func(name string) qc.Value {
+		if v, ok := a[name]; ok {
+			return qcValue(v)
+		}
+		qid, item, dotted := strings.Cut(name, ".")
+		for i := range f.Questions {
+			q := &f.Questions[i]
+			if q.Type != form.Protocol || (dotted && q.ID != qid) {
+				continue
+			}
+			id := name
+			if dotted {
+				id = item
+			}
+			if m, ok := a[q.ID].Protocol(); ok {
+				if n, ok := m[id]; ok {
+					return qc.IntV(n)
+				}
+			}
+		}
+		return qc.Value{}
+	}
+}
+
+// Names returns a function telling whether a name can appear in a rule
+// over form f.
+func Names(f *form.Form) func(string) bool {
+	return func(name string) bool {
+		if f.Question(name) != nil {
+			return true
+		}
+		qid, item, dotted := strings.Cut(name, ".")
+		for i := range f.Questions {
+			q := &f.Questions[i]
+			if q.Type != form.Protocol || (dotted && q.ID != qid) {
+				continue
+			}
+			id := name
+			if dotted {
+				id = item
+			}
+			if _, ok := q.Item(id); ok {
+				return true
+			}
+			if strings.HasPrefix(id, "votes_") {
+				return true // option lines come with the election
+			}
+		}
+		return false
+	}
+}
+
+func qcValue(v form.Value) qc.Value {
+	switch v.Kind() {
+	case form.KindBool:
+		b, _ := v.Bool()
+		return qc.BoolV(b)
+	case form.KindInt:
+		n, _ := v.Int()
+		return qc.IntV(n)
+	case form.KindText:
+		t, _ := v.Text()
+		return qc.StrV(t)
+	}
+	return qc.Value{}
+}

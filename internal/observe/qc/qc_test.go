@@ -1,0 +1,138 @@
+package qc
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func answers(m map[string]Value) Lookup { return func(n string) Value { return m[n] } }
+
+func TestEval(t *testing.T) {
+	env := answers(map[string]Value{
+		"ballots_in_box": IntV(510), "ballots_issued": IntV(500), "valid": IntV(490), "invalid": IntV(20),
+		"protocol.ballots_in_box": IntV(510), "protocol_copy": BoolV(false), "sealed": BoolV(true),
+		"overall": StrV("bad"), "zero": IntV(0), "big": IntV(1 << 62),
+	})
+	cases := []struct {
+		src  string
+		want string // true, false, unknown, or an integer
+	}{
+		{"ballots_in_box > ballots_issued", "true"},
+		{"ballots_in_box <= ballots_issued", "false"},
+		{"valid + invalid != ballots_in_box", "false"},
+		{"valid + invalid = ballots_in_box", "true"},
+		{"protocol.ballots_in_box - 10 == ballots_issued", "true"},
+		{"not protocol_copy", "true"},
+		{"!sealed", "false"},
+		{"sealed and protocol_copy", "false"},
+		{"sealed && (protocol_copy || ballots_in_box > 0)", "true"},
+		{"overall = \"bad\"", "true"},
+		{"overall != \"bad\"", "false"},
+		{"overall = 3", "false"},
+		{"overall > 3", "unknown"},
+		{"missing > 3", "unknown"},
+		{"missing > 3 or sealed", "true"},
+		{"missing > 3 and sealed", "unknown"},
+		{"missing > 3 and not sealed", "false"},
+		{"not (missing = 1)", "unknown"},
+		{"answered(missing)", "false"},
+		{"answered(sealed) and not answered(missing)", "true"},
+		{"ballots_issued / zero > 1", "unknown"},
+		{"big * 4 > 0", "unknown"},
+		{"big + big + big > 0", "unknown"},
+		{"-big - big - big < 0", "unknown"},
+		{"2 + 3 × 4", "14"},
+		{"(2 + 3) * 4", "20"},
+		{"7 ÷ 2", "3"},
+		{"-7 / 2", "-3"},
+		{"10 − 2 - 3", "5"},
+		{"sealed + sealed", "2"},
+		{"TRUE and not FALSE", "true"},
+		{"a.b.c", "unknown"},
+	}
+	for _, c := range cases {
+		e, err := Compile(c.src)
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		v := e.Eval(env)
+		var got string
+		switch v.Kind {
+		case Bool:
+			got = map[bool]string{true: "true", false: "false"}[v.B]
+		case Missing:
+			got = "unknown"
+		case Int:
+			got = strconv.FormatInt(v.I, 10)
+		case Str:
+			got = v.S
+		}
+		if got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
+		if e.Fires(env) != (c.want == "true") {
+			t.Errorf("%s: Fires disagrees", c.src)
+		}
+	}
+}
+
+func TestSyntaxErrors(t *testing.T) {
+	cases := []struct{ src, msg string }{
+		{"", "at character 1: rule ends where a value was expected"},
+		{"a >", "at character 4: rule ends where a value was expected"},
+		{"a > b > c", "at character 7: comparisons do not chain"},
+		{"(a > b", "at character 7: expected ) to close the ( at character 1"},
+		{"a $ b", "at character 3: unexpected character '$'"},
+		{"\"abc", "at character 1: string not closed"},
+		{"99999999999999999999 > 1", "at character 1: number too large"},
+		{"1abc", "at character 2: a name cannot start with a digit"},
+		{"count(a)", "unknown function \"count\""},
+		{"a b", "at character 3: unexpected \"b\""},
+		{strings.Repeat("(", 100) + "1" + strings.Repeat(")", 100), "nested deeper than 64"},
+		{strings.Repeat("not ", 100) + "a", "nested deeper than 64"},
+		{strings.Repeat("a", MaxLen+1), "longer than 4096"},
+	}
+	for _, c := range cases {
+		_, err := Compile(c.src)
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("Compile(%.40q) = %v, want %q", c.src, err, c.msg)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	e, err := Compile("a + b > a and answered(c)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(e.Names(), ","); got != "a,b,c" {
+		t.Fatalf("names %s", got)
+	}
+	err = e.CheckNames(func(n string) bool { return n != "b" })
+	if !errors.Is(err, ErrUnknownName) || !strings.Contains(err.Error(), "b") {
+		t.Fatalf("CheckNames: %v", err)
+	}
+}
+
+func FuzzCompileEval(f *testing.F) {
+	for _, s := range []string{"a > b", "not (a + 1) * 3 = b or c", "answered(x) and \"s\" = y", "-(-(1))/0", "a×b÷c−d"} {
+		f.Add(s)
+	}
+	env := answers(map[string]Value{"a": IntV(3), "b": IntV(-9223372036854775808), "c": BoolV(true), "y": StrV("s")})
+	f.Fuzz(func(t *testing.T, src string) {
+		e, err := Compile(src)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(src) {
+				t.Fatalf("bad error %v", err)
+			}
+			return
+		}
+		e.Eval(env)
+		e.Fires(env)
+	})
+}

@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Querier is what both *sql.DB and *sql.Tx offer; the observation methods
+// that may run inside a caller's transaction take one.
+type Querier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// Organisation is a mission or an observer group. Organisations on one
+// installation share the results core and nothing else.
+type Organisation struct {
+	ID      int64     `json:"id"`
+	Name    string    `json:"name"`
+	Kind    string    `json:"kind"` // international, domestic
+	Created time.Time `json:"created"`
+}
+
+// User is a member of an organisation's staff (or an observer with a
+// login).
+type User struct {
+	ID         int64     `json:"id"`
+	OrgID      int64     `json:"org_id"`
+	Username   string    `json:"username"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	Area       []string  `json:"area,omitempty"`
+	ObserverID int64     `json:"observer_id,omitempty"`
+	Disabled   bool      `json:"disabled,omitempty"`
+	Created    time.Time `json:"created"`
+	hash       string
+}
+
+// PasswordHash returns the stored argon2id hash.
+func (u *User) PasswordHash() string { return u.hash }
+
+// EnsureOrganisation returns the organisation with the given name,
+// creating it (of the given kind) when it does not exist.
+func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (*Organisation, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, errors.New("an organisation needs a name")
+	}
+	if kind == "" {
+		kind = "domestic"
+	}
+	if kind != "domestic" && kind != "international" {
+		return nil, fmt.Errorf("organisation kind %q: want domestic or international", kind)
+	}
+	o, err := db.OrganisationByName(ctx, name)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return o, err
+	}
+	o = &Organisation{Name: name, Kind: kind, Created: time.Now().UTC()}
+	err = db.QueryRowContext(ctx, `INSERT INTO organisations (name, kind, created) VALUES ($1, $2, $3) RETURNING id`,
+		name, kind, fmtTime(o.Created)).Scan(&o.ID)
+	return o, err
+}
+
+// OrganisationByName finds an organisation; ErrNotFound if none.
+func (db *DB) OrganisationByName(ctx context.Context, name string) (*Organisation, error) {
+	o := &Organisation{}
+	var created string
+	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE name = $1`, name).
+		Scan(&o.ID, &o.Name, &o.Kind, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("organisation %q: %w", name, ErrNotFound)
+	}
+	o.Created = parseTime(created)
+	return o, err
+}
+
+// Organisation loads an organisation by id.
+func (db *DB) Organisation(ctx context.Context, id int64) (*Organisation, error) {
+	o := &Organisation{}
+	var created string
+	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE id = $1`, id).
+		Scan(&o.ID, &o.Name, &o.Kind, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("organisation %d: %w", id, ErrNotFound)
+	}
+	o.Created = parseTime(created)
+	return o, err
+}
+
+// CreateUser stores a user with an already hashed password; u.ID is set.
+// A username already taken is an error.
+func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string) error {
+	if strings.TrimSpace(u.Username) == "" {
+		return errors.New("a user needs a username")
+	}
+	area, _ := json.Marshal(nonNil(u.Area))
+	if u.Created.IsZero() {
+		u.Created = time.Now().UTC()
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = $1`, u.Username).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("a user named %q already exists", u.Username)
+	}
+	return db.QueryRowContext(ctx, `INSERT INTO users (org_id, username, name, role, password_hash, area_path, observer_id, disabled, created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id`,
+		u.OrgID, u.Username, u.Name, u.Role, passwordHash, string(area), nullID(u.ObserverID), fmtTime(u.Created)).Scan(&u.ID)
+}
+
+const userCols = `id, org_id, username, name, role, password_hash, area_path, COALESCE(observer_id, 0), disabled, created`
+
+func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
+	u := &User{}
+	var area, created string
+	var disabled int
+	if err := sc.Scan(&u.ID, &u.OrgID, &u.Username, &u.Name, &u.Role, &u.hash, &area, &u.ObserverID, &disabled, &created); err != nil {
+		return nil, err
+	}
+	u.Disabled = disabled != 0
+	u.Created = parseTime(created)
+	if err := json.Unmarshal([]byte(area), &u.Area); err != nil {
+		return nil, fmt.Errorf("user %d: bad area: %w", u.ID, err)
+	}
+	return u, nil
+}
+
+// UserByName finds a user by username; ErrNotFound if none.
+func (db *DB) UserByName(ctx context.Context, username string) (*User, error) {
+	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
+	}
+	return u, err
+}
+
+// Users lists an organisation's users.
+func (db *DB) Users(ctx context.Context, orgID int64) ([]*User, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE org_id = $1 ORDER BY id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession stores a session for a user under the hash of its token.
+func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration) error {
+	now := time.Now().UTC()
+	_, err := db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`,
+		tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl)))
+	return err
+}
+
+// SessionUser returns the user of a live session; ErrNotFound when the
+// session does not exist, has expired, or its user is disabled.
+func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) {
+	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = (SELECT s.user_id FROM sessions s
+		WHERE s.token_hash = $1 AND s.expires > $2) AND disabled = 0`, tokenHash, fmtTime(time.Now().UTC())))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("session: %w", ErrNotFound)
+	}
+	return u, err
+}
+
+// DeleteSession ends a session.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	return err
+}
+
+// Token is an API token: it authenticates an observer's phone (or a
+// user's script) without a password. Only its hash is stored.
+type Token struct {
+	ID         int64     `json:"id"`
+	OrgID      int64     `json:"org_id"`
+	UserID     int64     `json:"user_id,omitempty"`
+	ObserverID int64     `json:"observer_id,omitempty"`
+	Label      string    `json:"label"`
+	Created    time.Time `json:"created"`
+	Revoked    string    `json:"revoked,omitempty"` // when; empty while valid
+}
+
+// CreateToken stores a token's hash for an observer or a user of org.
+func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) error {
+	if (t.UserID == 0) == (t.ObserverID == 0) {
+		return errors.New("a token belongs to exactly one observer or one user")
+	}
+	t.Created = time.Now().UTC()
+	return db.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, observer_id, token_hash, label, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		t.OrgID, nullID(t.UserID), nullID(t.ObserverID), tokenHash, t.Label, fmtTime(t.Created)).Scan(&t.ID)
+}
+
+// TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
+func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (*Token, error) {
+	t := &Token{}
+	var created string
+	err := db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
+		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("token: %w", ErrNotFound)
+	}
+	t.Created = parseTime(created)
+	return t, err
+}
+
+// RevokeToken revokes a token of org; ErrNotFound if org has no such
+// valid token.
+func (db *DB) RevokeToken(ctx context.Context, orgID, id int64) error {
+	res, err := db.ExecContext(ctx, `UPDATE api_tokens SET revoked = $1 WHERE id = $2 AND org_id = $3 AND revoked = ''`,
+		fmtTime(time.Now().UTC()), id, orgID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("token %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Tokens lists an organisation's tokens (never their secrets).
+func (db *DB) Tokens(ctx context.Context, orgID int64) ([]Token, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created, revoked FROM api_tokens WHERE org_id = $1 ORDER BY id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var created string
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, &created, &t.Revoked); err != nil {
+			return nil, err
+		}
+		t.Created = parseTime(created)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// AuditEntry is one line of the audit log: who did what, when, through
+// which channel (web, api, sms, openrosa, cli).
+type AuditEntry struct {
+	ID      int64           `json:"id"`
+	OrgID   int64           `json:"org_id,omitempty"`
+	Actor   string          `json:"actor"`
+	Channel string          `json:"channel"`
+	Action  string          `json:"action"`
+	Object  string          `json:"object,omitempty"`
+	Detail  json.RawMessage `json:"detail,omitempty"`
+	At      time.Time       `json:"at"`
+}
+
+// Audit appends an entry to the log, in q's transaction when q is one.
+func Audit(ctx context.Context, q Querier, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	detail := string(e.Detail)
+	if detail == "" {
+		detail = "{}"
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At))
+	return err
+}
+
+// AuditLog returns an organisation's most recent entries, newest first.
+func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEntry, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, COALESCE(org_id, 0), actor, channel, action, object, detail, at FROM audit WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var detail, at string
+		if err := rows.Scan(&e.ID, &e.OrgID, &e.Actor, &e.Channel, &e.Action, &e.Object, &detail, &at); err != nil {
+			return nil, err
+		}
+		e.Detail = json.RawMessage(detail)
+		e.At = parseTime(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// User loads a user by id; ErrNotFound if none.
+func (db *DB) User(ctx context.Context, id int64) (*User, error) {
+	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	return u, err
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// Authentication. A request is made by one principal, found from (first
+// match wins):
+//
+//   - the session cookie of a staff login (server-side session, only the
+//     token's SHA-256 stored);
+//   - an API token: "Authorization: Bearer T", or HTTP Basic with the
+//     token as password (ODK Collect and Enketo send Basic; the user name
+//     is free), or the vigil_token cookie the offline web form keeps;
+//   - HTTP Basic with a staff user's name and password;
+//   - otherwise the public.
+//
+// A presented credential that does not verify is an error (401), not the
+// public: a phone with a revoked token must learn it, not see its reports
+// refused for another reason. Authorisation is access.Check, asked by
+// every handler with the resource it touches.
+
+// SessionCookie and TokenCookie name vigil's cookies.
+const (
+	SessionCookie = "vigil_session"
+	TokenCookie   = "vigil_token"
+	sessionTTL    = 12 * time.Hour
+)
+
+type principalKey struct{}
+
+// principal returns the request's principal (the public when nobody is
+// authenticated). It authenticates on first use and remembers the answer
+// in the request's context only through withPrincipal.
+func (s *Server) principal(r *http.Request) access.Principal {
+	if p, ok := r.Context().Value(principalKey{}).(access.Principal); ok {
+		return p
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return access.Anonymous
+	}
+	return p
+}
+
+// withPrincipal authenticates the request and stores the principal in its
+// context; a bad credential is an Unauthorized error.
+func (s *Server) withPrincipal(r *http.Request) (*http.Request, access.Principal, error) {
+	if p, ok := r.Context().Value(principalKey{}).(access.Principal); ok {
+		return r, p, nil
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return r, p, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p, nil
+}
+
+// authed wraps a handler so that it runs with the principal in its
+// request's context (principal(r) then costs nothing).
+func (s *Server) authed(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		r, _, err := s.withPrincipal(r)
+		if err != nil {
+			return err
+		}
+		return h(w, r)
+	}
+}
+
+// requireRole wraps a handler that only some roles may reach at all (the
+// handler still checks scope with access.Check). The public gets 401, other
+// roles 403.
+func (s *Server) requireRole(roles []access.Role, h handlerFunc) handlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request) error {
+		p := s.principal(r)
+		for _, role := range roles {
+			if p.Role == role {
+				return h(w, r)
+			}
+		}
+		if p.Role == access.Public {
+			return Errorf(Unauthorized, "log in first")
+		}
+		return Errorf(Forbidden, "a %s may not do this", p.Role)
+	})
+}
+
+// Staff are the roles that work in the mission's pages.
+var Staff = []access.Role{access.Administrator, access.Analyst, access.Coordinator}
+
+// accessError maps a refusal of access.Check to a client error.
+func accessError(err error) error {
+	switch {
+	case errors.Is(err, access.ErrUnauthenticated):
+		return Errorf(Unauthorized, "%s", err.Error())
+	case errors.Is(err, access.ErrForbidden):
+		return Errorf(Forbidden, "%s", err.Error())
+	}
+	return err
+}
+
+// check is access.Check for handlers.
+func (s *Server) check(r *http.Request, a access.Action, res access.Resource) error {
+	return accessError(access.Check(s.principal(r), a, res))
+}
+
+func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
+	ctx := r.Context()
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		u, err := s.db.SessionUser(ctx, access.HashToken(c.Value))
+		if err == nil {
+			return s.userPrincipal(ctx, u)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return access.Anonymous, err
+		}
+		// An expired session falls through to the public (the page
+		// offers the login again).
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return s.tokenPrincipal(ctx, strings.TrimSpace(tok))
+		}
+		if user, pass, ok := r.BasicAuth(); ok {
+			if p, err := s.tokenPrincipal(ctx, pass); err == nil {
+				return p, nil
+			}
+			u, err := s.db.UserByName(ctx, user)
+			if err != nil || u.Disabled {
+				return access.Anonymous, Errorf(Unauthorized, "unknown user or token")
+			}
+			if ok, _ := access.VerifyPassword(u.PasswordHash(), pass); !ok {
+				return access.Anonymous, Errorf(Unauthorized, "wrong password")
+			}
+			return s.userPrincipal(ctx, u)
+		}
+		return access.Anonymous, Errorf(Unauthorized, "unsupported Authorization scheme: use Bearer or Basic")
+	}
+	if c, err := r.Cookie(TokenCookie); err == nil && c.Value != "" {
+		return s.tokenPrincipal(ctx, c.Value)
+	}
+	return access.Anonymous, nil
+}
+
+// The principal of a token is cached for a few seconds: an observer's
+// phone sends many reports, and each would otherwise cost two queries.
+// Revoking through this server drops the entry at once; another server
+// process sees a revocation within tokenCacheTTL.
+const tokenCacheTTL = 10 * time.Second
+
+type cachedPrincipal struct {
+	p       access.Principal
+	tokenID int64
+	until   time.Time
+}
+
+var tokenCache sync.Map // token hash → cachedPrincipal
+
+func forgetToken(id int64) {
+	tokenCache.Range(func(k, v any) bool {
+		if v.(cachedPrincipal).tokenID == id {
+			tokenCache.Delete(k)
+		}
+		return true
+	})
+}
+
+func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Principal, error) {
+	h := access.HashToken(token)
+	if c, ok := tokenCache.Load(h); ok && time.Now().Before(c.(cachedPrincipal).until) {
+		return c.(cachedPrincipal).p, nil
+	}
+	t, err := s.db.TokenByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return access.Anonymous, Errorf(Unauthorized, "unknown or revoked token")
+	}
+	if err != nil {
+		return access.Anonymous, err
+	}
+	var p access.Principal
+	if t.ObserverID != 0 {
+		o, err := s.db.Observer(ctx, t.ObserverID)
+		if err != nil {
+			return access.Anonymous, err
+		}
+		p = access.Principal{Role: access.Observer, OrgID: o.OrgID, ObserverID: o.ID, Name: o.Code, Stations: map[string]bool{}}
+		paths, err := s.db.ObserverStations(ctx, o.ID)
+		if err != nil {
+			return access.Anonymous, err
+		}
+		for _, path := range paths {
+			p.Stations[access.AreaKey(path)] = true
+		}
+	} else {
+		u, err := s.db.User(ctx, t.UserID)
+		if err != nil {
+			return access.Anonymous, Errorf(Unauthorized, "the token's user no longer exists")
+		}
+		if p, err = s.userPrincipal(ctx, u); err != nil {
+			return access.Anonymous, err
+		}
+	}
+	tokenCache.Store(h, cachedPrincipal{p: p, tokenID: t.ID, until: time.Now().Add(tokenCacheTTL)})
+	return p, nil
+}
+
+func (s *Server) userPrincipal(ctx context.Context, u *store.User) (access.Principal, error) {
+	role, err := access.ParseRole(u.Role)
+	if err != nil || u.Disabled {
+		return access.Anonymous, Errorf(Unauthorized, "account disabled or invalid")
+	}
+	p := access.Principal{Role: role, OrgID: u.OrgID, UserID: u.ID, Name: u.Username, Area: u.Area}
+	if role == access.Observer && u.ObserverID != 0 {
+		p.ObserverID = u.ObserverID
+		p.Stations = map[string]bool{}
+		paths, err := s.db.ObserverStations(ctx, u.ObserverID)
+		if err != nil {
+			return access.Anonymous, err
+		}
+		for _, path := range paths {
+			p.Stations[access.AreaKey(path)] = true
+		}
+	}
+	return p, nil
+}
+
+// login checks a username and password and starts a session, setting the
+// cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
+func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*store.User, error) {
+	u, err := s.db.UserByName(r.Context(), username)
+	if err != nil || u.Disabled {
+		// Hash anyway so that timing does not tell which user names exist.
+		access.VerifyPassword(dummyHash, password)
+		return nil, Errorf(Unauthorized, "wrong user name or password")
+	}
+	ok, err := access.VerifyPassword(u.PasswordHash(), password)
+	if err != nil || !ok {
+		return nil, Errorf(Unauthorized, "wrong user name or password")
+	}
+	tok := access.NewToken()
+	if err := s.db.CreateSession(r.Context(), access.HashToken(tok), u.ID, sessionTTL); err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+	store.Audit(r.Context(), s.db, store.AuditEntry{OrgID: u.OrgID, Actor: "user:" + u.Username, Channel: "web", Action: "session.login"})
+	return u, nil
+}
+
+var dummyHash, _ = access.HashPassword("a dummy password for timing")
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		s.db.DeleteSession(r.Context(), access.HashToken(c.Value))
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+}

@@ -1,0 +1,800 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// observeState is the observation area's part of a Server: the
+// submission pipeline (its group-commit writer) and the gateways' secrets.
+type observeState struct {
+	svc             *observe.Service
+	twilioToken     string // VIGIL_TWILIO_AUTH_TOKEN
+	telerivetSecret string // VIGIL_TELERIVET_SECRET
+	publicURL       string // VIGIL_PUBLIC_URL: the scheme and host Twilio calls, for its signature
+}
+
+var observeStates sync.Map // *Server → *observeState
+
+// Observation returns the server's observation service (started by
+// observeRoutes), for other areas (the dashboard) that read through it.
+func (s *Server) Observation() *observe.Service {
+	if st, ok := observeStates.Load(s); ok {
+		return st.(*observeState).svc
+	}
+	return nil
+}
+
+func (s *Server) obs() *observeState {
+	st, _ := observeStates.Load(s)
+	return st.(*observeState)
+}
+
+// CloseObservation stops the observation writer after the queued reports
+// are committed. Call it after the HTTP server has shut down.
+func (s *Server) CloseObservation() {
+	if st, ok := observeStates.LoadAndDelete(s); ok {
+		st.(*observeState).svc.Close()
+	}
+}
+
+// observeRoutes registers the observation area: the reports API, forms,
+// people and deployment, findings, the OpenRosa server, the SMS webhooks
+// and the offline web form.
+func (s *Server) observeRoutes() {
+	st := &observeState{svc: observe.New(s.db),
+		twilioToken: os.Getenv("VIGIL_TWILIO_AUTH_TOKEN"), telerivetSecret: os.Getenv("VIGIL_TELERIVET_SECRET"),
+		publicURL: strings.TrimSuffix(os.Getenv("VIGIL_PUBLIC_URL"), "/")}
+	observeStates.Store(s, st)
+	csrf := http.NewCrossOriginProtection()
+	h := func(pattern string, fn handlerFunc) {
+		s.mux.Handle(pattern, csrf.Handler(s.serve(s.authed(fn))))
+	}
+	h("GET /api/v1/observe/me", s.apiMe)
+	h("POST /api/v1/observe/login", s.apiLogin)
+	h("POST /api/v1/observe/logout", s.apiLogout)
+	h("GET /api/v1/observe/forms", s.apiForms)
+	h("POST /api/v1/observe/forms", s.apiUploadForm)
+	h("POST /api/v1/observe/forms/defaults", s.apiInstallDefaults)
+	h("GET /api/v1/observe/forms/{form}", s.apiForm)
+	h("POST /api/v1/observe/roster", s.apiRoster)
+	h("GET /api/v1/observe/observers", s.apiObservers)
+	h("POST /api/v1/observe/tokens", s.apiCreateToken)
+	h("DELETE /api/v1/observe/tokens/{id}", s.apiRevokeToken)
+	h("GET /api/v1/observe/qc-rules", s.apiQCRules)
+	h("POST /api/v1/observe/qc-rules", s.apiSaveQCRule)
+	h("GET /api/v1/observe/audit", s.requireRole([]access.Role{access.Administrator, access.Analyst}, s.apiAudit))
+	h("POST /api/v1/elections/{election}/reports", s.apiSubmit)
+	h("GET /api/v1/elections/{election}/reports", s.apiReports)
+	h("GET /api/v1/elections/{election}/reports/{id}", s.apiReport)
+	h("PATCH /api/v1/elections/{election}/reports/{id}", s.apiReviewReport)
+	h("GET /api/v1/elections/{election}/conflicts", s.apiConflicts)
+	h("POST /api/v1/elections/{election}/conflicts", s.apiResolve)
+	h("GET /api/v1/elections/{election}/findings", s.apiFindings)
+	h("GET /api/v1/elections/{election}/assignments", s.apiAssignments)
+	s.openRosaRoutes()
+	s.smsRoutes()
+	s.observePageRoutes()
+}
+
+// maxReportBody bounds a JSON report; a form with a protocol of 40
+// options is a few kilobytes.
+const maxReportBody = 1 << 20
+
+// decodeJSON reads a JSON body strictly, with precise messages.
+func decodeJSON(r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return Errorf(Invalid, "reading the body: %v", err)
+	}
+	if int64(len(body)) > limit {
+		return Errorf(Invalid, "body larger than %d bytes", limit)
+	}
+	return decodeJSONBytes(body, v)
+}
+
+func decodeJSONBytes(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := position(body, se.Offset)
+			return Errorf(Invalid, "JSON syntax error at line %d, column %d: %v", line, col, se)
+		case errors.As(err, &te):
+			line, col := position(body, te.Offset)
+			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, te.Type, te.Value)
+		case errors.Is(err, io.EOF):
+			return Errorf(Invalid, "empty body: want a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			line, col := position(body, int64(len(body)))
+			return Errorf(Invalid, "JSON syntax error at line %d, column %d: the body ends in the middle of a value", line, col)
+		}
+		return Errorf(Invalid, "JSON: %v", err)
+	}
+	if dec.More() {
+		return Errorf(Invalid, "JSON: more than one value in the body")
+	}
+	return nil
+}
+
+func position(b []byte, off int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < off && i < int64(len(b)); i++ {
+		if b[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// submitError turns the pipeline's refusals into client errors; a
+// validation error carries the list of problems.
+type problemsError struct {
+	*Error
+	Problems []form.FieldError `json:"problems"`
+}
+
+func (s *Server) submitError(w http.ResponseWriter, err error) error {
+	var ve *observe.ValidationError
+	var ie *observe.InputError
+	switch {
+	case errors.As(err, &ve):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": problemsError{
+			Error: &Error{Code: Invalid, Message: fmt.Sprintf("%d problem(s) with the answers", len(ve.Problems))}, Problems: ve.Problems}})
+		return nil
+	case errors.As(err, &ie):
+		return Errorf(Invalid, "%s", ie.Msg)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return Errorf(TooMany, "the server is busy: send the report again (same client_id)")
+	}
+	return accessError(err)
+}
+
+// ReportIn is the JSON body of a report submission.
+type ReportIn struct {
+	ClientID  string       `json:"client_id"`
+	Form      string       `json:"form"`
+	Version   string       `json:"version,omitempty"`
+	AreaID    int64        `json:"area_id,omitempty"`
+	Submitted string       `json:"submitted,omitempty"`
+	Answers   form.Answers `json:"answers"`
+}
+
+func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
+	var e *election.Election
+	var err error
+	if id, perr := strconv.ParseInt(r.PathValue("election"), 10, 64); perr == nil {
+		e, err = s.obs().svc.Election(r.Context(), id)
+	} else {
+		e, err = s.electionParam(r)
+	}
+	if err != nil {
+		return err
+	}
+	var in ReportIn
+	if err := decodeJSON(r, maxReportBody, &in); err != nil {
+		return err
+	}
+	channel := observe.ChannelAPI
+	if r.Header.Get("X-Vigil-Channel") == "web" {
+		channel = observe.ChannelWeb
+	}
+	return s.submit(w, r, e, in, channel)
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Election, in ReportIn, channel string) error {
+	if in.Form == "" {
+		return Errorf(Invalid, "form: required (the form's id, e.g. counting)")
+	}
+	var submitted time.Time
+	if in.Submitted != "" {
+		t, err := time.Parse(time.RFC3339, in.Submitted)
+		if err != nil {
+			return Errorf(Invalid, "submitted %q: want an RFC 3339 time such as 2026-11-23T18:05:00Z", in.Submitted)
+		}
+		submitted = t
+	}
+	rc, err := s.obs().svc.Submit(r.Context(), observe.Submission{Principal: s.principal(r), Channel: channel, ClientID: in.ClientID,
+		ElectionID: e.ID, Form: in.Form, Version: in.Version, AreaID: in.AreaID, Answers: in.Answers, Submitted: submitted})
+	if err != nil {
+		return s.submitError(w, err)
+	}
+	status := http.StatusCreated
+	if rc.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, rc)
+	return nil
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	out := map[string]any{"role": p.Role, "name": p.Name}
+	if p.Role != access.Public {
+		out["org_id"] = p.OrgID
+		if o, err := s.db.Organisation(r.Context(), p.OrgID); err == nil {
+			out["organisation"] = o.Name
+		}
+		if len(p.Area) > 0 {
+			out["area"] = p.Area
+		}
+		if p.ObserverID != 0 {
+			out["observer_id"] = p.ObserverID
+			out["stations"] = len(p.Stations)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(r, 4096, &in); err != nil {
+		return err
+	}
+	u, err := s.login(w, r, in.Username, in.Password)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	return nil
+}
+
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
+	s.logout(w, r)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "logged out"})
+	return nil
+}
+
+func (s *Server) apiForms(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if p.Role == access.Public {
+		return Errorf(Unauthorized, "log in first")
+	}
+	fs, err := s.db.Forms(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"forms": fs})
+	return nil
+}
+
+func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if p.Role == access.Public {
+		return Errorf(Unauthorized, "log in first")
+	}
+	sf, err := s.db.FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.URL.Query().Get("version"))
+	if err != nil {
+		return err
+	}
+	f := sf.Form
+	if en := r.URL.Query().Get("election"); en != "" {
+		e, err := s.electionByKey(r, en)
+		if err != nil {
+			return err
+		}
+		f = form.BindElection(f, e)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": sf.ID, "created": sf.Created, "form": f})
+	return nil
+}
+
+func (s *Server) electionByKey(r *http.Request, key string) (*election.Election, error) {
+	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
+		return s.db.Election(r.Context(), id)
+	}
+	return s.db.ElectionByName(r.Context(), key)
+}
+
+// apiUploadForm stores a new form version: a JSON form, or an XLSForm
+// spreadsheet (Content-Type of a spreadsheet, or multipart field "file").
+func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	var f *form.Form
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "application/json"):
+		f = &form.Form{}
+		if err := decodeJSON(r, 4<<20, f); err != nil {
+			return err
+		}
+	case strings.HasPrefix(ct, "multipart/form-data"):
+		file, _, err := r.FormFile("file")
+		if err != nil {
+			return Errorf(Invalid, "multipart upload: want the XLSForm in field \"file\": %v", err)
+		}
+		defer file.Close()
+		if f, err = form.ImportXLSForm(io.LimitReader(file, 16<<20)); err != nil {
+			return Errorf(Invalid, "%v", err)
+		}
+	default:
+		var err error
+		if f, err = form.ImportXLSForm(io.LimitReader(r.Body, 16<<20)); err != nil {
+			return Errorf(Invalid, "%v", err)
+		}
+	}
+	sf, err := s.db.SaveForm(r.Context(), p.OrgID, f)
+	if err != nil {
+		return Errorf(Invalid, "%v", err)
+	}
+	s.audit(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil)
+	writeJSON(w, http.StatusCreated, sf)
+	return nil
+}
+
+func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	installed, err := observe.InstallDefaultForms(r.Context(), s.db, p.OrgID)
+	if err != nil {
+		return err
+	}
+	s.audit(r, "form.defaults", "", map[string]any{"installed": installed})
+	writeJSON(w, http.StatusOK, map[string]any{"installed": installed})
+	return nil
+}
+
+func (s *Server) audit(r *http.Request, action, object string, detail any) {
+	p := s.principal(r)
+	var d json.RawMessage
+	if detail != nil {
+		d, _ = json.Marshal(detail)
+	}
+	who := p.Name
+	if p.UserID != 0 {
+		who = fmt.Sprintf("user:%d:%s", p.UserID, p.Name)
+	} else if p.ObserverID != 0 {
+		who = fmt.Sprintf("observer:%d:%s", p.ObserverID, p.Name)
+	}
+	if err := store.Audit(r.Context(), s.db, store.AuditEntry{OrgID: p.OrgID, Actor: who, Channel: "api", Action: action, Object: object, Detail: d}); err != nil {
+		s.log.Error("audit", "err", err)
+	}
+}
+
+func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ManageRoster, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	org, err := s.db.Organisation(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	name := r.URL.Query().Get("file")
+	if name == "" {
+		name = "roster.csv"
+	}
+	obs, err := observe.ParseRoster(io.LimitReader(r.Body, 32<<20), name, org.Name)
+	if err != nil {
+		var re observe.RosterErrors
+		if errors.As(err, &re) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": Invalid, "message": err.Error(), "problems": re}})
+			return nil
+		}
+		return Errorf(Invalid, "%v", err)
+	}
+	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs)
+	if err != nil {
+		return err
+	}
+	s.audit(r, "roster.import", name, map[string]int{"created": created, "updated": updated})
+	writeJSON(w, http.StatusOK, map[string]any{"created": created, "updated": updated})
+	return nil
+}
+
+func (s *Server) apiObservers(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	if p.Role == access.Observer {
+		return Errorf(Forbidden, "observers do not list the roster")
+	}
+	obs, err := s.db.Observers(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	out := obs[:0]
+	for _, o := range obs {
+		if p.Role != access.Coordinator || access.InArea(p.Area, o.Area) {
+			out = append(out, o)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"observers": out})
+	return nil
+}
+
+func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	var in struct {
+		Observer string `json:"observer"` // roster id
+		Label    string `json:"label"`
+	}
+	if err := decodeJSON(r, 4096, &in); err != nil {
+		return err
+	}
+	o, err := s.db.ObserverByCode(r.Context(), p.OrgID, in.Observer)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Errorf(NotFound, "your organisation has no observer %q", in.Observer)
+		}
+		return err
+	}
+	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: o.OrgID, Area: nonNilArea(o.Area)}); err != nil {
+		return err
+	}
+	secret := access.NewToken()
+	t := &store.Token{OrgID: p.OrgID, ObserverID: o.ID, Label: in.Label}
+	if err := s.db.CreateToken(r.Context(), t, access.HashToken(secret)); err != nil {
+		return err
+	}
+	s.audit(r, "token.create", fmt.Sprintf("token:%d", t.ID), map[string]any{"observer": o.Code})
+	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "observer": o.Code,
+		"note": "shown once: vigil stores only its hash"})
+	return nil
+}
+
+func nonNilArea(a []string) []string {
+	if a == nil {
+		return []string{}
+	}
+	return a
+}
+
+func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return Errorf(Invalid, "token id %q: want a number", r.PathValue("id"))
+	}
+	if err := s.db.RevokeToken(r.Context(), p.OrgID, id); err != nil {
+		return err
+	}
+	forgetToken(id)
+	s.audit(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)
+	writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
+	return nil
+}
+
+func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	rules, err := s.db.QCRules(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
+	return nil
+}
+
+func (s *Server) apiSaveQCRule(w http.ResponseWriter, r *http.Request) error {
+	var in store.QCRule
+	if err := decodeJSON(r, 16<<10, &in); err != nil {
+		return err
+	}
+	rule, err := s.obs().svc.SaveRule(r.Context(), s.principal(r), "api", in)
+	if err != nil {
+		return s.submitError(w, err)
+	}
+	writeJSON(w, http.StatusCreated, rule)
+	return nil
+}
+
+func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
+	p := s.principal(r)
+	if err := s.check(r, access.ReadAudit, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	es, err := s.db.AuditLog(r.Context(), p.OrgID, 500)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"audit": es})
+	return nil
+}
+
+// apiReports lists the reports the principal may read, with filters:
+// phase, status, area (id), observer (id), after (id, for paging), limit,
+// and the findings' own selections: negative=1 (overall assessed bad or
+// very bad) and indicator=NAME (the key indicator was reported).
+func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.ReportFilter{OrgID: p.OrgID, ElectionID: e.ID, Phase: q.Get("phase"), Status: q.Get("status")}
+	f.AreaID, _ = strconv.ParseInt(q.Get("area"), 10, 64)
+	f.ObserverID, _ = strconv.ParseInt(q.Get("observer"), 10, 64)
+	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	if limit <= 0 || limit > 5000 {
+		limit = 1000
+	}
+	if p.Role == access.Observer {
+		f.ObserverID = p.ObserverID
+	}
+	reports, err := s.db.Reports(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	indicator, negative, region := q.Get("indicator"), q.Get("negative") == "1", q.Get("region")
+	forms := map[int64]*form.Form{}
+	out := []*store.Report{}
+	for _, rep := range reports {
+		if !access.CanSeeReport(p, rep.OrgID, rep.AreaPath, rep.ObserverID) {
+			continue
+		}
+		if region != "" && (len(rep.AreaPath) == 0 || rep.AreaPath[0] != region) {
+			continue
+		}
+		if indicator != "" || negative {
+			if rep.Status == store.StatusQuarantined {
+				continue
+			}
+			var a form.Answers
+			if json.Unmarshal(rep.Answers, &a) != nil {
+				continue
+			}
+			if negative {
+				g, _ := a[form.OverallID].Text()
+				if !form.Negative(g) {
+					continue
+				}
+			}
+			if indicator != "" {
+				fm := forms[rep.FormID]
+				if fm == nil {
+					sf, err := s.db.FormByID(r.Context(), rep.FormID)
+					if err != nil {
+						return err
+					}
+					fm = sf.Form
+					forms[rep.FormID] = fm
+				}
+				if !fm.Indicators(a)[indicator] {
+					continue
+				}
+			}
+		}
+		out = append(out, rep)
+		if len(out) == limit {
+			break
+		}
+	}
+	if wantsHTML(r) {
+		return s.render(w, r, http.StatusOK, "observe_reports.html", map[string]any{"Election": e, "Reports": out, "Query": q})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
+	return nil
+}
+
+func (s *Server) reportParam(r *http.Request) (*store.Report, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, Errorf(Invalid, "report id %q: want a number", r.PathValue("id"))
+	}
+	p := s.principal(r)
+	if p.Role == access.Public {
+		return nil, Errorf(Unauthorized, "log in first")
+	}
+	rep, err := s.db.Report(r.Context(), p.OrgID, id)
+	if err != nil {
+		return nil, err // another organisation's report is simply not found
+	}
+	return rep, nil
+}
+
+func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.reportParam(r)
+	if err != nil {
+		return err
+	}
+	if err := s.check(r, access.ReadReports, access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath), ObserverID: rep.ObserverID}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// apiReviewReport sets a report's status (verified, flagged, quarantined)
+// or an incident's triage (new, investigating, confirmed, dismissed,
+// referred).
+func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.reportParam(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status string `json:"status,omitempty"`
+		Triage string `json:"triage,omitempty"`
+		Note   string `json:"note,omitempty"`
+	}
+	if err := decodeJSON(r, 16<<10, &in); err != nil {
+		return err
+	}
+	res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
+	if in.Status != "" {
+		if !slices.Contains([]string{store.StatusNew, store.StatusFlagged, store.StatusVerified, store.StatusQuarantined}, in.Status) {
+			return Errorf(Invalid, "status %q: want new, flagged, verified or quarantined", in.Status)
+		}
+		if err := s.check(r, access.ReviewReport, res); err != nil {
+			return err
+		}
+	}
+	if in.Triage != "" {
+		if rep.Phase != string(form.Incident) {
+			return Errorf(Invalid, "triage applies to incident reports; report %d is a %s report", rep.ID, rep.Phase)
+		}
+		if !slices.Contains(observe.TriageStates, in.Triage) {
+			return Errorf(Invalid, "triage %q: want one of %s", in.Triage, strings.Join(observe.TriageStates, ", "))
+		}
+		if err := s.check(r, access.TriageIncident, res); err != nil {
+			return err
+		}
+	}
+	if in.Status == "" && in.Triage == "" {
+		return Errorf(Invalid, "give status or triage")
+	}
+	p := s.principal(r)
+	d, _ := json.Marshal(in)
+	if err := s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
+		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: "api", Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d}); err != nil {
+		return err
+	}
+	rep, err = s.db.Report(r.Context(), rep.OrgID, rep.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) dataset(r *http.Request, a access.Action) (*observe.Dataset, error) {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return nil, err
+	}
+	p := s.principal(r)
+	if err := s.check(r, a, access.Resource{OrgID: p.OrgID}); err != nil {
+		return nil, err
+	}
+	return observe.Load(r.Context(), s.db, p, e.ID)
+}
+
+func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
+	ds, err := s.dataset(r, access.ResolveConflict)
+	if err != nil {
+		return err
+	}
+	cs := observe.Conflicts(ds.Obs, ds.Resolved)
+	if cs == nil {
+		cs = []observe.Conflict{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
+	return nil
+}
+
+func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	var in store.Resolution
+	if err := decodeJSON(r, 64<<10, &in); err != nil {
+		return err
+	}
+	p := s.principal(r)
+	a, err := s.obs().svc.Area(r.Context(), e.ID, in.AreaID)
+	if err != nil {
+		return Errorf(Invalid, "area_id %d is not an area of this election", in.AreaID)
+	}
+	if err := s.check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID, Area: nonNilArea(a.Path)}); err != nil {
+		return err
+	}
+	var v form.Value
+	if len(in.Value) == 0 || json.Unmarshal(in.Value, &v) != nil {
+		return Errorf(Invalid, "value: want the chosen answer as JSON (true, 12, \"bad\", …)")
+	}
+	if in.Question == "" || !form.Phase(in.Phase).Valid() {
+		return Errorf(Invalid, "give question and phase (opening, voting, counting, tabulation)")
+	}
+	in.UserID = p.UserID
+	d, _ := json.Marshal(in)
+	if err := s.db.Resolve(r.Context(), p.OrgID, e.ID, in, store.AuditEntry{OrgID: p.OrgID, Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name),
+		Channel: "api", Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"resolved": in})
+	return nil
+}
+
+func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
+	ds, err := s.dataset(r, access.ReadFindings)
+	if err != nil {
+		return err
+	}
+	f := ds.Findings()
+	if wantsHTML(r) || r.URL.Query().Get("format") == "html" {
+		var buf bytes.Buffer
+		if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/api/v1/elections/%d/reports", ds.Election.ID)}); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	as, err := s.db.Assignments(r.Context(), p.OrgID, e.ID)
+	if err != nil {
+		return err
+	}
+	out := []store.Assignment{}
+	for _, a := range as {
+		if p.Role == access.Observer && !p.Stations[access.AreaKey(a.AreaPath)] {
+			continue
+		}
+		if p.Role == access.Coordinator && !access.InArea(p.Area, a.AreaPath) {
+			continue
+		}
+		out = append(out, a)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"assignments": out})
+	return nil
+}

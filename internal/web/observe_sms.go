@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/sms"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// Coded SMS through gateway webhooks:
+//
+//	POST /sms/twilio     Twilio's incoming-message webhook; X-Twilio-Signature
+//	                     verified with VIGIL_TWILIO_AUTH_TOKEN over
+//	                     VIGIL_PUBLIC_URL + the request path and query
+//	POST /sms/telerivet  Telerivet's webhook; the "secret" parameter verified
+//	                     against VIGIL_TELERIVET_SECRET
+//
+// Add ?lang=ru to the webhook URL for Russian replies. The sender's phone
+// number (as in the roster) identifies the observer and so the
+// organisation; the message's observer number, when given, must be theirs
+// or a team-mate's. The provider's message id deduplicates the gateway's
+// retries: a repeat is answered with the first reply and stores nothing.
+// The report's client id is "sms:PROVIDER:MESSAGEID".
+
+func (s *Server) smsRoutes() {
+	s.mux.HandleFunc("POST /sms/twilio", s.smsTwilio)
+	s.mux.HandleFunc("POST /sms/telerivet", s.smsTelerivet)
+}
+
+// maxWebhookBody bounds a gateway's POST: an SMS is at most a few
+// kilobytes with its metadata.
+const maxWebhookBody = 64 << 10
+
+func (s *Server) smsTwilio(w http.ResponseWriter, r *http.Request) {
+	st := s.obs()
+	if st.twilioToken == "" {
+		http.Error(w, "Twilio is not configured on this server (VIGIL_TWILIO_AUTH_TOKEN)", http.StatusServiceUnavailable)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form body", http.StatusBadRequest)
+		return
+	}
+	full := baseURL(r, st.publicURL) + r.URL.RequestURI()
+	if !sms.VerifyTwilio(st.twilioToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		s.log.Warn("twilio webhook: bad signature", "url", full)
+		http.Error(w, "signature does not verify", http.StatusForbidden)
+		return
+	}
+	in, err := sms.TwilioInbound(r.PostForm)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	reply, err := s.smsReceive(r.Context(), in, sms.ParseLang(r.URL.Query().Get("lang")))
+	if err != nil {
+		s.log.Error("sms", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError) // the gateway retries
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(sms.TwilioReply(reply))
+}
+
+func (s *Server) smsTelerivet(w http.ResponseWriter, r *http.Request) {
+	st := s.obs()
+	if st.telerivetSecret == "" {
+		http.Error(w, "Telerivet is not configured on this server (VIGIL_TELERIVET_SECRET)", http.StatusServiceUnavailable)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form body", http.StatusBadRequest)
+		return
+	}
+	in, err := sms.TelerivetInbound(r.PostForm, st.telerivetSecret)
+	switch {
+	case errors.Is(err, sms.ErrBadSecret):
+		http.Error(w, "secret does not match", http.StatusForbidden)
+		return
+	case err != nil:
+		// Other events (delivery status…) are acknowledged and ignored.
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(sms.TelerivetReply(""))
+		return
+	}
+	reply, err := s.smsReceive(r.Context(), in, sms.ParseLang(r.URL.Query().Get("lang")))
+	if err != nil {
+		s.log.Error("sms", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(sms.TelerivetReply(reply))
+}
+
+var smsText = map[sms.Lang]map[string]string{
+	sms.English: {
+		"unknown_phone": "vigil: this number (%s) is not on the observer roster. Ask your coordinator to add it.",
+		"not_yours":     "vigil: observer %s is not you or your team-mate. Send your own observer number.",
+		"refused":       "vigil: report %s not accepted: %s",
+		"no_forms":      "vigil: your organisation has no SMS forms yet.",
+	},
+	sms.Russian: {
+		"unknown_phone": "vigil: номер %s не найден в списке наблюдателей. Попросите координатора добавить его.",
+		"not_yours":     "vigil: наблюдатель %s — не вы и не ваш напарник. Укажите свой номер наблюдателя.",
+		"refused":       "vigil: сообщение %s не принято: %s",
+		"no_forms":      "vigil: у вашей организации ещё нет форм для SMS.",
+	},
+}
+
+// smsReceive handles one inbound message and returns the reply. Only a
+// database failure is an error (the gateway then retries).
+func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) (string, error) {
+	if old, err := s.db.SMSByID(ctx, in.Provider, in.MessageID); err == nil {
+		return old.Reply, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	msg := &store.SMSMessage{Provider: in.Provider, MessageID: in.MessageID, Sender: in.From, Body: in.Body}
+	record := func(reply string) (string, error) {
+		msg.Reply = reply
+		_, err := store.InsertSMS(ctx, s.db, msg)
+		return reply, err
+	}
+	phone := observe.NormalisePhone(in.From)
+	owners, err := s.db.ObserversByPhone(ctx, phone)
+	if err != nil {
+		return "", err
+	}
+	if len(owners) == 0 {
+		return record(fmt.Sprintf(smsText[lang]["unknown_phone"], in.From))
+	}
+	sender := owners[0]
+	msg.OrgID = sender.OrgID
+	forms, err := s.db.Forms(ctx, sender.OrgID)
+	if err != nil {
+		return "", err
+	}
+	var coded []*form.Form
+	for _, sf := range forms {
+		if sf.Form.Prefix != "" {
+			coded = append(coded, sf.Form)
+		}
+	}
+	if len(coded) == 0 {
+		return record(smsText[lang]["no_forms"])
+	}
+	electionID, err := observe.CurrentElection(ctx, s.db, sender.OrgID)
+	if err != nil {
+		return record(err.Error())
+	}
+	e, err := s.db.Election(ctx, electionID)
+	if err != nil {
+		return "", err
+	}
+	for i, f := range coded {
+		coded[i] = form.BindElection(f, e)
+	}
+	parser, err := sms.NewParser(coded...)
+	if err != nil {
+		return "", fmt.Errorf("sms parser for organisation %d: %w", sender.OrgID, err)
+	}
+	m := parser.Parse(in.Body)
+	if !m.OK() {
+		return record(parser.Reply(m, lang))
+	}
+	author := sender
+	if m.Observer != "" && strings.TrimLeft(m.Observer, "0") != strings.TrimLeft(sender.Code, "0") {
+		o, err := s.db.ObserverByCode(ctx, sender.OrgID, m.Observer)
+		if err != nil || o.TeamID == 0 || o.TeamID != sender.TeamID {
+			return record(fmt.Sprintf(smsText[lang]["not_yours"], m.Observer))
+		}
+		author = o
+	}
+	p, err := s.observerPrincipal(ctx, author)
+	if err != nil {
+		return "", err
+	}
+	msg.Reply = parser.Reply(m, lang)
+	rc, err := s.obs().svc.Submit(ctx, observe.Submission{Principal: p, Channel: observe.ChannelSMS, ClientID: "sms:" + in.Provider + ":" + in.MessageID,
+		ElectionID: e.ID, Form: m.Form.ID, Version: m.Form.Version, Answers: m.Answers, SMS: msg})
+	if err != nil {
+		var ve *observe.ValidationError
+		var ie *observe.InputError
+		switch {
+		case errors.As(err, &ve):
+			return record(fmt.Sprintf(smsText[lang]["refused"], m.Prefix+m.Observer, problemsShort(ve.Problems)))
+		case errors.As(err, &ie):
+			return record(fmt.Sprintf(smsText[lang]["refused"], m.Prefix+m.Observer, ie.Msg))
+		case errors.Is(err, access.ErrForbidden):
+			return record(fmt.Sprintf(smsText[lang]["refused"], m.Prefix+m.Observer, strings.TrimPrefix(err.Error(), "forbidden: ")))
+		}
+		return "", err
+	}
+	_ = rc
+	return msg.Reply, nil
+}
+
+func problemsShort(ps []form.FieldError) string {
+	var parts []string
+	for _, p := range ps {
+		parts = append(parts, p.Error())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// observerPrincipal is the principal of an observer acting through a
+// channel without a login (SMS).
+func (s *Server) observerPrincipal(ctx context.Context, o *store.Observer) (access.Principal, error) {
+	p := access.Principal{Role: access.Observer, OrgID: o.OrgID, ObserverID: o.ID, Name: o.Code, Stations: map[string]bool{}}
+	paths, err := s.db.ObserverStations(ctx, o.ID)
+	if err != nil {
+		return p, err
+	}
+	for _, path := range paths {
+		p.Stations[access.AreaKey(path)] = true
+	}
+	return p, nil
+}

@@ -1,0 +1,36 @@
+// vigil observer service worker: keeps the observation pages and their
+// script so that a form opens with no network. Pages are fetched from the
+// network first (to get the current form) and from the cache when offline;
+// the queue of reports is the page script's business (localStorage), and
+// the API is never cached.
+var CACHE = "vigil-observe-v1";
+var SHELL = ["/observe/", "/static/observe.js", "/static/vigil.css"];
+
+self.addEventListener("install", function (ev) {
+  ev.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(SHELL); }).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (ev) {
+  ev.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k !== CACHE; }).map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+self.addEventListener("fetch", function (ev) {
+  var req = ev.request;
+  if (req.method !== "GET") return;
+  var url = new URL(req.url);
+  if (url.origin !== location.origin || url.pathname.indexOf("/api/") === 0) return;
+  if (url.pathname.indexOf("/observe/") !== 0 && url.pathname.indexOf("/static/") !== 0) return;
+  ev.respondWith(fetch(req).then(function (res) {
+    if (res.ok) {
+      var copy = res.clone();
+      caches.open(CACHE).then(function (c) { c.put(req, copy); });
+    }
+    return res;
+  }).catch(function () {
+    return caches.match(req).then(function (hit) {
+      return hit || new Response("Offline, and this page was never opened online.", { status: 503, headers: { "Content-Type": "text/plain" } });
+    });
+  }));
+});
