@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
@@ -207,4 +208,129 @@ func TestSMSTelerivet(t *testing.T) {
 	if code, _ := post(params); code != 403 {
 		t.Fatalf("wrong secret: %d", code)
 	}
+}
+
+func TestWebForm(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	jar := &cookieJar{}
+	client := &http.Client{Jar: jar}
+	// Without credentials the form sends to the login page.
+	resp, err := client.Get(fx.srv.URL + "/observe/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("landed on %s", resp.Request.URL)
+	}
+	// The observer's link keeps the token in a cookie.
+	resp, err = client.Get(fx.srv.URL + "/observe/t/" + fx.tokens["obs1"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Your assignments") || !strings.Contains(string(b), "PS 101") {
+		t.Fatalf("index: %d %s", resp.StatusCode, b)
+	}
+	resp, err = client.Get(fmt.Sprintf("%s/observe/%d/counting", fx.srv.URL, fx.el.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{`data-form="counting"`, `data-item="votes_2"`, `name="overall" value="very_bad"`, `/static/observe.js`, fmt.Sprintf(`data-submit="/api/v1/elections/%d/reports"`, fx.el.ID)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("form page lacks %s", want)
+		}
+	}
+	// What the page's script sends, with the cookie the link set.
+	req, _ := http.NewRequest("POST", fx.srv.URL+fx.reportsPath(), strings.NewReader(`{"client_id":"web-0000-0001","form":"voting","answers":{"station":101,"arrival_time":"10:00","boxes_sealed":true,"secrecy_ensured":true,"identity_checked":true,"group_voting":false,"ballot_box_stuffing":false,"multiple_voting":false,"identical_signatures":false,"unauthorised_present":false,"unauthorised_directing":false,"observers_restricted":false,"overall":"good"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Vigil-Channel", "web")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("web submission: %d", resp.StatusCode)
+	}
+	if rep, err := fx.db.ReportByClientID(context.Background(), fx.orgA.ID, "web-0000-0001"); err != nil || rep.Channel != "web" {
+		t.Fatalf("stored: %+v %v", rep, err)
+	}
+	// A cross-site request riding on the cookie is refused (CSRF).
+	req, _ = http.NewRequest("POST", fx.srv.URL+fx.reportsPath(), strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d", resp.StatusCode)
+	}
+	resp, err = client.Get(fx.srv.URL + "/observe/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !strings.Contains(string(b), "caches.open") {
+		t.Fatalf("service worker: %s", resp.Header.Get("Content-Type"))
+	}
+	// Staff log in through the page.
+	staff := &http.Client{Jar: &cookieJar{}}
+	resp, err = staff.PostForm(fx.srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {password}, "next": {"/observe/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Signed in as analyst") {
+		t.Fatalf("login page: %d %s", resp.StatusCode, b)
+	}
+	resp, err = staff.PostForm(fx.srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {"nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(string(b), "wrong user name or password") {
+		t.Fatalf("bad login: %d", resp.StatusCode)
+	}
+}
+
+// cookieJar is a minimal jar for one test server.
+type cookieJar struct {
+	mu      sync.Mutex
+	cookies map[string]*http.Cookie
+}
+
+func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cookies == nil {
+		j.cookies = map[string]*http.Cookie{}
+	}
+	for _, c := range cs {
+		if c.MaxAge < 0 {
+			delete(j.cookies, c.Name)
+		} else {
+			j.cookies[c.Name] = c
+		}
+	}
+}
+
+func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []*http.Cookie
+	for _, c := range j.cookies {
+		out = append(out, c)
+	}
+	return out
 }
