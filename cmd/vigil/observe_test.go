@@ -91,7 +91,7 @@ func TestObservationCommands(t *testing.T) {
 		}
 	}
 	md := mustVigil(t, "findings", "--db", dbPath, "--election", demo.Name, "--markdown", "--base-url", "https://vigil.example.org")
-	if !strings.Contains(md, "# Statement of Preliminary Findings") || !strings.Contains(md, "](https://vigil.example.org/api/v1/elections/") {
+	if !strings.Contains(md, "# Statement of Preliminary Findings") || !strings.Contains(md, "](https://vigil.example.org/observe/") {
 		t.Fatalf("markdown:\n%.600s", md)
 	}
 	htmlPath := filepath.Join(dir, "s.html")

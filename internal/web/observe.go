@@ -89,6 +89,7 @@ func (s *Server) observeRoutes() {
 	h("POST /api/v1/elections/{election}/conflicts", s.apiResolve)
 	h("GET /api/v1/elections/{election}/findings", s.apiFindings)
 	h("GET /api/v1/elections/{election}/assignments", s.apiAssignments)
+	h("POST /api/v1/elections/{election}/assignments", s.apiAssign)
 	s.openRosaRoutes()
 	s.smsRoutes()
 	s.observePageRoutes()
@@ -606,7 +607,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
-	if wantsHTML(r) {
+	if strings.HasPrefix(r.URL.Path, "/observe/reports/") {
 		return s.render(w, r, http.StatusOK, "observe_reports.html", map[string]any{"Election": e, "Reports": out, "Query": q})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
@@ -761,7 +762,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 	f := ds.Findings()
 	if wantsHTML(r) || r.URL.Query().Get("format") == "html" {
 		var buf bytes.Buffer
-		if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/api/v1/elections/%d/reports", ds.Election.ID)}); err != nil {
+		if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/observe/reports/%d", ds.Election.ID)}); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -796,5 +797,33 @@ func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, a)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"assignments": out})
+	return nil
+}
+
+// apiAssign assigns teams to stations or commissions by hand (the draw
+// does it for a deployment): {"assignments": [{"team_id": 1, "area_id": 9}]}.
+func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ManageDeploy, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	var in struct {
+		Assignments []store.Assignment `json:"assignments"`
+	}
+	if err := decodeJSON(r, 1<<20, &in); err != nil {
+		return err
+	}
+	if err := s.db.Assign(r.Context(), p.OrgID, e.ID, in.Assignments); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Errorf(Invalid, "%v", err)
+		}
+		return err
+	}
+	s.audit(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})
+	writeJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
 	return nil
 }

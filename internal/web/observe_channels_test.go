@@ -293,6 +293,15 @@ func TestWebForm(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "Signed in as analyst") {
 		t.Fatalf("login page: %d %s", resp.StatusCode, b)
 	}
+	resp, err = staff.Get(fmt.Sprintf("%s/observe/reports/%d?phase=voting", fx.srv.URL, fx.el.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "1 report(s) · phase voting") || !strings.Contains(string(b), "North › N1 › PS 101") {
+		t.Fatalf("reports page: %d %s", resp.StatusCode, b)
+	}
 	resp, err = staff.PostForm(fx.srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {"nope"}})
 	if err != nil {
 		t.Fatal(err)
