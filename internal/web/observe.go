@@ -29,6 +29,7 @@ type observeState struct {
 	twilioToken     string // VIGIL_TWILIO_AUTH_TOKEN
 	telerivetSecret string // VIGIL_TELERIVET_SECRET
 	publicURL       string // VIGIL_PUBLIC_URL: the scheme and host Twilio calls, for its signature
+	budget          failureBudget
 }
 
 var observeStates sync.Map // *Server → *observeState

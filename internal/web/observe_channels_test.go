@@ -343,3 +343,19 @@ func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
 	}
 	return out
 }
+
+func TestLoginThrottle(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	codes := map[int]int{}
+	for i := 0; i < 14; i++ {
+		code, _ := fx.do(t, "", "POST", "/api/v1/observe/login", map[string]string{"username": "admin", "password": "guess " + fmt.Sprint(i)})
+		codes[code]++
+	}
+	if codes[401] < 8 || codes[429] < 2 {
+		t.Fatalf("14 wrong passwords from one address: %v", codes)
+	}
+	// The right password is refused too while the address is throttled.
+	if code, _ := fx.do(t, "", "POST", "/api/v1/observe/login", map[string]string{"username": "admin", "password": password}); code != 429 {
+		t.Fatalf("throttled login: %d", code)
+	}
+}
