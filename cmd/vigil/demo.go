@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -34,9 +35,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The observers' copies of the protocols are imported by Write; the
+	// observation adds the mission, its deployment and the reports.
+	obs, err := observe.SeedDemo(ctx, d, stored.ID, *seed, demo.ObservationFacts(el))
+	if err != nil {
+		return fmt.Errorf("seeding the observation: %w", err)
+	}
 	sum := demo.Summarise(el)
 	if *asJSON {
-		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum}); err != nil {
+		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum, "observation": obs}); err != nil {
 			return err
 		}
 	} else {
@@ -45,6 +52,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			sum.Stations, sum.Registered, sum.OfficialTurnout, sum.OfficialIncumbentShare)
 		fmt.Fprintf(e.stdout, "  injected: %d stuffed stations, %d altered protocols, %d inflated districts, %d padded district summaries; %d stations observed\n",
 			sum.StuffedStations, sum.AlteredProtocols, sum.InflatedDistricts, sum.PaddedSummaries, sum.ObservedStations)
+		fmt.Fprintf(e.stdout, "  observation: %q, %d observers in %d teams, %d reports (%d in conflict)\n",
+			obs.Organisation, obs.Observers, obs.Teams, obs.Reports, obs.Conflicts)
+		// Someone to log in as, and a token to try the reports API with:
+		// created through the same commands a mission would use.
+		if err := runUserAdd(ctx, e, []string{"--db", *db, "--org", obs.Organisation, "--username", "admin", "--name", "Demo administrator", "--role", "administrator"}); err != nil {
+			fmt.Fprintf(e.stdout, "  (user admin not created: %v)\n", err)
+		}
+		if err := runTokenCreate(ctx, e, []string{"--db", *db, "--org", obs.Organisation, "--observer", "00001", "--label", "demo"}); err != nil {
+			fmt.Fprintf(e.stdout, "  (no observer token: %v)\n", err)
+		}
 	}
 	if *noServe {
 		return nil

@@ -87,7 +87,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(el.Config.AreaLevels) == 0 {
-		el.Config.AreaLevels = m.Areas
+		el.Config.AreaLevels = m.Levels()
 		if err := d.UpdateConfig(ctx, el.ID, el.Config); err != nil {
 			return err
 		}

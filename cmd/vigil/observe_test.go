@@ -9,33 +9,9 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/demo"
-	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 )
-
-// demoFacts turns the demo generator's observed stations into SeedDemo's
-// input, as the demo command does.
-func demoFacts(el *demo.Election) observe.DemoFacts {
-	var f observe.DemoFacts
-	for _, st := range el.Stations {
-		if !st.Observed {
-			continue
-		}
-		var figs election.Figures
-		c := st.True
-		figs.Set(election.Registered, st.Registered)
-		figs.Set(election.BallotsReceived, c.Received)
-		figs.Set(election.BallotsIssued, c.Issued())
-		figs.Set(election.BallotsCancelled, c.Cancelled)
-		figs.Set(election.BallotsInBox, c.InBox)
-		figs.Set(election.Invalid, c.Invalid)
-		figs.Set(election.Valid, c.Valid())
-		f.Stations = append(f.Stations, observe.DemoStation{Path: []string{st.Region, st.District, st.Number},
-			Stuffed: st.Stuffed > 0, Altered: st.Altered, Figures: figs, Votes: c.Votes})
-	}
-	return f
-}
 
 func TestObservationCommands(t *testing.T) {
 	ctx := context.Background()
@@ -50,7 +26,7 @@ func TestObservationCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts := demoFacts(el)
+	facts := demo.ObservationFacts(el)
 	sum, err := observe.SeedDemo(ctx, d, e.ID, 5, facts)
 	if err != nil {
 		t.Fatal(err)

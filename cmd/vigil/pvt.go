@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -30,7 +34,7 @@ func init() {
 // pvtFlags are the flags shared by pvt and pvt converge.
 type pvtFlags struct {
 	frame, sample, stratum, sampleStratum, region string
-	id                                            string
+	id, drawn                                     string
 	options, total, registered, official          string
 	bootstrap, minReports, workers, skipLines     int
 	seed                                          uint64
@@ -41,9 +45,9 @@ type pvtFlags struct {
 func (p *pvtFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&p.frame, "frame", "", "sampling frame `FILE` (.csv, .csv.gz, pipe-separated): one row per station")
 	fs.StringVar(&p.sample, "sample", "", "reported sample `FILE`: one row per reported station")
-	fs.StringVar(&p.stratum, "stratum", "", "stratum `COLUMN` (in the frame, and in the sample unless --sample-stratum)")
+	fs.StringVar(&p.stratum, "stratum", "", "stratum `COLUMN`, or several comma-separated (region,urban,size) for composite strata; in the frame, and in the sample unless --sample-stratum")
 	fs.StringVar(&p.sampleStratum, "sample-stratum", "", "stratum `COLUMN` in the sample when it is named differently")
-	fs.StringVar(&p.region, "region", "", "frame `COLUMN` grouping strata (e.g. state): empty strata collapse within it first")
+	fs.StringVar(&p.region, "region", "", "frame `COLUMN` grouping strata (e.g. state): short strata collapse within it first (default: a composite stratum's first column)")
 	fs.StringVar(&p.options, "options", "", "comma-separated vote `COLUMNS` of the sample, one per option")
 	fs.StringVar(&p.total, "total", "", "sample `COLUMN` of all votes counted, the shares' denominator (default: the sum of the options)")
 	fs.StringVar(&p.registered, "registered", "", "`COLUMN` of registered voters, for turnout: from the sample, or from the frame through --id")
@@ -55,15 +59,21 @@ func (p *pvtFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&p.workers, "workers", 0, "bootstrap goroutines (0: all CPUs)")
 	fs.IntVar(&p.skipLines, "skip-lines", -1, "lines before the sample's header (-1: skip a lone record count, as in INE's REMESAS files)")
 	fs.StringVar(&p.delimiter, "delimiter", "", "the sample's field separator (default: detect , | ; or tab)")
+	fs.StringVar(&p.drawn, "drawn", "", "the drawn sample `FILE` (the output of pvt draw, or the official sample list), to report non-response per stratum; its stratum column is --sample-stratum or --stratum")
 	fs.BoolVar(&p.asJSON, "json", false, "print JSON")
 }
 
 func runPVT(ctx context.Context, e *env, args []string) error {
 	var p pvtFlags
-	fs := newFlags(e, "pvt", "--frame FRAME --sample SAMPLE --stratum COLUMN --options A,B,... [flags]")
+	fs := newFlags(e, "pvt", "--frame FRAME --sample SAMPLE --stratum COLUMN --options A,B,... [flags]\n"+
+		"       vigil pvt converge|size|draw --help   (convergence, sample size, sample draw)")
 	p.define(fs)
 	if err := parsePVT(fs, args); err != nil {
 		return err
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return usagef("pvt: --frame, --sample, --stratum and --options are required (see docs/pvt.md)")
 	}
 	in, err := p.load(nil)
 	if err != nil {
@@ -80,9 +90,18 @@ func runPVT(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if p.asJSON {
-		return printJSON(e.stdout, pvtJSON(res, verdicts, in.denominator))
+		out := pvtJSON(res, verdicts, in.denominator)
+		out.Response = in.response
+		return printJSON(e.stdout, out)
 	}
 	printPVT(e.stdout, res, verdicts, in.denominator)
+	if r := in.response; r != nil {
+		fmt.Fprintf(e.stdout, "\nresponse: %d of %d drawn stations reported (%.1f %%); %d strata silent; lowest:", r.Reported, r.Drawn, 100*r.Rate, r.Silent)
+		for _, l := range r.Lowest {
+			fmt.Fprintf(e.stdout, " %s (%d/%d)", l.Stratum, l.Reported, l.Drawn)
+		}
+		fmt.Fprintln(e.stdout, "\n(the intervals assume the missing stations vote like the reported ones of their stratum)")
+	}
 	return nil
 }
 
@@ -166,6 +185,7 @@ type pvtInput struct {
 	cfg         pvt.Config
 	official    map[string]float64
 	denominator string
+	response    *pvt.ResponseInfo
 }
 
 func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
@@ -187,6 +207,9 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	for _, o := range strings.Split(p.options, ",") {
 		if o = strings.TrimSpace(o); o == "" {
 			return nil, usagef("pvt: --options %q has an empty name", p.options)
+		}
+		if slices.Contains(in.options, o) {
+			return nil, usagef("pvt: --options names %q twice", o)
 		}
 		in.options = append(in.options, o)
 	}
@@ -217,11 +240,11 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := frame.Col(p.stratum)
+	fkeys, ffirst, fname, err := stratumColumns(frame, p.stratum)
 	if err != nil {
 		return nil, err
 	}
-	var groups []string
+	groups := ffirst // a composite stratum's first part is its region by default
 	if p.region != "" {
 		rc, err := frame.Col(p.region)
 		if err != nil {
@@ -229,7 +252,7 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		}
 		groups = frame.Strings(rc)
 	}
-	if in.strata, err = pvt.StrataOf(frame.Strings(sc), groups); err != nil {
+	if in.strata, err = pvt.StrataOf(fkeys, groups); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.frame, err)
 	}
 
@@ -241,19 +264,18 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	if sStratum == "" {
 		sStratum = p.stratum
 	}
-	ssc, err := sample.Col(sStratum)
+	strat, _, sname, err := stratumColumns(sample, sStratum)
 	if err != nil {
 		return nil, err
 	}
-	strat := sample.Strings(ssc)
 	known := make(map[string]bool, len(in.strata))
 	for _, s := range in.strata {
 		known[s.Key] = true
 	}
 	for i, s := range strat {
 		if !known[s] {
-			return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[ssc], Value: s,
-				Expected: fmt.Sprintf("a stratum of the frame %s (column %s)", p.frame, frame.Header[sc])}
+			return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sname, Value: s,
+				Expected: fmt.Sprintf("a stratum of the frame %s (column %s)", p.frame, fname)}
 		}
 	}
 	votes := make([][]float64, len(in.options))
@@ -289,7 +311,7 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 			return nil, err
 		}
 		rowOf := make(map[string]int, len(frame.Rows))
-		fstrat := frame.Strings(sc)
+		fstrat := fkeys
 		for i, id := range frame.Strings(fic) {
 			if _, dup := rowOf[id]; dup {
 				return nil, &pvt.InputError{File: p.frame, Line: frame.Lines[i], Column: frame.Header[fic], Value: id, Expected: "a station id not seen before in the frame"}
@@ -307,7 +329,7 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[sic], Value: id,
 					Expected: fmt.Sprintf("one report per station (already reported on line %d)", seen[id])}
 			case fstrat[fr] != strat[i]:
-				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[ssc], Value: strat[i],
+				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sname, Value: strat[i],
 					Expected: fmt.Sprintf("station %s's stratum in the frame, %q", id, fstrat[fr])}
 			}
 			seen[id] = sample.Lines[i]
@@ -374,7 +396,77 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 		}
 		in.reports[i] = r
 	}
+	if p.drawn != "" {
+		if err := in.loadResponse(p, sStratum); err != nil {
+			return nil, err
+		}
+	}
 	return in, nil
+}
+
+// loadResponse reads the drawn sample and compares the reports with it.
+func (in *pvtInput) loadResponse(p *pvtFlags, sampleStratum string) error {
+	t, err := readTableFile(p.drawn, pvt.TableOptions{SkipLines: -1})
+	if err != nil {
+		return err
+	}
+	keys, _, _, err := stratumColumns(t, sampleStratum)
+	if err != nil && sampleStratum != p.stratum {
+		keys, _, _, err = stratumColumns(t, p.stratum)
+	}
+	if err != nil {
+		return err
+	}
+	if rc, err := t.Col("pvt_role"); err == nil { // a pvt draw output: reserves were not drawn
+		var kept []string
+		for i, role := range t.Strings(rc) {
+			if role != "reserve" {
+				kept = append(kept, keys[i])
+			}
+		}
+		keys = kept
+	}
+	info, err := pvt.Response(keys, in.reports, 10)
+	if err != nil {
+		return fmt.Errorf("%s against %s: %w", p.sample, p.drawn, err)
+	}
+	in.response = &info
+	return nil
+}
+
+// stratumColumns reads the stratum of each row from one column or from
+// several, comma-separated ("region,urban,size"), joined into composite keys
+// with pvt.JoinKey. For a composite stratum it also returns the first part
+// (the default collapse group). name is the columns as given, for errors.
+func stratumColumns(t *pvt.Table, spec string) (keys, first []string, name string, err error) {
+	var cols []int
+	var names []string
+	for _, c := range strings.Split(spec, ",") {
+		i, err := t.Col(strings.TrimSpace(c))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		cols = append(cols, i)
+		names = append(names, t.Header[i])
+	}
+	keys = t.Strings(cols[0])
+	if len(cols) == 1 {
+		return keys, nil, names[0], nil
+	}
+	first = keys
+	keys = make([]string, len(first))
+	parts := make([][]string, len(cols))
+	for j, c := range cols {
+		parts[j] = t.Strings(c)
+	}
+	row := make([]string, len(cols))
+	for i := range keys {
+		for j := range cols {
+			row[j] = parts[j][i]
+		}
+		keys[i] = pvt.JoinKey(row...)
+	}
+	return keys, first, strings.Join(names, ","), nil
 }
 
 func readTableFile(name string, opt pvt.TableOptions) (*pvt.Table, error) {
@@ -392,12 +484,14 @@ type pvtOut struct {
 	Options     map[string]*pvt.Figure `json:"options"`
 	Order       []string               `json:"order"`
 	Turnout     *pvt.Figure            `json:"turnout,omitempty"`
+	Lead        *pvt.Lead              `json:"lead,omitempty"`
 	Strata      pvt.StrataInfo         `json:"strata"`
 	Verdict     []pvt.Verdict          `json:"verdict,omitempty"`
+	Response    *pvt.ResponseInfo      `json:"response,omitempty"`
 }
 
 func pvtJSON(res *pvt.Result, vs []pvt.Verdict, denominator string) pvtOut {
-	out := pvtOut{Denominator: denominator, Options: map[string]*pvt.Figure{}, Turnout: res.Turnout, Strata: res.Strata, Verdict: vs}
+	out := pvtOut{Denominator: denominator, Options: map[string]*pvt.Figure{}, Turnout: res.Turnout, Lead: res.Lead, Strata: res.Strata, Verdict: vs}
 	for i := range res.Options {
 		out.Options[res.Options[i].Name] = &res.Options[i]
 		out.Order = append(out.Order, res.Options[i].Name)
@@ -430,6 +524,17 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	if l := res.Lead; l != nil {
+		decided := "the sample does not determine the winner at 95 %"
+		switch {
+		case l.Decided99:
+			decided = "the sample determines the winner at 99 %"
+		case l.Decided95:
+			decided = "the sample determines the winner at 95 % but not at 99 %"
+		}
+		fmt.Fprintf(w, "\nlead: %s over %s by %.2f points, 95 %% [%.2f, %.2f], 99 %% [%.2f, %.2f]: %s\n",
+			l.Leader, l.RunnerUp, l.Estimate, l.CI95[0], l.CI95[1], l.CI99[0], l.CI99[1], decided)
+	}
 	if len(res.Strata.Collapsed) > 0 {
 		fmt.Fprintf(w, "\ncollapsed strata (fewer reports than needed):")
 		for _, c := range res.Strata.Collapsed {
@@ -526,15 +631,16 @@ func orDefault(v, d float64) float64 {
 func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "pvt draw", "--frame FRAME --stratum COLUMN --size N --seed SEED --out SAMPLE.csv [flags]")
 	var frameName, stratum, idCol, seed, out, alloc string
-	var size, minPer int
+	var size, minPer, reserve int
 	var asJSON bool
 	fs.StringVar(&frameName, "frame", "", "sampling frame `FILE`: one row per station")
-	fs.StringVar(&stratum, "stratum", "", "stratum `COLUMN` of the frame")
+	fs.StringVar(&stratum, "stratum", "", "stratum `COLUMN` of the frame, or several comma-separated (region,urban,size)")
 	fs.StringVar(&idCol, "id", "id", "station id `COLUMN` of the frame (unique)")
 	fs.IntVar(&size, "size", 0, "stations to draw")
 	fs.StringVar(&seed, "seed", "", "the published seed (any text; publish it before the draw)")
 	fs.StringVar(&alloc, "allocation", "proportional", "proportional or fixed")
 	fs.IntVar(&minPer, "min-per-stratum", 2, "at least this many per stratum (or all its stations)")
+	fs.IntVar(&reserve, "reserve", 0, "also list the next `K` stations of each stratum by rank, as replacements (pvt_role reserve)")
 	fs.StringVar(&out, "out", "", "output `FILE` (.csv; - for standard output)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	if err := parsePVT(fs, args); err != nil {
@@ -547,6 +653,8 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 		return usagef("pvt draw: --seed is required: publish it before the draw so that anyone can redraw the sample")
 	case size < 1:
 		return usagef("pvt draw: --size %d, expected at least 1 station", size)
+	case reserve < 0:
+		return usagef("pvt draw: --reserve %d, expected 0 or more", reserve)
 	}
 	var method pvt.Allocation
 	switch alloc {
@@ -557,11 +665,16 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("pvt draw: --allocation %q, expected proportional or fixed", alloc)
 	}
-	frame, err := readTableFile(frameName, pvt.TableOptions{SkipLines: -1})
+	raw, err := os.ReadFile(frameName)
 	if err != nil {
 		return err
 	}
-	sc, err := frame.Col(stratum)
+	frameHash := fmt.Sprintf("%x", sha256.Sum256(raw))
+	frame, err := pvt.ReadTable(bytes.NewReader(raw), frameName, pvt.TableOptions{SkipLines: -1})
+	if err != nil {
+		return err
+	}
+	strat, _, _, err := stratumColumns(frame, stratum)
 	if err != nil {
 		return err
 	}
@@ -569,7 +682,7 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	strat, ids := frame.Strings(sc), frame.Strings(ic)
+	ids := frame.Strings(ic)
 	strata, err := pvt.StrataOf(strat, nil)
 	if err != nil {
 		return err
@@ -595,18 +708,44 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 		defer f.Close()
 		w = f
 	}
-	nOf := map[string]float64{}
+	nOf := map[string]int{}
 	weight := map[string]float64{}
 	for h, s := range strata {
-		nOf[s.Key] = float64(n[h])
+		nOf[s.Key] = n[h]
 		weight[s.Key] = float64(s.N) / float64(n[h])
 	}
 	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{}, frame.Header...), "pvt_rank", "pvt_key", "pvt_weight"))
+	cw.Write(append(append([]string{}, frame.Header...), "pvt_role", "pvt_rank", "pvt_key", "pvt_weight"))
+	write := func(i int, role string) {
+		cw.Write(append(append([]string{}, frame.Rows[i]...), role,
+			strconv.Itoa(rank[i]), fmt.Sprintf("%016x", pvt.DrawKey(seed, ids[i])), strconv.FormatFloat(weight[strat[i]], 'f', 4, 64)))
+	}
 	for _, i := range sel {
-		row := append(append([]string{}, frame.Rows[i]...),
-			strconv.Itoa(rank[i]), fmt.Sprintf("%016x", pvt.DrawKey(seed, ids[i])), strconv.FormatFloat(weight[strat[i]], 'f', 4, 64))
-		cw.Write(row)
+		write(i, "sample")
+	}
+	if reserve > 0 {
+		// Reserves in stratum order of the sample, then by rank.
+		var res []int
+		for i := range ids {
+			if r := rank[i] - nOf[strat[i]]; r >= 1 && r <= reserve {
+				res = append(res, i)
+			}
+		}
+		first := map[string]int{}
+		for j, i := range sel {
+			if _, ok := first[strat[i]]; !ok {
+				first[strat[i]] = j
+			}
+		}
+		slices.SortFunc(res, func(a, b int) int {
+			if c := cmp.Compare(first[strat[a]], first[strat[b]]); c != 0 {
+				return c
+			}
+			return cmp.Compare(rank[a], rank[b])
+		})
+		for _, i := range res {
+			write(i, "reserve")
+		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -621,7 +760,8 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	for _, x := range n {
 		total += x
 	}
-	summary := map[string]any{"strata": len(strata), "frame": len(ids), "drawn": total, "requested": size, "seed": seed, "allocation": alloc, "out": out}
+	summary := map[string]any{"strata": len(strata), "frame": len(ids), "frame_sha256": frameHash, "drawn": total, "requested": size,
+		"reserve_per_stratum": reserve, "seed": seed, "allocation": alloc, "out": out}
 	if out == "-" {
 		return nil
 	}
@@ -630,5 +770,6 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "drew %d stations (%d requested, %s allocation, at least %d per stratum) from %d in %d strata with seed %q into %s\n",
 		total, size, alloc, minPer, len(ids), len(strata), seed, out)
+	fmt.Fprintf(e.stdout, "frame %s SHA-256 %s: publish it with the seed\n", frameName, frameHash)
 	return nil
 }

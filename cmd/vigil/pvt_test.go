@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,11 +60,18 @@ func TestPVTCommandMexico2018(t *testing.T) {
 	if got.Turnout == nil || got.Turnout.Estimate < 60 || got.Turnout.Estimate > 67 {
 		t.Errorf("turnout %+v", got.Turnout)
 	}
-	if got.Strata.Frame != 350 || got.Strata.Reported != 350 || len(got.Verdict) != 4 {
+	if got.Strata.Frame != 350 || got.Strata.Reported != 350 || len(got.Verdict) != 5 { // 4 options and the lead
 		t.Errorf("strata %+v, %d verdicts", got.Strata, len(got.Verdict))
 	}
-	// The text form too.
+	// Non-response against INE's list of the 7,787 drawn stations.
+	drawn := realdata.Path(t, "mexico-ine-quickcount/2018_conteo_rapido_muestra_presidencial.csv")
 	txt, err := runVigil(t, "pvt", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
+		"--options", "AMLO,RAC,JAMK,JHRC", "--drawn", drawn)
+	if err != nil || !strings.Contains(txt, "response: 6307 of 7787 drawn stations reported (81.0 %); 0 strata silent; lowest: 234 (1/14)") {
+		t.Errorf("%v\n%s", err, txt)
+	}
+	// The text form too.
+	txt, err = runVigil(t, "pvt", "--frame", frame, "--sample", sample, "--stratum", "estrato", "--sample-stratum", "ID_ESTRATO_F",
 		"--options", "AMLO,RAC,JAMK,JHRC", "--official", "AMLO=55")
 	if err != nil || !strings.Contains(txt, "sum of the listed options") || !strings.Contains(txt, "verdict:") {
 		t.Errorf("%v\n%s", err, txt)
@@ -92,7 +100,7 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 	f, _ := os.Open(samplePath)
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 61 || rows[0][4] != "pvt_rank" {
+	if err != nil || len(rows) != 61 || rows[0][4] != "pvt_role" || rows[0][5] != "pvt_rank" {
 		t.Fatalf("sample file: %v, %d rows, header %v", err, len(rows), rows[0])
 	}
 	// Redrawing with the same seed gives the same file.
@@ -103,6 +111,26 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 	if !bytes.Equal(b1, b2) {
 		t.Error("same seed, different sample")
 	}
+	// Reserves: the next two ranks of each of the 6 strata (10 drawn in each).
+	resPath := filepath.Join(dir, "reserve.csv")
+	if _, err := runVigil(t, "pvt", "draw", "--frame", framePath, "--stratum", "estrato", "--size", "60", "--seed", "published 2026-11-23", "--reserve", "2", "--out", resPath); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = os.Open(resPath)
+	withRes, _ := csv.NewReader(f).ReadAll()
+	f.Close()
+	if len(withRes) != 1+60+12 {
+		t.Fatalf("%d rows with reserves", len(withRes))
+	}
+	for _, row := range withRes[61:] {
+		if row[4] != "reserve" || (row[5] != "11" && row[5] != "12") {
+			t.Errorf("reserve row %v", row)
+		}
+	}
+	if !slices.EqualFunc(withRes[:61], rows, slices.Equal) {
+		t.Error("asking for reserves changed the sample")
+	}
+
 	// Reports: A gets 60 % everywhere, B 40 %; in REMESAS form (count line, pipes).
 	var r strings.Builder
 	r.WriteString(strconv.Itoa(len(rows)-1) + "\nESTRATO|A|B|LN\n")
@@ -112,11 +140,16 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 	reportsPath := filepath.Join(dir, "reports.txt")
 	os.WriteFile(reportsPath, []byte(r.String()), 0o644)
 	out, err = runVigil(t, "pvt", "--frame", framePath, "--sample", reportsPath, "--stratum", "estrato", "--sample-stratum", "ESTRATO",
-		"--options", "A,B", "--registered", "LN", "--official", "A=60,B=40,turnout=60", "--json")
+		"--options", "A,B", "--registered", "LN", "--official", "A=60,B=40,turnout=60", "--drawn", resPath, "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, `"estimate": 60`) || strings.Count(out, `"inside95": true`) != 3 {
+	if !strings.Contains(out, `"drawn": 60,
+    "reported": 60,
+    "rate": 1,`) {
+		t.Errorf("response (reserves are not drawn):\n%s", out)
+	}
+	if !strings.Contains(out, `"estimate": 60`) || strings.Count(out, `"inside95": true`) != 4 { // A, B, turnout, lead
 		t.Errorf("estimate:\n%s", out)
 	}
 
@@ -204,5 +237,49 @@ func TestPVTConvergeCommand(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) < 5 || !strings.Contains(lines[len(lines)-1], "6307") {
 		t.Errorf("convergence table:\n%s", out)
+	}
+}
+
+func TestPVTCompositeStrata(t *testing.T) {
+	dir := t.TempDir()
+	framePath := filepath.Join(dir, "frame.csv")
+	var b strings.Builder
+	b.WriteString("id,region,urban,ln\n")
+	for i := range 400 {
+		b.WriteString("st" + strconv.Itoa(i) + "," + strconv.Itoa(1+i%10) + "," + []string{"U", "R"}[i%3%2] + ",400\n")
+	}
+	os.WriteFile(framePath, []byte(b.String()), 0o644)
+	samplePath := filepath.Join(dir, "sample.csv")
+	if _, err := runVigil(t, "pvt", "draw", "--frame", framePath, "--stratum", "region,urban", "--size", "80", "--seed", "s", "--out", samplePath); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(samplePath)
+	rows, _ := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	// Reports from region 10 are missing: its two strata collapse into
+	// region 9's last (the preceding neighbour), not into region 1's.
+	var r strings.Builder
+	r.WriteString("id,region,urban,A,B\n")
+	for _, row := range rows[1:] {
+		if row[1] != "10" {
+			r.WriteString(row[0] + "," + row[1] + "," + row[2] + ",100,200\n")
+		}
+	}
+	reports := filepath.Join(dir, "reports.csv")
+	os.WriteFile(reports, []byte(r.String()), 0o644)
+	out, err := runVigil(t, "pvt", "--frame", framePath, "--sample", reports, "--stratum", "region,urban", "--id", "id",
+		"--options", "A,B", "--registered", "ln", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Strata struct {
+			Frame, Reported int
+			Collapsed       []struct{ Strata []string }
+		}
+	}
+	json.Unmarshal([]byte(out), &got)
+	if got.Strata.Frame != 20 || got.Strata.Reported != 18 || len(got.Strata.Collapsed) != 1 ||
+		!slices.Equal(got.Strata.Collapsed[0].Strata, []string{"9/U", "10/R", "10/U"}) {
+		t.Errorf("strata %+v", got.Strata)
 	}
 }

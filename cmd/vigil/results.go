@@ -39,6 +39,9 @@ type results struct {
 	Protocols []*election.Protocol // every protocol read (all sources when from the database)
 	Selector  tally.Selector
 	db        *store.DB // nil for a file
+	// Repeated counts the rows of a file that repeat an earlier row's
+	// station; each is kept as a station of its own.
+	Repeated int
 }
 
 func (r *results) Close() {
@@ -118,7 +121,8 @@ func loadFile(file, mappingPath string) (*results, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	e := &election.Election{Name: file, Kind: election.Presidential, Config: election.Config{AreaLevels: m.Areas}}
+	r := &results{}
+	e := &election.Election{Name: file, Kind: election.Presidential, Config: election.Config{AreaLevels: m.Levels()}}
 	for i, o := range rd.Options() {
 		e.Options = append(e.Options, election.Option{Position: i, Name: o, Kind: election.Candidate})
 	}
@@ -133,6 +137,14 @@ func loadFile(file, mappingPath string) (*results, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Some published files repeat a station's path (Georgia 2012,
+		// Albania 2017, Uganda 2021's nullified stations). An import
+		// refuses them; an analysis of the file as published keeps each
+		// row, the repeat named by its line.
+		if _, dup := ids[strings.Join(row.Path, "\x1f")]; dup {
+			row.Path = append(append([]string(nil), row.Path[:len(row.Path)-1]...), fmt.Sprintf("%s (line %d)", row.Path[len(row.Path)-1], row.Line))
+			r.Repeated++
+		}
 		parent := int64(1)
 		for lvl := 1; lvl <= len(row.Path); lvl++ {
 			key := strings.Join(row.Path[:lvl], "\x1f")
@@ -142,14 +154,13 @@ func loadFile(file, mappingPath string) (*results, error) {
 				ids[key] = id
 				areas = append(areas, election.Area{ID: id, ParentID: parent, Level: lvl, Name: row.Path[lvl-1],
 					Path: append([]string(nil), row.Path[:lvl]...), Station: lvl == len(row.Path), Attrs: row.Attrs})
-			} else if lvl == len(row.Path) {
-				return nil, fmt.Errorf("%s:%d: station %s appears twice in the file", rd.File(), row.Line, strings.Join(row.Path, " / "))
 			}
 			parent = id
 		}
 		ps = append(ps, &election.Protocol{ID: int64(len(ps) + 1), AreaID: parent, Source: election.OfficialFinal, Version: 1, Figures: row.Figures, Votes: row.Votes})
 	}
-	return &results{Election: e, Areas: areas, Protocols: ps}, nil
+	r.Election, r.Areas, r.Protocols = e, areas, ps
+	return r, nil
 }
 
 // stationProtocols returns, per station, the protocol the selector picks,

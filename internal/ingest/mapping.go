@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ type Mapping struct {
 	// Options are the ballot options in ballot order (the order of the
 	// "options" object in the JSON file): each is the sum of its columns.
 	Options []Column
+	// OptionKinds ("option_kinds") says what some options are, by name:
+	// "against-all", "yes", "no", "candidate", "party". Options not listed
+	// take the election's default (see ElectionOptions).
+	OptionKinds map[string]election.OptionKind
 	// Attributes are extra columns carried onto the station (a stratum, a
 	// flag), in the order of the JSON object.
 	Attributes []Column
@@ -73,6 +78,31 @@ type Mapping struct {
 	// Extra keeps keys this package does not interpret ("kind",
 	// "station_name_format", …) for the importer, as raw JSON.
 	Extra map[string]json.RawMessage
+}
+
+// Levels names the positions of Row.Path: the area columns, then
+// "station" when station_name_format builds the station's name. With
+// "empty_areas": "drop" a row's path may be shorter.
+func (m *Mapping) Levels() []string {
+	levels := append([]string(nil), m.Areas...)
+	if m.StationName != "" {
+		levels = append(levels, "station")
+	}
+	return levels
+}
+
+// ElectionOptions returns the options in ballot order as the election
+// records them, each of the kind option_kinds gives it or else def.
+func (m *Mapping) ElectionOptions(def election.OptionKind) []election.Option {
+	opts := make([]election.Option, len(m.Options))
+	for i, o := range m.Options {
+		kind, ok := m.OptionKinds[o.Name]
+		if !ok {
+			kind = def
+		}
+		opts[i] = election.Option{Position: i, Name: o.Name, Kind: kind}
+	}
+	return opts
 }
 
 // Column is a named sum of columns: an option or an attribute.
@@ -180,6 +210,22 @@ func ParseMapping(data []byte) (*Mapping, error) {
 				} else {
 					m.Attributes = append(m.Attributes, c)
 				}
+				return nil
+			})
+		case "option_kinds":
+			return readObject(d, key, func(name string) error {
+				k := key + "." + name
+				if _, dup := m.OptionKinds[name]; dup {
+					return &MappingError{Key: k, Msg: "given twice"}
+				}
+				s, err := readString(d, k)
+				if err != nil {
+					return err
+				}
+				if m.OptionKinds == nil {
+					m.OptionKinds = map[string]election.OptionKind{}
+				}
+				m.OptionKinds[name] = election.OptionKind(s)
 				return nil
 			})
 		case "delimiter":
@@ -315,6 +361,17 @@ func (m *Mapping) Validate() error {
 			if err := checkColumns(k, c.Columns); err != nil {
 				return err
 			}
+		}
+	}
+	for name, kind := range m.OptionKinds {
+		k := "option_kinds." + name
+		if !slices.ContainsFunc(m.Options, func(o Column) bool { return o.Name == name }) {
+			return &MappingError{Key: k, Msg: "not one of the options"}
+		}
+		switch kind {
+		case election.Candidate, election.Party, election.AgainstAll, election.Yes, election.No:
+		default:
+			return &MappingError{Key: k, Msg: `expected "candidate", "party", "against-all", "yes" or "no"`}
 		}
 	}
 	if m.Delimiter != 0 {
@@ -537,6 +594,23 @@ func (m *Mapping) MarshalJSON() ([]byte, error) {
 			} else {
 				list(c.Columns)
 			}
+		}
+		b.WriteByte('}')
+	}
+	if len(m.OptionKinds) > 0 {
+		names := make([]string, 0, len(m.OptionKinds))
+		for n := range m.OptionKinds {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		b.WriteString(`,"option_kinds":{`)
+		for i, n := range names {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			str(n)
+			b.WriteByte(':')
+			str(string(m.OptionKinds[n]))
 		}
 		b.WriteByte('}')
 	}

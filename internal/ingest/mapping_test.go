@@ -17,6 +17,7 @@ func TestParseMappingOrder(t *testing.T) {
 		"figures": {"registered": ["reg"], "ballots_in_box": ["box1", "box2"], "ballots_issued_early": "early"},
 		"options": {"Zeta": "z", "Alpha": ["a1", "a2"], "Mu": "m"},
 		"attributes": {"url": "url", "stratum": "s"},
+		"option_kinds": {"Mu": "against-all"},
 		"delimiter": ";", "skip_lines": 2, "sheet": "S", "null_values": ["NA"],
 		"kind": "presidential"
 	}`))
@@ -44,6 +45,10 @@ func TestParseMappingOrder(t *testing.T) {
 	}
 	if m.Delimiter != ';' || m.SkipLines != 2 || m.Sheet != "S" || m.NullValues[0] != "NA" {
 		t.Errorf("delimiter %q skip %d sheet %q nulls %q", m.Delimiter, m.SkipLines, m.Sheet, m.NullValues)
+	}
+	opts := m.ElectionOptions(election.Candidate)
+	if len(opts) != 3 || opts[2].Kind != election.AgainstAll || opts[2].Position != 2 || opts[0].Kind != election.Candidate || opts[0].Name != "Zeta" {
+		t.Errorf("election options %+v", opts)
 	}
 	if string(m.Extra["kind"]) != `"presidential"` {
 		t.Errorf("extra %q", m.Extra)
@@ -99,6 +104,10 @@ func TestParseMappingErrors(t *testing.T) {
 		{`{` + base + `, "station_name_format": "plain"}`, "station_name_format", "names no {column}"},
 		{`{` + base + `, "null_values": [1]}`, "null_values", "expected a string or a list of strings"},
 		{`{` + base + `, "areas": ["b"]}`, "areas", "given twice"},
+		{`{` + base + `, "option_kinds": {"Y": "yes"}}`, "option_kinds.Y", "not one of the options"},
+		{`{` + base + `, "option_kinds": {"X": "maybe"}}`, "option_kinds.X", `expected "candidate"`},
+		{`{` + base + `, "option_kinds": {"X": "yes", "X": "no"}}`, "option_kinds.X", "given twice"},
+		{`{` + base + `, "option_kinds": {"X": 1}}`, "option_kinds.X", "expected a string"},
 	} {
 		_, err := ParseMapping([]byte(c.json))
 		var me *MappingError

@@ -457,9 +457,10 @@ func (r *Reader) skip(rec []string) bool {
 
 func (r *Reader) row(rec []string, line int) (Row, error) {
 	row := Row{Line: line}
-	// A spreadsheet row stops at its last non-empty cell; a text row must
-	// have the header's fields, or its columns may have shifted.
-	if len(rec) != r.nfields && !(r.numeric && len(rec) < r.nfields) {
+	// A text row must have the header's fields, or its columns may have
+	// shifted. A spreadsheet row stops at its last cell, which may be
+	// before the header's last or (formatted but empty) after it.
+	if len(rec) != r.nfields && !(r.numeric && (len(rec) < r.nfields || blank(rec[r.nfields:]))) {
 		return row, &RowError{File: r.file, Line: line,
 			Expected: fmt.Sprintf("%d fields as in the header, found %d", r.nfields, len(rec))}
 	}
@@ -627,11 +628,27 @@ func short(s string) string {
 // inside it into single spaces (names broken over lines by a PDF
 // conversion).
 func cleanText(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, "\n\r\t") || strings.Contains(s, "  ") {
-		s = strings.Join(strings.Fields(s), " ")
+	// One pass finds the common case (nothing to do) without allocating.
+	clean := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f':
+			clean = false
+		case c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3:
+			// Lead bytes of every non-ASCII space (U+0085, U+00A0,
+			// U+1680, U+2000–U+205F, U+3000): let TrimSpace decide.
+			clean = false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			clean = false
+		}
+		if !clean {
+			break
+		}
 	}
-	return s
+	if clean {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // text cleans a name or attribute cell. Spreadsheet cells are read raw (so

@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 const testMapping = `{
@@ -168,11 +171,18 @@ func TestRowErrors(t *testing.T) {
 }
 
 func TestRowErrorThenContinue(t *testing.T) {
-	data := "region,uik,reg,box1,box2,inv,a,z,f\nN,1,1,0,0,0,0,x,\nN,2,1,0,0,0,0,1.5,\nN,3,1,0,0,0,0,2,\n"
+	data := "region,uik,reg,box1,box2,inv,a,z,f\n" +
+		"N,1,1,0,0,0,0,x,\n" +
+		"N,2,1,0,0,0,0,1.5,\n" +
+		"N,b\"are,1,0,0,0,0,0,\n" + // a bare quote spoils this line only
+		"N,3,1,0,0,0,0,2,\n"
 	r := newTestReader(t, data, testMapping, "t.csv")
 	rows, errs := readAll(t, r)
-	if len(errs) != 2 || len(rows) != 1 || rows[0].Path[1] != "3" || rows[0].Votes[0] != 2 {
+	if len(errs) != 3 || len(rows) != 1 || rows[0].Path[1] != "3" || rows[0].Votes[0] != 2 || rows[0].Line != 5 {
 		t.Errorf("rows %+v errors %v", rows, errs)
+	}
+	if len(errs) == 3 && errs[2].Error() != `t.csv:4: expected well-formed CSV (bare " in non-quoted-field on line 4)` {
+		t.Errorf("%v", errs[2])
 	}
 }
 
@@ -248,6 +258,9 @@ func TestMappingFeatures(t *testing.T) {
 	if len(errs) > 0 || len(rows) != 2 {
 		t.Fatalf("rows %+v errs %v", rows, errs)
 	}
+	if want := []string{"region", "tik", "uik", "station"}; !reflect.DeepEqual(r.m.Levels(), want) {
+		t.Errorf("levels %q, want %q", r.m.Levels(), want)
+	}
 	if want := []string{"R", "T", "7 Station (row 1) {x}"}; !reflect.DeepEqual(rows[0].Path, want) {
 		t.Errorf("path %q, want %q", rows[0].Path, want)
 	}
@@ -291,6 +304,25 @@ func TestEncoding(t *testing.T) {
 	}
 }
 
+func TestUTF16(t *testing.T) {
+	text := "регион\tголоса\r\nМосква\t5\r\n"
+	le, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewEncoder().String(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ data, enc string }{{le, ""}, {le, `, "encoding": "utf-16"`}, {be, `, "encoding": "utf-16be"`}} {
+		r := newTestReader(t, c.data, `{"areas": ["регион"], "options": {"X": "голоса"}`+c.enc+`}`, "t.txt")
+		rows, errs := readAll(t, r)
+		if len(errs) > 0 || len(rows) != 1 || rows[0].Path[0] != "Москва" || rows[0].Votes[0] != 5 {
+			t.Errorf("%q: %+v %v", c.enc, rows, errs)
+		}
+	}
+}
+
 const smallCSV = "region,uik,reg,box1,box2,inv,a,z,f\nN,1,100,10,5,1,7,6,x\nS,2,50,1,1,0,1,1,y\n"
 
 func checkSmall(t *testing.T, path string, m *Mapping) {
@@ -313,6 +345,17 @@ func TestCompressed(t *testing.T) {
 	gzPath := filepath.Join(dir, "small.csv.gz")
 	writeGzip(t, gzPath, smallCSV)
 	checkSmall(t, gzPath, m)
+
+	// A truncated gzip stream is fatal, after the rows before the cut.
+	full, _ := os.ReadFile(gzPath)
+	r, err := NewReader(bytes.NewReader(full[:len(full)-12]), "cut.csv.gz", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs := readAll(t, r)
+	if len(errs) != 1 || IsRowError(errs[0]) || !errors.Is(errs[0], io.ErrUnexpectedEOF) {
+		t.Errorf("truncated gzip: rows %d, errors %v", len(rows), errs)
+	}
 
 	one := filepath.Join(dir, "one.zip")
 	writeZip(t, one, map[string]string{"data/anything.csv": smallCSV, "__MACOSX/._anything.csv": "junk"})
@@ -337,11 +380,11 @@ func TestCompressed(t *testing.T) {
 	// Errors inside a zip name the entry.
 	bad := filepath.Join(dir, "bad.zip")
 	writeZip(t, bad, map[string]string{"inner.csv": "region,uik,reg,box1,box2,inv,a,z,f\nN,1,x,0,0,0,0,0,\n"})
-	r, err := Open(bad, m)
+	r, err = Open(bad, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, errs := readAll(t, r)
+	_, errs = readAll(t, r)
 	r.Close()
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "inner.csv:2: ") {
 		t.Errorf("%v", errs)
@@ -452,5 +495,72 @@ func TestRecordLimit(t *testing.T) {
 	rows, errs = readAll(t, r)
 	if len(rows) != 2 || len(errs) != 0 {
 		t.Errorf("rows %d, errors %v", len(rows), errs)
+	}
+}
+
+// TestXLSXLargeSheet: a sheet over xlsxMemLimit is streamed from a
+// temporary file, which Close (or a failed Open) removes.
+func TestXLSXLargeSheet(t *testing.T) {
+	dir := t.TempDir()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where excelize puts its temporary files
+	path := filepath.Join(dir, "big.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"region", "uik", "reg", "box1", "box2", "inv", "a", "z", "f"})
+	const n = 20000
+	for i := 2; i <= n+1; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i)
+		sw.SetRow(cell, []any{"Region", i, 1000, 10, 5, 1, 7, 6, "some flag text"})
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	m := mustMapping(t, testMapping)
+	r, err := Open(path, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) == 0 {
+		t.Error("the sheet was not unpacked to a temporary file")
+	}
+	rows, errs := readAll(t, r)
+	if len(rows) != n || len(errs) != 0 || rows[n-1].Line != n+1 || rows[n-1].Path[1] != fmt.Sprint(n+1) {
+		t.Errorf("%d rows, errors %v", len(rows), errs)
+	}
+	r.Close()
+	bad := *m
+	bad.Areas = []string{"nope"}
+	if _, err := Open(path, &bad); err == nil {
+		t.Error("opened with a missing column")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                    "",
+		"Москва":              "Москва",
+		" Москва ":            "Москва",
+		"OASIS\nP. SCHOOL":    "OASIS P. SCHOOL",
+		"a  b":                "a b",
+		"\u00a0Tbilisi\u00a0": "Tbilisi",
+		"a\u3000b":            "a b",
+		"ქართული ოცნება":  "ქართული ოცნება",
+		"1 Адыгейская":    "1 Адыгейская",
+		"tab\tinside\r\n": "tab inside",
+		"\xff\xfe":        "\xff\xfe",
+	} {
+		if got := cleanText(in); got != want {
+			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -20,7 +21,9 @@ type realCase struct {
 	rows    int    // stations read (the source's count)
 	dups    int    // rows repeating an earlier row's area path
 	empty   int    // rows with no figure and no vote
-	figures map[election.Figure]int64
+	// validOff: rows whose options do not sum to the valid figure.
+	validOff int
+	figures  map[election.Figure]int64
 	// shares are percentages of all options' votes, as the sources round
 	// them (two decimals).
 	shares map[string]float64
@@ -75,13 +78,22 @@ var realCases = []realCase{
 	{mapping: "mexico-2018-remesas", file: "mexico-ine-quickcount/2018_REMESAS0100020000.txt", rows: 6307,
 		figures: map[election.Figure]int64{election.Registered: 3620769, election.BallotsInBox: 2275143, election.Invalid: 58979}},
 
+	{mapping: "mexico-2018-arrivals", file: "mexico-ine-quickcount/arrivals_tbl.csv.gz", rows: 7754,
+		figures: map[election.Figure]int64{election.Registered: 4402784, election.BallotsInBox: 2268102}, check: arrivals(6286)},
+	// The 2015 governor elections: SOURCE.txt gives no counts; recorded.
+	{mapping: "mexico-2015-chih", file: "mexico-ine-quickcount/chih_2015.csv.gz", rows: 5156, figures: fig(election.Registered, 2643565)},
+	{mapping: "mexico-2015-col", file: "mexico-ine-quickcount/col_2015.csv.gz", rows: 905, dups: 1, figures: fig(election.Registered, 498531)},
+	{mapping: "mexico-2015-mich", file: "mexico-ine-quickcount/mich_2015.csv.gz", rows: 5790, figures: fig(election.Registered, 3231184)},
+	{mapping: "mexico-2015-nay", file: "mexico-ine-quickcount/nay_2015.csv.gz", rows: 1624, figures: fig(election.Registered, 814110)},
+	{mapping: "mexico-2015-zac", file: "mexico-ine-quickcount/zac_2015.csv.gz", rows: 2479, figures: fig(election.Registered, 1131102)},
+
 	// Georgia: SOURCE.txt gives precincts and shares of valid votes.
 	{mapping: "georgia-2012-party-list", file: "georgia-forset/2012_official_party_list.csv", rows: 3696, dups: 1},
 	{mapping: "georgia-2012-major", file: "georgia-forset/2012_official_major.csv", rows: 3649, dups: 1},
 	{mapping: "georgia-2013-pres", file: "georgia-forset/2013_official_pres.csv", rows: 3707,
 		shares: map[string]float64{"41 - Giorgi Margvelashvili": 62.12, "5 - Davit Bakradze": 21.72, "14 - Nino Burjanadze": 10.19}},
 	{mapping: "georgia-2014-local-party", file: "georgia-forset/2014_official_local_party.csv", rows: 3637, empty: 20},
-	{mapping: "georgia-2016-parl-party", file: "georgia-forset/2016_official_parl_party.csv", rows: 3668,
+	{mapping: "georgia-2016-parl-party", file: "georgia-forset/2016_official_parl_party.csv", rows: 3668, validOff: 1033,
 		shares:  map[string]float64{"41 - Georgian Dream": 48.68},
 		figures: map[election.Figure]int64{election.Valid: 1753522, election.Invalid: 62575}},
 	{mapping: "georgia-2016-parl-major", file: "georgia-forset/2016_official_parl_major.csv", rows: 3495},
@@ -91,7 +103,7 @@ var realCases = []realCase{
 	// Albania: SOURCE.txt gives stations (2013, 2021).
 	{mapping: "albania-2013", file: "albania/albania_2013_parliament_by_station_EFToolkit.csv", rows: 5508,
 		figures: map[election.Figure]int64{election.Registered: 3185255, election.BallotsInBox: 1726239}},
-	{mapping: "albania-2017", file: "albania/albania_2017_parliament_by_station.xlsx", rows: 5273, dups: 2,
+	{mapping: "albania-2017", file: "albania/albania_2017_parliament_by_station.xlsx", rows: 5273, dups: 2, validOff: 4290,
 		figures: map[election.Figure]int64{election.Registered: 3399962, election.Valid: 1557561, election.Invalid: 31215}},
 	{mapping: "albania-2021", file: "albania/albania_2021_parliament_by_station.csv", rows: 5199,
 		shares: map[string]float64{"PS": 48.68, "PDAN": 39.43, "LSI": 6.81}},
@@ -131,6 +143,9 @@ func TestRealData(t *testing.T) {
 			if tt.dupPaths != c.dups {
 				t.Errorf("rows repeating an area path = %d, want %d", tt.dupPaths, c.dups)
 			}
+			if tt.validOff != c.validOff {
+				t.Errorf("rows whose options do not sum to valid = %d, want %d", tt.validOff, c.validOff)
+			}
 			if tt.empty != c.empty {
 				t.Errorf("empty rows = %d, want %d", tt.empty, c.empty)
 			}
@@ -153,13 +168,14 @@ func TestRealData(t *testing.T) {
 			if testing.Verbose() {
 				t.Log(summary(tt))
 			}
+			checkDetection(t, path, m)
 		})
 	}
 }
 
 func summary(tt totals) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "rows %d, empty %d, repeated paths %d;", tt.rows, tt.empty, tt.dupPaths)
+	fmt.Fprintf(&b, "rows %d, empty %d, repeated paths %d, valid != Σ options %d;", tt.rows, tt.empty, tt.dupPaths, tt.validOff)
 	for f := election.Figure(0); f < election.NumFigures; f++ {
 		if tt.figures[f] != 0 {
 			fmt.Fprintf(&b, " %s %d;", f, tt.figures[f])
@@ -255,5 +271,46 @@ func ugandaTurnout(want float64) func() (func(Row), func(*testing.T, totals)) {
 				t.Errorf("turnout %.4f %%, SOURCE.txt %.2f %%", got, want)
 			}
 		}
+	}
+}
+
+// arrivals: the quick count's casillas that had arrived (status 1) carry
+// the total; the others have TOTAL "NA", read as absent.
+func arrivals(n int) func() (func(Row), func(*testing.T, totals)) {
+	return func() (func(Row), func(*testing.T, totals)) {
+		var arrived, withTotal int
+		return func(r Row) {
+				if r.Attrs["status"] == "1" {
+					arrived++
+				}
+				if r.Figures.Has(election.BallotsInBox) {
+					withTotal++
+				}
+			}, func(t *testing.T, _ totals) {
+				if arrived != n || withTotal != n {
+					t.Errorf("arrived %d, with a total %d; want %d", arrived, withTotal, n)
+				}
+			}
+	}
+}
+
+// checkDetection: without "delimiter", the header found by detection is the
+// one the mapping's delimiter gives.
+func checkDetection(t *testing.T, path string, m *Mapping) {
+	if strings.HasSuffix(path, ".xlsx") {
+		return
+	}
+	header := func(m *Mapping) []string {
+		r, err := Open(path, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		return r.Header()
+	}
+	auto := *m
+	auto.Delimiter = 0
+	if got, want := header(&auto), header(m); !reflect.DeepEqual(got, want) {
+		t.Errorf("detected delimiter gives header %q, want %q", got, want)
 	}
 }

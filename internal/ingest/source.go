@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
@@ -48,10 +49,17 @@ func newCSVSource(r io.Reader, m *Mapping, closer io.Closer) (*csvSource, error)
 	if err != nil {
 		return nil, err
 	}
-	if dec != nil {
-		r = transform.NewReader(r, dec.NewDecoder())
-	}
 	br := bufio.NewReaderSize(r, maxHeaderPeek)
+	if dec == nil {
+		// A UTF-16 byte-order mark (Excel's "Unicode text" export) picks
+		// UTF-16 by itself.
+		if b, err := br.Peek(2); err == nil && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
+			dec = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+		}
+	}
+	if dec != nil {
+		br = bufio.NewReaderSize(transform.NewReader(br, dec.NewDecoder()), maxHeaderPeek)
+	}
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
 	}
@@ -208,25 +216,39 @@ const xlsxMemLimit = 1 << 20
 // xlsxUnzipLimit bounds the unpacked size of a workbook (a zip bomb guard).
 const xlsxUnzipLimit = 4 << 30
 
-func newXLSXSource(f *excelize.File, m *Mapping) (*xlsxSource, error) {
+// excelizePanic turns a panic inside excelize (a malformed workbook it
+// does not guard against) into an error: no input may crash the importer.
+func excelizePanic(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("the workbook cannot be read (%v)", p)
+	}
+}
+
+func newXLSXSource(f *excelize.File, m *Mapping) (_ *xlsxSource, err error) {
+	var rows *excelize.Rows
+	defer func() {
+		if err != nil { // after excelizePanic, which runs first
+			if rows != nil {
+				rows.Close()
+			}
+			f.Close() // removes excelize's temporary files
+		}
+	}()
+	defer excelizePanic(&err)
 	sheet := m.Sheet
 	if sheet == "" {
 		list := f.GetSheetList()
 		if len(list) == 0 {
-			f.Close()
 			return nil, errors.New("the workbook has no sheets")
 		}
 		sheet = list[0]
 	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		f.Close()
+	if rows, err = f.Rows(sheet); err != nil {
 		return nil, fmt.Errorf("sheet %q: %w", sheet, err)
 	}
 	s := &xlsxSource{f: f, rows: rows}
 	for i := 0; i < m.SkipLines; i++ {
 		if !rows.Next() {
-			s.close()
 			if err := rows.Error(); err != nil {
 				return nil, err
 			}
@@ -245,7 +267,8 @@ func (s *xlsxSource) header() ([]string, error) {
 	return rec, err
 }
 
-func (s *xlsxSource) next() ([]string, int, error) {
+func (s *xlsxSource) next() (_ []string, _ int, err error) {
+	defer excelizePanic(&err)
 	if !s.rows.Next() {
 		if err := s.rows.Error(); err != nil {
 			return nil, 0, err
@@ -270,7 +293,8 @@ func (s *xlsxSource) close() error {
 	return err
 }
 
-func openXLSX(name string, r io.Reader) (*excelize.File, error) {
+func openXLSX(name string, r io.Reader) (_ *excelize.File, err error) {
+	defer excelizePanic(&err)
 	opts := excelize.Options{UnzipXMLSizeLimit: xlsxMemLimit, UnzipSizeLimit: xlsxUnzipLimit}
 	if r == nil {
 		return excelize.OpenFile(name, opts)
@@ -330,7 +354,7 @@ func entryNames(files []*zip.File) string {
 	return strings.Join(names, ", ")
 }
 
-// decoderFor returns the decoder of a single-byte encoding, or nil for UTF-8.
+// decoderFor returns the decoder of a named encoding, or nil for UTF-8.
 func decoderFor(name string) (encoding.Encoding, error) {
 	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
 	case "", "utf-8", "utf8":
@@ -347,8 +371,14 @@ func decoderFor(name string) (encoding.Encoding, error) {
 		return charmap.Windows1250, nil
 	case "koi8-r":
 		return charmap.KOI8R, nil
+	case "utf-16", "utf16":
+		return unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), nil
+	case "utf-16le":
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), nil
+	case "utf-16be":
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), nil
 	}
-	return nil, fmt.Errorf("unknown encoding %q (known: utf-8, windows-1250, windows-1251, windows-1252, iso-8859-1, iso-8859-2, koi8-r)", name)
+	return nil, fmt.Errorf("unknown encoding %q (known: utf-8, utf-16, utf-16le, utf-16be, windows-1250, windows-1251, windows-1252, iso-8859-1, iso-8859-2, koi8-r)", name)
 }
 
 // multiCloser closes a stack of readers (gzip stream, zip entry, file), nil

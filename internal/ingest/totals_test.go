@@ -13,10 +13,13 @@ import (
 type totals struct {
 	rows, empty int
 	dupPaths    int // rows whose path an earlier row already had
-	rowErrs     []*RowError
-	figures     [election.NumFigures]int64
-	votes       []int64
-	options     []string
+	// validOff counts rows whose options do not add up to the valid-ballots
+	// figure (where the file has it): a protocol inconsistency.
+	validOff int
+	rowErrs  []*RowError
+	figures  [election.NumFigures]int64
+	votes    []int64
+	options  []string
 }
 
 // voteSum is the sum of all options' votes.
@@ -77,8 +80,13 @@ func sumFile(tb testing.TB, path string, m *Mapping, each func(Row)) totals {
 				t.figures[f] += row.Figures.Value(f)
 			}
 		}
+		var sum int64
 		for i, v := range row.Votes {
 			t.votes[i] += v
+			sum += v
+		}
+		if valid, ok := row.Figures.Get(election.Valid); ok && valid != sum {
+			t.validOff++
 		}
 		if each != nil {
 			each(row)

@@ -33,14 +33,22 @@ func BenchmarkIntegerSynthetic95k(b *testing.B) {
 }
 
 // BenchmarkIntegerRussia2012: the 2012 presidential election (87,623
-// included stations of 95,415), 1000 replicates — the performance target.
+// included stations of 95,415), 1000 replicates — the performance target —
+// on one goroutine and on GOMAXPROCS.
 func BenchmarkIntegerRussia2012(b *testing.B) {
 	st := stations(russia(b, "2012"))
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := IntegerTest(st, IntegerOptions{Replicates: 1000, Seed: 1}); err != nil {
-			b.Fatal(err)
+	for _, w := range []int{1, 0} {
+		name := "workers=GOMAXPROCS"
+		if w == 1 {
+			name = "workers=1"
 		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := IntegerTest(st, IntegerOptions{Replicates: 1000, Seed: 1, Workers: w}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -16,7 +16,9 @@ import (
 //     (1993), "The generation of binomial random variates", J. Statist.
 //     Comput. Simul. 46:101–110. About 86 % of draws are accepted by the
 //     squeeze with two uniforms and no logarithm; the rest use a table of
-//     log k! (shared, built once per call of the test).
+//     log k! (shared, built once per call of the test), and most of those
+//     are decided by the bounds 1 − 1/x ≤ log x ≤ x − 1 without computing
+//     the logarithm.
 //
 // p > 1/2 is handled by symmetry (draw n − X with 1 − p).
 type binomial struct {
@@ -128,8 +130,17 @@ func (d *binomial) btrs(r *rand.PCG, lf []float64) int64 {
 			return int64(kf)
 		}
 		k := int64(kf)
-		v = math.Log(v * d.alpha / (d.a/(us*us) + d.b))
-		if v <= d.h-lf[k]-lf[d.n-k]+(kf-d.m)*d.lpq {
+		x := v * d.alpha / (d.a/(us*us) + d.b)
+		rhs := d.h - lf[k] - lf[d.n-k] + (kf-d.m)*d.lpq
+		// Accept iff log x ≤ rhs. Since 1 − 1/x ≤ log x ≤ x − 1, the
+		// bounds decide most cases without the logarithm, exactly.
+		if x-1 <= rhs {
+			return k
+		}
+		if 1-1/x > rhs {
+			continue
+		}
+		if math.Log(x) <= rhs {
 			return k
 		}
 	}

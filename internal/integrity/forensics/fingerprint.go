@@ -2,6 +2,7 @@ package forensics
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -18,6 +19,16 @@ type FingerprintOptions struct {
 	// histogram instead of counting stations (the paper's figures count
 	// stations — "units"; weighting by voters shows where the votes are).
 	WeightByVoters bool
+	// HighestPeak takes τ and ν at the highest maximum of the density above
+	// 0.3 instead of the first local maximum (METHODS.md's rule, the
+	// default). The first-maximum rule is there so that a cluster of stuffed
+	// stations near 100 % cannot become τ or ν (Russia 2020: turnout's first
+	// maximum 0.428, the highest 0.853); but it can also pick a small bump in
+	// the left tail when the leader's share is far above 0.3 (Russia 2018
+	// and 2024: ν = 0.362 and 0.314 for official shares of 77 % and 87 %).
+	// When the first maximum has less than a tenth of the highest's density
+	// the result carries a warning.
+	HighestPeak bool
 	// Fit, when not nil, also fits the fraud model (expensive).
 	Fit *FitOptions
 }
@@ -87,6 +98,10 @@ type FingerprintResult struct {
 	Theta        float64   `json:"theta"`
 	Fit          *FraudFit `json:"fit,omitempty"`
 	Histogram    Histogram `json:"histogram"`
+	// PeakRule is "first" (METHODS.md) or "highest" (HighestPeak).
+	PeakRule string `json:"peak_rule"`
+	// Warnings flag results that should not be read as they stand.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // FingerprintIncluded reports whether a station enters the fingerprint:
@@ -142,9 +157,26 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 	if len(t) < 2 {
 		return FingerprintResult{}, errors.New("forensics: fingerprint needs at least 2 stations with V > 0 and R > 0")
 	}
-	res := FingerprintResult{StationsUsed: len(t), Histogram: h}
-	res.Tau = kdePeak(t)
-	res.Nu = kdePeak(v)
+	res := FingerprintResult{StationsUsed: len(t), Histogram: h, PeakRule: "first"}
+	if opt.HighestPeak {
+		res.PeakRule = "highest"
+	}
+	for _, q := range []struct {
+		name string
+		x    []float64
+		dst  *float64
+	}{{"tau", t, &res.Tau}, {"nu", v, &res.Nu}} {
+		first, highest, ratio := kdePeaks(q.x)
+		*q.dst = first
+		if opt.HighestPeak {
+			*q.dst = highest
+		} else if ratio < 0.1 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf(
+				"%s: the first local maximum above 0.3 (%.3f) has %.1f %% of the density of the highest (%.3f): "+
+					"it is a bump in the tail, not the bulk of the stations; the model fit is not meaningful (see HighestPeak)",
+				q.name, first, 100*ratio, highest))
+		}
+	}
 	var st, nt, sn, nn, sa, na float64
 	for i := range t {
 		if t[i] < res.Tau && v[i] < res.Nu {
@@ -247,28 +279,45 @@ func kdeDensity(x []float64) []float64 {
 	return f
 }
 
-// kdePeak returns the first local maximum of the KDE above 0.3: the smallest
-// grid point g > 0.3 with f(g − δ) < f(g) ≥ f(g + δ); if the density only
-// rises to the end of the grid, 0.999; if it has no maximum above 0.3 at
-// all, the grid point of its largest value above 0.3.
-func kdePeak(x []float64) float64 {
+// kdePeaks returns the first local maximum of the KDE above 0.3 — the
+// smallest grid point g > 0.3 with f(g − δ) < f(g) ≥ f(g + δ); if the
+// density only rises to the end of the grid, 0.999; if it has no maximum
+// above 0.3 at all, the grid point of its largest value there — and the
+// highest grid point above 0.3, with the ratio of the first's density to
+// the highest's.
+func kdePeaks(x []float64) (first, highest, ratio float64) {
 	f := kdeDensity(x)
-	first := 301 // 0.301
-	for j := first; j < kdeGrid-1; j++ {
-		if f[j] > f[j-1] && f[j] >= f[j+1] {
-			return float64(j) * kdeStep
-		}
-	}
-	if f[kdeGrid-1] > f[kdeGrid-2] {
-		return float64(kdeGrid-1) * kdeStep
-	}
-	best := first
-	for j := first; j < kdeGrid; j++ {
+	const lo = 301 // 0.301
+	best := lo
+	for j := lo; j < kdeGrid; j++ {
 		if f[j] > f[best] {
 			best = j
 		}
 	}
-	return float64(best) * kdeStep
+	fj := -1
+	for j := lo; j < kdeGrid-1; j++ {
+		if f[j] > f[j-1] && f[j] >= f[j+1] {
+			fj = j
+			break
+		}
+	}
+	if fj < 0 {
+		fj = best
+		if f[kdeGrid-1] > f[kdeGrid-2] {
+			fj = kdeGrid - 1
+		}
+	}
+	ratio = 1
+	if f[best] > 0 {
+		ratio = f[fj] / f[best]
+	}
+	return float64(fj) * kdeStep, float64(best) * kdeStep, ratio
+}
+
+// kdePeak is the first local maximum above 0.3 (see kdePeaks).
+func kdePeak(x []float64) float64 {
+	p, _, _ := kdePeaks(x)
+	return p
 }
 
 // fraudSim holds one simulation's random draws for every station, reduced

@@ -63,6 +63,32 @@ func TestKDEPeakRule(t *testing.T) {
 	}
 }
 
+// A small bump in the left tail comes first: the rule takes it, warns, and
+// HighestPeak takes the bulk instead.
+func TestFingerprintFirstPeakIsATailBump(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	var st []Station
+	add := func(n int, mu, sd float64) {
+		for range n {
+			v := min(0.99, max(0.01, mu+sd*rng.NormFloat64()))
+			st = append(st, Station{V: 1000, G: 600 + rng.Int64N(100), R: 600, L: int64(v * 600)})
+		}
+	}
+	add(300, 0.35, 0.01)
+	add(20000, 0.75, 0.05)
+	res, err := Fingerprint(st, FingerprintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(res.Nu-0.35) > 0.01 || len(res.Warnings) != 1 || res.PeakRule != "first" {
+		t.Errorf("first-peak rule: ν %.3f, warnings %q", res.Nu, res.Warnings)
+	}
+	res, _ = Fingerprint(st, FingerprintOptions{HighestPeak: true})
+	if math.Abs(res.Nu-0.75) > 0.01 || len(res.Warnings) != 0 || res.PeakRule != "highest" {
+		t.Errorf("highest-peak rule: ν %.3f, warnings %q", res.Nu, res.Warnings)
+	}
+}
+
 // 1000 stations at t = 0.6, v = 0.5 fix τ = 0.6 and ν = 0.5 (their kernels
 // are narrow: h ≈ 0.001). Station X at (0.3, 0.25) is the only one with
 // t < τ and v < ν, so σ_τ = |0.3 − 0.6| = 0.3 and σ_ν = |0.25 − 0.5| = 0.25

@@ -2,6 +2,7 @@ package forensics
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -43,6 +44,8 @@ type ShpilkinResult struct {
 	TurnoutOfficial      float64       `json:"turnout_official"`
 	StationsUsed         int           `json:"stations_used"`
 	Bins                 []ShpilkinBin `json:"bins"`
+	// Warnings flag a peak the rule found but that is not a peak.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Shpilkin estimates the leader's excess votes from the relation between
@@ -59,9 +62,12 @@ type ShpilkinResult struct {
 //     the bin of the largest smoothed value among the bins lying wholly
 //     below the official turnout T = ΣG/ΣV, i.e. b + 1 ≤ 100·T. Ties (a
 //     lone spike makes a flat 5-bin plateau) go to the bin with more
-//     registered voters itself, then to the lowest. The rule sees only the histogram's mass: when integer
-//     spikes or a shifted distribution put most voters above the clean
-//     mode, b* lands on them (see TestShpilkinPeakOnIntegerSpike).
+//     registered voters itself, then to the lowest. The rule sees only the
+//     histogram's mass: when integer spikes or a shifted distribution put
+//     most voters above the clean mode, b* lands on them (see
+//     TestShpilkinPeakOnIntegerSpike); when b* is the last candidate bin
+//     and the smoothed curve still rises after it, the rule has found the
+//     cut-off, not a peak, and the result carries a warning.
 //  3. Clean share s = ΣL / Σ(L + O) over the bins b ≤ b*.
 //  4. Excess E = Σ over bins b > b* of max(0, L_b − O_b·s/(1 − s)): the
 //     leader's votes beyond what the other votes of the bin imply at the
@@ -120,6 +126,15 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 			return ShpilkinResult{}, errors.New("forensics: official turnout below 1 %: no bin lies below it")
 		}
 	}
+	var warnings []string
+	if !opt.ForcePeak && peak+1 < ShpilkinBins && int64(peak+2)*sv > 100*sg &&
+		bins[peak+1].Smoothed > bins[peak].Smoothed {
+		warnings = append(warnings, fmt.Sprintf(
+			"the clean peak is the last bin below the official turnout (%d %%) and the smoothed distribution "+
+				"of voters still rises above it: the rule found a cut-off, not a peak. The excess then counts "+
+				"any rise of the leader's share with turnout above %d %%, fraud or not; look at the bins and "+
+				"consider forcing the peak", peak, peak))
+	}
 	var cl, co int64
 	for b := 0; b <= peak; b++ {
 		cl += bins[b].L
@@ -132,6 +147,7 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 		TurnoutOfficial:     100 * official,
 		StationsUsed:        used,
 		Bins:                bins,
+		Warnings:            warnings,
 	}
 	if cl+co == 0 {
 		return res, errors.New("forensics: no ballots in the bins at or below the clean peak")

@@ -114,6 +114,38 @@ func TestShpilkinCleanElectionHasLittleExcess(t *testing.T) {
 	}
 }
 
+// Voters rise steadily with turnout up to 80 % (k stations of 1000 voters in
+// bin 39 + k, k = 1…41), the share is flat. ΣV = 1000·Σk = 861,000;
+// ΣG = 10·Σ k(k + 39) = 10·(23,821 + 33,579) = 574,000: official turnout
+// 66.67 %. The rule can only take the last bin below it, 65, where the
+// curve still rises — a cut-off, not a peak, which the result must say.
+func TestShpilkinPeakAtTheCutOff(t *testing.T) {
+	var st []Station
+	for b := int64(40); b <= 80; b++ {
+		for range b - 39 {
+			st = append(st, Station{V: 1000, G: 10 * b, R: 10 * b, L: 5 * b})
+		}
+	}
+	res, err := Shpilkin(st, ShpilkinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PeakTurnout != 65 || math.Abs(res.TurnoutOfficial-100*574.0/861) > 1e-9 {
+		t.Errorf("peak %g, official turnout %.4f %%; want 65 and 66.6667 %%", res.PeakTurnout, res.TurnoutOfficial)
+	}
+	if len(res.Warnings) != 1 || res.Excess != 0 {
+		t.Errorf("warnings %q excess %d, want one warning and no excess (flat share)", res.Warnings, res.Excess)
+	}
+	// A clean peak well below the official turnout raises no warning.
+	hand, _ := Shpilkin([]Station{
+		{V: 1000, G: 400, R: 400, L: 200}, {V: 2000, G: 820, R: 820, L: 410},
+		{V: 1000, G: 420, R: 420, L: 210}, {V: 1000, G: 800, R: 800, L: 720},
+	}, ShpilkinOptions{})
+	if len(hand.Warnings) != 0 {
+		t.Errorf("peak at 41 %% below 48.8 %%: warnings %q", hand.Warnings)
+	}
+}
+
 func TestShpilkinErrors(t *testing.T) {
 	if _, err := Shpilkin(nil, ShpilkinOptions{}); err == nil {
 		t.Error("no stations: no error")

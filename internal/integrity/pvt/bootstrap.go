@@ -65,7 +65,7 @@ func (d *design) bootstrap(rs []ratio, B int, seed uint64, workers int) []float6
 					}
 				}
 				for j, r := range rs {
-					out[j*B+b] = tot[r.num] / tot[r.den]
+					out[j*B+b] = r.y(tot) / tot[r.den]
 				}
 			}
 		})
@@ -97,8 +97,14 @@ func splitmix64(x uint64) uint64 {
 }
 
 // summarise turns replicate proportions into a Bootstrap in per cent. It
-// sorts reps in place.
+// sorts reps in place. A replicate whose denominator came out zero (NaN; only
+// possible with a handful of reports) is left out, and Replicates says how
+// many were used; with none left the result is nil.
 func summarise(reps []float64) *Bootstrap {
+	reps = slices.DeleteFunc(reps, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) })
+	if len(reps) == 0 {
+		return nil
+	}
 	B := len(reps)
 	var sum float64
 	for _, v := range reps {

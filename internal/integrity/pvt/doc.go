@@ -22,6 +22,9 @@
 // options' votes, or every vote counted including null votes). Turnout is the
 // same estimator with y_i = Report.Total and x_i = Report.Registered.
 //
+// The lead of the first option over the second (by estimate) is the same
+// estimator with y_i = y_i,first − y_i,second, in percentage points.
+//
 // Linearised variance: V̂(p̂_k) = X̂⁻² Σ_h N_h² (1 − n_h/N_h) s²_{e,h} / n_h,
 // with e_i = y_ik − p̂_k x_i, s²_{e,h} the sample variance (divisor n_h − 1)
 // of e in stratum h and X̂ = Σ_h (N_h/n_h) Σ_{i∈h} x_i. Normal intervals
@@ -35,8 +38,10 @@
 // then computed on the collapsed design (N and n summed). The neighbour rule,
 // exactly:
 //
-//  1. Order the strata by (Group, Key), comparing each as integers when both
-//     parse as integers and as strings otherwise (integers first).
+//  1. Order the strata by (Group, Key). Keys and groups compare part by part
+//     (composite keys such as "12/U/2" are split at "/", see JoinKey), each
+//     part as an integer when both parse as integers and as a string otherwise
+//     (integers first; a key that is a prefix of another first).
 //  2. Walk that order keeping a pending set. Add each stratum to it; when the
 //     pending set holds at least MinReports reports it becomes one collapsed
 //     stratum and the set is emptied. So a short stratum joins the next

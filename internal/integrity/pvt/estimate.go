@@ -1,11 +1,13 @@
 package pvt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -89,7 +91,22 @@ type StrataInfo struct {
 type Result struct {
 	Options []Figure // in the order of the options
 	Turnout *Figure  // nil when no report has registered voters
+	Lead    *Lead    // nil with fewer than two options
 	Strata  StrataInfo
+}
+
+// Lead is the estimated leader's margin over the runner-up, in percentage
+// points of the same denominator: the ratio estimator with
+// y_i = votes(leader) − votes(runner-up), whose linearised variance accounts
+// for the two shares moving together. Decided95/99 say whether the interval
+// lies entirely above zero, i.e. whether the sample determines the winner at
+// that level.
+type Lead struct {
+	Leader    string `json:"leader"`
+	RunnerUp  string `json:"runner_up"`
+	Figure           // Name is "leader − runner-up"
+	Decided95 bool   `json:"decided95"`
+	Decided99 bool   `json:"decided99"`
 }
 
 // Option returns the estimate of the named option, or nil.
@@ -121,7 +138,15 @@ type design struct {
 	hasReg bool
 }
 
-type ratio struct{ num, den int }
+// ratio is (column num − column sub) / column den; sub < 0 for none.
+type ratio struct{ num, sub, den int }
+
+func (r ratio) y(row []float64) float64 {
+	if r.sub < 0 {
+		return row[r.num]
+	}
+	return row[r.num] - row[r.sub]
+}
 
 // Estimate computes the stratified ratio estimates of the options' shares
 // and of turnout, their linearised standard errors and intervals, and, when
@@ -141,10 +166,10 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 	K := len(options)
 	rs := make([]ratio, 0, K+1)
 	for k := range K {
-		rs = append(rs, ratio{1 + k, 0})
+		rs = append(rs, ratio{1 + k, -1, 0})
 	}
 	if d.hasReg {
-		rs = append(rs, ratio{0, K + 1})
+		rs = append(rs, ratio{0, -1, K + 1})
 	}
 	tot := make([]float64, d.cols)
 	for _, g := range d.groups {
@@ -153,23 +178,45 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 			tot[c] += w * g.sums[c]
 		}
 	}
-	ests := make([]Figure, len(rs))
-	for j, r := range rs {
+	figure := func(r ratio) (Figure, error) {
 		if tot[r.den] <= 0 {
 			what := "total votes (x_i)"
 			if r.den != 0 {
 				what = "registered voters"
 			}
-			return nil, fmt.Errorf("pvt: the estimated %s is zero: nothing to divide by", what)
+			return Figure{}, fmt.Errorf("pvt: the estimated %s is zero: nothing to divide by", what)
 		}
-		p := tot[r.num] / tot[r.den]
-		v := d.linVar(r, p, tot[r.den])
-		se := math.Sqrt(v)
-		ests[j] = Figure{
+		p := r.y(tot) / tot[r.den]
+		se := math.Sqrt(d.linVar(r, p, tot[r.den]))
+		return Figure{
 			Estimate: 100 * p, SE: 100 * se,
 			CI95: Interval{100 * (p - Z95*se), 100 * (p + Z95*se)},
 			CI99: Interval{100 * (p - Z99*se), 100 * (p + Z99*se)},
+		}, nil
+	}
+	ests := make([]Figure, len(rs), len(rs)+1)
+	for j, r := range rs {
+		if ests[j], err = figure(r); err != nil {
+			return nil, err
 		}
+	}
+	// The lead: the first option over the second, by estimate (ties in
+	// option order).
+	var lead *Lead
+	if K >= 2 {
+		order := make([]int, K)
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ests[b].Estimate, ests[a].Estimate) })
+		r := ratio{1 + order[0], 1 + order[1], 0}
+		f, err := figure(r)
+		if err != nil {
+			return nil, err
+		}
+		lead = &Lead{Leader: options[order[0]], RunnerUp: options[order[1]]}
+		rs = append(rs, r)
+		ests = append(ests, f)
 	}
 	if cfg.Bootstrap > 0 {
 		reps := d.bootstrap(rs, cfg.Bootstrap, cfg.Seed, cfg.Workers)
@@ -186,6 +233,13 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 		ests[K].Name = "turnout"
 		res.Turnout = &ests[K]
 	}
+	if lead != nil {
+		lead.Figure = ests[len(ests)-1]
+		lead.Name = lead.Leader + " − " + lead.RunnerUp
+		lead.Decided95 = lead.CI95[0] > 0
+		lead.Decided99 = lead.CI99[0] > 0
+		res.Lead = lead
+	}
 	return res, nil
 }
 
@@ -200,12 +254,12 @@ func (d *design) linVar(r ratio, p, X float64) float64 {
 		// Two passes (mean, then squares) for accuracy on large counts.
 		for i := g.off; i < g.off+g.n; i++ {
 			row := d.vals[i*d.cols:]
-			sum += row[r.num] - p*row[r.den]
+			sum += r.y(row) - p*row[r.den]
 		}
 		mean := sum / float64(g.n)
 		for i := g.off; i < g.off+g.n; i++ {
 			row := d.vals[i*d.cols:]
-			e := row[r.num] - p*row[r.den] - mean
+			e := r.y(row) - p*row[r.den] - mean
 			sum2 += e * e
 		}
 		s2 := sum2 / float64(g.n-1)
@@ -282,104 +336,127 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 		}
 		return naturalCompare(strata[a].Key, strata[b].Key)
 	})
-	var groups [][]int // strata indices per collapsed stratum
-	var pending []int
-	pendingN := 0
-	groupStart := 0 // index in groups of the current region's first collapsed stratum
+	// Collapsed strata are consecutive runs of order (a pending run joins
+	// either the strata after it or the run just before it), so they are
+	// kept as the end index in order of each run.
+	var ends []int
+	pendingN, pending := 0, false
+	groupStart := 0 // index in ends of the current region's first collapsed stratum
 	for j, h := range order {
-		pending = append(pending, h)
 		pendingN += counts[h]
+		pending = true
 		if pendingN >= minReports {
-			groups = append(groups, pending)
-			pending, pendingN = nil, 0
+			ends = append(ends, j+1)
+			pendingN, pending = 0, false
 		}
 		last := j == len(order)-1
-		if (last || strata[order[j+1]].Group != strata[h].Group) && len(pending) > 0 {
-			if len(groups) > groupStart || last && len(groups) > 0 {
-				g := len(groups) - 1
-				groups[g] = append(groups[g], pending...)
-				pending, pendingN = nil, 0
+		if (last || strata[order[j+1]].Group != strata[h].Group) && pending {
+			if len(ends) > groupStart || last && len(ends) > 0 {
+				ends[len(ends)-1] = j + 1
+				pendingN, pending = 0, false
 			}
 		}
 		if !last && strata[order[j+1]].Group != strata[h].Group {
-			groupStart = len(groups)
+			groupStart = len(ends)
 		}
 	}
-	if len(pending) > 0 { // fewer than minReports reports in all
+	if pending { // fewer than minReports reports in all
 		return nil, ErrTooFewReports
 	}
 
 	K2 := K + 2
-	d := &design{cols: K2, hasReg: hasReg, vals: make([]float64, 0, len(reports)*K2)}
+	G := len(ends)
+	d := &design{cols: K2, hasReg: hasReg, vals: make([]float64, len(reports)*K2), groups: make([]group, G)}
+	keys := make([]string, len(order))
 	gOf := make([]int, len(strata))
-	for g, members := range groups {
-		for _, h := range members {
-			gOf[h] = g
-		}
-	}
-	// Station order inside a group: input order (stable), via counting sort.
-	byGroup := make([][]int, len(groups))
-	for i, r := range reports {
-		g := gOf[idx[r.Stratum]]
-		byGroup[g] = append(byGroup[g], i)
-	}
-	d.groups = make([]group, len(groups))
-	for g, members := range groups {
+	sums := make([]float64, G*K2)
+	start := 0
+	for g, end := range ends {
 		gr := &d.groups[g]
-		gr.off = len(d.vals) / K2
-		gr.sums = make([]float64, K2)
-		for _, h := range members {
-			gr.members = append(gr.members, strata[h].Key)
+		for j := start; j < end; j++ {
+			h := order[j]
+			keys[j] = strata[h].Key
+			gOf[h] = g
 			gr.N += strata[h].N
 			gr.n += counts[h]
 		}
-		for _, i := range byGroup[g] {
-			r := &reports[i]
-			d.vals = append(d.vals, r.Total)
-			d.vals = append(d.vals, r.Votes...)
-			d.vals = append(d.vals, r.Registered)
-		}
-		for i := gr.off; i < gr.off+gr.n; i++ {
-			for c := range K2 {
-				gr.sums[c] += d.vals[i*K2+c]
-			}
-		}
-		if len(members) > 1 {
+		gr.members = keys[start:end:end]
+		gr.sums = sums[g*K2 : (g+1)*K2 : (g+1)*K2]
+		if end-start > 1 {
 			d.info.Collapsed = append(d.info.Collapsed, Collapse{Strata: gr.members, N: gr.N, Reports: gr.n})
+		}
+		start = end
+	}
+	// Lay the reports out by group, in input order within a group (a
+	// counting sort: offsets from the group sizes, then one pass).
+	next := make([]int, G)
+	for g := 1; g < G; g++ {
+		d.groups[g].off = d.groups[g-1].off + d.groups[g-1].n
+	}
+	for g := range next {
+		next[g] = d.groups[g].off
+	}
+	for i := range reports {
+		r := &reports[i]
+		g := gOf[idx[r.Stratum]]
+		row := d.vals[next[g]*K2 : (next[g]+1)*K2]
+		next[g]++
+		row[0] = r.Total
+		copy(row[1:], r.Votes)
+		row[K2-1] = r.Registered
+		for c, v := range row {
+			d.groups[g].sums[c] += v
 		}
 	}
 	d.info.Frame = len(strata)
 	d.info.Reported = reported
-	d.info.Used = len(groups)
+	d.info.Used = G
 	d.info.Stations = stations
 	d.info.Reports = len(reports)
 	return d, nil
 }
 
-// naturalCompare orders integers numerically, before other strings, and
-// other strings bytewise.
+// KeySep joins the parts of a composite stratum key (region / urban-rural /
+// size class): see JoinKey.
+const KeySep = "/"
+
+// JoinKey makes a composite stratum key from its parts, in order. Keys are
+// ordered part by part (see the package comment), so "2/U" sorts before
+// "10/R".
+func JoinKey(parts ...string) string { return strings.Join(parts, KeySep) }
+
+// naturalCompare orders keys part by part (parts separated by KeySep), each
+// part as an integer when both parse as integers (integers before other
+// strings), else bytewise; a key that is a prefix of another sorts first.
 func naturalCompare(a, b string) int {
+	for {
+		pa, ra, moreA := strings.Cut(a, KeySep)
+		pb, rb, moreB := strings.Cut(b, KeySep)
+		if c := atomCompare(pa, pb); c != 0 {
+			return c
+		}
+		switch {
+		case !moreA && !moreB:
+			return 0
+		case !moreA:
+			return -1
+		case !moreB:
+			return 1
+		}
+		a, b = ra, rb
+	}
+}
+
+func atomCompare(a, b string) int {
 	ia, ea := strconv.ParseInt(a, 10, 64)
 	ib, eb := strconv.ParseInt(b, 10, 64)
 	switch {
 	case ea == nil && eb == nil:
-		switch {
-		case ia < ib:
-			return -1
-		case ia > ib:
-			return 1
-		}
-		return 0
+		return cmp.Compare(ia, ib)
 	case ea == nil:
 		return -1
 	case eb == nil:
 		return 1
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return strings.Compare(a, b)
 }

@@ -55,6 +55,13 @@ func TestEstimateByHand(t *testing.T) {
 	sA := (10.0 / 9) * (10.0 / 9)
 	sB := (40.0 / 9) * (40.0 / 9) / 2
 	near(t, "turnout se", res.Turnout.SE, 100*math.Sqrt((100*0.7*sA/3+16*0.5*sB/2)/(144*144)), 1e-9)
+	// Lead of Y over X: y_i = Y − X, p̂ = 0.2; with two options Y − X = 2Y − 1,
+	// so the SE is twice Y's.
+	if l := res.Lead; l == nil || l.Leader != "Y" || l.RunnerUp != "X" || l.Decided95 || l.Decided99 {
+		t.Fatalf("lead %+v", res.Lead)
+	}
+	near(t, "lead", res.Lead.Estimate, 20, 1e-9)
+	near(t, "lead se", res.Lead.SE, 2*se, 1e-9)
 	if res.Strata.Frame != 2 || res.Strata.Reported != 2 || res.Strata.Used != 2 || len(res.Strata.Collapsed) != 0 {
 		t.Errorf("strata info %+v", res.Strata)
 	}
@@ -399,10 +406,14 @@ func TestConvergeAndCompare(t *testing.T) {
 	if !vs[0].Inside95 || vs[1].Inside99 || vs[2].Inside95 || !vs[2].Inside99 {
 		t.Errorf("verdicts %+v", vs)
 	}
-	for _, v := range vs[1:] {
+	for _, v := range vs[1:3] {
 		if !contains(v.Sentence, "investigate tabulation above the polling station") {
 			t.Errorf("sentence %q", v.Sentence)
 		}
+	}
+	// The lead's verdict comes last, on the difference of the official shares.
+	if l := vs[len(vs)-1]; len(vs) != 4 || l.Option != full.Lead.Name || l.Official != off[full.Lead.Leader]-off[full.Lead.RunnerUp] {
+		t.Errorf("lead verdict %+v", l)
 	}
 	if _, err := Compare(full, map[string]float64{"Z": 1}); err == nil {
 		t.Error("unknown option: no error")
@@ -431,5 +442,51 @@ func TestConvergeTinyStep(t *testing.T) {
 	// One checkpoint per report from the second on.
 	if len(cps) != len(reports)-1 {
 		t.Errorf("%d checkpoints for %d reports", len(cps), len(reports))
+	}
+}
+
+func TestNaturalCompare(t *testing.T) {
+	sorted := []string{"1", "2", "2/R", "2/U", "2/U/1", "2/U/10", "10", "10/R/2", "a", "b/1"}
+	for i := range sorted {
+		for j := range sorted {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := naturalCompare(sorted[i], sorted[j]); got != want {
+				t.Errorf("naturalCompare(%q, %q) = %d, want %d", sorted[i], sorted[j], got, want)
+			}
+		}
+	}
+	if JoinKey("12", "U", "2") != "12/U/2" {
+		t.Error(JoinKey("12", "U", "2"))
+	}
+}
+
+func TestResponse(t *testing.T) {
+	drawn := []string{"1", "1", "1", "1", "2", "2", "3", "3", "3"}
+	reports := []Report{{Stratum: "1"}, {Stratum: "1"}, {Stratum: "1"}, {Stratum: "2"}}
+	info, err := Response(drawn, reports, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Drawn != 9 || info.Reported != 4 || info.Silent != 1 || len(info.Lowest) != 2 ||
+		info.Lowest[0].Stratum != "3" || info.Lowest[1].Stratum != "2" || info.Lowest[1].Rate != 0.5 {
+		t.Errorf("%+v", info)
+	}
+	if _, err := Response(drawn[:1], reports, 2); err == nil {
+		t.Error("more reports than drawn: no error")
+	}
+}
+
+func TestSummariseDropsNaN(t *testing.T) {
+	b := summarise([]float64{0.1, math.NaN(), 0.3, math.Inf(1), 0.2})
+	if b.Replicates != 3 || math.Abs(b.SE-10) > 1e-9 {
+		t.Errorf("%+v", b)
+	}
+	if b := summarise([]float64{math.NaN()}); b != nil {
+		t.Errorf("%+v", b)
 	}
 }

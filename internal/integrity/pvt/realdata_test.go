@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,6 +127,12 @@ func TestMexico2018Remesas(t *testing.T) {
 		if r := f.Boot.SE / f.SE; r < 0.85 || r > 1.15 {
 			t.Errorf("%s: bootstrap SE %.3f vs linearised %.3f", f.Name, f.Boot.SE, f.SE)
 		}
+	}
+	l := res.Lead
+	t.Logf("lead %s: %.2f se %.3f ci95 [%.2f, %.2f] ci99 [%.2f, %.2f] | boot se %.3f ci95 [%.2f, %.2f] | decided %v %v",
+		l.Name, l.Estimate, l.SE, l.CI95[0], l.CI95[1], l.CI99[0], l.CI99[1], l.Boot.SE, l.Boot.CI95[0], l.Boot.CI95[1], l.Decided95, l.Decided99)
+	if l.Leader != "AMLO" || l.RunnerUp != "RAC" || !l.Decided99 {
+		t.Errorf("lead %+v", l)
 	}
 	vs, err := Compare(res, mx2018Official)
 	if err != nil {
@@ -274,6 +281,7 @@ func TestMexico2018FullSample(t *testing.T) {
 		for _, f := range res.Options {
 			t.Logf("  %-5s %6.2f ci95 [%.2f, %.2f] ci99 [%.2f, %.2f] official %.2f", f.Name, f.Estimate, f.CI95[0], f.CI95[1], f.CI99[0], f.CI99[1], official[f.Name])
 		}
+		t.Logf("  lead %s %.2f ci95 [%.2f, %.2f]", res.Lead.Name, res.Lead.Estimate, res.Lead.CI95[0], res.Lead.CI95[1])
 		if len(c.reps) == len(all) {
 			vs, _ := Compare(res, official)
 			for _, v := range vs {
@@ -292,15 +300,24 @@ func TestMexico2018FullSample(t *testing.T) {
 // samples instead of 200 (the documentation run), VIGIL_PVT_BOOT=B sets the
 // bootstrap replicates per sample (default 200).
 func TestMexico2012Coverage(t *testing.T) {
-	samples, boot := 200, 200
+	coverage(t, "nal_2012.csv.gz", []string{"pri_pvem", "pan", "prd_pt_mc", "panal"}, 200, 200, 2012)
+}
+
+// TestMexico2006Coverage is the same on the full 2006 count (300 strata, the
+// federal districts; PAN and PRD-PT-Convergencia 0.6 points apart), with
+// fewer samples by default.
+func TestMexico2006Coverage(t *testing.T) {
+	coverage(t, "nal_2006.csv.gz", []string{"pan", "prd_pt_conv", "pri_pvem", "panal", "psd"}, 100, 100, 2006)
+}
+
+func coverage(t *testing.T, file string, options []string, samples, boot int, seed uint64) {
 	if s := os.Getenv("VIGIL_PVT_COVERAGE"); s != "" {
 		samples, _ = strconv.Atoi(s)
 	}
 	if s := os.Getenv("VIGIL_PVT_BOOT"); s != "" {
 		boot, _ = strconv.Atoi(s)
 	}
-	tab := readReal(t, "nal_2012.csv.gz")
-	options := []string{"pri_pvem", "pan", "prd_pt_mc", "panal"}
+	tab := readReal(t, file)
 	strat := tab.Strings(mustCol(t, tab, "estrato"))
 	region := tab.Strings(mustCol(t, tab, "edo_id"))
 	var cols [][]float64
@@ -343,11 +360,11 @@ func TestMexico2012Coverage(t *testing.T) {
 	for _, a := range alloc {
 		n += a
 	}
-	names := append(append([]string{}, options...), "turnout")
+	names := append(append([]string{}, options...), "turnout", "lead")
 	cover := make([][4]int, len(names)) // lin95, lin99, boot95, boot99
 	var width, se2, deff []float64 = make([]float64, len(names)), make([]float64, len(names)), make([]float64, len(names))
 	errSq, bias := make([]float64, len(names)), make([]float64, len(names))
-	rng := rand.New(rand.NewPCG(2012, 7500))
+	rng := rand.New(rand.NewPCG(seed, 7500))
 	reports := make([]Report, 0, n)
 	for s := range samples {
 		reports = reports[:0]
@@ -374,8 +391,14 @@ func TestMexico2012Coverage(t *testing.T) {
 		for _, r := range reports {
 			sampleVotes += r.Total
 		}
-		for k, f := range append(res.Options, *res.Turnout) {
-			tv := truth[k]
+		optIdx := func(name string) int { return slices.Index(options, name) }
+		for k, f := range append(res.Options, *res.Turnout, res.Lead.Figure) {
+			var tv float64
+			if k < len(truth) {
+				tv = truth[k]
+			} else { // the lead: the truth of the difference this sample chose
+				tv = truth[optIdx(res.Lead.Leader)] - truth[optIdx(res.Lead.RunnerUp)]
+			}
 			cnt := []bool{f.CI95.Contains(tv), f.CI99.Contains(tv), boot > 0 && f.Boot.CI95.Contains(tv), boot > 0 && f.Boot.CI99.Contains(tv)}
 			for j, c := range cnt {
 				if c {
@@ -395,7 +418,8 @@ func TestMexico2012Coverage(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d samples of %d stations (proportional, min 2 per stratum), bootstrap %d replicates\n", samples, n, boot)
+	fmt.Fprintf(&b, "%s: %d samples of %d stations (proportional, min 2 per stratum) from %d in %d strata, bootstrap %d replicates\n",
+		file, samples, n, len(strat), len(strata), boot)
 	fmt.Fprintf(&b, "%-9s %7s %9s %9s %9s %9s %8s %8s %8s %6s\n", "option", "truth", "lin95", "lin99", "boot95", "boot99", "mean se", "rmse", "bias", "deff")
 	S := float64(samples)
 	for k, name := range names {
@@ -404,7 +428,11 @@ func TestMexico2012Coverage(t *testing.T) {
 		if k < len(options) {
 			d = fmt.Sprintf("%.1f", deff[k]/S)
 		}
-		fmt.Fprintf(&b, "%-9s %7.3f %8.1f%% %8.1f%% %8.1f%% %8.1f%% %8.4f %8.4f %+8.4f %6s\n", name, truth[k],
+		tr := "  (per sample)"
+		if k < len(truth) {
+			tr = fmt.Sprintf("%7.3f", truth[k])
+		}
+		fmt.Fprintf(&b, "%-9s %7s %8.1f%% %8.1f%% %8.1f%% %8.1f%% %8.4f %8.4f %+8.4f %6s\n", name, tr,
 			100*float64(c[0])/S, 100*float64(c[1])/S, 100*float64(c[2])/S, 100*float64(c[3])/S,
 			math.Sqrt(se2[k]/S), math.Sqrt(errSq[k]/S), bias[k]/S, d)
 		// Binomial sd of a 95 % coverage over 200 samples is 1.5 points;

@@ -24,6 +24,7 @@ type InputError struct {
 	Expected string
 }
 
+// Error formats the error as "file:line: column C: value \"v\": expected …".
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)

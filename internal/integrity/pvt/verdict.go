@@ -2,6 +2,7 @@ package pvt
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 )
@@ -23,7 +24,9 @@ type Verdict struct {
 
 // Compare gives the verdict on each official share (per cent, on the same
 // denominator as the estimate) against the linearised intervals, in the
-// order of the result's options, then turnout under the name "turnout". An
+// order of the result's options, then turnout under the name "turnout", then
+// the lead (named "leader − runner-up", official figure the difference of the
+// two official shares) when both its options have official shares. An
 // official figure for an option the result lacks is an error.
 //
 // The reading (METHODS.md): each official share should lie inside the PVT
@@ -44,6 +47,16 @@ func Compare(res *Result, official map[string]float64) ([]Verdict, error) {
 	for name := range official {
 		if !known[name] {
 			return nil, fmt.Errorf("pvt: official result for %q, which the PVT did not estimate", name)
+		}
+	}
+	// The lead, when both its options have an official share.
+	if l := res.Lead; l != nil {
+		a, okA := official[l.Leader]
+		b, okB := official[l.RunnerUp]
+		if okA && okB {
+			official = maps.Clone(official)
+			official[l.Name] = a - b
+			ests = append(ests, l.Figure)
 		}
 	}
 	var out []Verdict
@@ -69,16 +82,20 @@ func Compare(res *Result, official map[string]float64) ([]Verdict, error) {
 			}
 		}
 		f := func(x float64) string { return strconv.FormatFloat(x, 'f', prec, 64) }
+		offStr := f(off) + " %"
+		if res.Lead != nil && e.Name == res.Lead.Name {
+			offStr = "margin, " + f(off) + " points,"
+		}
 		switch {
 		case v.Inside95:
-			v.Sentence = fmt.Sprintf("%s: the official %s %% lies inside the PVT's 95 %% interval [%s, %s]: consistent with the sample of polling stations.",
-				e.Name, f(off), f(e.CI95[0]), f(e.CI95[1]))
+			v.Sentence = fmt.Sprintf("%s: the official %s lies inside the PVT's 95 %% interval [%s, %s]: consistent with the sample of polling stations.",
+				e.Name, offStr, f(e.CI95[0]), f(e.CI95[1]))
 		case v.Inside99:
-			v.Sentence = fmt.Sprintf("%s: the official %s %% lies outside the PVT's 95 %% interval [%s, %s] but inside the 99 %% interval [%s, %s]: a weak signal; check the sample's completeness, then investigate tabulation above the polling station.",
-				e.Name, f(off), f(e.CI95[0]), f(e.CI95[1]), f(e.CI99[0]), f(e.CI99[1]))
+			v.Sentence = fmt.Sprintf("%s: the official %s lies outside the PVT's 95 %% interval [%s, %s] but inside the 99 %% interval [%s, %s]: a weak signal; check the sample's completeness, then investigate tabulation above the polling station.",
+				e.Name, offStr, f(e.CI95[0]), f(e.CI95[1]), f(e.CI99[0]), f(e.CI99[1]))
 		default:
-			v.Sentence = fmt.Sprintf("%s: the official %s %% lies outside the PVT's 99 %% interval [%s, %s]: investigate tabulation above the polling station (after ruling out the PVT's own non-response and a denominator that differs from the official one).",
-				e.Name, f(off), f(e.CI99[0]), f(e.CI99[1]))
+			v.Sentence = fmt.Sprintf("%s: the official %s lies outside the PVT's 99 %% interval [%s, %s]: investigate tabulation above the polling station (after ruling out the PVT's own non-response and a denominator that differs from the official one).",
+				e.Name, offStr, f(e.CI99[0]), f(e.CI99[1]))
 		}
 		out = append(out, v)
 	}
