@@ -22,12 +22,12 @@ type Obs struct {
 	// report) are one observation. Empty: the report is its own visit.
 	Visit     string
 	ReportIDs []int64 // the reports merged into this observation; nil: ReportID alone
-	Phase    form.Phase
-	AreaID   int64
-	Region   string // the level-1 area ("" when the report has no place)
-	Status   string
-	Form     *form.Form
-	Answers  form.Answers
+	Phase     form.Phase
+	AreaID    int64
+	Region    string // the level-1 area ("" when the report has no place)
+	Status    string
+	Form      *form.Form
+	Answers   form.Answers
 }
 
 // PhaseFindings are the figures of one phase.
