@@ -91,6 +91,8 @@ func (s *Server) observeRoutes() {
 	h("GET /api/v1/elections/{election}/findings", s.apiFindings)
 	h("GET /api/v1/elections/{election}/assignments", s.apiAssignments)
 	h("POST /api/v1/elections/{election}/assignments", s.apiAssign)
+	h("POST /api/v1/elections/{election}/deployments", s.apiDraw)
+	h("GET /api/v1/elections/{election}/deployments/latest", s.apiDeployment)
 	s.openRosaRoutes()
 	s.smsRoutes()
 	s.observePageRoutes()
@@ -826,5 +828,78 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})
 	writeJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
+	return nil
+}
+
+// apiDraw draws a deployment (as vigil deploy draw) and, unless
+// "assign": false, assigns the organisation's teams to it.
+func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ManageDeploy, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	var in struct {
+		Seed          string   `json:"seed"`
+		Size          int      `json:"size"`
+		Strata        []string `json:"strata"`
+		MinPerStratum int      `json:"min_per_stratum"`
+		Assign        *bool    `json:"assign"`
+	}
+	if err := decodeJSON(r, 16<<10, &in); err != nil {
+		return err
+	}
+	dep, err := observe.DrawSample(r.Context(), s.db, p.OrgID, e.ID, observe.DrawOptions{Seed: in.Seed, Size: in.Size, Strata: in.Strata, MinPerStratum: in.MinPerStratum})
+	if err != nil {
+		return Errorf(Invalid, "%v", err)
+	}
+	var as []store.Assignment
+	if in.Assign == nil || *in.Assign {
+		teams, err := s.db.Teams(r.Context(), p.OrgID)
+		if err != nil {
+			return err
+		}
+		areas, err := s.db.Areas(r.Context(), e.ID)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]*election.Area{}
+		for i := range areas {
+			byID[areas[i].ID] = &areas[i]
+		}
+		if as, err = observe.AssignTeams(dep, byID, teams); err != nil {
+			return Errorf(Invalid, "%v", err)
+		}
+	}
+	if err := s.db.SaveDeployment(r.Context(), dep); err != nil {
+		return err
+	}
+	if len(as) > 0 {
+		if err := s.db.Assign(r.Context(), p.OrgID, e.ID, as); err != nil {
+			return err
+		}
+	}
+	s.audit(r, "deployment.draw", fmt.Sprintf("deployment:%d", dep.ID), map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})
+	writeJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
+	return nil
+}
+
+func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	d, err := s.db.LatestDeployment(r.Context(), p.OrgID, e.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }

@@ -329,16 +329,17 @@ func TestObservePermissions(t *testing.T) {
 		{"PATCH", reportPath, map[string]string{"status": "verified"}},
 		{"GET", e + "/conflicts", nil},
 		{"GET", e + "/findings", nil},
+		{"POST", e + "/deployments", map[string]any{"seed": "s", "size": 4, "strata": []string{"region"}}},
 	}
 	// Y allowed, N denied, one letter per endpoint above.
 	want := map[string]string{
-		"admin":       "YYYYYYYYYYYY",
-		"analyst":     "YYNYNYYYYYYY",
-		"coordinator": "YNNYYNNYYYYY",
-		"token:obs1":  "YNNNNNNYYNNN",
-		"token:obs3":  "YNNNNNNYNNNN",
-		"analystB":    "YYNYNYYYNNYY", // another organisation: its own lists, never A's report
-		"":            "NNNNNNNNNNNN",
+		"admin":       "YYYYYYYYYYYYY",
+		"analyst":     "YYNYNYYYYYYYN",
+		"coordinator": "YNNYYNNYYYYYN",
+		"token:obs1":  "YNNNNNNYYNNNN",
+		"token:obs3":  "YNNNNNNYNNNNN",
+		"analystB":    "YYNYNYYYNNYYN", // another organisation: its own lists, never A's report
+		"":            "NNNNNNNNNNNNN",
 	}
 	for as, w := range want {
 		for i, ep := range endpoints {
