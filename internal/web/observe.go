@@ -96,6 +96,7 @@ func (s *Server) observeRoutes() {
 	s.openRosaRoutes()
 	s.smsRoutes()
 	s.observePageRoutes()
+	s.observeReviewRoutes()
 }
 
 // maxReportBody bounds a JSON report; a form with a protocol of 40
@@ -653,14 +654,29 @@ func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Status string `json:"status,omitempty"`
-		Triage string `json:"triage,omitempty"`
-		Note   string `json:"note,omitempty"`
-	}
+	var in reviewIn
 	if err := decodeJSON(r, 16<<10, &in); err != nil {
 		return err
 	}
+	if err := s.review(r, rep, in, "api"); err != nil {
+		return err
+	}
+	rep, err = s.db.Report(r.Context(), rep.OrgID, rep.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+type reviewIn struct {
+	Status string `json:"status,omitempty"`
+	Triage string `json:"triage,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// review checks and applies a status or triage change to a report.
+func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel string) error {
 	res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
 	if in.Status != "" {
 		if !slices.Contains([]string{store.StatusNew, store.StatusFlagged, store.StatusVerified, store.StatusQuarantined}, in.Status) {
@@ -686,16 +702,8 @@ func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.principal(r)
 	d, _ := json.Marshal(in)
-	if err := s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
-		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: "api", Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d}); err != nil {
-		return err
-	}
-	rep, err = s.db.Report(r.Context(), rep.OrgID, rep.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
+		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: channel, Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d})
 }
 
 func (s *Server) dataset(r *http.Request, a access.Action) (*observe.Dataset, error) {
@@ -732,8 +740,17 @@ func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 64<<10, &in); err != nil {
 		return err
 	}
+	if err := s.resolve(r, e.ID, &in, "api"); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"resolved": in})
+	return nil
+}
+
+// resolve checks and stores a coordinator's resolution of a conflict.
+func (s *Server) resolve(r *http.Request, electionID int64, in *store.Resolution, channel string) error {
 	p := s.principal(r)
-	a, err := s.obs().svc.Area(r.Context(), e.ID, in.AreaID)
+	a, err := s.obs().svc.Area(r.Context(), electionID, in.AreaID)
 	if err != nil {
 		return Errorf(Invalid, "area_id %d is not an area of this election", in.AreaID)
 	}
@@ -749,12 +766,8 @@ func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	}
 	in.UserID = p.UserID
 	d, _ := json.Marshal(in)
-	if err := s.db.Resolve(r.Context(), p.OrgID, e.ID, in, store.AuditEntry{OrgID: p.OrgID, Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name),
-		Channel: "api", Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"resolved": in})
-	return nil
+	return s.db.Resolve(r.Context(), p.OrgID, electionID, *in, store.AuditEntry{OrgID: p.OrgID, Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name),
+		Channel: channel, Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d})
 }
 
 func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {

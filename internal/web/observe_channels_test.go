@@ -361,3 +361,59 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("throttled login: %d", code)
 	}
 }
+
+func TestReviewPage(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("v-101-obs1", 101, "bad", true))
+	fx.do(t, "token:obs2", "POST", fx.reportsPath(), votingReport("v-101-obs2", 101, "good", true))
+	fx.do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "box_over_issued", "expr": "ballots_in_box > ballots_issued"})
+	_, flagged := fx.do(t, "token:obs1", "POST", fx.reportsPath(), countingReport("count-101", 101, 650))
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(as string) (int, string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/observe/review/%d", fx.srv.URL, fx.el.ID), nil)
+		if as != "" {
+			req.AddCookie(fx.cookies[as])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	post := func(as, path string, form url.Values) int {
+		req, _ := http.NewRequest("POST", fx.srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(fx.cookies[as])
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	code, page := get("coordinator")
+	if code != 200 || !strings.Contains(page, "Conflicts between observers (1)") || !strings.Contains(page, `value="&#34;bad&#34;"`) ||
+		!strings.Contains(page, "Flagged and quarantined reports (1)") || !strings.Contains(page, "box_over_issued") {
+		t.Fatalf("review page: %d\n%s", code, page)
+	}
+	if code, _ := get(""); code != 401 {
+		t.Fatalf("public review page: %d", code)
+	}
+	base := fmt.Sprintf("/observe/review/%d", fx.el.ID)
+	if code := post("coordinator", base+"/resolve", url.Values{"area_id": {fmt.Sprint(fx.stations["101"].ID)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}}); code != http.StatusSeeOther {
+		t.Fatalf("resolve: %d", code)
+	}
+	if code := post("coordinator", base+"/status", url.Values{"report": {fmt.Sprint(flagged["report_id"])}, "status": {"verified"}}); code != http.StatusSeeOther {
+		t.Fatalf("verify: %d", code)
+	}
+	_, page = get("coordinator")
+	if !strings.Contains(page, "Conflicts between observers (0)") || !strings.Contains(page, "Flagged and quarantined reports (0)") {
+		t.Fatalf("after review:\n%s", page)
+	}
+	// Another organisation's analyst cannot touch A's report.
+	if code := post("analystB", base+"/status", url.Values{"report": {fmt.Sprint(flagged["report_id"])}, "status": {"quarantined"}}); code != 404 {
+		t.Fatalf("org B reviewing A's report: %d", code)
+	}
+}
