@@ -121,7 +121,7 @@ func TestStationPageShowsVersionsSideBySide(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("station page %d", code)
 	}
-	for _, want := range []string{"official-preliminary v1", "official-final v1", "observer v1", `class="n diff"`} {
+	for _, want := range []string{`data-source="official-preliminary">Official preliminary v1`, `data-source="official-final">Official final v1`, `data-source="observer">Observer copy v1`, `class="n diff"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("station page lacks %q", want)
 		}

@@ -38,6 +38,7 @@ type Server struct {
 	start time.Time
 
 	tallies tallies
+	portal  portal // the public portal's languages and caches (portal.go)
 }
 
 // New builds the server and parses every template (failing fast on a
@@ -68,6 +69,8 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
 	s.observeRoutes()
+	s.recommendRoutes()
+	s.portalRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +110,7 @@ func wantsHTML(r *http.Request) bool {
 // render executes a page template into a buffer, then writes it.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
 	var buf bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := s.templatesFor(w, r).ExecuteTemplate(&buf, name, data); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

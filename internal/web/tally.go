@@ -40,6 +40,17 @@ func (s *Server) protocolStamp(ctx context.Context, electionID int64) (string, e
 
 // tallyFor returns the current tabulation of an election under sel.
 func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*tallyEntry, error) {
+	stamp, err := s.protocolStamp(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.tallyAt(ctx, e, sel, stamp)
+}
+
+// tallyAt returns the tabulation of an election under sel as of a protocol
+// stamp the caller has just read (the portal reads it at most every
+// portalTTL), recomputing it when the cached one is of another stamp.
+func (s *Server) tallyAt(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*tallyEntry, error) {
 	key := tallyKey{e.ID, sourcesKey(sel)}
 	s.tallies.mu.Lock()
 	if s.tallies.m == nil {
@@ -52,10 +63,6 @@ func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.S
 	}
 	s.tallies.mu.Unlock()
 
-	stamp, err := s.protocolStamp(ctx, e.ID)
-	if err != nil {
-		return nil, err
-	}
 	ent.mu.Lock()
 	defer ent.mu.Unlock()
 	if ent.result != nil && ent.stamp == stamp {

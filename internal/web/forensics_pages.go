@@ -1,0 +1,295 @@
+package web
+
+import (
+	"context"
+	"html/template"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/integrity/forensics"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// The forensics page: the tests of internal/integrity/forensics run on the
+// official final results, drawn as SVG, each with a sentence on how to read
+// it. The statistics are computed once per protocol stamp (the integer
+// test with integerReplicates replicates, enough for a page; the command
+// line runs more) and the page is cached per language like the others.
+
+const (
+	integerReplicates = 200
+	turnoutBins       = 500 // 0.2 % each
+	shareBins         = 200 // 0.5 % each
+	fingerprintBins   = 60
+)
+
+type chartCache struct {
+	mu sync.Mutex
+	m  map[string]*chartEntry
+}
+
+type chartEntry struct {
+	once  sync.Once
+	stats *forensicStats
+	err   error
+}
+
+// forensicStats is what the page draws, independent of the language.
+type forensicStats struct {
+	Leader       string
+	Stations     int
+	Turnout      []float64 // stations per 0.2 % turnout bin
+	Share        []float64 // stations per 0.5 % leader-share bin
+	Integer      forensics.IntegerResult
+	IntegerErr   string
+	Finger       forensics.FingerprintResult
+	FingerErr    string
+	Digits       forensics.DigitResult
+	DigitsErr    string
+	Control      forensics.ControlResult
+	ControlErr   string
+	ControlN     int
+	CtrlTurnout  float64 // turnout at the control stations
+	OtherTurnout float64
+	CtrlShare    float64 // leader share at the control stations
+	OtherShare   float64
+}
+
+func (s *Server) forensicsRoutes() {
+	s.mux.Handle("GET /elections/{election}/forensics", s.serve(s.pageForensics))
+}
+
+// forensicsFor computes (once per stamp) the statistics of an election's
+// official final results.
+func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
+	sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
+	ent, err := s.tallyAt(ctx, e, sel, stamp)
+	if err != nil {
+		return nil, err
+	}
+	key := strconv.FormatInt(e.ID, 10) + "|" + ent.stamp
+	c := &s.portal.charts
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*chartEntry{}
+	}
+	ce, ok := c.m[key]
+	if !ok {
+		if len(c.m) > 16 {
+			clear(c.m)
+		}
+		ce = &chartEntry{}
+		c.m[key] = ce
+	}
+	c.mu.Unlock()
+	ce.once.Do(func() { ce.stats, ce.err = computeForensics(e, ent) })
+	return ce.stats, ce.err
+}
+
+func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, error) {
+	ix := ent.result.Index
+	chosen, _ := tally.Choose(ix, ent.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
+	observed := map[int64]bool{}
+	for _, p := range ent.all {
+		if p.Source == election.Observer {
+			observed[p.AreaID] = true
+		}
+	}
+	// The leader: the option with the most votes overall.
+	root := 0
+	if roots := ix.Roots(); len(roots) > 0 {
+		root = int(roots[0])
+	}
+	votes := ent.result.Votes(root)
+	li := 0
+	for k, v := range votes {
+		if v > votes[li] {
+			li = k
+		}
+	}
+	st := &forensicStats{Turnout: make([]float64, turnoutBins), Share: make([]float64, shareBins)}
+	for _, o := range e.Options {
+		if o.Position == li {
+			st.Leader = o.Name
+		}
+	}
+	var stations []forensics.Station
+	var leaderVotes, valid []int64
+	var cV, cG, cR, cL, oV, oG, oR, oL int64
+	for i, p := range chosen {
+		if p == nil {
+			continue
+		}
+		a := ix.Area(i)
+		fs := forensics.Station{V: p.Figures.Value(election.Registered)}
+		fs.G, _ = p.Figures.Get(election.BallotsIssued)
+		fs.R, _ = p.Figures.Ballots()
+		if li < len(p.Votes) {
+			fs.L = p.Votes[li]
+		}
+		if len(a.Path) > 1 {
+			fs.Group = a.Path[0] + " / " + a.Path[1]
+		}
+		fs.Control = observed[a.ID]
+		stations = append(stations, fs)
+		leaderVotes = append(leaderVotes, fs.L)
+		valid = append(valid, p.Figures.Value(election.Valid))
+		if fs.V > 0 {
+			t := fs.Turnout()
+			st.Turnout[min(turnoutBins-1, max(0, int(t*turnoutBins)))]++
+		}
+		if fs.R > 0 {
+			sh := fs.Share()
+			st.Share[min(shareBins-1, max(0, int(sh*shareBins)))]++
+		}
+		if fs.Control {
+			cV, cG, cR, cL = cV+fs.V, cG+fs.G, cR+fs.R, cL+fs.L
+			st.ControlN++
+		} else {
+			oV, oG, oR, oL = oV+fs.V, oG+fs.G, oR+fs.R, oL+fs.L
+		}
+	}
+	st.Stations = len(stations)
+	st.CtrlTurnout, st.OtherTurnout = ratio(cG, cV), ratio(oG, oV)
+	st.CtrlShare, st.OtherShare = ratio(cL, cR), ratio(oL, oR)
+	var err error
+	if st.Integer, err = forensics.IntegerTest(stations, forensics.IntegerOptions{Replicates: integerReplicates, Seed: 1}); err != nil {
+		st.IntegerErr = err.Error()
+	}
+	if st.Finger, err = forensics.Fingerprint(stations, forensics.FingerprintOptions{TurnoutBins: fingerprintBins, ShareBins: fingerprintBins}); err != nil {
+		st.FingerErr = err.Error()
+	}
+	if st.Digits, err = forensics.Digits(forensics.DigitSeries{Name: st.Leader, Counts: leaderVotes, Totals: valid}); err != nil {
+		st.DigitsErr = err.Error()
+	}
+	if st.ControlN == 0 {
+		st.ControlErr = "no control stations"
+	} else if st.Control, err = forensics.ControlComparison(stations); err != nil {
+		st.ControlErr = err.Error()
+	}
+	return st, nil
+}
+
+// isSpike reports whether bin i starts at a whole percentage and stands
+// well above its neighbours (by more than three Poisson standard deviations
+// of their mean): the integer-percentage spikes the chart marks in red.
+func isSpike(bins []float64, i int) bool {
+	per := len(bins) / 100
+	if per == 0 || i%per != 0 || i < 2 || i+2 >= len(bins) {
+		return false
+	}
+	m := (bins[i-2] + bins[i-1] + bins[i+1] + bins[i+2]) / 4
+	return bins[i] > m+3*math.Sqrt(m+1)
+}
+
+func ratio(a, b int64) float64 {
+	if b <= 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+func pctTick(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }
+
+func fracTick(x float64) string { return strconv.FormatFloat(x*100, 'f', 0, 64) + "%" }
+
+type forensicsPage struct {
+	C              pageCommon
+	S              *forensicStats
+	TurnoutChart   template.HTML
+	ShareChart     template.HTML
+	IntegerChart   template.HTML
+	FingerChart    template.HTML
+	DigitsChart    template.HTML
+	ControlChart   template.HTML
+	IntegerRows    []integerRow
+	ControlGroups  []forensics.ControlGroup
+	ControlExcessP float64 // the excess as a share of the official leader votes in those districts
+}
+
+type integerRow struct {
+	Key  string
+	Stat forensics.IntegerStat
+}
+
+func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.portalElection(r)
+	if err != nil {
+		return err
+	}
+	stamp, err := s.portalStamp(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
+		st, err := s.forensicsFor(r.Context(), e, stamp)
+		if err != nil {
+			return nil, err
+		}
+		c := s.portal.langs.pick(r)
+		p := &forensicsPage{C: s.common(r, e, e.Name, "nav.forensics"), S: st}
+		marks := make([]float64, 0, 20)
+		for m := 5.0; m < 100; m += 5 {
+			marks = append(marks, m)
+		}
+		p.TurnoutChart = HistogramChart(ChartOptions{Title: c.T("forensics.turnout.title"), Desc: c.T("forensics.turnout.how"),
+			XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.stations"), XMin: 0, XMax: 100, XFormat: pctTick, Marks: marks},
+			st.Turnout, func(i int) bool { return isSpike(st.Turnout, i) })
+		p.ShareChart = HistogramChart(ChartOptions{Title: c.T("forensics.share.title", st.Leader), Desc: c.T("forensics.share.how"),
+			XLabel: c.T("forensics.axis.share", st.Leader), YLabel: c.T("forensics.axis.stations"), XMin: 0, XMax: 100, XFormat: pctTick, Marks: marks},
+			st.Share, nil)
+		if st.IntegerErr == "" {
+			var labels []string
+			var obs, exp []float64
+			for _, k := range []string{"result", "turnout", "either"} {
+				is := st.Integer.Criteria[k]
+				p.IntegerRows = append(p.IntegerRows, integerRow{k, is})
+				labels = append(labels, c.T("forensics.integer."+k))
+				obs = append(obs, is.Observed)
+				exp = append(exp, is.Expected)
+			}
+			p.IntegerChart = BarChart(ChartOptions{Title: c.T("forensics.integer.title"), Desc: c.T("forensics.integer.how"),
+				YLabel: c.T("forensics.axis.stations"), Height: 220}, labels, obs, exp)
+		}
+		if st.FingerErr == "" {
+			h := st.Finger.Histogram
+			p.FingerChart = HeatMapChart(ChartOptions{Title: c.T("forensics.finger.title"), Desc: c.T("forensics.finger.how"),
+				XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.share", st.Leader), XMin: 0, XMax: 100, YMin: 0, YMax: 100,
+				XFormat: pctTick, YFormat: pctTick}, h.Counts)
+		}
+		if st.DigitsErr == "" {
+			labels := make([]string, 10)
+			obs := make([]float64, 10)
+			exp := make([]float64, 10)
+			n := 0
+			for _, f := range st.Digits.LastDigits {
+				n += f
+			}
+			for d := range 10 {
+				labels[d] = strconv.Itoa(d)
+				if n > 0 {
+					obs[d] = float64(st.Digits.LastDigits[d]) / float64(n)
+				}
+				exp[d] = 0.1
+			}
+			p.DigitsChart = BarChart(ChartOptions{Title: c.T("forensics.digits.title", st.Leader), Desc: c.T("forensics.digits.how"),
+				YLabel: c.T("forensics.axis.frequency"), YFormat: fracTick, Height: 220}, labels, obs, exp)
+		}
+		if st.ControlErr == "" {
+			labels := []string{c.T("forensics.control.turnout_ctrl"), c.T("forensics.control.turnout_other"), c.T("forensics.control.share_ctrl"), c.T("forensics.control.share_other")}
+			p.ControlChart = BarChart(ChartOptions{Title: c.T("forensics.control.title"), Desc: c.T("forensics.control.how"),
+				YLabel: "%", YFormat: fracTick, YMax: 1, Height: 220}, labels, []float64{st.CtrlTurnout, st.OtherTurnout, st.CtrlShare, st.OtherShare}, nil)
+			groups := append([]forensics.ControlGroup(nil), st.Control.Groups...)
+			sort.SliceStable(groups, func(i, j int) bool { return groups[i].Excess > groups[j].Excess })
+			p.ControlGroups = groups[:min(10, len(groups))]
+			if st.Control.Official > 0 {
+				p.ControlExcessP = st.Control.ExcessExact / float64(st.Control.Official)
+			}
+		}
+		return s.renderBytes(r, "forensics.html", p)
+	})
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"bytes"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// The map: a choropleth of the areas of one level (turnout, or one
+// option's share) drawn by Leaflet from GeoJSON, without tiles. Only the
+// demo election has a geography, a synthetic one (internal/demo/geo.go);
+// an election without one gets the table that is also the map's fallback
+// without JavaScript.
+
+func (s *Server) geoRoutes() {
+	s.mux.Handle("GET /api/v1/elections/{election}/geojson", s.serve(s.apiGeoJSON))
+	s.mux.Handle("GET /elections/{election}/map", s.serve(s.pageMap))
+}
+
+// palette is a sequential, colour-blind-safe scale (ColorBrewer YlGnBu).
+var palette = []string{"#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"}
+
+const noDataFill = "#cccccc"
+
+var geoCache struct {
+	sync.Mutex
+	m map[string]*demo.Geo
+}
+
+// geography returns the election's map, or nil when it has none.
+func geography(e *election.Election, ix *tally.Index) *demo.Geo {
+	if e.Name != demo.Name {
+		return nil
+	}
+	key := strconv.FormatInt(e.ID, 10) + "/" + strconv.Itoa(ix.Len())
+	geoCache.Lock()
+	defer geoCache.Unlock()
+	if g, ok := geoCache.m[key]; ok {
+		return g
+	}
+	var regions []demo.GeoRegion
+	for _, root := range ix.Roots() {
+		for _, r := range ix.Children(int(root)) {
+			gr := demo.GeoRegion{Name: ix.Area(int(r)).Name}
+			for _, d := range ix.Children(int(r)) {
+				if !ix.Area(int(d)).Station {
+					gr.Districts = append(gr.Districts, ix.Area(int(d)).Name)
+				}
+			}
+			regions = append(regions, gr)
+		}
+	}
+	g := demo.Geography(regions)
+	if geoCache.m == nil {
+		geoCache.m = map[string]*demo.Geo{}
+	}
+	geoCache.m[key] = g
+	return g
+}
+
+// mapArea is one area of the map with its value.
+type mapArea struct {
+	ID       int64
+	Name     string
+	Path     string
+	Stations int
+	Value    float64 // NaN when unknown
+	Label    string
+	Fill     string
+	shape    demo.Shape
+}
+
+// mapClass is one class of the legend.
+type mapClass struct {
+	Fill     string
+	From, To float64
+}
+
+type mapData struct {
+	Level    int
+	Measure  string
+	Areas    []mapArea
+	Classes  []mapClass
+	HasShape bool
+}
+
+// mapMeasure checks ?measure=: "turnout" or "option<k>".
+func mapMeasure(e *election.Election, m string) (string, int, error) {
+	if m == "" || m == "turnout" {
+		return "turnout", -1, nil
+	}
+	if k, err := strconv.Atoi(strings.TrimPrefix(m, "option")); err == nil && strings.HasPrefix(m, "option") && k >= 0 && k < len(e.Options) {
+		return m, k, nil
+	}
+	return "", 0, &Error{Code: Invalid, Message: "measure: want turnout or option0…option" + strconv.Itoa(len(e.Options)-1), Field: "measure"}
+}
+
+func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) (*mapData, error) {
+	sel, err := selectorParam(r)
+	if err != nil {
+		return nil, err
+	}
+	level := 1
+	if l := r.URL.Query().Get("level"); l != "" {
+		if level, err = strconv.Atoi(l); err != nil || level < 1 || level > 2 {
+			return nil, &Error{Code: Invalid, Message: "level: want 1 (regions) or 2 (districts)", Field: "level"}
+		}
+	}
+	measure, opt, err := mapMeasure(e, r.URL.Query().Get("measure"))
+	if err != nil {
+		return nil, err
+	}
+	ent, err := s.tallyAt(r.Context(), e, sel, stamp)
+	if err != nil {
+		return nil, err
+	}
+	res := ent.result
+	ix := res.Index
+	g := geography(e, ix)
+	d := &mapData{Level: level, Measure: measure, HasShape: g != nil}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range ix.Len() {
+		a := ix.Area(i)
+		if a.Level != level || a.Station {
+			continue
+		}
+		ma := mapArea{ID: a.ID, Name: a.Name, Path: strings.Join(a.Path, " / "), Stations: res.Stations(i), Value: math.NaN()}
+		f := res.Figures(i)
+		if opt < 0 {
+			if t := turnoutOf(f); t >= 0 {
+				ma.Value = t
+			}
+		} else if valid := f.Value(election.Valid); valid > 0 {
+			ma.Value = float64(res.Votes(i)[opt]) / float64(valid)
+		}
+		if g != nil {
+			ma.shape = g.Shapes[strings.Join(a.Path, "/")]
+		}
+		if !math.IsNaN(ma.Value) {
+			lo, hi = math.Min(lo, ma.Value), math.Max(hi, ma.Value)
+		}
+		ma.Label = pctString(ma.Value)
+		d.Areas = append(d.Areas, ma)
+	}
+	// Equal-interval classes over the observed range, on whole per cents.
+	if !math.IsInf(lo, 0) {
+		lo, hi = math.Floor(lo*100)/100, math.Ceil(hi*100)/100
+		if hi <= lo {
+			hi = lo + 0.01
+		}
+		step := (hi - lo) / float64(len(palette))
+		for k, c := range palette {
+			d.Classes = append(d.Classes, mapClass{Fill: c, From: lo + float64(k)*step, To: lo + float64(k+1)*step})
+		}
+		for i := range d.Areas {
+			a := &d.Areas[i]
+			if math.IsNaN(a.Value) {
+				a.Fill = noDataFill
+				continue
+			}
+			k := min(len(palette)-1, int((a.Value-lo)/step))
+			a.Fill = palette[max(0, k)]
+		}
+	}
+	sort.SliceStable(d.Areas, func(i, j int) bool {
+		vi, vj := d.Areas[i].Value, d.Areas[j].Value
+		if math.IsNaN(vi) != math.IsNaN(vj) {
+			return !math.IsNaN(vi)
+		}
+		return vi > vj
+	})
+	return d, nil
+}
+
+// apiGeoJSON serves the areas of ?level= (1 regions, 2 districts) as a
+// GeoJSON FeatureCollection with each area's value under ?measure= and its
+// fill colour.
+func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.portalElection(r)
+	if err != nil {
+		return err
+	}
+	stamp, err := s.portalStamp(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	key := r.URL.Path + "?" + r.URL.RawQuery + "|geojson|" + stamp
+	return s.servePage(w, r, key, "application/geo+json", func() ([]byte, error) {
+		d, err := s.mapValues(r, e, stamp)
+		if err != nil {
+			return nil, err
+		}
+		if !d.HasShape {
+			return nil, Errorf(NotFound, "election %q has no geography", e.Name)
+		}
+		var buf bytes.Buffer
+		buf.WriteString(`{"type":"FeatureCollection","features":[`)
+		n := 0
+		for _, a := range d.Areas {
+			if len(a.shape) == 0 {
+				continue
+			}
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			n++
+			props := map[string]any{"id": a.ID, "name": a.Name, "path": a.Path, "stations": a.Stations, "label": a.Label, "fill": a.Fill,
+				"url": "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/" + strconv.FormatInt(a.ID, 10)}
+			if !math.IsNaN(a.Value) {
+				props["value"] = math.Round(a.Value*1e6) / 1e6
+			}
+			buf.WriteString(`{"type":"Feature","id":`)
+			buf.WriteString(strconv.FormatInt(a.ID, 10))
+			buf.WriteString(`,"properties":`)
+			writeJSONTo(&buf, props)
+			buf.WriteString(`,"geometry":{"type":"MultiPolygon","coordinates":`)
+			writeJSONTo(&buf, a.shape)
+			buf.WriteString("}}")
+		}
+		buf.WriteString("]}\n")
+		return buf.Bytes(), nil
+	})
+}
+
+type mapPage struct {
+	C        pageCommon
+	Map      *mapData
+	Options  []election.Option
+	Levels   []int
+	Source   string
+	GeoURL   string
+	Measures []string
+}
+
+func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.portalElection(r)
+	if err != nil {
+		return err
+	}
+	stamp, err := s.portalStamp(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
+		d, err := s.mapValues(r, e, stamp)
+		if err != nil {
+			return nil, err
+		}
+		q := r.URL.Query()
+		q.Del("lang")
+		q.Set("level", strconv.Itoa(d.Level))
+		q.Set("measure", d.Measure)
+		p := &mapPage{C: s.common(r, e, e.Name, "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
+			GeoURL: "/api/v1/elections/" + strconv.FormatInt(e.ID, 10) + "/geojson?" + q.Encode()}
+		return s.renderBytes(r, "map.html", p)
+	})
+}

@@ -1,0 +1,78 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web"
+)
+
+// The handler alone, without the network: what serving the national page
+// and its JSON from the cache costs, and a cold station page (rendered from
+// the database) over the full demo. The end-to-end figures over loopback
+// come from cmd/vigil-portal-load (docs/performance/portal.md).
+
+func benchServer(b *testing.B) (http.Handler, []int64) {
+	db := storetest.SQLite(b)
+	el := demo.Generate(2022, demo.DefaultParams)
+	if _, err := demo.Write(context.Background(), db, el); err != nil {
+		b.Fatal(err)
+	}
+	h, err := web.New(db, web.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	areas, err := db.Areas(context.Background(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stations []int64
+	for _, a := range areas {
+		if a.Station {
+			stations = append(stations, a.ID)
+		}
+	}
+	return h, stations
+}
+
+func BenchmarkPortalCached(b *testing.B) {
+	h, _ := benchServer(b)
+	for _, path := range []string{"/elections/1/areas/root", "/api/v1/elections/1/results"} {
+		b.Run(path, func(b *testing.B) {
+			req := httptest.NewRequest("GET", path, nil)
+			h.ServeHTTP(httptest.NewRecorder(), req) // fill the cache
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != 200 {
+						b.Fatal(w.Code)
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkPortalStationCold(b *testing.B) {
+	h, stations := benchServer(b)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/elections/1/areas/root", nil))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// A different language each lap of the stations keeps every request a cache miss.
+		lang := []string{"en", "ru"}[(i/len(stations))%2]
+		req := httptest.NewRequest("GET", "/elections/1/areas/"+strconv.FormatInt(stations[i%len(stations)], 10)+"?lang="+lang, nil)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}

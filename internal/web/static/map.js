@@ -1,0 +1,23 @@
+// The choropleth: the server computes each area's colour; this only draws
+// the GeoJSON with Leaflet (no tiles) and links each area to its page.
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L || !window.fetch) return;
+  fetch(el.getAttribute("data-src"), { headers: { Accept: "application/geo+json" } })
+    .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+    .then(function (g) {
+      var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+      var layer = L.geoJSON(g, {
+        style: function (f) { return { fillColor: f.properties.fill, fillOpacity: 0.9, color: "#333", weight: 0.8 }; },
+        onEachFeature: function (f, l) {
+          l.bindTooltip(f.properties.path + ": " + f.properties.label);
+          l.on("click", function () { window.location.href = f.properties.url; });
+        }
+      }).addTo(map);
+      map.fitBounds(layer.getBounds());
+      el.setAttribute("data-features", String(g.features.length));
+      el.setAttribute("data-ready", "1");
+    })
+    .catch(function (e) { el.setAttribute("data-error", String(e)); });
+})();
