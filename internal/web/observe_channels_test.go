@@ -292,7 +292,7 @@ func TestWebForm(t *testing.T) {
 	}
 	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "Signed in as analyst") {
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Signed in as analyst") || !strings.Contains(string(b), "/observe/review/") {
 		t.Fatalf("login page: %d %s", resp.StatusCode, b)
 	}
 	resp, err = staff.Get(fmt.Sprintf("%s/observe/reports/%d?phase=voting", fx.srv.URL, fx.el.ID))
