@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -598,7 +600,38 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 	if err := d.WriteHTML(&buf); err != nil {
 		return err
 	}
+	if r.URL.Query().Get("format") == "pdf" {
+		return h.servePDF(w, r, buf.Bytes(), mission+"-"+string(k)+".pdf")
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// servePDF prints an HTML draft with the server's Chromium
+// ($VIGIL_CHROMIUM or the system's); without one, 501 says so.
+func (h *recHandlers) servePDF(w http.ResponseWriter, r *http.Request, html []byte, name string) error {
+	chromium := recommend.FindChromium(os.Getenv)
+	if chromium == "" {
+		// Not a client error: the server lacks the printer.
+		http.Error(w, "no Chromium on this server to print PDF; ask for the HTML draft and print it", http.StatusNotImplemented)
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "vigil-draft-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "draft.pdf")
+	if err := recommend.PrintPDF(r.Context(), chromium, html, out); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, name))
+	_, err = w.Write(b)
 	return err
 }
