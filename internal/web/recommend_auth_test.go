@@ -66,6 +66,13 @@ func TestRecommendationAssessAndProposalsNeedStaff(t *testing.T) {
 				t.Errorf("assess as %q: %d, want %d: %v", c.as, code, c.want, out)
 			}
 		}
+		// Who may not write learns nothing of the body's faults.
+		if code, _ := fx.do(t, "", "POST", path, map[string]any{"report": "nonsense", "status": "maybe"}); code != 401 {
+			t.Errorf("anonymous with a bad body: %d, want 401", code)
+		}
+		if code, _ := fx.do(t, "coordinator", "POST", "/api/v1/recommendations/import", "not json"); code != 403 {
+			t.Errorf("coordinator import with a bad body: %d, want 403", code)
+		}
 		const proposals = "/api/v1/recommendations/proposals?report=kz-2023-parliamentary-final"
 		if code, _ := fx.do(t, "", "GET", proposals, nil); code != 401 {
 			t.Errorf("public proposals: %d", code)
