@@ -50,6 +50,8 @@ type forensicStats struct {
 	FingerErr    string
 	Digits       forensics.DigitResult
 	DigitsErr    string
+	Shpilkin     forensics.ShpilkinResult
+	ShpilkinErr  string
 	Control      forensics.ControlResult
 	ControlErr   string
 	ControlN     int
@@ -166,6 +168,9 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 	if st.Digits, err = forensics.Digits(forensics.DigitSeries{Name: st.Leader, Counts: leaderVotes, Totals: valid}); err != nil {
 		st.DigitsErr = err.Error()
 	}
+	if st.Shpilkin, err = forensics.Shpilkin(stations, forensics.ShpilkinOptions{}); err != nil {
+		st.ShpilkinErr = err.Error()
+	}
 	if st.ControlN == 0 {
 		st.ControlErr = "no control stations"
 	} else if st.Control, err = forensics.ControlComparison(stations); err != nil {
@@ -195,7 +200,9 @@ func ratio(a, b int64) float64 {
 
 func pctTick(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }
 
-func fracTick(x float64) string { return strconv.FormatFloat(x*100, 'f', 0, 64) + "%" }
+func fracTick(x float64) string {
+	return strconv.FormatFloat(math.Round(x*1000)/10, 'f', -1, 64) + "%"
+}
 
 type forensicsPage struct {
 	C              pageCommon
@@ -206,6 +213,7 @@ type forensicsPage struct {
 	FingerChart    template.HTML
 	DigitsChart    template.HTML
 	ControlChart   template.HTML
+	ShpilkinChart  template.HTML
 	IntegerRows    []integerRow
 	ControlGroups  []forensics.ControlGroup
 	ControlExcessP float64 // the excess as a share of the official leader votes in those districts
@@ -278,6 +286,18 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			}
 			p.DigitsChart = BarChart(ChartOptions{Title: c.T("forensics.digits.title", st.Leader), Desc: c.T("forensics.digits.how"),
 				YLabel: c.T("forensics.axis.frequency"), YFormat: fracTick, Height: 220}, labels, obs, exp)
+		}
+		if st.ShpilkinErr == "" {
+			var x, l, o []float64
+			for _, b := range st.Shpilkin.Bins {
+				x = append(x, float64(b.Turnout)+0.5)
+				l = append(l, float64(b.L))
+				o = append(o, float64(b.O))
+			}
+			p.ShpilkinChart = LineChart(ChartOptions{Title: c.T("forensics.shpilkin.title"), Desc: c.T("forensics.shpilkin.how"),
+				XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.votes"), XMin: 0, XMax: 100, XFormat: pctTick,
+				Marks: []float64{st.Shpilkin.PeakTurnout + 0.5}},
+				LineSeries{Name: st.Leader, X: x, Y: l}, LineSeries{Name: c.T("forensics.shpilkin.others"), X: x, Y: o, Color: "#b45f06"})
 		}
 		if st.ControlErr == "" {
 			labels := []string{c.T("forensics.control.turnout_ctrl"), c.T("forensics.control.turnout_other"), c.T("forensics.control.share_ctrl"), c.T("forensics.control.share_other")}
