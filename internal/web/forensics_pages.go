@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
@@ -27,15 +28,24 @@ const (
 	fingerprintBins   = 60
 )
 
+// forensicsMaxAge is how long the statistics of one stamp serve newer
+// stamps: on election night every arriving protocol changes the stamp, and
+// the tests (the integer test simulates every station 200 times) are not
+// worth rerunning every second for a picture that changes slowly.
+const forensicsMaxAge = 2 * time.Minute
+
 type chartCache struct {
 	mu sync.Mutex
-	m  map[string]*chartEntry
+	m  map[int64]*chartEntry // by election
 }
 
 type chartEntry struct {
-	once  sync.Once
-	stats *forensicStats
-	err   error
+	once   sync.Once
+	at     time.Time // when computed
+	stamp  string
+	stats  *forensicStats
+	err    error
+	failed bool // err != nil: the next reader tries again
 }
 
 // forensicStats is what the page draws, independent of the language.
@@ -59,36 +69,48 @@ type forensicStats struct {
 	OtherTurnout float64
 	CtrlShare    float64 // leader share at the control stations
 	OtherShare   float64
+	At           time.Time // when computed
 }
 
 func (s *Server) forensicsRoutes() {
 	s.mux.Handle("GET /elections/{election}/forensics", s.serve(s.pageForensics))
 }
 
-// forensicsFor computes (once per stamp) the statistics of an election's
-// official final results.
+// forensicsFor returns the statistics of an election's official final
+// results: those of stamp, or of an earlier stamp less than
+// forensicsMaxAge old.
 func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
-	sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
-	ent, err := s.tallyAt(ctx, e, sel, stamp)
-	if err != nil {
-		return nil, err
-	}
-	key := strconv.FormatInt(e.ID, 10) + "|" + ent.stamp
 	c := &s.portal.charts
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[string]*chartEntry{}
+		c.m = map[int64]*chartEntry{}
 	}
-	ce, ok := c.m[key]
-	if !ok {
-		if len(c.m) > 16 {
-			clear(c.m)
-		}
-		ce = &chartEntry{}
-		c.m[key] = ce
+	ce, ok := c.m[e.ID]
+	if !ok || ce.failed || (ce.stamp != stamp && !ce.at.IsZero() && time.Since(ce.at) >= forensicsMaxAge) {
+		ce = &chartEntry{stamp: stamp}
+		c.m[e.ID] = ce
 	}
 	c.mu.Unlock()
-	ce.once.Do(func() { ce.stats, ce.err = computeForensics(e, ent) })
+	ce.once.Do(func() {
+		// Computed for every later reader too: a client that leaves must
+		// not cancel it.
+		ctx := context.WithoutCancel(ctx)
+		sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
+		var st *forensicStats
+		ent, err := s.tallyAt(ctx, e, sel, ce.stamp)
+		if err == nil {
+			st, err = computeForensics(e, ent)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		ce.at = time.Now()
+		ce.stats, ce.err, ce.failed = st, err, err != nil
+		if st != nil {
+			st.At = ce.at.UTC()
+		}
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return ce.stats, ce.err
 }
 
@@ -233,7 +255,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
+	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		st, err := s.forensicsFor(r.Context(), e, stamp)
 		if err != nil {
 			return nil, err
