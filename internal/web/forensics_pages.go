@@ -97,7 +97,7 @@ func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp s
 		ctx := context.WithoutCancel(ctx)
 		sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
 		var st *forensicStats
-		ent, err := s.tallyAt(ctx, e, sel, ce.stamp)
+		ent, err := s.portalTally(ctx, e, sel, ce.stamp)
 		if err == nil {
 			st, err = computeForensics(e, ent)
 		}

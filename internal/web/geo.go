@@ -118,7 +118,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 	if err != nil {
 		return nil, err
 	}
-	ent, err := s.tallyAt(r.Context(), e, sel, stamp)
+	ent, err := s.portalTally(r.Context(), e, sel, stamp)
 	if err != nil {
 		return nil, err
 	}
