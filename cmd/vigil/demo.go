@@ -17,7 +17,7 @@ func init() {
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo", "[--db D] [--seed N] [--no-serve] [--addr HOST:PORT]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to serve on")
 	seed := fs.Uint64("seed", 2022, "random seed: the same seed writes the same election")
 	noServe := fs.Bool("no-serve", false, "only write the database")
