@@ -501,7 +501,7 @@ func reportKeysOf(ds *recommend.Dataset) []string {
 // Pages.
 
 type areaChains struct {
-	Area   string
+	Area   recommend.Area
 	Chains []recommend.Chain
 }
 
@@ -520,14 +520,13 @@ type assessmentView struct {
 }
 
 type bar struct {
-	Status  string
-	Class   string
+	Status  recommend.Status
 	Count   int
 	Percent string
 }
 
 type areaRow struct {
-	Area   string
+	Area   recommend.Area
 	Counts recommend.Counts
 }
 
@@ -538,7 +537,7 @@ func barsOf(c recommend.Counts) []bar {
 		if n == 0 {
 			continue
 		}
-		out = append(out, bar{Status: st.Title(), Class: string(st), Count: n, Percent: fmt.Sprintf("%.1f%%", 100*float64(n)/float64(c.Total()))})
+		out = append(out, bar{Status: st, Count: n, Percent: fmt.Sprintf("%.1f%%", 100*float64(n)/float64(c.Total()))})
 	}
 	return out
 }
@@ -561,15 +560,14 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 		av := assessmentView{AssessmentSummary: a, Implemented: fmt.Sprintf("%.0f %%", 100*a.Implemented), Bars: barsOf(a.Counts)}
 		for _, ar := range recommend.Areas {
 			if c, ok := a.ByArea[ar]; ok {
-				av.AreaRows = append(av.AreaRows, areaRow{Area: ar.Title(), Counts: c})
+				av.AreaRows = append(av.AreaRows, areaRow{Area: ar, Counts: c})
 			}
 		}
 		v.Assessments = append(v.Assessments, av)
 	}
 	for _, c := range x.Chains(country) {
-		title := c.Latest.Area.Title()
-		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != title {
-			v.Areas = append(v.Areas, areaChains{Area: title})
+		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != c.Latest.Area {
+			v.Areas = append(v.Areas, areaChains{Area: c.Latest.Area})
 		}
 		v.Areas[len(v.Areas)-1].Chains = append(v.Areas[len(v.Areas)-1].Chains, c)
 	}
