@@ -71,7 +71,7 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f := ds.Findings()
-	opt := observe.StatementOptions{ReportsURL: fmt.Sprintf("%s/api/v1/elections/%d/reports", *base, el.ID), Organisation: o.Name}
+	opt := observe.StatementOptions{ReportsURL: fmt.Sprintf("%s/observe/reports/%d", *base, el.ID), Organisation: o.Name}
 	if *htmlFile != "" {
 		out, err := os.Create(*htmlFile)
 		if err != nil {
