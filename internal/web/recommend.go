@@ -510,6 +510,12 @@ type countryView struct {
 	Summary     recommend.CountrySummary
 	Areas       []areaChains
 	Assessments []assessmentView
+	Missions    []missionView
+}
+
+type missionView struct {
+	*recommend.Mission
+	Reports []*recommend.Report
 }
 
 type assessmentView struct {
@@ -564,6 +570,16 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		v.Assessments = append(v.Assessments, av)
+	}
+	ds.Sort()
+	for _, m := range ds.Missions {
+		mv := missionView{Mission: m}
+		for _, r := range ds.Reports {
+			if r.MissionKey == m.Key {
+				mv.Reports = append(mv.Reports, r)
+			}
+		}
+		v.Missions = append(v.Missions, mv)
 	}
 	for _, c := range x.Chains(country) {
 		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != c.Latest.Area {

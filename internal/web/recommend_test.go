@@ -282,7 +282,8 @@ func TestRecommendationsPages(t *testing.T) {
 	// texts as they were written.
 	code, body = get(t, srv.URL+"/recommendations?country=KZ&lang=ru")
 	for _, want := range []string{"Рекомендации: KZ", "Из 36 прежних рекомендаций: выполнено полностью — 3, в основном — 3, частично — 24, не выполнено — 6, не оценено — 0.",
-		"Публикация результатов", "выполнена частично", "disaggregated election results"} {
+		"Публикация результатов", "выполнена частично", "disaggregated election results",
+		"Миссии и их отчёты", "заявление о предварительных выводах и заключениях", "/recommendations/missions/kz-2023-parliamentary-eom/draft?kind=final"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Errorf("Russian country page lacks %q", want)
 		}
