@@ -109,9 +109,6 @@ func invalid(err error) error {
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		return &Error{Code: Invalid, Message: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	if strings.HasPrefix(err.Error(), "unknown ") {
-		return Errorf(Invalid, "%s", err.Error())
-	}
 	return err
 }
 
