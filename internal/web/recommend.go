@@ -407,9 +407,13 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 		Reasoning: req.Reasoning, Evidence: req.Evidence}
 	var proposal *recommend.Proposal
 	if req.AcceptProposal {
-		p, err := recommend.Propose(r.Context(), recommend.NewIndex(ds), ref, req.Report, h.src.Results, h.src.Findings)
+		x := recommend.NewIndex(ds)
+		if x.Reports[req.Report] == nil {
+			return Errorf(Invalid, "report: %q is not a report on %s", req.Report, x.Country(x.Recs[ref].ReportKey))
+		}
+		p, err := recommend.Propose(r.Context(), x, ref, req.Report, h.src.Results, h.src.Findings)
 		if err != nil {
-			return invalid(err)
+			return err
 		}
 		if !p.OK {
 			return Errorf(Conflict, "no proposal to accept: %s", p.Reasoning)
