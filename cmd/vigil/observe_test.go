@@ -129,6 +129,9 @@ func TestObservationCommands(t *testing.T) {
 	if len(tok.Token) != 43 {
 		t.Fatalf("token: %s", out)
 	}
+	if out := mustVigil(t, "token", "list", "--db", dbPath, "--org", "Group", "--json"); !strings.Contains(out, `"label"`) || strings.Contains(out, tok.Token) {
+		t.Fatalf("token list: %s", out)
+	}
 	mustVigil(t, "token", "revoke", "--db", dbPath, "--org", "Group", "--json", jsonInt(tok.ID))
 	if _, err := vigil(t, "token", "revoke", "--db", dbPath, "--org", "Group", jsonInt(tok.ID)); err == nil {
 		t.Fatal("revoking twice succeeded")
@@ -145,7 +148,7 @@ func TestObservationCommands(t *testing.T) {
 	if _, err := vigil(t, "forms", "import", fj, "--db", dbPath, "--org", "Group"); err == nil || !strings.Contains(err.Error(), "already stored") {
 		t.Fatalf("same version twice: %v", err)
 	}
-	for _, c := range []string{"forms import", "findings", "roster import", "deploy draw", "user add", "token create", "token revoke", "forms install"} {
+	for _, c := range []string{"token list", "forms import", "findings", "roster import", "deploy draw", "user add", "token create", "token revoke", "forms install"} {
 		if _, err := vigil(t, append(strings.Fields(c), "--help")...); err != nil {
 			t.Errorf("%s --help: %v", c, err)
 		}

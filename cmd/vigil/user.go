@@ -284,3 +284,47 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "form %s version %s stored (%d questions)\n", f.ID, f.Version, len(f.Questions))
 	return nil
 }
+
+func init() {
+	register(command{name: "token list", summary: "list an organisation's API tokens (never their secrets)", run: runTokenList})
+}
+
+func runTokenList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "token list", "--org NAME [--db D] [--json]")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	org := fs.String("org", "", "organisation `NAME`")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *org == "" {
+		return usagef("token list: --org is required")
+	}
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	o, err := d.OrganisationByName(ctx, *org)
+	if err != nil {
+		return err
+	}
+	ts, err := d.Tokens(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if ts == nil {
+			ts = []store.Token{}
+		}
+		return printJSON(e.stdout, map[string]any{"tokens": ts})
+	}
+	for _, t := range ts {
+		state := "valid"
+		if t.Revoked != "" {
+			state = "revoked " + t.Revoked
+		}
+		fmt.Fprintf(e.stdout, "%6d  observer %-6d user %-6d %-20s %s  %s\n", t.ID, t.ObserverID, t.UserID, t.Label, t.Created.Format("2006-01-02 15:04"), state)
+	}
+	return nil
+}
