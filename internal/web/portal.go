@@ -42,6 +42,7 @@ type portal struct {
 	mu        sync.Mutex
 	elections map[string]cachedElection
 	stamps    map[int64]cachedStamp
+	recompute time.Duration // the last recomputation of a tabulation (guarded by mu)
 	pages     map[string]cachedPage
 	diffs     map[string]*diffSet // by election id and stamp
 
@@ -67,6 +68,8 @@ type cachedPage struct {
 	gz          []byte // body gzipped, when that is smaller
 	etag        string
 	contentType string
+	stamp       string // of the data the page shows
+	building    bool   // a newer one is being rendered
 }
 
 // navLink is an entry of the election navigation.
@@ -207,7 +210,7 @@ func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
 	now := time.Now()
 	s.portal.mu.Lock()
 	c, ok := s.portal.stamps[id]
-	if ok && now.Sub(c.at) >= portalTTL && !c.refreshing {
+	if ok && now.Sub(c.at) >= s.stampTTL() && !c.refreshing {
 		c.refreshing = true
 		s.portal.stamps[id] = c
 		go s.refreshStamp(id)
@@ -224,6 +227,26 @@ func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
 	s.portal.stamps[id] = cachedStamp{stamp: st, at: now}
 	s.portal.mu.Unlock()
 	return st, nil
+}
+
+// stampTTL is how long a stamp is trusted: portalTTL, or five times the
+// last recomputation of a tabulation when that is longer (at most 10 s),
+// so that a large election under a steady stream of protocols spends at
+// most a fifth of a core recomputing.
+func (s *Server) stampTTL() time.Duration {
+	return max(portalTTL, min(10*time.Second, 5*s.portal.recompute))
+}
+
+// portalTally is tallyAt, timing the recomputations for stampTTL.
+func (s *Server) portalTally(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*tallyEntry, error) {
+	t0 := time.Now()
+	ent, err := s.tallyAt(ctx, e, sel, stamp)
+	if d := time.Since(t0); err == nil && d > 5*time.Millisecond {
+		s.portal.mu.Lock()
+		s.portal.recompute = d
+		s.portal.mu.Unlock()
+	}
+	return ent, err
 }
 
 func (s *Server) refreshStamp(id int64) {
@@ -243,35 +266,30 @@ func (s *Server) refreshStamp(id int64) {
 	s.portal.stamps[id] = c
 }
 
-// servePage writes a page from the cache under key, building it first when
-// it is not there. build renders the page in the request's language.
-func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, contentType string, build func() ([]byte, error)) error {
+// servePage writes a page from the cache under key, rendered from the data
+// as of stamp. A page not in the cache is built at once. A page built from
+// an older stamp is served as it is while one background build renders the
+// new one (stale while revalidating): on election night, when protocols
+// arrive every second and each changes the stamp, no reader waits for a
+// recomputed tabulation. build renders the page for a request like r.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, stamp, contentType string, build func(r *http.Request) ([]byte, error)) error {
 	s.portal.mu.Lock()
 	p, ok := s.portal.pages[key]
+	if ok && p.stamp != stamp && !p.building {
+		p.building = true
+		s.portal.pages[key] = p
+		// The request's context ends with this response; the rebuild
+		// keeps its values (none matter) but not its cancellation.
+		bg := r.Clone(context.WithoutCancel(r.Context()))
+		go s.rebuildPage(key, stamp, contentType, build, bg)
+	}
 	s.portal.mu.Unlock()
 	if !ok {
-		body, err := build()
+		body, err := build(r)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		p = cachedPage{body: body, gz: gzipped(body), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType}
-		s.portal.mu.Lock()
-		if len(s.portal.pages) >= maxCachedPages {
-			// Evict about an eighth, in the map's random order: the
-			// national and regional pages, asked all the time, come back
-			// at once if they go, and a crawl of every station cannot
-			// push them out for good.
-			n := 0
-			for k := range s.portal.pages {
-				delete(s.portal.pages, k)
-				if n++; n >= maxCachedPages/8 {
-					break
-				}
-			}
-		}
-		s.portal.pages[key] = p
-		s.portal.mu.Unlock()
+		p = s.storePage(key, stamp, contentType, body)
 	}
 	if s.portal.langs != nil && strings.HasPrefix(contentType, "text/html") {
 		s.portal.langs.remember(w, r)
@@ -294,6 +312,45 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, contentT
 	h.Set("Content-Length", strconv.Itoa(len(p.body)))
 	_, err := w.Write(p.body)
 	return err
+}
+
+func (s *Server) rebuildPage(key, stamp, contentType string, build func(r *http.Request) ([]byte, error), r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	body, err := build(r.WithContext(ctx))
+	if err != nil {
+		s.log.Warn("portal: rebuilding a page", "key", key, "err", err)
+		s.portal.mu.Lock()
+		if p, ok := s.portal.pages[key]; ok {
+			p.building = false
+			s.portal.pages[key] = p
+		}
+		s.portal.mu.Unlock()
+		return
+	}
+	s.storePage(key, stamp, contentType, body)
+}
+
+// storePage caches a rendered page, evicting an eighth of the cache, in the
+// map's random order, when it is full: the national and regional pages,
+// asked all the time, come back at once if they go, and a crawl of every
+// station cannot push them out for good.
+func (s *Server) storePage(key, stamp, contentType string, body []byte) cachedPage {
+	sum := sha256.Sum256(body)
+	p := cachedPage{body: body, gz: gzipped(body), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType, stamp: stamp}
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	if len(s.portal.pages) >= maxCachedPages {
+		n := 0
+		for k := range s.portal.pages {
+			delete(s.portal.pages, k)
+			if n++; n >= maxCachedPages/8 {
+				break
+			}
+		}
+	}
+	s.portal.pages[key] = p
+	return p
 }
 
 // gzipped compresses b once, for every reader whose browser accepts it;
@@ -321,16 +378,16 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// pageKey identifies a rendered page: the path, the query without lang, the
-// language and the stamp of the data it shows.
-func (s *Server) pageKey(r *http.Request, stamp string) string {
+// pageKey identifies a rendered page: the path, the query without lang and
+// the language.
+func (s *Server) pageKey(r *http.Request) string {
 	q := r.URL.Query()
 	q.Del("lang")
 	tag := "en"
 	if s.portal.langs != nil {
 		tag = s.portal.langs.pick(r).Tag
 	}
-	return r.URL.Path + "?" + q.Encode() + "|" + tag + "|" + stamp
+	return r.URL.Path + "?" + q.Encode() + "|" + tag
 }
 
 // renderBytes executes a page template of the request's language into bytes.
@@ -493,8 +550,8 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
-		ent, err := s.tallyAt(r.Context(), e, sel, stamp)
+	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
+		ent, err := s.portalTally(r.Context(), e, sel, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -923,9 +980,9 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := r.URL.Path + "?" + r.URL.RawQuery + "|json|" + stamp
-	return s.servePage(w, r, key, "application/json; charset=utf-8", func() ([]byte, error) {
-		ent, err := s.tallyAt(r.Context(), e, sel, stamp)
+	key := r.URL.Path + "?" + r.URL.RawQuery + "|json"
+	return s.servePage(w, r, key, stamp, "application/json; charset=utf-8", func(r *http.Request) ([]byte, error) {
+		ent, err := s.portalTally(r.Context(), e, sel, stamp)
 		if err != nil {
 			return nil, err
 		}
