@@ -98,7 +98,9 @@ var portalFuncs = template.FuncMap{
 		}
 		return m
 	},
-	"query": func(base string, kv ...string) template.URL { return template.URL(withQuery(base, kv...)) },
+	// query returns base with keys set; a plain string, so html/template
+	// still vets it as a URL.
+	"query": func(base string, kv ...string) string { return withQuery(base, kv...) },
 	"figureKey": func(name string) string {
 		return "figure." + name
 	},
