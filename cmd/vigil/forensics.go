@@ -96,11 +96,11 @@ func (fi *forensicInput) stations(ctx context.Context) (*results, []stationRow, 
 		if p == nil {
 			continue
 		}
-		st := forensics.Station{V: p.Figures.Value(election.Registered)}
-		st.G, _ = p.Figures.Get(election.BallotsIssued)
-		st.R, _ = p.Figures.Ballots()
-		if li < len(p.Votes) {
-			st.L = p.Votes[li]
+		// FromFigures fills the gaps real data sets leave (no ballots
+		// issued, no valid line) and drops stations with no ballots.
+		st, ok := forensics.FromFigures(p.Figures, p.Votes, li)
+		if !ok {
+			continue
 		}
 		rows = append(rows, stationRow{path: ix.Area(i).Path, station: st, votes: p.Votes, valid: p.Figures.Value(election.Valid)})
 	}

@@ -65,9 +65,12 @@ func (p *pvtFlags) define(fs *flag.FlagSet) {
 
 func runPVT(ctx context.Context, e *env, args []string) error {
 	var p pvtFlags
+	var stored pvtDBFlags
 	fs := newFlags(e, "pvt", "--frame FRAME --sample SAMPLE --stratum COLUMN --options A,B,... [flags]\n"+
+		"       vigil pvt --db D --election NAME --stratum LEVEL [--options A,B,...] [flags]   (a stored election and its observers' protocols)\n"+
 		"       vigil pvt converge|size|draw --help   (convergence, sample size, sample draw)")
 	p.define(fs)
+	stored.define(fs)
 	if err := parsePVT(fs, args); err != nil {
 		return err
 	}
@@ -75,7 +78,13 @@ func runPVT(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usagef("pvt: --frame, --sample, --stratum and --options are required (see docs/pvt.md)")
 	}
-	in, err := p.load(nil)
+	var in *pvtInput
+	var err error
+	if stored.db != "" {
+		in, err = loadStoredPVT(ctx, &p, &stored)
+	} else {
+		in, err = p.load(nil)
+	}
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ const defaultAddr = "127.0.0.1:8080"
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "[--db D] [--addr HOST:PORT]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err

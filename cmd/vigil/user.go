@@ -33,7 +33,7 @@ func cliAudit(ctx context.Context, d *store.DB, org int64, action, object string
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "user add", "--org NAME --username U --role ROLE [--area A/B] [--observer ID] [--password-stdin] [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME` (created when new)")
 	kind := fs.String("org-kind", "domestic", "kind of a new organisation: domestic or international")
 	username := fs.String("username", "", "login `NAME`")
@@ -116,7 +116,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 
 func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "token create", "--org NAME --observer ID [--label L] [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	observer := fs.String("observer", "", "the observer's roster `ID`")
 	label := fs.String("label", "", "a note: which phone, which day")
@@ -157,7 +157,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "token revoke", "--org NAME TOKEN-ID [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
@@ -198,7 +198,7 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 
 func runFormsInstall(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "forms install", "--org NAME [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {

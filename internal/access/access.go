@@ -68,12 +68,15 @@ const (
 	ManageUsers     Action = "manage-users"      // create users
 	ManageTokens    Action = "manage-tokens"     // issue and revoke observer tokens
 	ReadAudit       Action = "read-audit"        // the audit log
+	// ManageRecommendations: missions, reports, recommendations and their
+	// assessments, and the proposals (which quote unpublished findings).
+	ManageRecommendations Action = "manage-recommendations"
 )
 
 // Actions lists every action.
 var Actions = []Action{ReadPublished, SubmitReport, ReadReports, ReviewReport, ResolveConflict,
 	TriageIncident, ReadFindings, ManageForms, ManageQC, ManageRoster, ManageDeploy, ManageUsers,
-	ManageTokens, ReadAudit}
+	ManageTokens, ReadAudit, ManageRecommendations}
 
 // Principal is who makes a request.
 type Principal struct {
@@ -115,7 +118,7 @@ var ErrUnauthenticated = errors.New("authentication required")
 var roleActions = map[Role][]Action{
 	Administrator: Actions,
 	Analyst: {ReadPublished, ReadReports, ReviewReport, ResolveConflict, TriageIncident, ReadFindings,
-		ManageForms, ManageQC, ReadAudit},
+		ManageForms, ManageQC, ReadAudit, ManageRecommendations},
 	Coordinator: {ReadPublished, SubmitReport, ReadReports, ReviewReport, ResolveConflict, TriageIncident,
 		ReadFindings, ManageTokens},
 	Observer: {ReadPublished, SubmitReport, ReadReports},

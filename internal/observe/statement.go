@@ -56,7 +56,7 @@ func StatementMarkdown(w io.Writer, f *Findings, opt StatementOptions) error {
 		fmt.Fprintf(&b, "Observation by %s. ", opt.Organisation)
 	}
 	fmt.Fprintf(&b, "Election: %s.\n\n", f.Election)
-	fmt.Fprintf(&b, "Figures count the observers' reports (one per visit), quarantined reports excluded (%d). Shares carry a Wilson 95 %% confidence interval. Each count links to the reports behind it.\n\n", f.Quarantined)
+	fmt.Fprintf(&b, "Figures count observations: visits, the reports of one team at one place and phase taken together; quarantined reports are excluded (%d). Shares carry a Wilson 95 %% confidence interval. Each count links to the reports behind it.\n\n", f.Quarantined)
 	c := f.Coverage.Total
 	fmt.Fprintf(&b, "## Coverage\n\nObservers reported from %d of %d deployed polling stations (%s); %d sent no report; %d have reports that disagree and are not yet resolved.\n\n",
 		c.Reported, c.Deployed, pct(Share(c.Reported, c.Deployed)), c.Missing, c.Conflict)
@@ -132,7 +132,7 @@ var statementTmpl = template.Must(template.New("s").Parse(`<!doctype html>
 </head><body>
 <h1>Statement of Preliminary Findings: quantitative part</h1>
 <p>{{if .Org}}Observation by {{.Org}}. {{end}}Election: {{.Election}}.</p>
-<p>Figures count the observers' reports (one per visit), quarantined reports excluded ({{.Quarantined}}). Shares carry a Wilson 95 % confidence interval. Each count links to the reports behind it.</p>
+<p>Figures count observations: visits, the reports of one team at one place and phase taken together; quarantined reports are excluded ({{.Quarantined}}). Shares carry a Wilson 95 % confidence interval. Each count links to the reports behind it.</p>
 <h2>Coverage</h2>
 <p>Observers reported from {{.Cov.Reported}} of {{.Cov.Deployed}} deployed polling stations ({{.CovShare}}); {{.Cov.Missing}} sent no report; {{.Cov.Conflict}} have reports that disagree and are not yet resolved.</p>
 {{if .CovRows}}<table><thead><tr><th scope="col">Region</th><th scope="col">Deployed</th><th scope="col">Reported</th><th scope="col">Missing</th><th scope="col">In conflict</th></tr></thead><tbody>

@@ -151,9 +151,13 @@ func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error
 	return e, rows.Err()
 }
 
-// DeleteElection removes an election and everything that belongs to it.
+// DeleteElection removes an election and everything that belongs to it:
+// its observation (deployments, assignments, reports) and its results.
 func (db *DB) DeleteElection(ctx context.Context, id int64) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := deleteObservation(ctx, tx, id); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM protocols WHERE election_id = $1`,
 			`DELETE FROM batches WHERE election_id = $1`,

@@ -321,19 +321,21 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*D
 // election (reports, assignments, deployments, resolutions), for every
 // organisation. Call it with DeleteElection.
 func (db *DB) DeleteObservation(ctx context.Context, electionID int64) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, q := range []string{
-			`DELETE FROM deployment_stations WHERE deployment_id IN (SELECT id FROM deployments WHERE election_id = $1)`,
-			`DELETE FROM deployments WHERE election_id = $1`,
-			`DELETE FROM assignments WHERE election_id = $1`,
-			`DELETE FROM resolutions WHERE election_id = $1`,
-			`UPDATE sms_messages SET report_id = NULL WHERE report_id IN (SELECT id FROM reports WHERE election_id = $1)`,
-			`DELETE FROM reports WHERE election_id = $1`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, electionID); err != nil {
-				return err
-			}
+	return db.InTx(ctx, func(tx *sql.Tx) error { return deleteObservation(ctx, tx, electionID) })
+}
+
+func deleteObservation(ctx context.Context, tx *sql.Tx, electionID int64) error {
+	for _, q := range []string{
+		`DELETE FROM deployment_stations WHERE deployment_id IN (SELECT id FROM deployments WHERE election_id = $1)`,
+		`DELETE FROM deployments WHERE election_id = $1`,
+		`DELETE FROM assignments WHERE election_id = $1`,
+		`DELETE FROM resolutions WHERE election_id = $1`,
+		`UPDATE sms_messages SET report_id = NULL WHERE report_id IN (SELECT id FROM reports WHERE election_id = $1)`,
+		`DELETE FROM reports WHERE election_id = $1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, electionID); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }

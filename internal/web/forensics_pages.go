@@ -149,11 +149,9 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 			continue
 		}
 		a := ix.Area(i)
-		fs := forensics.Station{V: p.Figures.Value(election.Registered)}
-		fs.G, _ = p.Figures.Get(election.BallotsIssued)
-		fs.R, _ = p.Figures.Ballots()
-		if li < len(p.Votes) {
-			fs.L = p.Votes[li]
+		fs, ok := forensics.FromFigures(p.Figures, p.Votes, li)
+		if !ok {
+			continue
 		}
 		if len(a.Path) > 1 {
 			fs.Group = a.Path[0] + " / " + a.Path[1]

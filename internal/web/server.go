@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
 	s.observeRoutes()
+	s.recommendRoutes()
 	s.portalRoutes()
 }
 

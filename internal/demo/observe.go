@@ -1,0 +1,31 @@
+package demo
+
+import (
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe"
+)
+
+// ObservationFacts gives the observation seeder what happened at each
+// observed station: its path, whether ballots were stuffed, whether the
+// official protocol was altered above it, and the station's own count,
+// which the observers copy.
+func ObservationFacts(el *Election) observe.DemoFacts {
+	var f observe.DemoFacts
+	for _, st := range el.Stations {
+		if !st.Observed {
+			continue
+		}
+		c := st.True
+		var figs election.Figures
+		figs.Set(election.Registered, st.Registered)
+		figs.Set(election.BallotsReceived, c.Received)
+		figs.Set(election.BallotsIssued, c.Issued())
+		figs.Set(election.BallotsCancelled, c.Cancelled)
+		figs.Set(election.BallotsInBox, c.InBox)
+		figs.Set(election.Invalid, c.Invalid)
+		figs.Set(election.Valid, c.Valid())
+		f.Stations = append(f.Stations, observe.DemoStation{Path: []string{st.Region, st.District, st.Number},
+			Stuffed: st.Stuffed > 0, Altered: st.Altered, Figures: figs, Votes: c.Votes})
+	}
+	return f
+}

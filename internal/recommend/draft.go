@@ -1,0 +1,467 @@
+package recommend
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// IntegrityItem is one result of the integrity tests of an election
+// (observers' copies against official protocols, the parallel vote
+// tabulation, statistical forensics), as a statement quotes it.
+type IntegrityItem struct {
+	Test   string `json:"test"`   // "Parallel vote tabulation"
+	Result string `json:"result"` // "the official turnout lies outside the 95 % interval"
+	Figure string `json:"figure,omitempty"`
+}
+
+// ErrNotComputed says that a source has no result for an election yet.
+var ErrNotComputed = errors.New("not computed")
+
+// IntegritySource gives an election's integrity results. Until the
+// integrity package stores its results, there is none, and drafts say
+// "not computed".
+type IntegritySource interface {
+	// Integrity returns the election's results, or ErrNotComputed.
+	Integrity(ctx context.Context, election string) ([]IntegrityItem, error)
+}
+
+// Sources are where a draft takes its figures; any may be nil (not
+// available), and the draft then says so instead of inventing numbers.
+type Sources struct {
+	Results   ResultsSource
+	Findings  FindingsSource
+	Integrity IntegritySource
+}
+
+// DraftKind is the document drafted.
+type DraftKind string
+
+// The documents vigil drafts.
+const (
+	StatementDraft DraftKind = "statement" // quantitative part of the Statement of Preliminary Findings
+	FinalDraft     DraftKind = "final"     // final report skeleton
+)
+
+// ParseDraftKind checks a draft kind.
+func ParseDraftKind(s string) (DraftKind, error) {
+	return parseEnum("draft", s, []DraftKind{StatementDraft, FinalDraft})
+}
+
+// Draft is a statement or a final report assembled from the data: the
+// parts vigil can write, with figures and where they come from, and
+// marked gaps for the parts people write.
+type Draft struct {
+	Kind      DraftKind  `json:"kind"`
+	Title     string     `json:"title"`
+	Mission   *Mission   `json:"mission"`
+	Generated time.Time  `json:"generated"`
+	Election  string     `json:"election,omitempty"`
+	Sections  []*Section `json:"sections"`
+}
+
+// Section is one heading of a draft.
+type Section struct {
+	Title string `json:"title"`
+	// Paragraphs are sentences vigil writes from data.
+	Paragraphs []string `json:"paragraphs,omitempty"`
+	// Gap, when set, marks text for the core team to write.
+	Gap string `json:"gap,omitempty"`
+	// Missing says which source has not given its data ("not computed").
+	Missing         []string         `json:"missing,omitempty"`
+	Rows            []DraftRow       `json:"rows,omitempty"` // a table of figures
+	Recommendations []DraftRec       `json:"recommendations,omitempty"`
+	FollowUp        *FollowUpSection `json:"follow_up,omitempty"`
+}
+
+// DraftRow is one figure of a table.
+type DraftRow struct {
+	Label  string `json:"label"`
+	Value  string `json:"value"`
+	Source string `json:"source,omitempty"`
+}
+
+// DraftRec is a recommendation as a report lists it.
+type DraftRec struct {
+	Ref      string `json:"ref"`
+	Number   string `json:"number"`
+	Text     string `json:"text"`
+	Priority bool   `json:"priority"`
+	Area     string `json:"area"`
+	Status   string `json:"status,omitempty"` // in an assessment annex
+	Note     string `json:"note,omitempty"`   // "repeats …", reasoning, proposal
+}
+
+// FollowUpSection is the annex on prior recommendations.
+type FollowUpSection struct {
+	Summary AssessmentSummary `json:"summary"`
+	Areas   []AreaCounts      `json:"areas"`
+}
+
+// AreaCounts are an area's counts, in report order.
+type AreaCounts struct {
+	Area   string `json:"area"`
+	Counts Counts `json:"counts"`
+}
+
+// BuildDraft assembles a draft for a mission from the records of its
+// country (ds) and the sources.
+func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftKind, src Sources) (*Draft, error) {
+	x := NewIndex(ds)
+	m := x.Missions[missionKey]
+	if m == nil {
+		return nil, fmt.Errorf("mission %q: not found", missionKey)
+	}
+	d := &Draft{Kind: kind, Mission: m, Election: m.Election, Generated: time.Now().UTC().Truncate(time.Second)}
+	switch kind {
+	case StatementDraft:
+		d.Title = "Statement of Preliminary Findings and Conclusions — quantitative findings"
+	case FinalDraft:
+		d.Title = "Final Report — draft"
+	default:
+		return nil, fmt.Errorf("unknown draft %q", kind)
+	}
+	obs, err := observationSection(ctx, m, src.Findings)
+	if err != nil {
+		return nil, err
+	}
+	res, err := resultsSection(ctx, m, src.Results)
+	if err != nil {
+		return nil, err
+	}
+	integ, err := integritySection(ctx, m, src.Integrity)
+	if err != nil {
+		return nil, err
+	}
+	if kind == StatementDraft {
+		d.Sections = []*Section{obs, res, integ, x.priorSection(m)}
+		return d, nil
+	}
+
+	// The final report: an executive summary, a section per area with the
+	// mission's own recommendations there, and the annexes.
+	final := x.finalReport(missionKey)
+	d.Sections = append(d.Sections, &Section{Title: "Executive summary", Gap: "to be written by the core team"})
+	recsByArea := map[Area][]DraftRec{}
+	if final != nil {
+		for _, r := range ds.Recommendations {
+			if r.ReportKey != final.Key {
+				continue
+			}
+			dr := DraftRec{Ref: r.Ref(), Number: r.Number, Text: r.Text, Priority: r.Priority, Area: r.Area.Title()}
+			if len(r.Repeats) > 0 {
+				var prev []string
+				for _, p := range r.Repeats {
+					prev = append(prev, x.describeRef(p))
+				}
+				dr.Note = "repeats " + strings.Join(prev, "; ")
+			}
+			recsByArea[r.Area] = append(recsByArea[r.Area], dr)
+		}
+	}
+	for _, a := range Areas {
+		s := &Section{Title: a.Title(), Gap: "analysis to be written by the core team"}
+		switch a {
+		case ElectionDay:
+			s.Rows, s.Missing = obs.Rows, obs.Missing
+		case Publication:
+			s.Paragraphs, s.Rows, s.Missing = res.Paragraphs, res.Rows, res.Missing
+		}
+		recs := recsByArea[a]
+		slices.SortFunc(recs, func(p, q DraftRec) int { return compareNumbers(p.Number, q.Number) })
+		s.Recommendations = recs
+		d.Sections = append(d.Sections, s)
+	}
+	integ.Title = "Annex: results integrity"
+	d.Sections = append(d.Sections, integ)
+
+	fu := &Section{Title: "Annex: implementation of prior recommendations"}
+	if final != nil && len(x.Prior(final.Key)) > 0 {
+		sum := x.summariseReport(final)
+		fu.FollowUp = &FollowUpSection{Summary: sum}
+		for _, a := range Areas {
+			if c, ok := sum.ByArea[a]; ok {
+				fu.FollowUp.Areas = append(fu.FollowUp.Areas, AreaCounts{Area: a.Title(), Counts: c})
+			}
+		}
+		fu.Paragraphs = []string{sum.Text}
+		var proposals map[string]Proposal
+		if ps, err := ProposeAll(ctx, x, final.Key, src.Results, src.Findings); err == nil {
+			proposals = map[string]Proposal{}
+			for _, p := range ps {
+				proposals[p.Recommendation] = p
+			}
+		} else {
+			return nil, err
+		}
+		for _, st := range Statuses {
+			for _, ref := range sum.Refs[st] {
+				r := x.Recs[ref]
+				dr := DraftRec{Ref: ref, Number: x.describeRef(ref), Text: r.Text, Priority: r.Priority, Area: r.Area.Title(), Status: st.Title()}
+				for _, a := range x.ByReport[final.Key] {
+					if a.Recommendation == ref {
+						dr.Note = a.Reasoning
+					}
+				}
+				if p, ok := proposals[ref]; ok && p.OK && p.Status != st {
+					dr.Note = strings.TrimSpace(dr.Note + " vigil's evidence suggests " + p.Status.Title() + ": " + p.Reasoning)
+				}
+				fu.Recommendations = append(fu.Recommendations, dr)
+			}
+		}
+	} else {
+		fu.Gap = "no assessment of prior recommendations has been recorded for this mission's final report"
+	}
+	d.Sections = append(d.Sections, fu)
+	return d, nil
+}
+
+// priorSection states, for a statement, the earlier recommendations still
+// open on election day and the latest follow-up before it.
+func (x *Index) priorSection(m *Mission) *Section {
+	s := &Section{Title: "Prior recommendations"}
+	date := m.ElectionDate
+	if date == "" {
+		date = time.Now().UTC().Format(time.DateOnly)
+	}
+	open := x.OpenAt(m.Country, date)
+	if len(open) == 0 {
+		s.Paragraphs = []string{fmt.Sprintf("No earlier recommendation to %s is recorded as open on %s.", m.Country, date)}
+		return s
+	}
+	prio, never := 0, 0
+	for ref, st := range open {
+		if x.Recs[ref].Priority {
+			prio++
+		}
+		if st == "" {
+			never++
+		}
+	}
+	s.Paragraphs = append(s.Paragraphs, fmt.Sprintf("On %s, %d recommendations of earlier reports to %s were open (not found fully implemented), %d of them priority recommendations; %d had not been assessed.",
+		date, len(open), m.Country, prio, never))
+	var last *Report
+	for key := range x.ByReport {
+		r := x.Reports[key]
+		if r != nil && x.Country(key) == m.Country && r.Date < date && (last == nil || r.Date > last.Date) {
+			last = r
+		}
+	}
+	if last != nil {
+		sum := x.summariseReport(last)
+		s.Paragraphs = append(s.Paragraphs, fmt.Sprintf("The latest follow-up before the election, %s (%s): %s", x.describeReport(last), last.Date, sum.Text))
+	}
+	return s
+}
+
+func (x *Index) describeReport(r *Report) string {
+	if m := x.Missions[r.MissionKey]; m != nil {
+		return m.Name + ", " + r.Title
+	}
+	return r.Title
+}
+
+// finalReport returns the mission's final report (the latest, if several).
+func (x *Index) finalReport(missionKey string) *Report {
+	var out *Report
+	for _, r := range x.Reports {
+		if r.MissionKey == missionKey && r.Kind == Final && (out == nil || r.Date > out.Date) {
+			out = r
+		}
+	}
+	return out
+}
+
+// describeRef words a reference for readers: "2022 Final Report, no. 5".
+func (x *Index) describeRef(ref string) string {
+	rk, n, _ := SplitRef(ref)
+	r := x.Reports[rk]
+	if r == nil {
+		return ref
+	}
+	title := r.Title
+	if title == "" {
+		title = string(r.Kind) + " report"
+	}
+	return fmt.Sprintf("%s %s, no. %s", r.Date[:min(4, len(r.Date))], title, n)
+}
+
+func observationSection(ctx context.Context, m *Mission, f FindingsSource) (*Section, error) {
+	s := &Section{Title: "Election day observation"}
+	if m.Election == "" {
+		s.Missing = []string{"observation findings: the mission names no election"}
+		return s, nil
+	}
+	if f == nil {
+		s.Missing = []string{"observation findings: not available"}
+		return s, nil
+	}
+	ind, err := f.Indicators(ctx, m.Election, m.Organisation)
+	if err != nil && !errors.Is(err, ErrNotComputed) {
+		return nil, err
+	}
+	if len(ind) == 0 {
+		s.Missing = []string{"observation findings: not computed"}
+		return s, nil
+	}
+	for _, i := range ind {
+		label := i.Label
+		if label == "" {
+			label = strings.ReplaceAll(i.Code, "_", " ")
+		}
+		if i.Phase != "" {
+			label = i.Phase + ": " + label
+		}
+		s.Rows = append(s.Rows, DraftRow{Label: label, Value: fmt.Sprintf("%d of %d observed (%.1f %%)", i.Count, i.Of, 100*i.Share()),
+			Source: "observation findings, " + m.Election})
+	}
+	return s, nil
+}
+
+func resultsSection(ctx context.Context, m *Mission, r ResultsSource) (*Section, error) {
+	s := &Section{Title: "Publication of results"}
+	if m.Election == "" {
+		s.Missing = []string{"results: the mission names no election in the results core"}
+		return s, nil
+	}
+	if r == nil {
+		s.Missing = []string{"results: not available"}
+		return s, nil
+	}
+	c, err := r.StationCoverage(ctx, m.Election)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Found || c.Stations == 0 {
+		s.Missing = []string{"results: no polling-station results of " + m.Election + " in the results core"}
+		return s, nil
+	}
+	src := "results core, " + m.Election
+	s.Rows = []DraftRow{
+		{Label: "Polling stations", Value: fmt.Sprint(c.Stations), Source: src},
+		{Label: "with official final results", Value: fmt.Sprintf("%d (%.1f %%)", c.WithFinal, pct(c.WithFinal, c.Stations)), Source: src},
+		{Label: "with official preliminary results", Value: fmt.Sprintf("%d (%.1f %%)", c.WithPreliminary, pct(c.WithPreliminary, c.Stations)), Source: src},
+	}
+	s.Paragraphs = []string{fmt.Sprintf("Official results are available for %d of %d polling stations (%.1f %%).", c.WithOfficial, c.Stations, pct(c.WithOfficial, c.Stations))}
+	return s, nil
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func integritySection(ctx context.Context, m *Mission, is IntegritySource) (*Section, error) {
+	s := &Section{Title: "Results integrity"}
+	if is == nil || m.Election == "" {
+		s.Missing = []string{"integrity results (observers' copies against official protocols, parallel vote tabulation, statistical forensics): not computed"}
+		return s, nil
+	}
+	items, err := is.Integrity(ctx, m.Election)
+	if errors.Is(err, ErrNotComputed) || (err == nil && len(items) == 0) {
+		msg := "integrity results: not computed"
+		if err != nil && err.Error() != ErrNotComputed.Error() {
+			msg = "integrity results: " + err.Error()
+		}
+		s.Missing = []string{msg}
+		return s, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		s.Rows = append(s.Rows, DraftRow{Label: it.Test, Value: it.Result + figureSuffix(it.Figure), Source: "integrity, " + m.Election})
+	}
+	return s, nil
+}
+
+func figureSuffix(f string) string {
+	if f == "" {
+		return ""
+	}
+	return " (" + f + ")"
+}
+
+//go:embed templates/draft.html
+var draftHTML string
+
+var draftTmpl = template.Must(template.New("draft").Funcs(template.FuncMap{
+	"pct": func(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) },
+}).Parse(draftHTML))
+
+// WriteHTML writes the draft as a self-contained HTML page (styles
+// inline), ready to edit or to print.
+func (d *Draft) WriteHTML(w io.Writer) error {
+	var buf bytes.Buffer
+	if err := draftTmpl.Execute(&buf, d); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// FindChromium returns the Chromium to print with: $VIGIL_CHROMIUM, or
+// chromium / chromium-browser on the PATH or in /usr/bin; "" if none.
+func FindChromium(getenv func(string) string) string {
+	if p := getenv("VIGIL_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	return ""
+}
+
+// ErrNoChromium is returned by PrintPDF when no Chromium is installed.
+var ErrNoChromium = errors.New("no Chromium found: install chromium or set VIGIL_CHROMIUM to print PDF")
+
+// PrintPDF prints an HTML document to a PDF file with headless Chromium.
+func PrintPDF(ctx context.Context, chromium string, html []byte, pdfPath string) error {
+	if chromium == "" {
+		return ErrNoChromium
+	}
+	dir, err := os.MkdirTemp("", "vigil-pdf-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "draft.html")
+	if err := os.WriteFile(in, html, 0o600); err != nil {
+		return err
+	}
+	out, err := filepath.Abs(pdfPath)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--no-pdf-header-footer", "--print-to-pdf="+out, "file://"+in)
+	msg, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("chromium: %w: %s", err, strings.TrimSpace(string(msg)))
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Size() == 0 {
+		return fmt.Errorf("chromium wrote no PDF: %s", strings.TrimSpace(string(msg)))
+	}
+	return nil
+}

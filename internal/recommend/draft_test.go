@@ -1,0 +1,132 @@
+package recommend
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type fakeIntegrity struct{ items []IntegrityItem }
+
+func (f fakeIntegrity) Integrity(context.Context, string) ([]IntegrityItem, error) {
+	if f.items == nil {
+		return nil, ErrNotComputed
+	}
+	return f.items, nil
+}
+
+func TestStatementDraftSaysWhatIsMissing(t *testing.T) {
+	ds := demo(t)
+	ctx := context.Background()
+	d, err := BuildDraft(ctx, ds, "kz-2023-parliamentary-eom", StatementDraft, Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := d.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	out := html.String()
+	for _, want := range []string{"observation findings: not available", "results: not available", "integrity results", "not computed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the statement does not say %q", want)
+		}
+	}
+	// No figure without a source: the page has no table.
+	if strings.Contains(out, "<table>") {
+		t.Error("a statement without sources has a table of figures")
+	}
+
+	src := Sources{
+		Results:   fakeResults{"kz-2023": {Stations: 400, WithOfficial: 380, WithFinal: 380}},
+		Findings:  fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Label: "Observers restricted during the count", Count: 12, Of: 240}}},
+		Integrity: fakeIntegrity{items: []IntegrityItem{{Test: "Parallel vote tabulation", Result: "official turnout within the 95 % interval", Figure: "61.2 % ± 1.1"}}},
+	}
+	d, err = BuildDraft(ctx, ds, "kz-2023-parliamentary-eom", StatementDraft, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html.Reset()
+	d.WriteHTML(&html)
+	out = html.String()
+	for _, want := range []string{"12 of 240 observed (5.0 %)", "Official results are available for 380 of 400 polling stations (95.0 %).", "61.2 % ± 1.1",
+		// On 19 March 2023 the 36 of 2022 were open (2 of 2021 closed as fully implemented).
+		"On 2023-03-19, 36 recommendations of earlier reports to KZ were open (not found fully implemented), 8 of them priority recommendations; 36 had not been assessed.",
+		"Final Report (2023-02-24): Of 30 prior recommendations, 2 were fully implemented"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the statement does not say %q", want)
+		}
+	}
+	if strings.Contains(out, `class="missing"`) {
+		t.Error("says not computed with every source present")
+	}
+}
+
+func TestFinalDraft(t *testing.T) {
+	ds := demo(t)
+	d, err := BuildDraft(context.Background(), ds, "kz-2023-parliamentary-eom", FinalDraft,
+		Sources{Results: fakeResults{"kz-2023": {Stations: 10, WithOfficial: 10, WithFinal: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs int
+	var fu *Section
+	for _, s := range d.Sections {
+		if s.FollowUp != nil {
+			fu = s
+			continue
+		}
+		recs += len(s.Recommendations)
+	}
+	if recs != 32 {
+		t.Errorf("the 2023 final report's %d recommendations, want 32", recs)
+	}
+	if fu == nil || fu.FollowUp.Summary.Counts != (Counts{Fully: 3, Mostly: 3, Partially: 24, Not: 6}) || len(fu.Recommendations) != 36 {
+		t.Fatalf("follow-up annex %+v", fu)
+	}
+	// The demo assessed disaggregated results as partially implemented;
+	// the results core says every station is published: the annex shows both.
+	var found bool
+	for _, r := range fu.Recommendations {
+		if strings.Contains(r.Text, "disaggregated") {
+			found = strings.Contains(r.Note, "vigil's evidence suggests fully implemented: official results are held for 10 of 10")
+		}
+	}
+	if !found {
+		t.Error("the annex does not show the proposal that differs from the assessment")
+	}
+	var html bytes.Buffer
+	if err := d.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), "Of 36 prior recommendations, 3 were fully implemented") {
+		t.Error("the annex lacks the follow-up sentence")
+	}
+}
+
+func TestPrintPDF(t *testing.T) {
+	chromium := FindChromium(os.Getenv)
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium: in CI the PDF test must run")
+		}
+		t.Skip("no Chromium (set VIGIL_CHROMIUM): PDF printing not tested")
+	}
+	d, err := BuildDraft(context.Background(), demo(t), "kz-2023-parliamentary-eom", FinalDraft, Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	d.WriteHTML(&html)
+	out := filepath.Join(t.TempDir(), "final.pdf")
+	if err := PrintPDF(context.Background(), chromium, html.Bytes(), out); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	if !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatalf("not a PDF: %q", b[:min(len(b), 20)])
+	}
+}
