@@ -135,6 +135,7 @@ func (s *Server) portalRoutes() {
 	s.mux.Handle("GET /elections/{election}", s.serve(s.pageElection))
 	s.mux.Handle("GET /elections/{election}/areas/{area}", s.serve(s.pageArea))
 	s.mux.Handle("GET /api/v1/elections/{election}/results", s.serve(s.apiResults))
+	s.mux.Handle("GET /elections/{election}/search", s.serve(s.pageSearch))
 	s.mux.Handle("GET /static/vendor/", vendorHandler())
 	s.geoRoutes()
 	s.openDataRoutes()

@@ -234,7 +234,7 @@ func TestPortalInBrowser(t *testing.T) {
 	})
 
 	t.Run("accessibility basics", func(t *testing.T) {
-		for _, path := range []string{"/", "/elections/1/areas/root", "/elections/1/map", "/elections/1/forensics", "/elections/1/data"} {
+		for _, path := range []string{"/", "/elections/1/areas/root", "/elections/1/map", "/elections/1/forensics", "/elections/1/data", "/elections/1/search?q=District"} {
 			p.Navigate(srv.URL + path)
 			for _, f := range p.Audit() {
 				t.Errorf("%s: %s", path, f)

@@ -363,3 +363,34 @@ func TestNationalPageFollowsNewProtocols(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func TestStationSearch(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	st := el.Stations[10]
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(srv.URL + "/elections/1/search?q=" + st.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	a, err := db.AreaByPath(t.Context(), 1, []string{st.Region, st.District, st.Number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/elections/1/areas/"+itoa(int(a.ID)) {
+		t.Fatalf("a station's number: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body := getWith(t, srv.URL+"/elections/1/search?q="+strings.ReplaceAll(st.District, " ", "+"), nil)
+	if !strings.Contains(body, st.Region+" / "+st.District+" / "+st.Number) {
+		t.Fatalf("searching the district %q does not list its station %s", st.District, st.Number)
+	}
+	_, body = getWith(t, srv.URL+"/elections/1/search?q=zzzz", nil)
+	if !strings.Contains(body, "Nothing matches") {
+		t.Fatal("no message for a search without results")
+	}
+	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	if !strings.Contains(body, `action="/elections/1/search"`) {
+		t.Fatal("the national page has no search form")
+	}
+}
