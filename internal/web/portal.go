@@ -136,6 +136,7 @@ func (s *Server) portalRoutes() {
 	s.mux.Handle("GET /elections/{election}/areas/{area}", s.serve(s.pageArea))
 	s.mux.Handle("GET /api/v1/elections/{election}/results", s.serve(s.apiResults))
 	s.mux.Handle("GET /elections/{election}/search", s.serve(s.pageSearch))
+	s.mux.Handle("GET /elections/{election}/copies", s.serve(s.pageCopies))
 	s.mux.Handle("GET /static/vendor/", vendorHandler())
 	s.geoRoutes()
 	s.openDataRoutes()
@@ -175,7 +176,7 @@ func (s *Server) electionLinks(e *election.Election) []navLink {
 			}
 		}
 	})
-	links := []navLink{{"nav.results", "/areas/root", false}, {"nav.map", "/map", false}, {"nav.forensics", "/forensics", false}, {"nav.data", "/data", false}}
+	links := []navLink{{"nav.results", "/areas/root", false}, {"nav.map", "/map", false}, {"nav.copies", "/copies", false}, {"nav.forensics", "/forensics", false}, {"nav.data", "/data", false}}
 	return append(links, s.portal.links...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -392,5 +393,34 @@ func TestStationSearch(t *testing.T) {
 	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
 	if !strings.Contains(body, `action="/elections/1/search"`) {
 		t.Fatal("the national page has no search form")
+	}
+}
+
+func TestCopiesPage(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	differ, observed := 0, 0
+	for _, st := range el.Stations {
+		if st.Observed {
+			observed++
+			if st.Altered {
+				differ++
+			}
+		}
+	}
+	t.Logf("%d of the %d observed stations have an altered official protocol", differ, observed)
+	resp, body := getWith(t, srv.URL+"/elections/1/copies", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("copies page %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `<dd id="copies-differ">`+strconv.Itoa(differ)+`</dd>`) {
+		t.Fatalf("the page does not count the %d altered observed stations (of %d observed)", differ, observed)
+	}
+	if differ > 0 && strings.Count(body, `<tr><th scope="row"><a href="/elections/1/areas/`) != differ {
+		t.Fatalf("the page does not list the %d altered observed stations", differ)
+	}
+	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	if !strings.Contains(body, `href="/elections/1/copies"`) {
+		t.Fatal("the navigation does not link the copies page")
 	}
 }
