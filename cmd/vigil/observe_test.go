@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -128,11 +129,26 @@ func TestObservationCommands(t *testing.T) {
 	if len(tok.Token) != 43 {
 		t.Fatalf("token: %s", out)
 	}
+	if out := mustVigil(t, "token", "list", "--db", dbPath, "--org", "Group", "--json"); !strings.Contains(out, `"label"`) || strings.Contains(out, tok.Token) {
+		t.Fatalf("token list: %s", out)
+	}
 	mustVigil(t, "token", "revoke", "--db", dbPath, "--org", "Group", "--json", jsonInt(tok.ID))
 	if _, err := vigil(t, "token", "revoke", "--db", dbPath, "--org", "Group", jsonInt(tok.ID)); err == nil {
 		t.Fatal("revoking twice succeeded")
 	}
-	for _, c := range []string{"findings", "roster import", "deploy draw", "user add", "token create", "token revoke", "forms install"} {
+	// A form as JSON: a new version of the voting form.
+	fj := filepath.Join(dir, "voting.json")
+	v := form.VotingTemplate()
+	v.Version = "2026.2"
+	b, _ := json.Marshal(v)
+	os.WriteFile(fj, b, 0o644)
+	if out := mustVigil(t, "forms", "import", fj, "--db", dbPath, "--org", "Group", "--json"); !strings.Contains(out, `"version": "2026.2"`) {
+		t.Fatalf("forms import: %s", out)
+	}
+	if _, err := vigil(t, "forms", "import", fj, "--db", dbPath, "--org", "Group"); err == nil || !strings.Contains(err.Error(), "already stored") {
+		t.Fatalf("same version twice: %v", err)
+	}
+	for _, c := range []string{"token list", "forms import", "findings", "roster import", "deploy draw", "user add", "token create", "token revoke", "forms install"} {
 		if _, err := vigil(t, append(strings.Fields(c), "--help")...); err != nil {
 			t.Errorf("%s --help: %v", c, err)
 		}

@@ -68,6 +68,9 @@ func serveDB(ctx context.Context, e *env, d *store.DB, addr string) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return err
 	}
+	// No request is in flight now: stop the report writer (every report it
+	// acknowledged is already committed).
+	h.CloseObservation()
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -26,6 +26,7 @@ type Obs struct {
 	AreaID    int64
 	Region    string // the level-1 area ("" when the report has no place)
 	Status    string
+	Triage    string // of an incident report
 	Form      *form.Form
 	Answers   form.Answers
 }
@@ -68,9 +69,19 @@ type Findings struct {
 	Phases   map[string]*PhaseFindings            `json:"phases"`
 	ByArea   map[string]map[string]*PhaseFindings `json:"by_area"`
 	Coverage CoverageReport                       `json:"coverage"`
+	// Incidents counts the incident reports by category (the incident
+	// form's "category" answer; "" when not given), with their reports.
+	Incidents map[string]*IncidentStat `json:"incidents"`
 	// Quarantined reports are excluded from every figure; their number is
 	// stated so that nobody wonders.
 	Quarantined int `json:"quarantined"`
+}
+
+// IncidentStat is the incidents of one category.
+type IncidentStat struct {
+	Reported  int     `json:"reported"`
+	Confirmed int     `json:"confirmed"` // triaged as confirmed
+	Reports   []int64 `json:"reports"`
 }
 
 // CoverageReport is the coverage in total and by region.
@@ -86,7 +97,7 @@ var ReportedPhases = []form.Phase{form.Opening, form.Voting, form.Counting, form
 // station's id to its region; conflicts lists the station ids with an
 // unresolved conflict. Quarantined reports count for nothing.
 func Compute(obs []Obs, deployed map[int64]string, conflicts map[int64]bool) *Findings {
-	f := &Findings{Phases: map[string]*PhaseFindings{}, ByArea: map[string]map[string]*PhaseFindings{},
+	f := &Findings{Phases: map[string]*PhaseFindings{}, ByArea: map[string]map[string]*PhaseFindings{}, Incidents: map[string]*IncidentStat{},
 		Coverage: CoverageReport{ByArea: map[string]*Coverage{}}}
 	for _, ph := range ReportedPhases {
 		f.Phases[string(ph)] = newPhase()
@@ -100,9 +111,23 @@ func Compute(obs []Obs, deployed map[int64]string, conflicts map[int64]bool) *Fi
 		if o.AreaID != 0 && o.Phase != form.Incident {
 			reported[o.AreaID] = true
 		}
+		if o.Phase == form.Incident {
+			cat, _ := o.Answers["category"].Text()
+			st := f.Incidents[cat]
+			if st == nil {
+				st = &IncidentStat{Reports: []int64{}}
+				f.Incidents[cat] = st
+			}
+			st.Reported++
+			if o.Triage == "confirmed" {
+				st.Confirmed++
+			}
+			st.Reports = append(st.Reports, o.ids()...)
+			continue
+		}
 		pf := f.Phases[string(o.Phase)]
 		if pf == nil {
-			continue // incidents are counted elsewhere
+			continue
 		}
 		byRegion := f.ByArea[o.Region]
 		if byRegion == nil {
@@ -206,7 +231,8 @@ func MergeVisits(obs []Obs) []Obs {
 	var out []Obs
 	var groups [][]Obs
 	for _, o := range obs {
-		if o.Status == store.StatusQuarantined || o.Visit == "" || o.AreaID == 0 {
+		// Incidents are events, not visits: two reports are two incidents.
+		if o.Status == store.StatusQuarantined || o.Visit == "" || o.AreaID == 0 || o.Phase == form.Incident {
 			out = append(out, o)
 			groups = append(groups, nil)
 			continue
@@ -408,7 +434,7 @@ func Load(ctx context.Context, db *store.DB, p access.Principal, electionID int6
 			return nil, fmt.Errorf("report %d: %w", r.ID, err)
 		}
 		ds.Reports[r.ID] = r
-		ds.Obs = append(ds.Obs, Obs{ReportID: r.ID, Visit: visit(r), Phase: form.Phase(r.Phase), AreaID: r.AreaID, Region: region(r.AreaID), Status: r.Status, Form: f, Answers: a})
+		ds.Obs = append(ds.Obs, Obs{ReportID: r.ID, Visit: visit(r), Phase: form.Phase(r.Phase), AreaID: r.AreaID, Region: region(r.AreaID), Status: r.Status, Triage: r.Triage, Form: f, Answers: a})
 	}
 	inScope := func(id int64) bool {
 		a := ds.Areas[id]

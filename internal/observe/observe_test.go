@@ -228,7 +228,22 @@ func TestMergeVisits(t *testing.T) {
 	if b, _ := m[0].Answers["ballot_box_stuffing"].Bool(); !b {
 		t.Fatal("an agreed answer lost in the merge")
 	}
+	inc := form.IncidentTemplate()
+	m = append(m,
+		Obs{ReportID: 6, Visit: "team:1", Phase: form.Incident, AreaID: 10, Form: inc, Answers: form.Answers{"category": form.TextValue("vote_buying")}, Triage: "confirmed"},
+		Obs{ReportID: 7, Visit: "team:1", Phase: form.Incident, AreaID: 10, Form: inc, Answers: form.Answers{"category": form.TextValue("vote_buying")}})
+	if len(MergeVisits(m)) != 6 {
+		t.Fatal("incidents merged as one visit")
+	}
 	f := Compute(m, nil, nil)
+	if st := f.Incidents["vote_buying"]; st == nil || st.Reported != 2 || st.Confirmed != 1 || fmt.Sprint(st.Reports) != "[6 7]" {
+		t.Fatalf("incidents %+v", f.Incidents)
+	}
+	var md bytes.Buffer
+	StatementMarkdown(&md, f, StatementOptions{ReportsURL: "/r"})
+	if !strings.Contains(md.String(), "| Vote buying | [2](/r?category=vote_buying&phase=incident) | 1 |") {
+		t.Fatalf("incidents in the statement:\n%s", md.String())
+	}
 	p := f.Phases["voting"]
 	// Visits: team 1 (overall unknown), team 2 (good), report 5 (bad);
 	// report 4 quarantined.

@@ -101,8 +101,23 @@ func StatementMarkdown(w io.Writer, f *Findings, opt StatementOptions) error {
 			b.WriteString("\n")
 		}
 	}
+	if len(f.Incidents) > 0 {
+		b.WriteString("## Incidents\n\n| Category | Reported | Confirmed |\n|---|---:|---:|\n")
+		for _, c := range SortedKeys(f.Incidents) {
+			st := f.Incidents[c]
+			fmt.Fprintf(&b, "| %s | [%d](%s) | %d |\n", humanise(orUnknown(c)), st.Reported, link(opt.ReportsURL, "phase", "incident", "category", c), st.Confirmed)
+		}
+		b.WriteString("\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func orUnknown(c string) string {
+	if c == "" {
+		return "not_given"
+	}
+	return c
 }
 
 func mdEscape(s string) string {
@@ -147,7 +162,11 @@ var statementTmpl = template.Must(template.New("s").Parse(`<!doctype html>
 {{range .Regions}}<tr><th scope="row">{{.Name}}</th><td class="n"><a href="{{.Link}}">{{.Count}}</a></td><td class="n">{{.Of}}</td><td class="n">{{.Share}}</td><td class="n">{{.CI}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{else}}<p>No observations.</p>{{end}}
-{{end}}</body></html>
+{{end}}{{if .Incidents}}<h2>Incidents</h2>
+<table><thead><tr><th scope="col">Category</th><th scope="col">Reported</th><th scope="col">Confirmed</th></tr></thead><tbody>
+{{range .Incidents}}<tr><th scope="row">{{.Name}}</th><td class="n"><a href="{{.Link}}">{{.Count}}</a></td><td class="n">{{.Of}}</td></tr>
+{{end}}</tbody></table>{{end}}
+</body></html>
 `))
 
 // StatementHTML writes the same statement as StatementMarkdown as a
@@ -187,5 +206,11 @@ func StatementHTML(w io.Writer, f *Findings, opt StatementOptions) error {
 		phases = append(phases, hp)
 	}
 	data["Phases"] = phases
+	var inc []htmlRow
+	for _, c := range SortedKeys(f.Incidents) {
+		st := f.Incidents[c]
+		inc = append(inc, htmlRow{Name: humanise(orUnknown(c)), Link: link(opt.ReportsURL, "phase", "incident", "category", c), Count: st.Reported, Of: st.Confirmed})
+	}
+	data["Incidents"] = inc
 	return statementTmpl.Execute(w, data)
 }

@@ -567,7 +567,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	indicator, negative, region := q.Get("indicator"), q.Get("negative") == "1", q.Get("region")
+	indicator, negative, region, category := q.Get("indicator"), q.Get("negative") == "1", q.Get("region"), q.Get("category")
 	forms := map[int64]*form.Form{}
 	out := []*store.Report{}
 	for _, rep := range reports {
@@ -577,13 +577,18 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 		if region != "" && (len(rep.AreaPath) == 0 || rep.AreaPath[0] != region) {
 			continue
 		}
-		if indicator != "" || negative {
+		if indicator != "" || negative || category != "" {
 			if rep.Status == store.StatusQuarantined {
 				continue
 			}
 			var a form.Answers
 			if json.Unmarshal(rep.Answers, &a) != nil {
 				continue
+			}
+			if category != "" {
+				if c, _ := a["category"].Text(); c != category {
+					continue
+				}
 			}
 			if negative {
 				g, _ := a[form.OverallID].Text()

@@ -247,6 +247,15 @@ func TestWebForm(t *testing.T) {
 			t.Errorf("form page lacks %s", want)
 		}
 	}
+	resp, err = client.Get(fmt.Sprintf("%s/observe/%d/counting?lang=ru", fx.srv.URL, fx.el.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Подсчёт голосов") || !strings.Contains(string(b), "Очень плохо") {
+		t.Errorf("Russian form page lacks its labels")
+	}
 	// What the page's script sends, with the cookie the link set.
 	req, _ := http.NewRequest("POST", fx.srv.URL+fx.reportsPath(), strings.NewReader(`{"client_id":"web-0000-0001","form":"voting","answers":{"station":101,"arrival_time":"10:00","boxes_sealed":true,"secrecy_ensured":true,"identity_checked":true,"group_voting":false,"ballot_box_stuffing":false,"multiple_voting":false,"identical_signatures":false,"unauthorised_present":false,"unauthorised_directing":false,"observers_restricted":false,"overall":"good"}}`))
 	req.Header.Set("Content-Type", "application/json")

@@ -109,9 +109,6 @@ func invalid(err error) error {
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		return &Error{Code: Invalid, Message: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	if strings.HasPrefix(err.Error(), "unknown ") {
-		return Errorf(Invalid, "%s", err.Error())
-	}
 	return err
 }
 
@@ -410,9 +407,13 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 		Reasoning: req.Reasoning, Evidence: req.Evidence}
 	var proposal *recommend.Proposal
 	if req.AcceptProposal {
-		p, err := recommend.Propose(r.Context(), recommend.NewIndex(ds), ref, req.Report, h.src.Results, h.src.Findings)
+		x := recommend.NewIndex(ds)
+		if x.Reports[req.Report] == nil {
+			return Errorf(Invalid, "report: %q is not a report on %s", req.Report, x.Country(x.Recs[ref].ReportKey))
+		}
+		p, err := recommend.Propose(r.Context(), x, ref, req.Report, h.src.Results, h.src.Findings)
 		if err != nil {
-			return invalid(err)
+			return err
 		}
 		if !p.OK {
 			return Errorf(Conflict, "no proposal to accept: %s", p.Reasoning)
@@ -501,7 +502,7 @@ func reportKeysOf(ds *recommend.Dataset) []string {
 // Pages.
 
 type areaChains struct {
-	Area   string
+	Area   recommend.Area
 	Chains []recommend.Chain
 }
 
@@ -510,6 +511,12 @@ type countryView struct {
 	Summary     recommend.CountrySummary
 	Areas       []areaChains
 	Assessments []assessmentView
+	Missions    []missionView
+}
+
+type missionView struct {
+	*recommend.Mission
+	Reports []*recommend.Report
 }
 
 type assessmentView struct {
@@ -520,14 +527,13 @@ type assessmentView struct {
 }
 
 type bar struct {
-	Status  string
-	Class   string
+	Status  recommend.Status
 	Count   int
 	Percent string
 }
 
 type areaRow struct {
-	Area   string
+	Area   recommend.Area
 	Counts recommend.Counts
 }
 
@@ -538,7 +544,7 @@ func barsOf(c recommend.Counts) []bar {
 		if n == 0 {
 			continue
 		}
-		out = append(out, bar{Status: st.Title(), Class: string(st), Count: n, Percent: fmt.Sprintf("%.1f%%", 100*float64(n)/float64(c.Total()))})
+		out = append(out, bar{Status: st, Count: n, Percent: fmt.Sprintf("%.1f%%", 100*float64(n)/float64(c.Total()))})
 	}
 	return out
 }
@@ -561,15 +567,24 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 		av := assessmentView{AssessmentSummary: a, Implemented: fmt.Sprintf("%.0f %%", 100*a.Implemented), Bars: barsOf(a.Counts)}
 		for _, ar := range recommend.Areas {
 			if c, ok := a.ByArea[ar]; ok {
-				av.AreaRows = append(av.AreaRows, areaRow{Area: ar.Title(), Counts: c})
+				av.AreaRows = append(av.AreaRows, areaRow{Area: ar, Counts: c})
 			}
 		}
 		v.Assessments = append(v.Assessments, av)
 	}
+	ds.Sort()
+	for _, m := range ds.Missions {
+		mv := missionView{Mission: m}
+		for _, r := range ds.Reports {
+			if r.MissionKey == m.Key {
+				mv.Reports = append(mv.Reports, r)
+			}
+		}
+		v.Missions = append(v.Missions, mv)
+	}
 	for _, c := range x.Chains(country) {
-		title := c.Latest.Area.Title()
-		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != title {
-			v.Areas = append(v.Areas, areaChains{Area: title})
+		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != c.Latest.Area {
+			v.Areas = append(v.Areas, areaChains{Area: c.Latest.Area})
 		}
 		v.Areas[len(v.Areas)-1].Chains = append(v.Areas[len(v.Areas)-1].Chains, c)
 	}

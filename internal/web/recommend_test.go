@@ -62,6 +62,14 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 		t.Fatal(err)
 	}
 	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: http.NewServeMux(), pages: pages, start: time.Now()}
+	langs, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := langs.bindLanguages(pages); err != nil {
+		t.Fatal(err)
+	}
+	s.portal.langs = langs
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.recommendRoutesWith(staff, recommend.Sources{Results: db, Findings: testFindings{
@@ -269,6 +277,19 @@ func TestRecommendationsPages(t *testing.T) {
 	code, body := get(t, srv.URL+"/recommendations?country=KZ")
 	if code != 200 || !strings.Contains(body, "disaggregated election results") || !strings.Contains(body, "By area, with the history of each") {
 		t.Errorf("country page lacks the recommendations")
+	}
+	// In Russian: the page's words and the counts, the recommendations' own
+	// texts as they were written.
+	code, body = get(t, srv.URL+"/recommendations?country=KZ&lang=ru")
+	for _, want := range []string{"Рекомендации: KZ", "Из 36 прежних рекомендаций: выполнено полностью — 3, в основном — 3, частично — 24, не выполнено — 6, не оценено — 0.",
+		"Публикация результатов", "выполнена частично", "disaggregated election results",
+		"Миссии и их отчёты", "заявление о предварительных выводах и заключениях", "/recommendations/missions/kz-2023-parliamentary-eom/draft?kind=final"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("Russian country page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "rec.") {
+		t.Errorf("a message key shows on the Russian page")
 	}
 	if code, _ := get(t, srv.URL+"/recommendations/missions/kz-2022-presidential-eom/draft?kind=final"); code != 401 {
 		t.Errorf("anonymous draft: %d", code)
