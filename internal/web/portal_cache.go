@@ -17,8 +17,9 @@ import (
 )
 
 type cachedElection struct {
-	e  *election.Election
-	at time.Time
+	e          *election.Election
+	at         time.Time
+	refreshing bool
 }
 
 type cachedStamp struct {
@@ -37,14 +38,22 @@ type cachedPage struct {
 }
 
 // portalElection finds the election of the path like electionParam, from a
-// cache at most portalTTL old.
+// cache refreshed in the background once it is portalTTL old (the other
+// requests go on with the election they have; a deleted election goes
+// from the cache at the refresh).
 func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
 	key := r.PathValue("election")
 	now := time.Now()
 	s.portal.mu.Lock()
 	c, ok := s.portal.elections[key]
+	if ok && now.Sub(c.at) >= portalTTL && !c.refreshing {
+		c.refreshing = true
+		s.portal.elections[key] = c
+		bg := r.Clone(context.WithoutCancel(r.Context()))
+		go s.refreshElection(key, bg)
+	}
 	s.portal.mu.Unlock()
-	if ok && now.Sub(c.at) < portalTTL {
+	if ok {
 		return c.e, nil
 	}
 	e, err := s.electionParam(r)
@@ -55,9 +64,21 @@ func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
 	if len(s.portal.elections) > 1024 {
 		clear(s.portal.elections)
 	}
-	s.portal.elections[key] = cachedElection{e, now}
+	s.portal.elections[key] = cachedElection{e: e, at: now}
 	s.portal.mu.Unlock()
 	return e, nil
+}
+
+func (s *Server) refreshElection(key string, r *http.Request) {
+	at := time.Now()
+	e, err := s.electionParam(r)
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	if err != nil {
+		delete(s.portal.elections, key) // the next request asks the database itself
+		return
+	}
+	s.portal.elections[key] = cachedElection{e: e, at: at}
 }
 
 // portalStamp returns the election's protocol stamp, at most portalTTL old
