@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/recommend"
@@ -49,6 +50,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		Elections: map[int]string{2022: stored.Name}})
 	if err != nil {
 		return fmt.Errorf("seeding the recommendations: %w", err)
+	}
+	// The mission publishes its findings, as it would the morning after.
+	o, err := d.OrganisationByName(ctx, obs.Organisation)
+	if err != nil {
+		return err
+	}
+	if _, err := observe.Publish(ctx, d, access.Principal{Role: access.Analyst, OrgID: o.ID, Name: "demo"}, stored.ID, "demo"); err != nil {
+		return fmt.Errorf("publishing the demo's findings: %w", err)
 	}
 	sum := demo.Summarise(el)
 	if *asJSON {

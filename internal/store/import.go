@@ -279,6 +279,7 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 		return nil, err
 	}
 
+	firstNewArea := nextArea
 	rootID, ok := areas["[]"]
 	if !ok {
 		return nil, fmt.Errorf("election %q has no root area", e.Name)
@@ -329,6 +330,22 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 	}
 	if storeErr != nil {
 		return nil, storeErr
+	}
+	// The references the schema does not declare (see 0001_results.sql),
+	// checked once for the whole batch.
+	var orphans int
+	if err := l.queryRow(ctx, `SELECT count(*) FROM areas a WHERE a.id > $1 AND a.parent_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM areas p WHERE p.id = a.parent_id AND p.election_id = a.election_id)`, firstNewArea).Scan(&orphans); err != nil {
+		return nil, err
+	}
+	if orphans == 0 {
+		if err := l.queryRow(ctx, `SELECT count(*) FROM protocols p WHERE p.batch_id = $1
+			AND NOT EXISTS (SELECT 1 FROM areas a WHERE a.id = p.area_id AND a.election_id = p.election_id)`, b.ID).Scan(&orphans); err != nil {
+			return nil, err
+		}
+	}
+	if orphans > 0 {
+		return nil, fmt.Errorf("import of %s: %d rows refer to areas that do not exist (nothing was stored)", req.File, orphans)
 	}
 	if req.Rejected != nil {
 		b.Rejected = req.Rejected()

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
 	s.integrityRoutes()
+	s.publishedRoutes()
 	s.observeRoutes()
 	s.recommendRoutes()
 	s.portalRoutes()
