@@ -267,7 +267,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	wg.Wait()
 	el := time.Since(start)
-	if n := stopArrivals(); n > 0 {
+	if n := stopArrivals(); *arrive > 0 {
 		// A stamp refresh, then a request that starts the page's rebuild,
 		// then the rebuilt page.
 		time.Sleep(time.Second)
