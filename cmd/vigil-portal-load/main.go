@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -41,6 +43,87 @@ func main() {
 		fmt.Fprintln(os.Stderr, "vigil-portal-load:", err)
 		os.Exit(1)
 	}
+}
+
+// resultsStamp reads the protocol stamp the portal's results are of.
+func resultsStamp(c *http.Client, base string) string {
+	resp, err := c.Get(base + "/api/v1/elections/1/results?level=0")
+	if err != nil {
+		return "?"
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Stamp string `json:"stamp"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&doc) != nil {
+		return "?"
+	}
+	return doc.Stamp
+}
+
+// arrivals imports, rate times a second, a new official final version of a
+// random station of the demo (its true count), each a batch of its own as
+// a live feed would send them. The returned function stops it and says how
+// many arrived.
+func arrivals(ctx context.Context, dbPath string, rate float64) (func() int, error) {
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	e, err := db.ElectionByName(ctx, demo.Name)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	ps, err := db.Protocols(ctx, e.ID, election.OfficialPreliminary)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	areas, err := db.Areas(ctx, e.ID)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	paths := map[int64][]string{}
+	for _, a := range areas {
+		paths[a.ID] = a.Path
+	}
+	names := make([]string, len(e.Options))
+	for i, o := range e.Options {
+		names[i] = o.Name
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		r := rand.New(rand.NewPCG(3, 4))
+		tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer tick.Stop()
+		defer db.Close()
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			case <-tick.C:
+			}
+			p := ps[r.IntN(len(ps))]
+			sent := false
+			_, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "arrival", Options: names},
+				func() (store.Row, error) {
+					if sent {
+						return store.Row{}, io.EOF
+					}
+					sent = true
+					return store.Row{Line: 1, Path: paths[p.AreaID], Figures: p.Figures, Votes: p.Votes}, nil
+				})
+			if err == nil {
+				n++
+			}
+		}
+	}()
+	return func() int { close(stop); return <-done }, nil
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -54,6 +137,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	n := fs.Int("n", 100000, "stop after this many requests")
 	dur := fs.Duration("d", 30*time.Second, "stop after this long")
 	warm := fs.Int("warm", 200, "requests sent first and not measured")
+	arrive := fs.Float64("arrive", 0, "with -db: import this many new official final protocols per second during the run (election night)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,6 +227,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	stopArrivals := func() int { return 0 }
+	stampBefore := resultsStamp(client, *base)
+	if *arrive > 0 {
+		if *dbPath == "" {
+			return fmt.Errorf("-arrive needs -db")
+		}
+		stopArrivals, err = arrivals(ctx, *dbPath, *arrive)
+		if err != nil {
+			return err
+		}
+	}
 	var next, errs, bytes atomic.Int64
 	if *stations {
 		next.Store(10)
@@ -172,6 +267,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	wg.Wait()
 	el := time.Since(start)
+	if n := stopArrivals(); *arrive > 0 {
+		// A stamp refresh, then a request that starts the page's rebuild,
+		// then the rebuilt page.
+		time.Sleep(time.Second)
+		resultsStamp(client, *base)
+		time.Sleep(time.Second)
+		fmt.Fprintf(stdout, "%d protocols arrived during the run (%.1f/s); the results' stamp went from %s to %s\n",
+			n, float64(n)/el.Seconds(), stampBefore, resultsStamp(client, *base))
+	}
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)

@@ -135,3 +135,8 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// dbFlag defines the --db flag every command that opens the database takes.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+}

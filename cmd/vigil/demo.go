@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -16,7 +18,7 @@ func init() {
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo", "[--db D] [--seed N] [--no-serve] [--addr HOST:PORT]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to serve on")
 	seed := fs.Uint64("seed", 2022, "random seed: the same seed writes the same election")
 	noServe := fs.Bool("no-serve", false, "only write the database")
@@ -41,9 +43,25 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("seeding the observation: %w", err)
 	}
+	// The history of recommendations to the country, owned by the same
+	// mission, whose 2022 cycle observed this election: proposals then read
+	// its results and its observers' findings.
+	recs, err := recommend.SeedDemo(ctx, d, recommend.SeedOptions{Country: "KZ", Organisation: obs.Organisation,
+		Elections: map[int]string{2022: stored.Name}})
+	if err != nil {
+		return fmt.Errorf("seeding the recommendations: %w", err)
+	}
+	// The mission publishes its findings, as it would the morning after.
+	o, err := d.OrganisationByName(ctx, obs.Organisation)
+	if err != nil {
+		return err
+	}
+	if _, err := observe.Publish(ctx, d, access.Principal{Role: access.Analyst, OrgID: o.ID, Name: "demo"}, stored.ID, "demo"); err != nil {
+		return fmt.Errorf("publishing the demo's findings: %w", err)
+	}
 	sum := demo.Summarise(el)
 	if *asJSON {
-		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum, "observation": obs}); err != nil {
+		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum, "observation": obs, "recommendations": recs}); err != nil {
 			return err
 		}
 	} else {
@@ -54,6 +72,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			sum.StuffedStations, sum.AlteredProtocols, sum.InflatedDistricts, sum.PaddedSummaries, sum.ObservedStations)
 		fmt.Fprintf(e.stdout, "  observation: %q, %d observers in %d teams, %d reports (%d in conflict)\n",
 			obs.Organisation, obs.Observers, obs.Teams, obs.Reports, obs.Conflicts)
+		if recs.Recommendations > 0 {
+			fmt.Fprintf(e.stdout, "  recommendations: %d missions to KZ, %d reports, %d recommendations, %d assessments (see /recommendations?country=KZ)\n",
+				recs.Missions, recs.Reports, recs.Recommendations, recs.Assessments)
+		}
 		// Someone to log in as, and a token to try the reports API with:
 		// created through the same commands a mission would use.
 		if err := runUserAdd(ctx, e, []string{"--db", *db, "--org", obs.Organisation, "--username", "admin", "--name", "Demo administrator", "--role", "administrator"}); err != nil {

@@ -16,7 +16,7 @@ func init() {
 
 func runDeployDraw(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "deploy draw", "--org NAME --election NAME --seed S --size N [--strata region,urban,size] [--no-assign] [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	elName := fs.String("election", "", "election `NAME`")
 	seed := fs.String("seed", "", "the published seed (any text: the draw is reproducible from it)")

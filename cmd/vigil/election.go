@@ -17,7 +17,7 @@ func init() {
 
 func runElections(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "elections", "[--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,7 +44,7 @@ func runElections(ctx context.Context, e *env, args []string) error {
 // form docs/controls.md shows), or prints them.
 func runElectionConfig(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "election config", "--db D --election NAME [--set CONFIG.json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	name := fs.String("election", "", "election name")
 	set := fs.String("set", "", "a JSON file with the new settings: {\"tolerances\": {CODE: {\"absolute\": n, \"relative\": x}}, \"essential\": [...]}")
 	if _, err := parseFlags(fs, args); err != nil {

@@ -16,7 +16,7 @@ func init() {
 
 func runFindings(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "findings", "--election NAME [--org NAME] [--json | --markdown | --html FILE] [--base-url URL] [--db D]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	elName := fs.String("election", "", "election `NAME`")
 	org := fs.String("org", "", "organisation `NAME` (needed when the database holds several)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -71,7 +71,7 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f := ds.Findings()
-	opt := observe.StatementOptions{ReportsURL: fmt.Sprintf("%s/api/v1/elections/%d/reports", *base, el.ID), Organisation: o.Name}
+	opt := observe.StatementOptions{ReportsURL: fmt.Sprintf("%s/observe/reports/%d", *base, el.ID), Organisation: o.Name}
 	if *htmlFile != "" {
 		out, err := os.Create(*htmlFile)
 		if err != nil {

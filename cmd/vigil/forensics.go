@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
+	"github.com/vigil-elections/vigil/internal/integrity/stored"
 )
 
 func init() {
@@ -38,17 +39,9 @@ func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet
 	return fi, fs
 }
 
-// stationRow is one station's figures for the forensics, with its path.
-type stationRow struct {
-	path    []string
-	station forensics.Station
-	votes   []int64
-	valid   int64
-}
-
 // stations reads the results and turns each station's chosen protocol into
 // the V, G, R, L the methods use.
-func (fi *forensicInput) stations(ctx context.Context) (*results, []stationRow, string, error) {
+func (fi *forensicInput) stations(ctx context.Context) (*results, []stored.Station, string, error) {
 	r, err := fi.rf.load(ctx)
 	if err != nil {
 		return nil, nil, "", err
@@ -58,62 +51,18 @@ func (fi *forensicInput) stations(ctx context.Context) (*results, []stationRow, 
 		r.Close()
 		return nil, nil, "", err
 	}
-	leader := *fi.leader
-	li := -1
-	if leader != "" {
-		if li = r.Election.OptionIndex(leader); li < 0 {
-			r.Close()
-			names := make([]string, len(r.Election.Options))
-			for i, o := range r.Election.Options {
-				names[i] = o.Name
-			}
-			return nil, nil, "", usagef("--leader %q is not an option of %s (options: %s)", leader, r.Election.Name, strings.Join(names, ", "))
+	li, err := stored.Leader(r.Election, chosen, *fi.leader)
+	if err != nil {
+		r.Close()
+		if *fi.leader != "" {
+			return nil, nil, "", usagef("--leader: %v", err)
 		}
-	} else {
-		tot := make([]int64, len(r.Election.Options))
-		for _, p := range chosen {
-			if p != nil {
-				for k, v := range p.Votes {
-					if k < len(tot) {
-						tot[k] += v
-					}
-				}
-			}
-		}
-		for k, v := range tot {
-			if li < 0 || v > tot[li] {
-				li = k
-			}
-		}
-		if li < 0 {
-			r.Close()
-			return nil, nil, "", errors.New("the election has no options")
-		}
-		leader = r.Election.Options[li].Name
+		return nil, nil, "", err
 	}
-	var rows []stationRow
-	for i, p := range chosen {
-		if p == nil {
-			continue
-		}
-		st := forensics.Station{V: p.Figures.Value(election.Registered)}
-		st.G, _ = p.Figures.Get(election.BallotsIssued)
-		st.R, _ = p.Figures.Ballots()
-		if li < len(p.Votes) {
-			st.L = p.Votes[li]
-		}
-		rows = append(rows, stationRow{path: ix.Area(i).Path, station: st, votes: p.Votes, valid: p.Figures.Value(election.Valid)})
-	}
-	return r, rows, leader, nil
+	return r, stored.Stations(ix, chosen, li), r.Election.Options[li].Name, nil
 }
 
-func plain(rows []stationRow) []forensics.Station {
-	out := make([]forensics.Station, len(rows))
-	for i, r := range rows {
-		out[i] = r.station
-	}
-	return out
-}
+func plain(rows []stored.Station) []forensics.Station { return stored.Plain(rows) }
 
 func runIntegerTest(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "integer", "(--db D --election NAME [--source S] | --file F --mapping M) [--leader NAME] [--replicates 1000] [--seed S] [--json]")
@@ -214,9 +163,9 @@ func runDigits(ctx context.Context, e *env, args []string) error {
 	for k, o := range r.Election.Options {
 		s := forensics.DigitSeries{Name: o.Name}
 		for _, row := range rows {
-			if k < len(row.votes) {
-				s.Counts = append(s.Counts, row.votes[k])
-				s.Totals = append(s.Totals, row.valid)
+			if k < len(row.Votes) {
+				s.Counts = append(s.Counts, row.Votes[k])
+				s.Totals = append(s.Totals, row.Valid)
 			}
 		}
 		d, err := forensics.Digits(s)
@@ -262,18 +211,14 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sts := make([]forensics.Station, len(rows))
 	nctl := 0
-	for i, row := range rows {
-		sts[i] = row.station
-		if lvl <= len(row.path) {
-			sts[i].Group = strings.Join(row.path[:lvl], " / ")
-		}
-		sts[i].Control = match(row.path)
-		if sts[i].Control {
+	sts := stored.GroupByLevel(rows, lvl, func(a *election.Area) bool {
+		if match(a.Path) {
 			nctl++
+			return true
 		}
-	}
+		return false
+	})
 	if nctl == 0 {
 		return fmt.Errorf("%s: none of its stations was found in the results", *control)
 	}

@@ -23,7 +23,7 @@ func init() {
 
 func runImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "import", "--db D --election NAME --source SOURCE --mapping MAP.json FILE [--skip-invalid REPORT] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	name := fs.String("election", "", "election name (created if new)")
 	source := fs.String("source", "", "official-final, official-preliminary, observer, recount or summary")
 	mapping := fs.String("mapping", "", "JSON column mapping (docs/import.md)")

@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/pvt"
+	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
@@ -71,99 +70,14 @@ func loadStoredPVT(ctx context.Context, p *pvtFlags, d *pvtDBFlags) (*pvtInput, 
 		}
 		ps = append(ps, p...)
 	}
-	in := &pvtInput{cfg: pvt.Config{Bootstrap: p.bootstrap, Seed: p.seed, Workers: p.workers, MinReports: max(1, p.minReports)},
-		denominator: "sum of the listed options"}
-	pos := []int{}
-	if p.options == "" {
-		for _, o := range e.Options {
-			in.options = append(in.options, o.Name)
-			pos = append(pos, o.Position)
-		}
-	} else {
-		for _, o := range strings.Split(p.options, ",") {
-			o = strings.TrimSpace(o)
-			k := e.OptionIndex(o)
-			if k < 0 || slices.Contains(in.options, o) {
-				return nil, usagef("pvt: --options %q: not an option of %s, or named twice", o, e.Name)
-			}
-			in.options = append(in.options, o)
-			pos = append(pos, k)
-		}
+	var opts []string
+	if p.options != "" {
+		opts = strings.Split(p.options, ",")
 	}
-
-	// The stratum of each station: area names at the named levels, or
-	// attributes.
-	parts := strings.Split(p.stratum, ",")
-	stratumOf := func(a *election.Area) (string, string, error) {
-		var keys []string
-		for _, part := range parts {
-			part = strings.TrimSpace(part)
-			if lvl := e.Config.LevelOf(part); lvl > 0 && lvl < len(a.Path) {
-				keys = append(keys, a.Path[lvl-1])
-				continue
-			}
-			v, ok := a.Attrs[part]
-			if !ok {
-				return "", "", usagef("pvt: --stratum %q is neither an area level above the stations (%s) nor an attribute of station %s", part, strings.Join(e.Config.AreaLevels, ", "), strings.Join(a.Path, " / "))
-			}
-			keys = append(keys, v)
-		}
-		return pvt.JoinKey(keys...), keys[0], nil
+	b, err := stored.BuildPVT(e, ix, ps, stored.PVTSpec{Sample: sampleSrc, Official: offSrc, Stratum: p.stratum, Options: opts})
+	if err != nil {
+		return nil, usageError{"pvt: " + err.Error()}
 	}
-	var fkeys, groups []string
-	offSel := tally.Selector{Sources: []election.Source{offSrc}}
-	smpSel := tally.Selector{Sources: []election.Source{sampleSrc}}
-	off, _ := tally.Choose(ix, ps, offSel)
-	smp, _ := tally.Choose(ix, ps, smpSel)
-	offVotes := make([]int64, len(pos))
-	for i := 0; i < ix.Len(); i++ {
-		a := ix.Area(i)
-		if !a.Station {
-			continue
-		}
-		key, group, err := stratumOf(a)
-		if err != nil {
-			return nil, err
-		}
-		fkeys = append(fkeys, key)
-		groups = append(groups, group)
-		if o := off[i]; o != nil {
-			for k, pp := range pos {
-				if pp < len(o.Votes) {
-					offVotes[k] += o.Votes[pp]
-				}
-			}
-		}
-		s := smp[i]
-		if s == nil {
-			continue
-		}
-		r := pvt.Report{Stratum: key, Votes: make([]float64, len(pos)), Registered: float64(s.Figures.Value(election.Registered)), Arrival: s.Received}
-		for k, pp := range pos {
-			if pp < len(s.Votes) {
-				r.Votes[k] = float64(s.Votes[pp])
-				r.Total += r.Votes[k]
-			}
-		}
-		// Turnout here is the listed options' votes over registered voters
-		// (the valid votes, when every option is listed), as in file mode.
-		in.reports = append(in.reports, r)
-	}
-	if len(in.reports) == 0 {
-		return nil, fmt.Errorf("election %s has no %s protocols: no sample to estimate from", e.Name, sampleSrc)
-	}
-	if in.strata, err = pvt.StrataOf(fkeys, groups); err != nil {
-		return nil, err
-	}
-	var sum int64
-	for _, v := range offVotes {
-		sum += v
-	}
-	if sum > 0 {
-		in.official = map[string]float64{}
-		for k, o := range in.options {
-			in.official[o] = 100 * float64(offVotes[k]) / float64(sum)
-		}
-	}
-	return in, nil
+	return &pvtInput{cfg: pvt.Config{Bootstrap: p.bootstrap, Seed: p.seed, Workers: p.workers, MinReports: max(1, p.minReports)},
+		denominator: "sum of the listed options", strata: b.Strata, options: b.Options, reports: b.Reports, official: b.Official}, nil
 }

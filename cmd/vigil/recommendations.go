@@ -31,7 +31,7 @@ func recSources(d *store.DB) recommend.Sources { return evidence.Sources(d) }
 
 func runRecSummary(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations summary", "--db D [--country CODE] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	country := fs.String("country", "", "ISO country code; without it, the countries compared")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -91,7 +91,7 @@ func runRecSummary(ctx context.Context, e *env, args []string) error {
 
 func runRecImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations import", "--db D FILE.json|FILE.csv [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print what was added as JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -132,7 +132,7 @@ func runRecImport(ctx context.Context, e *env, args []string) error {
 
 func runRecExport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations export", "--db D [--country CODE] FILE.json|FILE.csv")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	country := fs.String("country", "", "only this country (ISO code)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -218,7 +218,7 @@ func resolveRef(ctx context.Context, d *store.DB, arg string) (string, *recommen
 
 func runRecHistory(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations history", "--db D ID|REPORT#NUMBER [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -255,7 +255,7 @@ func runRecHistory(ctx context.Context, e *env, args []string) error {
 
 func runRecPropose(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations propose", "--db D --report KEY [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	report := fs.String("report", "", "the assessing report (its key)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -300,7 +300,7 @@ func runRecPropose(ctx context.Context, e *env, args []string) error {
 
 func runRecAssess(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations assess", "--db D --report KEY --status S [--reasoning T] [--evidence T] [--accept-proposal] ID|REPORT#NUMBER")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	report := fs.String("report", "", "the assessing report (its key)")
 	status := fs.String("status", "", "fully, mostly, partially, not or not_assessed")
 	reasoning := fs.String("reasoning", "", "why")
@@ -345,7 +345,7 @@ func runRecAssess(ctx context.Context, e *env, args []string) error {
 
 func runRecDraft(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations draft", "--db D --mission KEY [--kind statement|final] FILE.html|FILE.pdf")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	mission := fs.String("mission", "", "the mission (its key)")
 	kind := fs.String("kind", "statement", "statement (quantitative part of the preliminary statement) or final (final report skeleton)")
 	pos, err := parseFlags(fs, args)
@@ -397,7 +397,7 @@ func runRecDraft(ctx context.Context, e *env, args []string) error {
 
 func runRecSeed(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "recommendations seed", "--db D [--country CODE] [--election-2021 NAME] [--election-2022 NAME] [--election-2023 NAME]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	country := fs.String("country", "KZ", "ISO code of the demo country")
 	names := map[int]*string{}
 	for _, y := range []int{2021, 2022, 2023} {

@@ -89,3 +89,34 @@ func TestRecommendationsCommands(t *testing.T) {
 		t.Errorf("after re-assessing:\n%s", out)
 	}
 }
+
+// The demo seeds the history of recommendations with its observation
+// mission as their owner: the 2023 follow-up comes out as the Kazakhstan
+// reports put it, and the 2022 follow-up's proposals read the demo
+// election's results and observers' findings.
+func TestDemoSeedsRecommendations(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	mustVigil(t, "demo", "--db", db, "--no-serve")
+	out := mustVigil(t, "recommendations", "summary", "--db", db, "--country", "KZ")
+	if !strings.Contains(out, "Of 36 prior recommendations, 3 were fully implemented, 3 mostly, 24 partially and 6 not implemented.") {
+		t.Errorf("summary:\n%s", out)
+	}
+	out = mustVigil(t, "recommendations", "propose", "--db", db, "--report", "kz-2022-presidential-final", "--json")
+	var props struct {
+		Proposals []struct {
+			Topic  string `json:"topic"`
+			OK     bool   `json:"ok"`
+			Status string `json:"status"`
+		} `json:"proposals"`
+	}
+	if err := json.Unmarshal([]byte(out), &props); err != nil {
+		t.Fatal(err, out)
+	}
+	got := map[string]bool{}
+	for _, p := range props.Proposals {
+		got[p.Topic] = p.OK && p.Status != ""
+	}
+	if !got["disaggregated_results"] || !got["observer_access"] {
+		t.Errorf("the demo's proposals lack evidence: %s", out)
+	}
+}

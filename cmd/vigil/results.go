@@ -24,7 +24,7 @@ type resultsFlags struct {
 
 func addResultsFlags(fs *flag.FlagSet) *resultsFlags {
 	return &resultsFlags{
-		db:       fs.String("db", defaultDB, "database: a SQLite file path or postgres://…"),
+		db:       dbFlag(fs),
 		election: fs.String("election", "", "election name (with --db)"),
 		source:   fs.String("source", "official-final", "protocol source: official-final, official-preliminary, observer, recount (a comma list falls back in order)"),
 		file:     fs.String("file", "", "read results from this file instead of the database (with --mapping)"),

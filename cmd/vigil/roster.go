@@ -16,7 +16,7 @@ func init() {
 
 func runRosterImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "roster import", "FILE.csv --org NAME [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME` the observers belong to (created when new)")
 	kind := fs.String("org-kind", "domestic", "kind of a new organisation: domestic or international")
 	asJSON := fs.Bool("json", false, "print JSON")

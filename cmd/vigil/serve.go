@@ -22,7 +22,7 @@ const defaultAddr = "127.0.0.1:8080"
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "[--db D] [--addr HOST:PORT]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -68,6 +68,9 @@ func serveDB(ctx context.Context, e *env, d *store.DB, addr string) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return err
 	}
+	// No request is in flight now: stop the report writer (every report it
+	// acknowledged is already committed).
+	h.CloseObservation()
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -2,15 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -33,7 +36,7 @@ func cliAudit(ctx context.Context, d *store.DB, org int64, action, object string
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "user add", "--org NAME --username U --role ROLE [--area A/B] [--observer ID] [--password-stdin] [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME` (created when new)")
 	kind := fs.String("org-kind", "domestic", "kind of a new organisation: domestic or international")
 	username := fs.String("username", "", "login `NAME`")
@@ -116,7 +119,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 
 func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "token create", "--org NAME --observer ID [--label L] [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	observer := fs.String("observer", "", "the observer's roster `ID`")
 	label := fs.String("label", "", "a note: which phone, which day")
@@ -157,7 +160,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "token revoke", "--org NAME TOKEN-ID [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
@@ -198,7 +201,7 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 
 func runFormsInstall(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "forms install", "--org NAME [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -227,5 +230,101 @@ func runFormsInstall(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, map[string]any{"installed": ids})
 	}
 	fmt.Fprintf(e.stdout, "installed %d form(s): %s\n", len(ids), strings.Join(ids, ", "))
+	return nil
+}
+
+func init() {
+	register(command{name: "forms import", summary: "store a new form version from an XLSForm (.xlsx) or a JSON form", run: runFormsImport})
+}
+
+func runFormsImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "forms import", "FILE.xlsx|FILE.json --org NAME [--db D] [--json]")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	org := fs.String("org", "", "organisation `NAME`")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *org == "" || len(pos) != 1 {
+		return usagef("forms import: give one file and --org")
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	var f *form.Form
+	if strings.HasSuffix(strings.ToLower(pos[0]), ".json") {
+		f = &form.Form{}
+		if err := json.Unmarshal(raw, f); err != nil {
+			return fmt.Errorf("%s: %v", pos[0], err)
+		}
+	} else if f, err = form.ImportXLSForm(bytes.NewReader(raw)); err != nil {
+		return fmt.Errorf("%s: %v", pos[0], err)
+	}
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	o, err := d.OrganisationByName(ctx, *org)
+	if err != nil {
+		return err
+	}
+	sf, err := d.SaveForm(ctx, o.ID, f)
+	if err != nil {
+		return err
+	}
+	if err := cliAudit(ctx, d, o.ID, "form.save", "form:"+f.ID+":"+f.Version, map[string]any{"file": pos[0]}); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, map[string]any{"id": sf.ID, "form": f.ID, "version": f.Version, "questions": len(f.Questions)})
+	}
+	fmt.Fprintf(e.stdout, "form %s version %s stored (%d questions)\n", f.ID, f.Version, len(f.Questions))
+	return nil
+}
+
+func init() {
+	register(command{name: "token list", summary: "list an organisation's API tokens (never their secrets)", run: runTokenList})
+}
+
+func runTokenList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "token list", "--org NAME [--db D] [--json]")
+	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	org := fs.String("org", "", "organisation `NAME`")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *org == "" {
+		return usagef("token list: --org is required")
+	}
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	o, err := d.OrganisationByName(ctx, *org)
+	if err != nil {
+		return err
+	}
+	ts, err := d.Tokens(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if ts == nil {
+			ts = []store.Token{}
+		}
+		return printJSON(e.stdout, map[string]any{"tokens": ts})
+	}
+	for _, t := range ts {
+		state := "valid"
+		if t.Revoked != "" {
+			state = "revoked " + t.Revoked
+		}
+		fmt.Fprintf(e.stdout, "%6d  observer %-6d user %-6d %-20s %s  %s\n", t.ID, t.ObserverID, t.UserID, t.Label, t.Created.Format("2006-01-02 15:04"), state)
+	}
 	return nil
 }

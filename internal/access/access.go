@@ -71,12 +71,14 @@ const (
 	// ManageRecommendations: missions, reports, recommendations and their
 	// assessments, and the proposals (which quote unpublished findings).
 	ManageRecommendations Action = "manage-recommendations"
+	// PublishFindings makes the organisation's current findings public.
+	PublishFindings Action = "publish-findings"
 )
 
 // Actions lists every action.
 var Actions = []Action{ReadPublished, SubmitReport, ReadReports, ReviewReport, ResolveConflict,
 	TriageIncident, ReadFindings, ManageForms, ManageQC, ManageRoster, ManageDeploy, ManageUsers,
-	ManageTokens, ReadAudit, ManageRecommendations}
+	ManageTokens, ReadAudit, ManageRecommendations, PublishFindings}
 
 // Principal is who makes a request.
 type Principal struct {
@@ -118,7 +120,7 @@ var ErrUnauthenticated = errors.New("authentication required")
 var roleActions = map[Role][]Action{
 	Administrator: Actions,
 	Analyst: {ReadPublished, ReadReports, ReviewReport, ResolveConflict, TriageIncident, ReadFindings,
-		ManageForms, ManageQC, ReadAudit, ManageRecommendations},
+		ManageForms, ManageQC, ReadAudit, ManageRecommendations, PublishFindings},
 	Coordinator: {ReadPublished, SubmitReport, ReadReports, ReviewReport, ResolveConflict, TriageIncident,
 		ReadFindings, ManageTokens},
 	Observer: {ReadPublished, SubmitReport, ReadReports},

@@ -20,31 +20,31 @@ var want = map[Role]map[Action]string{
 		ReadPublished: "YYYY", SubmitReport: "YYNY", ReadReports: "YYNY", ReviewReport: "YYNY",
 		ResolveConflict: "YYNY", TriageIncident: "YYNY", ReadFindings: "YYNY", ManageForms: "YYNY",
 		ManageQC: "YYNY", ManageRoster: "YYNY", ManageDeploy: "YYNY", ManageUsers: "YYNY",
-		ManageTokens: "YYNY", ReadAudit: "YYNY", ManageRecommendations: "YYNY",
+		ManageTokens: "YYNY", ReadAudit: "YYNY", ManageRecommendations: "YYNY", PublishFindings: "YYNY",
 	},
 	Analyst: {
 		ReadPublished: "YYYY", SubmitReport: "NNNN", ReadReports: "YYNY", ReviewReport: "YYNY",
 		ResolveConflict: "YYNY", TriageIncident: "YYNY", ReadFindings: "YYNY", ManageForms: "YYNY",
 		ManageQC: "YYNY", ManageRoster: "NNNN", ManageDeploy: "NNNN", ManageUsers: "NNNN",
-		ManageTokens: "NNNN", ReadAudit: "YYNY", ManageRecommendations: "YYNY",
+		ManageTokens: "NNNN", ReadAudit: "YYNY", ManageRecommendations: "YYNY", PublishFindings: "YYNY",
 	},
 	Coordinator: {
 		ReadPublished: "YYYY", SubmitReport: "YNNY", ReadReports: "YNNY", ReviewReport: "YNNY",
 		ResolveConflict: "YNNY", TriageIncident: "YNNY", ReadFindings: "YNNY", ManageForms: "NNNN",
 		ManageQC: "NNNN", ManageRoster: "NNNN", ManageDeploy: "NNNN", ManageUsers: "NNNN",
-		ManageTokens: "YNNY", ReadAudit: "NNNN", ManageRecommendations: "NNNN",
+		ManageTokens: "YNNY", ReadAudit: "NNNN", ManageRecommendations: "NNNN", PublishFindings: "NNNN",
 	},
 	Observer: {
 		ReadPublished: "YYYY", SubmitReport: "YNNN", ReadReports: "YNNY", ReviewReport: "NNNN",
 		ResolveConflict: "NNNN", TriageIncident: "NNNN", ReadFindings: "NNNN", ManageForms: "NNNN",
 		ManageQC: "NNNN", ManageRoster: "NNNN", ManageDeploy: "NNNN", ManageUsers: "NNNN",
-		ManageTokens: "NNNN", ReadAudit: "NNNN", ManageRecommendations: "NNNN",
+		ManageTokens: "NNNN", ReadAudit: "NNNN", ManageRecommendations: "NNNN", PublishFindings: "NNNN",
 	},
 	Public: {
 		ReadPublished: "YYYY", SubmitReport: "NNNN", ReadReports: "NNNN", ReviewReport: "NNNN",
 		ResolveConflict: "NNNN", TriageIncident: "NNNN", ReadFindings: "NNNN", ManageForms: "NNNN",
 		ManageQC: "NNNN", ManageRoster: "NNNN", ManageDeploy: "NNNN", ManageUsers: "NNNN",
-		ManageTokens: "NNNN", ReadAudit: "NNNN", ManageRecommendations: "NNNN",
+		ManageTokens: "NNNN", ReadAudit: "NNNN", ManageRecommendations: "NNNN", PublishFindings: "NNNN",
 	},
 }
 

@@ -25,10 +25,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -318,4 +321,30 @@ const auditJS = `(() => {
 func (p *Page) Audit() []string {
 	p.t.Helper()
 	return Eval[[]string](p, auditJS)
+}
+
+// Type focuses the first element matching css and types text into it, key
+// by key (as a person would, so input events fire).
+func (p *Page) Type(css, text string) {
+	p.t.Helper()
+	p.Do("typing into "+css, chromedp.SendKeys(chromedp.CSS(css), text))
+}
+
+// Offline cuts the tab off the network (offline = true) or reconnects it:
+// requests fail as without a connection and navigator.onLine follows, for
+// testing pages that must work offline (the observers' form).
+func (p *Page) Offline(offline bool) {
+	p.t.Helper()
+	p.Do("network offline="+strconv.FormatBool(offline), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
+		}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
+		return err
+	}))
 }

@@ -33,6 +33,21 @@ func TestAuditFindsFaults(t *testing.T) {
 			t.Errorf("the audit missed %q; it found:\n%s", want, got)
 		}
 	}
+	// Typing fires input events; offline, fetch fails and navigator.onLine
+	// says so; back online, both recover.
+	p.Navigate(srv.URL + "/good")
+	p.Type("#q", "abc")
+	if v := browsertest.Eval[string](p, `document.getElementById("q").value`); v != "abc" {
+		t.Errorf("typed %q", v)
+	}
+	p.Offline(true)
+	if got := browsertest.Eval[string](p, `fetch("/good").then(() => "online", () => "failed").then(r => r + " " + navigator.onLine)`); got != "failed false" {
+		t.Errorf("offline: %s", got)
+	}
+	p.Offline(false)
+	if got := browsertest.Eval[string](p, `fetch("/good").then(() => "online", () => "failed").then(r => r + " " + navigator.onLine)`); got != "online true" {
+		t.Errorf("back online: %s", got)
+	}
 	p.Phone()
 	if w := browsertest.Eval[int](p, `screen.width`); w != 375 {
 		t.Errorf("phone width %d", w)

@@ -239,6 +239,17 @@ func SeedDemo(ctx context.Context, db *store.DB, electionID int64, seed uint64, 
 			form.OverallID:  grade(negVoting),
 		}
 		add(form.Voting, v.first, v.area, voting, at(12, r.IntN(60)), "")
+		// Incidents: most teams that saw stuffing also file an incident
+		// report; a few others report something else.
+		if stuffSeen && r.Float64() < 0.6 {
+			add(form.Incident, v.first, v.area, form.Answers{form.StationID: station, "incident_time": form.TextValue(fmt.Sprintf("%02d:%02d", 11+r.IntN(5), r.IntN(60))),
+				"category": form.TextValue("ballot_box_stuffing"), "reported_to_chair": yes(0.5),
+				"description": form.TextValue("A person put a bundle of ballots into the box; the chair did not intervene.")}, at(13, r.IntN(60)), "-stuffing")
+		} else if r.Float64() < 0.03 {
+			cat := []string{"intimidation", "vote_buying", "campaigning", "observer_obstruction", "other"}[r.IntN(5)]
+			add(form.Incident, v.first, v.area, form.Answers{form.StationID: station, "incident_time": form.TextValue(fmt.Sprintf("%02d:%02d", 9+r.IntN(9), r.IntN(60))),
+				"category": form.TextValue(cat), "reported_to_chair": yes(0.5), "description": form.TextValue("Reported by the team; details in the narrative report.")}, at(18, r.IntN(60)), "-"+cat)
+		}
 		if r.Float64() < 0.05 {
 			// The team-mate files their own report and grades differently.
 			other := form.Answers{}

@@ -13,15 +13,22 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
-// Obs is one report as findings see it: the pure input of Compute.
+// Obs is one report as findings see it: the pure input of Compute. After
+// MergeVisits, one observation: the reports of one visit merged.
 type Obs struct {
 	ReportID int64
-	Phase    form.Phase
-	AreaID   int64
-	Region   string // the level-1 area ("" when the report has no place)
-	Status   string
-	Form     *form.Form
-	Answers  form.Answers
+	// Visit names who visited: reports of the same place, phase and visit
+	// (the two observers of a team, a coordinator re-entering their
+	// report) are one observation. Empty: the report is its own visit.
+	Visit     string
+	ReportIDs []int64 // the reports merged into this observation; nil: ReportID alone
+	Phase     form.Phase
+	AreaID    int64
+	Region    string // the level-1 area ("" when the report has no place)
+	Status    string
+	Triage    string // of an incident report
+	Form      *form.Form
+	Answers   form.Answers
 }
 
 // PhaseFindings are the figures of one phase.
@@ -62,9 +69,19 @@ type Findings struct {
 	Phases   map[string]*PhaseFindings            `json:"phases"`
 	ByArea   map[string]map[string]*PhaseFindings `json:"by_area"`
 	Coverage CoverageReport                       `json:"coverage"`
+	// Incidents counts the incident reports by category (the incident
+	// form's "category" answer; "" when not given), with their reports.
+	Incidents map[string]*IncidentStat `json:"incidents"`
 	// Quarantined reports are excluded from every figure; their number is
 	// stated so that nobody wonders.
 	Quarantined int `json:"quarantined"`
+}
+
+// IncidentStat is the incidents of one category.
+type IncidentStat struct {
+	Reported  int     `json:"reported"`
+	Confirmed int     `json:"confirmed"` // triaged as confirmed
+	Reports   []int64 `json:"reports"`
 }
 
 // CoverageReport is the coverage in total and by region.
@@ -80,7 +97,7 @@ var ReportedPhases = []form.Phase{form.Opening, form.Voting, form.Counting, form
 // station's id to its region; conflicts lists the station ids with an
 // unresolved conflict. Quarantined reports count for nothing.
 func Compute(obs []Obs, deployed map[int64]string, conflicts map[int64]bool) *Findings {
-	f := &Findings{Phases: map[string]*PhaseFindings{}, ByArea: map[string]map[string]*PhaseFindings{},
+	f := &Findings{Phases: map[string]*PhaseFindings{}, ByArea: map[string]map[string]*PhaseFindings{}, Incidents: map[string]*IncidentStat{},
 		Coverage: CoverageReport{ByArea: map[string]*Coverage{}}}
 	for _, ph := range ReportedPhases {
 		f.Phases[string(ph)] = newPhase()
@@ -94,9 +111,23 @@ func Compute(obs []Obs, deployed map[int64]string, conflicts map[int64]bool) *Fi
 		if o.AreaID != 0 && o.Phase != form.Incident {
 			reported[o.AreaID] = true
 		}
+		if o.Phase == form.Incident {
+			cat, _ := o.Answers["category"].Text()
+			st := f.Incidents[cat]
+			if st == nil {
+				st = &IncidentStat{Reports: []int64{}}
+				f.Incidents[cat] = st
+			}
+			st.Reported++
+			if o.Triage == "confirmed" {
+				st.Confirmed++
+			}
+			st.Reports = append(st.Reports, o.ids()...)
+			continue
+		}
 		pf := f.Phases[string(o.Phase)]
 		if pf == nil {
-			continue // incidents are counted elsewhere
+			continue
 		}
 		byRegion := f.ByArea[o.Region]
 		if byRegion == nil {
@@ -143,14 +174,21 @@ func newPhase() *PhaseFindings {
 	return &PhaseFindings{Indicators: map[string]*IndicatorStat{}, CI95: [2]float64{0, 1}, NegativeReports: []int64{}, ObservedReports: []int64{}}
 }
 
+func (o Obs) ids() []int64 {
+	if o.ReportIDs != nil {
+		return o.ReportIDs
+	}
+	return []int64{o.ReportID}
+}
+
 func add(pf *PhaseFindings, o Obs) {
 	if v, ok := o.Answers[form.OverallID]; ok {
 		if g, ok := v.Text(); ok {
 			pf.Observed++
-			pf.ObservedReports = append(pf.ObservedReports, o.ReportID)
+			pf.ObservedReports = append(pf.ObservedReports, o.ids()...)
 			if form.Negative(g) {
 				pf.Negative++
-				pf.NegativeReports = append(pf.NegativeReports, o.ReportID)
+				pf.NegativeReports = append(pf.NegativeReports, o.ids()...)
 			}
 		}
 	}
@@ -163,7 +201,7 @@ func add(pf *PhaseFindings, o Obs) {
 		st.Observed++
 		if seen {
 			st.Reported++
-			st.Reports = append(st.Reports, o.ReportID)
+			st.Reports = append(st.Reports, o.ids()...)
 		}
 	}
 }
@@ -175,6 +213,71 @@ func finish(pf *PhaseFindings) {
 		st.Share = Share(st.Reported, st.Observed)
 		st.CI95[0], st.CI95[1] = Wilson(st.Reported, st.Observed, Z95)
 	}
+}
+
+// MergeVisits turns reports into observations: the usable reports of one
+// place, phase and visit become one observation, whose answer to each
+// question is the one its reports agree on; a question they answer
+// differently is left out of that observation (it counts for nothing
+// until a coordinator resolves it). Quarantined reports pass through
+// untouched (Compute counts and excludes them). Order: by first report.
+func MergeVisits(obs []Obs) []Obs {
+	type key struct {
+		area  int64
+		phase form.Phase
+		visit string
+	}
+	idx := map[key]int{}
+	var out []Obs
+	var groups [][]Obs
+	for _, o := range obs {
+		// Incidents are events, not visits: two reports are two incidents.
+		if o.Status == store.StatusQuarantined || o.Visit == "" || o.AreaID == 0 || o.Phase == form.Incident {
+			out = append(out, o)
+			groups = append(groups, nil)
+			continue
+		}
+		k := key{o.AreaID, o.Phase, o.Visit}
+		i, ok := idx[k]
+		if !ok {
+			idx[k] = len(out)
+			out = append(out, o)
+			groups = append(groups, []Obs{o})
+			continue
+		}
+		groups[i] = append(groups[i], o)
+	}
+	for i, g := range groups {
+		if len(g) < 2 {
+			continue
+		}
+		m := g[0]
+		m.Answers = form.Answers{}
+		m.ReportIDs = nil
+		values := map[string]map[string]form.Value{}
+		for _, o := range g {
+			m.ReportIDs = append(m.ReportIDs, o.ReportID)
+			if o.Status == store.StatusVerified {
+				m.Status = store.StatusVerified
+			}
+			for q, v := range o.Answers {
+				b, _ := json.Marshal(v)
+				if values[q] == nil {
+					values[q] = map[string]form.Value{}
+				}
+				values[q][string(b)] = v
+			}
+		}
+		for q, vs := range values {
+			if len(vs) == 1 {
+				for _, v := range vs {
+					m.Answers[q] = v
+				}
+			}
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // Conflict is one question on which the usable reports of one station and
@@ -293,6 +396,25 @@ func Load(ctx context.Context, db *store.DB, p access.Principal, electionID int6
 	if err != nil {
 		return nil, err
 	}
+	teamOf := map[int64]int64{}
+	observers, err := db.Observers(ctx, p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range observers {
+		teamOf[o.ID] = o.TeamID
+	}
+	visit := func(r *store.Report) string {
+		switch {
+		case r.ObserverID != 0 && teamOf[r.ObserverID] != 0:
+			return fmt.Sprintf("team:%d", teamOf[r.ObserverID])
+		case r.ObserverID != 0:
+			return fmt.Sprintf("observer:%d", r.ObserverID)
+		case r.UserID != 0:
+			return fmt.Sprintf("user:%d", r.UserID)
+		}
+		return ""
+	}
 	forms := map[int64]*form.Form{}
 	for _, r := range reports {
 		if !access.CanSeeReport(p, r.OrgID, r.AreaPath, r.ObserverID) {
@@ -312,7 +434,7 @@ func Load(ctx context.Context, db *store.DB, p access.Principal, electionID int6
 			return nil, fmt.Errorf("report %d: %w", r.ID, err)
 		}
 		ds.Reports[r.ID] = r
-		ds.Obs = append(ds.Obs, Obs{ReportID: r.ID, Phase: form.Phase(r.Phase), AreaID: r.AreaID, Region: region(r.AreaID), Status: r.Status, Form: f, Answers: a})
+		ds.Obs = append(ds.Obs, Obs{ReportID: r.ID, Visit: visit(r), Phase: form.Phase(r.Phase), AreaID: r.AreaID, Region: region(r.AreaID), Status: r.Status, Triage: r.Triage, Form: f, Answers: a})
 	}
 	inScope := func(id int64) bool {
 		a := ds.Areas[id]
@@ -356,7 +478,7 @@ func (ds *Dataset) Findings() *Findings {
 			conflicted[c.AreaID] = true
 		}
 	}
-	f := Compute(obs, ds.Deployed, conflicted)
+	f := Compute(MergeVisits(obs), ds.Deployed, conflicted)
 	f.Election = ds.Election.Name
 	return f
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -204,4 +205,53 @@ func FuzzParseRoster(f *testing.F) {
 			seen[o.Code] = true
 		}
 	})
+}
+
+func TestMergeVisits(t *testing.T) {
+	v := form.VotingTemplate()
+	a1 := votingAnswers(form.Bad, true)
+	a2 := votingAnswers(form.Good, true)
+	obs := []Obs{
+		{ReportID: 1, Visit: "team:1", Phase: form.Voting, AreaID: 10, Form: v, Answers: a1},
+		{ReportID: 2, Visit: "team:1", Phase: form.Voting, AreaID: 10, Form: v, Answers: a2},
+		{ReportID: 3, Visit: "team:2", Phase: form.Voting, AreaID: 10, Form: v, Answers: a2},
+		{ReportID: 4, Visit: "team:1", Phase: form.Voting, AreaID: 10, Form: v, Answers: a1, Status: store.StatusQuarantined},
+		{ReportID: 5, Phase: form.Voting, AreaID: 10, Form: v, Answers: a1},
+	}
+	m := MergeVisits(obs)
+	if len(m) != 4 || fmt.Sprint(m[0].ReportIDs) != "[1 2]" || m[1].ReportID != 3 || m[2].ReportID != 4 || m[3].ReportID != 5 {
+		t.Fatalf("merged: %+v", m)
+	}
+	if _, ok := m[0].Answers[form.OverallID]; ok {
+		t.Fatal("a disagreement kept in the merged observation")
+	}
+	if b, _ := m[0].Answers["ballot_box_stuffing"].Bool(); !b {
+		t.Fatal("an agreed answer lost in the merge")
+	}
+	inc := form.IncidentTemplate()
+	m = append(m,
+		Obs{ReportID: 6, Visit: "team:1", Phase: form.Incident, AreaID: 10, Form: inc, Answers: form.Answers{"category": form.TextValue("vote_buying")}, Triage: "confirmed"},
+		Obs{ReportID: 7, Visit: "team:1", Phase: form.Incident, AreaID: 10, Form: inc, Answers: form.Answers{"category": form.TextValue("vote_buying")}})
+	if len(MergeVisits(m)) != 6 {
+		t.Fatal("incidents merged as one visit")
+	}
+	f := Compute(m, nil, nil)
+	if st := f.Incidents["vote_buying"]; st == nil || st.Reported != 2 || st.Confirmed != 1 || fmt.Sprint(st.Reports) != "[6 7]" {
+		t.Fatalf("incidents %+v", f.Incidents)
+	}
+	var md bytes.Buffer
+	StatementMarkdown(&md, f, StatementOptions{ReportsURL: "/r"})
+	if !strings.Contains(md.String(), "| Vote buying | [2](/r?category=vote_buying&phase=incident) | 1 |") {
+		t.Fatalf("incidents in the statement:\n%s", md.String())
+	}
+	p := f.Phases["voting"]
+	// Visits: team 1 (overall unknown), team 2 (good), report 5 (bad);
+	// report 4 quarantined.
+	if p.Observed != 2 || p.Negative != 1 || f.Quarantined != 1 {
+		t.Fatalf("voting %+v", p)
+	}
+	st := p.Indicators[form.IndBallotBoxStuffing]
+	if st.Observed != 3 || st.Reported != 3 || fmt.Sprint(st.Reports) != "[1 2 3 5]" {
+		t.Fatalf("stuffing %+v", st)
+	}
 }

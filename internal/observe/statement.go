@@ -56,7 +56,7 @@ func StatementMarkdown(w io.Writer, f *Findings, opt StatementOptions) error {
 		fmt.Fprintf(&b, "Observation by %s. ", opt.Organisation)
 	}
 	fmt.Fprintf(&b, "Election: %s.\n\n", f.Election)
-	fmt.Fprintf(&b, "Figures count the observers' reports (one per visit), quarantined reports excluded (%d). Shares carry a Wilson 95 %% confidence interval. Each count links to the reports behind it.\n\n", f.Quarantined)
+	fmt.Fprintf(&b, "Figures count observations: visits, the reports of one team at one place and phase taken together; quarantined reports are excluded (%d). Shares carry a Wilson 95 %% confidence interval. Each count links to the reports behind it.\n\n", f.Quarantined)
 	c := f.Coverage.Total
 	fmt.Fprintf(&b, "## Coverage\n\nObservers reported from %d of %d deployed polling stations (%s); %d sent no report; %d have reports that disagree and are not yet resolved.\n\n",
 		c.Reported, c.Deployed, pct(Share(c.Reported, c.Deployed)), c.Missing, c.Conflict)
@@ -101,8 +101,23 @@ func StatementMarkdown(w io.Writer, f *Findings, opt StatementOptions) error {
 			b.WriteString("\n")
 		}
 	}
+	if len(f.Incidents) > 0 {
+		b.WriteString("## Incidents\n\n| Category | Reported | Confirmed |\n|---|---:|---:|\n")
+		for _, c := range SortedKeys(f.Incidents) {
+			st := f.Incidents[c]
+			fmt.Fprintf(&b, "| %s | [%d](%s) | %d |\n", humanise(orUnknown(c)), st.Reported, link(opt.ReportsURL, "phase", "incident", "category", c), st.Confirmed)
+		}
+		b.WriteString("\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func orUnknown(c string) string {
+	if c == "" {
+		return "not_given"
+	}
+	return c
 }
 
 func mdEscape(s string) string {
@@ -132,7 +147,7 @@ var statementTmpl = template.Must(template.New("s").Parse(`<!doctype html>
 </head><body>
 <h1>Statement of Preliminary Findings: quantitative part</h1>
 <p>{{if .Org}}Observation by {{.Org}}. {{end}}Election: {{.Election}}.</p>
-<p>Figures count the observers' reports (one per visit), quarantined reports excluded ({{.Quarantined}}). Shares carry a Wilson 95 % confidence interval. Each count links to the reports behind it.</p>
+<p>Figures count observations: visits, the reports of one team at one place and phase taken together; quarantined reports are excluded ({{.Quarantined}}). Shares carry a Wilson 95 % confidence interval. Each count links to the reports behind it.</p>
 <h2>Coverage</h2>
 <p>Observers reported from {{.Cov.Reported}} of {{.Cov.Deployed}} deployed polling stations ({{.CovShare}}); {{.Cov.Missing}} sent no report; {{.Cov.Conflict}} have reports that disagree and are not yet resolved.</p>
 {{if .CovRows}}<table><thead><tr><th scope="col">Region</th><th scope="col">Deployed</th><th scope="col">Reported</th><th scope="col">Missing</th><th scope="col">In conflict</th></tr></thead><tbody>
@@ -147,7 +162,11 @@ var statementTmpl = template.Must(template.New("s").Parse(`<!doctype html>
 {{range .Regions}}<tr><th scope="row">{{.Name}}</th><td class="n"><a href="{{.Link}}">{{.Count}}</a></td><td class="n">{{.Of}}</td><td class="n">{{.Share}}</td><td class="n">{{.CI}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{else}}<p>No observations.</p>{{end}}
-{{end}}</body></html>
+{{end}}{{if .Incidents}}<h2>Incidents</h2>
+<table><thead><tr><th scope="col">Category</th><th scope="col">Reported</th><th scope="col">Confirmed</th></tr></thead><tbody>
+{{range .Incidents}}<tr><th scope="row">{{.Name}}</th><td class="n"><a href="{{.Link}}">{{.Count}}</a></td><td class="n">{{.Of}}</td></tr>
+{{end}}</tbody></table>{{end}}
+</body></html>
 `))
 
 // StatementHTML writes the same statement as StatementMarkdown as a
@@ -187,5 +206,11 @@ func StatementHTML(w io.Writer, f *Findings, opt StatementOptions) error {
 		phases = append(phases, hp)
 	}
 	data["Phases"] = phases
+	var inc []htmlRow
+	for _, c := range SortedKeys(f.Incidents) {
+		st := f.Incidents[c]
+		inc = append(inc, htmlRow{Name: humanise(orUnknown(c)), Link: link(opt.ReportsURL, "phase", "incident", "category", c), Count: st.Reported, Of: st.Confirmed})
+	}
+	data["Incidents"] = inc
 	return statementTmpl.Execute(w, data)
 }

@@ -252,6 +252,17 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 func (w *writer) close() {
 	close(w.stop)
 	w.wg.Wait()
+	// A submission that slipped into the queue after the loop's last
+	// drain is refused, not left waiting.
+	for {
+		select {
+		case j := <-w.queue:
+			j.done <- jobResult{err: errClosed}
+			continue
+		default:
+		}
+		break
+	}
 	if w.conn != nil {
 		w.conn.Close()
 	}

@@ -279,102 +279,73 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 		return nil, err
 	}
 
+	firstNewArea := nextArea
 	rootID, ok := areas["[]"]
 	if !ok {
 		return nil, fmt.Errorf("election %q has no root area", e.Name)
 	}
-	seen := map[int64]int{} // station area id -> line, to catch a station twice in one file
-	var areaRows, protoRows [][]any
-	flush := func() error {
-		if len(areaRows) > 0 {
-			if err := l.insert(ctx, "areas", areaInsertCols, areaRows); err != nil {
-				return fmt.Errorf("storing areas: %w", err)
-			}
-			areaRows = areaRows[:0]
-		}
-		if len(protoRows) > 0 {
-			if err := l.insert(ctx, "protocols", protocolCols, protoRows); err != nil {
-				return fmt.Errorf("storing protocols: %w", err)
-			}
-			protoRows = protoRows[:0]
-		}
-		return nil
-	}
-	received := fmtTime(now)
+	// Reading and parsing the file (here, in a goroutine of its own) and
+	// storing the rows (the transaction's goroutine) overlap: while the
+	// database takes one batch, the next is being read. The reader hands
+	// over whole batches, areas before the protocols that refer to them.
+	type batch struct{ areas, protos [][]any }
+	batches := make(chan batch, 2)
+	readErr := make(chan error, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	rows := 0
-	var pathBuf []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		r, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(r.Path) == 0 {
-			return nil, fmt.Errorf("%s:%d: the row names no area", req.File, r.Line)
-		}
-		// Find or create each level of the path.
-		parent := rootID
-		var stationID int64
-		for lvl := 1; lvl <= len(r.Path); lvl++ {
-			pathBuf, _ = appendPathJSON(pathBuf[:0], r.Path[:lvl])
-			key := string(pathBuf)
-			id, ok := areas[key]
-			if !ok {
-				nextArea++
-				id = nextArea
-				areas[key] = id
-				station := 0
-				attrs := "{}"
-				if lvl == len(r.Path) {
-					station = 1
-					if len(r.Attrs) > 0 {
-						ab, _ := json.Marshal(r.Attrs)
-						attrs = string(ab)
-					}
-				}
-				areaRows = append(areaRows, []any{id, e.ID, parent, lvl, r.Path[lvl-1], key, station, attrs})
+	go func() {
+		defer close(batches)
+		readErr <- readRows(rctx, req, next, func(areaRows, protoRows [][]any) bool {
+			select {
+			case batches <- batch{areaRows, protoRows}:
+				return true
+			case <-rctx.Done():
+				return false
 			}
-			parent = id
-			stationID = id
+		}, &importState{e: e, b: b, pos: pos, nOpts: nOpts, rootID: rootID, areas: areas, versions: versions,
+			nextArea: nextArea, nextProto: nextProto, received: fmtTime(now), rows: &rows})
+	}()
+	var storeErr error
+	for bt := range batches {
+		if storeErr != nil {
+			continue // drain, so that the reader can stop
 		}
-		if prev, dup := seen[stationID]; dup {
-			return nil, fmt.Errorf("%s:%d: station %s appears twice in the file (first at line %d)", req.File, r.Line, strings.Join(r.Path, " / "), prev)
-		}
-		seen[stationID] = r.Line
-		versions[stationID]++
-		votes := make([]int64, nOpts)
-		for i, v := range r.Votes {
-			if i < len(pos) {
-				votes[pos[i]] = v
+		if len(bt.areas) > 0 {
+			if err := l.insert(ctx, "areas", areaInsertCols, bt.areas); err != nil {
+				storeErr = fmt.Errorf("storing areas: %w", err)
+				cancel()
+				continue
 			}
 		}
-		vb, _ := json.Marshal(votes)
-		nextProto++
-		row := make([]any, 0, len(protocolCols))
-		row = append(row, nextProto, e.ID, stationID, string(req.Source), versions[stationID], b.ID)
-		for f := election.Figure(0); f < election.NumFigures; f++ {
-			if r.Figures.Has(f) {
-				row = append(row, r.Figures.Value(f))
-			} else {
-				row = append(row, nil)
-			}
-		}
-		row = append(row, string(vb), received)
-		protoRows = append(protoRows, row)
-		rows++
-		if len(protoRows) >= flushEvery {
-			if err := flush(); err != nil {
-				return nil, err
+		if len(bt.protos) > 0 {
+			if err := l.insert(ctx, "protocols", protocolCols, bt.protos); err != nil {
+				storeErr = fmt.Errorf("storing protocols: %w", err)
+				cancel()
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := <-readErr; err != nil && storeErr == nil {
 		return nil, err
+	}
+	if storeErr != nil {
+		return nil, storeErr
+	}
+	// The references the schema does not declare (see 0001_results.sql),
+	// checked once for the whole batch.
+	var orphans int
+	if err := l.queryRow(ctx, `SELECT count(*) FROM areas a WHERE a.id > $1 AND a.parent_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM areas p WHERE p.id = a.parent_id AND p.election_id = a.election_id)`, firstNewArea).Scan(&orphans); err != nil {
+		return nil, err
+	}
+	if orphans == 0 {
+		if err := l.queryRow(ctx, `SELECT count(*) FROM protocols p WHERE p.batch_id = $1
+			AND NOT EXISTS (SELECT 1 FROM areas a WHERE a.id = p.area_id AND a.election_id = p.election_id)`, b.ID).Scan(&orphans); err != nil {
+			return nil, err
+		}
+	}
+	if orphans > 0 {
+		return nil, fmt.Errorf("import of %s: %d rows refer to areas that do not exist (nothing was stored)", req.File, orphans)
 	}
 	if req.Rejected != nil {
 		b.Rejected = req.Rejected()
@@ -405,4 +376,109 @@ func defaultOptionKind(k election.Kind) election.OptionKind {
 	default:
 		return election.Candidate
 	}
+}
+
+// importState is what the reading side of an import keeps: the areas and
+// versions known, the ids handed out.
+type importState struct {
+	e                   *election.Election
+	b                   *election.Batch
+	pos                 []int
+	nOpts               int
+	rootID              int64
+	areas               map[string]int64
+	versions            map[int64]int
+	nextArea, nextProto int64
+	received            string
+	rows                *int
+}
+
+// readRows reads every row, creates the areas its path needs and builds the
+// protocol rows, handing them to emit in batches (emit returns false when
+// the import is being abandoned).
+func readRows(ctx context.Context, req ImportRequest, next func() (Row, error), emit func(areas, protos [][]any) bool, st *importState) error {
+	seen := map[int64]int{} // station area id -> line, to catch a station twice in one file
+	var areaRows, protoRows [][]any
+	flush := func() error {
+		if len(areaRows) == 0 && len(protoRows) == 0 {
+			return nil
+		}
+		if !emit(areaRows, protoRows) {
+			return ctx.Err()
+		}
+		areaRows, protoRows = nil, make([][]any, 0, flushEvery)
+		return nil
+	}
+	var pathBuf []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(r.Path) == 0 {
+			return fmt.Errorf("%s:%d: the row names no area", req.File, r.Line)
+		}
+		// Find or create each level of the path.
+		parent := st.rootID
+		var stationID int64
+		for lvl := 1; lvl <= len(r.Path); lvl++ {
+			pathBuf, _ = appendPathJSON(pathBuf[:0], r.Path[:lvl])
+			id, ok := st.areas[string(pathBuf)]
+			if !ok {
+				key := string(pathBuf)
+				st.nextArea++
+				id = st.nextArea
+				st.areas[key] = id
+				station := 0
+				attrs := "{}"
+				if lvl == len(r.Path) {
+					station = 1
+					if len(r.Attrs) > 0 {
+						ab, _ := json.Marshal(r.Attrs)
+						attrs = string(ab)
+					}
+				}
+				areaRows = append(areaRows, []any{id, st.e.ID, parent, lvl, r.Path[lvl-1], key, station, attrs})
+			}
+			parent = id
+			stationID = id
+		}
+		if prev, dup := seen[stationID]; dup {
+			return fmt.Errorf("%s:%d: station %s appears twice in the file (first at line %d)", req.File, r.Line, strings.Join(r.Path, " / "), prev)
+		}
+		seen[stationID] = r.Line
+		st.versions[stationID]++
+		votes := make([]int64, st.nOpts)
+		for i, v := range r.Votes {
+			if i < len(st.pos) {
+				votes[st.pos[i]] = v
+			}
+		}
+		vb, _ := json.Marshal(votes)
+		st.nextProto++
+		row := make([]any, 0, len(protocolCols))
+		row = append(row, st.nextProto, st.e.ID, stationID, string(req.Source), st.versions[stationID], st.b.ID)
+		for f := election.Figure(0); f < election.NumFigures; f++ {
+			if r.Figures.Has(f) {
+				row = append(row, r.Figures.Value(f))
+			} else {
+				row = append(row, nil)
+			}
+		}
+		row = append(row, string(vb), st.received)
+		protoRows = append(protoRows, row)
+		*st.rows++
+		if len(protoRows) >= flushEvery {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }

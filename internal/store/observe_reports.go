@@ -178,6 +178,15 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 // a counting report, a recount), with no import batch. p.ID and p.Version
 // are set.
 func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) error {
+	// The schema declares no foreign key for area_id (bulk loads check
+	// their references set-wise): a single insert checks its own.
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2`, p.AreaID, electionID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("protocol for area %d: %w in election %d", p.AreaID, ErrNotFound, electionID)
+	}
 	if err := q.QueryRowContext(ctx, `SELECT COALESCE(max(version), 0) + 1 FROM protocols WHERE area_id = $1 AND source = $2`,
 		p.AreaID, string(p.Source)).Scan(&p.Version); err != nil {
 		return err

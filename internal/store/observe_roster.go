@@ -328,6 +328,7 @@ func deleteObservation(ctx context.Context, tx *sql.Tx, electionID int64) error 
 	for _, q := range []string{
 		`DELETE FROM deployment_stations WHERE deployment_id IN (SELECT id FROM deployments WHERE election_id = $1)`,
 		`DELETE FROM deployments WHERE election_id = $1`,
+		`DELETE FROM published_findings WHERE election_id = $1`,
 		`DELETE FROM assignments WHERE election_id = $1`,
 		`DELETE FROM resolutions WHERE election_id = $1`,
 		`UPDATE sms_messages SET report_id = NULL WHERE report_id IN (SELECT id FROM reports WHERE election_id = $1)`,

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -212,4 +213,27 @@ func addrOf(t *testing.T, db *store.DB) string {
 		t.Fatal(err)
 	}
 	return "" + strings.Split(db.Addr, "?")[0] + "?sslmode=disable&search_path=" + sp
+}
+
+func TestProtocolsReferToAreasOfTheirElection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newElection(t, db)
+		other := &election.Election{Name: "other", Kind: election.Presidential}
+		if err := db.CreateElection(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		root, err := db.AreaByPath(ctx, other.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An area of another election is refused, and so is one that does not exist.
+		for _, area := range []int64{root.ID, 987654} {
+			p := &election.Protocol{AreaID: area, Source: election.Observer, Votes: []int64{1, 2}}
+			err := db.InTx(ctx, func(tx *sql.Tx) error { return store.InsertProtocol(ctx, tx, e.ID, p) })
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("protocol for area %d of another election: %v", area, err)
+			}
+		}
+	})
 }

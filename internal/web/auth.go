@@ -138,7 +138,11 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 			if err != nil || u.Disabled {
 				return access.Anonymous, Errorf(Unauthorized, "unknown user or token")
 			}
-			if ok, _ := access.VerifyPassword(u.PasswordHash(), pass); !ok {
+			ok, err := s.checkPassword(r, u.PasswordHash(), pass)
+			if e, isClient := err.(*Error); isClient {
+				return access.Anonymous, e
+			}
+			if !ok {
 				return access.Anonymous, Errorf(Unauthorized, "wrong password")
 			}
 			return s.userPrincipal(ctx, u)
@@ -236,14 +240,16 @@ func (s *Server) userPrincipal(ctx context.Context, u *store.User) (access.Princ
 // login checks a username and password and starts a session, setting the
 // cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
 func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*store.User, error) {
+	hash := dummyHash // so that timing does not tell which user names exist
 	u, err := s.db.UserByName(r.Context(), username)
-	if err != nil || u.Disabled {
-		// Hash anyway so that timing does not tell which user names exist.
-		access.VerifyPassword(dummyHash, password)
-		return nil, Errorf(Unauthorized, "wrong user name or password")
+	if err == nil && !u.Disabled {
+		hash = u.PasswordHash()
 	}
-	ok, err := access.VerifyPassword(u.PasswordHash(), password)
-	if err != nil || !ok {
+	ok, err := s.checkPassword(r, hash, password)
+	if e, isClient := err.(*Error); isClient {
+		return nil, e
+	}
+	if err != nil || !ok || u == nil || u.Disabled {
 		return nil, Errorf(Unauthorized, "wrong user name or password")
 	}
 	tok := access.NewToken()

@@ -205,8 +205,11 @@ func HistogramChart(o ChartOptions, counts []float64, highlight func(i int) bool
 
 // LineChart draws lines (with optional bands) over x.
 func LineChart(o ChartOptions, series ...LineSeries) template.HTML {
-	if o.XMax == o.XMin || o.YMax == o.YMin {
-		first := true
+	// Ranges not given are taken from the data; y from zero when the data
+	// are all positive, so that heights compare.
+	autoX, autoY := o.XMax == o.XMin, o.YMax == o.YMin
+	if autoX || autoY {
+		xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 		for _, s := range series {
 			for i := range s.X {
 				y := s.Y[i]
@@ -220,18 +223,24 @@ func LineChart(o ChartOptions, series ...LineSeries) template.HTML {
 				if s.Hi != nil && !math.IsNaN(s.Hi[i]) {
 					hi = math.Max(hi, s.Hi[i])
 				}
-				if first {
-					o.XMin, o.XMax, o.YMin, o.YMax, first = s.X[i], s.X[i], lo, hi, false
-				}
-				o.XMin, o.XMax = math.Min(o.XMin, s.X[i]), math.Max(o.XMax, s.X[i])
-				o.YMin, o.YMax = math.Min(o.YMin, lo), math.Max(o.YMax, hi)
+				xlo, xhi = math.Min(xlo, s.X[i]), math.Max(xhi, s.X[i])
+				ylo, yhi = math.Min(ylo, lo), math.Max(yhi, hi)
 			}
 		}
-		if o.XMax == o.XMin {
-			o.XMax = o.XMin + 1
+		if math.IsInf(xlo, 0) {
+			xlo, xhi, ylo, yhi = 0, 1, 0, 1
 		}
-		if o.YMax == o.YMin {
-			o.YMax = o.YMin + 1
+		if autoX {
+			o.XMin, o.XMax = xlo, xhi
+			if o.XMax == o.XMin {
+				o.XMax = o.XMin + 1
+			}
+		}
+		if autoY {
+			o.YMin, o.YMax = math.Min(0, ylo), yhi
+			if o.YMax == o.YMin {
+				o.YMax = o.YMin + 1
+			}
 		}
 	}
 	f := newFrame(o)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
@@ -27,15 +28,24 @@ const (
 	fingerprintBins   = 60
 )
 
+// forensicsMaxAge is how long the statistics of one stamp serve newer
+// stamps: on election night every arriving protocol changes the stamp, and
+// the tests (the integer test simulates every station 200 times) are not
+// worth rerunning every second for a picture that changes slowly.
+const forensicsMaxAge = 2 * time.Minute
+
 type chartCache struct {
 	mu sync.Mutex
-	m  map[string]*chartEntry
+	m  map[int64]*chartEntry // by election
 }
 
 type chartEntry struct {
-	once  sync.Once
-	stats *forensicStats
-	err   error
+	once   sync.Once
+	at     time.Time // when computed
+	stamp  string
+	stats  *forensicStats
+	err    error
+	failed bool // err != nil: the next reader tries again
 }
 
 // forensicStats is what the page draws, independent of the language.
@@ -50,6 +60,8 @@ type forensicStats struct {
 	FingerErr    string
 	Digits       forensics.DigitResult
 	DigitsErr    string
+	Shpilkin     forensics.ShpilkinResult
+	ShpilkinErr  string
 	Control      forensics.ControlResult
 	ControlErr   string
 	ControlN     int
@@ -57,36 +69,48 @@ type forensicStats struct {
 	OtherTurnout float64
 	CtrlShare    float64 // leader share at the control stations
 	OtherShare   float64
+	At           time.Time // when computed
 }
 
 func (s *Server) forensicsRoutes() {
 	s.mux.Handle("GET /elections/{election}/forensics", s.serve(s.pageForensics))
 }
 
-// forensicsFor computes (once per stamp) the statistics of an election's
-// official final results.
+// forensicsFor returns the statistics of an election's official final
+// results: those of stamp, or of an earlier stamp less than
+// forensicsMaxAge old.
 func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
-	sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
-	ent, err := s.tallyAt(ctx, e, sel, stamp)
-	if err != nil {
-		return nil, err
-	}
-	key := strconv.FormatInt(e.ID, 10) + "|" + ent.stamp
 	c := &s.portal.charts
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[string]*chartEntry{}
+		c.m = map[int64]*chartEntry{}
 	}
-	ce, ok := c.m[key]
-	if !ok {
-		if len(c.m) > 16 {
-			clear(c.m)
-		}
-		ce = &chartEntry{}
-		c.m[key] = ce
+	ce, ok := c.m[e.ID]
+	if !ok || ce.failed || (ce.stamp != stamp && !ce.at.IsZero() && time.Since(ce.at) >= forensicsMaxAge) {
+		ce = &chartEntry{stamp: stamp}
+		c.m[e.ID] = ce
 	}
 	c.mu.Unlock()
-	ce.once.Do(func() { ce.stats, ce.err = computeForensics(e, ent) })
+	ce.once.Do(func() {
+		// Computed for every later reader too: a client that leaves must
+		// not cancel it.
+		ctx := context.WithoutCancel(ctx)
+		sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
+		var st *forensicStats
+		ent, err := s.portalTally(ctx, e, sel, ce.stamp)
+		if err == nil {
+			st, err = computeForensics(e, ent)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		ce.at = time.Now()
+		ce.stats, ce.err, ce.failed = st, err, err != nil
+		if st != nil {
+			st.At = ce.at.UTC()
+		}
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return ce.stats, ce.err
 }
 
@@ -125,11 +149,9 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 			continue
 		}
 		a := ix.Area(i)
-		fs := forensics.Station{V: p.Figures.Value(election.Registered)}
-		fs.G, _ = p.Figures.Get(election.BallotsIssued)
-		fs.R, _ = p.Figures.Ballots()
-		if li < len(p.Votes) {
-			fs.L = p.Votes[li]
+		fs, ok := forensics.FromFigures(p.Figures, p.Votes, li)
+		if !ok {
+			continue
 		}
 		if len(a.Path) > 1 {
 			fs.Group = a.Path[0] + " / " + a.Path[1]
@@ -166,6 +188,9 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 	if st.Digits, err = forensics.Digits(forensics.DigitSeries{Name: st.Leader, Counts: leaderVotes, Totals: valid}); err != nil {
 		st.DigitsErr = err.Error()
 	}
+	if st.Shpilkin, err = forensics.Shpilkin(stations, forensics.ShpilkinOptions{}); err != nil {
+		st.ShpilkinErr = err.Error()
+	}
 	if st.ControlN == 0 {
 		st.ControlErr = "no control stations"
 	} else if st.Control, err = forensics.ControlComparison(stations); err != nil {
@@ -195,7 +220,9 @@ func ratio(a, b int64) float64 {
 
 func pctTick(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }
 
-func fracTick(x float64) string { return strconv.FormatFloat(x*100, 'f', 0, 64) + "%" }
+func fracTick(x float64) string {
+	return strconv.FormatFloat(math.Round(x*1000)/10, 'f', -1, 64) + "%"
+}
 
 type forensicsPage struct {
 	C              pageCommon
@@ -206,6 +233,7 @@ type forensicsPage struct {
 	FingerChart    template.HTML
 	DigitsChart    template.HTML
 	ControlChart   template.HTML
+	ShpilkinChart  template.HTML
 	IntegerRows    []integerRow
 	ControlGroups  []forensics.ControlGroup
 	ControlExcessP float64 // the excess as a share of the official leader votes in those districts
@@ -225,7 +253,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
+	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		st, err := s.forensicsFor(r.Context(), e, stamp)
 		if err != nil {
 			return nil, err
@@ -278,6 +306,18 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			}
 			p.DigitsChart = BarChart(ChartOptions{Title: c.T("forensics.digits.title", st.Leader), Desc: c.T("forensics.digits.how"),
 				YLabel: c.T("forensics.axis.frequency"), YFormat: fracTick, Height: 220}, labels, obs, exp)
+		}
+		if st.ShpilkinErr == "" {
+			var x, l, o []float64
+			for _, b := range st.Shpilkin.Bins {
+				x = append(x, float64(b.Turnout)+0.5)
+				l = append(l, float64(b.L))
+				o = append(o, float64(b.O))
+			}
+			p.ShpilkinChart = LineChart(ChartOptions{Title: c.T("forensics.shpilkin.title"), Desc: c.T("forensics.shpilkin.how"),
+				XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.votes"), XMin: 0, XMax: 100, XFormat: pctTick,
+				Marks: []float64{st.Shpilkin.PeakTurnout + 0.5}},
+				LineSeries{Name: st.Leader, X: x, Y: l}, LineSeries{Name: c.T("forensics.shpilkin.others"), X: x, Y: o, Color: "#b45f06"})
 		}
 		if st.ControlErr == "" {
 			labels := []string{c.T("forensics.control.turnout_ctrl"), c.T("forensics.control.turnout_other"), c.T("forensics.control.share_ctrl"), c.T("forensics.control.share_other")}

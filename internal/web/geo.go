@@ -118,7 +118,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 	if err != nil {
 		return nil, err
 	}
-	ent, err := s.tallyAt(r.Context(), e, sel, stamp)
+	ent, err := s.portalTally(r.Context(), e, sel, stamp)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +192,8 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := r.URL.Path + "?" + r.URL.RawQuery + "|geojson|" + stamp
-	return s.servePage(w, r, key, "application/geo+json", func() ([]byte, error) {
+	key := r.URL.Path + "?" + r.URL.RawQuery + "|geojson"
+	return s.servePage(w, r, key, stamp, "application/geo+json", func(r *http.Request) ([]byte, error) {
 		d, err := s.mapValues(r, e, stamp)
 		if err != nil {
 			return nil, err
@@ -249,7 +249,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r, stamp), "text/html; charset=utf-8", func() ([]byte, error) {
+	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		d, err := s.mapValues(r, e, stamp)
 		if err != nil {
 			return nil, err

@@ -17,9 +17,11 @@ import (
 )
 
 // The portal's user-visible strings live in i18n/<tag>.json, one flat object
-// of key → text per language; English (en.json) is the reference and the
-// fallback for a key another catalogue lacks. Adding a file adds a language:
-// i18n/kk.json makes Kazakh selectable, with no code change.
+// of key → text per language, and in i18n/<tag>.<area>.json for the strings
+// another area of vigil owns (merged into the same catalogue; a key may be
+// in only one file). English is the reference and the fallback for a key
+// another language lacks. Adding a file adds a language: i18n/kk.json makes
+// Kazakh selectable, with no code change.
 //
 //go:embed i18n/*.json
 var i18nFS embed.FS
@@ -52,6 +54,9 @@ func loadCataloguesFrom(fsys fs.FS) (*languages, error) {
 		return nil, err
 	}
 	ls := &languages{byTag: map[string]*catalogue{}, pages: map[string]*template.Template{}}
+	// <tag>.json, and <tag>.<area>.json for the strings of one area of
+	// vigil (recommendations, observation), merged into one catalogue per
+	// language: each area edits its own file.
 	for _, f := range files {
 		if path.Ext(f.Name()) != ".json" {
 			continue
@@ -60,21 +65,34 @@ func loadCataloguesFrom(fsys fs.FS) (*languages, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &catalogue{Tag: strings.TrimSuffix(f.Name(), ".json")}
-		if err := json.Unmarshal(b, &c.msgs); err != nil {
+		var msgs map[string]string
+		if err := json.Unmarshal(b, &msgs); err != nil {
 			return nil, fmt.Errorf("i18n/%s: %w", f.Name(), err)
 		}
-		tag, err := language.Parse(c.Tag)
-		if err != nil {
-			return nil, fmt.Errorf("i18n/%s: %w", f.Name(), err)
+		tagName, _, _ := strings.Cut(strings.TrimSuffix(f.Name(), ".json"), ".")
+		c := ls.byTag[tagName]
+		if c == nil {
+			tag, err := language.Parse(tagName)
+			if err != nil {
+				return nil, fmt.Errorf("i18n/%s: %w", f.Name(), err)
+			}
+			c = &catalogue{Tag: tagName, msgs: map[string]string{}}
+			c.base, _ = tag.Base()
+			ls.list = append(ls.list, c)
+			ls.byTag[c.Tag] = c
 		}
-		c.base, _ = tag.Base()
+		for k, v := range msgs {
+			if _, dup := c.msgs[k]; dup {
+				return nil, fmt.Errorf("i18n/%s: key %q is already in another %s file", f.Name(), k, tagName)
+			}
+			c.msgs[k] = v
+		}
+	}
+	for _, c := range ls.list {
 		c.Name = c.msgs["lang.name"]
 		if c.Name == "" {
 			c.Name = c.Tag
 		}
-		ls.list = append(ls.list, c)
-		ls.byTag[c.Tag] = c
 	}
 	en := ls.byTag["en"]
 	if en == nil {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -17,13 +18,23 @@ func TestCataloguesComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := map[string]map[string]string{}
-	for _, c := range ls.list {
-		b, _ := fs.ReadFile(i18nFS, "i18n/"+c.Tag+".json")
+	files, _ := fs.Glob(i18nFS, "i18n/*.json")
+	for _, f := range files {
+		b, _ := fs.ReadFile(i18nFS, f)
 		m := map[string]string{}
 		if err := jsonUnmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		raw[c.Tag] = m
+		tag, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(f, "i18n/"), ".json"), ".")
+		if raw[tag] == nil {
+			raw[tag] = map[string]string{}
+		}
+		for k, v := range m {
+			raw[tag][k] = v
+		}
+	}
+	if len(raw) != len(ls.list) {
+		t.Fatalf("%d languages in the files, %d loaded", len(raw), len(ls.list))
 	}
 	en := raw["en"]
 	for tag, m := range raw {
@@ -41,8 +52,8 @@ func TestCataloguesComplete(t *testing.T) {
 	// Every literal key the templates use exists in English, and the keys
 	// made from data (figures, sources, controls) too.
 	used := regexp.MustCompile(`\b(?:t|tn) "([a-z0-9_.-]+)"`)
-	files, _ := fs.Glob(templateFS, "templates/*.html")
-	for _, f := range files {
+	tmpls, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, f := range tmpls {
 		b, _ := fs.ReadFile(templateFS, f)
 		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
 			k := m[1]
@@ -93,6 +104,8 @@ func TestAddingALanguageFile(t *testing.T) {
 		"i18n/en.json": {Data: []byte(`{"lang.name":"English","home.title":"Elections","skip":"Skip"}`)},
 		"i18n/ru.json": {Data: []byte(`{"lang.name":"Русский","home.title":"Выборы","skip":"Перейти"}`)},
 		"i18n/kk.json": {Data: []byte(`{"lang.name":"Қазақша","home.title":"Сайлау"}`)},
+		// An area's own file joins its language's catalogue.
+		"i18n/kk.recs.json": {Data: []byte(`{"rec.title":"Ұсыныстар"}`)},
 	}
 	ls, err := loadCataloguesFrom(fsys)
 	if err != nil {
@@ -104,7 +117,7 @@ func TestAddingALanguageFile(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Accept-Language", "kk-KZ,kk;q=0.9,ru;q=0.8")
 	c := ls.pick(r)
-	if c.Tag != "kk" || c.T("home.title") != "Сайлау" || c.T("skip") != "Skip" {
+	if c.Tag != "kk" || c.T("home.title") != "Сайлау" || c.T("skip") != "Skip" || c.T("rec.title") != "Ұсыныстар" {
 		t.Fatalf("picked %s: %q %q", c.Tag, c.T("home.title"), c.T("skip"))
 	}
 	r = httptest.NewRequest("GET", "/?lang=ru", nil)
@@ -120,3 +133,13 @@ func TestAddingALanguageFile(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func TestDuplicateKeyAcrossFiles(t *testing.T) {
+	_, err := loadCataloguesFrom(fstest.MapFS{
+		"i18n/en.json":      {Data: []byte(`{"a":"1"}`)},
+		"i18n/en.recs.json": {Data: []byte(`{"a":"2"}`)},
+	})
+	if err == nil || !strings.Contains(err.Error(), `key "a"`) {
+		t.Fatalf("a key in two files: %v", err)
+	}
+}

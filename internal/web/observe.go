@@ -29,6 +29,7 @@ type observeState struct {
 	twilioToken     string // VIGIL_TWILIO_AUTH_TOKEN
 	telerivetSecret string // VIGIL_TELERIVET_SECRET
 	publicURL       string // VIGIL_PUBLIC_URL: the scheme and host Twilio calls, for its signature
+	budget          failureBudget
 }
 
 var observeStates sync.Map // *Server → *observeState
@@ -89,9 +90,13 @@ func (s *Server) observeRoutes() {
 	h("POST /api/v1/elections/{election}/conflicts", s.apiResolve)
 	h("GET /api/v1/elections/{election}/findings", s.apiFindings)
 	h("GET /api/v1/elections/{election}/assignments", s.apiAssignments)
+	h("POST /api/v1/elections/{election}/assignments", s.apiAssign)
+	h("POST /api/v1/elections/{election}/deployments", s.apiDraw)
+	h("GET /api/v1/elections/{election}/deployments/latest", s.apiDeployment)
 	s.openRosaRoutes()
 	s.smsRoutes()
 	s.observePageRoutes()
+	s.observeReviewRoutes()
 }
 
 // maxReportBody bounds a JSON report; a form with a protocol of 40
@@ -562,7 +567,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	indicator, negative, region := q.Get("indicator"), q.Get("negative") == "1", q.Get("region")
+	indicator, negative, region, category := q.Get("indicator"), q.Get("negative") == "1", q.Get("region"), q.Get("category")
 	forms := map[int64]*form.Form{}
 	out := []*store.Report{}
 	for _, rep := range reports {
@@ -572,13 +577,18 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 		if region != "" && (len(rep.AreaPath) == 0 || rep.AreaPath[0] != region) {
 			continue
 		}
-		if indicator != "" || negative {
+		if indicator != "" || negative || category != "" {
 			if rep.Status == store.StatusQuarantined {
 				continue
 			}
 			var a form.Answers
 			if json.Unmarshal(rep.Answers, &a) != nil {
 				continue
+			}
+			if category != "" {
+				if c, _ := a["category"].Text(); c != category {
+					continue
+				}
 			}
 			if negative {
 				g, _ := a[form.OverallID].Text()
@@ -606,7 +616,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
-	if wantsHTML(r) {
+	if strings.HasPrefix(r.URL.Path, "/observe/reports/") {
 		return s.render(w, r, http.StatusOK, "observe_reports.html", map[string]any{"Election": e, "Reports": out, "Query": q})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
@@ -649,14 +659,29 @@ func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Status string `json:"status,omitempty"`
-		Triage string `json:"triage,omitempty"`
-		Note   string `json:"note,omitempty"`
-	}
+	var in reviewIn
 	if err := decodeJSON(r, 16<<10, &in); err != nil {
 		return err
 	}
+	if err := s.review(r, rep, in, "api"); err != nil {
+		return err
+	}
+	rep, err = s.db.Report(r.Context(), rep.OrgID, rep.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+type reviewIn struct {
+	Status string `json:"status,omitempty"`
+	Triage string `json:"triage,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// review checks and applies a status or triage change to a report.
+func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel string) error {
 	res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
 	if in.Status != "" {
 		if !slices.Contains([]string{store.StatusNew, store.StatusFlagged, store.StatusVerified, store.StatusQuarantined}, in.Status) {
@@ -682,16 +707,8 @@ func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.principal(r)
 	d, _ := json.Marshal(in)
-	if err := s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
-		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: "api", Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d}); err != nil {
-		return err
-	}
-	rep, err = s.db.Report(r.Context(), rep.OrgID, rep.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
+		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: channel, Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d})
 }
 
 func (s *Server) dataset(r *http.Request, a access.Action) (*observe.Dataset, error) {
@@ -728,8 +745,17 @@ func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 64<<10, &in); err != nil {
 		return err
 	}
+	if err := s.resolve(r, e.ID, &in, "api"); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"resolved": in})
+	return nil
+}
+
+// resolve checks and stores a coordinator's resolution of a conflict.
+func (s *Server) resolve(r *http.Request, electionID int64, in *store.Resolution, channel string) error {
 	p := s.principal(r)
-	a, err := s.obs().svc.Area(r.Context(), e.ID, in.AreaID)
+	a, err := s.obs().svc.Area(r.Context(), electionID, in.AreaID)
 	if err != nil {
 		return Errorf(Invalid, "area_id %d is not an area of this election", in.AreaID)
 	}
@@ -745,12 +771,8 @@ func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	}
 	in.UserID = p.UserID
 	d, _ := json.Marshal(in)
-	if err := s.db.Resolve(r.Context(), p.OrgID, e.ID, in, store.AuditEntry{OrgID: p.OrgID, Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name),
-		Channel: "api", Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d}); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"resolved": in})
-	return nil
+	return s.db.Resolve(r.Context(), p.OrgID, electionID, *in, store.AuditEntry{OrgID: p.OrgID, Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name),
+		Channel: channel, Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d})
 }
 
 func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
@@ -761,7 +783,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 	f := ds.Findings()
 	if wantsHTML(r) || r.URL.Query().Get("format") == "html" {
 		var buf bytes.Buffer
-		if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/api/v1/elections/%d/reports", ds.Election.ID)}); err != nil {
+		if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/observe/reports/%d", ds.Election.ID)}); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -796,5 +818,106 @@ func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, a)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"assignments": out})
+	return nil
+}
+
+// apiAssign assigns teams to stations or commissions by hand (the draw
+// does it for a deployment): {"assignments": [{"team_id": 1, "area_id": 9}]}.
+func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ManageDeploy, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	var in struct {
+		Assignments []store.Assignment `json:"assignments"`
+	}
+	if err := decodeJSON(r, 1<<20, &in); err != nil {
+		return err
+	}
+	if err := s.db.Assign(r.Context(), p.OrgID, e.ID, in.Assignments); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Errorf(Invalid, "%v", err)
+		}
+		return err
+	}
+	s.audit(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})
+	writeJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
+	return nil
+}
+
+// apiDraw draws a deployment (as vigil deploy draw) and, unless
+// "assign": false, assigns the organisation's teams to it.
+func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ManageDeploy, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	var in struct {
+		Seed          string   `json:"seed"`
+		Size          int      `json:"size"`
+		Strata        []string `json:"strata"`
+		MinPerStratum int      `json:"min_per_stratum"`
+		Assign        *bool    `json:"assign"`
+	}
+	if err := decodeJSON(r, 16<<10, &in); err != nil {
+		return err
+	}
+	dep, err := observe.DrawSample(r.Context(), s.db, p.OrgID, e.ID, observe.DrawOptions{Seed: in.Seed, Size: in.Size, Strata: in.Strata, MinPerStratum: in.MinPerStratum})
+	if err != nil {
+		return Errorf(Invalid, "%v", err)
+	}
+	var as []store.Assignment
+	if in.Assign == nil || *in.Assign {
+		teams, err := s.db.Teams(r.Context(), p.OrgID)
+		if err != nil {
+			return err
+		}
+		areas, err := s.db.Areas(r.Context(), e.ID)
+		if err != nil {
+			return err
+		}
+		byID := map[int64]*election.Area{}
+		for i := range areas {
+			byID[areas[i].ID] = &areas[i]
+		}
+		if as, err = observe.AssignTeams(dep, byID, teams); err != nil {
+			return Errorf(Invalid, "%v", err)
+		}
+	}
+	if err := s.db.SaveDeployment(r.Context(), dep); err != nil {
+		return err
+	}
+	if len(as) > 0 {
+		if err := s.db.Assign(r.Context(), p.OrgID, e.ID, as); err != nil {
+			return err
+		}
+	}
+	s.audit(r, "deployment.draw", fmt.Sprintf("deployment:%d", dep.ID), map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})
+	writeJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
+	return nil
+}
+
+func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	d, err := s.db.LatestDeployment(r.Context(), p.OrgID, e.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
@@ -78,6 +79,8 @@ func TestOpenRosa(t *testing.T) {
 			}
 		}
 		doc := form.EncodeInstance(voting, "uuid:0c2a7f1e-1111-4000-8000-000000000002", a)
+		// Collect may add metadata of its own.
+		doc = bytes.Replace(doc, []byte("<orx:instanceID>"), []byte("<orx:instanceName>Station 102</orx:instanceName><orx:instanceID>"), 1)
 		body1, ct := multipartSubmission(t, doc)
 		resp, body = fx.openRosa(t, "POST", base+"/submission", "obs1", tok, body1, ct)
 		if resp.StatusCode != 201 || !strings.Contains(body, "OpenRosaResponse") || resp.Header.Get("Location") == "" {
@@ -206,5 +209,220 @@ func TestSMSTelerivet(t *testing.T) {
 	params.Set("secret", "wrong")
 	if code, _ := post(params); code != 403 {
 		t.Fatalf("wrong secret: %d", code)
+	}
+}
+
+func TestWebForm(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	jar := &cookieJar{}
+	client := &http.Client{Jar: jar}
+	// Without credentials the form sends to the login page.
+	resp, err := client.Get(fx.srv.URL + "/observe/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("landed on %s", resp.Request.URL)
+	}
+	// The observer's link keeps the token in a cookie.
+	resp, err = client.Get(fx.srv.URL + "/observe/t/" + fx.tokens["obs1"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Your assignments") || !strings.Contains(string(b), "PS 101") {
+		t.Fatalf("index: %d %s", resp.StatusCode, b)
+	}
+	resp, err = client.Get(fmt.Sprintf("%s/observe/%d/counting", fx.srv.URL, fx.el.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{`data-form="counting"`, `data-item="votes_2"`, `name="overall" value="very_bad"`, `/static/observe.js`, fmt.Sprintf(`data-submit="/api/v1/elections/%d/reports"`, fx.el.ID)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("form page lacks %s", want)
+		}
+	}
+	resp, err = client.Get(fmt.Sprintf("%s/observe/%d/counting?lang=ru", fx.srv.URL, fx.el.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Подсчёт голосов") || !strings.Contains(string(b), "Очень плохо") {
+		t.Errorf("Russian form page lacks its labels")
+	}
+	// What the page's script sends, with the cookie the link set.
+	req, _ := http.NewRequest("POST", fx.srv.URL+fx.reportsPath(), strings.NewReader(`{"client_id":"web-0000-0001","form":"voting","answers":{"station":101,"arrival_time":"10:00","boxes_sealed":true,"secrecy_ensured":true,"identity_checked":true,"group_voting":false,"ballot_box_stuffing":false,"multiple_voting":false,"identical_signatures":false,"unauthorised_present":false,"unauthorised_directing":false,"observers_restricted":false,"overall":"good"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Vigil-Channel", "web")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("web submission: %d", resp.StatusCode)
+	}
+	if rep, err := fx.db.ReportByClientID(context.Background(), fx.orgA.ID, "web-0000-0001"); err != nil || rep.Channel != "web" {
+		t.Fatalf("stored: %+v %v", rep, err)
+	}
+	// A cross-site request riding on the cookie is refused (CSRF).
+	req, _ = http.NewRequest("POST", fx.srv.URL+fx.reportsPath(), strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d", resp.StatusCode)
+	}
+	resp, err = client.Get(fx.srv.URL + "/observe/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || !strings.Contains(string(b), "caches.open") {
+		t.Fatalf("service worker: %s", resp.Header.Get("Content-Type"))
+	}
+	// Staff log in through the page.
+	staff := &http.Client{Jar: &cookieJar{}}
+	resp, err = staff.PostForm(fx.srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {password}, "next": {"/observe/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Signed in as analyst") || !strings.Contains(string(b), "/observe/review/") {
+		t.Fatalf("login page: %d %s", resp.StatusCode, b)
+	}
+	resp, err = staff.Get(fmt.Sprintf("%s/observe/reports/%d?phase=voting", fx.srv.URL, fx.el.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "1 report(s) · phase voting") || !strings.Contains(string(b), "North › N1 › PS 101") {
+		t.Fatalf("reports page: %d %s", resp.StatusCode, b)
+	}
+	resp, err = staff.PostForm(fx.srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {"nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.Contains(string(b), "wrong user name or password") {
+		t.Fatalf("bad login: %d", resp.StatusCode)
+	}
+}
+
+// cookieJar is a minimal jar for one test server.
+type cookieJar struct {
+	mu      sync.Mutex
+	cookies map[string]*http.Cookie
+}
+
+func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cookies == nil {
+		j.cookies = map[string]*http.Cookie{}
+	}
+	for _, c := range cs {
+		if c.MaxAge < 0 {
+			delete(j.cookies, c.Name)
+		} else {
+			j.cookies[c.Name] = c
+		}
+	}
+}
+
+func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []*http.Cookie
+	for _, c := range j.cookies {
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestLoginThrottle(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	codes := map[int]int{}
+	for i := 0; i < 14; i++ {
+		code, _ := fx.do(t, "", "POST", "/api/v1/observe/login", map[string]string{"username": "admin", "password": "guess " + fmt.Sprint(i)})
+		codes[code]++
+	}
+	if codes[401] < 8 || codes[429] < 2 {
+		t.Fatalf("14 wrong passwords from one address: %v", codes)
+	}
+	// The right password is refused too while the address is throttled.
+	if code, _ := fx.do(t, "", "POST", "/api/v1/observe/login", map[string]string{"username": "admin", "password": password}); code != 429 {
+		t.Fatalf("throttled login: %d", code)
+	}
+}
+
+func TestReviewPage(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("v-101-obs1", 101, "bad", true))
+	fx.do(t, "token:obs2", "POST", fx.reportsPath(), votingReport("v-101-obs2", 101, "good", true))
+	fx.do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "box_over_issued", "expr": "ballots_in_box > ballots_issued"})
+	_, flagged := fx.do(t, "token:obs1", "POST", fx.reportsPath(), countingReport("count-101", 101, 650))
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(as string) (int, string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/observe/review/%d", fx.srv.URL, fx.el.ID), nil)
+		if as != "" {
+			req.AddCookie(fx.cookies[as])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	post := func(as, path string, form url.Values) int {
+		req, _ := http.NewRequest("POST", fx.srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(fx.cookies[as])
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	code, page := get("coordinator")
+	if code != 200 || !strings.Contains(page, "Conflicts between observers (1)") || !strings.Contains(page, `value="&#34;bad&#34;"`) ||
+		!strings.Contains(page, "Flagged and quarantined reports (1)") || !strings.Contains(page, "box_over_issued") {
+		t.Fatalf("review page: %d\n%s", code, page)
+	}
+	if code, _ := get(""); code != 401 {
+		t.Fatalf("public review page: %d", code)
+	}
+	base := fmt.Sprintf("/observe/review/%d", fx.el.ID)
+	if code := post("coordinator", base+"/resolve", url.Values{"area_id": {fmt.Sprint(fx.stations["101"].ID)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}}); code != http.StatusSeeOther {
+		t.Fatalf("resolve: %d", code)
+	}
+	if code := post("coordinator", base+"/status", url.Values{"report": {fmt.Sprint(flagged["report_id"])}, "status": {"verified"}}); code != http.StatusSeeOther {
+		t.Fatalf("verify: %d", code)
+	}
+	_, page = get("coordinator")
+	if !strings.Contains(page, "Conflicts between observers (0)") || !strings.Contains(page, "Flagged and quarantined reports (0)") {
+		t.Fatalf("after review:\n%s", page)
+	}
+	// Another organisation's analyst cannot touch A's report.
+	if code := post("analystB", base+"/status", url.Values{"report": {fmt.Sprint(flagged["report_id"])}, "status": {"quarantined"}}); code != 404 {
+		t.Fatalf("org B reviewing A's report: %d", code)
 	}
 }

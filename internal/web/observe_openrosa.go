@@ -35,8 +35,11 @@ import (
 const openRosaMaxBody = 10 << 20
 
 func (s *Server) openRosaRoutes() {
+	// Collect sends no Origin or Sec-Fetch-Site headers and passes; a
+	// browser tricked into posting here from another site does not.
+	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) (int, string)) {
-		s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s.mux.Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			openRosaHeaders(w)
 			status, msg := fn(w, r)
 			if status == 0 {
@@ -46,7 +49,7 @@ func (s *Server) openRosaRoutes() {
 				w.Header().Set("WWW-Authenticate", `Basic realm="vigil", charset="UTF-8"`)
 			}
 			writeOpenRosa(w, status, msg)
-		})
+		})))
 	}
 	h("GET /openrosa/{election}/formList", s.orFormList)
 	h("GET /openrosa/{election}/forms/{form}/{version}", s.orForm)
@@ -193,7 +196,15 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 		return http.StatusBadRequest, fmt.Sprintf("form %s version %s is not one of your organisation's forms: download the forms again", inst.FormID, inst.Version)
 	}
 	f := form.BindElection(sf.Form, e)
-	answers, probs := f.ReadInstance(inst)
+	answers, all := f.ReadInstance(inst)
+	var probs []form.FieldError
+	for _, p := range all {
+		// Clients add metadata of their own (meta/instanceName,
+		// meta/audit…): not answers, and no reason to refuse the form.
+		if !strings.HasPrefix(p.Question, "meta/") {
+			probs = append(probs, p)
+		}
+	}
 	if len(probs) > 0 {
 		return http.StatusBadRequest, problemsText(probs)
 	}

@@ -33,6 +33,7 @@ func (s *Server) observePageRoutes() {
 	page("GET /observe/{$}", s.pageObserve)
 	page("GET /observe/t/{token}", s.pageTokenLogin)
 	page("GET /observe/{election}/{form}", s.pageForm)
+	page("GET /observe/reports/{election}", s.apiReports)
 	s.mux.HandleFunc("GET /observe/sw.js", serviceWorker)
 }
 

@@ -329,16 +329,17 @@ func TestObservePermissions(t *testing.T) {
 		{"PATCH", reportPath, map[string]string{"status": "verified"}},
 		{"GET", e + "/conflicts", nil},
 		{"GET", e + "/findings", nil},
+		{"POST", e + "/deployments", map[string]any{"seed": "s", "size": 4, "strata": []string{"region"}}},
 	}
 	// Y allowed, N denied, one letter per endpoint above.
 	want := map[string]string{
-		"admin":       "YYYYYYYYYYYY",
-		"analyst":     "YYNYNYYYYYYY",
-		"coordinator": "YNNYYNNYYYYY",
-		"token:obs1":  "YNNNNNNYYNNN",
-		"token:obs3":  "YNNNNNNYNNNN",
-		"analystB":    "YYNYNYYYNNYY", // another organisation: its own lists, never A's report
-		"":            "NNNNNNNNNNNN",
+		"admin":       "YYYYYYYYYYYYY",
+		"analyst":     "YYNYNYYYYYYYN",
+		"coordinator": "YNNYYNNYYYYYN",
+		"token:obs1":  "YNNNNNNYYNNNN",
+		"token:obs3":  "YNNNNNNYNNNNN",
+		"analystB":    "YYNYNYYYNNYYN", // another organisation: its own lists, never A's report
+		"":            "NNNNNNNNNNNNN",
 	}
 	for as, w := range want {
 		for i, ep := range endpoints {
@@ -443,13 +444,16 @@ func TestObserveConflictsAndFindings(t *testing.T) {
 	if len(cs) != 1 || cs[0].(map[string]any)["question"] != "overall" {
 		t.Fatalf("conflicts %v", cs)
 	}
+	// obs1 and obs2 are one team: their two reports at 101 are one visit,
+	// which agrees on stuffing and disagrees on the assessment, so the
+	// assessment counts for nothing until resolved.
 	_, f := fx.do(t, "analyst", "GET", fmt.Sprintf("/api/v1/elections/%d/findings", fx.el.ID), nil)
 	voting := f["phases"].(map[string]any)["voting"].(map[string]any)
-	if voting["observed"] != 4.0 || voting["negative"] != 2.0 {
+	if voting["observed"] != 2.0 || voting["negative"] != 1.0 {
 		t.Fatalf("voting %v", voting)
 	}
 	stuffing := voting["indicators"].(map[string]any)["ballot_box_stuffing"].(map[string]any)
-	if stuffing["reported"] != 2.0 || stuffing["observed"] != 4.0 {
+	if stuffing["reported"] != 1.0 || stuffing["observed"] != 3.0 || fmt.Sprint(stuffing["reports"]) != "[1 2]" {
 		t.Fatalf("stuffing %v", stuffing)
 	}
 	cov := f["coverage"].(map[string]any)["total"].(map[string]any)
@@ -470,7 +474,7 @@ func TestObserveConflictsAndFindings(t *testing.T) {
 	_, f = fx.do(t, "analyst", "GET", fmt.Sprintf("/api/v1/elections/%d/findings", fx.el.ID), nil)
 	voting = f["phases"].(map[string]any)["voting"].(map[string]any)
 	cov = f["coverage"].(map[string]any)["total"].(map[string]any)
-	if voting["negative"] != 3.0 || cov["conflict"] != 0.0 {
+	if voting["observed"] != 3.0 || voting["negative"] != 2.0 || cov["conflict"] != 0.0 {
 		t.Fatalf("after resolution: voting %v coverage %v", voting, cov)
 	}
 	// Quarantine excludes a report from the findings.

@@ -154,7 +154,7 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := e.Name + "-" + string(src)
+	base := urlKey(e) + "-" + string(src) // safe characters only, for the header
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=60")
 	switch ext {

@@ -234,7 +234,7 @@ func TestPortalInBrowser(t *testing.T) {
 	})
 
 	t.Run("accessibility basics", func(t *testing.T) {
-		for _, path := range []string{"/", "/elections/1/areas/root", "/elections/1/map", "/elections/1/forensics", "/elections/1/data"} {
+		for _, path := range []string{"/", "/elections/1/areas/root", "/elections/1/map", "/elections/1/forensics", "/elections/1/data", "/elections/1/search?q=District", "/elections/1/copies"} {
 			p.Navigate(srv.URL + path)
 			for _, f := range p.Audit() {
 				t.Errorf("%s: %s", path, f)
@@ -245,6 +245,20 @@ func TestPortalInBrowser(t *testing.T) {
 		p.Do("tab", chromedp.KeyEvent("\t"))
 		if got := browsertest.Eval[string](p, `document.activeElement.className + "|" + getComputedStyle(document.activeElement).left`); got != "skip|0px" {
 			t.Errorf("first Tab focuses %q, want the visible skip link", got)
+		}
+	})
+
+	t.Run("observers' copies", func(t *testing.T) {
+		p.Navigate(srv.URL + "/elections/1/copies")
+		// The target station is among those listed, and its link leads to it.
+		href := browsertest.Eval[string](p, `(() => { const a = [...document.querySelectorAll("table.copies a")].find(a => a.textContent.endsWith(" / `+target.Number+`")); return a ? a.getAttribute("href") : ""; })()`)
+		if href == "" {
+			t.Fatalf("station %s is not among the stations whose official protocol differs from the copy", target.Number)
+		}
+		p.FullScreenshot("copies-desktop")
+		p.ClickNav(`table.copies a[href="` + href + `"]`)
+		if n := browsertest.Eval[int](p, `document.querySelectorAll("table.versions td.diff").length`); n == 0 {
+			t.Fatal("the listed station's page shows no difference")
 		}
 	})
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -361,5 +362,65 @@ func TestNationalPageFollowsNewProtocols(t *testing.T) {
 			t.Fatal("the results did not follow a new protocol within 5 s")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestStationSearch(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	st := el.Stations[10]
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(srv.URL + "/elections/1/search?q=" + st.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	a, err := db.AreaByPath(t.Context(), 1, []string{st.Region, st.District, st.Number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/elections/1/areas/"+itoa(int(a.ID)) {
+		t.Fatalf("a station's number: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body := getWith(t, srv.URL+"/elections/1/search?q="+strings.ReplaceAll(st.District, " ", "+"), nil)
+	if !strings.Contains(body, st.Region+" / "+st.District+" / "+st.Number) {
+		t.Fatalf("searching the district %q does not list its station %s", st.District, st.Number)
+	}
+	_, body = getWith(t, srv.URL+"/elections/1/search?q=zzzz", nil)
+	if !strings.Contains(body, "Nothing matches") {
+		t.Fatal("no message for a search without results")
+	}
+	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	if !strings.Contains(body, `action="/elections/1/search"`) {
+		t.Fatal("the national page has no search form")
+	}
+}
+
+func TestCopiesPage(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	differ, observed := 0, 0
+	for _, st := range el.Stations {
+		if st.Observed {
+			observed++
+			if st.Altered {
+				differ++
+			}
+		}
+	}
+	t.Logf("%d of the %d observed stations have an altered official protocol", differ, observed)
+	resp, body := getWith(t, srv.URL+"/elections/1/copies", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("copies page %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `<dd id="copies-differ">`+strconv.Itoa(differ)+`</dd>`) {
+		t.Fatalf("the page does not count the %d altered observed stations (of %d observed)", differ, observed)
+	}
+	if differ > 0 && strings.Count(body, `<tr><th scope="row"><a href="/elections/1/areas/`) != differ {
+		t.Fatalf("the page does not list the %d altered observed stations", differ)
+	}
+	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	if !strings.Contains(body, `href="/elections/1/copies"`) {
+		t.Fatal("the navigation does not link the copies page")
 	}
 }

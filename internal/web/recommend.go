@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,17 +28,29 @@ import (
 // rule lives in one place and tests can supply their own.
 type staffCheck func(r *http.Request, organisation string) error
 
+// anyOrganisation, given to a staffCheck, asks only whether the caller is
+// staff of some organisation: the first question of every write, asked
+// before the body is read, so that the public learns nothing from
+// validation messages. (No organisation can be named so: names are text
+// without control characters.)
+const anyOrganisation = "\x00any"
+
 // staffOf is the rule in force: the request's principal (a staff session
 // or token, as auth.go establishes it) must be an administrator or analyst
 // of the organisation that owns the mission.
 func (s *Server) staffOf(r *http.Request, organisation string) error {
 	p := s.principal(r)
 	res := access.Resource{OrgID: -1}
-	if o, err := s.db.OrganisationByName(r.Context(), organisation); err == nil {
+	if organisation == anyOrganisation {
+		res.OrgID = p.OrgID
+	} else if o, err := s.db.OrganisationByName(r.Context(), organisation); err == nil {
 		res.OrgID = o.ID
 	}
 	if err := access.Check(p, access.ManageRecommendations, res); err != nil {
 		if errors.Is(err, access.ErrUnauthenticated) {
+			if organisation == anyOrganisation {
+				return Errorf(Unauthorized, "writing recommendations needs a staff login")
+			}
 			return Errorf(Unauthorized, "writing the recommendations of %q needs a staff login", organisation)
 		}
 		return Errorf(Forbidden, "%v", err)
@@ -55,7 +69,14 @@ func (s *Server) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
 	// Writes may come from a browser with a staff session cookie: refuse
 	// cross-origin ones.
 	csrf := http.NewCrossOriginProtection()
-	write := func(pattern string, fn handlerFunc) { s.mux.Handle(pattern, csrf.Handler(s.serve(fn))) }
+	write := func(pattern string, fn handlerFunc) {
+		s.mux.Handle(pattern, csrf.Handler(s.serve(func(w http.ResponseWriter, r *http.Request) error {
+			if err := staff(r, anyOrganisation); err != nil {
+				return err
+			}
+			return fn(w, r)
+		})))
+	}
 	s.mux.Handle("GET /api/v1/recommendations", s.serve(h.apiList))
 	s.mux.Handle("GET /api/v1/recommendations/summary", s.serve(h.apiSummary))
 	s.mux.Handle("GET /api/v1/recommendations/missions", s.serve(h.apiMissions))
@@ -87,9 +108,6 @@ func invalid(err error) error {
 	var fe *recommend.FieldError
 	if errors.As(err, &pe) || errors.As(err, &fe) {
 		return &Error{Code: Invalid, Message: strings.ReplaceAll(err.Error(), "\n", "; ")}
-	}
-	if strings.HasPrefix(err.Error(), "unknown ") {
-		return Errorf(Invalid, "%s", err.Error())
 	}
 	return err
 }
@@ -389,9 +407,13 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 		Reasoning: req.Reasoning, Evidence: req.Evidence}
 	var proposal *recommend.Proposal
 	if req.AcceptProposal {
-		p, err := recommend.Propose(r.Context(), recommend.NewIndex(ds), ref, req.Report, h.src.Results, h.src.Findings)
+		x := recommend.NewIndex(ds)
+		if x.Reports[req.Report] == nil {
+			return Errorf(Invalid, "report: %q is not a report on %s", req.Report, x.Country(x.Recs[ref].ReportKey))
+		}
+		p, err := recommend.Propose(r.Context(), x, ref, req.Report, h.src.Results, h.src.Findings)
 		if err != nil {
-			return invalid(err)
+			return err
 		}
 		if !p.OK {
 			return Errorf(Conflict, "no proposal to accept: %s", p.Reasoning)
@@ -480,7 +502,7 @@ func reportKeysOf(ds *recommend.Dataset) []string {
 // Pages.
 
 type areaChains struct {
-	Area   string
+	Area   recommend.Area
 	Chains []recommend.Chain
 }
 
@@ -489,6 +511,12 @@ type countryView struct {
 	Summary     recommend.CountrySummary
 	Areas       []areaChains
 	Assessments []assessmentView
+	Missions    []missionView
+}
+
+type missionView struct {
+	*recommend.Mission
+	Reports []*recommend.Report
 }
 
 type assessmentView struct {
@@ -499,14 +527,13 @@ type assessmentView struct {
 }
 
 type bar struct {
-	Status  string
-	Class   string
+	Status  recommend.Status
 	Count   int
 	Percent string
 }
 
 type areaRow struct {
-	Area   string
+	Area   recommend.Area
 	Counts recommend.Counts
 }
 
@@ -517,7 +544,7 @@ func barsOf(c recommend.Counts) []bar {
 		if n == 0 {
 			continue
 		}
-		out = append(out, bar{Status: st.Title(), Class: string(st), Count: n, Percent: fmt.Sprintf("%.1f%%", 100*float64(n)/float64(c.Total()))})
+		out = append(out, bar{Status: st, Count: n, Percent: fmt.Sprintf("%.1f%%", 100*float64(n)/float64(c.Total()))})
 	}
 	return out
 }
@@ -540,15 +567,24 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 		av := assessmentView{AssessmentSummary: a, Implemented: fmt.Sprintf("%.0f %%", 100*a.Implemented), Bars: barsOf(a.Counts)}
 		for _, ar := range recommend.Areas {
 			if c, ok := a.ByArea[ar]; ok {
-				av.AreaRows = append(av.AreaRows, areaRow{Area: ar.Title(), Counts: c})
+				av.AreaRows = append(av.AreaRows, areaRow{Area: ar, Counts: c})
 			}
 		}
 		v.Assessments = append(v.Assessments, av)
 	}
+	ds.Sort()
+	for _, m := range ds.Missions {
+		mv := missionView{Mission: m}
+		for _, r := range ds.Reports {
+			if r.MissionKey == m.Key {
+				mv.Reports = append(mv.Reports, r)
+			}
+		}
+		v.Missions = append(v.Missions, mv)
+	}
 	for _, c := range x.Chains(country) {
-		title := c.Latest.Area.Title()
-		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != title {
-			v.Areas = append(v.Areas, areaChains{Area: title})
+		if n := len(v.Areas); n == 0 || v.Areas[n-1].Area != c.Latest.Area {
+			v.Areas = append(v.Areas, areaChains{Area: c.Latest.Area})
 		}
 		v.Areas[len(v.Areas)-1].Chains = append(v.Areas[len(v.Areas)-1].Chains, c)
 	}
@@ -598,7 +634,38 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 	if err := d.WriteHTML(&buf); err != nil {
 		return err
 	}
+	if r.URL.Query().Get("format") == "pdf" {
+		return h.servePDF(w, r, buf.Bytes(), mission+"-"+string(k)+".pdf")
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// servePDF prints an HTML draft with the server's Chromium
+// ($VIGIL_CHROMIUM or the system's); without one, 501 says so.
+func (h *recHandlers) servePDF(w http.ResponseWriter, r *http.Request, html []byte, name string) error {
+	chromium := recommend.FindChromium(os.Getenv)
+	if chromium == "" {
+		// Not a client error: the server lacks the printer.
+		http.Error(w, "no Chromium on this server to print PDF; ask for the HTML draft and print it", http.StatusNotImplemented)
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "vigil-draft-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "draft.pdf")
+	if err := recommend.PrintPDF(r.Context(), chromium, html, out); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s"`, name))
+	_, err = w.Write(b)
 	return err
 }

@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"context"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
@@ -31,6 +35,61 @@ func TestRecommendationWritesNeedStaff(t *testing.T) {
 		// Reading stays public.
 		if code, _ := fx.do(t, "", "GET", "/api/v1/recommendations?country=KZ", nil); code != 200 {
 			t.Errorf("public read: %d", code)
+		}
+	})
+}
+
+// Assessments and proposals follow the same rule; proposals read the
+// results core of the assessing mission's election through the real
+// evidence sources.
+func TestRecommendationAssessAndProposalsNeedStaff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newObsFixture(t, db)
+		ctx := context.Background()
+		if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.el.Name}}); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := db.Recommendations(ctx, "KZ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := recommend.NewIndex(ds).Recs["kz-2022-presidential-final#1"].ID
+		path := "/api/v1/recommendations/" + strconv.FormatInt(id, 10) + "/assessments"
+		body := map[string]any{"report": "kz-2023-parliamentary-final", "status": "mostly", "reasoning": "revised"}
+		for _, c := range []struct {
+			as   string
+			want int
+		}{
+			{"", 401}, {"coordinator", 403}, {"analystB", 403}, {"token:obs1", 403}, {"analyst", 201}, {"admin", 201},
+		} {
+			if code, out := fx.do(t, c.as, "POST", path, body); code != c.want {
+				t.Errorf("assess as %q: %d, want %d: %v", c.as, code, c.want, out)
+			}
+		}
+		// Who may not write learns nothing of the body's faults.
+		if code, _ := fx.do(t, "", "POST", path, map[string]any{"report": "nonsense", "status": "maybe"}); code != 401 {
+			t.Errorf("anonymous with a bad body: %d, want 401", code)
+		}
+		if code, _ := fx.do(t, "coordinator", "POST", "/api/v1/recommendations/import", "not json"); code != 403 {
+			t.Errorf("coordinator import with a bad body: %d, want 403", code)
+		}
+		const proposals = "/api/v1/recommendations/proposals?report=kz-2023-parliamentary-final"
+		if code, _ := fx.do(t, "", "GET", proposals, nil); code != 401 {
+			t.Errorf("public proposals: %d", code)
+		}
+		if code, _ := fx.do(t, "analystB", "GET", proposals, nil); code != 403 {
+			t.Errorf("another organisation's proposals: %d", code)
+		}
+		code, out := fx.do(t, "analyst", "GET", proposals, nil)
+		var reasons []string
+		list, _ := out["proposals"].([]any)
+		for _, p := range list {
+			if m, ok := p.(map[string]any); ok {
+				reasons = append(reasons, m["reasoning"].(string))
+			}
+		}
+		if code != 200 || !strings.Contains(strings.Join(reasons, " "), "polling stations of "+fx.el.Name) {
+			t.Errorf("proposals: %d %v", code, out)
 		}
 	})
 }

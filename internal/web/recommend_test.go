@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,10 @@ func headerStaff(r *http.Request, org string) error {
 	case "":
 		return Errorf(Unauthorized, "log in first")
 	case org:
+		return nil
+	}
+	switch org {
+	case anyOrganisation:
 		return nil
 	default:
 		return Errorf(Forbidden, "the mission belongs to another organisation")
@@ -57,6 +62,14 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 		t.Fatal(err)
 	}
 	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: http.NewServeMux(), pages: pages, start: time.Now()}
+	langs, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := langs.bindLanguages(pages); err != nil {
+		t.Fatal(err)
+	}
+	s.portal.langs = langs
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.recommendRoutesWith(staff, recommend.Sources{Results: db, Findings: testFindings{
@@ -265,6 +278,19 @@ func TestRecommendationsPages(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "disaggregated election results") || !strings.Contains(body, "By area, with the history of each") {
 		t.Errorf("country page lacks the recommendations")
 	}
+	// In Russian: the page's words and the counts, the recommendations' own
+	// texts as they were written.
+	code, body = get(t, srv.URL+"/recommendations?country=KZ&lang=ru")
+	for _, want := range []string{"Рекомендации: KZ", "Из 36 прежних рекомендаций: выполнено полностью — 3, в основном — 3, частично — 24, не выполнено — 6, не оценено — 0.",
+		"Публикация результатов", "выполнена частично", "disaggregated election results",
+		"Миссии и их отчёты", "заявление о предварительных выводах и заключениях", "/recommendations/missions/kz-2023-parliamentary-eom/draft?kind=final"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("Russian country page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "rec.") {
+		t.Errorf("a message key shows on the Russian page")
+	}
 	if code, _ := get(t, srv.URL+"/recommendations/missions/kz-2022-presidential-eom/draft?kind=final"); code != 401 {
 		t.Errorf("anonymous draft: %d", code)
 	}
@@ -280,6 +306,21 @@ func TestRecommendationsPages(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("draft lacks %q", want)
 		}
+	}
+	if recommend.FindChromium(os.Getenv) == "" {
+		t.Log("no Chromium: the PDF draft is not tested")
+		return
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/recommendations/missions/kz-2022-presidential-eom/draft?kind=statement&format=pdf", nil)
+	req.Header.Set("X-Test-Org", "OSCE/ODIHR")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("PDF draft: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), b[:min(len(b), 40)])
 	}
 }
 

@@ -62,12 +62,18 @@ func (s *Server) apiElection(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) apiArea(w http.ResponseWriter, r *http.Request) error {
+// electionArea finds the election and the area the path names.
+func (s *Server) electionArea(r *http.Request) (*election.Election, election.Area, error) {
 	e, err := s.electionParam(r)
 	if err != nil {
-		return err
+		return nil, election.Area{}, err
 	}
 	a, err := s.areaParam(r, e)
+	return e, a, err
+}
+
+func (s *Server) apiArea(w http.ResponseWriter, r *http.Request) error {
+	e, a, err := s.electionArea(r)
 	if err != nil {
 		return err
 	}
@@ -80,11 +86,7 @@ func (s *Server) apiArea(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
-	if err != nil {
-		return err
-	}
-	a, err := s.areaParam(r, e)
+	e, a, err := s.electionArea(r)
 	if err != nil {
 		return err
 	}

@@ -37,8 +37,9 @@ type Server struct {
 	pages *template.Template
 	start time.Time
 
-	tallies tallies
-	portal  portal // the public portal's languages and caches (portal.go)
+	tallies  tallies
+	computed computed
+	portal   portal // the public portal's languages and caches (portal.go)
 }
 
 // New builds the server and parses every template (failing fast on a
@@ -68,6 +69,8 @@ func (s *Server) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
+	s.integrityRoutes()
+	s.publishedRoutes()
 	s.observeRoutes()
 	s.recommendRoutes()
 	s.portalRoutes()

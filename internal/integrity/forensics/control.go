@@ -46,7 +46,8 @@ type ControlResult struct {
 // = V_d × ΣL/ΣV over d's control stations, V_d the registered voters of all
 // d's stations; excess = official ΣL − expected, per district and in total
 // over those districts. Districts without control stations are counted in
-// DistrictsNoCtrl and left out. Groups are sorted by Area.
+// DistrictsNoCtrl and left out. Groups are sorted by Area. Error: no
+// district has control stations with registered voters.
 func ControlComparison(stations []Station) (ControlResult, error) {
 	type acc struct {
 		n, nc        int

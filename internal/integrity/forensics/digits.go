@@ -79,7 +79,8 @@ var Benford2BL = func() [10]float64 {
 //     binomial z test.
 //
 // p-values are two-sided for z, upper-tail for χ². Every result carries
-// DigitCaveat.
+// DigitCaveat. Errors: Totals of another length than Counts, or no count
+// with two digits.
 func Digits(series DigitSeries) (DigitResult, error) {
 	if series.Totals != nil && len(series.Totals) != len(series.Counts) {
 		return DigitResult{}, errors.New("forensics: digit series Totals and Counts differ in length")

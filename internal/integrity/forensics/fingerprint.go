@@ -119,7 +119,10 @@ func FingerprintIncluded(s Station) bool {
 // n − 1) of t and of v on the grid 0, 0.001, …, 0.999; σ_τ = RMS(t − τ) over
 // stations with t < τ and v < ν; σ_ν = RMS(v − ν) over v < ν; and
 // θ = [RMS(v − ν) over v > ν]^(1/2). With opt.Fit it also fits the fraud
-// model (see fitFraud).
+// model (see fitFraud). The result's Warnings say when the first-maximum rule
+// picked a tail bump (see FingerprintOptions.HighestPeak); read them before
+// the parameters. Errors: bins not positive, fewer than 2 usable stations,
+// empty or invalid fit grids.
 func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult, error) {
 	tb, sb := opt.TurnoutBins, opt.ShareBins
 	if tb == 0 {

@@ -94,7 +94,8 @@ func IntegerIncluded(s Station) bool {
 //
 // Randomness: replicate i uses its own PCG stream seeded from (Seed, i), so
 // the result is the same for any Workers. It allocates once per call; the
-// sampling itself allocates nothing.
+// sampling itself allocates nothing. Errors: fewer than 2 replicates, or no
+// station passing the inclusion rule.
 func IntegerTest(stations []Station, opt IntegerOptions) (IntegerResult, error) {
 	nrep := opt.Replicates
 	if nrep == 0 {

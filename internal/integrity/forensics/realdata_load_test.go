@@ -16,7 +16,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/ingest"
 	"github.com/vigil-elections/vigil/internal/realdata"
 )
@@ -39,20 +38,11 @@ func mappingPath(tb testing.TB, name string) string {
 }
 
 // loadStations reads a results file with its mapping and reduces each
-// station to forensics' notation:
-//
-//   - V = registered (+ supplementary list where the data has one);
-//   - G = ballots issued (stated, or the sum of early, in-station and
-//     mobile); where the data has no ballots-issued figure, the ballots in
-//     the box, else R;
-//   - R = valid + invalid; where valid is not published, invalid + the sum
-//     of the options' votes; where neither, the ballots in the box;
-//   - L = the votes of the option named leader, or whose name contains it;
-//   - Group = the area at level group of the path (negative: from the end).
-//
-// Stations listed without any result and stations with no ballots at all
-// (did not report, or results annulled) are skipped, as are rows the reader
-// rejects (at most 1 % of them, else the load fails).
+// station with FromFigures (L the option named leader, or whose name
+// contains it); Group is the area at level group of the path (negative: from
+// the end). Stations listed without any result, stations with no ballots, and
+// rows the reader rejects (at most 1 % of them, else the load fails) are
+// skipped.
 func loadStations(rel, mapping, leader string, group int) ([]place, error) {
 	m, err := ingest.LoadMapping(mapping)
 	if err != nil {
@@ -98,34 +88,8 @@ func loadStations(rel, mapping, leader string, group int) ([]place, error) {
 		if row.Empty() {
 			continue
 		}
-		f := row.Figures
-		v := f.Value(election.Registered) + f.Value(election.RegisteredSupplementary)
-		var rr int64
-		valid, okV := f.Get(election.Valid)
-		inv, okI := f.Get(election.Invalid)
-		box, okB := f.Get(election.BallotsInBox)
-		var votes int64
-		for _, n := range row.Votes {
-			votes += n
-		}
-		switch {
-		case okV && okI:
-			rr = valid + inv
-		case okI:
-			rr = inv + votes
-		case okB:
-			rr = box
-		default:
-			rr = votes
-		}
-		g, okG := f.Get(election.BallotsIssued)
-		if !okG {
-			g, okG = box, okB
-		}
-		if !okG {
-			g = rr
-		}
-		if g == 0 && rr == 0 {
+		st, ok := FromFigures(row.Figures, row.Votes, li)
+		if !ok {
 			continue
 		}
 		gi := group
@@ -134,7 +98,7 @@ func loadStations(rel, mapping, leader string, group int) ([]place, error) {
 		}
 		gi = min(max(gi, 0), len(row.Path)-1)
 		out = append(out, place{
-			Station: Station{V: v, G: g, R: rr, L: row.Votes[li], Group: row.Path[gi]},
+			Station: Station{V: st.V, G: st.G, R: st.R, L: st.L, Group: row.Path[gi]},
 			Region:  row.Path[0],
 			UIK:     strings.TrimSpace(strings.TrimPrefix(row.Path[len(row.Path)-1], "УИК №")),
 		})

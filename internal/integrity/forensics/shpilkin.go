@@ -73,6 +73,9 @@ type ShpilkinResult struct {
 //     leader's votes beyond what the other votes of the bin imply at the
 //     clean share.
 //  5. Corrected share (ΣL − E)/(ΣR − E); corrected turnout (ΣG − E)/ΣV.
+//
+// Errors: no station with V > 0 and ballots, a forced peak outside 0…100,
+// an official turnout below 1 %, or no ballots at or below the peak.
 func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 	bins := make([]ShpilkinBin, ShpilkinBins)
 	for b := range bins {

@@ -1,6 +1,7 @@
 // Package evidence connects the follow-up of recommendations to the data
-// vigil holds: the results core (per-station official results) and the
-// integrity tests it can run from stored results alone. It adapts them to
+// vigil holds: the results core (per-station official results), the
+// observation findings, and the integrity tests it can run from stored
+// results alone. It adapts them to
 // the small interfaces of package recommend, which stays free of storage.
 package evidence
 
@@ -18,7 +19,7 @@ import (
 
 // Sources are every source of evidence vigil has over db.
 func Sources(db *store.DB) recommend.Sources {
-	return recommend.Sources{Results: db, Integrity: Integrity{DB: db}}
+	return recommend.Sources{Results: db, Findings: Findings{DB: db}, Integrity: Integrity{DB: db}}
 }
 
 // Integrity computes, when asked, the integrity results that need nothing

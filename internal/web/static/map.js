@@ -11,7 +11,10 @@
       var layer = L.geoJSON(g, {
         style: function (f) { return { fillColor: f.properties.fill, fillOpacity: 0.9, color: "#333", weight: 0.8 }; },
         onEachFeature: function (f, l) {
-          l.bindTooltip(f.properties.path + ": " + f.properties.label);
+          // Text, never HTML: area names come from imported files.
+          var tip = document.createElement("span");
+          tip.textContent = f.properties.path + ": " + f.properties.label;
+          l.bindTooltip(tip);
           l.on("click", function () { window.location.href = f.properties.url; });
         }
       }).addTo(map);

@@ -1,0 +1,221 @@
+// Package stored adapts an election's stored results to the integrity
+// methods, which are pure functions over plain slices: it picks each
+// station's protocol, resolves the leader, and builds the forensic
+// stations and the PVT's frame and sample. The command line and the JSON
+// API both go through it, so that they compute the same thing.
+package stored
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/integrity/forensics"
+	"github.com/vigil-elections/vigil/internal/integrity/pvt"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// Leader returns the position of the named option, or of the option with
+// the most votes in chosen when name is empty.
+func Leader(e *election.Election, chosen []*election.Protocol, name string) (int, error) {
+	if name != "" {
+		if li := e.OptionIndex(name); li >= 0 {
+			return li, nil
+		}
+		names := make([]string, len(e.Options))
+		for i, o := range e.Options {
+			names[i] = o.Name
+		}
+		return -1, fmt.Errorf("%q is not an option of %s (options: %s)", name, e.Name, strings.Join(names, ", "))
+	}
+	tot := make([]int64, len(e.Options))
+	for _, p := range chosen {
+		if p == nil {
+			continue
+		}
+		for k, v := range p.Votes {
+			if k < len(tot) {
+				tot[k] += v
+			}
+		}
+	}
+	li := -1
+	for k, v := range tot {
+		if li < 0 || v > tot[li] {
+			li = k
+		}
+	}
+	if li < 0 {
+		return -1, errors.New("the election has no options")
+	}
+	return li, nil
+}
+
+// Station is one station as the forensics see it, with where it is.
+type Station struct {
+	Area    *election.Area
+	Station forensics.Station
+	Votes   []int64
+	Valid   int64
+}
+
+// Stations reduces every station's chosen protocol (chosen indexed like
+// ix) to the V, G, R, L of the methods; stations without ballots are left
+// out (forensics.FromFigures).
+func Stations(ix *tally.Index, chosen []*election.Protocol, leader int) []Station {
+	var out []Station
+	for i, p := range chosen {
+		if p == nil {
+			continue
+		}
+		st, ok := forensics.FromFigures(p.Figures, p.Votes, leader)
+		if !ok {
+			continue
+		}
+		out = append(out, Station{Area: ix.Area(i), Station: st, Votes: p.Votes, Valid: p.Figures.Value(election.Valid)})
+	}
+	return out
+}
+
+// Plain returns the forensic stations alone.
+func Plain(rows []Station) []forensics.Station {
+	out := make([]forensics.Station, len(rows))
+	for i, r := range rows {
+		out[i] = r.Station
+	}
+	return out
+}
+
+// GroupByLevel sets each station's Group to its area's path down to level
+// (1 = top) and Control where control says so.
+func GroupByLevel(rows []Station, level int, control func(a *election.Area) bool) []forensics.Station {
+	out := make([]forensics.Station, len(rows))
+	for i, r := range rows {
+		out[i] = r.Station
+		if level <= len(r.Area.Path) {
+			out[i].Group = strings.Join(r.Area.Path[:level], " / ")
+		}
+		out[i].Control = control(r.Area)
+	}
+	return out
+}
+
+// PVTInput is the PVT's frame and sample built from a stored election.
+type PVTInput struct {
+	Strata   []pvt.Stratum
+	Options  []string
+	Reports  []pvt.Report
+	Official map[string]float64 // the official shares of the same options, per cent
+}
+
+// PVTSpec says how to build it.
+type PVTSpec struct {
+	Sample   election.Source // the sample's protocols (observer)
+	Official election.Source // the verdict's (official-final)
+	// Stratum names area levels ("region") or station attributes
+	// ("urban"), joined by commas.
+	Stratum string
+	Options []string // nil: every option
+}
+
+// BuildPVT makes the frame (every station of the election, stratified by
+// spec.Stratum), the sample (the stations with a spec.Sample protocol, its
+// arrival the protocol's) and the official shares of the listed options.
+// Shares are of the listed options' sum; turnout is their votes over the
+// registered voters.
+func BuildPVT(e *election.Election, ix *tally.Index, protocols []*election.Protocol, spec PVTSpec) (*PVTInput, error) {
+	if spec.Stratum == "" {
+		return nil, errors.New("a stratum is required: an area level (e.g. region) or a station attribute, or several joined by commas")
+	}
+	in := &PVTInput{}
+	var pos []int
+	if len(spec.Options) == 0 {
+		for _, o := range e.Options {
+			in.Options = append(in.Options, o.Name)
+			pos = append(pos, o.Position)
+		}
+	} else {
+		for _, o := range spec.Options {
+			o = strings.TrimSpace(o)
+			k := e.OptionIndex(o)
+			if k < 0 || slices.Contains(in.Options, o) {
+				return nil, fmt.Errorf("option %q: not an option of %s, or named twice", o, e.Name)
+			}
+			in.Options = append(in.Options, o)
+			pos = append(pos, k)
+		}
+	}
+	parts := strings.Split(spec.Stratum, ",")
+	stratumOf := func(a *election.Area) (string, string, error) {
+		var keys []string
+		for _, part := range parts {
+			part = strings.TrimSpace(part)
+			if lvl := e.Config.LevelOf(part); lvl > 0 && lvl < len(a.Path) {
+				keys = append(keys, a.Path[lvl-1])
+				continue
+			}
+			v, ok := a.Attrs[part]
+			if !ok {
+				return "", "", fmt.Errorf("stratum %q is neither an area level above the stations (%s) nor an attribute of station %s",
+					part, strings.Join(e.Config.AreaLevels, ", "), strings.Join(a.Path, " / "))
+			}
+			keys = append(keys, v)
+		}
+		return pvt.JoinKey(keys...), keys[0], nil
+	}
+	off, _ := tally.Choose(ix, protocols, tally.Selector{Sources: []election.Source{spec.Official}})
+	smp, _ := tally.Choose(ix, protocols, tally.Selector{Sources: []election.Source{spec.Sample}})
+	offVotes := make([]int64, len(pos))
+	var fkeys, groups []string
+	for i := 0; i < ix.Len(); i++ {
+		a := ix.Area(i)
+		if !a.Station {
+			continue
+		}
+		key, group, err := stratumOf(a)
+		if err != nil {
+			return nil, err
+		}
+		fkeys = append(fkeys, key)
+		groups = append(groups, group)
+		if o := off[i]; o != nil {
+			for k, p := range pos {
+				if p < len(o.Votes) {
+					offVotes[k] += o.Votes[p]
+				}
+			}
+		}
+		s := smp[i]
+		if s == nil {
+			continue
+		}
+		r := pvt.Report{Stratum: key, Votes: make([]float64, len(pos)), Registered: float64(s.Figures.Value(election.Registered)), Arrival: s.Received}
+		for k, p := range pos {
+			if p < len(s.Votes) {
+				r.Votes[k] = float64(s.Votes[p])
+				r.Total += r.Votes[k]
+			}
+		}
+		in.Reports = append(in.Reports, r)
+	}
+	if len(in.Reports) == 0 {
+		return nil, fmt.Errorf("election %s has no %s protocols: no sample to estimate from", e.Name, spec.Sample)
+	}
+	var err error
+	if in.Strata, err = pvt.StrataOf(fkeys, groups); err != nil {
+		return nil, err
+	}
+	var sum int64
+	for _, v := range offVotes {
+		sum += v
+	}
+	if sum > 0 {
+		in.Official = map[string]float64{}
+		for k, o := range in.Options {
+			in.Official[o] = 100 * float64(offVotes[k]) / float64(sum)
+		}
+	}
+	return in, nil
+}

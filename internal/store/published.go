@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// PublishedFindings is one publication of a mission's findings.
+type PublishedFindings struct {
+	ID           int64     `json:"id"`
+	OrgID        int64     `json:"org_id"`
+	Organisation string    `json:"organisation"`
+	ElectionID   int64     `json:"election_id"`
+	Published    time.Time `json:"published"`
+	PublishedBy  string    `json:"published_by"`
+	Findings     string    `json:"-"` // the findings JSON, as computed then
+	Statement    string    `json:"-"` // the statement, a standalone HTML page
+}
+
+// PublishFindings stores a snapshot; earlier publications stay.
+func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) error {
+	if p.Published.IsZero() {
+		p.Published = time.Now().UTC()
+	}
+	return db.QueryRowContext(ctx, `INSERT INTO published_findings (org_id, election_id, published, published_by, findings, statement_html)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.OrgID, p.ElectionID, fmtTime(p.Published), p.PublishedBy, p.Findings, p.Statement).Scan(&p.ID)
+}
+
+// PublishedFindingsOf lists an election's publications, newest first,
+// without their bodies.
+func (db *DB) PublishedFindingsOf(ctx context.Context, electionID int64) ([]PublishedFindings, error) {
+	rows, err := db.QueryContext(ctx, `SELECT p.id, p.org_id, COALESCE(o.name, ''), p.election_id, p.published, p.published_by
+		FROM published_findings p LEFT JOIN organisations o ON o.id = p.org_id
+		WHERE p.election_id = $1 ORDER BY p.id DESC`, electionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []PublishedFindings{}
+	for rows.Next() {
+		var p PublishedFindings
+		var at string
+		if err := rows.Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, &at, &p.PublishedBy); err != nil {
+			return nil, err
+		}
+		p.Published = parseTime(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PublishedFindingsByID loads one publication with its bodies.
+func (db *DB) PublishedFindingsByID(ctx context.Context, electionID, id int64) (*PublishedFindings, error) {
+	var p PublishedFindings
+	var at string
+	err := db.QueryRowContext(ctx, `SELECT p.id, p.org_id, COALESCE(o.name, ''), p.election_id, p.published, p.published_by, p.findings, p.statement_html
+		FROM published_findings p LEFT JOIN organisations o ON o.id = p.org_id WHERE p.election_id = $1 AND p.id = $2`, electionID, id).
+		Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, &at, &p.PublishedBy, &p.Findings, &p.Statement)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("published findings %d: %w", id, ErrNotFound)
+	}
+	p.Published = parseTime(at)
+	return &p, err
+}

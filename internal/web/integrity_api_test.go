@@ -1,0 +1,69 @@
+package web_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+func TestIntegrityAPI(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	base := srv.URL + "/api/v1/elections/" + demo.Name
+	observed := 0
+	for _, st := range el.Stations {
+		if st.Observed {
+			observed++
+		}
+	}
+
+	code, body := get(t, base+"/forensics/integer?replicates=50", "")
+	var it struct {
+		StationsUsed int `json:"stations_used"`
+		Criteria     map[string]struct {
+			Observed float64 `json:"observed"`
+		} `json:"criteria"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &it) != nil || it.StationsUsed == 0 || len(it.Criteria) != 3 {
+		t.Fatalf("integer: %d %s", code, body)
+	}
+	// The same request again is served from the cache: the same answer.
+	if _, again := get(t, base+"/forensics/integer?replicates=50", ""); again != body {
+		t.Error("a repeated request computed a different answer")
+	}
+	for _, path := range []string{"/forensics/fingerprint", "/forensics/shpilkin", "/forensics/digits"} {
+		if code, body := get(t, base+path, ""); code != 200 || !strings.HasPrefix(body, "{") {
+			t.Errorf("%s: %d %s", path, code, body)
+		}
+	}
+	code, body = get(t, base+"/forensics/control?by=region", "")
+	var c struct {
+		Groups []struct {
+			Area string `json:"area"`
+		} `json:"groups"`
+		Note string `json:"note"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &c) != nil || len(c.Groups) == 0 || c.Note == "" {
+		t.Fatalf("control: %d %s", code, body)
+	}
+	code, body = get(t, base+"/pvt?stratum=region", "")
+	var p struct {
+		Strata struct {
+			Reports int `json:"reports"`
+		} `json:"strata"`
+		Verdict []struct {
+			Option string `json:"option"`
+		} `json:"verdict"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &p) != nil || p.Strata.Reports != observed || len(p.Verdict) == 0 {
+		t.Fatalf("pvt (%d observed stations): %d %s", observed, code, body)
+	}
+	for _, bad := range []string{"/forensics/integer?replicates=5000", "/forensics/integer?leader=Nobody", "/forensics/control?by=planet", "/pvt?stratum=planet"} {
+		if code, body := get(t, base+bad, ""); code != 400 {
+			t.Errorf("%s: %d %s, want 400", bad, code, body)
+		}
+	}
+}

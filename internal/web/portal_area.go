@@ -1,0 +1,555 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// crumb is one ancestor in the breadcrumb.
+type crumb struct {
+	ID   int64
+	Name string
+}
+
+// childRow is one child area in the list of an area page.
+type childRow struct {
+	ID         int64
+	Name       string
+	Station    bool
+	Stations   int
+	Registered int64
+	Turnout    float64 // −1 when unknown
+	Shares     []float64
+	Differs    int // stations under it whose protocol versions disagree
+}
+
+// optionShare is one option's result at an area.
+type optionShare struct {
+	Name       string
+	AgainstAll bool
+	Votes      int64
+	Share      float64
+	Leader     bool
+}
+
+type areaPage struct {
+	C             pageCommon
+	Area          *election.Area
+	Crumbs        []crumb
+	Source        string // the ?source= value, "" for the default
+	Sources       []election.Source
+	Stations      int
+	Expected      int // stations under the area
+	Figures       map[string]int64
+	Turnout       float64
+	Options       []optionShare
+	Children      []childRow
+	ChildCount    int
+	ChildStations bool
+	Sort, Dir     string
+	Filter        string
+	OnlyDiff      bool
+	ChildLevel    string
+	Base          string // the request URI, for the sort links
+	// Station pages.
+	Protocols []*election.Protocol
+	Figs      []figureRow
+	Votes     []voteRow
+	Flags     []election.Flag
+	Photos    map[int64]string // protocol id → photo URL (observation reports may carry one)
+	FlagCount map[int64]int    // protocol id → failed controls
+	Differs   bool
+	// Higher areas: the commission's summary protocols against the sum of
+	// the stations' protocols (the first column).
+	Summaries []*election.Protocol
+	SumFigs   []figureRow
+	SumVotes  []voteRow
+}
+
+// voteRow is one option across a station's protocol versions.
+type voteRow struct {
+	Name   string
+	Values []figureCell
+}
+
+func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.portalElection(r)
+	if err != nil {
+		return err
+	}
+	sel, err := selectorParam(r)
+	if err != nil {
+		return err
+	}
+	stamp, err := s.portalStamp(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
+		ent, err := s.portalTally(r.Context(), e, sel, stamp)
+		if err != nil {
+			return nil, err
+		}
+		i, err := areaIndex(r, e, ent.result.Index)
+		if err != nil {
+			return nil, err
+		}
+		data, err := s.areaData(r, e, ent, i)
+		if err != nil {
+			return nil, err
+		}
+		return s.renderBytes(r, "area.html", data)
+	})
+}
+
+// areaIndex resolves the {area} of the path ("root" or an id) in the index.
+func areaIndex(r *http.Request, e *election.Election, ix *tally.Index) (int, error) {
+	key := r.PathValue("area")
+	if key == "root" || key == "" {
+		if roots := ix.Roots(); len(roots) > 0 {
+			return int(roots[0]), nil
+		}
+		return 0, Errorf(NotFound, "election %q has no areas", e.Name)
+	}
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return 0, Errorf(Invalid, "area %q: want a number or \"root\"", key)
+	}
+	i, ok := ix.Lookup(id)
+	if !ok {
+		return 0, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
+	}
+	return i, nil
+}
+
+func turnoutOf(f election.Figures) float64 {
+	reg, ok := f.Get(election.Registered)
+	iss, ok2 := f.Get(election.BallotsIssued)
+	if !ok || !ok2 || reg <= 0 {
+		return -1
+	}
+	return float64(iss) / float64(reg)
+}
+
+func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry, i int) (*areaPage, error) {
+	res := ent.result
+	ix := res.Index
+	a := ix.Area(i)
+	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
+	d.C = s.common(r, e, a.Name, "nav.results")
+	for p := a.ParentID; p != 0; {
+		j, ok := ix.Lookup(p)
+		if !ok {
+			break
+		}
+		pa := ix.Area(j)
+		d.Crumbs = append([]crumb{{pa.ID, pa.Name}}, d.Crumbs...)
+		p = pa.ParentID
+	}
+	if a.Level == 0 {
+		d.C.Title = e.Name
+	}
+	node := res.Node(i, a.Level+1)
+	d.Stations = node.Stations
+	d.Expected = len(ix.Stations(i))
+	d.Figures = node.Figures.Map()
+	d.Turnout = turnoutOf(node.Figures)
+	valid := node.Figures.Value(election.Valid)
+	lead := -1
+	for k, v := range node.Votes {
+		if lead < 0 || v > node.Votes[lead] {
+			lead = k
+		}
+	}
+	for _, o := range e.Options {
+		if o.Position >= len(node.Votes) {
+			continue
+		}
+		v := node.Votes[o.Position]
+		sh := -1.0
+		if valid > 0 {
+			sh = float64(v) / float64(valid)
+		}
+		d.Options = append(d.Options, optionShare{Name: o.Name, AgainstAll: o.Kind == election.AgainstAll, Votes: v, Share: sh, Leader: o.Position == lead && v > 0})
+	}
+	diffs := s.diffsFor(e, ent)
+	if len(node.Children) > 0 {
+		d.ChildLevel = levelName(e, node.Children[0].Area.Level)
+		d.ChildCount = len(node.Children)
+		d.ChildStations = node.Children[0].Area.Station
+		q := r.URL.Query()
+		d.Sort, d.Dir, d.Filter, d.OnlyDiff = q.Get("sort"), q.Get("dir"), strings.TrimSpace(q.Get("q")), q.Get("differs") == "1"
+		filter := strings.ToLower(d.Filter)
+		for _, c := range node.Children {
+			if filter != "" && !strings.Contains(strings.ToLower(c.Area.Name), filter) {
+				continue
+			}
+			j, _ := ix.Lookup(c.Area.ID)
+			row := childRow{ID: c.Area.ID, Name: c.Area.Name, Station: c.Area.Station, Stations: c.Stations,
+				Registered: c.Figures.Value(election.Registered), Turnout: turnoutOf(c.Figures), Differs: diffs.under(ix, j)}
+			cv := c.Figures.Value(election.Valid)
+			for _, o := range e.Options {
+				sh := -1.0
+				if cv > 0 && o.Position < len(c.Votes) {
+					sh = float64(c.Votes[o.Position]) / float64(cv)
+				}
+				row.Shares = append(row.Shares, sh)
+			}
+			if d.OnlyDiff && row.Differs == 0 {
+				continue
+			}
+			d.Children = append(d.Children, row)
+		}
+		sortChildren(d.Children, d.Sort, d.Dir == "desc")
+	}
+	if !a.Station && a.Level > 0 {
+		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) > 0 {
+			// The stations' sum as a protocol of its own, the reference
+			// column every summary version is compared with.
+			sum := &election.Protocol{Source: "", Figures: node.Figures, Votes: node.Votes}
+			cols := append([]*election.Protocol{sum}, ps...)
+			d.Summaries = ps
+			d.SumFigs = compareRows(cols, 0)
+			d.SumVotes = compareVotes(e, cols, 0)
+		}
+	}
+	if a.Station {
+		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		// Columns in the order the versions arise: preliminary, final,
+		// observer, recount, summary; versions in order within a source.
+		sort.SliceStable(ps, func(i, j int) bool {
+			if ps[i].Source != ps[j].Source {
+				return sourceRank(ps[i].Source) < sourceRank(ps[j].Source)
+			}
+			return ps[i].Version < ps[j].Version
+		})
+		d.Protocols = ps
+		d.Figs = figureRows(ps)
+		d.Votes = voteRows(e, ps)
+		flagged := map[int64]map[string]bool{}
+		d.FlagCount = map[int64]int{}
+		for _, p := range ps {
+			fl := election.Check(e, p)
+			d.Flags = append(d.Flags, fl...)
+			d.FlagCount[p.ID] = len(fl)
+			for _, f := range fl {
+				if flagged[p.ID] == nil {
+					flagged[p.ID] = map[string]bool{}
+				}
+				for name := range f.Figures {
+					flagged[p.ID][name] = true
+				}
+				if f.Item != "" {
+					flagged[p.ID][f.Item] = true
+				}
+			}
+		}
+		markFlagged(e, ps, d.Figs, d.Votes, flagged)
+		d.Photos = s.protocolPhotos(r.Context(), ps)
+		d.Differs = diffs.areas[a.ID]
+	}
+	return d, nil
+}
+
+func sourceRank(s election.Source) int {
+	for i, x := range election.Sources {
+		if x == s {
+			return i
+		}
+	}
+	return len(election.Sources)
+}
+
+// protocolPhotos returns the photo of each protocol that has one, by
+// protocol id. Observation reports will carry photos of the protocols
+// observers copied; until they do, there are none. The station page shows
+// each one beside its version's column.
+func (s *Server) protocolPhotos(_ context.Context, _ []*election.Protocol) map[int64]string {
+	return nil
+}
+
+func levelName(e *election.Election, level int) string {
+	if level >= 1 && level <= len(e.Config.AreaLevels) {
+		return e.Config.AreaLevels[level-1]
+	}
+	return ""
+}
+
+func sortChildren(rows []childRow, key string, desc bool) {
+	less := func(a, b *childRow) bool { return a.Name < b.Name }
+	switch {
+	case key == "stations":
+		less = func(a, b *childRow) bool { return a.Stations < b.Stations }
+	case key == "registered":
+		less = func(a, b *childRow) bool { return a.Registered < b.Registered }
+	case key == "turnout":
+		less = func(a, b *childRow) bool { return a.Turnout < b.Turnout }
+	case key == "differs":
+		less = func(a, b *childRow) bool { return a.Differs < b.Differs }
+	case strings.HasPrefix(key, "option"):
+		k, err := strconv.Atoi(strings.TrimPrefix(key, "option"))
+		if err == nil && len(rows) > 0 && k >= 0 && k < len(rows[0].Shares) {
+			less = func(a, b *childRow) bool { return a.Shares[k] < b.Shares[k] }
+		}
+	case key == "" || key == "name":
+		if !desc {
+			return // the index's order: stations by number, areas as imported
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if desc {
+			return less(&rows[j], &rows[i])
+		}
+		return less(&rows[i], &rows[j])
+	})
+}
+
+// figureRow is one figure across a station's protocol versions, with the
+// versions that differ from the official final one (else the first) marked.
+type figureRow struct {
+	Name   string
+	Values []figureCell
+}
+
+type figureCell struct {
+	Value   int64
+	Known   bool
+	Differs bool
+	Flagged bool // an arithmetic control failed on this figure of this version
+}
+
+// reference is the version the others are compared with: the latest
+// official final protocol, else the first.
+func reference(ps []*election.Protocol) int {
+	ref := 0
+	for i, p := range ps {
+		if p.Source == election.OfficialFinal {
+			ref = i
+		}
+	}
+	return ref
+}
+
+func figureRows(ps []*election.Protocol) []figureRow {
+	if len(ps) == 0 {
+		return nil
+	}
+	return compareRows(ps, reference(ps))
+}
+
+// compareRows lays out every figure any of ps states, marking the values
+// that differ from ps[refIdx].
+func compareRows(ps []*election.Protocol, refIdx int) []figureRow {
+	ref := ps[refIdx]
+	var rows []figureRow
+	for f := election.Figure(0); f < election.NumFigures; f++ {
+		row := figureRow{Name: f.String()}
+		known := false
+		first, fok := ref.Figures.Get(f)
+		for _, p := range ps {
+			v, ok := p.Figures.Get(f)
+			known = known || ok
+			row.Values = append(row.Values, figureCell{Value: v, Known: ok, Differs: ok && fok && v != first})
+		}
+		if known {
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func voteRows(e *election.Election, ps []*election.Protocol) []voteRow {
+	if len(ps) == 0 {
+		return nil
+	}
+	return compareVotes(e, ps, reference(ps))
+}
+
+func compareVotes(e *election.Election, ps []*election.Protocol, refIdx int) []voteRow {
+	ref := ps[refIdx]
+	var rows []voteRow
+	for _, o := range e.Options {
+		row := voteRow{Name: o.Name}
+		for _, p := range ps {
+			c := figureCell{}
+			if o.Position < len(p.Votes) {
+				c.Value, c.Known = p.Votes[o.Position], true
+				c.Differs = o.Position < len(ref.Votes) && c.Value != ref.Votes[o.Position]
+			}
+			row.Values = append(row.Values, c)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// markFlagged marks the cells of the figures (and, for the sum of the
+// votes, every vote) that a failed control read, version by version.
+func markFlagged(e *election.Election, ps []*election.Protocol, figs []figureRow, votes []voteRow, flagged map[int64]map[string]bool) {
+	for k, p := range ps {
+		set := flagged[p.ID]
+		if len(set) == 0 {
+			continue
+		}
+		for i := range figs {
+			if set[figs[i].Name] {
+				figs[i].Values[k].Flagged = true
+			}
+		}
+		for i := range votes {
+			if set["options_total"] || set["votes:"+votes[i].Name] || set[votes[i].Name] {
+				votes[i].Values[k].Flagged = true
+			}
+		}
+	}
+}
+
+// diffSet marks the stations whose latest protocol versions of different
+// sources (official preliminary and final, observer, recount) disagree.
+type diffSet struct {
+	areas map[int64]bool
+}
+
+func (d *diffSet) under(ix *tally.Index, i int) int {
+	if len(d.areas) == 0 {
+		return 0
+	}
+	a := ix.Area(i)
+	if a.Station {
+		if d.areas[a.ID] {
+			return 1
+		}
+		return 0
+	}
+	n := 0
+	for _, j := range ix.Stations(i) {
+		if d.areas[ix.Area(int(j)).ID] {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) diffsFor(e *election.Election, ent *tallyEntry) *diffSet {
+	key := strconv.FormatInt(e.ID, 10) + "|" + ent.stamp
+	s.portal.mu.Lock()
+	d, ok := s.portal.diffs[key]
+	s.portal.mu.Unlock()
+	if ok {
+		return d
+	}
+	d = &diffSet{areas: map[int64]bool{}}
+	first := map[int64]*election.Protocol{}
+	for _, p := range ent.all {
+		if p.Source == election.Summary {
+			continue
+		}
+		q, ok := first[p.AreaID]
+		if !ok {
+			first[p.AreaID] = p
+			continue
+		}
+		if d.areas[p.AreaID] {
+			continue
+		}
+		if !sameCount(p, q) {
+			d.areas[p.AreaID] = true
+		}
+	}
+	s.portal.mu.Lock()
+	if len(s.portal.diffs) > 64 {
+		clear(s.portal.diffs)
+	}
+	s.portal.diffs[key] = d
+	s.portal.mu.Unlock()
+	return d
+}
+
+// sameCount reports whether two protocols agree on every figure both state
+// and on every vote.
+func sameCount(p, q *election.Protocol) bool {
+	for f := election.Figure(0); f < election.NumFigures; f++ {
+		a, ok1 := p.Figures.Get(f)
+		b, ok2 := q.Figures.Get(f)
+		if ok1 && ok2 && a != b {
+			return false
+		}
+	}
+	if len(p.Votes) != len(q.Votes) {
+		return false
+	}
+	for k := range p.Votes {
+		if p.Votes[k] != q.Votes[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// apiResults is the portal's results JSON: an area (?area=, the root by
+// default) and its children down to ?level= levels below (1 by default),
+// under ?source=, from the same cache as the pages.
+func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.portalElection(r)
+	if err != nil {
+		return err
+	}
+	sel, err := selectorParam(r)
+	if err != nil {
+		return err
+	}
+	level := 1
+	if l := r.URL.Query().Get("level"); l != "" {
+		if level, err = strconv.Atoi(l); err != nil || level < 0 || level > 8 {
+			return &Error{Code: Invalid, Message: "level: want a whole number from 0 to 8", Field: "level"}
+		}
+	}
+	stamp, err := s.portalStamp(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	key := r.URL.Path + "?" + r.URL.RawQuery + "|json"
+	return s.servePage(w, r, key, stamp, "application/json; charset=utf-8", func(r *http.Request) ([]byte, error) {
+		ent, err := s.portalTally(r.Context(), e, sel, stamp)
+		if err != nil {
+			return nil, err
+		}
+		i := 0
+		if a := r.URL.Query().Get("area"); a != "" && a != "root" {
+			id, err := strconv.ParseInt(a, 10, 64)
+			if err != nil {
+				return nil, &Error{Code: Invalid, Message: "area: want an area id", Field: "area"}
+			}
+			var ok bool
+			if i, ok = ent.result.Index.Lookup(id); !ok {
+				return nil, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
+			}
+		} else if roots := ent.result.Index.Roots(); len(roots) > 0 {
+			i = int(roots[0])
+		}
+		node := ent.result.Node(i, level+ent.result.Index.Area(i).Level)
+		var buf bytes.Buffer
+		buf.WriteString(`{"election":`)
+		writeJSONTo(&buf, map[string]any{"id": e.ID, "name": e.Name})
+		buf.WriteString(`,"stamp":`)
+		writeJSONTo(&buf, stamp)
+		buf.WriteString(`,"result":`)
+		writeJSONTo(&buf, node)
+		buf.WriteString("}\n")
+		return buf.Bytes(), nil
+	})
+}

@@ -1,0 +1,292 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+type cachedElection struct {
+	e          *election.Election
+	at         time.Time
+	refreshing bool
+}
+
+type cachedStamp struct {
+	stamp      string
+	at         time.Time
+	refreshing bool
+}
+
+type cachedPage struct {
+	body        []byte
+	gz          []byte // body gzipped, when that is smaller
+	etag        string
+	contentType string
+	stamp       string // of the data the page shows
+	building    bool   // a newer one is being rendered
+}
+
+// portalElection finds the election of the path like electionParam, from a
+// cache refreshed in the background once it is portalTTL old (the other
+// requests go on with the election they have; a deleted election goes
+// from the cache at the refresh).
+func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
+	key := r.PathValue("election")
+	now := time.Now()
+	s.portal.mu.Lock()
+	c, ok := s.portal.elections[key]
+	if ok && now.Sub(c.at) >= portalTTL && !c.refreshing {
+		c.refreshing = true
+		s.portal.elections[key] = c
+		bg := r.Clone(context.WithoutCancel(r.Context()))
+		go s.refreshElection(key, bg)
+	}
+	s.portal.mu.Unlock()
+	if ok {
+		return c.e, nil
+	}
+	e, err := s.electionParam(r)
+	if err != nil {
+		return nil, err
+	}
+	s.portal.mu.Lock()
+	if len(s.portal.elections) > 1024 {
+		clear(s.portal.elections)
+	}
+	s.portal.elections[key] = cachedElection{e: e, at: now}
+	s.portal.mu.Unlock()
+	return e, nil
+}
+
+func (s *Server) refreshElection(key string, r *http.Request) {
+	at := time.Now()
+	e, err := s.electionParam(r)
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	if err != nil {
+		delete(s.portal.elections, key) // the next request asks the database itself
+		return
+	}
+	s.portal.elections[key] = cachedElection{e: e, at: at}
+}
+
+// portalStamp returns the election's protocol stamp, at most portalTTL old
+// plus the time one stamp query takes: when the cached stamp is stale, one
+// request refreshes it in the background while the others go on with the
+// one they have (only the very first request of an election waits).
+func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
+	now := time.Now()
+	s.portal.mu.Lock()
+	c, ok := s.portal.stamps[id]
+	if ok && now.Sub(c.at) >= s.stampTTL() && !c.refreshing {
+		c.refreshing = true
+		s.portal.stamps[id] = c
+		go s.refreshStamp(id)
+	}
+	s.portal.mu.Unlock()
+	if ok {
+		return c.stamp, nil
+	}
+	st, err := s.protocolStamp(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	s.portal.mu.Lock()
+	s.portal.stamps[id] = cachedStamp{stamp: st, at: now}
+	s.portal.mu.Unlock()
+	return st, nil
+}
+
+// stampTTL is how long a stamp is trusted: portalTTL, or five times the
+// last recomputation of a tabulation when that is longer (at most 10 s),
+// so that a large election under a steady stream of protocols spends at
+// most a fifth of a core recomputing.
+func (s *Server) stampTTL() time.Duration {
+	return max(portalTTL, min(10*time.Second, 5*s.portal.recompute))
+}
+
+// portalTally is tallyAt, timing the recomputations for stampTTL.
+func (s *Server) portalTally(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*tallyEntry, error) {
+	t0 := time.Now()
+	ent, err := s.tallyAt(ctx, e, sel, stamp)
+	if d := time.Since(t0); err == nil && d > 5*time.Millisecond {
+		s.portal.mu.Lock()
+		s.portal.recompute = d
+		s.portal.mu.Unlock()
+	}
+	return ent, err
+}
+
+func (s *Server) refreshStamp(id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	at := time.Now()
+	st, err := s.protocolStamp(ctx, id)
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	c := s.portal.stamps[id]
+	c.refreshing = false
+	if err != nil {
+		s.log.Warn("portal: reading the protocol stamp", "election", id, "err", err)
+	} else {
+		c.stamp, c.at = st, at
+	}
+	s.portal.stamps[id] = c
+}
+
+// servePage writes a page from the cache under key, rendered from the data
+// as of stamp. A page not in the cache is built at once. A page built from
+// an older stamp is served as it is while one background build renders the
+// new one (stale while revalidating): on election night, when protocols
+// arrive every second and each changes the stamp, no reader waits for a
+// recomputed tabulation. build renders the page for a request like r.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, stamp, contentType string, build func(r *http.Request) ([]byte, error)) error {
+	s.portal.mu.Lock()
+	p, ok := s.portal.pages[key]
+	if ok && p.stamp != stamp && !p.building {
+		p.building = true
+		s.portal.pages[key] = p
+		// The request's context ends with this response; the rebuild
+		// keeps its values (none matter) but not its cancellation.
+		bg := r.Clone(context.WithoutCancel(r.Context()))
+		go s.rebuildPage(key, stamp, contentType, build, bg)
+	}
+	s.portal.mu.Unlock()
+	if !ok {
+		body, err := build(r)
+		if err != nil {
+			return err
+		}
+		p = s.storePage(key, stamp, contentType, body)
+	}
+	if s.portal.langs != nil && strings.HasPrefix(contentType, "text/html") {
+		s.portal.langs.remember(w, r)
+	}
+	h := w.Header()
+	h.Set("Content-Type", p.contentType)
+	h.Set("ETag", p.etag)
+	h.Set("Vary", "Accept-Language, Cookie, Accept-Encoding")
+	h.Set("Cache-Control", "public, max-age=0, must-revalidate")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == p.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if p.gz != nil && acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", strconv.Itoa(len(p.gz)))
+		_, err := w.Write(p.gz)
+		return err
+	}
+	h.Set("Content-Length", strconv.Itoa(len(p.body)))
+	_, err := w.Write(p.body)
+	return err
+}
+
+func (s *Server) rebuildPage(key, stamp, contentType string, build func(r *http.Request) ([]byte, error), r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	body, err := build(r.WithContext(ctx))
+	if err != nil {
+		s.log.Warn("portal: rebuilding a page", "key", key, "err", err)
+		s.portal.mu.Lock()
+		if p, ok := s.portal.pages[key]; ok {
+			p.building = false
+			s.portal.pages[key] = p
+		}
+		s.portal.mu.Unlock()
+		return
+	}
+	s.storePage(key, stamp, contentType, body)
+}
+
+// storePage caches a rendered page, evicting an eighth of the cache, in the
+// map's random order, when it is full: the national and regional pages,
+// asked all the time, come back at once if they go, and a crawl of every
+// station cannot push them out for good.
+func (s *Server) storePage(key, stamp, contentType string, body []byte) cachedPage {
+	sum := sha256.Sum256(body)
+	p := cachedPage{body: body, gz: gzipped(body), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType, stamp: stamp}
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	if len(s.portal.pages) >= maxCachedPages {
+		n := 0
+		for k := range s.portal.pages {
+			delete(s.portal.pages, k)
+			if n++; n >= maxCachedPages/8 {
+				break
+			}
+		}
+	}
+	s.portal.pages[key] = p
+	return p
+}
+
+// gzipped compresses b once, for every reader whose browser accepts it;
+// nil when compression does not pay.
+func gzipped(b []byte) []byte {
+	if len(b) < 1024 {
+		return nil
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	if zw.Close() != nil || buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" {
+			return !strings.Contains(strings.ReplaceAll(q, " ", ""), "q=0") || strings.Contains(q, "q=0.")
+		}
+	}
+	return false
+}
+
+// pageKey identifies a rendered page: the path, the query without lang and
+// the language.
+func (s *Server) pageKey(r *http.Request) string {
+	q := r.URL.Query()
+	q.Del("lang")
+	tag := "en"
+	if s.portal.langs != nil {
+		tag = s.portal.langs.pick(r).Tag
+	}
+	return r.URL.Path + "?" + q.Encode() + "|" + tag
+}
+
+// renderBytes executes a page template of the request's language into bytes.
+func (s *Server) renderBytes(r *http.Request, name string, data any) ([]byte, error) {
+	t := s.pages
+	if ls := s.portal.langs; ls != nil {
+		t = ls.pages[ls.pick(r).Tag]
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeJSONTo(buf *bytes.Buffer, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		buf.WriteString("null")
+		return
+	}
+	buf.Write(b)
+}

@@ -1,0 +1,103 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// Published findings: a mission's staff publish the current findings of
+// their organisation (POST …/findings/publish); the public reads every
+// publication of an election, each frozen as it was published.
+func (s *Server) publishedRoutes() {
+	s.mux.Handle("POST /api/v1/elections/{election}/findings/publish", http.NewCrossOriginProtection().Handler(s.serve(s.authed(s.apiPublishFindings))))
+	s.mux.Handle("GET /api/v1/elections/{election}/findings/published", s.serve(s.apiPublishedFindings))
+	s.mux.Handle("GET /api/v1/elections/{election}/findings/published/{id}", s.serve(s.apiPublishedOne))
+	s.mux.Handle("GET /elections/{election}/findings", s.serve(s.pagePublishedFindings))
+	s.mux.Handle("GET /elections/{election}/findings/{id}", s.serve(s.pagePublishedStatement))
+}
+
+func (s *Server) apiPublishFindings(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.PublishFindings, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	pub, err := observe.Publish(r.Context(), s.db, p, e.ID, p.Name)
+	if err != nil {
+		return err
+	}
+	s.audit(r, "findings.publish", "election:"+strconv.FormatInt(e.ID, 10), map[string]any{"publication": pub.ID})
+	writeJSON(w, http.StatusCreated, map[string]any{"published": pub})
+	return nil
+}
+
+func (s *Server) apiPublishedFindings(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	ps, err := s.db.PublishedFindingsOf(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"published": ps})
+	return nil
+}
+
+func (s *Server) publication(r *http.Request) (*store.PublishedFindings, error) {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, Errorf(NotFound, "no publication %q", r.PathValue("id"))
+	}
+	return s.db.PublishedFindingsByID(r.Context(), e.ID, id)
+}
+
+func (s *Server) apiPublishedOne(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.publication(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"published": p, "findings": json.RawMessage(p.Findings)})
+	return nil
+}
+
+// pagePublishedStatement serves the statement exactly as it was published.
+func (s *Server) pagePublishedStatement(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.publication(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, err = w.Write([]byte(p.Statement))
+	return err
+}
+
+type publishedPage struct {
+	C    pageCommon
+	List []store.PublishedFindings
+	Key  string
+}
+
+func (s *Server) pagePublishedFindings(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.portalElection(r)
+	if err != nil {
+		return err
+	}
+	ps, err := s.db.PublishedFindingsOf(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Name, "nav.findings"), List: ps, Key: urlKey(e)})
+}
