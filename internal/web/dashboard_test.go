@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // page GETs a dashboard page as a staff user ("" for the public), without
@@ -240,6 +241,22 @@ func TestDashboardPages(t *testing.T) {
 			if code, body, _ := fx.postForm(t, "analyst", path, url.Values{"status": {"lost"}}); code != http.StatusBadRequest || !strings.Contains(body, "want new, flagged, verified or quarantined") {
 				t.Fatalf("a bad status: %d %s", code, body)
 			}
+			// Triage of the incident at 101, by the coordinator of North.
+			inc, err := db.ReportByClientID(ctx, fx.orgA.ID, "i-101-obs1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			path = fmt.Sprintf("%s/reports/%d", dash, inc.ID)
+			if code, body, _ := fx.postForm(t, "coordinator", path, url.Values{"triage": {"confirmed"}}); code != http.StatusSeeOther {
+				t.Fatalf("triage: %d %s", code, body)
+			}
+			if r, _ := db.Report(ctx, fx.orgA.ID, inc.ID); r.Triage != "confirmed" {
+				t.Fatalf("triage after the form: %q", r.Triage)
+			}
+			_, body, _ = fx.page(t, "coordinator", dash)
+			if !strings.Contains(body, `<option value="confirmed" selected>`) {
+				t.Error("the incident's triage is not shown as confirmed")
+			}
 		})
 
 		t.Run("live coverage", func(t *testing.T) {
@@ -306,4 +323,64 @@ func readEvents(r io.Reader) <-chan sse {
 		}
 	}()
 	return ch
+}
+
+// TestDashboardStreams checks the live coverage's bounds: a limit on open
+// streams (429 beyond it), heartbeats on an idle stream, and a stream
+// that ends (freeing its place) when the client goes away.
+func TestDashboardStreams(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	web.SetDashLimits(t, 1, 50*time.Millisecond, 100*time.Millisecond)
+	srv := fx.srv.Config.Handler.(*web.Server)
+	events := fmt.Sprintf("%s/dashboard/%d/events", fx.srv.URL, fx.el.ID)
+	open := func(ctx context.Context) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", events, nil)
+		req.AddCookie(fx.cookies["analyst"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	first := open(ctx)
+	if first.StatusCode != 200 {
+		t.Fatalf("first stream: %d", first.StatusCode)
+	}
+	if second := open(ctx); second.StatusCode != http.StatusTooManyRequests {
+		second.Body.Close()
+		t.Fatalf("second stream over a limit of one: %d, want 429", second.StatusCode)
+	}
+	// The first event, then, with no report arriving, heartbeats.
+	sc := bufio.NewScanner(first.Body)
+	var sawEvent, sawPing bool
+	for sc.Scan() && !(sawEvent && sawPing) {
+		switch line := sc.Text(); {
+		case line == "event: coverage":
+			sawEvent = true
+		case line == ": ping" && sawEvent:
+			sawPing = true
+		}
+	}
+	if !sawEvent || !sawPing {
+		t.Fatalf("stream: event %v, heartbeat %v (%v)", sawEvent, sawPing, sc.Err())
+	}
+	cancel()
+	first.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for web.LiveStreams(srv) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream stayed open after its client left")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	again := open(ctx2)
+	defer again.Body.Close()
+	if again.StatusCode != 200 {
+		t.Fatalf("a stream after the first closed: %d", again.StatusCode)
+	}
 }

@@ -17,10 +17,22 @@
     url += (url.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(cov.dataset.stamp || "");
     var es = new EventSource(url);
     es.addEventListener("open", function () { say(live.dataset.live); });
-    es.addEventListener("coverage", function (ev) {
+    // A keyboard user inside the table keeps their place: the new table
+    // waits until the focus leaves it.
+    var pending = null;
+    function swap(ev) {
       cov.innerHTML = ev.data;
       cov.dataset.stamp = ev.lastEventId;
       say(live.dataset.updated + " " + new Date().toLocaleTimeString());
+    }
+    es.addEventListener("coverage", function (ev) {
+      if (cov.contains(document.activeElement)) { pending = ev; return; }
+      swap(ev);
+    });
+    cov.addEventListener("focusout", function () {
+      setTimeout(function () {
+        if (pending && !cov.contains(document.activeElement)) { swap(pending); pending = null; }
+      }, 0);
     });
     es.addEventListener("error", function () { say(live.dataset.off); });
     window.addEventListener("pagehide", function () { es.close(); });
