@@ -10,11 +10,12 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/pvt"
+	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
-// The PVT on the stored deployment, as `vigil pvt --db` computes it
-// (cmd/vigil/pvt_db.go): the frame is every station of the election, the
+// The PVT on the stored deployment, as `vigil pvt --db` and the integrity
+// API compute it (integrity/stored.BuildPVT): the frame is every station of the election, the
 // sample the stations whose observers sent their protocol (source
 // observer), each station's arrival its protocol's Received time, strata
 // the first area level, and the official shares those of official-final.
@@ -45,82 +46,9 @@ type dashPVTEntry struct {
 // pvtCheckpoints is about how many points the convergence chart has.
 const pvtCheckpoints = 40
 
-// pvtInput is the PVT's input built from the stored election.
-type pvtInput struct {
-	strata   []pvt.Stratum
-	options  []string
-	reports  []pvt.Report
-	official map[string]float64
-	stations int
-}
-
-// storedPVTInput builds the PVT input from the cached tabulation's
-// protocols (all sources).
-func storedPVTInput(e *election.Election, ent *tallyEntry) (*pvtInput, error) {
-	ix := ent.result.Index
-	in := &pvtInput{}
-	var pos []int // each option's place in a protocol's votes
-	for _, o := range e.Options {
-		in.options = append(in.options, o.Name)
-		pos = append(pos, o.Position)
-	}
-	off, _ := tally.Choose(ix, ent.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
-	smp, _ := tally.Choose(ix, ent.all, tally.Selector{Sources: []election.Source{election.Observer}})
-	offVotes := make([]int64, len(in.options))
-	var keys, groups []string
-	for i := 0; i < ix.Len(); i++ {
-		a := ix.Area(i)
-		if !a.Station {
-			continue
-		}
-		in.stations++
-		key := "all"
-		if len(a.Path) > 1 {
-			key = a.Path[0]
-		}
-		keys = append(keys, key)
-		groups = append(groups, key)
-		if o := off[i]; o != nil {
-			for k, pp := range pos {
-				if pp < len(o.Votes) {
-					offVotes[k] += o.Votes[pp]
-				}
-			}
-		}
-		sp := smp[i]
-		if sp == nil {
-			continue
-		}
-		r := pvt.Report{Stratum: key, Votes: make([]float64, len(in.options)), Registered: float64(sp.Figures.Value(election.Registered)), Arrival: sp.Received}
-		for k, pp := range pos {
-			if pp < len(sp.Votes) {
-				r.Votes[k] = float64(sp.Votes[pp])
-				r.Total += r.Votes[k]
-			}
-		}
-		in.reports = append(in.reports, r)
-	}
-	if len(in.reports) == 0 {
-		return nil, errNoSample
-	}
-	var err error
-	if in.strata, err = pvt.StrataOf(keys, groups); err != nil {
-		return nil, err
-	}
-	var sum int64
-	for _, v := range offVotes {
-		sum += v
-	}
-	if sum > 0 {
-		in.official = map[string]float64{}
-		for k, o := range in.options {
-			in.official[o] = 100 * float64(offVotes[k]) / float64(sum)
-		}
-	}
-	return in, nil
-}
-
-var errNoSample = errors.New("no observer protocols yet: no sample to estimate from")
+// pvtStratum is the PVT's stratification on the dashboard: the first area
+// level (the regions), as the integrity API's default.
+const pvtStratum = "1"
 
 // dashPVTFor computes (or takes from the cache, by protocol stamp and
 // language) the PVT section.
@@ -142,17 +70,19 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 		return nil, err
 	}
 	tent.mu.Lock()
-	in, err := storedPVTInput(e, tent)
+	in, err := stored.BuildPVT(e, tent.result.Index, tent.all, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
 	tent.mu.Unlock()
 	var pv *dashPVT
 	if err == nil {
 		pv, err = buildPVT(in, c)
 	}
-	if err != nil && !errors.Is(err, errNoSample) && !errors.Is(err, pvt.ErrTooFewReports) {
-		return nil, err
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, pvt.ErrTooFewReports), err != nil && strings.Contains(err.Error(), "no sample"):
 		err = errors.New(c.T("dash.pvt.no_sample"))
+	case err != nil:
+		// The stored election does not fit the PVT (say, stations without
+		// an area above them): said on the page, not a failed page.
+		err = errors.New(c.T("dash.pvt.cannot") + " " + err.Error())
 	}
 	st.mu.Lock()
 	if len(st.pvt) > 64 {
@@ -165,10 +95,10 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 
 // buildPVT estimates, follows the estimate by arrival and writes the
 // verdicts in the reader's language.
-func buildPVT(in *pvtInput, c *catalogue) (*dashPVT, error) {
+func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
 	cfg := pvt.Config{MinReports: 2}
-	every := max(1, len(in.reports)/pvtCheckpoints)
-	cps, err := pvt.Converge(in.strata, in.options, in.reports, cfg, every, 0)
+	every := max(1, len(in.Reports)/pvtCheckpoints)
+	cps, err := pvt.Converge(in.Strata, in.Options, in.Reports, cfg, every, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -181,9 +111,9 @@ func buildPVT(in *pvtInput, c *catalogue) (*dashPVT, error) {
 		leader = final.Lead.Leader
 	}
 	lf := final.Option(leader)
-	pv := &dashPVT{Leader: leader, Estimate: lf.Estimate, CI95: lf.CI95, Official: math.NaN(), Reports: len(in.reports),
-		Stations: in.stations, Strata: final.Strata.Used}
-	if o, ok := in.official[leader]; ok {
+	pv := &dashPVT{Leader: leader, Estimate: lf.Estimate, CI95: lf.CI95, Official: math.NaN(), Reports: len(in.Reports),
+		Stations: frameSize(in.Strata), Strata: final.Strata.Used}
+	if o, ok := in.Official[leader]; ok {
 		pv.Official = o
 	}
 	xs, ys, lo, hi, off := []float64{}, []float64{}, []float64{}, []float64{}, []float64{}
@@ -205,8 +135,8 @@ func buildPVT(in *pvtInput, c *catalogue) (*dashPVT, error) {
 	pv.Chart = LineChart(ChartOptions{Title: c.T("dash.pvt.chart_title", leader), Desc: c.T("dash.pvt.chart_desc", leader),
 		XLabel: c.T("dash.pvt.x"), YLabel: c.T("dash.pvt.y", leader), Height: 300,
 		YFormat: func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }}, series...)
-	if in.official != nil {
-		vs, err := pvt.Compare(final, in.official)
+	if in.Official != nil {
+		vs, err := pvt.Compare(final, in.Official)
 		if err != nil {
 			return nil, err
 		}
@@ -240,4 +170,12 @@ func verdictSentence(c *catalogue, v pvt.Verdict, res *pvt.Result) string {
 		return c.T(key+".in99", name, f(v.Official), f(v.CI95[0]), f(v.CI95[1]), f(v.CI99[0]), f(v.CI99[1]))
 	}
 	return c.T(key+".out99", name, f(v.Official), f(v.CI99[0]), f(v.CI99[1]))
+}
+
+func frameSize(strata []pvt.Stratum) int {
+	n := 0
+	for _, s := range strata {
+		n += s.N
+	}
+	return n
 }

@@ -194,6 +194,16 @@ func TestDashboardPages(t *testing.T) {
 					t.Errorf("the dashboard lacks %q", want)
 				}
 			}
+			// The PVT is the integrity API's, on the same stored sample.
+			code, pv := fx.do(t, "analyst", "GET", fmt.Sprintf("/api/v1/elections/%d/pvt", fx.el.ID), nil)
+			if code != 200 {
+				t.Fatalf("pvt API: %d %v", code, pv)
+			}
+			leader := pv["lead"].(map[string]any)["leader"].(string)
+			est := pv["options"].(map[string]any)[leader].(map[string]any)["estimate"].(float64)
+			if want := fmt.Sprintf("Estimated share of %s: %.2f %%", leader, est); !strings.Contains(body, want) {
+				t.Errorf("the dashboard's PVT lacks %q", want)
+			}
 			_, body, _ = fx.page(t, "analyst", dash+"?lang=ru")
 			for _, want := range []string{"Панель миссии", "Подкуп избирателей", "Очередь контроля качества"} {
 				if !strings.Contains(body, want) {
