@@ -224,6 +224,71 @@ func TestDashboardInBrowser(t *testing.T) {
 		p.Screenshot("dashboard-live")
 	})
 
+	t.Run("triage and quarantine", func(t *testing.T) {
+		// A counting report whose box holds more ballots than were issued:
+		// the demo's QC rule flags it.
+		var count *observe.Obs
+		for i := range ds.Obs {
+			if ds.Obs[i].Phase == form.Counting {
+				count = &ds.Obs[i]
+				break
+			}
+		}
+		if count == nil {
+			t.Fatal("the demo has no counting report")
+		}
+		answers := map[string]any{}
+		raw, _ := json.Marshal(count.Answers)
+		json.Unmarshal(raw, &answers)
+		proto, ok := answers["protocol"].(map[string]any)
+		if !ok {
+			t.Fatalf("counting answers without a protocol: %v", answers)
+		}
+		proto["ballots_in_box"] = proto["ballots_issued"].(float64) + 50
+		body, _ := json.Marshal(map[string]any{"client_id": "e2e-qc-1", "form": "counting", "area_id": count.AreaID, "answers": answers})
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/elections/%d/reports", srv.URL, e.ID), bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("admin", pw)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var receipt struct {
+			ReportID int64  `json:"report_id"`
+			Status   string `json:"status"`
+		}
+		json.NewDecoder(resp.Body).Decode(&receipt)
+		resp.Body.Close()
+		if resp.StatusCode != 201 || receipt.Status != store.StatusFlagged {
+			t.Fatalf("a counting report over the issued ballots: %d %+v", resp.StatusCode, receipt)
+		}
+		incidents, err := db.Reports(ctx, store.ReportFilter{OrgID: org.ID, ElectionID: e.ID, Phase: "incident", Limit: 1})
+		if err != nil || len(incidents) == 0 {
+			t.Fatalf("the demo has no incident report (%v)", err)
+		}
+		inc := incidents[0].ID
+
+		p.Navigate(dash + "?lang=en")
+		row := fmt.Sprintf("#qc-%d", receipt.ReportID)
+		if got := browsertest.Eval[string](p, `document.querySelector("`+row+`").dataset.status`); got != "flagged" {
+			t.Fatalf("the flagged report's row: status %q", got)
+		}
+		p.Click(row + ` button[value=quarantined]`)
+		waitJS(p, "the quarantine to be saved", `document.querySelector("`+row+` form").classList.contains("done") && document.querySelector("`+row+`").dataset.status === "quarantined"`)
+		if r, err := db.Report(ctx, org.ID, receipt.ReportID); err != nil || r.Status != store.StatusQuarantined {
+			t.Fatalf("report %d after Quarantine: %+v %v", receipt.ReportID, r, err)
+		}
+
+		p.Do("choosing a triage state", chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#triage-%d", inc)), "confirmed"))
+		p.Click(fmt.Sprintf("#inc-%d button[type=submit]", inc))
+		waitJS(p, "the triage to be saved", fmt.Sprintf(`document.querySelector("#inc-%d form").classList.contains("done")`, inc))
+		if r, err := db.Report(ctx, org.ID, inc); err != nil || r.Triage != "confirmed" {
+			t.Fatalf("incident %d after triage: %+v %v", inc, r, err)
+		}
+		p.Do("scrolling to the incidents", chromedp.ScrollIntoView(chromedp.CSS("#incidents-h")))
+		p.Screenshot("dashboard-incidents-qc")
+	})
+
 	t.Run("observer offline then online", func(t *testing.T) {
 		obs, err := db.ObserverByCode(ctx, org.ID, "00001")
 		if err != nil {
