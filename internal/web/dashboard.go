@@ -574,10 +574,11 @@ func (rw *recorder) WriteHeader(code int)        { rw.code = code }
 // dashState is the dashboard's part of a Server: the PVT cache and the
 // live connections.
 type dashState struct {
-	mu   sync.Mutex
-	pvt  map[string]*dashPVTEntry // by election, stamp and language
-	live int                      // open event streams
-	cov  map[string]covCached     // coverage fragments by scope and stamp
+	mu     sync.Mutex
+	pvt    map[string]*dashPVTEntry // by election, stamp and language
+	live   int                      // open event streams
+	cov    map[string]covCached     // coverage fragments by scope and stamp
+	limits dashLimits
 }
 
 type covCached struct {
@@ -591,7 +592,8 @@ func (s *Server) dash() *dashState {
 	if st, ok := dashStates.Load(s); ok {
 		return st.(*dashState)
 	}
-	st, _ := dashStates.LoadOrStore(s, &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{}})
+	st, _ := dashStates.LoadOrStore(s, &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
+		limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}})
 	return st.(*dashState)
 }
 

@@ -1,16 +1,14 @@
 package web
 
-import (
-	"testing"
-	"time"
-)
+import "time"
 
-// SetDashLimits sets the live dashboard's stream limit, poll and heartbeat
-// intervals for one test.
-func SetDashLimits(t testing.TB, maxStreams int, poll, heartbeat time.Duration) {
-	m, p, h := dashMaxStreams, dashPoll, dashHeartbeat
-	dashMaxStreams, dashPoll, dashHeartbeat = maxStreams, poll, heartbeat
-	t.Cleanup(func() { dashMaxStreams, dashPoll, dashHeartbeat = m, p, h })
+// SetDashLimits sets a server's live-dashboard stream limit, poll and
+// heartbeat intervals (tests shorten them).
+func SetDashLimits(s *Server, maxStreams int, poll, heartbeat time.Duration) {
+	st := s.dash()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.limits.streams, st.limits.poll, st.limits.heartbeat = maxStreams, poll, heartbeat
 }
 
 // LiveStreams is the number of open dashboard event streams.

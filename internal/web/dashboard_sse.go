@@ -21,12 +21,19 @@ import (
 // down, or after dashStreamMax (the browser reconnects by itself). At most
 // dashMaxStreams are open at once; more get 429 and the page keeps its
 // table (with a reload link).
-var (
+const (
 	dashPoll       = 2 * time.Second
 	dashHeartbeat  = 15 * time.Second
 	dashStreamMax  = 30 * time.Minute
 	dashMaxStreams = 64
 )
+
+// dashLimits are a server's stream settings (the constants above; tests
+// shorten them).
+type dashLimits struct {
+	poll, heartbeat, max time.Duration
+	streams              int
+}
 
 func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.electionParam(r)
@@ -39,7 +46,8 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	st := s.dash()
 	st.mu.Lock()
-	if st.live >= dashMaxStreams {
+	lim := st.limits
+	if st.live >= lim.streams {
 		st.mu.Unlock()
 		return Errorf(TooMany, "too many live dashboards open: reload the page for the current figures")
 	}
@@ -70,11 +78,11 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 		last = r.URL.Query().Get("since")
 	}
 	ctx := r.Context()
-	poll := time.NewTicker(dashPoll)
+	poll := time.NewTicker(lim.poll)
 	defer poll.Stop()
-	beat := time.NewTicker(dashHeartbeat)
+	beat := time.NewTicker(lim.heartbeat)
 	defer beat.Stop()
-	end := time.NewTimer(dashStreamMax)
+	end := time.NewTimer(lim.max)
 	defer end.Stop()
 	send := func() bool {
 		stamp, err := s.reportStamp(r, p.OrgID, e.ID)

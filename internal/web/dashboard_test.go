@@ -340,8 +340,8 @@ func readEvents(r io.Reader) <-chan sse {
 // that ends (freeing its place) when the client goes away.
 func TestDashboardStreams(t *testing.T) {
 	fx := newObsFixture(t, storetest.SQLite(t))
-	web.SetDashLimits(t, 1, 50*time.Millisecond, 100*time.Millisecond)
 	srv := fx.srv.Config.Handler.(*web.Server)
+	web.SetDashLimits(srv, 1, 50*time.Millisecond, 100*time.Millisecond)
 	events := fmt.Sprintf("%s/dashboard/%d/events", fx.srv.URL, fx.el.ID)
 	open := func(ctx context.Context) *http.Response {
 		t.Helper()
