@@ -364,10 +364,6 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 	return b, nil
 }
 
-func appendPathJSON(buf []byte, path []string) ([]byte, error) {
-	b, err := json.Marshal(path)
-	return append(buf, b...), err
-}
 
 func defaultOptionKind(k election.Kind) election.OptionKind {
 	switch k {
@@ -428,7 +424,7 @@ func readRows(ctx context.Context, req ImportRequest, next func() (Row, error), 
 		parent := st.rootID
 		var stationID int64
 		for lvl := 1; lvl <= len(r.Path); lvl++ {
-			pathBuf, _ = appendPathJSON(pathBuf[:0], r.Path[:lvl])
+			pathBuf = appendPathJSON(pathBuf[:0], r.Path[:lvl])
 			id, ok := st.areas[string(pathBuf)]
 			if !ok {
 				key := string(pathBuf)
@@ -460,7 +456,7 @@ func readRows(ctx context.Context, req ImportRequest, next func() (Row, error), 
 				votes[st.pos[i]] = v
 			}
 		}
-		vb, _ := json.Marshal(votes)
+		vb := appendVotesJSON(nil, votes)
 		st.nextProto++
 		row := make([]any, 0, len(protocolCols))
 		row = append(row, st.nextProto, st.e.ID, stationID, string(req.Source), st.versions[stationID], st.b.ID)
