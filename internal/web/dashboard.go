@@ -226,7 +226,6 @@ func (s *Server) dashCoverageFor(r *http.Request, ds *observe.Dataset, stamp str
 	rows, total := coverageOf(ds, prefix)
 	c := dashCoverage{Election: e.ID, Area: prefix, Rows: rows, Total: total, Stamp: stamp,
 		Level: levelName(e, len(prefix)+1)}
-	total.Name = ""
 	for i := range prefix {
 		c.Crumbs = append(c.Crumbs, dashCrumb{Name: prefix[i], Query: areaQuery(prefix[:i+1])})
 	}
@@ -579,6 +578,8 @@ type dashState struct {
 	live   int                      // open event streams
 	cov    map[string]covCached     // coverage fragments by scope and stamp
 	limits dashLimits
+	// shutdown is closed when the http.Server shuts down (shutdownOf).
+	shutdown map[*http.Server]chan struct{}
 }
 
 type covCached struct {

@@ -78,6 +78,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 		last = r.URL.Query().Get("since")
 	}
 	ctx := r.Context()
+	shutdown := st.shutdownOf(r)
 	poll := time.NewTicker(lim.poll)
 	defer poll.Stop()
 	beat := time.NewTicker(lim.heartbeat)
@@ -123,6 +124,8 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-shutdown:
+			return nil
 		case <-end.C:
 			return nil
 		case <-beat.C:
@@ -135,6 +138,30 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+}
+
+// shutdownOf returns a channel closed when the http.Server that serves r
+// shuts down. http.Server.Shutdown waits for connections to go idle, which
+// a stream never does; so the first stream of each server registers an
+// OnShutdown hook that ends them all (a nil channel, never closed, when r
+// did not come through an http.Server).
+func (st *dashState) shutdownOf(r *http.Request) <-chan struct{} {
+	hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if hs == nil {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.shutdown == nil {
+		st.shutdown = map[*http.Server]chan struct{}{}
+	}
+	ch, ok := st.shutdown[hs]
+	if !ok {
+		ch = make(chan struct{})
+		st.shutdown[hs] = ch
+		hs.RegisterOnShutdown(func() { close(ch) })
+	}
+	return ch
 }
 
 // coverageFragment renders the coverage table of the request's scope at

@@ -393,4 +393,14 @@ func TestDashboardStreams(t *testing.T) {
 	if again.StatusCode != 200 {
 		t.Fatalf("a stream after the first closed: %d", again.StatusCode)
 	}
+	// Shutting the server down ends the open stream instead of waiting
+	// for it.
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := fx.srv.Config.Shutdown(sctx); err != nil {
+		t.Fatalf("shutdown with a dashboard open: %v", err)
+	}
+	if web.LiveStreams(srv) != 0 {
+		t.Fatal("a stream outlived the server's shutdown")
+	}
 }
