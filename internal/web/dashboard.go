@@ -355,6 +355,7 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 	case "resolve":
 		d.Flash = c.T("dash.flash.resolve")
 	}
+	d.IncTotal, d.QTotal, _ = listCounts(ds)
 	obsOf := map[int64]*observe.Obs{}
 	for i := range ds.Obs {
 		obsOf[ds.Obs[i].ReportID] = &ds.Obs[i]
@@ -369,7 +370,6 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 		res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
 		o := obsOf[id]
 		if rep.Phase == string(form.Incident) {
-			d.IncTotal++
 			if len(d.Incidents) >= dashLists {
 				continue
 			}
@@ -394,7 +394,6 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if rep.Status == store.StatusFlagged || rep.Status == store.StatusQuarantined {
-			d.QTotal++
 			if len(d.Queue) < dashLists {
 				d.Queue = append(d.Queue, dashQueued{ID: id, Form: rep.FormKey, Place: placeOf(rep.AreaPath), Status: rep.Status,
 					QC: rep.QC, CanAct: s.check(r, access.ReviewReport, res) == nil})
@@ -583,8 +582,28 @@ type dashState struct {
 }
 
 type covCached struct {
-	stamp string
-	html  []byte
+	stamp  string
+	html   []byte
+	counts []byte
+}
+
+// listCounts counts what the page lists: incident reports, reports flagged
+// or quarantined, and conflicts not yet resolved.
+func listCounts(ds *observe.Dataset) (incidents, qc, open int) {
+	for _, rep := range ds.Reports {
+		switch {
+		case rep.Phase == string(form.Incident):
+			incidents++
+		case rep.Status == store.StatusFlagged || rep.Status == store.StatusQuarantined:
+			qc++
+		}
+	}
+	for _, c := range observe.Conflicts(ds.Obs, ds.Resolved) {
+		if c.Resolved == nil {
+			open++
+		}
+	}
+	return incidents, qc, open
 }
 
 var dashStates sync.Map // *Server → *dashState

@@ -200,6 +200,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		cell := `document.querySelector('#coverage tr[data-area="` + region + `"] td.conflict').textContent`
 		before, _ := strconv.Atoi(browsertest.Eval[string](p, cell))
 		stamp := browsertest.Eval[string](p, `document.getElementById("coverage").dataset.stamp`)
+		openBefore, _ := strconv.Atoi(p.Text(`[data-count="conflicts"]`))
 		waitJS(p, "the event stream to open", `document.getElementById("live-status").textContent.startsWith("Live")`)
 
 		body, _ := json.Marshal(map[string]any{"client_id": "e2e-live-1", "form": "voting", "area_id": target.AreaID, "answers": answers})
@@ -217,6 +218,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		got := waitJS(p, "the coverage table to update", `document.getElementById("coverage").dataset.stamp !== `+strconv.Quote(stamp)+` && `+cell)
 		if n, _ := strconv.Atoi(got); n != before+1 {
 			t.Fatalf("%s: %d stations in conflict after the update, want %d", region, n, before+1)
+		}
+		// The contents' count of open conflicts follows too.
+		got = waitJS(p, "the conflicts count to update", `document.querySelector('[data-count="conflicts"]').textContent !== "`+strconv.Itoa(openBefore)+`" && document.querySelector('[data-count="conflicts"]').textContent`)
+		if n, _ := strconv.Atoi(got); n != openBefore+1 {
+			t.Errorf("open conflicts in the contents: %d, want %d", n, openBefore+1)
 		}
 		if !strings.HasPrefix(p.Text("#live-status"), "Live: updated at") {
 			t.Errorf("live status %q", p.Text("#live-status"))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,7 +16,8 @@ import (
 // dashPoll, and when it has changed sends the coverage table again, rendered
 // in the reader's language, as one "coverage" event whose id is the stamp
 // (a reconnecting EventSource sends it back as Last-Event-ID, so nothing is
-// sent twice). Streams with the same scope share the rendered table per
+// sent twice), followed by a "counts" event with the lengths of the page's
+// lists (incidents, QC queue, open conflicts) for its table of contents. Streams with the same scope share the rendered table per
 // stamp. A comment line every dashHeartbeat keeps proxies from closing an
 // idle stream; a stream ends when the client goes, when the server shuts
 // down, or after dashStreamMax (the browser reconnects by itself). At most
@@ -96,7 +98,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 		if stamp == last {
 			return true
 		}
-		frag, err := s.coverageFragment(r, p, stamp)
+		frag, counts, err := s.coverageFragment(r, p, stamp)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("dashboard events: coverage", "err", err)
@@ -111,6 +113,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 			b.WriteByte('\n')
 		}
 		b.WriteByte('\n')
+		fmt.Fprintf(&b, "event: counts\ndata: %s\n\n", counts)
 		if _, err := w.Write(b.Bytes()); err != nil {
 			return false
 		}
@@ -165,30 +168,33 @@ func (st *dashState) shutdownOf(r *http.Request) <-chan struct{} {
 }
 
 // coverageFragment renders the coverage table of the request's scope at
-// stamp, once per scope, language and stamp however many streams watch it.
-func (s *Server) coverageFragment(r *http.Request, p access.Principal, stamp string) ([]byte, error) {
+// stamp, and the counts of the page's lists (JSON), once per scope,
+// language and stamp however many streams watch it.
+func (s *Server) coverageFragment(r *http.Request, p access.Principal, stamp string) ([]byte, []byte, error) {
 	c := s.catalogueFor(r)
 	key := fmt.Sprintf("%d|%s|%q|%q|%s|%s", p.OrgID, p.Role, p.Area, dashArea(r), r.PathValue("election"), c.Tag)
 	st := s.dash()
 	st.mu.Lock()
 	if cc, ok := st.cov[key]; ok && cc.stamp == stamp {
 		st.mu.Unlock()
-		return cc.html, nil
+		return cc.html, cc.counts, nil
 	}
 	st.mu.Unlock()
 	ds, err := s.dashLoad(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := s.renderBytes(r, "dashboard-coverage", s.dashCoverageFor(r, ds, stamp))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	inc, qc, open := listCounts(ds)
+	counts, _ := json.Marshal(map[string]int{"incidents": inc, "qc": qc, "conflicts": open})
 	st.mu.Lock()
 	if len(st.cov) > 256 {
 		clear(st.cov)
 	}
-	st.cov[key] = covCached{stamp: stamp, html: b}
+	st.cov[key] = covCached{stamp: stamp, html: b, counts: counts}
 	st.mu.Unlock()
-	return b, nil
+	return b, counts, nil
 }

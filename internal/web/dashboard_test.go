@@ -287,6 +287,9 @@ func TestDashboardPages(t *testing.T) {
 			if first.name != "coverage" || first.id == "" || !strings.Contains(first.data, `data-area="N1"`) {
 				t.Fatalf("first event: %+v", first)
 			}
+			if counts := <-events; counts.name != "counts" || counts.data != `{"conflicts":0,"incidents":1,"qc":1}` {
+				t.Fatalf("counts event: %+v", counts)
+			}
 			if code, out := fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("v-102-obs1", 102, "good", false)); code != 201 {
 				t.Fatalf("report: %d %v", code, out)
 			}

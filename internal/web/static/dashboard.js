@@ -34,6 +34,14 @@
         if (pending && !cov.contains(document.activeElement)) { swap(pending); pending = null; }
       }, 0);
     });
+    // The lists below are as loaded; their counts in the contents follow.
+    es.addEventListener("counts", function (ev) {
+      var c = JSON.parse(ev.data);
+      Object.keys(c).forEach(function (k) {
+        var el = document.querySelector('[data-count="' + k + '"]');
+        if (el && el.textContent !== String(c[k])) { el.textContent = c[k]; el.classList.add("changed"); }
+      });
+    });
     es.addEventListener("error", function () { say(live.dataset.off); });
     window.addEventListener("pagehide", function () { es.close(); });
   }
