@@ -161,6 +161,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		if got := p.Text("#coverage-h"); got != "Охват по территориям" {
 			t.Errorf("Russian coverage heading %q", got)
 		}
+		p.Screenshot("dashboard-phone-ru")
 		p.Desktop()
 		p.Navigate(dash + "?lang=en")
 	})
