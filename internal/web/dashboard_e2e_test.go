@@ -343,10 +343,24 @@ func TestDashboardInBrowser(t *testing.T) {
 		op := b.Page(t)
 		op.Phone()
 		op.Navigate(srv.URL + "/observe/t/" + tok)
-		op.Navigate(fmt.Sprintf("%s/observe/%d/incident", srv.URL, e.ID))
+		formURL := fmt.Sprintf("%s/observe/%d/incident", srv.URL, e.ID)
+		op.Navigate(formURL)
+		// Once the service worker controls the page, a second load puts the
+		// form in its cache; offline, the form then opens from there.
+		waitJS(op, "the service worker to take control", `navigator.serviceWorker.controller !== null`)
+		op.Navigate(formURL)
 		op.Do("going offline", offline(true))
 		if on := browsertest.Eval[bool](op, `navigator.onLine`); on {
 			t.Fatal("navigator.onLine is still true after going offline")
+		}
+		nctx, ncancel := context.WithTimeout(op.Context(), browsertest.Timeout)
+		resp, err := chromedp.Run(nctx, chromedp.NavigateResponse(formURL))
+		ncancel()
+		if err != nil || resp == nil || resp.Status != 200 || !resp.FromServiceWorker {
+			t.Fatalf("opening the form offline: %v %+v", err, resp)
+		}
+		if h := op.Text("h1"); h != "Incident" {
+			t.Fatalf("the form offline: h1 %q", h)
 		}
 		browsertest.Eval[bool](op, `(() => {
 			document.getElementById("area_id").value = "`+strconv.FormatInt(station, 10)+`";
