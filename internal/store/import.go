@@ -364,7 +364,6 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 	return b, nil
 }
 
-
 func defaultOptionKind(k election.Kind) election.OptionKind {
 	switch k {
 	case election.PartyList:
