@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,7 +39,11 @@ func (s *Server) observePageRoutes() {
 }
 
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, http.StatusOK, "observe_login.html", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+	next := r.URL.Query().Get("next")
+	if next != "" {
+		next = safeNext(next)
+	}
+	return s.render(w, r, http.StatusOK, "observe_login.html", map[string]any{"Next": next})
 }
 
 func safeNext(n string) string {
@@ -53,13 +58,19 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return Errorf(Invalid, "bad form")
 	}
-	if _, err := s.login(w, r, r.PostForm.Get("username"), r.PostForm.Get("password")); err != nil {
+	u, err := s.login(w, r, r.PostForm.Get("username"), r.PostForm.Get("password"))
+	if err != nil {
 		if e, ok := err.(*Error); ok {
 			return s.render(w, r, http.StatusUnauthorized, "observe_login.html", map[string]any{"Error": e.Message, "Next": safeNext(r.PostForm.Get("next"))})
 		}
 		return err
 	}
-	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	next := r.PostForm.Get("next")
+	if next == "" && slices.Contains(Staff, access.Role(u.Role)) {
+		// Staff without a destination land on the mission's dashboard.
+		next = "/dashboard/"
+	}
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
 }
 
