@@ -10,6 +10,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // command is one subcommand of vigil. Each lives in its own file and adds
@@ -139,4 +141,19 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // dbFlag defines the --db flag every command that opens the database takes.
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+}
+
+// openOrg opens the database and finds an organisation by name, for the
+// commands that act on one organisation's data.
+func openOrg(ctx context.Context, addr, org string) (*store.DB, *store.Organisation, error) {
+	d, err := store.Open(ctx, addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := d.OrganisationByName(ctx, org)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, o, nil
 }

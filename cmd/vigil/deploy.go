@@ -31,15 +31,11 @@ func runDeployDraw(ctx context.Context, e *env, args []string) error {
 	if *org == "" || *elName == "" || *seed == "" || *size < 1 {
 		return usagef("deploy draw: --org, --election, --seed and --size are required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.OrganisationByName(ctx, *org)
-	if err != nil {
-		return err
-	}
 	el, err := d.ElectionByName(ctx, *elName)
 	if err != nil {
 		return err

@@ -130,15 +130,11 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	if *org == "" || *observer == "" {
 		return usagef("token create: --org and --observer are required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.OrganisationByName(ctx, *org)
-	if err != nil {
-		return err
-	}
 	ob, err := d.ObserverByCode(ctx, o.ID, *observer)
 	if err != nil {
 		return err
@@ -174,15 +170,11 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("token revoke: token id %q is not a number", pos[0])
 	}
-	d, err := store.Open(ctx, *db)
+	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.OrganisationByName(ctx, *org)
-	if err != nil {
-		return err
-	}
 	if err := d.RevokeToken(ctx, o.ID, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%s has no valid token %d", o.Name, id)
@@ -210,15 +202,11 @@ func runFormsInstall(ctx context.Context, e *env, args []string) error {
 	if *org == "" {
 		return usagef("forms install: --org is required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.OrganisationByName(ctx, *org)
-	if err != nil {
-		return err
-	}
 	ids, err := observe.InstallDefaultForms(ctx, d, o.ID)
 	if err != nil {
 		return err
@@ -262,15 +250,11 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 	} else if f, err = form.ImportXLSForm(bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("%s: %v", pos[0], err)
 	}
-	d, err := store.Open(ctx, *db)
+	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.OrganisationByName(ctx, *org)
-	if err != nil {
-		return err
-	}
 	sf, err := d.SaveForm(ctx, o.ID, f)
 	if err != nil {
 		return err
@@ -300,15 +284,11 @@ func runTokenList(ctx context.Context, e *env, args []string) error {
 	if *org == "" {
 		return usagef("token list: --org is required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.OrganisationByName(ctx, *org)
-	if err != nil {
-		return err
-	}
 	ts, err := d.Tokens(ctx, o.ID)
 	if err != nil {
 		return err
