@@ -512,11 +512,9 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	level := 1
-	if l := r.URL.Query().Get("level"); l != "" {
-		if level, err = strconv.Atoi(l); err != nil || level < 0 || level > 8 {
-			return &Error{Code: Invalid, Message: "level: want a whole number from 0 to 8", Field: "level"}
-		}
+	level, err := levelParam(r)
+	if err != nil {
+		return err
 	}
 	stamp, err := s.portalStamp(r.Context(), e.ID)
 	if err != nil {
@@ -528,18 +526,9 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		i := 0
-		if a := r.URL.Query().Get("area"); a != "" && a != "root" {
-			id, err := strconv.ParseInt(a, 10, 64)
-			if err != nil {
-				return nil, &Error{Code: Invalid, Message: "area: want an area id", Field: "area"}
-			}
-			var ok bool
-			if i, ok = ent.result.Index.Lookup(id); !ok {
-				return nil, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
-			}
-		} else if roots := ent.result.Index.Roots(); len(roots) > 0 {
-			i = int(roots[0])
+		i, err := areaIndexParam(r, e, ent.result.Index)
+		if err != nil {
+			return nil, err
 		}
 		node := ent.result.Node(i, level+ent.result.Index.Area(i).Level)
 		var buf bytes.Buffer

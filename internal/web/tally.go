@@ -125,31 +125,55 @@ func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	level := 1
-	if l := r.URL.Query().Get("level"); l != "" {
-		if level, err = strconv.Atoi(l); err != nil || level < 0 {
-			return &Error{Code: Invalid, Message: "level: want a whole number ≥ 0", Field: "level"}
-		}
+	level, err := levelParam(r)
+	if err != nil {
+		return err
 	}
 	ent, err := s.tallyFor(r.Context(), e, sel)
 	if err != nil {
 		return err
 	}
-	i := 0
-	if a := r.URL.Query().Get("area"); a != "" {
-		id, err := strconv.ParseInt(a, 10, 64)
-		if err != nil {
-			return &Error{Code: Invalid, Message: "area: want an area id", Field: "area"}
-		}
-		var ok bool
-		if i, ok = ent.result.Index.Lookup(id); !ok {
-			return Errorf(NotFound, "area %d is not in election %q", id, e.Name)
-		}
-	} else if roots := ent.result.Index.Roots(); len(roots) > 0 {
-		i = int(roots[0])
+	i, err := areaIndexParam(r, e, ent.result.Index)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, ent.result.Node(i, level+ent.result.Index.Area(i).Level))
 	return nil
+}
+
+// levelParam reads ?level=, the levels below the area to include (1 by
+// default, at most 8).
+func levelParam(r *http.Request) (int, error) {
+	l := r.URL.Query().Get("level")
+	if l == "" {
+		return 1, nil
+	}
+	level, err := strconv.Atoi(l)
+	if err != nil || level < 0 || level > 8 {
+		return 0, &Error{Code: Invalid, Message: "level: want a whole number from 0 to 8", Field: "level"}
+	}
+	return level, nil
+}
+
+// areaIndexParam reads ?area= (an area id; the root when absent or
+// "root") as an index of ix.
+func areaIndexParam(r *http.Request, e *election.Election, ix *tally.Index) (int, error) {
+	a := r.URL.Query().Get("area")
+	if a == "" || a == "root" {
+		if roots := ix.Roots(); len(roots) > 0 {
+			return int(roots[0]), nil
+		}
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(a, 10, 64)
+	if err != nil {
+		return 0, &Error{Code: Invalid, Message: "area: want an area id", Field: "area"}
+	}
+	i, ok := ix.Lookup(id)
+	if !ok {
+		return 0, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
+	}
+	return i, nil
 }
 
 func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
