@@ -178,6 +178,8 @@ type Protocol struct {
 	Figures  Figures   `json:"figures"`
 	Votes    []int64   `json:"votes"` // by option position
 	Received time.Time `json:"received"`
+	// ReportID is the observation report an observer version came from.
+	ReportID int64 `json:"report_id,omitempty"`
 }
 
 // Batch is one import: one file, one source, one moment.

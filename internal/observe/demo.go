@@ -336,6 +336,7 @@ func SeedDemo(ctx context.Context, db *store.DB, electionID int64, seed uint64, 
 			if created {
 				sum.Reports++
 				if x.proto != nil {
+					x.proto.ReportID = x.r.ID
 					if err := store.InsertProtocol(ctx, tx, electionID, x.proto); err != nil {
 						return err
 					}

@@ -232,6 +232,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 		results[i] = jobResult{id: id, created: created[i]}
 		if created[i] {
 			if j.protocol != nil {
+				j.protocol.ReportID = id
 				if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
 					return err
 				}

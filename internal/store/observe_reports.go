@@ -205,9 +205,13 @@ func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *electio
 		}
 		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
-	args = append(args, string(votes), fmtTime(p.Received))
-	ph = append(ph, fmt.Sprintf("$%d", len(args)-1), fmt.Sprintf("$%d", len(args)))
-	return q.QueryRowContext(ctx, `INSERT INTO protocols (election_id, area_id, source, version, `+figureCols+`, votes, received) VALUES (`+
+	var report any
+	if p.ReportID != 0 {
+		report = p.ReportID
+	}
+	args = append(args, string(votes), fmtTime(p.Received), report)
+	ph = append(ph, fmt.Sprintf("$%d", len(args)-2), fmt.Sprintf("$%d", len(args)-1), fmt.Sprintf("$%d", len(args)))
+	return q.QueryRowContext(ctx, `INSERT INTO protocols (election_id, area_id, source, version, `+figureCols+`, votes, received, report_id) VALUES (`+
 		strings.Join(ph, ", ")+`) RETURNING id`, args...).Scan(&p.ID)
 }
 

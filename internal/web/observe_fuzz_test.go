@@ -55,7 +55,7 @@ func FuzzOpenRosaSubmission(f *testing.F) {
 		}
 		r := httptest.NewRequest("POST", "/openrosa/e/submission", &body)
 		r.Header.Set("Content-Type", ct)
-		got, status, msg := submissionDocument(r)
+		got, _, status, msg := submissionDocument(r)
 		if status != 0 {
 			if got != nil || msg == "" {
 				t.Fatalf("refusal %d %q with a document", status, msg)

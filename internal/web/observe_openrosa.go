@@ -183,7 +183,7 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 		return st, msg
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, openRosaMaxBody)
-	doc, st, msg := submissionDocument(r)
+	doc, files, st, msg := submissionDocument(r)
 	if st != 0 {
 		return st, msg
 	}
@@ -233,9 +233,14 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 	}
 	w.Header().Set("Location", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d", baseURL(r, s.obs().publicURL), e.ID, rc.ReportID))
 	if rc.Duplicate {
+		// A resend may carry photos the first attempt lost.
+		s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files)
 		return http.StatusAccepted, fmt.Sprintf("Already received as report %d: nothing more to send.", rc.ReportID)
 	}
 	m := fmt.Sprintf("Received: report %d.", rc.ReportID)
+	if probs := s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files); len(probs) > 0 {
+		m += " Photos not kept: " + strings.Join(probs, "; ") + "."
+	}
 	if len(rc.QC) > 0 {
 		m += " Flagged for review: " + strings.Join(rc.QC, ", ") + "."
 	}
@@ -243,13 +248,14 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 }
 
 // submissionDocument reads the xml_submission_file part of a multipart
-// submission (other parts, photos, are read and dropped).
-func submissionDocument(r *http.Request) ([]byte, int, string) {
+// submission, and the other parts (photos) by their file names.
+func submissionDocument(r *http.Request) ([]byte, map[string][]byte, int, string) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, http.StatusBadRequest, "want a multipart/form-data body with an xml_submission_file part"
+		return nil, nil, http.StatusBadRequest, "want a multipart/form-data body with an xml_submission_file part"
 	}
 	var doc []byte
+	var files map[string][]byte
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -258,26 +264,35 @@ func submissionDocument(r *http.Request) ([]byte, int, string) {
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("submission larger than %d bytes", openRosaMaxBody)
+				return nil, nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("submission larger than %d bytes", openRosaMaxBody)
 			}
-			return nil, http.StatusBadRequest, "malformed multipart body: " + err.Error()
+			return nil, nil, http.StatusBadRequest, "malformed multipart body: " + err.Error()
 		}
 		if part.FormName() == "xml_submission_file" {
 			if doc != nil {
-				return nil, http.StatusBadRequest, "more than one xml_submission_file part"
+				return nil, nil, http.StatusBadRequest, "more than one xml_submission_file part"
 			}
 			doc, err = io.ReadAll(part)
 			if err != nil {
-				return nil, http.StatusBadRequest, "reading xml_submission_file: " + err.Error()
+				return nil, nil, http.StatusBadRequest, "reading xml_submission_file: " + err.Error()
 			}
+		} else if name := part.FileName(); name != "" {
+			b, err := io.ReadAll(part)
+			if err != nil {
+				return nil, nil, http.StatusBadRequest, "reading " + name + ": " + err.Error()
+			}
+			if files == nil {
+				files = map[string][]byte{}
+			}
+			files[name] = b
 		} else {
 			io.Copy(io.Discard, part)
 		}
 	}
 	if doc == nil {
-		return nil, http.StatusBadRequest, "no xml_submission_file part"
+		return nil, nil, http.StatusBadRequest, "no xml_submission_file part"
 	}
-	return doc, 0, ""
+	return doc, files, 0, ""
 }
 
 func problemsText(ps []form.FieldError) string {

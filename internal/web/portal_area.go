@@ -3,12 +3,14 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -259,7 +261,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 			}
 		}
 		markFlagged(e, ps, d.Figs, d.Votes, flagged)
-		d.Photos = s.protocolPhotos(r.Context(), ps)
+		d.Photos = s.protocolPhotos(r.Context(), e, ps)
 		d.Differs = diffs.areas[a.ID]
 	}
 	return d, nil
@@ -275,11 +277,31 @@ func sourceRank(s election.Source) int {
 }
 
 // protocolPhotos returns the photo of each protocol that has one, by
-// protocol id. Observation reports will carry photos of the protocols
-// observers copied; until they do, there are none. The station page shows
-// each one beside its version's column.
-func (s *Server) protocolPhotos(_ context.Context, _ []*election.Protocol) map[int64]string {
-	return nil
+// protocol id: the protocol photo sent with the observation report that
+// created an observer version. The station page shows each one beside its
+// version's column.
+func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []*election.Protocol) map[int64]string {
+	var ids []int64
+	for _, p := range ps {
+		if p.Source == election.Observer {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m, err := s.db.ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
+	if err != nil {
+		s.log.Error("protocol photos", "err", err)
+		return nil
+	}
+	out := map[int64]string{}
+	for pid, phs := range m {
+		if len(phs) > 0 {
+			out[pid] = fmt.Sprintf("/elections/%d/photos/%d", e.ID, phs[len(phs)-1])
+		}
+	}
+	return out
 }
 
 func levelName(e *election.Election, level int) string {

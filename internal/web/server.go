@@ -71,6 +71,8 @@ func (s *Server) routes() {
 	s.resultsRoutes()
 	s.integrityRoutes()
 	s.publishedRoutes()
+	s.mux.Handle("POST /api/v1/elections/{election}/reports/{id}/photos", http.NewCrossOriginProtection().Handler(s.serve(s.authed(s.apiReportPhoto))))
+	s.mux.Handle("GET /elections/{election}/photos/{id}", s.serve(s.pagePhoto))
 	s.observeRoutes()
 	s.recommendRoutes()
 	s.portalRoutes()

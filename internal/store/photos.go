@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Photo is a picture sent with a report.
+type Photo struct {
+	ID          int64     `json:"id"`
+	OrgID       int64     `json:"org_id"`
+	ElectionID  int64     `json:"election_id"`
+	ReportID    int64     `json:"report_id"`
+	Question    string    `json:"question"` // the form's photo question
+	FileName    string    `json:"file_name"`
+	ContentType string    `json:"content_type"`
+	SHA256      string    `json:"sha256"`
+	Size        int       `json:"size"`
+	Data        []byte    `json:"-"`
+	Received    time.Time `json:"received"`
+}
+
+// SavePhoto stores a photo once: a resent photo (same report, same file
+// name) is not stored again and created is false.
+func (db *DB) SavePhoto(ctx context.Context, p *Photo) (created bool, err error) {
+	if p.Received.IsZero() {
+		p.Received = time.Now().UTC()
+	}
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM photos WHERE report_id = $1 AND file_name = $2`, p.ReportID, p.FileName).Scan(&p.ID)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		created = true
+		return tx.QueryRowContext(ctx, `INSERT INTO photos (org_id, election_id, report_id, question, file_name, content_type, sha256, size, data, received)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			p.OrgID, p.ElectionID, p.ReportID, p.Question, p.FileName, p.ContentType, p.SHA256, p.Size, p.Data, fmtTime(p.Received)).Scan(&p.ID)
+	})
+	return created, err
+}
+
+// ProtocolPhotos returns, for the given protocols, the photos of the
+// question named question sent with the report each protocol came from:
+// protocol id → photo ids.
+func (db *DB) ProtocolPhotos(ctx context.Context, electionID int64, protocolIDs []int64, question string) (map[int64][]int64, error) {
+	out := map[int64][]int64{}
+	for _, pid := range protocolIDs {
+		rows, err := db.QueryContext(ctx, `SELECT ph.id FROM photos ph JOIN protocols p ON p.report_id = ph.report_id
+			WHERE p.id = $1 AND p.election_id = $2 AND ph.election_id = $2 AND ph.question = $3 ORDER BY ph.id`, pid, electionID, question)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[pid] = append(out[pid], id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PublicPhoto loads a photo that is public: one of the given question sent
+// with a report that created a protocol version of the election.
+func (db *DB) PublicPhoto(ctx context.Context, electionID, id int64, question string) (*Photo, error) {
+	var p Photo
+	var at string
+	err := db.QueryRowContext(ctx, `SELECT ph.id, ph.org_id, ph.election_id, ph.report_id, ph.question, ph.file_name, ph.content_type, ph.sha256, ph.size, ph.data, ph.received
+		FROM photos ph WHERE ph.id = $1 AND ph.election_id = $2 AND ph.question = $3
+		AND EXISTS (SELECT 1 FROM protocols p WHERE p.report_id = ph.report_id AND p.election_id = $2)`, id, electionID, question).
+		Scan(&p.ID, &p.OrgID, &p.ElectionID, &p.ReportID, &p.Question, &p.FileName, &p.ContentType, &p.SHA256, &p.Size, &p.Data, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("photo %d: %w", id, ErrNotFound)
+	}
+	p.Received = parseTime(at)
+	return &p, err
+}
