@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -270,4 +271,19 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+}
+
+// electionAs finds the election the path names and checks that the
+// request's principal may take action a on its own organisation's data
+// there: the opening of most observation handlers.
+func (s *Server) electionAs(r *http.Request, a access.Action) (*election.Election, access.Principal, error) {
+	e, err := s.electionParam(r)
+	if err != nil {
+		return nil, access.Principal{}, err
+	}
+	p := s.principal(r)
+	if err := s.check(r, a, access.Resource{OrgID: p.OrgID}); err != nil {
+		return nil, p, err
+	}
+	return e, p, nil
 }

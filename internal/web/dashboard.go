@@ -73,12 +73,8 @@ func (s *Server) dashIndex(w http.ResponseWriter, r *http.Request) error {
 // dashLoad checks that the principal may read the organisation's findings
 // and loads its observation of the election, in the principal's scope.
 func (s *Server) dashLoad(r *http.Request) (*observe.Dataset, error) {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ReadFindings)
 	if err != nil {
-		return nil, err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return nil, err
 	}
 	return observe.Load(r.Context(), s.db, p, e.ID)

@@ -38,12 +38,8 @@ type dashLimits struct {
 }
 
 func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ReadFindings)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	st := s.dash()

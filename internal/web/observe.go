@@ -543,12 +543,8 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 // and the findings' own selections: negative=1 (overall assessed bad or
 // very bad) and indicator=NAME (the key indicator was reported).
 func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ReadReports)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -795,12 +791,8 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ReadReports)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	as, err := s.db.Assignments(r.Context(), p.OrgID, e.ID)
@@ -824,12 +816,8 @@ func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 // apiAssign assigns teams to stations or commissions by hand (the draw
 // does it for a deployment): {"assignments": [{"team_id": 1, "area_id": 9}]}.
 func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ManageDeploy)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ManageDeploy, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	var in struct {
@@ -852,12 +840,8 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
 // apiDraw draws a deployment (as vigil deploy draw) and, unless
 // "assign": false, assigns the organisation's teams to it.
 func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ManageDeploy)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ManageDeploy, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	var in struct {
@@ -906,12 +890,8 @@ func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.ReadFindings)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	d, err := s.db.LatestDeployment(r.Context(), p.OrgID, e.ID)

@@ -22,12 +22,8 @@ func (s *Server) publishedRoutes() {
 }
 
 func (s *Server) apiPublishFindings(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, p, err := s.electionAs(r, access.PublishFindings)
 	if err != nil {
-		return err
-	}
-	p := s.principal(r)
-	if err := s.check(r, access.PublishFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	pub, err := observe.Publish(r.Context(), s.db, p, e.ID, p.Name)
