@@ -1,0 +1,95 @@
+package stored
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/tally"
+)
+
+// two regions, two stations each; observer copies at one station per region.
+func fixture(t *testing.T) (*election.Election, *tally.Index, []*election.Protocol) {
+	t.Helper()
+	e := &election.Election{Name: "t", Options: []election.Option{{Position: 0, Name: "A"}, {Position: 1, Name: "B"}},
+		Config: election.Config{AreaLevels: []string{"region", "station"}}}
+	areas := []election.Area{{ID: 1, Name: "t"}}
+	var ps []*election.Protocol
+	id := int64(1)
+	for r, region := range []string{"North", "South"} {
+		id++
+		rid := id
+		areas = append(areas, election.Area{ID: rid, ParentID: 1, Level: 1, Name: region, Path: []string{region}})
+		for s := 0; s < 2; s++ {
+			id++
+			name := region[:1] + string(rune('1'+s))
+			areas = append(areas, election.Area{ID: id, ParentID: rid, Level: 2, Name: name, Path: []string{region, name}, Station: true,
+				Attrs: map[string]string{"urban": string(rune('0' + s))}})
+			var f election.Figures
+			f.Set(election.Registered, 1000)
+			f.Set(election.BallotsIssued, 600)
+			f.Set(election.Valid, 590)
+			f.Set(election.Invalid, 10)
+			votes := []int64{int64(300 + 100*r), int64(290 - 100*r)}
+			ps = append(ps, &election.Protocol{ID: id * 10, AreaID: id, Source: election.OfficialFinal, Version: 1, Figures: f, Votes: votes})
+			if s == 0 {
+				ps = append(ps, &election.Protocol{ID: id*10 + 1, AreaID: id, Source: election.Observer, Version: 1, Figures: f, Votes: []int64{250, 340}})
+			}
+		}
+	}
+	ix, err := tally.NewIndex(areas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, ix, ps
+}
+
+func TestLeaderAndStations(t *testing.T) {
+	e, ix, ps := fixture(t)
+	chosen, _ := tally.Choose(ix, ps, tally.Selector{})
+	li, err := Leader(e, chosen, "")
+	if err != nil || li != 0 { // A: 300+300+400+400 against B: 290+290+190+190
+		t.Fatalf("leader %d %v", li, err)
+	}
+	if _, err := Leader(e, chosen, "Z"); err == nil || !strings.Contains(err.Error(), "A, B") {
+		t.Fatalf("unknown leader: %v", err)
+	}
+	rows := Stations(ix, chosen, li)
+	if len(rows) != 4 || rows[0].Station.V != 1000 || rows[0].Station.G != 600 || rows[0].Station.R != 600 || rows[0].Station.L != 300 {
+		t.Fatalf("stations %+v", rows)
+	}
+	marked := GroupByLevel(rows, 1, func(a *election.Area) bool { return a.Name == "N1" })
+	if marked[0].Group != "North" || !marked[0].Control || marked[1].Control || marked[2].Group != "South" {
+		t.Fatalf("grouped %+v", marked)
+	}
+}
+
+func TestBuildPVT(t *testing.T) {
+	e, ix, ps := fixture(t)
+	in, err := BuildPVT(e, ix, ps, PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "region"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Strata) != 2 || in.Strata[0].N != 2 || len(in.Reports) != 2 || in.Reports[0].Total != 590 {
+		t.Fatalf("frame and sample: %+v", in)
+	}
+	// Official A: 1400 of 2360 valid = 59.32 %.
+	if a := in.Official["A"]; a < 59.32 || a > 59.33 {
+		t.Fatalf("official share of A %.3f", a)
+	}
+	// An attribute as a second stratum key.
+	in, err = BuildPVT(e, ix, ps, PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "region,urban", Options: []string{"B"}})
+	if err != nil || len(in.Strata) != 4 || len(in.Options) != 1 {
+		t.Fatalf("composite strata: %+v %v", in, err)
+	}
+	for _, bad := range []PVTSpec{
+		{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "planet"},
+		{Sample: election.Observer, Official: election.OfficialFinal},
+		{Sample: election.Recount, Official: election.OfficialFinal, Stratum: "region"},
+		{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "region", Options: []string{"A", "A"}},
+	} {
+		if _, err := BuildPVT(e, ix, ps, bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
