@@ -227,7 +227,7 @@ func init() {
 
 func runFormsImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "forms import", "FILE.xlsx|FILE.json --org NAME [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
@@ -275,7 +275,7 @@ func init() {
 
 func runTokenList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "token list", "--org NAME [--db D] [--json]")
-	db := fs.String("db", defaultDB, "database: a SQLite file path or postgres://…")
+	db := dbFlag(fs)
 	org := fs.String("org", "", "organisation `NAME`")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {

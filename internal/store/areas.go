@@ -34,20 +34,7 @@ func scanArea(sc interface{ Scan(...any) error }) (election.Area, error) {
 // Areas returns every area of an election, parents before children (the
 // root first), which is the order tabulation wants.
 func (db *DB) Areas(ctx context.Context, electionID int64) ([]election.Area, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 ORDER BY level, id`, electionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []election.Area
-	for rows.Next() {
-		a, err := scanArea(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 ORDER BY level, id`, electionID)
 }
 
 // Area loads one area of an election.
@@ -71,20 +58,7 @@ func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (
 
 // Children lists an area's direct children by name.
 func (db *DB) Children(ctx context.Context, electionID, areaID int64) ([]election.Area, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND parent_id = $2 ORDER BY id`, electionID, areaID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []election.Area
-	for rows.Next() {
-		a, err := scanArea(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND parent_id = $2 ORDER BY id`, electionID, areaID)
 }
 
 func nonNil(s []string) []string {

@@ -109,12 +109,7 @@ func (s sqlLoader) each(ctx context.Context, q string, args []any, fn func(scan 
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, fn)
 }
 
 // insert writes rows with multi-row INSERT statements: far fewer statement
@@ -190,12 +185,7 @@ func (p pgLoader) each(ctx context.Context, q string, args []any, fn func(scan f
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, fn)
 }
 
 // insert streams rows with COPY, PostgreSQL's bulk load.

@@ -111,38 +111,12 @@ func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (*Ob
 // ObserversByPhone finds the observers with a phone number (on every
 // organisation: an SMS gateway may serve several).
 func (db *DB) ObserversByPhone(ctx context.Context, phone string) ([]*Observer, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.phone = $1 ORDER BY o.id`, phone)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Observer
-	for rows.Next() {
-		o, err := scanObserver(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanObserver, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.phone = $1 ORDER BY o.id`, phone)
 }
 
 // Observers lists an organisation's roster.
 func (db *DB) Observers(ctx context.Context, orgID int64) ([]*Observer, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.org_id = $1 ORDER BY o.id`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Observer
-	for rows.Next() {
-		o, err := scanObserver(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanObserver, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.org_id = $1 ORDER BY o.id`, orgID)
 }
 
 // Teams lists an organisation's teams.
