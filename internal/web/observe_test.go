@@ -33,11 +33,17 @@ type obsFixture struct {
 	cookies  map[string]*http.Cookie  // role → session cookie
 	tokens   map[string]string        // observer code → token
 	tokenB   string                   // an observer of B
+	h        *web.Server
 }
 
 const password = "correct horse battery"
 
 func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
+	t.Helper()
+	return newObsFixtureOpt(t, db, web.Options{})
+}
+
+func newObsFixtureOpt(t *testing.T, db *store.DB, opt web.Options) *obsFixture {
 	t.Helper()
 	ctx := context.Background()
 	fx := &obsFixture{db: db, stations: map[string]election.Area{}, cookies: map[string]*http.Cookie{}, tokens: map[string]string{}}
@@ -156,10 +162,11 @@ func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	t.Setenv("VIGIL_TWILIO_AUTH_TOKEN", "twilio-secret")
 	t.Setenv("VIGIL_TELERIVET_SECRET", "telerivet-secret")
 	t.Setenv("VIGIL_PUBLIC_URL", "")
-	h, err := web.New(db, web.Options{})
+	h, err := web.New(db, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fx.h = h
 	t.Cleanup(h.CloseObservation)
 	fx.srv = httptest.NewServer(h)
 	t.Cleanup(fx.srv.Close)
