@@ -159,3 +159,71 @@ func TestBasicAuthSameAnswer(t *testing.T) {
 		t.Errorf("Basic with the right password from another address: %d", code)
 	}
 }
+
+// TestCoordinatorScope: a coordinator of North neither revokes a South
+// observer's token, nor reads South's drawn stations or assignments; an
+// observer does not read the QC rules.
+func TestCoordinatorScope(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	e := fmt.Sprintf("/api/v1/elections/%d", fx.el.ID)
+	if code, out := fx.do(t, "admin", "POST", e+"/deployments", map[string]any{"seed": "scope", "size": 6, "strata": []string{"region"}, "assign": false}); code != 201 {
+		t.Fatalf("draw: %d %v", code, out)
+	}
+	regions := func(as string) map[string]bool {
+		code, out := fx.do(t, as, "GET", e+"/deployments/latest", nil)
+		if code != 200 {
+			t.Fatalf("%s deployment: %d %v", as, code, out)
+		}
+		byID := map[float64]string{}
+		for _, st := range fx.stations {
+			byID[float64(st.ID)] = st.Path[0]
+		}
+		seen := map[string]bool{}
+		for _, st := range out["stations"].([]any) {
+			seen[byID[st.(map[string]any)["area_id"].(float64)]] = true
+		}
+		return seen
+	}
+	if got := regions("analyst"); !got["North"] || !got["South"] {
+		t.Fatalf("the analyst's deployment has regions %v, want both", got)
+	}
+	if got := regions("coordinator"); !got["North"] || got["South"] {
+		t.Errorf("the North coordinator's deployment has regions %v, want North only", got)
+	}
+	_, out := fx.do(t, "coordinator", "GET", e+"/assignments", nil)
+	if s := fmt.Sprint(out["assignments"]); strings.Contains(s, "South") || !strings.Contains(s, "North") {
+		t.Errorf("the North coordinator's assignments: %s", s)
+	}
+	page := func(as string) string {
+		req, _ := http.NewRequest("GET", fx.srv.URL+"/observe/", nil)
+		req.AddCookie(fx.cookies[as])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if p := page("admin"); !strings.Contains(p, "PS 201") {
+		t.Fatalf("the admin's /observe/ lacks South's PS 201: %s", p)
+	}
+	if p := page("coordinator"); strings.Contains(p, "PS 201") || !strings.Contains(p, "PS 101") {
+		t.Errorf("the North coordinator's /observe/ page shows South's assignments (or lacks North's)")
+	}
+	south := fx.newToken(t, "obs3")
+	if code, _ := fx.do(t, "coordinator", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil); code != 403 {
+		t.Errorf("the North coordinator revoking a South observer's token: %d, want 403", code)
+	}
+	if code, _ := fx.do(t, "coordinator", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", fx.newToken(t, "obs2")), nil); code != 200 {
+		t.Errorf("the North coordinator revoking a North observer's token: %d, want 200", code)
+	}
+	if code, _ := fx.do(t, "admin", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil); code != 200 {
+		t.Errorf("the admin revoking the South token (still valid after the coordinator's refusal): %d", code)
+	}
+	for _, as := range []string{"token:obs1", "token:obs3"} {
+		if code, _ := fx.do(t, as, "GET", "/api/v1/observe/qc-rules", nil); code != 403 {
+			t.Errorf("%s reading the QC rules: %d, want 403", as, code)
+		}
+	}
+}
