@@ -67,6 +67,7 @@ func New(db *store.DB, opt Options) (*Server, error) {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.securityHeaders(w, r)
 	s.mux.ServeHTTP(w, r)
 }
 
