@@ -80,8 +80,8 @@ func routeTable() map[string]routeRow {
 		"GET /api/v1/elections/{election}/pvt":                    {who: public},
 		"GET /api/v1/elections/{election}/results":                {who: public},
 		// The fixture's election has no geometry: 404 for everyone.
-		"GET /api/v1/elections/{election}/geojson": {who: nobody},
-		"GET /api/v1/elections/{election}/opendata/{file}":        {who: public, path: "/api/v1/elections/{election}/opendata/official-preliminary.csv"},
+		"GET /api/v1/elections/{election}/geojson":         {who: nobody},
+		"GET /api/v1/elections/{election}/opendata/{file}": {who: public, path: "/api/v1/elections/{election}/opendata/official-preliminary.csv"},
 		"GET /{$}":                                                 {who: public},
 		"GET /elections/{election}":                                {who: public},
 		"GET /elections/{election}/areas/{area}":                   {who: public},
