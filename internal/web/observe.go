@@ -401,7 +401,11 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = "roster.csv"
 	}
-	obs, err := observe.ParseRoster(io.LimitReader(r.Body, 32<<20), name, org.Name)
+	country, err := s.db.OrgCountry(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	obs, err := observe.ParseRosterIn(io.LimitReader(r.Body, 32<<20), name, org.Name, country)
 	if err != nil {
 		var re observe.RosterErrors
 		if errors.As(err, &re) {
@@ -411,6 +415,10 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(Invalid, "%v", err)
 	}
 	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs)
+	var taken store.PhoneConflicts
+	if errors.As(err, &taken) {
+		return Errorf(Conflict, "%s: %v", name, err)
+	}
 	if err != nil {
 		return err
 	}

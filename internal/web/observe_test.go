@@ -39,6 +39,12 @@ const password = "correct horse battery"
 
 func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	t.Helper()
+	return newObsFixtureWith(t, db, web.Options{})
+}
+
+// newObsFixtureWith is newObsFixture with server options (limits).
+func newObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *obsFixture {
+	t.Helper()
 	ctx := context.Background()
 	fx := &obsFixture{db: db, stations: map[string]election.Area{}, cookies: map[string]*http.Cookie{}, tokens: map[string]string{}}
 	fx.el = &election.Election{Name: "test-2026", Kind: election.Presidential, Date: "2026-11-22",
@@ -156,7 +162,7 @@ func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	t.Setenv("VIGIL_TWILIO_AUTH_TOKEN", "twilio-secret")
 	t.Setenv("VIGIL_TELERIVET_SECRET", "telerivet-secret")
 	t.Setenv("VIGIL_PUBLIC_URL", "")
-	h, err := web.New(db, web.Options{})
+	h, err := web.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
