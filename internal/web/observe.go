@@ -54,6 +54,7 @@ func (s *Server) CloseObservation() {
 	if st, ok := observeStates.LoadAndDelete(s); ok {
 		st.(*observeState).svc.Close()
 	}
+	intakeStates.Delete(s)
 }
 
 // observeRoutes registers the observation area: the reports API, forms,
@@ -197,6 +198,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		e, err = s.electionParam(r)
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.allowIntake(w, s.principal(r)); err != nil {
 		return err
 	}
 	var in ReportIn

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
@@ -133,6 +134,17 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
+	// A flood from one number gets no reply past its budget: every reply
+	// is an SMS the mission pays for. Gateway retries of a message
+	// already answered were handled above.
+	from := in.From
+	if p, err := observe.E164(from, ""); err == nil {
+		from = p
+	}
+	if ok, _ := s.intake().sms.allow(from, time.Now()); !ok {
+		s.log.Warn("sms: over the number's limit: dropped without a reply", "from", in.From, "provider", in.Provider, "id", in.MessageID)
+		return "", nil
+	}
 	msg := &store.SMSMessage{Provider: in.Provider, MessageID: in.MessageID, Sender: in.From, Body: in.Body}
 	record := func(reply string) (string, error) {
 		msg.Reply = reply
@@ -144,6 +156,11 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		return "", err
 	}
 	if len(owners) == 0 {
+		// One reply per window to a number not on any roster: enough for
+		// an observer whose number was mistyped, nothing for a flood.
+		if ok, _ := s.intake().unknown.allow(from, time.Now()); !ok {
+			return record("")
+		}
 		return record(fmt.Sprintf(smsText[lang]["unknown_phone"], in.From))
 	}
 	body := in.Body

@@ -27,6 +27,9 @@ var staticFS embed.FS
 // Options configures a Server.
 type Options struct {
 	Logger *slog.Logger
+	// Intake bounds reports, SMS and photos per observer, number and
+	// organisation; zero fields take DefaultIntakeLimits.
+	Intake IntakeLimits
 }
 
 // Server serves vigil over HTTP.
@@ -54,6 +57,7 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = t
+	intakeStates.Store(s, newIntakeState(opt.Intake))
 	s.routes()
 	return s, nil
 }

@@ -13,3 +13,6 @@ CREATE TABLE phone_shares (
     created TEXT NOT NULL,
     PRIMARY KEY (phone, org_id, partner_id)
 );
+
+-- The photos an organisation holds are summed against its quota.
+CREATE INDEX photos_org ON photos (org_id);
