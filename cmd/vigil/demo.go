@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 func init() {
@@ -88,5 +89,5 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	return serveDB(ctx, e, d, *addr)
+	return serveDB(ctx, e, d, *addr, web.Options{})
 }

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ var staticFS embed.FS
 // Options configures a Server.
 type Options struct {
 	Logger *slog.Logger
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server: only from a peer inside one are X-Forwarded-For and
+	// X-Forwarded-Proto read (see Client). None by default.
+	TrustedProxies []netip.Prefix
 	// Intake bounds reports, SMS and photos per observer, number and
 	// organisation; zero fields take DefaultIntakeLimits.
 	Intake IntakeLimits
@@ -39,6 +44,8 @@ type Server struct {
 	mux   *http.ServeMux
 	pages *template.Template
 	start time.Time
+	// trusted are the reverse proxies whose forwarding headers count.
+	trusted []netip.Prefix
 
 	tallies  tallies
 	computed computed
@@ -48,7 +55,7 @@ type Server struct {
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, log: opt.Logger, mux: http.NewServeMux(), start: time.Now()}
+	s := &Server{db: db, log: opt.Logger, mux: http.NewServeMux(), start: time.Now(), trusted: opt.TrustedProxies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
