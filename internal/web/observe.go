@@ -54,6 +54,7 @@ func (s *Server) CloseObservation() {
 	if st, ok := observeStates.LoadAndDelete(s); ok {
 		st.(*observeState).svc.Close()
 	}
+	intakeStates.Delete(s)
 }
 
 // observeRoutes registers the observation area: the reports API, forms,
@@ -197,6 +198,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		e, err = s.electionParam(r)
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.allowIntake(w, s.principal(r)); err != nil {
 		return err
 	}
 	var in ReportIn
@@ -401,7 +405,11 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = "roster.csv"
 	}
-	obs, err := observe.ParseRoster(io.LimitReader(r.Body, 32<<20), name, org.Name)
+	country, err := s.db.OrgCountry(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	obs, err := observe.ParseRosterIn(io.LimitReader(r.Body, 32<<20), name, org.Name, country)
 	if err != nil {
 		var re observe.RosterErrors
 		if errors.As(err, &re) {
@@ -411,6 +419,10 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(Invalid, "%v", err)
 	}
 	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs)
+	var taken store.PhoneConflicts
+	if errors.As(err, &taken) {
+		return Errorf(Conflict, "%s: %v", name, err)
+	}
 	if err != nil {
 		return err
 	}

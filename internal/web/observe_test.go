@@ -40,10 +40,11 @@ const password = "correct horse battery"
 
 func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	t.Helper()
-	return newObsFixtureOpt(t, db, web.Options{})
+	return newObsFixtureWith(t, db, web.Options{})
 }
 
-func newObsFixtureOpt(t *testing.T, db *store.DB, opt web.Options) *obsFixture {
+// newObsFixtureWith is newObsFixture with server options (limits).
+func newObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *obsFixture {
 	t.Helper()
 	ctx := context.Background()
 	fx := &obsFixture{db: db, stations: map[string]election.Area{}, cookies: map[string]*http.Cookie{}, tokens: map[string]string{}}
@@ -162,7 +163,7 @@ func newObsFixtureOpt(t *testing.T, db *store.DB, opt web.Options) *obsFixture {
 	t.Setenv("VIGIL_TWILIO_AUTH_TOKEN", "twilio-secret")
 	t.Setenv("VIGIL_TELERIVET_SECRET", "telerivet-secret")
 	t.Setenv("VIGIL_PUBLIC_URL", "")
-	h, err := web.New(db, opt)
+	h, err := web.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
