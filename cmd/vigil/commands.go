@@ -146,7 +146,7 @@ func dbFlag(fs *flag.FlagSet) *string {
 // openOrg opens the database and finds an organisation by name, for the
 // commands that act on one organisation's data.
 func openOrg(ctx context.Context, addr, org string) (*store.DB, *store.Organisation, error) {
-	d, err := store.Open(ctx, addr)
+	d, err := store.OpenExisting(ctx, addr)
 	if err != nil {
 		return nil, nil, err
 	}

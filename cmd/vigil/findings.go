@@ -29,7 +29,7 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 	if *elName == "" {
 		return usagef("findings: --election is required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func loadStoredPVT(ctx context.Context, p *pvtFlags, d *pvtDBFlags) (*pvtInput, 
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	db, err := store.Open(ctx, d.db)
+	db, err := store.OpenExisting(ctx, d.db)
 	if err != nil {
 		return nil, err
 	}
