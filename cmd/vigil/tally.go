@@ -35,6 +35,7 @@ func runTally(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, tree)
 	}
+	fmt.Fprintln(e.stdout, "turnout: ballots issued ÷ registered voters; each option's share: of the valid votes")
 	printTree(e.stdout, tree, 0)
 	return nil
 }
