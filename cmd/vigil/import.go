@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/ingest"
@@ -39,8 +40,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("import takes one file (got %d)", len(pos))
 	}
-	if *name == "" || *source == "" || *mapping == "" {
-		return usagef("import needs --election, --source and --mapping")
+	var missing []string
+	for _, f := range []struct{ flag, value string }{{"--election", *name}, {"--source", *source}, {"--mapping", *mapping}} {
+		if f.value == "" {
+			missing = append(missing, f.flag)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("import: missing %s (import needs --election, --source and --mapping)", strings.Join(missing, " and "))
 	}
 	src, err := election.ParseSource(*source)
 	if err != nil {
@@ -73,26 +80,6 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		report.Write([]string{"file", "line", "column", "value", "expected"})
 	}
 
-	d, err := store.Open(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	el, err := d.ElectionByName(ctx, *name)
-	if errors.Is(err, store.ErrNotFound) {
-		el = &election.Election{Name: *name, Kind: election.Kind(*kind), Country: *country, Date: *date}
-		err = d.CreateElection(ctx, el)
-	}
-	if err != nil {
-		return err
-	}
-	if len(el.Config.AreaLevels) == 0 {
-		el.Config.AreaLevels = m.Levels()
-		if err := d.UpdateConfig(ctx, el.ID, el.Config); err != nil {
-			return err
-		}
-	}
-
 	rejected := 0
 	next := func() (store.Row, error) {
 		for {
@@ -109,8 +96,62 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return store.Row{Line: r.Line, Path: r.Path, Attrs: r.Attrs, Figures: r.Figures, Votes: r.Votes}, nil
 		}
 	}
-	b, err := d.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), Rejected: func() int { return rejected }}, next)
+	// Read the first row before touching the database: a file with a header
+	// and nothing under it (or only rejected rows) imports nothing, and must
+	// not leave a new election or database behind as if it had.
+	first, err := next()
+	if errors.Is(err, io.EOF) {
+		if rejected > 0 {
+			err = fmt.Errorf("import %s: every row was rejected (%d, listed in %s): nothing imported", file, rejected, *skip)
+		} else {
+			err = fmt.Errorf("import %s: no rows under the header: nothing imported", file)
+		}
+	}
 	if err != nil {
+		if report != nil {
+			report.Flush()
+		}
+		return err
+	}
+	pending := &first
+	rows := func() (store.Row, error) {
+		if r := pending; r != nil {
+			pending = nil
+			return *r, nil
+		}
+		return next()
+	}
+
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	el, err := d.ElectionByName(ctx, *name)
+	created := false
+	if errors.Is(err, store.ErrNotFound) {
+		el = &election.Election{Name: *name, Kind: election.Kind(*kind), Country: *country, Date: *date}
+		err = d.CreateElection(ctx, el)
+		created = err == nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(el.Config.AreaLevels) == 0 {
+		el.Config.AreaLevels = m.Levels()
+		if err := d.UpdateConfig(ctx, el.ID, el.Config); err != nil {
+			return err
+		}
+	}
+
+	b, err := d.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), Rejected: func() int { return rejected }}, rows)
+	if err != nil {
+		if created {
+			// All or nothing: the election this import created goes too.
+			if derr := d.DeleteElection(ctx, el.ID); derr != nil {
+				err = fmt.Errorf("%w (and removing the new election %q: %v)", err, el.Name, derr)
+			}
+		}
 		if report != nil {
 			// The import stored nothing: leave no report that suggests otherwise.
 			reportFile.Close()
