@@ -78,7 +78,10 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed})
+	pr := newProgress(e, "integer test", *fi.asJSON)
+	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed,
+		Progress: func(done, total int) { pr.update(done, total, "replicates") }})
+	pr.done()
 	if err != nil {
 		return err
 	}

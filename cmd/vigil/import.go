@@ -114,7 +114,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	pending := &first
+	pr := newProgress(e, "import "+filepath.Base(file), *asJSON)
+	read := 0
 	rows := func() (store.Row, error) {
+		read++
+		pr.update(read, 0, "rows read")
 		if r := pending; r != nil {
 			pending = nil
 			return *r, nil
@@ -145,6 +149,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 
 	b, err := d.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), Rejected: func() int { return rejected }}, rows)
+	pr.done()
 	if err != nil {
 		if created {
 			// All or nothing: the election this import created goes too.
