@@ -128,13 +128,13 @@ func TestImportBadRowIsAllOrNothing(t *testing.T) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
 	}
-	out := mustVigil(t, "tally", "--db", db, "--election", "e1", "--level", "0", "--json")
-	if !strings.Contains(out, `"stations": 0`) {
-		t.Fatalf("a failed import left protocols: %s", out)
+	// Nothing stays: not the protocols, not the election the import made.
+	if out, err := vigil(t, "elections", "--db", db, "--json"); err != nil || strings.Contains(out, `"e1"`) {
+		t.Fatalf("a failed import left its election: %s %v", out, err)
 	}
 
 	report := filepath.Join(t.TempDir(), "rejected.csv")
-	out = mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small-bad.csv", "--skip-invalid", report, "--json")
+	out := mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small-bad.csv", "--skip-invalid", report, "--json")
 	if !strings.Contains(out, `"rows": 2`) || !strings.Contains(out, `"rejected": 1`) {
 		t.Fatalf("skip-invalid batch: %s", out)
 	}
