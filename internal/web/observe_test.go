@@ -220,6 +220,8 @@ func (fx *obsFixture) do(t *testing.T, as, method, path string, body any) (int, 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	// Every answer of the API tests is also a test of docs/openapi.yaml.
+	checkAgainstSpec(t, req, resp, raw)
 	var out map[string]any
 	json.Unmarshal(raw, &out)
 	if out == nil {
