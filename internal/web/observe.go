@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,13 +123,16 @@ func decodeJSONBytes(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var ae *form.AnswerError
 		switch {
+		case errors.As(err, &ae):
+			return Errorf(Invalid, "%v", ae)
 		case errors.As(err, &se):
 			line, col := position(body, se.Offset)
 			return Errorf(Invalid, "JSON syntax error at line %d, column %d: %v", line, col, se)
 		case errors.As(err, &te):
 			line, col := position(body, te.Offset)
-			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, te.Type, te.Value)
+			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, jsonWant(te.Type), te.Value)
 		case errors.Is(err, io.EOF):
 			return Errorf(Invalid, "empty body: want a JSON object")
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -141,6 +145,31 @@ func decodeJSONBytes(body []byte, v any) error {
 		return Errorf(Invalid, "JSON: more than one value in the body")
 	}
 	return nil
+}
+
+// jsonWant names what a Go type reads from JSON, in the API's words:
+// "true or false", not "bool"; "an integer", not "int64".
+func jsonWant(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonWant(t.Elem())
+	}
+	return t.String()
 }
 
 func position(b []byte, off int64) (line, col int) {
