@@ -18,7 +18,7 @@ import (
 // proxy, so that a test speaks from any client address with
 // X-Forwarded-For; the login budgets' clock is stopped.
 func behindProxy(t *testing.T) *obsFixture {
-	fx := newObsFixtureOpt(t, storetest.SQLite(t), web.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	fx := newObsFixtureWith(t, storetest.SQLite(t), web.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	fx.h.FixClock(time.Now())
 	return fx
 }

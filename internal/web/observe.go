@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ func (s *Server) CloseObservation() {
 	if st, ok := observeStates.LoadAndDelete(s); ok {
 		st.(*observeState).svc.Close()
 	}
+	intakeStates.Delete(s)
 }
 
 // observeRoutes registers the observation area: the reports API, forms,
@@ -121,13 +123,16 @@ func decodeJSONBytes(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var ae *form.AnswerError
 		switch {
+		case errors.As(err, &ae):
+			return Errorf(Invalid, "%v", ae)
 		case errors.As(err, &se):
 			line, col := position(body, se.Offset)
 			return Errorf(Invalid, "JSON syntax error at line %d, column %d: %v", line, col, se)
 		case errors.As(err, &te):
 			line, col := position(body, te.Offset)
-			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, te.Type, te.Value)
+			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, jsonWant(te.Type), te.Value)
 		case errors.Is(err, io.EOF):
 			return Errorf(Invalid, "empty body: want a JSON object")
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -140,6 +145,31 @@ func decodeJSONBytes(body []byte, v any) error {
 		return Errorf(Invalid, "JSON: more than one value in the body")
 	}
 	return nil
+}
+
+// jsonWant names what a Go type reads from JSON, in the API's words:
+// "true or false", not "bool"; "an integer", not "int64".
+func jsonWant(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonWant(t.Elem())
+	}
+	return t.String()
 }
 
 func position(b []byte, off int64) (line, col int) {
@@ -197,6 +227,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		e, err = s.electionParam(r)
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.allowIntake(w, s.principal(r)); err != nil {
 		return err
 	}
 	var in ReportIn
@@ -401,7 +434,11 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = "roster.csv"
 	}
-	obs, err := observe.ParseRoster(io.LimitReader(r.Body, 32<<20), name, org.Name)
+	country, err := s.db.OrgCountry(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	obs, err := observe.ParseRosterIn(io.LimitReader(r.Body, 32<<20), name, org.Name, country)
 	if err != nil {
 		var re observe.RosterErrors
 		if errors.As(err, &re) {
@@ -411,6 +448,10 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(Invalid, "%v", err)
 	}
 	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs)
+	var taken store.PhoneConflicts
+	if errors.As(err, &taken) {
+		return Errorf(Conflict, "%s: %v", name, err)
+	}
 	if err != nil {
 		return err
 	}

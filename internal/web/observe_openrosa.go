@@ -188,6 +188,9 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 	if st != 0 {
 		return st, msg
 	}
+	if err := s.allowIntake(w, p); err != nil {
+		return http.StatusTooManyRequests, err.(*Error).Message
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, openRosaMaxBody)
 	doc, files, st, msg := submissionDocument(r)
 	if st != 0 {

@@ -40,10 +40,11 @@ const password = "correct horse battery"
 
 func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	t.Helper()
-	return newObsFixtureOpt(t, db, web.Options{})
+	return newObsFixtureWith(t, db, web.Options{})
 }
 
-func newObsFixtureOpt(t *testing.T, db *store.DB, opt web.Options) *obsFixture {
+// newObsFixtureWith is newObsFixture with server options (limits).
+func newObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *obsFixture {
 	t.Helper()
 	ctx := context.Background()
 	fx := &obsFixture{db: db, stations: map[string]election.Area{}, cookies: map[string]*http.Cookie{}, tokens: map[string]string{}}
@@ -162,7 +163,7 @@ func newObsFixtureOpt(t *testing.T, db *store.DB, opt web.Options) *obsFixture {
 	t.Setenv("VIGIL_TWILIO_AUTH_TOKEN", "twilio-secret")
 	t.Setenv("VIGIL_TELERIVET_SECRET", "telerivet-secret")
 	t.Setenv("VIGIL_PUBLIC_URL", "")
-	h, err := web.New(db, opt)
+	h, err := web.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +228,8 @@ func (fx *obsFixture) do(t *testing.T, as, method, path string, body any) (int, 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	// Every answer of the API tests is also a test of docs/openapi.yaml.
+	checkAgainstSpec(t, req, resp, raw)
 	var out map[string]any
 	json.Unmarshal(raw, &out)
 	if out == nil {
@@ -251,6 +254,11 @@ func (fx *obsFixture) newToken(t *testing.T, code string) int64 {
 
 func (fx *obsFixture) reportsPath() string {
 	return fmt.Sprintf("/api/v1/elections/%d/reports", fx.el.ID)
+}
+
+func withAnswer(rep map[string]any, q string, v any) map[string]any {
+	rep["answers"].(map[string]any)[q] = v
+	return rep
 }
 
 func votingReport(clientID string, station int, overall string, stuffing bool) map[string]any {
@@ -299,7 +307,12 @@ func TestObserveSubmitErrors(t *testing.T) {
 		msg  string
 	}{
 		{"not json", "token:obs1", `{"client_id": "x",`, 400, "JSON syntax error at line 1"},
-		{"wrong type", "token:obs1", `{"client_id": 12}`, 400, `field "client_id"`},
+		{"wrong type", "token:obs1", `{"client_id": 12}`, 400, `field "client_id": want a string`},
+		{"text for an integer field", "token:obs1", `{"client_id":"12345678","form":"voting","area_id":"x","answers":{}}`, 400, `field "area_id": want an integer, got string`},
+		{"text in a protocol", "token:obs1", `{"client_id":"12345678","form":"counting","answers":{"protocol":{"valid":"many"}}}`, 400, `answer "protocol", protocol item "valid": want a whole number, got a string "many"`},
+		{"numbers in a list", "token:obs1", `{"client_id":"12345678","form":"voting","answers":{"station":101,"overall":[1]}}`, 400, `answer "overall": want a list of strings, got a list [1]`},
+		{"answers not an object", "token:obs1", `{"client_id":"12345678","form":"voting","answers":[]}`, 400, `answers: want an object of answers by question id`},
+		{"yes for a boolean", "token:obs1", withAnswer(votingReport("12345678", 101, "good", false), "boxes_sealed", "yes"), 400, "message:expected true or false, got a text answer question:boxes_sealed"},
 		{"unknown field", "token:obs1", `{"client_idd": "x"}`, 400, "unknown field"},
 		{"short client id", "token:obs1", votingReport("abc", 101, "good", false), 400, "client_id \"abc\""},
 		{"unknown form", "token:obs1", map[string]any{"client_id": "12345678", "form": "nope", "answers": map[string]any{}}, 400, "no form \"nope\""},

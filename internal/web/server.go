@@ -33,6 +33,9 @@ type Options struct {
 	// the server: only from a peer inside one are X-Forwarded-For and
 	// X-Forwarded-Proto read (see Client). None by default.
 	TrustedProxies []netip.Prefix
+	// Intake bounds reports, SMS and photos per observer, number and
+	// organisation; zero fields take DefaultIntakeLimits.
+	Intake IntakeLimits
 }
 
 // Server serves vigil over HTTP.
@@ -62,6 +65,7 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = t
+	intakeStates.Store(s, newIntakeState(opt.Intake))
 	s.routes()
 	return s, nil
 }
