@@ -120,9 +120,9 @@ func (db *DB) ElectionByName(ctx context.Context, name string) (*election.Electi
 // Election loads an election with its options.
 func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error) {
 	e := &election.Election{}
-	var kind, cfg, created string
+	var kind, cfg string
 	err := db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1`, id).
-		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, &created)
+		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, scanTime(&e.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %d: %w", id, ErrNotFound)
 	}
@@ -130,7 +130,6 @@ func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error
 		return nil, err
 	}
 	e.Kind = election.Kind(kind)
-	e.Created = parseTime(created)
 	if err := json.Unmarshal([]byte(cfg), &e.Config); err != nil {
 		return nil, fmt.Errorf("election %q: bad config: %w", e.Name, err)
 	}
@@ -172,11 +171,4 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
-}
-
-func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
 }

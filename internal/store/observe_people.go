@@ -71,26 +71,22 @@ func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (*Organ
 // OrganisationByName finds an organisation; ErrNotFound if none.
 func (db *DB) OrganisationByName(ctx context.Context, name string) (*Organisation, error) {
 	o := &Organisation{}
-	var created string
 	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE name = $1`, name).
-		Scan(&o.ID, &o.Name, &o.Kind, &created)
+		Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organisation %q: %w", name, ErrNotFound)
 	}
-	o.Created = parseTime(created)
 	return o, err
 }
 
 // Organisation loads an organisation by id.
 func (db *DB) Organisation(ctx context.Context, id int64) (*Organisation, error) {
 	o := &Organisation{}
-	var created string
 	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE id = $1`, id).
-		Scan(&o.ID, &o.Name, &o.Kind, &created)
+		Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organisation %d: %w", id, ErrNotFound)
 	}
-	o.Created = parseTime(created)
 	return o, err
 }
 
@@ -120,13 +116,12 @@ const userCols = `id, org_id, username, name, role, password_hash, area_path, CO
 
 func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	u := &User{}
-	var area, created string
+	var area string
 	var disabled int
-	if err := sc.Scan(&u.ID, &u.OrgID, &u.Username, &u.Name, &u.Role, &u.hash, &area, &u.ObserverID, &disabled, &created); err != nil {
+	if err := sc.Scan(&u.ID, &u.OrgID, &u.Username, &u.Name, &u.Role, &u.hash, &area, &u.ObserverID, &disabled, scanTime(&u.Created)); err != nil {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
-	u.Created = parseTime(created)
 	if err := json.Unmarshal([]byte(area), &u.Area); err != nil {
 		return nil, fmt.Errorf("user %d: bad area: %w", u.ID, err)
 	}
@@ -210,13 +205,11 @@ func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) error
 // TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
 func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (*Token, error) {
 	t := &Token{}
-	var created string
 	err := db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
-		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, &created)
+		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("token: %w", ErrNotFound)
 	}
-	t.Created = parseTime(created)
 	return t, err
 }
 
@@ -244,11 +237,9 @@ func (db *DB) Tokens(ctx context.Context, orgID int64) ([]Token, error) {
 	var out []Token
 	for rows.Next() {
 		var t Token
-		var created string
-		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, &created, &t.Revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created), &t.Revoked); err != nil {
 			return nil, err
 		}
-		t.Created = parseTime(created)
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -291,12 +282,11 @@ func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEntr
 	var out []AuditEntry
 	for rows.Next() {
 		var e AuditEntry
-		var detail, at string
-		if err := rows.Scan(&e.ID, &e.OrgID, &e.Actor, &e.Channel, &e.Action, &e.Object, &detail, &at); err != nil {
+		var detail string
+		if err := rows.Scan(&e.ID, &e.OrgID, &e.Actor, &e.Channel, &e.Action, &e.Object, &detail, scanTime(&e.At)); err != nil {
 			return nil, err
 		}
 		e.Detail = json.RawMessage(detail)
-		e.At = parseTime(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()

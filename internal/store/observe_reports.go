@@ -53,13 +53,12 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form) (*StoredF
 
 func scanForm(sc interface{ Scan(...any) error }) (*StoredForm, error) {
 	sf := &StoredForm{}
-	var body, created string
+	var body string
 	var active int
-	if err := sc.Scan(&sf.ID, &sf.OrgID, &active, &created, &body); err != nil {
+	if err := sc.Scan(&sf.ID, &sf.OrgID, &active, scanTime(&sf.Created), &body); err != nil {
 		return nil, err
 	}
 	sf.Active = active != 0
-	sf.Created = parseTime(created)
 	sf.Form = &form.Form{}
 	if err := json.Unmarshal([]byte(body), sf.Form); err != nil {
 		return nil, fmt.Errorf("form %d: bad body: %w", sf.ID, err)
@@ -241,16 +240,14 @@ const reportFrom = ` FROM reports r JOIN forms f ON f.id = r.form_id LEFT JOIN a
 
 func scanReport(sc interface{ Scan(...any) error }) (*Report, error) {
 	r := &Report{}
-	var path, answers, qc, submitted, received string
+	var path, answers, qc string
 	if err := sc.Scan(&r.ID, &r.OrgID, &r.ElectionID, &r.FormID, &r.FormKey, &r.FormVersion, &r.Phase, &r.AreaID, &path,
-		&r.ObserverID, &r.UserID, &r.Channel, &r.ClientID, &answers, &r.Status, &qc, &r.Triage, &submitted, &received); err != nil {
+		&r.ObserverID, &r.UserID, &r.Channel, &r.ClientID, &answers, &r.Status, &qc, &r.Triage, scanTime(&r.Submitted), scanTime(&r.Received)); err != nil {
 		return nil, err
 	}
 	json.Unmarshal([]byte(path), &r.AreaPath)
 	json.Unmarshal([]byte(qc), &r.QC)
 	r.Answers = json.RawMessage(answers)
-	r.Submitted = parseTime(submitted)
-	r.Received = parseTime(received)
 	return r, nil
 }
 
@@ -356,13 +353,11 @@ type SMSMessage struct {
 // SMSByID finds a message already received; ErrNotFound otherwise.
 func (db *DB) SMSByID(ctx context.Context, provider, messageID string) (*SMSMessage, error) {
 	m := &SMSMessage{}
-	var received string
 	err := db.QueryRowContext(ctx, `SELECT provider, message_id, COALESCE(org_id, 0), sender, body, COALESCE(report_id, 0), reply, received FROM sms_messages WHERE provider = $1 AND message_id = $2`,
-		provider, messageID).Scan(&m.Provider, &m.MessageID, &m.OrgID, &m.Sender, &m.Body, &m.ReportID, &m.Reply, &received)
+		provider, messageID).Scan(&m.Provider, &m.MessageID, &m.OrgID, &m.Sender, &m.Body, &m.ReportID, &m.Reply, scanTime(&m.Received))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sms %s/%s: %w", provider, messageID, ErrNotFound)
 	}
-	m.Received = parseTime(received)
 	return m, err
 }
 
@@ -458,12 +453,11 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resol
 	var out []Resolution
 	for rows.Next() {
 		var r Resolution
-		var v, created string
-		if err := rows.Scan(&r.AreaID, &r.Phase, &r.Question, &v, &r.UserID, &created); err != nil {
+		var v string
+		if err := rows.Scan(&r.AreaID, &r.Phase, &r.Question, &v, &r.UserID, scanTime(&r.Created)); err != nil {
 			return nil, err
 		}
 		r.Value = json.RawMessage(v)
-		r.Created = parseTime(created)
 		out = append(out, r)
 	}
 	return out, rows.Err()

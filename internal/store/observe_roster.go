@@ -265,9 +265,9 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) error {
 // election with its stations; ErrNotFound if none.
 func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*Deployment, error) {
 	d := &Deployment{}
-	var design, created string
+	var design string
 	err := db.QueryRowContext(ctx, `SELECT id, org_id, election_id, seed, design, created FROM deployments WHERE org_id = $1 AND election_id = $2 ORDER BY id DESC LIMIT 1`,
-		orgID, electionID).Scan(&d.ID, &d.OrgID, &d.ElectionID, &d.Seed, &design, &created)
+		orgID, electionID).Scan(&d.ID, &d.OrgID, &d.ElectionID, &d.Seed, &design, scanTime(&d.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("deployment: %w", ErrNotFound)
 	}
@@ -275,7 +275,6 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*D
 		return nil, err
 	}
 	d.Design = json.RawMessage(design)
-	d.Created = parseTime(created)
 	rows, err := db.QueryContext(ctx, `SELECT area_id, stratum, rank FROM deployment_stations WHERE deployment_id = $1 ORDER BY area_id`, d.ID)
 	if err != nil {
 		return nil, err

@@ -76,14 +76,12 @@ func (db *DB) ProtocolPhotos(ctx context.Context, electionID int64, protocolIDs 
 // with a report that created a protocol version of the election.
 func (db *DB) PublicPhoto(ctx context.Context, electionID, id int64, question string) (*Photo, error) {
 	var p Photo
-	var at string
 	err := db.QueryRowContext(ctx, `SELECT ph.id, ph.org_id, ph.election_id, ph.report_id, ph.question, ph.file_name, ph.content_type, ph.sha256, ph.size, ph.data, ph.received
 		FROM photos ph WHERE ph.id = $1 AND ph.election_id = $2 AND ph.question = $3
 		AND EXISTS (SELECT 1 FROM protocols p WHERE p.report_id = ph.report_id AND p.election_id = $2)`, id, electionID, question).
-		Scan(&p.ID, &p.OrgID, &p.ElectionID, &p.ReportID, &p.Question, &p.FileName, &p.ContentType, &p.SHA256, &p.Size, &p.Data, &at)
+		Scan(&p.ID, &p.OrgID, &p.ElectionID, &p.ReportID, &p.Question, &p.FileName, &p.ContentType, &p.SHA256, &p.Size, &p.Data, scanTime(&p.Received))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("photo %d: %w", id, ErrNotFound)
 	}
-	p.Received = parseTime(at)
 	return &p, err
 }

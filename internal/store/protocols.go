@@ -24,12 +24,12 @@ const protoHead = `id, area_id, source, version, COALESCE(batch_id, 0), `
 func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error) {
 	p := &election.Protocol{}
 	var figs [election.NumFigures]sql.NullInt64
-	var src, votes, received string
+	var src, votes string
 	dest := []any{&p.ID, &p.AreaID, &src, &p.Version, &p.BatchID}
 	for i := range figs {
 		dest = append(dest, &figs[i])
 	}
-	dest = append(dest, &votes, &received)
+	dest = append(dest, &votes, scanTime(&p.Received))
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -42,7 +42,6 @@ func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error
 	if err := json.Unmarshal([]byte(votes), &p.Votes); err != nil {
 		return nil, fmt.Errorf("protocol %d: bad votes: %w", p.ID, err)
 	}
-	p.Received = parseTime(received)
 	return p, nil
 }
 
@@ -120,12 +119,11 @@ func (db *DB) Batches(ctx context.Context, electionID int64) ([]election.Batch, 
 	var out []election.Batch
 	for rows.Next() {
 		var b election.Batch
-		var src, created string
-		if err := rows.Scan(&b.ID, &b.ElectionID, &src, &b.File, &b.SHA256, &b.Rows, &b.Rejected, &created); err != nil {
+		var src string
+		if err := rows.Scan(&b.ID, &b.ElectionID, &src, &b.File, &b.SHA256, &b.Rows, &b.Rejected, scanTime(&b.Created)); err != nil {
 			return nil, err
 		}
 		b.Source = election.Source(src)
-		b.Created = parseTime(created)
 		out = append(out, b)
 	}
 	return out, rows.Err()

@@ -42,11 +42,9 @@ func (db *DB) PublishedFindingsOf(ctx context.Context, electionID int64) ([]Publ
 	out := []PublishedFindings{}
 	for rows.Next() {
 		var p PublishedFindings
-		var at string
-		if err := rows.Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, &at, &p.PublishedBy); err != nil {
+		if err := rows.Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, scanTime(&p.Published), &p.PublishedBy); err != nil {
 			return nil, err
 		}
-		p.Published = parseTime(at)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -55,13 +53,11 @@ func (db *DB) PublishedFindingsOf(ctx context.Context, electionID int64) ([]Publ
 // PublishedFindingsByID loads one publication with its bodies.
 func (db *DB) PublishedFindingsByID(ctx context.Context, electionID, id int64) (*PublishedFindings, error) {
 	var p PublishedFindings
-	var at string
 	err := db.QueryRowContext(ctx, `SELECT p.id, p.org_id, COALESCE(o.name, ''), p.election_id, p.published, p.published_by, p.findings, p.statement_html
 		FROM published_findings p LEFT JOIN organisations o ON o.id = p.org_id WHERE p.election_id = $1 AND p.id = $2`, electionID, id).
-		Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, &at, &p.PublishedBy, &p.Findings, &p.Statement)
+		Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, scanTime(&p.Published), &p.PublishedBy, &p.Findings, &p.Statement)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("published findings %d: %w", id, ErrNotFound)
 	}
-	p.Published = parseTime(at)
 	return &p, err
 }
