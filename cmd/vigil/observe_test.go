@@ -156,3 +156,29 @@ func TestObservationCommands(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// With several organisations and no --org, findings names them and asks
+// for one, rather than choosing the smallest id.
+func TestFindingsNeedsOrgWhenSeveral(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "v.db")
+	d, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := demo.Generate(5, demo.Params{Stations: 200, ObservedShare: 0.2})
+	if _, err := demo.Write(ctx, d, el); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Golos", "Citizens"} {
+		if _, err := d.EnsureOrganisation(ctx, name, "domestic"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+	out, err := vigil(t, "findings", "--db", dbPath, "--election", demo.Name, "--json")
+	if err == nil || !strings.Contains(err.Error(), "--org") || !strings.Contains(err.Error(), `"Golos", "Citizens"`) {
+		t.Fatalf("findings without --org among two organisations: %v\n%s", err, out)
+	}
+	mustVigil(t, "findings", "--db", dbPath, "--election", demo.Name, "--org", "Citizens", "--json")
+}

@@ -155,12 +155,21 @@ func (db *DB) Users(ctx context.Context, orgID int64) ([]*User, error) {
 	return out, rows.Err()
 }
 
-// CreateSession stores a session for a user under the hash of its token.
-func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration) error {
+// CreateSession stores a session for a user under the hash of its token,
+// with the audit entries (the login) in the same transaction.
+func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration, audit ...AuditEntry) error {
 	now := time.Now().UTC()
-	_, err := db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`,
-		tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl)))
-	return err
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`,
+			tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl))); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("store.CreateSession(user %d): %w", userID, err)
+	}
+	return nil
 }
 
 // SessionUser returns the user of a live session; ErrNotFound when the
@@ -176,8 +185,10 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) 
 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	_, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
-	return err
+	if _, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return fmt.Errorf("store.DeleteSession: %w", err)
+	}
+	return nil
 }
 
 // Token is an API token: it authenticates an observer's phone (or a
@@ -213,18 +224,24 @@ func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (*Token, error)
 	return t, err
 }
 
-// RevokeToken revokes a token of org; ErrNotFound if org has no such
-// valid token.
-func (db *DB) RevokeToken(ctx context.Context, orgID, id int64) error {
-	res, err := db.ExecContext(ctx, `UPDATE api_tokens SET revoked = $1 WHERE id = $2 AND org_id = $3 AND revoked = ''`,
-		fmtTime(time.Now().UTC()), id, orgID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("token %d: %w", id, ErrNotFound)
-	}
-	return nil
+// RevokeToken revokes a token of org, with the audit entries in the same
+// transaction; ErrNotFound if org has no such valid token.
+func (db *DB) RevokeToken(ctx context.Context, orgID, id int64, audit ...AuditEntry) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = $1 WHERE id = $2 AND org_id = $3 AND revoked = ''`,
+			fmtTime(time.Now().UTC()), id, orgID)
+		if err != nil {
+			return fmt.Errorf("store.RevokeToken(%d): %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store.RevokeToken(%d): %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("token %d: %w", id, ErrNotFound)
+		}
+		return auditAll(ctx, tx, audit)
+	})
 }
 
 // Tokens lists an organisation's tokens (never their secrets).
@@ -269,7 +286,21 @@ func Audit(ctx context.Context, q Querier, e AuditEntry) error {
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At))
-	return err
+	if err != nil {
+		return fmt.Errorf("store.Audit(%s %s): %w", e.Action, e.Object, err)
+	}
+	return nil
+}
+
+// auditAll appends entries in tx: an action and its audit entries commit
+// or fail together, so the log never misses an action that happened.
+func auditAll(ctx context.Context, tx *sql.Tx, es []AuditEntry) error {
+	for _, e := range es {
+		if err := Audit(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AuditLog returns an organisation's most recent entries, newest first.

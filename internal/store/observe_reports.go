@@ -23,12 +23,11 @@ type StoredForm struct {
 	Form    *form.Form `json:"form"`
 }
 
-// SaveForm stores a version of a form (checked first). A key and version
-// already stored is an error: versions are never overwritten.
-func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form) (*StoredForm, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
+// SaveForm stores a version of a form, which the caller has checked
+// (observe.SaveForm does), with the audit entries in the same transaction.
+// A key and version already stored is an error: versions are never
+// overwritten.
+func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...AuditEntry) (*StoredForm, error) {
 	body, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
@@ -42,8 +41,11 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form) (*StoredF
 		if n > 0 {
 			return fmt.Errorf("form %s version %s is already stored; give the new one another version", f.ID, f.Version)
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
-			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
+			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
 	})
 	if err != nil {
 		return nil, err
@@ -388,15 +390,23 @@ type QCRule struct {
 	Action  string `json:"action"` // flag or quarantine
 }
 
-// SaveQCRule stores (or replaces, by form and name) a rule.
-func (db *DB) SaveQCRule(ctx context.Context, r *QCRule) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+// SaveQCRule stores (or replaces, by form and name) a rule, with the audit
+// entries in the same transaction.
+func (db *DB) SaveQCRule(ctx context.Context, r *QCRule, audit ...AuditEntry) error {
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM qc_rules WHERE org_id = $1 AND form_key = $2 AND name = $3`, r.OrgID, r.FormKey, r.Name); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO qc_rules (org_id, form_key, name, expr, action) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO qc_rules (org_id, form_key, name, expr, action) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
 	})
+	if err != nil {
+		return fmt.Errorf("store.SaveQCRule(%d, %s): %w", r.OrgID, r.Name, err)
+	}
+	return nil
 }
 
 // QCRules lists an organisation's rules.
@@ -594,4 +604,68 @@ func param(d Dialect, n int) string {
 		return "?"
 	}
 	return "$" + strconv.Itoa(n)
+}
+
+// ReportStamp changes whenever an organisation's reports of an election
+// change in a way coverage can see: a new report, a quarantine (or its
+// reversal), a conflict resolved. Caches key on it.
+func (db *DB) ReportStamp(ctx context.Context, orgID, electionID int64) (string, error) {
+	var n, maxID, quarantined, resolved int64
+	err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(id), 0),
+		COALESCE(sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END), 0) FROM reports WHERE org_id = $1 AND election_id = $2`,
+		orgID, electionID).Scan(&n, &maxID, &quarantined)
+	if err != nil {
+		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID).Scan(&resolved); err != nil {
+		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
+	}
+	return fmt.Sprintf("%d-%d-%d-%d", n, maxID, quarantined, resolved), nil
+}
+
+// ReportingOrganisations lists the ids of the organisations that hold
+// reports of an election, in order.
+func (db *DB) ReportingOrganisations(ctx context.Context, electionID int64) ([]int64, error) {
+	ids, err := queryList(ctx, db, scanID, `SELECT DISTINCT org_id FROM reports WHERE election_id = $1 ORDER BY org_id`, electionID)
+	if err != nil {
+		return nil, fmt.Errorf("store.ReportingOrganisations(%d): %w", electionID, err)
+	}
+	return ids, nil
+}
+
+// Organisations lists every organisation, in order of id.
+func (db *DB) Organisations(ctx context.Context) ([]*Organisation, error) {
+	os, err := queryList(ctx, db, func(sc interface{ Scan(...any) error }) (*Organisation, error) {
+		o := &Organisation{}
+		return o, sc.Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
+	}, `SELECT id, name, kind, created FROM organisations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store.Organisations: %w", err)
+	}
+	return os, nil
+}
+
+func scanID(sc interface{ Scan(...any) error }) (int64, error) {
+	var id int64
+	return id, sc.Scan(&id)
+}
+
+// CurrentElection is the election an organisation's phones report on when
+// the channel does not say (SMS): the newest election in which the
+// organisation has assignments, else the newest election; ErrNotFound when
+// the database holds none.
+func (db *DB) CurrentElection(ctx context.Context, orgID int64) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, `SELECT e.id FROM elections e WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.election_id = e.id AND a.org_id = $1)
+		ORDER BY e.date DESC, e.id DESC LIMIT 1`, orgID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = db.QueryRowContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC LIMIT 1`).Scan(&id)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("no election in the database: %w", ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store.CurrentElection(org %d): %w", orgID, err)
+	}
+	return id, nil
 }

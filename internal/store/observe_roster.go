@@ -31,8 +31,9 @@ type Team struct {
 
 // ImportRoster stores observers of one organisation in one transaction,
 // creating their teams by name; an observer whose code exists is updated
-// (name, phone, team, area). All or nothing.
-func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer) (created, updated int, err error) {
+// (name, phone, team, area). All or nothing, the audit entries included:
+// an entry without a detail gets the counts created and updated.
+func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, audit ...AuditEntry) (created, updated int, err error) {
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		teams := map[string]int64{}
 		created, updated = 0, 0
@@ -71,9 +72,17 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer) (cr
 			}
 			o.OrgID = orgID
 		}
-		return nil
+		for i := range audit {
+			if audit[i].Detail == nil {
+				audit[i].Detail = fmt.Appendf(nil, `{"created":%d,"updated":%d}`, created, updated)
+			}
+		}
+		return auditAll(ctx, tx, audit)
 	})
-	return created, updated, err
+	if err != nil {
+		return 0, 0, fmt.Errorf("store.ImportRoster(org %d): %w", orgID, err)
+	}
+	return created, updated, nil
 }
 
 const observerCols = `o.id, o.org_id, o.code, o.name, o.phone, COALESCE(o.team_id, 0), COALESCE(t.name, ''), o.area_path`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -127,4 +128,14 @@ func (db *DB) Batches(ctx context.Context, electionID int64) ([]election.Batch, 
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// ProtocolStamp changes whenever an election's protocols change (a new
+// version only ever adds rows): the tally cache keys on it.
+func (db *DB) ProtocolStamp(ctx context.Context, electionID int64) (string, error) {
+	var maxID, n int64
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), count(*) FROM protocols WHERE election_id = $1`, electionID).Scan(&maxID, &n); err != nil {
+		return "", fmt.Errorf("store.ProtocolStamp(%d): %w", electionID, err)
+	}
+	return strconv.FormatInt(maxID, 10) + "/" + strconv.FormatInt(n, 10), nil
 }
