@@ -47,7 +47,8 @@ func (u *User) PasswordHash() string { return u.hash }
 
 // EnsureOrganisation returns the organisation with the given name,
 // creating it (of the given kind) when it does not exist.
-func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (*Organisation, error) {
+func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (_ *Organisation, err error) {
+	defer wrap(&err, "store.EnsureOrganisation(%q, %q)", name, kind)
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, errors.New("an organisation needs a name")
@@ -69,9 +70,10 @@ func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (*Organ
 }
 
 // OrganisationByName finds an organisation; ErrNotFound if none.
-func (db *DB) OrganisationByName(ctx context.Context, name string) (*Organisation, error) {
+func (db *DB) OrganisationByName(ctx context.Context, name string) (_ *Organisation, err error) {
+	defer wrap(&err, "store.OrganisationByName(%q)", name)
 	o := &Organisation{}
-	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE name = $1`, name).
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE name = $1`, name).
 		Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organisation %q: %w", name, ErrNotFound)
@@ -80,9 +82,10 @@ func (db *DB) OrganisationByName(ctx context.Context, name string) (*Organisatio
 }
 
 // Organisation loads an organisation by id.
-func (db *DB) Organisation(ctx context.Context, id int64) (*Organisation, error) {
+func (db *DB) Organisation(ctx context.Context, id int64) (_ *Organisation, err error) {
+	defer wrap(&err, "store.Organisation(%d)", id)
 	o := &Organisation{}
-	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE id = $1`, id).
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE id = $1`, id).
 		Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organisation %d: %w", id, ErrNotFound)
@@ -92,7 +95,8 @@ func (db *DB) Organisation(ctx context.Context, id int64) (*Organisation, error)
 
 // CreateUser stores a user with an already hashed password; u.ID is set.
 // A username already taken is an error.
-func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string) error {
+func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string) (err error) {
+	defer wrap(&err, "store.CreateUser(%q)", u.Username)
 	if strings.TrimSpace(u.Username) == "" {
 		return errors.New("a user needs a username")
 	}
@@ -129,7 +133,8 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 }
 
 // UserByName finds a user by username; ErrNotFound if none.
-func (db *DB) UserByName(ctx context.Context, username string) (*User, error) {
+func (db *DB) UserByName(ctx context.Context, username string) (_ *User, err error) {
+	defer wrap(&err, "store.UserByName(%q)", username)
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
@@ -138,7 +143,8 @@ func (db *DB) UserByName(ctx context.Context, username string) (*User, error) {
 }
 
 // Users lists an organisation's users.
-func (db *DB) Users(ctx context.Context, orgID int64) ([]*User, error) {
+func (db *DB) Users(ctx context.Context, orgID int64) (_ []*User, err error) {
+	defer wrap(&err, "store.Users(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -174,7 +180,8 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 
 // SessionUser returns the user of a live session; ErrNotFound when the
 // session does not exist, has expired, or its user is disabled.
-func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) {
+func (db *DB) SessionUser(ctx context.Context, tokenHash string) (_ *User, err error) {
+	defer wrap(&err, "store.SessionUser()")
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = (SELECT s.user_id FROM sessions s
 		WHERE s.token_hash = $1 AND s.expires > $2) AND disabled = 0`, tokenHash, fmtTime(time.Now().UTC())))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -204,7 +211,8 @@ type Token struct {
 }
 
 // CreateToken stores a token's hash for an observer or a user of org.
-func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) error {
+func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) (err error) {
+	defer wrap(&err, "store.CreateToken(org %d)", t.OrgID)
 	if (t.UserID == 0) == (t.ObserverID == 0) {
 		return errors.New("a token belongs to exactly one observer or one user")
 	}
@@ -214,9 +222,10 @@ func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) error
 }
 
 // TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
-func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (*Token, error) {
+func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (_ *Token, err error) {
+	defer wrap(&err, "store.TokenByHash()")
 	t := &Token{}
-	err := db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
+	err = db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
 		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("token: %w", ErrNotFound)
@@ -245,7 +254,8 @@ func (db *DB) RevokeToken(ctx context.Context, orgID, id int64, audit ...AuditEn
 }
 
 // Tokens lists an organisation's tokens (never their secrets).
-func (db *DB) Tokens(ctx context.Context, orgID int64) ([]Token, error) {
+func (db *DB) Tokens(ctx context.Context, orgID int64) (_ []Token, err error) {
+	defer wrap(&err, "store.Tokens(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created, revoked FROM api_tokens WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -304,7 +314,8 @@ func auditAll(ctx context.Context, tx *sql.Tx, es []AuditEntry) error {
 }
 
 // AuditLog returns an organisation's most recent entries, newest first.
-func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEntry, error) {
+func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) (_ []AuditEntry, err error) {
+	defer wrap(&err, "store.AuditLog(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, COALESCE(org_id, 0), actor, channel, action, object, detail, at FROM audit WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, err
@@ -331,7 +342,8 @@ func nullID(id int64) any {
 }
 
 // User loads a user by id; ErrNotFound if none.
-func (db *DB) User(ctx context.Context, id int64) (*User, error) {
+func (db *DB) User(ctx context.Context, id int64) (_ *User, err error) {
+	defer wrap(&err, "store.User(%d)", id)
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %d: %w", id, ErrNotFound)

@@ -27,7 +27,8 @@ type StoredForm struct {
 // (observe.SaveForm does), with the audit entries in the same transaction.
 // A key and version already stored is an error: versions are never
 // overwritten.
-func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...AuditEntry) (*StoredForm, error) {
+func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...AuditEntry) (_ *StoredForm, err error) {
+	defer wrap(&err, "store.SaveForm(org %d)", orgID)
 	body, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,8 @@ func scanForm(sc interface{ Scan(...any) error }) (*StoredForm, error) {
 const formCols = `id, org_id, active, created, body`
 
 // Forms returns the latest version of each of an organisation's forms.
-func (db *DB) Forms(ctx context.Context, orgID int64) ([]*StoredForm, error) {
+func (db *DB) Forms(ctx context.Context, orgID int64) (_ []*StoredForm, err error) {
+	defer wrap(&err, "store.Forms(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT `+formCols+` FROM forms WHERE org_id = $1 AND active = 1 ORDER BY form_key, id`, orgID)
 	if err != nil {
 		return nil, err
@@ -94,7 +96,8 @@ func (db *DB) Forms(ctx context.Context, orgID int64) ([]*StoredForm, error) {
 
 // FormByKey returns a form of org by key and version; an empty version
 // means the latest. ErrNotFound if none.
-func (db *DB) FormByKey(ctx context.Context, orgID int64, key, version string) (*StoredForm, error) {
+func (db *DB) FormByKey(ctx context.Context, orgID int64, key, version string) (_ *StoredForm, err error) {
+	defer wrap(&err, "store.FormByKey(org %d, %q, %q)", orgID, key, version)
 	var row *sql.Row
 	if version == "" {
 		row = db.QueryRowContext(ctx, `SELECT `+formCols+` FROM forms WHERE org_id = $1 AND form_key = $2 ORDER BY id DESC LIMIT 1`, orgID, key)
@@ -109,7 +112,8 @@ func (db *DB) FormByKey(ctx context.Context, orgID int64, key, version string) (
 }
 
 // FormByID loads a stored form by id.
-func (db *DB) FormByID(ctx context.Context, id int64) (*StoredForm, error) {
+func (db *DB) FormByID(ctx context.Context, id int64) (_ *StoredForm, err error) {
+	defer wrap(&err, "store.FormByID(%d)", id)
 	sf, err := scanForm(db.QueryRowContext(ctx, `SELECT `+formCols+` FROM forms WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("form %d: %w", id, ErrNotFound)
@@ -153,6 +157,7 @@ type Report struct {
 // the stored report and whether it was new: a duplicate leaves everything
 // as it was (the first copy wins).
 func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created bool, err error) {
+	defer wrap(&err, "store.InsertReport(org %d, %q)", r.OrgID, r.ClientID)
 	if r.Status == "" {
 		r.Status = StatusNew
 	}
@@ -178,7 +183,8 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 // transaction: the next version of its source (an observer's copy read off
 // a counting report, a recount), with no import batch. p.ID and p.Version
 // are set.
-func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) error {
+func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) (err error) {
+	defer wrap(&err, "store.InsertProtocol(election %d)", electionID)
 	// The schema declares no foreign key for area_id (bulk loads check
 	// their references set-wise): a single insert checks its own.
 	var n int
@@ -242,19 +248,18 @@ const reportFrom = ` FROM reports r JOIN forms f ON f.id = r.form_id LEFT JOIN a
 
 func scanReport(sc interface{ Scan(...any) error }) (*Report, error) {
 	r := &Report{}
-	var path, answers, qc string
-	if err := sc.Scan(&r.ID, &r.OrgID, &r.ElectionID, &r.FormID, &r.FormKey, &r.FormVersion, &r.Phase, &r.AreaID, &path,
-		&r.ObserverID, &r.UserID, &r.Channel, &r.ClientID, &answers, &r.Status, &qc, &r.Triage, scanTime(&r.Submitted), scanTime(&r.Received)); err != nil {
+	var answers string
+	if err := sc.Scan(&r.ID, &r.OrgID, &r.ElectionID, &r.FormID, &r.FormKey, &r.FormVersion, &r.Phase, &r.AreaID, scanJSON(&r.AreaPath, "area path"),
+		&r.ObserverID, &r.UserID, &r.Channel, &r.ClientID, &answers, &r.Status, scanJSON(&r.QC, "report qc"), &r.Triage, scanTime(&r.Submitted), scanTime(&r.Received)); err != nil {
 		return nil, err
 	}
-	json.Unmarshal([]byte(path), &r.AreaPath)
-	json.Unmarshal([]byte(qc), &r.QC)
 	r.Answers = json.RawMessage(answers)
 	return r, nil
 }
 
 // Reports lists reports by id.
-func (db *DB) Reports(ctx context.Context, f ReportFilter) ([]*Report, error) {
+func (db *DB) Reports(ctx context.Context, f ReportFilter) (_ []*Report, err error) {
+	defer wrap(&err, "store.Reports(org %d)", f.OrgID)
 	where := []string{"r.org_id = $1"}
 	args := []any{f.OrgID}
 	add := func(cond string, v any) {
@@ -300,7 +305,8 @@ func (db *DB) Reports(ctx context.Context, f ReportFilter) ([]*Report, error) {
 }
 
 // Report loads one report of org; ErrNotFound if org has none with id.
-func (db *DB) Report(ctx context.Context, orgID, id int64) (*Report, error) {
+func (db *DB) Report(ctx context.Context, orgID, id int64) (_ *Report, err error) {
+	defer wrap(&err, "store.Report(org %d, %d)", orgID, id)
 	r, err := scanReport(db.QueryRowContext(ctx, `SELECT `+reportCols+reportFrom+` WHERE r.org_id = $1 AND r.id = $2`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("report %d: %w", id, ErrNotFound)
@@ -309,7 +315,8 @@ func (db *DB) Report(ctx context.Context, orgID, id int64) (*Report, error) {
 }
 
 // ReportByClientID loads a report of org by its client id.
-func (db *DB) ReportByClientID(ctx context.Context, orgID int64, clientID string) (*Report, error) {
+func (db *DB) ReportByClientID(ctx context.Context, orgID int64, clientID string) (_ *Report, err error) {
+	defer wrap(&err, "store.ReportByClientID(org %d, %q)", orgID, clientID)
 	r, err := scanReport(db.QueryRowContext(ctx, `SELECT `+reportCols+reportFrom+` WHERE r.org_id = $1 AND r.client_id = $2`, orgID, clientID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("report %q: %w", clientID, ErrNotFound)
@@ -318,22 +325,26 @@ func (db *DB) ReportByClientID(ctx context.Context, orgID int64, clientID string
 }
 
 // CountReports counts an organisation's reports.
-func (db *DB) CountReports(ctx context.Context, orgID int64) (int, error) {
+func (db *DB) CountReports(ctx context.Context, orgID int64) (_ int, err error) {
+	defer wrap(&err, "store.CountReports(org %d)", orgID)
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE org_id = $1`, orgID).Scan(&n)
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE org_id = $1`, orgID).Scan(&n)
 	return n, err
 }
 
 // UpdateReport sets a report's status and triage (empty keeps them), with
 // an audit entry, in one transaction.
-func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage string, audit AuditEntry) error {
+func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage string, audit AuditEntry) (err error) {
+	defer wrap(&err, "store.UpdateReport(org %d, %d, %q, %q)", orgID, id, status, triage)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = CASE WHEN $1 = '' THEN status ELSE $1 END,
 			triage = CASE WHEN $2 = '' THEN triage ELSE $2 END WHERE org_id = $3 AND id = $4`, status, triage, orgID, id)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
 		}
 		return Audit(ctx, tx, audit)
@@ -353,9 +364,10 @@ type SMSMessage struct {
 }
 
 // SMSByID finds a message already received; ErrNotFound otherwise.
-func (db *DB) SMSByID(ctx context.Context, provider, messageID string) (*SMSMessage, error) {
+func (db *DB) SMSByID(ctx context.Context, provider, messageID string) (_ *SMSMessage, err error) {
+	defer wrap(&err, "store.SMSByID(%q, %q)", provider, messageID)
 	m := &SMSMessage{}
-	err := db.QueryRowContext(ctx, `SELECT provider, message_id, COALESCE(org_id, 0), sender, body, COALESCE(report_id, 0), reply, received FROM sms_messages WHERE provider = $1 AND message_id = $2`,
+	err = db.QueryRowContext(ctx, `SELECT provider, message_id, COALESCE(org_id, 0), sender, body, COALESCE(report_id, 0), reply, received FROM sms_messages WHERE provider = $1 AND message_id = $2`,
 		provider, messageID).Scan(&m.Provider, &m.MessageID, &m.OrgID, &m.Sender, &m.Body, &m.ReportID, &m.Reply, scanTime(&m.Received))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sms %s/%s: %w", provider, messageID, ErrNotFound)
@@ -366,6 +378,7 @@ func (db *DB) SMSByID(ctx context.Context, provider, messageID string) (*SMSMess
 // InsertSMS records a message in q's transaction; a message already
 // recorded is left as it was (created false).
 func InsertSMS(ctx context.Context, q Querier, m *SMSMessage) (created bool, err error) {
+	defer wrap(&err, "store.InsertSMS(%s, %q)", m.Provider, m.MessageID)
 	if m.Received.IsZero() {
 		m.Received = time.Now().UTC()
 	}
@@ -375,8 +388,8 @@ func InsertSMS(ctx context.Context, q Querier, m *SMSMessage) (created bool, err
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // QCRule is a quality-control rule of an organisation: an expression over
@@ -410,7 +423,8 @@ func (db *DB) SaveQCRule(ctx context.Context, r *QCRule, audit ...AuditEntry) er
 }
 
 // QCRules lists an organisation's rules.
-func (db *DB) QCRules(ctx context.Context, orgID int64) ([]QCRule, error) {
+func (db *DB) QCRules(ctx context.Context, orgID int64) (_ []QCRule, err error) {
+	defer wrap(&err, "store.QCRules(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, form_key, name, expr, action FROM qc_rules WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -439,7 +453,8 @@ type Resolution struct {
 }
 
 // Resolve stores (or replaces) a resolution, with an audit entry.
-func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution, audit AuditEntry) error {
+func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution, audit AuditEntry) (err error) {
+	defer wrap(&err, "store.Resolve(org %d, election %d)", orgID, electionID)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id = $3 AND phase = $4 AND question = $5`,
 			orgID, electionID, r.AreaID, r.Phase, r.Question); err != nil {
@@ -454,7 +469,8 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 }
 
 // Resolutions lists an organisation's resolutions in an election.
-func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resolution, error) {
+func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Resolution, err error) {
+	defer wrap(&err, "store.Resolutions(org %d, election %d)", orgID, electionID)
 	rows, err := db.QueryContext(ctx, `SELECT area_id, phase, question, value, COALESCE(user_id, 0), created FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID)
 	if err != nil {
 		return nil, err
@@ -478,6 +494,7 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resol
 // InsertReport for each, in order. A client id already stored, or repeated
 // within rs, keeps its first copy; created says which reports are new.
 func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (created []bool, err error) {
+	defer wrap(&err, "store.InsertReports(%d reports)", len(rs))
 	created = make([]bool, len(rs))
 	const chunk = 200 // 15 parameters each, far below both engines' limits
 	for lo := 0; lo < len(rs); lo += chunk {
@@ -558,7 +575,8 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 }
 
 // AuditMany appends entries to the log with one statement per chunk.
-func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) error {
+func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err error) {
+	defer wrap(&err, "store.AuditMany(%d entries)", len(es))
 	const chunk = 500
 	for lo := 0; lo < len(es); lo += chunk {
 		hi := min(lo+chunk, len(es))

@@ -100,7 +100,8 @@ func scanObserver(sc interface{ Scan(...any) error }) (*Observer, error) {
 }
 
 // Observer loads one observer.
-func (db *DB) Observer(ctx context.Context, id int64) (*Observer, error) {
+func (db *DB) Observer(ctx context.Context, id int64) (_ *Observer, err error) {
+	defer wrap(&err, "store.Observer(%d)", id)
 	o, err := scanObserver(db.QueryRowContext(ctx, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("observer %d: %w", id, ErrNotFound)
@@ -109,7 +110,8 @@ func (db *DB) Observer(ctx context.Context, id int64) (*Observer, error) {
 }
 
 // ObserverByCode finds an observer of org by roster id.
-func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (*Observer, error) {
+func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (_ *Observer, err error) {
+	defer wrap(&err, "store.ObserverByCode(org %d, %q)", orgID, code)
 	o, err := scanObserver(db.QueryRowContext(ctx, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.org_id = $1 AND o.code = $2`, orgID, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("observer %q: %w", code, ErrNotFound)
@@ -119,17 +121,20 @@ func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (*Ob
 
 // ObserversByPhone finds the observers with a phone number (on every
 // organisation: an SMS gateway may serve several).
-func (db *DB) ObserversByPhone(ctx context.Context, phone string) ([]*Observer, error) {
+func (db *DB) ObserversByPhone(ctx context.Context, phone string) (_ []*Observer, err error) {
+	defer wrap(&err, "store.ObserversByPhone")
 	return queryList(ctx, db, scanObserver, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.phone = $1 ORDER BY o.id`, phone)
 }
 
 // Observers lists an organisation's roster.
-func (db *DB) Observers(ctx context.Context, orgID int64) ([]*Observer, error) {
+func (db *DB) Observers(ctx context.Context, orgID int64) (_ []*Observer, err error) {
+	defer wrap(&err, "store.Observers(org %d)", orgID)
 	return queryList(ctx, db, scanObserver, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.org_id = $1 ORDER BY o.id`, orgID)
 }
 
 // Teams lists an organisation's teams.
-func (db *DB) Teams(ctx context.Context, orgID int64) ([]Team, error) {
+func (db *DB) Teams(ctx context.Context, orgID int64) (_ []Team, err error) {
+	defer wrap(&err, "store.Teams(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, name, area_path FROM teams WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -138,11 +143,9 @@ func (db *DB) Teams(ctx context.Context, orgID int64) ([]Team, error) {
 	var out []Team
 	for rows.Next() {
 		var t Team
-		var area string
-		if err := rows.Scan(&t.ID, &t.OrgID, &t.Name, &area); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.Name, scanJSON(&t.Area, "team area")); err != nil {
 			return nil, err
 		}
-		json.Unmarshal([]byte(area), &t.Area)
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -158,7 +161,8 @@ type Assignment struct {
 
 // Assign stores assignments of an organisation's teams for an election
 // (an assignment that exists is kept).
-func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) error {
+func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) (err error) {
+	defer wrap(&err, "store.Assign(org %d, election %d)", orgID, electionID)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, a := range as {
 			var n int
@@ -185,7 +189,8 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 
 // Assignments lists an organisation's assignments in an election, with
 // team names and area paths.
-func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) ([]Assignment, error) {
+func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) (_ []Assignment, err error) {
+	defer wrap(&err, "store.Assignments(org %d, election %d)", orgID, electionID)
 	rows, err := db.QueryContext(ctx, `SELECT a.team_id, t.name, a.area_id, ar.path FROM assignments a
 		JOIN teams t ON t.id = a.team_id JOIN areas ar ON ar.id = a.area_id
 		WHERE a.org_id = $1 AND a.election_id = $2 ORDER BY a.team_id, a.area_id`, orgID, electionID)
@@ -196,11 +201,9 @@ func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) ([]Assig
 	var out []Assignment
 	for rows.Next() {
 		var a Assignment
-		var path string
-		if err := rows.Scan(&a.TeamID, &a.Team, &a.AreaID, &path); err != nil {
+		if err := rows.Scan(&a.TeamID, &a.Team, &a.AreaID, scanJSON(&a.AreaPath, "area path")); err != nil {
 			return nil, err
 		}
-		json.Unmarshal([]byte(path), &a.AreaPath)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -208,7 +211,8 @@ func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) ([]Assig
 
 // ObserverStations returns the paths of the areas an observer's team is
 // assigned, in every election.
-func (db *DB) ObserverStations(ctx context.Context, observerID int64) ([][]string, error) {
+func (db *DB) ObserverStations(ctx context.Context, observerID int64) (_ [][]string, err error) {
+	defer wrap(&err, "store.ObserverStations(observer %d)", observerID)
 	rows, err := db.QueryContext(ctx, `SELECT ar.path FROM observers o JOIN assignments a ON a.team_id = o.team_id
 		JOIN areas ar ON ar.id = a.area_id WHERE o.id = $1`, observerID)
 	if err != nil {
@@ -217,12 +221,10 @@ func (db *DB) ObserverStations(ctx context.Context, observerID int64) ([][]strin
 	defer rows.Close()
 	var out [][]string
 	for rows.Next() {
-		var path string
-		if err := rows.Scan(&path); err != nil {
+		var p []string
+		if err := rows.Scan(scanJSON(&p, "area path")); err != nil {
 			return nil, err
 		}
-		var p []string
-		json.Unmarshal([]byte(path), &p)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -247,7 +249,8 @@ type DeployedStation struct {
 }
 
 // SaveDeployment stores a deployment and its stations; d.ID is set.
-func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) error {
+func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
+	defer wrap(&err, "store.SaveDeployment(org %d, election %d)", d.OrgID, d.ElectionID)
 	if d.Created.IsZero() {
 		d.Created = time.Now().UTC()
 	}
@@ -272,10 +275,11 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) error {
 
 // LatestDeployment returns an organisation's latest deployment in an
 // election with its stations; ErrNotFound if none.
-func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*Deployment, error) {
+func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (_ *Deployment, err error) {
+	defer wrap(&err, "store.LatestDeployment(org %d, election %d)", orgID, electionID)
 	d := &Deployment{}
 	var design string
-	err := db.QueryRowContext(ctx, `SELECT id, org_id, election_id, seed, design, created FROM deployments WHERE org_id = $1 AND election_id = $2 ORDER BY id DESC LIMIT 1`,
+	err = db.QueryRowContext(ctx, `SELECT id, org_id, election_id, seed, design, created FROM deployments WHERE org_id = $1 AND election_id = $2 ORDER BY id DESC LIMIT 1`,
 		orgID, electionID).Scan(&d.ID, &d.OrgID, &d.ElectionID, &d.Seed, &design, scanTime(&d.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("deployment: %w", ErrNotFound)
@@ -302,7 +306,8 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*D
 // DeleteObservation removes everything observation holds about an
 // election (reports, assignments, deployments, resolutions), for every
 // organisation. Call it with DeleteElection.
-func (db *DB) DeleteObservation(ctx context.Context, electionID int64) error {
+func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err error) {
+	defer wrap(&err, "store.DeleteObservation(election %d)", electionID)
 	return db.InTx(ctx, func(tx *sql.Tx) error { return deleteObservation(ctx, tx, electionID) })
 }
 

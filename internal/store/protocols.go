@@ -49,7 +49,8 @@ func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error
 // Protocols returns, for every area of an election that has a protocol of
 // the given source, its latest version. Older versions stay in the database
 // and are read with AreaProtocols.
-func (db *DB) Protocols(ctx context.Context, electionID int64, source election.Source) ([]*election.Protocol, error) {
+func (db *DB) Protocols(ctx context.Context, electionID int64, source election.Source) (_ []*election.Protocol, err error) {
+	defer wrap(&err, "store.Protocols(election %d, %s)", electionID, source)
 	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received FROM protocols
 		WHERE election_id = $1 AND source = $2 ORDER BY area_id, version`, electionID, string(source))
 	if err != nil {
@@ -73,7 +74,8 @@ func (db *DB) Protocols(ctx context.Context, electionID int64, source election.S
 
 // AreaProtocols returns every version of every source of one area's
 // protocol, by source then version.
-func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) ([]*election.Protocol, error) {
+func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) (_ []*election.Protocol, err error) {
+	defer wrap(&err, "store.AreaProtocols(election %d, area %d)", electionID, areaID)
 	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received FROM protocols
 		WHERE election_id = $1 AND area_id = $2 ORDER BY source, version`, electionID, areaID)
 	if err != nil {
@@ -92,7 +94,8 @@ func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) ([]*e
 }
 
 // SourceCounts returns how many areas have a protocol of each source.
-func (db *DB) SourceCounts(ctx context.Context, electionID int64) (map[election.Source]int, error) {
+func (db *DB) SourceCounts(ctx context.Context, electionID int64) (_ map[election.Source]int, err error) {
+	defer wrap(&err, "store.SourceCounts(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT source, count(DISTINCT area_id) FROM protocols WHERE election_id = $1 GROUP BY source`, electionID)
 	if err != nil {
 		return nil, err
@@ -111,7 +114,8 @@ func (db *DB) SourceCounts(ctx context.Context, electionID int64) (map[election.
 }
 
 // Batches lists an election's imports, oldest first.
-func (db *DB) Batches(ctx context.Context, electionID int64) ([]election.Batch, error) {
+func (db *DB) Batches(ctx context.Context, electionID int64) (_ []election.Batch, err error) {
+	defer wrap(&err, "store.Batches(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT id, election_id, source, file, sha256, rows, rejected, created FROM batches WHERE election_id = $1 ORDER BY id`, electionID)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,8 @@ type querier interface {
 // assessments of one country (ISO code; "" for every country), with their
 // database ids. The follow-up of a country is hundreds of records, so the
 // summaries work on all of it in memory.
-func (db *DB) Recommendations(ctx context.Context, country string) (*recommend.Dataset, error) {
+func (db *DB) Recommendations(ctx context.Context, country string) (_ *recommend.Dataset, err error) {
+	defer wrap(&err, "store.Recommendations(%q)", country)
 	return loadRecommendations(ctx, db, strings.ToUpper(strings.TrimSpace(country)))
 }
 
@@ -275,9 +276,10 @@ func (db *DB) RecommendationRef(ctx context.Context, id int64) (ref, country str
 
 // ReportCountry finds the country of a report by its slug; ErrNotFound if
 // there is no such report.
-func (db *DB) ReportCountry(ctx context.Context, report string) (string, error) {
+func (db *DB) ReportCountry(ctx context.Context, report string) (_ string, err error) {
+	defer wrap(&err, "store.ReportCountry(%q)", report)
 	var country string
-	err := db.QueryRowContext(ctx, `SELECT m.country FROM rec_reports r JOIN rec_missions m ON m.id = r.mission_id WHERE r.slug = $1`, report).Scan(&country)
+	err = db.QueryRowContext(ctx, `SELECT m.country FROM rec_reports r JOIN rec_missions m ON m.id = r.mission_id WHERE r.slug = $1`, report).Scan(&country)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("report %q: %w", report, ErrNotFound)
 	}
@@ -297,10 +299,11 @@ func (db *DB) MissionCountry(ctx context.Context, mission string) (country, orga
 // StationCoverage counts an election's polling stations and those with an
 // official protocol (final or preliminary): the evidence that its results
 // were published per station. It implements recommend.ResultsSource.
-func (db *DB) StationCoverage(ctx context.Context, name string) (recommend.StationCoverage, error) {
+func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.StationCoverage, err error) {
+	defer wrap(&err, "store.StationCoverage(%q)", name)
 	c := recommend.StationCoverage{Election: name}
 	var id int64
-	err := db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
 	}

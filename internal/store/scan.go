@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -40,5 +41,32 @@ func (d timeDest) Scan(v any) error {
 		return fmt.Errorf("stored time %q: %w", s, err)
 	}
 	*d.t = t.UTC()
+	return nil
+}
+
+// scanJSON is a Scan destination for a JSON column decoded into v: a
+// malformed value fails the Scan, naming the column, rather than leaving v
+// half-filled (a report's area path or QC flags silently empty would
+// misplace it on the dashboard).
+func scanJSON(v any, column string) jsonDest { return jsonDest{v, column} }
+
+type jsonDest struct {
+	v      any
+	column string
+}
+
+func (d jsonDest) Scan(src any) error {
+	var b []byte
+	switch x := src.(type) {
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	default:
+		return fmt.Errorf("stored %s: unexpected %T", d.column, src)
+	}
+	if err := json.Unmarshal(b, d.v); err != nil {
+		return fmt.Errorf("stored %s %.40q: %w", d.column, b, err)
+	}
 	return nil
 }
