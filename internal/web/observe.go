@@ -558,10 +558,23 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := store.ReportFilter{OrgID: p.OrgID, ElectionID: e.ID, Phase: q.Get("phase"), Status: q.Get("status")}
-	f.AreaID, _ = strconv.ParseInt(q.Get("area"), 10, 64)
-	f.ObserverID, _ = strconv.ParseInt(q.Get("observer"), 10, 64)
-	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	// An unreadable number is the client's mistake, said as such: read as
+	// "no filter" it would widen the list the client asked to narrow.
+	var limit int64
+	for _, n := range []struct {
+		name string
+		dst  *int64
+	}{{"area", &f.AreaID}, {"observer", &f.ObserverID}, {"after", &f.AfterID}, {"limit", &limit}} {
+		v := q.Get(n.name)
+		if v == "" {
+			continue
+		}
+		x, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || x < 0 {
+			return Errorf(Invalid, "?%s=%q: want a whole number", n.name, v)
+		}
+		*n.dst = x
+	}
 	if limit <= 0 || limit > 5000 {
 		limit = 1000
 	}
@@ -617,7 +630,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		out = append(out, rep)
-		if len(out) == limit {
+		if int64(len(out)) == limit {
 			break
 		}
 	}
