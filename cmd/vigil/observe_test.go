@@ -28,11 +28,11 @@ func TestObservationCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	facts := demo.ObservationFacts(el)
-	sum, err := observe.SeedDemo(ctx, d, e.ID, 5, facts)
+	sum, err := demo.SeedObservation(ctx, d, e.ID, 5, facts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := observe.SeedDemo(ctx, d, e.ID, 5, facts); err != nil || again.Reports != 0 {
+	if again, err := demo.SeedObservation(ctx, d, e.ID, 5, facts); err != nil || again.Reports != 0 {
 		t.Fatalf("seeding twice stored %d more reports (%v)", again.Reports, err)
 	}
 	d.Close()
