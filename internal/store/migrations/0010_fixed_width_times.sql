@@ -46,3 +46,5 @@ UPDATE published_findings SET published = substr(published, 1, 19) || '.' || sub
     WHERE published LIKE '____-__-__T__:__:__%Z' AND length(published) <> 27;
 UPDATE photos SET received = substr(received, 1, 19) || '.' || substr(replace(substr(received, 21), 'Z', '') || '000000', 1, 6) || 'Z'
     WHERE received LIKE '____-__-__T__:__:__%Z' AND length(received) <> 27;
+UPDATE phone_shares SET created = substr(created, 1, 19) || '.' || substr(replace(substr(created, 21), 'Z', '') || '000000', 1, 6) || 'Z'
+    WHERE created LIKE '____-__-__T__:__:__%Z' AND length(created) <> 27;
