@@ -41,8 +41,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("import takes one file (got %d)", len(pos))
 	}
-	if *name == "" || *source == "" || *mapping == "" {
-		return usagef("import needs --election, --source and --mapping")
+	var missing []string
+	for _, f := range []struct{ flag, value string }{{"--election", *name}, {"--source", *source}, {"--mapping", *mapping}} {
+		if f.value == "" {
+			missing = append(missing, f.flag)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("import: missing %s (import needs --election, --source and --mapping)", strings.Join(missing, " and "))
 	}
 	src, err := election.ParseSource(*source)
 	if err != nil {
@@ -75,6 +81,52 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		report.Write([]string{"file", "line", "column", "value", "expected"})
 	}
 
+	rejected := 0
+	next := func() (store.Row, error) {
+		for {
+			r, err := rd.Next()
+			var re *ingest.RowError
+			if report != nil && errors.As(err, &re) {
+				rejected++
+				report.Write([]string{re.File, strconv.Itoa(re.Line), re.Column, re.Value, re.Expected})
+				continue
+			}
+			if err != nil {
+				return store.Row{}, err
+			}
+			return store.Row{Line: r.Line, Path: r.Path, Attrs: r.Attrs, Figures: r.Figures, Votes: r.Votes}, nil
+		}
+	}
+	// Read the first row before touching the database: a file with a header
+	// and nothing under it (or only rejected rows) imports nothing, and must
+	// not leave a new election or database behind as if it had.
+	first, err := next()
+	if errors.Is(err, io.EOF) {
+		if rejected > 0 {
+			err = fmt.Errorf("import %s: every row was rejected (%d, listed in %s): nothing imported", file, rejected, *skip)
+		} else {
+			err = fmt.Errorf("import %s: no rows under the header: nothing imported", file)
+		}
+	}
+	if err != nil {
+		if report != nil {
+			report.Flush()
+		}
+		return err
+	}
+	pending := &first
+	pr := newProgress(e, "import "+filepath.Base(file), *asJSON)
+	read := 0
+	rows := func() (store.Row, error) {
+		read++
+		pr.update(read, 0, "rows read")
+		if r := pending; r != nil {
+			pending = nil
+			return *r, nil
+		}
+		return next()
+	}
+
 	d, err := store.Open(ctx, *db)
 	if err != nil {
 		return err
@@ -99,24 +151,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 		req.ElectionID = el.ID
 	}
-	rejected := 0
-	next := func() (store.Row, error) {
-		for {
-			r, err := rd.Next()
-			var re *ingest.RowError
-			if report != nil && errors.As(err, &re) {
-				rejected++
-				report.Write([]string{re.File, strconv.Itoa(re.Line), re.Column, re.Value, re.Expected})
-				continue
-			}
-			if err != nil {
-				return store.Row{}, err
-			}
-			return store.Row{Line: r.Line, Path: r.Path, Attrs: r.Attrs, Figures: r.Figures, Votes: r.Votes}, nil
-		}
-	}
 	req.Rejected = func() int { return rejected }
-	b, err := d.Import(ctx, req, next)
+	b, err := d.Import(ctx, req, rows)
+	pr.done()
 	if err != nil {
 		if report != nil {
 			// The import stored nothing: leave no report that suggests otherwise.

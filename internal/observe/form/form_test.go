@@ -183,7 +183,7 @@ func TestValidateKindMismatch(t *testing.T) {
 	if len(errs) != 4 { // three mismatches and the missing protocol
 		t.Fatalf("got %v", errs)
 	}
-	if errs[0].Message != "expected yes or no, got a text answer" || errs[1].Message != "expected a whole number, got a decimal answer" {
+	if errs[0].Message != "expected true or false, got a text answer" || errs[1].Message != "expected a whole number, got a decimal answer" {
 		t.Errorf("got %v", errs)
 	}
 }

@@ -123,7 +123,7 @@ func validateValue(q *Question, v Value) []FieldError {
 	case Note:
 		return fe("a note takes no answer")
 	case YesNo:
-		return one(expectKind(q, v, KindBool, "yes or no"))
+		return one(expectKind(q, v, KindBool, "true or false"))
 	case Integer:
 		if e := expectKind(q, v, KindInt, "a whole number"); e != nil {
 			return one(e)
