@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 func init() {
@@ -100,7 +101,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	return serveDB(ctx, e, d, *addr)
+	return serveDB(ctx, e, d, *addr, web.Options{})
 }
 
 // demoLogin is the account the demo prints for the staff dashboard.

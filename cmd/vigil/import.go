@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -131,32 +132,29 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	// A new election is created inside the import's transaction, so that
+	// a failed import leaves none behind. An existing one is used as it
+	// is: --kind, --country or --date that contradict it are an error
+	// rather than silently ignored (change an election with its own
+	// commands, or import under another name).
+	req := store.ImportRequest{Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), AreaLevels: m.Levels()}
 	el, err := d.ElectionByName(ctx, *name)
-	created := false
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		el = &election.Election{Name: *name, Kind: election.Kind(*kind), Country: *country, Date: *date}
-		err = d.CreateElection(ctx, el)
-		created = err == nil
-	}
-	if err != nil {
+		req.Create = el
+	case err != nil:
 		return err
-	}
-	if len(el.Config.AreaLevels) == 0 {
-		el.Config.AreaLevels = m.Levels()
-		if err := d.UpdateConfig(ctx, el.ID, el.Config); err != nil {
+	default:
+		if err := sameElection(fs, el); err != nil {
 			return err
 		}
+		req.ElectionID = el.ID
 	}
-
-	b, err := d.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), Rejected: func() int { return rejected }}, rows)
+	req.Rejected = func() int { return rejected }
+	b, err := d.Import(ctx, req, rows)
 	pr.done()
 	if err != nil {
-		if created {
-			// All or nothing: the election this import created goes too.
-			if derr := d.DeleteElection(ctx, el.ID); derr != nil {
-				err = fmt.Errorf("%w (and removing the new election %q: %v)", err, el.Name, derr)
-			}
-		}
 		if report != nil {
 			// The import stored nothing: leave no report that suggests otherwise.
 			reportFile.Close()
@@ -178,6 +176,33 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "; %d rows rejected, listed in %s", rejected, *skip)
 	}
 	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+// sameElection refuses --kind, --country or --date given for an existing
+// election with other values than it has.
+func sameElection(fs *flag.FlagSet, el *election.Election) error {
+	var diffs []string
+	fs.Visit(func(f *flag.Flag) {
+		var have string
+		switch f.Name {
+		case "kind":
+			have = string(el.Kind)
+		case "country":
+			have = el.Country
+		case "date":
+			have = el.Date
+		default:
+			return
+		}
+		if v := f.Value.String(); v != have {
+			diffs = append(diffs, fmt.Sprintf("--%s %s (it has %q)", f.Name, v, have))
+		}
+	})
+	if len(diffs) > 0 {
+		return fmt.Errorf("election %q exists and differs: %s; nothing was imported (drop the flag to import into it, or give another --election name)",
+			el.Name, strings.Join(diffs, ", "))
+	}
 	return nil
 }
 

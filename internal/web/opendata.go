@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,15 +188,37 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	return Errorf(NotFound, "open data format %q: want csv, json or xlsx", ext)
 }
 
-func (t *openTable) writeCSV(w http.ResponseWriter) error {
+// csvText neutralises a text cell that a spreadsheet would run as a
+// formula (CSV injection: names come from imported files, and a cell
+// "=HYPERLINK(…)" or "@SUM(…)" is code when the file is opened in Excel or
+// LibreOffice): a leading = + - @ tab or carriage return gets a ' in
+// front, which spreadsheets show as text and hide. Numbers are written
+// as numbers, never through here, so -5 stays -5. The XLSX writes text
+// cells as strings, which are never formulas.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (t *openTable) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(t.columns); err != nil {
+	head := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		head[i] = csvText(c)
+	}
+	if err := cw.Write(head); err != nil {
 		return err
 	}
 	rec := make([]string, len(t.columns))
 	for _, r := range t.rows {
 		for i, v := range t.values(r) {
-			rec[i] = cellString(v)
+			if s, ok := v.(string); ok {
+				rec[i] = csvText(s)
+			} else {
+				rec[i] = cellString(v)
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -378,3 +378,20 @@ func TestXFormSurvivesControlCharacters(t *testing.T) {
 		t.Errorf("title not cleaned:\n%s", doc)
 	}
 }
+
+// TestValidateBounds: an observer's protocol count above election.MaxCount
+// and a text above MaxTextBytes are refused, whatever the channel.
+func TestValidateBounds(t *testing.T) {
+	f := CountingTemplate()
+	probs := Validate(f, Answers{"protocol": ProtocolValue(map[string]int64{"registered": election.MaxCount + 1}),
+		ProtocolPhotoID: TextValue(strings.Repeat("я", MaxTextBytes/2+1))})
+	var got []string
+	for _, p := range probs {
+		if p.Question == "protocol" && p.Item == "registered" || p.Question == ProtocolPhotoID {
+			got = append(got, p.Error())
+		}
+	}
+	if len(got) != 2 || !strings.Contains(got[0]+got[1], "expected a count of at most 10000000000") || !strings.Contains(got[0]+got[1], "a text of at most 10000 bytes (it has 10002)") {
+		t.Fatalf("%v", got)
+	}
+}
