@@ -327,6 +327,7 @@ func SeedDemo(ctx context.Context, db *store.DB, electionID int64, seed uint64, 
 		x.r.Answers, _ = json.Marshal(a)
 	}
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		var newReports, newProtocols []int64
 		for i := range reps {
 			x := &reps[i]
 			_, created, err := store.InsertReport(ctx, tx, &x.r)
@@ -335,13 +336,18 @@ func SeedDemo(ctx context.Context, db *store.DB, electionID int64, seed uint64, 
 			}
 			if created {
 				sum.Reports++
+				newReports = append(newReports, x.r.ID)
 				if x.proto != nil {
 					x.proto.ReportID = x.r.ID
 					if err := store.InsertProtocol(ctx, tx, electionID, x.proto); err != nil {
 						return err
 					}
+					newProtocols = append(newProtocols, x.proto.ID)
 				}
 			}
+		}
+		if _, err := store.LogRows(ctx, tx, db.Dialect, store.RowSet{Table: "reports", IDs: newReports}, store.RowSet{Table: "protocols", IDs: newProtocols}); err != nil {
+			return err
 		}
 		return store.Audit(ctx, tx, store.AuditEntry{OrgID: org.ID, Actor: "demo", Channel: ChannelCLI, Action: "demo.seed", Detail: mustJSON(map[string]any{"reports": sum.Reports})})
 	})

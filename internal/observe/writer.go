@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // The writer is vigil's group commit. With synchronous=FULL every SQLite
@@ -38,6 +39,7 @@ type job struct {
 type jobResult struct {
 	id      int64
 	created bool
+	receipt translog.Receipt // the report's leaf in the transparency log
 	err     error
 }
 
@@ -227,15 +229,18 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 		return err
 	}
 	var audit []store.AuditEntry
+	var newReports, newProtocols []int64
 	for i, j := range batch {
 		id := j.report.ID
 		results[i] = jobResult{id: id, created: created[i]}
 		if created[i] {
+			newReports = append(newReports, id)
 			if j.protocol != nil {
 				j.protocol.ReportID = id
 				if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
 					return err
 				}
+				newProtocols = append(newProtocols, j.protocol.ID)
 			}
 			j.audit.Object = "report:" + itoa(id)
 			audit = append(audit, j.audit)
@@ -247,7 +252,37 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 			}
 		}
 	}
-	return store.AuditMany(ctx, tx, d, audit)
+	if err := store.AuditMany(ctx, tx, d, audit); err != nil {
+		return err
+	}
+	// The whole batch's leaves in one append, last, so that the log's lock
+	// is held only for it and the commit.
+	rcs, err := store.LogRows(ctx, tx, d, store.RowSet{Table: "reports", IDs: newReports}, store.RowSet{Table: "protocols", IDs: newProtocols})
+	if err != nil {
+		return err
+	}
+	var dups []string
+	for i, j := range batch {
+		ref := translog.Ref("reports", j.report.ID)
+		if rc, ok := rcs[ref]; ok {
+			results[i].receipt = rc
+		} else {
+			dups = append(dups, ref)
+		}
+	}
+	if len(dups) > 0 {
+		// A resend: the receipt of the first copy.
+		first, err := store.FirstReceipts(ctx, tx, dups)
+		if err != nil {
+			return err
+		}
+		for i, j := range batch {
+			if rc, ok := first[translog.Ref("reports", j.report.ID)]; ok && !created[i] {
+				results[i].receipt = rc
+			}
+		}
+	}
+	return nil
 }
 
 func (w *writer) close() {
