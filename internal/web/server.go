@@ -27,6 +27,12 @@ var staticFS embed.FS
 // Options configures a Server.
 type Options struct {
 	Logger *slog.Logger
+	// LogVKey is the transparency log's public key, served at /log/key and
+	// used to check witnesses' cosignatures and the portal's bundles;
+	// Witnesses the witnesses' public keys whose cosignatures the log
+	// accepts (docs/evidence.md).
+	LogVKey   string
+	Witnesses []string
 }
 
 // Server serves vigil over HTTP.
@@ -40,12 +46,15 @@ type Server struct {
 	tallies  tallies
 	computed computed
 	portal   portal // the public portal's languages and caches (portal.go)
+
+	logVKey   string
+	witnesses []string
 }
 
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, log: opt.Logger, mux: http.NewServeMux(), start: time.Now()}
+	s := &Server{db: db, log: opt.Logger, mux: http.NewServeMux(), start: time.Now(), logVKey: opt.LogVKey, witnesses: opt.Witnesses}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -77,6 +86,7 @@ func (s *Server) routes() {
 	s.recommendRoutes()
 	s.portalRoutes()
 	s.dashboardRoutes()
+	s.logRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
