@@ -156,7 +156,7 @@ func GenerateWitnessKey(name string) (skey, vkey string, err error) {
 }
 
 func splitKey(k string) (name string, hash uint32, key []byte, err error) {
-	parts := strings.Split(strings.TrimSpace(k), "+")
+	parts := strings.SplitN(strings.TrimSpace(k), "+", 3) // base64 may hold "+"
 	if len(parts) != 3 || parts[0] == "" {
 		return "", 0, nil, errors.New("witness key: want name+hash+key")
 	}
