@@ -325,6 +325,20 @@ func FirstReceipts(ctx context.Context, q Querier, refs []string) (map[string]tr
 	return out, nil
 }
 
+// Receipt returns the receipt of a ref's first leaf; ErrNotFound if the
+// log has none.
+func (db *DB) Receipt(ctx context.Context, ref string) (translog.Receipt, error) {
+	m, err := FirstReceipts(ctx, db, []string{ref})
+	if err != nil {
+		return translog.Receipt{}, err
+	}
+	rc, ok := m[ref]
+	if !ok {
+		return translog.Receipt{}, fmt.Errorf("receipt of %s: %w", ref, ErrNotFound)
+	}
+	return rc, nil
+}
+
 func receipt(idx int64, enc []byte) translog.Receipt {
 	return translog.Receipt{Index: idx, Hash: translog.LeafHash(enc).String()}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/sms"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // Coded SMS through gateway webhooks:
@@ -108,12 +109,14 @@ var smsText = map[sms.Lang]map[string]string{
 		"not_yours":     "vigil: observer %s is not you or your team-mate. Send your own observer number.",
 		"refused":       "vigil: report %s not accepted: %s",
 		"no_forms":      "vigil: your organisation has no SMS forms yet.",
+		"receipt":       " Receipt %s.",
 	},
 	sms.Russian: {
 		"unknown_phone": "vigil: номер %s не найден в списке наблюдателей. Попросите координатора добавить его.",
 		"not_yours":     "vigil: наблюдатель %s — не вы и не ваш напарник. Укажите свой номер наблюдателя.",
 		"refused":       "vigil: сообщение %s не принято: %s",
 		"no_forms":      "vigil: у вашей организации ещё нет форм для SMS.",
+		"receipt":       " Квитанция %s.",
 	},
 }
 
@@ -121,6 +124,12 @@ var smsText = map[sms.Lang]map[string]string{
 // database failure is an error (the gateway then retries).
 func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) (string, error) {
 	if old, err := s.db.SMSByID(ctx, in.Provider, in.MessageID); err == nil {
+		// A repeat gets the first reply, with the report's receipt.
+		if old.ReportID != 0 {
+			if rc, err := s.db.Receipt(ctx, translog.Ref("reports", old.ReportID)); err == nil {
+				return old.Reply + fmt.Sprintf(smsText[lang]["receipt"], rc.ShortCode()), nil
+			}
+		}
 		return old.Reply, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
@@ -201,8 +210,9 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		}
 		return "", err
 	}
-	_ = rc
-	return msg.Reply, nil
+	// The receipt's short code: the leaf's index and the start of its
+	// hash, which `vigil log prove --index N` turns into a proof.
+	return msg.Reply + fmt.Sprintf(smsText[lang]["receipt"], rc.Leaf.ShortCode()), nil
 }
 
 func problemsShort(ps []form.FieldError) string {
