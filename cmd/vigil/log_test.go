@@ -194,9 +194,12 @@ func rewriteLogForTest(t *testing.T, d *store.DB) {
 		}
 		hashes = append(hashes, hs...)
 	}
-	d.Exec(`DELETE FROM log_hashes`)
-	for i, h := range hashes {
-		if _, err := d.Exec(`INSERT INTO log_hashes (id, hash) VALUES ($1, $2)`, int64(i), h[:]); err != nil {
+	for _, l := range leaves {
+		var blob []byte
+		for _, h := range hashes[tlog.StoredHashIndex(0, l.Index):tlog.StoredHashIndex(0, l.Index+1)] {
+			blob = append(blob, h[:]...)
+		}
+		if _, err := d.Exec(`UPDATE log_leaves SET hashes = $1 WHERE idx = $2`, blob, l.Index); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -115,9 +115,13 @@ func (s sqlLoader) each(ctx context.Context, q string, args []any, fn func(scan 
 // insert writes rows with multi-row INSERT statements: far fewer statement
 // executions than one per row, which is what costs in SQLite.
 func (s sqlLoader) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	return s.insertPer(ctx, table, cols, rows, max(1, 2000/len(cols)))
+}
+
+// insertPer inserts rows per rows a statement.
+func (s sqlLoader) insertPer(ctx context.Context, table string, cols []string, rows [][]any, per int) error {
 	// Anonymous "?" parameters: modernc's SQLite looks named ones ($1) up
 	// by a linear scan, which makes a long statement quadratic.
-	per := max(1, 2000/len(cols))
 	var stmt *sql.Stmt
 	stmtRows := 0
 	defer func() {

@@ -50,6 +50,12 @@ func (l qLoader) each(ctx context.Context, q string, args []any, fn func(scan fu
 	return eachRow(rows, fn)
 }
 func (l qLoader) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if tx, ok := l.q.(*sql.Tx); ok && l.d == SQLite {
+		// SQLite parses every statement it is given; one statement of a
+		// few rows, prepared once and run for each chunk, parses far less
+		// text than one statement of all the rows.
+		return sqlLoader{tx}.insertPer(ctx, table, cols, rows, 16)
+	}
 	per := max(1, 1000/len(cols))
 	for lo := 0; lo < len(rows); lo += per {
 		hi := min(lo+per, len(rows))
@@ -142,13 +148,7 @@ var logTables = []logTable{
 			if err := scan(&id, &org, &el, &form, &phase, &area, &channel, &cid, &answers, &status, &qc, &triage, &submitted, &received); err != nil {
 				return translog.Leaf{}, err
 			}
-			// The answers are private: the leaf commits to them with the
-			// client id, which the observer's device knows and a guesser
-			// does not, so that a short answer cannot be found by trying.
-			return translog.Leaf{Kind: translog.KindReport, Ref: translog.Ref("reports", id), Election: el, Data: map[string]any{
-				"org": org, "form": form, "phase": phase, "area": area, "channel": channel,
-				"commitment": translog.SHA256Hex(cid, answers), "status": status, "qc": qc, "triage": translog.SHA256Hex(triage),
-				"submitted": submitted, "received": received}}, nil
+			return reportLeaf(id, org, el, form, phase, area, channel, cid, answers, status, qc, triage, submitted, received), nil
 		}},
 	{table: "photos", cols: `t.id, t.org_id, t.election_id, t.report_id, t.question, t.sha256, t.size, t.received`,
 		leaf: func(scan func(...any) error) (translog.Leaf, error) {
@@ -205,6 +205,51 @@ var logTables = []logTable{
 			}
 			return translog.Leaf{Kind: translog.KindCapture, Ref: translog.Ref("official_captures", id), Election: el, Data: d}, nil
 		}},
+}
+
+// reportLeaf is a report's leaf from its stored values, read back (the
+// audit) or as just written (the writer, which saves reading them back).
+func reportLeaf(id, org, el, form int64, phase string, area int64, channel, cid, answers, status, qc, triage, submitted, received string) translog.Leaf {
+	// The answers are private: the leaf commits to them with the client
+	// id, which the observer's device knows and a guesser does not, so
+	// that a short answer cannot be found by trying.
+	return translog.Leaf{Kind: translog.KindReport, Ref: translog.Ref("reports", id), Election: el, Data: map[string]any{
+		"org": org, "form": form, "phase": phase, "area": area, "channel": channel,
+		"commitment": translog.SHA256Hex(cid, answers), "status": status, "qc": qc, "triage": translog.SHA256Hex(triage),
+		"submitted": submitted, "received": received}}
+}
+
+// LogReports appends, in q's transaction and with one append, the leaves
+// of reports just inserted (from the values written, as InsertReports
+// wrote them) and of protocols by id, and returns the receipts by ref.
+func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protocolIDs []int64) (map[string]translog.Receipt, error) {
+	l := qLoader{q, d}
+	leaves := make([]translog.Leaf, 0, len(rs)+len(protocolIDs))
+	for _, r := range rs {
+		qc, _ := json.Marshal(nonNil(r.QC))
+		status := r.Status
+		if status == "" {
+			status = StatusNew
+		}
+		leaves = append(leaves, reportLeaf(r.ID, r.OrgID, r.ElectionID, r.FormID, r.Phase, r.AreaID, r.Channel, r.ClientID, string(r.Answers),
+			status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)))
+	}
+	if len(protocolIDs) > 0 {
+		ps, err := tableLeaves(ctx, l, "protocols", idList(protocolIDs)+` ORDER BY t.id`)
+		if err != nil {
+			return nil, err
+		}
+		leaves = append(leaves, ps...)
+	}
+	rcs, err := appendLeaves(ctx, l, leaves)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]translog.Receipt, len(rcs))
+	for i, lf := range leaves {
+		out[lf.Ref] = rcs[i]
+	}
+	return out, nil
 }
 
 func prefixCols(p, cols string) string {
@@ -446,7 +491,6 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 		return out, nil
 	})
 	leafRows := make([][]any, 0, len(leaves))
-	var hashRows [][]any
 	out := make([]translog.Receipt, len(leaves))
 	for i, lf := range leaves {
 		enc, err := lf.Encode()
@@ -460,18 +504,16 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 			return nil, fmt.Errorf("log: hashing leaf %d: %w", idx, err)
 		}
 		base := tlog.StoredHashIndex(0, idx)
+		blob := make([]byte, 0, len(hs)*tlog.HashSize)
 		for k, sh := range hs {
 			overlay[base+int64(k)] = sh
-			hashRows = append(hashRows, []any{base + int64(k), sh[:]})
+			blob = append(blob, sh[:]...)
 		}
-		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc)})
+		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc), blob})
 		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
 	}
-	if err := l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data"}, leafRows); err != nil {
+	if err := insertLeaves(ctx, l, leafRows); err != nil {
 		return nil, fmt.Errorf("log: storing leaves: %w", err)
-	}
-	if err := l.insert(ctx, "log_hashes", []string{"id", "hash"}, hashRows); err != nil {
-		return nil, fmt.Errorf("log: storing hashes: %w", err)
 	}
 	if err := l.exec(ctx, `UPDATE log_state SET size = $1 WHERE id = 1`, n+int64(len(leaves))); err != nil {
 		return nil, err
@@ -479,38 +521,75 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 	return out, nil
 }
 
+// hashHome says where tlog's stored hash idx is kept: in the hashes of
+// the leaf whose append completed its subtree, at the subtree's level.
+// The hash of the subtree (level L, number k) is completed by leaf
+// (k+1)·2^L − 1, the L-th of the hashes that leaf stored.
+func hashHome(idx int64) (leaf int64, pos int) {
+	level, k := tlog.SplitStoredHashIndex(idx)
+	return (k+1)<<uint(level) - 1, level
+}
+
+// insertLeaves stores leaf rows. On PostgreSQL through database/sql, a
+// multi-row INSERT of a whole batch is a long statement with thousands of
+// parameters, which PostgreSQL parses and plans each time: six arrays
+// unnested into rows cost a fraction of that. A bulk load (an import's
+// COPY) and SQLite take the loader's insert.
+func insertLeaves(ctx context.Context, l loader, rows [][]any) error {
+	ql, ok := l.(qLoader)
+	if !ok || ql.d != Postgres {
+		return l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows)
+	}
+	idx := make([]int64, len(rows))
+	kind := make([]string, len(rows))
+	ref := make([]string, len(rows))
+	el := make([]int64, len(rows))
+	data := make([]string, len(rows))
+	hashes := make([][]byte, len(rows))
+	for i, r := range rows {
+		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
+	}
+	_, err := ql.q.ExecContext(ctx, `INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])`, idx, kind, ref, el, data, hashes)
+	return err
+}
+
 func readHashes(ctx context.Context, l loader, idx []int64) ([]tlog.Hash, error) {
 	var b strings.Builder
-	b.WriteString(`SELECT id, hash FROM log_hashes WHERE id IN (`)
-	for i, x := range idx {
-		if i > 0 {
+	b.WriteString(`SELECT idx, hashes FROM log_leaves WHERE idx IN (`)
+	seen := map[int64]bool{}
+	for _, x := range idx {
+		leaf, _ := hashHome(x)
+		if seen[leaf] {
+			continue
+		}
+		if len(seen) > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.FormatInt(x, 10))
+		seen[leaf] = true
+		b.WriteString(strconv.FormatInt(leaf, 10))
 	}
 	b.WriteByte(')')
-	got := make(map[int64]tlog.Hash, len(idx))
+	got := make(map[int64][]byte, len(seen))
 	if err := l.each(ctx, b.String(), nil, func(scan func(...any) error) error {
 		var id int64
 		var h []byte
 		if err := scan(&id, &h); err != nil {
 			return err
 		}
-		if len(h) != tlog.HashSize {
-			return fmt.Errorf("log: stored hash %d has %d bytes", id, len(h))
-		}
-		got[id] = tlog.Hash(h)
+		got[id] = h
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	out := make([]tlog.Hash, len(idx))
 	for i, x := range idx {
-		h, ok := got[x]
-		if !ok {
-			return nil, fmt.Errorf("log: stored hash %d is missing", x)
+		leaf, pos := hashHome(x)
+		hs, ok := got[leaf]
+		if !ok || len(hs) < (pos+1)*tlog.HashSize {
+			return nil, fmt.Errorf("log: stored hash %d (of leaf %d) is missing", x, leaf)
 		}
-		out[i] = h
+		copy(out[i][:], hs[pos*tlog.HashSize:])
 	}
 	return out, nil
 }
@@ -550,33 +629,17 @@ type LogLeaf struct {
 	Ref      string
 	Election int64
 	Data     []byte
+	Hashes   []byte // the tree hashes its append stored (LogLeaves only)
 }
 
 // LogLeaves returns the leaves with index in [lo, hi).
 func (db *DB) LogLeaves(ctx context.Context, lo, hi int64) ([]LogLeaf, error) {
 	var out []LogLeaf
-	err := qLoader{db, db.Dialect}.each(ctx, `SELECT idx, kind, ref, election_id, data FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+	err := qLoader{db, db.Dialect}.each(ctx, `SELECT idx, kind, ref, election_id, data, hashes FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
 		[]any{lo, hi}, func(scan func(...any) error) error {
 			var l LogLeaf
 			var data string
-			if err := scan(&l.Index, &l.Kind, &l.Ref, &l.Election, &data); err != nil {
-				return err
-			}
-			l.Data = []byte(data)
-			out = append(out, l)
-			return nil
-		})
-	return out, err
-}
-
-// LogLeavesOf returns the leaves recording the given refs (every version).
-func (db *DB) LogLeavesOf(ctx context.Context, kind string, electionID int64) ([]LogLeaf, error) {
-	var out []LogLeaf
-	err := qLoader{db, db.Dialect}.each(ctx, `SELECT idx, kind, ref, election_id, data FROM log_leaves WHERE kind = $1 AND election_id = $2 ORDER BY idx`,
-		[]any{kind, electionID}, func(scan func(...any) error) error {
-			var l LogLeaf
-			var data string
-			if err := scan(&l.Index, &l.Kind, &l.Ref, &l.Election, &data); err != nil {
+			if err := scan(&l.Index, &l.Kind, &l.Ref, &l.Election, &data, &l.Hashes); err != nil {
 				return err
 			}
 			l.Data = []byte(data)

@@ -301,9 +301,12 @@ func rewriteLog(t *testing.T, db *store.DB) {
 		}
 		hashes = append(hashes, hs...)
 	}
-	exec(t, db, `DELETE FROM log_hashes`)
-	for i, h := range hashes {
-		if _, err := db.Exec(`INSERT INTO log_hashes (id, hash) VALUES ($1, $2)`, int64(i), h[:]); err != nil {
+	for _, l := range leaves {
+		var blob []byte
+		for _, h := range hashes[tlog.StoredHashIndex(0, l.Index):tlog.StoredHashIndex(0, l.Index+1)] {
+			blob = append(blob, h[:]...)
+		}
+		if _, err := db.Exec(`UPDATE log_leaves SET hashes = $1 WHERE idx = $2`, blob, l.Index); err != nil {
 			t.Fatal(err)
 		}
 	}

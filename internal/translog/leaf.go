@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -51,22 +52,103 @@ type Leaf struct {
 	Data     map[string]any `json:"data,omitempty"`
 }
 
-// Encode returns the leaf's canonical encoding: JSON with the struct's
-// field order and the data's keys sorted (encoding/json sorts map keys),
-// no spaces, no trailing newline. The same row always encodes to the same
-// bytes, which is what lets the audit recompute every leaf.
+// Encode returns the leaf's canonical encoding: exactly what encoding/json
+// writes for the Leaf (HTML not escaped), that is the struct's field order,
+// the data's keys sorted, no spaces, no trailing newline. The same row
+// always encodes to the same bytes, which is what lets the audit recompute
+// every leaf. It is written by hand because it runs once per report in the
+// intake's commit: encoding/json's reflection was a quarter of the log's
+// cost there. TestLeafEncodeMatchesJSON holds the two to the same bytes.
 func (l Leaf) Encode() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
+	b := make([]byte, 0, 384)
+	b = append(b, `{"kind":`...)
+	b = appendString(b, l.Kind)
+	b = append(b, `,"ref":`...)
+	b = appendString(b, l.Ref)
+	if l.Election != 0 {
+		b = append(b, `,"election":`...)
+		b = strconv.AppendInt(b, l.Election, 10)
+	}
+	if len(l.Data) > 0 {
+		b = append(b, `,"data":{`...)
+		keys := make([]string, 0, len(l.Data))
+		for k := range l.Data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendValue(b, l.Data[k]); err != nil {
+				return nil, fmt.Errorf("leaf %s, %s: %w", l.Ref, k, err)
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, '}')
+	if len(b) > MaxLeafSize {
+		return nil, fmt.Errorf("leaf %s: %d bytes, more than %d", l.Ref, len(b), MaxLeafSize)
+	}
+	return b, nil
+}
+
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendString(b, x), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case json.Number:
+		return append(b, x...), nil
+	case []int64:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, n := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, n, 10)
+		}
+		return append(b, ']'), nil
+	}
+	// Anything else (a decoded leaf's arrays): as encoding/json writes it.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(l); err != nil {
-		return nil, fmt.Errorf("leaf %s: %w", l.Ref, err)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
-	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-	if len(out) > MaxLeafSize {
-		return nil, fmt.Errorf("leaf %s: %d bytes, more than %d", l.Ref, len(out), MaxLeafSize)
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
+}
+
+// appendString writes s as a JSON string the way encoding/json does with
+// HTML escaping off; plain printable ASCII, the common case, is copied.
+func appendString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			plain = false
+			break
+		}
 	}
-	return out, nil
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
 // DecodeLeaf parses a leaf's encoding; numbers stay json.Number so that

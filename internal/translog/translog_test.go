@@ -1,6 +1,8 @@
 package translog
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -113,6 +115,34 @@ func TestLeafCanonical(t *testing.T) {
 	big := Leaf{Kind: KindReport, Data: map[string]any{"x": strings.Repeat("a", MaxLeafSize)}}
 	if _, err := big.Encode(); err == nil {
 		t.Fatal("a leaf too long for an entry bundle was encoded")
+	}
+}
+
+func TestLeafEncodeMatchesJSON(t *testing.T) {
+	for _, l := range []Leaf{
+		{Kind: KindProtocol, Ref: "protocols/1", Election: 3, Data: map[string]any{"path": "Регион / D\"1\" <b>&", "votes": []int64{1, 2}, "valid": int64(3), "n": 4, "e": []int64(nil), "ctl": "a\tb\u2028\x01"}},
+		{Kind: KindReport, Ref: "reports/2", Data: map[string]any{"bad": "x"}},
+		{Kind: KindDeleted, Ref: "elections/2"},
+		{Kind: KindReport, Ref: "reports/1", Data: map[string]any{}},
+	} {
+		got, err := l.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(l)
+		if want := bytes.TrimSuffix(buf.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+			t.Errorf("Encode\n%s\nencoding/json\n%s", got, want)
+		}
+		d, err := DecodeLeaf(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := d.Encode(); !bytes.Equal(again, got) {
+			t.Errorf("decode and encode changed %s into %s", got, again)
+		}
 	}
 }
 

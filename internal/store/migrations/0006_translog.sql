@@ -1,9 +1,11 @@
 -- The transparency log (internal/translog, docs/evidence.md): an
 -- append-only RFC 6962 Merkle tree. log_leaves holds each leaf's encoding
 -- (hashes and ids, no personal data) with the row it records (ref,
--- "table/id"); log_hashes the tree's stored hashes by tlog's stored-hash
--- index, from which tiles, roots and proofs are read; log_state the tree
--- size, whose row is the lock that serialises appends on PostgreSQL.
+-- "table/id") and, in hashes, the tree hashes appending it completed
+-- (tlog's stored hashes of the leaf: its own hash, then one per level
+-- whose subtree it closes, 32 bytes each), from which tiles, roots and
+-- proofs are read; log_state the tree size, whose row is the lock that
+-- serialises appends on PostgreSQL.
 -- Every table here must be copied with the rest of the database: a copy
 -- without them fails `vigil log audit`.
 CREATE TABLE log_leaves (
@@ -11,14 +13,10 @@ CREATE TABLE log_leaves (
     kind TEXT NOT NULL,
     ref TEXT NOT NULL,
     election_id BIGINT NOT NULL DEFAULT 0,
-    data TEXT NOT NULL
+    data TEXT NOT NULL,
+    hashes {{blob}} NOT NULL
 );
 CREATE INDEX log_leaves_ref ON log_leaves (ref, idx);
-
-CREATE TABLE log_hashes (
-    id BIGINT PRIMARY KEY,
-    hash {{blob}} NOT NULL
-);
 
 CREATE TABLE log_state (
     id INTEGER PRIMARY KEY,
