@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -786,6 +785,3 @@ func (db *DB) ProveLeaf(ctx context.Context, index, size int64) (*LogProof, erro
 func (db *DB) ProveTree(ctx context.Context, old, n int64) (tlog.TreeProof, error) {
 	return tlog.ProveTree(n, old, db.LogHashReader(ctx))
 }
-
-// b64 is a helper for messages.
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
