@@ -357,9 +357,13 @@ func allowed(a routeAnswer) bool {
 var privateMarkersOfA = []string{"marker-report-A", "markerRuleA", "Aigerim"}
 
 // TestEveryRouteEveryRole: every route registered in the router, as every
-// principal of two organisations, against routeTable.
+// principal of two organisations, against routeTable, on both engines.
 func TestEveryRouteEveryRole(t *testing.T) {
-	fx := newRouteFixture(t, storetest.SQLite(t))
+	storetest.Each(t, func(t *testing.T, db *store.DB) { everyRouteEveryRole(t, db) })
+}
+
+func everyRouteEveryRole(t *testing.T, db *store.DB) {
+	fx := newRouteFixture(t, db)
 	table := routeTable()
 	routes := fx.h.Routes()
 	for _, p := range routes {
