@@ -334,6 +334,8 @@ func (fx *routeFixture) call(t *testing.T, who, method, path, body string) route
 		return routeAnswer{resp.StatusCode, resp.Header, ev.String()}
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// Every route and every role: the JSON API's answers as the spec says.
+	checkAgainstSpec(t, req, resp, b)
 	return routeAnswer{resp.StatusCode, resp.Header, string(b)}
 }
 
