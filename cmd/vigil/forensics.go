@@ -222,7 +222,7 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	if nctl == 0 {
 		return fmt.Errorf("%s: none of its stations was found in the results", *control)
 	}
-	res, err := forensics.ControlComparison(sts)
+	res, err := forensics.ControlComparison(sts, forensics.ControlOptions{Bootstrap: *boot, Seed: *seed})
 	if err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 	}
 	if st.ControlN == 0 {
 		st.ControlErr = "no control stations"
-	} else if st.Control, err = forensics.ControlComparison(stations); err != nil {
+	} else if st.Control, err = forensics.ControlComparison(stations, forensics.ControlOptions{Seed: 1}); err != nil {
 		st.ControlErr = err.Error()
 	}
 	return st, nil

@@ -213,7 +213,7 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 		if len(marked) == 0 {
 			return nil, Errorf(Invalid, "election %s has no %s protocols to serve as the control group", e.Name, ctl)
 		}
-		return forensics.ControlComparison(stored.GroupByLevel(rows, lvl, func(a *election.Area) bool { return marked[a.ID] }))
+		return forensics.ControlComparison(stored.GroupByLevel(rows, lvl, func(a *election.Area) bool { return marked[a.ID] }), forensics.ControlOptions{Seed: 1})
 	})
 }
 

@@ -178,9 +178,20 @@ func TestRealBashkortostanKOIB(t *testing.T) {
 	if len(found) != len(koib) {
 		t.Errorf("%d of %d KOIB UIK numbers found among Bashkortostan's stations", len(found), len(koib))
 	}
-	res, err := ControlComparison(st)
+	res, err := ControlComparison(st, ControlOptions{Seed: 2018})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The published figure (docs/validation/forensics.md) and its
+	// bootstrap: the control stations resampled within their TIKs
+	// (1,000 replicates, seed 2018).
+	t.Logf("Bashkortostan 2018: excess %d, bootstrap sd %.0f, 95 %% interval [%.0f, %.0f], excluded %v, warnings %q",
+		res.Excess, res.ExcessSD, res.ExcessCI95[0], res.ExcessCI95[1], res.Excluded, res.Warnings)
+	if res.Excess != 321336 {
+		t.Errorf("excess %d, want 321,336", res.Excess)
+	}
+	if res.ExcessSD < 15000 || res.ExcessSD > 19000 {
+		t.Errorf("bootstrap sd %.0f, want near 17,000 (15,000–19,000)", res.ExcessSD)
 	}
 	var vc, lc, rc, v, l, r, gc, g int64
 	for _, s := range st {

@@ -222,11 +222,27 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 	}
 	res.Replicates, res.Seed = nrep, opt.Seed
 	ex, sh, tu := make([]float64, nrep), make([]float64, nrep), make([]float64, nrep)
+	// Each station reduced to its bin and sums once; a replicate only adds.
+	type bst struct {
+		b          int32
+		v, g, r, l int64
+	}
+	bs := make([]bst, len(used))
+	for i, s := range used {
+		bs[i] = bst{int32(100 * s.G / s.V), s.V, s.G, s.R, s.L}
+	}
 	parallel(nrep, workers(opt.Workers), func(r int) {
 		rng := rand.New(rand.NewPCG(streamSeeds(opt.Seed, uint64(r))))
 		var a shpAcc
-		for range used {
-			a.add(used[rng.IntN(len(used))])
+		for range bs {
+			s := &bs[rng.IntN(len(bs))]
+			a.v[s.b] += s.v
+			a.l[s.b] += s.l
+			a.o[s.b] += s.r - s.l
+			a.sv += s.v
+			a.sg += s.g
+			a.sr += s.r
+			a.sl += s.l
 		}
 		p := opt.Peak
 		if !opt.ForcePeak {
