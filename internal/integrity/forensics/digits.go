@@ -57,6 +57,12 @@ type DigitResult struct {
 	Warnings []string `json:"warnings"`
 }
 
+// DigitDenominator is the denominator vigil gives P05s: the ballots in the
+// box R, so that the percentage is the leader's share v = L/R of
+// METHODS.md, the share every other test uses (docs/forensics.md,
+// "Definitions").
+const DigitDenominator = "R, the ballots in the box (valid + invalid)"
+
 // DigitsMinCounts: with fewer counts the χ² tests' expected frequencies
 // fall below 5 in some digit (2BL's rarest, 9, has probability 0.085) and
 // the pairs' z tests below 10 expected: the result carries a warning.

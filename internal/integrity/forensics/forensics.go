@@ -95,7 +95,24 @@ const (
 	ExclSingleDigit   = "count below 10 (one digit)"
 	ExclNoTotal       = "no denominator for P05s (total 0)"
 	ExclNoControlDist = "district without control stations"
+	// ExclNotReported is FromFigures's refusal: a protocol without any
+	// ballot (the station did not report, or its result was annulled).
+	ExclNotReported = "no ballots at all (did not report, or annulled)"
+	// ExclNoProtocol: the station has no protocol of the source analysed.
+	ExclNoProtocol = "no protocol of this source"
 )
+
+// MergeExcluded adds the counts of extra (e.g. the stations refused before
+// a test ran) into a result's Excluded map and returns it.
+func MergeExcluded(m, extra map[string]int) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	for k, n := range extra {
+		m[k] += n
+	}
+	return m
+}
 
 // impossible is the first reason s cannot enter any test: a negative
 // count, V = 0, L > R or G > V; "" when none applies.
