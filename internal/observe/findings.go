@@ -47,7 +47,7 @@ type PhaseFindings struct {
 	DesignEffect float64    `json:"design_effect"`
 	CIMethod     string     `json:"ci_method"`
 	clusters     map[string]*Cluster
-	Indicators map[string]*IndicatorStat `json:"indicators"`
+	Indicators   map[string]*IndicatorStat `json:"indicators"`
 	// The reports behind the figures: every figure of a statement can be
 	// shown with its evidence.
 	NegativeReports []int64 `json:"negative_reports"`
