@@ -250,3 +250,50 @@ func TestRealOtherCountries(t *testing.T) {
 		})
 	}
 }
+
+// Statistical honesty on real data (issue 14): exclusions said, the peak
+// rule's sensitivity, and intervals beside the figures. Bands are the
+// figures the issue quotes and that this test printed, with tolerances.
+func TestRealHonesty(t *testing.T) {
+	t.Run("Georgia_2016", func(t *testing.T) {
+		st := stations(load(t, "georgia-forset/2016_official_parl_party.csv", "georgia-2016-parl-party", "41 - Georgian Dream", 0))
+		res, err := Shpilkin(st, ShpilkinOptions{Seed: 1, Bootstrap: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Georgia 2016 shpilkin: excess %d %v, peak rules %+v, excluded %v, fallbacks %v", res.Excess, *res.ExcessCI95, res.PeakRules, res.Excluded, res.Fallbacks)
+		// Precinct 21/10.58 (454 votes for the leader against 344
+		// ballots) is no longer left out silently.
+		if res.Excluded[ExclLeaderAboveR] < 1 {
+			t.Errorf("excluded %v: the L > R precinct is not counted", res.Excluded)
+		}
+		var found bool
+		for _, s := range st {
+			found = found || s.L == 454 && s.R == 344
+		}
+		if !found {
+			t.Error("precinct 21/10.58 (L 454, R 344) not in the data")
+		}
+	})
+	t.Run("Uganda_2021", func(t *testing.T) {
+		st := stations(load(t, "uganda-uedp/uganda_2021_presidential_by_station.csv.gz", "uganda-2021", "Museveni", 0))
+		res, err := Shpilkin(st, ShpilkinOptions{Seed: 1, Bootstrap: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Uganda 2021 shpilkin: excess %d, 95 %% CI %v (sd %.0f), peak rules %+v, excluded %v, fallbacks %v",
+			res.Excess, *res.ExcessCI95, res.ExcessSD, res.PeakRules, res.Excluded, res.Fallbacks)
+		// The issue: 2.27 million with bins wholly below the official
+		// turnout, 2.16 million with bins starting below it.
+		lo, hi := float64(res.ExcessPeakRange[0])/1e6, float64(res.ExcessPeakRange[1])/1e6
+		if math.Abs(lo-2.16) > 0.03 || math.Abs(hi-2.27) > 0.03 {
+			t.Errorf("peak-rule range %.3f–%.3f million, want ≈ 2.16–2.27", lo, hi)
+		}
+		if res.Fallbacks[FallbackNames[FallbackIssuedFromBox]] == 0 {
+			t.Errorf("fallbacks %v: Uganda has no ballots-issued figure, the substitution must be counted", res.Fallbacks)
+		}
+		if ci := *res.ExcessCI95; ci[0] > float64(res.Excess) || ci[1] < float64(res.Excess) {
+			t.Errorf("excess %d outside its interval %v", res.Excess, ci)
+		}
+	})
+}
