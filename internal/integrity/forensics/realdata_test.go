@@ -42,7 +42,11 @@ func runAll(t *testing.T, name string, st []Station, fit bool) summary {
 	e, tu, re := s.integer.Criteria["either"], s.integer.Criteria["turnout"], s.integer.Criteria["result"]
 	t.Logf("%s integer: %d stations; either %.0f vs %.1f (sd %.1f, z %.1f, p999 %.0f); turnout %.0f vs %.1f z %.1f; result %.0f vs %.1f z %.1f",
 		name, s.integer.StationsUsed, e.Observed, e.Expected, e.SD, e.Z, e.P999, tu.Observed, tu.Expected, tu.Z, re.Observed, re.Expected, re.Z)
-	if s.shp, err = Shpilkin(st, ShpilkinOptions{}); err != nil {
+	reps := 100 // light: the intervals are logged, not asserted
+	if full() {
+		reps = 1000
+	}
+	if s.shp, err = Shpilkin(st, ShpilkinOptions{Seed: 1, Bootstrap: reps}); err != nil {
 		t.Fatal(err)
 	}
 	var sl int64
@@ -58,10 +62,12 @@ func runAll(t *testing.T, name string, st []Station, fit bool) summary {
 	t.Logf("%s shpilkin: excess %d; leader votes %d → %d; share %.2f %% → %.2f %%; turnout %.2f %% → %.2f %%; peak %g %%%s, clean share %.2f %%",
 		name, s.shp.Excess, sl, sl-s.shp.Excess, s.shp.LeaderShareOfficial, s.shp.LeaderShareCorrected, s.shp.TurnoutOfficial, s.shp.TurnoutCorrected,
 		s.shp.PeakTurnout, atCap, s.shp.CleanShare)
+	t.Logf("%s shpilkin: 95 %% CI %v (%d replicates), peak-rule range %v, excluded %v, fallbacks %v",
+		name, s.shp.ExcessCI95, s.shp.Replicates, s.shp.ExcessPeakRange, s.shp.Excluded, s.shp.Fallbacks)
 	for _, w := range s.shp.Warnings {
 		t.Logf("%s shpilkin warning: %s", name, w)
 	}
-	opt := FingerprintOptions{}
+	opt := FingerprintOptions{Seed: 1, Bootstrap: reps / 5}
 	if fit {
 		opt.Fit = fopt
 	}
