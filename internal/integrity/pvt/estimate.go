@@ -665,9 +665,14 @@ func (d *design) warn(res *Result, ests []Figure, boot bool) {
 		withheld = append(withheld, fmt.Sprintf("%.1f effective degrees of freedom (fewer than %d)", minDF, WithholdDF))
 	}
 	for _, f := range res.Options {
-		if f.Estimate == 0 && !d.census {
+		switch {
+		case d.census || f.SE > 0:
+		case f.Estimate == 0:
 			w = append(w, fmt.Sprintf("%s has no vote in the sample: its interval is the score interval on the %d reports "+
 				"(as if each station were one voter), an upper bound of the share, not an estimate of its precision", f.Name, d.info.Reports))
+		default:
+			w = append(w, fmt.Sprintf("%s: every report gives the same share (variance 0): its interval is the score interval "+
+				"on the %d reports (as if each station were one voter)", f.Name, d.info.Reports))
 		}
 	}
 	res.Warnings = w
