@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
@@ -125,7 +127,10 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed})
+	pr := newProgress(e, "integer test", *fi.asJSON)
+	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed,
+		Progress: func(done, total int) { pr.update(done, total, "replicates") }})
+	pr.done()
 	if err != nil {
 		return err
 	}
@@ -133,7 +138,7 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "integer percentages of %s's result (L/R: share of the ballots in the box) and of turnout (G/V: ballots issued over registered voters), %d stations, %d replicates, seed %d\n",
+	fmt.Fprintf(e.stdout, "integer percentages of %s's share (of the ballots counted, valid + invalid) and of turnout (ballots issued ÷ registered), %d stations, %d replicates, seed %d\n",
 		leader, res.StationsUsed, res.Replicates, res.Seed)
 	for _, k := range []string{"result", "turnout", "either"} {
 		s := res.Criteria[k]
@@ -170,7 +175,7 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "fingerprint of %s (turnout G/V against the leader's share L/R of the ballots in the box), %d stations; bootstrap %d replicates, seed %d\n",
+	fmt.Fprintf(e.stdout, "fingerprint of %s (turnout: ballots issued ÷ registered; share: of the ballots counted, valid + invalid), %d stations; bootstrap %d replicates, seed %d\n",
 		leader, res.StationsUsed, res.Replicates, res.Seed)
 	for _, p := range []struct {
 		name string
@@ -216,9 +221,9 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d excess votes (%s; %d to %d by the peak rule's two readings); bootstrap %d replicates, seed %d\n",
 		leader, res.Excess, ciText(res.ExcessCI95, "%.0f"), res.ExcessPeakRange[0], res.ExcessPeakRange[1], res.Replicates, res.Seed)
-	fmt.Fprintf(e.stdout, "  leader's share of the ballots in the box (L/R) %.2f %% → %.2f %% corrected (%s)\n",
+	fmt.Fprintf(e.stdout, "  share of the ballots counted (valid + invalid) %.2f %% → %.2f %% corrected (%s)\n",
 		res.LeaderShareOfficial, res.LeaderShareCorrected, ciText(res.LeaderShareCorrectedCI95, "%.2f"))
-	fmt.Fprintf(e.stdout, "  turnout (ballots issued over registered, G/V) %.2f %% → %.2f %% corrected (%s)\n",
+	fmt.Fprintf(e.stdout, "  turnout (ballots issued ÷ registered) %.2f %% → %.2f %% corrected (%s)\n",
 		res.TurnoutOfficial, res.TurnoutCorrected, ciText(res.TurnoutCorrectedCI95, "%.2f"))
 	fmt.Fprintf(e.stdout, "  clean peak at %.0f %% turnout (rule: %s)", res.PeakTurnout, res.PeakRule)
 	for _, r := range res.PeakRules {
@@ -258,15 +263,70 @@ func runDigits(ctx context.Context, e *env, args []string) error {
 	if *fi.asJSON {
 		return printJSON(e.stdout, map[string]any{"series": out, "caveat": forensics.DigitCaveat})
 	}
-	for _, d := range out {
-		fmt.Fprintf(e.stdout, "%s (%d counts; P05s on the percentage of %s):\n", d.Series, d.CountsUsed, d.Denominator)
-		for _, t := range d.Tests {
-			fmt.Fprintf(e.stdout, "  %v\n", t)
-		}
-		printCaveats(e.stdout, d.Excluded, nil, d.Warnings)
-	}
-	fmt.Fprintln(e.stdout, forensics.DigitCaveat)
+	printDigits(e.stdout, out)
 	return nil
+}
+
+// digitTestNames are the digit tests as a reader names them.
+var digitTestNames = map[string]string{
+	"2BL_mean":        "second digit, mean (2BL)",
+	"2BL_chi2":        "second digit, χ² (2BL)",
+	"last_digit_mean": "last digit, mean",
+	"last_digit_chi2": "last digit, χ²",
+	"C05s":            "counts ending in 0 or 5 (C05s)",
+	"P05s":            "% of valid votes ending in 0 or 5 (P05s)",
+	"pairs_equal":     "last two digits equal",
+	"pairs_adjacent":  "last two digits adjacent",
+	"pairs_distant":   "last two digits distant",
+}
+
+// printDigits writes the digit tests as a table per option: what was
+// observed, what the null expects, the statistic and its p-value.
+func printDigits(w io.Writer, out []forensics.DigitResult) {
+	if len(out) == 0 {
+		fmt.Fprintln(w, "no option has counts of two digits or more: nothing to test")
+	}
+	for i, d := range out {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s: %d station counts of two digits or more; P05s on the percentage of %s\n", d.Series, d.CountsUsed, d.Denominator)
+		rows := [][5]string{{"test", "observed", "expected", "statistic", "p-value"}}
+		for _, t := range d.Tests {
+			name := digitTestNames[t.Test]
+			if name == "" {
+				name = t.Test
+			}
+			var obs, exp, stat string
+			switch {
+			case t.Statistic == "chi2":
+				obs, exp, stat = fmt.Sprintf("%.1f", t.Observed), fmt.Sprintf("%d d.f.", t.DF), fmt.Sprintf("χ² = %.1f", t.Value)
+			case strings.HasSuffix(t.Test, "_mean"):
+				obs, exp, stat = fmt.Sprintf("%.3f", t.Observed), fmt.Sprintf("%.3f", t.Expected), fmt.Sprintf("z = %.2f", t.Value)
+			default: // a share
+				obs, exp, stat = fmt.Sprintf("%.1f %%", 100*t.Observed), fmt.Sprintf("%.1f %%", 100*t.Expected), fmt.Sprintf("z = %.2f", t.Value)
+			}
+			rows = append(rows, [5]string{name, obs, exp, stat, pValue(t.PValue)})
+		}
+		printAligned(w, "  ", rows)
+		printCaveats(w, d.Excluded, nil, d.Warnings)
+	}
+	fmt.Fprintf(w, "\n%s\n", forensics.DigitCaveat)
+}
+
+// pValue prints a p-value with the precision it deserves: tiny ones as a
+// bound, not as 1.05e-259.
+func pValue(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "–"
+	case p < 0.0001:
+		return "< 0.0001"
+	case p < 0.01:
+		return fmt.Sprintf("%.4f", p)
+	default:
+		return fmt.Sprintf("%.2f", p)
+	}
 }
 
 func runControl(ctx context.Context, e *env, args []string) error {
@@ -376,4 +436,29 @@ func readControlStations(path string, levels []string) (func([]string) bool, err
 		}
 		return set[strings.Join(key, "\x1f")]
 	}, nil
+}
+
+// printAligned writes a table whose first column is text (left-aligned)
+// and the others figures (right-aligned), widths counted in characters so
+// that χ² and – line up.
+func printAligned(w io.Writer, indent string, rows [][5]string) {
+	var width [5]int
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString(indent)
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i == 0 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString("  " + pad + c)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }
