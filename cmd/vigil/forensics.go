@@ -274,7 +274,7 @@ var digitTestNames = map[string]string{
 	"last_digit_mean": "last digit, mean",
 	"last_digit_chi2": "last digit, χ²",
 	"C05s":            "counts ending in 0 or 5 (C05s)",
-	"P05s":            "% of valid votes ending in 0 or 5 (P05s)",
+	"P05s":            "% of the ballots counted ending in 0 or 5 (P05s)",
 	"pairs_equal":     "last two digits equal",
 	"pairs_adjacent":  "last two digits adjacent",
 	"pairs_distant":   "last two digits distant",
