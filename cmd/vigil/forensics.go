@@ -34,6 +34,9 @@ type forensicInput struct {
 	leader  *string
 	asJSON  *bool
 	refused map[string]int
+	// impossible names the stations with impossible figures, by reason
+	// (every test leaves them out): the text output lists them.
+	impossible map[string][]string
 }
 
 func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet) {
@@ -69,13 +72,28 @@ func (fi *forensicInput) stations(ctx context.Context) (*results, []stored.Stati
 	}
 	rows, refused := stored.StationsRefused(ix, chosen, li)
 	fi.refused = refused
+	fi.impossible = map[string][]string{}
+	for why, idx := range forensics.ImpossibleStations(stored.Plain(rows)) {
+		for _, i := range idx {
+			fi.impossible[why] = append(fi.impossible[why], strings.Join(rows[i].Area.Path, " / "))
+		}
+	}
 	return r, rows, r.Election.Options[li].Name, nil
 }
 
 // printCaveats prints a result's exclusions, fall-backs and warnings, the
 // same three lines under every forensic command.
-func printCaveats(w io.Writer, excluded, fallbacks map[string]int, warnings []string) {
+// names lists the stations with impossible figures by reason (nil: none
+// to list, as for the digit tests, which do not use those figures).
+func printCaveats(w io.Writer, excluded, fallbacks map[string]int, warnings []string, names map[string][]string) {
 	fmt.Fprintf(w, "  excluded: %s\n", countsText(excluded))
+	for _, why := range slices.Sorted(maps.Keys(names)) {
+		list, more := names[why], ""
+		if len(list) > 10 {
+			list, more = list[:10], fmt.Sprintf(" and %d more", len(names[why])-10)
+		}
+		fmt.Fprintf(w, "    %s: %s%s\n", why, strings.Join(list, ", "), more)
+	}
 	if len(fallbacks) > 0 {
 		fmt.Fprintf(w, "  fall-backs among the stations used: %s\n", countsText(fallbacks))
 	}
@@ -144,7 +162,7 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 		s := res.Criteria[k]
 		fmt.Fprintf(e.stdout, "  %-8s observed %.0f, expected %.1f, excess %.1f (z = %.1f; 99.9th percentile of the null %.0f)\n", k, s.Observed, s.Expected, s.Excess, s.Z, s.P999)
 	}
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	return nil
 }
 
@@ -189,7 +207,7 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "fraud-model fit (%d simulations, seed %d): f_i = %.3f (%s), f_e = %.3f (%s), α = %.2f (%s)\n",
 			f.Sims, f.Seed, f.FI, ciText(f.FICI95, "%.3f"), f.FE, ciText(f.FECI95, "%.3f"), f.Alpha, ciText(f.AlphaCI95, "%.2f"))
 	}
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	return nil
 }
 
@@ -230,7 +248,7 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "; %s: peak %.0f %%, excess %d", r.Rule, r.PeakTurnout, r.Excess)
 	}
 	fmt.Fprintln(e.stdout)
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	return nil
 }
 
@@ -309,7 +327,7 @@ func printDigits(w io.Writer, out []forensics.DigitResult) {
 			rows = append(rows, [5]string{name, obs, exp, stat, pValue(t.PValue)})
 		}
 		printAligned(w, "  ", rows)
-		printCaveats(w, d.Excluded, nil, d.Warnings)
+		printCaveats(w, d.Excluded, nil, d.Warnings, nil)
 	}
 	fmt.Fprintf(w, "\n%s\n", forensics.DigitCaveat)
 }
@@ -376,7 +394,7 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d official votes over %d districts with control stations, %.0f expected from %d control stations (leader votes per registered voter, L/V): excess %d (%s, sd %.0f; bootstrap %d replicates, seed %d)\n",
 		leader, res.Official, res.Districts, res.Expected, nctl, res.Excess, ciText(res.ExcessCI95, "%.0f"), res.ExcessSD, res.Replicates, res.Seed)
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	fmt.Fprintln(e.stdout, res.Note)
 	return nil
 }

@@ -218,7 +218,7 @@ func TestForensicsCommands(t *testing.T) {
 	// Four stations: fewer than 100, so the text says z cannot be read, and
 	// names the seed and the replicates (issue 14).
 	out = mustVigil(t, "forensics", "integer", "--db", db, "--election", "e1", "--replicates", "50", "--seed", "7")
-	for _, want := range []string{"50 replicates, seed 7", "excluded: none", "warning: only 4 stations (fewer than 100)", "(L/R"} {
+	for _, want := range []string{"50 replicates, seed 7", "excluded: none", "warning: only 4 stations (fewer than 100)", "valid + invalid"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("integer text lacks %q:\n%s", want, out)
 		}
@@ -258,6 +258,16 @@ func TestForensicsCommands(t *testing.T) {
 	// and the warning says so.
 	if !strings.Contains(out, `"excess_ci95": [`) || !strings.Contains(out, "single control station") {
 		t.Fatalf("control JSON: %s", out)
+	}
+	// A station with impossible figures is left out, counted and named.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	small, _ := os.ReadFile("testdata/small.csv")
+	os.WriteFile(bad, append(small, []byte("South;D3;302;500;300;300;0;300;400;0;0\n")...), 0o644)
+	out = mustVigil(t, "forensics", "shpilkin", "--file", bad, "--mapping", "testdata/small.json", "--leader", "Alpha", "--bootstrap", "0")
+	for _, want := range []string{"excluded: 1 leader votes above ballots in the box (L > R)", "(L > R): South / D3 / 302", "no interval"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("shpilkin with an impossible station lacks %q:\n%s", want, out)
+		}
 	}
 	out = mustVigil(t, "forensics", "digits", "--db", db, "--election", "e1")
 	if !strings.Contains(out, "P05s on the percentage of R, the ballots in the box") || !strings.Contains(out, "fewer than 100") {

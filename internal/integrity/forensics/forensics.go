@@ -176,3 +176,17 @@ func quantile(sorted []float64, q float64) float64 {
 func normalTwoSided(z float64) float64 {
 	return math.Erfc(math.Abs(z) / math.Sqrt2)
 }
+
+// ImpossibleStations lists, by reason, the positions in stations of those
+// every test leaves out for impossible figures (impossible), so that a
+// front end can name them (e.g. Georgia 2016's precinct 21/10.58 under
+// "L > R"). Positions are in input order.
+func ImpossibleStations(stations []Station) map[string][]int {
+	out := map[string][]int{}
+	for i, s := range stations {
+		if why := impossible(s); why != "" {
+			out[why] = append(out[why], i)
+		}
+	}
+	return out
+}
