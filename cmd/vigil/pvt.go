@@ -103,13 +103,13 @@ func runPVT(ctx context.Context, e *env, args []string) error {
 	if p.asJSON {
 		out := pvtJSON(res, verdicts, in.denominator)
 		out.Response = in.response
-		if in.cfg.Bootstrap > 0 {
+		if in.cfg.Bootstrap > 0 && len(res.Options) > 0 && res.Options[0].Boot != nil {
 			out.Seed, out.Replicates = &in.cfg.Seed, in.cfg.Bootstrap
 		}
 		return printJSON(e.stdout, out)
 	}
 	printPVT(e.stdout, res, verdicts, in.denominator)
-	if in.cfg.Bootstrap > 0 {
+	if in.cfg.Bootstrap > 0 && len(res.Options) > 0 && res.Options[0].Boot != nil {
 		fmt.Fprintf(e.stdout, "\nbootstrap: %d replicates, seed %d\n", in.cfg.Bootstrap, in.cfg.Seed)
 	}
 	if r := in.response; r != nil {

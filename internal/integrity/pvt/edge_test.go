@@ -26,11 +26,14 @@ func TestSingletonStrata(t *testing.T) {
 		y := 50 + 5*float64(i)
 		reports = append(reports, Report{Stratum: k, Votes: []float64{y, 100 - y}, Total: 100})
 	}
-	res, err := Estimate(strata, []string{"X", "Y"}, reports, Config{MinReports: 1})
+	res, err := Estimate(strata, []string{"X", "Y"}, reports, Config{MinReports: 1, Bootstrap: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := res.Option("X")
+	if x.Boot != nil || !hasWarning(res, "no bootstrap interval") {
+		t.Errorf("bootstrap %+v with singleton strata (it would have zero width); warnings %q", x.Boot, res.Warnings)
+	}
 	near(t, "X", x.Estimate, 55, 1e-9)
 	near(t, "X se", x.SE, 100*math.Sqrt(0.000825), 1e-9)
 	near(t, "X se (literal)", x.SE, 2.8723, 1e-4)

@@ -254,7 +254,10 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 		rs = append(rs, r)
 		ests = append(ests, f)
 	}
-	if cfg.Bootstrap > 0 {
+	// A singleton stratum cannot be resampled: the bootstrap would hold it
+	// fixed and give it no variance (three singletons: an interval of zero
+	// width). No bootstrap then; warn says why.
+	if cfg.Bootstrap > 0 && len(d.info.Singletons) == 0 {
 		reps := d.bootstrap(rs, cfg.Bootstrap, cfg.Seed, cfg.Workers)
 		for j := range rs {
 			ests[j].Boot = summarise(reps[j*cfg.Bootstrap : (j+1)*cfg.Bootstrap])
@@ -654,7 +657,7 @@ func (d *design) warn(res *Result, ests []Figure, boot bool) {
 		msg := fmt.Sprintf("%d strata have a single report (%s): no within-stratum variance can be estimated there; their "+
 			"variance is that of all the reports around their common mean (conservative)", n, strings.Join(d.info.Singletons, ", "))
 		if boot {
-			msg += "; the bootstrap holds them fixed and understates the variance"
+			msg += "; no bootstrap interval, since a single report cannot be resampled"
 		}
 		w = append(w, msg)
 	}
