@@ -168,10 +168,9 @@ type design struct {
 	info   StrataInfo
 	hasReg bool
 	census bool // every stratum reported in full: no sampling variance
-	// warnings of the design (collapses across regions, singletons, empty
-	// strata), filled by prepare
+	// warnings of the design (collapses across regions), filled by
+	// prepare
 	warnings []string
-	withheld []string
 }
 
 // ratio is (column num − column sub) / column den; sub < 0 for none.
