@@ -133,6 +133,20 @@ func TestObservationStorage(t *testing.T) {
 		if _, err := db.SessionUser(ctx, "dead"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("expired session: %v", err)
 		}
+		// A new password ends the user's sessions.
+		if err := db.SetPassword(ctx, u2.ID, "hash2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SessionUser(ctx, "live"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a session outlived the password change: %v", err)
+		}
+		if u, err := db.UserByName(ctx, "u"); err != nil || u.PasswordHash() != "hash2" {
+			t.Fatalf("password not changed: %v", err)
+		}
+		if err := db.SetPassword(ctx, 999999, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("no such user: %v", err)
+		}
+		db.CreateSession(ctx, "live", u2.ID, time.Hour)
 		tok := &store.Token{OrgID: org.ID, ObserverID: o2.ID}
 		if err := db.CreateToken(ctx, tok, "th"); err != nil {
 			t.Fatal(err)

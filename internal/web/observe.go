@@ -599,6 +599,9 @@ func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if rules == nil {
+		rules = []store.QCRule{} // [], not null: a list, as the spec says
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
 	return nil
 }
