@@ -85,17 +85,28 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "%-11s not observed: no report assessed this phase\n", ph)
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%-11s %4d of %4d assessed negatively (%5.1f %%, 95 %% CI %.1f–%.1f %%)\n", ph, pf.Negative, pf.Observed, 100*pf.Share, 100*pf.CI95[0], 100*pf.CI95[1])
+		fmt.Fprintf(e.stdout, "%-11s %4d of %4d assessed negatively (%5.1f %%, 95 %% CI %.1f–%.1f %%%s)\n", ph, pf.Negative, pf.Observed, 100*pf.Share, 100*pf.CI95[0], 100*pf.CI95[1],
+			clusterNote(pf.CIMethod, pf.DesignEffect, pf.Clusters))
 		for _, ind := range observe.SortedKeys(pf.Indicators) {
 			st := pf.Indicators[ind]
 			if st.Reported > 0 {
-				fmt.Fprintf(e.stdout, "            %-36s %4d of %4d (%5.1f %%)\n", ind, st.Reported, st.Observed, 100*st.Share)
+				fmt.Fprintf(e.stdout, "            %-36s %4d of %4d (%5.1f %%, 95 %% CI %.1f–%.1f %%%s)\n", ind, st.Reported, st.Observed, 100*st.Share,
+					100*st.CI95[0], 100*st.CI95[1], clusterNote(st.CIMethod, st.DesignEffect, st.Clusters))
 			}
 		}
 	}
 	c := f.Coverage.Total
 	fmt.Fprintf(e.stdout, "coverage    %d deployed, %d reported, %d missing, %d in conflict; %d quarantined report(s) excluded\n", c.Deployed, c.Reported, c.Missing, c.Conflict, f.Quarantined)
 	return nil
+}
+
+// clusterNote names the design behind an interval: teams as clusters with
+// the design effect, or nothing for the simple Wilson interval.
+func clusterNote(method string, deff float64, clusters int) string {
+	if method != "cluster score" {
+		return ""
+	}
+	return fmt.Sprintf("; %d teams as clusters, design effect %.1f", clusters, deff)
 }
 
 // soleOrganisation is the organisation whose findings `vigil findings`

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -28,9 +30,13 @@ func init() {
 // forensicInput is what every forensic command reads: the results and the
 // leader the analysis is about.
 type forensicInput struct {
-	rf     *resultsFlags
-	leader *string
-	asJSON *bool
+	rf      *resultsFlags
+	leader  *string
+	asJSON  *bool
+	refused map[string]int
+	// impossible names the stations with impossible figures, by reason
+	// (every test leaves them out): the text output lists them.
+	impossible map[string][]string
 }
 
 func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet) {
@@ -43,6 +49,9 @@ func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet
 
 // stations reads the results and turns each station's chosen protocol into
 // the V, G, R, L the methods use.
+//
+// The stations refused before any test runs (no protocol, no ballots) are
+// kept in fi.refused, for each result's "excluded".
 func (fi *forensicInput) stations(ctx context.Context) (*results, []stored.Station, string, error) {
 	r, err := fi.rf.load(ctx)
 	if err != nil {
@@ -61,10 +70,68 @@ func (fi *forensicInput) stations(ctx context.Context) (*results, []stored.Stati
 		}
 		return nil, nil, "", err
 	}
-	return r, stored.Stations(ix, chosen, li), r.Election.Options[li].Name, nil
+	rows, refused := stored.StationsRefused(ix, chosen, li)
+	fi.refused = refused
+	fi.impossible = map[string][]string{}
+	for why, idx := range forensics.ImpossibleStations(stored.Plain(rows)) {
+		for _, i := range idx {
+			fi.impossible[why] = append(fi.impossible[why], strings.Join(rows[i].Area.Path, " / "))
+		}
+	}
+	return r, rows, r.Election.Options[li].Name, nil
+}
+
+// printCaveats prints a result's exclusions, fall-backs and warnings, the
+// same three lines under every forensic command.
+// names lists the stations with impossible figures by reason (nil: none
+// to list, as for the digit tests, which do not use those figures).
+func printCaveats(w io.Writer, excluded, fallbacks map[string]int, warnings []string, names map[string][]string) {
+	fmt.Fprintf(w, "  excluded: %s\n", countsText(excluded))
+	for _, why := range slices.Sorted(maps.Keys(names)) {
+		list, more := names[why], ""
+		if len(list) > 10 {
+			list, more = list[:10], fmt.Sprintf(" and %d more", len(names[why])-10)
+		}
+		fmt.Fprintf(w, "    %s: %s%s\n", why, strings.Join(list, ", "), more)
+	}
+	if len(fallbacks) > 0 {
+		fmt.Fprintf(w, "  fall-backs among the stations used: %s\n", countsText(fallbacks))
+	}
+	for _, x := range warnings {
+		fmt.Fprintf(w, "  warning: %s\n", x)
+	}
+}
+
+// countsText is "none" or "3 reason; 1 other reason", reasons sorted.
+func countsText(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ciText prints an interval, or why there is none.
+func ciText(ci *forensics.CI, format string) string {
+	if ci == nil {
+		return "no interval"
+	}
+	return "95 % CI [" + fmt.Sprintf(format, ci[0]) + ", " + fmt.Sprintf(format, ci[1]) + "]"
 }
 
 func plain(rows []stored.Station) []forensics.Station { return stored.Plain(rows) }
+
+// bootOrNone maps a --bootstrap flag to the options' convention: 0 asks
+// for no bootstrap (−1), anything else is the number of replicates.
+func bootOrNone(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
 
 func runIntegerTest(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "integer", "(--db D --election NAME [--source S] | --file F --mapping M) [--leader NAME] [--replicates 1000] [--seed S] [--json]")
@@ -85,21 +152,26 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "integer percentages of %s's share (of the ballots counted, valid + invalid) and of turnout (ballots issued ÷ registered), %d stations, %d replicates\n", leader, res.StationsUsed, res.Replicates)
+	fmt.Fprintf(e.stdout, "integer percentages of %s's share (of the ballots counted, valid + invalid) and of turnout (ballots issued ÷ registered), %d stations, %d replicates, seed %d\n",
+		leader, res.StationsUsed, res.Replicates, res.Seed)
 	for _, k := range []string{"result", "turnout", "either"} {
 		s := res.Criteria[k]
 		fmt.Fprintf(e.stdout, "  %-8s observed %.0f, expected %.1f, excess %.1f (z = %.1f; 99.9th percentile of the null %.0f)\n", k, s.Observed, s.Expected, s.Excess, s.Z, s.P999)
 	}
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	return nil
 }
 
 func runFingerprint(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "fingerprint", "(--db D --election NAME | --file F --mapping M) [--leader NAME] [--fit] [--seed S] [--json]")
 	fit := fs.Bool("fit", false, "also fit the fraud model (f_i, f_e, α)")
-	seed := fs.Uint64("seed", 1, "seed of the fit's simulations")
+	seed := fs.Uint64("seed", 1, "seed of the bootstrap and of the fit's simulations")
+	boot := fs.Int("bootstrap", 100, "bootstrap replicates of the first-stage parameters' intervals (0: none)")
+	fitBoot := fs.Int("fit-bootstrap", 0, "refit the model on this many resamples for intervals of f_i, f_e, α (costs that many fits)")
 	byVoters := fs.Bool("weight-voters", false, "weight the histogram by registered voters instead of counting stations")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -109,27 +181,42 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	opt := forensics.FingerprintOptions{WeightByVoters: *byVoters}
+	opt := forensics.FingerprintOptions{WeightByVoters: *byVoters, Bootstrap: bootOrNone(*boot), Seed: *seed}
 	if *fit {
-		opt.Fit = &forensics.FitOptions{Seed: *seed}
+		opt.Fit = &forensics.FitOptions{Seed: *seed, Bootstrap: *fitBoot}
 	}
 	res, err := forensics.Fingerprint(plain(rows), opt)
 	if err != nil {
 		return err
 	}
+	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "fingerprint of %s (turnout: ballots issued ÷ registered; share: of the ballots counted, valid + invalid), %d stations: τ = %.3f, ν = %.3f, σ_τ = %.3f, σ_ν = %.3f, θ = %.3f\n", leader, res.StationsUsed, res.Tau, res.Nu, res.SigmaTau, res.SigmaNu, res.Theta)
-	if res.Fit != nil {
-		fmt.Fprintf(e.stdout, "fraud-model fit: f_i = %.3f, f_e = %.3f, α = %.2f\n", res.Fit.FI, res.Fit.FE, res.Fit.Alpha)
+	fmt.Fprintf(e.stdout, "fingerprint of %s (turnout: ballots issued ÷ registered; share: of the ballots counted, valid + invalid), %d stations; bootstrap %d replicates, seed %d\n",
+		leader, res.StationsUsed, res.Replicates, res.Seed)
+	for _, p := range []struct {
+		name string
+		v    float64
+		ci   *forensics.CI
+	}{{"τ", res.Tau, res.TauCI95}, {"ν", res.Nu, res.NuCI95}, {"σ_τ", res.SigmaTau, res.SigmaTauCI95},
+		{"σ_ν", res.SigmaNu, res.SigmaNuCI95}, {"θ", res.Theta, res.ThetaCI95}} {
+		fmt.Fprintf(e.stdout, "  %-4s %.3f  %s\n", p.name, p.v, ciText(p.ci, "%.3f"))
 	}
+	if f := res.Fit; f != nil {
+		fmt.Fprintf(e.stdout, "fraud-model fit (%d simulations, seed %d): f_i = %.3f (%s), f_e = %.3f (%s), α = %.2f (%s)\n",
+			f.Sims, f.Seed, f.FI, ciText(f.FICI95, "%.3f"), f.FE, ciText(f.FECI95, "%.3f"), f.Alpha, ciText(f.AlphaCI95, "%.2f"))
+	}
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	return nil
 }
 
 func runShpilkin(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "shpilkin", "(--db D --election NAME | --file F --mapping M) [--leader NAME] [--peak P] [--json]")
 	peak := fs.Int("peak", -1, "force the clean peak bin (0–100) instead of the rule")
+	startBelow := fs.Bool("peak-start-below", false, "peak rule: bins that start below the official turnout (default: bins wholly below it)")
+	boot := fs.Int("bootstrap", 1000, "bootstrap replicates of the intervals (0: none)")
+	seed := fs.Uint64("seed", 1, "seed of the bootstrap")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -138,19 +225,30 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	opt := forensics.ShpilkinOptions{}
+	opt := forensics.ShpilkinOptions{StartBelow: *startBelow, Bootstrap: bootOrNone(*boot), Seed: *seed}
 	if *peak >= 0 {
-		opt = forensics.ShpilkinOptions{ForcePeak: true, Peak: *peak}
+		opt.ForcePeak, opt.Peak = true, *peak
 	}
 	res, err := forensics.Shpilkin(plain(rows), opt)
 	if err != nil {
 		return err
 	}
+	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "%s: %d excess votes; share of the ballots counted (valid + invalid) %.2f %% → %.2f %% corrected, turnout (ballots issued ÷ registered) %.2f %% → %.2f %%; clean peak at %.0f %% turnout\n",
-		leader, res.Excess, res.LeaderShareOfficial, res.LeaderShareCorrected, res.TurnoutOfficial, res.TurnoutCorrected, res.PeakTurnout)
+	fmt.Fprintf(e.stdout, "%s: %d excess votes (%s; %d to %d by the peak rule's two readings); bootstrap %d replicates, seed %d\n",
+		leader, res.Excess, ciText(res.ExcessCI95, "%.0f"), res.ExcessPeakRange[0], res.ExcessPeakRange[1], res.Replicates, res.Seed)
+	fmt.Fprintf(e.stdout, "  share of the ballots counted (valid + invalid) %.2f %% → %.2f %% corrected (%s)\n",
+		res.LeaderShareOfficial, res.LeaderShareCorrected, ciText(res.LeaderShareCorrectedCI95, "%.2f"))
+	fmt.Fprintf(e.stdout, "  turnout (ballots issued ÷ registered) %.2f %% → %.2f %% corrected (%s)\n",
+		res.TurnoutOfficial, res.TurnoutCorrected, ciText(res.TurnoutCorrectedCI95, "%.2f"))
+	fmt.Fprintf(e.stdout, "  clean peak at %.0f %% turnout (rule: %s)", res.PeakTurnout, res.PeakRule)
+	for _, r := range res.PeakRules {
+		fmt.Fprintf(e.stdout, "; %s: peak %.0f %%, excess %d", r.Rule, r.PeakTurnout, r.Excess)
+	}
+	fmt.Fprintln(e.stdout)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
 	return nil
 }
 
@@ -166,17 +264,18 @@ func runDigits(ctx context.Context, e *env, args []string) error {
 	defer r.Close()
 	var out []forensics.DigitResult
 	for k, o := range r.Election.Options {
-		s := forensics.DigitSeries{Name: o.Name}
+		s := forensics.DigitSeries{Name: o.Name, Denominator: forensics.DigitDenominator}
 		for _, row := range rows {
 			if k < len(row.Votes) {
 				s.Counts = append(s.Counts, row.Votes[k])
-				s.Totals = append(s.Totals, row.Valid)
+				s.Totals = append(s.Totals, row.Station.R)
 			}
 		}
 		d, err := forensics.Digits(s)
 		if err != nil {
 			continue // too few counts with two digits: nothing to test
 		}
+		d.Excluded = forensics.MergeExcluded(d.Excluded, fi.refused)
 		out = append(out, d)
 	}
 	if *fi.asJSON {
@@ -193,7 +292,7 @@ var digitTestNames = map[string]string{
 	"last_digit_mean": "last digit, mean",
 	"last_digit_chi2": "last digit, χ²",
 	"C05s":            "counts ending in 0 or 5 (C05s)",
-	"P05s":            "% of valid votes ending in 0 or 5 (P05s)",
+	"P05s":            "% of the ballots counted ending in 0 or 5 (P05s)",
 	"pairs_equal":     "last two digits equal",
 	"pairs_adjacent":  "last two digits adjacent",
 	"pairs_distant":   "last two digits distant",
@@ -209,7 +308,7 @@ func printDigits(w io.Writer, out []forensics.DigitResult) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s: %d station counts of two digits or more\n", d.Series, d.CountsUsed)
+		fmt.Fprintf(w, "%s: %d station counts of two digits or more; P05s on the percentage of %s\n", d.Series, d.CountsUsed, d.Denominator)
 		rows := [][5]string{{"test", "observed", "expected", "statistic", "p-value"}}
 		for _, t := range d.Tests {
 			name := digitTestNames[t.Test]
@@ -228,6 +327,7 @@ func printDigits(w io.Writer, out []forensics.DigitResult) {
 			rows = append(rows, [5]string{name, obs, exp, stat, pValue(t.PValue)})
 		}
 		printAligned(w, "  ", rows)
+		printCaveats(w, d.Excluded, nil, d.Warnings, nil)
 	}
 	fmt.Fprintf(w, "\n%s\n", forensics.DigitCaveat)
 }
@@ -251,6 +351,8 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "control", "(--db D --election NAME | --file F --mapping M) --leader NAME --control STATIONS.csv --by LEVEL [--json]")
 	control := fs.String("control", "", "CSV of the control stations, named by the area columns (same header names)")
 	by := fs.String("by", "", "the area level to compare within (an area column name, or a level number)")
+	boot := fs.Int("bootstrap", 1000, "bootstrap replicates (control stations resampled within districts; 0: none)")
+	seed := fs.Uint64("seed", 1, "seed of the bootstrap")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -282,15 +384,18 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	if nctl == 0 {
 		return fmt.Errorf("%s: none of its stations was found in the results", *control)
 	}
-	res, err := forensics.ControlComparison(sts)
+	res, err := forensics.ControlComparison(sts, forensics.ControlOptions{Bootstrap: bootOrNone(*boot), Seed: *seed})
 	if err != nil {
 		return err
 	}
+	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "%s: %d official votes over %d districts with control stations, %.0f expected from %d control stations: excess %d\n%s\n",
-		leader, res.Official, res.Districts, res.Expected, nctl, res.Excess, res.Note)
+	fmt.Fprintf(e.stdout, "%s: %d official votes over %d districts with control stations, %.0f expected from %d control stations (leader votes per registered voter, L/V): excess %d (%s, sd %.0f; bootstrap %d replicates, seed %d)\n",
+		leader, res.Official, res.Districts, res.Expected, nctl, res.Excess, ciText(res.ExcessCI95, "%.0f"), res.ExcessSD, res.Replicates, res.Seed)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
+	fmt.Fprintln(e.stdout, res.Note)
 	return nil
 }
 

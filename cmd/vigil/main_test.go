@@ -235,9 +235,25 @@ func TestForensicsCommands(t *testing.T) {
 	if integer.StationsUsed != 4 || integer.Criteria["turnout"].Observed != 2 || integer.Criteria["result"].Observed != 1 {
 		t.Fatalf("integer test: %s", out)
 	}
+	// Four stations: fewer than 100, so the text says z cannot be read, and
+	// names the seed and the replicates (issue 14).
+	out = mustVigil(t, "forensics", "integer", "--db", db, "--election", "e1", "--replicates", "50", "--seed", "7")
+	for _, want := range []string{"50 replicates, seed 7", "excluded: none", "warning: only 4 stations (fewer than 100)", "valid + invalid"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("integer text lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustVigil(t, "forensics", "shpilkin", "--db", db, "--election", "e1", "--leader", "Alpha", "--bootstrap", "200", "--seed", "3")
+	for _, want := range []string{"95 % CI [", "by the peak rule's two readings", "bootstrap 200 replicates, seed 3", "excluded: none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("shpilkin text lacks %q:\n%s", want, out)
+		}
+	}
 	out = mustVigil(t, "forensics", "shpilkin", "--file", "testdata/small.csv", "--mapping", "testdata/small.json", "--leader", "Alpha", "--json")
-	if !strings.Contains(out, `"excess"`) || !strings.Contains(out, `"peak_turnout"`) {
-		t.Fatalf("shpilkin: %s", out)
+	for _, want := range []string{`"excess"`, `"peak_turnout"`, `"excess_ci95": [`, `"excluded": {}`, `"warnings": [`, `"replicates": 1000`, `"seed": 1`, `"excess_peak_range"`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("shpilkin JSON lacks %s: %s", want, out)
+		}
 	}
 	ctl := filepath.Join(t.TempDir(), "control.csv")
 	os.WriteFile(ctl, []byte("Region,Station\nNorth,101\n"), 0o644)
@@ -257,6 +273,25 @@ func TestForensicsCommands(t *testing.T) {
 	// registered, so 1200 expected; official 400+300+500 = 1200: no excess.
 	if c.Excess != 0 || len(c.Groups) == 0 || c.Groups[0].Area != "North" || c.Groups[0].Official != 1200 || c.Groups[0].Expected != 1200 {
 		t.Fatalf("control: %s", out)
+	}
+	// One control station: the bootstrap has nothing to resample, [0, 0],
+	// and the warning says so.
+	if !strings.Contains(out, `"excess_ci95": [`) || !strings.Contains(out, "single control station") {
+		t.Fatalf("control JSON: %s", out)
+	}
+	// A station with impossible figures is left out, counted and named.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	small, _ := os.ReadFile("testdata/small.csv")
+	os.WriteFile(bad, append(small, []byte("South;D3;302;500;300;300;0;300;400;0;0\n")...), 0o644)
+	out = mustVigil(t, "forensics", "shpilkin", "--file", bad, "--mapping", "testdata/small.json", "--leader", "Alpha", "--bootstrap", "0")
+	for _, want := range []string{"excluded: 1 leader votes above ballots in the box (L > R)", "(L > R): South / D3 / 302", "no interval"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("shpilkin with an impossible station lacks %q:\n%s", want, out)
+		}
+	}
+	out = mustVigil(t, "forensics", "digits", "--db", db, "--election", "e1")
+	if !strings.Contains(out, "P05s on the percentage of R, the ballots in the box") || !strings.Contains(out, "fewer than 100") {
+		t.Errorf("digits text: %s", out)
 	}
 	if _, err := vigil(t, "forensics", "integer", "--db", db, "--election", "e1", "--leader", "Nobody"); err == nil {
 		t.Fatal("an unknown leader was accepted")

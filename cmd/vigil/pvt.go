@@ -103,9 +103,15 @@ func runPVT(ctx context.Context, e *env, args []string) error {
 	if p.asJSON {
 		out := pvtJSON(res, verdicts, in.denominator)
 		out.Response = in.response
+		if in.cfg.Bootstrap > 0 && len(res.Options) > 0 && res.Options[0].Boot != nil {
+			out.Seed, out.Replicates = &in.cfg.Seed, in.cfg.Bootstrap
+		}
 		return printJSON(e.stdout, out)
 	}
 	printPVT(e.stdout, res, verdicts, in.denominator)
+	if in.cfg.Bootstrap > 0 && len(res.Options) > 0 && res.Options[0].Boot != nil {
+		fmt.Fprintf(e.stdout, "\nbootstrap: %d replicates, seed %d\n", in.cfg.Bootstrap, in.cfg.Seed)
+	}
 	if r := in.response; r != nil {
 		fmt.Fprintf(e.stdout, "\nresponse: %d of %d drawn stations reported (%.1f %%); %d strata silent; lowest:", r.Reported, r.Drawn, 100*r.Rate, r.Silent)
 		for _, l := range r.Lowest {
@@ -507,10 +513,29 @@ type pvtOut struct {
 	Strata      pvt.StrataInfo         `json:"strata"`
 	Verdict     []pvt.Verdict          `json:"verdict,omitempty"`
 	Response    *pvt.ResponseInfo      `json:"response,omitempty"`
+	// TurnoutDenominator names turnout's ratio (x_i over registered).
+	TurnoutDenominator string `json:"turnout_denominator,omitempty"`
+	// Warnings, the reason a verdict is withheld, and the reports left out
+	// (none: a bad report stops the run, so the object is always empty).
+	Warnings        []string       `json:"warnings"`
+	VerdictWithheld string         `json:"verdict_withheld,omitempty"`
+	Excluded        map[string]int `json:"excluded"`
+	Seed            *uint64        `json:"seed,omitempty"`
+	Replicates      int            `json:"replicates,omitempty"`
 }
 
 func pvtJSON(res *pvt.Result, vs []pvt.Verdict, denominator string) pvtOut {
-	out := pvtOut{Denominator: denominator, Options: map[string]*pvt.Figure{}, Turnout: res.Turnout, Lead: res.Lead, Strata: res.Strata, Verdict: vs}
+	out := pvtOut{Denominator: denominator, Options: map[string]*pvt.Figure{}, Turnout: res.Turnout, Lead: res.Lead, Strata: res.Strata, Verdict: vs,
+		Warnings: res.Warnings, VerdictWithheld: res.Withheld, Excluded: map[string]int{}}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	if res.Turnout != nil {
+		out.TurnoutDenominator = denominator + " over registered voters"
+	}
+	if out.Strata.Singletons == nil {
+		out.Strata.Singletons = []string{}
+	}
 	for i := range res.Options {
 		out.Options[res.Options[i].Name] = &res.Options[i]
 		out.Order = append(out.Order, res.Options[i].Name)
@@ -526,7 +551,7 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		res.Strata.Reports, res.Strata.Reported, res.Strata.Frame, res.Strata.Used, res.Strata.Stations, denominator)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	boot := len(res.Options) > 0 && res.Options[0].Boot != nil
-	fmt.Fprint(tw, "\testimate %\tse\t95 % interval\t99 % interval")
+	fmt.Fprint(tw, "\testimate %\tse\tdf\t95 % interval\t99 % interval")
 	if boot {
 		fmt.Fprint(tw, "\tbootstrap se\tbootstrap 95 %\tbootstrap 99 %")
 	}
@@ -540,7 +565,11 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		figs = append(figs[:len(figs):len(figs)], t)
 	}
 	for _, f := range figs {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.3f\t[%.2f, %.2f]\t[%.2f, %.2f]", f.Name, f.Estimate, f.SE, f.CI95[0], f.CI95[1], f.CI99[0], f.CI99[1])
+		df := "∞"
+		if f.DF > 0 {
+			df = fmt.Sprintf("%.0f", f.DF)
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.3f\t%s\t[%.2f, %.2f]\t[%.2f, %.2f]", f.Name, f.Estimate, f.SE, df, f.CI95[0], f.CI95[1], f.CI99[0], f.CI99[1])
 		if f.Boot != nil {
 			fmt.Fprintf(tw, "\t%.3f\t[%.2f, %.2f]\t[%.2f, %.2f]", f.Boot.SE, f.Boot.CI95[0], f.Boot.CI95[1], f.Boot.CI99[0], f.Boot.CI99[1])
 		}
@@ -558,8 +587,18 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		case l.Decided95:
 			decided = "the sample determines the winner at 95 % but not at 99 %"
 		}
+		if res.Withheld != "" {
+			decided = "no verdict on the winner (see below)"
+		}
 		fmt.Fprintf(w, "\nlead: %s over %s (the runner-up among the options that can win) by %.2f points, 95 %% [%.2f, %.2f], 99 %% [%.2f, %.2f]: %s\n",
 			l.Leader, l.RunnerUp, l.Estimate, l.CI95[0], l.CI95[1], l.CI99[0], l.CI99[1], decided)
+	}
+	fmt.Fprintln(w, "\nintervals: shares and turnout by the Wilson score interval on the effective sample size, the lead by ± t·se; Student's t on df, the Satterthwaite degrees of freedom")
+	for _, x := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+	if res.Withheld != "" {
+		fmt.Fprintf(w, "no verdict: %s\n", res.Withheld)
 	}
 	if len(res.Strata.Collapsed) > 0 {
 		fmt.Fprintf(w, "\ncollapsed strata (fewer reports than needed):")

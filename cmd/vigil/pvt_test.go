@@ -153,6 +153,26 @@ func TestPVTDrawThenEstimate(t *testing.T) {
 		t.Errorf("estimate:\n%s", out)
 	}
 
+	// One report per stratum kept alone (--min-reports 1): the imputed
+	// variance, and warnings that say so and name their thresholds.
+	var one strings.Builder
+	one.WriteString("ESTRATO,A,B\n")
+	for h := 1; h <= 6; h++ {
+		one.WriteString(strconv.Itoa(h) + "," + strconv.Itoa(150+10*h) + ",150\n")
+	}
+	onePath := filepath.Join(dir, "one.csv")
+	os.WriteFile(onePath, []byte(one.String()), 0o644)
+	out, err = runVigil(t, "pvt", "--frame", framePath, "--sample", onePath, "--stratum", "estrato", "--sample-stratum", "ESTRATO",
+		"--options", "A,B", "--min-reports", "1", "--official", "A=53,B=47")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"warning: 6 strata have a single report", "(fewer than 30)", "df"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("min-reports 1 lacks %q:\n%s", want, out)
+		}
+	}
+
 	// Registered voters from the frame, joined on the station id.
 	var withID strings.Builder
 	withID.WriteString("id,estrato,A,B\n")

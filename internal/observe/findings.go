@@ -32,12 +32,22 @@ type Obs struct {
 }
 
 // PhaseFindings are the figures of one phase.
+//
+// Intervals (ci95) are cluster-robust: observations of one team (Obs.Visit;
+// an observation without a team is its own cluster) are a cluster, and the
+// design effect and cluster count are given beside each share
+// (ClusterWilson). Where every observation is its own cluster the interval
+// is the simple Wilson interval (ci_method "wilson").
 type PhaseFindings struct {
-	Observed   int                       `json:"observed"` // reports with an overall assessment
-	Negative   int                       `json:"negative"` // assessed bad or very bad
-	Share      float64                   `json:"share"`
-	CI95       [2]float64                `json:"ci95"`
-	Indicators map[string]*IndicatorStat `json:"indicators"`
+	Observed     int        `json:"observed"` // reports with an overall assessment
+	Negative     int        `json:"negative"` // assessed bad or very bad
+	Share        float64    `json:"share"`
+	CI95         [2]float64 `json:"ci95"`
+	Clusters     int        `json:"clusters"`
+	DesignEffect float64    `json:"design_effect"`
+	CIMethod     string     `json:"ci_method"`
+	clusters     map[string]*Cluster
+	Indicators   map[string]*IndicatorStat `json:"indicators"`
 	// The reports behind the figures: every figure of a statement can be
 	// shown with its evidence.
 	NegativeReports []int64 `json:"negative_reports"`
@@ -46,11 +56,15 @@ type PhaseFindings struct {
 
 // IndicatorStat is one key indicator in one phase.
 type IndicatorStat struct {
-	Observed int        `json:"observed"` // reports that answered it
-	Reported int        `json:"reported"` // reports that saw the problem
-	Share    float64    `json:"share"`
-	CI95     [2]float64 `json:"ci95"`
-	Reports  []int64    `json:"reports"` // the ones that saw it
+	Observed     int        `json:"observed"` // reports that answered it
+	Reported     int        `json:"reported"` // reports that saw the problem
+	Share        float64    `json:"share"`
+	CI95         [2]float64 `json:"ci95"`
+	Clusters     int        `json:"clusters"`
+	DesignEffect float64    `json:"design_effect"`
+	CIMethod     string     `json:"ci_method"`
+	Reports      []int64    `json:"reports"` // the ones that saw it
+	clusters     map[string]*Cluster
 }
 
 // Coverage counts, for one area, the deployed places by what is known of
@@ -181,6 +195,29 @@ func (o Obs) ids() []int64 {
 	return []int64{o.ReportID}
 }
 
+// cluster is the observation's cluster: its team (Visit), or itself.
+func (o Obs) cluster() string {
+	if o.Visit != "" {
+		return o.Visit
+	}
+	return fmt.Sprintf("report:%d", o.ReportID)
+}
+
+func count(m *map[string]*Cluster, key string, hit bool) {
+	if *m == nil {
+		*m = map[string]*Cluster{}
+	}
+	c := (*m)[key]
+	if c == nil {
+		c = &Cluster{}
+		(*m)[key] = c
+	}
+	c.Units++
+	if hit {
+		c.Hits++
+	}
+}
+
 func add(pf *PhaseFindings, o Obs) {
 	if v, ok := o.Answers[form.OverallID]; ok {
 		if g, ok := v.Text(); ok {
@@ -190,6 +227,7 @@ func add(pf *PhaseFindings, o Obs) {
 				pf.Negative++
 				pf.NegativeReports = append(pf.NegativeReports, o.ids()...)
 			}
+			count(&pf.clusters, o.cluster(), form.Negative(g))
 		}
 	}
 	for ind, seen := range o.Form.Indicators(o.Answers) {
@@ -203,15 +241,24 @@ func add(pf *PhaseFindings, o Obs) {
 			st.Reported++
 			st.Reports = append(st.Reports, o.ids()...)
 		}
+		count(&st.clusters, o.cluster(), seen)
 	}
 }
 
+func clustersOf(m map[string]*Cluster) []Cluster {
+	out := make([]Cluster, 0, len(m))
+	for _, k := range SortedKeys(m) {
+		out = append(out, *m[k])
+	}
+	return out
+}
+
 func finish(pf *PhaseFindings) {
-	pf.Share = Share(pf.Negative, pf.Observed)
-	pf.CI95[0], pf.CI95[1] = Wilson(pf.Negative, pf.Observed, Z95)
+	cs := ClusterWilson(clustersOf(pf.clusters))
+	pf.Share, pf.CI95, pf.Clusters, pf.DesignEffect, pf.CIMethod = cs.Share, cs.CI95, cs.Clusters, cs.DesignEffect, cs.Method
 	for _, st := range pf.Indicators {
-		st.Share = Share(st.Reported, st.Observed)
-		st.CI95[0], st.CI95[1] = Wilson(st.Reported, st.Observed, Z95)
+		cs := ClusterWilson(clustersOf(st.clusters))
+		st.Share, st.CI95, st.Clusters, st.DesignEffect, st.CIMethod = cs.Share, cs.CI95, cs.Clusters, cs.DesignEffect, cs.Method
 	}
 }
 

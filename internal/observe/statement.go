@@ -27,6 +27,16 @@ func pct(x float64) string { return fmt.Sprintf("%.1f %%", 100*x) }
 
 func ci(c [2]float64) string { return fmt.Sprintf("%.1f–%.1f %%", 100*c[0], 100*c[1]) }
 
+// design says how an interval treats the clustering of observations: the
+// design effect over the teams, or nothing when each observation is its
+// own cluster (the simple Wilson interval).
+func design(method string, deff float64, clusters int) string {
+	if method != "cluster score" {
+		return ""
+	}
+	return fmt.Sprintf(", %d teams as clusters, design effect %.1f", clusters, deff)
+}
+
 func link(base string, kv ...string) string {
 	q := url.Values{}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -76,13 +86,14 @@ func StatementMarkdown(w io.Writer, f *Findings, opt StatementOptions) error {
 			b.WriteString("No observations.\n\n")
 			continue
 		}
-		fmt.Fprintf(&b, "Observers assessed that %s bad or very bad in [%d](%s) of [%d](%s) observations (%s; 95 %% CI %s).\n\n",
-			phaseNoun[p], pf.Negative, link(opt.ReportsURL, "phase", p, "negative", "1"), pf.Observed, link(opt.ReportsURL, "phase", p), pct(pf.Share), ci(pf.CI95))
+		fmt.Fprintf(&b, "Observers assessed that %s bad or very bad in [%d](%s) of [%d](%s) observations (%s; 95 %% CI %s%s).\n\n",
+			phaseNoun[p], pf.Negative, link(opt.ReportsURL, "phase", p, "negative", "1"), pf.Observed, link(opt.ReportsURL, "phase", p), pct(pf.Share), ci(pf.CI95),
+			design(pf.CIMethod, pf.DesignEffect, pf.Clusters))
 		if len(pf.Indicators) > 0 {
 			b.WriteString("| Key indicator | Reported | Observed | Share | 95 % CI |\n|---|---:|---:|---:|---:|\n")
 			for _, ind := range SortedKeys(pf.Indicators) {
 				st := pf.Indicators[ind]
-				fmt.Fprintf(&b, "| %s | [%d](%s) | %d | %s | %s |\n", humanise(ind), st.Reported, link(opt.ReportsURL, "phase", p, "indicator", ind), st.Observed, pct(st.Share), ci(st.CI95))
+				fmt.Fprintf(&b, "| %s | [%d](%s) | %d | %s | %s |\n", humanise(ind), st.Reported, link(opt.ReportsURL, "phase", p, "indicator", ind), st.Observed, pct(st.Share), ci(st.CI95)+design(st.CIMethod, st.DesignEffect, st.Clusters))
 			}
 			b.WriteString("\n")
 		}
@@ -96,7 +107,7 @@ func StatementMarkdown(w io.Writer, f *Findings, opt StatementOptions) error {
 			fmt.Fprintf(&b, "%s by region:\n\n| Region | Negative | Observed | Share | 95 %% CI |\n|---|---:|---:|---:|---:|\n", phaseTitle[p])
 			for _, r := range regions {
 				rf := f.ByArea[r][p]
-				fmt.Fprintf(&b, "| %s | [%d](%s) | %d | %s | %s |\n", mdEscape(r), rf.Negative, link(opt.ReportsURL, "phase", p, "negative", "1", "region", r), rf.Observed, pct(rf.Share), ci(rf.CI95))
+				fmt.Fprintf(&b, "| %s | [%d](%s) | %d | %s | %s |\n", mdEscape(r), rf.Negative, link(opt.ReportsURL, "phase", p, "negative", "1", "region", r), rf.Observed, pct(rf.Share), ci(rf.CI95)+design(rf.CIMethod, rf.DesignEffect, rf.Clusters))
 			}
 			b.WriteString("\n")
 		}
@@ -189,11 +200,11 @@ func StatementHTML(w io.Writer, f *Findings, opt StatementOptions) error {
 		p := string(ph)
 		pf := f.Phases[p]
 		hp := htmlPhase{Title: phaseTitle[p], Noun: phaseNoun[p], Negative: pf.Negative, Observed: pf.Observed,
-			NegLink: link(opt.ReportsURL, "phase", p, "negative", "1"), ObsLink: link(opt.ReportsURL, "phase", p), Share: pct(pf.Share), CI: ci(pf.CI95)}
+			NegLink: link(opt.ReportsURL, "phase", p, "negative", "1"), ObsLink: link(opt.ReportsURL, "phase", p), Share: pct(pf.Share), CI: ci(pf.CI95) + design(pf.CIMethod, pf.DesignEffect, pf.Clusters)}
 		for _, ind := range SortedKeys(pf.Indicators) {
 			st := pf.Indicators[ind]
 			hp.Indicators = append(hp.Indicators, htmlRow{Name: humanise(ind), Link: link(opt.ReportsURL, "phase", p, "indicator", ind),
-				Count: st.Reported, Of: st.Observed, Share: pct(st.Share), CI: ci(st.CI95)})
+				Count: st.Reported, Of: st.Observed, Share: pct(st.Share), CI: ci(st.CI95) + design(st.CIMethod, st.DesignEffect, st.Clusters)})
 		}
 		for _, r := range SortedKeys(f.ByArea) {
 			rf := f.ByArea[r][p]
@@ -201,7 +212,7 @@ func StatementHTML(w io.Writer, f *Findings, opt StatementOptions) error {
 				continue
 			}
 			hp.Regions = append(hp.Regions, htmlRow{Name: r, Link: link(opt.ReportsURL, "phase", p, "negative", "1", "region", r),
-				Count: rf.Negative, Of: rf.Observed, Share: pct(rf.Share), CI: ci(rf.CI95)})
+				Count: rf.Negative, Of: rf.Observed, Share: pct(rf.Share), CI: ci(rf.CI95) + design(rf.CIMethod, rf.DesignEffect, rf.Clusters)})
 		}
 		phases = append(phases, hp)
 	}

@@ -1,6 +1,10 @@
 package observe
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
 
 // Z95 is the standard normal quantile for a two-sided 95 % interval.
 const Z95 = 1.959963984540054
@@ -33,4 +37,85 @@ func Share(x, n int) float64 {
 		return 0
 	}
 	return float64(x) / float64(n)
+}
+
+// Cluster is one cluster's part of a share: Units observations, Hits of
+// them with the property (e.g. a team's counts observed and assessed
+// negatively).
+type Cluster struct{ Units, Hits int }
+
+// ClusterShare is a share with its cluster-robust interval.
+type ClusterShare struct {
+	Share float64
+	CI95  [2]float64
+	// Clusters is the number of clusters with at least one unit;
+	// DesignEffect the ratio of the cluster-robust variance to the simple
+	// binomial one (at least 1, see ClusterWilson), 1 when every unit is
+	// its own cluster; Method "wilson" (every unit its own cluster) or
+	// "cluster score" (Wilson on the effective sample size, t quantile).
+	Clusters     int
+	DesignEffect float64
+	Method       string
+}
+
+// ClusterWilson is the interval of a share x/n whose units come in
+// clusters (a team observes several stations on one day, in one area: its
+// observations are not independent). The share's variance is the
+// cluster-robust (linearised, "sandwich") estimate
+//
+//	V̂ = C/(C − 1) · Σ_c (x_c − p̂·n_c)² / n²
+//
+// over C clusters; the design effect d = V̂ / (p̂(1 − p̂)/n), taken as 1
+// when below 1 (an interval narrower than the simple one would rest on a
+// negative within-cluster correlation estimated from few clusters); and
+// the interval is Wilson's on the effective sample size n/d with Student's
+// t quantile on C − 1 degrees of freedom (the score interval for complex
+// samples of Korn & Graubard, Survey Methodology 1998). When p̂ is 0 or 1
+// the variance says nothing of the clustering, and n/d is taken as C: each
+// cluster counts once. When every cluster holds one unit this is the
+// simple Wilson interval (Wilson, z quantile) and Method says "wilson".
+func ClusterWilson(cs []Cluster) ClusterShare {
+	var n, x, C int
+	simple := true
+	for _, c := range cs {
+		if c.Units == 0 {
+			continue
+		}
+		n += c.Units
+		x += c.Hits
+		C++
+		simple = simple && c.Units == 1
+	}
+	out := ClusterShare{Share: Share(x, n), Clusters: C, DesignEffect: 1, Method: "wilson"}
+	if n == 0 {
+		out.CI95 = [2]float64{0, 1}
+		return out
+	}
+	if simple || C < 2 {
+		// One cluster alone cannot estimate between-cluster variance: the
+		// simple interval is all that can be said (a warning is the
+		// caller's: Clusters says 1).
+		out.CI95[0], out.CI95[1] = Wilson(x, n, Z95)
+		return out
+	}
+	out.Method = "cluster score"
+	p := out.Share
+	var ss float64
+	for _, c := range cs {
+		e := float64(c.Hits) - p*float64(c.Units)
+		ss += e * e
+	}
+	fn := float64(n)
+	v := float64(C) / float64(C-1) * ss / (fn * fn)
+	neff := float64(C)
+	if p > 0 && p < 1 {
+		out.DesignEffect = max(1, v/(p*(1-p)/fn))
+		neff = fn / out.DesignEffect
+	}
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(C - 1)}.Quantile(0.975)
+	q2n := q * q / neff
+	centre := (p + q2n/2) / (1 + q2n)
+	half := q / (1 + q2n) * math.Sqrt(p*(1-p)/neff+q2n/(4*neff))
+	out.CI95 = [2]float64{math.Max(0, centre-half), math.Min(1, centre+half)}
+	return out
 }

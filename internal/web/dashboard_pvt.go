@@ -33,6 +33,10 @@ type dashPVT struct {
 	Strata   int
 	Chart    template.HTML
 	Verdicts []string
+	// Warnings of the estimate and the reason a verdict is withheld (the
+	// package's English sentences).
+	Warnings []string
+	Withheld string
 }
 
 // HasOfficial says whether the official share is known.
@@ -135,6 +139,7 @@ func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
 	pv.Chart = LineChart(ChartOptions{Title: c.T("dash.pvt.chart_title", leader), Desc: c.T("dash.pvt.chart_desc", leader),
 		XLabel: c.T("dash.pvt.x"), YLabel: c.T("dash.pvt.y", leader), Height: 300,
 		YFormat: func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }}, series...)
+	pv.Warnings, pv.Withheld = final.Warnings, final.Withheld
 	if in.Official != nil {
 		vs, err := pvt.Compare(final, in.Official)
 		if err != nil {
@@ -158,6 +163,9 @@ func verdictSentence(c *catalogue, v pvt.Verdict, res *pvt.Result) string {
 		return s
 	}
 	name := v.Option
+	if v.Withheld {
+		return c.T("dash.verdict.withheld", name, res.Withheld)
+	}
 	key := "dash.verdict"
 	if res.Lead != nil && v.Option == res.Lead.Name {
 		name = c.T("dash.verdict.lead", res.Lead.Leader, res.Lead.RunnerUp)

@@ -2,11 +2,15 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,7 +146,8 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 		}
 	}
 	var stations []forensics.Station
-	var leaderVotes, valid []int64
+	var leaderVotes, ballots []int64
+	refused := map[string]int{}
 	var cV, cG, cR, cL, oV, oG, oR, oL int64
 	for i, p := range chosen {
 		if p == nil {
@@ -151,6 +156,7 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 		a := ix.Area(i)
 		fs, ok := forensics.FromFigures(p.Figures, p.Votes, li)
 		if !ok {
+			refused[forensics.ExclNotReported]++
 			continue
 		}
 		if len(a.Path) > 1 {
@@ -159,7 +165,7 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 		fs.Control = observed[a.ID]
 		stations = append(stations, fs)
 		leaderVotes = append(leaderVotes, fs.L)
-		valid = append(valid, p.Figures.Value(election.Valid))
+		ballots = append(ballots, fs.R)
 		if fs.V > 0 {
 			t := fs.Turnout()
 			st.Turnout[min(turnoutBins-1, max(0, int(t*turnoutBins)))]++
@@ -182,20 +188,25 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 	if st.Integer, err = forensics.IntegerTest(stations, forensics.IntegerOptions{Replicates: integerReplicates, Seed: 1}); err != nil {
 		st.IntegerErr = err.Error()
 	}
-	if st.Finger, err = forensics.Fingerprint(stations, forensics.FingerprintOptions{TurnoutBins: fingerprintBins, ShareBins: fingerprintBins}); err != nil {
+	st.Integer.Excluded = forensics.MergeExcluded(st.Integer.Excluded, refused)
+	if st.Finger, err = forensics.Fingerprint(stations, forensics.FingerprintOptions{TurnoutBins: fingerprintBins, ShareBins: fingerprintBins, Seed: 1}); err != nil {
 		st.FingerErr = err.Error()
 	}
-	if st.Digits, err = forensics.Digits(forensics.DigitSeries{Name: st.Leader, Counts: leaderVotes, Totals: valid}); err != nil {
+	st.Finger.Excluded = forensics.MergeExcluded(st.Finger.Excluded, refused)
+	if st.Digits, err = forensics.Digits(forensics.DigitSeries{Name: st.Leader, Counts: leaderVotes, Totals: ballots, Denominator: forensics.DigitDenominator}); err != nil {
 		st.DigitsErr = err.Error()
 	}
-	if st.Shpilkin, err = forensics.Shpilkin(stations, forensics.ShpilkinOptions{}); err != nil {
+	st.Digits.Excluded = forensics.MergeExcluded(st.Digits.Excluded, refused)
+	if st.Shpilkin, err = forensics.Shpilkin(stations, forensics.ShpilkinOptions{Seed: 1}); err != nil {
 		st.ShpilkinErr = err.Error()
 	}
+	st.Shpilkin.Excluded = forensics.MergeExcluded(st.Shpilkin.Excluded, refused)
 	if st.ControlN == 0 {
 		st.ControlErr = "no control stations"
-	} else if st.Control, err = forensics.ControlComparison(stations); err != nil {
+	} else if st.Control, err = forensics.ControlComparison(stations, forensics.ControlOptions{Seed: 1}); err != nil {
 		st.ControlErr = err.Error()
 	}
+	st.Control.Excluded = forensics.MergeExcluded(st.Control.Excluded, refused)
 	return st, nil
 }
 
@@ -237,6 +248,46 @@ type forensicsPage struct {
 	IntegerRows    []integerRow
 	ControlGroups  []forensics.ControlGroup
 	ControlExcessP float64 // the excess as a share of the official leader votes in those districts
+	// Caveats of each test: its intervals, exclusions, fall-backs and
+	// warnings, as sentences in the reader's language (the reasons and
+	// warnings themselves are the package's, in English).
+	Caveats map[string]caveats
+}
+
+type caveats struct {
+	Intervals []string
+	Excluded  string
+	Fallbacks string
+	Warnings  []string
+}
+
+// countsList is "3 reason; 1 other" (sorted), or the catalogue's "none".
+func countsList(c *catalogue, m map[string]int) string {
+	if len(m) == 0 {
+		return c.T("forensics.none")
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, strconv.Itoa(m[k])+" "+k)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func newCaveats(c *catalogue, excluded, fallbacks map[string]int, warnings []string) caveats {
+	cv := caveats{Excluded: countsList(c, excluded), Warnings: warnings}
+	if len(fallbacks) > 0 {
+		cv.Fallbacks = countsList(c, fallbacks)
+	}
+	return cv
+}
+
+// ciSentence is "name: 95 % interval lo–hi (bootstrap, …)" or the reason
+// there is none.
+func ciSentence(c *catalogue, name string, ci *forensics.CI, format string, reps int, seed uint64) string {
+	if ci == nil {
+		return c.T("forensics.no_interval", name)
+	}
+	return c.T("forensics.interval", name, fmt.Sprintf(format, ci[0]), fmt.Sprintf(format, ci[1]), reps, seed)
 }
 
 type integerRow struct {
@@ -329,6 +380,40 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			if st.Control.Official > 0 {
 				p.ControlExcessP = st.Control.ExcessExact / float64(st.Control.Official)
 			}
+		}
+		p.Caveats = map[string]caveats{
+			"integer":  newCaveats(c, st.Integer.Excluded, st.Integer.Fallbacks, st.Integer.Warnings),
+			"finger":   newCaveats(c, st.Finger.Excluded, st.Finger.Fallbacks, st.Finger.Warnings),
+			"digits":   newCaveats(c, st.Digits.Excluded, nil, st.Digits.Warnings),
+			"shpilkin": newCaveats(c, st.Shpilkin.Excluded, st.Shpilkin.Fallbacks, st.Shpilkin.Warnings),
+			"control":  newCaveats(c, st.Control.Excluded, st.Control.Fallbacks, st.Control.Warnings),
+		}
+		if st.FingerErr == "" {
+			f := st.Finger
+			fc := p.Caveats["finger"]
+			for _, x := range []struct {
+				name string
+				v    float64
+				ci   *forensics.CI
+			}{{"τ", f.Tau, f.TauCI95}, {"ν", f.Nu, f.NuCI95}, {"σ_τ", f.SigmaTau, f.SigmaTauCI95}, {"σ_ν", f.SigmaNu, f.SigmaNuCI95}, {"θ", f.Theta, f.ThetaCI95}} {
+				fc.Intervals = append(fc.Intervals, ciSentence(c, fmt.Sprintf("%s = %.3f", x.name, x.v), x.ci, "%.3f", f.Replicates, f.Seed))
+			}
+			p.Caveats["finger"] = fc
+		}
+		if st.ShpilkinErr == "" {
+			sh := st.Shpilkin
+			sc := p.Caveats["shpilkin"]
+			sc.Intervals = append(sc.Intervals,
+				ciSentence(c, c.T("forensics.excess")+" "+formatInt(sh.Excess), sh.ExcessCI95, "%.0f", sh.Replicates, sh.Seed),
+				ciSentence(c, fmt.Sprintf("%s %.2f %%", c.T("forensics.shpilkin.corrected"), sh.LeaderShareCorrected), sh.LeaderShareCorrectedCI95, "%.2f", sh.Replicates, sh.Seed),
+				c.T("forensics.shpilkin.peak_range", formatInt(sh.ExcessPeakRange[0]), formatInt(sh.ExcessPeakRange[1])))
+			p.Caveats["shpilkin"] = sc
+		}
+		if st.ControlErr == "" {
+			ct := st.Control
+			cc := p.Caveats["control"]
+			cc.Intervals = append(cc.Intervals, ciSentence(c, c.T("forensics.excess")+" "+formatInt(ct.Excess), ct.ExcessCI95, "%.0f", ct.Replicates, ct.Seed))
+			p.Caveats["control"] = cc
 		}
 		return s.renderBytes(r, "forensics.html", p)
 	})

@@ -76,13 +76,16 @@ func (s *Server) compute(ctx context.Context, e *election.Election, key string, 
 
 // officialStations is the official final results as the forensics take
 // them, with the leader the request names (the winner by default).
-func officialStations(t *tallyEntry, e *election.Election, leader string) ([]stored.Station, int, error) {
+// officialStations are the stations of the official final protocols, and
+// those refused before any test (each result's "excluded" adds them).
+func officialStations(t *tallyEntry, e *election.Election, leader string) ([]stored.Station, map[string]int, error) {
 	chosen, _ := tally.Choose(t.result.Index, t.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
 	li, err := stored.Leader(e, chosen, leader)
 	if err != nil {
-		return nil, 0, &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
+		return nil, nil, &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
 	}
-	return stored.Stations(t.result.Index, chosen, li), li, nil
+	rows, refused := stored.StationsRefused(t.result.Index, chosen, li)
+	return rows, refused, nil
 }
 
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
@@ -121,11 +124,13 @@ func (s *Server) apiIntegerTest(w http.ResponseWriter, r *http.Request) error {
 	}
 	leader := r.URL.Query().Get("leader")
 	return s.integrity(w, r, "integer|"+leader+"|"+strconv.Itoa(reps)+"|"+strconv.Itoa(seed), func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, _, err := officialStations(t, e, leader)
+		rows, refused, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
-		return forensics.IntegerTest(stored.Plain(rows), forensics.IntegerOptions{Replicates: reps, Seed: uint64(seed)})
+		res, err := forensics.IntegerTest(stored.Plain(rows), forensics.IntegerOptions{Replicates: reps, Seed: uint64(seed)})
+		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
+		return res, err
 	})
 }
 
@@ -133,45 +138,50 @@ func (s *Server) apiFingerprint(w http.ResponseWriter, r *http.Request) error {
 	fit := r.URL.Query().Get("fit") == "1" || r.URL.Query().Get("fit") == "true"
 	leader := r.URL.Query().Get("leader")
 	return s.integrity(w, r, "fingerprint|"+leader+"|"+strconv.FormatBool(fit), func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, _, err := officialStations(t, e, leader)
+		rows, refused, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
-		opt := forensics.FingerprintOptions{}
+		opt := forensics.FingerprintOptions{Seed: 1}
 		if fit {
 			opt.Fit = &forensics.FitOptions{Seed: 1}
 		}
-		return forensics.Fingerprint(stored.Plain(rows), opt)
+		res, err := forensics.Fingerprint(stored.Plain(rows), opt)
+		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
+		return res, err
 	})
 }
 
 func (s *Server) apiShpilkin(w http.ResponseWriter, r *http.Request) error {
 	leader := r.URL.Query().Get("leader")
 	return s.integrity(w, r, "shpilkin|"+leader, func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, _, err := officialStations(t, e, leader)
+		rows, refused, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
-		return forensics.Shpilkin(stored.Plain(rows), forensics.ShpilkinOptions{})
+		res, err := forensics.Shpilkin(stored.Plain(rows), forensics.ShpilkinOptions{Seed: 1})
+		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
+		return res, err
 	})
 }
 
 func (s *Server) apiDigits(w http.ResponseWriter, r *http.Request) error {
 	return s.integrity(w, r, "digits", func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, _, err := officialStations(t, e, "")
+		rows, refused, err := officialStations(t, e, "")
 		if err != nil {
 			return nil, err
 		}
 		var out []forensics.DigitResult
 		for _, o := range e.Options {
-			ds := forensics.DigitSeries{Name: o.Name}
+			ds := forensics.DigitSeries{Name: o.Name, Denominator: forensics.DigitDenominator}
 			for _, row := range rows {
 				if o.Position < len(row.Votes) {
 					ds.Counts = append(ds.Counts, row.Votes[o.Position])
-					ds.Totals = append(ds.Totals, row.Valid)
+					ds.Totals = append(ds.Totals, row.Station.R)
 				}
 			}
 			if d, err := forensics.Digits(ds); err == nil {
+				d.Excluded = forensics.MergeExcluded(d.Excluded, refused)
 				out = append(out, d)
 			}
 		}
@@ -200,7 +210,7 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 				return nil, &Error{Code: Invalid, Field: "by", Message: "by: " + by + " is not an area level (" + strings.Join(e.Config.AreaLevels, ", ") + ")"}
 			}
 		}
-		rows, _, err := officialStations(t, e, leader)
+		rows, refused, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +223,9 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 		if len(marked) == 0 {
 			return nil, Errorf(Invalid, "election %s has no %s protocols to serve as the control group", e.Name, ctl)
 		}
-		return forensics.ControlComparison(stored.GroupByLevel(rows, lvl, func(a *election.Area) bool { return marked[a.ID] }))
+		res, err := forensics.ControlComparison(stored.GroupByLevel(rows, lvl, func(a *election.Area) bool { return marked[a.ID] }), forensics.ControlOptions{Seed: 1})
+		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
+		return res, err
 	})
 }
 
@@ -250,7 +262,23 @@ func (s *Server) apiPVT(w http.ResponseWriter, r *http.Request) error {
 		for _, f := range res.Options {
 			opt[f.Name] = f
 		}
-		return map[string]any{"options": opt, "order": in.Options, "turnout": res.Turnout, "lead": res.Lead, "strata": res.Strata, "verdict": verdict,
-			"denominator": "sum of the listed options"}, nil
+		out := map[string]any{"options": opt, "order": in.Options, "turnout": res.Turnout, "lead": res.Lead, "strata": res.Strata, "verdict": verdict,
+			"denominator": "sum of the listed options", "turnout_denominator": "the listed options' votes over registered voters",
+			"warnings": nonNil(res.Warnings), "excluded": map[string]int{}}
+		if res.Withheld != "" {
+			out["verdict_withheld"] = res.Withheld
+		}
+		if boot > 0 {
+			out["seed"], out["replicates"] = 1, boot
+		}
+		return out, nil
 	})
+}
+
+// nonNil makes an absent list an empty JSON array.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

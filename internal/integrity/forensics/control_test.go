@@ -2,7 +2,9 @@ package forensics
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -13,14 +15,14 @@ import (
 // Total: official 2300, expected 1700, excess 600.
 func TestControlHandComputed(t *testing.T) {
 	st := []Station{
-		{Group: "A", V: 1000, L: 400, Control: true},
-		{Group: "A", V: 1200, L: 900},
-		{Group: "A", V: 800, L: 500},
-		{Group: "B", V: 500, L: 250, Control: true},
-		{Group: "B", V: 500, L: 250},
-		{Group: "C", V: 1000, L: 900},
+		{Group: "A", V: 1000, G: 950, R: 950, L: 400, Control: true},
+		{Group: "A", V: 1200, G: 1140, R: 1140, L: 900},
+		{Group: "A", V: 800, G: 760, R: 760, L: 500},
+		{Group: "B", V: 500, G: 475, R: 475, L: 250, Control: true},
+		{Group: "B", V: 500, G: 475, R: 475, L: 250},
+		{Group: "C", V: 1000, G: 950, R: 950, L: 900},
 	}
-	res, err := ControlComparison(st)
+	res, err := ControlComparison(st, ControlOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestControlHandComputed(t *testing.T) {
 	if b := res.Groups[1]; b.Area != "B" || b.Excess != 0 {
 		t.Errorf("district B: %+v", b)
 	}
-	if _, err := ControlComparison(st[5:]); err == nil {
+	if _, err := ControlComparison(st[5:], ControlOptions{}); err == nil {
 		t.Error("no control station: no error")
 	}
 }
@@ -83,7 +85,7 @@ func TestJSONShapes(t *testing.T) {
 	keys(fr, "tau", "nu", "sigma_tau", "sigma_nu", "theta", "fit.f_i", "fit.f_e", "fit.alpha", "histogram.counts")
 	sr, _ := Shpilkin(st, ShpilkinOptions{})
 	keys(sr, "excess", "leader_share_corrected", "turnout_corrected", "peak_turnout")
-	cr, _ := ControlComparison(st)
+	cr, _ := ControlComparison(st, ControlOptions{})
 	keys(cr, "excess", "groups.area", "groups.official", "groups.expected", "groups.excess", "note")
 	dr, _ := Digits(DigitSeries{Name: "L", Counts: []int64{12, 345}})
 	keys(dr, "series", "tests.test", "tests.p_value", "caveat")
@@ -99,4 +101,54 @@ func splitPath(p string) []string {
 		}
 	}
 	return append(out, p[start:])
+}
+
+// The bootstrap resamples control stations within their district; a
+// district with one control station adds no bootstrap variance and is
+// named in a warning; stations with impossible figures are counted.
+//
+// District A: controls (V 1000, L 400) and (V 1000, L 600): each resample
+// draws two with replacement, so the control ratio is 0.4 (¼), 0.5 (½) or
+// 0.6 (¼); V_A = 4000, official 2600: excess 1000, 600 or 200 with those
+// probabilities. District B has one control station: excess fixed at 0.
+// The 2.5 % and 97.5 % percentiles of the total are therefore 200 and 1000.
+func TestControlBootstrap(t *testing.T) {
+	st := []Station{
+		{Group: "A", V: 1000, G: 900, R: 900, L: 400, Control: true},
+		{Group: "A", V: 1000, G: 900, R: 900, L: 600, Control: true},
+		{Group: "A", V: 2000, G: 1900, R: 1900, L: 1600},
+		{Group: "B", V: 500, G: 475, R: 475, L: 250, Control: true},
+		{Group: "B", V: 500, G: 475, R: 475, L: 250},
+		{Group: "B", V: 500, G: 475, R: 300, L: 454}, // L > R: excluded
+		{Group: "C", V: 500, G: 600, R: 600, L: 300}, // turnout > 100 %: excluded
+		{Group: "D", V: 500, G: 400, R: 400, L: 300}, // no control station
+	}
+	res, err := ControlComparison(st, ControlOptions{Seed: 5, Bootstrap: 400, Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Excess != 600 || res.Replicates != 400 || res.Seed != 5 {
+		t.Errorf("excess %d replicates %d seed %d", res.Excess, res.Replicates, res.Seed)
+	}
+	want := map[string]int{ExclLeaderAboveR: 1, ExclTurnoutAbove: 1, ExclNoControlDist: 1}
+	if !maps.Equal(res.Excluded, want) {
+		t.Errorf("excluded %v, want %v", res.Excluded, want)
+	}
+	if ci := res.ExcessCI95; ci == nil || *ci != (CI{200, 1000}) {
+		t.Errorf("excess interval %v, want [200, 1000]", ci)
+	}
+	// sd of {1000, 600, 200} with probabilities ¼ ½ ¼: √80000 ≈ 283.
+	if math.Abs(res.ExcessSD-282.8) > 25 {
+		t.Errorf("sd %.1f, want ≈ 283", res.ExcessSD)
+	}
+	if b := res.Groups[1]; b.Area != "B" || b.ExcessCI95 == nil || *b.ExcessCI95 != (CI{0, 0}) {
+		t.Errorf("district B: %+v", b)
+	}
+	if len(res.Warnings) != 2 || !strings.Contains(res.Warnings[1], "single control station") || !strings.Contains(res.Warnings[1], "B") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	same, _ := ControlComparison(st, ControlOptions{Seed: 5, Bootstrap: 400, Workers: 1})
+	if *same.ExcessCI95 != *res.ExcessCI95 || same.ExcessSD != res.ExcessSD {
+		t.Error("the bootstrap depends on the number of workers")
+	}
 }

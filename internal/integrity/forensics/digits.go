@@ -2,6 +2,7 @@ package forensics
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -21,6 +22,9 @@ type DigitSeries struct {
 	Name   string
 	Counts []int64
 	Totals []int64
+	// Denominator names what Totals are, for the result (vigil passes R,
+	// the ballots in the box: the leader's share v = L/R of METHODS.md).
+	Denominator string
 }
 
 // DigitTest is one digit test of a series against its expectation.
@@ -44,7 +48,25 @@ type DigitResult struct {
 	LastDigits   [10]int     `json:"last_digits"`
 	Tests        []DigitTest `json:"tests"`
 	Caveat       string      `json:"caveat"`
+	// Denominator of P05s's percentages (DigitSeries.Denominator).
+	Denominator string `json:"denominator,omitempty"`
+	// Excluded counts the counts left out, by reason; reasons that only
+	// P05s applies start with "P05s: ".
+	Excluded map[string]int `json:"excluded"`
+	// Warnings: too few counts for the tests' approximations.
+	Warnings []string `json:"warnings"`
 }
+
+// DigitDenominator is the denominator vigil gives P05s: the ballots in the
+// box R, so that the percentage is the leader's share v = L/R of
+// METHODS.md, the share every other test uses (docs/forensics.md,
+// "Definitions").
+const DigitDenominator = "R, the ballots in the box (valid + invalid)"
+
+// DigitsMinCounts: with fewer counts the χ² tests' expected frequencies
+// fall below 5 in some digit (2BL's rarest, 9, has probability 0.085) and
+// the pairs' z tests below 10 expected: the result carries a warning.
+const DigitsMinCounts = 100
 
 // Benford2BL is Benford's law for the second significant digit,
 // P(d) = Σ_{k=1..9} log10(1 + 1/(10k + d)).
@@ -85,10 +107,16 @@ func Digits(series DigitSeries) (DigitResult, error) {
 	if series.Totals != nil && len(series.Totals) != len(series.Counts) {
 		return DigitResult{}, errors.New("forensics: digit series Totals and Counts differ in length")
 	}
-	res := DigitResult{Series: series.Name, Caveat: DigitCaveat}
+	res := DigitResult{Series: series.Name, Caveat: DigitCaveat, Denominator: series.Denominator,
+		Excluded: map[string]int{}, Warnings: []string{}}
 	var n, c05, p05n, p05, pe, pa, pd int
 	for i, c := range series.Counts {
+		if c < 0 {
+			res.Excluded[ExclNegative]++
+			continue
+		}
 		if c < 10 {
+			res.Excluded[ExclSingleDigit]++
 			continue
 		}
 		n++
@@ -111,7 +139,13 @@ func Digits(series DigitSeries) (DigitResult, error) {
 		default:
 			pd++
 		}
-		if series.Totals != nil && series.Totals[i] > 0 {
+		switch {
+		case series.Totals == nil:
+		case series.Totals[i] <= 0:
+			res.Excluded["P05s: "+ExclNoTotal]++
+		case c > series.Totals[i]:
+			res.Excluded["P05s: count above its denominator"]++
+		default:
 			pct := int64(math.Round(100 * float64(c) / float64(series.Totals[i])))
 			p05n++
 			if pct%5 == 0 {
@@ -122,6 +156,10 @@ func Digits(series DigitSeries) (DigitResult, error) {
 	res.CountsUsed = n
 	if n == 0 {
 		return res, errors.New("forensics: no count with two digits or more")
+	}
+	if n < DigitsMinCounts {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d counts (fewer than %d): the χ² and z approximations "+
+			"behind the p-values are unreliable", n, DigitsMinCounts))
 	}
 	res.Tests = append(res.Tests,
 		meanTest("2BL_mean", res.SecondDigits, Benford2BL),

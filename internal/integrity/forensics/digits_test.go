@@ -1,8 +1,10 @@
 package forensics
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -119,5 +121,31 @@ func TestDigitsErrors(t *testing.T) {
 	}
 	if _, err := Digits(DigitSeries{Counts: []int64{10}, Totals: []int64{}}); err == nil {
 		t.Error("totals of another length: no error")
+	}
+}
+
+// P05s's denominator is the caller's (vigil passes R, the ballots in the
+// box) and is named in the result; counts left out are counted by reason;
+// fewer than DigitsMinCounts counts carry a warning.
+func TestDigitsDenominatorExclusionsAndWarning(t *testing.T) {
+	r, err := Digits(DigitSeries{
+		Name:        "x",
+		Counts:      []int64{10, 11, 5, 23, 345, -1, 40},
+		Totals:      []int64{20, 0, 9, 100, 300, 50, 100},
+		Denominator: "R",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{ExclSingleDigit: 1, ExclNegative: 1, "P05s: " + ExclNoTotal: 1, "P05s: count above its denominator": 1}
+	if !maps.Equal(r.Excluded, want) || r.Denominator != "R" || r.CountsUsed != 5 {
+		t.Errorf("excluded %v denominator %q used %d; want %v, R, 5", r.Excluded, r.Denominator, r.CountsUsed, want)
+	}
+	// P05s over 10/20 = 50 %, 23 %, 40 %: two of three end in 0 or 5.
+	if p := findTest(t, r, "P05s"); p.N != 3 || math.Abs(p.Observed-2.0/3) > 1e-12 {
+		t.Errorf("P05s n %d observed %g, want 3 and 2/3", p.N, p.Observed)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "fewer than 100") {
+		t.Errorf("warnings %q", r.Warnings)
 	}
 }

@@ -40,12 +40,12 @@ func ExampleShpilkin() {
 
 func ExampleControlComparison() {
 	st := []forensics.Station{
-		{Group: "A", V: 1000, L: 400, Control: true},
-		{Group: "A", V: 2000, L: 1400},
-		{Group: "B", V: 500, L: 250, Control: true},
-		{Group: "B", V: 500, L: 250},
+		{Group: "A", V: 1000, G: 950, R: 950, L: 400, Control: true},
+		{Group: "A", V: 2000, G: 1900, R: 1900, L: 1400},
+		{Group: "B", V: 500, G: 475, R: 475, L: 250, Control: true},
+		{Group: "B", V: 500, G: 475, R: 475, L: 250},
 	}
-	res, err := forensics.ControlComparison(st)
+	res, err := forensics.ControlComparison(st, forensics.ControlOptions{})
 	if err != nil {
 		panic(err)
 	}

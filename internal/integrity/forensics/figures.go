@@ -17,8 +17,9 @@ import "github.com/vigil-elections/vigil/internal/election"
 //
 // ok is false when the station has no ballots at all (it did not report, or
 // its result was annulled: it would sit at 0 % turnout and distort every
-// test) or leader is not an index of votes. Group and Control are left for
-// the caller.
+// test) or leader is not an index of votes. Fallback records each
+// substitution made, so that the tests can count them. Group and Control
+// are left for the caller.
 func FromFigures(f election.Figures, votes []int64, leader int) (s Station, ok bool) {
 	if leader < 0 || leader >= len(votes) {
 		return Station{}, false
@@ -37,10 +38,13 @@ func FromFigures(f election.Figures, votes []int64, leader int) (s Station, ok b
 		s.R = valid
 	case okI:
 		s.R = inv + sum
+		s.Fallback |= FallbackRFromVotes
 	case okB:
 		s.R = box
+		s.Fallback |= FallbackRFromBox
 	default:
 		s.R = sum
+		s.Fallback |= FallbackRIsVotes
 	}
 	g, okG := f.Get(election.BallotsIssued)
 	switch {
@@ -48,8 +52,10 @@ func FromFigures(f election.Figures, votes []int64, leader int) (s Station, ok b
 		s.G = g
 	case okB:
 		s.G = box
+		s.Fallback |= FallbackIssuedFromBox
 	default:
 		s.G = s.R
+		s.Fallback |= FallbackIssuedFromR
 	}
 	if s.G == 0 && s.R == 0 {
 		return Station{}, false

@@ -27,16 +27,16 @@ func TestFromFigures(t *testing.T) {
 		}), Station{V: 1000, G: 510, R: 508, L: 300}, true},
 		{"Georgia: supplementary list, no valid", fig(map[election.Figure]int64{
 			election.Registered: 1000, election.RegisteredSupplementary: 20, election.BallotsIssued: 515, election.Invalid: 7,
-		}), Station{V: 1020, G: 515, R: 507, L: 300}, true},
+		}), Station{V: 1020, G: 515, R: 507, L: 300, Fallback: FallbackRFromVotes}, true},
 		{"Uganda: no issued, ballots in box", fig(map[election.Figure]int64{
 			election.Registered: 900, election.BallotsInBox: 512, election.Valid: 500, election.Invalid: 12,
-		}), Station{V: 900, G: 512, R: 512, L: 300}, true},
+		}), Station{V: 900, G: 512, R: 512, L: 300, Fallback: FallbackIssuedFromBox}, true},
 		{"Uganda 2011: valid and invalid only", fig(map[election.Figure]int64{
 			election.Registered: 900, election.Valid: 500, election.Invalid: 12,
-		}), Station{V: 900, G: 512, R: 512, L: 300}, true},
+		}), Station{V: 900, G: 512, R: 512, L: 300, Fallback: FallbackIssuedFromR}, true},
 		{"Albania 2013: registered and box only", fig(map[election.Figure]int64{
 			election.Registered: 800, election.BallotsInBox: 505,
-		}), Station{V: 800, G: 505, R: 505, L: 300}, true},
+		}), Station{V: 800, G: 505, R: 505, L: 300, Fallback: FallbackRFromBox | FallbackIssuedFromBox}, true},
 		{"did not report", fig(map[election.Figure]int64{election.Registered: 800}), Station{}, false},
 	}
 	for _, c := range cases {

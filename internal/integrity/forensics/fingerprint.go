@@ -1,6 +1,7 @@
 package forensics
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -31,6 +32,12 @@ type FingerprintOptions struct {
 	HighestPeak bool
 	// Fit, when not nil, also fits the fraud model (expensive).
 	Fit *FitOptions
+	// Bootstrap replicates of the first-stage parameters' intervals
+	// (stations resampled with replacement, τ, ν, σ_τ, σ_ν, θ recomputed);
+	// 0 means 100, negative none. Seed and Workers as for the fit.
+	Bootstrap int
+	Seed      uint64
+	Workers   int
 }
 
 // FitOptions configures the grid-search fit of the Klimek et al. fraud model.
@@ -44,6 +51,11 @@ type FitOptions struct {
 	Seed uint64
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
 	Workers int
+	// Bootstrap, when > 0, refits the model on that many resamples of the
+	// stations (first stage re-estimated in each) for intervals of f_i,
+	// f_e and α: it costs Bootstrap times the fit. Without it the fit has
+	// no interval and the result says so.
+	Bootstrap int
 }
 
 // The default grids of the fit: f_i 0…0.9 by 0.025, f_e 0…0.15 by 0.005,
@@ -86,6 +98,12 @@ type FraudFit struct {
 	LossNoFraud float64 `json:"loss_no_fraud"`
 	Sims        int     `json:"sims"`
 	Seed        uint64  `json:"seed"`
+	// Bootstrap percentile intervals of the fitted parameters over
+	// Replicates refits (FitOptions.Bootstrap); nil without.
+	FICI95     *CI `json:"f_i_ci95"`
+	FECI95     *CI `json:"f_e_ci95"`
+	AlphaCI95  *CI `json:"alpha_ci95"`
+	Replicates int `json:"replicates"`
 }
 
 // FingerprintResult is the outcome of Fingerprint.
@@ -100,8 +118,44 @@ type FingerprintResult struct {
 	Histogram    Histogram `json:"histogram"`
 	// PeakRule is "first" (METHODS.md) or "highest" (HighestPeak).
 	PeakRule string `json:"peak_rule"`
+	// Bootstrap percentile intervals (2.5–97.5 %) of the first-stage
+	// parameters over Replicates resamplings of the stations (Seed); nil
+	// when the bootstrap was not run.
+	TauCI95      *CI    `json:"tau_ci95"`
+	NuCI95       *CI    `json:"nu_ci95"`
+	SigmaTauCI95 *CI    `json:"sigma_tau_ci95"`
+	SigmaNuCI95  *CI    `json:"sigma_nu_ci95"`
+	ThetaCI95    *CI    `json:"theta_ci95"`
+	Replicates   int    `json:"replicates"`
+	Seed         uint64 `json:"seed"`
+	// Excluded counts the stations left out, by reason; Fallbacks the
+	// substituted figures among the stations used.
+	Excluded  map[string]int `json:"excluded"`
+	Fallbacks map[string]int `json:"fallbacks,omitempty"`
 	// Warnings flag results that should not be read as they stand.
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []string `json:"warnings"`
+}
+
+// FingerprintMinStations: with fewer stations the kernel density's peaks
+// and the σ's rest on too few points to be read; the result carries a
+// warning. FingerprintSmallStation: when more than half of the stations
+// have fewer registered voters, their turnouts and shares take few
+// distinct values and the histogram and density are lumpy (warning).
+const (
+	FingerprintMinStations  = 100
+	FingerprintSmallStation = 100
+)
+
+// fingerprintExclusion is why s does not enter the fingerprint, "" if it
+// does (FingerprintIncluded).
+func fingerprintExclusion(s Station) string {
+	if why := impossible(s); why != "" {
+		return why
+	}
+	if s.R == 0 {
+		return ExclNoBallots
+	}
+	return ""
 }
 
 // FingerprintIncluded reports whether a station enters the fingerprint:
@@ -143,9 +197,17 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 	for i := range h.Counts {
 		h.Counts[i] = make([]float64, sb)
 	}
+	excluded := map[string]int{}
+	var fallbacks map[string]int
+	small := 0
 	for _, s := range stations {
-		if !FingerprintIncluded(s) {
+		if why := fingerprintExclusion(s); why != "" {
+			excluded[why]++
 			continue
+		}
+		fallbacks = countFallbacks(fallbacks, s)
+		if s.V < FingerprintSmallStation {
+			small++
 		}
 		ti, vi := s.Turnout(), s.Share()
 		t = append(t, ti)
@@ -160,9 +222,18 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 	if len(t) < 2 {
 		return FingerprintResult{}, errors.New("forensics: fingerprint needs at least 2 stations with V > 0 and R > 0")
 	}
-	res := FingerprintResult{StationsUsed: len(t), Histogram: h, PeakRule: "first"}
+	res := FingerprintResult{StationsUsed: len(t), Histogram: h, PeakRule: "first",
+		Excluded: excluded, Fallbacks: fallbacks, Warnings: []string{}}
 	if opt.HighestPeak {
 		res.PeakRule = "highest"
+	}
+	if len(t) < FingerprintMinStations {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d stations (fewer than %d): the density's peaks, the σ's and θ "+
+			"rest on too few points to be read", len(t), FingerprintMinStations))
+	}
+	if 2*small > len(t) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d stations have fewer than %d registered voters: their "+
+			"turnouts and shares take few distinct values, and the histogram and density are lumpy", small, len(t), FingerprintSmallStation))
 	}
 	for _, q := range []struct {
 		name string
@@ -180,32 +251,133 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 				q.name, first, 100*ratio, highest))
 		}
 	}
-	var st, nt, sn, nn, sa, na float64
-	for i := range t {
-		if t[i] < res.Tau && v[i] < res.Nu {
-			st += (t[i] - res.Tau) * (t[i] - res.Tau)
-			nt++
-		}
-		if v[i] < res.Nu {
-			sn += (v[i] - res.Nu) * (v[i] - res.Nu)
-			nn++
-		}
-		if v[i] > res.Nu {
-			sa += (v[i] - res.Nu) * (v[i] - res.Nu)
-			na++
+	var nt, nn, na int
+	res.SigmaTau, res.SigmaNu, res.Theta, nt, nn, na = spreads(t, v, res.Tau, res.Nu)
+	for _, z := range []struct {
+		name string
+		n    int
+		set  string
+	}{{"σ_τ", nt, "t < τ and v < ν"}, {"σ_ν", nn, "v < ν"}, {"θ", na, "v > ν"}} {
+		if z.n < 2 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s rests on %d stations with %s (fewer than 2): it is set to 0, "+
+				"not estimated, and the fit means nothing", z.name, z.n, z.set))
 		}
 	}
-	res.SigmaTau = rms(st, nt)
-	res.SigmaNu = rms(sn, nn)
-	res.Theta = math.Sqrt(rms(sa, na))
+	res.Seed = opt.Seed
+	if nrep := cmp.Or(opt.Bootstrap, 100); nrep >= 2 {
+		res.Replicates = nrep
+		reps := make([][5]float64, nrep)
+		// Each station's fine bin (width 10⁻⁴) of t and v, for the binned
+		// density of the replicates (see kdeBinned).
+		ft, fv := make([]int32, len(t)), make([]int32, len(t))
+		for i := range t {
+			ft[i], fv[i] = fineBin(t[i]), fineBin(v[i])
+		}
+		parallel(nrep, workers(opt.Workers), func(r int) {
+			rng := rand.New(rand.NewPCG(streamSeeds(opt.Seed, uint64(r))))
+			idx := make([]int32, len(t))
+			ct, cv := make([]float64, fineBins), make([]float64, fineBins)
+			var mt, mv, qt, qv float64
+			for i := range idx {
+				j := int32(rng.IntN(len(t)))
+				idx[i] = j
+				ct[ft[j]]++
+				cv[fv[j]]++
+				mt += t[j]
+				mv += v[j]
+				qt += t[j] * t[j]
+				qv += v[j] * v[j]
+			}
+			n := float64(len(idx))
+			sdT := math.Sqrt(max(0, (qt-mt*mt/n)/(n-1)))
+			sdV := math.Sqrt(max(0, (qv-mv*mv/n)/(n-1)))
+			tau := peakOf(kdeBinned(ct, sdT, n, mt/n), opt.HighestPeak)
+			nu := peakOf(kdeBinned(cv, sdV, n, mv/n), opt.HighestPeak)
+			bt, bv := make([]float64, len(idx)), make([]float64, len(idx))
+			for i, j := range idx {
+				bt[i], bv[i] = t[j], v[j]
+			}
+			st, sn, th, _, _, _ := spreads(bt, bv, tau, nu)
+			reps[r] = [5]float64{tau, nu, st, sn, th}
+		})
+		col := make([]float64, nrep)
+		for k, dst := range []**CI{&res.TauCI95, &res.NuCI95, &res.SigmaTauCI95, &res.SigmaNuCI95, &res.ThetaCI95} {
+			for r := range reps {
+				col[r] = reps[r][k]
+			}
+			*dst, _ = percentileCI(col)
+		}
+	} else {
+		res.Warnings = append(res.Warnings, "no interval for the first-stage parameters: the bootstrap was not run")
+	}
 	if opt.Fit != nil {
 		fit, err := fitFraud(used, v, sb, res, *opt.Fit)
 		if err != nil {
 			return res, err
 		}
+		if nb := opt.Fit.Bootstrap; nb >= 2 {
+			fit.Replicates = nb
+			reps := make([][3]float64, nb)
+			fo := *opt.Fit
+			fo.Bootstrap = 0
+			for r := range nb {
+				rng := rand.New(rand.NewPCG(streamSeeds(opt.Fit.Seed^0xf17, uint64(r))))
+				bs := make([]Station, len(used))
+				for i := range bs {
+					bs[i] = used[rng.IntN(len(used))]
+				}
+				bo := opt
+				bo.Fit, bo.Bootstrap = nil, -1
+				p, err := Fingerprint(bs, bo)
+				if err != nil {
+					return res, err
+				}
+				bv := make([]float64, len(bs))
+				for i, s := range bs {
+					bv[i] = s.Share()
+				}
+				f, err := fitFraud(bs, bv, sb, p, fo)
+				if err != nil {
+					return res, err
+				}
+				reps[r] = [3]float64{f.FI, f.FE, f.Alpha}
+			}
+			col := make([]float64, nb)
+			for k, dst := range []**CI{&fit.FICI95, &fit.FECI95, &fit.AlphaCI95} {
+				for r := range reps {
+					col[r] = reps[r][k]
+				}
+				*dst, _ = percentileCI(col)
+			}
+		} else {
+			res.Warnings = append(res.Warnings, "no interval for f_i, f_e and α: refitting on resamples costs that many fits "+
+				"(FitOptions.Bootstrap, --fit-bootstrap)")
+		}
 		res.Fit = &fit
 	}
 	return res, nil
+}
+
+// spreads are σ_τ = RMS(t − τ) over t < τ and v < ν, σ_ν = RMS(v − ν) over
+// v < ν and θ = [RMS(v − ν) over v > ν]^½, with the number of stations
+// behind each (a spread over no station is 0).
+func spreads(t, v []float64, tau, nu float64) (sigmaTau, sigmaNu, theta float64, nt, nn, na int) {
+	var st, sn, sa float64
+	for i := range t {
+		if t[i] < tau && v[i] < nu {
+			st += (t[i] - tau) * (t[i] - tau)
+			nt++
+		}
+		if v[i] < nu {
+			sn += (v[i] - nu) * (v[i] - nu)
+			nn++
+		}
+		if v[i] > nu {
+			sa += (v[i] - nu) * (v[i] - nu)
+			na++
+		}
+	}
+	return rms(st, float64(nt)), rms(sn, float64(nn)), math.Sqrt(rms(sa, float64(na))), nt, nn, na
 }
 
 func rms(ss, n float64) float64 {
@@ -282,6 +454,62 @@ func kdeDensity(x []float64) []float64 {
 	return f
 }
 
+// The replicates of the bootstrap evaluate the density on binned data:
+// each value is moved to the nearest multiple of 10⁻⁴ (a tenth of the grid
+// step, a hundredth of a typical bandwidth), which makes a replicate's
+// density a convolution with kernel weights that depend only on the offset.
+const (
+	fineStep = 1e-4
+	fineBins = 10001 // 0, 10⁻⁴, …, 1
+	fineRate = 10    // fine bins per grid step
+)
+
+func fineBin(x float64) int32 {
+	return int32(min(fineBins-1, max(0, int(math.Round(x/fineStep)))))
+}
+
+// kdeBinned is kdeDensity on binned counts (n values, sd their standard
+// deviation, mean their mean).
+func kdeBinned(counts []float64, sd, n, mean float64) []float64 {
+	h := sd * math.Pow(n, -0.2)
+	f := make([]float64, kdeGrid)
+	if h == 0 || math.IsNaN(h) {
+		f[min(kdeGrid-1, max(0, int(math.Round(mean/kdeStep))))] = n
+		return f
+	}
+	m := int(math.Floor(10 * h / fineStep))
+	k := make([]float64, 2*m+1)
+	for i := -m; i <= m; i++ {
+		d := float64(i) * fineStep
+		k[i+m] = math.Exp(-d * d / (2 * h * h))
+	}
+	for b, c := range counts {
+		if c == 0 {
+			continue
+		}
+		// Grid points j with |j·10 − b| ≤ m.
+		j0 := max(0, (b-m+fineRate-1)/fineRate)
+		if b-m < 0 {
+			j0 = 0
+		}
+		j1 := min(kdeGrid-1, (b+m)/fineRate)
+		for j := j0; j <= j1; j++ {
+			f[j] += c * k[j*fineRate-b+m]
+		}
+	}
+	return f
+}
+
+// peakOf is the first (or highest) maximum above 0.3 of a density on the
+// grid, by kdePeaks's rule.
+func peakOf(f []float64, highest bool) float64 {
+	first, hi, _ := peaksOf(f)
+	if highest {
+		return hi
+	}
+	return first
+}
+
 // kdePeaks returns the first local maximum of the KDE above 0.3 — the
 // smallest grid point g > 0.3 with f(g − δ) < f(g) ≥ f(g + δ); if the
 // density only rises to the end of the grid, 0.999; if it has no maximum
@@ -289,7 +517,11 @@ func kdeDensity(x []float64) []float64 {
 // highest grid point above 0.3, with the ratio of the first's density to
 // the highest's.
 func kdePeaks(x []float64) (first, highest, ratio float64) {
-	f := kdeDensity(x)
+	return peaksOf(kdeDensity(x))
+}
+
+// peaksOf is kdePeaks on a density already evaluated on the grid.
+func peaksOf(f []float64) (first, highest, ratio float64) {
 	const lo = 301 // 0.301
 	best := lo
 	for j := lo; j < kdeGrid; j++ {

@@ -1,9 +1,11 @@
 package forensics
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -223,5 +225,81 @@ func TestFraudFitDeterministicAcrossWorkers(t *testing.T) {
 	b, _ := Fingerprint(st, FingerprintOptions{Fit: fit(3)})
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("different Workers: %+v vs %+v", *a.Fit, *b.Fit)
+	}
+}
+
+// The bootstrap's binned density finds the same peaks as the exact one.
+func TestKDEBinnedMatchesExact(t *testing.T) {
+	for seed := range uint64(3) {
+		st := synthStations(5000, seed+1)
+		x := make([]float64, len(st))
+		counts := make([]float64, fineBins)
+		var m, q float64
+		for i, s := range st {
+			x[i] = s.Turnout()
+			counts[fineBin(x[i])]++
+			m += x[i]
+			q += x[i] * x[i]
+		}
+		n := float64(len(x))
+		sd := math.Sqrt((q - m*m/n) / (n - 1))
+		if a, b := kdePeak(x), peakOf(kdeBinned(counts, sd, n, m/n), false); math.Abs(a-b) > 0.0015 {
+			t.Errorf("seed %d: exact peak %.3f, binned %.3f", seed, a, b)
+		}
+	}
+}
+
+// A fingerprint of small stations, and of few: warnings that name their
+// thresholds, a σ over no station said to be unestimated, and exclusions
+// counted.
+func TestFingerprintSmallSamplesAndExclusions(t *testing.T) {
+	st := []Station{
+		{V: 50, G: 30, R: 30, L: 15},
+		{V: 60, G: 40, R: 40, L: 30},
+		{V: 40, G: 20, R: 20, L: 10},
+		{V: 500, G: 600, R: 600, L: 300}, // turnout above 100 %
+		{V: 500, G: 300, R: 0, L: 0},     // no ballots in the box
+	}
+	res, err := Fingerprint(st, FingerprintOptions{Seed: 1, Bootstrap: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(res.Excluded, map[string]int{ExclTurnoutAbove: 1, ExclNoBallots: 1}) || res.StationsUsed != 3 {
+		t.Errorf("excluded %v used %d", res.Excluded, res.StationsUsed)
+	}
+	joined := strings.Join(res.Warnings, "\n")
+	for _, w := range []string{"fewer than 100): the density", "fewer than 100 registered voters", "rests on"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("no warning %q in %q", w, res.Warnings)
+		}
+	}
+	if res.TauCI95 == nil || res.Replicates != 50 || res.Seed != 1 {
+		t.Errorf("bootstrap: tau ci %v replicates %d", res.TauCI95, res.Replicates)
+	}
+}
+
+// The first-stage parameters' bootstrap intervals contain the estimates
+// and do not depend on the number of workers.
+func TestFingerprintBootstrap(t *testing.T) {
+	st := synthStations(3000, 4)
+	a, err := Fingerprint(st, FingerprintOptions{Seed: 2, Bootstrap: 60, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Fingerprint(st, FingerprintOptions{Seed: 2, Bootstrap: 60, Workers: 3})
+	if *a.TauCI95 != *b.TauCI95 || *a.ThetaCI95 != *b.ThetaCI95 {
+		t.Errorf("workers change the intervals: %v %v", *a.TauCI95, *b.TauCI95)
+	}
+	for name, x := range map[string]struct {
+		v  float64
+		ci *CI
+	}{"tau": {a.Tau, a.TauCI95}, "nu": {a.Nu, a.NuCI95}, "sigma_tau": {a.SigmaTau, a.SigmaTauCI95},
+		"sigma_nu": {a.SigmaNu, a.SigmaNuCI95}, "theta": {a.Theta, a.ThetaCI95}} {
+		if x.ci[0] > x.v+0.002 || x.ci[1] < x.v-0.002 || x.ci[1]-x.ci[0] > 0.1 {
+			t.Errorf("%s %.4f, interval %v", name, x.v, *x.ci)
+		}
+	}
+	if len(a.Warnings) != 0 {
+		t.Errorf("warnings %q", a.Warnings)
 	}
 }

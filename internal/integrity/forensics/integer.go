@@ -2,6 +2,7 @@ package forensics
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -48,6 +49,36 @@ type IntegerResult struct {
 	Seed         uint64                            `json:"seed"`
 	Criteria     map[string]IntegerStat            `json:"criteria"`
 	Weighted     map[string]map[string]IntegerStat `json:"weighted"`
+	// Excluded counts the stations left out, by reason (the impossible
+	// figures first, then the inclusion rule's criteria); Fallbacks the
+	// substituted figures among the stations used.
+	Excluded  map[string]int `json:"excluded"`
+	Fallbacks map[string]int `json:"fallbacks,omitempty"`
+	// Warnings: too few stations for z to be read as a normal deviate.
+	Warnings []string `json:"warnings"`
+}
+
+// IntegerMinStations: with fewer included stations the replicates'
+// distribution is far from normal and z cannot be read as a normal
+// deviate; the result carries a warning (read p999 instead).
+const IntegerMinStations = 100
+
+// integerExclusion is why s does not enter the integer test, "" if it does.
+func integerExclusion(s Station) string {
+	if why := impossible(s); why != "" {
+		return why
+	}
+	switch {
+	case s.R == 0:
+		return ExclNoBallots
+	case s.V < 100:
+		return ExclSmall
+	case 100*s.G > 99*s.V:
+		return ExclTurnout99
+	case 100*s.L > 99*s.R:
+		return ExclShare99
+	}
+	return ""
 }
 
 // The statistics: criterion c (result, turnout, either) × weight w (count,
@@ -117,10 +148,14 @@ func IntegerTest(stations []Station, opt IntegerOptions) (IntegerResult, error) 
 	lf := logFactorials(maxN)
 	st := make([]intStation, 0, len(stations))
 	var obs [nIntStats]int64
+	excluded := map[string]int{}
+	var fallbacks map[string]int
 	for _, s := range stations {
-		if !IntegerIncluded(s) {
+		if why := integerExclusion(s); why != "" {
+			excluded[why]++
 			continue
 		}
+		fallbacks = countFallbacks(fallbacks, s)
 		x := intStation{
 			bl:   newBinomial(s.R, float64(s.L)/float64(s.R), lf),
 			bg:   newBinomial(s.V, float64(s.G)/float64(s.V), lf),
@@ -146,6 +181,13 @@ func IntegerTest(stations []Station, opt IntegerOptions) (IntegerResult, error) 
 		Seed:         opt.Seed,
 		Criteria:     map[string]IntegerStat{},
 		Weighted:     map[string]map[string]IntegerStat{},
+		Excluded:     excluded,
+		Fallbacks:    fallbacks,
+		Warnings:     []string{},
+	}
+	if len(st) < IntegerMinStations {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d stations (fewer than %d): the replicates are far from normal "+
+			"and z is not a normal deviate; read observed against p999 and the replicates' spread", len(st), IntegerMinStations))
 	}
 	vals := make([]float64, nrep)
 	for c, cname := range integerCriteria {

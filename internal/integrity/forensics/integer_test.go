@@ -1,8 +1,10 @@
 package forensics
 
 import (
+	"maps"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -201,6 +203,43 @@ func TestIntegerErrors(t *testing.T) {
 	}
 	if _, err := IntegerTest([]Station{{V: 50, G: 10, R: 10, L: 5}}, IntegerOptions{}); err == nil {
 		t.Error("no included station: no error")
+	}
+}
+
+// One station: the test still runs (its z is whatever the replicates give)
+// but says that z cannot be read, naming the threshold; every station left
+// out is counted under the first reason that applies.
+func TestIntegerSmallSampleAndExclusions(t *testing.T) {
+	st := []Station{
+		{V: 1000, G: 600, R: 590, L: 295},   // used: result exactly 50 %
+		{V: 99, G: 50, R: 50, L: 10},        // V < 100
+		{V: 1000, G: 995, R: 990, L: 500},   // turnout 99.5 %
+		{V: 1000, G: 600, R: 600, L: 598},   // share 99.7 %
+		{V: 1000, G: 1100, R: 1100, L: 500}, // turnout 110 %: impossible first
+		{V: 1000, G: 344, R: 344, L: 454},   // L > R
+		{V: 0, G: 0, R: 0, L: 0},            // V = 0
+		{V: 500, G: 0, R: 0, L: 0},          // no ballots
+	}
+	res, err := IntegerTest(st, IntegerOptions{Replicates: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{ExclSmall: 1, ExclTurnout99: 1, ExclShare99: 1, ExclTurnoutAbove: 1,
+		ExclLeaderAboveR: 1, ExclNoRegistered: 1, ExclNoBallots: 1}
+	if res.StationsUsed != 1 || !maps.Equal(res.Excluded, want) {
+		t.Errorf("used %d, excluded %v; want 1 and %v", res.StationsUsed, res.Excluded, want)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "fewer than 100") {
+		t.Errorf("warnings %q, want one naming the threshold of 100 stations", res.Warnings)
+	}
+	// With 100 stations the warning goes.
+	many := make([]Station, 100)
+	for i := range many {
+		many[i] = Station{V: 1000, G: 600 + int64(i), R: 590, L: 295}
+	}
+	res, err = IntegerTest(many, IntegerOptions{Replicates: 20, Seed: 1})
+	if err != nil || len(res.Warnings) != 0 || len(res.Excluded) != 0 || res.Excluded == nil {
+		t.Errorf("100 stations: warnings %q excluded %v (%v)", res.Warnings, res.Excluded, err)
 	}
 }
 

@@ -98,7 +98,7 @@ func loadStations(rel, mapping, leader string, group int) ([]place, error) {
 		}
 		gi = min(max(gi, 0), len(row.Path)-1)
 		out = append(out, place{
-			Station: Station{V: st.V, G: st.G, R: st.R, L: st.L, Group: row.Path[gi]},
+			Station: Station{V: st.V, G: st.G, R: st.R, L: st.L, Fallback: st.Fallback, Group: row.Path[gi]},
 			Region:  row.Path[0],
 			UIK:     strings.TrimSpace(strings.TrimPrefix(row.Path[len(row.Path)-1], "УИК №")),
 		})

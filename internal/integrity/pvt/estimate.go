@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Normal quantiles for the two-sided 95 % and 99 % intervals.
@@ -57,12 +59,19 @@ func (iv Interval) Contains(v float64) bool { return v >= iv[0] && v <= iv[1] }
 
 // Figure is the estimate of one share or of turnout, in per cent.
 type Figure struct {
-	Name     string     `json:"-"`
-	Estimate float64    `json:"estimate"`
-	SE       float64    `json:"se"`   // linearised standard error, percentage points
-	CI95     Interval   `json:"ci95"` // estimate ± 1.96 SE
-	CI99     Interval   `json:"ci99"` // estimate ± 2.58 SE
-	Boot     *Bootstrap `json:"bootstrap,omitempty"`
+	Name     string  `json:"-"`
+	Estimate float64 `json:"estimate"`
+	SE       float64 `json:"se"` // linearised standard error, percentage points
+	// DF is the Satterthwaite effective degrees of freedom of SE, 0 when
+	// SE is 0 (the intervals then use n − H, see intervals).
+	DF float64 `json:"df"`
+	// Method is how CI95 and CI99 were made: "score" (the Wilson score
+	// interval on the effective sample size p(1−p)/V̂, Student-t quantile:
+	// shares and turnout) or "t" (estimate ± t·SE: the lead).
+	Method string     `json:"interval"`
+	CI95   Interval   `json:"ci95"`
+	CI99   Interval   `json:"ci99"`
+	Boot   *Bootstrap `json:"bootstrap,omitempty"`
 }
 
 // Bootstrap holds the stratified-bootstrap standard error and percentile
@@ -79,6 +88,9 @@ type Collapse struct {
 	Strata  []string `json:"strata"` // the original strata, in collapse order
 	N       int      `json:"n_frame"`
 	Reports int      `json:"reports"`
+	// AcrossRegions is set when the merged strata belong to more than one
+	// region (Group): only a region without any report is merged across.
+	AcrossRegions bool `json:"across_regions,omitempty"`
 }
 
 // StrataInfo summarises the design the estimate used.
@@ -89,6 +101,13 @@ type StrataInfo struct {
 	Stations  int        `json:"stations"`  // stations in the frame
 	Reports   int        `json:"reports"`   // reports used
 	Collapsed []Collapse `json:"collapsed"` // only the merged ones
+	// Empty is the number of frame strata with no report, EmptyStations
+	// their stations in the frame.
+	Empty         int `json:"empty"`
+	EmptyStations int `json:"empty_stations"`
+	// Singletons lists the (collapsed) strata left with one report, whose
+	// variance is imputed (see the package comment).
+	Singletons []string `json:"singletons"`
 }
 
 // Result is the output of Estimate.
@@ -97,6 +116,13 @@ type Result struct {
 	Turnout *Figure  // nil when no report has registered voters
 	Lead    *Lead    // nil with fewer than two options that can win
 	Strata  StrataInfo
+	// Warnings say where the intervals' coverage rests on weaker ground
+	// than the design promises; each names its threshold.
+	Warnings []string
+	// Withheld, when not empty, is why no verdict should be given: the
+	// coverage of the intervals cannot be trusted (Compare says so in
+	// every sentence).
+	Withheld string
 }
 
 // Lead is the estimated leader's margin over the runner-up (both among the
@@ -141,6 +167,10 @@ type design struct {
 	vals   []float64
 	info   StrataInfo
 	hasReg bool
+	census bool // every stratum reported in full: no sampling variance
+	// warnings of the design (collapses across regions), filled by
+	// prepare
+	warnings []string
 }
 
 // ratio is (column num − column sub) / column den; sub < 0 for none.
@@ -183,7 +213,7 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 			tot[c] += w * g.sums[c]
 		}
 	}
-	figure := func(r ratio) (Figure, error) {
+	figure := func(r ratio, prop bool) (Figure, error) {
 		if tot[r.den] <= 0 {
 			what := "total votes (x_i)"
 			if r.den != 0 {
@@ -192,16 +222,14 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 			return Figure{}, fmt.Errorf("pvt: the estimated %s is zero: nothing to divide by", what)
 		}
 		p := r.y(tot) / tot[r.den]
-		se := math.Sqrt(d.linVar(r, p, tot[r.den]))
-		return Figure{
-			Estimate: 100 * p, SE: 100 * se,
-			CI95: Interval{100 * (p - Z95*se), 100 * (p + Z95*se)},
-			CI99: Interval{100 * (p - Z99*se), 100 * (p + Z99*se)},
-		}, nil
+		v, df := d.linVar(r, p, tot[r.den])
+		f := Figure{Estimate: 100 * p, SE: 100 * math.Sqrt(v), DF: df}
+		f.CI95, f.CI99, f.Method = d.intervals(p, v, df, prop)
+		return f, nil
 	}
 	ests := make([]Figure, len(rs), len(rs)+1)
 	for j, r := range rs {
-		if ests[j], err = figure(r); err != nil {
+		if ests[j], err = figure(r, true); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +245,7 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 	if len(order) >= 2 {
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ests[b].Estimate, ests[a].Estimate) })
 		r := ratio{1 + order[0], 1 + order[1], 0}
-		f, err := figure(r)
+		f, err := figure(r, false)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +253,10 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 		rs = append(rs, r)
 		ests = append(ests, f)
 	}
-	if cfg.Bootstrap > 0 {
+	// A singleton stratum cannot be resampled: the bootstrap would hold it
+	// fixed and give it no variance (three singletons: an interval of zero
+	// width). No bootstrap then; warn says why.
+	if cfg.Bootstrap > 0 && len(d.info.Singletons) == 0 {
 		reps := d.bootstrap(rs, cfg.Bootstrap, cfg.Seed, cfg.Workers)
 		for j := range rs {
 			ests[j].Boot = summarise(reps[j*cfg.Bootstrap : (j+1)*cfg.Bootstrap])
@@ -247,33 +278,112 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 		lead.Decided99 = lead.CI99[0] > 0
 		res.Lead = lead
 	}
+	d.warn(res, ests, cfg.Bootstrap > 0)
 	return res, nil
 }
 
-// linVar is the linearised variance of the ratio p = Ŷ/X̂ (as a proportion).
-func (d *design) linVar(r ratio, p, X float64) float64 {
-	var v float64
+// linVar is the linearised variance of the ratio p = Ŷ/X̂ (as a proportion)
+// and its Satterthwaite effective degrees of freedom (0 when the variance
+// is 0). A stratum with a single report (MinReports 1, or a region with one
+// report) has no within-stratum variance of its own: it is given the
+// variance of the residuals over all the reports, around their common mean,
+// which adds the differences between strata and so errs on the large side;
+// those imputed terms count as one component with (reports − 1) degrees of
+// freedom.
+func (d *design) linVar(r ratio, p, X float64) (v, df float64) {
+	var den, single float64
 	for _, g := range d.groups {
-		if g.n < 2 || g.n == g.N {
+		if g.n == g.N {
+			continue // a census of the stratum: no sampling variance
+		}
+		N, n := float64(g.N), float64(g.n)
+		if g.n < 2 {
+			single += N * N * (1 - 1/N)
 			continue
 		}
-		var sum, sum2 float64
-		// Two passes (mean, then squares) for accuracy on large counts.
-		for i := g.off; i < g.off+g.n; i++ {
-			row := d.vals[i*d.cols:]
-			sum += r.y(row) - p*row[r.den]
-		}
-		mean := sum / float64(g.n)
-		for i := g.off; i < g.off+g.n; i++ {
-			row := d.vals[i*d.cols:]
-			e := r.y(row) - p*row[r.den] - mean
-			sum2 += e * e
-		}
-		s2 := sum2 / float64(g.n-1)
-		N, n := float64(g.N), float64(g.n)
-		v += N * N * (1 - n/N) * s2 / n
+		c := N * N * (1 - n/N) * d.residVar(r, p, g.off, g.n) / n
+		v += c
+		den += c * c / (n - 1)
 	}
-	return v / (X * X)
+	if single > 0 {
+		c := single * d.residVar(r, p, 0, d.info.Reports)
+		v += c
+		den += c * c / float64(d.info.Reports-1)
+	}
+	if den > 0 {
+		df = v * v / den
+	}
+	return v / (X * X), df
+}
+
+// residVar is the sample variance (divisor n − 1) of the residuals
+// e_i = y_i − p·x_i over n stations from off.
+func (d *design) residVar(r ratio, p float64, off, n int) float64 {
+	var sum, sum2 float64
+	// Two passes (mean, then squares) for accuracy on large counts.
+	for i := off; i < off+n; i++ {
+		row := d.vals[i*d.cols:]
+		sum += r.y(row) - p*row[r.den]
+	}
+	mean := sum / float64(n)
+	for i := off; i < off+n; i++ {
+		row := d.vals[i*d.cols:]
+		e := r.y(row) - p*row[r.den] - mean
+		sum2 += e * e
+	}
+	return sum2 / float64(n-1)
+}
+
+// tQuantile is Student's t quantile (the normal one beyond 10⁶ d.f.).
+func tQuantile(q, df float64) float64 {
+	if df > 1e6 {
+		return distuv.UnitNormal.Quantile(q)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(q)
+}
+
+// intervals makes the 95 % and 99 % intervals of p (a proportion) with
+// variance v and df degrees of freedom, returned in per cent.
+//
+// The quantile is Student's t on the Satterthwaite degrees of freedom (on
+// n − H, reports less strata, when the variance is 0), so that a design
+// whose variance rests on few reports gets wider intervals. A share (prop)
+// gets the Wilson score interval on the effective sample size
+// n* = p(1 − p)/v (the design-based score interval of Korn & Graubard,
+// Survey Methodology 1998, with the t quantile): for shares near 0 it is
+// asymmetric and never reaches below 0, where p ± t·SE undercovers. When
+// the variance is 0 although the sample is not a census (no votes for the
+// option in the sample, or every station alike), n* is the number of
+// reports: the interval then runs from 0 to about t²/(n + t²), not [0, 0].
+// The lead (not a proportion) gets p ± t·SE.
+func (d *design) intervals(p, v, df float64, prop bool) (Interval, Interval, string) {
+	if df == 0 {
+		df = max(1, float64(d.info.Reports-len(d.groups)))
+	}
+	q95, q99 := tQuantile(0.975, df), tQuantile(0.995, df)
+	if !prop || p < 0 || p > 1 {
+		se := math.Sqrt(v)
+		return Interval{100 * (p - q95*se), 100 * (p + q95*se)}, Interval{100 * (p - q99*se), 100 * (p + q99*se)}, "t"
+	}
+	var n float64
+	switch {
+	case v > 0 && p > 0 && p < 1:
+		n = p * (1 - p) / v
+	case d.census:
+		return Interval{100 * p, 100 * p}, Interval{100 * p, 100 * p}, "score"
+	default:
+		n = float64(d.info.Reports)
+	}
+	return wilson(p, n, q95), wilson(p, n, q99), "score"
+}
+
+// wilson is the Wilson score interval for a proportion p on n, with
+// quantile q, in per cent.
+func wilson(p, n, q float64) Interval {
+	q2n := q * q / n
+	c := (p + q2n/2) / (1 + q2n)
+	h := q / (1 + q2n) * math.Sqrt(p*(1-p)/n+q2n/(4*n))
+	return Interval{100 * max(0, c-h), 100 * min(1, c+h)}
 }
 
 // prepare validates the input, collapses the strata and lays out the values.
@@ -357,17 +467,33 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 			pendingN, pending = 0, false
 		}
 		last := j == len(order)-1
-		if (last || strata[order[j+1]].Group != strata[h].Group) && pending {
-			if len(ends) > groupStart || last && len(ends) > 0 {
+		groupEnd := last || strata[order[j+1]].Group != strata[h].Group
+		if groupEnd && pending {
+			switch {
+			case len(ends) > groupStart:
+				// The region formed a stratum: the remainder joins it.
+				ends[len(ends)-1] = j + 1
+				pendingN, pending = 0, false
+			case pendingN > 0:
+				// The whole region has fewer reports than MinReports: it
+				// stays a stratum of its own, within its region, and a
+				// single report gets the imputed variance (linVar).
+				ends = append(ends, j+1)
+				pendingN, pending = 0, false
+			case last && len(ends) > 0:
+				// A last region without any report joins the preceding
+				// region's last stratum: across the boundary (warned).
 				ends[len(ends)-1] = j + 1
 				pendingN, pending = 0, false
 			}
+			// Otherwise a region without any report carries into the next
+			// region (across the boundary, warned).
 		}
-		if !last && strata[order[j+1]].Group != strata[h].Group {
+		if groupEnd {
 			groupStart = len(ends)
 		}
 	}
-	if pending { // fewer than minReports reports in all
+	if pending || len(ends) == 0 { // fewer than minReports reports in all
 		return nil, ErrTooFewReports
 	}
 
@@ -390,9 +516,30 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 		gr.members = keys[start:end:end]
 		gr.sums = sums[g*K2 : (g+1)*K2 : (g+1)*K2]
 		if end-start > 1 {
-			d.info.Collapsed = append(d.info.Collapsed, Collapse{Strata: gr.members, N: gr.N, Reports: gr.n})
+			across := false
+			for j := start + 1; j < end; j++ {
+				across = across || strata[order[j]].Group != strata[order[start]].Group
+			}
+			d.info.Collapsed = append(d.info.Collapsed, Collapse{Strata: gr.members, N: gr.N, Reports: gr.n, AcrossRegions: across})
+			if across {
+				d.warnings = append(d.warnings, fmt.Sprintf("strata %s were collapsed across regions: a region without any report is "+
+					"estimated from a neighbouring region's stations", strings.Join(gr.members, "+")))
+			}
+		}
+		if gr.n == 1 && gr.N > 1 {
+			d.info.Singletons = append(d.info.Singletons, strings.Join(gr.members, "+"))
 		}
 		start = end
+	}
+	d.census = true
+	for _, g := range d.groups {
+		d.census = d.census && g.n == g.N
+	}
+	for h, s := range strata {
+		if counts[h] == 0 {
+			d.info.Empty++
+			d.info.EmptyStations += s.N
+		}
 	}
 	// Lay the reports out by group, in input order within a group (a
 	// counting sort: offsets from the group sizes, then one pass).
@@ -466,4 +613,77 @@ func atomCompare(a, b string) int {
 		return 1
 	}
 	return strings.Compare(a, b)
+}
+
+// Thresholds of the warnings and of the withheld verdict (docs/pvt.md,
+// "When the intervals cannot be trusted"); the coverage study in
+// realdata_test.go (TestCoverageByReportsPerStratum) measured them.
+const (
+	// WithholdEmptyShare: when the strata without any report hold more than
+	// this share of the frame's stations, their stations are estimated
+	// from other strata's and no verdict is given.
+	WithholdEmptyShare = 0.05
+	// SmallDF: intervals whose effective degrees of freedom fall below this
+	// carry a warning (the t quantile then matters and rests on
+	// Satterthwaite's approximation).
+	SmallDF = 30
+	// WithholdDF: below this many effective degrees of freedom no verdict
+	// is given.
+	WithholdDF = 5
+)
+
+// warn fills the result's warnings and the reason to withhold the
+// verdict, each with its threshold.
+func (d *design) warn(res *Result, ests []Figure, boot bool) {
+	w := slices.Clone(d.warnings)
+	var withheld []string
+	for _, c := range d.info.Collapsed {
+		if c.AcrossRegions {
+			withheld = append(withheld, "strata were collapsed across regions")
+			break
+		}
+	}
+	if d.info.Empty > 0 {
+		share := float64(d.info.EmptyStations) / float64(d.info.Stations)
+		w = append(w, fmt.Sprintf("%d of %d strata (%d stations, %.1f %% of the frame) have no report: they are estimated "+
+			"from the strata they were collapsed with", d.info.Empty, d.info.Frame, d.info.EmptyStations, 100*share))
+		if share > WithholdEmptyShare {
+			withheld = append(withheld, fmt.Sprintf("strata without any report hold %.1f %% of the frame's stations (more than %.0f %%)",
+				100*share, 100*WithholdEmptyShare))
+		}
+	}
+	if n := len(d.info.Singletons); n > 0 {
+		msg := fmt.Sprintf("%d strata have a single report (%s): no within-stratum variance can be estimated there; their "+
+			"variance is that of all the reports around their common mean (conservative)", n, strings.Join(d.info.Singletons, ", "))
+		if boot {
+			msg += "; no bootstrap interval, since a single report cannot be resampled"
+		}
+		w = append(w, msg)
+	}
+	minDF := math.Inf(1)
+	for _, f := range ests {
+		if f.DF > 0 {
+			minDF = min(minDF, f.DF)
+		}
+	}
+	if minDF < SmallDF {
+		w = append(w, fmt.Sprintf("as few as %.1f effective degrees of freedom (fewer than %d): the intervals use Student's t "+
+			"and rest on Satterthwaite's approximation", minDF, SmallDF))
+	}
+	if minDF < WithholdDF {
+		withheld = append(withheld, fmt.Sprintf("%.1f effective degrees of freedom (fewer than %d)", minDF, WithholdDF))
+	}
+	for _, f := range res.Options {
+		switch {
+		case d.census || f.SE > 0:
+		case f.Estimate == 0:
+			w = append(w, fmt.Sprintf("%s has no vote in the sample: its interval is the score interval on the %d reports "+
+				"(as if each station were one voter), an upper bound of the share, not an estimate of its precision", f.Name, d.info.Reports))
+		default:
+			w = append(w, fmt.Sprintf("%s: every report gives the same share (variance 0): its interval is the score interval "+
+				"on the %d reports (as if each station were one voter)", f.Name, d.info.Reports))
+		}
+	}
+	res.Warnings = w
+	res.Withheld = strings.Join(withheld, "; ")
 }

@@ -43,8 +43,29 @@ func TestEstimateByHand(t *testing.T) {
 	near(t, "X estimate", x.Estimate, 40, 1e-9)
 	se := 100 * math.Sqrt((100*0.7/3+16*0.5*8/2)/6400)
 	near(t, "X se", x.SE, se, 1e-9)
-	near(t, "X ci95 lo", x.CI95[0], 40-Z95*se, 1e-9)
-	near(t, "X ci99 hi", x.CI99[1], 40+Z99*se, 1e-9)
+	// Satterthwaite: the strata's terms 100·0.7·1/3 (2 d.f.) and 16·0.5·8/2
+	// (1 d.f.) give df = 55.333²/(23.333²/2 + 32²/1) = 2.362. The score
+	// interval is Wilson's on n* = p(1 − p)/V̂ = 0.24·6400/55.333 = 27.76
+	// with the t quantile on 2.362 d.f.
+	cA, cB := 100*0.7/3, 16*0.5*8/2
+	df := (cA + cB) * (cA + cB) / (cA*cA/2 + cB*cB)
+	near(t, "X df", x.DF, df, 1e-9)
+	near(t, "X df (literal)", x.DF, 2.3621, 1e-4)
+	nStar := 0.24 / ((cA + cB) / 6400)
+	wil := func(q float64) (float64, float64) {
+		c := (0.4 + q*q/(2*nStar)) / (1 + q*q/nStar)
+		h := q / (1 + q*q/nStar) * math.Sqrt(0.24/nStar+q*q/(4*nStar*nStar))
+		return 100 * (c - h), 100 * (c + h)
+	}
+	lo95, _ := wil(tQuantile(0.975, df))
+	_, hi99 := wil(tQuantile(0.995, df))
+	near(t, "X ci95 lo", x.CI95[0], lo95, 1e-9)
+	near(t, "X ci99 hi", x.CI99[1], hi99, 1e-9)
+	near(t, "X ci95 lo (literal)", x.CI95[0], 14.8415, 1e-4)
+	near(t, "X ci99 hi (literal)", x.CI99[1], 87.8465, 1e-4)
+	if x.Method != "score" || res.Lead.Method != "t" {
+		t.Errorf("methods %q %q", x.Method, res.Lead.Method)
+	}
 	// Y = 1 − X: same residuals negated, same SE.
 	near(t, "Y estimate", res.Option("Y").Estimate, 60, 1e-9)
 	near(t, "Y se", res.Option("Y").SE, se, 1e-9)
@@ -116,10 +137,10 @@ func TestCollapse(t *testing.T) {
 				{Key: "10", Group: "b", N: 9}, {Key: "11", Group: "b", N: 9}},
 			map[string]int{"1": 2, "2": 2, "3": 1},
 			[][]string{{"2", "3", "10", "11"}}},
-		{"short group carries into the next group",
+		{"a region with one report stays alone, within its region",
 			[]Stratum{{Key: "1", Group: "a", N: 9}, {Key: "2", Group: "b", N: 9}, {Key: "3", Group: "b", N: 9}},
 			map[string]int{"1": 1, "2": 1, "3": 2},
-			[][]string{{"1", "2"}}},
+			[][]string{{"2", "3"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -20,6 +20,10 @@ type Verdict struct {
 	BootInside95 *bool  `json:"bootstrap_inside95,omitempty"`
 	BootInside99 *bool  `json:"bootstrap_inside99,omitempty"`
 	Sentence     string `json:"sentence"`
+	// Withheld is set when the result's Withheld says the intervals'
+	// coverage cannot be trusted: the sentence then gives the reason
+	// instead of a verdict (the inside flags are kept as data).
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // Compare gives the verdict on each official share (per cent, on the same
@@ -27,7 +31,8 @@ type Verdict struct {
 // order of the result's options, then turnout under the name "turnout", then
 // the lead (named "leader − runner-up", official figure the difference of the
 // two official shares) when both its options have official shares. An
-// official figure for an option the result lacks is an error.
+// official figure for an option the result lacks is an error. When the
+// result's Withheld is set, every verdict is withheld with that reason.
 //
 // The reading (METHODS.md): each official share should lie inside the PVT
 // interval; where it does not, investigate tabulation above the polling
@@ -87,6 +92,9 @@ func Compare(res *Result, official map[string]float64) ([]Verdict, error) {
 			offStr = "margin, " + f(off) + " points,"
 		}
 		switch {
+		case res.Withheld != "":
+			v.Withheld = true
+			v.Sentence = fmt.Sprintf("%s: no verdict: the coverage of the PVT's intervals cannot be trusted (%s).", e.Name, res.Withheld)
 		case v.Inside95:
 			v.Sentence = fmt.Sprintf("%s: the official %s lies inside the PVT's 95 %% interval [%s, %s]: consistent with the sample of polling stations.",
 				e.Name, offStr, f(e.CI95[0]), f(e.CI95[1]))

@@ -63,20 +63,35 @@ type Station struct {
 
 // Stations reduces every station's chosen protocol (chosen indexed like
 // ix) to the V, G, R, L of the methods; stations without ballots are left
-// out (forensics.FromFigures).
+// out (forensics.FromFigures). StationsRefused says how many, and why.
 func Stations(ix *tally.Index, chosen []*election.Protocol, leader int) []Station {
+	out, _ := StationsRefused(ix, chosen, leader)
+	return out
+}
+
+// StationsRefused is Stations with the count of the stations left out
+// before any test runs, by reason (forensics.ExclNoProtocol for stations
+// of the index without a protocol, forensics.ExclNotReported for protocols
+// without any ballot): each test's "excluded" adds them
+// (forensics.MergeExcluded), so that a result accounts for every station.
+func StationsRefused(ix *tally.Index, chosen []*election.Protocol, leader int) ([]Station, map[string]int) {
 	var out []Station
+	refused := map[string]int{}
 	for i, p := range chosen {
 		if p == nil {
+			if a := ix.Area(i); a != nil && a.Station {
+				refused[forensics.ExclNoProtocol]++
+			}
 			continue
 		}
 		st, ok := forensics.FromFigures(p.Figures, p.Votes, leader)
 		if !ok {
+			refused[forensics.ExclNotReported]++
 			continue
 		}
 		out = append(out, Station{Area: ix.Area(i), Station: st, Votes: p.Votes, Valid: p.Figures.Value(election.Valid)})
 	}
-	return out
+	return out, refused
 }
 
 // Plain returns the forensic stations alone.

@@ -1,10 +1,12 @@
 package stored
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/integrity/forensics"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -103,5 +105,30 @@ func TestBuildPVT(t *testing.T) {
 		if _, err := BuildPVT(e, ix, ps, bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
+	}
+}
+
+// The stations refused before any test are counted by reason: one station
+// with no protocol of the source, one whose protocol has no ballot at all.
+func TestStationsRefused(t *testing.T) {
+	_, ix, ps := fixture(t)
+	var kept []*election.Protocol
+	for _, p := range ps {
+		switch {
+		case p.Source != election.OfficialFinal:
+		case p.AreaID == ps[0].AreaID: // the first station: no official protocol
+		default:
+			kept = append(kept, p)
+		}
+	}
+	var empty election.Figures
+	empty.Set(election.Registered, 1000)
+	last := kept[len(kept)-1]
+	kept[len(kept)-1] = &election.Protocol{ID: last.ID, AreaID: last.AreaID, Source: last.Source, Version: 1, Figures: empty, Votes: []int64{0, 0}}
+	chosen, _ := tally.Choose(ix, kept, tally.Selector{})
+	rows, refused := StationsRefused(ix, chosen, 0)
+	want := map[string]int{forensics.ExclNoProtocol: 1, forensics.ExclNotReported: 1}
+	if len(rows) != 2 || !maps.Equal(refused, want) {
+		t.Errorf("%d rows, refused %v; want 2 and %v", len(rows), refused, want)
 	}
 }
