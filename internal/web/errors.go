@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/vigil-elections/vigil/internal/integrity/forensics"
+	"github.com/vigil-elections/vigil/internal/tally"
 	"log/slog"
 	"net/http"
 
@@ -21,17 +23,21 @@ const (
 	Unauthorized Code = "unauthorized"
 	Forbidden    Code = "forbidden"
 	TooMany      Code = "too_many_requests"
-	Internal     Code = "internal"
+	// Unprocessable: the request is well formed but the election's data
+	// cannot answer it (too few stations for a test, no votes to decide).
+	Unprocessable Code = "unprocessable"
+	Internal      Code = "internal"
 )
 
 var statusOf = map[Code]int{
-	Invalid:      http.StatusBadRequest,
-	NotFound:     http.StatusNotFound,
-	Conflict:     http.StatusConflict,
-	Unauthorized: http.StatusUnauthorized,
-	Forbidden:    http.StatusForbidden,
-	TooMany:      http.StatusTooManyRequests,
-	Internal:     http.StatusInternalServerError,
+	Invalid:       http.StatusBadRequest,
+	NotFound:      http.StatusNotFound,
+	Conflict:      http.StatusConflict,
+	Unauthorized:  http.StatusUnauthorized,
+	Forbidden:     http.StatusForbidden,
+	TooMany:       http.StatusTooManyRequests,
+	Unprocessable: http.StatusUnprocessableEntity,
+	Internal:      http.StatusInternalServerError,
 }
 
 // Error is an error meant for the client: its message is shown as is.
@@ -57,6 +63,9 @@ func clientError(err error) (*Error, bool) {
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Code: NotFound, Message: err.Error()}, true
+	}
+	if errors.Is(err, forensics.ErrNotEnoughData) || errors.Is(err, tally.ErrNoVotes) {
+		return &Error{Code: Unprocessable, Message: err.Error()}, true
 	}
 	return &Error{Code: Internal, Message: "internal error"}, false
 }

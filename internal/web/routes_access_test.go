@@ -424,8 +424,9 @@ func everyRouteEveryRole(t *testing.T, db *store.DB) {
 					t.Errorf("%s as %s: %d %s", pattern, who, a.code, abbrev(a.body))
 				} else if who == "anon" {
 					// Not a question of access (the same for everyone), but
-					// a fault to fix where the route lives.
-					t.Logf("%s: %d for everyone on the fixture's small election", pattern, a.code)
+					// a fault all the same: the fixture's small election
+					// must get a clear 4xx, never a server error.
+					t.Errorf("%s: %d for everyone on the fixture's small election: %s", pattern, a.code, abbrev(a.body))
 				}
 				a.code = 200
 			}

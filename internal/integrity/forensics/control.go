@@ -1,7 +1,6 @@
 package forensics
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -134,7 +133,7 @@ func ControlComparison(stations []Station, opt ControlOptions) (ControlResult, e
 		}
 	}
 	if len(res.Groups) == 0 {
-		return res, errors.New("forensics: no district has control stations with registered voters")
+		return res, notEnoughData("forensics: no district has control stations with registered voters")
 	}
 	sort.Slice(res.Groups, func(i, j int) bool { return res.Groups[i].Area < res.Groups[j].Area })
 	res.Districts = len(res.Groups)

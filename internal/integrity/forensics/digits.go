@@ -155,7 +155,7 @@ func Digits(series DigitSeries) (DigitResult, error) {
 	}
 	res.CountsUsed = n
 	if n == 0 {
-		return res, errors.New("forensics: no count with two digits or more")
+		return res, notEnoughData("forensics: no count with two digits or more")
 	}
 	if n < DigitsMinCounts {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d counts (fewer than %d): the χ² and z approximations "+

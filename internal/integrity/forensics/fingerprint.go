@@ -220,7 +220,7 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 		h.Counts[bin(ti, tb)][bin(vi, sb)] += w
 	}
 	if len(t) < 2 {
-		return FingerprintResult{}, errors.New("forensics: fingerprint needs at least 2 stations with V > 0 and R > 0")
+		return FingerprintResult{}, notEnoughData("forensics: fingerprint needs at least 2 stations with V > 0 and R > 0")
 	}
 	res := FingerprintResult{StationsUsed: len(t), Histogram: h, PeakRule: "first",
 		Excluded: excluded, Fallbacks: fallbacks, Warnings: []string{}}

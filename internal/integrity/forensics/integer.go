@@ -169,7 +169,7 @@ func IntegerTest(stations []Station, opt IntegerOptions) (IntegerResult, error) 
 		st = append(st, x)
 	}
 	if len(st) == 0 {
-		return IntegerResult{}, errors.New("forensics: no station passes the integer test's inclusion rule")
+		return IntegerResult{}, notEnoughData("forensics: no station passes the integer test's inclusion rule")
 	}
 
 	reps := make([][nIntStats]int64, nrep)

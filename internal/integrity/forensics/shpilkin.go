@@ -142,7 +142,7 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 		res.Fallbacks = countFallbacks(res.Fallbacks, s)
 	}
 	if len(used) == 0 || acc.sr == 0 {
-		return ShpilkinResult{}, errors.New("forensics: Shpilkin needs stations with V > 0 and ballots")
+		return ShpilkinResult{}, notEnoughData("forensics: Shpilkin needs stations with V > 0 and ballots")
 	}
 	bins := make([]ShpilkinBin, ShpilkinBins)
 	for b := range bins {
@@ -189,7 +189,7 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 	peak := opt.Peak
 	if !opt.ForcePeak {
 		if peak = acc.peak(opt.StartBelow); peak < 0 {
-			return ShpilkinResult{}, errors.New("forensics: official turnout below 1 %: no bin lies below it")
+			return ShpilkinResult{}, notEnoughData("forensics: official turnout below 1 %: no bin lies below it")
 		}
 		// The rule found the cut-off, not a peak, when b* is the last
 		// candidate bin and the smoothed curve still rises after it.
@@ -205,7 +205,7 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 	res.PeakTurnout = float64(peak)
 	e, share, _, ok := acc.excess(peak)
 	if !ok {
-		return res, errors.New("forensics: no ballots in the bins at or below the clean peak")
+		return res, notEnoughData("forensics: no ballots in the bins at or below the clean peak")
 	}
 	res.CleanShare = 100 * share
 	res.Excess = int64(math.Round(e))
