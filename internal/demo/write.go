@@ -24,7 +24,7 @@ func Write(ctx context.Context, db *store.DB, el *Election) (*election.Election,
 		}
 	}
 	e := &election.Election{Name: Name, Kind: election.Presidential, Country: "KZ", Date: "2022-11-20",
-		Config: election.Config{AreaLevels: []string{"region", "district", "station"}}}
+		Config: election.Config{AreaLevels: []string{"region", "district", "station"}, Title: "Presidential election, 20 November 2022 (synthetic demo)"}}
 	for i, c := range Candidates {
 		k := election.Candidate
 		if c == "Against all" {

@@ -258,7 +258,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 		q.Del("lang")
 		q.Set("level", strconv.Itoa(d.Level))
 		q.Set("measure", d.Measure)
-		p := &mapPage{C: s.common(r, e, e.Name, "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
+		p := &mapPage{C: s.common(r, e, e.Title(), "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
 			GeoURL: "/api/v1/elections/" + strconv.FormatInt(e.ID, 10) + "/geojson?" + q.Encode()}
 		return s.renderBytes(r, "map.html", p)
 	})

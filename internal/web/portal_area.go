@@ -145,7 +145,11 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 	ix := res.Index
 	a := ix.Area(i)
 	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
-	d.C = s.common(r, e, a.Name, "nav.results")
+	title := e.Title()
+	if a.ParentID != 0 {
+		title = a.Name + " · " + title
+	}
+	d.C = s.common(r, e, title, "nav.results")
 	for p := a.ParentID; p != 0; {
 		j, ok := ix.Lookup(p)
 		if !ok {
@@ -156,7 +160,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		p = pa.ParentID
 	}
 	if a.Level == 0 {
-		d.C.Title = e.Name
+		d.C.Title = e.Title()
 	}
 	node := res.Node(i, a.Level+1)
 	d.Stations = node.Stations

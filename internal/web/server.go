@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -77,6 +78,7 @@ func (s *Server) routes() {
 	s.recommendRoutes()
 	s.portalRoutes()
 	s.dashboardRoutes()
+	s.pagesRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -106,11 +108,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write([]byte{'\n'})
 }
 
+// wantsHTML says whether an error should be answered as a page: never
+// under /api/ (JSON stays JSON), and elsewhere unless the client asked for
+// JSON and not HTML, so that a person who mistypes an address reads a page.
 func wantsHTML(r *http.Request) bool {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		return false
 	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+	accept := r.Header.Get("Accept")
+	if strings.Contains(accept, "text/html") {
+		return true
+	}
+	return !strings.Contains(accept, "json")
 }
 
 // render executes a page template into a buffer, then writes it.
@@ -126,7 +135,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, e *Error) {
-	if err := s.render(w, r, status, "error.html", map[string]any{"Status": status, "Error": e}); err != nil {
+	data := map[string]any{"Status": status, "Error": e, "C": pageCommon{Title: "", Path: r.URL.Path, URI: r.URL.RequestURI()}}
+	if status == http.StatusUnauthorized {
+		data["Login"] = "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	if err := s.render(w, r, status, "error.html", data); err != nil {
 		http.Error(w, e.Message, status)
 	}
 }
