@@ -22,7 +22,7 @@ import (
 //	POST /sms/telerivet  Telerivet's webhook; the "secret" parameter verified
 //	                     against VIGIL_TELERIVET_SECRET
 //
-// Add ?lang=ru to the webhook URL for Russian replies. The sender's phone
+// Add ?lang=ru (or ?lang=kk) to the webhook URL for Russian (Kazakh) replies. The sender's phone
 // number (as in the roster) identifies the observer and so the
 // organisation; the message's observer number, when given, must be theirs
 // or a team-mate's. The provider's message id deduplicates the gateway's
@@ -114,6 +114,12 @@ var smsText = map[sms.Lang]map[string]string{
 		"not_yours":     "vigil: наблюдатель %s — не вы и не ваш напарник. Укажите свой номер наблюдателя.",
 		"refused":       "vigil: сообщение %s не принято: %s",
 		"no_forms":      "vigil: у вашей организации ещё нет форм для SMS.",
+	},
+	sms.Kazakh: {
+		"unknown_phone": "vigil: %s нөмірі байқаушылар тізімінде жоқ. Үйлестірушіден оны қосуды сұраңыз.",
+		"not_yours":     "vigil: %s байқаушысы — сіз де, серіктесіңіз де емес. Өз байқаушы нөміріңізді жазыңыз.",
+		"refused":       "vigil: %s хабары қабылданбады: %s",
+		"no_forms":      "vigil: ұйымыңызда SMS нысандары әлі жоқ.",
 	},
 }
 

@@ -162,6 +162,9 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 	if a.Level == 0 {
 		d.C.Title = e.Title()
 	}
+	if len(d.Crumbs) > 0 && d.Crumbs[0].Name == e.Name {
+		d.Crumbs[0].Name = e.Title() // the root area is named by the election's slug
+	}
 	node := res.Node(i, a.Level+1)
 	d.Stations = node.Stations
 	d.Expected = len(ix.Stations(i))
