@@ -14,6 +14,9 @@ import (
 // Name is the demo election's name in the database.
 const Name = "kz-2022-demo"
 
+// Title is what pages call the demo election.
+const Title = "Presidential election, 20 November 2022 (synthetic demo)"
+
 // Write stores the generated election: the official preliminary protocols
 // (the stations' own counts), the official final ones (altered where the
 // demo altered them), the observers' copies at the observed stations, and
@@ -26,7 +29,7 @@ func Write(ctx context.Context, db *store.DB, el *Election) (*election.Election,
 		}
 	}
 	e := &election.Election{Name: Name, Kind: election.Presidential, Country: "KZ", Date: "2022-11-20",
-		Config: election.Config{AreaLevels: []string{"region", "district", "station"}, Title: "Presidential election, 20 November 2022 (synthetic demo)"}}
+		Config: election.Config{AreaLevels: []string{"region", "district", "station"}, Title: Title}}
 	for i, c := range Candidates {
 		k := election.Candidate
 		if c == "Against all" {

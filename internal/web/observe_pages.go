@@ -113,16 +113,30 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// An observer sees their own team's assignment only (another team may
+	// be sent to the same station), and is greeted by name, not roster code.
+	who := p.Name
+	var team int64
+	if p.Role == access.Observer {
+		o, err := s.db.Observer(r.Context(), p.ObserverID)
+		if err != nil {
+			return err
+		}
+		team = o.TeamID
+		if o.Name != "" {
+			who = o.Name + " (" + o.Code + ")"
+		}
+	}
 	var mine []store.Assignment
 	for _, a := range as {
-		if p.Role != access.Observer || p.Stations[access.AreaKey(a.AreaPath)] {
+		if p.Role != access.Observer || a.TeamID == team && team != 0 {
 			mine = append(mine, a)
 		}
 		if len(mine) >= 200 {
 			break
 		}
 	}
-	return s.render(w, r, http.StatusOK, "observe_index.html", map[string]any{"P": p, "Election": e, "Forms": forms, "Assignments": mine})
+	return s.render(w, r, http.StatusOK, "observe_index.html", map[string]any{"P": p, "Who": who, "Election": e, "Forms": forms, "Assignments": mine})
 }
 
 // formField is one question prepared for the template.
