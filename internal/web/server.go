@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -129,8 +130,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	body := buf.Bytes()
+	// Pages rendered per request (the dashboard's is some 60 KB) go
+	// compressed to a client that takes gzip; the portal's cached pages are
+	// compressed once in their cache.
+	w.Header().Add("Vary", "Accept-Encoding")
+	if len(body) > 1024 && acceptsGzip(r) {
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.DefaultCompression)
+		zw.Write(body)
+		if zw.Close() == nil {
+			w.Header().Set("Content-Encoding", "gzip")
+			body = zb.Bytes()
+		}
+	}
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(body)
 	return err
 }
 
