@@ -162,7 +162,12 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := form.BindElection(sf.Form, e)
+	// The form speaks the observer's language: ?lang=, else the portal's
+	// choice (the cookie, the browser's Accept-Language).
 	lang := r.URL.Query().Get("lang")
+	if lang == "" && s.portal.langs != nil {
+		lang = s.portal.langs.pick(r).Tag
+	}
 	var fields []formField
 	for i := range f.Questions {
 		q := &f.Questions[i]
