@@ -142,7 +142,7 @@ func shapeOf(g rawGeometry) (Shape, error) {
 	case "Polygon":
 		var p [][][2]float64
 		if err := json.Unmarshal(g.Coordinates, &p); err != nil {
-			return nil, fmt.Errorf("Polygon coordinates: %w", err)
+			return nil, fmt.Errorf("coordinates of the Polygon: %w", err)
 		}
 		if err := checkPolygon(p); err != nil {
 			return nil, err
@@ -151,7 +151,7 @@ func shapeOf(g rawGeometry) (Shape, error) {
 	case "MultiPolygon":
 		var mp Shape
 		if err := json.Unmarshal(g.Coordinates, &mp); err != nil {
-			return nil, fmt.Errorf("MultiPolygon coordinates: %w", err)
+			return nil, fmt.Errorf("coordinates of the MultiPolygon: %w", err)
 		}
 		for i, p := range mp {
 			if err := checkPolygon(p); err != nil {
