@@ -86,7 +86,7 @@ func (s *Server) pageTokenLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil, MaxAge: 60 * 24 * 3600})
+		Secure: s.Client(r).HTTPS, MaxAge: 60 * 24 * 3600})
 	http.Redirect(w, r, "/observe/", http.StatusSeeOther)
 	return nil
 }
@@ -129,7 +129,10 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 	}
 	var mine []store.Assignment
 	for _, a := range as {
-		if p.Role != access.Observer || a.TeamID == team && team != 0 {
+		switch {
+		case p.Role == access.Observer && (a.TeamID != team || team == 0):
+		case p.Role == access.Coordinator && !access.InArea(p.Area, a.AreaPath):
+		default:
 			mine = append(mine, a)
 		}
 		if len(mine) >= 200 {

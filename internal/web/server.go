@@ -13,7 +13,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,15 +31,24 @@ var staticFS embed.FS
 // Options configures a Server.
 type Options struct {
 	Logger *slog.Logger
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server: only from a peer inside one are X-Forwarded-For and
+	// X-Forwarded-Proto read (see Client). None by default.
+	TrustedProxies []netip.Prefix
+	// Intake bounds reports, SMS and photos per observer, number and
+	// organisation; zero fields take DefaultIntakeLimits.
+	Intake IntakeLimits
 }
 
 // Server serves vigil over HTTP.
 type Server struct {
 	db    *store.DB
 	log   *slog.Logger
-	mux   *http.ServeMux
+	mux   *routeMux
 	pages *template.Template
 	start time.Time
+	// trusted are the reverse proxies whose forwarding headers count.
+	trusted []netip.Prefix
 
 	tallies  tallies
 	computed computed
@@ -47,7 +58,7 @@ type Server struct {
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, log: opt.Logger, mux: http.NewServeMux(), start: time.Now()}
+	s := &Server{db: db, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -56,12 +67,39 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = t
+	intakeStates.Store(s, newIntakeState(opt.Intake))
 	s.routes()
 	return s, nil
 }
 
+// routeMux is the server's ServeMux, remembering every pattern registered
+// through it, so that a test can walk every route (each must have a row in
+// the authorisation table of routes_access_test.go).
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
+
+// Handle registers h for pattern and records the pattern.
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers h for pattern and records the pattern.
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// Routes returns the pattern of every route the server serves, in the
+// order they were registered.
+func (s *Server) Routes() []string { return slices.Clone(s.mux.patterns) }
+
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.securityHeaders(w, r)
 	s.mux.ServeHTTP(w, r)
 }
 

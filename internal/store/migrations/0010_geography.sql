@@ -2,7 +2,7 @@
 -- MultiPolygon's coordinates, simplified for the web) and the coordinates
 -- of a polling station. Loaded by `vigil geo import`; the demo writes its
 -- synthetic one the same way. A new import of a level replaces that level.
--- (Numbered 0009 to leave room for the migrations of work merged alongside.)
+-- (Numbered after 0009_intake, which was merged alongside.)
 CREATE TABLE area_shapes (
     area_id BIGINT PRIMARY KEY REFERENCES areas(id) ON DELETE CASCADE,
     election_id BIGINT NOT NULL REFERENCES elections(id) ON DELETE CASCADE,
