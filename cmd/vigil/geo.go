@@ -45,7 +45,7 @@ func runGeoImport(ctx context.Context, e *env, args []string) error {
 	case *tol < 0:
 		return usagef("geo import: --tolerance must not be negative")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db) // the election must exist: never leave an empty file
 	if err != nil {
 		return err
 	}
