@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // The map: a choropleth of the areas of one level (turnout, or one
@@ -45,15 +46,23 @@ type elGeo struct {
 	at        time.Time
 }
 
+// geoKey keys the cache by database as well as election: two servers in one
+// process (the tests) may each have an election 1.
+type geoKey struct {
+	db *store.DB
+	id int64
+}
+
 var geoCache struct {
 	sync.Mutex
-	m map[int64]*elGeo
+	m map[geoKey]*elGeo
 }
 
 // geography returns the election's stored outlines (possibly none).
 func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, error) {
 	geoCache.Lock()
-	g, ok := geoCache.m[e.ID]
+	key := geoKey{s.db, e.ID}
+	g, ok := geoCache.m[key]
 	geoCache.Unlock()
 	if ok && time.Since(g.at) < geoTTL {
 		return g, nil
@@ -76,9 +85,9 @@ func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, e
 	}
 	geoCache.Lock()
 	if geoCache.m == nil || len(geoCache.m) > 256 {
-		geoCache.m = map[int64]*elGeo{}
+		geoCache.m = map[geoKey]*elGeo{}
 	}
-	geoCache.m[e.ID] = g
+	geoCache.m[key] = g
 	geoCache.Unlock()
 	return g, nil
 }
