@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -12,8 +13,18 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
 )
+
+// demoKeyPath is where the demo keeps its log key: beside a SQLite file,
+// in the working directory for a PostgreSQL database.
+func demoKeyPath(db string) string {
+	if store.IsPostgresAddr(db) {
+		return "vigil-demo.logkey"
+	}
+	return db + ".logkey"
+}
 
 func init() {
 	register(command{name: "demo", summary: "write a synthetic Kazakhstan-like election and serve it", run: runDemo})
@@ -25,6 +36,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", defaultAddr, "address to serve on")
 	seed := fs.Uint64("seed", 2022, "random seed: the same seed writes the same election")
 	noServe := fs.Bool("no-serve", false, "only write the database")
+	lo := logServeFlags(e, fs)
 	asJSON := fs.Bool("json", false, "print a summary as JSON")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -42,7 +54,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	// The observers' copies of the protocols are imported by Write; the
 	// observation adds the mission, its deployment and the reports.
-	obs, err := observe.SeedDemo(ctx, d, stored.ID, *seed, demo.ObservationFacts(el))
+	obs, err := demo.SeedObservation(ctx, d, stored.ID, *seed, demo.ObservationFacts(el))
 	if err != nil {
 		return fmt.Errorf("seeding the observation: %w", err)
 	}
@@ -98,10 +110,36 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "Serve it with: vigil serve --db %s --addr %s\n", *db, *addr)
 		}
 	}
+	// The demo's log is signed with a demo key, made beside the database
+	// the first time (a real mission makes its own with vigil log keygen
+	// and keeps it off the server's disk if it can).
+	if *lo.key == "" {
+		*lo.key = demoKeyPath(*db)
+		if !fileExists(*lo.key) {
+			skey, vkey, err := translog.GenerateKey("demo.vigil.invalid/log")
+			if err != nil {
+				return err
+			}
+			if err := writeKeyPair(&env{getenv: e.getenv, stdout: io.Discard, stderr: e.stderr}, *lo.key, skey, vkey); err != nil {
+				return err
+			}
+		}
+	}
+	sl, err := lo.load()
+	if err != nil {
+		return err
+	}
+	n, _, err := signLatest(ctx, d, sl.skey)
+	if err != nil {
+		return fmt.Errorf("signing the demo's log: %w", err)
+	}
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "  transparency log: %d leaves, checkpoint signed with %s (public key %s.pub)\n", n, *lo.key, *lo.key)
+	}
 	if *noServe {
 		return nil
 	}
-	return serveDB(ctx, e, d, *addr, web.Options{})
+	return serveDB(ctx, e, d, *addr, web.Options{}, sl)
 }
 
 // demoLogin is the account the demo prints for the staff dashboard.

@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/observe/qc"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // Channels by which reports arrive.
@@ -114,6 +115,9 @@ type Receipt struct {
 	Status    string   `json:"status"`
 	QC        []string `json:"qc,omitempty"`
 	AreaID    int64    `json:"area_id,omitempty"`
+	// Leaf is the report's receipt from the transparency log: its leaf's
+	// index and hash (docs/evidence.md); `vigil log prove` proves it.
+	Leaf translog.Receipt `json:"leaf"`
 }
 
 // ValidationError lists what is wrong with a submission's answers.
@@ -290,7 +294,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if err != nil {
 		return nil, err
 	}
-	rc := &Receipt{ReportID: res.id, ClientID: sub.ClientID, Duplicate: !res.created, Status: r.Status, QC: r.QC, AreaID: r.AreaID}
+	rc := &Receipt{ReportID: res.id, ClientID: sub.ClientID, Duplicate: !res.created, Status: r.Status, QC: r.QC, AreaID: r.AreaID, Leaf: res.receipt}
 	if !res.created {
 		// The first copy's status, not this one's.
 		if old, err := s.db.Report(ctx, p.OrgID, res.id); err == nil {
@@ -546,13 +550,12 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, channel stri
 		return nil, inputf("rule %s: %v (form %s)", r.Name, err, r.FormKey)
 	}
 	r.OrgID = p.OrgID
-	if err := s.db.SaveQCRule(ctx, &r); err != nil {
+	if err := s.db.SaveQCRule(ctx, &r, store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: channel, Action: "qc.save", Object: "qc:" + r.Name, Detail: mustJSON(r)}); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	delete(s.rules, p.OrgID)
 	s.mu.Unlock()
-	store.Audit(ctx, s.db, store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: channel, Action: "qc.save", Object: "qc:" + r.Name, Detail: mustJSON(r)})
 	return &r, nil
 }
 
