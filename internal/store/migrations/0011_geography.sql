@@ -2,7 +2,7 @@
 -- MultiPolygon's coordinates, simplified for the web) and the coordinates
 -- of a polling station. Loaded by `vigil geo import`; the demo writes its
 -- synthetic one the same way. A new import of a level replaces that level.
--- (Numbered after 0009_intake, which was merged alongside.)
+-- (Numbered after the migrations merged alongside it: 0009_intake, 0010_fixed_width_times.)
 CREATE TABLE area_shapes (
     area_id BIGINT PRIMARY KEY REFERENCES areas(id) ON DELETE CASCADE,
     election_id BIGINT NOT NULL REFERENCES elections(id) ON DELETE CASCADE,
