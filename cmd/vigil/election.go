@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -43,10 +44,11 @@ func runElections(ctx context.Context, e *env, args []string) error {
 // runElectionConfig replaces an election's settings with a JSON file (the
 // form docs/controls.md shows), or prints them.
 func runElectionConfig(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "election config", "--db D --election NAME [--set CONFIG.json]")
+	fs := newFlags(e, "election config", "--db D --election NAME [--set CONFIG.json] [--title TEXT]")
 	db := dbFlag(fs)
 	name := fs.String("election", "", "election name")
 	set := fs.String("set", "", "a JSON file with the new settings: {\"tolerances\": {CODE: {\"absolute\": n, \"relative\": x}}, \"essential\": [...]}")
+	title := fs.String("title", "", "the election's title for readers (pages show it instead of the name)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,9 +78,20 @@ func runElectionConfig(ctx context.Context, e *env, args []string) error {
 		if cfg.AreaLevels == nil {
 			cfg.AreaLevels = el.Config.AreaLevels
 		}
+		if cfg.Title == "" {
+			cfg.Title = el.Config.Title
+		}
 		if err := election.ValidateConfig(cfg); err != nil {
 			return fmt.Errorf("%s: %w", *set, err)
 		}
+		if err := d.UpdateConfig(ctx, el.ID, cfg); err != nil {
+			return err
+		}
+		el.Config = cfg
+	}
+	if *title != "" {
+		cfg := el.Config
+		cfg.Title = strings.TrimSpace(*title)
 		if err := d.UpdateConfig(ctx, el.ID, cfg); err != nil {
 			return err
 		}

@@ -181,6 +181,22 @@ func (p *Page) Navigate(url string) {
 	}
 }
 
+// NavigateStatus loads url like Navigate but returns the response's status
+// instead of failing on an error status: for testing error pages.
+func (p *Page) NavigateStatus(url string) int {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, Timeout)
+	defer cancel()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		p.t.Fatalf("browser: navigating to %s: %v", url, err)
+	}
+	if resp == nil {
+		return 0
+	}
+	return int(resp.Status)
+}
+
 // ClickNav clicks the first element matching the CSS selector and waits
 // for the navigation it starts.
 func (p *Page) ClickNav(css string) {

@@ -2,8 +2,10 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -11,6 +13,9 @@ import (
 
 // Name is the demo election's name in the database.
 const Name = "kz-2022-demo"
+
+// Title is what pages call the demo election.
+const Title = "Presidential election, 20 November 2022 (synthetic demo)"
 
 // Write stores the generated election: the official preliminary protocols
 // (the stations' own counts), the official final ones (altered where the
@@ -24,7 +29,7 @@ func Write(ctx context.Context, db *store.DB, el *Election) (*election.Election,
 		}
 	}
 	e := &election.Election{Name: Name, Kind: election.Presidential, Country: "KZ", Date: "2022-11-20",
-		Config: election.Config{AreaLevels: []string{"region", "district", "station"}}}
+		Config: election.Config{AreaLevels: []string{"region", "district", "station"}, Title: Title}}
 	for i, c := range Candidates {
 		k := election.Candidate
 		if c == "Against all" {
@@ -98,7 +103,61 @@ func Write(ctx context.Context, db *store.DB, el *Election) (*election.Election,
 	if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Summary, File: "demo:district-summaries", Options: Candidates}, next); err != nil {
 		return nil, err
 	}
+	if err := writeGeography(ctx, db, e.ID); err != nil {
+		return nil, fmt.Errorf("the demo's map: %w", err)
+	}
 	return e, nil
+}
+
+// writeGeography stores the demo's synthetic map as any election's map is
+// stored (vigil geo import): the portal draws what the database holds, and
+// does not know the demo by name.
+func writeGeography(ctx context.Context, db *store.DB, electionID int64) error {
+	areas, err := db.Areas(ctx, electionID)
+	if err != nil {
+		return err
+	}
+	var regions []GeoRegion
+	at := map[string]int{}
+	ids := map[string]int64{}
+	levels := map[string]int{}
+	for _, a := range areas {
+		if a.Station || a.Level == 0 {
+			continue
+		}
+		key := strings.Join(a.Path, "/")
+		ids[key], levels[key] = a.ID, a.Level
+		if a.Level == 1 {
+			at[a.Name] = len(regions)
+			regions = append(regions, GeoRegion{Name: a.Name})
+		}
+	}
+	for _, a := range areas {
+		if a.Level == 2 && !a.Station {
+			if i, ok := at[a.Path[0]]; ok {
+				regions[i].Districts = append(regions[i].Districts, a.Name)
+			}
+		}
+	}
+	g := Geography(regions)
+	byLevel := map[int][]store.AreaShape{}
+	for key, sh := range g.Shapes {
+		id, ok := ids[key]
+		if !ok || len(sh) == 0 {
+			continue
+		}
+		b, err := json.Marshal(sh)
+		if err != nil {
+			return err
+		}
+		byLevel[levels[key]] = append(byLevel[levels[key]], store.AreaShape{AreaID: id, Level: levels[key], Shape: b, Source: "synthetic"})
+	}
+	for level, shapes := range byLevel {
+		if err := db.ReplaceShapes(ctx, electionID, level, shapes); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *Count) add(o Count) {

@@ -85,6 +85,18 @@ type Config struct {
 	// (the station last), as the first import's mapping named its area
 	// columns: "region", "tik", "uik". Analyses group by these names.
 	AreaLevels []string `json:"area_levels,omitempty"`
+	// Title is the election's name for readers ("Presidential election,
+	// 20 November 2022"); the Name is the slug of the command line.
+	Title string `json:"title,omitempty"`
+}
+
+// Title is what pages call the election: its configured title, else its
+// name.
+func (e *Election) Title() string {
+	if e.Config.Title != "" {
+		return e.Config.Title
+	}
+	return e.Name
 }
 
 // LevelOf returns the level (1 = top) of a named area level, or of a

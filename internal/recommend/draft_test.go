@@ -3,8 +3,11 @@ package recommend
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -128,5 +131,15 @@ func TestPrintPDF(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if !bytes.HasPrefix(b, []byte("%PDF-")) {
 		t.Fatalf("not a PDF: %q", b[:min(len(b), 20)])
+	}
+	// A4 is 210 × 297 mm, 595.28 × 841.89 points; US Letter would be 612 × 792.
+	m := regexp.MustCompile(`/MediaBox\s*\[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)\s*\]`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("the PDF states no page size (/MediaBox)")
+	}
+	wpt, _ := strconv.ParseFloat(string(m[1]), 64)
+	hpt, _ := strconv.ParseFloat(string(m[2]), 64)
+	if math.Abs(wpt-595.28) > 1 || math.Abs(hpt-841.89) > 1 {
+		t.Errorf("page is %.2f × %.2f pt, want A4 (595.28 × 841.89)", wpt, hpt)
 	}
 }

@@ -16,14 +16,18 @@ type Lang string
 const (
 	English Lang = "en"
 	Russian Lang = "ru"
+	Kazakh  Lang = "kk"
 )
 
-// ParseLang reads a language tag ("ru", "ru-RU", "Russian"); anything not
-// Russian is English.
+// ParseLang reads a language tag ("ru", "ru-RU", "Russian", "kk",
+// "Қазақша"); anything else is English.
 func ParseLang(s string) Lang {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if strings.HasPrefix(s, "ru") || s == "русский" {
+	switch {
+	case strings.HasPrefix(s, "ru") || s == "русский":
 		return Russian
+	case s == "kk" || strings.HasPrefix(s, "kk-") || s == "kazakh" || s == "қазақша":
+		return Kazakh
 	}
 	return English
 }
@@ -96,13 +100,33 @@ var catalogue = map[Lang][numMsgs]string{
 		msgTrailer:     " Пришлите исправления.",
 		msgMore:        " Ещё ошибок: %d.",
 	},
+	Kazakh: {
+		msgOK:          "Рахмет. %s: қабылданған жауаптар: %d.",
+		msgEmpty:       "Бос хабар. Мысалы: %s1234AA1AB2",
+		msgUnknownForm: "Белгісіз нысан коды %q. Кодтар: %s. Мысалы: %s1234AA1",
+		msgNoObserver:  "%s кейін байқаушы нөмірі жоқ. Мысалы: %s1234AA1",
+		msgHeader:      "%s:",
+		msgUnreadable:  "түсініксіз %q",
+		msgUnknownTag:  "%s тегі жоқ",
+		msgNoValue:     "%s мәнсіз",
+		msgBadYesNo:    "%s=%s, керегі 1=иә 2=жоқ",
+		msgBadValue:    "%s=%s, керегі %s",
+		msgBadTime:     "%s=%s, керегі уақыт ССММ",
+		msgOutOfRange:  "%s=%s, керегі %s",
+		msgConflict:    "%s екі рет (%s)",
+		msgMissing:     "%s жоқ",
+		msgNoComment:   "@ белгісінен кейін сипаттама қосыңыз",
+		msgTrailer:     " Түзетулерді жіберіңіз.",
+		msgMore:        " Тағы қателер: %d.",
+	},
 }
 
 // Budget is the length a reply aims at, in characters: one GSM-7 segment
 // for English, two concatenated UCS-2 segments for Russian (a single UCS-2
-// segment holds only 70 characters, too few to say what was wrong).
+// segment holds only 70 characters, too few to say what was wrong); Kazakh
+// is UCS-2 too.
 func Budget(lang Lang) int {
-	if lang == Russian {
+	if lang == Russian || lang == Kazakh {
 		return 2 * 67
 	}
 	return 160

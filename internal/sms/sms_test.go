@@ -295,12 +295,12 @@ func TestReplyBudget(t *testing.T) {
 	// Many problems: the reply stays within budget and counts the rest.
 	text := "VO1234AA0AB9999AD7AE7AF7AG7AH7AI7AJ7AK7AL7AM7AN7ZZ1ZY1ZX1ZW1 xx9"
 	m := p.Parse(text)
-	for _, lang := range []Lang{English, Russian} {
+	for _, lang := range []Lang{English, Russian, Kazakh} {
 		r := p.Reply(m, lang)
 		if n := utf8.RuneCountInString(r); n > Budget(lang) {
 			t.Errorf("%s reply %d characters > %d: %s", lang, n, Budget(lang), r)
 		}
-		if !strings.Contains(r, "+") && !strings.Contains(r, "Ещё") {
+		if !strings.Contains(r, "+") && !strings.Contains(r, "Ещё") && !strings.Contains(r, "Тағы") {
 			t.Errorf("%s reply does not count the rest: %s", lang, r)
 		}
 	}
@@ -310,9 +310,17 @@ func TestReplyBudget(t *testing.T) {
 	if enc, n := Segments(p.Reply(m, Russian)); enc != UCS2 || n > 2 {
 		t.Errorf("Russian reply: %s, %d segments", enc, n)
 	}
+	if enc, n := Segments(p.Reply(m, Kazakh)); enc != UCS2 || n > 2 {
+		t.Errorf("Kazakh reply: %s, %d segments", enc, n)
+	}
 }
 
 func TestCatalogueComplete(t *testing.T) {
+	for _, lang := range []Lang{English, Russian, Kazakh} {
+		if _, ok := catalogue[lang]; !ok {
+			t.Errorf("no SMS replies in %s", lang)
+		}
+	}
 	for lang, msgs := range catalogue {
 		for k, s := range msgs {
 			if s == "" {
@@ -323,7 +331,7 @@ func TestCatalogueComplete(t *testing.T) {
 			}
 		}
 	}
-	if ParseLang("ru-RU") != Russian || ParseLang("Русский") != Russian || ParseLang("kk") != English {
+	if ParseLang("ru-RU") != Russian || ParseLang("Русский") != Russian || ParseLang("kk") != Kazakh || ParseLang("Қазақша") != Kazakh || ParseLang("de") != English {
 		t.Error("ParseLang")
 	}
 }
@@ -463,7 +471,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		m := p.Parse(s)
-		for _, lang := range []Lang{English, Russian} {
+		for _, lang := range []Lang{English, Russian, Kazakh} {
 			if r := p.Reply(m, lang); r == "" || !utf8.ValidString(r) {
 				t.Fatalf("reply %q", r)
 			}

@@ -144,7 +144,13 @@ func (f *frame) axes() {
 	for _, t := range niceTicks(o.XMin, o.XMax, 8) {
 		x := f.px(t)
 		fmt.Fprintf(&f.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888"/>`, x, y0, x, y0+4)
-		fmt.Fprintf(&f.b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#444">%s</text>`, x, y0+16, html.EscapeString(o.XFormat(t)))
+		// A label at the right edge ("100 %") would be cut in half by the
+		// SVG's border: it ends at the edge instead of centring on its tick.
+		anchor, lx := "middle", x
+		if x > f.w-24 {
+			anchor, lx = "end", f.w-1
+		}
+		fmt.Fprintf(&f.b, `<text x="%.1f" y="%.1f" text-anchor="%s" fill="#444">%s</text>`, lx, y0+16, anchor, html.EscapeString(o.XFormat(t)))
 	}
 	fmt.Fprintf(&f.b, `<path d="M%.1f %.1fV%.1fH%.1f" fill="none" stroke="#555"/>`, x0, y1, y0, x1)
 	fmt.Fprintf(&f.b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#222">%s</text>`, (x0+x1)/2, f.h-6, html.EscapeString(o.XLabel))

@@ -129,7 +129,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("staff login", func(t *testing.T) {
 		login(t, "admin", pw)
-		if got := p.Text("h1"); got != "Mission dashboard: "+demo.Name {
+		if got := p.Text("h1"); got != "Mission dashboard: "+demo.Title {
 			t.Fatalf("h1 %q", got)
 		}
 		if n := browsertest.Eval[int](p, `document.querySelectorAll("#coverage tbody tr").length`); n < 10 {

@@ -310,7 +310,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			return nil, err
 		}
 		c := s.portal.langs.pick(r)
-		p := &forensicsPage{C: s.common(r, e, e.Name, "nav.forensics"), S: st}
+		p := &forensicsPage{C: s.common(r, e, e.Title(), "nav.forensics"), S: st}
 		marks := make([]float64, 0, 20)
 		for m := 5.0; m < 100; m += 5 {
 			marks = append(marks, m)

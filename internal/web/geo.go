@@ -2,22 +2,25 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/election"
-	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // The map: a choropleth of the areas of one level (turnout, or one
-// option's share) drawn by Leaflet from GeoJSON, without tiles. Only the
-// demo election has a geography, a synthetic one (internal/demo/geo.go);
-// an election without one gets the table that is also the map's fallback
+// option's share) drawn by Leaflet from GeoJSON, without tiles. The
+// outlines are what the database holds for the election (vigil geo import
+// loads a real country's; the demo stores its synthetic one the same way);
+// an election without them gets the table that is also the map's fallback
 // without JavaScript.
 
 func (s *Server) geoRoutes() {
@@ -30,40 +33,63 @@ var palette = []string{"#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#
 
 const noDataFill = "#cccccc"
 
-var geoCache struct {
-	sync.Mutex
-	m map[string]*demo.Geo
+// geoTTL is how long a loaded geography is served before it is read again
+// (a new import shows within it).
+const geoTTL = 30 * time.Second
+
+// elGeo is an election's stored geography.
+type elGeo struct {
+	shapes    map[int64]json.RawMessage // by area id
+	levels    map[int]bool              // the levels that have outlines
+	synthetic bool
+	sources   []string
+	at        time.Time
 }
 
-// geography returns the election's map, or nil when it has none.
-func geography(e *election.Election, ix *tally.Index) *demo.Geo {
-	if e.Name != demo.Name {
-		return nil
-	}
-	key := strconv.FormatInt(e.ID, 10) + "/" + strconv.Itoa(ix.Len())
+// geoKey keys the cache by database as well as election: two servers in one
+// process (the tests) may each have an election 1.
+type geoKey struct {
+	db *store.DB
+	id int64
+}
+
+var geoCache struct {
+	sync.Mutex
+	m map[geoKey]*elGeo
+}
+
+// geography returns the election's stored outlines (possibly none).
+func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, error) {
 	geoCache.Lock()
-	defer geoCache.Unlock()
-	if g, ok := geoCache.m[key]; ok {
-		return g
+	key := geoKey{s.db, e.ID}
+	g, ok := geoCache.m[key]
+	geoCache.Unlock()
+	if ok && time.Since(g.at) < geoTTL {
+		return g, nil
 	}
-	var regions []demo.GeoRegion
-	for _, root := range ix.Roots() {
-		for _, r := range ix.Children(int(root)) {
-			gr := demo.GeoRegion{Name: ix.Area(int(r)).Name}
-			for _, d := range ix.Children(int(r)) {
-				if !ix.Area(int(d)).Station {
-					gr.Districts = append(gr.Districts, ix.Area(int(d)).Name)
-				}
-			}
-			regions = append(regions, gr)
+	shapes, err := s.db.Shapes(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	g = &elGeo{shapes: map[int64]json.RawMessage{}, levels: map[int]bool{}, at: time.Now()}
+	seen := map[string]bool{}
+	for _, sh := range shapes {
+		g.shapes[sh.AreaID] = sh.Shape
+		g.levels[sh.Level] = true
+		if sh.Source == "synthetic" {
+			g.synthetic = true
+		} else if sh.Source != "" && !seen[sh.Source] {
+			seen[sh.Source] = true
+			g.sources = append(g.sources, sh.Source)
 		}
 	}
-	g := demo.Geography(regions)
-	if geoCache.m == nil {
-		geoCache.m = map[string]*demo.Geo{}
+	geoCache.Lock()
+	if geoCache.m == nil || len(geoCache.m) > 256 {
+		geoCache.m = map[geoKey]*elGeo{}
 	}
 	geoCache.m[key] = g
-	return g
+	geoCache.Unlock()
+	return g, nil
 }
 
 // mapArea is one area of the map with its value.
@@ -75,7 +101,7 @@ type mapArea struct {
 	Value    float64 // NaN when unknown
 	Label    string
 	Fill     string
-	shape    demo.Shape
+	shape    json.RawMessage
 }
 
 // mapClass is one class of the legend.
@@ -85,11 +111,13 @@ type mapClass struct {
 }
 
 type mapData struct {
-	Level    int
-	Measure  string
-	Areas    []mapArea
-	Classes  []mapClass
-	HasShape bool
+	Level     int
+	Measure   string
+	Areas     []mapArea
+	Classes   []mapClass
+	HasShape  bool
+	Synthetic bool     // the demo's invented outlines
+	Sources   []string // the files the outlines came from
 }
 
 // mapMeasure checks ?measure=: "turnout" or "option<k>".
@@ -108,7 +136,15 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 	if err != nil {
 		return nil, err
 	}
+	g, err := s.geography(r.Context(), e)
+	if err != nil {
+		return nil, err
+	}
+	// Without ?level=, the first level that has outlines.
 	level := 1
+	if !g.levels[1] && g.levels[2] {
+		level = 2
+	}
 	if l := r.URL.Query().Get("level"); l != "" {
 		if level, err = strconv.Atoi(l); err != nil || level < 1 || level > 2 {
 			return nil, &Error{Code: Invalid, Message: "level: want 1 (regions) or 2 (districts)", Field: "level"}
@@ -124,8 +160,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 	}
 	res := ent.result
 	ix := res.Index
-	g := geography(e, ix)
-	d := &mapData{Level: level, Measure: measure, HasShape: g != nil}
+	d := &mapData{Level: level, Measure: measure, HasShape: g.levels[level], Synthetic: g.synthetic, Sources: g.sources}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i := range ix.Len() {
 		a := ix.Area(i)
@@ -141,9 +176,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 		} else if valid := f.Value(election.Valid); valid > 0 {
 			ma.Value = float64(res.Votes(i)[opt]) / float64(valid)
 		}
-		if g != nil {
-			ma.shape = g.Shapes[strings.Join(a.Path, "/")]
-		}
+		ma.shape = g.shapes[a.ID]
 		if !math.IsNaN(ma.Value) {
 			lo, hi = math.Min(lo, ma.Value), math.Max(hi, ma.Value)
 		}
@@ -222,7 +255,7 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 			buf.WriteString(`,"properties":`)
 			writeJSONTo(&buf, props)
 			buf.WriteString(`,"geometry":{"type":"MultiPolygon","coordinates":`)
-			writeJSONTo(&buf, a.shape)
+			buf.Write(a.shape)
 			buf.WriteString("}}")
 		}
 		buf.WriteString("]}\n")
@@ -258,7 +291,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 		q.Del("lang")
 		q.Set("level", strconv.Itoa(d.Level))
 		q.Set("measure", d.Measure)
-		p := &mapPage{C: s.common(r, e, e.Name, "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
+		p := &mapPage{C: s.common(r, e, e.Title(), "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
 			GeoURL: "/api/v1/elections/" + strconv.FormatInt(e.ID, 10) + "/geojson?" + q.Encode()}
 		return s.renderBytes(r, "map.html", p)
 	})

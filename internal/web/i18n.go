@@ -231,6 +231,7 @@ var i18nFuncs = template.FuncMap{
 	"lang":      func() string { return "en" },
 	"languages": func() []*catalogue { return nil },
 	"control":   func(code string) string { return code },
+	"tdef":      func(key, fallback string) string { return fallback },
 }
 
 func init() {
@@ -263,6 +264,14 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 				return election.ControlMessage(code) // a control newer than the catalogue
 			},
 			"languages": func() []*catalogue { return ls.list },
+			// tdef is t for keys made from data (an indicator's name), with
+			// what to show when the catalogue has no such key.
+			"tdef": func(key, fallback string) string {
+				if m, ok := c.msgs[key]; ok {
+					return m
+				}
+				return fallback
+			},
 		})
 		ls.pages[c.Tag] = t
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -637,6 +638,12 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 // and the findings' own selections: negative=1 (overall assessed bad or
 // very bad) and indicator=NAME (the key indicator was reported).
 func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
+	// The page of the list (where a published statement's readers may
+	// follow a figure) sends the public to the login rather than a 401.
+	if strings.HasPrefix(r.URL.Path, "/observe/reports/") && s.principal(r).Role == access.Public {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return nil
+	}
 	e, p, err := s.electionAs(r, access.ReadReports)
 	if err != nil {
 		return err

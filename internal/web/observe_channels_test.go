@@ -225,15 +225,31 @@ func TestWebForm(t *testing.T) {
 	if resp.Request.URL.Path != "/login" {
 		t.Fatalf("landed on %s", resp.Request.URL)
 	}
+	// Another team sent to one of obs1's stations too: obs1's page shows
+	// their own team's assignment only.
+	teams, _ := fx.db.Teams(context.Background(), fx.orgA.ID)
+	for _, tm := range teams {
+		if tm.Name == "T2" {
+			if err := fx.db.Assign(context.Background(), fx.orgA.ID, fx.el.ID, []store.Assignment{{TeamID: tm.ID, AreaID: fx.stations["101"].ID}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	// The observer's link keeps the token in a cookie.
-	resp, err = client.Get(fx.srv.URL + "/observe/t/" + fx.tokens["obs1"])
+	resp, err = client.Get(fx.srv.URL + "/observe/t/" + fx.tokens["obs1"] + "?lang=en")
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "Your assignments") || !strings.Contains(string(b), "PS 101") {
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Your team&#39;s assignment") || !strings.Contains(string(b), "PS 101") {
 		t.Fatalf("index: %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(string(b), "Signed in as Aigerim (obs1), observer.") {
+		t.Errorf("the observer is not greeted by name: %s", b)
+	}
+	if strings.Contains(string(b), "team T2") || !strings.Contains(string(b), "team T1") {
+		t.Errorf("the observer's page shows another team's assignment: %s", b)
 	}
 	resp, err = client.Get(fmt.Sprintf("%s/observe/%d/counting", fx.srv.URL, fx.el.ID))
 	if err != nil {

@@ -117,10 +117,24 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// An observer sees their own team's assignment only (another team may
+	// be sent to the same station), and is greeted by name, not roster code.
+	who := p.Name
+	var team int64
+	if p.Role == access.Observer {
+		o, err := s.db.Observer(r.Context(), p.ObserverID)
+		if err != nil {
+			return err
+		}
+		team = o.TeamID
+		if o.Name != "" {
+			who = o.Name + " (" + o.Code + ")"
+		}
+	}
 	var mine []store.Assignment
 	for _, a := range as {
 		switch {
-		case p.Role == access.Observer && !p.Stations[access.AreaKey(a.AreaPath)]:
+		case p.Role == access.Observer && (a.TeamID != team || team == 0):
 		case p.Role == access.Coordinator && !access.InArea(p.Area, a.AreaPath):
 		default:
 			mine = append(mine, a)
@@ -129,7 +143,7 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
-	return s.render(w, r, http.StatusOK, "observe_index.html", map[string]any{"P": p, "Election": e, "Forms": forms, "Assignments": mine})
+	return s.render(w, r, http.StatusOK, "observe_index.html", map[string]any{"P": p, "Who": who, "Election": e, "Forms": forms, "Assignments": mine})
 }
 
 // formField is one question prepared for the template.
@@ -155,7 +169,12 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := form.BindElection(sf.Form, e)
+	// The form speaks the observer's language: ?lang=, else the portal's
+	// choice (the cookie, the browser's Accept-Language).
 	lang := r.URL.Query().Get("lang")
+	if lang == "" && s.portal.langs != nil {
+		lang = s.portal.langs.pick(r).Tag
+	}
 	var fields []formField
 	for i := range f.Questions {
 		q := &f.Questions[i]

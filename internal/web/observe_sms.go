@@ -26,7 +26,7 @@ import (
 //	POST /sms/telerivet  Telerivet's webhook; the "secret" parameter verified
 //	                     against VIGIL_TELERIVET_SECRET
 //
-// Add ?lang=ru to the webhook URL for Russian replies. The sender's phone
+// Add ?lang=ru (or ?lang=kk) to the webhook URL for Russian (Kazakh) replies. The sender's phone
 // number (as in the roster) identifies the observer and so the
 // organisation; the message's observer number, when given, must be theirs
 // or a team-mate's. The provider's message id deduplicates the gateway's
@@ -126,6 +126,12 @@ var smsText = map[sms.Lang]map[string]string{
 		"which_org":     "vigil: этот номер есть в списках организаций: %s. Отправьте сообщение ещё раз, начав его с %s.",
 		"not_shared":    "vigil: этот номер есть в списках нескольких организаций без их согласия; сообщение не сохранено. Обратитесь к координатору.",
 		"org_choice":    "@%d для %s",
+	},
+	sms.Kazakh: {
+		"unknown_phone": "vigil: %s нөмірі байқаушылар тізімінде жоқ. Үйлестірушіден оны қосуды сұраңыз.",
+		"not_yours":     "vigil: %s байқаушысы — сіз де, серіктесіңіз де емес. Өз байқаушы нөміріңізді жазыңыз.",
+		"refused":       "vigil: %s хабары қабылданбады: %s",
+		"no_forms":      "vigil: ұйымыңызда SMS нысандары әлі жоқ.",
 	},
 }
 

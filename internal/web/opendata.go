@@ -378,7 +378,7 @@ func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &dataPage{C: s.common(r, e, e.Name, "nav.data"), Formats: openFormats, Key: urlKey(e)}
+	p := &dataPage{C: s.common(r, e, e.Title(), "nav.data"), Formats: openFormats, Key: urlKey(e)}
 	for _, src := range election.Sources {
 		if counts[src] > 0 {
 			p.Sources = append(p.Sources, dataSource{src, counts[src]})

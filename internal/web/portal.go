@@ -141,6 +141,7 @@ func (s *Server) portalRoutes() {
 	s.geoRoutes()
 	s.openDataRoutes()
 	s.forensicsRoutes()
+	s.controlsRoutes()
 }
 
 // templatesFor returns the template set of the request's language and
@@ -176,7 +177,7 @@ func (s *Server) electionLinks(e *election.Election) []navLink {
 			}
 		}
 	})
-	links := []navLink{{"nav.results", "/areas/root", false}, {"nav.map", "/map", false}, {"nav.copies", "/copies", false}, {"nav.forensics", "/forensics", false}, {"nav.data", "/data", false}}
+	links := []navLink{{"nav.results", "/areas/root", false}, {"nav.map", "/map", false}, {"nav.copies", "/copies", false}, {"nav.forensics", "/forensics", false}, {"nav.controls", "/controls", false}, {"nav.data", "/data", false}}
 	return append(links, s.portal.links...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +46,9 @@ type areaPage struct {
 	C             pageCommon
 	Area          *election.Area
 	Crumbs        []crumb
-	Source        string // the ?source= value, "" for the default
+	Source        string          // the ?source= value, "" for the default
+	ByVotes       bool            // ?order=votes: the options by votes, not ballot order
+	Padded        []paddedSummary // summaries below this area that differ from their stations' sum
 	Sources       []election.Source
 	Stations      int
 	Expected      int // stations under the area
@@ -145,7 +148,11 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 	ix := res.Index
 	a := ix.Area(i)
 	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
-	d.C = s.common(r, e, a.Name, "nav.results")
+	title := e.Title()
+	if a.ParentID != 0 {
+		title = a.Name + " · " + title
+	}
+	d.C = s.common(r, e, title, "nav.results")
 	for p := a.ParentID; p != 0; {
 		j, ok := ix.Lookup(p)
 		if !ok {
@@ -156,7 +163,10 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		p = pa.ParentID
 	}
 	if a.Level == 0 {
-		d.C.Title = e.Name
+		d.C.Title = e.Title()
+	}
+	if len(d.Crumbs) > 0 && d.Crumbs[0].Name == e.Name {
+		d.Crumbs[0].Name = e.Title() // the root area is named by the election's slug
 	}
 	node := res.Node(i, a.Level+1)
 	d.Stations = node.Stations
@@ -180,6 +190,11 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 			sh = float64(v) / float64(valid)
 		}
 		d.Options = append(d.Options, optionShare{Name: o.Name, AgainstAll: o.Kind == election.AgainstAll, Votes: v, Share: sh, Leader: o.Position == lead && v > 0})
+	}
+	// Ballot order by default (what the ballot and the protocol show); by
+	// votes on request.
+	if d.ByVotes = r.URL.Query().Get("order") == "votes"; d.ByVotes {
+		sort.SliceStable(d.Options, func(i, j int) bool { return d.Options[i].Votes > d.Options[j].Votes })
 	}
 	diffs := s.diffsFor(e, ent)
 	if len(node.Children) > 0 {
@@ -210,6 +225,9 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 			d.Children = append(d.Children, row)
 		}
 		sortChildren(d.Children, d.Sort, d.Dir == "desc")
+	}
+	if !a.Station {
+		d.Padded = paddedBelow(e, ent, a)
 	}
 	if !a.Station && a.Level > 0 {
 		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
@@ -563,4 +581,55 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 		buf.WriteString("}\n")
 		return buf.Bytes(), nil
 	})
+}
+
+// paddedSummary is a commission's summary protocol that differs from the
+// sum of its stations' protocols, listed on every page above it.
+type paddedSummary struct {
+	ID    int64
+	Path  string
+	Codes []string
+	Most  int64 // the largest difference of one figure or option
+}
+
+// paddedBelow finds the summary protocols under area a (or a's own) that
+// fail SUMMARY_FIGURE or SUMMARY_VOTES: what the district page shows, where
+// the region's and the nation's readers will also see it.
+func paddedBelow(e *election.Election, ent *tallyEntry, a *election.Area) []paddedSummary {
+	rep := tally.CheckAll(e, ent.result.Index, ent.all, tally.Selector{})
+	byArea := map[int64]*paddedSummary{}
+	var out []*paddedSummary
+	for _, f := range rep.Flags {
+		if f.Code != election.CodeSummaryFigure && f.Code != election.CodeSummaryVotes {
+			continue
+		}
+		i, ok := ent.result.Index.Lookup(f.AreaID)
+		if !ok {
+			continue
+		}
+		fa := ent.result.Index.Area(i)
+		if len(fa.Path) < len(a.Path) || !slices.Equal(fa.Path[:len(a.Path)], a.Path) {
+			continue
+		}
+		p := byArea[f.AreaID]
+		if p == nil {
+			p = &paddedSummary{ID: f.AreaID, Path: strings.Join(fa.Path, " / ")}
+			byArea[f.AreaID] = p
+			out = append(out, p)
+		}
+		if !slices.Contains(p.Codes, f.Code) {
+			p.Codes = append(p.Codes, f.Code)
+		}
+		diff := f.Difference
+		if diff < 0 {
+			diff = -diff
+		}
+		p.Most = max(p.Most, diff)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Most > out[j].Most })
+	res := make([]paddedSummary, len(out))
+	for i, p := range out {
+		res[i] = *p
+	}
+	return res
 }

@@ -44,7 +44,7 @@ func (s *Server) pageCopies(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		p := &copiesPage{C: s.common(r, e, e.Name, "nav.copies"), R: rep,
+		p := &copiesPage{C: s.common(r, e, e.Title(), "nav.copies"), R: rep,
 			Outcomes: []compare.Outcome{rep.OfficialOutcome, rep.WithoutAltered, rep.CopiesSubstitute}, Rows: rep.Stations}
 		if len(p.Rows) > maxCopyRows {
 			p.More = len(p.Rows) - maxCopyRows

@@ -60,7 +60,7 @@ func TestPortalInBrowser(t *testing.T) {
 	t.Run("drill down to an altered station", func(t *testing.T) {
 		p.Navigate(srv.URL + "/?lang=en")
 		p.ClickNav(`ul.elections a[href="/elections/1/areas/root"]`)
-		if got := p.Text("h1"); got != demo.Name {
+		if got := p.Text("h1"); got != demo.Title {
 			t.Fatalf("national page h1 %q", got)
 		}
 		p.Screenshot("national-desktop")

@@ -43,7 +43,7 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	p := &searchPage{C: s.common(r, e, e.Name, ""), Q: q}
+	p := &searchPage{C: s.common(r, e, e.Title(), ""), Q: q}
 	if q != "" {
 		ix := ent.result.Index
 		lq := strings.ToLower(q)

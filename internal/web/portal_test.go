@@ -73,7 +73,7 @@ func testPortalPages(t *testing.T, db *store.DB) {
 	t.Run("national page cached with an ETag", func(t *testing.T) {
 		resp, body := getWith(t, base+"/areas/root", nil)
 		etag := resp.Header.Get("ETag")
-		if resp.StatusCode != 200 || etag == "" || !strings.Contains(body, `<h1>`+demo.Name+`</h1>`) {
+		if resp.StatusCode != 200 || etag == "" || !strings.Contains(body, `<h1>`+demo.Title+`</h1>`) || !strings.Contains(body, `<title>`+demo.Title+` · vigil</title>`) {
 			t.Fatalf("national page %d, etag %q", resp.StatusCode, etag)
 		}
 		for _, want := range []string{`<a class="skip" href="#main">`, `<main id="main"`, `<caption>`, `scope="col"`, `aria-current="page"`} {

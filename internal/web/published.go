@@ -19,6 +19,7 @@ func (s *Server) publishedRoutes() {
 	s.mux.Handle("GET /api/v1/elections/{election}/findings/published/{id}", s.serve(s.apiPublishedOne))
 	s.mux.Handle("GET /elections/{election}/findings", s.serve(s.pagePublishedFindings))
 	s.mux.Handle("GET /elections/{election}/findings/{id}", s.serve(s.pagePublishedStatement))
+	s.statementRoutes()
 }
 
 func (s *Server) apiPublishFindings(w http.ResponseWriter, r *http.Request) error {
@@ -69,17 +70,6 @@ func (s *Server) apiPublishedOne(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// pagePublishedStatement serves the statement exactly as it was published.
-func (s *Server) pagePublishedStatement(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.publication(r)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, err = w.Write([]byte(p.Statement))
-	return err
-}
-
 type publishedPage struct {
 	C        pageCommon
 	List     []store.PublishedFindings
@@ -105,5 +95,5 @@ func (s *Server) pagePublishedFindings(w http.ResponseWriter, r *http.Request) e
 			v[p.ID] = line
 		}
 	}
-	return s.render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Name, "nav.findings"), List: ps, Key: urlKey(e), Verified: v})
+	return s.render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Title(), "nav.findings"), List: ps, Key: urlKey(e), Verified: v})
 }

@@ -88,7 +88,9 @@ func (s *Server) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
 	write("POST /api/v1/recommendations", h.apiCreate)
 	write("POST /api/v1/recommendations/{id}/assessments", h.apiAssess)
 	write("POST /api/v1/recommendations/import", h.apiImport)
-	s.mux.Handle("GET /recommendations", s.serve(h.pageIndex))
+	// The index reads the session (when there is one) only to show each
+	// mission's draft links to that mission's staff, the drafts' only readers.
+	s.mux.Handle("GET /recommendations", s.serve(s.authed(h.pageIndex)))
 	s.mux.Handle("GET /recommendations/missions/{mission}/draft", s.serve(h.pageDraft))
 	s.mux.Handle("GET /recommendations/{id}", s.serve(h.pageOne))
 }
@@ -517,6 +519,7 @@ type countryView struct {
 type missionView struct {
 	*recommend.Mission
 	Reports []*recommend.Report
+	Drafts  bool // the reader is the mission's staff and may open its drafts
 }
 
 type assessmentView struct {
@@ -574,7 +577,7 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 	}
 	ds.Sort()
 	for _, m := range ds.Missions {
-		mv := missionView{Mission: m}
+		mv := missionView{Mission: m, Drafts: h.staff(r, m.Organisation) == nil}
 		for _, r := range ds.Reports {
 			if r.MissionKey == m.Key {
 				mv.Reports = append(mv.Reports, r)
@@ -588,7 +591,11 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Areas[len(v.Areas)-1].Chains = append(v.Areas[len(v.Areas)-1].Chains, c)
 	}
-	return h.s.render(w, r, http.StatusOK, "recommendations.html", map[string]any{"Country": v})
+	anyDrafts := false
+	for _, m := range v.Missions {
+		anyDrafts = anyDrafts || m.Drafts
+	}
+	return h.s.render(w, r, http.StatusOK, "recommendations.html", map[string]any{"Country": v, "Drafts": anyDrafts})
 }
 
 func (h *recHandlers) pageOne(w http.ResponseWriter, r *http.Request) error {

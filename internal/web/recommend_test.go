@@ -283,9 +283,25 @@ func TestRecommendationsPages(t *testing.T) {
 	code, body = get(t, srv.URL+"/recommendations?country=KZ&lang=ru")
 	for _, want := range []string{"Рекомендации: KZ", "Из 36 прежних рекомендаций: выполнено полностью — 3, в основном — 3, частично — 24, не выполнено — 6, не оценено — 0.",
 		"Публикация результатов", "выполнена частично", "disaggregated election results",
-		"Миссии и их отчёты", "заявление о предварительных выводах и заключениях", "/recommendations/missions/kz-2023-parliamentary-eom/draft?kind=final"} {
+		"Миссии и их отчёты", "заявление о предварительных выводах и заключениях"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Errorf("Russian country page lacks %q", want)
+		}
+	}
+	// Drafts quote unpublished findings: the public sees no link to them,
+	// the mission's staff do.
+	if strings.Contains(body, "/draft?kind=") {
+		t.Error("the public page links to the drafts, which answer 401 to the public")
+	}
+	dreq, _ := http.NewRequest("GET", srv.URL+"/recommendations?country=KZ", nil)
+	dreq.Header.Set("X-Test-Org", "OSCE/ODIHR")
+	if resp, err := http.DefaultClient.Do(dreq); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "/recommendations/missions/kz-2023-parliamentary-eom/draft?kind=final") {
+			t.Error("the mission's staff see no link to its drafts")
 		}
 	}
 	if strings.Contains(body, "rec.") {

@@ -129,7 +129,7 @@ func TestStationPageShowsVersionsSideBySide(t *testing.T) {
 		}
 	}
 	code, body = get(t, srv.URL+"/elections/1/areas/999999", "text/html")
-	if code != 404 || !strings.Contains(body, "<h1>404</h1>") {
+	if code != 404 || !strings.Contains(body, "Page not found") {
 		t.Fatalf("missing area: %d", code)
 	}
 }

@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -125,6 +127,7 @@ func (s *Server) routes() {
 	s.portalRoutes()
 	s.dashboardRoutes()
 	s.logRoutes()
+	s.pagesRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -154,11 +157,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write([]byte{'\n'})
 }
 
+// wantsHTML says whether an error should be answered as a page: never
+// under /api/ (JSON stays JSON), and elsewhere unless the client asked for
+// JSON and not HTML, so that a person who mistypes an address reads a page.
 func wantsHTML(r *http.Request) bool {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		return false
 	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+	accept := r.Header.Get("Accept")
+	if strings.Contains(accept, "text/html") {
+		return true
+	}
+	return !strings.Contains(accept, "json")
 }
 
 // render executes a page template into a buffer, then writes it.
@@ -168,13 +178,31 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	body := buf.Bytes()
+	// Pages rendered per request (the dashboard's is some 60 KB) go
+	// compressed to a client that takes gzip; the portal's cached pages are
+	// compressed once in their cache.
+	w.Header().Add("Vary", "Accept-Encoding")
+	if len(body) > 1024 && acceptsGzip(r) {
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.DefaultCompression)
+		zw.Write(body)
+		if zw.Close() == nil {
+			w.Header().Set("Content-Encoding", "gzip")
+			body = zb.Bytes()
+		}
+	}
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(body)
 	return err
 }
 
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, e *Error) {
-	if err := s.render(w, r, status, "error.html", map[string]any{"Status": status, "Error": e}); err != nil {
+	data := map[string]any{"Status": status, "Error": e, "C": pageCommon{Title: "", Path: r.URL.Path, URI: r.URL.RequestURI()}}
+	if status == http.StatusUnauthorized {
+		data["Login"] = "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	if err := s.render(w, r, status, "error.html", data); err != nil {
 		http.Error(w, e.Message, status)
 	}
 }

@@ -85,10 +85,10 @@ const (
 // AssessmentChoices are the four grades of an Assessment question. Bad and
 // very bad are negative: a statement counts them as "assessed negatively".
 var AssessmentChoices = []Choice{
-	{Value: VeryGood, Label: Label{EN: "Very good", RU: "Очень хорошо"}, Code: 1},
-	{Value: Good, Label: Label{EN: "Good", RU: "Хорошо"}, Code: 2},
-	{Value: Bad, Label: Label{EN: "Bad", RU: "Плохо"}, Code: 3},
-	{Value: VeryBad, Label: Label{EN: "Very bad", RU: "Очень плохо"}, Code: 4},
+	{Value: VeryGood, Label: Label{EN: "Very good", RU: "Очень хорошо", KK: "Өте жақсы"}, Code: 1},
+	{Value: Good, Label: Label{EN: "Good", RU: "Хорошо", KK: "Жақсы"}, Code: 2},
+	{Value: Bad, Label: Label{EN: "Bad", RU: "Плохо", KK: "Нашар"}, Code: 3},
+	{Value: VeryBad, Label: Label{EN: "Very bad", RU: "Очень плохо", KK: "Өте нашар"}, Code: 4},
 }
 
 // Negative reports whether an assessment grade is negative (bad or very bad).
@@ -103,21 +103,26 @@ const (
 
 // YesNoChoices are the choices a yes/no question shows.
 var YesNoChoices = []Choice{
-	{Value: YesValue, Label: Label{EN: "Yes", RU: "Да"}, Code: 1},
-	{Value: NoValue, Label: Label{EN: "No", RU: "Нет"}, Code: 2},
+	{Value: YesValue, Label: Label{EN: "Yes", RU: "Да", KK: "Иә"}, Code: 1},
+	{Value: NoValue, Label: Label{EN: "No", RU: "Нет", KK: "Жоқ"}, Code: 2},
 }
 
 // Label is a text in the languages vigil's forms carry. English is required;
-// Russian falls back to English when empty.
+// Russian and Kazakh fall back to English when empty.
 type Label struct {
 	EN string `json:"en"`
 	RU string `json:"ru,omitempty"`
+	KK string `json:"kk,omitempty"`
 }
 
-// In returns the label in a language ("en", "ru"; anything else is English).
+// In returns the label in a language ("en", "ru", "kk"; anything else is
+// English).
 func (l Label) In(lang string) string {
 	if strings.HasPrefix(strings.ToLower(lang), "ru") && l.RU != "" {
 		return l.RU
+	}
+	if strings.HasPrefix(strings.ToLower(lang), "kk") && l.KK != "" {
+		return l.KK
 	}
 	return l.EN
 }

@@ -129,7 +129,7 @@ func OpeningTemplate() *Form {
 	b.count("ballots_received", "Number of ballots the commission received", "Число бюллетеней, полученных комиссией")
 	b.presence()
 	b.overall("Overall assessment of the opening", "Общая оценка открытия")
-	return &b.f
+	return withKazakh(&b.f)
 }
 
 // VotingTemplate is the default voting checklist.
@@ -161,7 +161,7 @@ func VotingTemplate() *Form {
 		"Были ли в списке избирателей серии внешне одинаковых подписей?")
 	b.presence()
 	b.overall("Overall assessment of voting", "Общая оценка голосования")
-	return &b.f
+	return withKazakh(&b.f)
 }
 
 // StandardProtocolFigures are the protocol figures the default Counting
@@ -201,7 +201,7 @@ func optionItems(options []election.Option) []ProtocolItem {
 	var items []ProtocolItem
 	for _, o := range options {
 		it := ProtocolItem{ID: fmt.Sprintf("votes_%d", o.Position+1), Option: o.Position,
-			Label: Label{EN: "Votes: " + o.Name, RU: "Голоса: " + o.Name}}
+			Label: Label{EN: "Votes: " + o.Name, RU: "Голоса: " + o.Name, KK: "Дауыстар: " + o.Name}}
 		if o.Position < MaxSMSOptions {
 			it.SMS = fmt.Sprintf("V%c", 'A'+o.Position)
 		}
@@ -242,7 +242,7 @@ func CountingTemplate() *Form {
 	b.add(ProtocolQuestion(nil), false)
 	b.add(Question{ID: ProtocolPhotoID, Type: Photo,
 		Label: Label{EN: "Photo of the results protocol", RU: "Фото протокола об итогах"}}, false)
-	return &b.f
+	return withKazakh(&b.f)
 }
 
 // TabulationTemplate is the default checklist for the district
@@ -275,7 +275,7 @@ func TabulationTemplate() *Form {
 		"Did unauthorised persons direct or interfere in the work of the commission?",
 		"Руководили ли посторонние лица работой комиссии или вмешивались в неё?")
 	b.overall("Overall assessment of the tabulation", "Общая оценка подведения итогов")
-	return &b.f
+	return withKazakh(&b.f)
 }
 
 // IncidentTemplate is the default incident report.
@@ -299,7 +299,7 @@ func IncidentTemplate() *Form {
 	b.add(Question{ID: "description", Type: Text, Required: true, Label: Label{EN: "What happened (who, what, when, what was done)", RU: "Что произошло (кто, что, когда, какие меры приняты)"}}, false)
 	b.add(Question{ID: "photo", Type: Photo, Label: Label{EN: "Photo", RU: "Фото"}}, false)
 	b.f.SMSComment = "description"
-	return &b.f
+	return withKazakh(&b.f)
 }
 
 // Templates returns fresh copies of all default templates, in phase order.

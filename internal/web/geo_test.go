@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+// TestMapDrawsStoredGeography checks that the map draws what the database
+// holds for an election (what vigil geo import stores), whatever the
+// election is called: one region's imported outline, no other.
+func TestMapDrawsStoredGeography(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		srv, _ := demoServer(t, db)
+		areas, err := db.Areas(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var region int64
+		for _, a := range areas {
+			if a.Level == 1 {
+				region = a.ID
+				break
+			}
+		}
+		square := json.RawMessage(`[[[[70,45],[71,45],[71,46],[70,46],[70,45]]]]`)
+		if err := db.ReplaceShapes(ctx, 1, 1, []store.AreaShape{{AreaID: region, Level: 1, Shape: square, Source: "regions.geojson"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReplaceShapes(ctx, 1, 2, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, body := getWith(t, srv.URL+"/elections/1/map?lang=en", nil)
+		if !strings.Contains(body, `<div id="map"`) || !strings.Contains(body, "Boundaries: regions.geojson") || strings.Contains(body, "geography is synthetic") {
+			t.Fatalf("map page: %.2000s", body)
+		}
+		resp, gj := getWith(t, srv.URL+"/api/v1/elections/1/geojson?level=1", nil)
+		var fc struct {
+			Features []struct {
+				Geometry struct {
+					Coordinates json.RawMessage `json:"coordinates"`
+				} `json:"geometry"`
+			} `json:"features"`
+		}
+		if err := json.Unmarshal([]byte(gj), &fc); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("geojson %d: %v", resp.StatusCode, err)
+		}
+		if len(fc.Features) != 1 || string(fc.Features[0].Geometry.Coordinates) != string(square) {
+			t.Fatalf("geojson features: %s", gj)
+		}
+		// The districts have no outline now: the map of that level says so.
+		_, body = getWith(t, srv.URL+"/elections/1/map?level=2&lang=en", nil)
+		if strings.Contains(body, `<div id="map"`) || !strings.Contains(body, "There is no map") {
+			t.Fatal("the districts' map without outlines")
+		}
+	})
+}

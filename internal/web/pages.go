@@ -1,0 +1,19 @@
+package web
+
+import (
+	"net/http"
+)
+
+// pagesRoutes registers the pages that answer for the rest: the "not
+// found" page every unknown address gets (a page for a person, JSON under
+// /api/), and the staff's pages behind the dashboard's links.
+func (s *Server) pagesRoutes() {
+	// "GET /" is the least specific pattern: it answers only what no other
+	// route does.
+	s.mux.Handle("GET /", s.serve(s.notFound))
+	s.staffReportRoutes()
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return Errorf(NotFound, "there is no page at %s", r.URL.Path)
+}
