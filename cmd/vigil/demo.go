@@ -88,5 +88,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	return serveDB(ctx, e, d, *addr)
+	// The demo serves with serve's defaults and environment, without a
+	// metrics listener (a second demo would find its port taken).
+	cfg, _, err := loadServeConfig(e, "demo", []string{"--addr", *addr, "--metrics-addr", ""})
+	if err != nil {
+		return err
+	}
+	return serveDB(ctx, e, d, cfg, newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel))
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -21,58 +22,124 @@ const defaultDB = "vigil.db"
 const defaultAddr = "127.0.0.1:8080"
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--db D] [--addr HOST:PORT]")
-	db := dbFlag(fs)
-	addr := fs.String("addr", defaultAddr, "address to listen on")
-	if _, err := parseFlags(fs, args); err != nil {
+	cfg, pos, err := loadServeConfig(e, "serve", args)
+	if err != nil {
 		return err
 	}
-	d, err := store.Open(ctx, *db)
+	if len(pos) > 0 {
+		return usagef("serve: unexpected argument %q", pos[0])
+	}
+	logger := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
+	d, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return serveDB(ctx, e, d, *addr)
+	return serveDB(ctx, e, d, cfg, logger)
 }
 
 // serveDB serves an open database until ctx is cancelled, then shuts down
-// gracefully, letting requests in flight finish.
-func serveDB(ctx context.Context, e *env, d *store.DB, addr string) error {
-	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	h, err := web.New(d, web.Options{Logger: logger})
+// gracefully: /readyz turns 503, the listeners stop accepting, requests in
+// flight finish (for at most cfg.ShutdownTimeout), live streams end, and the
+// report writer commits what it has queued. A clean shutdown returns nil
+// (exit status 0), also when the timeout cut slow requests short: every
+// report acknowledged before is committed, and one not yet acknowledged
+// is sent again by its client under the same client id.
+func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger *slog.Logger) error {
+	b := buildInfo()
+	metrics.SetBuildInfo(b.Version, b.Commit, b.Date, b.GoVersion)
+	metrics.WatchDB(d.DB, "vigil")
+	metrics.ShuttingDown.Set(0)
+	d.OnImport = func(rows int, t time.Duration) {
+		metrics.ImportRows.Add(float64(rows))
+		metrics.ImportDuration.Observe(t.Seconds())
+		logger.Info("import committed", "rows", rows, "duration_ms", t.Milliseconds())
+	}
+	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL,
+		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		h.CloseObservation()
 		return err
 	}
+	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          errLog,
 	}
-	fmt.Fprintf(e.stdout, "vigil: serving %s on http://%s/\n", d.Addr, ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	var msrv *http.Server
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		mln, err = net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			h.CloseObservation()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "vigil: serving %s on %s://%s/\n", d.Addr, scheme, ln.Addr())
+	attrs := []any{"db", d.Addr, "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "version", b.Version}
+	if mln != nil {
+		fmt.Fprintf(e.stdout, "vigil: metrics on http://%s/metrics\n", mln.Addr())
+		attrs = append(attrs, "metrics_addr", mln.Addr().String())
+	}
+	logger.Info("serving", attrs...)
+
+	errc := make(chan error, 2)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	if msrv != nil {
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+	}
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
+		logger.Error("server stopped", "err", serveErr)
 	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.Drain()
+	metrics.ShuttingDown.Set(1)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		// Requests still running after the timeout are cut off; their
+		// clients retry.
+		logger.Warn("shutdown timeout: closing the connections still open", "timeout", cfg.ShutdownTimeout.String(), "err", err)
+		srv.Close()
 	}
 	// No request is in flight now: stop the report writer (every report it
-	// acknowledged is already committed).
+	// acknowledged is already committed, and it commits what is queued).
 	h.CloseObservation()
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if msrv != nil {
+		msrv.Close()
+	}
+	logger.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
 	}
 	return nil
 }

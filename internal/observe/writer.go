@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -47,6 +48,7 @@ type writer struct {
 	queue chan *job
 	stop  chan struct{}
 	wg    sync.WaitGroup
+	hook  atomic.Pointer[CommitHook]
 
 	mu         sync.Mutex
 	batches    int64
@@ -206,6 +208,9 @@ func (w *writer) commit(batch []*job) {
 	w.commitTime += d
 	w.maxCommit = max(w.maxCommit, d)
 	w.mu.Unlock()
+	if h := w.hook.Load(); h != nil && *h != nil {
+		(*h)(len(batch), len(w.queue), d)
+	}
 	for i, j := range batch {
 		if err != nil {
 			results[i] = jobResult{err: err}

@@ -49,6 +49,7 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 		return nil, err
 	}
 	var batch *election.Batch
+	start := time.Now()
 	err = db.bulkTx(ctx, func(l loader) error {
 		var err error
 		batch, err = runImport(ctx, l, e, req, next)
@@ -56,6 +57,9 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 	})
 	if err != nil {
 		return nil, err
+	}
+	if db.OnImport != nil {
+		db.OnImport(batch.Rows, time.Since(start))
 	}
 	return batch, nil
 }

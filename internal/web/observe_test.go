@@ -153,10 +153,7 @@ func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	if err := db.CreateToken(ctx, &store.Token{OrgID: fx.orgB.ID, ObserverID: ob.ID}, access.HashToken(fx.tokenB)); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("VIGIL_TWILIO_AUTH_TOKEN", "twilio-secret")
-	t.Setenv("VIGIL_TELERIVET_SECRET", "telerivet-secret")
-	t.Setenv("VIGIL_PUBLIC_URL", "")
-	h, err := web.New(db, web.Options{})
+	h, err := web.New(db, web.Options{TwilioAuthToken: "twilio-secret", TelerivetSecret: "telerivet-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
