@@ -68,7 +68,11 @@ func loadMigrations(d Dialect) ([]migration, error) {
 // processes may start at once against one PostgreSQL server: an advisory
 // lock lets one migrate while the others wait. SQLite's immediate
 // transactions serialise them the same way.
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context) error { return db.migrateTo(ctx, 0) }
+
+// migrateTo applies the migrations up to version upto (0: all of them);
+// the upgrade tests stop at each earlier version.
+func (db *DB) migrateTo(ctx context.Context, upto int) error {
 	ms, err := loadMigrations(db.Dialect)
 	if err != nil {
 		return err
@@ -100,7 +104,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		for _, m := range ms {
-			if done[m.version] {
+			if done[m.version] || (upto > 0 && m.version > upto) {
 				continue
 			}
 			for _, stmt := range splitStatements(m.sql) {
@@ -219,4 +223,29 @@ func (db *DB) Schema(ctx context.Context) (SchemaStatus, error) {
 		}
 	}
 	return st, nil
+}
+
+// Tables lists vigil's tables in the order the migrations create them,
+// which is an order of their references (a table comes after every table
+// it refers to): the order to copy them in, and the reverse to empty them.
+// schema_migrations is not among them.
+func Tables() ([]string, error) {
+	ms, err := loadMigrations(SQLite)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		for _, stmt := range splitStatements(m.sql) {
+			f := strings.Fields(stmt)
+			if len(f) >= 3 && strings.EqualFold(f[0], "CREATE") && strings.EqualFold(f[1], "TABLE") {
+				name := f[2]
+				if strings.EqualFold(name, "IF") && len(f) >= 6 {
+					name = f[5]
+				}
+				out = append(out, strings.TrimSuffix(name, "("))
+			}
+		}
+	}
+	return out, nil
 }
