@@ -82,6 +82,10 @@ func New(db *store.DB, opt Options) (*Server, error) {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.handler == nil { // a Server built by hand in a test, not by New
+		s.mux.ServeHTTP(w, r)
+		return
+	}
 	s.handler.ServeHTTP(w, r)
 }
 
