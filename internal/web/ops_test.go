@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/vigil-elections/vigil/internal/metrics"
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -148,5 +150,44 @@ func TestRequestLog(t *testing.T) {
 	}
 	if strings.Contains(log.String(), fx.cookies["analyst"].Value) {
 		t.Error("the session cookie is in the log")
+	}
+}
+
+// TestDisabledUserLocksOut: disabling a user (vigil user disable) ends their
+// session and refuses their password.
+func TestDisabledUserLocksOut(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	me := func() string {
+		req, _ := http.NewRequest("GET", fx.srv.URL+"/api/v1/observe/me", nil)
+		req.AddCookie(fx.cookies["analyst"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m struct{ Role string }
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m.Role
+	}
+	if r := me(); r != "analyst" {
+		t.Fatalf("before: %q", r)
+	}
+	u, err := fx.db.UserByName(context.Background(), "analyst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.db.SetDisabled(context.Background(), u.ID, true, store.AuditEntry{OrgID: u.OrgID, Actor: "cli", Channel: "cli", Action: "user.disable"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := me(); r != "public" {
+		t.Fatalf("the disabled user's session still works: %q", r)
+	}
+	resp, err := http.Post(fx.srv.URL+"/api/v1/observe/login", "application/json", strings.NewReader(`{"username":"analyst","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a disabled user logged in: %d", resp.StatusCode)
 	}
 }
