@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // Configuration of vigil serve. Every setting has one name, used three
@@ -46,6 +48,7 @@ type serveConfig struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	TrustedProxies    proxyList
 
 	// Secrets.
 	DBPassword      string
@@ -70,11 +73,61 @@ var secrets = []secret{
 	{"telerivet-secret", "Telerivet's webhook secret (unset: the Telerivet webhook is off)", func(c *serveConfig) *string { return &c.TelerivetSecret }},
 }
 
+// plural names the environment variable and file key of the repeatable
+// flags: --trusted-proxy A --trusted-proxy B, VIGIL_TRUSTED_PROXIES="A,B",
+// trusted_proxies = ["A", "B"].
+var plural = map[string]string{"trusted-proxy": "trusted-proxies"}
+
 func envName(setting string) string {
+	if p, ok := plural[setting]; ok {
+		setting = p
+	}
 	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(setting, "-", "_"))
 }
 
-func keyName(setting string) string { return strings.ReplaceAll(setting, "-", "_") }
+func keyName(setting string) string {
+	if p, ok := plural[setting]; ok {
+		setting = p
+	}
+	return strings.ReplaceAll(setting, "-", "_")
+}
+
+// flagName is the setting a file key names.
+func flagName(key string) string {
+	name := strings.ReplaceAll(key, "_", "-")
+	for f, p := range plural {
+		if name == p {
+			return f
+		}
+	}
+	return name
+}
+
+// proxyList is the repeatable --trusted-proxy; each value may itself be a
+// comma-separated list (as the environment variable gives it).
+type proxyList []netip.Prefix
+
+func (l *proxyList) String() string {
+	var s []string
+	for _, p := range *l {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *proxyList) Set(v string) error {
+	for _, f := range strings.Split(v, ",") {
+		if strings.TrimSpace(f) == "" {
+			continue
+		}
+		p, err := web.ParseTrustedProxy(f)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, p)
+	}
+	return nil
+}
 
 // serveFlags defines every setting of serve on fs, bound to c.
 func serveFlags(fs *flag.FlagSet, c *serveConfig) *string {
@@ -92,6 +145,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) *string {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 60*time.Second, "time allowed to read a whole request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 120*time.Second, "time allowed to write a response (live streams are exempt)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	fs.Var(&c.TrustedProxies, "trusted-proxy", "a reverse proxy's network (`CIDR` or address) whose X-Forwarded-For/-Proto are believed; repeatable")
 	for _, s := range secrets {
 		fs.String(s.name+"-file", "", "read "+s.usage+" from this `FILE` (or set "+envName(s.name)+")")
 	}
@@ -160,7 +214,7 @@ func (c *serveConfig) readFile(onCommandLine map[string]bool) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		name := strings.ReplaceAll(k, "_", "-")
+		name := flagName(k)
 		for _, s := range secrets {
 			if name == s.name {
 				return fmt.Errorf("config %s: key %s: secrets are not read from the configuration file; set %s or %s_file", c.file, k, envName(s.name), k)
@@ -181,6 +235,19 @@ func (c *serveConfig) readFile(onCommandLine map[string]bool) error {
 			v = strconv.FormatInt(x, 10)
 		case bool:
 			v = strconv.FormatBool(x)
+		case []any:
+			if _, ok := plural[name]; !ok {
+				return fmt.Errorf("config %s: key %s: want a string, not a list", c.file, k)
+			}
+			var parts []string
+			for _, p := range x {
+				ps, ok := p.(string)
+				if !ok {
+					return fmt.Errorf("config %s: key %s: want a list of strings", c.file, k)
+				}
+				parts = append(parts, ps)
+			}
+			v = strings.Join(parts, ",")
 		default:
 			return fmt.Errorf("config %s: key %s: want a string, not %T", c.file, k, x)
 		}

@@ -132,3 +132,27 @@ type env2 struct{ m map[string]string }
 func (x *env2) e() *env {
 	return &env{getenv: func(k string) string { return x.m[k] }, stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 }
+
+func TestConfigTrustedProxies(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "v.toml")
+	os.WriteFile(conf, []byte(`trusted_proxies = ["10.0.0.0/8", "127.0.0.1"]`), 0o600)
+	c, _, err := loadServeConfig((&env2{map[string]string{"VIGIL_CONFIG": conf}}).e(), "serve", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TrustedProxies.String(); got != "10.0.0.0/8,127.0.0.1/32" {
+		t.Fatalf("from the file: %s", got)
+	}
+	c, _, err = loadServeConfig((&env2{map[string]string{"VIGIL_CONFIG": conf, "VIGIL_TRUSTED_PROXIES": "192.0.2.0/24"}}).e(), "serve", []string{"--trusted-proxy", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TrustedProxies.String(); got != "::1/128" {
+		t.Fatalf("the command line over the environment and the file: %s", got)
+	}
+	os.WriteFile(conf, []byte(`trusted_proxies = ["nonsense"]`), 0o600)
+	if _, _, err := loadServeConfig((&env2{map[string]string{"VIGIL_CONFIG": conf}}).e(), "serve", nil); err == nil || !strings.Contains(err.Error(), "nonsense") {
+		t.Fatalf("bad proxy: %v", err)
+	}
+}

@@ -244,7 +244,8 @@ func (s *Server) userPrincipal(ctx context.Context, u *store.User) (access.Princ
 }
 
 // login checks a username and password and starts a session, setting the
-// cookie (HttpOnly, SameSite=Lax, Secure behind TLS).
+// cookie (HttpOnly, SameSite=Lax, Secure when the client used HTTPS,
+// directly or through a trusted proxy).
 func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*store.User, error) {
 	hash := dummyHash // so that timing does not tell which user names exist
 	u, err := s.db.UserByName(r.Context(), username)
@@ -263,7 +264,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 		return nil, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+		Secure: s.Client(r).HTTPS, MaxAge: int(sessionTTL.Seconds())})
 	store.Audit(r.Context(), s.db, store.AuditEntry{OrgID: u.OrgID, Actor: "user:" + u.Username, Channel: "web", Action: "session.login"})
 	return u, nil
 }

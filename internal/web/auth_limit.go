@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -39,19 +38,11 @@ type failEntry struct {
 	seen time.Time
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // checkPassword verifies a password against a stored hash under both
 // guards; a client over its failure budget gets a TooMany error.
 func (s *Server) checkPassword(r *http.Request, hash, password string) (bool, error) {
 	fb := &s.obs().budget
-	ip := clientIP(r)
+	ip := s.ClientAddr(r).String()
 	fb.mu.Lock()
 	if fb.failures == nil {
 		fb.failures = map[string]*failEntry{}

@@ -102,12 +102,15 @@ func (s *Server) orElection(r *http.Request) (*election.Election, int, string) {
 	return e, 0, ""
 }
 
-func baseURL(r *http.Request, public string) string {
+// baseURL is the scheme and host of absolute URLs: VIGIL_PUBLIC_URL when
+// set, else the request's host with the scheme the client used (a
+// forwarded https counts only from a trusted proxy).
+func (s *Server) baseURL(r *http.Request, public string) string {
 	if public != "" {
 		return public
 	}
 	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+	if s.Client(r).HTTPS {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
@@ -127,7 +130,7 @@ func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string
 		s.log.Error("openrosa formList", "err", err)
 		return http.StatusInternalServerError, "internal error"
 	}
-	base := baseURL(r, s.obs().publicURL) + "/openrosa/" + url.PathEscape(r.PathValue("election"))
+	base := s.baseURL(r, s.obs().publicURL) + "/openrosa/" + url.PathEscape(r.PathValue("election"))
 	var entries []form.ListEntry
 	for _, sf := range forms {
 		f := form.BindElection(sf.Form, e)
@@ -231,7 +234,7 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 		s.log.Error("openrosa submission", "err", err)
 		return http.StatusInternalServerError, "internal error: send again"
 	}
-	w.Header().Set("Location", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d", baseURL(r, s.obs().publicURL), e.ID, rc.ReportID))
+	w.Header().Set("Location", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d", s.baseURL(r, s.obs().publicURL), e.ID, rc.ReportID))
 	if rc.Duplicate {
 		// A resend may carry photos the first attempt lost.
 		s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files)

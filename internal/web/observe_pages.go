@@ -86,7 +86,7 @@ func (s *Server) pageTokenLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil, MaxAge: 60 * 24 * 3600})
+		Secure: s.Client(r).HTTPS, MaxAge: 60 * 24 * 3600})
 	http.Redirect(w, r, "/observe/", http.StatusSeeOther)
 	return nil
 }

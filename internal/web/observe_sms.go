@@ -49,7 +49,7 @@ func (s *Server) smsTwilio(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form body", http.StatusBadRequest)
 		return
 	}
-	full := baseURL(r, st.publicURL) + r.URL.RequestURI()
+	full := s.baseURL(r, st.publicURL) + r.URL.RequestURI()
 	if !sms.VerifyTwilio(st.twilioToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
 		s.log.Warn("twilio webhook: bad signature", "url", full)
 		http.Error(w, "signature does not verify", http.StatusForbidden)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +93,8 @@ func TestReadyz(t *testing.T) {
 func TestRequestLog(t *testing.T) {
 	fx := newObsFixture(t, storetest.SQLite(t))
 	var log lockedBuffer
-	h, err := web.New(fx.db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	h, err := web.New(fx.db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +105,7 @@ func TestRequestLog(t *testing.T) {
 
 	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/observe/me", nil)
 	req.Header.Set("X-Request-Id", "rid-42")
+	req.Header.Set("X-Forwarded-For", "203.0.113.9") // from a trusted proxy: the client
 	req.AddCookie(fx.cookies["analyst"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -145,7 +148,7 @@ func TestRequestLog(t *testing.T) {
 		t.Fatalf("no request line for /me in %s", log.String())
 	}
 	if me["request_id"] != "rid-42" || me["method"] != "GET" || me["status"] != 200.0 || me["user"] != "analyst" || me["role"] != "analyst" ||
-		me["org"] != float64(fx.orgA.ID) || me["bytes"].(float64) <= 0 || me["duration_ms"] == nil || me["client"] != "127.0.0.1" {
+		me["org"] != float64(fx.orgA.ID) || me["bytes"].(float64) <= 0 || me["duration_ms"] == nil || me["client"] != "203.0.113.9" {
 		t.Errorf("request line: %v", me)
 	}
 	if strings.Contains(log.String(), fx.cookies["analyst"].Value) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -80,15 +79,13 @@ func plainID(s string) bool {
 	return true
 }
 
-// clientAddress is the address a request came from, for logs. One
-// function, so that the trusted-proxy rule (X-Forwarded-For from a proxy
-// vigil trusts) replaces it in one place.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientAddress is the address a request came from, for logs: through
+// the trusted proxies' X-Forwarded-For (Client).
+func (s *Server) clientAddress(r *http.Request) string {
+	if a := s.ClientAddr(r); a.IsValid() {
+		return a.String()
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // statusRecorder remembers the status and size of a response. Unwrap lets
@@ -173,7 +170,7 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 					slog.Int("status", rec.status),
 					slog.Int64("bytes", rec.bytes),
 					slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-					slog.String("client", clientAddress(r)),
+					slog.String("client", s.clientAddress(r)),
 				}
 				ri.mu.Lock()
 				if ri.ok {

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,10 @@ type Options struct {
 	// TelerivetSecret is the shared secret of Telerivet's webhook (empty:
 	// off).
 	TelerivetSecret string
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// the server: only from a peer inside one are X-Forwarded-For and
+	// X-Forwarded-Proto read (see Client). None by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves vigil over HTTP.
@@ -52,10 +57,12 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	handler http.Handler // mux inside the request log
+	pages   *template.Template
+	start   time.Time
+	// trusted are the reverse proxies whose forwarding headers count.
+	trusted []netip.Prefix
 
 	draining atomic.Bool // set by Drain: /readyz says no
-	pages    *template.Template
-	start    time.Time
 
 	tallies  tallies
 	computed computed
@@ -65,7 +72,7 @@ type Server struct {
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, opt: opt, log: opt.Logger, mux: http.NewServeMux(), start: time.Now()}
+	s := &Server{db: db, opt: opt, log: opt.Logger, mux: http.NewServeMux(), start: time.Now(), trusted: opt.TrustedProxies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
