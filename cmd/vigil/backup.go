@@ -194,4 +194,3 @@ func syncFile(path string) error {
 	defer f.Close()
 	return f.Sync()
 }
-

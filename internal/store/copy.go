@@ -322,7 +322,6 @@ func (db *DB) Empty(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-
 // copyInsertSQL is an INSERT of n rows with $1… placeholders (both
 // engines take them) and quoted column names (some, like "rows", are
 // keywords).
