@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,7 +159,9 @@ func TestNginxProxy(t *testing.T) {
 	for _, d := range []string{"logs", "tmp"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
+	// One process (no master), so that stopping it leaves no worker.
 	main := fmt.Sprintf(`daemon off;
+master_process off;
 worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log %[1]s/logs/error.log;
@@ -181,7 +184,7 @@ http {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
 	base := "https://" + httpsAddr
 	var resp *http.Response
 	for i := 0; ; i++ {
