@@ -168,6 +168,9 @@ shutdown_timeout = "60s"
 	if resp.StatusCode != 200 || !strings.Contains(body, `"ready"`) || resp.Header.Get("X-Request-Id") != "probe-1" {
 		t.Fatalf("readyz: %d %s, request id %q", resp.StatusCode, body, resp.Header.Get("X-Request-Id"))
 	}
+	if out := mustVigil(t, "health", "--url", s.base+"/readyz"); !strings.Contains(out, `"ready"`) {
+		t.Fatalf("vigil health: %s", out)
+	}
 	resp, _ = get(t, c, s.base+"/no/such/page?secret=hunter2")
 	if resp.StatusCode != 404 || len(resp.Header.Get("X-Request-Id")) < 16 {
 		t.Fatalf("unknown page: %d, request id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
@@ -195,7 +198,7 @@ shutdown_timeout = "60s"
 	}
 	_, m := get(t, c, s.metrics)
 	for _, want := range []string{
-		`vigil_http_requests_total{code="200",route="GET /readyz"} 1`,
+		`vigil_http_requests_total{code="200",route="GET /readyz"} 2`,
 		`vigil_http_requests_total{code="404",route="unmatched"} 1`,
 		`vigil_submissions_total{channel="api",outcome="created"}`,
 		`vigil_http_request_duration_seconds_bucket{route="POST /api/v1/elections/{election}/reports",le="+Inf"}`,
@@ -206,6 +209,19 @@ shutdown_timeout = "60s"
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if _, err := vigil(t, "health", "--url", s.base+"/no/such/page"); err == nil {
+		t.Error("vigil health: a 404 counts as healthy")
+	}
+	// Every series the sample Grafana dashboard asks for exists.
+	dash, err := os.ReadFile("../../docs/grafana-vigil.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range regexp.MustCompile(`\b(?:vigil|go_sql|go_memstats|process)_[a-z_]+`).FindAllString(string(dash), -1) {
+		if !strings.Contains(m, "\n"+name) {
+			t.Errorf("docs/grafana-vigil.json asks for %s, which /metrics does not have", name)
 		}
 	}
 	// SIGTERM with submissions in flight.
@@ -246,7 +262,7 @@ shutdown_timeout = "60s"
 	var sawProbe, sawSubmit, sawStop bool
 	for _, l := range logLines(t, log) {
 		switch {
-		case l["msg"] == "request" && l["route"] == "GET /readyz":
+		case l["msg"] == "request" && l["route"] == "GET /readyz" && l["request_id"] == "probe-1":
 			sawProbe = true
 			for _, k := range []string{"method", "route", "status", "bytes", "duration_ms", "request_id", "client"} {
 				if _, ok := l[k]; !ok {
