@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and localhost and its key,
