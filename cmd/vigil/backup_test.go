@@ -182,7 +182,8 @@ func TestBackupUnderLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := startServe(t, nil, "--db", addr, "--addr", "127.0.0.1:0", "--metrics-addr=", "--log-level", "warn")
+			s := startServe(t, nil, "--db", addr, "--addr", "127.0.0.1:0", "--metrics-addr=", "--log-level", "warn",
+				"--report-burst", "1000000", "--report-every", "1ns") // one token sends the whole load
 			var mu sync.Mutex
 			acked := map[int]bool{}
 			lctx, cancel := context.WithCancel(ctx)
@@ -194,12 +195,15 @@ func TestBackupUnderLoad(t *testing.T) {
 					OnAck: func(i int) { mu.Lock(); acked[i] = true; mu.Unlock() }})
 			}()
 			waitAcks := func(n int) {
-				for {
+				for deadline := time.Now().Add(time.Minute); ; {
 					mu.Lock()
 					k := len(acked)
 					mu.Unlock()
 					if k >= n {
 						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("only %d reports acknowledged in a minute, want %d", k, n)
 					}
 					time.Sleep(5 * time.Millisecond)
 				}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -26,14 +28,36 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	rep, err := checkResults(ctx, r)
+	// --source named: check those sources' protocols only; else every
+	// source, summaries against their stations included.
+	sourceSet := false
+	fs.Visit(func(f *flag.Flag) { sourceSet = sourceSet || f.Name == "source" })
+	rep, err := checkResults(ctx, r, sourceSet)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(e.stdout, rep)
 	}
-	fmt.Fprintf(e.stdout, "%d protocols checked (%d summaries against their stations), %d flags\n", rep.Protocols, rep.Summaries, len(rep.Flags))
+	printCheck(e.stdout, rep, *limit)
+	return nil
+}
+
+// printCheck writes a check report: the totals, per code the flags and the
+// protocols they fall on (a protocol can carry several flags of one code,
+// one per figure or option), then the first flags.
+func printCheck(w io.Writer, rep *election.Report, limit int) {
+	flags := map[string]int{}
+	type key struct {
+		area int64
+		src  election.Source
+	}
+	flagged := map[key]bool{}
+	for _, f := range rep.Flags {
+		flags[f.Code]++
+		flagged[key{f.AreaID, f.Source}] = true
+	}
+	fmt.Fprintf(w, "%d protocols checked (%d summaries against their stations): %d flags on %d protocols\n", rep.Protocols, rep.Summaries, len(rep.Flags), len(flagged))
 	codes := make([]string, 0, len(rep.Counts))
 	for c, n := range rep.Counts {
 		if n == 0 {
@@ -43,32 +67,33 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	sort.Strings(codes)
 	for _, c := range codes {
-		fmt.Fprintf(e.stdout, "  %-28s %d of %d checked\n", c, rep.Counts[c], rep.Checked[c])
+		fmt.Fprintf(w, "  %-28s %d flags on %d of %d protocols checked\n", c, flags[c], rep.Counts[c], rep.Checked[c])
 	}
 	for i, f := range rep.Flags {
-		if i == *limit {
-			fmt.Fprintf(e.stdout, "  … %d more (use --json)\n", len(rep.Flags)-i)
+		if i == limit {
+			fmt.Fprintf(w, "  … %d more (use --json)\n", len(rep.Flags)-i)
 			break
 		}
 		item := ""
 		if f.Item != "" {
 			item = " [" + f.Item + "]"
 		}
-		fmt.Fprintf(e.stdout, "%s: %s%s %s (difference %d)\n", f.Station, f.Code, item, f.Message, f.Difference)
+		fmt.Fprintf(w, "%s: %s%s %s (difference %d)\n", f.Station, f.Code, item, f.Message, f.Difference)
 	}
-	return nil
 }
 
-// checkResults runs the controls over the results the flags named: every
-// source's latest protocols from the database (summaries included), or the
-// file's.
-func checkResults(ctx context.Context, r *results) (*election.Report, error) {
+// checkResults runs the controls over the results the flags named: the
+// file's, the named sources' (onlySelected: an observer's copies are not
+// compared with the official summaries, which would flag every summary
+// whose stations were not all observed), or every source's latest
+// protocols from the database, summaries included.
+func checkResults(ctx context.Context, r *results, onlySelected bool) (*election.Report, error) {
 	ix, err := tally.NewIndex(r.Areas)
 	if err != nil {
 		return nil, err
 	}
 	ps := r.Protocols
-	if r.db != nil {
+	if r.db != nil && !onlySelected {
 		ps = nil
 		for _, src := range election.Sources {
 			p, err := r.db.Protocols(ctx, r.Election.ID, src)

@@ -70,7 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return err
 		}
 	}
-	// A group name alone ("forensics") lists its subcommands.
+	// A group name alone ("forensics") lists its subcommands, as a usage
+	// error: a script that forgot the subcommand must not pass for done.
 	var sub []string
 	for name := range commands {
 		if strings.HasPrefix(name, rest[0]+" ") {
@@ -79,11 +80,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if len(sub) > 0 {
 		sort.Strings(sub)
-		fmt.Fprintf(stdout, "vigil %s: choose one of\n", rest[0])
+		fmt.Fprintf(stderr, "usage: vigil %s SUBCOMMAND [flags]\n\n", rest[0])
 		for _, s := range sub {
-			fmt.Fprintf(stdout, "  %-24s %s\n", s, commands[s].summary)
+			fmt.Fprintf(stderr, "  %-24s %s\n", s, commands[s].summary)
 		}
-		return nil
+		if len(rest) > 1 {
+			return usagef("vigil %s: unknown subcommand %q", rest[0], rest[1])
+		}
+		return usagef("vigil %s needs a subcommand", rest[0])
 	}
 	return usagef("unknown command %q (vigil help lists them)", rest[0])
 }
@@ -150,7 +154,7 @@ func dbFlag(fs *flag.FlagSet) *string {
 // openOrg opens the database and finds an organisation by name, for the
 // commands that act on one organisation's data.
 func openOrg(ctx context.Context, addr, org string) (*store.DB, *store.Organisation, error) {
-	d, err := store.Open(ctx, addr)
+	d, err := store.OpenExisting(ctx, addr)
 	if err != nil {
 		return nil, nil, err
 	}

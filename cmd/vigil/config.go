@@ -49,6 +49,7 @@ type serveConfig struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	TrustedProxies    proxyList
+	Intake            web.IntakeLimits
 
 	// Secrets.
 	DBPassword      string
@@ -145,6 +146,15 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) *string {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 60*time.Second, "time allowed to read a whole request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 120*time.Second, "time allowed to write a response (live streams are exempt)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	d := web.DefaultIntakeLimits
+	fs.IntVar(&c.Intake.ReportBurst, "report-burst", d.ReportBurst, "reports (and photos) one token or login may send at once")
+	fs.DurationVar(&c.Intake.ReportEvery, "report-every", d.ReportEvery, "then one report per this time")
+	fs.IntVar(&c.Intake.SMSBurst, "sms-burst", d.SMSBurst, "SMS one phone number may send at once")
+	fs.DurationVar(&c.Intake.SMSEvery, "sms-every", d.SMSEvery, "then one SMS per this time")
+	fs.DurationVar(&c.Intake.UnknownReplyEvery, "unknown-reply-every", d.UnknownReplyEvery, "at most one reply per this time to a number on no roster")
+	fs.Int64Var(&c.Intake.MaxPhotoBytes, "max-photo-bytes", d.MaxPhotoBytes, "the largest photo accepted, in bytes")
+	fs.IntVar(&c.Intake.MaxPhotosPerReport, "max-photos-per-report", d.MaxPhotosPerReport, "photos one report may have")
+	fs.Int64Var(&c.Intake.MaxPhotoBytesOrg, "max-photo-bytes-org", d.MaxPhotoBytesOrg, "the bytes of photos one organisation may store")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "a reverse proxy's network (`CIDR` or address) whose X-Forwarded-For/-Proto are believed; repeatable")
 	for _, s := range secrets {
 		fs.String(s.name+"-file", "", "read "+s.usage+" from this `FILE` (or set "+envName(s.name)+")")
@@ -312,7 +322,14 @@ func (c *serveConfig) validate() error {
 			return usagef("--public-url %q: want http(s)://host[:port]", c.PublicURL)
 		}
 	}
-	for name, d := range map[string]time.Duration{"shutdown-timeout": c.ShutdownTimeout, "read-header-timeout": c.ReadHeaderTimeout,
+	for name, n := range map[string]int64{"report-burst": int64(c.Intake.ReportBurst), "sms-burst": int64(c.Intake.SMSBurst),
+		"max-photo-bytes": c.Intake.MaxPhotoBytes, "max-photos-per-report": int64(c.Intake.MaxPhotosPerReport), "max-photo-bytes-org": c.Intake.MaxPhotoBytesOrg} {
+		if n <= 0 {
+			return usagef("--%s %d: must be positive", name, n)
+		}
+	}
+	for name, d := range map[string]time.Duration{"report-every": c.Intake.ReportEvery, "sms-every": c.Intake.SMSEvery, "unknown-reply-every": c.Intake.UnknownReplyEvery,
+		"shutdown-timeout": c.ShutdownTimeout, "read-header-timeout": c.ReadHeaderTimeout,
 		"read-timeout": c.ReadTimeout, "write-timeout": c.WriteTimeout, "idle-timeout": c.IdleTimeout} {
 		if d <= 0 {
 			return usagef("--%s %v: must be positive", name, d)
@@ -359,15 +376,6 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // print writes the resolved configuration as a TOML file (it can be

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
@@ -59,14 +61,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if _, err := observe.Publish(ctx, d, access.Principal{Role: access.Analyst, OrgID: o.ID, Name: "demo"}, stored.ID, "demo"); err != nil {
 		return fmt.Errorf("publishing the demo's findings: %w", err)
 	}
+	admin, err := demoAdmin(ctx, e, d, o)
+	if err != nil {
+		return fmt.Errorf("the demo's administrator: %w", err)
+	}
 	sum := demo.Summarise(el)
 	if *asJSON {
-		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum, "observation": obs, "recommendations": recs}); err != nil {
+		admin.LoginURL = browseURL(*addr) + "/login"
+		if err := printJSON(e.stdout, map[string]any{"database": d.Addr, "election": stored.Name, "seed": *seed, "summary": sum, "observation": obs, "recommendations": recs, "administrator": admin}); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(e.stdout, "vigil demo: wrote election %q to %s in %s (seed %d)\n", stored.Name, d.Addr, time.Since(start).Round(time.Millisecond), *seed)
-		fmt.Fprintf(e.stdout, "  %d stations, %d registered voters, official turnout %.2f %%, incumbent %.2f %%\n",
+		fmt.Fprintf(e.stdout, "  %d stations, %d registered voters, official turnout %.2f %% (ballots issued ÷ registered), incumbent %.2f %% of valid votes\n",
 			sum.Stations, sum.Registered, sum.OfficialTurnout, sum.OfficialIncumbentShare)
 		fmt.Fprintf(e.stdout, "  injected: %d stuffed stations, %d altered protocols, %d inflated districts, %d padded district summaries; %d stations observed\n",
 			sum.StuffedStations, sum.AlteredProtocols, sum.InflatedDistricts, sum.PaddedSummaries, sum.ObservedStations)
@@ -76,13 +83,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  recommendations: %d missions to KZ, %d reports, %d recommendations, %d assessments (see /recommendations?country=KZ)\n",
 				recs.Missions, recs.Reports, recs.Recommendations, recs.Assessments)
 		}
-		// Someone to log in as, and a token to try the reports API with:
-		// created through the same commands a mission would use.
-		if err := runUserAdd(ctx, e, []string{"--db", *db, "--org", obs.Organisation, "--username", "admin", "--name", "Demo administrator", "--role", "administrator"}); err != nil {
-			fmt.Fprintf(e.stdout, "  (user admin not created: %v)\n", err)
-		}
+		// A token to try the reports API with, created through the same
+		// command a mission would use.
 		if err := runTokenCreate(ctx, e, []string{"--db", *db, "--org", obs.Organisation, "--observer", "00001", "--label", "demo"}); err != nil {
 			fmt.Fprintf(e.stdout, "  (no observer token: %v)\n", err)
+		}
+		base := browseURL(*addr)
+		fmt.Fprintf(e.stdout, "\nThe public portal:    %s/\n", base)
+		fmt.Fprintf(e.stdout, "The staff dashboard:  %s/login, then %s/dashboard/\n", base, base)
+		fmt.Fprintf(e.stdout, "  user:     %s\n  password: %s\n", admin.Username, admin.Password)
+		fmt.Fprintln(e.stdout, "  (the demo sets a new password at every run; VIGIL_PASSWORD chooses it)")
+		if *noServe {
+			fmt.Fprintf(e.stdout, "Serve it with: vigil serve --db %s --addr %s\n", *db, *addr)
 		}
 	}
 	if *noServe {
@@ -95,4 +107,56 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return serveDB(ctx, e, d, cfg, newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel))
+}
+
+// demoLogin is the account the demo prints for the staff dashboard.
+type demoLogin struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	LoginURL string `json:"login_url,omitempty"`
+}
+
+// demoAdmin makes sure the demo's organisation has an administrator
+// "admin" and gives it a fresh password (VIGIL_PASSWORD, or a generated
+// one): a demo run again on the same file would otherwise leave a user whose
+// password was printed once, long ago, and nobody able to sign in.
+func demoAdmin(ctx context.Context, e *env, d *store.DB, o *store.Organisation) (demoLogin, error) {
+	l := demoLogin{Username: "admin", Password: e.getenv("VIGIL_PASSWORD")}
+	if l.Password == "" {
+		l.Password = access.NewToken()[:20]
+	}
+	hash, err := access.HashPassword(l.Password)
+	if err != nil {
+		return l, err
+	}
+	u, err := d.UserByName(ctx, l.Username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		u = &store.User{OrgID: o.ID, Username: l.Username, Name: "Demo administrator", Role: string(access.Administrator)}
+		if err := d.CreateUser(ctx, u, hash); err != nil {
+			return l, err
+		}
+		return l, cliAudit(ctx, d, o.ID, "user.create", "user:"+u.Username, map[string]any{"role": u.Role})
+	case err != nil:
+		return l, err
+	case u.OrgID != o.ID || u.Role != string(access.Administrator):
+		return l, fmt.Errorf("a user %q exists in this database but is not the demo mission's administrator", l.Username)
+	}
+	if err := d.SetPassword(ctx, u.ID, hash); err != nil {
+		return l, err
+	}
+	return l, cliAudit(ctx, d, o.ID, "user.password", "user:"+u.Username, map[string]any{"by": "demo"})
+}
+
+// browseURL is the address a browser on this machine opens for a listen
+// address: a wildcard host becomes localhost.
+func browseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -67,6 +67,34 @@ func TestDemoIrregularitiesAreFound(t *testing.T) {
 		}
 	}
 
+	// --source observer checks the observers' copies alone: no official
+	// district summary is held against a handful of observed stations.
+	out = mustVigil(t, "check", "--db", db, "--election", demo.Name, "--source", "observer", "--json")
+	var obsChk struct {
+		Protocols int `json:"protocols"`
+		Summaries int `json:"summaries"`
+		Flags     []struct {
+			Code string `json:"code"`
+		} `json:"flags"`
+	}
+	if err := json.Unmarshal([]byte(out), &obsChk); err != nil {
+		t.Fatal(err)
+	}
+	observed := 0
+	for _, st := range el.Stations {
+		if st.Observed {
+			observed++
+		}
+	}
+	if obsChk.Protocols != observed || obsChk.Summaries != 0 {
+		t.Errorf("check --source observer: %d protocols, %d summaries; %d stations observed", obsChk.Protocols, obsChk.Summaries, observed)
+	}
+	for _, f := range obsChk.Flags {
+		if strings.HasPrefix(f.Code, "SUMMARY") {
+			t.Errorf("check --source observer flags %s", f.Code)
+		}
+	}
+
 	out = mustVigil(t, "forensics", "integer", "--db", db, "--election", demo.Name, "--replicates", "200", "--json")
 	var it struct {
 		Criteria map[string]struct {

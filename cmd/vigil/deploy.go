@@ -21,7 +21,7 @@ func runDeployDraw(ctx context.Context, e *env, args []string) error {
 	elName := fs.String("election", "", "election `NAME`")
 	seed := fs.String("seed", "", "the published seed (any text: the draw is reproducible from it)")
 	size := fs.Int("size", 0, "number of stations to draw")
-	strata := fs.String("strata", "region", "stratification `VARS`, comma-separated: region, urban, size")
+	strata := fs.String("strata", "region", "stratification `VARS`, comma-separated: region, urban, size (\"\" for none); every stratum gets --min-per-stratum, so a small --size draws more")
 	minPer := fs.Int("min-per-stratum", 1, "stations at least in every stratum")
 	noAssign := fs.Bool("no-assign", false, "draw only; do not assign the organisation's teams")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -79,9 +79,36 @@ func runDeployDraw(ctx context.Context, e *env, args []string) error {
 	if err := cliAudit(ctx, d, o.ID, "deployment.draw", fmt.Sprintf("deployment:%d", dep.ID), map[string]any{"seed": *seed, "size": *size, "strata": vars}); err != nil {
 		return err
 	}
+	note := drawNote(dep, *size, vars, *minPer)
 	if *asJSON {
-		return printJSON(e.stdout, map[string]any{"deployment": dep, "assignments": len(assignments)})
+		out := map[string]any{"deployment": dep, "assignments": len(assignments)}
+		if note != "" {
+			out["note"] = note
+		}
+		return printJSON(e.stdout, out)
 	}
 	fmt.Fprintf(e.stdout, "deployment %d: %d station(s) drawn with seed %q, %d assignment(s)\n", dep.ID, len(dep.Stations), *seed, len(assignments))
+	if note != "" {
+		fmt.Fprintln(e.stdout, note)
+	}
 	return nil
+}
+
+// drawNote explains a draw of another size than asked for: every stratum
+// gets its minimum, so many strata and a small --size draw more.
+func drawNote(dep *store.Deployment, size int, strata []string, minPer int) string {
+	if len(dep.Stations) == size {
+		return ""
+	}
+	n := map[string]bool{}
+	for _, s := range dep.Stations {
+		n[s.Stratum] = true
+	}
+	by := strings.Join(strata, ", ")
+	if by == "" {
+		by = "none"
+	}
+	return fmt.Sprintf("note: %d stations drawn, not the %d asked for: each of the %d strata (by %s) gets at least %d (--min-per-stratum); "+
+		"for exactly %d, draw without strata (--strata \"\") or ask for at least %d",
+		len(dep.Stations), size, len(n), by, max(minPer, 1), size, len(n)*max(minPer, 1))
 }

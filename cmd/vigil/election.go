@@ -22,7 +22,7 @@ func runElections(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runElectionConfig(ctx context.Context, e *env, args []string) error {
 	if *name == "" {
 		return usagef("name the election with --election")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 	if *elName == "" {
 		return usagef("findings: --election is required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -95,6 +95,11 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 	}
 	for _, ph := range observe.ReportedPhases {
 		pf := f.Phases[string(ph)]
+		if pf.Observed == 0 {
+			// "0 of 0 (95 % CI 0.0–100.0 %)" would read as a finding.
+			fmt.Fprintf(e.stdout, "%-11s not observed: no report assessed this phase\n", ph)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "%-11s %4d of %4d assessed negatively (%5.1f %%, 95 %% CI %.1f–%.1f %%)\n", ph, pf.Negative, pf.Observed, 100*pf.Share, 100*pf.CI95[0], 100*pf.CI95[1])
 		for _, ind := range observe.SortedKeys(pf.Indicators) {
 			st := pf.Indicators[ind]

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
@@ -76,14 +78,17 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer r.Close()
-	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed})
+	pr := newProgress(e, "integer test", *fi.asJSON)
+	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed,
+		Progress: func(done, total int) { pr.update(done, total, "replicates") }})
+	pr.done()
 	if err != nil {
 		return err
 	}
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "integer percentages of %s's result and of turnout, %d stations, %d replicates\n", leader, res.StationsUsed, res.Replicates)
+	fmt.Fprintf(e.stdout, "integer percentages of %s's share (of the ballots counted, valid + invalid) and of turnout (ballots issued ÷ registered), %d stations, %d replicates\n", leader, res.StationsUsed, res.Replicates)
 	for _, k := range []string{"result", "turnout", "either"} {
 		s := res.Criteria[k]
 		fmt.Fprintf(e.stdout, "  %-8s observed %.0f, expected %.1f, excess %.1f (z = %.1f; 99.9th percentile of the null %.0f)\n", k, s.Observed, s.Expected, s.Excess, s.Z, s.P999)
@@ -115,7 +120,7 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "fingerprint of %s, %d stations: τ = %.3f, ν = %.3f, σ_τ = %.3f, σ_ν = %.3f, θ = %.3f\n", leader, res.StationsUsed, res.Tau, res.Nu, res.SigmaTau, res.SigmaNu, res.Theta)
+	fmt.Fprintf(e.stdout, "fingerprint of %s (turnout: ballots issued ÷ registered; share: of the ballots counted, valid + invalid), %d stations: τ = %.3f, ν = %.3f, σ_τ = %.3f, σ_ν = %.3f, θ = %.3f\n", leader, res.StationsUsed, res.Tau, res.Nu, res.SigmaTau, res.SigmaNu, res.Theta)
 	if res.Fit != nil {
 		fmt.Fprintf(e.stdout, "fraud-model fit: f_i = %.3f, f_e = %.3f, α = %.2f\n", res.Fit.FI, res.Fit.FE, res.Fit.Alpha)
 	}
@@ -144,7 +149,7 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 	if *fi.asJSON {
 		return printJSON(e.stdout, res)
 	}
-	fmt.Fprintf(e.stdout, "%s: %d excess votes; share %.2f %% → %.2f %% corrected, turnout %.2f %% → %.2f %%; clean peak at %.0f %% turnout\n",
+	fmt.Fprintf(e.stdout, "%s: %d excess votes; share of the ballots counted (valid + invalid) %.2f %% → %.2f %% corrected, turnout (ballots issued ÷ registered) %.2f %% → %.2f %%; clean peak at %.0f %% turnout\n",
 		leader, res.Excess, res.LeaderShareOfficial, res.LeaderShareCorrected, res.TurnoutOfficial, res.TurnoutCorrected, res.PeakTurnout)
 	return nil
 }
@@ -177,14 +182,69 @@ func runDigits(ctx context.Context, e *env, args []string) error {
 	if *fi.asJSON {
 		return printJSON(e.stdout, map[string]any{"series": out, "caveat": forensics.DigitCaveat})
 	}
-	for _, d := range out {
-		fmt.Fprintf(e.stdout, "%s (%d counts):\n", d.Series, d.CountsUsed)
-		for _, t := range d.Tests {
-			fmt.Fprintf(e.stdout, "  %v\n", t)
-		}
-	}
-	fmt.Fprintln(e.stdout, forensics.DigitCaveat)
+	printDigits(e.stdout, out)
 	return nil
+}
+
+// digitTestNames are the digit tests as a reader names them.
+var digitTestNames = map[string]string{
+	"2BL_mean":        "second digit, mean (2BL)",
+	"2BL_chi2":        "second digit, χ² (2BL)",
+	"last_digit_mean": "last digit, mean",
+	"last_digit_chi2": "last digit, χ²",
+	"C05s":            "counts ending in 0 or 5 (C05s)",
+	"P05s":            "% of valid votes ending in 0 or 5 (P05s)",
+	"pairs_equal":     "last two digits equal",
+	"pairs_adjacent":  "last two digits adjacent",
+	"pairs_distant":   "last two digits distant",
+}
+
+// printDigits writes the digit tests as a table per option: what was
+// observed, what the null expects, the statistic and its p-value.
+func printDigits(w io.Writer, out []forensics.DigitResult) {
+	if len(out) == 0 {
+		fmt.Fprintln(w, "no option has counts of two digits or more: nothing to test")
+	}
+	for i, d := range out {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s: %d station counts of two digits or more\n", d.Series, d.CountsUsed)
+		rows := [][5]string{{"test", "observed", "expected", "statistic", "p-value"}}
+		for _, t := range d.Tests {
+			name := digitTestNames[t.Test]
+			if name == "" {
+				name = t.Test
+			}
+			var obs, exp, stat string
+			switch {
+			case t.Statistic == "chi2":
+				obs, exp, stat = fmt.Sprintf("%.1f", t.Observed), fmt.Sprintf("%d d.f.", t.DF), fmt.Sprintf("χ² = %.1f", t.Value)
+			case strings.HasSuffix(t.Test, "_mean"):
+				obs, exp, stat = fmt.Sprintf("%.3f", t.Observed), fmt.Sprintf("%.3f", t.Expected), fmt.Sprintf("z = %.2f", t.Value)
+			default: // a share
+				obs, exp, stat = fmt.Sprintf("%.1f %%", 100*t.Observed), fmt.Sprintf("%.1f %%", 100*t.Expected), fmt.Sprintf("z = %.2f", t.Value)
+			}
+			rows = append(rows, [5]string{name, obs, exp, stat, pValue(t.PValue)})
+		}
+		printAligned(w, "  ", rows)
+	}
+	fmt.Fprintf(w, "\n%s\n", forensics.DigitCaveat)
+}
+
+// pValue prints a p-value with the precision it deserves: tiny ones as a
+// bound, not as 1.05e-259.
+func pValue(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "–"
+	case p < 0.0001:
+		return "< 0.0001"
+	case p < 0.01:
+		return fmt.Sprintf("%.4f", p)
+	default:
+		return fmt.Sprintf("%.2f", p)
+	}
 }
 
 func runControl(ctx context.Context, e *env, args []string) error {
@@ -289,4 +349,29 @@ func readControlStations(path string, levels []string) (func([]string) bool, err
 		}
 		return set[strings.Join(key, "\x1f")]
 	}, nil
+}
+
+// printAligned writes a table whose first column is text (left-aligned)
+// and the others figures (right-aligned), widths counted in characters so
+// that χ² and – line up.
+func printAligned(w io.Writer, indent string, rows [][5]string) {
+	var width [5]int
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString(indent)
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i == 0 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString("  " + pad + c)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/ingest"
@@ -39,8 +41,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("import takes one file (got %d)", len(pos))
 	}
-	if *name == "" || *source == "" || *mapping == "" {
-		return usagef("import needs --election, --source and --mapping")
+	var missing []string
+	for _, f := range []struct{ flag, value string }{{"--election", *name}, {"--source", *source}, {"--mapping", *mapping}} {
+		if f.value == "" {
+			missing = append(missing, f.flag)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("import: missing %s (import needs --election, --source and --mapping)", strings.Join(missing, " and "))
 	}
 	src, err := election.ParseSource(*source)
 	if err != nil {
@@ -73,26 +81,6 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		report.Write([]string{"file", "line", "column", "value", "expected"})
 	}
 
-	d, err := store.Open(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	el, err := d.ElectionByName(ctx, *name)
-	if errors.Is(err, store.ErrNotFound) {
-		el = &election.Election{Name: *name, Kind: election.Kind(*kind), Country: *country, Date: *date}
-		err = d.CreateElection(ctx, el)
-	}
-	if err != nil {
-		return err
-	}
-	if len(el.Config.AreaLevels) == 0 {
-		el.Config.AreaLevels = m.Levels()
-		if err := d.UpdateConfig(ctx, el.ID, el.Config); err != nil {
-			return err
-		}
-	}
-
 	rejected := 0
 	next := func() (store.Row, error) {
 		for {
@@ -109,7 +97,63 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return store.Row{Line: r.Line, Path: r.Path, Attrs: r.Attrs, Figures: r.Figures, Votes: r.Votes}, nil
 		}
 	}
-	b, err := d.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), Rejected: func() int { return rejected }}, next)
+	// Read the first row before touching the database: a file with a header
+	// and nothing under it (or only rejected rows) imports nothing, and must
+	// not leave a new election or database behind as if it had.
+	first, err := next()
+	if errors.Is(err, io.EOF) {
+		if rejected > 0 {
+			err = fmt.Errorf("import %s: every row was rejected (%d, listed in %s): nothing imported", file, rejected, *skip)
+		} else {
+			err = fmt.Errorf("import %s: no rows under the header: nothing imported", file)
+		}
+	}
+	if err != nil {
+		if report != nil {
+			report.Flush()
+		}
+		return err
+	}
+	pending := &first
+	pr := newProgress(e, "import "+filepath.Base(file), *asJSON)
+	read := 0
+	rows := func() (store.Row, error) {
+		read++
+		pr.update(read, 0, "rows read")
+		if r := pending; r != nil {
+			pending = nil
+			return *r, nil
+		}
+		return next()
+	}
+
+	d, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	// A new election is created inside the import's transaction, so that
+	// a failed import leaves none behind. An existing one is used as it
+	// is: --kind, --country or --date that contradict it are an error
+	// rather than silently ignored (change an election with its own
+	// commands, or import under another name).
+	req := store.ImportRequest{Source: src, File: filepath.Base(file), SHA256: sum, Options: rd.Options(), AreaLevels: m.Levels()}
+	el, err := d.ElectionByName(ctx, *name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		el = &election.Election{Name: *name, Kind: election.Kind(*kind), Country: *country, Date: *date}
+		req.Create = el
+	case err != nil:
+		return err
+	default:
+		if err := sameElection(fs, el); err != nil {
+			return err
+		}
+		req.ElectionID = el.ID
+	}
+	req.Rejected = func() int { return rejected }
+	b, err := d.Import(ctx, req, rows)
+	pr.done()
 	if err != nil {
 		if report != nil {
 			// The import stored nothing: leave no report that suggests otherwise.
@@ -132,6 +176,33 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "; %d rows rejected, listed in %s", rejected, *skip)
 	}
 	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+// sameElection refuses --kind, --country or --date given for an existing
+// election with other values than it has.
+func sameElection(fs *flag.FlagSet, el *election.Election) error {
+	var diffs []string
+	fs.Visit(func(f *flag.Flag) {
+		var have string
+		switch f.Name {
+		case "kind":
+			have = string(el.Kind)
+		case "country":
+			have = el.Country
+		case "date":
+			have = el.Date
+		default:
+			return
+		}
+		if v := f.Value.String(); v != have {
+			diffs = append(diffs, fmt.Sprintf("--%s %s (it has %q)", f.Name, v, have))
+		}
+	})
+	if len(diffs) > 0 {
+		return fmt.Errorf("election %q exists and differs: %s; nothing was imported (drop the flag to import into it, or give another --election name)",
+			el.Name, strings.Join(diffs, ", "))
+	}
 	return nil
 }
 

@@ -59,9 +59,11 @@ func writeBigCSV(t *testing.T, n int) string {
 	return p
 }
 
-// TestImportKilledLeavesNothing kills an import with SIGKILL in the middle
-// and checks that the database is exactly as before, then that the same
-// import, run again, completes.
+// TestImportKilledLeavesNothing kills an import into a new election with
+// SIGKILL in the middle and checks that the database is exactly as before:
+// no protocol, batch or area of it, and no election either (issue 10: the
+// election, its root area and configuration are created in the import's
+// transaction).
 func TestImportKilledLeavesNothing(t *testing.T) {
 	csv := writeBigCSV(t, 400000)
 	for _, engine := range []string{"sqlite", "postgres"} {
@@ -77,7 +79,7 @@ func TestImportKilledLeavesNothing(t *testing.T) {
 			if out, err := program("import", "--db", addr, "--election", "e", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv").CombinedOutput(); err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}
-			cmd := program("import", "--db", addr, "--election", "e", "--source", "official-final", "--mapping", "testdata/small.json", csv)
+			cmd := program("import", "--db", addr, "--election", "e2", "--source", "official-final", "--mapping", "testdata/small.json", csv)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -110,6 +112,9 @@ func TestImportKilledLeavesNothing(t *testing.T) {
 			}
 			if got := count(t, db, `SELECT count(*) FROM areas`); got != 1+2+3+4 {
 				t.Fatalf("after the kill: %d areas, want 10", got)
+			}
+			if got := count(t, db, `SELECT count(*) FROM elections`); got != 1 {
+				t.Fatalf("after the kill: %d elections, want the first import's only", got)
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // vigil runs the whole program in-process, as a user would from a shell.
@@ -128,13 +130,22 @@ func TestImportBadRowIsAllOrNothing(t *testing.T) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
 	}
-	out := mustVigil(t, "tally", "--db", db, "--election", "e1", "--level", "0", "--json")
-	if !strings.Contains(out, `"stations": 0`) {
-		t.Fatalf("a failed import left protocols: %s", out)
+	// Nothing at all is left: not even the election the import created.
+	if _, err := vigil(t, "tally", "--db", db, "--election", "e1", "--level", "0", "--json"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("a failed import left its election: %v", err)
 	}
+	d, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := d.QueryRow(`SELECT (SELECT count(*) FROM elections) + (SELECT count(*) FROM areas) + (SELECT count(*) FROM batches)`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a failed import left %d rows (%v)", n, err)
+	}
+	d.Close()
 
 	report := filepath.Join(t.TempDir(), "rejected.csv")
-	out = mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small-bad.csv", "--skip-invalid", report, "--json")
+	out := mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small-bad.csv", "--skip-invalid", report, "--json")
 	if !strings.Contains(out, `"rows": 2`) || !strings.Contains(out, `"rejected": 1`) {
 		t.Fatalf("skip-invalid batch: %s", out)
 	}
@@ -144,6 +155,24 @@ func TestImportBadRowIsAllOrNothing(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "small-bad.csv,3,Issued,5OO") {
 		t.Fatalf("report:\n%s", b)
+	}
+}
+
+// TestImportRetryOtherKind: a retry that names the election with another
+// --kind, --country or --date is refused, not silently imported under the
+// old ones; the same values, or none, import into it.
+func TestImportRetryOtherKind(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--kind", "presidential", "--date", "2024-03-01", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	_, err := vigil(t, "import", "--db", db, "--election", "e1", "--kind", "party-list", "--date", "2024-03-02", "--source", "official-preliminary", "--mapping", "testdata/small.json", "testdata/small.csv")
+	want := `election "e1" exists and differs: --date 2024-03-02 (it has "2024-03-01"), --kind party-list (it has "presidential"); nothing was imported`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err %v, want %q", err, want)
+	}
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--kind", "presidential", "--source", "official-preliminary", "--mapping", "testdata/small.json", "testdata/small.csv")
+	out := mustVigil(t, "tally", "--db", db, "--election", "e1", "--level", "0", "--source", "official-preliminary", "--json")
+	if !strings.Contains(out, `"stations": 4`) {
+		t.Fatalf("%s", out)
 	}
 }
 

@@ -156,3 +156,33 @@ func TestObservationCommands(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestRosterSharedPhone: a number already on another organisation's roster
+// is an error naming the file, line and number, until both organisations
+// agree to share it (issue 10); --country reads national numbers and is
+// kept for the organisation's later imports.
+func TestRosterSharedPhone(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "v.db")
+	a := filepath.Join(dir, "a.csv")
+	os.WriteFile(a, []byte("id,name,phone\n1,Aigerim,8 701 000 01 01\n"), 0o644)
+	mustVigil(t, "roster", "import", a, "--db", dbPath, "--org", "A", "--country", "KZ")
+	b := filepath.Join(dir, "b.csv")
+	os.WriteFile(b, []byte("id,name,phone\n7,Bolat,+7 701 000 01 02\n8,Aigerim,+7 701 000 01 01\n"), 0o644)
+	_, err := vigil(t, "roster", "import", b, "--db", dbPath, "--org", "B")
+	if err == nil || !strings.HasPrefix(err.Error(), `b.csv:3: phone +77010000101 (observer "8") is already on the roster of "A"`) {
+		t.Fatalf("taken number: %v", err)
+	}
+	mustVigil(t, "roster", "share", "--db", dbPath, "--org", "A", "--with", "B", "--phone", "8 701 000 01 01")
+	if _, err := vigil(t, "roster", "import", b, "--db", dbPath, "--org", "B"); err == nil {
+		t.Fatal("imported with one side's agreement")
+	}
+	out := mustVigil(t, "roster", "share", "--db", dbPath, "--org", "B", "--with", "A", "--phone", "+77010000101")
+	if !strings.Contains(out, "both have agreed") {
+		t.Fatalf("share: %s", out)
+	}
+	mustVigil(t, "roster", "import", b, "--db", dbPath, "--org", "B")
+	// A's country is kept: a national number in its next roster still reads.
+	os.WriteFile(a, []byte("id,name,phone\n1,Aigerim,8 701 000 01 01\n2,Dana,8 701 000 01 03\n"), 0o644)
+	mustVigil(t, "roster", "import", a, "--db", dbPath, "--org", "A")
+}

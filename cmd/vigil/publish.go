@@ -25,7 +25,7 @@ func runFindingsPublish(ctx context.Context, e *env, args []string) error {
 	if *name == "" || *org == "" {
 		return usagef("findings publish: --election and --org are required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ type pvtFlags struct {
 	frame, sample, stratum, sampleStratum, region string
 	id, drawn                                     string
 	options, total, registered, official          string
+	cannotWin                                     string
 	bootstrap, minReports, workers, skipLines     int
 	seed                                          uint64
 	delimiter                                     string
@@ -52,6 +53,7 @@ func (p *pvtFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&p.total, "total", "", "sample `COLUMN` of all votes counted, the shares' denominator (default: the sum of the options)")
 	fs.StringVar(&p.registered, "registered", "", "`COLUMN` of registered voters, for turnout: from the sample, or from the frame through --id")
 	fs.StringVar(&p.id, "id", "", "station id `COLUMN` in both files: checks each report's station and stratum against the frame, rejects duplicates, and takes --registered from the frame when the sample lacks it")
+	fs.StringVar(&p.cannotWin, "cannot-win", "", "comma-separated `OPTIONS` that take votes but cannot win (against all): the lead is measured between the others")
 	fs.StringVar(&p.official, "official", "", "official shares in per cent, `A=53.19,B=22.27,turnout=63.4`, for the verdict")
 	fs.IntVar(&p.bootstrap, "bootstrap", 0, "stratified bootstrap replicates (0: linearised intervals only)")
 	fs.Uint64Var(&p.seed, "seed", 1, "bootstrap seed")
@@ -159,7 +161,7 @@ func runPVTConverge(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%s\t±95%%\t", o)
 	}
 	if cps[0].Result.Turnout != nil {
-		fmt.Fprint(tw, "turnout\t±95%\t")
+		fmt.Fprint(tw, "votes ÷ registered\t±95%\t")
 	}
 	fmt.Fprintln(tw)
 	for _, c := range cps {
@@ -221,6 +223,14 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 			return nil, usagef("pvt: --options names %q twice", o)
 		}
 		in.options = append(in.options, o)
+	}
+	if p.cannotWin != "" {
+		for _, o := range strings.Split(p.cannotWin, ",") {
+			if o = strings.TrimSpace(o); !slices.Contains(in.options, o) {
+				return nil, usagef("pvt: --cannot-win %q is not one of --options", o)
+			}
+			in.cfg.CannotWin = append(in.cfg.CannotWin, o)
+		}
 	}
 	if p.official != "" {
 		in.official = map[string]float64{}
@@ -523,7 +533,11 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 	fmt.Fprintln(tw)
 	figs := res.Options
 	if res.Turnout != nil {
-		figs = append(figs[:len(figs):len(figs)], *res.Turnout)
+		// Not "turnout": vigil's turnout is ballots issued ÷ registered,
+		// and a PVT's reports divide the votes counted instead.
+		t := *res.Turnout
+		t.Name = "votes ÷ registered*"
+		figs = append(figs[:len(figs):len(figs)], t)
 	}
 	for _, f := range figs {
 		fmt.Fprintf(tw, "%s\t%.2f\t%.3f\t[%.2f, %.2f]\t[%.2f, %.2f]", f.Name, f.Estimate, f.SE, f.CI95[0], f.CI95[1], f.CI99[0], f.CI99[1])
@@ -533,6 +547,9 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	if res.Turnout != nil {
+		fmt.Fprintf(w, "* the %s over the registered voters (the JSON's \"turnout\"); not the portal's turnout, ballots issued ÷ registered\n", denominator)
+	}
 	if l := res.Lead; l != nil {
 		decided := "the sample does not determine the winner at 95 %"
 		switch {
@@ -541,7 +558,7 @@ func printPVT(w io.Writer, res *pvt.Result, vs []pvt.Verdict, denominator string
 		case l.Decided95:
 			decided = "the sample determines the winner at 95 % but not at 99 %"
 		}
-		fmt.Fprintf(w, "\nlead: %s over %s by %.2f points, 95 %% [%.2f, %.2f], 99 %% [%.2f, %.2f]: %s\n",
+		fmt.Fprintf(w, "\nlead: %s over %s (the runner-up among the options that can win) by %.2f points, 95 %% [%.2f, %.2f], 99 %% [%.2f, %.2f]: %s\n",
 			l.Leader, l.RunnerUp, l.Estimate, l.CI95[0], l.CI95[1], l.CI99[0], l.CI99[1], decided)
 	}
 	if len(res.Strata.Collapsed) > 0 {

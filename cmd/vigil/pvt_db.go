@@ -45,7 +45,7 @@ func loadStoredPVT(ctx context.Context, p *pvtFlags, d *pvtDBFlags) (*pvtInput, 
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	db, err := store.Open(ctx, d.db)
+	db, err := store.OpenExisting(ctx, d.db)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,6 @@ func loadStoredPVT(ctx context.Context, p *pvtFlags, d *pvtDBFlags) (*pvtInput, 
 	if err != nil {
 		return nil, usageError{"pvt: " + err.Error()}
 	}
-	return &pvtInput{cfg: pvt.Config{Bootstrap: p.bootstrap, Seed: p.seed, Workers: p.workers, MinReports: max(1, p.minReports)},
+	return &pvtInput{cfg: pvt.Config{Bootstrap: p.bootstrap, Seed: p.seed, Workers: p.workers, MinReports: max(1, p.minReports), CannotWin: b.CannotWin},
 		denominator: "sum of the listed options", strata: b.Strata, options: b.Options, reports: b.Reports, official: b.Official}, nil
 }

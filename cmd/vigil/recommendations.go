@@ -37,7 +37,7 @@ func runRecSummary(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func runRecExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func runRecHistory(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("recommendations history: want one recommendation (id or REPORT#NUMBER)")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func runRecPropose(ctx context.Context, e *env, args []string) error {
 	if *report == "" {
 		return usagef("recommendations propose: --report is required")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func runRecAssess(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 || *report == "" {
 		return usagef("recommendations assess: want --report and one recommendation")
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -363,7 +363,7 @@ func runRecDraft(ctx context.Context, e *env, args []string) error {
 	if ext != ".html" && ext != ".pdf" {
 		return usagef("%s: want a .html or .pdf file", pos[0])
 	}
-	d, err := store.Open(ctx, *db)
+	d, err := store.OpenExisting(ctx, *db)
 	if err != nil {
 		return err
 	}

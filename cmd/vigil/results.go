@@ -82,7 +82,7 @@ func (f *resultsFlags) load(ctx context.Context) (*results, error) {
 	if *f.election == "" {
 		return nil, usagef("name the election with --election (or give --file and --mapping)")
 	}
-	db, err := store.Open(ctx, *f.db)
+	db, err := store.OpenExisting(ctx, *f.db)
 	if err != nil {
 		return nil, err
 	}

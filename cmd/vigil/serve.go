@@ -55,7 +55,7 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 		metrics.ImportDuration.Observe(t.Seconds())
 		logger.Info("import committed", "rows", rows, "duration_ms", t.Milliseconds())
 	}
-	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
+	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
 		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret})
 	if err != nil {
 		return err

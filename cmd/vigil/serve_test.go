@@ -160,6 +160,9 @@ metrics_addr = "127.0.0.1:0"
 log_format = "json"
 log_level = "debug"
 shutdown_timeout = "60s"
+# One token sends every report of the load: no per-token limit here.
+report_burst = 1000000
+report_every = "1ns"
 `), 0o600)
 	s := startServe(t, nil, "--config", conf)
 	c := &http.Client{Timeout: 30 * time.Second}
@@ -187,12 +190,15 @@ shutdown_timeout = "60s"
 			Reports: reports, Duration: 2 * time.Minute, Prefix: "ops", Retries: 2,
 			OnAck: func(i int) { mu.Lock(); acked[i] = true; mu.Unlock() }})
 	}()
-	for {
+	for deadline := time.Now().Add(time.Minute); ; {
 		mu.Lock()
 		n := len(acked)
 		mu.Unlock()
 		if n >= 300 {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d reports acknowledged in a minute", n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/tally"
@@ -35,6 +36,7 @@ func runTally(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, tree)
 	}
+	fmt.Fprintln(e.stdout, "turnout: ballots issued ÷ registered voters; each option's share: of the valid votes")
 	printTree(e.stdout, tree, 0)
 	return nil
 }
@@ -53,16 +55,19 @@ func printTree(w io.Writer, n *tally.Node, depth int) {
 	}
 }
 
-// orderedOptions lists a node's options by votes, most first.
+// orderedOptions lists a node's options by votes, most first, ties by
+// name (the map's order would change from run to run).
 func orderedOptions(n *tally.Node) []string {
 	names := make([]string, 0, len(n.Options))
 	for k := range n.Options {
 		names = append(names, k)
 	}
-	for i := 1; i < len(names); i++ {
-		for j := i; j > 0 && n.Options[names[j]] > n.Options[names[j-1]]; j-- {
-			names[j], names[j-1] = names[j-1], names[j]
+	sort.Slice(names, func(i, j int) bool {
+		a, b := n.Options[names[i]], n.Options[names[j]]
+		if a != b {
+			return a > b
 		}
-	}
+		return names[i] < names[j]
+	})
 	return names
 }

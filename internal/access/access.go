@@ -147,7 +147,7 @@ func Check(p Principal, a Action, r Resource) error {
 		if p.Role == Public || p.Role == "" {
 			return fmt.Errorf("%w: %s", ErrUnauthenticated, a)
 		}
-		return fmt.Errorf("%w: a %s may not %s", ErrForbidden, p.Role, a)
+		return fmt.Errorf("%w: %s %s may not %s", ErrForbidden, article(string(p.Role)), p.Role, a)
 	}
 	if r.OrgID != p.OrgID {
 		return fmt.Errorf("%w: the resource belongs to another organisation", ErrForbidden)
@@ -200,4 +200,12 @@ func nonNil(p []string) []string {
 		return []string{}
 	}
 	return p
+}
+
+// article is "an" before a vowel ("an observer", "an analyst"), else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

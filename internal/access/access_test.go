@@ -155,3 +155,12 @@ func TestToken(t *testing.T) {
 		t.Fatal("token hashes")
 	}
 }
+
+func TestForbiddenMessageArticle(t *testing.T) {
+	for role, want := range map[Role]string{Observer: "an observer may not", Analyst: "an analyst may not", Coordinator: "a coordinator may not"} {
+		err := Check(Principal{Role: role, OrgID: 1}, ManageUsers, Resource{OrgID: 1})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", role, err, want)
+		}
+	}
+}

@@ -53,6 +53,14 @@ func ParseFigure(name string) (Figure, bool) {
 	return 0, false
 }
 
+// MaxCount bounds every figure and every option's votes on one protocol, as
+// read from a file or reported by an observer: no count of voters, ballots
+// or votes can exceed the world's population, and 10^10 is above it. With
+// every cell at most MaxCount, the sum of any 922 million of them (stations
+// × options, far beyond any election) fits in an int64, so tallies cannot
+// overflow; a larger cell is refused where it enters, with its place.
+const MaxCount int64 = 10_000_000_000
+
 // Figures are a protocol's figures. A figure can be absent (the country or
 // the data set does not publish it), which is not the same as zero.
 type Figures struct {

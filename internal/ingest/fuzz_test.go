@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -80,12 +81,13 @@ func checkRow(t *testing.T, m *Mapping, row Row) {
 		t.Fatalf("votes %v absent %v for %d options", row.Votes, row.VotesAbsent, len(m.Options))
 	}
 	for i, v := range row.Votes {
-		if v < 0 || row.VotesAbsent != nil && row.VotesAbsent[i] && v != 0 {
+		if v < 0 || v > election.MaxCount || row.VotesAbsent != nil && row.VotesAbsent[i] && v != 0 {
 			t.Fatalf("votes %v absent %v", row.Votes, row.VotesAbsent)
 		}
 	}
 	for name, v := range row.Figures.Map() {
-		if v < 0 && name != "ballots_issued" { // a derived sum may overflow
+		// ballots_issued may be derived from its three parts.
+		if v < 0 || v > 3*election.MaxCount || v > election.MaxCount && name != "ballots_issued" {
 			t.Fatalf("figure %s = %d", name, v)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,8 +121,30 @@ type Reader struct {
 	stCols   []int    // the columns of station's placeholders
 
 	skipped int
+	records int   // records read after the header, blank ones included
 	err     error // sticky fatal error (or io.EOF)
 }
+
+// Limits on what one file may hold. They are far above any real results
+// file (the largest election, India's, has about a million stations; the
+// longest station names about 200 characters) and low enough that a
+// hostile file is refused before it holds the machine. The bound on a
+// count is election.MaxCount.
+const (
+	// MaxRows bounds the records of one file after the header (blank and
+	// skipped ones included): reading stops with an error past it. With
+	// every count at most election.MaxCount, no sum over MaxRows stations
+	// overflows.
+	MaxRows = 5_000_000
+	// MaxCellBytes bounds any one cell, whether the mapping uses it or not.
+	MaxCellBytes = 64 << 10
+	// MaxNameBytes bounds an area or station name (after white space is
+	// cleaned): names are shown on every page and in every path.
+	MaxNameBytes = 1024
+)
+
+// maxRows is MaxRows, lowered by tests.
+var maxRows = MaxRows
 
 // Open opens a results file and checks its header against the mapping. The
 // format follows the name: .xlsx (a sheet), .zip (the CSV inside), .gz
@@ -403,6 +424,11 @@ func (r *Reader) Next() (Row, error) {
 	}
 	for {
 		rec, line, err := r.src.next()
+		if err == nil {
+			if r.records++; r.records > maxRows {
+				err = fmt.Errorf("line %d: more than %d rows: split the file", line, maxRows)
+			}
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && isCSVSyntax(pe.Err) {
@@ -464,11 +490,25 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 		return row, &RowError{File: r.file, Line: line,
 			Expected: fmt.Sprintf("%d fields as in the header, found %d", r.nfields, len(rec))}
 	}
+	for i, c := range rec {
+		if len(c) > MaxCellBytes {
+			col := "#" + strconv.Itoa(i+1)
+			if i < len(r.header) && r.header[i] != "" {
+				col = r.header[i]
+			}
+			return row, &RowError{File: r.file, Line: line, Column: col, Value: short(c),
+				Expected: fmt.Sprintf("a cell of at most %d KiB (it has %d KiB)", MaxCellBytes>>10, len(c)>>10)}
+		}
+	}
 	cell := func(i int) string {
 		if i < len(rec) {
 			return rec[i]
 		}
 		return ""
+	}
+	tooLong := func(i int, v string) error {
+		return &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(v),
+			Expected: fmt.Sprintf("a name of at most %d bytes (it has %d)", MaxNameBytes, len(v))}
 	}
 	row.Path = make([]string, 0, len(r.areaCols)+1)
 	for _, i := range r.areaCols {
@@ -482,6 +522,9 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 		}
 		if !utf8.ValidString(v) {
 			return row, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(v), Expected: `UTF-8 text (set "encoding" in the mapping)`}
+		}
+		if len(v) > MaxNameBytes {
+			return row, tooLong(i, v)
 		}
 		row.Path = append(row.Path, v)
 	}
@@ -508,7 +551,11 @@ func (r *Reader) row(rec []string, line int) (Row, error) {
 			return row, &RowError{File: r.file, Line: line, Column: r.header[r.stCols[0]], Value: short(cell(r.stCols[0])),
 				Expected: "a station name or number (station_name_format)"}
 		}
-		row.Path = append(row.Path, strings.TrimSpace(b.String()))
+		name := strings.TrimSpace(b.String())
+		if len(name) > MaxNameBytes {
+			return row, tooLong(r.stCols[0], name)
+		}
+		row.Path = append(row.Path, name)
 	}
 	if len(row.Path) == 0 {
 		return row, &RowError{File: r.file, Line: line, Expected: "at least one area name or number"}
@@ -568,14 +615,14 @@ func (r *Reader) sum(rec []string, cols []int, line int) (n int64, ok bool, err 
 		}
 		v, present, valid := parseCount(s, r.numeric)
 		if !valid {
-			return 0, false, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(s), Expected: "a non-negative whole number"}
+			return 0, false, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(s), Expected: countExpected}
 		}
 		if !present {
 			continue
 		}
-		if n > math.MaxInt64-v {
+		if n > election.MaxCount-v {
 			return 0, false, &RowError{File: r.file, Line: line, Column: r.header[i], Value: short(s),
-				Expected: "columns that sum to at most " + strconv.FormatInt(math.MaxInt64, 10)}
+				Expected: "columns that sum to at most " + strconv.FormatInt(election.MaxCount, 10) + " (the bound on one protocol's figure)"}
 		}
 		n += v
 		ok = true
@@ -583,10 +630,14 @@ func (r *Reader) sum(rec []string, cols []int, line int) (n int64, ok bool, err 
 	return n, ok, nil
 }
 
+// countExpected is what a count cell must hold.
+var countExpected = "a whole number from 0 to " + strconv.FormatInt(election.MaxCount, 10)
+
 // parseCount reads a count: decimal digits, optionally surrounded by
 // spaces. Spreadsheet numbers may carry a zero fraction ("12.0"). present
 // is false for an empty cell; valid is false for anything else that is not
-// a whole number from 0 to MaxInt64, including values that overflow.
+// a whole number from 0 to election.MaxCount (which keeps every tally of
+// such cells within int64).
 func parseCount(s string, numeric bool) (n int64, present, valid bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -603,7 +654,7 @@ func parseCount(s string, numeric bool) (n int64, present, valid bool) {
 			return 0, true, false
 		}
 		d := int64(c - '0')
-		if n > (math.MaxInt64-d)/10 {
+		if n > (election.MaxCount-d)/10 {
 			return 0, true, false
 		}
 		n = n*10 + d

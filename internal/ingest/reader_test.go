@@ -135,7 +135,7 @@ func TestRowErrors(t *testing.T) {
 		"N,1,12a,0,0,0,0,0,\n" +
 		"N,2,-3,0,0,0,0,0,\n" +
 		"N,3,99999999999999999999,0,0,0,0,0,\n" +
-		"N,4,1,9223372036854775807,1,0,0,0,\n" +
+		"N,4,1,10000000000,1,0,0,0,\n" +
 		"N,5,1,0,0,0,0,0\n" +
 		"N,,1,0,0,0,0,0,\n" +
 		"N,\"7,1,0,0,0,0,0,\n" +
@@ -144,10 +144,10 @@ func TestRowErrors(t *testing.T) {
 	r := newTestReader(t, data, testMapping, "2018.csv")
 	rows, errs := readAll(t, r)
 	want := []string{
-		`2018.csv:2: column "reg": value "12a": expected a non-negative whole number`,
-		`2018.csv:3: column "reg": value "-3": expected a non-negative whole number`,
-		`2018.csv:4: column "reg": value "99999999999999999999": expected a non-negative whole number`,
-		`2018.csv:5: column "box2": value "1": expected columns that sum to at most 9223372036854775807`,
+		`2018.csv:2: column "reg": value "12a": expected a whole number from 0 to 10000000000`,
+		`2018.csv:3: column "reg": value "-3": expected a whole number from 0 to 10000000000`,
+		`2018.csv:4: column "reg": value "99999999999999999999": expected a whole number from 0 to 10000000000`,
+		`2018.csv:5: column "box2": value "1": expected columns that sum to at most 10000000000 (the bound on one protocol's figure)`,
 		`2018.csv:6: expected 9 fields as in the header, found 8`,
 		`2018.csv:7: column "uik": value "": expected an area name or number (or "empty_areas": "drop" in the mapping)`,
 		`2018.csv:8: expected well-formed CSV (extraneous or missing " in quoted-field on line 10)`,
@@ -470,7 +470,7 @@ func TestXLSX(t *testing.T) {
 	if got[2].Path[1] != "4" || got[2].Attrs["flag"] != "7" || got[2].Figures.Value(election.Registered) != 1e6 {
 		t.Errorf("row %+v", got[2])
 	}
-	if want := `results.xlsx:5: column "reg": value "12.5": expected a non-negative whole number`; errs[0].Error() != want {
+	if want := `results.xlsx:5: column "reg": value "12.5": expected a whole number from 0 to 10000000000`; errs[0].Error() != want {
 		t.Errorf("got  %s\nwant %s", errs[0], want)
 	}
 	m.Sheet = "Nope"
@@ -491,7 +491,7 @@ func TestRecordLimit(t *testing.T) {
 	}
 	// Long rows below the limit are fine.
 	long := strings.Repeat("x", 60<<10)
-	r = newTestReader(t, "a,v\n"+long+",1\n"+long+",2\n", `{"areas": ["a"], "options": {"X": "v"}}`, "t.csv")
+	r = newTestReader(t, "a,v,n\nA,1,"+long+"\nB,2,"+long+"\n", `{"areas": ["a"], "options": {"X": "v"}}`, "t.csv")
 	rows, errs = readAll(t, r)
 	if len(rows) != 2 || len(errs) != 0 {
 		t.Errorf("rows %d, errors %v", len(rows), errs)

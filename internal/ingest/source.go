@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding"
@@ -36,7 +37,6 @@ type source interface {
 // csvSource reads delimited text.
 type csvSource struct {
 	cr     *csv.Reader
-	lim    *recordLimit
 	offset int // lines skipped before the header
 	closer io.Closer
 }
@@ -79,34 +79,86 @@ func newCSVSource(r io.Reader, m *Mapping, closer io.Closer) (*csvSource, error)
 		}
 		delim = detectDelimiter(line)
 	}
-	lim := &recordLimit{r: br}
-	cr := csv.NewReader(lim)
+	cr := csv.NewReader(newRecordLimit(br, delim, m.SkipLines))
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &csvSource{cr: cr, lim: lim, offset: m.SkipLines, closer: closer}, nil
+	return &csvSource{cr: cr, offset: m.SkipLines, closer: closer}, nil
 }
 
 // maxRecordBytes bounds one CSV record. encoding/csv holds a record in
 // memory whole, and an unbalanced quote makes the rest of the file one
-// record: without a bound, memory would grow with the file.
-var maxRecordBytes int64 = 16 << 20
+// record: without a bound, memory would grow with the file. No results
+// file has a row near a mebibyte.
+var maxRecordBytes int64 = 1 << 20
 
-var errRecordTooLong = fmt.Errorf("a record longer than %d MiB (an unbalanced quote?)", maxRecordBytes>>20)
-
-// recordLimit fails the read once more than maxRecordBytes have been read
-// since the last record ended (give or take csv's 4 KiB read-ahead).
+// recordLimit fails the read once a record (a line, or lines joined by a
+// quoted field) is longer than maxRecordBytes. It follows encoding/csv's
+// quoting on the bytes as they pass, ahead of the csv reader, so a run of
+// blank lines, which csv skips without holding them, is not one long
+// record (it used to be reported as one), while line breaks inside an
+// open quote are.
 type recordLimit struct {
-	r io.Reader
-	n int64
+	r      io.Reader
+	delim  byte // 0 when the delimiter is not one byte
+	offset int  // lines before the stream (skipped lines)
+
+	n          int64 // bytes of the current record so far
+	lines      int   // line breaks seen
+	start      int   // line breaks before the current record
+	fieldStart bool  // at the start of a field
+	inQuote    bool  // inside a quoted field…
+	quote      bool  // …just after a quote in it
+	bad        bool  // after a quoting error: csv drops the rest of the line
+}
+
+func newRecordLimit(r io.Reader, delim rune, offset int) *recordLimit {
+	l := &recordLimit{r: r, offset: offset, fieldStart: true}
+	if delim < utf8.RuneSelf {
+		l.delim = byte(delim)
+	}
+	return l
 }
 
 func (l *recordLimit) Read(p []byte) (int, error) {
 	if l.n > maxRecordBytes {
-		return 0, errRecordTooLong
+		return 0, fmt.Errorf("from line %d: a record longer than %d KiB (an unbalanced quote?)", l.offset+l.start+1, maxRecordBytes>>10)
 	}
 	n, err := l.r.Read(p)
-	l.n += int64(n)
+	for _, c := range p[:n] {
+		l.n++
+		if c == '\n' {
+			l.lines++
+		}
+		if l.inQuote {
+			switch {
+			case !l.quote:
+				l.quote = c == '"'
+				continue
+			case c == '"': // an escaped quote
+				l.quote = false
+				continue
+			}
+			l.inQuote, l.quote = false, false
+			switch c {
+			case l.delim:
+				l.fieldStart = true
+				continue
+			case '\n', '\r':
+			default:
+				l.bad = true
+			}
+		}
+		switch {
+		case c == '\n':
+			l.n, l.start, l.fieldStart, l.bad = 0, l.lines, true, false
+		case l.bad:
+		case c == '"' && l.fieldStart:
+			l.inQuote = true
+		default:
+			l.fieldStart = c == l.delim
+		}
+	}
 	return n, err
 }
 
@@ -166,7 +218,6 @@ func detectDelimiter(line []byte) rune {
 }
 
 func (s *csvSource) header() ([]string, error) {
-	s.lim.n = 0
 	rec, err := s.cr.Read()
 	if err == io.EOF {
 		return nil, errors.New("the file has no header line")
@@ -178,7 +229,6 @@ func (s *csvSource) header() ([]string, error) {
 }
 
 func (s *csvSource) next() ([]string, int, error) {
-	s.lim.n = 0
 	rec, err := s.cr.Read()
 	if err != nil {
 		var pe *csv.ParseError
@@ -213,8 +263,45 @@ type xlsxSource struct {
 
 const xlsxMemLimit = 1 << 20
 
-// xlsxUnzipLimit bounds the unpacked size of a workbook (a zip bomb guard).
-const xlsxUnzipLimit = 4 << 30
+// Zip bomb guards, checked on the archive's directory before excelize
+// reads anything (archive/zip refuses an entry that unpacks to more than
+// its directory says, so the declared sizes bind). Real workbooks of
+// results compress about 10:1; a bomb compresses 1000:1.
+var (
+	// xlsxUnzipLimit bounds the unpacked size of a whole workbook.
+	xlsxUnzipLimit int64 = 1 << 30
+	// xlsxSharedStringsLimit bounds the shared-strings table, which
+	// excelize holds in memory whole (several times its XML size).
+	xlsxSharedStringsLimit int64 = 64 << 20
+	// xlsxRatioLimit bounds the expansion of any part larger than
+	// xlsxRatioFloor.
+	xlsxRatioLimit int64 = 100
+	xlsxRatioFloor int64 = 1 << 20
+	// xlsxReadLimit bounds a workbook read from a stream (NewReader), which
+	// is held in memory.
+	xlsxReadLimit int64 = 256 << 20
+)
+
+// checkWorkbook refuses an archive whose parts unpack beyond the limits.
+func checkWorkbook(files []*zip.File) error {
+	var total int64
+	for _, f := range files {
+		size := int64(min(f.UncompressedSize64, 1<<62))
+		total += size
+		if total > xlsxUnzipLimit {
+			return fmt.Errorf("the workbook unpacks to more than %d MiB (a zip bomb?)", xlsxUnzipLimit>>20)
+		}
+		if strings.EqualFold(path.Base(f.Name), "sharedStrings.xml") && size > xlsxSharedStringsLimit {
+			return fmt.Errorf("the workbook's shared strings (%s) unpack to %d MiB, more than the %d MiB allowed (a zip bomb?)",
+				f.Name, size>>20, xlsxSharedStringsLimit>>20)
+		}
+		if size > xlsxRatioFloor && size > xlsxRatioLimit*int64(f.CompressedSize64) {
+			return fmt.Errorf("the workbook's part %s unpacks %d times its packed size (%d MiB), more than the %d times allowed (a zip bomb?)",
+				f.Name, size/max(1, int64(f.CompressedSize64)), size>>20, xlsxRatioLimit)
+		}
+	}
+	return nil
+}
 
 // excelizePanic turns a panic inside excelize (a malformed workbook it
 // does not guard against) into an error: no input may crash the importer.
@@ -297,9 +384,32 @@ func openXLSX(name string, r io.Reader) (_ *excelize.File, err error) {
 	defer excelizePanic(&err)
 	opts := excelize.Options{UnzipXMLSizeLimit: xlsxMemLimit, UnzipSizeLimit: xlsxUnzipLimit}
 	if r == nil {
+		zr, err := zip.OpenReader(name)
+		if err != nil {
+			return nil, fmt.Errorf("not an XLSX workbook: %w", err)
+		}
+		err = checkWorkbook(zr.File)
+		zr.Close()
+		if err != nil {
+			return nil, err
+		}
 		return excelize.OpenFile(name, opts)
 	}
-	return excelize.OpenReader(r, opts)
+	b, err := io.ReadAll(io.LimitReader(r, xlsxReadLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > xlsxReadLimit {
+		return nil, fmt.Errorf("a workbook larger than %d MiB", xlsxReadLimit>>20)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("not an XLSX workbook: %w", err)
+	}
+	if err := checkWorkbook(zr.File); err != nil {
+		return nil, err
+	}
+	return excelize.OpenReader(bytes.NewReader(b), opts)
 }
 
 // pickEntry chooses the file to read inside a zip archive: the one named by

@@ -153,7 +153,7 @@ func TestParseRoster(t *testing.T) {
 	}
 	want := []string{
 		`bad.csv:3:1: id: "a1" already used on line 2`,
-		`bad.csv:3:8: phone: "12345" is not an international number`,
+		`bad.csv:3:8: phone: "12345" is a national number and the organisation has no country`,
 		`bad.csv:4:1: id: empty: every observer needs an id`,
 		`bad.csv:4:2: name: empty`,
 		`bad.csv:4:3: phone: +77011234567 already used on line 2`,
@@ -167,6 +167,15 @@ func TestParseRoster(t *testing.T) {
 		if !strings.HasPrefix(re[i].Error(), w) {
 			t.Errorf("error %d: %s\nwant prefix %s", i, re[i], w)
 		}
+	}
+	// With the organisation's country, national numbers are read as its.
+	obs, err = ParseRosterIn(strings.NewReader("id,name,phone\n1,A,8 701 123 45 67\n2,B,+7 701 123 45 68\n3,C,00 7 701 123 45 69\n"), "kz.csv", "M", "KZ")
+	if err != nil || obs[0].Phone != "+77011234567" || obs[1].Phone != "+77011234568" || obs[2].Phone != "+77011234569" || obs[2].Line != 4 {
+		t.Fatalf("%+v %v", obs, err)
+	}
+	_, err = ParseRosterIn(strings.NewReader("id,name,phone\n1,A,8 701 123 45 67\n2,B,+77011234567\n"), "kz.csv", "M", "KZ")
+	if err == nil || err.Error() != "kz.csv:3:5: phone: +77011234567 already used on line 2 (SMS reports are matched by phone)" {
+		t.Fatalf("the same number written two ways: %v", err)
 	}
 	for _, c := range []struct{ in, msg string }{
 		{"", "empty file"},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/store"
@@ -48,10 +47,8 @@ func (es RosterErrors) Error() string {
 // MaxRosterErrors bounds the problems reported for one file.
 const MaxRosterErrors = 50
 
-var phoneRE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// NormalisePhone turns a phone number as people write it ("+7 701 123-45-67")
-// into E.164 ("+77011234567"), the form SMS gateways send.
+// NormalisePhone keeps the + and the digits of a phone number. It checks
+// nothing: read numbers with E164.
 func NormalisePhone(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -70,6 +67,13 @@ func NormalisePhone(s string) string {
 // names separated by "/". It returns every problem found (RosterErrors),
 // up to MaxRosterErrors, and no rows when there is any.
 func ParseRoster(r io.Reader, file, org string) ([]store.Observer, error) {
+	return ParseRosterIn(r, file, org, "")
+}
+
+// ParseRosterIn is ParseRoster for an organisation in a country (ISO
+// 3166-1 alpha-2; "" for none): phone numbers written nationally are read
+// as that country's and stored in E.164. Each observer's Line is set.
+func ParseRosterIn(r io.Reader, file, org, country string) ([]store.Observer, error) {
 	br := newSniffer(r)
 	cr := csv.NewReader(br)
 	cr.Comma = br.sep
@@ -138,7 +142,7 @@ func ParseRoster(r io.Reader, file, org string) ([]store.Observer, error) {
 			fail(line, c, "", "%d fields, the header has %d", len(rec), len(header))
 			continue
 		}
-		o := store.Observer{}
+		o := store.Observer{Line: line}
 		var c int
 		o.Code, c = get("id")
 		switch {
@@ -154,10 +158,11 @@ func ParseRoster(r io.Reader, file, org string) ([]store.Observer, error) {
 		}
 		raw, c := get("phone")
 		if raw != "" {
-			o.Phone = NormalisePhone(raw)
+			var err error
+			o.Phone, err = E164(raw, country)
 			switch {
-			case !phoneRE.MatchString(o.Phone):
-				fail(line, c, "phone", "%q is not an international number: want + and the country code, e.g. +77011234567", raw)
+			case err != nil:
+				fail(line, c, "phone", "%s", strings.TrimPrefix(err.Error(), ErrNotE164.Error()+": "))
 			case phones[o.Phone] != 0:
 				fail(line, c, "phone", "%s already used on line %d (SMS reports are matched by phone)", o.Phone, phones[o.Phone])
 			default:

@@ -144,6 +144,12 @@ func TelerivetInbound(params url.Values, secret string) (Inbound, error) {
 	if params.Get("event") != "incoming_message" {
 		return Inbound{}, ErrBadWebhook
 	}
+	// Telerivet reports missed calls, USSD and chat apps as incoming
+	// messages too: only a text message is a report, and a missed call
+	// (message_type=call) must not cost an SMS reply.
+	if mt := params.Get("message_type"); mt != "" && mt != "sms" {
+		return Inbound{}, ErrBadWebhook
+	}
 	in := Inbound{Provider: "telerivet", MessageID: params.Get("id"), From: params.Get("from_number"), To: params.Get("to_number"), Body: params.Get("content")}
 	if in.MessageID == "" || in.From == "" {
 		return Inbound{}, ErrBadWebhook

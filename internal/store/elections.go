@@ -15,18 +15,12 @@ import (
 // CreateElection stores a new election with its options and its root area,
 // setting e.ID. A name already taken is an error.
 func (db *DB) CreateElection(ctx context.Context, e *election.Election) error {
-	if strings.TrimSpace(e.Name) == "" {
-		return errors.New("an election needs a name")
-	}
-	if !e.Kind.Valid() {
-		return fmt.Errorf("election %q: unknown kind %q (want presidential, party-list, referendum or single-member)", e.Name, e.Kind)
+	if err := checkNewElection(e); err != nil {
+		return err
 	}
 	cfg, err := json.Marshal(e.Config)
 	if err != nil {
 		return err
-	}
-	if e.Created.IsZero() {
-		e.Created = time.Now().UTC()
 	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -47,6 +41,21 @@ func (db *DB) CreateElection(ctx context.Context, e *election.Election) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name)
 		return err
 	})
+}
+
+// checkNewElection checks a new election's name and kind and sets its
+// creation time.
+func checkNewElection(e *election.Election) error {
+	if strings.TrimSpace(e.Name) == "" {
+		return errors.New("an election needs a name")
+	}
+	if !e.Kind.Valid() {
+		return fmt.Errorf("election %q: unknown kind %q (want presidential, party-list, referendum or single-member)", e.Name, e.Kind)
+	}
+	if e.Created.IsZero() {
+		e.Created = time.Now().UTC()
+	}
+	return nil
 }
 
 func insertOptions(ctx context.Context, tx *sql.Tx, electionID int64, from int, opts []election.Option) error {

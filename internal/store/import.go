@@ -28,6 +28,14 @@ type Row struct {
 // ImportRequest describes one batch.
 type ImportRequest struct {
 	ElectionID int64
+	// Create, when set (and ElectionID 0), is a new election that the
+	// import creates inside its transaction, with its options, root area
+	// and configuration: an import that fails leaves no election behind.
+	// Its ID is set on success. An election of the same name is an error.
+	Create *election.Election
+	// AreaLevels, when set, names the levels of an election that has none
+	// yet (its configuration is updated in the import's transaction).
+	AreaLevels []string
 	Source     election.Source
 	File       string   // the file's name as given
 	SHA256     string   // of the file's bytes
@@ -44,13 +52,22 @@ type ImportRequest struct {
 // does not have yet are added to it. next yields rows until io.EOF; any other
 // error from it aborts the import and is returned as is.
 func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, error)) (*election.Batch, error) {
-	e, err := db.Election(ctx, req.ElectionID)
-	if err != nil {
-		return nil, err
+	var e *election.Election
+	if req.Create != nil {
+		c := *req.Create
+		if err := checkNewElection(&c); err != nil {
+			return nil, err
+		}
+		e = &c
+	} else {
+		var err error
+		if e, err = db.Election(ctx, req.ElectionID); err != nil {
+			return nil, err
+		}
 	}
 	var batch *election.Batch
 	start := time.Now()
-	err = db.bulkTx(ctx, func(l loader) error {
+	err := db.bulkTx(ctx, func(l loader) error {
 		var err error
 		batch, err = runImport(ctx, l, e, req, next)
 		return err
@@ -58,10 +75,44 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 	if err != nil {
 		return nil, err
 	}
+	if req.Create != nil {
+		*req.Create = *e
+	}
 	if db.OnImport != nil {
 		db.OnImport(batch.Rows, time.Since(start))
 	}
 	return batch, nil
+}
+
+// createElectionTx stores a new election, its options and its root area in
+// an import's transaction (the import takes its locks first).
+func createElectionTx(ctx context.Context, l loader, e *election.Election) error {
+	var n int
+	if err := l.queryRow(ctx, `SELECT count(*) FROM elections WHERE name = $1`, e.Name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("an election named %q already exists", e.Name)
+	}
+	cfg, err := json.Marshal(e.Config)
+	if err != nil {
+		return err
+	}
+	if err := l.queryRow(ctx, `INSERT INTO elections (name, kind, country, date, config, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		e.Name, string(e.Kind), e.Country, e.Date, string(cfg), fmtTime(e.Created)).Scan(&e.ID); err != nil {
+		return fmt.Errorf("creating election %q: %w", e.Name, err)
+	}
+	for i := range e.Options {
+		o := &e.Options[i]
+		o.Position = i
+		if o.Kind == "" {
+			o.Kind = election.Candidate
+		}
+		if err := l.exec(ctx, `INSERT INTO options (election_id, position, name, kind) VALUES ($1, $2, $3, $4)`, e.ID, i, o.Name, string(o.Kind)); err != nil {
+			return fmt.Errorf("option %q: %w", o.Name, err)
+		}
+	}
+	return l.exec(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name)
 }
 
 // loader is what an import needs of a transaction; SQLite and PostgreSQL
@@ -213,6 +264,23 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 		if err := l.exec(ctx, `LOCK TABLE areas, protocols IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return nil, err
 		}
+	}
+	if req.Create != nil {
+		if err := createElectionTx(ctx, l, e); err != nil {
+			return nil, err
+		}
+	}
+	if len(req.AreaLevels) > 0 && len(e.Config.AreaLevels) == 0 {
+		cfg := e.Config
+		cfg.AreaLevels = req.AreaLevels
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.exec(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), e.ID); err != nil {
+			return nil, err
+		}
+		e.Config = cfg
 	}
 	// Options: map the file's option order onto the election's positions,
 	// adding options the election does not have yet.

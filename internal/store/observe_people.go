@@ -133,6 +133,22 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	return u, nil
 }
 
+// SetPassword replaces a user's password hash and ends the user's
+// sessions, so that the old password opens nothing any more.
+func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		return err
+	})
+}
+
 // UserByName finds a user by username; ErrNotFound if none.
 func (db *DB) UserByName(ctx context.Context, username string) (*User, error) {
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))

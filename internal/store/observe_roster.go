@@ -19,6 +19,7 @@ type Observer struct {
 	TeamID int64    `json:"team_id,omitempty"`
 	Team   string   `json:"team,omitempty"`
 	Area   []string `json:"area,omitempty"`
+	Line   int      `json:"-"` // where a roster file gave it, for errors
 }
 
 // Team is a pair (or more) of observers who travel together.
@@ -31,9 +32,19 @@ type Team struct {
 
 // ImportRoster stores observers of one organisation in one transaction,
 // creating their teams by name; an observer whose code exists is updated
-// (name, phone, team, area). All or nothing.
+// (name, phone, team, area). All or nothing. A phone number already on
+// another organisation's roster is refused (PhoneConflicts, every one)
+// unless both agreed to share it (SharePhone): SMS reports are matched by
+// number and must never land in a foreign organisation.
 func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer) (created, updated int, err error) {
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		taken, err := phoneConflicts(ctx, tx, orgID, obs)
+		if err != nil {
+			return err
+		}
+		if len(taken) > 0 {
+			return taken
+		}
 		teams := map[string]int64{}
 		created, updated = 0, 0
 		for i := range obs {

@@ -26,6 +26,22 @@ type Photo struct {
 // SavePhoto stores a photo once: a resent photo (same report, same file
 // name) is not stored again and created is false.
 func (db *DB) SavePhoto(ctx context.Context, p *Photo) (created bool, err error) {
+	return db.SavePhotoWithin(ctx, p, PhotoLimits{})
+}
+
+// PhotoLimits bound the photos of a report and of an organisation; zero
+// is no bound.
+type PhotoLimits struct {
+	PerReport int   // photos of one report
+	OrgBytes  int64 // bytes of all an organisation's photos
+}
+
+// ErrPhotoLimit is returned (wrapped, with the limit) for a photo over a
+// PhotoLimits bound.
+var ErrPhotoLimit = errors.New("photo limit reached")
+
+// SavePhotoWithin is SavePhoto under limits, checked in its transaction.
+func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits) (created bool, err error) {
 	if p.Received.IsZero() {
 		p.Received = time.Now().UTC()
 	}
@@ -36,6 +52,24 @@ func (db *DB) SavePhoto(ctx context.Context, p *Photo) (created bool, err error)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if lim.PerReport > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM photos WHERE report_id = $1`, p.ReportID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= lim.PerReport {
+				return fmt.Errorf("%w: a report has at most %d photos", ErrPhotoLimit, lim.PerReport)
+			}
+		}
+		if lim.OrgBytes > 0 {
+			var total int64
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(sum(size), 0) FROM photos WHERE org_id = $1`, p.OrgID).Scan(&total); err != nil {
+				return err
+			}
+			if total+int64(p.Size) > lim.OrgBytes {
+				return fmt.Errorf("%w: the organisation's photos may take at most %d MiB and hold %d MiB", ErrPhotoLimit, lim.OrgBytes>>20, total>>20)
+			}
 		}
 		created = true
 		return tx.QueryRowContext(ctx, `INSERT INTO photos (org_id, election_id, report_id, question, file_name, content_type, sha256, size, data, received)

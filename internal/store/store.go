@@ -9,7 +9,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -55,6 +57,25 @@ func Open(ctx context.Context, addr string) (*DB, error) {
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
 	}
 	return db, nil
+}
+
+// ErrNoDatabase is returned by OpenExisting when the SQLite file it was
+// given does not exist.
+var ErrNoDatabase = errors.New("no such database")
+
+// OpenExisting opens a database that must already exist: the commands that
+// only read (tally, check, forensics…) use it so that a mistyped --db is an
+// error instead of a new, empty database file left behind. A PostgreSQL
+// address is opened as by Open (the server, not vigil, creates databases).
+func OpenExisting(ctx context.Context, addr string) (*DB, error) {
+	if addr != "" && !IsPostgresAddr(addr) {
+		if _, err := os.Stat(addr); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("database %s: %w (vigil import or vigil demo creates one; check --db)", addr, ErrNoDatabase)
+		} else if err != nil {
+			return nil, fmt.Errorf("database %s: %w", addr, err)
+		}
+	}
+	return Open(ctx, addr)
 }
 
 func openRaw(addr string) (*DB, error) {

@@ -6,11 +6,12 @@ import (
 	"fmt"
 )
 
-// SetPassword replaces a user's password hash and ends every session of
-// the user (a password is reset because it was lost or seen by someone
-// else: whoever holds a session made with it must log in again).
-// The audit entry is written in the same transaction.
-func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string, audit AuditEntry) error {
+// ResetPassword is SetPassword with its audit entry written in the same
+// transaction (vigil user reset-password): the password hash is replaced
+// and every session of the user ended (a password is reset because it was
+// lost or seen by someone else: whoever holds a session made with it must
+// log in again).
+func (db *DB) ResetPassword(ctx context.Context, userID int64, passwordHash string, audit AuditEntry) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, userID)
 		if err != nil {

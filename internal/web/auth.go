@@ -138,16 +138,14 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 			if p, err := s.tokenPrincipal(ctx, pass); err == nil {
 				return p, nil
 			}
-			u, err := s.db.UserByName(ctx, user)
-			if err != nil || u.Disabled {
-				return access.Anonymous, Errorf(Unauthorized, "unknown user or token")
+			// One answer for an unknown user and a wrong password, both
+			// throttled and both costing an argon2 check.
+			u, err := s.verifyLogin(r, user, pass)
+			if errors.Is(err, errBadLogin) {
+				return access.Anonymous, Errorf(Unauthorized, "wrong user name, token or password")
 			}
-			ok, err := s.checkPassword(r, u.PasswordHash(), pass)
-			if e, isClient := err.(*Error); isClient {
-				return access.Anonymous, e
-			}
-			if !ok {
-				return access.Anonymous, Errorf(Unauthorized, "wrong password")
+			if err != nil {
+				return access.Anonymous, err
 			}
 			return s.userPrincipal(ctx, u)
 		}
@@ -247,17 +245,12 @@ func (s *Server) userPrincipal(ctx context.Context, u *store.User) (access.Princ
 // cookie (HttpOnly, SameSite=Lax, Secure when the client used HTTPS,
 // directly or through a trusted proxy).
 func (s *Server) login(w http.ResponseWriter, r *http.Request, username, password string) (*store.User, error) {
-	hash := dummyHash // so that timing does not tell which user names exist
-	u, err := s.db.UserByName(r.Context(), username)
-	if err == nil && !u.Disabled {
-		hash = u.PasswordHash()
-	}
-	ok, err := s.checkPassword(r, hash, password)
-	if e, isClient := err.(*Error); isClient {
-		return nil, e
-	}
-	if err != nil || !ok || u == nil || u.Disabled {
+	u, err := s.verifyLogin(r, username, password)
+	if errors.Is(err, errBadLogin) {
 		return nil, Errorf(Unauthorized, "wrong user name or password")
+	}
+	if err != nil {
+		return nil, err
 	}
 	tok := access.NewToken()
 	if err := s.db.CreateSession(r.Context(), access.HashToken(tok), u.ID, sessionTTL); err != nil {

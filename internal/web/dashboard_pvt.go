@@ -96,7 +96,7 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 // buildPVT estimates, follows the estimate by arrival and writes the
 // verdicts in the reader's language.
 func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
-	cfg := pvt.Config{MinReports: 2}
+	cfg := pvt.Config{MinReports: 2, CannotWin: in.CannotWin}
 	every := max(1, len(in.Reports)/pvtCheckpoints)
 	cps, err := pvt.Converge(in.Strata, in.Options, in.Reports, cfg, every, 0)
 	if err != nil {

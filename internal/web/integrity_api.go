@@ -236,7 +236,7 @@ func (s *Server) apiPVT(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, &Error{Code: Invalid, Message: err.Error()}
 		}
-		res, err := pvt.Estimate(in.Strata, in.Options, in.Reports, pvt.Config{Bootstrap: boot, Seed: 1})
+		res, err := pvt.Estimate(in.Strata, in.Options, in.Reports, pvt.Config{Bootstrap: boot, Seed: 1, CannotWin: in.CannotWin})
 		if err != nil {
 			return nil, &Error{Code: Invalid, Message: err.Error()}
 		}

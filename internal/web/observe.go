@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ func (s *Server) CloseObservation() {
 	if st, ok := observeStates.LoadAndDelete(s); ok {
 		st.(*observeState).svc.Close()
 	}
+	intakeStates.Delete(s)
 }
 
 // observeRoutes registers the observation area: the reports API, forms,
@@ -126,13 +128,16 @@ func decodeJSONBytes(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var ae *form.AnswerError
 		switch {
+		case errors.As(err, &ae):
+			return Errorf(Invalid, "%v", ae)
 		case errors.As(err, &se):
 			line, col := position(body, se.Offset)
 			return Errorf(Invalid, "JSON syntax error at line %d, column %d: %v", line, col, se)
 		case errors.As(err, &te):
 			line, col := position(body, te.Offset)
-			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, te.Type, te.Value)
+			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, jsonWant(te.Type), te.Value)
 		case errors.Is(err, io.EOF):
 			return Errorf(Invalid, "empty body: want a JSON object")
 		case errors.Is(err, io.ErrUnexpectedEOF):
@@ -145,6 +150,31 @@ func decodeJSONBytes(body []byte, v any) error {
 		return Errorf(Invalid, "JSON: more than one value in the body")
 	}
 	return nil
+}
+
+// jsonWant names what a Go type reads from JSON, in the API's words:
+// "true or false", not "bool"; "an integer", not "int64".
+func jsonWant(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonWant(t.Elem())
+	}
+	return t.String()
 }
 
 func position(b []byte, off int64) (line, col int) {
@@ -202,6 +232,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		e, err = s.electionParam(r)
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.allowIntake(w, s.principal(r)); err != nil {
 		return err
 	}
 	var in ReportIn
@@ -406,7 +439,11 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = "roster.csv"
 	}
-	obs, err := observe.ParseRoster(io.LimitReader(r.Body, 32<<20), name, org.Name)
+	country, err := s.db.OrgCountry(r.Context(), p.OrgID)
+	if err != nil {
+		return err
+	}
+	obs, err := observe.ParseRosterIn(io.LimitReader(r.Body, 32<<20), name, org.Name, country)
 	if err != nil {
 		var re observe.RosterErrors
 		if errors.As(err, &re) {
@@ -416,6 +453,10 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(Invalid, "%v", err)
 	}
 	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs)
+	var taken store.PhoneConflicts
+	if errors.As(err, &taken) {
+		return Errorf(Conflict, "%s: %v", name, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -495,6 +536,14 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Errorf(Invalid, "token id %q: want a number", r.PathValue("id"))
 	}
+	area, err := s.tokenArea(r, p.OrgID, id)
+	if err != nil {
+		return err
+	}
+	// A coordinator revokes only the tokens of observers in their area.
+	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID, Area: area}); err != nil {
+		return err
+	}
 	if err := s.db.RevokeToken(r.Context(), p.OrgID, id); err != nil {
 		return err
 	}
@@ -504,9 +553,42 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// tokenArea is the place a token of org acts for, for the scope check of
+// its revocation: its observer's area, or its user's area (the whole
+// country, [], for a user without one). Another organisation's token is
+// not found; a revoked one still has its place, so that the answer
+// outside one's area stays 403. The organisation's list is read rather
+// than one row: revocations are rare and the list is short.
+func (s *Server) tokenArea(r *http.Request, org, id int64) ([]string, error) {
+	ts, err := s.db.Tokens(r.Context(), org)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if t.ID != id {
+			continue
+		}
+		if t.ObserverID != 0 {
+			o, err := s.db.Observer(r.Context(), t.ObserverID)
+			if err != nil {
+				return nil, err
+			}
+			return nonNilArea(o.Area), nil
+		}
+		u, err := s.db.User(r.Context(), t.UserID)
+		if err != nil {
+			return nil, err
+		}
+		return nonNilArea(u.Area), nil
+	}
+	return nil, Errorf(NotFound, "token %d: not found", id)
+}
+
+// apiQCRules lists the rules for those who review reports (observers do
+// not: the rules say what the core team looks for).
 func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
 	p := s.principal(r)
-	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	rules, err := s.db.QCRules(r.Context(), p.OrgID)
@@ -902,6 +984,24 @@ func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.db.LatestDeployment(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
+	}
+	if p.Role == access.Coordinator && len(p.Area) > 0 {
+		// A coordinator sees the drawn stations of their area only.
+		areas, err := s.db.Areas(r.Context(), e.ID)
+		if err != nil {
+			return err
+		}
+		path := make(map[int64][]string, len(areas))
+		for _, a := range areas {
+			path[a.ID] = a.Path
+		}
+		mine := []store.DeployedStation{}
+		for _, st := range d.Stations {
+			if access.InArea(p.Area, path[st.AreaID]) {
+				mine = append(mine, st)
+			}
+		}
+		d.Stations = mine
 	}
 	writeJSON(w, http.StatusOK, d)
 	return nil

@@ -85,6 +85,9 @@ func xmlText(s string) string { return xmlEsc.Replace(strings.ToValidUTF8(s, "")
 // credentials (401 with a Basic challenge, which Collect answers).
 func (s *Server) orPrincipal(r *http.Request) (access.Principal, int, string) {
 	_, p, err := s.withPrincipal(r)
+	if e, ok := err.(*Error); ok && e.Code == TooMany {
+		return p, http.StatusTooManyRequests, e.Message
+	}
 	if err != nil {
 		return p, http.StatusUnauthorized, "unknown user, token or password"
 	}
@@ -184,6 +187,9 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 	e, st, msg := s.orElection(r)
 	if st != 0 {
 		return st, msg
+	}
+	if err := s.allowIntake(w, p); err != nil {
+		return http.StatusTooManyRequests, err.(*Error).Message
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, openRosaMaxBody)
 	doc, files, st, msg := submissionDocument(r)

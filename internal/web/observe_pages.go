@@ -115,7 +115,10 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 	}
 	var mine []store.Assignment
 	for _, a := range as {
-		if p.Role != access.Observer || p.Stations[access.AreaKey(a.AreaPath)] {
+		switch {
+		case p.Role == access.Observer && !p.Stations[access.AreaKey(a.AreaPath)]:
+		case p.Role == access.Coordinator && !access.InArea(p.Area, a.AreaPath):
+		default:
 			mine = append(mine, a)
 		}
 		if len(mine) >= 200 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +21,6 @@ import (
 // kept — the bytes, not the declared type, decide — and a resent photo is
 // stored once. A protocol's photo is public with the observer protocol
 // version its report created; any other photo stays with its report.
-
-// maxPhoto bounds one photo (a phone's camera picture is 2–5 MB).
-const maxPhoto = 10 << 20
 
 var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true}
 
@@ -66,9 +64,14 @@ func (s *Server) savePhoto(ctx context.Context, orgID, electionID, reportID int6
 	if ct == "" {
 		return fmt.Errorf("%q is not a JPEG, PNG or WebP image", name)
 	}
+	lim := s.intake().limits
+	if int64(len(data)) > lim.MaxPhotoBytes {
+		return fmt.Errorf("%w: %q is larger than %d MiB", store.ErrPhotoLimit, name, lim.MaxPhotoBytes>>20)
+	}
 	sum := sha256.Sum256(data)
-	_, err := s.db.SavePhoto(ctx, &store.Photo{OrgID: orgID, ElectionID: electionID, ReportID: reportID, Question: question,
-		FileName: name, ContentType: ct, SHA256: hex.EncodeToString(sum[:]), Size: len(data), Data: data})
+	_, err := s.db.SavePhotoWithin(ctx, &store.Photo{OrgID: orgID, ElectionID: electionID, ReportID: reportID, Question: question,
+		FileName: name, ContentType: ct, SHA256: hex.EncodeToString(sum[:]), Size: len(data), Data: data},
+		store.PhotoLimits{PerReport: lim.MaxPhotosPerReport, OrgBytes: lim.MaxPhotoBytesOrg})
 	return err
 }
 
@@ -95,6 +98,9 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 	if p.Role == access.Observer && rep.ObserverID != p.ObserverID {
 		return Errorf(Forbidden, "an observer adds photos to their own reports only")
 	}
+	if err := s.allowIntake(w, p); err != nil {
+		return err
+	}
 	q, name := r.URL.Query().Get("question"), r.URL.Query().Get("name")
 	if q == "" || name == "" {
 		return &Error{Code: Invalid, Field: "question", Message: "question and name are required: the form's photo question and the photo's file name"}
@@ -106,11 +112,14 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 	if fq := sf.Form.Question(q); fq == nil || fq.Type != form.Photo {
 		return &Error{Code: Invalid, Field: "question", Message: fmt.Sprintf("question %q is not a photo question of form %s", q, rep.FormKey)}
 	}
+	maxPhoto := s.intake().limits.MaxPhotoBytes
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPhoto))
 	if err != nil {
-		return Errorf(Invalid, "photo larger than %d MB", maxPhoto>>20)
+		return Errorf(Invalid, "photo larger than %d MiB", maxPhoto>>20)
 	}
-	if err := s.savePhoto(r.Context(), rep.OrgID, e.ID, rep.ID, q, name, data); err != nil {
+	if err := s.savePhoto(r.Context(), rep.OrgID, e.ID, rep.ID, q, name, data); errors.Is(err, store.ErrPhotoLimit) {
+		return Errorf(Conflict, "%v", err)
+	} else if err != nil {
 		return &Error{Code: Invalid, Message: err.Error()}
 	}
 	s.audit(r, "photo.add", "report:"+strconv.FormatInt(rep.ID, 10), map[string]any{"question": q, "name": name, "size": len(data)})

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
@@ -108,12 +111,18 @@ var smsText = map[sms.Lang]map[string]string{
 		"not_yours":     "vigil: observer %s is not you or your team-mate. Send your own observer number.",
 		"refused":       "vigil: report %s not accepted: %s",
 		"no_forms":      "vigil: your organisation has no SMS forms yet.",
+		"which_org":     "vigil: this number is on the rosters of %s. Send the report again starting with %s.",
+		"not_shared":    "vigil: this number is on the rosters of several organisations that have not agreed to share it; nothing was stored. Ask your coordinator.",
+		"org_choice":    "@%d for %s",
 	},
 	sms.Russian: {
 		"unknown_phone": "vigil: номер %s не найден в списке наблюдателей. Попросите координатора добавить его.",
 		"not_yours":     "vigil: наблюдатель %s — не вы и не ваш напарник. Укажите свой номер наблюдателя.",
 		"refused":       "vigil: сообщение %s не принято: %s",
 		"no_forms":      "vigil: у вашей организации ещё нет форм для SMS.",
+		"which_org":     "vigil: этот номер есть в списках организаций: %s. Отправьте сообщение ещё раз, начав его с %s.",
+		"not_shared":    "vigil: этот номер есть в списках нескольких организаций без их согласия; сообщение не сохранено. Обратитесь к координатору.",
+		"org_choice":    "@%d для %s",
 	},
 }
 
@@ -125,19 +134,65 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
+	// A flood from one number gets no reply past its budget: every reply
+	// is an SMS the mission pays for. Gateway retries of a message
+	// already answered were handled above.
+	from := in.From
+	if p, err := observe.E164(from, ""); err == nil {
+		from = p
+	}
+	if ok, _ := s.intake().sms.allow(from, time.Now()); !ok {
+		s.log.Warn("sms: over the number's limit: dropped without a reply", "from", in.From, "provider", in.Provider, "id", in.MessageID)
+		return "", nil
+	}
 	msg := &store.SMSMessage{Provider: in.Provider, MessageID: in.MessageID, Sender: in.From, Body: in.Body}
 	record := func(reply string) (string, error) {
 		msg.Reply = reply
 		_, err := store.InsertSMS(ctx, s.db, msg)
 		return reply, err
 	}
-	phone := observe.NormalisePhone(in.From)
-	owners, err := s.db.ObserversByPhone(ctx, phone)
+	owners, err := s.smsOwners(ctx, in.From)
 	if err != nil {
 		return "", err
 	}
 	if len(owners) == 0 {
+		// One reply per window to a number not on any roster: enough for
+		// an observer whose number was mistyped, nothing for a flood.
+		if ok, _ := s.intake().unknown.allow(from, time.Now()); !ok {
+			return record("")
+		}
 		return record(fmt.Sprintf(smsText[lang]["unknown_phone"], in.From))
+	}
+	body := in.Body
+	if orgs := orgsOf(owners); len(orgs) > 1 {
+		// Never guess: a report goes to an organisation the sender names,
+		// and only among organisations that agreed to share the number.
+		for i, a := range orgs {
+			for _, b := range orgs[i+1:] {
+				ok, err := s.db.PhoneShared(ctx, owners[0].Phone, a, b)
+				if err != nil {
+					return "", err
+				}
+				if !ok {
+					return record(smsText[lang]["not_shared"])
+				}
+			}
+		}
+		chosen, rest, ok := orgChoice(body)
+		if !ok || !slices.Contains(orgs, chosen) {
+			var names, choices []string
+			for _, id := range orgs {
+				o, err := s.db.Organisation(ctx, id)
+				if err != nil {
+					return "", err
+				}
+				names = append(names, o.Name)
+				choices = append(choices, fmt.Sprintf(smsText[lang]["org_choice"], id, o.Name))
+			}
+			return record(fmt.Sprintf(smsText[lang]["which_org"], strings.Join(names, ", "), strings.Join(choices, ", ")))
+		}
+		owners = slices.DeleteFunc(owners, func(o *store.Observer) bool { return o.OrgID != chosen })
+		body = rest
 	}
 	sender := owners[0]
 	msg.OrgID = sender.OrgID
@@ -169,7 +224,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	if err != nil {
 		return "", fmt.Errorf("sms parser for organisation %d: %w", sender.OrgID, err)
 	}
-	m := parser.Parse(in.Body)
+	m := parser.Parse(body)
 	if !m.OK() {
 		return record(parser.Reply(m, lang))
 	}
@@ -203,6 +258,66 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	}
 	_ = rc
 	return msg.Reply, nil
+}
+
+// smsOwners finds the observers whose number sent a message: as E.164
+// when the gateway wrote it internationally, else read in the country of
+// each organisation that has one (a national number belongs to an
+// organisation of its country only).
+func (s *Server) smsOwners(ctx context.Context, from string) ([]*store.Observer, error) {
+	if p, err := observe.E164(from, ""); err == nil {
+		return s.db.ObserversByPhone(ctx, p)
+	}
+	countries, err := s.db.OrgCountries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.Observer
+	for _, cc := range countries {
+		p, err := observe.E164(from, cc)
+		if err != nil {
+			continue
+		}
+		obs, err := s.db.ObserversByPhone(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range obs {
+			if occ, err := s.db.OrgCountry(ctx, o.OrgID); err != nil {
+				return nil, err
+			} else if occ == cc {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}
+
+// orgsOf lists the organisations of observers, in order.
+func orgsOf(obs []*store.Observer) []int64 {
+	var ids []int64
+	for _, o := range obs {
+		if !slices.Contains(ids, o.OrgID) {
+			ids = append(ids, o.OrgID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// orgChoice reads a leading "@ID " that names the organisation a message
+// from a shared number is for.
+func orgChoice(body string) (int64, string, bool) {
+	body = strings.TrimSpace(body)
+	if !strings.HasPrefix(body, "@") {
+		return 0, body, false
+	}
+	head, rest, _ := strings.Cut(body[1:], " ")
+	id, err := strconv.ParseInt(head, 10, 64)
+	if err != nil {
+		return 0, body, false
+	}
+	return id, strings.TrimSpace(rest), true
 }
 
 func problemsShort(ps []form.FieldError) string {

@@ -33,11 +33,18 @@ type obsFixture struct {
 	cookies  map[string]*http.Cookie  // role → session cookie
 	tokens   map[string]string        // observer code → token
 	tokenB   string                   // an observer of B
+	h        *web.Server
 }
 
 const password = "correct horse battery"
 
 func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
+	t.Helper()
+	return newObsFixtureWith(t, db, web.Options{})
+}
+
+// newObsFixtureWith is newObsFixture with server options (limits).
+func newObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *obsFixture {
 	t.Helper()
 	ctx := context.Background()
 	fx := &obsFixture{db: db, stations: map[string]election.Area{}, cookies: map[string]*http.Cookie{}, tokens: map[string]string{}}
@@ -153,10 +160,17 @@ func newObsFixture(t *testing.T, db *store.DB) *obsFixture {
 	if err := db.CreateToken(ctx, &store.Token{OrgID: fx.orgB.ID, ObserverID: ob.ID}, access.HashToken(fx.tokenB)); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{TwilioAuthToken: "twilio-secret", TelerivetSecret: "telerivet-secret"})
+	if opts.TwilioAuthToken == "" {
+		opts.TwilioAuthToken = "twilio-secret"
+	}
+	if opts.TelerivetSecret == "" {
+		opts.TelerivetSecret = "telerivet-secret"
+	}
+	h, err := web.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fx.h = h
 	t.Cleanup(h.CloseObservation)
 	fx.srv = httptest.NewServer(h)
 	t.Cleanup(fx.srv.Close)
@@ -217,6 +231,8 @@ func (fx *obsFixture) do(t *testing.T, as, method, path string, body any) (int, 
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	// Every answer of the API tests is also a test of docs/openapi.yaml.
+	checkAgainstSpec(t, req, resp, raw)
 	var out map[string]any
 	json.Unmarshal(raw, &out)
 	if out == nil {
@@ -225,8 +241,27 @@ func (fx *obsFixture) do(t *testing.T, as, method, path string, body any) (int, 
 	return resp.StatusCode, out
 }
 
+// newToken issues a new API token to an observer of A and returns its id.
+func (fx *obsFixture) newToken(t *testing.T, code string) int64 {
+	t.Helper()
+	o, err := fx.db.ObserverByCode(context.Background(), fx.orgA.ID, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := &store.Token{OrgID: fx.orgA.ID, ObserverID: o.ID, Label: "spare"}
+	if err := fx.db.CreateToken(context.Background(), tok, access.HashToken(access.NewToken())); err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID
+}
+
 func (fx *obsFixture) reportsPath() string {
 	return fmt.Sprintf("/api/v1/elections/%d/reports", fx.el.ID)
+}
+
+func withAnswer(rep map[string]any, q string, v any) map[string]any {
+	rep["answers"].(map[string]any)[q] = v
+	return rep
 }
 
 func votingReport(clientID string, station int, overall string, stuffing bool) map[string]any {
@@ -275,7 +310,12 @@ func TestObserveSubmitErrors(t *testing.T) {
 		msg  string
 	}{
 		{"not json", "token:obs1", `{"client_id": "x",`, 400, "JSON syntax error at line 1"},
-		{"wrong type", "token:obs1", `{"client_id": 12}`, 400, `field "client_id"`},
+		{"wrong type", "token:obs1", `{"client_id": 12}`, 400, `field "client_id": want a string`},
+		{"text for an integer field", "token:obs1", `{"client_id":"12345678","form":"voting","area_id":"x","answers":{}}`, 400, `field "area_id": want an integer, got string`},
+		{"text in a protocol", "token:obs1", `{"client_id":"12345678","form":"counting","answers":{"protocol":{"valid":"many"}}}`, 400, `answer "protocol", protocol item "valid": want a whole number, got a string "many"`},
+		{"numbers in a list", "token:obs1", `{"client_id":"12345678","form":"voting","answers":{"station":101,"overall":[1]}}`, 400, `answer "overall": want a list of strings, got a list [1]`},
+		{"answers not an object", "token:obs1", `{"client_id":"12345678","form":"voting","answers":[]}`, 400, `answers: want an object of answers by question id`},
+		{"yes for a boolean", "token:obs1", withAnswer(votingReport("12345678", 101, "good", false), "boxes_sealed", "yes"), 400, "message:expected true or false, got a text answer question:boxes_sealed"},
 		{"unknown field", "token:obs1", `{"client_idd": "x"}`, 400, "unknown field"},
 		{"short client id", "token:obs1", votingReport("abc", 101, "good", false), 400, "client_id \"abc\""},
 		{"unknown form", "token:obs1", map[string]any{"client_id": "12345678", "form": "nope", "answers": map[string]any{}}, 400, "no form \"nope\""},
@@ -310,6 +350,12 @@ func TestObservePermissions(t *testing.T) {
 	}
 	reportPath := fmt.Sprintf("%s/%v", fx.reportsPath(), rep["report_id"])
 	e := fmt.Sprintf("/api/v1/elections/%d", fx.el.ID)
+	// Tokens to revoke: one of an observer in North (the coordinator's
+	// area), one in South (outside it).
+	north, south := fx.newToken(t, "obs2"), fx.newToken(t, "obs3")
+	if code, out := fx.do(t, "admin", "POST", e+"/deployments", map[string]any{"seed": "s", "size": 4, "strata": []string{"region"}}); code != 201 {
+		t.Fatalf("setup deployment: %d %v", code, out)
+	}
 	endpoints := []struct {
 		method, path string
 		body         any
@@ -327,16 +373,23 @@ func TestObservePermissions(t *testing.T) {
 		{"GET", e + "/conflicts", nil},
 		{"GET", e + "/findings", nil},
 		{"POST", e + "/deployments", map[string]any{"seed": "s", "size": 4, "strata": []string{"region"}}},
+		{"DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", north), nil},
+		{"DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil},
+		{"GET", "/api/v1/observe/qc-rules", nil},
+		{"GET", e + "/deployments/latest", nil},
+		{"GET", e + "/assignments", nil},
 	}
-	// Y allowed, N denied, one letter per endpoint above.
+	// Y allowed, N denied, one letter per endpoint above. A token of
+	// another organisation is not found (404): analystB's N there is
+	// 403 from the role, since analysts do not manage tokens at all.
 	want := map[string]string{
-		"admin":       "YYYYYYYYYYYYY",
-		"analyst":     "YYNYNYYYYYYYN",
-		"coordinator": "YNNYYNNYYYYYN",
-		"token:obs1":  "YNNNNNNYYNNNN",
-		"token:obs3":  "YNNNNNNYNNNNN",
-		"analystB":    "YYNYNYYYNNYYN", // another organisation: its own lists, never A's report
-		"":            "NNNNNNNNNNNNN",
+		"admin":       "YYYYYYYYYYYYYYYYYY",
+		"analyst":     "YYNYNYYYYYYYNNNYYY",
+		"coordinator": "YNNYYNNYYYYYNYNYYY",
+		"token:obs1":  "YNNNNNNYYNNNNNNNNY",
+		"token:obs3":  "YNNNNNNYNNNNNNNNNY",
+		"analystB":    "YYNYNYYYNNYYNNNYYY", // another organisation: its own lists, never A's report
+		"":            "NNNNNNNNNNNNNNNNNN",
 	}
 	for as, w := range want {
 		for i, ep := range endpoints {

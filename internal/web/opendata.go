@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,7 +72,10 @@ func (s *Server) openData(ctx context.Context, e *election.Election, src electio
 		t.levels = append(t.levels, name)
 	}
 	t.columns = append([]string{"election", "source", "area_id", "area_path"}, t.levels...)
-	t.columns = append(t.columns, "station", "protocol_id", "version", "received")
+	// "is_station", not "station": the lowest level is often named
+	// "station", and a header with a name twice confuses every reader
+	// (pandas renames the second "station.1").
+	t.columns = append(t.columns, "is_station", "protocol_id", "version", "received")
 	for f := election.Figure(0); f < election.NumFigures; f++ {
 		t.columns = append(t.columns, f.String())
 	}
@@ -161,6 +165,16 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	case "csv":
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		h.Set("Content-Disposition", `attachment; filename="`+base+`.csv"`)
+		// A byte-order mark first: Excel, which most readers of these
+		// files open them with, reads a CSV without one in the system's
+		// code page and shows Cyrillic or Kazakh names as mojibake; pandas,
+		// R and LibreOffice skip it. ?bom=0 leaves it out, for tools that
+		// do not.
+		if r.URL.Query().Get("bom") != "0" {
+			if _, err := w.Write([]byte("\ufeff")); err != nil {
+				return err
+			}
+		}
 		return t.writeCSV(w)
 	case "json":
 		h.Set("Content-Type", "application/json; charset=utf-8")
@@ -174,15 +188,37 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	return Errorf(NotFound, "open data format %q: want csv, json or xlsx", ext)
 }
 
-func (t *openTable) writeCSV(w http.ResponseWriter) error {
+// csvText neutralises a text cell that a spreadsheet would run as a
+// formula (CSV injection: names come from imported files, and a cell
+// "=HYPERLINK(…)" or "@SUM(…)" is code when the file is opened in Excel or
+// LibreOffice): a leading = + - @ tab or carriage return gets a ' in
+// front, which spreadsheets show as text and hide. Numbers are written
+// as numbers, never through here, so -5 stays -5. The XLSX writes text
+// cells as strings, which are never formulas.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (t *openTable) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(t.columns); err != nil {
+	head := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		head[i] = csvText(c)
+	}
+	if err := cw.Write(head); err != nil {
 		return err
 	}
 	rec := make([]string, len(t.columns))
 	for _, r := range t.rows {
 		for i, v := range t.values(r) {
-			rec[i] = cellString(v)
+			if s, ok := v.(string); ok {
+				rec[i] = csvText(s)
+			} else {
+				rec[i] = cellString(v)
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -243,6 +279,12 @@ func (t *openTable) writeXLSX(w http.ResponseWriter) error {
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
+	// The streaming writer writes the sheet's <dimension> when it starts
+	// and leaves it at "A1" unless told: readers that trust it (openpyxl
+	// read-only, pyxform) would see one cell. The size is known already.
+	if err := f.SetSheetDimension(sheet, sheetRange(len(t.columns), len(t.rows)+1)); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return err
@@ -272,7 +314,16 @@ func (t *openTable) writeXLSX(w http.ResponseWriter) error {
 		f.SetCellValue("columns", "A"+strconv.Itoa(i+2), c)
 		f.SetCellValue("columns", "B"+strconv.Itoa(i+2), columnMeaning(c, t))
 	}
+	if err := f.SetSheetDimension("columns", sheetRange(2, len(t.columns)+1)); err != nil {
+		return err
+	}
 	return f.Write(w)
+}
+
+// sheetRange is the reference of cols × rows cells from A1, "A1:K5".
+func sheetRange(cols, rows int) string {
+	end, _ := excelize.CoordinatesToCellName(max(cols, 1), max(rows, 1))
+	return "A1:" + end
 }
 
 // columnMeaning documents a column, for the README and the XLSX.
@@ -286,7 +337,7 @@ func columnMeaning(c string, t *openTable) string {
 		return "the area's id in this vigil database: stable while the election is not re-imported"
 	case "area_path":
 		return "the area's names from the top level down, joined by \" / \": stable across databases"
-	case "station":
+	case "is_station":
 		return "1 for a polling station, 0 for a higher area (summary protocols)"
 	case "protocol_id":
 		return "the protocol version's id in this vigil database"
@@ -359,8 +410,8 @@ func (s *Server) renderOpenReadme(w http.ResponseWriter, r *http.Request, e *ele
 	fmt.Fprintf(bw, "# Open data of %s\n\n", e.Name)
 	fmt.Fprintf(bw, "Every protocol vigil holds for this election, one file per source, the latest version of each area's protocol, one row per area.\n\n")
 	fmt.Fprintf(bw, "Files: `/api/v1/elections/%s/opendata/{source}.{csv,json,xlsx}` with source one of official-preliminary, official-final, observer, recount, summary.\n\n", urlKey(e))
-	fmt.Fprintf(bw, "- CSV: UTF-8, comma-separated, a header row, empty cells where a protocol does not state a figure.\n")
-	fmt.Fprintf(bw, "- JSON: an object with `election`, `source`, `columns`, `options` and `rows`; each row has `area_id`, `area_path`, `path`, `station`, `protocol_id`, `version`, `received`, `figures` (by figure name) and `votes` (by option name).\n")
+	fmt.Fprintf(bw, "- CSV: UTF-8 with a byte-order mark (so that Excel reads the names right; `?bom=0` gives the file without it), comma-separated, a header row, empty cells where a protocol does not state a figure.\n")
+	fmt.Fprintf(bw, "- JSON: an object with `election`, `source`, `columns`, `options` and `rows`; each row has `area_id`, `area_path`, `path`, `station` (true for a polling station: the CSV's `is_station`), `protocol_id`, `version`, `received`, `figures` (by figure name) and `votes` (by option name).\n")
 	fmt.Fprintf(bw, "- XLSX: sheet `data` as the CSV, sheet `columns` with this table.\n\n")
 	fmt.Fprintf(bw, "Identifiers: `area_path` (names from the top down) is stable across databases and imports; `area_id` is stable within this database.\n\n")
 	fmt.Fprintf(bw, "| column | meaning |\n|---|---|\n")

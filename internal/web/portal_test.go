@@ -163,7 +163,7 @@ func testPortalPages(t *testing.T, db *store.DB) {
 	})
 
 	t.Run("open data", func(t *testing.T) {
-		resp, body := getWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/opendata/official-final.csv", nil)
+		resp, body := getWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/opendata/official-final.csv?bom=0", nil)
 		recs, err := csv.NewReader(bytes.NewReader([]byte(body))).ReadAll()
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("csv: %d %v", resp.StatusCode, err)

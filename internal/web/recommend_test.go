@@ -61,7 +61,7 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: http.NewServeMux(), pages: pages, start: time.Now()}
+	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: newRouteMux(), pages: pages, start: time.Now()}
 	langs, err := loadCatalogues()
 	if err != nil {
 		t.Fatal(err)

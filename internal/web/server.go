@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ type Options struct {
 	// the server: only from a peer inside one are X-Forwarded-For and
 	// X-Forwarded-Proto read (see Client). None by default.
 	TrustedProxies []netip.Prefix
+	// Intake bounds reports, SMS and photos per observer, number and
+	// organisation; zero fields take DefaultIntakeLimits.
+	Intake IntakeLimits
 }
 
 // Server serves vigil over HTTP.
@@ -55,7 +59,7 @@ type Server struct {
 	db      *store.DB
 	opt     Options
 	log     *slog.Logger
-	mux     *http.ServeMux
+	mux     *routeMux
 	handler http.Handler // mux inside the request log
 	pages   *template.Template
 	start   time.Time
@@ -72,7 +76,7 @@ type Server struct {
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, opt: opt, log: opt.Logger, mux: http.NewServeMux(), start: time.Now(), trusted: opt.TrustedProxies}
+	s := &Server{db: db, opt: opt, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -83,12 +87,39 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = t
+	intakeStates.Store(s, newIntakeState(opt.Intake))
 	s.routes()
 	return s, nil
 }
 
+// routeMux is the server's ServeMux, remembering every pattern registered
+// through it, so that a test can walk every route (each must have a row in
+// the authorisation table of routes_access_test.go).
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
+
+// Handle registers h for pattern and records the pattern.
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers h for pattern and records the pattern.
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// Routes returns the pattern of every route the server serves, in the
+// order they were registered.
+func (s *Server) Routes() []string { return slices.Clone(s.mux.patterns) }
+
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.securityHeaders(w, r)
 	if s.handler == nil { // a Server built by hand in a test, not by New
 		s.mux.ServeHTTP(w, r)
 		return

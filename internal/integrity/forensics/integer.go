@@ -18,6 +18,10 @@ type IntegerOptions struct {
 	Seed uint64
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
 	Workers int
+	// Progress, when set, is told how many replicates are done out of
+	// how many, as blocks of them finish; it is called from the worker
+	// goroutines (one at a time), and must be quick.
+	Progress func(done, total int)
 }
 
 // IntegerStat is one statistic of the integer-percentage test against its
@@ -134,7 +138,7 @@ func IntegerTest(stations []Station, opt IntegerOptions) (IntegerResult, error) 
 	}
 
 	reps := make([][nIntStats]int64, nrep)
-	simulateInteger(st, reps, lf, opt.Seed, workers(opt.Workers))
+	simulateInteger(st, reps, lf, opt.Seed, workers(opt.Workers), opt.Progress)
 
 	res := IntegerResult{
 		StationsUsed: len(st),
@@ -196,10 +200,21 @@ const (
 	intStationBlk = 256
 )
 
-func simulateInteger(st []intStation, reps [][nIntStats]int64, lf []float64, seed uint64, nw int) {
+func simulateInteger(st []intStation, reps [][nIntStats]int64, lf []float64, seed uint64, nw int, progress func(done, total int)) {
 	nblocks := (len(reps) + intRepBlock - 1) / intRepBlock
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	report := func(n int) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		done += n
+		progress(done, len(reps))
+		mu.Unlock()
+	}
 	for range min(nw, nblocks) {
 		wg.Add(1)
 		go func() {
@@ -227,6 +242,7 @@ func simulateInteger(st []intStation, reps [][nIntStats]int64, lf []float64, see
 						}
 					}
 				}
+				report(hi - lo)
 			}
 		}()
 	}

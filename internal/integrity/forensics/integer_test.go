@@ -203,3 +203,28 @@ func TestIntegerErrors(t *testing.T) {
 		t.Error("no included station: no error")
 	}
 }
+
+// TestIntegerProgress: the progress callback counts up to every replicate,
+// never past, and changes nothing in the result.
+func TestIntegerProgress(t *testing.T) {
+	st := synthStations(500, 3)
+	var calls, last int
+	monotone := true
+	a, err := IntegerTest(st, IntegerOptions{Replicates: 50, Seed: 2, Workers: 3, Progress: func(done, total int) {
+		calls++
+		if done <= last || total != 50 || done > total {
+			monotone = false
+		}
+		last = done
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !monotone || last != 50 || calls < 2 {
+		t.Errorf("progress: %d calls, last %d, monotone %v", calls, last, monotone)
+	}
+	b, _ := IntegerTest(st, IntegerOptions{Replicates: 50, Seed: 2, Workers: 3})
+	if !reflect.DeepEqual(a, b) {
+		t.Error("a progress callback changed the result")
+	}
+}

@@ -22,8 +22,10 @@
 // options' votes, or every vote counted including null votes). Turnout is the
 // same estimator with y_i = Report.Total and x_i = Report.Registered.
 //
-// The lead of the first option over the second (by estimate) is the same
-// estimator with y_i = y_i,first − y_i,second, in percentage points.
+// The lead of the first option over the second (by estimate, among the
+// options that can win: Config.CannotWin, such as "against all", is left
+// out) is the same estimator with y_i = y_i,first − y_i,second, in
+// percentage points.
 //
 // Linearised variance: V̂(p̂_k) = X̂⁻² Σ_h N_h² (1 − n_h/N_h) s²_{e,h} / n_h,
 // with e_i = y_ik − p̂_k x_i, s²_{e,h} the sample variance (divisor n_h − 1)

@@ -43,6 +43,10 @@ type Config struct {
 	Seed       uint64 // bootstrap seed
 	Workers    int    // bootstrap goroutines; 0 for GOMAXPROCS
 	MinReports int    // reports a (collapsed) stratum needs; 0 means 2
+	// CannotWin names options that take votes but cannot win the
+	// election ("against all", a blank vote): the lead is measured between
+	// the first two of the other options, so that it says who wins.
+	CannotWin []string
 }
 
 // Interval is a closed interval [lo, hi], in per cent.
@@ -91,11 +95,12 @@ type StrataInfo struct {
 type Result struct {
 	Options []Figure // in the order of the options
 	Turnout *Figure  // nil when no report has registered voters
-	Lead    *Lead    // nil with fewer than two options
+	Lead    *Lead    // nil with fewer than two options that can win
 	Strata  StrataInfo
 }
 
-// Lead is the estimated leader's margin over the runner-up, in percentage
+// Lead is the estimated leader's margin over the runner-up (both among the
+// options that can win: Config.CannotWin are left out), in percentage
 // points of the same denominator: the ratio estimator with
 // y_i = votes(leader) − votes(runner-up), whose linearised variance accounts
 // for the two shares moving together. Decided95/99 say whether the interval
@@ -200,14 +205,16 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 			return nil, err
 		}
 	}
-	// The lead: the first option over the second, by estimate (ties in
-	// option order).
+	// The lead: the first option that can win over the second, by
+	// estimate (ties in option order).
 	var lead *Lead
-	if K >= 2 {
-		order := make([]int, K)
-		for k := range order {
-			order[k] = k
+	order := make([]int, 0, K)
+	for k := range K {
+		if !slices.Contains(cfg.CannotWin, options[k]) {
+			order = append(order, k)
 		}
+	}
+	if len(order) >= 2 {
 		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ests[b].Estimate, ests[a].Estimate) })
 		r := ratio{1 + order[0], 1 + order[1], 0}
 		f, err := figure(r)

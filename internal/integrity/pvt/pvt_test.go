@@ -490,3 +490,35 @@ func TestSummariseDropsNaN(t *testing.T) {
 		t.Errorf("%+v", b)
 	}
 }
+
+// TestLeadLeavesOutOptionsThatCannotWin: "against all" second by votes is
+// not the runner-up; the lead is between the two candidates.
+func TestLeadLeavesOutOptionsThatCannotWin(t *testing.T) {
+	strata := []Stratum{{Key: "A", N: 10}}
+	reports := []Report{
+		{Stratum: "A", Votes: []float64{6, 3, 1}, Total: 10},
+		{Stratum: "A", Votes: []float64{5, 3, 2}, Total: 10},
+		{Stratum: "A", Votes: []float64{7, 2, 1}, Total: 10},
+	}
+	opts := []string{"Leader", "Against all", "Other"}
+	res, err := Estimate(strata, opts, reports, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lead.RunnerUp != "Against all" {
+		t.Fatalf("without CannotWin the runner-up is %q", res.Lead.RunnerUp)
+	}
+	res, err = Estimate(strata, opts, reports, Config{CannotWin: []string{"Against all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := res.Lead; l == nil || l.Leader != "Leader" || l.RunnerUp != "Other" {
+		t.Fatalf("lead %+v", res.Lead)
+	}
+	near(t, "lead", res.Lead.Estimate, 100*(18.0-4)/30, 1e-9)
+	// With one option left that can win there is no race to measure.
+	res, err = Estimate(strata, opts, reports, Config{CannotWin: []string{"Against all", "Other"}})
+	if err != nil || res.Lead != nil {
+		t.Fatalf("lead %+v, err %v", res.Lead, err)
+	}
+}

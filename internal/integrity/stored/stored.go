@@ -108,6 +108,9 @@ type PVTInput struct {
 	Options  []string
 	Reports  []pvt.Report
 	Official map[string]float64 // the official shares of the same options, per cent
+	// CannotWin lists the options that cannot win (against all), for
+	// pvt.Config.CannotWin: the lead is measured between the others.
+	CannotWin []string
 }
 
 // PVTSpec says how to build it.
@@ -145,6 +148,11 @@ func BuildPVT(e *election.Election, ix *tally.Index, protocols []*election.Proto
 			}
 			in.Options = append(in.Options, o)
 			pos = append(pos, k)
+		}
+	}
+	for _, o := range e.Options {
+		if o.Kind == election.AgainstAll && slices.Contains(in.Options, o.Name) {
+			in.CannotWin = append(in.CannotWin, o.Name)
 		}
 	}
 	parts := strings.Split(spec.Stratum, ",")

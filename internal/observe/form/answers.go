@@ -3,6 +3,7 @@ package form
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -216,13 +217,21 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	case '[':
 		var l []string
 		if err := json.Unmarshal(b, &l); err != nil {
-			return fmt.Errorf("form: a list answer must hold strings: %w", err)
+			return &AnswerError{Want: "a list of strings", Got: describeJSON(b)}
 		}
 		*v = ListValue(l...)
 	case '{':
-		var m map[string]int64
-		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("form: a protocol answer must map item ids to integers: %w", err)
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		m := make(map[string]int64, len(raw))
+		for _, item := range slices.Sorted(maps.Keys(raw)) {
+			var n int64
+			if err := json.Unmarshal(raw[item], &n); err != nil {
+				return &AnswerError{Item: item, Want: "a whole number", Got: describeJSON(raw[item])}
+			}
+			m[item] = n
 		}
 		*v = ProtocolValue(m)
 	default:
@@ -246,6 +255,84 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 // Answers are one submission's answers by question id. A question without
 // an entry was not answered.
 type Answers map[string]Value
+
+// UnmarshalJSON reads answers by question id, naming the question (and
+// the protocol item) of an answer that is of no answer's shape: the JSON
+// decoder alone would say `field "": want int64`.
+func (a *Answers) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return &AnswerError{Want: "an object of answers by question id", Got: describeJSON(b)}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(Answers, len(raw))
+	for _, q := range slices.Sorted(maps.Keys(raw)) {
+		var v Value
+		if err := v.UnmarshalJSON(raw[q]); err != nil {
+			var ae *AnswerError
+			if errors.As(err, &ae) {
+				ae.Question = q
+				return ae
+			}
+			return &AnswerError{Question: q, Want: "true or false, a number, a string, a list of strings or an object of protocol items", Got: describeJSON(raw[q])}
+		}
+		out[q] = v
+	}
+	*a = out
+	return nil
+}
+
+// AnswerError is a JSON answer of the wrong shape, with its question (and
+// protocol item).
+type AnswerError struct {
+	Question string `json:"question"`
+	Item     string `json:"item,omitempty"`
+	Want     string `json:"want"`
+	Got      string `json:"got"`
+}
+
+func (e *AnswerError) Error() string {
+	where := "answers"
+	if e.Question != "" {
+		where = fmt.Sprintf("answer %q", e.Question)
+	}
+	if e.Item != "" {
+		where += fmt.Sprintf(", protocol item %q", e.Item)
+	}
+	return fmt.Sprintf("%s: want %s, got %s", where, e.Want, e.Got)
+}
+
+// describeJSON names a JSON value for a message: its kind, and a short
+// one's text.
+func describeJSON(b []byte) string {
+	b = bytes.TrimSpace(b)
+	text := string(b)
+	if len(text) > 40 {
+		text = text[:37] + "…"
+	}
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '"':
+		return "a string " + text
+	case '{':
+		return "an object"
+	case '[':
+		return "a list " + text
+	case 't', 'f':
+		return text
+	case 'n':
+		return "null"
+	}
+	return "the number " + text
+}
 
 // Merge returns base with the answers of update laid over it: how a
 // correction (an SMS resending two tags, an edited submission) amends a

@@ -183,7 +183,7 @@ func TestValidateKindMismatch(t *testing.T) {
 	if len(errs) != 4 { // three mismatches and the missing protocol
 		t.Fatalf("got %v", errs)
 	}
-	if errs[0].Message != "expected yes or no, got a text answer" || errs[1].Message != "expected a whole number, got a decimal answer" {
+	if errs[0].Message != "expected true or false, got a text answer" || errs[1].Message != "expected a whole number, got a decimal answer" {
 		t.Errorf("got %v", errs)
 	}
 }
@@ -376,5 +376,22 @@ func TestXFormSurvivesControlCharacters(t *testing.T) {
 	}
 	if !bytes.Contains(doc, []byte("<h:title>Bell and  nul</h:title>")) {
 		t.Errorf("title not cleaned:\n%s", doc)
+	}
+}
+
+// TestValidateBounds: an observer's protocol count above election.MaxCount
+// and a text above MaxTextBytes are refused, whatever the channel.
+func TestValidateBounds(t *testing.T) {
+	f := CountingTemplate()
+	probs := Validate(f, Answers{"protocol": ProtocolValue(map[string]int64{"registered": election.MaxCount + 1}),
+		ProtocolPhotoID: TextValue(strings.Repeat("я", MaxTextBytes/2+1))})
+	var got []string
+	for _, p := range probs {
+		if p.Question == "protocol" && p.Item == "registered" || p.Question == ProtocolPhotoID {
+			got = append(got, p.Error())
+		}
+	}
+	if len(got) != 2 || !strings.Contains(got[0]+got[1], "expected a count of at most 10000000000") || !strings.Contains(got[0]+got[1], "a text of at most 10000 bytes (it has 10002)") {
+		t.Fatalf("%v", got)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/vigil-elections/vigil/internal/election"
 )
 
 // FieldError is one problem of an answer set: which question (and, inside a
@@ -93,7 +96,20 @@ func choiceList(q *Question) string {
 	return strings.Join(vals, ", ")
 }
 
+// MaxTextBytes bounds a text answer (a note, a photo's file name, any
+// free text) on every channel alike — JSON API, web form, OpenRosa, SMS —
+// since Submit validates them all here: a page of notes is 3 KB, and a
+// report must not carry megabytes of text into every export.
+const MaxTextBytes = 10_000
+
 func validateValue(q *Question, v Value) []FieldError {
+	if s, ok := v.Text(); ok && len(s) > MaxTextBytes {
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return []FieldError{{Question: q.ID, Value: s[:cut] + "…", Message: fmt.Sprintf("a text of at most %d bytes (it has %d)", MaxTextBytes, len(s))}}
+	}
 	one := func(e *FieldError) []FieldError {
 		if e == nil {
 			return nil
@@ -107,7 +123,7 @@ func validateValue(q *Question, v Value) []FieldError {
 	case Note:
 		return fe("a note takes no answer")
 	case YesNo:
-		return one(expectKind(q, v, KindBool, "yes or no"))
+		return one(expectKind(q, v, KindBool, "true or false"))
 	case Integer:
 		if e := expectKind(q, v, KindInt, "a whole number"); e != nil {
 			return one(e)
@@ -182,6 +198,10 @@ func validateValue(q *Question, v Value) []FieldError {
 				errs = append(errs, FieldError{Question: q.ID, Item: it.ID, Message: "protocol line missing"})
 			case ok && n < 0:
 				errs = append(errs, FieldError{Question: q.ID, Item: it.ID, Value: fmt.Sprint(n), Message: "expected a count of zero or more"})
+			case ok && n > election.MaxCount:
+				// Observer protocols are tallied like official ones: the
+				// same bound keeps their sums from overflowing.
+				errs = append(errs, FieldError{Question: q.ID, Item: it.ID, Value: fmt.Sprint(n), Message: fmt.Sprintf("expected a count of at most %d", election.MaxCount)})
 			}
 		}
 		var extra []string

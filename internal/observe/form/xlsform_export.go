@@ -168,6 +168,19 @@ func ExportXLSForm(f *Form) ([]byte, error) {
 				return nil, fmt.Errorf("xlsform: sheet %s row %d: %w", sh.name, r+1, err)
 			}
 		}
+		// Declare the used range: excelize leaves <dimension ref="A1">,
+		// and pyxform (through openpyxl's read-only mode) trusts it.
+		cols := 1
+		for _, cells := range sh.rows {
+			cols = max(cols, len(cells))
+		}
+		end, err := excelize.CoordinatesToCellName(cols, max(len(sh.rows), 1))
+		if err != nil {
+			return nil, err
+		}
+		if err := wb.SetSheetDimension(sh.name, "A1:"+end); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	if err := wb.Write(&buf); err != nil {

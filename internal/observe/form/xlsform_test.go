@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/xlsxcheck"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -389,6 +390,30 @@ func TestImportXLSFormMalformedSheets(t *testing.T) {
 			t.Errorf("%.60q: accepted", sheet)
 		} else {
 			t.Logf("%.50q: %v", sheet, err)
+		}
+	}
+}
+
+// TestExportXLSFormDeclaresDimension: each sheet's <dimension ref> is the
+// range its cells fill, as pyxform (openpyxl read-only) needs.
+func TestExportXLSFormDeclaresDimension(t *testing.T) {
+	for _, tmpl := range Templates() {
+		f := BindElection(tmpl, testElection())
+		b, err := ExportXLSForm(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheets, err := xlsxcheck.Sheets(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sheets) != 3 {
+			t.Fatalf("%s: %d sheets", f.ID, len(sheets))
+		}
+		for _, s := range sheets {
+			if s.Declared == "" || s.Declared != s.Used || s.Declared == "A1" {
+				t.Errorf("%s %s: <dimension ref=%q>, cells fill %q", f.ID, s.Part, s.Declared, s.Used)
+			}
 		}
 	}
 }

@@ -1,0 +1,17 @@
+package web
+
+import "time"
+
+// Test hooks: what the external tests may see and set of a Server.
+
+// PasswordChecks is how many argon2 password checks the server has run.
+func (s *Server) PasswordChecks() int64 { return s.obs().budget.checks.Load() }
+
+// FixClock stops the login budgets' clock at t, so that no budget refills
+// while a test runs.
+func (s *Server) FixClock(t time.Time) {
+	fb := &s.obs().budget
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	fb.now = func() time.Time { return t }
+}
