@@ -73,6 +73,13 @@ func fullDatabase(t *testing.T, addr string) {
 		store.AuditEntry{OrgID: o.ID, Actor: "t", Channel: "web", Action: "resolve"}); err != nil {
 		t.Fatal(err)
 	}
+	other, err := d.EnsureOrganisation(ctx, "Partner", "domestic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SharePhone(ctx, o.ID, other.ID, "+77010000001"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := store.InsertSMS(ctx, d, &store.SMSMessage{Provider: "twilio", MessageID: "SM1", OrgID: o.ID, Sender: "+77010000001",
 		Body: "V 12 ...", ReportID: reportID, Reply: "ok", Received: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
