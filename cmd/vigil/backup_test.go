@@ -35,7 +35,7 @@ func fullDatabase(t *testing.T, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := observe.SeedDemo(ctx, d, e.ID, 7, demo.ObservationFacts(el))
+	obs, err := demo.SeedObservation(ctx, d, e.ID, 7, demo.ObservationFacts(el))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	// The observers' copies of the protocols are imported by Write; the
 	// observation adds the mission, its deployment and the reports.
-	obs, err := observe.SeedDemo(ctx, d, stored.ID, *seed, demo.ObservationFacts(el))
+	obs, err := demo.SeedObservation(ctx, d, stored.ID, *seed, demo.ObservationFacts(el))
 	if err != nil {
 		return fmt.Errorf("seeding the observation: %w", err)
 	}

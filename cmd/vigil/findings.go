@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -43,26 +46,8 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 		if o, err = d.OrganisationByName(ctx, *org); err != nil {
 			return err
 		}
-	} else {
-		var id int64
-		var n int
-		if err := d.QueryRowContext(ctx, `SELECT count(DISTINCT org_id), COALESCE(min(org_id), 0) FROM reports WHERE election_id = $1`, el.ID).Scan(&n, &id); err != nil {
-			return err
-		}
-		if n > 1 {
-			return usagef("findings: %d organisations reported on %s: choose one with --org", n, el.Name)
-		}
-		if n == 0 {
-			if err := d.QueryRowContext(ctx, `SELECT COALESCE(min(id), 0) FROM organisations`).Scan(&id); err != nil {
-				return err
-			}
-		}
-		if id == 0 {
-			return fmt.Errorf("no organisation in %s", d.Addr)
-		}
-		if o, err = d.Organisation(ctx, id); err != nil {
-			return err
-		}
+	} else if o, err = soleOrganisation(ctx, d, el); err != nil {
+		return err
 	}
 	// The command line acts as the organisation's analyst.
 	p := access.Principal{Role: access.Analyst, OrgID: o.ID, Name: "cli"}
@@ -111,4 +96,42 @@ func runFindings(ctx context.Context, e *env, args []string) error {
 	c := f.Coverage.Total
 	fmt.Fprintf(e.stdout, "coverage    %d deployed, %d reported, %d missing, %d in conflict; %d quarantined report(s) excluded\n", c.Deployed, c.Reported, c.Missing, c.Conflict, f.Quarantined)
 	return nil
+}
+
+// soleOrganisation is the organisation whose findings `vigil findings`
+// reports when --org is not given: the one that reported on the election,
+// or, when none has, the database's only organisation. Several is a usage
+// error naming them: choosing one silently (the smallest id, say) could
+// publish one group's findings under another's name.
+func soleOrganisation(ctx context.Context, d *store.DB, el *election.Election) (*store.Organisation, error) {
+	ids, err := d.ReportingOrganisations(ctx, el.ID)
+	if err != nil {
+		return nil, err
+	}
+	var orgs []*store.Organisation
+	for _, id := range ids {
+		o, err := d.Organisation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		orgs = append(orgs, o)
+	}
+	what := "reported on " + el.Name
+	if len(orgs) == 0 {
+		if orgs, err = d.Organisations(ctx); err != nil {
+			return nil, err
+		}
+		what = "are in " + d.Addr + " and none reported on " + el.Name
+	}
+	switch len(orgs) {
+	case 0:
+		return nil, fmt.Errorf("no organisation in %s", d.Addr)
+	case 1:
+		return orgs[0], nil
+	}
+	names := make([]string, len(orgs))
+	for i, o := range orgs {
+		names[i] = strconv.Quote(o.Name)
+	}
+	return nil, usagef("findings: %d organisations %s (%s): choose one with --org", len(orgs), what, strings.Join(names, ", "))
 }

@@ -176,6 +176,26 @@ func TestImportRetryOtherKind(t *testing.T) {
 	}
 }
 
+// TestImportOverflow: two stations with 2^63−1 registered voters used to
+// import and tally to −2; now the first such cell stops the import with
+// its file, line and column, and nothing is stored.
+func TestImportOverflow(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "v.db")
+	f := filepath.Join(dir, "max.csv")
+	os.WriteFile(f, []byte("Region;District;Station;Registered;Issued;In box;Invalid;Valid;Alpha;Beta;Gamma\n"+
+		"North;D1;101;9223372036854775807;700;700;10;690;400;200;90\n"+
+		"North;D1;102;9223372036854775807;500;500;5;495;300;150;45\n"), 0o644)
+	_, err := vigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", f)
+	want := `max.csv:2: column "Registered": value "9223372036854775807": expected a whole number from 0 to 10000000000`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err %v, want %q", err, want)
+	}
+	if _, err := vigil(t, "tally", "--db", db, "--election", "e1", "--json"); err == nil {
+		t.Fatal("the refused import left an election to tally")
+	}
+}
+
 func TestSeatsFromFile(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "lists.csv")
 	// Illustrative party-list votes, 98 seats, a 7 % threshold: the two

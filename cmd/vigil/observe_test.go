@@ -28,11 +28,11 @@ func TestObservationCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	facts := demo.ObservationFacts(el)
-	sum, err := observe.SeedDemo(ctx, d, e.ID, 5, facts)
+	sum, err := demo.SeedObservation(ctx, d, e.ID, 5, facts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, err := observe.SeedDemo(ctx, d, e.ID, 5, facts); err != nil || again.Reports != 0 {
+	if again, err := demo.SeedObservation(ctx, d, e.ID, 5, facts); err != nil || again.Reports != 0 {
 		t.Fatalf("seeding twice stored %d more reports (%v)", again.Reports, err)
 	}
 	d.Close()
@@ -156,6 +156,32 @@ func TestObservationCommands(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// With several organisations and no --org, findings names them and asks
+// for one, rather than choosing the smallest id.
+func TestFindingsNeedsOrgWhenSeveral(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "v.db")
+	d, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := demo.Generate(5, demo.Params{Stations: 200, ObservedShare: 0.2})
+	if _, err := demo.Write(ctx, d, el); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Golos", "Citizens"} {
+		if _, err := d.EnsureOrganisation(ctx, name, "domestic"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+	out, err := vigil(t, "findings", "--db", dbPath, "--election", demo.Name, "--json")
+	if err == nil || !strings.Contains(err.Error(), "--org") || !strings.Contains(err.Error(), `"Golos", "Citizens"`) {
+		t.Fatalf("findings without --org among two organisations: %v\n%s", err, out)
+	}
+	mustVigil(t, "findings", "--db", dbPath, "--election", demo.Name, "--org", "Citizens", "--json")
+}
 
 // TestRosterSharedPhone: a number already on another organisation's roster
 // is an error naming the file, line and number, until both organisations

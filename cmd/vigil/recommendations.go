@@ -118,7 +118,7 @@ func runRecImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	st, err := d.ImportRecommendations(ctx, ds)
+	st, err := recommend.Import(ctx, d, ds)
 	if err != nil {
 		return fmt.Errorf("nothing imported:\n%w", err)
 	}
@@ -336,7 +336,7 @@ func runRecAssess(ctx context.Context, e *env, args []string) error {
 		a.Reasoning = strings.TrimSpace(p.Reasoning + " " + *reasoning)
 		a.Evidence = strings.TrimSpace(p.Evidence + " " + *evidence)
 	}
-	if err := d.Assess(ctx, a); err != nil {
+	if err := recommend.Assess(ctx, d, a); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s assessed by %s: %s\n", ref, *report, a.Status.Title())

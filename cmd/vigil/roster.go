@@ -64,7 +64,7 @@ func runRosterImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, updated, err := d.ImportRoster(ctx, o.ID, obs)
+	created, updated, err := d.ImportRoster(ctx, o.ID, obs, cliEntry(o.ID, "roster.import", file, nil))
 	var taken store.PhoneConflicts
 	if errors.As(err, &taken) {
 		var errs observe.RosterErrors
@@ -86,9 +86,6 @@ func runRosterImport(ctx context.Context, e *env, args []string) error {
 		if ob.Team != "" {
 			teams[ob.Team] = true
 		}
-	}
-	if err := cliAudit(ctx, d, o.ID, "roster.import", file, map[string]int{"created": created, "updated": updated}); err != nil {
-		return err
 	}
 	if *asJSON {
 		return printJSON(e.stdout, map[string]any{"organisation": o.Name, "observers": len(obs), "created": created, "updated": updated, "teams": len(teams)})

@@ -30,8 +30,18 @@ func init() {
 }
 
 func cliAudit(ctx context.Context, d *store.DB, org int64, action, object string, detail any) error {
-	b, _ := json.Marshal(detail)
-	return store.Audit(ctx, d, store.AuditEntry{OrgID: org, Actor: "cli", Channel: "cli", Action: action, Object: object, Detail: b})
+	return store.Audit(ctx, d, cliEntry(org, action, object, detail))
+}
+
+// cliEntry is an audit entry of the command line, for a store method that
+// writes it in the transaction of its action. A nil detail is left nil
+// (the store may fill it).
+func cliEntry(org int64, action, object string, detail any) store.AuditEntry {
+	var b json.RawMessage
+	if detail != nil {
+		b, _ = json.Marshal(detail) // maps of plain values: cannot fail
+	}
+	return store.AuditEntry{OrgID: org, Actor: "cli", Channel: "cli", Action: action, Object: object, Detail: b}
 }
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
@@ -175,13 +185,10 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	if err := d.RevokeToken(ctx, o.ID, id); err != nil {
+	if err := d.RevokeToken(ctx, o.ID, id, cliEntry(o.ID, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%s has no valid token %d", o.Name, id)
 		}
-		return err
-	}
-	if err := cliAudit(ctx, d, o.ID, "token.revoke", fmt.Sprintf("token:%d", id), nil); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -255,11 +262,8 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	sf, err := d.SaveForm(ctx, o.ID, f)
+	sf, err := observe.SaveForm(ctx, d, o.ID, f, cliEntry(o.ID, "form.save", "form:"+f.ID+":"+f.Version, map[string]any{"file": pos[0]}))
 	if err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, o.ID, "form.save", "form:"+f.ID+":"+f.Version, map[string]any{"file": pos[0]}); err != nil {
 		return err
 	}
 	if *asJSON {

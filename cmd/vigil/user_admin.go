@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -131,12 +130,4 @@ func setUserDisabled(ctx context.Context, e *env, name string, args []string, di
 		fmt.Fprintf(e.stdout, "user %s enabled\n", u.Username)
 	}
 	return nil
-}
-
-func cliEntry(org int64, action, object string, detail any) store.AuditEntry {
-	e := store.AuditEntry{OrgID: org, Actor: "cli", Channel: "cli", Action: action, Object: object}
-	if detail != nil {
-		e.Detail, _ = json.Marshal(detail)
-	}
-	return e
 }

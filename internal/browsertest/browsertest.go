@@ -22,7 +22,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -33,26 +32,16 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/vigil-elections/vigil/internal/chromium"
 )
 
 // Timeout bounds each action of a Page.
 var Timeout = 30 * time.Second
 
 // ExecPath returns the Chromium to run, or "" when there is none.
-func ExecPath() string {
-	for _, p := range []string{os.Getenv("VIGIL_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if lp, err := exec.LookPath(p); err == nil {
-			return lp
-		}
-	}
-	return ""
-}
+// It searches as the program does (package chromium).
+func ExecPath() string { return chromium.Find(os.Getenv) }
 
 // Browser is one headless Chromium shared by a test's pages.
 type Browser struct {

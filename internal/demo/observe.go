@@ -2,15 +2,14 @@ package demo
 
 import (
 	"github.com/vigil-elections/vigil/internal/election"
-	"github.com/vigil-elections/vigil/internal/observe"
 )
 
 // ObservationFacts gives the observation seeder what happened at each
 // observed station: its path, whether ballots were stuffed, whether the
 // official protocol was altered above it, and the station's own count,
 // which the observers copy.
-func ObservationFacts(el *Election) observe.DemoFacts {
-	var f observe.DemoFacts
+func ObservationFacts(el *Election) Observation {
+	var f Observation
 	for _, st := range el.Stations {
 		if !st.Observed {
 			continue
@@ -24,7 +23,7 @@ func ObservationFacts(el *Election) observe.DemoFacts {
 		figs.Set(election.BallotsInBox, c.InBox)
 		figs.Set(election.Invalid, c.Invalid)
 		figs.Set(election.Valid, c.Valid())
-		f.Stations = append(f.Stations, observe.DemoStation{Path: []string{st.Region, st.District, st.Number},
+		f.Stations = append(f.Stations, ObservedStation{Path: []string{st.Region, st.District, st.Number},
 			Stuffed: st.Stuffed > 0, Altered: st.Altered, Figures: figs, Votes: c.Votes})
 	}
 	return f

@@ -553,13 +553,12 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, channel stri
 		return nil, inputf("rule %s: %v (form %s)", r.Name, err, r.FormKey)
 	}
 	r.OrgID = p.OrgID
-	if err := s.db.SaveQCRule(ctx, &r); err != nil {
+	if err := s.db.SaveQCRule(ctx, &r, store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: channel, Action: "qc.save", Object: "qc:" + r.Name, Detail: mustJSON(r)}); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	delete(s.rules, p.OrgID)
 	s.mu.Unlock()
-	store.Audit(ctx, s.db, store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: channel, Action: "qc.save", Object: "qc:" + r.Name, Detail: mustJSON(r)})
 	return &r, nil
 }
 

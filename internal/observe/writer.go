@@ -140,6 +140,14 @@ func (w *writer) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error
 // still commit, which a client's retry with the same client id will see).
 func (w *writer) submit(ctx context.Context, j *job) (jobResult, error) {
 	j.done = make(chan jobResult, 1)
+	// A select between a free queue slot and a closed stop picks either:
+	// after close, nothing reads the queue, and the caller would wait for
+	// ever. So a stopped writer refuses first.
+	select {
+	case <-w.stop:
+		return jobResult{}, errClosed
+	default:
+	}
 	select {
 	case w.queue <- j:
 	case <-ctx.Done():

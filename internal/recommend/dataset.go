@@ -394,10 +394,33 @@ type ImportStats struct {
 }
 
 // Store keeps the records. internal/store implements it; the interface
-// lets this package seed and read without importing the storage.
+// lets this package seed and read without importing the storage, and keeps
+// the rules here: the store only runs the check it is given, inside its
+// transaction, against what it holds.
 type Store interface {
 	// Recommendations loads one country's records ("" for all).
 	Recommendations(ctx context.Context, country string) (*Dataset, error)
-	// ImportRecommendations adds records all or nothing, after Check.
-	ImportRecommendations(ctx context.Context, ds *Dataset) (ImportStats, error)
+	// ImportRecommendations adds records all or nothing when check,
+	// given what is stored, returns nil.
+	ImportRecommendations(ctx context.Context, ds *Dataset, check func(existing *Dataset) error) (ImportStats, error)
+}
+
+// Assessor records one assessment, replacing the same report's earlier
+// assessment of the same recommendation, when check, given what is stored
+// without that earlier assessment, returns nil.
+type Assessor interface {
+	Assess(ctx context.Context, a *Assessment, check func(existing *Dataset) error) error
+}
+
+// Import adds the records of ds to s, all or nothing, after Check against
+// what s holds.
+func Import(ctx context.Context, s Store, ds *Dataset) (ImportStats, error) {
+	return s.ImportRecommendations(ctx, ds, func(existing *Dataset) error { return Check(existing, ds) })
+}
+
+// Assess records a report's assessment of a recommendation in s (an analyst
+// revising a draft replaces the earlier one), under the checks of an import.
+func Assess(ctx context.Context, s Assessor, a *Assessment) error {
+	in := &Dataset{Assessments: []*Assessment{a}}
+	return s.Assess(ctx, a, func(existing *Dataset) error { return Check(existing, in) })
 }

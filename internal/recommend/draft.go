@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/vigil-elections/vigil/internal/chromium"
 )
 
 // IntegrityItem is one result of the integrity tests of an election
@@ -412,22 +414,9 @@ func (d *Draft) WriteHTML(w io.Writer) error {
 	return err
 }
 
-// FindChromium returns the Chromium to print with: $VIGIL_CHROMIUM, or
-// chromium / chromium-browser on the PATH or in /usr/bin; "" if none.
-func FindChromium(getenv func(string) string) string {
-	if p := getenv("VIGIL_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	return ""
-}
+// FindChromium returns the Chromium to print with (chromium.Find's
+// search); "" if none.
+func FindChromium(getenv func(string) string) string { return chromium.Find(getenv) }
 
 // ErrNoChromium is returned by PrintPDF when no Chromium is installed.
 var ErrNoChromium = errors.New("no Chromium found: install chromium or set VIGIL_CHROMIUM to print PDF")

@@ -133,7 +133,7 @@ func SeedDemo(ctx context.Context, db Store, opt SeedOptions) (ImportStats, erro
 			return ImportStats{}, nil
 		}
 	}
-	return db.ImportRecommendations(ctx, ds)
+	return Import(ctx, db, ds)
 }
 
 // DemoDataset is the dataset SeedDemo writes.

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 )
 
@@ -362,9 +363,11 @@ func (p *Parser) Parse(text string) *Message {
 				m.Errors = append(m.Errors, Error{Code: ErrNoValue, Tag: tag, Question: t.q.ID, Item: t.item.ID})
 				continue
 			}
+			// A protocol line is a count: at most election.MaxCount, the
+			// bound every channel's validation holds it to.
 			n, err := strconv.ParseInt(val, 10, 64)
-			if err != nil {
-				m.Errors = append(m.Errors, Error{Code: ErrOutOfRange, Tag: tag, Value: val, Question: t.q.ID, Item: t.item.ID, Min: ptr(0)})
+			if err != nil || n > election.MaxCount {
+				m.Errors = append(m.Errors, Error{Code: ErrOutOfRange, Tag: tag, Value: val, Question: t.q.ID, Item: t.item.ID, Min: ptr(0), Max: ptr(election.MaxCount)})
 				continue
 			}
 			if protos[t.q.ID] == nil {

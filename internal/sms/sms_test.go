@@ -511,3 +511,16 @@ func TestErrorString(t *testing.T) {
 		}
 	}
 }
+
+// TestProtocolLineBound: a protocol line above election.MaxCount is out of
+// range in the parser, with the bound in the reply (found by FuzzParse).
+func TestProtocolLineBound(t *testing.T) {
+	p := testParser(t)
+	m := p.Parse("CO0PA10000000001")
+	if len(m.Errors) == 0 || m.Errors[0].Code != ErrOutOfRange {
+		t.Fatalf("%+v", m.Errors)
+	}
+	if r := p.Reply(m, English); !strings.Contains(r, "PA=10000000001") || !strings.Contains(r, "10000000000") {
+		t.Fatalf("reply %q", r)
+	}
+}

@@ -33,12 +33,14 @@ func scanArea(sc interface{ Scan(...any) error }) (election.Area, error) {
 
 // Areas returns every area of an election, parents before children (the
 // root first), which is the order tabulation wants.
-func (db *DB) Areas(ctx context.Context, electionID int64) ([]election.Area, error) {
+func (db *DB) Areas(ctx context.Context, electionID int64) (_ []election.Area, err error) {
+	defer wrap(&err, "store.Areas(election %d)", electionID)
 	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 ORDER BY level, id`, electionID)
 }
 
 // Area loads one area of an election.
-func (db *DB) Area(ctx context.Context, electionID, areaID int64) (election.Area, error) {
+func (db *DB) Area(ctx context.Context, electionID, areaID int64) (_ election.Area, err error) {
+	defer wrap(&err, "store.Area(election %d, area %d)", electionID, areaID)
 	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND id = $2`, electionID, areaID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("area %d: %w", areaID, ErrNotFound)
@@ -47,7 +49,8 @@ func (db *DB) Area(ctx context.Context, electionID, areaID int64) (election.Area
 }
 
 // AreaByPath finds an area by its path of names.
-func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (election.Area, error) {
+func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (_ election.Area, err error) {
+	defer wrap(&err, "store.AreaByPath(election %d)", electionID)
 	p, _ := json.Marshal(nonNil(path))
 	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND path = $2`, electionID, string(p)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -57,7 +60,8 @@ func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (
 }
 
 // Children lists an area's direct children by name.
-func (db *DB) Children(ctx context.Context, electionID, areaID int64) ([]election.Area, error) {
+func (db *DB) Children(ctx context.Context, electionID, areaID int64) (_ []election.Area, err error) {
+	defer wrap(&err, "store.Children(election %d, area %d)", electionID, areaID)
 	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND parent_id = $2 ORDER BY id`, electionID, areaID)
 }
 

@@ -14,7 +14,8 @@ import (
 
 // CreateElection stores a new election with its options and its root area,
 // setting e.ID. A name already taken is an error.
-func (db *DB) CreateElection(ctx context.Context, e *election.Election) error {
+func (db *DB) CreateElection(ctx context.Context, e *election.Election) (err error) {
+	defer wrap(&err, "store.CreateElection(%q)", e.Name)
 	if err := checkNewElection(e); err != nil {
 		return err
 	}
@@ -74,7 +75,8 @@ func insertOptions(ctx context.Context, tx *sql.Tx, electionID int64, from int, 
 }
 
 // UpdateConfig replaces an election's check settings.
-func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.Config) error {
+func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.Config) (err error) {
+	defer wrap(&err, "store.UpdateConfig(election %d)", electionID)
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return err
@@ -84,7 +86,8 @@ func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.C
 }
 
 // Elections lists every election, newest first.
-func (db *DB) Elections(ctx context.Context) ([]*election.Election, error) {
+func (db *DB) Elections(ctx context.Context) (_ []*election.Election, err error) {
+	defer wrap(&err, "store.Elections()")
 	rows, err := db.QueryContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC`)
 	if err != nil {
 		return nil, err
@@ -114,9 +117,10 @@ func (db *DB) Elections(ctx context.Context) ([]*election.Election, error) {
 }
 
 // ElectionByName finds an election by its unique name; ErrNotFound if none.
-func (db *DB) ElectionByName(ctx context.Context, name string) (*election.Election, error) {
+func (db *DB) ElectionByName(ctx context.Context, name string) (_ *election.Election, err error) {
+	defer wrap(&err, "store.ElectionByName(%q)", name)
 	var id int64
-	err := db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %q: %w", name, ErrNotFound)
 	}
@@ -127,11 +131,12 @@ func (db *DB) ElectionByName(ctx context.Context, name string) (*election.Electi
 }
 
 // Election loads an election with its options.
-func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error) {
+func (db *DB) Election(ctx context.Context, id int64) (_ *election.Election, err error) {
+	defer wrap(&err, "store.Election(%d)", id)
 	e := &election.Election{}
-	var kind, cfg, created string
-	err := db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1`, id).
-		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, &created)
+	var kind, cfg string
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1`, id).
+		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, scanTime(&e.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %d: %w", id, ErrNotFound)
 	}
@@ -139,7 +144,6 @@ func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error
 		return nil, err
 	}
 	e.Kind = election.Kind(kind)
-	e.Created = parseTime(created)
 	if err := json.Unmarshal([]byte(cfg), &e.Config); err != nil {
 		return nil, fmt.Errorf("election %q: bad config: %w", e.Name, err)
 	}
@@ -162,7 +166,8 @@ func (db *DB) Election(ctx context.Context, id int64) (*election.Election, error
 
 // DeleteElection removes an election and everything that belongs to it:
 // its observation (deployments, assignments, reports) and its results.
-func (db *DB) DeleteElection(ctx context.Context, id int64) error {
+func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
+	defer wrap(&err, "store.DeleteElection(%d)", id)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := deleteObservation(ctx, tx, id); err != nil {
 			return err
@@ -181,11 +186,4 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
-}
-
-func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
 }

@@ -47,7 +47,8 @@ func (u *User) PasswordHash() string { return u.hash }
 
 // EnsureOrganisation returns the organisation with the given name,
 // creating it (of the given kind) when it does not exist.
-func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (*Organisation, error) {
+func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (_ *Organisation, err error) {
+	defer wrap(&err, "store.EnsureOrganisation(%q, %q)", name, kind)
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, errors.New("an organisation needs a name")
@@ -69,34 +70,33 @@ func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (*Organ
 }
 
 // OrganisationByName finds an organisation; ErrNotFound if none.
-func (db *DB) OrganisationByName(ctx context.Context, name string) (*Organisation, error) {
+func (db *DB) OrganisationByName(ctx context.Context, name string) (_ *Organisation, err error) {
+	defer wrap(&err, "store.OrganisationByName(%q)", name)
 	o := &Organisation{}
-	var created string
-	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE name = $1`, name).
-		Scan(&o.ID, &o.Name, &o.Kind, &created)
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE name = $1`, name).
+		Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organisation %q: %w", name, ErrNotFound)
 	}
-	o.Created = parseTime(created)
 	return o, err
 }
 
 // Organisation loads an organisation by id.
-func (db *DB) Organisation(ctx context.Context, id int64) (*Organisation, error) {
+func (db *DB) Organisation(ctx context.Context, id int64) (_ *Organisation, err error) {
+	defer wrap(&err, "store.Organisation(%d)", id)
 	o := &Organisation{}
-	var created string
-	err := db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE id = $1`, id).
-		Scan(&o.ID, &o.Name, &o.Kind, &created)
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, created FROM organisations WHERE id = $1`, id).
+		Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organisation %d: %w", id, ErrNotFound)
 	}
-	o.Created = parseTime(created)
 	return o, err
 }
 
 // CreateUser stores a user with an already hashed password; u.ID is set.
 // A username already taken is an error.
-func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string) error {
+func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string) (err error) {
+	defer wrap(&err, "store.CreateUser(%q)", u.Username)
 	if strings.TrimSpace(u.Username) == "" {
 		return errors.New("a user needs a username")
 	}
@@ -120,13 +120,12 @@ const userCols = `id, org_id, username, name, role, password_hash, area_path, CO
 
 func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	u := &User{}
-	var area, created string
+	var area string
 	var disabled int
-	if err := sc.Scan(&u.ID, &u.OrgID, &u.Username, &u.Name, &u.Role, &u.hash, &area, &u.ObserverID, &disabled, &created); err != nil {
+	if err := sc.Scan(&u.ID, &u.OrgID, &u.Username, &u.Name, &u.Role, &u.hash, &area, &u.ObserverID, &disabled, scanTime(&u.Created)); err != nil {
 		return nil, err
 	}
 	u.Disabled = disabled != 0
-	u.Created = parseTime(created)
 	if err := json.Unmarshal([]byte(area), &u.Area); err != nil {
 		return nil, fmt.Errorf("user %d: bad area: %w", u.ID, err)
 	}
@@ -135,7 +134,8 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 
 // SetPassword replaces a user's password hash and ends the user's
 // sessions, so that the old password opens nothing any more.
-func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string) error {
+func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string) (err error) {
+	defer wrap(&err, "store.SetPassword(user %d)", userID)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, userID)
 		if err != nil {
@@ -150,7 +150,8 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 }
 
 // UserByName finds a user by username; ErrNotFound if none.
-func (db *DB) UserByName(ctx context.Context, username string) (*User, error) {
+func (db *DB) UserByName(ctx context.Context, username string) (_ *User, err error) {
+	defer wrap(&err, "store.UserByName(%q)", username)
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %q: %w", username, ErrNotFound)
@@ -159,7 +160,8 @@ func (db *DB) UserByName(ctx context.Context, username string) (*User, error) {
 }
 
 // Users lists an organisation's users.
-func (db *DB) Users(ctx context.Context, orgID int64) ([]*User, error) {
+func (db *DB) Users(ctx context.Context, orgID int64) (_ []*User, err error) {
+	defer wrap(&err, "store.Users(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -176,17 +178,27 @@ func (db *DB) Users(ctx context.Context, orgID int64) ([]*User, error) {
 	return out, rows.Err()
 }
 
-// CreateSession stores a session for a user under the hash of its token.
-func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration) error {
+// CreateSession stores a session for a user under the hash of its token,
+// with the audit entries (the login) in the same transaction.
+func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration, audit ...AuditEntry) error {
 	now := time.Now().UTC()
-	_, err := db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`,
-		tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl)))
-	return err
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`,
+			tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl))); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("store.CreateSession(user %d): %w", userID, err)
+	}
+	return nil
 }
 
 // SessionUser returns the user of a live session; ErrNotFound when the
 // session does not exist, has expired, or its user is disabled.
-func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) {
+func (db *DB) SessionUser(ctx context.Context, tokenHash string) (_ *User, err error) {
+	defer wrap(&err, "store.SessionUser()")
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = (SELECT s.user_id FROM sessions s
 		WHERE s.token_hash = $1 AND s.expires > $2) AND disabled = 0`, tokenHash, fmtTime(time.Now().UTC())))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -197,8 +209,10 @@ func (db *DB) SessionUser(ctx context.Context, tokenHash string) (*User, error) 
 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, tokenHash string) error {
-	_, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
-	return err
+	if _, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return fmt.Errorf("store.DeleteSession: %w", err)
+	}
+	return nil
 }
 
 // Token is an API token: it authenticates an observer's phone (or a
@@ -214,7 +228,8 @@ type Token struct {
 }
 
 // CreateToken stores a token's hash for an observer or a user of org.
-func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) error {
+func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) (err error) {
+	defer wrap(&err, "store.CreateToken(org %d)", t.OrgID)
 	if (t.UserID == 0) == (t.ObserverID == 0) {
 		return errors.New("a token belongs to exactly one observer or one user")
 	}
@@ -224,34 +239,40 @@ func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) error
 }
 
 // TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
-func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (*Token, error) {
+func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (_ *Token, err error) {
+	defer wrap(&err, "store.TokenByHash()")
 	t := &Token{}
-	var created string
-	err := db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
-		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, &created)
+	err = db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
+		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("token: %w", ErrNotFound)
 	}
-	t.Created = parseTime(created)
 	return t, err
 }
 
-// RevokeToken revokes a token of org; ErrNotFound if org has no such
-// valid token.
-func (db *DB) RevokeToken(ctx context.Context, orgID, id int64) error {
-	res, err := db.ExecContext(ctx, `UPDATE api_tokens SET revoked = $1 WHERE id = $2 AND org_id = $3 AND revoked = ''`,
-		fmtTime(time.Now().UTC()), id, orgID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("token %d: %w", id, ErrNotFound)
-	}
-	return nil
+// RevokeToken revokes a token of org, with the audit entries in the same
+// transaction; ErrNotFound if org has no such valid token.
+func (db *DB) RevokeToken(ctx context.Context, orgID, id int64, audit ...AuditEntry) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked = $1 WHERE id = $2 AND org_id = $3 AND revoked = ''`,
+			fmtTime(time.Now().UTC()), id, orgID)
+		if err != nil {
+			return fmt.Errorf("store.RevokeToken(%d): %w", id, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("store.RevokeToken(%d): %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("token %d: %w", id, ErrNotFound)
+		}
+		return auditAll(ctx, tx, audit)
+	})
 }
 
 // Tokens lists an organisation's tokens (never their secrets).
-func (db *DB) Tokens(ctx context.Context, orgID int64) ([]Token, error) {
+func (db *DB) Tokens(ctx context.Context, orgID int64) (_ []Token, err error) {
+	defer wrap(&err, "store.Tokens(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created, revoked FROM api_tokens WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -260,11 +281,9 @@ func (db *DB) Tokens(ctx context.Context, orgID int64) ([]Token, error) {
 	var out []Token
 	for rows.Next() {
 		var t Token
-		var created string
-		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, &created, &t.Revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created), &t.Revoked); err != nil {
 			return nil, err
 		}
-		t.Created = parseTime(created)
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -294,11 +313,26 @@ func Audit(ctx context.Context, q Querier, e AuditEntry) error {
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At))
-	return err
+	if err != nil {
+		return fmt.Errorf("store.Audit(%s %s): %w", e.Action, e.Object, err)
+	}
+	return nil
+}
+
+// auditAll appends entries in tx: an action and its audit entries commit
+// or fail together, so the log never misses an action that happened.
+func auditAll(ctx context.Context, tx *sql.Tx, es []AuditEntry) error {
+	for _, e := range es {
+		if err := Audit(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AuditLog returns an organisation's most recent entries, newest first.
-func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEntry, error) {
+func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) (_ []AuditEntry, err error) {
+	defer wrap(&err, "store.AuditLog(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, COALESCE(org_id, 0), actor, channel, action, object, detail, at FROM audit WHERE org_id = $1 ORDER BY id DESC LIMIT $2`, orgID, limit)
 	if err != nil {
 		return nil, err
@@ -307,12 +341,11 @@ func (db *DB) AuditLog(ctx context.Context, orgID int64, limit int) ([]AuditEntr
 	var out []AuditEntry
 	for rows.Next() {
 		var e AuditEntry
-		var detail, at string
-		if err := rows.Scan(&e.ID, &e.OrgID, &e.Actor, &e.Channel, &e.Action, &e.Object, &detail, &at); err != nil {
+		var detail string
+		if err := rows.Scan(&e.ID, &e.OrgID, &e.Actor, &e.Channel, &e.Action, &e.Object, &detail, scanTime(&e.At)); err != nil {
 			return nil, err
 		}
 		e.Detail = json.RawMessage(detail)
-		e.At = parseTime(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -326,7 +359,8 @@ func nullID(id int64) any {
 }
 
 // User loads a user by id; ErrNotFound if none.
-func (db *DB) User(ctx context.Context, id int64) (*User, error) {
+func (db *DB) User(ctx context.Context, id int64) (_ *User, err error) {
+	defer wrap(&err, "store.User(%d)", id)
 	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("user %d: %w", id, ErrNotFound)

@@ -11,9 +11,10 @@ import (
 
 // OrgCountry returns an organisation's country (ISO 3166-1 alpha-2, ""
 // when not set), which reads national phone numbers.
-func (db *DB) OrgCountry(ctx context.Context, orgID int64) (string, error) {
+func (db *DB) OrgCountry(ctx context.Context, orgID int64) (_ string, err error) {
+	defer wrap(&err, "store.OrgCountry(org %d)", orgID)
 	var cc string
-	err := db.QueryRowContext(ctx, `SELECT country FROM organisations WHERE id = $1`, orgID).Scan(&cc)
+	err = db.QueryRowContext(ctx, `SELECT country FROM organisations WHERE id = $1`, orgID).Scan(&cc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("organisation %d: %w", orgID, ErrNotFound)
 	}
@@ -21,14 +22,16 @@ func (db *DB) OrgCountry(ctx context.Context, orgID int64) (string, error) {
 }
 
 // SetOrgCountry sets an organisation's country.
-func (db *DB) SetOrgCountry(ctx context.Context, orgID int64, country string) error {
-	_, err := db.ExecContext(ctx, `UPDATE organisations SET country = $1 WHERE id = $2`, strings.ToUpper(country), orgID)
+func (db *DB) SetOrgCountry(ctx context.Context, orgID int64, country string) (err error) {
+	defer wrap(&err, "store.SetOrgCountry(org %d, %q)", orgID, country)
+	_, err = db.ExecContext(ctx, `UPDATE organisations SET country = $1 WHERE id = $2`, strings.ToUpper(country), orgID)
 	return err
 }
 
 // OrgCountries lists the countries set on organisations, for reading an
 // inbound number written nationally.
-func (db *DB) OrgCountries(ctx context.Context) ([]string, error) {
+func (db *DB) OrgCountries(ctx context.Context) (_ []string, err error) {
+	defer wrap(&err, "store.OrgCountries()")
 	return queryList(ctx, db, func(sc interface{ Scan(...any) error }) (string, error) {
 		var s string
 		err := sc.Scan(&s)
@@ -39,17 +42,19 @@ func (db *DB) OrgCountries(ctx context.Context) ([]string, error) {
 // SharePhone records that organisation orgID agrees to share a phone
 // number (E.164) with partnerID: an observer (or two people sharing a
 // phone) on both rosters. The number is shared only once both have agreed.
-func (db *DB) SharePhone(ctx context.Context, orgID, partnerID int64, phone string) error {
+func (db *DB) SharePhone(ctx context.Context, orgID, partnerID int64, phone string) (err error) {
+	defer wrap(&err, "store.SharePhone(org %d, partner %d)", orgID, partnerID)
 	if orgID == partnerID {
 		return errors.New("an organisation shares a number with another one")
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO phone_shares (phone, org_id, partner_id, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+	_, err = db.ExecContext(ctx, `INSERT INTO phone_shares (phone, org_id, partner_id, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 		phone, orgID, partnerID, fmtTime(time.Now().UTC()))
 	return err
 }
 
 // PhoneShared reports whether both organisations agreed to share a number.
-func (db *DB) PhoneShared(ctx context.Context, phone string, a, b int64) (bool, error) {
+func (db *DB) PhoneShared(ctx context.Context, phone string, a, b int64) (_ bool, err error) {
+	defer wrap(&err, "store.PhoneShared(orgs %d, %d)", a, b)
 	return phoneShared(ctx, db, phone, a, b)
 }
 

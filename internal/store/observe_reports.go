@@ -23,12 +23,12 @@ type StoredForm struct {
 	Form    *form.Form `json:"form"`
 }
 
-// SaveForm stores a version of a form (checked first). A key and version
-// already stored is an error: versions are never overwritten.
-func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form) (*StoredForm, error) {
-	if err := f.Check(); err != nil {
-		return nil, err
-	}
+// SaveForm stores a version of a form, which the caller has checked
+// (observe.SaveForm does), with the audit entries in the same transaction.
+// A key and version already stored is an error: versions are never
+// overwritten.
+func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...AuditEntry) (_ *StoredForm, err error) {
+	defer wrap(&err, "store.SaveForm(org %d)", orgID)
 	body, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
@@ -42,8 +42,11 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form) (*StoredF
 		if n > 0 {
 			return fmt.Errorf("form %s version %s is already stored; give the new one another version", f.ID, f.Version)
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
-			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
+			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
 	})
 	if err != nil {
 		return nil, err
@@ -53,13 +56,12 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form) (*StoredF
 
 func scanForm(sc interface{ Scan(...any) error }) (*StoredForm, error) {
 	sf := &StoredForm{}
-	var body, created string
+	var body string
 	var active int
-	if err := sc.Scan(&sf.ID, &sf.OrgID, &active, &created, &body); err != nil {
+	if err := sc.Scan(&sf.ID, &sf.OrgID, &active, scanTime(&sf.Created), &body); err != nil {
 		return nil, err
 	}
 	sf.Active = active != 0
-	sf.Created = parseTime(created)
 	sf.Form = &form.Form{}
 	if err := json.Unmarshal([]byte(body), sf.Form); err != nil {
 		return nil, fmt.Errorf("form %d: bad body: %w", sf.ID, err)
@@ -70,7 +72,8 @@ func scanForm(sc interface{ Scan(...any) error }) (*StoredForm, error) {
 const formCols = `id, org_id, active, created, body`
 
 // Forms returns the latest version of each of an organisation's forms.
-func (db *DB) Forms(ctx context.Context, orgID int64) ([]*StoredForm, error) {
+func (db *DB) Forms(ctx context.Context, orgID int64) (_ []*StoredForm, err error) {
+	defer wrap(&err, "store.Forms(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT `+formCols+` FROM forms WHERE org_id = $1 AND active = 1 ORDER BY form_key, id`, orgID)
 	if err != nil {
 		return nil, err
@@ -93,7 +96,8 @@ func (db *DB) Forms(ctx context.Context, orgID int64) ([]*StoredForm, error) {
 
 // FormByKey returns a form of org by key and version; an empty version
 // means the latest. ErrNotFound if none.
-func (db *DB) FormByKey(ctx context.Context, orgID int64, key, version string) (*StoredForm, error) {
+func (db *DB) FormByKey(ctx context.Context, orgID int64, key, version string) (_ *StoredForm, err error) {
+	defer wrap(&err, "store.FormByKey(org %d, %q, %q)", orgID, key, version)
 	var row *sql.Row
 	if version == "" {
 		row = db.QueryRowContext(ctx, `SELECT `+formCols+` FROM forms WHERE org_id = $1 AND form_key = $2 ORDER BY id DESC LIMIT 1`, orgID, key)
@@ -108,7 +112,8 @@ func (db *DB) FormByKey(ctx context.Context, orgID int64, key, version string) (
 }
 
 // FormByID loads a stored form by id.
-func (db *DB) FormByID(ctx context.Context, id int64) (*StoredForm, error) {
+func (db *DB) FormByID(ctx context.Context, id int64) (_ *StoredForm, err error) {
+	defer wrap(&err, "store.FormByID(%d)", id)
 	sf, err := scanForm(db.QueryRowContext(ctx, `SELECT `+formCols+` FROM forms WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("form %d: %w", id, ErrNotFound)
@@ -152,6 +157,7 @@ type Report struct {
 // the stored report and whether it was new: a duplicate leaves everything
 // as it was (the first copy wins).
 func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created bool, err error) {
+	defer wrap(&err, "store.InsertReport(org %d, %q)", r.OrgID, r.ClientID)
 	if r.Status == "" {
 		r.Status = StatusNew
 	}
@@ -177,7 +183,8 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 // transaction: the next version of its source (an observer's copy read off
 // a counting report, a recount), with no import batch. p.ID and p.Version
 // are set.
-func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) error {
+func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) (err error) {
+	defer wrap(&err, "store.InsertProtocol(election %d)", electionID)
 	// The schema declares no foreign key for area_id (bulk loads check
 	// their references set-wise): a single insert checks its own.
 	var n int
@@ -241,21 +248,18 @@ const reportFrom = ` FROM reports r JOIN forms f ON f.id = r.form_id LEFT JOIN a
 
 func scanReport(sc interface{ Scan(...any) error }) (*Report, error) {
 	r := &Report{}
-	var path, answers, qc, submitted, received string
-	if err := sc.Scan(&r.ID, &r.OrgID, &r.ElectionID, &r.FormID, &r.FormKey, &r.FormVersion, &r.Phase, &r.AreaID, &path,
-		&r.ObserverID, &r.UserID, &r.Channel, &r.ClientID, &answers, &r.Status, &qc, &r.Triage, &submitted, &received); err != nil {
+	var answers string
+	if err := sc.Scan(&r.ID, &r.OrgID, &r.ElectionID, &r.FormID, &r.FormKey, &r.FormVersion, &r.Phase, &r.AreaID, scanJSON(&r.AreaPath, "area path"),
+		&r.ObserverID, &r.UserID, &r.Channel, &r.ClientID, &answers, &r.Status, scanJSON(&r.QC, "report qc"), &r.Triage, scanTime(&r.Submitted), scanTime(&r.Received)); err != nil {
 		return nil, err
 	}
-	json.Unmarshal([]byte(path), &r.AreaPath)
-	json.Unmarshal([]byte(qc), &r.QC)
 	r.Answers = json.RawMessage(answers)
-	r.Submitted = parseTime(submitted)
-	r.Received = parseTime(received)
 	return r, nil
 }
 
 // Reports lists reports by id.
-func (db *DB) Reports(ctx context.Context, f ReportFilter) ([]*Report, error) {
+func (db *DB) Reports(ctx context.Context, f ReportFilter) (_ []*Report, err error) {
+	defer wrap(&err, "store.Reports(org %d)", f.OrgID)
 	where := []string{"r.org_id = $1"}
 	args := []any{f.OrgID}
 	add := func(cond string, v any) {
@@ -301,7 +305,8 @@ func (db *DB) Reports(ctx context.Context, f ReportFilter) ([]*Report, error) {
 }
 
 // Report loads one report of org; ErrNotFound if org has none with id.
-func (db *DB) Report(ctx context.Context, orgID, id int64) (*Report, error) {
+func (db *DB) Report(ctx context.Context, orgID, id int64) (_ *Report, err error) {
+	defer wrap(&err, "store.Report(org %d, %d)", orgID, id)
 	r, err := scanReport(db.QueryRowContext(ctx, `SELECT `+reportCols+reportFrom+` WHERE r.org_id = $1 AND r.id = $2`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("report %d: %w", id, ErrNotFound)
@@ -310,7 +315,8 @@ func (db *DB) Report(ctx context.Context, orgID, id int64) (*Report, error) {
 }
 
 // ReportByClientID loads a report of org by its client id.
-func (db *DB) ReportByClientID(ctx context.Context, orgID int64, clientID string) (*Report, error) {
+func (db *DB) ReportByClientID(ctx context.Context, orgID int64, clientID string) (_ *Report, err error) {
+	defer wrap(&err, "store.ReportByClientID(org %d, %q)", orgID, clientID)
 	r, err := scanReport(db.QueryRowContext(ctx, `SELECT `+reportCols+reportFrom+` WHERE r.org_id = $1 AND r.client_id = $2`, orgID, clientID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("report %q: %w", clientID, ErrNotFound)
@@ -319,22 +325,26 @@ func (db *DB) ReportByClientID(ctx context.Context, orgID int64, clientID string
 }
 
 // CountReports counts an organisation's reports.
-func (db *DB) CountReports(ctx context.Context, orgID int64) (int, error) {
+func (db *DB) CountReports(ctx context.Context, orgID int64) (_ int, err error) {
+	defer wrap(&err, "store.CountReports(org %d)", orgID)
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE org_id = $1`, orgID).Scan(&n)
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE org_id = $1`, orgID).Scan(&n)
 	return n, err
 }
 
 // UpdateReport sets a report's status and triage (empty keeps them), with
 // an audit entry, in one transaction.
-func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage string, audit AuditEntry) error {
+func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage string, audit AuditEntry) (err error) {
+	defer wrap(&err, "store.UpdateReport(org %d, %d, %q, %q)", orgID, id, status, triage)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = CASE WHEN $1 = '' THEN status ELSE $1 END,
 			triage = CASE WHEN $2 = '' THEN triage ELSE $2 END WHERE org_id = $3 AND id = $4`, status, triage, orgID, id)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
 		}
 		return Audit(ctx, tx, audit)
@@ -354,21 +364,21 @@ type SMSMessage struct {
 }
 
 // SMSByID finds a message already received; ErrNotFound otherwise.
-func (db *DB) SMSByID(ctx context.Context, provider, messageID string) (*SMSMessage, error) {
+func (db *DB) SMSByID(ctx context.Context, provider, messageID string) (_ *SMSMessage, err error) {
+	defer wrap(&err, "store.SMSByID(%q, %q)", provider, messageID)
 	m := &SMSMessage{}
-	var received string
-	err := db.QueryRowContext(ctx, `SELECT provider, message_id, COALESCE(org_id, 0), sender, body, COALESCE(report_id, 0), reply, received FROM sms_messages WHERE provider = $1 AND message_id = $2`,
-		provider, messageID).Scan(&m.Provider, &m.MessageID, &m.OrgID, &m.Sender, &m.Body, &m.ReportID, &m.Reply, &received)
+	err = db.QueryRowContext(ctx, `SELECT provider, message_id, COALESCE(org_id, 0), sender, body, COALESCE(report_id, 0), reply, received FROM sms_messages WHERE provider = $1 AND message_id = $2`,
+		provider, messageID).Scan(&m.Provider, &m.MessageID, &m.OrgID, &m.Sender, &m.Body, &m.ReportID, &m.Reply, scanTime(&m.Received))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sms %s/%s: %w", provider, messageID, ErrNotFound)
 	}
-	m.Received = parseTime(received)
 	return m, err
 }
 
 // InsertSMS records a message in q's transaction; a message already
 // recorded is left as it was (created false).
 func InsertSMS(ctx context.Context, q Querier, m *SMSMessage) (created bool, err error) {
+	defer wrap(&err, "store.InsertSMS(%s, %q)", m.Provider, m.MessageID)
 	if m.Received.IsZero() {
 		m.Received = time.Now().UTC()
 	}
@@ -378,8 +388,8 @@ func InsertSMS(ctx context.Context, q Querier, m *SMSMessage) (created bool, err
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // QCRule is a quality-control rule of an organisation: an expression over
@@ -393,19 +403,28 @@ type QCRule struct {
 	Action  string `json:"action"` // flag or quarantine
 }
 
-// SaveQCRule stores (or replaces, by form and name) a rule.
-func (db *DB) SaveQCRule(ctx context.Context, r *QCRule) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+// SaveQCRule stores (or replaces, by form and name) a rule, with the audit
+// entries in the same transaction.
+func (db *DB) SaveQCRule(ctx context.Context, r *QCRule, audit ...AuditEntry) error {
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM qc_rules WHERE org_id = $1 AND form_key = $2 AND name = $3`, r.OrgID, r.FormKey, r.Name); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO qc_rules (org_id, form_key, name, expr, action) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO qc_rules (org_id, form_key, name, expr, action) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
 	})
+	if err != nil {
+		return fmt.Errorf("store.SaveQCRule(%d, %s): %w", r.OrgID, r.Name, err)
+	}
+	return nil
 }
 
 // QCRules lists an organisation's rules.
-func (db *DB) QCRules(ctx context.Context, orgID int64) ([]QCRule, error) {
+func (db *DB) QCRules(ctx context.Context, orgID int64) (_ []QCRule, err error) {
+	defer wrap(&err, "store.QCRules(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, form_key, name, expr, action FROM qc_rules WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -434,7 +453,8 @@ type Resolution struct {
 }
 
 // Resolve stores (or replaces) a resolution, with an audit entry.
-func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution, audit AuditEntry) error {
+func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution, audit AuditEntry) (err error) {
+	defer wrap(&err, "store.Resolve(org %d, election %d)", orgID, electionID)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id = $3 AND phase = $4 AND question = $5`,
 			orgID, electionID, r.AreaID, r.Phase, r.Question); err != nil {
@@ -449,7 +469,8 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 }
 
 // Resolutions lists an organisation's resolutions in an election.
-func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resolution, error) {
+func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Resolution, err error) {
+	defer wrap(&err, "store.Resolutions(org %d, election %d)", orgID, electionID)
 	rows, err := db.QueryContext(ctx, `SELECT area_id, phase, question, value, COALESCE(user_id, 0), created FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID)
 	if err != nil {
 		return nil, err
@@ -458,12 +479,11 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resol
 	var out []Resolution
 	for rows.Next() {
 		var r Resolution
-		var v, created string
-		if err := rows.Scan(&r.AreaID, &r.Phase, &r.Question, &v, &r.UserID, &created); err != nil {
+		var v string
+		if err := rows.Scan(&r.AreaID, &r.Phase, &r.Question, &v, &r.UserID, scanTime(&r.Created)); err != nil {
 			return nil, err
 		}
 		r.Value = json.RawMessage(v)
-		r.Created = parseTime(created)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -474,6 +494,7 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) ([]Resol
 // InsertReport for each, in order. A client id already stored, or repeated
 // within rs, keeps its first copy; created says which reports are new.
 func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (created []bool, err error) {
+	defer wrap(&err, "store.InsertReports(%d reports)", len(rs))
 	created = make([]bool, len(rs))
 	const chunk = 200 // 15 parameters each, far below both engines' limits
 	for lo := 0; lo < len(rs); lo += chunk {
@@ -554,7 +575,8 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 }
 
 // AuditMany appends entries to the log with one statement per chunk.
-func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) error {
+func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err error) {
+	defer wrap(&err, "store.AuditMany(%d entries)", len(es))
 	const chunk = 500
 	for lo := 0; lo < len(es); lo += chunk {
 		hi := min(lo+chunk, len(es))
@@ -600,4 +622,68 @@ func param(d Dialect, n int) string {
 		return "?"
 	}
 	return "$" + strconv.Itoa(n)
+}
+
+// ReportStamp changes whenever an organisation's reports of an election
+// change in a way coverage can see: a new report, a quarantine (or its
+// reversal), a conflict resolved. Caches key on it.
+func (db *DB) ReportStamp(ctx context.Context, orgID, electionID int64) (string, error) {
+	var n, maxID, quarantined, resolved int64
+	err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(id), 0),
+		COALESCE(sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END), 0) FROM reports WHERE org_id = $1 AND election_id = $2`,
+		orgID, electionID).Scan(&n, &maxID, &quarantined)
+	if err != nil {
+		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID).Scan(&resolved); err != nil {
+		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
+	}
+	return fmt.Sprintf("%d-%d-%d-%d", n, maxID, quarantined, resolved), nil
+}
+
+// ReportingOrganisations lists the ids of the organisations that hold
+// reports of an election, in order.
+func (db *DB) ReportingOrganisations(ctx context.Context, electionID int64) ([]int64, error) {
+	ids, err := queryList(ctx, db, scanID, `SELECT DISTINCT org_id FROM reports WHERE election_id = $1 ORDER BY org_id`, electionID)
+	if err != nil {
+		return nil, fmt.Errorf("store.ReportingOrganisations(%d): %w", electionID, err)
+	}
+	return ids, nil
+}
+
+// Organisations lists every organisation, in order of id.
+func (db *DB) Organisations(ctx context.Context) ([]*Organisation, error) {
+	os, err := queryList(ctx, db, func(sc interface{ Scan(...any) error }) (*Organisation, error) {
+		o := &Organisation{}
+		return o, sc.Scan(&o.ID, &o.Name, &o.Kind, scanTime(&o.Created))
+	}, `SELECT id, name, kind, created FROM organisations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store.Organisations: %w", err)
+	}
+	return os, nil
+}
+
+func scanID(sc interface{ Scan(...any) error }) (int64, error) {
+	var id int64
+	return id, sc.Scan(&id)
+}
+
+// CurrentElection is the election an organisation's phones report on when
+// the channel does not say (SMS): the newest election in which the
+// organisation has assignments, else the newest election; ErrNotFound when
+// the database holds none.
+func (db *DB) CurrentElection(ctx context.Context, orgID int64) (int64, error) {
+	var id int64
+	err := db.QueryRowContext(ctx, `SELECT e.id FROM elections e WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.election_id = e.id AND a.org_id = $1)
+		ORDER BY e.date DESC, e.id DESC LIMIT 1`, orgID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = db.QueryRowContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC LIMIT 1`).Scan(&id)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("no election in the database: %w", ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store.CurrentElection(org %d): %w", orgID, err)
+	}
+	return id, nil
 }

@@ -32,11 +32,13 @@ type Team struct {
 
 // ImportRoster stores observers of one organisation in one transaction,
 // creating their teams by name; an observer whose code exists is updated
-// (name, phone, team, area). All or nothing. A phone number already on
-// another organisation's roster is refused (PhoneConflicts, every one)
-// unless both agreed to share it (SharePhone): SMS reports are matched by
-// number and must never land in a foreign organisation.
-func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer) (created, updated int, err error) {
+// (name, phone, team, area). All or nothing, the audit entries included:
+// an entry without a detail gets the counts created and updated. A phone
+// number already on another organisation's roster is refused
+// (PhoneConflicts, every one) unless both agreed to share it (SharePhone):
+// SMS reports are matched by number and must never land in a foreign
+// organisation.
+func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, audit ...AuditEntry) (created, updated int, err error) {
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		taken, err := phoneConflicts(ctx, tx, orgID, obs)
 		if err != nil {
@@ -82,9 +84,20 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer) (cr
 			}
 			o.OrgID = orgID
 		}
-		return nil
+		for i := range audit {
+			if audit[i].Detail == nil {
+				audit[i].Detail = fmt.Appendf(nil, `{"created":%d,"updated":%d}`, created, updated)
+			}
+		}
+		return auditAll(ctx, tx, audit)
 	})
-	return created, updated, err
+	var taken PhoneConflicts
+	if errors.As(err, &taken) {
+		return 0, 0, taken // the caller's input, said by line: no operation prefix
+	} else if err != nil {
+		return 0, 0, fmt.Errorf("store.ImportRoster(org %d): %w", orgID, err)
+	}
+	return created, updated, nil
 }
 
 const observerCols = `o.id, o.org_id, o.code, o.name, o.phone, COALESCE(o.team_id, 0), COALESCE(t.name, ''), o.area_path`
@@ -102,7 +115,8 @@ func scanObserver(sc interface{ Scan(...any) error }) (*Observer, error) {
 }
 
 // Observer loads one observer.
-func (db *DB) Observer(ctx context.Context, id int64) (*Observer, error) {
+func (db *DB) Observer(ctx context.Context, id int64) (_ *Observer, err error) {
+	defer wrap(&err, "store.Observer(%d)", id)
 	o, err := scanObserver(db.QueryRowContext(ctx, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("observer %d: %w", id, ErrNotFound)
@@ -111,7 +125,8 @@ func (db *DB) Observer(ctx context.Context, id int64) (*Observer, error) {
 }
 
 // ObserverByCode finds an observer of org by roster id.
-func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (*Observer, error) {
+func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (_ *Observer, err error) {
+	defer wrap(&err, "store.ObserverByCode(org %d, %q)", orgID, code)
 	o, err := scanObserver(db.QueryRowContext(ctx, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.org_id = $1 AND o.code = $2`, orgID, code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("observer %q: %w", code, ErrNotFound)
@@ -121,17 +136,20 @@ func (db *DB) ObserverByCode(ctx context.Context, orgID int64, code string) (*Ob
 
 // ObserversByPhone finds the observers with a phone number (on every
 // organisation: an SMS gateway may serve several).
-func (db *DB) ObserversByPhone(ctx context.Context, phone string) ([]*Observer, error) {
+func (db *DB) ObserversByPhone(ctx context.Context, phone string) (_ []*Observer, err error) {
+	defer wrap(&err, "store.ObserversByPhone")
 	return queryList(ctx, db, scanObserver, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.phone = $1 ORDER BY o.id`, phone)
 }
 
 // Observers lists an organisation's roster.
-func (db *DB) Observers(ctx context.Context, orgID int64) ([]*Observer, error) {
+func (db *DB) Observers(ctx context.Context, orgID int64) (_ []*Observer, err error) {
+	defer wrap(&err, "store.Observers(org %d)", orgID)
 	return queryList(ctx, db, scanObserver, `SELECT `+observerCols+` FROM observers o LEFT JOIN teams t ON t.id = o.team_id WHERE o.org_id = $1 ORDER BY o.id`, orgID)
 }
 
 // Teams lists an organisation's teams.
-func (db *DB) Teams(ctx context.Context, orgID int64) ([]Team, error) {
+func (db *DB) Teams(ctx context.Context, orgID int64) (_ []Team, err error) {
+	defer wrap(&err, "store.Teams(org %d)", orgID)
 	rows, err := db.QueryContext(ctx, `SELECT id, org_id, name, area_path FROM teams WHERE org_id = $1 ORDER BY id`, orgID)
 	if err != nil {
 		return nil, err
@@ -140,11 +158,9 @@ func (db *DB) Teams(ctx context.Context, orgID int64) ([]Team, error) {
 	var out []Team
 	for rows.Next() {
 		var t Team
-		var area string
-		if err := rows.Scan(&t.ID, &t.OrgID, &t.Name, &area); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.Name, scanJSON(&t.Area, "team area")); err != nil {
 			return nil, err
 		}
-		json.Unmarshal([]byte(area), &t.Area)
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -160,7 +176,8 @@ type Assignment struct {
 
 // Assign stores assignments of an organisation's teams for an election
 // (an assignment that exists is kept).
-func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) error {
+func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) (err error) {
+	defer wrap(&err, "store.Assign(org %d, election %d)", orgID, electionID)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, a := range as {
 			var n int
@@ -187,7 +204,8 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 
 // Assignments lists an organisation's assignments in an election, with
 // team names and area paths.
-func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) ([]Assignment, error) {
+func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) (_ []Assignment, err error) {
+	defer wrap(&err, "store.Assignments(org %d, election %d)", orgID, electionID)
 	rows, err := db.QueryContext(ctx, `SELECT a.team_id, t.name, a.area_id, ar.path FROM assignments a
 		JOIN teams t ON t.id = a.team_id JOIN areas ar ON ar.id = a.area_id
 		WHERE a.org_id = $1 AND a.election_id = $2 ORDER BY a.team_id, a.area_id`, orgID, electionID)
@@ -198,11 +216,9 @@ func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) ([]Assig
 	var out []Assignment
 	for rows.Next() {
 		var a Assignment
-		var path string
-		if err := rows.Scan(&a.TeamID, &a.Team, &a.AreaID, &path); err != nil {
+		if err := rows.Scan(&a.TeamID, &a.Team, &a.AreaID, scanJSON(&a.AreaPath, "area path")); err != nil {
 			return nil, err
 		}
-		json.Unmarshal([]byte(path), &a.AreaPath)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -210,7 +226,8 @@ func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) ([]Assig
 
 // ObserverStations returns the paths of the areas an observer's team is
 // assigned, in every election.
-func (db *DB) ObserverStations(ctx context.Context, observerID int64) ([][]string, error) {
+func (db *DB) ObserverStations(ctx context.Context, observerID int64) (_ [][]string, err error) {
+	defer wrap(&err, "store.ObserverStations(observer %d)", observerID)
 	rows, err := db.QueryContext(ctx, `SELECT ar.path FROM observers o JOIN assignments a ON a.team_id = o.team_id
 		JOIN areas ar ON ar.id = a.area_id WHERE o.id = $1`, observerID)
 	if err != nil {
@@ -219,12 +236,10 @@ func (db *DB) ObserverStations(ctx context.Context, observerID int64) ([][]strin
 	defer rows.Close()
 	var out [][]string
 	for rows.Next() {
-		var path string
-		if err := rows.Scan(&path); err != nil {
+		var p []string
+		if err := rows.Scan(scanJSON(&p, "area path")); err != nil {
 			return nil, err
 		}
-		var p []string
-		json.Unmarshal([]byte(path), &p)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -249,7 +264,8 @@ type DeployedStation struct {
 }
 
 // SaveDeployment stores a deployment and its stations; d.ID is set.
-func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) error {
+func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
+	defer wrap(&err, "store.SaveDeployment(org %d, election %d)", d.OrgID, d.ElectionID)
 	if d.Created.IsZero() {
 		d.Created = time.Now().UTC()
 	}
@@ -274,11 +290,12 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) error {
 
 // LatestDeployment returns an organisation's latest deployment in an
 // election with its stations; ErrNotFound if none.
-func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*Deployment, error) {
+func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (_ *Deployment, err error) {
+	defer wrap(&err, "store.LatestDeployment(org %d, election %d)", orgID, electionID)
 	d := &Deployment{}
-	var design, created string
-	err := db.QueryRowContext(ctx, `SELECT id, org_id, election_id, seed, design, created FROM deployments WHERE org_id = $1 AND election_id = $2 ORDER BY id DESC LIMIT 1`,
-		orgID, electionID).Scan(&d.ID, &d.OrgID, &d.ElectionID, &d.Seed, &design, &created)
+	var design string
+	err = db.QueryRowContext(ctx, `SELECT id, org_id, election_id, seed, design, created FROM deployments WHERE org_id = $1 AND election_id = $2 ORDER BY id DESC LIMIT 1`,
+		orgID, electionID).Scan(&d.ID, &d.OrgID, &d.ElectionID, &d.Seed, &design, scanTime(&d.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("deployment: %w", ErrNotFound)
 	}
@@ -286,7 +303,6 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*D
 		return nil, err
 	}
 	d.Design = json.RawMessage(design)
-	d.Created = parseTime(created)
 	rows, err := db.QueryContext(ctx, `SELECT area_id, stratum, rank FROM deployment_stations WHERE deployment_id = $1 ORDER BY area_id`, d.ID)
 	if err != nil {
 		return nil, err
@@ -305,7 +321,8 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (*D
 // DeleteObservation removes everything observation holds about an
 // election (reports, assignments, deployments, resolutions), for every
 // organisation. Call it with DeleteElection.
-func (db *DB) DeleteObservation(ctx context.Context, electionID int64) error {
+func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err error) {
+	defer wrap(&err, "store.DeleteObservation(election %d)", electionID)
 	return db.InTx(ctx, func(tx *sql.Tx) error { return deleteObservation(ctx, tx, electionID) })
 }
 

@@ -133,6 +133,20 @@ func TestObservationStorage(t *testing.T) {
 		if _, err := db.SessionUser(ctx, "dead"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("expired session: %v", err)
 		}
+		// A new password ends the user's sessions.
+		if err := db.SetPassword(ctx, u2.ID, "hash2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SessionUser(ctx, "live"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a session outlived the password change: %v", err)
+		}
+		if u, err := db.UserByName(ctx, "u"); err != nil || u.PasswordHash() != "hash2" {
+			t.Fatalf("password not changed: %v", err)
+		}
+		if err := db.SetPassword(ctx, 999999, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("no such user: %v", err)
+		}
+		db.CreateSession(ctx, "live", u2.ID, time.Hour)
 		tok := &store.Token{OrgID: org.ID, ObserverID: o2.ID}
 		if err := db.CreateToken(ctx, tok, "th"); err != nil {
 			t.Fatal(err)
@@ -140,10 +154,13 @@ func TestObservationStorage(t *testing.T) {
 		if _, err := db.TokenByHash(ctx, "th"); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RevokeToken(ctx, org.ID+1, tok.ID); !errors.Is(err, store.ErrNotFound) {
+		if err := db.RevokeToken(ctx, org.ID+1, tok.ID, store.AuditEntry{OrgID: org.ID + 1, Actor: "t", Channel: "test", Action: "token.revoke"}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("revoking another organisation's token: %v", err)
 		}
-		if err := db.RevokeToken(ctx, org.ID, tok.ID); err != nil {
+		if log, _ := db.AuditLog(ctx, org.ID+1, 10); len(log) != 0 {
+			t.Fatalf("a failed revocation left audit entries %+v", log)
+		}
+		if err := db.RevokeToken(ctx, org.ID, tok.ID, store.AuditEntry{OrgID: org.ID, Actor: "t", Channel: "test", Action: "token.revoke"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.TokenByHash(ctx, "th"); !errors.Is(err, store.ErrNotFound) {
@@ -157,8 +174,22 @@ func TestObservationStorage(t *testing.T) {
 		if ok, err := store.InsertSMS(ctx, db, m); ok || err != nil {
 			t.Fatal(ok, err)
 		}
-		if log, _ := db.AuditLog(ctx, org.ID, 10); len(log) != 1 || log[0].Action != "report.review" {
+		if log, _ := db.AuditLog(ctx, org.ID, 10); len(log) != 2 || log[0].Action != "token.revoke" || log[1].Action != "report.review" {
 			t.Fatalf("audit %+v", log)
+		}
+		// Stored data that does not decode is an error naming it, not an
+		// empty value.
+		if _, err := db.ExecContext(ctx, `UPDATE reports SET qc = 'not json' WHERE id = $1`, id1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Reports(ctx, store.ReportFilter{OrgID: org.ID}); err == nil || !strings.Contains(err.Error(), "report qc") {
+			t.Fatalf("a report with malformed QC flags read as %v", err)
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE audit SET at = 'yesterday' WHERE org_id = $1`, org.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AuditLog(ctx, org.ID, 10); err == nil || !strings.Contains(err.Error(), `stored time "yesterday"`) {
+			t.Fatalf("an audit entry with a malformed time read as %v", err)
 		}
 		if err := db.Assign(ctx, org.ID, e.ID, []store.Assignment{{TeamID: o2.TeamID, AreaID: root.ID + 1000}}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("assigning to an area of no election: %v", err)

@@ -82,7 +82,8 @@ func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits) (c
 // ProtocolPhotos returns, for the given protocols, the photos of the
 // question named question sent with the report each protocol came from:
 // protocol id → photo ids.
-func (db *DB) ProtocolPhotos(ctx context.Context, electionID int64, protocolIDs []int64, question string) (map[int64][]int64, error) {
+func (db *DB) ProtocolPhotos(ctx context.Context, electionID int64, protocolIDs []int64, question string) (_ map[int64][]int64, err error) {
+	defer wrap(&err, "store.ProtocolPhotos(election %d, %q)", electionID, question)
 	out := map[int64][]int64{}
 	for _, pid := range protocolIDs {
 		rows, err := db.QueryContext(ctx, `SELECT ph.id FROM photos ph JOIN protocols p ON p.report_id = ph.report_id
@@ -108,16 +109,15 @@ func (db *DB) ProtocolPhotos(ctx context.Context, electionID int64, protocolIDs 
 
 // PublicPhoto loads a photo that is public: one of the given question sent
 // with a report that created a protocol version of the election.
-func (db *DB) PublicPhoto(ctx context.Context, electionID, id int64, question string) (*Photo, error) {
+func (db *DB) PublicPhoto(ctx context.Context, electionID, id int64, question string) (_ *Photo, err error) {
+	defer wrap(&err, "store.PublicPhoto(election %d, %d, %q)", electionID, id, question)
 	var p Photo
-	var at string
-	err := db.QueryRowContext(ctx, `SELECT ph.id, ph.org_id, ph.election_id, ph.report_id, ph.question, ph.file_name, ph.content_type, ph.sha256, ph.size, ph.data, ph.received
+	err = db.QueryRowContext(ctx, `SELECT ph.id, ph.org_id, ph.election_id, ph.report_id, ph.question, ph.file_name, ph.content_type, ph.sha256, ph.size, ph.data, ph.received
 		FROM photos ph WHERE ph.id = $1 AND ph.election_id = $2 AND ph.question = $3
 		AND EXISTS (SELECT 1 FROM protocols p WHERE p.report_id = ph.report_id AND p.election_id = $2)`, id, electionID, question).
-		Scan(&p.ID, &p.OrgID, &p.ElectionID, &p.ReportID, &p.Question, &p.FileName, &p.ContentType, &p.SHA256, &p.Size, &p.Data, &at)
+		Scan(&p.ID, &p.OrgID, &p.ElectionID, &p.ReportID, &p.Question, &p.FileName, &p.ContentType, &p.SHA256, &p.Size, &p.Data, scanTime(&p.Received))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("photo %d: %w", id, ErrNotFound)
 	}
-	p.Received = parseTime(at)
 	return &p, err
 }

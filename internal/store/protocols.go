@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -24,12 +25,12 @@ const protoHead = `id, area_id, source, version, COALESCE(batch_id, 0), `
 func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error) {
 	p := &election.Protocol{}
 	var figs [election.NumFigures]sql.NullInt64
-	var src, votes, received string
+	var src, votes string
 	dest := []any{&p.ID, &p.AreaID, &src, &p.Version, &p.BatchID}
 	for i := range figs {
 		dest = append(dest, &figs[i])
 	}
-	dest = append(dest, &votes, &received)
+	dest = append(dest, &votes, scanTime(&p.Received))
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -42,14 +43,14 @@ func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error
 	if err := json.Unmarshal([]byte(votes), &p.Votes); err != nil {
 		return nil, fmt.Errorf("protocol %d: bad votes: %w", p.ID, err)
 	}
-	p.Received = parseTime(received)
 	return p, nil
 }
 
 // Protocols returns, for every area of an election that has a protocol of
 // the given source, its latest version. Older versions stay in the database
 // and are read with AreaProtocols.
-func (db *DB) Protocols(ctx context.Context, electionID int64, source election.Source) ([]*election.Protocol, error) {
+func (db *DB) Protocols(ctx context.Context, electionID int64, source election.Source) (_ []*election.Protocol, err error) {
+	defer wrap(&err, "store.Protocols(election %d, %s)", electionID, source)
 	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received FROM protocols
 		WHERE election_id = $1 AND source = $2 ORDER BY area_id, version`, electionID, string(source))
 	if err != nil {
@@ -73,7 +74,8 @@ func (db *DB) Protocols(ctx context.Context, electionID int64, source election.S
 
 // AreaProtocols returns every version of every source of one area's
 // protocol, by source then version.
-func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) ([]*election.Protocol, error) {
+func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) (_ []*election.Protocol, err error) {
+	defer wrap(&err, "store.AreaProtocols(election %d, area %d)", electionID, areaID)
 	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received FROM protocols
 		WHERE election_id = $1 AND area_id = $2 ORDER BY source, version`, electionID, areaID)
 	if err != nil {
@@ -92,7 +94,8 @@ func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) ([]*e
 }
 
 // SourceCounts returns how many areas have a protocol of each source.
-func (db *DB) SourceCounts(ctx context.Context, electionID int64) (map[election.Source]int, error) {
+func (db *DB) SourceCounts(ctx context.Context, electionID int64) (_ map[election.Source]int, err error) {
+	defer wrap(&err, "store.SourceCounts(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT source, count(DISTINCT area_id) FROM protocols WHERE election_id = $1 GROUP BY source`, electionID)
 	if err != nil {
 		return nil, err
@@ -111,7 +114,8 @@ func (db *DB) SourceCounts(ctx context.Context, electionID int64) (map[election.
 }
 
 // Batches lists an election's imports, oldest first.
-func (db *DB) Batches(ctx context.Context, electionID int64) ([]election.Batch, error) {
+func (db *DB) Batches(ctx context.Context, electionID int64) (_ []election.Batch, err error) {
+	defer wrap(&err, "store.Batches(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT id, election_id, source, file, sha256, rows, rejected, created FROM batches WHERE election_id = $1 ORDER BY id`, electionID)
 	if err != nil {
 		return nil, err
@@ -120,13 +124,22 @@ func (db *DB) Batches(ctx context.Context, electionID int64) ([]election.Batch, 
 	var out []election.Batch
 	for rows.Next() {
 		var b election.Batch
-		var src, created string
-		if err := rows.Scan(&b.ID, &b.ElectionID, &src, &b.File, &b.SHA256, &b.Rows, &b.Rejected, &created); err != nil {
+		var src string
+		if err := rows.Scan(&b.ID, &b.ElectionID, &src, &b.File, &b.SHA256, &b.Rows, &b.Rejected, scanTime(&b.Created)); err != nil {
 			return nil, err
 		}
 		b.Source = election.Source(src)
-		b.Created = parseTime(created)
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// ProtocolStamp changes whenever an election's protocols change (a new
+// version only ever adds rows): the tally cache keys on it.
+func (db *DB) ProtocolStamp(ctx context.Context, electionID int64) (string, error) {
+	var maxID, n int64
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), count(*) FROM protocols WHERE election_id = $1`, electionID).Scan(&maxID, &n); err != nil {
+		return "", fmt.Errorf("store.ProtocolStamp(%d): %w", electionID, err)
+	}
+	return strconv.FormatInt(maxID, 10) + "/" + strconv.FormatInt(n, 10), nil
 }

@@ -21,7 +21,8 @@ type PublishedFindings struct {
 }
 
 // PublishFindings stores a snapshot; earlier publications stay.
-func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) error {
+func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) (err error) {
+	defer wrap(&err, "store.PublishFindings(election %d)", p.ElectionID)
 	if p.Published.IsZero() {
 		p.Published = time.Now().UTC()
 	}
@@ -31,7 +32,8 @@ func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) error {
 
 // PublishedFindingsOf lists an election's publications, newest first,
 // without their bodies.
-func (db *DB) PublishedFindingsOf(ctx context.Context, electionID int64) ([]PublishedFindings, error) {
+func (db *DB) PublishedFindingsOf(ctx context.Context, electionID int64) (_ []PublishedFindings, err error) {
+	defer wrap(&err, "store.PublishedFindingsOf(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT p.id, p.org_id, COALESCE(o.name, ''), p.election_id, p.published, p.published_by
 		FROM published_findings p LEFT JOIN organisations o ON o.id = p.org_id
 		WHERE p.election_id = $1 ORDER BY p.id DESC`, electionID)
@@ -42,26 +44,23 @@ func (db *DB) PublishedFindingsOf(ctx context.Context, electionID int64) ([]Publ
 	out := []PublishedFindings{}
 	for rows.Next() {
 		var p PublishedFindings
-		var at string
-		if err := rows.Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, &at, &p.PublishedBy); err != nil {
+		if err := rows.Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, scanTime(&p.Published), &p.PublishedBy); err != nil {
 			return nil, err
 		}
-		p.Published = parseTime(at)
 		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
 // PublishedFindingsByID loads one publication with its bodies.
-func (db *DB) PublishedFindingsByID(ctx context.Context, electionID, id int64) (*PublishedFindings, error) {
+func (db *DB) PublishedFindingsByID(ctx context.Context, electionID, id int64) (_ *PublishedFindings, err error) {
+	defer wrap(&err, "store.PublishedFindingsByID(election %d, %d)", electionID, id)
 	var p PublishedFindings
-	var at string
-	err := db.QueryRowContext(ctx, `SELECT p.id, p.org_id, COALESCE(o.name, ''), p.election_id, p.published, p.published_by, p.findings, p.statement_html
+	err = db.QueryRowContext(ctx, `SELECT p.id, p.org_id, COALESCE(o.name, ''), p.election_id, p.published, p.published_by, p.findings, p.statement_html
 		FROM published_findings p LEFT JOIN organisations o ON o.id = p.org_id WHERE p.election_id = $1 AND p.id = $2`, electionID, id).
-		Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, &at, &p.PublishedBy, &p.Findings, &p.Statement)
+		Scan(&p.ID, &p.OrgID, &p.Organisation, &p.ElectionID, scanTime(&p.Published), &p.PublishedBy, &p.Findings, &p.Statement)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("published findings %d: %w", id, ErrNotFound)
 	}
-	p.Published = parseTime(at)
 	return &p, err
 }

@@ -21,7 +21,8 @@ type querier interface {
 // assessments of one country (ISO code; "" for every country), with their
 // database ids. The follow-up of a country is hundreds of records, so the
 // summaries work on all of it in memory.
-func (db *DB) Recommendations(ctx context.Context, country string) (*recommend.Dataset, error) {
+func (db *DB) Recommendations(ctx context.Context, country string) (_ *recommend.Dataset, err error) {
+	defer wrap(&err, "store.Recommendations(%q)", country)
 	return loadRecommendations(ctx, db, strings.ToUpper(strings.TrimSpace(country)))
 }
 
@@ -110,16 +111,16 @@ func loadRecommendations(ctx context.Context, q querier, country string) (*recom
 		FROM rec_assessments a JOIN rec_reports r ON r.id = a.report_id JOIN rec_missions m ON m.id = r.mission_id
 		WHERE`+byCountry+`ORDER BY a.id`, func(scan func(...any) error) error {
 		a := &recommend.Assessment{}
-		var status, updated string
+		var status string
 		var prop int
-		if err := scan(&a.ID, &a.RecommendationID, &a.ReportID, &status, &a.Reasoning, &a.Evidence, &prop, &updated); err != nil {
+		if err := scan(&a.ID, &a.RecommendationID, &a.ReportID, &status, &a.Reasoning, &a.Evidence, &prop, scanTime(&a.Updated)); err != nil {
 			return err
 		}
 		c, r := recs[a.RecommendationID], reports[a.ReportID]
 		if c == nil || r == nil {
 			return nil
 		}
-		a.Status, a.Proposed, a.Updated = recommend.Status(status), prop != 0, parseTime(updated)
+		a.Status, a.Proposed = recommend.Status(status), prop != 0
 		a.Recommendation, a.ReportKey = c.Ref(), r.Key
 		ds.Assessments = append(ds.Assessments, a)
 		return nil
@@ -129,19 +130,19 @@ func loadRecommendations(ctx context.Context, q querier, country string) (*recom
 	return ds, nil
 }
 
-// ImportRecommendations adds the records of ds, all or nothing. The
-// records are checked against what the database holds (recommend.Check):
-// a failure returns the checker's errors, each at its file, line and
-// column, and leaves the database as it was. On success the records get
-// their database ids.
-func (db *DB) ImportRecommendations(ctx context.Context, ds *recommend.Dataset) (recommend.ImportStats, error) {
+// ImportRecommendations adds the records of ds, all or nothing. Inside the
+// transaction, check is given what the database holds (the domain's
+// recommend.Import passes recommend.Check): its error is returned as it is,
+// each at its file, line and column, and leaves the database as it was. On
+// success the records get their database ids.
+func (db *DB) ImportRecommendations(ctx context.Context, ds *recommend.Dataset, check func(existing *recommend.Dataset) error) (recommend.ImportStats, error) {
 	var st recommend.ImportStats
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		existing, err := loadRecommendations(ctx, tx, "")
 		if err != nil {
-			return err
+			return fmt.Errorf("store.ImportRecommendations: %w", err)
 		}
-		if err := recommend.Check(existing, ds); err != nil {
+		if err := check(existing); err != nil {
 			return err
 		}
 		st, err = insertRecommendations(ctx, tx, existing, ds)
@@ -224,12 +225,14 @@ func boolInt(b bool) int {
 
 // Assess records a report's assessment of a recommendation, replacing the
 // same report's earlier assessment of it if there is one (an analyst
-// revising a draft). The checks are those of an import.
-func (db *DB) Assess(ctx context.Context, a *recommend.Assessment) error {
+// revising a draft). Inside the transaction check is given what the
+// database holds without that earlier assessment (recommend.Assess passes
+// the checks of an import).
+func (db *DB) Assess(ctx context.Context, a *recommend.Assessment, check func(existing *recommend.Dataset) error) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		existing, err := loadRecommendations(ctx, tx, "")
 		if err != nil {
-			return err
+			return fmt.Errorf("store.Assess(%s): %w", a.Recommendation, err)
 		}
 		kept := existing.Assessments[:0:0]
 		var old *recommend.Assessment
@@ -241,10 +244,10 @@ func (db *DB) Assess(ctx context.Context, a *recommend.Assessment) error {
 			kept = append(kept, e)
 		}
 		existing.Assessments = kept
-		in := &recommend.Dataset{Assessments: []*recommend.Assessment{a}}
-		if err := recommend.Check(existing, in); err != nil {
+		if err := check(existing); err != nil {
 			return err
 		}
+		in := &recommend.Dataset{Assessments: []*recommend.Assessment{a}}
 		if old != nil {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM rec_assessments WHERE id = $1`, old.ID); err != nil {
 				return err
@@ -273,9 +276,10 @@ func (db *DB) RecommendationRef(ctx context.Context, id int64) (ref, country str
 
 // ReportCountry finds the country of a report by its slug; ErrNotFound if
 // there is no such report.
-func (db *DB) ReportCountry(ctx context.Context, report string) (string, error) {
+func (db *DB) ReportCountry(ctx context.Context, report string) (_ string, err error) {
+	defer wrap(&err, "store.ReportCountry(%q)", report)
 	var country string
-	err := db.QueryRowContext(ctx, `SELECT m.country FROM rec_reports r JOIN rec_missions m ON m.id = r.mission_id WHERE r.slug = $1`, report).Scan(&country)
+	err = db.QueryRowContext(ctx, `SELECT m.country FROM rec_reports r JOIN rec_missions m ON m.id = r.mission_id WHERE r.slug = $1`, report).Scan(&country)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("report %q: %w", report, ErrNotFound)
 	}
@@ -295,10 +299,11 @@ func (db *DB) MissionCountry(ctx context.Context, mission string) (country, orga
 // StationCoverage counts an election's polling stations and those with an
 // official protocol (final or preliminary): the evidence that its results
 // were published per station. It implements recommend.ResultsSource.
-func (db *DB) StationCoverage(ctx context.Context, name string) (recommend.StationCoverage, error) {
+func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.StationCoverage, err error) {
+	defer wrap(&err, "store.StationCoverage(%q)", name)
 	c := recommend.StationCoverage{Election: name}
 	var id int64
-	err := db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
 	}

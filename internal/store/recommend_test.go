@@ -56,7 +56,7 @@ func TestRecommendationsSeedSummaryRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := other.ImportRecommendations(ctx, in); err != nil {
+			if _, err := recommend.Import(ctx, other, in); err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
 			back, err := other.Recommendations(ctx, "")
@@ -87,7 +87,7 @@ func TestRecommendationImportAllOrNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.ImportRecommendations(ctx, in)
+		_, err = recommend.Import(ctx, db, in)
 		if err == nil || !strings.Contains(err.Error(), "broken.csv:"+strconv.Itoa(last)+":") {
 			t.Fatalf("want an error at broken.csv:%d, got %v", last, err)
 		}
@@ -109,7 +109,7 @@ func TestAssessReplaces(t *testing.T) {
 		}
 		a := &recommend.Assessment{Recommendation: "kz-2022-presidential-final#1", ReportKey: "kz-2023-parliamentary-final",
 			Status: recommend.Fully, Reasoning: "revised", Proposed: true}
-		if err := db.Assess(ctx, a); err != nil {
+		if err := recommend.Assess(ctx, db, a); err != nil {
 			t.Fatal(err)
 		}
 		ds, _ := db.Recommendations(ctx, "KZ")
@@ -118,7 +118,7 @@ func TestAssessReplaces(t *testing.T) {
 		if len(as) != 1 || as[0].Status != recommend.Fully || as[0].Reasoning != "revised" || !as[0].Proposed {
 			t.Fatalf("assessments %+v", as)
 		}
-		if err := db.Assess(ctx, &recommend.Assessment{Recommendation: "kz-2023-parliamentary-final#1", ReportKey: "kz-2021-parliamentary-final", Status: recommend.Fully}); err == nil {
+		if err := recommend.Assess(ctx, db, &recommend.Assessment{Recommendation: "kz-2023-parliamentary-final#1", ReportKey: "kz-2021-parliamentary-final", Status: recommend.Fully}); err == nil {
 			t.Fatal("an earlier report assessed a later recommendation")
 		}
 	})

@@ -146,6 +146,3 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	}
 	return tx.Commit()
 }
-
-// ErrNotFound is returned when a named or numbered record does not exist.
-var ErrNotFound = errors.New("not found")

@@ -77,19 +77,9 @@ func Decide(in MajorityInput) (*Outcome, error) {
 		}
 		sum += c.Votes
 	}
-	var base int64
-	switch in.Base {
-	case BaseValid:
-		base = in.Valid
-		if base == 0 {
-			base = sum
-		}
-	case BaseParticipants:
-		base = in.Ballots
-	case BaseNumber:
-		base = in.BaseVotes
-	default:
-		return nil, fmt.Errorf("unknown base %q", in.Base)
+	base, err := in.Base.votes(in.Valid, sum, in.Ballots, in.BaseVotes)
+	if err != nil {
+		return nil, err
 	}
 	if len(in.Candidates) == 0 || base <= 0 {
 		return nil, ErrNoVotes

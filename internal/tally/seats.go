@@ -56,6 +56,25 @@ const (
 	BaseNumber Base = "number"
 )
 
+// votes is the number of votes base b stands for: the valid votes (their
+// sum over the lists or candidates, sum, when valid is not given), the
+// participants, or the number given. Allocate and Decide both count their
+// base here.
+func (b Base) votes(valid, sum, participants, given int64) (int64, error) {
+	switch b {
+	case BaseValid:
+		if valid == 0 {
+			return sum, nil
+		}
+		return valid, nil
+	case BaseParticipants:
+		return participants, nil
+	case BaseNumber:
+		return given, nil
+	}
+	return 0, fmt.Errorf("unknown base %q", b)
+}
+
 // ParseBase checks a base name.
 func ParseBase(s string) (Base, error) {
 	switch Base(s) {
@@ -178,19 +197,9 @@ func Allocate(in SeatInput) (*Allocation, error) {
 		}
 		sum += l.Votes
 	}
-	var base int64
-	switch in.Base {
-	case BaseValid:
-		base = in.Valid
-		if base == 0 {
-			base = sum
-		}
-	case BaseParticipants:
-		base = in.Participants
-	case BaseNumber:
-		base = in.BaseVotes
-	default:
-		return nil, fmt.Errorf("unknown base %q", in.Base)
+	base, err := in.Base.votes(in.Valid, sum, in.Participants, in.BaseVotes)
+	if err != nil {
+		return nil, err
 	}
 	if base <= 0 && in.Threshold > 0 {
 		return nil, ErrNoBase

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -253,23 +254,29 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 		return nil, err
 	}
 	tok := access.NewToken()
-	if err := s.db.CreateSession(r.Context(), access.HashToken(tok), u.ID, sessionTTL); err != nil {
+	login := store.AuditEntry{OrgID: u.OrgID, Actor: "user:" + u.Username, Channel: "web", Action: "session.login"}
+	if err := s.db.CreateSession(r.Context(), access.HashToken(tok), u.ID, sessionTTL, login); err != nil {
 		return nil, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.Client(r).HTTPS, MaxAge: int(sessionTTL.Seconds())})
-	store.Audit(r.Context(), s.db, store.AuditEntry{OrgID: u.OrgID, Actor: "user:" + u.Username, Channel: "web", Action: "session.login"})
 	return u, nil
 }
 
 var dummyHash, _ = access.HashPassword("a dummy password for timing")
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(SessionCookie); err == nil {
-		s.db.DeleteSession(r.Context(), access.HashToken(c.Value))
-	}
+// logout ends the session and clears the cookies. A session the database
+// failed to delete is an error, not a silent success: the token would
+// still open it.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
 	http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if err := s.db.DeleteSession(r.Context(), access.HashToken(c.Value)); err != nil {
+			return fmt.Errorf("logout: %w", err)
+		}
+	}
+	return nil
 }
 
 // electionAs finds the election the path names and checks that the

@@ -82,6 +82,7 @@ func TestLoginBudgetReservedBeforeCheck(t *testing.T) {
 	close(start)
 	wg.Wait()
 	checks := fx.h.PasswordChecks() - before
+	t.Logf("200 concurrent wrong logins: %d password checks, answers %v", checks, codes)
 	if checks > 10 || checks < 1 {
 		t.Errorf("200 concurrent wrong logins ran %d password checks; the budget is 10", checks)
 	}
@@ -226,4 +227,33 @@ func TestCoordinatorScope(t *testing.T) {
 			t.Errorf("%s reading the QC rules: %d, want 403", as, code)
 		}
 	}
+}
+
+// TestHTTPSBehindProxy: the session cookie is Secure, and HSTS is sent,
+// when the client used HTTPS through a trusted proxy; a forged
+// X-Forwarded-Proto from an untrusted peer changes neither.
+func TestHTTPSBehindProxy(t *testing.T) {
+	check := func(fx *obsFixture, want bool) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", fx.srv.URL+"/api/v1/observe/login", strings.NewReader(loginBody("admin", password)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var secure bool
+		for _, c := range resp.Cookies() {
+			if c.Name == web.SessionCookie {
+				secure = c.Secure
+			}
+		}
+		hsts := resp.Header.Get("Strict-Transport-Security") != ""
+		if resp.StatusCode != 200 || secure != want || hsts != want {
+			t.Errorf("login with X-Forwarded-Proto: https: %d, Secure cookie %v, HSTS %v; want %v", resp.StatusCode, secure, hsts, want)
+		}
+	}
+	check(behindProxy(t), true)
+	check(newObsFixture(t, storetest.SQLite(t)), false)
 }

@@ -62,9 +62,11 @@ func (s *Server) staffPage(h handlerFunc) handlerFunc {
 // dashIndex opens the dashboard of the organisation's current election.
 func (s *Server) dashIndex(w http.ResponseWriter, r *http.Request) error {
 	p := s.principal(r)
-	id, err := observe.CurrentElection(r.Context(), s.db, p.OrgID)
-	if err != nil {
-		return Errorf(NotFound, "%v", err)
+	id, err := s.db.CurrentElection(r.Context(), p.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(NotFound, "no election in the database")
+	} else if err != nil {
+		return err
 	}
 	http.Redirect(w, r, "/dashboard/"+itoa64(id), http.StatusSeeOther)
 	return nil
@@ -334,7 +336,7 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 	e := ds.Election
 	c := s.catalogueFor(r)
 	lang := c.Tag
-	stamp, err := s.reportStamp(r, p.OrgID, e.ID)
+	stamp, err := s.db.ReportStamp(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
 	}
@@ -455,23 +457,6 @@ func (s *Server) catalogueFor(r *http.Request) *catalogue {
 		return ls.pick(r)
 	}
 	return &catalogue{Tag: "en", msgs: map[string]string{}}
-}
-
-// reportStamp changes whenever the organisation's reports of the election
-// change in a way coverage can see: a new report, a quarantine (or its
-// reversal), a conflict resolved.
-func (s *Server) reportStamp(r *http.Request, org, electionID int64) (string, error) {
-	var n, maxID, quarantined, resolved int64
-	err := s.db.QueryRowContext(r.Context(), `SELECT count(*), COALESCE(max(id), 0),
-		COALESCE(sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END), 0) FROM reports WHERE org_id = $1 AND election_id = $2`,
-		org, electionID).Scan(&n, &maxID, &quarantined)
-	if err != nil {
-		return "", err
-	}
-	if err := s.db.QueryRowContext(r.Context(), `SELECT count(*) FROM resolutions WHERE org_id = $1 AND election_id = $2`, org, electionID).Scan(&resolved); err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%d-%d-%d-%d", n, maxID, quarantined, resolved), nil
 }
 
 // dashReview is the form fallback of a QC or triage action: it calls the

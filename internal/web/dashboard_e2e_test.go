@@ -76,7 +76,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := observe.SeedDemo(ctx, db, e.ID, 2022, demo.ObservationFacts(el)); err != nil {
+	if _, err := demo.SeedObservation(ctx, db, e.ID, 2022, demo.ObservationFacts(el)); err != nil {
 		t.Fatal(err)
 	}
 	org, err := db.OrganisationByName(ctx, "Demo Observation Mission")

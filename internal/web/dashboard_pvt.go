@@ -53,7 +53,7 @@ const pvtStratum = "1"
 // dashPVTFor computes (or takes from the cache, by protocol stamp and
 // language) the PVT section.
 func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue) (*dashPVT, error) {
-	stamp, err := s.protocolStamp(r.Context(), e.ID)
+	stamp, err := s.db.ProtocolStamp(r.Context(), e.ID)
 	if err != nil {
 		return nil, err
 	}

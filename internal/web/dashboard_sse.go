@@ -87,7 +87,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	end := time.NewTimer(lim.max)
 	defer end.Stop()
 	send := func() bool {
-		stamp, err := s.reportStamp(r, p.OrgID, e.ID)
+		stamp, err := s.db.ReportStamp(r.Context(), p.OrgID, e.ID)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("dashboard events: reading the stamp", "err", err)

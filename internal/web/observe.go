@@ -310,7 +310,9 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
-	s.logout(w, r)
+	if err := s.logout(w, r); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "logged out"})
 	return nil
 }
@@ -386,11 +388,10 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(Invalid, "%v", err)
 		}
 	}
-	sf, err := s.db.SaveForm(r.Context(), p.OrgID, f)
+	sf, err := observe.SaveForm(r.Context(), s.db, p.OrgID, f, s.auditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
 	if err != nil {
 		return Errorf(Invalid, "%v", err)
 	}
-	s.audit(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil)
 	writeJSON(w, http.StatusCreated, sf)
 	return nil
 }
@@ -409,11 +410,23 @@ func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// audit writes an entry after its action. Prefer auditEntry passed to a
+// store method that writes it in the action's transaction; this is for
+// actions whose store method does not take one yet (a failure is logged:
+// the action has committed and a retry would repeat it).
 func (s *Server) audit(r *http.Request, action, object string, detail any) {
+	if err := store.Audit(r.Context(), s.db, s.auditEntry(r, action, object, detail)); err != nil {
+		s.log.Error("audit", "action", action, "object", object, "err", err)
+	}
+}
+
+// auditEntry is the request principal's audit entry for an action. A nil
+// detail is left nil (the store may fill it).
+func (s *Server) auditEntry(r *http.Request, action, object string, detail any) store.AuditEntry {
 	p := s.principal(r)
 	var d json.RawMessage
 	if detail != nil {
-		d, _ = json.Marshal(detail)
+		d, _ = json.Marshal(detail) // maps of plain values: cannot fail
 	}
 	who := p.Name
 	if p.UserID != 0 {
@@ -421,9 +434,7 @@ func (s *Server) audit(r *http.Request, action, object string, detail any) {
 	} else if p.ObserverID != 0 {
 		who = fmt.Sprintf("observer:%d:%s", p.ObserverID, p.Name)
 	}
-	if err := store.Audit(r.Context(), s.db, store.AuditEntry{OrgID: p.OrgID, Actor: who, Channel: "api", Action: action, Object: object, Detail: d}); err != nil {
-		s.log.Error("audit", "err", err)
-	}
+	return store.AuditEntry{OrgID: p.OrgID, Actor: who, Channel: "api", Action: action, Object: object, Detail: d}
 }
 
 func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
@@ -452,15 +463,14 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 		}
 		return Errorf(Invalid, "%v", err)
 	}
-	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs)
+	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs, s.auditEntry(r, "roster.import", name, nil))
 	var taken store.PhoneConflicts
 	if errors.As(err, &taken) {
-		return Errorf(Conflict, "%s: %v", name, err)
+		return Errorf(Conflict, "%s: %v", name, taken)
 	}
 	if err != nil {
 		return err
 	}
-	s.audit(r, "roster.import", name, map[string]int{"created": created, "updated": updated})
 	writeJSON(w, http.StatusOK, map[string]any{"created": created, "updated": updated})
 	return nil
 }
@@ -544,11 +554,10 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID, Area: area}); err != nil {
 		return err
 	}
-	if err := s.db.RevokeToken(r.Context(), p.OrgID, id); err != nil {
+	if err := s.db.RevokeToken(r.Context(), p.OrgID, id, s.auditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
 		return err
 	}
 	forgetToken(id)
-	s.audit(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)
 	writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	return nil
 }
@@ -595,6 +604,9 @@ func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if rules == nil {
+		rules = []store.QCRule{} // [], not null: a list, as the spec says
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
 	return nil
 }
@@ -636,10 +648,23 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := store.ReportFilter{OrgID: p.OrgID, ElectionID: e.ID, Phase: q.Get("phase"), Status: q.Get("status")}
-	f.AreaID, _ = strconv.ParseInt(q.Get("area"), 10, 64)
-	f.ObserverID, _ = strconv.ParseInt(q.Get("observer"), 10, 64)
-	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	// An unreadable number is the client's mistake, said as such: read as
+	// "no filter" it would widen the list the client asked to narrow.
+	var limit int64
+	for _, n := range []struct {
+		name string
+		dst  *int64
+	}{{"area", &f.AreaID}, {"observer", &f.ObserverID}, {"after", &f.AfterID}, {"limit", &limit}} {
+		v := q.Get(n.name)
+		if v == "" {
+			continue
+		}
+		x, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || x < 0 {
+			return Errorf(Invalid, "?%s=%q: want a whole number", n.name, v)
+		}
+		*n.dst = x
+	}
 	if limit <= 0 || limit > 5000 {
 		limit = 1000
 	}
@@ -695,7 +720,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		out = append(out, rep)
-		if len(out) == limit {
+		if int64(len(out)) == limit {
 			break
 		}
 	}

@@ -6,25 +6,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vigil-elections/vigil/internal/browsertest"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
-// chromium finds the browser for end-to-end tests: VIGIL_CHROMIUM, else
-// chromium on the PATH; without one the test skips, except in CI.
+// chromium finds the browser for end-to-end tests as the program does
+// (browsertest.ExecPath); without one the test skips, except in CI.
 func chromium(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("VIGIL_CHROMIUM"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
+	if p := browsertest.ExecPath(); p != "" {
 		return p
 	}
 	if os.Getenv("CI") == "true" {

@@ -262,3 +262,16 @@ func TestPhotoLimits(t *testing.T) {
 		t.Fatalf("over the organisation's quota: %d %s", code, body)
 	}
 }
+
+// The roster upload through the API refuses another organisation's number
+// too, with the file and line (409).
+func TestRosterUploadTakenPhone(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	code, out := fx.do(t, "admin", "POST", "/api/v1/observe/roster?file=new.csv", "id,name,phone\nn1,Nurlan,+77000000101\nn2,Erlan,+7 700 000 00 09\n")
+	if code != 409 || !strings.Contains(fmt.Sprint(out), `new.csv: line 3: phone +77000000009 (observer "n2") is already on the roster of "Group B"`) {
+		t.Fatalf("roster: %d %v", code, out)
+	}
+	if obs, _ := fx.db.Observers(context.Background(), fx.orgA.ID); len(obs) != 4 {
+		t.Fatalf("a refused roster changed the roster: %d observers", len(obs))
+	}
+}

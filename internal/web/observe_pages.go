@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -8,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/access"
-	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -75,7 +75,9 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) error {
-	s.logout(w, r)
+	if err := s.logout(w, r); err != nil {
+		return err
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
@@ -97,9 +99,11 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape("/observe/"), http.StatusSeeOther)
 		return nil
 	}
-	eid, err := observe.CurrentElection(r.Context(), s.db, p.OrgID)
-	if err != nil {
-		return Errorf(NotFound, "%v", err)
+	eid, err := s.db.CurrentElection(r.Context(), p.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(NotFound, "no election in the database")
+	} else if err != nil {
+		return err
 	}
 	e, err := s.db.Election(r.Context(), eid)
 	if err != nil {

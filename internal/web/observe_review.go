@@ -82,7 +82,10 @@ func (s *Server) pageResolve(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return Errorf(Invalid, "bad form")
 	}
-	area, _ := strconv.ParseInt(r.PostForm.Get("area_id"), 10, 64)
+	area, err := strconv.ParseInt(r.PostForm.Get("area_id"), 10, 64)
+	if err != nil {
+		return Errorf(Invalid, "area_id %q: want a number", r.PostForm.Get("area_id"))
+	}
 	in := store.Resolution{AreaID: area, Phase: r.PostForm.Get("phase"), Question: r.PostForm.Get("question"), Value: json.RawMessage(r.PostForm.Get("value"))}
 	if err := s.resolve(r, e.ID, &in, "web"); err != nil {
 		return err

@@ -209,9 +209,11 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	if len(coded) == 0 {
 		return record(smsText[lang]["no_forms"])
 	}
-	electionID, err := observe.CurrentElection(ctx, s.db, sender.OrgID)
-	if err != nil {
-		return record(err.Error())
+	electionID, err := s.db.CurrentElection(ctx, sender.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return record("no election in the database")
+	} else if err != nil {
+		return "", err
 	}
 	e, err := s.db.Election(ctx, electionID)
 	if err != nil {

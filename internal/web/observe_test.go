@@ -339,6 +339,22 @@ func TestObserveSubmitErrors(t *testing.T) {
 	}
 }
 
+// A filter the server cannot read is a 400 naming it, never "no filter"
+// (which would widen the list the client asked to narrow).
+func TestObserveReportFiltersBadNumbers(t *testing.T) {
+	fx := newObsFixture(t, storetest.SQLite(t))
+	for _, q := range []string{"area=abc", "observer=1x", "after=-3", "limit=ten"} {
+		code, out := fx.do(t, "analyst", "GET", fx.reportsPath()+"?"+q, nil)
+		name, _, _ := strings.Cut(q, "=")
+		if code != 400 || !strings.Contains(fmt.Sprint(out), "?"+name+"=") {
+			t.Errorf("?%s: %d %v; want 400 naming %s", q, code, out, name)
+		}
+	}
+	if code, _ := fx.do(t, "analyst", "GET", fx.reportsPath()+"?area=1&limit=10", nil); code != 200 {
+		t.Errorf("readable filters: %d", code)
+	}
+}
+
 // TestObservePermissions is the table: each role on each endpoint, allowed
 // (a 2xx, or a 4xx other than 401/403 that shows it got past the check) or
 // denied (401 for the public, 403 otherwise).

@@ -99,7 +99,7 @@ func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
 	if ok {
 		return c.stamp, nil
 	}
-	st, err := s.protocolStamp(ctx, id)
+	st, err := s.db.ProtocolStamp(ctx, id)
 	if err != nil {
 		return "", err
 	}
@@ -133,7 +133,7 @@ func (s *Server) refreshStamp(id int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	at := time.Now()
-	st, err := s.protocolStamp(ctx, id)
+	st, err := s.db.ProtocolStamp(ctx, id)
 	s.portal.mu.Lock()
 	defer s.portal.mu.Unlock()
 	c := s.portal.stamps[id]

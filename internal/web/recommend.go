@@ -329,7 +329,7 @@ func (h *recHandlers) apiCreateMission(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	m.ID = 0
-	if _, err := h.db().ImportRecommendations(r.Context(), &recommend.Dataset{Missions: []*recommend.Mission{&m}}); err != nil {
+	if _, err := recommend.Import(r.Context(), h.db(), &recommend.Dataset{Missions: []*recommend.Mission{&m}}); err != nil {
 		return invalid(err)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"mission": m})
@@ -349,7 +349,7 @@ func (h *recHandlers) apiCreateReport(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	rep.ID, rep.MissionID = 0, 0
-	if _, err := h.db().ImportRecommendations(r.Context(), &recommend.Dataset{Reports: []*recommend.Report{&rep}}); err != nil {
+	if _, err := recommend.Import(r.Context(), h.db(), &recommend.Dataset{Reports: []*recommend.Report{&rep}}); err != nil {
 		return invalid(err)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"report": rep})
@@ -369,7 +369,7 @@ func (h *recHandlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rec.ID, rec.ReportID = 0, 0
-	if _, err := h.db().ImportRecommendations(r.Context(), &recommend.Dataset{Recommendations: []*recommend.Recommendation{&rec}}); err != nil {
+	if _, err := recommend.Import(r.Context(), h.db(), &recommend.Dataset{Recommendations: []*recommend.Recommendation{&rec}}); err != nil {
 		return invalid(err)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"recommendation": rec})
@@ -423,7 +423,7 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 		a.Reasoning = strings.TrimSpace(p.Reasoning + " " + req.Reasoning)
 		a.Evidence = strings.TrimSpace(p.Evidence + " " + req.Evidence)
 	}
-	if err := h.db().Assess(r.Context(), a); err != nil {
+	if err := recommend.Assess(r.Context(), h.db(), a); err != nil {
 		return invalid(err)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"assessment": a, "proposal": proposal})
@@ -475,7 +475,7 @@ func (h *recHandlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	st, err := h.db().ImportRecommendations(r.Context(), ds)
+	st, err := recommend.Import(r.Context(), h.db(), ds)
 	if err != nil {
 		return invalid(err)
 	}

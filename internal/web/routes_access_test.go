@@ -335,6 +335,8 @@ func (fx *routeFixture) call(t *testing.T, who, method, path, body string) route
 		return routeAnswer{resp.StatusCode, resp.Header, ev.String()}
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// Every route and every role: the JSON API's answers as the spec says.
+	checkAgainstSpec(t, req, resp, b)
 	return routeAnswer{resp.StatusCode, resp.Header, string(b)}
 }
 
@@ -358,9 +360,13 @@ func allowed(a routeAnswer) bool {
 var privateMarkersOfA = []string{"marker-report-A", "markerRuleA", "Aigerim"}
 
 // TestEveryRouteEveryRole: every route registered in the router, as every
-// principal of two organisations, against routeTable.
+// principal of two organisations, against routeTable, on both engines.
 func TestEveryRouteEveryRole(t *testing.T) {
-	fx := newRouteFixture(t, storetest.SQLite(t))
+	storetest.Each(t, func(t *testing.T, db *store.DB) { everyRouteEveryRole(t, db) })
+}
+
+func everyRouteEveryRole(t *testing.T, db *store.DB) {
+	fx := newRouteFixture(t, db)
 	table := routeTable()
 	routes := fx.h.Routes()
 	for _, p := range routes {

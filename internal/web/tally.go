@@ -32,15 +32,9 @@ type tallyEntry struct {
 	all    []*election.Protocol // the latest version of every source
 }
 
-func (s *Server) protocolStamp(ctx context.Context, electionID int64) (string, error) {
-	var maxID, n int64
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), count(*) FROM protocols WHERE election_id = $1`, electionID).Scan(&maxID, &n)
-	return strconv.FormatInt(maxID, 10) + "/" + strconv.FormatInt(n, 10), err
-}
-
 // tallyFor returns the current tabulation of an election under sel.
 func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*tallyEntry, error) {
-	stamp, err := s.protocolStamp(ctx, e.ID)
+	stamp, err := s.db.ProtocolStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}

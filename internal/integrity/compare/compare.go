@@ -224,7 +224,7 @@ func describe(o Outcome) string {
 		sort.Strings(parts)
 		return "seats " + strings.Join(parts, ", ")
 	case o.Winner != "":
-		return fmt.Sprintf("%s wins with %.2f %%", o.Winner, o.Shares[o.Winner])
+		return fmt.Sprintf("%s wins with %.2f %% of the valid votes", o.Winner, o.Shares[o.Winner])
 	case len(o.Runoff) == 2:
 		return fmt.Sprintf("a runoff between %s and %s", o.Runoff[0], o.Runoff[1])
 	}

@@ -77,6 +77,18 @@ func TestBuildPVT(t *testing.T) {
 	if a := in.Official["A"]; a < 59.32 || a > 59.33 {
 		t.Fatalf("official share of A %.3f", a)
 	}
+	if len(in.CannotWin) != 0 {
+		t.Fatalf("no option is against all, yet CannotWin %v", in.CannotWin)
+	}
+	// An option of kind against-all cannot win: the PVT's lead leaves it out.
+	e.Options[1].Kind = election.AgainstAll
+	if in, err = BuildPVT(e, ix, ps, PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "region"}); err != nil || len(in.CannotWin) != 1 || in.CannotWin[0] != e.Options[1].Name {
+		t.Fatalf("CannotWin %v, err %v", in.CannotWin, err)
+	}
+	if in, _ = BuildPVT(e, ix, ps, PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "region", Options: []string{"A"}}); len(in.CannotWin) != 0 {
+		t.Fatalf("an option not estimated is listed as unable to win: %v", in.CannotWin)
+	}
+	e.Options[1].Kind = election.Candidate
 	// An attribute as a second stratum key.
 	in, err = BuildPVT(e, ix, ps, PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: "region,urban", Options: []string{"B"}})
 	if err != nil || len(in.Strata) != 4 || len(in.Options) != 1 {

@@ -238,297 +238,16 @@ func parseBool(s string) (bool, bool) {
 // skipped. Anything else is an error naming sheet, row and column.
 func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 	f := &Form{Phase: Incident}
-	defaultLang := "en"
-
-	// Settings.
-	if len(settings) > 1 {
-		st := newTable("settings", settings)
-		row := st.rows[0]
-		f.ID = st.cell(row, st.col("form_id", "id_string"))
-		f.Version = st.cell(row, st.col("version"))
-		title := st.cell(row, st.col("form_title", "title"))
-		f.Name = Label{EN: title}
-		if c := st.col("default_language"); c >= 0 && st.cell(row, c) != "" {
-			dl := st.cell(row, c)
-			defaultLang = langCode(dl)
-			if defaultLang == "" {
-				return nil, &XLSFormError{Sheet: "settings", Row: 2, Column: st.header[c], Msg: fmt.Sprintf("default language %q: vigil's forms are in English and Russian", dl)}
-			}
-		}
-		if defaultLang == "ru" {
-			f.Name = Label{EN: title, RU: title}
-		}
-		for i, h := range st.header {
-			lh := strings.ToLower(h)
-			if strings.HasPrefix(lh, "form_title::") && langCode(lh[len("form_title::"):]) == "ru" {
-				f.Name.RU = st.cell(row, i)
-			}
-		}
-		if f.Name.RU == f.Name.EN {
-			f.Name.RU = ""
-		}
-		if c := st.col("phase"); c >= 0 && st.cell(row, c) != "" {
-			f.Phase = Phase(strings.ToLower(st.cell(row, c)))
-			if !f.Phase.Valid() {
-				return nil, &XLSFormError{Sheet: "settings", Row: 2, Column: st.header[c], Msg: fmt.Sprintf("unknown phase %q (want opening, voting, counting, tabulation or incident)", st.cell(row, c))}
-			}
-		}
-		if c := st.col("sms_prefix"); c >= 0 {
-			f.Prefix = strings.ToUpper(st.cell(row, c))
-		}
-		f.SMSComment = st.cell(row, st.col("sms_comment"))
+	defaultLang, err := readXLSSettings(f, settings)
+	if err != nil {
+		return nil, err
 	}
-
-	// Choices: list name → choices in order.
-	lists := map[string][]Choice{}
-	listRow := map[string]int{}
-	if len(choices) > 0 {
-		ct := newTable("choices", choices)
-		cList, cName := ct.col("list_name", "list name"), ct.col("name", "value")
-		if cList < 0 {
-			return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "list_name", Msg: "column missing"}
-		}
-		if cName < 0 {
-			return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "name", Msg: "column missing"}
-		}
-		en, ru := ct.langColumns("label", defaultLang)
-		cCode := ct.col("sms_code")
-		for i, row := range ct.rows {
-			list, name := ct.cell(row, cList), ct.cell(row, cName)
-			if list == "" && name == "" {
-				continue
-			}
-			rowNo := i + 2
-			if list == "" {
-				return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cList], Msg: "choice without a list name"}
-			}
-			if name == "" || strings.ContainsAny(name, " \t") {
-				return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cName], Msg: fmt.Sprintf("choice name %q must be non-empty without spaces", name)}
-			}
-			for _, c := range lists[list] {
-				if c.Value == name {
-					return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cName], Msg: fmt.Sprintf("duplicate choice %q in list %s", name, list)}
-				}
-			}
-			if _, ok := listRow[list]; !ok {
-				listRow[list] = rowNo
-			}
-			code := len(lists[list]) + 1
-			if sc := ct.cell(row, cCode); sc != "" {
-				n, err := strconv.Atoi(sc)
-				if err != nil || n < 0 {
-					return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cCode], Msg: fmt.Sprintf("SMS code %q must be a whole number", sc)}
-				}
-				code = n
-			}
-			lists[list] = append(lists[list], Choice{Value: name, Label: ct.label(row, en, ru), Code: code})
-		}
+	lists, err := readXLSChoices(choices, defaultLang)
+	if err != nil {
+		return nil, err
 	}
-
-	// Survey.
-	if len(survey) == 0 {
-		return nil, &XLSFormError{Sheet: "survey", Msg: "sheet missing or empty"}
-	}
-	sv := newTable("survey", survey)
-	cType, cName := sv.col("type"), sv.col("name")
-	if cType < 0 {
-		return nil, &XLSFormError{Sheet: "survey", Row: 1, Column: "type", Msg: "column missing"}
-	}
-	if cName < 0 {
-		return nil, &XLSFormError{Sheet: "survey", Row: 1, Column: "name", Msg: "column missing"}
-	}
-	lEN, lRU := sv.langColumns("label", defaultLang)
-	hEN, hRU := sv.langColumns("hint", defaultLang)
-	cReq, cCons, cRel := sv.col("required"), sv.col("constraint"), sv.col("relevant")
-	cInd, cFlag, cSMS := sv.col("indicator"), sv.col("flag"), sv.col("sms")
-	cProto, cFigure, cOption := sv.col("protocol"), sv.col("figure"), sv.col("option")
-	var groups []string
-	var groupRows []int
-	var proto *Question // the protocol block being read, inside its group
-	for i, row := range sv.rows {
-		rowNo := i + 2
-		typ := strings.Join(strings.Fields(sv.cell(row, cType)), " ")
-		name := sv.cell(row, cName)
-		if typ == "" {
-			if name != "" {
-				return nil, &XLSFormError{Sheet: "survey", Row: rowNo, Column: sv.header[cType], Msg: fmt.Sprintf("question %q has no type", name)}
-			}
-			continue
-		}
-		errAt := func(col int, format string, a ...any) error {
-			c := ""
-			if col >= 0 && col < len(sv.header) {
-				c = sv.header[col]
-			}
-			return &XLSFormError{Sheet: "survey", Row: rowNo, Column: c, Msg: fmt.Sprintf(format, a...)}
-		}
-		lt := strings.ToLower(typ)
-		switch lt {
-		case "begin group", "begin_group":
-			if !ValidID(name) {
-				return nil, errAt(cName, "group name %q is not a valid identifier", name)
-			}
-			if proto != nil {
-				return nil, errAt(cType, "a group inside the protocol block %q", proto.ID)
-			}
-			isProto, ok := parseBool(sv.cell(row, cProto))
-			if !ok {
-				return nil, errAt(cProto, "protocol %q: want yes or no", sv.cell(row, cProto))
-			}
-			if isProto {
-				// A results-protocol block: a group of integers, each a
-				// protocol figure or an option's votes.
-				if f.Question(name) != nil {
-					return nil, errAt(cName, "duplicate question name %q", name)
-				}
-				req, ok := parseBool(sv.cell(row, cReq))
-				if !ok {
-					return nil, errAt(cReq, "required %q: want yes or no", sv.cell(row, cReq))
-				}
-				f.Questions = append(f.Questions, Question{ID: name, Type: Protocol, Label: sv.label(row, lEN, lRU),
-					Hint: sv.label(row, hEN, hRU), Group: strings.Join(groups, "/"), Required: req,
-					Indicator: sv.cell(row, cInd), Relevant: sv.cell(row, cRel)})
-				proto = &f.Questions[len(f.Questions)-1]
-			}
-			groups = append(groups, name)
-			groupRows = append(groupRows, rowNo)
-			continue
-		case "end group", "end_group":
-			if len(groups) == 0 {
-				return nil, errAt(cType, "end group without begin group")
-			}
-			if proto != nil {
-				if len(proto.Items) == 0 {
-					return nil, errAt(cType, "protocol block %q has no lines", proto.ID)
-				}
-				proto = nil
-			}
-			groups, groupRows = groups[:len(groups)-1], groupRows[:len(groupRows)-1]
-			continue
-		}
-		if proto != nil {
-			if lt != "integer" && lt != "int" {
-				return nil, errAt(cType, "type %q inside the protocol block %q: its lines are integers", typ, proto.ID)
-			}
-			if !ValidID(name) {
-				return nil, errAt(cName, "protocol line name %q is not a valid identifier", name)
-			}
-			if _, dup := proto.Item(name); dup {
-				return nil, errAt(cName, "duplicate protocol line %q", name)
-			}
-			it := ProtocolItem{ID: name, Label: sv.label(row, lEN, lRU), SMS: strings.ToUpper(sv.cell(row, cSMS))}
-			fig, opt := sv.cell(row, cFigure), sv.cell(row, cOption)
-			switch {
-			case fig != "" && opt != "":
-				return nil, errAt(cOption, "a protocol line is a figure or an option's votes, not both")
-			case fig != "":
-				if _, ok := election.ParseFigure(fig); !ok {
-					return nil, errAt(cFigure, "unknown protocol figure %q (e.g. registered, ballots_received, ballots_issued, ballots_cancelled, ballots_in_box, invalid, valid)", fig)
-				}
-				it.Figure = fig
-			case opt != "":
-				n, err := strconv.Atoi(opt)
-				if err != nil || n < 1 {
-					return nil, errAt(cOption, "option %q: want the option's number on the ballot, from 1", opt)
-				}
-				it.Option = n - 1
-			default:
-				return nil, errAt(cFigure, "protocol line %q names neither a figure nor an option", name)
-			}
-			if it.Label.EN == "" {
-				return nil, errAt(lEN, "protocol line %q has no label", name)
-			}
-			proto.Items = append(proto.Items, it)
-			continue
-		}
-		if xlsMetaTypes[lt] {
-			continue
-		}
-		if why, ok := xlsUnsupported[typ]; ok {
-			return nil, errAt(cType, "type %q: %s", typ, why)
-		}
-		if why, ok := xlsUnsupported[strings.ReplaceAll(lt, "_", " ")]; ok {
-			return nil, errAt(cType, "type %q: %s", typ, why)
-		}
-		q := Question{ID: name, Label: sv.label(row, lEN, lRU), Hint: sv.label(row, hEN, hRU),
-			Group: strings.Join(groups, "/"), Constraint: sv.cell(row, cCons), Relevant: sv.cell(row, cRel),
-			Indicator: sv.cell(row, cInd), Flag: sv.cell(row, cFlag), SMS: strings.ToUpper(sv.cell(row, cSMS))}
-		if !ValidID(name) {
-			return nil, errAt(cName, "question name %q is not a valid identifier (letters, digits, _ . -; not starting with a digit)", name)
-		}
-		if f.Question(name) != nil {
-			return nil, errAt(cName, "duplicate question name %q", name)
-		}
-		req, ok := parseBool(sv.cell(row, cReq))
-		if !ok {
-			return nil, errAt(cReq, "required %q: want yes or no (conditional requirements are not supported)", sv.cell(row, cReq))
-		}
-		q.Required = req
-		fields := strings.Fields(typ)
-		switch strings.ToLower(fields[0]) {
-		case "integer", "int":
-			q.Type = Integer
-			if q.Constraint != "" {
-				if lo, hi, ok := bounds(q.Constraint); ok {
-					q.Min, q.Max, q.Constraint = lo, hi, ""
-				}
-			}
-		case "decimal":
-			q.Type = Decimal
-		case "text", "string":
-			q.Type = Text
-		case "time":
-			q.Type = Time
-		case "date":
-			q.Type = Date
-		case "image", "photo":
-			q.Type = Photo
-		case "note":
-			q.Type = Note
-		case "select_one", "select1", "select_multiple", "select_all_that_apply":
-			multi := strings.HasPrefix(strings.ToLower(fields[0]), "select_m") || strings.HasPrefix(strings.ToLower(fields[0]), "select_a")
-			if len(fields) == 3 && strings.EqualFold(fields[2], "or_other") {
-				return nil, errAt(cType, "type %q: or_other is not supported; add an \"other\" choice and a text question", typ)
-			}
-			if len(fields) != 2 || !listArgRE.MatchString(fields[1]) {
-				return nil, errAt(cType, "type %q: want %s followed by a choice list name", typ, fields[0])
-			}
-			cs, ok := lists[fields[1]]
-			if !ok {
-				return nil, errAt(cType, "choice list %q is not on the choices sheet", fields[1])
-			}
-			switch {
-			case multi:
-				q.Type = MultipleChoice
-				q.List = fields[1]
-				q.Choices = slices.Clone(cs)
-				for k := range q.Choices {
-					if q.Choices[k].Code > 9 {
-						q.Choices[k].Code = 0 // an SMS carries single digits
-					}
-				}
-			case isYesNo(cs):
-				q.Type = YesNo
-			case isAssessment(cs):
-				q.Type = Assessment
-			default:
-				q.Type = SingleChoice
-				q.List = fields[1]
-				q.Choices = slices.Clone(cs)
-			}
-		default:
-			return nil, errAt(cType, "unknown type %q (supported: integer, decimal, text, select_one, select_multiple, time, date, image, note, begin/end group)", typ)
-		}
-		if q.Label.EN == "" && q.Type != Note {
-			return nil, errAt(lEN, "question %q has no label", name)
-		}
-		f.Questions = append(f.Questions, q)
-	}
-	if len(groups) > 0 {
-		return nil, &XLSFormError{Sheet: "survey", Row: groupRows[len(groupRows)-1], Column: sv.header[cType], Msg: fmt.Sprintf("group %q is never closed (end group missing)", groups[len(groups)-1])}
-	}
-	if len(f.Questions) == 0 {
-		return nil, &XLSFormError{Sheet: "survey", Msg: "no questions"}
+	if err := readXLSSurvey(f, survey, lists, defaultLang); err != nil {
+		return nil, err
 	}
 	if f.ID == "" {
 		return nil, &XLSFormError{Sheet: "settings", Column: "form_id", Msg: "form_id missing (vigil needs a stable form id)"}
@@ -540,6 +259,360 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 		return nil, fmt.Errorf("xlsform: %w", err)
 	}
 	return f, nil
+}
+
+// readXLSSettings reads the settings sheet into f and returns the form's
+// default language ("en" when the sheet does not say).
+func readXLSSettings(f *Form, settings [][]string) (string, error) {
+	defaultLang := "en"
+	if len(settings) <= 1 {
+		return defaultLang, nil
+	}
+	st := newTable("settings", settings)
+	row := st.rows[0]
+	f.ID = st.cell(row, st.col("form_id", "id_string"))
+	f.Version = st.cell(row, st.col("version"))
+	title := st.cell(row, st.col("form_title", "title"))
+	f.Name = Label{EN: title}
+	if c := st.col("default_language"); c >= 0 && st.cell(row, c) != "" {
+		dl := st.cell(row, c)
+		defaultLang = langCode(dl)
+		if defaultLang == "" {
+			return "", &XLSFormError{Sheet: "settings", Row: 2, Column: st.header[c], Msg: fmt.Sprintf("default language %q: vigil's forms are in English and Russian", dl)}
+		}
+	}
+	if defaultLang == "ru" {
+		f.Name = Label{EN: title, RU: title}
+	}
+	for i, h := range st.header {
+		lh := strings.ToLower(h)
+		if strings.HasPrefix(lh, "form_title::") && langCode(lh[len("form_title::"):]) == "ru" {
+			f.Name.RU = st.cell(row, i)
+		}
+	}
+	if f.Name.RU == f.Name.EN {
+		f.Name.RU = ""
+	}
+	if c := st.col("phase"); c >= 0 && st.cell(row, c) != "" {
+		f.Phase = Phase(strings.ToLower(st.cell(row, c)))
+		if !f.Phase.Valid() {
+			return "", &XLSFormError{Sheet: "settings", Row: 2, Column: st.header[c], Msg: fmt.Sprintf("unknown phase %q (want opening, voting, counting, tabulation or incident)", st.cell(row, c))}
+		}
+	}
+	if c := st.col("sms_prefix"); c >= 0 {
+		f.Prefix = strings.ToUpper(st.cell(row, c))
+	}
+	f.SMSComment = st.cell(row, st.col("sms_comment"))
+	return defaultLang, nil
+}
+
+// readXLSChoices reads the choices sheet: list name → choices in order.
+func readXLSChoices(choices [][]string, defaultLang string) (map[string][]Choice, error) {
+	lists := map[string][]Choice{}
+	if len(choices) == 0 {
+		return lists, nil
+	}
+	ct := newTable("choices", choices)
+	cList, cName := ct.col("list_name", "list name"), ct.col("name", "value")
+	if cList < 0 {
+		return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "list_name", Msg: "column missing"}
+	}
+	if cName < 0 {
+		return nil, &XLSFormError{Sheet: "choices", Row: 1, Column: "name", Msg: "column missing"}
+	}
+	en, ru := ct.langColumns("label", defaultLang)
+	cCode := ct.col("sms_code")
+	for i, row := range ct.rows {
+		list, name := ct.cell(row, cList), ct.cell(row, cName)
+		if list == "" && name == "" {
+			continue
+		}
+		rowNo := i + 2
+		if list == "" {
+			return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cList], Msg: "choice without a list name"}
+		}
+		if name == "" || strings.ContainsAny(name, " \t") {
+			return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cName], Msg: fmt.Sprintf("choice name %q must be non-empty without spaces", name)}
+		}
+		for _, c := range lists[list] {
+			if c.Value == name {
+				return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cName], Msg: fmt.Sprintf("duplicate choice %q in list %s", name, list)}
+			}
+		}
+		code := len(lists[list]) + 1
+		if sc := ct.cell(row, cCode); sc != "" {
+			n, err := strconv.Atoi(sc)
+			if err != nil || n < 0 {
+				return nil, &XLSFormError{Sheet: "choices", Row: rowNo, Column: ct.header[cCode], Msg: fmt.Sprintf("SMS code %q must be a whole number", sc)}
+			}
+			code = n
+		}
+		lists[list] = append(lists[list], Choice{Value: name, Label: ct.label(row, en, ru), Code: code})
+	}
+	return lists, nil
+}
+
+// surveyReader reads the survey sheet row by row into a form: its columns,
+// the groups open at the current row, and the protocol block being read.
+type surveyReader struct {
+	f     *Form
+	sv    *xlsTable
+	lists map[string][]Choice
+
+	cType, cName             int
+	lEN, lRU, hEN, hRU       int
+	cReq, cCons, cRel        int
+	cInd, cFlag, cSMS        int
+	cProto, cFigure, cOption int
+	groups                   []string
+	groupRows                []int
+	proto                    *Question // the protocol block being read, inside its group
+}
+
+// readXLSSurvey reads the survey sheet's questions into f.
+func readXLSSurvey(f *Form, survey [][]string, lists map[string][]Choice, defaultLang string) error {
+	if len(survey) == 0 {
+		return &XLSFormError{Sheet: "survey", Msg: "sheet missing or empty"}
+	}
+	sv := newTable("survey", survey)
+	r := &surveyReader{f: f, sv: sv, lists: lists, cType: sv.col("type"), cName: sv.col("name")}
+	if r.cType < 0 {
+		return &XLSFormError{Sheet: "survey", Row: 1, Column: "type", Msg: "column missing"}
+	}
+	if r.cName < 0 {
+		return &XLSFormError{Sheet: "survey", Row: 1, Column: "name", Msg: "column missing"}
+	}
+	r.lEN, r.lRU = sv.langColumns("label", defaultLang)
+	r.hEN, r.hRU = sv.langColumns("hint", defaultLang)
+	r.cReq, r.cCons, r.cRel = sv.col("required"), sv.col("constraint"), sv.col("relevant")
+	r.cInd, r.cFlag, r.cSMS = sv.col("indicator"), sv.col("flag"), sv.col("sms")
+	r.cProto, r.cFigure, r.cOption = sv.col("protocol"), sv.col("figure"), sv.col("option")
+	for i, row := range sv.rows {
+		if err := r.row(i+2, row); err != nil {
+			return err
+		}
+	}
+	if len(r.groups) > 0 {
+		return &XLSFormError{Sheet: "survey", Row: r.groupRows[len(r.groupRows)-1], Column: sv.header[r.cType], Msg: fmt.Sprintf("group %q is never closed (end group missing)", r.groups[len(r.groups)-1])}
+	}
+	if len(f.Questions) == 0 {
+		return &XLSFormError{Sheet: "survey", Msg: "no questions"}
+	}
+	return nil
+}
+
+func (r *surveyReader) errAt(rowNo, col int, format string, a ...any) error {
+	c := ""
+	if col >= 0 && col < len(r.sv.header) {
+		c = r.sv.header[col]
+	}
+	return &XLSFormError{Sheet: "survey", Row: rowNo, Column: c, Msg: fmt.Sprintf(format, a...)}
+}
+
+// row reads one survey row: a group's beginning or end, a line of the
+// protocol block, or a question.
+func (r *surveyReader) row(rowNo int, row []string) error {
+	sv := r.sv
+	typ := strings.Join(strings.Fields(sv.cell(row, r.cType)), " ")
+	name := sv.cell(row, r.cName)
+	if typ == "" {
+		if name != "" {
+			return r.errAt(rowNo, r.cType, "question %q has no type", name)
+		}
+		return nil
+	}
+	lt := strings.ToLower(typ)
+	switch lt {
+	case "begin group", "begin_group":
+		return r.beginGroup(rowNo, row, name)
+	case "end group", "end_group":
+		return r.endGroup(rowNo)
+	}
+	if r.proto != nil {
+		return r.protocolLine(rowNo, row, typ, lt, name)
+	}
+	if xlsMetaTypes[lt] {
+		return nil
+	}
+	if why, ok := xlsUnsupported[typ]; ok {
+		return r.errAt(rowNo, r.cType, "type %q: %s", typ, why)
+	}
+	if why, ok := xlsUnsupported[strings.ReplaceAll(lt, "_", " ")]; ok {
+		return r.errAt(rowNo, r.cType, "type %q: %s", typ, why)
+	}
+	return r.question(rowNo, row, typ, name)
+}
+
+func (r *surveyReader) beginGroup(rowNo int, row []string, name string) error {
+	sv, f := r.sv, r.f
+	if !ValidID(name) {
+		return r.errAt(rowNo, r.cName, "group name %q is not a valid identifier", name)
+	}
+	if r.proto != nil {
+		return r.errAt(rowNo, r.cType, "a group inside the protocol block %q", r.proto.ID)
+	}
+	isProto, ok := parseBool(sv.cell(row, r.cProto))
+	if !ok {
+		return r.errAt(rowNo, r.cProto, "protocol %q: want yes or no", sv.cell(row, r.cProto))
+	}
+	if isProto {
+		// A results-protocol block: a group of integers, each a
+		// protocol figure or an option's votes.
+		if f.Question(name) != nil {
+			return r.errAt(rowNo, r.cName, "duplicate question name %q", name)
+		}
+		req, ok := parseBool(sv.cell(row, r.cReq))
+		if !ok {
+			return r.errAt(rowNo, r.cReq, "required %q: want yes or no", sv.cell(row, r.cReq))
+		}
+		f.Questions = append(f.Questions, Question{ID: name, Type: Protocol, Label: sv.label(row, r.lEN, r.lRU),
+			Hint: sv.label(row, r.hEN, r.hRU), Group: strings.Join(r.groups, "/"), Required: req,
+			Indicator: sv.cell(row, r.cInd), Relevant: sv.cell(row, r.cRel)})
+		r.proto = &f.Questions[len(f.Questions)-1]
+	}
+	r.groups = append(r.groups, name)
+	r.groupRows = append(r.groupRows, rowNo)
+	return nil
+}
+
+func (r *surveyReader) endGroup(rowNo int) error {
+	if len(r.groups) == 0 {
+		return r.errAt(rowNo, r.cType, "end group without begin group")
+	}
+	if r.proto != nil {
+		if len(r.proto.Items) == 0 {
+			return r.errAt(rowNo, r.cType, "protocol block %q has no lines", r.proto.ID)
+		}
+		r.proto = nil
+	}
+	r.groups, r.groupRows = r.groups[:len(r.groups)-1], r.groupRows[:len(r.groupRows)-1]
+	return nil
+}
+
+// protocolLine reads a line of the protocol block: an integer that is a
+// protocol figure or an option's votes.
+func (r *surveyReader) protocolLine(rowNo int, row []string, typ, lt, name string) error {
+	sv, proto := r.sv, r.proto
+	if lt != "integer" && lt != "int" {
+		return r.errAt(rowNo, r.cType, "type %q inside the protocol block %q: its lines are integers", typ, proto.ID)
+	}
+	if !ValidID(name) {
+		return r.errAt(rowNo, r.cName, "protocol line name %q is not a valid identifier", name)
+	}
+	if _, dup := proto.Item(name); dup {
+		return r.errAt(rowNo, r.cName, "duplicate protocol line %q", name)
+	}
+	it := ProtocolItem{ID: name, Label: sv.label(row, r.lEN, r.lRU), SMS: strings.ToUpper(sv.cell(row, r.cSMS))}
+	fig, opt := sv.cell(row, r.cFigure), sv.cell(row, r.cOption)
+	switch {
+	case fig != "" && opt != "":
+		return r.errAt(rowNo, r.cOption, "a protocol line is a figure or an option's votes, not both")
+	case fig != "":
+		if _, ok := election.ParseFigure(fig); !ok {
+			return r.errAt(rowNo, r.cFigure, "unknown protocol figure %q (e.g. registered, ballots_received, ballots_issued, ballots_cancelled, ballots_in_box, invalid, valid)", fig)
+		}
+		it.Figure = fig
+	case opt != "":
+		n, err := strconv.Atoi(opt)
+		if err != nil || n < 1 {
+			return r.errAt(rowNo, r.cOption, "option %q: want the option's number on the ballot, from 1", opt)
+		}
+		it.Option = n - 1
+	default:
+		return r.errAt(rowNo, r.cFigure, "protocol line %q names neither a figure nor an option", name)
+	}
+	if it.Label.EN == "" {
+		return r.errAt(rowNo, r.lEN, "protocol line %q has no label", name)
+	}
+	proto.Items = append(proto.Items, it)
+	return nil
+}
+
+// question reads an ordinary question.
+func (r *surveyReader) question(rowNo int, row []string, typ, name string) error {
+	sv, f := r.sv, r.f
+	q := Question{ID: name, Label: sv.label(row, r.lEN, r.lRU), Hint: sv.label(row, r.hEN, r.hRU),
+		Group: strings.Join(r.groups, "/"), Constraint: sv.cell(row, r.cCons), Relevant: sv.cell(row, r.cRel),
+		Indicator: sv.cell(row, r.cInd), Flag: sv.cell(row, r.cFlag), SMS: strings.ToUpper(sv.cell(row, r.cSMS))}
+	if !ValidID(name) {
+		return r.errAt(rowNo, r.cName, "question name %q is not a valid identifier (letters, digits, _ . -; not starting with a digit)", name)
+	}
+	if f.Question(name) != nil {
+		return r.errAt(rowNo, r.cName, "duplicate question name %q", name)
+	}
+	req, ok := parseBool(sv.cell(row, r.cReq))
+	if !ok {
+		return r.errAt(rowNo, r.cReq, "required %q: want yes or no (conditional requirements are not supported)", sv.cell(row, r.cReq))
+	}
+	q.Required = req
+	if err := r.questionType(rowNo, &q, typ); err != nil {
+		return err
+	}
+	if q.Label.EN == "" && q.Type != Note {
+		return r.errAt(rowNo, r.lEN, "question %q has no label", name)
+	}
+	f.Questions = append(f.Questions, q)
+	return nil
+}
+
+// questionType sets q's type (and its choices) from the type column.
+func (r *surveyReader) questionType(rowNo int, q *Question, typ string) error {
+	fields := strings.Fields(typ)
+	switch strings.ToLower(fields[0]) {
+	case "integer", "int":
+		q.Type = Integer
+		if q.Constraint != "" {
+			if lo, hi, ok := bounds(q.Constraint); ok {
+				q.Min, q.Max, q.Constraint = lo, hi, ""
+			}
+		}
+	case "decimal":
+		q.Type = Decimal
+	case "text", "string":
+		q.Type = Text
+	case "time":
+		q.Type = Time
+	case "date":
+		q.Type = Date
+	case "image", "photo":
+		q.Type = Photo
+	case "note":
+		q.Type = Note
+	case "select_one", "select1", "select_multiple", "select_all_that_apply":
+		multi := strings.HasPrefix(strings.ToLower(fields[0]), "select_m") || strings.HasPrefix(strings.ToLower(fields[0]), "select_a")
+		if len(fields) == 3 && strings.EqualFold(fields[2], "or_other") {
+			return r.errAt(rowNo, r.cType, "type %q: or_other is not supported; add an \"other\" choice and a text question", typ)
+		}
+		if len(fields) != 2 || !listArgRE.MatchString(fields[1]) {
+			return r.errAt(rowNo, r.cType, "type %q: want %s followed by a choice list name", typ, fields[0])
+		}
+		cs, ok := r.lists[fields[1]]
+		if !ok {
+			return r.errAt(rowNo, r.cType, "choice list %q is not on the choices sheet", fields[1])
+		}
+		switch {
+		case multi:
+			q.Type = MultipleChoice
+			q.List = fields[1]
+			q.Choices = slices.Clone(cs)
+			for k := range q.Choices {
+				if q.Choices[k].Code > 9 {
+					q.Choices[k].Code = 0 // an SMS carries single digits
+				}
+			}
+		case isYesNo(cs):
+			q.Type = YesNo
+		case isAssessment(cs):
+			q.Type = Assessment
+		default:
+			q.Type = SingleChoice
+			q.List = fields[1]
+			q.Choices = slices.Clone(cs)
+		}
+	default:
+		return r.errAt(rowNo, r.cType, "unknown type %q (supported: integer, decimal, text, select_one, select_multiple, time, date, image, note, begin/end group)", typ)
+	}
+	return nil
 }
 
 func isYesNo(cs []Choice) bool {

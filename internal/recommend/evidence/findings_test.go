@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/election"
-	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -24,7 +23,7 @@ func TestFindingsFromObservation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var facts observe.DemoFacts
+	var facts demo.Observation
 	for _, s := range el.Stations {
 		if !s.Observed {
 			continue
@@ -39,10 +38,10 @@ func TestFindingsFromObservation(t *testing.T) {
 		f.Set(election.BallotsInBox, s.True.InBox)
 		f.Set(election.Invalid, s.True.Invalid)
 		f.Set(election.Valid, s.True.Valid())
-		facts.Stations = append(facts.Stations, observe.DemoStation{Path: []string{s.Region, s.District, s.Number},
+		facts.Stations = append(facts.Stations, demo.ObservedStation{Path: []string{s.Region, s.District, s.Number},
 			Stuffed: s.Stuffed > 0, Altered: s.Altered, Figures: f, Votes: s.True.Votes})
 	}
-	sum, err := observe.SeedDemo(ctx, db, stored.ID, 5, facts)
+	sum, err := demo.SeedObservation(ctx, db, stored.ID, 5, facts)
 	if err != nil {
 		t.Fatal(err)
 	}

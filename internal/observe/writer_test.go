@@ -1,0 +1,173 @@
+package observe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+// writerFixture is an organisation with the default forms and an election.
+type writerFixture struct {
+	db       *store.DB
+	org, eid int64
+	formID   int64
+}
+
+func newWriterFixture(t *testing.T, db *store.DB) *writerFixture {
+	t.Helper()
+	ctx := context.Background()
+	org, err := db.EnsureOrganisation(ctx, "W", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := InstallDefaultForms(ctx, db, org.ID); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := db.FormByKey(ctx, org.ID, "voting", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eid int64
+	if err := db.QueryRowContext(ctx, `INSERT INTO elections (name, kind, created) VALUES ('w', 'presidential', $1) RETURNING id`,
+		time.Now().UTC().Format(store.TimeLayout)).Scan(&eid); err != nil {
+		t.Fatal(err)
+	}
+	return &writerFixture{db: db, org: org.ID, eid: eid, formID: sf.ID}
+}
+
+func (fx *writerFixture) job(clientID string) *job {
+	now := time.Now().UTC()
+	answers, _ := json.Marshal(map[string]any{"station": 1, "overall": "good"})
+	return &job{
+		report: &store.Report{OrgID: fx.org, ElectionID: fx.eid, FormID: fx.formID, Phase: "voting", Channel: "api",
+			ClientID: clientID, Answers: answers, Submitted: now, Received: now},
+		audit: store.AuditEntry{OrgID: fx.org, Actor: "test", Channel: "api", Action: "report.submit"},
+		done:  make(chan jobResult, 1),
+	}
+}
+
+// queuedWriter is a writer whose queue already holds jobs when its loop
+// starts, so that the loop's first batch is exactly those jobs: batching
+// is then a fact, not a race.
+func queuedWriter(db *store.DB, jobs []*job) *writer {
+	w := &writer{db: db, queue: make(chan *job, 4*MaxBatch), stop: make(chan struct{})}
+	for _, j := range jobs {
+		w.queue <- j
+	}
+	w.wg.Add(1)
+	go w.loop()
+	return w
+}
+
+func (fx *writerFixture) count(t *testing.T, q string) int {
+	t.Helper()
+	var n int
+	if err := fx.db.QueryRowContext(context.Background(), q, fx.org).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Jobs queued together commit in one transaction; a client id twice in a
+// batch is stored once, both callers getting its id.
+func TestWriterBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newWriterFixture(t, db)
+		var jobs []*job
+		for i := range 50 {
+			jobs = append(jobs, fx.job(fmt.Sprintf("client-%04d", i)))
+		}
+		jobs = append(jobs, fx.job("client-0007"))
+		w := queuedWriter(db, jobs)
+		defer w.close()
+		ids := map[int64]bool{}
+		for i, j := range jobs {
+			r := <-j.done
+			if r.err != nil {
+				t.Fatalf("job %d: %v", i, r.err)
+			}
+			if want := i < 50; r.created != want {
+				t.Errorf("job %d created %v, want %v", i, r.created, want)
+			}
+			ids[r.id] = true
+		}
+		if len(ids) != 50 {
+			t.Errorf("%d distinct ids for 50 client ids", len(ids))
+		}
+		if st := w.stats(); st.Batches != 1 || st.Reports != 51 {
+			t.Errorf("stats %+v: want the 51 queued jobs in one transaction", st)
+		}
+		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 50 {
+			t.Errorf("%d reports stored, want 50", n)
+		}
+		if n := fx.count(t, `SELECT count(*) FROM audit WHERE org_id = $1 AND action = 'report.submit'`); n != 50 {
+			t.Errorf("%d audit entries, want one per new report (50)", n)
+		}
+	})
+}
+
+// A batch that fails is rolled back and replayed one job per transaction:
+// the bad job gets its error, the others are stored, nothing is doubled.
+func TestWriterReplaysAFailedBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newWriterFixture(t, db)
+		jobs := []*job{fx.job("good-0001"), fx.job("good-0002"), fx.job("bad-00001"), fx.job("good-0003")}
+		jobs[2].report.FormID = 987654 // no such form: the foreign key fails the batch's insert
+		w := queuedWriter(db, jobs)
+		defer w.close()
+		for i, j := range jobs {
+			r := <-j.done
+			if bad := i == 2; (r.err != nil) != bad {
+				t.Errorf("job %d: err %v, want an error only for the bad one", i, r.err)
+			}
+			if i != 2 && (!r.created || r.id == 0) {
+				t.Errorf("job %d: %+v, want stored", i, r)
+			}
+		}
+		if st := w.stats(); st.Batches != 4 || st.Reports != 4 {
+			t.Errorf("stats %+v: want the failed batch replayed as 4 transactions", st)
+		}
+		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 3 {
+			t.Errorf("%d reports stored, want the 3 good ones", n)
+		}
+		if n := fx.count(t, `SELECT count(*) FROM audit WHERE org_id = $1`); n != 3 {
+			t.Errorf("%d audit entries, want 3", n)
+		}
+	})
+}
+
+// Closing the writer commits what was queued before the stop, answers
+// every caller, and refuses later submissions.
+func TestWriterShutdown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newWriterFixture(t, db)
+		var jobs []*job
+		for i := range 20 {
+			jobs = append(jobs, fx.job(fmt.Sprintf("late-%04d", i)))
+		}
+		w := queuedWriter(db, jobs)
+		w.close()
+		for i, j := range jobs {
+			select {
+			case r := <-j.done:
+				if r.err != nil {
+					t.Errorf("job %d queued before the stop: %v", i, r.err)
+				}
+			default:
+				t.Fatalf("job %d queued before the stop was left unanswered", i)
+			}
+		}
+		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 20 {
+			t.Errorf("%d reports stored, want the 20 queued before the stop", n)
+		}
+		if _, err := w.submit(context.Background(), fx.job("after-0001")); !errors.Is(err, errClosed) {
+			t.Errorf("submission after close: %v, want errClosed", err)
+		}
+	})
+}
