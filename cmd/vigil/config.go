@@ -56,6 +56,9 @@ type serveConfig struct {
 	TwilioAuthToken string
 	TelerivetSecret string
 
+	logOpts logServeOpts // the transparency log's flags (log-key, log-every, log-witness)
+	log     serveLog     // and what they resolve to
+
 	file    string            // the config file read, if any
 	sources map[string]string // setting → default, file, env or flag
 	fs      *flag.FlagSet
@@ -171,6 +174,7 @@ func loadServeConfig(e *env, name string, args []string) (*serveConfig, []string
 	fs := newFlags(e, name, "[--config FILE] [--db D] [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--log-format F] [--log-level L] …")
 	c.fs = fs
 	config := serveFlags(fs, c)
+	c.logOpts = logServeFlags(e, fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, nil, err
@@ -208,6 +212,9 @@ func loadServeConfig(e *env, name string, args []string) (*serveConfig, []string
 		}
 	}
 	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	if c.log, err = c.logOpts.load(); err != nil {
 		return nil, nil, err
 	}
 	return c, pos, nil
@@ -260,6 +267,9 @@ func (c *serveConfig) readFile(onCommandLine map[string]bool) error {
 			v = strings.Join(parts, ",")
 		default:
 			return fmt.Errorf("config %s: key %s: want a string, not %T", c.file, k, x)
+		}
+		if v == "" && name == "log-witness" { // a list: empty is none
+			continue
 		}
 		if err := c.fs.Set(name, v); err != nil {
 			return fmt.Errorf("config %s: key %s = %q: %v", c.file, k, v, err)

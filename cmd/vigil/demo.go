@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -12,7 +13,17 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
+
+// demoKeyPath is where the demo keeps its log key: beside a SQLite file,
+// in the working directory for a PostgreSQL database.
+func demoKeyPath(db string) string {
+	if store.IsPostgresAddr(db) {
+		return "vigil-demo.logkey"
+	}
+	return db + ".logkey"
+}
 
 func init() {
 	register(command{name: "demo", summary: "write a synthetic Kazakhstan-like election and serve it", run: runDemo})
@@ -24,6 +35,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", defaultAddr, "address to serve on")
 	seed := fs.Uint64("seed", 2022, "random seed: the same seed writes the same election")
 	noServe := fs.Bool("no-serve", false, "only write the database")
+	lo := logServeFlags(e, fs)
 	asJSON := fs.Bool("json", false, "print a summary as JSON")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -97,6 +109,32 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "Serve it with: vigil serve --db %s --addr %s\n", *db, *addr)
 		}
 	}
+	// The demo's log is signed with a demo key, made beside the database
+	// the first time (a real mission makes its own with vigil log keygen
+	// and keeps it off the server's disk if it can).
+	if *lo.key == "" {
+		*lo.key = demoKeyPath(*db)
+		if !fileExists(*lo.key) {
+			skey, vkey, err := translog.GenerateKey("demo.vigil.invalid/log")
+			if err != nil {
+				return err
+			}
+			if err := writeKeyPair(&env{getenv: e.getenv, stdout: io.Discard, stderr: e.stderr}, *lo.key, skey, vkey); err != nil {
+				return err
+			}
+		}
+	}
+	sl, err := lo.load()
+	if err != nil {
+		return err
+	}
+	n, _, err := signLatest(ctx, d, sl.skey)
+	if err != nil {
+		return fmt.Errorf("signing the demo's log: %w", err)
+	}
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "  transparency log: %d leaves, checkpoint signed with %s (public key %s.pub)\n", n, *lo.key, *lo.key)
+	}
 	if *noServe {
 		return nil
 	}
@@ -106,6 +144,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.log = sl // the demo's own log key
 	return serveDB(ctx, e, d, cfg, newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel))
 }
 

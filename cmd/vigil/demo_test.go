@@ -169,4 +169,21 @@ func TestDemoIrregularitiesAreFound(t *testing.T) {
 	}
 	t.Logf("demo: %d altered observed stations (%+d votes) found; %d padded summaries flagged; integer turnout z = %.3f; control-group excess %d (stuffed %d, altered %+d)",
 		alteredObserved, leaderChange, len(padded), it.Criteria["turnout"].Z, c.Excess, sum.StuffedBallots, sum.AlteredVotes)
+
+	// The demo's transparency log: signed with the demo key, every row
+	// matches its leaf, and the national results and the published
+	// findings verify offline against the demo's public key.
+	pub := demoKeyPath(db) + ".pub"
+	if out := mustVigil(t, "log", "audit", "--db", db, "--key", pub); !strings.Contains(out, "every row matches its leaf") {
+		t.Fatalf("demo log audit: %s", out)
+	}
+	dir := t.TempDir()
+	mustVigil(t, "log", "bundle", "results", "--db", db, "--election", demo.Name, "--out", filepath.Join(dir, "national.json"))
+	if out := mustVigil(t, "verify", filepath.Join(dir, "national.json"), "--key", pub); !strings.Contains(out, "verified against checkpoint") {
+		t.Fatalf("national bundle: %s", out)
+	}
+	mustVigil(t, "log", "bundle", "findings", "--db", db, "--election", demo.Name, "--publication", "1", "--out", filepath.Join(dir, "findings.json"))
+	if out := mustVigil(t, "verify", filepath.Join(dir, "findings.json"), "--key", pub); !strings.Contains(out, "negative of") {
+		t.Fatalf("findings bundle: %s", out)
+	}
 }

@@ -3,14 +3,20 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
 )
 
@@ -38,6 +44,61 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return serveDB(ctx, e, d, cfg, logger)
 }
 
+// serveLog is the transparency log's part of serving: the key that signs
+// checkpoints, how often, and the witnesses whose cosignatures are taken.
+type serveLog struct {
+	skey, vkey string
+	every      time.Duration
+	witnesses  []string
+}
+
+type logServeOpts struct {
+	key       *string
+	every     *time.Duration
+	witnesses *multiFlag
+}
+
+func logServeFlags(e *env, fs *flag.FlagSet) logServeOpts {
+	o := logServeOpts{witnesses: &multiFlag{}}
+	o.key = fs.String("log-key", e.getenv("VIGIL_LOG_KEY_FILE"), "the transparency log's secret key file (vigil log keygen), kept outside the database; default $VIGIL_LOG_KEY_FILE. Without it no checkpoint is signed")
+	o.every = fs.Duration("log-every", 10*time.Second, "sign a checkpoint this often while the log grows")
+	fs.Var(o.witnesses, "log-witness", "a witness's public key (or its file) whose cosignatures /log/cosignature accepts; repeat for several")
+	return o
+}
+
+func (o logServeOpts) load() (serveLog, error) {
+	sl := serveLog{every: *o.every}
+	if *o.key != "" {
+		k, err := readKeyFile(*o.key)
+		if err != nil {
+			return sl, err
+		}
+		if _, err := note.NewSigner(k); err != nil {
+			return sl, fmt.Errorf("log key %s: %w", *o.key, err)
+		}
+		sl.skey = k
+		// The public key, written beside the secret one by keygen, is
+		// served at /log/key and checks witnesses' cosignatures.
+		if b, err := os.ReadFile(*o.key + ".pub"); err == nil {
+			sl.vkey = strings.TrimSpace(string(b))
+		}
+	}
+	if sl.every <= 0 {
+		return sl, usagef("serve: --log-every must be positive")
+	}
+	for _, w := range *o.witnesses {
+		k, err := readKeyArg(w)
+		if err != nil {
+			return sl, err
+		}
+		if _, err := translog.NewCosignatureVerifier(k); err != nil {
+			return sl, err
+		}
+		sl.witnesses = append(sl.witnesses, k)
+	}
+	return sl, nil
+}
+
 // serveDB serves an open database until ctx is cancelled, then shuts down
 // gracefully: /readyz turns 503, the listeners stop accepting, requests in
 // flight finish (for at most cfg.ShutdownTimeout), live streams end, and the
@@ -55,8 +116,9 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 		metrics.ImportDuration.Observe(t.Seconds())
 		logger.Info("import committed", "rows", rows, "duration_ms", t.Milliseconds())
 	}
+	sl := cfg.log
 	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
-		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret})
+		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret, LogVKey: sl.vkey, Witnesses: sl.witnesses})
 	if err != nil {
 		return err
 	}
@@ -99,6 +161,11 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 	}
 	logger.Info("serving", attrs...)
 
+	if sl.skey != "" {
+		cctx, stopSigning := context.WithCancel(ctx)
+		defer stopSigning()
+		go checkpointer(cctx, d, sl.skey, sl.every, func(f string, a ...any) { logger.Error(fmt.Sprintf(f, a...)) })
+	}
 	errc := make(chan error, 2)
 	go func() {
 		if cfg.TLSCert != "" {

@@ -412,6 +412,7 @@ func (s *seeder) check() error {
 // copies, with the audit entry, in one transaction.
 func (s *seeder) write(ctx context.Context) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var newReports, newProtocols []int64
 		for i := range s.reps {
 			x := &s.reps[i]
 			_, created, err := store.InsertReport(ctx, tx, &x.r)
@@ -420,13 +421,20 @@ func (s *seeder) write(ctx context.Context) error {
 			}
 			if created {
 				s.sum.Reports++
+				newReports = append(newReports, x.r.ID)
 				if x.proto != nil {
 					x.proto.ReportID = x.r.ID
 					if err := store.InsertProtocol(ctx, tx, s.e.ID, x.proto); err != nil {
 						return err
 					}
+					newProtocols = append(newProtocols, x.proto.ID)
 				}
 			}
+		}
+		// Every report and protocol copy the demo stores is a leaf of the
+		// transparency log, in the same transaction, as real intake does.
+		if _, err := store.LogRows(ctx, tx, s.db.Dialect, store.RowSet{Table: "reports", IDs: newReports}, store.RowSet{Table: "protocols", IDs: newProtocols}); err != nil {
+			return err
 		}
 		detail, _ := json.Marshal(map[string]any{"reports": s.sum.Reports})
 		return store.Audit(ctx, tx, store.AuditEntry{OrgID: s.org.ID, Actor: "demo", Channel: observe.ChannelCLI, Action: "demo.seed", Detail: detail})

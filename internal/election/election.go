@@ -192,4 +192,7 @@ type Batch struct {
 	Rows       int       `json:"rows"`
 	Rejected   int       `json:"rejected"`
 	Created    time.Time `json:"created"`
+	// The batch's leaf in the transparency log (set by the import).
+	LeafIndex int64  `json:"leaf_index"`
+	LeafHash  string `json:"leaf_hash,omitempty"`
 }

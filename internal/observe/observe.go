@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/observe/qc"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // Channels by which reports arrive.
@@ -121,6 +122,9 @@ type Receipt struct {
 	Status    string   `json:"status"`
 	QC        []string `json:"qc,omitempty"`
 	AreaID    int64    `json:"area_id,omitempty"`
+	// Leaf is the report's receipt from the transparency log: its leaf's
+	// index and hash (docs/evidence.md); `vigil log prove` proves it.
+	Leaf translog.Receipt `json:"leaf"`
 }
 
 // ValidationError lists what is wrong with a submission's answers.
@@ -297,7 +301,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if err != nil {
 		return nil, err
 	}
-	rc := &Receipt{ReportID: res.id, ClientID: sub.ClientID, Duplicate: !res.created, Status: r.Status, QC: r.QC, AreaID: r.AreaID}
+	rc := &Receipt{ReportID: res.id, ClientID: sub.ClientID, Duplicate: !res.created, Status: r.Status, QC: r.QC, AreaID: r.AreaID, Leaf: res.receipt}
 	if !res.created {
 		// The first copy's status, not this one's.
 		if old, err := s.db.Report(ctx, p.OrgID, res.id); err == nil {

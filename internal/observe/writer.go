@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // The writer is vigil's group commit. With synchronous=FULL every SQLite
@@ -39,6 +40,7 @@ type job struct {
 type jobResult struct {
 	id      int64
 	created bool
+	receipt translog.Receipt // the report's leaf in the transparency log
 	err     error
 }
 
@@ -47,6 +49,9 @@ type writer struct {
 	conn  *sql.Conn // the writer goroutine's own; see connection
 	queue chan *job
 	stop  chan struct{}
+	// noLog leaves the transparency log out, only for the benchmark that
+	// measures what the log costs; the service never sets it.
+	noLog bool
 	wg    sync.WaitGroup
 	hook  atomic.Pointer[CommitHook]
 
@@ -202,7 +207,7 @@ func (w *writer) commit(batch []*job) {
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results) })
+	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.noLog) })
 	if err != nil && len(batch) > 1 {
 		for _, j := range batch {
 			w.commit([]*job{j})
@@ -230,7 +235,7 @@ func (w *writer) commit(batch []*job) {
 // writeBatch stores a batch in tx: the reports (each client id once) with
 // one statement, then the observer protocols of the new counting reports,
 // the SMS records, and one audit entry per new report.
-func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, results []jobResult) error {
+func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, results []jobResult, logged bool) error {
 	reports := make([]*store.Report, len(batch))
 	for i, j := range batch {
 		reports[i] = j.report
@@ -240,15 +245,19 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 		return err
 	}
 	var audit []store.AuditEntry
+	var newReports []*store.Report
+	var newProtocols []int64
 	for i, j := range batch {
 		id := j.report.ID
 		results[i] = jobResult{id: id, created: created[i]}
 		if created[i] {
+			newReports = append(newReports, j.report)
 			if j.protocol != nil {
 				j.protocol.ReportID = id
 				if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
 					return err
 				}
+				newProtocols = append(newProtocols, j.protocol.ID)
 			}
 			j.audit.Object = "report:" + itoa(id)
 			audit = append(audit, j.audit)
@@ -260,7 +269,40 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 			}
 		}
 	}
-	return store.AuditMany(ctx, tx, d, audit)
+	if err := store.AuditMany(ctx, tx, d, audit); err != nil {
+		return err
+	}
+	if !logged {
+		return nil
+	}
+	// The whole batch's leaves in one append, last, so that the log's lock
+	// is held only for it and the commit.
+	rcs, err := store.LogReports(ctx, tx, d, newReports, newProtocols)
+	if err != nil {
+		return err
+	}
+	var dups []string
+	for i, j := range batch {
+		ref := translog.Ref("reports", j.report.ID)
+		if rc, ok := rcs[ref]; ok {
+			results[i].receipt = rc
+		} else {
+			dups = append(dups, ref)
+		}
+	}
+	if len(dups) > 0 {
+		// A resend: the receipt of the first copy.
+		first, err := store.FirstReceipts(ctx, tx, dups)
+		if err != nil {
+			return err
+		}
+		for i, j := range batch {
+			if rc, ok := first[translog.Ref("reports", j.report.ID)]; ok && !created[i] {
+				results[i].receipt = rc
+			}
+		}
+	}
+	return nil
 }
 
 func (w *writer) close() {

@@ -18,20 +18,26 @@ import (
 // submitting reports and waiting for their commit, on a SQLite file with
 // synchronous=FULL (the disk's fsync included) and on PostgreSQL.
 //
+// Each runs with the transparency log (log-on, as the service does) and
+// without it (log-off), which measures what the log costs.
+//
 //	go test ./internal/observe -run XXX -bench GroupCommit -benchtime 20000x
 func BenchmarkGroupCommit(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) {
-		db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		benchWriter(b, db)
-	})
-	b.Run("postgres", func(b *testing.B) { benchWriter(b, storetest.Postgres(b)) })
+	for _, logged := range []bool{true, false} {
+		name := map[bool]string{true: "log-on", false: "log-off"}[logged]
+		b.Run("sqlite/"+name, func(b *testing.B) {
+			db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			benchWriter(b, db, logged)
+		})
+		b.Run("postgres/"+name, func(b *testing.B) { benchWriter(b, storetest.Postgres(b), logged) })
+	}
 }
 
-func benchWriter(b *testing.B, db *store.DB) {
+func benchWriter(b *testing.B, db *store.DB, logged bool) {
 	ctx := context.Background()
 	org, err := db.EnsureOrganisation(ctx, "B", "")
 	if err != nil {
@@ -45,6 +51,7 @@ func benchWriter(b *testing.B, db *store.DB) {
 	db.QueryRowContext(ctx, `INSERT INTO elections (name, kind, created) VALUES ('b', 'presidential', '2026-01-01T00:00:00Z') RETURNING id`).Scan(&eid)
 	answers, _ := json.Marshal(map[string]any{"station": 1, "overall": "good", "arrival_time": "10:00", "boxes_sealed": true, "ballot_box_stuffing": false})
 	w := newWriter(db)
+	w.noLog = !logged
 	defer w.close()
 	var next atomic.Int64
 	var wg sync.WaitGroup

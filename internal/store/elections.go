@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // CreateElection stores a new election with its options and its root area,
@@ -170,6 +171,9 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "store.DeleteElection(%d)", id)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := deleteObservation(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", id), id, "election"); err != nil {
 			return err
 		}
 		for _, q := range []string{

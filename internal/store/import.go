@@ -170,9 +170,13 @@ func (s sqlLoader) each(ctx context.Context, q string, args []any, fn func(scan 
 // insert writes rows with multi-row INSERT statements: far fewer statement
 // executions than one per row, which is what costs in SQLite.
 func (s sqlLoader) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	return s.insertPer(ctx, table, cols, rows, max(1, 2000/len(cols)))
+}
+
+// insertPer inserts rows per rows a statement.
+func (s sqlLoader) insertPer(ctx context.Context, table string, cols []string, rows [][]any, per int) error {
 	// Anonymous "?" parameters: modernc's SQLite looks named ones ($1) up
 	// by a linear scan, which makes a long statement quadratic.
-	per := max(1, 2000/len(cols))
 	var stmt *sql.Stmt
 	stmtRows := 0
 	defer func() {
@@ -415,6 +419,21 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 	if err := l.exec(ctx, `UPDATE batches SET rows = $1, rejected = $2 WHERE id = $3`, rows, b.Rejected, b.ID); err != nil {
 		return nil, err
 	}
+	// The batch and every protocol version it brought, into the log in
+	// this transaction.
+	leaves, err := tableLeaves(ctx, l, "batches", `t.id = $1`, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	protos, err := tableLeaves(ctx, l, "protocols", `t.batch_id = $1 ORDER BY t.id`, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	rcs, err := appendLeaves(ctx, l, append(leaves, protos...))
+	if err != nil {
+		return nil, err
+	}
+	b.LeafIndex, b.LeafHash = rcs[0].Index, rcs[0].Hash
 	if l.dialect() == Postgres {
 		for _, t := range []string{"areas", "protocols"} {
 			if err := l.exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT COALESCE(max(id), 1) FROM %s))`, t, t)); err != nil {

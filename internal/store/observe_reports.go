@@ -347,7 +347,13 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
 		}
-		return Audit(ctx, tx, audit)
+		if err := Audit(ctx, tx, audit); err != nil {
+			return err
+		}
+		// The decision is logged as the report's new leaf: the audit then
+		// holds the row to its latest state.
+		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id})
+		return err
 	})
 }
 
@@ -464,7 +470,16 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 			orgID, electionID, r.AreaID, r.Phase, r.Question, string(r.Value), nullID(r.UserID), fmtTime(time.Now().UTC())); err != nil {
 			return err
 		}
-		return Audit(ctx, tx, audit)
+		if err := Audit(ctx, tx, audit); err != nil {
+			return err
+		}
+		leaves, err := tableLeaves(ctx, qLoader{tx, db.Dialect}, "resolutions", `t.org_id = $1 AND t.election_id = $2 AND t.area_id = $3 AND t.phase = $4 AND t.question = $5`,
+			orgID, electionID, r.AreaID, r.Phase, r.Question)
+		if err != nil {
+			return err
+		}
+		_, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves)
+		return err
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigil-elections/vigil/internal/translog"
 	"time"
 )
 
@@ -323,7 +324,12 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (_ 
 // organisation. Call it with DeleteElection.
 func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err error) {
 	defer wrap(&err, "store.DeleteObservation(election %d)", electionID)
-	return db.InTx(ctx, func(tx *sql.Tx) error { return deleteObservation(ctx, tx, electionID) })
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := deleteObservation(ctx, tx, electionID); err != nil {
+			return err
+		}
+		return logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", electionID), electionID, "observation")
+	})
 }
 
 func deleteObservation(ctx context.Context, tx *sql.Tx, electionID int64) error {

@@ -72,9 +72,13 @@ func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits) (c
 			}
 		}
 		created = true
-		return tx.QueryRowContext(ctx, `INSERT INTO photos (org_id, election_id, report_id, question, file_name, content_type, sha256, size, data, received)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO photos (org_id, election_id, report_id, question, file_name, content_type, sha256, size, data, received)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			p.OrgID, p.ElectionID, p.ReportID, p.Question, p.FileName, p.ContentType, p.SHA256, p.Size, p.Data, fmtTime(p.Received)).Scan(&p.ID)
+			p.OrgID, p.ElectionID, p.ReportID, p.Question, p.FileName, p.ContentType, p.SHA256, p.Size, p.Data, fmtTime(p.Received)).Scan(&p.ID); err != nil {
+			return err
+		}
+		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "photos", []int64{p.ID})
+		return err
 	})
 	return created, err
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // PublishedFindings is one publication of a mission's findings.
@@ -18,6 +20,9 @@ type PublishedFindings struct {
 	PublishedBy  string    `json:"published_by"`
 	Findings     string    `json:"-"` // the findings JSON, as computed then
 	Statement    string    `json:"-"` // the statement, a standalone HTML page
+	// Receipt is the publication's leaf in the transparency log (set by
+	// PublishFindings).
+	Receipt translog.Receipt `json:"receipt"`
 }
 
 // PublishFindings stores a snapshot; earlier publications stay.
@@ -26,8 +31,17 @@ func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) (err er
 	if p.Published.IsZero() {
 		p.Published = time.Now().UTC()
 	}
-	return db.QueryRowContext(ctx, `INSERT INTO published_findings (org_id, election_id, published, published_by, findings, statement_html)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.OrgID, p.ElectionID, fmtTime(p.Published), p.PublishedBy, p.Findings, p.Statement).Scan(&p.ID)
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO published_findings (org_id, election_id, published, published_by, findings, statement_html)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.OrgID, p.ElectionID, fmtTime(p.Published), p.PublishedBy, p.Findings, p.Statement).Scan(&p.ID); err != nil {
+			return err
+		}
+		rc, err := logIDs(ctx, qLoader{tx, db.Dialect}, "published_findings", []int64{p.ID})
+		if err == nil && len(rc) == 1 {
+			p.Receipt = rc[0]
+		}
+		return err
+	})
 }
 
 // PublishedFindingsOf lists an election's publications, newest first,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/recommend"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // querier is what reads need of a *sql.DB or a *sql.Tx.
@@ -146,6 +147,10 @@ func (db *DB) ImportRecommendations(ctx context.Context, ds *recommend.Dataset, 
 			return err
 		}
 		st, err = insertRecommendations(ctx, tx, existing, ds)
+		if err != nil {
+			return err
+		}
+		_, err = logUnlogged(ctx, qLoader{tx, db.Dialect}, "rec_assessments")
 		return err
 	})
 	if err != nil {
@@ -252,9 +257,15 @@ func (db *DB) Assess(ctx context.Context, a *recommend.Assessment, check func(ex
 			if _, err := tx.ExecContext(ctx, `DELETE FROM rec_assessments WHERE id = $1`, old.ID); err != nil {
 				return err
 			}
+			if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("rec_assessments", old.ID), 0, ""); err != nil {
+				return err
+			}
 		}
 		a.Updated = time.Time{}
-		_, err = insertRecommendations(ctx, tx, existing, in)
+		if _, err = insertRecommendations(ctx, tx, existing, in); err != nil {
+			return err
+		}
+		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "rec_assessments", []int64{a.ID})
 		return err
 	})
 }

@@ -56,6 +56,14 @@ func Open(ctx context.Context, addr string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
 	}
+	// A database from before the transparency log: its rows enter the log
+	// once, as they are now.
+	if n, err := db.LogSize(ctx); err == nil && n == 0 {
+		if err := db.InTx(ctx, func(tx *sql.Tx) error { return LogUnlogged(ctx, tx, db.Dialect) }); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: starting the log: %w", db.Addr, err)
+		}
+	}
 	return db, nil
 }
 

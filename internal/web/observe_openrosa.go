@@ -244,9 +244,9 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 	if rc.Duplicate {
 		// A resend may carry photos the first attempt lost.
 		s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files)
-		return http.StatusAccepted, fmt.Sprintf("Already received as report %d: nothing more to send.", rc.ReportID)
+		return http.StatusAccepted, fmt.Sprintf("Already received as report %d: nothing more to send. Receipt %s (leaf %d, hash %s).", rc.ReportID, rc.Leaf.ShortCode(), rc.Leaf.Index, rc.Leaf.Hash)
 	}
-	m := fmt.Sprintf("Received: report %d.", rc.ReportID)
+	m := fmt.Sprintf("Received: report %d. Receipt %s (leaf %d, hash %s).", rc.ReportID, rc.Leaf.ShortCode(), rc.Leaf.Index, rc.Leaf.Hash)
 	if probs := s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files); len(probs) > 0 {
 		m += " Photos not kept: " + strings.Join(probs, "; ") + "."
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/sms"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // Coded SMS through gateway webhooks:
@@ -111,6 +112,7 @@ var smsText = map[sms.Lang]map[string]string{
 		"not_yours":     "vigil: observer %s is not you or your team-mate. Send your own observer number.",
 		"refused":       "vigil: report %s not accepted: %s",
 		"no_forms":      "vigil: your organisation has no SMS forms yet.",
+		"receipt":       " Receipt %s.",
 		"which_org":     "vigil: this number is on the rosters of %s. Send the report again starting with %s.",
 		"not_shared":    "vigil: this number is on the rosters of several organisations that have not agreed to share it; nothing was stored. Ask your coordinator.",
 		"org_choice":    "@%d for %s",
@@ -120,6 +122,7 @@ var smsText = map[sms.Lang]map[string]string{
 		"not_yours":     "vigil: наблюдатель %s — не вы и не ваш напарник. Укажите свой номер наблюдателя.",
 		"refused":       "vigil: сообщение %s не принято: %s",
 		"no_forms":      "vigil: у вашей организации ещё нет форм для SMS.",
+		"receipt":       " Квитанция %s.",
 		"which_org":     "vigil: этот номер есть в списках организаций: %s. Отправьте сообщение ещё раз, начав его с %s.",
 		"not_shared":    "vigil: этот номер есть в списках нескольких организаций без их согласия; сообщение не сохранено. Обратитесь к координатору.",
 		"org_choice":    "@%d для %s",
@@ -130,6 +133,12 @@ var smsText = map[sms.Lang]map[string]string{
 // database failure is an error (the gateway then retries).
 func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) (string, error) {
 	if old, err := s.db.SMSByID(ctx, in.Provider, in.MessageID); err == nil {
+		// A repeat gets the first reply, with the report's receipt.
+		if old.ReportID != 0 {
+			if rc, err := s.db.Receipt(ctx, translog.Ref("reports", old.ReportID)); err == nil {
+				return old.Reply + fmt.Sprintf(smsText[lang]["receipt"], rc.ShortCode()), nil
+			}
+		}
 		return old.Reply, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
@@ -258,8 +267,9 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		}
 		return "", err
 	}
-	_ = rc
-	return msg.Reply, nil
+	// The receipt's short code: the leaf's index and the start of its
+	// hash, which `vigil log prove --index N` turns into a proof.
+	return msg.Reply + fmt.Sprintf(smsText[lang]["receipt"], rc.Leaf.ShortCode()), nil
 }
 
 // smsOwners finds the observers whose number sent a message: as E.164

@@ -81,9 +81,10 @@ func (s *Server) pagePublishedStatement(w http.ResponseWriter, r *http.Request) 
 }
 
 type publishedPage struct {
-	C    pageCommon
-	List []store.PublishedFindings
-	Key  string
+	C        pageCommon
+	List     []store.PublishedFindings
+	Key      string
+	Verified map[int64]string // publication → "verified against checkpoint N, cosigned by …"
 }
 
 func (s *Server) pagePublishedFindings(w http.ResponseWriter, r *http.Request) error {
@@ -95,5 +96,14 @@ func (s *Server) pagePublishedFindings(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Name, "nav.findings"), List: ps, Key: urlKey(e)})
+	// Each publication's bundle, verified here with the log's public key as
+	// a reader's `vigil verify` would (the page says how to do it oneself).
+	v := map[int64]string{}
+	for _, p := range ps {
+		b, err := s.db.FindingsBundle(r.Context(), e.ID, p.ID)
+		if line := s.verifiedLine(b, err); line != "" {
+			v[p.ID] = line
+		}
+	}
+	return s.render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Name, "nav.findings"), List: ps, Key: urlKey(e), Verified: v})
 }

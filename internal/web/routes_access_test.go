@@ -19,6 +19,8 @@ import (
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/translog"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The authorisation table of every route. TestEveryRouteEveryRole walks
@@ -177,6 +179,18 @@ func routeTable() map[string]routeRow {
 		"GET /recommendations":                          {who: public},
 		"GET /recommendations/{id}":                     {who: public, path: "/recommendations/{rec}"},
 		"GET /recommendations/missions/{mission}/draft": {who: adminAnalyst[:6] + "NNNN", path: "/recommendations/missions/{mission}/draft"},
+
+		// The transparency log: public and read-only; a cosignature is
+		// taken only with a configured witness's valid signature, which
+		// no login replaces.
+		"GET /log/checkpoint":                      {who: public},
+		"GET /log/tile/":                           {who: public, path: "/log/tile/entries/000.p/1"},
+		"GET /log/key":                             {who: public},
+		"GET /log/proof":                           {who: public, path: "/log/proof?index=0"},
+		"POST /log/cosignature":                    {who: nobody, body: "not a cosigned checkpoint"},
+		"GET /log/bundle/results/{election}":       {who: public},
+		"GET /log/bundle/findings/{election}/{id}": {who: public, path: "/log/bundle/findings/{election}/{published}"},
+		"GET /log/bundle/recommendations/{report}": {who: public, path: "/log/bundle/recommendations/{recreport}"},
 	}
 }
 
@@ -189,7 +203,10 @@ type routeFixture struct {
 }
 
 func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
-	fx := &routeFixture{obsFixture: newObsFixture(t, db), vars: map[string]string{}}
+	// The transparency log's keys: the log signs, a witness may cosign.
+	logSK, logVK, _ := translog.GenerateKey("test.vigil/log")
+	_, witnessVK, _ := translog.GenerateWitnessKey("w.test/1")
+	fx := &routeFixture{obsFixture: newObsFixtureWith(t, db, web.Options{LogVKey: logVK, Witnesses: []string{witnessVK}}), vars: map[string]string{}}
 	ctx := context.Background()
 	hash, _ := access.HashPassword(password)
 	for _, u := range []store.User{
@@ -259,6 +276,10 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 	fx.vars["election"] = strconv.FormatInt(fx.el.ID, 10)
 	fx.vars["area"] = strconv.FormatInt(fx.stations["101"].ID, 10)
 	fx.vars["obstoken"] = fx.tokens["obs2"]
+	var recReport int64
+	db.QueryRowContext(ctx, `SELECT report_id FROM rec_assessments ORDER BY id LIMIT 1`).Scan(&recReport)
+	fx.vars["recreport"] = strconv.FormatInt(recReport, 10)
+	signNow(t, db, logSK) // after the setup: every bundle's leaves are in it
 	fx.nosuch = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return fx
 }

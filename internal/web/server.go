@@ -45,6 +45,12 @@ type Options struct {
 	// TelerivetSecret is the shared secret of Telerivet's webhook (empty:
 	// off).
 	TelerivetSecret string
+	// LogVKey is the transparency log's public key, served at /log/key and
+	// used to check witnesses' cosignatures and the portal's bundles;
+	// Witnesses the witnesses' public keys whose cosignatures the log
+	// accepts (docs/evidence.md).
+	LogVKey   string
+	Witnesses []string
 	// TrustedProxies are the networks of the reverse proxies in front of
 	// the server: only from a peer inside one are X-Forwarded-For and
 	// X-Forwarded-Proto read (see Client). None by default.
@@ -71,12 +77,15 @@ type Server struct {
 	tallies  tallies
 	computed computed
 	portal   portal // the public portal's languages and caches (portal.go)
+
+	logVKey   string
+	witnesses []string
 }
 
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, opt: opt, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies}
+	s := &Server{db: db, opt: opt, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies, logVKey: opt.LogVKey, witnesses: opt.Witnesses}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -142,6 +151,7 @@ func (s *Server) routes() {
 	s.recommendRoutes()
 	s.portalRoutes()
 	s.dashboardRoutes()
+	s.logRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

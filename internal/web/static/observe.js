@@ -14,6 +14,11 @@
   "use strict";
   var KEY = "vigil.queue.v1";
   var REJECTED = "vigil.rejected.v1";
+  // Receipts of acknowledged reports: the leaf of the transparency log
+  // each became (index and hash). They stay on the phone, so the observer
+  // can later prove the report the mission cites is the one they sent
+  // (vigil log prove --index N --hash H, or GET /log/proof?index=N).
+  var RECEIPTS = "vigil.receipts.v1";
 
   function load(k) {
     try { return JSON.parse(localStorage.getItem(k) || "[]"); } catch (e) { return []; }
@@ -36,6 +41,11 @@
     var parts = [];
     parts.push(q.length ? q.length + " report(s) waiting for the network." : "Nothing waiting.");
     rej.forEach(function (r) { parts.push("Not accepted (" + r.body.form + "): " + r.message); });
+    var rc = load(RECEIPTS);
+    if (rc.length) {
+      var last = rc[rc.length - 1];
+      parts.push(rc.length + " receipt(s) kept; last: report " + last.report_id + ", leaf " + last.leaf_index + ", hash " + last.leaf_hash + ".");
+    }
     el.textContent = parts.join(" ");
   }
 
@@ -55,6 +65,12 @@
         var cur = load(KEY);
         if (res.status === 201 || res.status === 200) {
           save(KEY, cur.filter(function (x) { return x.body.client_id !== item.body.client_id; }));
+          if (data.leaf && data.leaf.leaf_hash) {
+            var rcs = load(RECEIPTS).filter(function (x) { return x.client_id !== item.body.client_id; });
+            rcs.push({ client_id: item.body.client_id, form: item.body.form, report_id: data.report_id,
+              leaf_index: data.leaf.leaf_index, leaf_hash: data.leaf.leaf_hash, at: new Date().toISOString() });
+            save(RECEIPTS, rcs);
+          }
         } else if (res.status === 400 || res.status === 403 || res.status === 404) {
           save(KEY, cur.filter(function (x) { return x.body.client_id !== item.body.client_id; }));
           var rej = load(REJECTED);

@@ -1,0 +1,786 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/translog"
+)
+
+// The transparency log's storage (see internal/translog and
+// docs/evidence.md). Leaves are appended in the transaction that commits
+// the rows they record, so that a row and its leaf exist together or not
+// at all. Appends serialise on one tree: on PostgreSQL the log_state row
+// is locked (SELECT … FOR UPDATE) until commit, on SQLite the transaction
+// already holds the database's write lock. The lock is taken last in every
+// transaction, after the transaction's other writes, so that it is held
+// only for the append and the commit.
+
+// qLoader runs the log's statements on a database/sql transaction (or any
+// Querier) of either engine.
+type qLoader struct {
+	q Querier
+	d Dialect
+}
+
+func (l qLoader) dialect() Dialect { return l.d }
+func (l qLoader) exec(ctx context.Context, q string, args ...any) error {
+	_, err := l.q.ExecContext(ctx, q, args...)
+	return err
+}
+func (l qLoader) queryRow(ctx context.Context, q string, args ...any) interface{ Scan(...any) error } {
+	return l.q.QueryRowContext(ctx, q, args...)
+}
+func (l qLoader) each(ctx context.Context, q string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := l.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return eachRow(rows, fn)
+}
+func (l qLoader) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if tx, ok := l.q.(*sql.Tx); ok && l.d == SQLite {
+		// SQLite parses every statement it is given; one statement of a
+		// few rows, prepared once and run for each chunk, parses far less
+		// text than one statement of all the rows.
+		return sqlLoader{tx}.insertPer(ctx, table, cols, rows, 16)
+	}
+	per := max(1, 1000/len(cols))
+	for lo := 0; lo < len(rows); lo += per {
+		hi := min(lo+per, len(rows))
+		var b strings.Builder
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+		args := make([]any, 0, (hi-lo)*len(cols))
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range cols {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(param(l.d, len(args)+j+1))
+			}
+			b.WriteByte(')')
+			args = append(args, rows[i]...)
+		}
+		if _, err := l.q.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logTable says how the rows of one table become leaves.
+type logTable struct {
+	table string
+	cols  string // the SELECT list, from alias t
+	// keyOf is the WHERE clause selecting one row by its ref's key parts.
+	leaf func(scan func(...any) error) (translog.Leaf, error)
+}
+
+var logTables = []logTable{
+	{table: "batches", cols: `t.id, t.election_id, t.source, t.file, t.sha256, t.rows, t.rejected, t.created`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, el, rows, rej int64
+			var src, file, sum, created string
+			if err := scan(&id, &el, &src, &file, &sum, &rows, &rej, &created); err != nil {
+				return translog.Leaf{}, err
+			}
+			return translog.Leaf{Kind: translog.KindImport, Ref: translog.Ref("batches", id), Election: el, Data: map[string]any{
+				"source": src, "file": file, "sha256": sum, "rows": rows, "rejected": rej, "created": created}}, nil
+		}},
+	{table: "protocols", cols: `t.id, t.election_id, t.area_id, COALESCE((SELECT a.path FROM areas a WHERE a.id = t.area_id), ''), t.source, t.version,
+		COALESCE(t.batch_id, 0), COALESCE(t.report_id, 0), t.votes, t.received, ` + prefixCols("t.", figureCols),
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, el, area, version, batch, report int64
+			var path, src, votes, received string
+			var figs [election.NumFigures]sql.NullInt64
+			dest := []any{&id, &el, &area, &path, &src, &version, &batch, &report, &votes, &received}
+			for i := range figs {
+				dest = append(dest, &figs[i])
+			}
+			if err := scan(dest...); err != nil {
+				return translog.Leaf{}, err
+			}
+			d := map[string]any{"area": area, "source": src, "version": version, "received": received}
+			var p []string
+			if json.Unmarshal([]byte(path), &p) == nil {
+				d["path"] = strings.Join(p, " / ")
+			} else {
+				d["path"] = path
+			}
+			if batch != 0 {
+				d["batch"] = batch
+			}
+			if report != 0 {
+				d["report"] = report
+			}
+			var v []int64
+			if err := json.Unmarshal([]byte(votes), &v); err == nil {
+				d["votes"] = nonNilInts(v)
+			} else {
+				d["votes_text"] = votes
+			}
+			for i, f := range figs {
+				if f.Valid {
+					d[election.Figure(i).String()] = f.Int64
+				}
+			}
+			return translog.Leaf{Kind: translog.KindProtocol, Ref: translog.Ref("protocols", id), Election: el, Data: d}, nil
+		}},
+	{table: "reports", cols: `t.id, t.org_id, t.election_id, t.form_id, t.phase, COALESCE(t.area_id, 0), t.channel, t.client_id, t.answers, t.status, t.qc, t.triage, t.submitted, t.received`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, org, el, form, area int64
+			var phase, channel, cid, answers, status, qc, triage, submitted, received string
+			if err := scan(&id, &org, &el, &form, &phase, &area, &channel, &cid, &answers, &status, &qc, &triage, &submitted, &received); err != nil {
+				return translog.Leaf{}, err
+			}
+			return reportLeaf(id, org, el, form, phase, area, channel, cid, answers, status, qc, triage, submitted, received), nil
+		}},
+	{table: "photos", cols: `t.id, t.org_id, t.election_id, t.report_id, t.question, t.sha256, t.size, t.received`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, org, el, report, size int64
+			var q, sum, received string
+			if err := scan(&id, &org, &el, &report, &q, &sum, &size, &received); err != nil {
+				return translog.Leaf{}, err
+			}
+			return translog.Leaf{Kind: translog.KindPhoto, Ref: translog.Ref("photos", id), Election: el, Data: map[string]any{
+				"org": org, "report": report, "question": q, "sha256": sum, "size": size, "received": received}}, nil
+		}},
+	{table: "resolutions", cols: `t.org_id, t.election_id, t.area_id, t.phase, t.question, t.value, COALESCE(t.user_id, 0), t.created`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var org, el, area, user int64
+			var phase, q, value, created string
+			if err := scan(&org, &el, &area, &phase, &q, &value, &user, &created); err != nil {
+				return translog.Leaf{}, err
+			}
+			return translog.Leaf{Kind: translog.KindResolution, Ref: translog.Ref("resolutions", org, el, area, phase, q), Election: el, Data: map[string]any{
+				"org": org, "area": area, "phase": phase, "question": q, "value_sha256": translog.SHA256Hex(value), "user": user, "created": created}}, nil
+		}},
+	{table: "published_findings", cols: `t.id, t.org_id, t.election_id, t.published, t.published_by, t.findings, t.statement_html`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, org, el int64
+			var published, by, findings, statement string
+			if err := scan(&id, &org, &el, &published, &by, &findings, &statement); err != nil {
+				return translog.Leaf{}, err
+			}
+			return translog.Leaf{Kind: translog.KindFindings, Ref: translog.Ref("published_findings", id), Election: el, Data: map[string]any{
+				"org": org, "published": published, "published_by_sha256": translog.SHA256Hex(by),
+				"findings_sha256": translog.SHA256Hex(findings), "statement_sha256": translog.SHA256Hex(statement)}}, nil
+		}},
+	{table: "rec_assessments", cols: `t.id, t.recommendation_id, t.report_id, t.status, t.reasoning, t.evidence, t.proposed, t.updated`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, rec, report, proposed int64
+			var status, reasoning, evidence, updated string
+			if err := scan(&id, &rec, &report, &status, &reasoning, &evidence, &proposed, &updated); err != nil {
+				return translog.Leaf{}, err
+			}
+			return translog.Leaf{Kind: translog.KindAssessment, Ref: translog.Ref("rec_assessments", id), Data: map[string]any{
+				"recommendation": rec, "report": report, "status": status, "reasoning_sha256": translog.SHA256Hex(reasoning),
+				"evidence_sha256": translog.SHA256Hex(evidence), "proposed": proposed, "updated": updated}}, nil
+		}},
+	{table: "official_captures", cols: `t.id, t.election_id, t.url, t.fetched, t.sha256, t.size, t.content_type, t.previous_sha256, COALESCE(t.batch_id, 0)`,
+		leaf: func(scan func(...any) error) (translog.Leaf, error) {
+			var id, el, size, batch int64
+			var u, fetched, sum, ct, prev string
+			if err := scan(&id, &el, &u, &fetched, &sum, &size, &ct, &prev, &batch); err != nil {
+				return translog.Leaf{}, err
+			}
+			d := map[string]any{"url": u, "fetched": fetched, "sha256": sum, "size": size, "content_type": ct, "previous_sha256": prev}
+			if batch != 0 {
+				d["batch"] = batch
+			}
+			return translog.Leaf{Kind: translog.KindCapture, Ref: translog.Ref("official_captures", id), Election: el, Data: d}, nil
+		}},
+}
+
+// reportLeaf is a report's leaf from its stored values, read back (the
+// audit) or as just written (the writer, which saves reading them back).
+func reportLeaf(id, org, el, form int64, phase string, area int64, channel, cid, answers, status, qc, triage, submitted, received string) translog.Leaf {
+	// The answers are private: the leaf commits to them with the client
+	// id, which the observer's device knows and a guesser does not, so
+	// that a short answer cannot be found by trying.
+	return translog.Leaf{Kind: translog.KindReport, Ref: translog.Ref("reports", id), Election: el, Data: map[string]any{
+		"org": org, "form": form, "phase": phase, "area": area, "channel": channel,
+		"commitment": translog.SHA256Hex(cid, answers), "status": status, "qc": qc, "triage": translog.SHA256Hex(triage),
+		"submitted": submitted, "received": received}}
+}
+
+// LogReports appends, in q's transaction and with one append, the leaves
+// of reports just inserted (from the values written, as InsertReports
+// wrote them) and of protocols by id, and returns the receipts by ref.
+func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protocolIDs []int64) (map[string]translog.Receipt, error) {
+	l := qLoader{q, d}
+	leaves := make([]translog.Leaf, 0, len(rs)+len(protocolIDs))
+	for _, r := range rs {
+		qc, _ := json.Marshal(nonNil(r.QC))
+		status := r.Status
+		if status == "" {
+			status = StatusNew
+		}
+		leaves = append(leaves, reportLeaf(r.ID, r.OrgID, r.ElectionID, r.FormID, r.Phase, r.AreaID, r.Channel, r.ClientID, string(r.Answers),
+			status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)))
+	}
+	if len(protocolIDs) > 0 {
+		ps, err := tableLeaves(ctx, l, "protocols", idList(protocolIDs)+` ORDER BY t.id`)
+		if err != nil {
+			return nil, err
+		}
+		leaves = append(leaves, ps...)
+	}
+	rcs, err := appendLeaves(ctx, l, leaves)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]translog.Receipt, len(rcs))
+	for i, lf := range leaves {
+		out[lf.Ref] = rcs[i]
+	}
+	return out, nil
+}
+
+func prefixCols(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+func logTableOf(name string) logTable {
+	for _, t := range logTables {
+		if t.table == name {
+			return t
+		}
+	}
+	panic("store: no log table " + name)
+}
+
+// tableLeaves reads the leaves of the rows of table matching where (on
+// alias t; "" for all rows).
+func tableLeaves(ctx context.Context, l loader, table, where string, args ...any) ([]translog.Leaf, error) {
+	t := logTableOf(table)
+	q := `SELECT ` + t.cols + ` FROM ` + t.table + ` t`
+	if where != "" {
+		q += ` WHERE ` + where
+	}
+	var out []translog.Leaf
+	err := l.each(ctx, q, args, func(scan func(...any) error) error {
+		lf, err := t.leaf(scan)
+		if err != nil {
+			return fmt.Errorf("log: reading %s: %w", table, err)
+		}
+		out = append(out, lf)
+		return nil
+	})
+	return out, err
+}
+
+// idList makes "t.id IN (1,2,3)" for ids the caller holds (integers, so
+// written into the statement rather than bound: one statement whatever
+// their number).
+func idList(ids []int64) string {
+	var b strings.Builder
+	b.WriteString("t.id IN (")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// logIDs appends the leaves of the given rows of a table; no ids, no work.
+func logIDs(ctx context.Context, l loader, table string, ids []int64) ([]translog.Receipt, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	leaves, err := tableLeaves(ctx, l, table, idList(ids)+` ORDER BY t.id`)
+	if err != nil {
+		return nil, err
+	}
+	return appendLeaves(ctx, l, leaves)
+}
+
+// RowSet names rows of a logged table by id.
+type RowSet struct {
+	Table string
+	IDs   []int64
+}
+
+// LogRows appends, in q's transaction and with one append, the leaves of
+// the given rows, and returns their receipts by ref ("reports/12"). For
+// code outside the store that writes rows in its own transaction (the
+// observation writer's group commit, the demo).
+func LogRows(ctx context.Context, q Querier, d Dialect, sets ...RowSet) (map[string]translog.Receipt, error) {
+	l := qLoader{q, d}
+	var leaves []translog.Leaf
+	for _, s := range sets {
+		if len(s.IDs) == 0 {
+			continue
+		}
+		ls, err := tableLeaves(ctx, l, s.Table, idList(s.IDs)+` ORDER BY t.id`)
+		if err != nil {
+			return nil, err
+		}
+		leaves = append(leaves, ls...)
+	}
+	rcs, err := appendLeaves(ctx, l, leaves)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]translog.Receipt, len(rcs))
+	for i, lf := range leaves {
+		out[lf.Ref] = rcs[i]
+	}
+	return out, nil
+}
+
+// FirstReceipts returns, for refs already in the log, their first leaf's
+// receipt (a resent report is answered with the receipt of its first copy).
+func FirstReceipts(ctx context.Context, q Querier, refs []string) (map[string]translog.Receipt, error) {
+	out := map[string]translog.Receipt{}
+	for _, ref := range refs {
+		var idx int64
+		var data string
+		err := q.QueryRowContext(ctx, `SELECT idx, data FROM log_leaves WHERE ref = $1 ORDER BY idx LIMIT 1`, ref).Scan(&idx, &data)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[ref] = receipt(idx, []byte(data))
+	}
+	return out, nil
+}
+
+// Receipt returns the receipt of a ref's first leaf; ErrNotFound if the
+// log has none.
+func (db *DB) Receipt(ctx context.Context, ref string) (translog.Receipt, error) {
+	m, err := FirstReceipts(ctx, db, []string{ref})
+	if err != nil {
+		return translog.Receipt{}, err
+	}
+	rc, ok := m[ref]
+	if !ok {
+		return translog.Receipt{}, fmt.Errorf("receipt of %s: %w", ref, ErrNotFound)
+	}
+	return rc, nil
+}
+
+func receipt(idx int64, enc []byte) translog.Receipt {
+	return translog.Receipt{Index: idx, Hash: translog.LeafHash(enc).String()}
+}
+
+// logUnlogged appends leaves for every row of table that has none (rows
+// written by code that does not log row by row: a recommendations import,
+// the demo, a database from before the log).
+func logUnlogged(ctx context.Context, l loader, table string) ([]translog.Receipt, error) {
+	t := logTableOf(table)
+	all, err := tableLeaves(ctx, l, t.table, "")
+	if err != nil {
+		return nil, err
+	}
+	logged := map[string]bool{}
+	if err := l.each(ctx, `SELECT DISTINCT ref FROM log_leaves WHERE ref LIKE $1`, []any{table + "/%"}, func(scan func(...any) error) error {
+		var r string
+		if err := scan(&r); err != nil {
+			return err
+		}
+		logged[r] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var todo []translog.Leaf
+	for _, lf := range all {
+		if !logged[lf.Ref] {
+			todo = append(todo, lf)
+		}
+	}
+	return appendLeaves(ctx, l, todo)
+}
+
+// LogUnlogged appends, in q's transaction, leaves for the rows of every
+// logged table that have none. See logUnlogged.
+func LogUnlogged(ctx context.Context, q Querier, d Dialect) error {
+	for _, t := range logTables {
+		if _, err := logUnlogged(ctx, qLoader{q, d}, t.table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logDeleted appends a tombstone: the rows ref names were removed by vigil
+// (an election deleted, an assessment replaced). scope "election" covers
+// every leaf of the election, "observation" its reports, resolutions and
+// published findings; "" the ref alone.
+func logDeleted(ctx context.Context, l loader, ref string, electionID int64, scope string) error {
+	d := map[string]any{}
+	if scope != "" {
+		d["scope"] = scope
+	}
+	_, err := appendLeaves(ctx, l, []translog.Leaf{{Kind: translog.KindDeleted, Ref: ref, Election: electionID, Data: d}})
+	return err
+}
+
+// lockLog takes the log's lock and returns the tree size.
+func lockLog(ctx context.Context, l loader) (int64, error) {
+	q := `SELECT size FROM log_state WHERE id = 1`
+	if l.dialect() == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var n int64
+	if err := l.queryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("log: reading its size: %w", err)
+	}
+	return n, nil
+}
+
+// appendLeaves adds leaves at the end of the tree, in l's transaction,
+// and returns their receipts.
+func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]translog.Receipt, error) {
+	if len(leaves) == 0 {
+		return nil, nil
+	}
+	n, err := lockLog(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	// The hashes appending needs beyond those it computes itself are the
+	// roots of the complete subtrees of the tree as it stands: one query
+	// reads them, the rest come from this overlay.
+	overlay := map[int64]tlog.Hash{}
+	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		var miss []int64
+		for _, i := range idx {
+			if _, ok := overlay[i]; !ok {
+				miss = append(miss, i)
+			}
+		}
+		if len(miss) > 0 {
+			got, err := readHashes(ctx, l, miss)
+			if err != nil {
+				return nil, err
+			}
+			for i, h := range got {
+				overlay[miss[i]] = h
+			}
+		}
+		out := make([]tlog.Hash, len(idx))
+		for k, i := range idx {
+			out[k] = overlay[i]
+		}
+		return out, nil
+	})
+	leafRows := make([][]any, 0, len(leaves))
+	out := make([]translog.Receipt, len(leaves))
+	for i, lf := range leaves {
+		enc, err := lf.Encode()
+		if err != nil {
+			return nil, err
+		}
+		idx := n + int64(i)
+		h := translog.LeafHash(enc)
+		hs, err := tlog.StoredHashesForRecordHash(idx, h, r)
+		if err != nil {
+			return nil, fmt.Errorf("log: hashing leaf %d: %w", idx, err)
+		}
+		base := tlog.StoredHashIndex(0, idx)
+		blob := make([]byte, 0, len(hs)*tlog.HashSize)
+		for k, sh := range hs {
+			overlay[base+int64(k)] = sh
+			blob = append(blob, sh[:]...)
+		}
+		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc), blob})
+		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
+	}
+	if err := insertLeaves(ctx, l, leafRows); err != nil {
+		return nil, fmt.Errorf("log: storing leaves: %w", err)
+	}
+	if err := l.exec(ctx, `UPDATE log_state SET size = $1 WHERE id = 1`, n+int64(len(leaves))); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hashHome says where tlog's stored hash idx is kept: in the hashes of
+// the leaf whose append completed its subtree, at the subtree's level.
+// The hash of the subtree (level L, number k) is completed by leaf
+// (k+1)·2^L − 1, the L-th of the hashes that leaf stored.
+func hashHome(idx int64) (leaf int64, pos int) {
+	level, k := tlog.SplitStoredHashIndex(idx)
+	return (k+1)<<uint(level) - 1, level
+}
+
+// insertLeaves stores leaf rows. On PostgreSQL through database/sql, a
+// multi-row INSERT of a whole batch is a long statement with thousands of
+// parameters, which PostgreSQL parses and plans each time: six arrays
+// unnested into rows cost a fraction of that. A bulk load (an import's
+// COPY) and SQLite take the loader's insert.
+func insertLeaves(ctx context.Context, l loader, rows [][]any) error {
+	ql, ok := l.(qLoader)
+	if !ok || ql.d != Postgres {
+		return l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows)
+	}
+	idx := make([]int64, len(rows))
+	kind := make([]string, len(rows))
+	ref := make([]string, len(rows))
+	el := make([]int64, len(rows))
+	data := make([]string, len(rows))
+	hashes := make([][]byte, len(rows))
+	for i, r := range rows {
+		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
+	}
+	_, err := ql.q.ExecContext(ctx, `INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])`, idx, kind, ref, el, data, hashes)
+	return err
+}
+
+func readHashes(ctx context.Context, l loader, idx []int64) ([]tlog.Hash, error) {
+	var b strings.Builder
+	b.WriteString(`SELECT idx, hashes FROM log_leaves WHERE idx IN (`)
+	seen := map[int64]bool{}
+	for _, x := range idx {
+		leaf, _ := hashHome(x)
+		if seen[leaf] {
+			continue
+		}
+		if len(seen) > 0 {
+			b.WriteByte(',')
+		}
+		seen[leaf] = true
+		b.WriteString(strconv.FormatInt(leaf, 10))
+	}
+	b.WriteByte(')')
+	got := make(map[int64][]byte, len(seen))
+	if err := l.each(ctx, b.String(), nil, func(scan func(...any) error) error {
+		var id int64
+		var h []byte
+		if err := scan(&id, &h); err != nil {
+			return err
+		}
+		got[id] = h
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		leaf, pos := hashHome(x)
+		hs, ok := got[leaf]
+		if !ok || len(hs) < (pos+1)*tlog.HashSize {
+			return nil, fmt.Errorf("log: stored hash %d (of leaf %d) is missing", x, leaf)
+		}
+		copy(out[i][:], hs[pos*tlog.HashSize:])
+	}
+	return out, nil
+}
+
+// LogHashReader reads the tree's stored hashes (for tiles, roots, proofs).
+func (db *DB) LogHashReader(ctx context.Context) tlog.HashReader {
+	l := qLoader{db, db.Dialect}
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		var out []tlog.Hash
+		for lo := 0; lo < len(idx); lo += 500 {
+			got, err := readHashes(ctx, l, idx[lo:min(lo+500, len(idx))])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, got...)
+		}
+		return out, nil
+	})
+}
+
+// LogSize is the number of leaves in the log.
+func (db *DB) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT size FROM log_state WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+// LogRoot is the root hash of the tree of the first size leaves.
+func (db *DB) LogRoot(ctx context.Context, size int64) (tlog.Hash, error) {
+	return tlog.TreeHash(size, db.LogHashReader(ctx))
+}
+
+// LogLeaf is a stored leaf.
+type LogLeaf struct {
+	Index    int64
+	Kind     string
+	Ref      string
+	Election int64
+	Data     []byte
+	Hashes   []byte // the tree hashes its append stored (LogLeaves only)
+}
+
+// LogLeaves returns the leaves with index in [lo, hi).
+func (db *DB) LogLeaves(ctx context.Context, lo, hi int64) ([]LogLeaf, error) {
+	var out []LogLeaf
+	err := qLoader{db, db.Dialect}.each(ctx, `SELECT idx, kind, ref, election_id, data, hashes FROM log_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+		[]any{lo, hi}, func(scan func(...any) error) error {
+			var l LogLeaf
+			var data string
+			if err := scan(&l.Index, &l.Kind, &l.Ref, &l.Election, &data, &l.Hashes); err != nil {
+				return err
+			}
+			l.Data = []byte(data)
+			out = append(out, l)
+			return nil
+		})
+	return out, err
+}
+
+// LogTile returns a tile's bytes in the C2SP tlog-tiles layout: hashes
+// (levels 0 and up) or an entry bundle (level -1).
+func (db *DB) LogTile(ctx context.Context, t tlog.Tile) ([]byte, error) {
+	if t.L >= 0 {
+		return tlog.ReadTileData(t, db.LogHashReader(ctx))
+	}
+	lo := t.N << uint(t.H)
+	leaves, err := db.LogLeaves(ctx, lo, lo+int64(t.W))
+	if err != nil {
+		return nil, err
+	}
+	if len(leaves) != t.W {
+		return nil, fmt.Errorf("entry bundle %d: %w", t.N, ErrNotFound)
+	}
+	entries := make([][]byte, len(leaves))
+	for i, l := range leaves {
+		entries[i] = l.Data
+	}
+	return translog.EncodeBundle(entries)
+}
+
+// Checkpoint is a stored signed checkpoint.
+type Checkpoint struct {
+	Size    int64
+	Root    string
+	Signed  []byte // the signed note, with any cosignatures appended
+	Created time.Time
+}
+
+// SaveCheckpoint stores a signed checkpoint (once per size).
+func (db *DB) SaveCheckpoint(ctx context.Context, size int64, root tlog.Hash, signed []byte) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO log_checkpoints (size, root, signed, created) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
+		size, root.String(), string(signed), fmtTime(time.Now().UTC()))
+	return err
+}
+
+// LatestCheckpoint returns the largest signed checkpoint with the
+// cosignatures witnesses have sent for it; ErrNotFound if none.
+func (db *DB) LatestCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	return db.checkpoint(ctx, `SELECT size, root, signed, created FROM log_checkpoints ORDER BY size DESC LIMIT 1`)
+}
+
+// CheckpointAt returns the checkpoint of a given size.
+func (db *DB) CheckpointAt(ctx context.Context, size int64) (*Checkpoint, error) {
+	return db.checkpoint(ctx, `SELECT size, root, signed, created FROM log_checkpoints WHERE size = $1`, size)
+}
+
+func (db *DB) checkpoint(ctx context.Context, q string, args ...any) (*Checkpoint, error) {
+	c := &Checkpoint{}
+	var signed string
+	err := db.QueryRowContext(ctx, q, args...).Scan(&c.Size, &c.Root, &signed, scanTime(&c.Created))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("checkpoint: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Signed = []byte(signed)
+	rows, err := db.QueryContext(ctx, `SELECT line FROM log_cosignatures WHERE size = $1 ORDER BY witness`, c.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		c.Signed = append(c.Signed, line...)
+	}
+	return c, rows.Err()
+}
+
+// Checkpoints lists the stored checkpoints, oldest first, without
+// cosignatures.
+func (db *DB) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
+	var out []Checkpoint
+	err := qLoader{db, db.Dialect}.each(ctx, `SELECT size, root, signed, created FROM log_checkpoints ORDER BY size`, nil,
+		func(scan func(...any) error) error {
+			var c Checkpoint
+			var signed string
+			if err := scan(&c.Size, &c.Root, &signed, scanTime(&c.Created)); err != nil {
+				return err
+			}
+			c.Signed = []byte(signed)
+			out = append(out, c)
+			return nil
+		})
+	return out, err
+}
+
+// AddCosignature stores a witness's cosignature line for a checkpoint size
+// (the caller has verified it); a witness's later line for the same size
+// replaces its earlier one.
+func (db *DB) AddCosignature(ctx context.Context, size int64, witness, line string) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM log_cosignatures WHERE size = $1 AND witness = $2`, size, witness); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO log_cosignatures (size, witness, line, created) VALUES ($1, $2, $3, $4)`,
+			size, witness, line, fmtTime(time.Now().UTC()))
+		return err
+	})
+}
+
+// LogProof is an inclusion proof of one leaf in the tree of a given size.
+type LogProof struct {
+	Index int64       `json:"leaf_index"`
+	Leaf  string      `json:"leaf"` // the leaf's encoding
+	Size  int64       `json:"tree_size"`
+	Proof []tlog.Hash `json:"proof"`
+}
+
+// ProveLeaf proves leaf index is in the tree of size leaves.
+func (db *DB) ProveLeaf(ctx context.Context, index, size int64) (*LogProof, error) {
+	if index < 0 || index >= size {
+		return nil, fmt.Errorf("leaf %d is not in a tree of %d leaves", index, size)
+	}
+	ls, err := db.LogLeaves(ctx, index, index+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ls) != 1 {
+		return nil, fmt.Errorf("leaf %d: %w", index, ErrNotFound)
+	}
+	p, err := tlog.ProveRecord(size, index, db.LogHashReader(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("proving leaf %d in %d: %w", index, size, err)
+	}
+	return &LogProof{Index: index, Leaf: string(ls[0].Data), Size: size, Proof: p}, nil
+}
+
+// ProveTree proves that the tree of size old is a prefix of that of size n.
+func (db *DB) ProveTree(ctx context.Context, old, n int64) (tlog.TreeProof, error) {
+	return tlog.ProveTree(n, old, db.LogHashReader(ctx))
+}
