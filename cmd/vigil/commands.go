@@ -57,6 +57,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		printCommands(stdout)
 		return nil
 	}
+	if rest[0] == "--version" || rest[0] == "-version" {
+		printVersion(stdout)
+		return nil
+	}
 	for n := min(len(rest), 3); n >= 1; n-- {
 		if c, ok := commands[strings.Join(rest[:n], " ")]; ok {
 			err := c.run(ctx, e, rest[n:])

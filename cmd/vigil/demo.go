@@ -14,7 +14,6 @@ import (
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
-	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // demoKeyPath is where the demo keeps its log key: beside a SQLite file,
@@ -139,7 +138,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	return serveDB(ctx, e, d, *addr, web.Options{}, sl)
+	// The demo serves with serve's defaults and environment, without a
+	// metrics listener (a second demo would find its port taken).
+	cfg, _, err := loadServeConfig(e, "demo", []string{"--addr", *addr, "--metrics-addr", ""})
+	if err != nil {
+		return err
+	}
+	cfg.log = sl // the demo's own log key
+	return serveDB(ctx, e, d, cfg, newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel))
 }
 
 // demoLogin is the account the demo prints for the staff dashboard.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,7 +21,10 @@ import (
 // test can run it as a separate process and kill it.
 func TestMain(m *testing.M) {
 	if os.Getenv("VIGIL_AS_PROGRAM") == "1" {
-		err := run(context.Background(), append([]string{"vigil"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+		// As main does: SIGTERM and SIGINT cancel the context.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := run(ctx, append([]string{"vigil"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "vigil:", err)
 			os.Exit(exitCode(err))

@@ -321,3 +321,21 @@ func TestElectionConfigTolerances(t *testing.T) {
 		t.Fatalf("elections: %s", out)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	out := mustVigil(t, "--version")
+	if !strings.HasPrefix(out, "vigil ") || !strings.Contains(out, "\ncommit ") || !strings.Contains(out, "\nbuilt ") {
+		t.Fatalf("--version:\n%s", out)
+	}
+	// The link-time values win over what the toolchain stamped.
+	defer func(v, c, d string) { version, commit, date = v, c, d }(version, commit, date)
+	version, commit, date = "9.8.7", "abc123", "2026-12-06T00:00:00Z"
+	out = mustVigil(t, "version", "--json")
+	var b build
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err, out)
+	}
+	if b.Version != "9.8.7" || b.Commit != "abc123" || b.Date != "2026-12-06T00:00:00Z" {
+		t.Fatalf("version --json: %+v", b)
+	}
+}

@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
@@ -28,56 +28,20 @@ const defaultDB = "vigil.db"
 const defaultAddr = "127.0.0.1:8080"
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--db D] [--addr HOST:PORT] [--trusted-proxy CIDR]… [--log-key FILE] [--log-every 10s] [--log-witness PUB]…")
-	db := dbFlag(fs)
-	addr := fs.String("addr", defaultAddr, "address to listen on")
-	var proxies []netip.Prefix
-	fs.Func("trusted-proxy", "a reverse proxy's network (CIDR or address) whose X-Forwarded-For/-Proto are believed; repeatable (default: $VIGIL_TRUSTED_PROXIES, comma-separated)",
-		func(v string) error {
-			p, err := web.ParseTrustedProxy(v)
-			if err != nil {
-				return err
-			}
-			proxies = append(proxies, p)
-			return nil
-		})
-	lo := logServeFlags(e, fs)
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	sl, err := lo.load()
+	cfg, pos, err := loadServeConfig(e, "serve", args)
 	if err != nil {
 		return err
 	}
-	if proxies == nil {
-		var err error
-		if proxies, err = envProxies(e.getenv("VIGIL_TRUSTED_PROXIES")); err != nil {
-			return usagef("VIGIL_TRUSTED_PROXIES: %v", err)
-		}
+	if len(pos) > 0 {
+		return usagef("serve: unexpected argument %q", pos[0])
 	}
-	d, err := store.Open(ctx, *db)
+	logger := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
+	d, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return serveDB(ctx, e, d, *addr, web.Options{TrustedProxies: proxies}, sl)
-}
-
-// envProxies reads VIGIL_TRUSTED_PROXIES: CIDRs or addresses separated by
-// commas. The flags, when given, replace it.
-func envProxies(v string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(v, ",") {
-		if strings.TrimSpace(f) == "" {
-			continue
-		}
-		p, err := web.ParseTrustedProxy(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return serveDB(ctx, e, d, cfg, logger)
 }
 
 // serveLog is the transparency log's part of serving: the key that signs
@@ -136,50 +100,113 @@ func (o logServeOpts) load() (serveLog, error) {
 }
 
 // serveDB serves an open database until ctx is cancelled, then shuts down
-// gracefully, letting requests in flight finish.
-func serveDB(ctx context.Context, e *env, d *store.DB, addr string, opt web.Options, sl serveLog) error {
-	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	opt.Logger = logger
-	opt.LogVKey, opt.Witnesses = sl.vkey, sl.witnesses
-	h, err := web.New(d, opt)
+// gracefully: /readyz turns 503, the listeners stop accepting, requests in
+// flight finish (for at most cfg.ShutdownTimeout), live streams end, and the
+// report writer commits what it has queued. A clean shutdown returns nil
+// (exit status 0), also when the timeout cut slow requests short: every
+// report acknowledged before is committed, and one not yet acknowledged
+// is sent again by its client under the same client id.
+func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger *slog.Logger) error {
+	b := buildInfo()
+	metrics.SetBuildInfo(b.Version, b.Commit, b.Date, b.GoVersion)
+	metrics.WatchDB(d.DB, "vigil")
+	metrics.ShuttingDown.Set(0)
+	d.OnImport = func(rows int, t time.Duration) {
+		metrics.ImportRows.Add(float64(rows))
+		metrics.ImportDuration.Observe(t.Seconds())
+		logger.Info("import committed", "rows", rows, "duration_ms", t.Milliseconds())
+	}
+	sl := cfg.log
+	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
+		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret, LogVKey: sl.vkey, Witnesses: sl.witnesses})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		h.CloseObservation()
 		return err
 	}
+	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          errLog,
 	}
-	fmt.Fprintf(e.stdout, "vigil: serving %s on http://%s/\n", d.Addr, ln.Addr())
+	var msrv *http.Server
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		mln, err = net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			h.CloseObservation()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "vigil: serving %s on %s://%s/\n", d.Addr, scheme, ln.Addr())
+	attrs := []any{"db", d.Addr, "addr", ln.Addr().String(), "tls", cfg.TLSCert != "", "version", b.Version}
+	if mln != nil {
+		fmt.Fprintf(e.stdout, "vigil: metrics on http://%s/metrics\n", mln.Addr())
+		attrs = append(attrs, "metrics_addr", mln.Addr().String())
+	}
+	logger.Info("serving", attrs...)
+
 	if sl.skey != "" {
 		cctx, stopSigning := context.WithCancel(ctx)
 		defer stopSigning()
 		go checkpointer(cctx, d, sl.skey, sl.every, func(f string, a ...any) { logger.Error(fmt.Sprintf(f, a...)) })
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	errc := make(chan error, 2)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	if msrv != nil {
+		go func() {
+			if err := msrv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+		logger.Error("server stopped", "err", serveErr)
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	}
+	h.Drain()
+	metrics.ShuttingDown.Set(1)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		// Requests still running after the timeout are cut off; their
+		// clients retry.
+		logger.Warn("shutdown timeout: closing the connections still open", "timeout", cfg.ShutdownTimeout.String(), "err", err)
+		srv.Close()
 	}
 	// No request is in flight now: stop the report writer (every report it
-	// acknowledged is already committed).
+	// acknowledged is already committed, and it commits what is queued).
 	h.CloseObservation()
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if msrv != nil {
+		msrv.Close()
+	}
+	logger.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
 	}
 	return nil
 }

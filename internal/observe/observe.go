@@ -90,6 +90,13 @@ func (s *Service) Close() { s.w.close() }
 // DB returns the service's database.
 func (s *Service) DB() *store.DB { return s.db }
 
+// CommitHook is told of every group commit: the reports it wrote, the
+// reports still queued behind it and the time it took. The metrics use it.
+type CommitHook func(batch, queued int, d time.Duration)
+
+// OnCommit sets the hook called after each group commit (nil: none).
+func (s *Service) OnCommit(h CommitHook) { s.w.hook.Store(&h) }
+
 // WriterStats reports the group commit's transactions and reports.
 func (s *Service) WriterStats() Stats { return s.w.stats() }
 

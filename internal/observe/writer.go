@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -52,6 +53,7 @@ type writer struct {
 	// measures what the log costs; the service never sets it.
 	noLog bool
 	wg    sync.WaitGroup
+	hook  atomic.Pointer[CommitHook]
 
 	mu         sync.Mutex
 	batches    int64
@@ -219,6 +221,9 @@ func (w *writer) commit(batch []*job) {
 	w.commitTime += d
 	w.maxCommit = max(w.maxCommit, d)
 	w.mu.Unlock()
+	if h := w.hook.Load(); h != nil && *h != nil {
+		(*h)(len(batch), len(w.queue), d)
+	}
 	for i, j := range batch {
 		if err != nil {
 			results[i] = jobResult{err: err}

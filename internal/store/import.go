@@ -66,6 +66,7 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 		}
 	}
 	var batch *election.Batch
+	start := time.Now()
 	err := db.bulkTx(ctx, func(l loader) error {
 		var err error
 		batch, err = runImport(ctx, l, e, req, next)
@@ -76,6 +77,9 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 	}
 	if req.Create != nil {
 		*req.Create = *e
+	}
+	if db.OnImport != nil {
+		db.OnImport(batch.Rows, time.Since(start))
 	}
 	return batch, nil
 }

@@ -68,7 +68,11 @@ func loadMigrations(d Dialect) ([]migration, error) {
 // processes may start at once against one PostgreSQL server: an advisory
 // lock lets one migrate while the others wait. SQLite's immediate
 // transactions serialise them the same way.
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context) error { return db.migrateTo(ctx, 0) }
+
+// migrateTo applies the migrations up to version upto (0: all of them);
+// the upgrade tests stop at each earlier version.
+func (db *DB) migrateTo(ctx context.Context, upto int) error {
 	ms, err := loadMigrations(db.Dialect)
 	if err != nil {
 		return err
@@ -96,8 +100,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			done[v] = true
 		}
 		rows.Close()
+		if err := checkNotNewer(ctx, tx, ms, done); err != nil {
+			return err
+		}
 		for _, m := range ms {
-			if done[m.version] {
+			if done[m.version] || (upto > 0 && m.version > upto) {
 				continue
 			}
 			for _, stmt := range splitStatements(m.sql) {
@@ -135,4 +142,110 @@ func splitStatements(s string) []string {
 		out = append(out, strings.TrimSpace(cur.String()))
 	}
 	return out
+}
+
+// SchemaNewerError is the refusal to run on a database that a newer vigil
+// has migrated: this binary does not know the tables it would find, and
+// writing to them could lose what the newer version keeps.
+type SchemaNewerError struct {
+	Version int    // the newest migration applied to the database
+	Name    string // its file name, as the newer binary recorded it
+	Known   int    // the newest migration this binary has
+}
+
+func (e *SchemaNewerError) Error() string {
+	return fmt.Sprintf("the database schema is at version %d (%s), newer than this vigil knows (version %d): "+
+		"run the vigil release that migrated it, or a newer one (vigil --version says which this is); "+
+		"to go back to this release, restore a backup taken before the upgrade", e.Version, e.Name, e.Known)
+}
+
+func checkNotNewer(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, ms []migration, done map[int]bool) error {
+	known := 0
+	if len(ms) > 0 {
+		known = ms[len(ms)-1].version
+	}
+	newest := 0
+	for v := range done {
+		newest = max(newest, v)
+	}
+	if newest <= known {
+		return nil
+	}
+	var name string
+	if err := q.QueryRowContext(ctx, `SELECT name FROM schema_migrations WHERE version = $1`, newest).Scan(&name); err != nil {
+		return err
+	}
+	return &SchemaNewerError{Version: newest, Name: name, Known: known}
+}
+
+// SchemaStatus is the database's schema against the binary's migrations.
+type SchemaStatus struct {
+	Applied int   `json:"applied"`           // the newest migration applied
+	Latest  int   `json:"latest"`            // the newest this binary has
+	Missing []int `json:"missing,omitempty"` // migrations of this binary not applied
+}
+
+// Current reports whether the schema is exactly what this binary expects.
+func (s SchemaStatus) Current() bool { return len(s.Missing) == 0 && s.Applied == s.Latest }
+
+// Schema reads which migrations the database has, for readiness checks
+// (another process may have migrated it, or an old one may still be
+// running beside a newer one).
+func (db *DB) Schema(ctx context.Context) (SchemaStatus, error) {
+	ms, err := loadMigrations(db.Dialect)
+	if err != nil {
+		return SchemaStatus{}, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return SchemaStatus{}, err
+	}
+	defer rows.Close()
+	var st SchemaStatus
+	done := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return st, err
+		}
+		done[v] = true
+		st.Applied = max(st.Applied, v)
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	for _, m := range ms {
+		st.Latest = m.version
+		if !done[m.version] {
+			st.Missing = append(st.Missing, m.version)
+		}
+	}
+	return st, nil
+}
+
+// Tables lists vigil's tables in the order the migrations create them,
+// which is an order of their references (a table comes after every table
+// it refers to): the order to copy them in, and the reverse to empty them.
+// schema_migrations is not among them.
+func Tables() ([]string, error) {
+	ms, err := loadMigrations(SQLite)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		for _, stmt := range splitStatements(m.sql) {
+			f := strings.Fields(stmt)
+			if len(f) >= 3 && strings.EqualFold(f[0], "CREATE") && strings.EqualFold(f[1], "TABLE") {
+				name := f[2]
+				if strings.EqualFold(name, "IF") && len(f) >= 6 {
+					name = f[5]
+				}
+				out = append(out, strings.TrimSuffix(name, "("))
+			}
+		}
+	}
+	return out, nil
 }

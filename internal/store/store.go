@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
@@ -32,6 +33,10 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 	Addr    string // as given, for messages (a postgres password is masked)
+
+	// OnImport, when set, is told of every import committed through this
+	// handle: its rows and its time (the metrics use it).
+	OnImport func(rows int, d time.Duration)
 }
 
 // IsPostgresAddr reports whether a database address names a PostgreSQL
@@ -92,7 +97,7 @@ func openRaw(addr string) (*DB, error) {
 		}
 		sdb.SetMaxOpenConns(32)
 		sdb.SetMaxIdleConns(32)
-		return &DB{DB: sdb, Dialect: Postgres, Addr: maskPassword(addr)}, nil
+		return &DB{DB: sdb, Dialect: Postgres, Addr: MaskPassword(addr)}, nil
 	}
 	// WAL lets readers (the portal) go on while an import or a submission
 	// writes; synchronous=FULL makes every acknowledged commit survive a
@@ -115,7 +120,9 @@ func openRaw(addr string) (*DB, error) {
 	return &DB{DB: sdb, Dialect: SQLite, Addr: addr}, nil
 }
 
-func maskPassword(addr string) string {
+// MaskPassword returns a database address with its password, if any,
+// replaced by xxxxx, for messages and logs.
+func MaskPassword(addr string) string {
 	u, err := url.Parse(addr)
 	if err != nil || u.User == nil {
 		return addr

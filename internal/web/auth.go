@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -50,6 +51,7 @@ func (s *Server) principal(r *http.Request) access.Principal {
 	if err != nil {
 		return access.Anonymous
 	}
+	notePrincipal(r.Context(), p)
 	return p
 }
 
@@ -63,6 +65,7 @@ func (s *Server) withPrincipal(r *http.Request) (*http.Request, access.Principal
 	if err != nil {
 		return r, p, err
 	}
+	notePrincipal(r.Context(), p)
 	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p, nil
 }
 
@@ -181,8 +184,10 @@ func forgetToken(id int64) {
 func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Principal, error) {
 	h := access.HashToken(token)
 	if c, ok := tokenCache.Load(h); ok && time.Now().Before(c.(cachedPrincipal).until) {
+		metrics.CacheRequests.WithLabelValues("token", "hit").Inc()
 		return c.(cachedPrincipal).p, nil
 	}
+	metrics.CacheRequests.WithLabelValues("token", "miss").Inc()
 	t, err := s.db.TokenByHash(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return access.Anonymous, Errorf(Unauthorized, "unknown or revoked token")

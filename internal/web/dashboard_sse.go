@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/metrics"
 )
 
 // Live coverage over server-sent events. Each connected dashboard has one
@@ -51,10 +52,12 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	st.live++
 	st.mu.Unlock()
+	metrics.LiveStreams.Inc()
 	defer func() {
 		st.mu.Lock()
 		st.live--
 		st.mu.Unlock()
+		metrics.LiveStreams.Dec()
 	}()
 
 	rc := http.NewResponseController(w)

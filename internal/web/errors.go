@@ -83,7 +83,7 @@ func (s *Server) serve(h handlerFunc) http.Handler {
 		}
 		ce, known := clientError(err)
 		if !known {
-			s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			s.log.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 		}
 		status := statusOf[ce.Code]
 		if wantsHTML(r) {

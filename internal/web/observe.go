@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -64,8 +64,13 @@ func (s *Server) CloseObservation() {
 // and the offline web form.
 func (s *Server) observeRoutes() {
 	st := &observeState{svc: observe.New(s.db),
-		twilioToken: os.Getenv("VIGIL_TWILIO_AUTH_TOKEN"), telerivetSecret: os.Getenv("VIGIL_TELERIVET_SECRET"),
-		publicURL: strings.TrimSuffix(os.Getenv("VIGIL_PUBLIC_URL"), "/")}
+		twilioToken: s.opt.TwilioAuthToken, telerivetSecret: s.opt.TelerivetSecret,
+		publicURL: strings.TrimSuffix(s.opt.PublicURL, "/")}
+	st.svc.OnCommit(func(batch, queued int, d time.Duration) {
+		metrics.IntakeBatchSize.Observe(float64(batch))
+		metrics.IntakeQueueDepth.Set(float64(queued))
+		metrics.IntakeCommitDuration.Observe(d.Seconds())
+	})
 	observeStates.Store(s, st)
 	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn handlerFunc) {
@@ -256,7 +261,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Elec
 		}
 		submitted = t
 	}
-	rc, err := s.obs().svc.Submit(r.Context(), observe.Submission{Principal: s.principal(r), Channel: channel, ClientID: in.ClientID,
+	rc, err := s.submitReport(r.Context(), observe.Submission{Principal: s.principal(r), Channel: channel, ClientID: in.ClientID,
 		ElectionID: e.ID, Form: in.Form, Version: in.Version, AreaID: in.AreaID, Answers: in.Answers, Submitted: submitted})
 	if err != nil {
 		return s.submitError(w, err)

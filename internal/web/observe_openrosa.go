@@ -224,7 +224,7 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 		sum := sha256.Sum256(doc)
 		clientID = "sha256:" + hex.EncodeToString(sum[:16])
 	}
-	rc, err := s.obs().svc.Submit(r.Context(), observe.Submission{Principal: p, Channel: observe.ChannelOpenRosa, ClientID: clientID,
+	rc, err := s.submitReport(r.Context(), observe.Submission{Principal: p, Channel: observe.ChannelOpenRosa, ClientID: clientID,
 		ElectionID: e.ID, Form: inst.FormID, Version: inst.Version, Answers: answers})
 	if err != nil {
 		var ve *observe.ValidationError

@@ -258,7 +258,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		return "", err
 	}
 	msg.Reply = parser.Reply(m, lang)
-	rc, err := s.obs().svc.Submit(ctx, observe.Submission{Principal: p, Channel: observe.ChannelSMS, ClientID: "sms:" + in.Provider + ":" + in.MessageID,
+	rc, err := s.submitReport(ctx, observe.Submission{Principal: p, Channel: observe.ChannelSMS, ClientID: "sms:" + in.Provider + ":" + in.MessageID,
 		ElectionID: e.ID, Form: m.Form.ID, Version: m.Form.Version, Answers: m.Answers, SMS: msg})
 	if err != nil {
 		var ve *observe.ValidationError

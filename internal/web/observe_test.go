@@ -160,9 +160,12 @@ func newObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *obsFixture
 	if err := db.CreateToken(ctx, &store.Token{OrgID: fx.orgB.ID, ObserverID: ob.ID}, access.HashToken(fx.tokenB)); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("VIGIL_TWILIO_AUTH_TOKEN", "twilio-secret")
-	t.Setenv("VIGIL_TELERIVET_SECRET", "telerivet-secret")
-	t.Setenv("VIGIL_PUBLIC_URL", "")
+	if opts.TwilioAuthToken == "" {
+		opts.TwilioAuthToken = "twilio-secret"
+	}
+	if opts.TelerivetSecret == "" {
+		opts.TelerivetSecret = "telerivet-secret"
+	}
 	h, err := web.New(db, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -163,6 +164,14 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, stamp, c
 		go s.rebuildPage(key, stamp, contentType, build, bg)
 	}
 	s.portal.mu.Unlock()
+	switch {
+	case !ok:
+		metrics.CacheRequests.WithLabelValues("portal_page", "miss").Inc()
+	case p.stamp != stamp:
+		metrics.CacheRequests.WithLabelValues("portal_page", "stale").Inc()
+	default:
+		metrics.CacheRequests.WithLabelValues("portal_page", "hit").Inc()
+	}
 	if !ok {
 		body, err := build(r)
 		if err != nil {

@@ -63,11 +63,12 @@ type routeRow struct {
 
 func routeTable() map[string]routeRow {
 	return map[string]routeRow{
-		"GET /healthz":                                            {who: public},
-		"GET /static/":                                            {who: public, path: "/static/vigil.css"},
-		"GET /static/vendor/":                                     {who: public, path: "/static/vendor/htmx.min.js"},
-		"GET /api/v1/elections":                                   {who: public},
-		"GET /api/v1/elections/{election}":                        {who: public},
+		"GET /healthz":                     {who: public},
+		"GET /readyz":                      {who: public},
+		"GET /static/":                     {who: public, path: "/static/vigil.css"},
+		"GET /static/vendor/":              {who: public, path: "/static/vendor/htmx.min.js"},
+		"GET /api/v1/elections":            {who: public},
+		"GET /api/v1/elections/{election}": {who: public},
 		"GET /api/v1/elections/{election}/areas/{area}":           {who: public},
 		"GET /api/v1/elections/{election}/areas/{area}/protocols": {who: public},
 		"GET /api/v1/elections/{election}/batches":                {who: public},

@@ -9,6 +9,7 @@ import (
 	"compress/gzip"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/store"
@@ -28,9 +30,23 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Options configures a Server.
+// Options configures a Server. cmd/vigil fills it from flags, the
+// environment and the configuration file; nothing in this package reads
+// the environment itself.
 type Options struct {
 	Logger *slog.Logger
+
+	// PublicURL is the scheme and host clients reach vigil at
+	// (https://vigil.example.org), when a proxy in front makes it differ
+	// from what a request says: OpenRosa's links and Twilio's signature
+	// need it.
+	PublicURL string
+	// TwilioAuthToken verifies Twilio's webhook signatures (empty: the
+	// Twilio webhook is off).
+	TwilioAuthToken string
+	// TelerivetSecret is the shared secret of Telerivet's webhook (empty:
+	// off).
+	TelerivetSecret string
 	// LogVKey is the transparency log's public key, served at /log/key and
 	// used to check witnesses' cosignatures and the portal's bundles;
 	// Witnesses the witnesses' public keys whose cosignatures the log
@@ -48,13 +64,17 @@ type Options struct {
 
 // Server serves vigil over HTTP.
 type Server struct {
-	db    *store.DB
-	log   *slog.Logger
-	mux   *routeMux
-	pages *template.Template
-	start time.Time
+	db      *store.DB
+	opt     Options
+	log     *slog.Logger
+	mux     *routeMux
+	handler http.Handler // mux inside the request log
+	pages   *template.Template
+	start   time.Time
 	// trusted are the reverse proxies whose forwarding headers count.
 	trusted []netip.Prefix
+
+	draining atomic.Bool // set by Drain: /readyz says no
 
 	tallies  tallies
 	computed computed
@@ -67,10 +87,12 @@ type Server struct {
 // New builds the server and parses every template (failing fast on a
 // broken one).
 func New(db *store.DB, opt Options) (*Server, error) {
-	s := &Server{db: db, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies, logVKey: opt.LogVKey, witnesses: opt.Witnesses}
+	s := &Server{db: db, opt: opt, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies, logVKey: opt.LogVKey, witnesses: opt.Witnesses}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.log = slog.New(contextHandler{s.log.Handler()})
+	s.handler = s.logRequests(s.mux)
 	t, err := template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -109,12 +131,17 @@ func (s *Server) Routes() []string { return slices.Clone(s.mux.patterns) }
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.securityHeaders(w, r)
-	s.mux.ServeHTTP(w, r)
+	if s.handler == nil { // a Server built by hand in a test, not by New
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.handler.ServeHTTP(w, r)
 }
 
 // routes registers every area's routes; each area keeps its own file.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.resultsRoutes()
@@ -137,6 +164,37 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "database": string(s.db.Dialect), "uptime_seconds": int(time.Since(s.start).Seconds())})
 }
+
+// readyz says whether this process should be sent traffic: the database
+// answers, its schema is the one this binary expects, and the server is
+// not shutting down. A load balancer polls it; 503 takes the process out
+// of rotation without killing it (that is what /healthz is for).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	checks := map[string]string{"database": "ok", "schema": "ok", "shutdown": "no"}
+	ready := true
+	if err := s.db.PingContext(r.Context()); err != nil {
+		checks["database"], ready = "unreachable", false
+		s.log.WarnContext(r.Context(), "readyz: database unreachable", "err", err)
+	} else if st, err := s.db.Schema(r.Context()); err != nil {
+		checks["schema"], ready = "unreadable", false
+		s.log.WarnContext(r.Context(), "readyz: reading the schema version", "err", err)
+	} else if !st.Current() {
+		checks["schema"], ready = fmt.Sprintf("at %d, this binary expects %d", st.Applied, st.Latest), false
+	}
+	if s.draining.Load() {
+		checks["shutdown"], ready = "draining", false
+	}
+	status, code := "ready", http.StatusOK
+	if !ready {
+		status, code = "not ready", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+// Drain marks the server as shutting down: /readyz answers 503 from now
+// on, so that a load balancer stops sending requests while the ones in
+// flight finish.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 func cacheStatic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
