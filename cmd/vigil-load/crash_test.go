@@ -49,7 +49,11 @@ func TestCrashDuringLoad(t *testing.T) {
 	ln.Close()
 
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--db", dbPath, "--addr", addr)
+		// One token sends the whole load: lift the per-observer intake
+		// budget (issue 10) that would otherwise answer it with 429s; no
+		// metrics listener, so parallel tests do not compete for its port.
+		cmd := exec.Command(bin, "serve", "--db", dbPath, "--addr", addr, "--metrics-addr=",
+			"--report-burst", "1000000", "--report-every", "1ns")
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = nil
 		if err := cmd.Start(); err != nil {
