@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,6 +94,10 @@ func (s *Service) DB() *store.DB { return s.db }
 // CommitHook is told of every group commit: the reports it wrote, the
 // reports still queued behind it and the time it took. The metrics use it.
 type CommitHook func(batch, queued int, d time.Duration)
+
+// SetLogger sets where the pipeline logs failed commits and quality
+// control (nil: slog.Default()).
+func (s *Service) SetLogger(l *slog.Logger) { s.w.log.Store(l) }
 
 // OnCommit sets the hook called after each group commit (nil: none).
 func (s *Service) OnCommit(h CommitHook) { s.w.hook.Store(&h) }
@@ -486,6 +491,9 @@ func (s *Service) Area(ctx context.Context, electionID, areaID int64) (*election
 func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Answers) ([]string, string) {
 	rules, err := s.orgRules(ctx, org)
 	if err != nil {
+		// The report is still taken (an observer's report is never refused
+		// for the server's fault) but unchecked: staff must know.
+		s.w.logger().Error("quality control rules unavailable: report stored without checks", "org", org, "form", f.ID, "err", err)
 		return nil, store.StatusNew
 	}
 	look := Lookup(f, a)
@@ -501,6 +509,9 @@ func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Ans
 		} else if status == store.StatusNew {
 			status = store.StatusFlagged
 		}
+	}
+	if len(fired) > 0 {
+		s.w.logger().Info("quality control", "org", org, "form", f.ID, "rules", fired, "status", status)
 	}
 	return fired, status
 }

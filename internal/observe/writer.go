@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,12 +55,20 @@ type writer struct {
 	noLog bool
 	wg    sync.WaitGroup
 	hook  atomic.Pointer[CommitHook]
+	log   atomic.Pointer[slog.Logger] // nil: slog.Default()
 
 	mu         sync.Mutex
 	batches    int64
 	jobs       int64
 	commitTime time.Duration
 	maxCommit  time.Duration
+}
+
+func (w *writer) logger() *slog.Logger {
+	if l := w.log.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 func newWriter(db *store.DB) *writer {
@@ -209,10 +218,19 @@ func (w *writer) commit(batch []*job) {
 	t0 := time.Now()
 	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.noLog) })
 	if err != nil && len(batch) > 1 {
+		// One bad report (or a deadlock with another instance writing the
+		// same retried report) must not fail its neighbours: replay the
+		// batch one report at a time. Said at warning level, since it
+		// costs a commit per report while it lasts.
+		w.logger().Warn("group commit failed: replaying the batch one report at a time", "batch", len(batch), "err", err)
 		for _, j := range batch {
 			w.commit([]*job{j})
 		}
 		return
+	}
+	if err != nil {
+		// Only the operation and the error: never the report's content.
+		w.logger().Error("report not stored", "channel", batch[0].report.Channel, "client_id", batch[0].report.ClientID, "err", err)
 	}
 	d := time.Since(t0)
 	w.mu.Lock()

@@ -1,10 +1,13 @@
 package observe
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,8 +58,11 @@ func (fx *writerFixture) job(clientID string) *job {
 // queuedWriter is a writer whose queue already holds jobs when its loop
 // starts, so that the loop's first batch is exactly those jobs: batching
 // is then a fact, not a race.
-func queuedWriter(db *store.DB, jobs []*job) *writer {
+func queuedWriter(db *store.DB, jobs []*job, log ...*slog.Logger) *writer {
 	w := &writer{db: db, queue: make(chan *job, 4*MaxBatch), stop: make(chan struct{})}
+	for _, l := range log {
+		w.log.Store(l)
+	}
 	for _, j := range jobs {
 		w.queue <- j
 	}
@@ -119,8 +125,8 @@ func TestWriterReplaysAFailedBatch(t *testing.T) {
 		fx := newWriterFixture(t, db)
 		jobs := []*job{fx.job("good-0001"), fx.job("good-0002"), fx.job("bad-00001"), fx.job("good-0003")}
 		jobs[2].report.FormID = 987654 // no such form: the foreign key fails the batch's insert
-		w := queuedWriter(db, jobs)
-		defer w.close()
+		var logged bytes.Buffer
+		w := queuedWriter(db, jobs, slog.New(slog.NewJSONHandler(&logged, nil)))
 		for i, j := range jobs {
 			r := <-j.done
 			if bad := i == 2; (r.err != nil) != bad {
@@ -138,6 +144,18 @@ func TestWriterReplaysAFailedBatch(t *testing.T) {
 		}
 		if n := fx.count(t, `SELECT count(*) FROM audit WHERE org_id = $1`); n != 3 {
 			t.Errorf("%d audit entries, want 3", n)
+		}
+		// The replay and the lost report are logged (issue 11), with the
+		// client id but never the answers.
+		w.close()
+		out := logged.String()
+		for _, want := range []string{`"level":"WARN","msg":"group commit failed: replaying the batch one report at a time","batch":4`, `"level":"ERROR","msg":"report not stored"`, `"client_id":"bad-00001"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("log lacks %s:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "answers") {
+			t.Errorf("log carries report content:\n%s", out)
 		}
 	})
 }

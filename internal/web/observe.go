@@ -66,6 +66,7 @@ func (s *Server) observeRoutes() {
 	st := &observeState{svc: observe.New(s.db),
 		twilioToken: s.opt.TwilioAuthToken, telerivetSecret: s.opt.TelerivetSecret,
 		publicURL: strings.TrimSuffix(s.opt.PublicURL, "/")}
+	st.svc.SetLogger(s.log)
 	st.svc.OnCommit(func(batch, queued int, d time.Duration) {
 		metrics.IntakeBatchSize.Observe(float64(batch))
 		metrics.IntakeQueueDepth.Set(float64(queued))
