@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -82,6 +84,30 @@ func fullDatabase(t *testing.T, addr string) {
 	}
 	if _, err := store.InsertSMS(ctx, d, &store.SMSMessage{Provider: "twilio", MessageID: "SM1", OrgID: o.ID, Sender: "+77010000001",
 		Body: "V 12 ...", ReportID: reportID, Reply: "ok", Received: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	// The tables of the transparency log, official captures and station
+	// points: a copy without them would fail the log's audit or lose the map.
+	page := []byte("region,registered\nA,100\n")
+	if _, err := d.SaveCapture(ctx, &store.Capture{ElectionID: e.ID, URL: "https://cec.example/results.csv", Fetched: time.Now().UTC(),
+		SHA256: fmt.Sprintf("%x", sha256.Sum256(page)), Size: len(page), ContentType: "text/csv", Body: page}); err != nil {
+		t.Fatal(err)
+	}
+	size, err := d.LogSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := d.LogRoot(ctx, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SaveCheckpoint(ctx, size, root, []byte("fixture checkpoint\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddCosignature(ctx, size, "witness.example", "— witness.example fixture\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ReplaceStationPoints(ctx, e.ID, []store.StationPoint{{AreaID: areaID, Lat: 43.238, Lon: 76.945}}); err != nil {
 		t.Fatal(err)
 	}
 }

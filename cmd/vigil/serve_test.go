@@ -205,7 +205,9 @@ report_every = "1ns"
 	_, m := get(t, c, s.metrics)
 	for _, want := range []string{
 		`vigil_http_requests_total{code="200",route="GET /readyz"} 2`,
-		`vigil_http_requests_total{code="404",route="unmatched"} 1`,
+		// The portal's catch-all (an HTML 404 page) takes paths no other
+		// route matches.
+		`vigil_http_requests_total{code="404",route="GET /"} 1`,
 		`vigil_submissions_total{channel="api",outcome="created"}`,
 		`vigil_http_request_duration_seconds_bucket{route="POST /api/v1/elections/{election}/reports",le="+Inf"}`,
 		`vigil_intake_batch_size_count`, `vigil_intake_queue_depth`, `vigil_intake_commit_duration_seconds_sum`,

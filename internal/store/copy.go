@@ -52,7 +52,11 @@ func Copy(ctx context.Context, from, to *DB) (*CopyReport, error) {
 	}
 	for _, t := range tables {
 		var n int64
-		if err := to.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&n); err != nil {
+		count := `SELECT count(*) FROM ` + t
+		if q, ok := seededTables[t]; ok {
+			count = q
+		}
+		if err := to.QueryRowContext(ctx, count).Scan(&n); err != nil {
 			return nil, fmt.Errorf("target %s: %w", t, err)
 		}
 		if n > 0 {
@@ -67,6 +71,12 @@ func Copy(ctx context.Context, from, to *DB) (*CopyReport, error) {
 	rep := &CopyReport{}
 	err = to.InTx(ctx, func(tx *sql.Tx) error {
 		for _, t := range tables {
+			if _, ok := seededTables[t]; ok {
+				// The migration's starting row gives way to the source's.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+					return fmt.Errorf("emptying %s: %w", t, err)
+				}
+			}
 			sum, err := copyTable(ctx, src, tx, to.Dialect, t)
 			if err != nil {
 				return fmt.Errorf("copying %s: %w", t, err)
@@ -90,6 +100,14 @@ func Copy(ctx context.Context, from, to *DB) (*CopyReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// seededTables are the tables a migration fills with a starting row (the
+// transparency log's size, 0): a new database counts as empty while they
+// hold only that row, which the copy replaces with the source's. Each maps
+// to the query that counts its rows beyond the starting one.
+var seededTables = map[string]string{
+	"log_state": `SELECT count(*) FROM log_state WHERE size > 0`,
 }
 
 // checkSameSchema refuses to copy between databases at different schema
