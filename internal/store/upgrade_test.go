@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-elections/vigil/internal/demo"
-	"github.com/vigil-elections/vigil/internal/observe/load"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
@@ -99,14 +97,13 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					// Version 1 is the results core; 2 adds observation.
-					el := demo.Generate(3, demo.Params{Stations: 120, ObservedShare: 0.2})
-					if _, err := demo.Write(ctx, old, el); err != nil {
-						t.Fatal(err)
-					}
-					if from >= 2 {
-						if _, _, err := load.Setup(ctx, old, 30); err != nil {
-							t.Fatal(err)
+					// Rows as that version wrote them, in its own SQL (today's
+					// code would write tables it did not have yet): version 1
+					// is the results core; 2 adds observation. The times are
+					// in the variable-width form vigil wrote before 0010.
+					for _, q := range oldRows(from) {
+						if _, err := old.ExecContext(ctx, q); err != nil {
+							t.Fatalf("writing version %d's rows: %v\n%s", from, err, q)
 						}
 					}
 					before := rowCounts(t, old)
@@ -121,6 +118,9 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 					}
 					after := rowCounts(t, db)
 					for tb, n := range before {
+						if tb == "log_leaves" && after[tb] >= n {
+							continue // opening logs rows the log lacks (the backfill)
+						}
 						if after[tb] != n {
 							t.Errorf("table %s: %d rows before the upgrade, %d after", tb, n, after[tb])
 						}
@@ -168,4 +168,28 @@ func TestRefusesNewerSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oldRows are the statements that give a database at schema version v an
+// election with its areas, a batch and protocols (v ≥ 1), and an
+// organisation with a user (v ≥ 2), as vigil of that version stored them.
+func oldRows(v int) []string {
+	q := []string{
+		`INSERT INTO elections (id, name, kind, country, date, config, created) VALUES (1, 'old', 'presidential', 'KZ', '2022-11-20', '{"area_levels":["region","station"]}', '2026-01-02T03:04:05.5Z')`,
+		`INSERT INTO options (election_id, position, name, kind) VALUES (1, 0, 'A', 'candidate'), (1, 1, 'B', 'candidate')`,
+		`INSERT INTO areas (id, election_id, parent_id, level, name, path, station) VALUES
+			(1, 1, NULL, 0, 'old', '[]', 0), (2, 1, 1, 1, 'North', '["North"]', 0),
+			(3, 1, 2, 2, '001', '["North","001"]', 1), (4, 1, 2, 2, '002', '["North","002"]', 1), (5, 1, 2, 2, '003', '["North","003"]', 1)`,
+		`INSERT INTO batches (id, election_id, source, file, sha256, rows, rejected, created) VALUES (1, 1, 'official-final', 'old.csv', '` + strings.Repeat("ab", 32) + `', 3, 0, '2026-01-02T03:04:05Z')`,
+	}
+	for i, area := range []int{3, 4, 5} {
+		q = append(q, fmt.Sprintf(`INSERT INTO protocols (id, election_id, area_id, source, version, batch_id, registered, ballots_issued, ballots_in_box, invalid, valid, votes, received)
+			VALUES (%d, 1, %d, 'official-final', 1, 1, 1000, 700, 700, 10, 690, '[400,290]', '2026-01-02T03:04:05.%dZ')`, i+1, area, i+1))
+	}
+	if v >= 2 {
+		q = append(q,
+			`INSERT INTO organisations (id, name, kind, created) VALUES (1, 'Mission', 'international', '2026-01-02T03:04:05Z')`,
+			`INSERT INTO users (id, org_id, username, name, role, password_hash, created) VALUES (1, 1, 'analyst', 'An Analyst', 'analyst', '', '2026-01-02T03:04:05.25Z')`)
+	}
+	return q
 }
