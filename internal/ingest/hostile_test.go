@@ -67,6 +67,12 @@ func TestHostileBlankLines(t *testing.T) {
 		errs[0].Error() != "q.csv: from line 3: a record longer than 64 KiB (an unbalanced quote?)" {
 		t.Fatalf("rows %d errors %v", len(rows), errs)
 	}
+	// A long line with no quote open is not blamed on a quote.
+	data = "a,reg,v\nA,1,1\nB" + strings.Repeat("x", 100<<10) + ",2,2\n"
+	rows, errs = readAll(t, newTestReader(t, data, hostileMapping, "l.csv"))
+	if len(rows) != 1 || len(errs) != 1 || errs[0].Error() != "l.csv: from line 3: a record longer than 64 KiB" {
+		t.Fatalf("rows %d errors %v", len(rows), errs)
+	}
 }
 
 func TestHostileRowCount(t *testing.T) {

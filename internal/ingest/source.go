@@ -122,7 +122,13 @@ func newRecordLimit(r io.Reader, delim rune, offset int) *recordLimit {
 
 func (l *recordLimit) Read(p []byte) (int, error) {
 	if l.n > maxRecordBytes {
-		return 0, fmt.Errorf("from line %d: a record longer than %d KiB (an unbalanced quote?)", l.offset+l.start+1, maxRecordBytes>>10)
+		// Say why only when it is known: a quote still open is the usual
+		// cause; a long line without one is just a long line.
+		why := ""
+		if l.inQuote {
+			why = " (an unbalanced quote?)"
+		}
+		return 0, fmt.Errorf("from line %d: a record longer than %d KiB%s", l.offset+l.start+1, maxRecordBytes>>10, why)
 	}
 	n, err := l.r.Read(p)
 	for _, c := range p[:n] {

@@ -257,3 +257,30 @@ func TestHTTPSBehindProxy(t *testing.T) {
 	check(behindProxy(t), true)
 	check(newObsFixture(t, storetest.SQLite(t)), false)
 }
+
+// The sign-in page answers a spent budget with 429, as the JSON login does
+// (an attack rerun found it answering 401 with the right message).
+func TestLoginPageThrottled(t *testing.T) {
+	fx := behindProxy(t)
+	post := func() (int, string) {
+		req, _ := http.NewRequest("POST", fx.srv.URL+"/login", strings.NewReader("username=admin&password=wrong+guess"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "198.51.100.7")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i := range 10 {
+		if code, _ := post(); code != 401 {
+			t.Fatalf("wrong password %d: %d, want 401", i, code)
+		}
+	}
+	code, body := post()
+	if code != 429 || !strings.Contains(body, "too many failed logins") || !strings.Contains(body, "<form") {
+		t.Fatalf("after the budget: %d, want 429 with the sign-in page saying why:\n%.300s", code, body)
+	}
+}

@@ -61,7 +61,13 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.login(w, r, r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
 		if e, ok := err.(*Error); ok {
-			return s.render(w, r, http.StatusUnauthorized, "observe_login.html", map[string]any{"Error": e.Message, "Next": safeNext(r.PostForm.Get("next"))})
+			// The page answers with the same status as the JSON login: 429
+			// when the budget is spent, so that clients and monitors see it.
+			status := http.StatusUnauthorized
+			if e.Code == TooMany {
+				status = http.StatusTooManyRequests
+			}
+			return s.render(w, r, status, "observe_login.html", map[string]any{"Error": e.Message, "Next": safeNext(r.PostForm.Get("next"))})
 		}
 		return err
 	}
