@@ -48,24 +48,8 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	tmp := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".partial")
 	os.Remove(tmp)
 	defer os.Remove(tmp)
-	if d.Dialect == store.SQLite {
-		if _, err := d.ExecContext(ctx, `VACUUM INTO $1`, tmp); err != nil {
-			return fmt.Errorf("backup of %s: %w", d.Addr, err)
-		}
-	} else {
-		b, err := store.Open(ctx, tmp)
-		if err != nil {
-			return err
-		}
-		_, err = store.Copy(ctx, d, b)
-		if cerr := b.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("backup of %s: %w", d.Addr, err)
-		}
-		os.Remove(tmp + "-wal")
-		os.Remove(tmp + "-shm")
+	if err := store.Backup(ctx, d, tmp); err != nil {
+		return fmt.Errorf("backup of %s: %w", d.Addr, err)
 	}
 	// Read the backup back: it opens, its pages are sound, its tables
 	// count and checksum.
@@ -73,10 +57,9 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("the backup does not open: %w", err)
 	}
-	var ok string
-	if err := b.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+	if err := b.IntegrityCheck(ctx); err != nil {
 		b.Close()
-		return fmt.Errorf("the backup fails its integrity check: %s %v", ok, err)
+		return fmt.Errorf("the backup fails its integrity check: %w", err)
 	}
 	sums, err := store.Sums(ctx, b)
 	b.Close()

@@ -100,7 +100,11 @@ func (w *writer) checkpointer() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			w.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+			if err := w.db.CheckpointWAL(ctx); err != nil {
+				// Not fatal (the next tick tries again), but a WAL that is
+				// never copied back grows without bound: say so.
+				w.logger().Warn("WAL checkpoint failed", "err", err)
+			}
 			cancel()
 		}
 	}
@@ -111,15 +115,9 @@ func (w *writer) connection(ctx context.Context) (*sql.Conn, error) {
 	if w.conn != nil {
 		return w.conn, nil
 	}
-	c, err := w.db.Conn(ctx)
+	c, err := w.db.WriterConn(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if w.db.Dialect == store.SQLite {
-		if _, err := c.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
-			c.Close()
-			return nil, err
-		}
 	}
 	w.conn = c
 	return c, nil
