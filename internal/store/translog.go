@@ -240,6 +240,11 @@ func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protoco
 		}
 		leaves = append(leaves, ps...)
 	}
+	return appendReceipts(ctx, l, leaves)
+}
+
+// appendReceipts appends leaves and returns their receipts by row ref.
+func appendReceipts(ctx context.Context, l qLoader, leaves []translog.Leaf) (map[string]translog.Receipt, error) {
 	rcs, err := appendLeaves(ctx, l, leaves)
 	if err != nil {
 		return nil, err
@@ -339,15 +344,7 @@ func LogRows(ctx context.Context, q Querier, d Dialect, sets ...RowSet) (map[str
 		}
 		leaves = append(leaves, ls...)
 	}
-	rcs, err := appendLeaves(ctx, l, leaves)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]translog.Receipt, len(rcs))
-	for i, lf := range leaves {
-		out[lf.Ref] = rcs[i]
-	}
-	return out, nil
+	return appendReceipts(ctx, l, leaves)
 }
 
 // FirstReceipts returns, for refs already in the log, their first leaf's

@@ -71,18 +71,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	el := demo.Generate(2022, demo.DefaultParams)
-	e, err := demo.Write(ctx, db, el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.SeedObservation(ctx, db, e.ID, 2022, demo.ObservationFacts(el)); err != nil {
-		t.Fatal(err)
-	}
-	org, err := db.OrganisationByName(ctx, "Demo Observation Mission")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, org := observedDemo(t, db, 2022, demo.DefaultParams)
 	const pw = "a long demo password"
 	hash, err := access.HashPassword(pw)
 	if err != nil {
