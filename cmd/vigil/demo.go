@@ -181,10 +181,7 @@ func demoAdmin(ctx context.Context, e *env, d *store.DB, o *store.Organisation) 
 	case u.OrgID != o.ID || u.Role != string(access.Administrator):
 		return l, fmt.Errorf("a user %q exists in this database but is not the demo mission's administrator", l.Username)
 	}
-	if err := d.SetPassword(ctx, u.ID, hash); err != nil {
-		return l, err
-	}
-	return l, cliAudit(ctx, d, o.ID, "user.password", "user:"+u.Username, map[string]any{"by": "demo"})
+	return l, d.SetPassword(ctx, u.ID, hash, cliEntry(o.ID, "user.password", "user:"+u.Username, map[string]any{"by": "demo"}))
 }
 
 // browseURL is the address a browser on this machine opens for a listen

@@ -68,7 +68,7 @@ func runUserResetPassword(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.ResetPassword(ctx, u.ID, hash, cliEntry(u.OrgID, "user.reset_password", "user:"+u.Username, map[string]any{"sessions_ended": true})); err != nil {
+	if err := d.SetPassword(ctx, u.ID, hash, cliEntry(u.OrgID, "user.reset_password", "user:"+u.Username, map[string]any{"sessions_ended": true})); err != nil {
 		return err
 	}
 	out := map[string]any{"user": u.Username, "sessions_ended": true}

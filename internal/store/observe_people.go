@@ -133,8 +133,11 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 }
 
 // SetPassword replaces a user's password hash and ends the user's
-// sessions, so that the old password opens nothing any more.
-func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string) (err error) {
+// sessions, so that the old password opens nothing any more (a password is
+// reset because it was lost or seen by someone else: whoever holds a
+// session made with it must log in again). An audit entry, when given, is
+// written in the same transaction (vigil user reset-password).
+func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string, audit ...AuditEntry) (err error) {
 	defer wrap(&err, "store.SetPassword(user %d)", userID)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, userID)
@@ -144,8 +147,15 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		for _, a := range audit {
+			if err := Audit(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

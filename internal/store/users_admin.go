@@ -6,27 +6,6 @@ import (
 	"fmt"
 )
 
-// ResetPassword is SetPassword with its audit entry written in the same
-// transaction (vigil user reset-password): the password hash is replaced
-// and every session of the user ended (a password is reset because it was
-// lost or seen by someone else: whoever holds a session made with it must
-// log in again).
-func (db *DB) ResetPassword(ctx context.Context, userID int64, passwordHash string, audit AuditEntry) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
-		}
-		if _, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
-			return err
-		}
-		return Audit(ctx, tx, audit)
-	})
-}
-
 // SetDisabled disables a user (or enables one again). A disabled user
 // cannot log in, their sessions are ended, and their API tokens are
 // refused while they stay disabled (a running server may take up to its
