@@ -8,8 +8,12 @@
     .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
     .then(function (g) {
       var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+      var canvas = L.canvas({ padding: 0.5 });
       var layer = L.geoJSON(g, {
-        style: function (f) { return { fillColor: f.properties.fill, fillOpacity: 0.9, color: "#333", weight: 0.8 }; },
+        style: function (f) { return { fillColor: f.properties.fill, fillOpacity: 0.9, color: "#333", weight: f.properties.station ? 0.5 : 0.8 }; },
+        // Stations (vigil geo import --stations) are small circles over
+        // the areas, drawn on a canvas: a country has tens of thousands.
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 3, renderer: canvas }); },
         onEachFeature: function (f, l) {
           // Text, never HTML: area names come from imported files.
           var tip = document.createElement("span");
