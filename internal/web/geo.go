@@ -119,11 +119,11 @@ type mapClass struct {
 }
 
 type mapData struct {
-	Level     int
-	Measure   string
-	Areas     []mapArea
-	Classes   []mapClass
-	HasShape  bool
+	Level    int
+	Measure  string
+	Areas    []mapArea
+	Classes  []mapClass
+	HasShape bool
 	// HasPoints: the election has station coordinates; Points are the
 	// stations drawn (with ?points=1), coloured on the areas' classes.
 	HasPoints bool
