@@ -22,7 +22,15 @@
           l.on("click", function () { window.location.href = f.properties.url; });
         }
       }).addTo(map);
-      map.fitBounds(layer.getBounds());
+      // Fit the whole country, with a margin, and again whenever the box
+      // changes size (a phone turned, the page laid out anew) until the
+      // reader moves the map: Leaflet keeps the centre on a resize, which
+      // cut the sides of the country off on a narrow screen.
+      var bounds = layer.getBounds(), moved = false;
+      var fit = function () { map.invalidateSize(false); if (!moved) map.fitBounds(bounds, { padding: [6, 6] }); };
+      ["pointerdown", "wheel", "keydown"].forEach(function (t) { el.addEventListener(t, function () { moved = true; }); });
+      fit();
+      if (window.ResizeObserver) new ResizeObserver(fit).observe(el);
       el.setAttribute("data-features", String(g.features.length));
       el.setAttribute("data-ready", "1");
     })
