@@ -473,3 +473,27 @@ func TestForensicsPageListsExcluded(t *testing.T) {
 		t.Error("an exclusion reason in English on the Russian page")
 	}
 }
+
+// TestDenominatorsNamed: wherever the portal shows a share it names what it
+// is of (issue 12, "words that mean two things"): turnout is ballots issued
+// ÷ registered voters everywhere; a candidate's share is of the valid votes
+// on the results pages and the map, of the ballots counted (valid +
+// invalid) on the forensics page, which says that the two differ.
+func TestDenominatorsNamed(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, _ := demoServer(t, db)
+	for path, wants := range map[string][]string{
+		"/elections/1/areas/root?lang=en": {`<small class="def">ballots issued ÷ registered voters</small>`, "as a share of valid votes", "Turnout: ballots issued ÷ registered voters; a candidate&#39;s share: of the valid votes."},
+		"/elections/1/map?lang=en":        {"Turnout: ballots issued ÷ registered voters; a candidate&#39;s share: of the valid votes."},
+		"/elections/1/forensics?lang=en":  {"turnout is ballots issued ÷ registered voters and the leader&#39;s share is of the ballots counted (valid &#43; invalid)", "share of the ballots counted (valid + invalid)"},
+		"/elections/1/areas/root?lang=kk": {"берілген бюллетеньдер ÷ тіркелген сайлаушылар"},
+		"/elections/1/forensics?lang=ru":  {"доля лидера — от подсчитанных бюллетеней (действительные &#43; недействительные)"},
+	} {
+		_, body := getWith(t, srv.URL+path, nil)
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not name the denominator: %q", path, w)
+			}
+		}
+	}
+}
