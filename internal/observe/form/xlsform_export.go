@@ -100,7 +100,7 @@ func XLSFormRows(f *Form) (survey, choices, settings [][]string) {
 			if list == "" {
 				list = q.ID
 			}
-			if prev, ok := lists[list]; ok && !slices.Equal(prev, q.Choices) {
+			if prev, ok := lists[list]; ok && !slices.EqualFunc(prev, q.Choices, Choice.Equal) {
 				// Another question's list of the same name: keep both.
 				list = q.ID + "_choices"
 			}
