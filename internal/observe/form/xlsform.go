@@ -3,6 +3,7 @@ package form
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -387,7 +388,10 @@ func fromXLSForm(survey, choices, settings [][]string, defaultID string) (*Form,
 	if f.Name.EN == "" {
 		f.Name.EN = f.ID
 	}
-	if len(ls.names) > 0 {
+	// Languages are kept when they are not what a form without them has
+	// (English and Russian, Kazakh when used): vigil's own forms round-trip
+	// unchanged.
+	if len(ls.names) > 0 && !slices.Equal(ls.names, f.LangNames()) {
 		f.Languages = ls.names
 	}
 	if err := f.Check(); err != nil {
@@ -420,7 +424,8 @@ func readXLSSettings(f *Form, settings [][]string, p *problems) *langs {
 		}
 		f.AllowChoiceDuplicates = b
 	}
-	for field, why := range xlsUnsupportedSettings {
+	for _, field := range slices.Sorted(maps.Keys(xlsUnsupportedSettings)) {
+		why := xlsUnsupportedSettings[field]
 		if st.cell(row, field) != "" {
 			p.add("settings", 2, st.head(field), "%s", why)
 		}
@@ -483,7 +488,8 @@ func readXLSChoices(choices [][]string, ls *langs, allowDup bool, p *problems) m
 		return lists
 	}
 	ct.noteLanguages(ls)
-	for field, why := range xlsUnsupportedColumns {
+	for _, field := range slices.Sorted(maps.Keys(xlsUnsupportedColumns)) {
+		why := xlsUnsupportedColumns[field]
 		for _, c := range ct.cols {
 			if c.field == field {
 				for i, row := range ct.rows {
@@ -679,7 +685,8 @@ func (r *surveyReader) row(rowNo int, row []string) {
 		}
 		return
 	}
-	for field, why := range xlsUnsupportedColumns {
+	for _, field := range slices.Sorted(maps.Keys(xlsUnsupportedColumns)) {
+		why := xlsUnsupportedColumns[field]
 		for _, c := range sv.cols {
 			if c.field == field && c.index < len(row) && strings.TrimSpace(row[c.index]) != "" {
 				r.p.add("survey", rowNo, c.head, "%s", why)
