@@ -501,7 +501,7 @@ func (f *Form) Check() error {
 		if !q.Type.Valid() {
 			bad("%s: unknown type %q", name, q.Type)
 		}
-		if q.Label.EN == "" && q.Type != Note && q.Type != Calculate {
+		if q.Label.EN == "" && q.Image.IsZero() && q.Type != Note && q.Type != Calculate {
 			bad("%s: no English label", name)
 		}
 		if q.Type == Calculate && q.Calculation == "" {

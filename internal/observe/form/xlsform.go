@@ -82,12 +82,34 @@ var xlsMetaTypes = map[string]bool{
 	"username": true, "email": true, "simserial": true, "subscriberid": true, "audit": true,
 	"start-geopoint": true, "uri:username": true, "uri:email": true, "uri:phonenumber": true,
 	"uri:deviceid": true, "uri:simserial": true, "uri:subscriberid": true,
+	// pyxform's legacy spellings of the same.
+	"get start time": true, "get end time": true, "get today": true, "get sim id": true, "get phone number": true,
+	"device id": true, "subscriber id": true, "sim id": true, "end time": true, "start time": true,
+}
+
+// Legacy and alternative spellings of the types vigil runs (pyxform's
+// question_type_dictionary), by normType.
+var xlsTypeAliases = map[string]Type{
+	"integer": Integer, "int": Integer, "q int": Integer, "add integer prompt": Integer,
+	"decimal": Decimal, "q decimal": Decimal, "add decimal prompt": Decimal,
+	"text": Text, "string": Text, "q string": Text, "add text prompt": Text,
+	"time": Time, "q time": Time, "add time prompt": Time,
+	"date": Date, "q date": Date, "add date prompt": Date,
+	"image": Photo, "photo": Photo, "q image": Photo, "q picture": Photo, "add image prompt": Photo, "add photo prompt": Photo,
+	"note": Note, "q note": Note, "add note prompt": Note,
+	"calculate": Calculate, "q calculate": Calculate, "add calculate prompt": Calculate,
+	"geopoint": Geopoint, "location": Geopoint, "gps": Geopoint, "q geopoint": Geopoint, "q location": Geopoint, "add location prompt": Geopoint,
+	"acknowledge": Acknowledge, "q acknowledge": Acknowledge, "add acknowledge prompt": Acknowledge,
+	"range": Range,
+	// pyxform's "phone number": text of digits only.
+	"phone number": Text,
 }
 
 // XLSForm types vigil knows but does not run, with the reason. docs/forms.md
 // has the same table.
 var xlsUnsupported = map[string]string{
 	"begin loop":                "loops over a choice list are not supported; use a repeat",
+	"include":                   "include is not supported (pyxform itself refuses it); copy the rows in",
 	"geotrace":                  "lines on a map are not supported; use geopoint",
 	"geoshape":                  "shapes on a map are not supported; use geopoint",
 	"barcode":                   "barcodes are not supported; use text",
@@ -237,6 +259,42 @@ func (t *xlsTable) cell(row []string, field string) string {
 	return strings.TrimSpace(row[c.index])
 }
 
+// hasLangColumns reports whether a survey or choices header names a
+// language ("label::English (en)").
+func hasLangColumns(sheets ...[][]string) bool {
+	for _, rows := range sheets {
+		if len(rows) == 0 {
+			continue
+		}
+		for _, h := range rows[0] {
+			if field, lang := parseHeader(h); lang != "" && xlsTranslatable[field] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// setText puts a text into a label in the language XLSForm names so.
+func setText(l *Label, name, s string) {
+	if s == "" {
+		return
+	}
+	switch LangCode(name) {
+	case "en":
+		l.EN = s
+	case "ru":
+		l.RU = s
+	case "kk":
+		l.KK = s
+	default:
+		if l.Other == nil {
+			l.Other = map[string]string{}
+		}
+		l.Other[name] = s
+	}
+}
+
 // langs are a workbook's languages: the default one (what untranslated
 // columns are in) and every one a column names, in order of appearance.
 type langs struct {
@@ -373,7 +431,7 @@ func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
 func fromXLSForm(survey, choices, settings [][]string, defaultID string) (*Form, error) {
 	p := &problems{}
 	f := &Form{Phase: Incident}
-	ls := readXLSSettings(f, settings, p)
+	ls := readXLSSettings(f, settings, p, hasLangColumns(survey, choices))
 	if f.ID == "" {
 		f.ID = defaultID
 	}
@@ -403,8 +461,15 @@ func fromXLSForm(survey, choices, settings [][]string, defaultID string) (*Form,
 
 // readXLSSettings reads the settings sheet into f and returns the
 // workbook's languages, the default one set.
-func readXLSSettings(f *Form, settings [][]string, p *problems) *langs {
+//
+// Untranslated columns are in the default_language setting; without one,
+// in English when no column names a language, and otherwise in the
+// language pyxform calls "default", beside the named ones.
+func readXLSSettings(f *Form, settings [][]string, p *problems, translated bool) *langs {
 	ls := &langs{def: "English (en)"}
+	if translated {
+		ls.def = "default"
+	}
 	if len(settings) <= 1 {
 		return ls
 	}
@@ -415,8 +480,39 @@ func readXLSSettings(f *Form, settings [][]string, p *problems) *langs {
 	}
 	f.ID = st.cell(row, "form_id")
 	f.Version = st.cell(row, "version")
-	f.Name = st.text(row, "form_title", ls)
+	// The title is vigil's name of the form: English unless the default
+	// language is set.
+	titleLangs := &langs{def: ls.def}
+	if ls.def == "default" {
+		titleLangs.def = "English (en)"
+	}
+	f.Name = st.text(row, "form_title", titleLangs)
 	f.InstanceName = st.cell(row, "instance_name")
+	// vigil's own title columns for the other languages: pyxform takes no
+	// translated form_title, and ignores these.
+	for _, c := range st.cols {
+		lang, ok := strings.CutPrefix(c.head, "vigil_title[")
+		if !ok || !strings.HasSuffix(lang, "]") || c.index >= len(row) {
+			continue
+		}
+		title := Label{}
+		setText(&title, strings.TrimSuffix(lang, "]"), strings.TrimSpace(row[c.index]))
+		switch {
+		case title.RU != "":
+			f.Name.RU = title.RU
+		case title.KK != "":
+			f.Name.KK = title.KK
+		case title.EN != "":
+			f.Name.EN = title.EN
+		default:
+			for k, v := range title.Other {
+				if f.Name.Other == nil {
+					f.Name.Other = map[string]string{}
+				}
+				f.Name.Other[k] = v
+			}
+		}
+	}
 	if s := st.cell(row, "allow_choice_duplicates"); s != "" {
 		b, ok := parseBool(s)
 		if !ok {
@@ -571,6 +667,7 @@ type surveyReader struct {
 	p      *problems
 	open   []frame
 	names  map[string]bool // question and group names, for ${} references
+	meta   map[string]bool // names of the metadata rows skipped
 	refs   []ref
 	nProto int
 }
@@ -592,7 +689,7 @@ func readXLSSurvey(f *Form, survey [][]string, lists map[string][]Choice, ls *la
 		return
 	}
 	sv.noteLanguages(ls)
-	r := &surveyReader{f: f, sv: sv, lists: lists, ls: ls, p: p, names: map[string]bool{}}
+	r := &surveyReader{f: f, sv: sv, lists: lists, ls: ls, p: p, names: map[string]bool{}, meta: map[string]bool{}}
 	for i, row := range sv.rows {
 		r.row(i+2, row)
 	}
@@ -604,7 +701,11 @@ func readXLSSurvey(f *Form, survey [][]string, lists map[string][]Choice, ls *la
 		p.add("survey", 0, "", "no questions")
 	}
 	for _, rf := range r.refs {
-		if !r.names[rf.name] {
+		switch {
+		case r.names[rf.name]:
+		case r.meta[rf.name]:
+			p.add("survey", rf.row, rf.col, "${%s} refers to metadata, which vigil records with each submission itself and does not put in the form", rf.name)
+		default:
 			p.add("survey", rf.row, rf.col, "${%s} names no question or group of the form", rf.name)
 		}
 	}
@@ -694,6 +795,9 @@ func (r *surveyReader) row(rowNo int, row []string) {
 		}
 	}
 	nt := normType(typ)
+	if strings.HasPrefix(nt, "begin loop over ") {
+		nt = "begin loop over"
+	}
 	switch nt {
 	case "begin group":
 		r.begin(rowNo, row, name, "group")
@@ -701,8 +805,8 @@ func (r *surveyReader) row(rowNo int, row []string) {
 	case "begin repeat", "begin looped group", "begin lgroup":
 		r.begin(rowNo, row, name, "repeat")
 		return
-	case "begin loop":
-		r.errAt(rowNo, "type", "type %q: %s", typ, xlsUnsupportedNorm[nt])
+	case "begin loop", "begin loop over":
+		r.errAt(rowNo, "type", "type %q: %s", typ, xlsUnsupportedNorm["begin loop"])
 		r.open = append(r.open, frame{name: name, kind: "loop", row: rowNo})
 		return
 	case "end group", "end repeat", "end looped group", "end lgroup", "end loop":
@@ -713,7 +817,8 @@ func (r *surveyReader) row(rowNo int, row []string) {
 		r.protocolLine(rowNo, row, fr, typ, name)
 		return
 	}
-	if xlsMetaTypes[strings.ToLower(typ)] {
+	if xlsMetaTypes[strings.ToLower(typ)] || xlsMetaTypes[nt] {
+		r.meta[name] = true
 		return
 	}
 	if why, ok := xlsUnsupportedNorm[nt]; ok {
@@ -811,6 +916,16 @@ func (r *surveyReader) protocolLine(rowNo int, row []string, fr *frame, typ, nam
 		r.errAt(rowNo, "name", "duplicate protocol line %q", name)
 		return
 	}
+	// A line's own "required" makes the block required (vigil's export
+	// writes it so); its constraint can only be what vigil enforces.
+	if req, ok := parseBool(sv.cell(row, "required")); !ok {
+		r.errAt(rowNo, "required", "required %q on a protocol line: want yes or no", sv.cell(row, "required"))
+	} else if req {
+		proto.Required = true
+	}
+	if c := strings.Join(strings.Fields(sv.cell(row, "constraint")), " "); c != "" && c != ". >= 0" {
+		r.errAt(rowNo, "constraint", "constraint %q on a protocol line: its lines are counts of zero or more, nothing else", c)
+	}
 	it := ProtocolItem{ID: name, Label: sv.text(row, "label", r.ls), SMS: strings.ToUpper(sv.cell(row, "sms"))}
 	fig, opt := sv.cell(row, "figure"), sv.cell(row, "option")
 	switch {
@@ -879,10 +994,11 @@ func (r *surveyReader) question(rowNo int, row []string, typ, name string) {
 	if !r.questionType(rowNo, &q, typ) {
 		return
 	}
-	if q.Label.EN == "" && q.Type != Note && q.Type != Calculate {
+	if q.Label.EN == "" && !q.Image.IsZero() {
+		q.Label.EN = "" // an image alone labels a question, as pyxform allows
+	} else if q.Label.EN == "" && q.Type != Note && q.Type != Calculate {
 		bad("label", "question %q has no label", name)
-	}
-	if q.Type == Note && q.Label.EN == "" && q.Calculation == "" {
+	} else if q.Type == Note && q.Label.EN == "" && q.Calculation == "" {
 		bad("label", "note %q has no label", name)
 	}
 	if q.Type == Calculate && q.Calculation == "" {
@@ -923,7 +1039,9 @@ var xlsSelects = []struct {
 }{
 	{"add select multiple prompt using", true}, {"add select one prompt using", false},
 	{"select all that apply from", true}, {"select all that apply", true},
-	{"select multiple", true}, {"select one from", false}, {"select one", false}, {"select1", false},
+	{"select multiple using", true}, {"select multiple from", true}, {"select multiple", true},
+	{"select one using", false}, {"select one from", false}, {"select one", false}, {"select1", false},
+	{"q select", true},
 }
 
 // questionType sets q's type (and its choices) from the type column; false
@@ -943,37 +1061,19 @@ func (r *surveyReader) questionType(rowNo int, q *Question, typ string) bool {
 			return false
 		}
 	}
-	switch strings.ToLower(typ) {
-	case "integer", "int":
-		q.Type = Integer
-		if q.Constraint != "" {
-			if lo, hi, ok := bounds(q.Constraint); ok && q.ConstraintMsg.IsZero() {
-				q.Min, q.Max, q.Constraint = lo, hi, ""
-			}
-		}
-	case "decimal":
-		q.Type = Decimal
-	case "text", "string":
-		q.Type = Text
-	case "time":
-		q.Type = Time
-	case "date":
-		q.Type = Date
-	case "image", "photo", "add image prompt", "add photo prompt":
-		q.Type = Photo
-	case "note":
-		q.Type = Note
-	case "calculate":
-		q.Type = Calculate
-	case "geopoint", "location":
-		q.Type = Geopoint
-	case "acknowledge":
-		q.Type = Acknowledge
-	case "range":
-		q.Type = Range
-	default:
+	t, ok := xlsTypeAliases[normType(typ)]
+	if !ok {
 		r.errAt(rowNo, "type", "unknown type %q (docs/forms.md lists the types vigil runs)", typ)
 		return false
+	}
+	q.Type = t
+	switch {
+	case t == Integer && q.Constraint != "":
+		if lo, hi, ok := bounds(q.Constraint); ok && q.ConstraintMsg.IsZero() {
+			q.Min, q.Max, q.Constraint = lo, hi, ""
+		}
+	case normType(typ) == "phone number" && q.Constraint == "":
+		q.Constraint = `regex(., '^\d*$')`
 	}
 	return true
 }
@@ -981,9 +1081,13 @@ func (r *surveyReader) questionType(rowNo int, q *Question, typ string) bool {
 // selectType reads a select's arguments: its choice list and, optionally,
 // or_other.
 func (r *surveyReader) selectType(rowNo int, q *Question, typ string, multi bool, args []string) bool {
-	if len(args) == 2 && strings.EqualFold(args[1], "or_other") {
-		q.OrOther = true
-		args = args[:1]
+	// "or_other", and pyxform's older "or other" and "or specify other".
+	if n := len(args); n >= 2 {
+		tail := normType(strings.Join(args[1:], " "))
+		if tail == "or other" || tail == "or specify other" {
+			q.OrOther = true
+			args = args[:1]
+		}
 	}
 	if len(args) != 1 || !listArgRE.MatchString(args[0]) {
 		r.errAt(rowNo, "type", "type %q: want the select type followed by a choice list name (and or_other)", typ)
@@ -1066,14 +1170,10 @@ func ImportXLSFormFile(r io.Reader, fileName string) (f *Form, err error) {
 		key := strings.ToLower(strings.TrimSpace(name))
 		switch key {
 		case "survey", "choices", "settings":
-		case "external_choices", "entities":
+		case "entities":
 			rows, _ := wb.GetRows(name)
 			if len(rows) > 1 {
-				why := "external choices are not supported: vigil serves no form media files; put them on the choices sheet"
-				if key == "entities" {
-					why = "entities are not supported: vigil stores observations, not entity lists"
-				}
-				return nil, XLSFormErrors{{Sheet: name, Msg: why}}
+				return nil, XLSFormErrors{{Sheet: name, Msg: "entities are not supported: vigil stores observations, not entity lists"}}
 			}
 			continue
 		default:

@@ -199,10 +199,13 @@ func XLSFormRows(f *Form) (survey, choices, settings [][]string) {
 		putText(r, "label", q.Label, langs)
 		putText(r, "hint", q.Hint, langs)
 		if q.Type == Protocol {
-			r["type"], r["protocol"] = "begin group", "yes"
+			// A required block is required line by line, as the XForm
+			// binds it (pyxform would put "required" on the group).
+			r["type"], r["protocol"], r["required"] = "begin group", "yes", ""
 			sv.add(r)
 			for _, it := range q.Items {
-				lr := map[string]string{"type": "integer", "name": it.ID, "sms": it.SMS, "figure": it.Figure}
+				lr := map[string]string{"type": "integer", "name": it.ID, "sms": it.SMS, "figure": it.Figure,
+					"required": yesCell(q.Required), "constraint": ". >= 0"}
 				putText(lr, "label", it.Label, langs)
 				if it.IsVotes() {
 					lr["option"] = strconv.Itoa(it.Option + 1)
@@ -261,7 +264,7 @@ func XLSFormRows(f *Form) (survey, choices, settings [][]string) {
 
 	// Settings: the title in the default language (pyxform reads no
 	// translated form_title); vigil keeps the other languages' titles in
-	// its own title::Language columns, which pyxform ignores.
+	// its own vigil_title[Language] columns, which pyxform ignores.
 	st := &xlsSheet{order: []string{"form_title", "form_id", "version", "default_language", "instance_name",
 		"allow_choice_duplicates", "phase", "sms_prefix", "sms_comment"}}
 	sr := map[string]string{"form_title": textIn(f.Name, langs[0]), "form_id": f.ID, "version": f.Version,
@@ -274,8 +277,8 @@ func XLSFormRows(f *Form) (survey, choices, settings [][]string) {
 		sr["default_language"] = f.Languages[0]
 	}
 	for _, n := range langs[1:] {
-		st.order = append(st.order, "title::"+n)
-		sr["title::"+n] = textIn(f.Name, n)
+		st.order = append(st.order, "vigil_title["+n+"]")
+		sr["vigil_title["+n+"]"] = textIn(f.Name, n)
 	}
 	st.add(sr)
 	return sv.grid("type", "name"), ch.grid("list_name", "name"), st.grid("form_title", "form_id", "version")

@@ -102,7 +102,7 @@ func TestFromXLSFormRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(doc, []byte(`relevant="/data/procedures/sealed = 'no'"`)) {
+	if !bytes.Contains(doc, []byte(`relevant=" /data/procedures/sealed  = 'no'"`)) {
 		t.Errorf("relevance not resolved:\n%s", doc)
 	}
 }
