@@ -16,6 +16,7 @@ import (
 	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -395,6 +396,31 @@ type Group struct {
 	RepeatCount string `json:"repeat_count,omitempty"`
 }
 
+// Name is the group's own name, the last of its path: a repeat's answers
+// are stored under it.
+func (g *Group) Name() string { return g.Path[strings.LastIndex(g.Path, "/")+1:] }
+
+// RepeatGroup finds a repeat by name; nil when the form has none so named.
+func (f *Form) RepeatGroup(name string) *Group {
+	for i := range f.Groups {
+		if f.Groups[i].Repeat && f.Groups[i].Name() == name {
+			return &f.Groups[i]
+		}
+	}
+	return nil
+}
+
+// InRepeat returns the questions of a repeat, in form order.
+func (f *Form) InRepeat(g *Group) []*Question {
+	var out []*Question
+	for i := range f.Questions {
+		if f.RepeatOf(&f.Questions[i]) == g.Path {
+			out = append(out, &f.Questions[i])
+		}
+	}
+	return out
+}
+
 // Group finds the description of a group path; nil when it has none.
 func (f *Form) Group(path string) *Group {
 	for i := range f.Groups {
@@ -512,6 +538,12 @@ func (f *Form) Check() error {
 				bad("%s: %v", name, err)
 			}
 		}
+		if q.SMS != "" && f.RepeatOf(q) != "" {
+			bad("%s: a question inside a repeat cannot carry an SMS tag", name)
+		}
+		if q.Type == Protocol && f.RepeatOf(q) != "" {
+			bad("%s: a protocol block cannot sit inside a repeat", name)
+		}
 		if q.SMS != "" {
 			switch q.Type {
 			case Text, Date, Photo, Note, Protocol, Decimal, Calculate, Geopoint, Acknowledge, Range:
@@ -602,6 +634,16 @@ func (f *Form) Check() error {
 		if gpaths[g.Path] {
 			bad("group %q described twice", g.Path)
 		}
+		if g.Repeat {
+			for _, h := range f.Groups {
+				if h.Repeat && strings.HasPrefix(g.Path, h.Path+"/") {
+					bad("repeat %q inside the repeat %q: repeats within repeats are not supported", g.Path, h.Path)
+				}
+			}
+			if f.Question(g.Name()) != nil {
+				bad("repeat %q has the name of a question", g.Path)
+			}
+		}
 		gpaths[g.Path] = true
 	}
 	if f.SMSComment != "" {
@@ -625,33 +667,53 @@ func (f *Form) Indicators(a Answers) map[string]bool {
 		if q.Indicator == "" || q.Flag == "" {
 			continue
 		}
-		v, ok := a[q.ID]
-		if !ok {
-			continue
+		for _, v := range answersOf(f, q, a) {
+			f.indicate(out, q, v)
 		}
-		var s string
-		switch q.Type {
-		case YesNo:
-			b, ok := v.Bool()
-			if !ok {
-				continue
-			}
-			s = NoValue
-			if b {
-				s = YesValue
-			}
-		case MultipleChoice:
-			l, _ := v.List()
-			hit := false
-			for _, c := range l {
-				hit = hit || c == q.Flag
-			}
-			out[q.Indicator] = out[q.Indicator] || hit
-			continue
-		default:
-			s, _ = v.Text()
-		}
-		out[q.Indicator] = out[q.Indicator] || s == q.Flag
 	}
 	return out
+}
+
+// answersOf returns a question's answers: its one answer, or, inside a
+// repeat, its answer in each instance.
+func answersOf(f *Form, q *Question, a Answers) []Value {
+	if rp := f.RepeatOf(q); rp != "" {
+		g := f.Group(rp)
+		rows, _ := a[g.Name()].Repeat()
+		var out []Value
+		for _, r := range rows {
+			if v, ok := r[q.ID]; ok {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	if v, ok := a[q.ID]; ok {
+		return []Value{v}
+	}
+	return nil
+}
+
+// indicate records in out whether an answer to q shows its problem.
+func (f *Form) indicate(out map[string]bool, q *Question, v Value) {
+	var s string
+	switch q.Type {
+	case YesNo:
+		b, ok := v.Bool()
+		if !ok {
+			return
+		}
+		s = NoValue
+		if b {
+			s = YesValue
+		}
+	case MultipleChoice:
+		l, _ := v.List()
+		hit := slices.Contains(l, q.Flag)
+		out[q.Indicator] = out[q.Indicator] || hit
+		return
+	default:
+		s, _ = v.Text()
+	}
+	out[q.Indicator] = out[q.Indicator] || s == q.Flag
 }

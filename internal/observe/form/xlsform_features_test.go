@@ -175,3 +175,65 @@ func TestXLSFormAllProblems(t *testing.T) {
 		t.Errorf("errors.As finds %+v", one)
 	}
 }
+
+// TestFeatureAnswers: a report on the checklist carries its repeats,
+// calculated value, location and or_other text through JSON and through
+// an OpenRosa instance, and is validated.
+func TestFeatureAnswers(t *testing.T) {
+	f, err := FromXLSFormRows(featSurvey, featChoices, featSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Answers{
+		"ready": TextValue("OK"), "region": TextValue("north"), "district": TextValue("n1"), "station": TextValue("st101"),
+		"where": TextValue("43.238 76.945 800 5"), "voters": IntValue(1200), "ballots": IntValue(600),
+		"turnout": DecimalValue(0.5), "queue": IntValue(20), "problems": ListValue("queue", "other"),
+		"problems_other": TextValue("no ramp"),
+		"incident": RepeatValue(Answers{"what": TextValue("stuffing"), "when": TextValue("10:15")},
+			Answers{"what": TextValue("campaigning")}),
+	}
+	if errs := Validate(f, a); len(errs) > 0 {
+		t.Fatalf("valid answers refused: %v", errs)
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Answers
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !back["incident"].Equal(a["incident"]) {
+		t.Errorf("repeat through JSON: %s", b)
+	}
+	doc := EncodeInstance(f, "uuid:1", a)
+	sub, err := ParseSubmission(f, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Problems) > 0 {
+		t.Fatalf("problems %v\n%s", sub.Problems, doc)
+	}
+	rows, _ := sub.Answers["incident"].Repeat()
+	if len(rows) != 2 || !rows[1]["what"].Equal(TextValue("campaigning")) || !rows[0]["when"].Equal(TextValue("10:15")) {
+		t.Errorf("repeat through XML: %v\n%s", rows, doc)
+	}
+	for _, id := range []string{"where", "problems_other", "station"} {
+		if !sub.Answers[id].Equal(a[id]) {
+			t.Errorf("%s: %v, want %v", id, sub.Answers[id], a[id])
+		}
+	}
+	bad := Answers{"where": TextValue("95 10"), "queue": IntValue(500), "ready": TextValue("yes"),
+		"incident": RepeatValue(Answers{"when": TextValue("25:00"), "nope": TextValue("x")})}
+	msgs := []string{}
+	for _, e := range Validate(f, bad) {
+		msgs = append(msgs, e.Question+": "+e.Message)
+	}
+	got := strings.Join(msgs, "\n")
+	for _, w := range []string{"where: expected a location", "queue: expected a number from 0 to 100", "ready: expected OK",
+		"incident[1]/when: expected a time", "incident[1]/nope: no such question in the repeat incident", "region: required"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in\n%s", w, got)
+		}
+	}
+}
