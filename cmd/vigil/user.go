@@ -257,6 +257,7 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 	} else if f, err = form.ImportXLSFormFile(bytes.NewReader(raw), pos[0]); err != nil {
 		return fmt.Errorf("%s: %v", pos[0], err)
 	}
+	f.EnsureVersion() // before the audit entry names it
 	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err

@@ -405,6 +405,7 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(Invalid, "%v", err)
 		}
 	}
+	f.EnsureVersion() // before the audit entry names it
 	sf, err := observe.SaveForm(r.Context(), s.db, p.OrgID, f, s.auditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
 	if err != nil {
 		return Errorf(Invalid, "%v", err)
