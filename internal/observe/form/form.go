@@ -293,6 +293,19 @@ type Question struct {
 	OtherOf string `json:"other_of,omitempty"`
 }
 
+// Bounds returns an integer question's bounds: Min and Max, or those of a
+// constraint made only of bounds on "." that was kept as a constraint
+// because it has a message.
+func (q *Question) Bounds() (lo, hi *int64) {
+	if q.Min != nil || q.Max != nil {
+		return q.Min, q.Max
+	}
+	if l, h, ok := bounds(q.Constraint); ok && q.Constraint != "" {
+		return l, h
+	}
+	return nil, nil
+}
+
 // RangeParams reads a range question's parameters (XLSForm defaults: start
 // 1, end 10, step 1).
 func (q *Question) RangeParams() (start, end, step float64, err error) {
