@@ -660,16 +660,15 @@ type ref struct {
 // surveyReader reads the survey sheet row by row into a form: its columns,
 // the groups open at the current row, and the problems found.
 type surveyReader struct {
-	f      *Form
-	sv     *xlsTable
-	lists  map[string][]Choice
-	ls     *langs
-	p      *problems
-	open   []frame
-	names  map[string]bool // question and group names, for ${} references
-	meta   map[string]bool // names of the metadata rows skipped
-	refs   []ref
-	nProto int
+	f     *Form
+	sv    *xlsTable
+	lists map[string][]Choice
+	ls    *langs
+	p     *problems
+	open  []frame
+	names map[string]bool // question and group names, for ${} references
+	meta  map[string]bool // names of the metadata rows skipped
+	refs  []ref
 }
 
 // readXLSSurvey reads the survey sheet's questions into f.
