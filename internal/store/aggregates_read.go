@@ -261,7 +261,7 @@ func (db *DB) CurrentProtocols(ctx context.Context, electionID int64, sources []
 	rows, err := db.QueryContext(ctx, `SELECT `+sel+`, p.votes, p.received, `+
 		`a.id, COALESCE(a.parent_id, 0), a.level, a.name, a.path, a.station, a.attrs
 		FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id JOIN areas a ON a.id = c.area_id
-		WHERE c.election_id = $1`+where+` ORDER BY c.area_id, c.source`, electionID)
+		WHERE c.election_id = $1`+where+` ORDER BY a.level, a.id, `+sourceRank("c.source"), electionID)
 	if err != nil {
 		return err
 	}
@@ -341,4 +341,21 @@ func (db *DB) SummaryProtocols(ctx context.Context, electionID int64, under elec
 		}
 	}
 	return ps, areas, nil
+}
+
+// SummaryTotals are the sums a summary protocol of r's area is compared
+// with (election.Report.CheckSummaryTotals): expected is the number of
+// stations under the area (StationsUnder), nOpt the election's options.
+func (r *AreaResult) SummaryTotals(expected, nOpt int) election.SummaryTotals {
+	t := election.SummaryTotals{Stations: expected, WithProtocol: r.Stations, Votes: make([]int64, nOpt)}
+	for f := election.Figure(0); f < election.NumFigures; f++ {
+		t.Sum[f] = r.Figures.Value(f)
+		t.InAll[f] = expected > 0 && r.Coverage[f] == expected
+	}
+	copy(t.Votes, r.Votes)
+	t.VotesInAll = expected > 0 && nOpt > 0 && len(r.VotesStations) >= nOpt
+	for i := 0; t.VotesInAll && i < nOpt; i++ {
+		t.VotesInAll = r.VotesStations[i] == expected
+	}
+	return t
 }
