@@ -102,6 +102,9 @@ func (s *Server) areaDataAgg(ctx context.Context, d *areaPage, e *election.Elect
 			return err
 		}
 	}
+	if err := s.fillProtocols(ctx, e, d, node); err != nil {
+		return err
+	}
 	if a.Station {
 		d.Differs = rows[0].Differs > 0
 	}
