@@ -276,6 +276,13 @@ var aggTemps = []string{
 	`agg_sd (area_id BIGINT, was INTEGER, now INTEGER)`,
 }
 
+// aggTempIndexes steer the planner (SQLite has no statistics on a work
+// table): the deltas are read a level at a time.
+var aggTempIndexes = []string{
+	`agg_delta_depth ON agg_delta (depth)`,
+	`agg_vdelta_depth ON agg_vdelta (depth)`,
+}
+
 func prepareTemps(ctx context.Context, l loader) error {
 	for _, t := range aggTemps {
 		q := `CREATE TEMP TABLE IF NOT EXISTS ` + t
@@ -288,6 +295,11 @@ func prepareTemps(ctx context.Context, l loader) error {
 		name, _, _ := strings.Cut(t, " ")
 		if err := l.exec(ctx, `DELETE FROM `+name); err != nil {
 			return err
+		}
+	}
+	for _, ix := range aggTempIndexes {
+		if err := l.exec(ctx, `CREATE INDEX IF NOT EXISTS `+ix); err != nil {
+			return fmt.Errorf("work table: %w", err)
 		}
 	}
 	return nil
@@ -447,14 +459,16 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 		vals         []string
 	}{{"ch.new_id", "1", plus}, {"ch.old_id", "-1", minus}} {
 		if err := l.exec(ctx, `INSERT INTO agg_delta (area_id, source, depth, `+strings.Join(figCols, ", ")+`)
-			SELECT ch.area_id, ch.source, 0, `+side.stations+`, `+strings.Join(side.vals, ", ")+`
-			FROM agg_change ch JOIN protocols p ON p.id = `+side.id+` WHERE ch.station = 1`); err != nil {
+			SELECT a.parent_id, ch.source, 1, sum(`+side.stations+`), sum(`+strings.Join(side.vals, "), sum(")+`)
+			FROM agg_change ch JOIN areas a ON a.id = ch.area_id JOIN protocols p ON p.id = `+side.id+`
+			WHERE ch.station = 1 AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source`); err != nil {
 			return fmt.Errorf("station deltas: %w", err)
 		}
 		from, pos, val := votesJoin(d)
 		if err := l.exec(ctx, `INSERT INTO agg_vdelta (area_id, source, depth, position, votes, stations)
-			SELECT ch.area_id, ch.source, 0, `+pos+`, `+side.stations+` * `+val+`, `+side.stations+`
-			FROM agg_change ch JOIN protocols p ON p.id = `+side.id+from+` WHERE ch.station = 1`); err != nil {
+			SELECT a.parent_id, ch.source, 1, `+pos+`, sum(`+side.stations+` * `+val+`), sum(`+side.stations+`)
+			FROM agg_change ch JOIN areas a ON a.id = ch.area_id JOIN protocols p ON p.id = `+side.id+from+`
+			WHERE ch.station = 1 AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source, `+pos); err != nil {
 			return fmt.Errorf("station vote deltas: %w", err)
 		}
 	}
@@ -463,10 +477,11 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 	for i, c := range flagCodes {
 		bit := int64(1) << i
 		flagCols = append(flagCols, flagCol(c))
-		flagVals = append(flagVals, fmt.Sprintf("(CASE WHEN (ch.new_flags & %[1]d) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN (ch.old_flags & %[1]d) <> 0 THEN 1 ELSE 0 END)", bit))
+		flagVals = append(flagVals, fmt.Sprintf("sum((CASE WHEN (ch.new_flags & %[1]d) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN (ch.old_flags & %[1]d) <> 0 THEN 1 ELSE 0 END))", bit))
 	}
 	if err := l.exec(ctx, `INSERT INTO agg_delta (area_id, source, depth, `+strings.Join(flagCols, ", ")+`)
-		SELECT ch.area_id, ch.source, 0, `+strings.Join(flagVals, ", ")+` FROM agg_change ch WHERE ch.station = 1 AND ch.new_flags <> ch.old_flags`); err != nil {
+		SELECT a.parent_id, ch.source, 1, `+strings.Join(flagVals, ", ")+` FROM agg_change ch JOIN areas a ON a.id = ch.area_id
+		WHERE ch.station = 1 AND ch.new_flags <> ch.old_flags AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source`); err != nil {
 		return fmt.Errorf("flag deltas: %w", err)
 	}
 	// Stations whose sources disagree: recomputed for the stations that
@@ -485,7 +500,8 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 		return fmt.Errorf("comparing sources: %w", err)
 	}
 	for _, q := range []string{
-		`INSERT INTO agg_delta (area_id, source, depth, differs) SELECT area_id, '*', 0, now - was FROM agg_sd WHERE now <> was`,
+		`INSERT INTO agg_delta (area_id, source, depth, differs) SELECT a.parent_id, '*', 1, sum(sd.now - sd.was) FROM agg_sd sd JOIN areas a ON a.id = sd.area_id
+			WHERE sd.now <> sd.was AND a.parent_id IS NOT NULL GROUP BY a.parent_id`,
 		`DELETE FROM station_differs WHERE area_id IN (SELECT area_id FROM agg_sd WHERE now = 0 AND was = 1)`,
 		`INSERT INTO station_differs (area_id, election_id) SELECT area_id, $1 FROM agg_sd WHERE now = 1 AND was = 0`,
 	} {
@@ -499,12 +515,13 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 	}
 	// Up the tree, one level per statement: every area's delta is the sum
 	// of its children's (a station at any depth reaches each of its
-	// ancestors exactly once).
+	// ancestors exactly once). A station's own figures are its protocol's
+	// (ResultTree reads them there): the deltas start at its parent.
 	var sums []string
 	for _, c := range aggCols {
 		sums = append(sums, "sum("+c+")")
 	}
-	for depth := 0; ; depth++ {
+	for depth := 1; ; depth++ {
 		if err := l.exec(ctx, `INSERT INTO agg_delta (area_id, source, depth, `+strings.Join(aggCols, ", ")+`)
 			SELECT a.parent_id, d.source, $1, `+strings.Join(sums, ", ")+`
 			FROM agg_delta d JOIN areas a ON a.id = d.area_id WHERE d.depth = $2 AND a.parent_id IS NOT NULL

@@ -147,7 +147,103 @@ func (db *DB) ResultTree(ctx context.Context, electionID int64, source election.
 	if err := db.fillVotes(ctx, source, out); err != nil {
 		return nil, err
 	}
+	if err := db.fillStations(ctx, source, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// fillStations sets the numbers of the stations among rs from their
+// current protocol of source, counted as tally counts a station (ballots
+// issued derived from its parts), and whether their sources differ.
+func (db *DB) fillStations(ctx context.Context, source election.Source, rs []*AreaResult) error {
+	byID := map[int64]*AreaResult{}
+	var ids []int64
+	for _, r := range rs {
+		if r.Area.Station {
+			byID[r.Area.ID] = r
+			ids = append(ids, r.Area.ID)
+		}
+	}
+	for lo := 0; lo < len(ids); lo += 500 {
+		in := strings.TrimPrefix(idList(ids[lo:min(lo+500, len(ids))]), "t.id")
+		rows, err := db.QueryContext(ctx, `SELECT c.area_id, c.flags, p.`+strings.ReplaceAll(figureCols, ", ", ", p.")+`, p.votes
+			FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id WHERE c.source = $1 AND c.area_id`+in, string(source))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, flags int64
+			var figs [election.NumFigures]sql.NullInt64
+			var votes string
+			dest := []any{&id, &flags}
+			for i := range figs {
+				dest = append(dest, &figs[i])
+			}
+			if err := rows.Scan(append(dest, &votes)...); err != nil {
+				rows.Close()
+				return err
+			}
+			r := byID[id]
+			if r == nil {
+				continue
+			}
+			for i, f := range figs {
+				if f.Valid {
+					r.Figures.Set(election.Figure(i), f.Int64)
+				}
+			}
+			if v, ok := r.Figures.Get(election.BallotsIssued); ok {
+				r.Figures.Set(election.BallotsIssued, v)
+			}
+			for f := election.Figure(0); f < election.NumFigures; f++ {
+				if r.Figures.Has(f) {
+					r.Coverage[f] = 1
+				}
+			}
+			if v, ok := r.Figures.Ballots(); ok {
+				r.Cast, r.CastStations = v, 1
+			}
+			if err := json.Unmarshal([]byte(votes), &r.Votes); err != nil {
+				rows.Close()
+				return fmt.Errorf("area %d: bad votes: %w", id, err)
+			}
+			r.VotesStations = make([]int, len(r.Votes))
+			for i := range r.VotesStations {
+				r.VotesStations[i] = 1
+			}
+			for i, c := range flagCodes {
+				if flags&(1<<i) != 0 {
+					r.Flags[c] = 1
+				}
+			}
+			r.Stations = 1
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := db.scanIDs(ctx, `SELECT area_id FROM station_differs WHERE area_id`+in, func(id int64) { byID[id].Differs = 1 }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) scanIDs(ctx context.Context, q string, fn func(id int64)) error {
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		fn(id)
+	}
+	return rows.Err()
 }
 
 // fillVotes reads the votes of the areas of rs.
@@ -155,7 +251,7 @@ func (db *DB) fillVotes(ctx context.Context, source election.Source, rs []*AreaR
 	byID := make(map[int64]*AreaResult, len(rs))
 	ids := make([]int64, 0, len(rs))
 	for _, r := range rs {
-		if r.Stations > 0 {
+		if r.Stations > 0 && !r.Area.Station {
 			byID[r.Area.ID] = r
 			ids = append(ids, r.Area.ID)
 		}

@@ -18,8 +18,9 @@ CREATE TABLE protocol_current (
 );
 CREATE INDEX protocol_current_election ON protocol_current (election_id, source, area_id);
 
--- Per area (every level) and source, the sums over the stations under it
--- of their current protocol of that source: how many stations, each
+-- Per area above the stations (every level) and source, the sums over the
+-- stations under it of their current protocol of that source (a station's
+-- own numbers are its current protocol's, not repeated here): how many stations, each
 -- figure's sum and how many stations state it (_n; ballots issued derived
 -- from its parts where not stated, as tally does), ballots cast (valid +
 -- invalid, else ballots in the box), and per control code how many stations
