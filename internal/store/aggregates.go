@@ -486,17 +486,29 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 	}
 	// Stations whose sources disagree: recomputed for the stations that
 	// have a new current protocol.
+	// A station compared only where it has protocols of two sources (a
+	// join that gives no row for the others, most stations on the night of
+	// a first import); its first source, in election.Sources order, is
+	// the one no lower-ranked source precedes.
 	if err := l.exec(ctx, `INSERT INTO agg_sd (area_id, was, now)
-		SELECT t.area_id,
-			CASE WHEN EXISTS (SELECT 1 FROM station_differs s WHERE s.area_id = t.area_id) THEN 1 ELSE 0 END,
-			CASE WHEN EXISTS (
-				SELECT 1 FROM protocol_current f JOIN protocols fp ON fp.id = f.protocol_id
-				JOIN protocol_current o ON o.area_id = f.area_id AND o.source <> f.source AND o.source <> 'summary'
-				JOIN protocols op ON op.id = o.protocol_id
-				WHERE f.area_id = t.area_id AND f.source <> 'summary'
-				AND `+sourceRank("f.source")+` = (SELECT min(`+sourceRank("x.source")+`) FROM protocol_current x WHERE x.area_id = t.area_id AND x.source <> 'summary')
-				AND NOT `+sameCountExpr("fp", "op")+`) THEN 1 ELSE 0 END
-		FROM (SELECT DISTINCT area_id FROM agg_change WHERE station = 1 AND new_id IS NOT NULL AND source <> 'summary') t`); err != nil {
+		SELECT t.area_id, CASE WHEN s.area_id IS NULL THEN 0 ELSE 1 END, 0
+		FROM (SELECT DISTINCT area_id FROM agg_change WHERE station = 1 AND new_id IS NOT NULL AND source <> 'summary') t
+		LEFT JOIN station_differs s ON s.area_id = t.area_id`); err != nil {
+		return fmt.Errorf("comparing sources: %w", err)
+	}
+	if d == Postgres {
+		// Statistics for the planner: without them it takes a work table
+		// for a few rows and loops over it.
+		if err := l.exec(ctx, `ANALYZE agg_change, agg_sd`); err != nil {
+			return err
+		}
+	}
+	if err := l.exec(ctx, `UPDATE agg_sd SET now = 1 WHERE area_id IN (
+		SELECT f.area_id FROM agg_sd t JOIN protocol_current f ON f.area_id = t.area_id AND f.source <> 'summary'
+		JOIN protocol_current o ON o.area_id = f.area_id AND o.source <> f.source AND o.source <> 'summary'
+		JOIN protocols fp ON fp.id = f.protocol_id JOIN protocols op ON op.id = o.protocol_id
+		WHERE NOT EXISTS (SELECT 1 FROM protocol_current x WHERE x.area_id = f.area_id AND x.source <> 'summary' AND `+sourceRank("x.source")+` < `+sourceRank("f.source")+`)
+		AND NOT `+sameCountExpr("fp", "op")+`)`); err != nil {
 		return fmt.Errorf("comparing sources: %w", err)
 	}
 	for _, q := range []string{
