@@ -611,10 +611,7 @@ func rebuildResults(ctx context.Context, l loader) error {
 		if err := lockResults(ctx, l, id); err != nil {
 			return err
 		}
-		if err := l.exec(ctx, `DELETE FROM result_elections WHERE election_id = $1`, id); err != nil {
-			return err
-		}
-		fc, err := refreshFlags(ctx, l, id) // stores the settings: nothing to recompute
+		fc, err := refreshFlags(ctx, l, id) // stores the settings (no current protocol to recompute) and counts a change
 		if err != nil {
 			return err
 		}
