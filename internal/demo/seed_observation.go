@@ -431,6 +431,9 @@ func (s *seeder) write(ctx context.Context) error {
 				}
 			}
 		}
+		if err := store.ApplyProtocols(ctx, tx, s.db.Dialect, newProtocols); err != nil {
+			return err
+		}
 		// Every report and protocol copy the demo stores is a leaf of the
 		// transparency log, in the same transaction, as real intake does.
 		if _, err := store.LogRows(ctx, tx, s.db.Dialect, store.RowSet{Table: "reports", IDs: newReports}, store.RowSet{Table: "protocols", IDs: newProtocols}); err != nil {

@@ -288,6 +288,10 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 	if err := store.AuditMany(ctx, tx, d, audit); err != nil {
 		return err
 	}
+	// The results aggregates count the protocol copies in this transaction.
+	if err := store.ApplyProtocols(ctx, tx, d, newProtocols); err != nil {
+		return err
+	}
 	if !logged {
 		return nil
 	}

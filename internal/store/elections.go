@@ -82,8 +82,19 @@ func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.C
 	if err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID)
-	return err
+	// The flags the aggregates count depend on the tolerances: they are
+	// recomputed in the same transaction.
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		l := qLoader{tx, db.Dialect}
+		if err := lockResults(ctx, l, electionID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID); err != nil {
+			return err
+		}
+		_, err := refreshFlags(ctx, l, electionID)
+		return err
+	})
 }
 
 // Elections lists every election, newest first.
@@ -174,6 +185,9 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 			return err
 		}
 		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", id), id, "election"); err != nil {
+			return err
+		}
+		if err := deleteResultAggregates(ctx, qLoader{tx, db.Dialect}, id); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 )
 
 // OpenAtVersion opens addr with the migrations applied only up to version
@@ -27,4 +29,52 @@ func MigrationVersions() []int {
 		vs = append(vs, m.version)
 	}
 	return vs
+}
+
+// DumpResultAggregates lists every row of the results aggregates, sorted,
+// for comparing an incremental state with a rebuilt one (the change
+// counter, a stamp, left out).
+func DumpResultAggregates(ctx context.Context, db *DB) ([]string, error) {
+	var out []string
+	for _, q := range []string{
+		`SELECT 'current', area_id, source, election_id, protocol_id, version, station, flags FROM protocol_current`,
+		`SELECT 'area', area_id, source, election_id, ` + strings.Join(aggCols, ", ") + ` FROM result_areas`,
+		`SELECT 'votes', area_id, source, position, election_id, votes, stations FROM result_votes`,
+		`SELECT 'differs', area_id, election_id FROM station_differs`,
+		`SELECT 'election', election_id, options, config FROM result_elections`,
+	} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			var b strings.Builder
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprint(&b, v)
+			}
+			out = append(out, b.String())
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

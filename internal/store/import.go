@@ -434,6 +434,12 @@ func runImport(ctx context.Context, l loader, e *election.Election, req ImportRe
 		return nil, err
 	}
 	b.LeafIndex, b.LeafHash = rcs[0].Index, rcs[0].Hash
+	// --- results aggregates (aggregates.go): in the transaction that makes
+	// the batch visible.
+	if err := applyResultAggregates(ctx, l, b.ID); err != nil {
+		return nil, err
+	}
+	// --- end results aggregates
 	if l.dialect() == Postgres {
 		for _, t := range []string{"areas", "protocols"} {
 			if err := l.exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT COALESCE(max(id), 1) FROM %s))`, t, t)); err != nil {

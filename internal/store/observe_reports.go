@@ -182,7 +182,8 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 // InsertProtocol stores one version of an area's protocol in q's
 // transaction: the next version of its source (an observer's copy read off
 // a counting report, a recount), with no import batch. p.ID and p.Version
-// are set.
+// are set. The caller counts it in the results aggregates with
+// ApplyProtocols in the same transaction (once for all its protocols).
 func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) (err error) {
 	defer wrap(&err, "store.InsertProtocol(election %d)", electionID)
 	// The schema declares no foreign key for area_id (bulk loads check

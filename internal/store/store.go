@@ -56,6 +56,19 @@ func Open(ctx context.Context, addr string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
 	}
+	// A database from before the results aggregates (0012): they are
+	// computed once from its protocols.
+	var unbuilt bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM protocols) AND NOT EXISTS (SELECT 1 FROM protocol_current)`).Scan(&unbuilt); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
+	if unbuilt {
+		if _, err := db.Rebuild(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: computing the results aggregates: %w", db.Addr, err)
+		}
+	}
 	// A database from before the transparency log: its rows enter the log
 	// once, as they are now.
 	if n, err := db.LogSize(ctx); err == nil && n == 0 {

@@ -123,15 +123,11 @@ func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ent, err := s.tallyFor(r.Context(), e, sel)
+	node, err := s.resultsNode(r, e, sel, level, "")
 	if err != nil {
 		return err
 	}
-	i, err := areaIndexParam(r, e, ent.result.Index)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ent.result.Node(i, level+ent.result.Index.Area(i).Level))
+	writeJSON(w, http.StatusOK, node)
 	return nil
 }
 
