@@ -557,9 +557,6 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc), blob})
 		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
 	}
-	if err := insertLeaves(ctx, l, leafRows); err != nil {
-		return nil, fmt.Errorf("log: storing leaves: %w", err)
-	}
 	// The new frontier's subtrees are each either one of the old frontier's
 	// or closed by a leaf just appended: all in the overlay.
 	n2 := n + int64(len(leaves))
@@ -572,8 +569,8 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 		}
 		nf[i] = h
 	}
-	if err := l.exec(ctx, `UPDATE log_state SET size = $1, frontier = $2 WHERE id = 1`, n2, encodeFrontier(n2, nf)); err != nil {
-		return nil, fmt.Errorf("log: storing its size %d: %w", n2, err)
+	if err := insertLeaves(ctx, l, leafRows, n2, encodeFrontier(n2, nf)); err != nil {
+		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, n2, err)
 	}
 	return out, nil
 }
@@ -587,15 +584,19 @@ func hashHome(idx int64) (leaf int64, pos int) {
 	return (k+1)<<uint(level) - 1, level
 }
 
-// insertLeaves stores leaf rows. On PostgreSQL through database/sql, a
-// multi-row INSERT of a whole batch is a long statement with thousands of
-// parameters, which PostgreSQL parses and plans each time: six arrays
-// unnested into rows cost a fraction of that. A bulk load (an import's
-// COPY) and SQLite take the loader's insert.
-func insertLeaves(ctx context.Context, l loader, rows [][]any) error {
+// insertLeaves stores leaf rows and the log's new size and frontier. On
+// PostgreSQL through database/sql, a multi-row INSERT of a whole batch is a
+// long statement with thousands of parameters, which PostgreSQL parses and
+// plans each time: six arrays unnested into rows cost a fraction of that,
+// and the state's update rides in the same statement (one round trip). A
+// bulk load (an import's COPY) and SQLite take the loader's insert.
+func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, frontier []byte) error {
 	ql, ok := l.(qLoader)
 	if !ok || ql.d != Postgres {
-		return l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows)
+		if err := l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows); err != nil {
+			return err
+		}
+		return l.exec(ctx, `UPDATE log_state SET size = $1, frontier = $2 WHERE id = 1`, size, frontier)
 	}
 	idx := make([]int64, len(rows))
 	kind := make([]string, len(rows))
@@ -606,8 +607,10 @@ func insertLeaves(ctx context.Context, l loader, rows [][]any) error {
 	for i, r := range rows {
 		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
 	}
-	_, err := ql.q.ExecContext(ctx, `INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])`, idx, kind, ref, el, data, hashes)
+	// A data-modifying WITH runs whether or not the UPDATE reads it.
+	_, err := ql.q.ExecContext(ctx, `WITH ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]))
+		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1`, idx, kind, ref, el, data, hashes, size, frontier)
 	return err
 }
 
