@@ -350,7 +350,6 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-
 func clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"

@@ -226,7 +226,10 @@ func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protoco
 	l := qLoader{q, d}
 	leaves := make([]translog.Leaf, 0, len(rs)+len(protocolIDs))
 	for _, r := range rs {
-		qc, _ := json.Marshal(nonNil(r.QC))
+		qc, err := json.Marshal(nonNil(r.QC))
+		if err != nil {
+			return nil, fmt.Errorf("log: report %d's quality control: %w", r.ID, err)
+		}
 		status := r.Status
 		if status == "" {
 			status = StatusNew
