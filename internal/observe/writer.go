@@ -289,7 +289,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 		return err
 	}
 	if !logged {
-		return nil
+		return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
 	// is held only for it and the commit.
@@ -318,7 +318,25 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, 
 			}
 		}
 	}
-	return nil
+	return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
+}
+
+// touchBatch announces a batch's new reports (and observers' protocols) to
+// every instance, last in the transaction (store.Touch says why); a batch
+// of resends only changes nothing.
+func touchBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, reports []*store.Report, protocols bool) error {
+	if len(reports) == 0 {
+		return nil
+	}
+	elections := make([]int64, len(reports))
+	for i, r := range reports {
+		elections[i] = r.ElectionID
+	}
+	kinds := []store.ChangeKind{store.ChangeReports}
+	if protocols {
+		kinds = append(kinds, store.ChangeProtocols)
+	}
+	return store.Touch(ctx, tx, d, elections, kinds...)
 }
 
 func (w *writer) close() {

@@ -40,8 +40,10 @@ func (db *DB) CreateElection(ctx context.Context, e *election.Election) (err err
 		if err := insertOptions(ctx, tx, e.ID, 0, e.Options); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, e.ID, ChangeElection)
 	})
 }
 
@@ -82,8 +84,10 @@ func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.C
 	if err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID)
-	return err
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeConfig}, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID)
+		return err
+	})
 }
 
 // Elections lists every election, newest first.
@@ -188,6 +192,6 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 				return err
 			}
 		}
-		return nil
+		return db.touchTx(ctx, tx, id, ChangeElection, ChangeProtocols, ChangeReports)
 	})
 }

@@ -46,7 +46,10 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...
 			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
 			return err
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	if err != nil {
 		return nil, err
@@ -352,8 +355,14 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 		}
 		// The decision is logged as the report's new leaf: the audit then
 		// holds the row to its latest state.
-		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id})
-		return err
+		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id}); err != nil {
+			return err
+		}
+		var electionID int64
+		if err := tx.QueryRowContext(ctx, `SELECT election_id FROM reports WHERE id = $1`, id).Scan(&electionID); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, electionID, ChangeReports)
 	})
 }
 
@@ -420,7 +429,10 @@ func (db *DB) SaveQCRule(ctx context.Context, r *QCRule, audit ...AuditEntry) er
 			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID); err != nil {
 			return err
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	if err != nil {
 		return fmt.Errorf("store.SaveQCRule(%d, %s): %w", r.OrgID, r.Name, err)
@@ -478,8 +490,10 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 		if err != nil {
 			return err
 		}
-		_, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves)
-		return err
+		if _, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, electionID, ChangeResolutions)
 	})
 }
 
