@@ -73,7 +73,10 @@ type Changes interface {
 	Sync(ctx context.Context, election int64, kinds ...ChangeKind) (int64, error)
 }
 
-// NotifyChannel is the PostgreSQL channel the feed's NOTIFYs go to.
+// NotifyChannel is the prefix of the PostgreSQL channel the feed's
+// NOTIFYs go to; the channel is NotifyChannel + ":" + the schema, since
+// notifications are per database and several vigil databases (the tests'
+// schemas, say) may share one.
 const NotifyChannel = "vigil_changes"
 
 // Touch records, in q's transaction, a change of kinds to each election:
@@ -104,7 +107,7 @@ func touch(ctx context.Context, l loader, elections []int64, kinds ...ChangeKind
 			}
 		}
 		if l.dialect() == Postgres {
-			if err := l.exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, formatChange(Change{e, seq, kinds})); err != nil {
+			if err := l.exec(ctx, `SELECT pg_notify($1 || ':' || current_schema(), $2)`, NotifyChannel, formatChange(Change{e, seq, kinds})); err != nil {
 				return err
 			}
 		}
@@ -240,6 +243,19 @@ func (f *feed) run(ctx context.Context) {
 // when it drops; each (re)connection first reads the table, for the
 // changes made while it was down.
 func (f *feed) listen(ctx context.Context) {
+	var schema string
+	for {
+		err := f.db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema)
+		if err == nil {
+			break
+		}
+		f.log.Warn("change feed: reading the schema's name", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 	l := &pgxlisten.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
 			return pgx.Connect(ctx, f.db.listenAddr)
@@ -251,7 +267,7 @@ func (f *feed) listen(ctx context.Context) {
 		},
 		ReconnectDelay: time.Second,
 	}
-	l.Handle(NotifyChannel, listenHandler{f})
+	l.Handle(NotifyChannel+":"+schema, listenHandler{f})
 	l.Listen(ctx)
 }
 

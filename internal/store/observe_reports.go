@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -525,6 +527,22 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Res
 func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (created []bool, err error) {
 	defer wrap(&err, "store.InsertReports(%d reports)", len(rs))
 	created = make([]bool, len(rs))
+	// Rows go in (organisation, client id) order, whatever the order of
+	// arrival (stable: the first copy of a repeated id stays first): two
+	// instances writing batches that share retried reports then take the
+	// unique index's locks in the same order, so one waits for the other
+	// instead of deadlocking (PostgreSQL would find the deadlock after
+	// deadlock_timeout, a second's stall, and fail one of the batches).
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := cmp.Compare(rs[a].OrgID, rs[b].OrgID); c != 0 {
+			return c
+		}
+		return strings.Compare(rs[a].ClientID, rs[b].ClientID)
+	})
 	const chunk = 200 // 15 parameters each, far below both engines' limits
 	for lo := 0; lo < len(rs); lo += chunk {
 		hi := min(lo+chunk, len(rs))
@@ -537,7 +555,7 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		}
 		first := map[key]int{}
 		var rows []int
-		for i := lo; i < hi; i++ {
+		for _, i := range order[lo:hi] {
 			r := rs[i]
 			if r.Status == "" {
 				r.Status = StatusNew
@@ -587,7 +605,7 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		if err := res.Err(); err != nil {
 			return nil, err
 		}
-		for i := lo; i < hi; i++ {
+		for _, i := range order[lo:hi] {
 			r := rs[i]
 			k := key{r.OrgID, r.ClientID}
 			if id, ok := got[k]; ok {
