@@ -93,7 +93,7 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		d.Padded = paddedBelow(e, ent, a)
 	}
 	if !a.Station && a.Level > 0 {
-		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		ps, err := s.rdb().AreaProtocols(r.Context(), e.ID, a.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -245,7 +245,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		}
 	}
 	if a.Station {
-		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		ps, err := s.rdb().AreaProtocols(r.Context(), e.ID, a.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -308,7 +308,7 @@ func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []
 	if len(ids) == 0 {
 		return nil
 	}
-	m, err := s.db.ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
+	m, err := s.rdb().ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
 	if err != nil {
 		s.log.Error("protocol photos", "err", err)
 		return nil
@@ -556,7 +556,7 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
