@@ -1,13 +1,19 @@
 package main
 
 import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,4 +133,168 @@ func TestInstancesInStep(t *testing.T) {
 	if code := me(a); code != http.StatusUnauthorized {
 		t.Fatalf("the revoked token still works on A: %d", code)
 	}
+}
+
+// testDBEnv returns the address in the environment variable name, or
+// skips (fails in CI, where .ci/run sets it).
+func testDBEnv(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: in CI this test must run (.ci/run sets it)", name)
+		}
+		t.Skipf("set %s to run this test (.ci/run shows how)", name)
+	}
+	return v
+}
+
+// withQuery returns addr with its query parameters set from extra's.
+func withQuery(t *testing.T, addr string, kv ...string) string {
+	t.Helper()
+	u, err := url.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestServeReadReplica: with --db-read, the portal reads the streaming
+// replica and staff writes go to the primary. The replica's replay is
+// paused: a new import on the primary does not show on the portal (its
+// sequence stays), a staff login (a session written) still works, and the
+// import shows once the replay resumes.
+func TestServeReadReplica(t *testing.T) {
+	replica := testDBEnv(t, "VIGIL_TEST_REPLICA")
+	addr := storetest.PostgresAddr(t)
+	pu, _ := url.Parse(addr)
+	raddr := withQuery(t, replica, "search_path", pu.Query().Get("search_path"))
+	mustVigil(t, "import", "--db", addr, "--election", "e1", "--source", "official-preliminary", "--mapping", "testdata/small.json", "testdata/small.csv")
+	out := mustVigil(t, "user", "add", "--db", addr, "--org", "Group", "--username", "boss", "--role", "administrator", "--json")
+	var user struct {
+		Password string `json:"password"`
+	}
+	json.Unmarshal([]byte(out), &user)
+	rdb, err := sql.Open("pgx", raddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	until(t, "the schema on the replica", func() bool {
+		var n int
+		return rdb.QueryRow(`SELECT count(*) FROM users`).Scan(&n) == nil && n == 1
+	})
+	s := startServe(t, nil, "--db", addr, "--db-read", raddr, "--addr", "127.0.0.1:0", "--metrics-addr=", "--log-level", "warn")
+	c := &http.Client{Timeout: 30 * time.Second}
+	final := "/api/v1/elections/e1/results?source=official-final"
+	resp, _ := get(t, c, s.base+final)
+	s0 := seqOf(t, resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("results: %d", resp.StatusCode)
+	}
+
+	if _, err := rdb.Exec(`SELECT pg_wal_replay_pause()`); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			if _, err := rdb.Exec(`SELECT pg_wal_replay_resume()`); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer resume()
+	mustVigil(t, "import", "--db", addr, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	jar, _ := cookiejar.New(nil)
+	staff := &http.Client{Timeout: 30 * time.Second, Jar: jar}
+	lr, err := staff.Post(s.base+"/api/v1/observe/login", "application/json", strings.NewReader(`{"username":"boss","password":"`+user.Password+`"}`))
+	if err != nil || lr.StatusCode != 200 {
+		t.Fatalf("a staff login (a write) with the replica paused: %v %v", lr, err)
+	}
+	lr.Body.Close()
+	// The portal, on the paused replica, still shows what it had.
+	for range 3 {
+		resp, body := get(t, c, s.base+final)
+		if got := seqOf(t, resp); got != s0 {
+			t.Fatalf("the portal moved to sequence %d (from %d) with the replica paused: it does not read the replica (%s)", got, s0, body)
+		}
+	}
+	resume()
+	until(t, "the import on the portal once the replica replays", func() bool {
+		resp, _ := get(t, c, s.base+final)
+		return seqOf(t, resp) > s0
+	})
+}
+
+// TestServeBehindPgBouncer: the CLI and two instances through PgBouncer in
+// transaction mode (query mode exec; the change feed LISTENs on the server
+// itself), under concurrent requests, and the instances still follow a
+// change made through the CLI.
+func TestServeBehindPgBouncer(t *testing.T) {
+	bouncer := testDBEnv(t, "VIGIL_TEST_PGBOUNCER")
+	direct := testDBEnv(t, storetest.EnvPostgres)
+	// PgBouncer passes no search_path: a database of its own, not a schema.
+	var rb [6]byte
+	rand.Read(rb[:])
+	name := "vigil_pgb_" + hex.EncodeToString(rb[:])
+	admin, err := sql.Open("pgx", direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`) })
+	at := func(base string) string {
+		u, _ := url.Parse(base)
+		u.Path = "/" + name
+		return u.String()
+	}
+	via, listen := at(bouncer), at(direct)
+	cli := withQuery(t, via, "default_query_exec_mode", "exec")
+	mustVigil(t, "import", "--db", cli, "--election", "e1", "--source", "official-preliminary", "--mapping", "testdata/small.json", "testdata/small.csv")
+	args := []string{"--db", via, "--db-query-mode", "exec", "--db-listen", listen, "--db-max-conns", "8", "--addr", "127.0.0.1:0", "--metrics-addr=", "--log-level", "warn"}
+	a := startServe(t, nil, args...)
+	b := startServe(t, nil, args...)
+	c := &http.Client{Timeout: 60 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan string, 400)
+	for i := range 16 {
+		srv := []*served{a, b}[i%2]
+		wg.Go(func() {
+			for j := range 20 {
+				path := []string{"/api/v1/elections/e1/results", "/elections/e1", "/readyz"}[j%3]
+				resp, err := c.Get(srv.base + path)
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs <- path + ": " + resp.Status
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	resp, _ := get(t, c, b.base+"/api/v1/elections/e1/results")
+	s0 := seqOf(t, resp)
+	mustVigil(t, "import", "--db", cli, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	until(t, "an import through the CLI and PgBouncer, on instance B", func() bool {
+		resp, _ := get(t, c, b.base+"/api/v1/elections/e1/results")
+		return seqOf(t, resp) > s0
+	})
 }
