@@ -248,11 +248,17 @@ func TestServeBehindPgBouncer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		admin.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`) })
+	// After the servers are stopped (cleanups run last first).
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("dropping the test database %s: %v", name, err)
+		}
+		admin.Close()
+	})
 	at := func(base string) string {
 		u, _ := url.Parse(base)
 		u.Path = "/" + name
