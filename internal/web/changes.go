@@ -149,3 +149,15 @@ func parseStamp(stamp string) (election, seq int64, ok bool) {
 	seq, err2 = strconv.ParseInt(q, 10, 64)
 	return election, seq, err1 == nil && err2 == nil
 }
+
+// changeStamp is the stamp of what the portal shows of an election, read
+// from the database (a few rows of the changes table, where the protocol
+// stamp it replaces counted every protocol): for the API answers that
+// must reflect every commit before them, on any instance.
+func (s *Server) changeStamp(ctx context.Context, id int64) (string, error) {
+	seq, err := s.rdb().Changes().Sync(ctx, id, portalKinds...)
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(id, 10) + ":" + strconv.FormatInt(seq, 10), nil
+}

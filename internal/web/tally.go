@@ -27,14 +27,14 @@ type tallyKey struct {
 
 type tallyEntry struct {
 	mu     sync.Mutex // one recomputation at a time per key
-	stamp  string     // protocols' max(id) and count when computed
+	stamp  string     // the election's change sequence when computed (changeStamp)
 	result *tally.Result
 	all    []*election.Protocol // the latest version of every source
 }
 
 // tallyFor returns the current tabulation of an election under sel.
 func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*tallyEntry, error) {
-	stamp, err := s.rdb().ProtocolStamp(ctx, e.ID)
+	stamp, err := s.changeStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
