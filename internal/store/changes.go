@@ -191,17 +191,17 @@ func (db *DB) Changes() Changes {
 		if err := f.poll(ctx); err != nil {
 			f.log.Warn("change feed: first read of the changes table", "err", err)
 		}
-		db.feed = f
+		db.feed.Store(f)
 		go f.run(ctx)
 	})
-	return db.feed
+	return db.feed.Load()
 }
 
 // Close stops the change feed, if it runs, and closes the database.
 func (db *DB) Close() error {
-	if db.feed != nil {
-		db.feed.cancel()
-		<-db.feed.done
+	if f := db.feed.Load(); f != nil {
+		f.cancel()
+		<-f.done
 	}
 	return db.DB.Close()
 }
@@ -422,7 +422,7 @@ func (f *feed) Sync(ctx context.Context, election int64, kinds ...ChangeKind) (i
 // pokeFeed asks the feed, if it runs, to read the table now: a commit of
 // this process is seen at once rather than at the next poll.
 func (db *DB) pokeFeed() {
-	if f := db.feed; f != nil {
+	if f := db.feed.Load(); f != nil {
 		select {
 		case f.poke <- struct{}{}:
 		default:

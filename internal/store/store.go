@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +42,7 @@ type DB struct {
 	OnImport func(rows int, d time.Duration)
 
 	feedOnce   sync.Once
-	feed       *feed  // set once by Changes, before the feed's goroutines start
+	feed       atomic.Pointer[feed] // set once by Changes
 	listenAddr string // where the feed LISTENs (PostgreSQL)
 	replica    bool   // a read-only standby: no LISTEN, no migrations
 }
