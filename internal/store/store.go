@@ -43,8 +43,8 @@ type DB struct {
 
 	feedOnce   sync.Once
 	feed       atomic.Pointer[feed] // set once by Changes
-	listenAddr string // where the feed LISTENs (PostgreSQL)
-	replica    bool   // a read-only standby: no LISTEN, no migrations
+	listenAddr string               // where the feed LISTENs (PostgreSQL)
+	replica    bool                 // a read-only standby: no LISTEN, no migrations
 }
 
 // PoolOptions are the connection settings of `vigil serve` (flags
