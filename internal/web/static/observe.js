@@ -34,17 +34,26 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  // The page's texts, in the observer's language: the template puts
+  // them in data-msg-* attributes of #report ("{n}"-style placeholders),
+  // so that this script holds no words of its own.
+  function msg(name, vals) {
+    var form = document.getElementById("report");
+    var s = (form && form.getAttribute("data-msg-" + name)) || name;
+    return s.replace(/\{(\w+)\}/g, function (m, k) { return vals && k in vals ? String(vals[k]) : m; });
+  }
+
   function status() {
     var el = document.getElementById("queue-status");
     if (!el) return;
     var q = load(KEY), rej = load(REJECTED);
     var parts = [];
-    parts.push(q.length ? q.length + " report(s) waiting for the network." : "Nothing waiting.");
-    rej.forEach(function (r) { parts.push("Not accepted (" + r.body.form + "): " + r.message); });
+    parts.push(q.length ? msg("queued", { n: q.length }) : msg("nothing"));
+    rej.forEach(function (r) { parts.push(msg("rejected", { form: r.body.form, message: r.message })); });
     var rc = load(RECEIPTS);
     if (rc.length) {
       var last = rc[rc.length - 1];
-      parts.push(rc.length + " receipt(s) kept; last: report " + last.report_id + ", leaf " + last.leaf_index + ", hash " + last.leaf_hash + ".");
+      parts.push(msg("receipts", { n: rc.length, report: last.report_id, leaf: last.leaf_index, hash: last.leaf_hash }));
     }
     el.textContent = parts.join(" ");
   }
@@ -140,7 +149,7 @@
       var q = load(KEY);
       q.push({ url: form.getAttribute("data-submit"), body: body });
       save(KEY, q);
-      document.getElementById("send-status").textContent = "Saved on this phone as " + body.client_id.slice(0, 8) + "; sending…";
+      document.getElementById("send-status").textContent = msg("saved", { id: body.client_id.slice(0, 8) });
       form.reset();
       flush();
     });
