@@ -440,7 +440,10 @@ func (s *seeder) write(ctx context.Context) error {
 			return err
 		}
 		detail, _ := json.Marshal(map[string]any{"reports": s.sum.Reports})
-		return store.Audit(ctx, tx, store.AuditEntry{OrgID: s.org.ID, Actor: "demo", Channel: observe.ChannelCLI, Action: "demo.seed", Detail: detail})
+		if err := store.Audit(ctx, tx, store.AuditEntry{OrgID: s.org.ID, Actor: "demo", Channel: observe.ChannelCLI, Action: "demo.seed", Detail: detail}); err != nil {
+			return err
+		}
+		return store.Touch(ctx, tx, s.db.Dialect, []int64{s.e.ID}, store.ChangeReports, store.ChangeProtocols)
 	})
 }
 

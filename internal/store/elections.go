@@ -40,8 +40,10 @@ func (db *DB) CreateElection(ctx context.Context, e *election.Election) (err err
 		if err := insertOptions(ctx, tx, e.ID, 0, e.Options); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, e.ID, ChangeElection)
 	})
 }
 
@@ -84,7 +86,7 @@ func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.C
 	}
 	// The flags the aggregates count depend on the tolerances: they are
 	// recomputed in the same transaction.
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeConfig}, func(tx *sql.Tx) error {
 		l := qLoader{tx, db.Dialect}
 		if err := lockResults(ctx, l, electionID); err != nil {
 			return err
@@ -202,6 +204,6 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 				return err
 			}
 		}
-		return nil
+		return db.touchTx(ctx, tx, id, ChangeElection, ChangeProtocols, ChangeReports)
 	})
 }

@@ -11,7 +11,7 @@ import (
 // OpenAtVersion opens addr with the migrations applied only up to version
 // (the schema an earlier vigil left), for the upgrade tests.
 func OpenAtVersion(ctx context.Context, addr string, version int) (*DB, error) {
-	db, err := openRaw(addr)
+	db, err := openRaw(addr, PoolOptions{})
 	if err != nil {
 		return nil, err
 	}

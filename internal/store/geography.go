@@ -26,7 +26,7 @@ type StationPoint struct {
 // replacing whatever that level had, in one transaction: a failed import
 // leaves the old map.
 func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, shapes []AreaShape) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeElection}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM area_shapes WHERE election_id = $1 AND level = $2`, electionID, level); err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, sh
 // ReplaceStationPoints stores the coordinates of an election's stations,
 // replacing all it had, in one transaction.
 func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []StationPoint) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeElection}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM station_points WHERE election_id = $1`, electionID); err != nil {
 			return err
 		}

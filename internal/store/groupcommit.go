@@ -314,7 +314,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 		return err
 	}
 	if !logged {
-		return nil
+		return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
 	// is held only for it and the commit.
@@ -343,7 +343,25 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 			}
 		}
 	}
-	return nil
+	return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
+}
+
+// touchBatch announces a batch's new reports (and observers' protocols) to
+// every instance, last in the transaction (Touch says why); a batch
+// of resends only changes nothing.
+func touchBatch(ctx context.Context, tx *sql.Tx, d Dialect, reports []*Report, protocols bool) error {
+	if len(reports) == 0 {
+		return nil
+	}
+	elections := make([]int64, len(reports))
+	for i, r := range reports {
+		elections[i] = r.ElectionID
+	}
+	kinds := []ChangeKind{ChangeReports}
+	if protocols {
+		kinds = append(kinds, ChangeProtocols)
+	}
+	return Touch(ctx, tx, d, elections, kinds...)
 }
 
 // SetLogger sets where failed commits are logged (nil: slog.Default()).

@@ -69,8 +69,10 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 	start := time.Now()
 	err := db.bulkTx(ctx, func(l loader) error {
 		var err error
-		batch, err = runImport(ctx, l, e, req, next)
-		return err
+		if batch, err = runImport(ctx, l, e, req, next); err != nil {
+			return err
+		}
+		return touch(ctx, l, []int64{e.ID}, ChangeProtocols, ChangeElection)
 	})
 	if err != nil {
 		return nil, err

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +48,10 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...
 			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
 			return err
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	if err != nil {
 		return nil, err
@@ -353,8 +358,14 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 		}
 		// The decision is logged as the report's new leaf: the audit then
 		// holds the row to its latest state.
-		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id})
-		return err
+		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id}); err != nil {
+			return err
+		}
+		var electionID int64
+		if err := tx.QueryRowContext(ctx, `SELECT election_id FROM reports WHERE id = $1`, id).Scan(&electionID); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, electionID, ChangeReports)
 	})
 }
 
@@ -421,7 +432,10 @@ func (db *DB) SaveQCRule(ctx context.Context, r *QCRule, audit ...AuditEntry) er
 			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID); err != nil {
 			return err
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	if err != nil {
 		return fmt.Errorf("store.SaveQCRule(%d, %s): %w", r.OrgID, r.Name, err)
@@ -479,8 +493,10 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 		if err != nil {
 			return err
 		}
-		_, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves)
-		return err
+		if _, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, electionID, ChangeResolutions)
 	})
 }
 
@@ -512,6 +528,22 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Res
 func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (created []bool, err error) {
 	defer wrap(&err, "store.InsertReports(%d reports)", len(rs))
 	created = make([]bool, len(rs))
+	// Rows go in (organisation, client id) order, whatever the order of
+	// arrival (stable: the first copy of a repeated id stays first): two
+	// instances writing batches that share retried reports then take the
+	// unique index's locks in the same order, so one waits for the other
+	// instead of deadlocking (PostgreSQL would find the deadlock after
+	// deadlock_timeout, a second's stall, and fail one of the batches).
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := cmp.Compare(rs[a].OrgID, rs[b].OrgID); c != 0 {
+			return c
+		}
+		return strings.Compare(rs[a].ClientID, rs[b].ClientID)
+	})
 	const chunk = 200 // 15 parameters each, far below both engines' limits
 	for lo := 0; lo < len(rs); lo += chunk {
 		hi := min(lo+chunk, len(rs))
@@ -524,7 +556,7 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		}
 		first := map[key]int{}
 		var rows []int
-		for i := lo; i < hi; i++ {
+		for _, i := range order[lo:hi] {
 			r := rs[i]
 			if r.Status == "" {
 				r.Status = StatusNew
@@ -574,7 +606,7 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		if err := res.Err(); err != nil {
 			return nil, err
 		}
-		for i := lo; i < hi; i++ {
+		for _, i := range order[lo:hi] {
 			r := rs[i]
 			k := key{r.OrgID, r.ClientID}
 			if id, ok := got[k]; ok {

@@ -90,7 +90,10 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 				audit[i].Detail = fmt.Appendf(nil, `{"created":%d,"updated":%d}`, created, updated)
 			}
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	var taken PhoneConflicts
 	if errors.As(err, &taken) {
@@ -179,7 +182,7 @@ type Assignment struct {
 // (an assignment that exists is kept).
 func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) (err error) {
 	defer wrap(&err, "store.Assign(org %d, election %d)", orgID, electionID)
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeObservation}, func(tx *sql.Tx) error {
 		for _, a := range as {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM teams WHERE id = $1 AND org_id = $2`, a.TeamID, orgID).Scan(&n); err != nil {
@@ -274,7 +277,7 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
 	if design == "" {
 		design = "{}"
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, d.ElectionID, []ChangeKind{ChangeObservation}, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO deployments (org_id, election_id, seed, design, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			d.OrgID, d.ElectionID, d.Seed, design, fmtTime(d.Created)).Scan(&d.ID); err != nil {
 			return err
@@ -324,7 +327,7 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (_ 
 // organisation. Call it with DeleteElection.
 func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err error) {
 	defer wrap(&err, "store.DeleteObservation(election %d)", electionID)
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeObservation, ChangeReports, ChangeResolutions, ChangePublished}, func(tx *sql.Tx) error {
 		if err := deleteObservation(ctx, tx, electionID); err != nil {
 			return err
 		}

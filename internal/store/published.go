@@ -49,10 +49,13 @@ func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings, audit .
 			}
 		}
 		rc, err := logIDs(ctx, qLoader{tx, db.Dialect}, "published_findings", []int64{p.ID})
-		if err == nil && len(rc) == 1 {
+		if err != nil {
+			return err
+		}
+		if len(rc) == 1 {
 			p.Receipt = rc[0]
 		}
-		return err
+		return db.touchTx(ctx, tx, p.ElectionID, ChangePublished)
 	})
 }
 

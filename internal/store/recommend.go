@@ -150,8 +150,11 @@ func (db *DB) ImportRecommendations(ctx context.Context, ds *recommend.Dataset, 
 		if err != nil {
 			return err
 		}
-		_, err = logUnlogged(ctx, qLoader{tx, db.Dialect}, "rec_assessments")
-		return err
+		if _, err = logUnlogged(ctx, qLoader{tx, db.Dialect}, "rec_assessments"); err != nil {
+			return err
+		}
+		// Recommendations belong to missions, not elections: election 0.
+		return db.touchTx(ctx, tx, 0, ChangeRecommendations)
 	})
 	if err != nil {
 		return recommend.ImportStats{}, err
@@ -265,8 +268,10 @@ func (db *DB) Assess(ctx context.Context, a *recommend.Assessment, check func(ex
 		if _, err = insertRecommendations(ctx, tx, existing, in); err != nil {
 			return err
 		}
-		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "rec_assessments", []int64{a.ID})
-		return err
+		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "rec_assessments", []int64{a.ID}); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeRecommendations)
 	})
 }
 

@@ -587,15 +587,12 @@ func listCounts(ds *observe.Dataset) (incidents, qc, open int) {
 	return incidents, qc, open
 }
 
-var dashStates sync.Map // *Server → *dashState
-
 func (s *Server) dash() *dashState {
-	if st, ok := dashStates.Load(s); ok {
-		return st.(*dashState)
-	}
-	st, _ := dashStates.LoadOrStore(s, &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
-		limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}})
-	return st.(*dashState)
+	s.dashOnce.Do(func() {
+		s.dashSt = &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
+			limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}}
+	})
+	return s.dashSt
 }
 
 // Unresolved counts the conflicts still waiting for a decision.

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
@@ -34,29 +33,23 @@ type observeState struct {
 	budget          failureBudget
 }
 
-var observeStates sync.Map // *Server → *observeState
-
 // Observation returns the server's observation service (started by
 // observeRoutes), for other areas (the dashboard) that read through it.
 func (s *Server) Observation() *observe.Service {
-	if st, ok := observeStates.Load(s); ok {
-		return st.(*observeState).svc
+	if s.observeSt != nil {
+		return s.observeSt.svc
 	}
 	return nil
 }
 
-func (s *Server) obs() *observeState {
-	st, _ := observeStates.Load(s)
-	return st.(*observeState)
-}
+func (s *Server) obs() *observeState { return s.observeSt }
 
 // CloseObservation stops the observation writer after the queued reports
 // are committed. Call it after the HTTP server has shut down.
 func (s *Server) CloseObservation() {
-	if st, ok := observeStates.LoadAndDelete(s); ok {
-		st.(*observeState).svc.Close()
+	if s.observeSt != nil {
+		s.observeSt.svc.Close()
 	}
-	intakeStates.Delete(s)
 }
 
 // observeRoutes registers the observation area: the reports API, forms,
@@ -72,7 +65,7 @@ func (s *Server) observeRoutes() {
 		metrics.IntakeQueueDepth.Set(float64(queued))
 		metrics.IntakeCommitDuration.Observe(d.Seconds())
 	})
-	observeStates.Store(s, st)
+	s.observeSt = st
 	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn handlerFunc) {
 		s.mux.Handle(pattern, csrf.Handler(s.serve(s.authed(fn))))
@@ -575,7 +568,7 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.RevokeToken(r.Context(), p.OrgID, id, s.auditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
 		return err
 	}
-	forgetToken(id)
+	s.forgetToken(id)
 	writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	return nil
 }

@@ -94,7 +94,7 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (d *areaPage) fillChildren(e *election.Election, node *tally.Node, q url.Va
 func (s *Server) fillProtocols(ctx context.Context, e *election.Election, d *areaPage, node *tally.Node) error {
 	a := d.Area
 	if !a.Station && a.Level > 0 {
-		ps, err := s.db.AreaProtocols(ctx, e.ID, a.ID)
+		ps, err := s.rdb().AreaProtocols(ctx, e.ID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -289,7 +289,7 @@ func (s *Server) fillProtocols(ctx context.Context, e *election.Election, d *are
 		}
 	}
 	if a.Station {
-		ps, err := s.db.AreaProtocols(ctx, e.ID, a.ID)
+		ps, err := s.rdb().AreaProtocols(ctx, e.ID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -351,7 +351,7 @@ func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []
 	if len(ids) == 0 {
 		return nil
 	}
-	m, err := s.db.ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
+	m, err := s.rdb().ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
 	if err != nil {
 		s.log.Error("protocol photos", "err", err)
 		return nil
@@ -599,7 +599,7 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
