@@ -232,8 +232,9 @@ func obsIDs(ids []int64) string {
 }
 
 // nodesOf lists the nodes an area's reports count in: 0 (the whole
-// country), every area above it below the root, and itself unless it is
-// a station (a station's own figures are its reports).
+// country), itself unless it is a station (a station's own figures are
+// its reports), and every area above it below the root; the last is the
+// region (level 1).
 func (t *obsTx) nodesOf(area int64) []int64 {
 	if ns, ok := t.anc[area]; ok {
 		return ns
@@ -241,7 +242,9 @@ func (t *obsTx) nodesOf(area int64) []int64 {
 	out := []int64{0}
 	if area != 0 {
 		a, ok := t.areas[area]
-		if ok && !a.station && a.level > 0 {
+		// A station counts in its own node only where it is a region too
+		// (an election without levels between the country and stations).
+		if ok && a.level > 0 && (!a.station || a.level == 1) {
 			out = append(out, area)
 		}
 		for p := a.parent; p != 0; {
@@ -394,14 +397,14 @@ func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
 	for lo := 0; lo < len(us); lo += chunk {
 		hi := min(lo+chunk, len(us))
 		var b strings.Builder
-		b.WriteString(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, phase, cluster, reports, hits) VALUES `)
-		args := make([]any, 0, 8*(hi-lo))
+		b.WriteString(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `)
+		args := make([]any, 0, 9*(hi-lo))
 		for i, u := range us[lo:hi] {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteByte('(')
-			for c := 1; c <= 8; c++ {
+			for c := 1; c <= 9; c++ {
 				if c > 1 {
 					b.WriteString(", ")
 				}
@@ -410,7 +413,8 @@ func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
 			b.WriteByte(')')
 			reps, _ := json.Marshal(u.reports)
 			hits, _ := json.Marshal(u.hits)
-			args = append(args, sc.org, sc.election, u.first, u.area, u.phase, u.cluster, string(reps), string(hits))
+			ns := t.nodesOf(u.area)
+			args = append(args, sc.org, sc.election, u.first, u.area, ns[len(ns)-1], u.phase, u.cluster, string(reps), string(hits))
 		}
 		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
 			return err
@@ -470,6 +474,9 @@ func (t *obsTx) incidents(sc obsScope, ids []int64) error {
 			t.count(sc, u, 1)
 		}
 		if err := t.insertUnits(sc, units); err != nil {
+			return err
+		}
+		if err := t.ancestry(areas); err != nil {
 			return err
 		}
 	}
@@ -780,6 +787,9 @@ func groupUsable(old []unit, g obsGroup) int64 {
 func (t *obsTx) ancestry(areas []int64) error {
 	var pairs [][2]int64
 	for _, a := range areas {
+		if a == 0 {
+			continue
+		}
 		for _, n := range t.nodesOf(a) {
 			pairs = append(pairs, [2]int64{a, n})
 		}

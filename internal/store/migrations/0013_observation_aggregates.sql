@@ -83,6 +83,7 @@ CREATE TABLE obs_units (
     election_id BIGINT NOT NULL REFERENCES elections(id) ON DELETE CASCADE,
     first_report BIGINT NOT NULL,
     area_id BIGINT NOT NULL,
+    region_id BIGINT NOT NULL, -- the level-1 area above it (0: none)
     phase TEXT NOT NULL,
     cluster TEXT NOT NULL,
     reports TEXT NOT NULL,
@@ -128,3 +129,7 @@ CREATE TABLE obs_state (
     built INTEGER NOT NULL
 );
 INSERT INTO obs_state (id, built) VALUES (1, 0);
+
+-- The review lists, read in id order a page at a time.
+CREATE INDEX reports_review ON reports (org_id, election_id, status, id);
+CREATE INDEX reports_phase ON reports (org_id, election_id, phase, id);
