@@ -124,6 +124,9 @@ func FindingsOf(ctx context.Context, db *store.DB, p access.Principal, electionI
 	}
 	regionUnits := map[int64]bool{}
 	for _, s := range stats {
+		if s.N == 0 {
+			continue // a count that went up and down again
+		}
 		if s.Phase == "incident" {
 			if s.Node == sc.Node {
 				st := &IncidentStat{Reported: int(s.N), Confirmed: int(s.X), Reports: []int64{}}
