@@ -257,3 +257,30 @@ func fillReports(ctx context.Context, db *store.DB, f *Findings, org, election i
 	}
 	return nil
 }
+
+// ConflictsOf lists the conflicts in the principal's scope (unresolved
+// only when open), from the aggregates: the same list Conflicts computes
+// from the reports.
+func ConflictsOf(ctx context.Context, db *store.DB, p access.Principal, electionID int64, open bool) ([]Conflict, error) {
+	sc, err := ScopeOf(ctx, db, p, electionID)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Outside {
+		return []Conflict{}, nil
+	}
+	if !sc.Kept {
+		ds, err := Load(ctx, db, p, electionID)
+		if err != nil {
+			return nil, err
+		}
+		out := []Conflict{}
+		for _, c := range Conflicts(ds.Obs, ds.Resolved) {
+			if !open || c.Resolved == nil {
+				out = append(out, c)
+			}
+		}
+		return out, nil
+	}
+	return db.ObsConflicts(ctx, p.OrgID, electionID, sc.Node, open, 0)
+}

@@ -273,7 +273,8 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 
 // ReviewList lists the reports of a review list under a node (0: all),
 // by id, at most limit (0: all): "incident" the incident reports, "queue"
-// the other reports flagged or quarantined.
+// the other reports flagged or quarantined, "flagged" every report
+// flagged or quarantined.
 func (db *DB) ReviewList(ctx context.Context, orgID, electionID, node int64, list string, limit int) (_ []*Report, err error) {
 	defer wrap(&err, "store.ReviewList(org %d, election %d, node %d, %s)", orgID, electionID, node, list)
 	where := ` WHERE r.org_id = $1 AND r.election_id = $2`
@@ -282,6 +283,8 @@ func (db *DB) ReviewList(ctx context.Context, orgID, electionID, node int64, lis
 		where += ` AND r.phase = 'incident'`
 	case "queue":
 		where += ` AND r.phase <> 'incident' AND r.status IN ('flagged', 'quarantined')`
+	case "flagged":
+		where += ` AND r.status IN ('flagged', 'quarantined')`
 	default:
 		return nil, fmt.Errorf("no review list %q", list)
 	}
@@ -324,6 +327,57 @@ func (db *DB) FormsByID(ctx context.Context, ids []int64) (_ map[int64]*StoredFo
 			return nil, err
 		}
 		out[id] = sf
+	}
+	return out, nil
+}
+
+// ReportForms maps report ids to their forms' ids.
+func (db *DB) ReportForms(ctx context.Context, orgID int64, ids []int64) (_ map[int64]int64, err error) {
+	defer wrap(&err, "store.ReportForms(org %d, %d reports)", orgID, len(ids))
+	out := map[int64]int64{}
+	for lo := 0; lo < len(ids); lo += 500 {
+		rows, err := db.QueryContext(ctx, `SELECT id, form_id FROM reports WHERE org_id = $1 AND id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`, orgID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, f int64
+			if err := rows.Scan(&id, &f); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = f
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AreaPaths maps area ids to their paths.
+func (db *DB) AreaPaths(ctx context.Context, ids []int64) (_ map[int64][]string, err error) {
+	defer wrap(&err, "store.AreaPaths(%d areas)", len(ids))
+	out := map[int64][]string{}
+	for lo := 0; lo < len(ids); lo += 500 {
+		rows, err := db.QueryContext(ctx, `SELECT id, path FROM areas WHERE id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var p []string
+			if err := rows.Scan(&id, scanJSON(&p, "area path")); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
