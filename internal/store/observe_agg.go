@@ -623,10 +623,11 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 	if err != nil {
 		return err
 	}
+	// Every group of a touched area is recomputed (its reports are read
+	// anyway): the area's rows are then replaced with one statement each.
 	for _, u := range old {
-		if want[obsGroup{sc.org, sc.election, u.area, u.phase}] {
-			t.count(sc, u, -1)
-		}
+		t.count(sc, u, -1)
+		want[obsGroup{sc.org, sc.election, u.area, u.phase}] = true
 	}
 	oldOpen := map[obsGroup][2]int64{} // conflicts, open
 	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
@@ -676,9 +677,8 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 			return err
 		}
 		r.g.org, r.g.election = sc.org, sc.election
-		if want[r.g] {
-			raws = append(raws, r)
-		}
+		want[r.g] = true
+		raws = append(raws, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -717,15 +717,24 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// Replace the groups' rows.
-	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND area_id = $3 AND phase = $4`,
-		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id = $3 AND phase = $4`} {
-		for _, g := range list {
-			if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election, g.area, g.phase); err != nil {
-				return err
-			}
+	// Replace the areas' rows.
+	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (` + in + `)`,
+		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (` + in + `)`} {
+		if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election); err != nil {
+			return err
 		}
 	}
+	list = make([]obsGroup, 0, len(want))
+	for g := range want {
+		list = append(list, g)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].area != list[j].area {
+			return list[i].area < list[j].area
+		}
+		return list[i].phase < list[j].phase
+	})
+	var conflictRows [][]any
 	newStations := map[int64]stationState{}
 	for _, a := range areas {
 		newStations[a] = st[a]
@@ -740,10 +749,7 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 		}
 		for _, c := range res.Conflicts {
 			body, _ := json.Marshal(c)
-			if _, err := t.q.ExecContext(t.ctx, `INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved, body) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				sc.org, sc.election, g.area, g.phase, c.Question, b2i(c.Resolved == nil), string(body)); err != nil {
-				return err
-			}
+			conflictRows = append(conflictRows, []any{sc.org, sc.election, g.area, g.phase, c.Question, b2i(c.Resolved == nil), string(body)})
 		}
 		ov := oldOpen[g]
 		dConf, dOpen := int64(len(res.Conflicts))-ov[0], int64(res.Open())-ov[1]
@@ -763,6 +769,9 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 		t.station(sc, a, st[a], newStations[a])
 	}
 	if err := t.insertUnits(sc, units); err != nil {
+		return err
+	}
+	if err := t.insertRows(`INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved, body) VALUES `, conflictRows); err != nil {
 		return err
 	}
 	if err := t.saveStations(sc, newStations); err != nil {
@@ -1112,6 +1121,36 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 			args = append(args, sc.org, sc.election, k.cluster, k.node, k.phase, k.item, v[0], v[1])
 		}
 		b.WriteString(` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = excluded.n, x = excluded.x`)
+		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertRows runs a multi-row INSERT of rows (each the same width), in
+// chunks.
+func (t *obsTx) insertRows(head string, rows [][]any) error {
+	const chunk = 100
+	for lo := 0; lo < len(rows); lo += chunk {
+		hi := min(lo+chunk, len(rows))
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, len(rows[lo])*(hi-lo))
+		for i, r := range rows[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := range r {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(param(t.d, len(args)+c+1))
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
+		}
 		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
 			return err
 		}
