@@ -35,7 +35,7 @@ type obsScope struct{ org, election int64 }
 
 type obsGroup struct {
 	org, election, area int64
-	phase              string
+	phase               string
 }
 
 // obsChange is what one transaction touched.

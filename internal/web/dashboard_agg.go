@@ -251,7 +251,6 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 	return nil
 }
 
-
 // bodyCache keeps rendered answers per server, keyed by what they depend
 // on (the change counter among it): a stale entry is never hit, only
 // crowded out.
