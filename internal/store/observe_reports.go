@@ -670,23 +670,6 @@ func param(d Dialect, n int) string {
 	return "$" + strconv.Itoa(n)
 }
 
-// ReportStamp changes whenever an organisation's reports of an election
-// change in a way coverage can see: a new report, a quarantine (or its
-// reversal), a conflict resolved. Caches key on it.
-func (db *DB) ReportStamp(ctx context.Context, orgID, electionID int64) (string, error) {
-	var n, maxID, quarantined, resolved int64
-	err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(id), 0),
-		COALESCE(sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END), 0) FROM reports WHERE org_id = $1 AND election_id = $2`,
-		orgID, electionID).Scan(&n, &maxID, &quarantined)
-	if err != nil {
-		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
-	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID).Scan(&resolved); err != nil {
-		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
-	}
-	return fmt.Sprintf("%d-%d-%d-%d", n, maxID, quarantined, resolved), nil
-}
-
 // ReportingOrganisations lists the ids of the organisations that hold
 // reports of an election, in order.
 func (db *DB) ReportingOrganisations(ctx context.Context, electionID int64) ([]int64, error) {

@@ -827,18 +827,6 @@ func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel
 		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: channel, Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d})
 }
 
-func (s *Server) dataset(r *http.Request, a access.Action) (*observe.Dataset, error) {
-	e, err := s.electionParam(r)
-	if err != nil {
-		return nil, err
-	}
-	p := s.principal(r)
-	if err := s.check(r, a, access.Resource{OrgID: p.OrgID}); err != nil {
-		return nil, err
-	}
-	return observe.Load(r.Context(), s.db, p, e.ID)
-}
-
 func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.electionParam(r)
 	if err != nil {
