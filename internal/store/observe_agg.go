@@ -50,13 +50,11 @@ type obsChange struct {
 // obsCounter moves the per-report counts (incidents, review queue,
 // quarantined) of one report from one state to another.
 type obsCounter struct {
-	scope     obsScope
-	area      int64
-	old, new  reportState
-	hasOld    bool
-	hasNew    bool
-	phase     string
-	oldStatus string
+	scope    obsScope
+	area     int64
+	old, new reportState
+	hasOld   bool
+	hasNew   bool
 }
 
 type reportState struct {
@@ -484,10 +482,9 @@ func (t *obsTx) incidents(sc obsScope, ids []int64) error {
 }
 
 type stationState struct {
-	deployed      bool
-	usable, open  int64
-	known         bool
-	reported, con bool
+	deployed     bool
+	usable, open int64
+	known        bool
 }
 
 func (s stationState) covered() (rep, con bool) {
