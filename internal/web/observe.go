@@ -337,7 +337,10 @@ func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
 	if p.Role == access.Public {
 		return Errorf(Unauthorized, "log in first")
 	}
-	sf, err := s.db.FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.URL.Query().Get("version"))
+	// GET …/forms/{form}.xlsx: the form as an XLSForm workbook, which a
+	// mission edits and imports again (pyxform converts it too).
+	key, asXLSX := strings.CutSuffix(r.PathValue("form"), ".xlsx")
+	sf, err := s.db.FormByKey(r.Context(), p.OrgID, key, r.URL.Query().Get("version"))
 	if err != nil {
 		return err
 	}
@@ -348,6 +351,18 @@ func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		f = form.BindElection(f, e)
+	}
+	if asXLSX {
+		b, err := form.ExportXLSForm(f)
+		if err != nil {
+			return fmt.Errorf("export form %s as XLSForm: %w", f.ID, err)
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, f.ID, f.Version))
+		w.WriteHeader(http.StatusOK)
+		_, err = w.Write(b)
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": sf.ID, "created": sf.Created, "form": f})
 	return nil
@@ -376,12 +391,12 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	case strings.HasPrefix(ct, "multipart/form-data"):
-		file, _, err := r.FormFile("file")
+		file, header, err := r.FormFile("file")
 		if err != nil {
 			return Errorf(Invalid, "multipart upload: want the XLSForm in field \"file\": %v", err)
 		}
 		defer file.Close()
-		if f, err = form.ImportXLSForm(io.LimitReader(file, 16<<20)); err != nil {
+		if f, err = form.ImportXLSFormFile(io.LimitReader(file, 16<<20), header.Filename); err != nil {
 			return Errorf(Invalid, "%v", err)
 		}
 	default:
@@ -390,6 +405,7 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(Invalid, "%v", err)
 		}
 	}
+	f.EnsureVersion() // before the audit entry names it
 	sf, err := observe.SaveForm(r.Context(), s.db, p.OrgID, f, s.auditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
 	if err != nil {
 		return Errorf(Invalid, "%v", err)

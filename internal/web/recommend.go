@@ -633,7 +633,9 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := recommend.BuildDraft(r.Context(), ds, mission, k, h.src)
+	// In the reader's language (?lang=, the cookie, Accept-Language), as
+	// every page; the PDF too.
+	d, err := recommend.BuildDraftIn(r.Context(), ds, mission, k, h.src, h.s.portal.langs.pick(r).Tag)
 	if err != nil {
 		return err
 	}
