@@ -413,13 +413,19 @@ func (s *seeder) check() error {
 func (s *seeder) write(ctx context.Context) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var newReports, newProtocols []int64
+		// One multi-row statement per chunk, and the observation
+		// aggregates kept once per chunk, as the group commit does.
+		rs := make([]*store.Report, len(s.reps))
+		for i := range s.reps {
+			rs[i] = &s.reps[i].r
+		}
+		created, err := store.InsertReports(ctx, tx, s.db.Dialect, rs)
+		if err != nil {
+			return err
+		}
 		for i := range s.reps {
 			x := &s.reps[i]
-			_, created, err := store.InsertReport(ctx, tx, &x.r)
-			if err != nil {
-				return err
-			}
-			if created {
+			if created[i] {
 				s.sum.Reports++
 				newReports = append(newReports, x.r.ID)
 				if x.proto != nil {

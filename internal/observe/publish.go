@@ -18,7 +18,7 @@ func Publish(ctx context.Context, db *store.DB, p access.Principal, electionID i
 	if err := access.Check(p, access.PublishFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return nil, err
 	}
-	ds, err := Load(ctx, db, p, electionID)
+	f, err := FindingsOf(ctx, db, p, electionID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,6 @@ func Publish(ctx context.Context, db *store.DB, p access.Principal, electionID i
 	if err != nil {
 		return nil, err
 	}
-	f := ds.Findings()
 	fj, err := json.Marshal(f)
 	if err != nil {
 		return nil, err

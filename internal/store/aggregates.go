@@ -658,9 +658,10 @@ var rebuildSteps = []RebuildStep{
 	{Name: "results", Run: rebuildResults},
 }
 
-// Rebuild recomputes every maintained aggregate from the raw rows in one
-// transaction (readers see the old numbers until it commits), and returns
-// the steps it ran.
+// Rebuild recomputes every maintained aggregate from the raw rows: the
+// results' steps in one transaction, then the observation's in another
+// (readers see the old numbers of each until it commits), and returns the
+// steps it ran.
 func (db *DB) Rebuild(ctx context.Context) (steps []string, err error) {
 	defer wrap(&err, "store.Rebuild()")
 	err = db.bulkTx(ctx, func(l loader) error {
@@ -672,5 +673,13 @@ func (db *DB) Rebuild(ctx context.Context) (steps []string, err error) {
 		}
 		return nil
 	})
-	return steps, err
+	if err != nil {
+		return steps, err
+	}
+	// The observation aggregates are rebuilt by replaying every report
+	// through the writers' own code, in a transaction of their own.
+	if err := db.RebuildObservation(ctx); err != nil {
+		return steps, err
+	}
+	return append(steps, "observation"), nil
 }

@@ -174,6 +174,10 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 		string(r.Answers), r.Status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)).Scan(&id)
 	if err == nil {
 		r.ID = id
+		// "$n" placeholders serve both engines (the dialect is not known here).
+		if err := obsReportsAdded(ctx, q, Postgres, []*Report{r}, nil); err != nil {
+			return 0, false, err
+		}
 		return id, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -343,6 +347,13 @@ func (db *DB) CountReports(ctx context.Context, orgID int64) (_ int, err error) 
 func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage string, audit AuditEntry) (err error) {
 	defer wrap(&err, "store.UpdateReport(org %d, %d, %q, %q)", orgID, id, status, triage)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
+		before := &Report{OrgID: orgID, ID: id}
+		if err := tx.QueryRowContext(ctx, `SELECT election_id, COALESCE(area_id, 0), phase, status FROM reports WHERE org_id = $1 AND id = $2`, orgID, id).
+			Scan(&before.ElectionID, &before.AreaID, &before.Phase, &before.Status); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("report %d: %w", id, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = CASE WHEN $1 = '' THEN status ELSE $1 END,
 			triage = CASE WHEN $2 = '' THEN triage ELSE $2 END WHERE org_id = $3 AND id = $4`, status, triage, orgID, id)
 		if err != nil {
@@ -352,6 +363,15 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 			return err
 		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
+		}
+		after := *before
+		if status != "" {
+			after.Status = status
+		}
+		c := newObsChange()
+		c.report(&after, before.Status, true)
+		if err := obsApply(ctx, tx, db.Dialect, c); err != nil {
+			return err
 		}
 		if err := Audit(ctx, tx, audit); err != nil {
 			return err
@@ -483,6 +503,12 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO resolutions (org_id, election_id, area_id, phase, question, value, user_id, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			orgID, electionID, r.AreaID, r.Phase, r.Question, string(r.Value), nullID(r.UserID), fmtTime(time.Now().UTC())); err != nil {
+			return err
+		}
+		c := newObsChange()
+		c.groups[obsGroup{orgID, electionID, r.AreaID, r.Phase}] = true
+		c.touched[obsScope{orgID, electionID}] = true
+		if err := obsApply(ctx, tx, db.Dialect, c); err != nil {
 			return err
 		}
 		if err := Audit(ctx, tx, audit); err != nil {
@@ -619,6 +645,11 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 			}
 		}
 	}
+	// The aggregates in the same transaction: a report is counted when,
+	// and only when, it is committed.
+	if err := obsReportsAdded(ctx, q, d, rs, created); err != nil {
+		return nil, err
+	}
 	return created, nil
 }
 
@@ -670,23 +701,6 @@ func param(d Dialect, n int) string {
 		return "?"
 	}
 	return "$" + strconv.Itoa(n)
-}
-
-// ReportStamp changes whenever an organisation's reports of an election
-// change in a way coverage can see: a new report, a quarantine (or its
-// reversal), a conflict resolved. Caches key on it.
-func (db *DB) ReportStamp(ctx context.Context, orgID, electionID int64) (string, error) {
-	var n, maxID, quarantined, resolved int64
-	err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(id), 0),
-		COALESCE(sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END), 0) FROM reports WHERE org_id = $1 AND election_id = $2`,
-		orgID, electionID).Scan(&n, &maxID, &quarantined)
-	if err != nil {
-		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
-	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID).Scan(&resolved); err != nil {
-		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
-	}
-	return fmt.Sprintf("%d-%d-%d-%d", n, maxID, quarantined, resolved), nil
 }
 
 // ReportingOrganisations lists the ids of the organisations that hold

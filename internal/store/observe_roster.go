@@ -50,6 +50,7 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 		}
 		teams := map[string]int64{}
 		created, updated = 0, 0
+		moved := false // an observer changed team: their reports change cluster
 		for i := range obs {
 			o := &obs[i]
 			area, _ := json.Marshal(nonNil(o.Area))
@@ -76,6 +77,11 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 				created++
 			case err == nil:
 				o.ID = id
+				var team int64
+				if err := tx.QueryRowContext(ctx, `SELECT COALESCE(team_id, 0) FROM observers WHERE id = $1`, id).Scan(&team); err != nil {
+					return fmt.Errorf("observer %q: %w", o.Code, err)
+				}
+				moved = moved || team != o.TeamID
 				_, err = tx.ExecContext(ctx, `UPDATE observers SET name = $1, phone = $2, team_id = $3, area_path = $4 WHERE id = $5`,
 					o.Name, o.Phone, nullID(o.TeamID), string(area), id)
 				updated++
@@ -84,6 +90,13 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 				return fmt.Errorf("observer %q: %w", o.Code, err)
 			}
 			o.OrgID = orgID
+		}
+		if moved {
+			// Rare (a roster corrected before election day, mostly): the
+			// organisation's aggregates are rebuilt with the new teams.
+			if err := rebuildObservation(ctx, tx, db.Dialect, orgID); err != nil {
+				return err
+			}
 		}
 		for i := range audit {
 			if audit[i].Detail == nil {
@@ -202,7 +215,7 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 				return fmt.Errorf("assigning team %d to area %d: %w", a.TeamID, a.AreaID, err)
 			}
 		}
-		return nil
+		return obsDeploymentChanged(ctx, tx, db.Dialect, orgID, electionID)
 	})
 }
 
@@ -288,7 +301,7 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
 				return err
 			}
 		}
-		return nil
+		return obsDeploymentChanged(ctx, tx, db.Dialect, d.OrgID, d.ElectionID)
 	})
 }
 
@@ -336,6 +349,9 @@ func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err erro
 }
 
 func deleteObservation(ctx context.Context, tx *sql.Tx, electionID int64) error {
+	if err := obsDeleteElection(ctx, tx, electionID); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM deployment_stations WHERE deployment_id IN (SELECT id FROM deployments WHERE election_id = $1)`,
 		`DELETE FROM deployments WHERE election_id = $1`,

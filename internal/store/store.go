@@ -133,6 +133,10 @@ func OpenWith(ctx context.Context, addr string, po PoolOptions) (*DB, error) {
 			return nil, fmt.Errorf("database %s: starting the log: %w", db.Addr, err)
 		}
 	}
+	if err := db.ensureObservationBuilt(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: building the observation aggregates: %w", db.Addr, err)
+	}
 	return db, nil
 }
 
