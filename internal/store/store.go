@@ -56,6 +56,12 @@ func Open(ctx context.Context, addr string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
 	}
+	// Imports that died (a crash, a kill) left pending rows no reader sees:
+	// they go now (those of imports still running elsewhere stay).
+	if err := db.SweepImports(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
 	// A database from before the transparency log: its rows enter the log
 	// once, as they are now.
 	if n, err := db.LogSize(ctx); err == nil && n == 0 {
