@@ -255,15 +255,16 @@ var areaInsertCols = []string{"id", "election_id", "parent_id", "level", "name",
 // (importYield) so that a writer waiting in SQLite's busy handler, which
 // polls the lock, finds it free.
 const (
-	chunkMin    = 256
+	chunkMin    = 512
 	chunkMax    = 16384
-	chunkFirst  = 2048
-	chunkTarget = 60 * time.Millisecond
+	chunkFirst  = 4096
+	chunkTarget = 80 * time.Millisecond
 )
 
 // importYield is how long the import pauses after a chunk that took d, on
-// SQLite (PostgreSQL's writers do not share one lock: no pause).
-var importYield = func(d time.Duration) time.Duration { return d }
+// SQLite (PostgreSQL's writers do not share one lock: no pause): long
+// enough for a waiting writer's next poll to find the lock free.
+var importYield = func(d time.Duration) time.Duration { return max(10*time.Millisecond, d/2) }
 
 // upperCap bounds the areas above stations that an import keeps in memory
 // (path to id); past it, they are looked up in the database like stations.
@@ -316,6 +317,15 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		r.lease.release(r.conn)
 	}()
+	if r.d == SQLite {
+		// The chunks need not each reach the disk: the final
+		// transaction's commit (synchronous FULL again) syncs the log
+		// with every chunk's pages before the batch counts as stored.
+		if _, err := r.conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			return nil, err
+		}
+		defer r.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
+	}
 	if err := r.load(ctx, next); err != nil {
 		return nil, err
 	}
@@ -890,6 +900,11 @@ func (r *importRun) finish(ctx context.Context) error {
 	if r.req.Rejected != nil {
 		b.Rejected = r.req.Rejected()
 	}
+	if r.d == SQLite {
+		if _, err := r.conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+			return err
+		}
+	}
 	tx, err := r.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -961,4 +976,3 @@ func defaultOptionKind(k election.Kind) election.OptionKind {
 		return election.Candidate
 	}
 }
-

@@ -326,7 +326,7 @@ func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.Sta
 		return c, err
 	}
 	q := `SELECT count(DISTINCT p.area_id) FROM protocols p JOIN areas a ON a.id = p.area_id
-		WHERE p.election_id = $1 AND a.station = 1 AND p.source IN ($2, $3) AND `+visible("p.batch_id")
+		WHERE p.election_id = $1 AND a.station = 1 AND p.source IN ($2, $3) AND ` + visible("p.batch_id")
 	for _, x := range []struct {
 		n    *int
 		a, b election.Source
