@@ -255,7 +255,7 @@ var areaInsertCols = []string{"id", "election_id", "parent_id", "level", "name",
 // (importYield) so that a writer waiting in SQLite's busy handler, which
 // polls the lock, finds it free.
 const (
-	chunkMin    = 512
+	chunkMin    = 2048
 	chunkMax    = 16384
 	chunkFirst  = 4096
 	chunkTarget = 80 * time.Millisecond
