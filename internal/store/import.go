@@ -266,6 +266,10 @@ const (
 // enough for a waiting writer's next poll to find the lock free.
 var importYield = func(d time.Duration) time.Duration { return max(10*time.Millisecond, d/2) }
 
+// checkpointEvery is how many chunks an import writes on SQLite between
+// its checkpoints of the write-ahead log.
+const checkpointEvery = 16
+
 // upperCap bounds the areas above stations that an import keeps in memory
 // (path to id); past it, they are looked up in the database like stations.
 const upperCap = 1 << 18
@@ -321,9 +325,16 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		// The chunks need not each reach the disk: the final
 		// transaction's commit (synchronous FULL again) syncs the log
 		// with every chunk's pages before the batch counts as stored.
+		// Nor checkpoint after each: a chunk's commit would copy the log
+		// into the database (and sync it) every time; load checkpoints
+		// every few chunks instead, without blocking anyone (PASSIVE).
 		if _, err := r.conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
 			return nil, err
 		}
+		if _, err := r.conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+			return nil, err
+		}
+		defer r.conn.ExecContext(context.Background(), `PRAGMA wal_autocheckpoint = 1000`)
 		defer r.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
 	}
 	if err := r.load(ctx, next); err != nil {
@@ -483,6 +494,7 @@ func (r *importRun) load(ctx context.Context, next func() (Row, error)) error {
 		target = 3 * chunkTarget
 	}
 	var storeErr error
+	chunksDone := 0
 	for rows := range chunks {
 		if storeErr != nil {
 			continue // drain, so that the reader can stop
@@ -509,6 +521,13 @@ func (r *importRun) load(ctx context.Context, next func() (Row, error)) error {
 			n = min(chunkMax, n*2)
 		}
 		size.Store(n)
+		if chunksDone++; r.d == SQLite && chunksDone%checkpointEvery == 0 {
+			if _, err := r.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				storeErr = fmt.Errorf("checkpoint: %w", err)
+				cancel()
+				continue
+			}
+		}
 		if r.d == SQLite {
 			select {
 			case <-time.After(importYield(d)):
