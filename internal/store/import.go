@@ -307,11 +307,8 @@ type importRun struct {
 }
 
 func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *election.Batch, err error) {
-	if err := r.begin(ctx); err != nil {
-		return nil, err
-	}
 	defer func() {
-		if err != nil {
+		if err != nil && r.b != nil && r.b.ID != 0 {
 			// Whatever failed (a row, the context, the database), the
 			// import's rows go: with a context of its own, as ctx may be
 			// the cancelled one.
@@ -321,6 +318,9 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		r.lease.release(r.conn)
 	}()
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
 	if r.d == SQLite {
 		// The chunks need not each reach the disk: the final
 		// transaction's commit (synchronous FULL again) syncs the log
@@ -414,7 +414,7 @@ func (r *importRun) begin(ctx context.Context) error {
 		return lease.hold(ctx, l, r.b.ID)
 	})
 	if err != nil {
-		lease.release(r.conn)
+		r.b.ID = 0 // rolled back: nothing to sweep
 		return err
 	}
 	// Options: map the file's option order onto the election's positions;
