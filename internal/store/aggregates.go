@@ -621,7 +621,8 @@ func rebuildResults(ctx context.Context, l loader) error {
 		if err := l.exec(ctx, `INSERT INTO agg_change (area_id, source, station, old_id, new_id, new_version, old_flags, new_flags)
 			SELECT p.area_id, p.source, a.station, NULL, p.id, p.version, 0, `+maskExpr(l.dialect(), fc)+`
 			FROM protocols p JOIN areas a ON a.id = p.area_id
-			WHERE p.election_id = $1 AND p.version = (SELECT max(q.version) FROM protocols q WHERE q.area_id = p.area_id AND q.source = p.source)`, id); err != nil {
+			WHERE p.election_id = $1 AND `+visible("p.batch_id")+`
+			AND p.version = (SELECT max(q.version) FROM protocols q WHERE q.area_id = p.area_id AND q.source = p.source AND `+visible("q.batch_id")+`)`, id); err != nil {
 			return fmt.Errorf("election %d: choosing the current versions: %w", id, err)
 		}
 		if err := l.exec(ctx, `INSERT INTO protocol_current (area_id, source, election_id, protocol_id, version, station, flags)
@@ -664,15 +665,7 @@ var rebuildSteps = []RebuildStep{
 // steps it ran.
 func (db *DB) Rebuild(ctx context.Context) (steps []string, err error) {
 	defer wrap(&err, "store.Rebuild()")
-	err = db.bulkTx(ctx, func(l loader) error {
-		for _, s := range rebuildSteps {
-			if err := s.Run(ctx, l); err != nil {
-				return fmt.Errorf("%s: %w", s.Name, err)
-			}
-			steps = append(steps, s.Name)
-		}
-		return nil
-	})
+	steps, err = db.rebuildResultSteps(ctx)
 	if err != nil {
 		return steps, err
 	}
@@ -682,4 +675,19 @@ func (db *DB) Rebuild(ctx context.Context) (steps []string, err error) {
 		return steps, err
 	}
 	return append(steps, "observation"), nil
+}
+
+// rebuildResultSteps runs rebuildSteps in one transaction.
+func (db *DB) rebuildResultSteps(ctx context.Context) (steps []string, err error) {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		l := qLoader{tx, db.Dialect}
+		for _, s := range rebuildSteps {
+			if err := s.Run(ctx, l); err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
+			steps = append(steps, s.Name)
+		}
+		return nil
+	})
+	return steps, err
 }

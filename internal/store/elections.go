@@ -102,7 +102,7 @@ func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.C
 // Elections lists every election, newest first.
 func (db *DB) Elections(ctx context.Context) (_ []*election.Election, err error) {
 	defer wrap(&err, "store.Elections()")
-	rows, err := db.QueryContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC`)
+	rows, err := db.QueryContext(ctx, `SELECT id FROM elections WHERE `+visible("batch_id")+` ORDER BY date DESC, id DESC`)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (db *DB) Elections(ctx context.Context) (_ []*election.Election, err error)
 func (db *DB) ElectionByName(ctx context.Context, name string) (_ *election.Election, err error) {
 	defer wrap(&err, "store.ElectionByName(%q)", name)
 	var id int64
-	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1 AND `+visible("batch_id"), name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %q: %w", name, ErrNotFound)
 	}
@@ -149,7 +149,7 @@ func (db *DB) Election(ctx context.Context, id int64) (_ *election.Election, err
 	defer wrap(&err, "store.Election(%d)", id)
 	e := &election.Election{}
 	var kind, cfg string
-	err = db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1`, id).
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1 AND `+visible("batch_id"), id).
 		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, scanTime(&e.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %d: %w", id, ErrNotFound)

@@ -32,7 +32,7 @@ func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, sh
 		}
 		for _, s := range shapes {
 			res, err := tx.ExecContext(ctx, `INSERT INTO area_shapes (area_id, election_id, level, shape, source)
-				SELECT id, election_id, $3, $4, $5 FROM areas WHERE id = $1 AND election_id = $2`, s.AreaID, electionID, level, string(s.Shape), s.Source)
+				SELECT id, election_id, $3, $4, $5 FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), s.AreaID, electionID, level, string(s.Shape), s.Source)
 			if err != nil {
 				return fmt.Errorf("area %d: %w", s.AreaID, err)
 			}
@@ -53,7 +53,7 @@ func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []
 		}
 		for _, p := range pts {
 			res, err := tx.ExecContext(ctx, `INSERT INTO station_points (area_id, election_id, lat, lon)
-				SELECT id, election_id, $3, $4 FROM areas WHERE id = $1 AND election_id = $2`, p.AreaID, electionID, p.Lat, p.Lon)
+				SELECT id, election_id, $3, $4 FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), p.AreaID, electionID, p.Lat, p.Lon)
 			if err != nil {
 				return fmt.Errorf("station %d: %w", p.AreaID, err)
 			}

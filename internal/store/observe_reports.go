@@ -198,7 +198,7 @@ func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *electio
 	// The schema declares no foreign key for area_id (bulk loads check
 	// their references set-wise): a single insert checks its own.
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2`, p.AreaID, electionID).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), p.AreaID, electionID).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -736,10 +736,10 @@ func scanID(sc interface{ Scan(...any) error }) (int64, error) {
 // the database holds none.
 func (db *DB) CurrentElection(ctx context.Context, orgID int64) (int64, error) {
 	var id int64
-	err := db.QueryRowContext(ctx, `SELECT e.id FROM elections e WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.election_id = e.id AND a.org_id = $1)
+	err := db.QueryRowContext(ctx, `SELECT e.id FROM elections e WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.election_id = e.id AND a.org_id = $1) AND `+visible("e.batch_id")+`
 		ORDER BY e.date DESC, e.id DESC LIMIT 1`, orgID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = db.QueryRowContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC LIMIT 1`).Scan(&id)
+		err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE `+visible("batch_id")+` ORDER BY date DESC, id DESC LIMIT 1`).Scan(&id)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("no election in the database: %w", ErrNotFound)

@@ -204,7 +204,7 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 			if n == 0 {
 				return fmt.Errorf("team %d: %w", a.TeamID, ErrNotFound)
 			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2`, a.AreaID, electionID).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), a.AreaID, electionID).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {

@@ -319,7 +319,7 @@ func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.Sta
 	defer wrap(&err, "store.StationCoverage(%q)", name)
 	c := recommend.StationCoverage{Election: name}
 	var id int64
-	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1 AND `+visible("batch_id"), name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
 	}
@@ -327,11 +327,11 @@ func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.Sta
 		return c, err
 	}
 	c.Found = true
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE election_id = $1 AND station = 1`, id).Scan(&c.Stations); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE election_id = $1 AND station = 1 AND `+visible("batch_id"), id).Scan(&c.Stations); err != nil {
 		return c, err
 	}
-	const q = `SELECT count(DISTINCT p.area_id) FROM protocols p JOIN areas a ON a.id = p.area_id
-		WHERE p.election_id = $1 AND a.station = 1 AND p.source IN ($2, $3)`
+	q := `SELECT count(DISTINCT p.area_id) FROM protocols p JOIN areas a ON a.id = p.area_id
+		WHERE p.election_id = $1 AND a.station = 1 AND p.source IN ($2, $3) AND ` + visible("p.batch_id")
 	for _, x := range []struct {
 		n    *int
 		a, b election.Source

@@ -112,6 +112,12 @@ func OpenWith(ctx context.Context, addr string, po PoolOptions) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
 	}
+	// Imports that died (a crash, a kill) left pending rows no reader sees:
+	// they go now (those of imports still running elsewhere stay).
+	if err := db.SweepImports(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
 	// A database from before the results aggregates (0012): they are
 	// computed once from its protocols.
 	var unbuilt bool
@@ -120,7 +126,7 @@ func OpenWith(ctx context.Context, addr string, po PoolOptions) (*DB, error) {
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
 	}
 	if unbuilt {
-		if _, err := db.Rebuild(ctx); err != nil {
+		if _, err := db.rebuildResultSteps(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("database %s: computing the results aggregates: %w", db.Addr, err)
 		}
