@@ -37,6 +37,7 @@ func TestPVTCommandMexico2018(t *testing.T) {
 			SE       float64    `json:"se"`
 			CI95     [2]float64 `json:"ci95"`
 			CI99     [2]float64 `json:"ci99"`
+			EstCI95  [2]float64 `json:"estimate_ci95"`
 		} `json:"options"`
 		Turnout *struct {
 			Estimate float64 `json:"estimate"`
@@ -54,7 +55,7 @@ func TestPVTCommandMexico2018(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	amlo := got.Options["AMLO"]
-	if len(got.Options) != 4 || amlo.CI95[0] >= amlo.Estimate || amlo.CI99[1] <= amlo.CI95[1] || amlo.SE <= 0 {
+	if len(got.Options) != 4 || amlo.CI95[0] >= amlo.Estimate || amlo.CI99[1] <= amlo.CI95[1] || amlo.SE <= 0 || amlo.EstCI95 != amlo.CI95 {
 		t.Errorf("options %+v", got.Options)
 	}
 	if got.Turnout == nil || got.Turnout.Estimate < 60 || got.Turnout.Estimate > 67 {

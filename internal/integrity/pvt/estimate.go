@@ -68,10 +68,14 @@ type Figure struct {
 	// Method is how CI95 and CI99 were made: "score" (the Wilson score
 	// interval on the effective sample size p(1−p)/V̂, Student-t quantile:
 	// shares and turnout) or "t" (estimate ± t·SE: the lead).
-	Method string     `json:"interval"`
-	CI95   Interval   `json:"ci95"`
-	CI99   Interval   `json:"ci99"`
-	Boot   *Bootstrap `json:"bootstrap,omitempty"`
+	Method string   `json:"interval"`
+	CI95   Interval `json:"ci95"`
+	CI99   Interval `json:"ci99"`
+	// EstimateCI95 repeats CI95 under the name every estimate's interval
+	// has in vigil's JSON (X_ci95 beside X, as the forensics commands
+	// write excess_ci95): a reader can take any result the same way.
+	EstimateCI95 Interval   `json:"estimate_ci95"`
+	Boot         *Bootstrap `json:"bootstrap,omitempty"`
 }
 
 // Bootstrap holds the stratified-bootstrap standard error and percentile
@@ -228,6 +232,7 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 		v, df := d.linVar(r, p, tot[r.den])
 		f := Figure{Estimate: 100 * p, SE: 100 * math.Sqrt(v), DF: df}
 		f.CI95, f.CI99, f.Method = d.intervals(p, v, df, prop)
+		f.EstimateCI95 = f.CI95
 		return f, nil
 	}
 	ests := make([]Figure, len(rs), len(rs)+1)
