@@ -312,7 +312,10 @@ func lockResults(ctx context.Context, l loader, electionID int64) error {
 	if l.dialect() != Postgres {
 		return nil
 	}
-	return l.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(0x56474c52)<<32|electionID&0xffffffff)
+	// Advisory locks are server-wide: the key carries the schema, so that
+	// vigils (or test runs) in two schemas of one server never wait on
+	// each other's election of the same id.
+	return l.exec(ctx, `SELECT pg_advisory_xact_lock((hashtext('vigil results ' || current_schema())::bigint << 32) | ($1::bigint & 4294967295))`, electionID)
 }
 
 // applyResultAggregates brings an election's results aggregates up to date

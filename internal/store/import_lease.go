@@ -25,12 +25,14 @@ import (
 type importLease struct {
 	token string
 	file  *os.File // SQLite
-	pgKey int64    // PostgreSQL: the advisory lock's key, 0 if not held
+	pgKey int64    // PostgreSQL: the batch whose lease is held, 0 if none
 }
 
-// leaseKey is the advisory lock key of a batch: negative, apart from the
-// migrations' lock (a positive constant).
-func leaseKey(batchID int64) int64 { return -batchID }
+// leaseKey is the advisory lock key of the batch $1, in SQL: advisory
+// locks are server-wide, so the key carries the schema (two vigils, or two
+// test runs, in schemas of one server must not share leases), a word that
+// keeps it apart from the results' locks, and the batch id.
+const leaseKey = `((hashtext('vigil import ' || current_schema())::bigint << 32) | ($1::bigint & 4294967295))`
 
 func leasePath(db *DB, token string) string { return db.Addr + ".import-" + token + ".lock" }
 
@@ -61,10 +63,10 @@ func (l *importLease) hold(ctx context.Context, ld loader, batchID int64) error 
 	if ld.dialect() != Postgres {
 		return nil
 	}
-	if err := ld.exec(ctx, `SELECT pg_advisory_lock($1)`, leaseKey(batchID)); err != nil {
+	if err := ld.exec(ctx, `SELECT pg_advisory_lock(`+leaseKey+`)`, batchID); err != nil {
 		return err
 	}
-	l.pgKey = leaseKey(batchID)
+	l.pgKey = batchID
 	return nil
 }
 
@@ -73,7 +75,7 @@ func (l *importLease) release(conn *sql.Conn) {
 		return
 	}
 	if l.pgKey != 0 {
-		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, l.pgKey); err != nil {
+		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+leaseKey+`)`, l.pgKey); err != nil {
 			// The lock must not outlive the import on a pooled
 			// connection: drop the connection instead.
 			conn.Raw(func(any) error { return driver.ErrBadConn })
@@ -140,7 +142,7 @@ func (db *DB) importDead(ctx context.Context, batchID int64, token string) (bool
 			return false, nil, err
 		}
 		var got bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, leaseKey(batchID)).Scan(&got); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+leaseKey+`)`, batchID).Scan(&got); err != nil {
 			conn.Close()
 			return false, nil, err
 		}
@@ -149,7 +151,7 @@ func (db *DB) importDead(ctx context.Context, batchID int64, token string) (bool
 			return false, nil, nil
 		}
 		return true, func() {
-			conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, leaseKey(batchID))
+			conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+leaseKey+`)`, batchID)
 			conn.Close()
 		}, nil
 	}
