@@ -100,6 +100,7 @@ func New(db *store.DB, opt Options) (*Server, error) {
 	s.pages = t
 	intakeStates.Store(s, newIntakeState(opt.Intake))
 	s.routes()
+	go dummyHash() // ready before the first login (auth.go)
 	return s, nil
 }
 
