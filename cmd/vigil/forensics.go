@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
+	"github.com/vigil-elections/vigil/internal/integrity/stored"
 )
 
 func init() {
@@ -32,12 +33,22 @@ type forensicInput struct {
 	leader  *string
 	asJSON  *bool
 	refused map[string]int
-	// impossible names the stations with impossible figures, by reason
-	// (every test leaves them out): the text output lists them.
-	impossible map[string][]string
+	// listed names the stations every test leaves out, by reason (refused
+	// before the tests, or with impossible figures): the JSON gives them
+	// all as "excluded_stations", the text the first ten of each reason.
+	listed stored.Exclusions
 	// needVotes and needPaths keep the option votes (digits) and the area
 	// paths (control) after stations; the other commands drop them.
 	needVotes, needPaths bool
+}
+
+// printJSON prints a result as JSON with its excluded stations.
+func (fi *forensicInput) printJSON(w io.Writer, v any, x stored.Exclusions) error {
+	b, err := stored.WithExclusions(v, x)
+	if err != nil {
+		return err
+	}
+	return printJSON(w, b)
 }
 
 func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet) {
@@ -50,14 +61,17 @@ func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet
 
 // printCaveats prints a result's exclusions, fall-backs and warnings, the
 // same three lines under every forensic command.
-// names lists the stations with impossible figures by reason (nil: none
-// to list, as for the digit tests, which do not use those figures).
-func printCaveats(w io.Writer, excluded, fallbacks map[string]int, warnings []string, names map[string][]string) {
+// names lists the stations every test leaves out, by reason.
+func printCaveats(w io.Writer, excluded, fallbacks map[string]int, warnings []string, names stored.Exclusions) {
 	fmt.Fprintf(w, "  excluded: %s\n", countsText(excluded))
 	for _, why := range slices.Sorted(maps.Keys(names)) {
-		list, more := names[why], ""
-		if len(list) > 10 {
-			list, more = list[:10], fmt.Sprintf(" and %d more", len(names[why])-10)
+		var list []string
+		for _, st := range names[why][:min(10, len(names[why]))] {
+			list = append(list, st.Name)
+		}
+		more := ""
+		if n := len(names[why]); n > 10 {
+			more = fmt.Sprintf(" and %d more (--json lists them all)", n-10)
 		}
 		fmt.Fprintf(w, "    %s: %s%s\n", why, strings.Join(list, ", "), more)
 	}
@@ -118,7 +132,7 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 	}
 	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
-		return printJSON(e.stdout, res)
+		return fi.printJSON(e.stdout, res, fi.listed)
 	}
 	fmt.Fprintf(e.stdout, "integer percentages of %s's share (of the ballots counted, valid + invalid) and of turnout (ballots issued ÷ registered), %d stations, %d replicates, seed %d\n",
 		leader, res.StationsUsed, res.Replicates, res.Seed)
@@ -126,7 +140,7 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 		s := res.Criteria[k]
 		fmt.Fprintf(e.stdout, "  %-8s observed %.0f, expected %.1f, excess %.1f (z = %.1f; 99.9th percentile of the null %.0f)\n", k, s.Observed, s.Expected, s.Excess, s.Z, s.P999)
 	}
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.listed)
 	return nil
 }
 
@@ -154,7 +168,7 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 	}
 	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
-		return printJSON(e.stdout, res)
+		return fi.printJSON(e.stdout, res, fi.listed)
 	}
 	fmt.Fprintf(e.stdout, "fingerprint of %s (turnout: ballots issued ÷ registered; share: of the ballots counted, valid + invalid), %d stations; bootstrap %d replicates, seed %d\n",
 		leader, res.StationsUsed, res.Replicates, res.Seed)
@@ -170,7 +184,7 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "fraud-model fit (%d simulations, seed %d): f_i = %.3f (%s), f_e = %.3f (%s), α = %.2f (%s)\n",
 			f.Sims, f.Seed, f.FI, ciText(f.FICI95, "%.3f"), f.FE, ciText(f.FECI95, "%.3f"), f.Alpha, ciText(f.AlphaCI95, "%.2f"))
 	}
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.listed)
 	return nil
 }
 
@@ -197,7 +211,7 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 	}
 	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
-		return printJSON(e.stdout, res)
+		return fi.printJSON(e.stdout, res, fi.listed)
 	}
 	fmt.Fprintf(e.stdout, "%s: %d excess votes (%s; %d to %d by the peak rule's two readings); bootstrap %d replicates, seed %d\n",
 		leader, res.Excess, ciText(res.ExcessCI95, "%.0f"), res.ExcessPeakRange[0], res.ExcessPeakRange[1], res.Replicates, res.Seed)
@@ -210,7 +224,7 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "; %s: peak %.0f %%, excess %d", r.Rule, r.PeakTurnout, r.Excess)
 	}
 	fmt.Fprintln(e.stdout)
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.listed)
 	return nil
 }
 
@@ -239,9 +253,9 @@ func runDigits(ctx context.Context, e *env, args []string) error {
 		out = append(out, d)
 	}
 	if *fi.asJSON {
-		return printJSON(e.stdout, map[string]any{"series": out, "caveat": forensics.DigitCaveat})
+		return fi.printJSON(e.stdout, map[string]any{"series": out, "caveat": forensics.DigitCaveat}, fi.listed.Refused())
 	}
-	printDigits(e.stdout, out)
+	printDigits(e.stdout, out, fi.listed.Refused())
 	return nil
 }
 
@@ -260,7 +274,7 @@ var digitTestNames = map[string]string{
 
 // printDigits writes the digit tests as a table per option: what was
 // observed, what the null expects, the statistic and its p-value.
-func printDigits(w io.Writer, out []forensics.DigitResult) {
+func printDigits(w io.Writer, out []forensics.DigitResult, names stored.Exclusions) {
 	if len(out) == 0 {
 		fmt.Fprintln(w, "no option has counts of two digits or more: nothing to test")
 	}
@@ -287,7 +301,7 @@ func printDigits(w io.Writer, out []forensics.DigitResult) {
 			rows = append(rows, [5]string{name, obs, exp, stat, pValue(t.PValue)})
 		}
 		printAligned(w, "  ", rows)
-		printCaveats(w, d.Excluded, nil, d.Warnings, nil)
+		printCaveats(w, d.Excluded, nil, d.Warnings, names)
 	}
 	fmt.Fprintf(w, "\n%s\n", forensics.DigitCaveat)
 }
@@ -354,11 +368,11 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	}
 	res.Excluded = forensics.MergeExcluded(res.Excluded, fi.refused)
 	if *fi.asJSON {
-		return printJSON(e.stdout, res)
+		return fi.printJSON(e.stdout, res, fi.listed)
 	}
 	fmt.Fprintf(e.stdout, "%s: %d official votes over %d districts with control stations, %.0f expected from %d control stations (leader votes per registered voter, L/V): excess %d (%s, sd %.0f; bootstrap %d replicates, seed %d)\n",
 		leader, res.Official, res.Districts, res.Expected, nctl, res.Excess, ciText(res.ExcessCI95, "%.0f"), res.ExcessSD, res.Replicates, res.Seed)
-	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.impossible)
+	printCaveats(e.stdout, res.Excluded, res.Fallbacks, res.Warnings, fi.listed)
 	fmt.Fprintln(e.stdout, res.Note)
 	return nil
 }

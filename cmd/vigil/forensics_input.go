@@ -31,7 +31,34 @@ type forensicData struct {
 	// refused counts the stations left out before any test, by reason
 	// (forensics.ExclNotReported, forensics.ExclNoProtocol).
 	refused map[string]int
-	total   []int64 // each option's votes over every row (file only)
+	// notReported is the node of each row refused as not reported, in file
+	// order (file only): stations lists them by name.
+	notReported []int32
+	total       []int64 // each option's votes over every row (file only)
+}
+
+// fileAreaID is the id loadFile gives node n's area: the root (the file)
+// is 1 and the areas are numbered from 2 in the order the rows first name
+// them, which is the order pathTree adds its nodes. The ids listed under
+// "excluded_stations" are thus those of the model a --file tabulation
+// builds.
+func fileAreaID(n int32) int64 { return int64(n) + 2 }
+
+// pathOf is node n's area path, top level first.
+func (d *forensicData) pathOf(n int32) []string {
+	var rev []string
+	for ; n >= 0; n = d.nodes[n].parent {
+		rev = append(rev, d.nodes[n].name)
+	}
+	for a, b := 0, len(rev)-1; a < b; a, b = a+1, b-1 {
+		rev[a], rev[b] = rev[b], rev[a]
+	}
+	return rev
+}
+
+// listedNode names node n as stored.StationsListed names an area.
+func (d *forensicData) listedNode(n int32) stored.Listed {
+	return stored.Listed{ID: fileAreaID(n), Name: strings.Join(d.pathOf(n), " / ")}
 }
 
 // pathNode is one area of the paths: its name and its parent (−1 at the
@@ -42,16 +69,7 @@ type pathNode struct {
 }
 
 // path is station i's area path, top level first.
-func (d *forensicData) path(i int) []string {
-	var rev []string
-	for n := d.area[i]; n >= 0; n = d.nodes[n].parent {
-		rev = append(rev, d.nodes[n].name)
-	}
-	for a, b := 0, len(rev)-1; a < b; a, b = a+1, b-1 {
-		rev[a], rev[b] = rev[b], rev[a]
-	}
-	return rev
-}
+func (d *forensicData) path(i int) []string { return d.pathOf(d.area[i]) }
 
 // optionVotes is the votes of option k at every station.
 func (d *forensicData) optionVotes(k int) []int64 {
@@ -178,6 +196,7 @@ func readForensicFile(file, mappingPath string) (*forensicData, error) {
 		st, ok := forensics.FromFigures(row.Figures, row.Votes, 0)
 		if !ok {
 			d.refused[forensics.ExclNotReported]++
+			d.notReported = append(d.notReported, id)
 			continue
 		}
 		sts.add(st)
@@ -240,7 +259,9 @@ func forensicFromStored(e *election.Election, rows []stored.Station, refused map
 }
 
 // stations reads the results named by the flags, resolves the leader and
-// lists the stations with impossible figures by name.
+// lists the stations every test leaves out by name (fi.listed), as
+// stored.StationsListed does: the refused ones, then those with impossible
+// figures, each reason in the stations' order.
 func (fi *forensicInput) stations(ctx context.Context) (*forensicData, string, error) {
 	leaderErr := func(err error) error {
 		if *fi.leader != "" {
@@ -265,6 +286,16 @@ func (fi *forensicInput) stations(ctx context.Context) (*forensicData, string, e
 			return nil, "", leaderErr(err)
 		}
 		d.setLeader(li)
+		fi.listed = stored.Exclusions{}
+		for _, n := range d.notReported {
+			fi.listed[forensics.ExclNotReported] = append(fi.listed[forensics.ExclNotReported], d.listedNode(n))
+		}
+		d.notReported = nil
+		for why, idx := range forensics.ImpossibleStations(d.st) {
+			for _, i := range idx {
+				fi.listed[why] = append(fi.listed[why], d.listedNode(d.area[i]))
+			}
+		}
 	} else {
 		r, err := fi.rf.load(ctx)
 		if err != nil {
@@ -278,16 +309,11 @@ func (fi *forensicInput) stations(ctx context.Context) (*forensicData, string, e
 		if li, err = stored.Leader(r.Election, chosen, *fi.leader); err != nil {
 			return nil, "", leaderErr(err)
 		}
-		rows, refused := stored.StationsRefused(ix, chosen, li)
+		rows, listed, refused := stored.StationsListed(ix, chosen, li)
 		d = forensicFromStored(r.Election, rows, refused)
+		fi.listed = listed
 	}
 	fi.refused = d.refused
-	fi.impossible = map[string][]string{}
-	for why, idx := range forensics.ImpossibleStations(d.st) {
-		for _, i := range idx {
-			fi.impossible[why] = append(fi.impossible[why], strings.Join(d.path(i), " / "))
-		}
-	}
 	// Let the collector have what the command will not read, before the
 	// test's own tables are made.
 	if !fi.needVotes {

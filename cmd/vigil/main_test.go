@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/integrity/forensics"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -288,6 +289,25 @@ func TestForensicsCommands(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("shpilkin with an impossible station lacks %q:\n%s", want, out)
 		}
+	}
+	// The JSON lists it too, beside the count (issue 14: not only in the
+	// text).
+	out = mustVigil(t, "forensics", "integer", "--file", bad, "--mapping", "testdata/small.json", "--leader", "Alpha", "--replicates", "20", "--json")
+	var listed struct {
+		Excluded map[string]int `json:"excluded"`
+		Stations map[string][]struct {
+			Name string `json:"name"`
+		} `json:"excluded_stations"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatal(err, out)
+	}
+	if l := listed.Stations[forensics.ExclLeaderAboveR]; listed.Excluded[forensics.ExclLeaderAboveR] != 1 || len(l) != 1 || l[0].Name != "South / D3 / 302" {
+		t.Errorf("integer JSON's excluded stations: %s", out)
+	}
+	out = mustVigil(t, "forensics", "digits", "--file", bad, "--mapping", "testdata/small.json", "--json")
+	if !strings.Contains(out, `"excluded_stations": {}`) {
+		t.Errorf("digits JSON (the digit tests leave out no station with impossible figures): %s", out)
 	}
 	out = mustVigil(t, "forensics", "digits", "--db", db, "--election", "e1")
 	if !strings.Contains(out, "P05s on the percentage of R, the ballots in the box") || !strings.Contains(out, "fewer than 100") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -148,7 +149,27 @@ func TestObservationCommands(t *testing.T) {
 	if _, err := vigil(t, "forms", "import", fj, "--db", dbPath, "--org", "Group"); err == nil || !strings.Contains(err.Error(), "already stored") {
 		t.Fatalf("same version twice: %v", err)
 	}
-	for _, c := range []string{"token list", "forms import", "findings", "roster import", "deploy draw", "user add", "token create", "token revoke", "forms install"} {
+	// Round trip through an XLSForm workbook: export the stored form,
+	// change its version in the workbook's terms, import it again.
+	xl := filepath.Join(dir, "voting.xlsx")
+	if out := mustVigil(t, "forms", "export", "voting", "--version", "2026.2", "--out", xl, "--db", dbPath, "--org", "Group"); !strings.Contains(out, "written to") {
+		t.Fatalf("forms export: %s", out)
+	}
+	raw, err := os.ReadFile(xl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := form.ImportXLSForm(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("exported workbook: %v", err)
+	}
+	if a, b := mustJSON(t, v), mustJSON(t, back); a != b {
+		t.Errorf("form changed through the workbook:\n%s\n%s", a, b)
+	}
+	if _, err := vigil(t, "forms", "import", xl, "--db", dbPath, "--org", "Group"); err == nil || !strings.Contains(err.Error(), "already stored") {
+		t.Fatalf("the exported version again: %v", err)
+	}
+	for _, c := range []string{"token list", "forms import", "forms export", "findings", "roster import", "deploy draw", "user add", "token create", "token revoke", "forms install"} {
 		if _, err := vigil(t, append(strings.Fields(c), "--help")...); err != nil {
 			t.Errorf("%s --help: %v", c, err)
 		}
@@ -156,6 +177,15 @@ func TestObservationCommands(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // With several organisations and no --org, findings names them and asks
 // for one, rather than choosing the smallest id.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -344,10 +345,11 @@ func runRecAssess(ctx context.Context, e *env, args []string) error {
 }
 
 func runRecDraft(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "recommendations draft", "--db D --mission KEY [--kind statement|final] FILE.html|FILE.pdf")
+	fs := newFlags(e, "recommendations draft", "--db D --mission KEY [--kind statement|final] [--lang en|ru|kk] FILE.html|FILE.pdf")
 	db := dbFlag(fs)
 	mission := fs.String("mission", "", "the mission (its key)")
 	kind := fs.String("kind", "statement", "statement (quantitative part of the preliminary statement) or final (final report skeleton)")
+	lang := fs.String("lang", "en", "the draft's language: "+strings.Join(recommend.DraftLangs, ", "))
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -358,6 +360,9 @@ func runRecDraft(ctx context.Context, e *env, args []string) error {
 	k, err := recommend.ParseDraftKind(*kind)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if !slices.Contains(recommend.DraftLangs, *lang) {
+		return usagef("--lang %s: want one of %s", *lang, strings.Join(recommend.DraftLangs, ", "))
 	}
 	ext := strings.ToLower(filepath.Ext(pos[0]))
 	if ext != ".html" && ext != ".pdf" {
@@ -376,7 +381,7 @@ func runRecDraft(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dr, err := recommend.BuildDraft(ctx, ds, *mission, k, recSources(d))
+	dr, err := recommend.BuildDraftIn(ctx, ds, *mission, k, recSources(d), *lang)
 	if err != nil {
 		return err
 	}

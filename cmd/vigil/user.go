@@ -254,9 +254,10 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 		if err := json.Unmarshal(raw, f); err != nil {
 			return fmt.Errorf("%s: %v", pos[0], err)
 		}
-	} else if f, err = form.ImportXLSForm(bytes.NewReader(raw)); err != nil {
+	} else if f, err = form.ImportXLSFormFile(bytes.NewReader(raw), pos[0]); err != nil {
 		return fmt.Errorf("%s: %v", pos[0], err)
 	}
+	f.EnsureVersion() // before the audit entry names it
 	d, o, err := openOrg(ctx, *db, *org)
 	if err != nil {
 		return err
@@ -270,6 +271,56 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, map[string]any{"id": sf.ID, "form": f.ID, "version": f.Version, "questions": len(f.Questions)})
 	}
 	fmt.Fprintf(e.stdout, "form %s version %s stored (%d questions)\n", f.ID, f.Version, len(f.Questions))
+	return nil
+}
+
+func init() {
+	register(command{name: "forms export", summary: "write a stored form as an XLSForm workbook (.xlsx) that pyxform and forms import read", run: runFormsExport})
+}
+
+func runFormsExport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "forms export", "FORM --org NAME [--version V] [--election NAME] [--out FILE.xlsx] [--db D]")
+	db := dbFlag(fs)
+	org := fs.String("org", "", "organisation `NAME`")
+	version := fs.String("version", "", "form `VERSION` (default: the latest)")
+	elName := fs.String("election", "", "bind the form to election `NAME` (its ballot options in the protocol block)")
+	out := fs.String("out", "", "write to `FILE` (default: FORM-VERSION.xlsx)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *org == "" || len(pos) != 1 {
+		return usagef("forms export: give one form id and --org")
+	}
+	d, o, err := openOrg(ctx, *db, *org)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sf, err := d.FormByKey(ctx, o.ID, pos[0], *version)
+	if err != nil {
+		return fmt.Errorf("forms export: %w", err)
+	}
+	f := sf.Form
+	if *elName != "" {
+		el, err := d.ElectionByName(ctx, *elName)
+		if err != nil {
+			return fmt.Errorf("forms export: %w", err)
+		}
+		f = form.BindElection(f, el)
+	}
+	b, err := form.ExportXLSForm(f)
+	if err != nil {
+		return fmt.Errorf("forms export %s: %w", f.ID, err)
+	}
+	path := *out
+	if path == "" {
+		path = f.ID + "-" + f.Version + ".xlsx"
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "form %s version %s written to %s (%d questions)\n", f.ID, f.Version, path, len(f.Questions))
 	return nil
 }
 

@@ -19,7 +19,11 @@ type FormSaver interface {
 
 // SaveForm checks a form (the rules are the domain's, not the store's)
 // and stores it as a new version, with its audit entries.
+//
+// A form without a version gets one from its content (form.EnsureVersion):
+// the OpenRosa form list and download URL need it.
 func SaveForm(ctx context.Context, db FormSaver, orgID int64, f *form.Form, audit ...store.AuditEntry) (*store.StoredForm, error) {
+	f.EnsureVersion()
 	if err := f.Check(); err != nil {
 		return nil, err
 	}

@@ -65,6 +65,7 @@ func ParseDraftKind(s string) (DraftKind, error) {
 // marked gaps for the parts people write.
 type Draft struct {
 	Kind      DraftKind  `json:"kind"`
+	Lang      string     `json:"lang"` // "en", "ru" or "kk" (DraftLangs)
 	Title     string     `json:"title"`
 	Mission   *Mission   `json:"mission"`
 	Generated time.Time  `json:"generated"`
@@ -116,63 +117,71 @@ type AreaCounts struct {
 	Counts Counts `json:"counts"`
 }
 
-// BuildDraft assembles a draft for a mission from the records of its
-// country (ds) and the sources.
+// BuildDraft assembles a draft in English for a mission from the records
+// of its country (ds) and the sources.
 func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftKind, src Sources) (*Draft, error) {
+	return BuildDraftIn(ctx, ds, missionKey, kind, src, "en")
+}
+
+// BuildDraftIn is BuildDraft in a language (a tag: "ru", "kk-KZ"; English
+// for one vigil has no words for). What the draft quotes from its data
+// (recommendations, form labels, integrity results) stays as recorded.
+func BuildDraftIn(ctx context.Context, ds *Dataset, missionKey string, kind DraftKind, src Sources, lang string) (*Draft, error) {
 	x := NewIndex(ds)
 	m := x.Missions[missionKey]
 	if m == nil {
 		return nil, fmt.Errorf("mission %q: not found", missionKey)
 	}
-	d := &Draft{Kind: kind, Mission: m, Election: m.Election, Generated: time.Now().UTC().Truncate(time.Second)}
+	w := words(draftLang(lang))
+	d := &Draft{Kind: kind, Lang: string(w), Mission: m, Election: m.Election, Generated: time.Now().UTC().Truncate(time.Second)}
 	switch kind {
 	case StatementDraft:
-		d.Title = "Statement of Preliminary Findings and Conclusions — quantitative findings"
+		d.Title = w.T("title.statement")
 	case FinalDraft:
-		d.Title = "Final Report — draft"
+		d.Title = w.T("title.final")
 	default:
 		return nil, fmt.Errorf("unknown draft %q", kind)
 	}
-	obs, err := observationSection(ctx, m, src.Findings)
+	obs, err := observationSection(ctx, w, m, src.Findings)
 	if err != nil {
 		return nil, err
 	}
-	res, err := resultsSection(ctx, m, src.Results)
+	res, err := resultsSection(ctx, w, m, src.Results)
 	if err != nil {
 		return nil, err
 	}
-	integ, err := integritySection(ctx, m, src.Integrity)
+	integ, err := integritySection(ctx, w, m, src.Integrity)
 	if err != nil {
 		return nil, err
 	}
 	if kind == StatementDraft {
-		d.Sections = []*Section{obs, res, integ, x.priorSection(m)}
+		d.Sections = []*Section{obs, res, integ, x.priorSection(w, m)}
 		return d, nil
 	}
 
 	// The final report: an executive summary, a section per area with the
 	// mission's own recommendations there, and the annexes.
 	final := x.finalReport(missionKey)
-	d.Sections = append(d.Sections, &Section{Title: "Executive summary", Gap: "to be written by the core team"})
+	d.Sections = append(d.Sections, &Section{Title: w.T("sec.executive"), Gap: w.T("gap.core")})
 	recsByArea := map[Area][]DraftRec{}
 	if final != nil {
 		for _, r := range ds.Recommendations {
 			if r.ReportKey != final.Key {
 				continue
 			}
-			dr := DraftRec{Ref: r.Ref(), Number: r.Number, Text: r.Text, Priority: r.Priority, Area: r.Area.Title()}
+			dr := DraftRec{Ref: r.Ref(), Number: r.Number, Text: r.Text, Priority: r.Priority, Area: w.area(r.Area)}
 			if len(r.Repeats) > 0 {
 				var prev []string
 				for _, p := range r.Repeats {
-					prev = append(prev, x.describeRef(p))
+					prev = append(prev, x.describeRef(w, p))
 				}
-				dr.Note = "repeats " + strings.Join(prev, "; ")
+				dr.Note = w.T("note.repeats", strings.Join(prev, "; "))
 			}
 			recsByArea[r.Area] = append(recsByArea[r.Area], dr)
 		}
 	}
 	for _, a := range Areas {
-		s := &Section{Title: a.Title(), Gap: "analysis to be written by the core team"}
+		s := &Section{Title: w.area(a), Gap: w.T("gap.analysis")}
 		switch a {
 		case ElectionDay:
 			s.Rows, s.Missing = obs.Rows, obs.Missing
@@ -184,19 +193,19 @@ func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftK
 		s.Recommendations = recs
 		d.Sections = append(d.Sections, s)
 	}
-	integ.Title = "Annex: results integrity"
+	integ.Title = w.T("sec.integrity_annex")
 	d.Sections = append(d.Sections, integ)
 
-	fu := &Section{Title: "Annex: implementation of prior recommendations"}
+	fu := &Section{Title: w.T("sec.followup")}
 	if final != nil && len(x.Prior(final.Key)) > 0 {
 		sum := x.summariseReport(final)
 		fu.FollowUp = &FollowUpSection{Summary: sum}
 		for _, a := range Areas {
 			if c, ok := sum.ByArea[a]; ok {
-				fu.FollowUp.Areas = append(fu.FollowUp.Areas, AreaCounts{Area: a.Title(), Counts: c})
+				fu.FollowUp.Areas = append(fu.FollowUp.Areas, AreaCounts{Area: w.area(a), Counts: c})
 			}
 		}
-		fu.Paragraphs = []string{sum.Text}
+		fu.Paragraphs = []string{w.summary(sum.Counts)}
 		var proposals map[string]Proposal
 		if ps, err := ProposeAll(ctx, x, final.Key, src.Results, src.Findings); err == nil {
 			proposals = map[string]Proposal{}
@@ -209,20 +218,20 @@ func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftK
 		for _, st := range Statuses {
 			for _, ref := range sum.Refs[st] {
 				r := x.Recs[ref]
-				dr := DraftRec{Ref: ref, Number: x.describeRef(ref), Text: r.Text, Priority: r.Priority, Area: r.Area.Title(), Status: st.Title()}
+				dr := DraftRec{Ref: ref, Number: x.describeRef(w, ref), Text: r.Text, Priority: r.Priority, Area: w.area(r.Area), Status: w.status(st)}
 				for _, a := range x.ByReport[final.Key] {
 					if a.Recommendation == ref {
 						dr.Note = a.Reasoning
 					}
 				}
 				if p, ok := proposals[ref]; ok && p.OK && p.Status != st {
-					dr.Note = strings.TrimSpace(dr.Note + " vigil's evidence suggests " + p.Status.Title() + ": " + p.Reasoning)
+					dr.Note = strings.TrimSpace(dr.Note + " " + w.T("note.suggests", w.status(p.Status), p.Reasoning))
 				}
 				fu.Recommendations = append(fu.Recommendations, dr)
 			}
 		}
 	} else {
-		fu.Gap = "no assessment of prior recommendations has been recorded for this mission's final report"
+		fu.Gap = w.T("gap.no_assessment")
 	}
 	d.Sections = append(d.Sections, fu)
 	return d, nil
@@ -230,15 +239,15 @@ func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftK
 
 // priorSection states, for a statement, the earlier recommendations still
 // open on election day and the latest follow-up before it.
-func (x *Index) priorSection(m *Mission) *Section {
-	s := &Section{Title: "Prior recommendations"}
+func (x *Index) priorSection(w words, m *Mission) *Section {
+	s := &Section{Title: w.T("sec.prior")}
 	date := m.ElectionDate
 	if date == "" {
 		date = time.Now().UTC().Format(time.DateOnly)
 	}
 	open := x.OpenAt(m.Country, date)
 	if len(open) == 0 {
-		s.Paragraphs = []string{fmt.Sprintf("No earlier recommendation to %s is recorded as open on %s.", m.Country, date)}
+		s.Paragraphs = []string{w.T("prior.none", m.Country, date)}
 		return s
 	}
 	prio, never := 0, 0
@@ -250,8 +259,7 @@ func (x *Index) priorSection(m *Mission) *Section {
 			never++
 		}
 	}
-	s.Paragraphs = append(s.Paragraphs, fmt.Sprintf("On %s, %d recommendations of earlier reports to %s were open (not found fully implemented), %d of them priority recommendations; %d had not been assessed.",
-		date, len(open), m.Country, prio, never))
+	s.Paragraphs = append(s.Paragraphs, w.T("prior.open", date, len(open), m.Country, prio, never))
 	var last *Report
 	for key := range x.ByReport {
 		r := x.Reports[key]
@@ -261,7 +269,7 @@ func (x *Index) priorSection(m *Mission) *Section {
 	}
 	if last != nil {
 		sum := x.summariseReport(last)
-		s.Paragraphs = append(s.Paragraphs, fmt.Sprintf("The latest follow-up before the election, %s (%s): %s", x.describeReport(last), last.Date, sum.Text))
+		s.Paragraphs = append(s.Paragraphs, w.T("prior.latest", x.describeReport(last), last.Date, w.summary(sum.Counts)))
 	}
 	return s
 }
@@ -285,7 +293,7 @@ func (x *Index) finalReport(missionKey string) *Report {
 }
 
 // describeRef words a reference for readers: "2022 Final Report, no. 5".
-func (x *Index) describeRef(ref string) string {
+func (x *Index) describeRef(w words, ref string) string {
 	rk, n, _ := SplitRef(ref)
 	r := x.Reports[rk]
 	if r == nil {
@@ -293,19 +301,19 @@ func (x *Index) describeRef(ref string) string {
 	}
 	title := r.Title
 	if title == "" {
-		title = string(r.Kind) + " report"
+		title = w.T("report", string(r.Kind))
 	}
-	return fmt.Sprintf("%s %s, no. %s", r.Date[:min(4, len(r.Date))], title, n)
+	return w.T("ref", r.Date[:min(4, len(r.Date))], title, n)
 }
 
-func observationSection(ctx context.Context, m *Mission, f FindingsSource) (*Section, error) {
-	s := &Section{Title: "Election day observation"}
+func observationSection(ctx context.Context, w words, m *Mission, f FindingsSource) (*Section, error) {
+	s := &Section{Title: w.T("sec.observation")}
 	if m.Election == "" {
-		s.Missing = []string{"observation findings: the mission names no election"}
+		s.Missing = []string{w.T("missing.obs_election")}
 		return s, nil
 	}
 	if f == nil {
-		s.Missing = []string{"observation findings: not available"}
+		s.Missing = []string{w.T("missing.obs_none")}
 		return s, nil
 	}
 	ind, err := f.Indicators(ctx, m.Election, m.Organisation)
@@ -313,7 +321,7 @@ func observationSection(ctx context.Context, m *Mission, f FindingsSource) (*Sec
 		return nil, err
 	}
 	if len(ind) == 0 {
-		s.Missing = []string{"observation findings: not computed"}
+		s.Missing = []string{w.T("missing.obs_computed")}
 		return s, nil
 	}
 	for _, i := range ind {
@@ -324,20 +332,20 @@ func observationSection(ctx context.Context, m *Mission, f FindingsSource) (*Sec
 		if i.Phase != "" {
 			label = i.Phase + ": " + label
 		}
-		s.Rows = append(s.Rows, DraftRow{Label: label, Value: fmt.Sprintf("%d of %d observed (%.1f %%)", i.Count, i.Of, 100*i.Share()),
-			Source: "observation findings, " + m.Election})
+		s.Rows = append(s.Rows, DraftRow{Label: label, Value: w.T("obs.value", i.Count, i.Of, 100*i.Share()),
+			Source: w.T("obs.source", m.Election)})
 	}
 	return s, nil
 }
 
-func resultsSection(ctx context.Context, m *Mission, r ResultsSource) (*Section, error) {
-	s := &Section{Title: "Publication of results"}
+func resultsSection(ctx context.Context, w words, m *Mission, r ResultsSource) (*Section, error) {
+	s := &Section{Title: w.T("sec.results")}
 	if m.Election == "" {
-		s.Missing = []string{"results: the mission names no election in the results core"}
+		s.Missing = []string{w.T("missing.res_election")}
 		return s, nil
 	}
 	if r == nil {
-		s.Missing = []string{"results: not available"}
+		s.Missing = []string{w.T("missing.res_none")}
 		return s, nil
 	}
 	c, err := r.StationCoverage(ctx, m.Election)
@@ -345,16 +353,16 @@ func resultsSection(ctx context.Context, m *Mission, r ResultsSource) (*Section,
 		return nil, err
 	}
 	if !c.Found || c.Stations == 0 {
-		s.Missing = []string{"results: no polling-station results of " + m.Election + " in the results core"}
+		s.Missing = []string{w.T("missing.res_stations", m.Election)}
 		return s, nil
 	}
-	src := "results core, " + m.Election
+	src := w.T("res.source", m.Election)
 	s.Rows = []DraftRow{
-		{Label: "Polling stations", Value: fmt.Sprint(c.Stations), Source: src},
-		{Label: "with official final results", Value: fmt.Sprintf("%d (%.1f %%)", c.WithFinal, pct(c.WithFinal, c.Stations)), Source: src},
-		{Label: "with official preliminary results", Value: fmt.Sprintf("%d (%.1f %%)", c.WithPreliminary, pct(c.WithPreliminary, c.Stations)), Source: src},
+		{Label: w.T("res.stations"), Value: fmt.Sprint(c.Stations), Source: src},
+		{Label: w.T("res.final"), Value: fmt.Sprintf("%d (%.1f %%)", c.WithFinal, pct(c.WithFinal, c.Stations)), Source: src},
+		{Label: w.T("res.preliminary"), Value: fmt.Sprintf("%d (%.1f %%)", c.WithPreliminary, pct(c.WithPreliminary, c.Stations)), Source: src},
 	}
-	s.Paragraphs = []string{fmt.Sprintf("Official results are available for %d of %d polling stations (%.1f %%).", c.WithOfficial, c.Stations, pct(c.WithOfficial, c.Stations))}
+	s.Paragraphs = []string{w.T("res.paragraph", c.WithOfficial, c.Stations, pct(c.WithOfficial, c.Stations))}
 	return s, nil
 }
 
@@ -365,17 +373,17 @@ func pct(a, b int) float64 {
 	return 100 * float64(a) / float64(b)
 }
 
-func integritySection(ctx context.Context, m *Mission, is IntegritySource) (*Section, error) {
-	s := &Section{Title: "Results integrity"}
+func integritySection(ctx context.Context, w words, m *Mission, is IntegritySource) (*Section, error) {
+	s := &Section{Title: w.T("sec.integrity")}
 	if is == nil || m.Election == "" {
-		s.Missing = []string{"integrity results (observers' copies against official protocols, parallel vote tabulation, statistical forensics): not computed"}
+		s.Missing = []string{w.T("missing.integ_none")}
 		return s, nil
 	}
 	items, err := is.Integrity(ctx, m.Election)
 	if errors.Is(err, ErrNotComputed) || (err == nil && len(items) == 0) {
-		msg := "integrity results: not computed"
+		msg := w.T("missing.integ", w.T("not_computed"))
 		if err != nil && err.Error() != ErrNotComputed.Error() {
-			msg = "integrity results: " + err.Error()
+			msg = w.T("missing.integ", err.Error())
 		}
 		s.Missing = []string{msg}
 		return s, nil
@@ -384,7 +392,7 @@ func integritySection(ctx context.Context, m *Mission, is IntegritySource) (*Sec
 		return nil, err
 	}
 	for _, it := range items {
-		s.Rows = append(s.Rows, DraftRow{Label: it.Test, Value: it.Result + figureSuffix(it.Figure), Source: "integrity, " + m.Election})
+		s.Rows = append(s.Rows, DraftRow{Label: it.Test, Value: it.Result + figureSuffix(it.Figure), Source: w.T("integ.source", m.Election)})
 	}
 	return s, nil
 }
@@ -401,16 +409,23 @@ var draftHTML string
 
 var draftTmpl = template.Must(template.New("draft").Funcs(template.FuncMap{
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) },
+	"w":   words("en").T,
 }).Parse(draftHTML))
 
 // WriteHTML writes the draft as a self-contained HTML page (styles
-// inline), ready to edit or to print.
+// inline), ready to edit or to print, in the draft's language.
 func (d *Draft) WriteHTML(w io.Writer) error {
 	var buf bytes.Buffer
-	if err := draftTmpl.Execute(&buf, d); err != nil {
+	t, err := draftTmpl.Clone()
+	if err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
+	dd := *d
+	dd.Lang = draftLang(d.Lang)
+	if err := t.Funcs(template.FuncMap{"w": words(dd.Lang).T}).Execute(&buf, &dd); err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 

@@ -3,6 +3,7 @@ package recommend
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -141,5 +142,107 @@ func TestPrintPDF(t *testing.T) {
 	hpt, _ := strconv.ParseFloat(string(m[2]), 64)
 	if math.Abs(wpt-595.28) > 1 || math.Abs(hpt-841.89) > 1 {
 		t.Errorf("page is %.2f × %.2f pt, want A4 (595.28 × 841.89)", wpt, hpt)
+	}
+}
+
+// TestDraftWordsComplete: every language has every word of the English,
+// taking the same arguments (formatted with the English verbs' kinds of
+// values, none shows %!), and every area and status its title.
+func TestDraftWordsComplete(t *testing.T) {
+	verb := regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?(?:\[\d+\])?([dsf%])`)
+	for _, lang := range DraftLangs {
+		m := draftWords[lang]
+		if m == nil {
+			t.Fatalf("no words in %s", lang)
+		}
+		for k, en := range draftWords["en"] {
+			tr, ok := m[k]
+			if !ok {
+				t.Errorf("%s lacks %q", lang, k)
+				continue
+			}
+			var args []any
+			for _, v := range verb.FindAllStringSubmatch(en, -1) {
+				switch v[1] {
+				case "d":
+					args = append(args, 7)
+				case "s":
+					args = append(args, "X")
+				case "f":
+					args = append(args, 1.5)
+				}
+			}
+			if out := fmt.Sprintf(tr, args...); strings.Contains(out, "%!") {
+				t.Errorf("%s %q takes other arguments than the English: %s", lang, k, out)
+			}
+		}
+		for k := range m {
+			if _, ok := draftWords["en"][k]; !ok {
+				t.Errorf("%s has %q, which English lacks", lang, k)
+			}
+		}
+		if lang == "en" {
+			continue
+		}
+		for _, a := range Areas {
+			if draftAreas[lang][a] == "" {
+				t.Errorf("%s: no title for area %s", lang, a)
+			}
+		}
+		for _, s := range Statuses {
+			if draftStatuses[lang][s] == "" {
+				t.Errorf("%s: no title for status %s", lang, s)
+			}
+		}
+	}
+}
+
+// TestDraftInKazakh: a final report drafted in Kazakh (and Russian) has
+// none of the English draft's own words: headings, table heads, gaps,
+// the sentences vigil writes; what it quotes (recommendations) stays.
+func TestDraftInKazakh(t *testing.T) {
+	src := Sources{
+		Results:   fakeResults{"kz-2023": {Stations: 400, WithOfficial: 380, WithFinal: 380}},
+		Findings:  fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Label: "Observers restricted during the count", Count: 12, Of: 240}}},
+		Integrity: fakeIntegrity{},
+	}
+	english := []string{"Executive summary", "to be written by the core team", "Annex:", "Finding", "Source", "Fully", "Not assessed",
+		"Prior recommendations", "Drafted by vigil", "observed (", "Official results are available", "Polling stations",
+		"not computed", "vigil's evidence suggests", "were open", "no. ", "(priority)", "implemented", "Publication of results", "Election day"}
+	for lang, want := range map[string][]string{
+		"kk": {`<html lang="kk">`, "Қорытынды есеп — жоба", "Түйіндеме", "Нәтижелерді жариялау", "байқалған 240 учаскенің 12-і (5.0 %)",
+			"Ресми нәтижелер 400 сайлау учаскесінің 380-і бойынша қолжетімді (95.0 %).", "Бұрынғы ұсынымдар: 36; толық орындалды — 3"},
+		"ru": {`<html lang="ru">`, "Окончательный отчёт — проект", "Резюме", "12 из 240 наблюдавшихся (5.0 %)", "Прежних рекомендаций: 36; выполнена полностью — 3"},
+	} {
+		for _, kind := range []DraftKind{FinalDraft, StatementDraft} {
+			d, err := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", kind, src, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var html bytes.Buffer
+			if err := d.WriteHTML(&html); err != nil {
+				t.Fatal(err)
+			}
+			out := html.String()
+			if kind == FinalDraft {
+				for _, w := range want {
+					if !strings.Contains(out, w) {
+						t.Errorf("%s %s lacks %q", lang, kind, w)
+					}
+				}
+			}
+			// The recommendations are quoted as recorded: drop them
+			// before looking for English.
+			body := regexp.MustCompile(`(?s)<ul class="recs">.*?</ul>|<style>.*?</style>|<title>.*?</title>`).ReplaceAllString(out, "")
+			body = strings.ReplaceAll(body, "Observers restricted during the count", "")
+			for _, e := range english {
+				if strings.Contains(body, e) {
+					t.Errorf("%s %s: English %q left in the draft", lang, kind, e)
+				}
+			}
+		}
+	}
+	if d, _ := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", StatementDraft, Sources{}, "de"); d.Lang != "en" {
+		t.Errorf("German: %s, want English", d.Lang)
 	}
 }

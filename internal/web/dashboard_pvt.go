@@ -139,7 +139,9 @@ func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
 	pv.Chart = LineChart(ChartOptions{Title: c.T("dash.pvt.chart_title", leader), Desc: c.T("dash.pvt.chart_desc", leader),
 		XLabel: c.T("dash.pvt.x"), YLabel: c.T("dash.pvt.y", leader), Height: 300,
 		YFormat: func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }}, series...)
-	pv.Warnings, pv.Withheld = final.Warnings, final.Withheld
+	// In the reader's language (the package writes English).
+	pv.Warnings = pvtWarnings(c, final.Warnings, final.Notes)
+	pv.Withheld = withheldText(c, final)
 	if in.Official != nil {
 		vs, err := pvt.Compare(final, in.Official)
 		if err != nil {
@@ -164,7 +166,7 @@ func verdictSentence(c *catalogue, v pvt.Verdict, res *pvt.Result) string {
 	}
 	name := v.Option
 	if v.Withheld {
-		return c.T("dash.verdict.withheld", name, res.Withheld)
+		return c.T("dash.verdict.withheld", name, withheldText(c, res))
 	}
 	key := "dash.verdict"
 	if res.Lead != nil && v.Option == res.Lead.Name {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
+	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -74,6 +75,8 @@ type forensicStats struct {
 	CtrlShare    float64 // leader share at the control stations
 	OtherShare   float64
 	At           time.Time // when computed
+	// Excluded names the stations every test leaves out, by reason.
+	Excluded stored.Exclusions
 }
 
 func (s *Server) forensicsRoutes() {
@@ -147,18 +150,14 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 	}
 	var stations []forensics.Station
 	var leaderVotes, ballots []int64
-	refused := map[string]int{}
+	// The stations every test leaves out, counted by each result's
+	// "excluded" and named on the page (issue 14): as the API and the
+	// command line reckon them (stored.StationsListed).
+	rows, listed, refused := stored.StationsListed(ix, chosen, li)
+	st.Excluded = listed
 	var cV, cG, cR, cL, oV, oG, oR, oL int64
-	for i, p := range chosen {
-		if p == nil {
-			continue
-		}
-		a := ix.Area(i)
-		fs, ok := forensics.FromFigures(p.Figures, p.Votes, li)
-		if !ok {
-			refused[forensics.ExclNotReported]++
-			continue
-		}
+	for _, row := range rows {
+		a, fs := row.Area, row.Station
 		if len(a.Path) > 1 {
 			fs.Group = a.Path[0] + " / " + a.Path[1]
 		}
@@ -252,6 +251,19 @@ type forensicsPage struct {
 	// warnings, as sentences in the reader's language (the reasons and
 	// warnings themselves are the package's, in English).
 	Caveats map[string]caveats
+	// Excluded lists the stations every test leaves out, by reason, the
+	// first excludedShown of each on the page (the API lists them all).
+	Excluded []exclusionList
+	APIBase  string // the election's forensics API, for the full lists
+}
+
+// excludedShown is how many stations of one reason the page names.
+const excludedShown = 100
+
+type exclusionList struct {
+	Reason   string
+	Stations []stored.Listed
+	N, More  int
 }
 
 type caveats struct {
@@ -261,14 +273,15 @@ type caveats struct {
 	Warnings  []string
 }
 
-// countsList is "3 reason; 1 other" (sorted), or the catalogue's "none".
+// countsList is "reason: 3; other reason: 1" (sorted, the reasons in c's
+// language), or the catalogue's "none".
 func countsList(c *catalogue, m map[string]int) string {
 	if len(m) == 0 {
 		return c.T("forensics.none")
 	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, strconv.Itoa(m[k])+" "+k)
+		parts = append(parts, exclusionText(c, k)+": "+formatInt(int64(m[k])))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -300,7 +313,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
@@ -310,7 +323,11 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			return nil, err
 		}
 		c := s.portal.langs.pick(r)
-		p := &forensicsPage{C: s.common(r, e, e.Title(), "nav.forensics"), S: st}
+		p := &forensicsPage{C: s.common(r, e, e.Title(), "nav.forensics"), S: st, APIBase: "/api/v1/elections/" + e.Name + "/forensics/"}
+		for _, why := range slices.Sorted(maps.Keys(st.Excluded)) {
+			l := st.Excluded[why]
+			p.Excluded = append(p.Excluded, exclusionList{Reason: exclusionText(c, why), Stations: l[:min(excludedShown, len(l))], N: len(l), More: max(0, len(l)-excludedShown)})
+		}
 		marks := make([]float64, 0, 20)
 		for m := 5.0; m < 100; m += 5 {
 			marks = append(marks, m)
@@ -382,11 +399,11 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		p.Caveats = map[string]caveats{
-			"integer":  newCaveats(c, st.Integer.Excluded, st.Integer.Fallbacks, st.Integer.Warnings),
-			"finger":   newCaveats(c, st.Finger.Excluded, st.Finger.Fallbacks, st.Finger.Warnings),
-			"digits":   newCaveats(c, st.Digits.Excluded, nil, st.Digits.Warnings),
-			"shpilkin": newCaveats(c, st.Shpilkin.Excluded, st.Shpilkin.Fallbacks, st.Shpilkin.Warnings),
-			"control":  newCaveats(c, st.Control.Excluded, st.Control.Fallbacks, st.Control.Warnings),
+			"integer":  newCaveats(c, st.Integer.Excluded, st.Integer.Fallbacks, forensicWarnings(c, st.Integer.Warnings, st.Integer.Notes)),
+			"finger":   newCaveats(c, st.Finger.Excluded, st.Finger.Fallbacks, forensicWarnings(c, st.Finger.Warnings, st.Finger.Notes)),
+			"digits":   newCaveats(c, st.Digits.Excluded, nil, forensicWarnings(c, st.Digits.Warnings, st.Digits.Notes)),
+			"shpilkin": newCaveats(c, st.Shpilkin.Excluded, st.Shpilkin.Fallbacks, forensicWarnings(c, st.Shpilkin.Warnings, st.Shpilkin.Notes)),
+			"control":  newCaveats(c, st.Control.Excluded, st.Control.Fallbacks, forensicWarnings(c, st.Control.Warnings, st.Control.Notes)),
 		}
 		if st.FingerErr == "" {
 			f := st.Finger

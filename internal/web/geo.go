@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -33,45 +32,47 @@ var palette = []string{"#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#
 
 const noDataFill = "#cccccc"
 
-// geoTTL is how long a loaded geography is served before it is read again
-// (a new import shows within it).
-const geoTTL = 30 * time.Second
+// geoTTL bounds how long a loaded geography is served before it is read
+// again; a new import shows at once, through the change sequence.
+const geoTTL = 5 * time.Minute
 
 // elGeo is an election's stored geography.
 type elGeo struct {
 	shapes    map[int64]json.RawMessage // by area id
 	levels    map[int]bool              // the levels that have outlines
+	points    map[int64][2]float64      // stations' [lon, lat], by area id
 	synthetic bool
 	sources   []string
 	at        time.Time
-}
-
-// geoKey keys the cache by database as well as election: two servers in one
-// process (the tests) may each have an election 1.
-type geoKey struct {
-	db *store.DB
-	id int64
-}
-
-var geoCache struct {
-	sync.Mutex
-	m map[geoKey]*elGeo
+	seq       int64 // the election's sequence of election changes when loaded
 }
 
 // geography returns the election's stored outlines (possibly none).
 func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, error) {
-	geoCache.Lock()
-	key := geoKey{s.db, e.ID}
-	g, ok := geoCache.m[key]
-	geoCache.Unlock()
-	if ok && time.Since(g.at) < geoTTL {
-		return g, nil
-	}
-	shapes, err := s.db.Shapes(ctx, e.ID)
+	// Keyed on the election's sequence of election-wide changes (a `vigil
+	// geo import` through any process moves it), with geoTTL as a bound.
+	seq, err := s.rdb().Changes().Seq(ctx, e.ID, store.ChangeElection)
 	if err != nil {
 		return nil, err
 	}
-	g = &elGeo{shapes: map[int64]json.RawMessage{}, levels: map[int]bool{}, at: time.Now()}
+	s.geo.Lock()
+	g, ok := s.geo.m[e.ID]
+	s.geo.Unlock()
+	if ok && g.seq == seq && time.Since(g.at) < geoTTL {
+		return g, nil
+	}
+	shapes, err := s.rdb().Shapes(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	pts, err := s.rdb().StationPoints(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	g = &elGeo{shapes: map[int64]json.RawMessage{}, levels: map[int]bool{}, points: map[int64][2]float64{}, at: time.Now(), seq: seq}
+	for _, p := range pts {
+		g.points[p.AreaID] = [2]float64{p.Lon, p.Lat}
+	}
 	seen := map[string]bool{}
 	for _, sh := range shapes {
 		g.shapes[sh.AreaID] = sh.Shape
@@ -83,12 +84,12 @@ func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, e
 			g.sources = append(g.sources, sh.Source)
 		}
 	}
-	geoCache.Lock()
-	if geoCache.m == nil || len(geoCache.m) > 256 {
-		geoCache.m = map[geoKey]*elGeo{}
+	s.geo.Lock()
+	if s.geo.m == nil || len(s.geo.m) > 256 {
+		s.geo.m = map[int64]*elGeo{}
 	}
-	geoCache.m[key] = g
-	geoCache.Unlock()
+	s.geo.m[e.ID] = g
+	s.geo.Unlock()
 	return g, nil
 }
 
@@ -111,14 +112,22 @@ type mapClass struct {
 }
 
 type mapData struct {
-	Level     int
-	Measure   string
-	Areas     []mapArea
-	Classes   []mapClass
-	HasShape  bool
+	Level    int
+	Measure  string
+	Areas    []mapArea
+	Classes  []mapClass
+	HasShape bool
+	// HasPoints: the election has station coordinates; Points are the
+	// stations drawn (with ?points=1), coloured on the areas' classes.
+	HasPoints bool
+	Points    []mapArea
 	Synthetic bool     // the demo's invented outlines
 	Sources   []string // the files the outlines came from
 }
+
+// Drawn says whether there is a map to draw: the level's outlines, or
+// the stations' points when asked for.
+func (d *mapData) Drawn() bool { return d.HasShape || len(d.Points) > 0 }
 
 // mapMeasure checks ?measure=: "turnout" or "option<k>".
 func mapMeasure(e *election.Election, m string) (string, int, error) {
@@ -160,22 +169,36 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 	}
 	res := ent.result
 	ix := res.Index
-	d := &mapData{Level: level, Measure: measure, HasShape: g.levels[level], Synthetic: g.synthetic, Sources: g.sources}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range ix.Len() {
-		a := ix.Area(i)
-		if a.Level != level || a.Station {
-			continue
-		}
-		ma := mapArea{ID: a.ID, Name: a.Name, Path: strings.Join(a.Path, " / "), Stations: res.Stations(i), Value: math.NaN()}
+	d := &mapData{Level: level, Measure: measure, HasShape: g.levels[level], HasPoints: len(g.points) > 0, Synthetic: g.synthetic, Sources: g.sources}
+	points := d.HasPoints && r.URL.Query().Get("points") == "1"
+	// value is an area's turnout (ballots issued ÷ registered) or the
+	// option's share of the valid votes: the denominators the portal
+	// names everywhere.
+	value := func(i int) float64 {
 		f := res.Figures(i)
 		if opt < 0 {
 			if t := turnoutOf(f); t >= 0 {
-				ma.Value = t
+				return t
 			}
 		} else if valid := f.Value(election.Valid); valid > 0 {
-			ma.Value = float64(res.Votes(i)[opt]) / float64(valid)
+			return float64(res.Votes(i)[opt]) / float64(valid)
 		}
+		return math.NaN()
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := range ix.Len() {
+		a := ix.Area(i)
+		if points && a.Station {
+			if p, ok := g.points[a.ID]; ok {
+				v := value(i)
+				d.Points = append(d.Points, mapArea{ID: a.ID, Name: a.Name, Path: strings.Join(a.Path, " / "), Stations: 1, Value: v, Label: pctString(v),
+					shape: json.RawMessage(`[` + strconv.FormatFloat(p[0], 'f', -1, 64) + `,` + strconv.FormatFloat(p[1], 'f', -1, 64) + `]`)})
+			}
+		}
+		if a.Level != level || a.Station {
+			continue
+		}
+		ma := mapArea{ID: a.ID, Name: a.Name, Path: strings.Join(a.Path, " / "), Stations: res.Stations(i), Value: value(i)}
 		ma.shape = g.shapes[a.ID]
 		if !math.IsNaN(ma.Value) {
 			lo, hi = math.Min(lo, ma.Value), math.Max(hi, ma.Value)
@@ -193,14 +216,22 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 		for k, c := range palette {
 			d.Classes = append(d.Classes, mapClass{Fill: c, From: lo + float64(k)*step, To: lo + float64(k+1)*step})
 		}
-		for i := range d.Areas {
-			a := &d.Areas[i]
-			if math.IsNaN(a.Value) {
-				a.Fill = noDataFill
-				continue
+		// Stations spread wider than their areas: the end classes take
+		// what lies beyond them.
+		for _, list := range [][]mapArea{d.Areas, d.Points} {
+			for i := range list {
+				a := &list[i]
+				if math.IsNaN(a.Value) {
+					a.Fill = noDataFill
+					continue
+				}
+				k := min(len(palette)-1, int((a.Value-lo)/step))
+				a.Fill = palette[max(0, k)]
 			}
-			k := min(len(palette)-1, int((a.Value-lo)/step))
-			a.Fill = palette[max(0, k)]
+		}
+	} else {
+		for i := range d.Points {
+			d.Points[i].Fill = noDataFill
 		}
 	}
 	sort.SliceStable(d.Areas, func(i, j int) bool {
@@ -221,7 +252,7 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
@@ -231,7 +262,7 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		if !d.HasShape {
+		if !d.Drawn() {
 			return nil, Errorf(NotFound, "election %q has no geography", e.Name)
 		}
 		var buf bytes.Buffer
@@ -258,6 +289,25 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 			buf.Write(a.shape)
 			buf.WriteString("}}")
 		}
+		// The stations, as points over the areas.
+		for _, p := range d.Points {
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			n++
+			props := map[string]any{"id": p.ID, "name": p.Name, "path": p.Path, "label": p.Label, "fill": p.Fill, "station": true,
+				"url": "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/" + strconv.FormatInt(p.ID, 10)}
+			if !math.IsNaN(p.Value) {
+				props["value"] = math.Round(p.Value*1e6) / 1e6
+			}
+			buf.WriteString(`{"type":"Feature","id":`)
+			buf.WriteString(strconv.FormatInt(p.ID, 10))
+			buf.WriteString(`,"properties":`)
+			writeJSONTo(&buf, props)
+			buf.WriteString(`,"geometry":{"type":"Point","coordinates":`)
+			buf.Write(p.shape)
+			buf.WriteString("}}")
+		}
 		buf.WriteString("]}\n")
 		return buf.Bytes(), nil
 	})
@@ -278,7 +328,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}

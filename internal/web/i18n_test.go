@@ -143,3 +143,51 @@ func TestDuplicateKeyAcrossFiles(t *testing.T) {
 		t.Fatalf("a key in two files: %v", err)
 	}
 }
+
+// TestScriptsHoldNoWords extends the catalogue check to the scripts: the
+// words a script shows come from the page (data-msg-* and data-*
+// attributes filled from the catalogue), so that a translated page has no
+// English left in its script. Every msg("name") of observe.js has its
+// data-msg-name attribute on the form, filled by {{t}}; and no script
+// holds an English sentence of its own (a string literal of two or more
+// words; the service worker's offline text, which cannot know the page's
+// language, is given in every catalogue language).
+func TestScriptsHoldNoWords(t *testing.T) {
+	obs, err := fs.ReadFile(staticFS, "static/observe.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, err := fs.ReadFile(templateFS, "templates/observe_form.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := regexp.MustCompile(`msg\("([a-z]+)"`).FindAllStringSubmatch(string(obs), -1)
+	if len(used) < 5 {
+		t.Fatalf("observe.js uses %d messages: the check reads nothing", len(used))
+	}
+	for _, m := range used {
+		if !regexp.MustCompile(`data-msg-` + m[1] + `="\{\{t "[a-z0-9_.]+"\}\}"`).Match(form) {
+			t.Errorf("observe.js says %q, which observe_form.html does not give from the catalogue", m[1])
+		}
+	}
+	sentence := regexp.MustCompile(`"[A-Za-z][a-z']*(?: [a-z'(),.]+){1,}[^"]*"`)
+	scripts, _ := fs.Glob(staticFS, "static/*.js")
+	for _, f := range scripts {
+		b, _ := fs.ReadFile(staticFS, f)
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "//") {
+				continue
+			}
+			code, _, _ := strings.Cut(line, " // ")
+			for _, lit := range sentence.FindAllString(code, -1) {
+				if lit == `"use strict"` {
+					continue
+				}
+				if strings.HasSuffix(f, "observe-sw.js") && strings.Contains(lit, "Нет сети") && strings.Contains(lit, "Желі жоқ") {
+					continue
+				}
+				t.Errorf("%s:%d holds words of its own: %s", f, i+1, lit)
+			}
+		}
+	}
+}

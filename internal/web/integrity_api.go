@@ -43,7 +43,7 @@ type computedEntry struct {
 const maxComputed = 256
 
 func (s *Server) compute(ctx context.Context, e *election.Election, key string, fn func(*tallyEntry) (any, error)) (any, error) {
-	stamp, err := s.db.ProtocolStamp(ctx, e.ID)
+	stamp, err := s.changeStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -74,18 +74,27 @@ func (s *Server) compute(ctx context.Context, e *election.Election, key string, 
 	return ent.v, ent.err
 }
 
-// officialStations is the official final results as the forensics take
-// them, with the leader the request names (the winner by default).
-// officialStations are the stations of the official final protocols, and
-// those refused before any test (each result's "excluded" adds them).
-func officialStations(t *tallyEntry, e *election.Election, leader string) ([]stored.Station, map[string]int, error) {
+// officialStations are the stations of the official final protocols as
+// the forensics take them, with the leader the request names (the winner
+// by default); the counts of those refused before any test (each result's
+// "excluded" adds them); and the stations every test leaves out, named by
+// reason (each result's "excluded_stations").
+func officialStations(t *tallyEntry, e *election.Election, leader string) ([]stored.Station, map[string]int, stored.Exclusions, error) {
 	chosen, _ := tally.Choose(t.result.Index, t.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
 	li, err := stored.Leader(e, chosen, leader)
 	if err != nil {
-		return nil, nil, &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
+		return nil, nil, nil, &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
 	}
-	rows, refused := stored.StationsRefused(t.result.Index, chosen, li)
-	return rows, refused, nil
+	rows, listed, refused := stored.StationsListed(t.result.Index, chosen, li)
+	return rows, refused, listed, nil
+}
+
+// withListed is a method's result with its excluded stations named.
+func withListed(v any, err error, x stored.Exclusions) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return stored.WithExclusions(v, x)
 }
 
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
@@ -124,13 +133,13 @@ func (s *Server) apiIntegerTest(w http.ResponseWriter, r *http.Request) error {
 	}
 	leader := r.URL.Query().Get("leader")
 	return s.integrity(w, r, "integer|"+leader+"|"+strconv.Itoa(reps)+"|"+strconv.Itoa(seed), func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, refused, err := officialStations(t, e, leader)
+		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
 		res, err := forensics.IntegerTest(stored.Plain(rows), forensics.IntegerOptions{Replicates: reps, Seed: uint64(seed)})
 		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
-		return res, err
+		return withListed(res, err, excl)
 	})
 }
 
@@ -138,7 +147,7 @@ func (s *Server) apiFingerprint(w http.ResponseWriter, r *http.Request) error {
 	fit := r.URL.Query().Get("fit") == "1" || r.URL.Query().Get("fit") == "true"
 	leader := r.URL.Query().Get("leader")
 	return s.integrity(w, r, "fingerprint|"+leader+"|"+strconv.FormatBool(fit), func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, refused, err := officialStations(t, e, leader)
+		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
@@ -148,26 +157,26 @@ func (s *Server) apiFingerprint(w http.ResponseWriter, r *http.Request) error {
 		}
 		res, err := forensics.Fingerprint(stored.Plain(rows), opt)
 		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
-		return res, err
+		return withListed(res, err, excl)
 	})
 }
 
 func (s *Server) apiShpilkin(w http.ResponseWriter, r *http.Request) error {
 	leader := r.URL.Query().Get("leader")
 	return s.integrity(w, r, "shpilkin|"+leader, func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, refused, err := officialStations(t, e, leader)
+		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
 		res, err := forensics.Shpilkin(stored.Plain(rows), forensics.ShpilkinOptions{Seed: 1})
 		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
-		return res, err
+		return withListed(res, err, excl)
 	})
 }
 
 func (s *Server) apiDigits(w http.ResponseWriter, r *http.Request) error {
 	return s.integrity(w, r, "digits", func(e *election.Election, t *tallyEntry) (any, error) {
-		rows, refused, err := officialStations(t, e, "")
+		rows, refused, excl, err := officialStations(t, e, "")
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +194,7 @@ func (s *Server) apiDigits(w http.ResponseWriter, r *http.Request) error {
 				out = append(out, d)
 			}
 		}
-		return map[string]any{"series": out, "caveat": forensics.DigitCaveat}, nil
+		return withListed(map[string]any{"series": out, "caveat": forensics.DigitCaveat}, nil, excl.Refused())
 	})
 }
 
@@ -210,7 +219,7 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 				return nil, &Error{Code: Invalid, Field: "by", Message: "by: " + by + " is not an area level (" + strings.Join(e.Config.AreaLevels, ", ") + ")"}
 			}
 		}
-		rows, refused, err := officialStations(t, e, leader)
+		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +234,7 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 		}
 		res, err := forensics.ControlComparison(stored.GroupByLevel(rows, lvl, func(a *election.Area) bool { return marked[a.ID] }), forensics.ControlOptions{Seed: 1})
 		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
-		return res, err
+		return withListed(res, err, excl)
 	})
 }
 

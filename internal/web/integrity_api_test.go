@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/demo"
@@ -34,9 +33,23 @@ func TestIntegrityAPI(t *testing.T) {
 	if _, again := get(t, base+"/forensics/integer?replicates=50", ""); again != body {
 		t.Error("a repeated request computed a different answer")
 	}
-	for _, path := range []string{"/forensics/fingerprint", "/forensics/shpilkin", "/forensics/digits"} {
-		if code, body := get(t, base+path, ""); code != 200 || !strings.HasPrefix(body, "{") {
+	for _, path := range []string{"/forensics/integer", "/forensics/fingerprint", "/forensics/shpilkin", "/forensics/digits", "/forensics/control"} {
+		code, body := get(t, base+path, "")
+		// Every result names the stations behind its "excluded" counts
+		// (issue 14): an object by reason, empty when none.
+		var x struct {
+			Stations map[string][]struct {
+				ID   int64  `json:"id"`
+				Name string `json:"name"`
+			} `json:"excluded_stations"`
+		}
+		if code != 200 || json.Unmarshal([]byte(body), &x) != nil || x.Stations == nil {
 			t.Errorf("%s: %d %s", path, code, body)
+		}
+		for why, l := range x.Stations {
+			if len(l) == 0 || l[0].ID == 0 || l[0].Name == "" {
+				t.Errorf("%s: excluded stations %q: %v", path, why, l)
+			}
 		}
 	}
 	code, body = get(t, base+"/forensics/control?by=region", "")

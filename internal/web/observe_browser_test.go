@@ -137,4 +137,10 @@ func TestWebFormOffline(t *testing.T) {
 	if got := eval(`Promise.resolve(document.getElementById("queue-status").textContent)`); !strings.HasPrefix(got, "Nothing waiting. 1 receipt(s) kept; last: report ") || !strings.Contains(got, ", leaf ") {
 		t.Fatalf("status after sending: %q", got)
 	}
+	// In Kazakh, the script's words are Kazakh too (issue 12): they come
+	// from the page, not from observe.js.
+	run(chromedp.Navigate(formURL+"?lang=kk"), chromedp.WaitVisible(chromedp.CSS(`#report`)))
+	if got := eval(`new Promise(r => setTimeout(() => r(document.getElementById("queue-status").textContent), 300))`); !strings.HasPrefix(got, "Күтіп тұрған ештеңе жоқ. Сақталған түбіртектер: 1; соңғысы: хабарлама ") {
+		t.Fatalf("status in Kazakh: %q", got)
+	}
 }

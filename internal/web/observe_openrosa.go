@@ -137,6 +137,11 @@ func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string
 	var entries []form.ListEntry
 	for _, sf := range forms {
 		f := form.BindElection(sf.Form, e)
+		if f.Version == "" {
+			// Stored before imports gave every form a version: no
+			// download URL could name it, so clients would fail on it.
+			continue
+		}
 		xf, err := form.ExportXForm(f)
 		if err != nil {
 			continue // a form that cannot be an XForm is left off the list

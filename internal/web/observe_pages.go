@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,6 +160,107 @@ type formField struct {
 	Label   string
 	Choices []form.Choice
 	Input   string // the kind of control
+	// What the offline form's script evaluates (observe.js), as JSON:
+	// the relevance clauses of the question and its groups, and the
+	// choice filter's column = question pairs (cascading selects).
+	Relevant, Filter string
+	Extras           []string // per choice, its extra columns as JSON
+	Min, Max, Step   string   // number bounds (range, integer min/max)
+	ConstraintMsg    string
+	// A question inside a repeat: the repeat's name and label, and
+	// whether it opens or closes the repeat's block.
+	Repeat, RepeatLabel   string
+	RepeatOpen, RepeatEnd bool
+}
+
+var (
+	relEqRE  = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*(=|!=)\s*'([^']*)'$`)
+	relSelRE = regexp.MustCompile(`^selected\(\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*,\s*'([^']*)'\s*\)$`)
+	filterRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$`)
+	andSplit = regexp.MustCompile(`\s+and\s+`)
+)
+
+// relClause is one condition the offline form evaluates: the answer to Q
+// equals (=), differs from (!=) or, for a multiple choice, includes
+// (selected) V.
+type relClause struct {
+	Q  string `json:"q"`
+	Op string `json:"op"`
+	V  string `json:"v"`
+}
+
+// simpleRelevance reads the relevance expressions the offline form can
+// evaluate: clauses ${q} = 'v', ${q} != 'v', selected(${q}, 'v') joined by
+// "and". Anything else gives ok false: the question is then always shown
+// (the server does not evaluate relevance either).
+func simpleRelevance(exprs ...string) (clauses []relClause, ok bool) {
+	for _, e := range exprs {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		for _, part := range andSplit.Split(strings.TrimSpace(e), -1) {
+			part = strings.TrimSpace(part)
+			if m := relEqRE.FindStringSubmatch(part); m != nil {
+				clauses = append(clauses, relClause{Q: m[1], Op: m[2], V: m[3]})
+			} else if m := relSelRE.FindStringSubmatch(part); m != nil {
+				clauses = append(clauses, relClause{Q: m[1], Op: "selected", V: m[2]})
+			} else {
+				return nil, false
+			}
+		}
+	}
+	return clauses, true
+}
+
+// fieldScript fills in what observe.js needs to evaluate for a question.
+func fieldScript(f *form.Form, q *form.Question, ff *formField) {
+	exprs := []string{q.Relevant}
+	for p := q.Group; p != ""; {
+		if g := f.Group(p); g != nil {
+			exprs = append(exprs, g.Relevant)
+		}
+		i := strings.LastIndex(p, "/")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	if cl, ok := simpleRelevance(exprs...); ok && len(cl) > 0 {
+		b, _ := json.Marshal(cl)
+		ff.Relevant = string(b)
+	}
+	if q.ChoiceFilter != "" {
+		var pairs [][2]string
+		for _, part := range andSplit.Split(strings.TrimSpace(q.ChoiceFilter), -1) {
+			m := filterRE.FindStringSubmatch(strings.TrimSpace(part))
+			if m == nil {
+				pairs = nil
+				break
+			}
+			pairs = append(pairs, [2]string{m[1], m[2]})
+		}
+		if len(pairs) > 0 {
+			b, _ := json.Marshal(pairs)
+			ff.Filter = string(b)
+			for _, c := range ff.Choices {
+				e, _ := json.Marshal(c.Extra)
+				ff.Extras = append(ff.Extras, string(e))
+			}
+		}
+	}
+	switch q.Type {
+	case form.Range:
+		start, end, step, _ := q.RangeParams()
+		ff.Min, ff.Max, ff.Step = strconv.FormatFloat(min(start, end), 'f', -1, 64), strconv.FormatFloat(max(start, end), 'f', -1, 64), strconv.FormatFloat(step, 'f', -1, 64)
+	case form.Integer:
+		lo, hi := q.Bounds()
+		if lo != nil {
+			ff.Min = strconv.FormatInt(*lo, 10)
+		}
+		if hi != nil {
+			ff.Max = strconv.FormatInt(*hi, 10)
+		}
+	}
 }
 
 func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
@@ -184,7 +287,20 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 	var fields []formField
 	for i := range f.Questions {
 		q := &f.Questions[i]
-		ff := formField{Q: q, Label: q.Label.In(lang), Choices: q.Options()}
+		ff := formField{Q: q, Label: q.Label.In(lang), Choices: q.Options(), ConstraintMsg: q.ConstraintMsg.In(lang)}
+		if q.ConstraintMsg.IsZero() {
+			ff.ConstraintMsg = ""
+		}
+		fieldScript(f, q, &ff)
+		if rp := f.RepeatOf(q); rp != "" {
+			g := f.Group(rp)
+			ff.Repeat, ff.RepeatLabel = g.Name(), g.Label.In(lang)
+			if ff.RepeatLabel == "" {
+				ff.RepeatLabel = g.Name()
+			}
+			ff.RepeatOpen = i == 0 || f.RepeatOf(&f.Questions[i-1]) != rp
+			ff.RepeatEnd = i == len(f.Questions)-1 || f.RepeatOf(&f.Questions[i+1]) != rp
+		}
 		switch q.Type {
 		case form.YesNo, form.SingleChoice, form.Assessment:
 			ff.Input = "radio"
@@ -204,6 +320,16 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 			ff.Input = "note"
 		case form.Photo:
 			ff.Input = "photo"
+		case form.Calculate:
+			// Computed by ODK clients; the offline form leaves it out
+			// (the server does not require it).
+			ff.Input = "calculate"
+		case form.Geopoint:
+			ff.Input = "geopoint"
+		case form.Acknowledge:
+			ff.Input = "acknowledge"
+		case form.Range:
+			ff.Input = "range"
 		default:
 			ff.Input = "text"
 		}

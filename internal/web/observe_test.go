@@ -313,7 +313,7 @@ func TestObserveSubmitErrors(t *testing.T) {
 		{"wrong type", "token:obs1", `{"client_id": 12}`, 400, `field "client_id": want a string`},
 		{"text for an integer field", "token:obs1", `{"client_id":"12345678","form":"voting","area_id":"x","answers":{}}`, 400, `field "area_id": want an integer, got string`},
 		{"text in a protocol", "token:obs1", `{"client_id":"12345678","form":"counting","answers":{"protocol":{"valid":"many"}}}`, 400, `answer "protocol", protocol item "valid": want a whole number, got a string "many"`},
-		{"numbers in a list", "token:obs1", `{"client_id":"12345678","form":"voting","answers":{"station":101,"overall":[1]}}`, 400, `answer "overall": want a list of strings, got a list [1]`},
+		{"numbers in a list", "token:obs1", `{"client_id":"12345678","form":"voting","answers":{"station":101,"overall":[1]}}`, 400, `answer "overall": want a list of strings, or of objects for a repeat, got a list [1]`},
 		{"answers not an object", "token:obs1", `{"client_id":"12345678","form":"voting","answers":[]}`, 400, `answers: want an object of answers by question id`},
 		{"yes for a boolean", "token:obs1", withAnswer(votingReport("12345678", 101, "good", false), "boxes_sealed", "yes"), 400, "message:expected true or false, got a text answer question:boxes_sealed"},
 		{"unknown field", "token:obs1", `{"client_idd": "x"}`, 400, "unknown field"},

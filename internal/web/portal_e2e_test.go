@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -229,6 +230,18 @@ func TestPortalInBrowser(t *testing.T) {
 		p.Phone()
 		p.Navigate(srv.URL + "/elections/1/map?level=1&measure=option0")
 		browsertest.Eval[bool](p, `new Promise(ok => { const el = document.getElementById("map"); (function w() { el.dataset.ready ? ok(true) : setTimeout(w, 50); })(); })`)
+		// The whole country lies inside the map's box on a phone (issue
+		// 12: the demo map was cut at both sides at 390 px).
+		box := browsertest.Eval[string](p, `new Promise(ok => setTimeout(() => {
+			const m = document.getElementById("map").getBoundingClientRect();
+			let l = Infinity, r = -Infinity;
+			for (const e of document.querySelectorAll("#map .leaflet-overlay-pane path")) { const b = e.getBoundingClientRect(); l = Math.min(l, b.left); r = Math.max(r, b.right); }
+			ok([Math.round(m.left), Math.round(m.right), Math.round(l), Math.round(r)].join(" "));
+		}, 500))`)
+		var ml, mr, al, ar int
+		if _, err := fmt.Sscan(box, &ml, &mr, &al, &ar); err != nil || al < ml-1 || ar > mr+1 {
+			t.Errorf("at 375 px the map box spans %d–%d px and the areas %d–%d: cut (%v)", ml, mr, al, ar, err)
+		}
 		p.Screenshot("map-phone")
 		p.Desktop()
 	})

@@ -426,3 +426,74 @@ func TestCopiesPage(t *testing.T) {
 		t.Fatal("the navigation does not link the copies page")
 	}
 }
+
+// TestForensicsPageListsExcluded: a station whose official figures are
+// impossible (more votes for the leader than ballots) is left out by every
+// test, counted under each, and named, with a link, on the forensics page,
+// in the reader's language (issue 14).
+func TestForensicsPageListsExcluded(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, el := demoServer(t, db)
+	st := el.Stations[0]
+	var f election.Figures
+	f.Set(election.Registered, st.Registered)
+	f.Set(election.Valid, 10)
+	f.Set(election.Invalid, 0)
+	f.Set(election.BallotsInBox, 10)
+	votes := append([]int64(nil), st.True.Votes...) // far more than 10 for every option
+	done := false
+	_, err := db.Import(t.Context(), store.ImportRequest{ElectionID: 1, Source: election.OfficialFinal, File: "fix.csv", Options: demo.Candidates},
+		func() (store.Row, error) {
+			if done {
+				return store.Row{}, io.EOF
+			}
+			done = true
+			return store.Row{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.AreaByPath(t.Context(), 1, []string{st.Region, st.District, st.Number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := getWith(t, srv.URL+"/elections/1/forensics", nil)
+	link := `<a href="/elections/1/areas/` + itoa(int(a.ID)) + `">` + st.Region + " / " + st.District + " / " + st.Number + "</a>"
+	for _, want := range []string{`id="excluded"`, "<summary>leader votes above ballots in the box (L &gt; R): 1</summary>", link,
+		"leader votes above ballots in the box (L &gt; R): 1"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the forensics page lacks %s", want)
+		}
+	}
+	_, ru := getWith(t, srv.URL+"/elections/1/forensics?lang=ru", nil)
+	if !strings.Contains(ru, "<summary>голосов за лидера больше, чем бюллетеней в ящиках (L &gt; R): 1</summary>") || !strings.Contains(ru, link) {
+		t.Error("the Russian forensics page does not name the excluded station in Russian")
+	}
+	if strings.Contains(ru, "leader votes above") {
+		t.Error("an exclusion reason in English on the Russian page")
+	}
+}
+
+// TestDenominatorsNamed: wherever the portal shows a share it names what it
+// is of (issue 12, "words that mean two things"): turnout is ballots issued
+// ÷ registered voters everywhere; a candidate's share is of the valid votes
+// on the results pages and the map, of the ballots counted (valid +
+// invalid) on the forensics page, which says that the two differ.
+func TestDenominatorsNamed(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, _ := demoServer(t, db)
+	for path, wants := range map[string][]string{
+		"/elections/1/areas/root?lang=en": {`<small class="def">ballots issued ÷ registered voters</small>`, "as a share of valid votes", "Turnout: ballots issued ÷ registered voters; a candidate&#39;s share: of the valid votes."},
+		"/elections/1/map?lang=en":        {"Turnout: ballots issued ÷ registered voters; a candidate&#39;s share: of the valid votes."},
+		"/elections/1/forensics?lang=en":  {"turnout is ballots issued ÷ registered voters and the leader&#39;s share is of the ballots counted (valid &#43; invalid)", "share of the ballots counted (valid + invalid)"},
+		"/elections/1/areas/root?lang=kk": {"берілген бюллетеньдер ÷ тіркелген сайлаушылар"},
+		"/elections/1/forensics?lang=ru":  {"доля лидера — от подсчитанных бюллетеней (действительные &#43; недействительные)"},
+	} {
+		_, body := getWith(t, srv.URL+path, nil)
+		for _, w := range wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s does not name the denominator: %q", path, w)
+			}
+		}
+	}
+}

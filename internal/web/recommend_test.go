@@ -61,7 +61,8 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: newRouteMux(), pages: pages, start: time.Now()}
+	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: newRouteMux(), pages: pages, start: time.Now(),
+		opt: Options{Chromium: recommend.FindChromium(os.Getenv)}}
 	langs, err := loadCatalogues()
 	if err != nil {
 		t.Fatal(err)
@@ -323,6 +324,20 @@ func TestRecommendationsPages(t *testing.T) {
 			t.Errorf("draft lacks %q", want)
 		}
 	}
+	// In the reader's language, as every page (issue 12: Kazakh).
+	req, _ = http.NewRequest("GET", srv.URL+"/recommendations/missions/kz-2022-presidential-eom/draft?kind=final&lang=kk", nil)
+	req.Header.Set("X-Test-Org", "OSCE/ODIHR")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`<html lang="kk">`, "Қорытынды есеп — жоба", "Бұрынғы ұсынымдар: 30;"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("Kazakh draft lacks %q", want)
+		}
+	}
 	if recommend.FindChromium(os.Getenv) == "" {
 		t.Log("no Chromium: the PDF draft is not tested")
 		return
@@ -360,7 +375,7 @@ func TestRecommendationsWritesNeedLogin(t *testing.T) {
 	if _, err := recommend.SeedDemo(context.Background(), db, recommend.SeedOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(db, Options{})
+	h, err := New(db, Options{Chromium: recommend.FindChromium(os.Getenv)})
 	if err != nil {
 		t.Fatal(err)
 	}

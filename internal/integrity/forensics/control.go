@@ -62,6 +62,7 @@ type ControlResult struct {
 	Excluded  map[string]int `json:"excluded"`
 	Fallbacks map[string]int `json:"fallbacks,omitempty"`
 	Warnings  []string       `json:"warnings"`
+	Notes     []Note         `json:"-"` // Warnings as keys and arguments, for translation
 }
 
 // MinControlStations: a district with fewer control stations than this
@@ -153,12 +154,10 @@ func ControlComparison(stations []Station, opt ControlOptions) (ControlResult, e
 	res.ExcessExact = float64(res.Official) - res.Expected
 	res.Excess = int64(math.Round(res.ExcessExact))
 	if len(few) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d districts have fewer than %d control stations: their "+
-			"expected votes are noisy (see control_stations per district)", len(few), len(res.Groups), MinControlStations))
+		warn(&res.Warnings, &res.Notes, "control.few", len(few), len(res.Groups), MinControlStations)
 	}
 	if len(one) > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d districts have a single control station, where the bootstrap "+
-			"sees no variance: the interval understates the uncertainty (%s)", len(one), listSome(one, 10)))
+		warn(&res.Warnings, &res.Notes, "control.single", len(one), listSome(one, 10))
 	}
 
 	nrep := opt.Bootstrap
@@ -166,7 +165,7 @@ func ControlComparison(stations []Station, opt ControlOptions) (ControlResult, e
 		nrep = 1000
 	}
 	if nrep < 2 {
-		res.Warnings = append(res.Warnings, "no interval: the bootstrap was not run")
+		warn(&res.Warnings, &res.Notes, "no_bootstrap")
 		return res, nil
 	}
 	res.Replicates, res.Seed = nrep, opt.Seed

@@ -2,7 +2,6 @@ package forensics
 
 import (
 	"errors"
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -55,6 +54,7 @@ type DigitResult struct {
 	Excluded map[string]int `json:"excluded"`
 	// Warnings: too few counts for the tests' approximations.
 	Warnings []string `json:"warnings"`
+	Notes    []Note   `json:"-"` // Warnings as keys and arguments, for translation
 }
 
 // DigitDenominator is the denominator vigil gives P05s: the ballots in the
@@ -158,8 +158,7 @@ func Digits(series DigitSeries) (DigitResult, error) {
 		return res, notEnoughData("forensics: no count with two digits or more")
 	}
 	if n < DigitsMinCounts {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d counts (fewer than %d): the χ² and z approximations "+
-			"behind the p-values are unreliable", n, DigitsMinCounts))
+		warn(&res.Warnings, &res.Notes, "digits.few", n, DigitsMinCounts)
 	}
 	res.Tests = append(res.Tests,
 		meanTest("2BL_mean", res.SecondDigits, Benford2BL),

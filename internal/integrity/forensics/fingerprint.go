@@ -3,7 +3,6 @@ package forensics
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -134,6 +133,7 @@ type FingerprintResult struct {
 	Fallbacks map[string]int `json:"fallbacks,omitempty"`
 	// Warnings flag results that should not be read as they stand.
 	Warnings []string `json:"warnings"`
+	Notes    []Note   `json:"-"` // Warnings as keys and arguments, for translation
 }
 
 // FingerprintMinStations: with fewer stations the kernel density's peaks
@@ -228,12 +228,10 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 		res.PeakRule = "highest"
 	}
 	if len(t) < FingerprintMinStations {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d stations (fewer than %d): the density's peaks, the σ's and θ "+
-			"rest on too few points to be read", len(t), FingerprintMinStations))
+		warn(&res.Warnings, &res.Notes, "finger.few", len(t), FingerprintMinStations)
 	}
 	if 2*small > len(t) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d stations have fewer than %d registered voters: their "+
-			"turnouts and shares take few distinct values, and the histogram and density are lumpy", small, len(t), FingerprintSmallStation))
+		warn(&res.Warnings, &res.Notes, "finger.small", small, len(t), FingerprintSmallStation)
 	}
 	for _, q := range []struct {
 		name string
@@ -245,10 +243,7 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 		if opt.HighestPeak {
 			*q.dst = highest
 		} else if ratio < 0.1 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf(
-				"%s: the first local maximum above 0.3 (%.3f) has %.1f %% of the density of the highest (%.3f): "+
-					"it is a bump in the tail, not the bulk of the stations; the model fit is not meaningful (see HighestPeak)",
-				q.name, first, 100*ratio, highest))
+			warn(&res.Warnings, &res.Notes, "finger.tail_peak", q.name, first, 100*ratio, highest)
 		}
 	}
 	var nt, nn, na int
@@ -259,8 +254,7 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 		set  string
 	}{{"σ_τ", nt, "t < τ and v < ν"}, {"σ_ν", nn, "v < ν"}, {"θ", na, "v > ν"}} {
 		if z.n < 2 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s rests on %d stations with %s (fewer than 2): it is set to 0, "+
-				"not estimated, and the fit means nothing", z.name, z.n, z.set))
+			warn(&res.Warnings, &res.Notes, "finger.zero_spread", z.name, z.n, z.set)
 		}
 	}
 	res.Seed = opt.Seed
@@ -308,7 +302,7 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 			*dst, _ = percentileCI(col)
 		}
 	} else {
-		res.Warnings = append(res.Warnings, "no interval for the first-stage parameters: the bootstrap was not run")
+		warn(&res.Warnings, &res.Notes, "finger.no_bootstrap")
 	}
 	if opt.Fit != nil {
 		fit, err := fitFraud(used, v, sb, res, *opt.Fit)
@@ -350,8 +344,7 @@ func Fingerprint(stations []Station, opt FingerprintOptions) (FingerprintResult,
 				*dst, _ = percentileCI(col)
 			}
 		} else {
-			res.Warnings = append(res.Warnings, "no interval for f_i, f_e and α: refitting on resamples costs that many fits "+
-				"(FitOptions.Bootstrap, --fit-bootstrap)")
+			warn(&res.Warnings, &res.Notes, "finger.no_fit_bootstrap")
 		}
 		res.Fit = &fit
 	}

@@ -102,6 +102,11 @@ const (
 	ExclNoProtocol = "no protocol of this source"
 )
 
+// ExclusionReasons lists every reason above, for front ends that
+// translate them (a test checks that each has its text).
+var ExclusionReasons = []string{ExclNegative, ExclNoRegistered, ExclLeaderAboveR, ExclTurnoutAbove, ExclNoBallots,
+	ExclSmall, ExclTurnout99, ExclShare99, ExclSingleDigit, ExclNoTotal, ExclNoControlDist, ExclNotReported, ExclNoProtocol}
+
 // MergeExcluded adds the counts of extra (e.g. the stations refused before
 // a test ran) into a result's Excluded map and returns it.
 func MergeExcluded(m, extra map[string]int) map[string]int {

@@ -2,7 +2,6 @@ package forensics
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -56,6 +55,7 @@ type IntegerResult struct {
 	Fallbacks map[string]int `json:"fallbacks,omitempty"`
 	// Warnings: too few stations for z to be read as a normal deviate.
 	Warnings []string `json:"warnings"`
+	Notes    []Note   `json:"-"` // Warnings as keys and arguments, for translation
 }
 
 // IntegerMinStations: with fewer included stations the replicates'
@@ -186,8 +186,7 @@ func IntegerTest(stations []Station, opt IntegerOptions) (IntegerResult, error) 
 		Warnings:     []string{},
 	}
 	if len(st) < IntegerMinStations {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("only %d stations (fewer than %d): the replicates are far from normal "+
-			"and z is not a normal deviate; read observed against p999 and the replicates' spread", len(st), IntegerMinStations))
+		warn(&res.Warnings, &res.Notes, "integer.few", len(st), IntegerMinStations)
 	}
 	vals := make([]float64, nrep)
 	for c, cname := range integerCriteria {

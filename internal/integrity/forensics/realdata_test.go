@@ -324,6 +324,34 @@ func TestRealHonesty(t *testing.T) {
 			t.Error("precinct 21/10.58 (L 454, R 344) not in the data")
 		}
 	})
+	t.Run("Mexico_2006", func(t *testing.T) {
+		st := stations(load(t, "mexico-ine-quickcount/nal_2006.csv.gz", "mexico-2006", "Felipe Calderón (PAN)", 0))
+		res, err := Shpilkin(st, ShpilkinOptions{Seed: 1, Bootstrap: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Mexico 2006 shpilkin: excess %d, 95 %% CI %v (sd %.0f), peak rules %+v, excluded %v, fallbacks %v",
+			res.Excess, *res.ExcessCI95, res.ExcessSD, res.PeakRules, res.Excluded, res.Fallbacks)
+		// The issue: 1.38 million with bins wholly below the official
+		// turnout, 1.32 million with bins starting below it (figures
+		// rounded to 0.01 million; vigil gives 1,375,042 and 1,322,883).
+		lo, hi := float64(res.ExcessPeakRange[0])/1e6, float64(res.ExcessPeakRange[1])/1e6
+		if math.Abs(lo-1.32) > 0.01 || math.Abs(hi-1.38) > 0.01 {
+			t.Errorf("peak-rule range %.3f–%.3f million, want ≈ 1.32–1.38", lo, hi)
+		}
+		if len(res.PeakRules) != 2 || res.PeakRules[0].Excess == res.PeakRules[1].Excess {
+			t.Errorf("peak rules %+v: the two readings should differ here", res.PeakRules)
+		}
+		if ci := *res.ExcessCI95; ci[0] > float64(res.Excess) || ci[1] < float64(res.Excess) {
+			t.Errorf("excess %d outside its interval %v", res.Excess, ci)
+		}
+		// Casillas with no list (V = 0: special casillas for voters in
+		// transit) and those with more ballots than the list are counted,
+		// not clamped; the data has no ballots-issued figure.
+		if res.Excluded[ExclNoRegistered] == 0 || res.Excluded[ExclTurnoutAbove] == 0 || res.Fallbacks[FallbackNames[FallbackIssuedFromBox]] == 0 {
+			t.Errorf("excluded %v, fallbacks %v", res.Excluded, res.Fallbacks)
+		}
+	})
 	t.Run("Uganda_2021", func(t *testing.T) {
 		st := stations(load(t, "uganda-uedp/uganda_2021_presidential_by_station.csv.gz", "uganda-2021", "Museveni", 0))
 		res, err := Shpilkin(st, ShpilkinOptions{Seed: 1, Bootstrap: 200})

@@ -2,7 +2,6 @@ package forensics
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -95,6 +94,7 @@ type ShpilkinResult struct {
 	// Warnings flag a peak the rule found but that is not a peak, and the
 	// absence of an interval.
 	Warnings []string `json:"warnings"`
+	Notes    []Note   `json:"-"` // Warnings as keys and arguments, for translation
 }
 
 // Shpilkin estimates the leader's excess votes from the relation between
@@ -195,11 +195,7 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 		// candidate bin and the smoothed curve still rises after it.
 		if peak+1 < ShpilkinBins && !acc.peak1(peak+1, opt.StartBelow) &&
 			bins[peak+1].Smoothed > bins[peak].Smoothed {
-			res.Warnings = append(res.Warnings, fmt.Sprintf(
-				"the clean peak is the last bin below the official turnout (%d %%) and the smoothed distribution "+
-					"of voters still rises above it: the rule found a cut-off, not a peak. The excess then counts "+
-					"any rise of the leader's share with turnout above %d %%, fraud or not; look at the bins and "+
-					"consider forcing the peak", peak, peak))
+			warn(&res.Warnings, &res.Notes, "shpilkin.cutoff", peak, peak)
 		}
 	}
 	res.PeakTurnout = float64(peak)
@@ -217,7 +213,7 @@ func Shpilkin(stations []Station, opt ShpilkinOptions) (ShpilkinResult, error) {
 		nrep = 1000
 	}
 	if nrep < 2 {
-		res.Warnings = append(res.Warnings, "no interval: the bootstrap was not run")
+		warn(&res.Warnings, &res.Notes, "no_bootstrap")
 		return res, nil
 	}
 	res.Replicates, res.Seed = nrep, opt.Seed

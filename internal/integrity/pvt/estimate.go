@@ -123,6 +123,9 @@ type Result struct {
 	// coverage of the intervals cannot be trusted (Compare says so in
 	// every sentence).
 	Withheld string
+	// Notes and WithheldNotes are the warnings and the reasons to withhold
+	// as keys and arguments, for translation (WarningFormats).
+	Notes, WithheldNotes []Note
 }
 
 // Lead is the estimated leader's margin over the runner-up (both among the
@@ -170,7 +173,7 @@ type design struct {
 	census bool // every stratum reported in full: no sampling variance
 	// warnings of the design (collapses across regions), filled by
 	// prepare
-	warnings []string
+	warnings notes
 }
 
 // ratio is (column num − column sub) / column den; sub < 0 for none.
@@ -522,8 +525,7 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 			}
 			d.info.Collapsed = append(d.info.Collapsed, Collapse{Strata: gr.members, N: gr.N, Reports: gr.n, AcrossRegions: across})
 			if across {
-				d.warnings = append(d.warnings, fmt.Sprintf("strata %s were collapsed across regions: a region without any report is "+
-					"estimated from a neighbouring region's stations", strings.Join(gr.members, "+")))
+				d.warnings.add("pvt.across_regions", strings.Join(gr.members, "+"))
 			}
 		}
 		if gr.n == 1 && gr.N > 1 {
@@ -635,30 +637,27 @@ const (
 // warn fills the result's warnings and the reason to withhold the
 // verdict, each with its threshold.
 func (d *design) warn(res *Result, ests []Figure, boot bool) {
-	w := slices.Clone(d.warnings)
-	var withheld []string
+	w := notes{text: slices.Clone(d.warnings.text), keys: slices.Clone(d.warnings.keys)}
+	var withheld notes
 	for _, c := range d.info.Collapsed {
 		if c.AcrossRegions {
-			withheld = append(withheld, "strata were collapsed across regions")
+			withheld.add("withhold.across_regions")
 			break
 		}
 	}
 	if d.info.Empty > 0 {
 		share := float64(d.info.EmptyStations) / float64(d.info.Stations)
-		w = append(w, fmt.Sprintf("%d of %d strata (%d stations, %.1f %% of the frame) have no report: they are estimated "+
-			"from the strata they were collapsed with", d.info.Empty, d.info.Frame, d.info.EmptyStations, 100*share))
+		w.add("pvt.empty", d.info.Empty, d.info.Frame, d.info.EmptyStations, 100*share)
 		if share > WithholdEmptyShare {
-			withheld = append(withheld, fmt.Sprintf("strata without any report hold %.1f %% of the frame's stations (more than %.0f %%)",
-				100*share, 100*WithholdEmptyShare))
+			withheld.add("withhold.empty", 100*share, 100*WithholdEmptyShare)
 		}
 	}
 	if n := len(d.info.Singletons); n > 0 {
-		msg := fmt.Sprintf("%d strata have a single report (%s): no within-stratum variance can be estimated there; their "+
-			"variance is that of all the reports around their common mean (conservative)", n, strings.Join(d.info.Singletons, ", "))
+		key := "pvt.singletons"
 		if boot {
-			msg += "; no bootstrap interval, since a single report cannot be resampled"
+			key = "pvt.singletons_boot"
 		}
-		w = append(w, msg)
+		w.add(key, n, strings.Join(d.info.Singletons, ", "))
 	}
 	minDF := math.Inf(1)
 	for _, f := range ests {
@@ -667,23 +666,20 @@ func (d *design) warn(res *Result, ests []Figure, boot bool) {
 		}
 	}
 	if minDF < SmallDF {
-		w = append(w, fmt.Sprintf("as few as %.1f effective degrees of freedom (fewer than %d): the intervals use Student's t "+
-			"and rest on Satterthwaite's approximation", minDF, SmallDF))
+		w.add("pvt.small_df", minDF, SmallDF)
 	}
 	if minDF < WithholdDF {
-		withheld = append(withheld, fmt.Sprintf("%.1f effective degrees of freedom (fewer than %d)", minDF, WithholdDF))
+		withheld.add("withhold.df", minDF, WithholdDF)
 	}
 	for _, f := range res.Options {
 		switch {
 		case d.census || f.SE > 0:
 		case f.Estimate == 0:
-			w = append(w, fmt.Sprintf("%s has no vote in the sample: its interval is the score interval on the %d reports "+
-				"(as if each station were one voter), an upper bound of the share, not an estimate of its precision", f.Name, d.info.Reports))
+			w.add("pvt.no_votes", f.Name, d.info.Reports)
 		default:
-			w = append(w, fmt.Sprintf("%s: every report gives the same share (variance 0): its interval is the score interval "+
-				"on the %d reports (as if each station were one voter)", f.Name, d.info.Reports))
+			w.add("pvt.no_variance", f.Name, d.info.Reports)
 		}
 	}
-	res.Warnings = w
-	res.Withheld = strings.Join(withheld, "; ")
+	res.Warnings, res.Notes = w.text, w.keys
+	res.Withheld, res.WithheldNotes = withheld.join(), withheld.keys
 }

@@ -6,6 +6,8 @@
 package stored
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,23 +77,54 @@ func Stations(ix *tally.Index, chosen []*election.Protocol, leader int) []Statio
 // without any ballot): each test's "excluded" adds them
 // (forensics.MergeExcluded), so that a result accounts for every station.
 func StationsRefused(ix *tally.Index, chosen []*election.Protocol, leader int) ([]Station, map[string]int) {
+	rows, _, refused := StationsListed(ix, chosen, leader)
+	return rows, refused
+}
+
+// Listed is a station named in a list of exclusions.
+type Listed struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"` // the area's path, "Region / District / Station"
+}
+
+// Exclusions lists stations by the reason every test leaves them out.
+type Exclusions map[string][]Listed
+
+// StationsListed is StationsRefused with the stations every test leaves
+// out named, by reason: those refused before any test and those with
+// impossible figures (forensics.ImpossibleStations), which the tests
+// count under the same reasons. A result's "excluded" gives the counts;
+// this is the list a reader checks them against (e.g. Georgia 2016's
+// precinct 21/10.58 under "L > R"). Each method's own inclusion rule
+// (V < 100 for the fingerprint, …) is counted, not listed: it is a
+// threshold anyone can apply to the published data.
+func StationsListed(ix *tally.Index, chosen []*election.Protocol, leader int) ([]Station, Exclusions, map[string]int) {
 	var out []Station
 	refused := map[string]int{}
+	list := Exclusions{}
+	name := func(a *election.Area) Listed { return Listed{ID: a.ID, Name: strings.Join(a.Path, " / ")} }
 	for i, p := range chosen {
 		if p == nil {
 			if a := ix.Area(i); a != nil && a.Station {
 				refused[forensics.ExclNoProtocol]++
+				list[forensics.ExclNoProtocol] = append(list[forensics.ExclNoProtocol], name(a))
 			}
 			continue
 		}
 		st, ok := forensics.FromFigures(p.Figures, p.Votes, leader)
 		if !ok {
 			refused[forensics.ExclNotReported]++
+			list[forensics.ExclNotReported] = append(list[forensics.ExclNotReported], name(ix.Area(i)))
 			continue
 		}
 		out = append(out, Station{Area: ix.Area(i), Station: st, Votes: p.Votes, Valid: p.Figures.Value(election.Valid)})
 	}
-	return out, refused
+	for why, idx := range forensics.ImpossibleStations(Plain(out)) {
+		for _, i := range idx {
+			list[why] = append(list[why], name(out[i].Area))
+		}
+	}
+	return out, list, refused
 }
 
 // Plain returns the forensic stations alone.
@@ -241,4 +274,45 @@ func BuildPVT(e *election.Election, ix *tally.Index, protocols []*election.Proto
 		}
 	}
 	return in, nil
+}
+
+// Refused returns the lists of the stations refused before any test (no
+// protocol, no ballots) alone: the digit tests, which do not use the
+// figures that make a station impossible, leave out only those.
+func (x Exclusions) Refused() Exclusions {
+	out := Exclusions{}
+	for _, why := range []string{forensics.ExclNoProtocol, forensics.ExclNotReported} {
+		if l := x[why]; len(l) > 0 {
+			out[why] = l
+		}
+	}
+	return out
+}
+
+// WithExclusions writes v (a JSON object: a method's result) with the
+// field "excluded_stations" added at its end, the stations behind its
+// "excluded" counts, by reason (an empty object when none).
+func WithExclusions(v any, x Exclusions) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("excluded stations: %T is not a JSON object", v)
+	}
+	if x == nil {
+		x = Exclusions{}
+	}
+	l, err := json.Marshal(x)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), b[:len(b)-1]...)
+	if len(b) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"excluded_stations":`...)
+	out = append(out, l...)
+	return append(out, '}'), nil
 }

@@ -2,6 +2,7 @@ package stored
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +131,51 @@ func TestStationsRefused(t *testing.T) {
 	want := map[string]int{forensics.ExclNoProtocol: 1, forensics.ExclNotReported: 1}
 	if len(rows) != 2 || !maps.Equal(refused, want) {
 		t.Errorf("%d rows, refused %v; want 2 and %v", len(rows), refused, want)
+	}
+}
+
+// StationsListed names the stations behind the counts: the refused ones
+// and those with impossible figures, by reason.
+func TestStationsListed(t *testing.T) {
+	_, ix, ps := fixture(t)
+	var kept []*election.Protocol
+	for _, p := range ps {
+		if p.Source == election.OfficialFinal && p.AreaID != ps[0].AreaID {
+			kept = append(kept, p)
+		}
+	}
+	// The second kept station (S1): 700 votes for A against 600 ballots.
+	bad := *kept[1]
+	bad.Votes = []int64{700, 0}
+	kept[1] = &bad
+	chosen, _ := tally.Choose(ix, kept, tally.Selector{})
+	rows, list, refused := StationsListed(ix, chosen, 0)
+	if len(rows) != 3 || refused[forensics.ExclNoProtocol] != 1 || len(refused) != 1 {
+		t.Fatalf("%d rows, refused %v", len(rows), refused)
+	}
+	want := Exclusions{
+		forensics.ExclNoProtocol:   {{ID: 3, Name: "North / N1"}},
+		forensics.ExclLeaderAboveR: {{ID: 6, Name: "South / S1"}},
+	}
+	if len(list) != len(want) {
+		t.Fatalf("listed %v, want %v", list, want)
+	}
+	for why, l := range want {
+		if !slices.Equal(list[why], l) {
+			t.Errorf("%s: %v, want %v", why, list[why], l)
+		}
+	}
+}
+
+func TestWithExclusions(t *testing.T) {
+	b, err := WithExclusions(map[string]int{"a": 1}, Exclusions{"why": {{ID: 7, Name: "X / 7"}}})
+	if err != nil || string(b) != `{"a":1,"excluded_stations":{"why":[{"id":7,"name":"X / 7"}]}}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	if b, err := WithExclusions(struct{}{}, nil); err != nil || string(b) != `{"excluded_stations":{}}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	if _, err := WithExclusions([]int{1}, nil); err == nil {
+		t.Fatal("an array took a field")
 	}
 }

@@ -26,9 +26,10 @@ const (
 	KindText
 	KindList
 	KindProtocol
+	KindRepeat
 )
 
-var kindNames = [...]string{"none", "yes/no", "integer", "decimal", "text", "list", "protocol"}
+var kindNames = [...]string{"none", "yes/no", "integer", "decimal", "text", "list", "protocol", "repeat"}
 
 // String names the kind for messages.
 func (k Kind) String() string {
@@ -50,6 +51,31 @@ type Value struct {
 	s     string
 	list  []string
 	proto map[string]int64
+	rows  []Answers
+}
+
+// RepeatValue returns the answers to a repeat (an XLSForm begin repeat):
+// one set of answers, by question id, per time it was filled in (several
+// incidents in one visit, say). In JSON it is an array of objects.
+func RepeatValue(rows ...Answers) Value {
+	out := make([]Answers, len(rows))
+	for i, r := range rows {
+		out[i] = maps.Clone(r)
+	}
+	return Value{kind: KindRepeat, rows: out}
+}
+
+// Repeat returns a repeat's answers, one set per instance. The slice is
+// the caller's.
+func (v Value) Repeat() ([]Answers, bool) {
+	if v.kind != KindRepeat {
+		return nil, false
+	}
+	out := make([]Answers, len(v.rows))
+	for i, r := range v.rows {
+		out[i] = maps.Clone(r)
+	}
+	return out, true
 }
 
 // BoolValue returns a yes/no answer.
@@ -124,6 +150,10 @@ func (v Value) Equal(w Value) bool {
 		return slices.Equal(v.list, w.list)
 	case KindProtocol:
 		return maps.Equal(v.proto, w.proto)
+	case KindRepeat:
+		return slices.EqualFunc(v.rows, w.rows, func(a, b Answers) bool {
+			return maps.EqualFunc(a, b, Value.Equal)
+		})
 	}
 	return true
 }
@@ -154,6 +184,8 @@ func (v Value) String() string {
 			fmt.Fprintf(&b, "%s=%d", k, v.proto[k])
 		}
 		return b.String()
+	case KindRepeat:
+		return fmt.Sprintf("%d repeat(s)", len(v.rows))
 	}
 	return ""
 }
@@ -187,6 +219,11 @@ func (v Value) MarshalJSON() ([]byte, error) {
 			return []byte("{}"), nil
 		}
 		return json.Marshal(v.proto)
+	case KindRepeat:
+		if len(v.rows) == 0 {
+			return []byte("[]"), nil
+		}
+		return json.Marshal(v.rows)
 	}
 	return []byte("null"), nil
 }
@@ -215,9 +252,18 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 		}
 		*v = TextValue(s)
 	case '[':
+		if inner := bytes.TrimSpace(b[1:]); len(inner) > 0 && inner[0] == '{' {
+			// A repeat: an object of answers per instance.
+			var rows []Answers
+			if err := json.Unmarshal(b, &rows); err != nil {
+				return err
+			}
+			*v = RepeatValue(rows...)
+			return nil
+		}
 		var l []string
 		if err := json.Unmarshal(b, &l); err != nil {
-			return &AnswerError{Want: "a list of strings", Got: describeJSON(b)}
+			return &AnswerError{Want: "a list of strings, or of objects for a repeat", Got: describeJSON(b)}
 		}
 		*v = ListValue(l...)
 	case '{':

@@ -9,8 +9,15 @@
 package form
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -58,10 +65,16 @@ const (
 	Protocol       Type = "protocol"        // answer: Protocol (figures and votes)
 	Photo          Type = "photo"           // answer: Text, the attachment's file name
 	Note           Type = "note"            // shown only, never answered
+	// The XLSForm types an imported checklist may carry besides.
+	Calculate   Type = "calculate"   // answer: Text (or a number), computed by the client from Calculation
+	Geopoint    Type = "geopoint"    // answer: Text "lat lon [alt [accuracy]]"
+	Acknowledge Type = "acknowledge" // answer: Text "OK"
+	Range       Type = "range"       // answer: Int or Decimal within Parameters' start..end
 )
 
 // Types lists every question type.
-var Types = []Type{YesNo, SingleChoice, MultipleChoice, Integer, Decimal, Text, Time, Date, Assessment, Protocol, Photo, Note}
+var Types = []Type{YesNo, SingleChoice, MultipleChoice, Integer, Decimal, Text, Time, Date, Assessment, Protocol, Photo, Note,
+	Calculate, Geopoint, Acknowledge, Range}
 
 // Valid reports whether t is a known type.
 func (t Type) Valid() bool {
@@ -108,30 +121,100 @@ var YesNoChoices = []Choice{
 }
 
 // Label is a text in the languages vigil's forms carry. English is required;
-// Russian and Kazakh fall back to English when empty.
+// Russian and Kazakh fall back to English when empty. Other holds the text
+// in any further language of an imported XLSForm, by the language's XLSForm
+// name ("French (fr)"): a mission's form keeps every language it was
+// written in.
 type Label struct {
-	EN string `json:"en"`
-	RU string `json:"ru,omitempty"`
-	KK string `json:"kk,omitempty"`
+	EN    string            `json:"en"`
+	RU    string            `json:"ru,omitempty"`
+	KK    string            `json:"kk,omitempty"`
+	Other map[string]string `json:"other,omitempty"`
 }
 
-// In returns the label in a language ("en", "ru", "kk"; anything else is
-// English).
+// In returns the label in a language: "en", "ru", "kk", another language's
+// code ("fr") or XLSForm name ("French (fr)"); English when the label has
+// no text in it.
 func (l Label) In(lang string) string {
-	if strings.HasPrefix(strings.ToLower(lang), "ru") && l.RU != "" {
+	code := LangCode(lang)
+	switch {
+	case code == "ru" && l.RU != "":
 		return l.RU
-	}
-	if strings.HasPrefix(strings.ToLower(lang), "kk") && l.KK != "" {
+	case code == "kk" && l.KK != "":
 		return l.KK
+	case code == "en" || code == "ru" || code == "kk":
+		return l.EN
+	}
+	if s, ok := l.Other[lang]; ok && s != "" {
+		return s
+	}
+	for name, s := range l.Other {
+		if s != "" && code != "" && LangCode(name) == code {
+			return s
+		}
 	}
 	return l.EN
 }
+
+// IsZero reports whether the label has no text in any language.
+func (l Label) IsZero() bool {
+	if l.EN != "" || l.RU != "" || l.KK != "" {
+		return false
+	}
+	for _, s := range l.Other {
+		if s != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Equal reports whether two labels have the same text in every language.
+func (l Label) Equal(m Label) bool {
+	return l.EN == m.EN && l.RU == m.RU && l.KK == m.KK && maps.Equal(l.Other, m.Other)
+}
+
+// LangCode reads a language as XLSForm names it ("English (en)", "en",
+// "English", "Russian", "Русский", "ru-RU", "Kazakh (kk)", "French (fr)")
+// and returns its code: "en", "ru" and "kk" for vigil's own languages,
+// the code in parentheses (or a bare two- or three-letter code) for any
+// other, "" when none can be told.
+func LangCode(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.LastIndex(s, "("); i >= 0 && strings.HasSuffix(s, ")") {
+		s = strings.TrimSpace(s[i+1 : len(s)-1])
+	}
+	switch {
+	case s == "en" || strings.HasPrefix(s, "en-") || s == "english" || s == "eng":
+		return "en"
+	case s == "ru" || strings.HasPrefix(s, "ru-") || s == "russian" || s == "rus" || s == "русский":
+		return "ru"
+	case s == "kk" || strings.HasPrefix(s, "kk-") || s == "kazakh" || s == "kaz" || s == "қазақша" || s == "қазақ тілі" || s == "казахский":
+		return "kk"
+	case langCodeRE.MatchString(s):
+		return s
+	}
+	return ""
+}
+
+var langCodeRE = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]+)*$`)
 
 // Choice is one answer of a single- or multiple-choice question.
 type Choice struct {
 	Value string `json:"value"` // what the answer stores; stable
 	Label Label  `json:"label"`
 	Code  int    `json:"code,omitempty"` // digit(s) that select it in an SMS; 0: not codable
+	// Image is the choice's picture (XLSForm media::image), a file name
+	// per language.
+	Image Label `json:"image,omitzero"`
+	// Extra holds the choices sheet's other columns (e.g. "region" of a
+	// district), which a question's ChoiceFilter refers to.
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Equal reports whether two choices are the same in every field.
+func (c Choice) Equal(d Choice) bool {
+	return c.Value == d.Value && c.Code == d.Code && c.Label.Equal(d.Label) && c.Image.Equal(d.Image) && maps.Equal(c.Extra, d.Extra)
 }
 
 // ProtocolItem is one line of a results-protocol block: either a standard
@@ -178,6 +261,79 @@ type Question struct {
 	// missing, since whether it applied cannot be decided without XPath.
 	Constraint string `json:"constraint,omitempty"`
 	Relevant   string `json:"relevant,omitempty"`
+
+	// What an imported XLSForm says besides, kept so that the XForm, the
+	// web form and an exported workbook say it too. Expressions are
+	// XLSForm text (with ${name} references), evaluated by the client.
+	//
+	// RequiredIf is a conditional requirement (XLSForm "required" holding
+	// an expression rather than yes); like Relevant it is not evaluated
+	// on the server.
+	RequiredIf    string `json:"required_if,omitempty"`
+	RequiredMsg   Label  `json:"required_message,omitzero"`
+	ConstraintMsg Label  `json:"constraint_message,omitzero"`
+	Calculation   string `json:"calculation,omitempty"`
+	Default       string `json:"default,omitempty"`
+	ReadOnly      bool   `json:"read_only,omitempty"`
+	// ChoiceFilter limits the choices shown (cascading selects): an
+	// expression over the choices' Extra columns and earlier answers, e.g.
+	// "region = ${region}".
+	ChoiceFilter string `json:"choice_filter,omitempty"`
+	Appearance   string `json:"appearance,omitempty"`
+	Guidance     Label  `json:"guidance_hint,omitzero"`
+	Image        Label  `json:"image,omitzero"` // media::image, a file name per language
+	// Parameters are XLSForm's, as written: a range's "start=0 end=10
+	// step=1".
+	Parameters string `json:"parameters,omitempty"`
+	// OrOther marks a select written "select_one L or_other": its last
+	// choice "other" and the text question OtherID+"_other" that follows
+	// it were added by the import, as pyxform adds them; OtherOf names,
+	// on that text question, the select it specifies.
+	OrOther bool   `json:"or_other,omitempty"`
+	OtherOf string `json:"other_of,omitempty"`
+}
+
+// Bounds returns an integer question's bounds: Min and Max, or those of a
+// constraint made only of bounds on "." that was kept as a constraint
+// because it has a message.
+func (q *Question) Bounds() (lo, hi *int64) {
+	if q.Min != nil || q.Max != nil {
+		return q.Min, q.Max
+	}
+	if l, h, ok := bounds(q.Constraint); ok && q.Constraint != "" {
+		return l, h
+	}
+	return nil, nil
+}
+
+// RangeParams reads a range question's parameters (XLSForm defaults: start
+// 1, end 10, step 1).
+func (q *Question) RangeParams() (start, end, step float64, err error) {
+	start, end, step = 1, 10, 1
+	for _, p := range strings.Fields(strings.ReplaceAll(q.Parameters, ";", " ")) {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			return 0, 0, 0, fmt.Errorf("parameter %q: want name=value", p)
+		}
+		x, perr := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if perr != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, 0, 0, fmt.Errorf("parameter %q: want a number", p)
+		}
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "start":
+			start = x
+		case "end":
+			end = x
+		case "step":
+			step = x
+		default:
+			return 0, 0, 0, fmt.Errorf("parameter %q: a range takes start, end and step", p)
+		}
+	}
+	if step <= 0 {
+		return 0, 0, 0, fmt.Errorf("range step %v must be above zero", step)
+	}
+	return start, end, step, nil
 }
 
 // Options returns the question's choices, including the implicit ones of
@@ -224,6 +380,99 @@ type Form struct {
 	// SMS (after "@") answers, e.g. an incident's description.
 	SMSComment string     `json:"sms_comment,omitempty"`
 	Questions  []Question `json:"questions"`
+	// Groups describe the groups questions sit in (by their Group path):
+	// label, relevance, appearance, and whether the group repeats. A group
+	// without an entry is a plain, unlabelled one.
+	Groups []Group `json:"groups,omitempty"`
+	// Languages are the languages of an imported XLSForm by their XLSForm
+	// names ("English (en)", "Kazakh (kk)"), default first; empty for
+	// vigil's own forms (English and Russian).
+	Languages []string `json:"languages,omitempty"`
+	// InstanceName is XLSForm's instance_name: an expression naming each
+	// filled-in form on the device.
+	InstanceName string `json:"instance_name,omitempty"`
+	// AllowChoiceDuplicates is XLSForm's allow_choice_duplicates: a list
+	// may hold the same value twice (cascading lists that repeat names
+	// under different parents).
+	AllowChoiceDuplicates bool `json:"allow_choice_duplicates,omitempty"`
+}
+
+// Group is a group (or repeat) of an imported XLSForm.
+type Group struct {
+	Path       string `json:"path"` // slash-separated names, as in Question.Group
+	Label      Label  `json:"label,omitzero"`
+	Relevant   string `json:"relevant,omitempty"`
+	Appearance string `json:"appearance,omitempty"`
+	Repeat     bool   `json:"repeat,omitempty"`
+	// RepeatCount is XLSForm's repeat_count: how many times the repeat is
+	// shown (a number or an expression); empty, the observer adds them.
+	RepeatCount string `json:"repeat_count,omitempty"`
+}
+
+// Name is the group's own name, the last of its path: a repeat's answers
+// are stored under it.
+func (g *Group) Name() string { return g.Path[strings.LastIndex(g.Path, "/")+1:] }
+
+// RepeatGroup finds a repeat by name; nil when the form has none so named.
+func (f *Form) RepeatGroup(name string) *Group {
+	for i := range f.Groups {
+		if f.Groups[i].Repeat && f.Groups[i].Name() == name {
+			return &f.Groups[i]
+		}
+	}
+	return nil
+}
+
+// InRepeat returns the questions of a repeat, in form order.
+func (f *Form) InRepeat(g *Group) []*Question {
+	var out []*Question
+	for i := range f.Questions {
+		if f.RepeatOf(&f.Questions[i]) == g.Path {
+			out = append(out, &f.Questions[i])
+		}
+	}
+	return out
+}
+
+// Group finds the description of a group path; nil when it has none.
+func (f *Form) Group(path string) *Group {
+	for i := range f.Groups {
+		if f.Groups[i].Path == path {
+			return &f.Groups[i]
+		}
+	}
+	return nil
+}
+
+// RepeatOf returns the path of the innermost repeat a question sits in,
+// or "" when it sits in none.
+func (f *Form) RepeatOf(q *Question) string {
+	p := q.Group
+	for p != "" {
+		if g := f.Group(p); g != nil && g.Repeat {
+			return p
+		}
+		i := strings.LastIndex(p, "/")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return ""
+}
+
+// EnsureVersion gives a form without a version one: the first twelve hex
+// digits of the SHA-256 of its JSON. An XLSForm need not state a version,
+// but the OpenRosa form list and download URL need one; derived from the
+// content, it stays the same when the same workbook is imported again and
+// changes when the form does.
+func (f *Form) EnsureVersion() {
+	if f.Version != "" {
+		return
+	}
+	body, _ := json.Marshal(f) // a Form always marshals
+	sum := sha256.Sum256(body)
+	f.Version = hex.EncodeToString(sum[:6])
 }
 
 // Question finds a question by id.
@@ -291,12 +540,26 @@ func (f *Form) Check() error {
 		if !q.Type.Valid() {
 			bad("%s: unknown type %q", name, q.Type)
 		}
-		if q.Label.EN == "" && q.Type != Note {
+		if q.Label.EN == "" && q.Image.IsZero() && q.Type != Note && q.Type != Calculate {
 			bad("%s: no English label", name)
+		}
+		if q.Type == Calculate && q.Calculation == "" {
+			bad("%s: a calculate question needs a calculation", name)
+		}
+		if q.Type == Range {
+			if _, _, _, err := q.RangeParams(); err != nil {
+				bad("%s: %v", name, err)
+			}
+		}
+		if q.SMS != "" && f.RepeatOf(q) != "" {
+			bad("%s: a question inside a repeat cannot carry an SMS tag", name)
+		}
+		if q.Type == Protocol && f.RepeatOf(q) != "" {
+			bad("%s: a protocol block cannot sit inside a repeat", name)
 		}
 		if q.SMS != "" {
 			switch q.Type {
-			case Text, Date, Photo, Note, Protocol, Decimal:
+			case Text, Date, Photo, Note, Protocol, Decimal, Calculate, Geopoint, Acknowledge, Range:
 				bad("%s: a %s question cannot carry an SMS tag", name, q.Type)
 			default:
 				useTag(q.SMS, q.ID)
@@ -313,7 +576,7 @@ func (f *Form) Check() error {
 				if c.Value == "" || strings.ContainsAny(c.Value, " \t\n") {
 					bad("%s: choice value %q must be non-empty without spaces", name, c.Value)
 				}
-				if seen[c.Value] {
+				if seen[c.Value] && !f.AllowChoiceDuplicates {
 					bad("%s: duplicate choice %q", name, c.Value)
 				}
 				seen[c.Value] = true
@@ -373,6 +636,29 @@ func (f *Form) Check() error {
 			}
 		}
 	}
+	gpaths := map[string]bool{}
+	for _, g := range f.Groups {
+		for _, part := range strings.Split(g.Path, "/") {
+			if !ValidID(part) {
+				bad("group %q: %q is not a valid identifier", g.Path, part)
+				break
+			}
+		}
+		if gpaths[g.Path] {
+			bad("group %q described twice", g.Path)
+		}
+		if g.Repeat {
+			for _, h := range f.Groups {
+				if h.Repeat && strings.HasPrefix(g.Path, h.Path+"/") {
+					bad("repeat %q inside the repeat %q: repeats within repeats are not supported", g.Path, h.Path)
+				}
+			}
+			if f.Question(g.Name()) != nil {
+				bad("repeat %q has the name of a question", g.Path)
+			}
+		}
+		gpaths[g.Path] = true
+	}
 	if f.SMSComment != "" {
 		if q := f.Question(f.SMSComment); q == nil || q.Type != Text {
 			bad("form %s: the SMS comment must answer a text question, %q is none", f.ID, f.SMSComment)
@@ -394,33 +680,53 @@ func (f *Form) Indicators(a Answers) map[string]bool {
 		if q.Indicator == "" || q.Flag == "" {
 			continue
 		}
-		v, ok := a[q.ID]
-		if !ok {
-			continue
+		for _, v := range answersOf(f, q, a) {
+			f.indicate(out, q, v)
 		}
-		var s string
-		switch q.Type {
-		case YesNo:
-			b, ok := v.Bool()
-			if !ok {
-				continue
-			}
-			s = NoValue
-			if b {
-				s = YesValue
-			}
-		case MultipleChoice:
-			l, _ := v.List()
-			hit := false
-			for _, c := range l {
-				hit = hit || c == q.Flag
-			}
-			out[q.Indicator] = out[q.Indicator] || hit
-			continue
-		default:
-			s, _ = v.Text()
-		}
-		out[q.Indicator] = out[q.Indicator] || s == q.Flag
 	}
 	return out
+}
+
+// answersOf returns a question's answers: its one answer, or, inside a
+// repeat, its answer in each instance.
+func answersOf(f *Form, q *Question, a Answers) []Value {
+	if rp := f.RepeatOf(q); rp != "" {
+		g := f.Group(rp)
+		rows, _ := a[g.Name()].Repeat()
+		var out []Value
+		for _, r := range rows {
+			if v, ok := r[q.ID]; ok {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	if v, ok := a[q.ID]; ok {
+		return []Value{v}
+	}
+	return nil
+}
+
+// indicate records in out whether an answer to q shows its problem.
+func (f *Form) indicate(out map[string]bool, q *Question, v Value) {
+	var s string
+	switch q.Type {
+	case YesNo:
+		b, ok := v.Bool()
+		if !ok {
+			return
+		}
+		s = NoValue
+		if b {
+			s = YesValue
+		}
+	case MultipleChoice:
+		l, _ := v.List()
+		hit := slices.Contains(l, q.Flag)
+		out[q.Indicator] = out[q.Indicator] || hit
+		return
+	default:
+		s, _ = v.Text()
+	}
+	out[q.Indicator] = out[q.Indicator] || s == q.Flag
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -29,6 +30,10 @@ type Instance struct {
 	DeprecatedID string // meta/deprecatedID: the instance this one edits
 	Fields       map[string]string
 	Order        []string // field paths in document order
+	// Indexed holds every leaf by its path with each element's position
+	// among its same-named siblings ("incident[2]/what[1]"): the instances
+	// of a repeat, which Fields (last one wins) cannot tell apart.
+	Indexed map[string]string
 }
 
 // ErrNotInstance is returned for documents that are not XForm instances.
@@ -43,8 +48,10 @@ var ErrNotInstance = errors.New("form: not an XForm instance document")
 func ParseInstance(r io.Reader) (*Instance, error) {
 	dec := xml.NewDecoder(r)
 	dec.Strict = true
-	inst := &Instance{Fields: map[string]string{}}
+	inst := &Instance{Fields: map[string]string{}, Indexed: map[string]string{}}
 	var stack []string
+	var indexed []string           // stack's elements as name[position]
+	counts := []map[string]int{{}} // per open element, its children by name
 	var text strings.Builder
 	hasChild := []bool{}
 	rootSeen := false
@@ -80,6 +87,10 @@ func ParseInstance(r io.Reader) (*Instance, error) {
 				return nil, fmt.Errorf("%w: nested deeper than %d elements", ErrNotInstance, maxSubmissionDepth)
 			}
 			stack = append(stack, t.Name.Local)
+			parent := counts[len(counts)-1]
+			parent[t.Name.Local]++
+			indexed = append(indexed, t.Name.Local+"["+strconv.Itoa(parent[t.Name.Local])+"]")
+			counts = append(counts, map[string]int{})
 			hasChild = append(hasChild, false)
 			text.Reset()
 		case xml.CharData:
@@ -101,12 +112,15 @@ func ParseInstance(r io.Reader) (*Instance, error) {
 						inst.Order = append(inst.Order, p)
 					}
 					inst.Fields[p] = v // a repeated element: the last one wins
+					inst.Indexed[strings.Join(indexed[1:], "/")] = v
 					if len(inst.Fields) > maxSubmissionFields {
 						return nil, fmt.Errorf("%w: more than %d fields", ErrNotInstance, maxSubmissionFields)
 					}
 				}
 			}
 			stack = stack[:len(stack)-1]
+			indexed = indexed[:len(indexed)-1]
+			counts = counts[:len(counts)-1]
 			hasChild = hasChild[:len(hasChild)-1]
 			text.Reset()
 		}
@@ -156,8 +170,16 @@ func (f *Form) ReadInstance(inst *Instance) (Answers, []FieldError) {
 	a := Answers{}
 	var probs []FieldError
 	used := map[string]bool{}
+	for i := range f.Groups {
+		if g := &f.Groups[i]; g.Repeat {
+			probs = append(probs, f.readRepeat(inst, g, a, used)...)
+		}
+	}
 	for i := range f.Questions {
 		q := &f.Questions[i]
+		if f.RepeatOf(q) != "" {
+			continue
+		}
 		base := q.ID
 		if q.Group != "" {
 			base = q.Group + "/" + q.ID
@@ -203,6 +225,70 @@ func (f *Form) ReadInstance(inst *Instance) (Answers, []FieldError) {
 	return a, probs
 }
 
+// readRepeat reads the instances of a repeat from the instance's indexed
+// leaves: "grp[1]/incident[k]/what[1]" is the answer to what in the k-th
+// incident. Instances with no answer are left out.
+func (f *Form) readRepeat(inst *Instance, g *Group, a Answers, used map[string]bool) []FieldError {
+	var probs []FieldError
+	segs := strings.Split(g.Path, "/")
+	qs := map[string]*Question{} // by path below the repeat
+	for _, q := range f.InRepeat(g) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(q.Group, g.Path), "/")
+		if rel != "" {
+			rel += "/"
+		}
+		qs[rel+q.ID] = q
+		used[g.Path+"/"+rel+q.ID] = true
+	}
+	rows := map[int]Answers{}
+	for _, key := range slices.Sorted(maps.Keys(inst.Indexed)) {
+		parts := strings.Split(key, "/")
+		if len(parts) <= len(segs) {
+			continue
+		}
+		k, ok := 0, true
+		for j, seg := range segs {
+			name, pos, found := strings.Cut(parts[j], "[")
+			n, err := strconv.Atoi(strings.TrimSuffix(pos, "]"))
+			if !found || name != seg || err != nil || (j < len(segs)-1 && n != 1) {
+				ok = false
+				break
+			}
+			k = n
+		}
+		if !ok {
+			continue
+		}
+		var rel []string
+		for _, p := range parts[len(segs):] {
+			name, _, _ := strings.Cut(p, "[")
+			rel = append(rel, name)
+		}
+		q := qs[strings.Join(rel, "/")]
+		raw := inst.Indexed[key]
+		if q == nil || raw == "" || q.Type == Note {
+			continue
+		}
+		v, err := ReadValue(q, raw)
+		if err != nil {
+			probs = append(probs, FieldError{Question: fmt.Sprintf("%s[%d]/%s", g.Name(), k, q.ID), Value: raw, Message: err.Error()})
+			continue
+		}
+		if rows[k] == nil {
+			rows[k] = Answers{}
+		}
+		rows[k][q.ID] = v
+	}
+	if len(rows) > 0 {
+		var out []Answers
+		for _, k := range slices.Sorted(maps.Keys(rows)) {
+			out = append(out, rows[k])
+		}
+		a[g.Name()] = RepeatValue(out...)
+	}
+	return probs
+}
+
 // ReadValue reads the text of an answer, as XForms write it, into a value
 // of the question's type: "yes"/"no" (also true/false, 1/0) for yes/no,
 // space-separated choice values for multiple choice, decimal digits for
@@ -224,7 +310,7 @@ func ReadValue(q *Question, raw string) (Value, error) {
 			return Value{}, errors.New("expected a whole number")
 		}
 		return IntValue(n), nil
-	case Decimal:
+	case Decimal, Range:
 		if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
 			return IntValue(n), nil
 		}
@@ -272,12 +358,40 @@ func EncodeInstance(f *Form, instanceID string, a Answers) []byte {
 	w.attr("id", f.ID)
 	w.attr("version", f.Version)
 	w.WriteString(">")
+	encodeAnswers(&w, f, a, "")
+	w.WriteString("<orx:meta><orx:instanceID>")
+	w.text(instanceID)
+	w.WriteString("</orx:instanceID></orx:meta></" + InstanceRoot + ">\n")
+	return []byte(w.String())
+}
+
+// encodeAnswers writes the elements of the questions in the group path
+// within (all the form's when ""), a repeat once per instance.
+func encodeAnswers(w *xw, f *Form, a Answers, within string) {
 	var open []string
+	base := []string{}
+	if within != "" {
+		base = strings.Split(within, "/")
+	}
 	for i := range f.Questions {
 		q := &f.Questions[i]
+		if within != "" && q.Group != within && !strings.HasPrefix(q.Group, within+"/") {
+			continue
+		}
+		if rp := f.RepeatOf(q); rp != "" && rp != within {
+			// The repeat's questions, written with the repeat's first.
+			if first := f.InRepeat(f.Group(rp)); first[0] != q {
+				continue
+			}
+		}
 		var want []string
 		if q.Group != "" {
-			want = strings.Split(q.Group, "/")
+			want = strings.Split(q.Group, "/")[len(base):]
+		}
+		if rp := f.RepeatOf(q); rp != "" && rp != within {
+			// Open up to the repeat, then write its instances.
+			rel := strings.Split(rp, "/")[len(base):]
+			want = rel[:len(rel)-1]
 		}
 		k := 0
 		for k < len(open) && k < len(want) && open[k] == want[k] {
@@ -290,6 +404,16 @@ func EncodeInstance(f *Form, instanceID string, a Answers) []byte {
 			w.WriteString("<" + g + ">")
 		}
 		open = want
+		if rp := f.RepeatOf(q); rp != "" && rp != within {
+			g := f.Group(rp)
+			rows, _ := a[g.Name()].Repeat()
+			for _, row := range rows {
+				w.WriteString("<" + g.Name() + ">")
+				encodeAnswers(w, f, row, rp)
+				w.WriteString("</" + g.Name() + ">")
+			}
+			continue
+		}
 		v, ok := a[q.ID]
 		if q.Type == Protocol {
 			m, _ := v.Protocol()
@@ -317,8 +441,4 @@ func EncodeInstance(f *Form, instanceID string, a Answers) []byte {
 	for j := len(open) - 1; j >= 0; j-- {
 		w.WriteString("</" + open[j] + ">")
 	}
-	w.WriteString("<orx:meta><orx:instanceID>")
-	w.text(instanceID)
-	w.WriteString("</orx:instanceID></orx:meta></" + InstanceRoot + ">\n")
-	return []byte(w.String())
 }

@@ -2,8 +2,11 @@ package form
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,25 +55,57 @@ func ValidDate(s string) bool {
 // with a relevance condition are not reported missing (the condition is not
 // evaluated here).
 func Validate(f *Form, a Answers) []FieldError {
-	var errs []FieldError
+	var top []*Question
 	for i := range f.Questions {
-		q := &f.Questions[i]
-		v, ok := a[q.ID]
-		if !ok || v.Kind() == KindNone {
-			if q.Required && q.Relevant == "" && q.Type != Note {
-				msg := "required, no answer given"
-				if q.Type == Protocol {
-					msg = "required protocol block, no figures given"
-				}
-				errs = append(errs, FieldError{Question: q.ID, Message: msg})
-			}
+		if f.RepeatOf(&f.Questions[i]) == "" {
+			top = append(top, &f.Questions[i])
+		}
+	}
+	errs := validateSet(f, top, a, "")
+	known := map[string]bool{}
+	for _, q := range top {
+		known[q.ID] = true
+	}
+	for i := range f.Groups {
+		g := &f.Groups[i]
+		if !g.Repeat {
 			continue
 		}
-		errs = append(errs, validateValue(q, v)...)
+		known[g.Name()] = true
+		v, ok := a[g.Name()]
+		if !ok || v.Kind() == KindNone {
+			continue
+		}
+		if l, isList := v.List(); isList && len(l) == 0 {
+			continue // [] in JSON: no instance
+		}
+		rows, isRepeat := v.Repeat()
+		if !isRepeat {
+			errs = append(errs, FieldError{Question: g.Name(), Value: v.String(), Message: fmt.Sprintf("expected a repeat: a list of answer objects, got a %s answer", v.Kind())})
+			continue
+		}
+		if len(rows) > MaxRepeatRows {
+			errs = append(errs, FieldError{Question: g.Name(), Value: v.String(), Message: fmt.Sprintf("at most %d instances of a repeat", MaxRepeatRows)})
+			continue
+		}
+		qs := f.InRepeat(g)
+		in := map[string]bool{}
+		for _, q := range qs {
+			in[q.ID] = true
+		}
+		for k, row := range rows {
+			where := fmt.Sprintf("%s[%d]/", g.Name(), k+1)
+			errs = append(errs, validateSet(f, qs, row, where)...)
+			for _, id := range slices.Sorted(maps.Keys(row)) {
+				if !in[id] {
+					errs = append(errs, FieldError{Question: where + id, Value: row[id].String(), Message: fmt.Sprintf("no such question in the repeat %s", g.Name())})
+				}
+			}
+		}
 	}
 	var unknown []string
 	for id := range a {
-		if f.Question(id) == nil {
+		if !known[id] {
 			unknown = append(unknown, id)
 		}
 	}
@@ -79,6 +114,73 @@ func Validate(f *Form, a Answers) []FieldError {
 		errs = append(errs, FieldError{Question: id, Value: a[id].String(), Message: fmt.Sprintf("no such question in form %s version %s", f.ID, f.Version)})
 	}
 	return errs
+}
+
+// MaxRepeatRows bounds the instances of one repeat in a report: a visit
+// records a handful of incidents, not thousands.
+const MaxRepeatRows = 200
+
+// conditional reports whether a question applies only under a condition
+// (its own relevance or a group's, or a conditional requirement) that the
+// server does not evaluate.
+func conditional(f *Form, q *Question) bool {
+	if q.Relevant != "" || q.RequiredIf != "" {
+		return true
+	}
+	for p := q.Group; p != ""; {
+		if g := f.Group(p); g != nil && g.Relevant != "" {
+			return true
+		}
+		i := strings.LastIndex(p, "/")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return false
+}
+
+// validateSet checks the answers to a set of questions (the form's, or a
+// repeat instance's); where prefixes the question ids in messages.
+func validateSet(f *Form, qs []*Question, a Answers, where string) []FieldError {
+	var errs []FieldError
+	for _, q := range qs {
+		v, ok := a[q.ID]
+		if !ok || v.Kind() == KindNone {
+			if q.Required && !conditional(f, q) && q.Type != Note && q.Type != Calculate {
+				msg := "required, no answer given"
+				if q.Type == Protocol {
+					msg = "required protocol block, no figures given"
+				}
+				errs = append(errs, FieldError{Question: where + q.ID, Message: msg})
+			}
+			continue
+		}
+		for _, e := range validateValue(q, v) {
+			e.Question = where + e.Question
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// ValidGeopoint reports whether s is an ODK geopoint: latitude and
+// longitude in degrees, then optionally altitude and accuracy in metres,
+// separated by spaces.
+func ValidGeopoint(s string) bool {
+	parts := strings.Fields(s)
+	if len(parts) < 2 || len(parts) > 4 {
+		return false
+	}
+	var x [4]float64
+	for i, p := range parts {
+		n, err := strconv.ParseFloat(p, 64)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return false
+		}
+		x[i] = n
+	}
+	return x[0] >= -90 && x[0] <= 90 && x[1] >= -180 && x[1] <= 180 && (len(parts) < 4 || x[3] >= 0)
 }
 
 func expectKind(q *Question, v Value, k Kind, what string) *FieldError {
@@ -185,6 +287,32 @@ func validateValue(q *Question, v Value) []FieldError {
 			seen[s] = true
 		}
 		return errs
+	case Calculate:
+		switch v.Kind() {
+		case KindText, KindInt, KindDecimal, KindBool:
+		default:
+			return fe("expected a calculated value (text or a number), got a %s answer", v.Kind())
+		}
+	case Geopoint:
+		if e := expectKind(q, v, KindText, "a location \"latitude longitude [altitude [accuracy]]\""); e != nil {
+			return one(e)
+		}
+		if s, _ := v.Text(); !ValidGeopoint(s) {
+			return fe("expected a location \"latitude longitude [altitude [accuracy]]\" (latitude -90 to 90, longitude -180 to 180)")
+		}
+	case Acknowledge:
+		if s, ok := v.Text(); !ok || s != "OK" {
+			return fe("expected OK (an acknowledgement)")
+		}
+	case Range:
+		x, ok := v.Decimal()
+		if !ok {
+			return fe("expected a number, got a %s answer", v.Kind())
+		}
+		start, end, _, err := q.RangeParams()
+		if err == nil && (x < min(start, end) || x > max(start, end)) {
+			return fe("expected a number from %v to %v", start, end)
+		}
 	case Protocol:
 		if e := expectKind(q, v, KindProtocol, "protocol figures"); e != nil {
 			return one(e)

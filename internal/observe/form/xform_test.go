@@ -103,8 +103,8 @@ func TestXFormConstraintsAndRelevance(t *testing.T) {
 	f.Questions[1].Constraint = ". != ${lo}"
 	doc := string(XForm(f))
 	for _, want := range []string{
-		`<bind nodeset="/data/n" type="int" constraint=". &gt;= 0 and . &lt;= 10 and (. != /data/lo)"/>`,
-		`<bind nodeset="/data/rel" type="string" required="true()" relevant="/data/yn = 'yes'"/>`,
+		`<bind nodeset="/data/n" type="int" constraint=". &gt;= 0 and . &lt;= 10 and (. !=  /data/lo )"/>`,
+		`<bind nodeset="/data/rel" type="string" required="true()" relevant=" /data/yn  = 'yes'"/>`,
 		`<bind nodeset="/data/note" type="string" readonly="true()"/>`,
 		`<bind nodeset="/data/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/>`,
 		`<select ref="/data/many">`,

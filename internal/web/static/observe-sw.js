@@ -4,6 +4,7 @@
 // the queue of reports is the page script's business (localStorage), and
 // the API is never cached.
 var CACHE = "vigil-observe-v1";
+var OFFLINE = "Offline, and this page was never opened online.\nНет сети, и эта страница ещё не открывалась онлайн.\nЖелі жоқ, бұл бет әлі желіде ашылмаған.\n";
 var SHELL = ["/observe/", "/static/observe.js", "/static/vigil.css"];
 
 self.addEventListener("install", function (ev) {
@@ -30,7 +31,9 @@ self.addEventListener("fetch", function (ev) {
     return res;
   }).catch(function () {
     return caches.match(req).then(function (hit) {
-      return hit || new Response("Offline, and this page was never opened online.", { status: 503, headers: { "Content-Type": "text/plain" } });
+      // The worker cannot read the page's language: the three languages
+      // of the catalogues, one a line.
+      return hit || new Response(OFFLINE, { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } });
     });
   }));
 });

@@ -34,17 +34,26 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  // The page's texts, in the observer's language: the template puts
+  // them in data-msg-* attributes of #report ("{n}"-style placeholders),
+  // so that this script holds no words of its own.
+  function msg(name, vals) {
+    var form = document.getElementById("report");
+    var s = (form && form.getAttribute("data-msg-" + name)) || name;
+    return s.replace(/\{(\w+)\}/g, function (m, k) { return vals && k in vals ? String(vals[k]) : m; });
+  }
+
   function status() {
     var el = document.getElementById("queue-status");
     if (!el) return;
     var q = load(KEY), rej = load(REJECTED);
     var parts = [];
-    parts.push(q.length ? q.length + " report(s) waiting for the network." : "Nothing waiting.");
-    rej.forEach(function (r) { parts.push("Not accepted (" + r.body.form + "): " + r.message); });
+    parts.push(q.length ? msg("queued", { n: q.length }) : msg("nothing"));
+    rej.forEach(function (r) { parts.push(msg("rejected", { form: r.body.form, message: r.message })); });
     var rc = load(RECEIPTS);
     if (rc.length) {
       var last = rc[rc.length - 1];
-      parts.push(rc.length + " receipt(s) kept; last: report " + last.report_id + ", leaf " + last.leaf_index + ", hash " + last.leaf_hash + ".");
+      parts.push(msg("receipts", { n: rc.length, report: last.report_id, leaf: last.leaf_index, hash: last.leaf_hash }));
     }
     el.textContent = parts.join(" ");
   }
@@ -93,9 +102,15 @@
     });
   }
 
-  function answers(form) {
+  // answers reads the answers of the fields directly in scope (the form,
+  // or one instance of a repeat): hidden (irrelevant) fields are left out,
+  // and each repeat gives an array of its instances' answers.
+  function answers(scope) {
     var out = {};
-    form.querySelectorAll("[data-q]").forEach(function (el) {
+    scope.querySelectorAll("[data-q]").forEach(function (el) {
+      if (el.closest("[data-repeat]") !== scope.closest("[data-repeat]")) return;
+      var field = el.closest("[data-field]");
+      if (field && field.hidden) return;
       var id = el.getAttribute("data-q"), type = el.getAttribute("data-type");
       if (type === "protocol") {
         var items = {}, any = false;
@@ -107,13 +122,17 @@
       }
       if (type === "select_multiple") {
         var vals = [];
-        el.querySelectorAll("input:checked").forEach(function (c) { vals.push(c.value); });
+        el.querySelectorAll("input:checked").forEach(function (c) { if (!c.closest("label").hidden) vals.push(c.value); });
         if (vals.length) out[id] = vals;
+        return;
+      }
+      if (type === "acknowledge") {
+        if (el.querySelector("input:checked")) out[id] = "OK";
         return;
       }
       var checked = el.querySelector("input[type=radio]:checked");
       if (el.querySelector("input[type=radio]")) {
-        if (!checked) return;
+        if (!checked || checked.closest("label").hidden) return;
         if (type === "yes_no") out[id] = checked.value === "yes";
         else out[id] = checked.value;
         return;
@@ -121,16 +140,109 @@
       var inp = el.querySelector("input, textarea");
       if (!inp || inp.value === "") return;
       if (type === "integer") out[id] = parseInt(inp.value, 10);
-      else if (type === "decimal") out[id] = parseFloat(inp.value);
+      else if (type === "decimal" || type === "range") out[id] = parseFloat(inp.value);
       else out[id] = inp.value;
     });
+    if (!scope.closest("[data-repeat]")) {
+      scope.querySelectorAll("[data-repeat]").forEach(function (rep) {
+        var rows = [];
+        rep.querySelectorAll(".rep-item").forEach(function (item) {
+          var a = answers(item);
+          if (Object.keys(a).length) rows.push(a);
+        });
+        if (rows.length) out[rep.getAttribute("data-repeat")] = rows;
+      });
+    }
     return out;
+  }
+
+  // The answer the conditions see: within a repeat instance, its own
+  // questions first, then the form's.
+  function valueOf(el, id) {
+    var item = el.closest(".rep-item");
+    var a = item ? answers(item) : {};
+    if (!(id in a)) a = answers(document.getElementById("report"));
+    var v = a[id];
+    if (v === true) return "yes";
+    if (v === false) return "no";
+    return v;
+  }
+
+  // update shows the fields whose relevance holds (XLSForm relevant of the
+  // forms ${q} = 'v', ${q} != 'v', selected(${q}, 'v'), joined by and) and,
+  // in cascading selects, the choices whose columns match the answers
+  // they are filtered by (choice_filter col = ${q}).
+  function update(form) {
+    for (var pass = 0; pass < 3; pass++) { // conditions on conditional answers
+      form.querySelectorAll("[data-rel]").forEach(function (el) {
+        var ok = JSON.parse(el.getAttribute("data-rel")).every(function (c) {
+          var v = valueOf(el, c.q);
+          if (c.op === "selected") return Array.isArray(v) ? v.indexOf(c.v) >= 0 : v === c.v;
+          var s = Array.isArray(v) ? v.join(" ") : (v === undefined ? "" : String(v));
+          return c.op === "=" ? s === c.v : s !== c.v;
+        });
+        el.hidden = !ok;
+      });
+      form.querySelectorAll("[data-filter]").forEach(function (el) {
+        var pairs = JSON.parse(el.getAttribute("data-filter"));
+        el.querySelectorAll("label[data-extra]").forEach(function (lab) {
+          var extra = JSON.parse(lab.getAttribute("data-extra") || "null") || {};
+          var show = pairs.every(function (p) { var v = valueOf(el, p[1]); return v !== undefined && extra[p[0]] === String(v); });
+          lab.hidden = !show;
+          if (!show) lab.querySelector("input").checked = false;
+        });
+      });
+    }
+  }
+
+  // checkConstraints reports a number outside its bounds with the form's
+  // constraint message; true when all is well.
+  function checkConstraints(form) {
+    var bad = null;
+    form.querySelectorAll("input[type=number]").forEach(function (inp) {
+      var field = inp.closest("[data-field]");
+      if (bad || inp.value === "" || (field && field.hidden)) return;
+      if (!inp.checkValidity()) bad = { inp: inp, msg: (field && field.getAttribute("data-cmsg")) || inp.validationMessage };
+    });
+    if (bad) {
+      document.getElementById("send-status").textContent = bad.msg;
+      bad.inp.focus();
+    }
+    return !bad;
   }
 
   var form = document.getElementById("report");
   if (form) {
+    form.addEventListener("change", function () { update(form); });
+    form.addEventListener("click", function (ev) {
+      var t = ev.target;
+      if (t.hasAttribute("data-add-repeat")) {
+        // Another instance of the repeat: a copy of the first, emptied,
+        // its radio groups renamed so that each instance has its own.
+        var rep = t.closest("[data-repeat]");
+        var items = rep.querySelectorAll(".rep-item");
+        var copy = items[0].cloneNode(true);
+        var n = items.length + 1;
+        copy.querySelectorAll("input, textarea").forEach(function (inp) {
+          if (inp.type === "radio" || inp.type === "checkbox") inp.checked = false; else inp.value = "";
+          if (inp.name) inp.name = inp.name.replace(/#\d+$/, "") + "#" + n;
+          if (inp.id) inp.id = inp.id.replace(/#\d+$/, "") + "#" + n;
+        });
+        copy.querySelectorAll("label[for]").forEach(function (l) { l.htmlFor = l.htmlFor.replace(/#\d+$/, "") + "#" + n; });
+        items[items.length - 1].after(copy);
+        update(form);
+      } else if (t.hasAttribute("data-locate") && navigator.geolocation) {
+        var inp = t.parentNode.querySelector("input");
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var c = pos.coords;
+          inp.value = [c.latitude, c.longitude, c.altitude || 0, c.accuracy || 0].join(" ");
+        });
+      }
+    });
+    update(form);
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
+      if (!checkConstraints(form)) return;
       var body = {
         client_id: uuid(), form: form.getAttribute("data-form"), version: form.getAttribute("data-version"),
         submitted: new Date().toISOString().replace(/\.\d+Z$/, "Z"), answers: answers(form)
@@ -140,8 +252,12 @@
       var q = load(KEY);
       q.push({ url: form.getAttribute("data-submit"), body: body });
       save(KEY, q);
-      document.getElementById("send-status").textContent = "Saved on this phone as " + body.client_id.slice(0, 8) + "; sending…";
+      document.getElementById("send-status").textContent = msg("saved", { id: body.client_id.slice(0, 8) });
       form.reset();
+      form.querySelectorAll("[data-repeat]").forEach(function (rep) {
+        rep.querySelectorAll(".rep-item").forEach(function (item, i) { if (i > 0) item.remove(); });
+      });
+      update(form);
       flush();
     });
   }

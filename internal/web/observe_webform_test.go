@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+// TestWebFormXLSFeatures: the offline web form runs an imported
+// checklist's cascading selects, relevance (or_other's text), constraint
+// messages and repeats, and the report it sends stores the repeat.
+func TestWebFormXLSFeatures(t *testing.T) {
+	bin := chromium(t)
+	db := storetest.SQLite(t)
+	fx := newObsFixture(t, db)
+	survey := [][]string{
+		{"type", "name", "label", "choice_filter", "constraint", "constraint_message"},
+		{"select_one regions", "region", "Region"},
+		{"select_one districts", "district", "District", "region = ${region}"},
+		{"integer", "voters", "Voters", "", ". >= 0 and . <= 5000", "From 0 to 5000"},
+		{"select_multiple problems or_other", "problems", "Problems"},
+		{"begin repeat", "incident", "Incident"},
+		{"text", "what", "What happened"},
+		{"end repeat"},
+	}
+	choices := [][]string{
+		{"list_name", "name", "label", "region"},
+		{"regions", "north", "North"}, {"regions", "south", "South"},
+		{"districts", "n1", "North 1", "north"}, {"districts", "s1", "South 1", "south"},
+		{"problems", "queues", "Queues"},
+	}
+	settings := [][]string{{"form_id", "form_title", "phase"}, {"checklist", "Checklist", "voting"}}
+	f, err := form.FromXLSFormRows(survey, choices, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := observe.SaveForm(context.Background(), db, fx.orgA.ID, f); err != nil {
+		t.Fatal(err)
+	}
+
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	eval := func(js string) string {
+		t.Helper()
+		tctx, c := context.WithTimeout(ctx, 30*time.Second)
+		defer c()
+		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fx.srv.URL+"/observe/t/"+fx.tokens["obs1"])); err != nil {
+		t.Fatal(err)
+	}
+	tctx, c := context.WithTimeout(ctx, 30*time.Second)
+	defer c()
+	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/checklist", fx.srv.URL, fx.el.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
+		t.Fatal(err)
+	}
+	shown := `Promise.resolve([...document.querySelectorAll('[data-q=district] label')].filter(l => !l.hidden).map(l => l.textContent.trim()).join(","))`
+	if got := eval(shown); got != "" {
+		t.Errorf("districts before a region: %q", got)
+	}
+	eval(`(() => { const i = document.querySelector('input[name=region][value=south]'); i.checked = true; i.dispatchEvent(new Event("change", {bubbles: true})); return "ok"; })()`)
+	if got := eval(shown); got != "South 1" {
+		t.Errorf("districts of the south: %q", got)
+	}
+	other := `Promise.resolve(String(document.querySelector('[data-field=problems_other]').hidden))`
+	if got := eval(other); got != "true" {
+		t.Errorf("or_other text shown before other is chosen: %s", got)
+	}
+	eval(`(() => { const i = document.querySelector('input[name=problems][value=other]'); i.checked = true; i.dispatchEvent(new Event("change", {bubbles: true})); return "ok"; })()`)
+	if got := eval(other); got != "false" {
+		t.Errorf("or_other text hidden after other is chosen: %s", got)
+	}
+	// A constraint message stops the send.
+	got := eval(`(() => { const f = document.getElementById("report");
+		document.querySelector('input[name=district][value=s1]').checked = true;
+		f.querySelector('[name=voters]').value = "9000";
+		f.requestSubmit();
+		return document.getElementById("send-status").textContent; })()`)
+	if got != "From 0 to 5000" {
+		t.Errorf("constraint message: %q", got)
+	}
+	eval(`(() => { const f = document.getElementById("report");
+		f.querySelector('[name=voters]').value = "1200";
+		f.querySelector('[name=problems_other]').value = "no ramp";
+		f.querySelector('[data-repeat=incident] textarea').value = "leaflets";
+		f.querySelector('[data-add-repeat]').click();
+		const ts = f.querySelectorAll('[data-repeat=incident] textarea');
+		ts[1].value = "crowd";
+		document.getElementById("area_id").value = "` + fmt.Sprint(fx.stations["101"].ID) + `";
+		f.requestSubmit();
+		return "sent"; })()`)
+	deadline := time.Now().Add(20 * time.Second)
+	var reports []*store.Report
+	for time.Now().Before(deadline) {
+		reports, err = db.Reports(context.Background(), store.ReportFilter{OrgID: fx.orgA.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reports) > 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(reports) != 1 {
+		t.Fatalf("stored %d reports; rejected: %s", len(reports), eval(`Promise.resolve(localStorage.getItem("vigil.rejected.v1") || "")`))
+	}
+	var a form.Answers
+	if err := json.Unmarshal(reports[0].Answers, &a); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := a["incident"].Repeat()
+	if len(rows) != 2 || !rows[1]["what"].Equal(form.TextValue("crowd")) || !a["district"].Equal(form.TextValue("s1")) ||
+		!a["problems_other"].Equal(form.TextValue("no ramp")) {
+		t.Errorf("stored answers %v", a)
+	}
+	if l, _ := a["problems"].List(); strings.Join(l, ",") != "other" {
+		t.Errorf("problems %v", l)
+	}
+}
