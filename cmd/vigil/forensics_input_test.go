@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/integrity/forensics"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
@@ -108,6 +111,64 @@ func BenchmarkReadForensicFile(b *testing.B) {
 		d, err := readForensicFile(path, "../../bench/gen-stations/mapping.json")
 		if err != nil || len(d.st) != 100000 {
 			b.Fatal(len(d.st), err)
+		}
+	}
+}
+
+// TestForensicFileListedAsStored: the stations the column reader names
+// under "excluded_stations" (refused rows, impossible figures) are those
+// stored.StationsListed names from loadFile's model, with the same ids, in
+// the same order: a repeated path, a row without ballots and a station
+// with more leader votes than ballots among ordinary rows.
+func TestForensicFileListedAsStored(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "r.csv")
+	os.WriteFile(csv, []byte("region,district,station,registered,issued,in_box,invalid,valid,Leader,Second,Third,Fourth,Fifth,Sixth\n"+
+		"R,D,1,500,300,300,5,295,200,50,20,10,10,5\n"+
+		"R,D,2,400,0,0,0,0,0,0,0,0,0,0\n"+
+		"R,E,1,500,310,310,5,305,210,50,20,10,10,5\n"+
+		"R,D,1,500,300,300,5,295,400,0,0,0,0,0\n"+
+		"S,F,9,600,0,0,0,0,0,0,0,0,0,0\n"+
+		"S,F,10,600,100,100,0,100,90,10,0,0,0,0\n"+
+		"S,F,11,600,100,100,0,100,150,0,0,0,0,0\n"), 0o644)
+	mapping := "../../bench/gen-stations/mapping.json"
+	e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
+	fi, fs := addForensicFlags(e, "test", "")
+	if err := fs.Parse([]string{"--file", csv, "--mapping", mapping}); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := fi.stations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := loadFile(csv, mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Selector = tally.Selector{Sources: []election.Source{election.OfficialFinal}}
+	chosen, ix, err := r.stationProtocols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	li, err := stored.Leader(r.Election, chosen, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, want, refused := stored.StationsListed(ix, chosen, li)
+	if len(rows) != len(d.st) || fmt.Sprint(fi.refused) != fmt.Sprint(refused) {
+		t.Fatalf("%d stations, refused %v; want %d, %v", len(d.st), fi.refused, len(rows), refused)
+	}
+	// Two refused rows and two impossible ones (L > R), each under its
+	// reason: the test would pass on empty lists otherwise.
+	if n := len(want[forensics.ExclNotReported]) + len(want[forensics.ExclLeaderAboveR]); n != 4 {
+		t.Fatalf("the fixture lists %v, want 2 refused and 2 with L > R", want)
+	}
+	if len(fi.listed) != len(want) {
+		t.Fatalf("listed %v, want %v", fi.listed, want)
+	}
+	for why, l := range want {
+		if !slices.Equal(fi.listed[why], l) {
+			t.Errorf("%s: %v, want %v", why, fi.listed[why], l)
 		}
 	}
 }
