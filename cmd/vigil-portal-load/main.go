@@ -137,6 +137,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	n := fs.Int("n", 100000, "stop after this many requests")
 	dur := fs.Duration("d", 30*time.Second, "stop after this long")
 	warm := fs.Int("warm", 200, "requests sent first and not measured")
+	gz := fs.Bool("gzip", false, "send Accept-Encoding: gzip, as browsers do (the bodies are counted compressed)")
 	arrive := fs.Float64("arrive", 0, "with -db: import this many new official final protocols per second during the run (election night)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -211,7 +212,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	tr := &http.Transport{MaxIdleConns: *conc * 2, MaxIdleConnsPerHost: *conc * 2, MaxConnsPerHost: *conc * 2, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	get := func(path string) (int, int64, error) {
-		resp, err := client.Get(*base + path)
+		req, err := http.NewRequest("GET", *base+path, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		if *gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			return 0, 0, err
 		}

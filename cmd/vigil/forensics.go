@@ -14,7 +14,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 )
@@ -38,6 +37,9 @@ type forensicInput struct {
 	// before the tests, or with impossible figures): the JSON gives them
 	// all as "excluded_stations", the text the first ten of each reason.
 	listed stored.Exclusions
+	// needVotes and needPaths keep the option votes (digits) and the area
+	// paths (control) after stations; the other commands drop them.
+	needVotes, needPaths bool
 }
 
 // printJSON prints a result as JSON with its excluded stations.
@@ -55,34 +57,6 @@ func addForensicFlags(e *env, name, usage string) (*forensicInput, *flag.FlagSet
 	fi.leader = fs.String("leader", "", "the option the analysis is about (default: the one with the most votes)")
 	fi.asJSON = fs.Bool("json", false, "print JSON")
 	return fi, fs
-}
-
-// stations reads the results and turns each station's chosen protocol into
-// the V, G, R, L the methods use.
-//
-// The stations refused before any test runs (no protocol, no ballots) are
-// kept in fi.refused, for each result's "excluded".
-func (fi *forensicInput) stations(ctx context.Context) (*results, []stored.Station, string, error) {
-	r, err := fi.rf.load(ctx)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	chosen, ix, err := r.stationProtocols()
-	if err != nil {
-		r.Close()
-		return nil, nil, "", err
-	}
-	li, err := stored.Leader(r.Election, chosen, *fi.leader)
-	if err != nil {
-		r.Close()
-		if *fi.leader != "" {
-			return nil, nil, "", usagef("--leader: %v", err)
-		}
-		return nil, nil, "", err
-	}
-	rows, listed, refused := stored.StationsListed(ix, chosen, li)
-	fi.refused, fi.listed = refused, listed
-	return r, rows, r.Election.Options[li].Name, nil
 }
 
 // printCaveats prints a result's exclusions, fall-backs and warnings, the
@@ -129,8 +103,6 @@ func ciText(ci *forensics.CI, format string) string {
 	return "95 % CI [" + fmt.Sprintf(format, ci[0]) + ", " + fmt.Sprintf(format, ci[1]) + "]"
 }
 
-func plain(rows []stored.Station) []forensics.Station { return stored.Plain(rows) }
-
 // bootOrNone maps a --bootstrap flag to the options' convention: 0 asks
 // for no bootstrap (−1), anything else is the number of replicates.
 func bootOrNone(n int) int {
@@ -147,13 +119,12 @@ func runIntegerTest(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	r, rows, leader, err := fi.stations(ctx)
+	d, leader, err := fi.stations(ctx)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
 	pr := newProgress(e, "integer test", *fi.asJSON)
-	res, err := forensics.IntegerTest(plain(rows), forensics.IntegerOptions{Replicates: *reps, Seed: *seed,
+	res, err := forensics.IntegerTest(d.st, forensics.IntegerOptions{Replicates: *reps, Seed: *seed,
 		Progress: func(done, total int) { pr.update(done, total, "replicates") }})
 	pr.done()
 	if err != nil {
@@ -183,16 +154,15 @@ func runFingerprint(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	r, rows, leader, err := fi.stations(ctx)
+	d, leader, err := fi.stations(ctx)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
 	opt := forensics.FingerprintOptions{WeightByVoters: *byVoters, Bootstrap: bootOrNone(*boot), Seed: *seed}
 	if *fit {
 		opt.Fit = &forensics.FitOptions{Seed: *seed, Bootstrap: *fitBoot}
 	}
-	res, err := forensics.Fingerprint(plain(rows), opt)
+	res, err := forensics.Fingerprint(d.st, opt)
 	if err != nil {
 		return err
 	}
@@ -227,16 +197,15 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	r, rows, leader, err := fi.stations(ctx)
+	d, leader, err := fi.stations(ctx)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
 	opt := forensics.ShpilkinOptions{StartBelow: *startBelow, Bootstrap: bootOrNone(*boot), Seed: *seed}
 	if *peak >= 0 {
 		opt.ForcePeak, opt.Peak = true, *peak
 	}
-	res, err := forensics.Shpilkin(plain(rows), opt)
+	res, err := forensics.Shpilkin(d.st, opt)
 	if err != nil {
 		return err
 	}
@@ -261,23 +230,21 @@ func runShpilkin(ctx context.Context, e *env, args []string) error {
 
 func runDigits(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "digits", "(--db D --election NAME | --file F --mapping M) [--json]")
+	fi.needVotes = true
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	r, rows, _, err := fi.stations(ctx)
+	d, _, err := fi.stations(ctx)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
 	var out []forensics.DigitResult
-	for k, o := range r.Election.Options {
-		s := forensics.DigitSeries{Name: o.Name, Denominator: forensics.DigitDenominator}
-		for _, row := range rows {
-			if k < len(row.Votes) {
-				s.Counts = append(s.Counts, row.Votes[k])
-				s.Totals = append(s.Totals, row.Station.R)
-			}
-		}
+	totals := make([]int64, len(d.st))
+	for i, st := range d.st {
+		totals[i] = st.R
+	}
+	for k, o := range d.election.Options {
+		s := forensics.DigitSeries{Name: o.Name, Denominator: forensics.DigitDenominator, Counts: d.optionVotes(k), Totals: totals}
 		d, err := forensics.Digits(s)
 		if err != nil {
 			continue // too few counts with two digits: nothing to test
@@ -356,6 +323,7 @@ func pValue(p float64) string {
 
 func runControl(ctx context.Context, e *env, args []string) error {
 	fi, fs := addForensicFlags(e, "control", "(--db D --election NAME | --file F --mapping M) --leader NAME --control STATIONS.csv --by LEVEL [--json]")
+	fi.needPaths = true
 	control := fs.String("control", "", "CSV of the control stations, named by the area columns (same header names)")
 	by := fs.String("by", "", "the area level to compare within (an area column name, or a level number)")
 	boot := fs.Int("bootstrap", 1000, "bootstrap replicates (control stations resampled within districts; 0: none)")
@@ -366,13 +334,12 @@ func runControl(ctx context.Context, e *env, args []string) error {
 	if *control == "" || *by == "" {
 		return usagef("forensics control needs --control and --by")
 	}
-	r, rows, leader, err := fi.stations(ctx)
+	d, leader, err := fi.stations(ctx)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	levels := r.Election.Config.AreaLevels
-	lvl := r.Election.Config.LevelOf(*by)
+	levels := d.election.Config.AreaLevels
+	lvl := d.election.Config.LevelOf(*by)
 	if lvl == 0 {
 		return usagef("--by %q is not an area level (levels: %s)", *by, strings.Join(levels, ", "))
 	}
@@ -381,13 +348,17 @@ func runControl(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	nctl := 0
-	sts := stored.GroupByLevel(rows, lvl, func(a *election.Area) bool {
-		if match(a.Path) {
-			nctl++
-			return true
+	sts := slices.Clone(d.st)
+	for i := range sts {
+		p := d.path(i)
+		if lvl <= len(p) {
+			sts[i].Group = strings.Join(p[:lvl], " / ")
 		}
-		return false
-	})
+		if match(p) {
+			sts[i].Control = true
+			nctl++
+		}
+	}
 	if nctl == 0 {
 		return fmt.Errorf("%s: none of its stations was found in the results", *control)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
@@ -260,7 +261,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 	return u, nil
 }
 
-var dummyHash, _ = access.HashPassword("a dummy password for timing")
+// dummyHash is the hash checked for a user name that does not exist (or a
+// disabled account), so that timing does not tell which names exist. It is
+// made at the first login rather than at package initialisation: every
+// vigil command links this package, and an argon2id hash (some 30 ms and
+// 19 MiB) at start was most of the time of `vigil --help`. It uses the same
+// parameters as a real hash (access.HashPassword), so the check costs the
+// same; concurrent first logins wait for the one computation. New starts
+// it in the background, so that a server's first failed login does not
+// take two hashes' time (which would tell, once, that the name is unknown).
+var dummyHash = sync.OnceValue(func() string {
+	h, err := access.HashPassword("a dummy password for timing")
+	if err != nil {
+		// Only a password shorter than access.MinPasswordLen fails, and
+		// this one is not: a broken build, not a runtime condition.
+		panic(fmt.Sprintf("making the dummy password hash: %v", err))
+	}
+	return h
+})
 
 // logout ends the session and clears the cookies. A session the database
 // failed to delete is an error, not a silent success: the token would

@@ -153,7 +153,7 @@ func (s *Server) verifyLogin(r *http.Request, username, password string) (*store
 		}
 		return nil, Errorf(TooMany, "too many failed logins for this account: wait a few minutes")
 	}
-	hash := dummyHash // so that timing does not tell which user names exist
+	hash := dummyHash() // so that timing does not tell which user names exist
 	u, err := s.db.UserByName(r.Context(), username)
 	switch {
 	case err == nil && !u.Disabled:

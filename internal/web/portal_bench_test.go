@@ -60,19 +60,37 @@ func BenchmarkPortalCached(b *testing.B) {
 	}
 }
 
+// BenchmarkPortalStationCold renders station pages never asked before, for
+// a client that takes gzip (a browser) and for one that does not (a
+// crawler, curl): the second must not pay for a compression.
 func BenchmarkPortalStationCold(b *testing.B) {
 	h, stations := benchServer(b)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/elections/1/areas/root", nil))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// A different language each lap of the stations keeps every request a cache miss.
-		lang := []string{"en", "ru"}[(i/len(stations))%2]
-		req := httptest.NewRequest("GET", "/elections/1/areas/"+strconv.FormatInt(stations[i%len(stations)], 10)+"?lang="+lang, nil)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
+	langs := []string{"en", "ru"}
+	lap := 0 // laps of the stations, over both sub-benchmarks
+	for _, enc := range []string{"gzip", ""} {
+		name := enc
+		if name == "" {
+			name = "identity"
 		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if i%len(stations) == 0 {
+					lap++
+				}
+				// A different language or query each lap of the stations keeps every request a cache miss.
+				req := httptest.NewRequest("GET", "/elections/1/areas/"+strconv.FormatInt(stations[i%len(stations)], 10)+
+					"?lang="+langs[lap%len(langs)]+"&lap="+strconv.Itoa(lap), nil)
+				if enc != "" {
+					req.Header.Set("Accept-Encoding", enc)
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 || w.Header().Get("Content-Encoding") != enc {
+					b.Fatal(w.Code, w.Header().Get("Content-Encoding"))
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"compress/gzip"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -11,10 +12,11 @@ import (
 )
 
 // vendorHandler serves the vendored libraries (static/vendor) gzipped
-// when the browser accepts it, compressed once at first use: htmx and
-// Leaflet are four fifths of the bytes a first visit downloads, and a third
-// of that once compressed. Cached for a day: the files change only with a
-// new version of vigil.
+// when the browser accepts it, compressed once at first use at the best
+// level (they are served for the life of the process): htmx and Leaflet
+// are four fifths of the bytes a first visit downloads, and a third of that
+// once compressed. Cached for a day: the files change only with a new
+// version of vigil.
 func vendorHandler() http.Handler {
 	type file struct {
 		raw, gz []byte
@@ -40,7 +42,7 @@ func vendorHandler() http.Handler {
 			if ct == "" {
 				ct = "application/octet-stream"
 			}
-			f = &file{raw: raw, gz: gzipped(raw), ctype: ct}
+			f = &file{raw: raw, gz: gzipped(raw, gzip.BestCompression), ctype: ct}
 			files[name] = f
 		}
 		mu.Unlock()

@@ -128,6 +128,7 @@ func New(db *store.DB, opt Options) (*Server, error) {
 	}
 	s.followChanges()
 	s.routes()
+	go dummyHash() // ready before the first login (auth.go)
 	return s, nil
 }
 
@@ -269,13 +270,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	// compressed to a client that takes gzip; the portal's cached pages are
 	// compressed once in their cache.
 	w.Header().Add("Vary", "Accept-Encoding")
-	if len(body) > 1024 && acceptsGzip(r) {
-		var zb bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&zb, gzip.DefaultCompression)
-		zw.Write(body)
-		if zw.Close() == nil {
+	if acceptsGzip(r) {
+		if zb := gzipped(body, gzip.DefaultCompression); zb != nil {
 			w.Header().Set("Content-Encoding", "gzip")
-			body = zb.Bytes()
+			body = zb
 		}
 	}
 	w.WriteHeader(status)
