@@ -188,9 +188,12 @@
       });
       form.querySelectorAll("[data-filter]").forEach(function (el) {
         var pairs = JSON.parse(el.getAttribute("data-filter"));
+        // The answers filtered by, read once per list: a station list has
+        // thousands of choices, and reading the answers walks the form.
+        var vals = pairs.map(function (p) { return valueOf(el, p[1]); });
         el.querySelectorAll("label[data-extra]").forEach(function (lab) {
           var extra = JSON.parse(lab.getAttribute("data-extra") || "null") || {};
-          var show = pairs.every(function (p) { var v = valueOf(el, p[1]); return v !== undefined && extra[p[0]] === String(v); });
+          var show = pairs.every(function (p, i) { return vals[i] !== undefined && extra[p[0]] === String(vals[i]); });
           lab.hidden = !show;
           if (!show) lab.querySelector("input").checked = false;
         });
