@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -23,6 +24,17 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	sourceSet := false
+	fs.Visit(func(f *flag.Flag) { sourceSet = sourceSet || f.Name == "source" })
+	if rep, ok, err := checkStreaming(ctx, rf, sourceSet); err != nil {
+		return err
+	} else if ok {
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		printCheck(e.stdout, rep, *limit)
+		return nil
+	}
 	r, err := rf.load(ctx)
 	if err != nil {
 		return err
@@ -30,8 +42,6 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	defer r.Close()
 	// --source named: check those sources' protocols only; else every
 	// source, summaries against their stations included.
-	sourceSet := false
-	fs.Visit(func(f *flag.Flag) { sourceSet = sourceSet || f.Name == "source" })
 	rep, err := checkResults(ctx, r, sourceSet)
 	if err != nil {
 		return err
@@ -104,4 +114,54 @@ func checkResults(ctx context.Context, r *results, onlySelected bool) (*election
 		}
 	}
 	return tally.CheckAll(r.Election, ix, ps, r.Selector), nil
+}
+
+// checkStreaming runs the controls from the database one protocol at a
+// time (the current version of every (area, source), in the order
+// tally.CheckAll takes them), each summary against its stations' sums from
+// the maintained aggregates: memory for the flags, not for the election.
+// ok is false when the flags ask for what only the in-memory check does
+// (a file, a fallback list of sources).
+func checkStreaming(ctx context.Context, rf *resultsFlags, onlySelected bool) (_ *election.Report, ok bool, err error) {
+	sel, err := rf.selector()
+	if err != nil || *rf.file != "" || len(sel.Sources) != 1 {
+		return nil, false, err
+	}
+	if *rf.election == "" {
+		return nil, false, usagef("name the election with --election (or give --file and --mapping)")
+	}
+	db, err := store.OpenExisting(ctx, *rf.db)
+	if err != nil {
+		return nil, false, err
+	}
+	defer db.Close()
+	e, err := db.ElectionByName(ctx, *rf.election)
+	if err != nil {
+		return nil, false, err
+	}
+	var sources []election.Source
+	if onlySelected {
+		sources = sel.Sources
+	}
+	rep := election.NewReport()
+	err = db.CurrentProtocols(ctx, e.ID, sources, func(a *election.Area, p *election.Protocol) error {
+		from := len(rep.Flags)
+		rep.Check(e, p)
+		if p.Source == election.Summary && !a.Station {
+			rows, err := db.ResultTree(ctx, e.ID, sel.Sources[0], a.ID, 0)
+			if err != nil {
+				return err
+			}
+			n, err := db.StationsUnder(ctx, e.ID, *a)
+			if err != nil {
+				return err
+			}
+			rep.CheckSummaryTotals(e, p, rows[0].SummaryTotals(n, len(e.Options)))
+		}
+		for k := from; k < len(rep.Flags); k++ {
+			rep.Flags[k].Station = tally.AreaPath(a)
+		}
+		return nil
+	})
+	return rep, true, err
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,11 +51,16 @@ type serveConfig struct {
 	IdleTimeout       time.Duration
 	TrustedProxies    proxyList
 	Intake            web.IntakeLimits
+	Pool              store.PoolOptions // --db-max-conns, --db-idle-time, …
+	DBRead            string            // a read-only replica for the portal
+	Chromium          string            // prints PDF drafts
 
 	// Secrets.
 	DBPassword      string
 	TwilioAuthToken string
 	TelerivetSecret string
+
+	readDB *store.DB // opened from DBRead by serve
 
 	logOpts logServeOpts // the transparency log's flags (log-key, log-every, log-witness)
 	log     serveLog     // and what they resolve to
@@ -158,6 +164,13 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) *string {
 	fs.Int64Var(&c.Intake.MaxPhotoBytes, "max-photo-bytes", d.MaxPhotoBytes, "the largest photo accepted, in bytes")
 	fs.IntVar(&c.Intake.MaxPhotosPerReport, "max-photos-per-report", d.MaxPhotosPerReport, "photos one report may have")
 	fs.Int64Var(&c.Intake.MaxPhotoBytesOrg, "max-photo-bytes-org", d.MaxPhotoBytesOrg, "the bytes of photos one organisation may store")
+	fs.IntVar(&c.Pool.MaxConns, "db-max-conns", 32, "PostgreSQL: the most connections this instance opens (instances × this must stay under the server's max_connections, or go through PgBouncer)")
+	fs.DurationVar(&c.Pool.IdleTime, "db-idle-time", time.Minute, "PostgreSQL: close a connection idle this long (the pool shrinks when quiet)")
+	fs.DurationVar(&c.Pool.StatementTimeout, "db-statement-timeout", 0, "PostgreSQL: cancel a statement running longer than this (0: the server's setting; behind PgBouncer set it on the role instead)")
+	fs.StringVar(&c.Pool.QueryMode, "db-query-mode", "", "PostgreSQL: pgx's query mode: exec or simple_protocol behind PgBouncer in transaction mode (empty: prepared statements, or the URL's default_query_exec_mode)")
+	fs.StringVar(&c.Pool.ListenAddr, "db-listen", "", "PostgreSQL: the `URL` of the server itself for the change feed's LISTEN, when --db is a pooler in transaction mode (empty: --db)")
+	fs.StringVar(&c.DBRead, "db-read", "", "PostgreSQL: a read-only streaming replica's `URL` for the public portal's reads (empty: the primary)")
+	fs.StringVar(&c.Chromium, "chromium", "", "the Chromium `PATH` that prints PDF drafts (empty: the system's, if any)")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "a reverse proxy's network (`CIDR` or address) whose X-Forwarded-For/-Proto are believed; repeatable")
 	for _, s := range secrets {
 		fs.String(s.name+"-file", "", "read "+s.usage+" from this `FILE` (or set "+envName(s.name)+")")
@@ -345,20 +358,48 @@ func (c *serveConfig) validate() error {
 			return usagef("--%s %v: must be positive", name, d)
 		}
 	}
+	if c.Pool.MaxConns <= 0 {
+		return usagef("--db-max-conns %d: must be positive", c.Pool.MaxConns)
+	}
+	if c.Pool.IdleTime <= 0 {
+		return usagef("--db-idle-time %v: must be positive", c.Pool.IdleTime)
+	}
+	if c.Pool.StatementTimeout < 0 {
+		return usagef("--db-statement-timeout %v: cannot be negative", c.Pool.StatementTimeout)
+	}
+	if !slices.Contains(store.QueryModes, c.Pool.QueryMode) {
+		return usagef("--db-query-mode %q: want one of %s", c.Pool.QueryMode, strings.Join(store.QueryModes[1:], ", "))
+	}
+	for name, v := range map[string]string{"db-read": c.DBRead, "db-listen": c.Pool.ListenAddr} {
+		if v != "" && !store.IsPostgresAddr(v) {
+			return usagef("--%s %q: want a postgres:// URL", name, store.MaskPassword(v))
+		}
+		if v != "" && !store.IsPostgresAddr(c.DB) {
+			return usagef("--%s is for a PostgreSQL --db", name)
+		}
+	}
 	if c.DBPassword != "" {
 		if !store.IsPostgresAddr(c.DB) {
 			return usagef("a database password is given but --db %q is not a postgres:// URL", c.DB)
 		}
-		u, err := url.Parse(c.DB)
-		if err != nil {
-			return usagef("--db: %v", err)
+		for _, p := range []*string{&c.DB, &c.DBRead, &c.Pool.ListenAddr} {
+			if *p == "" {
+				continue
+			}
+			u, err := url.Parse(*p)
+			if err != nil {
+				return usagef("--db: %v", err)
+			}
+			if _, has := u.User.Password(); has {
+				continue
+			}
+			user := "postgres"
+			if u.User != nil {
+				user = u.User.Username()
+			}
+			u.User = url.UserPassword(user, c.DBPassword)
+			*p = u.String()
 		}
-		user := "postgres"
-		if u.User != nil {
-			user = u.User.Username()
-		}
-		u.User = url.UserPassword(user, c.DBPassword)
-		c.DB = u.String()
 	}
 	return nil
 }
@@ -407,8 +448,8 @@ func (c *serveConfig) print(w io.Writer) {
 			return
 		}
 		v := f.Value.String()
-		if f.Name == "db" {
-			v = store.MaskPassword(c.DB)
+		if f.Name == "db" || f.Name == "db-read" || f.Name == "db-listen" {
+			v = store.MaskPassword(v)
 		}
 		line := fmt.Sprintf("%s = %q", keyName(f.Name), v)
 		fmt.Fprintf(w, "%-60s # %s\n", line, src(f.Name))

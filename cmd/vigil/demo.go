@@ -30,13 +30,15 @@ func init() {
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "demo", "[--db D] [--seed N] [--no-serve] [--addr HOST:PORT]")
+	fs := newFlags(e, "demo", "[--db D] [--seed N] [--stations N [--observers M]] [--no-serve] [--addr HOST:PORT]")
 	db := dbFlag(fs)
 	addr := fs.String("addr", defaultAddr, "address to serve on")
 	seed := fs.Uint64("seed", 2022, "random seed: the same seed writes the same election")
 	noServe := fs.Bool("no-serve", false, "only write the database")
 	lo := logServeFlags(e, fs)
 	asJSON := fs.Bool("json", false, "print a summary as JSON")
+	stations := fs.Int("stations", 0, "generate an election of `N` stations instead of the demo (scale tests; up to millions, streamed)")
+	observers := fs.Int("observers", 0, "with --stations: `M` observers, two to a station")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +48,30 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
+	if *stations > 0 || *observers > 0 {
+		if *stations == 0 {
+			return usagef("--observers needs --stations")
+		}
+		if !*noServe {
+			return usagef("--stations writes the database only: give --no-serve, then vigil serve --db %s", *db)
+		}
+		sum, err := demo.WriteScale(ctx, d, demo.Scale{Seed: *seed, Stations: *stations, Observers: *observers})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if err := printJSON(e.stdout, sum); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(e.stdout, "vigil demo: wrote election %q to %s in %s (seed %d): %d stations in %d districts, %d regions\n",
+				sum.Election, d.Addr, time.Since(start).Round(time.Millisecond), *seed, sum.Stations, sum.Districts, sum.Regions)
+			if o := sum.Observation; o != nil {
+				fmt.Fprintf(e.stdout, "  observation: %q, %d observers in %d teams, %d reports\n", o.Organisation, o.Observers, o.Teams, o.Reports)
+			}
+		}
+		return nil
+	}
 	el := demo.Generate(*seed, demo.DefaultParams)
 	stored, err := demo.Write(ctx, d, el)
 	if err != nil {

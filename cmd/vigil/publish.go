@@ -40,11 +40,10 @@ func runFindingsPublish(ctx context.Context, e *env, args []string) error {
 	}
 	// The command line acts as the organisation's analyst, as vigil findings does.
 	p := access.Principal{Role: access.Analyst, OrgID: o.ID, Name: "cli"}
-	pub, err := observe.Publish(ctx, d, p, el.ID, "cli")
+	// The audit entry in the publication's transaction (its detail, the
+	// publication's id, filled there).
+	pub, err := observe.Publish(ctx, d, p, el.ID, "cli", cliEntry(o.ID, "findings.publish", fmt.Sprintf("election:%d", el.ID), nil))
 	if err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, o.ID, "findings.publish", fmt.Sprintf("election:%d", el.ID), map[string]any{"publication": pub.ID}); err != nil {
 		return err
 	}
 	if *asJSON {

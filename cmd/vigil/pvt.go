@@ -265,22 +265,6 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	fkeys, ffirst, fname, err := stratumColumns(frame, p.stratum)
-	if err != nil {
-		return nil, err
-	}
-	groups := ffirst // a composite stratum's first part is its region by default
-	if p.region != "" {
-		rc, err := frame.Col(p.region)
-		if err != nil {
-			return nil, err
-		}
-		groups = frame.Strings(rc)
-	}
-	if in.strata, err = pvt.StrataOf(fkeys, groups); err != nil {
-		return nil, fmt.Errorf("%s: %w", p.frame, err)
-	}
-
 	sample, err := readTableFile(p.sample, pvt.TableOptions{SkipLines: p.skipLines, Delimiter: delim})
 	if err != nil {
 		return nil, err
@@ -289,138 +273,13 @@ func (p *pvtFlags) load(timeCols []string) (*pvtInput, error) {
 	if sStratum == "" {
 		sStratum = p.stratum
 	}
-	strat, _, sname, err := stratumColumns(sample, sStratum)
+	// Joining frame and sample is the domain's (the dashboard can reuse it).
+	joined, err := pvt.FromTables(frame, sample, pvt.Columns{Stratum: p.stratum, SampleStratum: sStratum, Region: p.region, ID: p.id,
+		Options: in.options, Total: p.total, Registered: p.registered, Times: timeCols})
 	if err != nil {
 		return nil, err
 	}
-	known := make(map[string]bool, len(in.strata))
-	for _, s := range in.strata {
-		known[s.Key] = true
-	}
-	for i, s := range strat {
-		if !known[s] {
-			return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sname, Value: s,
-				Expected: fmt.Sprintf("a stratum of the frame %s (column %s)", p.frame, fname)}
-		}
-	}
-	votes := make([][]float64, len(in.options))
-	for k, o := range in.options {
-		c, err := sample.Col(o)
-		if err != nil {
-			return nil, err
-		}
-		if votes[k], err = sample.Numbers(c); err != nil {
-			return nil, err
-		}
-	}
-	var total, reg []float64
-	in.denominator = "sum of the listed options"
-	if p.total != "" {
-		c, err := sample.Col(p.total)
-		if err != nil {
-			return nil, err
-		}
-		if total, err = sample.Numbers(c); err != nil {
-			return nil, err
-		}
-		in.denominator = "column " + sample.Header[c]
-	}
-	var frameRow []int // for each report, its row in the frame (with --id)
-	if p.id != "" {
-		fic, err := frame.Col(p.id)
-		if err != nil {
-			return nil, err
-		}
-		sic, err := sample.Col(p.id)
-		if err != nil {
-			return nil, err
-		}
-		rowOf := make(map[string]int, len(frame.Rows))
-		fstrat := fkeys
-		for i, id := range frame.Strings(fic) {
-			if _, dup := rowOf[id]; dup {
-				return nil, &pvt.InputError{File: p.frame, Line: frame.Lines[i], Column: frame.Header[fic], Value: id, Expected: "a station id not seen before in the frame"}
-			}
-			rowOf[id] = i
-		}
-		seen := make(map[string]int, len(sample.Rows))
-		frameRow = make([]int, len(sample.Rows))
-		for i, id := range sample.Strings(sic) {
-			fr, ok := rowOf[id]
-			switch {
-			case !ok:
-				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[sic], Value: id, Expected: "a station id of the frame " + p.frame}
-			case seen[id] > 0:
-				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sample.Header[sic], Value: id,
-					Expected: fmt.Sprintf("one report per station (already reported on line %d)", seen[id])}
-			case fstrat[fr] != strat[i]:
-				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: sname, Value: strat[i],
-					Expected: fmt.Sprintf("station %s's stratum in the frame, %q", id, fstrat[fr])}
-			}
-			seen[id] = sample.Lines[i]
-			frameRow[i] = fr
-		}
-	}
-	if p.registered != "" {
-		if c, err := sample.Col(p.registered); err == nil {
-			if reg, err = sample.Numbers(c); err != nil {
-				return nil, err
-			}
-		} else if frameRow != nil {
-			fc, ferr := frame.Col(p.registered)
-			if ferr != nil {
-				return nil, fmt.Errorf("--registered %s is in neither file: %w", p.registered, ferr)
-			}
-			all, err := frame.Numbers(fc)
-			if err != nil {
-				return nil, err
-			}
-			reg = make([]float64, len(frameRow))
-			for i, fr := range frameRow {
-				reg[i] = all[fr]
-			}
-		} else {
-			return nil, fmt.Errorf("%w (give --id to take registered voters from the frame)", err)
-		}
-	}
-	var times []time.Time
-	if timeCols != nil {
-		var cols []int
-		for _, name := range timeCols {
-			c, err := sample.Col(strings.TrimSpace(name))
-			if err != nil {
-				return nil, err
-			}
-			cols = append(cols, c)
-		}
-		if times, err = sample.Times(cols); err != nil {
-			return nil, err
-		}
-	}
-	in.reports = make([]pvt.Report, len(strat))
-	for i := range in.reports {
-		r := pvt.Report{Stratum: strat[i], Votes: make([]float64, len(votes))}
-		sum := 0.0
-		for k := range votes {
-			r.Votes[k] = votes[k][i]
-			sum += votes[k][i]
-		}
-		r.Total = sum
-		if total != nil {
-			r.Total = total[i]
-			if total[i] < sum {
-				return nil, &pvt.InputError{File: p.sample, Line: sample.Lines[i], Column: p.total, Value: strconv.FormatFloat(total[i], 'f', -1, 64),
-					Expected: fmt.Sprintf("at least the options' sum %g", sum)}
-			}
-		}
-		if reg != nil {
-			r.Registered = reg[i]
-		}
-		if times != nil {
-			r.Arrival = times[i]
-		}
-		in.reports[i] = r
-	}
+	in.strata, in.reports, in.denominator = joined.Strata, joined.Reports, joined.Denominator
 	if p.drawn != "" {
 		if err := in.loadResponse(p, sStratum); err != nil {
 			return nil, err
@@ -435,9 +294,9 @@ func (in *pvtInput) loadResponse(p *pvtFlags, sampleStratum string) error {
 	if err != nil {
 		return err
 	}
-	keys, _, _, err := stratumColumns(t, sampleStratum)
+	keys, _, _, err := pvt.StratumColumns(t, sampleStratum)
 	if err != nil && sampleStratum != p.stratum {
-		keys, _, _, err = stratumColumns(t, p.stratum)
+		keys, _, _, err = pvt.StratumColumns(t, p.stratum)
 	}
 	if err != nil {
 		return err
@@ -457,41 +316,6 @@ func (in *pvtInput) loadResponse(p *pvtFlags, sampleStratum string) error {
 	}
 	in.response = &info
 	return nil
-}
-
-// stratumColumns reads the stratum of each row from one column or from
-// several, comma-separated ("region,urban,size"), joined into composite keys
-// with pvt.JoinKey. For a composite stratum it also returns the first part
-// (the default collapse group). name is the columns as given, for errors.
-func stratumColumns(t *pvt.Table, spec string) (keys, first []string, name string, err error) {
-	var cols []int
-	var names []string
-	for _, c := range strings.Split(spec, ",") {
-		i, err := t.Col(strings.TrimSpace(c))
-		if err != nil {
-			return nil, nil, "", err
-		}
-		cols = append(cols, i)
-		names = append(names, t.Header[i])
-	}
-	keys = t.Strings(cols[0])
-	if len(cols) == 1 {
-		return keys, nil, names[0], nil
-	}
-	first = keys
-	keys = make([]string, len(first))
-	parts := make([][]string, len(cols))
-	for j, c := range cols {
-		parts[j] = t.Strings(c)
-	}
-	row := make([]string, len(cols))
-	for i := range keys {
-		for j := range cols {
-			row[j] = parts[j][i]
-		}
-		keys[i] = pvt.JoinKey(row...)
-	}
-	return keys, first, strings.Join(names, ","), nil
 }
 
 func readTableFile(name string, opt pvt.TableOptions) (*pvt.Table, error) {
@@ -739,7 +563,7 @@ func runPVTDraw(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	strat, _, _, err := stratumColumns(frame, stratum)
+	strat, _, _, err := pvt.StratumColumns(frame, stratum)
 	if err != nil {
 		return err
 	}

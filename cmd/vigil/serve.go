@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/vigil-elections/vigil/internal/metrics"
+	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
@@ -36,11 +37,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("serve: unexpected argument %q", pos[0])
 	}
 	logger := newLogger(e.stderr, cfg.LogFormat, cfg.LogLevel)
-	d, err := store.Open(ctx, cfg.DB)
+	d, err := store.OpenWith(ctx, cfg.DB, cfg.Pool)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	if cfg.DBRead != "" {
+		rd, err := store.OpenReplica(ctx, cfg.DBRead, cfg.Pool)
+		if err != nil {
+			return err
+		}
+		defer rd.Close()
+		cfg.readDB = rd
+	}
 	return serveDB(ctx, e, d, cfg, logger)
 }
 
@@ -117,8 +126,12 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 		logger.Info("import committed", "rows", rows, "duration_ms", t.Milliseconds())
 	}
 	sl := cfg.log
+	if cfg.Chromium == "" {
+		cfg.Chromium = recommend.FindChromium(e.getenv)
+	}
 	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
-		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret, LogVKey: sl.vkey, Witnesses: sl.witnesses})
+		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret, LogVKey: sl.vkey, Witnesses: sl.witnesses,
+		Chromium: cfg.Chromium, ReadDB: cfg.readDB})
 	if err != nil {
 		return err
 	}

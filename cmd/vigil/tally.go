@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -22,6 +23,14 @@ func runTally(ctx context.Context, e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// From the database, one source: the maintained aggregates, read for
+	// the levels shown only (a fallback list of sources is tabulated from
+	// the protocols, below).
+	if tree, ok, err := rf.aggregateTree(ctx, *level); err != nil {
+		return err
+	} else if ok {
+		return printTally(e, tree, *asJSON)
+	}
 	r, err := rf.load(ctx)
 	if err != nil {
 		return err
@@ -32,13 +41,55 @@ func runTally(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	res := tally.Tabulate(r.Election, ix, r.Protocols, r.Selector)
-	tree := res.Tree(*level)
-	if *asJSON {
+	return printTally(e, res.Tree(*level), *asJSON)
+}
+
+func printTally(e *env, tree *tally.Node, asJSON bool) error {
+	if asJSON {
 		return printJSON(e.stdout, tree)
 	}
 	fmt.Fprintln(e.stdout, "turnout: ballots issued ÷ registered voters; each option's share: of the valid votes")
 	printTree(e.stdout, tree, 0)
 	return nil
+}
+
+// aggregateTree reads the tally from the database's results aggregates
+// when the flags name a database and one source; ok is false otherwise.
+func (f *resultsFlags) aggregateTree(ctx context.Context, level int) (_ *tally.Node, ok bool, err error) {
+	sel, err := f.selector()
+	if err != nil || *f.file != "" || len(sel.Sources) != 1 {
+		return nil, false, err
+	}
+	if *f.election == "" {
+		return nil, false, usagef("name the election with --election (or give --file and --mapping)")
+	}
+	db, err := store.OpenExisting(ctx, *f.db)
+	if err != nil {
+		return nil, false, err
+	}
+	defer db.Close()
+	e, err := db.ElectionByName(ctx, *f.election)
+	if err != nil {
+		return nil, false, err
+	}
+	root, err := db.RootArea(ctx, e.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := db.ResultTree(ctx, e.ID, sel.Sources[0], root.ID, level)
+	if err != nil {
+		return nil, false, err
+	}
+	return tally.TreeOf(e, areaSums(rows)), true, nil
+}
+
+// areaSums converts the store's aggregates for tally.TreeOf.
+func areaSums(rows []*store.AreaResult) []tally.AreaSums {
+	out := make([]tally.AreaSums, len(rows))
+	for i, r := range rows {
+		out[i] = tally.AreaSums{Area: r.Area, Stations: r.Stations, Figures: r.Figures, Votes: r.Votes}
+	}
+	return out
 }
 
 func printTree(w io.Writer, n *tally.Node, depth int) {

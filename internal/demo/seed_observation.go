@@ -413,13 +413,19 @@ func (s *seeder) check() error {
 func (s *seeder) write(ctx context.Context) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var newReports, newProtocols []int64
+		// One multi-row statement per chunk, and the observation
+		// aggregates kept once per chunk, as the group commit does.
+		rs := make([]*store.Report, len(s.reps))
+		for i := range s.reps {
+			rs[i] = &s.reps[i].r
+		}
+		created, err := store.InsertReports(ctx, tx, s.db.Dialect, rs)
+		if err != nil {
+			return err
+		}
 		for i := range s.reps {
 			x := &s.reps[i]
-			_, created, err := store.InsertReport(ctx, tx, &x.r)
-			if err != nil {
-				return err
-			}
-			if created {
+			if created[i] {
 				s.sum.Reports++
 				newReports = append(newReports, x.r.ID)
 				if x.proto != nil {
@@ -431,13 +437,19 @@ func (s *seeder) write(ctx context.Context) error {
 				}
 			}
 		}
+		if err := store.ApplyProtocols(ctx, tx, s.db.Dialect, newProtocols); err != nil {
+			return err
+		}
 		// Every report and protocol copy the demo stores is a leaf of the
 		// transparency log, in the same transaction, as real intake does.
 		if _, err := store.LogRows(ctx, tx, s.db.Dialect, store.RowSet{Table: "reports", IDs: newReports}, store.RowSet{Table: "protocols", IDs: newProtocols}); err != nil {
 			return err
 		}
 		detail, _ := json.Marshal(map[string]any{"reports": s.sum.Reports})
-		return store.Audit(ctx, tx, store.AuditEntry{OrgID: s.org.ID, Actor: "demo", Channel: observe.ChannelCLI, Action: "demo.seed", Detail: detail})
+		if err := store.Audit(ctx, tx, store.AuditEntry{OrgID: s.org.ID, Actor: "demo", Channel: observe.ChannelCLI, Action: "demo.seed", Detail: detail}); err != nil {
+			return err
+		}
+		return store.Touch(ctx, tx, s.db.Dialect, []int64{s.e.ID}, store.ChangeReports, store.ChangeProtocols)
 	})
 }
 

@@ -359,63 +359,83 @@ func (r *Report) Check(e *Election, p *Protocol) []Flag {
 // CheckSummary compares summary with the sum of children (see the function
 // CheckSummary), adds the result to r and returns the summary's flags.
 func (r *Report) CheckSummary(e *Election, summary *Protocol, children []*Protocol) []Flag {
-	r.Summaries++
-	c := r.newChecker(e, summary)
-	c.checked(CodeSummaryStations)
-	have := 0
-	for _, ch := range children {
-		if ch != nil {
-			have++
-		}
-	}
-	if have < len(children) {
-		c.flag(CodeSummaryStations, "", map[string]int64{"stations": int64(len(children)), "stations_with_protocol": int64(have)}, int64(have-len(children)))
-		return c.done()
-	}
-	var sum [NumFigures]int64
-	var inAll [NumFigures]bool
+	t := SummaryTotals{Stations: len(children)}
 	for fig := Figure(0); fig < NumFigures; fig++ {
-		inAll[fig] = len(children) > 0
+		t.InAll[fig] = len(children) > 0
 	}
 	nOpt := len(e.Options)
-	votes := make([]int64, nOpt)
-	votesInAll := len(children) > 0 && nOpt > 0
+	t.Votes = make([]int64, nOpt)
+	t.VotesInAll = len(children) > 0 && nOpt > 0
 	for _, ch := range children {
+		if ch == nil {
+			continue
+		}
+		t.WithProtocol++
 		for fig := Figure(0); fig < NumFigures; fig++ {
 			if n, ok := ch.Figures.Get(fig); ok {
-				sum[fig] += n
+				t.Sum[fig] += n
 			} else {
-				inAll[fig] = false
+				t.InAll[fig] = false
 			}
 		}
 		if len(ch.Votes) < nOpt {
-			votesInAll = false
+			t.VotesInAll = false
 			continue
 		}
-		for i := range votes {
-			votes[i] += ch.Votes[i]
+		for i := range t.Votes {
+			t.Votes[i] += ch.Votes[i]
 		}
 	}
+	return r.CheckSummaryTotals(e, summary, t)
+}
+
+// SummaryTotals are the sums over a summary's stations that CheckSummary
+// compares it with: from the stations' protocols, or from sums maintained
+// elsewhere (the store's results aggregates).
+type SummaryTotals struct {
+	Stations     int // stations under the summary's area
+	WithProtocol int // of them, with a protocol of the chosen source
+	// Sum is each figure's sum over the stations (ballots issued derived
+	// from its parts where not stated); InAll whether every station
+	// states it.
+	Sum   [NumFigures]int64
+	InAll [NumFigures]bool
+	// Votes by option position, and whether every station gives a number
+	// for every option.
+	Votes      []int64
+	VotesInAll bool
+}
+
+// CheckSummaryTotals is CheckSummary against sums already made.
+func (r *Report) CheckSummaryTotals(e *Election, summary *Protocol, t SummaryTotals) []Flag {
+	r.Summaries++
+	c := r.newChecker(e, summary)
+	c.checked(CodeSummaryStations)
+	if t.WithProtocol < t.Stations {
+		c.flag(CodeSummaryStations, "", map[string]int64{"stations": int64(t.Stations), "stations_with_protocol": int64(t.WithProtocol)}, int64(t.WithProtocol-t.Stations))
+		return c.done()
+	}
+	nOpt := len(e.Options)
 	figChecked := false
 	for fig := Figure(0); fig < NumFigures; fig++ {
 		s, ok := summary.Figures.Get(fig)
-		if !ok || !inAll[fig] {
+		if !ok || !t.InAll[fig] {
 			continue
 		}
 		figChecked = true
-		if d := s - sum[fig]; d != 0 && !c.tol(CodeSummaryFigure).Allows(d, s, sum[fig]) {
-			c.flag(CodeSummaryFigure, fig.String(), map[string]int64{"summary": s, "stations_total": sum[fig], "stations": int64(len(children))}, d)
+		if d := s - t.Sum[fig]; d != 0 && !c.tol(CodeSummaryFigure).Allows(d, s, t.Sum[fig]) {
+			c.flag(CodeSummaryFigure, fig.String(), map[string]int64{"summary": s, "stations_total": t.Sum[fig], "stations": int64(t.Stations)}, d)
 		}
 	}
 	if figChecked {
 		c.checked(CodeSummaryFigure)
 	}
-	if votesInAll && len(summary.Votes) >= nOpt {
+	if t.VotesInAll && len(summary.Votes) >= nOpt && len(t.Votes) >= nOpt {
 		c.checked(CodeSummaryVotes)
 		for i := range nOpt {
 			s := summary.Votes[i]
-			if d := s - votes[i]; d != 0 && !c.tol(CodeSummaryVotes).Allows(d, s, votes[i]) {
-				c.flag(CodeSummaryVotes, c.optionName(i), map[string]int64{"summary": s, "stations_total": votes[i], "stations": int64(len(children))}, d)
+			if d := s - t.Votes[i]; d != 0 && !c.tol(CodeSummaryVotes).Allows(d, s, t.Votes[i]) {
+				c.flag(CodeSummaryVotes, c.optionName(i), map[string]int64{"summary": s, "stations_total": t.Votes[i], "stations": int64(t.Stations)}, d)
 			}
 		}
 	}

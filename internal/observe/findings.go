@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe/agg"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -328,21 +329,11 @@ func MergeVisits(obs []Obs) []Obs {
 }
 
 // Conflict is one question on which the usable reports of one station and
-// phase disagree.
-type Conflict struct {
-	AreaID   int64             `json:"area_id"`
-	Phase    string            `json:"phase"`
-	Question string            `json:"question"`
-	Values   []ConflictValue   `json:"values"`
-	Resolved json.RawMessage   `json:"resolved,omitempty"`
-	Reports  map[string]string `json:"-"`
-}
+// phase disagree (the aggregates keep the same type).
+type Conflict = agg.Conflict
 
 // ConflictValue is one of the values given, and who gave it.
-type ConflictValue struct {
-	Value   json.RawMessage `json:"value"`
-	Reports []int64         `json:"reports"`
-}
+type ConflictValue = agg.ConflictValue
 
 // Conflicts finds, among usable (not quarantined) reports, the questions
 // that reports of the same station and phase answer differently. A

@@ -44,7 +44,7 @@ const (
 // concurrent use; Close stops its writer.
 type Service struct {
 	db *store.DB
-	w  *writer
+	w  *store.GroupCommit
 
 	mu        sync.Mutex
 	loadMu    sync.Mutex
@@ -81,29 +81,32 @@ type rule struct {
 
 // New starts a service.
 func New(db *store.DB) *Service {
-	return &Service{db: db, w: newWriter(db), forms: map[formKey]*store.StoredForm{}, latest: map[formKey]cachedForm{},
+	return &Service{db: db, w: store.NewGroupCommit(db), forms: map[formKey]*store.StoredForm{}, latest: map[formKey]cachedForm{},
 		elections: map[int64]cachedElection{}, areas: map[int64]*areaIndex{}, rules: map[int64][]rule{}}
 }
 
 // Close stops the writer after the queued reports are committed.
-func (s *Service) Close() { s.w.close() }
+func (s *Service) Close() { s.w.Close() }
 
 // DB returns the service's database.
 func (s *Service) DB() *store.DB { return s.db }
 
 // CommitHook is told of every group commit: the reports it wrote, the
 // reports still queued behind it and the time it took. The metrics use it.
-type CommitHook func(batch, queued int, d time.Duration)
+type CommitHook = store.CommitHook
+
+// Stats is what the group commit has done.
+type Stats = store.WriterStats
 
 // SetLogger sets where the pipeline logs failed commits and quality
 // control (nil: slog.Default()).
-func (s *Service) SetLogger(l *slog.Logger) { s.w.log.Store(l) }
+func (s *Service) SetLogger(l *slog.Logger) { s.w.SetLogger(l) }
 
 // OnCommit sets the hook called after each group commit (nil: none).
-func (s *Service) OnCommit(h CommitHook) { s.w.hook.Store(&h) }
+func (s *Service) OnCommit(h CommitHook) { s.w.OnCommit(h) }
 
 // WriterStats reports the group commit's transactions and reports.
-func (s *Service) WriterStats() Stats { return s.w.stats() }
+func (s *Service) WriterStats() Stats { return s.w.Stats() }
 
 // Submission is one report as a channel received it.
 type Submission struct {
@@ -289,7 +292,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 		r.AreaID = area.ID
 	}
 	r.QC, r.Status = s.runQC(ctx, p.OrgID, bound, sub.Answers)
-	j := &job{report: r, sms: sub.SMS, audit: store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: sub.Channel, Action: "report.submit", At: now,
+	j := &store.CommitJob{Report: r, SMS: sub.SMS, Audit: store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: sub.Channel, Action: "report.submit", At: now,
 		Detail: mustJSON(map[string]any{"client_id": sub.ClientID, "form": f.ID, "version": f.Version, "area_id": r.AreaID})}}
 	if f.Phase == form.Counting && area != nil && area.Station {
 		if q := bound.Question(form.ProtocolID); q != nil {
@@ -298,18 +301,18 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 				if err != nil {
 					return nil, &ValidationError{[]form.FieldError{{Question: q.ID, Message: err.Error()}}}
 				}
-				j.protocol = &election.Protocol{AreaID: area.ID, Source: election.Observer, Figures: figs, Votes: votes, Received: now}
+				j.Protocol = &election.Protocol{AreaID: area.ID, Source: election.Observer, Figures: figs, Votes: votes, Received: now}
 			}
 		}
 	}
-	res, err := s.w.submit(ctx, j)
+	res, err := s.w.Submit(ctx, j)
 	if err != nil {
 		return nil, err
 	}
-	rc := &Receipt{ReportID: res.id, ClientID: sub.ClientID, Duplicate: !res.created, Status: r.Status, QC: r.QC, AreaID: r.AreaID, Leaf: res.receipt}
-	if !res.created {
+	rc := &Receipt{ReportID: res.ID, ClientID: sub.ClientID, Duplicate: !res.Created, Status: r.Status, QC: r.QC, AreaID: r.AreaID, Leaf: res.Receipt}
+	if !res.Created {
 		// The first copy's status, not this one's.
-		if old, err := s.db.Report(ctx, p.OrgID, res.id); err == nil {
+		if old, err := s.db.Report(ctx, p.OrgID, res.ID); err == nil {
 			rc.Status, rc.QC, rc.AreaID = old.Status, old.QC, old.AreaID
 		}
 	}
@@ -346,8 +349,6 @@ func mustJSON(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func clip(s string, n int) string {
 	if len(s) > n {
@@ -493,7 +494,7 @@ func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Ans
 	if err != nil {
 		// The report is still taken (an observer's report is never refused
 		// for the server's fault) but unchecked: staff must know.
-		s.w.logger().Error("quality control rules unavailable: report stored without checks", "org", org, "form", f.ID, "err", err)
+		s.w.Logger().Error("quality control rules unavailable: report stored without checks", "org", org, "form", f.ID, "err", err)
 		return nil, store.StatusNew
 	}
 	look := Lookup(f, a)
@@ -511,7 +512,7 @@ func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Ans
 		}
 	}
 	if len(fired) > 0 {
-		s.w.logger().Info("quality control", "org", org, "form", f.ID, "rules", fired, "status", status)
+		s.w.Logger().Info("quality control", "org", org, "form", f.ID, "rules", fired, "status", status)
 	}
 	return fired, status
 }

@@ -14,11 +14,11 @@ import (
 // makes them public: the findings as computed now, and the statement
 // rendered from them. Reports stay internal: the statement's figures link to
 // the reports behind them, which only the mission's staff can open.
-func Publish(ctx context.Context, db *store.DB, p access.Principal, electionID int64, by string) (*store.PublishedFindings, error) {
+func Publish(ctx context.Context, db *store.DB, p access.Principal, electionID int64, by string, audit ...store.AuditEntry) (*store.PublishedFindings, error) {
 	if err := access.Check(p, access.PublishFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return nil, err
 	}
-	ds, err := Load(ctx, db, p, electionID)
+	f, err := FindingsOf(ctx, db, p, electionID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,6 @@ func Publish(ctx context.Context, db *store.DB, p access.Principal, electionID i
 	if err != nil {
 		return nil, err
 	}
-	f := ds.Findings()
 	fj, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
@@ -36,7 +35,7 @@ func Publish(ctx context.Context, db *store.DB, p access.Principal, electionID i
 		return nil, err
 	}
 	pub := &store.PublishedFindings{OrgID: p.OrgID, Organisation: org.Name, ElectionID: electionID, PublishedBy: by, Findings: string(fj), Statement: html.String()}
-	if err := db.PublishFindings(ctx, pub); err != nil {
+	if err := db.PublishFindings(ctx, pub, audit...); err != nil {
 		return nil, err
 	}
 	return pub, nil

@@ -2,6 +2,9 @@ package observe
 
 import (
 	"math"
+	"math/big"
+
+	"github.com/vigil-elections/vigil/internal/observe/agg"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -75,17 +78,23 @@ type ClusterShare struct {
 // cluster counts once. When every cluster holds one unit this is the
 // simple Wilson interval (Wilson, z quantile) and Method says "wilson".
 func ClusterWilson(cs []Cluster) ClusterShare {
-	var n, x, C int
-	simple := true
+	var st agg.Stats
 	for _, c := range cs {
-		if c.Units == 0 {
-			continue
-		}
-		n += c.Units
-		x += c.Hits
-		C++
-		simple = simple && c.Units == 1
+		st.Add(agg.Move(0, 0, int64(c.Units), int64(c.Hits)))
 	}
+	return ClusterStats(st)
+}
+
+// ClusterStats is ClusterWilson from the clusters' sufficient statistics
+// (agg.Stats), which the store keeps as running sums: the interval of a
+// national share is computed from one row, not from every cluster. The
+// sum of squares Σ_c (x_c − p̂·n_c)² is Sxx − 2p̂·Sxn + p̂²·Snn, taken
+// exactly in integers (times n²) before the one division, so that the
+// running sums and a computation from the clusters give the same bits.
+func ClusterStats(st agg.Stats) ClusterShare {
+	n, x, C := int(st.N), int(st.X), int(st.C)
+	// Every cluster holds one unit exactly when Σn_c² = Σn_c.
+	simple := st.Snn == st.N
 	out := ClusterShare{Share: Share(x, n), Clusters: C, DesignEffect: 1, Method: "wilson"}
 	if n == 0 {
 		out.CI95 = [2]float64{0, 1}
@@ -100,12 +109,16 @@ func ClusterWilson(cs []Cluster) ClusterShare {
 	}
 	out.Method = "cluster score"
 	p := out.Share
-	var ss float64
-	for _, c := range cs {
-		e := float64(c.Hits) - p*float64(c.Units)
-		ss += e * e
-	}
+	// n²·Σ(x_c − p̂n_c)² = n²·Sxx − 2xn·Sxn + x²·Snn, in big integers.
+	bn, bx := big.NewInt(st.N), big.NewInt(st.X)
+	t1 := new(big.Int).Mul(new(big.Int).Mul(bn, bn), big.NewInt(st.Sxx))
+	t2 := new(big.Int).Mul(new(big.Int).Mul(bx, bn), big.NewInt(2*st.Sxn))
+	t3 := new(big.Int).Mul(new(big.Int).Mul(bx, bx), big.NewInt(st.Snn))
+	num := t1.Sub(t1, t2)
+	num.Add(num, t3)
 	fn := float64(n)
+	ssn2, _ := new(big.Float).SetInt(num).Float64()
+	ss := ssn2 / (fn * fn)
 	v := float64(C) / float64(C-1) * ss / (fn * fn)
 	neff := float64(C)
 	if p > 0 && p < 1 {

@@ -213,9 +213,39 @@ func upper(r rune) rune {
 // report) is cut, and the cut reported as unreadable.
 const MaxLength = 2000
 
-// Parse reads one message. It never fails: problems are in Errors.
+// Parse reads one message. It never fails: problems are in Errors. It
+// reads clause by clause: the characters (and the comment after "@"), the
+// form's prefix, the observer's number, the tag-value pairs, their values,
+// the comment, the required tags not sent.
 func (p *Parser) Parse(text string) *Message {
 	m := &Message{Text: text, Answers: form.Answers{}}
+	rs := m.clean(text)
+	if len(rs) == 0 {
+		m.Errors = append(m.Errors, Error{Code: ErrEmpty})
+		return m
+	}
+	i, ok := p.prefix(m, rs)
+	if !ok {
+		return m
+	}
+	sc := scanner{rs: rs, tags: p.tags[m.Prefix]}
+	m.Observer, i = sc.digits(i)
+	if m.Observer == "" {
+		m.Errors = append(m.Errors, Error{Code: ErrNoObserver, Value: m.Prefix})
+		return m
+	}
+	items, seen, conflict := sc.pairs(m, i)
+	m.values(sc.tags, items, conflict)
+	m.comment()
+	m.missing(seen)
+	return m
+}
+
+// clean bounds the text, splits off the comment (after "@") and keeps the
+// letters and digits of the rest, homoglyphs read as the letters they look
+// like; spaces, punctuation and symbols separate nothing (Apollo strips
+// them); anything else is reported unreadable.
+func (m *Message) clean(text string) []rune {
 	if len(text) > MaxLength {
 		text = text[:MaxLength]
 		m.Errors = append(m.Errors, Error{Code: ErrUnreadable, Value: "…"})
@@ -224,8 +254,6 @@ func (p *Parser) Parse(text string) *Message {
 	if i := strings.IndexByte(text, '@'); i >= 0 {
 		data, m.Comment = text[:i], strings.TrimSpace(text[i+1:])
 	}
-	// Keep letters and digits; spaces, punctuation and symbols separate
-	// nothing (Apollo strips them). Anything else is unreadable.
 	var rs []rune
 	var junk []rune
 	for _, r := range data {
@@ -243,79 +271,82 @@ func (p *Parser) Parse(text string) *Message {
 	if len(junk) > 0 {
 		m.Errors = append(m.Errors, Error{Code: ErrUnreadable, Value: string(junk)})
 	}
-	if len(rs) == 0 {
-		m.Errors = append(m.Errors, Error{Code: ErrEmpty})
-		return m
-	}
+	return rs
+}
 
-	// Prefix: the longest known prefix followed by a digit (or a keypad
-	// letter); else the leading letters, an unknown form.
-	i := 0
+// prefix sets the message's form: the longest known prefix followed by a
+// digit (or a keypad letter), and returns where the observer's number
+// starts; else the leading letters, an unknown form or a known one without
+// the number, and ok false.
+func (p *Parser) prefix(m *Message, rs []rune) (int, bool) {
 	for _, pre := range p.prefixes {
 		if len(rs) > len(pre) && strings.EqualFold(string(rs[:len(pre)]), pre) {
 			if _, ok := keypad(rs[len(pre)]); ok {
 				m.setForm(pre, p.forms[pre])
-				i = len(pre)
+				return len(pre), true
+			}
+		}
+	}
+	j := 0
+	for j < len(rs) && isLetter(rs[j]) {
+		j++
+	}
+	letters := strings.ToUpper(string(rs[:j]))
+	// Letters that start with a known prefix: most likely the observer
+	// forgot the number ("VOAA1").
+	for _, pre := range p.prefixes {
+		if strings.HasPrefix(letters, pre) {
+			m.setForm(pre, p.forms[pre])
+			m.Errors = append(m.Errors, Error{Code: ErrNoObserver, Value: pre})
+			return 0, false
+		}
+	}
+	m.Prefix = letters
+	m.Errors = append(m.Errors, Error{Code: ErrUnknownForm, Value: letters})
+	return 0, false
+}
+
+// scanner reads a cleaned message with the tags of its form.
+type scanner struct {
+	rs   []rune
+	tags map[string]target
+}
+
+// digits reads a run of digits from i, reading keypad letters as digits
+// unless they start a tag of the form.
+func (sc scanner) digits(i int) (string, int) {
+	rs := sc.rs
+	var b []byte
+	for i < len(rs) {
+		d, ok := keypad(rs[i])
+		if !ok {
+			break
+		}
+		if isLetter(rs[i]) && i+1 < len(rs) && isLetter(rs[i+1]) {
+			if _, isTag := sc.tags[string([]rune{upper(rs[i]), upper(rs[i+1])})]; isTag {
 				break
 			}
 		}
+		b = append(b, d)
+		i++
 	}
-	if m.Form == nil {
-		j := 0
-		for j < len(rs) && isLetter(rs[j]) {
-			j++
-		}
-		letters := strings.ToUpper(string(rs[:j]))
-		// Letters that start with a known prefix: most likely the
-		// observer forgot the number ("VOAA1").
-		for _, pre := range p.prefixes {
-			if strings.HasPrefix(letters, pre) {
-				m.setForm(pre, p.forms[pre])
-				m.Errors = append(m.Errors, Error{Code: ErrNoObserver, Value: pre})
-				return m
-			}
-		}
-		m.Prefix = letters
-		m.Errors = append(m.Errors, Error{Code: ErrUnknownForm, Value: letters})
-		return m
-	}
-	tags := p.tags[m.Prefix]
+	return string(b), i
+}
 
-	// digits reads a run of digits from i, reading keypad letters as
-	// digits unless they start a tag of the form.
-	digits := func(i int) (string, int) {
-		var b []byte
-		for i < len(rs) {
-			d, ok := keypad(rs[i])
-			if !ok {
-				break
-			}
-			if isLetter(rs[i]) && i+1 < len(rs) && isLetter(rs[i+1]) {
-				if _, isTag := tags[string([]rune{upper(rs[i]), upper(rs[i+1])})]; isTag {
-					break
-				}
-			}
-			b = append(b, d)
-			i++
-		}
-		return string(b), i
-	}
+// item is one tag and value as scanned, or an unreadable run (junk).
+type item struct {
+	tag, val string
+	junk     bool
+}
 
-	m.Observer, i = digits(i)
-	if m.Observer == "" {
-		m.Errors = append(m.Errors, Error{Code: ErrNoObserver, Value: m.Prefix})
-		return m
-	}
-
-	// Scan the pairs. Problems are reported in message order: the scan
-	// keeps the place of each, unreadable runs and tags alike.
-	type item struct {
-		tag, val string
-		junk     bool
-	}
-	seen := map[string]string{}
-	conflict := map[string]string{} // tag → the values sent
-	var items []item
+// pairs scans the tag-value pairs from i, in message order (problems are
+// reported in that order: the scan keeps the place of each, unreadable
+// runs and tags alike). seen holds each tag's first value; conflict the
+// values of a tag sent twice with different values.
+func (sc scanner) pairs(m *Message, i int) (items []item, seen, conflict map[string]string) {
+	rs := sc.rs
+	seen = map[string]string{}
+	conflict = map[string]string{} // tag → the values sent
 	for i < len(rs) {
 		if !isLetter(rs[i]) || i+1 >= len(rs) || !isLetter(rs[i+1]) {
 			// Not a two-letter tag: skip to the next letter pair.
@@ -329,7 +360,7 @@ func (p *Parser) Parse(text string) *Message {
 		}
 		tag := string([]rune{upper(rs[i]), upper(rs[i+1])})
 		var val string
-		val, i = digits(i + 2)
+		val, i = sc.digits(i + 2)
 		m.Raw = append(m.Raw, Pair{Tag: tag, Value: val})
 		if prev, dup := seen[tag]; dup {
 			if prev != val && conflict[tag] == "" {
@@ -340,8 +371,12 @@ func (p *Parser) Parse(text string) *Message {
 		seen[tag] = val
 		items = append(items, item{tag: tag, val: val})
 	}
+	return items, seen, conflict
+}
 
-	// Read values in message order; a conflicted tag is left unanswered.
+// values reads the scanned values in message order into the answers; a
+// conflicted tag is left unanswered.
+func (m *Message) values(tags map[string]target, items []item, conflict map[string]string) {
 	protos := map[string]map[string]int64{}
 	for _, it := range items {
 		tag, val := it.tag, it.val
@@ -386,18 +421,24 @@ func (p *Parser) Parse(text string) *Message {
 	for id, items := range protos {
 		m.Answers[id] = form.ProtocolValue(items)
 	}
+}
 
-	// The comment answers the form's comment question, if it has one.
-	if id := m.Form.SMSComment; id != "" {
-		if m.Comment != "" {
-			m.Answers[id] = form.TextValue(m.Comment)
-		} else if q := m.Form.Question(id); q != nil && q.Required {
-			m.Errors = append(m.Errors, Error{Code: ErrNoComment, Question: id})
-		}
+// comment answers the form's comment question, if it has one.
+func (m *Message) comment() {
+	id := m.Form.SMSComment
+	if id == "" {
+		return
 	}
+	if m.Comment != "" {
+		m.Answers[id] = form.TextValue(m.Comment)
+	} else if q := m.Form.Question(id); q != nil && q.Required {
+		m.Errors = append(m.Errors, Error{Code: ErrNoComment, Question: id})
+	}
+}
 
-	// Required tags not sent (conflicted ones count as sent: the conflict
-	// is reported already).
+// missing reports the required tags not sent (conflicted ones count as
+// sent: the conflict is reported already).
+func (m *Message) missing(seen map[string]string) {
 	var missing []string
 	for _, q := range m.Form.Questions {
 		if !q.Required || q.Relevant != "" {
@@ -417,7 +458,6 @@ func (p *Parser) Parse(text string) *Message {
 	if len(missing) > 0 {
 		m.Errors = append(m.Errors, Error{Code: ErrMissing, Tags: missing})
 	}
-	return m
 }
 
 func ptr(n int64) *int64 { return &n }

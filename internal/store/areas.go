@@ -35,13 +35,13 @@ func scanArea(sc interface{ Scan(...any) error }) (election.Area, error) {
 // root first), which is the order tabulation wants.
 func (db *DB) Areas(ctx context.Context, electionID int64) (_ []election.Area, err error) {
 	defer wrap(&err, "store.Areas(election %d)", electionID)
-	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 ORDER BY level, id`, electionID)
+	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND `+visible("batch_id")+` ORDER BY level, id`, electionID)
 }
 
 // Area loads one area of an election.
 func (db *DB) Area(ctx context.Context, electionID, areaID int64) (_ election.Area, err error) {
 	defer wrap(&err, "store.Area(election %d, area %d)", electionID, areaID)
-	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND id = $2`, electionID, areaID))
+	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND id = $2 AND `+visible("batch_id"), electionID, areaID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("area %d: %w", areaID, ErrNotFound)
 	}
@@ -52,7 +52,7 @@ func (db *DB) Area(ctx context.Context, electionID, areaID int64) (_ election.Ar
 func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (_ election.Area, err error) {
 	defer wrap(&err, "store.AreaByPath(election %d)", electionID)
 	p, _ := json.Marshal(nonNil(path))
-	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND path = $2`, electionID, string(p)))
+	a, err := scanArea(db.QueryRowContext(ctx, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND path = $2 AND `+visible("batch_id"), electionID, string(p)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("area %q: %w", path, ErrNotFound)
 	}
@@ -62,7 +62,7 @@ func (db *DB) AreaByPath(ctx context.Context, electionID int64, path []string) (
 // Children lists an area's direct children by name.
 func (db *DB) Children(ctx context.Context, electionID, areaID int64) (_ []election.Area, err error) {
 	defer wrap(&err, "store.Children(election %d, area %d)", electionID, areaID)
-	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND parent_id = $2 ORDER BY id`, electionID, areaID)
+	return queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND parent_id = $2 AND `+visible("batch_id")+` ORDER BY id`, electionID, areaID)
 }
 
 func nonNil(s []string) []string {

@@ -109,6 +109,8 @@ func Copy(ctx context.Context, from, to *DB) (*CopyReport, error) {
 // to the query that counts its rows beyond the starting one.
 var seededTables = map[string]string{
 	"log_state": `SELECT count(*) FROM log_state WHERE size > 0`,
+	// The observation aggregates' one state row (migration 0013).
+	"obs_state": `SELECT count(*) FROM obs_state WHERE id <> 1`,
 }
 
 // checkSameSchema refuses to copy between databases at different schema

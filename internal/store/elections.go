@@ -40,8 +40,10 @@ func (db *DB) CreateElection(ctx context.Context, e *election.Election) (err err
 		if err := insertOptions(ctx, tx, e.ID, 0, e.Options); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, e.ID, ChangeElection)
 	})
 }
 
@@ -82,14 +84,25 @@ func (db *DB) UpdateConfig(ctx context.Context, electionID int64, cfg election.C
 	if err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID)
-	return err
+	// The flags the aggregates count depend on the tolerances: they are
+	// recomputed in the same transaction.
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeConfig}, func(tx *sql.Tx) error {
+		l := qLoader{tx, db.Dialect}
+		if err := lockResults(ctx, l, electionID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), electionID); err != nil {
+			return err
+		}
+		_, err := refreshFlags(ctx, l, electionID)
+		return err
+	})
 }
 
 // Elections lists every election, newest first.
 func (db *DB) Elections(ctx context.Context) (_ []*election.Election, err error) {
 	defer wrap(&err, "store.Elections()")
-	rows, err := db.QueryContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC`)
+	rows, err := db.QueryContext(ctx, `SELECT id FROM elections WHERE `+visible("batch_id")+` ORDER BY date DESC, id DESC`)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +134,7 @@ func (db *DB) Elections(ctx context.Context) (_ []*election.Election, err error)
 func (db *DB) ElectionByName(ctx context.Context, name string) (_ *election.Election, err error) {
 	defer wrap(&err, "store.ElectionByName(%q)", name)
 	var id int64
-	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1 AND `+visible("batch_id"), name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %q: %w", name, ErrNotFound)
 	}
@@ -136,7 +149,7 @@ func (db *DB) Election(ctx context.Context, id int64) (_ *election.Election, err
 	defer wrap(&err, "store.Election(%d)", id)
 	e := &election.Election{}
 	var kind, cfg string
-	err = db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1`, id).
+	err = db.QueryRowContext(ctx, `SELECT id, name, kind, country, date, config, created FROM elections WHERE id = $1 AND `+visible("batch_id"), id).
 		Scan(&e.ID, &e.Name, &kind, &e.Country, &e.Date, &cfg, scanTime(&e.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("election %d: %w", id, ErrNotFound)
@@ -176,6 +189,9 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", id), id, "election"); err != nil {
 			return err
 		}
+		if err := deleteResultAggregates(ctx, qLoader{tx, db.Dialect}, id); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM protocols WHERE election_id = $1`,
 			`DELETE FROM batches WHERE election_id = $1`,
@@ -188,6 +204,6 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 				return err
 			}
 		}
-		return nil
+		return db.touchTx(ctx, tx, id, ChangeElection, ChangeProtocols, ChangeReports)
 	})
 }

@@ -3,12 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
 )
 
 // OpenAtVersion opens addr with the migrations applied only up to version
 // (the schema an earlier vigil left), for the upgrade tests.
 func OpenAtVersion(ctx context.Context, addr string, version int) (*DB, error) {
-	db, err := openRaw(addr)
+	db, err := openRaw(addr, PoolOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -27,4 +30,90 @@ func MigrationVersions() []int {
 		vs = append(vs, m.version)
 	}
 	return vs
+}
+
+// DumpResultAggregates lists every row of the results aggregates, sorted,
+// for comparing an incremental state with a rebuilt one (the change
+// counter, a stamp, left out).
+func DumpResultAggregates(ctx context.Context, db *DB) ([]string, error) {
+	var out []string
+	for _, q := range []string{
+		`SELECT 'current', area_id, source, election_id, protocol_id, version, station, flags FROM protocol_current`,
+		`SELECT 'area', area_id, source, election_id, ` + strings.Join(aggCols, ", ") + ` FROM result_areas`,
+		`SELECT 'votes', area_id, source, position, election_id, votes, stations FROM result_votes`,
+		`SELECT 'differs', area_id, election_id FROM station_differs`,
+		`SELECT 'election', election_id, options, config FROM result_elections`,
+	} {
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			var b strings.Builder
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprint(&b, v)
+			}
+			out = append(out, b.String())
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// NewTestJob gives a job the channel its result is sent on, for tests that
+// queue jobs before the group commit's loop starts.
+func NewTestJob(j *CommitJob) *CommitJob {
+	j.done = make(chan jobResult, 1)
+	return j
+}
+
+// JobResult waits for a queued job's result.
+func JobResult(j *CommitJob) (CommitResult, error) {
+	r := <-j.done
+	return r.CommitResult, r.err
+}
+
+// JobAnswered returns a job's result if it has one now.
+func JobAnswered(j *CommitJob) (CommitResult, bool, error) {
+	select {
+	case r := <-j.done:
+		return r.CommitResult, true, r.err
+	default:
+		return CommitResult{}, false, nil
+	}
+}
+
+// QueuedGroupCommit is a group commit whose queue already holds jobs when
+// its loop starts, so that the loop's first batch is exactly those jobs.
+func QueuedGroupCommit(db *DB, jobs []*CommitJob, log *slog.Logger) *GroupCommit {
+	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
+	if log != nil {
+		w.log.Store(log)
+	}
+	for _, j := range jobs {
+		w.queue <- j
+	}
+	w.wg.Add(1)
+	go w.loop()
+	return w
 }

@@ -26,13 +26,13 @@ type StationPoint struct {
 // replacing whatever that level had, in one transaction: a failed import
 // leaves the old map.
 func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, shapes []AreaShape) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeElection}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM area_shapes WHERE election_id = $1 AND level = $2`, electionID, level); err != nil {
 			return err
 		}
 		for _, s := range shapes {
 			res, err := tx.ExecContext(ctx, `INSERT INTO area_shapes (area_id, election_id, level, shape, source)
-				SELECT id, election_id, $3, $4, $5 FROM areas WHERE id = $1 AND election_id = $2`, s.AreaID, electionID, level, string(s.Shape), s.Source)
+				SELECT id, election_id, $3, $4, $5 FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), s.AreaID, electionID, level, string(s.Shape), s.Source)
 			if err != nil {
 				return fmt.Errorf("area %d: %w", s.AreaID, err)
 			}
@@ -47,13 +47,13 @@ func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, sh
 // ReplaceStationPoints stores the coordinates of an election's stations,
 // replacing all it had, in one transaction.
 func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []StationPoint) error {
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeElection}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM station_points WHERE election_id = $1`, electionID); err != nil {
 			return err
 		}
 		for _, p := range pts {
 			res, err := tx.ExecContext(ctx, `INSERT INTO station_points (area_id, election_id, lat, lon)
-				SELECT id, election_id, $3, $4 FROM areas WHERE id = $1 AND election_id = $2`, p.AreaID, electionID, p.Lat, p.Lon)
+				SELECT id, election_id, $3, $4 FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), p.AreaID, electionID, p.Lat, p.Lon)
 			if err != nil {
 				return fmt.Errorf("station %d: %w", p.AreaID, err)
 			}

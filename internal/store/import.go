@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,13 +48,22 @@ type ImportRequest struct {
 	Rejected func() int
 }
 
-// Import loads a batch of protocols in one transaction: either every row is
-// stored, as new versions beside any earlier ones, or nothing is (a bad row,
-// a cancelled context or a killed process leave the database as it was).
-// Areas named by the rows' paths are created as needed. Options the election
-// does not have yet are added to it. next yields rows until io.EOF; any other
-// error from it aborts the import and is returned as is.
-func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, error)) (*election.Batch, error) {
+// Import loads a batch of protocols: either every row is stored, as new
+// versions beside any earlier ones, or nothing is (a bad row, a cancelled
+// context or a killed process leave the database as readers saw it).
+// Areas named by the rows' paths are created as needed. Options the
+// election does not have yet are added to it. next yields rows until
+// io.EOF; any other error from it aborts the import and is returned as is.
+//
+// The rows are written in chunks, each in a short transaction of its own,
+// into a batch that stays pending (invisible to every reader, see
+// visibility.go) until a short final transaction makes it visible: no lock
+// is held for the import's duration, so observers' submissions go on
+// beside a national file (issue 9). A failed import removes its rows; one
+// whose process died is swept when the database is next opened
+// (SweepImports). Memory does not grow with the file beyond a few bytes a
+// row: stations are looked up in the database chunk by chunk, not held.
+func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, error)) (_ *election.Batch, err error) {
 	var e *election.Election
 	if req.Create != nil {
 		c := *req.Create
@@ -65,13 +77,14 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 			return nil, err
 		}
 	}
-	var batch *election.Batch
 	start := time.Now()
-	err := db.bulkTx(ctx, func(l loader) error {
-		var err error
-		batch, err = runImport(ctx, l, e, req, next)
-		return err
-	})
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	r := &importRun{db: db, conn: conn, d: db.Dialect, e: e, req: req, startOpts: len(e.Options)}
+	b, err := r.run(ctx, next)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +92,9 @@ func (db *DB) Import(ctx context.Context, req ImportRequest, next func() (Row, e
 		*req.Create = *e
 	}
 	if db.OnImport != nil {
-		db.OnImport(batch.Rows, time.Since(start))
+		db.OnImport(b.Rows, time.Since(start))
 	}
-	return batch, nil
+	return b, nil
 }
 
 // createElectionTx stores a new election, its options and its root area in
@@ -123,29 +136,6 @@ type loader interface {
 	each(ctx context.Context, q string, args []any, fn func(scan func(...any) error) error) error
 	insert(ctx context.Context, table string, cols []string, rows [][]any) error
 	dialect() Dialect
-}
-
-func (db *DB) bulkTx(ctx context.Context, fn func(l loader) error) error {
-	if db.Dialect == SQLite {
-		return db.InTx(ctx, func(tx *sql.Tx) error { return fn(sqlLoader{tx}) })
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		tx, err := pc.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(context.Background())
-		if err := fn(pgLoader{tx}); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
-	})
 }
 
 type sqlLoader struct{ tx *sql.Tx }
@@ -256,193 +246,757 @@ func (p pgLoader) insert(ctx context.Context, table string, cols []string, rows 
 var protocolCols = append(append([]string{"id", "election_id", "area_id", "source", "version", "batch_id"},
 	strings.Split(figureCols, ", ")...), "votes", "received")
 
-var areaInsertCols = []string{"id", "election_id", "parent_id", "level", "name", "path", "station", "attrs"}
+var areaInsertCols = []string{"id", "election_id", "parent_id", "level", "name", "path", "station", "attrs", "batch_id"}
 
-const flushEvery = 4096
+// Chunk sizing. Each chunk is one transaction; on SQLite it holds the
+// database's only write lock, which observers' submissions (the group
+// commit) also need. The size adapts so that a chunk takes about
+// chunkTarget, and on SQLite the import then waits about as long again
+// (importYield) so that a writer waiting in SQLite's busy handler, which
+// polls the lock, finds it free.
+const (
+	chunkMin    = 2048
+	chunkMax    = 16384
+	chunkFirst  = 4096
+	chunkTarget = 80 * time.Millisecond
+)
 
-func runImport(ctx context.Context, l loader, e *election.Election, req ImportRequest, next func() (Row, error)) (*election.Batch, error) {
-	if l.dialect() == Postgres {
-		// Ids are handed out here, not by the sequence, so that areas and
-		// protocols can be copied in bulk; the lock keeps two imports (or
-		// an import and a web submission) from taking the same ids.
-		if err := l.exec(ctx, `LOCK TABLE areas, protocols IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+// importYield is how long the import pauses after a chunk that took d, on
+// SQLite (PostgreSQL's writers do not share one lock: no pause): long
+// enough for a waiting writer's next poll to find the lock free.
+var importYield = func(d time.Duration) time.Duration { return max(10*time.Millisecond, d/2) }
+
+// importCheckpointEvery is how many chunks an import writes on SQLite between
+// its checkpoints of the write-ahead log.
+const importCheckpointEvery = 16
+
+// upperCap bounds the areas above stations that an import keeps in memory
+// (path to id); past it, they are looked up in the database like stations.
+const upperCap = 1 << 18
+
+// importRun is one import in progress, on one connection of its own.
+type importRun struct {
+	db        *DB
+	conn      *sql.Conn
+	d         Dialect
+	e         *election.Election
+	req       ImportRequest
+	b         *election.Batch
+	lease     *importLease
+	startOpts int // the election's options when the import began
+	pos       []int
+	newOpts   []string // options to add in the final transaction
+	nOpts     int
+	rootID    int64
+	received  string
+	rows      int
+
+	upper     map[string]int64 // areas above stations, by path (bounded by upperCap)
+	upperFull bool
+	// lookup: station paths are looked up in the database before they are
+	// created. Off for an election that had no stations when the import
+	// began (every station is new; a station twice in the file then fails
+	// the chunk on the unique path, and the chunk is retried with lookup on
+	// to name the lines).
+	lookup bool
+
+	// Where each stored protocol came from, for "appears twice" messages:
+	// 12 bytes a row, the only memory that grows with the file.
+	ids   []int64
+	lines []int32
+}
+
+func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *election.Batch, err error) {
+	defer func() {
+		if err != nil && r.b != nil && r.b.ID != 0 {
+			// Whatever failed (a row, the context, the database), the
+			// import's rows go: with a context of its own, as ctx may be
+			// the cancelled one.
+			if serr := r.db.sweepBatch(context.Background(), r.b.ID, r.b.ElectionID); serr != nil {
+				err = fmt.Errorf("%w (and removing its rows: %v; they stay invisible and are swept at the next open)", err, serr)
+			}
+		}
+		r.lease.release(r.conn)
+	}()
+	if err := r.begin(ctx); err != nil {
+		return nil, err
+	}
+	if r.d == SQLite {
+		// The chunks need not each reach the disk: the final
+		// transaction's commit (synchronous FULL again) syncs the log
+		// with every chunk's pages before the batch counts as stored.
+		// Nor checkpoint after each: a chunk's commit would copy the log
+		// into the database (and sync it) every time; load checkpoints
+		// every few chunks instead, without blocking anyone (PASSIVE).
+		if _, err := r.conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
 			return nil, err
 		}
-	}
-	if req.Create != nil {
-		if err := createElectionTx(ctx, l, e); err != nil {
+		if _, err := r.conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
 			return nil, err
 		}
+		defer r.conn.ExecContext(context.Background(), `PRAGMA wal_autocheckpoint = 1000`)
+		defer r.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
 	}
-	if len(req.AreaLevels) > 0 && len(e.Config.AreaLevels) == 0 {
-		cfg := e.Config
-		cfg.AreaLevels = req.AreaLevels
-		b, err := json.Marshal(cfg)
+	if err := r.load(ctx, next); err != nil {
+		return nil, err
+	}
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.finish(ctx); err != nil {
+		return nil, err
+	}
+	return r.b, nil
+}
+
+// chunkTx runs fn in a transaction of its own on the import's connection:
+// on PostgreSQL a pgx one, for COPY.
+func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error {
+	if r.d == SQLite {
+		tx, err := r.conn.BeginTx(ctx, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := l.exec(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(b), e.ID); err != nil {
-			return nil, err
+		if err := fn(sqlLoader{tx}); err != nil {
+			tx.Rollback()
+			return err
 		}
-		e.Config = cfg
+		return tx.Commit()
 	}
-	// Options: map the file's option order onto the election's positions,
-	// adding options the election does not have yet.
-	pos := make([]int, len(req.Options))
-	nOpts := len(e.Options)
+	return r.conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.Background())
+		if err := fn(pgLoader{tx}); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+// begin creates the pending batch (and the election, when the import
+// creates one), takes the lease that tells sweepers the import is alive,
+// and reads what the chunks need: the election's areas above stations.
+func (r *importRun) begin(ctx context.Context) error {
+	e, req := r.e, r.req
+	lease, err := newImportLease(r.db)
+	if err != nil {
+		return err
+	}
+	r.lease = lease
+	now := time.Now().UTC()
+	r.received = fmtTime(now)
+	r.b = &election.Batch{Source: req.Source, File: req.File, SHA256: req.SHA256, Created: now}
+	err = r.chunkTx(ctx, func(l loader) error {
+		if req.Create != nil {
+			if err := createElectionTx(ctx, l, e); err != nil {
+				return err
+			}
+			r.startOpts = len(e.Options)
+		}
+		r.b.ElectionID = e.ID
+		if err := l.queryRow(ctx, `INSERT INTO batches (election_id, source, file, sha256, rows, rejected, created, pending) VALUES ($1, $2, $3, $4, 0, 0, $5, $6) RETURNING id`,
+			e.ID, string(req.Source), req.File, req.SHA256, fmtTime(now), lease.token).Scan(&r.b.ID); err != nil {
+			return err
+		}
+		if req.Create != nil {
+			// The new election and its root stay invisible with the batch.
+			if err := l.exec(ctx, `UPDATE elections SET batch_id = $1 WHERE id = $2`, r.b.ID, e.ID); err != nil {
+				return err
+			}
+			if err := l.exec(ctx, `UPDATE areas SET batch_id = $1 WHERE election_id = $2`, r.b.ID, e.ID); err != nil {
+				return err
+			}
+		}
+		return lease.hold(ctx, l, r.b.ID)
+	})
+	if err != nil {
+		r.b.ID = 0 // rolled back: nothing to sweep
+		return err
+	}
+	// Options: map the file's option order onto the election's positions;
+	// options the election does not have yet get the next positions and
+	// are added by the final transaction.
+	r.pos = make([]int, len(req.Options))
+	r.nOpts = len(e.Options)
 	for i, name := range req.Options {
 		p := e.OptionIndex(name)
 		if p < 0 {
-			p = nOpts
-			if err := l.exec(ctx, `INSERT INTO options (election_id, position, name, kind) VALUES ($1, $2, $3, $4)`,
-				e.ID, p, name, string(defaultOptionKind(e.Kind))); err != nil {
-				return nil, fmt.Errorf("adding option %q: %w", name, err)
+			for k, n := range r.newOpts {
+				if n == name {
+					p = len(e.Options) + k
+				}
 			}
-			nOpts++
 		}
-		pos[i] = p
+		if p < 0 {
+			p = r.nOpts
+			r.newOpts = append(r.newOpts, name)
+			r.nOpts++
+		}
+		r.pos[i] = p
 	}
-
-	now := time.Now().UTC()
-	b := &election.Batch{ElectionID: e.ID, Source: req.Source, File: req.File, SHA256: req.SHA256, Created: now}
-	if err := l.queryRow(ctx, `INSERT INTO batches (election_id, source, file, sha256, rows, rejected, created) VALUES ($1, $2, $3, $4, 0, 0, $5) RETURNING id`,
-		e.ID, string(req.Source), req.File, req.SHA256, fmtTime(now)).Scan(&b.ID); err != nil {
-		return nil, err
+	// The areas above stations, kept in memory (bounded); whether the
+	// election has stations already (then station paths are looked up).
+	r.upper = map[string]int64{}
+	rows, err := r.conn.QueryContext(ctx, `SELECT id, path FROM areas WHERE election_id = $1 AND station = 0 AND (batch_id IS NULL OR batch_id = $2 OR batch_id NOT IN `+pendingBatches+`)`, e.ID, r.b.ID)
+	if err != nil {
+		return err
 	}
-
-	// What exists already: areas by path, the latest version per area of
-	// this source, and the highest ids.
-	areas := map[string]int64{}
-	if err := l.each(ctx, `SELECT id, path FROM areas WHERE election_id = $1`, []any{e.ID}, func(scan func(...any) error) error {
+	for rows.Next() {
 		var id int64
 		var p string
-		if err := scan(&id, &p); err != nil {
+		if err := rows.Scan(&id, &p); err != nil {
+			rows.Close()
 			return err
 		}
-		areas[p] = id
-		return nil
-	}); err != nil {
-		return nil, err
+		if len(r.upper) < upperCap {
+			r.upper[p] = id
+		} else {
+			r.upperFull = true
+		}
 	}
-	versions := map[int64]int{}
-	if err := l.each(ctx, `SELECT area_id, max(version) FROM protocols WHERE election_id = $1 AND source = $2 GROUP BY area_id`,
-		[]any{e.ID, string(req.Source)}, func(scan func(...any) error) error {
-			var id int64
-			var v int
-			if err := scan(&id, &v); err != nil {
-				return err
-			}
-			versions[id] = v
-			return nil
-		}); err != nil {
-		return nil, err
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	var nextArea, nextProto int64
-	if err := l.queryRow(ctx, `SELECT COALESCE(max(id), 0) FROM areas`).Scan(&nextArea); err != nil {
-		return nil, err
+	var ok bool
+	if r.rootID, ok = r.upper["[]"]; !ok {
+		return fmt.Errorf("election %q has no root area", e.Name)
 	}
-	if err := l.queryRow(ctx, `SELECT COALESCE(max(id), 0) FROM protocols`).Scan(&nextProto); err != nil {
-		return nil, err
+	var n int
+	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM areas WHERE election_id = $1 AND station = 1 LIMIT 1) s`, e.ID).Scan(&n); err != nil {
+		return err
 	}
+	r.lookup = n > 0 || r.upperFull
+	return nil
+}
 
-	firstNewArea := nextArea
-	rootID, ok := areas["[]"]
-	if !ok {
-		return nil, fmt.Errorf("election %q has no root area", e.Name)
-	}
-	// Reading and parsing the file (here, in a goroutine of its own) and
-	// storing the rows (the transaction's goroutine) overlap: while the
-	// database takes one batch, the next is being read. The reader hands
-	// over whole batches, areas before the protocols that refer to them.
-	type batch struct{ areas, protos [][]any }
-	batches := make(chan batch, 2)
+// load reads the rows (in a goroutine of its own, so that reading and
+// parsing overlap the database's work) and stores them chunk by chunk.
+func (r *importRun) load(ctx context.Context, next func() (Row, error)) error {
+	var size atomic.Int64
+	size.Store(chunkFirst)
+	chunks := make(chan []Row, 2)
 	readErr := make(chan error, 1)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rows := 0
 	go func() {
-		defer close(batches)
-		readErr <- readRows(rctx, req, next, func(areaRows, protoRows [][]any) bool {
-			select {
-			case batches <- batch{areaRows, protoRows}:
-				return true
-			case <-rctx.Done():
-				return false
-			}
-		}, &importState{e: e, b: b, pos: pos, nOpts: nOpts, rootID: rootID, areas: areas, versions: versions,
-			nextArea: nextArea, nextProto: nextProto, received: fmtTime(now), rows: &rows})
+		defer close(chunks)
+		readErr <- readChunks(rctx, r.req.File, next, &size, chunks)
 	}()
+	// On PostgreSQL a chunk holds no lock others wait on but the log's,
+	// for its last moment: longer chunks, fewer round trips.
+	target := chunkTarget
+	if r.d == Postgres {
+		target = 3 * chunkTarget
+	}
 	var storeErr error
-	for bt := range batches {
+	chunksDone := 0
+	for rows := range chunks {
 		if storeErr != nil {
 			continue // drain, so that the reader can stop
 		}
-		if len(bt.areas) > 0 {
-			if err := l.insert(ctx, "areas", areaInsertCols, bt.areas); err != nil {
-				storeErr = fmt.Errorf("storing areas: %w", err)
+		t0 := time.Now()
+		err := r.storeChunk(ctx, rows)
+		if err != nil && !r.lookup && ctx.Err() == nil {
+			// Likely a station twice in the file (the unique path): once
+			// more, looking stations up, which names both lines.
+			r.lookup = true
+			err = r.storeChunk(ctx, rows)
+		}
+		if err != nil {
+			storeErr = err
+			cancel()
+			continue
+		}
+		d := time.Since(t0)
+		n := size.Load()
+		switch {
+		case d > target*3/2:
+			n = max(chunkMin, n/2)
+		case d < target/2:
+			n = min(chunkMax, n*2)
+		}
+		size.Store(n)
+		if chunksDone++; r.d == SQLite && chunksDone%importCheckpointEvery == 0 {
+			if _, err := r.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+				storeErr = fmt.Errorf("checkpoint: %w", err)
 				cancel()
 				continue
 			}
 		}
-		if len(bt.protos) > 0 {
-			if err := l.insert(ctx, "protocols", protocolCols, bt.protos); err != nil {
-				storeErr = fmt.Errorf("storing protocols: %w", err)
-				cancel()
+		if r.d == SQLite {
+			select {
+			case <-time.After(importYield(d)):
+			case <-ctx.Done():
 			}
 		}
 	}
 	if err := <-readErr; err != nil && storeErr == nil {
-		return nil, err
+		return err
 	}
-	if storeErr != nil {
-		return nil, storeErr
+	return storeErr
+}
+
+// readChunks hands the rows of next over in chunks of about size rows.
+func readChunks(ctx context.Context, file string, next func() (Row, error), size *atomic.Int64, out chan<- []Row) error {
+	var rows []Row
+	send := func() bool {
+		if len(rows) == 0 {
+			return true
+		}
+		select {
+		case out <- rows:
+			rows = nil
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
-	// The references the schema does not declare (see 0001_results.sql),
-	// checked once for the whole batch.
-	var orphans int
-	if err := l.queryRow(ctx, `SELECT count(*) FROM areas a WHERE a.id > $1 AND a.parent_id IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM areas p WHERE p.id = a.parent_id AND p.election_id = a.election_id)`, firstNewArea).Scan(&orphans); err != nil {
-		return nil, err
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(row.Path) == 0 {
+			return fmt.Errorf("%s:%d: the row names no area", file, row.Line)
+		}
+		rows = append(rows, row)
+		if int64(len(rows)) >= size.Load() && !send() {
+			return ctx.Err()
+		}
 	}
-	if orphans == 0 {
-		if err := l.queryRow(ctx, `SELECT count(*) FROM protocols p WHERE p.batch_id = $1
-			AND NOT EXISTS (SELECT 1 FROM areas a WHERE a.id = p.area_id AND a.election_id = p.election_id)`, b.ID).Scan(&orphans); err != nil {
+	if !send() {
+		return ctx.Err()
+	}
+	return nil
+}
+
+type foundArea struct {
+	id      int64
+	station bool
+	batch   int64
+}
+
+// storeChunk writes one chunk of rows, their new areas and their log
+// leaves, in one transaction.
+func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
+	var newUpper map[string]int64
+	var ids []int64
+	var lines []int32
+	err := r.chunkTx(ctx, func(l loader) error {
+		newUpper = map[string]int64{}
+		ids, lines = ids[:0], lines[:0]
+		e, b := r.e, r.b
+		// The chunk's paths, every level.
+		keys := make([][]string, len(rows))
+		var unknown []string
+		local := map[string]int64{}
+		seenKey := map[string]bool{}
+		var buf []byte
+		for i, row := range rows {
+			keys[i] = make([]string, len(row.Path))
+			for lvl := 1; lvl <= len(row.Path); lvl++ {
+				buf = appendPathJSON(buf[:0], row.Path[:lvl])
+				k := string(buf)
+				keys[i][lvl-1] = k
+				if _, ok := r.upper[k]; ok || seenKey[k] {
+					continue
+				}
+				seenKey[k] = true
+				unknown = append(unknown, k)
+			}
+		}
+		found := map[string]foundArea{}
+		if r.lookup && len(unknown) > 0 {
+			var err error
+			if found, err = lookupAreas(ctx, l, e.ID, b.ID, unknown); err != nil {
+				return err
+			}
+		}
+		// New areas: count them, take their ids, build their rows.
+		var newKeys []string
+		for i, row := range rows {
+			for lvl := 1; lvl <= len(row.Path); lvl++ {
+				k := keys[i][lvl-1]
+				if _, ok := r.upper[k]; ok {
+					continue
+				}
+				if _, ok := found[k]; ok {
+					continue
+				}
+				if _, ok := local[k]; ok {
+					continue
+				}
+				local[k] = 0
+				newKeys = append(newKeys, k)
+			}
+		}
+		areaIDs, err := allocIDs(ctx, l, "areas", len(newKeys))
+		if err != nil {
+			return err
+		}
+		for i, k := range newKeys {
+			local[k] = areaIDs[i]
+		}
+		idOf := func(k string) int64 {
+			if id, ok := r.upper[k]; ok {
+				return id
+			}
+			if f, ok := found[k]; ok {
+				return f.id
+			}
+			return local[k]
+		}
+		var areaRows [][]any
+		created := map[string]bool{}
+		stations := make([]int64, len(rows))
+		chunkLine := map[int64]int{}
+		var existing []int64 // station areas that were there before this chunk
+		for i, row := range rows {
+			parent := r.rootID
+			for lvl := 1; lvl <= len(row.Path); lvl++ {
+				k := keys[i][lvl-1]
+				id := idOf(k)
+				isStation := lvl == len(row.Path)
+				if _, isNew := local[k]; isNew && !created[k] {
+					created[k] = true
+					station, attrs := 0, "{}"
+					if isStation {
+						station = 1
+						if len(row.Attrs) > 0 {
+							ab, _ := json.Marshal(row.Attrs)
+							attrs = string(ab)
+						}
+					} else {
+						newUpper[k] = id
+					}
+					areaRows = append(areaRows, []any{id, e.ID, parent, lvl, row.Path[lvl-1], k, station, attrs, b.ID})
+				}
+				parent = id
+			}
+			st := parent
+			stations[i] = st
+			if prev, dup := chunkLine[st]; dup {
+				return importDupError(r.req.File, row, prev)
+			}
+			chunkLine[st] = row.Line
+			if f, ok := found[keys[i][len(row.Path)-1]]; ok {
+				if f.batch == b.ID && f.station {
+					// Created by an earlier row of this file.
+					return r.dupOfEarlier(ctx, l, row, st)
+				}
+				existing = append(existing, st)
+			}
+		}
+		// Versions: 1 for a new station, the next one for a station that
+		// has protocols of this source already.
+		versions := map[int64]int{}
+		if len(existing) > 0 {
+			dupIn, err := lookupVersions(ctx, l, string(r.req.Source), b.ID, existing, versions)
+			if err != nil {
+				return err
+			}
+			if dupIn != 0 {
+				for i, row := range rows {
+					if stations[i] == dupIn {
+						return r.dupOfEarlier(ctx, l, row, dupIn)
+					}
+				}
+			}
+		}
+		protoIDs, err := allocIDs(ctx, l, "protocols", len(rows))
+		if err != nil {
+			return err
+		}
+		protoRows := make([][]any, 0, len(rows))
+		for i, row := range rows {
+			votes := make([]int64, r.nOpts)
+			for k, v := range row.Votes {
+				if k < len(r.pos) {
+					votes[r.pos[k]] = v
+				}
+			}
+			pr := make([]any, 0, len(protocolCols))
+			pr = append(pr, protoIDs[i], e.ID, stations[i], string(r.req.Source), versions[stations[i]]+1, b.ID)
+			for f := election.Figure(0); f < election.NumFigures; f++ {
+				if row.Figures.Has(f) {
+					pr = append(pr, row.Figures.Value(f))
+				} else {
+					pr = append(pr, nil)
+				}
+			}
+			pr = append(pr, string(appendVotesJSON(nil, votes)), r.received)
+			protoRows = append(protoRows, pr)
+			ids = append(ids, protoIDs[i])
+			lines = append(lines, int32(row.Line))
+		}
+		if len(areaRows) > 0 {
+			if err := l.insert(ctx, "areas", areaInsertCols, areaRows); err != nil {
+				return fmt.Errorf("storing areas: %w", err)
+			}
+		}
+		if err := l.insert(ctx, "protocols", protocolCols, protoRows); err != nil {
+			return fmt.Errorf("storing protocols: %w", err)
+		}
+		// Their leaves, read back as the audit will read them, appended
+		// last (the log's lock is held only for the append and commit).
+		leaves, err := tableLeaves(ctx, l, "protocols", `t.id >= $1 AND t.id <= $2 AND t.batch_id = $3 ORDER BY t.id`,
+			protoIDs[0], protoIDs[len(protoIDs)-1], b.ID)
+		if err != nil {
+			return err
+		}
+		if len(leaves) != len(rows) {
+			return fmt.Errorf("log: %d leaves for %d protocols", len(leaves), len(rows))
+		}
+		_, err = appendLeaves(ctx, l, leaves)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// Committed: what the next chunks need to know.
+	for k, id := range newUpper {
+		if len(r.upper) < upperCap {
+			r.upper[k] = id
+		} else {
+			r.upperFull, r.lookup = true, true
+		}
+	}
+	r.ids = append(r.ids, ids...)
+	r.lines = append(r.lines, lines...)
+	r.rows += len(rows)
+	return nil
+}
+
+func importDupError(file string, row Row, prev int) error {
+	return fmt.Errorf("%s:%d: station %s appears twice in the file (first at line %d)", file, row.Line, strings.Join(row.Path, " / "), prev)
+}
+
+// dupOfEarlier is the error for a row whose station has a protocol in this
+// batch already, from an earlier chunk.
+func (r *importRun) dupOfEarlier(ctx context.Context, l loader, row Row, station int64) error {
+	var id int64
+	if err := l.queryRow(ctx, `SELECT id FROM protocols WHERE area_id = $1 AND batch_id = $2`, station, r.b.ID).Scan(&id); err != nil {
+		return fmt.Errorf("%s:%d: station %s appears twice in the file", r.req.File, row.Line, strings.Join(row.Path, " / "))
+	}
+	prev := 0
+	if i, ok := slices.BinarySearch(r.ids, id); ok {
+		prev = int(r.lines[i])
+	}
+	return importDupError(r.req.File, row, prev)
+}
+
+// lookupAreas finds which of paths exist in the election (visible, or
+// this import's own).
+func lookupAreas(ctx context.Context, l loader, electionID, batchID int64, paths []string) (map[string]foundArea, error) {
+	out := map[string]foundArea{}
+	const per = 500
+	for lo := 0; lo < len(paths); lo += per {
+		part := paths[lo:min(lo+per, len(paths))]
+		args := []any{electionID, batchID}
+		var b strings.Builder
+		b.WriteString(`SELECT id, path, station, COALESCE(batch_id, 0) FROM areas WHERE election_id = $1 AND (batch_id IS NULL OR batch_id = $2 OR batch_id NOT IN ` + pendingBatches + `) AND path IN (`)
+		for i, p := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			args = append(args, p)
+			fmt.Fprintf(&b, "$%d", len(args))
+		}
+		b.WriteByte(')')
+		if err := l.each(ctx, b.String(), args, func(scan func(...any) error) error {
+			var f foundArea
+			var p string
+			var st int
+			if err := scan(&f.id, &p, &st, &f.batch); err != nil {
+				return err
+			}
+			f.station = st != 0
+			out[p] = f
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 	}
+	return out, nil
+}
+
+// lookupVersions sets versions[area] to the latest version of source for
+// each of areas, and returns an area that has a protocol of batch already
+// (a station twice in the file), or 0.
+func lookupVersions(ctx context.Context, l loader, source string, batchID int64, areas []int64, versions map[int64]int) (int64, error) {
+	var dup int64
+	const per = 500
+	for lo := 0; lo < len(areas); lo += per {
+		part := areas[lo:min(lo+per, len(areas))]
+		var b strings.Builder
+		b.WriteString(`SELECT area_id, max(version), max(CASE WHEN batch_id = $2 THEN 1 ELSE 0 END) FROM protocols WHERE source = $1 AND area_id IN (`)
+		for i, a := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(a, 10))
+		}
+		b.WriteString(`) GROUP BY area_id`)
+		if err := l.each(ctx, b.String(), []any{source, batchID}, func(scan func(...any) error) error {
+			var a int64
+			var v, mine int
+			if err := scan(&a, &v, &mine); err != nil {
+				return err
+			}
+			versions[a] = v
+			if mine != 0 && dup == 0 {
+				dup = a
+			}
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return dup, nil
+}
+
+// allocIDs hands out n new ids of table, ascending, to rows an import
+// writes with their ids (so that areas and the protocols that refer to
+// them go in bulk). On SQLite the chunk's transaction holds the only write
+// lock: the ids after the largest are free. On PostgreSQL they come from
+// the table's identity sequence, which every other writer also draws from.
+func allocIDs(ctx context.Context, l loader, table string, n int) ([]int64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]int64, 0, n)
+	if l.dialect() == SQLite {
+		var top int64
+		if err := l.queryRow(ctx, `SELECT COALESCE(max(id), 0) FROM `+table).Scan(&top); err != nil {
+			return nil, err
+		}
+		for i := 1; i <= n; i++ {
+			out = append(out, top+int64(i))
+		}
+		return out, nil
+	}
+	err := l.each(ctx, `SELECT nextval(pg_get_serial_sequence('`+table+`', 'id')) FROM generate_series(1, $1::int) ORDER BY 1`, []any{n}, func(scan func(...any) error) error {
+		var id int64
+		if err := scan(&id); err != nil {
+			return err
+		}
+		out = append(out, id)
+		return nil
+	})
+	return out, err
+}
+
+// check verifies, set-wise and before the final transaction (a read, no
+// lock), the references the schema does not declare (see 0001_results.sql).
+func (r *importRun) check(ctx context.Context) error {
+	var orphans int
+	if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM areas a WHERE a.batch_id = $1 AND a.parent_id IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM areas p WHERE p.id = a.parent_id AND p.election_id = a.election_id)`, r.b.ID).Scan(&orphans); err != nil {
+		return err
+	}
+	if orphans == 0 {
+		if err := r.conn.QueryRowContext(ctx, `SELECT count(*) FROM protocols p WHERE p.batch_id = $1
+			AND NOT EXISTS (SELECT 1 FROM areas a WHERE a.id = p.area_id AND a.election_id = p.election_id)`, r.b.ID).Scan(&orphans); err != nil {
+			return err
+		}
+	}
 	if orphans > 0 {
-		return nil, fmt.Errorf("import of %s: %d rows refer to areas that do not exist (nothing was stored)", req.File, orphans)
+		return fmt.Errorf("import of %s: %d rows refer to areas that do not exist (nothing was stored)", r.req.File, orphans)
 	}
-	if req.Rejected != nil {
-		b.Rejected = req.Rejected()
+	return nil
+}
+
+// finish is the final transaction: the batch becomes visible, with its
+// options, configuration, leaf and aggregates. It writes a handful of rows
+// (and the aggregates' update), whatever the size of the file.
+func (r *importRun) finish(ctx context.Context) error {
+	e, b := r.e, r.b
+	if r.req.Rejected != nil {
+		b.Rejected = r.req.Rejected()
 	}
-	if err := l.exec(ctx, `UPDATE batches SET rows = $1, rejected = $2 WHERE id = $3`, rows, b.Rejected, b.ID); err != nil {
-		return nil, err
+	if r.d == SQLite {
+		if _, err := r.conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+			return err
+		}
 	}
-	// The batch and every protocol version it brought, into the log in
-	// this transaction.
-	leaves, err := tableLeaves(ctx, l, "batches", `t.id = $1`, b.ID)
+	tx, err := r.conn.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	protos, err := tableLeaves(ctx, l, "protocols", `t.batch_id = $1 ORDER BY t.id`, b.ID)
-	if err != nil {
-		return nil, err
-	}
-	rcs, err := appendLeaves(ctx, l, append(leaves, protos...))
-	if err != nil {
-		return nil, err
-	}
-	b.LeafIndex, b.LeafHash = rcs[0].Index, rcs[0].Hash
-	if l.dialect() == Postgres {
-		for _, t := range []string{"areas", "protocols"} {
-			if err := l.exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT COALESCE(max(id), 1) FROM %s))`, t, t)); err != nil {
-				return nil, err
+	defer tx.Rollback()
+	l := qLoader{tx, r.d}
+	if len(r.newOpts) > 0 {
+		// Positions were handed out when the import began: another
+		// import adding options meanwhile would have taken them.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM options WHERE election_id = $1`, e.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n != r.startOpts {
+			return fmt.Errorf("import of %s: the election's options changed while it ran (nothing was stored): import again", r.req.File)
+		}
+		for k, name := range r.newOpts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO options (election_id, position, name, kind) VALUES ($1, $2, $3, $4)`,
+				e.ID, r.startOpts+k, name, string(defaultOptionKind(e.Kind))); err != nil {
+				return fmt.Errorf("adding option %q: %w", name, err)
 			}
 		}
 	}
-	b.Rows = rows
-	return b, nil
+	if len(r.req.AreaLevels) > 0 && len(e.Config.AreaLevels) == 0 {
+		cfg := e.Config
+		cfg.AreaLevels = r.req.AreaLevels
+		cb, err := json.Marshal(cfg)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(cb), e.ID); err != nil {
+			return err
+		}
+		e.Config = cfg
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE batches SET rows = $1, rejected = $2, pending = '' WHERE id = $3 AND pending = $4`, r.rows, b.Rejected, b.ID, r.lease.token)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("import of %s: its pending rows were swept while it ran (nothing was stored)", r.req.File)
+	}
+	// The maintained results (aggregates.go) change in this final
+	// transaction, exactly when the batch becomes visible.
+	if err := applyResultAggregates(ctx, l, b.ID); err != nil {
+		return err
+	}
+	leaves, err := tableLeaves(ctx, l, "batches", `t.id = $1`, b.ID)
+	if err != nil {
+		return err
+	}
+	rcs, err := appendLeaves(ctx, l, leaves)
+	if err != nil {
+		return err
+	}
+	// Announced to every instance, last in the transaction (Touch says why).
+	if err := touch(ctx, l, []int64{e.ID}, ChangeProtocols, ChangeElection); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	b.LeafIndex, b.LeafHash = rcs[0].Index, rcs[0].Hash
+	b.Rows = r.rows
+	return nil
 }
 
 func defaultOptionKind(k election.Kind) election.OptionKind {
@@ -452,109 +1006,4 @@ func defaultOptionKind(k election.Kind) election.OptionKind {
 	default:
 		return election.Candidate
 	}
-}
-
-// importState is what the reading side of an import keeps: the areas and
-// versions known, the ids handed out.
-type importState struct {
-	e                   *election.Election
-	b                   *election.Batch
-	pos                 []int
-	nOpts               int
-	rootID              int64
-	areas               map[string]int64
-	versions            map[int64]int
-	nextArea, nextProto int64
-	received            string
-	rows                *int
-}
-
-// readRows reads every row, creates the areas its path needs and builds the
-// protocol rows, handing them to emit in batches (emit returns false when
-// the import is being abandoned).
-func readRows(ctx context.Context, req ImportRequest, next func() (Row, error), emit func(areas, protos [][]any) bool, st *importState) error {
-	seen := map[int64]int{} // station area id -> line, to catch a station twice in one file
-	var areaRows, protoRows [][]any
-	flush := func() error {
-		if len(areaRows) == 0 && len(protoRows) == 0 {
-			return nil
-		}
-		if !emit(areaRows, protoRows) {
-			return ctx.Err()
-		}
-		areaRows, protoRows = nil, make([][]any, 0, flushEvery)
-		return nil
-	}
-	var pathBuf []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if len(r.Path) == 0 {
-			return fmt.Errorf("%s:%d: the row names no area", req.File, r.Line)
-		}
-		// Find or create each level of the path.
-		parent := st.rootID
-		var stationID int64
-		for lvl := 1; lvl <= len(r.Path); lvl++ {
-			pathBuf = appendPathJSON(pathBuf[:0], r.Path[:lvl])
-			id, ok := st.areas[string(pathBuf)]
-			if !ok {
-				key := string(pathBuf)
-				st.nextArea++
-				id = st.nextArea
-				st.areas[key] = id
-				station := 0
-				attrs := "{}"
-				if lvl == len(r.Path) {
-					station = 1
-					if len(r.Attrs) > 0 {
-						ab, _ := json.Marshal(r.Attrs)
-						attrs = string(ab)
-					}
-				}
-				areaRows = append(areaRows, []any{id, st.e.ID, parent, lvl, r.Path[lvl-1], key, station, attrs})
-			}
-			parent = id
-			stationID = id
-		}
-		if prev, dup := seen[stationID]; dup {
-			return fmt.Errorf("%s:%d: station %s appears twice in the file (first at line %d)", req.File, r.Line, strings.Join(r.Path, " / "), prev)
-		}
-		seen[stationID] = r.Line
-		st.versions[stationID]++
-		votes := make([]int64, st.nOpts)
-		for i, v := range r.Votes {
-			if i < len(st.pos) {
-				votes[st.pos[i]] = v
-			}
-		}
-		vb := appendVotesJSON(nil, votes)
-		st.nextProto++
-		row := make([]any, 0, len(protocolCols))
-		row = append(row, st.nextProto, st.e.ID, stationID, string(req.Source), st.versions[stationID], st.b.ID)
-		for f := election.Figure(0); f < election.NumFigures; f++ {
-			if r.Figures.Has(f) {
-				row = append(row, r.Figures.Value(f))
-			} else {
-				row = append(row, nil)
-			}
-		}
-		row = append(row, string(vb), st.received)
-		protoRows = append(protoRows, row)
-		*st.rows++
-		if len(protoRows) >= flushEvery {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -58,6 +59,49 @@ func BenchmarkImportRussia2018(b *testing.B) {
 					b.Fatal(err)
 				}
 				if bt.Rows != 97699 {
+					b.Fatalf("imported %d rows", bt.Rows)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkImportSynthetic imports 100,000 generated stations (three
+// levels) into a new election per iteration, without reading a file: the
+// store's share of an import.
+//
+//	go test ./internal/store -run '^$' -bench ImportSynthetic -benchtime 1x
+func BenchmarkImportSynthetic(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				var db *store.DB
+				if engine == "sqlite" {
+					db = storetest.SQLite(b)
+				} else {
+					db = storetest.Postgres(b)
+				}
+				ctx := context.Background()
+				e := &election.Election{Name: "synthetic", Kind: election.Presidential}
+				if err := db.CreateElection(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				const n = 100000
+				i := 0
+				bt, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "synthetic", Options: []string{"A", "B", "C"}},
+					func() (store.Row, error) {
+						if i == n {
+							return store.Row{}, io.EOF
+						}
+						i++
+						return station(i+1, []int64{400, 200, 90}, "R"+strconv.Itoa(i%17), "D"+strconv.Itoa(i%311), strconv.Itoa(i)), nil
+					})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if bt.Rows != n {
 					b.Fatalf("imported %d rows", bt.Rows)
 				}
 			}

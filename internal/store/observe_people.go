@@ -155,7 +155,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 				return err
 			}
 		}
-		return nil
+		return db.touchTx(ctx, tx, 0, ChangeAccess)
 	})
 }
 
@@ -276,7 +276,11 @@ func (db *DB) RevokeToken(ctx context.Context, orgID, id int64, audit ...AuditEn
 		if n == 0 {
 			return fmt.Errorf("token %d: %w", id, ErrNotFound)
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		// Every instance drops the token from its cache at once.
+		return db.touchTx(ctx, tx, 0, ChangeAccess)
 	})
 }
 

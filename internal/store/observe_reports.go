@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +48,10 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...
 			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
 			return err
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	if err != nil {
 		return nil, err
@@ -169,6 +174,10 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 		string(r.Answers), r.Status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)).Scan(&id)
 	if err == nil {
 		r.ID = id
+		// "$n" placeholders serve both engines (the dialect is not known here).
+		if err := obsReportsAdded(ctx, q, Postgres, []*Report{r}, nil); err != nil {
+			return 0, false, err
+		}
 		return id, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
@@ -182,13 +191,14 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 // InsertProtocol stores one version of an area's protocol in q's
 // transaction: the next version of its source (an observer's copy read off
 // a counting report, a recount), with no import batch. p.ID and p.Version
-// are set.
+// are set. The caller counts it in the results aggregates with
+// ApplyProtocols in the same transaction (once for all its protocols).
 func InsertProtocol(ctx context.Context, q Querier, electionID int64, p *election.Protocol) (err error) {
 	defer wrap(&err, "store.InsertProtocol(election %d)", electionID)
 	// The schema declares no foreign key for area_id (bulk loads check
 	// their references set-wise): a single insert checks its own.
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2`, p.AreaID, electionID).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), p.AreaID, electionID).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -337,6 +347,13 @@ func (db *DB) CountReports(ctx context.Context, orgID int64) (_ int, err error) 
 func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage string, audit AuditEntry) (err error) {
 	defer wrap(&err, "store.UpdateReport(org %d, %d, %q, %q)", orgID, id, status, triage)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
+		before := &Report{OrgID: orgID, ID: id}
+		if err := tx.QueryRowContext(ctx, `SELECT election_id, COALESCE(area_id, 0), phase, status FROM reports WHERE org_id = $1 AND id = $2`, orgID, id).
+			Scan(&before.ElectionID, &before.AreaID, &before.Phase, &before.Status); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("report %d: %w", id, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = CASE WHEN $1 = '' THEN status ELSE $1 END,
 			triage = CASE WHEN $2 = '' THEN triage ELSE $2 END WHERE org_id = $3 AND id = $4`, status, triage, orgID, id)
 		if err != nil {
@@ -347,13 +364,28 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
 		}
+		after := *before
+		if status != "" {
+			after.Status = status
+		}
+		c := newObsChange()
+		c.report(&after, before.Status, true)
+		if err := obsApply(ctx, tx, db.Dialect, c); err != nil {
+			return err
+		}
 		if err := Audit(ctx, tx, audit); err != nil {
 			return err
 		}
 		// The decision is logged as the report's new leaf: the audit then
 		// holds the row to its latest state.
-		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id})
-		return err
+		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "reports", []int64{id}); err != nil {
+			return err
+		}
+		var electionID int64
+		if err := tx.QueryRowContext(ctx, `SELECT election_id FROM reports WHERE id = $1`, id).Scan(&electionID); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, electionID, ChangeReports)
 	})
 }
 
@@ -420,7 +452,10 @@ func (db *DB) SaveQCRule(ctx context.Context, r *QCRule, audit ...AuditEntry) er
 			r.OrgID, r.FormKey, r.Name, r.Expr, r.Action).Scan(&r.ID); err != nil {
 			return err
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	if err != nil {
 		return fmt.Errorf("store.SaveQCRule(%d, %s): %w", r.OrgID, r.Name, err)
@@ -470,6 +505,12 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 			orgID, electionID, r.AreaID, r.Phase, r.Question, string(r.Value), nullID(r.UserID), fmtTime(time.Now().UTC())); err != nil {
 			return err
 		}
+		c := newObsChange()
+		c.groups[obsGroup{orgID, electionID, r.AreaID, r.Phase}] = true
+		c.touched[obsScope{orgID, electionID}] = true
+		if err := obsApply(ctx, tx, db.Dialect, c); err != nil {
+			return err
+		}
 		if err := Audit(ctx, tx, audit); err != nil {
 			return err
 		}
@@ -478,8 +519,10 @@ func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution
 		if err != nil {
 			return err
 		}
-		_, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves)
-		return err
+		if _, err = appendLeaves(ctx, qLoader{tx, db.Dialect}, leaves); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, electionID, ChangeResolutions)
 	})
 }
 
@@ -511,6 +554,22 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Res
 func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (created []bool, err error) {
 	defer wrap(&err, "store.InsertReports(%d reports)", len(rs))
 	created = make([]bool, len(rs))
+	// Rows go in (organisation, client id) order, whatever the order of
+	// arrival (stable: the first copy of a repeated id stays first): two
+	// instances writing batches that share retried reports then take the
+	// unique index's locks in the same order, so one waits for the other
+	// instead of deadlocking (PostgreSQL would find the deadlock after
+	// deadlock_timeout, a second's stall, and fail one of the batches).
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := cmp.Compare(rs[a].OrgID, rs[b].OrgID); c != 0 {
+			return c
+		}
+		return strings.Compare(rs[a].ClientID, rs[b].ClientID)
+	})
 	const chunk = 200 // 15 parameters each, far below both engines' limits
 	for lo := 0; lo < len(rs); lo += chunk {
 		hi := min(lo+chunk, len(rs))
@@ -523,7 +582,7 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		}
 		first := map[key]int{}
 		var rows []int
-		for i := lo; i < hi; i++ {
+		for _, i := range order[lo:hi] {
 			r := rs[i]
 			if r.Status == "" {
 				r.Status = StatusNew
@@ -573,7 +632,7 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		if err := res.Err(); err != nil {
 			return nil, err
 		}
-		for i := lo; i < hi; i++ {
+		for _, i := range order[lo:hi] {
 			r := rs[i]
 			k := key{r.OrgID, r.ClientID}
 			if id, ok := got[k]; ok {
@@ -585,6 +644,11 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 				return nil, fmt.Errorf("report %q: %w", r.ClientID, err)
 			}
 		}
+	}
+	// The aggregates in the same transaction: a report is counted when,
+	// and only when, it is committed.
+	if err := obsReportsAdded(ctx, q, d, rs, created); err != nil {
+		return nil, err
 	}
 	return created, nil
 }
@@ -639,23 +703,6 @@ func param(d Dialect, n int) string {
 	return "$" + strconv.Itoa(n)
 }
 
-// ReportStamp changes whenever an organisation's reports of an election
-// change in a way coverage can see: a new report, a quarantine (or its
-// reversal), a conflict resolved. Caches key on it.
-func (db *DB) ReportStamp(ctx context.Context, orgID, electionID int64) (string, error) {
-	var n, maxID, quarantined, resolved int64
-	err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(max(id), 0),
-		COALESCE(sum(CASE WHEN status = 'quarantined' THEN 1 ELSE 0 END), 0) FROM reports WHERE org_id = $1 AND election_id = $2`,
-		orgID, electionID).Scan(&n, &maxID, &quarantined)
-	if err != nil {
-		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
-	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM resolutions WHERE org_id = $1 AND election_id = $2`, orgID, electionID).Scan(&resolved); err != nil {
-		return "", fmt.Errorf("store.ReportStamp(%d, %d): %w", orgID, electionID, err)
-	}
-	return fmt.Sprintf("%d-%d-%d-%d", n, maxID, quarantined, resolved), nil
-}
-
 // ReportingOrganisations lists the ids of the organisations that hold
 // reports of an election, in order.
 func (db *DB) ReportingOrganisations(ctx context.Context, electionID int64) ([]int64, error) {
@@ -689,10 +736,10 @@ func scanID(sc interface{ Scan(...any) error }) (int64, error) {
 // the database holds none.
 func (db *DB) CurrentElection(ctx context.Context, orgID int64) (int64, error) {
 	var id int64
-	err := db.QueryRowContext(ctx, `SELECT e.id FROM elections e WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.election_id = e.id AND a.org_id = $1)
+	err := db.QueryRowContext(ctx, `SELECT e.id FROM elections e WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.election_id = e.id AND a.org_id = $1) AND `+visible("e.batch_id")+`
 		ORDER BY e.date DESC, e.id DESC LIMIT 1`, orgID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = db.QueryRowContext(ctx, `SELECT id FROM elections ORDER BY date DESC, id DESC LIMIT 1`).Scan(&id)
+		err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE `+visible("batch_id")+` ORDER BY date DESC, id DESC LIMIT 1`).Scan(&id)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("no election in the database: %w", ErrNotFound)

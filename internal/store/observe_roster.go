@@ -50,6 +50,7 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 		}
 		teams := map[string]int64{}
 		created, updated = 0, 0
+		moved := false // an observer changed team: their reports change cluster
 		for i := range obs {
 			o := &obs[i]
 			area, _ := json.Marshal(nonNil(o.Area))
@@ -76,6 +77,11 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 				created++
 			case err == nil:
 				o.ID = id
+				var team int64
+				if err := tx.QueryRowContext(ctx, `SELECT COALESCE(team_id, 0) FROM observers WHERE id = $1`, id).Scan(&team); err != nil {
+					return fmt.Errorf("observer %q: %w", o.Code, err)
+				}
+				moved = moved || team != o.TeamID
 				_, err = tx.ExecContext(ctx, `UPDATE observers SET name = $1, phone = $2, team_id = $3, area_path = $4 WHERE id = $5`,
 					o.Name, o.Phone, nullID(o.TeamID), string(area), id)
 				updated++
@@ -85,12 +91,22 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 			}
 			o.OrgID = orgID
 		}
+		if moved {
+			// Rare (a roster corrected before election day, mostly): the
+			// organisation's aggregates are rebuilt with the new teams.
+			if err := rebuildObservation(ctx, tx, db.Dialect, orgID); err != nil {
+				return err
+			}
+		}
 		for i := range audit {
 			if audit[i].Detail == nil {
 				audit[i].Detail = fmt.Appendf(nil, `{"created":%d,"updated":%d}`, created, updated)
 			}
 		}
-		return auditAll(ctx, tx, audit)
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeObservation)
 	})
 	var taken PhoneConflicts
 	if errors.As(err, &taken) {
@@ -179,7 +195,7 @@ type Assignment struct {
 // (an assignment that exists is kept).
 func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) (err error) {
 	defer wrap(&err, "store.Assign(org %d, election %d)", orgID, electionID)
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeObservation}, func(tx *sql.Tx) error {
 		for _, a := range as {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM teams WHERE id = $1 AND org_id = $2`, a.TeamID, orgID).Scan(&n); err != nil {
@@ -188,7 +204,7 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 			if n == 0 {
 				return fmt.Errorf("team %d: %w", a.TeamID, ErrNotFound)
 			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2`, a.AreaID, electionID).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), a.AreaID, electionID).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {
@@ -199,7 +215,7 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 				return fmt.Errorf("assigning team %d to area %d: %w", a.TeamID, a.AreaID, err)
 			}
 		}
-		return nil
+		return obsDeploymentChanged(ctx, tx, db.Dialect, orgID, electionID)
 	})
 }
 
@@ -274,7 +290,7 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
 	if design == "" {
 		design = "{}"
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, d.ElectionID, []ChangeKind{ChangeObservation}, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO deployments (org_id, election_id, seed, design, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			d.OrgID, d.ElectionID, d.Seed, design, fmtTime(d.Created)).Scan(&d.ID); err != nil {
 			return err
@@ -285,7 +301,7 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
 				return err
 			}
 		}
-		return nil
+		return obsDeploymentChanged(ctx, tx, db.Dialect, d.OrgID, d.ElectionID)
 	})
 }
 
@@ -324,7 +340,7 @@ func (db *DB) LatestDeployment(ctx context.Context, orgID, electionID int64) (_ 
 // organisation. Call it with DeleteElection.
 func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err error) {
 	defer wrap(&err, "store.DeleteObservation(election %d)", electionID)
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeObservation, ChangeReports, ChangeResolutions, ChangePublished}, func(tx *sql.Tx) error {
 		if err := deleteObservation(ctx, tx, electionID); err != nil {
 			return err
 		}
@@ -333,6 +349,9 @@ func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err erro
 }
 
 func deleteObservation(ctx context.Context, tx *sql.Tx, electionID int64) error {
+	if err := obsDeleteElection(ctx, tx, electionID); err != nil {
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM deployment_stations WHERE deployment_id IN (SELECT id FROM deployments WHERE election_id = $1)`,
 		`DELETE FROM deployments WHERE election_id = $1`,

@@ -77,8 +77,10 @@ func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits) (c
 			p.OrgID, p.ElectionID, p.ReportID, p.Question, p.FileName, p.ContentType, p.SHA256, p.Size, p.Data, fmtTime(p.Received)).Scan(&p.ID); err != nil {
 			return err
 		}
-		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "photos", []int64{p.ID})
-		return err
+		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "photos", []int64{p.ID}); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, p.ElectionID, ChangePhotos)
 	})
 	return created, err
 }

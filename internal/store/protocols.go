@@ -52,7 +52,7 @@ func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error
 func (db *DB) Protocols(ctx context.Context, electionID int64, source election.Source) (_ []*election.Protocol, err error) {
 	defer wrap(&err, "store.Protocols(election %d, %s)", electionID, source)
 	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received FROM protocols
-		WHERE election_id = $1 AND source = $2 ORDER BY area_id, version`, electionID, string(source))
+		WHERE election_id = $1 AND source = $2 AND `+visible("batch_id")+` ORDER BY area_id, version`, electionID, string(source))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (db *DB) Protocols(ctx context.Context, electionID int64, source election.S
 func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) (_ []*election.Protocol, err error) {
 	defer wrap(&err, "store.AreaProtocols(election %d, area %d)", electionID, areaID)
 	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received FROM protocols
-		WHERE election_id = $1 AND area_id = $2 ORDER BY source, version`, electionID, areaID)
+		WHERE election_id = $1 AND area_id = $2 AND `+visible("batch_id")+` ORDER BY source, version`, electionID, areaID)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (db *DB) AreaProtocols(ctx context.Context, electionID, areaID int64) (_ []
 // SourceCounts returns how many areas have a protocol of each source.
 func (db *DB) SourceCounts(ctx context.Context, electionID int64) (_ map[election.Source]int, err error) {
 	defer wrap(&err, "store.SourceCounts(election %d)", electionID)
-	rows, err := db.QueryContext(ctx, `SELECT source, count(DISTINCT area_id) FROM protocols WHERE election_id = $1 GROUP BY source`, electionID)
+	rows, err := db.QueryContext(ctx, `SELECT source, count(DISTINCT area_id) FROM protocols WHERE election_id = $1 AND `+visible("batch_id")+` GROUP BY source`, electionID)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (db *DB) SourceCounts(ctx context.Context, electionID int64) (_ map[electio
 // Batches lists an election's imports, oldest first.
 func (db *DB) Batches(ctx context.Context, electionID int64) (_ []election.Batch, err error) {
 	defer wrap(&err, "store.Batches(election %d)", electionID)
-	rows, err := db.QueryContext(ctx, `SELECT id, election_id, source, file, sha256, rows, rejected, created FROM batches WHERE election_id = $1 ORDER BY id`, electionID)
+	rows, err := db.QueryContext(ctx, `SELECT id, election_id, source, file, sha256, rows, rejected, created FROM batches WHERE election_id = $1 AND pending = '' ORDER BY id`, electionID)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (db *DB) Batches(ctx context.Context, electionID int64) (_ []election.Batch
 // version only ever adds rows): the tally cache keys on it.
 func (db *DB) ProtocolStamp(ctx context.Context, electionID int64) (string, error) {
 	var maxID, n int64
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), count(*) FROM protocols WHERE election_id = $1`, electionID).Scan(&maxID, &n); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(max(id), 0), count(*) FROM protocols WHERE election_id = $1 AND `+visible("batch_id")+``, electionID).Scan(&maxID, &n); err != nil {
 		return "", fmt.Errorf("store.ProtocolStamp(%d): %w", electionID, err)
 	}
 	return strconv.FormatInt(maxID, 10) + "/" + strconv.FormatInt(n, 10), nil

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/translog"
@@ -25,8 +27,10 @@ type PublishedFindings struct {
 	Receipt translog.Receipt `json:"receipt"`
 }
 
-// PublishFindings stores a snapshot; earlier publications stay.
-func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) (err error) {
+// PublishFindings stores a snapshot; earlier publications stay. The audit
+// entries given are written in the same transaction, with the
+// publication's id as their detail when they have none.
+func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings, audit ...AuditEntry) (err error) {
 	defer wrap(&err, "store.PublishFindings(election %d)", p.ElectionID)
 	if p.Published.IsZero() {
 		p.Published = time.Now().UTC()
@@ -36,11 +40,22 @@ func (db *DB) PublishFindings(ctx context.Context, p *PublishedFindings) (err er
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, p.OrgID, p.ElectionID, fmtTime(p.Published), p.PublishedBy, p.Findings, p.Statement).Scan(&p.ID); err != nil {
 			return err
 		}
+		for _, a := range audit {
+			if a.Detail == nil {
+				a.Detail = json.RawMessage(`{"publication":` + strconv.FormatInt(p.ID, 10) + `}`)
+			}
+			if err := Audit(ctx, tx, a); err != nil {
+				return err
+			}
+		}
 		rc, err := logIDs(ctx, qLoader{tx, db.Dialect}, "published_findings", []int64{p.ID})
-		if err == nil && len(rc) == 1 {
+		if err != nil {
+			return err
+		}
+		if len(rc) == 1 {
 			p.Receipt = rc[0]
 		}
-		return err
+		return db.touchTx(ctx, tx, p.ElectionID, ChangePublished)
 	})
 }
 

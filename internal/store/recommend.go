@@ -150,8 +150,11 @@ func (db *DB) ImportRecommendations(ctx context.Context, ds *recommend.Dataset, 
 		if err != nil {
 			return err
 		}
-		_, err = logUnlogged(ctx, qLoader{tx, db.Dialect}, "rec_assessments")
-		return err
+		if _, err = logUnlogged(ctx, qLoader{tx, db.Dialect}, "rec_assessments"); err != nil {
+			return err
+		}
+		// Recommendations belong to missions, not elections: election 0.
+		return db.touchTx(ctx, tx, 0, ChangeRecommendations)
 	})
 	if err != nil {
 		return recommend.ImportStats{}, err
@@ -265,8 +268,10 @@ func (db *DB) Assess(ctx context.Context, a *recommend.Assessment, check func(ex
 		if _, err = insertRecommendations(ctx, tx, existing, in); err != nil {
 			return err
 		}
-		_, err = logIDs(ctx, qLoader{tx, db.Dialect}, "rec_assessments", []int64{a.ID})
-		return err
+		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "rec_assessments", []int64{a.ID}); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeRecommendations)
 	})
 }
 
@@ -314,7 +319,7 @@ func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.Sta
 	defer wrap(&err, "store.StationCoverage(%q)", name)
 	c := recommend.StationCoverage{Election: name}
 	var id int64
-	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1`, name).Scan(&id)
+	err = db.QueryRowContext(ctx, `SELECT id FROM elections WHERE name = $1 AND `+visible("batch_id"), name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil
 	}
@@ -322,11 +327,11 @@ func (db *DB) StationCoverage(ctx context.Context, name string) (_ recommend.Sta
 		return c, err
 	}
 	c.Found = true
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE election_id = $1 AND station = 1`, id).Scan(&c.Stations); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE election_id = $1 AND station = 1 AND `+visible("batch_id"), id).Scan(&c.Stations); err != nil {
 		return c, err
 	}
-	const q = `SELECT count(DISTINCT p.area_id) FROM protocols p JOIN areas a ON a.id = p.area_id
-		WHERE p.election_id = $1 AND a.station = 1 AND p.source IN ($2, $3)`
+	q := `SELECT count(DISTINCT p.area_id) FROM protocols p JOIN areas a ON a.id = p.area_id
+		WHERE p.election_id = $1 AND a.station = 1 AND p.source IN ($2, $3) AND ` + visible("p.batch_id")
 	for _, x := range []struct {
 		n    *int
 		a, b election.Source

@@ -13,10 +13,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 )
 
 // Dialect names a database engine.
@@ -37,6 +40,54 @@ type DB struct {
 	// OnImport, when set, is told of every import committed through this
 	// handle: its rows and its time (the metrics use it).
 	OnImport func(rows int, d time.Duration)
+
+	feedOnce   sync.Once
+	feed       atomic.Pointer[feed] // set once by Changes
+	listenAddr string               // where the feed LISTENs (PostgreSQL)
+	replica    bool                 // a read-only standby: no LISTEN, no migrations
+}
+
+// PoolOptions are the connection settings of `vigil serve` (flags
+// --db-max-conns, --db-idle-time, --db-statement-timeout, --db-query-mode;
+// docs/deploy.md). The zero value is the defaults.
+type PoolOptions struct {
+	// MaxConns bounds the open connections (PostgreSQL; default 32). Four
+	// instances at 32 exceed PostgreSQL's default max_connections of 100:
+	// lower it, or put PgBouncer in front.
+	MaxConns int
+	// IdleTime closes a connection unused for this long, so that an idle
+	// instance gives its connections back (default 1 minute).
+	IdleTime time.Duration
+	// StatementTimeout makes PostgreSQL cancel a statement that runs
+	// longer (0: the server's setting). Sent as a startup parameter, which
+	// PgBouncer refuses unless told to ignore it: behind PgBouncer, set it
+	// on the role instead (docs/deploy.md).
+	StatementTimeout time.Duration
+	// QueryMode is pgx's default_query_exec_mode: "exec" or
+	// "simple_protocol" behind PgBouncer in transaction mode, where a
+	// prepared statement of one client may reach another server
+	// connection; empty keeps pgx's default (cached prepared statements)
+	// or what the URL says.
+	QueryMode string
+	// ListenAddr is where the change feed LISTENs, when the database
+	// address is a pooler in transaction mode (which cannot hold a LISTEN):
+	// the PostgreSQL server itself. Empty: the database address.
+	ListenAddr string
+}
+
+// QueryModes are the accepted values of PoolOptions.QueryMode.
+var QueryModes = []string{"", "cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}
+
+func (o PoolOptions) check() error {
+	if o.MaxConns < 0 || o.IdleTime < 0 || o.StatementTimeout < 0 {
+		return errors.New("pool settings cannot be negative")
+	}
+	for _, m := range QueryModes {
+		if o.QueryMode == m {
+			return nil
+		}
+	}
+	return fmt.Errorf("query mode %q: want one of %s", o.QueryMode, strings.Join(QueryModes[1:], ", "))
 }
 
 // IsPostgresAddr reports whether a database address names a PostgreSQL
@@ -48,13 +99,37 @@ func IsPostgresAddr(addr string) bool {
 // Open opens (creating if needed) the database at addr, a file path or a
 // postgres:// URL, and brings its schema up to date.
 func Open(ctx context.Context, addr string) (*DB, error) {
-	db, err := openRaw(addr)
+	return OpenWith(ctx, addr, PoolOptions{})
+}
+
+// OpenWith is Open with connection settings.
+func OpenWith(ctx context.Context, addr string, po PoolOptions) (*DB, error) {
+	db, err := openRaw(addr, po)
 	if err != nil {
 		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
+	// Imports that died (a crash, a kill) left pending rows no reader sees:
+	// they go now (those of imports still running elsewhere stay).
+	if err := db.SweepImports(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
+	// A database from before the results aggregates (0012): they are
+	// computed once from its protocols.
+	var unbuilt bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM protocols) AND NOT EXISTS (SELECT 1 FROM protocol_current)`).Scan(&unbuilt); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", db.Addr, err)
+	}
+	if unbuilt {
+		if _, err := db.rebuildResultSteps(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: computing the results aggregates: %w", db.Addr, err)
+		}
 	}
 	// A database from before the transparency log: its rows enter the log
 	// once, as they are now.
@@ -63,6 +138,10 @@ func Open(ctx context.Context, addr string) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("database %s: starting the log: %w", db.Addr, err)
 		}
+	}
+	if err := db.ensureObservationBuilt(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: building the observation aggregates: %w", db.Addr, err)
 	}
 	return db, nil
 }
@@ -86,18 +165,66 @@ func OpenExisting(ctx context.Context, addr string) (*DB, error) {
 	return Open(ctx, addr)
 }
 
-func openRaw(addr string) (*DB, error) {
+// OpenReplica opens a read-only standby of a PostgreSQL database (the
+// portal's reads, --db-read): no migration (a standby cannot write; the
+// primary's schema arrives by replication), and a change feed that polls
+// the standby's own copy of the changes table, so that what the portal
+// reads and the sequence it keys its caches on come from the same server.
+func OpenReplica(ctx context.Context, addr string, po PoolOptions) (*DB, error) {
+	if !IsPostgresAddr(addr) {
+		return nil, fmt.Errorf("read replica %s: only a PostgreSQL standby can be a replica", MaskPassword(addr))
+	}
+	db, err := openRaw(addr, po)
+	if err != nil {
+		return nil, err
+	}
+	db.replica = true
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read replica %s: %w", db.Addr, err)
+	}
+	return db, nil
+}
+
+func openRaw(addr string, po PoolOptions) (*DB, error) {
 	if addr == "" {
 		return nil, errors.New("no database address given")
 	}
+	if err := po.check(); err != nil {
+		return nil, err
+	}
 	if IsPostgresAddr(addr) {
-		sdb, err := sql.Open("pgx", addr)
+		cfg, err := pgx.ParseConfig(addr)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("database %s: %w", MaskPassword(addr), err)
 		}
-		sdb.SetMaxOpenConns(32)
-		sdb.SetMaxIdleConns(32)
-		return &DB{DB: sdb, Dialect: Postgres, Addr: MaskPassword(addr)}, nil
+		if po.QueryMode != "" {
+			for m := pgx.QueryExecModeCacheStatement; m <= pgx.QueryExecModeSimpleProtocol; m++ {
+				if m.String() == po.QueryMode {
+					cfg.DefaultQueryExecMode = m
+				}
+			}
+		}
+		if po.StatementTimeout > 0 {
+			cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(po.StatementTimeout.Milliseconds())
+		}
+		sdb := stdlib.OpenDB(*cfg)
+		n := po.MaxConns
+		if n == 0 {
+			n = 32
+		}
+		idle := po.IdleTime
+		if idle == 0 {
+			idle = time.Minute
+		}
+		sdb.SetMaxOpenConns(n)
+		sdb.SetMaxIdleConns(n)
+		sdb.SetConnMaxIdleTime(idle)
+		listen := po.ListenAddr
+		if listen == "" {
+			listen = addr
+		}
+		return &DB{DB: sdb, Dialect: Postgres, Addr: MaskPassword(addr), listenAddr: listen}, nil
 	}
 	// WAL lets readers (the portal) go on while an import or a submission
 	// writes; synchronous=FULL makes every acknowledged commit survive a
@@ -152,5 +279,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err = tx.Commit(); err != nil {
+		return err
+	}
+	db.pokeFeed()
+	return nil
 }

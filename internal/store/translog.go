@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,7 +226,10 @@ func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protoco
 	l := qLoader{q, d}
 	leaves := make([]translog.Leaf, 0, len(rs)+len(protocolIDs))
 	for _, r := range rs {
-		qc, _ := json.Marshal(nonNil(r.QC))
+		qc, err := json.Marshal(nonNil(r.QC))
+		if err != nil {
+			return nil, fmt.Errorf("log: report %d's quality control: %w", r.ID, err)
+		}
 		status := r.Status
 		if status == "" {
 			status = StatusNew
@@ -437,52 +441,100 @@ func logDeleted(ctx context.Context, l loader, ref string, electionID int64, sco
 	return err
 }
 
-// lockLog takes the log's lock and returns the tree size.
-func lockLog(ctx context.Context, l loader) (int64, error) {
-	q := `SELECT size FROM log_state WHERE id = 1`
+// lockLog takes the log's lock and returns the tree size with the
+// frontier stored beside it (nil when it is not the frontier of that size).
+func lockLog(ctx context.Context, l loader) (int64, []byte, error) {
+	q := `SELECT size, frontier FROM log_state WHERE id = 1`
 	if l.dialect() == Postgres {
 		q += ` FOR UPDATE`
 	}
 	var n int64
-	if err := l.queryRow(ctx, q).Scan(&n); err != nil {
-		return 0, fmt.Errorf("log: reading its size: %w", err)
+	var f []byte
+	if err := l.queryRow(ctx, q).Scan(&n, &f); err != nil {
+		return 0, nil, fmt.Errorf("log: reading its size: %w", err)
 	}
-	return n, nil
+	return n, f, nil
+}
+
+// frontierIndexes are the stored-hash indexes of the roots of the complete
+// subtrees a tree of n leaves splits into, one per bit set in n, largest
+// first: all that appending to it needs beyond the hashes it computes.
+func frontierIndexes(n int64) []int64 {
+	var out []int64
+	for level := 62; level >= 0; level-- {
+		if n>>uint(level)&1 == 1 {
+			out = append(out, tlog.StoredHashIndex(level, n>>uint(level)-1))
+		}
+	}
+	return out
+}
+
+// decodeFrontier returns the hashes of a stored frontier (8 bytes of size,
+// big-endian, then the hashes of frontierIndexes(size)) if it is the
+// frontier of a tree of n leaves, nil if not: a database from before the
+// frontier was kept, or a row edited by hand.
+func decodeFrontier(b []byte, n int64) []tlog.Hash {
+	want := len(frontierIndexes(n))
+	if len(b) != 8+want*tlog.HashSize || int64(binary.BigEndian.Uint64(b)) != n {
+		return nil
+	}
+	out := make([]tlog.Hash, want)
+	for i := range out {
+		copy(out[i][:], b[8+i*tlog.HashSize:])
+	}
+	return out
+}
+
+func encodeFrontier(n int64, hs []tlog.Hash) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(hs)*tlog.HashSize), uint64(n))
+	for _, h := range hs {
+		b = append(b, h[:]...)
+	}
+	return b
 }
 
 // appendLeaves adds leaves at the end of the tree, in l's transaction,
 // and returns their receipts.
+//
+// It reads nothing but log_state: appending needs, beyond the hashes it
+// computes itself, only the tree's frontier (the roots of its complete
+// subtrees, O(log n) hashes), which log_state keeps with the size under
+// the same lock, so a frontier is always that of the size it is read with,
+// whichever instance wrote it and whether or not that transaction
+// committed. (A cache in memory could not know that: after a rolled-back
+// append, another instance's append of as many leaves gives the size the
+// cache expects and a tree it does not have.) A missing or stale frontier
+// is read from the leaves' stored hashes, once.
 func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]translog.Receipt, error) {
 	if len(leaves) == 0 {
 		return nil, nil
 	}
-	n, err := lockLog(ctx, l)
+	n, stored, err := lockLog(ctx, l)
 	if err != nil {
 		return nil, err
 	}
-	// The hashes appending needs beyond those it computes itself are the
-	// roots of the complete subtrees of the tree as it stands: one query
-	// reads them, the rest come from this overlay.
-	overlay := map[int64]tlog.Hash{}
+	fidx := frontierIndexes(n)
+	front := decodeFrontier(stored, n)
+	if front == nil && len(fidx) > 0 {
+		if front, err = readHashes(ctx, l, fidx); err != nil {
+			return nil, fmt.Errorf("log: reading the frontier of %d leaves: %w", n, err)
+		}
+	}
+	overlay := make(map[int64]tlog.Hash, len(fidx)+2*len(leaves))
+	for i, x := range fidx {
+		overlay[x] = front[i]
+	}
+	// Every hash StoredHashesForRecordHash asks for is in the overlay: the
+	// frontier or a hash computed by this append. A miss would be a bug in
+	// that reasoning, not a reason to read the database.
 	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		var miss []int64
-		for _, i := range idx {
-			if _, ok := overlay[i]; !ok {
-				miss = append(miss, i)
-			}
-		}
-		if len(miss) > 0 {
-			got, err := readHashes(ctx, l, miss)
-			if err != nil {
-				return nil, err
-			}
-			for i, h := range got {
-				overlay[miss[i]] = h
-			}
-		}
 		out := make([]tlog.Hash, len(idx))
 		for k, i := range idx {
-			out[k] = overlay[i]
+			h, ok := overlay[i]
+			if !ok {
+				return nil, fmt.Errorf("log: stored hash %d is not in the frontier of %d leaves", i, n)
+			}
+			out[k] = h
 		}
 		return out, nil
 	})
@@ -508,11 +560,20 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc), blob})
 		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
 	}
-	if err := insertLeaves(ctx, l, leafRows); err != nil {
-		return nil, fmt.Errorf("log: storing leaves: %w", err)
+	// The new frontier's subtrees are each either one of the old frontier's
+	// or closed by a leaf just appended: all in the overlay.
+	n2 := n + int64(len(leaves))
+	nidx := frontierIndexes(n2)
+	nf := make([]tlog.Hash, len(nidx))
+	for i, x := range nidx {
+		h, ok := overlay[x]
+		if !ok {
+			return nil, fmt.Errorf("log: stored hash %d of the frontier of %d leaves was not computed", x, n2)
+		}
+		nf[i] = h
 	}
-	if err := l.exec(ctx, `UPDATE log_state SET size = $1 WHERE id = 1`, n+int64(len(leaves))); err != nil {
-		return nil, err
+	if err := insertLeaves(ctx, l, leafRows, n2, encodeFrontier(n2, nf)); err != nil {
+		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, n2, err)
 	}
 	return out, nil
 }
@@ -526,15 +587,19 @@ func hashHome(idx int64) (leaf int64, pos int) {
 	return (k+1)<<uint(level) - 1, level
 }
 
-// insertLeaves stores leaf rows. On PostgreSQL through database/sql, a
-// multi-row INSERT of a whole batch is a long statement with thousands of
-// parameters, which PostgreSQL parses and plans each time: six arrays
-// unnested into rows cost a fraction of that. A bulk load (an import's
-// COPY) and SQLite take the loader's insert.
-func insertLeaves(ctx context.Context, l loader, rows [][]any) error {
+// insertLeaves stores leaf rows and the log's new size and frontier. On
+// PostgreSQL through database/sql, a multi-row INSERT of a whole batch is a
+// long statement with thousands of parameters, which PostgreSQL parses and
+// plans each time: six arrays unnested into rows cost a fraction of that,
+// and the state's update rides in the same statement (one round trip). A
+// bulk load (an import's COPY) and SQLite take the loader's insert.
+func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, frontier []byte) error {
 	ql, ok := l.(qLoader)
 	if !ok || ql.d != Postgres {
-		return l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows)
+		if err := l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows); err != nil {
+			return err
+		}
+		return l.exec(ctx, `UPDATE log_state SET size = $1, frontier = $2 WHERE id = 1`, size, frontier)
 	}
 	idx := make([]int64, len(rows))
 	kind := make([]string, len(rows))
@@ -545,8 +610,10 @@ func insertLeaves(ctx context.Context, l loader, rows [][]any) error {
 	for i, r := range rows {
 		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
 	}
-	_, err := ql.q.ExecContext(ctx, `INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])`, idx, kind, ref, el, data, hashes)
+	// A data-modifying WITH runs whether or not the UPDATE reads it.
+	_, err := ql.q.ExecContext(ctx, `WITH ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]))
+		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1`, idx, kind, ref, el, data, hashes, size, frontier)
 	return err
 }
 

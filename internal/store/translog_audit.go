@@ -73,6 +73,7 @@ func (db *DB) AuditTransparencyLog(ctx context.Context) (*LogAudit, error) {
 		scope string
 	}
 	tombs := map[int64][]tomb{}
+	importTombs := map[int64]int64{} // batch -> the tombstone of its swept import
 	next := int64(0)
 	for _, l := range leaves {
 		if l.Index != next {
@@ -89,7 +90,9 @@ func (db *DB) AuditTransparencyLog(ctx context.Context) (*LogAudit, error) {
 		last[l.Ref] = latest{l.Index, l}
 		if l.Kind == translog.KindDeleted {
 			lf, err := translog.DecodeLeaf(l.Data)
-			if err == nil && lf.String("scope") != "" {
+			if b, ok := lf.Int("batch"); err == nil && lf.String("scope") == "import" && ok {
+				importTombs[b] = l.Index
+			} else if err == nil && lf.String("scope") != "" {
 				tombs[l.Election] = append(tombs[l.Election], tomb{l.Index, lf.String("scope")})
 			}
 		}
@@ -161,7 +164,11 @@ func (db *DB) AuditTransparencyLog(ctx context.Context) (*LogAudit, error) {
 	// Every row, against its latest leaf.
 	seen := map[string]bool{}
 	for _, t := range logTables {
-		rows, err := tableLeaves(ctx, qLoader{db, db.Dialect}, t.table, "")
+		where := ""
+		if t.table == "batches" {
+			where = `t.pending = ''` // an import still being written
+		}
+		rows, err := tableLeaves(ctx, qLoader{db, db.Dialect}, t.table, where)
 		if err != nil {
 			return nil, err
 		}
@@ -198,6 +205,15 @@ func (db *DB) AuditTransparencyLog(ctx context.Context) (*LogAudit, error) {
 		for _, tb := range tombs[l.leaf.Election] {
 			if tb.idx > l.idx && (tb.scope == "election" || tb.scope == "observation" && observationKinds[l.leaf.Kind]) {
 				excused = true
+			}
+		}
+		if !excused && l.leaf.Kind == translog.KindProtocol && len(importTombs) > 0 {
+			// A protocol of an import that failed: logged as it was
+			// written, removed with a tombstone of the import.
+			if lf, err := translog.DecodeLeaf(l.leaf.Data); err == nil {
+				if b, ok := lf.Int("batch"); ok && importTombs[b] > l.idx {
+					excused = true
+				}
 			}
 		}
 		if !excused {

@@ -66,6 +66,15 @@ func rowCounts(t *testing.T, db *store.DB) map[string]int {
 	return out
 }
 
+// derivedTables are the maintained aggregates (aggregates.go,
+// observe_agg*.go): computed from the other rows, and built when a
+// database whose rows were written without them is opened.
+var derivedTables = map[string]bool{
+	"protocol_current": true, "result_areas": true, "result_votes": true, "result_elections": true, "station_differs": true,
+	"obs_stats": true, "obs_clusters": true, "obs_nodes": true, "obs_stations": true, "obs_units": true, "obs_conflicts": true, "obs_changes": true,
+	"obs_anc": true,
+}
+
 // TestUpgradeFromEveryVersion starts from the schema of every earlier
 // version, with data written as that version would have it, upgrades by
 // opening with this binary, and checks that the schema is exactly a fresh
@@ -120,6 +129,9 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 					for tb, n := range before {
 						if tb == "log_leaves" && after[tb] >= n {
 							continue // opening logs rows the log lacks (the backfill)
+						}
+						if derivedTables[tb] && after[tb] >= n {
+							continue // opening builds the aggregates the old rows lacked
 						}
 						if after[tb] != n {
 							t.Errorf("table %s: %d rows before the upgrade, %d after", tb, n, after[tb])

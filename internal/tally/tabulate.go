@@ -352,3 +352,48 @@ func SharesOf(votes []int64, base int64) []float64 {
 	}
 	return out
 }
+
+// AreaSums is one area's sums computed elsewhere (the store's maintained
+// results aggregates): the stations counted under it, the summed figures
+// (a figure known when some station states it) and the votes by option
+// position.
+type AreaSums struct {
+	Area     election.Area
+	Stations int
+	Figures  election.Figures
+	Votes    []int64
+}
+
+// TreeOf builds the tree of nodes of rows, the first row its root and every
+// other row below a row before it (rows in the order of store.ResultTree):
+// the same nodes as Result.Node gives for a tabulation of the same
+// protocols, without the protocols.
+func TreeOf(e *election.Election, rows []AreaSums) *Node {
+	if len(rows) == 0 {
+		return nil
+	}
+	nOpt := len(e.Options)
+	nodes := make([]Node, len(rows))
+	votes := make([]int64, len(rows)*nOpt)
+	byID := make(map[int64]*Node, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		n := &nodes[i]
+		v := votes[i*nOpt : (i+1)*nOpt : (i+1)*nOpt]
+		copy(v, r.Votes)
+		*n = Node{Area: &r.Area, Stations: r.Stations, Figures: r.Figures, Options: make(map[string]int64, nOpt), Votes: v, election: e}
+		for _, o := range e.Options {
+			if o.Position >= 0 && o.Position < nOpt {
+				n.Options[o.Name] = v[o.Position]
+			}
+		}
+		byID[r.Area.ID] = n
+		if i == 0 {
+			continue
+		}
+		if p := byID[r.Area.ParentID]; p != nil {
+			p.Children = append(p.Children, n)
+		}
+	}
+	return &nodes[0]
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
@@ -170,12 +169,10 @@ type cachedPrincipal struct {
 	until   time.Time
 }
 
-var tokenCache sync.Map // token hash → cachedPrincipal
-
-func forgetToken(id int64) {
-	tokenCache.Range(func(k, v any) bool {
+func (s *Server) forgetToken(id int64) {
+	s.tokens.Range(func(k, v any) bool {
 		if v.(cachedPrincipal).tokenID == id {
-			tokenCache.Delete(k)
+			s.tokens.Delete(k)
 		}
 		return true
 	})
@@ -183,7 +180,7 @@ func forgetToken(id int64) {
 
 func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Principal, error) {
 	h := access.HashToken(token)
-	if c, ok := tokenCache.Load(h); ok && time.Now().Before(c.(cachedPrincipal).until) {
+	if c, ok := s.tokens.Load(h); ok && time.Now().Before(c.(cachedPrincipal).until) {
 		metrics.CacheRequests.WithLabelValues("token", "hit").Inc()
 		return c.(cachedPrincipal).p, nil
 	}
@@ -218,7 +215,7 @@ func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Princ
 			return access.Anonymous, err
 		}
 	}
-	tokenCache.Store(h, cachedPrincipal{p: p, tokenID: t.ID, until: time.Now().Add(tokenCacheTTL)})
+	s.tokens.Store(h, cachedPrincipal{p: p, tokenID: t.ID, until: time.Now().Add(tokenCacheTTL)})
 	return p, nil
 }
 

@@ -72,16 +72,6 @@ func (s *Server) dashIndex(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// dashLoad checks that the principal may read the organisation's findings
-// and loads its observation of the election, in the principal's scope.
-func (s *Server) dashLoad(r *http.Request) (*observe.Dataset, error) {
-	e, p, err := s.electionAs(r, access.ReadFindings)
-	if err != nil {
-		return nil, err
-	}
-	return observe.Load(r.Context(), s.db, p, e.ID)
-}
-
 // dashArea is the drill-down prefix of the coverage table: ?a=Region&a=District.
 func dashArea(r *http.Request) []string {
 	var out []string
@@ -218,10 +208,13 @@ func leadingDigits(s string) string {
 }
 
 // dashCoverageFor builds the coverage table of the request's drill-down.
-func (s *Server) dashCoverageFor(r *http.Request, ds *observe.Dataset, stamp string) dashCoverage {
-	e := ds.Election
+func (s *Server) dashCoverageFor(r *http.Request, src *dashSrc, stamp string) (dashCoverage, error) {
+	e := src.e
 	prefix := dashArea(r)
-	rows, total := coverageOf(ds, prefix)
+	rows, total, err := src.coverage(r.Context(), s.db, prefix)
+	if err != nil {
+		return dashCoverage{}, err
+	}
 	c := dashCoverage{Election: e.ID, Area: prefix, Rows: rows, Total: total, Stamp: stamp,
 		Level: levelName(e, len(prefix)+1)}
 	for i := range prefix {
@@ -231,7 +224,7 @@ func (s *Server) dashCoverageFor(r *http.Request, ds *observe.Dataset, stamp str
 	if q := areaQuery(prefix); q != "" {
 		c.Events += "?" + q
 	}
-	return c
+	return c, nil
 }
 
 // dashIncident is one incident report for the list.
@@ -328,20 +321,23 @@ type dashData struct {
 const dashLists = 200
 
 func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dashLoad(r)
+	src, err := s.dashSource(r)
 	if err != nil {
 		return err
 	}
 	p := s.principal(r)
-	e := ds.Election
+	e := src.e
 	c := s.catalogueFor(r)
-	lang := c.Tag
-	stamp, err := s.db.ReportStamp(r.Context(), p.OrgID, e.ID)
+	stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
+	if err != nil {
+		return err
+	}
+	cov, err := s.dashCoverageFor(r, src, stamp)
 	if err != nil {
 		return err
 	}
 	d := dashData{Title: c.T("dash.title"), URI: r.URL.RequestURI(), Election: e, P: p, Triage: observe.TriageStates,
-		Coverage:  s.dashCoverageFor(r, ds, stamp),
+		Coverage:  cov,
 		Findings:  fmt.Sprintf("/api/v1/elections/%d/findings?format=html", e.ID),
 		Forensics: fmt.Sprintf("/elections/%d/forensics", e.ID)}
 	if o, err := s.db.Organisation(r.Context(), p.OrgID); err == nil {
@@ -353,6 +349,26 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 	case "resolve":
 		d.Flash = c.T("dash.flash.resolve")
 	}
+	if src.ds == nil {
+		if err := s.dashListsFromAggregates(r, src, &d, c); err != nil {
+			return err
+		}
+	} else {
+		s.dashListsFromReports(r, src.ds, &d, c)
+	}
+	if pv, err := s.dashPVTFor(r, e, c); err != nil {
+		d.PVTError = err.Error()
+	} else {
+		d.PVT = pv
+	}
+	return s.render(w, r, http.StatusOK, "dashboard.html", d)
+}
+
+// dashListsFromReports fills the page's lists from the reports (a
+// coordinator of one station).
+func (s *Server) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *dashData, c *catalogue) {
+	p := s.principal(r)
+	lang := c.Tag
 	d.IncTotal, d.QTotal, _ = listCounts(ds)
 	obsOf := map[int64]*observe.Obs{}
 	for i := range ds.Obs {
@@ -434,12 +450,6 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Unresolved first.
 	sort.SliceStable(d.Conflicts, func(i, j int) bool { return d.Conflicts[i].Resolved == "" && d.Conflicts[j].Resolved != "" })
-	if pv, err := s.dashPVTFor(r, e, c); err != nil {
-		d.PVTError = err.Error()
-	} else {
-		d.PVT = pv
-	}
-	return s.render(w, r, http.StatusOK, "dashboard.html", d)
 }
 
 func clipText(s string, n int) string {
@@ -587,15 +597,12 @@ func listCounts(ds *observe.Dataset) (incidents, qc, open int) {
 	return incidents, qc, open
 }
 
-var dashStates sync.Map // *Server → *dashState
-
 func (s *Server) dash() *dashState {
-	if st, ok := dashStates.Load(s); ok {
-		return st.(*dashState)
-	}
-	st, _ := dashStates.LoadOrStore(s, &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
-		limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}})
-	return st.(*dashState)
+	s.dashOnce.Do(func() {
+		s.dashSt = &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
+			limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}}
+	})
+	return s.dashSt
 }
 
 // Unresolved counts the conflicts still waiting for a decision.

@@ -13,8 +13,9 @@ import (
 )
 
 // Live coverage over server-sent events. Each connected dashboard has one
-// stream; the server reads the reports' stamp (one small query) every
-// dashPoll, and when it has changed sends the coverage table again, rendered
+// stream; the server reads the observation's change counter (one row of
+// obs_changes, moved by every transaction that changes the aggregates)
+// every dashPoll, and when it has changed sends the coverage table again, rendered
 // in the reader's language, as one "coverage" event whose id is the stamp
 // (a reconnecting EventSource sends it back as Last-Event-ID, so nothing is
 // sent twice), followed by a "counts" event with the lengths of the page's
@@ -87,7 +88,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	end := time.NewTimer(lim.max)
 	defer end.Stop()
 	send := func() bool {
-		stamp, err := s.db.ReportStamp(r.Context(), p.OrgID, e.ID)
+		stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("dashboard events: reading the stamp", "err", err)
@@ -179,15 +180,22 @@ func (s *Server) coverageFragment(r *http.Request, p access.Principal, stamp str
 		return cc.html, cc.counts, nil
 	}
 	st.mu.Unlock()
-	ds, err := s.dashLoad(r)
+	src, err := s.dashSource(r)
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := s.renderBytes(r, "dashboard-coverage", s.dashCoverageFor(r, ds, stamp))
+	cov, err := s.dashCoverageFor(r, src, stamp)
 	if err != nil {
 		return nil, nil, err
 	}
-	inc, qc, open := listCounts(ds)
+	b, err := s.renderBytes(r, "dashboard-coverage", cov)
+	if err != nil {
+		return nil, nil, err
+	}
+	inc, qc, _, open, err := src.counts(r.Context(), s.db)
+	if err != nil {
+		return nil, nil, err
+	}
 	counts, _ := json.Marshal(map[string]int{"incidents": inc, "qc": qc, "conflicts": open})
 	st.mu.Lock()
 	if len(st.cov) > 256 {

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
@@ -33,9 +32,9 @@ var palette = []string{"#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#
 
 const noDataFill = "#cccccc"
 
-// geoTTL is how long a loaded geography is served before it is read again
-// (a new import shows within it).
-const geoTTL = 30 * time.Second
+// geoTTL bounds how long a loaded geography is served before it is read
+// again; a new import shows at once, through the change sequence.
+const geoTTL = 5 * time.Minute
 
 // elGeo is an election's stored geography.
 type elGeo struct {
@@ -45,38 +44,32 @@ type elGeo struct {
 	synthetic bool
 	sources   []string
 	at        time.Time
-}
-
-// geoKey keys the cache by database as well as election: two servers in one
-// process (the tests) may each have an election 1.
-type geoKey struct {
-	db *store.DB
-	id int64
-}
-
-var geoCache struct {
-	sync.Mutex
-	m map[geoKey]*elGeo
+	seq       int64 // the election's sequence of election changes when loaded
 }
 
 // geography returns the election's stored outlines (possibly none).
 func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, error) {
-	geoCache.Lock()
-	key := geoKey{s.db, e.ID}
-	g, ok := geoCache.m[key]
-	geoCache.Unlock()
-	if ok && time.Since(g.at) < geoTTL {
+	// Keyed on the election's sequence of election-wide changes (a `vigil
+	// geo import` through any process moves it), with geoTTL as a bound.
+	seq, err := s.rdb().Changes().Seq(ctx, e.ID, store.ChangeElection)
+	if err != nil {
+		return nil, err
+	}
+	s.geo.Lock()
+	g, ok := s.geo.m[e.ID]
+	s.geo.Unlock()
+	if ok && g.seq == seq && time.Since(g.at) < geoTTL {
 		return g, nil
 	}
-	shapes, err := s.db.Shapes(ctx, e.ID)
+	shapes, err := s.rdb().Shapes(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
-	pts, err := s.db.StationPoints(ctx, e.ID)
+	pts, err := s.rdb().StationPoints(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
-	g = &elGeo{shapes: map[int64]json.RawMessage{}, levels: map[int]bool{}, points: map[int64][2]float64{}, at: time.Now()}
+	g = &elGeo{shapes: map[int64]json.RawMessage{}, levels: map[int]bool{}, points: map[int64][2]float64{}, at: time.Now(), seq: seq}
 	for _, p := range pts {
 		g.points[p.AreaID] = [2]float64{p.Lon, p.Lat}
 	}
@@ -91,12 +84,12 @@ func (s *Server) geography(ctx context.Context, e *election.Election) (*elGeo, e
 			g.sources = append(g.sources, sh.Source)
 		}
 	}
-	geoCache.Lock()
-	if geoCache.m == nil || len(geoCache.m) > 256 {
-		geoCache.m = map[geoKey]*elGeo{}
+	s.geo.Lock()
+	if s.geo.m == nil || len(s.geo.m) > 256 {
+		s.geo.m = map[int64]*elGeo{}
 	}
-	geoCache.m[key] = g
-	geoCache.Unlock()
+	s.geo.m[e.ID] = g
+	s.geo.Unlock()
 	return g, nil
 }
 
@@ -259,7 +252,7 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
@@ -335,7 +328,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}

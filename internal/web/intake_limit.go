@@ -152,14 +152,13 @@ func newIntakeState(l IntakeLimits) *intakeState {
 		unknown: newKeyedLimiter(l.UnknownReplyEvery, 1)}
 }
 
-var intakeStates sync.Map // *Server → *intakeState
-
 func (s *Server) intake() *intakeState {
-	if st, ok := intakeStates.Load(s); ok {
-		return st.(*intakeState)
+	s.intakeMu.Lock()
+	defer s.intakeMu.Unlock()
+	if s.intakeSt == nil {
+		s.intakeSt = newIntakeState(IntakeLimits{})
 	}
-	st, _ := intakeStates.LoadOrStore(s, newIntakeState(IntakeLimits{}))
-	return st.(*intakeState)
+	return s.intakeSt
 }
 
 // senderKey names who sends: an observer (whatever token or login), a

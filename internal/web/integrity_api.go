@@ -43,7 +43,7 @@ type computedEntry struct {
 const maxComputed = 256
 
 func (s *Server) compute(ctx context.Context, e *election.Election, key string, fn func(*tallyEntry) (any, error)) (any, error) {
-	stamp, err := s.db.ProtocolStamp(ctx, e.ID)
+	stamp, err := s.changeStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}

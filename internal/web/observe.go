@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
@@ -34,29 +33,23 @@ type observeState struct {
 	budget          failureBudget
 }
 
-var observeStates sync.Map // *Server → *observeState
-
 // Observation returns the server's observation service (started by
 // observeRoutes), for other areas (the dashboard) that read through it.
 func (s *Server) Observation() *observe.Service {
-	if st, ok := observeStates.Load(s); ok {
-		return st.(*observeState).svc
+	if s.observeSt != nil {
+		return s.observeSt.svc
 	}
 	return nil
 }
 
-func (s *Server) obs() *observeState {
-	st, _ := observeStates.Load(s)
-	return st.(*observeState)
-}
+func (s *Server) obs() *observeState { return s.observeSt }
 
 // CloseObservation stops the observation writer after the queued reports
 // are committed. Call it after the HTTP server has shut down.
 func (s *Server) CloseObservation() {
-	if st, ok := observeStates.LoadAndDelete(s); ok {
-		st.(*observeState).svc.Close()
+	if s.observeSt != nil {
+		s.observeSt.svc.Close()
 	}
-	intakeStates.Delete(s)
 }
 
 // observeRoutes registers the observation area: the reports API, forms,
@@ -72,7 +65,7 @@ func (s *Server) observeRoutes() {
 		metrics.IntakeQueueDepth.Set(float64(queued))
 		metrics.IntakeCommitDuration.Observe(d.Seconds())
 	})
-	observeStates.Store(s, st)
+	s.observeSt = st
 	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn handlerFunc) {
 		s.mux.Handle(pattern, csrf.Handler(s.serve(s.authed(fn))))
@@ -575,7 +568,7 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.RevokeToken(r.Context(), p.OrgID, id, s.auditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
 		return err
 	}
-	forgetToken(id)
+	s.forgetToken(id)
 	writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	return nil
 }
@@ -843,26 +836,18 @@ func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel
 		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: channel, Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d})
 }
 
-func (s *Server) dataset(r *http.Request, a access.Action) (*observe.Dataset, error) {
-	e, err := s.electionParam(r)
-	if err != nil {
-		return nil, err
-	}
-	p := s.principal(r)
-	if err := s.check(r, a, access.Resource{OrgID: p.OrgID}); err != nil {
-		return nil, err
-	}
-	return observe.Load(r.Context(), s.db, p, e.ID)
-}
-
 func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dataset(r, access.ResolveConflict)
+	e, err := s.electionParam(r)
 	if err != nil {
 		return err
 	}
-	cs := observe.Conflicts(ds.Obs, ds.Resolved)
-	if cs == nil {
-		cs = []observe.Conflict{}
+	p := s.principal(r)
+	if err := s.check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	cs, err := observe.ConflictsOf(r.Context(), s.db, p, e.ID, false)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
 	return nil
@@ -907,23 +892,50 @@ func (s *Server) resolve(r *http.Request, electionID int64, in *store.Resolution
 		Channel: channel, Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d})
 }
 
+// apiFindings answers from the observation aggregates (docs/observation.md,
+// "Aggregates"); the JSON lists the reports behind each figure unless
+// ?reports=0. Answers are kept per scope, form and change counter: a
+// repeated request between two changes costs one row read.
 func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dataset(r, access.ReadFindings)
+	e, err := s.electionParam(r)
 	if err != nil {
 		return err
 	}
-	f := ds.Findings()
-	if wantsHTML(r) || r.URL.Query().Get("format") == "html" {
-		var buf bytes.Buffer
-		if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/observe/reports/%d", ds.Election.ID)}); err != nil {
-			return err
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, err := w.Write(buf.Bytes())
+	p := s.principal(r)
+	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	html := wantsHTML(r) || r.URL.Query().Get("format") == "html"
+	withReports := !html && r.URL.Query().Get("reports") != "0"
+	stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("%d|%d|%s|%q|%t|%t|%s", e.ID, p.OrgID, p.Role, p.Area, html, withReports, stamp)
+	body, ok := findingsCache.get(s, key)
+	if !ok {
+		f, err := observe.FindingsOf(r.Context(), s.db, p, e.ID, withReports)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if html {
+			if err := observe.StatementHTML(&buf, f, observe.StatementOptions{ReportsURL: fmt.Sprintf("/observe/reports/%d", e.ID)}); err != nil {
+				return err
+			}
+		} else if err := json.NewEncoder(&buf).Encode(f); err != nil {
+			return err
+		}
+		body = buf.Bytes()
+		findingsCache.put(s, key, body)
+	}
+	if html {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	_, err = w.Write(body)
+	return err
 }
 
 func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {

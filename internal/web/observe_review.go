@@ -40,33 +40,64 @@ type conflictChoice struct {
 }
 
 func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.dataset(r, access.ReviewReport)
+	e, err := s.electionParam(r)
+	if err != nil {
+		return err
+	}
+	p := s.principal(r)
+	if err := s.check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	cs, err := observe.ConflictsOf(ctx, s.db, p, e.ID, true)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, c := range cs {
+		ids = append(ids, c.AreaID)
+	}
+	paths, err := s.db.AreaPaths(ctx, ids)
 	if err != nil {
 		return err
 	}
 	var rows []conflictRow
-	for _, c := range observe.Conflicts(ds.Obs, ds.Resolved) {
-		if c.Resolved != nil {
-			continue
-		}
+	for _, c := range cs {
 		row := conflictRow{Conflict: c}
-		if a := ds.Areas[c.AreaID]; a != nil {
-			row.Place = strings.Join(a.Path, " › ")
+		if path, ok := paths[c.AreaID]; ok {
+			row.Place = strings.Join(path, " › ")
 		}
 		for _, v := range c.Values {
 			row.Choices = append(row.Choices, conflictChoice{JSON: string(v.Value), Label: strings.Trim(string(v.Value), `"`), Reports: v.Reports})
 		}
 		rows = append(rows, row)
 	}
+	sc, err := observe.ScopeOf(ctx, s.db, p, e.ID)
+	if err != nil {
+		return err
+	}
 	var flagged []*store.Report
-	for _, o := range ds.Obs {
-		rep := ds.Reports[o.ReportID]
-		if rep.Status == store.StatusFlagged || rep.Status == store.StatusQuarantined {
-			flagged = append(flagged, rep)
+	switch {
+	case sc.Outside:
+	case !sc.Kept:
+		// A coordinator of one station: the station's reports.
+		ds, err := observe.Load(ctx, s.db, p, e.ID)
+		if err != nil {
+			return err
+		}
+		for _, o := range ds.Obs {
+			rep := ds.Reports[o.ReportID]
+			if rep.Status == store.StatusFlagged || rep.Status == store.StatusQuarantined {
+				flagged = append(flagged, rep)
+			}
+		}
+	default:
+		if flagged, err = s.db.ReviewList(ctx, p.OrgID, e.ID, sc.Node, "flagged", 0); err != nil {
+			return err
 		}
 	}
 	return s.render(w, r, http.StatusOK, "observe_review.html", map[string]any{
-		"Election": ds.Election, "Conflicts": rows, "Flagged": flagged, "Done": r.URL.Query().Get("done")})
+		"Election": e, "Conflicts": rows, "Flagged": flagged, "Done": r.URL.Query().Get("done")})
 }
 
 func (s *Server) reviewBack(w http.ResponseWriter, r *http.Request, done string) {

@@ -200,7 +200,7 @@ func (s *Server) common(r *http.Request, e *election.Election, title, current st
 }
 
 func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
-	es, err := s.db.Elections(r.Context())
+	es, err := s.rdb().Elections(r.Context())
 	if err != nil {
 		return err
 	}

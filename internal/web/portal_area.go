@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -93,11 +94,22 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
 	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
+		if src, ok := singleSource(sel); ok {
+			a, err := s.resultArea(r.Context(), e, r.PathValue("area"), "")
+			if err != nil {
+				return nil, err
+			}
+			d := s.newAreaPage(r, e, &a)
+			if err := s.areaDataAgg(r.Context(), d, e, src, a, r.URL.Query()); err != nil {
+				return nil, err
+			}
+			return s.renderBytes(r, "area.html", d)
+		}
 		ent, err := s.portalTally(r.Context(), e, sel, stamp)
 		if err != nil {
 			return nil, err
@@ -147,12 +159,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 	res := ent.result
 	ix := res.Index
 	a := ix.Area(i)
-	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
-	title := e.Title()
-	if a.ParentID != 0 {
-		title = a.Name + " · " + title
-	}
-	d.C = s.common(r, e, title, "nav.results")
+	d := s.newAreaPage(r, e, a)
 	for p := a.ParentID; p != 0; {
 		j, ok := ix.Lookup(p)
 		if !ok {
@@ -162,15 +169,48 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		d.Crumbs = append([]crumb{{pa.ID, pa.Name}}, d.Crumbs...)
 		p = pa.ParentID
 	}
-	if a.Level == 0 {
-		d.C.Title = e.Title()
-	}
 	if len(d.Crumbs) > 0 && d.Crumbs[0].Name == e.Name {
 		d.Crumbs[0].Name = e.Title() // the root area is named by the election's slug
 	}
 	node := res.Node(i, a.Level+1)
-	d.Stations = node.Stations
 	d.Expected = len(ix.Stations(i))
+	d.fillTotals(e, node, r.URL.Query())
+	diffs := s.diffsFor(e, ent)
+	if len(node.Children) > 0 {
+		d.fillChildren(e, node, r.URL.Query(), func(c *tally.Node) int {
+			j, _ := ix.Lookup(c.Area.ID)
+			return diffs.under(ix, j)
+		})
+	}
+	if !a.Station {
+		d.Padded = paddedBelow(e, ent, a)
+	}
+	if err := s.fillProtocols(r.Context(), e, d, node); err != nil {
+		return nil, err
+	}
+	if a.Station {
+		d.Differs = diffs.areas[a.ID]
+	}
+	return d, nil
+}
+
+// newAreaPage starts the page of area a: its titles and links.
+func (s *Server) newAreaPage(r *http.Request, e *election.Election, a *election.Area) *areaPage {
+	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
+	title := e.Title()
+	if a.ParentID != 0 {
+		title = a.Name + " · " + title
+	}
+	d.C = s.common(r, e, title, "nav.results")
+	if a.Level == 0 {
+		d.C.Title = e.Title()
+	}
+	return d
+}
+
+// fillTotals sets the area's own figures and options from its node.
+func (d *areaPage) fillTotals(e *election.Election, node *tally.Node, q url.Values) {
+	d.Stations = node.Stations
 	d.Figures = node.Figures.Map()
 	d.Turnout = turnoutOf(node.Figures)
 	valid := node.Figures.Value(election.Valid)
@@ -193,46 +233,50 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 	}
 	// Ballot order by default (what the ballot and the protocol show); by
 	// votes on request.
-	if d.ByVotes = r.URL.Query().Get("order") == "votes"; d.ByVotes {
+	if d.ByVotes = q.Get("order") == "votes"; d.ByVotes {
 		sort.SliceStable(d.Options, func(i, j int) bool { return d.Options[i].Votes > d.Options[j].Votes })
 	}
-	diffs := s.diffsFor(e, ent)
-	if len(node.Children) > 0 {
-		d.ChildLevel = levelName(e, node.Children[0].Area.Level)
-		d.ChildCount = len(node.Children)
-		d.ChildStations = node.Children[0].Area.Station
-		q := r.URL.Query()
-		d.Sort, d.Dir, d.Filter, d.OnlyDiff = q.Get("sort"), q.Get("dir"), strings.TrimSpace(q.Get("q")), q.Get("differs") == "1"
-		filter := strings.ToLower(d.Filter)
-		for _, c := range node.Children {
-			if filter != "" && !strings.Contains(strings.ToLower(c.Area.Name), filter) {
-				continue
-			}
-			j, _ := ix.Lookup(c.Area.ID)
-			row := childRow{ID: c.Area.ID, Name: c.Area.Name, Station: c.Area.Station, Stations: c.Stations,
-				Registered: c.Figures.Value(election.Registered), Turnout: turnoutOf(c.Figures), Differs: diffs.under(ix, j)}
-			cv := c.Figures.Value(election.Valid)
-			for _, o := range e.Options {
-				sh := -1.0
-				if cv > 0 && o.Position < len(c.Votes) {
-					sh = float64(c.Votes[o.Position]) / float64(cv)
-				}
-				row.Shares = append(row.Shares, sh)
-			}
-			if d.OnlyDiff && row.Differs == 0 {
-				continue
-			}
-			d.Children = append(d.Children, row)
+}
+
+// fillChildren lists the node's children, filtered and sorted as the query
+// asks; differs counts a child's stations whose sources disagree.
+func (d *areaPage) fillChildren(e *election.Election, node *tally.Node, q url.Values, differs func(c *tally.Node) int) {
+	d.ChildLevel = levelName(e, node.Children[0].Area.Level)
+	d.ChildCount = len(node.Children)
+	d.ChildStations = node.Children[0].Area.Station
+	d.Sort, d.Dir, d.Filter, d.OnlyDiff = q.Get("sort"), q.Get("dir"), strings.TrimSpace(q.Get("q")), q.Get("differs") == "1"
+	filter := strings.ToLower(d.Filter)
+	for _, c := range node.Children {
+		if filter != "" && !strings.Contains(strings.ToLower(c.Area.Name), filter) {
+			continue
 		}
-		sortChildren(d.Children, d.Sort, d.Dir == "desc")
+		row := childRow{ID: c.Area.ID, Name: c.Area.Name, Station: c.Area.Station, Stations: c.Stations,
+			Registered: c.Figures.Value(election.Registered), Turnout: turnoutOf(c.Figures), Differs: differs(c)}
+		cv := c.Figures.Value(election.Valid)
+		for _, o := range e.Options {
+			sh := -1.0
+			if cv > 0 && o.Position < len(c.Votes) {
+				sh = float64(c.Votes[o.Position]) / float64(cv)
+			}
+			row.Shares = append(row.Shares, sh)
+		}
+		if d.OnlyDiff && row.Differs == 0 {
+			continue
+		}
+		d.Children = append(d.Children, row)
 	}
-	if !a.Station {
-		d.Padded = paddedBelow(e, ent, a)
-	}
+	sortChildren(d.Children, d.Sort, d.Dir == "desc")
+}
+
+// fillProtocols lays out the protocols of the area itself: a higher
+// area's summary versions against its stations' sum (node), a station's
+// every version with its failed controls.
+func (s *Server) fillProtocols(ctx context.Context, e *election.Election, d *areaPage, node *tally.Node) error {
+	a := d.Area
 	if !a.Station && a.Level > 0 {
-		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		ps, err := s.rdb().AreaProtocols(ctx, e.ID, a.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(ps) > 0 {
 			// The stations' sum as a protocol of its own, the reference
@@ -245,9 +289,9 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 		}
 	}
 	if a.Station {
-		ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+		ps, err := s.rdb().AreaProtocols(ctx, e.ID, a.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		// Columns in the order the versions arise: preliminary, final,
 		// observer, recount, summary; versions in order within a source.
@@ -279,10 +323,9 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry
 			}
 		}
 		markFlagged(e, ps, d.Figs, d.Votes, flagged)
-		d.Photos = s.protocolPhotos(r.Context(), e, ps)
-		d.Differs = diffs.areas[a.ID]
+		d.Photos = s.protocolPhotos(ctx, e, ps)
 	}
-	return d, nil
+	return nil
 }
 
 func sourceRank(s election.Source) int {
@@ -308,7 +351,7 @@ func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []
 	if len(ids) == 0 {
 		return nil
 	}
-	m, err := s.db.ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
+	m, err := s.rdb().ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
 	if err != nil {
 		s.log.Error("protocol photos", "err", err)
 		return nil
@@ -556,21 +599,16 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
 	key := r.URL.Path + "?" + r.URL.RawQuery + "|json"
 	return s.servePage(w, r, key, stamp, "application/json; charset=utf-8", func(r *http.Request) ([]byte, error) {
-		ent, err := s.portalTally(r.Context(), e, sel, stamp)
+		node, err := s.resultsNode(r, e, sel, level, stamp)
 		if err != nil {
 			return nil, err
 		}
-		i, err := areaIndexParam(r, e, ent.result.Index)
-		if err != nil {
-			return nil, err
-		}
-		node := ent.result.Node(i, level+ent.result.Index.Area(i).Level)
 		var buf bytes.Buffer
 		buf.WriteString(`{"election":`)
 		writeJSONTo(&buf, map[string]any{"id": e.ID, "name": e.Name})
@@ -581,6 +619,35 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 		buf.WriteString("}\n")
 		return buf.Bytes(), nil
 	})
+}
+
+// resultsNode is the node of ?area= and level levels below it under sel:
+// from the aggregates for one source, else from the tabulation as of stamp
+// ("" for the current one).
+func (s *Server) resultsNode(r *http.Request, e *election.Election, sel tally.Selector, level int, stamp string) (*tally.Node, error) {
+	if src, ok := singleSource(sel); ok {
+		a, err := s.resultArea(r.Context(), e, r.URL.Query().Get("area"), "area")
+		if err != nil {
+			return nil, err
+		}
+		node, _, err := s.aggNode(r.Context(), e, src, a, level)
+		return node, err
+	}
+	var ent *tallyEntry
+	var err error
+	if stamp == "" {
+		ent, err = s.tallyFor(r.Context(), e, sel)
+	} else {
+		ent, err = s.portalTally(r.Context(), e, sel, stamp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	i, err := areaIndexParam(r, e, ent.result.Index)
+	if err != nil {
+		return nil, err
+	}
+	return ent.result.Node(i, level+ent.result.Index.Area(i).Level), nil
 }
 
 // paddedSummary is a commission's summary protocol that differs from the

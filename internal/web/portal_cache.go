@@ -23,10 +23,11 @@ type cachedElection struct {
 	refreshing bool
 }
 
+// cachedStamp is the sequence an election's pages are keyed on, and when
+// it last advanced.
 type cachedStamp struct {
-	stamp      string
-	at         time.Time
-	refreshing bool
+	seq int64
+	at  time.Time
 }
 
 type cachedPage struct {
@@ -36,6 +37,10 @@ type cachedPage struct {
 	contentType string
 	stamp       string // of the data the page shows
 	building    bool   // a newer one is being rendered
+	// The page shows the data of sequence lo at least (read before it was
+	// built) and hi at most (after): a client that has seen hi must never
+	// be served a page whose lo is lower.
+	lo, hi int64
 }
 
 // portalElection finds the election of the path like electionParam, from a
@@ -82,39 +87,15 @@ func (s *Server) refreshElection(key string, r *http.Request) {
 	s.portal.elections[key] = cachedElection{e: e, at: at}
 }
 
-// portalStamp returns the election's protocol stamp, at most portalTTL old
-// plus the time one stamp query takes: when the cached stamp is stale, one
-// request refreshes it in the background while the others go on with the
-// one they have (only the very first request of an election waits).
-func (s *Server) portalStamp(ctx context.Context, id int64) (string, error) {
-	now := time.Now()
-	s.portal.mu.Lock()
-	c, ok := s.portal.stamps[id]
-	if ok && now.Sub(c.at) >= s.stampTTL() && !c.refreshing {
-		c.refreshing = true
-		s.portal.stamps[id] = c
-		go s.refreshStamp(id)
-	}
-	s.portal.mu.Unlock()
-	if ok {
-		return c.stamp, nil
-	}
-	st, err := s.db.ProtocolStamp(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	s.portal.mu.Lock()
-	s.portal.stamps[id] = cachedStamp{stamp: st, at: now}
-	s.portal.mu.Unlock()
-	return st, nil
-}
-
-// stampTTL is how long a stamp is trusted: portalTTL, or five times the
-// last recomputation of a tabulation when that is longer (at most 10 s),
-// so that a large election under a steady stream of protocols spends at
-// most a fifth of a core recomputing.
+// stampTTL is how often the portal's sequence may advance: portalTTL, or
+// five times the last recomputation of a tabulation when that is longer
+// (at most 1.5 s, for changes to show within 2 s), so that a large
+// election under a steady stream of protocols spends at most a fifth of a
+// core recomputing (when recomputing takes under 300 ms).
 func (s *Server) stampTTL() time.Duration {
-	return max(portalTTL, min(10*time.Second, 5*s.portal.recompute))
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	return max(portalTTL, min(1500*time.Millisecond, 5*s.portal.recompute))
 }
 
 // portalTally is tallyAt, timing the recomputations for stampTTL.
@@ -129,23 +110,6 @@ func (s *Server) portalTally(ctx context.Context, e *election.Election, sel tall
 	return ent, err
 }
 
-func (s *Server) refreshStamp(id int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	at := time.Now()
-	st, err := s.db.ProtocolStamp(ctx, id)
-	s.portal.mu.Lock()
-	defer s.portal.mu.Unlock()
-	c := s.portal.stamps[id]
-	c.refreshing = false
-	if err != nil {
-		s.log.Warn("portal: reading the protocol stamp", "election", id, "err", err)
-	} else {
-		c.stamp, c.at = st, at
-	}
-	s.portal.stamps[id] = c
-}
-
 // servePage writes a page from the cache under key, rendered from the data
 // as of stamp. A page not in the cache is built at once. A page built from
 // an older stamp is served as it is while one background build renders the
@@ -153,8 +117,18 @@ func (s *Server) refreshStamp(id int64) {
 // arrive every second and each changes the stamp, no reader waits for a
 // recomputed tabulation. build renders the page for a request like r.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, stamp, contentType string, build func(r *http.Request) ([]byte, error)) error {
+	election, _, stamped := parseStamp(stamp)
+	var seen int64
+	if stamped {
+		seen = seenSeq(r, election)
+	}
 	s.portal.mu.Lock()
 	p, ok := s.portal.pages[key]
+	if ok && p.lo < seen {
+		// Older than what this client has already been shown (by another
+		// instance): never serve it, build the page now.
+		ok = false
+	}
 	if ok && p.stamp != stamp && !p.building {
 		p.building = true
 		s.portal.pages[key] = p
@@ -178,6 +152,9 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key, stamp, c
 			return err
 		}
 		p = s.storePage(key, stamp, contentType, body)
+	}
+	if stamped {
+		markSeq(w, r, election, p.hi)
 	}
 	if s.portal.langs != nil && strings.HasPrefix(contentType, "text/html") {
 		s.portal.langs.remember(w, r)
@@ -226,6 +203,13 @@ func (s *Server) rebuildPage(key, stamp, contentType string, build func(r *http.
 func (s *Server) storePage(key, stamp, contentType string, body []byte) cachedPage {
 	sum := sha256.Sum256(body)
 	p := cachedPage{body: body, gz: gzipped(body), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: contentType, stamp: stamp}
+	if election, seq, ok := parseStamp(stamp); ok {
+		// A change committed while the page was built may show in it: hi
+		// is the latest sequence this process knows of now.
+		p.lo = seq
+		hi, _ := s.rdb().Changes().Seq(context.Background(), election, portalKinds...)
+		p.hi = max(seq, hi)
+	}
 	s.portal.mu.Lock()
 	defer s.portal.mu.Unlock()
 	if len(s.portal.pages) >= maxCachedPages {

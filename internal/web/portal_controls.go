@@ -71,7 +71,7 @@ func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
 			return &Error{Code: Invalid, Field: "page", Message: "page: want a number from 1"}
 		}
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}

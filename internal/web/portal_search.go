@@ -34,7 +34,7 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r.Context(), e.ID)
+	stamp, err := s.portalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}

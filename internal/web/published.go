@@ -27,11 +27,12 @@ func (s *Server) apiPublishFindings(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	pub, err := observe.Publish(r.Context(), s.db, p, e.ID, p.Name)
+	// The audit entry in the publication's transaction; its detail (the
+	// publication's id) is filled there.
+	pub, err := observe.Publish(r.Context(), s.db, p, e.ID, p.Name, s.auditEntry(r, "findings.publish", "election:"+strconv.FormatInt(e.ID, 10), nil))
 	if err != nil {
 		return err
 	}
-	s.audit(r, "findings.publish", "election:"+strconv.FormatInt(e.ID, 10), map[string]any{"publication": pub.ID})
 	writeJSON(w, http.StatusCreated, map[string]any{"published": pub})
 	return nil
 }

@@ -652,9 +652,9 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 }
 
 // servePDF prints an HTML draft with the server's Chromium
-// ($VIGIL_CHROMIUM or the system's); without one, 501 says so.
+// (Options.Chromium); without one, 501 says so.
 func (h *recHandlers) servePDF(w http.ResponseWriter, r *http.Request, html []byte, name string) error {
-	chromium := recommend.FindChromium(os.Getenv)
+	chromium := h.s.opt.Chromium
 	if chromium == "" {
 		// Not a client error: the server lacks the printer.
 		http.Error(w, "no Chromium on this server to print PDF; ask for the HTML draft and print it", http.StatusNotImplemented)

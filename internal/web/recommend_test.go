@@ -61,7 +61,8 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: newRouteMux(), pages: pages, start: time.Now()}
+	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: newRouteMux(), pages: pages, start: time.Now(),
+		opt: Options{Chromium: recommend.FindChromium(os.Getenv)}}
 	langs, err := loadCatalogues()
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +375,7 @@ func TestRecommendationsWritesNeedLogin(t *testing.T) {
 	if _, err := recommend.SeedDemo(context.Background(), db, recommend.SeedOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(db, Options{})
+	h, err := New(db, Options{Chromium: recommend.FindChromium(os.Getenv)})
 	if err != nil {
 		t.Fatal(err)
 	}

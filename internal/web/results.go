@@ -31,17 +31,17 @@ func (s *Server) electionParam(r *http.Request) (*election.Election, error) {
 func (s *Server) areaParam(r *http.Request, e *election.Election) (election.Area, error) {
 	key := r.PathValue("area")
 	if key == "root" {
-		return s.db.AreaByPath(r.Context(), e.ID, nil)
+		return s.rdb().AreaByPath(r.Context(), e.ID, nil)
 	}
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		return election.Area{}, Errorf(Invalid, "area %q: want a number or \"root\"", key)
 	}
-	return s.db.Area(r.Context(), e.ID, id)
+	return s.rdb().Area(r.Context(), e.ID, id)
 }
 
 func (s *Server) apiElections(w http.ResponseWriter, r *http.Request) error {
-	es, err := s.db.Elections(r.Context())
+	es, err := s.rdb().Elections(r.Context())
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *Server) apiElection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	counts, err := s.db.SourceCounts(r.Context(), e.ID)
+	counts, err := s.rdb().SourceCounts(r.Context(), e.ID)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) apiArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	children, err := s.db.Children(r.Context(), e.ID, a.ID)
+	children, err := s.rdb().Children(r.Context(), e.ID, a.ID)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (s *Server) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ps, err := s.db.AreaProtocols(r.Context(), e.ID, a.ID)
+	ps, err := s.rdb().AreaProtocols(r.Context(), e.ID, a.ID)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) apiBatches(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bs, err := s.db.Batches(r.Context(), e.ID)
+	bs, err := s.rdb().Batches(r.Context(), e.ID)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,12 @@ type Options struct {
 	// Intake bounds reports, SMS and photos per observer, number and
 	// organisation; zero fields take DefaultIntakeLimits.
 	Intake IntakeLimits
+	// Chromium is the browser that prints PDF drafts (cmd/vigil finds it:
+	// --chromium, VIGIL_CHROMIUM or the system's); empty: no PDF.
+	Chromium string
+	// ReadDB, when set, is a read-only replica the public portal reads
+	// from (--db-read); staff pages and every write use the primary.
+	ReadDB *store.DB
 }
 
 // Server serves vigil over HTTP.
@@ -80,6 +87,22 @@ type Server struct {
 	computed computed
 	portal   portal // the public portal's languages and caches (portal.go)
 
+	// pdb is where the portal reads: the replica, or db.
+	pdb *store.DB
+
+	// Each area's state, made when first used (a Server built by hand in
+	// a test has none until then).
+	observeSt *observeState // set by observeRoutes
+	dashOnce  sync.Once
+	dashSt    *dashState
+	intakeMu  sync.Mutex
+	intakeSt  *intakeState
+	tokens    sync.Map // token hash → cachedPrincipal (auth.go)
+	geo       struct {
+		sync.Mutex
+		m map[int64]*elGeo
+	}
+
 	logVKey   string
 	witnesses []string
 }
@@ -98,7 +121,12 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = t
-	intakeStates.Store(s, newIntakeState(opt.Intake))
+	s.intakeSt = newIntakeState(opt.Intake)
+	s.pdb = db
+	if opt.ReadDB != nil {
+		s.pdb = opt.ReadDB
+	}
+	s.followChanges()
 	s.routes()
 	return s, nil
 }

@@ -27,14 +27,14 @@ type tallyKey struct {
 
 type tallyEntry struct {
 	mu     sync.Mutex // one recomputation at a time per key
-	stamp  string     // protocols' max(id) and count when computed
+	stamp  string     // the election's change sequence when computed (changeStamp)
 	result *tally.Result
 	all    []*election.Protocol // the latest version of every source
 }
 
 // tallyFor returns the current tabulation of an election under sel.
 func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*tallyEntry, error) {
-	stamp, err := s.db.ProtocolStamp(ctx, e.ID)
+	stamp, err := s.changeStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *Server) tallyAt(ctx context.Context, e *election.Election, sel tally.Se
 	if ent.result != nil && ent.stamp == stamp {
 		return ent, nil
 	}
-	areas, err := s.db.Areas(ctx, e.ID)
+	areas, err := s.rdb().Areas(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Server) tallyAt(ctx context.Context, e *election.Election, sel tally.Se
 	}
 	var ps []*election.Protocol
 	for _, src := range election.Sources {
-		p, err := s.db.Protocols(ctx, e.ID, src)
+		p, err := s.rdb().Protocols(ctx, e.ID, src)
 		if err != nil {
 			return nil, err
 		}
@@ -123,15 +123,11 @@ func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ent, err := s.tallyFor(r.Context(), e, sel)
+	node, err := s.resultsNode(r, e, sel, level, "")
 	if err != nil {
 		return err
 	}
-	i, err := areaIndexParam(r, e, ent.result.Index)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ent.result.Node(i, level+ent.result.Index.Area(i).Level))
+	writeJSON(w, http.StatusOK, node)
 	return nil
 }
 

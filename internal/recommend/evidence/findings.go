@@ -41,11 +41,10 @@ func (f Findings) Indicators(ctx context.Context, electionName, organisation str
 	}
 	// The findings are read as the organisation's core team reads them.
 	p := access.Principal{Role: access.Analyst, OrgID: org.ID, Name: "recommendations follow-up"}
-	ds, err := observe.Load(ctx, f.DB, p, e.ID)
+	fs, err := observe.FindingsOf(ctx, f.DB, p, e.ID, false)
 	if err != nil {
 		return nil, err
 	}
-	fs := ds.Findings()
 	var out []recommend.Indicator
 	for _, ph := range observe.ReportedPhases {
 		pf := fs.Phases[string(ph)]

@@ -25,9 +25,11 @@
       // Fit the whole country, with a margin, and again whenever the box
       // changes size (a phone turned, the page laid out anew) until the
       // reader moves the map: Leaflet keeps the centre on a resize, which
-      // cut the sides of the country off on a narrow screen.
+      // cut the sides of the country off on a narrow screen. Without
+      // animation: an animated refit that a later resize interrupts (a
+      // scrollbar appearing as the page fills) left the wider fit in place.
       var bounds = layer.getBounds(), moved = false;
-      var fit = function () { map.invalidateSize(false); if (!moved) map.fitBounds(bounds, { padding: [6, 6] }); };
+      var fit = function () { map.invalidateSize(false); if (!moved) map.fitBounds(bounds, { padding: [6, 6], animate: false }); };
       ["pointerdown", "wheel", "keydown"].forEach(function (t) { el.addEventListener(t, function () { moved = true; }); });
       fit();
       if (window.ResizeObserver) new ResizeObserver(fit).observe(el);

@@ -1,16 +1,16 @@
-package observe
+package store
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/election"
-	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
 )
 
@@ -30,29 +30,43 @@ import (
 // MaxBatch bounds the reports of one transaction.
 const MaxBatch = 512
 
-type job struct {
-	report   *store.Report
-	protocol *election.Protocol
-	sms      *store.SMSMessage
-	audit    store.AuditEntry
+// CommitJob is one report for the group commit, with what is stored in
+// its transaction: the observer protocol of a counting report, the SMS it
+// came in, its audit entry (Object is filled with the report's id).
+type CommitJob struct {
+	Report   *Report
+	Protocol *election.Protocol
+	SMS      *SMSMessage
+	Audit    AuditEntry
 	done     chan jobResult
 }
 
-type jobResult struct {
-	id      int64
-	created bool
-	receipt translog.Receipt // the report's leaf in the transparency log
-	err     error
+// CommitResult is a committed report: its id, whether this job created it
+// (false: a resend of a client id already stored) and its receipt.
+type CommitResult struct {
+	ID      int64
+	Created bool
+	Receipt translog.Receipt // the report's leaf in the transparency log
 }
 
-type writer struct {
-	db    *store.DB
+type jobResult struct {
+	CommitResult
+	err error
+}
+
+// CommitHook is told of every group commit: the reports it wrote, the
+// reports still queued behind it and the time it took. The metrics use it.
+type CommitHook func(batch, queued int, d time.Duration)
+
+// GroupCommit is the writer goroutine of the group commit (see above).
+type GroupCommit struct {
+	db    *DB
 	conn  *sql.Conn // the writer goroutine's own; see connection
-	queue chan *job
+	queue chan *CommitJob
 	stop  chan struct{}
-	// noLog leaves the transparency log out, only for the benchmark that
+	// NoLog leaves the transparency log out, only for the benchmark that
 	// measures what the log costs; the service never sets it.
-	noLog bool
+	NoLog bool
 	wg    sync.WaitGroup
 	hook  atomic.Pointer[CommitHook]
 	log   atomic.Pointer[slog.Logger] // nil: slog.Default()
@@ -64,18 +78,19 @@ type writer struct {
 	maxCommit  time.Duration
 }
 
-func (w *writer) logger() *slog.Logger {
+func (w *GroupCommit) logger() *slog.Logger {
 	if l := w.log.Load(); l != nil {
 		return l
 	}
 	return slog.Default()
 }
 
-func newWriter(db *store.DB) *writer {
-	w := &writer{db: db, queue: make(chan *job, 4*MaxBatch), stop: make(chan struct{})}
+// NewGroupCommit starts the writer; Close stops it.
+func NewGroupCommit(db *DB) *GroupCommit {
+	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
 	w.wg.Add(1)
 	go w.loop()
-	if db.Dialect == store.SQLite {
+	if db.Dialect == SQLite {
 		w.wg.Add(1)
 		go w.checkpointer()
 	}
@@ -90,7 +105,7 @@ func newWriter(db *store.DB) *writer {
 // instead, off the acknowledgement path, every checkpointEvery.
 const checkpointEvery = 250 * time.Millisecond
 
-func (w *writer) checkpointer() {
+func (w *GroupCommit) checkpointer() {
 	defer w.wg.Done()
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
@@ -111,7 +126,7 @@ func (w *writer) checkpointer() {
 }
 
 // conn returns the writer's own connection, opening it when needed.
-func (w *writer) connection(ctx context.Context) (*sql.Conn, error) {
+func (w *GroupCommit) connection(ctx context.Context) (*sql.Conn, error) {
 	if w.conn != nil {
 		return w.conn, nil
 	}
@@ -126,7 +141,7 @@ func (w *writer) connection(ctx context.Context) (*sql.Conn, error) {
 // inTx runs fn in a transaction on the writer's connection; after a
 // failure the connection is dropped and the next batch opens another (a
 // PostgreSQL restart, say).
-func (w *writer) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+func (w *GroupCommit) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	c, err := w.connection(ctx)
 	if err != nil {
 		return err
@@ -148,16 +163,21 @@ func (w *writer) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error
 	return tx.Commit()
 }
 
-// submit queues a job and waits for its commit (or ctx's end: the job may
+// Submit queues a job and waits for its commit (or ctx's end: the job may
 // still commit, which a client's retry with the same client id will see).
-func (w *writer) submit(ctx context.Context, j *job) (jobResult, error) {
+func (w *GroupCommit) Submit(ctx context.Context, j *CommitJob) (CommitResult, error) {
+	r, err := w.submit(ctx, j)
+	return r.CommitResult, err
+}
+
+func (w *GroupCommit) submit(ctx context.Context, j *CommitJob) (jobResult, error) {
 	j.done = make(chan jobResult, 1)
 	// A select between a free queue slot and a closed stop picks either:
 	// after close, nothing reads the queue, and the caller would wait for
 	// ever. So a stopped writer refuses first.
 	select {
 	case <-w.stop:
-		return jobResult{}, errClosed
+		return jobResult{}, ErrClosed
 	default:
 	}
 	select {
@@ -165,7 +185,7 @@ func (w *writer) submit(ctx context.Context, j *job) (jobResult, error) {
 	case <-ctx.Done():
 		return jobResult{}, ctx.Err()
 	case <-w.stop:
-		return jobResult{}, errClosed
+		return jobResult{}, ErrClosed
 	}
 	select {
 	case r := <-j.done:
@@ -175,13 +195,14 @@ func (w *writer) submit(ctx context.Context, j *job) (jobResult, error) {
 	}
 }
 
-var errClosed = errors.New("observe: service is shutting down")
+// ErrClosed refuses a submission to a stopped group commit.
+var ErrClosed = errors.New("group commit: shutting down")
 
-func (w *writer) loop() {
+func (w *GroupCommit) loop() {
 	defer w.wg.Done()
-	batch := make([]*job, 0, MaxBatch)
+	batch := make([]*CommitJob, 0, MaxBatch)
 	for {
-		var first *job
+		var first *CommitJob
 		select {
 		case first = <-w.queue:
 		case <-w.stop:
@@ -189,7 +210,7 @@ func (w *writer) loop() {
 			for {
 				select {
 				case j := <-w.queue:
-					w.commit([]*job{j})
+					w.commit([]*CommitJob{j})
 				default:
 					return
 				}
@@ -209,12 +230,12 @@ func (w *writer) loop() {
 	}
 }
 
-func (w *writer) commit(batch []*job) {
+func (w *GroupCommit) commit(batch []*CommitJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.noLog) })
+	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog) })
 	if err != nil && len(batch) > 1 {
 		// One bad report (or a deadlock with another instance writing the
 		// same retried report) must not fail its neighbours: replay the
@@ -222,13 +243,13 @@ func (w *writer) commit(batch []*job) {
 		// costs a commit per report while it lasts.
 		w.logger().Warn("group commit failed: replaying the batch one report at a time", "batch", len(batch), "err", err)
 		for _, j := range batch {
-			w.commit([]*job{j})
+			w.commit([]*CommitJob{j})
 		}
 		return
 	}
 	if err != nil {
 		// Only the operation and the error: never the report's content.
-		w.logger().Error("report not stored", "channel", batch[0].report.Channel, "client_id", batch[0].report.ClientID, "err", err)
+		w.logger().Error("report not stored", "channel", batch[0].Report.Channel, "client_id", batch[0].Report.ClientID, "err", err)
 	}
 	d := time.Since(t0)
 	w.mu.Lock()
@@ -251,77 +272,112 @@ func (w *writer) commit(batch []*job) {
 // writeBatch stores a batch in tx: the reports (each client id once) with
 // one statement, then the observer protocols of the new counting reports,
 // the SMS records, and one audit entry per new report.
-func writeBatch(ctx context.Context, tx *sql.Tx, d store.Dialect, batch []*job, results []jobResult, logged bool) error {
-	reports := make([]*store.Report, len(batch))
+func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, results []jobResult, logged bool) error {
+	reports := make([]*Report, len(batch))
 	for i, j := range batch {
-		reports[i] = j.report
+		reports[i] = j.Report
 	}
-	created, err := store.InsertReports(ctx, tx, d, reports)
+	created, err := InsertReports(ctx, tx, d, reports)
 	if err != nil {
 		return err
 	}
-	var audit []store.AuditEntry
-	var newReports []*store.Report
+	var audit []AuditEntry
+	var newReports []*Report
 	var newProtocols []int64
 	for i, j := range batch {
-		id := j.report.ID
-		results[i] = jobResult{id: id, created: created[i]}
+		id := j.Report.ID
+		results[i] = jobResult{CommitResult: CommitResult{ID: id, Created: created[i]}}
 		if created[i] {
-			newReports = append(newReports, j.report)
-			if j.protocol != nil {
-				j.protocol.ReportID = id
-				if err := store.InsertProtocol(ctx, tx, j.report.ElectionID, j.protocol); err != nil {
+			newReports = append(newReports, j.Report)
+			if j.Protocol != nil {
+				j.Protocol.ReportID = id
+				if err := InsertProtocol(ctx, tx, j.Report.ElectionID, j.Protocol); err != nil {
 					return err
 				}
-				newProtocols = append(newProtocols, j.protocol.ID)
+				newProtocols = append(newProtocols, j.Protocol.ID)
 			}
-			j.audit.Object = "report:" + itoa(id)
-			audit = append(audit, j.audit)
+			j.Audit.Object = "report:" + strconv.FormatInt(id, 10)
+			audit = append(audit, j.Audit)
 		}
-		if j.sms != nil {
-			j.sms.ReportID = id
-			if _, err := store.InsertSMS(ctx, tx, j.sms); err != nil {
+		if j.SMS != nil {
+			j.SMS.ReportID = id
+			if _, err := InsertSMS(ctx, tx, j.SMS); err != nil {
 				return err
 			}
 		}
 	}
-	if err := store.AuditMany(ctx, tx, d, audit); err != nil {
+	if err := AuditMany(ctx, tx, d, audit); err != nil {
+		return err
+	}
+	// The results aggregates count the protocol copies in this transaction.
+	if err := ApplyProtocols(ctx, tx, d, newProtocols); err != nil {
 		return err
 	}
 	if !logged {
-		return nil
+		return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
 	// is held only for it and the commit.
-	rcs, err := store.LogReports(ctx, tx, d, newReports, newProtocols)
+	rcs, err := LogReports(ctx, tx, d, newReports, newProtocols)
 	if err != nil {
 		return err
 	}
 	var dups []string
 	for i, j := range batch {
-		ref := translog.Ref("reports", j.report.ID)
+		ref := translog.Ref("reports", j.Report.ID)
 		if rc, ok := rcs[ref]; ok {
-			results[i].receipt = rc
+			results[i].Receipt = rc
 		} else {
 			dups = append(dups, ref)
 		}
 	}
 	if len(dups) > 0 {
 		// A resend: the receipt of the first copy.
-		first, err := store.FirstReceipts(ctx, tx, dups)
+		first, err := FirstReceipts(ctx, tx, dups)
 		if err != nil {
 			return err
 		}
 		for i, j := range batch {
-			if rc, ok := first[translog.Ref("reports", j.report.ID)]; ok && !created[i] {
-				results[i].receipt = rc
+			if rc, ok := first[translog.Ref("reports", j.Report.ID)]; ok && !created[i] {
+				results[i].Receipt = rc
 			}
 		}
 	}
-	return nil
+	return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
 }
 
-func (w *writer) close() {
+// touchBatch announces a batch's new reports (and observers' protocols) to
+// every instance, last in the transaction (Touch says why); a batch
+// of resends only changes nothing.
+func touchBatch(ctx context.Context, tx *sql.Tx, d Dialect, reports []*Report, protocols bool) error {
+	if len(reports) == 0 {
+		return nil
+	}
+	elections := make([]int64, len(reports))
+	for i, r := range reports {
+		elections[i] = r.ElectionID
+	}
+	kinds := []ChangeKind{ChangeReports}
+	if protocols {
+		kinds = append(kinds, ChangeProtocols)
+	}
+	return Touch(ctx, tx, d, elections, kinds...)
+}
+
+// SetLogger sets where failed commits are logged (nil: slog.Default()).
+func (w *GroupCommit) SetLogger(l *slog.Logger) { w.log.Store(l) }
+
+// OnCommit sets the hook called after each group commit (nil: none).
+func (w *GroupCommit) OnCommit(h CommitHook) { w.hook.Store(&h) }
+
+// Logger is where the group commit logs.
+func (w *GroupCommit) Logger() *slog.Logger { return w.logger() }
+
+// Close stops the writer after the queued reports are committed; later
+// submissions get ErrClosed.
+func (w *GroupCommit) Close() { w.close() }
+
+func (w *GroupCommit) close() {
 	close(w.stop)
 	w.wg.Wait()
 	// A submission that slipped into the queue after the loop's last
@@ -329,7 +385,7 @@ func (w *writer) close() {
 	for {
 		select {
 		case j := <-w.queue:
-			j.done <- jobResult{err: errClosed}
+			j.done <- jobResult{err: ErrClosed}
 			continue
 		default:
 		}
@@ -340,16 +396,20 @@ func (w *writer) close() {
 	}
 }
 
-// Stats is what the writer has done: transactions and reports committed.
-type Stats struct {
+// WriterStats is what the group commit has done: transactions and reports
+// committed.
+type WriterStats struct {
 	Batches    int64         `json:"batches"`
 	Reports    int64         `json:"reports"`
 	CommitTime time.Duration `json:"commit_time_ns"` // spent in transactions, in all
 	MaxCommit  time.Duration `json:"max_commit_ns"`
 }
 
-func (w *writer) stats() Stats {
+// Stats reports the group commit's transactions and reports.
+func (w *GroupCommit) Stats() WriterStats { return w.stats() }
+
+func (w *GroupCommit) stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return Stats{w.batches, w.jobs, w.commitTime, w.maxCommit}
+	return WriterStats{w.batches, w.jobs, w.commitTime, w.maxCommit}
 }

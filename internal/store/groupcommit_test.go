@@ -1,4 +1,4 @@
-package observe
+package store_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
@@ -29,7 +30,7 @@ func newWriterFixture(t *testing.T, db *store.DB) *writerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := InstallDefaultForms(ctx, db, org.ID); err != nil {
+	if _, err := observe.InstallDefaultForms(ctx, db, org.ID); err != nil {
 		t.Fatal(err)
 	}
 	sf, err := db.FormByKey(ctx, org.ID, "voting", "")
@@ -44,31 +45,25 @@ func newWriterFixture(t *testing.T, db *store.DB) *writerFixture {
 	return &writerFixture{db: db, org: org.ID, eid: eid, formID: sf.ID}
 }
 
-func (fx *writerFixture) job(clientID string) *job {
+func (fx *writerFixture) job(clientID string) *store.CommitJob {
 	now := time.Now().UTC()
 	answers, _ := json.Marshal(map[string]any{"station": 1, "overall": "good"})
-	return &job{
-		report: &store.Report{OrgID: fx.org, ElectionID: fx.eid, FormID: fx.formID, Phase: "voting", Channel: "api",
+	return store.NewTestJob(&store.CommitJob{
+		Report: &store.Report{OrgID: fx.org, ElectionID: fx.eid, FormID: fx.formID, Phase: "voting", Channel: "api",
 			ClientID: clientID, Answers: answers, Submitted: now, Received: now},
-		audit: store.AuditEntry{OrgID: fx.org, Actor: "test", Channel: "api", Action: "report.submit"},
-		done:  make(chan jobResult, 1),
-	}
+		Audit: store.AuditEntry{OrgID: fx.org, Actor: "test", Channel: "api", Action: "report.submit"},
+	})
 }
 
 // queuedWriter is a writer whose queue already holds jobs when its loop
 // starts, so that the loop's first batch is exactly those jobs: batching
 // is then a fact, not a race.
-func queuedWriter(db *store.DB, jobs []*job, log ...*slog.Logger) *writer {
-	w := &writer{db: db, queue: make(chan *job, 4*MaxBatch), stop: make(chan struct{})}
-	for _, l := range log {
-		w.log.Store(l)
+func queuedWriter(db *store.DB, jobs []*store.CommitJob, log ...*slog.Logger) *store.GroupCommit {
+	var l *slog.Logger
+	if len(log) > 0 {
+		l = log[0]
 	}
-	for _, j := range jobs {
-		w.queue <- j
-	}
-	w.wg.Add(1)
-	go w.loop()
-	return w
+	return store.QueuedGroupCommit(db, jobs, l)
 }
 
 func (fx *writerFixture) count(t *testing.T, q string) int {
@@ -85,28 +80,28 @@ func (fx *writerFixture) count(t *testing.T, q string) int {
 func TestWriterBatches(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newWriterFixture(t, db)
-		var jobs []*job
+		var jobs []*store.CommitJob
 		for i := range 50 {
 			jobs = append(jobs, fx.job(fmt.Sprintf("client-%04d", i)))
 		}
 		jobs = append(jobs, fx.job("client-0007"))
 		w := queuedWriter(db, jobs)
-		defer w.close()
+		defer w.Close()
 		ids := map[int64]bool{}
 		for i, j := range jobs {
-			r := <-j.done
-			if r.err != nil {
-				t.Fatalf("job %d: %v", i, r.err)
+			r, err := store.JobResult(j)
+			if err != nil {
+				t.Fatalf("job %d: %v", i, err)
 			}
-			if want := i < 50; r.created != want {
-				t.Errorf("job %d created %v, want %v", i, r.created, want)
+			if want := i < 50; r.Created != want {
+				t.Errorf("job %d created %v, want %v", i, r.Created, want)
 			}
-			ids[r.id] = true
+			ids[r.ID] = true
 		}
 		if len(ids) != 50 {
 			t.Errorf("%d distinct ids for 50 client ids", len(ids))
 		}
-		if st := w.stats(); st.Batches != 1 || st.Reports != 51 {
+		if st := w.Stats(); st.Batches != 1 || st.Reports != 51 {
 			t.Errorf("stats %+v: want the 51 queued jobs in one transaction", st)
 		}
 		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 50 {
@@ -123,20 +118,20 @@ func TestWriterBatches(t *testing.T) {
 func TestWriterReplaysAFailedBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newWriterFixture(t, db)
-		jobs := []*job{fx.job("good-0001"), fx.job("good-0002"), fx.job("bad-00001"), fx.job("good-0003")}
-		jobs[2].report.FormID = 987654 // no such form: the foreign key fails the batch's insert
+		jobs := []*store.CommitJob{fx.job("good-0001"), fx.job("good-0002"), fx.job("bad-00001"), fx.job("good-0003")}
+		jobs[2].Report.FormID = 987654 // no such form: the foreign key fails the batch's insert
 		var logged bytes.Buffer
 		w := queuedWriter(db, jobs, slog.New(slog.NewJSONHandler(&logged, nil)))
 		for i, j := range jobs {
-			r := <-j.done
-			if bad := i == 2; (r.err != nil) != bad {
-				t.Errorf("job %d: err %v, want an error only for the bad one", i, r.err)
+			r, err := store.JobResult(j)
+			if bad := i == 2; (err != nil) != bad {
+				t.Errorf("job %d: err %v, want an error only for the bad one", i, err)
 			}
-			if i != 2 && (!r.created || r.id == 0) {
+			if i != 2 && (!r.Created || r.ID == 0) {
 				t.Errorf("job %d: %+v, want stored", i, r)
 			}
 		}
-		if st := w.stats(); st.Batches != 4 || st.Reports != 4 {
+		if st := w.Stats(); st.Batches != 4 || st.Reports != 4 {
 			t.Errorf("stats %+v: want the failed batch replayed as 4 transactions", st)
 		}
 		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 3 {
@@ -147,7 +142,7 @@ func TestWriterReplaysAFailedBatch(t *testing.T) {
 		}
 		// The replay and the lost report are logged (issue 11), with the
 		// client id but never the answers.
-		w.close()
+		w.Close()
 		out := logged.String()
 		for _, want := range []string{`"level":"WARN","msg":"group commit failed: replaying the batch one report at a time","batch":4`, `"level":"ERROR","msg":"report not stored"`, `"client_id":"bad-00001"`} {
 			if !strings.Contains(out, want) {
@@ -165,27 +160,26 @@ func TestWriterReplaysAFailedBatch(t *testing.T) {
 func TestWriterShutdown(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newWriterFixture(t, db)
-		var jobs []*job
+		var jobs []*store.CommitJob
 		for i := range 20 {
 			jobs = append(jobs, fx.job(fmt.Sprintf("late-%04d", i)))
 		}
 		w := queuedWriter(db, jobs)
-		w.close()
+		w.Close()
 		for i, j := range jobs {
-			select {
-			case r := <-j.done:
-				if r.err != nil {
-					t.Errorf("job %d queued before the stop: %v", i, r.err)
-				}
-			default:
+			_, answered, err := store.JobAnswered(j)
+			if !answered {
 				t.Fatalf("job %d queued before the stop was left unanswered", i)
+			}
+			if err != nil {
+				t.Errorf("job %d queued before the stop: %v", i, err)
 			}
 		}
 		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 20 {
 			t.Errorf("%d reports stored, want the 20 queued before the stop", n)
 		}
-		if _, err := w.submit(context.Background(), fx.job("after-0001")); !errors.Is(err, errClosed) {
-			t.Errorf("submission after close: %v, want errClosed", err)
+		if _, err := w.Submit(context.Background(), fx.job("after-0001")); !errors.Is(err, store.ErrClosed) {
+			t.Errorf("submission after close: %v, want ErrClosed", err)
 		}
 	})
 }

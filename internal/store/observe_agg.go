@@ -1,0 +1,1156 @@
+package store
+
+// The observation aggregates (migration 0013, docs/observation.md
+// "Aggregates"): kept in the transaction that commits a report
+// (InsertReports, InsertReport), a review decision (UpdateReport), a
+// resolution (Resolve), a deployment or an assignment (SaveDeployment,
+// Assign), and rebuilt from the raw rows by RebuildObservation (also
+// after a roster import that moves observers between teams: their
+// reports change cluster).
+//
+// A change names what it touched: groups (an organisation's reports of
+// one area and phase, which agg.Group turns into observations and
+// conflicts), incident reports, and per-report counters. obsApply
+// recomputes each touched group from its reports and resolutions, reads
+// what the group contributed before (obs_units, obs_conflicts,
+// obs_stations), and adds the difference to the running sums of every
+// node above it. The rules are observe/agg's, a pure package: the store
+// calls them so that no writer can forget the aggregates.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vigil-elections/vigil/internal/observe/agg"
+	"github.com/vigil-elections/vigil/internal/observe/form"
+)
+
+const phaseIncident = "incident"
+
+type obsScope struct{ org, election int64 }
+
+type obsGroup struct {
+	org, election, area int64
+	phase               string
+}
+
+// obsChange is what one transaction touched.
+type obsChange struct {
+	groups    map[obsGroup]bool
+	incidents map[obsScope][]int64 // incident reports to recount
+	counters  []obsCounter         // per-report counts to move
+	touched   map[obsScope]bool    // whose change counter moves
+	deployed  map[obsScope]bool    // whose deployment to re-read
+}
+
+// obsCounter moves the per-report counts (incidents, review queue,
+// quarantined) of one report from one state to another.
+type obsCounter struct {
+	scope    obsScope
+	area     int64
+	old, new reportState
+	hasOld   bool
+	hasNew   bool
+}
+
+type reportState struct {
+	incident, queued, quarantined bool
+}
+
+func stateOf(phase, status string) reportState {
+	inc := phase == phaseIncident
+	return reportState{incident: inc, queued: !inc && (status == StatusFlagged || status == StatusQuarantined), quarantined: status == StatusQuarantined}
+}
+
+func newObsChange() *obsChange {
+	return &obsChange{groups: map[obsGroup]bool{}, incidents: map[obsScope][]int64{}, touched: map[obsScope]bool{}, deployed: map[obsScope]bool{}}
+}
+
+// report records a report as added (hasOld false) or changed from
+// oldStatus.
+func (c *obsChange) report(r *Report, oldStatus string, hasOld bool) {
+	sc := obsScope{r.OrgID, r.ElectionID}
+	c.touched[sc] = true
+	ct := obsCounter{scope: sc, area: r.AreaID, new: stateOf(r.Phase, r.Status), hasNew: true}
+	if hasOld {
+		ct.old, ct.hasOld = stateOf(r.Phase, oldStatus), true
+	}
+	c.counters = append(c.counters, ct)
+	if r.Phase == phaseIncident {
+		c.incidents[sc] = append(c.incidents[sc], r.ID)
+		return
+	}
+	if r.AreaID != 0 {
+		c.groups[obsGroup{r.OrgID, r.ElectionID, r.AreaID, r.Phase}] = true
+	}
+}
+
+// areaNode is what the aggregates need of an area.
+type areaNode struct {
+	parent  int64
+	level   int
+	station bool
+}
+
+// obsTx is one application of changes in a transaction.
+type obsTx struct {
+	ctx   context.Context
+	q     Querier
+	d     Dialect
+	areas map[int64]areaNode
+	forms map[int64]*form.Form
+	// the deltas, per scope
+	clusters map[obsScope]map[clusterKey][2]int64
+	stats    map[obsScope]map[statKey]agg.Stats
+	nodes    map[obsScope]map[int64]*nodeCounts
+	anc      map[int64][]int64
+}
+
+type clusterKey struct {
+	cluster     string
+	node        int64
+	phase, item string
+}
+
+type statKey struct {
+	node        int64
+	phase, item string
+}
+
+type nodeCounts struct {
+	deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open int64
+}
+
+func (n *nodeCounts) zero() bool { return *n == nodeCounts{} }
+
+func newObsTx(ctx context.Context, q Querier, d Dialect) *obsTx {
+	return &obsTx{ctx: ctx, q: q, d: d, areas: map[int64]areaNode{}, forms: map[int64]*form.Form{},
+		clusters: map[obsScope]map[clusterKey][2]int64{}, stats: map[obsScope]map[statKey]agg.Stats{}, nodes: map[obsScope]map[int64]*nodeCounts{},
+		anc: map[int64][]int64{}}
+}
+
+// obsApply brings the aggregates in step with what c touched, in q's
+// transaction.
+func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err error) {
+	defer wrap(&err, "store: observation aggregates")
+	t := newObsTx(ctx, q, d)
+	for sc := range c.deployed {
+		if err := t.deployment(sc); err != nil {
+			return err
+		}
+		c.touched[sc] = true
+	}
+	var areas []int64
+	for _, ct := range c.counters {
+		areas = append(areas, ct.area)
+	}
+	for g := range c.groups {
+		areas = append(areas, g.area)
+	}
+	if err := t.loadAreas(areas); err != nil {
+		return err
+	}
+	for _, ct := range c.counters {
+		t.counter(ct)
+	}
+	for sc, ids := range c.incidents {
+		if err := t.incidents(sc, ids); err != nil {
+			return err
+		}
+	}
+	if err := t.groups(c.groups); err != nil {
+		return err
+	}
+	return t.flush(c.touched)
+}
+
+// loadAreas reads the areas named and every area above them.
+func (t *obsTx) loadAreas(ids []int64) error {
+	want := map[int64]bool{}
+	for _, id := range ids {
+		if _, ok := t.areas[id]; !ok && id != 0 {
+			want[id] = true
+		}
+	}
+	for len(want) > 0 {
+		list := make([]int64, 0, len(want))
+		for id := range want {
+			list = append(list, id)
+		}
+		want = map[int64]bool{}
+		for lo := 0; lo < len(list); lo += 500 {
+			chunk := list[lo:min(lo+500, len(list))]
+			rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id IN (`+obsIDs(chunk)+`)`)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				var a areaNode
+				var st int
+				if err := rows.Scan(&id, &a.parent, &a.level, &st); err != nil {
+					rows.Close()
+					return err
+				}
+				a.station = st != 0
+				t.areas[id] = a
+				if _, ok := t.areas[a.parent]; !ok && a.parent != 0 {
+					want[a.parent] = true
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		for id := range want {
+			if _, ok := t.areas[id]; ok {
+				delete(want, id)
+			}
+		}
+	}
+	return nil
+}
+
+// obsIDs writes ids for an IN list: integers only, so inlining them is
+// safe and keeps one statement text per length out of the way.
+func obsIDs(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%d", id)
+	}
+	return b.String()
+}
+
+// nodesOf lists the nodes an area's reports count in: 0 (the whole
+// country), itself unless it is a station (a station's own figures are
+// its reports), and every area above it below the root; the last is the
+// region (level 1).
+func (t *obsTx) nodesOf(area int64) []int64 {
+	if ns, ok := t.anc[area]; ok {
+		return ns
+	}
+	out := []int64{0}
+	if area != 0 {
+		a, ok := t.areas[area]
+		// A station counts in its own node only where it is a region too
+		// (an election without levels between the country and stations).
+		if ok && a.level > 0 && (!a.station || a.level == 1) {
+			out = append(out, area)
+		}
+		for p := a.parent; p != 0; {
+			pa, ok := t.areas[p]
+			if !ok {
+				break
+			}
+			if pa.level > 0 {
+				out = append(out, p)
+			}
+			p = pa.parent
+		}
+	}
+	t.anc[area] = out
+	return out
+}
+
+func (t *obsTx) node(sc obsScope, id int64) *nodeCounts {
+	m := t.nodes[sc]
+	if m == nil {
+		m = map[int64]*nodeCounts{}
+		t.nodes[sc] = m
+	}
+	n := m[id]
+	if n == nil {
+		n = &nodeCounts{}
+		m[id] = n
+	}
+	return n
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (t *obsTx) counter(ct obsCounter) {
+	var old, nw reportState
+	if ct.hasOld {
+		old = ct.old
+	}
+	if ct.hasNew {
+		nw = ct.new
+	}
+	if old == nw {
+		return
+	}
+	for _, id := range t.nodesOf(ct.area) {
+		n := t.node(ct.scope, id)
+		n.incidents += b2i(nw.incident) - b2i(old.incident)
+		n.queued += b2i(nw.queued) - b2i(old.queued)
+		n.quarantined += b2i(nw.quarantined) - b2i(old.quarantined)
+	}
+}
+
+func (t *obsTx) clusterDelta(sc obsScope, k clusterKey, dn, dx int64) {
+	m := t.clusters[sc]
+	if m == nil {
+		m = map[clusterKey][2]int64{}
+		t.clusters[sc] = m
+	}
+	v := m[k]
+	v[0] += dn
+	v[1] += dx
+	m[k] = v
+}
+
+func (t *obsTx) statDelta(sc obsScope, k statKey, d agg.Stats) {
+	m := t.stats[sc]
+	if m == nil {
+		m = map[statKey]agg.Stats{}
+		t.stats[sc] = m
+	}
+	s := m[k]
+	s.Add(d)
+	m[k] = s
+}
+
+// unit is an observation as obs_units holds it.
+type unit struct {
+	first   int64
+	area    int64
+	phase   string
+	cluster string
+	reports []int64
+	hits    map[string]bool
+}
+
+// count adds (sign 1) or takes away (-1) a unit's contribution.
+func (t *obsTx) count(sc obsScope, u unit, sign int64) {
+	for _, node := range t.nodesOf(u.area) {
+		for item, hit := range u.hits {
+			if u.phase == phaseIncident {
+				// Incidents are events, not a sample: counts without clusters.
+				t.statDelta(sc, statKey{node, u.phase, item}, agg.Stats{N: sign, X: sign * b2i(hit)})
+				continue
+			}
+			t.clusterDelta(sc, clusterKey{u.cluster, node, u.phase, item}, sign, sign*b2i(hit))
+		}
+	}
+}
+
+func (t *obsTx) form(id int64) (*form.Form, error) {
+	if f, ok := t.forms[id]; ok {
+		return f, nil
+	}
+	var body string
+	if err := t.q.QueryRowContext(t.ctx, `SELECT body FROM forms WHERE id = $1`, id).Scan(&body); err != nil {
+		return nil, fmt.Errorf("form %d: %w", id, err)
+	}
+	f := &form.Form{}
+	if err := json.Unmarshal([]byte(body), f); err != nil {
+		return nil, fmt.Errorf("form %d: %w", id, err)
+	}
+	t.forms[id] = f
+	return f, nil
+}
+
+// oldUnits reads the units stored for areas of a scope (phase incident or
+// not), by area and phase.
+func (t *obsTx) oldUnits(sc obsScope, where string, args ...any) ([]unit, error) {
+	rows, err := t.q.QueryContext(t.ctx, `SELECT first_report, area_id, phase, cluster, reports, hits FROM obs_units WHERE org_id = $1 AND election_id = $2 AND `+where,
+		append([]any{sc.org, sc.election}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []unit
+	for rows.Next() {
+		var u unit
+		var reports, hits string
+		if err := rows.Scan(&u.first, &u.area, &u.phase, &u.cluster, &reports, &hits); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(reports), &u.reports); err != nil {
+			return nil, fmt.Errorf("obs_units %d: %w", u.first, err)
+		}
+		if err := json.Unmarshal([]byte(hits), &u.hits); err != nil {
+			return nil, fmt.Errorf("obs_units %d: %w", u.first, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
+	const chunk = 100
+	for lo := 0; lo < len(us); lo += chunk {
+		hi := min(lo+chunk, len(us))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `)
+		args := make([]any, 0, 9*(hi-lo))
+		for i, u := range us[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := 1; c <= 9; c++ {
+				if c > 1 {
+					b.WriteString(", ")
+				}
+				b.WriteString(param(t.d, len(args)+c))
+			}
+			b.WriteByte(')')
+			reps, _ := json.Marshal(u.reports)
+			hits, _ := json.Marshal(u.hits)
+			ns := t.nodesOf(u.area)
+			args = append(args, sc.org, sc.election, u.first, u.area, ns[len(ns)-1], u.phase, u.cluster, string(reps), string(hits))
+		}
+		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// incidents recounts incident reports: a usable one is a unit counting
+// its category (a hit when triaged as confirmed).
+func (t *obsTx) incidents(sc obsScope, ids []int64) error {
+	for lo := 0; lo < len(ids); lo += 500 {
+		chunk := ids[lo:min(lo+500, len(ids))]
+		old, err := t.oldUnits(sc, `first_report IN (`+obsIDs(chunk)+`) AND phase = 'incident'`)
+		if err != nil {
+			return err
+		}
+		for _, u := range old {
+			t.count(sc, u, -1)
+		}
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = 'incident' AND first_report IN (`+obsIDs(chunk)+`)`, sc.org, sc.election); err != nil {
+			return err
+		}
+		rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(area_id, 0), status, triage, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND id IN (`+obsIDs(chunk)+`)`, sc.org, sc.election)
+		if err != nil {
+			return err
+		}
+		var units []unit
+		var areas []int64
+		for rows.Next() {
+			var id, area int64
+			var status, triage, answers string
+			if err := rows.Scan(&id, &area, &status, &triage, &answers); err != nil {
+				rows.Close()
+				return err
+			}
+			if status == StatusQuarantined {
+				continue
+			}
+			var a form.Answers
+			if err := json.Unmarshal([]byte(answers), &a); err != nil {
+				rows.Close()
+				return fmt.Errorf("report %d: %w", id, err)
+			}
+			cat, _ := a["category"].Text()
+			units = append(units, unit{first: id, area: area, phase: phaseIncident, reports: []int64{id}, hits: map[string]bool{cat: triage == "confirmed"}})
+			areas = append(areas, area)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := t.loadAreas(areas); err != nil {
+			return err
+		}
+		for _, u := range units {
+			t.count(sc, u, 1)
+		}
+		if err := t.insertUnits(sc, units); err != nil {
+			return err
+		}
+		if err := t.ancestry(areas); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type stationState struct {
+	deployed     bool
+	usable, open int64
+	known        bool
+}
+
+func (s stationState) covered() (rep, con bool) {
+	return s.deployed && s.usable > 0, s.deployed && s.usable > 0 && s.open > 0
+}
+
+// station moves the coverage of the nodes above a station from old to new.
+func (t *obsTx) station(sc obsScope, area int64, old, nw stationState) {
+	r0, c0 := old.covered()
+	r1, c1 := nw.covered()
+	dd, dr, dc := b2i(nw.deployed)-b2i(old.deployed), b2i(r1)-b2i(r0), b2i(c1)-b2i(c0)
+	if dd == 0 && dr == 0 && dc == 0 {
+		return
+	}
+	for _, node := range t.nodesOf(area) {
+		n := t.node(sc, node)
+		n.deployed += dd
+		n.reported += dr
+		n.conflicted += dc
+	}
+}
+
+func (t *obsTx) stations(sc obsScope, areas []int64) (map[int64]stationState, error) {
+	out := map[int64]stationState{}
+	for lo := 0; lo < len(areas); lo += 500 {
+		chunk := areas[lo:min(lo+500, len(areas))]
+		rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(chunk)+`)`, sc.org, sc.election)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var dep int
+			s := stationState{known: true}
+			if err := rows.Scan(&id, &dep, &s.usable, &s.open); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.deployed = dep != 0
+			out[id] = s
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
+	ids := make([]int64, 0, len(st))
+	for id := range st {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var del []int64
+	var keep []int64
+	for _, id := range ids {
+		if s := st[id]; !s.deployed && s.usable == 0 && s.open == 0 {
+			del = append(del, id)
+		} else {
+			keep = append(keep, id)
+		}
+	}
+	for lo := 0; lo < len(del); lo += 500 {
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(del[lo:min(lo+500, len(del))])+`)`, sc.org, sc.election); err != nil {
+			return err
+		}
+	}
+	for lo := 0; lo < len(keep); lo += 200 {
+		hi := min(lo+200, len(keep))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `)
+		args := make([]any, 0, 6*(hi-lo))
+		for i, id := range keep[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "(%s, %s, %s, %s, %s, %s)", param(t.d, n+1), param(t.d, n+2), param(t.d, n+3), param(t.d, n+4), param(t.d, n+5), param(t.d, n+6))
+			s := st[id]
+			args = append(args, sc.org, sc.election, id, b2i(s.deployed), s.usable, s.open)
+		}
+		b.WriteString(` ON CONFLICT (org_id, election_id, area_id) DO UPDATE SET deployed = excluded.deployed, usable = excluded.usable, open_conflicts = excluded.open_conflicts`)
+		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groups recomputes the groups touched, scope by scope.
+func (t *obsTx) groups(gs map[obsGroup]bool) error {
+	byScope := map[obsScope][]obsGroup{}
+	for g := range gs {
+		sc := obsScope{g.org, g.election}
+		byScope[sc] = append(byScope[sc], g)
+	}
+	for sc, list := range byScope {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].area != list[j].area {
+				return list[i].area < list[j].area
+			}
+			return list[i].phase < list[j].phase
+		})
+		for lo := 0; lo < len(list); lo += 500 {
+			if err := t.groupChunk(sc, list[lo:min(lo+500, len(list))]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
+	want := map[obsGroup]bool{}
+	areaSet := map[int64]bool{}
+	for _, g := range list {
+		want[g] = true
+		areaSet[g.area] = true
+	}
+	areas := make([]int64, 0, len(areaSet))
+	for a := range areaSet {
+		areas = append(areas, a)
+	}
+	sort.Slice(areas, func(i, j int) bool { return areas[i] < areas[j] })
+	if err := t.loadAreas(areas); err != nil {
+		return err
+	}
+	in := obsIDs(areas)
+	// What the groups contributed until now.
+	old, err := t.oldUnits(sc, `area_id IN (`+in+`) AND phase <> 'incident'`)
+	if err != nil {
+		return err
+	}
+	// Every group of a touched area is recomputed (its reports are read
+	// anyway): the area's rows are then replaced with one statement each.
+	for _, u := range old {
+		t.count(sc, u, -1)
+		want[obsGroup{sc.org, sc.election, u.area, u.phase}] = true
+	}
+	oldOpen := map[obsGroup][2]int64{} // conflicts, open
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var g obsGroup
+		var open int64
+		if err := rows.Scan(&g.area, &g.phase, &open); err != nil {
+			rows.Close()
+			return err
+		}
+		g.org, g.election = sc.org, sc.election
+		v := oldOpen[g]
+		v[0]++
+		v[1] += open
+		oldOpen[g] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	st, err := t.stations(sc, areas)
+	if err != nil {
+		return err
+	}
+	// The groups now.
+	reports := map[obsGroup][]agg.Report{}
+	rows, err = t.q.QueryContext(t.ctx, `SELECT r.id, r.area_id, r.phase, r.form_id, r.status, r.answers, COALESCE(r.observer_id, 0), COALESCE(r.user_id, 0), COALESCE(o.team_id, 0)
+		FROM reports r LEFT JOIN observers o ON o.id = r.observer_id
+		WHERE r.org_id = $1 AND r.election_id = $2 AND r.area_id IN (`+in+`) AND r.phase <> 'incident' ORDER BY r.id`, sc.org, sc.election)
+	if err != nil {
+		return err
+	}
+	type raw struct {
+		g                   obsGroup
+		id, form            int64
+		status, answers     string
+		observer, user, tid int64
+	}
+	var raws []raw
+	for rows.Next() {
+		var r raw
+		if err := rows.Scan(&r.id, &r.g.area, &r.g.phase, &r.form, &r.status, &r.answers, &r.observer, &r.user, &r.tid); err != nil {
+			rows.Close()
+			return err
+		}
+		r.g.org, r.g.election = sc.org, sc.election
+		want[r.g] = true
+		raws = append(raws, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range raws {
+		f, err := t.form(r.form)
+		if err != nil {
+			return err
+		}
+		var a form.Answers
+		if err := json.Unmarshal([]byte(r.answers), &a); err != nil {
+			return fmt.Errorf("report %d: %w", r.id, err)
+		}
+		reports[r.g] = append(reports[r.g], agg.Report{ID: r.id, Visit: visitOf(r.tid, r.observer, r.user), Status: r.status, Answers: a, Form: f})
+	}
+	resolved := map[obsGroup]map[string]json.RawMessage{}
+	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var g obsGroup
+		var q, v string
+		if err := rows.Scan(&g.area, &g.phase, &q, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		g.org, g.election = sc.org, sc.election
+		if resolved[g] == nil {
+			resolved[g] = map[string]json.RawMessage{}
+		}
+		resolved[g][q] = json.RawMessage(v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Replace the areas' rows.
+	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (` + in + `)`,
+		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (` + in + `)`} {
+		if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election); err != nil {
+			return err
+		}
+	}
+	list = make([]obsGroup, 0, len(want))
+	for g := range want {
+		list = append(list, g)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].area != list[j].area {
+			return list[i].area < list[j].area
+		}
+		return list[i].phase < list[j].phase
+	})
+	var conflictRows [][]any
+	newStations := map[int64]stationState{}
+	for _, a := range areas {
+		newStations[a] = st[a]
+	}
+	var units []unit
+	for _, g := range list {
+		res := agg.Group(g.area, g.phase, reports[g], resolved[g])
+		for _, u := range res.Units {
+			un := unit{first: u.Reports[0], area: g.area, phase: g.phase, cluster: u.Cluster, reports: u.Reports, hits: u.Hits}
+			t.count(sc, un, 1)
+			units = append(units, un)
+		}
+		for _, c := range res.Conflicts {
+			body, _ := json.Marshal(c)
+			conflictRows = append(conflictRows, []any{sc.org, sc.election, g.area, g.phase, c.Question, b2i(c.Resolved == nil), string(body)})
+		}
+		ov := oldOpen[g]
+		dConf, dOpen := int64(len(res.Conflicts))-ov[0], int64(res.Open())-ov[1]
+		if dConf != 0 || dOpen != 0 {
+			for _, node := range t.nodesOf(g.area) {
+				n := t.node(sc, node)
+				n.conflicts += dConf
+				n.open += dOpen
+			}
+		}
+		s := newStations[g.area]
+		s.usable += int64(res.Usable) - groupUsable(old, g)
+		s.open += dOpen
+		newStations[g.area] = s
+	}
+	for _, a := range areas {
+		t.station(sc, a, st[a], newStations[a])
+	}
+	if err := t.insertUnits(sc, units); err != nil {
+		return err
+	}
+	if err := t.insertRows(`INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved, body) VALUES `, conflictRows); err != nil {
+		return err
+	}
+	if err := t.saveStations(sc, newStations); err != nil {
+		return err
+	}
+	return t.ancestry(areas)
+}
+
+// groupUsable is the number of usable reports a group had, from its
+// stored units.
+func groupUsable(old []unit, g obsGroup) int64 {
+	var n int64
+	for _, u := range old {
+		if u.area == g.area && u.phase == g.phase {
+			n += int64(len(u.reports))
+		}
+	}
+	return n
+}
+
+// ancestry records the nodes above areas (obs_anc), for scoped lists.
+func (t *obsTx) ancestry(areas []int64) error {
+	var pairs [][2]int64
+	for _, a := range areas {
+		if a == 0 {
+			continue
+		}
+		for _, n := range t.nodesOf(a) {
+			pairs = append(pairs, [2]int64{a, n})
+		}
+	}
+	for lo := 0; lo < len(pairs); lo += 300 {
+		hi := min(lo+300, len(pairs))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO obs_anc (area_id, node_id) VALUES `)
+		for i, p := range pairs[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%d, %d)", p[0], p[1])
+		}
+		b.WriteString(` ON CONFLICT (area_id, node_id) DO NOTHING`)
+		if _, err := t.q.ExecContext(t.ctx, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visitOf names who visited: a team, else the observer, else the user;
+// "" when nobody is known (the report is its own visit).
+func visitOf(team, observer, user int64) string {
+	switch {
+	case observer != 0 && team != 0:
+		return fmt.Sprintf("team:%d", team)
+	case observer != 0:
+		return fmt.Sprintf("observer:%d", observer)
+	case user != 0:
+		return fmt.Sprintf("user:%d", user)
+	}
+	return ""
+}
+
+// deployment re-reads which stations of a scope are deployed: the
+// latest deployment's, or without one the assigned stations.
+func (t *obsTx) deployment(sc obsScope) error {
+	var dep int64
+	err := t.q.QueryRowContext(t.ctx, `SELECT id FROM deployments WHERE org_id = $1 AND election_id = $2 ORDER BY id DESC LIMIT 1`, sc.org, sc.election).Scan(&dep)
+	var q string
+	var args []any
+	switch {
+	case err == nil:
+		q, args = `SELECT DISTINCT area_id FROM deployment_stations WHERE deployment_id = $1`, []any{dep}
+	case err == sql.ErrNoRows:
+		q, args = `SELECT DISTINCT a.area_id FROM assignments a JOIN areas ar ON ar.id = a.area_id WHERE a.org_id = $1 AND a.election_id = $2 AND ar.station = 1`, []any{sc.org, sc.election}
+	default:
+		return err
+	}
+	now := map[int64]bool{}
+	rows, err := t.q.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		now[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	before := map[int64]bool{}
+	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND deployed = 1`, sc.org, sc.election)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		before[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var changed []int64
+	for id := range now {
+		if !before[id] {
+			changed = append(changed, id)
+		}
+	}
+	for id := range before {
+		if !now[id] {
+			changed = append(changed, id)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	sort.Slice(changed, func(i, j int) bool { return changed[i] < changed[j] })
+	if err := t.loadAreas(changed); err != nil {
+		return err
+	}
+	st, err := t.stations(sc, changed)
+	if err != nil {
+		return err
+	}
+	nw := map[int64]stationState{}
+	for _, id := range changed {
+		s := st[id]
+		s.deployed = now[id]
+		nw[id] = s
+		t.station(sc, id, st[id], s)
+	}
+	return t.saveStations(sc, nw)
+}
+
+// flush writes the deltas: each touched cluster's new counts and the
+// change they make to the sufficient statistics, the statistics, the node
+// counts, and the scopes' change counters.
+func (t *obsTx) flush(touched map[obsScope]bool) error {
+	for sc, m := range t.clusters {
+		if err := t.flushClusters(sc, m); err != nil {
+			return err
+		}
+	}
+	for sc, m := range t.stats {
+		keys := make([]statKey, 0, len(m))
+		for k, d := range m {
+			if !d.Zero() {
+				keys = append(keys, k)
+			}
+		}
+		sort.Slice(keys, func(i, j int) bool { return lessStat(keys[i], keys[j]) })
+		for lo := 0; lo < len(keys); lo += 100 {
+			hi := min(lo+100, len(keys))
+			var b strings.Builder
+			b.WriteString(`INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `)
+			args := make([]any, 0, 11*(hi-lo))
+			for i, k := range keys[lo:hi] {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteByte('(')
+				for c := 1; c <= 11; c++ {
+					if c > 1 {
+						b.WriteString(", ")
+					}
+					b.WriteString(param(t.d, len(args)+c))
+				}
+				b.WriteByte(')')
+				d := m[k]
+				args = append(args, sc.org, sc.election, k.node, k.phase, k.item, d.N, d.X, d.C, d.Sxx, d.Sxn, d.Snn)
+			}
+			b.WriteString(` ON CONFLICT (org_id, election_id, node_id, phase, item) DO UPDATE SET n = obs_stats.n + excluded.n, x = obs_stats.x + excluded.x,
+				c = obs_stats.c + excluded.c, sxx = obs_stats.sxx + excluded.sxx, sxn = obs_stats.sxn + excluded.sxn, snn = obs_stats.snn + excluded.snn`)
+			if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+				return err
+			}
+		}
+	}
+	for sc, m := range t.nodes {
+		ids := make([]int64, 0, len(m))
+		for id, n := range m {
+			if !n.zero() {
+				ids = append(ids, id)
+			}
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		for lo := 0; lo < len(ids); lo += 100 {
+			hi := min(lo+100, len(ids))
+			var b strings.Builder
+			b.WriteString(`INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `)
+			args := make([]any, 0, 11*(hi-lo))
+			for i, id := range ids[lo:hi] {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteByte('(')
+				for c := 1; c <= 11; c++ {
+					if c > 1 {
+						b.WriteString(", ")
+					}
+					b.WriteString(param(t.d, len(args)+c))
+				}
+				b.WriteByte(')')
+				n := m[id]
+				args = append(args, sc.org, sc.election, id, n.deployed, n.reported, n.conflicted, n.incidents, n.queued, n.quarantined, n.conflicts, n.open)
+			}
+			b.WriteString(` ON CONFLICT (org_id, election_id, node_id) DO UPDATE SET deployed = obs_nodes.deployed + excluded.deployed,
+				reported = obs_nodes.reported + excluded.reported, conflicted = obs_nodes.conflicted + excluded.conflicted,
+				incidents = obs_nodes.incidents + excluded.incidents, queued = obs_nodes.queued + excluded.queued,
+				quarantined = obs_nodes.quarantined + excluded.quarantined, conflicts = obs_nodes.conflicts + excluded.conflicts,
+				open_conflicts = obs_nodes.open_conflicts + excluded.open_conflicts`)
+			if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+				return err
+			}
+		}
+	}
+	scopes := make([]obsScope, 0, len(touched))
+	for sc := range touched {
+		scopes = append(scopes, sc)
+	}
+	sort.Slice(scopes, func(i, j int) bool {
+		return scopes[i].org < scopes[j].org || scopes[i].org == scopes[j].org && scopes[i].election < scopes[j].election
+	})
+	for _, sc := range scopes {
+		if _, err := t.q.ExecContext(t.ctx, `INSERT INTO obs_changes (org_id, election_id, n) VALUES ($1, $2, 1)
+			ON CONFLICT (org_id, election_id) DO UPDATE SET n = obs_changes.n + 1`, sc.org, sc.election); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lessStat(a, b statKey) bool {
+	if a.node != b.node {
+		return a.node < b.node
+	}
+	if a.phase != b.phase {
+		return a.phase < b.phase
+	}
+	return a.item < b.item
+}
+
+// flushClusters reads the touched clusters' counts, writes the new ones
+// and turns each cluster's move into a change of the statistics.
+func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
+	names := map[string]bool{}
+	for k, d := range m {
+		if d != [2]int64{} {
+			names[k.cluster] = true
+		}
+	}
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	sort.Strings(list)
+	cur := map[clusterKey][2]int64{}
+	for lo := 0; lo < len(list); lo += 200 {
+		chunk := list[lo:min(lo+200, len(list))]
+		args := []any{sc.org, sc.election}
+		ph := make([]string, len(chunk))
+		for i, c := range chunk {
+			args = append(args, c)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		rows, err := t.q.QueryContext(t.ctx, `SELECT cluster, node_id, phase, item, n, x FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster IN (`+strings.Join(ph, ", ")+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k clusterKey
+			var v [2]int64
+			if err := rows.Scan(&k.cluster, &k.node, &k.phase, &k.item, &v[0], &v[1]); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, ok := m[k]; ok {
+				cur[k] = v
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	keys := make([]clusterKey, 0, len(m))
+	for k, d := range m {
+		if d != [2]int64{} {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.cluster != b.cluster {
+			return a.cluster < b.cluster
+		}
+		return lessStat(statKey{a.node, a.phase, a.item}, statKey{b.node, b.phase, b.item})
+	})
+	var upsert []clusterKey
+	newV := map[clusterKey][2]int64{}
+	for _, k := range keys {
+		old := cur[k]
+		d := m[k]
+		nv := [2]int64{old[0] + d[0], old[1] + d[1]}
+		if nv[0] < 0 || nv[1] < 0 || nv[1] > nv[0] {
+			return fmt.Errorf("cluster %s at node %d (%s %s) would hold %d units and %d hits: the aggregates are inconsistent (run vigil rebuild)", k.cluster, k.node, k.phase, k.item, nv[0], nv[1])
+		}
+		t.statDelta(sc, statKey{k.node, k.phase, k.item}, agg.Move(old[0], old[1], nv[0], nv[1]))
+		if nv[0] == 0 {
+			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
+				sc.org, sc.election, k.cluster, k.node, k.phase, k.item); err != nil {
+				return err
+			}
+			continue
+		}
+		newV[k] = nv
+		upsert = append(upsert, k)
+	}
+	for lo := 0; lo < len(upsert); lo += 150 {
+		hi := min(lo+150, len(upsert))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `)
+		args := make([]any, 0, 8*(hi-lo))
+		for i, k := range upsert[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := 1; c <= 8; c++ {
+				if c > 1 {
+					b.WriteString(", ")
+				}
+				b.WriteString(param(t.d, len(args)+c))
+			}
+			b.WriteByte(')')
+			v := newV[k]
+			args = append(args, sc.org, sc.election, k.cluster, k.node, k.phase, k.item, v[0], v[1])
+		}
+		b.WriteString(` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = excluded.n, x = excluded.x`)
+		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertRows runs a multi-row INSERT of rows (each the same width), in
+// chunks.
+func (t *obsTx) insertRows(head string, rows [][]any) error {
+	const chunk = 100
+	for lo := 0; lo < len(rows); lo += chunk {
+		hi := min(lo+chunk, len(rows))
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, len(rows[lo])*(hi-lo))
+		for i, r := range rows[lo:hi] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := range r {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(param(t.d, len(args)+c+1))
+			}
+			b.WriteByte(')')
+			args = append(args, r...)
+		}
+		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

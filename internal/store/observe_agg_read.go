@@ -1,0 +1,383 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/vigil-elections/vigil/internal/observe/agg"
+)
+
+// ObsNode is one node's counts: coverage and the lengths of the review
+// lists. Missing is Deployed − Reported.
+type ObsNode struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Station     bool   `json:"station"`
+	Deployed    int64  `json:"deployed"`
+	Reported    int64  `json:"reported"`
+	Conflicted  int64  `json:"conflicted"`
+	Incidents   int64  `json:"incidents"`
+	Queued      int64  `json:"queued"`
+	Quarantined int64  `json:"quarantined"`
+	Conflicts   int64  `json:"conflicts"`
+	Open        int64  `json:"open_conflicts"`
+}
+
+// ObsStat is one share's sufficient statistics at a node.
+type ObsStat struct {
+	Node  int64
+	Phase string
+	Item  string
+	agg.Stats
+}
+
+// ObsChange reads an organisation's change counter for an election: it
+// moves with every transaction that changes the observation aggregates
+// (one row; 0 before the first).
+func (db *DB) ObsChange(ctx context.Context, orgID, electionID int64) (n int64, err error) {
+	defer wrap(&err, "store.ObsChange(org %d, election %d)", orgID, electionID)
+	err = db.QueryRowContext(ctx, `SELECT n FROM obs_changes WHERE org_id = $1 AND election_id = $2`, orgID, electionID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// ObsNodeOf finds the node of an area path in an election: 0 for the
+// whole country (an empty path); ErrNotFound when no area has the path.
+// station says whether the area is a station, whose figures are not kept
+// as a node below the region level.
+func (db *DB) ObsNodeOf(ctx context.Context, electionID int64, path []string) (node int64, station bool, err error) {
+	if len(path) == 0 {
+		return 0, false, nil
+	}
+	a, err := db.AreaByPath(ctx, electionID, path)
+	if err != nil {
+		return 0, false, err
+	}
+	return a.ID, a.Station && a.Level != 1, nil
+}
+
+const obsNodeCols = `deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts`
+
+func scanObsNode(sc interface{ Scan(...any) error }, n *ObsNode, extra ...any) error {
+	return sc.Scan(append([]any{&n.Deployed, &n.Reported, &n.Conflicted, &n.Incidents, &n.Queued, &n.Quarantined, &n.Conflicts, &n.Open}, extra...)...)
+}
+
+// ObsNodeCounts reads one node's counts (zero when nothing is counted
+// there).
+func (db *DB) ObsNodeCounts(ctx context.Context, orgID, electionID, node int64) (n ObsNode, err error) {
+	defer wrap(&err, "store.ObsNodeCounts(org %d, election %d, node %d)", orgID, electionID, node)
+	n.ID = node
+	err = scanObsNode(db.QueryRowContext(ctx, `SELECT `+obsNodeCols+` FROM obs_nodes WHERE org_id = $1 AND election_id = $2 AND node_id = $3`, orgID, electionID, node), &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, nil
+	}
+	return n, err
+}
+
+// ObsChildren reads the counts of the areas just below a node (node 0:
+// the regions) that have anything counted: the areas' own nodes, and for
+// stations their station rows (deployed, reported, in conflict).
+func (db *DB) ObsChildren(ctx context.Context, orgID, electionID, node int64) (_ []ObsNode, err error) {
+	defer wrap(&err, "store.ObsChildren(org %d, election %d, node %d)", orgID, electionID, node)
+	parent := `a.parent_id = $3`
+	args := []any{orgID, electionID, node}
+	if node == 0 {
+		parent, args = `a.level = 1 AND a.election_id = $2`, []any{orgID, electionID}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+obsNodeCols+`, a.id, a.name, a.station FROM obs_nodes n JOIN areas a ON a.id = n.node_id
+		WHERE n.org_id = $1 AND n.election_id = $2 AND `+parent, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []ObsNode
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var n ObsNode
+		var st int
+		if err := scanObsNode(rows, &n, &n.ID, &n.Name, &st); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		n.Station = st != 0
+		seen[n.ID] = true
+		out = append(out, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Stations: their own row (a region that is a station has its node too).
+	rows, err = db.QueryContext(ctx, `SELECT s.deployed, s.usable, s.open_conflicts, a.id, a.name FROM obs_stations s JOIN areas a ON a.id = s.area_id
+		WHERE s.org_id = $1 AND s.election_id = $2 AND a.station = 1 AND s.deployed = 1 AND `+parent, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dep int
+		var usable, open int64
+		n := ObsNode{Station: true}
+		if err := rows.Scan(&dep, &usable, &open, &n.ID, &n.Name); err != nil {
+			return nil, err
+		}
+		if seen[n.ID] {
+			continue
+		}
+		n.Deployed = 1
+		if usable > 0 {
+			n.Reported = 1
+			if open > 0 {
+				n.Conflicted = 1
+			}
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// ObsStats reads the statistics of nodes (all phases and items).
+func (db *DB) ObsStats(ctx context.Context, orgID, electionID int64, nodes []int64) (_ []ObsStat, err error) {
+	defer wrap(&err, "store.ObsStats(org %d, election %d)", orgID, electionID)
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE org_id = $1 AND election_id = $2 AND node_id IN (`+obsIDs(nodes)+`)
+		ORDER BY node_id, phase, item`, orgID, electionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ObsStat
+	for rows.Next() {
+		var s ObsStat
+		if err := rows.Scan(&s.Node, &s.Phase, &s.Item, &s.N, &s.X, &s.C, &s.Sxx, &s.Sxn, &s.Snn); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ObsUnit is one observation behind the figures: its reports and what it
+// counts (item → hit), with its region (the level-1 area; 0 when none).
+type ObsUnit struct {
+	Region  int64
+	Phase   string
+	Reports []int64
+	Hits    map[string]bool
+}
+
+// ObsUnits lists the observations under a node (0: all), in order of
+// their first report: the evidence behind every figure.
+func (db *DB) ObsUnits(ctx context.Context, orgID, electionID, node int64) (_ []ObsUnit, err error) {
+	defer wrap(&err, "store.ObsUnits(org %d, election %d, node %d)", orgID, electionID, node)
+	q := `SELECT u.region_id, u.phase, u.reports, u.hits FROM obs_units u WHERE u.org_id = $1 AND u.election_id = $2 ORDER BY u.first_report`
+	args := []any{orgID, electionID}
+	if node != 0 {
+		q = `SELECT u.region_id, u.phase, u.reports, u.hits FROM obs_units u JOIN obs_anc x ON x.area_id = u.area_id AND x.node_id = $3
+			WHERE u.org_id = $1 AND u.election_id = $2 ORDER BY u.first_report`
+		args = append(args, node)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ObsUnit
+	for rows.Next() {
+		var u ObsUnit
+		var reps, hits string
+		if err := rows.Scan(&u.Region, &u.Phase, &reps, &hits); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(reps), &u.Reports); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(hits), &u.Hits); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// AreaNames maps area ids to their names.
+func (db *DB) AreaNames(ctx context.Context, ids []int64) (_ map[int64]string, err error) {
+	defer wrap(&err, "store.AreaNames(%d areas)", len(ids))
+	out := map[int64]string{}
+	for lo := 0; lo < len(ids); lo += 500 {
+		rows, err := db.QueryContext(ctx, `SELECT id, name FROM areas WHERE id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = name
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ObsConflicts lists the conflicts under a node (0: all), by area, phase
+// and question; limit 0 is all. Unresolved only when open.
+func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, open bool, limit int) (_ []agg.Conflict, err error) {
+	defer wrap(&err, "store.ObsConflicts(org %d, election %d, node %d)", orgID, electionID, node)
+	q := `SELECT c.body FROM obs_conflicts c`
+	args := []any{orgID, electionID}
+	if node != 0 {
+		q += ` JOIN obs_anc x ON x.area_id = c.area_id AND x.node_id = $3`
+		args = append(args, node)
+	}
+	q += ` WHERE c.org_id = $1 AND c.election_id = $2`
+	if open {
+		q += ` AND c.unresolved = 1`
+	}
+	q += ` ORDER BY c.area_id, c.phase, c.question`
+	if limit > 0 {
+		q += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []agg.Conflict{}
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var c agg.Conflict
+		if err := json.Unmarshal([]byte(body), &c); err != nil {
+			return nil, fmt.Errorf("conflict: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ReviewList lists the reports of a review list under a node (0: all),
+// by id, at most limit (0: all): "incident" the incident reports, "queue"
+// the other reports flagged or quarantined, "flagged" every report
+// flagged or quarantined.
+func (db *DB) ReviewList(ctx context.Context, orgID, electionID, node int64, list string, limit int) (_ []*Report, err error) {
+	defer wrap(&err, "store.ReviewList(org %d, election %d, node %d, %s)", orgID, electionID, node, list)
+	where := ` WHERE r.org_id = $1 AND r.election_id = $2`
+	switch list {
+	case "incident":
+		where += ` AND r.phase = 'incident'`
+	case "queue":
+		where += ` AND r.phase <> 'incident' AND r.status IN ('flagged', 'quarantined')`
+	case "flagged":
+		where += ` AND r.status IN ('flagged', 'quarantined')`
+	default:
+		return nil, fmt.Errorf("no review list %q", list)
+	}
+	q := `SELECT ` + reportCols + reportFrom
+	args := []any{orgID, electionID}
+	if node != 0 {
+		q += ` JOIN obs_anc x ON x.area_id = r.area_id AND x.node_id = $3`
+		args = append(args, node)
+	}
+	q += where + ` ORDER BY r.id`
+	if limit > 0 {
+		q += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Report
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// FormsByID loads stored forms by id.
+func (db *DB) FormsByID(ctx context.Context, ids []int64) (_ map[int64]*StoredForm, err error) {
+	defer wrap(&err, "store.FormsByID")
+	out := map[int64]*StoredForm{}
+	for _, id := range ids {
+		if out[id] != nil {
+			continue
+		}
+		sf, err := db.FormByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = sf
+	}
+	return out, nil
+}
+
+// ReportForms maps report ids to their forms' ids.
+func (db *DB) ReportForms(ctx context.Context, orgID int64, ids []int64) (_ map[int64]int64, err error) {
+	defer wrap(&err, "store.ReportForms(org %d, %d reports)", orgID, len(ids))
+	out := map[int64]int64{}
+	for lo := 0; lo < len(ids); lo += 500 {
+		rows, err := db.QueryContext(ctx, `SELECT id, form_id FROM reports WHERE org_id = $1 AND id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`, orgID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, f int64
+			if err := rows.Scan(&id, &f); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = f
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AreaPaths maps area ids to their paths.
+func (db *DB) AreaPaths(ctx context.Context, ids []int64) (_ map[int64][]string, err error) {
+	defer wrap(&err, "store.AreaPaths(%d areas)", len(ids))
+	out := map[int64][]string{}
+	for lo := 0; lo < len(ids); lo += 500 {
+		rows, err := db.QueryContext(ctx, `SELECT id, path FROM areas WHERE id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var p []string
+			if err := rows.Scan(&id, scanJSON(&p, "area path")); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
