@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -67,6 +69,18 @@ func TestOpenRosa(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, "votes_2") || !strings.Contains(body, "<h:html") {
 			t.Fatalf("form download: %d %.300s", resp.StatusCode, body)
 		}
+		// The built-in forms ask the station through the cascade of the
+		// election's areas (issue 13), and formList's hash is the served
+		// XForm's.
+		resp, vx := fx.openRosa(t, "GET", base+"/forms/voting/"+form.TemplateVersion, "obs1", tok, nil, "")
+		if resp.StatusCode != 200 || !strings.Contains(vx, "instance('station_area_3')/root/item[parent = ") || !strings.Contains(vx, "<value>PS 102</value>") ||
+			!strings.Contains(vx, `calculate=" /data/station_area_3 "`) {
+			t.Fatalf("voting download: %d %.300s", resp.StatusCode, vx)
+		}
+		_, list := fx.openRosa(t, "GET", base+"/formList", "obs1", tok, nil, "")
+		if sum := md5.Sum([]byte(vx)); !strings.Contains(list, "<hash>md5:"+hex.EncodeToString(sum[:])+"</hash>") {
+			t.Error("formList's hash is not the voting XForm's")
+		}
 		resp, _ = fx.openRosa(t, "HEAD", base+"/submission", "obs1", tok, nil, "")
 		if resp.StatusCode != 204 || resp.Header.Get("X-OpenRosa-Accept-Content-Length") == "" {
 			t.Fatalf("HEAD: %d %v", resp.StatusCode, resp.Header)
@@ -79,8 +93,11 @@ func TestOpenRosa(t *testing.T) {
 			}
 		}
 		doc := form.EncodeInstance(voting, "uuid:0c2a7f1e-1111-4000-8000-000000000002", a)
-		// Collect may add metadata of its own.
+		// Collect may add metadata of its own, and sends the cascade's
+		// region and district, which are not stored.
 		doc = bytes.Replace(doc, []byte("<orx:instanceID>"), []byte("<orx:instanceName>Station 102</orx:instanceName><orx:instanceID>"), 1)
+		doc = bytes.Replace(doc, []byte("<station>102</station>"), []byte(fmt.Sprintf("<station_area_1>%d</station_area_1><station_area_2>%d</station_area_2><station_area_3>102</station_area_3><station>102</station>",
+			fx.stations["102"].ParentID, fx.stations["102"].ParentID)), 1)
 		body1, ct := multipartSubmission(t, doc)
 		resp, body = fx.openRosa(t, "POST", base+"/submission", "obs1", tok, body1, ct)
 		if resp.StatusCode != 201 || !strings.Contains(body, "OpenRosaResponse") || resp.Header.Get("Location") == "" {

@@ -133,10 +133,17 @@ func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string
 		s.log.Error("openrosa formList", "err", err)
 		return http.StatusInternalServerError, "internal error"
 	}
+	areas, err := s.db.Areas(r.Context(), e.ID)
+	if err != nil {
+		s.log.Error("openrosa formList: areas", "err", err)
+		return http.StatusInternalServerError, "internal error"
+	}
 	base := s.baseURL(r, s.obs().publicURL) + "/openrosa/" + url.PathEscape(r.PathValue("election"))
 	var entries []form.ListEntry
 	for _, sf := range forms {
-		f := form.BindElection(sf.Form, e)
+		// The hash listed must be that of the XForm orForm serves, so
+		// both bind the stations alike.
+		f := form.BindStations(form.BindElection(sf.Form, e), areas, observe.StationNumber)
 		if f.Version == "" {
 			// Stored before imports gave every form a version: no
 			// download URL could name it, so clients would fail on it.
@@ -167,7 +174,12 @@ func (s *Server) orForm(w http.ResponseWriter, r *http.Request) (int, string) {
 	if err != nil {
 		return http.StatusNotFound, fmt.Sprintf("no form %s version %s", r.PathValue("form"), r.PathValue("version"))
 	}
-	xf, err := form.ExportXForm(form.BindElection(sf.Form, e))
+	areas, err := s.db.Areas(r.Context(), e.ID)
+	if err != nil {
+		s.log.Error("openrosa form: areas", "err", err)
+		return http.StatusInternalServerError, "internal error"
+	}
+	xf, err := form.ExportXForm(form.BindStations(form.BindElection(sf.Form, e), areas, observe.StationNumber))
 	if err != nil {
 		return http.StatusUnprocessableEntity, err.Error()
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -167,6 +168,10 @@ type formField struct {
 	Extras           []string // per choice, its extra columns as JSON
 	Min, Max, Step   string   // number bounds (range, integer min/max)
 	ConstraintMsg    string
+	// CopyFrom names the question whose answer fills this one when its
+	// calculation is just ${that} (the station number from the last select
+	// of the station cascade); the observer may still type it.
+	CopyFrom string
 	// A question inside a repeat: the repeat's name and label, and
 	// whether it opens or closes the repeat's block.
 	Repeat, RepeatLabel   string
@@ -178,6 +183,7 @@ var (
 	relSelRE = regexp.MustCompile(`^selected\(\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*,\s*'([^']*)'\s*\)$`)
 	filterRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$`)
 	andSplit = regexp.MustCompile(`\s+and\s+`)
+	refRE    = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$`)
 )
 
 // relClause is one condition the offline form evaluates: the answer to Q
@@ -248,6 +254,9 @@ func fieldScript(f *form.Form, q *form.Question, ff *formField) {
 			}
 		}
 	}
+	if m := refRE.FindStringSubmatch(strings.TrimSpace(q.Calculation)); m != nil && q.Type != form.Calculate {
+		ff.CopyFrom = m[1]
+	}
 	switch q.Type {
 	case form.Range:
 		start, end, step, _ := q.RangeParams()
@@ -277,7 +286,11 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := form.BindElection(sf.Form, e)
+	areas, err := s.db.Areas(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	f := form.BindStations(form.BindElection(sf.Form, e), areas, observe.StationNumber)
 	// The form speaks the observer's language: ?lang=, else the portal's
 	// choice (the cookie, the browser's Accept-Language).
 	lang := r.URL.Query().Get("lang")

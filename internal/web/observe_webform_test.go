@@ -134,3 +134,104 @@ func TestWebFormXLSFeatures(t *testing.T) {
 		t.Errorf("problems %v", l)
 	}
 }
+
+// TestWebFormStationCascade: the built-in voting form, bound to the
+// election's areas, asks the station as region → district → station; the
+// choice fills in the station's number, which is what the report stores
+// (and places the report by), the region and district being left out.
+func TestWebFormStationCascade(t *testing.T) {
+	bin := chromium(t)
+	db := storetest.SQLite(t)
+	fx := newObsFixture(t, db)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	eval := func(js string) string {
+		t.Helper()
+		tctx, c := context.WithTimeout(ctx, 30*time.Second)
+		defer c()
+		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fx.srv.URL+"/observe/t/"+fx.tokens["obs1"])); err != nil {
+		t.Fatal(err)
+	}
+	tctx, c := context.WithTimeout(ctx, 30*time.Second)
+	defer c()
+	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/voting", fx.srv.URL, fx.el.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(q string) string {
+		return eval(`Promise.resolve([...document.querySelectorAll('[data-q=` + q + `] label')].filter(l => !l.hidden).map(l => l.textContent.trim()).join(","))`)
+	}
+	pick := func(q, label string) {
+		t.Helper()
+		got := eval(`(() => { const l = [...document.querySelectorAll('[data-q=` + q + `] label')].find(l => !l.hidden && l.textContent.trim() === "` + label + `");
+			if (!l) return "none"; const i = l.querySelector("input"); i.checked = true; i.dispatchEvent(new Event("change", {bubbles: true})); return "ok"; })()`)
+		if got != "ok" {
+			t.Fatalf("%s: no choice %q among %q", q, label, shown(q))
+		}
+	}
+	if got := shown("station_area_1"); got != "North,South" {
+		t.Errorf("regions %q", got)
+	}
+	if got := shown("station_area_2"); got != "" {
+		t.Errorf("districts before a region: %q", got)
+	}
+	pick("station_area_1", "South")
+	if got := shown("station_area_2"); got != "S1,S2" {
+		t.Errorf("districts of the south: %q", got)
+	}
+	pick("station_area_1", "North")
+	pick("station_area_2", "N1")
+	if got := shown("station_area_3"); got != "PS 101,PS 102,PS 103" {
+		t.Errorf("stations of N1: %q", got)
+	}
+	pick("station_area_3", "PS 102")
+	if got := eval(`Promise.resolve(document.querySelector('[name=station]').value)`); got != "102" {
+		t.Errorf("station number filled in: %q", got)
+	}
+	eval(`(() => {
+		const f = document.getElementById("report");
+		f.querySelector('[name=arrival_time]').value = "10:20";
+		for (const fs of f.querySelectorAll('fieldset[data-type=yes_no]')) fs.querySelector('input[value=no]').checked = true;
+		f.querySelector('input[name=overall][value=good]').checked = true;
+		f.requestSubmit();
+		return "sent"; })()`)
+	deadline := time.Now().Add(20 * time.Second)
+	var reports []*store.Report
+	var err error
+	for time.Now().Before(deadline) {
+		reports, err = db.Reports(context.Background(), store.ReportFilter{OrgID: fx.orgA.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reports) > 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(reports) != 1 {
+		t.Fatalf("stored %d reports; rejected: %s", len(reports), eval(`Promise.resolve(localStorage.getItem("vigil.rejected.v1") || "")`))
+	}
+	if reports[0].AreaID != fx.stations["102"].ID {
+		t.Errorf("report placed at area %d, want station 102 (%d)", reports[0].AreaID, fx.stations["102"].ID)
+	}
+	var a form.Answers
+	if err := json.Unmarshal(reports[0].Answers, &a); err != nil {
+		t.Fatal(err)
+	}
+	if !a[form.StationID].Equal(form.IntValue(102)) {
+		t.Errorf("station answer %v", a[form.StationID])
+	}
+	for id := range a {
+		if form.IsStationHelper(id) {
+			t.Errorf("helper %s stored", id)
+		}
+	}
+}

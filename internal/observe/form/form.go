@@ -291,6 +291,10 @@ type Question struct {
 	// on that text question, the select it specifies.
 	OrOther bool   `json:"or_other,omitempty"`
 	OtherOf string `json:"other_of,omitempty"`
+	// Helper marks a question asked only to narrow a later choice (the
+	// region and district of BindStations' cascade): its answer is not
+	// stored, and a submission's value for it is dropped.
+	Helper bool `json:"helper,omitempty"`
 }
 
 // Bounds returns an integer question's bounds: Min and Max, or those of a

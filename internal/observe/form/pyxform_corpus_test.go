@@ -248,6 +248,12 @@ func TestPyxformAgrees(t *testing.T) {
 	forms := []*Form{feat}
 	for _, tmpl := range Templates() {
 		forms = append(forms, BindElection(tmpl, testElection()))
+		if tmpl.Phase != Tabulation {
+			// With the cascading station selection (issue 13).
+			g := BindStations(BindElection(tmpl, testElection()), testAreas(), testNumber)
+			g.ID += "_cascade"
+			forms = append(forms, g)
+		}
 	}
 	for _, f := range forms {
 		b, err := ExportXLSForm(f)

@@ -207,7 +207,7 @@ func (f *Form) ReadInstance(inst *Instance) (Answers, []FieldError) {
 		}
 		raw, ok := inst.Fields[base]
 		used[base] = ok
-		if !ok || raw == "" || q.Type == Note {
+		if !ok || raw == "" || q.Type == Note || q.Helper {
 			continue
 		}
 		v, err := ReadValue(q, raw)
@@ -218,7 +218,7 @@ func (f *Form) ReadInstance(inst *Instance) (Answers, []FieldError) {
 		a[q.ID] = v
 	}
 	for _, p := range inst.Order {
-		if !used[p] && inst.Fields[p] != "" {
+		if !used[p] && inst.Fields[p] != "" && !IsStationHelper(p) {
 			probs = append(probs, FieldError{Question: p, Value: inst.Fields[p], Message: fmt.Sprintf("no such field in form %s version %s", f.ID, f.Version)})
 		}
 	}

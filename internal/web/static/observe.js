@@ -104,11 +104,14 @@
 
   // answers reads the answers of the fields directly in scope (the form,
   // or one instance of a repeat): hidden (irrelevant) fields are left out,
-  // and each repeat gives an array of its instances' answers.
-  function answers(scope) {
+  // and each repeat gives an array of its instances' answers. Helpers (the
+  // region and district of the station cascade) only narrow a choice: they
+  // are read for the conditions (all) but not sent.
+  function answers(scope, all) {
     var out = {};
     scope.querySelectorAll("[data-q]").forEach(function (el) {
       if (el.closest("[data-repeat]") !== scope.closest("[data-repeat]")) return;
+      if (!all && el.hasAttribute("data-helper")) return;
       var field = el.closest("[data-field]");
       if (field && field.hidden) return;
       var id = el.getAttribute("data-q"), type = el.getAttribute("data-type");
@@ -147,7 +150,7 @@
       scope.querySelectorAll("[data-repeat]").forEach(function (rep) {
         var rows = [];
         rep.querySelectorAll(".rep-item").forEach(function (item) {
-          var a = answers(item);
+          var a = answers(item, all);
           if (Object.keys(a).length) rows.push(a);
         });
         if (rows.length) out[rep.getAttribute("data-repeat")] = rows;
@@ -160,8 +163,8 @@
   // questions first, then the form's.
   function valueOf(el, id) {
     var item = el.closest(".rep-item");
-    var a = item ? answers(item) : {};
-    if (!(id in a)) a = answers(document.getElementById("report"));
+    var a = item ? answers(item, true) : {};
+    if (!(id in a)) a = answers(document.getElementById("report"), true);
     var v = a[id];
     if (v === true) return "yes";
     if (v === false) return "no";
@@ -185,12 +188,20 @@
       });
       form.querySelectorAll("[data-filter]").forEach(function (el) {
         var pairs = JSON.parse(el.getAttribute("data-filter"));
+        // The answers filtered by, read once per list: a station list has
+        // thousands of choices, and reading the answers walks the form.
+        var vals = pairs.map(function (p) { return valueOf(el, p[1]); });
         el.querySelectorAll("label[data-extra]").forEach(function (lab) {
           var extra = JSON.parse(lab.getAttribute("data-extra") || "null") || {};
-          var show = pairs.every(function (p) { var v = valueOf(el, p[1]); return v !== undefined && extra[p[0]] === String(v); });
+          var show = pairs.every(function (p, i) { return vals[i] !== undefined && extra[p[0]] === String(vals[i]); });
           lab.hidden = !show;
           if (!show) lab.querySelector("input").checked = false;
         });
+      });
+      // A number filled in from a choice (the station from the cascade).
+      form.querySelectorAll("input[data-copy]").forEach(function (inp) {
+        var v = valueOf(inp, inp.getAttribute("data-copy"));
+        if (v !== undefined) inp.value = String(v);
       });
     }
   }

@@ -1,0 +1,81 @@
+package form
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/election"
+)
+
+// testAreas: two regions, three districts, stations numbered per district
+// (two share number 1).
+func testAreas() []election.Area {
+	return []election.Area{
+		{ID: 1, Level: 0, Name: "Country"},
+		{ID: 2, ParentID: 1, Level: 1, Name: "North", Path: []string{"North"}},
+		{ID: 3, ParentID: 1, Level: 1, Name: "South", Path: []string{"South"}},
+		{ID: 4, ParentID: 2, Level: 2, Name: "N-1", Path: []string{"North", "N-1"}},
+		{ID: 5, ParentID: 3, Level: 2, Name: "S-1", Path: []string{"South", "S-1"}},
+		{ID: 6, ParentID: 3, Level: 2, Name: "S-2", Path: []string{"South", "S-2"}},
+		{ID: 7, ParentID: 4, Level: 3, Name: "PS 1", Path: []string{"North", "N-1", "PS 1"}, Station: true},
+		{ID: 8, ParentID: 5, Level: 3, Name: "PS 1", Path: []string{"South", "S-1", "PS 1"}, Station: true},
+		{ID: 9, ParentID: 6, Level: 3, Name: "PS 12", Path: []string{"South", "S-2", "PS 12"}, Station: true},
+	}
+}
+
+func testNumber(a *election.Area) string { return strings.TrimPrefix(a.Name, "PS ") }
+
+func TestBindStations(t *testing.T) {
+	f := BindStations(BindElection(VotingTemplate(), testElection()), testAreas(), testNumber)
+	var ids []string
+	for _, q := range f.Questions[:4] {
+		ids = append(ids, q.ID)
+	}
+	if strings.Join(ids, ",") != "station_area_1,station_area_2,station_area_3,station" {
+		t.Fatalf("questions %v", ids)
+	}
+	if err := f.Check(); err != nil {
+		t.Fatal(err)
+	}
+	st := f.Questions[3]
+	if st.Type != Integer || st.SMS != "AA" || st.Calculation != "${station_area_3}" || !f.AllowChoiceDuplicates {
+		t.Errorf("station %+v, duplicates %v", st, f.AllowChoiceDuplicates)
+	}
+	if q := f.Questions[2]; len(q.Choices) != 3 || q.Choices[2].Value != "12" || q.Choices[2].Extra["parent"] != "6" || q.ChoiceFilter != "parent = ${station_area_2}" {
+		t.Errorf("station list %+v", q)
+	}
+	x := string(XForm(f))
+	for _, want := range []string{`instance('station_area_3')/root/item[parent =  /data/station_area_2 ]`, `calculate=" /data/station_area_3 "`} {
+		if !strings.Contains(x, want) {
+			t.Errorf("XForm lacks %s", want)
+		}
+	}
+	// A submission from the cascade stores only the station's number,
+	// read with the form as the submission path binds it (no areas).
+	inst, err := ParseInstance(strings.NewReader(`<data id="voting" version="` + TemplateVersion + `"><station_area_1>3</station_area_1><station_area_2>6</station_area_2><station_area_3>12</station_area_3><station>12</station><arrival_time>07:30:00.000+05:00</arrival_time></data>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []*Form{f, BindElection(VotingTemplate(), testElection())} {
+		a, probs := g.ReadInstance(inst)
+		if len(probs) != 0 || len(a) != 2 || !a[StationID].Equal(IntValue(12)) {
+			t.Errorf("read %v, problems %v", a, probs)
+		}
+	}
+	// Stations at different depths, or too many: the typed number stays.
+	mixed := append(testAreas(), election.Area{ID: 10, ParentID: 2, Level: 2, Name: "PS 5", Path: []string{"North", "PS 5"}, Station: true})
+	if g := BindStations(VotingTemplate(), mixed, testNumber); len(g.Questions) != len(VotingTemplate().Questions) {
+		t.Error("cascade over a ragged tree")
+	}
+	big := testAreas()
+	for i := range MaxCascadeStations {
+		big = append(big, election.Area{ID: int64(100 + i), ParentID: 4, Level: 3, Name: "PS x", Path: []string{"North", "N-1", "PS x"}, Station: true})
+	}
+	if g := BindStations(VotingTemplate(), big, testNumber); len(g.Questions) != len(VotingTemplate().Questions) {
+		t.Error("cascade above MaxCascadeStations")
+	}
+	// Tabulation asks a commission, not a station: unchanged.
+	if g := BindStations(TabulationTemplate(), testAreas(), testNumber); len(g.Questions) != len(TabulationTemplate().Questions) {
+		t.Error("cascade in tabulation")
+	}
+}
