@@ -75,7 +75,9 @@ func TestImportInvisibleUntilDone(t *testing.T) {
 		if err := db.QueryRow(`SELECT count(*) FROM protocols`).Scan(&raw); err != nil {
 			t.Fatal(err)
 		}
-		if raw < 5000 {
+		// Chunks grow with the machine's speed (2,048 to 16,384 rows), so
+		// all that is certain at row 20,000 is the first chunk's 2,048.
+		if raw < 2048 {
 			t.Fatalf("only %d protocols written while the imports are paused: not in chunks", raw)
 		}
 		check := func(what string, wantStations, wantBatches int) {
