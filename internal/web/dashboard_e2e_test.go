@@ -334,10 +334,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		op.Navigate(srv.URL + "/observe/t/" + tok)
 		formURL := fmt.Sprintf("%s/observe/%d/incident", srv.URL, e.ID)
 		op.Navigate(formURL)
-		// Once the service worker controls the page, a second load puts the
-		// form in its cache; offline, the form then opens from there.
-		waitJS(op, "the service worker to take control", `navigator.serviceWorker.controller !== null`)
+		// Once the service worker is active, a second load is under its
+		// control and puts the form in its cache; offline, the form then
+		// opens from there. (The test waits for an active worker, not for
+		// clients.claim() to take the first page: Chromium 156.0.8078.114
+		// leaves that page uncontrolled in a fresh browser context.)
+		waitJS(op, "the service worker to become active", `(window.__swActive = window.__swActive || navigator.serviceWorker.ready.then(() => { window.__swReady = true; }), window.__swReady)`)
+		// observe.js itself puts the first page in the worker's cache.
+		waitJS(op, "the form in the worker's cache", `(caches.match(location.pathname).then(r => { window.__cached = !!r; }), window.__cached)`)
 		op.Navigate(formURL)
+		waitJS(op, "the service worker to control the form", `navigator.serviceWorker.controller !== null`)
 		op.Do("going offline", offline(true))
 		if on := browsertest.Eval[bool](op, `navigator.onLine`); on {
 			t.Fatal("navigator.onLine is still true after going offline")

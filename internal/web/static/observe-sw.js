@@ -3,6 +3,7 @@
 // network first (to get the current form) and from the cache when offline;
 // the queue of reports is the page script's business (localStorage), and
 // the API is never cached.
+// observe.js opens the same cache by name (the first page it shows).
 var CACHE = "vigil-observe-v1";
 var OFFLINE = "Offline, and this page was never opened online.\nНет сети, и эта страница ещё не открывалась онлайн.\nЖелі жоқ, бұл бет әлі желіде ашылмаған.\n";
 var SHELL = ["/observe/", "/static/observe.js", "/static/vigil.css"];

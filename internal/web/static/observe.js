@@ -278,5 +278,13 @@
   flush();
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/observe/sw.js", { scope: "/observe/" }).catch(function () {});
+    // The first page an observer opens may never come under the worker
+    // (clients.claim does not always take it): put it in the worker's
+    // cache from here, so that it opens offline all the same.
+    if (window.caches) {
+      navigator.serviceWorker.ready.then(function () {
+        return caches.open("vigil-observe-v1").then(function (c) { return c.add(location.pathname + location.search); });
+      }).catch(function () {});
+    }
   }
 })();
