@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/load"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 func main() {
@@ -82,7 +83,7 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		// One token sends the whole load: lift the per-observer budget.
-		h, err = web.New(d, web.Options{Intake: web.IntakeLimits{ReportBurst: 1 << 30, ReportEvery: time.Nanosecond}})
+		h, err = site.New(d, web.Options{Intake: web.IntakeLimits{ReportBurst: 1 << 30, ReportEvery: time.Nanosecond}})
 		if err != nil {
 			return err
 		}

@@ -36,6 +36,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 func main() {
@@ -180,7 +181,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			rand.New(rand.NewPCG(1, 2)).Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 			fmt.Fprintf(stdout, "%d station pages, requested in a shuffled order\n", len(targets))
 		}
-		h, err := web.New(db, web.Options{})
+		h, err := site.New(db, web.Options{})
 		if err != nil {
 			return err
 		}

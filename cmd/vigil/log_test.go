@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // TestTransparencyLogEndToEnd drives the log as a mission, a witness and
@@ -47,7 +48,7 @@ func TestTransparencyLogEndToEnd(t *testing.T) {
 	}
 	defer d.Close()
 	wv, _ := readKeyFile(wpub)
-	h, err := web.New(d, web.Options{LogVKey: vkey, Witnesses: []string{wv}})
+	h, err := site.New(d, web.Options{LogVKey: vkey, Witnesses: []string{wv}})
 	if err != nil {
 		t.Fatal(err)
 	}

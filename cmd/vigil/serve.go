@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 func init() {
@@ -129,7 +130,7 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 	if cfg.Chromium == "" {
 		cfg.Chromium = recommend.FindChromium(e.getenv)
 	}
-	h, err := web.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
+	h, err := site.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
 		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret, LogVKey: sl.vkey, Witnesses: sl.witnesses,
 		Chromium: cfg.Chromium, ReadDB: cfg.readDB})
 	if err != nil {

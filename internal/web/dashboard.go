@@ -35,7 +35,7 @@ import (
 // which calls the same API handlers and redirects back); with it,
 // static/dashboard.js sends the forms to the JSON API directly and swaps in
 // the coverage table when the server pushes a new one.
-func (s *Server) dashboardRoutes() {
+func (s *Server) DashboardRoutes() {
 	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn handlerFunc) {
 		s.mux.Handle(pattern, csrf.Handler(s.serve(s.staffPage(fn))))

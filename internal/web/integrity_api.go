@@ -19,7 +19,7 @@ import (
 // (internal/integrity/stored). The methods take seconds on a national data
 // set, so each result is cached until protocols arrive, and one request at
 // a time computes a given result while the others wait for it.
-func (s *Server) integrityRoutes() {
+func (s *Server) IntegrityRoutes() {
 	s.mux.Handle("GET /api/v1/elections/{election}/forensics/integer", s.serve(s.apiIntegerTest))
 	s.mux.Handle("GET /api/v1/elections/{election}/forensics/fingerprint", s.serve(s.apiFingerprint))
 	s.mux.Handle("GET /api/v1/elections/{election}/forensics/shpilkin", s.serve(s.apiShpilkin))

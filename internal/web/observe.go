@@ -52,10 +52,10 @@ func (s *Server) CloseObservation() {
 	}
 }
 
-// observeRoutes registers the observation area: the reports API, forms,
+// ObserveRoutes registers the observation area: the reports API, forms,
 // people and deployment, findings, the OpenRosa server, the SMS webhooks
 // and the offline web form.
-func (s *Server) observeRoutes() {
+func (s *Server) ObserveRoutes() {
 	st := &observeState{svc: observe.New(s.db),
 		twilioToken: s.opt.TwilioAuthToken, telerivetSecret: s.opt.TelerivetSecret,
 		publicURL: strings.TrimSuffix(s.opt.PublicURL, "/")}
@@ -95,8 +95,17 @@ func (s *Server) observeRoutes() {
 	h("POST /api/v1/elections/{election}/assignments", s.apiAssign)
 	h("POST /api/v1/elections/{election}/deployments", s.apiDraw)
 	h("GET /api/v1/elections/{election}/deployments/latest", s.apiDeployment)
+}
+
+// GatewayRoutes registers the OpenRosa server and the SMS webhooks.
+func (s *Server) GatewayRoutes() {
 	s.openRosaRoutes()
 	s.smsRoutes()
+}
+
+// ObservePageRoutes registers the offline web form's pages and the review
+// of reports.
+func (s *Server) ObservePageRoutes() {
 	s.observePageRoutes()
 	s.observeReviewRoutes()
 }

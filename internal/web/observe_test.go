@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // obsFixture is a small election (2 regions × 2 districts × 3 stations,
@@ -166,7 +167,7 @@ func newObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *obsFixture
 	if opts.TelerivetSecret == "" {
 		opts.TelerivetSecret = "telerivet-secret"
 	}
-	h, err := web.New(db, opts)
+	h, err := site.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

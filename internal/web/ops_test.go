@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 type lockedBuffer struct {
@@ -43,7 +44,7 @@ func (l *lockedBuffer) String() string {
 func TestReadyz(t *testing.T) {
 	db := storetest.SQLite(t)
 	var log lockedBuffer
-	h, err := web.New(db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, nil))})
+	h, err := site.New(db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestReadyz(t *testing.T) {
 		t.Fatalf("healthz while draining: %d", code)
 	}
 	db.Close()
-	h2, _ := web.New(db, web.Options{})
+	h2, _ := site.New(db, web.Options{})
 	t.Cleanup(h2.CloseObservation)
 	srv2 := httptest.NewServer(h2)
 	defer srv2.Close()
@@ -99,7 +100,7 @@ func TestReadyz(t *testing.T) {
 func TestRequestLog(t *testing.T) {
 	fx := newObsFixture(t, storetest.SQLite(t))
 	var log lockedBuffer
-	h, err := web.New(fx.db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	h, err := site.New(fx.db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
 		t.Fatal(err)

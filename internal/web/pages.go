@@ -4,10 +4,10 @@ import (
 	"net/http"
 )
 
-// pagesRoutes registers the pages that answer for the rest: the "not
+// PagesRoutes registers the pages that answer for the rest: the "not
 // found" page every unknown address gets (a page for a person, JSON under
 // /api/), and the staff's pages behind the dashboard's links.
-func (s *Server) pagesRoutes() {
+func (s *Server) PagesRoutes() {
 	// "GET /" is the least specific pattern: it answers only what no other
 	// route does.
 	s.mux.Handle("GET /", s.serve(s.notFound))

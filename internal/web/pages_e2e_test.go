@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // TestPublicPagesInBrowser drives, in headless Chromium, what a journalist
@@ -47,7 +48,7 @@ func TestPublicPagesInBrowser(t *testing.T) {
 	if err := db.CreateUser(ctx, &store.User{OrgID: org.ID, Username: "admin", Name: "Admin", Role: "administrator"}, hash); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{})
+	h, err := site.New(db, web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

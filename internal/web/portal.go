@@ -116,7 +116,7 @@ func withQuery(base string, kv ...string) string {
 	return u.String()
 }
 
-func (s *Server) portalRoutes() {
+func (s *Server) PortalRoutes() {
 	langs, err := loadCatalogues()
 	if err != nil {
 		// The catalogues are embedded: a broken one is a build defect.

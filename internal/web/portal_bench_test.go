@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // The handler alone, without the network: what serving the national page
@@ -23,7 +24,7 @@ func benchServer(b *testing.B) (http.Handler, []int64) {
 	if _, err := demo.Write(context.Background(), db, el); err != nil {
 		b.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{})
+	h, err := site.New(db, web.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -35,7 +36,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if _, err := demo.Write(context.Background(), db, el); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{})
+	h, err := site.New(db, web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 // Published findings: a mission's staff publish the current findings of
 // their organisation (POST …/findings/publish); the public reads every
 // publication of an election, each frozen as it was published.
-func (s *Server) publishedRoutes() {
+func (s *Server) PublishedRoutes() {
 	s.mux.Handle("POST /api/v1/elections/{election}/findings/publish", http.NewCrossOriginProtection().Handler(s.serve(s.authed(s.apiPublishFindings))))
 	s.mux.Handle("GET /api/v1/elections/{election}/findings/published", s.serve(s.apiPublishedFindings))
 	s.mux.Handle("GET /api/v1/elections/{election}/findings/published/{id}", s.serve(s.apiPublishedOne))

@@ -58,7 +58,7 @@ func (s *Server) staffOf(r *http.Request, organisation string) error {
 	return nil
 }
 
-func (s *Server) recommendRoutes() {
+func (s *Server) RecommendRoutes() {
 	s.recommendRoutesWith(s.staffOf, evidence.Sources(s.db))
 }
 

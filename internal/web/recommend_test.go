@@ -376,6 +376,8 @@ func TestRecommendationsWritesNeedLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := New(db, Options{Chromium: recommend.FindChromium(os.Getenv)})
+	h.HealthRoutes()
+	h.RecommendRoutes()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 )
 
-func (s *Server) resultsRoutes() {
+func (s *Server) ResultsRoutes() {
 	s.mux.Handle("GET /api/v1/elections", s.serve(s.apiElections))
 	s.mux.Handle("GET /api/v1/elections/{election}", s.serve(s.apiElection))
 	s.mux.Handle("GET /api/v1/elections/{election}/areas/{area}", s.serve(s.apiArea))

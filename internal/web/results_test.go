@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // demoServer serves a small demo election on db.
@@ -22,7 +23,7 @@ func demoServer(t *testing.T, db *store.DB) (*httptest.Server, *demo.Election) {
 	if _, err := demo.Write(context.Background(), db, el); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{})
+	h, err := site.New(db, web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

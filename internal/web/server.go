@@ -107,8 +107,9 @@ type Server struct {
 	witnesses []string
 }
 
-// New builds the server and parses every template (failing fast on a
-// broken one).
+// New builds the core of the server and parses every template (failing
+// fast on a broken one). It registers no route: internal/web/site mounts
+// the core's routes and every room's, in the order of the route table.
 func New(db *store.DB, opt Options) (*Server, error) {
 	s := &Server{db: db, opt: opt, log: opt.Logger, mux: newRouteMux(), start: time.Now(), trusted: opt.TrustedProxies, logVKey: opt.LogVKey, witnesses: opt.Witnesses}
 	if s.log == nil {
@@ -127,7 +128,6 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		s.pdb = opt.ReadDB
 	}
 	s.followChanges()
-	s.routes()
 	go dummyHash() // ready before the first login (auth.go)
 	return s, nil
 }
@@ -167,23 +167,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// routes registers every area's routes; each area keeps its own file.
-func (s *Server) routes() {
+// HealthRoutes registers the probes (/healthz, /readyz) and the static
+// files: the first routes of the table.
+func (s *Server) HealthRoutes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
-	s.resultsRoutes()
-	s.integrityRoutes()
-	s.publishedRoutes()
+}
+
+// PhotoRoutes registers the upload and the reading of reports' photos.
+func (s *Server) PhotoRoutes() {
 	s.mux.Handle("POST /api/v1/elections/{election}/reports/{id}/photos", http.NewCrossOriginProtection().Handler(s.serve(s.authed(s.apiReportPhoto))))
 	s.mux.Handle("GET /elections/{election}/photos/{id}", s.serve(s.pagePhoto))
-	s.observeRoutes()
-	s.recommendRoutes()
-	s.portalRoutes()
-	s.dashboardRoutes()
-	s.logRoutes()
-	s.pagesRoutes()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

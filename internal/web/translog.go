@@ -21,7 +21,7 @@ import (
 // publications. Witnesses POST their cosignatures, which are accepted only
 // when they verify against a witness key the mission configured: the
 // signature is the authorisation. Every route here is public.
-func (s *Server) logRoutes() {
+func (s *Server) LogRoutes() {
 	s.mux.Handle("GET /log/checkpoint", s.serve(s.logCheckpoint))
 	s.mux.Handle("GET /log/tile/", s.serve(s.logTile))
 	s.mux.Handle("GET /log/key", s.serve(s.logKey))

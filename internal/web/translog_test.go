@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // signNow signs a checkpoint of the whole log, as serve does every few
@@ -72,7 +73,7 @@ func TestReceiptsOnEveryChannel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newObsFixture(t, db)
 		skey, vkey, _ := translog.GenerateKey("test.vigil/log")
-		h, err := web.New(db, web.Options{LogVKey: vkey})
+		h, err := site.New(db, web.Options{LogVKey: vkey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +134,7 @@ func TestLogRoutesArePublicAndReadOnly(t *testing.T) {
 	skey, vkey, _ := translog.GenerateKey("test.vigil/log")
 	wsk, wvk, _ := translog.GenerateWitnessKey("w.test/1")
 	signNow(t, db, skey)
-	h, _ := web.New(db, web.Options{LogVKey: vkey, Witnesses: []string{wvk}})
+	h, _ := site.New(db, web.Options{LogVKey: vkey, Witnesses: []string{wvk}})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	cp, _ := db.LatestCheckpoint(context.Background())

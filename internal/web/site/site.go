@@ -1,0 +1,34 @@
+// Package site assembles vigil's web server: it builds the core
+// (internal/web) and mounts every room's routes on it, in the order of the
+// route table. cmd/vigil and the tests that need the whole server call New;
+// a room's own tests may mount that room alone on a core.
+package site
+
+import (
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
+)
+
+// New builds the whole server: the core with every room mounted.
+func New(db *store.DB, opt web.Options) (*web.Server, error) {
+	s, err := web.New(db, opt)
+	if err != nil {
+		return nil, err
+	}
+	// The order is the route table's (Server.Routes lists the patterns in
+	// it, and the authorisation test walks them so).
+	s.HealthRoutes()
+	s.ResultsRoutes()
+	s.IntegrityRoutes()
+	s.PublishedRoutes()
+	s.PhotoRoutes()
+	s.ObserveRoutes()
+	s.GatewayRoutes()
+	s.ObservePageRoutes()
+	s.RecommendRoutes()
+	s.PortalRoutes()
+	s.DashboardRoutes()
+	s.LogRoutes()
+	s.PagesRoutes()
+	return s, nil
+}
