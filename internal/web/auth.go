@@ -55,9 +55,9 @@ func (s *Server) principal(r *http.Request) access.Principal {
 	return p
 }
 
-// withPrincipal authenticates the request and stores the principal in its
+// WithPrincipal authenticates the request and stores the principal in its
 // context; a bad credential is an Unauthorized error.
-func (s *Server) withPrincipal(r *http.Request) (*http.Request, access.Principal, error) {
+func (s *Server) WithPrincipal(r *http.Request) (*http.Request, access.Principal, error) {
 	if p, ok := r.Context().Value(principalKey{}).(access.Principal); ok {
 		return r, p, nil
 	}
@@ -73,7 +73,7 @@ func (s *Server) withPrincipal(r *http.Request) (*http.Request, access.Principal
 // request's context (principal(r) then costs nothing).
 func (s *Server) authed(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		r, _, err := s.withPrincipal(r)
+		r, _, err := s.WithPrincipal(r)
 		if err != nil {
 			return err
 		}
@@ -298,7 +298,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 // request's principal may take action a on its own organisation's data
 // there: the opening of most observation handlers.
 func (s *Server) electionAs(r *http.Request, a access.Action) (*election.Election, access.Principal, error) {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, access.Principal{}, err
 	}

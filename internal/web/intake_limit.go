@@ -170,9 +170,9 @@ func senderKey(p access.Principal) string {
 	return fmt.Sprintf("user:%d:%s", p.OrgID, p.Name)
 }
 
-// allowIntake takes one report or photo of p's budget; over it, it sets
+// AllowIntake takes one report or photo of p's budget; over it, it sets
 // Retry-After and returns a TooMany error.
-func (s *Server) allowIntake(w http.ResponseWriter, p access.Principal) error {
+func (s *Server) AllowIntake(w http.ResponseWriter, p access.Principal) error {
 	ok, wait := s.intake().reports.allow(senderKey(p), time.Now())
 	if ok {
 		return nil
@@ -180,4 +180,19 @@ func (s *Server) allowIntake(w http.ResponseWriter, p access.Principal) error {
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return Errorf(TooMany, "too many reports and photos from this observer: send again in %d s (the same client_id stores it once)", secs)
+}
+
+// AllowSMS takes one message of the phone number from's budget: false
+// when over it (the gateway then drops the message without a reply).
+func (s *Server) AllowSMS(from string) bool {
+	ok, _ := s.intake().sms.allow(from, time.Now())
+	return ok
+}
+
+// AllowUnknownReply says whether a number not on any roster may be
+// answered again now: one reply per UnknownReplyEvery, so that the server
+// sends no flood of texts to a number that keeps writing.
+func (s *Server) AllowUnknownReply(from string) bool {
+	ok, _ := s.intake().unknown.allow(from, time.Now())
+	return ok
 }

@@ -110,7 +110,7 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 }
 
 func (s *Server) integrity(w http.ResponseWriter, r *http.Request, key string, fn func(e *election.Election, t *tallyEntry) (any, error)) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
-// submitReport submits through the observation service and counts the
+// SubmitReport submits through the observation service and counts the
 // outcome per channel, for every channel (API, web form, OpenRosa, SMS).
-func (s *Server) submitReport(ctx context.Context, sub observe.Submission) (*observe.Receipt, error) {
+func (s *Server) SubmitReport(ctx context.Context, sub observe.Submission) (*observe.Receipt, error) {
 	rc, err := s.obs().svc.Submit(ctx, sub)
 	metrics.Submissions.WithLabelValues(sub.Channel, submissionOutcome(rc, err)).Inc()
 	return rc, err

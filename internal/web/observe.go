@@ -17,55 +17,15 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
-	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
-// observeState is the observation area's part of a Server: the
-// submission pipeline (its group-commit writer) and the gateways' secrets.
-type observeState struct {
-	svc             *observe.Service
-	twilioToken     string // VIGIL_TWILIO_AUTH_TOKEN
-	telerivetSecret string // VIGIL_TELERIVET_SECRET
-	publicURL       string // VIGIL_PUBLIC_URL: the scheme and host Twilio calls, for its signature
-	budget          failureBudget
-}
-
-// Observation returns the server's observation service (started by
-// observeRoutes), for other areas (the dashboard) that read through it.
-func (s *Server) Observation() *observe.Service {
-	if s.observeSt != nil {
-		return s.observeSt.svc
-	}
-	return nil
-}
-
-func (s *Server) obs() *observeState { return s.observeSt }
-
-// CloseObservation stops the observation writer after the queued reports
-// are committed. Call it after the HTTP server has shut down.
-func (s *Server) CloseObservation() {
-	if s.observeSt != nil {
-		s.observeSt.svc.Close()
-	}
-}
-
 // ObserveRoutes registers the observation area: the reports API, forms,
 // people and deployment, findings, the OpenRosa server, the SMS webhooks
 // and the offline web form.
 func (s *Server) ObserveRoutes() {
-	st := &observeState{svc: observe.New(s.db),
-		twilioToken: s.opt.TwilioAuthToken, telerivetSecret: s.opt.TelerivetSecret,
-		publicURL: strings.TrimSuffix(s.opt.PublicURL, "/")}
-	st.svc.SetLogger(s.log)
-	st.svc.OnCommit(func(batch, queued int, d time.Duration) {
-		metrics.IntakeBatchSize.Observe(float64(batch))
-		metrics.IntakeQueueDepth.Set(float64(queued))
-		metrics.IntakeCommitDuration.Observe(d.Seconds())
-	})
-	s.observeSt = st
 	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn handlerFunc) {
 		s.mux.Handle(pattern, csrf.Handler(s.serve(s.authed(fn))))
@@ -95,12 +55,6 @@ func (s *Server) ObserveRoutes() {
 	h("POST /api/v1/elections/{election}/assignments", s.apiAssign)
 	h("POST /api/v1/elections/{election}/deployments", s.apiDraw)
 	h("GET /api/v1/elections/{election}/deployments/latest", s.apiDeployment)
-}
-
-// GatewayRoutes registers the OpenRosa server and the SMS webhooks.
-func (s *Server) GatewayRoutes() {
-	s.openRosaRoutes()
-	s.smsRoutes()
 }
 
 // ObservePageRoutes registers the offline web form's pages and the review
@@ -233,12 +187,12 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if id, perr := strconv.ParseInt(r.PathValue("election"), 10, 64); perr == nil {
 		e, err = s.obs().svc.Election(r.Context(), id)
 	} else {
-		e, err = s.electionParam(r)
+		e, err = s.ElectionParam(r)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.allowIntake(w, s.principal(r)); err != nil {
+	if err := s.AllowIntake(w, s.principal(r)); err != nil {
 		return err
 	}
 	var in ReportIn
@@ -264,7 +218,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Elec
 		}
 		submitted = t
 	}
-	rc, err := s.submitReport(r.Context(), observe.Submission{Principal: s.principal(r), Channel: channel, ClientID: in.ClientID,
+	rc, err := s.SubmitReport(r.Context(), observe.Submission{Principal: s.principal(r), Channel: channel, ClientID: in.ClientID,
 		ElectionID: e.ID, Form: in.Form, Version: in.Version, AreaID: in.AreaID, Answers: in.Answers, Submitted: submitted})
 	if err != nil {
 		return s.submitError(w, err)
@@ -846,7 +800,7 @@ func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel
 }
 
 func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -863,7 +817,7 @@ func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -906,7 +860,7 @@ func (s *Server) resolve(r *http.Request, electionID int64, in *store.Resolution
 // ?reports=0. Answers are kept per scope, form and change counter: a
 // repeated request between two changes costs one row read.
 func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

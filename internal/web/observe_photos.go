@@ -34,9 +34,9 @@ func photoContentType(b []byte) string {
 	return ""
 }
 
-// savePhotos stores the files that answer the form's photo questions.
+// SavePhotos stores the files that answer the form's photo questions.
 // It returns what it could not keep, for the reply.
-func (s *Server) savePhotos(ctx context.Context, orgID, electionID, reportID int64, f *form.Form, answers form.Answers, files map[string][]byte) []string {
+func (s *Server) SavePhotos(ctx context.Context, orgID, electionID, reportID int64, f *form.Form, answers form.Answers, files map[string][]byte) []string {
 	var problems []string
 	for _, q := range f.Questions {
 		if q.Type != form.Photo {
@@ -78,7 +78,7 @@ func (s *Server) savePhoto(ctx context.Context, orgID, electionID, reportID int6
 // apiReportPhoto takes one photo for a report: the image is the body,
 // ?question= the form's photo question, ?name= its file name.
 func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 	if p.Role == access.Observer && rep.ObserverID != p.ObserverID {
 		return Errorf(Forbidden, "an observer adds photos to their own reports only")
 	}
-	if err := s.allowIntake(w, p); err != nil {
+	if err := s.AllowIntake(w, p); err != nil {
 		return err
 	}
 	q, name := r.URL.Query().Get("question"), r.URL.Query().Get("name")
@@ -129,7 +129,7 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 
 // pagePhoto serves a public photo: a protocol's photo.
 func (s *Server) pagePhoto(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

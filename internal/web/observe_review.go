@@ -40,7 +40,7 @@ type conflictChoice struct {
 }
 
 func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) reviewBack(w http.ResponseWriter, r *http.Request, done string)
 }
 
 func (s *Server) pageResolve(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
 	if ok {
 		return c.e, nil
 	}
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
 
 func (s *Server) refreshElection(key string, r *http.Request) {
 	at := time.Now()
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	s.portal.mu.Lock()
 	defer s.portal.mu.Unlock()
 	if err != nil {

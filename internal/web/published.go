@@ -38,7 +38,7 @@ func (s *Server) apiPublishFindings(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) apiPublishedFindings(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Server) apiPublishedFindings(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) publication(r *http.Request) (*store.PublishedFindings, error) {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, err
 	}

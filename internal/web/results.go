@@ -19,8 +19,8 @@ func (s *Server) ResultsRoutes() {
 	// The pages of the portal are registered by portalRoutes (portal.go).
 }
 
-// electionParam finds the election named in the path, by name or by id.
-func (s *Server) electionParam(r *http.Request) (*election.Election, error) {
+// ElectionParam finds the election named in the path, by name or by id.
+func (s *Server) ElectionParam(r *http.Request) (*election.Election, error) {
 	key := r.PathValue("election")
 	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
 		return s.db.Election(r.Context(), id)
@@ -50,7 +50,7 @@ func (s *Server) apiElections(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiElection(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *Server) apiElection(w http.ResponseWriter, r *http.Request) error {
 
 // electionArea finds the election and the area the path names.
 func (s *Server) electionArea(r *http.Request) (*election.Election, election.Area, error) {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, election.Area{}, err
 	}
@@ -99,7 +99,7 @@ func (s *Server) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) apiBatches(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

@@ -69,12 +69,13 @@ type Options struct {
 	ReadDB *store.DB
 }
 
-// Server serves vigil over HTTP.
+// Server serves vigil over HTTP: the core that every room (internal/web/*)
+// mounts its routes on.
 type Server struct {
 	db      *store.DB
 	opt     Options
 	log     *slog.Logger
-	mux     *routeMux
+	mux     *RouteMux
 	handler http.Handler // mux inside the request log
 	pages   *template.Template
 	start   time.Time
@@ -92,7 +93,7 @@ type Server struct {
 
 	// Each area's state, made when first used (a Server built by hand in
 	// a test has none until then).
-	observeSt *observeState // set by observeRoutes
+	observeSt *observeState // set by New
 	dashOnce  sync.Once
 	dashSt    *dashState
 	intakeMu  sync.Mutex
@@ -123,6 +124,7 @@ func New(db *store.DB, opt Options) (*Server, error) {
 	}
 	s.pages = t
 	s.intakeSt = newIntakeState(opt.Intake)
+	s.observeSt = newObserveState(s)
 	s.pdb = db
 	if opt.ReadDB != nil {
 		s.pdb = opt.ReadDB
@@ -132,26 +134,38 @@ func New(db *store.DB, opt Options) (*Server, error) {
 	return s, nil
 }
 
-// routeMux is the server's ServeMux, remembering every pattern registered
+// RouteMux is the server's ServeMux, remembering every pattern registered
 // through it, so that a test can walk every route (each must have a row in
 // the authorisation table of routes_access_test.go).
-type routeMux struct {
+type RouteMux struct {
 	*http.ServeMux
 	patterns []string
 }
 
-func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux()} }
+func newRouteMux() *RouteMux { return &RouteMux{ServeMux: http.NewServeMux()} }
 
 // Handle registers h for pattern and records the pattern.
-func (m *routeMux) Handle(pattern string, h http.Handler) {
+func (m *RouteMux) Handle(pattern string, h http.Handler) {
 	m.patterns = append(m.patterns, pattern)
 	m.ServeMux.Handle(pattern, h)
 }
 
 // HandleFunc registers h for pattern and records the pattern.
-func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+func (m *RouteMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
 	m.Handle(pattern, http.HandlerFunc(h))
 }
+
+// DB is the primary database: staff pages and every write use it.
+func (s *Server) DB() *store.DB { return s.db }
+
+// Log is the server's logger; its lines carry the request's id.
+func (s *Server) Log() *slog.Logger { return s.log }
+
+// Mux is where the rooms register their routes.
+func (s *Server) Mux() *RouteMux { return s.mux }
+
+// Options are the options the server was built with.
+func (s *Server) Options() Options { return s.opt }
 
 // Routes returns the pattern of every route the server serves, in the
 // order they were registered.

@@ -111,7 +111,7 @@ func selectorParam(r *http.Request) (tally.Selector, error) {
 }
 
 func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func areaIndexParam(r *http.Request, e *election.Election, ix *tally.Index) (int
 }
 
 func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

@@ -175,7 +175,7 @@ func bundleError(err error) error {
 }
 
 func (s *Server) logResultsBundle(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.electionParam(r)
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}

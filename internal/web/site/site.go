@@ -7,6 +7,7 @@ package site
 import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/gateway"
 )
 
 // New builds the whole server: the core with every room mounted.
@@ -23,7 +24,7 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	s.PublishedRoutes()
 	s.PhotoRoutes()
 	s.ObserveRoutes()
-	s.GatewayRoutes()
+	gateway.Mount(s)
 	s.ObservePageRoutes()
 	s.RecommendRoutes()
 	s.PortalRoutes()

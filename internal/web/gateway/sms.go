@@ -1,4 +1,4 @@
-package web
+package gateway
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
@@ -16,6 +15,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/sms"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // Coded SMS through gateway webhooks:
@@ -33,18 +33,22 @@ import (
 // retries: a repeat is answered with the first reply and stores nothing.
 // The report's client id is "sms:PROVIDER:MESSAGEID".
 
-func (s *Server) smsRoutes() {
-	s.mux.HandleFunc("POST /sms/twilio", s.smsTwilio)
-	s.mux.HandleFunc("POST /sms/telerivet", s.smsTelerivet)
+func (s *room) smsRoutes() {
+	s.Mux().HandleFunc("POST /sms/twilio", s.smsTwilio)
+	s.Mux().HandleFunc("POST /sms/telerivet", s.smsTelerivet)
 }
+
+// publicURL is the scheme and host Twilio calls (Options.PublicURL), for
+// its signature and OpenRosa's links.
+func publicURL(opt web.Options) string { return strings.TrimSuffix(opt.PublicURL, "/") }
 
 // maxWebhookBody bounds a gateway's POST: an SMS is at most a few
 // kilobytes with its metadata.
 const maxWebhookBody = 64 << 10
 
-func (s *Server) smsTwilio(w http.ResponseWriter, r *http.Request) {
-	st := s.obs()
-	if st.twilioToken == "" {
+func (s *room) smsTwilio(w http.ResponseWriter, r *http.Request) {
+	opt := s.Options()
+	if opt.TwilioAuthToken == "" {
 		http.Error(w, "Twilio is not configured on this server (VIGIL_TWILIO_AUTH_TOKEN)", http.StatusServiceUnavailable)
 		return
 	}
@@ -53,9 +57,9 @@ func (s *Server) smsTwilio(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form body", http.StatusBadRequest)
 		return
 	}
-	full := s.baseURL(r, st.publicURL) + r.URL.RequestURI()
-	if !sms.VerifyTwilio(st.twilioToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
-		s.log.Warn("twilio webhook: bad signature", "url", full)
+	full := s.baseURL(r, publicURL(opt)) + r.URL.RequestURI()
+	if !sms.VerifyTwilio(opt.TwilioAuthToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		s.Log().Warn("twilio webhook: bad signature", "url", full)
 		http.Error(w, "signature does not verify", http.StatusForbidden)
 		return
 	}
@@ -66,7 +70,7 @@ func (s *Server) smsTwilio(w http.ResponseWriter, r *http.Request) {
 	}
 	reply, err := s.smsReceive(r.Context(), in, sms.ParseLang(r.URL.Query().Get("lang")))
 	if err != nil {
-		s.log.Error("sms", "err", err)
+		s.Log().Error("sms", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError) // the gateway retries
 		return
 	}
@@ -74,9 +78,9 @@ func (s *Server) smsTwilio(w http.ResponseWriter, r *http.Request) {
 	w.Write(sms.TwilioReply(reply))
 }
 
-func (s *Server) smsTelerivet(w http.ResponseWriter, r *http.Request) {
-	st := s.obs()
-	if st.telerivetSecret == "" {
+func (s *room) smsTelerivet(w http.ResponseWriter, r *http.Request) {
+	opt := s.Options()
+	if opt.TelerivetSecret == "" {
 		http.Error(w, "Telerivet is not configured on this server (VIGIL_TELERIVET_SECRET)", http.StatusServiceUnavailable)
 		return
 	}
@@ -85,7 +89,7 @@ func (s *Server) smsTelerivet(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad form body", http.StatusBadRequest)
 		return
 	}
-	in, err := sms.TelerivetInbound(r.PostForm, st.telerivetSecret)
+	in, err := sms.TelerivetInbound(r.PostForm, opt.TelerivetSecret)
 	switch {
 	case errors.Is(err, sms.ErrBadSecret):
 		http.Error(w, "secret does not match", http.StatusForbidden)
@@ -98,7 +102,7 @@ func (s *Server) smsTelerivet(w http.ResponseWriter, r *http.Request) {
 	}
 	reply, err := s.smsReceive(r.Context(), in, sms.ParseLang(r.URL.Query().Get("lang")))
 	if err != nil {
-		s.log.Error("sms", "err", err)
+		s.Log().Error("sms", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -137,11 +141,11 @@ var smsText = map[sms.Lang]map[string]string{
 
 // smsReceive handles one inbound message and returns the reply. Only a
 // database failure is an error (the gateway then retries).
-func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) (string, error) {
-	if old, err := s.db.SMSByID(ctx, in.Provider, in.MessageID); err == nil {
+func (s *room) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) (string, error) {
+	if old, err := s.DB().SMSByID(ctx, in.Provider, in.MessageID); err == nil {
 		// A repeat gets the first reply, with the report's receipt.
 		if old.ReportID != 0 {
-			if rc, err := s.db.Receipt(ctx, translog.Ref("reports", old.ReportID)); err == nil {
+			if rc, err := s.DB().Receipt(ctx, translog.Ref("reports", old.ReportID)); err == nil {
 				return old.Reply + fmt.Sprintf(smsText[lang]["receipt"], rc.ShortCode()), nil
 			}
 		}
@@ -156,14 +160,14 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	if p, err := observe.E164(from, ""); err == nil {
 		from = p
 	}
-	if ok, _ := s.intake().sms.allow(from, time.Now()); !ok {
-		s.log.Warn("sms: over the number's limit: dropped without a reply", "from", in.From, "provider", in.Provider, "id", in.MessageID)
+	if !s.AllowSMS(from) {
+		s.Log().Warn("sms: over the number's limit: dropped without a reply", "from", in.From, "provider", in.Provider, "id", in.MessageID)
 		return "", nil
 	}
 	msg := &store.SMSMessage{Provider: in.Provider, MessageID: in.MessageID, Sender: in.From, Body: in.Body}
 	record := func(reply string) (string, error) {
 		msg.Reply = reply
-		_, err := store.InsertSMS(ctx, s.db, msg)
+		_, err := store.InsertSMS(ctx, s.DB(), msg)
 		return reply, err
 	}
 	owners, err := s.smsOwners(ctx, in.From)
@@ -173,7 +177,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	if len(owners) == 0 {
 		// One reply per window to a number not on any roster: enough for
 		// an observer whose number was mistyped, nothing for a flood.
-		if ok, _ := s.intake().unknown.allow(from, time.Now()); !ok {
+		if !s.AllowUnknownReply(from) {
 			return record("")
 		}
 		return record(fmt.Sprintf(smsText[lang]["unknown_phone"], in.From))
@@ -184,7 +188,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		// and only among organisations that agreed to share the number.
 		for i, a := range orgs {
 			for _, b := range orgs[i+1:] {
-				ok, err := s.db.PhoneShared(ctx, owners[0].Phone, a, b)
+				ok, err := s.DB().PhoneShared(ctx, owners[0].Phone, a, b)
 				if err != nil {
 					return "", err
 				}
@@ -197,7 +201,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		if !ok || !slices.Contains(orgs, chosen) {
 			var names, choices []string
 			for _, id := range orgs {
-				o, err := s.db.Organisation(ctx, id)
+				o, err := s.DB().Organisation(ctx, id)
 				if err != nil {
 					return "", err
 				}
@@ -211,7 +215,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	}
 	sender := owners[0]
 	msg.OrgID = sender.OrgID
-	forms, err := s.db.Forms(ctx, sender.OrgID)
+	forms, err := s.DB().Forms(ctx, sender.OrgID)
 	if err != nil {
 		return "", err
 	}
@@ -224,13 +228,13 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	if len(coded) == 0 {
 		return record(smsText[lang]["no_forms"])
 	}
-	electionID, err := s.db.CurrentElection(ctx, sender.OrgID)
+	electionID, err := s.DB().CurrentElection(ctx, sender.OrgID)
 	if errors.Is(err, store.ErrNotFound) {
 		return record("no election in the database")
 	} else if err != nil {
 		return "", err
 	}
-	e, err := s.db.Election(ctx, electionID)
+	e, err := s.DB().Election(ctx, electionID)
 	if err != nil {
 		return "", err
 	}
@@ -247,7 +251,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 	}
 	author := sender
 	if m.Observer != "" && strings.TrimLeft(m.Observer, "0") != strings.TrimLeft(sender.Code, "0") {
-		o, err := s.db.ObserverByCode(ctx, sender.OrgID, m.Observer)
+		o, err := s.DB().ObserverByCode(ctx, sender.OrgID, m.Observer)
 		if err != nil || o.TeamID == 0 || o.TeamID != sender.TeamID {
 			return record(fmt.Sprintf(smsText[lang]["not_yours"], m.Observer))
 		}
@@ -258,7 +262,7 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 		return "", err
 	}
 	msg.Reply = parser.Reply(m, lang)
-	rc, err := s.submitReport(ctx, observe.Submission{Principal: p, Channel: observe.ChannelSMS, ClientID: "sms:" + in.Provider + ":" + in.MessageID,
+	rc, err := s.SubmitReport(ctx, observe.Submission{Principal: p, Channel: observe.ChannelSMS, ClientID: "sms:" + in.Provider + ":" + in.MessageID,
 		ElectionID: e.ID, Form: m.Form.ID, Version: m.Form.Version, Answers: m.Answers, SMS: msg})
 	if err != nil {
 		var ve *observe.ValidationError
@@ -282,11 +286,11 @@ func (s *Server) smsReceive(ctx context.Context, in sms.Inbound, lang sms.Lang) 
 // when the gateway wrote it internationally, else read in the country of
 // each organisation that has one (a national number belongs to an
 // organisation of its country only).
-func (s *Server) smsOwners(ctx context.Context, from string) ([]*store.Observer, error) {
+func (s *room) smsOwners(ctx context.Context, from string) ([]*store.Observer, error) {
 	if p, err := observe.E164(from, ""); err == nil {
-		return s.db.ObserversByPhone(ctx, p)
+		return s.DB().ObserversByPhone(ctx, p)
 	}
-	countries, err := s.db.OrgCountries(ctx)
+	countries, err := s.DB().OrgCountries(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -296,12 +300,12 @@ func (s *Server) smsOwners(ctx context.Context, from string) ([]*store.Observer,
 		if err != nil {
 			continue
 		}
-		obs, err := s.db.ObserversByPhone(ctx, p)
+		obs, err := s.DB().ObserversByPhone(ctx, p)
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range obs {
-			if occ, err := s.db.OrgCountry(ctx, o.OrgID); err != nil {
+			if occ, err := s.DB().OrgCountry(ctx, o.OrgID); err != nil {
 				return nil, err
 			} else if occ == cc {
 				out = append(out, o)
@@ -348,9 +352,9 @@ func problemsShort(ps []form.FieldError) string {
 
 // observerPrincipal is the principal of an observer acting through a
 // channel without a login (SMS).
-func (s *Server) observerPrincipal(ctx context.Context, o *store.Observer) (access.Principal, error) {
+func (s *room) observerPrincipal(ctx context.Context, o *store.Observer) (access.Principal, error) {
 	p := access.Principal{Role: access.Observer, OrgID: o.OrgID, ObserverID: o.ID, Name: o.Code, Stations: map[string]bool{}}
-	paths, err := s.db.ObserverStations(ctx, o.ID)
+	paths, err := s.DB().ObserverStations(ctx, o.ID)
 	if err != nil {
 		return p, err
 	}

@@ -1,4 +1,4 @@
-package web
+package gateway
 
 import (
 	"crypto/sha256"
@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // OpenRosa: the server ODK Collect and Enketo talk to. In Collect, set the
@@ -34,12 +35,12 @@ import (
 // openRosaMaxBody is what X-OpenRosa-Accept-Content-Length announces.
 const openRosaMaxBody = 10 << 20
 
-func (s *Server) openRosaRoutes() {
+func (s *room) openRosaRoutes() {
 	// Collect sends no Origin or Sec-Fetch-Site headers and passes; a
 	// browser tricked into posting here from another site does not.
 	csrf := http.NewCrossOriginProtection()
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) (int, string)) {
-		s.mux.Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Mux().Handle(pattern, csrf.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			openRosaHeaders(w)
 			status, msg := fn(w, r)
 			if status == 0 {
@@ -83,9 +84,9 @@ func xmlText(s string) string { return xmlEsc.Replace(strings.ToValidUTF8(s, "")
 
 // orPrincipal authenticates an OpenRosa request: nobody gets in without
 // credentials (401 with a Basic challenge, which Collect answers).
-func (s *Server) orPrincipal(r *http.Request) (access.Principal, int, string) {
-	_, p, err := s.withPrincipal(r)
-	if e, ok := err.(*Error); ok && e.Code == TooMany {
+func (s *room) orPrincipal(r *http.Request) (access.Principal, int, string) {
+	_, p, err := s.WithPrincipal(r)
+	if e, ok := err.(*web.Error); ok && e.Code == web.TooMany {
 		return p, http.StatusTooManyRequests, e.Message
 	}
 	if err != nil {
@@ -97,8 +98,8 @@ func (s *Server) orPrincipal(r *http.Request) (access.Principal, int, string) {
 	return p, 0, ""
 }
 
-func (s *Server) orElection(r *http.Request) (*election.Election, int, string) {
-	e, err := s.electionParam(r)
+func (s *room) orElection(r *http.Request) (*election.Election, int, string) {
+	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, http.StatusNotFound, fmt.Sprintf("no election %q", r.PathValue("election"))
 	}
@@ -108,7 +109,7 @@ func (s *Server) orElection(r *http.Request) (*election.Election, int, string) {
 // baseURL is the scheme and host of absolute URLs: VIGIL_PUBLIC_URL when
 // set, else the request's host with the scheme the client used (a
 // forwarded https counts only from a trusted proxy).
-func (s *Server) baseURL(r *http.Request, public string) string {
+func (s *room) baseURL(r *http.Request, public string) string {
 	if public != "" {
 		return public
 	}
@@ -119,7 +120,7 @@ func (s *Server) baseURL(r *http.Request, public string) string {
 	return scheme + "://" + r.Host
 }
 
-func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string) {
+func (s *room) orFormList(w http.ResponseWriter, r *http.Request) (int, string) {
 	p, st, msg := s.orPrincipal(r)
 	if st != 0 {
 		return st, msg
@@ -128,17 +129,17 @@ func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string
 	if st != 0 {
 		return st, msg
 	}
-	forms, err := s.db.Forms(r.Context(), p.OrgID)
+	forms, err := s.DB().Forms(r.Context(), p.OrgID)
 	if err != nil {
-		s.log.Error("openrosa formList", "err", err)
+		s.Log().Error("openrosa formList", "err", err)
 		return http.StatusInternalServerError, "internal error"
 	}
-	areas, err := s.db.Areas(r.Context(), e.ID)
+	areas, err := s.DB().Areas(r.Context(), e.ID)
 	if err != nil {
-		s.log.Error("openrosa formList: areas", "err", err)
+		s.Log().Error("openrosa formList: areas", "err", err)
 		return http.StatusInternalServerError, "internal error"
 	}
-	base := s.baseURL(r, s.obs().publicURL) + "/openrosa/" + url.PathEscape(r.PathValue("election"))
+	base := s.baseURL(r, publicURL(s.Options())) + "/openrosa/" + url.PathEscape(r.PathValue("election"))
 	var entries []form.ListEntry
 	for _, sf := range forms {
 		// The hash listed must be that of the XForm orForm serves, so
@@ -161,7 +162,7 @@ func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string
 	return 0, ""
 }
 
-func (s *Server) orForm(w http.ResponseWriter, r *http.Request) (int, string) {
+func (s *room) orForm(w http.ResponseWriter, r *http.Request) (int, string) {
 	p, st, msg := s.orPrincipal(r)
 	if st != 0 {
 		return st, msg
@@ -170,13 +171,13 @@ func (s *Server) orForm(w http.ResponseWriter, r *http.Request) (int, string) {
 	if st != 0 {
 		return st, msg
 	}
-	sf, err := s.db.FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.PathValue("version"))
+	sf, err := s.DB().FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.PathValue("version"))
 	if err != nil {
 		return http.StatusNotFound, fmt.Sprintf("no form %s version %s", r.PathValue("form"), r.PathValue("version"))
 	}
-	areas, err := s.db.Areas(r.Context(), e.ID)
+	areas, err := s.DB().Areas(r.Context(), e.ID)
 	if err != nil {
-		s.log.Error("openrosa form: areas", "err", err)
+		s.Log().Error("openrosa form: areas", "err", err)
 		return http.StatusInternalServerError, "internal error"
 	}
 	xf, err := form.ExportXForm(form.BindStations(form.BindElection(sf.Form, e), areas, observe.StationNumber))
@@ -188,7 +189,7 @@ func (s *Server) orForm(w http.ResponseWriter, r *http.Request) (int, string) {
 	return 0, ""
 }
 
-func (s *Server) orHead(w http.ResponseWriter, r *http.Request) (int, string) {
+func (s *room) orHead(w http.ResponseWriter, r *http.Request) (int, string) {
 	if _, st, msg := s.orPrincipal(r); st != 0 {
 		return st, msg
 	}
@@ -196,7 +197,7 @@ func (s *Server) orHead(w http.ResponseWriter, r *http.Request) (int, string) {
 	return 0, ""
 }
 
-func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) {
+func (s *room) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) {
 	p, st, msg := s.orPrincipal(r)
 	if st != 0 {
 		return st, msg
@@ -205,8 +206,8 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 	if st != 0 {
 		return st, msg
 	}
-	if err := s.allowIntake(w, p); err != nil {
-		return http.StatusTooManyRequests, err.(*Error).Message
+	if err := s.AllowIntake(w, p); err != nil {
+		return http.StatusTooManyRequests, err.(*web.Error).Message
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, openRosaMaxBody)
 	doc, files, st, msg := submissionDocument(r)
@@ -217,7 +218,7 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 	if err != nil {
 		return http.StatusBadRequest, err.Error()
 	}
-	sf, err := s.obs().svc.Form(r.Context(), p.OrgID, inst.FormID, inst.Version)
+	sf, err := s.Observation().Form(r.Context(), p.OrgID, inst.FormID, inst.Version)
 	if err != nil {
 		return http.StatusBadRequest, fmt.Sprintf("form %s version %s is not one of your organisation's forms: download the forms again", inst.FormID, inst.Version)
 	}
@@ -241,7 +242,7 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 		sum := sha256.Sum256(doc)
 		clientID = "sha256:" + hex.EncodeToString(sum[:16])
 	}
-	rc, err := s.submitReport(r.Context(), observe.Submission{Principal: p, Channel: observe.ChannelOpenRosa, ClientID: clientID,
+	rc, err := s.SubmitReport(r.Context(), observe.Submission{Principal: p, Channel: observe.ChannelOpenRosa, ClientID: clientID,
 		ElectionID: e.ID, Form: inst.FormID, Version: inst.Version, Answers: answers})
 	if err != nil {
 		var ve *observe.ValidationError
@@ -254,17 +255,17 @@ func (s *Server) orSubmit(w http.ResponseWriter, r *http.Request) (int, string) 
 		case errors.Is(err, access.ErrForbidden):
 			return http.StatusForbidden, err.Error()
 		}
-		s.log.Error("openrosa submission", "err", err)
+		s.Log().Error("openrosa submission", "err", err)
 		return http.StatusInternalServerError, "internal error: send again"
 	}
-	w.Header().Set("Location", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d", s.baseURL(r, s.obs().publicURL), e.ID, rc.ReportID))
+	w.Header().Set("Location", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d", s.baseURL(r, publicURL(s.Options())), e.ID, rc.ReportID))
 	if rc.Duplicate {
 		// A resend may carry photos the first attempt lost.
-		s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files)
+		s.SavePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files)
 		return http.StatusAccepted, fmt.Sprintf("Already received as report %d: nothing more to send. Receipt %s (leaf %d, hash %s).", rc.ReportID, rc.Leaf.ShortCode(), rc.Leaf.Index, rc.Leaf.Hash)
 	}
 	m := fmt.Sprintf("Received: report %d. Receipt %s (leaf %d, hash %s).", rc.ReportID, rc.Leaf.ShortCode(), rc.Leaf.Index, rc.Leaf.Hash)
-	if probs := s.savePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files); len(probs) > 0 {
+	if probs := s.SavePhotos(r.Context(), p.OrgID, e.ID, rc.ReportID, f, answers, files); len(probs) > 0 {
 		m += " Photos not kept: " + strings.Join(probs, "; ") + "."
 	}
 	if len(rc.QC) > 0 {
