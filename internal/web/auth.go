@@ -40,10 +40,10 @@ const (
 
 type principalKey struct{}
 
-// principal returns the request's principal (the public when nobody is
+// Principal returns the request's principal (the public when nobody is
 // authenticated). It authenticates on first use and remembers the answer
 // in the request's context only through withPrincipal.
-func (s *Server) principal(r *http.Request) access.Principal {
+func (s *Server) Principal(r *http.Request) access.Principal {
 	if p, ok := r.Context().Value(principalKey{}).(access.Principal); ok {
 		return p
 	}
@@ -69,9 +69,9 @@ func (s *Server) WithPrincipal(r *http.Request) (*http.Request, access.Principal
 	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), p, nil
 }
 
-// authed wraps a handler so that it runs with the principal in its
+// Authed wraps a handler so that it runs with the principal in its
 // request's context (principal(r) then costs nothing).
-func (s *Server) authed(h handlerFunc) handlerFunc {
+func (s *Server) Authed(h HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		r, _, err := s.WithPrincipal(r)
 		if err != nil {
@@ -84,9 +84,9 @@ func (s *Server) authed(h handlerFunc) handlerFunc {
 // requireRole wraps a handler that only some roles may reach at all (the
 // handler still checks scope with access.Check). The public gets 401, other
 // roles 403.
-func (s *Server) requireRole(roles []access.Role, h handlerFunc) handlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) error {
-		p := s.principal(r)
+func (s *Server) requireRole(roles []access.Role, h HandlerFunc) HandlerFunc {
+	return s.Authed(func(w http.ResponseWriter, r *http.Request) error {
+		p := s.Principal(r)
 		for _, role := range roles {
 			if p.Role == role {
 				return h(w, r)
@@ -115,7 +115,7 @@ func accessError(err error) error {
 
 // check is access.Check for handlers.
 func (s *Server) check(r *http.Request, a access.Action, res access.Resource) error {
-	return accessError(access.Check(s.principal(r), a, res))
+	return accessError(access.Check(s.Principal(r), a, res))
 }
 
 func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
@@ -302,7 +302,7 @@ func (s *Server) electionAs(r *http.Request, a access.Action) (*election.Electio
 	if err != nil {
 		return nil, access.Principal{}, err
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, a, access.Resource{OrgID: p.OrgID}); err != nil {
 		return nil, p, err
 	}

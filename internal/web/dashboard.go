@@ -37,8 +37,8 @@ import (
 // the coverage table when the server pushes a new one.
 func (s *Server) DashboardRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	h := func(pattern string, fn handlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.serve(s.staffPage(fn))))
+	h := func(pattern string, fn HandlerFunc) {
+		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.staffPage(fn))))
 	}
 	h("GET /dashboard/{$}", s.dashIndex)
 	h("GET /dashboard/{election}", s.dashPage)
@@ -49,9 +49,9 @@ func (s *Server) DashboardRoutes() {
 
 // staffPage lets only staff through; the public asking for a page is sent
 // to the login, which comes back here.
-func (s *Server) staffPage(h handlerFunc) handlerFunc {
-	return s.authed(func(w http.ResponseWriter, r *http.Request) error {
-		if s.principal(r).Role == access.Public && r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/events") {
+func (s *Server) staffPage(h HandlerFunc) HandlerFunc {
+	return s.Authed(func(w http.ResponseWriter, r *http.Request) error {
+		if s.Principal(r).Role == access.Public && r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/events") {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return nil
 		}
@@ -61,7 +61,7 @@ func (s *Server) staffPage(h handlerFunc) handlerFunc {
 
 // dashIndex opens the dashboard of the organisation's current election.
 func (s *Server) dashIndex(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	id, err := s.db.CurrentElection(r.Context(), p.OrgID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Errorf(NotFound, "no election in the database")
@@ -325,7 +325,7 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	e := src.e
 	c := s.catalogueFor(r)
 	stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
@@ -361,13 +361,13 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		d.PVT = pv
 	}
-	return s.render(w, r, http.StatusOK, "dashboard.html", d)
+	return s.Render(w, r, http.StatusOK, "dashboard.html", d)
 }
 
 // dashListsFromReports fills the page's lists from the reports (a
 // coordinator of one station).
 func (s *Server) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *dashData, c *catalogue) {
-	p := s.principal(r)
+	p := s.Principal(r)
 	lang := c.Tag
 	d.IncTotal, d.QTotal, _ = listCounts(ds)
 	obsOf := map[int64]*observe.Obs{}
@@ -522,7 +522,7 @@ func (s *Server) backToDashboard(w http.ResponseWriter, r *http.Request, done, a
 // viaAPI runs an API handler on a JSON body in the request's context (and
 // so with its principal), for the forms that work without JavaScript; the
 // API's refusal is returned as the same client error.
-func (s *Server) viaAPI(r *http.Request, method string, h handlerFunc, body any) error {
+func (s *Server) viaAPI(r *http.Request, method string, h HandlerFunc, body any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err

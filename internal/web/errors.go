@@ -70,12 +70,12 @@ func clientError(err error) (*Error, bool) {
 	return &Error{Code: Internal, Message: "internal error"}, false
 }
 
-// handlerFunc is a handler that may fail; serve renders its error.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+// HandlerFunc is a handler that may fail; serve renders its error.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// serve adapts a handlerFunc: internal errors are logged with the request
+// Serve adapts a handlerFunc: internal errors are logged with the request
 // and shown to the client without detail.
-func (s *Server) serve(h handlerFunc) http.Handler {
+func (s *Server) Serve(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		if err == nil {
@@ -90,6 +90,6 @@ func (s *Server) serve(h handlerFunc) http.Handler {
 			s.renderErrorPage(w, r, status, ce)
 			return
 		}
-		writeJSON(w, status, map[string]any{"error": ce})
+		WriteJSON(w, status, map[string]any{"error": ce})
 	})
 }

@@ -80,7 +80,7 @@ type forensicStats struct {
 }
 
 func (s *Server) forensicsRoutes() {
-	s.mux.Handle("GET /elections/{election}/forensics", s.serve(s.pageForensics))
+	s.mux.Handle("GET /elections/{election}/forensics", s.Serve(s.pageForensics))
 }
 
 // forensicsFor returns the statistics of an election's official final

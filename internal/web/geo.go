@@ -23,8 +23,8 @@ import (
 // without JavaScript.
 
 func (s *Server) geoRoutes() {
-	s.mux.Handle("GET /api/v1/elections/{election}/geojson", s.serve(s.apiGeoJSON))
-	s.mux.Handle("GET /elections/{election}/map", s.serve(s.pageMap))
+	s.mux.Handle("GET /api/v1/elections/{election}/geojson", s.Serve(s.apiGeoJSON))
+	s.mux.Handle("GET /elections/{election}/map", s.Serve(s.pageMap))
 }
 
 // palette is a sequential, colour-blind-safe scale (ColorBrewer YlGnBu).

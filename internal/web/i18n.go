@@ -277,3 +277,7 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 	}
 	return nil
 }
+
+// Lang is the language tag of the catalogue the request asks for
+// (?lang=, its cookie, Accept-Language), as the pages are rendered in.
+func (s *Server) Lang(r *http.Request) string { return s.portal.langs.pick(r).Tag }

@@ -20,12 +20,12 @@ import (
 // set, so each result is cached until protocols arrive, and one request at
 // a time computes a given result while the others wait for it.
 func (s *Server) IntegrityRoutes() {
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/integer", s.serve(s.apiIntegerTest))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/fingerprint", s.serve(s.apiFingerprint))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/shpilkin", s.serve(s.apiShpilkin))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/digits", s.serve(s.apiDigits))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/control", s.serve(s.apiControl))
-	s.mux.Handle("GET /api/v1/elections/{election}/pvt", s.serve(s.apiPVT))
+	s.mux.Handle("GET /api/v1/elections/{election}/forensics/integer", s.Serve(s.apiIntegerTest))
+	s.mux.Handle("GET /api/v1/elections/{election}/forensics/fingerprint", s.Serve(s.apiFingerprint))
+	s.mux.Handle("GET /api/v1/elections/{election}/forensics/shpilkin", s.Serve(s.apiShpilkin))
+	s.mux.Handle("GET /api/v1/elections/{election}/forensics/digits", s.Serve(s.apiDigits))
+	s.mux.Handle("GET /api/v1/elections/{election}/forensics/control", s.Serve(s.apiControl))
+	s.mux.Handle("GET /api/v1/elections/{election}/pvt", s.Serve(s.apiPVT))
 }
 
 // computed caches results by election stamp and parameters.
@@ -118,7 +118,7 @@ func (s *Server) integrity(w http.ResponseWriter, r *http.Request, key string, f
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v)
+	WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 

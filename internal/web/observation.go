@@ -46,4 +46,3 @@ func (s *Server) CloseObservation() {
 		s.observeSt.svc.Close()
 	}
 }
-

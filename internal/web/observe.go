@@ -27,8 +27,8 @@ import (
 // and the offline web form.
 func (s *Server) ObserveRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	h := func(pattern string, fn handlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.serve(s.authed(fn))))
+	h := func(pattern string, fn HandlerFunc) {
+		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.Authed(fn))))
 	}
 	h("GET /api/v1/observe/me", s.apiMe)
 	h("POST /api/v1/observe/login", s.apiLogin)
@@ -160,7 +160,7 @@ func (s *Server) submitError(w http.ResponseWriter, err error) error {
 	var ie *observe.InputError
 	switch {
 	case errors.As(err, &ve):
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": problemsError{
+		WriteJSON(w, http.StatusBadRequest, map[string]any{"error": problemsError{
 			Error: &Error{Code: Invalid, Message: fmt.Sprintf("%d problem(s) with the answers", len(ve.Problems))}, Problems: ve.Problems}})
 		return nil
 	case errors.As(err, &ie):
@@ -192,7 +192,7 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.AllowIntake(w, s.principal(r)); err != nil {
+	if err := s.AllowIntake(w, s.Principal(r)); err != nil {
 		return err
 	}
 	var in ReportIn
@@ -218,7 +218,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Elec
 		}
 		submitted = t
 	}
-	rc, err := s.SubmitReport(r.Context(), observe.Submission{Principal: s.principal(r), Channel: channel, ClientID: in.ClientID,
+	rc, err := s.SubmitReport(r.Context(), observe.Submission{Principal: s.Principal(r), Channel: channel, ClientID: in.ClientID,
 		ElectionID: e.ID, Form: in.Form, Version: in.Version, AreaID: in.AreaID, Answers: in.Answers, Submitted: submitted})
 	if err != nil {
 		return s.submitError(w, err)
@@ -227,12 +227,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Elec
 	if rc.Duplicate {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, rc)
+	WriteJSON(w, status, rc)
 	return nil
 }
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	out := map[string]any{"role": p.Role, "name": p.Name}
 	if p.Role != access.Public {
 		out["org_id"] = p.OrgID
@@ -247,7 +247,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 			out["stations"] = len(p.Stations)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -263,7 +263,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	WriteJSON(w, http.StatusOK, map[string]any{"user": u})
 	return nil
 }
 
@@ -271,12 +271,12 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.logout(w, r); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "logged out"})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "logged out"})
 	return nil
 }
 
 func (s *Server) apiForms(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if p.Role == access.Public {
 		return Errorf(Unauthorized, "log in first")
 	}
@@ -284,12 +284,12 @@ func (s *Server) apiForms(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"forms": fs})
+	WriteJSON(w, http.StatusOK, map[string]any{"forms": fs})
 	return nil
 }
 
 func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if p.Role == access.Public {
 		return Errorf(Unauthorized, "log in first")
 	}
@@ -320,7 +320,7 @@ func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
 		_, err = w.Write(b)
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": sf.ID, "created": sf.Created, "form": f})
+	WriteJSON(w, http.StatusOK, map[string]any{"id": sf.ID, "created": sf.Created, "form": f})
 	return nil
 }
 
@@ -334,7 +334,7 @@ func (s *Server) electionByKey(r *http.Request, key string) (*election.Election,
 // apiUploadForm stores a new form version: a JSON form, or an XLSForm
 // spreadsheet (Content-Type of a spreadsheet, or multipart field "file").
 func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -366,12 +366,12 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Errorf(Invalid, "%v", err)
 	}
-	writeJSON(w, http.StatusCreated, sf)
+	WriteJSON(w, http.StatusCreated, sf)
 	return nil
 }
 
 func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -380,7 +380,7 @@ func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	s.audit(r, "form.defaults", "", map[string]any{"installed": installed})
-	writeJSON(w, http.StatusOK, map[string]any{"installed": installed})
+	WriteJSON(w, http.StatusOK, map[string]any{"installed": installed})
 	return nil
 }
 
@@ -397,7 +397,7 @@ func (s *Server) audit(r *http.Request, action, object string, detail any) {
 // auditEntry is the request principal's audit entry for an action. A nil
 // detail is left nil (the store may fill it).
 func (s *Server) auditEntry(r *http.Request, action, object string, detail any) store.AuditEntry {
-	p := s.principal(r)
+	p := s.Principal(r)
 	var d json.RawMessage
 	if detail != nil {
 		d, _ = json.Marshal(detail) // maps of plain values: cannot fail
@@ -412,7 +412,7 @@ func (s *Server) auditEntry(r *http.Request, action, object string, detail any) 
 }
 
 func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ManageRoster, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -432,7 +432,7 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var re observe.RosterErrors
 		if errors.As(err, &re) {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": Invalid, "message": err.Error(), "problems": re}})
+			WriteJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": Invalid, "message": err.Error(), "problems": re}})
 			return nil
 		}
 		return Errorf(Invalid, "%v", err)
@@ -445,12 +445,12 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"created": created, "updated": updated})
+	WriteJSON(w, http.StatusOK, map[string]any{"created": created, "updated": updated})
 	return nil
 }
 
 func (s *Server) apiObservers(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -467,12 +467,12 @@ func (s *Server) apiObservers(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, o)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"observers": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"observers": out})
 	return nil
 }
 
 func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -499,7 +499,7 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.audit(r, "token.create", fmt.Sprintf("token:%d", t.ID), map[string]any{"observer": o.Code})
-	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "observer": o.Code,
+	WriteJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "observer": o.Code,
 		"note": "shown once: vigil stores only its hash"})
 	return nil
 }
@@ -512,7 +512,7 @@ func nonNilArea(a []string) []string {
 }
 
 func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -532,7 +532,7 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.forgetToken(id)
-	writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
+	WriteJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	return nil
 }
 
@@ -570,7 +570,7 @@ func (s *Server) tokenArea(r *http.Request, org, id int64) ([]string, error) {
 // apiQCRules lists the rules for those who review reports (observers do
 // not: the rules say what the core team looks for).
 func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -581,7 +581,7 @@ func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
 	if rules == nil {
 		rules = []store.QCRule{} // [], not null: a list, as the spec says
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
+	WriteJSON(w, http.StatusOK, map[string]any{"rules": rules})
 	return nil
 }
 
@@ -590,16 +590,16 @@ func (s *Server) apiSaveQCRule(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 16<<10, &in); err != nil {
 		return err
 	}
-	rule, err := s.obs().svc.SaveRule(r.Context(), s.principal(r), "api", in)
+	rule, err := s.obs().svc.SaveRule(r.Context(), s.Principal(r), "api", in)
 	if err != nil {
 		return s.submitError(w, err)
 	}
-	writeJSON(w, http.StatusCreated, rule)
+	WriteJSON(w, http.StatusCreated, rule)
 	return nil
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ReadAudit, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -607,7 +607,7 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"audit": es})
+	WriteJSON(w, http.StatusOK, map[string]any{"audit": es})
 	return nil
 }
 
@@ -618,7 +618,7 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	// The page of the list (where a published statement's readers may
 	// follow a figure) sends the public to the login rather than a 401.
-	if strings.HasPrefix(r.URL.Path, "/observe/reports/") && s.principal(r).Role == access.Public {
+	if strings.HasPrefix(r.URL.Path, "/observe/reports/") && s.Principal(r).Role == access.Public {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil
 	}
@@ -705,9 +705,9 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if strings.HasPrefix(r.URL.Path, "/observe/reports/") {
-		return s.render(w, r, http.StatusOK, "observe_reports.html", map[string]any{"Election": e, "Reports": out, "Query": q})
+		return s.Render(w, r, http.StatusOK, "observe_reports.html", map[string]any{"Election": e, "Reports": out, "Query": q})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reports": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"reports": out})
 	return nil
 }
 
@@ -716,7 +716,7 @@ func (s *Server) reportParam(r *http.Request) (*store.Report, error) {
 	if err != nil {
 		return nil, Errorf(Invalid, "report id %q: want a number", r.PathValue("id"))
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	if p.Role == access.Public {
 		return nil, Errorf(Unauthorized, "log in first")
 	}
@@ -735,7 +735,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) error {
 	if err := s.check(r, access.ReadReports, access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath), ObserverID: rep.ObserverID}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	WriteJSON(w, http.StatusOK, rep)
 	return nil
 }
 
@@ -758,7 +758,7 @@ func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	WriteJSON(w, http.StatusOK, rep)
 	return nil
 }
 
@@ -793,7 +793,7 @@ func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel
 	if in.Status == "" && in.Triage == "" {
 		return Errorf(Invalid, "give status or triage")
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	d, _ := json.Marshal(in)
 	return s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
 		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: channel, Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d})
@@ -804,7 +804,7 @@ func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -812,7 +812,7 @@ func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
+	WriteJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
 	return nil
 }
 
@@ -828,13 +828,13 @@ func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	if err := s.resolve(r, e.ID, &in, "api"); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"resolved": in})
+	WriteJSON(w, http.StatusOK, map[string]any{"resolved": in})
 	return nil
 }
 
 // resolve checks and stores a coordinator's resolution of a conflict.
 func (s *Server) resolve(r *http.Request, electionID int64, in *store.Resolution, channel string) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	a, err := s.obs().svc.Area(r.Context(), electionID, in.AreaID)
 	if err != nil {
 		return Errorf(Invalid, "area_id %d is not an area of this election", in.AreaID)
@@ -864,7 +864,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -920,7 +920,7 @@ func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, a)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assignments": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"assignments": out})
 	return nil
 }
 
@@ -944,7 +944,7 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.audit(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})
-	writeJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
+	WriteJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
 	return nil
 }
 
@@ -996,7 +996,7 @@ func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.audit(r, "deployment.draw", fmt.Sprintf("deployment:%d", dep.ID), map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})
-	writeJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
+	WriteJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
 	return nil
 }
 
@@ -1027,6 +1027,6 @@ func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Stations = mine
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 	return nil
 }

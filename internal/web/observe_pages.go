@@ -28,8 +28,8 @@ import (
 // coordinator sends); the token is kept in an HttpOnly cookie.
 func (s *Server) observePageRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	page := func(pattern string, fn handlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.serve(s.authed(fn))))
+	page := func(pattern string, fn HandlerFunc) {
+		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.Authed(fn))))
 	}
 	page("GET /login", s.pageLogin)
 	page("POST /login", s.pageLoginPost)
@@ -46,7 +46,7 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		next = safeNext(next)
 	}
-	return s.render(w, r, http.StatusOK, "observe_login.html", map[string]any{"Next": next})
+	return s.Render(w, r, http.StatusOK, "observe_login.html", map[string]any{"Next": next})
 }
 
 func safeNext(n string) string {
@@ -70,7 +70,7 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 			if e.Code == TooMany {
 				status = http.StatusTooManyRequests
 			}
-			return s.render(w, r, status, "observe_login.html", map[string]any{"Error": e.Message, "Next": safeNext(r.PostForm.Get("next"))})
+			return s.Render(w, r, status, "observe_login.html", map[string]any{"Error": e.Message, "Next": safeNext(r.PostForm.Get("next"))})
 		}
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) pageTokenLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if p.Role == access.Public {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape("/observe/"), http.StatusSeeOther)
 		return nil
@@ -152,7 +152,7 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
-	return s.render(w, r, http.StatusOK, "observe_index.html", map[string]any{"P": p, "Who": who, "Election": e, "Forms": forms, "Assignments": mine})
+	return s.Render(w, r, http.StatusOK, "observe_index.html", map[string]any{"P": p, "Who": who, "Election": e, "Forms": forms, "Assignments": mine})
 }
 
 // formField is one question prepared for the template.
@@ -273,7 +273,7 @@ func fieldScript(f *form.Form, q *form.Question, ff *formField) {
 }
 
 func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
-	p := s.principal(r)
+	p := s.Principal(r)
 	if p.Role == access.Public {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 		return nil
@@ -348,7 +348,7 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		fields = append(fields, ff)
 	}
-	return s.render(w, r, http.StatusOK, "observe_form.html", map[string]any{"Election": e, "Form": f, "Fields": fields, "Lang": lang,
+	return s.Render(w, r, http.StatusOK, "observe_form.html", map[string]any{"Election": e, "Form": f, "Fields": fields, "Lang": lang,
 		"Submit": "/api/v1/elections/" + itoa64(e.ID) + "/reports"})
 }
 

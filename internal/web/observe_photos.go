@@ -82,7 +82,7 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return Errorf(NotFound, "no report %q", r.PathValue("id"))
@@ -123,7 +123,7 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Code: Invalid, Message: err.Error()}
 	}
 	s.audit(r, "photo.add", "report:"+strconv.FormatInt(rep.ID, 10), map[string]any{"question": q, "name": name, "size": len(data)})
-	writeJSON(w, http.StatusCreated, map[string]any{"report_id": rep.ID, "question": q, "name": name})
+	WriteJSON(w, http.StatusCreated, map[string]any{"report_id": rep.ID, "question": q, "name": name})
 	return nil
 }
 

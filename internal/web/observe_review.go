@@ -19,8 +19,8 @@ import (
 // checks as the API (scope, audit), channel "web".
 func (s *Server) observeReviewRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	page := func(pattern string, fn handlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.serve(s.requireRole(Staff, fn))))
+	page := func(pattern string, fn HandlerFunc) {
+		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.requireRole(Staff, fn))))
 	}
 	page("GET /observe/review/{election}", s.pageReview)
 	page("POST /observe/review/{election}/resolve", s.pageResolve)
@@ -44,7 +44,7 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.principal(r)
+	p := s.Principal(r)
 	if err := s.check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return s.render(w, r, http.StatusOK, "observe_review.html", map[string]any{
+	return s.Render(w, r, http.StatusOK, "observe_review.html", map[string]any{
 		"Election": e, "Conflicts": rows, "Flagged": flagged, "Done": r.URL.Query().Get("done")})
 }
 
@@ -134,7 +134,7 @@ func (s *Server) pageStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Errorf(Invalid, "report: want a number")
 	}
-	rep, err := s.db.Report(r.Context(), s.principal(r).OrgID, id)
+	rep, err := s.db.Report(r.Context(), s.Principal(r).OrgID, id)
 	if err != nil {
 		return err
 	}

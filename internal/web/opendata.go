@@ -27,8 +27,8 @@ import (
 //	/api/v1/elections/{election}/opendata/README.md
 
 func (s *Server) openDataRoutes() {
-	s.mux.Handle("GET /api/v1/elections/{election}/opendata/{file}", s.serve(s.apiOpenData))
-	s.mux.Handle("GET /elections/{election}/data", s.serve(s.pageData))
+	s.mux.Handle("GET /api/v1/elections/{election}/opendata/{file}", s.Serve(s.apiOpenData))
+	s.mux.Handle("GET /elections/{election}/data", s.Serve(s.pageData))
 }
 
 // openFormats are the formats of the open data, by file extension.
@@ -384,7 +384,7 @@ func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
 			p.Sources = append(p.Sources, dataSource{src, counts[src]})
 		}
 	}
-	return s.render(w, r, http.StatusOK, "data.html", p)
+	return s.Render(w, r, http.StatusOK, "data.html", p)
 }
 
 // urlKey is the election's key in URLs: its name when it is URL-safe, which

@@ -10,7 +10,7 @@ import (
 func (s *Server) PagesRoutes() {
 	// "GET /" is the least specific pattern: it answers only what no other
 	// route does.
-	s.mux.Handle("GET /", s.serve(s.notFound))
+	s.mux.Handle("GET /", s.Serve(s.notFound))
 	s.staffReportRoutes()
 }
 

@@ -116,27 +116,34 @@ func withQuery(base string, kv ...string) string {
 	return u.String()
 }
 
-func (s *Server) PortalRoutes() {
+// newPortal loads the languages (every room renders its pages in them)
+// and makes the portal's caches.
+func (s *Server) newPortal() error {
 	langs, err := loadCatalogues()
 	if err != nil {
 		// The catalogues are embedded: a broken one is a build defect.
-		panic(err)
+		return err
 	}
 	if err := langs.bindLanguages(s.pages); err != nil {
-		panic(err)
+		return err
 	}
 	s.portal.langs = langs
 	s.portal.elections = map[string]cachedElection{}
 	s.portal.stamps = map[int64]cachedStamp{}
 	s.portal.pages = map[string]cachedPage{}
 	s.portal.diffs = map[string]*diffSet{}
+	return nil
+}
 
-	s.mux.Handle("GET /{$}", s.serve(s.pageHome))
-	s.mux.Handle("GET /elections/{election}", s.serve(s.pageElection))
-	s.mux.Handle("GET /elections/{election}/areas/{area}", s.serve(s.pageArea))
-	s.mux.Handle("GET /api/v1/elections/{election}/results", s.serve(s.apiResults))
-	s.mux.Handle("GET /elections/{election}/search", s.serve(s.pageSearch))
-	s.mux.Handle("GET /elections/{election}/copies", s.serve(s.pageCopies))
+// PortalRoutes registers the public portal: results, areas, search,
+// copies, maps, open data, forensics and controls.
+func (s *Server) PortalRoutes() {
+	s.mux.Handle("GET /{$}", s.Serve(s.pageHome))
+	s.mux.Handle("GET /elections/{election}", s.Serve(s.pageElection))
+	s.mux.Handle("GET /elections/{election}/areas/{area}", s.Serve(s.pageArea))
+	s.mux.Handle("GET /api/v1/elections/{election}/results", s.Serve(s.apiResults))
+	s.mux.Handle("GET /elections/{election}/search", s.Serve(s.pageSearch))
+	s.mux.Handle("GET /elections/{election}/copies", s.Serve(s.pageCopies))
 	s.mux.Handle("GET /static/vendor/", vendorHandler())
 	s.geoRoutes()
 	s.openDataRoutes()
@@ -210,7 +217,7 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
 			global = append(global, l)
 		}
 	}
-	return s.render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.common(r, nil, "", ""), "Elections": es, "Global": global})
+	return s.Render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.common(r, nil, "", ""), "Elections": es, "Global": global})
 }
 
 func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {

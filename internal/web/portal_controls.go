@@ -21,7 +21,7 @@ import (
 const controlsPerPage = 100
 
 func (s *Server) controlsRoutes() {
-	s.mux.Handle("GET /elections/{election}/controls", s.serve(s.pageControls))
+	s.mux.Handle("GET /elections/{election}/controls", s.Serve(s.pageControls))
 }
 
 type controlCount struct {

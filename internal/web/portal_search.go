@@ -72,5 +72,5 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Empty = len(p.Hits) == 0
 	}
-	return s.render(w, r, http.StatusOK, "search.html", p)
+	return s.Render(w, r, http.StatusOK, "search.html", p)
 }

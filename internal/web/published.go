@@ -14,11 +14,11 @@ import (
 // their organisation (POST …/findings/publish); the public reads every
 // publication of an election, each frozen as it was published.
 func (s *Server) PublishedRoutes() {
-	s.mux.Handle("POST /api/v1/elections/{election}/findings/publish", http.NewCrossOriginProtection().Handler(s.serve(s.authed(s.apiPublishFindings))))
-	s.mux.Handle("GET /api/v1/elections/{election}/findings/published", s.serve(s.apiPublishedFindings))
-	s.mux.Handle("GET /api/v1/elections/{election}/findings/published/{id}", s.serve(s.apiPublishedOne))
-	s.mux.Handle("GET /elections/{election}/findings", s.serve(s.pagePublishedFindings))
-	s.mux.Handle("GET /elections/{election}/findings/{id}", s.serve(s.pagePublishedStatement))
+	s.mux.Handle("POST /api/v1/elections/{election}/findings/publish", http.NewCrossOriginProtection().Handler(s.Serve(s.Authed(s.apiPublishFindings))))
+	s.mux.Handle("GET /api/v1/elections/{election}/findings/published", s.Serve(s.apiPublishedFindings))
+	s.mux.Handle("GET /api/v1/elections/{election}/findings/published/{id}", s.Serve(s.apiPublishedOne))
+	s.mux.Handle("GET /elections/{election}/findings", s.Serve(s.pagePublishedFindings))
+	s.mux.Handle("GET /elections/{election}/findings/{id}", s.Serve(s.pagePublishedStatement))
 	s.statementRoutes()
 }
 
@@ -33,7 +33,7 @@ func (s *Server) apiPublishFindings(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"published": pub})
+	WriteJSON(w, http.StatusCreated, map[string]any{"published": pub})
 	return nil
 }
 
@@ -46,7 +46,7 @@ func (s *Server) apiPublishedFindings(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"published": ps})
+	WriteJSON(w, http.StatusOK, map[string]any{"published": ps})
 	return nil
 }
 
@@ -67,7 +67,7 @@ func (s *Server) apiPublishedOne(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"published": p, "findings": json.RawMessage(p.Findings)})
+	WriteJSON(w, http.StatusOK, map[string]any{"published": p, "findings": json.RawMessage(p.Findings)})
 	return nil
 }
 
@@ -96,5 +96,5 @@ func (s *Server) pagePublishedFindings(w http.ResponseWriter, r *http.Request) e
 			v[p.ID] = line
 		}
 	}
-	return s.render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Title(), "nav.findings"), List: ps, Key: urlKey(e), Verified: v})
+	return s.Render(w, r, http.StatusOK, "findings_public.html", publishedPage{C: s.common(r, e, e.Title(), "nav.findings"), List: ps, Key: urlKey(e), Verified: v})
 }

@@ -8,14 +8,14 @@ import (
 )
 
 func (s *Server) ResultsRoutes() {
-	s.mux.Handle("GET /api/v1/elections", s.serve(s.apiElections))
-	s.mux.Handle("GET /api/v1/elections/{election}", s.serve(s.apiElection))
-	s.mux.Handle("GET /api/v1/elections/{election}/areas/{area}", s.serve(s.apiArea))
-	s.mux.Handle("GET /api/v1/elections/{election}/areas/{area}/protocols", s.serve(s.apiAreaProtocols))
-	s.mux.Handle("GET /api/v1/elections/{election}/batches", s.serve(s.apiBatches))
-	s.mux.Handle("GET /api/v1/elections/{election}/tally", s.serve(s.apiTally))
-	s.mux.Handle("GET /api/v1/elections/{election}/flags", s.serve(s.apiFlags))
-	s.mux.Handle("GET /api/v1/elections/{election}/compare", s.serve(s.apiCompare))
+	s.mux.Handle("GET /api/v1/elections", s.Serve(s.apiElections))
+	s.mux.Handle("GET /api/v1/elections/{election}", s.Serve(s.apiElection))
+	s.mux.Handle("GET /api/v1/elections/{election}/areas/{area}", s.Serve(s.apiArea))
+	s.mux.Handle("GET /api/v1/elections/{election}/areas/{area}/protocols", s.Serve(s.apiAreaProtocols))
+	s.mux.Handle("GET /api/v1/elections/{election}/batches", s.Serve(s.apiBatches))
+	s.mux.Handle("GET /api/v1/elections/{election}/tally", s.Serve(s.apiTally))
+	s.mux.Handle("GET /api/v1/elections/{election}/flags", s.Serve(s.apiFlags))
+	s.mux.Handle("GET /api/v1/elections/{election}/compare", s.Serve(s.apiCompare))
 	// The pages of the portal are registered by portalRoutes (portal.go).
 }
 
@@ -45,7 +45,7 @@ func (s *Server) apiElections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"elections": es})
+	WriteJSON(w, http.StatusOK, map[string]any{"elections": es})
 	return nil
 }
 
@@ -58,7 +58,7 @@ func (s *Server) apiElection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"election": e, "protocols_by_source": counts})
+	WriteJSON(w, http.StatusOK, map[string]any{"election": e, "protocols_by_source": counts})
 	return nil
 }
 
@@ -81,7 +81,7 @@ func (s *Server) apiArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"area": a, "children": children})
+	WriteJSON(w, http.StatusOK, map[string]any{"area": a, "children": children})
 	return nil
 }
 
@@ -94,7 +94,7 @@ func (s *Server) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"area": a, "options": e.Options, "protocols": ps})
+	WriteJSON(w, http.StatusOK, map[string]any{"area": a, "options": e.Options, "protocols": ps})
 	return nil
 }
 
@@ -107,6 +107,6 @@ func (s *Server) apiBatches(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"batches": bs})
+	WriteJSON(w, http.StatusOK, map[string]any{"batches": bs})
 	return nil
 }

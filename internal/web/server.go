@@ -123,6 +123,9 @@ func New(db *store.DB, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = t
+	if err := s.newPortal(); err != nil {
+		return nil, fmt.Errorf("loading the languages: %w", err)
+	}
 	s.intakeSt = newIntakeState(opt.Intake)
 	s.observeSt = newObserveState(s)
 	s.pdb = db
@@ -192,16 +195,16 @@ func (s *Server) HealthRoutes() {
 
 // PhotoRoutes registers the upload and the reading of reports' photos.
 func (s *Server) PhotoRoutes() {
-	s.mux.Handle("POST /api/v1/elections/{election}/reports/{id}/photos", http.NewCrossOriginProtection().Handler(s.serve(s.authed(s.apiReportPhoto))))
-	s.mux.Handle("GET /elections/{election}/photos/{id}", s.serve(s.pagePhoto))
+	s.mux.Handle("POST /api/v1/elections/{election}/reports/{id}/photos", http.NewCrossOriginProtection().Handler(s.Serve(s.Authed(s.apiReportPhoto))))
+	s.mux.Handle("GET /elections/{election}/photos/{id}", s.Serve(s.pagePhoto))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.db.PingContext(r.Context()); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unavailable"})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "database": string(s.db.Dialect), "uptime_seconds": int(time.Since(s.start).Seconds())})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "database": string(s.db.Dialect), "uptime_seconds": int(time.Since(s.start).Seconds())})
 }
 
 // readyz says whether this process should be sent traffic: the database
@@ -227,7 +230,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !ready {
 		status, code = "not ready", http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+	WriteJSON(w, code, map[string]any{"status": status, "checks": checks})
 }
 
 // Drain marks the server as shutting down: /readyz answers 503 from now
@@ -242,7 +245,7 @@ func cacheStatic(h http.Handler) http.Handler {
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
@@ -268,8 +271,8 @@ func wantsHTML(r *http.Request) bool {
 	return !strings.Contains(accept, "json")
 }
 
-// render executes a page template into a buffer, then writes it.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
+// Render executes a page template into a buffer, then writes it.
+func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
 	var buf bytes.Buffer
 	if err := s.templatesFor(w, r).ExecuteTemplate(&buf, name, data); err != nil {
 		return err
@@ -296,7 +299,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 	if status == http.StatusUnauthorized {
 		data["Login"] = "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 	}
-	if err := s.render(w, r, status, "error.html", data); err != nil {
+	if err := s.Render(w, r, status, "error.html", data); err != nil {
 		http.Error(w, e.Message, status)
 	}
 }

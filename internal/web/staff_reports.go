@@ -15,7 +15,7 @@ import (
 // labels beside the answers. The same rules apply: the organisation's
 // staff, a coordinator inside their area.
 func (s *Server) staffReportRoutes() {
-	s.mux.Handle("GET /dashboard/{election}/reports/{id}", http.NewCrossOriginProtection().Handler(s.serve(s.staffPage(s.dashReportPage))))
+	s.mux.Handle("GET /dashboard/{election}/reports/{id}", http.NewCrossOriginProtection().Handler(s.Serve(s.staffPage(s.dashReportPage))))
 }
 
 // answerRow is one answer of a report, labelled.
@@ -65,7 +65,7 @@ func (s *Server) dashReportPage(w http.ResponseWriter, r *http.Request) error {
 			rows = append(rows, answerRow{ID: id, Label: id, Value: a[id].String()})
 		}
 	}
-	return s.render(w, r, http.StatusOK, "staff_report.html", map[string]any{
+	return s.Render(w, r, http.StatusOK, "staff_report.html", map[string]any{
 		"C": s.common(r, nil, e.Title(), ""), "Election": e, "Report": rep, "Answers": rows,
 		"API": "/api/v1/elections/" + itoa64(e.ID) + "/reports/" + itoa64(rep.ID),
 	})

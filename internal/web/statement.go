@@ -20,7 +20,7 @@ import (
 // with the mission; that page links its staff to them.
 
 func (s *Server) statementRoutes() {
-	s.mux.Handle("GET /elections/{election}/findings/{id}/figure", s.serve(s.pageStatementFigure))
+	s.mux.Handle("GET /elections/{election}/findings/{id}/figure", s.Serve(s.pageStatementFigure))
 }
 
 // stmtRow is one line of a statement's table; Link is the figure's page.
@@ -122,7 +122,7 @@ func (s *Server) pagePublishedStatement(w http.ResponseWriter, r *http.Request) 
 		st := f.Incidents[c]
 		d.Incidents = append(d.Incidents, stmtRow{Name: c, Count: st.Reported, Of: st.Confirmed, Link: figureLink(base, "phase", "incident", "category", c)})
 	}
-	return s.render(w, r, http.StatusOK, "statement.html", d)
+	return s.Render(w, r, http.StatusOK, "statement.html", d)
 }
 
 type figurePage struct {
@@ -159,7 +159,7 @@ func (s *Server) pageStatementFigure(w http.ResponseWriter, r *http.Request) err
 			return Errorf(NotFound, "the statement has no incidents of category %q", d.Category)
 		}
 		d.Incident, d.Count, d.Of, d.Reports = true, st.Reported, st.Confirmed, st.Reports
-		return s.render(w, r, http.StatusOK, "statement_figure.html", d)
+		return s.Render(w, r, http.StatusOK, "statement_figure.html", d)
 	}
 	known := false
 	for _, ph := range observe.ReportedPhases {
@@ -209,5 +209,5 @@ func (s *Server) pageStatementFigure(w http.ResponseWriter, r *http.Request) err
 				Link: figureLink(self, "phase", d.Phase, "negative", q.Get("negative"), "indicator", d.Indicator, "region", reg)})
 		}
 	}
-	return s.render(w, r, http.StatusOK, "statement_figure.html", d)
+	return s.Render(w, r, http.StatusOK, "statement_figure.html", d)
 }

@@ -127,7 +127,7 @@ func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, node)
+	WriteJSON(w, http.StatusOK, node)
 	return nil
 }
 
@@ -179,7 +179,7 @@ func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.all, sel))
+	WriteJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.all, sel))
 	return nil
 }
 
@@ -208,6 +208,6 @@ func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
 	}
-	writeJSON(w, http.StatusOK, rep)
+	WriteJSON(w, http.StatusOK, rep)
 	return nil
 }

@@ -22,14 +22,14 @@ import (
 // when they verify against a witness key the mission configured: the
 // signature is the authorisation. Every route here is public.
 func (s *Server) LogRoutes() {
-	s.mux.Handle("GET /log/checkpoint", s.serve(s.logCheckpoint))
-	s.mux.Handle("GET /log/tile/", s.serve(s.logTile))
-	s.mux.Handle("GET /log/key", s.serve(s.logKey))
-	s.mux.Handle("GET /log/proof", s.serve(s.logProof))
-	s.mux.Handle("POST /log/cosignature", s.serve(s.logCosignature))
-	s.mux.Handle("GET /log/bundle/results/{election}", s.serve(s.logResultsBundle))
-	s.mux.Handle("GET /log/bundle/findings/{election}/{id}", s.serve(s.logFindingsBundle))
-	s.mux.Handle("GET /log/bundle/recommendations/{report}", s.serve(s.logRecommendationsBundle))
+	s.mux.Handle("GET /log/checkpoint", s.Serve(s.logCheckpoint))
+	s.mux.Handle("GET /log/tile/", s.Serve(s.logTile))
+	s.mux.Handle("GET /log/key", s.Serve(s.logKey))
+	s.mux.Handle("GET /log/proof", s.Serve(s.logProof))
+	s.mux.Handle("POST /log/cosignature", s.Serve(s.logCosignature))
+	s.mux.Handle("GET /log/bundle/results/{election}", s.Serve(s.logResultsBundle))
+	s.mux.Handle("GET /log/bundle/findings/{election}/{id}", s.Serve(s.logFindingsBundle))
+	s.mux.Handle("GET /log/bundle/recommendations/{report}", s.Serve(s.logRecommendationsBundle))
 }
 
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) error {
@@ -111,7 +111,7 @@ func (s *Server) logProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"leaf_index": p.Index, "leaf": p.Leaf, "leaf_hash": translog.LeafHash([]byte(p.Leaf)).String(),
+	WriteJSON(w, http.StatusOK, map[string]any{"leaf_index": p.Index, "leaf": p.Leaf, "leaf_hash": translog.LeafHash([]byte(p.Leaf)).String(),
 		"tree_size": p.Size, "proof": p.Proof, "checkpoint": string(cp.Signed)})
 	return nil
 }
@@ -149,7 +149,7 @@ func (s *Server) logCosignature(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"size": o.Size, "cosignatures": n})
+	WriteJSON(w, http.StatusCreated, map[string]any{"size": o.Size, "cosignatures": n})
 	return nil
 }
 

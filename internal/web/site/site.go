@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/gateway"
+	"github.com/vigil-elections/vigil/internal/web/recommendations"
 )
 
 // New builds the whole server: the core with every room mounted.
@@ -26,7 +27,7 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	s.ObserveRoutes()
 	gateway.Mount(s)
 	s.ObservePageRoutes()
-	s.RecommendRoutes()
+	recommendations.Mount(s)
 	s.PortalRoutes()
 	s.DashboardRoutes()
 	s.LogRoutes()

@@ -1,12 +1,10 @@
-package web
+package recommendations
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"html/template"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,12 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // headerStaff stands in for the staff login in tests: the request's
@@ -27,7 +25,7 @@ import (
 func headerStaff(r *http.Request, org string) error {
 	switch got := r.Header.Get("X-Test-Org"); got {
 	case "":
-		return Errorf(Unauthorized, "log in first")
+		return web.Errorf(web.Unauthorized, "log in first")
 	case org:
 		return nil
 	}
@@ -35,7 +33,7 @@ func headerStaff(r *http.Request, org string) error {
 	case anyOrganisation:
 		return nil
 	default:
-		return Errorf(Forbidden, "the mission belongs to another organisation")
+		return web.Errorf(web.Forbidden, "the mission belongs to another organisation")
 	}
 }
 
@@ -57,23 +55,14 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 	if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Elections: map[int]string{2022: demo.Name}}); err != nil {
 		t.Fatal(err)
 	}
-	pages, err := template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")
+	// The core alone, with the static files the pages link, and this
+	// room's routes under the test's staff rule.
+	s, err := web.New(db, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Chromium: recommend.FindChromium(os.Getenv)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{db: db, log: slog.New(slog.NewTextHandler(io.Discard, nil)), mux: newRouteMux(), pages: pages, start: time.Now(),
-		opt: Options{Chromium: recommend.FindChromium(os.Getenv)}}
-	langs, err := loadCatalogues()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := langs.bindLanguages(pages); err != nil {
-		t.Fatal(err)
-	}
-	s.portal.langs = langs
-	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	s.recommendRoutesWith(staff, recommend.Sources{Results: db, Findings: testFindings{
+	s.HealthRoutes()
+	(&room{s}).recommendRoutesWith(staff, recommend.Sources{Results: db, Findings: testFindings{
 		demo.Name: {{Code: recommend.IndicatorObserversRestricted, Count: 9, Of: 30}},
 	}})
 	srv := httptest.NewServer(s)
@@ -375,9 +364,9 @@ func TestRecommendationsWritesNeedLogin(t *testing.T) {
 	if _, err := recommend.SeedDemo(context.Background(), db, recommend.SeedOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(db, Options{Chromium: recommend.FindChromium(os.Getenv)})
+	h, err := web.New(db, web.Options{Chromium: recommend.FindChromium(os.Getenv)})
 	h.HealthRoutes()
-	h.RecommendRoutes()
+	Mount(h)
 	if err != nil {
 		t.Fatal(err)
 	}

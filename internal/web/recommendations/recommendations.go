@@ -1,4 +1,4 @@
-package web
+package recommendations
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // Recommendations and their follow-up: public reads (the reports are
@@ -38,51 +39,51 @@ const anyOrganisation = "\x00any"
 // staffOf is the rule in force: the request's principal (a staff session
 // or token, as auth.go establishes it) must be an administrator or analyst
 // of the organisation that owns the mission.
-func (s *Server) staffOf(r *http.Request, organisation string) error {
-	p := s.principal(r)
+func (s *room) staffOf(r *http.Request, organisation string) error {
+	p := s.Principal(r)
 	res := access.Resource{OrgID: -1}
 	if organisation == anyOrganisation {
 		res.OrgID = p.OrgID
-	} else if o, err := s.db.OrganisationByName(r.Context(), organisation); err == nil {
+	} else if o, err := s.DB().OrganisationByName(r.Context(), organisation); err == nil {
 		res.OrgID = o.ID
 	}
 	if err := access.Check(p, access.ManageRecommendations, res); err != nil {
 		if errors.Is(err, access.ErrUnauthenticated) {
 			if organisation == anyOrganisation {
-				return Errorf(Unauthorized, "writing recommendations needs a staff login")
+				return web.Errorf(web.Unauthorized, "writing recommendations needs a staff login")
 			}
-			return Errorf(Unauthorized, "writing the recommendations of %q needs a staff login", organisation)
+			return web.Errorf(web.Unauthorized, "writing the recommendations of %q needs a staff login", organisation)
 		}
-		return Errorf(Forbidden, "%v", err)
+		return web.Errorf(web.Forbidden, "%v", err)
 	}
 	return nil
 }
 
-func (s *Server) RecommendRoutes() {
-	s.recommendRoutesWith(s.staffOf, evidence.Sources(s.db))
+func (s *room) routes() {
+	s.recommendRoutesWith(s.staffOf, evidence.Sources(s.DB()))
 }
 
 // recommendRoutesWith registers the routes with the staff rule for writes
 // and the sources of evidence for proposals and drafts.
-func (s *Server) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
+func (s *room) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
 	h := &recHandlers{s: s, staff: staff, src: src}
 	// Writes may come from a browser with a staff session cookie: refuse
 	// cross-origin ones.
 	csrf := http.NewCrossOriginProtection()
-	write := func(pattern string, fn handlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.serve(func(w http.ResponseWriter, r *http.Request) error {
+	write := func(pattern string, fn web.HandlerFunc) {
+		s.Mux().Handle(pattern, csrf.Handler(s.Serve(func(w http.ResponseWriter, r *http.Request) error {
 			if err := staff(r, anyOrganisation); err != nil {
 				return err
 			}
 			return fn(w, r)
 		})))
 	}
-	s.mux.Handle("GET /api/v1/recommendations", s.serve(h.apiList))
-	s.mux.Handle("GET /api/v1/recommendations/summary", s.serve(h.apiSummary))
-	s.mux.Handle("GET /api/v1/recommendations/missions", s.serve(h.apiMissions))
-	s.mux.Handle("GET /api/v1/recommendations/proposals", s.serve(h.apiProposals))
-	s.mux.Handle("GET /api/v1/recommendations/export", s.serve(h.apiExport))
-	s.mux.Handle("GET /api/v1/recommendations/{id}", s.serve(h.apiOne))
+	s.Mux().Handle("GET /api/v1/recommendations", s.Serve(h.apiList))
+	s.Mux().Handle("GET /api/v1/recommendations/summary", s.Serve(h.apiSummary))
+	s.Mux().Handle("GET /api/v1/recommendations/missions", s.Serve(h.apiMissions))
+	s.Mux().Handle("GET /api/v1/recommendations/proposals", s.Serve(h.apiProposals))
+	s.Mux().Handle("GET /api/v1/recommendations/export", s.Serve(h.apiExport))
+	s.Mux().Handle("GET /api/v1/recommendations/{id}", s.Serve(h.apiOne))
 	write("POST /api/v1/recommendations/missions", h.apiCreateMission)
 	write("POST /api/v1/recommendations/reports", h.apiCreateReport)
 	write("POST /api/v1/recommendations", h.apiCreate)
@@ -90,18 +91,18 @@ func (s *Server) recommendRoutesWith(staff staffCheck, src recommend.Sources) {
 	write("POST /api/v1/recommendations/import", h.apiImport)
 	// The index reads the session (when there is one) only to show each
 	// mission's draft links to that mission's staff, the drafts' only readers.
-	s.mux.Handle("GET /recommendations", s.serve(s.authed(h.pageIndex)))
-	s.mux.Handle("GET /recommendations/missions/{mission}/draft", s.serve(h.pageDraft))
-	s.mux.Handle("GET /recommendations/{id}", s.serve(h.pageOne))
+	s.Mux().Handle("GET /recommendations", s.Serve(s.Authed(h.pageIndex)))
+	s.Mux().Handle("GET /recommendations/missions/{mission}/draft", s.Serve(h.pageDraft))
+	s.Mux().Handle("GET /recommendations/{id}", s.Serve(h.pageOne))
 }
 
 type recHandlers struct {
-	s     *Server
+	s     *room
 	staff staffCheck
 	src   recommend.Sources
 }
 
-func (h *recHandlers) db() *store.DB { return h.s.db }
+func (h *recHandlers) db() *store.DB { return h.s.DB() }
 
 // invalid turns the checker's errors (fields, references) into a client
 // error that lists them; other errors pass through.
@@ -109,7 +110,7 @@ func invalid(err error) error {
 	var pe *recommend.PosError
 	var fe *recommend.FieldError
 	if errors.As(err, &pe) || errors.As(err, &fe) {
-		return &Error{Code: Invalid, Message: strings.ReplaceAll(err.Error(), "\n", "; ")}
+		return &web.Error{Code: web.Invalid, Message: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	return err
 }
@@ -117,7 +118,7 @@ func invalid(err error) error {
 func countryParam(r *http.Request) (string, error) {
 	c := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("country")))
 	if c != "" && (len(c) != 2 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-		return "", Errorf(Invalid, "country %q: want an ISO 3166-1 alpha-2 code", c)
+		return "", web.Errorf(web.Invalid, "country %q: want an ISO 3166-1 alpha-2 code", c)
 	}
 	return c, nil
 }
@@ -140,7 +141,7 @@ func (h *recHandlers) apiList(w http.ResponseWriter, r *http.Request) error {
 	var area recommend.Area
 	if a := q.Get("area"); a != "" {
 		if area, err = recommend.ParseArea(a); err != nil {
-			return Errorf(Invalid, "%s", err.Error())
+			return web.Errorf(web.Invalid, "%s", err.Error())
 		}
 	}
 	ds, err := h.db().Recommendations(r.Context(), country)
@@ -160,7 +161,7 @@ func (h *recHandlers) apiList(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, l)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"country": country, "recommendations": out})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"country": country, "recommendations": out})
 	return nil
 }
 
@@ -174,10 +175,10 @@ func (h *recHandlers) apiSummary(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if country == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"countries": recommend.Compare(ds)})
+		web.WriteJSON(w, http.StatusOK, map[string]any{"countries": recommend.Compare(ds)})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, recommend.Summarise(ds, country))
+	web.WriteJSON(w, http.StatusOK, recommend.Summarise(ds, country))
 	return nil
 }
 
@@ -191,7 +192,7 @@ func (h *recHandlers) apiMissions(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	ds.Sort()
-	writeJSON(w, http.StatusOK, map[string]any{"missions": ds.Missions, "reports": ds.Reports})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"missions": ds.Missions, "reports": ds.Reports})
 	return nil
 }
 
@@ -200,7 +201,7 @@ func (h *recHandlers) apiMissions(w http.ResponseWriter, r *http.Request) error 
 func (h *recHandlers) recByID(r *http.Request) (string, *recommend.Dataset, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return "", nil, Errorf(NotFound, "recommendation %q: want a number", r.PathValue("id"))
+		return "", nil, web.Errorf(web.NotFound, "recommendation %q: want a number", r.PathValue("id"))
 	}
 	ref, country, err := h.db().RecommendationRef(r.Context(), id)
 	if err != nil {
@@ -216,7 +217,7 @@ func (h *recHandlers) apiOne(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	x := recommend.NewIndex(ds)
-	writeJSON(w, http.StatusOK, map[string]any{"recommendation": x.Recs[ref], "report": x.Reports[x.Recs[ref].ReportKey],
+	web.WriteJSON(w, http.StatusOK, map[string]any{"recommendation": x.Recs[ref], "report": x.Reports[x.Recs[ref].ReportKey],
 		"mission": x.MissionOf(x.Recs[ref].ReportKey), "history": x.History(ref)})
 	return nil
 }
@@ -227,7 +228,7 @@ func (h *recHandlers) apiOne(w http.ResponseWriter, r *http.Request) error {
 func (h *recHandlers) apiProposals(w http.ResponseWriter, r *http.Request) error {
 	report := r.URL.Query().Get("report")
 	if report == "" {
-		return Errorf(Invalid, "report: the assessing report's key is required")
+		return web.Errorf(web.Invalid, "report: the assessing report's key is required")
 	}
 	org, err := h.reportOrg(r, report)
 	if err != nil {
@@ -248,7 +249,7 @@ func (h *recHandlers) apiProposals(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"report": report, "proposals": ps})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"report": report, "proposals": ps})
 	return nil
 }
 
@@ -262,7 +263,7 @@ func (h *recHandlers) apiExport(w http.ResponseWriter, r *http.Request) error {
 		f = recommend.JSON
 	}
 	if f != recommend.JSON && f != recommend.CSV {
-		return Errorf(Invalid, "format %q: want json or csv", f)
+		return web.Errorf(web.Invalid, "format %q: want json or csv", f)
 	}
 	ds, err := h.db().Recommendations(r.Context(), country)
 	if err != nil {
@@ -292,7 +293,7 @@ func decodeBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return Errorf(Invalid, "request body: %s", err.Error())
+		return web.Errorf(web.Invalid, "request body: %s", err.Error())
 	}
 	return nil
 }
@@ -301,7 +302,7 @@ func decodeBody(r *http.Request, v any) error {
 func (h *recHandlers) missionOrg(r *http.Request, mission string) (string, error) {
 	_, org, err := h.db().MissionCountry(r.Context(), mission)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", Errorf(Invalid, "mission: no mission %q", mission)
+		return "", web.Errorf(web.Invalid, "mission: no mission %q", mission)
 	}
 	return org, err
 }
@@ -314,7 +315,7 @@ func (h *recHandlers) reportOrg(r *http.Request, report string) (string, error) 
 	}
 	m := recommend.NewIndex(ds).MissionOf(report)
 	if m == nil {
-		return "", Errorf(Invalid, "report: no report %q", report)
+		return "", web.Errorf(web.Invalid, "report: no report %q", report)
 	}
 	return m.Organisation, nil
 }
@@ -325,7 +326,7 @@ func (h *recHandlers) apiCreateMission(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	if strings.TrimSpace(m.Organisation) == "" {
-		return &Error{Code: Invalid, Field: "organisation", Message: "organisation: missing (whose staff may write the mission's records)"}
+		return &web.Error{Code: web.Invalid, Field: "organisation", Message: "organisation: missing (whose staff may write the mission's records)"}
 	}
 	if err := h.staff(r, m.Organisation); err != nil {
 		return err
@@ -334,7 +335,7 @@ func (h *recHandlers) apiCreateMission(w http.ResponseWriter, r *http.Request) e
 	if _, err := recommend.Import(r.Context(), h.db(), &recommend.Dataset{Missions: []*recommend.Mission{&m}}); err != nil {
 		return invalid(err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"mission": m})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"mission": m})
 	return nil
 }
 
@@ -354,7 +355,7 @@ func (h *recHandlers) apiCreateReport(w http.ResponseWriter, r *http.Request) er
 	if _, err := recommend.Import(r.Context(), h.db(), &recommend.Dataset{Reports: []*recommend.Report{&rep}}); err != nil {
 		return invalid(err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"report": rep})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"report": rep})
 	return nil
 }
 
@@ -374,7 +375,7 @@ func (h *recHandlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := recommend.Import(r.Context(), h.db(), &recommend.Dataset{Recommendations: []*recommend.Recommendation{&rec}}); err != nil {
 		return invalid(err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"recommendation": rec})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"recommendation": rec})
 	return nil
 }
 
@@ -411,14 +412,14 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 	if req.AcceptProposal {
 		x := recommend.NewIndex(ds)
 		if x.Reports[req.Report] == nil {
-			return Errorf(Invalid, "report: %q is not a report on %s", req.Report, x.Country(x.Recs[ref].ReportKey))
+			return web.Errorf(web.Invalid, "report: %q is not a report on %s", req.Report, x.Country(x.Recs[ref].ReportKey))
 		}
 		p, err := recommend.Propose(r.Context(), x, ref, req.Report, h.src.Results, h.src.Findings)
 		if err != nil {
 			return err
 		}
 		if !p.OK {
-			return Errorf(Conflict, "no proposal to accept: %s", p.Reasoning)
+			return web.Errorf(web.Conflict, "no proposal to accept: %s", p.Reasoning)
 		}
 		proposal = &p
 		a.Status, a.Proposed = p.Status, true
@@ -428,7 +429,7 @@ func (h *recHandlers) apiAssess(w http.ResponseWriter, r *http.Request) error {
 	if err := recommend.Assess(r.Context(), h.db(), a); err != nil {
 		return invalid(err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"assessment": a, "proposal": proposal})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"assessment": a, "proposal": proposal})
 	return nil
 }
 
@@ -444,14 +445,14 @@ func (h *recHandlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if f != recommend.JSON && f != recommend.CSV {
-		return Errorf(Invalid, "format %q: want json or csv", f)
+		return web.Errorf(web.Invalid, "format %q: want json or csv", f)
 	}
 	ds, err := recommend.Read(io.LimitReader(r.Body, 16<<20), "request body", f)
 	if err != nil {
 		return invalid(err)
 	}
 	if len(ds.Missions)+len(ds.Reports)+len(ds.Recommendations)+len(ds.Assessments) == 0 {
-		return Errorf(Invalid, "the file holds no records")
+		return web.Errorf(web.Invalid, "the file holds no records")
 	}
 	existing, err := h.db().Recommendations(r.Context(), "")
 	if err != nil {
@@ -481,7 +482,7 @@ func (h *recHandlers) apiImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalid(err)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"imported": st})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"imported": st})
 	return nil
 }
 
@@ -562,7 +563,7 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if country == "" {
-		return h.s.render(w, r, http.StatusOK, "recommendations.html", map[string]any{"Countries": recommend.Compare(ds)})
+		return h.s.Render(w, r, http.StatusOK, "recommendations.html", map[string]any{"Countries": recommend.Compare(ds)})
 	}
 	x := recommend.NewIndex(ds)
 	v := countryView{Country: country, Summary: recommend.Summarise(ds, country)}
@@ -595,7 +596,7 @@ func (h *recHandlers) pageIndex(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range v.Missions {
 		anyDrafts = anyDrafts || m.Drafts
 	}
-	return h.s.render(w, r, http.StatusOK, "recommendations.html", map[string]any{"Country": v, "Drafts": anyDrafts})
+	return h.s.Render(w, r, http.StatusOK, "recommendations.html", map[string]any{"Country": v, "Drafts": anyDrafts})
 }
 
 func (h *recHandlers) pageOne(w http.ResponseWriter, r *http.Request) error {
@@ -605,7 +606,7 @@ func (h *recHandlers) pageOne(w http.ResponseWriter, r *http.Request) error {
 	}
 	x := recommend.NewIndex(ds)
 	rec := x.Recs[ref]
-	return h.s.render(w, r, http.StatusOK, "recommendation.html", map[string]any{
+	return h.s.Render(w, r, http.StatusOK, "recommendation.html", map[string]any{
 		"Ref": ref, "Rec": rec, "Country": x.Country(rec.ReportKey), "History": x.History(ref),
 	})
 }
@@ -627,7 +628,7 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 	}
 	k, err := recommend.ParseDraftKind(kind)
 	if err != nil {
-		return Errorf(Invalid, "%s", err.Error())
+		return web.Errorf(web.Invalid, "%s", err.Error())
 	}
 	ds, err := h.db().Recommendations(r.Context(), country)
 	if err != nil {
@@ -635,7 +636,7 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 	}
 	// In the reader's language (?lang=, the cookie, Accept-Language), as
 	// every page; the PDF too.
-	d, err := recommend.BuildDraftIn(r.Context(), ds, mission, k, h.src, h.s.portal.langs.pick(r).Tag)
+	d, err := recommend.BuildDraftIn(r.Context(), ds, mission, k, h.src, h.s.Lang(r))
 	if err != nil {
 		return err
 	}
@@ -654,7 +655,7 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 // servePDF prints an HTML draft with the server's Chromium
 // (Options.Chromium); without one, 501 says so.
 func (h *recHandlers) servePDF(w http.ResponseWriter, r *http.Request, html []byte, name string) error {
-	chromium := h.s.opt.Chromium
+	chromium := h.s.Options().Chromium
 	if chromium == "" {
 		// Not a client error: the server lacks the printer.
 		http.Error(w, "no Chromium on this server to print PDF; ask for the HTML draft and print it", http.StatusNotImplemented)
