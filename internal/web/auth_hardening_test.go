@@ -12,53 +12,16 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
-
-// behindProxy is a fixture whose server trusts the loopback as its reverse
-// proxy, so that a test speaks from any client address with
-// X-Forwarded-For; the login budgets' clock is stopped.
-func behindProxy(t *testing.T) *obsFixture {
-	fx := newObsFixtureWith(t, storetest.SQLite(t), web.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	fx.h.FixClock(time.Now())
-	return fx
-}
-
-// from makes a request as client address addr (through the trusted
-// proxy), with optional Basic credentials; it returns status and body.
-func (fx *obsFixture) from(t *testing.T, addr, method, path, body string, basic ...string) (int, string) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, fx.srv.URL+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if addr != "" {
-		req.Header.Set("X-Forwarded-For", addr)
-	}
-	if len(basic) == 2 {
-		req.SetBasicAuth(basic[0], basic[1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func loginBody(user, pass string) string {
-	return fmt.Sprintf(`{"username":%q,"password":%q}`, user, pass)
-}
 
 // TestLoginBudgetReservedBeforeCheck: 200 concurrent wrong logins from one
 // address run at most the address's budget of argon2 checks (the attack
 // run got 109 checks against a budget of 10).
 func TestLoginBudgetReservedBeforeCheck(t *testing.T) {
-	fx := newObsFixture(t, storetest.SQLite(t))
-	fx.h.FixClock(time.Now())
-	before := fx.h.PasswordChecks()
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
+	fx.H.FixClock(time.Now())
+	before := fx.H.PasswordChecks()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	codes := map[int]int{}
@@ -68,7 +31,7 @@ func TestLoginBudgetReservedBeforeCheck(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			resp, err := http.Post(fx.srv.URL+"/api/v1/observe/login", "application/json", strings.NewReader(loginBody("admin", fmt.Sprint("guess ", i))))
+			resp, err := http.Post(fx.Srv.URL+"/api/v1/observe/login", "application/json", strings.NewReader(webtest.LoginBody("admin", fmt.Sprint("guess ", i))))
 			if err != nil {
 				t.Error(err)
 				return
@@ -81,7 +44,7 @@ func TestLoginBudgetReservedBeforeCheck(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	checks := fx.h.PasswordChecks() - before
+	checks := fx.H.PasswordChecks() - before
 	t.Logf("200 concurrent wrong logins: %d password checks, answers %v", checks, codes)
 	if checks > 10 || checks < 1 {
 		t.Errorf("200 concurrent wrong logins ran %d password checks; the budget is 10", checks)
@@ -99,15 +62,15 @@ func TestLoginThrottlePerAddressAndAccount(t *testing.T) {
 	fx := behindProxy(t)
 	const login = "/api/v1/observe/login"
 	for i := range 12 {
-		code, _ := fx.from(t, "198.51.100.1", "POST", login, loginBody(fmt.Sprint("ghost", i), "whatever123"))
+		code, _ := fx.From(t, "198.51.100.1", "POST", login, webtest.LoginBody(fmt.Sprint("ghost", i), "whatever123"))
 		if want := map[bool]int{true: 401, false: 429}[i < 10]; code != want {
 			t.Fatalf("made-up name %d from the attacker's address: %d, want %d", i, code, want)
 		}
 	}
-	if code, _ := fx.from(t, "198.51.100.1", "POST", login, loginBody("admin", password)); code != 429 {
+	if code, _ := fx.From(t, "198.51.100.1", "POST", login, webtest.LoginBody("admin", webtest.Password)); code != 429 {
 		t.Errorf("the attacker's address is throttled, yet admin's login from it got %d", code)
 	}
-	if code, body := fx.from(t, "203.0.113.5", "POST", login, loginBody("admin", password)); code != 200 {
+	if code, body := fx.From(t, "203.0.113.5", "POST", login, webtest.LoginBody("admin", webtest.Password)); code != 200 {
 		t.Errorf("admin's right password from another address after failures for made-up names: %d %s", code, body)
 	}
 	// Many addresses against one name: a real one and a made-up one get
@@ -115,7 +78,7 @@ func TestLoginThrottlePerAddressAndAccount(t *testing.T) {
 	for _, name := range []string{"analyst", "nobody-here"} {
 		var got []string
 		for i := range 12 {
-			code, body := fx.from(t, fmt.Sprintf("192.0.2.%d", i+1), "POST", login, loginBody(name, "wrong password"))
+			code, body := fx.From(t, fmt.Sprintf("192.0.2.%d", i+1), "POST", login, webtest.LoginBody(name, "wrong password"))
 			got = append(got, fmt.Sprint(code, " ", strings.TrimSpace(body)))
 		}
 		for i, g := range got {
@@ -125,11 +88,11 @@ func TestLoginThrottlePerAddressAndAccount(t *testing.T) {
 			}
 		}
 		if name == "analyst" {
-			checks := fx.h.PasswordChecks()
-			if code, _ := fx.from(t, "192.0.2.200", "POST", login, loginBody(name, "yet another")); code != 429 {
+			checks := fx.H.PasswordChecks()
+			if code, _ := fx.From(t, "192.0.2.200", "POST", login, webtest.LoginBody(name, "yet another")); code != 429 {
 				t.Errorf("an exhausted account from a fresh address: %d", code)
 			}
-			if fx.h.PasswordChecks() != checks {
+			if fx.H.PasswordChecks() != checks {
 				t.Errorf("a throttled attempt ran a password check")
 			}
 		}
@@ -141,22 +104,22 @@ func TestLoginThrottlePerAddressAndAccount(t *testing.T) {
 // and throttles unknown users too.
 func TestBasicAuthSameAnswer(t *testing.T) {
 	fx := behindProxy(t)
-	before := fx.h.PasswordChecks()
-	c1, unknown := fx.from(t, "198.51.100.2", "GET", "/api/v1/observe/me", "", "no-such-user", "some password")
-	c2, wrong := fx.from(t, "198.51.100.3", "GET", "/api/v1/observe/me", "", "admin", "some password")
+	before := fx.H.PasswordChecks()
+	c1, unknown := fx.From(t, "198.51.100.2", "GET", "/api/v1/observe/me", "", "no-such-user", "some password")
+	c2, wrong := fx.From(t, "198.51.100.3", "GET", "/api/v1/observe/me", "", "admin", "some password")
 	if c1 != 401 || c2 != 401 || unknown != wrong {
 		t.Errorf("unknown user: %d %s; wrong password: %d %s; want the same 401", c1, unknown, c2, wrong)
 	}
-	if n := fx.h.PasswordChecks() - before; n != 2 {
+	if n := fx.H.PasswordChecks() - before; n != 2 {
 		t.Errorf("%d password checks for one unknown user and one wrong password, want 2 (the same work)", n)
 	}
 	for i := range 11 {
-		code, _ := fx.from(t, "198.51.100.4", "HEAD", fmt.Sprintf("/openrosa/%d/submission", fx.el.ID), "", fmt.Sprint("ghost", i), "some password")
+		code, _ := fx.From(t, "198.51.100.4", "HEAD", fmt.Sprintf("/openrosa/%d/submission", fx.El.ID), "", fmt.Sprint("ghost", i), "some password")
 		if want := map[bool]int{true: 401, false: 429}[i < 10]; code != want {
 			t.Errorf("OpenRosa Basic, unknown user %d: %d, want %d", i, code, want)
 		}
 	}
-	if code, _ := fx.from(t, "198.51.100.5", "GET", "/api/v1/observe/me", "", "admin", password); code != 200 {
+	if code, _ := fx.From(t, "198.51.100.5", "GET", "/api/v1/observe/me", "", "admin", webtest.Password); code != 200 {
 		t.Errorf("Basic with the right password from another address: %d", code)
 	}
 }
@@ -165,18 +128,18 @@ func TestBasicAuthSameAnswer(t *testing.T) {
 // observer's token, nor reads South's drawn stations or assignments; an
 // observer does not read the QC rules.
 func TestCoordinatorScope(t *testing.T) {
-	fx := newObsFixture(t, storetest.SQLite(t))
-	e := fmt.Sprintf("/api/v1/elections/%d", fx.el.ID)
-	if code, out := fx.do(t, "admin", "POST", e+"/deployments", map[string]any{"seed": "scope", "size": 6, "strata": []string{"region"}, "assign": false}); code != 201 {
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
+	e := fmt.Sprintf("/api/v1/elections/%d", fx.El.ID)
+	if code, out := fx.Do(t, "admin", "POST", e+"/deployments", map[string]any{"seed": "scope", "size": 6, "strata": []string{"region"}, "assign": false}); code != 201 {
 		t.Fatalf("draw: %d %v", code, out)
 	}
 	regions := func(as string) map[string]bool {
-		code, out := fx.do(t, as, "GET", e+"/deployments/latest", nil)
+		code, out := fx.Do(t, as, "GET", e+"/deployments/latest", nil)
 		if code != 200 {
 			t.Fatalf("%s deployment: %d %v", as, code, out)
 		}
 		byID := map[float64]string{}
-		for _, st := range fx.stations {
+		for _, st := range fx.Stations {
 			byID[float64(st.ID)] = st.Path[0]
 		}
 		seen := map[string]bool{}
@@ -191,13 +154,13 @@ func TestCoordinatorScope(t *testing.T) {
 	if got := regions("coordinator"); !got["North"] || got["South"] {
 		t.Errorf("the North coordinator's deployment has regions %v, want North only", got)
 	}
-	_, out := fx.do(t, "coordinator", "GET", e+"/assignments", nil)
+	_, out := fx.Do(t, "coordinator", "GET", e+"/assignments", nil)
 	if s := fmt.Sprint(out["assignments"]); strings.Contains(s, "South") || !strings.Contains(s, "North") {
 		t.Errorf("the North coordinator's assignments: %s", s)
 	}
 	page := func(as string) string {
-		req, _ := http.NewRequest("GET", fx.srv.URL+"/observe/", nil)
-		req.AddCookie(fx.cookies[as])
+		req, _ := http.NewRequest("GET", fx.Srv.URL+"/observe/", nil)
+		req.AddCookie(fx.Cookies[as])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -212,18 +175,18 @@ func TestCoordinatorScope(t *testing.T) {
 	if p := page("coordinator"); strings.Contains(p, "PS 201") || !strings.Contains(p, "PS 101") {
 		t.Errorf("the North coordinator's /observe/ page shows South's assignments (or lacks North's)")
 	}
-	south := fx.newToken(t, "obs3")
-	if code, _ := fx.do(t, "coordinator", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil); code != 403 {
+	south := fx.NewToken(t, "obs3")
+	if code, _ := fx.Do(t, "coordinator", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil); code != 403 {
 		t.Errorf("the North coordinator revoking a South observer's token: %d, want 403", code)
 	}
-	if code, _ := fx.do(t, "coordinator", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", fx.newToken(t, "obs2")), nil); code != 200 {
+	if code, _ := fx.Do(t, "coordinator", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", fx.NewToken(t, "obs2")), nil); code != 200 {
 		t.Errorf("the North coordinator revoking a North observer's token: %d, want 200", code)
 	}
-	if code, _ := fx.do(t, "admin", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil); code != 200 {
+	if code, _ := fx.Do(t, "admin", "DELETE", fmt.Sprintf("/api/v1/observe/tokens/%d", south), nil); code != 200 {
 		t.Errorf("the admin revoking the South token (still valid after the coordinator's refusal): %d", code)
 	}
 	for _, as := range []string{"token:obs1", "token:obs3"} {
-		if code, _ := fx.do(t, as, "GET", "/api/v1/observe/qc-rules", nil); code != 403 {
+		if code, _ := fx.Do(t, as, "GET", "/api/v1/observe/qc-rules", nil); code != 403 {
 			t.Errorf("%s reading the QC rules: %d, want 403", as, code)
 		}
 	}
@@ -233,9 +196,9 @@ func TestCoordinatorScope(t *testing.T) {
 // when the client used HTTPS through a trusted proxy; a forged
 // X-Forwarded-Proto from an untrusted peer changes neither.
 func TestHTTPSBehindProxy(t *testing.T) {
-	check := func(fx *obsFixture, want bool) {
+	check := func(fx *webtest.ObsFixture, want bool) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", fx.srv.URL+"/api/v1/observe/login", strings.NewReader(loginBody("admin", password)))
+		req, _ := http.NewRequest("POST", fx.Srv.URL+"/api/v1/observe/login", strings.NewReader(webtest.LoginBody("admin", webtest.Password)))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-Proto", "https")
 		resp, err := http.DefaultClient.Do(req)
@@ -255,7 +218,7 @@ func TestHTTPSBehindProxy(t *testing.T) {
 		}
 	}
 	check(behindProxy(t), true)
-	check(newObsFixture(t, storetest.SQLite(t)), false)
+	check(webtest.NewObsFixture(t, storetest.SQLite(t)), false)
 }
 
 // The sign-in page answers a spent budget with 429, as the JSON login does
@@ -263,7 +226,7 @@ func TestHTTPSBehindProxy(t *testing.T) {
 func TestLoginPageThrottled(t *testing.T) {
 	fx := behindProxy(t)
 	post := func() (int, string) {
-		req, _ := http.NewRequest("POST", fx.srv.URL+"/login", strings.NewReader("username=admin&password=wrong+guess"))
+		req, _ := http.NewRequest("POST", fx.Srv.URL+"/login", strings.NewReader("username=admin&password=wrong+guess"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Forwarded-For", "198.51.100.7")
 		resp, err := http.DefaultClient.Do(req)
@@ -283,4 +246,13 @@ func TestLoginPageThrottled(t *testing.T) {
 	if code != 429 || !strings.Contains(body, "too many failed logins") || !strings.Contains(body, "<form") {
 		t.Fatalf("after the budget: %d, want 429 with the sign-in page saying why:\n%.300s", code, body)
 	}
+}
+
+// behindProxy is a fixture whose server trusts the loopback as its reverse
+// proxy, so that a test speaks from any client address with
+// X-Forwarded-For; the login budgets' clock is stopped.
+func behindProxy(t *testing.T) *webtest.ObsFixture {
+	fx := webtest.NewObsFixtureWith(t, storetest.SQLite(t), web.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	fx.H.FixClock(time.Now())
+	return fx
 }

@@ -150,11 +150,11 @@ func parseStamp(stamp string) (election, seq int64, ok bool) {
 	return election, seq, err1 == nil && err2 == nil
 }
 
-// changeStamp is the stamp of what the portal shows of an election, read
+// ChangeStamp is the stamp of what the portal shows of an election, read
 // from the database (a few rows of the changes table, where the protocol
 // stamp it replaces counted every protocol): for the API answers that
 // must reflect every commit before them, on any instance.
-func (s *Server) changeStamp(ctx context.Context, id int64) (string, error) {
+func (s *Server) ChangeStamp(ctx context.Context, id int64) (string, error) {
 	seq, err := s.rdb().Changes().Sync(ctx, id, portalKinds...)
 	if err != nil {
 		return "", err

@@ -74,7 +74,7 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 		return nil, err
 	}
 	tent.mu.Lock()
-	in, err := stored.BuildPVT(e, tent.result.Index, tent.all, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
+	in, err := stored.BuildPVT(e, tent.Result.Index, tent.All, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
 	tent.mu.Unlock()
 	var pv *dashPVT
 	if err == nil {

@@ -16,49 +16,8 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
-
-// page GETs a dashboard page as a staff user ("" for the public), without
-// following redirects.
-func (fx *obsFixture) page(t *testing.T, as, path string) (int, string, http.Header) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", fx.srv.URL+path, nil)
-	req.Header.Set("Accept", "text/html")
-	if as != "" {
-		if strings.HasPrefix(as, "token:") {
-			req.Header.Set("Authorization", "Bearer "+fx.tokens[strings.TrimPrefix(as, "token:")])
-		} else {
-			req.AddCookie(fx.cookies[as])
-		}
-	}
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
-}
-
-// postForm posts a plain HTML form (the dashboard without JavaScript).
-func (fx *obsFixture) postForm(t *testing.T, as, path string, form url.Values) (int, string, http.Header) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", fx.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "text/html")
-	req.Header.Set("Origin", fx.srv.URL)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.AddCookie(fx.cookies[as])
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
-}
-
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // covRow reads one row of the coverage table: deployed, reported, missing,
 // in conflict.
@@ -89,11 +48,6 @@ func coverageRow(t *testing.T, html, area string) [4]int {
 	return out
 }
 
-func incidentReport(clientID string, station int, category string) map[string]any {
-	return map[string]any{"client_id": clientID, "form": "incident", "answers": map[string]any{
-		"station": station, "incident_time": "11:20", "category": category, "description": "Men with a list at the entrance."}}
-}
-
 // TestDashboardPages drives the dashboard over HTTP on both engines: who
 // may see it, the coverage by area and its drill-down (agreeing with the
 // findings' coverage), incidents, the QC queue, and resolving a conflict
@@ -101,51 +55,51 @@ func incidentReport(clientID string, station int, category string) map[string]an
 // JavaScript, which go through the observation API's own checks.
 func TestDashboardPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fx := newObsFixture(t, db)
+		fx := webtest.NewObsFixture(t, db)
 		ctx := context.Background()
-		if code, out := fx.do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "box_over_issued", "expr": "ballots_in_box > ballots_issued"}); code != 201 {
+		if code, out := fx.Do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "box_over_issued", "expr": "ballots_in_box > ballots_issued"}); code != 201 {
 			t.Fatalf("rule: %d %v", code, out)
 		}
 		for _, r := range []struct {
 			as  string
 			rep map[string]any
 		}{
-			{"token:obs1", votingReport("v-101-obs1", 101, "bad", true)},
-			{"token:obs2", votingReport("v-101-obs2", 101, "good", true)},
-			{"token:obs3", votingReport("v-201-obs3", 201, "good", false)},
-			{"token:obs3", countingReport("c-201-obs3", 201, 640)},
-			{"token:obs1", countingReport("c-101-obs1", 101, 600)},
-			{"token:obs1", incidentReport("i-101-obs1", 101, "vote_buying")},
+			{"token:obs1", webtest.VotingReport("v-101-obs1", 101, "bad", true)},
+			{"token:obs2", webtest.VotingReport("v-101-obs2", 101, "good", true)},
+			{"token:obs3", webtest.VotingReport("v-201-obs3", 201, "good", false)},
+			{"token:obs3", webtest.CountingReport("c-201-obs3", 201, 640)},
+			{"token:obs1", webtest.CountingReport("c-101-obs1", 101, 600)},
+			{"token:obs1", webtest.IncidentReport("i-101-obs1", 101, "vote_buying")},
 		} {
-			if code, out := fx.do(t, r.as, "POST", fx.reportsPath(), r.rep); code != 201 {
+			if code, out := fx.Do(t, r.as, "POST", fx.ReportsPath(), r.rep); code != 201 {
 				t.Fatalf("%s: %d %v", r.rep["client_id"], code, out)
 			}
 		}
-		dash := fmt.Sprintf("/dashboard/%d", fx.el.ID)
+		dash := fmt.Sprintf("/dashboard/%d", fx.El.ID)
 
 		t.Run("access", func(t *testing.T) {
-			code, _, h := fx.page(t, "", dash)
+			code, _, h := fx.Page(t, "", dash)
 			if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login?next=") {
 				t.Fatalf("public: %d to %q, want the login", code, h.Get("Location"))
 			}
-			if code, _, _ := fx.page(t, "token:obs1", dash); code != http.StatusForbidden {
+			if code, _, _ := fx.Page(t, "token:obs1", dash); code != http.StatusForbidden {
 				t.Fatalf("observer: %d, want 403", code)
 			}
-			if code, _, _ := fx.page(t, "", dash+"/events"); code != http.StatusUnauthorized {
+			if code, _, _ := fx.Page(t, "", dash+"/events"); code != http.StatusUnauthorized {
 				t.Fatalf("public events: %d, want 401", code)
 			}
-			if code, _, _ := fx.page(t, "token:obs1", dash+"/events"); code != http.StatusForbidden {
+			if code, _, _ := fx.Page(t, "token:obs1", dash+"/events"); code != http.StatusForbidden {
 				t.Fatalf("observer events: %d, want 403", code)
 			}
 			// Another organisation's analyst sees their own (empty) observation.
-			code, body, _ := fx.page(t, "analystB", dash)
+			code, body, _ := fx.Page(t, "analystB", dash)
 			if code != 200 || coverageRow(t, body, "") != [4]int{1, 0, 1, 0} || strings.Contains(body, "v-101") || strings.Contains(body, "#1<") {
 				t.Fatalf("analyst of B: %d, total %v", code, coverageRow(t, body, ""))
 			}
 		})
 
 		t.Run("coverage", func(t *testing.T) {
-			code, body, _ := fx.page(t, "admin", dash)
+			code, body, _ := fx.Page(t, "admin", dash)
 			if code != 200 {
 				t.Fatalf("admin: %d %s", code, body)
 			}
@@ -158,7 +112,7 @@ func TestDashboardPages(t *testing.T) {
 				t.Errorf("South: %v", got)
 			}
 			total := coverageRow(t, body, "")
-			code, f := fx.do(t, "admin", "GET", fmt.Sprintf("/api/v1/elections/%d/findings", fx.el.ID), nil)
+			code, f := fx.Do(t, "admin", "GET", fmt.Sprintf("/api/v1/elections/%d/findings", fx.El.ID), nil)
 			if code != 200 {
 				t.Fatal(code)
 			}
@@ -166,19 +120,19 @@ func TestDashboardPages(t *testing.T) {
 			if want := [4]int{int(ft["deployed"].(float64)), int(ft["reported"].(float64)), int(ft["missing"].(float64)), int(ft["conflict"].(float64))}; total != want {
 				t.Errorf("dashboard total %v, findings' coverage %v", total, want)
 			}
-			_, body, _ = fx.page(t, "admin", dash+"?a=North")
+			_, body, _ = fx.Page(t, "admin", dash+"?a=North")
 			if got := coverageRow(t, body, "N1"); got != [4]int{2, 1, 1, 1} {
 				t.Errorf("North / N1: %v", got)
 			}
 			if !strings.Contains(body, `<span aria-current="location">North</span>`) {
 				t.Error("the drill-down has no breadcrumb")
 			}
-			_, body, _ = fx.page(t, "admin", dash+"?a=North&a=N1")
+			_, body, _ = fx.Page(t, "admin", dash+"?a=North&a=N1")
 			if got := coverageRow(t, body, "PS 102"); got != [4]int{1, 0, 1, 0} {
 				t.Errorf("PS 102: %v", got)
 			}
 			// A coordinator of North sees North only.
-			_, body, _ = fx.page(t, "coordinator", dash)
+			_, body, _ = fx.Page(t, "coordinator", dash)
 			if strings.Contains(body, `data-area="South"`) || coverageRow(t, body, "") != [4]int{2, 1, 1, 1} {
 				t.Errorf("coordinator's coverage: total %v, South shown: %v", coverageRow(t, body, ""), strings.Contains(body, `data-area="South"`))
 			}
@@ -188,14 +142,14 @@ func TestDashboardPages(t *testing.T) {
 		})
 
 		t.Run("lists", func(t *testing.T) {
-			_, body, _ := fx.page(t, "analyst", dash+"?lang=en")
+			_, body, _ := fx.Page(t, "analyst", dash+"?lang=en")
 			for _, want := range []string{"Vote buying", `id="triage-`, "box_over_issued", `value="quarantined"`, "Overall assessment of voting", `<svg class="chart"`} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the dashboard lacks %q", want)
 				}
 			}
 			// The PVT is the integrity API's, on the same stored sample.
-			code, pv := fx.do(t, "analyst", "GET", fmt.Sprintf("/api/v1/elections/%d/pvt", fx.el.ID), nil)
+			code, pv := fx.Do(t, "analyst", "GET", fmt.Sprintf("/api/v1/elections/%d/pvt", fx.El.ID), nil)
 			if code != 200 {
 				t.Fatalf("pvt API: %d %v", code, pv)
 			}
@@ -204,7 +158,7 @@ func TestDashboardPages(t *testing.T) {
 			if want := fmt.Sprintf("Estimated share of %s: %.2f %%", leader, est); !strings.Contains(body, want) {
 				t.Errorf("the dashboard's PVT lacks %q", want)
 			}
-			_, body, _ = fx.page(t, "analyst", dash+"?lang=ru")
+			_, body, _ = fx.Page(t, "analyst", dash+"?lang=ru")
 			for _, want := range []string{"Панель миссии", "Подкуп избирателей", "Очередь контроля качества"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the Russian dashboard lacks %q", want)
@@ -213,65 +167,65 @@ func TestDashboardPages(t *testing.T) {
 		})
 
 		t.Run("resolve and quarantine without JavaScript", func(t *testing.T) {
-			st := fx.stations["101"]
+			st := fx.Stations["101"]
 			form := url.Values{"area_id": {strconv.FormatInt(st.ID, 10)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}, "a": {"North"}}
 			// Out of area: the coordinator of North may not resolve at 201.
-			south := url.Values{"area_id": {strconv.FormatInt(fx.stations["201"].ID, 10)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}}
-			if code, _, _ := fx.postForm(t, "coordinator", dash+"/conflicts", south); code != http.StatusForbidden {
+			south := url.Values{"area_id": {strconv.FormatInt(fx.Stations["201"].ID, 10)}, "phase": {"voting"}, "question": {"overall"}, "value": {`"bad"`}}
+			if code, _, _ := fx.PostForm(t, "coordinator", dash+"/conflicts", south); code != http.StatusForbidden {
 				t.Fatalf("coordinator of North resolving in South: %d, want 403", code)
 			}
-			code, body, h := fx.postForm(t, "coordinator", dash+"/conflicts", form)
+			code, body, h := fx.PostForm(t, "coordinator", dash+"/conflicts", form)
 			if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=resolve") || !strings.Contains(h.Get("Location"), "a=North") {
 				t.Fatalf("resolve: %d %q %s", code, h.Get("Location"), body)
 			}
-			res, err := db.Resolutions(ctx, fx.orgA.ID, fx.el.ID)
+			res, err := db.Resolutions(ctx, fx.OrgA.ID, fx.El.ID)
 			if err != nil || len(res) != 1 || string(res[0].Value) != `"bad"` || res[0].AreaID != st.ID {
 				t.Fatalf("resolutions %v %v", res, err)
 			}
-			_, body, _ = fx.page(t, "admin", dash)
+			_, body, _ = fx.Page(t, "admin", dash)
 			if got := coverageRow(t, body, "North"); got != [4]int{2, 1, 1, 0} {
 				t.Errorf("North after the resolution: %v", got)
 			}
 			// Quarantine the flagged counting report of 201: the station
 			// counts as reported still (its voting report is usable).
-			reps, _ := db.Reports(ctx, store.ReportFilter{OrgID: fx.orgA.ID, Status: store.StatusFlagged})
+			reps, _ := db.Reports(ctx, store.ReportFilter{OrgID: fx.OrgA.ID, Status: store.StatusFlagged})
 			if len(reps) != 1 {
 				t.Fatalf("%d flagged reports", len(reps))
 			}
 			path := fmt.Sprintf("%s/reports/%d", dash, reps[0].ID)
-			if code, _, _ := fx.postForm(t, "coordinator", path, url.Values{"status": {"quarantined"}}); code != http.StatusNotFound && code != http.StatusForbidden {
+			if code, _, _ := fx.PostForm(t, "coordinator", path, url.Values{"status": {"quarantined"}}); code != http.StatusNotFound && code != http.StatusForbidden {
 				t.Fatalf("coordinator of North quarantining a report from South: %d", code)
 			}
-			if code, body, _ := fx.postForm(t, "analyst", path, url.Values{"status": {"quarantined"}}); code != http.StatusSeeOther {
+			if code, body, _ := fx.PostForm(t, "analyst", path, url.Values{"status": {"quarantined"}}); code != http.StatusSeeOther {
 				t.Fatalf("quarantine: %d %s", code, body)
 			}
-			if r, _ := db.Report(ctx, fx.orgA.ID, reps[0].ID); r.Status != store.StatusQuarantined {
+			if r, _ := db.Report(ctx, fx.OrgA.ID, reps[0].ID); r.Status != store.StatusQuarantined {
 				t.Fatalf("status after quarantine: %s", r.Status)
 			}
-			if code, body, _ := fx.postForm(t, "analyst", path, url.Values{"status": {"lost"}}); code != http.StatusBadRequest || !strings.Contains(body, "want new, flagged, verified or quarantined") {
+			if code, body, _ := fx.PostForm(t, "analyst", path, url.Values{"status": {"lost"}}); code != http.StatusBadRequest || !strings.Contains(body, "want new, flagged, verified or quarantined") {
 				t.Fatalf("a bad status: %d %s", code, body)
 			}
 			// Triage of the incident at 101, by the coordinator of North.
-			inc, err := db.ReportByClientID(ctx, fx.orgA.ID, "i-101-obs1")
+			inc, err := db.ReportByClientID(ctx, fx.OrgA.ID, "i-101-obs1")
 			if err != nil {
 				t.Fatal(err)
 			}
 			path = fmt.Sprintf("%s/reports/%d", dash, inc.ID)
-			if code, body, _ := fx.postForm(t, "coordinator", path, url.Values{"triage": {"confirmed"}}); code != http.StatusSeeOther {
+			if code, body, _ := fx.PostForm(t, "coordinator", path, url.Values{"triage": {"confirmed"}}); code != http.StatusSeeOther {
 				t.Fatalf("triage: %d %s", code, body)
 			}
-			if r, _ := db.Report(ctx, fx.orgA.ID, inc.ID); r.Triage != "confirmed" {
+			if r, _ := db.Report(ctx, fx.OrgA.ID, inc.ID); r.Triage != "confirmed" {
 				t.Fatalf("triage after the form: %q", r.Triage)
 			}
-			_, body, _ = fx.page(t, "coordinator", dash)
+			_, body, _ = fx.Page(t, "coordinator", dash)
 			if !strings.Contains(body, `<option value="confirmed" selected>`) {
 				t.Error("the incident's triage is not shown as confirmed")
 			}
 		})
 
 		t.Run("live coverage", func(t *testing.T) {
-			req, _ := http.NewRequest("GET", fx.srv.URL+dash+"/events?a=North", nil)
-			req.AddCookie(fx.cookies["admin"])
+			req, _ := http.NewRequest("GET", fx.Srv.URL+dash+"/events?a=North", nil)
+			req.AddCookie(fx.Cookies["admin"])
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			resp, err := http.DefaultClient.Do(req.WithContext(ctx))
@@ -290,7 +244,7 @@ func TestDashboardPages(t *testing.T) {
 			if counts := <-events; counts.name != "counts" || counts.data != `{"conflicts":0,"incidents":1,"qc":1}` {
 				t.Fatalf("counts event: %+v", counts)
 			}
-			if code, out := fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("v-102-obs1", 102, "good", false)); code != 201 {
+			if code, out := fx.Do(t, "token:obs1", "POST", fx.ReportsPath(), webtest.VotingReport("v-102-obs1", 102, "good", false)); code != 201 {
 				t.Fatalf("report: %d %v", code, out)
 			}
 			select {
@@ -342,14 +296,14 @@ func readEvents(r io.Reader) <-chan sse {
 // streams (429 beyond it), heartbeats on an idle stream, and a stream
 // that ends (freeing its place) when the client goes away.
 func TestDashboardStreams(t *testing.T) {
-	fx := newObsFixture(t, storetest.SQLite(t))
-	srv := fx.srv.Config.Handler.(*web.Server)
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
+	srv := fx.Srv.Config.Handler.(*web.Server)
 	web.SetDashLimits(srv, 1, 50*time.Millisecond, 100*time.Millisecond)
-	events := fmt.Sprintf("%s/dashboard/%d/events", fx.srv.URL, fx.el.ID)
+	events := fmt.Sprintf("%s/dashboard/%d/events", fx.Srv.URL, fx.El.ID)
 	open := func(ctx context.Context) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, "GET", events, nil)
-		req.AddCookie(fx.cookies["analyst"])
+		req.AddCookie(fx.Cookies["analyst"])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -400,7 +354,7 @@ func TestDashboardStreams(t *testing.T) {
 	// for it.
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	if err := fx.srv.Config.Shutdown(sctx); err != nil {
+	if err := fx.Srv.Config.Shutdown(sctx); err != nil {
 		t.Fatalf("shutdown with a dashboard open: %v", err)
 	}
 	if web.LiveStreams(srv) != 0 {

@@ -121,11 +121,11 @@ func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp s
 	return ce.stats, ce.err
 }
 
-func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, error) {
-	ix := ent.result.Index
-	chosen, _ := tally.Choose(ix, ent.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
+func computeForensics(e *election.Election, ent *TallyEntry) (*forensicStats, error) {
+	ix := ent.Result.Index
+	chosen, _ := tally.Choose(ix, ent.All, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
 	observed := map[int64]bool{}
-	for _, p := range ent.all {
+	for _, p := range ent.All {
 		if p.Source == election.Observer {
 			observed[p.AreaID] = true
 		}
@@ -135,7 +135,7 @@ func computeForensics(e *election.Election, ent *tallyEntry) (*forensicStats, er
 	if roots := ix.Roots(); len(roots) > 0 {
 		root = int(roots[0])
 	}
-	votes := ent.result.Votes(root)
+	votes := ent.Result.Votes(root)
 	li := 0
 	for k, v := range votes {
 		if v > votes[li] {

@@ -167,7 +167,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 	if err != nil {
 		return nil, err
 	}
-	res := ent.result
+	res := ent.Result
 	ix := res.Index
 	d := &mapData{Level: level, Measure: measure, HasShape: g.levels[level], HasPoints: len(g.points) > 0, Synthetic: g.synthetic, Sources: g.sources}
 	points := d.HasPoints && r.URL.Query().Get("points") == "1"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // TestMapDrawsStoredGeography checks that the map draws what the database
@@ -16,7 +17,7 @@ import (
 func TestMapDrawsStoredGeography(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		srv, _ := demoServer(t, db)
+		srv, _ := webtest.DemoServer(t, db)
 		areas, err := db.Areas(ctx, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -35,11 +36,11 @@ func TestMapDrawsStoredGeography(t *testing.T) {
 		if err := db.ReplaceShapes(ctx, 1, 2, nil); err != nil {
 			t.Fatal(err)
 		}
-		_, body := getWith(t, srv.URL+"/elections/1/map?lang=en", nil)
+		_, body := webtest.GetWith(t, srv.URL+"/elections/1/map?lang=en", nil)
 		if !strings.Contains(body, `<div id="map"`) || !strings.Contains(body, "Boundaries: regions.geojson") || strings.Contains(body, "geography is synthetic") {
 			t.Fatalf("map page: %.2000s", body)
 		}
-		resp, gj := getWith(t, srv.URL+"/api/v1/elections/1/geojson?level=1", nil)
+		resp, gj := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/geojson?level=1", nil)
 		var fc struct {
 			Features []struct {
 				Geometry struct {
@@ -54,7 +55,7 @@ func TestMapDrawsStoredGeography(t *testing.T) {
 			t.Fatalf("geojson features: %s", gj)
 		}
 		// The districts have no outline now: the map of that level says so.
-		_, body = getWith(t, srv.URL+"/elections/1/map?level=2&lang=en", nil)
+		_, body = webtest.GetWith(t, srv.URL+"/elections/1/map?level=2&lang=en", nil)
 		if strings.Contains(body, `<div id="map"`) || !strings.Contains(body, "There is no map") {
 			t.Fatal("the districts' map without outlines")
 		}
@@ -69,7 +70,7 @@ func TestMapDrawsStoredGeography(t *testing.T) {
 func TestMapStationPoints(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	srv, _ := demoServer(t, db)
+	srv, _ := webtest.DemoServer(t, db)
 	areas, err := db.Areas(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -86,15 +87,15 @@ func TestMapStationPoints(t *testing.T) {
 	if err := db.ReplaceShapes(ctx, 1, 2, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, body := getWith(t, srv.URL+"/elections/1/map?level=2&lang=en", nil)
+	_, body := webtest.GetWith(t, srv.URL+"/elections/1/map?level=2&lang=en", nil)
 	if strings.Contains(body, `<div id="map"`) || !strings.Contains(body, "There is no map") || !strings.Contains(body, `name="points"`) || strings.Contains(body, `class="legend"`) {
 		t.Fatalf("districts without outlines, points not asked for: %.3000s", body)
 	}
-	_, body = getWith(t, srv.URL+"/elections/1/map?level=2&points=1&lang=en", nil)
+	_, body = webtest.GetWith(t, srv.URL+"/elections/1/map?level=2&points=1&lang=en", nil)
 	if !strings.Contains(body, `<div id="map"`) || !strings.Contains(body, `name="points" value="1" checked`) || !strings.Contains(body, `class="legend"`) {
 		t.Fatalf("districts' points: %.3000s", body)
 	}
-	resp, gj := getWith(t, srv.URL+"/api/v1/elections/1/geojson?level=2&points=1", nil)
+	resp, gj := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/geojson?level=2&points=1", nil)
 	var fc struct {
 		Features []struct {
 			Properties struct {
@@ -118,7 +119,7 @@ func TestMapStationPoints(t *testing.T) {
 		}
 	}
 	// The regions keep their outlines; the points come over them.
-	_, gj = getWith(t, srv.URL+"/api/v1/elections/1/geojson?level=1&points=1", nil)
+	_, gj = webtest.GetWith(t, srv.URL+"/api/v1/elections/1/geojson?level=1&points=1", nil)
 	if strings.Count(gj, `"type":"Point"`) != 3 || !strings.Contains(gj, `"type":"MultiPolygon"`) {
 		t.Fatalf("regions with points: %.500s", gj)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/browsertest"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // TestCSPEnforcedInBrowser: Chromium applies the pages' Content-Security-
@@ -14,9 +15,9 @@ import (
 // form) run under the same policy.
 func TestCSPEnforcedInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
-	fx := newObsFixture(t, storetest.SQLite(t))
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
 	p := b.Page(t)
-	p.Navigate(fx.srv.URL + "/login")
+	p.Navigate(fx.Srv.URL + "/login")
 	got := browsertest.Eval[string](p, `new Promise(ok => {
   const seen = [];
   document.addEventListener("securitypolicyviolation", e => seen.push(e.violatedDirective));

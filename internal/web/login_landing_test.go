@@ -7,15 +7,16 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // Staff who log in without a destination land on the dashboard; a
 // destination given is kept.
 func TestLoginLanding(t *testing.T) {
-	fx := newObsFixture(t, storetest.SQLite(t))
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
 	for _, c := range []struct{ next, want string }{{"", "/dashboard/"}, {"/observe/", "/observe/"}, {"//evil.example", "/observe/"}} {
-		client := &http.Client{Jar: &cookieJar{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.PostForm(fx.srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {password}, "next": {c.next}})
+		client := &http.Client{Jar: &webtest.CookieJar{}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.PostForm(fx.Srv.URL+"/login", url.Values{"username": {"analyst"}, "password": {webtest.Password}, "next": {c.next}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,33 +12,19 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/vigil-elections/vigil/internal/browsertest"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
-
-// chromium finds the browser for end-to-end tests as the program does
-// (browsertest.ExecPath); without one the test skips, except in CI.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := browsertest.ExecPath(); p != "" {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium: set VIGIL_CHROMIUM (in CI the browser tests must run)")
-	}
-	t.Skip("browser test skipped: no Chromium (set VIGIL_CHROMIUM)")
-	return ""
-}
 
 // TestWebFormOffline drives the observers' web form in Chromium: the page
 // is opened online (the service worker keeps it), then the network goes
 // down; the page still opens, a report made offline waits in the phone's
 // queue, and it is stored once when the network comes back.
 func TestWebFormOffline(t *testing.T) {
-	bin := chromium(t)
+	bin := webtest.Chromium(t)
 	db := storetest.SQLite(t)
-	fx := newObsFixture(t, db)
+	fx := webtest.NewObsFixture(t, db)
 	// A front that can play "no network": it drops every connection.
 	var down atomic.Bool
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +36,7 @@ func TestWebFormOffline(t *testing.T) {
 				return
 			}
 		}
-		fx.srv.Config.Handler.ServeHTTP(w, r)
+		fx.Srv.Config.Handler.ServeHTTP(w, r)
 	}))
 	defer front.Close()
 
@@ -79,10 +64,10 @@ func TestWebFormOffline(t *testing.T) {
 		return v
 	}
 	// The first Run starts the browser: no timeout on it.
-	if err := chromedp.Do(ctx, chromedp.Navigate(front.URL+"/observe/t/"+fx.tokens["obs1"])); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(front.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
 		t.Fatal(err)
 	}
-	formURL := fmt.Sprintf("%s/observe/%d/voting", front.URL, fx.el.ID)
+	formURL := fmt.Sprintf("%s/observe/%d/voting", front.URL, fx.El.ID)
 	run(chromedp.Navigate(formURL), chromedp.WaitVisible(chromedp.CSS(`#report`)))
 	// Wait for the service worker to control the page, then load the
 	// form through it once so that it is cached.
@@ -112,7 +97,7 @@ func TestWebFormOffline(t *testing.T) {
 	if q := eval(`Promise.resolve(String(JSON.parse(localStorage.getItem("vigil.queue.v1") || "[]").length))`); q != "1" {
 		t.Fatalf("queue while offline: %s", q)
 	}
-	if n, _ := db.CountReports(context.Background(), fx.orgA.ID); n != 0 {
+	if n, _ := db.CountReports(context.Background(), fx.OrgA.ID); n != 0 {
 		t.Fatalf("%d reports stored while offline", n)
 	}
 
@@ -129,8 +114,8 @@ func TestWebFormOffline(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	reports, err := db.Reports(context.Background(), store.ReportFilter{OrgID: fx.orgA.ID})
-	if err != nil || len(reports) != 1 || reports[0].Channel != "web" || reports[0].AreaID != fx.stations["101"].ID {
+	reports, err := db.Reports(context.Background(), store.ReportFilter{OrgID: fx.OrgA.ID})
+	if err != nil || len(reports) != 1 || reports[0].Channel != "web" || reports[0].AreaID != fx.Stations["101"].ID {
 		t.Fatalf("stored: %v %v", reports, err)
 	}
 	// Nothing waits, and the phone keeps the report's receipt (issue 15).

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 func pngBytes(t *testing.T) []byte {
@@ -34,20 +35,20 @@ func pngBytes(t *testing.T) []byte {
 // what is not an image is refused; only the author (or staff) adds photos.
 func TestProtocolPhotos(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fx := newObsFixture(t, db)
+		fx := webtest.NewObsFixture(t, db)
 		pic := pngBytes(t)
 
 		// Through the API: the counting report, then its photo.
-		rep := countingReport("photo-report-0001", 101, 600)
+		rep := webtest.CountingReport("photo-report-0001", 101, 600)
 		rep["answers"].(map[string]any)[form.ProtocolPhotoID] = "protocol.png"
-		code, body := fx.do(t, "token:obs1", "POST", fx.reportsPath(), rep)
+		code, body := fx.Do(t, "token:obs1", "POST", fx.ReportsPath(), rep)
 		if code != 201 {
 			t.Fatalf("counting report: %d %v", code, body)
 		}
 		id := int64(body["report_id"].(float64))
 		post := func(as string, q string, data []byte) int {
-			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d/photos?question=%s&name=protocol.png", fx.srv.URL, fx.el.ID, id, q), bytes.NewReader(data))
-			req.Header.Set("Authorization", "Bearer "+fx.tokens[as])
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d/photos?question=%s&name=protocol.png", fx.Srv.URL, fx.El.ID, id, q), bytes.NewReader(data))
+			req.Header.Set("Authorization", "Bearer "+fx.Tokens[as])
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -77,14 +78,14 @@ func TestProtocolPhotos(t *testing.T) {
 		}
 
 		// The station page shows it, and anyone may fetch it.
-		_, page := fx.do(t, "", "GET", fmt.Sprintf("/elections/%d/areas/%d", fx.el.ID, fx.stations["101"].ID), nil)
+		_, page := fx.Do(t, "", "GET", fmt.Sprintf("/elections/%d/areas/%d", fx.El.ID, fx.Stations["101"].ID), nil)
 		html, _ := page["raw"].(string)
-		i := strings.Index(html, fmt.Sprintf("/elections/%d/photos/", fx.el.ID))
+		i := strings.Index(html, fmt.Sprintf("/elections/%d/photos/", fx.El.ID))
 		if i < 0 {
 			t.Fatalf("the station page shows no photo")
 		}
 		src := html[i : strings.IndexByte(html[i:], '"')+i]
-		resp, err := http.Get(fx.srv.URL + src)
+		resp, err := http.Get(fx.Srv.URL + src)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,9 +96,9 @@ func TestProtocolPhotos(t *testing.T) {
 		}
 
 		// Through OpenRosa: the photo travels as a part named by the answer.
-		counting := form.BindElection(form.CountingTemplate(), fx.el)
+		counting := form.BindElection(form.CountingTemplate(), fx.El)
 		// The same answers as the API report, at station 102, with the photo.
-		raw, _ := json.Marshal(countingReport("x", 102, 600)["answers"])
+		raw, _ := json.Marshal(webtest.CountingReport("x", 102, 600)["answers"])
 		var a form.Answers
 		if err := json.Unmarshal(raw, &a); err != nil {
 			t.Fatal(err)
@@ -111,7 +112,7 @@ func TestProtocolPhotos(t *testing.T) {
 		w, _ = mw.CreateFormFile("p102.png", "p102.png")
 		w.Write(pic)
 		mw.Close()
-		resp2, body2 := fx.openRosa(t, "POST", fmt.Sprintf("/openrosa/%s/submission", fx.el.Name), "obs1", fx.tokens["obs1"], &buf, mw.FormDataContentType())
+		resp2, body2 := fx.OpenRosa(t, "POST", fmt.Sprintf("/openrosa/%s/submission", fx.El.Name), "obs1", fx.Tokens["obs1"], &buf, mw.FormDataContentType())
 		if resp2.StatusCode != 201 || strings.Contains(body2, "not kept") {
 			t.Fatalf("openrosa with a photo: %d %s", resp2.StatusCode, body2)
 		}

@@ -14,15 +14,16 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // TestWebFormXLSFeatures: the offline web form runs an imported
 // checklist's cascading selects, relevance (or_other's text), constraint
 // messages and repeats, and the report it sends stores the repeat.
 func TestWebFormXLSFeatures(t *testing.T) {
-	bin := chromium(t)
+	bin := webtest.Chromium(t)
 	db := storetest.SQLite(t)
-	fx := newObsFixture(t, db)
+	fx := webtest.NewObsFixture(t, db)
 	survey := [][]string{
 		{"type", "name", "label", "choice_filter", "constraint", "constraint_message"},
 		{"select_one regions", "region", "Region"},
@@ -44,7 +45,7 @@ func TestWebFormXLSFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := observe.SaveForm(context.Background(), db, fx.orgA.ID, f); err != nil {
+	if _, err := observe.SaveForm(context.Background(), db, fx.OrgA.ID, f); err != nil {
 		t.Fatal(err)
 	}
 
@@ -63,12 +64,12 @@ func TestWebFormXLSFeatures(t *testing.T) {
 		}
 		return v
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.srv.URL+"/observe/t/"+fx.tokens["obs1"])); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
 		t.Fatal(err)
 	}
 	tctx, c := context.WithTimeout(ctx, 30*time.Second)
 	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/checklist", fx.srv.URL, fx.el.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
+	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/checklist", fx.Srv.URL, fx.El.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
 		t.Fatal(err)
 	}
 	shown := `Promise.resolve([...document.querySelectorAll('[data-q=district] label')].filter(l => !l.hidden).map(l => l.textContent.trim()).join(","))`
@@ -103,13 +104,13 @@ func TestWebFormXLSFeatures(t *testing.T) {
 		f.querySelector('[data-add-repeat]').click();
 		const ts = f.querySelectorAll('[data-repeat=incident] textarea');
 		ts[1].value = "crowd";
-		document.getElementById("area_id").value = "` + fmt.Sprint(fx.stations["101"].ID) + `";
+		document.getElementById("area_id").value = "` + fmt.Sprint(fx.Stations["101"].ID) + `";
 		f.requestSubmit();
 		return "sent"; })()`)
 	deadline := time.Now().Add(20 * time.Second)
 	var reports []*store.Report
 	for time.Now().Before(deadline) {
-		reports, err = db.Reports(context.Background(), store.ReportFilter{OrgID: fx.orgA.ID})
+		reports, err = db.Reports(context.Background(), store.ReportFilter{OrgID: fx.OrgA.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,9 +141,9 @@ func TestWebFormXLSFeatures(t *testing.T) {
 // choice fills in the station's number, which is what the report stores
 // (and places the report by), the region and district being left out.
 func TestWebFormStationCascade(t *testing.T) {
-	bin := chromium(t)
+	bin := webtest.Chromium(t)
 	db := storetest.SQLite(t)
-	fx := newObsFixture(t, db)
+	fx := webtest.NewObsFixture(t, db)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
 	defer cancel()
@@ -158,12 +159,12 @@ func TestWebFormStationCascade(t *testing.T) {
 		}
 		return v
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.srv.URL+"/observe/t/"+fx.tokens["obs1"])); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
 		t.Fatal(err)
 	}
 	tctx, c := context.WithTimeout(ctx, 30*time.Second)
 	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/voting", fx.srv.URL, fx.el.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
+	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/voting", fx.Srv.URL, fx.El.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
 		t.Fatal(err)
 	}
 	shown := func(q string) string {
@@ -207,7 +208,7 @@ func TestWebFormStationCascade(t *testing.T) {
 	var reports []*store.Report
 	var err error
 	for time.Now().Before(deadline) {
-		reports, err = db.Reports(context.Background(), store.ReportFilter{OrgID: fx.orgA.ID})
+		reports, err = db.Reports(context.Background(), store.ReportFilter{OrgID: fx.OrgA.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,8 +220,8 @@ func TestWebFormStationCascade(t *testing.T) {
 	if len(reports) != 1 {
 		t.Fatalf("stored %d reports; rejected: %s", len(reports), eval(`Promise.resolve(localStorage.getItem("vigil.rejected.v1") || "")`))
 	}
-	if reports[0].AreaID != fx.stations["102"].ID {
-		t.Errorf("report placed at area %d, want station 102 (%d)", reports[0].AreaID, fx.stations["102"].ID)
+	if reports[0].AreaID != fx.Stations["102"].ID {
+		t.Errorf("report placed at area %d, want station 102 (%d)", reports[0].AreaID, fx.Stations["102"].ID)
 	}
 	var a form.Answers
 	if err := json.Unmarshal(reports[0].Answers, &a); err != nil {

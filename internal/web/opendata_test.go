@@ -3,44 +3,30 @@ package web_test
 import (
 	"bytes"
 	"encoding/csv"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/vigil-elections/vigil/internal/store/storetest"
-	"github.com/vigil-elections/vigil/internal/xlsxcheck"
 	"github.com/xuri/excelize/v2"
-)
 
-func fetchBytes(t *testing.T, url string) []byte {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-	}
-	return b
-}
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
+	"github.com/vigil-elections/vigil/internal/xlsxcheck"
+)
 
 // TestOpenDataForSpreadsheets: what Excel, pandas and openpyxl need of the
 // open data: a CSV with a byte-order mark (unless ?bom=0), a header with
 // every name once, and XLSX sheets whose declared dimension is the range
 // they fill.
 func TestOpenDataForSpreadsheets(t *testing.T) {
-	srv, el := demoServer(t, storetest.SQLite(t))
+	srv, el := webtest.DemoServer(t, storetest.SQLite(t))
 	api := srv.URL + "/api/v1/elections/1/opendata/"
 
-	withBOM := fetchBytes(t, api+"official-final.csv")
+	withBOM := webtest.FetchBytes(t, api+"official-final.csv")
 	if !bytes.HasPrefix(withBOM, []byte("\ufeffelection,")) {
 		t.Fatalf("CSV starts %q, want a UTF-8 byte-order mark then the header", withBOM[:min(len(withBOM), 20)])
 	}
-	plain := fetchBytes(t, api+"official-final.csv?bom=0")
+	plain := webtest.FetchBytes(t, api+"official-final.csv?bom=0")
 	if !bytes.Equal(plain, withBOM[3:]) {
 		t.Fatal("?bom=0 is not the same file without its byte-order mark")
 	}
@@ -58,13 +44,13 @@ func TestOpenDataForSpreadsheets(t *testing.T) {
 	if flag < 0 || len(recs)-1 != len(el.Stations) || recs[1][flag] != "1" {
 		t.Fatalf("is_station column %d; %d rows for %d stations", flag, len(recs)-1, len(el.Stations))
 	}
-	readme := string(fetchBytes(t, api+"README.md"))
+	readme := string(webtest.FetchBytes(t, api+"README.md"))
 	if !strings.Contains(readme, "| is_station | 1 for a polling station") || !strings.Contains(readme, "byte-order mark") {
 		t.Errorf("README does not document is_station and the BOM:\n%s", readme)
 	}
 
 	for _, src := range []string{"official-final", "observer"} {
-		b := fetchBytes(t, api+src+".xlsx")
+		b := webtest.FetchBytes(t, api+src+".xlsx")
 		sheets, err := xlsxcheck.Sheets(b)
 		if err != nil {
 			t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 type lockedBuffer struct {
@@ -53,7 +54,7 @@ func TestReadyz(t *testing.T) {
 	defer srv.Close()
 	ready := func() (int, string) {
 		t.Helper()
-		return get(t, srv.URL+"/readyz", "")
+		return webtest.Get(t, srv.URL+"/readyz", "")
 	}
 	if code, body := ready(); code != 200 || !strings.Contains(body, `"status":"ready"`) {
 		t.Fatalf("fresh: %d %s", code, body)
@@ -81,7 +82,7 @@ func TestReadyz(t *testing.T) {
 		t.Fatalf("draining: %d %s", code, body)
 	}
 	// /healthz still says alive: draining is not dead.
-	if code, _ := get(t, srv.URL+"/healthz", ""); code != 200 {
+	if code, _ := webtest.Get(t, srv.URL+"/healthz", ""); code != 200 {
 		t.Fatalf("healthz while draining: %d", code)
 	}
 	db.Close()
@@ -89,7 +90,7 @@ func TestReadyz(t *testing.T) {
 	t.Cleanup(h2.CloseObservation)
 	srv2 := httptest.NewServer(h2)
 	defer srv2.Close()
-	if code, body := get(t, srv2.URL+"/readyz", ""); code != 503 || !strings.Contains(body, `"database":"unreachable"`) {
+	if code, body := webtest.Get(t, srv2.URL+"/readyz", ""); code != 503 || !strings.Contains(body, `"database":"unreachable"`) {
 		t.Fatalf("closed database: %d %s", code, body)
 	}
 }
@@ -98,9 +99,9 @@ func TestReadyz(t *testing.T) {
 // request id (the client's, or a new one) and the signed-in user; the
 // request id also on the lines a handler logs; the metrics count it.
 func TestRequestLog(t *testing.T) {
-	fx := newObsFixture(t, storetest.SQLite(t))
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
 	var log lockedBuffer
-	h, err := site.New(fx.db, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	h, err := site.New(fx.DB, web.Options{Logger: slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestRequestLog(t *testing.T) {
 	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/observe/me", nil)
 	req.Header.Set("X-Request-Id", "rid-42")
 	req.Header.Set("X-Forwarded-For", "203.0.113.9") // from a trusted proxy: the client
-	req.AddCookie(fx.cookies["analyst"])
+	req.AddCookie(fx.Cookies["analyst"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -155,10 +156,10 @@ func TestRequestLog(t *testing.T) {
 		t.Fatalf("no request line for /me in %s", log.String())
 	}
 	if me["request_id"] != "rid-42" || me["method"] != "GET" || me["status"] != 200.0 || me["user"] != "analyst" || me["role"] != "analyst" ||
-		me["org"] != float64(fx.orgA.ID) || me["bytes"].(float64) <= 0 || me["duration_ms"] == nil || me["client"] != "203.0.113.9" {
+		me["org"] != float64(fx.OrgA.ID) || me["bytes"].(float64) <= 0 || me["duration_ms"] == nil || me["client"] != "203.0.113.9" {
 		t.Errorf("request line: %v", me)
 	}
-	if strings.Contains(log.String(), fx.cookies["analyst"].Value) {
+	if strings.Contains(log.String(), fx.Cookies["analyst"].Value) {
 		t.Error("the session cookie is in the log")
 	}
 }
@@ -166,10 +167,10 @@ func TestRequestLog(t *testing.T) {
 // TestDisabledUserLocksOut: disabling a user (vigil user disable) ends their
 // session and refuses their password.
 func TestDisabledUserLocksOut(t *testing.T) {
-	fx := newObsFixture(t, storetest.SQLite(t))
+	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
 	me := func() string {
-		req, _ := http.NewRequest("GET", fx.srv.URL+"/api/v1/observe/me", nil)
-		req.AddCookie(fx.cookies["analyst"])
+		req, _ := http.NewRequest("GET", fx.Srv.URL+"/api/v1/observe/me", nil)
+		req.AddCookie(fx.Cookies["analyst"])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -182,17 +183,17 @@ func TestDisabledUserLocksOut(t *testing.T) {
 	if r := me(); r != "analyst" {
 		t.Fatalf("before: %q", r)
 	}
-	u, err := fx.db.UserByName(context.Background(), "analyst")
+	u, err := fx.DB.UserByName(context.Background(), "analyst")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fx.db.SetDisabled(context.Background(), u.ID, true, store.AuditEntry{OrgID: u.OrgID, Actor: "cli", Channel: "cli", Action: "user.disable"}); err != nil {
+	if _, err := fx.DB.SetDisabled(context.Background(), u.ID, true, store.AuditEntry{OrgID: u.OrgID, Actor: "cli", Channel: "cli", Action: "user.disable"}); err != nil {
 		t.Fatal(err)
 	}
 	if r := me(); r != "public" {
 		t.Fatalf("the disabled user's session still works: %q", r)
 	}
-	resp, err := http.Post(fx.srv.URL+"/api/v1/observe/login", "application/json", strings.NewReader(`{"username":"analyst","password":"`+password+`"}`))
+	resp, err := http.Post(fx.Srv.URL+"/api/v1/observe/login", "application/json", strings.NewReader(`{"username":"analyst","password":"`+webtest.Password+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

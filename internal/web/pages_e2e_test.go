@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // TestPublicPagesInBrowser drives, in headless Chromium, what a journalist
@@ -86,7 +87,7 @@ func TestPublicPagesInBrowser(t *testing.T) {
 				continue
 			}
 			figures++
-			resp, body := getWith(t, srv.URL+l, map[string]string{"Accept-Language": "kk"})
+			resp, body := webtest.GetWith(t, srv.URL+l, map[string]string{"Accept-Language": "kk"})
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, `<html lang="kk">`) {
 				t.Errorf("figure %s: %d %s", l, resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
@@ -130,16 +131,16 @@ func TestPublicPagesInBrowser(t *testing.T) {
 			"/no/such/page":                            404,
 			"/recommendations/999999":                  404,
 		} {
-			resp, body := getWith(t, srv.URL+path, nil)
+			resp, body := webtest.GetWith(t, srv.URL+path, nil)
 			if resp.StatusCode != want || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, `<header class="site">`) {
 				t.Errorf("%s: %d %s, want a %d page", path, resp.StatusCode, resp.Header.Get("Content-Type"), want)
 			}
 		}
-		resp, body := getWith(t, srv.URL+"/api/v1/no/such/thing", nil)
+		resp, body := webtest.GetWith(t, srv.URL+"/api/v1/no/such/thing", nil)
 		if resp.StatusCode != 404 || !strings.HasPrefix(body, `{"error":`) {
 			t.Errorf("API 404: %d %s", resp.StatusCode, body)
 		}
-		resp, _ = getWith(t, srv.URL+"/elections/nope", map[string]string{"Accept": "application/json"})
+		resp, _ = webtest.GetWith(t, srv.URL+"/elections/nope", map[string]string{"Accept": "application/json"})
 		if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 			t.Errorf("a client asking for JSON gets %s", resp.Header.Get("Content-Type"))
 		}
@@ -167,17 +168,17 @@ func TestPublicPagesInBrowser(t *testing.T) {
 		p.Phone()
 		p.Screenshot("controls-phone")
 		p.Desktop()
-		_, all := getWith(t, srv.URL+"/elections/1/controls?format=csv", nil)
-		_, votes := getWith(t, srv.URL+"/elections/1/controls?format=csv&code=SUMMARY_VOTES", nil)
+		_, all := webtest.GetWith(t, srv.URL+"/elections/1/controls?format=csv", nil)
+		_, votes := webtest.GetWith(t, srv.URL+"/elections/1/controls?format=csv&code=SUMMARY_VOTES", nil)
 		nAll, nVotes := strings.Count(all, "\n")-1, strings.Count(votes, "\n")-1
 		if nAll < 1 || nVotes < 1 || nVotes >= nAll || strings.Count(votes, "SUMMARY_VOTES") != nVotes {
 			t.Fatalf("CSV rows: %d in all, %d SUMMARY_VOTES:\n%s", nAll, nVotes, votes)
 		}
-		_, page := getWith(t, srv.URL+"/elections/1/controls?code=SUMMARY_VOTES", nil)
+		_, page := webtest.GetWith(t, srv.URL+"/elections/1/controls?code=SUMMARY_VOTES", nil)
 		if !strings.Contains(page, fmt.Sprintf("%d failed controls match the filters", nVotes)) {
 			t.Errorf("the page's count disagrees with its CSV (%d)", nVotes)
 		}
-		if resp, _ := getWith(t, srv.URL+"/elections/1/controls?page=99", nil); resp.StatusCode != 404 {
+		if resp, _ := webtest.GetWith(t, srv.URL+"/elections/1/controls?page=99", nil); resp.StatusCode != 404 {
 			t.Errorf("page 99: %d", resp.StatusCode)
 		}
 	})

@@ -114,7 +114,7 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		i, err := areaIndex(r, e, ent.result.Index)
+		i, err := areaIndex(r, e, ent.Result.Index)
 		if err != nil {
 			return nil, err
 		}
@@ -155,8 +155,8 @@ func turnoutOf(f election.Figures) float64 {
 	return float64(iss) / float64(reg)
 }
 
-func (s *Server) areaData(r *http.Request, e *election.Election, ent *tallyEntry, i int) (*areaPage, error) {
-	res := ent.result
+func (s *Server) areaData(r *http.Request, e *election.Election, ent *TallyEntry, i int) (*areaPage, error) {
+	res := ent.Result
 	ix := res.Index
 	a := ix.Area(i)
 	d := s.newAreaPage(r, e, a)
@@ -527,7 +527,7 @@ func (d *diffSet) under(ix *tally.Index, i int) int {
 	return n
 }
 
-func (s *Server) diffsFor(e *election.Election, ent *tallyEntry) *diffSet {
+func (s *Server) diffsFor(e *election.Election, ent *TallyEntry) *diffSet {
 	key := strconv.FormatInt(e.ID, 10) + "|" + ent.stamp
 	s.portal.mu.Lock()
 	d, ok := s.portal.diffs[key]
@@ -537,7 +537,7 @@ func (s *Server) diffsFor(e *election.Election, ent *tallyEntry) *diffSet {
 	}
 	d = &diffSet{areas: map[int64]bool{}}
 	first := map[int64]*election.Protocol{}
-	for _, p := range ent.all {
+	for _, p := range ent.All {
 		if p.Source == election.Summary {
 			continue
 		}
@@ -633,21 +633,21 @@ func (s *Server) resultsNode(r *http.Request, e *election.Election, sel tally.Se
 		node, _, err := s.aggNode(r.Context(), e, src, a, level)
 		return node, err
 	}
-	var ent *tallyEntry
+	var ent *TallyEntry
 	var err error
 	if stamp == "" {
-		ent, err = s.tallyFor(r.Context(), e, sel)
+		ent, err = s.TallyFor(r.Context(), e, sel)
 	} else {
 		ent, err = s.portalTally(r.Context(), e, sel, stamp)
 	}
 	if err != nil {
 		return nil, err
 	}
-	i, err := areaIndexParam(r, e, ent.result.Index)
+	i, err := areaIndexParam(r, e, ent.Result.Index)
 	if err != nil {
 		return nil, err
 	}
-	return ent.result.Node(i, level+ent.result.Index.Area(i).Level), nil
+	return ent.Result.Node(i, level+ent.Result.Index.Area(i).Level), nil
 }
 
 // paddedSummary is a commission's summary protocol that differs from the
@@ -662,19 +662,19 @@ type paddedSummary struct {
 // paddedBelow finds the summary protocols under area a (or a's own) that
 // fail SUMMARY_FIGURE or SUMMARY_VOTES: what the district page shows, where
 // the region's and the nation's readers will also see it.
-func paddedBelow(e *election.Election, ent *tallyEntry, a *election.Area) []paddedSummary {
-	rep := tally.CheckAll(e, ent.result.Index, ent.all, tally.Selector{})
+func paddedBelow(e *election.Election, ent *TallyEntry, a *election.Area) []paddedSummary {
+	rep := tally.CheckAll(e, ent.Result.Index, ent.All, tally.Selector{})
 	byArea := map[int64]*paddedSummary{}
 	var out []*paddedSummary
 	for _, f := range rep.Flags {
 		if f.Code != election.CodeSummaryFigure && f.Code != election.CodeSummaryVotes {
 			continue
 		}
-		i, ok := ent.result.Index.Lookup(f.AreaID)
+		i, ok := ent.Result.Index.Lookup(f.AreaID)
 		if !ok {
 			continue
 		}
-		fa := ent.result.Index.Area(i)
+		fa := ent.Result.Index.Area(i)
 		if len(fa.Path) < len(a.Path) || !slices.Equal(fa.Path[:len(a.Path)], a.Path) {
 			continue
 		}

@@ -101,7 +101,7 @@ func (s *Server) stampTTL() time.Duration {
 }
 
 // portalTally is tallyAt, timing the recomputations for stampTTL.
-func (s *Server) portalTally(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*tallyEntry, error) {
+func (s *Server) portalTally(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*TallyEntry, error) {
 	t0 := time.Now()
 	ent, err := s.tallyAt(ctx, e, sel, stamp)
 	if d := time.Since(t0); err == nil && d > 5*time.Millisecond {

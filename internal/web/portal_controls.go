@@ -84,7 +84,7 @@ func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		rep := tally.CheckAll(e, ent.result.Index, ent.all, tally.Selector{})
+		rep := tally.CheckAll(e, ent.Result.Index, ent.All, tally.Selector{})
 		d := &controlsPage{C: s.common(r, e, e.Title(), "nav.controls"), Code: code, Source: src, Region: region, Page: page, All: len(rep.Flags),
 			AreaBase: "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/"}
 		counts := map[string]int{}

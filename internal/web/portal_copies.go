@@ -40,7 +40,7 @@ func (s *Server) pageCopies(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		rep, err := compare.Compare(e, ent.result.Index, ent.all, election.OfficialFinal, election.Observer, "", compare.Rules{})
+		rep, err := compare.Compare(e, ent.Result.Index, ent.All, election.OfficialFinal, election.Observer, "", compare.Rules{})
 		if err != nil {
 			return nil, err
 		}

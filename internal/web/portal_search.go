@@ -45,7 +45,7 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	p := &searchPage{C: s.common(r, e, e.Title(), ""), Q: q}
 	if q != "" {
-		ix := ent.result.Index
+		ix := ent.Result.Index
 		lq := strings.ToLower(q)
 		var exact []searchHit
 		for i := range ix.Len() {

@@ -16,37 +16,23 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
-
-func getWith(t *testing.T, url string, hdr map[string]string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
-}
 
 func TestPortalPages(t *testing.T) {
 	storetest.Each(t, testPortalPages)
 }
 
 func testPortalPages(t *testing.T, db *store.DB) {
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	base := srv.URL + "/elections/1"
 
 	t.Run("language by Accept-Language, ?lang= and cookie", func(t *testing.T) {
-		resp, body := getWith(t, srv.URL+"/", map[string]string{"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
+		resp, body := webtest.GetWith(t, srv.URL+"/", map[string]string{"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
 		if resp.StatusCode != 200 || !strings.Contains(body, `<html lang="ru">`) || !strings.Contains(body, "<h1>Выборы</h1>") {
 			t.Fatalf("Russian by Accept-Language: %d %.300s", resp.StatusCode, body)
 		}
-		resp, body = getWith(t, srv.URL+"/?lang=ru", nil)
+		resp, body = webtest.GetWith(t, srv.URL+"/?lang=ru", nil)
 		var ck *http.Cookie
 		for _, c := range resp.Cookies() {
 			if c.Name == "vigil_lang" {
@@ -56,22 +42,22 @@ func testPortalPages(t *testing.T, db *store.DB) {
 		if ck == nil || ck.Value != "ru" || !strings.Contains(body, `lang="ru"`) {
 			t.Fatalf("?lang=ru set no cookie: %v", resp.Cookies())
 		}
-		_, body = getWith(t, srv.URL+"/", map[string]string{"Cookie": "vigil_lang=ru", "Accept-Language": "en"})
+		_, body = webtest.GetWith(t, srv.URL+"/", map[string]string{"Cookie": "vigil_lang=ru", "Accept-Language": "en"})
 		if !strings.Contains(body, "<h1>Выборы</h1>") {
 			t.Fatal("the cookie does not keep Russian")
 		}
-		_, body = getWith(t, srv.URL+"/elections/1/areas/root?sort=turnout&dir=desc", nil)
+		_, body = webtest.GetWith(t, srv.URL+"/elections/1/areas/root?sort=turnout&dir=desc", nil)
 		if !strings.Contains(body, `href="/elections/1/areas/root?dir=desc&amp;lang=ru&amp;sort=turnout"`) {
 			t.Fatal("the language switch drops the page's query")
 		}
-		_, body = getWith(t, srv.URL+"/", map[string]string{"Accept-Language": "de"})
+		_, body = webtest.GetWith(t, srv.URL+"/", map[string]string{"Accept-Language": "de"})
 		if !strings.Contains(body, "<h1>Elections</h1>") {
 			t.Fatal("German does not fall back to English")
 		}
 	})
 
 	t.Run("national page cached with an ETag", func(t *testing.T) {
-		resp, body := getWith(t, base+"/areas/root", nil)
+		resp, body := webtest.GetWith(t, base+"/areas/root", nil)
 		etag := resp.Header.Get("ETag")
 		if resp.StatusCode != 200 || etag == "" || !strings.Contains(body, `<h1>`+demo.Title+`</h1>`) || !strings.Contains(body, `<title>`+demo.Title+` · vigil</title>`) {
 			t.Fatalf("national page %d, etag %q", resp.StatusCode, etag)
@@ -81,30 +67,30 @@ func testPortalPages(t *testing.T, db *store.DB) {
 				t.Errorf("national page lacks %s", want)
 			}
 		}
-		resp, _ = getWith(t, base+"/areas/root", map[string]string{"If-None-Match": etag})
+		resp, _ = webtest.GetWith(t, base+"/areas/root", map[string]string{"If-None-Match": etag})
 		if resp.StatusCode != http.StatusNotModified {
 			t.Fatalf("If-None-Match: %d", resp.StatusCode)
 		}
-		resp, _ = getWith(t, base+"/areas/root", map[string]string{"If-None-Match": etag, "Accept-Language": "ru"})
+		resp, _ = webtest.GetWith(t, base+"/areas/root", map[string]string{"If-None-Match": etag, "Accept-Language": "ru"})
 		if resp.StatusCode != 200 {
 			t.Fatalf("the Russian page shares the English ETag: %d", resp.StatusCode)
 		}
 	})
 
 	t.Run("children sorted and filtered", func(t *testing.T) {
-		_, body := getWith(t, base+"/areas/root?sort=turnout&dir=desc&q=region", nil)
+		_, body := webtest.GetWith(t, base+"/areas/root?sort=turnout&dir=desc&q=region", nil)
 		rows := strings.Count(body, `<tr><th scope="row"><a href="/elections/1/areas/`) + strings.Count(body, `<tr class="hasdiff"><th scope="row"><a href="/elections/1/areas/`)
 		if rows == 0 || strings.Contains(body, ">Astana</a>") || !strings.Contains(body, `aria-sort="descending"`) {
 			t.Fatalf("filter 'region' kept %d rows (Astana is a city and must go)", rows)
 		}
-		_, body = getWith(t, base+"/areas/root?differs=1", nil)
+		_, body = webtest.GetWith(t, base+"/areas/root?differs=1", nil)
 		if !strings.Contains(body, `class="badge"`) {
 			t.Fatal("no region with differing protocol versions, though the demo altered some")
 		}
 	})
 
 	t.Run("results JSON", func(t *testing.T) {
-		resp, body := getWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/results?level=1", nil)
+		resp, body := webtest.GetWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/results?level=1", nil)
 		var doc struct {
 			Result struct {
 				Stations int `json:"stations"`
@@ -119,13 +105,13 @@ func testPortalPages(t *testing.T, db *store.DB) {
 		if doc.Result.Stations != len(el.Stations) || len(doc.Result.Children) == 0 {
 			t.Fatalf("results: %d stations, %d children", doc.Result.Stations, len(doc.Result.Children))
 		}
-		if resp, _ := getWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/results?level=x", nil); resp.StatusCode != 400 {
+		if resp, _ := webtest.GetWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/results?level=x", nil); resp.StatusCode != 400 {
 			t.Fatalf("bad level: %d", resp.StatusCode)
 		}
 	})
 
 	t.Run("geojson and map", func(t *testing.T) {
-		resp, body := getWith(t, srv.URL+"/api/v1/elections/1/geojson?level=2&measure=option0", nil)
+		resp, body := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/geojson?level=2&measure=option0", nil)
 		var fc struct {
 			Type     string `json:"type"`
 			Features []struct {
@@ -153,17 +139,17 @@ func testPortalPages(t *testing.T, db *store.DB) {
 				t.Fatalf("feature %v", f.Properties)
 			}
 		}
-		if resp, _ := getWith(t, srv.URL+"/api/v1/elections/1/geojson?measure=option99", nil); resp.StatusCode != 400 {
+		if resp, _ := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/geojson?measure=option99", nil); resp.StatusCode != 400 {
 			t.Fatalf("bad measure: %d", resp.StatusCode)
 		}
-		resp, body = getWith(t, base+"/map?level=1", nil)
+		resp, body = webtest.GetWith(t, base+"/map?level=1", nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, `id="map"`) || !strings.Contains(body, `class="maptable"`) {
 			t.Fatalf("map page %d", resp.StatusCode)
 		}
 	})
 
 	t.Run("open data", func(t *testing.T) {
-		resp, body := getWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/opendata/official-final.csv?bom=0", nil)
+		resp, body := webtest.GetWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/opendata/official-final.csv?bom=0", nil)
 		recs, err := csv.NewReader(bytes.NewReader([]byte(body))).ReadAll()
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("csv: %d %v", resp.StatusCode, err)
@@ -171,27 +157,27 @@ func testPortalPages(t *testing.T, db *store.DB) {
 		if len(recs)-1 != len(el.Stations) || recs[0][2] != "area_id" || recs[0][3] != "area_path" {
 			t.Fatalf("csv: %d rows for %d stations; header %v", len(recs)-1, len(el.Stations), recs[0][:4])
 		}
-		_, readme := getWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/opendata/README.md", nil)
+		_, readme := webtest.GetWith(t, srv.URL+"/api/v1/elections/"+demo.Name+"/opendata/README.md", nil)
 		for _, c := range recs[0] {
 			if !strings.Contains(readme, "| "+c+" |") {
 				t.Errorf("README lacks column %q", c)
 			}
 		}
-		if resp, _ := getWith(t, srv.URL+"/api/v1/elections/1/opendata/nope.csv", nil); resp.StatusCode != 404 {
+		if resp, _ := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/opendata/nope.csv", nil); resp.StatusCode != 404 {
 			t.Fatalf("unknown source: %d", resp.StatusCode)
 		}
-		resp, body = getWith(t, base+"/data", nil)
+		resp, body = webtest.GetWith(t, base+"/data", nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, "official-final.xlsx") {
 			t.Fatalf("data page %d", resp.StatusCode)
 		}
 	})
 
 	t.Run("forensics", func(t *testing.T) {
-		resp, body := getWith(t, base+"/forensics", nil)
+		resp, body := webtest.GetWith(t, base+"/forensics", nil)
 		if resp.StatusCode != 200 || strings.Count(body, `role="img"`) < 6 {
 			t.Fatalf("forensics %d with %d charts", resp.StatusCode, strings.Count(body, `role="img"`))
 		}
-		_, ru := getWith(t, base+"/forensics?lang=ru", nil)
+		_, ru := webtest.GetWith(t, base+"/forensics?lang=ru", nil)
 		if !strings.Contains(ru, "Как читать:") {
 			t.Fatal("the Russian forensics page is not in Russian")
 		}
@@ -200,7 +186,7 @@ func testPortalPages(t *testing.T, db *store.DB) {
 
 func TestDistrictSummaryAgainstStations(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	if len(el.SummaryAdditions) == 0 {
 		// The demo's seed is fixed: a change that stops it padding a
 		// summary must fail here, not hide this test.
@@ -211,7 +197,7 @@ func TestDistrictSummaryAgainstStations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body := getWith(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), nil)
+	_, body := webtest.GetWith(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), nil)
 	i := strings.Index(body, `class="versions summaries"`)
 	if i < 0 {
 		t.Fatal("the padded district's page has no summary comparison")
@@ -228,11 +214,11 @@ func TestDistrictSummaryAgainstStations(t *testing.T) {
 // their routes exist.
 func TestNavigationLinksOnlyExistingPages(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, _ := demoServer(t, db)
-	_, body := getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	srv, _ := webtest.DemoServer(t, db)
+	_, body := webtest.GetWith(t, srv.URL+"/elections/1/areas/root", nil)
 	for _, path := range []string{"/findings", "/recommendations"} {
-		probe, _ := getWith(t, srv.URL+"/elections/1"+path, nil)
-		global, _ := getWith(t, srv.URL+path, nil)
+		probe, _ := webtest.GetWith(t, srv.URL+"/elections/1"+path, nil)
+		global, _ := webtest.GetWith(t, srv.URL+path, nil)
 		linked := strings.Contains(body, `href="/elections/1`+path+`"`) || strings.Contains(body, `href="`+path+`"`)
 		exists := probe.StatusCode == 200 || global.StatusCode == 200 || global.StatusCode == 401 || global.StatusCode == 303
 		if linked && !exists {
@@ -246,7 +232,7 @@ func TestNavigationLinksOnlyExistingPages(t *testing.T) {
 
 func TestGzip(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, _ := demoServer(t, db)
+	srv, _ := webtest.DemoServer(t, db)
 	tr := &http.Transport{DisableCompression: true}
 	c := &http.Client{Transport: tr}
 	for _, path := range []string{"/elections/1/areas/root", "/static/vendor/leaflet/leaflet.js", "/static/vendor/htmx.min.js"} {
@@ -287,7 +273,7 @@ func TestGzip(t *testing.T) {
 // read marked.
 func TestStationFlagsHighlighted(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	st := el.Stations[0]
 	var f election.Figures
 	f.Set(election.Registered, st.Registered)
@@ -311,7 +297,7 @@ func TestStationFlagsHighlighted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body := getWith(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), nil)
+	_, body := webtest.GetWith(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), nil)
 	if !strings.Contains(body, `data-source="recount">Recount v1 <a class="badge" href="#flags-h"`) {
 		t.Fatal("the recount's column heading does not count its failed control")
 	}
@@ -328,8 +314,8 @@ func TestStationFlagsHighlighted(t *testing.T) {
 // background refresh), without a restart.
 func TestNationalPageFollowsNewProtocols(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
-	resp, before := getWith(t, srv.URL+"/api/v1/elections/1/results?level=0", nil)
+	srv, el := webtest.DemoServer(t, db)
+	resp, before := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/results?level=0", nil)
 	etag := resp.Header.Get("ETag")
 	// A new official final version of one station, with 1,000 more votes
 	// for the incumbent than it had.
@@ -353,7 +339,7 @@ func TestNationalPageFollowsNewProtocols(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		resp, after := getWith(t, srv.URL+"/api/v1/elections/1/results?level=0", nil)
+		resp, after := webtest.GetWith(t, srv.URL+"/api/v1/elections/1/results?level=0", nil)
 		if resp.Header.Get("ETag") != etag {
 			if after == before || !strings.Contains(after, `"stamp"`) {
 				t.Fatal("the ETag changed but not the body")
@@ -369,7 +355,7 @@ func TestNationalPageFollowsNewProtocols(t *testing.T) {
 
 func TestStationSearch(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	st := el.Stations[10]
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noRedirect.Get(srv.URL + "/elections/1/search?q=" + st.Number)
@@ -384,15 +370,15 @@ func TestStationSearch(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/elections/1/areas/"+itoa(int(a.ID)) {
 		t.Fatalf("a station's number: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	_, body := getWith(t, srv.URL+"/elections/1/search?q="+strings.ReplaceAll(st.District, " ", "+"), nil)
+	_, body := webtest.GetWith(t, srv.URL+"/elections/1/search?q="+strings.ReplaceAll(st.District, " ", "+"), nil)
 	if !strings.Contains(body, st.Region+" / "+st.District+" / "+st.Number) {
 		t.Fatalf("searching the district %q does not list its station %s", st.District, st.Number)
 	}
-	_, body = getWith(t, srv.URL+"/elections/1/search?q=zzzz", nil)
+	_, body = webtest.GetWith(t, srv.URL+"/elections/1/search?q=zzzz", nil)
 	if !strings.Contains(body, "Nothing matches") {
 		t.Fatal("no message for a search without results")
 	}
-	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	_, body = webtest.GetWith(t, srv.URL+"/elections/1/areas/root", nil)
 	if !strings.Contains(body, `action="/elections/1/search"`) {
 		t.Fatal("the national page has no search form")
 	}
@@ -400,7 +386,7 @@ func TestStationSearch(t *testing.T) {
 
 func TestCopiesPage(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	differ, observed := 0, 0
 	for _, st := range el.Stations {
 		if st.Observed {
@@ -411,7 +397,7 @@ func TestCopiesPage(t *testing.T) {
 		}
 	}
 	t.Logf("%d of the %d observed stations have an altered official protocol", differ, observed)
-	resp, body := getWith(t, srv.URL+"/elections/1/copies", nil)
+	resp, body := webtest.GetWith(t, srv.URL+"/elections/1/copies", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("copies page %d", resp.StatusCode)
 	}
@@ -421,7 +407,7 @@ func TestCopiesPage(t *testing.T) {
 	if differ > 0 && strings.Count(body, `<tr><th scope="row"><a href="/elections/1/areas/`) != differ {
 		t.Fatalf("the page does not list the %d altered observed stations", differ)
 	}
-	_, body = getWith(t, srv.URL+"/elections/1/areas/root", nil)
+	_, body = webtest.GetWith(t, srv.URL+"/elections/1/areas/root", nil)
 	if !strings.Contains(body, `href="/elections/1/copies"`) {
 		t.Fatal("the navigation does not link the copies page")
 	}
@@ -433,7 +419,7 @@ func TestCopiesPage(t *testing.T) {
 // in the reader's language (issue 14).
 func TestForensicsPageListsExcluded(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	st := el.Stations[0]
 	var f election.Figures
 	f.Set(election.Registered, st.Registered)
@@ -457,7 +443,7 @@ func TestForensicsPageListsExcluded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body := getWith(t, srv.URL+"/elections/1/forensics", nil)
+	_, body := webtest.GetWith(t, srv.URL+"/elections/1/forensics", nil)
 	link := `<a href="/elections/1/areas/` + itoa(int(a.ID)) + `">` + st.Region + " / " + st.District + " / " + st.Number + "</a>"
 	for _, want := range []string{`id="excluded"`, "<summary>leader votes above ballots in the box (L &gt; R): 1</summary>", link,
 		"leader votes above ballots in the box (L &gt; R): 1"} {
@@ -465,7 +451,7 @@ func TestForensicsPageListsExcluded(t *testing.T) {
 			t.Errorf("the forensics page lacks %s", want)
 		}
 	}
-	_, ru := getWith(t, srv.URL+"/elections/1/forensics?lang=ru", nil)
+	_, ru := webtest.GetWith(t, srv.URL+"/elections/1/forensics?lang=ru", nil)
 	if !strings.Contains(ru, "<summary>голосов за лидера больше, чем бюллетеней в ящиках (L &gt; R): 1</summary>") || !strings.Contains(ru, link) {
 		t.Error("the Russian forensics page does not name the excluded station in Russian")
 	}
@@ -481,7 +467,7 @@ func TestForensicsPageListsExcluded(t *testing.T) {
 // invalid) on the forensics page, which says that the two differ.
 func TestDenominatorsNamed(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, _ := demoServer(t, db)
+	srv, _ := webtest.DemoServer(t, db)
 	for path, wants := range map[string][]string{
 		"/elections/1/areas/root?lang=en": {`<small class="def">ballots issued ÷ registered voters</small>`, "as a share of valid votes", "Turnout: ballots issued ÷ registered voters; a candidate&#39;s share: of the valid votes."},
 		"/elections/1/map?lang=en":        {"Turnout: ballots issued ÷ registered voters; a candidate&#39;s share: of the valid votes."},
@@ -489,7 +475,7 @@ func TestDenominatorsNamed(t *testing.T) {
 		"/elections/1/areas/root?lang=kk": {"берілген бюллетеньдер ÷ тіркелген сайлаушылар"},
 		"/elections/1/forensics?lang=ru":  {"доля лидера — от подсчитанных бюллетеней (действительные &#43; недействительные)"},
 	} {
-		_, body := getWith(t, srv.URL+path, nil)
+		_, body := webtest.GetWith(t, srv.URL+path, nil)
 		for _, w := range wants {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s does not name the denominator: %q", path, w)

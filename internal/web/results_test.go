@@ -3,60 +3,25 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
-	"github.com/vigil-elections/vigil/internal/web"
-	"github.com/vigil-elections/vigil/internal/web/site"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
-
-// demoServer serves a small demo election on db.
-func demoServer(t *testing.T, db *store.DB) (*httptest.Server, *demo.Election) {
-	t.Helper()
-	el := demo.Generate(11, demo.Params{Stations: 600, ObservedShare: 0.1})
-	if _, err := demo.Write(context.Background(), db, el); err != nil {
-		t.Fatal(err)
-	}
-	h, err := site.New(db, web.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, el
-}
-
-func get(t *testing.T, url string, accept string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 func TestResultsAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		srv, el := demoServer(t, db)
+		srv, el := webtest.DemoServer(t, db)
 		sum := demo.Summarise(el)
 
-		code, body := get(t, srv.URL+"/healthz", "")
+		code, body := webtest.Get(t, srv.URL+"/healthz", "")
 		if code != 200 || !strings.Contains(body, `"ok"`) {
 			t.Fatalf("healthz %d %s", code, body)
 		}
-		code, body = get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/tally?level=0", "")
+		code, body = webtest.Get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/tally?level=0", "")
 		if code != 200 {
 			t.Fatalf("tally %d %s", code, body)
 		}
@@ -79,22 +44,22 @@ func TestResultsAPI(t *testing.T) {
 			t.Fatalf("incumbent %d, want %d", node.Options[demo.Candidates[demo.Incumbent]], inc)
 		}
 		// The observers' copies tabulate to the true count where observed.
-		code, body = get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/tally?level=0&source=observer", "")
+		code, body = webtest.Get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/tally?level=0&source=observer", "")
 		if code != 200 || !strings.Contains(body, `"stations": `+itoa(sum.ObservedStations)) && !strings.Contains(body, `"stations":`+itoa(sum.ObservedStations)) {
 			t.Fatalf("observer tally %d %s", code, body)
 		}
-		code, body = get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/flags", "")
+		code, body = webtest.Get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/flags", "")
 		if code != 200 {
 			t.Fatalf("flags %d %s", code, body)
 		}
 		if len(el.SummaryAdditions) > 0 && !strings.Contains(body, "SUMMARY_VOTES") {
 			t.Fatalf("the padded district summaries are not flagged: %s", body[:min(len(body), 500)])
 		}
-		code, body = get(t, srv.URL+"/api/v1/elections/nope", "")
+		code, body = webtest.Get(t, srv.URL+"/api/v1/elections/nope", "")
 		if code != 404 || !strings.Contains(body, `"not_found"`) {
 			t.Fatalf("unknown election: %d %s", code, body)
 		}
-		code, _ = get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/tally?source=bogus", "")
+		code, _ = webtest.Get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/tally?source=bogus", "")
 		if code != 400 {
 			t.Fatalf("bad source: %d", code)
 		}
@@ -103,7 +68,7 @@ func TestResultsAPI(t *testing.T) {
 
 func TestStationPageShowsVersionsSideBySide(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	var altered *demo.Station
 	for i := range el.Stations {
 		if el.Stations[i].Altered && el.Stations[i].Observed {
@@ -120,7 +85,7 @@ func TestStationPageShowsVersionsSideBySide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, body := get(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), "text/html")
+	code, body := webtest.Get(t, srv.URL+"/elections/1/areas/"+itoa(int(a.ID)), "text/html")
 	if code != 200 {
 		t.Fatalf("station page %d", code)
 	}
@@ -129,7 +94,7 @@ func TestStationPageShowsVersionsSideBySide(t *testing.T) {
 			t.Errorf("station page lacks %q", want)
 		}
 	}
-	code, body = get(t, srv.URL+"/elections/1/areas/999999", "text/html")
+	code, body = webtest.Get(t, srv.URL+"/elections/1/areas/999999", "text/html")
 	if code != 404 || !strings.Contains(body, "Page not found") {
 		t.Fatalf("missing area: %d", code)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // The authorisation table of every route. TestEveryRouteEveryRole walks
@@ -202,7 +203,7 @@ func routeTable() map[string]routeRow {
 
 // routeFixture is obsFixture with the principals above and A's objects.
 type routeFixture struct {
-	*obsFixture
+	*webtest.ObsFixture
 	vars   map[string]string
 	nosuch *http.Client
 	n      int
@@ -212,34 +213,34 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 	// The transparency log's keys: the log signs, a witness may cosign.
 	logSK, logVK, _ := translog.GenerateKey("test.vigil/log")
 	_, witnessVK, _ := translog.GenerateWitnessKey("w.test/1")
-	fx := &routeFixture{obsFixture: newObsFixtureWith(t, db, web.Options{LogVKey: logVK, Witnesses: []string{witnessVK}}), vars: map[string]string{}}
+	fx := &routeFixture{ObsFixture: webtest.NewObsFixtureWith(t, db, web.Options{LogVKey: logVK, Witnesses: []string{witnessVK}}), vars: map[string]string{}}
 	ctx := context.Background()
-	hash, _ := access.HashPassword(password)
+	hash, _ := access.HashPassword(webtest.Password)
 	for _, u := range []store.User{
-		{OrgID: fx.orgA.ID, Username: "coordS", Role: "coordinator", Area: []string{"South"}},
-		{OrgID: fx.orgB.ID, Username: "adminB", Role: "administrator"},
-		{OrgID: fx.orgB.ID, Username: "coordB", Role: "coordinator", Area: []string{"North"}},
+		{OrgID: fx.OrgA.ID, Username: "coordS", Role: "coordinator", Area: []string{"South"}},
+		{OrgID: fx.OrgB.ID, Username: "adminB", Role: "administrator"},
+		{OrgID: fx.OrgB.ID, Username: "coordB", Role: "coordinator", Area: []string{"North"}},
 	} {
 		if err := db.CreateUser(ctx, &u, hash); err != nil {
 			t.Fatal(err)
 		}
-		fx.cookies[u.Username] = fx.login(t, u.Username)
+		fx.Cookies[u.Username] = fx.Login(t, u.Username)
 	}
-	e := fmt.Sprintf("/api/v1/elections/%d", fx.el.ID)
+	e := fmt.Sprintf("/api/v1/elections/%d", fx.El.ID)
 	// A's private markers: a report's client id, a QC rule's name, an
 	// observer's name (Aigerim, on A's roster).
-	rep := countingReport("marker-report-A", 101, 600)
+	rep := webtest.CountingReport("marker-report-A", 101, 600)
 	rep["answers"].(map[string]any)[form.ProtocolPhotoID] = "p.png"
-	code, out := fx.do(t, "token:obs1", "POST", e+"/reports", rep)
+	code, out := fx.Do(t, "token:obs1", "POST", e+"/reports", rep)
 	if code != 201 {
 		t.Fatalf("setup report: %d %v", code, out)
 	}
 	fx.vars["report"] = fmt.Sprint(out["report_id"])
-	if code, out := fx.do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "markerRuleA", "expr": "ballots_in_box > ballots_issued"}); code != 201 {
+	if code, out := fx.Do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "markerRuleA", "expr": "ballots_in_box > ballots_issued"}); code != 201 {
 		t.Fatalf("setup rule: %d %v", code, out)
 	}
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s%s/reports/%s/photos?question=%s&name=p.png", fx.srv.URL, e, fx.vars["report"], form.ProtocolPhotoID), bytes.NewReader(pngBytes(t)))
-	req.Header.Set("Authorization", "Bearer "+fx.tokens["obs1"])
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s%s/reports/%s/photos?question=%s&name=p.png", fx.Srv.URL, e, fx.vars["report"], form.ProtocolPhotoID), bytes.NewReader(pngBytes(t)))
+	req.Header.Set("Authorization", "Bearer "+fx.Tokens["obs1"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 201 {
 		t.Fatalf("setup photo: %v %v", err, resp)
@@ -251,16 +252,16 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 	}
 	fx.vars["photo"] = fmt.Sprint(photo)
 	for _, as := range []string{"admin", "adminB"} {
-		if code, out := fx.do(t, as, "POST", e+"/deployments", map[string]any{"seed": "s", "size": 4, "strata": []string{"region"}}); code != 201 {
+		if code, out := fx.Do(t, as, "POST", e+"/deployments", map[string]any{"seed": "s", "size": 4, "strata": []string{"region"}}); code != 201 {
 			t.Fatalf("setup deployment %s: %d %v", as, code, out)
 		}
 	}
-	code, out = fx.do(t, "analyst", "POST", e+"/findings/publish", nil)
+	code, out = fx.Do(t, "analyst", "POST", e+"/findings/publish", nil)
 	if code != 201 {
 		t.Fatalf("setup publish: %d %v", code, out)
 	}
 	fx.vars["published"] = fmt.Sprint(out["published"].(map[string]any)["id"])
-	if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.el.Name}}); err != nil {
+	if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.El.Name}}); err != nil {
 		t.Fatal(err)
 	}
 	ds, err := db.Recommendations(ctx, "KZ")
@@ -273,15 +274,15 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 			fx.vars["mission"] = m.Key
 		}
 	}
-	_, forms := fx.do(t, "admin", "GET", "/api/v1/observe/forms", nil)
+	_, forms := fx.Do(t, "admin", "GET", "/api/v1/observe/forms", nil)
 	for _, f := range forms["forms"].([]any) {
 		if ff := f.(map[string]any)["form"].(map[string]any); ff["id"] == "voting" {
 			fx.vars["version"] = fmt.Sprint(ff["version"])
 		}
 	}
-	fx.vars["election"] = strconv.FormatInt(fx.el.ID, 10)
-	fx.vars["area"] = strconv.FormatInt(fx.stations["101"].ID, 10)
-	fx.vars["obstoken"] = fx.tokens["obs2"]
+	fx.vars["election"] = strconv.FormatInt(fx.El.ID, 10)
+	fx.vars["area"] = strconv.FormatInt(fx.Stations["101"].ID, 10)
+	fx.vars["obstoken"] = fx.Tokens["obs2"]
 	var recReport int64
 	db.QueryRowContext(ctx, `SELECT report_id FROM rec_assessments ORDER BY id LIMIT 1`).Scan(&recReport)
 	fx.vars["recreport"] = strconv.FormatInt(recReport, 10)
@@ -298,12 +299,12 @@ func (fx *routeFixture) expand(t *testing.T, s string) string {
 		s = strings.ReplaceAll(s, "{"+k+"}", v)
 	}
 	if strings.Contains(s, "{newtoken}") {
-		s = strings.ReplaceAll(s, "{newtoken}", strconv.FormatInt(fx.newToken(t, "obs2"), 10))
+		s = strings.ReplaceAll(s, "{newtoken}", strconv.FormatInt(fx.NewToken(t, "obs2"), 10))
 	}
 	fx.n++
 	s = strings.ReplaceAll(s, "{n}", strconv.Itoa(fx.n))
 	if strings.Contains(s, "{submit}") {
-		b, _ := json.Marshal(votingReport(fmt.Sprintf("route-test-%06d", fx.n), 101, "good", false))
+		b, _ := json.Marshal(webtest.VotingReport(fmt.Sprintf("route-test-%06d", fx.n), 101, "good", false))
 		s = strings.ReplaceAll(s, "{submit}", string(b))
 	}
 	return s
@@ -329,18 +330,18 @@ func (fx *routeFixture) call(t *testing.T, who, method, path, body string) route
 	case body != "":
 		rd, ct = strings.NewReader(body), "text/plain"
 	}
-	req, _ := http.NewRequest(method, fx.srv.URL+path, rd)
+	req, _ := http.NewRequest(method, fx.Srv.URL+path, rd)
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
 	switch who {
 	case "anon":
 	case "obsA":
-		req.Header.Set("Authorization", "Bearer "+fx.tokens["obs1"])
+		req.Header.Set("Authorization", "Bearer "+fx.Tokens["obs1"])
 	case "obsB":
-		req.Header.Set("Authorization", "Bearer "+fx.tokenB)
+		req.Header.Set("Authorization", "Bearer "+fx.TokenB)
 	default:
-		req.AddCookie(fx.cookies[userOf[who]])
+		req.AddCookie(fx.Cookies[userOf[who]])
 	}
 	resp, err := fx.nosuch.Do(req)
 	if err != nil {
@@ -363,7 +364,7 @@ func (fx *routeFixture) call(t *testing.T, who, method, path, body string) route
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	// Every route and every role: the JSON API's answers as the spec says.
-	checkAgainstSpec(t, req, resp, b)
+	webtest.CheckAgainstSpec(t, req, resp, b)
 	return routeAnswer{resp.StatusCode, resp.Header, string(b)}
 }
 
@@ -395,7 +396,7 @@ func TestEveryRouteEveryRole(t *testing.T) {
 func everyRouteEveryRole(t *testing.T, db *store.DB) {
 	fx := newRouteFixture(t, db)
 	table := routeTable()
-	routes := fx.h.Routes()
+	routes := fx.H.Routes()
 	for _, p := range routes {
 		if _, ok := table[p]; !ok {
 			t.Errorf("route %q has no row in the authorisation table (routes_access_test.go): give it its rule", p)
@@ -453,7 +454,7 @@ func everyRouteEveryRole(t *testing.T, db *store.DB) {
 				}
 			}
 			if strings.Contains(pattern, "logout") && userOf[who] != "" {
-				fx.cookies[userOf[who]] = fx.login(t, userOf[who])
+				fx.Cookies[userOf[who]] = fx.Login(t, userOf[who])
 			}
 		}
 		if string(got) != row.who {

@@ -84,9 +84,8 @@ type Server struct {
 
 	draining atomic.Bool // set by Drain: /readyz says no
 
-	tallies  tallies
-	computed computed
-	portal   portal // the public portal's languages and caches (portal.go)
+	tallies tallies
+	portal  portal // the public portal's languages and caches (portal.go)
 
 	// pdb is where the portal reads: the replica, or db.
 	pdb *store.DB

@@ -17,7 +17,7 @@ import (
 // served from the aggregate, not from a scan of every protocol per request.
 type tallies struct {
 	mu sync.Mutex
-	m  map[tallyKey]*tallyEntry
+	m  map[tallyKey]*TallyEntry
 }
 
 type tallyKey struct {
@@ -25,16 +25,20 @@ type tallyKey struct {
 	sources  string
 }
 
-type tallyEntry struct {
-	mu     sync.Mutex // one recomputation at a time per key
-	stamp  string     // the election's change sequence when computed (changeStamp)
-	result *tally.Result
-	all    []*election.Protocol // the latest version of every source
+// TallyEntry is an election's tabulation as of a change stamp, kept in
+// the core's cache and read by every room that shows results.
+type TallyEntry struct {
+	mu    sync.Mutex // one recomputation at a time per key
+	stamp string     // the election's change sequence when computed (changeStamp)
+	// Result is the tabulation of the selected sources.
+	Result *tally.Result
+	// All is the latest version of every source's protocols.
+	All []*election.Protocol
 }
 
-// tallyFor returns the current tabulation of an election under sel.
-func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*tallyEntry, error) {
-	stamp, err := s.changeStamp(ctx, e.ID)
+// TallyFor returns the current tabulation of an election under sel.
+func (s *Server) TallyFor(ctx context.Context, e *election.Election, sel tally.Selector) (*TallyEntry, error) {
+	stamp, err := s.ChangeStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -44,22 +48,22 @@ func (s *Server) tallyFor(ctx context.Context, e *election.Election, sel tally.S
 // tallyAt returns the tabulation of an election under sel as of a protocol
 // stamp the caller has just read (the portal reads it at most every
 // portalTTL), recomputing it when the cached one is of another stamp.
-func (s *Server) tallyAt(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*tallyEntry, error) {
+func (s *Server) tallyAt(ctx context.Context, e *election.Election, sel tally.Selector, stamp string) (*TallyEntry, error) {
 	key := tallyKey{e.ID, sourcesKey(sel)}
 	s.tallies.mu.Lock()
 	if s.tallies.m == nil {
-		s.tallies.m = map[tallyKey]*tallyEntry{}
+		s.tallies.m = map[tallyKey]*TallyEntry{}
 	}
 	ent, ok := s.tallies.m[key]
 	if !ok {
-		ent = &tallyEntry{}
+		ent = &TallyEntry{}
 		s.tallies.m[key] = ent
 	}
 	s.tallies.mu.Unlock()
 
 	ent.mu.Lock()
 	defer ent.mu.Unlock()
-	if ent.result != nil && ent.stamp == stamp {
+	if ent.Result != nil && ent.stamp == stamp {
 		return ent, nil
 	}
 	areas, err := s.rdb().Areas(ctx, e.ID)
@@ -78,8 +82,8 @@ func (s *Server) tallyAt(ctx context.Context, e *election.Election, sel tally.Se
 		}
 		ps = append(ps, p...)
 	}
-	ent.result = tally.Tabulate(e, ix, ps, sel)
-	ent.all = ps
+	ent.Result = tally.Tabulate(e, ix, ps, sel)
+	ent.All = ps
 	ent.stamp = stamp
 	return ent, nil
 }
@@ -175,11 +179,11 @@ func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ent, err := s.tallyFor(r.Context(), e, sel)
+	ent, err := s.TallyFor(r.Context(), e, sel)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, tally.CheckAll(e, ent.result.Index, ent.all, sel))
+	WriteJSON(w, http.StatusOK, tally.CheckAll(e, ent.Result.Index, ent.All, sel))
 	return nil
 }
 
@@ -200,11 +204,11 @@ func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) error {
 			return &Error{Code: Invalid, Message: err.Error(), Field: "copies"}
 		}
 	}
-	ent, err := s.tallyFor(r.Context(), e, tally.Selector{Sources: []election.Source{off}})
+	ent, err := s.TallyFor(r.Context(), e, tally.Selector{Sources: []election.Source{off}})
 	if err != nil {
 		return err
 	}
-	rep, err := compare.Compare(e, ent.result.Index, ent.all, off, cpy, q.Get("leader"), compare.Rules{})
+	rep, err := compare.Compare(e, ent.Result.Index, ent.All, off, cpy, q.Get("leader"), compare.Rules{})
 	if err != nil {
 		return &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // signNow signs a checkpoint of the whole log, as serve does every few
@@ -71,7 +72,7 @@ func proveReceipt(t *testing.T, base, vkey string, index int64, hash string) {
 
 func TestReceiptsOnEveryChannel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fx := newObsFixture(t, db)
+		fx := webtest.NewObsFixture(t, db)
 		skey, vkey, _ := translog.GenerateKey("test.vigil/log")
 		h, err := site.New(db, web.Options{LogVKey: vkey})
 		if err != nil {
@@ -81,23 +82,23 @@ func TestReceiptsOnEveryChannel(t *testing.T) {
 		defer pub.Close()
 
 		// API (and the web form, which posts to the same route).
-		code, first := fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("c0ffee00-0000-4000-8000-0000000000aa", 101, "good", false))
+		code, first := fx.Do(t, "token:obs1", "POST", fx.ReportsPath(), webtest.VotingReport("c0ffee00-0000-4000-8000-0000000000aa", 101, "good", false))
 		leaf, _ := first["leaf"].(map[string]any)
 		if code != 201 || leaf == nil || leaf["leaf_hash"] == "" {
 			t.Fatalf("API receipt: %d %v", code, first)
 		}
-		_, again := fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("c0ffee00-0000-4000-8000-0000000000aa", 101, "good", false))
+		_, again := fx.Do(t, "token:obs1", "POST", fx.ReportsPath(), webtest.VotingReport("c0ffee00-0000-4000-8000-0000000000aa", 101, "good", false))
 		if fmt.Sprint(again["leaf"]) != fmt.Sprint(leaf) {
 			t.Fatalf("a resend's receipt %v is not the first's %v", again["leaf"], leaf)
 		}
 		// SMS: a short code in the reply, the same on the gateway's retry.
 		sms := "VO1001AA101AB0930AC311AD1AE1AF1AG2AH1AI2AJ2AK2AL2AM2AN3"
-		_, body := fx.twilio(t, "+77000000004", sms, "SM0100", true)
+		_, body := fx.Twilio(t, "+77000000004", sms, "SM0100", true)
 		m := regexp.MustCompile(`Receipt L(\d+)-([0-9a-f]{6})`).FindStringSubmatch(body)
 		if m == nil {
 			t.Fatalf("no receipt in the SMS reply: %s", body)
 		}
-		if _, again := fx.twilio(t, "+77000000004", sms, "SM0100", true); !strings.Contains(again, m[0]) {
+		if _, again := fx.Twilio(t, "+77000000004", sms, "SM0100", true); !strings.Contains(again, m[0]) {
 			t.Fatalf("the retry's reply lacks the receipt: %s", again)
 		}
 		signNow(t, db, skey)
@@ -115,7 +116,7 @@ func TestReceiptsOnEveryChannel(t *testing.T) {
 		proveReceipt(t, pub.URL, vkey, smsIdx, lh.String())
 
 		// A leaf not yet in a signed checkpoint is not proved yet.
-		code, _ = fx.do(t, "token:obs1", "POST", fx.reportsPath(), votingReport("c0ffee00-0000-4000-8000-0000000000bb", 101, "good", false))
+		code, _ = fx.Do(t, "token:obs1", "POST", fx.ReportsPath(), webtest.VotingReport("c0ffee00-0000-4000-8000-0000000000bb", 101, "good", false))
 		n, _ := db.LogSize(context.Background())
 		resp, _ := http.Get(fmt.Sprintf("%s/log/proof?index=%d", pub.URL, n-1))
 		b, _ := io.ReadAll(resp.Body)
@@ -130,7 +131,7 @@ func TestReceiptsOnEveryChannel(t *testing.T) {
 // write to it but a known witness with a valid cosignature.
 func TestLogRoutesArePublicAndReadOnly(t *testing.T) {
 	db := storetest.SQLite(t)
-	newObsFixture(t, db) // a log with leaves in it
+	webtest.NewObsFixture(t, db) // a log with leaves in it
 	skey, vkey, _ := translog.GenerateKey("test.vigil/log")
 	wsk, wvk, _ := translog.GenerateWitnessKey("w.test/1")
 	signNow(t, db, skey)

@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/gateway"
+	"github.com/vigil-elections/vigil/internal/web/integrityapi"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
 )
 
@@ -21,7 +22,7 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	// it, and the authorisation test walks them so).
 	s.HealthRoutes()
 	s.ResultsRoutes()
-	s.IntegrityRoutes()
+	integrityapi.Mount(s)
 	s.PublishedRoutes()
 	s.PhotoRoutes()
 	s.ObserveRoutes()

@@ -1,4 +1,4 @@
-package web
+package integrityapi
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/integrity/pvt"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The integrity API computes, on the published results, what `vigil
@@ -19,13 +20,13 @@ import (
 // (internal/integrity/stored). The methods take seconds on a national data
 // set, so each result is cached until protocols arrive, and one request at
 // a time computes a given result while the others wait for it.
-func (s *Server) IntegrityRoutes() {
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/integer", s.Serve(s.apiIntegerTest))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/fingerprint", s.Serve(s.apiFingerprint))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/shpilkin", s.Serve(s.apiShpilkin))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/digits", s.Serve(s.apiDigits))
-	s.mux.Handle("GET /api/v1/elections/{election}/forensics/control", s.Serve(s.apiControl))
-	s.mux.Handle("GET /api/v1/elections/{election}/pvt", s.Serve(s.apiPVT))
+func (s *room) routes() {
+	s.Mux().Handle("GET /api/v1/elections/{election}/forensics/integer", s.Serve(s.apiIntegerTest))
+	s.Mux().Handle("GET /api/v1/elections/{election}/forensics/fingerprint", s.Serve(s.apiFingerprint))
+	s.Mux().Handle("GET /api/v1/elections/{election}/forensics/shpilkin", s.Serve(s.apiShpilkin))
+	s.Mux().Handle("GET /api/v1/elections/{election}/forensics/digits", s.Serve(s.apiDigits))
+	s.Mux().Handle("GET /api/v1/elections/{election}/forensics/control", s.Serve(s.apiControl))
+	s.Mux().Handle("GET /api/v1/elections/{election}/pvt", s.Serve(s.apiPVT))
 }
 
 // computed caches results by election stamp and parameters.
@@ -42,8 +43,8 @@ type computedEntry struct {
 
 const maxComputed = 256
 
-func (s *Server) compute(ctx context.Context, e *election.Election, key string, fn func(*tallyEntry) (any, error)) (any, error) {
-	stamp, err := s.changeStamp(ctx, e.ID)
+func (s *room) compute(ctx context.Context, e *election.Election, key string, fn func(*web.TallyEntry) (any, error)) (any, error) {
+	stamp, err := s.ChangeStamp(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +60,8 @@ func (s *Server) compute(ctx context.Context, e *election.Election, key string, 
 	}
 	s.computed.mu.Unlock()
 	ent.once.Do(func() {
-		var t *tallyEntry
-		if t, ent.err = s.tallyFor(context.WithoutCancel(ctx), e, tally.Selector{Sources: []election.Source{election.OfficialFinal}}); ent.err != nil {
+		var t *web.TallyEntry
+		if t, ent.err = s.TallyFor(context.WithoutCancel(ctx), e, tally.Selector{Sources: []election.Source{election.OfficialFinal}}); ent.err != nil {
 			return
 		}
 		ent.v, ent.err = fn(t)
@@ -79,13 +80,13 @@ func (s *Server) compute(ctx context.Context, e *election.Election, key string, 
 // by default); the counts of those refused before any test (each result's
 // "excluded" adds them); and the stations every test leaves out, named by
 // reason (each result's "excluded_stations").
-func officialStations(t *tallyEntry, e *election.Election, leader string) ([]stored.Station, map[string]int, stored.Exclusions, error) {
-	chosen, _ := tally.Choose(t.result.Index, t.all, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
+func officialStations(t *web.TallyEntry, e *election.Election, leader string) ([]stored.Station, map[string]int, stored.Exclusions, error) {
+	chosen, _ := tally.Choose(t.Result.Index, t.All, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
 	li, err := stored.Leader(e, chosen, leader)
 	if err != nil {
-		return nil, nil, nil, &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
+		return nil, nil, nil, &web.Error{Code: web.Invalid, Message: err.Error(), Field: "leader"}
 	}
-	rows, listed, refused := stored.StationsListed(t.result.Index, chosen, li)
+	rows, listed, refused := stored.StationsListed(t.Result.Index, chosen, li)
 	return rows, refused, listed, nil
 }
 
@@ -104,25 +105,25 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, &Error{Code: Invalid, Field: name, Message: name + ": want a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}
+		return 0, &web.Error{Code: web.Invalid, Field: name, Message: name + ": want a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}
 	}
 	return n, nil
 }
 
-func (s *Server) integrity(w http.ResponseWriter, r *http.Request, key string, fn func(e *election.Election, t *tallyEntry) (any, error)) error {
+func (s *room) integrity(w http.ResponseWriter, r *http.Request, key string, fn func(e *election.Election, t *web.TallyEntry) (any, error)) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
-	v, err := s.compute(r.Context(), e, key, func(t *tallyEntry) (any, error) { return fn(e, t) })
+	v, err := s.compute(r.Context(), e, key, func(t *web.TallyEntry) (any, error) { return fn(e, t) })
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, v)
+	web.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
-func (s *Server) apiIntegerTest(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiIntegerTest(w http.ResponseWriter, r *http.Request) error {
 	reps, err := intParam(r, "replicates", 1000, 10, 1000)
 	if err != nil {
 		return err
@@ -132,7 +133,7 @@ func (s *Server) apiIntegerTest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	leader := r.URL.Query().Get("leader")
-	return s.integrity(w, r, "integer|"+leader+"|"+strconv.Itoa(reps)+"|"+strconv.Itoa(seed), func(e *election.Election, t *tallyEntry) (any, error) {
+	return s.integrity(w, r, "integer|"+leader+"|"+strconv.Itoa(reps)+"|"+strconv.Itoa(seed), func(e *election.Election, t *web.TallyEntry) (any, error) {
 		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
@@ -143,10 +144,10 @@ func (s *Server) apiIntegerTest(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) apiFingerprint(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiFingerprint(w http.ResponseWriter, r *http.Request) error {
 	fit := r.URL.Query().Get("fit") == "1" || r.URL.Query().Get("fit") == "true"
 	leader := r.URL.Query().Get("leader")
-	return s.integrity(w, r, "fingerprint|"+leader+"|"+strconv.FormatBool(fit), func(e *election.Election, t *tallyEntry) (any, error) {
+	return s.integrity(w, r, "fingerprint|"+leader+"|"+strconv.FormatBool(fit), func(e *election.Election, t *web.TallyEntry) (any, error) {
 		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
@@ -161,9 +162,9 @@ func (s *Server) apiFingerprint(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) apiShpilkin(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiShpilkin(w http.ResponseWriter, r *http.Request) error {
 	leader := r.URL.Query().Get("leader")
-	return s.integrity(w, r, "shpilkin|"+leader, func(e *election.Election, t *tallyEntry) (any, error) {
+	return s.integrity(w, r, "shpilkin|"+leader, func(e *election.Election, t *web.TallyEntry) (any, error) {
 		rows, refused, excl, err := officialStations(t, e, leader)
 		if err != nil {
 			return nil, err
@@ -174,8 +175,8 @@ func (s *Server) apiShpilkin(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) apiDigits(w http.ResponseWriter, r *http.Request) error {
-	return s.integrity(w, r, "digits", func(e *election.Election, t *tallyEntry) (any, error) {
+func (s *room) apiDigits(w http.ResponseWriter, r *http.Request) error {
+	return s.integrity(w, r, "digits", func(e *election.Election, t *web.TallyEntry) (any, error) {
 		rows, refused, excl, err := officialStations(t, e, "")
 		if err != nil {
 			return nil, err
@@ -202,21 +203,21 @@ func (s *Server) apiDigits(w http.ResponseWriter, r *http.Request) error {
 // was observed: those with an observer-source protocol (a copy taken at the
 // count), or those a ?control=SOURCE protocol marks (recount). With a
 // random deployment this is the causal observer effect.
-func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiControl(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	leader, by := q.Get("leader"), q.Get("by")
 	ctl := election.Observer
 	if c := q.Get("control"); c != "" {
 		var err error
 		if ctl, err = election.ParseSource(c); err != nil {
-			return &Error{Code: Invalid, Field: "control", Message: err.Error()}
+			return &web.Error{Code: web.Invalid, Field: "control", Message: err.Error()}
 		}
 	}
-	return s.integrity(w, r, "control|"+leader+"|"+by+"|"+string(ctl), func(e *election.Election, t *tallyEntry) (any, error) {
+	return s.integrity(w, r, "control|"+leader+"|"+by+"|"+string(ctl), func(e *election.Election, t *web.TallyEntry) (any, error) {
 		lvl := 1
 		if by != "" {
 			if lvl = e.Config.LevelOf(by); lvl == 0 {
-				return nil, &Error{Code: Invalid, Field: "by", Message: "by: " + by + " is not an area level (" + strings.Join(e.Config.AreaLevels, ", ") + ")"}
+				return nil, &web.Error{Code: web.Invalid, Field: "by", Message: "by: " + by + " is not an area level (" + strings.Join(e.Config.AreaLevels, ", ") + ")"}
 			}
 		}
 		rows, refused, excl, err := officialStations(t, e, leader)
@@ -224,13 +225,13 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 			return nil, err
 		}
 		marked := map[int64]bool{}
-		for _, p := range t.all {
+		for _, p := range t.All {
 			if p.Source == ctl {
 				marked[p.AreaID] = true
 			}
 		}
 		if len(marked) == 0 {
-			return nil, Errorf(Invalid, "election %s has no %s protocols to serve as the control group", e.Name, ctl)
+			return nil, web.Errorf(web.Invalid, "election %s has no %s protocols to serve as the control group", e.Name, ctl)
 		}
 		res, err := forensics.ControlComparison(stored.GroupByLevel(rows, lvl, func(a *election.Area) bool { return marked[a.ID] }), forensics.ControlOptions{Seed: 1})
 		res.Excluded = forensics.MergeExcluded(res.Excluded, refused)
@@ -238,7 +239,7 @@ func (s *Server) apiControl(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) apiPVT(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiPVT(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	stratum := q.Get("stratum")
 	if stratum == "" {
@@ -252,14 +253,14 @@ func (s *Server) apiPVT(w http.ResponseWriter, r *http.Request) error {
 	if o := q.Get("options"); o != "" {
 		opts = strings.Split(o, ",")
 	}
-	return s.integrity(w, r, "pvt|"+stratum+"|"+strconv.Itoa(boot)+"|"+q.Get("options"), func(e *election.Election, t *tallyEntry) (any, error) {
-		in, err := stored.BuildPVT(e, t.result.Index, t.all, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: stratum, Options: opts})
+	return s.integrity(w, r, "pvt|"+stratum+"|"+strconv.Itoa(boot)+"|"+q.Get("options"), func(e *election.Election, t *web.TallyEntry) (any, error) {
+		in, err := stored.BuildPVT(e, t.Result.Index, t.All, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: stratum, Options: opts})
 		if err != nil {
-			return nil, &Error{Code: Invalid, Message: err.Error()}
+			return nil, &web.Error{Code: web.Invalid, Message: err.Error()}
 		}
 		res, err := pvt.Estimate(in.Strata, in.Options, in.Reports, pvt.Config{Bootstrap: boot, Seed: 1, CannotWin: in.CannotWin})
 		if err != nil {
-			return nil, &Error{Code: Invalid, Message: err.Error()}
+			return nil, &web.Error{Code: web.Invalid, Message: err.Error()}
 		}
 		var verdict []pvt.Verdict
 		if in.Official != nil {

@@ -1,4 +1,4 @@
-package web_test
+package integrityapi_test
 
 import (
 	"encoding/json"
@@ -6,11 +6,12 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 func TestIntegrityAPI(t *testing.T) {
 	db := storetest.SQLite(t)
-	srv, el := demoServer(t, db)
+	srv, el := webtest.DemoServer(t, db)
 	base := srv.URL + "/api/v1/elections/" + demo.Name
 	observed := 0
 	for _, st := range el.Stations {
@@ -19,7 +20,7 @@ func TestIntegrityAPI(t *testing.T) {
 		}
 	}
 
-	code, body := get(t, base+"/forensics/integer?replicates=50", "")
+	code, body := webtest.Get(t, base+"/forensics/integer?replicates=50", "")
 	var it struct {
 		StationsUsed int `json:"stations_used"`
 		Criteria     map[string]struct {
@@ -30,11 +31,11 @@ func TestIntegrityAPI(t *testing.T) {
 		t.Fatalf("integer: %d %s", code, body)
 	}
 	// The same request again is served from the cache: the same answer.
-	if _, again := get(t, base+"/forensics/integer?replicates=50", ""); again != body {
+	if _, again := webtest.Get(t, base+"/forensics/integer?replicates=50", ""); again != body {
 		t.Error("a repeated request computed a different answer")
 	}
 	for _, path := range []string{"/forensics/integer", "/forensics/fingerprint", "/forensics/shpilkin", "/forensics/digits", "/forensics/control"} {
-		code, body := get(t, base+path, "")
+		code, body := webtest.Get(t, base+path, "")
 		// Every result names the stations behind its "excluded" counts
 		// (issue 14): an object by reason, empty when none.
 		var x struct {
@@ -52,7 +53,7 @@ func TestIntegrityAPI(t *testing.T) {
 			}
 		}
 	}
-	code, body = get(t, base+"/forensics/control?by=region", "")
+	code, body = webtest.Get(t, base+"/forensics/control?by=region", "")
 	var c struct {
 		Groups []struct {
 			Area string `json:"area"`
@@ -62,7 +63,7 @@ func TestIntegrityAPI(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &c) != nil || len(c.Groups) == 0 || c.Note == "" {
 		t.Fatalf("control: %d %s", code, body)
 	}
-	code, body = get(t, base+"/pvt?stratum=region", "")
+	code, body = webtest.Get(t, base+"/pvt?stratum=region", "")
 	var p struct {
 		Strata struct {
 			Reports int `json:"reports"`
@@ -75,7 +76,7 @@ func TestIntegrityAPI(t *testing.T) {
 		t.Fatalf("pvt (%d observed stations): %d %s", observed, code, body)
 	}
 	for _, bad := range []string{"/forensics/integer?replicates=5000", "/forensics/integer?leader=Nobody", "/forensics/control?by=planet", "/pvt?stratum=planet"} {
-		if code, body := get(t, base+bad, ""); code != 400 {
+		if code, body := webtest.Get(t, base+bad, ""); code != 400 {
 			t.Errorf("%s: %d %s, want 400", bad, code, body)
 		}
 	}

@@ -1,4 +1,4 @@
-package web_test
+package recommendations_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // TestRecommendationWritesNeedStaff checks the real staff rule on the
@@ -17,7 +18,7 @@ import (
 // organisation's analyst and the public may not.
 func TestRecommendationWritesNeedStaff(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fx := newObsFixture(t, db)
+		fx := webtest.NewObsFixture(t, db)
 		mission := func(key string) map[string]any {
 			return map[string]any{"key": key, "country": "KZ", "type": "full", "name": "EOM " + key, "organisation": "Mission A"}
 		}
@@ -27,13 +28,13 @@ func TestRecommendationWritesNeedStaff(t *testing.T) {
 		}{
 			{"", 401}, {"token:obs1", 403}, {"coordinator", 403}, {"analystB", 403}, {"analyst", 201}, {"admin", 201},
 		} {
-			code, body := fx.do(t, c.as, "POST", "/api/v1/recommendations/missions", mission("m-"+c.as))
+			code, body := fx.Do(t, c.as, "POST", "/api/v1/recommendations/missions", mission("m-"+c.as))
 			if code != c.want {
 				t.Errorf("as %q: %d, want %d (%v)", c.as, code, c.want, body)
 			}
 		}
 		// Reading stays public.
-		if code, _ := fx.do(t, "", "GET", "/api/v1/recommendations?country=KZ", nil); code != 200 {
+		if code, _ := fx.Do(t, "", "GET", "/api/v1/recommendations?country=KZ", nil); code != 200 {
 			t.Errorf("public read: %d", code)
 		}
 	})
@@ -44,9 +45,9 @@ func TestRecommendationWritesNeedStaff(t *testing.T) {
 // evidence sources.
 func TestRecommendationAssessAndProposalsNeedStaff(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		fx := newObsFixture(t, db)
+		fx := webtest.NewObsFixture(t, db)
 		ctx := context.Background()
-		if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.el.Name}}); err != nil {
+		if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.El.Name}}); err != nil {
 			t.Fatal(err)
 		}
 		ds, err := db.Recommendations(ctx, "KZ")
@@ -62,25 +63,25 @@ func TestRecommendationAssessAndProposalsNeedStaff(t *testing.T) {
 		}{
 			{"", 401}, {"coordinator", 403}, {"analystB", 403}, {"token:obs1", 403}, {"analyst", 201}, {"admin", 201},
 		} {
-			if code, out := fx.do(t, c.as, "POST", path, body); code != c.want {
+			if code, out := fx.Do(t, c.as, "POST", path, body); code != c.want {
 				t.Errorf("assess as %q: %d, want %d: %v", c.as, code, c.want, out)
 			}
 		}
 		// Who may not write learns nothing of the body's faults.
-		if code, _ := fx.do(t, "", "POST", path, map[string]any{"report": "nonsense", "status": "maybe"}); code != 401 {
+		if code, _ := fx.Do(t, "", "POST", path, map[string]any{"report": "nonsense", "status": "maybe"}); code != 401 {
 			t.Errorf("anonymous with a bad body: %d, want 401", code)
 		}
-		if code, _ := fx.do(t, "coordinator", "POST", "/api/v1/recommendations/import", "not json"); code != 403 {
+		if code, _ := fx.Do(t, "coordinator", "POST", "/api/v1/recommendations/import", "not json"); code != 403 {
 			t.Errorf("coordinator import with a bad body: %d, want 403", code)
 		}
 		const proposals = "/api/v1/recommendations/proposals?report=kz-2023-parliamentary-final"
-		if code, _ := fx.do(t, "", "GET", proposals, nil); code != 401 {
+		if code, _ := fx.Do(t, "", "GET", proposals, nil); code != 401 {
 			t.Errorf("public proposals: %d", code)
 		}
-		if code, _ := fx.do(t, "analystB", "GET", proposals, nil); code != 403 {
+		if code, _ := fx.Do(t, "analystB", "GET", proposals, nil); code != 403 {
 			t.Errorf("another organisation's proposals: %d", code)
 		}
-		code, out := fx.do(t, "analyst", "GET", proposals, nil)
+		code, out := fx.Do(t, "analyst", "GET", proposals, nil)
 		var reasons []string
 		list, _ := out["proposals"].([]any)
 		for _, p := range list {
@@ -88,7 +89,7 @@ func TestRecommendationAssessAndProposalsNeedStaff(t *testing.T) {
 				reasons = append(reasons, m["reasoning"].(string))
 			}
 		}
-		if code != 200 || !strings.Contains(strings.Join(reasons, " "), "polling stations of "+fx.el.Name) {
+		if code != 200 || !strings.Contains(strings.Join(reasons, " "), "polling stations of "+fx.El.Name) {
 			t.Errorf("proposals: %d %v", code, out)
 		}
 	})
