@@ -251,40 +251,26 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 	return nil
 }
 
-// bodyCache keeps rendered answers per server, keyed by what they depend
-// on (the change counter among it): a stale entry is never hit, only
-// crowded out.
+// bodyCache keeps rendered answers, keyed by what they depend on (the
+// change counter among it): a stale entry is never hit, only crowded out.
+// Each server has its own (Server.findings).
 type bodyCache struct {
-	m sync.Map // *Server → *bodies
-}
-
-type bodies struct {
 	mu sync.Mutex
 	m  map[string][]byte
 }
 
-// findingsCache holds the findings API's answers.
-var findingsCache bodyCache
-
-func (c *bodyCache) of(s *Server) *bodies {
-	b, _ := c.m.LoadOrStore(s, &bodies{m: map[string][]byte{}})
-	return b.(*bodies)
-}
-
-func (c *bodyCache) get(s *Server, key string) ([]byte, bool) {
-	b := c.of(s)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	v, ok := b.m[key]
+func (c *bodyCache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
 	return v, ok
 }
 
-func (c *bodyCache) put(s *Server, key string, v []byte) {
-	b := c.of(s)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.m) >= 64 {
-		clear(b.m)
+func (c *bodyCache) put(key string, v []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 64 {
+		c.m = map[string][]byte{}
 	}
-	b.m[key] = v
+	c.m[key] = v
 }

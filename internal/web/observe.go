@@ -875,7 +875,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	key := fmt.Sprintf("%d|%d|%s|%q|%t|%t|%s", e.ID, p.OrgID, p.Role, p.Area, html, withReports, stamp)
-	body, ok := findingsCache.get(s, key)
+	body, ok := s.findings.get(key)
 	if !ok {
 		f, err := observe.FindingsOf(r.Context(), s.db, p, e.ID, withReports)
 		if err != nil {
@@ -890,7 +890,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		body = buf.Bytes()
-		findingsCache.put(s, key, body)
+		s.findings.put(key, body)
 	}
 	if html {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -97,7 +97,8 @@ type Server struct {
 	dashSt    *dashState
 	intakeMu  sync.Mutex
 	intakeSt  *intakeState
-	tokens    sync.Map // token hash → cachedPrincipal (auth.go)
+	tokens    sync.Map  // token hash → cachedPrincipal (auth.go)
+	findings  bodyCache // the findings API's answers (observe.go)
 	geo       struct {
 		sync.Mutex
 		m map[int64]*elGeo
