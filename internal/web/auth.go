@@ -294,10 +294,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// electionAs finds the election the path names and checks that the
+// ElectionAs finds the election the path names and checks that the
 // request's principal may take action a on its own organisation's data
 // there: the opening of most observation handlers.
-func (s *Server) electionAs(r *http.Request, a access.Action) (*election.Election, access.Principal, error) {
+func (s *Server) ElectionAs(r *http.Request, a access.Action) (*election.Election, access.Principal, error) {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, access.Principal{}, err

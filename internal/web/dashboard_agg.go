@@ -30,7 +30,7 @@ type dashSrc struct {
 // dashSource checks that the principal may read the organisation's
 // findings and opens the dashboard's source in their scope.
 func (s *Server) dashSource(r *http.Request) (*dashSrc, error) {
-	e, p, err := s.electionAs(r, access.ReadFindings)
+	e, p, err := s.ElectionAs(r, access.ReadFindings)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ type dashLimits struct {
 }
 
 func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
-	e, p, err := s.electionAs(r, access.ReadFindings)
+	e, p, err := s.ElectionAs(r, access.ReadFindings)
 	if err != nil {
 		return err
 	}

@@ -235,7 +235,7 @@ func fracTick(x float64) string {
 }
 
 type forensicsPage struct {
-	C              pageCommon
+	C              PageCommon
 	S              *forensicStats
 	TurnoutChart   template.HTML
 	ShareChart     template.HTML
@@ -309,7 +309,7 @@ type integerRow struct {
 }
 
 func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			return nil, err
 		}
 		c := s.portal.langs.pick(r)
-		p := &forensicsPage{C: s.common(r, e, e.Title(), "nav.forensics"), S: st, APIBase: "/api/v1/elections/" + e.Name + "/forensics/"}
+		p := &forensicsPage{C: s.Common(r, e, e.Title(), "nav.forensics"), S: st, APIBase: "/api/v1/elections/" + e.Name + "/forensics/"}
 		for _, why := range slices.Sorted(maps.Keys(st.Excluded)) {
 			l := st.Excluded[why]
 			p.Excluded = append(p.Excluded, exclusionList{Reason: exclusionText(c, why), Stations: l[:min(excludedShown, len(l))], N: len(l), More: max(0, len(l)-excludedShown)})

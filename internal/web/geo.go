@@ -248,7 +248,7 @@ func (s *Server) mapValues(r *http.Request, e *election.Election, stamp string) 
 // GeoJSON FeatureCollection with each area's value under ?measure= and its
 // fill colour.
 func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (s *Server) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 }
 
 type mapPage struct {
-	C        pageCommon
+	C        PageCommon
 	Map      *mapData
 	Options  []election.Option
 	Levels   []int
@@ -324,7 +324,7 @@ type mapPage struct {
 }
 
 func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -341,7 +341,7 @@ func (s *Server) pageMap(w http.ResponseWriter, r *http.Request) error {
 		q.Del("lang")
 		q.Set("level", strconv.Itoa(d.Level))
 		q.Set("measure", d.Measure)
-		p := &mapPage{C: s.common(r, e, e.Title(), "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
+		p := &mapPage{C: s.Common(r, e, e.Title(), "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
 			GeoURL: "/api/v1/elections/" + strconv.FormatInt(e.ID, 10) + "/geojson?" + q.Encode()}
 		return s.renderBytes(r, "map.html", p)
 	})

@@ -362,7 +362,7 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	f.EnsureVersion() // before the audit entry names it
-	sf, err := observe.SaveForm(r.Context(), s.db, p.OrgID, f, s.auditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
+	sf, err := observe.SaveForm(r.Context(), s.db, p.OrgID, f, s.AuditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
 	if err != nil {
 		return Errorf(Invalid, "%v", err)
 	}
@@ -389,14 +389,14 @@ func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) erro
 // actions whose store method does not take one yet (a failure is logged:
 // the action has committed and a retry would repeat it).
 func (s *Server) audit(r *http.Request, action, object string, detail any) {
-	if err := store.Audit(r.Context(), s.db, s.auditEntry(r, action, object, detail)); err != nil {
+	if err := store.Audit(r.Context(), s.db, s.AuditEntry(r, action, object, detail)); err != nil {
 		s.log.Error("audit", "action", action, "object", object, "err", err)
 	}
 }
 
-// auditEntry is the request principal's audit entry for an action. A nil
+// AuditEntry is the request principal's audit entry for an action. A nil
 // detail is left nil (the store may fill it).
-func (s *Server) auditEntry(r *http.Request, action, object string, detail any) store.AuditEntry {
+func (s *Server) AuditEntry(r *http.Request, action, object string, detail any) store.AuditEntry {
 	p := s.Principal(r)
 	var d json.RawMessage
 	if detail != nil {
@@ -437,7 +437,7 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 		}
 		return Errorf(Invalid, "%v", err)
 	}
-	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs, s.auditEntry(r, "roster.import", name, nil))
+	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs, s.AuditEntry(r, "roster.import", name, nil))
 	var taken store.PhoneConflicts
 	if errors.As(err, &taken) {
 		return Errorf(Conflict, "%s: %v", name, taken)
@@ -528,7 +528,7 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID, Area: area}); err != nil {
 		return err
 	}
-	if err := s.db.RevokeToken(r.Context(), p.OrgID, id, s.auditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
+	if err := s.db.RevokeToken(r.Context(), p.OrgID, id, s.AuditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
 		return err
 	}
 	s.forgetToken(id)
@@ -622,7 +622,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil
 	}
-	e, p, err := s.electionAs(r, access.ReadReports)
+	e, p, err := s.ElectionAs(r, access.ReadReports)
 	if err != nil {
 		return err
 	}
@@ -902,7 +902,7 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
-	e, p, err := s.electionAs(r, access.ReadReports)
+	e, p, err := s.ElectionAs(r, access.ReadReports)
 	if err != nil {
 		return err
 	}
@@ -927,7 +927,7 @@ func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 // apiAssign assigns teams to stations or commissions by hand (the draw
 // does it for a deployment): {"assignments": [{"team_id": 1, "area_id": 9}]}.
 func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
-	e, p, err := s.electionAs(r, access.ManageDeploy)
+	e, p, err := s.ElectionAs(r, access.ManageDeploy)
 	if err != nil {
 		return err
 	}
@@ -951,7 +951,7 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
 // apiDraw draws a deployment (as vigil deploy draw) and, unless
 // "assign": false, assigns the organisation's teams to it.
 func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
-	e, p, err := s.electionAs(r, access.ManageDeploy)
+	e, p, err := s.ElectionAs(r, access.ManageDeploy)
 	if err != nil {
 		return err
 	}
@@ -1001,7 +1001,7 @@ func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
-	e, p, err := s.electionAs(r, access.ReadFindings)
+	e, p, err := s.ElectionAs(r, access.ReadFindings)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func cellString(x any) string {
 }
 
 func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := urlKey(e) + "-" + string(src) // safe characters only, for the header
+	base := URLKey(e) + "-" + string(src) // safe characters only, for the header
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=60")
 	switch ext {
@@ -358,7 +358,7 @@ func columnMeaning(c string, t *openTable) string {
 }
 
 type dataPage struct {
-	C       pageCommon
+	C       PageCommon
 	Sources []dataSource
 	Formats []string
 	Key     string
@@ -370,7 +370,7 @@ type dataSource struct {
 }
 
 func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -378,7 +378,7 @@ func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &dataPage{C: s.common(r, e, e.Title(), "nav.data"), Formats: openFormats, Key: urlKey(e)}
+	p := &dataPage{C: s.Common(r, e, e.Title(), "nav.data"), Formats: openFormats, Key: URLKey(e)}
 	for _, src := range election.Sources {
 		if counts[src] > 0 {
 			p.Sources = append(p.Sources, dataSource{src, counts[src]})
@@ -387,9 +387,9 @@ func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
 	return s.Render(w, r, http.StatusOK, "data.html", p)
 }
 
-// urlKey is the election's key in URLs: its name when it is URL-safe, which
+// URLKey is the election's key in URLs: its name when it is URL-safe, which
 // makes the open data's addresses readable and stable.
-func urlKey(e *election.Election) string {
+func URLKey(e *election.Election) string {
 	for _, c := range e.Name {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
 			return strconv.FormatInt(e.ID, 10)
@@ -409,7 +409,7 @@ func (s *Server) renderOpenReadme(w http.ResponseWriter, r *http.Request, e *ele
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# Open data of %s\n\n", e.Name)
 	fmt.Fprintf(bw, "Every protocol vigil holds for this election, one file per source, the latest version of each area's protocol, one row per area.\n\n")
-	fmt.Fprintf(bw, "Files: `/api/v1/elections/%s/opendata/{source}.{csv,json,xlsx}` with source one of official-preliminary, official-final, observer, recount, summary.\n\n", urlKey(e))
+	fmt.Fprintf(bw, "Files: `/api/v1/elections/%s/opendata/{source}.{csv,json,xlsx}` with source one of official-preliminary, official-final, observer, recount, summary.\n\n", URLKey(e))
 	fmt.Fprintf(bw, "- CSV: UTF-8 with a byte-order mark (so that Excel reads the names right; `?bom=0` gives the file without it), comma-separated, a header row, empty cells where a protocol does not state a figure.\n")
 	fmt.Fprintf(bw, "- JSON: an object with `election`, `source`, `columns`, `options` and `rows`; each row has `area_id`, `area_path`, `path`, `station` (true for a polling station: the CSV's `is_station`), `protocol_id`, `version`, `received`, `figures` (by figure name) and `votes` (by option name).\n")
 	fmt.Fprintf(bw, "- XLSX: sheet `data` as the CSV, sheet `columns` with this table.\n\n")

@@ -188,8 +188,8 @@ func (s *Server) electionLinks(e *election.Election) []navLink {
 	return append(links, s.portal.links...)
 }
 
-// pageCommon is what every portal page's layout needs.
-type pageCommon struct {
+// PageCommon is what every portal page's layout needs.
+type PageCommon struct {
 	Title    string
 	Election *election.Election
 	Links    []navLink
@@ -198,8 +198,10 @@ type pageCommon struct {
 	URI      string // the request URI, for the language switch (which keeps the query)
 }
 
-func (s *Server) common(r *http.Request, e *election.Election, title, current string) pageCommon {
-	c := pageCommon{Title: title, Election: e, Current: current, Path: r.URL.Path, URI: r.URL.RequestURI()}
+// Common is the layout's data of a page of election e (nil: no election),
+// titled title, with current the key of its entry in the navigation.
+func (s *Server) Common(r *http.Request, e *election.Election, title, current string) PageCommon {
+	c := PageCommon{Title: title, Election: e, Current: current, Path: r.URL.Path, URI: r.URL.RequestURI()}
 	if e != nil {
 		c.Links = s.electionLinks(e)
 	}
@@ -217,11 +219,11 @@ func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
 			global = append(global, l)
 		}
 	}
-	return s.Render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.common(r, nil, "", ""), "Elections": es, "Global": global})
+	return s.Render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.Common(r, nil, "", ""), "Elections": es, "Global": global})
 }
 
 func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ type optionShare struct {
 }
 
 type areaPage struct {
-	C             pageCommon
+	C             PageCommon
 	Area          *election.Area
 	Crumbs        []crumb
 	Source        string          // the ?source= value, "" for the default
@@ -86,7 +86,7 @@ type voteRow struct {
 }
 
 func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (s *Server) newAreaPage(r *http.Request, e *election.Election, a *election.
 	if a.ParentID != 0 {
 		title = a.Name + " · " + title
 	}
-	d.C = s.common(r, e, title, "nav.results")
+	d.C = s.Common(r, e, title, "nav.results")
 	if a.Level == 0 {
 		d.C.Title = e.Title()
 	}
@@ -587,7 +587,7 @@ func sameCount(p, q *election.Protocol) bool {
 // default) and its children down to ?level= levels below (1 by default),
 // under ?source=, from the same cache as the pages.
 func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}

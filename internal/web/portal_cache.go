@@ -45,11 +45,11 @@ type cachedPage struct {
 	lo, hi int64
 }
 
-// portalElection finds the election of the path like electionParam, from a
+// PortalElection finds the election of the path like electionParam, from a
 // cache refreshed in the background once it is portalTTL old (the other
 // requests go on with the election they have; a deleted election goes
 // from the cache at the refresh).
-func (s *Server) portalElection(r *http.Request) (*election.Election, error) {
+func (s *Server) PortalElection(r *http.Request) (*election.Election, error) {
 	key := r.PathValue("election")
 	now := time.Now()
 	s.portal.mu.Lock()

@@ -30,7 +30,7 @@ type controlCount struct {
 }
 
 type controlsPage struct {
-	C        pageCommon
+	C        PageCommon
 	Flags    []election.Flag
 	Total    int // flags that pass the filters
 	All      int // flags of the election
@@ -48,7 +48,7 @@ type controlsPage struct {
 }
 
 func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
 			return nil, err
 		}
 		rep := tally.CheckAll(e, ent.Result.Index, ent.All, tally.Selector{})
-		d := &controlsPage{C: s.common(r, e, e.Title(), "nav.controls"), Code: code, Source: src, Region: region, Page: page, All: len(rep.Flags),
+		d := &controlsPage{C: s.Common(r, e, e.Title(), "nav.controls"), Code: code, Source: src, Region: region, Page: page, All: len(rep.Flags),
 			AreaBase: "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/"}
 		counts := map[string]int{}
 		regions := map[string]bool{}

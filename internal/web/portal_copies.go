@@ -19,7 +19,7 @@ import (
 const maxCopyRows = 500
 
 type copiesPage struct {
-	C        pageCommon
+	C        PageCommon
 	R        *compare.Report
 	Outcomes []compare.Outcome
 	Rows     []compare.StationDiff
@@ -27,7 +27,7 @@ type copiesPage struct {
 }
 
 func (s *Server) pageCopies(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (s *Server) pageCopies(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		p := &copiesPage{C: s.common(r, e, e.Title(), "nav.copies"), R: rep,
+		p := &copiesPage{C: s.Common(r, e, e.Title(), "nav.copies"), R: rep,
 			Outcomes: []compare.Outcome{rep.OfficialOutcome, rep.WithoutAltered, rep.CopiesSubstitute}, Rows: rep.Stations}
 		if len(p.Rows) > maxCopyRows {
 			p.More = len(p.Rows) - maxCopyRows

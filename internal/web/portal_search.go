@@ -19,7 +19,7 @@ type searchHit struct {
 }
 
 type searchPage struct {
-	C     pageCommon
+	C     PageCommon
 	Q     string
 	Hits  []searchHit
 	More  bool
@@ -30,7 +30,7 @@ type searchPage struct {
 // polling station?" — in the in-memory index of the election. A query that
 // names exactly one station goes straight to it.
 func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.portalElection(r)
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	p := &searchPage{C: s.common(r, e, e.Title(), ""), Q: q}
+	p := &searchPage{C: s.Common(r, e, e.Title(), ""), Q: q}
 	if q != "" {
 		ix := ent.Result.Index
 		lq := strings.ToLower(q)

@@ -245,6 +245,7 @@ func cacheStatic(h http.Handler) http.Handler {
 	})
 }
 
+// WriteJSON answers v as JSON with the status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -295,7 +296,7 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, e *Error) {
-	data := map[string]any{"Status": status, "Error": e, "C": pageCommon{Title: "", Path: r.URL.Path, URI: r.URL.RequestURI()}}
+	data := map[string]any{"Status": status, "Error": e, "C": PageCommon{Title: "", Path: r.URL.Path, URI: r.URL.RequestURI()}}
 	if status == http.StatusUnauthorized {
 		data["Login"] = "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 	}

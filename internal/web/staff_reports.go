@@ -24,7 +24,7 @@ type answerRow struct {
 }
 
 func (s *Server) dashReportPage(w http.ResponseWriter, r *http.Request) error {
-	e, _, err := s.electionAs(r, access.ReadReports)
+	e, _, err := s.ElectionAs(r, access.ReadReports)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) dashReportPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.Render(w, r, http.StatusOK, "staff_report.html", map[string]any{
-		"C": s.common(r, nil, e.Title(), ""), "Election": e, "Report": rep, "Answers": rows,
+		"C": s.Common(r, nil, e.Title(), ""), "Election": e, "Report": rep, "Answers": rows,
 		"API": "/api/v1/elections/" + itoa64(e.ID) + "/reports/" + itoa64(rep.ID),
 	})
 }

@@ -191,7 +191,7 @@ func (s *Server) logResultsBundle(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) logFindingsBundle(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.publication(r)
+	p, err := s.Publication(r)
 	if err != nil {
 		return err
 	}
@@ -214,10 +214,10 @@ func (s *Server) logRecommendationsBundle(w http.ResponseWriter, r *http.Request
 	return writeBundle(w, b, fmt.Sprintf("recommendations-%d.bundle.json", id))
 }
 
-// verifiedLine verifies a bundle with the server's own keys, for the
+// VerifiedLine verifies a bundle with the server's own keys, for the
 // portal's "verified against checkpoint N, cosigned by …" (the reader is
 // told how to check it without trusting the server).
-func (s *Server) verifiedLine(b *translog.Bundle, err error) string {
+func (s *Server) VerifiedLine(b *translog.Bundle, err error) string {
 	if err != nil || s.logVKey == "" {
 		return ""
 	}
@@ -226,4 +226,17 @@ func (s *Server) verifiedLine(b *translog.Bundle, err error) string {
 		return "NOT verified: " + err.Error()
 	}
 	return v.Summary()
+}
+
+// Publication is the publication the path names ({election}, {id}).
+func (s *Server) Publication(r *http.Request) (*store.PublishedFindings, error) {
+	e, err := s.ElectionParam(r)
+	if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, Errorf(NotFound, "no publication %q", r.PathValue("id"))
+	}
+	return s.db.PublishedFindingsByID(r.Context(), e.ID, id)
 }

@@ -7,6 +7,7 @@ package site
 import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/findings"
 	"github.com/vigil-elections/vigil/internal/web/gateway"
 	"github.com/vigil-elections/vigil/internal/web/integrityapi"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
@@ -23,7 +24,7 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	s.HealthRoutes()
 	s.ResultsRoutes()
 	integrityapi.Mount(s)
-	s.PublishedRoutes()
+	findings.Mount(s)
 	s.PhotoRoutes()
 	s.ObserveRoutes()
 	gateway.Mount(s)

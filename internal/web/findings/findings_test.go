@@ -1,4 +1,4 @@
-package web_test
+package findings_test
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package web
+package findings
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The published statement as the public reads it: drawn from the frozen
@@ -19,8 +20,8 @@ import (
 // and the numbers of the reports behind it. The reports themselves stay
 // with the mission; that page links its staff to them.
 
-func (s *Server) statementRoutes() {
-	s.mux.Handle("GET /elections/{election}/findings/{id}/figure", s.Serve(s.pageStatementFigure))
+func (s *room) statementRoutes() {
+	s.Mux().Handle("GET /elections/{election}/findings/{id}/figure", s.Serve(s.pageStatementFigure))
 }
 
 // stmtRow is one line of a statement's table; Link is the figure's page.
@@ -44,7 +45,7 @@ type stmtPhase struct {
 }
 
 type statementPage struct {
-	C         pageCommon
+	C         web.PageCommon
 	Pub       *store.PublishedFindings
 	F         *observe.Findings
 	Coverage  []stmtRow
@@ -55,12 +56,12 @@ type statementPage struct {
 }
 
 // publicationView loads a publication with its election and frozen findings.
-func (s *Server) publicationView(r *http.Request) (*election.Election, *store.PublishedFindings, *observe.Findings, error) {
-	e, err := s.portalElection(r)
+func (s *room) publicationView(r *http.Request) (*election.Election, *store.PublishedFindings, *observe.Findings, error) {
+	e, err := s.PortalElection(r)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p, err := s.publication(r)
+	p, err := s.Publication(r)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -82,15 +83,15 @@ func figureLink(base string, kv ...string) string {
 }
 
 // pagePublishedStatement serves the statement of a publication.
-func (s *Server) pagePublishedStatement(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pagePublishedStatement(w http.ResponseWriter, r *http.Request) error {
 	e, p, f, err := s.publicationView(r)
 	if err != nil {
 		return err
 	}
-	base := "/elections/" + urlKey(e) + "/findings/" + strconv.FormatInt(p.ID, 10) + "/figure"
-	d := statementPage{C: s.common(r, e, e.Title(), "nav.findings"), Pub: p, F: f,
+	base := "/elections/" + web.URLKey(e) + "/findings/" + strconv.FormatInt(p.ID, 10) + "/figure"
+	d := statementPage{C: s.Common(r, e, e.Title(), "nav.findings"), Pub: p, F: f,
 		CovShare: observe.Share(f.Coverage.Total.Reported, f.Coverage.Total.Deployed),
-		JSON:     "/api/v1/elections/" + urlKey(e) + "/findings/published/" + strconv.FormatInt(p.ID, 10)}
+		JSON:     "/api/v1/elections/" + web.URLKey(e) + "/findings/published/" + strconv.FormatInt(p.ID, 10)}
 	for _, reg := range observe.SortedKeys(f.Coverage.ByArea) {
 		c := f.Coverage.ByArea[reg]
 		d.Coverage = append(d.Coverage, stmtRow{Name: reg, Deployed: c.Deployed, Reported: c.Reported, Missing: c.Missing, Conflict: c.Conflict})
@@ -126,7 +127,7 @@ func (s *Server) pagePublishedStatement(w http.ResponseWriter, r *http.Request) 
 }
 
 type figurePage struct {
-	C                  pageCommon
+	C                  web.PageCommon
 	Pub                *store.PublishedFindings
 	Back               string
 	Phase, Indicator   string
@@ -142,21 +143,21 @@ type figurePage struct {
 
 // pageStatementFigure shows one figure of a statement: its count, its
 // breakdown by region, and the numbers of the reports behind it.
-func (s *Server) pageStatementFigure(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageStatementFigure(w http.ResponseWriter, r *http.Request) error {
 	e, p, f, err := s.publicationView(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	d := figurePage{C: s.common(r, e, e.Title(), "nav.findings"), Pub: p,
-		Back:  "/elections/" + urlKey(e) + "/findings/" + strconv.FormatInt(p.ID, 10),
+	d := figurePage{C: s.Common(r, e, e.Title(), "nav.findings"), Pub: p,
+		Back:  "/elections/" + web.URLKey(e) + "/findings/" + strconv.FormatInt(p.ID, 10),
 		Phase: q.Get("phase"), Indicator: q.Get("indicator"), Region: q.Get("region"), Category: q.Get("category"), Negative: q.Get("negative") == "1"}
-	self := "/elections/" + urlKey(e) + "/findings/" + strconv.FormatInt(p.ID, 10) + "/figure"
+	self := "/elections/" + web.URLKey(e) + "/findings/" + strconv.FormatInt(p.ID, 10) + "/figure"
 	d.Staff = figureLink("/observe/reports/"+strconv.FormatInt(e.ID, 10), "phase", d.Phase, "negative", q.Get("negative"), "indicator", d.Indicator, "region", d.Region, "category", d.Category)
 	if d.Phase == "incident" {
 		st := f.Incidents[d.Category]
 		if st == nil {
-			return Errorf(NotFound, "the statement has no incidents of category %q", d.Category)
+			return web.Errorf(web.NotFound, "the statement has no incidents of category %q", d.Category)
 		}
 		d.Incident, d.Count, d.Of, d.Reports = true, st.Reported, st.Confirmed, st.Reports
 		return s.Render(w, r, http.StatusOK, "statement_figure.html", d)
@@ -166,7 +167,7 @@ func (s *Server) pageStatementFigure(w http.ResponseWriter, r *http.Request) err
 		known = known || string(ph) == d.Phase
 	}
 	if !known {
-		return &Error{Code: Invalid, Field: "phase", Message: fmt.Sprintf("phase %q: want opening, voting, counting, tabulation or incident", d.Phase)}
+		return &web.Error{Code: web.Invalid, Field: "phase", Message: fmt.Sprintf("phase %q: want opening, voting, counting, tabulation or incident", d.Phase)}
 	}
 	pick := func(pf *observe.PhaseFindings) (count, of int, share float64, ci [2]float64, reports []int64, ok bool) {
 		if pf == nil {
@@ -187,7 +188,7 @@ func (s *Server) pageStatementFigure(w http.ResponseWriter, r *http.Request) err
 	var pf *observe.PhaseFindings
 	if d.Region != "" {
 		if f.ByArea[d.Region] == nil {
-			return Errorf(NotFound, "the statement has no region %q", d.Region)
+			return web.Errorf(web.NotFound, "the statement has no region %q", d.Region)
 		}
 		pf = f.ByArea[d.Region][d.Phase]
 	} else {
@@ -195,7 +196,7 @@ func (s *Server) pageStatementFigure(w http.ResponseWriter, r *http.Request) err
 	}
 	count, of, share, ci, reports, ok := pick(pf)
 	if !ok {
-		return Errorf(NotFound, "the statement has no such figure")
+		return web.Errorf(web.NotFound, "the statement has no such figure")
 	}
 	d.Count, d.Of, d.Share, d.CILow, d.CIHi, d.Reports = count, of, share, ci[0], ci[1], reports
 	d.HasShare = d.Negative || d.Indicator != ""
