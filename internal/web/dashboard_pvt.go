@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/integrity/pvt"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web/chart"
 )
 
 // The PVT on the stored deployment, as `vigil pvt --db` and the integrity
@@ -132,11 +133,11 @@ func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
 		hi = append(hi, f.CI95[1])
 		off = append(off, pv.Official)
 	}
-	series := []LineSeries{{Name: c.T("dash.pvt.series_estimate", leader), X: xs, Y: ys, Lo: lo, Hi: hi, Color: "#0b5394"}}
+	series := []chart.LineSeries{{Name: c.T("dash.pvt.series_estimate", leader), X: xs, Y: ys, Lo: lo, Hi: hi, Color: "#0b5394"}}
 	if pv.HasOfficial() {
-		series = append(series, LineSeries{Name: c.T("dash.pvt.series_official"), X: xs, Y: off, Color: "#a3001b", Dash: true})
+		series = append(series, chart.LineSeries{Name: c.T("dash.pvt.series_official"), X: xs, Y: off, Color: "#a3001b", Dash: true})
 	}
-	pv.Chart = LineChart(ChartOptions{Title: c.T("dash.pvt.chart_title", leader), Desc: c.T("dash.pvt.chart_desc", leader),
+	pv.Chart = chart.Line(chart.Options{Title: c.T("dash.pvt.chart_title", leader), Desc: c.T("dash.pvt.chart_desc", leader),
 		XLabel: c.T("dash.pvt.x"), YLabel: c.T("dash.pvt.y", leader), Height: 300,
 		YFormat: func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }}, series...)
 	// In the reader's language (the package writes English).

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web/chart"
 )
 
 // The forensics page: the tests of internal/integrity/forensics run on the
@@ -332,10 +333,10 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 		for m := 5.0; m < 100; m += 5 {
 			marks = append(marks, m)
 		}
-		p.TurnoutChart = HistogramChart(ChartOptions{Title: c.T("forensics.turnout.title"), Desc: c.T("forensics.turnout.how"),
+		p.TurnoutChart = chart.Histogram(chart.Options{Title: c.T("forensics.turnout.title"), Desc: c.T("forensics.turnout.how"),
 			XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.stations"), XMin: 0, XMax: 100, XFormat: pctTick, Marks: marks},
 			st.Turnout, func(i int) bool { return isSpike(st.Turnout, i) })
-		p.ShareChart = HistogramChart(ChartOptions{Title: c.T("forensics.share.title", st.Leader), Desc: c.T("forensics.share.how"),
+		p.ShareChart = chart.Histogram(chart.Options{Title: c.T("forensics.share.title", st.Leader), Desc: c.T("forensics.share.how"),
 			XLabel: c.T("forensics.axis.share", st.Leader), YLabel: c.T("forensics.axis.stations"), XMin: 0, XMax: 100, XFormat: pctTick, Marks: marks},
 			st.Share, nil)
 		if st.IntegerErr == "" {
@@ -348,12 +349,12 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 				obs = append(obs, is.Observed)
 				exp = append(exp, is.Expected)
 			}
-			p.IntegerChart = BarChart(ChartOptions{Title: c.T("forensics.integer.title"), Desc: c.T("forensics.integer.how"),
+			p.IntegerChart = chart.Bar(chart.Options{Title: c.T("forensics.integer.title"), Desc: c.T("forensics.integer.how"),
 				YLabel: c.T("forensics.axis.stations"), Height: 220}, labels, obs, exp)
 		}
 		if st.FingerErr == "" {
 			h := st.Finger.Histogram
-			p.FingerChart = HeatMapChart(ChartOptions{Title: c.T("forensics.finger.title"), Desc: c.T("forensics.finger.how"),
+			p.FingerChart = chart.HeatMap(chart.Options{Title: c.T("forensics.finger.title"), Desc: c.T("forensics.finger.how"),
 				XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.share", st.Leader), XMin: 0, XMax: 100, YMin: 0, YMax: 100,
 				XFormat: pctTick, YFormat: pctTick}, h.Counts)
 		}
@@ -372,7 +373,7 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 				}
 				exp[d] = 0.1
 			}
-			p.DigitsChart = BarChart(ChartOptions{Title: c.T("forensics.digits.title", st.Leader), Desc: c.T("forensics.digits.how"),
+			p.DigitsChart = chart.Bar(chart.Options{Title: c.T("forensics.digits.title", st.Leader), Desc: c.T("forensics.digits.how"),
 				YLabel: c.T("forensics.axis.frequency"), YFormat: fracTick, Height: 220}, labels, obs, exp)
 		}
 		if st.ShpilkinErr == "" {
@@ -382,14 +383,14 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 				l = append(l, float64(b.L))
 				o = append(o, float64(b.O))
 			}
-			p.ShpilkinChart = LineChart(ChartOptions{Title: c.T("forensics.shpilkin.title"), Desc: c.T("forensics.shpilkin.how"),
+			p.ShpilkinChart = chart.Line(chart.Options{Title: c.T("forensics.shpilkin.title"), Desc: c.T("forensics.shpilkin.how"),
 				XLabel: c.T("forensics.axis.turnout"), YLabel: c.T("forensics.axis.votes"), XMin: 0, XMax: 100, XFormat: pctTick,
 				Marks: []float64{st.Shpilkin.PeakTurnout + 0.5}},
-				LineSeries{Name: st.Leader, X: x, Y: l}, LineSeries{Name: c.T("forensics.shpilkin.others"), X: x, Y: o, Color: "#b45f06"})
+				chart.LineSeries{Name: st.Leader, X: x, Y: l}, chart.LineSeries{Name: c.T("forensics.shpilkin.others"), X: x, Y: o, Color: "#b45f06"})
 		}
 		if st.ControlErr == "" {
 			labels := []string{c.T("forensics.control.turnout_ctrl"), c.T("forensics.control.turnout_other"), c.T("forensics.control.share_ctrl"), c.T("forensics.control.share_other")}
-			p.ControlChart = BarChart(ChartOptions{Title: c.T("forensics.control.title"), Desc: c.T("forensics.control.how"),
+			p.ControlChart = chart.Bar(chart.Options{Title: c.T("forensics.control.title"), Desc: c.T("forensics.control.how"),
 				YLabel: "%", YFormat: fracTick, YMax: 1, Height: 220}, labels, []float64{st.CtrlTurnout, st.OtherTurnout, st.CtrlShare, st.OtherShare}, nil)
 			groups := append([]forensics.ControlGroup(nil), st.Control.Groups...)
 			sort.SliceStable(groups, func(i, j int) bool { return groups[i].Excess > groups[j].Excess })

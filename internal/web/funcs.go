@@ -3,7 +3,8 @@ package web
 import (
 	"fmt"
 	"html/template"
-	"strconv"
+
+	"github.com/vigil-elections/vigil/internal/web/chart"
 )
 
 var templateFuncs = template.FuncMap{
@@ -12,26 +13,8 @@ var templateFuncs = template.FuncMap{
 	"percent": func(a, b int64) string { return percent(a, b) },
 }
 
-// formatInt writes a count with thin-space thousands separators, which read
-// the same in English and Russian.
-func formatInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, "\u202f"...)
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "−" + string(out)
-	}
-	return string(out)
-}
+// formatInt writes a count as the charts' ticks do (chart.FormatInt).
+func formatInt(n int64) string { return chart.FormatInt(n) }
 
 func percent(a, b int64) string {
 	if b == 0 {

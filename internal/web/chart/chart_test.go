@@ -1,4 +1,4 @@
-package web
+package chart
 
 import (
 	"encoding/xml"
@@ -24,13 +24,13 @@ func wellFormed(t *testing.T, name string, svg string) {
 }
 
 func TestChartsAreWellFormedSVG(t *testing.T) {
-	o := ChartOptions{Title: `Turnout <"&'>`, Desc: "How to read it & more", XLabel: "x", YLabel: "y"}
-	line := LineChart(o,
+	o := Options{Title: `Turnout <"&'>`, Desc: "How to read it & more", XLabel: "x", YLabel: "y"}
+	line := Line(o,
 		LineSeries{Name: "estimate", X: []float64{1, 2, 3, 4}, Y: []float64{50, 52, math.NaN(), 51}, Lo: []float64{45, 49, math.NaN(), 50}, Hi: []float64{55, 55, math.NaN(), 52}},
 		LineSeries{Name: "official", X: []float64{1, 4}, Y: []float64{60, 60}, Dash: true})
-	hist := HistogramChart(ChartOptions{Title: "h", XMin: 0, XMax: 100}, []float64{0, 1, 5, 3, 0, 9}, func(i int) bool { return i == 5 })
-	bars := BarChart(ChartOptions{Title: "b"}, []string{"0", "1", "<2>"}, []float64{0.1, 0.2, 0.05}, []float64{0.1, 0.1, 0.1})
-	heat := HeatMapChart(ChartOptions{Title: "m", XMax: 1, YMax: 1}, [][]float64{{0, 1}, {3, 100}})
+	hist := Histogram(Options{Title: "h", XMin: 0, XMax: 100}, []float64{0, 1, 5, 3, 0, 9}, func(i int) bool { return i == 5 })
+	bars := Bar(Options{Title: "b"}, []string{"0", "1", "<2>"}, []float64{0.1, 0.2, 0.05}, []float64{0.1, 0.1, 0.1})
+	heat := HeatMap(Options{Title: "m", XMax: 1, YMax: 1}, [][]float64{{0, 1}, {3, 100}})
 	for name, svg := range map[string]string{"line": string(line), "hist": string(hist), "bars": string(bars), "heat": string(heat)} {
 		wellFormed(t, name, svg)
 		if !strings.Contains(svg, `role="img"`) || !strings.Contains(svg, "<title") || !strings.Contains(svg, "<desc") {
@@ -45,17 +45,5 @@ func TestChartsAreWellFormedSVG(t *testing.T) {
 	}
 	if strings.Count(string(line), "<path") < 3 { // band, two lines
 		t.Error("the line chart lacks its band or a line")
-	}
-}
-
-func TestSpikeDetection(t *testing.T) {
-	bins := make([]float64, 500)
-	for i := range bins {
-		bins[i] = 20
-	}
-	bins[400] = 80 // 80 % exactly
-	bins[401] = 80 // not a whole percentage
-	if !isSpike(bins, 400) || isSpike(bins, 401) || isSpike(bins, 300) {
-		t.Fatal("spikes: want only the whole-percentage bin that stands out")
 	}
 }

@@ -1,4 +1,8 @@
-package web
+// Package chart draws server-side SVG charts: small, accessible
+// (role="img" with a title and a description), readable without
+// JavaScript and scalable to a phone's width. The forensics pages and the
+// dashboard's PVT convergence chart use them.
+package chart
 
 import (
 	"fmt"
@@ -12,11 +16,11 @@ import (
 // Server-side SVG charts: small, accessible (role="img" with a title and a
 // description), readable without JavaScript and scalable to a phone's
 // width. The forensics pages use them; so can any page of the web package
-// (the PVT convergence chart wants LineChart).
+// (the PVT convergence chart wants Line).
 
-// ChartOptions sizes and labels a chart. Coordinates are in the units of
+// Options sizes and labels a chart. Coordinates are in the units of
 // the data; the zero value of a bound means "from the data".
-type ChartOptions struct {
+type Options struct {
 	// Title names the chart for screen readers (the SVG's <title>); Desc
 	// says what it shows (<desc>).
 	Title, Desc string
@@ -35,7 +39,7 @@ type ChartOptions struct {
 	YLog bool
 }
 
-// LineSeries is one line of a LineChart. Points with a NaN y are gaps.
+// LineSeries is one line of a Line. Points with a NaN y are gaps.
 type LineSeries struct {
 	Name  string
 	X, Y  []float64
@@ -48,13 +52,13 @@ type LineSeries struct {
 var chartColors = []string{"#0b5394", "#b45f06", "#38761d", "#a3001b", "#674ea7"}
 
 type frame struct {
-	o                      ChartOptions
+	o                      Options
 	w, h                   float64
 	left, right, top, bott float64
 	b                      strings.Builder
 }
 
-func newFrame(o ChartOptions) *frame {
+func newFrame(o Options) *frame {
 	if o.Width == 0 {
 		o.Width = 640
 	}
@@ -91,7 +95,7 @@ func chartID(s string) string {
 
 func plainNum(x float64) string {
 	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-		return formatInt(int64(x))
+		return FormatInt(int64(x))
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
 }
@@ -172,9 +176,9 @@ func (f *frame) done() template.HTML {
 	return template.HTML(f.b.String()) // built from escaped text and numbers only
 }
 
-// HistogramChart draws counts in equal bins from o.XMin to o.XMax; bins for
+// Histogram draws counts in equal bins from o.XMin to o.XMax; bins for
 // which highlight returns true are drawn in the alert colour.
-func HistogramChart(o ChartOptions, counts []float64, highlight func(i int) bool) template.HTML {
+func Histogram(o Options, counts []float64, highlight func(i int) bool) template.HTML {
 	if o.YMax == 0 {
 		for _, c := range counts {
 			o.YMax = math.Max(o.YMax, c)
@@ -209,8 +213,8 @@ func HistogramChart(o ChartOptions, counts []float64, highlight func(i int) bool
 	return f.done()
 }
 
-// LineChart draws lines (with optional bands) over x.
-func LineChart(o ChartOptions, series ...LineSeries) template.HTML {
+// Line draws lines (with optional bands) over x.
+func Line(o Options, series ...LineSeries) template.HTML {
 	// Ranges not given are taken from the data; y from zero when the data
 	// are all positive, so that heights compare.
 	autoX, autoY := o.XMax == o.XMin, o.YMax == o.YMin
@@ -303,9 +307,9 @@ func LineChart(o ChartOptions, series ...LineSeries) template.HTML {
 	return f.done()
 }
 
-// BarChart draws one bar per label, with an optional reference value per
+// Bar draws one bar per label, with an optional reference value per
 // bar drawn as a tick (e.g. the expected frequency).
-func BarChart(o ChartOptions, labels []string, values, ref []float64) template.HTML {
+func Bar(o Options, labels []string, values, ref []float64) template.HTML {
 	n := len(labels)
 	o.XMin, o.XMax = 0, float64(n)
 	if o.YMax == 0 {
@@ -337,10 +341,10 @@ func BarChart(o ChartOptions, labels []string, values, ref []float64) template.H
 	return f.done()
 }
 
-// HeatMapChart draws counts[x][y] on a grid over [XMin, XMax] × [YMin,
+// HeatMap draws counts[x][y] on a grid over [XMin, XMax] × [YMin,
 // YMax], the colour on a log scale from white to dark blue; empty cells
 // are not drawn.
-func HeatMapChart(o ChartOptions, counts [][]float64) template.HTML {
+func HeatMap(o Options, counts [][]float64) template.HTML {
 	if o.Height == 0 {
 		o.Height = 440
 	}
@@ -391,4 +395,25 @@ func HeatMapChart(o ChartOptions, counts [][]float64) template.HTML {
 		fmt.Fprintf(&f.b, `<path d="%s" fill="rgb(%d,%d,%d)"/>`, paths[k].String(), r, g, b)
 	}
 	return f.done()
+}
+
+// FormatInt writes a count with thin-space thousands separators, which read
+// the same in English and Russian.
+func FormatInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, "\u202f"...)
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "−" + string(out)
+	}
+	return string(out)
 }
