@@ -146,7 +146,10 @@ func (s *Server) PortalRoutes() {
 	s.mux.Handle("GET /elections/{election}/copies", s.Serve(s.pageCopies))
 	s.mux.Handle("GET /static/vendor/", vendorHandler())
 	s.geoRoutes()
-	s.openDataRoutes()
+}
+
+// ForensicsRoutes registers the forensics pages and the controls' pages.
+func (s *Server) ForensicsRoutes() {
 	s.forensicsRoutes()
 	s.controlsRoutes()
 }
@@ -229,4 +232,18 @@ func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/elections/"+strconv.FormatInt(e.ID, 10)+"/areas/root", http.StatusSeeOther)
 	return nil
+}
+
+// URLKey is the election's key in URLs: its name when it is URL-safe, which
+// makes the open data's addresses readable and stable.
+func URLKey(e *election.Election) string {
+	for _, c := range e.Name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return strconv.FormatInt(e.ID, 10)
+		}
+	}
+	if _, err := strconv.ParseInt(e.Name, 10, 64); err == nil {
+		return strconv.FormatInt(e.ID, 10)
+	}
+	return e.Name
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/web/findings"
 	"github.com/vigil-elections/vigil/internal/web/gateway"
 	"github.com/vigil-elections/vigil/internal/web/integrityapi"
+	"github.com/vigil-elections/vigil/internal/web/opendata"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
 )
 
@@ -31,6 +32,8 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	s.ObservePageRoutes()
 	recommendations.Mount(s)
 	s.PortalRoutes()
+	opendata.Mount(s)
+	s.ForensicsRoutes()
 	s.DashboardRoutes()
 	s.LogRoutes()
 	s.PagesRoutes()

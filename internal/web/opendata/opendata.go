@@ -1,4 +1,4 @@
-package web
+package opendata
 
 import (
 	"bufio"
@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // Open data: every protocol of an election, one file per source and
@@ -26,9 +28,9 @@ import (
 //	/api/v1/elections/{election}/opendata/{source}.xlsx
 //	/api/v1/elections/{election}/opendata/README.md
 
-func (s *Server) openDataRoutes() {
-	s.mux.Handle("GET /api/v1/elections/{election}/opendata/{file}", s.Serve(s.apiOpenData))
-	s.mux.Handle("GET /elections/{election}/data", s.Serve(s.pageData))
+func (s *room) routes() {
+	s.Mux().Handle("GET /api/v1/elections/{election}/opendata/{file}", s.Serve(s.apiOpenData))
+	s.Mux().Handle("GET /elections/{election}/data", s.Serve(s.pageData))
 }
 
 // openFormats are the formats of the open data, by file extension.
@@ -48,8 +50,8 @@ type openRow struct {
 	area *election.Area
 }
 
-func (s *Server) openData(ctx context.Context, e *election.Election, src election.Source) (*openTable, error) {
-	areas, err := s.db.Areas(ctx, e.ID)
+func (s *room) openData(ctx context.Context, e *election.Election, src election.Source) (*openTable, error) {
+	areas, err := s.DB().Areas(ctx, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +61,7 @@ func (s *Server) openData(ctx context.Context, e *election.Election, src electio
 		byID[areas[i].ID] = &areas[i]
 		depth = max(depth, len(areas[i].Path))
 	}
-	ps, err := s.db.Protocols(ctx, e.ID, src)
+	ps, err := s.DB().Protocols(ctx, e.ID, src)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +138,7 @@ func cellString(x any) string {
 	return fmt.Sprint(x)
 }
 
-func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -148,17 +150,17 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 	}
 	name, ext, ok := strings.Cut(file, ".")
 	if !ok {
-		return Errorf(NotFound, "open data file %q: want <source>.csv, .json or .xlsx, or README.md", file)
+		return web.Errorf(web.NotFound, "open data file %q: want <source>.csv, .json or .xlsx, or README.md", file)
 	}
 	src, err := election.ParseSource(name)
 	if err != nil {
-		return Errorf(NotFound, "open data file %q: %v", file, err)
+		return web.Errorf(web.NotFound, "open data file %q: %v", file, err)
 	}
 	t, err := s.openData(r.Context(), e, src)
 	if err != nil {
 		return err
 	}
-	base := URLKey(e) + "-" + string(src) // safe characters only, for the header
+	base := web.URLKey(e) + "-" + string(src) // safe characters only, for the header
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=60")
 	switch ext {
@@ -185,7 +187,7 @@ func (s *Server) apiOpenData(w http.ResponseWriter, r *http.Request) error {
 		h.Set("Content-Disposition", `attachment; filename="`+base+`.xlsx"`)
 		return t.writeXLSX(w)
 	}
-	return Errorf(NotFound, "open data format %q: want csv, json or xlsx", ext)
+	return web.Errorf(web.NotFound, "open data format %q: want csv, json or xlsx", ext)
 }
 
 // csvText neutralises a text cell that a spreadsheet would run as a
@@ -358,7 +360,7 @@ func columnMeaning(c string, t *openTable) string {
 }
 
 type dataPage struct {
-	C       PageCommon
+	C       web.PageCommon
 	Sources []dataSource
 	Formats []string
 	Key     string
@@ -369,16 +371,16 @@ type dataSource struct {
 	Count  int
 }
 
-func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageData(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
-	counts, err := s.db.SourceCounts(r.Context(), e.ID)
+	counts, err := s.DB().SourceCounts(r.Context(), e.ID)
 	if err != nil {
 		return err
 	}
-	p := &dataPage{C: s.Common(r, e, e.Title(), "nav.data"), Formats: openFormats, Key: URLKey(e)}
+	p := &dataPage{C: s.Common(r, e, e.Title(), "nav.data"), Formats: openFormats, Key: web.URLKey(e)}
 	for _, src := range election.Sources {
 		if counts[src] > 0 {
 			p.Sources = append(p.Sources, dataSource{src, counts[src]})
@@ -387,21 +389,7 @@ func (s *Server) pageData(w http.ResponseWriter, r *http.Request) error {
 	return s.Render(w, r, http.StatusOK, "data.html", p)
 }
 
-// URLKey is the election's key in URLs: its name when it is URL-safe, which
-// makes the open data's addresses readable and stable.
-func URLKey(e *election.Election) string {
-	for _, c := range e.Name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return strconv.FormatInt(e.ID, 10)
-		}
-	}
-	if _, err := strconv.ParseInt(e.Name, 10, 64); err == nil {
-		return strconv.FormatInt(e.ID, 10)
-	}
-	return e.Name
-}
-
-func (s *Server) renderOpenReadme(w http.ResponseWriter, r *http.Request, e *election.Election) error {
+func (s *room) renderOpenReadme(w http.ResponseWriter, r *http.Request, e *election.Election) error {
 	t, err := s.openData(r.Context(), e, election.OfficialFinal)
 	if err != nil {
 		return err
@@ -409,7 +397,7 @@ func (s *Server) renderOpenReadme(w http.ResponseWriter, r *http.Request, e *ele
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# Open data of %s\n\n", e.Name)
 	fmt.Fprintf(bw, "Every protocol vigil holds for this election, one file per source, the latest version of each area's protocol, one row per area.\n\n")
-	fmt.Fprintf(bw, "Files: `/api/v1/elections/%s/opendata/{source}.{csv,json,xlsx}` with source one of official-preliminary, official-final, observer, recount, summary.\n\n", URLKey(e))
+	fmt.Fprintf(bw, "Files: `/api/v1/elections/%s/opendata/{source}.{csv,json,xlsx}` with source one of official-preliminary, official-final, observer, recount, summary.\n\n", web.URLKey(e))
 	fmt.Fprintf(bw, "- CSV: UTF-8 with a byte-order mark (so that Excel reads the names right; `?bom=0` gives the file without it), comma-separated, a header row, empty cells where a protocol does not state a figure.\n")
 	fmt.Fprintf(bw, "- JSON: an object with `election`, `source`, `columns`, `options` and `rows`; each row has `area_id`, `area_path`, `path`, `station` (true for a polling station: the CSV's `is_station`), `protocol_id`, `version`, `received`, `figures` (by figure name) and `votes` (by option name).\n")
 	fmt.Fprintf(bw, "- XLSX: sheet `data` as the CSV, sheet `columns` with this table.\n\n")

@@ -1,4 +1,4 @@
-package web
+package opendata
 
 import (
 	"bytes"

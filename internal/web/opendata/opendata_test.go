@@ -1,4 +1,4 @@
-package web_test
+package opendata_test
 
 import (
 	"bytes"
