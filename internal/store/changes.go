@@ -203,8 +203,13 @@ func (db *DB) Close() error {
 		f.cancel()
 		<-f.done
 	}
+	db.closed.Store(true)
 	return db.DB.Close()
 }
+
+// Closed reports whether Close was called (the group commit's WAL
+// checkpointer stops then instead of warning on every tick).
+func (db *DB) Closed() bool { return db.closed.Load() }
 
 func (f *feed) run(ctx context.Context) {
 	defer close(f.done)
