@@ -149,7 +149,7 @@ func TestPrintPDF(t *testing.T) {
 // taking the same arguments (formatted with the English verbs' kinds of
 // values, none shows %!), and every area and status its title.
 func TestDraftWordsComplete(t *testing.T) {
-	verb := regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?(?:\[\d+\])?([dsf%])`)
+	verb := regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?(?:\[\d+\])?([dsfq%])`)
 	for _, lang := range DraftLangs {
 		m := draftWords[lang]
 		if m == nil {
@@ -166,7 +166,7 @@ func TestDraftWordsComplete(t *testing.T) {
 				switch v[1] {
 				case "d":
 					args = append(args, 7)
-				case "s":
+				case "s", "q":
 					args = append(args, "X")
 				case "f":
 					args = append(args, 1.5)
@@ -210,9 +210,9 @@ func TestDraftInKazakh(t *testing.T) {
 		"Prior recommendations", "Drafted by vigil", "observed (", "Official results are available", "Polling stations",
 		"not computed", "vigil's evidence suggests", "were open", "no. ", "(priority)", "implemented", "Publication of results", "Election day"}
 	for lang, want := range map[string][]string{
-		"kk": {`<html lang="kk">`, "Қорытынды есеп — жоба", "Түйіндеме", "Нәтижелерді жариялау", "байқалған 240 учаскенің 12-і (5.0 %)",
-			"Ресми нәтижелер 400 сайлау учаскесінің 380-і бойынша қолжетімді (95.0 %).", "Бұрынғы ұсынымдар: 36; толық орындалды — 3"},
-		"ru": {`<html lang="ru">`, "Окончательный отчёт — проект", "Резюме", "12 из 240 наблюдавшихся (5.0 %)", "Прежних рекомендаций: 36; выполнена полностью — 3"},
+		"kk": {`<html lang="kk">`, "Қорытынды есеп — жоба", "Түйіндеме", "Нәтижелерді жариялау", "байқалған 240 учаскенің 12-і (5,0 %)",
+			"Ресми нәтижелер 400 сайлау учаскесінің 380-і бойынша қолжетімді (95,0 %).", "Бұрынғы ұсынымдар: 36; толық орындалды — 3"},
+		"ru": {`<html lang="ru">`, "Окончательный отчёт — проект", "Резюме", "12 из 240 наблюдавшихся (5,0 %)", "Прежних рекомендаций: 36; выполнена полностью — 3"},
 	} {
 		for _, kind := range []DraftKind{FinalDraft, StatementDraft} {
 			d, err := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", kind, src, lang)
