@@ -447,6 +447,9 @@ var draftHTML string
 var draftTmpl = template.Must(template.New("draft").Funcs(template.FuncMap{
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) },
 	"w":   words("en").T,
+	// nb keeps a per cent sign on the line of its number: "(1.3 %)" broke
+	// before the sign in narrow columns of the printed draft.
+	"nb": func(s string) string { return strings.ReplaceAll(s, " %", "\u00a0%") },
 }).Parse(draftHTML))
 
 // WriteHTML writes the draft as a self-contained HTML page (styles
