@@ -21,7 +21,8 @@ import (
 // column and no heading runs into its neighbour, no count overflows its
 // card, the charts' labels lie inside their SVG; the padded district
 // summaries are listed above the districts; the candidates come in ballot
-// order or by votes; at a phone's width the page does not scroll sideways.
+// order or by votes; the page has the election's title and a meta
+// description; at a phone's width the page does not scroll sideways.
 func TestAreaPageFitsInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -76,6 +77,14 @@ func TestAreaPageFitsInBrowser(t *testing.T) {
 			want := el.SummaryAdditions[0].Region + " / " + el.SummaryAdditions[0].District
 			if !slices.Contains(padded, want) {
 				t.Errorf("the national page lists padded summaries %v, not %q", padded, want)
+			}
+			// Search engines' summary (Lighthouse SEO) and the election's
+			// title, not its slug, in the page's title.
+			if d := browsertest.Eval[string](p, `(document.querySelector('meta[name="description"]') || {}).content || ""`); len(d) < 30 {
+				t.Errorf("meta description %q", d)
+			}
+			if title := browsertest.Eval[string](p, `document.title`); !strings.HasPrefix(title, demo.Title) {
+				t.Errorf("page title %q, want the election's title first", title)
 			}
 			p.Screenshot("areas-1280-" + lang)
 

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
@@ -27,7 +28,10 @@ var englishRun = regexp.MustCompile(`[A-Za-z][A-Za-z'’]*(?:[\s,;:()"«»./\-�
 // finds no English sentence in them but the records they quote
 // (recommendations, assessments, names of missions and reports).
 func TestDraftsHaveNoEnglishSentence(t *testing.T) {
-	db := storetest.SQLite(t)
+	storetest.Each(t, draftsHaveNoEnglishSentence)
+}
+
+func draftsHaveNoEnglishSentence(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	sum := seedObserved(t, db, 400)
 	ds := recommend.DemoDataset(recommend.SeedOptions{Organisation: sum.Organisation,
