@@ -315,7 +315,11 @@ func (x *Index) describeRef(w words, ref string) string {
 	}
 	title := r.Title
 	if title == "" {
-		title = w.T("report", string(r.Kind))
+		kind := string(r.Kind)
+		if t, ok := w.lookup("kind." + kind); ok {
+			kind = t
+		}
+		title = w.T("report", kind)
 	}
 	return w.T("ref", r.Date[:min(4, len(r.Date))], title, n)
 }

@@ -271,3 +271,25 @@ func TestDraftInKazakh(t *testing.T) {
 		t.Errorf("German: %s, want English", d.Lang)
 	}
 }
+
+// TestDraftNamesUntitledReports: a report recorded without a title is
+// named by its kind in the draft's language, not by the English code.
+func TestDraftNamesUntitledReports(t *testing.T) {
+	ds := demo(t)
+	for _, r := range ds.Reports {
+		r.Title = ""
+	}
+	for lang, want := range map[string]string{"en": " final report, no. ", "ru": ", окончательный отчёт, № ", "kk": ", қорытынды есеп, № "} {
+		d, err := BuildDraftIn(context.Background(), ds, "kz-2023-parliamentary-eom", FinalDraft, Sources{}, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var html bytes.Buffer
+		if err := d.WriteHTML(&html); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("%s: no %q in the draft", lang, want)
+		}
+	}
+}

@@ -136,6 +136,9 @@ var draftWords = map[string]map[string]string{
 		"cmp.no_change":                           "The differences do not change the outcome on their own; they are evidence about the tabulation, not a different winner.",
 		"html.quoted":                             "Recommendations, assessments and the names of missions and reports are quoted from the mission's records as recorded, in the language they were written in.",
 		"res.share":                               "%d (%.1f %%)",
+		"kind.interim":                            "interim",
+		"kind.preliminary":                        "preliminary",
+		"kind.final":                              "final",
 	},
 	"ru": {
 		"title.statement":                   "Заявление о предварительных выводах и заключениях — количественные данные",
@@ -153,7 +156,7 @@ var draftWords = map[string]map[string]string{
 		"prior.open":                        "На %s рекомендаций прежних отчётов, не выполненных полностью: %[2]d (страна: %[3]s), из них приоритетных: %[4]d; не оценено: %[5]d.",
 		"prior.latest":                      "Последняя оценка выполнения перед выборами, %s (%s): %s",
 		"ref":                               "%s, %s, № %s",
-		"report":                            "отчёт (%s)",
+		"report":                            "%s",
 		"sec.observation":                   "Наблюдение в день голосования",
 		"missing.obs_election":              "данные наблюдения: миссия не указала выборы",
 		"missing.obs_none":                  "данные наблюдения: недоступны",
@@ -258,6 +261,9 @@ var draftWords = map[string]map[string]string{
 		"cmp.no_change":                           "Сами по себе расхождения итог выборов не меняют; они свидетельствуют о том, как устанавливались итоги, а не о другом победителе.",
 		"html.quoted":                             "Рекомендации, оценки их выполнения и названия миссий и отчётов приводятся по записям миссии в том виде и на том языке, в каких они записаны.",
 		"res.share":                               "%d (%.1f %%)",
+		"kind.interim":                            "промежуточный отчёт",
+		"kind.preliminary":                        "заявление о предварительных выводах",
+		"kind.final":                              "окончательный отчёт",
 	},
 	"kk": {
 		"title.statement":                   "Алдын ала тұжырымдар мен қорытындылар туралы мәлімдеме — сандық деректер",
@@ -275,7 +281,7 @@ var draftWords = map[string]map[string]string{
 		"prior.open":                        "%s күні бұрынғы есептердің толық орындалмаған ұсынымдары: %[2]d (ел: %[3]s), олардың ішінде басымдары: %[4]d; бағаланбағаны: %[5]d.",
 		"prior.latest":                      "Сайлау алдындағы соңғы бағалау, %s (%s): %s",
 		"ref":                               "%s, %s, № %s",
-		"report":                            "есеп (%s)",
+		"report":                            "%s",
 		"sec.observation":                   "Дауыс беру күнгі байқау",
 		"missing.obs_election":              "байқау деректері: миссия сайлауды атамаған",
 		"missing.obs_none":                  "байқау деректері: қолжетімсіз",
@@ -380,6 +386,9 @@ var draftWords = map[string]map[string]string{
 		"cmp.no_change":                           "Айырмашылықтар өздігінен сайлау нәтижесін өзгертпейді; олар басқа жеңімпазды емес, нәтижелерді жинақтау барысын айғақтайды.",
 		"html.quoted":                             "Ұсынымдар, олардың орындалуының бағалары, миссиялар мен есептердің атаулары миссия жазбаларынан жазылған күйінде және жазылған тілінде келтіріледі.",
 		"res.share":                               "%d (%.1f %%)",
+		"kind.interim":                            "аралық есеп",
+		"kind.preliminary":                        "алдын ала тұжырымдар туралы мәлімдеме",
+		"kind.final":                              "қорытынды есеп",
 	},
 }
 
