@@ -3,14 +3,20 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/browsertest"
 	"github.com/vigil-elections/vigil/internal/demo"
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -137,5 +143,49 @@ func TestAreaPageFitsInBrowser(t *testing.T) {
 			p.FullScreenshot("areas-phone-" + lang)
 			p.Desktop()
 		})
+	}
+}
+
+// TestMissingStaffPagesAreHTML: issue 12's interface, "a page that does not
+// exist answers an HTML page with status 404 on every portal and dashboard
+// path" — the staff's paths too, in the reader's language, signed in.
+func TestMissingStaffPagesAreHTML(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	e, org := observedDemo(t, db, 3, demo.Params{Stations: 200, ObservedShare: 0.2})
+	const pw = "a long test password"
+	hash, _ := access.HashPassword(pw)
+	if err := db.CreateUser(ctx, &store.User{OrgID: org.ID, Username: "admin", Name: "Admin", Role: "administrator"}, hash); err != nil {
+		t.Fatal(err)
+	}
+	h, err := web.New(db, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.CloseObservation)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(srv.URL+"/login", url.Values{"username": {"admin"}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != fmt.Sprintf("/dashboard/%d", e.ID) && !strings.HasPrefix(resp.Request.URL.Path, "/dashboard") {
+		t.Fatalf("after login at %s", resp.Request.URL)
+	}
+	for _, path := range []string{"/dashboard/999999", "/dashboard/nope", fmt.Sprintf("/dashboard/%d/nope", e.ID),
+		fmt.Sprintf("/dashboard/%d/reports/99999999", e.ID), "/observe/nope", "/observe/reports/99999999",
+		"/recommendations/missions/nope/draft"} {
+		resp, err := c.Get(srv.URL + path + "?lang=kk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), `<html lang="kk">`) {
+			t.Errorf("%s: %d %s, want a Kazakh 404 page", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	}
 }
