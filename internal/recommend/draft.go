@@ -42,6 +42,15 @@ func (w words) wordOr(p Phrase, en string) string {
 // ErrNotComputed says that a source has no result for an election yet.
 var ErrNotComputed = errors.New("not computed")
 
+// NotComputedError is ErrNotComputed with the reason as a phrase, so that
+// a draft in another language says why.
+type NotComputedError struct{ Why Phrase }
+
+func (e *NotComputedError) Error() string { return ErrNotComputed.Error() + ": " + Say("en", e.Why) }
+
+// Unwrap makes errors.Is(err, ErrNotComputed) hold.
+func (e *NotComputedError) Unwrap() error { return ErrNotComputed }
+
 // IntegritySource gives an election's integrity results. Until the
 // integrity package stores its results, there is none, and drafts say
 // "not computed".
@@ -421,7 +430,11 @@ func integritySection(ctx context.Context, w words, m *Mission, is IntegritySour
 	items, err := is.Integrity(ctx, m.Election)
 	if errors.Is(err, ErrNotComputed) || (err == nil && len(items) == 0) {
 		msg := w.T("missing.integ", w.T("not_computed"))
-		if err != nil && err.Error() != ErrNotComputed.Error() {
+		var why *NotComputedError
+		switch {
+		case errors.As(err, &why):
+			msg = w.T("missing.integ", w.T("not_computed")+": "+w.say(why.Why))
+		case err != nil && err.Error() != ErrNotComputed.Error():
 			msg = w.T("missing.integ", err.Error())
 		}
 		s.Missing = []string{msg}

@@ -139,6 +139,7 @@ var draftWords = map[string]map[string]string{
 		"kind.interim":                            "interim",
 		"kind.preliminary":                        "preliminary",
 		"kind.final":                              "final",
+		"integ.not_in_core":                       "election %s is not in the results core",
 	},
 	"ru": {
 		"title.statement":                   "Заявление о предварительных выводах и заключениях — количественные данные",
@@ -264,6 +265,7 @@ var draftWords = map[string]map[string]string{
 		"kind.interim":                            "промежуточный отчёт",
 		"kind.preliminary":                        "заявление о предварительных выводах",
 		"kind.final":                              "окончательный отчёт",
+		"integ.not_in_core":                       "выборы %s не загружены в vigil",
 	},
 	"kk": {
 		"title.statement":                   "Алдын ала тұжырымдар мен қорытындылар туралы мәлімдеме — сандық деректер",
@@ -389,6 +391,7 @@ var draftWords = map[string]map[string]string{
 		"kind.interim":                            "аралық есеп",
 		"kind.preliminary":                        "алдын ала тұжырымдар туралы мәлімдеме",
 		"kind.final":                              "қорытынды есеп",
+		"integ.not_in_core":                       "%s сайлауы vigil-ге жүктелмеген",
 	},
 }
 

@@ -35,7 +35,7 @@ type Integrity struct{ DB *store.DB }
 func (s Integrity) Integrity(ctx context.Context, name string) ([]recommend.IntegrityItem, error) {
 	e, err := s.DB.ElectionByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: election %s is not in the results core", recommend.ErrNotComputed, name)
+		return nil, &recommend.NotComputedError{Why: recommend.P("integ.not_in_core", name)}
 	}
 	if err != nil {
 		return nil, err
