@@ -68,6 +68,9 @@ func TestCLITextGolden(t *testing.T) {
 	db := filepath.Join(tmp, "v.db")
 	file := []string{"--file", "testdata/small.csv", "--mapping", "testdata/small.json"}
 	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	// The same file as observers' copies: check --source observer checks
+	// those alone (issue 12: it checked every source, with spurious flags).
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "observer", "--mapping", "testdata/small.json", "testdata/small.csv")
 	mustVigil(t, "user", "add", "--db", db, "--org", "Mission", "--username", "boss", "--role", "administrator")
 	cases := []struct {
 		name string
