@@ -1,0 +1,83 @@
+package form
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+)
+
+// xpathVectors is testdata/xpath_vectors.json: the table that both the
+// Go evaluator and observe.js's are checked against.
+type xpathVectors struct {
+	Now     string `json:"now"`
+	Vectors []struct {
+		Expr    string              `json:"expr"`
+		Answers map[string][]string `json:"answers"`
+		Current string              `json:"current"`
+		Want    *string             `json:"want"`
+		Bool    *bool               `json:"bool"`
+		Error   bool                `json:"error"`
+	} `json:"vectors"`
+}
+
+func TestXPathVectors(t *testing.T) {
+	raw, err := os.ReadFile("testdata/xpath_vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs xpathVectors
+	if err := json.Unmarshal(raw, &vs); err != nil {
+		t.Fatal(err)
+	}
+	now, err := time.Parse(time.RFC3339, vs.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs.Vectors) < 50 {
+		t.Fatalf("%d vectors", len(vs.Vectors))
+	}
+	for _, v := range vs.Vectors {
+		env := &Env{Current: v.Current, Now: now, Lookup: func(name string) []string { return v.Answers[name] }}
+		e, err := ParseExpr(v.Expr)
+		var got any
+		if err == nil {
+			got, err = e.Eval(env)
+		}
+		if v.Error {
+			if err == nil {
+				t.Errorf("%s: got %v, want an error", v.Expr, got)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", v.Expr, err)
+			continue
+		}
+		if v.Want != nil && xstring(got) != *v.Want {
+			t.Errorf("%s: got %q, want %q", v.Expr, xstring(got), *v.Want)
+		}
+		if v.Bool != nil && xbool(got) != *v.Bool {
+			t.Errorf("%s: got %v as a condition, want %v", v.Expr, xbool(got), *v.Bool)
+		}
+		if v.Want == nil && v.Bool == nil {
+			t.Errorf("%s: vector checks nothing", v.Expr)
+		}
+	}
+}
+
+func TestXPathRefsAndVolatile(t *testing.T) {
+	e, err := ParseExpr("if(${a} > /data/b, once(today()), ../c)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Refs(); len(got) != 3 || got[0] != "a" || got[1] != "b" || got[2] != "c" {
+		t.Errorf("refs %v", got)
+	}
+	if !e.Volatile() {
+		t.Error("today() not volatile")
+	}
+	if e2, _ := ParseExpr("${a} + 1"); e2.Volatile() {
+		t.Error("${a} + 1 volatile")
+	}
+}
