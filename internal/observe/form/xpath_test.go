@@ -2,7 +2,11 @@ package form
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,5 +83,36 @@ func TestXPathRefsAndVolatile(t *testing.T) {
 	}
 	if e2, _ := ParseExpr("${a} + 1"); e2.Volatile() {
 		t.Error("${a} + 1 volatile")
+	}
+}
+
+// TestObserveJSXPathVectors runs the web form's evaluator (observe.js)
+// under Node on the same vectors: the phone and the server must agree on
+// what a form's conditions say. It skips without node, and fails under
+// CI=true.
+func TestObserveJSXPathVectors(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node not found: %v", err)
+		}
+		t.Skip("node not found")
+	}
+	js, _ := filepath.Abs("../../web/static/observe.js")
+	cmd := exec.Command(node, "testdata/xpath_vectors.cjs", js, "testdata/xpath_vectors.json")
+	// today() is the phone's local date: the vectors' clock is UTC.
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	raw, _ := os.ReadFile("testdata/xpath_vectors.json")
+	var vs xpathVectors
+	if err := json.Unmarshal(raw, &vs); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d vectors, 0 disagree\n", len(vs.Vectors))
+	if !strings.HasSuffix(string(out), want) {
+		t.Errorf("observe.js disagrees with the vectors:\n%s", out)
 	}
 }

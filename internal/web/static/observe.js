@@ -12,6 +12,328 @@
 // it once however many times it is sent.
 (function () {
   "use strict";
+  // XPath: the evaluator of the expressions XLSForms carry (relevant,
+  // constraint, required, calculation, choice_filter), the same subset
+  // and rules as the server's (internal/observe/form/xpath.go); both are
+  // tested against internal/observe/form/testdata/xpath_vectors.json.
+  // Expressions are parsed into a tree and walked: never eval'd.
+  var XPath = (function () {
+    function XPathError(m) { this.message = m; }
+    XPathError.prototype.toString = function () { return this.message; };
+    function fail(m) { throw new XPathError(m); }
+    function isNameStart(c) { return c === "_" || /[A-Za-z]/.test(c) || c.charCodeAt(0) >= 0x80; }
+    function isNameChar(c) { return isNameStart(c) || /[0-9.:\-]/.test(c); }
+    function operand(t) {
+      return t.kind === "num" || t.kind === "str" || t.kind === "ref" || t.kind === "name" ||
+        (t.kind === "op" && (t.text === ")" || t.text === "." || t.text === ".."));
+    }
+    function lex(s) {
+      var out = [], i = 0;
+      while (i < s.length) {
+        var c = s[i], start = i, prev = out.length > 0 && operand(out[out.length - 1]);
+        if (c === " " || c === "\t" || c === "\n" || c === "\r") { i++; continue; }
+        if (c === "$" && s[i + 1] === "{") {
+          var j = s.indexOf("}", i);
+          if (j < 0) fail("unclosed ${ at character " + (i + 1));
+          var name = s.slice(i + 2, j).trim();
+          if (!name) fail("empty ${} at character " + (i + 1));
+          out.push({ kind: "ref", text: name, pos: start }); i = j + 1; continue;
+        }
+        if (c === "'" || c === "\"") {
+          var k = s.indexOf(c, i + 1);
+          if (k < 0) fail("unclosed string starting at character " + (i + 1));
+          out.push({ kind: "str", text: s.slice(i + 1, k), pos: start }); i = k + 1; continue;
+        }
+        if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(s[i + 1] || ""))) {
+          while (i < s.length && /[0-9.]/.test(s[i])) i++;
+          var txt = s.slice(start, i);
+          if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(txt)) fail("bad number " + txt + " at character " + (start + 1));
+          out.push({ kind: "num", text: txt, num: parseFloat(txt), pos: start }); continue;
+        }
+        if (isNameStart(c)) {
+          while (i < s.length && isNameChar(s[i])) i++;
+          var w = s.slice(start, i);
+          var isOp = prev && (w === "and" || w === "or" || w === "div" || w === "mod");
+          out.push({ kind: isOp ? "op" : "name", text: w, pos: start }); continue;
+        }
+        var two = s.slice(i, i + 2);
+        if (two === "!=" || two === "<=" || two === ">=" || two === ".." || two === "//") {
+          out.push({ kind: "op", text: two, pos: start }); i += 2; continue;
+        }
+        if ("(),+-*=<>/.|".indexOf(c) >= 0) {
+          if (c === "*" && !prev) fail("wildcard * at character " + (i + 1) + " is not supported");
+          out.push({ kind: "op", text: c, pos: start }); i++; continue;
+        }
+        fail("unexpected \"" + c + "\" at character " + (i + 1));
+      }
+      out.push({ kind: "end", text: "", pos: s.length });
+      return out;
+    }
+    function parse(s) {
+      if (s.length > 4000) fail("expression of " + s.length + " characters, at most 4000");
+      var toks = lex(s), p = 0;
+      function peek() { return toks[p]; }
+      function isOp(ops) { var t = toks[p]; return t.kind === "op" && ops.indexOf(t.text) >= 0 ? t.text : null; }
+      function binary(sub, ops) {
+        return function () {
+          var l = sub(), op;
+          while ((op = isOp(ops))) { p++; l = { op: op, args: [l, sub()] }; }
+          return l;
+        };
+      }
+      function unary() {
+        if (isOp(["-"])) { p++; return { op: "neg", args: [unary()] }; }
+        return primary();
+      }
+      var mul = binary(unary, ["*", "div", "mod"]), add = binary(mul, ["+", "-"]),
+        rel = binary(add, ["<", "<=", ">", ">="]), eq = binary(rel, ["=", "!="]),
+        and = binary(eq, ["and"]), or = binary(and, ["or"]);
+      function path() {
+        var last = "", steps = 0;
+        if (isOp(["/"])) p++;
+        for (;;) {
+          var t = peek();
+          if (t.kind === "name") last = t.text;
+          else if (t.kind === "op" && (t.text === "." || t.text === "..")) { if (t.text === "..") last = ""; }
+          else if (steps === 0) fail("unexpected \"" + t.text + "\" at character " + (t.pos + 1));
+          else fail("path ends in / at character " + (t.pos + 1));
+          p++; steps++;
+          if (!isOp(["/"])) break;
+          p++;
+        }
+        if (!last) {
+          if (steps === 1 && toks[p - 1].text === ".") return { op: "cur" };
+          fail("path \"..\" names no question");
+        }
+        return { op: "ref", name: last };
+      }
+      function primary() {
+        var t = peek();
+        if (t.kind === "num") { p++; return { op: "num", num: t.num }; }
+        if (t.kind === "str") { p++; return { op: "str", str: t.text }; }
+        if (t.kind === "ref") { p++; return { op: "ref", name: t.text }; }
+        if (t.kind === "name") {
+          if (toks[p + 1].kind === "op" && toks[p + 1].text === "(") {
+            p += 2;
+            var n = { op: "call", name: t.text, args: [] };
+            if (isOp([")"])) { p++; return n; }
+            for (;;) {
+              n.args.push(or());
+              if (isOp([","])) { p++; continue; }
+              if (!isOp([")"])) fail("expected , or ) at character " + (peek().pos + 1));
+              p++;
+              return n;
+            }
+          }
+          return path();
+        }
+        if (t.kind === "op" && t.text === "(") {
+          p++;
+          var e = or();
+          if (!isOp([")"])) fail("expected ) at character " + (peek().pos + 1));
+          p++;
+          return e;
+        }
+        if (t.kind === "op" && (t.text === "." || t.text === ".." || t.text === "/")) return path();
+        if (t.kind === "end") fail("expression ends where a value is expected");
+        fail("unexpected \"" + t.text + "\" at character " + (t.pos + 1));
+      }
+      var root = or();
+      if (peek().kind !== "end") fail("unexpected \"" + peek().text + "\" at character " + (peek().pos + 1));
+      return root;
+    }
+
+    function Nodes(a) { this.nodes = a; }
+    function isNodes(v) { return v instanceof Nodes; }
+    function fmt(x) {
+      if (isNaN(x)) return "NaN";
+      if (x === Infinity) return "Infinity";
+      if (x === -Infinity) return "-Infinity";
+      if (Number.isInteger(x) && Math.abs(x) < 1e21) return x === 0 ? "0" : x.toFixed(0);
+      return String(x);
+    }
+    function str(v) {
+      if (typeof v === "boolean") return v ? "true" : "false";
+      if (typeof v === "number") return fmt(v);
+      if (isNodes(v)) return v.nodes.length ? v.nodes[0] : "";
+      return v;
+    }
+    function bool(v) {
+      if (typeof v === "boolean") return v;
+      if (typeof v === "number") return v !== 0 && !isNaN(v);
+      if (isNodes(v)) return v.nodes.length > 0;
+      return v !== "";
+    }
+    // A number from text as XPath's number() reads it; a date YYYY-MM-DD
+    // is its days since 1970-01-01, as ODK's engines take it.
+    function strNum(s) {
+      s = String(s).trim();
+      if (/^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(s)) return parseFloat(s);
+      var m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(s);
+      if (m) {
+        var t = Date.UTC(+m[1], +m[2] - 1, +m[3]), d = new Date(t);
+        if (d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3]) return Math.floor(t / 86400000);
+      }
+      return NaN;
+    }
+    function num(v) {
+      if (typeof v === "boolean") return v ? 1 : 0;
+      if (typeof v === "number") return v;
+      return strNum(str(v));
+    }
+    function compare(op, l, r) {
+      var i, j;
+      if (isNodes(l) && isNodes(r)) {
+        for (i = 0; i < l.nodes.length; i++) for (j = 0; j < r.nodes.length; j++) if (compare(op, l.nodes[i], r.nodes[j])) return true;
+        return false;
+      }
+      if (isNodes(l)) {
+        if (typeof r === "boolean") return compare(op, bool(l), r);
+        for (i = 0; i < l.nodes.length; i++) if (compare(op, l.nodes[i], r)) return true;
+        return false;
+      }
+      if (isNodes(r)) {
+        if (typeof l === "boolean") return compare(op, l, bool(r));
+        for (i = 0; i < r.nodes.length; i++) if (compare(op, l, r.nodes[i])) return true;
+        return false;
+      }
+      if (op === "=" || op === "!=") {
+        var eq;
+        if (typeof l === "boolean" || typeof r === "boolean") eq = bool(l) === bool(r);
+        else if (typeof l === "number" || typeof r === "number") eq = num(l) === num(r);
+        else eq = str(l) === str(r);
+        return eq === (op === "=");
+      }
+      var a = num(l), b = num(r);
+      if (op === "<") return a < b;
+      if (op === "<=") return a <= b;
+      if (op === ">") return a > b;
+      return a >= b;
+    }
+    function pad(n, w) { n = String(n); while (n.length < (w || 2)) n = "0" + n; return n; }
+    function dateOf(d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()); }
+    function tokens(v) { return str(v).split(/\s+/).filter(function (x) { return x !== ""; }); }
+    function roundHalfUp(x) { return Math.floor(x + 0.5); }
+
+    function call(n, env) {
+      var args = n.args.map(function (a) { return ev(a, env); }), name = n.name;
+      function want(lo, hi) {
+        if (args.length < lo || args.length > hi) {
+          fail(name + "() takes " + (lo === hi ? lo : lo + " to " + hi) + " argument(s), not " + args.length);
+        }
+      }
+      function str0() { return args.length ? str(args[0]) : env.current; }
+      var x, i, s;
+      switch (name) {
+        case "true": case "false": want(0, 0); return name === "true";
+        case "not": case "boolean": want(1, 1); return bool(args[0]) === (name === "boolean");
+        case "number": want(0, 1); return args.length ? num(args[0]) : strNum(env.current);
+        case "string": want(0, 1); return str0();
+        case "int": want(1, 1); return Math.trunc(num(args[0]));
+        case "round":
+          want(1, 2); x = num(args[0]);
+          if (args.length === 1) return roundHalfUp(x);
+          var pw = Math.pow(10, Math.trunc(num(args[1])));
+          return (x < 0 || Object.is(x, -0) ? -1 : 1) * roundHalfUp(Math.abs(x) * pw) / pw;
+        case "floor": want(1, 1); return Math.floor(num(args[0]));
+        case "ceiling": want(1, 1); return Math.ceil(num(args[0]));
+        case "abs": want(1, 1); return Math.abs(num(args[0]));
+        case "pow": want(2, 2); return Math.pow(num(args[0]), num(args[1]));
+        case "concat": return args.map(str).join("");
+        case "string-length": want(0, 1); return Array.from(str0()).length;
+        case "normalize-space": want(0, 1); return str0().split(/\s+/).filter(function (t) { return t; }).join(" ");
+        case "contains": want(2, 2); return str(args[0]).indexOf(str(args[1])) >= 0;
+        case "starts-with": want(2, 2); return str(args[0]).slice(0, str(args[1]).length) === str(args[1]);
+        case "ends-with": want(2, 2); s = str(args[1]); return s === "" || str(args[0]).slice(-s.length) === s;
+        case "substr":
+          want(2, 3);
+          var rs = Array.from(str(args[0]));
+          var clamp = function (v) { return isNaN(v) || v < 0 ? 0 : v > rs.length ? rs.length : Math.trunc(v); };
+          var from = clamp(num(args[1])), to = args.length === 3 ? clamp(num(args[2])) : rs.length;
+          return from >= to ? "" : rs.slice(from, to).join("");
+        case "selected": want(2, 2); return tokens(args[0]).indexOf(str(args[1]).trim()) >= 0;
+        case "count-selected": want(1, 1); return tokens(args[0]).length;
+        case "selected-at":
+          want(2, 2); var ts = tokens(args[0]); i = num(args[1]);
+          return isNaN(i) || i < 0 || Math.trunc(i) >= ts.length ? "" : ts[Math.trunc(i)];
+        case "count": case "sum":
+          want(1, 1);
+          if (!isNodes(args[0])) fail(name + "() takes a reference to questions");
+          if (name === "count") return args[0].nodes.length;
+          return args[0].nodes.reduce(function (a, v) { return a + strNum(v); }, 0);
+        case "min": case "max":
+          if (!args.length) fail(name + "() takes at least one argument");
+          var xs = [];
+          args.forEach(function (a) { if (isNodes(a)) a.nodes.forEach(function (v) { xs.push(strNum(v)); }); else xs.push(num(a)); });
+          if (!xs.length || xs.some(isNaN)) return NaN;
+          return name === "min" ? Math.min.apply(null, xs) : Math.max.apply(null, xs);
+        case "if": want(3, 3); return bool(args[0]) ? args[1] : args[2];
+        case "coalesce": want(2, 2); s = str(args[0]); return s !== "" ? s : str(args[1]);
+        case "join":
+          if (!args.length) fail("join() takes a separator and values");
+          var parts = [];
+          args.slice(1).forEach(function (a) { if (isNodes(a)) parts = parts.concat(a.nodes); else parts.push(str(a)); });
+          return parts.join(str(args[0]));
+        case "regex":
+          want(2, 2);
+          var re;
+          try { re = new RegExp(str(args[1])); } catch (e) { fail("regex(): " + e.message); }
+          return re.test(str(args[0]));
+        case "today": want(0, 0); return dateOf(env.now);
+        case "now":
+          want(0, 0);
+          var d = env.now, off = -d.getTimezoneOffset();
+          return dateOf(d) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3) +
+            (off < 0 ? "-" : "+") + pad(Math.floor(Math.abs(off) / 60)) + ":" + pad(Math.abs(off) % 60);
+        case "once": want(1, 1); return env.current !== "" ? env.current : args[0];
+        case "date":
+          want(1, 1);
+          if (typeof args[0] === "string") return args[0];
+          x = num(args[0]);
+          if (!isFinite(x)) return "";
+          return new Date(Math.floor(x) * 86400000).toISOString().slice(0, 10);
+      }
+      fail("function " + name + "() is not supported");
+    }
+    function ev(n, env) {
+      switch (n.op) {
+        case "num": return n.num;
+        case "str": return n.str;
+        case "cur": return new Nodes([env.current]);
+        case "ref": return new Nodes(env.lookup ? env.lookup(n.name) || [] : []);
+        case "neg": return -num(ev(n.args[0], env));
+        case "call": return call(n, env);
+        case "and": case "or":
+          var l = ev(n.args[0], env);
+          if (bool(l) === (n.op === "or")) return n.op === "or";
+          return bool(ev(n.args[1], env));
+      }
+      var a = ev(n.args[0], env), b = ev(n.args[1], env);
+      switch (n.op) {
+        case "+": return num(a) + num(b);
+        case "-": return num(a) - num(b);
+        case "*": return num(a) * num(b);
+        case "div": return num(a) / num(b);
+        case "mod": return num(a) % num(b);
+      }
+      return compare(n.op, a, b);
+    }
+    var cache = {};
+    // evaluate parses (once per text) and evaluates an expression; env
+    // has lookup(name) -> node values, current (the value of "."), now.
+    function evaluate(src, env) {
+      var tree = cache[src];
+      if (!tree) { tree = parse(src); cache[src] = tree; }
+      return ev(tree, { lookup: env.lookup, current: env.current === undefined ? "" : String(env.current), now: env.now || new Date() });
+    }
+    return { parse: parse, evaluate: evaluate, string: str, bool: bool, Error: XPathError };
+  })();
+  // Under Node (the evaluator's test) there is no page: export and stop.
+  if (typeof document === "undefined") {
+    if (typeof module === "object" && module.exports) module.exports = XPath;
+    return;
+  }
+
   var KEY = "vigil.queue.v1";
   var REJECTED = "vigil.rejected.v1";
   // Receipts of acknowledged reports: the leaf of the transparency log
