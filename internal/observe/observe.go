@@ -262,8 +262,16 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if hasProtocol(f) {
 		bound = form.BindElection(f, e)
 	}
+	// What the form's conditions say, as ODK's clients apply them: answers
+	// to questions that are not relevant cleared, calculations recomputed,
+	// conditional requirements and constraints checked (after the shapes).
+	evaluated, conds := form.Evaluate(bound, sub.Answers, time.Now())
+	sub.Answers = evaluated
 	if probs := form.Validate(bound, sub.Answers); len(probs) > 0 {
 		return nil, &ValidationError{probs}
+	}
+	if len(conds) > 0 {
+		return nil, &ValidationError{conds}
 	}
 	area, err := s.place(ctx, e.ID, bound, sub)
 	if err != nil {
