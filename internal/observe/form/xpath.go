@@ -29,7 +29,7 @@ func (e *Expr) String() string { return e.src }
 
 type xnode struct {
 	op   string // "num", "str", "ref", "cur", "call", "neg", or a binary operator
-	num  float64
+	num  float64 // a number; for a "ref", 1 when it is a bare name
 	str  string // literal, reference name or function name
 	args []*xnode
 }
@@ -287,7 +287,8 @@ func (p *xparser) primary() (*xnode, error) {
 func (p *xparser) path() (*xnode, error) {
 	last := ""
 	steps := 0
-	if _, ok := p.isOp("/"); ok {
+	_, abs := p.isOp("/")
+	if abs {
 		p.next()
 	}
 	for {
@@ -317,6 +318,10 @@ func (p *xparser) path() (*xnode, error) {
 			return &xnode{op: "cur"}, nil
 		}
 		return nil, fmt.Errorf("path %q names no question", "..")
+	}
+	if steps == 1 && !abs {
+		// A bare name: in a choice filter, the choice's column.
+		return &xnode{op: "ref", str: last, num: 1}, nil
 	}
 	return &xnode{op: "ref", str: last}, nil
 }
@@ -367,6 +372,10 @@ type Env struct {
 	// for a question inside a repeat read from outside it, none when the
 	// name refers to nothing.
 	Lookup func(name string) []string
+	// Column, when set, reads a bare name (not ${name}, not a path with
+	// a /) as a column of the choice a choice_filter is evaluated for;
+	// ok false lets Lookup read it.
+	Column func(name string) (value string, ok bool)
 	// Current is the value of "." (the question being checked).
 	Current string
 	// Now is the time today() and now() read.
@@ -501,6 +510,11 @@ func (env *Env) eval(n *xnode) (any, error) {
 	case "cur":
 		return nodeset{env.Current}, nil
 	case "ref":
+		if n.num == 1 && env.Column != nil {
+			if v, ok := env.Column(n.str); ok {
+				return nodeset{v}, nil
+			}
+		}
 		if env.Lookup == nil {
 			return nodeset{}, nil
 		}

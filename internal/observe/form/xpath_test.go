@@ -19,6 +19,7 @@ type xpathVectors struct {
 		Expr    string              `json:"expr"`
 		Answers map[string][]string `json:"answers"`
 		Current string              `json:"current"`
+		Columns map[string]string   `json:"columns"`
 		Want    *string             `json:"want"`
 		Bool    *bool               `json:"bool"`
 		Error   bool                `json:"error"`
@@ -43,6 +44,9 @@ func TestXPathVectors(t *testing.T) {
 	}
 	for _, v := range vs.Vectors {
 		env := &Env{Current: v.Current, Now: now, Lookup: func(name string) []string { return v.Answers[name] }}
+		if v.Columns != nil {
+			env.Column = func(name string) (string, bool) { s, ok := v.Columns[name]; return s, ok }
+		}
 		e, err := ParseExpr(v.Expr)
 		var got any
 		if err == nil {

@@ -89,8 +89,8 @@
         rel = binary(add, ["<", "<=", ">", ">="]), eq = binary(rel, ["=", "!="]),
         and = binary(eq, ["and"]), or = binary(and, ["or"]);
       function path() {
-        var last = "", steps = 0;
-        if (isOp(["/"])) p++;
+        var last = "", steps = 0, abs = !!isOp(["/"]);
+        if (abs) p++;
         for (;;) {
           var t = peek();
           if (t.kind === "name") last = t.text;
@@ -105,7 +105,8 @@
           if (steps === 1 && toks[p - 1].text === ".") return { op: "cur" };
           fail("path \"..\" names no question");
         }
-        return { op: "ref", name: last };
+        // A bare name: in a choice filter, the choice's column.
+        return { op: "ref", name: last, col: steps === 1 && !abs };
       }
       function primary() {
         var t = peek();
@@ -300,7 +301,12 @@
         case "num": return n.num;
         case "str": return n.str;
         case "cur": return new Nodes([env.current]);
-        case "ref": return new Nodes(env.lookup ? env.lookup(n.name) || [] : []);
+        case "ref":
+          if (n.col && env.column) {
+            var c = env.column(n.name);
+            if (c !== undefined) return new Nodes([c]);
+          }
+          return new Nodes(env.lookup ? env.lookup(n.name) || [] : []);
         case "neg": return -num(ev(n.args[0], env));
         case "call": return call(n, env);
         case "and": case "or":
@@ -324,7 +330,7 @@
     function evaluate(src, env) {
       var tree = cache[src];
       if (!tree) { tree = parse(src); cache[src] = tree; }
-      return ev(tree, { lookup: env.lookup, current: env.current === undefined ? "" : String(env.current), now: env.now || new Date() });
+      return ev(tree, { lookup: env.lookup, column: env.column, current: env.current === undefined ? "" : String(env.current), now: env.now || new Date() });
     }
     return { parse: parse, evaluate: evaluate, string: str, bool: bool, Error: XPathError };
   })();
@@ -424,11 +430,41 @@
     });
   }
 
+  // answerOf reads one question's answer (an element with data-q);
+  // undefined when it has none.
+  function answerOf(el) {
+    var type = el.getAttribute("data-type");
+    if (type === "protocol") {
+      var items = {}, any = false;
+      el.querySelectorAll("input[data-item]").forEach(function (inp) {
+        if (inp.value !== "") { items[inp.getAttribute("data-item")] = parseInt(inp.value, 10); any = true; }
+      });
+      return any ? items : undefined;
+    }
+    if (type === "select_multiple") {
+      var vals = [];
+      el.querySelectorAll("input:checked").forEach(function (c) { if (!c.closest("label").hidden) vals.push(c.value); });
+      return vals.length ? vals : undefined;
+    }
+    if (type === "acknowledge") return el.querySelector("input:checked") ? "OK" : undefined;
+    if (el.querySelector("input[type=radio]")) {
+      var checked = el.querySelector("input[type=radio]:checked");
+      if (!checked || checked.closest("label").hidden) return undefined;
+      return type === "yes_no" ? checked.value === "yes" : checked.value;
+    }
+    var inp = el.querySelector("input, textarea");
+    if (!inp || inp.value === "") return undefined;
+    if (type === "integer") return parseInt(inp.value, 10);
+    if (type === "decimal" || type === "range") return parseFloat(inp.value);
+    return inp.value;
+  }
+
   // answers reads the answers of the fields directly in scope (the form,
   // or one instance of a repeat): hidden (irrelevant) fields are left out,
-  // and each repeat gives an array of its instances' answers. Helpers (the
-  // region and district of the station cascade) only narrow a choice: they
-  // are read for the conditions (all) but not sent.
+  // as ODK clears non-relevant values, and each repeat gives an array of
+  // its instances' answers. Helpers (the region and district of the
+  // station cascade) only narrow a choice: they are read for the
+  // conditions (all) but not sent.
   function answers(scope, all) {
     var out = {};
     scope.querySelectorAll("[data-q]").forEach(function (el) {
@@ -436,37 +472,8 @@
       if (!all && el.hasAttribute("data-helper")) return;
       var field = el.closest("[data-field]");
       if (field && field.hidden) return;
-      var id = el.getAttribute("data-q"), type = el.getAttribute("data-type");
-      if (type === "protocol") {
-        var items = {}, any = false;
-        el.querySelectorAll("input[data-item]").forEach(function (inp) {
-          if (inp.value !== "") { items[inp.getAttribute("data-item")] = parseInt(inp.value, 10); any = true; }
-        });
-        if (any) out[id] = items;
-        return;
-      }
-      if (type === "select_multiple") {
-        var vals = [];
-        el.querySelectorAll("input:checked").forEach(function (c) { if (!c.closest("label").hidden) vals.push(c.value); });
-        if (vals.length) out[id] = vals;
-        return;
-      }
-      if (type === "acknowledge") {
-        if (el.querySelector("input:checked")) out[id] = "OK";
-        return;
-      }
-      var checked = el.querySelector("input[type=radio]:checked");
-      if (el.querySelector("input[type=radio]")) {
-        if (!checked || checked.closest("label").hidden) return;
-        if (type === "yes_no") out[id] = checked.value === "yes";
-        else out[id] = checked.value;
-        return;
-      }
-      var inp = el.querySelector("input, textarea");
-      if (!inp || inp.value === "") return;
-      if (type === "integer") out[id] = parseInt(inp.value, 10);
-      else if (type === "decimal" || type === "range") out[id] = parseFloat(inp.value);
-      else out[id] = inp.value;
+      var v = answerOf(el);
+      if (v !== undefined) out[el.getAttribute("data-q")] = v;
     });
     if (!scope.closest("[data-repeat]")) {
       scope.querySelectorAll("[data-repeat]").forEach(function (rep) {
@@ -481,65 +488,137 @@
     return out;
   }
 
-  // The answer the conditions see: within a repeat instance, its own
-  // questions first, then the form's.
-  function valueOf(el, id) {
-    var item = el.closest(".rep-item");
-    var a = item ? answers(item, true) : {};
-    if (!(id in a)) a = answers(document.getElementById("report"), true);
-    var v = a[id];
+  // text is an answer as XPath reads it: a node's text, as the server's
+  // evaluator (form.answerText) reads a stored answer.
+  function text(v) {
+    if (v === undefined || v === null) return "";
     if (v === true) return "yes";
     if (v === false) return "no";
-    return v;
+    if (Array.isArray(v)) return v.join(" ");
+    if (typeof v === "object") return "";
+    return String(v);
   }
 
-  // update shows the fields whose relevance holds (XLSForm relevant of the
-  // forms ${q} = 'v', ${q} != 'v', selected(${q}, 'v'), joined by and) and,
-  // in cascading selects, the choices whose columns match the answers
-  // they are filtered by (choice_filter col = ${q}).
+  // snapshot reads the answers once for one pass of update (a station
+  // list has thousands of choices, each evaluating its filter): the
+  // form's by question id, each repeat instance's on demand, and which
+  // question sits in which repeat.
+  function snapshot(form) {
+    var snap = { top: answers(form, true), ids: {}, inRepeat: {}, repeats: {}, items: new Map() };
+    form.querySelectorAll("[data-field]").forEach(function (el) {
+      var id = el.getAttribute("data-field"), rep = el.closest("[data-repeat]");
+      snap.ids[id] = true;
+      if (rep) snap.inRepeat[id] = rep;
+    });
+    form.querySelectorAll("[data-repeat]").forEach(function (rep) { snap.repeats[rep.getAttribute("data-repeat")] = rep; });
+    snap.item = function (item) {
+      if (!snap.items.has(item)) snap.items.set(item, answers(item, true));
+      return snap.items.get(item);
+    };
+    // lookup(el) resolves ${name} where el sits: a question of the same
+    // repeat instance, all instances of a repeat's question (read from
+    // outside it), a repeat's instances, or a question of the form.
+    snap.lookup = function (el) {
+      var item = el.closest(".rep-item");
+      return function (name) {
+        var rep = snap.inRepeat[name];
+        if (rep && item && item.closest("[data-repeat]") === rep) return [text(snap.item(item)[name])];
+        if (rep) return Array.prototype.map.call(rep.querySelectorAll(".rep-item"), function (it) { return text(snap.item(it)[name]); });
+        if (snap.repeats[name]) return Array.prototype.map.call(snap.repeats[name].querySelectorAll(".rep-item"), function () { return ""; });
+        if (snap.ids[name]) return [text(snap.top[name])];
+        return [];
+      };
+    };
+    return snap;
+  }
+
+  // evalAt evaluates an expression for the field el; undefined when it
+  // cannot (then, as on the server, it does not decide).
+  function evalAt(expr, lookup, current, column) {
+    try {
+      return XPath.evaluate(expr, { lookup: lookup, column: column, current: current, now: new Date() });
+    } catch (e) {
+      if (e instanceof XPath.Error) return undefined;
+      throw e;
+    }
+  }
+
+  // update shows the fields whose relevance holds, in filtered selects
+  // the choices whose filter holds (the choice's columns read as names:
+  // cascading selects), fills in calculations, and copies the station's
+  // number from the cascade.
   function update(form) {
     for (var pass = 0; pass < 3; pass++) { // conditions on conditional answers
+      var snap = snapshot(form);
       form.querySelectorAll("[data-rel]").forEach(function (el) {
-        var ok = JSON.parse(el.getAttribute("data-rel")).every(function (c) {
-          var v = valueOf(el, c.q);
-          if (c.op === "selected") return Array.isArray(v) ? v.indexOf(c.v) >= 0 : v === c.v;
-          var s = Array.isArray(v) ? v.join(" ") : (v === undefined ? "" : String(v));
-          return c.op === "=" ? s === c.v : s !== c.v;
+        var look = snap.lookup(el);
+        el.hidden = !JSON.parse(el.getAttribute("data-rel")).every(function (e) {
+          var r = evalAt(e, look, "");
+          return r === undefined || XPath.bool(r);
         });
-        el.hidden = !ok;
       });
       form.querySelectorAll("[data-filter]").forEach(function (el) {
-        var pairs = JSON.parse(el.getAttribute("data-filter"));
-        // The answers filtered by, read once per list: a station list has
-        // thousands of choices, and reading the answers walks the form.
-        var vals = pairs.map(function (p) { return valueOf(el, p[1]); });
+        var expr = el.getAttribute("data-filter"), base = snap.lookup(el);
         el.querySelectorAll("label[data-extra]").forEach(function (lab) {
           var extra = JSON.parse(lab.getAttribute("data-extra") || "null") || {};
-          var show = pairs.every(function (p, i) { return vals[i] !== undefined && extra[p[0]] === String(vals[i]); });
+          var inp = lab.querySelector("input");
+          var r = evalAt(expr, base, "", function (name) {
+            if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
+            if (name === "name") return inp.value;
+            return undefined;
+          });
+          var show = r === undefined || XPath.bool(r);
           lab.hidden = !show;
-          if (!show) lab.querySelector("input").checked = false;
+          if (!show) inp.checked = false;
         });
+      });
+      form.querySelectorAll("input[data-calc]").forEach(function (inp) {
+        var field = inp.closest("[data-field]");
+        if (field && field.hidden) { inp.value = ""; return; }
+        var r = evalAt(inp.getAttribute("data-calc"), snap.lookup(inp), inp.value);
+        if (r !== undefined) inp.value = XPath.string(r);
       });
       // A number filled in from a choice (the station from the cascade).
       form.querySelectorAll("input[data-copy]").forEach(function (inp) {
-        var v = valueOf(inp, inp.getAttribute("data-copy"));
-        if (v !== undefined) inp.value = String(v);
+        var v = snap.lookup(inp)(inp.getAttribute("data-copy"));
+        if (v.length && v[0] !== "") inp.value = v[0];
       });
     }
   }
 
-  // checkConstraints reports a number outside its bounds with the form's
-  // constraint message; true when all is well.
+  // checkConstraints stops a send that the form refuses, with the form's
+  // message: a number outside its bounds, a constraint that does not hold
+  // (constraint_message), a required question unanswered under its
+  // condition (required_message). True when all is well.
   function checkConstraints(form) {
-    var bad = null;
-    form.querySelectorAll("input[type=number]").forEach(function (inp) {
-      var field = inp.closest("[data-field]");
-      if (bad || inp.value === "" || (field && field.hidden)) return;
-      if (!inp.checkValidity()) bad = { inp: inp, msg: (field && field.getAttribute("data-cmsg")) || inp.validationMessage };
+    var bad = null, snap = snapshot(form);
+    form.querySelectorAll("[data-field]").forEach(function (field) {
+      if (bad || field.hidden) return;
+      var el = field.querySelector("[data-q]");
+      var v = el ? answerOf(el) : undefined;
+      var look = snap.lookup(field), r;
+      var focus = (el && el.querySelector("input, textarea")) || field;
+      var num = field.querySelector("input[type=number]");
+      if (num && num.value !== "" && !num.checkValidity()) {
+        bad = { el: num, msg: field.getAttribute("data-cmsg") || num.validationMessage };
+        return;
+      }
+      if (v === undefined && field.hasAttribute("data-req")) {
+        r = evalAt(field.getAttribute("data-req"), look, "");
+        if (r !== undefined && XPath.bool(r)) {
+          var lab = field.querySelector("legend, label");
+          bad = { el: focus, msg: field.getAttribute("data-rmsg") || ((lab ? lab.textContent.trim() : el.getAttribute("data-q")) + " *") };
+        }
+        return;
+      }
+      if (v !== undefined && field.hasAttribute("data-constraint")) {
+        r = evalAt(field.getAttribute("data-constraint"), look, text(v));
+        if (r !== undefined && !XPath.bool(r)) bad = { el: focus, msg: field.getAttribute("data-cmsg") || field.getAttribute("data-constraint") };
+      }
     });
     if (bad) {
       document.getElementById("send-status").textContent = bad.msg;
-      bad.inp.focus();
+      if (bad.el.focus) bad.el.focus();
     }
     return !bad;
   }

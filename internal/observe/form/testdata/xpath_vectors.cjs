@@ -6,7 +6,7 @@ const now = new Date(vs.now);
 let bad = 0;
 for (const v of vs.vectors) {
   let got, err = null;
-  try { got = XP.evaluate(v.expr, { lookup: (n) => (v.answers || {})[n], current: v.current || "", now }); } catch (e) { err = e; }
+  try { got = XP.evaluate(v.expr, { lookup: (n) => (v.answers || {})[n], column: v.columns ? (n) => v.columns[n] : undefined, current: v.current || "", now }); } catch (e) { err = e; }
   if (err && !(err instanceof XP.Error)) { console.log(v.expr + ": not an XPath error: " + err); bad++; continue; }
   if (v.error) { if (!err) { console.log(v.expr + ": got " + XP.string(got) + ", want an error"); bad++; } continue; }
   if (err) { console.log(v.expr + ": " + err.message); bad++; continue; }
