@@ -28,9 +28,9 @@ type Expr struct {
 func (e *Expr) String() string { return e.src }
 
 type xnode struct {
-	op   string // "num", "str", "ref", "cur", "call", "neg", or a binary operator
+	op   string  // "num", "str", "ref", "cur", "call", "neg", or a binary operator
 	num  float64 // a number; for a "ref", 1 when it is a bare name
-	str  string // literal, reference name or function name
+	str  string  // literal, reference name or function name
 	args []*xnode
 }
 
