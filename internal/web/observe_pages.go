@@ -168,9 +168,10 @@ type formField struct {
 	// a required question under a relevance condition) and Calc (a
 	// calculate question's calculation), as the XLSForm says them.
 	Relevant, Filter, Constraint, Required, Calc, RequiredMsg string
-	Extras                                                    []string // per choice, its extra columns as JSON
-	Min, Max, Step                                            string   // number bounds (range, integer min/max)
-	ConstraintMsg                                             string
+
+	Extras         []string // per choice, its extra columns as JSON
+	Min, Max, Step string   // number bounds (range, integer min/max)
+	ConstraintMsg  string
 	// CopyFrom names the question whose answer fills this one when its
 	// calculation is just ${that} (the station number from the last select
 	// of the station cascade); the observer may still type it.
