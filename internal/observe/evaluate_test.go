@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
@@ -73,6 +74,60 @@ func TestSubmitEnforcesFormConditions(t *testing.T) {
 			var ve *ValidationError
 			if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Message != c.want {
 				t.Errorf("%v: got %v, want %q", c.a, err, c.want)
+			}
+		}
+	})
+}
+
+// A QC rule reads a repeat: count(incident), count(incident.kind, "…")
+// and sum(incident.people) (issue 13).
+func TestQCRuleReadsRepeat(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newAggWorld(t, db, "rep1")
+		f, err := form.FromXLSFormRows([][]string{
+			{"type", "name", "label"},
+			{"begin repeat", "incident", "Incident"},
+			{"select_one kinds", "kind", "Kind"},
+			{"integer", "people", "People involved"},
+			{"end repeat"},
+		}, [][]string{{"list_name", "name", "label"}, {"kinds", "stuffing", "Stuffing"}, {"kinds", "other", "Other"}}, [][]string{{"form_id"}, {"incidents"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SaveForm(ctx, w.org, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.SaveRule(ctx, w.admin, "api", store.QCRule{FormKey: "incidents", Name: "much_stuffing",
+			Expr: `count(incident.kind, "stuffing") >= 2 or sum(incident.people) > 10`, Action: "flag"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.SaveRule(ctx, w.admin, "api", store.QCRule{FormKey: "incidents", Name: "bad_name", Expr: `count(incident.nosuch) > 0`, Action: "flag"}); err == nil {
+			t.Error("a rule over a question the repeat lacks was saved")
+		}
+		row := func(kind string, people int64) form.Answers {
+			return form.Answers{"kind": form.TextValue(kind), "people": form.IntValue(people)}
+		}
+		for i, c := range []struct {
+			rows []form.Answers
+			flag bool
+		}{
+			{[]form.Answers{row("stuffing", 1), row("other", 1)}, false},
+			{[]form.Answers{row("stuffing", 1), row("other", 1), row("stuffing", 2)}, true},
+			{[]form.Answers{row("other", 6), row("other", 5)}, true},
+			{nil, false},
+		} {
+			a := form.Answers{}
+			if c.rows != nil {
+				a["incident"] = form.RepeatValue(c.rows...)
+			}
+			rc, err := w.svc.Submit(ctx, Submission{Principal: w.admin, Channel: ChannelAPI, ClientID: "rep-client-" + string(rune('a'+i)),
+				ElectionID: w.eid, Form: "incidents", AreaID: w.stations[0], Answers: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(rc.QC, "much_stuffing"); got != c.flag {
+				t.Errorf("case %d: QC %v, want flagged %v", i, rc.QC, c.flag)
 			}
 		}
 	})

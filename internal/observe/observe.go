@@ -591,10 +591,23 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, channel stri
 // the item id alone.
 func Lookup(f *form.Form, a form.Answers) qc.Lookup {
 	return func(name string) qc.Value {
+		qid, item, dotted := strings.Cut(name, ".")
+		// A repeat (count(incident)) and a question in it
+		// (count(incident.kind, "x")): one value per instance.
+		if g := f.RepeatGroup(qid); g != nil {
+			rows, _ := a[qid].Repeat()
+			vs := make([]qc.Value, len(rows))
+			for i, r := range rows {
+				vs[i] = qc.BoolV(true)
+				if dotted {
+					vs[i] = qcValue(r[item])
+				}
+			}
+			return qc.MultiV(vs...)
+		}
 		if v, ok := a[name]; ok {
 			return qcValue(v)
 		}
-		qid, item, dotted := strings.Cut(name, ".")
 		for i := range f.Questions {
 			q := &f.Questions[i]
 			if q.Type != form.Protocol || (dotted && q.ID != qid) {
@@ -622,6 +635,13 @@ func Names(f *form.Form) func(string) bool {
 			return true
 		}
 		qid, item, dotted := strings.Cut(name, ".")
+		if g := f.RepeatGroup(qid); g != nil {
+			if !dotted {
+				return true
+			}
+			q := f.Question(item)
+			return q != nil && f.RepeatOf(q) == g.Path
+		}
 		for i := range f.Questions {
 			q := &f.Questions[i]
 			if q.Type != form.Protocol || (dotted && q.ID != qid) {
