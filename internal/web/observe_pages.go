@@ -259,6 +259,10 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := form.BindStations(form.BindElection(sf.Form, e), areas, observe.StationNumber)
+	if len(f.ItemsetFiles()) > 0 {
+		// A station list too long for the page: the number is typed.
+		f = form.BindElection(sf.Form, e)
+	}
 	// The form speaks the observer's language: ?lang=, else the portal's
 	// choice (the cookie, the browser's Accept-Language).
 	lang := r.URL.Query().Get("lang")

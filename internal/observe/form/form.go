@@ -295,6 +295,11 @@ type Question struct {
 	// region and district of BindStations' cascade): its answer is not
 	// stored, and a submission's value for it is dropped.
 	Helper bool `json:"helper,omitempty"`
+	// ItemsetFile names the CSV form media file (jr://file-csv/NAME)
+	// that holds a filtered select's choices instead of the form: the
+	// station list of a large election, which BindStations serves so
+	// (StationsCSV writes it). Choices is then empty.
+	ItemsetFile string `json:"itemset_file,omitempty"`
 }
 
 // Bounds returns an integer question's bounds: Min and Max, or those of a
@@ -571,7 +576,7 @@ func (f *Form) Check() error {
 		}
 		switch q.Type {
 		case SingleChoice, MultipleChoice:
-			if len(q.Choices) == 0 {
+			if len(q.Choices) == 0 && q.ItemsetFile == "" {
 				bad("%s: no choices", name)
 			}
 			seen := map[string]bool{}
