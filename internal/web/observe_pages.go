@@ -172,6 +172,9 @@ type formField struct {
 	Extras         []string // per choice, its extra columns as JSON
 	Min, Max, Step string   // number bounds (range, integer min/max)
 	ConstraintMsg  string
+	// Itemset is the URL of the CSV of a select's choices served as form
+	// media (form.Question.ItemsetFile); the page carries none of them.
+	Itemset string
 	// CopyFrom names the question whose answer fills this one when its
 	// calculation is just ${that} (the station number from the last select
 	// of the station cascade); the observer may still type it.
@@ -259,10 +262,6 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := form.BindStations(form.BindElection(sf.Form, e), areas, observe.StationNumber)
-	if len(f.ItemsetFiles()) > 0 {
-		// A station list too long for the page: the number is typed.
-		f = form.BindElection(sf.Form, e)
-	}
 	// The form speaks the observer's language: ?lang=, else the portal's
 	// choice (the cookie, the browser's Accept-Language).
 	lang := r.URL.Query().Get("lang")
@@ -280,6 +279,11 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 			ff.RequiredMsg = ""
 		}
 		fieldScript(f, q, &ff)
+		if q.ItemsetFile != "" {
+			// A list too long for the page: observe.js fetches the CSV the
+			// OpenRosa manifest serves (and keeps it for offline use).
+			ff.Itemset = "/openrosa/" + itoa64(e.ID) + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version) + "/media/" + url.PathEscape(q.ItemsetFile)
+		}
 		if rp := f.RepeatOf(q); rp != "" {
 			g := f.Group(rp)
 			ff.Repeat, ff.RepeatLabel = g.Name(), g.Label.In(lang)

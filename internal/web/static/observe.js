@@ -543,6 +543,78 @@
     }
   }
 
+  // External choice lists (a large election's stations, more than the
+  // page can carry): the CSV that the OpenRosa manifest serves, fetched
+  // when the page opens and kept in the offline cache for when there is
+  // no network. Only the choices the filter shows are put in the page.
+  var itemsets = new Map(); // fieldset -> rows (objects by CSV column)
+  var MAX_SHOWN = 5000;
+  var shownKeys = new WeakMap(); // fieldset -> the choices it shows
+  function parseCSV(textIn) {
+    var rows = [], row = [], f = "", quoted = false, i, c;
+    for (i = 0; i < textIn.length; i++) {
+      c = textIn[i];
+      if (quoted) {
+        if (c === "\"") { if (textIn[i + 1] === "\"") { f += "\""; i++; } else quoted = false; } else f += c;
+      } else if (c === "\"") quoted = true;
+      else if (c === ",") { row.push(f); f = ""; }
+      else if (c === "\n" || c === "\r") {
+        if (c === "\r" && textIn[i + 1] === "\n") i++;
+        row.push(f); rows.push(row); row = []; f = "";
+      } else f += c;
+    }
+    if (f !== "" || row.length) { row.push(f); rows.push(row); }
+    var head = rows.shift() || [];
+    return rows.map(function (r) {
+      var o = {};
+      head.forEach(function (h, k) { o[h] = r[k] === undefined ? "" : r[k]; });
+      return o;
+    });
+  }
+  function loadItemsets(form) {
+    form.querySelectorAll("[data-itemset]").forEach(function (fs) {
+      var url = fs.getAttribute("data-itemset");
+      fetch(url, { credentials: "same-origin" }).then(function (res) {
+        if (!res.ok) throw new Error("HTTP " + res.status);
+        if (window.caches) {
+          var copy = res.clone();
+          caches.open("vigil-observe-v1").then(function (c) { return c.put(url, copy); }).catch(function () {});
+        }
+        return res.text();
+      }).catch(function () {
+        return window.caches ? caches.match(url).then(function (hit) { return hit ? hit.text() : ""; }) : "";
+      }).then(function (t) {
+        itemsets.set(fs, parseCSV(t || ""));
+        update(form);
+      });
+    });
+  }
+  // showItemset puts in the page the choices of an external list whose
+  // filter holds (the choice's columns read as names).
+  function showItemset(fs, rows, snap) {
+    var expr = fs.getAttribute("data-filter"), base = snap.lookup(fs), shown = [];
+    rows.forEach(function (row) {
+      if (shown.length >= MAX_SHOWN) return;
+      var r = expr ? evalAt(expr, base, "", function (name) {
+        return Object.prototype.hasOwnProperty.call(row, name) ? row[name] : undefined;
+      }) : true;
+      if (r === undefined || XPath.bool(r)) shown.push(row);
+    });
+    var key = shown.map(function (r) { return r.name + "\u0001" + (r.parent || ""); }).join("\u0002");
+    if (shownKeys.get(fs) === key) return;
+    shownKeys.set(fs, key);
+    fs.querySelectorAll("label.choice").forEach(function (l) { l.remove(); });
+    var id = fs.getAttribute("data-q");
+    shown.forEach(function (row) {
+      var lab = document.createElement("label"), inp = document.createElement("input");
+      lab.className = "choice";
+      inp.type = "radio"; inp.name = id; inp.value = row.name;
+      lab.appendChild(inp);
+      lab.appendChild(document.createTextNode(" " + row.label));
+      fs.appendChild(lab);
+    });
+  }
+
   // update shows the fields whose relevance holds, in filtered selects
   // the choices whose filter holds (the choice's columns read as names:
   // cascading selects), fills in calculations, and copies the station's
@@ -557,6 +629,7 @@
           return r === undefined || XPath.bool(r);
         });
       });
+      itemsets.forEach(function (rows, fs) { showItemset(fs, rows, snap); });
       form.querySelectorAll("[data-filter]").forEach(function (el) {
         var expr = el.getAttribute("data-filter"), base = snap.lookup(el);
         el.querySelectorAll("label[data-extra]").forEach(function (lab) {
@@ -652,6 +725,7 @@
       }
     });
     update(form);
+    loadItemsets(form);
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!checkConstraints(form)) return;
