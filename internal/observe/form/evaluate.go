@@ -2,6 +2,7 @@ package form
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 //     group's, is false) is cleared, as ODK clears non-relevant values;
 //     a repeat that is not relevant loses all its instances;
 //   - a calculate question's value is recomputed from the answers and
-//     stored (unless its calculation reads the clock or chance — now(),
+//     stored (none when it is NaN, as ODK's engine does; unless its calculation reads the clock or chance — now(),
 //     today(), once(), random(), uuid() — which only the client can
 //     evaluate: the client's value is kept);
 //
@@ -165,7 +166,7 @@ func (ev *evaluation) settle(q *Question, set, inst Answers) {
 	if e == nil || e.Volatile() {
 		return
 	}
-	s, err := e.EvalString(ev.env(inst, cur))
+	s, err := calcValue(e, ev.env(inst, cur))
 	switch {
 	case err != nil:
 	case s == "":
@@ -280,3 +281,18 @@ func (ev *evaluation) isTrue(src string, inst Answers) bool {
 // scalar reports whether a kind of answer is one value (not a protocol
 // or a repeat), which a constraint reads as ".".
 func (k Kind) scalar() bool { return k != KindProtocol && k != KindRepeat && k != KindNone }
+
+// calcValue is a calculation's value as stored: its text, except that a
+// number that is not one (NaN: a calculation over an unanswered
+// question) is no value, as ODK's engine (@getodk/xforms-engine) leaves it
+// — TestODKEngineAgrees compares them.
+func calcValue(e *Expr, env *Env) (string, error) {
+	v, err := e.Eval(env)
+	if err != nil {
+		return "", err
+	}
+	if x, ok := v.(float64); ok && math.IsNaN(x) {
+		return "", nil
+	}
+	return xstring(v), nil
+}

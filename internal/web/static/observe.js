@@ -649,7 +649,9 @@
         var field = inp.closest("[data-field]");
         if (field && field.hidden) { inp.value = ""; return; }
         var r = evalAt(inp.getAttribute("data-calc"), snap.lookup(inp), inp.value);
-        if (r !== undefined) inp.value = XPath.string(r);
+        // NaN (a calculation over an unanswered question) is no value,
+        // as on the server and in ODK's engine.
+        if (r !== undefined) inp.value = typeof r === "number" && isNaN(r) ? "" : XPath.string(r);
       });
       // A number filled in from a choice (the station from the cascade).
       form.querySelectorAll("input[data-copy]").forEach(function (inp) {
