@@ -18,6 +18,8 @@
   // tested against internal/observe/form/testdata/xpath_vectors.json.
   // Expressions are parsed into a tree and walked: never eval'd.
   var XPath = (function () {
+    // Errors are codes (never shown: an expression that cannot be
+    // evaluated does not decide); the server's messages say them in words.
     function XPathError(m) { this.message = m; }
     XPathError.prototype.toString = function () { return this.message; };
     function fail(m) { throw new XPathError(m); }
@@ -41,13 +43,13 @@
         }
         if (c === "'" || c === "\"") {
           var k = s.indexOf(c, i + 1);
-          if (k < 0) fail("unclosed string starting at character " + (i + 1));
+          if (k < 0) fail("unclosed-string@" + (i + 1));
           out.push({ kind: "str", text: s.slice(i + 1, k), pos: start }); i = k + 1; continue;
         }
         if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(s[i + 1] || ""))) {
           while (i < s.length && /[0-9.]/.test(s[i])) i++;
           var txt = s.slice(start, i);
-          if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(txt)) fail("bad number " + txt + " at character " + (start + 1));
+          if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(txt)) fail("bad-number@" + (start + 1));
           out.push({ kind: "num", text: txt, num: parseFloat(txt), pos: start }); continue;
         }
         if (isNameStart(c)) {
@@ -70,7 +72,7 @@
       return out;
     }
     function parse(s) {
-      if (s.length > 4000) fail("expression of " + s.length + " characters, at most 4000");
+      if (s.length > 4000) fail("too-long:" + s.length);
       var toks = lex(s), p = 0;
       function peek() { return toks[p]; }
       function isOp(ops) { var t = toks[p]; return t.kind === "op" && ops.indexOf(t.text) >= 0 ? t.text : null; }
@@ -96,7 +98,7 @@
           if (t.kind === "name") last = t.text;
           else if (t.kind === "op" && (t.text === "." || t.text === "..")) { if (t.text === "..") last = ""; }
           else if (steps === 0) fail("unexpected \"" + t.text + "\" at character " + (t.pos + 1));
-          else fail("path ends in / at character " + (t.pos + 1));
+          else fail("path-ends-in-slash@" + (t.pos + 1));
           p++; steps++;
           if (!isOp(["/"])) break;
           p++;
@@ -121,7 +123,7 @@
             for (;;) {
               n.args.push(or());
               if (isOp([","])) { p++; continue; }
-              if (!isOp([")"])) fail("expected , or ) at character " + (peek().pos + 1));
+              if (!isOp([")"])) fail("expected-comma-or-paren@" + (peek().pos + 1));
               p++;
               return n;
             }
@@ -131,12 +133,12 @@
         if (t.kind === "op" && t.text === "(") {
           p++;
           var e = or();
-          if (!isOp([")"])) fail("expected ) at character " + (peek().pos + 1));
+          if (!isOp([")"])) fail("expected-paren@" + (peek().pos + 1));
           p++;
           return e;
         }
         if (t.kind === "op" && (t.text === "." || t.text === ".." || t.text === "/")) return path();
-        if (t.kind === "end") fail("expression ends where a value is expected");
+        if (t.kind === "end") fail("value-expected@end");
         fail("unexpected \"" + t.text + "\" at character " + (t.pos + 1));
       }
       var root = or();
