@@ -560,6 +560,11 @@ func (f *Form) Check() error {
 				bad("%s: %v", name, err)
 			}
 		}
+		if q.ItemsetFile != "" && (!q.Helper || q.ChoiceFilter == "" || !ValidID(strings.TrimSuffix(q.ItemsetFile, ".csv"))) {
+			// Only BindStations serves a list as media: a stored form
+			// naming a file would send clients after one that is not there.
+			bad("%s: itemset_file %q: only the station cascade's filtered lists are served as media files", name, q.ItemsetFile)
+		}
 		if q.SMS != "" && f.RepeatOf(q) != "" {
 			bad("%s: a question inside a repeat cannot carry an SMS tag", name)
 		}

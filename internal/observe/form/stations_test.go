@@ -83,6 +83,12 @@ func TestBindStations(t *testing.T) {
 	if err := g.Check(); err != nil {
 		t.Fatal(err)
 	}
+	// A stored form cannot name a media file of its own.
+	own := VotingTemplate()
+	own.Questions[0].ItemsetFile = "x.csv"
+	if err := own.Check(); err == nil || !strings.Contains(err.Error(), "itemset_file") {
+		t.Errorf("a form naming its own itemset file: %v", err)
+	}
 	x = string(XForm(g))
 	for _, want := range []string{`<instance id="station_area_3" src="jr://file-csv/station_area_3.csv"/>`,
 		`<itemset nodeset="instance('station_area_3')/root/item[parent =  /data/station_area_2 ]"><value ref="name"/><label ref="label"/></itemset>`} {
