@@ -162,8 +162,20 @@ func xlex(s string) ([]xtok, error) {
 }
 
 type xparser struct {
-	toks []xtok
-	i    int
+	toks  []xtok
+	i     int
+	depth int // parentheses and calls open: bounded, so that a hostile form cannot exhaust a stack
+}
+
+// MaxExprDepth bounds the nesting of parentheses and function calls.
+const MaxExprDepth = 64
+
+func (p *xparser) enter() error {
+	p.depth++
+	if p.depth > MaxExprDepth {
+		return fmt.Errorf("more than %d nested parentheses or calls at character %d", MaxExprDepth, p.peek().pos+1)
+	}
+	return nil
 }
 
 func (p *xparser) peek() xtok { return p.toks[p.i] }
@@ -233,6 +245,10 @@ func (p *xparser) primary() (*xnode, error) {
 		return &xnode{op: "ref", str: t.text}, nil
 	case "name":
 		if p.toks[p.i+1].kind == "op" && p.toks[p.i+1].text == "(" {
+			if err := p.enter(); err != nil {
+				return nil, err
+			}
+			defer func() { p.depth-- }()
 			p.next()
 			p.next()
 			n := &xnode{op: "call", str: t.text}
@@ -261,6 +277,10 @@ func (p *xparser) primary() (*xnode, error) {
 	case "op":
 		switch t.text {
 		case "(":
+			if err := p.enter(); err != nil {
+				return nil, err
+			}
+			defer func() { p.depth-- }()
 			p.next()
 			n, err := p.or()
 			if err != nil {

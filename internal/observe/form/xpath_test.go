@@ -120,3 +120,27 @@ func TestObserveJSXPathVectors(t *testing.T) {
 		t.Errorf("observe.js disagrees with the vectors:\n%s", out)
 	}
 }
+
+// FuzzXPath: any text parses or is refused, and evaluates or fails,
+// without a panic (a form's expressions are its author's input).
+func FuzzXPath(f *testing.F) {
+	raw, _ := os.ReadFile("testdata/xpath_vectors.json")
+	var vs xpathVectors
+	if err := json.Unmarshal(raw, &vs); err == nil {
+		for _, v := range vs.Vectors {
+			f.Add(v.Expr)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ParseExpr(s)
+		if err != nil {
+			return
+		}
+		env := &Env{Current: "3", Now: time.Unix(0, 0), Lookup: func(name string) []string { return []string{"1", "a b"} },
+			Column: func(name string) (string, bool) { return "x", name == "c" }}
+		if _, err := e.Eval(env); err == nil {
+			e.Refs()
+			e.Volatile()
+		}
+	})
+}

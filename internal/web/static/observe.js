@@ -73,7 +73,9 @@
     }
     function parse(s) {
       if (s.length > 4000) fail("too-long:" + s.length);
-      var toks = lex(s), p = 0;
+      var toks = lex(s), p = 0, depth = 0;
+      // Parentheses and calls nest at most 64 deep, as on the server.
+      function enter() { if (++depth > 64) fail("too-deep@" + (toks[p].pos + 1)); }
       function peek() { return toks[p]; }
       function isOp(ops) { var t = toks[p]; return t.kind === "op" && ops.indexOf(t.text) >= 0 ? t.text : null; }
       function binary(sub, ops) {
@@ -117,24 +119,28 @@
         if (t.kind === "ref") { p++; return { op: "ref", name: t.text }; }
         if (t.kind === "name") {
           if (toks[p + 1].kind === "op" && toks[p + 1].text === "(") {
+            enter();
             p += 2;
             var n = { op: "call", name: t.text, args: [] };
-            if (isOp([")"])) { p++; return n; }
+            if (isOp([")"])) { p++; depth--; return n; }
             for (;;) {
               n.args.push(or());
               if (isOp([","])) { p++; continue; }
               if (!isOp([")"])) fail("expected-comma-or-paren@" + (peek().pos + 1));
               p++;
+              depth--;
               return n;
             }
           }
           return path();
         }
         if (t.kind === "op" && t.text === "(") {
+          enter();
           p++;
           var e = or();
           if (!isOp([")"])) fail("expected-paren@" + (peek().pos + 1));
           p++;
+          depth--;
           return e;
         }
         if (t.kind === "op" && (t.text === "." || t.text === ".." || t.text === "/")) return path();
