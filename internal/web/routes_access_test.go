@@ -141,15 +141,17 @@ func routeTable() map[string]routeRow {
 
 		// OpenRosa: any login (Collect sends Basic; a cookie or bearer
 		// token is as good).
-		"GET /openrosa/{election}/formList":                        {who: loggedIn},
-		"GET /openrosa/{election}/forms/{form}/{version}":          {who: loggedIn, path: "/openrosa/{election}/forms/voting/{version}"},
-		"HEAD /openrosa/{election}/submission":                     {who: loggedIn},
-		"GET /openrosa/{election}/forms/{form}/{version}/manifest": {who: loggedIn, path: "/openrosa/{election}/forms/voting/{version}/manifest"},
-		// The fixture's election is small: its forms have no media file.
+		"GET /openrosa/{election}/formList":               {who: loggedIn},
+		"GET /openrosa/{election}/forms/{form}/{version}": {who: loggedIn, path: "/openrosa/{election}/forms/voting/{version}"},
+		"HEAD /openrosa/{election}/submission":            {who: loggedIn},
+		"POST /openrosa/{election}/submission":            {who: loggedIn, body: "not multipart"},
+		"POST /sms/twilio":                                {who: nobody, body: "form:From=%2B77000000001&Body=hi"},
+		"POST /sms/telerivet":                             {who: nobody, body: "form:secret=wrong&from_number=%2B77000000001&content=hi"},
+
+		// OpenRosa form media: the fixture's election is small, so its
+		// forms have a manifest without files.
+		"GET /openrosa/{election}/forms/{form}/{version}/manifest":     {who: loggedIn, path: "/openrosa/{election}/forms/voting/{version}/manifest"},
 		"GET /openrosa/{election}/forms/{form}/{version}/media/{file}": {who: nobody, path: "/openrosa/{election}/forms/voting/{version}/media/station_area_3.csv"},
-		"POST /openrosa/{election}/submission":                         {who: loggedIn, body: "not multipart"},
-		"POST /sms/twilio":                                             {who: nobody, body: "form:From=%2B77000000001&Body=hi"},
-		"POST /sms/telerivet":                                          {who: nobody, body: "form:secret=wrong&from_number=%2B77000000001&content=hi"},
 
 		// Pages of the observers and staff.
 		"GET /login":                              {who: public},
