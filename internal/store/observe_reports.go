@@ -30,23 +30,46 @@ type StoredForm struct {
 // A key and version already stored is an error: versions are never
 // overwritten.
 func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...AuditEntry) (_ *StoredForm, err error) {
-	defer wrap(&err, "store.SaveForm(org %d)", orgID)
-	body, err := json.Marshal(f)
+	defer wrap(&err, "store.SaveForm(org %d, %s %s)", orgID, f.ID, f.Version)
+	sfs, err := db.saveForms(ctx, orgID, []*form.Form{f}, audit)
 	if err != nil {
 		return nil, err
 	}
-	sf := &StoredForm{OrgID: orgID, Active: true, Created: time.Now().UTC(), Form: f}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM forms WHERE org_id = $1 AND form_key = $2 AND version = $3`, orgID, f.ID, f.Version).Scan(&n); err != nil {
-			return err
+	return sfs[0], nil
+}
+
+// SaveForms stores forms as SaveForm does, all or none, with the audit
+// entries in the same transaction (observe.InstallDefaultForms).
+func (db *DB) SaveForms(ctx context.Context, orgID int64, fs []*form.Form, audit ...AuditEntry) (_ []*StoredForm, err error) {
+	defer wrap(&err, "store.SaveForms(org %d, %d forms)", orgID, len(fs))
+	return db.saveForms(ctx, orgID, fs, audit)
+}
+
+func (db *DB) saveForms(ctx context.Context, orgID int64, fs []*form.Form, audit []AuditEntry) ([]*StoredForm, error) {
+	bodies := make([]string, len(fs))
+	for i, f := range fs {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return nil, fmt.Errorf("form %s: %w", f.ID, err)
 		}
-		if n > 0 {
-			return fmt.Errorf("form %s version %s is already stored; give the new one another version", f.ID, f.Version)
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
-			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
-			return err
+		bodies[i] = string(b)
+	}
+	sfs := make([]*StoredForm, len(fs))
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		for i, f := range fs {
+			sf := &StoredForm{OrgID: orgID, Active: true, Created: time.Now().UTC(), Form: f}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM forms WHERE org_id = $1 AND form_key = $2 AND version = $3`, orgID, f.ID, f.Version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("form %s version %s is already stored; give the new one another version", f.ID, f.Version)
+			}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
+				orgID, f.ID, f.Version, string(f.Phase), bodies[i], fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
+				return err
+			}
+			sfs[i] = sf
 		}
 		if err := auditAll(ctx, tx, audit); err != nil {
 			return err
@@ -56,7 +79,7 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...
 	if err != nil {
 		return nil, err
 	}
-	return sf, nil
+	return sfs, nil
 }
 
 func scanForm(sc interface{ Scan(...any) error }) (*StoredForm, error) {
@@ -359,7 +382,7 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := rowsAffected(res); err != nil {
 			return err
 		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
@@ -426,7 +449,7 @@ func InsertSMS(ctx context.Context, q Querier, m *SMSMessage) (created bool, err
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
+	n, err := rowsAffected(res)
 	return n > 0, err
 }
 
