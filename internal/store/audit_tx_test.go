@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/observe"
@@ -135,6 +136,40 @@ func TestAuditEntriesInTheActionsTransaction(t *testing.T) {
 		// The draw's assignments went with it.
 		if n := count(`SELECT count(*) FROM assignments`); n != 2 {
 			t.Errorf("%d assignments, want 2 (one assigned, one drawn)", n)
+		}
+	})
+}
+
+// A resolution's value is an answer: one that does not decode is refused
+// when written and fails the read when found stored, rather than leave
+// the conflict it resolves quietly unresolved.
+func TestResolutionValueDecodes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newElection(t, db)
+		root, err := db.AreaByPath(ctx, e.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		org, err := db.EnsureOrganisation(ctx, "Mission", "domestic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := store.AuditEntry{OrgID: org.ID, Actor: "t", Channel: "test", Action: "conflict.resolve"}
+		r := store.Resolution{AreaID: root.ID, Phase: "counting", Question: "overall", Value: []byte(`"good"`)}
+		if err := db.Resolve(ctx, org.ID, e.ID, r, a); err != nil {
+			t.Fatal(err)
+		}
+		r.Value = []byte(`{"good"`)
+		if err := db.Resolve(ctx, org.ID, e.ID, r, a); err == nil {
+			t.Fatal("a resolution whose value is not JSON was stored")
+		}
+		if rs, err := db.Resolutions(ctx, org.ID, e.ID); err != nil || len(rs) != 1 || string(rs[0].Value) != `"good"` {
+			t.Fatalf("resolutions %+v (%v), want the first one", rs, err)
+		}
+		exec(t, db, `UPDATE resolutions SET value = 'not json'`)
+		if _, err := db.Resolutions(ctx, org.ID, e.ID); err == nil || !strings.Contains(err.Error(), "resolution value") {
+			t.Fatalf("a stored value that does not decode read as %v", err)
 		}
 	})
 }

@@ -708,7 +708,10 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 		if resolved[g] == nil {
 			resolved[g] = map[string]json.RawMessage{}
 		}
-		resolved[g][q] = json.RawMessage(v)
+		if resolved[g][q], err = resolutionValue(v); err != nil {
+			rows.Close()
+			return fmt.Errorf("area %d %s/%s: %w", g.area, g.phase, q, err)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -519,6 +519,9 @@ type Resolution struct {
 // Resolve stores (or replaces) a resolution, with an audit entry.
 func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution, audit AuditEntry) (err error) {
 	defer wrap(&err, "store.Resolve(org %d, election %d)", orgID, electionID)
+	if _, err := resolutionValue(string(r.Value)); err != nil {
+		return err
+	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id = $3 AND phase = $4 AND question = $5`,
 			orgID, electionID, r.AreaID, r.Phase, r.Question); err != nil {
@@ -564,10 +567,24 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Res
 		if err := rows.Scan(&r.AreaID, &r.Phase, &r.Question, &v, &r.UserID, scanTime(&r.Created)); err != nil {
 			return nil, err
 		}
-		r.Value = json.RawMessage(v)
+		if r.Value, err = resolutionValue(v); err != nil {
+			return nil, fmt.Errorf("resolution of area %d %s/%s: %w", r.AreaID, r.Phase, r.Question, err)
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// resolutionValue is a resolution's stored value, checked to decode as an
+// answer: the aggregates and the findings read it as one, and a value that
+// does not decode must stop them rather than leave the conflict quietly
+// unresolved.
+func resolutionValue(v string) (json.RawMessage, error) {
+	var a form.Value
+	if err := json.Unmarshal([]byte(v), &a); err != nil {
+		return nil, fmt.Errorf("resolution value %.40q: %w", v, err)
+	}
+	return json.RawMessage(v), nil
 }
 
 // InsertReports stores many reports in q's transaction with one
