@@ -635,21 +635,14 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		}
 		var b strings.Builder
 		b.WriteString(`INSERT INTO reports (org_id, election_id, form_id, phase, area_id, observer_id, user_id, channel, client_id, answers, status, qc, triage, submitted, received) VALUES `)
+		valuesRows(&b, d, 0, len(rows), 15)
 		args := make([]any, 0, 15*len(rows))
-		for n, i := range rows {
+		for _, i := range rows {
 			r := rs[i]
-			if n > 0 {
-				b.WriteString(", ")
+			qc, err := json.Marshal(nonNil(r.QC))
+			if err != nil {
+				return nil, fmt.Errorf("report %q: qc: %w", r.ClientID, err)
 			}
-			b.WriteByte('(')
-			for c := 1; c <= 15; c++ {
-				if c > 1 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(d, len(args)+c))
-			}
-			b.WriteByte(')')
-			qc, _ := json.Marshal(nonNil(r.QC))
 			args = append(args, r.OrgID, r.ElectionID, r.FormID, r.Phase, nullID(r.AreaID), nullID(r.ObserverID), nullID(r.UserID), r.Channel, r.ClientID,
 				string(r.Answers), r.Status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received))
 		}
@@ -696,40 +689,18 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 // AuditMany appends entries to the log with one statement per chunk.
 func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err error) {
 	defer wrap(&err, "store.AuditMany(%d entries)", len(es))
-	const chunk = 500
-	for lo := 0; lo < len(es); lo += chunk {
-		hi := min(lo+chunk, len(es))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES `)
-		args := make([]any, 0, 7*(hi-lo))
-		for i := lo; i < hi; i++ {
-			e := es[i]
-			if e.At.IsZero() {
-				e.At = time.Now().UTC()
-			}
-			detail := string(e.Detail)
-			if detail == "" {
-				detail = "{}"
-			}
-			if i > lo {
-				b.WriteString(", ")
-			}
-			n := len(args)
-			b.WriteByte('(')
-			for c := 1; c <= 7; c++ {
-				if c > 1 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(d, n+c))
-			}
-			b.WriteByte(')')
-			args = append(args, nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At))
+	now := time.Now().UTC()
+	return execRows(ctx, q, d, `INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES `, ``, len(es), 500, func(i int) ([]any, error) {
+		e := es[i]
+		if e.At.IsZero() {
+			e.At = now
 		}
-		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
+		detail := string(e.Detail)
+		if detail == "" {
+			detail = "{}"
 		}
-	}
-	return nil
+		return []any{nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At)}, nil
+	})
 }
 
 // param writes the n-th parameter of a long multi-row statement. SQLite
