@@ -113,7 +113,7 @@ func (db *DB) migrateTo(ctx context.Context, upto int) error {
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+				m.version, m.name, fmtTime(time.Now())); err != nil {
 				return err
 			}
 		}
