@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -19,15 +20,7 @@ import (
 func TestAuditEntriesInTheActionsTransaction(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newElection(t, db)
-		root, err := db.AreaByPath(ctx, e.ID, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		org, err := db.EnsureOrganisation(ctx, "Mission", "domestic")
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, root, org := missionElection(t, db)
 		partner, err := db.EnsureOrganisation(ctx, "Partner", "domestic")
 		if err != nil {
 			t.Fatal(err)
@@ -146,15 +139,7 @@ func TestAuditEntriesInTheActionsTransaction(t *testing.T) {
 func TestResolutionValueDecodes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newElection(t, db)
-		root, err := db.AreaByPath(ctx, e.ID, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		org, err := db.EnsureOrganisation(ctx, "Mission", "domestic")
-		if err != nil {
-			t.Fatal(err)
-		}
+		e, root, org := missionElection(t, db)
 		a := store.AuditEntry{OrgID: org.ID, Actor: "t", Channel: "test", Action: "conflict.resolve"}
 		r := store.Resolution{AreaID: root.ID, Phase: "counting", Question: "overall", Value: []byte(`"good"`)}
 		if err := db.Resolve(ctx, org.ID, e.ID, r, a); err != nil {
@@ -172,4 +157,20 @@ func TestResolutionValueDecodes(t *testing.T) {
 			t.Fatalf("a stored value that does not decode read as %v", err)
 		}
 	})
+}
+
+// missionElection is a new election, its root area and an organisation.
+func missionElection(t *testing.T, db *store.DB) (*election.Election, election.Area, *store.Organisation) {
+	t.Helper()
+	ctx := context.Background()
+	e := newElection(t, db)
+	root, err := db.AreaByPath(ctx, e.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := db.EnsureOrganisation(ctx, "Mission", "domestic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, root, org
 }

@@ -193,7 +193,8 @@ func (s SchemaStatus) Current() bool { return len(s.Missing) == 0 && s.Applied =
 // Schema reads which migrations the database has, for readiness checks
 // (another process may have migrated it, or an old one may still be
 // running beside a newer one).
-func (db *DB) Schema(ctx context.Context) (SchemaStatus, error) {
+func (db *DB) Schema(ctx context.Context) (_ SchemaStatus, err error) {
+	defer wrap(&err, "store.Schema")
 	ms, err := loadMigrations(db.Dialect)
 	if err != nil {
 		return SchemaStatus{}, err

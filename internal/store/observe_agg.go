@@ -829,38 +829,12 @@ func (t *obsTx) deployment(sc obsScope) error {
 	default:
 		return err
 	}
-	now := map[int64]bool{}
-	rows, err := t.q.QueryContext(t.ctx, q, args...)
+	now, err := t.idSet(q, args...)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		now[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	before := map[int64]bool{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND deployed = 1`, sc.org, sc.election)
+	before, err := t.idSet(`SELECT area_id FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND deployed = 1`, sc.org, sc.election)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		before[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	var changed []int64
@@ -1060,4 +1034,17 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 // chunks.
 func (t *obsTx) insertRows(head string, rows [][]any) error {
 	return execRows(t.ctx, t.q, t.d, head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
+}
+
+// idSet is the set of ids a query returns.
+func (t *obsTx) idSet(q string, args ...any) (map[int64]bool, error) {
+	ids, err := queryList(t.ctx, t.q, scanID, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set, nil
 }

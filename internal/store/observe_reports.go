@@ -321,20 +321,7 @@ func (db *DB) Reports(ctx context.Context, f ReportFilter) (_ []*Report, err err
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Report
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanReport, q, args...)
 }
 
 // Report loads one report of org; ErrNotFound if org has none with id.
