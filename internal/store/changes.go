@@ -86,6 +86,7 @@ const NotifyChannel = "vigil_changes"
 // the commit, and taking it last keeps that short and the locking order
 // of concurrent transactions the same (elections in ascending order).
 func Touch(ctx context.Context, q Querier, d Dialect, elections []int64, kinds ...ChangeKind) (err error) {
+	defer wrap(&err, "store.Touch(elections %v)", elections)
 	return touch(ctx, qLoader{q, d}, elections, kinds...)
 }
 

@@ -121,7 +121,7 @@ func (db *DB) migrateTo(ctx context.Context, upto int) error {
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+				m.version, m.name, fmtTime(time.Now())); err != nil {
 				return err
 			}
 		}
@@ -221,7 +221,8 @@ func (s SchemaStatus) Current() bool { return len(s.Missing) == 0 && s.Applied =
 // Schema reads which migrations the database has, for readiness checks
 // (another process may have migrated it, or an old one may still be
 // running beside a newer one).
-func (db *DB) Schema(ctx context.Context) (SchemaStatus, error) {
+func (db *DB) Schema(ctx context.Context) (_ SchemaStatus, err error) {
+	defer wrap(&err, "store.Schema")
 	ms, err := loadMigrations(db.Dialect)
 	if err != nil {
 		return SchemaStatus{}, err
