@@ -39,6 +39,10 @@ type CommitJob struct {
 	SMS      *SMSMessage
 	Audit    AuditEntry
 	done     chan jobResult
+	// leafTail is the report's leaf encoding but for its id
+	// (reportLeafTail), made by the submitter before queueing; nil: the
+	// writer makes it.
+	leafTail []byte
 }
 
 // CommitResult is a committed report: its id, whether this job created it
@@ -172,6 +176,13 @@ func (w *GroupCommit) Submit(ctx context.Context, j *CommitJob) (CommitResult, e
 
 func (w *GroupCommit) submit(ctx context.Context, j *CommitJob) (jobResult, error) {
 	j.done = make(chan jobResult, 1)
+	if !w.NoLog {
+		// Encoding and hashing the report's leaf depend on everything but
+		// its id, which the writer assigns: done here, in the submitter's
+		// goroutine, many submitters' leaves are encoded in parallel and
+		// the writer, which every submission waits for, does not.
+		j.leafTail = reportLeafTail(j.Report)
+	}
 	// A select between a free queue slot and a closed stop picks either:
 	// after close, nothing reads the queue, and the caller would wait for
 	// ever. So a stopped writer refuses first.
@@ -283,12 +294,14 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	}
 	var audit []AuditEntry
 	var newReports []*Report
+	var newTails [][]byte
 	var newProtocols []int64
 	for i, j := range batch {
 		id := j.Report.ID
 		results[i] = jobResult{CommitResult: CommitResult{ID: id, Created: created[i]}}
 		if created[i] {
 			newReports = append(newReports, j.Report)
+			newTails = append(newTails, j.leafTail)
 			if j.Protocol != nil {
 				j.Protocol.ReportID = id
 				if err := InsertProtocol(ctx, tx, j.Report.ElectionID, j.Protocol); err != nil {
@@ -318,7 +331,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
 	// is held only for it and the commit.
-	rcs, err := LogReports(ctx, tx, d, newReports, newProtocols)
+	rcs, err := LogReports(ctx, tx, d, newReports, newTails, newProtocols)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -219,32 +222,122 @@ func reportLeaf(id, org, el, form int64, phase string, area int64, channel, cid,
 		"submitted": submitted, "received": received}}
 }
 
+// reportLeafHead begins every report leaf's encoding, up to its id:
+// Encode writes kind, then ref ("reports/ID").
+const reportLeafHead = `{"kind":"` + translog.KindReport + `","ref":"reports/`
+
+// reportLeafTail is the encoding of r's leaf after its id: the bytes
+// reportLeaf(…).Encode() writes there for the values InsertReports
+// stores, written directly. The group commit has it made by each
+// submitter, in its own goroutine, before the report is queued: the
+// writer, which every report waits for in turn, then only writes the id
+// in front and hashes (see reportLeafEncoding). TestReportLeafTail holds
+// it to Encode's bytes; the audit recomputes every leaf the slow way.
+func reportLeafTail(r *Report) []byte {
+	status := r.Status
+	if status == "" {
+		status = StatusNew
+	}
+	// A []string always marshals.
+	qc, _ := json.Marshal(nonNil(r.QC))
+	b := make([]byte, 0, 384)
+	b = append(b, '"') // closes the ref
+	if r.ElectionID != 0 {
+		b = append(b, `,"election":`...)
+		b = strconv.AppendInt(b, r.ElectionID, 10)
+	}
+	// The data's keys in sorted order, as Encode writes them.
+	b = append(b, `,"data":{"area":`...)
+	b = strconv.AppendInt(b, r.AreaID, 10)
+	b = append(b, `,"channel":`...)
+	b = translog.AppendString(b, r.Channel)
+	b = append(b, `,"commitment":"`...)
+	b = appendSHA256Hex(b, r.ClientID, "\n", string(r.Answers))
+	b = append(b, `","form":`...)
+	b = strconv.AppendInt(b, r.FormID, 10)
+	b = append(b, `,"org":`...)
+	b = strconv.AppendInt(b, r.OrgID, 10)
+	b = append(b, `,"phase":`...)
+	b = translog.AppendString(b, r.Phase)
+	b = append(b, `,"qc":`...)
+	b = translog.AppendString(b, string(qc))
+	b = append(b, `,"received":`...)
+	b = translog.AppendString(b, fmtTime(r.Received))
+	b = append(b, `,"status":`...)
+	b = translog.AppendString(b, status)
+	b = append(b, `,"submitted":`...)
+	b = translog.AppendString(b, fmtTime(r.Submitted))
+	b = append(b, `,"triage":"`...)
+	b = appendSHA256Hex(b, r.Triage)
+	return append(b, `"}}`...)
+}
+
+// reportLeafEncoding is the encoding of report id's leaf from its tail.
+func reportLeafEncoding(id int64, tail []byte) ([]byte, error) {
+	b := make([]byte, 0, len(reportLeafHead)+20+len(tail))
+	b = append(b, reportLeafHead...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, tail...)
+	if len(b) > translog.MaxLeafSize {
+		return nil, fmt.Errorf("leaf reports/%d: %d bytes, more than %d", id, len(b), translog.MaxLeafSize)
+	}
+	return b, nil
+}
+
+// appendSHA256Hex appends the hex SHA-256 of the parts concatenated
+// (translog.SHA256Hex joins its parts with newlines: callers pass them).
+func appendSHA256Hex(b []byte, parts ...string) []byte {
+	h := sha256.New()
+	for _, p := range parts {
+		io.WriteString(h, p)
+	}
+	var sum [sha256.Size]byte
+	return hex.AppendEncode(b, h.Sum(sum[:0]))
+}
+
 // LogReports appends, in q's transaction and with one append, the leaves
 // of reports just inserted (from the values written, as InsertReports
 // wrote them) and of protocols by id, and returns the receipts by ref.
-func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protocolIDs []int64) (map[string]translog.Receipt, error) {
+// tails[i], when there is one, is rs[i]'s reportLeafTail made beforehand.
+func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [][]byte, protocolIDs []int64) (map[string]translog.Receipt, error) {
 	l := qLoader{q, d}
-	leaves := make([]translog.Leaf, 0, len(rs)+len(protocolIDs))
-	for _, r := range rs {
-		qc, err := json.Marshal(nonNil(r.QC))
+	leaves := make([]encodedLeaf, 0, len(rs)+len(protocolIDs))
+	for i, r := range rs {
+		var tail []byte
+		if i < len(tails) {
+			tail = tails[i]
+		}
+		if tail == nil {
+			tail = reportLeafTail(r)
+		}
+		enc, err := reportLeafEncoding(r.ID, tail)
 		if err != nil {
-			return nil, fmt.Errorf("log: report %d's quality control: %w", r.ID, err)
+			return nil, err
 		}
-		status := r.Status
-		if status == "" {
-			status = StatusNew
-		}
-		leaves = append(leaves, reportLeaf(r.ID, r.OrgID, r.ElectionID, r.FormID, r.Phase, r.AreaID, r.Channel, r.ClientID, string(r.Answers),
-			status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)))
+		leaves = append(leaves, encodedLeaf{translog.KindReport, translog.Ref("reports", r.ID), r.ElectionID, enc})
 	}
 	if len(protocolIDs) > 0 {
 		ps, err := tableLeaves(ctx, l, "protocols", idList(protocolIDs)+` ORDER BY t.id`)
 		if err != nil {
 			return nil, err
 		}
-		leaves = append(leaves, ps...)
+		for _, lf := range ps {
+			enc, err := lf.Encode()
+			if err != nil {
+				return nil, err
+			}
+			leaves = append(leaves, encodedLeaf{lf.Kind, lf.Ref, lf.Election, enc})
+		}
 	}
-	return appendReceipts(ctx, l, leaves)
+	rcs, err := appendEncoded(ctx, l, leaves)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]translog.Receipt, len(rcs))
+	for i, lf := range leaves {
+		out[lf.ref] = rcs[i]
+	}
+	return out, nil
 }
 
 // appendReceipts appends leaves and returns their receipts by row ref.
@@ -493,8 +586,30 @@ func encodeFrontier(n int64, hs []tlog.Hash) []byte {
 	return b
 }
 
+// encodedLeaf is a leaf with its canonical encoding: what appendEncoded
+// stores. The intake's reports arrive encoded (see reportLeafEncoding).
+type encodedLeaf struct {
+	kind, ref string
+	election  int64
+	enc       []byte
+}
+
 // appendLeaves adds leaves at the end of the tree, in l's transaction,
 // and returns their receipts.
+func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]translog.Receipt, error) {
+	encs := make([]encodedLeaf, len(leaves))
+	for i, lf := range leaves {
+		enc, err := lf.Encode()
+		if err != nil {
+			return nil, err
+		}
+		encs[i] = encodedLeaf{lf.Kind, lf.Ref, lf.Election, enc}
+	}
+	return appendEncoded(ctx, l, encs)
+}
+
+// appendEncoded adds encoded leaves at the end of the tree, in l's
+// transaction, and returns their receipts.
 //
 // It reads nothing but log_state: appending needs, beyond the hashes it
 // computes itself, only the tree's frontier (the roots of its complete
@@ -505,7 +620,7 @@ func encodeFrontier(n int64, hs []tlog.Hash) []byte {
 // append, another instance's append of as many leaves gives the size the
 // cache expects and a tree it does not have.) A missing or stale frontier
 // is read from the leaves' stored hashes, once.
-func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]translog.Receipt, error) {
+func appendEncoded(ctx context.Context, l loader, leaves []encodedLeaf) ([]translog.Receipt, error) {
 	if len(leaves) == 0 {
 		return nil, nil
 	}
@@ -513,69 +628,83 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 	if err != nil {
 		return nil, err
 	}
-	fidx := frontierIndexes(n)
 	front := decodeFrontier(stored, n)
-	if front == nil && len(fidx) > 0 {
-		if front, err = readHashes(ctx, l, fidx); err != nil {
+	if front == nil && n > 0 {
+		if front, err = readHashes(ctx, l, frontierIndexes(n)); err != nil {
 			return nil, fmt.Errorf("log: reading the frontier of %d leaves: %w", n, err)
 		}
 	}
-	overlay := make(map[int64]tlog.Hash, len(fidx)+2*len(leaves))
-	for i, x := range fidx {
-		overlay[x] = front[i]
-	}
-	// Every hash StoredHashesForRecordHash asks for is in the overlay: the
-	// frontier or a hash computed by this append. A miss would be a bug in
-	// that reasoning, not a reason to read the database.
-	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		for k, i := range idx {
-			h, ok := overlay[i]
-			if !ok {
-				return nil, fmt.Errorf("log: stored hash %d is not in the frontier of %d leaves", i, n)
-			}
-			out[k] = h
-		}
-		return out, nil
-	})
+	var f frontier
+	f.load(n, front)
 	leafRows := make([][]any, 0, len(leaves))
 	out := make([]translog.Receipt, len(leaves))
+	// One buffer for every leaf's stored hashes (each leaf stores 2 on
+	// average): one allocation per batch rather than one per leaf.
+	all := make([]byte, 0, (2*len(leaves)+64)*tlog.HashSize)
 	for i, lf := range leaves {
-		enc, err := lf.Encode()
-		if err != nil {
-			return nil, err
-		}
 		idx := n + int64(i)
-		h := translog.LeafHash(enc)
-		hs, err := tlog.StoredHashesForRecordHash(idx, h, r)
-		if err != nil {
-			return nil, fmt.Errorf("log: hashing leaf %d: %w", idx, err)
-		}
-		base := tlog.StoredHashIndex(0, idx)
-		blob := make([]byte, 0, len(hs)*tlog.HashSize)
-		for k, sh := range hs {
-			overlay[base+int64(k)] = sh
-			blob = append(blob, sh[:]...)
-		}
-		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc), blob})
+		h := translog.LeafHash(lf.enc)
+		lo := len(all)
+		all = f.append(all, h)
+		leafRows = append(leafRows, []any{idx, lf.kind, lf.ref, lf.election, string(lf.enc), all[lo:len(all):len(all)]})
 		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
 	}
-	// The new frontier's subtrees are each either one of the old frontier's
-	// or closed by a leaf just appended: all in the overlay.
 	n2 := n + int64(len(leaves))
-	nidx := frontierIndexes(n2)
-	nf := make([]tlog.Hash, len(nidx))
-	for i, x := range nidx {
-		h, ok := overlay[x]
-		if !ok {
-			return nil, fmt.Errorf("log: stored hash %d of the frontier of %d leaves was not computed", x, n2)
-		}
-		nf[i] = h
-	}
-	if err := insertLeaves(ctx, l, leafRows, n2, encodeFrontier(n2, nf)); err != nil {
+	if err := insertLeaves(ctx, l, leafRows, n2, encodeFrontier(n2, f.hashes())); err != nil {
 		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, n2, err)
 	}
 	return out, nil
+}
+
+// frontier is the right edge of the tree while a batch is appended: for
+// each bit set in size, the hash of the complete subtree of that height
+// (level). Appending leaf n completes one subtree per trailing 1 bit of
+// n, each the node hash of the frontier's subtree of that level and the
+// one just completed below it: exactly the hashes tlog's
+// StoredHashesForRecordHash computes for leaf n, in the same order (its
+// own hash, then one per level), without a hash reader or a map.
+// TestFrontierMatchesTlog holds the two to the same hashes.
+type frontier struct {
+	size int64
+	lvl  [64]tlog.Hash // lvl[L] is meaningful when bit L of size is set
+}
+
+// load sets the frontier of a tree of n leaves from its hashes in the
+// order of frontierIndexes (largest subtree first).
+func (f *frontier) load(n int64, hs []tlog.Hash) {
+	f.size = n
+	k := 0
+	for level := 62; level >= 0; level-- {
+		if n>>uint(level)&1 == 1 {
+			f.lvl[level] = hs[k]
+			k++
+		}
+	}
+}
+
+// append adds a leaf of hash h and appends to b the hashes tlog stores for
+// it (32 bytes each).
+func (f *frontier) append(b []byte, h tlog.Hash) []byte {
+	b = append(b, h[:]...)
+	level := 0
+	for ; f.size>>uint(level)&1 == 1; level++ {
+		h = tlog.NodeHash(f.lvl[level], h)
+		b = append(b, h[:]...)
+	}
+	f.lvl[level] = h
+	f.size++
+	return b
+}
+
+// hashes returns the frontier in the order of frontierIndexes.
+func (f *frontier) hashes() []tlog.Hash {
+	var out []tlog.Hash
+	for level := 62; level >= 0; level-- {
+		if f.size>>uint(level)&1 == 1 {
+			out = append(out, f.lvl[level])
+		}
+	}
+	return out
 }
 
 // hashHome says where tlog's stored hash idx is kept: in the hashes of
