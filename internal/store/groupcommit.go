@@ -71,9 +71,13 @@ type GroupCommit struct {
 	// NoLog leaves the transparency log out, only for the benchmark that
 	// measures what the log costs; the service never sets it.
 	NoLog bool
-	wg    sync.WaitGroup
-	hook  atomic.Pointer[CommitHook]
-	log   atomic.Pointer[slog.Logger] // nil: slog.Default()
+	// logHint is the log's state as this writer's last append left it:
+	// on PostgreSQL, while no other instance appends, an append is then
+	// one statement (see appendHinted).
+	logHint logHint
+	wg      sync.WaitGroup
+	hook    atomic.Pointer[CommitHook]
+	log     atomic.Pointer[slog.Logger] // nil: slog.Default()
 
 	mu         sync.Mutex
 	batches    int64
@@ -246,7 +250,7 @@ func (w *GroupCommit) commit(batch []*CommitJob) {
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog) })
+	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog, &w.logHint) })
 	if err != nil && len(batch) > 1 {
 		// One bad report (or a deadlock with another instance writing the
 		// same retried report) must not fail its neighbours: replay the
@@ -283,7 +287,7 @@ func (w *GroupCommit) commit(batch []*CommitJob) {
 // writeBatch stores a batch in tx: the reports (each client id once) with
 // one statement, then the observer protocols of the new counting reports,
 // the SMS records, and one audit entry per new report.
-func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, results []jobResult, logged bool) error {
+func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, results []jobResult, logged bool, hint *logHint) error {
 	reports := make([]*Report, len(batch))
 	for i, j := range batch {
 		reports[i] = j.Report
@@ -331,7 +335,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
 	// is held only for it and the commit.
-	rcs, err := LogReports(ctx, tx, d, newReports, newTails, newProtocols)
+	rcs, err := logReports(ctx, tx, d, newReports, newTails, newProtocols, hint)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -295,11 +296,12 @@ func appendSHA256Hex(b []byte, parts ...string) []byte {
 	return hex.AppendEncode(b, h.Sum(sum[:0]))
 }
 
-// LogReports appends, in q's transaction and with one append, the leaves
+// logReports appends, in q's transaction and with one append, the leaves
 // of reports just inserted (from the values written, as InsertReports
 // wrote them) and of protocols by id, and returns the receipts by ref.
-// tails[i], when there is one, is rs[i]'s reportLeafTail made beforehand.
-func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [][]byte, protocolIDs []int64) (map[string]translog.Receipt, error) {
+// tails[i], when there is one, is rs[i]'s reportLeafTail made beforehand;
+// hint is the group commit's guess at the log's state (nil: none).
+func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [][]byte, protocolIDs []int64, hint *logHint) (map[string]translog.Receipt, error) {
 	l := qLoader{q, d}
 	leaves := make([]encodedLeaf, 0, len(rs)+len(protocolIDs))
 	for i, r := range rs {
@@ -329,7 +331,7 @@ func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [
 			leaves = append(leaves, encodedLeaf{lf.Kind, lf.Ref, lf.Election, enc})
 		}
 	}
-	rcs, err := appendEncoded(ctx, l, leaves)
+	rcs, err := appendHinted(ctx, l, leaves, hint)
 	if err != nil {
 		return nil, err
 	}
@@ -616,13 +618,35 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 // subtrees, O(log n) hashes), which log_state keeps with the size under
 // the same lock, so a frontier is always that of the size it is read with,
 // whichever instance wrote it and whether or not that transaction
-// committed. (A cache in memory could not know that: after a rolled-back
-// append, another instance's append of as many leaves gives the size the
-// cache expects and a tree it does not have.) A missing or stale frontier
-// is read from the leaves' stored hashes, once.
+// committed. A missing or stale frontier is read from the leaves' stored
+// hashes, once.
 func appendEncoded(ctx context.Context, l loader, leaves []encodedLeaf) ([]translog.Receipt, error) {
+	return appendHinted(ctx, l, leaves, nil)
+}
+
+// appendHinted is appendEncoded with a guess at the log's state (see
+// logHint): on PostgreSQL, when the guess is right, the append is one
+// statement, one round trip, instead of two.
+func appendHinted(ctx context.Context, l loader, leaves []encodedLeaf, hint *logHint) ([]translog.Receipt, error) {
 	if len(leaves) == 0 {
 		return nil, nil
+	}
+	if ql, ok := l.(qLoader); ok && ql.d == Postgres && hint != nil {
+		if n, stored, ok := hint.get(); ok && decodeFrontier(stored, n) != nil {
+			a := buildAppend(n, decodeFrontier(stored, n), leaves)
+			done, err := pgAppendIf(ctx, ql, a, n, stored)
+			if err != nil {
+				return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, a.size, err)
+			}
+			hint.count(done)
+			if done {
+				hint.set(a.size, a.frontier)
+				return a.receipts, nil
+			}
+			// Another append came first (another instance, or this
+			// one's rolled back): the log's lock is now held, and the
+			// state is read under it as below.
+		}
 	}
 	n, stored, err := lockLog(ctx, l)
 	if err != nil {
@@ -634,10 +658,31 @@ func appendEncoded(ctx context.Context, l loader, leaves []encodedLeaf) ([]trans
 			return nil, fmt.Errorf("log: reading the frontier of %d leaves: %w", n, err)
 		}
 	}
+	a := buildAppend(n, front, leaves)
+	if err := insertLeaves(ctx, l, a.rows, a.size, a.frontier); err != nil {
+		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, a.size, err)
+	}
+	if hint != nil {
+		hint.set(a.size, a.frontier)
+	}
+	return a.receipts, nil
+}
+
+// logAppend is an append computed on a tree of known size and frontier:
+// the rows to store, the new size and frontier, the receipts.
+type logAppend struct {
+	rows     [][]any
+	size     int64
+	frontier []byte
+	receipts []translog.Receipt
+}
+
+// buildAppend computes the leaves' hashes and tlog's stored hashes on top
+// of the tree of n leaves whose frontier is front (frontierIndexes order).
+func buildAppend(n int64, front []tlog.Hash, leaves []encodedLeaf) logAppend {
 	var f frontier
 	f.load(n, front)
-	leafRows := make([][]any, 0, len(leaves))
-	out := make([]translog.Receipt, len(leaves))
+	a := logAppend{rows: make([][]any, 0, len(leaves)), receipts: make([]translog.Receipt, len(leaves))}
 	// One buffer for every leaf's stored hashes (each leaf stores 2 on
 	// average): one allocation per batch rather than one per leaf.
 	all := make([]byte, 0, (2*len(leaves)+64)*tlog.HashSize)
@@ -646,14 +691,82 @@ func appendEncoded(ctx context.Context, l loader, leaves []encodedLeaf) ([]trans
 		h := translog.LeafHash(lf.enc)
 		lo := len(all)
 		all = f.append(all, h)
-		leafRows = append(leafRows, []any{idx, lf.kind, lf.ref, lf.election, string(lf.enc), all[lo:len(all):len(all)]})
-		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
+		a.rows = append(a.rows, []any{idx, lf.kind, lf.ref, lf.election, string(lf.enc), all[lo:len(all):len(all)]})
+		a.receipts[i] = translog.Receipt{Index: idx, Hash: h.String()}
 	}
-	n2 := n + int64(len(leaves))
-	if err := insertLeaves(ctx, l, leafRows, n2, encodeFrontier(n2, f.hashes())); err != nil {
-		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, n2, err)
+	a.size = n + int64(len(leaves))
+	a.frontier = encodeFrontier(a.size, f.hashes())
+	return a
+}
+
+// logHint is what a writer's last append left in log_state: its size and
+// frontier. The group commit keeps one, since it is nearly always the
+// only writer; an append that finds log_state otherwise (another
+// instance's append, a rolled-back one, a hand edit) does the usual locked
+// read. Nothing depends on the hint being right: pgAppendIf stores
+// nothing unless log_state holds exactly the size and frontier the hashes
+// were computed on, and those two determine every hash an append stores.
+type logHint struct {
+	mu           sync.Mutex
+	size         int64
+	frontier     []byte
+	hits, misses int64 // appends that took one statement, and that found another state (for tests)
+}
+
+func (h *logHint) count(hit bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hit {
+		h.hits++
+	} else {
+		h.misses++
 	}
-	return out, nil
+}
+
+func (h *logHint) get() (int64, []byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.size, h.frontier, h.frontier != nil
+}
+
+func (h *logHint) set(size int64, frontier []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.size, h.frontier = size, frontier
+}
+
+// pgAppendIf stores a's leaves and state in one statement if log_state
+// holds size n and frontier prev, and reports whether it did. It locks
+// log_state's row either way (FOR UPDATE, which under READ COMMITTED sees
+// the latest committed state), so that a false is followed by a locked
+// read of the state that no other append can change before commit.
+func pgAppendIf(ctx context.Context, ql qLoader, a logAppend, n int64, prev []byte) (bool, error) {
+	cols := pgLeafArrays(a.rows)
+	res, err := ql.q.ExecContext(ctx, `WITH st AS (SELECT size, frontier FROM log_state WHERE id = 1 FOR UPDATE),
+		ok AS (SELECT 1 FROM st WHERE size = $9 AND frontier = $10),
+		ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]) WHERE EXISTS (SELECT 1 FROM ok))
+		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1 AND EXISTS (SELECT 1 FROM ok)`,
+		append(cols, a.size, a.frontier, n, prev)...)
+	if err != nil {
+		return false, err
+	}
+	k, err := res.RowsAffected()
+	return k == 1, err
+}
+
+// pgLeafArrays turns leaf rows into the six arrays unnest makes rows of.
+func pgLeafArrays(rows [][]any) []any {
+	idx := make([]int64, len(rows))
+	kind := make([]string, len(rows))
+	ref := make([]string, len(rows))
+	el := make([]int64, len(rows))
+	data := make([]string, len(rows))
+	hashes := make([][]byte, len(rows))
+	for i, r := range rows {
+		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
+	}
+	return []any{idx, kind, ref, el, data, hashes}
 }
 
 // frontier is the right edge of the tree while a batch is appended: for
@@ -725,25 +838,79 @@ func hashHome(idx int64) (leaf int64, pos int) {
 func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, frontier []byte) error {
 	ql, ok := l.(qLoader)
 	if !ok || ql.d != Postgres {
-		if err := l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows); err != nil {
+		var err error
+		if tx := sqliteTx(l); tx != nil {
+			err = sqliteInsertLeaves(ctx, tx, rows)
+		} else {
+			err = l.insert(ctx, "log_leaves", leafCols, rows)
+		}
+		if err != nil {
 			return err
 		}
 		return l.exec(ctx, `UPDATE log_state SET size = $1, frontier = $2 WHERE id = 1`, size, frontier)
 	}
-	idx := make([]int64, len(rows))
-	kind := make([]string, len(rows))
-	ref := make([]string, len(rows))
-	el := make([]int64, len(rows))
-	data := make([]string, len(rows))
-	hashes := make([][]byte, len(rows))
-	for i, r := range rows {
-		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
-	}
 	// A data-modifying WITH runs whether or not the UPDATE reads it.
 	_, err := ql.q.ExecContext(ctx, `WITH ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]))
-		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1`, idx, kind, ref, el, data, hashes, size, frontier)
+		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1`, append(pgLeafArrays(rows), size, frontier)...)
 	return err
+}
+
+var leafCols = []string{"idx", "kind", "ref", "election_id", "data", "hashes"}
+
+// sqliteTx is the SQLite transaction a loader runs in, nil if it is not one.
+func sqliteTx(l loader) *sql.Tx {
+	switch x := l.(type) {
+	case sqlLoader:
+		return x.tx
+	case qLoader:
+		if tx, ok := x.q.(*sql.Tx); ok && x.d == SQLite {
+			return tx
+		}
+	}
+	return nil
+}
+
+// sqliteInsertLeaves writes leaf rows with INSERT OR FAIL, 16 rows a
+// statement, prepared once per batch. A statement of several rows that may
+// abort halfway makes SQLite save every page it touches in a statement
+// journal first, to undo that statement alone; in the intake's commit that
+// journal has already spilled to a file (the reports' insert), and writing
+// to it was a third of the leaves' insert. OR FAIL keeps the rows a failing
+// statement wrote instead, so SQLite keeps no statement journal: which is
+// safe because a failed append fails its whole transaction, and every
+// caller rolls that back.
+func sqliteInsertLeaves(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+	const per = 16
+	var stmt *sql.Stmt
+	stmtRows := 0
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		if n != stmtRows {
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, "INSERT OR FAIL"+strings.TrimPrefix(insertSQL("log_leaves", leafCols, n), "INSERT")); err != nil {
+				return err
+			}
+			stmtRows = n
+		}
+		args := make([]any, 0, n*len(leafCols))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 func readHashes(ctx context.Context, l loader, idx []int64) ([]tlog.Hash, error) {
