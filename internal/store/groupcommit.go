@@ -323,8 +323,10 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 			}
 		}
 	}
-	if err := AuditMany(ctx, tx, d, audit); err != nil {
-		return err
+	if !logged {
+		if err := AuditMany(ctx, tx, d, audit); err != nil {
+			return err
+		}
 	}
 	// The results aggregates count the protocol copies in this transaction.
 	if err := ApplyProtocols(ctx, tx, d, newProtocols); err != nil {
@@ -334,8 +336,9 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 		return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
-	// is held only for it and the commit.
-	rcs, err := logReports(ctx, tx, d, newReports, newTails, newProtocols, hint)
+	// is held only for it and the commit; the audit entries go with them
+	// (on PostgreSQL in the same statement).
+	rcs, err := logReports(ctx, tx, d, newReports, newTails, newProtocols, hint, audit)
 	if err != nil {
 		return err
 	}

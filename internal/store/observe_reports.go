@@ -663,14 +663,6 @@ func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err 
 		b.WriteString(`INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES `)
 		args := make([]any, 0, 7*(hi-lo))
 		for i := lo; i < hi; i++ {
-			e := es[i]
-			if e.At.IsZero() {
-				e.At = time.Now().UTC()
-			}
-			detail := string(e.Detail)
-			if detail == "" {
-				detail = "{}"
-			}
 			if i > lo {
 				b.WriteString(", ")
 			}
@@ -683,13 +675,26 @@ func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err 
 				b.WriteString(param(d, n+c))
 			}
 			b.WriteByte(')')
-			args = append(args, nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At))
+			args = append(args, auditValues(es[i])...)
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// auditValues are the values of an audit entry's row: org_id, actor,
+// channel, action, object, detail, at.
+func auditValues(e AuditEntry) []any {
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	detail := string(e.Detail)
+	if detail == "" {
+		detail = "{}"
+	}
+	return []any{nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At)}
 }
 
 // param writes the n-th parameter of a long multi-row statement. SQLite

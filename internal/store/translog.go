@@ -300,8 +300,10 @@ func appendSHA256Hex(b []byte, parts ...string) []byte {
 // of reports just inserted (from the values written, as InsertReports
 // wrote them) and of protocols by id, and returns the receipts by ref.
 // tails[i], when there is one, is rs[i]'s reportLeafTail made beforehand;
-// hint is the group commit's guess at the log's state (nil: none).
-func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [][]byte, protocolIDs []int64, hint *logHint) (map[string]translog.Receipt, error) {
+// hint is the group commit's guess at the log's state (nil: none); audit
+// are entries of the same transaction it writes too, with the leaves'
+// statement when it can (see appendHinted).
+func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [][]byte, protocolIDs []int64, hint *logHint, audit []AuditEntry) (map[string]translog.Receipt, error) {
 	l := qLoader{q, d}
 	leaves := make([]encodedLeaf, 0, len(rs)+len(protocolIDs))
 	for i, r := range rs {
@@ -331,7 +333,7 @@ func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [
 			leaves = append(leaves, encodedLeaf{lf.Kind, lf.Ref, lf.Election, enc})
 		}
 	}
-	rcs, err := appendHinted(ctx, l, leaves, hint)
+	rcs, err := appendHinted(ctx, l, leaves, hint, audit)
 	if err != nil {
 		return nil, err
 	}
@@ -621,23 +623,34 @@ func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]tran
 // committed. A missing or stale frontier is read from the leaves' stored
 // hashes, once.
 func appendEncoded(ctx context.Context, l loader, leaves []encodedLeaf) ([]translog.Receipt, error) {
-	return appendHinted(ctx, l, leaves, nil)
+	return appendHinted(ctx, l, leaves, nil, nil)
 }
 
 // appendHinted is appendEncoded with a guess at the log's state (see
-// logHint): on PostgreSQL, when the guess is right, the append is one
-// statement, one round trip, instead of two.
-func appendHinted(ctx context.Context, l loader, leaves []encodedLeaf, hint *logHint) ([]translog.Receipt, error) {
+// logHint) and audit entries to write in the same transaction. On
+// PostgreSQL, when the guess is right, the append and the audit entries
+// are one statement, one round trip, instead of three: the intake's
+// commit is a handful of round trips, and each is, on a loaded server,
+// what a submission waits for most.
+func appendHinted(ctx context.Context, l loader, leaves []encodedLeaf, hint *logHint, audit []AuditEntry) ([]translog.Receipt, error) {
+	ql, isQ := l.(qLoader)
+	if len(audit) > 0 && !isQ {
+		return nil, errors.New("log: audit entries to write through a bulk loader")
+	}
 	if len(leaves) == 0 {
+		if len(audit) > 0 {
+			return nil, AuditMany(ctx, ql.q, ql.d, audit)
+		}
 		return nil, nil
 	}
-	if ql, ok := l.(qLoader); ok && ql.d == Postgres && hint != nil {
+	if isQ && ql.d == Postgres && hint != nil {
 		if n, stored, ok := hint.get(); ok && decodeFrontier(stored, n) != nil {
 			a := buildAppend(n, decodeFrontier(stored, n), leaves)
-			done, err := pgAppendIf(ctx, ql, a, n, stored)
+			done, err := pgAppendIf(ctx, ql, a, n, stored, audit)
 			if err != nil {
 				return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, a.size, err)
 			}
+			audit = nil // written either way
 			hint.count(done)
 			if done {
 				hint.set(a.size, a.frontier)
@@ -646,6 +659,12 @@ func appendHinted(ctx context.Context, l loader, leaves []encodedLeaf, hint *log
 			// Another append came first (another instance, or this
 			// one's rolled back): the log's lock is now held, and the
 			// state is read under it as below.
+		}
+	}
+	if len(audit) > 0 {
+		// Before the lock, which is held from then to the commit.
+		if err := AuditMany(ctx, ql.q, ql.d, audit); err != nil {
+			return nil, err
 		}
 	}
 	n, stored, err := lockLog(ctx, l)
@@ -740,14 +759,41 @@ func (h *logHint) set(size int64, frontier []byte) {
 // log_state's row either way (FOR UPDATE, which under READ COMMITTED sees
 // the latest committed state), so that a false is followed by a locked
 // read of the state that no other append can change before commit.
-func pgAppendIf(ctx context.Context, ql qLoader, a logAppend, n int64, prev []byte) (bool, error) {
-	cols := pgLeafArrays(a.rows)
+//
+// The audit entries, if any, are written whatever log_state holds.
+func pgAppendIf(ctx context.Context, ql qLoader, a logAppend, n int64, prev []byte, audit []AuditEntry) (bool, error) {
+	args := append(pgLeafArrays(a.rows), a.size, a.frontier, n, prev)
+	aud := ""
+	if len(audit) > 0 {
+		cols := make([][]any, 7)
+		for _, e := range audit {
+			for c, v := range auditValues(e) {
+				cols[c] = append(cols[c], v)
+			}
+		}
+		org := make([]*int64, len(audit))
+		for i, v := range cols[0] {
+			if id, ok := v.(int64); ok {
+				org[i] = &id
+			}
+		}
+		args = append(args, org)
+		for _, c := range cols[1:] {
+			txt := make([]string, len(c))
+			for i, v := range c {
+				txt[i] = v.(string)
+			}
+			args = append(args, txt)
+		}
+		aud = `aud AS (INSERT INTO audit (org_id, actor, channel, action, object, detail, at)
+			SELECT * FROM unnest($11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])),`
+	}
 	res, err := ql.q.ExecContext(ctx, `WITH st AS (SELECT size, frontier FROM log_state WHERE id = 1 FOR UPDATE),
-		ok AS (SELECT 1 FROM st WHERE size = $9 AND frontier = $10),
+		ok AS (SELECT 1 FROM st WHERE size = $9 AND frontier = $10), `+aud+`
 		ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]) WHERE EXISTS (SELECT 1 FROM ok))
 		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1 AND EXISTS (SELECT 1 FROM ok)`,
-		append(cols, a.size, a.frontier, n, prev)...)
+		args...)
 	if err != nil {
 		return false, err
 	}

@@ -173,6 +173,13 @@ func TestTransparencyLogOneStatementAppend(t *testing.T) {
 			t.Errorf("receipt %+v of report %d; the leaf there is %s with hash %s", r.Receipt, r.ID, ls[0].Ref, got)
 		}
 	}
+	// The audit entries went in with the leaves' statement: one per
+	// report, naming it, with the organisation.
+	for _, r := range rcs {
+		if n := fx.count(t, fmt.Sprintf(`SELECT count(*) FROM audit WHERE org_id = $1 AND action = 'report.submit' AND actor = 'test' AND object = 'report:%d'`, r.ID)); n != 1 {
+			t.Errorf("report %d: %d audit entries, want 1", r.ID, n)
+		}
+	}
 	if probs := auditProblems(t, db); len(probs) != 0 {
 		t.Fatalf("audit: %q", probs)
 	}
