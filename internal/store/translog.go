@@ -885,8 +885,8 @@ func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, front
 	ql, ok := l.(qLoader)
 	if !ok || ql.d != Postgres {
 		var err error
-		if tx := sqliteTx(l); tx != nil {
-			err = sqliteInsertLeaves(ctx, tx, rows)
+		if tx, per := sqliteTx(l); tx != nil {
+			err = sqliteInsertLeaves(ctx, tx, rows, per)
 		} else {
 			err = l.insert(ctx, "log_leaves", leafCols, rows)
 		}
@@ -904,21 +904,24 @@ func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, front
 
 var leafCols = []string{"idx", "kind", "ref", "election_id", "data", "hashes"}
 
-// sqliteTx is the SQLite transaction a loader runs in, nil if it is not one.
-func sqliteTx(l loader) *sql.Tx {
+// sqliteTx is the SQLite transaction a loader runs in, nil if it is not
+// one, and the leaf rows a statement should take there: as many as the
+// loader's own inserts for an import's bulk load, a few for the intake's
+// batches (see qLoader.insert).
+func sqliteTx(l loader) (*sql.Tx, int) {
 	switch x := l.(type) {
 	case sqlLoader:
-		return x.tx
+		return x.tx, max(1, 2000/len(leafCols))
 	case qLoader:
 		if tx, ok := x.q.(*sql.Tx); ok && x.d == SQLite {
-			return tx
+			return tx, 16
 		}
 	}
-	return nil
+	return nil, 0
 }
 
-// sqliteInsertLeaves writes leaf rows with INSERT OR FAIL, 16 rows a
-// statement, prepared once per batch. A statement of several rows that may
+// sqliteInsertLeaves writes leaf rows with INSERT OR FAIL, per rows a
+// statement, prepared once per call. A statement of several rows that may
 // abort halfway makes SQLite save every page it touches in a statement
 // journal first, to undo that statement alone; in the intake's commit that
 // journal has already spilled to a file (the reports' insert), and writing
@@ -926,8 +929,7 @@ func sqliteTx(l loader) *sql.Tx {
 // statement wrote instead, so SQLite keeps no statement journal: which is
 // safe because a failed append fails its whole transaction, and every
 // caller rolls that back.
-func sqliteInsertLeaves(ctx context.Context, tx *sql.Tx, rows [][]any) error {
-	const per = 16
+func sqliteInsertLeaves(ctx context.Context, tx *sql.Tx, rows [][]any, per int) error {
 	var stmt *sql.Stmt
 	stmtRows := 0
 	defer func() {
