@@ -117,3 +117,11 @@ func QueuedGroupCommit(db *DB, jobs []*CommitJob, log *slog.Logger) *GroupCommit
 	go w.loop()
 	return w
 }
+
+// LogHintStats says how many of the writer's appends took one statement
+// on a right guess of the log's state, and how many found another state.
+func (w *GroupCommit) LogHintStats() (hits, misses int64) {
+	w.logHint.mu.Lock()
+	defer w.logHint.mu.Unlock()
+	return w.logHint.hits, w.logHint.misses
+}

@@ -676,18 +676,22 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 // AuditMany appends entries to the log with one statement per chunk.
 func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err error) {
 	defer wrap(&err, "store.AuditMany(%d entries)", len(es))
-	now := time.Now().UTC()
 	return execRows(ctx, q, d, `INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES `, ``, len(es), 500, func(i int) ([]any, error) {
-		e := es[i]
-		if e.At.IsZero() {
-			e.At = now
-		}
-		detail := string(e.Detail)
-		if detail == "" {
-			detail = "{}"
-		}
-		return []any{nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At)}, nil
+		return auditValues(es[i]), nil
 	})
+}
+
+// auditValues are the values of an audit entry's row: org_id, actor,
+// channel, action, object, detail, at.
+func auditValues(e AuditEntry) []any {
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	detail := string(e.Detail)
+	if detail == "" {
+		detail = "{}"
+	}
+	return []any{nullID(e.OrgID), e.Actor, e.Channel, e.Action, e.Object, detail, fmtTime(e.At)}
 }
 
 // param writes the n-th parameter of a long multi-row statement. SQLite
