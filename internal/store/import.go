@@ -316,7 +316,7 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 				err = fmt.Errorf("%w (and removing its rows: %v; they stay invisible and are swept at the next open)", err, serr)
 			}
 		}
-		r.lease.release(r.conn)
+		r.lease.release()
 	}()
 	if err := r.begin(ctx); err != nil {
 		return nil, err
@@ -370,6 +370,9 @@ func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error 
 			return err
 		}
 		defer tx.Rollback(context.Background())
+		if err := r.lease.renewChunk(ctx, pgLoader{tx}); err != nil {
+			return err
+		}
 		if err := fn(pgLoader{tx}); err != nil {
 			return err
 		}
@@ -417,6 +420,7 @@ func (r *importRun) begin(ctx context.Context) error {
 		r.b.ID = 0 // rolled back: nothing to sweep
 		return err
 	}
+	lease.heartbeat(r.db)
 	// Options: map the file's option order onto the election's positions;
 	// options the election does not have yet get the next positions and
 	// are added by the final transaction.
