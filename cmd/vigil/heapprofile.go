@@ -59,3 +59,19 @@ func writeHeapProfile(path string) error {
 	}
 	return f.Close()
 }
+
+// cpuProfile profiles the command's CPU into path (VIGIL_CPU_PROFILE), for
+// the same measurements; stop ends the profile.
+func cpuProfile(path string) (stop func()) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vigil: cpu profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "vigil: cpu profile:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}

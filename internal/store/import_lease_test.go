@@ -211,3 +211,28 @@ func TestImportLeaseSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestImportDuplicateAcrossChunks: a station seen again several chunks
+// after its first row is refused naming both lines; the first one's line
+// comes from the import's temporary file of lines (not held in memory).
+func TestImportDuplicateAcrossChunks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newElection(t, db)
+		n := 0
+		_, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "d.csv", Options: []string{"A", "B"}}, func() (store.Row, error) {
+			n++
+			switch {
+			case n > 40000:
+				return store.Row{}, io.EOF
+			case n == 40000: // line 40,001: station 7777 again
+				return station(n+1, []int64{1, 1}, "R", "7777"), nil
+			}
+			return station(n+1, []int64{1, 1}, "R", fmt.Sprint(n)), nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "d.csv:40001") || !strings.Contains(err.Error(), "first at line 7778") {
+			t.Fatalf("a station twice, chunks apart: %v", err)
+		}
+		assertEmpty(t, db, e.ID)
+	})
+}
