@@ -244,7 +244,12 @@ func (db *DB) importDead(ctx context.Context, batchID int64, token string) (bool
 		if err != nil {
 			return false, nil, err
 		}
-		res, err := db.ExecContext(ctx, `UPDATE batches SET pending = $1, lease_expires = `+leaseNow+` + $2 WHERE id = $3 AND pending = $4 AND lease_expires < `+leaseNow,
+		// SKIP LOCKED: a batch row locked by a transaction is an import
+		// at work (a chunk renews the lease first thing; the final
+		// transaction holds it while the aggregates are written, minutes
+		// at millions of rows): alive, and an open must not wait for it.
+		res, err := db.ExecContext(ctx, `UPDATE batches SET pending = $1, lease_expires = `+leaseNow+` + $2
+			WHERE id = (SELECT id FROM batches WHERE id = $3 AND pending = $4 AND lease_expires < `+leaseNow+` FOR UPDATE SKIP LOCKED)`,
 			"sweep-"+mine, leaseTTL.Milliseconds(), batchID, token)
 		if err != nil {
 			return false, nil, err
