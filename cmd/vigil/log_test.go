@@ -25,8 +25,17 @@ import (
 // consistency), publish cosignatures, bundle, verify offline; then the
 // tampering a reader must catch.
 func TestTransparencyLogEndToEnd(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) { testLogEndToEnd(t, engine) })
+	}
+}
+
+func testLogEndToEnd(t *testing.T, engine string) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "v.db")
+	if engine == "postgres" {
+		db = storetest.PostgresAddr(t)
+	}
 	key := filepath.Join(dir, "log.key")
 	wkey := filepath.Join(dir, "witness.key")
 	state := filepath.Join(dir, "witness.json")

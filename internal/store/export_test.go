@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 )
 
 // OpenAtVersion opens addr with the migrations applied only up to version
@@ -117,3 +118,22 @@ func QueuedGroupCommit(db *DB, jobs []*CommitJob, log *slog.Logger) *GroupCommit
 	go w.loop()
 	return w
 }
+
+// LogHintStats says how many of the writer's appends took one statement
+// on a right guess of the log's state, and how many found another state.
+func (w *GroupCommit) LogHintStats() (hits, misses int64) {
+	w.logHint.mu.Lock()
+	defer w.logHint.mu.Unlock()
+	return w.logHint.hits, w.logHint.misses
+}
+
+// SetImportLease sets the import lease's lifetime and heartbeat for a
+// test, and returns the function that restores them.
+func SetImportLease(ttl, renew time.Duration) (restore func()) {
+	oldTTL, oldRenew := leaseTTL, leaseRenewEvery
+	leaseTTL, leaseRenewEvery = ttl, renew
+	return func() { leaseTTL, leaseRenewEvery = oldTTL, oldRenew }
+}
+
+// LeaseTimes exposes the parsing of VIGIL_IMPORT_LEASE.
+func LeaseTimes(env string) (ttl, renew time.Duration) { return leaseTimes(env) }

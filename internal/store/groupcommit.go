@@ -39,6 +39,10 @@ type CommitJob struct {
 	SMS      *SMSMessage
 	Audit    AuditEntry
 	done     chan jobResult
+	// leafTail is the report's leaf encoding but for its id
+	// (reportLeafTail), made by the submitter before queueing; nil: the
+	// writer makes it.
+	leafTail []byte
 }
 
 // CommitResult is a committed report: its id, whether this job created it
@@ -67,9 +71,13 @@ type GroupCommit struct {
 	// NoLog leaves the transparency log out, only for the benchmark that
 	// measures what the log costs; the service never sets it.
 	NoLog bool
-	wg    sync.WaitGroup
-	hook  atomic.Pointer[CommitHook]
-	log   atomic.Pointer[slog.Logger] // nil: slog.Default()
+	// logHint is the log's state as this writer's last append left it:
+	// on PostgreSQL, while no other instance appends, an append is then
+	// one statement (see appendHinted).
+	logHint logHint
+	wg      sync.WaitGroup
+	hook    atomic.Pointer[CommitHook]
+	log     atomic.Pointer[slog.Logger] // nil: slog.Default()
 
 	mu         sync.Mutex
 	batches    int64
@@ -114,6 +122,11 @@ func (w *GroupCommit) checkpointer() {
 		case <-w.stop:
 			return
 		case <-t.C:
+			if w.db.Closed() {
+				// The database went first (a test, or a shutdown out of
+				// order): there is nothing left to checkpoint.
+				return
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := w.db.CheckpointWAL(ctx); err != nil {
 				// Not fatal (the next tick tries again), but a WAL that is
@@ -172,6 +185,13 @@ func (w *GroupCommit) Submit(ctx context.Context, j *CommitJob) (CommitResult, e
 
 func (w *GroupCommit) submit(ctx context.Context, j *CommitJob) (jobResult, error) {
 	j.done = make(chan jobResult, 1)
+	if !w.NoLog {
+		// Encoding and hashing the report's leaf depend on everything but
+		// its id, which the writer assigns: done here, in the submitter's
+		// goroutine, many submitters' leaves are encoded in parallel and
+		// the writer, which every submission waits for, does not.
+		j.leafTail = reportLeafTail(j.Report)
+	}
 	// A select between a free queue slot and a closed stop picks either:
 	// after close, nothing reads the queue, and the caller would wait for
 	// ever. So a stopped writer refuses first.
@@ -235,7 +255,7 @@ func (w *GroupCommit) commit(batch []*CommitJob) {
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog) })
+	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog, &w.logHint) })
 	if err != nil && len(batch) > 1 {
 		// One bad report (or a deadlock with another instance writing the
 		// same retried report) must not fail its neighbours: replay the
@@ -272,7 +292,7 @@ func (w *GroupCommit) commit(batch []*CommitJob) {
 // writeBatch stores a batch in tx: the reports (each client id once) with
 // one statement, then the observer protocols of the new counting reports,
 // the SMS records, and one audit entry per new report.
-func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, results []jobResult, logged bool) error {
+func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, results []jobResult, logged bool, hint *logHint) error {
 	reports := make([]*Report, len(batch))
 	for i, j := range batch {
 		reports[i] = j.Report
@@ -283,12 +303,14 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	}
 	var audit []AuditEntry
 	var newReports []*Report
+	var newTails [][]byte
 	var newProtocols []int64
 	for i, j := range batch {
 		id := j.Report.ID
 		results[i] = jobResult{CommitResult: CommitResult{ID: id, Created: created[i]}}
 		if created[i] {
 			newReports = append(newReports, j.Report)
+			newTails = append(newTails, j.leafTail)
 			if j.Protocol != nil {
 				j.Protocol.ReportID = id
 				if err := InsertProtocol(ctx, tx, j.Report.ElectionID, j.Protocol); err != nil {
@@ -306,8 +328,10 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 			}
 		}
 	}
-	if err := AuditMany(ctx, tx, d, audit); err != nil {
-		return err
+	if !logged {
+		if err := AuditMany(ctx, tx, d, audit); err != nil {
+			return err
+		}
 	}
 	// The results aggregates count the protocol copies in this transaction.
 	if err := ApplyProtocols(ctx, tx, d, newProtocols); err != nil {
@@ -317,8 +341,9 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 		return touchBatch(ctx, tx, d, newReports, len(newProtocols) > 0)
 	}
 	// The whole batch's leaves in one append, last, so that the log's lock
-	// is held only for it and the commit.
-	rcs, err := LogReports(ctx, tx, d, newReports, newProtocols)
+	// is held only for it and the commit; the audit entries go with them
+	// (on PostgreSQL in the same statement).
+	rcs, err := logReports(ctx, tx, d, newReports, newTails, newProtocols, hint, audit)
 	if err != nil {
 		return err
 	}

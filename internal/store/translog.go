@@ -2,13 +2,17 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -219,32 +223,125 @@ func reportLeaf(id, org, el, form int64, phase string, area int64, channel, cid,
 		"submitted": submitted, "received": received}}
 }
 
-// LogReports appends, in q's transaction and with one append, the leaves
+// reportLeafHead begins every report leaf's encoding, up to its id:
+// Encode writes kind, then ref ("reports/ID").
+const reportLeafHead = `{"kind":"` + translog.KindReport + `","ref":"reports/`
+
+// reportLeafTail is the encoding of r's leaf after its id: the bytes
+// reportLeaf(…).Encode() writes there for the values InsertReports
+// stores, written directly. The group commit has it made by each
+// submitter, in its own goroutine, before the report is queued: the
+// writer, which every report waits for in turn, then only writes the id
+// in front and hashes (see reportLeafEncoding). TestReportLeafTail holds
+// it to Encode's bytes; the audit recomputes every leaf the slow way.
+func reportLeafTail(r *Report) []byte {
+	status := r.Status
+	if status == "" {
+		status = StatusNew
+	}
+	// A []string always marshals.
+	qc, _ := json.Marshal(nonNil(r.QC))
+	b := make([]byte, 0, 384)
+	b = append(b, '"') // closes the ref
+	if r.ElectionID != 0 {
+		b = append(b, `,"election":`...)
+		b = strconv.AppendInt(b, r.ElectionID, 10)
+	}
+	// The data's keys in sorted order, as Encode writes them.
+	b = append(b, `,"data":{"area":`...)
+	b = strconv.AppendInt(b, r.AreaID, 10)
+	b = append(b, `,"channel":`...)
+	b = translog.AppendString(b, r.Channel)
+	b = append(b, `,"commitment":"`...)
+	b = appendSHA256Hex(b, r.ClientID, "\n", string(r.Answers))
+	b = append(b, `","form":`...)
+	b = strconv.AppendInt(b, r.FormID, 10)
+	b = append(b, `,"org":`...)
+	b = strconv.AppendInt(b, r.OrgID, 10)
+	b = append(b, `,"phase":`...)
+	b = translog.AppendString(b, r.Phase)
+	b = append(b, `,"qc":`...)
+	b = translog.AppendString(b, string(qc))
+	b = append(b, `,"received":`...)
+	b = translog.AppendString(b, fmtTime(r.Received))
+	b = append(b, `,"status":`...)
+	b = translog.AppendString(b, status)
+	b = append(b, `,"submitted":`...)
+	b = translog.AppendString(b, fmtTime(r.Submitted))
+	b = append(b, `,"triage":"`...)
+	b = appendSHA256Hex(b, r.Triage)
+	return append(b, `"}}`...)
+}
+
+// reportLeafEncoding is the encoding of report id's leaf from its tail.
+func reportLeafEncoding(id int64, tail []byte) ([]byte, error) {
+	b := make([]byte, 0, len(reportLeafHead)+20+len(tail))
+	b = append(b, reportLeafHead...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, tail...)
+	if len(b) > translog.MaxLeafSize {
+		return nil, fmt.Errorf("leaf reports/%d: %d bytes, more than %d", id, len(b), translog.MaxLeafSize)
+	}
+	return b, nil
+}
+
+// appendSHA256Hex appends the hex SHA-256 of the parts concatenated
+// (translog.SHA256Hex joins its parts with newlines: callers pass them).
+func appendSHA256Hex(b []byte, parts ...string) []byte {
+	h := sha256.New()
+	for _, p := range parts {
+		io.WriteString(h, p)
+	}
+	var sum [sha256.Size]byte
+	return hex.AppendEncode(b, h.Sum(sum[:0]))
+}
+
+// logReports appends, in q's transaction and with one append, the leaves
 // of reports just inserted (from the values written, as InsertReports
 // wrote them) and of protocols by id, and returns the receipts by ref.
-func LogReports(ctx context.Context, q Querier, d Dialect, rs []*Report, protocolIDs []int64) (map[string]translog.Receipt, error) {
+// tails[i], when there is one, is rs[i]'s reportLeafTail made beforehand;
+// hint is the group commit's guess at the log's state (nil: none); audit
+// are entries of the same transaction it writes too, with the leaves'
+// statement when it can (see appendHinted).
+func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [][]byte, protocolIDs []int64, hint *logHint, audit []AuditEntry) (map[string]translog.Receipt, error) {
 	l := qLoader{q, d}
-	leaves := make([]translog.Leaf, 0, len(rs)+len(protocolIDs))
-	for _, r := range rs {
-		qc, err := json.Marshal(nonNil(r.QC))
+	leaves := make([]encodedLeaf, 0, len(rs)+len(protocolIDs))
+	for i, r := range rs {
+		var tail []byte
+		if i < len(tails) {
+			tail = tails[i]
+		}
+		if tail == nil {
+			tail = reportLeafTail(r)
+		}
+		enc, err := reportLeafEncoding(r.ID, tail)
 		if err != nil {
-			return nil, fmt.Errorf("log: report %d's quality control: %w", r.ID, err)
+			return nil, err
 		}
-		status := r.Status
-		if status == "" {
-			status = StatusNew
-		}
-		leaves = append(leaves, reportLeaf(r.ID, r.OrgID, r.ElectionID, r.FormID, r.Phase, r.AreaID, r.Channel, r.ClientID, string(r.Answers),
-			status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)))
+		leaves = append(leaves, encodedLeaf{translog.KindReport, translog.Ref("reports", r.ID), r.ElectionID, enc})
 	}
 	if len(protocolIDs) > 0 {
 		ps, err := tableLeaves(ctx, l, "protocols", idList(protocolIDs)+` ORDER BY t.id`)
 		if err != nil {
 			return nil, err
 		}
-		leaves = append(leaves, ps...)
+		for _, lf := range ps {
+			enc, err := lf.Encode()
+			if err != nil {
+				return nil, err
+			}
+			leaves = append(leaves, encodedLeaf{lf.Kind, lf.Ref, lf.Election, enc})
+		}
 	}
-	return appendReceipts(ctx, l, leaves)
+	rcs, err := appendHinted(ctx, l, leaves, hint, audit)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]translog.Receipt, len(rcs))
+	for i, lf := range leaves {
+		out[lf.ref] = rcs[i]
+	}
+	return out, nil
 }
 
 // appendReceipts appends leaves and returns their receipts by row ref.
@@ -493,89 +590,280 @@ func encodeFrontier(n int64, hs []tlog.Hash) []byte {
 	return b
 }
 
+// encodedLeaf is a leaf with its canonical encoding: what appendEncoded
+// stores. The intake's reports arrive encoded (see reportLeafEncoding).
+type encodedLeaf struct {
+	kind, ref string
+	election  int64
+	enc       []byte
+}
+
 // appendLeaves adds leaves at the end of the tree, in l's transaction,
 // and returns their receipts.
+func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]translog.Receipt, error) {
+	encs := make([]encodedLeaf, len(leaves))
+	for i, lf := range leaves {
+		enc, err := lf.Encode()
+		if err != nil {
+			return nil, err
+		}
+		encs[i] = encodedLeaf{lf.Kind, lf.Ref, lf.Election, enc}
+	}
+	return appendEncoded(ctx, l, encs)
+}
+
+// appendEncoded adds encoded leaves at the end of the tree, in l's
+// transaction, and returns their receipts.
 //
 // It reads nothing but log_state: appending needs, beyond the hashes it
 // computes itself, only the tree's frontier (the roots of its complete
 // subtrees, O(log n) hashes), which log_state keeps with the size under
 // the same lock, so a frontier is always that of the size it is read with,
 // whichever instance wrote it and whether or not that transaction
-// committed. (A cache in memory could not know that: after a rolled-back
-// append, another instance's append of as many leaves gives the size the
-// cache expects and a tree it does not have.) A missing or stale frontier
-// is read from the leaves' stored hashes, once.
-func appendLeaves(ctx context.Context, l loader, leaves []translog.Leaf) ([]translog.Receipt, error) {
+// committed. A missing or stale frontier is read from the leaves' stored
+// hashes, once.
+func appendEncoded(ctx context.Context, l loader, leaves []encodedLeaf) ([]translog.Receipt, error) {
+	return appendHinted(ctx, l, leaves, nil, nil)
+}
+
+// appendHinted is appendEncoded with a guess at the log's state (see
+// logHint) and audit entries to write in the same transaction. On
+// PostgreSQL, when the guess is right, the append and the audit entries
+// are one statement, one round trip, instead of three: the intake's
+// commit is a handful of round trips, and each is, on a loaded server,
+// what a submission waits for most.
+func appendHinted(ctx context.Context, l loader, leaves []encodedLeaf, hint *logHint, audit []AuditEntry) ([]translog.Receipt, error) {
+	ql, isQ := l.(qLoader)
+	if len(audit) > 0 && !isQ {
+		return nil, errors.New("log: audit entries to write through a bulk loader")
+	}
 	if len(leaves) == 0 {
+		if len(audit) > 0 {
+			return nil, AuditMany(ctx, ql.q, ql.d, audit)
+		}
 		return nil, nil
+	}
+	if isQ && ql.d == Postgres && hint != nil {
+		if n, stored, ok := hint.get(); ok && decodeFrontier(stored, n) != nil {
+			a := buildAppend(n, decodeFrontier(stored, n), leaves)
+			done, err := pgAppendIf(ctx, ql, a, n, stored, audit)
+			if err != nil {
+				return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, a.size, err)
+			}
+			audit = nil // written either way
+			hint.count(done)
+			if done {
+				hint.set(a.size, a.frontier)
+				return a.receipts, nil
+			}
+			// Another append came first (another instance, or this
+			// one's rolled back): the log's lock is now held, and the
+			// state is read under it as below.
+		}
+	}
+	if len(audit) > 0 {
+		// Before the lock, which is held from then to the commit.
+		if err := AuditMany(ctx, ql.q, ql.d, audit); err != nil {
+			return nil, err
+		}
 	}
 	n, stored, err := lockLog(ctx, l)
 	if err != nil {
 		return nil, err
 	}
-	fidx := frontierIndexes(n)
 	front := decodeFrontier(stored, n)
-	if front == nil && len(fidx) > 0 {
-		if front, err = readHashes(ctx, l, fidx); err != nil {
+	if front == nil && n > 0 {
+		if front, err = readHashes(ctx, l, frontierIndexes(n)); err != nil {
 			return nil, fmt.Errorf("log: reading the frontier of %d leaves: %w", n, err)
 		}
 	}
-	overlay := make(map[int64]tlog.Hash, len(fidx)+2*len(leaves))
-	for i, x := range fidx {
-		overlay[x] = front[i]
+	a := buildAppend(n, front, leaves)
+	if err := insertLeaves(ctx, l, a.rows, a.size, a.frontier); err != nil {
+		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, a.size, err)
 	}
-	// Every hash StoredHashesForRecordHash asks for is in the overlay: the
-	// frontier or a hash computed by this append. A miss would be a bug in
-	// that reasoning, not a reason to read the database.
-	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
-		for k, i := range idx {
-			h, ok := overlay[i]
-			if !ok {
-				return nil, fmt.Errorf("log: stored hash %d is not in the frontier of %d leaves", i, n)
-			}
-			out[k] = h
-		}
-		return out, nil
-	})
-	leafRows := make([][]any, 0, len(leaves))
-	out := make([]translog.Receipt, len(leaves))
+	if hint != nil {
+		hint.set(a.size, a.frontier)
+	}
+	return a.receipts, nil
+}
+
+// logAppend is an append computed on a tree of known size and frontier:
+// the rows to store, the new size and frontier, the receipts.
+type logAppend struct {
+	rows     [][]any
+	size     int64
+	frontier []byte
+	receipts []translog.Receipt
+}
+
+// buildAppend computes the leaves' hashes and tlog's stored hashes on top
+// of the tree of n leaves whose frontier is front (frontierIndexes order).
+func buildAppend(n int64, front []tlog.Hash, leaves []encodedLeaf) logAppend {
+	var f frontier
+	f.load(n, front)
+	a := logAppend{rows: make([][]any, 0, len(leaves)), receipts: make([]translog.Receipt, len(leaves))}
+	// One buffer for every leaf's stored hashes (each leaf stores 2 on
+	// average): one allocation per batch rather than one per leaf.
+	all := make([]byte, 0, (2*len(leaves)+64)*tlog.HashSize)
 	for i, lf := range leaves {
-		enc, err := lf.Encode()
-		if err != nil {
-			return nil, err
-		}
 		idx := n + int64(i)
-		h := translog.LeafHash(enc)
-		hs, err := tlog.StoredHashesForRecordHash(idx, h, r)
-		if err != nil {
-			return nil, fmt.Errorf("log: hashing leaf %d: %w", idx, err)
-		}
-		base := tlog.StoredHashIndex(0, idx)
-		blob := make([]byte, 0, len(hs)*tlog.HashSize)
-		for k, sh := range hs {
-			overlay[base+int64(k)] = sh
-			blob = append(blob, sh[:]...)
-		}
-		leafRows = append(leafRows, []any{idx, lf.Kind, lf.Ref, lf.Election, string(enc), blob})
-		out[i] = translog.Receipt{Index: idx, Hash: h.String()}
+		h := translog.LeafHash(lf.enc)
+		lo := len(all)
+		all = f.append(all, h)
+		a.rows = append(a.rows, []any{idx, lf.kind, lf.ref, lf.election, string(lf.enc), all[lo:len(all):len(all)]})
+		a.receipts[i] = translog.Receipt{Index: idx, Hash: h.String()}
 	}
-	// The new frontier's subtrees are each either one of the old frontier's
-	// or closed by a leaf just appended: all in the overlay.
-	n2 := n + int64(len(leaves))
-	nidx := frontierIndexes(n2)
-	nf := make([]tlog.Hash, len(nidx))
-	for i, x := range nidx {
-		h, ok := overlay[x]
-		if !ok {
-			return nil, fmt.Errorf("log: stored hash %d of the frontier of %d leaves was not computed", x, n2)
+	a.size = n + int64(len(leaves))
+	a.frontier = encodeFrontier(a.size, f.hashes())
+	return a
+}
+
+// logHint is what a writer's last append left in log_state: its size and
+// frontier. The group commit keeps one, since it is nearly always the
+// only writer; an append that finds log_state otherwise (another
+// instance's append, a rolled-back one, a hand edit) does the usual locked
+// read. Nothing depends on the hint being right: pgAppendIf stores
+// nothing unless log_state holds exactly the size and frontier the hashes
+// were computed on, and those two determine every hash an append stores.
+type logHint struct {
+	mu           sync.Mutex
+	size         int64
+	frontier     []byte
+	hits, misses int64 // appends that took one statement, and that found another state (for tests)
+}
+
+func (h *logHint) count(hit bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if hit {
+		h.hits++
+	} else {
+		h.misses++
+	}
+}
+
+func (h *logHint) get() (int64, []byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.size, h.frontier, h.frontier != nil
+}
+
+func (h *logHint) set(size int64, frontier []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.size, h.frontier = size, frontier
+}
+
+// pgAppendIf stores a's leaves and state in one statement if log_state
+// holds size n and frontier prev, and reports whether it did. It locks
+// log_state's row either way (FOR UPDATE, which under READ COMMITTED sees
+// the latest committed state), so that a false is followed by a locked
+// read of the state that no other append can change before commit.
+//
+// The audit entries, if any, are written whatever log_state holds.
+func pgAppendIf(ctx context.Context, ql qLoader, a logAppend, n int64, prev []byte, audit []AuditEntry) (bool, error) {
+	args := append(pgLeafArrays(a.rows), a.size, a.frontier, n, prev)
+	aud := ""
+	if len(audit) > 0 {
+		cols := make([][]any, 7)
+		for _, e := range audit {
+			for c, v := range auditValues(e) {
+				cols[c] = append(cols[c], v)
+			}
 		}
-		nf[i] = h
+		org := make([]*int64, len(audit))
+		for i, v := range cols[0] {
+			if id, ok := v.(int64); ok {
+				org[i] = &id
+			}
+		}
+		args = append(args, org)
+		for _, c := range cols[1:] {
+			txt := make([]string, len(c))
+			for i, v := range c {
+				txt[i] = v.(string)
+			}
+			args = append(args, txt)
+		}
+		aud = `aud AS (INSERT INTO audit (org_id, actor, channel, action, object, detail, at)
+			SELECT * FROM unnest($11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])),`
 	}
-	if err := insertLeaves(ctx, l, leafRows, n2, encodeFrontier(n2, nf)); err != nil {
-		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, n2, err)
+	res, err := ql.q.ExecContext(ctx, `WITH st AS (SELECT size, frontier FROM log_state WHERE id = 1 FOR UPDATE),
+		ok AS (SELECT 1 FROM st WHERE size = $9 AND frontier = $10), `+aud+`
+		ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]) WHERE EXISTS (SELECT 1 FROM ok))
+		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1 AND EXISTS (SELECT 1 FROM ok)`,
+		args...)
+	if err != nil {
+		return false, err
 	}
-	return out, nil
+	k, err := res.RowsAffected()
+	return k == 1, err
+}
+
+// pgLeafArrays turns leaf rows into the six arrays unnest makes rows of.
+func pgLeafArrays(rows [][]any) []any {
+	idx := make([]int64, len(rows))
+	kind := make([]string, len(rows))
+	ref := make([]string, len(rows))
+	el := make([]int64, len(rows))
+	data := make([]string, len(rows))
+	hashes := make([][]byte, len(rows))
+	for i, r := range rows {
+		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
+	}
+	return []any{idx, kind, ref, el, data, hashes}
+}
+
+// frontier is the right edge of the tree while a batch is appended: for
+// each bit set in size, the hash of the complete subtree of that height
+// (level). Appending leaf n completes one subtree per trailing 1 bit of
+// n, each the node hash of the frontier's subtree of that level and the
+// one just completed below it: exactly the hashes tlog's
+// StoredHashesForRecordHash computes for leaf n, in the same order (its
+// own hash, then one per level), without a hash reader or a map.
+// TestFrontierMatchesTlog holds the two to the same hashes.
+type frontier struct {
+	size int64
+	lvl  [64]tlog.Hash // lvl[L] is meaningful when bit L of size is set
+}
+
+// load sets the frontier of a tree of n leaves from its hashes in the
+// order of frontierIndexes (largest subtree first).
+func (f *frontier) load(n int64, hs []tlog.Hash) {
+	f.size = n
+	k := 0
+	for level := 62; level >= 0; level-- {
+		if n>>uint(level)&1 == 1 {
+			f.lvl[level] = hs[k]
+			k++
+		}
+	}
+}
+
+// append adds a leaf of hash h and appends to b the hashes tlog stores for
+// it (32 bytes each).
+func (f *frontier) append(b []byte, h tlog.Hash) []byte {
+	b = append(b, h[:]...)
+	level := 0
+	for ; f.size>>uint(level)&1 == 1; level++ {
+		h = tlog.NodeHash(f.lvl[level], h)
+		b = append(b, h[:]...)
+	}
+	f.lvl[level] = h
+	f.size++
+	return b
+}
+
+// hashes returns the frontier in the order of frontierIndexes.
+func (f *frontier) hashes() []tlog.Hash {
+	var out []tlog.Hash
+	for level := 62; level >= 0; level-- {
+		if f.size>>uint(level)&1 == 1 {
+			out = append(out, f.lvl[level])
+		}
+	}
+	return out
 }
 
 // hashHome says where tlog's stored hash idx is kept: in the hashes of
@@ -596,25 +884,81 @@ func hashHome(idx int64) (leaf int64, pos int) {
 func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, frontier []byte) error {
 	ql, ok := l.(qLoader)
 	if !ok || ql.d != Postgres {
-		if err := l.insert(ctx, "log_leaves", []string{"idx", "kind", "ref", "election_id", "data", "hashes"}, rows); err != nil {
+		var err error
+		if tx, per := sqliteTx(l); tx != nil {
+			err = sqliteInsertLeaves(ctx, tx, rows, per)
+		} else {
+			err = l.insert(ctx, "log_leaves", leafCols, rows)
+		}
+		if err != nil {
 			return err
 		}
 		return l.exec(ctx, `UPDATE log_state SET size = $1, frontier = $2 WHERE id = 1`, size, frontier)
 	}
-	idx := make([]int64, len(rows))
-	kind := make([]string, len(rows))
-	ref := make([]string, len(rows))
-	el := make([]int64, len(rows))
-	data := make([]string, len(rows))
-	hashes := make([][]byte, len(rows))
-	for i, r := range rows {
-		idx[i], kind[i], ref[i], el[i], data[i], hashes[i] = r[0].(int64), r[1].(string), r[2].(string), r[3].(int64), r[4].(string), r[5].([]byte)
-	}
 	// A data-modifying WITH runs whether or not the UPDATE reads it.
 	_, err := ql.q.ExecContext(ctx, `WITH ins AS (INSERT INTO log_leaves (idx, kind, ref, election_id, data, hashes)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[]))
-		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1`, idx, kind, ref, el, data, hashes, size, frontier)
+		UPDATE log_state SET size = $7, frontier = $8 WHERE id = 1`, append(pgLeafArrays(rows), size, frontier)...)
 	return err
+}
+
+var leafCols = []string{"idx", "kind", "ref", "election_id", "data", "hashes"}
+
+// sqliteTx is the SQLite transaction a loader runs in, nil if it is not
+// one, and the leaf rows a statement should take there: as many as the
+// loader's own inserts for an import's bulk load, a few for the intake's
+// batches (see qLoader.insert).
+func sqliteTx(l loader) (*sql.Tx, int) {
+	switch x := l.(type) {
+	case sqlLoader:
+		return x.tx, max(1, 2000/len(leafCols))
+	case qLoader:
+		if tx, ok := x.q.(*sql.Tx); ok && x.d == SQLite {
+			return tx, 16
+		}
+	}
+	return nil, 0
+}
+
+// sqliteInsertLeaves writes leaf rows with INSERT OR FAIL, per rows a
+// statement, prepared once per call. A statement of several rows that may
+// abort halfway makes SQLite save every page it touches in a statement
+// journal first, to undo that statement alone; in the intake's commit that
+// journal has already spilled to a file (the reports' insert), and writing
+// to it was a third of the leaves' insert. OR FAIL keeps the rows a failing
+// statement wrote instead, so SQLite keeps no statement journal: which is
+// safe because a failed append fails its whole transaction, and every
+// caller rolls that back.
+func sqliteInsertLeaves(ctx context.Context, tx *sql.Tx, rows [][]any, per int) error {
+	var stmt *sql.Stmt
+	stmtRows := 0
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		if n != stmtRows {
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, "INSERT OR FAIL"+strings.TrimPrefix(insertSQL("log_leaves", leafCols, n), "INSERT")); err != nil {
+				return err
+			}
+			stmtRows = n
+		}
+		args := make([]any, 0, n*len(leafCols))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 func readHashes(ctx context.Context, l loader, idx []int64) ([]tlog.Hash, error) {

@@ -129,6 +129,11 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
+// AppendString appends s as Encode writes a string: for code that writes
+// one kind of leaf's encoding directly (the intake's reports) and must
+// produce Encode's bytes.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
 // appendString writes s as a JSON string the way encoding/json does with
 // HTML escaping off; plain printable ASCII, the common case, is copied.
 func appendString(b []byte, s string) []byte {

@@ -73,7 +73,7 @@ func clientError(err error) (*Error, bool) {
 // HandlerFunc is a handler that may fail; serve renders its error.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// Serve adapts a handlerFunc: internal errors are logged with the request
+// Serve adapts a HandlerFunc: internal errors are logged with the request
 // and shown to the client without detail.
 func (s *Server) Serve(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
