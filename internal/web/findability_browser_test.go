@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/site"
 )
 
 // TestAreaPageFitsInBrowser holds issue 12's findability items on the
@@ -45,7 +46,7 @@ func TestAreaPageFitsInBrowser(t *testing.T) {
 	if len(el.SummaryAdditions) == 0 {
 		t.Fatal("the fixed-seed demo padded no district summary")
 	}
-	h, err := web.New(db, web.Options{})
+	h, err := site.New(db, web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestMissingStaffPagesAreHTML(t *testing.T) {
 	if err := db.CreateUser(ctx, &store.User{OrgID: org.ID, Username: "admin", Name: "Admin", Role: "administrator"}, hash); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{})
+	h, err := site.New(db, web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
