@@ -194,7 +194,10 @@ func captureOnce(ctx context.Context, e *env, d *store.DB, o captureOpts) error 
 // temporary file named like the URL's (the reader picks the format by the
 // extension).
 func importCapture(ctx context.Context, e *env, o captureOpts, body []byte) (int64, error) {
-	u, _ := url.Parse(*o.url)
+	u, err := url.Parse(*o.url)
+	if err != nil {
+		return 0, fmt.Errorf("capture URL %q: %w", *o.url, err)
+	}
 	ext := strings.ToLower(path.Ext(u.Path))
 	if ext != ".xlsx" && ext != ".csv" {
 		ext = ".csv"

@@ -67,7 +67,7 @@ func printCheck(w io.Writer, rep *election.Report, limit int) {
 		flags[f.Code]++
 		flagged[key{f.AreaID, f.Source}] = true
 	}
-	fmt.Fprintf(w, "%d protocols checked (%d summaries against their stations): %d flags on %d protocols\n", rep.Protocols, rep.Summaries, len(rep.Flags), len(flagged))
+	fmt.Fprintf(w, "%s checked (%d summaries against their stations): %s on %s\n", counted(rep.Protocols, "protocol"), rep.Summaries, counted(len(rep.Flags), "flag"), counted(len(flagged), "protocol"))
 	codes := make([]string, 0, len(rep.Counts))
 	for c, n := range rep.Counts {
 		if n == 0 {
@@ -77,7 +77,7 @@ func printCheck(w io.Writer, rep *election.Report, limit int) {
 	}
 	sort.Strings(codes)
 	for _, c := range codes {
-		fmt.Fprintf(w, "  %-28s %d flags on %d of %d protocols checked\n", c, flags[c], rep.Counts[c], rep.Checked[c])
+		fmt.Fprintf(w, "  %-28s %s on %d of %s checked\n", c, counted(flags[c], "flag"), rep.Counts[c], counted(rep.Checked[c], "protocol"))
 	}
 	for i, f := range rep.Flags {
 		if i == limit {
@@ -88,7 +88,13 @@ func printCheck(w io.Writer, rep *election.Report, limit int) {
 		if f.Item != "" {
 			item = " [" + f.Item + "]"
 		}
-		fmt.Fprintf(w, "%s: %s%s %s (difference %d)\n", f.Station, f.Code, item, f.Message, f.Difference)
+		// The source names which protocol of the station is flagged: with
+		// several sources checked, one station's line could repeat.
+		src := ""
+		if f.Source != "" {
+			src = " (" + string(f.Source) + ")"
+		}
+		fmt.Fprintf(w, "%s%s: %s%s %s (difference %d)\n", f.Station, src, f.Code, item, f.Message, f.Difference)
 	}
 }
 
@@ -164,4 +170,13 @@ func checkStreaming(ctx context.Context, rf *resultsFlags, onlySelected bool) (_
 		return nil
 	})
 	return rep, true, err
+}
+
+// counted writes a count with its noun, singular for one ("1 flag", "2
+// flags"): "1 flags on 1 protocols" read as a machine's output.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -68,6 +68,9 @@ func TestCLITextGolden(t *testing.T) {
 	db := filepath.Join(tmp, "v.db")
 	file := []string{"--file", "testdata/small.csv", "--mapping", "testdata/small.json"}
 	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "official-final", "--mapping", "testdata/small.json", "testdata/small.csv")
+	// The same file as observers' copies: check --source observer checks
+	// those alone (issue 12: it checked every source, with spurious flags).
+	mustVigil(t, "import", "--db", db, "--election", "e1", "--source", "observer", "--mapping", "testdata/small.json", "testdata/small.csv")
 	mustVigil(t, "user", "add", "--db", db, "--org", "Mission", "--username", "boss", "--role", "administrator")
 	cases := []struct {
 		name string
@@ -247,6 +250,23 @@ func TestDemoSignIn(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// The README quotes these lines as the demo prints them on its
+	// default port, 8080, so that a reader knows where the dashboard is.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"The public portal:    http://127.0.0.1:8123/\n", "The staff dashboard:  http://127.0.0.1:8123/login, then http://127.0.0.1:8123/dashboard/\n", "  user:     admin\n"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("demo output lacks %q", line)
+		}
+		if !strings.Contains(string(readme), strings.ReplaceAll(line, "8123", "8080")) {
+			t.Errorf("README.md does not quote the demo's %q", strings.ReplaceAll(line, "8123", "8080"))
+		}
+	}
+	if !strings.Contains(string(readme), "port 8080") || !strings.Contains(string(readme), "compiles vigil") {
+		t.Error("README.md names no port, or says nothing of the first run's compilation")
 	}
 	out = demoRun("")
 	_, after, ok := strings.Cut(out, "password: ")

@@ -198,10 +198,7 @@ func demoAdmin(ctx context.Context, e *env, d *store.DB, o *store.Organisation) 
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		u = &store.User{OrgID: o.ID, Username: l.Username, Name: "Demo administrator", Role: string(access.Administrator)}
-		if err := d.CreateUser(ctx, u, hash); err != nil {
-			return l, err
-		}
-		return l, cliAudit(ctx, d, o.ID, "user.create", "user:"+u.Username, map[string]any{"role": u.Role})
+		return l, d.CreateUser(ctx, u, hash, cliEntry(o.ID, "user.create", "user:"+u.Username, map[string]any{"role": u.Role}))
 	case err != nil:
 		return l, err
 	case u.OrgID != o.ID || u.Role != string(access.Administrator):

@@ -68,15 +68,7 @@ func runDeployDraw(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if err := d.SaveDeployment(ctx, dep); err != nil {
-		return err
-	}
-	if len(assignments) > 0 {
-		if err := d.Assign(ctx, o.ID, el.ID, assignments); err != nil {
-			return err
-		}
-	}
-	if err := cliAudit(ctx, d, o.ID, "deployment.draw", fmt.Sprintf("deployment:%d", dep.ID), map[string]any{"seed": *seed, "size": *size, "strata": vars}); err != nil {
+	if err := d.Deploy(ctx, dep, assignments, cliEntry(o.ID, "deployment.draw", "", map[string]any{"seed": *seed, "size": *size, "strata": vars})); err != nil {
 		return err
 	}
 	note := drawNote(dep, *size, vars, *minPer)

@@ -130,10 +130,7 @@ func runRosterShare(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("roster share: --phone: %v", err)
 	}
-	if err := d.SharePhone(ctx, a.ID, b.ID, p); err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, a.ID, "phone.share", p, map[string]string{"with": b.Name}); err != nil {
+	if err := d.SharePhone(ctx, a.ID, b.ID, p, cliEntry(a.ID, "phone.share", p, map[string]string{"with": b.Name})); err != nil {
 		return err
 	}
 	shared, err := d.PhoneShared(ctx, p, a.ID, b.ID)

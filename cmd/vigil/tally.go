@@ -95,7 +95,7 @@ func areaSums(rows []*store.AreaResult) []tally.AreaSums {
 func printTree(w io.Writer, n *tally.Node, depth int) {
 	t, _ := n.Turnout()
 	name := n.Area.Name
-	fmt.Fprintf(w, "%s%s: %d stations, turnout %.2f %%", strings.Repeat("  ", depth), name, n.Stations, 100*t)
+	fmt.Fprintf(w, "%s%s: %s, turnout %.2f %%", strings.Repeat("  ", depth), name, counted(n.Stations, "station"), 100*t)
 	shares := n.Shares()
 	for _, o := range orderedOptions(n) {
 		fmt.Fprintf(w, ", %s %.2f %%", o, 100*shares[o])

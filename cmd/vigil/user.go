@@ -29,10 +29,6 @@ func init() {
 	register(command{name: "forms install", summary: "install the default observation forms for an organisation", run: runFormsInstall})
 }
 
-func cliAudit(ctx context.Context, d *store.DB, org int64, action, object string, detail any) error {
-	return store.Audit(ctx, d, cliEntry(org, action, object, detail))
-}
-
 // cliEntry is an audit entry of the command line, for a store method that
 // writes it in the transaction of its action. A nil detail is left nil
 // (the store may fill it).
@@ -107,10 +103,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 		}
 		u.ObserverID = ob.ID
 	}
-	if err := d.CreateUser(ctx, u, hash); err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, o.ID, "user.create", "user:"+u.Username, map[string]any{"role": u.Role, "area": u.Area}); err != nil {
+	if err := d.CreateUser(ctx, u, hash, cliEntry(o.ID, "user.create", "user:"+u.Username, map[string]any{"role": u.Role, "area": u.Area})); err != nil {
 		return err
 	}
 	out := map[string]any{"user": u, "organisation": o.Name}
@@ -151,10 +144,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	}
 	secret := access.NewToken()
 	t := &store.Token{OrgID: o.ID, ObserverID: ob.ID, Label: *label}
-	if err := d.CreateToken(ctx, t, access.HashToken(secret)); err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, o.ID, "token.create", fmt.Sprintf("token:%d", t.ID), map[string]any{"observer": ob.Code}); err != nil {
+	if err := d.CreateToken(ctx, t, access.HashToken(secret), cliEntry(o.ID, "token.create", "", map[string]any{"observer": ob.Code})); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -214,11 +204,8 @@ func runFormsInstall(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	ids, err := observe.InstallDefaultForms(ctx, d, o.ID)
+	ids, err := observe.InstallDefaultForms(ctx, d, o.ID, cliEntry(o.ID, "form.defaults", "", nil))
 	if err != nil {
-		return err
-	}
-	if err := cliAudit(ctx, d, o.ID, "form.defaults", "", map[string]any{"installed": ids}); err != nil {
 		return err
 	}
 	if *asJSON {

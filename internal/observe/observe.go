@@ -262,8 +262,16 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if hasProtocol(f) {
 		bound = form.BindElection(f, e)
 	}
+	// What the form's conditions say, as ODK's clients apply them: answers
+	// to questions that are not relevant cleared, calculations recomputed,
+	// conditional requirements and constraints checked (after the shapes).
+	evaluated, conds := form.Evaluate(bound, sub.Answers, time.Now())
+	sub.Answers = evaluated
 	if probs := form.Validate(bound, sub.Answers); len(probs) > 0 {
 		return nil, &ValidationError{probs}
+	}
+	if len(conds) > 0 {
+		return nil, &ValidationError{conds}
 	}
 	area, err := s.place(ctx, e.ID, bound, sub)
 	if err != nil {
@@ -583,10 +591,23 @@ func (s *Service) SaveRule(ctx context.Context, p access.Principal, channel stri
 // the item id alone.
 func Lookup(f *form.Form, a form.Answers) qc.Lookup {
 	return func(name string) qc.Value {
+		qid, item, dotted := strings.Cut(name, ".")
+		// A repeat (count(incident)) and a question in it
+		// (count(incident.kind, "x")): one value per instance.
+		if g := f.RepeatGroup(qid); g != nil {
+			rows, _ := a[qid].Repeat()
+			vs := make([]qc.Value, len(rows))
+			for i, r := range rows {
+				vs[i] = qc.BoolV(true)
+				if dotted {
+					vs[i] = qcValue(r[item])
+				}
+			}
+			return qc.MultiV(vs...)
+		}
 		if v, ok := a[name]; ok {
 			return qcValue(v)
 		}
-		qid, item, dotted := strings.Cut(name, ".")
 		for i := range f.Questions {
 			q := &f.Questions[i]
 			if q.Type != form.Protocol || (dotted && q.ID != qid) {
@@ -614,6 +635,13 @@ func Names(f *form.Form) func(string) bool {
 			return true
 		}
 		qid, item, dotted := strings.Cut(name, ".")
+		if g := f.RepeatGroup(qid); g != nil {
+			if !dotted {
+				return true
+			}
+			q := f.Question(item)
+			return q != nil && f.RepeatOf(q) == g.Path
+		}
 		for i := range f.Questions {
 			q := &f.Questions[i]
 			if q.Type != form.Protocol || (dotted && q.ID != qid) {

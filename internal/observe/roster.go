@@ -208,7 +208,7 @@ type sniffer struct {
 
 func newSniffer(r io.Reader) *sniffer {
 	buf := make([]byte, 4096)
-	n, _ := io.ReadFull(r, buf)
+	n, err := io.ReadFull(r, buf)
 	buf = buf[:n]
 	first := buf
 	if i := strings.IndexByte(string(buf), '\n'); i >= 0 {
@@ -218,5 +218,14 @@ func newSniffer(r io.Reader) *sniffer {
 	if strings.Count(string(first), ";") > strings.Count(string(first), ",") {
 		sep = ';'
 	}
-	return &sniffer{Reader: io.MultiReader(strings.NewReader(string(buf)), r), sep: sep}
+	rest := r
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		// A read that failed is the reader's error, not a short file.
+		rest = failedReader{err}
+	}
+	return &sniffer{Reader: io.MultiReader(strings.NewReader(string(buf)), rest), sep: sep}
 }
+
+type failedReader struct{ err error }
+
+func (f failedReader) Read([]byte) (int, error) { return 0, f.err }

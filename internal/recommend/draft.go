@@ -25,10 +25,31 @@ type IntegrityItem struct {
 	Test   string `json:"test"`   // "Parallel vote tabulation"
 	Result string `json:"result"` // "the official turnout lies outside the 95 % interval"
 	Figure string `json:"figure,omitempty"`
+	// The same as phrases of the drafts' words, so that a draft in
+	// another language words them; a phrase without a key leaves the
+	// English text above (a source that has no phrase for it).
+	TestWords, ResultWords, FigureWords Phrase `json:"-"`
+}
+
+// wordOr words p in w's language, or gives en when p has no key.
+func (w words) wordOr(p Phrase, en string) string {
+	if p.Key == "" {
+		return en
+	}
+	return w.say(p)
 }
 
 // ErrNotComputed says that a source has no result for an election yet.
 var ErrNotComputed = errors.New("not computed")
+
+// NotComputedError is ErrNotComputed with the reason as a phrase, so that
+// a draft in another language says why.
+type NotComputedError struct{ Why Phrase }
+
+func (e *NotComputedError) Error() string { return ErrNotComputed.Error() + ": " + Say("en", e.Why) }
+
+// Unwrap makes errors.Is(err, ErrNotComputed) hold.
+func (e *NotComputedError) Unwrap() error { return ErrNotComputed }
 
 // IntegritySource gives an election's integrity results. Until the
 // integrity package stores its results, there is none, and drafts say
@@ -124,8 +145,10 @@ func BuildDraft(ctx context.Context, ds *Dataset, missionKey string, kind DraftK
 }
 
 // BuildDraftIn is BuildDraft in a language (a tag: "ru", "kk-KZ"; English
-// for one vigil has no words for). What the draft quotes from its data
-// (recommendations, form labels, integrity results) stays as recorded.
+// for one vigil has no words for). vigil's own sentences (its sources'
+// phrases included) are in that language; what the draft quotes from its
+// records (recommendations, assessments' reasoning, names of missions and
+// reports, a custom form's labels) stays as recorded.
 func BuildDraftIn(ctx context.Context, ds *Dataset, missionKey string, kind DraftKind, src Sources, lang string) (*Draft, error) {
 	x := NewIndex(ds)
 	m := x.Missions[missionKey]
@@ -225,7 +248,7 @@ func BuildDraftIn(ctx context.Context, ds *Dataset, missionKey string, kind Draf
 					}
 				}
 				if p, ok := proposals[ref]; ok && p.OK && p.Status != st {
-					dr.Note = strings.TrimSpace(dr.Note + " " + w.T("note.suggests", w.status(p.Status), p.Reasoning))
+					dr.Note = strings.TrimSpace(dr.Note + " " + w.T("note.suggests", w.status(p.Status), w.wordOr(p.Why, p.Reasoning)))
 				}
 				fu.Recommendations = append(fu.Recommendations, dr)
 			}
@@ -301,7 +324,11 @@ func (x *Index) describeRef(w words, ref string) string {
 	}
 	title := r.Title
 	if title == "" {
-		title = w.T("report", string(r.Kind))
+		kind := string(r.Kind)
+		if t, ok := w.lookup("kind." + kind); ok {
+			kind = t
+		}
+		title = w.T("report", kind)
 	}
 	return w.T("ref", r.Date[:min(4, len(r.Date))], title, n)
 }
@@ -325,17 +352,38 @@ func observationSection(ctx context.Context, w words, m *Mission, f FindingsSour
 		return s, nil
 	}
 	for _, i := range ind {
-		label := i.Label
-		if label == "" {
-			label = strings.ReplaceAll(i.Code, "_", " ")
-		}
-		if i.Phase != "" {
-			label = i.Phase + ": " + label
-		}
+		label := w.indicator(i)
 		s.Rows = append(s.Rows, DraftRow{Label: label, Value: w.T("obs.value", i.Count, i.Of, 100*i.Share()),
 			Source: w.T("obs.source", m.Election)})
 	}
 	return s, nil
+}
+
+// indicator names an observation indicator: vigil's words for the
+// built-in forms' indicators and phases ("ind.<code>", "phase.<phase>",
+// "assessed.<phase>"), else the label the findings give (a form's own
+// question, quoted as recorded).
+func (w words) indicator(i Indicator) string {
+	if i.Code == IndicatorAssessedNegatively && i.Phase != "" {
+		if t, ok := w.lookup("assessed." + i.Phase); ok {
+			return t
+		}
+	}
+	label, ok := w.lookup("ind." + i.Code)
+	if !ok {
+		label = i.Label
+	}
+	if label == "" {
+		label = strings.ReplaceAll(i.Code, "_", " ")
+	}
+	if i.Phase != "" {
+		ph, ok := w.lookup("phase." + i.Phase)
+		if !ok {
+			ph = i.Phase
+		}
+		label = ph + ": " + label
+	}
+	return label
 }
 
 func resultsSection(ctx context.Context, w words, m *Mission, r ResultsSource) (*Section, error) {
@@ -359,8 +407,8 @@ func resultsSection(ctx context.Context, w words, m *Mission, r ResultsSource) (
 	src := w.T("res.source", m.Election)
 	s.Rows = []DraftRow{
 		{Label: w.T("res.stations"), Value: fmt.Sprint(c.Stations), Source: src},
-		{Label: w.T("res.final"), Value: fmt.Sprintf("%d (%.1f %%)", c.WithFinal, pct(c.WithFinal, c.Stations)), Source: src},
-		{Label: w.T("res.preliminary"), Value: fmt.Sprintf("%d (%.1f %%)", c.WithPreliminary, pct(c.WithPreliminary, c.Stations)), Source: src},
+		{Label: w.T("res.final"), Value: w.T("res.share", c.WithFinal, pct(c.WithFinal, c.Stations)), Source: src},
+		{Label: w.T("res.preliminary"), Value: w.T("res.share", c.WithPreliminary, pct(c.WithPreliminary, c.Stations)), Source: src},
 	}
 	s.Paragraphs = []string{w.T("res.paragraph", c.WithOfficial, c.Stations, pct(c.WithOfficial, c.Stations))}
 	return s, nil
@@ -382,7 +430,11 @@ func integritySection(ctx context.Context, w words, m *Mission, is IntegritySour
 	items, err := is.Integrity(ctx, m.Election)
 	if errors.Is(err, ErrNotComputed) || (err == nil && len(items) == 0) {
 		msg := w.T("missing.integ", w.T("not_computed"))
-		if err != nil && err.Error() != ErrNotComputed.Error() {
+		var why *NotComputedError
+		switch {
+		case errors.As(err, &why):
+			msg = w.T("missing.integ", w.T("not_computed")+": "+w.say(why.Why))
+		case err != nil && err.Error() != ErrNotComputed.Error():
 			msg = w.T("missing.integ", err.Error())
 		}
 		s.Missing = []string{msg}
@@ -392,7 +444,9 @@ func integritySection(ctx context.Context, w words, m *Mission, is IntegritySour
 		return nil, err
 	}
 	for _, it := range items {
-		s.Rows = append(s.Rows, DraftRow{Label: it.Test, Value: it.Result + figureSuffix(it.Figure), Source: w.T("integ.source", m.Election)})
+		s.Rows = append(s.Rows, DraftRow{Label: w.wordOr(it.TestWords, it.Test),
+			Value:  w.wordOr(it.ResultWords, it.Result) + figureSuffix(w.wordOr(it.FigureWords, it.Figure)),
+			Source: w.T("integ.source", m.Election)})
 	}
 	return s, nil
 }
@@ -410,6 +464,9 @@ var draftHTML string
 var draftTmpl = template.Must(template.New("draft").Funcs(template.FuncMap{
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) },
 	"w":   words("en").T,
+	// nb keeps a per cent sign on the line of its number: "(1.3 %)" broke
+	// before the sign in narrow columns of the printed draft.
+	"nb": func(s string) string { return strings.ReplaceAll(s, " %", "\u00a0%") },
 }).Parse(draftHTML))
 
 // WriteHTML writes the draft as a self-contained HTML page (styles

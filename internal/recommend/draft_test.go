@@ -47,7 +47,7 @@ func TestStatementDraftSaysWhatIsMissing(t *testing.T) {
 	src := Sources{
 		Results:   fakeResults{"kz-2023": {Stations: 400, WithOfficial: 380, WithFinal: 380}},
 		Findings:  fakeFindings{"kz-2023": {{Code: IndicatorObserversRestricted, Label: "Observers restricted during the count", Count: 12, Of: 240}}},
-		Integrity: fakeIntegrity{items: []IntegrityItem{{Test: "Parallel vote tabulation", Result: "official turnout within the 95 % interval", Figure: "61.2 % ± 1.1"}}},
+		Integrity: fakeIntegrity{items: []IntegrityItem{{Test: "Parallel vote tabulation", Result: "official turnout within the 95 % interval", Figure: "61.2\u00a0% ± 1.1"}}},
 	}
 	d, err = BuildDraft(ctx, ds, "kz-2023-parliamentary-eom", StatementDraft, src)
 	if err != nil {
@@ -56,7 +56,7 @@ func TestStatementDraftSaysWhatIsMissing(t *testing.T) {
 	html.Reset()
 	d.WriteHTML(&html)
 	out = html.String()
-	for _, want := range []string{"12 of 240 observed (5.0 %)", "Official results are available for 380 of 400 polling stations (95.0 %).", "61.2 % ± 1.1",
+	for _, want := range []string{"12 of 240 observed (5.0\u00a0%)", "Official results are available for 380 of 400 polling stations (95.0\u00a0%).", "61.2\u00a0% ± 1.1",
 		// On 19 March 2023 the 36 of 2022 were open (2 of 2021 closed as fully implemented).
 		"On 2023-03-19, 36 recommendations of earlier reports to KZ were open (not found fully implemented), 8 of them priority recommendations; 36 had not been assessed.",
 		"Final Report (2023-02-24): Of 30 prior recommendations, 2 were fully implemented"} {
@@ -119,12 +119,25 @@ func TestPrintPDF(t *testing.T) {
 		}
 		t.Skip("no Chromium (set VIGIL_CHROMIUM): PDF printing not tested")
 	}
-	d, err := BuildDraft(context.Background(), demo(t), "kz-2023-parliamentary-eom", FinalDraft, Sources{})
+	// Each language: Kazakh's letters are where the fonts went wrong.
+	for _, lang := range DraftLangs {
+		t.Run(lang, func(t *testing.T) { printDraft(t, chromium, lang) })
+	}
+}
+
+// printDraft prints the final report's draft in a language and checks the
+// PDF: A4, and every glyph from one font family with no synthetic font. A
+// Kazakh draft in Georgia/Liberation Serif took ә, қ, ұ … from DejaVu Sans,
+// and its bold headings from a Type 3 font Chromium drew for them.
+func printDraft(t *testing.T, chromium, lang string) {
+	d, err := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", FinalDraft, Sources{}, lang)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var html bytes.Buffer
-	d.WriteHTML(&html)
+	if err := d.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "final.pdf")
 	if err := PrintPDF(context.Background(), chromium, html.Bytes(), out); err != nil {
 		t.Fatal(err)
@@ -143,13 +156,25 @@ func TestPrintPDF(t *testing.T) {
 	if math.Abs(wpt-595.28) > 1 || math.Abs(hpt-841.89) > 1 {
 		t.Errorf("page is %.2f × %.2f pt, want A4 (595.28 × 841.89)", wpt, hpt)
 	}
+	// Chromium (Skia) writes font dictionaries uncompressed: /BaseFont
+	// /AAAAAA+DejaVuSerif-Bold for a subset of DejaVu Serif Bold.
+	if bytes.Contains(b, []byte("/Type3")) {
+		t.Error("the PDF has a Type 3 font: a glyph drawn by Chromium, not taken from a font")
+	}
+	families := map[string]bool{}
+	for _, f := range regexp.MustCompile(`/BaseFont\s*/(?:[A-Z]{6}\+)?([A-Za-z]+)`).FindAllSubmatch(b, -1) {
+		families[string(f[1])] = true
+	}
+	if len(families) != 1 {
+		t.Errorf("the text is set in %d font families, want one: %v", len(families), families)
+	}
 }
 
 // TestDraftWordsComplete: every language has every word of the English,
 // taking the same arguments (formatted with the English verbs' kinds of
 // values, none shows %!), and every area and status its title.
 func TestDraftWordsComplete(t *testing.T) {
-	verb := regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?(?:\[\d+\])?([dsf%])`)
+	verb := regexp.MustCompile(`%(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?(?:\[\d+\])?([dsfq%])`)
 	for _, lang := range DraftLangs {
 		m := draftWords[lang]
 		if m == nil {
@@ -166,7 +191,7 @@ func TestDraftWordsComplete(t *testing.T) {
 				switch v[1] {
 				case "d":
 					args = append(args, 7)
-				case "s":
+				case "s", "q":
 					args = append(args, "X")
 				case "f":
 					args = append(args, 1.5)
@@ -210,9 +235,9 @@ func TestDraftInKazakh(t *testing.T) {
 		"Prior recommendations", "Drafted by vigil", "observed (", "Official results are available", "Polling stations",
 		"not computed", "vigil's evidence suggests", "were open", "no. ", "(priority)", "implemented", "Publication of results", "Election day"}
 	for lang, want := range map[string][]string{
-		"kk": {`<html lang="kk">`, "Қорытынды есеп — жоба", "Түйіндеме", "Нәтижелерді жариялау", "байқалған 240 учаскенің 12-і (5.0 %)",
-			"Ресми нәтижелер 400 сайлау учаскесінің 380-і бойынша қолжетімді (95.0 %).", "Бұрынғы ұсынымдар: 36; толық орындалды — 3"},
-		"ru": {`<html lang="ru">`, "Окончательный отчёт — проект", "Резюме", "12 из 240 наблюдавшихся (5.0 %)", "Прежних рекомендаций: 36; выполнена полностью — 3"},
+		"kk": {`<html lang="kk">`, "Қорытынды есеп — жоба", "Түйіндеме", "Нәтижелерді жариялау", "байқалған 240 учаскенің 12-і (5,0\u00a0%)",
+			"Ресми нәтижелер 400 сайлау учаскесінің 380-і бойынша қолжетімді (95,0\u00a0%).", "Бұрынғы ұсынымдар: 36; толық орындалды — 3"},
+		"ru": {`<html lang="ru">`, "Окончательный отчёт — проект", "Резюме", "12 из 240 наблюдавшихся (5,0\u00a0%)", "Прежних рекомендаций: 36; выполнена полностью — 3"},
 	} {
 		for _, kind := range []DraftKind{FinalDraft, StatementDraft} {
 			d, err := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", kind, src, lang)
@@ -244,5 +269,27 @@ func TestDraftInKazakh(t *testing.T) {
 	}
 	if d, _ := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", StatementDraft, Sources{}, "de"); d.Lang != "en" {
 		t.Errorf("German: %s, want English", d.Lang)
+	}
+}
+
+// TestDraftNamesUntitledReports: a report recorded without a title is
+// named by its kind in the draft's language, not by the English code.
+func TestDraftNamesUntitledReports(t *testing.T) {
+	ds := demo(t)
+	for _, r := range ds.Reports {
+		r.Title = ""
+	}
+	for lang, want := range map[string]string{"en": " final report, no. ", "ru": ", окончательный отчёт, № ", "kk": ", қорытынды есеп, № "} {
+		d, err := BuildDraftIn(context.Background(), ds, "kz-2023-parliamentary-eom", FinalDraft, Sources{}, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var html bytes.Buffer
+		if err := d.WriteHTML(&html); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("%s: no %q in the draft", lang, want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // StationCoverage is what the results core holds of an election's polling
@@ -48,6 +49,9 @@ func (i Indicator) Share() float64 {
 const (
 	IndicatorObserversRestricted = "observers_restricted"
 	IndicatorNoProtocolCopy      = "no_protocol_copy"
+	// IndicatorAssessedNegatively counts the forms of a phase that
+	// assessed it bad or very bad.
+	IndicatorAssessedNegatively = "assessed_negatively"
 )
 
 // FindingsSource gives an election's observation findings. The observation
@@ -64,14 +68,16 @@ type FindingsSource interface {
 // evidence it holds, for a person to accept or overrule. A proposal
 // without evidence has OK false and says why in Reasoning.
 type Proposal struct {
-	Recommendation string         `json:"recommendation"`
-	Report         string         `json:"report"` // the assessing report
-	Topic          Topic          `json:"topic"`
-	OK             bool           `json:"ok"`
-	Status         Status         `json:"status,omitempty"`
-	Reasoning      string         `json:"reasoning"`
-	Evidence       string         `json:"evidence,omitempty"`
-	Figures        map[string]int `json:"figures,omitempty"`
+	Recommendation string `json:"recommendation"`
+	Report         string `json:"report"` // the assessing report
+	Topic          Topic  `json:"topic"`
+	OK             bool   `json:"ok"`
+	Status         Status `json:"status,omitempty"`
+	Reasoning      string `json:"reasoning"`
+	// Why is Reasoning as a phrase, for drafts in other languages.
+	Why      Phrase         `json:"-"`
+	Evidence string         `json:"evidence,omitempty"`
+	Figures  map[string]int `json:"figures,omitempty"`
 }
 
 // Thresholds of the proposals. They are vigil's defaults, stated in
@@ -108,16 +114,16 @@ func Propose(ctx context.Context, x *Index, ref, reportKey string, results Resul
 	m := x.Missions[rep.MissionKey]
 	switch {
 	case p.Topic == NoTopic:
-		p.Reasoning = "vigil holds no data on this recommendation's subject; it needs an analyst's assessment."
+		p.say(P("prop.no_topic"))
 		return p, nil
 	case m == nil || m.Election == "":
-		p.Reasoning = fmt.Sprintf("the mission of report %q names no election in the results core, so there is no evidence to read.", reportKey)
+		p.say(P("prop.no_election", reportKey))
 		return p, nil
 	}
 	switch p.Topic {
 	case DisaggregatedResults:
 		if results == nil {
-			p.Reasoning = "the results core is not available."
+			p.say(P("prop.no_results"))
 			return p, nil
 		}
 		cov, err := results.StationCoverage(ctx, m.Election)
@@ -127,7 +133,7 @@ func Propose(ctx context.Context, x *Index, ref, reportKey string, results Resul
 		proposeDisaggregated(&p, cov)
 	case ObserverAccess:
 		if findings == nil {
-			p.Reasoning = fmt.Sprintf("observation findings for %s are not available.", m.Election)
+			p.say(P("prop.no_findings", m.Election))
 			return p, nil
 		}
 		ind, err := findings.Indicators(ctx, m.Election, m.Organisation)
@@ -144,10 +150,10 @@ func proposeDisaggregated(p *Proposal, c StationCoverage) {
 	switch {
 	case !c.Found:
 		p.Figures = nil
-		p.Reasoning = fmt.Sprintf("election %q is not in the results core.", c.Election)
+		p.say(P("prop.not_in_core", c.Election))
 		return
 	case c.Stations == 0:
-		p.Reasoning = fmt.Sprintf("the results core holds no polling stations of %s, so it cannot tell whether results were published per station.", c.Election)
+		p.say(P("prop.no_stations", c.Election))
 		return
 	}
 	share := float64(c.WithOfficial) / float64(c.Stations)
@@ -162,8 +168,7 @@ func proposeDisaggregated(p *Proposal, c StationCoverage) {
 	default:
 		p.Status = NotImpl
 	}
-	p.Reasoning = fmt.Sprintf("official results are held for %d of %d polling stations of %s (%.1f %%; %d final, %d preliminary): %s.",
-		c.WithOfficial, c.Stations, c.Election, 100*share, c.WithFinal, c.WithPreliminary, p.Status.Title())
+	p.say(P("prop.disagg", c.WithOfficial, c.Stations, c.Election, 100*share, c.WithFinal, c.WithPreliminary, p.Status))
 	p.Evidence = fmt.Sprintf("results core, election %s: protocols of source official-final or official-preliminary at %d of %d station areas", c.Election, c.WithOfficial, c.Stations)
 }
 
@@ -190,12 +195,12 @@ func proposeAccess(p *Proposal, election string, ind []Indicator) {
 		(*dst).Of += it.Of
 	}
 	if (restricted == nil || restricted.Of == 0) && (noCopy == nil || noCopy.Of == 0) {
-		p.Reasoning = fmt.Sprintf("the observation of %s recorded nothing on observers' access to counting and tabulation.", election)
+		p.say(P("prop.access_none", election))
 		return
 	}
 	p.Figures = map[string]int{}
 	worst := 0.0
-	var parts []string
+	var parts []Phrase
 	for _, it := range []*Indicator{restricted, noCopy} {
 		if it == nil || it.Of == 0 {
 			continue
@@ -203,11 +208,11 @@ func proposeAccess(p *Proposal, election string, ind []Indicator) {
 		p.Figures[it.Code] = it.Count
 		p.Figures[it.Code+"_of"] = it.Of
 		worst = max(worst, it.Share())
-		what := "observers were restricted"
+		key := "prop.restricted"
 		if it.Code == IndicatorNoProtocolCopy {
-			what = "observers got no copy of the protocol"
+			key = "prop.no_copy"
 		}
-		parts = append(parts, fmt.Sprintf("%s in %d of %d observed counts and tabulations (%.1f %%)", what, it.Count, it.Of, 100*it.Share()))
+		parts = append(parts, P(key, it.Count, it.Of, 100*it.Share()))
 	}
 	p.OK = true
 	switch {
@@ -220,12 +225,19 @@ func proposeAccess(p *Proposal, election string, ind []Indicator) {
 	default:
 		p.Status = NotImpl
 	}
-	text := parts[0]
-	if len(parts) > 1 {
-		text += "; " + parts[1]
+	p.say(P("prop.access", election, parts, p.Status))
+	en := make([]string, len(parts))
+	for i, q := range parts {
+		en[i] = Say("en", q)
 	}
-	p.Reasoning = fmt.Sprintf("at %s %s: %s.", election, text, p.Status.Title())
+	text := strings.Join(en, "; ")
 	p.Evidence = "observation findings of " + election + ": " + text
+}
+
+// say sets the proposal's reasoning: the phrase, and its English.
+func (p *Proposal) say(why Phrase) {
+	p.Why = why
+	p.Reasoning = Say("en", why)
 }
 
 // ProposeAll proposes an assessment for each recommendation a report's

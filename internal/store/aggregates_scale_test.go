@@ -72,7 +72,7 @@ func TestAggregatesAtScale(t *testing.T) {
 		imp(election.Observer, 20, 4)
 		t.Logf("imports: %s", time.Since(start).Round(time.Millisecond))
 		t0 := time.Now()
-		checkTree(t, db, e, 2)
+		checkAggregates(t, db, e, "at scale", 2)
 		t.Logf("check: %s", time.Since(t0).Round(time.Millisecond))
 		inc, err := store.DumpResultAggregates(ctx, db)
 		if err != nil {
@@ -91,97 +91,6 @@ func TestAggregatesAtScale(t *testing.T) {
 			t.Fatalf("incremental and rebuilt aggregates differ:\n%.4000s", dumpDiff(inc, reb))
 		}
 	})
-}
-
-// checkTree compares the aggregates of every area down to level depth with
-// tally.Tabulate of the latest protocols, for every source.
-func checkTree(t *testing.T, db *store.DB, e *election.Election, depth int) {
-	t.Helper()
-	ctx := context.Background()
-	e, err := db.Election(ctx, e.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	areas, err := db.Areas(ctx, e.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := tally.NewIndex(areas)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := db.RootArea(ctx, e.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, src := range []election.Source{election.OfficialPreliminary, election.OfficialFinal, election.Observer} {
-		ps, err := db.Protocols(ctx, e.ID, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sel := tally.Selector{Sources: []election.Source{src}}
-		res := tally.Tabulate(e, ix, ps, sel)
-		chosen, _ := tally.Choose(ix, ps, sel)
-		flagged := make([]map[string]int, ix.Len())
-		for i, p := range chosen {
-			if p == nil {
-				continue
-			}
-			for _, f := range election.Check(e, p) {
-				for j := i; j >= 0; j = parentIndex(ix, j) {
-					if flagged[j] == nil {
-						flagged[j] = map[string]int{}
-					}
-					flagged[j][f.Code+"/"+strconv.Itoa(i)] = 1
-				}
-			}
-		}
-		rows, err := db.ResultTree(ctx, e.ID, src, root.ID, depth)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := 0
-		for i := range ix.Len() {
-			if ix.Area(i).Level <= depth {
-				want++
-			}
-		}
-		if len(rows) != want {
-			t.Fatalf("%s: %d areas down to level %d, want %d", src, len(rows), depth, want)
-		}
-		for _, r := range rows {
-			i, _ := ix.Lookup(r.Area.ID)
-			wf := res.Figures(i)
-			if r.Stations != res.Stations(i) || !reflect.DeepEqual(r.Figures.Map(), wf.Map()) {
-				t.Fatalf("%s: area %s: aggregates %d stations %v, tabulation %d %v", src, r.Area.Name, r.Stations, r.Figures.Map(), res.Stations(i), wf.Map())
-			}
-			wv := res.Votes(i)
-			gv := make([]int64, len(wv))
-			copy(gv, r.Votes)
-			if !reflect.DeepEqual(gv, wv) {
-				t.Fatalf("%s: area %s: votes %v, tabulation %v", src, r.Area.Name, gv, wv)
-			}
-			counts := map[string]int{}
-			for key := range flagged[i] {
-				code := key[:len(key)-len(key[findSlash(key):])]
-				counts[code]++
-			}
-			for _, c := range store.FlagCodes() {
-				if r.Flags[c] != counts[c] {
-					t.Fatalf("%s: area %s: %d stations flagged %s, election.Check %d", src, r.Area.Name, r.Flags[c], c, counts[c])
-				}
-			}
-		}
-	}
-}
-
-func findSlash(s string) int {
-	for i := range s {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return len(s)
 }
 
 // BenchmarkTallyFromAggregates reads the national tally (the root and its

@@ -276,11 +276,11 @@ func dumpDiff(a, b []string) string {
 	return out
 }
 
-// checkAggregates compares every area's aggregates, for every source, with
-// a tabulation in memory of the latest protocols (tally.Tabulate), the
-// flags with election.Check, and the differing stations with the
-// portal's rule.
-func checkAggregates(t *testing.T, db *store.DB, e *election.Election, when string) {
+// checkAggregates compares the aggregates of every area down to level
+// depth (-1: every level), for every source, with a tabulation in memory
+// of the latest protocols (tally.Tabulate), the flags with election.Check,
+// and the differing stations with the portal's rule.
+func checkAggregates(t *testing.T, db *store.DB, e *election.Election, when string, depth ...int) {
 	t.Helper()
 	ctx := context.Background()
 	e, err := db.Election(ctx, e.ID)
@@ -298,6 +298,15 @@ func checkAggregates(t *testing.T, db *store.DB, e *election.Election, when stri
 	root, err := db.RootArea(ctx, e.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	maxDepth, want := -1, 0
+	if len(depth) > 0 {
+		maxDepth = depth[0]
+	}
+	for i := range ix.Len() {
+		if maxDepth < 0 || ix.Area(i).Level <= maxDepth {
+			want++
+		}
 	}
 	latest := map[election.Source][]*election.Protocol{}
 	for _, src := range election.Sources {
@@ -353,12 +362,12 @@ func checkAggregates(t *testing.T, db *store.DB, e *election.Election, when stri
 				j = parentIndex(ix, j)
 			}
 		}
-		got, err := db.ResultTree(ctx, e.ID, src, root.ID, -1)
+		got, err := db.ResultTree(ctx, e.ID, src, root.ID, maxDepth)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != ix.Len() {
-			t.Fatalf("%s: %s: ResultTree gave %d areas, the election has %d", when, src, len(got), ix.Len())
+		if len(got) != want {
+			t.Fatalf("%s: %s: ResultTree gave %d areas down to level %d, the election has %d", when, src, len(got), maxDepth, want)
 		}
 		for _, r := range got {
 			i, ok := ix.Lookup(r.Area.ID)
@@ -374,11 +383,11 @@ func checkAggregates(t *testing.T, db *store.DB, e *election.Election, when stri
 					t.Fatalf("%s: %s: area %s: %s stated by %d stations, tabulation %d", when, src, r.Area.Name, f, r.Coverage[f], res.Coverage(i, f))
 				}
 			}
-			want := res.Votes(i)
-			gotVotes := make([]int64, len(want))
+			wantVotes := res.Votes(i)
+			gotVotes := make([]int64, len(wantVotes))
 			copy(gotVotes, r.Votes)
-			if !reflect.DeepEqual(gotVotes, want) {
-				t.Fatalf("%s: %s: area %s: votes %v, tabulation %v", when, src, r.Area.Name, gotVotes, want)
+			if !reflect.DeepEqual(gotVotes, wantVotes) {
+				t.Fatalf("%s: %s: area %s: votes %v, tabulation %v", when, src, r.Area.Name, gotVotes, wantVotes)
 			}
 			for _, c := range store.FlagCodes() {
 				if r.Flags[c] != flags[i][c] {

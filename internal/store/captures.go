@@ -28,7 +28,8 @@ type Capture struct {
 
 // LatestCapture returns the last version captured of a URL; ErrNotFound
 // if none.
-func (db *DB) LatestCapture(ctx context.Context, url string) (*Capture, error) {
+func (db *DB) LatestCapture(ctx context.Context, url string) (_ *Capture, err error) {
+	defer wrap(&err, "store.LatestCapture(%s)", url)
 	cs, err := db.captures(ctx, `WHERE url = $1 ORDER BY id DESC LIMIT 1`, url)
 	if err != nil {
 		return nil, err
@@ -40,7 +41,8 @@ func (db *DB) LatestCapture(ctx context.Context, url string) (*Capture, error) {
 }
 
 // Captures lists every version captured of a URL, oldest first.
-func (db *DB) Captures(ctx context.Context, url string) ([]*Capture, error) {
+func (db *DB) Captures(ctx context.Context, url string) (_ []*Capture, err error) {
+	defer wrap(&err, "store.Captures(%s)", url)
 	return db.captures(ctx, `WHERE url = $1 ORDER BY id`, url)
 }
 
@@ -65,6 +67,7 @@ func (db *DB) captures(ctx context.Context, where string, args ...any) ([]*Captu
 // version whose hash is that of the latest stored is not stored again
 // (stored is false).
 func (db *DB) SaveCapture(ctx context.Context, c *Capture) (stored bool, err error) {
+	defer wrap(&err, "store.SaveCapture(%s)", c.URL)
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		var last string
 		err := tx.QueryRowContext(ctx, `SELECT sha256 FROM official_captures WHERE url = $1 ORDER BY id DESC LIMIT 1`, c.URL).Scan(&last)

@@ -86,6 +86,7 @@ const NotifyChannel = "vigil_changes"
 // the commit, and taking it last keeps that short and the locking order
 // of concurrent transactions the same (elections in ascending order).
 func Touch(ctx context.Context, q Querier, d Dialect, elections []int64, kinds ...ChangeKind) (err error) {
+	defer wrap(&err, "store.Touch(elections %v)", elections)
 	return touch(ctx, qLoader{q, d}, elections, kinds...)
 }
 
@@ -203,8 +204,13 @@ func (db *DB) Close() error {
 		f.cancel()
 		<-f.done
 	}
+	db.closed.Store(true)
 	return db.DB.Close()
 }
+
+// Closed reports whether Close was called (the group commit's WAL
+// checkpointer stops then instead of warning on every tick).
+func (db *DB) Closed() bool { return db.closed.Load() }
 
 func (f *feed) run(ctx context.Context) {
 	defer close(f.done)

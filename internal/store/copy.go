@@ -43,7 +43,8 @@ type CopyReport struct {
 // schema is migrated; it may be a new file or an empty PostgreSQL schema),
 // and verifies the copy by counts and checksums. On any error the target
 // is left as it was.
-func Copy(ctx context.Context, from, to *DB) (*CopyReport, error) {
+func Copy(ctx context.Context, from, to *DB) (_ *CopyReport, err error) {
+	defer wrap(&err, "store.Copy")
 	tables, err := Tables()
 	if err != nil {
 		return nil, err
@@ -231,10 +232,11 @@ func sumString(s uint64) string {
 }
 
 // SumTable counts and checksums one table of db.
-func SumTable(ctx context.Context, db *DB, table string) (TableSum, error) {
+func SumTable(ctx context.Context, db *DB, table string) (_ TableSum, err error) {
+	defer wrap(&err, "store.SumTable(%s)", table)
 	ts := TableSum{Table: table}
 	var sum uint64
-	err := eachTableRow(ctx, db, table, func(cols []string, vals []any) error {
+	err = eachTableRow(ctx, db, table, func(cols []string, vals []any) error {
 		ts.Rows++
 		sum += rowHash(cols, vals)
 		return nil
@@ -244,7 +246,8 @@ func SumTable(ctx context.Context, db *DB, table string) (TableSum, error) {
 }
 
 // Sums counts and checksums every table of db.
-func Sums(ctx context.Context, db *DB) ([]TableSum, error) {
+func Sums(ctx context.Context, db *DB) (_ []TableSum, err error) {
+	defer wrap(&err, "store.Sums")
 	tables, err := Tables()
 	if err != nil {
 		return nil, err
@@ -326,7 +329,8 @@ func copyTable(ctx context.Context, src *sql.Tx, tx *sql.Tx, d Dialect, table st
 }
 
 // Empty reports whether db holds no data in any of vigil's tables.
-func (db *DB) Empty(ctx context.Context) (bool, error) {
+func (db *DB) Empty(ctx context.Context) (_ bool, err error) {
+	defer wrap(&err, "store.Empty")
 	tables, err := Tables()
 	if err != nil {
 		return false, err
@@ -399,7 +403,8 @@ func Backup(ctx context.Context, db *DB, path string) (err error) {
 
 // IntegrityCheck reads every page of a SQLite database and fails unless
 // they are sound (PostgreSQL checks its own pages: nothing to do).
-func (db *DB) IntegrityCheck(ctx context.Context) error {
+func (db *DB) IntegrityCheck(ctx context.Context) (err error) {
+	defer wrap(&err, "store.IntegrityCheck")
 	if db.Dialect != SQLite {
 		return nil
 	}
@@ -417,17 +422,19 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 // waiting for readers (PASSIVE); a no-op on PostgreSQL. The group commit
 // calls it on a timer, having turned the automatic checkpoint off on its
 // own connection (WriterConn) so commits never pay for one.
-func (db *DB) CheckpointWAL(ctx context.Context) error {
+func (db *DB) CheckpointWAL(ctx context.Context) (err error) {
+	defer wrap(&err, "store.CheckpointWAL")
 	if db.Dialect != SQLite {
 		return nil
 	}
-	_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+	_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return err
 }
 
 // WriterConn is a connection of its own for the group commit; on SQLite
 // its automatic WAL checkpoint is off (see CheckpointWAL).
-func (db *DB) WriterConn(ctx context.Context) (*sql.Conn, error) {
+func (db *DB) WriterConn(ctx context.Context) (_ *sql.Conn, err error) {
+	defer wrap(&err, "store.WriterConn")
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err

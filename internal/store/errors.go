@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -21,4 +22,15 @@ func wrap(errp *error, format string, args ...any) {
 		return
 	}
 	*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+}
+
+// rowsAffected is res.RowsAffected with its error kept: a count the driver
+// cannot give is an error, never read as zero rows (which would turn into
+// a false ErrNotFound, or a false "nothing to do").
+func rowsAffected(res sql.Result) (int64, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("rows affected: %w", err)
+	}
+	return n, nil
 }

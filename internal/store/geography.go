@@ -25,7 +25,8 @@ type StationPoint struct {
 // ReplaceShapes stores the outlines of one level of an election's areas,
 // replacing whatever that level had, in one transaction: a failed import
 // leaves the old map.
-func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, shapes []AreaShape) error {
+func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, shapes []AreaShape) (err error) {
+	defer wrap(&err, "store.ReplaceShapes(election %d, level %d)", electionID, level)
 	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeElection}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM area_shapes WHERE election_id = $1 AND level = $2`, electionID, level); err != nil {
 			return err
@@ -36,7 +37,9 @@ func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, sh
 			if err != nil {
 				return fmt.Errorf("area %d: %w", s.AreaID, err)
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if n, err := rowsAffected(res); err != nil {
+				return fmt.Errorf("area %d: %w", s.AreaID, err)
+			} else if n != 1 {
 				return fmt.Errorf("area %d is not in election %d", s.AreaID, electionID)
 			}
 		}
@@ -46,7 +49,8 @@ func (db *DB) ReplaceShapes(ctx context.Context, electionID int64, level int, sh
 
 // ReplaceStationPoints stores the coordinates of an election's stations,
 // replacing all it had, in one transaction.
-func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []StationPoint) error {
+func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []StationPoint) (err error) {
+	defer wrap(&err, "store.ReplaceStationPoints(election %d)", electionID)
 	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeElection}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM station_points WHERE election_id = $1`, electionID); err != nil {
 			return err
@@ -57,7 +61,9 @@ func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []
 			if err != nil {
 				return fmt.Errorf("station %d: %w", p.AreaID, err)
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if n, err := rowsAffected(res); err != nil {
+				return fmt.Errorf("station %d: %w", p.AreaID, err)
+			} else if n != 1 {
 				return fmt.Errorf("station %d is not in election %d", p.AreaID, electionID)
 			}
 		}
@@ -66,7 +72,8 @@ func (db *DB) ReplaceStationPoints(ctx context.Context, electionID int64, pts []
 }
 
 // Shapes returns the stored outlines of an election's areas.
-func (db *DB) Shapes(ctx context.Context, electionID int64) ([]AreaShape, error) {
+func (db *DB) Shapes(ctx context.Context, electionID int64) (_ []AreaShape, err error) {
+	defer wrap(&err, "store.Shapes(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT area_id, level, shape, source FROM area_shapes WHERE election_id = $1 ORDER BY area_id`, electionID)
 	if err != nil {
 		return nil, err
@@ -86,7 +93,8 @@ func (db *DB) Shapes(ctx context.Context, electionID int64) ([]AreaShape, error)
 }
 
 // StationPoints returns the stored coordinates of an election's stations.
-func (db *DB) StationPoints(ctx context.Context, electionID int64) ([]StationPoint, error) {
+func (db *DB) StationPoints(ctx context.Context, electionID int64) (_ []StationPoint, err error) {
+	defer wrap(&err, "store.StationPoints(election %d)", electionID)
 	rows, err := db.QueryContext(ctx, `SELECT area_id, lat, lon FROM station_points WHERE election_id = $1 ORDER BY area_id`, electionID)
 	if err != nil {
 		return nil, err

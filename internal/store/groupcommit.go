@@ -122,6 +122,11 @@ func (w *GroupCommit) checkpointer() {
 		case <-w.stop:
 			return
 		case <-t.C:
+			if w.db.Closed() {
+				// The database went first (a test, or a shutdown out of
+				// order): there is nothing left to checkpoint.
+				return
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := w.db.CheckpointWAL(ctx); err != nil {
 				// Not fatal (the next tick tries again), but a WAL that is

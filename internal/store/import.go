@@ -969,7 +969,7 @@ func (r *importRun) finish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	if n, err := rowsAffected(res); err != nil {
 		return err
 	} else if n != 1 {
 		return fmt.Errorf("import of %s: its pending rows were swept while it ran (nothing was stored)", r.req.File)

@@ -215,7 +215,9 @@ func (db *DB) sweepBatch(ctx context.Context, batchID, electionID int64) error {
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if n, err := rowsAffected(res); err != nil {
+				return err
+			} else if n == 0 {
 				break
 			}
 		}

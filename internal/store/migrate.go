@@ -77,6 +77,24 @@ func (db *DB) migrateTo(ctx context.Context, upto int) error {
 	if err != nil {
 		return err
 	}
+	// Most opens find the schema up to date: they only read, so that a
+	// command run beside a busy server (a backup, a tally on election
+	// night) does not queue for SQLite's write lock, which a server's
+	// group commit takes again the moment it lets go of it.
+	if done, err := appliedVersions(ctx, db); err == nil {
+		if err := checkNotNewer(ctx, db, ms, done); err != nil {
+			return err
+		}
+		pending := false
+		for _, m := range ms {
+			if !done[m.version] && (upto == 0 || m.version <= upto) {
+				pending = true
+			}
+		}
+		if !pending {
+			return nil
+		}
+	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if db.Dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7426157)`); err != nil {
@@ -86,20 +104,10 @@ func (db *DB) migrateTo(ctx context.Context, upto int) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)`); err != nil {
 			return err
 		}
-		done := map[int]bool{}
-		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		done, err := appliedVersions(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var v int
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return err
-			}
-			done[v] = true
-		}
-		rows.Close()
 		if err := checkNotNewer(ctx, tx, ms, done); err != nil {
 			return err
 		}
@@ -113,12 +121,32 @@ func (db *DB) migrateTo(ctx context.Context, upto int) error {
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+				m.version, m.name, fmtTime(time.Now())); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// appliedVersions reads the versions in schema_migrations.
+func appliedVersions(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) (map[int]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("reading schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading schema_migrations: %w", err)
+		}
+		done[v] = true
+	}
+	return done, rows.Err()
 }
 
 // splitStatements splits a migration on semicolons at the end of a line.
@@ -193,7 +221,8 @@ func (s SchemaStatus) Current() bool { return len(s.Missing) == 0 && s.Applied =
 // Schema reads which migrations the database has, for readiness checks
 // (another process may have migrated it, or an old one may still be
 // running beside a newer one).
-func (db *DB) Schema(ctx context.Context) (SchemaStatus, error) {
+func (db *DB) Schema(ctx context.Context) (_ SchemaStatus, err error) {
+	defer wrap(&err, "store.Schema")
 	ms, err := loadMigrations(db.Dialect)
 	if err != nil {
 		return SchemaStatus{}, err

@@ -391,34 +391,20 @@ func (t *obsTx) oldUnits(sc obsScope, where string, args ...any) ([]unit, error)
 }
 
 func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
-	const chunk = 100
-	for lo := 0; lo < len(us); lo += chunk {
-		hi := min(lo+chunk, len(us))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `)
-		args := make([]any, 0, 9*(hi-lo))
-		for i, u := range us[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
+	return execRows(t.ctx, t.q, t.d, `INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `, ``,
+		len(us), 100, func(i int) ([]any, error) {
+			u := us[i]
+			reps, err := json.Marshal(u.reports)
+			if err != nil {
+				return nil, fmt.Errorf("unit of report %d: %w", u.first, err)
 			}
-			b.WriteByte('(')
-			for c := 1; c <= 9; c++ {
-				if c > 1 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(t.d, len(args)+c))
+			hits, err := json.Marshal(u.hits)
+			if err != nil {
+				return nil, fmt.Errorf("unit of report %d: %w", u.first, err)
 			}
-			b.WriteByte(')')
-			reps, _ := json.Marshal(u.reports)
-			hits, _ := json.Marshal(u.hits)
 			ns := t.nodesOf(u.area)
-			args = append(args, sc.org, sc.election, u.first, u.area, ns[len(ns)-1], u.phase, u.cluster, string(reps), string(hits))
-		}
-		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+			return []any{sc.org, sc.election, u.first, u.area, ns[len(ns)-1], u.phase, u.cluster, string(reps), string(hits)}, nil
+		})
 }
 
 // incidents recounts incident reports: a usable one is a unit counting
@@ -554,24 +540,14 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 			return err
 		}
 	}
-	for lo := 0; lo < len(keep); lo += 200 {
-		hi := min(lo+200, len(keep))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `)
-		args := make([]any, 0, 6*(hi-lo))
-		for i, id := range keep[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&b, "(%s, %s, %s, %s, %s, %s)", param(t.d, n+1), param(t.d, n+2), param(t.d, n+3), param(t.d, n+4), param(t.d, n+5), param(t.d, n+6))
+	if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `,
+		` ON CONFLICT (org_id, election_id, area_id) DO UPDATE SET deployed = excluded.deployed, usable = excluded.usable, open_conflicts = excluded.open_conflicts`,
+		len(keep), 200, func(i int) ([]any, error) {
+			id := keep[i]
 			s := st[id]
-			args = append(args, sc.org, sc.election, id, b2i(s.deployed), s.usable, s.open)
-		}
-		b.WriteString(` ON CONFLICT (org_id, election_id, area_id) DO UPDATE SET deployed = excluded.deployed, usable = excluded.usable, open_conflicts = excluded.open_conflicts`)
-		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-			return err
-		}
+			return []any{sc.org, sc.election, id, b2i(s.deployed), s.usable, s.open}, nil
+		}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -708,7 +684,10 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 		if resolved[g] == nil {
 			resolved[g] = map[string]json.RawMessage{}
 		}
-		resolved[g][q] = json.RawMessage(v)
+		if resolved[g][q], err = resolutionValue(v); err != nil {
+			rows.Close()
+			return fmt.Errorf("area %d %s/%s: %w", g.area, g.phase, q, err)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -745,7 +724,10 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 			units = append(units, un)
 		}
 		for _, c := range res.Conflicts {
-			body, _ := json.Marshal(c)
+			body, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("conflict of area %d %s/%s: %w", g.area, g.phase, c.Question, err)
+			}
 			conflictRows = append(conflictRows, []any{sc.org, sc.election, g.area, g.phase, c.Question, b2i(c.Resolved == nil), string(body)})
 		}
 		ov := oldOpen[g]
@@ -847,38 +829,12 @@ func (t *obsTx) deployment(sc obsScope) error {
 	default:
 		return err
 	}
-	now := map[int64]bool{}
-	rows, err := t.q.QueryContext(t.ctx, q, args...)
+	now, err := t.idSet(q, args...)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		now[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	before := map[int64]bool{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND deployed = 1`, sc.org, sc.election)
+	before, err := t.idSet(`SELECT area_id FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND deployed = 1`, sc.org, sc.election)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		before[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	var changed []int64
@@ -930,31 +886,15 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			}
 		}
 		sort.Slice(keys, func(i, j int) bool { return lessStat(keys[i], keys[j]) })
-		for lo := 0; lo < len(keys); lo += 100 {
-			hi := min(lo+100, len(keys))
-			var b strings.Builder
-			b.WriteString(`INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `)
-			args := make([]any, 0, 11*(hi-lo))
-			for i, k := range keys[lo:hi] {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteByte('(')
-				for c := 1; c <= 11; c++ {
-					if c > 1 {
-						b.WriteString(", ")
-					}
-					b.WriteString(param(t.d, len(args)+c))
-				}
-				b.WriteByte(')')
+		if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `,
+			` ON CONFLICT (org_id, election_id, node_id, phase, item) DO UPDATE SET n = obs_stats.n + excluded.n, x = obs_stats.x + excluded.x,
+				c = obs_stats.c + excluded.c, sxx = obs_stats.sxx + excluded.sxx, sxn = obs_stats.sxn + excluded.sxn, snn = obs_stats.snn + excluded.snn`,
+			len(keys), 100, func(i int) ([]any, error) {
+				k := keys[i]
 				d := m[k]
-				args = append(args, sc.org, sc.election, k.node, k.phase, k.item, d.N, d.X, d.C, d.Sxx, d.Sxn, d.Snn)
-			}
-			b.WriteString(` ON CONFLICT (org_id, election_id, node_id, phase, item) DO UPDATE SET n = obs_stats.n + excluded.n, x = obs_stats.x + excluded.x,
-				c = obs_stats.c + excluded.c, sxx = obs_stats.sxx + excluded.sxx, sxn = obs_stats.sxn + excluded.sxn, snn = obs_stats.snn + excluded.snn`)
-			if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-				return err
-			}
+				return []any{sc.org, sc.election, k.node, k.phase, k.item, d.N, d.X, d.C, d.Sxx, d.Sxn, d.Snn}, nil
+			}); err != nil {
+			return err
 		}
 	}
 	for sc, m := range t.nodes {
@@ -965,34 +905,18 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			}
 		}
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		for lo := 0; lo < len(ids); lo += 100 {
-			hi := min(lo+100, len(ids))
-			var b strings.Builder
-			b.WriteString(`INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `)
-			args := make([]any, 0, 11*(hi-lo))
-			for i, id := range ids[lo:hi] {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteByte('(')
-				for c := 1; c <= 11; c++ {
-					if c > 1 {
-						b.WriteString(", ")
-					}
-					b.WriteString(param(t.d, len(args)+c))
-				}
-				b.WriteByte(')')
-				n := m[id]
-				args = append(args, sc.org, sc.election, id, n.deployed, n.reported, n.conflicted, n.incidents, n.queued, n.quarantined, n.conflicts, n.open)
-			}
-			b.WriteString(` ON CONFLICT (org_id, election_id, node_id) DO UPDATE SET deployed = obs_nodes.deployed + excluded.deployed,
+		if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `,
+			` ON CONFLICT (org_id, election_id, node_id) DO UPDATE SET deployed = obs_nodes.deployed + excluded.deployed,
 				reported = obs_nodes.reported + excluded.reported, conflicted = obs_nodes.conflicted + excluded.conflicted,
 				incidents = obs_nodes.incidents + excluded.incidents, queued = obs_nodes.queued + excluded.queued,
 				quarantined = obs_nodes.quarantined + excluded.quarantined, conflicts = obs_nodes.conflicts + excluded.conflicts,
-				open_conflicts = obs_nodes.open_conflicts + excluded.open_conflicts`)
-			if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-				return err
-			}
+				open_conflicts = obs_nodes.open_conflicts + excluded.open_conflicts`,
+			len(ids), 100, func(i int) ([]any, error) {
+				id := ids[i]
+				n := m[id]
+				return []any{sc.org, sc.election, id, n.deployed, n.reported, n.conflicted, n.incidents, n.queued, n.quarantined, n.conflicts, n.open}, nil
+			}); err != nil {
+			return err
 		}
 	}
 	scopes := make([]obsScope, 0, len(touched))
@@ -1097,60 +1021,30 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 		newV[k] = nv
 		upsert = append(upsert, k)
 	}
-	for lo := 0; lo < len(upsert); lo += 150 {
-		hi := min(lo+150, len(upsert))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `)
-		args := make([]any, 0, 8*(hi-lo))
-		for i, k := range upsert[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := 1; c <= 8; c++ {
-				if c > 1 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(t.d, len(args)+c))
-			}
-			b.WriteByte(')')
+	return execRows(t.ctx, t.q, t.d, `INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `,
+		` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = excluded.n, x = excluded.x`,
+		len(upsert), 150, func(i int) ([]any, error) {
+			k := upsert[i]
 			v := newV[k]
-			args = append(args, sc.org, sc.election, k.cluster, k.node, k.phase, k.item, v[0], v[1])
-		}
-		b.WriteString(` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = excluded.n, x = excluded.x`)
-		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+			return []any{sc.org, sc.election, k.cluster, k.node, k.phase, k.item, v[0], v[1]}, nil
+		})
 }
 
 // insertRows runs a multi-row INSERT of rows (each the same width), in
 // chunks.
 func (t *obsTx) insertRows(head string, rows [][]any) error {
-	const chunk = 100
-	for lo := 0; lo < len(rows); lo += chunk {
-		hi := min(lo+chunk, len(rows))
-		var b strings.Builder
-		b.WriteString(head)
-		args := make([]any, 0, len(rows[lo])*(hi-lo))
-		for i, r := range rows[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := range r {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(t.d, len(args)+c+1))
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
-		}
-		if _, err := t.q.ExecContext(t.ctx, b.String(), args...); err != nil {
-			return err
-		}
+	return execRows(t.ctx, t.q, t.d, head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
+}
+
+// idSet is the set of ids a query returns.
+func (t *obsTx) idSet(q string, args ...any) (map[int64]bool, error) {
+	ids, err := queryList(t.ctx, t.q, scanID, q, args...)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set, nil
 }

@@ -298,20 +298,7 @@ func (db *DB) ReviewList(ctx context.Context, orgID, electionID, node int64, lis
 	if limit > 0 {
 		q += ` LIMIT ` + strconv.Itoa(limit)
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Report
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanReport, q, args...)
 }
 
 // FormsByID loads stored forms by id.

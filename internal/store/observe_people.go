@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -94,26 +95,35 @@ func (db *DB) Organisation(ctx context.Context, id int64) (_ *Organisation, err 
 }
 
 // CreateUser stores a user with an already hashed password; u.ID is set.
-// A username already taken is an error.
-func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string) (err error) {
+// A username already taken is an error. The audit entries are written in
+// the same transaction (an empty Object becomes "user:NAME").
+func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string, audit ...AuditEntry) (err error) {
 	defer wrap(&err, "store.CreateUser(%q)", u.Username)
 	if strings.TrimSpace(u.Username) == "" {
 		return errors.New("a user needs a username")
 	}
-	area, _ := json.Marshal(nonNil(u.Area))
+	area, err := json.Marshal(nonNil(u.Area))
+	if err != nil {
+		return err
+	}
 	if u.Created.IsZero() {
 		u.Created = time.Now().UTC()
 	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = $1`, u.Username).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return fmt.Errorf("a user named %q already exists", u.Username)
-	}
-	return db.QueryRowContext(ctx, `INSERT INTO users (org_id, username, name, role, password_hash, area_path, observer_id, disabled, created)
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = $1`, u.Username).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("a user named %q already exists", u.Username)
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, username, name, role, password_hash, area_path, observer_id, disabled, created)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id`,
-		u.OrgID, u.Username, u.Name, u.Role, passwordHash, string(area), nullID(u.ObserverID), fmtTime(u.Created)).Scan(&u.ID)
+			u.OrgID, u.Username, u.Name, u.Role, passwordHash, string(area), nullID(u.ObserverID), fmtTime(u.Created)).Scan(&u.ID); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, withObject(audit, "user:"+u.Username))
+	})
 }
 
 const userCols = `id, org_id, username, name, role, password_hash, area_path, COALESCE(observer_id, 0), disabled, created`
@@ -144,16 +154,16 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
-		for _, a := range audit {
-			if err := Audit(ctx, tx, a); err != nil {
-				return err
-			}
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
 		}
 		return db.touchTx(ctx, tx, 0, ChangeAccess)
 	})
@@ -237,15 +247,22 @@ type Token struct {
 	Revoked    string    `json:"revoked,omitempty"` // when; empty while valid
 }
 
-// CreateToken stores a token's hash for an observer or a user of org.
-func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string) (err error) {
+// CreateToken stores a token's hash for an observer or a user of org,
+// with the audit entries in the same transaction (an empty Object becomes
+// "token:ID").
+func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string, audit ...AuditEntry) (err error) {
 	defer wrap(&err, "store.CreateToken(org %d)", t.OrgID)
 	if (t.UserID == 0) == (t.ObserverID == 0) {
 		return errors.New("a token belongs to exactly one observer or one user")
 	}
 	t.Created = time.Now().UTC()
-	return db.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, observer_id, token_hash, label, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		t.OrgID, nullID(t.UserID), nullID(t.ObserverID), tokenHash, t.Label, fmtTime(t.Created)).Scan(&t.ID)
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, observer_id, token_hash, label, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			t.OrgID, nullID(t.UserID), nullID(t.ObserverID), tokenHash, t.Label, fmtTime(t.Created)).Scan(&t.ID); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, withObject(audit, "token:"+strconv.FormatInt(t.ID, 10)))
+	})
 }
 
 // TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
@@ -269,7 +286,7 @@ func (db *DB) RevokeToken(ctx context.Context, orgID, id int64, audit ...AuditEn
 		if err != nil {
 			return fmt.Errorf("store.RevokeToken(%d): %w", id, err)
 		}
-		n, err := res.RowsAffected()
+		n, err := rowsAffected(res)
 		if err != nil {
 			return fmt.Errorf("store.RevokeToken(%d): %w", id, err)
 		}
@@ -342,6 +359,20 @@ func auditAll(ctx context.Context, tx *sql.Tx, es []AuditEntry) error {
 		}
 	}
 	return nil
+}
+
+// withObject returns es with object as the Object of those that have
+// none: the caller of a store method that creates a record does not know
+// the record's id before the transaction does.
+func withObject(es []AuditEntry, object string) []AuditEntry {
+	out := make([]AuditEntry, len(es))
+	for i, e := range es {
+		if e.Object == "" {
+			e.Object = object
+		}
+		out[i] = e
+	}
+	return out
 }
 
 // AuditLog returns an organisation's most recent entries, newest first.

@@ -42,14 +42,19 @@ func (db *DB) OrgCountries(ctx context.Context) (_ []string, err error) {
 // SharePhone records that organisation orgID agrees to share a phone
 // number (E.164) with partnerID: an observer (or two people sharing a
 // phone) on both rosters. The number is shared only once both have agreed.
-func (db *DB) SharePhone(ctx context.Context, orgID, partnerID int64, phone string) (err error) {
+// The audit entries are written in the same transaction.
+func (db *DB) SharePhone(ctx context.Context, orgID, partnerID int64, phone string, audit ...AuditEntry) (err error) {
 	defer wrap(&err, "store.SharePhone(org %d, partner %d)", orgID, partnerID)
 	if orgID == partnerID {
 		return errors.New("an organisation shares a number with another one")
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO phone_shares (phone, org_id, partner_id, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		phone, orgID, partnerID, fmtTime(time.Now().UTC()))
-	return err
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO phone_shares (phone, org_id, partner_id, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			phone, orgID, partnerID, fmtTime(time.Now().UTC())); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit)
+	})
 }
 
 // PhoneShared reports whether both organisations agreed to share a number.

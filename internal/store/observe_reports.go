@@ -30,23 +30,46 @@ type StoredForm struct {
 // A key and version already stored is an error: versions are never
 // overwritten.
 func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...AuditEntry) (_ *StoredForm, err error) {
-	defer wrap(&err, "store.SaveForm(org %d)", orgID)
-	body, err := json.Marshal(f)
+	defer wrap(&err, "store.SaveForm(org %d, %s %s)", orgID, f.ID, f.Version)
+	sfs, err := db.saveForms(ctx, orgID, []*form.Form{f}, audit)
 	if err != nil {
 		return nil, err
 	}
-	sf := &StoredForm{OrgID: orgID, Active: true, Created: time.Now().UTC(), Form: f}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM forms WHERE org_id = $1 AND form_key = $2 AND version = $3`, orgID, f.ID, f.Version).Scan(&n); err != nil {
-			return err
+	return sfs[0], nil
+}
+
+// SaveForms stores forms as SaveForm does, all or none, with the audit
+// entries in the same transaction (observe.InstallDefaultForms).
+func (db *DB) SaveForms(ctx context.Context, orgID int64, fs []*form.Form, audit ...AuditEntry) (_ []*StoredForm, err error) {
+	defer wrap(&err, "store.SaveForms(org %d, %d forms)", orgID, len(fs))
+	return db.saveForms(ctx, orgID, fs, audit)
+}
+
+func (db *DB) saveForms(ctx context.Context, orgID int64, fs []*form.Form, audit []AuditEntry) ([]*StoredForm, error) {
+	bodies := make([]string, len(fs))
+	for i, f := range fs {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return nil, fmt.Errorf("form %s: %w", f.ID, err)
 		}
-		if n > 0 {
-			return fmt.Errorf("form %s version %s is already stored; give the new one another version", f.ID, f.Version)
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
-			orgID, f.ID, f.Version, string(f.Phase), string(body), fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
-			return err
+		bodies[i] = string(b)
+	}
+	sfs := make([]*StoredForm, len(fs))
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		for i, f := range fs {
+			sf := &StoredForm{OrgID: orgID, Active: true, Created: time.Now().UTC(), Form: f}
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM forms WHERE org_id = $1 AND form_key = $2 AND version = $3`, orgID, f.ID, f.Version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("form %s version %s is already stored; give the new one another version", f.ID, f.Version)
+			}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO forms (org_id, form_key, version, phase, body, active, created) VALUES ($1, $2, $3, $4, $5, 1, $6) RETURNING id`,
+				orgID, f.ID, f.Version, string(f.Phase), bodies[i], fmtTime(sf.Created)).Scan(&sf.ID); err != nil {
+				return err
+			}
+			sfs[i] = sf
 		}
 		if err := auditAll(ctx, tx, audit); err != nil {
 			return err
@@ -56,7 +79,7 @@ func (db *DB) SaveForm(ctx context.Context, orgID int64, f *form.Form, audit ...
 	if err != nil {
 		return nil, err
 	}
-	return sf, nil
+	return sfs, nil
 }
 
 func scanForm(sc interface{ Scan(...any) error }) (*StoredForm, error) {
@@ -298,20 +321,7 @@ func (db *DB) Reports(ctx context.Context, f ReportFilter) (_ []*Report, err err
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Report
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryList(ctx, db, scanReport, q, args...)
 }
 
 // Report loads one report of org; ErrNotFound if org has none with id.
@@ -359,7 +369,7 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := rowsAffected(res); err != nil {
 			return err
 		} else if n == 0 {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
@@ -426,7 +436,7 @@ func InsertSMS(ctx context.Context, q Querier, m *SMSMessage) (created bool, err
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
+	n, err := rowsAffected(res)
 	return n > 0, err
 }
 
@@ -496,6 +506,9 @@ type Resolution struct {
 // Resolve stores (or replaces) a resolution, with an audit entry.
 func (db *DB) Resolve(ctx context.Context, orgID, electionID int64, r Resolution, audit AuditEntry) (err error) {
 	defer wrap(&err, "store.Resolve(org %d, election %d)", orgID, electionID)
+	if _, err := resolutionValue(string(r.Value)); err != nil {
+		return err
+	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id = $3 AND phase = $4 AND question = $5`,
 			orgID, electionID, r.AreaID, r.Phase, r.Question); err != nil {
@@ -541,10 +554,24 @@ func (db *DB) Resolutions(ctx context.Context, orgID, electionID int64) (_ []Res
 		if err := rows.Scan(&r.AreaID, &r.Phase, &r.Question, &v, &r.UserID, scanTime(&r.Created)); err != nil {
 			return nil, err
 		}
-		r.Value = json.RawMessage(v)
+		if r.Value, err = resolutionValue(v); err != nil {
+			return nil, fmt.Errorf("resolution of area %d %s/%s: %w", r.AreaID, r.Phase, r.Question, err)
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// resolutionValue is a resolution's stored value, checked to decode as an
+// answer: the aggregates and the findings read it as one, and a value that
+// does not decode must stop them rather than leave the conflict quietly
+// unresolved.
+func resolutionValue(v string) (json.RawMessage, error) {
+	var a form.Value
+	if err := json.Unmarshal([]byte(v), &a); err != nil {
+		return nil, fmt.Errorf("resolution value %.40q: %w", v, err)
+	}
+	return json.RawMessage(v), nil
 }
 
 // InsertReports stores many reports in q's transaction with one
@@ -595,21 +622,14 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 		}
 		var b strings.Builder
 		b.WriteString(`INSERT INTO reports (org_id, election_id, form_id, phase, area_id, observer_id, user_id, channel, client_id, answers, status, qc, triage, submitted, received) VALUES `)
+		valuesRows(&b, d, 0, len(rows), 15)
 		args := make([]any, 0, 15*len(rows))
-		for n, i := range rows {
+		for _, i := range rows {
 			r := rs[i]
-			if n > 0 {
-				b.WriteString(", ")
+			qc, err := json.Marshal(nonNil(r.QC))
+			if err != nil {
+				return nil, fmt.Errorf("report %q: qc: %w", r.ClientID, err)
 			}
-			b.WriteByte('(')
-			for c := 1; c <= 15; c++ {
-				if c > 1 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(d, len(args)+c))
-			}
-			b.WriteByte(')')
-			qc, _ := json.Marshal(nonNil(r.QC))
 			args = append(args, r.OrgID, r.ElectionID, r.FormID, r.Phase, nullID(r.AreaID), nullID(r.ObserverID), nullID(r.UserID), r.Channel, r.ClientID,
 				string(r.Answers), r.Status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received))
 		}
@@ -656,32 +676,9 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 // AuditMany appends entries to the log with one statement per chunk.
 func AuditMany(ctx context.Context, q Querier, d Dialect, es []AuditEntry) (err error) {
 	defer wrap(&err, "store.AuditMany(%d entries)", len(es))
-	const chunk = 500
-	for lo := 0; lo < len(es); lo += chunk {
-		hi := min(lo+chunk, len(es))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES `)
-		args := make([]any, 0, 7*(hi-lo))
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				b.WriteString(", ")
-			}
-			n := len(args)
-			b.WriteByte('(')
-			for c := 1; c <= 7; c++ {
-				if c > 1 {
-					b.WriteString(", ")
-				}
-				b.WriteString(param(d, n+c))
-			}
-			b.WriteByte(')')
-			args = append(args, auditValues(es[i])...)
-		}
-		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return execRows(ctx, q, d, `INSERT INTO audit (org_id, actor, channel, action, object, detail, at) VALUES `, ``, len(es), 500, func(i int) ([]any, error) {
+		return auditValues(es[i]), nil
+	})
 }
 
 // auditValues are the values of an audit entry's row: org_id, actor,

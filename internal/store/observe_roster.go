@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/vigil-elections/vigil/internal/translog"
+	"strconv"
 	"time"
 )
 
@@ -192,31 +193,42 @@ type Assignment struct {
 }
 
 // Assign stores assignments of an organisation's teams for an election
-// (an assignment that exists is kept).
-func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment) (err error) {
+// (an assignment that exists is kept), with the audit entries in the same
+// transaction.
+func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignment, audit ...AuditEntry) (err error) {
 	defer wrap(&err, "store.Assign(org %d, election %d)", orgID, electionID)
 	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeObservation}, func(tx *sql.Tx) error {
-		for _, a := range as {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM teams WHERE id = $1 AND org_id = $2`, a.TeamID, orgID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("team %d: %w", a.TeamID, ErrNotFound)
-			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), a.AreaID, electionID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("area %d of election %d: %w", a.AreaID, electionID, ErrNotFound)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (org_id, election_id, team_id, area_id) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, area_id) DO NOTHING`,
-				orgID, electionID, a.TeamID, a.AreaID); err != nil {
-				return fmt.Errorf("assigning team %d to area %d: %w", a.TeamID, a.AreaID, err)
-			}
+		if err := assignTx(ctx, tx, orgID, electionID, as); err != nil {
+			return err
+		}
+		if err := auditAll(ctx, tx, audit); err != nil {
+			return err
 		}
 		return obsDeploymentChanged(ctx, tx, db.Dialect, orgID, electionID)
 	})
+}
+
+func assignTx(ctx context.Context, tx *sql.Tx, orgID, electionID int64, as []Assignment) error {
+	for _, a := range as {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM teams WHERE id = $1 AND org_id = $2`, a.TeamID, orgID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("team %d: %w", a.TeamID, ErrNotFound)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE id = $1 AND election_id = $2 AND `+visible("batch_id"), a.AreaID, electionID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("area %d of election %d: %w", a.AreaID, electionID, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO assignments (org_id, election_id, team_id, area_id) VALUES ($1, $2, $3, $4) ON CONFLICT (team_id, area_id) DO NOTHING`,
+			orgID, electionID, a.TeamID, a.AreaID); err != nil {
+			return fmt.Errorf("assigning team %d to area %d: %w", a.TeamID, a.AreaID, err)
+		}
+	}
+	return nil
 }
 
 // Assignments lists an organisation's assignments in an election, with
@@ -281,8 +293,16 @@ type DeployedStation struct {
 }
 
 // SaveDeployment stores a deployment and its stations; d.ID is set.
-func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
-	defer wrap(&err, "store.SaveDeployment(org %d, election %d)", d.OrgID, d.ElectionID)
+func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) error {
+	return db.Deploy(ctx, d, nil)
+}
+
+// Deploy stores a drawn deployment, its stations and the assignments of
+// the organisation's teams to them, with the audit entries (an empty
+// Object becomes "deployment:ID"), in one transaction: a draw is never
+// stored without its teams or its entry. d.ID is set.
+func (db *DB) Deploy(ctx context.Context, d *Deployment, as []Assignment, audit ...AuditEntry) (err error) {
+	defer wrap(&err, "store.Deploy(org %d, election %d)", d.OrgID, d.ElectionID)
 	if d.Created.IsZero() {
 		d.Created = time.Now().UTC()
 	}
@@ -300,6 +320,12 @@ func (db *DB) SaveDeployment(ctx context.Context, d *Deployment) (err error) {
 				d.ID, s.AreaID, s.Stratum, s.Rank); err != nil {
 				return err
 			}
+		}
+		if err := assignTx(ctx, tx, d.OrgID, d.ElectionID, as); err != nil {
+			return err
+		}
+		if err := auditAll(ctx, tx, withObject(audit, "deployment:"+strconv.FormatInt(d.ID, 10))); err != nil {
+			return err
 		}
 		return obsDeploymentChanged(ctx, tx, db.Dialect, d.OrgID, d.ElectionID)
 	})

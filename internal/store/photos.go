@@ -40,15 +40,18 @@ type PhotoLimits struct {
 // PhotoLimits bound.
 var ErrPhotoLimit = errors.New("photo limit reached")
 
-// SavePhotoWithin is SavePhoto under limits, checked in its transaction.
-func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits) (created bool, err error) {
+// SavePhotoWithin is SavePhoto under limits, checked in its transaction,
+// with the audit entries in the same transaction (written for a photo sent
+// again too: the log records what was asked).
+func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits, audit ...AuditEntry) (created bool, err error) {
+	defer wrap(&err, "store.SavePhoto(report %d, %q)", p.ReportID, p.FileName)
 	if p.Received.IsZero() {
 		p.Received = time.Now().UTC()
 	}
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM photos WHERE report_id = $1 AND file_name = $2`, p.ReportID, p.FileName).Scan(&p.ID)
 		if err == nil {
-			return nil
+			return auditAll(ctx, tx, audit)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -78,6 +81,9 @@ func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits) (c
 			return err
 		}
 		if _, err = logIDs(ctx, qLoader{tx, db.Dialect}, "photos", []int64{p.ID}); err != nil {
+			return err
+		}
+		if err := auditAll(ctx, tx, audit); err != nil {
 			return err
 		}
 		return db.touchTx(ctx, tx, p.ElectionID, ChangePhotos)

@@ -278,6 +278,7 @@ func (db *DB) Assess(ctx context.Context, a *recommend.Assessment, check func(ex
 // RecommendationRef finds a recommendation by id: its reference and its
 // country. ErrNotFound if there is none.
 func (db *DB) RecommendationRef(ctx context.Context, id int64) (ref, country string, err error) {
+	defer wrap(&err, "store.RecommendationRef(%d)", id)
 	var report, number string
 	err = db.QueryRowContext(ctx, `SELECT r.slug, c.number, m.country FROM rec_recommendations c
 		JOIN rec_reports r ON r.id = c.report_id JOIN rec_missions m ON m.id = r.mission_id WHERE c.id = $1`, id).Scan(&report, &number, &country)
@@ -305,6 +306,7 @@ func (db *DB) ReportCountry(ctx context.Context, report string) (_ string, err e
 // MissionCountry finds the country and owning organisation of a mission
 // by its slug; ErrNotFound if there is none.
 func (db *DB) MissionCountry(ctx context.Context, mission string) (country, organisation string, err error) {
+	defer wrap(&err, "store.MissionCountry(%q)", mission)
 	err = db.QueryRowContext(ctx, `SELECT country, organisation FROM rec_missions WHERE slug = $1`, mission).Scan(&country, &organisation)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", fmt.Errorf("mission %q: %w", mission, ErrNotFound)

@@ -20,8 +20,9 @@ func eachRow(rows rowIter, fn func(scan func(...any) error) error) error {
 	return rows.Err()
 }
 
-// queryList runs a query and scans every row into a T with scan.
-func queryList[T any](ctx context.Context, db *DB, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) ([]T, error) {
+// queryList runs a query (on the database or in a transaction) and scans
+// every row into a T with scan.
+func queryList[T any](ctx context.Context, db Querier, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

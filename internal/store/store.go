@@ -45,6 +45,7 @@ type DB struct {
 	feed       atomic.Pointer[feed] // set once by Changes
 	listenAddr string               // where the feed LISTENs (PostgreSQL)
 	replica    bool                 // a read-only standby: no LISTEN, no migrations
+	closed     atomic.Bool          // set by Close
 }
 
 // PoolOptions are the connection settings of `vigil serve` (flags

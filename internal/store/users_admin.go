@@ -12,6 +12,7 @@ import (
 // token cache's few seconds to notice). It returns the number of sessions
 // ended. The audit entry is written in the same transaction.
 func (db *DB) SetDisabled(ctx context.Context, userID int64, disabled bool, audit AuditEntry) (sessions int64, err error) {
+	defer wrap(&err, "store.SetDisabled(user %d, %t)", userID, disabled)
 	v := 0
 	if disabled {
 		v = 1
@@ -21,7 +22,9 @@ func (db *DB) SetDisabled(ctx context.Context, userID int64, disabled bool, audi
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
 			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 		}
 		if disabled {
@@ -29,7 +32,9 @@ func (db *DB) SetDisabled(ctx context.Context, userID int64, disabled bool, audi
 			if err != nil {
 				return err
 			}
-			sessions, _ = res.RowsAffected()
+			if sessions, err = rowsAffected(res); err != nil {
+				return err
+			}
 		}
 		return Audit(ctx, tx, audit)
 	})

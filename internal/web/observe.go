@@ -412,27 +412,17 @@ func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) erro
 	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	installed, err := observe.InstallDefaultForms(r.Context(), s.db, p.OrgID)
+	installed, err := observe.InstallDefaultForms(r.Context(), s.db, p.OrgID, s.auditEntry(r, "form.defaults", "", nil))
 	if err != nil {
 		return err
 	}
-	s.audit(r, "form.defaults", "", map[string]any{"installed": installed})
 	writeJSON(w, http.StatusOK, map[string]any{"installed": installed})
 	return nil
 }
 
-// audit writes an entry after its action. Prefer auditEntry passed to a
-// store method that writes it in the action's transaction; this is for
-// actions whose store method does not take one yet (a failure is logged:
-// the action has committed and a retry would repeat it).
-func (s *Server) audit(r *http.Request, action, object string, detail any) {
-	if err := store.Audit(r.Context(), s.db, s.auditEntry(r, action, object, detail)); err != nil {
-		s.log.Error("audit", "action", action, "object", object, "err", err)
-	}
-}
-
-// auditEntry is the request principal's audit entry for an action. A nil
-// detail is left nil (the store may fill it).
+// auditEntry is the request principal's audit entry for an action, for a
+// store method that writes it in the action's transaction. A nil detail is
+// left nil (the store may fill it).
 func (s *Server) auditEntry(r *http.Request, action, object string, detail any) store.AuditEntry {
 	p := s.principal(r)
 	var d json.RawMessage
@@ -532,10 +522,9 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	secret := access.NewToken()
 	t := &store.Token{OrgID: p.OrgID, ObserverID: o.ID, Label: in.Label}
-	if err := s.db.CreateToken(r.Context(), t, access.HashToken(secret)); err != nil {
+	if err := s.db.CreateToken(r.Context(), t, access.HashToken(secret), s.auditEntry(r, "token.create", "", map[string]any{"observer": o.Code})); err != nil {
 		return err
 	}
-	s.audit(r, "token.create", fmt.Sprintf("token:%d", t.ID), map[string]any{"observer": o.Code})
 	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "observer": o.Code,
 		"note": "shown once: vigil stores only its hash"})
 	return nil
@@ -974,13 +963,12 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 1<<20, &in); err != nil {
 		return err
 	}
-	if err := s.db.Assign(r.Context(), p.OrgID, e.ID, in.Assignments); err != nil {
+	if err := s.db.Assign(r.Context(), p.OrgID, e.ID, in.Assignments, s.auditEntry(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return Errorf(Invalid, "%v", err)
 		}
 		return err
 	}
-	s.audit(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})
 	writeJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
 	return nil
 }
@@ -1024,15 +1012,9 @@ func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(Invalid, "%v", err)
 		}
 	}
-	if err := s.db.SaveDeployment(r.Context(), dep); err != nil {
+	if err := s.db.Deploy(r.Context(), dep, as, s.auditEntry(r, "deployment.draw", "", map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})); err != nil {
 		return err
 	}
-	if len(as) > 0 {
-		if err := s.db.Assign(r.Context(), p.OrgID, e.ID, as); err != nil {
-			return err
-		}
-	}
-	s.audit(r, "deployment.draw", fmt.Sprintf("deployment:%d", dep.ID), map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})
 	writeJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
 	return nil
 }

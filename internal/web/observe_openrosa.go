@@ -53,6 +53,8 @@ func (s *Server) openRosaRoutes() {
 	}
 	h("GET /openrosa/{election}/formList", s.orFormList)
 	h("GET /openrosa/{election}/forms/{form}/{version}", s.orForm)
+	h("GET /openrosa/{election}/forms/{form}/{version}/manifest", s.orManifest)
+	h("GET /openrosa/{election}/forms/{form}/{version}/media/{file}", s.orMediaFile)
 	h("HEAD /openrosa/{election}/submission", s.orHead)
 	h("POST /openrosa/{election}/submission", s.orSubmit)
 }
@@ -154,7 +156,7 @@ func (s *Server) orFormList(w http.ResponseWriter, r *http.Request) (int, string
 			continue // a form that cannot be an XForm is left off the list
 		}
 		entries = append(entries, form.ListEntry{Form: f, XForm: xf,
-			DownloadURL: base + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version)})
+			DownloadURL: base + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version), ManifestURL: manifestURL(base, f)})
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write(form.FormList(entries, r.Header.Get("Accept-Language")))

@@ -161,13 +161,20 @@ type formField struct {
 	Label   string
 	Choices []form.Choice
 	Input   string // the kind of control
-	// What the offline form's script evaluates (observe.js), as JSON:
-	// the relevance clauses of the question and its groups, and the
-	// choice filter's column = question pairs (cascading selects).
-	Relevant, Filter string
-	Extras           []string // per choice, its extra columns as JSON
-	Min, Max, Step   string   // number bounds (range, integer min/max)
-	ConstraintMsg    string
+	// What the offline form's script evaluates (observe.js, with the
+	// XPath evaluator the server shares): Relevant the relevance
+	// expressions of the question and its groups as a JSON list, Filter
+	// the choice filter, Constraint, Required (a condition; "true()" for
+	// a required question under a relevance condition) and Calc (a
+	// calculate question's calculation), as the XLSForm says them.
+	Relevant, Filter, Constraint, Required, Calc, RequiredMsg string
+
+	Extras         []string // per choice, its extra columns as JSON
+	Min, Max, Step string   // number bounds (range, integer min/max)
+	ConstraintMsg  string
+	// Itemset is the URL of the CSV of a select's choices served as form
+	// media (form.Question.ItemsetFile); the page carries none of them.
+	Itemset string
 	// CopyFrom names the question whose answer fills this one when its
 	// calculation is just ${that} (the station number from the last select
 	// of the station cascade); the observer may still type it.
@@ -178,45 +185,7 @@ type formField struct {
 	RepeatOpen, RepeatEnd bool
 }
 
-var (
-	relEqRE  = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*(=|!=)\s*'([^']*)'$`)
-	relSelRE = regexp.MustCompile(`^selected\(\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*,\s*'([^']*)'\s*\)$`)
-	filterRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$`)
-	andSplit = regexp.MustCompile(`\s+and\s+`)
-	refRE    = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$`)
-)
-
-// relClause is one condition the offline form evaluates: the answer to Q
-// equals (=), differs from (!=) or, for a multiple choice, includes
-// (selected) V.
-type relClause struct {
-	Q  string `json:"q"`
-	Op string `json:"op"`
-	V  string `json:"v"`
-}
-
-// simpleRelevance reads the relevance expressions the offline form can
-// evaluate: clauses ${q} = 'v', ${q} != 'v', selected(${q}, 'v') joined by
-// "and". Anything else gives ok false: the question is then always shown
-// (the server does not evaluate relevance either).
-func simpleRelevance(exprs ...string) (clauses []relClause, ok bool) {
-	for _, e := range exprs {
-		if strings.TrimSpace(e) == "" {
-			continue
-		}
-		for _, part := range andSplit.Split(strings.TrimSpace(e), -1) {
-			part = strings.TrimSpace(part)
-			if m := relEqRE.FindStringSubmatch(part); m != nil {
-				clauses = append(clauses, relClause{Q: m[1], Op: m[2], V: m[3]})
-			} else if m := relSelRE.FindStringSubmatch(part); m != nil {
-				clauses = append(clauses, relClause{Q: m[1], Op: "selected", V: m[2]})
-			} else {
-				return nil, false
-			}
-		}
-	}
-	return clauses, true
-}
+var refRE = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}$`)
 
 // fieldScript fills in what observe.js needs to evaluate for a question.
 func fieldScript(f *form.Form, q *form.Question, ff *formField) {
@@ -231,28 +200,30 @@ func fieldScript(f *form.Form, q *form.Question, ff *formField) {
 		}
 		p = p[:i]
 	}
-	if cl, ok := simpleRelevance(exprs...); ok && len(cl) > 0 {
-		b, _ := json.Marshal(cl)
+	var rel []string
+	for _, e := range exprs {
+		if strings.TrimSpace(e) != "" {
+			rel = append(rel, e)
+		}
+	}
+	if len(rel) > 0 {
+		b, _ := json.Marshal(rel)
 		ff.Relevant = string(b)
 	}
 	if q.ChoiceFilter != "" {
-		var pairs [][2]string
-		for _, part := range andSplit.Split(strings.TrimSpace(q.ChoiceFilter), -1) {
-			m := filterRE.FindStringSubmatch(strings.TrimSpace(part))
-			if m == nil {
-				pairs = nil
-				break
-			}
-			pairs = append(pairs, [2]string{m[1], m[2]})
+		ff.Filter = q.ChoiceFilter
+		for _, c := range ff.Choices {
+			e, _ := json.Marshal(c.Extra)
+			ff.Extras = append(ff.Extras, string(e))
 		}
-		if len(pairs) > 0 {
-			b, _ := json.Marshal(pairs)
-			ff.Filter = string(b)
-			for _, c := range ff.Choices {
-				e, _ := json.Marshal(c.Extra)
-				ff.Extras = append(ff.Extras, string(e))
-			}
-		}
+	}
+	ff.Constraint = q.Constraint
+	ff.Required = q.RequiredIf
+	if q.Required && len(rel) > 0 {
+		ff.Required = "true()"
+	}
+	if q.Type == form.Calculate {
+		ff.Calc = q.Calculation
 	}
 	if m := refRE.FindStringSubmatch(strings.TrimSpace(q.Calculation)); m != nil && q.Type != form.Calculate {
 		ff.CopyFrom = m[1]
@@ -300,11 +271,19 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 	var fields []formField
 	for i := range f.Questions {
 		q := &f.Questions[i]
-		ff := formField{Q: q, Label: q.Label.In(lang), Choices: q.Options(), ConstraintMsg: q.ConstraintMsg.In(lang)}
+		ff := formField{Q: q, Label: q.Label.In(lang), Choices: q.Options(), ConstraintMsg: q.ConstraintMsg.In(lang), RequiredMsg: q.RequiredMsg.In(lang)}
 		if q.ConstraintMsg.IsZero() {
 			ff.ConstraintMsg = ""
 		}
+		if q.RequiredMsg.IsZero() {
+			ff.RequiredMsg = ""
+		}
 		fieldScript(f, q, &ff)
+		if q.ItemsetFile != "" {
+			// A list too long for the page: observe.js fetches the CSV the
+			// OpenRosa manifest serves (and keeps it for offline use).
+			ff.Itemset = "/openrosa/" + itoa64(e.ID) + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version) + "/media/" + url.PathEscape(q.ItemsetFile)
+		}
 		if rp := f.RepeatOf(q); rp != "" {
 			g := f.Group(rp)
 			ff.Repeat, ff.RepeatLabel = g.Name(), g.Label.In(lang)

@@ -59,7 +59,7 @@ func (s *Server) savePhotos(ctx context.Context, orgID, electionID, reportID int
 	return problems
 }
 
-func (s *Server) savePhoto(ctx context.Context, orgID, electionID, reportID int64, question, name string, data []byte) error {
+func (s *Server) savePhoto(ctx context.Context, orgID, electionID, reportID int64, question, name string, data []byte, audit ...store.AuditEntry) error {
 	ct := photoContentType(data)
 	if ct == "" {
 		return fmt.Errorf("%q is not a JPEG, PNG or WebP image", name)
@@ -71,7 +71,7 @@ func (s *Server) savePhoto(ctx context.Context, orgID, electionID, reportID int6
 	sum := sha256.Sum256(data)
 	_, err := s.db.SavePhotoWithin(ctx, &store.Photo{OrgID: orgID, ElectionID: electionID, ReportID: reportID, Question: question,
 		FileName: name, ContentType: ct, SHA256: hex.EncodeToString(sum[:]), Size: len(data), Data: data},
-		store.PhotoLimits{PerReport: lim.MaxPhotosPerReport, OrgBytes: lim.MaxPhotoBytesOrg})
+		store.PhotoLimits{PerReport: lim.MaxPhotosPerReport, OrgBytes: lim.MaxPhotoBytesOrg}, audit...)
 	return err
 }
 
@@ -117,12 +117,11 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return Errorf(Invalid, "photo larger than %d MiB", maxPhoto>>20)
 	}
-	if err := s.savePhoto(r.Context(), rep.OrgID, e.ID, rep.ID, q, name, data); errors.Is(err, store.ErrPhotoLimit) {
+	if err := s.savePhoto(r.Context(), rep.OrgID, e.ID, rep.ID, q, name, data, s.auditEntry(r, "photo.add", "report:"+strconv.FormatInt(rep.ID, 10), map[string]any{"question": q, "name": name, "size": len(data)})); errors.Is(err, store.ErrPhotoLimit) {
 		return Errorf(Conflict, "%v", err)
 	} else if err != nil {
 		return &Error{Code: Invalid, Message: err.Error()}
 	}
-	s.audit(r, "photo.add", "report:"+strconv.FormatInt(rep.ID, 10), map[string]any{"question": q, "name": name, "size": len(data)})
 	writeJSON(w, http.StatusCreated, map[string]any{"report_id": rep.ID, "question": q, "name": name})
 	return nil
 }

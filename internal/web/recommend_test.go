@@ -319,7 +319,7 @@ func TestRecommendationsPages(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"Of 30 prior recommendations", "polling stations (100.0 %).", "not computed"} {
+	for _, want := range []string{"Of 30 prior recommendations", "polling stations (100.0\u00a0%).", "not computed"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("draft lacks %q", want)
 		}

@@ -148,6 +148,11 @@ func routeTable() map[string]routeRow {
 		"POST /sms/twilio":                                {who: nobody, body: "form:From=%2B77000000001&Body=hi"},
 		"POST /sms/telerivet":                             {who: nobody, body: "form:secret=wrong&from_number=%2B77000000001&content=hi"},
 
+		// OpenRosa form media: the fixture's election is small, so its
+		// forms have a manifest without files.
+		"GET /openrosa/{election}/forms/{form}/{version}/manifest":     {who: loggedIn, path: "/openrosa/{election}/forms/voting/{version}/manifest"},
+		"GET /openrosa/{election}/forms/{form}/{version}/media/{file}": {who: nobody, path: "/openrosa/{election}/forms/voting/{version}/media/station_area_3.csv"},
+
 		// Pages of the observers and staff.
 		"GET /login":                              {who: public},
 		"POST /login":                             {who: public, body: "form:username=analyst&password=correct+horse+battery"},

@@ -295,6 +295,11 @@ type Question struct {
 	// region and district of BindStations' cascade): its answer is not
 	// stored, and a submission's value for it is dropped.
 	Helper bool `json:"helper,omitempty"`
+	// ItemsetFile names the CSV form media file (jr://file-csv/NAME)
+	// that holds a filtered select's choices instead of the form: the
+	// station list of a large election, which BindStations serves so
+	// (StationsCSV writes it). Choices is then empty.
+	ItemsetFile string `json:"itemset_file,omitempty"`
 }
 
 // Bounds returns an integer question's bounds: Min and Max, or those of a
@@ -555,6 +560,11 @@ func (f *Form) Check() error {
 				bad("%s: %v", name, err)
 			}
 		}
+		if q.ItemsetFile != "" && (!q.Helper || q.ChoiceFilter == "" || !ValidID(strings.TrimSuffix(q.ItemsetFile, ".csv"))) {
+			// Only BindStations serves a list as media: a stored form
+			// naming a file would send clients after one that is not there.
+			bad("%s: itemset_file %q: only the station cascade's filtered lists are served as media files", name, q.ItemsetFile)
+		}
 		if q.SMS != "" && f.RepeatOf(q) != "" {
 			bad("%s: a question inside a repeat cannot carry an SMS tag", name)
 		}
@@ -571,7 +581,7 @@ func (f *Form) Check() error {
 		}
 		switch q.Type {
 		case SingleChoice, MultipleChoice:
-			if len(q.Choices) == 0 {
+			if len(q.Choices) == 0 && q.ItemsetFile == "" {
 				bad("%s: no choices", name)
 			}
 			seen := map[string]bool{}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // odkEngine returns a runner of testdata/odkengine/fill.mjs: ODK's own form
@@ -188,11 +189,10 @@ func engineAnswers(t *testing.T, f *Form) ([][2]string, Answers) {
 
 // engineRefuses lists the corpus workbooks vigil imports (as pyxform
 // converts them) that ODK's engine refuses to load, with its message.
-var engineRefuses = map[string]string{
-	// Its calculation is English prose, not XPath: pyxform does not parse
-	// expressions, ODK's engine (and ODK Validate) do.
-	"bad_calc.xlsx": "Expression has syntax error",
-}
+// None now: bad_calc.xlsx, whose calculation is English prose ("Expression
+// has syntax error" here), is refused by vigil's import, which parses
+// every expression (pyxform_corpus_test.go).
+var engineRefuses = map[string]string{}
 
 // TestODKEngineAgrees loads vigil's XForms — the five built-in forms bound
 // to an election and its areas (with the station cascade), and every
@@ -212,6 +212,13 @@ func TestODKEngineAgrees(t *testing.T) {
 	for name, f := range ok {
 		forms[name] = f
 	}
+	// Forms whose calculations Evaluate must compute as the engine does.
+	forms["conditions"] = condForm(t)
+	feat, err := FromXLSFormRows(featSurvey, featChoices, featSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms["features"] = feat
 	names := slices.Sorted(maps.Keys(forms))
 	var cases []engineCase
 	wants := map[string]Answers{}
@@ -221,7 +228,7 @@ func TestODKEngineAgrees(t *testing.T) {
 		cases = append(cases, engineCase{Name: name, XForm: string(XForm(f)), Answers: set})
 		wants[name] = want
 	}
-	answered := 0
+	answered, calcs := 0, 0
 	for i, res := range run(cases) {
 		name, f, want := names[i], forms[names[i]], wants[names[i]]
 		if why, ok := engineRefuses[name]; ok {
@@ -263,8 +270,36 @@ func TestODKEngineAgrees(t *testing.T) {
 			}
 		}
 		answered += len(want)
+		// The server's evaluator (Evaluate) on the same answers: it
+		// clears nothing the engine kept, and each calculation it
+		// recomputes has the engine's value.
+		ev, _ := Evaluate(f, got, time.Now())
+		for id := range got {
+			if _, kept := ev[id]; !kept {
+				t.Errorf("%s: Evaluate cleared %s, which the engine kept", name, id)
+			}
+		}
+		for i := range f.Questions {
+			q := &f.Questions[i]
+			if q.Type != Calculate || f.RepeatOf(q) != "" {
+				continue
+			}
+			if e, err := ParseExpr(q.Calculation); err != nil || e.Volatile() {
+				continue
+			}
+			field := q.ID
+			if q.Group != "" {
+				field = q.Group + "/" + q.ID
+			}
+			engine := inst.Fields[field]
+			mine, _ := ev[q.ID].Text()
+			if engine != mine {
+				t.Errorf("%s: calculate %s = %s: engine %q, Evaluate %q", name, q.ID, q.Calculation, engine, mine)
+			}
+			calcs++
+		}
 	}
-	t.Logf("%d forms, %d answers compared", len(cases), answered)
+	t.Logf("%d forms, %d answers compared, %d calculations", len(cases), answered, calcs)
 	if answered < 5*len(Templates()) {
 		t.Errorf("only %d answers compared", answered)
 	}

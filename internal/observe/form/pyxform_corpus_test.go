@@ -57,6 +57,10 @@ var corpusRefused = map[string][]string{
 	"case_insensitivity.xlsx": {`entities are not supported`},
 	"include_json.xlsx":       {`type "include": include is not supported`},
 	"loop.xlsx":               {`loops over a choice list are not supported`},
+	// Its calculation is English prose: pyxform passes it through, ODK's
+	// engine refuses the XForm ("Expression has syntax error"), and so
+	// does vigil's import, with the cell.
+	"bad_calc.xlsx": {`sheet survey, row 2, column "calculation": calculation "because pyxform doesn't know what to do" is not an expression ODK can evaluate`},
 	// A workbook whose only sheet is "Sheet1".
 	"survey_no_name.xlsx": {`the workbook has no survey sheet`},
 }
@@ -90,7 +94,7 @@ func TestPyxformCorpusImports(t *testing.T) {
 			}
 		}
 	}
-	if len(ok) < 11 {
+	if len(ok) < 10 {
 		t.Errorf("%d corpus forms imported", len(ok))
 	}
 }

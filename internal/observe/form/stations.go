@@ -1,6 +1,8 @@
 package form
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"slices"
 	"strconv"
@@ -17,13 +19,14 @@ import (
 // answers and are dropped when it is read, whichever form version it names.
 const StationHelperPrefix = "station_area_"
 
-// MaxCascadeStations is the most stations BindStations lists in a form.
-// The lists travel inside the XForm (secondary instances) and the web form
-// page; each station adds about 290 bytes to the XForm (its labels in
-// three languages and its instance item: 590 kB at this many), so a larger
-// election keeps the typed number rather than send megabytes with every
-// download. Serving the lists once as an external instance
-// (jr://file-csv through the OpenRosa manifest) is what would lift it.
+// MaxCascadeStations is the most choices a list of BindStations' cascade
+// carries inside the form. The lists travel inside the XForm (secondary
+// instances) and the web form page; each station adds about 290 bytes to
+// the XForm (its labels in three languages and its instance item: 590 kB
+// at this many). A longer list is served as form media instead: a CSV
+// (StationsMedia) that the XForm reads as an external instance
+// (jr://file-csv/NAME, listed in the OpenRosa manifest), so ODK Collect
+// and Enketo get the full station list however large the election.
 const MaxCascadeStations = 2000
 
 // IsStationHelper reports whether a question id (or instance field) is one
@@ -42,6 +45,49 @@ func IsStationHelper(id string) bool { return strings.HasPrefix(id, StationHelpe
 // when the stations do not all sit at the same depth below at least one
 // level, or when there are more than MaxCascadeStations of them.
 func BindStations(f *Form, areas []election.Area, number func(*election.Area) string) *Form {
+	return bindStations(f, areas, number, nil)
+}
+
+// StationsMedia returns the form media files of BindStations' cascade for
+// the same form and areas: for each list too long to travel inside the
+// form (more than MaxCascadeStations choices), a CSV by file name with the
+// columns name, label and parent, as ODK's select_one_from_file reads it.
+// Nil when the cascade has none.
+func StationsMedia(f *Form, areas []election.Area, number func(*election.Area) string) map[string][]byte {
+	media := map[string]*csvFile{}
+	bindStations(f, areas, number, media)
+	if len(media) == 0 {
+		return nil
+	}
+	out := make(map[string][]byte, len(media))
+	for name, c := range media {
+		c.w.Flush()
+		out[name] = c.buf.Bytes()
+	}
+	return out
+}
+
+// csvFile is a CSV being written.
+type csvFile struct {
+	buf bytes.Buffer
+	w   *csv.Writer
+}
+
+func newCSV() *csvFile {
+	c := &csvFile{}
+	c.w = csv.NewWriter(&c.buf)
+	c.w.Write([]string{"name", "label", "parent"}) // to a buffer: cannot fail
+	return c
+}
+
+// ItemsetFileName is the media file of a cascade list served outside the
+// form: the list's question id and ".csv".
+func ItemsetFileName(qid string) string { return qid + ".csv" }
+
+// bindStations is BindStations; a list of more than MaxCascadeStations
+// choices is left out of the form (its question's ItemsetFile names the
+// CSV) and, when media is not nil, written to it.
+func bindStations(f *Form, areas []election.Area, number func(*election.Area) string, media map[string]*csvFile) *Form {
 	si := slices.IndexFunc(f.Questions, func(q Question) bool { return q.ID == StationID && q.Type == Integer && q.Group == "" })
 	if si < 0 {
 		return f
@@ -61,7 +107,7 @@ func BindStations(f *Form, areas []election.Area, number func(*election.Area) st
 		depth = len(a.Path)
 		stations = append(stations, a)
 	}
-	if len(stations) == 0 || len(stations) > MaxCascadeStations || depth < 2 {
+	if len(stations) == 0 || depth < 2 {
 		return f
 	}
 	// The areas of each level that hold a station, in path order.
@@ -92,15 +138,27 @@ func BindStations(f *Form, areas []election.Area, number func(*election.Area) st
 		q := Question{ID: fmt.Sprintf("%s%d", StationHelperPrefix, k+1), Type: SingleChoice, Helper: true,
 			Label: levelLabel(k, len(levels))}
 		q.List = q.ID
+		if k > 0 {
+			q.ChoiceFilter = fmt.Sprintf("parent = ${%s%d}", StationHelperPrefix, k)
+		}
+		if k > 0 && len(l) > MaxCascadeStations {
+			q.ItemsetFile = ItemsetFileName(q.ID)
+			if media != nil {
+				c := newCSV()
+				for _, a := range l {
+					c.w.Write([]string{strconv.FormatInt(a.ID, 10), a.Name, strconv.FormatInt(a.ParentID, 10)})
+				}
+				media[q.ItemsetFile] = c
+			}
+			helpers = append(helpers, q)
+			continue
+		}
 		for _, a := range l {
 			c := Choice{Value: strconv.FormatInt(a.ID, 10), Label: Label{EN: a.Name}}
 			if k > 0 {
 				c.Extra = map[string]string{"parent": strconv.FormatInt(a.ParentID, 10)}
 			}
 			q.Choices = append(q.Choices, c)
-		}
-		if k > 0 {
-			q.ChoiceFilter = fmt.Sprintf("parent = ${%s%d}", StationHelperPrefix, k)
 		}
 		helpers = append(helpers, q)
 	}
@@ -109,7 +167,23 @@ func BindStations(f *Form, areas []election.Area, number func(*election.Area) st
 		ChoiceFilter: fmt.Sprintf("parent = ${%s%d}", StationHelperPrefix, len(levels))}
 	last.List = last.ID
 	values := map[string]bool{}
+	var file *csvFile
+	if len(stations) > MaxCascadeStations {
+		last.ItemsetFile = ItemsetFileName(last.ID)
+		if media != nil {
+			file = newCSV()
+			media[last.ItemsetFile] = file
+		}
+	}
 	for _, s := range stations {
+		if last.ItemsetFile != "" {
+			// Numbers may repeat under two parents in the file too:
+			// the filter tells them apart.
+			if file != nil {
+				file.w.Write([]string{number(s), s.Name, strconv.FormatInt(s.ParentID, 10)})
+			}
+			continue
+		}
 		n := number(s)
 		if values[n] {
 			// Numbered per district: the same number under two

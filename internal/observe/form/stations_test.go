@@ -1,6 +1,8 @@
 package form
 
 import (
+	"bytes"
+	"encoding/csv"
 	"strings"
 	"testing"
 
@@ -71,8 +73,42 @@ func TestBindStations(t *testing.T) {
 	for i := range MaxCascadeStations {
 		big = append(big, election.Area{ID: int64(100 + i), ParentID: 4, Level: 3, Name: "PS x", Path: []string{"North", "N-1", "PS x"}, Station: true})
 	}
-	if g := BindStations(VotingTemplate(), big, testNumber); len(g.Questions) != len(VotingTemplate().Questions) {
-		t.Error("cascade above MaxCascadeStations")
+	// Above MaxCascadeStations the station list is form media: the
+	// XForm reads it as an external CSV instance, StationsMedia writes it.
+	g := BindStations(BindElection(VotingTemplate(), testElection()), big, testNumber)
+	last := g.Question("station_area_3")
+	if last == nil || last.ItemsetFile != "station_area_3.csv" || len(last.Choices) != 0 {
+		t.Fatalf("station list above MaxCascadeStations: %+v", last)
+	}
+	if err := g.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// A stored form cannot name a media file of its own.
+	own := VotingTemplate()
+	own.Questions[0].ItemsetFile = "x.csv"
+	if err := own.Check(); err == nil || !strings.Contains(err.Error(), "itemset_file") {
+		t.Errorf("a form naming its own itemset file: %v", err)
+	}
+	x = string(XForm(g))
+	for _, want := range []string{`<instance id="station_area_3" src="jr://file-csv/station_area_3.csv"/>`,
+		`<itemset nodeset="instance('station_area_3')/root/item[parent =  /data/station_area_2 ]"><value ref="name"/><label ref="label"/></itemset>`} {
+		if !strings.Contains(x, want) {
+			t.Errorf("XForm lacks %s", want)
+		}
+	}
+	if len(x) > 100_000 {
+		t.Errorf("XForm of %d bytes with the list outside", len(x))
+	}
+	media := StationsMedia(BindElection(VotingTemplate(), testElection()), big, testNumber)
+	rows, err := csv.NewReader(bytes.NewReader(media["station_area_3.csv"])).ReadAll()
+	if err != nil || len(media) != 1 {
+		t.Fatalf("media %d files: %v", len(media), err)
+	}
+	if len(rows) != MaxCascadeStations+4 || strings.Join(rows[0], ",") != "name,label,parent" || strings.Join(rows[1], ",") != "1,PS 1,4" {
+		t.Errorf("%d rows, first %v %v", len(rows), rows[0], rows[1])
+	}
+	if StationsMedia(BindElection(VotingTemplate(), testElection()), testAreas(), testNumber) != nil {
+		t.Error("media for a small election")
 	}
 	// Tabulation asks a commission, not a station: unchanged.
 	if g := BindStations(TabulationTemplate(), testAreas(), testNumber); len(g.Questions) != len(TabulationTemplate().Questions) {

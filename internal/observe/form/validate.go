@@ -51,9 +51,9 @@ func ValidDate(s string) bool {
 
 // Validate checks an answer set against a form. It returns every problem,
 // in the order of the form's questions, answers to unknown questions last
-// (sorted by id); nil when the answers are acceptable. Required questions
-// with a relevance condition are not reported missing (the condition is not
-// evaluated here).
+// (sorted by id); nil when the answers are acceptable. It checks shapes:
+// required questions under a condition (relevance, or required as an
+// expression) and constraints are Evaluate's.
 func Validate(f *Form, a Answers) []FieldError {
 	var top []*Question
 	for i := range f.Questions {
@@ -121,8 +121,8 @@ func Validate(f *Form, a Answers) []FieldError {
 const MaxRepeatRows = 200
 
 // conditional reports whether a question applies only under a condition
-// (its own relevance or a group's, or a conditional requirement) that the
-// server does not evaluate.
+// (its own relevance or a group's, or a conditional requirement), which
+// Evaluate decides.
 func conditional(f *Form, q *Question) bool {
 	if q.Relevant != "" || q.RequiredIf != "" {
 		return true

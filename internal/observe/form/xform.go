@@ -318,6 +318,13 @@ func XForm(f *Form) []byte {
 		lists[l] = true
 		w.WriteString("<instance")
 		w.attr("id", l)
+		if q.ItemsetFile != "" {
+			// Served as form media (the OpenRosa manifest lists it):
+			// a CSV with name, label and the filter's columns.
+			w.attr("src", "jr://file-csv/"+q.ItemsetFile)
+			w.WriteString("/>\n")
+			continue
+		}
 		w.WriteString(">\n<root>\n")
 		for k, c := range q.Choices {
 			w.WriteString("<item><name>")
@@ -581,7 +588,11 @@ func control(w *xw, f *Form, q *Question) {
 		if usesFilteredList(q) {
 			w.WriteString("<itemset")
 			w.attr("nodeset", "instance('"+listInstance(q)+"')/root/item["+choiceFilterXPath(f, q.ChoiceFilter)+"]")
-			w.WriteString(`><value ref="name"/><label ref="jr:itext(itextId)"/></itemset>` + "\n")
+			if q.ItemsetFile != "" {
+				w.WriteString(`><value ref="name"/><label ref="label"/></itemset>` + "\n")
+			} else {
+				w.WriteString(`><value ref="name"/><label ref="jr:itext(itextId)"/></itemset>` + "\n")
+			}
 		} else {
 			for _, c := range q.Options() {
 				w.WriteString("<item>")
@@ -695,4 +706,44 @@ func ExportXForm(f *Form) ([]byte, error) {
 		return nil, err
 	}
 	return XForm(f), nil
+}
+
+// MediaFile is one form media file in an OpenRosa manifest.
+type MediaFile struct {
+	Name        string // the file name the form refers to (jr://file-csv/NAME)
+	Data        []byte // hashed
+	DownloadURL string
+}
+
+// Manifest writes the OpenRosa manifest of a form's media files
+// (<manifest xmlns="http://openrosa.org/xforms/xformsManifest">), each
+// with its filename, MD5 hash and downloadUrl, in name order. Serve it as
+// text/xml; charset=utf-8.
+func Manifest(files []MediaFile) []byte {
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b MediaFile) int { return strings.Compare(a.Name, b.Name) })
+	var w xw
+	w.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	w.WriteString(`<manifest xmlns="http://openrosa.org/xforms/xformsManifest">` + "\n")
+	for _, f := range files {
+		w.WriteString("<mediaFile>")
+		elem(&w, "filename", f.Name)
+		elem(&w, "hash", Hash(f.Data))
+		elem(&w, "downloadUrl", f.DownloadURL)
+		w.WriteString("</mediaFile>\n")
+	}
+	w.WriteString("</manifest>\n")
+	return []byte(w.String())
+}
+
+// ItemsetFiles lists the form media files the form's selects read their
+// choices from (Question.ItemsetFile), in form order.
+func (f *Form) ItemsetFiles() []string {
+	var out []string
+	for _, q := range f.Questions {
+		if q.ItemsetFile != "" && !slices.Contains(out, q.ItemsetFile) {
+			out = append(out, q.ItemsetFile)
+		}
+	}
+	return out
 }

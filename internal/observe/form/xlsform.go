@@ -716,10 +716,32 @@ func (r *surveyReader) errAt(rowNo int, field, format string, a ...any) {
 
 var anyRefRE = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// cellRefs reads a cell and notes its ${} references for checking.
+// cellRefs reads a cell and notes its ${} references for checking. A
+// cell that holds an XPath expression must parse: ODK's engines refuse a
+// form whose expression does not (pyxform passes it through), so vigil
+// refuses it at import, with its row and column, rather than store a form
+// no client can load.
 func (r *surveyReader) cellRefs(rowNo int, row []string, field string) string {
 	s := r.sv.cell(row, field)
 	r.noteRefs(rowNo, field, s)
+	if exprFields[field] && strings.TrimSpace(s) != "" {
+		if _, isBool := parseBool(s); !(field == "required" && isBool) {
+			if _, err := ParseExpr(s); err != nil {
+				r.errAt(rowNo, field, "%s %q is not an expression ODK can evaluate: %v", field, clipText(s, 60), err)
+			}
+		}
+	}
+	return s
+}
+
+// exprFields are the survey columns that hold an XPath expression.
+var exprFields = map[string]bool{"relevant": true, "constraint": true, "calculation": true, "choice_filter": true, "required": true, "repeat_count": true}
+
+// clipText shortens a cell's text for a message.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
 	return s
 }
 

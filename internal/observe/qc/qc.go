@@ -16,6 +16,13 @@
 // not (also && || !); parentheses. At most 64 levels of nesting and 4096
 // bytes of source.
 //
+// A repeat (several incidents in one visit) is read through functions:
+// count(incident) is its number of instances, count(incident.kind,
+// "stuffing") the number whose answer to kind is "stuffing", and
+// sum(incident.people) the sum of an integer question's answers (0 for
+// no instance). A question inside a repeat read by its name alone is
+// missing.
+//
 // # Answers as values
 //
 // A yes/no answer is true or false and, in arithmetic or against a number,
@@ -61,6 +68,10 @@ const (
 	Int
 	Bool
 	Str
+	// Multi is the answers to one question across a repeat's instances
+	// (or the instances themselves): only count() and sum() read it;
+	// anywhere else it is missing.
+	Multi
 )
 
 // Value is a value in an expression.
@@ -69,7 +80,11 @@ type Value struct {
 	I    int64
 	B    bool
 	S    string
+	M    []Value // Multi
 }
+
+// MultiV makes the value of a question in a repeat: one per instance.
+func MultiV(vs ...Value) Value { return Value{Kind: Multi, M: vs} }
 
 // IntV, BoolV and StrV make values; the zero Value is missing.
 func IntV(n int64) Value  { return Value{Kind: Int, I: n} }
@@ -457,9 +472,12 @@ func (p *parser) primary(d int) (node, error) {
 		if err := p.next(); err != nil {
 			return nil, err
 		}
+		if p.tok.kind == tLParen && (t.text == "count" || t.text == "sum") {
+			return p.aggregate(t, d)
+		}
 		if p.tok.kind == tLParen {
 			if t.text != "answered" {
-				return nil, &SyntaxError{t.pos, fmt.Sprintf("unknown function %q (the only one is answered)", t.text)}
+				return nil, &SyntaxError{t.pos, fmt.Sprintf("unknown function %q (the functions are answered, count and sum)", t.text)}
 			}
 			if err := p.next(); err != nil {
 				return nil, err
@@ -485,6 +503,39 @@ func (p *parser) primary(d int) (node, error) {
 	return nil, &SyntaxError{t.pos, fmt.Sprintf("expected a value, found %s", t)}
 }
 
+// aggregate reads count(name[, value]) or sum(name), after the name of
+// the function.
+func (p *parser) aggregate(fn token, d int) (node, error) {
+	if err := p.deeper(d + 1); err != nil {
+		return nil, err
+	}
+	if err := p.next(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tName {
+		return nil, &SyntaxError{p.tok.pos, fn.text + "( takes a repeat or a question in a repeat"}
+	}
+	n := aggregate{fn: fn.text, name: p.tok.text}
+	p.use(n.name)
+	if err := p.next(); err != nil {
+		return nil, err
+	}
+	if p.tok.kind == tComma && fn.text == "count" {
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+		v, err := p.or(d + 1)
+		if err != nil {
+			return nil, err
+		}
+		n.value = v
+	}
+	if p.tok.kind != tRParen {
+		return nil, &SyntaxError{p.tok.pos, fmt.Sprintf("expected ) after %s(%s", fn.text, n.name)}
+	}
+	return n, p.next()
+}
+
 func (p *parser) use(name string) {
 	if !p.seen[name] {
 		p.seen[name] = true
@@ -502,7 +553,64 @@ func (n lit) eval(Lookup) Value { return n.v }
 
 type ref struct{ name string }
 
-func (n ref) eval(l Lookup) Value { return l(n.name) }
+func (n ref) eval(l Lookup) Value {
+	if v := l(n.name); v.Kind != Multi {
+		return v
+	}
+	return Value{} // a repeat's answers are read through count() and sum()
+}
+
+// aggregate is count(name), count(name, value) or sum(name) over a
+// repeat: the instances (count(incident)), those whose answer equals a
+// value (count(incident.kind, "stuffing")), or the sum of an integer
+// question's answers (sum(incident.people)). A repeat without instances
+// counts 0 and sums 0; a single answer counts as one instance.
+type aggregate struct {
+	fn    string
+	name  string
+	value node // count's second argument; nil for none
+}
+
+func (n aggregate) eval(l Lookup) Value {
+	v := l(n.name)
+	var vs []Value
+	switch v.Kind {
+	case Multi:
+		vs = v.M
+	case Missing:
+	default:
+		vs = []Value{v}
+	}
+	if n.fn == "sum" {
+		var s int64
+		for _, x := range vs {
+			k, ok := x.num()
+			if !ok {
+				continue
+			}
+			t := s + k
+			if (k > 0 && t < s) || (k < 0 && t > s) {
+				return Value{}
+			}
+			s = t
+		}
+		return IntV(s)
+	}
+	if n.value == nil {
+		return IntV(int64(len(vs)))
+	}
+	w := n.value.eval(l)
+	if w.Kind == Missing || w.Kind == Multi {
+		return Value{}
+	}
+	c := 0
+	for _, x := range vs {
+		if b, known := truth(cmpNode{op: "=", l: lit{x}, r: lit{w}}.eval(l)); known && b {
+			c++
+		}
+	}
+	return IntV(int64(c))
+}
 
 type answered struct{ name string }
 

@@ -89,7 +89,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{"\"abc", "at character 1: string not closed"},
 		{"99999999999999999999 > 1", "at character 1: number too large"},
 		{"1abc", "at character 2: a name cannot start with a digit"},
-		{"count(a)", "unknown function \"count\""},
+		{"avg(a)", "unknown function \"avg\""},
 		{"a b", "at character 3: unexpected \"b\""},
 		{strings.Repeat("(", 100) + "1" + strings.Repeat(")", 100), "nested deeper than 64"},
 		{strings.Repeat("not ", 100) + "a", "nested deeper than 64"},
@@ -135,4 +135,53 @@ func FuzzCompileEval(f *testing.F) {
 		e.Eval(env)
 		e.Fires(env)
 	})
+}
+
+// Rules read a repeat through count() and sum() (issue 13).
+func TestRepeatAggregates(t *testing.T) {
+	env := answers(map[string]Value{
+		"incident":        MultiV(BoolV(true), BoolV(true), BoolV(true)),
+		"incident.kind":   MultiV(StrV("stuffing"), StrV("intimidation"), StrV("stuffing")),
+		"incident.people": MultiV(IntV(3), Value{}, IntV(4)),
+		"incident.police": MultiV(BoolV(true), BoolV(false), Value{}),
+		"none":            MultiV(),
+		"overall":         StrV("bad"),
+	})
+	cases := []struct{ src, want string }{
+		{"count(incident)", "3"},
+		{"count(incident) > 2", "true"},
+		{`count(incident.kind, "stuffing")`, "2"},
+		{`count(incident.kind, "stuffing") >= 2 and overall = "bad"`, "true"},
+		{"count(incident.police, true)", "1"},
+		{"sum(incident.people)", "7"},
+		{"count(none)", "0"},
+		{"sum(none)", "0"},
+		{"count(absent)", "0"},
+		{"incident.kind = \"stuffing\"", "unknown"},
+		{"count(incident.kind, missing)", "unknown"},
+		{"count(overall, \"bad\")", "1"},
+	}
+	for _, c := range cases {
+		e, err := Compile(c.src)
+		if err != nil {
+			t.Errorf("%s: %v", c.src, err)
+			continue
+		}
+		v := e.Eval(env)
+		got := "unknown"
+		switch v.Kind {
+		case Int:
+			got = strconv.FormatInt(v.I, 10)
+		case Bool:
+			got = strconv.FormatBool(v.B)
+		}
+		if got != c.want {
+			t.Errorf("%s = %s, want %s", c.src, got, c.want)
+		}
+	}
+	for _, bad := range []string{"count()", "count(1)", "sum(incident.people, 2)", "count(incident"} {
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("%s compiled", bad)
+		}
+	}
 }

@@ -29,6 +29,16 @@ func TestIntegrityFromStoredResults(t *testing.T) {
 	if len(items) != 3 || !strings.Contains(items[0].Result, "stations compared") || !strings.Contains(items[0].Figure, "stations differ") {
 		t.Fatalf("items %+v", items)
 	}
+	// The drafts' phrase says in English what compare says, and in
+	// Russian and Kazakh something else.
+	if en := recommend.Say("en", items[0].ResultWords); en != items[0].Result {
+		t.Errorf("the phrase in English:\n%s\ncompare's sentence:\n%s", en, items[0].Result)
+	}
+	for _, lang := range []string{"ru", "kk"} {
+		if tr := recommend.Say(lang, items[0].ResultWords); tr == items[0].Result || strings.Contains(tr, "stations compared") {
+			t.Errorf("%s: %s", lang, tr)
+		}
+	}
 	if !strings.HasPrefix(items[1].Result, "not computed") || !strings.HasPrefix(items[2].Result, "not computed") {
 		t.Errorf("PVT and forensics claim results: %+v", items[1:])
 	}

@@ -51,7 +51,7 @@ func (f Findings) Indicators(ctx context.Context, electionName, organisation str
 		if pf == nil || pf.Observed == 0 {
 			continue
 		}
-		out = append(out, recommend.Indicator{Code: "assessed_negatively", Phase: string(ph), Label: "assessed bad or very bad",
+		out = append(out, recommend.Indicator{Code: recommend.IndicatorAssessedNegatively, Phase: string(ph), Label: "assessed bad or very bad",
 			Count: pf.Negative, Of: pf.Observed})
 		for _, code := range observe.SortedKeys(pf.Indicators) {
 			st := pf.Indicators[code]

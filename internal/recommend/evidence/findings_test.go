@@ -9,16 +9,16 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
+	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
-// The observation demo reports at its sample of stations; the findings
-// adapter gives them to the follow-up as the organisation's indicators,
-// and the observer-access proposal reads them.
-func TestFindingsFromObservation(t *testing.T) {
-	db := storetest.SQLite(t)
+// seedObserved writes a demo election of n stations, a fifth of them
+// observed, and its observation (observers' reports and protocol copies).
+func seedObserved(t *testing.T, db *store.DB, n int) *demo.ObservationSummary {
+	t.Helper()
 	ctx := context.Background()
-	el := demo.Generate(5, demo.Params{Stations: 300, ObservedShare: 0.2})
+	el := demo.Generate(5, demo.Params{Stations: n, ObservedShare: 0.2})
 	stored, err := demo.Write(ctx, db, el)
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +45,16 @@ func TestFindingsFromObservation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sum
+}
+
+// The observation demo reports at its sample of stations; the findings
+// adapter gives them to the follow-up as the organisation's indicators,
+// and the observer-access proposal reads them.
+func TestFindingsFromObservation(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	sum := seedObserved(t, db, 300)
 	src := evidence.Sources(db)
 	ind, err := src.Findings.Indicators(ctx, demo.Name, sum.Organisation)
 	if err != nil {

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form"
+)
+
+// OpenRosa form media: the station lists of a large election's cascade
+// (form.StationsMedia), which the XForm reads as external CSV instances
+// rather than carry megabytes inline. Collect fetches the manifest named
+// in the form list, then each file whose hash it does not have:
+//
+//	GET /openrosa/{election}/forms/{form}/{version}/manifest
+//	GET /openrosa/{election}/forms/{form}/{version}/media/{file}
+
+// orMedia returns a form's media files as bound to the election.
+func (s *Server) orMedia(r *http.Request) (map[string][]byte, int, string) {
+	p, st, msg := s.orPrincipal(r)
+	if st != 0 {
+		return nil, st, msg
+	}
+	e, st, msg := s.orElection(r)
+	if st != 0 {
+		return nil, st, msg
+	}
+	sf, err := s.db.FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.PathValue("version"))
+	if err != nil {
+		return nil, http.StatusNotFound, fmt.Sprintf("no form %s version %s", r.PathValue("form"), r.PathValue("version"))
+	}
+	areas, err := s.db.Areas(r.Context(), e.ID)
+	if err != nil {
+		s.log.Error("openrosa media: areas", "err", err)
+		return nil, http.StatusInternalServerError, "internal error"
+	}
+	return form.StationsMedia(form.BindElection(sf.Form, e), areas, observe.StationNumber), 0, ""
+}
+
+func (s *Server) orManifest(w http.ResponseWriter, r *http.Request) (int, string) {
+	media, st, msg := s.orMedia(r)
+	if st != 0 {
+		return st, msg
+	}
+	base := s.baseURL(r, s.obs().publicURL) + "/openrosa/" + url.PathEscape(r.PathValue("election")) + "/forms/" +
+		url.PathEscape(r.PathValue("form")) + "/" + url.PathEscape(r.PathValue("version")) + "/media/"
+	var files []form.MediaFile
+	for name, data := range media {
+		files = append(files, form.MediaFile{Name: name, Data: data, DownloadURL: base + url.PathEscape(name)})
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(form.Manifest(files))
+	return 0, ""
+}
+
+func (s *Server) orMediaFile(w http.ResponseWriter, r *http.Request) (int, string) {
+	media, st, msg := s.orMedia(r)
+	if st != 0 {
+		return st, msg
+	}
+	name := r.PathValue("file")
+	data, ok := media[name]
+	if !ok {
+		return http.StatusNotFound, fmt.Sprintf("form %s has no media file %q", r.PathValue("form"), name)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", "attachment; filename=\""+name+"\"")
+	w.Write(data)
+	return 0, ""
+}
+
+// manifestURL is a bound form's manifest URL in the form list; empty
+// when it has no media.
+func manifestURL(base string, f *form.Form) string {
+	if len(f.ItemsetFiles()) == 0 {
+		return ""
+	}
+	return base + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version) + "/manifest"
+}
