@@ -26,13 +26,18 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	sourceSet := false
 	fs.Visit(func(f *flag.Flag) { sourceSet = sourceSet || f.Name == "source" })
-	if rep, ok, err := checkStreaming(ctx, rf, sourceSet); err != nil {
+	sink, err := newFlagSink(*asJSON, *limit)
+	if err != nil {
+		return err
+	}
+	defer sink.close()
+	if rep, ok, err := checkStreaming(ctx, rf, sourceSet, sink); err != nil {
 		return err
 	} else if ok {
 		if *asJSON {
-			return printJSON(e.stdout, rep)
+			return sink.writeJSON(e.stdout, rep)
 		}
-		printCheck(e.stdout, rep, *limit)
+		sink.printText(e.stdout, rep)
 		return nil
 	}
 	r, err := rf.load(ctx)
@@ -67,7 +72,14 @@ func printCheck(w io.Writer, rep *election.Report, limit int) {
 		flags[f.Code]++
 		flagged[key{f.AreaID, f.Source}] = true
 	}
-	fmt.Fprintf(w, "%s checked (%d summaries against their stations): %s on %s\n", counted(rep.Protocols, "protocol"), rep.Summaries, counted(len(rep.Flags), "flag"), counted(len(flagged), "protocol"))
+	printCheckCounts(w, rep, len(rep.Flags), len(flagged), flags)
+	printCheckFlags(w, rep.Flags, len(rep.Flags), limit)
+}
+
+// printCheckCounts writes the totals and the lines per code: n flags on
+// flagged protocols, flags per code.
+func printCheckCounts(w io.Writer, rep *election.Report, n, flagged int, flags map[string]int) {
+	fmt.Fprintf(w, "%s checked (%d summaries against their stations): %s on %s\n", counted(rep.Protocols, "protocol"), rep.Summaries, counted(n, "flag"), counted(flagged, "protocol"))
 	codes := make([]string, 0, len(rep.Counts))
 	for c, n := range rep.Counts {
 		if n == 0 {
@@ -79,9 +91,13 @@ func printCheck(w io.Writer, rep *election.Report, limit int) {
 	for _, c := range codes {
 		fmt.Fprintf(w, "  %-28s %s on %d of %s checked\n", c, counted(flags[c], "flag"), rep.Counts[c], counted(rep.Checked[c], "protocol"))
 	}
-	for i, f := range rep.Flags {
+}
+
+// printCheckFlags writes the first limit of the n flags (first holds at
+// least those).
+func printCheckFlags(w io.Writer, first []election.Flag, n, limit int) {
+	for i, f := range first {
 		if i == limit {
-			fmt.Fprintf(w, "  … %d more (use --json)\n", len(rep.Flags)-i)
 			break
 		}
 		item := ""
@@ -95,6 +111,9 @@ func printCheck(w io.Writer, rep *election.Report, limit int) {
 			src = " (" + string(f.Source) + ")"
 		}
 		fmt.Fprintf(w, "%s%s: %s%s %s (difference %d)\n", f.Station, src, f.Code, item, f.Message, f.Difference)
+	}
+	if limit >= 0 && n > limit {
+		fmt.Fprintf(w, "  … %d more (use --json)\n", n-limit)
 	}
 }
 
@@ -128,7 +147,7 @@ func checkResults(ctx context.Context, r *results, onlySelected bool) (*election
 // the maintained aggregates: memory for the flags, not for the election.
 // ok is false when the flags ask for what only the in-memory check does
 // (a file, a fallback list of sources).
-func checkStreaming(ctx context.Context, rf *resultsFlags, onlySelected bool) (_ *election.Report, ok bool, err error) {
+func checkStreaming(ctx context.Context, rf *resultsFlags, onlySelected bool, sink *flagSink) (_ *election.Report, ok bool, err error) {
 	sel, err := rf.selector()
 	if err != nil || *rf.file != "" || len(sel.Sources) != 1 {
 		return nil, false, err
@@ -167,7 +186,11 @@ func checkStreaming(ctx context.Context, rf *resultsFlags, onlySelected bool) (_
 		for k := from; k < len(rep.Flags); k++ {
 			rep.Flags[k].Station = tally.AreaPath(a)
 		}
-		return nil
+		// The protocol's flags leave the report for the sink: memory
+		// for one protocol's flags, not the election's.
+		err := sink.add(rep.Flags)
+		rep.Flags = rep.Flags[:0]
+		return err
 	})
 	return rep, true, err
 }

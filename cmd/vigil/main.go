@@ -19,6 +19,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if p := os.Getenv("VIGIL_HEAP_PROFILE"); p != "" {
+		defer heapProfileAtPeak(p)()
+	}
+	if p := os.Getenv("VIGIL_CPU_PROFILE"); p != "" {
+		defer cpuProfile(p)()
+	}
 	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil:", err)
 		os.Exit(exitCode(err))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 )
 
 // OpenAtVersion opens addr with the migrations applied only up to version
@@ -125,3 +126,14 @@ func (w *GroupCommit) LogHintStats() (hits, misses int64) {
 	defer w.logHint.mu.Unlock()
 	return w.logHint.hits, w.logHint.misses
 }
+
+// SetImportLease sets the import lease's lifetime and heartbeat for a
+// test, and returns the function that restores them.
+func SetImportLease(ttl, renew time.Duration) (restore func()) {
+	oldTTL, oldRenew := leaseTTL, leaseRenewEvery
+	leaseTTL, leaseRenewEvery = ttl, renew
+	return func() { leaseTTL, leaseRenewEvery = oldTTL, oldRenew }
+}
+
+// LeaseTimes exposes the parsing of VIGIL_IMPORT_LEASE.
+func LeaseTimes(env string) (ttl, renew time.Duration) { return leaseTimes(env) }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -301,9 +300,10 @@ type importRun struct {
 	lookup bool
 
 	// Where each stored protocol came from, for "appears twice" messages:
-	// 12 bytes a row, the only memory that grows with the file.
-	ids   []int64
-	lines []int32
+	// 12 bytes a row, kept in a temporary file rather than in memory,
+	// which would then grow with the file (36 MB at 3,000,000 stations,
+	// twice that while a slice grows).
+	where *whereFile
 }
 
 func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *election.Batch, err error) {
@@ -316,7 +316,8 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 				err = fmt.Errorf("%w (and removing its rows: %v; they stay invisible and are swept at the next open)", err, serr)
 			}
 		}
-		r.lease.release(r.conn)
+		r.lease.release()
+		r.where.close()
 	}()
 	if err := r.begin(ctx); err != nil {
 		return nil, err
@@ -370,6 +371,9 @@ func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error 
 			return err
 		}
 		defer tx.Rollback(context.Background())
+		if err := r.lease.renewChunk(ctx, pgLoader{tx}); err != nil {
+			return err
+		}
 		if err := fn(pgLoader{tx}); err != nil {
 			return err
 		}
@@ -417,6 +421,7 @@ func (r *importRun) begin(ctx context.Context) error {
 		r.b.ID = 0 // rolled back: nothing to sweep
 		return err
 	}
+	lease.heartbeat(r.db)
 	// Options: map the file's option order onto the election's positions;
 	// options the election does not have yet get the next positions and
 	// are added by the final transaction.
@@ -772,8 +777,14 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			r.upperFull, r.lookup = true, true
 		}
 	}
-	r.ids = append(r.ids, ids...)
-	r.lines = append(r.lines, lines...)
+	if r.where == nil {
+		if r.where, err = newWhereFile(); err != nil {
+			return err
+		}
+	}
+	if err := r.where.add(ids, lines); err != nil {
+		return err
+	}
 	r.rows += len(rows)
 	return nil
 }
@@ -790,8 +801,12 @@ func (r *importRun) dupOfEarlier(ctx context.Context, l loader, row Row, station
 		return fmt.Errorf("%s:%d: station %s appears twice in the file", r.req.File, row.Line, strings.Join(row.Path, " / "))
 	}
 	prev := 0
-	if i, ok := slices.BinarySearch(r.ids, id); ok {
-		prev = int(r.lines[i])
+	if r.where != nil {
+		line, err := r.where.line(id)
+		if err != nil {
+			return fmt.Errorf("%s:%d: station %s appears twice in the file (reading where the first was: %v)", r.req.File, row.Line, strings.Join(row.Path, " / "), err)
+		}
+		prev = line
 	}
 	return importDupError(r.req.File, row, prev)
 }

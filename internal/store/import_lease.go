@@ -4,44 +4,87 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/vigil-elections/vigil/internal/translog"
 )
 
 // An import's lease says that the process writing a pending batch is
 // alive, so that a sweep (at every open, by any process) removes only the
-// batches of imports that died. On PostgreSQL it is a session advisory
-// lock on the batch, held by the import's connection: the server drops it
-// when the connection goes, however the process ended. On SQLite it is an
-// exclusive flock on a file beside the database named by the batch's
-// token, which the kernel drops when the process ends.
+// batches of imports that died.
+//
+// On PostgreSQL it is data: the batch row's lease_expires, on the server's
+// clock, renewed by every chunk's transaction (which fails if the batch is
+// no longer the import's) and by a heartbeat between chunks. It was a
+// session advisory lock; behind PgBouncer in transaction mode a session lock
+// lands on whichever server connection ran that one transaction and stays
+// there after the pooler hands the connection to someone else, so a sweep
+// through that same server connection could take it (advisory locks are
+// re-entrant within a session) and delete a live import, and an import that
+// died left a lock nobody would ever release. A row works through any
+// pooler and any connection. A sweeper takes a batch over only once its
+// lease has expired, by moving its pending token to its own in one UPDATE
+// (two sweepers cannot both win), and from then on the import's next chunk,
+// heartbeat or final transaction finds the batch no longer its own and
+// fails.
+//
+// On SQLite it is an exclusive flock on a file beside the database named by
+// the batch's token, which the kernel drops when the process ends.
 type importLease struct {
 	token string
 	file  *os.File // SQLite
-	pgKey int64    // PostgreSQL: the batch whose lease is held, 0 if none
+
+	// PostgreSQL: the batch whose lease is held (0 if none), and the
+	// heartbeat's stop.
+	batch int64
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-// leaseKey is the advisory lock key of the batch $1, in SQL: advisory
-// locks are server-wide, so the key carries the schema (two vigils, or two
-// test runs, in schemas of one server must not share leases), a word that
-// keeps it apart from the results' locks, and the batch id.
-const leaseKey = `((hashtext('vigil import ' || current_schema())::bigint << 32) | ($1::bigint & 4294967295))`
+// The lease's lifetime without renewal, and how often the heartbeat
+// renews it. A live import renews at least every leaseRenewEvery (and at
+// every chunk), so only a process stopped for longer than leaseTTL (dead,
+// or frozen) loses its batch; a killed import's rows are swept by the
+// first open after that. VIGIL_IMPORT_LEASE (a duration, 1s to 1h) sets
+// it for the importing process: the tests that kill imports shorten it.
+var leaseTTL, leaseRenewEvery = leaseTimes(os.Getenv("VIGIL_IMPORT_LEASE"))
+
+// leaseTimes parses VIGIL_IMPORT_LEASE; a value that is not a duration in
+// range keeps the default rather than stop every command.
+func leaseTimes(env string) (ttl, renew time.Duration) {
+	ttl = 30 * time.Second
+	if d, err := time.ParseDuration(env); err == nil && d >= time.Second && d <= time.Hour {
+		ttl = d
+	}
+	return ttl, ttl / 6
+}
+
+// leaseNow is the server's clock in milliseconds: every process compares
+// leases on the one clock, whatever its own says.
+const leaseNow = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`
 
 func leasePath(db *DB, token string) string { return db.Addr + ".import-" + token + ".lock" }
 
-func newImportLease(db *DB) (*importLease, error) {
+func newToken() (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func newImportLease(db *DB) (*importLease, error) {
+	token, err := newToken()
+	if err != nil {
 		return nil, err
 	}
-	l := &importLease{token: hex.EncodeToString(b[:])}
+	l := &importLease{token: token}
 	if db.Dialect == SQLite {
 		f, err := os.OpenFile(leasePath(db, l.token), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
@@ -57,31 +100,87 @@ func newImportLease(db *DB) (*importLease, error) {
 	return l, nil
 }
 
+// errLeaseLost: the batch is no longer the import's (a sweeper took it
+// over after its lease expired).
+var errLeaseLost = errors.New("import lease lost: the batch's lease expired and a sweep took it over (was the process stopped for longer than the lease?); nothing was stored")
+
 // hold takes the PostgreSQL lease in the transaction that creates the
 // pending batch, before it commits: no sweeper sees the batch unleased.
 func (l *importLease) hold(ctx context.Context, ld loader, batchID int64) error {
 	if ld.dialect() != Postgres {
 		return nil
 	}
-	if err := ld.exec(ctx, `SELECT pg_advisory_lock(`+leaseKey+`)`, batchID); err != nil {
+	if err := l.renewIn(ctx, ld, batchID); err != nil {
 		return err
 	}
-	l.pgKey = batchID
+	l.batch = batchID
 	return nil
 }
 
-func (l *importLease) release(conn *sql.Conn) {
+// renewIn extends the lease in the transaction of ld, or says it is lost.
+// On PostgreSQL the UPDATE also locks the batch row until that transaction
+// ends, so a sweeper's take-over waits for the chunk and then sees the
+// renewed lease.
+func (l *importLease) renewIn(ctx context.Context, ld loader, batchID int64) error {
+	var n int64
+	err := ld.queryRow(ctx, `WITH u AS (UPDATE batches SET lease_expires = `+leaseNow+` + $1 WHERE id = $2 AND pending = $3 RETURNING 1) SELECT count(*) FROM u`,
+		leaseTTL.Milliseconds(), batchID, l.token).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("renewing the import lease: %w", err)
+	}
+	if n != 1 {
+		return errLeaseLost
+	}
+	return nil
+}
+
+// renewChunk renews the lease inside a chunk's transaction (PostgreSQL,
+// once the batch exists).
+func (l *importLease) renewChunk(ctx context.Context, ld loader) error {
+	if l == nil || l.batch == 0 {
+		return nil
+	}
+	return l.renewIn(ctx, ld, l.batch)
+}
+
+// heartbeat renews the lease from the pool every leaseRenewEvery until
+// release, for the stretches without chunks (a slow reader, the checks
+// before the final transaction). A failed renewal is not fatal here: the
+// next chunk or the final transaction finds out whether the batch is still
+// the import's.
+func (l *importLease) heartbeat(db *DB) {
+	if l.batch == 0 || l.stop != nil {
+		return
+	}
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(leaseRenewEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), leaseRenewEvery)
+				db.ExecContext(ctx, `UPDATE batches SET lease_expires = `+leaseNow+` + $1 WHERE id = $2 AND pending = $3`,
+					leaseTTL.Milliseconds(), l.batch, l.token)
+				cancel()
+			}
+		}
+	}()
+}
+
+func (l *importLease) release() {
 	if l == nil {
 		return
 	}
-	if l.pgKey != 0 {
-		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+leaseKey+`)`, l.pgKey); err != nil {
-			// The lock must not outlive the import on a pooled
-			// connection: drop the connection instead.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-		l.pgKey = 0
+	if l.stop != nil {
+		close(l.stop)
+		<-l.done
+		l.stop = nil
 	}
+	l.batch = 0
 	if l.file != nil {
 		os.Remove(l.file.Name())
 		l.file.Close()
@@ -137,23 +236,28 @@ func (db *DB) SweepImports(ctx context.Context) (err error) {
 // meanwhile, so that two sweepers do not race).
 func (db *DB) importDead(ctx context.Context, batchID int64, token string) (bool, func(), error) {
 	if db.Dialect == Postgres {
-		conn, err := db.Conn(ctx)
+		// Take the batch over if its lease has expired: one UPDATE, so of
+		// two sweepers one wins; the winner's token keeps the import (were
+		// it alive after all) from making the batch visible, and the claim
+		// is itself a lease, renewed while the sweep runs.
+		mine, err := newToken()
 		if err != nil {
 			return false, nil, err
 		}
-		var got bool
-		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+leaseKey+`)`, batchID).Scan(&got); err != nil {
-			conn.Close()
+		// SKIP LOCKED: a batch row locked by a transaction is an import
+		// at work (a chunk renews the lease first thing; the final
+		// transaction holds it while the aggregates are written, minutes
+		// at millions of rows): alive, and an open must not wait for it.
+		res, err := db.ExecContext(ctx, `UPDATE batches SET pending = $1, lease_expires = `+leaseNow+` + $2
+			WHERE id = (SELECT id FROM batches WHERE id = $3 AND pending = $4 AND lease_expires < `+leaseNow+` FOR UPDATE SKIP LOCKED)`,
+			"sweep-"+mine, leaseTTL.Milliseconds(), batchID, token)
+		if err != nil {
 			return false, nil, err
 		}
-		if !got {
-			conn.Close()
-			return false, nil, nil
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, nil, err
 		}
-		return true, func() {
-			conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+leaseKey+`)`, batchID)
-			conn.Close()
-		}, nil
+		return true, func() {}, nil
 	}
 	f, err := os.OpenFile(leasePath(db, token), os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -211,6 +315,14 @@ func (db *DB) sweepBatch(ctx context.Context, batchID, electionID int64) error {
 		`DELETE FROM areas WHERE id IN (SELECT id FROM areas WHERE batch_id = $1 LIMIT 20000)`,
 	} {
 		for {
+			if db.Dialect == Postgres {
+				// The sweeper's claim is a lease too: renewed while it
+				// deletes, so that no other sweeper takes over a long sweep.
+				if _, err := db.ExecContext(ctx, `UPDATE batches SET lease_expires = `+leaseNow+` + $1 WHERE id = $2 AND pending = $3`,
+					leaseTTL.Milliseconds(), batchID, pending); err != nil {
+					return err
+				}
+			}
 			res, err := db.ExecContext(ctx, q, batchID)
 			if err != nil {
 				return err
