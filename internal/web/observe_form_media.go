@@ -63,3 +63,18 @@ func storedMediaURL(electionID int64, f *form.Form, name string) string {
 	}
 	return "/openrosa/" + itoa64(electionID) + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version) + "/media/" + url.PathEscape(name)
 }
+
+// formPictures returns the URLs of a question's picture and of its
+// choices' (aligned with choices; nil when none has one) in lang.
+func formPictures(electionID int64, f *form.Form, q *form.Question, choices []form.Choice, lang string) (string, []string) {
+	var cs []string
+	for i, c := range choices {
+		if u := storedMediaURL(electionID, f, c.Image.In(lang)); u != "" {
+			if cs == nil {
+				cs = make([]string, len(choices))
+			}
+			cs[i] = u
+		}
+	}
+	return storedMediaURL(electionID, f, q.Image.In(lang)), cs
+}
