@@ -69,6 +69,11 @@ func fullDatabase(t *testing.T, addr string) {
 		FileName: "p.jpg", ContentType: "image/jpeg", SHA256: strings.Repeat("ab", 32), Size: 5, Data: []byte{0xff, 0xd8, 0, 1, 0xff}}); err != nil {
 		t.Fatal(err)
 	}
+	if sf, err := d.FormByKey(ctx, o.ID, "voting", ""); err != nil {
+		t.Fatal(err)
+	} else if err := d.SaveFormMedia(ctx, &store.FormMedia{OrgID: o.ID, FormID: sf.ID, FileName: "booth.png", ContentType: "image/png", Data: []byte("\x89PNG\r\n\x1a\n")}); err != nil {
+		t.Fatal(err)
+	}
 	var areaID int64
 	d.QueryRow(`SELECT area_id FROM reports WHERE id = $1`, reportID).Scan(&areaID)
 	if err := d.Resolve(ctx, o.ID, e.ID, store.Resolution{AreaID: areaID, Phase: "counting", Question: "overall", Value: []byte(`"good"`), UserID: u.ID},

@@ -286,10 +286,14 @@ func copyTable(ctx context.Context, src *sql.Tx, tx *sql.Tx, d Dialect, table st
 		if cols == nil {
 			cols = append([]string(nil), c...)
 			// Keep a statement under both engines' limits on
-			// parameters, and a batch of photos under a few MB.
+			// parameters, and a batch of photos under a few MB (a form's
+			// pictures, up to 5 MiB each, one at a time).
 			per = max(1, 4000/len(cols))
 			if table == "photos" {
 				per = 8
+			}
+			if table == "form_media" {
+				per = 1
 			}
 		}
 		ts.Rows++

@@ -37,6 +37,7 @@ func (s *Server) ObserveRoutes() {
 	h("POST /api/v1/observe/forms", s.apiUploadForm)
 	h("POST /api/v1/observe/forms/defaults", s.apiInstallDefaults)
 	h("GET /api/v1/observe/forms/{form}", s.apiForm)
+	h("PUT /api/v1/observe/forms/{form}/{version}/media/{file}", s.apiPutFormMedia)
 	h("POST /api/v1/observe/roster", s.apiRoster)
 	h("GET /api/v1/observe/observers", s.apiObservers)
 	h("POST /api/v1/observe/tokens", s.apiCreateToken)

@@ -168,6 +168,11 @@ type formField struct {
 	// a required question under a relevance condition) and Calc (a
 	// calculate question's calculation), as the XLSForm says them.
 	Relevant, Filter, Constraint, Required, Calc, RequiredMsg string
+	// Image and ChoiceImages are the URLs of the question's and its
+	// choices' pictures (media::image; ChoiceImages nil when no choice
+	// has one).
+	Image        string
+	ChoiceImages []string
 
 	Extras         []string // per choice, its extra columns as JSON
 	Min, Max, Step string   // number bounds (range, integer min/max)
@@ -279,6 +284,7 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 			ff.RequiredMsg = ""
 		}
 		fieldScript(f, q, &ff)
+		ff.Image, ff.ChoiceImages = formPictures(e.ID, f, q, ff.Choices, lang)
 		if q.ItemsetFile != "" {
 			// A list too long for the page: observe.js fetches the CSV the
 			// OpenRosa manifest serves (and keeps it for offline use).

@@ -114,8 +114,11 @@ func routeTable() map[string]routeRow {
 		"POST /api/v1/observe/forms":          {who: adminAnalyst, body: "json:{}"},
 		"POST /api/v1/observe/forms/defaults": {who: adminAnalyst},
 		"GET /api/v1/observe/forms/{form}":    {who: loggedIn, path: "/api/v1/observe/forms/voting"},
-		"POST /api/v1/observe/roster":         {who: adminOnly, body: "id,name,phone\n"},
-		"GET /api/v1/observe/observers":       {who: staff},
+		// The voting form names no pictures: past the check, the upload is
+		// refused as input (400); B's own voting form likewise.
+		"PUT /api/v1/observe/forms/{form}/{version}/media/{file}": {who: adminAnalyst, path: "/api/v1/observe/forms/voting/" + form.VotingTemplate().Version + "/media/a.png", body: "png"},
+		"POST /api/v1/observe/roster":                             {who: adminOnly, body: "id,name,phone\n"},
+		"GET /api/v1/observe/observers":                           {who: staff},
 		// A's observer obs2 is in North: B's administrator has no such
 		// observer (404), coAS is out of scope, analysts do not issue.
 		"POST /api/v1/observe/tokens":        {who: "NYNYNNNNNN", body: `json:{"observer":"obs2"}`},

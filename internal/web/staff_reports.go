@@ -65,8 +65,12 @@ func (s *Server) dashReportPage(w http.ResponseWriter, r *http.Request) error {
 			rows = append(rows, answerRow{ID: id, Label: id, Value: a[id].String()})
 		}
 	}
+	places, err := s.reportPlaces(r.Context(), e, rep, fm, a, lang)
+	if err != nil {
+		return err
+	}
 	return s.Render(w, r, http.StatusOK, "staff_report.html", map[string]any{
-		"C": s.Common(r, nil, e.Title(), ""), "Election": e, "Report": rep, "Answers": rows,
+		"C": s.Common(r, nil, e.Title(), ""), "Election": e, "Report": rep, "Answers": rows, "Places": places,
 		"API": "/api/v1/elections/" + itoa64(e.ID) + "/reports/" + itoa64(rep.ID),
 	})
 }

@@ -710,8 +710,9 @@ func ExportXForm(f *Form) ([]byte, error) {
 
 // MediaFile is one form media file in an OpenRosa manifest.
 type MediaFile struct {
-	Name        string // the file name the form refers to (jr://file-csv/NAME)
+	Name        string // the file name the form refers to (jr://file-csv/NAME, jr://images/NAME)
 	Data        []byte // hashed
+	MD5         string // the hash as "md5:HEX" when Data is not at hand (a stored attachment)
 	DownloadURL string
 }
 
@@ -728,7 +729,11 @@ func Manifest(files []MediaFile) []byte {
 	for _, f := range files {
 		w.WriteString("<mediaFile>")
 		elem(&w, "filename", f.Name)
-		elem(&w, "hash", Hash(f.Data))
+		h := f.MD5
+		if h == "" {
+			h = Hash(f.Data)
+		}
+		elem(&w, "hash", h)
 		elem(&w, "downloadUrl", f.DownloadURL)
 		w.WriteString("</mediaFile>\n")
 	}

@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // OpenRosa form media: the station lists of a large election's cascade
@@ -17,30 +19,32 @@ import (
 //	GET /openrosa/{election}/forms/{form}/{version}/manifest
 //	GET /openrosa/{election}/forms/{form}/{version}/media/{file}
 
-// orMedia returns a form's media files as bound to the election.
-func (s *room) orMedia(r *http.Request) (map[string][]byte, int, string) {
+// orMedia returns a form's station lists as bound to the election, and
+// the stored form version, whose uploaded pictures (form_media) are the
+// rest of its media.
+func (s *room) orMedia(r *http.Request) (map[string][]byte, *store.StoredForm, int, string) {
 	p, st, msg := s.orPrincipal(r)
 	if st != 0 {
-		return nil, st, msg
+		return nil, nil, st, msg
 	}
 	e, st, msg := s.orElection(r)
 	if st != 0 {
-		return nil, st, msg
+		return nil, nil, st, msg
 	}
 	sf, err := s.DB().FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.PathValue("version"))
 	if err != nil {
-		return nil, http.StatusNotFound, fmt.Sprintf("no form %s version %s", r.PathValue("form"), r.PathValue("version"))
+		return nil, nil, http.StatusNotFound, fmt.Sprintf("no form %s version %s", r.PathValue("form"), r.PathValue("version"))
 	}
 	areas, err := s.DB().Areas(r.Context(), e.ID)
 	if err != nil {
 		s.Log().Error("openrosa media: areas", "err", err)
-		return nil, http.StatusInternalServerError, "internal error"
+		return nil, nil, http.StatusInternalServerError, "internal error"
 	}
-	return form.StationsMedia(form.BindElection(sf.Form, e), areas, observe.StationNumber), 0, ""
+	return form.StationsMedia(form.BindElection(sf.Form, e), areas, observe.StationNumber), sf, 0, ""
 }
 
 func (s *room) orManifest(w http.ResponseWriter, r *http.Request) (int, string) {
-	media, st, msg := s.orMedia(r)
+	media, sf, st, msg := s.orMedia(r)
 	if st != 0 {
 		return st, msg
 	}
@@ -50,20 +54,41 @@ func (s *room) orManifest(w http.ResponseWriter, r *http.Request) (int, string) 
 	for name, data := range media {
 		files = append(files, form.MediaFile{Name: name, Data: data, DownloadURL: base + url.PathEscape(name)})
 	}
+	stored, err := s.DB().FormMediaList(r.Context(), sf.ID)
+	if err != nil {
+		s.Log().Error("openrosa manifest: media", "err", err)
+		return http.StatusInternalServerError, "internal error"
+	}
+	for _, m := range stored {
+		files = append(files, form.MediaFile{Name: m.FileName, MD5: m.MD5, DownloadURL: base + url.PathEscape(m.FileName)})
+	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write(form.Manifest(files))
 	return 0, ""
 }
 
 func (s *room) orMediaFile(w http.ResponseWriter, r *http.Request) (int, string) {
-	media, st, msg := s.orMedia(r)
+	media, sf, st, msg := s.orMedia(r)
 	if st != 0 {
 		return st, msg
 	}
 	name := r.PathValue("file")
 	data, ok := media[name]
 	if !ok {
-		return http.StatusNotFound, fmt.Sprintf("form %s has no media file %q", r.PathValue("form"), name)
+		m, err := s.DB().FormMediaFile(r.Context(), sf.ID, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return http.StatusNotFound, fmt.Sprintf("form %s has no media file %q", r.PathValue("form"), name)
+		}
+		if err != nil {
+			s.Log().Error("openrosa media file", "err", err)
+			return http.StatusInternalServerError, "internal error"
+		}
+		// A picture sniffed at upload; nosniff (set for every answer)
+		// keeps browsers to that type.
+		w.Header().Set("Content-Type", m.ContentType)
+		w.Header().Set("Cache-Control", "private, no-cache")
+		w.Write(m.Data)
+		return 0, ""
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename=\""+name+"\"")
@@ -72,9 +97,10 @@ func (s *room) orMediaFile(w http.ResponseWriter, r *http.Request) (int, string)
 }
 
 // manifestURL is a bound form's manifest URL in the form list; empty
-// when it has no media.
+// when it has no media (station lists or pictures it names; the manifest
+// lists the pictures uploaded so far).
 func manifestURL(base string, f *form.Form) string {
-	if len(f.ItemsetFiles()) == 0 {
+	if len(f.ItemsetFiles()) == 0 && len(f.ImageFiles()) == 0 {
 		return ""
 	}
 	return base + "/forms/" + url.PathEscape(f.ID) + "/" + url.PathEscape(f.Version) + "/manifest"

@@ -23,7 +23,10 @@ self.addEventListener("fetch", function (ev) {
   if (req.method !== "GET") return;
   var url = new URL(req.url);
   if (url.origin !== location.origin || url.pathname.indexOf("/api/") === 0) return;
-  if (url.pathname.indexOf("/observe/") !== 0 && url.pathname.indexOf("/static/") !== 0) return;
+  // Form media (station lists, pictures) a form page reads, kept for
+  // offline use like the pages.
+  var media = url.pathname.indexOf("/openrosa/") === 0 && url.pathname.indexOf("/media/") > 0;
+  if (!media && url.pathname.indexOf("/observe/") !== 0 && url.pathname.indexOf("/static/") !== 0) return;
   ev.respondWith(fetch(req).then(function (res) {
     if (res.ok) {
       var copy = res.clone();

@@ -579,6 +579,23 @@
       return o;
     });
   }
+  // cacheMedia keeps the form's pictures (media::image, served with the
+  // OpenRosa manifest) in the offline cache as the station lists are, so
+  // that the form shows them with no network; the service worker answers
+  // from that cache when a fetch fails.
+  function cacheMedia(form) {
+    if (!window.caches) return;
+    var seen = {};
+    form.querySelectorAll("img[data-media]").forEach(function (img) {
+      var url = img.getAttribute("src");
+      if (!url || seen[url]) return;
+      seen[url] = true;
+      fetch(url, { credentials: "same-origin" }).then(function (res) {
+        if (!res.ok) return;
+        return caches.open("vigil-observe-v1").then(function (c) { return c.put(url, res); });
+      }).catch(function () {});
+    });
+  }
   function loadItemsets(form) {
     form.querySelectorAll("[data-itemset]").forEach(function (fs) {
       var url = fs.getAttribute("data-itemset");
@@ -736,6 +753,7 @@
     });
     update(form);
     loadItemsets(form);
+    cacheMedia(form);
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!checkConstraints(form)) return;
