@@ -132,3 +132,55 @@ func TestQCRuleReadsRepeat(t *testing.T) {
 		}
 	})
 }
+
+// TestQCRuleDistance: distance(location) measures a geopoint answer
+// against the report's station where its location is stored; a rule
+// flags a report sent far from its station, and says nothing when either
+// point is unknown (issue 13).
+func TestQCRuleDistance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newAggWorld(t, db, "dist1")
+		f, err := form.FromXLSFormRows([][]string{
+			{"type", "name", "label"},
+			{"geopoint", "location", "Where are you?"},
+		}, nil, [][]string{{"form_id"}, {"whereabouts"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SaveForm(ctx, w.org, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.SaveRule(ctx, w.admin, "api", store.QCRule{FormKey: "whereabouts", Name: "far_from_station",
+			Expr: `distance(location) > 1000`, Action: "flag"}); err != nil {
+			t.Fatal(err)
+		}
+		// Station 0 is in Astana; station 1 has no stored location.
+		if err := db.ReplaceStationPoints(ctx, w.eid, []store.StationPoint{{AreaID: w.stations[0], Lat: 51.1694, Lon: 71.4491}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range []struct {
+			station int64
+			at      string // the geopoint answer; "" for none
+			flag    bool
+		}{
+			{w.stations[0], "51.1700 71.4500 350 5", false}, // ~90 m away
+			{w.stations[0], "51.2100 71.4491 350 5", true},  // ~4.5 km north
+			{w.stations[0], "", false},                      // no answer: missing
+			{w.stations[1], "43.2389 76.8897 0 5", false},   // station not located
+		} {
+			a := form.Answers{}
+			if c.at != "" {
+				a["location"] = form.TextValue(c.at)
+			}
+			rc, err := w.svc.Submit(ctx, Submission{Principal: w.admin, Channel: ChannelAPI, ClientID: "dist-client-" + string(rune('a'+i)),
+				ElectionID: w.eid, Form: "whereabouts", AreaID: c.station, Answers: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(rc.QC, "far_from_station"); got != c.flag {
+				t.Errorf("case %d: QC %v, want flagged %v", i, rc.QC, c.flag)
+			}
+		}
+	})
+}

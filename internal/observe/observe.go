@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/geo"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/observe/qc"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -299,7 +301,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if area != nil {
 		r.AreaID = area.ID
 	}
-	r.QC, r.Status = s.runQC(ctx, p.OrgID, bound, sub.Answers)
+	r.QC, r.Status = s.runQC(ctx, p.OrgID, r.AreaID, bound, sub.Answers)
 	j := &store.CommitJob{Report: r, SMS: sub.SMS, Audit: store.AuditEntry{OrgID: p.OrgID, Actor: actor(p), Channel: sub.Channel, Action: "report.submit", At: now,
 		Detail: mustJSON(map[string]any{"client_id": sub.ClientID, "form": f.ID, "version": f.Version, "area_id": r.AreaID})}}
 	if f.Phase == form.Counting && area != nil && area.Station {
@@ -497,7 +499,7 @@ func (s *Service) Area(ctx context.Context, electionID, areaID int64) (*election
 
 // runQC evaluates the organisation's rules for the form: the names of the
 // rules that fired, and the status they give (quarantined beats flagged).
-func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Answers) ([]string, string) {
+func (s *Service) runQC(ctx context.Context, org, areaID int64, f *form.Form, a form.Answers) ([]string, string) {
 	rules, err := s.orgRules(ctx, org)
 	if err != nil {
 		// The report is still taken (an observer's report is never refused
@@ -506,6 +508,18 @@ func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Ans
 		return nil, store.StatusNew
 	}
 	look := Lookup(f, a)
+	if areaID != 0 && usesDistance(rules, f.ID) {
+		// One indexed read per report, and only for organisations whose
+		// rules measure a distance.
+		pt, ok, err := s.db.StationPointOf(ctx, areaID)
+		if err != nil {
+			// As above: the report is taken; its distance is missing.
+			s.w.Logger().Error("quality control: station location unavailable", "area", areaID, "err", err)
+		}
+		if ok {
+			look = LookupAt(f, a, pt.Lat, pt.Lon)
+		}
+	}
 	var fired []string
 	status := store.StatusNew
 	for _, r := range rules {
@@ -523,6 +537,17 @@ func (s *Service) runQC(ctx context.Context, org int64, f *form.Form, a form.Ans
 		s.w.Logger().Info("quality control", "org", org, "form", f.ID, "rules", fired, "status", status)
 	}
 	return fired, status
+}
+
+// usesDistance tells whether a rule over form key uses distance(): only
+// then is the station's location read.
+func usesDistance(rules []rule, key string) bool {
+	for _, r := range rules {
+		if r.FormKey == key && r.expr.UsesDistance() {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) orgRules(ctx context.Context, org int64) ([]rule, error) {
@@ -624,6 +649,29 @@ func Lookup(f *form.Form, a form.Answers) qc.Lookup {
 			}
 		}
 		return qc.Value{}
+	}
+}
+
+// LookupAt is Lookup for a report at a station located at lat, lon:
+// distance(q) reads the metres between q's geopoint answer and the
+// station (see package qc).
+func LookupAt(f *form.Form, a form.Answers, lat, lon float64) qc.Lookup {
+	base := Lookup(f, a)
+	return func(name string) qc.Value {
+		q, ok := strings.CutPrefix(name, qc.DistancePrefix)
+		if !ok {
+			return base(name)
+		}
+		v, ok := a[q]
+		if !ok {
+			return qc.Value{}
+		}
+		t, _ := v.Text()
+		plat, plon, ok := geo.ParseGeopoint(t)
+		if !ok {
+			return qc.Value{}
+		}
+		return qc.IntV(int64(math.Round(geo.Distance(plat, plon, lat, lon))))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -109,4 +110,16 @@ func (db *DB) StationPoints(ctx context.Context, electionID int64) (_ []StationP
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// StationPointOf returns one station's stored coordinates (ok false when
+// none are stored): QC rules using distance() read it per report.
+func (db *DB) StationPointOf(ctx context.Context, areaID int64) (p StationPoint, ok bool, err error) {
+	defer wrap(&err, "store.StationPointOf(area %d)", areaID)
+	p.AreaID = areaID
+	err = db.QueryRowContext(ctx, `SELECT lat, lon FROM station_points WHERE area_id = $1`, areaID).Scan(&p.Lat, &p.Lon)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	return p, err == nil, err
 }

@@ -23,6 +23,11 @@
 // no instance). A question inside a repeat read by its name alone is
 // missing.
 //
+// distance(location) is the distance in whole metres between a geopoint
+// answer and the report's station where its location is known (vigil geo
+// import --stations): distance(location) > 1000 flags a report sent far
+// from its station. It is missing when either point is.
+//
 // # Answers as values
 //
 // A yes/no answer is true or false and, in arithmetic or against a number,
@@ -108,10 +113,15 @@ type Lookup func(name string) Value
 
 // Expr is a compiled rule.
 type Expr struct {
-	src   string
-	root  node
-	names []string
+	src      string
+	root     node
+	names    []string
+	distance bool
 }
+
+// UsesDistance tells whether the rule calls distance(): the caller then
+// has the report's station located (observe.LookupAt).
+func (e *Expr) UsesDistance() bool { return e.distance }
 
 // String returns the rule's source.
 func (e *Expr) String() string { return e.src }
@@ -146,7 +156,7 @@ func Compile(src string) (*Expr, error) {
 	if p.tok.kind != tEOF {
 		return nil, &SyntaxError{p.tok.pos, fmt.Sprintf("unexpected %s", p.tok)}
 	}
-	return &Expr{src: src, root: n, names: p.names}, nil
+	return &Expr{src: src, root: n, names: p.names, distance: p.distance}, nil
 }
 
 // Eval evaluates the rule. The result is Bool (true, false) or Missing
@@ -192,11 +202,12 @@ func (t token) String() string {
 }
 
 type parser struct {
-	src   string
-	pos   int
-	tok   token
-	names []string
-	seen  map[string]bool
+	src      string
+	pos      int
+	tok      token
+	names    []string
+	seen     map[string]bool
+	distance bool // distance() was used
 }
 
 func (p *parser) next() error {
@@ -476,14 +487,15 @@ func (p *parser) primary(d int) (node, error) {
 			return p.aggregate(t, d)
 		}
 		if p.tok.kind == tLParen {
-			if t.text != "answered" {
-				return nil, &SyntaxError{t.pos, fmt.Sprintf("unknown function %q (the functions are answered, count and sum)", t.text)}
+			if t.text != "answered" && t.text != "distance" {
+				return nil, &SyntaxError{t.pos, fmt.Sprintf("unknown function %q (the functions are answered, count, sum and distance)", t.text)}
 			}
+			fn := t.text
 			if err := p.next(); err != nil {
 				return nil, err
 			}
 			if p.tok.kind != tName {
-				return nil, &SyntaxError{p.tok.pos, "answered( takes a question name"}
+				return nil, &SyntaxError{p.tok.pos, fn + "( takes a question name"}
 			}
 			name := p.tok.text
 			p.use(name)
@@ -491,7 +503,11 @@ func (p *parser) primary(d int) (node, error) {
 				return nil, err
 			}
 			if p.tok.kind != tRParen {
-				return nil, &SyntaxError{p.tok.pos, "expected ) after answered(" + name}
+				return nil, &SyntaxError{p.tok.pos, "expected ) after " + fn + "(" + name}
+			}
+			if fn == "distance" {
+				p.distance = true
+				return distance{name}, p.next()
 			}
 			return answered{name}, p.next()
 		}
@@ -610,6 +626,21 @@ func (n aggregate) eval(l Lookup) Value {
 		}
 	}
 	return IntV(int64(c))
+}
+
+// distance is distance(name): the lookup answers it under the name
+// DistancePrefix+name (observe.Lookup knows the report's station).
+type distance struct{ name string }
+
+// DistancePrefix is how distance(q) asks the lookup for q's distance to
+// the report's station, in whole metres.
+const DistancePrefix = "distance:"
+
+func (n distance) eval(l Lookup) Value {
+	if v := l(DistancePrefix + n.name); v.Kind == Int {
+		return v
+	}
+	return Value{}
 }
 
 type answered struct{ name string }

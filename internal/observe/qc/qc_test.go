@@ -185,3 +185,40 @@ func TestRepeatAggregates(t *testing.T) {
 		}
 	}
 }
+
+func TestDistance(t *testing.T) {
+	e, err := Compile("distance(location) > 1000 and answered(location)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.UsesDistance() {
+		t.Error("UsesDistance is false for a rule calling distance()")
+	}
+	if e2, _ := Compile("answered(distance)"); e2.UsesDistance() {
+		t.Error("UsesDistance is true for a question named distance")
+	}
+	look := func(m map[string]Value) Lookup { return func(n string) Value { return m[n] } }
+	for _, c := range []struct {
+		vals map[string]Value
+		want string
+	}{
+		{map[string]Value{"location": StrV("1 2"), DistancePrefix + "location": IntV(4500)}, "true"},
+		{map[string]Value{"location": StrV("1 2"), DistancePrefix + "location": IntV(90)}, "false"},
+		{map[string]Value{"location": StrV("1 2")}, "missing"}, // station not located
+		{map[string]Value{"location": StrV("1 2"), DistancePrefix + "location": StrV("far")}, "missing"},
+	} {
+		v := e.Eval(look(c.vals))
+		got := "missing"
+		if v.Kind == Bool {
+			got = strconv.FormatBool(v.B)
+		}
+		if got != c.want {
+			t.Errorf("%v: got %s, want %s", c.vals, got, c.want)
+		}
+	}
+	for _, bad := range []string{"distance(", "distance()", "distance(1)", "distance(a b)"} {
+		if _, err := Compile(bad); err == nil {
+			t.Errorf("%q compiled", bad)
+		}
+	}
+}
