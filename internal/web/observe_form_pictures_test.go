@@ -11,9 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -150,29 +147,7 @@ func TestWebFormPictureBrowser(t *testing.T) {
 	if code, out := putMedia(t, fx, "admin", "/api/v1/observe/forms/pics/1/media/booth.png", pngBytes(t)); code != 201 {
 		t.Fatalf("upload: %d %s", code, out)
 	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	eval := func(js string) string {
-		t.Helper()
-		tctx, c := context.WithTimeout(ctx, 30*time.Second)
-		defer c()
-		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
-		t.Fatal(err)
-	}
-	tctx, c := context.WithTimeout(ctx, 30*time.Second)
-	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/pics", fx.Srv.URL, fx.El.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
-		t.Fatal(err)
-	}
+	eval := webtest.ObserverBrowser(t, bin, fx, "obs1", fmt.Sprintf("%s/observe/%d/pics", fx.Srv.URL, fx.El.ID))
 	// pngBytes is 4×3 pixels: a loaded picture has that natural size.
 	got := eval(`new Promise(r => { const i = document.querySelector("img.q-media");
 		if (!i) return r("no img");

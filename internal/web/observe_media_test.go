@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -137,29 +135,7 @@ func TestWebFormStationMedia(t *testing.T) {
 			}
 		}
 	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	eval := func(js string) string {
-		t.Helper()
-		tctx, c := context.WithTimeout(ctx, 30*time.Second)
-		defer c()
-		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
-		t.Fatal(err)
-	}
-	tctx, c := context.WithTimeout(ctx, 30*time.Second)
-	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/voting", fx.Srv.URL, el.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
-		t.Fatal(err)
-	}
+	eval := webtest.ObserverBrowser(t, bin, fx, "obs1", fmt.Sprintf("%s/observe/%d/voting", fx.Srv.URL, el.ID))
 	pick := func(q, label string) {
 		t.Helper()
 		got := eval(`(() => { const l = [...document.querySelectorAll('[data-q=` + q + `] label')].find(l => !l.hidden && l.textContent.trim() === "` + label + `");

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -49,29 +47,7 @@ func TestWebFormXLSFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	eval := func(js string) string {
-		t.Helper()
-		tctx, c := context.WithTimeout(ctx, 30*time.Second)
-		defer c()
-		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
-		t.Fatal(err)
-	}
-	tctx, c := context.WithTimeout(ctx, 30*time.Second)
-	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/checklist", fx.Srv.URL, fx.El.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
-		t.Fatal(err)
-	}
+	eval := webtest.ObserverBrowser(t, bin, fx, "obs1", fmt.Sprintf("%s/observe/%d/checklist", fx.Srv.URL, fx.El.ID))
 	shown := `Promise.resolve([...document.querySelectorAll('[data-q=district] label')].filter(l => !l.hidden).map(l => l.textContent.trim()).join(","))`
 	if got := eval(shown); got != "" {
 		t.Errorf("districts before a region: %q", got)
@@ -144,29 +120,7 @@ func TestWebFormStationCascade(t *testing.T) {
 	bin := webtest.Chromium(t)
 	db := storetest.SQLite(t)
 	fx := webtest.NewObsFixture(t, db)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	eval := func(js string) string {
-		t.Helper()
-		tctx, c := context.WithTimeout(ctx, 30*time.Second)
-		defer c()
-		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
-		t.Fatal(err)
-	}
-	tctx, c := context.WithTimeout(ctx, 30*time.Second)
-	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/voting", fx.Srv.URL, fx.El.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
-		t.Fatal(err)
-	}
+	eval := webtest.ObserverBrowser(t, bin, fx, "obs1", fmt.Sprintf("%s/observe/%d/voting", fx.Srv.URL, fx.El.ID))
 	shown := func(q string) string {
 		return eval(`Promise.resolve([...document.querySelectorAll('[data-q=` + q + `] label')].filter(l => !l.hidden).map(l => l.textContent.trim()).join(","))`)
 	}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -42,29 +40,7 @@ func TestWebFormExpressions(t *testing.T) {
 	if _, err := observe.SaveForm(context.Background(), db, fx.OrgA.ID, f); err != nil {
 		t.Fatal(err)
 	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	eval := func(js string) string {
-		t.Helper()
-		tctx, c := context.WithTimeout(ctx, 30*time.Second)
-		defer c()
-		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens["obs1"])); err != nil {
-		t.Fatal(err)
-	}
-	tctx, c := context.WithTimeout(ctx, 30*time.Second)
-	defer c()
-	if err := chromedp.Do(tctx, chromedp.Navigate(fmt.Sprintf("%s/observe/%d/turnout", fx.Srv.URL, fx.El.ID)), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
-		t.Fatal(err)
-	}
+	eval := webtest.ObserverBrowser(t, bin, fx, "obs1", fmt.Sprintf("%s/observe/%d/turnout", fx.Srv.URL, fx.El.ID))
 	set := func(name, value string) {
 		eval(`(() => { const i = document.querySelector('[name=` + name + `]'); i.value = "` + value + `"; i.dispatchEvent(new Event("change", {bubbles: true})); return "ok"; })()`)
 	}

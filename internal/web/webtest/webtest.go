@@ -21,7 +21,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -599,3 +601,35 @@ var specFile = func() string {
 	_, f, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(f), "..", "..", "..", "docs", "openapi.yaml")
 }()
+
+// ObserverBrowser starts Chromium (bin), signs in with observer code's
+// token and opens the web form at formURL, waiting for the form; it
+// returns an evaluator of JavaScript in that page (promises awaited). The
+// browser closes at the test's end.
+func ObserverBrowser(t *testing.T, bin string, fx *ObsFixture, code, formURL string) (eval func(js string) string) {
+	t.Helper()
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU)...)
+	t.Cleanup(cancelA)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	eval = func(js string) string {
+		t.Helper()
+		ectx, c := context.WithTimeout(ctx, 30*time.Second)
+		defer c()
+		v, err := chromedp.Run(ectx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fx.Srv.URL+"/observe/t/"+fx.Tokens[code])); err != nil {
+		t.Fatal(err)
+	}
+	tctx, c := context.WithTimeout(ctx, 30*time.Second)
+	defer c()
+	if err := chromedp.Do(tctx, chromedp.Navigate(formURL), chromedp.WaitVisible(chromedp.CSS(`#report`))); err != nil {
+		t.Fatal(err)
+	}
+	return eval
+}
