@@ -246,6 +246,10 @@ func TestPhotoLimits(t *testing.T) {
 	if code, body := post(fx, id, "big.png", big); code != 400 || !strings.Contains(body, "larger than") {
 		t.Fatalf("big photo: %d %s", code, body)
 	}
+	// Bytes that are no picture are the sender's mistake: 400, named.
+	if code, body := post(fx, id, "notes.png", []byte("just some text, not a picture at all")); code != 400 || !strings.Contains(body, `notes.png\" is not a JPEG, PNG or WebP image`) {
+		t.Fatalf("a text as a photo: %d %s", code, body)
+	}
 	for i, want := range []int{201, 201, 409} {
 		code, body := post(fx, id, fmt.Sprintf("p%d.png", i), pic)
 		if code != want {

@@ -59,10 +59,15 @@ func (s *Server) SavePhotos(ctx context.Context, orgID, electionID, reportID int
 	return problems
 }
 
+// errNotImage is a photo whose bytes are not a picture vigil keeps: the
+// sender's mistake (400), unlike a failure to store it (500, logged, its
+// text not shown).
+var errNotImage = errors.New("is not a JPEG, PNG or WebP image")
+
 func (s *Server) savePhoto(ctx context.Context, orgID, electionID, reportID int64, question, name string, data []byte, audit ...store.AuditEntry) error {
 	ct := photoContentType(data)
 	if ct == "" {
-		return fmt.Errorf("%q is not a JPEG, PNG or WebP image", name)
+		return fmt.Errorf("%q %w", name, errNotImage)
 	}
 	lim := s.intake().limits
 	if int64(len(data)) > lim.MaxPhotoBytes {
@@ -119,8 +124,10 @@ func (s *Server) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.savePhoto(r.Context(), rep.OrgID, e.ID, rep.ID, q, name, data, s.AuditEntry(r, "photo.add", "report:"+strconv.FormatInt(rep.ID, 10), map[string]any{"question": q, "name": name, "size": len(data)})); errors.Is(err, store.ErrPhotoLimit) {
 		return Errorf(Conflict, "%v", err)
-	} else if err != nil {
+	} else if errors.Is(err, errNotImage) {
 		return &Error{Code: Invalid, Message: err.Error()}
+	} else if err != nil {
+		return fmt.Errorf("saving a photo of report %d: %w", rep.ID, err)
 	}
 	WriteJSON(w, http.StatusCreated, map[string]any{"report_id": rep.ID, "question": q, "name": name})
 	return nil
