@@ -230,7 +230,13 @@ func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/elections/"+strconv.FormatInt(e.ID, 10)+"/areas/root", http.StatusSeeOther)
+	// The query goes along: a link to /elections/{slug}?lang=kk (or
+	// ?source=) must open the results in that language (or source).
+	to := "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/root"
+	if q := r.URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 

@@ -483,3 +483,23 @@ func TestDenominatorsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestElectionLinkKeepsQuery: /elections/{slug}?lang=kk redirects to the
+// results with the query, so that a shared link opens in its language
+// (seen in a screenshot: the page came in English).
+func TestElectionLinkKeepsQuery(t *testing.T) {
+	db := storetest.SQLite(t)
+	srv, _ := webtest.DemoServer(t, db)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(srv.URL + "/elections/" + demo.Name + "?lang=kk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/elections/1/areas/root?lang=kk" {
+		t.Fatalf("the election's link: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := webtest.GetWith(t, srv.URL+"/elections/"+demo.Name+"?lang=kk", nil); !strings.Contains(body, `<html lang="kk">`) {
+		t.Fatalf("the election's link with ?lang=kk: %.200s", body)
+	}
+}
