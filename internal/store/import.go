@@ -164,6 +164,12 @@ func (s sqlLoader) insert(ctx context.Context, table string, cols []string, rows
 
 // insertPer inserts rows per rows a statement.
 func (s sqlLoader) insertPer(ctx context.Context, table string, cols []string, rows [][]any, per int) error {
+	return execChunked(ctx, s.tx, rows, per, func(n int) string { return insertSQL(table, cols, n) })
+}
+
+// execChunked runs the multi-row statement stmtFor(n) over rows, per rows
+// at a time, preparing it again only when n changes (the last chunk).
+func execChunked(ctx context.Context, tx *sql.Tx, rows [][]any, per int, stmtFor func(n int) string) error {
 	// Anonymous "?" parameters: modernc's SQLite looks named ones ($1) up
 	// by a linear scan, which makes a long statement quadratic.
 	var stmt *sql.Stmt
@@ -180,13 +186,13 @@ func (s sqlLoader) insertPer(ctx context.Context, table string, cols []string, r
 				stmt.Close()
 			}
 			var err error
-			stmt, err = s.tx.PrepareContext(ctx, insertSQL(table, cols, n))
+			stmt, err = tx.PrepareContext(ctx, stmtFor(n))
 			if err != nil {
 				return err
 			}
 			stmtRows = n
 		}
-		args := make([]any, 0, n*len(cols))
+		args := make([]any, 0, n*len(rows[0]))
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}

@@ -930,35 +930,9 @@ func sqliteTx(l loader) (*sql.Tx, int) {
 // safe because a failed append fails its whole transaction, and every
 // caller rolls that back.
 func sqliteInsertLeaves(ctx context.Context, tx *sql.Tx, rows [][]any, per int) error {
-	var stmt *sql.Stmt
-	stmtRows := 0
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
-		}
-	}()
-	for len(rows) > 0 {
-		n := min(per, len(rows))
-		if n != stmtRows {
-			if stmt != nil {
-				stmt.Close()
-			}
-			var err error
-			if stmt, err = tx.PrepareContext(ctx, "INSERT OR FAIL"+strings.TrimPrefix(insertSQL("log_leaves", leafCols, n), "INSERT")); err != nil {
-				return err
-			}
-			stmtRows = n
-		}
-		args := make([]any, 0, n*len(leafCols))
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
+	return execChunked(ctx, tx, rows, per, func(n int) string {
+		return "INSERT OR FAIL" + strings.TrimPrefix(insertSQL("log_leaves", leafCols, n), "INSERT")
+	})
 }
 
 func readHashes(ctx context.Context, l loader, idx []int64) ([]tlog.Hash, error) {
