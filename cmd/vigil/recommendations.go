@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/vigil-elections/vigil/internal/chromium"
+	"github.com/vigil-elections/vigil/internal/pdf"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -393,7 +395,7 @@ func runRecDraft(ctx context.Context, e *env, args []string) error {
 		if err := writeFileAtomic(pos[0], html.Bytes()); err != nil {
 			return err
 		}
-	} else if err := recommend.PrintPDF(ctx, recommend.FindChromium(e.getenv), html.Bytes(), pos[0]); err != nil {
+	} else if err := pdf.Print(ctx, chromium.Find(e.getenv), html.Bytes(), pos[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", pos[0])

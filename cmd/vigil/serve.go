@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/vigil-elections/vigil/internal/chromium"
 	"github.com/vigil-elections/vigil/internal/metrics"
-	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
@@ -128,7 +128,7 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 	}
 	sl := cfg.log
 	if cfg.Chromium == "" {
-		cfg.Chromium = recommend.FindChromium(e.getenv)
+		cfg.Chromium = chromium.Find(e.getenv)
 	}
 	h, err := site.New(d, web.Options{Logger: logger, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies, Intake: cfg.Intake,
 		TwilioAuthToken: cfg.TwilioAuthToken, TelerivetSecret: cfg.TelerivetSecret, LogVKey: sl.vkey, Witnesses: sl.witnesses,

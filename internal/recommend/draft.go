@@ -8,14 +8,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/vigil-elections/vigil/internal/chromium"
 )
 
 // IntegrityItem is one result of the integrity tests of an election
@@ -484,45 +479,4 @@ func (d *Draft) WriteHTML(w io.Writer) error {
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
-}
-
-// FindChromium returns the Chromium to print with (chromium.Find's
-// search); "" if none.
-func FindChromium(getenv func(string) string) string { return chromium.Find(getenv) }
-
-// ErrNoChromium is returned by PrintPDF when no Chromium is installed.
-var ErrNoChromium = errors.New("no Chromium found: install chromium or set VIGIL_CHROMIUM to print PDF")
-
-// PrintPDF prints an HTML document to a PDF file with headless Chromium.
-func PrintPDF(ctx context.Context, chromium string, html []byte, pdfPath string) error {
-	if chromium == "" {
-		return ErrNoChromium
-	}
-	dir, err := os.MkdirTemp("", "vigil-pdf-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	in := filepath.Join(dir, "draft.html")
-	if err := os.WriteFile(in, html, 0o600); err != nil {
-		return err
-	}
-	out, err := filepath.Abs(pdfPath)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--no-pdf-header-footer", "--print-to-pdf="+out, "file://"+in)
-	msg, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("chromium: %w: %s", err, strings.TrimSpace(string(msg)))
-	}
-	st, err := os.Stat(out)
-	if err != nil || st.Size() == 0 {
-		return fmt.Errorf("chromium wrote no PDF: %s", strings.TrimSpace(string(msg)))
-	}
-	return nil
 }

@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/chromium"
+	"github.com/vigil-elections/vigil/internal/pdf"
 )
 
 type fakeIntegrity struct{ items []IntegrityItem }
@@ -112,8 +115,8 @@ func TestFinalDraft(t *testing.T) {
 }
 
 func TestPrintPDF(t *testing.T) {
-	chromium := FindChromium(os.Getenv)
-	if chromium == "" {
+	browser := chromium.Find(os.Getenv)
+	if browser == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("no Chromium: in CI the PDF test must run")
 		}
@@ -121,7 +124,7 @@ func TestPrintPDF(t *testing.T) {
 	}
 	// Each language: Kazakh's letters are where the fonts went wrong.
 	for _, lang := range DraftLangs {
-		t.Run(lang, func(t *testing.T) { printDraft(t, chromium, lang) })
+		t.Run(lang, func(t *testing.T) { printDraft(t, browser, lang) })
 	}
 }
 
@@ -129,7 +132,7 @@ func TestPrintPDF(t *testing.T) {
 // PDF: A4, and every glyph from one font family with no synthetic font. A
 // Kazakh draft in Georgia/Liberation Serif took ә, қ, ұ … from DejaVu Sans,
 // and its bold headings from a Type 3 font Chromium drew for them.
-func printDraft(t *testing.T, chromium, lang string) {
+func printDraft(t *testing.T, browser, lang string) {
 	d, err := BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", FinalDraft, Sources{}, lang)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +142,7 @@ func printDraft(t *testing.T, chromium, lang string) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "final.pdf")
-	if err := PrintPDF(context.Background(), chromium, html.Bytes(), out); err != nil {
+	if err := pdf.Print(context.Background(), browser, html.Bytes(), out); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)

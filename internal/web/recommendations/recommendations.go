@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/pdf"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -667,7 +668,7 @@ func (h *recHandlers) servePDF(w http.ResponseWriter, r *http.Request, html []by
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "draft.pdf")
-	if err := recommend.PrintPDF(r.Context(), chromium, html, out); err != nil {
+	if err := pdf.Print(r.Context(), chromium, html, out); err != nil {
 		return err
 	}
 	b, err := os.ReadFile(out)

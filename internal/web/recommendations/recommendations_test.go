@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/chromium"
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -57,7 +58,7 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 	}
 	// The core alone, with the static files the pages link, and this
 	// room's routes under the test's staff rule.
-	s, err := web.New(db, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Chromium: recommend.FindChromium(os.Getenv)})
+	s, err := web.New(db, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Chromium: chromium.Find(os.Getenv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +328,7 @@ func TestRecommendationsPages(t *testing.T) {
 			t.Errorf("Kazakh draft lacks %q", want)
 		}
 	}
-	if recommend.FindChromium(os.Getenv) == "" {
+	if chromium.Find(os.Getenv) == "" {
 		t.Log("no Chromium: the PDF draft is not tested")
 		return
 	}
@@ -364,7 +365,7 @@ func TestRecommendationsWritesNeedLogin(t *testing.T) {
 	if _, err := recommend.SeedDemo(context.Background(), db, recommend.SeedOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(db, web.Options{Chromium: recommend.FindChromium(os.Getenv)})
+	h, err := web.New(db, web.Options{Chromium: chromium.Find(os.Getenv)})
 	h.HealthRoutes()
 	Mount(h)
 	if err != nil {
