@@ -127,13 +127,11 @@ func (w *GroupCommit) LogHintStats() (hits, misses int64) {
 	return w.logHint.hits, w.logHint.misses
 }
 
-// SetImportLease sets the import lease's lifetime and heartbeat for a
-// test, and returns the function that restores them.
-func SetImportLease(ttl, renew time.Duration) (restore func()) {
-	oldTTL, oldRenew := leaseTTL, leaseRenewEvery
-	leaseTTL, leaseRenewEvery = ttl, renew
-	return func() { leaseTTL, leaseRenewEvery = oldTTL, oldRenew }
+// SetImportLease sets a handle's import lease lifetime and heartbeat
+// period (a heartbeat slower than the lease freezes an import).
+func SetImportLease(db *DB, ttl, renew time.Duration) {
+	db.ImportLease, db.leaseRenew = ttl, renew
 }
 
-// LeaseTimes exposes the parsing of VIGIL_IMPORT_LEASE.
-func LeaseTimes(env string) (ttl, renew time.Duration) { return leaseTimes(env) }
+// LeaseTimes returns the lease lifetime and heartbeat period of a handle.
+func LeaseTimes(db *DB) (ttl, renew time.Duration) { return db.leaseTimes() }

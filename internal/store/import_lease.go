@@ -45,24 +45,42 @@ type importLease struct {
 	batch int64
 	stop  chan struct{}
 	done  chan struct{}
+
+	ttl, renew time.Duration // the handle's lease times when the import began
 }
 
-// The lease's lifetime without renewal, and how often the heartbeat
-// renews it. A live import renews at least every leaseRenewEvery (and at
-// every chunk), so only a process stopped for longer than leaseTTL (dead,
-// or frozen) loses its batch; a killed import's rows are swept by the
-// first open after that. VIGIL_IMPORT_LEASE (a duration, 1s to 1h) sets
-// it for the importing process: the tests that kill imports shorten it.
-var leaseTTL, leaseRenewEvery = leaseTimes(os.Getenv("VIGIL_IMPORT_LEASE"))
+// DefaultImportLease is an import lease's lifetime without renewal when
+// DB.ImportLease does not set one. A live import renews at least every
+// sixth of it (and at every chunk), so only a process stopped for longer
+// (dead, or frozen) loses its batch; a killed import's rows are swept by
+// the first open after that.
+const DefaultImportLease = 30 * time.Second
 
-// leaseTimes parses VIGIL_IMPORT_LEASE; a value that is not a duration in
-// range keeps the default rather than stop every command.
-func leaseTimes(env string) (ttl, renew time.Duration) {
-	ttl = 30 * time.Second
-	if d, err := time.ParseDuration(env); err == nil && d >= time.Second && d <= time.Hour {
-		ttl = d
+// ParseImportLease reads a lease lifetime as cmd/vigil takes it from
+// VIGIL_IMPORT_LEASE (the tests that kill imports shorten it): a duration
+// from 1s to 1h; anything else is DefaultImportLease rather than an error
+// that would stop every command.
+func ParseImportLease(s string) time.Duration {
+	if d, err := time.ParseDuration(s); err == nil && validLease(d) {
+		return d
 	}
-	return ttl, ttl / 6
+	return DefaultImportLease
+}
+
+func validLease(d time.Duration) bool { return d >= time.Second && d <= time.Hour }
+
+// leaseTimes are the lifetime of this handle's import leases (its imports'
+// and its sweeps' claims) and the heartbeat's period.
+func (db *DB) leaseTimes() (ttl, renew time.Duration) {
+	ttl = DefaultImportLease
+	if validLease(db.ImportLease) {
+		ttl = db.ImportLease
+	}
+	renew = ttl / 6
+	if db.leaseRenew > 0 {
+		renew = db.leaseRenew
+	}
+	return ttl, renew
 }
 
 // leaseNow is the server's clock in milliseconds: every process compares
@@ -85,6 +103,7 @@ func newImportLease(db *DB) (*importLease, error) {
 		return nil, err
 	}
 	l := &importLease{token: token}
+	l.ttl, l.renew = db.leaseTimes()
 	if db.Dialect == SQLite {
 		f, err := os.OpenFile(leasePath(db, l.token), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
@@ -124,7 +143,7 @@ func (l *importLease) hold(ctx context.Context, ld loader, batchID int64) error 
 func (l *importLease) renewIn(ctx context.Context, ld loader, batchID int64) error {
 	var n int64
 	err := ld.queryRow(ctx, `WITH u AS (UPDATE batches SET lease_expires = `+leaseNow+` + $1 WHERE id = $2 AND pending = $3 RETURNING 1) SELECT count(*) FROM u`,
-		leaseTTL.Milliseconds(), batchID, l.token).Scan(&n)
+		l.ttl.Milliseconds(), batchID, l.token).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("renewing the import lease: %w", err)
 	}
@@ -143,7 +162,7 @@ func (l *importLease) renewChunk(ctx context.Context, ld loader) error {
 	return l.renewIn(ctx, ld, l.batch)
 }
 
-// heartbeat renews the lease from the pool every leaseRenewEvery until
+// heartbeat renews the lease from the pool every l.renew until
 // release, for the stretches without chunks (a slow reader, the checks
 // before the final transaction). A failed renewal is not fatal here: the
 // next chunk or the final transaction finds out whether the batch is still
@@ -155,16 +174,16 @@ func (l *importLease) heartbeat(db *DB) {
 	l.stop, l.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(l.done)
-		t := time.NewTicker(leaseRenewEvery)
+		t := time.NewTicker(l.renew)
 		defer t.Stop()
 		for {
 			select {
 			case <-l.stop:
 				return
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), leaseRenewEvery)
+				ctx, cancel := context.WithTimeout(context.Background(), l.renew)
 				db.ExecContext(ctx, `UPDATE batches SET lease_expires = `+leaseNow+` + $1 WHERE id = $2 AND pending = $3`,
-					leaseTTL.Milliseconds(), l.batch, l.token)
+					l.ttl.Milliseconds(), l.batch, l.token)
 				cancel()
 			}
 		}
@@ -244,13 +263,14 @@ func (db *DB) importDead(ctx context.Context, batchID int64, token string) (bool
 		if err != nil {
 			return false, nil, err
 		}
+		ttl, _ := db.leaseTimes()
 		// SKIP LOCKED: a batch row locked by a transaction is an import
 		// at work (a chunk renews the lease first thing; the final
 		// transaction holds it while the aggregates are written, minutes
 		// at millions of rows): alive, and an open must not wait for it.
 		res, err := db.ExecContext(ctx, `UPDATE batches SET pending = $1, lease_expires = `+leaseNow+` + $2
 			WHERE id = (SELECT id FROM batches WHERE id = $3 AND pending = $4 AND lease_expires < `+leaseNow+` FOR UPDATE SKIP LOCKED)`,
-			"sweep-"+mine, leaseTTL.Milliseconds(), batchID, token)
+			"sweep-"+mine, ttl.Milliseconds(), batchID, token)
 		if err != nil {
 			return false, nil, err
 		}
@@ -310,6 +330,7 @@ func (db *DB) sweepBatch(ctx context.Context, batchID, electionID int64) error {
 	if err != nil {
 		return err
 	}
+	ttl, _ := db.leaseTimes()
 	for _, q := range []string{
 		`DELETE FROM protocols WHERE id IN (SELECT id FROM protocols WHERE batch_id = $1 LIMIT 20000)`,
 		`DELETE FROM areas WHERE id IN (SELECT id FROM areas WHERE batch_id = $1 LIMIT 20000)`,
@@ -319,7 +340,7 @@ func (db *DB) sweepBatch(ctx context.Context, batchID, electionID int64) error {
 				// The sweeper's claim is a lease too: renewed while it
 				// deletes, so that no other sweeper takes over a long sweep.
 				if _, err := db.ExecContext(ctx, `UPDATE batches SET lease_expires = `+leaseNow+` + $1 WHERE id = $2 AND pending = $3`,
-					leaseTTL.Milliseconds(), batchID, pending); err != nil {
+					ttl.Milliseconds(), batchID, pending); err != nil {
 					return err
 				}
 			}

@@ -129,7 +129,7 @@ func testImportLeaseRow(t *testing.T, addr string, ownDatabase bool) {
 	}
 
 	// A live import: its heartbeat keeps the lease through two lifetimes.
-	restore := store.SetImportLease(ttl, ttl/6)
+	store.SetImportLease(db, ttl, ttl/6)
 	stopped, resume, done := paused("live.csv")
 	<-stopped
 	waitPending()
@@ -152,13 +152,11 @@ func testImportLeaseRow(t *testing.T, addr string, ownDatabase bool) {
 	if len(ps) != 14000 {
 		t.Fatalf("after the live import: %d protocols, want 14000", len(ps))
 	}
-	restore()
 
 	// A frozen import: no heartbeat within its lease's life, so the next
 	// open after it expires sweeps the batch, and the import, resumed,
 	// finds the batch gone and stores nothing.
-	restore = store.SetImportLease(ttl, time.Hour)
-	defer restore()
+	store.SetImportLease(db, ttl, time.Hour)
 	stopped, resume, done = paused("frozen.csv")
 	<-stopped
 	waitPending()
@@ -228,11 +226,19 @@ func testImportLeaseRow(t *testing.T, addr string, ownDatabase bool) {
 	}
 }
 
+// TestImportLeaseSetting: VIGIL_IMPORT_LEASE's values as cmd/vigil passes
+// them (ParseImportLease), and a handle's lease from its ImportLease field
+// (out of range: the default, never a lease that expires at once).
 func TestImportLeaseSetting(t *testing.T) {
 	for env, want := range map[string]time.Duration{"": 30 * time.Second, "2s": 2 * time.Second, "10m": 10 * time.Minute, "0": 30 * time.Second, "-5s": 30 * time.Second, "2h": 30 * time.Second, "x": 30 * time.Second, "100ms": 30 * time.Second} {
-		ttl, renew := store.LeaseTimes(env)
+		if got := store.ParseImportLease(env); got != want {
+			t.Errorf("VIGIL_IMPORT_LEASE=%q: %v, want %v", env, got, want)
+		}
+	}
+	for set, want := range map[time.Duration]time.Duration{0: 30 * time.Second, 2 * time.Second: 2 * time.Second, time.Millisecond: 30 * time.Second, 2 * time.Hour: 30 * time.Second, time.Hour: time.Hour} {
+		ttl, renew := store.LeaseTimes(&store.DB{ImportLease: set})
 		if ttl != want || renew != want/6 {
-			t.Errorf("VIGIL_IMPORT_LEASE=%q: %v, renewed every %v; want %v, %v", env, ttl, renew, want, want/6)
+			t.Errorf("ImportLease %v: %v, renewed every %v; want %v, %v", set, ttl, renew, want, want/6)
 		}
 	}
 }

@@ -41,6 +41,14 @@ type DB struct {
 	// handle: its rows and its time (the metrics use it).
 	OnImport func(rows int, d time.Duration)
 
+	// ImportLease is the lifetime without renewal of this handle's import
+	// leases (an import's claim on its pending batch, renewed every sixth
+	// of it; a sweep's claim on a dead one): zero or out of 1s–1h means
+	// DefaultImportLease. cmd/vigil sets it from VIGIL_IMPORT_LEASE
+	// (ParseImportLease). Set it before the handle's first import.
+	ImportLease time.Duration
+	leaseRenew  time.Duration // tests: a heartbeat period other than ImportLease/6
+
 	feedOnce   sync.Once
 	feed       atomic.Pointer[feed] // set once by Changes
 	listenAddr string               // where the feed LISTENs (PostgreSQL)
