@@ -1,0 +1,330 @@
+package architecture
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/vigil-elections/vigil"
+
+// pkg is what `go list -json` says of a package, the fields used here.
+type pkg struct {
+	ImportPath   string
+	Dir          string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+}
+
+// goList runs `go list -json` with args in the module and decodes its
+// stream of packages. The go command is the only complete answer to "what
+// does this package import" (build tags, the module graph), so the tests
+// run it; without it they skip, and fail in CI.
+func goList(t *testing.T, args ...string) []pkg {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no go command on the PATH: in CI the architecture tests must run")
+		}
+		t.Skip("no go command on the PATH: the import graph cannot be listed")
+	}
+	cmd := exec.Command(gobin, append([]string{"list", "-json=ImportPath,Dir,Imports,TestImports,XTestImports"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v: %s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	var ps []pkg
+	for dec := json.NewDecoder(bytes.NewReader(out)); ; {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("go list output: %v", err)
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) == 0 {
+		t.Fatalf("go list %s listed no package", strings.Join(args, " "))
+	}
+	return ps
+}
+
+func short(path string) string { return strings.TrimPrefix(path, module+"/") }
+
+func own(path string) bool { return strings.HasPrefix(path, module+"/") }
+
+// under reports whether path is the package dir or one below it.
+func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
+
+// storeDomain are the vigil packages the store may depend on, directly or
+// not: the domain's types it reads and writes rows of. Each is a leaf of
+// values and rules over them; none does I/O. observe/agg is the one that
+// is more than types: the arithmetic of the observation aggregates, which
+// the store applies inside every write's transaction so that no writer can
+// store a report without its counts (docs/architecture.md argues it).
+var storeDomain = map[string]bool{
+	"internal/election":     true, // protocols, areas, figures
+	"internal/observe/form": true, // forms and answers, stored as JSON
+	"internal/observe/agg":  true, // the aggregate rows and their arithmetic
+	"internal/recommend":    true, // the recommendations dataset
+	"internal/translog":     true, // the transparency log's leaves
+}
+
+// storeTransports are the packages that run HTTP or other programs, and
+// the only packages in the store's graph allowed to import each, with the
+// reason. The project's own packages import none of them: a vigil package
+// that does fails, and so does a new dependency that brings one in.
+var storeTransports = map[string]map[string]string{
+	"net/http": {
+		"github.com/xuri/excelize/v2":     "the XLSForm workbooks observe/form reads and writes (excelize sniffs a picture's type with http.DetectContentType)",
+		module + "/internal/observe/form": "http.DetectContentType sniffs a form's media files (form/media.go); excelize brings net/http in anyway",
+	},
+	"os/exec": {
+		"modernc.org/libc": "the SQLite driver's C library (system(3), popen(3)); never called by vigil",
+	},
+}
+
+// TestStoreImports: internal/store depends on no vigil package beyond the
+// domain's types (storeDomain) — not on the web, the observation service,
+// the integrity tests, the demo, Chromium or PDF printing — and net/http
+// and os/exec enter its graph only through the packages storeTransports
+// names.
+func TestStoreImports(t *testing.T) {
+	store := module + "/internal/store"
+	graph := goList(t, "-deps", store)
+	by := map[string]pkg{}
+	for _, p := range graph {
+		by[p.ImportPath] = p
+	}
+	if _, ok := by[store]; !ok {
+		t.Fatalf("go list -deps %s does not list the store itself", store)
+	}
+	// via finds the chain of imports from the store to a package, for the
+	// message: "store → recommend → chromium" says what to cut.
+	via := func(target string) string {
+		prev := map[string]string{store: ""}
+		queue := []string{store}
+		for len(queue) > 0 {
+			p := queue[0]
+			queue = queue[1:]
+			if p == target {
+				var chain []string
+				for q := p; q != ""; q = prev[q] {
+					chain = append(chain, short(q))
+				}
+				slices.Reverse(chain)
+				return strings.Join(chain, " → ")
+			}
+			for _, imp := range by[p].Imports {
+				if _, seen := prev[imp]; !seen {
+					prev[imp] = p
+					queue = append(queue, imp)
+				}
+			}
+		}
+		return short(target)
+	}
+	var ownDeps []string
+	for _, p := range graph {
+		if !own(p.ImportPath) || p.ImportPath == store {
+			continue
+		}
+		ownDeps = append(ownDeps, short(p.ImportPath))
+		if !storeDomain[short(p.ImportPath)] {
+			t.Errorf("the store depends on %s (%s): it may import the domain's types only (%s); "+
+				"a rule that needs the store belongs in the domain, with a small interface the store implements (docs/architecture.md)",
+				short(p.ImportPath), via(p.ImportPath), strings.Join(sortedKeys(storeDomain), ", "))
+		}
+	}
+	// The rule is only as good as the graph it was checked on: the store
+	// does use its domain packages (a listing that lost them would pass
+	// everything above).
+	for d := range storeDomain {
+		if !slices.Contains(ownDeps, d) {
+			t.Errorf("the store no longer depends on %s: take it out of storeDomain", d)
+		}
+	}
+	for transport, allowed := range storeTransports {
+		if _, ok := by[transport]; !ok {
+			t.Errorf("%s is no longer in the store's graph: take its entry out of storeTransports", transport)
+			continue
+		}
+		for _, p := range graph {
+			if !slices.Contains(p.Imports, transport) {
+				continue
+			}
+			if _, ok := allowed[p.ImportPath]; !ok {
+				t.Errorf("%s imports %s (%s): the store's graph runs no HTTP and no program but through %s",
+					short(p.ImportPath), transport, via(p.ImportPath), strings.Join(sortedKeys(allowed), ", "))
+			}
+		}
+		for p := range allowed {
+			if !slices.Contains(by[p].Imports, transport) {
+				t.Errorf("%s no longer imports %s: take it out of storeTransports", p, transport)
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestWebImportDirection: imports point from the web down, never up.
+// Nothing under internal/ outside internal/web imports the web, in its
+// code or its tests (cmd/vigil, above it, does); the web's core imports
+// no room (only the leaf web/chart); a room imports no other room (only
+// the core, web/chart, and in its tests webtest and site).
+func TestWebImportDirection(t *testing.T) {
+	web := module + "/internal/web"
+	// The packages that are not rooms: the core's leaf, the assembly of
+	// every room, and the rooms' shared test fixtures.
+	notRooms := map[string]bool{web + "/chart": true, web + "/site": true, web + "/webtest": true}
+	for _, p := range goList(t, module+"/...") {
+		switch {
+		case !under(p.ImportPath, module+"/internal"):
+			// cmd/, bench/: above the web.
+		case !under(p.ImportPath, web):
+			for _, imp := range slices.Concat(p.Imports, p.TestImports, p.XTestImports) {
+				if under(imp, web) {
+					t.Errorf("%s imports %s: nothing below the web imports it (docs/architecture.md)", short(p.ImportPath), short(imp))
+				}
+			}
+		case p.ImportPath == web:
+			for _, imp := range p.Imports {
+				if under(imp, web) && imp != web+"/chart" {
+					t.Errorf("the web's core imports %s: the core imports no room; the room mounts itself on the core", short(imp))
+				}
+			}
+		case !notRooms[p.ImportPath]:
+			for _, imp := range p.Imports {
+				if under(imp, web) && imp != web && imp != web+"/chart" && imp != p.ImportPath {
+					t.Errorf("room %s imports %s: a room imports no other room; what both need belongs in the core", short(p.ImportPath), short(imp))
+				}
+			}
+		}
+	}
+}
+
+// sqlStart matches a string that starts with a statement of SQL, as the
+// project writes them (keywords in capitals): a query, a change, DDL, or
+// a PostgreSQL command. A message or a label that happens to start with
+// one of these words in capitals would match too; none does today, and
+// one that did could be reworded.
+var sqlStart = regexp.MustCompile(`^\s*(SELECT\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|WITH\s+(RECURSIVE\s+)?\w+(\s*\([^)]*\))?\s+AS\s*\(|CREATE\s+(UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\s|ALTER\s+TABLE\s|DROP\s+(TABLE|INDEX|VIEW)\s|PRAGMA\s|COPY\s|LISTEN\s|NOTIFY\s|ANALYZE\b|VACUUM\b|TRUNCATE\s|BEGIN\b|COMMIT\b|ROLLBACK\b)`)
+
+// TestNoSQLOutsideStore: no Go code outside internal/store holds SQL; a
+// package that needs data calls a store method. Tests are exempt (they
+// check what the store wrote, sometimes with a query of their own), and
+// so are strings in comments (which are not literals).
+func TestNoSQLOutsideStore(t *testing.T) {
+	root := moduleRoot(t)
+	// The rule must bite: the store's own code holds SQL by this test's
+	// reading, or the matcher has gone blind.
+	if n := sqlLiterals(t, filepath.Join(root, "internal", "store", "import.go")); len(n) == 0 {
+		t.Fatal("the matcher finds no SQL in internal/store/import.go: it would find none anywhere")
+	}
+	files := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			// Not the store; not vendored or generated trees, hidden
+			// directories or test data.
+			if rel == filepath.Join("internal", "store") || d.Name() == "testdata" || d.Name() == "third_party" ||
+				d.Name() == "node_modules" || (strings.HasPrefix(d.Name(), ".") && rel != ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		files++
+		for _, lit := range sqlLiterals(t, path) {
+			t.Errorf("%s:%d holds SQL (%.60q): SQL lives in internal/store only; add a store method (docs/architecture.md, \"Where SQL lives\")", rel, lit.line, lit.text)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 50 {
+		t.Fatalf("only %d Go files outside the store read from %s: the walk missed the code", files, root)
+	}
+}
+
+type literal struct {
+	line int
+	text string
+}
+
+// sqlLiterals returns the string literals of a Go file that start with SQL.
+func sqlLiterals(t *testing.T, path string) []literal {
+	t.Helper()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", path, err)
+	}
+	var out []literal
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		s, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			t.Fatalf("%s: literal %s: %v", fset.Position(lit.Pos()), lit.Value, err)
+		}
+		if sqlStart.MatchString(s) {
+			out = append(out, literal{fset.Position(lit.Pos()).Line, s})
+		}
+		return true
+	})
+	return out
+}
+
+// moduleRoot is the directory of go.mod above the test's directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
