@@ -328,3 +328,70 @@ func moduleRoot(t *testing.T) string {
 		dir = parent
 	}
 }
+
+// testHelpers are the packages under internal/ that serve tests only and
+// may read the test environment (VIGIL_TEST_POSTGRES, VIGIL_DATA, CI…).
+var testHelpers = map[string]bool{
+	"internal/browsertest":     true,
+	"internal/realdata":        true,
+	"internal/store/storetest": true,
+	"internal/web/webtest":     true,
+}
+
+// TestNoEnvironmentBelowCmd: no package under internal/ reads the
+// environment (tests and test helpers aside); every setting comes in
+// through an option or a field that cmd/vigil fills from its injected
+// getenv, so that a test sets it per server and one process can hold two
+// differently configured ones.
+func TestNoEnvironmentBelowCmd(t *testing.T) {
+	root := moduleRoot(t)
+	env := map[string]bool{"Getenv": true, "LookupEnv": true, "Environ": true, "ExpandEnv": true}
+	files := 0
+	err := filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if testHelpers[filepath.ToSlash(rel)] || d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		files++
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"os"` || imp.Path.Value == `"syscall"` {
+				osName := strings.Trim(imp.Path.Value, `"`)
+				if imp.Name != nil {
+					osName = imp.Name.Name
+				}
+				ast.Inspect(f, func(n ast.Node) bool {
+					sel, ok := n.(*ast.SelectorExpr)
+					if !ok || !env[sel.Sel.Name] {
+						return true
+					}
+					if x, ok := sel.X.(*ast.Ident); ok && x.Name == osName {
+						t.Errorf("%s: %s.%s reads the environment below cmd: take the setting as an option that cmd/vigil fills from its getenv",
+							fset.Position(sel.Pos()), osName, sel.Sel.Name)
+					}
+					return true
+				})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 50 {
+		t.Fatalf("only %d Go files read under %s/internal: the walk missed the code", files, root)
+	}
+}
