@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/chromium"
 )
 
 func TestRecommendationsCommands(t *testing.T) {
@@ -84,6 +87,7 @@ func TestRecommendationsCommands(t *testing.T) {
 	if b, _ := os.ReadFile(html); !bytes.Contains(b, []byte("Of 36 prior recommendations")) {
 		t.Error("the final report draft lacks the follow-up")
 	}
+	testDraftPDF(t, db, dir)
 	mustVigil(t, "recommendations", "assess", "--db", db, "--report", "kz-2023-parliamentary-final", "--status", "mostly", "kz-2022-presidential-final#1")
 	if out := mustVigil(t, "recommendations", "summary", "--db", db, "--country", "KZ"); !strings.Contains(out, "3 were fully implemented, 4 mostly, 23 partially") {
 		t.Errorf("after re-assessing:\n%s", out)
@@ -118,5 +122,42 @@ func TestDemoSeedsRecommendations(t *testing.T) {
 	}
 	if !got["disaggregated_results"] || !got["observer_access"] {
 		t.Errorf("the demo's proposals lack evidence: %s", out)
+	}
+}
+
+// testDraftPDF prints a draft to PDF with the Chromium the command's
+// environment names (VIGIL_CHROMIUM through run's getenv, not the
+// process's environment): a program that is no Chromium is an error
+// naming it, and the real one writes a PDF.
+func testDraftPDF(t *testing.T, db, dir string) {
+	t.Helper()
+	out := filepath.Join(dir, "final.pdf")
+	args := []string{"vigil", "recommendations", "draft", "--db", db, "--mission", "kz-2023-parliamentary-eom", "--kind", "final", out}
+	withChromium := func(c string) error {
+		getenv := func(k string) string {
+			if k == chromium.EnvVar {
+				return c
+			}
+			return os.Getenv(k)
+		}
+		var stdout, stderr bytes.Buffer
+		return run(context.Background(), args, getenv, strings.NewReader(""), &stdout, &stderr)
+	}
+	if err := withChromium("/bin/false"); err == nil || !strings.Contains(err.Error(), "/bin/false") {
+		t.Errorf("draft to PDF with /bin/false as Chromium: %v, want an error naming it", err)
+	}
+	c := chromium.Find(os.Getenv)
+	if c == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium: in CI the PDF draft must be printed")
+		}
+		t.Log("no Chromium (set VIGIL_CHROMIUM): the PDF draft is not printed")
+		return
+	}
+	if err := withChromium(c); err != nil {
+		t.Fatalf("draft to PDF: %v", err)
+	}
+	if b, err := os.ReadFile(out); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("the draft is not a PDF: %v %q", err, b[:min(len(b), 20)])
 	}
 }
