@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/dashboard"
 	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
@@ -297,9 +299,17 @@ func readEvents(r io.Reader) <-chan sse {
 // that ends (freeing its place) when the client goes away.
 func TestDashboardStreams(t *testing.T) {
 	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
-	srv := fx.Srv.Config.Handler.(*web.Server)
-	web.SetDashLimits(srv, 1, 50*time.Millisecond, 100*time.Millisecond)
-	events := fmt.Sprintf("%s/dashboard/%d/events", fx.Srv.URL, fx.El.ID)
+	// The dashboard's state is its room's: a second core over the
+	// fixture's database (its sessions, so its cookies) serves a dashboard
+	// whose limits the test sets and whose open streams it counts.
+	core, err := web.New(fx.DB, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveStreams := dashboard.MountStreams(core, 1, 50*time.Millisecond, 100*time.Millisecond)
+	srv := httptest.NewServer(core)
+	t.Cleanup(func() { srv.Close(); core.CloseObservation() })
+	events := fmt.Sprintf("%s/dashboard/%d/events", srv.URL, fx.El.ID)
 	open := func(ctx context.Context) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, "GET", events, nil)
@@ -337,7 +347,7 @@ func TestDashboardStreams(t *testing.T) {
 	cancel()
 	first.Body.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for web.LiveStreams(srv) != 0 {
+	for liveStreams() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the stream stayed open after its client left")
 		}
@@ -354,10 +364,10 @@ func TestDashboardStreams(t *testing.T) {
 	// for it.
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	if err := fx.Srv.Config.Shutdown(sctx); err != nil {
+	if err := srv.Config.Shutdown(sctx); err != nil {
 		t.Fatalf("shutdown with a dashboard open: %v", err)
 	}
-	if web.LiveStreams(srv) != 0 {
+	if liveStreams() != 0 {
 		t.Fatal("a stream outlived the server's shutdown")
 	}
 }
