@@ -141,6 +141,12 @@ func (s *Server) Resolve(r *http.Request, electionID int64, in *store.Resolution
 		Channel: channel, Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d})
 }
 
+// Photos sent with reports: through OpenRosa (the submission's other
+// multipart parts, named by the photo question's answer, as ODK Collect
+// sends them) or through the API (one photo per request). Only images are
+// kept — the bytes, not the declared type, decide — and a resent photo is
+// stored once.
+
 // photoTypes are the kinds of picture kept: the bytes, not the declared
 // type, decide.
 var photoTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true}

@@ -13,12 +13,11 @@ import (
 	"github.com/vigil-elections/vigil/internal/web"
 )
 
-// Photos sent with reports: through OpenRosa (the submission's other
-// multipart parts, named by the photo question's answer, as ODK Collect
-// sends them) or through the API (one photo per request). Only images are
-// kept — the bytes, not the declared type, decide — and a resent photo is
-// stored once. A protocol's photo is public with the observer protocol
-// version its report created; any other photo stays with its report.
+// The API's photos: one photo per request, added to a report. They are
+// stored as the OpenRosa gateway's attachments are (web.Server.SavePhoto:
+// only images, a resent photo once). A protocol's photo is public with the
+// observer protocol version its report created (pagePhoto); any other
+// photo stays with its report.
 
 // apiReportPhoto takes one photo for a report: the image is the body,
 // ?question= the form's photo question, ?name= its file name.
