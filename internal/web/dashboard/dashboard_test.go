@@ -184,6 +184,32 @@ func TestDashboardPages(t *testing.T) {
 			if err != nil || len(res) != 1 || string(res[0].Value) != `"bad"` || res[0].AreaID != st.ID {
 				t.Fatalf("resolutions %v %v", res, err)
 			}
+			// The form's value is stored as the API stores a JSON body's
+			// (compact), and the action is audited on the API's channel,
+			// as when the form went through the API's handler.
+			padded := url.Values{"area_id": form["area_id"], "phase": form["phase"], "question": form["question"], "value": {" \"bad\"\n"}}
+			if code, _, h := fx.PostForm(t, "coordinator", dash+"/conflicts", padded); code != http.StatusSeeOther {
+				t.Fatalf("resolve with a padded value: %d %q", code, h.Get("Location"))
+			}
+			if res, err := db.Resolutions(ctx, fx.OrgA.ID, fx.El.ID); err != nil || len(res) != 1 || string(res[0].Value) != `"bad"` {
+				t.Fatalf("resolutions after a padded value %v %v", res, err)
+			}
+			audit, err := db.AuditLog(ctx, fx.OrgA.ID, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resolves := 0
+			for _, a := range audit {
+				if a.Action == "conflict.resolve" {
+					resolves++
+					if a.Channel != "api" {
+						t.Errorf("the dashboard's resolution audited on channel %q, want api", a.Channel)
+					}
+				}
+			}
+			if resolves != 2 {
+				t.Errorf("%d audit entries of conflict.resolve, want 2", resolves)
+			}
 			_, body, _ = fx.Page(t, "admin", dash)
 			if got := coverageRow(t, body, "North"); got != [4]int{2, 1, 1, 0} {
 				t.Errorf("North after the resolution: %v", got)
