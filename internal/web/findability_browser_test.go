@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // TestAreaPageFitsInBrowser holds issue 12's findability items on the
@@ -154,7 +155,7 @@ func TestAreaPageFitsInBrowser(t *testing.T) {
 func TestMissingStaffPagesAreHTML(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	e, org := observedDemo(t, db, 3, demo.Params{Stations: 200, ObservedShare: 0.2})
+	e, org := webtest.ObservedDemo(t, db, 3, demo.Params{Stations: 200, ObservedShare: 0.2})
 	const pw = "a long test password"
 	hash, _ := access.HashPassword(pw)
 	if err := db.CreateUser(ctx, &store.User{OrgID: org.ID, Username: "admin", Name: "Admin", Role: "administrator"}, hash); err != nil {

@@ -221,7 +221,7 @@ func TestFreeTextCap(t *testing.T) {
 // Photo limits: the size of one, the count per report, the bytes per
 // organisation, each a setting.
 func TestPhotoLimits(t *testing.T) {
-	pic := pngBytes(t)
+	pic := webtest.PNG(t)
 	post := func(fx *webtest.ObsFixture, id int64, name string, data []byte) (int, string) {
 		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/elections/%d/reports/%d/photos?question=%s&name=%s", fx.Srv.URL, fx.El.ID, id, form.ProtocolPhotoID, name), bytes.NewReader(data))
 		req.Header.Set("Authorization", "Bearer "+fx.Tokens["obs1"])

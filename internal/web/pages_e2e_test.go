@@ -16,7 +16,6 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/browsertest"
 	"github.com/vigil-elections/vigil/internal/demo"
-	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -39,7 +38,7 @@ func TestPublicPagesInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	e, org := observedDemo(t, db, 11, demo.Params{Stations: 800, ObservedShare: 0.25})
+	e, org := webtest.ObservedDemo(t, db, 11, demo.Params{Stations: 800, ObservedShare: 0.25})
 	pub, err := observe.Publish(ctx, db, access.Principal{Role: access.Analyst, OrgID: org.ID, Name: "test"}, e.ID, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -249,24 +248,4 @@ func TestPublicPagesInBrowser(t *testing.T) {
 		p.Screenshot("staff-report-phone")
 		p.Desktop()
 	})
-}
-
-// observedDemo writes the demo election of seed and its observation, and
-// returns the election and the observing organisation.
-func observedDemo(t *testing.T, db *store.DB, seed uint64, p demo.Params) (*election.Election, *store.Organisation) {
-	t.Helper()
-	ctx := context.Background()
-	el := demo.Generate(seed, p)
-	e, err := demo.Write(ctx, db, el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.SeedObservation(ctx, db, e.ID, seed, demo.ObservationFacts(el)); err != nil {
-		t.Fatal(err)
-	}
-	org, err := db.OrganisationByName(ctx, "Demo Observation Mission")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, org
 }

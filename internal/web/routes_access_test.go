@@ -247,7 +247,7 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 	if code, out := fx.Do(t, "analyst", "POST", "/api/v1/observe/qc-rules", map[string]string{"form": "counting", "name": "markerRuleA", "expr": "ballots_in_box > ballots_issued"}); code != 201 {
 		t.Fatalf("setup rule: %d %v", code, out)
 	}
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s%s/reports/%s/photos?question=%s&name=p.png", fx.Srv.URL, e, fx.vars["report"], form.ProtocolPhotoID), bytes.NewReader(pngBytes(t)))
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s%s/reports/%s/photos?question=%s&name=p.png", fx.Srv.URL, e, fx.vars["report"], form.ProtocolPhotoID), bytes.NewReader(webtest.PNG(t)))
 	req.Header.Set("Authorization", "Bearer "+fx.Tokens["obs1"])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 201 {
@@ -334,7 +334,7 @@ func (fx *routeFixture) call(t *testing.T, who, method, path, body string) route
 	case strings.HasPrefix(body, "form:"):
 		rd, ct = strings.NewReader(strings.TrimPrefix(body, "form:")), "application/x-www-form-urlencoded"
 	case body == "png":
-		rd, ct = bytes.NewReader(pngBytes(t)), "image/png"
+		rd, ct = bytes.NewReader(webtest.PNG(t)), "image/png"
 	case body != "":
 		rd, ct = strings.NewReader(body), "text/plain"
 	}

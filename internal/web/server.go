@@ -93,12 +93,9 @@ type Server struct {
 	// Each area's state, made when first used (a Server built by hand in
 	// a test has none until then).
 	observeSt *observeState // set by New
-	dashOnce  sync.Once
-	dashSt    *dashState
 	intakeMu  sync.Mutex
 	intakeSt  *intakeState
-	tokens    sync.Map  // token hash → cachedPrincipal (auth.go)
-	findings  bodyCache // the findings API's answers (observe.go)
+	tokens    sync.Map // token hash → cachedPrincipal (auth.go)
 	geo       struct {
 		sync.Mutex
 		m map[int64]*elGeo
@@ -191,12 +188,6 @@ func (s *Server) HealthRoutes() {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	static, _ := fs.Sub(staticFS, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
-}
-
-// PhotoRoutes registers the upload and the reading of reports' photos.
-func (s *Server) PhotoRoutes() {
-	s.mux.Handle("POST /api/v1/elections/{election}/reports/{id}/photos", http.NewCrossOriginProtection().Handler(s.Serve(s.Authed(s.apiReportPhoto))))
-	s.mux.Handle("GET /elections/{election}/photos/{id}", s.Serve(s.pagePhoto))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

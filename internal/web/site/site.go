@@ -7,9 +7,11 @@ package site
 import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/dashboard"
 	"github.com/vigil-elections/vigil/internal/web/findings"
 	"github.com/vigil-elections/vigil/internal/web/gateway"
 	"github.com/vigil-elections/vigil/internal/web/integrityapi"
+	"github.com/vigil-elections/vigil/internal/web/observeapi"
 	"github.com/vigil-elections/vigil/internal/web/opendata"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
 )
@@ -26,16 +28,16 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	s.ResultsRoutes()
 	integrityapi.Mount(s)
 	findings.Mount(s)
-	s.PhotoRoutes()
-	s.ObserveRoutes()
+	observeapi.Mount(s)
 	gateway.Mount(s)
-	s.ObservePageRoutes()
+	observeapi.MountPages(s)
 	recommendations.Mount(s)
 	s.PortalRoutes()
 	opendata.Mount(s)
 	s.ForensicsRoutes()
-	s.DashboardRoutes()
+	dashboard.Mount(s)
 	s.LogRoutes()
 	s.PagesRoutes()
+	dashboard.MountReports(s)
 	return s, nil
 }

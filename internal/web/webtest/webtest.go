@@ -10,6 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -632,4 +635,37 @@ func ObserverBrowser(t *testing.T, bin string, fx *ObsFixture, code, formURL str
 		t.Fatal(err)
 	}
 	return eval
+}
+
+// PNG is a small picture (4×3 pixels, one red dot) for the tests of photos
+// and form pictures.
+func PNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	img.Set(1, 1, color.RGBA{200, 0, 0, 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// ObservedDemo writes the demo election of seed and its observation, and
+// returns the election and the observing organisation.
+func ObservedDemo(t *testing.T, db *store.DB, seed uint64, p demo.Params) (*election.Election, *store.Organisation) {
+	t.Helper()
+	ctx := context.Background()
+	el := demo.Generate(seed, p)
+	e, err := demo.Write(ctx, db, el)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.SeedObservation(ctx, db, e.ID, seed, demo.ObservationFacts(el)); err != nil {
+		t.Fatal(err)
+	}
+	org, err := db.OrganisationByName(ctx, "Demo Observation Mission")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, org
 }

@@ -1,4 +1,4 @@
-package web
+package observeapi
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The review page: what a coordinator or analyst works through on
@@ -17,10 +18,10 @@ import (
 // button per value to choose it, and the reports QC flagged or
 // quarantined, to verify or quarantine. Plain forms, no script; the same
 // checks as the API (scope, audit), channel "web".
-func (s *Server) observeReviewRoutes() {
+func (s *room) reviewRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	page := func(pattern string, fn HandlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.requireRole(Staff, fn))))
+	page := func(pattern string, fn web.HandlerFunc) {
+		s.Mux().Handle(pattern, csrf.Handler(s.Serve(s.RequireRole(web.Staff, fn))))
 	}
 	page("GET /observe/review/{election}", s.pageReview)
 	page("POST /observe/review/{election}/resolve", s.pageResolve)
@@ -39,17 +40,17 @@ type conflictChoice struct {
 	Reports []int64
 }
 
-func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageReview(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
 	p := s.Principal(r)
-	if err := s.check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	ctx := r.Context()
-	cs, err := observe.ConflictsOf(ctx, s.db, p, e.ID, true)
+	cs, err := observe.ConflictsOf(ctx, s.DB(), p, e.ID, true)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range cs {
 		ids = append(ids, c.AreaID)
 	}
-	paths, err := s.db.AreaPaths(ctx, ids)
+	paths, err := s.DB().AreaPaths(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 		}
 		rows = append(rows, row)
 	}
-	sc, err := observe.ScopeOf(ctx, s.db, p, e.ID)
+	sc, err := observe.ScopeOf(ctx, s.DB(), p, e.ID)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 	case sc.Outside:
 	case !sc.Kept:
 		// A coordinator of one station: the station's reports.
-		ds, err := observe.Load(ctx, s.db, p, e.ID)
+		ds, err := observe.Load(ctx, s.DB(), p, e.ID)
 		if err != nil {
 			return err
 		}
@@ -92,7 +93,7 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	default:
-		if flagged, err = s.db.ReviewList(ctx, p.OrgID, e.ID, sc.Node, "flagged", 0); err != nil {
+		if flagged, err = s.DB().ReviewList(ctx, p.OrgID, e.ID, sc.Node, "flagged", 0); err != nil {
 			return err
 		}
 	}
@@ -100,45 +101,45 @@ func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 		"Election": e, "Conflicts": rows, "Flagged": flagged, "Done": r.URL.Query().Get("done")})
 }
 
-func (s *Server) reviewBack(w http.ResponseWriter, r *http.Request, done string) {
+func (s *room) reviewBack(w http.ResponseWriter, r *http.Request, done string) {
 	http.Redirect(w, r, "/observe/review/"+url.PathEscape(r.PathValue("election"))+"?done="+url.QueryEscape(done), http.StatusSeeOther)
 }
 
-func (s *Server) pageResolve(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageResolve(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return Errorf(Invalid, "bad form")
+		return web.Errorf(web.Invalid, "bad form")
 	}
 	area, err := strconv.ParseInt(r.PostForm.Get("area_id"), 10, 64)
 	if err != nil {
-		return Errorf(Invalid, "area_id %q: want a number", r.PostForm.Get("area_id"))
+		return web.Errorf(web.Invalid, "area_id %q: want a number", r.PostForm.Get("area_id"))
 	}
 	in := store.Resolution{AreaID: area, Phase: r.PostForm.Get("phase"), Question: r.PostForm.Get("question"), Value: json.RawMessage(r.PostForm.Get("value"))}
-	if err := s.resolve(r, e.ID, &in, "web"); err != nil {
+	if err := s.Resolve(r, e.ID, &in, "web"); err != nil {
 		return err
 	}
 	s.reviewBack(w, r, "resolved "+in.Question)
 	return nil
 }
 
-func (s *Server) pageStatus(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageStatus(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
-		return Errorf(Invalid, "bad form")
+		return web.Errorf(web.Invalid, "bad form")
 	}
 	id, err := strconv.ParseInt(r.PostForm.Get("report"), 10, 64)
 	if err != nil {
-		return Errorf(Invalid, "report: want a number")
+		return web.Errorf(web.Invalid, "report: want a number")
 	}
-	rep, err := s.db.Report(r.Context(), s.Principal(r).OrgID, id)
+	rep, err := s.DB().Report(r.Context(), s.Principal(r).OrgID, id)
 	if err != nil {
 		return err
 	}
-	if err := s.review(r, rep, reviewIn{Status: r.PostForm.Get("status")}, "web"); err != nil {
+	if err := s.ReviewReport(r, rep, web.ReviewIn{Status: r.PostForm.Get("status")}, "web"); err != nil {
 		return err
 	}
 	s.reviewBack(w, r, "report "+strconv.FormatInt(id, 10)+" "+r.PostForm.Get("status"))

@@ -1,4 +1,4 @@
-package web_test
+package observeapi_test
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func TestFormPictures(t *testing.T) {
 		if code, out := fx.Do(t, "admin", "POST", "/api/v1/observe/forms", picturesForm()); code != 201 {
 			t.Fatalf("form upload: %d %v", code, out)
 		}
-		pic := pngBytes(t)
+		pic := webtest.PNG(t)
 		put := "/api/v1/observe/forms/pics/1/media/"
 		code, out := putMedia(t, fx, "admin", put+"booth.png", pic)
 		if code != 201 || !strings.Contains(out, `"missing":["seal-broken.jpg","seal-ok.png"]`) || !strings.Contains(out, `"content_type":"image/png"`) {
@@ -144,11 +144,11 @@ func TestWebFormPictureBrowser(t *testing.T) {
 	if code, out := fx.Do(t, "admin", "POST", "/api/v1/observe/forms", picturesForm()); code != 201 {
 		t.Fatalf("form upload: %d %v", code, out)
 	}
-	if code, out := putMedia(t, fx, "admin", "/api/v1/observe/forms/pics/1/media/booth.png", pngBytes(t)); code != 201 {
+	if code, out := putMedia(t, fx, "admin", "/api/v1/observe/forms/pics/1/media/booth.png", webtest.PNG(t)); code != 201 {
 		t.Fatalf("upload: %d %s", code, out)
 	}
 	eval := webtest.ObserverBrowser(t, bin, fx, "obs1", fmt.Sprintf("%s/observe/%d/pics", fx.Srv.URL, fx.El.ID))
-	// pngBytes is 4×3 pixels: a loaded picture has that natural size.
+	// webtest.PNG is 4×3 pixels: a loaded picture has that natural size.
 	got := eval(`new Promise(r => { const i = document.querySelector("img.q-media");
 		if (!i) return r("no img");
 		const done = () => r(i.naturalWidth + "x" + i.naturalHeight);
@@ -161,7 +161,7 @@ func TestWebFormPictureBrowser(t *testing.T) {
 		const hit = await caches.open("vigil-observe-v1").then(c => c.match("` + src + `"));
 		if (hit) return hit.headers.get("Content-Type") + " " + (await hit.arrayBuffer()).byteLength;
 		await new Promise(r => setTimeout(r, 100)); } return "not cached"; })()`)
-	if want := fmt.Sprintf("image/png %d", len(pngBytes(t))); cached != want {
+	if want := fmt.Sprintf("image/png %d", len(webtest.PNG(t))); cached != want {
 		t.Errorf("offline cache: %q, want %q", cached, want)
 	}
 }

@@ -1,4 +1,4 @@
-package web
+package observeapi
 
 import (
 	"errors"
@@ -11,46 +11,47 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // Form media pictures (media::image): a form version's files, uploaded
 // after its workbook as ODK Central takes them, listed in the version's
 // OpenRosa manifest beside the station lists and served at its media
-// route (observe_openrosa_media.go).
+// route (web/gateway/openrosa_media.go).
 //
 //	PUT /api/v1/observe/forms/{form}/{version}/media/{file}   the raw bytes
 
-func (s *Server) apiPutFormMedia(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiPutFormMedia(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	sf, err := s.db.FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.PathValue("version"))
+	sf, err := s.DB().FormByKey(r.Context(), p.OrgID, r.PathValue("form"), r.PathValue("version"))
 	if err != nil {
 		return err
 	}
 	// One byte over the limit is enough to refuse the file.
 	data, err := io.ReadAll(io.LimitReader(r.Body, form.MaxMediaBytes+1))
 	if err != nil {
-		return Errorf(Invalid, "reading the file: %v", err)
+		return web.Errorf(web.Invalid, "reading the file: %v", err)
 	}
 	name := r.PathValue("file")
-	m, err := observe.AttachFormMedia(r.Context(), s.db, sf, name, data,
+	m, err := observe.AttachFormMedia(r.Context(), s.DB(), sf, name, data,
 		s.AuditEntry(r, "form.media", fmt.Sprintf("form:%s:%s:%s", sf.Form.ID, sf.Form.Version, name), map[string]any{"bytes": len(data)}))
 	if errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if err != nil {
-		return Errorf(Invalid, "%v", err)
+		return web.Errorf(web.Invalid, "%v", err)
 	}
-	missing, err := observe.MissingFormMedia(r.Context(), s.db, sf)
+	missing, err := observe.MissingFormMedia(r.Context(), s.DB(), sf)
 	if err != nil {
 		return err
 	}
 	if missing == nil {
 		missing = []string{} // a list in the JSON, never null
 	}
-	WriteJSON(w, http.StatusCreated, map[string]any{"media": m, "missing": missing})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"media": m, "missing": missing})
 	return nil
 }
 

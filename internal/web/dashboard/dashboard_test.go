@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
+	"github.com/vigil-elections/vigil/internal/web/dashboard"
 	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
@@ -182,6 +184,32 @@ func TestDashboardPages(t *testing.T) {
 			if err != nil || len(res) != 1 || string(res[0].Value) != `"bad"` || res[0].AreaID != st.ID {
 				t.Fatalf("resolutions %v %v", res, err)
 			}
+			// The form's value is stored as the API stores a JSON body's
+			// (compact), and the action is audited on the API's channel,
+			// as when the form went through the API's handler.
+			padded := url.Values{"area_id": form["area_id"], "phase": form["phase"], "question": form["question"], "value": {" \"bad\"\n"}}
+			if code, _, h := fx.PostForm(t, "coordinator", dash+"/conflicts", padded); code != http.StatusSeeOther {
+				t.Fatalf("resolve with a padded value: %d %q", code, h.Get("Location"))
+			}
+			if res, err := db.Resolutions(ctx, fx.OrgA.ID, fx.El.ID); err != nil || len(res) != 1 || string(res[0].Value) != `"bad"` {
+				t.Fatalf("resolutions after a padded value %v %v", res, err)
+			}
+			audit, err := db.AuditLog(ctx, fx.OrgA.ID, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resolves := 0
+			for _, a := range audit {
+				if a.Action == "conflict.resolve" {
+					resolves++
+					if a.Channel != "api" {
+						t.Errorf("the dashboard's resolution audited on channel %q, want api", a.Channel)
+					}
+				}
+			}
+			if resolves != 2 {
+				t.Errorf("%d audit entries of conflict.resolve, want 2", resolves)
+			}
 			_, body, _ = fx.Page(t, "admin", dash)
 			if got := coverageRow(t, body, "North"); got != [4]int{2, 1, 1, 0} {
 				t.Errorf("North after the resolution: %v", got)
@@ -297,9 +325,17 @@ func readEvents(r io.Reader) <-chan sse {
 // that ends (freeing its place) when the client goes away.
 func TestDashboardStreams(t *testing.T) {
 	fx := webtest.NewObsFixture(t, storetest.SQLite(t))
-	srv := fx.Srv.Config.Handler.(*web.Server)
-	web.SetDashLimits(srv, 1, 50*time.Millisecond, 100*time.Millisecond)
-	events := fmt.Sprintf("%s/dashboard/%d/events", fx.Srv.URL, fx.El.ID)
+	// The dashboard's state is its room's: a second core over the
+	// fixture's database (its sessions, so its cookies) serves a dashboard
+	// whose limits the test sets and whose open streams it counts.
+	core, err := web.New(fx.DB, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveStreams := dashboard.MountStreams(core, 1, 50*time.Millisecond, 100*time.Millisecond)
+	srv := httptest.NewServer(core)
+	t.Cleanup(func() { srv.Close(); core.CloseObservation() })
+	events := fmt.Sprintf("%s/dashboard/%d/events", srv.URL, fx.El.ID)
 	open := func(ctx context.Context) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, "GET", events, nil)
@@ -337,7 +373,7 @@ func TestDashboardStreams(t *testing.T) {
 	cancel()
 	first.Body.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for web.LiveStreams(srv) != 0 {
+	for liveStreams() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the stream stayed open after its client left")
 		}
@@ -354,10 +390,10 @@ func TestDashboardStreams(t *testing.T) {
 	// for it.
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	if err := fx.Srv.Config.Shutdown(sctx); err != nil {
+	if err := srv.Config.Shutdown(sctx); err != nil {
 		t.Fatalf("shutdown with a dashboard open: %v", err)
 	}
-	if web.LiveStreams(srv) != 0 {
+	if liveStreams() != 0 {
 		t.Fatal("a stream outlived the server's shutdown")
 	}
 }

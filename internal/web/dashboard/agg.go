@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"sync"
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // dashSrc is what the dashboard reads: the observation aggregates in the
@@ -29,33 +29,22 @@ type dashSrc struct {
 
 // dashSource checks that the principal may read the organisation's
 // findings and opens the dashboard's source in their scope.
-func (s *Server) dashSource(r *http.Request) (*dashSrc, error) {
+func (s *room) dashSource(r *http.Request) (*dashSrc, error) {
 	e, p, err := s.ElectionAs(r, access.ReadFindings)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := observe.ScopeOf(r.Context(), s.db, p, e.ID)
+	sc, err := observe.ScopeOf(r.Context(), s.DB(), p, e.ID)
 	if err != nil {
 		return nil, err
 	}
 	src := &dashSrc{e: e, p: p, scope: sc}
 	if !sc.Kept {
-		if src.ds, err = observe.Load(r.Context(), s.db, p, e.ID); err != nil {
+		if src.ds, err = observe.Load(r.Context(), s.DB(), p, e.ID); err != nil {
 			return nil, err
 		}
 	}
 	return src, nil
-}
-
-// stamp is the change counter of the organisation's observation of the
-// election: one row read; live pages compare it and re-read only when it
-// moved.
-func (s *Server) obsStamp(ctx context.Context, orgID, electionID int64) (string, error) {
-	n, err := s.db.ObsChange(ctx, orgID, electionID)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("c%d", n), nil
 }
 
 // coverage counts the deployed stations under prefix by the next level
@@ -135,11 +124,11 @@ func (src *dashSrc) counts(ctx context.Context, db *store.DB) (incidents, qc, co
 // dashLists incident reports and queued reports by id, and the first
 // dashLists conflicts by station, phase and question, as dashPage does
 // from the reports.
-func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashData, c *catalogue) error {
+func (s *room) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashData, c *web.Catalogue) error {
 	ctx := r.Context()
 	lang := c.Tag
 	var err error
-	d.IncTotal, d.QTotal, d.CTotal, _, err = src.counts(ctx, s.db)
+	d.IncTotal, d.QTotal, d.CTotal, _, err = src.counts(ctx, s.DB())
 	if err != nil {
 		return err
 	}
@@ -147,15 +136,15 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 		return nil
 	}
 	org, eid, node := src.p.OrgID, src.e.ID, src.scope.Node
-	incidents, err := s.db.ReviewList(ctx, org, eid, node, "incident", dashLists)
+	incidents, err := s.DB().ReviewList(ctx, org, eid, node, "incident", dashLists)
 	if err != nil {
 		return err
 	}
-	queued, err := s.db.ReviewList(ctx, org, eid, node, "queue", dashLists)
+	queued, err := s.DB().ReviewList(ctx, org, eid, node, "queue", dashLists)
 	if err != nil {
 		return err
 	}
-	conflicts, err := s.db.ObsConflicts(ctx, org, eid, node, false, dashLists)
+	conflicts, err := s.DB().ObsConflicts(ctx, org, eid, node, false, dashLists)
 	if err != nil {
 		return err
 	}
@@ -165,7 +154,7 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 			firsts = append(firsts, cf.Values[0].Reports[0])
 		}
 	}
-	formOf, err := s.db.ReportForms(ctx, org, firsts)
+	formOf, err := s.DB().ReportForms(ctx, org, firsts)
 	if err != nil {
 		return err
 	}
@@ -176,13 +165,13 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 	for _, f := range formOf {
 		formIDs = append(formIDs, f)
 	}
-	forms, err := s.db.FormsByID(ctx, formIDs)
+	forms, err := s.DB().FormsByID(ctx, formIDs)
 	if err != nil {
 		return err
 	}
 	for _, rep := range incidents {
-		res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
-		in := dashIncident{ID: rep.ID, Place: placeOf(rep.AreaPath), Triage: rep.Triage, CanAct: s.check(r, access.TriageIncident, res) == nil}
+		res := access.Resource{OrgID: rep.OrgID, Area: web.NonNilArea(rep.AreaPath)}
+		in := dashIncident{ID: rep.ID, Place: placeOf(rep.AreaPath), Triage: rep.Triage, CanAct: s.Check(r, access.TriageIncident, res) == nil}
 		if in.Triage == "" {
 			in.Triage = "new"
 		}
@@ -207,9 +196,9 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 		d.Incidents = append(d.Incidents, in)
 	}
 	for _, rep := range queued {
-		res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
+		res := access.Resource{OrgID: rep.OrgID, Area: web.NonNilArea(rep.AreaPath)}
 		d.Queue = append(d.Queue, dashQueued{ID: rep.ID, Form: rep.FormKey, Place: placeOf(rep.AreaPath), Status: rep.Status,
-			QC: rep.QC, CanAct: s.check(r, access.ReviewReport, res) == nil})
+			QC: rep.QC, CanAct: s.Check(r, access.ReviewReport, res) == nil})
 	}
 	sort.SliceStable(d.Queue, func(i, j int) bool {
 		return d.Queue[i].Status == store.StatusFlagged && d.Queue[j].Status != store.StatusFlagged
@@ -218,11 +207,11 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 	for _, cf := range conflicts {
 		areaIDs = append(areaIDs, cf.AreaID)
 	}
-	paths, err := s.db.AreaPaths(ctx, areaIDs)
+	paths, err := s.DB().AreaPaths(ctx, areaIDs)
 	if err != nil {
 		return err
 	}
-	n, err := s.db.ObsNodeCounts(ctx, org, eid, node)
+	n, err := s.DB().ObsNodeCounts(ctx, org, eid, node)
 	if err != nil {
 		return err
 	}
@@ -230,7 +219,7 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 	for _, cf := range conflicts {
 		path := paths[cf.AreaID]
 		dc := dashConflict{AreaID: cf.AreaID, Place: placeOf(path), Phase: cf.Phase, Question: cf.Question, Label: cf.Question,
-			CanAct: s.check(r, access.ResolveConflict, access.Resource{OrgID: org, Area: nonNilArea(path)}) == nil}
+			CanAct: s.Check(r, access.ResolveConflict, access.Resource{OrgID: org, Area: web.NonNilArea(path)}) == nil}
 		var q *form.Question
 		if len(cf.Values) > 0 && len(cf.Values[0].Reports) > 0 {
 			if sf := forms[formOf[cf.Values[0].Reports[0]]]; sf != nil {
@@ -249,28 +238,4 @@ func (s *Server) dashListsFromAggregates(r *http.Request, src *dashSrc, d *dashD
 	}
 	sort.SliceStable(d.Conflicts, func(i, j int) bool { return d.Conflicts[i].Resolved == "" && d.Conflicts[j].Resolved != "" })
 	return nil
-}
-
-// bodyCache keeps rendered answers, keyed by what they depend on (the
-// change counter among it): a stale entry is never hit, only crowded out.
-// Each server has its own (Server.findings).
-type bodyCache struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (c *bodyCache) get(key string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[key]
-	return v, ok
-}
-
-func (c *bodyCache) put(key string, v []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 64 {
-		c.m = map[string][]byte{}
-	}
-	c.m[key] = v
 }

@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/integrity/pvt"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/chart"
 )
 
@@ -57,26 +58,27 @@ const pvtStratum = "1"
 
 // dashPVTFor computes (or takes from the cache, by protocol stamp and
 // language) the PVT section.
-func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue) (*dashPVT, error) {
-	stamp, err := s.db.ProtocolStamp(r.Context(), e.ID)
+func (s *room) dashPVTFor(r *http.Request, e *election.Election, c *web.Catalogue) (*dashPVT, error) {
+	stamp, err := s.DB().ProtocolStamp(r.Context(), e.ID)
 	if err != nil {
 		return nil, err
 	}
 	key := itoa64(e.ID) + "|" + stamp + "|" + c.Tag
-	st := s.dash()
+	st := s.st
 	st.mu.Lock()
 	ent, ok := st.pvt[key]
 	st.mu.Unlock()
 	if ok {
 		return ent.pv, ent.err
 	}
-	tent, err := s.tallyAt(r.Context(), e, tally.Selector{}, stamp)
+	tent, err := s.TallyAt(r.Context(), e, tally.Selector{}, stamp)
 	if err != nil {
 		return nil, err
 	}
-	tent.mu.Lock()
-	in, err := stored.BuildPVT(e, tent.Result.Index, tent.All, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
-	tent.mu.Unlock()
+	var in *stored.PVTInput
+	tent.Hold(func() {
+		in, err = stored.BuildPVT(e, tent.Result.Index, tent.All, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
+	})
 	var pv *dashPVT
 	if err == nil {
 		pv, err = buildPVT(in, c)
@@ -100,7 +102,7 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 
 // buildPVT estimates, follows the estimate by arrival and writes the
 // verdicts in the reader's language.
-func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
+func buildPVT(in *stored.PVTInput, c *web.Catalogue) (*dashPVT, error) {
 	cfg := pvt.Config{MinReports: 2, CannotWin: in.CannotWin}
 	every := max(1, len(in.Reports)/pvtCheckpoints)
 	cps, err := pvt.Converge(in.Strata, in.Options, in.Reports, cfg, every, 0)
@@ -141,8 +143,8 @@ func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
 		XLabel: c.T("dash.pvt.x"), YLabel: c.T("dash.pvt.y", leader), Height: 300,
 		YFormat: func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) + "%" }}, series...)
 	// In the reader's language (the package writes English).
-	pv.Warnings = pvtWarnings(c, final.Warnings, final.Notes)
-	pv.Withheld = withheldText(c, final)
+	pv.Warnings = web.PVTWarnings(c, final.Warnings, final.Notes)
+	pv.Withheld = web.WithheldText(c, final)
 	if in.Official != nil {
 		vs, err := pvt.Compare(final, in.Official)
 		if err != nil {
@@ -157,17 +159,17 @@ func buildPVT(in *stored.PVTInput, c *catalogue) (*dashPVT, error) {
 
 // verdictSentence is pvt's verdict in the reader's language (pvt.Compare
 // writes English only).
-func verdictSentence(c *catalogue, v pvt.Verdict, res *pvt.Result) string {
+func verdictSentence(c *web.Catalogue, v pvt.Verdict, res *pvt.Result) string {
 	f := func(x float64) string {
 		s := strconv.FormatFloat(x, 'f', 2, 64)
-		if d := c.msgs["num.decimal"]; d != "" && d != "." {
+		if d := c.Message("num.decimal"); d != "" && d != "." {
 			s = strings.Replace(s, ".", d, 1)
 		}
 		return s
 	}
 	name := v.Option
 	if v.Withheld {
-		return c.T("dash.verdict.withheld", name, withheldText(c, res))
+		return c.T("dash.verdict.withheld", name, web.WithheldText(c, res))
 	}
 	key := "dash.verdict"
 	if res.Lead != nil && v.Option == res.Lead.Name {

@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/metrics"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // Live coverage over server-sent events. Each connected dashboard has one
@@ -39,17 +40,17 @@ type dashLimits struct {
 	streams              int
 }
 
-func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
+func (s *room) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	e, p, err := s.ElectionAs(r, access.ReadFindings)
 	if err != nil {
 		return err
 	}
-	st := s.dash()
+	st := s.st
 	st.mu.Lock()
 	lim := st.limits
 	if st.live >= lim.streams {
 		st.mu.Unlock()
-		return Errorf(TooMany, "too many live dashboards open: reload the page for the current figures")
+		return web.Errorf(web.TooMany, "too many live dashboards open: reload the page for the current figures")
 	}
 	st.live++
 	st.mu.Unlock()
@@ -88,10 +89,10 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 	end := time.NewTimer(lim.max)
 	defer end.Stop()
 	send := func() bool {
-		stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
+		stamp, err := s.ObsStamp(r.Context(), p.OrgID, e.ID)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log.Warn("dashboard events: reading the stamp", "err", err)
+				s.Log().Warn("dashboard events: reading the stamp", "err", err)
 			}
 			return ctx.Err() == nil
 		}
@@ -101,7 +102,7 @@ func (s *Server) dashEvents(w http.ResponseWriter, r *http.Request) error {
 		frag, counts, err := s.coverageFragment(r, p, stamp)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log.Warn("dashboard events: coverage", "err", err)
+				s.Log().Warn("dashboard events: coverage", "err", err)
 			}
 			return ctx.Err() == nil
 		}
@@ -170,10 +171,10 @@ func (st *dashState) shutdownOf(r *http.Request) <-chan struct{} {
 // coverageFragment renders the coverage table of the request's scope at
 // stamp, and the counts of the page's lists (JSON), once per scope,
 // language and stamp however many streams watch it.
-func (s *Server) coverageFragment(r *http.Request, p access.Principal, stamp string) ([]byte, []byte, error) {
-	c := s.catalogueFor(r)
+func (s *room) coverageFragment(r *http.Request, p access.Principal, stamp string) ([]byte, []byte, error) {
+	c := s.CatalogueFor(r)
 	key := fmt.Sprintf("%d|%s|%q|%q|%s|%s", p.OrgID, p.Role, p.Area, dashArea(r), r.PathValue("election"), c.Tag)
-	st := s.dash()
+	st := s.st
 	st.mu.Lock()
 	if cc, ok := st.cov[key]; ok && cc.stamp == stamp {
 		st.mu.Unlock()
@@ -188,11 +189,11 @@ func (s *Server) coverageFragment(r *http.Request, p access.Principal, stamp str
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := s.renderBytes(r, "dashboard-coverage", cov)
+	b, err := s.RenderBytes(r, "dashboard-coverage", cov)
 	if err != nil {
 		return nil, nil, err
 	}
-	inc, qc, _, open, err := src.counts(r.Context(), s.db)
+	inc, qc, _, open, err := src.counts(r.Context(), s.DB())
 	if err != nil {
 		return nil, nil, err
 	}

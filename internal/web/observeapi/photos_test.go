@@ -1,12 +1,9 @@
-package web_test
+package observeapi_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -19,24 +16,13 @@ import (
 	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
-func pngBytes(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
-	img.Set(1, 1, color.RGBA{200, 0, 0, 255})
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // TestProtocolPhotos: a counting report's protocol photo, sent through
 // OpenRosa or the API, is published beside the observer version it created;
 // what is not an image is refused; only the author (or staff) adds photos.
 func TestProtocolPhotos(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := webtest.NewObsFixture(t, db)
-		pic := pngBytes(t)
+		pic := webtest.PNG(t)
 
 		// Through the API: the counting report, then its photo.
 		rep := webtest.CountingReport("photo-report-0001", 101, 600)

@@ -1,8 +1,10 @@
-package web
+package observeapi
 
 import (
 	"errors"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // FuzzReportJSON: any body gives a report or a client error with a
@@ -17,8 +19,8 @@ func FuzzReportJSON(f *testing.F) {
 		var in ReportIn
 		err := decodeJSONBytes(body, &in)
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || e.Code != Invalid || e.Message == "" {
+			var e *web.Error
+			if !errors.As(err, &e) || e.Code != web.Invalid || e.Message == "" {
 				t.Fatalf("error %T %v", err, err)
 			}
 		}

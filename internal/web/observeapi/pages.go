@@ -1,4 +1,4 @@
-package web
+package observeapi
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The observers' web form: server-rendered, mobile-first, and usable
@@ -26,10 +27,10 @@ import (
 //
 // An observer without a login opens /observe/t/TOKEN once (the link their
 // coordinator sends); the token is kept in an HttpOnly cookie.
-func (s *Server) observePageRoutes() {
+func (s *room) pageRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	page := func(pattern string, fn HandlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.Authed(fn))))
+	page := func(pattern string, fn web.HandlerFunc) {
+		s.Mux().Handle(pattern, csrf.Handler(s.Serve(s.Authed(fn))))
 	}
 	page("GET /login", s.pageLogin)
 	page("POST /login", s.pageLoginPost)
@@ -38,10 +39,10 @@ func (s *Server) observePageRoutes() {
 	page("GET /observe/t/{token}", s.pageTokenLogin)
 	page("GET /observe/{election}/{form}", s.pageForm)
 	page("GET /observe/reports/{election}", s.apiReports)
-	s.mux.HandleFunc("GET /observe/sw.js", serviceWorker)
+	s.Mux().HandleFunc("GET /observe/sw.js", serviceWorker)
 }
 
-func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	next := r.URL.Query().Get("next")
 	if next != "" {
 		next = safeNext(next)
@@ -56,18 +57,18 @@ func safeNext(n string) string {
 	return n
 }
 
-func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8192)
 	if err := r.ParseForm(); err != nil {
-		return Errorf(Invalid, "bad form")
+		return web.Errorf(web.Invalid, "bad form")
 	}
-	u, err := s.login(w, r, r.PostForm.Get("username"), r.PostForm.Get("password"))
+	u, err := s.Login(w, r, r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
-		if e, ok := err.(*Error); ok {
+		if e, ok := err.(*web.Error); ok {
 			// The page answers with the same status as the JSON login: 429
 			// when the budget is spent, so that clients and monitors see it.
 			status := http.StatusUnauthorized
-			if e.Code == TooMany {
+			if e.Code == web.TooMany {
 				status = http.StatusTooManyRequests
 			}
 			return s.Render(w, r, status, "observe_login.html", map[string]any{"Error": e.Message, "Next": safeNext(r.PostForm.Get("next"))})
@@ -75,54 +76,54 @@ func (s *Server) pageLoginPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	next := r.PostForm.Get("next")
-	if next == "" && slices.Contains(Staff, access.Role(u.Role)) {
-		// Staff without a destination land on the mission's dashboard.
+	if next == "" && slices.Contains(web.Staff, access.Role(u.Role)) {
+		// web.Staff without a destination land on the mission's dashboard.
 		next = "/dashboard/"
 	}
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.logout(w, r); err != nil {
+func (s *room) pageLogout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Logout(w, r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) pageTokenLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageTokenLogin(w http.ResponseWriter, r *http.Request) error {
 	tok := r.PathValue("token")
-	if _, err := s.tokenPrincipal(r.Context(), tok); err != nil {
+	if _, err := s.TokenPrincipal(r.Context(), tok); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: TokenCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	http.SetCookie(w, &http.Cookie{Name: web.TokenCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: s.Client(r).HTTPS, MaxAge: 60 * 24 * 3600})
 	http.Redirect(w, r, "/observe/", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageObserve(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
 	if p.Role == access.Public {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape("/observe/"), http.StatusSeeOther)
 		return nil
 	}
-	eid, err := s.db.CurrentElection(r.Context(), p.OrgID)
+	eid, err := s.DB().CurrentElection(r.Context(), p.OrgID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Errorf(NotFound, "no election in the database")
+		return web.Errorf(web.NotFound, "no election in the database")
 	} else if err != nil {
 		return err
 	}
-	e, err := s.db.Election(r.Context(), eid)
+	e, err := s.DB().Election(r.Context(), eid)
 	if err != nil {
 		return err
 	}
-	forms, err := s.db.Forms(r.Context(), p.OrgID)
+	forms, err := s.DB().Forms(r.Context(), p.OrgID)
 	if err != nil {
 		return err
 	}
-	as, err := s.db.Assignments(r.Context(), p.OrgID, e.ID)
+	as, err := s.DB().Assignments(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (s *Server) pageObserve(w http.ResponseWriter, r *http.Request) error {
 	who := p.Name
 	var team int64
 	if p.Role == access.Observer {
-		o, err := s.db.Observer(r.Context(), p.ObserverID)
+		o, err := s.DB().Observer(r.Context(), p.ObserverID)
 		if err != nil {
 			return err
 		}
@@ -248,7 +249,7 @@ func fieldScript(f *form.Form, q *form.Question, ff *formField) {
 	}
 }
 
-func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageForm(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
 	if p.Role == access.Public {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
@@ -258,11 +259,11 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sf, err := s.db.FormByKey(r.Context(), p.OrgID, r.PathValue("form"), "")
+	sf, err := s.DB().FormByKey(r.Context(), p.OrgID, r.PathValue("form"), "")
 	if err != nil {
 		return err
 	}
-	areas, err := s.db.Areas(r.Context(), e.ID)
+	areas, err := s.DB().Areas(r.Context(), e.ID)
 	if err != nil {
 		return err
 	}
@@ -270,8 +271,8 @@ func (s *Server) pageForm(w http.ResponseWriter, r *http.Request) error {
 	// The form speaks the observer's language: ?lang=, else the portal's
 	// choice (the cookie, the browser's Accept-Language).
 	lang := r.URL.Query().Get("lang")
-	if lang == "" && s.portal.langs != nil {
-		lang = s.portal.langs.pick(r).Tag
+	if lang == "" {
+		lang = s.Lang(r)
 	}
 	var fields []formField
 	for i := range f.Questions {
@@ -342,7 +343,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // serviceWorker serves the offline cache's script from /observe/ so that
 // its scope covers the form pages.
 func serviceWorker(w http.ResponseWriter, r *http.Request) {
-	b, err := staticFS.ReadFile("static/observe-sw.js")
+	b, err := web.StaticFile("observe-sw.js")
 	if err != nil {
 		http.NotFound(w, r)
 		return

@@ -1,4 +1,4 @@
-package web
+package observeapi
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,15 +19,15 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
-// ObserveRoutes registers the observation area: the reports API, forms,
-// people and deployment, findings, the OpenRosa server, the SMS webhooks
-// and the offline web form.
-func (s *Server) ObserveRoutes() {
+// apiRoutes registers the observer API: reports, forms, people and
+// deployment, findings.
+func (s *room) apiRoutes() {
 	csrf := http.NewCrossOriginProtection()
-	h := func(pattern string, fn HandlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.Authed(fn))))
+	h := func(pattern string, fn web.HandlerFunc) {
+		s.Mux().Handle(pattern, csrf.Handler(s.Serve(s.Authed(fn))))
 	}
 	h("GET /api/v1/observe/me", s.apiMe)
 	h("POST /api/v1/observe/login", s.apiLogin)
@@ -44,7 +43,7 @@ func (s *Server) ObserveRoutes() {
 	h("DELETE /api/v1/observe/tokens/{id}", s.apiRevokeToken)
 	h("GET /api/v1/observe/qc-rules", s.apiQCRules)
 	h("POST /api/v1/observe/qc-rules", s.apiSaveQCRule)
-	h("GET /api/v1/observe/audit", s.requireRole([]access.Role{access.Administrator, access.Analyst}, s.apiAudit))
+	h("GET /api/v1/observe/audit", s.RequireRole([]access.Role{access.Administrator, access.Analyst}, s.apiAudit))
 	h("POST /api/v1/elections/{election}/reports", s.apiSubmit)
 	h("GET /api/v1/elections/{election}/reports", s.apiReports)
 	h("GET /api/v1/elections/{election}/reports/{id}", s.apiReport)
@@ -58,13 +57,6 @@ func (s *Server) ObserveRoutes() {
 	h("GET /api/v1/elections/{election}/deployments/latest", s.apiDeployment)
 }
 
-// ObservePageRoutes registers the offline web form's pages and the review
-// of reports.
-func (s *Server) ObservePageRoutes() {
-	s.observePageRoutes()
-	s.observeReviewRoutes()
-}
-
 // maxReportBody bounds a JSON report; a form with a protocol of 40
 // options is a few kilobytes.
 const maxReportBody = 1 << 20
@@ -73,10 +65,10 @@ const maxReportBody = 1 << 20
 func decodeJSON(r *http.Request, limit int64, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		return Errorf(Invalid, "reading the body: %v", err)
+		return web.Errorf(web.Invalid, "reading the body: %v", err)
 	}
 	if int64(len(body)) > limit {
-		return Errorf(Invalid, "body larger than %d bytes", limit)
+		return web.Errorf(web.Invalid, "body larger than %d bytes", limit)
 	}
 	return decodeJSONBytes(body, v)
 }
@@ -90,23 +82,23 @@ func decodeJSONBytes(body []byte, v any) error {
 		var ae *form.AnswerError
 		switch {
 		case errors.As(err, &ae):
-			return Errorf(Invalid, "%v", ae)
+			return web.Errorf(web.Invalid, "%v", ae)
 		case errors.As(err, &se):
 			line, col := position(body, se.Offset)
-			return Errorf(Invalid, "JSON syntax error at line %d, column %d: %v", line, col, se)
+			return web.Errorf(web.Invalid, "JSON syntax error at line %d, column %d: %v", line, col, se)
 		case errors.As(err, &te):
 			line, col := position(body, te.Offset)
-			return Errorf(Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, jsonWant(te.Type), te.Value)
+			return web.Errorf(web.Invalid, "JSON at line %d, column %d: field %q: want %s, got %s", line, col, te.Field, jsonWant(te.Type), te.Value)
 		case errors.Is(err, io.EOF):
-			return Errorf(Invalid, "empty body: want a JSON object")
+			return web.Errorf(web.Invalid, "empty body: want a JSON object")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			line, col := position(body, int64(len(body)))
-			return Errorf(Invalid, "JSON syntax error at line %d, column %d: the body ends in the middle of a value", line, col)
+			return web.Errorf(web.Invalid, "JSON syntax error at line %d, column %d: the body ends in the middle of a value", line, col)
 		}
-		return Errorf(Invalid, "JSON: %v", err)
+		return web.Errorf(web.Invalid, "JSON: %v", err)
 	}
 	if dec.More() {
-		return Errorf(Invalid, "JSON: more than one value in the body")
+		return web.Errorf(web.Invalid, "JSON: more than one value in the body")
 	}
 	return nil
 }
@@ -152,24 +144,24 @@ func position(b []byte, off int64) (line, col int) {
 // submitError turns the pipeline's refusals into client errors; a
 // validation error carries the list of problems.
 type problemsError struct {
-	*Error
+	*web.Error
 	Problems []form.FieldError `json:"problems"`
 }
 
-func (s *Server) submitError(w http.ResponseWriter, err error) error {
+func (s *room) submitError(w http.ResponseWriter, err error) error {
 	var ve *observe.ValidationError
 	var ie *observe.InputError
 	switch {
 	case errors.As(err, &ve):
-		WriteJSON(w, http.StatusBadRequest, map[string]any{"error": problemsError{
-			Error: &Error{Code: Invalid, Message: fmt.Sprintf("%d problem(s) with the answers", len(ve.Problems))}, Problems: ve.Problems}})
+		web.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": problemsError{
+			Error: &web.Error{Code: web.Invalid, Message: fmt.Sprintf("%d problem(s) with the answers", len(ve.Problems))}, Problems: ve.Problems}})
 		return nil
 	case errors.As(err, &ie):
-		return Errorf(Invalid, "%s", ie.Msg)
+		return web.Errorf(web.Invalid, "%s", ie.Msg)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return Errorf(TooMany, "the server is busy: send the report again (same client_id)")
+		return web.Errorf(web.TooMany, "the server is busy: send the report again (same client_id)")
 	}
-	return accessError(err)
+	return web.AccessError(err)
 }
 
 // ReportIn is the JSON body of a report submission.
@@ -182,11 +174,11 @@ type ReportIn struct {
 	Answers   form.Answers `json:"answers"`
 }
 
-func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	var e *election.Election
 	var err error
 	if id, perr := strconv.ParseInt(r.PathValue("election"), 10, 64); perr == nil {
-		e, err = s.obs().svc.Election(r.Context(), id)
+		e, err = s.Observation().Election(r.Context(), id)
 	} else {
 		e, err = s.ElectionParam(r)
 	}
@@ -207,15 +199,15 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	return s.submit(w, r, e, in, channel)
 }
 
-func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Election, in ReportIn, channel string) error {
+func (s *room) submit(w http.ResponseWriter, r *http.Request, e *election.Election, in ReportIn, channel string) error {
 	if in.Form == "" {
-		return Errorf(Invalid, "form: required (the form's id, e.g. counting)")
+		return web.Errorf(web.Invalid, "form: required (the form's id, e.g. counting)")
 	}
 	var submitted time.Time
 	if in.Submitted != "" {
 		t, err := time.Parse(time.RFC3339, in.Submitted)
 		if err != nil {
-			return Errorf(Invalid, "submitted %q: want an RFC 3339 time such as 2026-11-23T18:05:00Z", in.Submitted)
+			return web.Errorf(web.Invalid, "submitted %q: want an RFC 3339 time such as 2026-11-23T18:05:00Z", in.Submitted)
 		}
 		submitted = t
 	}
@@ -228,16 +220,16 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, e *election.Elec
 	if rc.Duplicate {
 		status = http.StatusOK
 	}
-	WriteJSON(w, status, rc)
+	web.WriteJSON(w, status, rc)
 	return nil
 }
 
-func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiMe(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
 	out := map[string]any{"role": p.Role, "name": p.Name}
 	if p.Role != access.Public {
 		out["org_id"] = p.OrgID
-		if o, err := s.db.Organisation(r.Context(), p.OrgID); err == nil {
+		if o, err := s.DB().Organisation(r.Context(), p.OrgID); err == nil {
 			out["organisation"] = o.Name
 		}
 		if len(p.Area) > 0 {
@@ -248,11 +240,11 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 			out["stations"] = len(p.Stations)
 		}
 	}
-	WriteJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -260,44 +252,44 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 4096, &in); err != nil {
 		return err
 	}
-	u, err := s.login(w, r, in.Username, in.Password)
+	u, err := s.Login(w, r, in.Username, in.Password)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"user": u})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"user": u})
 	return nil
 }
 
-func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.logout(w, r); err != nil {
+func (s *room) apiLogout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Logout(w, r); err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"status": "logged out"})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"status": "logged out"})
 	return nil
 }
 
-func (s *Server) apiForms(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiForms(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
 	if p.Role == access.Public {
-		return Errorf(Unauthorized, "log in first")
+		return web.Errorf(web.Unauthorized, "log in first")
 	}
-	fs, err := s.db.Forms(r.Context(), p.OrgID)
+	fs, err := s.DB().Forms(r.Context(), p.OrgID)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"forms": fs})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"forms": fs})
 	return nil
 }
 
-func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiForm(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
 	if p.Role == access.Public {
-		return Errorf(Unauthorized, "log in first")
+		return web.Errorf(web.Unauthorized, "log in first")
 	}
 	// GET …/forms/{form}.xlsx: the form as an XLSForm workbook, which a
 	// mission edits and imports again (pyxform converts it too).
 	key, asXLSX := strings.CutSuffix(r.PathValue("form"), ".xlsx")
-	sf, err := s.db.FormByKey(r.Context(), p.OrgID, key, r.URL.Query().Get("version"))
+	sf, err := s.DB().FormByKey(r.Context(), p.OrgID, key, r.URL.Query().Get("version"))
 	if err != nil {
 		return err
 	}
@@ -321,22 +313,22 @@ func (s *Server) apiForm(w http.ResponseWriter, r *http.Request) error {
 		_, err = w.Write(b)
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"id": sf.ID, "created": sf.Created, "form": f})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"id": sf.ID, "created": sf.Created, "form": f})
 	return nil
 }
 
-func (s *Server) electionByKey(r *http.Request, key string) (*election.Election, error) {
+func (s *room) electionByKey(r *http.Request, key string) (*election.Election, error) {
 	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
-		return s.db.Election(r.Context(), id)
+		return s.DB().Election(r.Context(), id)
 	}
-	return s.db.ElectionByName(r.Context(), key)
+	return s.DB().ElectionByName(r.Context(), key)
 }
 
 // apiUploadForm stores a new form version: a JSON form, or an XLSForm
 // spreadsheet (Content-Type of a spreadsheet, or multipart field "file").
-func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	var f *form.Form
@@ -350,64 +342,46 @@ func (s *Server) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 	case strings.HasPrefix(ct, "multipart/form-data"):
 		file, header, err := r.FormFile("file")
 		if err != nil {
-			return Errorf(Invalid, "multipart upload: want the XLSForm in field \"file\": %v", err)
+			return web.Errorf(web.Invalid, "multipart upload: want the XLSForm in field \"file\": %v", err)
 		}
 		defer file.Close()
 		if f, err = form.ImportXLSFormFile(io.LimitReader(file, 16<<20), header.Filename); err != nil {
-			return Errorf(Invalid, "%v", err)
+			return web.Errorf(web.Invalid, "%v", err)
 		}
 	default:
 		var err error
 		if f, err = form.ImportXLSForm(io.LimitReader(r.Body, 16<<20)); err != nil {
-			return Errorf(Invalid, "%v", err)
+			return web.Errorf(web.Invalid, "%v", err)
 		}
 	}
 	f.EnsureVersion() // before the audit entry names it
-	sf, err := observe.SaveForm(r.Context(), s.db, p.OrgID, f, s.AuditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
+	sf, err := observe.SaveForm(r.Context(), s.DB(), p.OrgID, f, s.AuditEntry(r, "form.save", fmt.Sprintf("form:%s:%s", f.ID, f.Version), nil))
 	if err != nil {
-		return Errorf(Invalid, "%v", err)
+		return web.Errorf(web.Invalid, "%v", err)
 	}
-	WriteJSON(w, http.StatusCreated, sf)
+	web.WriteJSON(w, http.StatusCreated, sf)
 	return nil
 }
 
-func (s *Server) apiInstallDefaults(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiInstallDefaults(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ManageForms, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	installed, err := observe.InstallDefaultForms(r.Context(), s.db, p.OrgID, s.AuditEntry(r, "form.defaults", "", nil))
+	installed, err := observe.InstallDefaultForms(r.Context(), s.DB(), p.OrgID, s.AuditEntry(r, "form.defaults", "", nil))
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"installed": installed})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"installed": installed})
 	return nil
 }
 
-// AuditEntry is the request principal's audit entry for an action, for a
-// store method that writes it in the action's transaction. A nil detail is
-// left nil (the store may fill it).
-func (s *Server) AuditEntry(r *http.Request, action, object string, detail any) store.AuditEntry {
+func (s *room) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	var d json.RawMessage
-	if detail != nil {
-		d, _ = json.Marshal(detail) // maps of plain values: cannot fail
-	}
-	who := p.Name
-	if p.UserID != 0 {
-		who = fmt.Sprintf("user:%d:%s", p.UserID, p.Name)
-	} else if p.ObserverID != 0 {
-		who = fmt.Sprintf("observer:%d:%s", p.ObserverID, p.Name)
-	}
-	return store.AuditEntry{OrgID: p.OrgID, Actor: who, Channel: "api", Action: action, Object: object, Detail: d}
-}
-
-func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
-	p := s.Principal(r)
-	if err := s.check(r, access.ManageRoster, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ManageRoster, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	org, err := s.db.Organisation(r.Context(), p.OrgID)
+	org, err := s.DB().Organisation(r.Context(), p.OrgID)
 	if err != nil {
 		return err
 	}
@@ -415,7 +389,7 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = "roster.csv"
 	}
-	country, err := s.db.OrgCountry(r.Context(), p.OrgID)
+	country, err := s.DB().OrgCountry(r.Context(), p.OrgID)
 	if err != nil {
 		return err
 	}
@@ -423,32 +397,32 @@ func (s *Server) apiRoster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var re observe.RosterErrors
 		if errors.As(err, &re) {
-			WriteJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": Invalid, "message": err.Error(), "problems": re}})
+			web.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": web.Invalid, "message": err.Error(), "problems": re}})
 			return nil
 		}
-		return Errorf(Invalid, "%v", err)
+		return web.Errorf(web.Invalid, "%v", err)
 	}
-	created, updated, err := s.db.ImportRoster(r.Context(), p.OrgID, obs, s.AuditEntry(r, "roster.import", name, nil))
+	created, updated, err := s.DB().ImportRoster(r.Context(), p.OrgID, obs, s.AuditEntry(r, "roster.import", name, nil))
 	var taken store.PhoneConflicts
 	if errors.As(err, &taken) {
-		return Errorf(Conflict, "%s: %v", name, taken)
+		return web.Errorf(web.Conflict, "%s: %v", name, taken)
 	}
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"created": created, "updated": updated})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"created": created, "updated": updated})
 	return nil
 }
 
-func (s *Server) apiObservers(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiObservers(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ReadReports, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	if p.Role == access.Observer {
-		return Errorf(Forbidden, "observers do not list the roster")
+		return web.Errorf(web.Forbidden, "observers do not list the roster")
 	}
-	obs, err := s.db.Observers(r.Context(), p.OrgID)
+	obs, err := s.DB().Observers(r.Context(), p.OrgID)
 	if err != nil {
 		return err
 	}
@@ -458,13 +432,13 @@ func (s *Server) apiObservers(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, o)
 		}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"observers": out})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"observers": out})
 	return nil
 }
 
-func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	var in struct {
@@ -474,55 +448,48 @@ func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 4096, &in); err != nil {
 		return err
 	}
-	o, err := s.db.ObserverByCode(r.Context(), p.OrgID, in.Observer)
+	o, err := s.DB().ObserverByCode(r.Context(), p.OrgID, in.Observer)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return Errorf(NotFound, "your organisation has no observer %q", in.Observer)
+			return web.Errorf(web.NotFound, "your organisation has no observer %q", in.Observer)
 		}
 		return err
 	}
-	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: o.OrgID, Area: nonNilArea(o.Area)}); err != nil {
+	if err := s.Check(r, access.ManageTokens, access.Resource{OrgID: o.OrgID, Area: web.NonNilArea(o.Area)}); err != nil {
 		return err
 	}
 	secret := access.NewToken()
 	t := &store.Token{OrgID: p.OrgID, ObserverID: o.ID, Label: in.Label}
-	if err := s.db.CreateToken(r.Context(), t, access.HashToken(secret), s.AuditEntry(r, "token.create", "", map[string]any{"observer": o.Code})); err != nil {
+	if err := s.DB().CreateToken(r.Context(), t, access.HashToken(secret), s.AuditEntry(r, "token.create", "", map[string]any{"observer": o.Code})); err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "observer": o.Code,
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"token": secret, "id": t.ID, "observer": o.Code,
 		"note": "shown once: vigil stores only its hash"})
 	return nil
 }
 
-func nonNilArea(a []string) []string {
-	if a == nil {
-		return []string{}
-	}
-	return a
-}
-
-func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return Errorf(Invalid, "token id %q: want a number", r.PathValue("id"))
+		return web.Errorf(web.Invalid, "token id %q: want a number", r.PathValue("id"))
 	}
 	area, err := s.tokenArea(r, p.OrgID, id)
 	if err != nil {
 		return err
 	}
 	// A coordinator revokes only the tokens of observers in their area.
-	if err := s.check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID, Area: area}); err != nil {
+	if err := s.Check(r, access.ManageTokens, access.Resource{OrgID: p.OrgID, Area: area}); err != nil {
 		return err
 	}
-	if err := s.db.RevokeToken(r.Context(), p.OrgID, id, s.AuditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
+	if err := s.DB().RevokeToken(r.Context(), p.OrgID, id, s.AuditEntry(r, "token.revoke", fmt.Sprintf("token:%d", id), nil)); err != nil {
 		return err
 	}
-	s.forgetToken(id)
-	WriteJSON(w, http.StatusOK, map[string]any{"revoked": id})
+	s.ForgetToken(id)
+	web.WriteJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	return nil
 }
 
@@ -532,8 +499,8 @@ func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {
 // not found; a revoked one still has its place, so that the answer
 // outside one's area stays 403. The organisation's list is read rather
 // than one row: revocations are rare and the list is short.
-func (s *Server) tokenArea(r *http.Request, org, id int64) ([]string, error) {
-	ts, err := s.db.Tokens(r.Context(), org)
+func (s *room) tokenArea(r *http.Request, org, id int64) ([]string, error) {
+	ts, err := s.DB().Tokens(r.Context(), org)
 	if err != nil {
 		return nil, err
 	}
@@ -542,62 +509,62 @@ func (s *Server) tokenArea(r *http.Request, org, id int64) ([]string, error) {
 			continue
 		}
 		if t.ObserverID != 0 {
-			o, err := s.db.Observer(r.Context(), t.ObserverID)
+			o, err := s.DB().Observer(r.Context(), t.ObserverID)
 			if err != nil {
 				return nil, err
 			}
-			return nonNilArea(o.Area), nil
+			return web.NonNilArea(o.Area), nil
 		}
-		u, err := s.db.User(r.Context(), t.UserID)
+		u, err := s.DB().User(r.Context(), t.UserID)
 		if err != nil {
 			return nil, err
 		}
-		return nonNilArea(u.Area), nil
+		return web.NonNilArea(u.Area), nil
 	}
-	return nil, Errorf(NotFound, "token %d: not found", id)
+	return nil, web.Errorf(web.NotFound, "token %d: not found", id)
 }
 
 // apiQCRules lists the rules for those who review reports (observers do
 // not: the rules say what the core team looks for).
-func (s *Server) apiQCRules(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiQCRules(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ReviewReport, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	rules, err := s.db.QCRules(r.Context(), p.OrgID)
+	rules, err := s.DB().QCRules(r.Context(), p.OrgID)
 	if err != nil {
 		return err
 	}
 	if rules == nil {
 		rules = []store.QCRule{} // [], not null: a list, as the spec says
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"rules": rules})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"rules": rules})
 	return nil
 }
 
-func (s *Server) apiSaveQCRule(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiSaveQCRule(w http.ResponseWriter, r *http.Request) error {
 	var in store.QCRule
 	if err := decodeJSON(r, 16<<10, &in); err != nil {
 		return err
 	}
-	rule, err := s.obs().svc.SaveRule(r.Context(), s.Principal(r), "api", in)
+	rule, err := s.Observation().SaveRule(r.Context(), s.Principal(r), "api", in)
 	if err != nil {
 		return s.submitError(w, err)
 	}
-	WriteJSON(w, http.StatusCreated, rule)
+	web.WriteJSON(w, http.StatusCreated, rule)
 	return nil
 }
 
-func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiAudit(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	if err := s.check(r, access.ReadAudit, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ReadAudit, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	es, err := s.db.AuditLog(r.Context(), p.OrgID, 500)
+	es, err := s.DB().AuditLog(r.Context(), p.OrgID, 500)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"audit": es})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"audit": es})
 	return nil
 }
 
@@ -605,7 +572,7 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) error {
 // phase, status, area (id), observer (id), after (id, for paging), limit,
 // and the findings' own selections: negative=1 (overall assessed bad or
 // very bad) and indicator=NAME (the key indicator was reported).
-func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiReports(w http.ResponseWriter, r *http.Request) error {
 	// The page of the list (where a published statement's readers may
 	// follow a figure) sends the public to the login rather than a 401.
 	if strings.HasPrefix(r.URL.Path, "/observe/reports/") && s.Principal(r).Role == access.Public {
@@ -631,7 +598,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 		}
 		x, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || x < 0 {
-			return Errorf(Invalid, "?%s=%q: want a whole number", n.name, v)
+			return web.Errorf(web.Invalid, "?%s=%q: want a whole number", n.name, v)
 		}
 		*n.dst = x
 	}
@@ -641,7 +608,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	if p.Role == access.Observer {
 		f.ObserverID = p.ObserverID
 	}
-	reports, err := s.db.Reports(r.Context(), f)
+	reports, err := s.DB().Reports(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -677,7 +644,7 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 			if indicator != "" {
 				fm := forms[rep.FormID]
 				if fm == nil {
-					sf, err := s.db.FormByID(r.Context(), rep.FormID)
+					sf, err := s.DB().FormByID(r.Context(), rep.FormID)
 					if err != nil {
 						return err
 					}
@@ -697,116 +664,63 @@ func (s *Server) apiReports(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(r.URL.Path, "/observe/reports/") {
 		return s.Render(w, r, http.StatusOK, "observe_reports.html", map[string]any{"Election": e, "Reports": out, "Query": q})
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"reports": out})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"reports": out})
 	return nil
 }
 
-func (s *Server) reportParam(r *http.Request) (*store.Report, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return nil, Errorf(Invalid, "report id %q: want a number", r.PathValue("id"))
-	}
-	p := s.Principal(r)
-	if p.Role == access.Public {
-		return nil, Errorf(Unauthorized, "log in first")
-	}
-	rep, err := s.db.Report(r.Context(), p.OrgID, id)
-	if err != nil {
-		return nil, err // another organisation's report is simply not found
-	}
-	return rep, nil
-}
-
-func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.reportParam(r)
+func (s *room) apiReport(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.ReportParam(r)
 	if err != nil {
 		return err
 	}
-	if err := s.check(r, access.ReadReports, access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath), ObserverID: rep.ObserverID}); err != nil {
+	if err := s.Check(r, access.ReadReports, access.Resource{OrgID: rep.OrgID, Area: web.NonNilArea(rep.AreaPath), ObserverID: rep.ObserverID}); err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, rep)
+	web.WriteJSON(w, http.StatusOK, rep)
 	return nil
 }
 
 // apiReviewReport sets a report's status (verified, flagged, quarantined)
 // or an incident's triage (new, investigating, confirmed, dismissed,
 // referred).
-func (s *Server) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.reportParam(r)
+func (s *room) apiReviewReport(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.ReportParam(r)
 	if err != nil {
 		return err
 	}
-	var in reviewIn
+	var in web.ReviewIn
 	if err := decodeJSON(r, 16<<10, &in); err != nil {
 		return err
 	}
-	if err := s.review(r, rep, in, "api"); err != nil {
+	if err := s.ReviewReport(r, rep, in, "api"); err != nil {
 		return err
 	}
-	rep, err = s.db.Report(r.Context(), rep.OrgID, rep.ID)
+	rep, err = s.DB().Report(r.Context(), rep.OrgID, rep.ID)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, rep)
+	web.WriteJSON(w, http.StatusOK, rep)
 	return nil
 }
 
-type reviewIn struct {
-	Status string `json:"status,omitempty"`
-	Triage string `json:"triage,omitempty"`
-	Note   string `json:"note,omitempty"`
-}
-
-// review checks and applies a status or triage change to a report.
-func (s *Server) review(r *http.Request, rep *store.Report, in reviewIn, channel string) error {
-	res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
-	if in.Status != "" {
-		if !slices.Contains([]string{store.StatusNew, store.StatusFlagged, store.StatusVerified, store.StatusQuarantined}, in.Status) {
-			return Errorf(Invalid, "status %q: want new, flagged, verified or quarantined", in.Status)
-		}
-		if err := s.check(r, access.ReviewReport, res); err != nil {
-			return err
-		}
-	}
-	if in.Triage != "" {
-		if rep.Phase != string(form.Incident) {
-			return Errorf(Invalid, "triage applies to incident reports; report %d is a %s report", rep.ID, rep.Phase)
-		}
-		if !slices.Contains(observe.TriageStates, in.Triage) {
-			return Errorf(Invalid, "triage %q: want one of %s", in.Triage, strings.Join(observe.TriageStates, ", "))
-		}
-		if err := s.check(r, access.TriageIncident, res); err != nil {
-			return err
-		}
-	}
-	if in.Status == "" && in.Triage == "" {
-		return Errorf(Invalid, "give status or triage")
-	}
-	p := s.Principal(r)
-	d, _ := json.Marshal(in)
-	return s.db.UpdateReport(r.Context(), rep.OrgID, rep.ID, in.Status, in.Triage, store.AuditEntry{OrgID: p.OrgID,
-		Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name), Channel: channel, Action: "report.review", Object: fmt.Sprintf("report:%d", rep.ID), Detail: d})
-}
-
-func (s *Server) apiConflicts(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiConflicts(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
 	p := s.Principal(r)
-	if err := s.check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	cs, err := observe.ConflictsOf(r.Context(), s.db, p, e.ID, false)
+	cs, err := observe.ConflictsOf(r.Context(), s.DB(), p, e.ID, false)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
 	return nil
 }
 
-func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
@@ -815,59 +729,36 @@ func (s *Server) apiResolve(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 64<<10, &in); err != nil {
 		return err
 	}
-	if err := s.resolve(r, e.ID, &in, "api"); err != nil {
+	if err := s.Resolve(r, e.ID, &in, "api"); err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"resolved": in})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"resolved": in})
 	return nil
-}
-
-// resolve checks and stores a coordinator's resolution of a conflict.
-func (s *Server) resolve(r *http.Request, electionID int64, in *store.Resolution, channel string) error {
-	p := s.Principal(r)
-	a, err := s.obs().svc.Area(r.Context(), electionID, in.AreaID)
-	if err != nil {
-		return Errorf(Invalid, "area_id %d is not an area of this election", in.AreaID)
-	}
-	if err := s.check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID, Area: nonNilArea(a.Path)}); err != nil {
-		return err
-	}
-	var v form.Value
-	if len(in.Value) == 0 || json.Unmarshal(in.Value, &v) != nil {
-		return Errorf(Invalid, "value: want the chosen answer as JSON (true, 12, \"bad\", …)")
-	}
-	if in.Question == "" || !form.Phase(in.Phase).Valid() {
-		return Errorf(Invalid, "give question and phase (opening, voting, counting, tabulation)")
-	}
-	in.UserID = p.UserID
-	d, _ := json.Marshal(in)
-	return s.db.Resolve(r.Context(), p.OrgID, electionID, *in, store.AuditEntry{OrgID: p.OrgID, Actor: fmt.Sprintf("user:%d:%s", p.UserID, p.Name),
-		Channel: channel, Action: "conflict.resolve", Object: fmt.Sprintf("area:%d/%s/%s", in.AreaID, in.Phase, in.Question), Detail: d})
 }
 
 // apiFindings answers from the observation aggregates (docs/observation.md,
 // "Aggregates"); the JSON lists the reports behind each figure unless
 // ?reports=0. Answers are kept per scope, form and change counter: a
 // repeated request between two changes costs one row read.
-func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiFindings(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
 	}
 	p := s.Principal(r)
-	if err := s.check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
+	if err := s.Check(r, access.ReadFindings, access.Resource{OrgID: p.OrgID}); err != nil {
 		return err
 	}
-	html := wantsHTML(r) || r.URL.Query().Get("format") == "html"
+	html := web.WantsHTML(r) || r.URL.Query().Get("format") == "html"
 	withReports := !html && r.URL.Query().Get("reports") != "0"
-	stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
+	stamp, err := s.ObsStamp(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
 	}
 	key := fmt.Sprintf("%d|%d|%s|%q|%t|%t|%s", e.ID, p.OrgID, p.Role, p.Area, html, withReports, stamp)
 	body, ok := s.findings.get(key)
 	if !ok {
-		f, err := observe.FindingsOf(r.Context(), s.db, p, e.ID, withReports)
+		f, err := observe.FindingsOf(r.Context(), s.DB(), p, e.ID, withReports)
 		if err != nil {
 			return err
 		}
@@ -891,12 +782,12 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 	e, p, err := s.ElectionAs(r, access.ReadReports)
 	if err != nil {
 		return err
 	}
-	as, err := s.db.Assignments(r.Context(), p.OrgID, e.ID)
+	as, err := s.DB().Assignments(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
 	}
@@ -910,13 +801,13 @@ func (s *Server) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, a)
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"assignments": out})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"assignments": out})
 	return nil
 }
 
 // apiAssign assigns teams to stations or commissions by hand (the draw
 // does it for a deployment): {"assignments": [{"team_id": 1, "area_id": 9}]}.
-func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiAssign(w http.ResponseWriter, r *http.Request) error {
 	e, p, err := s.ElectionAs(r, access.ManageDeploy)
 	if err != nil {
 		return err
@@ -927,19 +818,19 @@ func (s *Server) apiAssign(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 1<<20, &in); err != nil {
 		return err
 	}
-	if err := s.db.Assign(r.Context(), p.OrgID, e.ID, in.Assignments, s.AuditEntry(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})); err != nil {
+	if err := s.DB().Assign(r.Context(), p.OrgID, e.ID, in.Assignments, s.AuditEntry(r, "deployment.assign", fmt.Sprintf("election:%d", e.ID), map[string]int{"assignments": len(in.Assignments)})); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return Errorf(Invalid, "%v", err)
+			return web.Errorf(web.Invalid, "%v", err)
 		}
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"assigned": len(in.Assignments)})
 	return nil
 }
 
 // apiDraw draws a deployment (as vigil deploy draw) and, unless
 // "assign": false, assigns the organisation's teams to it.
-func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiDraw(w http.ResponseWriter, r *http.Request) error {
 	e, p, err := s.ElectionAs(r, access.ManageDeploy)
 	if err != nil {
 		return err
@@ -954,17 +845,17 @@ func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, 16<<10, &in); err != nil {
 		return err
 	}
-	dep, err := observe.DrawSample(r.Context(), s.db, p.OrgID, e.ID, observe.DrawOptions{Seed: in.Seed, Size: in.Size, Strata: in.Strata, MinPerStratum: in.MinPerStratum})
+	dep, err := observe.DrawSample(r.Context(), s.DB(), p.OrgID, e.ID, observe.DrawOptions{Seed: in.Seed, Size: in.Size, Strata: in.Strata, MinPerStratum: in.MinPerStratum})
 	if err != nil {
-		return Errorf(Invalid, "%v", err)
+		return web.Errorf(web.Invalid, "%v", err)
 	}
 	var as []store.Assignment
 	if in.Assign == nil || *in.Assign {
-		teams, err := s.db.Teams(r.Context(), p.OrgID)
+		teams, err := s.DB().Teams(r.Context(), p.OrgID)
 		if err != nil {
 			return err
 		}
-		areas, err := s.db.Areas(r.Context(), e.ID)
+		areas, err := s.DB().Areas(r.Context(), e.ID)
 		if err != nil {
 			return err
 		}
@@ -973,28 +864,28 @@ func (s *Server) apiDraw(w http.ResponseWriter, r *http.Request) error {
 			byID[areas[i].ID] = &areas[i]
 		}
 		if as, err = observe.AssignTeams(dep, byID, teams); err != nil {
-			return Errorf(Invalid, "%v", err)
+			return web.Errorf(web.Invalid, "%v", err)
 		}
 	}
-	if err := s.db.Deploy(r.Context(), dep, as, s.AuditEntry(r, "deployment.draw", "", map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})); err != nil {
+	if err := s.DB().Deploy(r.Context(), dep, as, s.AuditEntry(r, "deployment.draw", "", map[string]any{"seed": in.Seed, "size": in.Size, "strata": in.Strata})); err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
+	web.WriteJSON(w, http.StatusCreated, map[string]any{"deployment": dep, "assignments": len(as)})
 	return nil
 }
 
-func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiDeployment(w http.ResponseWriter, r *http.Request) error {
 	e, p, err := s.ElectionAs(r, access.ReadFindings)
 	if err != nil {
 		return err
 	}
-	d, err := s.db.LatestDeployment(r.Context(), p.OrgID, e.ID)
+	d, err := s.DB().LatestDeployment(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
 	}
 	if p.Role == access.Coordinator && len(p.Area) > 0 {
 		// A coordinator sees the drawn stations of their area only.
-		areas, err := s.db.Areas(r.Context(), e.ID)
+		areas, err := s.DB().Areas(r.Context(), e.ID)
 		if err != nil {
 			return err
 		}
@@ -1010,6 +901,6 @@ func (s *Server) apiDeployment(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Stations = mine
 	}
-	WriteJSON(w, http.StatusOK, d)
+	web.WriteJSON(w, http.StatusOK, d)
 	return nil
 }

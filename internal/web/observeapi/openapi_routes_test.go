@@ -1,4 +1,4 @@
-package web
+package observeapi
 
 import (
 	"os"
@@ -10,11 +10,11 @@ import (
 // TestOpenAPIListsEveryRoute keeps docs/openapi.yaml in step with the
 // observation API's routes.
 func TestOpenAPIListsEveryRoute(t *testing.T) {
-	spec, err := os.ReadFile("../../docs/openapi.yaml")
+	spec, err := os.ReadFile("../../../docs/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("observe.go")
+	src, err := os.ReadFile("api.go")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"context"
@@ -32,7 +32,7 @@ type reportPlace struct {
 
 // reportPlaces returns the report's geopoint answers that parse, each
 // with the station's location when the election's geography has it.
-func (s *Server) reportPlaces(ctx context.Context, e *election.Election, rep *store.Report, fm *form.Form, a form.Answers, lang string) ([]reportPlace, error) {
+func (s *room) reportPlaces(ctx context.Context, e *election.Election, rep *store.Report, fm *form.Form, a form.Answers, lang string) ([]reportPlace, error) {
 	if fm == nil {
 		return nil, nil
 	}
@@ -56,15 +56,14 @@ func (s *Server) reportPlaces(ctx context.Context, e *election.Election, rep *st
 	if len(out) == 0 {
 		return nil, nil
 	}
-	g, err := s.geography(ctx, e)
+	lon, lat, known, err := s.StationPoint(ctx, e, rep.AreaID)
 	if err != nil {
 		return nil, err
 	}
-	pt, known := g.points[rep.AreaID]
 	for i := range out {
 		p := &out[i]
 		if known {
-			p.Station, p.SLon, p.SLat = true, pt[0], pt[1]
+			p.Station, p.SLon, p.SLat = true, lon, lat
 			p.Metres = geo.Distance(p.Lat, p.Lon, p.SLat, p.SLon)
 			p.Distance = readableDistance(p.Metres)
 		}

@@ -1,11 +1,10 @@
-package web
+package dashboard
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The mission's dashboard, for its staff (administrators, analysts, and
@@ -29,16 +29,17 @@ import (
 //
 // Every page and action asks access.Check with the principal's scope:
 // observe.Load already narrows the reports and the deployment to a
-// coordinator's area, and each action goes through the observation API's
-// own handler (apiReviewReport, apiResolve), so the rules live in one place.
-// The page works without JavaScript (plain forms post to /dashboard/…,
-// which calls the same API handlers and redirects back); with it,
-// static/dashboard.js sends the forms to the JSON API directly and swaps in
-// the coverage table when the server pushes a new one.
-func (s *Server) DashboardRoutes() {
+// coordinator's area, and each action is the core's checked write that the
+// observation API's handlers make too (web.Server.ReviewReport, Resolve),
+// so the rules live in one place. The page works without JavaScript (plain
+// forms post to /dashboard/…, which make the same writes and redirect
+// back); with it, static/dashboard.js sends the forms to the JSON API
+// directly and swaps in the coverage table when the server pushes a new
+// one.
+func (s *room) routes() {
 	csrf := http.NewCrossOriginProtection()
-	h := func(pattern string, fn HandlerFunc) {
-		s.mux.Handle(pattern, csrf.Handler(s.Serve(s.staffPage(fn))))
+	h := func(pattern string, fn web.HandlerFunc) {
+		s.Mux().Handle(pattern, csrf.Handler(s.Serve(s.staffPage(fn))))
 	}
 	h("GET /dashboard/{$}", s.dashIndex)
 	h("GET /dashboard/{election}", s.dashPage)
@@ -49,22 +50,22 @@ func (s *Server) DashboardRoutes() {
 
 // staffPage lets only staff through; the public asking for a page is sent
 // to the login, which comes back here.
-func (s *Server) staffPage(h HandlerFunc) HandlerFunc {
+func (s *room) staffPage(h web.HandlerFunc) web.HandlerFunc {
 	return s.Authed(func(w http.ResponseWriter, r *http.Request) error {
 		if s.Principal(r).Role == access.Public && r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/events") {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return nil
 		}
-		return s.requireRole(Staff, h)(w, r)
+		return s.RequireRole(web.Staff, h)(w, r)
 	})
 }
 
 // dashIndex opens the dashboard of the organisation's current election.
-func (s *Server) dashIndex(w http.ResponseWriter, r *http.Request) error {
+func (s *room) dashIndex(w http.ResponseWriter, r *http.Request) error {
 	p := s.Principal(r)
-	id, err := s.db.CurrentElection(r.Context(), p.OrgID)
+	id, err := s.DB().CurrentElection(r.Context(), p.OrgID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Errorf(NotFound, "no election in the database")
+		return web.Errorf(web.NotFound, "no election in the database")
 	} else if err != nil {
 		return err
 	}
@@ -208,15 +209,15 @@ func leadingDigits(s string) string {
 }
 
 // dashCoverageFor builds the coverage table of the request's drill-down.
-func (s *Server) dashCoverageFor(r *http.Request, src *dashSrc, stamp string) (dashCoverage, error) {
+func (s *room) dashCoverageFor(r *http.Request, src *dashSrc, stamp string) (dashCoverage, error) {
 	e := src.e
 	prefix := dashArea(r)
-	rows, total, err := src.coverage(r.Context(), s.db, prefix)
+	rows, total, err := src.coverage(r.Context(), s.DB(), prefix)
 	if err != nil {
 		return dashCoverage{}, err
 	}
 	c := dashCoverage{Election: e.ID, Area: prefix, Rows: rows, Total: total, Stamp: stamp,
-		Level: levelName(e, len(prefix)+1)}
+		Level: web.LevelName(e, len(prefix)+1)}
 	for i := range prefix {
 		c.Crumbs = append(c.Crumbs, dashCrumb{Name: prefix[i], Query: areaQuery(prefix[:i+1])})
 	}
@@ -320,15 +321,15 @@ type dashData struct {
 // dashLists caps each list on the page; the API has the rest.
 const dashLists = 200
 
-func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
+func (s *room) dashPage(w http.ResponseWriter, r *http.Request) error {
 	src, err := s.dashSource(r)
 	if err != nil {
 		return err
 	}
 	p := s.Principal(r)
 	e := src.e
-	c := s.catalogueFor(r)
-	stamp, err := s.obsStamp(r.Context(), p.OrgID, e.ID)
+	c := s.CatalogueFor(r)
+	stamp, err := s.ObsStamp(r.Context(), p.OrgID, e.ID)
 	if err != nil {
 		return err
 	}
@@ -340,7 +341,7 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 		Coverage:  cov,
 		Findings:  fmt.Sprintf("/api/v1/elections/%d/findings?format=html", e.ID),
 		Forensics: fmt.Sprintf("/elections/%d/forensics", e.ID)}
-	if o, err := s.db.Organisation(r.Context(), p.OrgID); err == nil {
+	if o, err := s.DB().Organisation(r.Context(), p.OrgID); err == nil {
 		d.Org = o.Name
 	}
 	switch r.URL.Query().Get("done") {
@@ -366,7 +367,7 @@ func (s *Server) dashPage(w http.ResponseWriter, r *http.Request) error {
 
 // dashListsFromReports fills the page's lists from the reports (a
 // coordinator of one station).
-func (s *Server) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *dashData, c *catalogue) {
+func (s *room) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *dashData, c *web.Catalogue) {
 	p := s.Principal(r)
 	lang := c.Tag
 	d.IncTotal, d.QTotal, _ = listCounts(ds)
@@ -381,14 +382,14 @@ func (s *Server) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *d
 	slices.Sort(ids)
 	for _, id := range ids {
 		rep := ds.Reports[id]
-		res := access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath)}
+		res := access.Resource{OrgID: rep.OrgID, Area: web.NonNilArea(rep.AreaPath)}
 		o := obsOf[id]
 		if rep.Phase == string(form.Incident) {
 			if len(d.Incidents) >= dashLists {
 				continue
 			}
 			in := dashIncident{ID: id, Place: placeOf(rep.AreaPath), Triage: rep.Triage,
-				CanAct: s.check(r, access.TriageIncident, res) == nil}
+				CanAct: s.Check(r, access.TriageIncident, res) == nil}
 			if in.Triage == "" {
 				in.Triage = "new"
 			}
@@ -410,7 +411,7 @@ func (s *Server) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *d
 		if rep.Status == store.StatusFlagged || rep.Status == store.StatusQuarantined {
 			if len(d.Queue) < dashLists {
 				d.Queue = append(d.Queue, dashQueued{ID: id, Form: rep.FormKey, Place: placeOf(rep.AreaPath), Status: rep.Status,
-					QC: rep.QC, CanAct: s.check(r, access.ReviewReport, res) == nil})
+					QC: rep.QC, CanAct: s.Check(r, access.ReviewReport, res) == nil})
 			}
 		}
 	}
@@ -431,7 +432,7 @@ func (s *Server) dashListsFromReports(r *http.Request, ds *observe.Dataset, d *d
 			path = a.Path
 		}
 		dc := dashConflict{AreaID: cf.AreaID, Place: placeOf(path), Phase: cf.Phase, Question: cf.Question, Label: cf.Question,
-			CanAct: s.check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID, Area: nonNilArea(path)}) == nil}
+			CanAct: s.Check(r, access.ResolveConflict, access.Resource{OrgID: p.OrgID, Area: web.NonNilArea(path)}) == nil}
 		var q *form.Question
 		if len(cf.Values) > 0 && len(cf.Values[0].Reports) > 0 {
 			if o := obsOf[cf.Values[0].Reports[0]]; o != nil {
@@ -460,56 +461,53 @@ func clipText(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// catalogueFor is the request's language (English when the catalogues are
-// not loaded).
-func (s *Server) catalogueFor(r *http.Request) *catalogue {
-	if ls := s.portal.langs; ls != nil {
-		return ls.pick(r)
-	}
-	return &catalogue{Tag: "en", msgs: map[string]string{}}
-}
-
-// dashReview is the form fallback of a QC or triage action: it calls the
-// API's handler with the same body the script would send.
-func (s *Server) dashReview(w http.ResponseWriter, r *http.Request) error {
+// dashReview is the form fallback of a QC or triage action: the same
+// checked write as the API's PATCH of a report (web.Server.ReviewReport,
+// audited on the API's channel, as when the script sends it).
+func (s *room) dashReview(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return Errorf(Invalid, "bad form")
+		return web.Errorf(web.Invalid, "bad form")
 	}
-	body := map[string]string{}
-	for _, k := range []string{"status", "triage", "note"} {
-		if v := r.PostForm.Get(k); v != "" {
-			body[k] = v
-		}
+	rep, err := s.ReportParam(r)
+	if err != nil {
+		return err
 	}
-	if err := s.viaAPI(r, http.MethodPatch, s.apiReviewReport, body); err != nil {
+	in := web.ReviewIn{Status: r.PostForm.Get("status"), Triage: r.PostForm.Get("triage"), Note: r.PostForm.Get("note")}
+	if err := s.ReviewReport(r, rep, in, "api"); err != nil {
 		return err
 	}
 	return s.backToDashboard(w, r, "review", "#qc")
 }
 
-// dashResolve is the form fallback of resolving a conflict.
-func (s *Server) dashResolve(w http.ResponseWriter, r *http.Request) error {
+// dashResolve is the form fallback of resolving a conflict: the same
+// checked write as the API's POST of a resolution (web.Server.Resolve).
+func (s *room) dashResolve(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		return Errorf(Invalid, "bad form")
+		return web.Errorf(web.Invalid, "bad form")
 	}
 	area, err := strconv.ParseInt(r.PostForm.Get("area_id"), 10, 64)
 	if err != nil {
-		return Errorf(Invalid, "area_id: want a number")
+		return web.Errorf(web.Invalid, "area_id: want a number")
 	}
-	value := r.PostForm.Get("value")
-	if !json.Valid([]byte(value)) {
-		return Errorf(Invalid, "value: choose one of the answers")
+	// The value is stored as the API stores a JSON body's: compact.
+	var value bytes.Buffer
+	if json.Compact(&value, []byte(r.PostForm.Get("value"))) != nil {
+		return web.Errorf(web.Invalid, "value: choose one of the answers")
 	}
-	body := store.Resolution{AreaID: area, Phase: r.PostForm.Get("phase"), Question: r.PostForm.Get("question"), Value: json.RawMessage(value)}
-	if err := s.viaAPI(r, http.MethodPost, s.apiResolve, body); err != nil {
+	e, err := s.ElectionParam(r)
+	if err != nil {
+		return err
+	}
+	in := store.Resolution{AreaID: area, Phase: r.PostForm.Get("phase"), Question: r.PostForm.Get("question"), Value: json.RawMessage(value.Bytes())}
+	if err := s.Resolve(r, e.ID, &in, "api"); err != nil {
 		return err
 	}
 	return s.backToDashboard(w, r, "resolve", "#conflicts")
 }
 
-func (s *Server) backToDashboard(w http.ResponseWriter, r *http.Request, done, anchor string) error {
+func (s *room) backToDashboard(w http.ResponseWriter, r *http.Request, done, anchor string) error {
 	q := url.Values{}
 	for _, a := range r.PostForm["a"] {
 		q.Add("a", a)
@@ -519,49 +517,8 @@ func (s *Server) backToDashboard(w http.ResponseWriter, r *http.Request, done, a
 	return nil
 }
 
-// viaAPI runs an API handler on a JSON body in the request's context (and
-// so with its principal), for the forms that work without JavaScript; the
-// API's refusal is returned as the same client error.
-func (s *Server) viaAPI(r *http.Request, method string, h HandlerFunc, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req := r.Clone(r.Context())
-	req.Method = method
-	req.Body = io.NopCloser(bytes.NewReader(b))
-	req.ContentLength = int64(len(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	rec := &recorder{header: http.Header{}, code: http.StatusOK}
-	if err := h(rec, req); err != nil {
-		return err
-	}
-	if rec.code >= 400 {
-		var out struct {
-			Error *Error `json:"error"`
-		}
-		if json.Unmarshal(rec.body.Bytes(), &out) == nil && out.Error != nil {
-			return out.Error
-		}
-		return errors.New("the observation API refused the action: " + strconv.Itoa(rec.code))
-	}
-	return nil
-}
-
-// recorder is a ResponseWriter that keeps the response, for viaAPI.
-type recorder struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (rw *recorder) Header() http.Header         { return rw.header }
-func (rw *recorder) Write(b []byte) (int, error) { return rw.body.Write(b) }
-func (rw *recorder) WriteHeader(code int)        { rw.code = code }
-
-// dashState is the dashboard's part of a Server: the PVT cache and the
-// live connections.
+// dashState is the dashboard room's state: the PVT cache, the coverage
+// fragments and the live connections.
 type dashState struct {
 	mu     sync.Mutex
 	pvt    map[string]*dashPVTEntry // by election, stamp and language
@@ -597,13 +554,12 @@ func listCounts(ds *observe.Dataset) (incidents, qc, open int) {
 	return incidents, qc, open
 }
 
-func (s *Server) dash() *dashState {
-	s.dashOnce.Do(func() {
-		s.dashSt = &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
-			limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}}
-	})
-	return s.dashSt
+func newDashState() *dashState {
+	return &dashState{pvt: map[string]*dashPVTEntry{}, cov: map[string]covCached{},
+		limits: dashLimits{poll: dashPoll, heartbeat: dashHeartbeat, max: dashStreamMax, streams: dashMaxStreams}}
 }
 
 // Unresolved counts the conflicts still waiting for a decision.
 func (d dashData) Unresolved() int { return d.CTotal - d.Resolved }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

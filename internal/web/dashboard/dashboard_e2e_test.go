@@ -1,4 +1,4 @@
-package web_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
+	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
 
 // offline cuts the tab's network (every request fails, navigator.onLine
@@ -73,7 +74,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b := browsertest.Start(t)
 	ctx := context.Background()
 	db := storetest.SQLite(t)
-	e, org := observedDemo(t, db, 2022, demo.DefaultParams)
+	e, org := webtest.ObservedDemo(t, db, 2022, demo.DefaultParams)
 	const pw = "a long demo password"
 	hash, err := access.HashPassword(pw)
 	if err != nil {

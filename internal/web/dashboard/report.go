@@ -1,4 +1,4 @@
-package web
+package dashboard
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The staff's page of one report, where the dashboard's incident and
@@ -14,8 +15,8 @@ import (
 // (GET /api/v1/elections/{e}/reports/{id}), as a page, with the form's
 // labels beside the answers. The same rules apply: the organisation's
 // staff, a coordinator inside their area.
-func (s *Server) staffReportRoutes() {
-	s.mux.Handle("GET /dashboard/{election}/reports/{id}", http.NewCrossOriginProtection().Handler(s.Serve(s.staffPage(s.dashReportPage))))
+func (s *room) reportRoutes() {
+	s.Mux().Handle("GET /dashboard/{election}/reports/{id}", http.NewCrossOriginProtection().Handler(s.Serve(s.staffPage(s.dashReportPage))))
 }
 
 // answerRow is one answer of a report, labelled.
@@ -23,28 +24,28 @@ type answerRow struct {
 	ID, Label, Value string
 }
 
-func (s *Server) dashReportPage(w http.ResponseWriter, r *http.Request) error {
+func (s *room) dashReportPage(w http.ResponseWriter, r *http.Request) error {
 	e, _, err := s.ElectionAs(r, access.ReadReports)
 	if err != nil {
 		return err
 	}
-	rep, err := s.reportParam(r)
+	rep, err := s.ReportParam(r)
 	if err != nil {
 		return err
 	}
 	if rep.ElectionID != e.ID {
-		return Errorf(NotFound, "no report %d in election %d", rep.ID, e.ID)
+		return web.Errorf(web.NotFound, "no report %d in election %d", rep.ID, e.ID)
 	}
-	if err := s.check(r, access.ReadReports, access.Resource{OrgID: rep.OrgID, Area: nonNilArea(rep.AreaPath), ObserverID: rep.ObserverID}); err != nil {
+	if err := s.Check(r, access.ReadReports, access.Resource{OrgID: rep.OrgID, Area: web.NonNilArea(rep.AreaPath), ObserverID: rep.ObserverID}); err != nil {
 		return err
 	}
 	var a form.Answers
 	if err := json.Unmarshal(rep.Answers, &a); err != nil {
 		return err
 	}
-	lang := s.portal.langs.pick(r).Tag
+	lang := s.Lang(r)
 	var fm *form.Form
-	if sf, err := s.db.FormByID(r.Context(), rep.FormID); err == nil {
+	if sf, err := s.DB().FormByID(r.Context(), rep.FormID); err == nil {
 		fm = sf.Form
 	}
 	var rows []answerRow

@@ -1,4 +1,4 @@
-package web_test
+package observeapi_test
 
 import (
 	"context"
