@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/observe/form/media"
 )
 
 func init() {
@@ -46,7 +47,7 @@ func runFormsAttach(ctx context.Context, e *env, args []string) error {
 		if data[i], err = os.ReadFile(p); err != nil {
 			return fmt.Errorf("forms attach: %w", err)
 		}
-		if _, err := sf.Form.CheckMediaFile(filepath.Base(p), data[i]); err != nil {
+		if _, err := media.Check(sf.Form, filepath.Base(p), data[i]); err != nil {
 			return fmt.Errorf("forms attach %s: %w", p, err)
 		}
 	}

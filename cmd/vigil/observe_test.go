@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/xlsform"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -159,7 +160,7 @@ func TestObservationCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := form.ImportXLSForm(bytes.NewReader(raw))
+	back, err := xlsform.Import(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("exported workbook: %v", err)
 	}

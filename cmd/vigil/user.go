@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/xlsform"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -241,7 +242,7 @@ func runFormsImport(ctx context.Context, e *env, args []string) error {
 		if err := json.Unmarshal(raw, f); err != nil {
 			return fmt.Errorf("%s: %v", pos[0], err)
 		}
-	} else if f, err = form.ImportXLSFormFile(bytes.NewReader(raw), pos[0]); err != nil {
+	} else if f, err = xlsform.ImportFile(bytes.NewReader(raw), pos[0]); err != nil {
 		return fmt.Errorf("%s: %v", pos[0], err)
 	}
 	f.EnsureVersion() // before the audit entry names it
@@ -296,7 +297,7 @@ func runFormsExport(ctx context.Context, e *env, args []string) error {
 		}
 		f = form.BindElection(f, el)
 	}
-	b, err := form.ExportXLSForm(f)
+	b, err := xlsform.Export(f)
 	if err != nil {
 		return fmt.Errorf("forms export %s: %w", f.ID, err)
 	}

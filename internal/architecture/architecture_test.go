@@ -92,21 +92,29 @@ var storeDomain = map[string]bool{
 // the only packages in the store's graph allowed to import each, with the
 // reason. The project's own packages import none of them: a vigil package
 // that does fails, and so does a new dependency that brings one in.
+// net/http is not here but in storeForbidden: nothing in the graph may
+// bring it in.
 var storeTransports = map[string]map[string]string{
-	"net/http": {
-		"github.com/xuri/excelize/v2":     "the XLSForm workbooks observe/form reads and writes (excelize sniffs a picture's type with http.DetectContentType)",
-		module + "/internal/observe/form": "http.DetectContentType sniffs a form's media files (form/media.go); excelize brings net/http in anyway",
-	},
 	"os/exec": {
 		"modernc.org/libc": "the SQLite driver's C library (system(3), popen(3)); never called by vigil",
 	},
 }
 
+// storeForbidden are packages the store's graph must not hold at all,
+// with the reason. Both were in it through observe/form until its
+// workbook reading and writing (excelize) and its media check
+// (http.DetectContentType) moved to observe/form/xlsform and
+// observe/form/media, which the store does not import.
+var storeForbidden = map[string]string{
+	"github.com/xuri/excelize/v2": "the XLSForm spreadsheet library: workbooks are read and written in observe/form/xlsform, above the store",
+	"net/http":                    "the store neither serves nor calls HTTP (a form's media files are sniffed in observe/form/media)",
+}
+
 // TestStoreImports: internal/store depends on no vigil package beyond the
 // domain's types (storeDomain) — not on the web, the observation service,
-// the integrity tests, the demo, Chromium or PDF printing — and net/http
-// and os/exec enter its graph only through the packages storeTransports
-// names.
+// the integrity tests, the demo, Chromium or PDF printing —, os/exec
+// enters its graph only through the packages storeTransports names, and
+// net/http and excelize (storeForbidden) do not enter it at all.
 func TestStoreImports(t *testing.T) {
 	store := module + "/internal/store"
 	graph := goList(t, "-deps", store)
@@ -160,6 +168,11 @@ func TestStoreImports(t *testing.T) {
 	for d := range storeDomain {
 		if !slices.Contains(ownDeps, d) {
 			t.Errorf("the store no longer depends on %s: take it out of storeDomain", d)
+		}
+	}
+	for p, why := range storeForbidden {
+		if _, ok := by[p]; ok {
+			t.Errorf("the store's graph holds %s (%s): %s", p, via(p), why)
 		}
 	}
 	for transport, allowed := range storeTransports {

@@ -3,16 +3,17 @@ package observe
 import (
 	"context"
 
+	"github.com/vigil-elections/vigil/internal/observe/form/media"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // AttachFormMedia stores a picture a stored form version names
 // (media::image) after checking it against the form: a name the form does
 // not declare, an empty or oversized file, or bytes that are not a picture
-// of the name's type are refused (form.CheckMediaFile). The audit entries
-// are written in the store's transaction.
+// of the name's type are refused (media.Check, in package form/media). The
+// audit entries are written in the store's transaction.
 func AttachFormMedia(ctx context.Context, db *store.DB, sf *store.StoredForm, name string, data []byte, audit ...store.AuditEntry) (*store.FormMedia, error) {
-	ct, err := sf.Form.CheckMediaFile(name, data)
+	ct, err := media.Check(sf.Form, name, data)
 	if err != nil {
 		return nil, err
 	}

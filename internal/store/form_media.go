@@ -26,7 +26,7 @@ type FormMedia struct {
 
 // SaveFormMedia stores a form version's media file, replacing one of the
 // same name, with the audit entries in the same transaction. The caller
-// checks the name and bytes against the form (form.CheckMediaFile); the
+// checks the name and bytes against the form (form/media.Check); the
 // store checks that the form version belongs to the organisation and
 // computes the hash and size from the bytes.
 func (db *DB) SaveFormMedia(ctx context.Context, m *FormMedia, audit ...AuditEntry) (err error) {

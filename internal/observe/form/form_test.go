@@ -9,15 +9,10 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe/form/formtest"
 )
 
-func testElection() *election.Election {
-	return &election.Election{Name: "pres-2022", Kind: election.Presidential, Options: []election.Option{
-		{Position: 0, Name: "Candidate A", Kind: election.Candidate},
-		{Position: 1, Name: "Candidate B", Kind: election.Candidate},
-		{Position: 2, Name: "Against all", Kind: election.AgainstAll},
-	}}
-}
+func testElection() *election.Election { return formtest.Election() }
 
 func TestTemplatesCheck(t *testing.T) {
 	seenPrefix := map[string]bool{}

@@ -191,27 +191,30 @@ func engineAnswers(t *testing.T, f *Form) ([][2]string, Answers) {
 // converts them) that ODK's engine refuses to load, with its message.
 // None now: bad_calc.xlsx, whose calculation is English prose ("Expression
 // has syntax error" here), is refused by vigil's import, which parses
-// every expression (pyxform_corpus_test.go).
+// every expression (xlsform/pyxform_corpus_test.go).
 var engineRefuses = map[string]string{}
 
-// TestODKEngineAgrees loads vigil's XForms — the five built-in forms bound
-// to an election and its areas (with the station cascade), and every
-// corpus workbook vigil imports — in ODK's own form engine, answers them,
-// and checks the instance the engine serialises: vigil reads it without a
-// problem (every field is one of the form's), each answer read back equals
-// the one given, with the same text as vigil's own instance document
-// (EncodeInstance) for the same answers, and the cascade's choice made the
-// engine calculate the station's number.
-func TestODKEngineAgrees(t *testing.T) {
+// ODKEngineAgrees is TestODKEngineAgrees (odkengine_workbooks_test.go),
+// with workbooks reading the corpus workbooks vigil imports, by file name
+// (called once the engine is found, so a skip reads nothing): it loads vigil's
+// XForms — the five built-in forms bound to an election and its areas
+// (with the station cascade), and every workbook's form — in ODK's own
+// form engine, answers them, and checks the instance the engine
+// serialises: vigil reads it without a problem (every field is one of the
+// form's), each answer read back equals the one given, with the same text
+// as vigil's own instance document (EncodeInstance) for the same answers,
+// and the cascade's choice made the engine calculate the station's
+// number. It is exported to the test package form_test, which can import
+// form/xlsform to read the workbooks (form's own tests cannot: xlsform
+// imports form).
+func ODKEngineAgrees(t *testing.T, workbooks func() map[string]*Form) {
+	t.Helper()
 	run := odkEngine(t)
 	forms := map[string]*Form{}
 	for _, tmpl := range Templates() {
 		forms["builtin "+tmpl.ID] = BindStations(BindElection(tmpl, testElection()), testAreas(), testNumber)
 	}
-	ok, _ := pyxformCorpus(t)
-	for name, f := range ok {
-		forms[name] = f
-	}
+	maps.Copy(forms, workbooks())
 	// Forms whose calculations Evaluate must compute as the engine does.
 	forms["conditions"] = condForm(t)
 	feat, err := FromXLSFormRows(featSurvey, featChoices, featSettings)

@@ -7,25 +7,14 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe/form/formtest"
 )
 
-// testAreas: two regions, three districts, stations numbered per district
-// (two share number 1).
-func testAreas() []election.Area {
-	return []election.Area{
-		{ID: 1, Level: 0, Name: "Country"},
-		{ID: 2, ParentID: 1, Level: 1, Name: "North", Path: []string{"North"}},
-		{ID: 3, ParentID: 1, Level: 1, Name: "South", Path: []string{"South"}},
-		{ID: 4, ParentID: 2, Level: 2, Name: "N-1", Path: []string{"North", "N-1"}},
-		{ID: 5, ParentID: 3, Level: 2, Name: "S-1", Path: []string{"South", "S-1"}},
-		{ID: 6, ParentID: 3, Level: 2, Name: "S-2", Path: []string{"South", "S-2"}},
-		{ID: 7, ParentID: 4, Level: 3, Name: "PS 1", Path: []string{"North", "N-1", "PS 1"}, Station: true},
-		{ID: 8, ParentID: 5, Level: 3, Name: "PS 1", Path: []string{"South", "S-1", "PS 1"}, Station: true},
-		{ID: 9, ParentID: 6, Level: 3, Name: "PS 12", Path: []string{"South", "S-2", "PS 12"}, Station: true},
-	}
-}
+// testAreas: two regions, three districts, stations numbered per
+// district (two share number 1).
+func testAreas() []election.Area { return formtest.Areas() }
 
-func testNumber(a *election.Area) string { return strings.TrimPrefix(a.Name, "PS ") }
+func testNumber(a *election.Area) string { return formtest.StationNumber(a) }
 
 func TestBindStations(t *testing.T) {
 	f := BindStations(BindElection(VotingTemplate(), testElection()), testAreas(), testNumber)

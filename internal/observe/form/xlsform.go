@@ -2,15 +2,11 @@ package form
 
 import (
 	"fmt"
-	"io"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/vigil-elections/vigil/internal/election"
 )
@@ -408,8 +404,11 @@ func parseBool(s string) (bool, bool) {
 
 // FromXLSFormRows builds a form from the rows of an XLSForm's survey,
 // choices and settings sheets (each with its header row first; choices and
-// settings may be nil). This is the layer under ImportXLSForm, apart so that
-// it can be tested and fuzzed without spreadsheets.
+// settings may be nil). This is the layer under the workbook reader
+// (package form/xlsform, xlsform.Import), apart so that it can be tested
+// and fuzzed without spreadsheets, and so that the form's types do not
+// carry a spreadsheet library into every package that stores or reads
+// them.
 //
 // It reads the XLSForm specification as pyxform implements it, as far as
 // vigil runs it (docs/forms.md has the table): the question types, groups
@@ -423,12 +422,13 @@ func parseBool(s string) (bool, bool) {
 // cannot run is refused, and every problem of the workbook is returned at
 // once (XLSFormErrors), each with its sheet, row and column.
 func FromXLSFormRows(survey, choices, settings [][]string) (*Form, error) {
-	return fromXLSForm(survey, choices, settings, "")
+	return FromXLSFormRowsDefaultID(survey, choices, settings, "")
 }
 
-// fromXLSForm reads the three sheets; defaultID is the form id when the
-// settings give none (pyxform takes the file's name).
-func fromXLSForm(survey, choices, settings [][]string, defaultID string) (*Form, error) {
+// FromXLSFormRowsDefaultID is FromXLSFormRows with the form id to take when
+// the settings give none: pyxform takes the workbook file's name
+// (xlsform.ImportFile passes it).
+func FromXLSFormRowsDefaultID(survey, choices, settings [][]string, defaultID string) (*Form, error) {
 	p := &problems{}
 	f := &Form{Phase: Incident}
 	ls := readXLSSettings(f, settings, p, hasLangColumns(survey, choices))
@@ -1161,57 +1161,4 @@ func isAssessment(cs []Choice) bool {
 		}
 	}
 	return true
-}
-
-// ImportXLSForm reads an XLSForm workbook (.xlsx) and builds the form; see
-// FromXLSFormRows for what is supported. Sheet names are matched without
-// regard to case.
-func ImportXLSForm(r io.Reader) (*Form, error) {
-	return ImportXLSFormFile(r, "")
-}
-
-// ImportXLSFormFile is ImportXLSForm for a workbook with a file name: as
-// pyxform, a form whose settings give no form_id takes the name without
-// its extension.
-func ImportXLSFormFile(r io.Reader, fileName string) (f *Form, err error) {
-	// excelize panics on some malformed worksheets; an uploaded workbook
-	// must not take the server down.
-	defer func() {
-		if p := recover(); p != nil {
-			f, err = nil, fmt.Errorf("xlsform: the workbook cannot be read (%v)", p)
-		}
-	}()
-	wb, err := excelize.OpenReader(r)
-	if err != nil {
-		return nil, fmt.Errorf("xlsform: not a readable .xlsx workbook: %w", err)
-	}
-	defer wb.Close()
-	sheets := map[string][][]string{}
-	for _, name := range wb.GetSheetList() {
-		key := strings.ToLower(strings.TrimSpace(name))
-		switch key {
-		case "survey", "choices", "settings":
-		case "entities":
-			rows, _ := wb.GetRows(name)
-			if len(rows) > 1 {
-				return nil, XLSFormErrors{{Sheet: name, Msg: "entities are not supported: vigil stores observations, not entity lists"}}
-			}
-			continue
-		default:
-			continue
-		}
-		rows, err := wb.GetRows(name)
-		if err != nil {
-			return nil, fmt.Errorf("xlsform: sheet %s: %w", name, err)
-		}
-		sheets[key] = rows
-	}
-	if _, ok := sheets["survey"]; !ok {
-		return nil, XLSFormErrors{{Sheet: "survey", Msg: "the workbook has no survey sheet"}}
-	}
-	id := strings.TrimSuffix(path.Base(strings.ReplaceAll(fileName, `\`, "/")), path.Ext(fileName))
-	if fileName == "" || !ValidID(id) {
-		id = ""
-	}
-	return fromXLSForm(sheets["survey"], sheets["choices"], sheets["settings"], id)
 }

@@ -1,14 +1,10 @@
 package form
 
 import (
-	"bytes"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // LangNames returns the form's languages by their XLSForm names, default
@@ -300,57 +296,4 @@ func xlsConstraint(q *Question) string {
 		}
 	}
 	return strings.Join(parts, " and ")
-}
-
-// ExportXLSForm writes a form as an XLSForm workbook (.xlsx) with survey,
-// choices and settings sheets; ImportXLSForm reads it back, and pyxform
-// converts it to an XForm.
-func ExportXLSForm(f *Form) ([]byte, error) {
-	survey, choices, settings := XLSFormRows(f)
-	wb := excelize.NewFile()
-	defer wb.Close()
-	sheets := []struct {
-		name string
-		rows [][]string
-	}{{"survey", survey}, {"choices", choices}, {"settings", settings}}
-	for i, sh := range sheets {
-		if i == 0 {
-			if err := wb.SetSheetName(wb.GetSheetName(0), sh.name); err != nil {
-				return nil, err
-			}
-		} else if _, err := wb.NewSheet(sh.name); err != nil {
-			return nil, err
-		}
-		for r, cells := range sh.rows {
-			vals := make([]any, len(cells))
-			for c, v := range cells {
-				vals[c] = v
-			}
-			cell, err := excelize.CoordinatesToCellName(1, r+1)
-			if err != nil {
-				return nil, err
-			}
-			if err := wb.SetSheetRow(sh.name, cell, &vals); err != nil {
-				return nil, fmt.Errorf("xlsform: sheet %s row %d: %w", sh.name, r+1, err)
-			}
-		}
-		// Declare the used range: excelize leaves <dimension ref="A1">,
-		// and pyxform (through openpyxl's read-only mode) trusts it.
-		cols := 1
-		for _, cells := range sh.rows {
-			cols = max(cols, len(cells))
-		}
-		end, err := excelize.CoordinatesToCellName(cols, max(len(sh.rows), 1))
-		if err != nil {
-			return nil, err
-		}
-		if err := wb.SetSheetDimension(sh.name, "A1:"+end); err != nil {
-			return nil, err
-		}
-	}
-	var buf bytes.Buffer
-	if err := wb.Write(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -5,50 +5,16 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/observe/form/formtest"
 )
 
 // An ODIHR-style checklist using the XLSForm features observers' forms
-// use: cascading selects, repeats, calculations, or_other, geopoint,
-// acknowledge, range, conditional requirements with messages, three
-// languages, the legacy spellings.
+// use (formtest.FeatSurvey); form/xlsform's pyxform test exports it too.
 var (
-	featSurvey = [][]string{
-		{"type", "name", "label::English (en)", "label::Russian (ru)", "label:Kazakh (kk)", "hint::English (en)",
-			"required", "required_message::English (en)", "constraint", "constraint_message::English (en)",
-			"relevant", "calculation", "default", "choice_filter", "appearance", "parameters", "media::image::English (en)",
-			"guidance_hint::English (en)", "repeat_count"},
-		{"acknowledge", "ready", "Ready to start?", "Готовы?", "Дайынсыз ба?"},
-		{"select one from regions", "region", "Region", "Область", "Облыс", "", "yes"},
-		{"select_one districts", "district", "District", "Район", "Аудан", "", "yes", "", "", "", "", "", "", "region=${region}"},
-		{"select_one stations", "station", "Station", "Участок", "Учаске", "", "yes", "", "", "", "", "", "", "district=${district}", "minimal"},
-		{"geopoint", "where", "Where are you?", "Где вы?", "Қайдасыз?"},
-		{"integer", "voters", "Voters on the list", "", "", "From the list", "yes", "Give the number", ". >= 0 and . <= 5000", "0 to 5000"},
-		{"integer", "ballots", "Ballots in the box", "", "", "", "${voters} > 0", "Needed when there are voters", ". <= ${voters}", "No more than the voters"},
-		{"calculate", "turnout", "", "", "", "", "", "", "", "", "", "${ballots} div ${voters}"},
-		{"range", "queue", "Queue length", "", "", "", "", "", "", "", "", "", "0", "", "", "start=0 end=100 step=10"},
-		{"select all that apply from problems or_other", "problems", "Problems", "Нарушения", "Бұзушылықтар", "", "", "", "", "", "", "", "", "", "", "", "problems.png", "Ask the chair first"},
-		{"begin repeat", "incident", "Incident", "Инцидент", "Оқиға"},
-		{"text", "what", "What happened at ${station}?", "Что произошло?", "Не болды?"},
-		{"time", "when", "When"},
-		{"end repeat"},
-		{"begin group", "closing", "Closing", "", "", "", "", "", "", "", "${ready} = 'OK'", "", "", "", "field-list"},
-		{"note", "bye", "Thank you, ${turnout}"},
-		{"end group"},
-	}
-	featChoices = [][]string{
-		{"list_name", "name", "label::English (en)", "label::Russian (ru)", "label:Kazakh (kk)", "region", "district"},
-		{"regions", "north", "North", "Север", "Солтүстік"},
-		{"regions", "south", "South", "Юг", "Оңтүстік"},
-		{"districts", "n1", "North 1", "Север 1", "Солтүстік 1", "north"},
-		{"districts", "s1", "South 1", "Юг 1", "Оңтүстік 1", "south"},
-		{"stations", "st101", "PS 101", "УИК 101", "101", "north", "n1"},
-		{"stations", "st201", "PS 201", "УИК 201", "201", "south", "s1"},
-		{"problems", "queue", "Queues", "Очереди", "Кезек"},
-	}
-	featSettings = [][]string{
-		{"form_title", "form_id", "default_language", "instance_name", "phase"},
-		{"Voting checklist", "odihr_voting", "English (en)", "concat(${station}, '-', ${district})", "voting"},
-	}
+	featSurvey   = formtest.FeatSurvey()
+	featChoices  = formtest.FeatChoices()
+	featSettings = formtest.FeatSettings()
 )
 
 func TestXLSFormFeatures(t *testing.T) {

@@ -1,58 +1,21 @@
 package form
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"io"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/vigil-elections/vigil/internal/xlsxcheck"
-	"github.com/xuri/excelize/v2"
+	"github.com/vigil-elections/vigil/internal/observe/form/formtest"
 )
 
+// The voting checklist's sheets (formtest.XLSSurvey): the workbook tests
+// of package form/xlsform read the same rows.
 var (
-	xlsSurvey = [][]string{
-		{"type", "name", "label::English (en)", "label::Russian (ru)", "hint", "required", "constraint", "relevant", "indicator", "flag", "sms"},
-		{"start", "start"},
-		{"integer", "station", "Polling station", "Участок", "", "yes", ". >= 1", "", "", "", "AA"},
-		{"begin group", "procedures", "Procedures"},
-		{"select_one yes_no", "sealed", "Boxes sealed?", "Урны опечатаны?", "", "TRUE", "", "", "ballot_boxes_not_sealed", "no", "AB"},
-		{"select_one grade", "overall", "Overall", "Общая оценка", "", "yes", "", "", "", "", "AC"},
-		{"begin_group", "inner", "Inner"},
-		{"select_multiple problems", "problems", "Problems seen", "", "", "", "", "${sealed} = 'no'", "", "", "AD"},
-		{"end_group"},
-		{"end group"},
-		{"select_one kind", "kind", "Kind", "Вид"},
-		{"decimal", "share", "Share"},
-		{"text", "comment", "Comment"},
-		{"time", "arrival", "Arrival", "", "", "", "", "", "", "", "AE"},
-		{"date", "day", "Day"},
-		{"image", "photo", "Photo"},
-		{"note", "thanks", "Thank you"},
-		{"integer", "voters", "Voters", "", "", "", ". >= 0 and . < 5000"},
-		{"integer", "odd", "Odd", "", "", "", ". mod 2 = 1"},
-		{"", ""},
-	}
-	xlsChoices = [][]string{
-		{"list_name", "name", "label::English (en)", "label::Russian (ru)"},
-		{"yes_no", "yes", "Yes", "Да"},
-		{"yes_no", "no", "No", "Нет"},
-		{"grade", "very_good", "Very good"},
-		{"grade", "good", "Good"},
-		{"grade", "bad", "Bad"},
-		{"grade", "very_bad", "Very bad"},
-		{"problems", "queue", "Queues"},
-		{"problems", "crowd", "Crowding"},
-		{"kind", "a", "A", "А"},
-		{"kind", "b", "B", "Б"},
-	}
-	xlsSettings = [][]string{
-		{"form_title", "form_id", "version", "phase", "sms_prefix"},
-		{"Mission voting", "mission_voting", "2026112301", "voting", "mv"},
-	}
+	xlsSurvey   = formtest.XLSSurvey()
+	xlsChoices  = formtest.XLSChoices()
+	xlsSettings = formtest.XLSSettings()
 )
 
 func TestFromXLSFormRows(t *testing.T) {
@@ -177,61 +140,6 @@ func TestXLSFormErrors(t *testing.T) {
 	}
 }
 
-func xlsxBytes(t testing.TB, sheets map[string][][]string) []byte {
-	t.Helper()
-	wb := excelize.NewFile()
-	defer wb.Close()
-	first := true
-	for _, name := range []string{"survey", "choices", "settings"} {
-		rows, ok := sheets[name]
-		if !ok {
-			continue
-		}
-		if first {
-			if err := wb.SetSheetName("Sheet1", name); err != nil {
-				t.Fatal(err)
-			}
-			first = false
-		} else if _, err := wb.NewSheet(name); err != nil {
-			t.Fatal(err)
-		}
-		for i, row := range rows {
-			cells := make([]any, len(row))
-			for j, c := range row {
-				cells[j] = c
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, i+1)
-			if err := wb.SetSheetRow(name, cell, &cells); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := wb.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func TestImportXLSForm(t *testing.T) {
-	b := xlsxBytes(t, map[string][][]string{"survey": xlsSurvey, "choices": xlsChoices, "settings": xlsSettings})
-	f, err := ImportXLSForm(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, _ := FromXLSFormRows(xlsSurvey, xlsChoices, xlsSettings)
-	if string(XForm(f)) != string(XForm(g)) {
-		t.Error("workbook import differs from the row import")
-	}
-	if _, err := ImportXLSForm(strings.NewReader("not a zip")); err == nil {
-		t.Error("garbage accepted")
-	}
-	b = xlsxBytes(t, map[string][][]string{"choices": xlsChoices})
-	if _, err := ImportXLSForm(bytes.NewReader(b)); err == nil || !strings.Contains(err.Error(), "no survey sheet") {
-		t.Errorf("no survey: %v", err)
-	}
-}
-
 // FuzzXLSForm fuzzes the sheet-row layer (an XLSX is a zip; fuzzing its
 // bytes would mostly test the zip reader). The input is a tab/newline
 // table per sheet, separated by form feeds.
@@ -303,19 +211,7 @@ func TestXLSFormRoundTrip(t *testing.T) {
 			t.Errorf("%s: round trip differs:\n%s\n%s", f.ID, a, b)
 		}
 	}
-	// Through a real workbook too.
-	f := forms[2] // counting, with its protocol block
-	b, err := ExportXLSForm(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := ImportXLSForm(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(XForm(f), XForm(g)) {
-		t.Error("counting form changed through a workbook")
-	}
+	// Through a real workbook: form/xlsform's TestWorkbookRoundTrip.
 }
 
 func TestXLSFormProtocolErrors(t *testing.T) {
@@ -349,85 +245,5 @@ func TestXLSFormProtocolErrors(t *testing.T) {
 	q := f.Question("res")
 	if q.Type != Protocol || len(q.Items) != 2 || q.Items[0].Figure != "valid" || q.Items[0].SMS != "PG" || !q.Items[1].IsVotes() || q.Items[1].Option != 0 {
 		t.Errorf("protocol %+v", q)
-	}
-}
-
-// withPart returns a copy of a workbook with one part replaced.
-func withPart(t *testing.T, xlsx []byte, name, content string) []byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(xlsx), int64(len(xlsx)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		w, err := zw.Create(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Name == name {
-			io.WriteString(w, content)
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(w, rc)
-		rc.Close()
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// Malformed worksheets inside a valid workbook end in an error or a form,
-// never in a panic.
-func TestImportXLSFormMalformedSheets(t *testing.T) {
-	b := xlsxBytes(t, map[string][][]string{"survey": xlsSurvey, "choices": xlsChoices, "settings": xlsSettings})
-	const ns = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`
-	for _, sheet := range []string{
-		``,
-		`not xml`,
-		ns + `<row r="1"><c r="A1" t="s"><v>99999</v></c></row></sheetData></worksheet>`,
-		ns + `<row r="1048577"><c r="A1"><v>1</v></c></row></sheetData></worksheet>`,
-		ns + `<row><c r="XFD1" t="s"><v>-1</v></c></row></sheetData></worksheet>`,
-		ns + `<row r="0"><c r="A0"><v>x</v></c></row></sheetData></worksheet>`,
-		ns + `<row r="1"><c r="ZZZZ1" t="inlineStr"><is><t>type</t></is></c></row></sheetData></worksheet>`,
-		ns + `<row r="1"><c r="A1" t="inlineStr"><is><t>type</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>` +
-			`<row r="2"><c r="A2" t="inlineStr"><is><t>text</t></is></c><c r="B2" t="inlineStr"><is><t>a b</t></is></c></row></sheetData></worksheet>`,
-	} {
-		_, err := ImportXLSForm(bytes.NewReader(withPart(t, b, "xl/worksheets/sheet1.xml", sheet)))
-		if err == nil {
-			t.Errorf("%.60q: accepted", sheet)
-		} else {
-			t.Logf("%.50q: %v", sheet, err)
-		}
-	}
-}
-
-// TestExportXLSFormDeclaresDimension: each sheet's <dimension ref> is the
-// range its cells fill, as pyxform (openpyxl read-only) needs.
-func TestExportXLSFormDeclaresDimension(t *testing.T) {
-	for _, tmpl := range Templates() {
-		f := BindElection(tmpl, testElection())
-		b, err := ExportXLSForm(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sheets, err := xlsxcheck.Sheets(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(sheets) != 3 {
-			t.Fatalf("%s: %d sheets", f.ID, len(sheets))
-		}
-		for _, s := range sheets {
-			if s.Declared == "" || s.Declared != s.Used || s.Declared == "A1" {
-				t.Errorf("%s %s: <dimension ref=%q>, cells fill %q", f.ID, s.Part, s.Declared, s.Used)
-			}
-		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/xlsform"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -302,7 +303,7 @@ func (s *room) apiForm(w http.ResponseWriter, r *http.Request) error {
 		f = form.BindElection(f, e)
 	}
 	if asXLSX {
-		b, err := form.ExportXLSForm(f)
+		b, err := xlsform.Export(f)
 		if err != nil {
 			return fmt.Errorf("export form %s as XLSForm: %w", f.ID, err)
 		}
@@ -345,12 +346,12 @@ func (s *room) apiUploadForm(w http.ResponseWriter, r *http.Request) error {
 			return web.Errorf(web.Invalid, "multipart upload: want the XLSForm in field \"file\": %v", err)
 		}
 		defer file.Close()
-		if f, err = form.ImportXLSFormFile(io.LimitReader(file, 16<<20), header.Filename); err != nil {
+		if f, err = xlsform.ImportFile(io.LimitReader(file, 16<<20), header.Filename); err != nil {
 			return web.Errorf(web.Invalid, "%v", err)
 		}
 	default:
 		var err error
-		if f, err = form.ImportXLSForm(io.LimitReader(r.Body, 16<<20)); err != nil {
+		if f, err = xlsform.Import(io.LimitReader(r.Body, 16<<20)); err != nil {
 			return web.Errorf(web.Invalid, "%v", err)
 		}
 	}

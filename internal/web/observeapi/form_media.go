@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/media"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -31,7 +32,7 @@ func (s *room) apiPutFormMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// One byte over the limit is enough to refuse the file.
-	data, err := io.ReadAll(io.LimitReader(r.Body, form.MaxMediaBytes+1))
+	data, err := io.ReadAll(io.LimitReader(r.Body, media.MaxBytes+1))
 	if err != nil {
 		return web.Errorf(web.Invalid, "reading the file: %v", err)
 	}

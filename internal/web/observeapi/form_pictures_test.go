@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/media"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web/webtest"
@@ -71,7 +72,7 @@ func TestFormPictures(t *testing.T) {
 			{"admin", "other.png", pic, 400, `does not name`},
 			{"admin", "seal-ok.png", []byte("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"), 400, "not a PNG"},
 			{"admin", "seal-broken.jpg", pic, 400, "name ends in"},
-			{"admin", "seal-ok.png", append(bytes.Clone(pic), make([]byte, form.MaxMediaBytes)...), 400, "at most"},
+			{"admin", "seal-ok.png", append(bytes.Clone(pic), make([]byte, media.MaxBytes)...), 400, "at most"},
 			{"coordinator", "seal-ok.png", pic, 403, "forbidden"},
 			{"analystB", "seal-ok.png", pic, 404, "not found"}, // B has no form pics
 		} {

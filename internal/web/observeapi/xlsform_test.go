@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/xlsform"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
@@ -20,7 +21,7 @@ func TestFormAsXLSForm(t *testing.T) {
 	if code != 200 || !strings.Contains(h.Get("Content-Type"), "spreadsheetml") || !strings.Contains(h.Get("Content-Disposition"), "counting-") {
 		t.Fatalf("%d %v", code, h)
 	}
-	f, err := form.ImportXLSForm(bytes.NewReader([]byte(body)))
+	f, err := xlsform.Import(bytes.NewReader([]byte(body)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-package form
+package xlsform
 
 import (
 	"bytes"
+	"encoding/xml"
 	"maps"
 	"os"
 	"os/exec"
@@ -9,26 +10,29 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigil-elections/vigil/internal/observe/form"
+	"github.com/vigil-elections/vigil/internal/observe/form/formtest"
 )
 
 // pyxformCorpus imports every workbook of pyxform's own test corpus
 // (testdata/pyxform, from github.com/XLSForm/pyxform tests/example_xls at
 // v4.5.0, BSD-2-Clause, its LICENSE beside them) and returns the forms
 // vigil takes and the problems of those it refuses, by file name.
-func pyxformCorpus(t *testing.T) (map[string]*Form, map[string]error) {
+func pyxformCorpus(t *testing.T) (map[string]*form.Form, map[string]error) {
 	t.Helper()
 	files, err := filepath.Glob("testdata/pyxform/*.xlsx")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus: %v", err)
 	}
-	ok, refused := map[string]*Form{}, map[string]error{}
+	ok, refused := map[string]*form.Form{}, map[string]error{}
 	for _, path := range files {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := filepath.Base(path)
-		f, err := ImportXLSFormFile(bytes.NewReader(raw), name)
+		f, err := ImportFile(bytes.NewReader(raw), name)
 		if err != nil {
 			refused[name] = err
 			continue
@@ -78,7 +82,7 @@ func TestPyxformCorpusImports(t *testing.T) {
 		if f.Version == "" {
 			t.Errorf("%s: no version", name)
 		}
-		if _, err := ExportXForm(f); err != nil {
+		if _, err := form.ExportXForm(f); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -133,6 +137,39 @@ func pyxform(t *testing.T) func(xlsx string) []byte {
 	}
 }
 
+// xmlNode is a generic tree for reading an XForm.
+type xmlNode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Nodes   []xmlNode  `xml:",any"`
+	Text    string     `xml:",chardata"`
+}
+
+func (n *xmlNode) attr(local string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (n *xmlNode) walk(fn func(*xmlNode)) {
+	fn(n)
+	for i := range n.Nodes {
+		n.Nodes[i].walk(fn)
+	}
+}
+
+func parseXML(t *testing.T, b []byte) *xmlNode {
+	t.Helper()
+	var n xmlNode
+	if err := xml.Unmarshal(b, &n); err != nil {
+		t.Fatalf("not well-formed XML: %v\n%s", err, b)
+	}
+	return &n
+}
+
 // xformShape is what an XForm means for the data it collects: the
 // primary instance's elements (path, "*" marking a repeat's template,
 // default text) and each bind's type and which of required, relevant,
@@ -166,7 +203,7 @@ func shapeOf(t *testing.T, doc []byte) xformShape {
 			var walk func(n *xmlNode, path string)
 			walk = func(n *xmlNode, path string) {
 				p := path + "/" + n.XMLName.Local
-				if strings.HasPrefix(p, "/"+InstanceRoot+"/meta") {
+				if strings.HasPrefix(p, "/"+form.InstanceRoot+"/meta") {
 					return
 				}
 				mark := ""
@@ -188,7 +225,7 @@ func shapeOf(t *testing.T, doc []byte) xformShape {
 			walk(&n.Nodes[0], "")
 		case "bind":
 			ns := n.attr("nodeset")
-			if strings.HasPrefix(ns, "/"+InstanceRoot+"/meta/") {
+			if strings.HasPrefix(ns, "/"+form.InstanceRoot+"/meta/") {
 				continue
 			}
 			d := "type=" + n.attr("type")
@@ -212,10 +249,10 @@ func shapeOf(t *testing.T, doc []byte) xformShape {
 
 // compareWithPyxform converts a workbook with pyxform and compares its
 // XForm's shape with vigil's XForm of the form vigil imported from it.
-func compareWithPyxform(t *testing.T, run func(string) []byte, name, xlsx string, f *Form) {
+func compareWithPyxform(t *testing.T, run func(string) []byte, name, xlsx string, f *form.Form) {
 	t.Helper()
 	theirs := shapeOf(t, run(xlsx))
-	ours := shapeOf(t, XForm(f))
+	ours := shapeOf(t, form.XForm(f))
 	if !slices.Equal(theirs.Instance, ours.Instance) {
 		t.Errorf("%s: primary instance differs:\npyxform %q\nvigil   %q", name, theirs.Instance, ours.Instance)
 	}
@@ -245,22 +282,22 @@ func TestPyxformAgrees(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(ok)) {
 		compareWithPyxform(t, run, name, filepath.Join("testdata/pyxform", name), ok[name])
 	}
-	feat, err := FromXLSFormRows(featSurvey, featChoices, featSettings)
+	feat, err := form.FromXLSFormRows(formtest.FeatSurvey(), formtest.FeatChoices(), formtest.FeatSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
-	forms := []*Form{feat}
-	for _, tmpl := range Templates() {
-		forms = append(forms, BindElection(tmpl, testElection()))
-		if tmpl.Phase != Tabulation {
+	forms := []*form.Form{feat}
+	for _, tmpl := range form.Templates() {
+		forms = append(forms, form.BindElection(tmpl, formtest.Election()))
+		if tmpl.Phase != form.Tabulation {
 			// With the cascading station selection (issue 13).
-			g := BindStations(BindElection(tmpl, testElection()), testAreas(), testNumber)
+			g := form.BindStations(form.BindElection(tmpl, formtest.Election()), formtest.Areas(), formtest.StationNumber)
 			g.ID += "_cascade"
 			forms = append(forms, g)
 		}
 	}
 	for _, f := range forms {
-		b, err := ExportXLSForm(f)
+		b, err := Export(f)
 		if err != nil {
 			t.Fatal(err)
 		}
