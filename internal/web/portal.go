@@ -36,12 +36,9 @@ type portal struct {
 	stamps    map[int64]cachedStamp
 	recompute time.Duration // the last recomputation of a tabulation (guarded by mu)
 	pages     map[string]cachedPage
-	diffs     map[string]*diffSet // by election id and stamp
 
 	linksOnce sync.Once
 	links     []navLink // optional pages of other areas (findings, recommendations)
-
-	charts chartCache
 }
 
 // navLink is an entry of the election navigation.
@@ -131,27 +128,7 @@ func (s *Server) newPortal() error {
 	s.portal.elections = map[string]cachedElection{}
 	s.portal.stamps = map[int64]cachedStamp{}
 	s.portal.pages = map[string]cachedPage{}
-	s.portal.diffs = map[string]*diffSet{}
 	return nil
-}
-
-// PortalRoutes registers the public portal: results, areas, search,
-// copies, maps, open data, forensics and controls.
-func (s *Server) PortalRoutes() {
-	s.mux.Handle("GET /{$}", s.Serve(s.pageHome))
-	s.mux.Handle("GET /elections/{election}", s.Serve(s.pageElection))
-	s.mux.Handle("GET /elections/{election}/areas/{area}", s.Serve(s.pageArea))
-	s.mux.Handle("GET /api/v1/elections/{election}/results", s.Serve(s.apiResults))
-	s.mux.Handle("GET /elections/{election}/search", s.Serve(s.pageSearch))
-	s.mux.Handle("GET /elections/{election}/copies", s.Serve(s.pageCopies))
-	s.mux.Handle("GET /static/vendor/", vendorHandler())
-	s.geoRoutes()
-}
-
-// ForensicsRoutes registers the forensics pages and the controls' pages.
-func (s *Server) ForensicsRoutes() {
-	s.forensicsRoutes()
-	s.controlsRoutes()
 }
 
 // templatesFor returns the template set of the request's language and
@@ -209,35 +186,6 @@ func (s *Server) Common(r *http.Request, e *election.Election, title, current st
 		c.Links = s.electionLinks(e)
 	}
 	return c
-}
-
-func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
-	es, err := s.rdb().Elections(r.Context())
-	if err != nil {
-		return err
-	}
-	var global []navLink
-	for _, l := range s.electionLinks(nil) {
-		if l.Global {
-			global = append(global, l)
-		}
-	}
-	return s.Render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.Common(r, nil, "", ""), "Elections": es, "Global": global})
-}
-
-func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.PortalElection(r)
-	if err != nil {
-		return err
-	}
-	// The query goes along: a link to /elections/{slug}?lang=kk (or
-	// ?source=) must open the results in that language (or source).
-	to := "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/root"
-	if q := r.URL.RawQuery; q != "" {
-		to += "?" + q
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
-	return nil
 }
 
 // URLKey is the election's key in URLs: its name when it is URL-safe, which

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/web/gateway"
 	"github.com/vigil-elections/vigil/internal/web/integrityapi"
 	"github.com/vigil-elections/vigil/internal/web/opendata"
+	"github.com/vigil-elections/vigil/internal/web/portal"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
 )
 
@@ -20,10 +21,11 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	p := portal.New(s)
 	// The order is the route table's (Server.Routes lists the patterns in
 	// it, and the authorisation test walks them so).
 	s.HealthRoutes()
-	s.ResultsRoutes()
+	p.MountResults()
 	integrityapi.Mount(s)
 	findings.Mount(s)
 	s.PhotoRoutes()
@@ -31,9 +33,9 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	gateway.Mount(s)
 	s.ObservePageRoutes()
 	recommendations.Mount(s)
-	s.PortalRoutes()
+	p.MountPages()
 	opendata.Mount(s)
-	s.ForensicsRoutes()
+	p.MountForensics()
 	s.DashboardRoutes()
 	s.LogRoutes()
 	s.PagesRoutes()
