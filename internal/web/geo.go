@@ -9,6 +9,11 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
+// An election's stored geography (outlines from vigil geo import, or the
+// demo's synthetic ones, and the stations' points), loaded once per change
+// of the election: the portal's map (internal/web/portal) and a report's
+// staff page (staff_report_geo.go) read it.
+
 // geoTTL bounds how long a loaded geography is served before it is read
 // again; a new import shows at once, through the change sequence.
 const geoTTL = 5 * time.Minute

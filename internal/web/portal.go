@@ -12,9 +12,11 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 )
 
-// The public portal: results at every level down to each polling station,
-// every protocol version side by side, the map, the open data, the
-// forensic charts, in every language of i18n/.
+// The public portal's share of the core: the languages every room renders
+// in, the navigation and layout of its pages (PageCommon), and its caches
+// keyed on the change feed. The portal's handlers are the room
+// internal/web/portal; the open data, findings and recommendations pages
+// use the same layout and election cache.
 //
 // Pages and the portal's results JSON are served from caches keyed by the
 // election's protocol stamp (max protocol id and count): a page is rendered

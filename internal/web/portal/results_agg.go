@@ -19,7 +19,7 @@ import (
 // maintains as protocols arrive (store/aggregates.go): an area page, the
 // tally API and the results JSON cost the rows they show, whatever the
 // size of the election. A fallback list of sources (?source=a,b) is still
-// tabulated in memory from the protocols (tallyAt).
+// tabulated in memory from the protocols (web.Server.PortalTally).
 
 // singleSource reports the one source of sel, if it names one.
 func singleSource(sel tally.Selector) (election.Source, bool) {
