@@ -87,7 +87,7 @@ type voteRow struct {
 	Values []figureCell
 }
 
-func (s *Room) pageArea(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageArea(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func turnoutOf(f election.Figures) float64 {
 	return float64(iss) / float64(reg)
 }
 
-func (s *Room) areaData(r *http.Request, e *election.Election, ent *web.TallyEntry, i int) (*areaPage, error) {
+func (s *room) areaData(r *http.Request, e *election.Election, ent *web.TallyEntry, i int) (*areaPage, error) {
 	res := ent.Result
 	ix := res.Index
 	a := ix.Area(i)
@@ -197,7 +197,7 @@ func (s *Room) areaData(r *http.Request, e *election.Election, ent *web.TallyEnt
 }
 
 // newAreaPage starts the page of area a: its titles and links.
-func (s *Room) newAreaPage(r *http.Request, e *election.Election, a *election.Area) *areaPage {
+func (s *room) newAreaPage(r *http.Request, e *election.Election, a *election.Area) *areaPage {
 	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
 	title := e.Title()
 	if a.ParentID != 0 {
@@ -273,7 +273,7 @@ func (d *areaPage) fillChildren(e *election.Election, node *tally.Node, q url.Va
 // fillProtocols lays out the protocols of the area itself: a higher
 // area's summary versions against its stations' sum (node), a station's
 // every version with its failed controls.
-func (s *Room) fillProtocols(ctx context.Context, e *election.Election, d *areaPage, node *tally.Node) error {
+func (s *room) fillProtocols(ctx context.Context, e *election.Election, d *areaPage, node *tally.Node) error {
 	a := d.Area
 	if !a.Station && a.Level > 0 {
 		ps, err := s.PortalDB().AreaProtocols(ctx, e.ID, a.ID)
@@ -343,7 +343,7 @@ func sourceRank(s election.Source) int {
 // protocol id: the protocol photo sent with the observation report that
 // created an observer version. The station page shows each one beside its
 // version's column.
-func (s *Room) protocolPhotos(ctx context.Context, e *election.Election, ps []*election.Protocol) map[int64]string {
+func (s *room) protocolPhotos(ctx context.Context, e *election.Election, ps []*election.Protocol) map[int64]string {
 	var ids []int64
 	for _, p := range ps {
 		if p.Source == election.Observer {
@@ -529,7 +529,7 @@ type diffCache struct {
 	m  map[string]*diffSet
 }
 
-func (s *Room) diffsFor(e *election.Election, ent *web.TallyEntry) *diffSet {
+func (s *room) diffsFor(e *election.Election, ent *web.TallyEntry) *diffSet {
 	key := strconv.FormatInt(e.ID, 10) + "|" + ent.Stamp()
 	c := &s.diffs
 	c.mu.Lock()
@@ -589,7 +589,7 @@ func sameCount(p, q *election.Protocol) bool {
 // apiResults is the portal's results JSON: an area (?area=, the root by
 // default) and its children down to ?level= levels below (1 by default),
 // under ?source=, from the same cache as the pages.
-func (s *Room) apiResults(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiResults(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -627,7 +627,7 @@ func (s *Room) apiResults(w http.ResponseWriter, r *http.Request) error {
 // resultsNode is the node of ?area= and level levels below it under sel:
 // from the aggregates for one source, else from the tabulation as of stamp
 // ("" for the current one).
-func (s *Room) resultsNode(r *http.Request, e *election.Election, sel tally.Selector, level int, stamp string) (*tally.Node, error) {
+func (s *room) resultsNode(r *http.Request, e *election.Election, sel tally.Selector, level int, stamp string) (*tally.Node, error) {
 	if src, ok := singleSource(sel); ok {
 		a, err := s.resultArea(r.Context(), e, r.URL.Query().Get("area"), "area")
 		if err != nil {

@@ -44,7 +44,7 @@ type controlsPage struct {
 	AreaBase string
 }
 
-func (s *Room) pageControls(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageControls(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ type copiesPage struct {
 	More     int
 }
 
-func (s *Room) pageCopies(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageCopies(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ type forensicStats struct {
 // forensicsFor returns the statistics of an election's official final
 // results: those of stamp, or of an earlier stamp less than
 // forensicsMaxAge old.
-func (s *Room) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
+func (s *room) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
 	c := &s.charts
 	c.mu.Lock()
 	if c.m == nil {
@@ -275,7 +275,7 @@ type caveats struct {
 // catalogue's messages and the statistics' reasons and warnings.
 type lang struct {
 	web.Messages
-	s *Room
+	s *room
 	r *http.Request
 }
 
@@ -322,7 +322,7 @@ type integerRow struct {
 	Stat forensics.IntegerStat
 }
 
-func (s *Room) pageForensics(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageForensics(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err

@@ -72,7 +72,7 @@ func mapMeasure(e *election.Election, m string) (string, int, error) {
 	return "", 0, &web.Error{Code: web.Invalid, Message: "measure: want turnout or option0…option" + strconv.Itoa(len(e.Options)-1), Field: "measure"}
 }
 
-func (s *Room) mapValues(r *http.Request, e *election.Election, stamp string) (*mapData, error) {
+func (s *room) mapValues(r *http.Request, e *election.Election, stamp string) (*mapData, error) {
 	sel, err := selectorParam(r)
 	if err != nil {
 		return nil, err
@@ -179,7 +179,7 @@ func (s *Room) mapValues(r *http.Request, e *election.Election, stamp string) (*
 // apiGeoJSON serves the areas of ?level= (1 regions, 2 districts) as a
 // GeoJSON FeatureCollection with each area's value under ?measure= and its
 // fill colour.
-func (s *Room) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -255,7 +255,7 @@ type mapPage struct {
 	Measures []string
 }
 
-func (s *Room) pageMap(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageMap(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err

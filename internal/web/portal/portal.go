@@ -7,10 +7,10 @@ import (
 	"github.com/vigil-elections/vigil/internal/web"
 )
 
-// MountResults registers the results API (elections, areas, protocols,
+// resultsRoutes registers the results API (elections, areas, protocols,
 // batches, tally, flags, comparison): public JSON, read as of the latest
 // change (web.Server.TallyFor), not from the page cache.
-func (s *Room) MountResults() {
+func (s *room) resultsRoutes() {
 	s.Mux().Handle("GET /api/v1/elections", s.Serve(s.apiElections))
 	s.Mux().Handle("GET /api/v1/elections/{election}", s.Serve(s.apiElection))
 	s.Mux().Handle("GET /api/v1/elections/{election}/areas/{area}", s.Serve(s.apiArea))
@@ -21,10 +21,10 @@ func (s *Room) MountResults() {
 	s.Mux().Handle("GET /api/v1/elections/{election}/compare", s.Serve(s.apiCompare))
 }
 
-// MountPages registers the portal's pages: the home page, results, areas,
+// pageRoutes registers the portal's pages: the home page, results, areas,
 // the results JSON of the pages, search, copies, the vendored scripts and
 // the map.
-func (s *Room) MountPages() {
+func (s *room) pageRoutes() {
 	s.Mux().Handle("GET /{$}", s.Serve(s.pageHome))
 	s.Mux().Handle("GET /elections/{election}", s.Serve(s.pageElection))
 	s.Mux().Handle("GET /elections/{election}/areas/{area}", s.Serve(s.pageArea))
@@ -36,13 +36,13 @@ func (s *Room) MountPages() {
 	s.Mux().Handle("GET /elections/{election}/map", s.Serve(s.pageMap))
 }
 
-// MountForensics registers the forensics page and the controls' page.
-func (s *Room) MountForensics() {
+// forensicsRoutes registers the forensics page and the controls' page.
+func (s *room) forensicsRoutes() {
 	s.Mux().Handle("GET /elections/{election}/forensics", s.Serve(s.pageForensics))
 	s.Mux().Handle("GET /elections/{election}/controls", s.Serve(s.pageControls))
 }
 
-func (s *Room) pageHome(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageHome(w http.ResponseWriter, r *http.Request) error {
 	es, err := s.PortalDB().Elections(r.Context())
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func (s *Room) pageHome(w http.ResponseWriter, r *http.Request) error {
 	return s.Render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.Common(r, nil, "", ""), "Elections": es, "Global": s.GlobalLinks()})
 }
 
-func (s *Room) pageElection(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageElection(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 // The results API: public JSON of elections, areas, protocols and the
 // tabulation, its controls and the comparison of copies.
 
-func (s *Room) areaParam(r *http.Request, e *election.Election) (election.Area, error) {
+func (s *room) areaParam(r *http.Request, e *election.Election) (election.Area, error) {
 	key := r.PathValue("area")
 	if key == "root" {
 		return s.PortalDB().AreaByPath(r.Context(), e.ID, nil)
@@ -26,7 +26,7 @@ func (s *Room) areaParam(r *http.Request, e *election.Election) (election.Area, 
 	return s.PortalDB().Area(r.Context(), e.ID, id)
 }
 
-func (s *Room) apiElections(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiElections(w http.ResponseWriter, r *http.Request) error {
 	es, err := s.PortalDB().Elections(r.Context())
 	if err != nil {
 		return err
@@ -35,7 +35,7 @@ func (s *Room) apiElections(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Room) apiElection(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiElection(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func (s *Room) apiElection(w http.ResponseWriter, r *http.Request) error {
 }
 
 // electionArea finds the election and the area the path names.
-func (s *Room) electionArea(r *http.Request) (*election.Election, election.Area, error) {
+func (s *room) electionArea(r *http.Request) (*election.Election, election.Area, error) {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return nil, election.Area{}, err
@@ -58,7 +58,7 @@ func (s *Room) electionArea(r *http.Request) (*election.Election, election.Area,
 	return e, a, err
 }
 
-func (s *Room) apiArea(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiArea(w http.ResponseWriter, r *http.Request) error {
 	e, a, err := s.electionArea(r)
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func (s *Room) apiArea(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Room) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error {
 	e, a, err := s.electionArea(r)
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (s *Room) apiAreaProtocols(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Room) apiBatches(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiBatches(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
@@ -114,7 +114,7 @@ func selectorParam(r *http.Request) (tally.Selector, error) {
 	return sel, nil
 }
 
-func (s *Room) apiTally(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiTally(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func areaIndexParam(r *http.Request, e *election.Election, ix *tally.Index) (int
 	return i, nil
 }
 
-func (s *Room) apiFlags(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiFlags(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func (s *Room) apiFlags(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Room) apiCompare(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiCompare(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ElectionParam(r)
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func singleSource(sel tally.Selector) (election.Source, bool) {
 
 // resultArea resolves an area key ("root", "" or an id) of an election;
 // bad and missing ids answer as areaIndex and areaIndexParam do.
-func (s *Room) resultArea(ctx context.Context, e *election.Election, key string, field string) (election.Area, error) {
+func (s *room) resultArea(ctx context.Context, e *election.Election, key string, field string) (election.Area, error) {
 	if key == "" || key == "root" {
 		a, err := s.DB().RootArea(ctx, e.ID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -58,7 +58,7 @@ func (s *Room) resultArea(ctx context.Context, e *election.Election, key string,
 
 // aggNode returns the tally node of an area and depth levels below it, for
 // one source, from the aggregates, with the aggregates' rows.
-func (s *Room) aggNode(ctx context.Context, e *election.Election, src election.Source, a election.Area, depth int) (*tally.Node, []*store.AreaResult, error) {
+func (s *room) aggNode(ctx context.Context, e *election.Election, src election.Source, a election.Area, depth int) (*tally.Node, []*store.AreaResult, error) {
 	rows, err := s.DB().ResultTree(ctx, e.ID, src, a.ID, depth)
 	if err != nil {
 		return nil, nil, err
@@ -71,7 +71,7 @@ func (s *Room) aggNode(ctx context.Context, e *election.Election, src election.S
 }
 
 // areaDataAgg is areaData from the aggregates.
-func (s *Room) areaDataAgg(ctx context.Context, d *areaPage, e *election.Election, src election.Source, a election.Area, q url.Values) error {
+func (s *room) areaDataAgg(ctx context.Context, d *areaPage, e *election.Election, src election.Source, a election.Area, q url.Values) error {
 	ancestors, err := s.DB().AreaAncestors(ctx, e.ID, a.ID)
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (s *Room) areaDataAgg(ctx context.Context, d *areaPage, e *election.Electio
 // paddedBelowAgg is paddedBelow from the aggregates: every current summary
 // protocol under a against the sums of its stations' official final
 // protocols.
-func (s *Room) paddedBelowAgg(ctx context.Context, e *election.Election, a election.Area) ([]paddedSummary, error) {
+func (s *room) paddedBelowAgg(ctx context.Context, e *election.Election, a election.Area) ([]paddedSummary, error) {
 	ps, areas, err := s.DB().SummaryProtocols(ctx, e.ID, a)
 	if err != nil {
 		return nil, err

@@ -9,16 +9,23 @@ package portal
 
 import "github.com/vigil-elections/vigil/internal/web"
 
-// Room is the portal on one core, with the caches only the portal reads.
-// The route table puts the portal's routes in three places (the results
-// API first among the public API, the pages after the recommendations,
-// the forensics and controls after the open data): site.New makes one
-// Room and mounts each group where it belongs.
-type Room struct {
+// room is the portal's view of the core, with the caches only the portal
+// reads. The route table puts the portal's routes in three places (the
+// results API first among the public API, the pages after the
+// recommendations, the forensics and controls after the open data), so the
+// room has a Mount for each; each makes its own room, and each cache is
+// filled and read by the routes of one of them only.
+type room struct {
 	*web.Server
-	diffs  diffCache  // stations whose sources disagree, by tabulation (area.go)
-	charts chartCache // the forensics pages' statistics (forensics.go)
+	diffs  diffCache  // stations whose sources disagree, by tabulation (Mount: area.go)
+	charts chartCache // the forensics page's statistics (MountForensics: forensics.go)
 }
 
-// New makes the portal room of the core s; it registers no route.
-func New(s *web.Server) *Room { return &Room{Server: s} }
+// MountResults registers the results API on the core s.
+func MountResults(s *web.Server) { (&room{Server: s}).resultsRoutes() }
+
+// Mount registers the portal's pages on the core s.
+func Mount(s *web.Server) { (&room{Server: s}).pageRoutes() }
+
+// MountForensics registers the forensics and controls pages on the core s.
+func MountForensics(s *web.Server) { (&room{Server: s}).forensicsRoutes() }

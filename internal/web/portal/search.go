@@ -30,7 +30,7 @@ type searchPage struct {
 // pageSearch finds areas and stations by name or number — "where is my
 // polling station?" — in the in-memory index of the election. A query that
 // names exactly one station goes straight to it.
-func (s *Room) pageSearch(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageSearch(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err

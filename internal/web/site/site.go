@@ -21,11 +21,10 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := portal.New(s)
 	// The order is the route table's (Server.Routes lists the patterns in
 	// it, and the authorisation test walks them so).
 	s.HealthRoutes()
-	p.MountResults()
+	portal.MountResults(s)
 	integrityapi.Mount(s)
 	findings.Mount(s)
 	s.PhotoRoutes()
@@ -33,9 +32,9 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	gateway.Mount(s)
 	s.ObservePageRoutes()
 	recommendations.Mount(s)
-	p.MountPages()
+	portal.Mount(s)
 	opendata.Mount(s)
-	p.MountForensics()
+	portal.MountForensics(s)
 	s.DashboardRoutes()
 	s.LogRoutes()
 	s.PagesRoutes()
