@@ -99,6 +99,15 @@ func (e *Election) Title() string {
 	return e.Name
 }
 
+// LevelName is the name of area level level (1 = top), "" when the
+// election names none: the inverse of LevelOf for named levels.
+func (c Config) LevelName(level int) string {
+	if level >= 1 && level <= len(c.AreaLevels) {
+		return c.AreaLevels[level-1]
+	}
+	return ""
+}
+
 // LevelOf returns the level (1 = top) of a named area level, or of a
 // number given as text; 0 when there is none.
 func (c Config) LevelOf(name string) int {

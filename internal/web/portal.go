@@ -12,9 +12,11 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 )
 
-// The public portal: results at every level down to each polling station,
-// every protocol version side by side, the map, the open data, the
-// forensic charts, in every language of i18n/.
+// The public portal's share of the core: the languages every room renders
+// in, the navigation and layout of its pages (PageCommon), and its caches
+// keyed on the change feed. The portal's handlers are the room
+// internal/web/portal; the open data, findings and recommendations pages
+// use the same layout and election cache.
 //
 // Pages and the portal's results JSON are served from caches keyed by the
 // election's protocol stamp (max protocol id and count): a page is rendered
@@ -36,12 +38,9 @@ type portal struct {
 	stamps    map[int64]cachedStamp
 	recompute time.Duration // the last recomputation of a tabulation (guarded by mu)
 	pages     map[string]cachedPage
-	diffs     map[string]*diffSet // by election id and stamp
 
 	linksOnce sync.Once
 	links     []navLink // optional pages of other areas (findings, recommendations)
-
-	charts chartCache
 }
 
 // navLink is an entry of the election navigation.
@@ -131,27 +130,7 @@ func (s *Server) newPortal() error {
 	s.portal.elections = map[string]cachedElection{}
 	s.portal.stamps = map[int64]cachedStamp{}
 	s.portal.pages = map[string]cachedPage{}
-	s.portal.diffs = map[string]*diffSet{}
 	return nil
-}
-
-// PortalRoutes registers the public portal: results, areas, search,
-// copies, maps, open data, forensics and controls.
-func (s *Server) PortalRoutes() {
-	s.mux.Handle("GET /{$}", s.Serve(s.pageHome))
-	s.mux.Handle("GET /elections/{election}", s.Serve(s.pageElection))
-	s.mux.Handle("GET /elections/{election}/areas/{area}", s.Serve(s.pageArea))
-	s.mux.Handle("GET /api/v1/elections/{election}/results", s.Serve(s.apiResults))
-	s.mux.Handle("GET /elections/{election}/search", s.Serve(s.pageSearch))
-	s.mux.Handle("GET /elections/{election}/copies", s.Serve(s.pageCopies))
-	s.mux.Handle("GET /static/vendor/", vendorHandler())
-	s.geoRoutes()
-}
-
-// ForensicsRoutes registers the forensics pages and the controls' pages.
-func (s *Server) ForensicsRoutes() {
-	s.forensicsRoutes()
-	s.controlsRoutes()
 }
 
 // templatesFor returns the template set of the request's language and
@@ -209,35 +188,6 @@ func (s *Server) Common(r *http.Request, e *election.Election, title, current st
 		c.Links = s.electionLinks(e)
 	}
 	return c
-}
-
-func (s *Server) pageHome(w http.ResponseWriter, r *http.Request) error {
-	es, err := s.rdb().Elections(r.Context())
-	if err != nil {
-		return err
-	}
-	var global []navLink
-	for _, l := range s.electionLinks(nil) {
-		if l.Global {
-			global = append(global, l)
-		}
-	}
-	return s.Render(w, r, http.StatusOK, "home.html", map[string]any{"C": s.Common(r, nil, "", ""), "Elections": es, "Global": global})
-}
-
-func (s *Server) pageElection(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.PortalElection(r)
-	if err != nil {
-		return err
-	}
-	// The query goes along: a link to /elections/{slug}?lang=kk (or
-	// ?source=) must open the results in that language (or source).
-	to := "/elections/" + strconv.FormatInt(e.ID, 10) + "/areas/root"
-	if q := r.URL.RawQuery; q != "" {
-		to += "?" + q
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
-	return nil
 }
 
 // URLKey is the election's key in URLs: its name when it is URL-safe, which

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -331,13 +330,4 @@ func (s *Server) renderBytes(r *http.Request, name string, data any) ([]byte, er
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func writeJSONTo(buf *bytes.Buffer, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		buf.WriteString("null")
-		return
-	}
-	buf.Write(b)
 }

@@ -2,13 +2,10 @@ package web
 
 import (
 	"context"
-	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/vigil-elections/vigil/internal/election"
-	"github.com/vigil-elections/vigil/internal/integrity/compare"
 	"github.com/vigil-elections/vigil/internal/tally"
 )
 
@@ -95,123 +92,4 @@ func sourcesKey(sel tally.Selector) string {
 		b.WriteByte(',')
 	}
 	return b.String()
-}
-
-// selectorParam reads ?source=a,b (official-final by default).
-func selectorParam(r *http.Request) (tally.Selector, error) {
-	q := r.URL.Query().Get("source")
-	if q == "" {
-		return tally.Selector{Sources: []election.Source{election.OfficialFinal}}, nil
-	}
-	var sel tally.Selector
-	for _, s := range strings.Split(q, ",") {
-		src, err := election.ParseSource(strings.TrimSpace(s))
-		if err != nil {
-			return sel, &Error{Code: Invalid, Message: err.Error(), Field: "source"}
-		}
-		sel.Sources = append(sel.Sources, src)
-	}
-	return sel, nil
-}
-
-func (s *Server) apiTally(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.ElectionParam(r)
-	if err != nil {
-		return err
-	}
-	sel, err := selectorParam(r)
-	if err != nil {
-		return err
-	}
-	level, err := levelParam(r)
-	if err != nil {
-		return err
-	}
-	node, err := s.resultsNode(r, e, sel, level, "")
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, node)
-	return nil
-}
-
-// levelParam reads ?level=, the levels below the area to include (1 by
-// default, at most 8).
-func levelParam(r *http.Request) (int, error) {
-	l := r.URL.Query().Get("level")
-	if l == "" {
-		return 1, nil
-	}
-	level, err := strconv.Atoi(l)
-	if err != nil || level < 0 || level > 8 {
-		return 0, &Error{Code: Invalid, Message: "level: want a whole number from 0 to 8", Field: "level"}
-	}
-	return level, nil
-}
-
-// areaIndexParam reads ?area= (an area id; the root when absent or
-// "root") as an index of ix.
-func areaIndexParam(r *http.Request, e *election.Election, ix *tally.Index) (int, error) {
-	a := r.URL.Query().Get("area")
-	if a == "" || a == "root" {
-		if roots := ix.Roots(); len(roots) > 0 {
-			return int(roots[0]), nil
-		}
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(a, 10, 64)
-	if err != nil {
-		return 0, &Error{Code: Invalid, Message: "area: want an area id", Field: "area"}
-	}
-	i, ok := ix.Lookup(id)
-	if !ok {
-		return 0, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
-	}
-	return i, nil
-}
-
-func (s *Server) apiFlags(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.ElectionParam(r)
-	if err != nil {
-		return err
-	}
-	sel, err := selectorParam(r)
-	if err != nil {
-		return err
-	}
-	ent, err := s.TallyFor(r.Context(), e, sel)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, tally.CheckAll(e, ent.Result.Index, ent.All, sel))
-	return nil
-}
-
-func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.ElectionParam(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	off, cpy := election.OfficialFinal, election.Observer
-	if v := q.Get("official"); v != "" {
-		if off, err = election.ParseSource(v); err != nil {
-			return &Error{Code: Invalid, Message: err.Error(), Field: "official"}
-		}
-	}
-	if v := q.Get("copies"); v != "" {
-		if cpy, err = election.ParseSource(v); err != nil {
-			return &Error{Code: Invalid, Message: err.Error(), Field: "copies"}
-		}
-	}
-	ent, err := s.TallyFor(r.Context(), e, tally.Selector{Sources: []election.Source{off}})
-	if err != nil {
-		return err
-	}
-	rep, err := compare.Compare(e, ent.Result.Index, ent.All, off, cpy, q.Get("leader"), compare.Rules{})
-	if err != nil {
-		return &Error{Code: Invalid, Message: err.Error(), Field: "leader"}
-	}
-	WriteJSON(w, http.StatusOK, rep)
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/web/integrityapi"
 	"github.com/vigil-elections/vigil/internal/web/observeapi"
 	"github.com/vigil-elections/vigil/internal/web/opendata"
+	"github.com/vigil-elections/vigil/internal/web/portal"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
 )
 
@@ -25,16 +26,16 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	// The order is the route table's (Server.Routes lists the patterns in
 	// it, and the authorisation test walks them so).
 	s.HealthRoutes()
-	s.ResultsRoutes()
+	portal.MountResults(s)
 	integrityapi.Mount(s)
 	findings.Mount(s)
 	observeapi.Mount(s)
 	gateway.Mount(s)
 	observeapi.MountPages(s)
 	recommendations.Mount(s)
-	s.PortalRoutes()
+	portal.Mount(s)
 	opendata.Mount(s)
-	s.ForensicsRoutes()
+	portal.MountForensics(s)
 	dashboard.Mount(s)
 	s.LogRoutes()
 	s.PagesRoutes()

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/integrity/forensics"
 	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/chart"
 )
 
@@ -80,15 +81,11 @@ type forensicStats struct {
 	Excluded stored.Exclusions
 }
 
-func (s *Server) forensicsRoutes() {
-	s.mux.Handle("GET /elections/{election}/forensics", s.Serve(s.pageForensics))
-}
-
 // forensicsFor returns the statistics of an election's official final
 // results: those of stamp, or of an earlier stamp less than
 // forensicsMaxAge old.
-func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
-	c := &s.portal.charts
+func (s *room) forensicsFor(ctx context.Context, e *election.Election, stamp string) (*forensicStats, error) {
+	c := &s.charts
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[int64]*chartEntry{}
@@ -105,7 +102,7 @@ func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp s
 		ctx := context.WithoutCancel(ctx)
 		sel := tally.Selector{Sources: []election.Source{election.OfficialFinal}}
 		var st *forensicStats
-		ent, err := s.portalTally(ctx, e, sel, ce.stamp)
+		ent, err := s.PortalTally(ctx, e, sel, ce.stamp)
 		if err == nil {
 			st, err = computeForensics(e, ent)
 		}
@@ -122,7 +119,7 @@ func (s *Server) forensicsFor(ctx context.Context, e *election.Election, stamp s
 	return ce.stats, ce.err
 }
 
-func computeForensics(e *election.Election, ent *TallyEntry) (*forensicStats, error) {
+func computeForensics(e *election.Election, ent *web.TallyEntry) (*forensicStats, error) {
 	ix := ent.Result.Index
 	chosen, _ := tally.Choose(ix, ent.All, tally.Selector{Sources: []election.Source{election.OfficialFinal}})
 	observed := map[int64]bool{}
@@ -236,7 +233,7 @@ func fracTick(x float64) string {
 }
 
 type forensicsPage struct {
-	C              PageCommon
+	C              web.PageCommon
 	S              *forensicStats
 	TurnoutChart   template.HTML
 	ShareChart     template.HTML
@@ -274,20 +271,36 @@ type caveats struct {
 	Warnings  []string
 }
 
+// lang is the request's language as the page writes in it: the
+// catalogue's messages and the statistics' reasons and warnings.
+type lang struct {
+	web.Messages
+	s *room
+	r *http.Request
+}
+
+// exclusion is an exclusion reason or a fall-back in the language.
+func (c lang) exclusion(why string) string { return c.s.ExclusionText(c.r, why) }
+
+// warnings are a test's warnings and notes in the language.
+func (c lang) warnings(english []string, notes []forensics.Note) []string {
+	return c.s.ForensicWarnings(c.r, english, notes)
+}
+
 // countsList is "reason: 3; other reason: 1" (sorted, the reasons in c's
 // language), or the catalogue's "none".
-func countsList(c *catalogue, m map[string]int) string {
+func countsList(c lang, m map[string]int) string {
 	if len(m) == 0 {
 		return c.T("forensics.none")
 	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, exclusionText(c, k)+": "+formatInt(int64(m[k])))
+		parts = append(parts, c.exclusion(k)+": "+chart.FormatInt(int64(m[k])))
 	}
 	return strings.Join(parts, "; ")
 }
 
-func newCaveats(c *catalogue, excluded, fallbacks map[string]int, warnings []string) caveats {
+func newCaveats(c lang, excluded, fallbacks map[string]int, warnings []string) caveats {
 	cv := caveats{Excluded: countsList(c, excluded), Warnings: warnings}
 	if len(fallbacks) > 0 {
 		cv.Fallbacks = countsList(c, fallbacks)
@@ -297,7 +310,7 @@ func newCaveats(c *catalogue, excluded, fallbacks map[string]int, warnings []str
 
 // ciSentence is "name: 95 % interval lo–hi (bootstrap, …)" or the reason
 // there is none.
-func ciSentence(c *catalogue, name string, ci *forensics.CI, format string, reps int, seed uint64) string {
+func ciSentence(c lang, name string, ci *forensics.CI, format string, reps int, seed uint64) string {
 	if ci == nil {
 		return c.T("forensics.no_interval", name)
 	}
@@ -309,25 +322,25 @@ type integerRow struct {
 	Stat forensics.IntegerStat
 }
 
-func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageForensics(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r, e.ID)
+	stamp, err := s.PortalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
+	return s.ServePage(w, r, s.PageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		st, err := s.forensicsFor(r.Context(), e, stamp)
 		if err != nil {
 			return nil, err
 		}
-		c := s.portal.langs.pick(r)
+		c := lang{s.MessagesFor(r), s, r}
 		p := &forensicsPage{C: s.Common(r, e, e.Title(), "nav.forensics"), S: st, APIBase: "/api/v1/elections/" + e.Name + "/forensics/"}
 		for _, why := range slices.Sorted(maps.Keys(st.Excluded)) {
 			l := st.Excluded[why]
-			p.Excluded = append(p.Excluded, exclusionList{Reason: exclusionText(c, why), Stations: l[:min(excludedShown, len(l))], N: len(l), More: max(0, len(l)-excludedShown)})
+			p.Excluded = append(p.Excluded, exclusionList{Reason: c.exclusion(why), Stations: l[:min(excludedShown, len(l))], N: len(l), More: max(0, len(l)-excludedShown)})
 		}
 		marks := make([]float64, 0, 20)
 		for m := 5.0; m < 100; m += 5 {
@@ -400,11 +413,11 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		p.Caveats = map[string]caveats{
-			"integer":  newCaveats(c, st.Integer.Excluded, st.Integer.Fallbacks, forensicWarnings(c, st.Integer.Warnings, st.Integer.Notes)),
-			"finger":   newCaveats(c, st.Finger.Excluded, st.Finger.Fallbacks, forensicWarnings(c, st.Finger.Warnings, st.Finger.Notes)),
-			"digits":   newCaveats(c, st.Digits.Excluded, nil, forensicWarnings(c, st.Digits.Warnings, st.Digits.Notes)),
-			"shpilkin": newCaveats(c, st.Shpilkin.Excluded, st.Shpilkin.Fallbacks, forensicWarnings(c, st.Shpilkin.Warnings, st.Shpilkin.Notes)),
-			"control":  newCaveats(c, st.Control.Excluded, st.Control.Fallbacks, forensicWarnings(c, st.Control.Warnings, st.Control.Notes)),
+			"integer":  newCaveats(c, st.Integer.Excluded, st.Integer.Fallbacks, c.warnings(st.Integer.Warnings, st.Integer.Notes)),
+			"finger":   newCaveats(c, st.Finger.Excluded, st.Finger.Fallbacks, c.warnings(st.Finger.Warnings, st.Finger.Notes)),
+			"digits":   newCaveats(c, st.Digits.Excluded, nil, c.warnings(st.Digits.Warnings, st.Digits.Notes)),
+			"shpilkin": newCaveats(c, st.Shpilkin.Excluded, st.Shpilkin.Fallbacks, c.warnings(st.Shpilkin.Warnings, st.Shpilkin.Notes)),
+			"control":  newCaveats(c, st.Control.Excluded, st.Control.Fallbacks, c.warnings(st.Control.Warnings, st.Control.Notes)),
 		}
 		if st.FingerErr == "" {
 			f := st.Finger
@@ -422,17 +435,17 @@ func (s *Server) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			sh := st.Shpilkin
 			sc := p.Caveats["shpilkin"]
 			sc.Intervals = append(sc.Intervals,
-				ciSentence(c, c.T("forensics.excess")+" "+formatInt(sh.Excess), sh.ExcessCI95, "%.0f", sh.Replicates, sh.Seed),
+				ciSentence(c, c.T("forensics.excess")+" "+chart.FormatInt(sh.Excess), sh.ExcessCI95, "%.0f", sh.Replicates, sh.Seed),
 				ciSentence(c, fmt.Sprintf("%s %.2f %%", c.T("forensics.shpilkin.corrected"), sh.LeaderShareCorrected), sh.LeaderShareCorrectedCI95, "%.2f", sh.Replicates, sh.Seed),
-				c.T("forensics.shpilkin.peak_range", formatInt(sh.ExcessPeakRange[0]), formatInt(sh.ExcessPeakRange[1])))
+				c.T("forensics.shpilkin.peak_range", chart.FormatInt(sh.ExcessPeakRange[0]), chart.FormatInt(sh.ExcessPeakRange[1])))
 			p.Caveats["shpilkin"] = sc
 		}
 		if st.ControlErr == "" {
 			ct := st.Control
 			cc := p.Caveats["control"]
-			cc.Intervals = append(cc.Intervals, ciSentence(c, c.T("forensics.excess")+" "+formatInt(ct.Excess), ct.ExcessCI95, "%.0f", ct.Replicates, ct.Seed))
+			cc.Intervals = append(cc.Intervals, ciSentence(c, c.T("forensics.excess")+" "+chart.FormatInt(ct.Excess), ct.ExcessCI95, "%.0f", ct.Replicates, ct.Seed))
 			p.Caveats["control"] = cc
 		}
-		return s.renderBytes(r, "forensics.html", p)
+		return s.PageBytes(r, "forensics.html", p)
 	})
 }

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // maxSearchResults bounds a search's list; a narrower query finds the rest.
@@ -19,7 +20,7 @@ type searchHit struct {
 }
 
 type searchPage struct {
-	C     PageCommon
+	C     web.PageCommon
 	Q     string
 	Hits  []searchHit
 	More  bool
@@ -29,16 +30,16 @@ type searchPage struct {
 // pageSearch finds areas and stations by name or number — "where is my
 // polling station?" — in the in-memory index of the election. A query that
 // names exactly one station goes straight to it.
-func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageSearch(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r, e.ID)
+	stamp, err := s.PortalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
-	ent, err := s.portalTally(r.Context(), e, tally.Selector{Sources: []election.Source{election.OfficialFinal}}, stamp)
+	ent, err := s.PortalTally(r.Context(), e, tally.Selector{Sources: []election.Source{election.OfficialFinal}}, stamp)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -10,10 +10,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // crumb is one ancestor in the breadcrumb.
@@ -44,7 +46,7 @@ type optionShare struct {
 }
 
 type areaPage struct {
-	C             PageCommon
+	C             web.PageCommon
 	Area          *election.Area
 	Crumbs        []crumb
 	Source        string          // the ?source= value, "" for the default
@@ -85,7 +87,7 @@ type voteRow struct {
 	Values []figureCell
 }
 
-func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageArea(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -94,11 +96,11 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r, e.ID)
+	stamp, err := s.PortalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
+	return s.ServePage(w, r, s.PageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		if src, ok := singleSource(sel); ok {
 			a, err := s.resultArea(r.Context(), e, r.PathValue("area"), "")
 			if err != nil {
@@ -108,9 +110,9 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 			if err := s.areaDataAgg(r.Context(), d, e, src, a, r.URL.Query()); err != nil {
 				return nil, err
 			}
-			return s.renderBytes(r, "area.html", d)
+			return s.PageBytes(r, "area.html", d)
 		}
-		ent, err := s.portalTally(r.Context(), e, sel, stamp)
+		ent, err := s.PortalTally(r.Context(), e, sel, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +124,7 @@ func (s *Server) pageArea(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		return s.renderBytes(r, "area.html", data)
+		return s.PageBytes(r, "area.html", data)
 	})
 }
 
@@ -133,15 +135,15 @@ func areaIndex(r *http.Request, e *election.Election, ix *tally.Index) (int, err
 		if roots := ix.Roots(); len(roots) > 0 {
 			return int(roots[0]), nil
 		}
-		return 0, Errorf(NotFound, "election %q has no areas", e.Name)
+		return 0, web.Errorf(web.NotFound, "election %q has no areas", e.Name)
 	}
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
-		return 0, Errorf(Invalid, "area %q: want a number or \"root\"", key)
+		return 0, web.Errorf(web.Invalid, "area %q: want a number or \"root\"", key)
 	}
 	i, ok := ix.Lookup(id)
 	if !ok {
-		return 0, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
+		return 0, web.Errorf(web.NotFound, "area %d is not in election %q", id, e.Name)
 	}
 	return i, nil
 }
@@ -155,7 +157,7 @@ func turnoutOf(f election.Figures) float64 {
 	return float64(iss) / float64(reg)
 }
 
-func (s *Server) areaData(r *http.Request, e *election.Election, ent *TallyEntry, i int) (*areaPage, error) {
+func (s *room) areaData(r *http.Request, e *election.Election, ent *web.TallyEntry, i int) (*areaPage, error) {
 	res := ent.Result
 	ix := res.Index
 	a := ix.Area(i)
@@ -195,7 +197,7 @@ func (s *Server) areaData(r *http.Request, e *election.Election, ent *TallyEntry
 }
 
 // newAreaPage starts the page of area a: its titles and links.
-func (s *Server) newAreaPage(r *http.Request, e *election.Election, a *election.Area) *areaPage {
+func (s *room) newAreaPage(r *http.Request, e *election.Election, a *election.Area) *areaPage {
 	d := &areaPage{Area: a, Source: r.URL.Query().Get("source"), Sources: election.Sources[:4], Base: r.URL.RequestURI()}
 	title := e.Title()
 	if a.ParentID != 0 {
@@ -241,7 +243,7 @@ func (d *areaPage) fillTotals(e *election.Election, node *tally.Node, q url.Valu
 // fillChildren lists the node's children, filtered and sorted as the query
 // asks; differs counts a child's stations whose sources disagree.
 func (d *areaPage) fillChildren(e *election.Election, node *tally.Node, q url.Values, differs func(c *tally.Node) int) {
-	d.ChildLevel = levelName(e, node.Children[0].Area.Level)
+	d.ChildLevel = e.Config.LevelName(node.Children[0].Area.Level)
 	d.ChildCount = len(node.Children)
 	d.ChildStations = node.Children[0].Area.Station
 	d.Sort, d.Dir, d.Filter, d.OnlyDiff = q.Get("sort"), q.Get("dir"), strings.TrimSpace(q.Get("q")), q.Get("differs") == "1"
@@ -271,10 +273,10 @@ func (d *areaPage) fillChildren(e *election.Election, node *tally.Node, q url.Va
 // fillProtocols lays out the protocols of the area itself: a higher
 // area's summary versions against its stations' sum (node), a station's
 // every version with its failed controls.
-func (s *Server) fillProtocols(ctx context.Context, e *election.Election, d *areaPage, node *tally.Node) error {
+func (s *room) fillProtocols(ctx context.Context, e *election.Election, d *areaPage, node *tally.Node) error {
 	a := d.Area
 	if !a.Station && a.Level > 0 {
-		ps, err := s.rdb().AreaProtocols(ctx, e.ID, a.ID)
+		ps, err := s.PortalDB().AreaProtocols(ctx, e.ID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -289,7 +291,7 @@ func (s *Server) fillProtocols(ctx context.Context, e *election.Election, d *are
 		}
 	}
 	if a.Station {
-		ps, err := s.rdb().AreaProtocols(ctx, e.ID, a.ID)
+		ps, err := s.PortalDB().AreaProtocols(ctx, e.ID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -341,7 +343,7 @@ func sourceRank(s election.Source) int {
 // protocol id: the protocol photo sent with the observation report that
 // created an observer version. The station page shows each one beside its
 // version's column.
-func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []*election.Protocol) map[int64]string {
+func (s *room) protocolPhotos(ctx context.Context, e *election.Election, ps []*election.Protocol) map[int64]string {
 	var ids []int64
 	for _, p := range ps {
 		if p.Source == election.Observer {
@@ -351,9 +353,9 @@ func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []
 	if len(ids) == 0 {
 		return nil
 	}
-	m, err := s.rdb().ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
+	m, err := s.PortalDB().ProtocolPhotos(ctx, e.ID, ids, form.ProtocolPhotoID)
 	if err != nil {
-		s.log.Error("protocol photos", "err", err)
+		s.Log().Error("protocol photos", "err", err)
 		return nil
 	}
 	out := map[int64]string{}
@@ -363,13 +365,6 @@ func (s *Server) protocolPhotos(ctx context.Context, e *election.Election, ps []
 		}
 	}
 	return out
-}
-
-func levelName(e *election.Election, level int) string {
-	if level >= 1 && level <= len(e.Config.AreaLevels) {
-		return e.Config.AreaLevels[level-1]
-	}
-	return ""
 }
 
 func sortChildren(rows []childRow, key string, desc bool) {
@@ -527,11 +522,19 @@ func (d *diffSet) under(ix *tally.Index, i int) int {
 	return n
 }
 
-func (s *Server) diffsFor(e *election.Election, ent *TallyEntry) *diffSet {
-	key := strconv.FormatInt(e.ID, 10) + "|" + ent.stamp
-	s.portal.mu.Lock()
-	d, ok := s.portal.diffs[key]
-	s.portal.mu.Unlock()
+// diffCache keeps the diffSet of the latest tabulations, by election and
+// stamp: computing one scans every protocol.
+type diffCache struct {
+	mu sync.Mutex
+	m  map[string]*diffSet
+}
+
+func (s *room) diffsFor(e *election.Election, ent *web.TallyEntry) *diffSet {
+	key := strconv.FormatInt(e.ID, 10) + "|" + ent.Stamp()
+	c := &s.diffs
+	c.mu.Lock()
+	d, ok := c.m[key]
+	c.mu.Unlock()
 	if ok {
 		return d
 	}
@@ -553,12 +556,12 @@ func (s *Server) diffsFor(e *election.Election, ent *TallyEntry) *diffSet {
 			d.areas[p.AreaID] = true
 		}
 	}
-	s.portal.mu.Lock()
-	if len(s.portal.diffs) > 64 {
-		clear(s.portal.diffs)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 64 {
+		c.m = map[string]*diffSet{}
 	}
-	s.portal.diffs[key] = d
-	s.portal.mu.Unlock()
+	c.m[key] = d
+	c.mu.Unlock()
 	return d
 }
 
@@ -586,7 +589,7 @@ func sameCount(p, q *election.Protocol) bool {
 // apiResults is the portal's results JSON: an area (?area=, the root by
 // default) and its children down to ?level= levels below (1 by default),
 // under ?source=, from the same cache as the pages.
-func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
+func (s *room) apiResults(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -599,23 +602,23 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r, e.ID)
+	stamp, err := s.PortalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
 	key := r.URL.Path + "?" + r.URL.RawQuery + "|json"
-	return s.servePage(w, r, key, stamp, "application/json; charset=utf-8", func(r *http.Request) ([]byte, error) {
+	return s.ServePage(w, r, key, stamp, "application/json; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		node, err := s.resultsNode(r, e, sel, level, stamp)
 		if err != nil {
 			return nil, err
 		}
 		var buf bytes.Buffer
 		buf.WriteString(`{"election":`)
-		writeJSONTo(&buf, map[string]any{"id": e.ID, "name": e.Name})
+		web.WriteJSONTo(&buf, map[string]any{"id": e.ID, "name": e.Name})
 		buf.WriteString(`,"stamp":`)
-		writeJSONTo(&buf, stamp)
+		web.WriteJSONTo(&buf, stamp)
 		buf.WriteString(`,"result":`)
-		writeJSONTo(&buf, node)
+		web.WriteJSONTo(&buf, node)
 		buf.WriteString("}\n")
 		return buf.Bytes(), nil
 	})
@@ -624,7 +627,7 @@ func (s *Server) apiResults(w http.ResponseWriter, r *http.Request) error {
 // resultsNode is the node of ?area= and level levels below it under sel:
 // from the aggregates for one source, else from the tabulation as of stamp
 // ("" for the current one).
-func (s *Server) resultsNode(r *http.Request, e *election.Election, sel tally.Selector, level int, stamp string) (*tally.Node, error) {
+func (s *room) resultsNode(r *http.Request, e *election.Election, sel tally.Selector, level int, stamp string) (*tally.Node, error) {
 	if src, ok := singleSource(sel); ok {
 		a, err := s.resultArea(r.Context(), e, r.URL.Query().Get("area"), "area")
 		if err != nil {
@@ -633,12 +636,12 @@ func (s *Server) resultsNode(r *http.Request, e *election.Election, sel tally.Se
 		node, _, err := s.aggNode(r.Context(), e, src, a, level)
 		return node, err
 	}
-	var ent *TallyEntry
+	var ent *web.TallyEntry
 	var err error
 	if stamp == "" {
 		ent, err = s.TallyFor(r.Context(), e, sel)
 	} else {
-		ent, err = s.portalTally(r.Context(), e, sel, stamp)
+		ent, err = s.PortalTally(r.Context(), e, sel, stamp)
 	}
 	if err != nil {
 		return nil, err
@@ -662,7 +665,7 @@ type paddedSummary struct {
 // paddedBelow finds the summary protocols under area a (or a's own) that
 // fail SUMMARY_FIGURE or SUMMARY_VOTES: what the district page shows, where
 // the region's and the nation's readers will also see it.
-func paddedBelow(e *election.Election, ent *TallyEntry, a *election.Area) []paddedSummary {
+func paddedBelow(e *election.Election, ent *web.TallyEntry, a *election.Area) []paddedSummary {
 	rep := tally.CheckAll(e, ent.Result.Index, ent.All, tally.Selector{})
 	byArea := map[int64]*paddedSummary{}
 	var out []*paddedSummary

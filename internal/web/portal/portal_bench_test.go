@@ -1,4 +1,4 @@
-package web_test
+package portal_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/compare"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The observers' copies against the official protocols, for the public:
@@ -19,24 +20,24 @@ import (
 const maxCopyRows = 500
 
 type copiesPage struct {
-	C        PageCommon
+	C        web.PageCommon
 	R        *compare.Report
 	Outcomes []compare.Outcome
 	Rows     []compare.StationDiff
 	More     int
 }
 
-func (s *Server) pageCopies(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageCopies(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
 	}
-	stamp, err := s.portalStamp(r, e.ID)
+	stamp, err := s.PortalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
-	return s.servePage(w, r, s.pageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
-		ent, err := s.portalTally(r.Context(), e, tally.Selector{Sources: []election.Source{election.OfficialFinal}}, stamp)
+	return s.ServePage(w, r, s.PageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
+		ent, err := s.PortalTally(r.Context(), e, tally.Selector{Sources: []election.Source{election.OfficialFinal}}, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -50,6 +51,6 @@ func (s *Server) pageCopies(w http.ResponseWriter, r *http.Request) error {
 			p.More = len(p.Rows) - maxCopyRows
 			p.Rows = p.Rows[:maxCopyRows]
 		}
-		return s.renderBytes(r, "copies.html", p)
+		return s.PageBytes(r, "copies.html", p)
 	})
 }

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"context"
@@ -12,13 +12,14 @@ import (
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The results that one source gives are read from the aggregates the store
 // maintains as protocols arrive (store/aggregates.go): an area page, the
 // tally API and the results JSON cost the rows they show, whatever the
 // size of the election. A fallback list of sources (?source=a,b) is still
-// tabulated in memory from the protocols (tallyAt).
+// tabulated in memory from the protocols (web.Server.PortalTally).
 
 // singleSource reports the one source of sel, if it names one.
 func singleSource(sel tally.Selector) (election.Source, bool) {
@@ -33,32 +34,32 @@ func singleSource(sel tally.Selector) (election.Source, bool) {
 
 // resultArea resolves an area key ("root", "" or an id) of an election;
 // bad and missing ids answer as areaIndex and areaIndexParam do.
-func (s *Server) resultArea(ctx context.Context, e *election.Election, key string, field string) (election.Area, error) {
+func (s *room) resultArea(ctx context.Context, e *election.Election, key string, field string) (election.Area, error) {
 	if key == "" || key == "root" {
-		a, err := s.db.RootArea(ctx, e.ID)
+		a, err := s.DB().RootArea(ctx, e.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return a, Errorf(NotFound, "election %q has no areas", e.Name)
+			return a, web.Errorf(web.NotFound, "election %q has no areas", e.Name)
 		}
 		return a, err
 	}
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		if field != "" {
-			return election.Area{}, &Error{Code: Invalid, Message: "area: want an area id", Field: field}
+			return election.Area{}, &web.Error{Code: web.Invalid, Message: "area: want an area id", Field: field}
 		}
-		return election.Area{}, Errorf(Invalid, "area %q: want a number or \"root\"", key)
+		return election.Area{}, web.Errorf(web.Invalid, "area %q: want a number or \"root\"", key)
 	}
-	a, err := s.db.Area(ctx, e.ID, id)
+	a, err := s.DB().Area(ctx, e.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return a, Errorf(NotFound, "area %d is not in election %q", id, e.Name)
+		return a, web.Errorf(web.NotFound, "area %d is not in election %q", id, e.Name)
 	}
 	return a, err
 }
 
 // aggNode returns the tally node of an area and depth levels below it, for
 // one source, from the aggregates, with the aggregates' rows.
-func (s *Server) aggNode(ctx context.Context, e *election.Election, src election.Source, a election.Area, depth int) (*tally.Node, []*store.AreaResult, error) {
-	rows, err := s.db.ResultTree(ctx, e.ID, src, a.ID, depth)
+func (s *room) aggNode(ctx context.Context, e *election.Election, src election.Source, a election.Area, depth int) (*tally.Node, []*store.AreaResult, error) {
+	rows, err := s.DB().ResultTree(ctx, e.ID, src, a.ID, depth)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,8 +71,8 @@ func (s *Server) aggNode(ctx context.Context, e *election.Election, src election
 }
 
 // areaDataAgg is areaData from the aggregates.
-func (s *Server) areaDataAgg(ctx context.Context, d *areaPage, e *election.Election, src election.Source, a election.Area, q url.Values) error {
-	ancestors, err := s.db.AreaAncestors(ctx, e.ID, a.ID)
+func (s *room) areaDataAgg(ctx context.Context, d *areaPage, e *election.Election, src election.Source, a election.Area, q url.Values) error {
+	ancestors, err := s.DB().AreaAncestors(ctx, e.ID, a.ID)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (s *Server) areaDataAgg(ctx context.Context, d *areaPage, e *election.Elect
 		return err
 	}
 	d.Area = node.Area
-	if d.Expected, err = s.db.StationsUnder(ctx, e.ID, a); err != nil {
+	if d.Expected, err = s.DB().StationsUnder(ctx, e.ID, a); err != nil {
 		return err
 	}
 	d.fillTotals(e, node, q)
@@ -114,8 +115,8 @@ func (s *Server) areaDataAgg(ctx context.Context, d *areaPage, e *election.Elect
 // paddedBelowAgg is paddedBelow from the aggregates: every current summary
 // protocol under a against the sums of its stations' official final
 // protocols.
-func (s *Server) paddedBelowAgg(ctx context.Context, e *election.Election, a election.Area) ([]paddedSummary, error) {
-	ps, areas, err := s.db.SummaryProtocols(ctx, e.ID, a)
+func (s *room) paddedBelowAgg(ctx context.Context, e *election.Election, a election.Area) ([]paddedSummary, error) {
+	ps, areas, err := s.DB().SummaryProtocols(ctx, e.ID, a)
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +126,11 @@ func (s *Server) paddedBelowAgg(ctx context.Context, e *election.Election, a ele
 		if areas[i].Station {
 			continue
 		}
-		rows, err := s.db.ResultTree(ctx, e.ID, tally.DefaultSources[0], p.AreaID, 0)
+		rows, err := s.DB().ResultTree(ctx, e.ID, tally.DefaultSources[0], p.AreaID, 0)
 		if err != nil {
 			return nil, err
 		}
-		n, err := s.db.StationsUnder(ctx, e.ID, areas[i])
+		n, err := s.DB().StationsUnder(ctx, e.ID, areas[i])
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,4 @@
-package web
+package portal
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/tally"
+	"github.com/vigil-elections/vigil/internal/web"
 )
 
 // The stations that fail the arithmetic controls: every flag of the latest
@@ -20,17 +21,13 @@ import (
 
 const controlsPerPage = 100
 
-func (s *Server) controlsRoutes() {
-	s.mux.Handle("GET /elections/{election}/controls", s.Serve(s.pageControls))
-}
-
 type controlCount struct {
 	Code string
 	N    int
 }
 
 type controlsPage struct {
-	C        PageCommon
+	C        web.PageCommon
 	Flags    []election.Flag
 	Total    int // flags that pass the filters
 	All      int // flags of the election
@@ -47,7 +44,7 @@ type controlsPage struct {
 	AreaBase string
 }
 
-func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
+func (s *room) pageControls(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.PortalElection(r)
 	if err != nil {
 		return err
@@ -55,23 +52,23 @@ func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	code, src, region, format := q.Get("code"), q.Get("source"), q.Get("region"), q.Get("format")
 	if code != "" && !knownControl(code) {
-		return &Error{Code: Invalid, Field: "code", Message: "code " + strconv.Quote(code) + ": not an arithmetic control"}
+		return &web.Error{Code: web.Invalid, Field: "code", Message: "code " + strconv.Quote(code) + ": not an arithmetic control"}
 	}
 	if src != "" {
 		if _, err := election.ParseSource(src); err != nil {
-			return &Error{Code: Invalid, Field: "source", Message: err.Error()}
+			return &web.Error{Code: web.Invalid, Field: "source", Message: err.Error()}
 		}
 	}
 	if format != "" && format != "csv" {
-		return &Error{Code: Invalid, Field: "format", Message: "format: want csv, or none for the page"}
+		return &web.Error{Code: web.Invalid, Field: "format", Message: "format: want csv, or none for the page"}
 	}
 	page := 1
 	if p := q.Get("page"); p != "" {
 		if page, err = strconv.Atoi(p); err != nil || page < 1 {
-			return &Error{Code: Invalid, Field: "page", Message: "page: want a number from 1"}
+			return &web.Error{Code: web.Invalid, Field: "page", Message: "page: want a number from 1"}
 		}
 	}
-	stamp, err := s.portalStamp(r, e.ID)
+	stamp, err := s.PortalStamp(r, e.ID)
 	if err != nil {
 		return err
 	}
@@ -79,8 +76,8 @@ func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
 	if format == "csv" {
 		ctype = "text/csv; charset=utf-8"
 	}
-	return s.servePage(w, r, s.pageKey(r), stamp, ctype, func(r *http.Request) ([]byte, error) {
-		ent, err := s.portalTally(r.Context(), e, tally.Selector{}, stamp)
+	return s.ServePage(w, r, s.PageKey(r), stamp, ctype, func(r *http.Request) ([]byte, error) {
+		ent, err := s.PortalTally(r.Context(), e, tally.Selector{}, stamp)
 		if err != nil {
 			return nil, err
 		}
@@ -124,12 +121,12 @@ func (s *Server) pageControls(w http.ResponseWriter, r *http.Request) error {
 		d.Total = len(kept)
 		d.Pages = max(1, (d.Total+controlsPerPage-1)/controlsPerPage)
 		if page > d.Pages {
-			return nil, Errorf(NotFound, "page %d: there are %d", page, d.Pages)
+			return nil, web.Errorf(web.NotFound, "page %d: there are %d", page, d.Pages)
 		}
 		d.Flags = kept[min(len(kept), (page-1)*controlsPerPage):min(len(kept), page*controlsPerPage)]
-		d.Base = withQuery(r.URL.Path, "code", code, "source", src, "region", region)
-		d.CSV = withQuery(d.Base, "format", "csv")
-		return s.renderBytes(r, "controls.html", d)
+		d.Base = web.WithQuery(r.URL.Path, "code", code, "source", src, "region", region)
+		d.CSV = web.WithQuery(d.Base, "format", "csv")
+		return s.PageBytes(r, "controls.html", d)
 	})
 }
 
