@@ -1,6 +1,8 @@
-// Package web is vigil's HTTP face: the JSON API, the public results portal
-// and the mission's pages. Handlers return errors; one adapter maps them to
-// responses. Pages are rendered into a buffer before any byte is written, so
+// Package web is the core of vigil's HTTP face, which the rooms (web/portal,
+// web/observeapi, web/dashboard, web/gateway, …) mount their routes on: the
+// server and its options, authentication, rendering, languages, the change
+// feed and the caches keyed on it. Handlers return errors; one adapter maps
+// them to responses. Pages are rendered into a buffer before any byte is written, so
 // a failing template never sends half a page.
 package web
 
