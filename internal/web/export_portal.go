@@ -39,12 +39,6 @@ func (s *Server) ServePage(w http.ResponseWriter, r *http.Request, key, stamp, c
 // without lang, and the language.
 func (s *Server) PageKey(r *http.Request) string { return s.pageKey(r) }
 
-// PageBytes executes a page template in the request's language into bytes
-// (for ServePage's build).
-func (s *Server) PageBytes(r *http.Request, name string, data any) ([]byte, error) {
-	return s.renderBytes(r, name, data)
-}
-
 // PortalTally is the tabulation of e under sel as of a stamp the caller
 // has just read, timed so that the portal's sequence advances no faster
 // than tabulations are recomputed.
@@ -66,17 +60,6 @@ func (s *Server) GlobalLinks() []navLink {
 	}
 	return global
 }
-
-// Messages is a language's catalogue as a page reads it.
-type Messages interface {
-	// T is the message of key formatted with args (the key itself when
-	// the catalogue lacks it).
-	T(key string, args ...any) string
-}
-
-// MessagesFor is the catalogue of the request's language (?lang=, its
-// cookie, Accept-Language).
-func (s *Server) MessagesFor(r *http.Request) Messages { return s.portal.langs.pick(r) }
 
 // ExclusionText is a forensic test's exclusion reason or fall-back in the
 // request's language.

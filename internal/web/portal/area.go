@@ -110,7 +110,7 @@ func (s *room) pageArea(w http.ResponseWriter, r *http.Request) error {
 			if err := s.areaDataAgg(r.Context(), d, e, src, a, r.URL.Query()); err != nil {
 				return nil, err
 			}
-			return s.PageBytes(r, "area.html", d)
+			return s.RenderBytes(r, "area.html", d)
 		}
 		ent, err := s.PortalTally(r.Context(), e, sel, stamp)
 		if err != nil {
@@ -124,7 +124,7 @@ func (s *room) pageArea(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		return s.PageBytes(r, "area.html", data)
+		return s.RenderBytes(r, "area.html", data)
 	})
 }
 

@@ -126,7 +126,7 @@ func (s *room) pageControls(w http.ResponseWriter, r *http.Request) error {
 		d.Flags = kept[min(len(kept), (page-1)*controlsPerPage):min(len(kept), page*controlsPerPage)]
 		d.Base = web.WithQuery(r.URL.Path, "code", code, "source", src, "region", region)
 		d.CSV = web.WithQuery(d.Base, "format", "csv")
-		return s.PageBytes(r, "controls.html", d)
+		return s.RenderBytes(r, "controls.html", d)
 	})
 }
 

@@ -51,6 +51,6 @@ func (s *room) pageCopies(w http.ResponseWriter, r *http.Request) error {
 			p.More = len(p.Rows) - maxCopyRows
 			p.Rows = p.Rows[:maxCopyRows]
 		}
-		return s.PageBytes(r, "copies.html", p)
+		return s.RenderBytes(r, "copies.html", p)
 	})
 }

@@ -274,7 +274,7 @@ type caveats struct {
 // lang is the request's language as the page writes in it: the
 // catalogue's messages and the statistics' reasons and warnings.
 type lang struct {
-	web.Messages
+	*web.Catalogue
 	s *room
 	r *http.Request
 }
@@ -336,7 +336,7 @@ func (s *room) pageForensics(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
-		c := lang{s.MessagesFor(r), s, r}
+		c := lang{s.CatalogueFor(r), s, r}
 		p := &forensicsPage{C: s.Common(r, e, e.Title(), "nav.forensics"), S: st, APIBase: "/api/v1/elections/" + e.Name + "/forensics/"}
 		for _, why := range slices.Sorted(maps.Keys(st.Excluded)) {
 			l := st.Excluded[why]
@@ -446,6 +446,6 @@ func (s *room) pageForensics(w http.ResponseWriter, r *http.Request) error {
 			cc.Intervals = append(cc.Intervals, ciSentence(c, c.T("forensics.excess")+" "+chart.FormatInt(ct.Excess), ct.ExcessCI95, "%.0f", ct.Replicates, ct.Seed))
 			p.Caveats["control"] = cc
 		}
-		return s.PageBytes(r, "forensics.html", p)
+		return s.RenderBytes(r, "forensics.html", p)
 	})
 }

@@ -275,6 +275,6 @@ func (s *room) pageMap(w http.ResponseWriter, r *http.Request) error {
 		q.Set("measure", d.Measure)
 		p := &mapPage{C: s.Common(r, e, e.Title(), "nav.map"), Map: d, Options: e.Options, Levels: []int{1, 2}, Source: q.Get("source"),
 			GeoURL: "/api/v1/elections/" + strconv.FormatInt(e.ID, 10) + "/geojson?" + q.Encode()}
-		return s.PageBytes(r, "map.html", p)
+		return s.RenderBytes(r, "map.html", p)
 	})
 }
