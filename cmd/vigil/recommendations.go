@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/chromium"
 	"github.com/vigil-elections/vigil/internal/pdf"
 	"github.com/vigil-elections/vigil/internal/recommend"
+	"github.com/vigil-elections/vigil/internal/recommend/draft"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -388,7 +389,7 @@ func runRecDraft(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var html bytes.Buffer
-	if err := dr.WriteHTML(&html); err != nil {
+	if err := draft.WriteHTML(&html, dr); err != nil {
 		return err
 	}
 	if ext == ".html" {

@@ -101,20 +101,24 @@ var storeTransports = map[string]map[string]string{
 }
 
 // storeForbidden are packages the store's graph must not hold at all,
-// with the reason. Both were in it through observe/form until its
+// with the reason. The first two were in it through observe/form until its
 // workbook reading and writing (excelize) and its media check
 // (http.DetectContentType) moved to observe/form/xlsform and
-// observe/form/media, which the store does not import.
+// observe/form/media; the templates through recommend until the draft's
+// HTML page moved to recommend/draft. The store imports none of those.
 var storeForbidden = map[string]string{
 	"github.com/xuri/excelize/v2": "the XLSForm spreadsheet library: workbooks are read and written in observe/form/xlsform, above the store",
 	"net/http":                    "the store neither serves nor calls HTTP (a form's media files are sniffed in observe/form/media)",
+	"html/template":               "the store renders no page (a mission's draft is rendered in recommend/draft)",
+	"text/template":               "the store renders no text (html/template is built on it; a mission's draft is rendered in recommend/draft)",
 }
 
 // TestStoreImports: internal/store depends on no vigil package beyond the
 // domain's types (storeDomain) — not on the web, the observation service,
 // the integrity tests, the demo, Chromium or PDF printing —, os/exec
 // enters its graph only through the packages storeTransports names, and
-// net/http and excelize (storeForbidden) do not enter it at all.
+// net/http, excelize and the templates (storeForbidden) do not enter it
+// at all.
 func TestStoreImports(t *testing.T) {
 	store := module + "/internal/store"
 	graph := goList(t, "-deps", store)

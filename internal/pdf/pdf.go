@@ -1,9 +1,9 @@
 // Package pdf prints HTML documents to PDF with headless Chromium (the
 // recommendations' drafts: vigil recommendations draft, and the
 // dashboard's "PDF" link). It runs a program, so it lives apart from the
-// domain packages whose documents it prints: recommend builds a draft as
-// HTML and knows nothing of browsers, and the store, which imports
-// recommend for its types, runs no process.
+// packages whose documents it prints: recommend builds a draft and
+// recommend/draft renders it as HTML, neither knowing of browsers, and the
+// store, which imports recommend for its types, runs no process.
 package pdf
 
 import (

@@ -43,7 +43,7 @@ func TestPrintFailingChromium(t *testing.T) {
 }
 
 // TestPrint prints a page with a real Chromium (the drafts' fonts and
-// page size are checked in recommend's TestPrintPDF).
+// page size are checked in recommend/draft's TestPrintPDF).
 func TestPrint(t *testing.T) {
 	c := chromium.Find(os.Getenv)
 	if c == "" {

@@ -1,13 +1,9 @@
 package recommend
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
-	"html/template"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -150,7 +146,7 @@ func BuildDraftIn(ctx context.Context, ds *Dataset, missionKey string, kind Draf
 	if m == nil {
 		return nil, fmt.Errorf("mission %q: not found", missionKey)
 	}
-	w := words(draftLang(lang))
+	w := words(DraftLang(lang))
 	d := &Draft{Kind: kind, Lang: string(w), Mission: m, Election: m.Election, Generated: time.Now().UTC().Truncate(time.Second)}
 	switch kind {
 	case StatementDraft:
@@ -451,32 +447,4 @@ func figureSuffix(f string) string {
 		return ""
 	}
 	return " (" + f + ")"
-}
-
-//go:embed templates/draft.html
-var draftHTML string
-
-var draftTmpl = template.Must(template.New("draft").Funcs(template.FuncMap{
-	"pct": func(f float64) string { return fmt.Sprintf("%.0f %%", 100*f) },
-	"w":   words("en").T,
-	// nb keeps a per cent sign on the line of its number: "(1.3 %)" broke
-	// before the sign in narrow columns of the printed draft.
-	"nb": func(s string) string { return strings.ReplaceAll(s, " %", "\u00a0%") },
-}).Parse(draftHTML))
-
-// WriteHTML writes the draft as a self-contained HTML page (styles
-// inline), ready to edit or to print, in the draft's language.
-func (d *Draft) WriteHTML(w io.Writer) error {
-	var buf bytes.Buffer
-	t, err := draftTmpl.Clone()
-	if err != nil {
-		return err
-	}
-	dd := *d
-	dd.Lang = draftLang(d.Lang)
-	if err := t.Funcs(template.FuncMap{"w": words(dd.Lang).T}).Execute(&buf, &dd); err != nil {
-		return err
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
 }

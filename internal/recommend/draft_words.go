@@ -416,9 +416,9 @@ var draftStatuses = map[string]map[Status]string{
 // DraftLangs are the languages a draft is written in.
 var DraftLangs = []string{"en", "ru", "kk"}
 
-// draftLang picks a draft language from a tag ("ru", "kk-KZ"); English
+// DraftLang picks a draft language from a tag ("ru", "kk-KZ"); English
 // for anything else.
-func draftLang(tag string) string {
+func DraftLang(tag string) string {
 	tag = strings.ToLower(tag)
 	for _, l := range DraftLangs {
 		if tag == l || strings.HasPrefix(tag, l+"-") {

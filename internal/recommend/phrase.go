@@ -19,7 +19,7 @@ func P(key string, args ...any) Phrase { return Phrase{Key: key, Args: args} }
 
 // Say words a phrase in a language ("en", "ru", "kk"; English for any
 // other tag).
-func Say(lang string, p Phrase) string { return words(draftLang(lang)).say(p) }
+func Say(lang string, p Phrase) string { return words(DraftLang(lang)).say(p) }
 
 // HasWords reports whether the drafts' words have the key (in English,
 // which every language must match; see TestDraftWordsComplete).

@@ -7,7 +7,9 @@
 // an assessment and says why, with the figures.
 //
 // The package is pure domain: types, validation, summaries, proposals,
-// import and export formats and report drafting. Storage lives in
+// import and export formats and report drafting (the draft's sections and
+// words; its HTML page is rendered in recommend/draft, so that the store,
+// which imports this package, carries no templates). Storage lives in
 // internal/store, which implements the Store interface declared here.
 package recommend
 

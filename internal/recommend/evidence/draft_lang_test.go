@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/recommend"
+	"github.com/vigil-elections/vigil/internal/recommend/draft"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -65,7 +66,7 @@ func draftsHaveNoEnglishSentence(t *testing.T, db *store.DB) {
 					t.Fatal(err)
 				}
 				var b bytes.Buffer
-				if err := d.WriteHTML(&b); err != nil {
+				if err := draft.WriteHTML(&b, d); err != nil {
 					t.Fatal(err)
 				}
 				text := html.UnescapeString(tags.ReplaceAllString(b.String(), "\n"))

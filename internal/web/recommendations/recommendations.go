@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/pdf"
 	"github.com/vigil-elections/vigil/internal/recommend"
+	"github.com/vigil-elections/vigil/internal/recommend/draft"
 	"github.com/vigil-elections/vigil/internal/recommend/evidence"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
@@ -642,7 +643,7 @@ func (h *recHandlers) pageDraft(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := d.WriteHTML(&buf); err != nil {
+	if err := draft.WriteHTML(&buf, d); err != nil {
 		return err
 	}
 	if r.URL.Query().Get("format") == "pdf" {
