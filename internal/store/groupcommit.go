@@ -39,10 +39,10 @@ type CommitJob struct {
 	SMS      *SMSMessage
 	Audit    AuditEntry
 	done     chan jobResult
-	// leafTail is the report's leaf encoding but for its id
-	// (reportLeafTail), made by the submitter before queueing; nil: the
-	// writer makes it.
-	leafTail []byte
+	// leafTail is the report's leaf encoding but for its id, and its
+	// packed form (makeReportTail), made by the submitter before
+	// queueing; zero: the writer makes it.
+	leafTail reportTail
 }
 
 // CommitResult is a committed report: its id, whether this job created it
@@ -96,6 +96,9 @@ func (w *GroupCommit) logger() *slog.Logger {
 // NewGroupCommit starts the writer; Close stops it.
 func NewGroupCommit(db *DB) *GroupCommit {
 	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
+	if db.Dialect == SQLite {
+		w.logHint.stmts = newStmtCache(db.DB)
+	}
 	w.wg.Add(1)
 	go w.loop()
 	if db.Dialect == SQLite {
@@ -190,7 +193,7 @@ func (w *GroupCommit) submit(ctx context.Context, j *CommitJob) (jobResult, erro
 		// its id, which the writer assigns: done here, in the submitter's
 		// goroutine, many submitters' leaves are encoded in parallel and
 		// the writer, which every submission waits for, does not.
-		j.leafTail = reportLeafTail(j.Report)
+		j.leafTail = makeReportTail(j.Report)
 	}
 	// A select between a free queue slot and a closed stop picks either:
 	// after close, nothing reads the queue, and the caller would wait for
@@ -303,7 +306,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	}
 	var audit []AuditEntry
 	var newReports []*Report
-	var newTails [][]byte
+	var newTails []reportTail
 	var newProtocols []int64
 	for i, j := range batch {
 		id := j.Report.ID
@@ -418,6 +421,9 @@ func (w *GroupCommit) close() {
 	}
 	if w.conn != nil {
 		w.conn.Close()
+	}
+	if w.logHint.stmts != nil {
+		w.logHint.stmts.close()
 	}
 }
 
