@@ -96,9 +96,6 @@ func (w *GroupCommit) logger() *slog.Logger {
 // NewGroupCommit starts the writer; Close stops it.
 func NewGroupCommit(db *DB) *GroupCommit {
 	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
-	if db.Dialect == SQLite {
-		w.logHint.stmts = newStmtCache(db.DB)
-	}
 	w.wg.Add(1)
 	go w.loop()
 	if db.Dialect == SQLite {
@@ -421,9 +418,6 @@ func (w *GroupCommit) close() {
 	}
 	if w.conn != nil {
 		w.conn.Close()
-	}
-	if w.logHint.stmts != nil {
-		w.logHint.stmts.close()
 	}
 }
 

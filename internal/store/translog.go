@@ -843,11 +843,7 @@ func appendHinted(ctx context.Context, l loader, leaves []encodedLeaf, hint *log
 		}
 	}
 	a := buildAppend(n, front, leaves)
-	var stmts *stmtCache
-	if hint != nil {
-		stmts = hint.stmts
-	}
-	if err := insertLeaves(ctx, l, a.rows, a.size, a.frontier, stmts); err != nil {
+	if err := insertLeaves(ctx, l, a.rows, a.size, a.frontier); err != nil {
 		return nil, fmt.Errorf("log: storing leaves %d to %d: %w", n, a.size, err)
 	}
 	if hint != nil {
@@ -910,8 +906,6 @@ type logHint struct {
 	size         int64
 	frontier     []byte
 	hits, misses int64 // appends that took one statement, and that found another state (for tests)
-	// stmts, when set, keeps the writer's SQLite statements prepared.
-	stmts *stmtCache
 }
 
 func (h *logHint) count(hit bool) {
@@ -1063,13 +1057,11 @@ func hashHome(idx int64) (leaf int64, pos int) {
 // plans each time: six arrays unnested into rows cost a fraction of that,
 // and the state's update rides in the same statement (one round trip). A
 // bulk load (an import's COPY) and SQLite take the loader's insert.
-func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, frontier []byte, stmts *stmtCache) error {
+func insertLeaves(ctx context.Context, l loader, rows [][]any, size int64, frontier []byte) error {
 	ql, ok := l.(qLoader)
 	if !ok || ql.d != Postgres {
 		var err error
-		if tx, per := sqliteTx(l); tx != nil && stmts != nil {
-			err = stmts.execChunked(ctx, tx, rows, per, leafInsertSQL)
-		} else if tx != nil {
+		if tx, per := sqliteTx(l); tx != nil {
 			err = sqliteInsertLeaves(ctx, tx, rows, per)
 		} else {
 			err = l.insert(ctx, "log_leaves", leafCols, rows)
@@ -1119,65 +1111,6 @@ func sqliteInsertLeaves(ctx context.Context, tx *sql.Tx, rows [][]any, per int) 
 
 func leafInsertSQL(n int) string {
 	return "INSERT OR FAIL" + strings.TrimPrefix(insertSQL("log_leaves", leafCols, n), "INSERT")
-}
-
-// stmtCache keeps the statements of a writer that runs the same ones in
-// every transaction (the group commit's leaf inserts, one per chunk size),
-// prepared once instead of once per commit: SQLite parses a statement of
-// 16 rows' parameters each time it is prepared, which was a tenth of the
-// log's cost in the intake's commit. tx.StmtContext reuses a statement
-// prepared on the transaction's connection.
-type stmtCache struct {
-	db *sql.DB
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
-}
-
-func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
-
-func (c *stmtCache) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	s := c.m[query]
-	if s == nil {
-		var err error
-		if s, err = c.db.PrepareContext(ctx, query); err != nil {
-			c.mu.Unlock()
-			return nil, err
-		}
-		c.m[query] = s
-	}
-	c.mu.Unlock()
-	return tx.StmtContext(ctx, s), nil
-}
-
-// execChunked is execChunked with the cache's statements.
-func (c *stmtCache) execChunked(ctx context.Context, tx *sql.Tx, rows [][]any, per int, stmtFor func(n int) string) error {
-	var args []any
-	for len(rows) > 0 {
-		n := min(per, len(rows))
-		st, err := c.stmt(ctx, tx, stmtFor(n))
-		if err != nil {
-			return err
-		}
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
-}
-
-func (c *stmtCache) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for q, s := range c.m {
-		s.Close()
-		delete(c.m, q)
-	}
 }
 
 func readHashes(ctx context.Context, l loader, idx []int64) ([]tlog.Hash, error) {
