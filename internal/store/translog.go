@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -307,17 +308,14 @@ func appendCommitment(b []byte, cid string, answers []byte) []byte {
 
 // reportLeafEncoding is the encoding of report id's leaf from its tail.
 func reportLeafEncoding(id int64, tail []byte) ([]byte, error) {
-	b := appendReportLeaf(make([]byte, 0, len(reportLeafHead)+20+len(tail)), id, tail)
+	b := make([]byte, 0, len(reportLeafHead)+20+len(tail))
+	b = append(b, reportLeafHead...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, tail...)
 	if len(b) > translog.MaxLeafSize {
 		return nil, fmt.Errorf("leaf reports/%d: %d bytes, more than %d", id, len(b), translog.MaxLeafSize)
 	}
 	return b, nil
-}
-
-func appendReportLeaf(b []byte, id int64, tail []byte) []byte {
-	b = append(b, reportLeafHead...)
-	b = strconv.AppendInt(b, id, 10)
-	return append(b, tail...)
 }
 
 // reportTail is a report's leaf but for its id, encoded (reportLeafTail)
@@ -347,8 +345,10 @@ func packReportTail(r *Report, enc []byte) (_ []byte, ok bool) {
 		!plainString(r.Channel) || !plainString(r.Phase) || !plainString(r.Status) {
 		return nil, false
 	}
-	received, ok1 := packTimeAt(r.Received)
-	submitted, ok2 := packTimeAt(r.Submitted)
+	// The times as reportLeafTail wrote them (with no string before them
+	// that needs escaping, each key appears once).
+	received, ok1 := packTimeAfter(enc, `,"received":"`)
+	submitted, ok2 := packTimeAfter(enc, `,"submitted":"`)
 	if !ok1 || !ok2 {
 		return nil, false
 	}
@@ -415,9 +415,12 @@ func plainString(s string) bool {
 	return true
 }
 
-func packTimeAt(t time.Time) ([9]byte, bool) {
-	var buf [40]byte
-	return packTimeOf(t.UTC().AppendFormat(buf[:0], TimeLayout))
+func packTimeAfter(enc []byte, key string) ([9]byte, bool) {
+	i := bytes.Index(enc, []byte(key))
+	if i < 0 || len(enc) < i+len(key)+len(TimeLayout)+1 || enc[i+len(key)+len(TimeLayout)] != '"' {
+		return [9]byte{}, false
+	}
+	return packTimeOf(enc[i+len(key) : i+len(key)+len(TimeLayout)])
 }
 
 // reportPackedHead is the packed form of reportLeafHead: what packLeaf
@@ -454,9 +457,12 @@ func appendSHA256Hex(b []byte, parts ...string) []byte {
 func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails []reportTail, protocolIDs []int64, hint *logHint, audit []AuditEntry) (map[string]translog.Receipt, error) {
 	l := qLoader{q, d}
 	leaves := make([]encodedLeaf, 0, len(rs)+len(protocolIDs))
-	// Every report's encoding and packed form in two buffers: two
-	// allocations per batch rather than two per report.
-	var encs, packs []byte
+	// Every report's packed form in one buffer (one allocation per batch
+	// rather than one per report); its leaf hash streamed through one
+	// digest, the head, the id and the tail, without writing the leaf out.
+	var packs []byte
+	var lh hash.Hash
+	var num [20]byte
 	for i, r := range rs {
 		var t reportTail
 		if i < len(tails) {
@@ -465,18 +471,26 @@ func logReports(ctx context.Context, q Querier, d Dialect, rs []*Report, tails [
 		if t.enc == nil {
 			t = makeReportTail(r)
 		}
-		if encs == nil {
-			encs = make([]byte, 0, len(rs)*(len(reportLeafHead)+20+len(t.enc)))
+		if packs == nil {
 			packs = make([]byte, 0, len(rs)*(len(reportPackedHead)+10+len(t.packed)))
+			lh = sha256.New()
 		}
-		e, p := len(encs), len(packs)
-		encs = appendReportLeaf(encs, r.ID, t.enc)
-		if len(encs)-e > translog.MaxLeafSize {
-			return nil, fmt.Errorf("leaf reports/%d: %d bytes, more than %d", r.ID, len(encs)-e, translog.MaxLeafSize)
+		id := strconv.AppendInt(num[:0], r.ID, 10)
+		if n := len(reportLeafHead) + len(id) + len(t.enc); n > translog.MaxLeafSize {
+			return nil, fmt.Errorf("leaf reports/%d: %d bytes, more than %d", r.ID, n, translog.MaxLeafSize)
 		}
+		// RFC 6962's leaf hash, SHA-256(0x00 ‖ leaf), as tlog.RecordHash.
+		lh.Reset()
+		lh.Write([]byte{0})
+		io.WriteString(lh, reportLeafHead)
+		lh.Write(id)
+		lh.Write(t.enc)
+		var h tlog.Hash
+		lh.Sum(h[:0])
+		p := len(packs)
 		packs = appendReportPacked(packs, r.ID, t.packed)
 		leaves = append(leaves, encodedLeaf{kind: translog.KindReport, ref: translog.Ref("reports", r.ID), election: r.ElectionID,
-			enc: encs[e:len(encs):len(encs)], packed: packs[p:len(packs):len(packs)]})
+			hash: h, hashed: true, packed: packs[p:len(packs):len(packs)]})
 	}
 	if len(protocolIDs) > 0 {
 		ps, err := tableLeaves(ctx, l, "protocols", idList(protocolIDs)+` ORDER BY t.id`)
@@ -759,8 +773,11 @@ type encodedLeaf struct {
 	election  int64
 	enc       []byte
 	// packed is enc's packed form (packLeaf) when the caller made it, nil
-	// to have buildAppend make it.
+	// to have buildAppend make it; hash, when hashed, is enc's leaf hash,
+	// and enc may then be nil (the intake's reports, see logReports).
 	packed []byte
+	hash   tlog.Hash
+	hashed bool
 }
 
 // appendLeaves adds leaves at the end of the tree, in l's transaction,
@@ -874,7 +891,10 @@ func buildAppend(n int64, front []tlog.Hash, leaves []encodedLeaf) logAppend {
 	var packs []byte
 	for i, lf := range leaves {
 		idx := n + int64(i)
-		h := translog.LeafHash(lf.enc)
+		h := lf.hash
+		if !lf.hashed {
+			h = translog.LeafHash(lf.enc)
+		}
 		lo := len(all)
 		all = f.append(all, h)
 		data := lf.packed
