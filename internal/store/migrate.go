@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -270,13 +271,26 @@ func Tables() ([]string, error) {
 	var out []string
 	for _, m := range ms {
 		for _, stmt := range splitStatements(m.sql) {
-			f := strings.Fields(stmt)
-			if len(f) >= 3 && strings.EqualFold(f[0], "CREATE") && strings.EqualFold(f[1], "TABLE") {
+			f := strings.Fields(strings.TrimSuffix(stmt, ";"))
+			switch {
+			case len(f) >= 3 && strings.EqualFold(f[0], "CREATE") && strings.EqualFold(f[1], "TABLE"):
 				name := f[2]
 				if strings.EqualFold(name, "IF") && len(f) >= 6 {
 					name = f[5]
 				}
 				out = append(out, strings.TrimSuffix(name, "("))
+			case len(f) >= 3 && strings.EqualFold(f[0], "DROP") && strings.EqualFold(f[1], "TABLE"):
+				// A table rebuilt (0022: create the new one, copy, drop the
+				// old, rename the new) is one table, under its old name.
+				name := f[len(f)-1]
+				out = slices.DeleteFunc(out, func(t string) bool { return t == name })
+			case len(f) == 6 && strings.EqualFold(f[0], "ALTER") && strings.EqualFold(f[1], "TABLE") &&
+				strings.EqualFold(f[3], "RENAME") && strings.EqualFold(f[4], "TO"):
+				for i, t := range out {
+					if t == f[2] {
+						out[i] = f[5]
+					}
+				}
 			}
 		}
 	}

@@ -99,3 +99,45 @@ func TestLeafStorageUpgrade(t *testing.T) {
 		})
 	}
 }
+
+// store.Tables, the list backups and copies go through, is exactly the
+// database's tables after every migration, a table rebuilt under its own
+// name (0022's log_leaves) included once, on both engines.
+func TestTablesAfterRebuild(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		tables, err := store.Tables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+		if db.Dialect == store.Postgres {
+			q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`
+		}
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		have := map[string]bool{}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			have[n] = true
+		}
+		delete(have, "schema_migrations")
+		seen := map[string]bool{}
+		for _, tb := range tables {
+			if seen[tb] || !have[tb] {
+				t.Errorf("store.Tables lists %s (twice, or a table the database does not have)", tb)
+			}
+			seen[tb] = true
+		}
+		for tb := range have {
+			if !seen[tb] {
+				t.Errorf("table %s is not in store.Tables", tb)
+			}
+		}
+	})
+}
