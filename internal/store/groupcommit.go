@@ -39,10 +39,10 @@ type CommitJob struct {
 	SMS      *SMSMessage
 	Audit    AuditEntry
 	done     chan jobResult
-	// leafTail is the report's leaf encoding but for its id
-	// (reportLeafTail), made by the submitter before queueing; nil: the
-	// writer makes it.
-	leafTail []byte
+	// leafTail is the report's leaf encoding but for its id, and its
+	// packed form (makeReportTail), made by the submitter before
+	// queueing; zero: the writer makes it.
+	leafTail reportTail
 }
 
 // CommitResult is a committed report: its id, whether this job created it
@@ -190,7 +190,7 @@ func (w *GroupCommit) submit(ctx context.Context, j *CommitJob) (jobResult, erro
 		// its id, which the writer assigns: done here, in the submitter's
 		// goroutine, many submitters' leaves are encoded in parallel and
 		// the writer, which every submission waits for, does not.
-		j.leafTail = reportLeafTail(j.Report)
+		j.leafTail = makeReportTail(j.Report)
 	}
 	// A select between a free queue slot and a closed stop picks either:
 	// after close, nothing reads the queue, and the caller would wait for
@@ -303,7 +303,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	}
 	var audit []AuditEntry
 	var newReports []*Report
-	var newTails [][]byte
+	var newTails []reportTail
 	var newProtocols []int64
 	for i, j := range batch {
 		id := j.Report.ID

@@ -55,14 +55,14 @@ func (db *DB) latestLeaves(ctx context.Context, kind string, electionID, size in
 	err := qLoader{db, db.Dialect}.each(ctx, `SELECT idx, kind, ref, election_id, data FROM log_leaves WHERE kind = $1 AND election_id = $2 AND idx < $3 ORDER BY idx`,
 		[]any{kind, electionID, size}, func(scan func(...any) error) error {
 			var l LogLeaf
-			var data string
+			var data []byte
 			if err := scan(&l.Index, &l.Kind, &l.Ref, &l.Election, &data); err != nil {
 				return err
 			}
 			if want != nil && !want[l.Ref] {
 				return nil
 			}
-			l.Data = []byte(data)
+			l.Data = storedLeaf(data)
 			out[l.Ref] = l
 			return nil
 		})

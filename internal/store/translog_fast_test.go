@@ -27,6 +27,11 @@ func TestReportLeafTail(t *testing.T) {
 			QC: []string{"a\"b", "ü", "<>&"}, Triage: "{\"flag\":true}", Submitted: at, Received: at},
 		{ID: 8, OrgID: 1, ElectionID: 2, FormID: 3, Phase: "voting", Channel: "openrosa\x00\x7f\xff", ClientID: "x",
 			Answers: json.RawMessage(`null`), QC: []string{}, Submitted: time.Time{}, Received: at.In(time.FixedZone("x", 3600))},
+		// The intake's common case, which packReportTail packs directly.
+		{ID: 9, OrgID: 3, ElectionID: 4, FormID: 5, Phase: "voting", AreaID: 6, Channel: "web", ClientID: "k",
+			Answers: json.RawMessage(`{"x":2}`), Status: "flagged", Triage: "call back", Submitted: at, Received: at.Add(time.Hour)},
+		{ID: 10, OrgID: 3, ElectionID: 4, FormID: 5, Phase: "counting", AreaID: 0, Channel: "odk", ClientID: "k2",
+			Answers: json.RawMessage(`{}`), Submitted: at, Received: at},
 	}
 	for i, r := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -46,6 +51,19 @@ func TestReportLeafTail(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("direct encoding\n%s\nEncode\n%s", got, want)
+			}
+			// The writer's packed leaf, from the submitter's packed tail,
+			// is packLeaf's, and unpacks to the leaf.
+			tail := makeReportTail(&r)
+			if _, direct := packReportTail(&r, tail.enc); direct != (i == 1 || i >= 4) {
+				t.Errorf("packed directly: %v", direct)
+			}
+			packed := appendReportPacked(nil, r.ID, tail.packed)
+			if p := packLeaf(nil, want); !bytes.Equal(packed, p) {
+				t.Errorf("packed from the tail\n%q\npackLeaf\n%q", packed, p)
+			}
+			if un, err := unpackLeaf(packed); err != nil || !bytes.Equal(un, want) {
+				t.Errorf("unpacked %q, %v; want %q", un, err, want)
 			}
 		})
 	}
