@@ -15,7 +15,6 @@ import (
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/observe/load"
-	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
@@ -41,7 +40,7 @@ func fullDatabase(t *testing.T, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := recommend.SeedDemo(ctx, d, recommend.SeedOptions{Country: "KZ", Organisation: obs.Organisation, Elections: map[int]string{2022: e.Name}}); err != nil {
+	if _, err := demo.SeedRecommendations(ctx, d, demo.RecommendationOptions{Country: "KZ", Organisation: obs.Organisation, Elections: map[int]string{2022: e.Name}}); err != nil {
 		t.Fatal(err)
 	}
 	o, err := d.OrganisationByName(ctx, obs.Organisation)

@@ -11,7 +11,6 @@ import (
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe"
-	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
 )
@@ -86,7 +85,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	// The history of recommendations to the country, owned by the same
 	// mission, whose 2022 cycle observed this election: proposals then read
 	// its results and its observers' findings.
-	recs, err := recommend.SeedDemo(ctx, d, recommend.SeedOptions{Country: "KZ", Organisation: obs.Organisation,
+	recs, err := demo.SeedRecommendations(ctx, d, demo.RecommendationOptions{Country: "KZ", Organisation: obs.Organisation,
 		Elections: map[int]string{2022: stored.Name}})
 	if err != nil {
 		return fmt.Errorf("seeding the recommendations: %w", err)

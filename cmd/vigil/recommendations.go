@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/vigil-elections/vigil/internal/chromium"
+	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/pdf"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/draft"
@@ -419,13 +420,13 @@ func runRecSeed(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	opt := recommend.SeedOptions{Country: *country, Elections: map[int]string{}}
+	opt := demo.RecommendationOptions{Country: *country, Elections: map[int]string{}}
 	for y, n := range names {
 		if *n != "" {
 			opt.Elections[y] = *n
 		}
 	}
-	st, err := recommend.SeedDemo(ctx, d, opt)
+	st, err := demo.SeedRecommendations(ctx, d, opt)
 	if err != nil {
 		return err
 	}

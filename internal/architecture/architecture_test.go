@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -402,6 +403,89 @@ func TestNoEnvironmentBelowCmd(t *testing.T) {
 					return true
 				})
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 50 {
+		t.Fatalf("only %d Go files read under %s/internal: the walk missed the code", files, root)
+	}
+}
+
+// demoDecls returns the package-level names of a Go file that contain
+// "demo" in any case: a function, method, type, variable or constant.
+func demoDecls(fset *token.FileSet, f *ast.File) []string {
+	var out []string
+	add := func(id *ast.Ident) {
+		if strings.Contains(strings.ToLower(id.Name), "demo") {
+			out = append(out, fmt.Sprintf("%s (line %d)", id.Name, fset.Position(id.Pos()).Line))
+		}
+	}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			add(d.Name)
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					add(s.Name)
+				case *ast.ValueSpec:
+					for _, n := range s.Names {
+						add(n)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestDemoDataInDemo: the demo's data and seeders live in internal/demo.
+// No other package under internal/ (tests and test helpers aside) has a
+// file named after the demo or declares a package-level name containing
+// "demo" — the shape the seeders had when they sat in observe/demo.go
+// (observe.SeedDemo) and recommend/seed.go (recommend.SeedDemo,
+// demoThemes). cmd/vigil, above everything, runs the demo and may.
+func TestDemoDataInDemo(t *testing.T) {
+	// The rule must bite: the old seeder's declarations are found.
+	fset := token.NewFileSet()
+	old, err := parser.ParseFile(fset, "seed.go", "package recommend\nvar demoThemes = 1\nfunc SeedDemo() {}\n", parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := demoDecls(fset, old); len(got) != 2 {
+		t.Fatalf("the matcher finds %v in recommend's old seeder, want demoThemes and SeedDemo", got)
+	}
+	root := moduleRoot(t)
+	files := 0
+	err = filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if rel == filepath.Join("internal", "demo") || testHelpers[filepath.ToSlash(rel)] || d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		files++
+		if strings.Contains(strings.ToLower(d.Name()), "demo") {
+			t.Errorf("%s: a file named after the demo outside internal/demo: the demo's data and seeders belong in internal/demo", rel)
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, n := range demoDecls(fset, f) {
+			t.Errorf("%s declares %s: the demo's data and seeders belong in internal/demo", rel, n)
 		}
 		return nil
 	})

@@ -1,50 +1,11 @@
 package recommend
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 )
-
-func TestFinalDraft(t *testing.T) {
-	ds := demo(t)
-	d, err := BuildDraft(context.Background(), ds, "kz-2023-parliamentary-eom", FinalDraft,
-		Sources{Results: fakeResults{"kz-2023": {Stations: 10, WithOfficial: 10, WithFinal: 10}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs int
-	var fu *Section
-	for _, s := range d.Sections {
-		if s.FollowUp != nil {
-			fu = s
-			continue
-		}
-		recs += len(s.Recommendations)
-	}
-	if recs != 32 {
-		t.Errorf("the 2023 final report's %d recommendations, want 32", recs)
-	}
-	if fu == nil || fu.FollowUp.Summary.Counts != (Counts{Fully: 3, Mostly: 3, Partially: 24, Not: 6}) || len(fu.Recommendations) != 36 {
-		t.Fatalf("follow-up annex %+v", fu)
-	}
-	// The demo assessed disaggregated results as partially implemented;
-	// the results core says every station is published: the annex shows both.
-	var found bool
-	for _, r := range fu.Recommendations {
-		if strings.Contains(r.Text, "disaggregated") {
-			found = strings.Contains(r.Note, "vigil's evidence suggests fully implemented: official results are held for 10 of 10")
-		}
-	}
-	if !found {
-		t.Error("the annex does not show the proposal that differs from the assessment")
-	}
-	if len(fu.Paragraphs) != 1 || !strings.HasPrefix(fu.Paragraphs[0], "Of 36 prior recommendations, 3 were fully implemented") {
-		t.Errorf("the annex's follow-up sentence: %q", fu.Paragraphs)
-	}
-}
 
 // TestDraftWordsComplete: every language has every word of the English,
 // taking the same arguments (formatted with the English verbs' kinds of

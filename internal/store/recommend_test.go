@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -16,14 +17,14 @@ import (
 func TestRecommendationsSeedSummaryRoundTrip(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		st, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Elections: map[int]string{2022: "test-2022"}})
+		st, err := demo.SeedRecommendations(ctx, db, demo.RecommendationOptions{Elections: map[int]string{2022: "test-2022"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.Recommendations != 98 || st.Missions != 4 || st.Assessments != 66 {
 			t.Fatalf("seeded %+v", st)
 		}
-		if st, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{}); err != nil || st.Missions != 0 {
+		if st, err := demo.SeedRecommendations(ctx, db, demo.RecommendationOptions{}); err != nil || st.Missions != 0 {
 			t.Fatalf("a second seed: %+v %v", st, err)
 		}
 		ds, err := db.Recommendations(ctx, "kz")
@@ -75,7 +76,7 @@ func TestRecommendationsSeedSummaryRoundTrip(t *testing.T) {
 func TestRecommendationImportAllOrNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ds := recommend.DemoDataset(recommend.SeedOptions{})
+		ds := demo.RecommendationsDataset(demo.RecommendationOptions{})
 		var buf bytes.Buffer
 		recommend.WriteCSV(&buf, ds)
 		// Break the last line: an assessment of a recommendation that does
@@ -104,7 +105,7 @@ func TestRecommendationImportAllOrNothing(t *testing.T) {
 func TestAssessReplaces(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{}); err != nil {
+		if _, err := demo.SeedRecommendations(ctx, db, demo.RecommendationOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		a := &recommend.Assessment{Recommendation: "kz-2022-presidential-final#1", ReportKey: "kz-2023-parliamentary-final",

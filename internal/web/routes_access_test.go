@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -269,7 +270,7 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 		t.Fatalf("setup publish: %d %v", code, out)
 	}
 	fx.vars["published"] = fmt.Sprint(out["published"].(map[string]any)["id"])
-	if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.El.Name}}); err != nil {
+	if _, err := demo.SeedRecommendations(ctx, db, demo.RecommendationOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.El.Name}}); err != nil {
 		t.Fatal(err)
 	}
 	ds, err := db.Recommendations(ctx, "KZ")

@@ -12,16 +12,17 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/chromium"
+	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/pdf"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/recommend/draft"
 )
 
-// demo is the recommendations' demo dataset, its 2023 missions naming the
-// election kz-2023 (the sources below answer for it).
-func demo(t *testing.T) *recommend.Dataset {
+// demoDataset is the recommendations' demo dataset, its 2023 missions
+// naming the election kz-2023 (the sources below answer for it).
+func demoDataset(t *testing.T) *recommend.Dataset {
 	t.Helper()
-	ds := recommend.DemoDataset(recommend.SeedOptions{Elections: map[int]string{2023: "kz-2023"}})
+	ds := demo.RecommendationsDataset(demo.RecommendationOptions{Elections: map[int]string{2023: "kz-2023"}})
 	if err := recommend.Check(&recommend.Dataset{}, ds); err != nil {
 		t.Fatalf("the demo dataset does not check: %v", err)
 	}
@@ -58,7 +59,7 @@ func (f fakeIntegrity) Integrity(context.Context, string) ([]recommend.Integrity
 }
 
 func TestStatementDraftSaysWhatIsMissing(t *testing.T) {
-	ds := demo(t)
+	ds := demoDataset(t)
 	ctx := context.Background()
 	d, err := recommend.BuildDraft(ctx, ds, "kz-2023-parliamentary-eom", recommend.StatementDraft, recommend.Sources{})
 	if err != nil {
@@ -124,7 +125,7 @@ func TestPrintPDF(t *testing.T) {
 // Kazakh draft in Georgia/Liberation Serif took ә, қ, ұ … from DejaVu Sans,
 // and its bold headings from a Type 3 font Chromium drew for them.
 func printDraft(t *testing.T, browser, lang string) {
-	d, err := recommend.BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", recommend.FinalDraft, recommend.Sources{}, lang)
+	d, err := recommend.BuildDraftIn(context.Background(), demoDataset(t), "kz-2023-parliamentary-eom", recommend.FinalDraft, recommend.Sources{}, lang)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestDraftInKazakh(t *testing.T) {
 		"ru": {`<html lang="ru">`, "Окончательный отчёт — проект", "Резюме", "12 из 240 наблюдавшихся (5,0\u00a0%)", "Прежних рекомендаций: 36; выполнена полностью — 3"},
 	} {
 		for _, kind := range []recommend.DraftKind{recommend.FinalDraft, recommend.StatementDraft} {
-			d, err := recommend.BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", kind, src, lang)
+			d, err := recommend.BuildDraftIn(context.Background(), demoDataset(t), "kz-2023-parliamentary-eom", kind, src, lang)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +210,7 @@ func TestDraftInKazakh(t *testing.T) {
 			}
 		}
 	}
-	if d, _ := recommend.BuildDraftIn(context.Background(), demo(t), "kz-2023-parliamentary-eom", recommend.StatementDraft, recommend.Sources{}, "de"); d.Lang != "en" {
+	if d, _ := recommend.BuildDraftIn(context.Background(), demoDataset(t), "kz-2023-parliamentary-eom", recommend.StatementDraft, recommend.Sources{}, "de"); d.Lang != "en" {
 		t.Errorf("German: %s, want English", d.Lang)
 	}
 }
@@ -217,7 +218,7 @@ func TestDraftInKazakh(t *testing.T) {
 // TestDraftNamesUntitledReports: a report recorded without a title is
 // named by its kind in the draft's language, not by the English code.
 func TestDraftNamesUntitledReports(t *testing.T) {
-	ds := demo(t)
+	ds := demoDataset(t)
 	for _, r := range ds.Reports {
 		r.Title = ""
 	}

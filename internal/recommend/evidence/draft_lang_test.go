@@ -36,7 +36,7 @@ func TestDraftsHaveNoEnglishSentence(t *testing.T) {
 func draftsHaveNoEnglishSentence(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	sum := seedObserved(t, db, 400)
-	ds := recommend.DemoDataset(recommend.SeedOptions{Organisation: sum.Organisation,
+	ds := demo.RecommendationsDataset(demo.RecommendationOptions{Organisation: sum.Organisation,
 		// 2021's missions name an election vigil does not hold: the
 		// drafts say so, in their language.
 		Elections: map[int]string{2021: "absent-election", 2022: demo.Name, 2023: demo.Name}})

@@ -78,7 +78,7 @@ func TestFindingsFromObservation(t *testing.T) {
 
 	// A mission of that organisation to that election: the proposal on
 	// observers' access quotes the findings.
-	ds := recommend.DemoDataset(recommend.SeedOptions{Organisation: sum.Organisation, Elections: map[int]string{2022: demo.Name}})
+	ds := demo.RecommendationsDataset(demo.RecommendationOptions{Organisation: sum.Organisation, Elections: map[int]string{2022: demo.Name}})
 	x := recommend.NewIndex(ds)
 	ps, err := recommend.ProposeAll(ctx, x, "kz-2022-presidential-final", src.Results, src.Findings)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/demo"
 	"github.com/vigil-elections/vigil/internal/recommend"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -47,7 +48,7 @@ func TestRecommendationAssessAndProposalsNeedStaff(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := webtest.NewObsFixture(t, db)
 		ctx := context.Background()
-		if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.El.Name}}); err != nil {
+		if _, err := demo.SeedRecommendations(ctx, db, demo.RecommendationOptions{Organisation: "Mission A", Elections: map[int]string{2023: fx.El.Name}}); err != nil {
 			t.Fatal(err)
 		}
 		ds, err := db.Recommendations(ctx, "KZ")

@@ -53,7 +53,7 @@ func recServer(t *testing.T, db *store.DB, staff staffCheck) *httptest.Server {
 	if _, err := demo.Write(ctx, db, el); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := recommend.SeedDemo(ctx, db, recommend.SeedOptions{Elections: map[int]string{2022: demo.Name}}); err != nil {
+	if _, err := demo.SeedRecommendations(ctx, db, demo.RecommendationOptions{Elections: map[int]string{2022: demo.Name}}); err != nil {
 		t.Fatal(err)
 	}
 	// The core alone, with the static files the pages link, and this
@@ -362,7 +362,7 @@ func get(t *testing.T, url string) (int, string) {
 // is refused, reads work.
 func TestRecommendationsWritesNeedLogin(t *testing.T) {
 	db := storetest.SQLite(t)
-	if _, err := recommend.SeedDemo(context.Background(), db, recommend.SeedOptions{}); err != nil {
+	if _, err := demo.SeedRecommendations(context.Background(), db, demo.RecommendationOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	h, err := web.New(db, web.Options{Chromium: chromium.Find(os.Getenv)})
