@@ -8,6 +8,7 @@
 // Or both at once, serving in-process on loopback:
 //
 //	vigil-load self --db /tmp/load.db --clients 200 --reports 40000
+//	vigil-load self --db /tmp/load2.db --clients 200 --reports 40000 -log=false   # the log's cost
 //
 // Every run is bounded in reports and in time (--duration).
 package main
@@ -53,6 +54,7 @@ func run(ctx context.Context, args []string) error {
 	rate := fs.Float64("rate", 0, "offered reports per second in all (0: as fast as acknowledged)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	logged := fs.Bool("log", true, "self: commit each report's transparency-log leaf, as a server does (-log=false measures what the log costs)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -88,6 +90,9 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		defer h.CloseObservation()
+		if !*logged {
+			h.Observation().LeaveLogOut()
+		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err

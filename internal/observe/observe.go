@@ -90,6 +90,12 @@ func New(db *store.DB) *Service {
 // Close stops the writer after the queued reports are committed.
 func (s *Service) Close() { s.w.Close() }
 
+// LeaveLogOut makes the service's writer commit reports without their
+// transparency-log leaves. It exists only to measure what the log costs
+// end to end (vigil-load self -log=false, docs/evidence.md); a server never
+// calls it. Call it before the first submission.
+func (s *Service) LeaveLogOut() { s.w.NoLog = true }
+
 // DB returns the service's database.
 func (s *Service) DB() *store.DB { return s.db }
 
