@@ -306,14 +306,14 @@ func (db *DB) AreaAncestors(ctx context.Context, electionID, areaID int64) (_ []
 	defer wrap(&err, "store.AreaAncestors(election %d, area %d)", electionID, areaID)
 	// One statement walks up the parents (a page's breadcrumbs were a
 	// query per level): the area itself at n = 0, its parent at 1, ...
-	rows, err := db.QueryContext(ctx, `WITH RECURSIVE up(id, n) AS (
-			SELECT id, 0 FROM areas WHERE election_id = $1 AND id = $2 AND `+visible("batch_id")+`
+	rows, err := db.QueryContext(ctx, `WITH RECURSIVE up(n, id, parent_id, level, name, path, station, attrs) AS (
+			SELECT 0, id, parent_id, level, name, path, station, attrs FROM areas
+			WHERE election_id = $1 AND id = $2 AND `+visible("batch_id")+`
 			UNION ALL
-			SELECT a.parent_id, up.n + 1 FROM up JOIN areas a ON a.id = up.id
-			WHERE a.parent_id IS NOT NULL AND up.n < 64)
-		SELECT up.n, a.id, COALESCE(a.parent_id, 0), a.level, a.name, a.path, a.station, a.attrs FROM up
-		JOIN areas a ON a.id = up.id AND a.election_id = $1 AND `+visible("a.batch_id")+`
-		ORDER BY up.n DESC`, electionID, areaID)
+			SELECT up.n + 1, a.id, a.parent_id, a.level, a.name, a.path, a.station, a.attrs
+			FROM up JOIN areas a ON a.id = up.parent_id
+			WHERE up.n < 64 AND a.election_id = $1 AND `+visible("a.batch_id")+`)
+		SELECT n, id, COALESCE(parent_id, 0), level, name, path, station, attrs FROM up ORDER BY n DESC`, electionID, areaID)
 	if err != nil {
 		return nil, err
 	}
