@@ -70,13 +70,22 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 	if ok {
 		return ent.pv, ent.err
 	}
-	tent, err := s.tallyAt(r.Context(), e, tally.Selector{}, stamp)
-	if err != nil {
+	// From the store's counts and aggregates: reading every station (the
+	// whole tabulation) took 88 % of a cold dashboard at 1,000,000 stations.
+	spec := stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum}
+	in, err := stored.BuildPVTStore(r.Context(), s.db, e, spec)
+	if errors.Is(err, stored.ErrRead) {
 		return nil, err
 	}
-	tent.mu.Lock()
-	in, err := stored.BuildPVT(e, tent.Result.Index, tent.All, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
-	tent.mu.Unlock()
+	if errors.Is(err, stored.ErrStratumNotLevel) {
+		tent, terr := s.tallyAt(r.Context(), e, tally.Selector{}, stamp)
+		if terr != nil {
+			return nil, terr
+		}
+		tent.mu.Lock()
+		in, err = stored.BuildPVT(e, tent.Result.Index, tent.All, spec)
+		tent.mu.Unlock()
+	}
 	var pv *dashPVT
 	if err == nil {
 		pv, err = buildPVT(in, c)
