@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"strings"
+	"slices"
 
 	"github.com/vigil-elections/vigil/internal/election"
 )
@@ -16,23 +16,60 @@ type LevelArea struct {
 	Name     string
 	Stations int // the stations under it
 	// First is its first station in the order of Areas (by level, then
-	// id), as level<<40 | id; 0 when it has none.
+	// id), as FirstKey gives it; 0 when it has none.
 	First int64
 }
 
-// FirstKey is the order key of LevelArea.First for a station.
+// FirstKey is the order key of a station in Areas' order (level, id).
 func FirstKey(a election.Area) int64 { return int64(a.Level)<<40 | a.ID }
+
+// walkDown calls fn with every area from level 1 down to level, parents
+// before children, children by id, going down from the election's roots
+// through parent_id's index: the areas above the stations are few, and a
+// condition on the election alone would have the engine read every area
+// (SQLite 3.54 planned the same walk as one recursive statement as a scan
+// of every station). Stations are not descended into.
+func (db *DB) walkDown(ctx context.Context, electionID int64, level int, fn func(a election.Area)) error {
+	frontier, err := queryList(ctx, db, func(sc interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	}, `SELECT id FROM areas WHERE parent_id IS NULL AND +election_id = $1 AND station = 0 ORDER BY id`, electionID)
+	if err != nil {
+		return err
+	}
+	for depth := 1; depth <= level && len(frontier) > 0; depth++ {
+		var next []int64
+		for _, p := range frontier {
+			children, err := queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE parent_id = $1 AND `+visible("batch_id")+` ORDER BY id`, p)
+			if err != nil {
+				return err
+			}
+			for _, c := range children {
+				fn(c)
+				if !c.Station {
+					next = append(next, c.ID)
+				}
+			}
+		}
+		frontier = next
+	}
+	return nil
+}
 
 // LevelAreas returns the areas of an election at a level that are not
 // stations, by id, each with the stations under it: one indexed count
 // per area (over the range of paths below it).
 func (db *DB) LevelAreas(ctx context.Context, electionID int64, level int) (_ []LevelArea, err error) {
 	defer wrap(&err, "store.LevelAreas(election %d, level %d)", electionID, level)
-	areas, err := queryList(ctx, db, scanArea, `SELECT `+areaCols+` FROM areas WHERE election_id = $1 AND level = $2 AND station = 0 AND `+
-		visible("batch_id")+` ORDER BY id`, electionID, level)
-	if err != nil {
+	var areas []election.Area
+	if err := db.walkDown(ctx, electionID, level, func(a election.Area) {
+		if a.Level == level && !a.Station {
+			areas = append(areas, a)
+		}
+	}); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(areas, func(a, b election.Area) int { return int(a.ID - b.ID) })
 	out := make([]LevelArea, len(areas))
 	for i, a := range areas {
 		lo, hi := pathPrefix(a)
@@ -48,15 +85,22 @@ func (db *DB) LevelAreas(ctx context.Context, electionID int64, level int) (_ []
 
 // StationsAbove returns the first stations of an election, in the order
 // of Areas, at most limit, that are at level or above it (whose path has
-// no area at that level above them), walking down from the root through
-// the areas above level (parent_id's index), not over every station.
+// no area at that level above them).
 func (db *DB) StationsAbove(ctx context.Context, electionID int64, level, limit int) (_ []election.Area, err error) {
 	defer wrap(&err, "store.StationsAbove(election %d, level %d)", electionID, level)
-	return queryList(ctx, db, scanArea, `WITH RECURSIVE up(id) AS (
-			SELECT id FROM areas WHERE election_id = $1 AND parent_id IS NULL AND station = 0
-			UNION ALL
-			SELECT a.id FROM up JOIN areas a ON a.parent_id = up.id WHERE a.station = 0 AND a.level < $2)
-		SELECT `+strings.ReplaceAll(areaCols, "parent_id", "s.parent_id")+` FROM areas s
-		WHERE s.parent_id IN (SELECT id FROM up) AND s.election_id = $1 AND s.station = 1 AND `+visible("s.batch_id")+`
-		ORDER BY s.level, s.id LIMIT $3`, electionID, level, limit)
+	var out []election.Area
+	if err := db.walkDown(ctx, electionID, level, func(a election.Area) {
+		if a.Station {
+			out = append(out, a)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b election.Area) int {
+		if a.Level != b.Level {
+			return a.Level - b.Level
+		}
+		return int(a.ID - b.ID)
+	})
+	return out[:min(len(out), limit)], nil
 }

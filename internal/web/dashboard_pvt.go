@@ -58,7 +58,10 @@ const pvtStratum = "1"
 // dashPVTFor computes (or takes from the cache, by protocol stamp and
 // language) the PVT section.
 func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue) (*dashPVT, error) {
-	stamp, err := s.db.ProtocolStamp(r.Context(), e.ID)
+	// The results' change counter moves with every protocol committed (and
+	// configuration change): one row, where counting the protocols took
+	// 0.3–0.8 s of every dashboard at 1,000,000 stations.
+	stamp, err := s.db.ResultsStamp(r.Context(), e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +81,11 @@ func (s *Server) dashPVTFor(r *http.Request, e *election.Election, c *catalogue)
 		return nil, err
 	}
 	if errors.Is(err, stored.ErrStratumNotLevel) {
-		tent, terr := s.tallyAt(r.Context(), e, tally.Selector{}, stamp)
+		pstamp, terr := s.db.ProtocolStamp(r.Context(), e.ID) // the tabulations' own stamp
+		if terr != nil {
+			return nil, terr
+		}
+		tent, terr := s.tallyAt(r.Context(), e, tally.Selector{}, pstamp)
 		if terr != nil {
 			return nil, terr
 		}
