@@ -385,13 +385,27 @@ func (db *DB) StationsUnder(ctx context.Context, electionID int64, a election.Ar
 // one at a time: the caller keeps what it needs, not the whole election.
 func (db *DB) CurrentProtocols(ctx context.Context, electionID int64, sources []election.Source, fn func(a *election.Area, p *election.Protocol) error) (err error) {
 	defer wrap(&err, "store.CurrentProtocols(election %d)", electionID)
-	where := ""
+	return db.currentProtocols(ctx, electionID, sources, "", fn)
+}
+
+// FlaggedProtocols is CurrentProtocols for the protocols that can carry a
+// flag of the controls: those of the stations that fail a control (their
+// maintained flags), and every protocol of the areas above the stations
+// (few; a summary is also checked against its stations' sums). The
+// controls page reads these instead of every protocol.
+func (db *DB) FlaggedProtocols(ctx context.Context, electionID int64, fn func(a *election.Area, p *election.Protocol) error) (err error) {
+	defer wrap(&err, "store.FlaggedProtocols(election %d)", electionID)
+	return db.currentProtocols(ctx, electionID, nil, ` AND (c.flags <> 0 OR c.station = 0)`, fn)
+}
+
+func (db *DB) currentProtocols(ctx context.Context, electionID int64, sources []election.Source, cond string, fn func(a *election.Area, p *election.Protocol) error) error {
+	where := cond
 	if len(sources) > 0 {
 		var q []string
 		for _, s := range sources {
 			q = append(q, "'"+strings.ReplaceAll(string(s), "'", "''")+"'")
 		}
-		where = ` AND c.source IN (` + strings.Join(q, ", ") + `)`
+		where += ` AND c.source IN (` + strings.Join(q, ", ") + `)`
 	}
 	sel := `p.id, p.area_id, p.source, p.version, COALESCE(p.batch_id, 0), p.` + strings.ReplaceAll(figureCols, ", ", ", p.")
 	rows, err := db.QueryContext(ctx, `SELECT `+sel+`, p.votes, p.received, `+
