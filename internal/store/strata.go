@@ -16,12 +16,9 @@ type LevelArea struct {
 	Name     string
 	Stations int // the stations under it
 	// First is its first station in the order of Areas (by level, then
-	// id), as FirstKey gives it; 0 when it has none.
+	// id), as level<<40 | id; 0 when it has none.
 	First int64
 }
-
-// FirstKey is the order key of a station in Areas' order (level, id).
-func FirstKey(a election.Area) int64 { return int64(a.Level)<<40 | a.ID }
 
 // walkDown calls fn with every area from level 1 down to level, parents
 // before children, children by id, going down from the election's roots
