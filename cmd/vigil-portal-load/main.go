@@ -8,7 +8,10 @@
 //
 // Either give -url of a running vigil, or -db to serve a database in
 // process on a loopback port; -demo N first writes the demo election with N
-// stations into that database.
+// stations into that database. With both, -db is only read for the list of
+// stations (-stations) and -url is measured; -pid then names the server's
+// process, whose CPU time per request is printed (read from /proc), a
+// figure less disturbed by other load than requests per second.
 //
 //	vigil-portal-load -db /tmp/load.db -demo 10000 -path /elections/1/areas/root -c 32 -n 100000 -d 30s
 //	vigil-portal-load -db /tmp/load.db -stations -c 16 -n 20000 -d 30s
@@ -17,6 +20,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -130,7 +134,9 @@ func arrivals(ctx context.Context, dbPath string, rate float64) (func() int, err
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("vigil-portal-load", flag.ContinueOnError)
 	base := fs.String("url", "", "base URL of a running vigil (loopback only)")
-	dbPath := fs.String("db", "", "serve this database in process instead of -url")
+	dbPath := fs.String("db", "", "serve this database in process instead of -url (with -url: only list its stations)")
+	elName := fs.String("election", demo.Name, "with -stations: the election whose stations are requested")
+	pid := fs.Int("pid", 0, "with -url: the server's process id, to print its CPU time per request (Linux)")
 	demoN := fs.Int("demo", 0, "first write the demo election with this many stations into -db")
 	paths := fs.String("path", "/elections/1/areas/root", "comma-separated paths to request, in turn")
 	stations := fs.Bool("stations", false, "request the pages of random polling stations instead of -path (with -db)")
@@ -152,9 +158,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			targets = append(targets, p)
 		}
 	}
+	var db *store.DB
 	if *dbPath != "" {
-		db, err := store.Open(ctx, *dbPath)
-		if err != nil {
+		var err error
+		if db, err = store.Open(ctx, *dbPath); err != nil {
 			return err
 		}
 		defer db.Close()
@@ -166,7 +173,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "wrote the demo with %d stations in %s\n", len(el.Stations), time.Since(start).Round(time.Millisecond))
 		}
-		e, err := db.ElectionByName(ctx, demo.Name)
+		e, err := db.ElectionByName(ctx, *elName)
+		if err != nil && *stations {
+			return fmt.Errorf("-election %q: %w", *elName, err)
+		}
 		if err == nil && *stations {
 			areas, err := db.Areas(ctx, e.ID)
 			if err != nil {
@@ -181,6 +191,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			rand.New(rand.NewPCG(1, 2)).Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
 			fmt.Fprintf(stdout, "%d station pages, requested in a shuffled order\n", len(targets))
 		}
+	}
+	if db != nil && *base == "" {
 		h, err := site.New(db, web.Options{})
 		if err != nil {
 			return err
@@ -247,6 +259,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	cpuBefore, cpuErr := procCPU(*pid)
 	var next, errs, bytes atomic.Int64
 	if *stations {
 		next.Store(10)
@@ -276,6 +289,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	wg.Wait()
 	el := time.Since(start)
+	cpuAfter, cpuErr2 := procCPU(*pid)
 	if n := stopArrivals(); *arrive > 0 {
 		// A stamp refresh, then a request that starts the page's rebuild,
 		// then the rebuilt page.
@@ -299,8 +313,47 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%d requests (%d errors) in %s from %d clients: %.0f requests/s, %.1f MB/s\n",
 		len(all), errs.Load(), el.Round(time.Millisecond), *conc, float64(len(all))/el.Seconds(), float64(bytes.Load())/el.Seconds()/1e6)
 	fmt.Fprintf(stdout, "latency p50 %s, p90 %s, p99 %s, max %s\n", q(0.50).Round(10*time.Microsecond), q(0.90).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), q(1).Round(10*time.Microsecond))
+	if *pid != 0 {
+		if cpuErr != nil || cpuErr2 != nil {
+			return fmt.Errorf("-pid %d: %w", *pid, errors.Join(cpuErr, cpuErr2))
+		}
+		cpu := cpuAfter - cpuBefore
+		fmt.Fprintf(stdout, "server CPU %.2f s over %d requests: %.3f ms of CPU per request (%.0f requests per CPU-second)\n",
+			cpu.Seconds(), len(all), cpu.Seconds()*1e3/float64(max(len(all), 1)), float64(len(all))/max(cpu.Seconds(), 1e-9))
+	}
 	if errs.Load() > 0 {
 		return fmt.Errorf("%d requests failed", errs.Load())
 	}
 	return nil
+}
+
+// procCPU returns the user and system CPU time a process has used so far,
+// from /proc/PID/stat (Linux; fields 14 and 15 in clock ticks, 100 a
+// second on Linux's usual configuration); pid 0 is no process.
+func procCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, nil
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(b[i+1:])) // from field 3 on
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime, stime
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * (time.Second / 100), nil
 }

@@ -123,8 +123,8 @@ func (db *DB) ResultTree(ctx context.Context, electionID int64, source election.
 	for d := 0; (depth < 0 || d < depth) && len(level) > 0; d++ {
 		var next []int64
 		for lo := 0; lo < len(level); lo += 500 {
-			ids := idList(level[lo:min(lo+500, len(level))])
-			rows, err := db.QueryContext(ctx, resultSelect+resultCols()+resultFrom+` WHERE a.election_id = $2 AND a.parent_`+strings.TrimPrefix(ids, "t.")+` ORDER BY a.id`, string(source), electionID)
+			in, args := inIDs(level[lo:min(lo+500, len(level))], string(source), electionID)
+			rows, err := db.QueryContext(ctx, resultSelect+resultCols()+resultFrom+` WHERE a.election_id = $2 AND a.parent_id`+in+` ORDER BY a.id`, args...)
 			if err != nil {
 				return nil, err
 			}
@@ -166,9 +166,9 @@ func (db *DB) fillStations(ctx context.Context, source election.Source, rs []*Ar
 		}
 	}
 	for lo := 0; lo < len(ids); lo += 500 {
-		in := strings.TrimPrefix(idList(ids[lo:min(lo+500, len(ids))]), "t.id")
+		in, args := inIDs(ids[lo:min(lo+500, len(ids))], string(source))
 		rows, err := db.QueryContext(ctx, `SELECT c.area_id, c.flags, p.`+strings.ReplaceAll(figureCols, ", ", ", p.")+`, p.votes
-			FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id WHERE c.source = $1 AND c.area_id`+in, string(source))
+			FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id WHERE c.source = $1 AND c.area_id`+in, args...)
 		if err != nil {
 			return err
 		}
@@ -223,15 +223,28 @@ func (db *DB) fillStations(ctx context.Context, source election.Source, rs []*Ar
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := db.scanIDs(ctx, `SELECT area_id FROM station_differs WHERE area_id`+in, func(id int64) { byID[id].Differs = 1 }); err != nil {
+		in, args = inIDs(ids[lo:min(lo+500, len(ids))])
+		if err := db.scanIDs(ctx, `SELECT area_id FROM station_differs WHERE area_id`+in, func(id int64) { byID[id].Differs = 1 }, args...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (db *DB) scanIDs(ctx context.Context, q string, fn func(id int64)) error {
-	rows, err := db.QueryContext(ctx, q)
+// inIDs is the condition " IN (1,2,3)" on the ids of a page, with their
+// values written into it (integers the caller holds); one id is a
+// parameter instead, after args, so that the query is the same text for
+// every area and its prepared statement is kept (stmtcache.go): the pages
+// of one station or area are the most frequent.
+func inIDs(ids []int64, args ...any) (string, []any) {
+	if len(ids) == 1 {
+		return " = $" + strconv.Itoa(len(args)+1), append(args, ids[0])
+	}
+	return strings.TrimPrefix(idList(ids), "t.id"), args
+}
+
+func (db *DB) scanIDs(ctx context.Context, q string, fn func(id int64), args ...any) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -257,8 +270,9 @@ func (db *DB) fillVotes(ctx context.Context, source election.Source, rs []*AreaR
 		}
 	}
 	for lo := 0; lo < len(ids); lo += 500 {
-		rows, err := db.QueryContext(ctx, `SELECT t.area_id, t.position, t.votes, t.stations FROM result_votes t WHERE t.source = $1 AND t.area_`+
-			strings.TrimPrefix(idList(ids[lo:min(lo+500, len(ids))]), "t.")+` ORDER BY t.area_id, t.position`, string(source))
+		in, args := inIDs(ids[lo:min(lo+500, len(ids))], string(source))
+		rows, err := db.QueryContext(ctx, `SELECT t.area_id, t.position, t.votes, t.stations FROM result_votes t WHERE t.source = $1 AND t.area_id`+
+			in+` ORDER BY t.area_id, t.position`, args...)
 		if err != nil {
 			return err
 		}
@@ -290,18 +304,44 @@ func (db *DB) fillVotes(ctx context.Context, source election.Source, rs []*AreaR
 // AreaAncestors returns the areas above an area, from the root down.
 func (db *DB) AreaAncestors(ctx context.Context, electionID, areaID int64) (_ []election.Area, err error) {
 	defer wrap(&err, "store.AreaAncestors(election %d, area %d)", electionID, areaID)
-	var out []election.Area
-	a, err := db.Area(ctx, electionID, areaID)
+	// One statement walks up the parents (a page's breadcrumbs were a
+	// query per level): the area itself at n = 0, its parent at 1, ...
+	rows, err := db.QueryContext(ctx, `WITH RECURSIVE up(n, id, parent_id, level, name, path, station, attrs) AS (
+			SELECT 0, id, parent_id, level, name, path, station, attrs FROM areas
+			WHERE election_id = $1 AND id = $2 AND `+visible("batch_id")+`
+			UNION ALL
+			SELECT up.n + 1, a.id, a.parent_id, a.level, a.name, a.path, a.station, a.attrs
+			FROM up JOIN areas a ON a.id = up.parent_id
+			WHERE up.n < 64 AND a.election_id = $1 AND `+visible("a.batch_id")+`)
+		SELECT n, id, COALESCE(parent_id, 0), level, name, path, station, attrs FROM up ORDER BY n DESC`, electionID, areaID)
 	if err != nil {
 		return nil, err
 	}
-	for p := a.ParentID; p != 0 && len(out) < 64; {
-		pa, err := db.Area(ctx, electionID, p)
+	defer rows.Close()
+	var out []election.Area
+	want := -1 // the n the next row must have: the rows go down to the area itself
+	read := false
+	for rows.Next() {
+		var n int
+		a, err := scanArea(scanSplit{func(rest []any) error { return rows.Scan(append([]any{&n}, rest...)...) }})
 		if err != nil {
 			return nil, err
 		}
-		out = append([]election.Area{pa}, out...)
-		p = pa.ParentID
+		if !read && n < 64 && a.ParentID != 0 || read && n != want {
+			// A parent on the way is missing (another election's, or in
+			// an import not yet committed), as Area would have said.
+			return nil, fmt.Errorf("area %d: %w", a.ParentID, ErrNotFound)
+		}
+		want, read = n-1, true
+		if n > 0 {
+			out = append(out, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !read || want != -1 {
+		return nil, fmt.Errorf("area %d: %w", areaID, ErrNotFound)
 	}
 	return out, nil
 }
@@ -345,13 +385,27 @@ func (db *DB) StationsUnder(ctx context.Context, electionID int64, a election.Ar
 // one at a time: the caller keeps what it needs, not the whole election.
 func (db *DB) CurrentProtocols(ctx context.Context, electionID int64, sources []election.Source, fn func(a *election.Area, p *election.Protocol) error) (err error) {
 	defer wrap(&err, "store.CurrentProtocols(election %d)", electionID)
-	where := ""
+	return db.currentProtocols(ctx, electionID, sources, "", fn)
+}
+
+// FlaggedProtocols is CurrentProtocols for the protocols that can carry a
+// flag of the controls: those of the stations that fail a control (their
+// maintained flags), and every protocol of the areas above the stations
+// (few; a summary is also checked against its stations' sums). The
+// controls page reads these instead of every protocol.
+func (db *DB) FlaggedProtocols(ctx context.Context, electionID int64, fn func(a *election.Area, p *election.Protocol) error) (err error) {
+	defer wrap(&err, "store.FlaggedProtocols(election %d)", electionID)
+	return db.currentProtocols(ctx, electionID, nil, ` AND (c.flags <> 0 OR c.station = 0)`, fn)
+}
+
+func (db *DB) currentProtocols(ctx context.Context, electionID int64, sources []election.Source, cond string, fn func(a *election.Area, p *election.Protocol) error) error {
+	where := cond
 	if len(sources) > 0 {
 		var q []string
 		for _, s := range sources {
 			q = append(q, "'"+strings.ReplaceAll(string(s), "'", "''")+"'")
 		}
-		where = ` AND c.source IN (` + strings.Join(q, ", ") + `)`
+		where += ` AND c.source IN (` + strings.Join(q, ", ") + `)`
 	}
 	sel := `p.id, p.area_id, p.source, p.version, COALESCE(p.batch_id, 0), p.` + strings.ReplaceAll(figureCols, ", ", ", p.")
 	rows, err := db.QueryContext(ctx, `SELECT `+sel+`, p.votes, p.received, `+

@@ -205,6 +205,9 @@ func (db *DB) Close() error {
 		<-f.done
 	}
 	db.closed.Store(true)
+	if db.Dialect == SQLite {
+		db.cache().close()
+	}
 	return db.DB.Close()
 }
 

@@ -54,6 +54,8 @@ type DB struct {
 	listenAddr string               // where the feed LISTENs (PostgreSQL)
 	replica    bool                 // a read-only standby: no LISTEN, no migrations
 	closed     atomic.Bool          // set by Close
+	stmtsOnce  sync.Once
+	stmts      *stmtCache // SQLite's kept statements (stmtcache.go)
 }
 
 // PoolOptions are the connection settings of `vigil serve` (flags

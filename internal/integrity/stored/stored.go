@@ -180,28 +180,9 @@ func BuildPVT(e *election.Election, ix *tally.Index, protocols []*election.Proto
 	if spec.Stratum == "" {
 		return nil, errors.New("a stratum is required: an area level (e.g. region) or a station attribute, or several joined by commas")
 	}
-	in := &PVTInput{}
-	var pos []int
-	if len(spec.Options) == 0 {
-		for _, o := range e.Options {
-			in.Options = append(in.Options, o.Name)
-			pos = append(pos, o.Position)
-		}
-	} else {
-		for _, o := range spec.Options {
-			o = strings.TrimSpace(o)
-			k := e.OptionIndex(o)
-			if k < 0 || slices.Contains(in.Options, o) {
-				return nil, fmt.Errorf("option %q: not an option of %s, or named twice", o, e.Name)
-			}
-			in.Options = append(in.Options, o)
-			pos = append(pos, k)
-		}
-	}
-	for _, o := range e.Options {
-		if o.Kind == election.AgainstAll && slices.Contains(in.Options, o.Name) {
-			in.CannotWin = append(in.CannotWin, o.Name)
-		}
+	in, pos, err := pvtOptions(e, spec)
+	if err != nil {
+		return nil, err
 	}
 	parts := strings.Split(spec.Stratum, ",")
 	stratumOf := func(a *election.Area) (string, string, error) {
@@ -259,7 +240,6 @@ func BuildPVT(e *election.Election, ix *tally.Index, protocols []*election.Proto
 	if len(in.Reports) == 0 {
 		return nil, fmt.Errorf("election %s has no %s protocols: no sample to estimate from", e.Name, spec.Sample)
 	}
-	var err error
 	if in.Strata, err = pvt.StrataOf(fkeys, groups); err != nil {
 		return nil, err
 	}
@@ -274,6 +254,35 @@ func BuildPVT(e *election.Election, ix *tally.Index, protocols []*election.Proto
 		}
 	}
 	return in, nil
+}
+
+// pvtOptions starts a PVT input with the options of spec (every option of
+// e when it names none) and their positions in the protocols' votes.
+func pvtOptions(e *election.Election, spec PVTSpec) (*PVTInput, []int, error) {
+	in := &PVTInput{}
+	var pos []int
+	if len(spec.Options) == 0 {
+		for _, o := range e.Options {
+			in.Options = append(in.Options, o.Name)
+			pos = append(pos, o.Position)
+		}
+	} else {
+		for _, o := range spec.Options {
+			o = strings.TrimSpace(o)
+			k := e.OptionIndex(o)
+			if k < 0 || slices.Contains(in.Options, o) {
+				return nil, nil, fmt.Errorf("option %q: not an option of %s, or named twice", o, e.Name)
+			}
+			in.Options = append(in.Options, o)
+			pos = append(pos, k)
+		}
+	}
+	for _, o := range e.Options {
+		if o.Kind == election.AgainstAll && slices.Contains(in.Options, o.Name) {
+			in.CannotWin = append(in.CannotWin, o.Name)
+		}
+	}
+	return in, pos, nil
 }
 
 // Refused returns the lists of the stations refused before any test (no

@@ -59,7 +59,10 @@ const pvtStratum = "1"
 // dashPVTFor computes (or takes from the cache, by protocol stamp and
 // language) the PVT section.
 func (s *room) dashPVTFor(r *http.Request, e *election.Election, c *web.Catalogue) (*dashPVT, error) {
-	stamp, err := s.DB().ProtocolStamp(r.Context(), e.ID)
+	// The results' change counter moves with every protocol committed (and
+	// configuration change): one row, where counting the protocols took
+	// 0.3–0.8 s of every dashboard at 1,000,000 stations.
+	stamp, err := s.DB().ResultsStamp(r.Context(), e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +74,26 @@ func (s *room) dashPVTFor(r *http.Request, e *election.Election, c *web.Catalogu
 	if ok {
 		return ent.pv, ent.err
 	}
-	tent, err := s.TallyAt(r.Context(), e, tally.Selector{}, stamp)
-	if err != nil {
+	// From the store's counts and aggregates: reading every station (the
+	// whole tabulation) took 88 % of a cold dashboard at 1,000,000 stations.
+	spec := stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum}
+	in, err := stored.BuildPVTStore(r.Context(), s.DB(), e, spec)
+	if errors.Is(err, stored.ErrRead) {
 		return nil, err
 	}
-	var in *stored.PVTInput
-	tent.Hold(func() {
-		in, err = stored.BuildPVT(e, tent.Result.Index, tent.All, stored.PVTSpec{Sample: election.Observer, Official: election.OfficialFinal, Stratum: pvtStratum})
-	})
+	if errors.Is(err, stored.ErrStratumNotLevel) {
+		pstamp, terr := s.DB().ProtocolStamp(r.Context(), e.ID) // the tabulations' own stamp
+		if terr != nil {
+			return nil, terr
+		}
+		tent, terr := s.TallyAt(r.Context(), e, tally.Selector{}, pstamp)
+		if terr != nil {
+			return nil, terr
+		}
+		tent.Hold(func() {
+			in, err = stored.BuildPVT(e, tent.Result.Index, tent.All, spec)
+		})
+	}
 	var pv *dashPVT
 	if err == nil {
 		pv, err = buildPVT(in, c)

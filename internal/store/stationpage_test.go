@@ -1,0 +1,97 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
+)
+
+// TestAreaAncestors: the one-statement walk up the parents gives what
+// walking with Area gives, for every area, and refuses what Area refuses.
+func TestAreaAncestors(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e, _ := aggElection(t, db, rand.New(rand.NewPCG(3, 4)), 2, 2, 2)
+		areas, err := db.Areas(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range areas {
+			var want []election.Area
+			for p := a.ParentID; p != 0; {
+				pa, err := db.Area(ctx, e.ID, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append([]election.Area{pa}, want...)
+				p = pa.ParentID
+			}
+			for range 3 { // the third goes through a kept statement on SQLite
+				got, err := db.AreaAncestors(ctx, e.ID, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("area %d %v: ancestors %+v, want %+v", a.ID, a.Path, got, want)
+				}
+			}
+		}
+		if _, err := db.AreaAncestors(ctx, e.ID, areas[len(areas)-1].ID+1000); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown area: %v, want ErrNotFound", err)
+		}
+		if _, err := db.AreaAncestors(ctx, e.ID+1, areas[len(areas)-1].ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("another election's area: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestKeptStatements: on SQLite a query asked twice is kept prepared, and
+// a kept statement reads what was committed after it last ran (a statement
+// left mid-rows would otherwise hold its connection's old snapshot). The
+// same sequence must hold on PostgreSQL, where nothing is kept.
+func TestKeptStatements(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e, _ := aggElection(t, db, rand.New(rand.NewPCG(5, 6)), 1, 1, 3)
+		root, err := db.RootArea(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := store.KeptStatements(db)
+		for range 4 {
+			n, err := db.StationsUnder(ctx, e.ID, root)
+			if err != nil || n != 3 {
+				t.Fatalf("StationsUnder: %d, %v; want 3", n, err)
+			}
+			// Read one row of several and stop: the statement must be
+			// reset, not left holding a read transaction.
+			if _, err := db.Children(ctx, e.ID, root.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kept := store.KeptStatements(db)
+		if db.Dialect == store.SQLite && kept <= before {
+			t.Errorf("kept statements %d → %d: the repeated queries were not kept", before, kept)
+		}
+		if db.Dialect == store.Postgres && kept != 0 {
+			t.Errorf("PostgreSQL keeps %d statements, want none (pgx caches its own)", kept)
+		}
+		// A station more, committed by an import: the kept statement sees it.
+		f, v := randomFigures(rand.New(rand.NewPCG(7, 8)), 3)
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialPreliminary, File: "more.csv", Options: []string{"A", "B", "C"}},
+			rowsOf([]store.Row{{Line: 2, Path: []string{"R0", "D0.0", "S-new"}, Figures: f, Votes: v}})); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if n, err := db.StationsUnder(ctx, e.ID, root); err != nil || n != 4 {
+				t.Fatalf("StationsUnder after the import: %d, %v; want 4", n, err)
+			}
+		}
+	})
+}
