@@ -295,7 +295,7 @@ func newRouteFixture(t *testing.T, db *store.DB) *routeFixture {
 	var recReport int64
 	db.QueryRowContext(ctx, `SELECT report_id FROM rec_assessments ORDER BY id LIMIT 1`).Scan(&recReport)
 	fx.vars["recreport"] = strconv.FormatInt(recReport, 10)
-	signNow(t, db, logSK) // after the setup: every bundle's leaves are in it
+	webtest.SignCheckpoint(t, db, logSK) // after the setup: every bundle's leaves are in it
 	fx.nosuch = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return fx
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/web/opendata"
 	"github.com/vigil-elections/vigil/internal/web/portal"
 	"github.com/vigil-elections/vigil/internal/web/recommendations"
+	"github.com/vigil-elections/vigil/internal/web/transparency"
 )
 
 // New builds the whole server: the core with every room mounted.
@@ -37,7 +38,7 @@ func New(db *store.DB, opt web.Options) (*web.Server, error) {
 	opendata.Mount(s)
 	portal.MountForensics(s)
 	dashboard.Mount(s)
-	s.LogRoutes()
+	transparency.Mount(s)
 	s.PagesRoutes()
 	dashboard.MountReports(s)
 	return s, nil

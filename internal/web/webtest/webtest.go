@@ -39,6 +39,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/sms"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
 )
@@ -668,4 +669,23 @@ func ObservedDemo(t *testing.T, db *store.DB, seed uint64, p demo.Params) (*elec
 		t.Fatal(err)
 	}
 	return e, org
+}
+
+// SignCheckpoint signs a checkpoint of the whole log, as serve does every few
+// seconds.
+func SignCheckpoint(t testing.TB, db *store.DB, skey string) {
+	t.Helper()
+	ctx := context.Background()
+	n, _ := db.LogSize(ctx)
+	root, err := db.LogRoot(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := translog.SignCheckpoint(translog.Checkpoint{Origin: "test.vigil/log", Size: n, Hash: root}, skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveCheckpoint(ctx, n, root, signed); err != nil {
+		t.Fatal(err)
+	}
 }

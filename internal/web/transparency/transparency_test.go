@@ -1,4 +1,4 @@
-package web_test
+package transparency_test
 
 import (
 	"context"
@@ -21,25 +21,6 @@ import (
 	"github.com/vigil-elections/vigil/internal/web/site"
 	"github.com/vigil-elections/vigil/internal/web/webtest"
 )
-
-// signNow signs a checkpoint of the whole log, as serve does every few
-// seconds.
-func signNow(t *testing.T, db *store.DB, skey string) {
-	t.Helper()
-	ctx := context.Background()
-	n, _ := db.LogSize(ctx)
-	root, err := db.LogRoot(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := translog.SignCheckpoint(translog.Checkpoint{Origin: "test.vigil/log", Size: n, Hash: root}, skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SaveCheckpoint(ctx, n, root, signed); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // proveReceipt checks, as an observer with a receipt would, that the
 // receipt's leaf is in the log's signed tree, using only public routes.
@@ -101,7 +82,7 @@ func TestReceiptsOnEveryChannel(t *testing.T) {
 		if _, again := fx.Twilio(t, "+77000000004", sms, "SM0100", true); !strings.Contains(again, m[0]) {
 			t.Fatalf("the retry's reply lacks the receipt: %s", again)
 		}
-		signNow(t, db, skey)
+		webtest.SignCheckpoint(t, db, skey)
 		idx := int64(leaf["leaf_index"].(float64))
 		proveReceipt(t, pub.URL, vkey, idx, leaf["leaf_hash"].(string))
 		smsIdx, _ := strconv.ParseInt(m[1], 10, 64)
@@ -134,7 +115,7 @@ func TestLogRoutesArePublicAndReadOnly(t *testing.T) {
 	webtest.NewObsFixture(t, db) // a log with leaves in it
 	skey, vkey, _ := translog.GenerateKey("test.vigil/log")
 	wsk, wvk, _ := translog.GenerateWitnessKey("w.test/1")
-	signNow(t, db, skey)
+	webtest.SignCheckpoint(t, db, skey)
 	h, _ := site.New(db, web.Options{LogVKey: vkey, Witnesses: []string{wvk}})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
