@@ -552,22 +552,37 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 	return nil
 }
 
-// groups recomputes the groups touched, scope by scope.
+// groups recomputes the groups touched, scope by scope and phase by
+// phase: only the touched (area, phase) groups are read and recomputed,
+// not the other phases of a touched area (a report changes its own
+// group only; a station's usable and open counts move by the difference
+// each recomputed group makes).
 func (t *obsTx) groups(gs map[obsGroup]bool) error {
-	byScope := map[obsScope][]obsGroup{}
-	for g := range gs {
-		sc := obsScope{g.org, g.election}
-		byScope[sc] = append(byScope[sc], g)
+	type scopePhase struct {
+		sc    obsScope
+		phase string
 	}
-	for sc, list := range byScope {
-		sort.Slice(list, func(i, j int) bool {
-			if list[i].area != list[j].area {
-				return list[i].area < list[j].area
-			}
-			return list[i].phase < list[j].phase
-		})
-		for lo := 0; lo < len(list); lo += 500 {
-			if err := t.groupChunk(sc, list[lo:min(lo+500, len(list))]); err != nil {
+	byPhase := map[scopePhase][]int64{}
+	for g := range gs {
+		k := scopePhase{obsScope{g.org, g.election}, g.phase}
+		byPhase[k] = append(byPhase[k], g.area)
+	}
+	keys := make([]scopePhase, 0, len(byPhase))
+	for k := range byPhase {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.sc != b.sc {
+			return a.sc.org < b.sc.org || a.sc.org == b.sc.org && a.sc.election < b.sc.election
+		}
+		return a.phase < b.phase
+	})
+	for _, k := range keys {
+		areas := byPhase[k]
+		sort.Slice(areas, func(i, j int) bool { return areas[i] < areas[j] })
+		for lo := 0; lo < len(areas); lo += 500 {
+			if err := t.groupChunk(k.sc, k.phase, areas[lo:min(lo+500, len(areas))]); err != nil {
 				return err
 			}
 		}
@@ -575,35 +590,27 @@ func (t *obsTx) groups(gs map[obsGroup]bool) error {
 	return nil
 }
 
-func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
+// groupChunk recomputes the groups of one phase in areas (distinct,
+// sorted).
+func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 	want := map[obsGroup]bool{}
-	areaSet := map[int64]bool{}
-	for _, g := range list {
-		want[g] = true
-		areaSet[g.area] = true
+	for _, a := range areas {
+		want[obsGroup{sc.org, sc.election, a, phase}] = true
 	}
-	areas := make([]int64, 0, len(areaSet))
-	for a := range areaSet {
-		areas = append(areas, a)
-	}
-	sort.Slice(areas, func(i, j int) bool { return areas[i] < areas[j] })
 	if err := t.loadAreas(areas); err != nil {
 		return err
 	}
 	in := obsIDs(areas)
 	// What the groups contributed until now.
-	old, err := t.oldUnits(sc, `area_id IN (`+in+`) AND phase <> 'incident'`)
+	old, err := t.oldUnits(sc, `area_id IN (`+in+`) AND phase = $3`, phase)
 	if err != nil {
 		return err
 	}
-	// Every group of a touched area is recomputed (its reports are read
-	// anyway): the area's rows are then replaced with one statement each.
 	for _, u := range old {
 		t.count(sc, u, -1)
-		want[obsGroup{sc.org, sc.election, u.area, u.phase}] = true
 	}
 	oldOpen := map[obsGroup][2]int64{} // conflicts, open
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (`+in+`)`, sc.org, sc.election, phase)
 	if err != nil {
 		return err
 	}
@@ -632,7 +639,7 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 	reports := map[obsGroup][]agg.Report{}
 	rows, err = t.q.QueryContext(t.ctx, `SELECT r.id, r.area_id, r.phase, r.form_id, r.status, r.answers, COALESCE(r.observer_id, 0), COALESCE(r.user_id, 0), COALESCE(o.team_id, 0)
 		FROM reports r LEFT JOIN observers o ON o.id = r.observer_id
-		WHERE r.org_id = $1 AND r.election_id = $2 AND r.area_id IN (`+in+`) AND r.phase <> 'incident' ORDER BY r.id`, sc.org, sc.election)
+		WHERE r.org_id = $1 AND r.election_id = $2 AND r.phase = $3 AND r.area_id IN (`+in+`) ORDER BY r.id`, sc.org, sc.election, phase)
 	if err != nil {
 		return err
 	}
@@ -650,7 +657,6 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 			return err
 		}
 		r.g.org, r.g.election = sc.org, sc.election
-		want[r.g] = true
 		raws = append(raws, r)
 	}
 	rows.Close()
@@ -662,14 +668,14 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 		if err != nil {
 			return err
 		}
-		var a form.Answers
-		if err := json.Unmarshal([]byte(r.answers), &a); err != nil {
+		a, err := decodeAnswers(r.answers)
+		if err != nil {
 			return fmt.Errorf("report %d: %w", r.id, err)
 		}
 		reports[r.g] = append(reports[r.g], agg.Report{ID: r.id, Visit: visitOf(r.tid, r.observer, r.user), Status: r.status, Answers: a, Form: f})
 	}
 	resolved := map[obsGroup]map[string]json.RawMessage{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
+	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (`+in+`)`, sc.org, sc.election, phase)
 	if err != nil {
 		return err
 	}
@@ -693,14 +699,14 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// Replace the areas' rows.
-	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (` + in + `)`,
-		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (` + in + `)`} {
-		if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election); err != nil {
+	// Replace the groups' rows.
+	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (` + in + `)`,
+		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (` + in + `)`} {
+		if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election, phase); err != nil {
 			return err
 		}
 	}
-	list = make([]obsGroup, 0, len(want))
+	list := make([]obsGroup, 0, len(want))
 	for g := range want {
 		list = append(list, g)
 	}
