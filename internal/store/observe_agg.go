@@ -108,6 +108,7 @@ type obsTx struct {
 	stats    map[obsScope]map[statKey]agg.Stats
 	nodes    map[obsScope]map[int64]*nodeCounts
 	anc      map[int64][]int64
+	stmts    map[string]*sql.Stmt // prepared for this transaction (observe_agg_stmt.go)
 }
 
 type clusterKey struct {
@@ -138,6 +139,7 @@ func newObsTx(ctx context.Context, q Querier, d Dialect) *obsTx {
 func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err error) {
 	defer wrap(&err, "store: observation aggregates")
 	t := newObsTx(ctx, q, d)
+	defer t.closeStmts()
 	for sc := range c.deployed {
 		if err := t.deployment(sc); err != nil {
 			return err
@@ -391,7 +393,7 @@ func (t *obsTx) oldUnits(sc obsScope, where string, args ...any) ([]unit, error)
 }
 
 func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
-	return execRows(t.ctx, t.q, t.d, `INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `, ``,
+	return t.writeRows(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `, ``,
 		len(us), 100, func(i int) ([]any, error) {
 			u := us[i]
 			reps, err := json.Marshal(u.reports)
@@ -540,7 +542,7 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 			return err
 		}
 	}
-	if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `,
+	if err := t.writeRows(`INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `,
 		` ON CONFLICT (org_id, election_id, area_id) DO UPDATE SET deployed = excluded.deployed, usable = excluded.usable, open_conflicts = excluded.open_conflicts`,
 		len(keep), 200, func(i int) ([]any, error) {
 			id := keep[i]
@@ -892,7 +894,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			}
 		}
 		sort.Slice(keys, func(i, j int) bool { return lessStat(keys[i], keys[j]) })
-		if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `,
+		if err := t.writeRows(`INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `,
 			` ON CONFLICT (org_id, election_id, node_id, phase, item) DO UPDATE SET n = obs_stats.n + excluded.n, x = obs_stats.x + excluded.x,
 				c = obs_stats.c + excluded.c, sxx = obs_stats.sxx + excluded.sxx, sxn = obs_stats.sxn + excluded.sxn, snn = obs_stats.snn + excluded.snn`,
 			len(keys), 100, func(i int) ([]any, error) {
@@ -911,7 +913,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			}
 		}
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `,
+		if err := t.writeRows(`INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `,
 			` ON CONFLICT (org_id, election_id, node_id) DO UPDATE SET deployed = obs_nodes.deployed + excluded.deployed,
 				reported = obs_nodes.reported + excluded.reported, conflicted = obs_nodes.conflicted + excluded.conflicted,
 				incidents = obs_nodes.incidents + excluded.incidents, queued = obs_nodes.queued + excluded.queued,
@@ -951,49 +953,11 @@ func lessStat(a, b statKey) bool {
 	return a.item < b.item
 }
 
-// flushClusters reads the touched clusters' counts, writes the new ones
-// and turns each cluster's move into a change of the statistics.
+// flushClusters adds the touched clusters' moves to their counts and
+// turns each cluster's move into a change of the statistics. One upsert
+// per row both writes the new counts and returns them (the old ones are
+// the new less the move): no read of the clusters before.
 func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
-	names := map[string]bool{}
-	for k, d := range m {
-		if d != [2]int64{} {
-			names[k.cluster] = true
-		}
-	}
-	list := make([]string, 0, len(names))
-	for n := range names {
-		list = append(list, n)
-	}
-	sort.Strings(list)
-	cur := map[clusterKey][2]int64{}
-	for lo := 0; lo < len(list); lo += 200 {
-		chunk := list[lo:min(lo+200, len(list))]
-		args := []any{sc.org, sc.election}
-		ph := make([]string, len(chunk))
-		for i, c := range chunk {
-			args = append(args, c)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		rows, err := t.q.QueryContext(t.ctx, `SELECT cluster, node_id, phase, item, n, x FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster IN (`+strings.Join(ph, ", ")+`)`, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k clusterKey
-			var v [2]int64
-			if err := rows.Scan(&k.cluster, &k.node, &k.phase, &k.item, &v[0], &v[1]); err != nil {
-				rows.Close()
-				return err
-			}
-			if _, ok := m[k]; ok {
-				cur[k] = v
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
 	keys := make([]clusterKey, 0, len(m))
 	for k, d := range m {
 		if d != [2]int64{} {
@@ -1007,39 +971,50 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 		}
 		return lessStat(statKey{a.node, a.phase, a.item}, statKey{b.node, b.phase, b.item})
 	})
-	var upsert []clusterKey
-	newV := map[clusterKey][2]int64{}
-	for _, k := range keys {
-		old := cur[k]
-		d := m[k]
-		nv := [2]int64{old[0] + d[0], old[1] + d[1]}
-		if nv[0] < 0 || nv[1] < 0 || nv[1] > nv[0] {
-			return fmt.Errorf("cluster %s at node %d (%s %s) would hold %d units and %d hits: the aggregates are inconsistent (run vigil rebuild)", k.cluster, k.node, k.phase, k.item, nv[0], nv[1])
-		}
-		t.statDelta(sc, statKey{k.node, k.phase, k.item}, agg.Move(old[0], old[1], nv[0], nv[1]))
-		if nv[0] == 0 {
-			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
-				sc.org, sc.election, k.cluster, k.node, k.phase, k.item); err != nil {
+	var empty []clusterKey
+	err := t.writeRowsScan(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `,
+		` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = obs_clusters.n + excluded.n, x = obs_clusters.x + excluded.x
+			RETURNING cluster, node_id, phase, item, n, x`,
+		len(keys), 150, func(i int) ([]any, error) {
+			k := keys[i]
+			d := m[k]
+			return []any{sc.org, sc.election, k.cluster, k.node, k.phase, k.item, d[0], d[1]}, nil
+		}, func(rows *sql.Rows) error {
+			var k clusterKey
+			var nv [2]int64
+			if err := rows.Scan(&k.cluster, &k.node, &k.phase, &k.item, &nv[0], &nv[1]); err != nil {
 				return err
 			}
-			continue
-		}
-		newV[k] = nv
-		upsert = append(upsert, k)
-	}
-	return execRows(t.ctx, t.q, t.d, `INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `,
-		` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = excluded.n, x = excluded.x`,
-		len(upsert), 150, func(i int) ([]any, error) {
-			k := upsert[i]
-			v := newV[k]
-			return []any{sc.org, sc.election, k.cluster, k.node, k.phase, k.item, v[0], v[1]}, nil
+			d, ok := m[k]
+			if !ok {
+				return fmt.Errorf("cluster %s at node %d (%s %s): returned by the upsert but not written", k.cluster, k.node, k.phase, k.item)
+			}
+			if nv[0] < 0 || nv[1] < 0 || nv[1] > nv[0] {
+				return fmt.Errorf("cluster %s at node %d (%s %s) would hold %d units and %d hits: the aggregates are inconsistent (run vigil rebuild)", k.cluster, k.node, k.phase, k.item, nv[0], nv[1])
+			}
+			t.statDelta(sc, statKey{k.node, k.phase, k.item}, agg.Move(nv[0]-d[0], nv[1]-d[1], nv[0], nv[1]))
+			if nv[0] == 0 {
+				empty = append(empty, k)
+			}
+			return nil
 		})
+	if err != nil {
+		return err
+	}
+	// A cluster left without units is no row (as a rebuild leaves it).
+	for _, k := range empty {
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
+			sc.org, sc.election, k.cluster, k.node, k.phase, k.item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertRows runs a multi-row INSERT of rows (each the same width), in
 // chunks.
 func (t *obsTx) insertRows(head string, rows [][]any) error {
-	return execRows(t.ctx, t.q, t.d, head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
+	return t.writeRows(head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
 }
 
 // idSet is the set of ids a query returns.
