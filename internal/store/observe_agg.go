@@ -186,7 +186,8 @@ func (t *obsTx) loadAreas(ids []int64) error {
 		want = map[int64]bool{}
 		for lo := 0; lo < len(list); lo += 500 {
 			chunk := list[lo:min(lo+500, len(list))]
-			rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id IN (`+obsIDs(chunk)+`)`)
+			in, inArgs := t.idsIn(chunk, 1)
+			rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id`+in, inArgs...)
 			if err != nil {
 				return err
 			}
@@ -499,7 +500,8 @@ func (t *obsTx) stations(sc obsScope, areas []int64) (map[int64]stationState, er
 	out := map[int64]stationState{}
 	for lo := 0; lo < len(areas); lo += 500 {
 		chunk := areas[lo:min(lo+500, len(areas))]
-		rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(chunk)+`)`, sc.org, sc.election)
+		in, inArgs := t.idsIn(chunk, 3)
+		rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -538,7 +540,8 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 		}
 	}
 	for lo := 0; lo < len(del); lo += 500 {
-		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(del[lo:min(lo+500, len(del))])+`)`, sc.org, sc.election); err != nil {
+		in, inArgs := t.idsIn(del[lo:min(lo+500, len(del))], 3)
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...); err != nil {
 			return err
 		}
 	}
@@ -602,9 +605,10 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 	if err := t.loadAreas(areas); err != nil {
 		return err
 	}
-	in := obsIDs(areas)
+	in, inArgs := t.idsIn(areas, 4)
+	args := append([]any{sc.org, sc.election, phase}, inArgs...)
 	// What the groups contributed until now.
-	old, err := t.oldUnits(sc, `area_id IN (`+in+`) AND phase = $3`, phase)
+	old, err := t.oldUnits(sc, `phase = $3 AND area_id`+in, args[2:]...)
 	if err != nil {
 		return err
 	}
@@ -612,7 +616,7 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 		t.count(sc, u, -1)
 	}
 	oldOpen := map[obsGroup][2]int64{} // conflicts, open
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (`+in+`)`, sc.org, sc.election, phase)
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
 	if err != nil {
 		return err
 	}
@@ -641,7 +645,7 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 	reports := map[obsGroup][]agg.Report{}
 	rows, err = t.q.QueryContext(t.ctx, `SELECT r.id, r.area_id, r.phase, r.form_id, r.status, r.answers, COALESCE(r.observer_id, 0), COALESCE(r.user_id, 0), COALESCE(o.team_id, 0)
 		FROM reports r LEFT JOIN observers o ON o.id = r.observer_id
-		WHERE r.org_id = $1 AND r.election_id = $2 AND r.phase = $3 AND r.area_id IN (`+in+`) ORDER BY r.id`, sc.org, sc.election, phase)
+		WHERE r.org_id = $1 AND r.election_id = $2 AND r.phase = $3 AND r.area_id`+in+` ORDER BY r.id`, args...)
 	if err != nil {
 		return err
 	}
@@ -677,7 +681,7 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 		reports[r.g] = append(reports[r.g], agg.Report{ID: r.id, Visit: visitOf(r.tid, r.observer, r.user), Status: r.status, Answers: a, Form: f})
 	}
 	resolved := map[obsGroup]map[string]json.RawMessage{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (`+in+`)`, sc.org, sc.election, phase)
+	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
 	if err != nil {
 		return err
 	}
@@ -702,9 +706,9 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 		return err
 	}
 	// Replace the groups' rows.
-	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (` + in + `)`,
-		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id IN (` + in + `)`} {
-		if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election, phase); err != nil {
+	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in,
+		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in} {
+		if _, err := t.q.ExecContext(t.ctx, q, args...); err != nil {
 			return err
 		}
 	}
@@ -790,22 +794,8 @@ func (t *obsTx) ancestry(areas []int64) error {
 			pairs = append(pairs, [2]int64{a, n})
 		}
 	}
-	for lo := 0; lo < len(pairs); lo += 300 {
-		hi := min(lo+300, len(pairs))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO obs_anc (area_id, node_id) VALUES `)
-		for i, p := range pairs[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "(%d, %d)", p[0], p[1])
-		}
-		b.WriteString(` ON CONFLICT (area_id, node_id) DO NOTHING`)
-		if _, err := t.q.ExecContext(t.ctx, b.String()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.writeRows(`INSERT INTO obs_anc (area_id, node_id) VALUES `, ` ON CONFLICT (area_id, node_id) DO NOTHING`, len(pairs), 300,
+		func(i int) ([]any, error) { return []any{pairs[i][0], pairs[i][1]}, nil })
 }
 
 // visitOf names who visited: a team, else the observer, else the user;

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -17,6 +19,12 @@ import (
 // prepared once per transaction and run for every chunk of that length.
 // (One row per statement was tried on SQLite: slower, every statement
 // copies the pages it changes to the statement journal.)
+
+// dialectUnknown is the dialect of a caller that does not know its
+// engine (InsertReport): statements in "$n" placeholders, which both
+// engines take, and none of PostgreSQL's arrays nor SQLite's prepared
+// chunks.
+const dialectUnknown Dialect = ""
 
 type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
@@ -78,6 +86,9 @@ func (t *obsTx) writeRows(head, tail string, n, chunk int, row func(i int) ([]an
 func (t *obsTx) writeRowsScan(head, tail string, n, chunk int, row func(i int) ([]any, error), scan func(*sql.Rows) error) error {
 	if n == 0 {
 		return nil
+	}
+	if ok, err := t.unnestRows(head, tail, n, row, scan); ok || err != nil {
+		return err
 	}
 	lo := 0
 	for _, size := range rowChunks(n, chunk) {
@@ -142,4 +153,79 @@ func (t *obsTx) run(s *sql.Stmt, text []string, args []any, scan func(*sql.Rows)
 		}
 	}
 	return rows.Err()
+}
+
+// idsIn is the condition "column is one of ids" to follow a column name,
+// as parameter n: on PostgreSQL "= ANY($n)" with the ids as one array
+// (one statement text whatever the ids, so pgx prepares it once), on
+// SQLite an inlined list (integers only, so inlining is safe; SQLite
+// parses every statement anyway) and no parameter.
+func (t *obsTx) idsIn(ids []int64, n int) (string, []any) {
+	if t.d == Postgres {
+		return ` = ANY($` + strconv.Itoa(n) + `)`, []any{ids}
+	}
+	return ` IN (` + obsIDs(ids) + `)`, nil
+}
+
+// unnestRows writes head + tail for rows as one statement over arrays,
+// on PostgreSQL: "INSERT INTO t (cols) SELECT * FROM unnest($1::bigint[],
+// …)" has one text whatever the number of rows. It reports false (and
+// writes nothing) when a column is not of a type it maps.
+func (t *obsTx) unnestRows(head, tail string, n int, row func(i int) ([]any, error), scan func(*sql.Rows) error) (bool, error) {
+	const values = `VALUES `
+	if t.d != Postgres || !strings.HasSuffix(head, values) {
+		return false, nil
+	}
+	first, err := row(0)
+	if err != nil {
+		return false, err
+	}
+	cols := make([]any, len(first))
+	casts := make([]string, len(first))
+	for c, v := range first {
+		switch v.(type) {
+		case int64:
+			cols[c], casts[c] = make([]int64, 0, n), "bigint[]"
+		case string:
+			cols[c], casts[c] = make([]string, 0, n), "text[]"
+		default:
+			return false, nil
+		}
+	}
+	for i := range n {
+		r := first
+		if i > 0 {
+			if r, err = row(i); err != nil {
+				return false, err
+			}
+		}
+		for c, v := range r {
+			switch col := cols[c].(type) {
+			case []int64:
+				x, ok := v.(int64)
+				if !ok {
+					return false, nil
+				}
+				cols[c] = append(col, x)
+			case []string:
+				x, ok := v.(string)
+				if !ok {
+					return false, nil
+				}
+				cols[c] = append(col, x)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimSuffix(head, values))
+	b.WriteString(`SELECT * FROM unnest(`)
+	for c := range cols {
+		if c > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s", c+1, casts[c])
+	}
+	b.WriteString(`)`)
+	b.WriteString(tail)
+	return true, t.run(nil, []string{b.String()}, cols, scan)
 }
