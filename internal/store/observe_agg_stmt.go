@@ -26,6 +26,9 @@ import (
 // chunks.
 const dialectUnknown Dialect = ""
 
+// unnestChunk bounds the rows of one unnest statement (PostgreSQL).
+const unnestChunk = 10000
+
 type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
@@ -87,8 +90,26 @@ func (t *obsTx) writeRowsScan(head, tail string, n, chunk int, row func(i int) (
 	if n == 0 {
 		return nil
 	}
-	if ok, err := t.unnestRows(head, tail, n, row, scan); ok || err != nil {
-		return err
+	if t.d == Postgres {
+		// Arrays of at most unnestChunk rows: a rebuild's millions of rows
+		// are not held twice over in one statement.
+		done := false
+		for lo := 0; lo < n; lo += unnestChunk {
+			ok, err := t.unnestRows(head, tail, min(unnestChunk, n-lo), func(i int) ([]any, error) { return row(lo + i) }, scan)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if lo > 0 {
+					return fmt.Errorf("rows of %q: a column changed type at row %d", head, lo)
+				}
+				break
+			}
+			done = true
+		}
+		if done {
+			return nil
+		}
 	}
 	lo := 0
 	for _, size := range rowChunks(n, chunk) {
