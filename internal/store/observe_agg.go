@@ -108,6 +108,7 @@ type obsTx struct {
 	stats    map[obsScope]map[statKey]agg.Stats
 	nodes    map[obsScope]map[int64]*nodeCounts
 	anc      map[int64][]int64
+	stmts    map[string]*sql.Stmt // prepared for this transaction (observe_agg_stmt.go)
 }
 
 type clusterKey struct {
@@ -138,6 +139,7 @@ func newObsTx(ctx context.Context, q Querier, d Dialect) *obsTx {
 func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err error) {
 	defer wrap(&err, "store: observation aggregates")
 	t := newObsTx(ctx, q, d)
+	defer t.closeStmts()
 	for sc := range c.deployed {
 		if err := t.deployment(sc); err != nil {
 			return err
@@ -184,7 +186,8 @@ func (t *obsTx) loadAreas(ids []int64) error {
 		want = map[int64]bool{}
 		for lo := 0; lo < len(list); lo += 500 {
 			chunk := list[lo:min(lo+500, len(list))]
-			rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id IN (`+obsIDs(chunk)+`)`)
+			in, inArgs := t.idsIn(chunk, 1)
+			rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id`+in, inArgs...)
 			if err != nil {
 				return err
 			}
@@ -391,7 +394,7 @@ func (t *obsTx) oldUnits(sc obsScope, where string, args ...any) ([]unit, error)
 }
 
 func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
-	return execRows(t.ctx, t.q, t.d, `INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `, ``,
+	return t.writeRows(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `, ``,
 		len(us), 100, func(i int) ([]any, error) {
 			u := us[i]
 			reps, err := json.Marshal(u.reports)
@@ -497,7 +500,8 @@ func (t *obsTx) stations(sc obsScope, areas []int64) (map[int64]stationState, er
 	out := map[int64]stationState{}
 	for lo := 0; lo < len(areas); lo += 500 {
 		chunk := areas[lo:min(lo+500, len(areas))]
-		rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(chunk)+`)`, sc.org, sc.election)
+		in, inArgs := t.idsIn(chunk, 3)
+		rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -536,11 +540,12 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 		}
 	}
 	for lo := 0; lo < len(del); lo += 500 {
-		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(del[lo:min(lo+500, len(del))])+`)`, sc.org, sc.election); err != nil {
+		in, inArgs := t.idsIn(del[lo:min(lo+500, len(del))], 3)
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...); err != nil {
 			return err
 		}
 	}
-	if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `,
+	if err := t.writeRows(`INSERT INTO obs_stations (org_id, election_id, area_id, deployed, usable, open_conflicts) VALUES `,
 		` ON CONFLICT (org_id, election_id, area_id) DO UPDATE SET deployed = excluded.deployed, usable = excluded.usable, open_conflicts = excluded.open_conflicts`,
 		len(keep), 200, func(i int) ([]any, error) {
 			id := keep[i]
@@ -552,22 +557,37 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 	return nil
 }
 
-// groups recomputes the groups touched, scope by scope.
+// groups recomputes the groups touched, scope by scope and phase by
+// phase: only the touched (area, phase) groups are read and recomputed,
+// not the other phases of a touched area (a report changes its own
+// group only; a station's usable and open counts move by the difference
+// each recomputed group makes).
 func (t *obsTx) groups(gs map[obsGroup]bool) error {
-	byScope := map[obsScope][]obsGroup{}
-	for g := range gs {
-		sc := obsScope{g.org, g.election}
-		byScope[sc] = append(byScope[sc], g)
+	type scopePhase struct {
+		sc    obsScope
+		phase string
 	}
-	for sc, list := range byScope {
-		sort.Slice(list, func(i, j int) bool {
-			if list[i].area != list[j].area {
-				return list[i].area < list[j].area
-			}
-			return list[i].phase < list[j].phase
-		})
-		for lo := 0; lo < len(list); lo += 500 {
-			if err := t.groupChunk(sc, list[lo:min(lo+500, len(list))]); err != nil {
+	byPhase := map[scopePhase][]int64{}
+	for g := range gs {
+		k := scopePhase{obsScope{g.org, g.election}, g.phase}
+		byPhase[k] = append(byPhase[k], g.area)
+	}
+	keys := make([]scopePhase, 0, len(byPhase))
+	for k := range byPhase {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.sc != b.sc {
+			return a.sc.org < b.sc.org || a.sc.org == b.sc.org && a.sc.election < b.sc.election
+		}
+		return a.phase < b.phase
+	})
+	for _, k := range keys {
+		areas := byPhase[k]
+		sort.Slice(areas, func(i, j int) bool { return areas[i] < areas[j] })
+		for lo := 0; lo < len(areas); lo += 500 {
+			if err := t.groupChunk(k.sc, k.phase, areas[lo:min(lo+500, len(areas))]); err != nil {
 				return err
 			}
 		}
@@ -575,35 +595,28 @@ func (t *obsTx) groups(gs map[obsGroup]bool) error {
 	return nil
 }
 
-func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
+// groupChunk recomputes the groups of one phase in areas (distinct,
+// sorted).
+func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 	want := map[obsGroup]bool{}
-	areaSet := map[int64]bool{}
-	for _, g := range list {
-		want[g] = true
-		areaSet[g.area] = true
+	for _, a := range areas {
+		want[obsGroup{sc.org, sc.election, a, phase}] = true
 	}
-	areas := make([]int64, 0, len(areaSet))
-	for a := range areaSet {
-		areas = append(areas, a)
-	}
-	sort.Slice(areas, func(i, j int) bool { return areas[i] < areas[j] })
 	if err := t.loadAreas(areas); err != nil {
 		return err
 	}
-	in := obsIDs(areas)
+	in, inArgs := t.idsIn(areas, 4)
+	args := append([]any{sc.org, sc.election, phase}, inArgs...)
 	// What the groups contributed until now.
-	old, err := t.oldUnits(sc, `area_id IN (`+in+`) AND phase <> 'incident'`)
+	old, err := t.oldUnits(sc, `phase = $3 AND area_id`+in, args[2:]...)
 	if err != nil {
 		return err
 	}
-	// Every group of a touched area is recomputed (its reports are read
-	// anyway): the area's rows are then replaced with one statement each.
 	for _, u := range old {
 		t.count(sc, u, -1)
-		want[obsGroup{sc.org, sc.election, u.area, u.phase}] = true
 	}
 	oldOpen := map[obsGroup][2]int64{} // conflicts, open
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
 	if err != nil {
 		return err
 	}
@@ -632,7 +645,7 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 	reports := map[obsGroup][]agg.Report{}
 	rows, err = t.q.QueryContext(t.ctx, `SELECT r.id, r.area_id, r.phase, r.form_id, r.status, r.answers, COALESCE(r.observer_id, 0), COALESCE(r.user_id, 0), COALESCE(o.team_id, 0)
 		FROM reports r LEFT JOIN observers o ON o.id = r.observer_id
-		WHERE r.org_id = $1 AND r.election_id = $2 AND r.area_id IN (`+in+`) AND r.phase <> 'incident' ORDER BY r.id`, sc.org, sc.election)
+		WHERE r.org_id = $1 AND r.election_id = $2 AND r.phase = $3 AND r.area_id`+in+` ORDER BY r.id`, args...)
 	if err != nil {
 		return err
 	}
@@ -650,7 +663,6 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 			return err
 		}
 		r.g.org, r.g.election = sc.org, sc.election
-		want[r.g] = true
 		raws = append(raws, r)
 	}
 	rows.Close()
@@ -662,14 +674,14 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 		if err != nil {
 			return err
 		}
-		var a form.Answers
-		if err := json.Unmarshal([]byte(r.answers), &a); err != nil {
+		a, err := decodeAnswers(r.answers)
+		if err != nil {
 			return fmt.Errorf("report %d: %w", r.id, err)
 		}
 		reports[r.g] = append(reports[r.g], agg.Report{ID: r.id, Visit: visitOf(r.tid, r.observer, r.user), Status: r.status, Answers: a, Form: f})
 	}
 	resolved := map[obsGroup]map[string]json.RawMessage{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+in+`)`, sc.org, sc.election)
+	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
 	if err != nil {
 		return err
 	}
@@ -693,14 +705,14 @@ func (t *obsTx) groupChunk(sc obsScope, list []obsGroup) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// Replace the areas' rows.
-	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (` + in + `)`,
-		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND area_id IN (` + in + `)`} {
-		if _, err := t.q.ExecContext(t.ctx, q, sc.org, sc.election); err != nil {
+	// Replace the groups' rows.
+	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in,
+		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in} {
+		if _, err := t.q.ExecContext(t.ctx, q, args...); err != nil {
 			return err
 		}
 	}
-	list = make([]obsGroup, 0, len(want))
+	list := make([]obsGroup, 0, len(want))
 	for g := range want {
 		list = append(list, g)
 	}
@@ -782,22 +794,8 @@ func (t *obsTx) ancestry(areas []int64) error {
 			pairs = append(pairs, [2]int64{a, n})
 		}
 	}
-	for lo := 0; lo < len(pairs); lo += 300 {
-		hi := min(lo+300, len(pairs))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO obs_anc (area_id, node_id) VALUES `)
-		for i, p := range pairs[lo:hi] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "(%d, %d)", p[0], p[1])
-		}
-		b.WriteString(` ON CONFLICT (area_id, node_id) DO NOTHING`)
-		if _, err := t.q.ExecContext(t.ctx, b.String()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.writeRows(`INSERT INTO obs_anc (area_id, node_id) VALUES `, ` ON CONFLICT (area_id, node_id) DO NOTHING`, len(pairs), 300,
+		func(i int) ([]any, error) { return []any{pairs[i][0], pairs[i][1]}, nil })
 }
 
 // visitOf names who visited: a team, else the observer, else the user;
@@ -886,7 +884,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			}
 		}
 		sort.Slice(keys, func(i, j int) bool { return lessStat(keys[i], keys[j]) })
-		if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `,
+		if err := t.writeRows(`INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `,
 			` ON CONFLICT (org_id, election_id, node_id, phase, item) DO UPDATE SET n = obs_stats.n + excluded.n, x = obs_stats.x + excluded.x,
 				c = obs_stats.c + excluded.c, sxx = obs_stats.sxx + excluded.sxx, sxn = obs_stats.sxn + excluded.sxn, snn = obs_stats.snn + excluded.snn`,
 			len(keys), 100, func(i int) ([]any, error) {
@@ -905,7 +903,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			}
 		}
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		if err := execRows(t.ctx, t.q, t.d, `INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `,
+		if err := t.writeRows(`INSERT INTO obs_nodes (org_id, election_id, node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts) VALUES `,
 			` ON CONFLICT (org_id, election_id, node_id) DO UPDATE SET deployed = obs_nodes.deployed + excluded.deployed,
 				reported = obs_nodes.reported + excluded.reported, conflicted = obs_nodes.conflicted + excluded.conflicted,
 				incidents = obs_nodes.incidents + excluded.incidents, queued = obs_nodes.queued + excluded.queued,
@@ -945,49 +943,11 @@ func lessStat(a, b statKey) bool {
 	return a.item < b.item
 }
 
-// flushClusters reads the touched clusters' counts, writes the new ones
-// and turns each cluster's move into a change of the statistics.
+// flushClusters adds the touched clusters' moves to their counts and
+// turns each cluster's move into a change of the statistics. One upsert
+// per row both writes the new counts and returns them (the old ones are
+// the new less the move): no read of the clusters before.
 func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
-	names := map[string]bool{}
-	for k, d := range m {
-		if d != [2]int64{} {
-			names[k.cluster] = true
-		}
-	}
-	list := make([]string, 0, len(names))
-	for n := range names {
-		list = append(list, n)
-	}
-	sort.Strings(list)
-	cur := map[clusterKey][2]int64{}
-	for lo := 0; lo < len(list); lo += 200 {
-		chunk := list[lo:min(lo+200, len(list))]
-		args := []any{sc.org, sc.election}
-		ph := make([]string, len(chunk))
-		for i, c := range chunk {
-			args = append(args, c)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		rows, err := t.q.QueryContext(t.ctx, `SELECT cluster, node_id, phase, item, n, x FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster IN (`+strings.Join(ph, ", ")+`)`, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k clusterKey
-			var v [2]int64
-			if err := rows.Scan(&k.cluster, &k.node, &k.phase, &k.item, &v[0], &v[1]); err != nil {
-				rows.Close()
-				return err
-			}
-			if _, ok := m[k]; ok {
-				cur[k] = v
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
 	keys := make([]clusterKey, 0, len(m))
 	for k, d := range m {
 		if d != [2]int64{} {
@@ -1001,39 +961,50 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 		}
 		return lessStat(statKey{a.node, a.phase, a.item}, statKey{b.node, b.phase, b.item})
 	})
-	var upsert []clusterKey
-	newV := map[clusterKey][2]int64{}
-	for _, k := range keys {
-		old := cur[k]
-		d := m[k]
-		nv := [2]int64{old[0] + d[0], old[1] + d[1]}
-		if nv[0] < 0 || nv[1] < 0 || nv[1] > nv[0] {
-			return fmt.Errorf("cluster %s at node %d (%s %s) would hold %d units and %d hits: the aggregates are inconsistent (run vigil rebuild)", k.cluster, k.node, k.phase, k.item, nv[0], nv[1])
-		}
-		t.statDelta(sc, statKey{k.node, k.phase, k.item}, agg.Move(old[0], old[1], nv[0], nv[1]))
-		if nv[0] == 0 {
-			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
-				sc.org, sc.election, k.cluster, k.node, k.phase, k.item); err != nil {
+	var empty []clusterKey
+	err := t.writeRowsScan(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `,
+		` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = obs_clusters.n + excluded.n, x = obs_clusters.x + excluded.x
+			RETURNING cluster, node_id, phase, item, n, x`,
+		len(keys), 150, func(i int) ([]any, error) {
+			k := keys[i]
+			d := m[k]
+			return []any{sc.org, sc.election, k.cluster, k.node, k.phase, k.item, d[0], d[1]}, nil
+		}, func(rows *sql.Rows) error {
+			var k clusterKey
+			var nv [2]int64
+			if err := rows.Scan(&k.cluster, &k.node, &k.phase, &k.item, &nv[0], &nv[1]); err != nil {
 				return err
 			}
-			continue
-		}
-		newV[k] = nv
-		upsert = append(upsert, k)
-	}
-	return execRows(t.ctx, t.q, t.d, `INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, item, n, x) VALUES `,
-		` ON CONFLICT (org_id, election_id, cluster, node_id, phase, item) DO UPDATE SET n = excluded.n, x = excluded.x`,
-		len(upsert), 150, func(i int) ([]any, error) {
-			k := upsert[i]
-			v := newV[k]
-			return []any{sc.org, sc.election, k.cluster, k.node, k.phase, k.item, v[0], v[1]}, nil
+			d, ok := m[k]
+			if !ok {
+				return fmt.Errorf("cluster %s at node %d (%s %s): returned by the upsert but not written", k.cluster, k.node, k.phase, k.item)
+			}
+			if nv[0] < 0 || nv[1] < 0 || nv[1] > nv[0] {
+				return fmt.Errorf("cluster %s at node %d (%s %s) would hold %d units and %d hits: the aggregates are inconsistent (run vigil rebuild)", k.cluster, k.node, k.phase, k.item, nv[0], nv[1])
+			}
+			t.statDelta(sc, statKey{k.node, k.phase, k.item}, agg.Move(nv[0]-d[0], nv[1]-d[1], nv[0], nv[1]))
+			if nv[0] == 0 {
+				empty = append(empty, k)
+			}
+			return nil
 		})
+	if err != nil {
+		return err
+	}
+	// A cluster left without units is no row (as a rebuild leaves it).
+	for _, k := range empty {
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
+			sc.org, sc.election, k.cluster, k.node, k.phase, k.item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertRows runs a multi-row INSERT of rows (each the same width), in
 // chunks.
 func (t *obsTx) insertRows(head string, rows [][]any) error {
-	return execRows(t.ctx, t.q, t.d, head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
+	return t.writeRows(head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
 }
 
 // idSet is the set of ids a query returns.

@@ -197,8 +197,9 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 		string(r.Answers), r.Status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)).Scan(&id)
 	if err == nil {
 		r.ID = id
-		// "$n" placeholders serve both engines (the dialect is not known here).
-		if err := obsReportsAdded(ctx, q, Postgres, []*Report{r}, nil); err != nil {
+		// "$n" placeholders serve both engines (the dialect is not known
+		// here): nothing engine-specific (observe_agg_stmt.go).
+		if err := obsReportsAdded(ctx, q, dialectUnknown, []*Report{r}, nil); err != nil {
 			return 0, false, err
 		}
 		return id, true, nil
