@@ -190,16 +190,17 @@ func (db *DB) ObsUnits(ctx context.Context, orgID, electionID, node int64) (_ []
 	}
 	defer rows.Close()
 	var out []ObsUnit
+	names := map[string]string{}
 	for rows.Next() {
 		var u ObsUnit
 		var reps, hits string
 		if err := rows.Scan(&u.Region, &u.Phase, &reps, &hits); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(reps), &u.Reports); err != nil {
+		if err := decodeIDs(reps, &u.Reports); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(hits), &u.Hits); err != nil {
+		if err := decodeHits(hits, &u.Hits, names); err != nil {
 			return nil, err
 		}
 		out = append(out, u)
