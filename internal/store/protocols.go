@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,7 +39,9 @@ func scanProtocol(sc interface{ Scan(...any) error }) (*election.Protocol, error
 			p.Figures.Set(election.Figure(i), f.Int64)
 		}
 	}
-	if err := json.Unmarshal([]byte(votes), &p.Votes); err != nil {
+	// decodeIDs: encoding/json's result, faster (the dashboard's PVT reads
+	// 25,000 protocols at 1,000,000 stations).
+	if err := decodeIDs(votes, &p.Votes); err != nil {
 		return nil, fmt.Errorf("protocol %d: bad votes: %w", p.ID, err)
 	}
 	return p, nil
