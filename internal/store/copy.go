@@ -436,7 +436,8 @@ func (db *DB) CheckpointWAL(ctx context.Context) (err error) {
 }
 
 // WriterConn is a connection of its own for the group commit; on SQLite
-// its automatic WAL checkpoint is off (see CheckpointWAL).
+// its automatic WAL checkpoint is off (see CheckpointWAL) and so is its
+// busy handler: the writer tries for the lock itself (beginWrite).
 func (db *DB) WriterConn(ctx context.Context) (_ *sql.Conn, err error) {
 	defer wrap(&err, "store.WriterConn")
 	c, err := db.Conn(ctx)
@@ -444,9 +445,11 @@ func (db *DB) WriterConn(ctx context.Context) (_ *sql.Conn, err error) {
 		return nil, err
 	}
 	if db.Dialect == SQLite {
-		if _, err := c.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("writer connection: %w", err)
+		for _, p := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA busy_timeout = 0`} {
+			if _, err := c.ExecContext(ctx, p); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("writer connection: %s: %w", p, err)
+			}
 		}
 	}
 	return c, nil

@@ -79,6 +79,10 @@ type GroupCommit struct {
 	hook    atomic.Pointer[CommitHook]
 	log     atomic.Pointer[slog.Logger] // nil: slog.Default()
 
+	// importing: an import holds a lease file beside the SQLite database
+	// (checked by the checkpointer); see yieldToImport.
+	importing atomic.Bool
+
 	mu         sync.Mutex
 	batches    int64
 	jobs       int64
@@ -127,6 +131,7 @@ func (w *GroupCommit) checkpointer() {
 				// order): there is nothing left to checkpoint.
 				return
 			}
+			w.importing.Store(w.db.importRunning())
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := w.db.CheckpointWAL(ctx); err != nil {
 				// Not fatal (the next tick tries again), but a WAL that is
@@ -165,7 +170,12 @@ func (w *GroupCommit) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err 
 			w.conn = nil
 		}
 	}()
-	tx, err := c.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	if w.db.Dialect == SQLite {
+		tx, err = beginWrite(ctx, c, sqliteBusyTimeout)
+	} else {
+		tx, err = c.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -247,6 +257,26 @@ func (w *GroupCommit) loop() {
 			}
 		}
 		w.commit(batch)
+		w.yieldToImport()
+	}
+}
+
+// importGap is the pause the writer leaves after each commit while an
+// import runs on SQLite.
+const importGap = 2 * time.Millisecond
+
+// yieldToImport leaves SQLite's write lock free for importGap after a
+// commit while an import runs (in this process or another). Under load the
+// writer begins its next transaction within microseconds of each commit;
+// an import waiting for the lock between its chunks (beginSQLite, which
+// tries every millisecond at most) would seldom find it free, and an
+// import beside 200 submitting observers failed with "database is locked"
+// (issue 9). The pause costs the writer about a tenth of its throughput,
+// and only while an import runs, which holds the lock for whole chunks
+// anyway.
+func (w *GroupCommit) yieldToImport() {
+	if w.importing.Load() {
+		time.Sleep(importGap)
 	}
 }
 

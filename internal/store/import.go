@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/vigil-elections/vigil/internal/election"
 )
@@ -360,7 +363,7 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 // on PostgreSQL a pgx one, for COPY.
 func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error {
 	if r.d == SQLite {
-		tx, err := r.conn.BeginTx(ctx, nil)
+		tx, err := r.beginSQLite(ctx)
 		if err != nil {
 			return err
 		}
@@ -385,6 +388,67 @@ func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error 
 		}
 		return tx.Commit(ctx)
 	})
+}
+
+// importLockWait bounds how long an import on SQLite waits for the write
+// lock before one of its transactions.
+const importLockWait = 2 * time.Minute
+
+// beginSQLite begins one of the import's write transactions on SQLite
+// with beginWrite, the connection's busy_timeout off meanwhile (it stays
+// on for the import's reads).
+func (r *importRun) beginSQLite(ctx context.Context) (*sql.Tx, error) {
+	if _, err := r.conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return nil, fmt.Errorf("waiting for the write lock: %w", err)
+	}
+	restore := fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds())
+	tx, err := beginWrite(ctx, r.conn, importLockWait)
+	if err != nil {
+		r.conn.ExecContext(context.Background(), restore)
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, restore); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("waiting for the write lock: %w", err)
+	}
+	return tx, nil
+}
+
+// beginWrite begins a write transaction (BEGIN IMMEDIATE: the DSN's
+// _txlock) on an SQLite connection whose busy_timeout is 0, trying for the
+// write lock itself every millisecond at most, for up to wait. SQLite's own
+// busy handler sleeps 100 ms between its tries once it has waited a third
+// of a second, while the other side (an import between its chunks, the
+// group-commit writer between its batches) may leave the lock free for a
+// few milliseconds only: an import beside 200 submitting observers failed
+// with "database is locked" after the busy timeout, its tries never falling
+// in a gap (issue 9). Nothing is written before the lock is held, so a
+// retry repeats nothing.
+func beginWrite(ctx context.Context, c *sql.Conn, wait time.Duration) (*sql.Tx, error) {
+	deadline := time.Now().Add(wait)
+	pause := 100 * time.Microsecond
+	for {
+		tx, err := c.BeginTx(ctx, nil)
+		if err == nil || !isBusy(err) {
+			return tx, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("waited %v for SQLite's write lock, held by another writer all along: %w", wait, err)
+		}
+		select {
+		case <-time.After(pause + rand.N(pause)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		pause = min(2*pause, time.Millisecond)
+	}
+}
+
+// isBusy reports an SQLite "database is locked" (SQLITE_BUSY and its
+// extended codes).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // begin creates the pending batch (and the election, when the import
@@ -512,14 +576,14 @@ func (r *importRun) load(ctx context.Context, next func() (Row, error)) error {
 		}
 		t0 := time.Now()
 		err := r.storeChunk(ctx, rows)
-		if err != nil && !r.lookup && ctx.Err() == nil {
+		if err != nil && !r.lookup && ctx.Err() == nil && !isBusy(err) {
 			// Likely a station twice in the file (the unique path): once
 			// more, looking stations up, which names both lines.
 			r.lookup = true
 			err = r.storeChunk(ctx, rows)
 		}
 		if err != nil {
-			storeErr = err
+			storeErr = fmt.Errorf("import of %s: writing a chunk of %d rows: %w", r.req.File, len(rows), err)
 			cancel()
 			continue
 		}
@@ -967,9 +1031,15 @@ func (r *importRun) finish(ctx context.Context) error {
 			return fmt.Errorf("import of %s: analysing the new rows: %w", r.req.File, err)
 		}
 	}
-	tx, err := r.conn.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if r.d == SQLite {
+		tx, err = r.beginSQLite(ctx)
+	} else {
+		tx, err = r.conn.BeginTx(ctx, nil)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("import of %s: beginning the final transaction: %w", r.req.File, err)
 	}
 	defer tx.Rollback()
 	l := qLoader{tx, r.d}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -88,6 +90,29 @@ func (db *DB) leaseTimes() (ttl, renew time.Duration) {
 const leaseNow = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`
 
 func leasePath(db *DB, token string) string { return db.Addr + ".import-" + token + ".lock" }
+
+// importRunning reports whether an import holds a lease file beside the
+// SQLite database (a file left by a dead import counts until the next
+// open's sweep removes it). PostgreSQL: false.
+func (db *DB) importRunning() bool {
+	if db.Dialect != SQLite {
+		return false
+	}
+	// A directory listing, not a glob: the database's path may hold
+	// characters a pattern would read as its own.
+	dir, base := filepath.Split(leasePath(db, ""))
+	prefix := strings.TrimSuffix(base, ".lock")
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ".lock") {
+			return true
+		}
+	}
+	return false
+}
 
 func newToken() (string, error) {
 	var b [12]byte

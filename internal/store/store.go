@@ -197,6 +197,10 @@ func OpenReplica(ctx context.Context, addr string, po PoolOptions) (*DB, error) 
 	return db, nil
 }
 
+// sqliteBusyTimeout is how long an SQLite statement waits for a lock held
+// by another connection (the busy_timeout pragma on every connection).
+const sqliteBusyTimeout = 10 * time.Second
+
 func openRaw(addr string, po PoolOptions) (*DB, error) {
 	if addr == "" {
 		return nil, errors.New("no database address given")
@@ -243,7 +247,7 @@ func openRaw(addr string, po PoolOptions) (*DB, error) {
 	// default in SQLite and must be asked for on every connection, which the
 	// DSN pragmas do.
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()), "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
