@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
@@ -332,7 +333,37 @@ func applyResultAggregates(ctx context.Context, l loader, batchID int64) (err er
 	if err := l.queryRow(ctx, `SELECT election_id FROM batches WHERE id = $1`, batchID).Scan(&electionID); err != nil {
 		return err
 	}
-	return applyNew(ctx, l, electionID, func(a string) string { return a + ".batch_id = $2" }, batchID)
+	return applyNew(ctx, l, electionID, batchSet, batchID)
+}
+
+// applyPreparedBatch is applyResultAggregates with a prework computed
+// before the transaction (prepareBatchResults, on the same connection),
+// used when the election's results have not changed since; otherwise, or
+// with no prework, it computes everything as applyResultAggregates does.
+func applyPreparedBatch(ctx context.Context, l loader, batchID int64, pre *ResultsPrework) (err error) {
+	if pre == nil {
+		return applyResultAggregates(ctx, l, batchID)
+	}
+	defer wrap(&err, "store.applyPreparedBatch(batch %d)", batchID)
+	if err := lockResults(ctx, l, pre.electionID); err != nil {
+		return err
+	}
+	valid, err := preworkValid(ctx, l, pre)
+	if err != nil {
+		return err
+	}
+	if !valid {
+		preworkRedone.Add(1)
+		return applyResultAggregates(ctx, l, batchID)
+	}
+	preworkUsed.Add(1)
+	if _, err := refreshFlags(ctx, l, pre.electionID); err != nil { // stores the settings if there were no results yet
+		return err
+	}
+	if err := storeCurrent(ctx, l, pre.electionID); err != nil {
+		return err
+	}
+	return carryChanges(ctx, l, pre.electionID)
 }
 
 // ApplyProtocols brings the results aggregates up to date with protocols
@@ -375,11 +406,22 @@ func applyNew(ctx context.Context, l loader, electionID int64, set func(alias st
 	if err != nil {
 		return err
 	}
+	if err := chooseCurrent(ctx, l, electionID, fc, set, args...); err != nil {
+		return err
+	}
+	if err := storeCurrent(ctx, l, electionID); err != nil {
+		return err
+	}
+	return applyChanges(ctx, l, electionID)
+}
+
+// chooseCurrent fills agg_change (emptied first) with the newest version
+// of each (area, source) among the protocols set selects, where it is newer
+// than the current one. It writes work tables only.
+func chooseCurrent(ctx context.Context, l loader, electionID int64, fc flagConfig, set func(alias string) string, args ...any) error {
 	if err := prepareTemps(ctx, l); err != nil {
 		return err
 	}
-	// The newest version of each (area, source) in the set, where it is
-	// newer than the current one.
 	if err := l.exec(ctx, `INSERT INTO agg_change (area_id, source, station, old_id, new_id, new_version, old_flags, new_flags)
 		SELECT p.area_id, p.source, a.station, c.protocol_id, p.id, p.version, COALESCE(c.flags, 0), `+maskExpr(l.dialect(), fc)+`
 		FROM protocols p JOIN areas a ON a.id = p.area_id
@@ -389,13 +431,119 @@ func applyNew(ctx context.Context, l loader, electionID int64, set func(alias st
 		append([]any{electionID}, args...)...); err != nil {
 		return fmt.Errorf("choosing the current versions: %w", err)
 	}
+	return nil
+}
+
+// storeCurrent makes agg_change's new versions current.
+func storeCurrent(ctx context.Context, l loader, electionID int64) error {
 	if err := l.exec(ctx, `INSERT INTO protocol_current (area_id, source, election_id, protocol_id, version, station, flags)
 		SELECT ch.area_id, ch.source, $1, ch.new_id, ch.new_version, ch.station, ch.new_flags FROM agg_change ch WHERE true
 		ON CONFLICT (area_id, source) DO UPDATE SET protocol_id = excluded.protocol_id, version = excluded.version,
 			station = excluded.station, flags = excluded.flags`, electionID); err != nil {
 		return fmt.Errorf("storing the current versions: %w", err)
 	}
-	return applyChanges(ctx, l, electionID)
+	return nil
+}
+
+// batchSet selects the protocols of one batch ($2) for chooseCurrent.
+func batchSet(a string) string { return a + ".batch_id = $2" }
+
+// ResultsPrework is the part of applying an import batch to the results
+// that only reads the database and writes the connection's work tables —
+// the versions that become current, the stations' deltas of figures, votes
+// and flags: 85 % of the final transaction's time at 100,000 stations
+// (2.3 of 2.7 s). On SQLite the import computes it before its final
+// transaction, which would otherwise hold the database's only write lock
+// through it while observers' submissions wait (about 30 s at 1,000,000
+// stations). It stays valid while the current protocols it replaces are
+// still current, with the same flags, under the same flag settings
+// (preworkValid).
+type ResultsPrework struct {
+	electionID int64
+	changes    int64  // result_elections.changes when computed (-1: no row)
+	key        string // the flag settings' key
+}
+
+// preworkUsed and preworkRedone count the final transactions that used
+// their prework and those that computed afresh; preworkRechecked those of
+// the first that found the results changed and the prework still valid
+// (tests read them).
+var preworkUsed, preworkRechecked, preworkRedone atomic.Int64
+
+// resultsState is what of an election's maintained results a prework
+// depends on: the change counter (-1 without results yet) and the flag
+// settings; ok is false when the stored flags are not those of the present
+// settings (refreshFlags must rewrite them first, in a write transaction).
+//
+// options, when not negative, is the number of options the election will
+// have when the prework is used (an import adds its file's new options in
+// its final transaction).
+func resultsState(ctx context.Context, l loader, electionID int64, options int) (changes int64, fc flagConfig, ok bool, err error) {
+	fc, err = loadFlagConfig(ctx, l, electionID)
+	if err != nil {
+		return 0, fc, false, err
+	}
+	if options >= 0 {
+		fc.Options = options
+	}
+	var stored string
+	err = l.queryRow(ctx, `SELECT changes, config FROM result_elections WHERE election_id = $1`, electionID).Scan(&changes, &stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows):
+		// No results yet: refreshFlags only stores the settings.
+		return -1, fc, true, nil
+	case err != nil:
+		return 0, fc, false, err
+	}
+	return changes, fc, stored == fc.key(), nil
+}
+
+// preworkValid reports whether pre still describes the change its batch
+// makes. Every change of an election's current protocols, their flags or
+// its settings adds one to result_elections.changes in its transaction: an
+// unchanged counter is enough. Otherwise (observers' copies arriving, an
+// import of another source) the prework holds if every current protocol it
+// replaces is still current with the same flags: a version it found newer
+// than the batch's can only have grown since (results never go backwards),
+// and a station's deltas depend on nothing else that can change.
+func preworkValid(ctx context.Context, l loader, pre *ResultsPrework) (bool, error) {
+	changes, fc, ok, err := resultsState(ctx, l, pre.electionID, -1)
+	if err != nil || !ok || fc.key() != pre.key {
+		return false, err
+	}
+	if changes == pre.changes {
+		return true, nil
+	}
+	var stale int
+	if err := l.queryRow(ctx, `SELECT count(*) FROM agg_change ch
+		LEFT JOIN protocol_current c ON c.area_id = ch.area_id AND c.source = ch.source
+		WHERE (c.protocol_id IS NULL) <> (ch.old_id IS NULL) OR c.protocol_id <> ch.old_id OR COALESCE(c.flags, 0) <> ch.old_flags`).Scan(&stale); err != nil {
+		return false, fmt.Errorf("checking the prework: %w", err)
+	}
+	if stale == 0 {
+		preworkRechecked.Add(1)
+	}
+	return stale == 0, nil
+}
+
+// prepareBatchResults computes the prework of applying batch batchID of
+// election electionID, which will have options options then, outside any
+// write transaction (l must not be in one that others wait on); nil when
+// it cannot be done ahead (new options for an election with results: every
+// current protocol's flags are recomputed first).
+func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int) (_ *ResultsPrework, err error) {
+	defer wrap(&err, "store.prepareBatchResults(batch %d)", batchID)
+	changes, fc, ok, err := resultsState(ctx, l, electionID, options)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if err := chooseCurrent(ctx, l, electionID, fc, batchSet, batchID); err != nil {
+		return nil, err
+	}
+	if err := stationDeltas(ctx, l); err != nil {
+		return nil, err
+	}
+	return &ResultsPrework{electionID: electionID, changes: changes, key: fc.key()}, nil
 }
 
 // refreshFlags makes the stored flags of an election's current protocols
@@ -445,6 +593,16 @@ func refreshFlags(ctx context.Context, l loader, electionID int64) (flagConfig, 
 // protocol or flags changed) into deltas at the stations, carries them up
 // the tree and adds them to the stored aggregates.
 func applyChanges(ctx context.Context, l loader, electionID int64) error {
+	if err := stationDeltas(ctx, l); err != nil {
+		return err
+	}
+	return carryChanges(ctx, l, electionID)
+}
+
+// stationDeltas turns agg_change into the deltas of the stations' parents
+// (agg_delta, agg_vdelta at depth 1): figures, votes and flags. It reads
+// agg_change, areas and protocols and writes work tables only.
+func stationDeltas(ctx context.Context, l loader) error {
 	d := l.dialect()
 	// Figures: the new protocol counted, the old one taken out.
 	var plus, minus []string
@@ -502,6 +660,14 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 		WHERE ch.station = 1 AND ch.new_flags <> ch.old_flags AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source`); err != nil {
 		return fmt.Errorf("flag deltas: %w", err)
 	}
+	return nil
+}
+
+// carryChanges finishes applyChanges once the stations' deltas are in the
+// work tables: which stations' sources differ, the deltas carried up the
+// tree and added to the stored aggregates.
+func carryChanges(ctx context.Context, l loader, electionID int64) error {
+	d := l.dialect()
 	// Stations whose sources disagree: recomputed for the stations that
 	// have a new current protocol.
 	// A station compared only where it has protocols of two sources (a

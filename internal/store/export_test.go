@@ -135,3 +135,17 @@ func SetImportLease(db *DB, ttl, renew time.Duration) {
 
 // LeaseTimes returns the lease lifetime and heartbeat period of a handle.
 func LeaseTimes(db *DB) (ttl, renew time.Duration) { return db.leaseTimes() }
+
+// SetAfterPrework runs f between an SQLite import's prework on the results
+// and its final transaction; the returned func removes it.
+func SetAfterPrework(f func()) (restore func()) {
+	afterPrework = f
+	return func() { afterPrework = nil }
+}
+
+// PreworkStats says how many imports' final transactions used their
+// prework (rechecked: of those, how many after the results had changed)
+// and how many computed afresh.
+func PreworkStats() (used, rechecked, redone int64) {
+	return preworkUsed.Load(), preworkRechecked.Load(), preworkRedone.Load()
+}

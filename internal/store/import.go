@@ -390,6 +390,10 @@ func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error 
 	})
 }
 
+// afterPrework, when set (tests), runs between an SQLite import's prework
+// on the results and its final transaction.
+var afterPrework func()
+
 // importLockWait bounds how long an import on SQLite waits for the write
 // lock before one of its transactions.
 const importLockWait = 2 * time.Minute
@@ -765,7 +769,12 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 				return importDupError(r.req.File, row, prev)
 			}
 			chunkLine[st] = row.Line
-			if f, ok := found[keys[i][len(row.Path)-1]]; ok {
+			if _, ok := r.upper[keys[i][len(row.Path)-1]]; ok {
+				// A summary of an area above stations that exists already:
+				// it may have protocols of this source (a second summary
+				// file), so its next version is looked up as a station's.
+				existing = append(existing, st)
+			} else if f, ok := found[keys[i][len(row.Path)-1]]; ok {
 				if f.batch == b.ID && f.station {
 					// Created by an earlier row of this file.
 					return r.dupOfEarlier(ctx, l, row, st)
@@ -1031,6 +1040,19 @@ func (r *importRun) finish(ctx context.Context) error {
 			return fmt.Errorf("import of %s: analysing the new rows: %w", r.req.File, err)
 		}
 	}
+	// On SQLite the batch's changes to the results are computed before the
+	// final transaction takes the only write lock (ResultsPrework says why),
+	// with the options the election will have then.
+	var pre *ResultsPrework
+	if r.d == SQLite {
+		var err error
+		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts)); err != nil {
+			return fmt.Errorf("import of %s: %w", r.req.File, err)
+		}
+		if afterPrework != nil {
+			afterPrework()
+		}
+	}
 	var tx *sql.Tx
 	var err error
 	if r.d == SQLite {
@@ -1083,7 +1105,7 @@ func (r *importRun) finish(ctx context.Context) error {
 	}
 	// The maintained results (aggregates.go) change in this final
 	// transaction, exactly when the batch becomes visible.
-	if err := applyResultAggregates(ctx, l, b.ID); err != nil {
+	if err := applyPreparedBatch(ctx, l, b.ID, pre); err != nil {
 		return err
 	}
 	leaves, err := tableLeaves(ctx, l, "batches", `t.id = $1`, b.ID)

@@ -237,3 +237,43 @@ func TestProtocolsReferToAreasOfTheirElection(t *testing.T) {
 		}
 	})
 }
+
+// TestSecondSummaryFile: a second file of district summaries (a corrected
+// one) gives the districts a second version; the import looked versions up
+// only for stations and failed on the (area, source, version) key.
+func TestSecondSummaryFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newElection(t, db)
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "stations.csv", Options: []string{"A", "B"}},
+			rowsOf([]store.Row{station(2, []int64{1, 2}, "R", "D1", "S1"), station(3, []int64{3, 4}, "R", "D2", "S2")})); err != nil {
+			t.Fatal(err)
+		}
+		for i, votes := range [][]int64{{5, 6}, {7, 8}} {
+			rows := []store.Row{station(2, votes, "R", "D1"), station(3, votes, "R", "D2")}
+			if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Summary, File: fmt.Sprintf("summaries%d.csv", i+1), Options: []string{"A", "B"}}, rowsOf(rows)); err != nil {
+				t.Fatalf("summary file %d: %v", i+1, err)
+			}
+		}
+		d1, err := db.AreaByPath(ctx, e.ID, []string{"R", "D1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := db.Protocols(ctx, e.ID, election.Summary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range ps {
+			if p.AreaID == d1.ID {
+				found = true
+				if p.Version != 2 || p.Votes[0] != 7 {
+					t.Fatalf("D1's current summary: version %d, votes %v; want version 2, votes [7 8]", p.Version, p.Votes)
+				}
+			}
+		}
+		if !found {
+			t.Fatal("no summary of D1")
+		}
+	})
+}
