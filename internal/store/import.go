@@ -259,9 +259,9 @@ var areaInsertCols = []string{"id", "election_id", "parent_id", "level", "name",
 // Chunk sizing. Each chunk is one transaction; on SQLite it holds the
 // database's only write lock, which observers' submissions (the group
 // commit) also need. The size adapts so that a chunk takes about
-// chunkTarget, and on SQLite the import then waits about as long again
-// (importYield) so that a writer waiting in SQLite's busy handler, which
-// polls the lock, finds it free.
+// chunkTarget, and on SQLite the import then waits half as long again
+// (importYield) so that a waiting writer, which polls the lock
+// (beginWrite), finds it free.
 const (
 	chunkMin    = 2048
 	chunkMax    = 16384
