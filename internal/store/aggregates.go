@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
@@ -340,7 +339,9 @@ func applyResultAggregates(ctx context.Context, l loader, batchID int64) (err er
 // before the transaction (prepareBatchResults, on the same connection),
 // used when the election's results have not changed since; otherwise, or
 // with no prework, it computes everything as applyResultAggregates does.
-func applyPreparedBatch(ctx context.Context, l loader, batchID int64, pre *ResultsPrework) (err error) {
+//
+// It counts what it did on db (PreworkStats in the tests).
+func applyPreparedBatch(ctx context.Context, db *DB, l loader, batchID int64, pre *ResultsPrework) (err error) {
 	if pre == nil {
 		return applyResultAggregates(ctx, l, batchID)
 	}
@@ -348,15 +349,18 @@ func applyPreparedBatch(ctx context.Context, l loader, batchID int64, pre *Resul
 	if err := lockResults(ctx, l, pre.electionID); err != nil {
 		return err
 	}
-	valid, err := preworkValid(ctx, l, pre)
+	valid, rechecked, err := preworkValid(ctx, l, pre)
 	if err != nil {
 		return err
 	}
 	if !valid {
-		preworkRedone.Add(1)
+		db.preworkRedone.Add(1)
 		return applyResultAggregates(ctx, l, batchID)
 	}
-	preworkUsed.Add(1)
+	db.preworkUsed.Add(1)
+	if rechecked {
+		db.preworkRechecked.Add(1)
+	}
 	if _, err := refreshFlags(ctx, l, pre.electionID); err != nil { // stores the settings if there were no results yet
 		return err
 	}
@@ -464,12 +468,6 @@ type ResultsPrework struct {
 	key        string // the flag settings' key
 }
 
-// preworkUsed and preworkRedone count the final transactions that used
-// their prework and those that computed afresh; preworkRechecked those of
-// the first that found the results changed and the prework still valid
-// (tests read them).
-var preworkUsed, preworkRechecked, preworkRedone atomic.Int64
-
 // resultsState is what of an election's maintained results a prework
 // depends on: the change counter (-1 without results yet) and the flag
 // settings; ok is false when the stored flags are not those of the present
@@ -506,24 +504,21 @@ func resultsState(ctx context.Context, l loader, electionID int64, options int) 
 // replaces is still current with the same flags: a version it found newer
 // than the batch's can only have grown since (results never go backwards),
 // and a station's deltas depend on nothing else that can change.
-func preworkValid(ctx context.Context, l loader, pre *ResultsPrework) (bool, error) {
+func preworkValid(ctx context.Context, l loader, pre *ResultsPrework) (valid, rechecked bool, err error) {
 	changes, fc, ok, err := resultsState(ctx, l, pre.electionID, -1)
 	if err != nil || !ok || fc.key() != pre.key {
-		return false, err
+		return false, false, err
 	}
 	if changes == pre.changes {
-		return true, nil
+		return true, false, nil
 	}
 	var stale int
 	if err := l.queryRow(ctx, `SELECT count(*) FROM agg_change ch
 		LEFT JOIN protocol_current c ON c.area_id = ch.area_id AND c.source = ch.source
 		WHERE (c.protocol_id IS NULL) <> (ch.old_id IS NULL) OR c.protocol_id <> ch.old_id OR COALESCE(c.flags, 0) <> ch.old_flags`).Scan(&stale); err != nil {
-		return false, fmt.Errorf("checking the prework: %w", err)
+		return false, false, fmt.Errorf("checking the prework: %w", err)
 	}
-	if stale == 0 {
-		preworkRechecked.Add(1)
-	}
-	return stale == 0, nil
+	return stale == 0, true, nil
 }
 
 // prepareBatchResults computes the prework of applying batch batchID of

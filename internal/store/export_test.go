@@ -137,15 +137,12 @@ func SetImportLease(db *DB, ttl, renew time.Duration) {
 func LeaseTimes(db *DB) (ttl, renew time.Duration) { return db.leaseTimes() }
 
 // SetAfterPrework runs f between an SQLite import's prework on the results
-// and its final transaction; the returned func removes it.
-func SetAfterPrework(f func()) (restore func()) {
-	afterPrework = f
-	return func() { afterPrework = nil }
-}
+// and its final transaction, for imports through db.
+func SetAfterPrework(db *DB, f func()) { db.afterPrework = f }
 
-// PreworkStats says how many imports' final transactions used their
+// PreworkStats says how many final transactions of db's imports used their
 // prework (rechecked: of those, how many after the results had changed)
 // and how many computed afresh.
-func PreworkStats() (used, rechecked, redone int64) {
-	return preworkUsed.Load(), preworkRechecked.Load(), preworkRedone.Load()
+func PreworkStats(db *DB) (used, rechecked, redone int64) {
+	return db.preworkUsed.Load(), db.preworkRechecked.Load(), db.preworkRedone.Load()
 }

@@ -390,10 +390,6 @@ func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error 
 	})
 }
 
-// afterPrework, when set (tests), runs between an SQLite import's prework
-// on the results and its final transaction.
-var afterPrework func()
-
 // importLockWait bounds how long an import on SQLite waits for the write
 // lock before one of its transactions.
 const importLockWait = 2 * time.Minute
@@ -1049,8 +1045,8 @@ func (r *importRun) finish(ctx context.Context) error {
 		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts)); err != nil {
 			return fmt.Errorf("import of %s: %w", r.req.File, err)
 		}
-		if afterPrework != nil {
-			afterPrework()
+		if r.db.afterPrework != nil {
+			r.db.afterPrework()
 		}
 	}
 	var tx *sql.Tx
@@ -1105,7 +1101,7 @@ func (r *importRun) finish(ctx context.Context) error {
 	}
 	// The maintained results (aggregates.go) change in this final
 	// transaction, exactly when the batch becomes visible.
-	if err := applyPreparedBatch(ctx, l, b.ID, pre); err != nil {
+	if err := applyPreparedBatch(ctx, r.db, l, b.ID, pre); err != nil {
 		return err
 	}
 	leaves, err := tableLeaves(ctx, l, "batches", `t.id = $1`, b.ID)

@@ -56,6 +56,12 @@ type DB struct {
 	closed     atomic.Bool          // set by Close
 	stmtsOnce  sync.Once
 	stmts      *stmtCache // SQLite's kept statements (stmtcache.go)
+
+	// What the final transactions of this handle's imports did with their
+	// prework (ResultsPrework; tests read them), and a test's hook run
+	// between an import's prework and its final transaction.
+	preworkUsed, preworkRechecked, preworkRedone atomic.Int64
+	afterPrework                                 func()
 }
 
 // PoolOptions are the connection settings of `vigil serve` (flags
