@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Copying a whole database, table by table, between any two engines:
@@ -435,9 +437,37 @@ func (db *DB) CheckpointWAL(ctx context.Context) (err error) {
 	return err
 }
 
+// ReleaseWriterConn gives a WriterConn back to the pool with the pool's
+// settings again (SQLite: the busy handler and the automatic checkpoint
+// on), or drops it if they cannot be restored: another caller handed a
+// connection without a busy handler would fail at once with "database is
+// locked" whenever someone else writes.
+func (db *DB) ReleaseWriterConn(c *sql.Conn) {
+	if db.Dialect == SQLite {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := restoreConnSettings(ctx, c); err != nil {
+			c.Raw(func(any) error { return driver.ErrBadConn }) // the pool drops it
+		}
+	}
+	c.Close()
+}
+
+// restoreConnSettings sets an SQLite connection's busy timeout and
+// automatic checkpoint back to those every pooled connection has.
+func restoreConnSettings(ctx context.Context, c *sql.Conn) error {
+	for _, p := range []string{fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds()), `PRAGMA wal_autocheckpoint = 1000`} {
+		if _, err := c.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // WriterConn is a connection of its own for the group commit; on SQLite
 // its automatic WAL checkpoint is off (see CheckpointWAL) and so is its
-// busy handler: the writer tries for the lock itself (beginWrite).
+// busy handler: the writer tries for the lock itself (beginWrite). Give it
+// back with ReleaseWriterConn.
 func (db *DB) WriterConn(ctx context.Context) (_ *sql.Conn, err error) {
 	defer wrap(&err, "store.WriterConn")
 	c, err := db.Conn(ctx)

@@ -146,3 +146,10 @@ func SetAfterPrework(db *DB, f func()) { db.afterPrework = f }
 func PreworkStats(db *DB) (used, rechecked, redone int64) {
 	return db.preworkUsed.Load(), db.preworkRechecked.Load(), db.preworkRedone.Load()
 }
+
+// ImportRunning says whether the group commit would see an import running
+// beside db (an SQLite database's live lease files).
+func ImportRunning(db *DB) bool { return db.importRunning() }
+
+// LeasePath is the lease file of an import token beside an SQLite database.
+func LeasePath(db *DB, token string) string { return leasePath(db, token) }

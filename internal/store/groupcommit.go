@@ -166,7 +166,7 @@ func (w *GroupCommit) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err 
 	}
 	defer func() {
 		if err != nil && w.conn != nil {
-			w.conn.Close()
+			w.db.ReleaseWriterConn(w.conn)
 			w.conn = nil
 		}
 	}()
@@ -447,7 +447,7 @@ func (w *GroupCommit) close() {
 		break
 	}
 	if w.conn != nil {
-		w.conn.Close()
+		w.db.ReleaseWriterConn(w.conn)
 	}
 }
 

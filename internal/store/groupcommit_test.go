@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,4 +183,47 @@ func TestWriterShutdown(t *testing.T) {
 			t.Errorf("submission after close: %v, want ErrClosed", err)
 		}
 	})
+}
+
+// TestWriterGivesBackItsSettings: on SQLite the writer's connection has no
+// busy handler and no automatic checkpoint; when a failed batch or Close
+// gives it back to the pool, it must have both again, or the next caller
+// handed it fails at once with "database is locked" whenever someone else
+// writes.
+func TestWriterGivesBackItsSettings(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	fx := newWriterFixture(t, db)
+	jobs := []*store.CommitJob{fx.job("good-0001"), fx.job("bad-00001")}
+	jobs[1].Report.FormID = 987654 // no such form: its transaction fails
+	w := queuedWriter(db, jobs)
+	for _, j := range jobs {
+		store.JobResult(j)
+	}
+	w.Close()
+	// Every connection the pool holds, at once, so that each is a
+	// different one.
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range 8 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var busy, auto int
+		if err := c.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil {
+			t.Fatal(err)
+		}
+		if busy == 0 || auto == 0 {
+			t.Fatalf("pooled connection %d: busy_timeout %d, wal_autocheckpoint %d: the writer's settings leaked into the pool", i, busy, auto)
+		}
+	}
 }

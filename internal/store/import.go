@@ -346,6 +346,9 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		defer r.conn.ExecContext(context.Background(), `PRAGMA wal_autocheckpoint = 1000`)
 		defer r.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
+		// beginSQLite turns the busy handler off around each BEGIN; should
+		// a failure leave it off, the pool must not get the connection so.
+		defer r.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds()))
 	}
 	if err := r.load(ctx, next); err != nil {
 		return nil, err
@@ -407,7 +410,9 @@ func (r *importRun) beginSQLite(ctx context.Context) (*sql.Tx, error) {
 		r.conn.ExecContext(context.Background(), restore)
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, restore); err != nil {
+	// Not with ctx: cancelled now, it would leave the connection without
+	// its busy handler (run's deferred restore is the last resort).
+	if _, err := tx.ExecContext(context.Background(), restore); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("waiting for the write lock: %w", err)
 	}

@@ -92,26 +92,89 @@ const leaseNow = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`
 func leasePath(db *DB, token string) string { return db.Addr + ".import-" + token + ".lock" }
 
 // importRunning reports whether an import holds a lease file beside the
-// SQLite database (a file left by a dead import counts until the next
-// open's sweep removes it). PostgreSQL: false.
+// SQLite database (leaseHeld: a file a dead import left does not count).
+// PostgreSQL: false.
 func (db *DB) importRunning() bool {
 	if db.Dialect != SQLite {
 		return false
 	}
-	// A directory listing, not a glob: the database's path may hold
-	// characters a pattern would read as its own.
-	dir, base := filepath.Split(leasePath(db, ""))
-	prefix := strings.TrimSuffix(base, ".lock")
-	entries, err := os.ReadDir(filepath.Clean(dir + "."))
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ".lock") {
+	for path := range db.leaseFiles() {
+		if leaseHeld(path) {
 			return true
 		}
 	}
 	return false
+}
+
+// leaseFiles lists the import lease files beside an SQLite database, with
+// a directory listing, not a glob: the database's path may hold
+// characters a pattern would read as its own.
+// The files' paths are keys, their tokens values.
+func (db *DB) leaseFiles() map[string]string {
+	dir, base := filepath.Split(leasePath(db, ""))
+	prefix := strings.TrimSuffix(base, ".lock")
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		n := e.Name()
+		if token, ok := strings.CutPrefix(n, prefix); ok && strings.HasSuffix(token, ".lock") {
+			out[filepath.Join(dir, n)] = strings.TrimSuffix(token, ".lock")
+		}
+	}
+	return out
+}
+
+// leaseGrace: an import takes the flock on its lease file microseconds
+// after creating it, and a lock tried by someone else in between would
+// make the import fail; younger files are taken as held, untried.
+const leaseGrace = time.Minute
+
+// leaseHeld reports whether a lease file belongs to a live import: younger
+// than leaseGrace, or locked. A shared lock is tried and dropped at once;
+// a sweeper trying for the file meanwhile takes the import as alive and
+// leaves it to the next sweep.
+func leaseHeld(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	if time.Since(fi.ModTime()) < leaseGrace {
+		return true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close() // drops the lock too
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	return errors.Is(err, syscall.EWOULDBLOCK)
+}
+
+// sweepLeaseFiles removes the lease files no pending batch names (an
+// import killed before its batch row committed, or after its final
+// transaction but before removing its file), once unlocked and older than
+// leaseGrace; pending batches' files go with their sweep (importDead).
+func (db *DB) sweepLeaseFiles(pending map[string]bool) {
+	for path, token := range db.leaseFiles() {
+		if pending[token] {
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil || time.Since(fi.ModTime()) < leaseGrace {
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.Remove(path)
+		}
+		f.Close()
+	}
 }
 
 func newToken() (string, error) {
@@ -257,6 +320,13 @@ func (db *DB) SweepImports(ctx context.Context) (err error) {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	if db.Dialect == SQLite {
+		pending := map[string]bool{}
+		for _, p := range ps {
+			pending[p.token] = true
+		}
+		db.sweepLeaseFiles(pending)
 	}
 	for _, p := range ps {
 		dead, release, err := db.importDead(ctx, p.id, p.token)

@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -266,4 +269,53 @@ func TestImportDuplicateAcrossChunks(t *testing.T) {
 		}
 		assertEmpty(t, db, e.ID)
 	})
+}
+
+// TestLeaseFilesLeftBehind: a lease file with no live import behind it (a
+// process killed before its batch row committed, or after its final
+// transaction) must not make the group commit pause after every commit
+// for ever, and the next sweep removes it; a young file (the moment
+// between an import creating it and locking it) and a locked one count as
+// running and stay.
+func TestLeaseFilesLeftBehind(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	old := time.Now().Add(-2 * time.Minute)
+	orphan := store.LeasePath(db, "deadbeef")
+	if err := os.WriteFile(orphan, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !store.ImportRunning(db) {
+		t.Fatal("a lease file just created does not count as an import running")
+	}
+	if err := os.Chtimes(orphan, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if store.ImportRunning(db) {
+		t.Fatal("an old, unlocked lease file counts as an import running")
+	}
+	live := store.LeasePath(db, "cafe")
+	f, err := os.Create(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(live, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if !store.ImportRunning(db) {
+		t.Fatal("a locked lease file does not count as an import running")
+	}
+	if err := db.SweepImports(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(orphan); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the sweep left the dead import's lease file: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("the sweep removed a live import's lease file: %v", err)
+	}
 }
