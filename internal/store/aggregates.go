@@ -341,7 +341,7 @@ func applyResultAggregates(ctx context.Context, l loader, batchID int64) (err er
 // with no prework, it computes everything as applyResultAggregates does.
 //
 // It counts what it did on db (PreworkStats in the tests).
-func applyPreparedBatch(ctx context.Context, db *DB, l loader, batchID int64, pre *ResultsPrework) (err error) {
+func applyPreparedBatch(ctx context.Context, db *DB, l loader, batchID int64, pre *resultsPrework) (err error) {
 	if pre == nil {
 		return applyResultAggregates(ctx, l, batchID)
 	}
@@ -452,7 +452,7 @@ func storeCurrent(ctx context.Context, l loader, electionID int64) error {
 // batchSet selects the protocols of one batch ($2) for chooseCurrent.
 func batchSet(a string) string { return a + ".batch_id = $2" }
 
-// ResultsPrework is the part of applying an import batch to the results
+// resultsPrework is the part of applying an import batch to the results
 // that only reads the database and writes the connection's work tables —
 // the versions that become current, the stations' deltas of figures, votes
 // and flags: 85 % of the final transaction's time at 100,000 stations
@@ -462,7 +462,7 @@ func batchSet(a string) string { return a + ".batch_id = $2" }
 // stations). It stays valid while the current protocols it replaces are
 // still current, with the same flags, under the same flag settings
 // (preworkValid).
-type ResultsPrework struct {
+type resultsPrework struct {
 	electionID int64
 	changes    int64  // result_elections.changes when computed (-1: no row)
 	key        string // the flag settings' key
@@ -504,7 +504,7 @@ func resultsState(ctx context.Context, l loader, electionID int64, options int) 
 // replaces is still current with the same flags: a version it found newer
 // than the batch's can only have grown since (results never go backwards),
 // and a station's deltas depend on nothing else that can change.
-func preworkValid(ctx context.Context, l loader, pre *ResultsPrework) (valid, rechecked bool, err error) {
+func preworkValid(ctx context.Context, l loader, pre *resultsPrework) (valid, rechecked bool, err error) {
 	changes, fc, ok, err := resultsState(ctx, l, pre.electionID, -1)
 	if err != nil || !ok || fc.key() != pre.key {
 		return false, false, err
@@ -526,7 +526,7 @@ func preworkValid(ctx context.Context, l loader, pre *ResultsPrework) (valid, re
 // write transaction (l must not be in one that others wait on); nil when
 // it cannot be done ahead (new options for an election with results: every
 // current protocol's flags are recomputed first).
-func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int) (_ *ResultsPrework, err error) {
+func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int) (_ *resultsPrework, err error) {
 	defer wrap(&err, "store.prepareBatchResults(batch %d)", batchID)
 	changes, fc, ok, err := resultsState(ctx, l, electionID, options)
 	if err != nil || !ok {
@@ -538,7 +538,7 @@ func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int6
 	if err := stationDeltas(ctx, l); err != nil {
 		return nil, err
 	}
-	return &ResultsPrework{electionID: electionID, changes: changes, key: fc.key()}, nil
+	return &resultsPrework{electionID: electionID, changes: changes, key: fc.key()}, nil
 }
 
 // refreshFlags makes the stored flags of an election's current protocols

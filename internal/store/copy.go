@@ -456,7 +456,7 @@ func (db *DB) ReleaseWriterConn(c *sql.Conn) {
 // restoreConnSettings sets an SQLite connection's busy timeout and
 // automatic checkpoint back to those every pooled connection has.
 func restoreConnSettings(ctx context.Context, c *sql.Conn) error {
-	for _, p := range []string{fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds()), `PRAGMA wal_autocheckpoint = 1000`} {
+	for _, p := range []string{busyTimeoutPragma, `PRAGMA wal_autocheckpoint = 1000`} {
 		if _, err := c.ExecContext(ctx, p); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}

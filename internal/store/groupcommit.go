@@ -268,7 +268,7 @@ const importGap = 2 * time.Millisecond
 // yieldToImport leaves SQLite's write lock free for importGap after a
 // commit while an import runs (in this process or another). Under load the
 // writer begins its next transaction within microseconds of each commit;
-// an import waiting for the lock between its chunks (beginSQLite, which
+// an import waiting for the lock between its chunks (importRun.beginTx, which
 // tries every millisecond at most) would seldom find it free, and an
 // import beside 200 submitting observers failed with "database is locked"
 // (issue 9). The pause costs the writer about a tenth of its throughput,

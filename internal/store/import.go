@@ -346,9 +346,9 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		defer r.conn.ExecContext(context.Background(), `PRAGMA wal_autocheckpoint = 1000`)
 		defer r.conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`)
-		// beginSQLite turns the busy handler off around each BEGIN; should
+		// beginTx turns the busy handler off around each BEGIN; should
 		// a failure leave it off, the pool must not get the connection so.
-		defer r.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds()))
+		defer r.conn.ExecContext(context.Background(), busyTimeoutPragma)
 	}
 	if err := r.load(ctx, next); err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 // on PostgreSQL a pgx one, for COPY.
 func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error {
 	if r.d == SQLite {
-		tx, err := r.beginSQLite(ctx)
+		tx, err := r.beginTx(ctx)
 		if err != nil {
 			return err
 		}
@@ -397,22 +397,24 @@ func (r *importRun) chunkTx(ctx context.Context, fn func(l loader) error) error 
 // lock before one of its transactions.
 const importLockWait = 2 * time.Minute
 
-// beginSQLite begins one of the import's write transactions on SQLite
-// with beginWrite, the connection's busy_timeout off meanwhile (it stays
-// on for the import's reads).
-func (r *importRun) beginSQLite(ctx context.Context) (*sql.Tx, error) {
+// beginTx begins one of the import's database/sql transactions on its
+// connection; on SQLite with beginWrite, the connection's busy_timeout off
+// meanwhile (it stays on for the import's reads).
+func (r *importRun) beginTx(ctx context.Context) (*sql.Tx, error) {
+	if r.d != SQLite {
+		return r.conn.BeginTx(ctx, nil)
+	}
 	if _, err := r.conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
 		return nil, fmt.Errorf("waiting for the write lock: %w", err)
 	}
-	restore := fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds())
 	tx, err := beginWrite(ctx, r.conn, importLockWait)
 	if err != nil {
-		r.conn.ExecContext(context.Background(), restore)
+		r.conn.ExecContext(context.Background(), busyTimeoutPragma)
 		return nil, err
 	}
 	// Not with ctx: cancelled now, it would leave the connection without
 	// its busy handler (run's deferred restore is the last resort).
-	if _, err := tx.ExecContext(context.Background(), restore); err != nil {
+	if _, err := tx.ExecContext(context.Background(), busyTimeoutPragma); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("waiting for the write lock: %w", err)
 	}
@@ -1042,9 +1044,9 @@ func (r *importRun) finish(ctx context.Context) error {
 		}
 	}
 	// On SQLite the batch's changes to the results are computed before the
-	// final transaction takes the only write lock (ResultsPrework says why),
+	// final transaction takes the only write lock (resultsPrework says why),
 	// with the options the election will have then.
-	var pre *ResultsPrework
+	var pre *resultsPrework
 	if r.d == SQLite {
 		var err error
 		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts)); err != nil {
@@ -1054,13 +1056,7 @@ func (r *importRun) finish(ctx context.Context) error {
 			r.db.afterPrework()
 		}
 	}
-	var tx *sql.Tx
-	var err error
-	if r.d == SQLite {
-		tx, err = r.beginSQLite(ctx)
-	} else {
-		tx, err = r.conn.BeginTx(ctx, nil)
-	}
+	tx, err := r.beginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("import of %s: beginning the final transaction: %w", r.req.File, err)
 	}

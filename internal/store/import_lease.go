@@ -166,15 +166,31 @@ func (db *DB) sweepLeaseFiles(pending map[string]bool) {
 		if err != nil || time.Since(fi.ModTime()) < leaseGrace {
 			continue
 		}
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			continue
+		if release, err := claimLeaseFile(path); err == nil && release != nil {
+			release()
 		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			os.Remove(path)
-		}
-		f.Close()
 	}
+}
+
+// claimLeaseFile takes the lock of a lease file no live import holds;
+// release removes the file and drops the lock. A held file gives a nil
+// release and no error; a missing one fs.ErrNotExist.
+func claimLeaseFile(path string) (release func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return func() {
+		os.Remove(path)
+		f.Close()
+	}, nil
 }
 
 func newToken() (string, error) {
@@ -374,24 +390,14 @@ func (db *DB) importDead(ctx context.Context, batchID int64, token string) (bool
 		}
 		return true, func() {}, nil
 	}
-	f, err := os.OpenFile(leasePath(db, token), os.O_RDWR, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	release, err := claimLeaseFile(leasePath(db, token))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return true, func() {}, nil
-	}
-	if err != nil {
+	case err != nil || release == nil:
 		return false, nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return false, nil, nil
-		}
-		return false, nil, err
-	}
-	return true, func() {
-		os.Remove(f.Name())
-		f.Close()
-	}, nil
+	return true, release, nil
 }
 
 // sweepBatch removes a pending batch's rows, in chunks (short

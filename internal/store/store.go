@@ -58,7 +58,7 @@ type DB struct {
 	stmts      *stmtCache // SQLite's kept statements (stmtcache.go)
 
 	// What the final transactions of this handle's imports did with their
-	// prework (ResultsPrework; tests read them), and a test's hook run
+	// prework (resultsPrework; tests read them), and a test's hook run
 	// between an import's prework and its final transaction.
 	preworkUsed, preworkRechecked, preworkRedone atomic.Int64
 	afterPrework                                 func()
@@ -206,6 +206,10 @@ func OpenReplica(ctx context.Context, addr string, po PoolOptions) (*DB, error) 
 // sqliteBusyTimeout is how long an SQLite statement waits for a lock held
 // by another connection (the busy_timeout pragma on every connection).
 const sqliteBusyTimeout = 10 * time.Second
+
+// busyTimeoutPragma gives an SQLite connection the pool's busy timeout
+// back, after beginWrite's callers turned it off.
+var busyTimeoutPragma = fmt.Sprintf(`PRAGMA busy_timeout = %d`, sqliteBusyTimeout.Milliseconds())
 
 func openRaw(addr string, po PoolOptions) (*DB, error) {
 	if addr == "" {
