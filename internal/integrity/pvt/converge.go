@@ -1,6 +1,7 @@
 package pvt
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"time"
@@ -29,13 +30,31 @@ func Converge(strata []Stratum, options []string, reports []Report, cfg Config, 
 	if _, err := Estimate(strata, options, reports, Config{MinReports: cfg.MinReports}); err != nil {
 		return nil, err
 	}
-	sorted := slices.Clone(reports)
-	slices.SortStableFunc(sorted, func(a, b Report) int { return a.Arrival.Compare(b.Arrival) })
+	// The reports' order by arrival, ties in input order: indices move,
+	// not the reports.
+	type key struct {
+		sec  int64
+		nsec int
+		i    int
+	}
+	keys := make([]key, len(reports))
+	for i := range reports {
+		t := reports[i].Arrival
+		keys[i] = key{t.Unix(), t.Nanosecond(), i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec), cmp.Compare(a.i, b.i))
+	})
+	order := make([]int, len(reports))
+	for j, k := range keys {
+		order[j] = k.i
+	}
 	var cuts []int
 	if step > 0 {
-		t0 := sorted[0].Arrival
+		t0 := reports[order[0]].Arrival
 		next := t0.Add(step)
-		for i, r := range sorted {
+		for i, o := range order {
+			r := &reports[o]
 			if r.Arrival.Before(next) {
 				continue
 			}
@@ -46,21 +65,82 @@ func Converge(strata []Stratum, options []string, reports []Report, cfg Config, 
 			next = t0.Add(step * (r.Arrival.Sub(t0)/step + 1))
 		}
 	} else {
-		for k := every; k < len(sorted); k += every {
+		for k := every; k < len(order); k += every {
 			cuts = append(cuts, k)
 		}
 	}
-	cuts = append(cuts, len(sorted))
+	cuts = append(cuts, len(order))
+	if cfg.Bootstrap > 0 {
+		// The bootstrap resamples the reports themselves: each prefix laid
+		// out afresh.
+		sorted := make([]Report, len(order))
+		for i, o := range order {
+			sorted[i] = reports[o]
+		}
+		return checkpoints(cuts, func(i int) time.Time { return sorted[i].Arrival },
+			func(k int) (*Result, error) { return Estimate(strata, options, sorted[:k], cfg) })
+	}
+	// Otherwise each stratum's counts, sums and moments grow with the
+	// reports, and each checkpoint collapses the strata as they stand and
+	// merges them: one pass over the reports in all.
+	ix, err := index(strata, len(options), reports)
+	if err != nil {
+		return nil, err
+	}
+	K2 := len(options) + 2
+	H := len(strata)
+	counts := make([]int, H)
+	sums := make([]float64, H*K2)
+	ms := make([]moments, H)
+	for h := range ms {
+		ms[h] = newMoments(K2)
+	}
+	row, scratch := make([]float64, K2), make([]float64, K2)
+	hasReg, in := false, 0
+	return checkpoints(cuts, func(i int) time.Time { return reports[order[i]].Arrival }, func(k int) (*Result, error) {
+		for ; in < k; in++ {
+			r, h := &reports[order[in]], ix.stratum[order[in]]
+			putRow(row, r)
+			counts[h]++
+			for c, v := range row {
+				sums[h*K2+c] += v
+			}
+			ms[h].add(row, scratch)
+			hasReg = hasReg || r.Registered > 0
+		}
+		d, gOf, err := collapse(strata, len(options), counts, cfg.MinReports)
+		if err != nil {
+			return nil, err
+		}
+		d.hasReg = hasReg
+		for h := range H {
+			if counts[h] == 0 {
+				continue
+			}
+			g := &d.groups[gOf[h]]
+			for c := range K2 {
+				g.sums[c] += sums[h*K2+c]
+			}
+			g.m.merge(&ms[h])
+		}
+		return d.estimate(options, cfg)
+	})
+}
+
+// checkpoints estimates at each cut (a number of reports by arrival),
+// leaving out those with too few reports.
+// arrival(i) is the arrival of the i-th report by arrival.
+func checkpoints(cuts []int, arrival func(i int) time.Time, at func(k int) (*Result, error)) ([]Checkpoint, error) {
 	var out []Checkpoint
 	for _, k := range cuts {
-		res, err := Estimate(strata, options, sorted[:k], cfg)
+		res, err := at(k)
 		if errors.Is(err, ErrTooFewReports) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Checkpoint{Reports: k, Time: sorted[k-1].Arrival, Result: res})
+		out = append(out, Checkpoint{Reports: k, Time: arrival(k - 1), Result: res})
 	}
 	return out, nil
 }

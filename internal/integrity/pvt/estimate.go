@@ -163,6 +163,7 @@ type group struct {
 	N, n    int
 	off     int       // first station in design.vals, in stations
 	sums    []float64 // Σ over the group's stations, per column
+	m       moments   // their means and centred products, per column
 }
 
 // design is the reports laid out for estimation: columns 0 = Total,
@@ -178,6 +179,20 @@ type design struct {
 	// warnings of the design (collapses across regions), filled by
 	// prepare
 	warnings notes
+	all      *moments // every report's, for imputed variances (allMoments)
+}
+
+// allMoments are the moments of every report of the design, merged from
+// the groups' once.
+func (d *design) allMoments() *moments {
+	if d.all == nil {
+		m := newMoments(d.cols)
+		for g := range d.groups {
+			m.merge(&d.groups[g].m)
+		}
+		d.all = &m
+	}
+	return d.all
 }
 
 // ratio is (column num − column sub) / column den; sub < 0 for none.
@@ -205,6 +220,13 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 	if err != nil {
 		return nil, err
 	}
+	return d.estimate(options, cfg)
+}
+
+// estimate is Estimate on a prepared design; the bootstrap needs its values
+// laid out (prepare's), the rest only its groups' sums and moments.
+func (d *design) estimate(options []string, cfg Config) (*Result, error) {
+	var err error
 	K := len(options)
 	rs := make([]ratio, 0, K+1)
 	for k := range K {
@@ -300,7 +322,8 @@ func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) 
 // freedom.
 func (d *design) linVar(r ratio, p, X float64) (v, df float64) {
 	var den, single float64
-	for _, g := range d.groups {
+	for gi := range d.groups {
+		g := &d.groups[gi]
 		if g.n == g.N {
 			continue // a census of the stratum: no sampling variance
 		}
@@ -309,12 +332,12 @@ func (d *design) linVar(r ratio, p, X float64) (v, df float64) {
 			single += N * N * (1 - 1/N)
 			continue
 		}
-		c := N * N * (1 - n/N) * d.residVar(r, p, g.off, g.n) / n
+		c := N * N * (1 - n/N) * g.m.residVar(r, p) / n
 		v += c
 		den += c * c / (n - 1)
 	}
 	if single > 0 {
-		c := single * d.residVar(r, p, 0, d.info.Reports)
+		c := single * d.allMoments().residVar(r, p)
 		v += c
 		den += c * c / float64(d.info.Reports-1)
 	}
@@ -322,24 +345,6 @@ func (d *design) linVar(r ratio, p, X float64) (v, df float64) {
 		df = v * v / den
 	}
 	return v / (X * X), df
-}
-
-// residVar is the sample variance (divisor n − 1) of the residuals
-// e_i = y_i − p·x_i over n stations from off.
-func (d *design) residVar(r ratio, p float64, off, n int) float64 {
-	var sum, sum2 float64
-	// Two passes (mean, then squares) for accuracy on large counts.
-	for i := off; i < off+n; i++ {
-		row := d.vals[i*d.cols:]
-		sum += r.y(row) - p*row[r.den]
-	}
-	mean := sum / float64(n)
-	for i := off; i < off+n; i++ {
-		row := d.vals[i*d.cols:]
-		e := r.y(row) - p*row[r.den] - mean
-		sum2 += e * e
-	}
-	return sum2 / float64(n-1)
 }
 
 // tQuantile is Student's t quantile (the normal one beyond 10⁶ d.f.).
@@ -396,14 +401,70 @@ func wilson(p, n, q float64) Interval {
 
 // prepare validates the input, collapses the strata and lays out the values.
 func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design, error) {
-	if minReports <= 0 {
-		minReports = 2
-	}
 	if len(reports) < 2 {
 		return nil, ErrTooFewReports
 	}
+	ix, err := index(strata, K, reports)
+	if err != nil {
+		return nil, err
+	}
+	d, gOf, err := collapse(strata, K, ix.counts, minReports)
+	if err != nil {
+		return nil, err
+	}
+	d.hasReg = ix.hasReg
+	// Lay the reports out by group, in input order within a group (a
+	// counting sort: offsets from the group sizes, then one pass).
+	K2 := d.cols
+	G := len(d.groups)
+	d.vals = make([]float64, len(reports)*K2)
+	next := make([]int, G)
+	for g := 1; g < G; g++ {
+		d.groups[g].off = d.groups[g-1].off + d.groups[g-1].n
+	}
+	for g := range next {
+		next[g] = d.groups[g].off
+	}
+	for i := range reports {
+		r := &reports[i]
+		g := gOf[ix.stratum[i]]
+		row := d.vals[next[g]*K2 : (next[g]+1)*K2]
+		next[g]++
+		putRow(row, r)
+		for c, v := range row {
+			d.groups[g].sums[c] += v
+		}
+	}
+	scratch := make([]float64, K2)
+	for g := range d.groups {
+		gr := &d.groups[g]
+		for i := gr.off; i < gr.off+gr.n; i++ {
+			gr.m.add(d.vals[i*K2:(i+1)*K2], scratch)
+		}
+	}
+	return d, nil
+}
+
+// putRow writes a report's columns: 0 = Total, 1..K = votes, K+1 =
+// Registered.
+func putRow(row []float64, r *Report) {
+	row[0] = r.Total
+	copy(row[1:], r.Votes)
+	row[len(row)-1] = r.Registered
+}
+
+// indexed is the reports checked against the frame: each report's stratum
+// (its index in the frame) and the reports per stratum.
+type indexed struct {
+	stratum []int
+	counts  []int
+	hasReg  bool
+}
+
+// index validates the frame and the reports and finds each report's
+// stratum.
+func index(strata []Stratum, K int, reports []Report) (*indexed, error) {
 	idx := make(map[string]int, len(strata))
-	stations := 0
 	for i, s := range strata {
 		if _, dup := idx[s.Key]; dup {
 			return nil, fmt.Errorf("pvt: stratum %q appears twice in the frame", s.Key)
@@ -412,10 +473,8 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 			return nil, fmt.Errorf("pvt: stratum %q has %d stations in the frame, expected at least 1", s.Key, s.N)
 		}
 		idx[s.Key] = i
-		stations += s.N
 	}
-	counts := make([]int, len(strata))
-	hasReg := false
+	ix := &indexed{stratum: make([]int, len(reports)), counts: make([]int, len(strata))}
 	for i, r := range reports {
 		h, ok := idx[r.Stratum]
 		if !ok {
@@ -436,18 +495,37 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 			return nil, fmt.Errorf("pvt: report %d: registered %v, expected a non-negative number", i+1, r.Registered)
 		}
 		if r.Registered > 0 {
-			hasReg = true
+			ix.hasReg = true
 		}
-		counts[h]++
+		ix.stratum[i] = h
+		ix.counts[h]++
 	}
-	reported := 0
 	for h, s := range strata {
-		if counts[h] > s.N {
-			return nil, fmt.Errorf("pvt: stratum %q has %d reports but only %d stations in the frame", s.Key, counts[h], s.N)
+		if ix.counts[h] > s.N {
+			return nil, fmt.Errorf("pvt: stratum %q has %d reports but only %d stations in the frame", s.Key, ix.counts[h], s.N)
 		}
+	}
+	return ix, nil
+}
+
+// collapse forms the collapsed strata of a design from the reports per
+// stratum (counts), with each group's N, n and members and the design's
+// summary, its sums zero and no values laid out. gOf maps a stratum to its
+// group.
+func collapse(strata []Stratum, K int, counts []int, minReports int) (_ *design, gOf []int, _ error) {
+	if minReports <= 0 {
+		minReports = 2
+	}
+	reports, reported, stations := 0, 0, 0
+	for h, s := range strata {
+		reports += counts[h]
+		stations += s.N
 		if counts[h] > 0 {
 			reported++
 		}
+	}
+	if reports < 2 {
+		return nil, nil, ErrTooFewReports
 	}
 
 	// Collapse, in (Group, Key) order.
@@ -502,14 +580,14 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 		}
 	}
 	if pending || len(ends) == 0 { // fewer than minReports reports in all
-		return nil, ErrTooFewReports
+		return nil, nil, ErrTooFewReports
 	}
 
 	K2 := K + 2
 	G := len(ends)
-	d := &design{cols: K2, hasReg: hasReg, vals: make([]float64, len(reports)*K2), groups: make([]group, G)}
+	d := &design{cols: K2, groups: make([]group, G)}
 	keys := make([]string, len(order))
-	gOf := make([]int, len(strata))
+	gOf = make([]int, len(strata))
 	sums := make([]float64, G*K2)
 	start := 0
 	for g, end := range ends {
@@ -523,6 +601,7 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 		}
 		gr.members = keys[start:end:end]
 		gr.sums = sums[g*K2 : (g+1)*K2 : (g+1)*K2]
+		gr.m = newMoments(K2)
 		if end-start > 1 {
 			across := false
 			for j := start + 1; j < end; j++ {
@@ -548,33 +627,12 @@ func prepare(strata []Stratum, K int, reports []Report, minReports int) (*design
 			d.info.EmptyStations += s.N
 		}
 	}
-	// Lay the reports out by group, in input order within a group (a
-	// counting sort: offsets from the group sizes, then one pass).
-	next := make([]int, G)
-	for g := 1; g < G; g++ {
-		d.groups[g].off = d.groups[g-1].off + d.groups[g-1].n
-	}
-	for g := range next {
-		next[g] = d.groups[g].off
-	}
-	for i := range reports {
-		r := &reports[i]
-		g := gOf[idx[r.Stratum]]
-		row := d.vals[next[g]*K2 : (next[g]+1)*K2]
-		next[g]++
-		row[0] = r.Total
-		copy(row[1:], r.Votes)
-		row[K2-1] = r.Registered
-		for c, v := range row {
-			d.groups[g].sums[c] += v
-		}
-	}
 	d.info.Frame = len(strata)
 	d.info.Reported = reported
 	d.info.Used = G
 	d.info.Stations = stations
-	d.info.Reports = len(reports)
-	return d, nil
+	d.info.Reports = reports
+	return d, gOf, nil
 }
 
 // KeySep joins the parts of a composite stratum key (region / urban-rural /
