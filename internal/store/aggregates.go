@@ -825,7 +825,7 @@ func rebuildResults(ctx context.Context, l loader) error {
 
 // deleteResultAggregates removes an election's aggregates (DeleteElection).
 func deleteResultAggregates(ctx context.Context, l loader, electionID int64) error {
-	for _, t := range []string{"protocol_current", "result_areas", "result_votes", "station_differs", "result_elections"} {
+	for _, t := range []string{"protocol_current", "result_areas", "result_votes", "station_differs", "result_elections", "area_stations"} {
 		if err := l.exec(ctx, `DELETE FROM `+t+` WHERE election_id = $1`, electionID); err != nil {
 			return err
 		}
@@ -844,6 +844,7 @@ type RebuildStep struct {
 // Each family of aggregates adds its step here.
 var rebuildSteps = []RebuildStep{
 	{Name: "results", Run: rebuildResults},
+	{Name: "area stations", Run: rebuildAreaStations},
 }
 
 // Rebuild recomputes every maintained aggregate from the raw rows: the

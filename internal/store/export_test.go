@@ -44,6 +44,7 @@ func DumpResultAggregates(ctx context.Context, db *DB) ([]string, error) {
 		`SELECT 'votes', area_id, source, position, election_id, votes, stations FROM result_votes`,
 		`SELECT 'differs', area_id, election_id FROM station_differs`,
 		`SELECT 'election', election_id, options, config FROM result_elections`,
+		`SELECT 'area stations', area_id, election_id, stations, first FROM area_stations`,
 	} {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {

@@ -1056,6 +1056,12 @@ func (r *importRun) finish(ctx context.Context) error {
 			r.db.afterPrework()
 		}
 	}
+	// What its new stations add to the areas above them: read from the
+	// batch's own rows, which nothing else writes, before the lock.
+	frames, err := batchAreaStations(ctx, qLoader{r.conn, r.d}, b.ID)
+	if err != nil {
+		return fmt.Errorf("import of %s: %w", r.req.File, err)
+	}
 	tx, err := r.beginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("import of %s: beginning the final transaction: %w", r.req.File, err)
@@ -1100,9 +1106,13 @@ func (r *importRun) finish(ctx context.Context) error {
 	} else if n != 1 {
 		return fmt.Errorf("import of %s: its pending rows were swept while it ran (nothing was stored)", r.req.File)
 	}
-	// The maintained results (aggregates.go) change in this final
-	// transaction, exactly when the batch becomes visible.
+	// The maintained results (aggregates.go) and the stations under each
+	// area change in this final transaction, exactly when the batch
+	// becomes visible.
 	if err := applyPreparedBatch(ctx, r.db, l, b.ID, pre); err != nil {
+		return err
+	}
+	if err := addAreaStations(ctx, l, frames); err != nil {
 		return err
 	}
 	leaves, err := tableLeaves(ctx, l, "batches", `t.id = $1`, b.ID)

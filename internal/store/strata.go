@@ -2,7 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-elections/vigil/internal/election"
 )
@@ -54,8 +60,8 @@ func (db *DB) walkDown(ctx context.Context, electionID int64, level int, fn func
 }
 
 // LevelAreas returns the areas of an election at a level that are not
-// stations, by id, each with the stations under it: one indexed count
-// per area (over the range of paths below it).
+// stations, by id, each with the stations under it, as area_stations
+// keeps them (area_stations.go).
 func (db *DB) LevelAreas(ctx context.Context, electionID int64, level int) (_ []LevelArea, err error) {
 	defer wrap(&err, "store.LevelAreas(election %d, level %d)", electionID, level)
 	var areas []election.Area
@@ -67,15 +73,18 @@ func (db *DB) LevelAreas(ctx context.Context, electionID int64, level int) (_ []
 		return nil, err
 	}
 	slices.SortFunc(areas, func(a, b election.Area) int { return int(a.ID - b.ID) })
+	ids := make([]int64, len(areas))
+	for i, a := range areas {
+		ids[i] = a.ID
+	}
+	counts, err := db.areaStationCounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]LevelArea, len(areas))
 	for i, a := range areas {
-		lo, hi := pathPrefix(a)
-		out[i] = LevelArea{ID: a.ID, Name: a.Name}
-		if err := db.QueryRowContext(ctx, `SELECT count(*), COALESCE(min(level * 1099511627776 + id), 0) FROM areas
-			WHERE election_id = $1 AND path >= $2 AND path < $3 AND station = 1 AND `+visible("batch_id"),
-			electionID, lo, hi).Scan(&out[i].Stations, &out[i].First); err != nil {
-			return nil, err
-		}
+		c := counts[a.ID]
+		out[i] = LevelArea{ID: a.ID, Name: a.Name, Stations: int(c[0]), First: c[1]}
 	}
 	return out, nil
 }
@@ -100,4 +109,103 @@ func (db *DB) StationsAbove(ctx context.Context, electionID int64, level, limit 
 		return int(a.ID - b.ID)
 	})
 	return out[:min(len(out), limit)], nil
+}
+
+// SampleProtocol is what a sample's estimate reads of a station's current
+// protocol: the station's stratum (the name of its area at a level), its
+// registered voters (0 when not stated), its votes by option position and
+// when it was received.
+type SampleProtocol struct {
+	Stratum    string
+	Registered int64
+	Votes      []int64
+	Received   time.Time
+}
+
+// SampleProtocols calls fn with the current protocol of source of every
+// station of an election that has an area at level above it, in the order
+// of Areas (by level, then id). Four columns where CurrentProtocols scans
+// every figure and the whole area (issue 9: a cold dashboard spent 1.2 s
+// reading the 80,000 sampled stations' protocols that way, 0.2 s of it in
+// SQLite). fn's argument is reused between calls.
+func (db *DB) SampleProtocols(ctx context.Context, electionID int64, source election.Source, level int, fn func(*SampleProtocol) error) (err error) {
+	defer wrap(&err, "store.SampleProtocols(election %d, %s, level %d)", electionID, source, level)
+	rows, err := db.QueryContext(ctx, `SELECT a.path, p.registered, p.votes, p.received
+		FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id JOIN areas a ON a.id = c.area_id
+		WHERE c.election_id = $1 AND c.source = $2 AND c.station = 1 AND a.level > $3
+		ORDER BY a.level, a.id`, electionID, string(source), level)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var sp SampleProtocol
+	var path, votes string
+	var reg sql.NullInt64
+	last := ""
+	for rows.Next() {
+		if err := rows.Scan(&path, &reg, &votes, scanTime(&sp.Received)); err != nil {
+			return err
+		}
+		name, err := pathElem(path, level-1)
+		if err != nil {
+			return err
+		}
+		if name != last { // strata are few: one string each, not one a row
+			last = strings.Clone(name)
+		}
+		sp.Stratum, sp.Registered = last, reg.Int64
+		if err := decodeIDs(votes, &sp.Votes); err != nil {
+			return fmt.Errorf("bad votes %q: %w", votes, err)
+		}
+		if err := fn(&sp); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// pathElem is the i-th name of a stored path (a JSON array of strings),
+// read in place when the path has no escapes (appendPathJSON's output for
+// plain names), through encoding/json otherwise. The result may share the
+// path's memory.
+func pathElem(path string, i int) (string, error) {
+	if name, ok := pathElemPlain(path, i); ok {
+		return name, nil
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(path), &names); err != nil {
+		return "", fmt.Errorf("bad path %s: %w", path, err)
+	}
+	if i < 0 || i >= len(names) {
+		return "", fmt.Errorf("path %s has no name at level %d", path, i+1)
+	}
+	return names[i], nil
+}
+
+// pathElemPlain is pathElem for `["a","b"]`: valid UTF-8, no escapes, no
+// spaces; ok is false for anything else.
+func pathElemPlain(path string, i int) (_ string, ok bool) {
+	if len(path) < 4 || path[0] != '[' || path[1] != '"' || path[len(path)-2] != '"' || path[len(path)-1] != ']' || !utf8.ValidString(path) {
+		return "", false
+	}
+	for j := range len(path) {
+		if path[j] == '\\' || path[j] < 0x20 {
+			return "", false // escapes and control characters: encoding/json's
+		}
+	}
+	rest := path[2 : len(path)-2]
+	var out string
+	for k := 0; ; k++ {
+		name, tail, more := strings.Cut(rest, `","`)
+		if strings.ContainsRune(name, '"') {
+			return "", false // `["a", "b"]` and the like: not this writer's
+		}
+		if k == i {
+			out, ok = name, true
+		}
+		if !more {
+			return out, ok
+		}
+		rest = tail
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,6 +144,21 @@ func TestUpgradeFromEveryVersion(t *testing.T) {
 					st, err := db.Schema(ctx)
 					if err != nil || !st.Current() {
 						t.Fatalf("schema after the upgrade: %+v %v", st, err)
+					}
+					// The aggregates the upgrade built (area_stations by its
+					// migration's own statement) are what a rebuild computes.
+					up, err := store.DumpResultAggregates(ctx, db)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.ContainsFunc(up, func(r string) bool { return strings.HasPrefix(r, "area stations ") }) {
+						t.Errorf("no area_stations rows after the upgrade from %d", from)
+					}
+					if _, err := db.Rebuild(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if reb, err := store.DumpResultAggregates(ctx, db); err != nil || !reflect.DeepEqual(up, reb) {
+						t.Errorf("upgraded from %d: aggregates differ from a rebuild (%v):\nupgraded %q\nrebuilt  %q", from, err, up, reb)
 					}
 				})
 			}

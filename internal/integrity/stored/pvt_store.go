@@ -91,11 +91,8 @@ func BuildPVTStore(ctx context.Context, db *store.DB, e *election.Election, spec
 	}
 	// The sample: each station's current protocol of the sample's source,
 	// in the order of the areas.
-	err = db.CurrentProtocols(ctx, e.ID, []election.Source{spec.Sample}, func(a *election.Area, s *election.Protocol) error {
-		if !a.Station || lvl >= len(a.Path) {
-			return nil
-		}
-		r := pvt.Report{Stratum: pvt.JoinKey(a.Path[lvl-1]), Votes: make([]float64, len(pos)), Registered: float64(s.Figures.Value(election.Registered)), Arrival: s.Received}
+	err = db.SampleProtocols(ctx, e.ID, spec.Sample, lvl, func(s *store.SampleProtocol) error {
+		r := pvt.Report{Stratum: pvt.JoinKey(s.Stratum), Votes: make([]float64, len(pos)), Registered: float64(s.Registered), Arrival: s.Received}
 		for k, p := range pos {
 			if p < len(s.Votes) {
 				r.Votes[k] = float64(s.Votes[p])
