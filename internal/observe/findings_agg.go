@@ -213,49 +213,46 @@ func clonePhases(m map[string]*PhaseFindings) map[string]*PhaseFindings {
 // fillReports adds the report ids behind each figure, from the stored
 // observations.
 func fillReports(ctx context.Context, db *store.DB, f *Findings, org, election int64, sc Scope, regions map[int64]string) error {
-	units, err := db.ObsUnits(ctx, org, election, sc.Node)
-	if err != nil {
-		return err
-	}
-	for _, u := range units {
+	return db.ObsUnits(ctx, org, election, sc.Node, func(u *store.ObsUnit) error {
 		if u.Phase == "incident" {
-			for cat := range u.Hits {
-				if st := f.Incidents[cat]; st != nil {
+			for _, h := range u.Hits {
+				if st := f.Incidents[h.Item]; st != nil {
 					st.Reports = append(st.Reports, u.Reports...)
 				}
 			}
-			continue
+			return nil
 		}
-		targets := []*PhaseFindings{f.Phases[u.Phase]}
+		targets := [2]*PhaseFindings{f.Phases[u.Phase]}
 		if name, ok := regions[u.Region]; ok && sc.Node == 0 {
 			if m := f.ByArea[name]; m != nil {
-				targets = append(targets, m[u.Phase])
+				targets[1] = m[u.Phase]
 			}
 		} else if sc.Node != 0 {
 			if m := f.ByArea[sc.Path[0]]; m != nil {
-				targets = append(targets, m[u.Phase])
+				targets[1] = m[u.Phase]
 			}
 		}
+		neg, observed := u.Hit(agg.Overall)
 		for _, pf := range targets {
 			if pf == nil {
 				continue
 			}
-			if neg, ok := u.Hits[agg.Overall]; ok {
+			if observed {
 				pf.ObservedReports = append(pf.ObservedReports, u.Reports...)
 				if neg {
 					pf.NegativeReports = append(pf.NegativeReports, u.Reports...)
 				}
 			}
-			for item, hit := range u.Hits {
-				if hit && len(item) > len(agg.Indicator) && item[:len(agg.Indicator)] == agg.Indicator {
-					if st := pf.Indicators[item[len(agg.Indicator):]]; st != nil {
+			for _, h := range u.Hits {
+				if h.Hit && len(h.Item) > len(agg.Indicator) && h.Item[:len(agg.Indicator)] == agg.Indicator {
+					if st := pf.Indicators[h.Item[len(agg.Indicator):]]; st != nil {
 						st.Reports = append(st.Reports, u.Reports...)
 					}
 				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // ConflictsOf lists the conflicts in the principal's scope (unresolved

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -26,10 +27,28 @@ func FuzzObsUnitsDecode(f *testing.F) {
 		}
 		var wantM map[string]bool
 		wantErr = json.Unmarshal([]byte(s), &wantM)
-		var gotM map[string]bool
-		gotErr = decodeHits(s, &gotM, map[string]string{})
+		hs, gotErr := decodeHits([]byte(s), []Hit{{"kept", true}}, map[string]string{})
+		gotM := map[string]bool{}
+		for _, h := range hs[min(1, len(hs)):] {
+			if _, dup := gotM[h.Item]; dup {
+				t.Errorf("decodeHits(%q) = %v: %q twice", s, hs, h.Item)
+			}
+			gotM[h.Item] = h.Hit
+		}
+		if wantM == nil {
+			gotM = nil
+		}
+		if len(hs) == 0 || hs[0] != (Hit{"kept", true}) {
+			t.Errorf("decodeHits(%q) = %v: the buffer's first item lost", s, hs)
+		}
 		if (wantErr != nil) != (gotErr != nil) || wantErr == nil && !reflect.DeepEqual(gotM, wantM) {
 			t.Errorf("decodeHits(%q) = %v, %v; encoding/json %v, %v", s, gotM, gotErr, wantM, wantErr)
+		}
+		var wantIDs []int64
+		idErr := json.Unmarshal([]byte(s), &wantIDs)
+		ids, err := appendIDs([]int64{-1}, s)
+		if (err != nil) != (idErr != nil) || len(ids) == 0 || ids[0] != -1 || err == nil && !slices.Equal(ids[1:], wantIDs) {
+			t.Errorf("appendIDs(%q) = %v, %v; encoding/json %v, %v", s, ids, err, wantIDs, idErr)
 		}
 	})
 }
@@ -48,8 +67,12 @@ func TestObsUnitsDecodeFastPath(t *testing.T) {
 	hits := map[string]bool{"overall": true, "indicator:late_opening": false, "vote_buying": true}
 	b, _ = json.Marshal(hits)
 	names := map[string]string{}
-	got, ok := parseHits(string(b), names)
-	if !ok || !reflect.DeepEqual(got, hits) {
+	got, ok := parseHits(b, nil, names)
+	gotM := map[string]bool{}
+	for _, h := range got {
+		gotM[h.Item] = h.Hit
+	}
+	if !ok || len(got) != len(hits) || !reflect.DeepEqual(gotM, hits) {
 		t.Errorf("parseHits(%s) = %v, %v", b, got, ok)
 	}
 	if len(names) != 3 {

@@ -176,17 +176,37 @@ func (db *DB) ObsStats(ctx context.Context, orgID, electionID int64, nodes []int
 }
 
 // ObsUnit is one observation behind the figures: its reports and what it
-// counts (item → hit), with its region (the level-1 area; 0 when none).
+// counts (item → hit, each item once), with its region (the level-1 area;
+// 0 when none).
 type ObsUnit struct {
 	Region  int64
 	Phase   string
 	Reports []int64
-	Hits    map[string]bool
+	Hits    []Hit
 }
 
-// ObsUnits lists the observations under a node (0: all), in order of
-// their first report: the evidence behind every figure.
-func (db *DB) ObsUnits(ctx context.Context, orgID, electionID, node int64) (_ []ObsUnit, err error) {
+// Hit is one item an observation counts, and whether it was hit.
+type Hit struct {
+	Item string
+	Hit  bool
+}
+
+// Hit reports whether the unit counts item and its value.
+func (u *ObsUnit) Hit(item string) (hit, ok bool) {
+	for _, h := range u.Hits {
+		if h.Item == item {
+			return h.Hit, true
+		}
+	}
+	return false, false
+}
+
+// ObsUnits calls fn with each observation under a node (0: all), in order
+// of their first report: the evidence behind every figure. fn's argument
+// and its slices are reused for the next row (issue 9: holding 250,000
+// units, each with a map of its hits, was most of a cold findings
+// request's CPU); item names and phases are shared between rows.
+func (db *DB) ObsUnits(ctx context.Context, orgID, electionID, node int64, fn func(*ObsUnit) error) (err error) {
 	defer wrap(&err, "store.ObsUnits(org %d, election %d, node %d)", orgID, electionID, node)
 	q := `SELECT u.region_id, u.phase, u.reports, u.hits FROM obs_units u WHERE u.org_id = $1 AND u.election_id = $2 ORDER BY u.first_report`
 	args := []any{orgID, electionID}
@@ -197,26 +217,28 @@ func (db *DB) ObsUnits(ctx context.Context, orgID, electionID, node int64) (_ []
 	}
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []ObsUnit
 	names := map[string]string{}
+	var u ObsUnit
+	var phase, reps, hits sql.RawBytes
 	for rows.Next() {
-		var u ObsUnit
-		var reps, hits string
-		if err := rows.Scan(&u.Region, &u.Phase, &reps, &hits); err != nil {
-			return nil, err
+		if err := rows.Scan(&u.Region, &phase, &reps, &hits); err != nil {
+			return err
 		}
-		if err := decodeIDs(reps, &u.Reports); err != nil {
-			return nil, err
+		u.Phase = intern(names, phase)
+		if u.Reports, err = appendIDs(u.Reports[:0], string(reps)); err != nil {
+			return err
 		}
-		if err := decodeHits(hits, &u.Hits, names); err != nil {
-			return nil, err
+		if u.Hits, err = decodeHits(hits, u.Hits[:0], names); err != nil {
+			return err
 		}
-		out = append(out, u)
+		if err := fn(&u); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // AreaNames maps area ids to their names.
