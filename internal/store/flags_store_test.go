@@ -26,6 +26,7 @@ func TestFlagsStoreSameAsCheckAll(t *testing.T) {
 		e, paths := aggElection(t, db, rng, 3, 3, 4)
 		seen := 0
 		codes := map[string]int{} // over the steps, by code: the summaries' must be among them
+		checkedSeen := map[string]int{}
 		compare := func(what string) {
 			t.Helper()
 			e, err := db.Election(ctx, e.ID)
@@ -48,7 +49,22 @@ func TestFlagsStoreSameAsCheckAll(t *testing.T) {
 				}
 				ps = append(ps, p...)
 			}
-			want := tally.CheckAll(e, ix, ps, tally.Selector{}).Flags
+			wantRep := tally.CheckAll(e, ix, ps, tally.Selector{})
+			gotRep, err := stored.ReportStore(ctx, db, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The whole report (the flags API's answer): the protocols and
+			// checks counted in the database are CheckAll's.
+			if wantRep.Protocols == 0 || gotRep.Protocols != wantRep.Protocols || gotRep.Summaries != wantRep.Summaries ||
+				!reflect.DeepEqual(gotRep.Checked, wantRep.Checked) || !reflect.DeepEqual(gotRep.Counts, wantRep.Counts) {
+				t.Fatalf("%s: report from the store %d protocols, %d summaries, checked %v, counts %v;\nCheckAll %d, %d, %v, %v",
+					what, gotRep.Protocols, gotRep.Summaries, gotRep.Checked, gotRep.Counts, wantRep.Protocols, wantRep.Summaries, wantRep.Checked, wantRep.Counts)
+			}
+			for c, n := range wantRep.Checked {
+				checkedSeen[c] += n
+			}
+			want := wantRep.Flags
 			got, err := stored.FlagsStore(ctx, db, e)
 			if err != nil {
 				t.Fatal(err)
@@ -99,6 +115,11 @@ func TestFlagsStoreSameAsCheckAll(t *testing.T) {
 		}
 		if seen == 0 || codes[election.CodeSummaryFigure]+codes[election.CodeSummaryStations] == 0 {
 			t.Fatalf("flags by code over the steps %v: the sequence tests too little", codes)
+		}
+		for _, code := range store.FlagCodes() {
+			if checkedSeen[code] == 0 {
+				t.Errorf("control %s never ran over the steps (checked %v): the sequence does not test its condition", code, checkedSeen)
+			}
 		}
 	})
 }

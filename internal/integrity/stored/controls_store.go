@@ -15,9 +15,20 @@ import (
 // election (issue 9: the controls page tabulated every protocol): the
 // protocols whose maintained flags say they fail a control, and those of
 // the areas above the stations, checked again here for the flags' full
-// text; a summary's stations' sums from the results aggregates. The
-// report's Checked counts are of those protocols only.
+// text; a summary's stations' sums from the results aggregates.
 func FlagsStore(ctx context.Context, db *store.DB, e *election.Election) ([]election.Flag, error) {
+	rep, err := ReportStore(ctx, db, e)
+	if err != nil {
+		return nil, err
+	}
+	return rep.Flags, nil
+}
+
+// ReportStore is tally.CheckAll's whole report with the default selector
+// (the flags API's answer): FlagsStore's flags and counts, with the
+// protocols and the checks run counted in the database
+// (store.ControlCounts) rather than by checking every protocol.
+func ReportStore(ctx context.Context, db *store.DB, e *election.Election) (*election.Report, error) {
 	rep := election.NewReport()
 	src := tally.DefaultSources[0] // what a zero Selector chooses, as CheckAll's summaries use
 	err := db.FlaggedProtocols(ctx, e.ID, func(a *election.Area, p *election.Protocol) error {
@@ -42,5 +53,16 @@ func FlagsStore(ctx context.Context, db *store.DB, e *election.Election) ([]elec
 	if err != nil {
 		return nil, readErr(err)
 	}
-	return rep.Flags, nil
+	// The loop checked the flagged protocols only: the per-protocol
+	// controls' totals are over every protocol. (The summaries' own
+	// controls ran on every summary above the stations, all read.)
+	n, checked, err := db.ControlCounts(ctx, e.ID, len(e.Options))
+	if err != nil {
+		return nil, readErr(err)
+	}
+	rep.Protocols = n
+	for code, k := range checked {
+		rep.Checked[code] = k
+	}
+	return rep, nil
 }

@@ -1,12 +1,15 @@
 package portal
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/integrity/compare"
+	"github.com/vigil-elections/vigil/internal/integrity/stored"
 	"github.com/vigil-elections/vigil/internal/tally"
 	"github.com/vigil-elections/vigil/internal/web"
 )
@@ -178,6 +181,26 @@ func (s *room) apiFlags(w http.ResponseWriter, r *http.Request) error {
 	sel, err := selectorParam(r)
 	if err != nil {
 		return err
+	}
+	if slices.Equal(sel.Sources, tally.DefaultSources) {
+		// The default (every request without ?source=): the report from the
+		// maintained flags and counts (stored.ReportStore), cached as a
+		// page. Tabulating and checking every protocol took 23 s for the
+		// first request at 1,000,000 stations and 0.7 s of CPU for every
+		// later one: a public endpoint anyone could keep busy.
+		stamp, err := s.PortalStamp(r, e.ID)
+		if err != nil {
+			return err
+		}
+		key := r.URL.Path + "?" + r.URL.RawQuery + "|json"
+		return s.ServePage(w, r, key, stamp, "application/json; charset=utf-8", func(r *http.Request) ([]byte, error) {
+			rep, err := stored.ReportStore(r.Context(), s.PortalDB(), e)
+			if err != nil {
+				return nil, err
+			}
+			b, err := json.Marshal(rep)
+			return append(b, '\n'), err
+		})
 	}
 	ent, err := s.TallyFor(r.Context(), e, sel)
 	if err != nil {
