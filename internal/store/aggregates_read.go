@@ -368,14 +368,19 @@ func pathPrefix(a election.Area) (lo, hi string) {
 }
 
 // StationsUnder counts the stations under an area (itself, if a station),
-// with or without a protocol.
+// with or without a protocol, of the imports committed.
 func (db *DB) StationsUnder(ctx context.Context, electionID int64, a election.Area) (n int, err error) {
 	defer wrap(&err, "store.StationsUnder(election %d, area %d)", electionID, a.ID)
 	if a.Station {
 		return 1, nil
 	}
-	lo, hi := pathPrefix(a)
-	err = db.QueryRowContext(ctx, `SELECT count(*) FROM areas WHERE election_id = $1 AND path >= $2 AND path < $3 AND station = 1`, electionID, lo, hi).Scan(&n)
+	// Kept per area (area_stations.go): counting the range of paths below
+	// it read every station's row, 0.1–0.6 s for a region of 60,000, and
+	// counted the stations of an import not yet committed.
+	err = db.QueryRowContext(ctx, `SELECT stations FROM area_stations WHERE area_id = $1 AND election_id = $2`, a.ID, electionID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	return n, err
 }
 
