@@ -21,7 +21,10 @@ type Checkpoint struct {
 // estimate are left out. It is Estimate on growing prefixes, so each
 // checkpoint is what an analyst would have seen at that moment; note that the
 // early reports are not a random sample (nearby, urban, small stations
-// report first), which is what the curve shows.
+// report first), which is what the curve shows. Without a bootstrap it
+// computes each prefix's estimate from running per-stratum sums and
+// moments (moments.go), one pass over the reports for all checkpoints;
+// TestConvergeIsEstimateOnPrefixes holds it to Estimate.
 func Converge(strata []Stratum, options []string, reports []Report, cfg Config, every int, step time.Duration) ([]Checkpoint, error) {
 	if every <= 0 && step <= 0 {
 		return nil, errors.New("pvt: convergence needs a report step or a time step")

@@ -30,7 +30,12 @@
 // Linearised variance: V̂(p̂_k) = X̂⁻² Σ_h N_h² (1 − n_h/N_h) s²_{e,h} / n_h,
 // with e_i = y_ik − p̂_k x_i, s²_{e,h} the sample variance (divisor n_h − 1)
 // of e in stratum h and X̂ = Σ_h (N_h/n_h) Σ_{i∈h} x_i. Normal intervals
-// p̂ ± z·SE with z = 1.959964 (95 %) and 2.575829 (99 %).
+// p̂ ± z·SE with z = 1.959964 (95 %) and 2.575829 (99 %). s²_{e,h} is
+// computed from the stratum's centred cross-products of the columns
+// (Welford's update; strata merged by Chan et al.'s rule) as the quadratic
+// form of e's coefficients, not by a pass over the reports per option: the
+// same value to ~10⁻¹² (TestMomentsResidualVariance), and a residual that
+// is identical at every station gives exactly 0.
 //
 // # Collapsing strata
 //
