@@ -37,7 +37,8 @@ import (
 // per statement, then added to the stored rows with an upsert.
 
 // flagCodes are the per-protocol controls kept as bits of
-// protocol_current.flags, bit i for flagCodes[i]. The summary controls
+// protocol_current.flags, bit i for flagCodes[i] when the protocol fails
+// it, bit 32 + i when the control ran on it (checkedBit). The summary controls
 // compare a summary with its stations' sums and are computed when read,
 // from the aggregates (SummaryFlags).
 var flagCodes = []string{
@@ -51,6 +52,16 @@ var flagCodes = []string{
 func FlagCodes() []string { return append([]string(nil), flagCodes...) }
 
 func flagCol(code string) string { return "flag_" + strings.ToLower(code) }
+
+// checkedCol is result_areas' count of the stations a control ran on.
+func checkedCol(code string) string { return "checked_" + strings.ToLower(code) }
+
+// failBits are the bits of protocol_current.flags that say a control
+// failed; the bits above say which controls ran.
+const failBits = int64(1)<<32 - 1
+
+// checkedBit is the bit of protocol_current.flags that says control i ran.
+func checkedBit(i int) int64 { return int64(1) << (32 + i) }
 
 // aggFigures are the summed columns of result_areas besides stations: the
 // protocol figures in election.Figure order, then ballots cast.
@@ -68,6 +79,9 @@ var aggCols = func() []string {
 	}
 	for _, c := range flagCodes {
 		cols = append(cols, flagCol(c))
+	}
+	for _, c := range flagCodes {
+		cols = append(cols, checkedCol(c))
 	}
 	return append(cols, "differs")
 }()
@@ -126,11 +140,17 @@ func votesJoin(d Dialect) (from, pos, val string) {
 // options. Its JSON is stored in result_elections.config to notice a
 // change.
 type flagConfig struct {
+	// V is the flags' layout: 2 since they carry the controls that ran
+	// (migration 0024); a key stored by an older vigil differs.
+	V            int                           `json:"v"`
 	Tolerances   map[string]election.Tolerance `json:"t,omitempty"`
 	Essential    []string                      `json:"e,omitempty"`
 	EssentialSet bool                          `json:"s,omitempty"`
 	Options      int                           `json:"o"`
 }
+
+// flagLayout is flagConfig.V of this vigil.
+const flagLayout = 2
 
 func (c flagConfig) key() string {
 	b, _ := json.Marshal(c) // map keys sorted: the same settings give the same key
@@ -139,7 +159,7 @@ func (c flagConfig) key() string {
 
 func loadFlagConfig(ctx context.Context, l loader, electionID int64) (flagConfig, error) {
 	var cfgText string
-	var fc flagConfig
+	fc := flagConfig{V: flagLayout}
 	if err := l.queryRow(ctx, `SELECT config FROM elections WHERE id = $1`, electionID).Scan(&cfgText); err != nil {
 		return fc, fmt.Errorf("election %d: %w", electionID, err)
 	}
@@ -155,13 +175,20 @@ func loadFlagConfig(ctx context.Context, l loader, electionID int64) (flagConfig
 }
 
 // maskExpr is the SQL of a protocol's (alias p) failed controls as a bit
-// mask, the same rules as election.Check (TestFlagsMatchCheck holds them
-// together) with the tolerances written in as literals.
+// mask, and of the controls that ran on it (checkedCond) in the bits above,
+// the same rules as election.Check (checkAggregates and
+// TestFlagsStoreSameAsCheckAll hold them together) with the tolerances
+// written in as literals.
 func maskExpr(d Dialect, c flagConfig) string {
 	var terms []string
 	for i, code := range flagCodes {
 		if cond := flagCond(d, c, code); cond != "" {
 			terms = append(terms, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, int64(1)<<i))
+		}
+		if cond := checkedCond(code, c.Options); cond == "" {
+			terms = append(terms, strconv.FormatInt(checkedBit(i), 10))
+		} else {
+			terms = append(terms, fmt.Sprintf("CASE WHEN %s THEN %d ELSE 0 END", cond, checkedBit(i)))
 		}
 	}
 	if len(terms) == 0 {
@@ -570,9 +597,25 @@ func refreshFlags(ctx context.Context, l loader, electionID int64) (flagConfig, 
 			WHERE x.flags <> x.m`, electionID); err != nil {
 			return fc, fmt.Errorf("recomputing the flags: %w", err)
 		}
-		if err := l.exec(ctx, `UPDATE protocol_current SET flags = (SELECT ch.new_flags FROM agg_change ch WHERE ch.area_id = protocol_current.area_id AND ch.source = protocol_current.source)
-			WHERE election_id = $1 AND EXISTS (SELECT 1 FROM agg_change ch WHERE ch.area_id = protocol_current.area_id AND ch.source = protocol_current.source)`, electionID); err != nil {
+		// The changed rows found by their key in agg_change: without an
+		// index SQLite scanned the work table once per protocol, quadratic
+		// when a change of settings (or of the flags' layout) touches most
+		// of an election's flags (at 100,000 stations it ran for over ten
+		// minutes). Made for this statement and dropped after: the imports
+		// fill agg_change without needing it.
+		if l.dialect() == SQLite {
+			if err := l.exec(ctx, `CREATE INDEX IF NOT EXISTS temp.agg_change_key ON agg_change (area_id, source)`); err != nil {
+				return fc, err
+			}
+		}
+		if err := l.exec(ctx, `UPDATE protocol_current SET flags = ch.new_flags FROM agg_change ch
+			WHERE ch.area_id = protocol_current.area_id AND ch.source = protocol_current.source AND protocol_current.election_id = $1`, electionID); err != nil {
 			return fc, err
+		}
+		if l.dialect() == SQLite {
+			if err := l.exec(ctx, `DROP INDEX IF EXISTS temp.agg_change_key`); err != nil {
+				return fc, err
+			}
 		}
 		if err := applyChanges(ctx, l, electionID); err != nil {
 			return fc, err
@@ -646,9 +689,13 @@ func stationDeltas(ctx context.Context, l loader) error {
 	// Flags: a bit set now and not before counts +1, the reverse −1.
 	var flagCols, flagVals []string
 	for i, c := range flagCodes {
-		bit := int64(1) << i
-		flagCols = append(flagCols, flagCol(c))
-		flagVals = append(flagVals, fmt.Sprintf("sum((CASE WHEN (ch.new_flags & %[1]d) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN (ch.old_flags & %[1]d) <> 0 THEN 1 ELSE 0 END))", bit))
+		for _, b := range []struct {
+			col string
+			bit int64
+		}{{flagCol(c), int64(1) << i}, {checkedCol(c), checkedBit(i)}} {
+			flagCols = append(flagCols, b.col)
+			flagVals = append(flagVals, fmt.Sprintf("sum((CASE WHEN (ch.new_flags & %[1]d) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN (ch.old_flags & %[1]d) <> 0 THEN 1 ELSE 0 END))", b.bit))
+		}
 	}
 	if err := l.exec(ctx, `INSERT INTO agg_delta (area_id, source, depth, `+strings.Join(flagCols, ", ")+`)
 		SELECT a.parent_id, ch.source, 1, `+strings.Join(flagVals, ", ")+` FROM agg_change ch JOIN areas a ON a.id = ch.area_id

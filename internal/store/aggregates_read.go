@@ -400,7 +400,7 @@ func (db *DB) CurrentProtocols(ctx context.Context, electionID int64, sources []
 // controls page reads these instead of every protocol.
 func (db *DB) FlaggedProtocols(ctx context.Context, electionID int64, fn func(a *election.Area, p *election.Protocol) error) (err error) {
 	defer wrap(&err, "store.FlaggedProtocols(election %d)", electionID)
-	return db.currentProtocols(ctx, electionID, nil, ` AND (c.flags <> 0 OR c.station = 0)`, fn)
+	return db.currentProtocols(ctx, electionID, nil, fmt.Sprintf(` AND ((c.flags & %d) <> 0 OR c.station = 0)`, failBits), fn)
 }
 
 func (db *DB) currentProtocols(ctx context.Context, electionID int64, sources []election.Source, cond string, fn func(a *election.Area, p *election.Protocol) error) error {

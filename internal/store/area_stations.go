@@ -80,7 +80,11 @@ func rebuildAreaStations(ctx context.Context, l loader) error {
 	return l.exec(ctx, stationsUp(visible("batch_id"))+`
 		INSERT INTO area_stations (area_id, election_id, stations, first)
 		SELECT up.area_id, a.election_id, sum(up.n), min(up.f) FROM up JOIN areas a ON a.id = up.area_id
-		GROUP BY up.area_id, a.election_id`)
+		GROUP BY up.area_id, a.election_id
+		ON CONFLICT (area_id) DO UPDATE SET stations = excluded.stations, first = excluded.first`)
+	// (On PostgreSQL an import of a new election, which the rebuild has not
+	// locked, can commit its rows between the DELETE and this statement,
+	// which counts its stations too: the count read here stands.)
 }
 
 // areaStationCounts reads the stations under each of the areas and the

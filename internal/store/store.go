@@ -148,6 +148,12 @@ func OpenWith(ctx context.Context, addr string, po PoolOptions) (*DB, error) {
 			return nil, fmt.Errorf("database %s: computing the results aggregates: %w", db.Addr, err)
 		}
 	}
+	// Flags of an older layout (before 0024 they did not say which
+	// controls ran): recomputed once, with the counts they carry.
+	if err := db.refreshStaleFlags(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: recomputing the flags: %w", db.Addr, err)
+	}
 	// A database from before the transparency log: its rows enter the log
 	// once, as they are now.
 	if n, err := db.LogSize(ctx); err == nil && n == 0 {

@@ -71,7 +71,7 @@ func rowCounts(t *testing.T, db *store.DB) map[string]int {
 // observe_agg*.go): computed from the other rows, and built when a
 // database whose rows were written without them is opened.
 var derivedTables = map[string]bool{
-	"protocol_current": true, "result_areas": true, "result_votes": true, "result_elections": true, "station_differs": true,
+	"protocol_current": true, "result_areas": true, "result_votes": true, "result_elections": true, "station_differs": true, "area_stations": true,
 	"obs_stats": true, "obs_clusters": true, "obs_nodes": true, "obs_stations": true, "obs_units": true, "obs_conflicts": true, "obs_changes": true,
 	"obs_anc": true,
 }

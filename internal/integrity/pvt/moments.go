@@ -104,9 +104,13 @@ func (m *moments) residVar(r ratio, p float64) float64 {
 			scale += math.Abs(t)
 		}
 	}
-	// The terms cancel to within rounding (~10⁻¹⁵ of their size) when the
-	// residual is the same at every station (y = p·x exactly, or every
-	// station alike): that is no variance, as two passes would find.
+	// The terms cancel to within rounding when the residual is the same at
+	// every station (y = p·x exactly, or every station alike): below
+	// 10⁻¹² of the terms' size it is taken as no variance. (Two passes
+	// left ~10⁻¹⁵ there, a standard error of rounding noise that could
+	// withhold a verdict for want of degrees of freedom; a real residual
+	// variance this small, stations of near-identical shares and very
+	// different sizes, is also taken as 0.)
 	if q <= 1e-12*scale {
 		return 0
 	}

@@ -25,15 +25,26 @@ func FlagsStore(ctx context.Context, db *store.DB, e *election.Election) ([]elec
 }
 
 // ReportStore is tally.CheckAll's whole report with the default selector
-// (the flags API's answer): FlagsStore's flags and counts, with the
-// protocols and the checks run counted in the database
-// (store.ControlCounts) rather than by checking every protocol.
+// (the flags API's answer): FlagsStore's flags; the protocols, the checks
+// run and the protocols failing each per-protocol control as the root's
+// aggregates count them over the stations (store.StationControlCounts),
+// plus the protocols of the areas above the stations, which are all read
+// and checked here. Rows proportional to the flags and the areas above the
+// stations, not to the election.
 func ReportStore(ctx context.Context, db *store.DB, e *election.Election) (*election.Report, error) {
 	rep := election.NewReport()
 	src := tally.DefaultSources[0] // what a zero Selector chooses, as CheckAll's summaries use
+	// A station's protocol is here because it fails a control: its flags
+	// are wanted, its counts are in the aggregates already.
+	scratch := election.NewReport()
 	err := db.FlaggedProtocols(ctx, e.ID, func(a *election.Area, p *election.Protocol) error {
 		from := len(rep.Flags)
-		rep.Check(e, p)
+		if a.Station {
+			scratch.Flags = scratch.Flags[:0]
+			rep.Flags = append(rep.Flags, scratch.Check(e, p)...)
+		} else {
+			rep.Check(e, p)
+		}
 		if p.Source == election.Summary && !a.Station {
 			rows, err := db.ResultTree(ctx, e.ID, src, a.ID, 0)
 			if err != nil {
@@ -53,16 +64,16 @@ func ReportStore(ctx context.Context, db *store.DB, e *election.Election) (*elec
 	if err != nil {
 		return nil, readErr(err)
 	}
-	// The loop checked the flagged protocols only: the per-protocol
-	// controls' totals are over every protocol. (The summaries' own
-	// controls ran on every summary above the stations, all read.)
-	n, checked, err := db.ControlCounts(ctx, e.ID, len(e.Options))
+	cc, err := db.StationControlCounts(ctx, e.ID)
 	if err != nil {
 		return nil, readErr(err)
 	}
-	rep.Protocols = n
-	for code, k := range checked {
-		rep.Checked[code] = k
+	rep.Protocols += cc.Protocols
+	for code, n := range cc.Checked {
+		rep.Checked[code] += n
+	}
+	for code, n := range cc.Failed {
+		rep.Counts[code] += n
 	}
 	return rep, nil
 }
