@@ -400,6 +400,8 @@ func (db *DB) CurrentProtocols(ctx context.Context, electionID int64, sources []
 // controls page reads these instead of every protocol.
 func (db *DB) FlaggedProtocols(ctx context.Context, electionID int64, fn func(a *election.Area, p *election.Protocol) error) (err error) {
 	defer wrap(&err, "store.FlaggedProtocols(election %d)", electionID)
+	// Written as migration 0025's partial index is (failBits is
+	// 4294967295), so that SQLite reads the flagged protocols through it.
 	return db.currentProtocols(ctx, electionID, nil, fmt.Sprintf(` AND ((c.flags & %d) <> 0 OR c.station = 0)`, failBits), fn)
 }
 

@@ -221,19 +221,8 @@ func TestAggregatesRebuildEqualsIncremental(t *testing.T) {
 			checkAggregates(t, db, e, "first import")
 			for step := range 24 {
 				what := randomStep(t, db, rng, e, paths, step)
-				inc, err := store.DumpResultAggregates(ctx, db)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := db.Rebuild(ctx); err != nil {
-					t.Fatal(err)
-				}
-				reb, err := store.DumpResultAggregates(ctx, db)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(inc, reb) {
-					t.Fatalf("seed %d, step %d (%s): incremental and rebuilt aggregates differ:\n%s", seed, step, what, dumpDiff(inc, reb))
+				if _, diff := rebuildDiff(t, db); diff != "" {
+					t.Fatalf("seed %d, step %d (%s): incremental and rebuilt aggregates differ:\n%s", seed, step, what, diff)
 				}
 				if step%4 == 3 {
 					checkAggregates(t, db, e, what)
@@ -251,7 +240,6 @@ func TestAggregatesRebuildEqualsIncremental(t *testing.T) {
 // import are exactly what a rebuild computes; the prework is used when
 // what it replaces is unchanged, and computed afresh otherwise.
 func TestImportPreworkRaces(t *testing.T) {
-	ctx := context.Background()
 	db := storetest.SQLite(t)
 	rng := rand.New(rand.NewPCG(7, 42))
 	e, paths := aggElection(t, db, rng, 3, 3, 4)
@@ -268,19 +256,8 @@ func TestImportPreworkRaces(t *testing.T) {
 	for step := range 60 {
 		between = ""
 		what := randomStep(t, db, rng, e, paths, step)
-		inc, err := store.DumpResultAggregates(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Rebuild(ctx); err != nil {
-			t.Fatal(err)
-		}
-		reb, err := store.DumpResultAggregates(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(inc, reb) {
-			t.Fatalf("step %d (%s; between its prework and its final transaction: %q): incremental and rebuilt aggregates differ:\n%s", step, what, between, dumpDiff(inc, reb))
+		if _, diff := rebuildDiff(t, db); diff != "" {
+			t.Fatalf("step %d (%s; between its prework and its final transaction: %q): incremental and rebuilt aggregates differ:\n%s", step, what, between, diff)
 		}
 	}
 	checkAggregates(t, db, e, "the end")
@@ -298,6 +275,28 @@ func mustElection(t *testing.T, db *store.DB, name string) *election.Election {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// rebuildDiff dumps the maintained aggregates, rebuilds them from the raw
+// rows and returns the first dump and how the two differ ("" when not).
+func rebuildDiff(t *testing.T, db *store.DB) (before []string, diff string) {
+	t.Helper()
+	ctx := context.Background()
+	before, err := store.DumpResultAggregates(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := store.DumpResultAggregates(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(before, after) {
+		return before, ""
+	}
+	return before, dumpDiff(before, after)
 }
 
 func dumpDiff(a, b []string) string {

@@ -92,21 +92,15 @@ func rebuildAreaStations(ctx context.Context, l loader) error {
 func (db *DB) areaStationCounts(ctx context.Context, ids []int64) (map[int64][2]int64, error) {
 	out := make(map[int64][2]int64, len(ids))
 	for lo := 0; lo < len(ids); lo += 500 {
-		rows, err := db.QueryContext(ctx, `SELECT area_id, stations, first FROM area_stations WHERE area_id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`)
+		rs, err := queryList(ctx, db, func(sc interface{ Scan(...any) error }) (r [3]int64, err error) {
+			err = sc.Scan(&r[0], &r[1], &r[2])
+			return r, err
+		}, `SELECT area_id, stations, first FROM area_stations WHERE area_id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id, n, f int64
-			if err := rows.Scan(&id, &n, &f); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = [2]int64{n, f}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		for _, r := range rs {
+			out[r[0]] = [2]int64{r[1], r[2]}
 		}
 	}
 	return out, nil

@@ -83,26 +83,23 @@ func (db *DB) StationControlCounts(ctx context.Context, electionID int64) (cc Co
 // this vigil's (flagLayout): a database upgraded across 0024. Reading the
 // settings costs a row per election; only stale ones take a transaction.
 func (db *DB) refreshStaleFlags(ctx context.Context) error {
-	var stale []int64
-	rows, err := db.QueryContext(ctx, `SELECT election_id, config FROM result_elections ORDER BY election_id`)
+	type stored struct {
+		id  int64
+		cfg string
+	}
+	elections, err := queryList(ctx, db, func(sc interface{ Scan(...any) error }) (s stored, err error) {
+		err = sc.Scan(&s.id, &s.cfg)
+		return s, err
+	}, `SELECT election_id, config FROM result_elections ORDER BY election_id`)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id int64
-		var cfg string
-		if err := rows.Scan(&id, &cfg); err != nil {
-			rows.Close()
-			return err
-		}
+	var stale []int64
+	for _, s := range elections {
 		var fc flagConfig
-		if cfg != "" && (json.Unmarshal([]byte(cfg), &fc) != nil || fc.V != flagLayout) {
-			stale = append(stale, id)
+		if s.cfg != "" && (json.Unmarshal([]byte(s.cfg), &fc) != nil || fc.V != flagLayout) {
+			stale = append(stale, s.id)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, id := range stale {
 		if err := db.InTx(ctx, func(tx *sql.Tx) error {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -24,122 +23,116 @@ import (
 // every leaf's stored hashes must still be those the audit recomputes.
 func TestTransparencyLogFrontierAcrossInstances(t *testing.T) {
 	ctx := context.Background()
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			addr := filepath.Join(t.TempDir(), "f.db")
-			if engine == "postgres" {
-				addr = storetest.PostgresAddr(t)
-			}
-			var dbs [2]*store.DB
-			for i := range dbs {
-				db, err := store.Open(ctx, addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer db.Close()
-				dbs[i] = db
-			}
-			fx := newWriterFixture(t, dbs[0])
-			// The writers live through every round: each keeps a guess at
-			// the log's state (on PostgreSQL an append on a right guess is
-			// one statement), which the other's appends, the rolled-back
-			// one and the hand edits below make wrong.
-			var ws [2]*store.GroupCommit
-			for i, db := range dbs {
-				ws[i] = store.NewGroupCommit(db)
-				defer ws[i].Close()
-			}
-			round := func(name string) {
-				t.Helper()
-				var wg sync.WaitGroup
-				errs := make(chan error, 2*40)
-				for i := range dbs {
-					w := ws[i]
-					for k := range 40 {
-						wg.Add(1)
-						go func() {
-							defer wg.Done()
-							j := fx.job(fmt.Sprintf("%s-%d-%02d", name, i, k))
-							if _, err := w.Submit(ctx, j); err != nil {
-								errs <- err
-							}
-						}()
-					}
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					t.Fatalf("%s: %v", name, err)
-				}
-			}
-			round("first")
-			// An append rolled back: the size and frontier it wrote go with it.
-			rollback := errors.New("rolled back on purpose")
-			err := dbs[0].InTx(ctx, func(tx *sql.Tx) error {
-				var id int64
-				if err := tx.QueryRowContext(ctx, `SELECT min(id) FROM reports`).Scan(&id); err != nil {
-					return err
-				}
-				if _, err := store.LogRows(ctx, tx, dbs[0].Dialect, store.RowSet{Table: "reports", IDs: []int64{id, id, id}}); err != nil {
-					return err
-				}
-				return rollback
-			})
-			if !errors.Is(err, rollback) {
-				t.Fatalf("the append meant to roll back: %v", err)
-			}
-			round("second")
-			exec(t, dbs[1], `UPDATE log_state SET frontier = NULL`)
-			round("third")
-			exec(t, dbs[0], `UPDATE log_state SET size = size - 1`)
-			exec(t, dbs[0], `UPDATE log_state SET size = size + 1`)
-			var f []byte
-			if err := dbs[0].QueryRow(`SELECT frontier FROM log_state`).Scan(&f); err != nil || len(f) < 8 {
-				t.Fatalf("frontier %x: %v", f, err)
-			}
-			// The frontier of another size with as many subtrees (so the
-			// same length): bit i set and i+1 clear, moved up by one.
-			tag := binary.BigEndian.Uint64(f)
-			i := 0
-			for tag>>i&3 != 1 {
-				i++
-			}
-			binary.BigEndian.PutUint64(f, tag+1<<i)
-			for k := 8; k < len(f); k++ {
-				f[k] = 0 // and hashes that are not this tree's
-			}
-			if _, err := dbs[0].Exec(`UPDATE log_state SET frontier = $1`, f); err != nil {
-				t.Fatal(err)
-			}
-			round("fourth")
-			n, err := dbs[1].LogSize(ctx)
+	storetest.EachAddr(t, func(t *testing.T, addr string) {
+		var dbs [2]*store.DB
+		for i := range dbs {
+			db, err := store.Open(ctx, addr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var reports int64
-			if err := dbs[1].QueryRow(`SELECT count(*) FROM reports`).Scan(&reports); err != nil {
-				t.Fatal(err)
-			}
-			if reports != 4*80 || n < reports {
-				t.Fatalf("%d reports and %d leaves, want 320 reports each with its leaf", reports, n)
-			}
-			if probs := auditProblems(t, dbs[1]); len(probs) != 0 {
-				t.Fatalf("audit after concurrent appends: %q", probs)
-			}
-			if engine == "postgres" {
-				// The hand edits of log_state made at least one guess wrong.
-				var hits, misses int64
-				for _, w := range ws {
-					h, m := w.LogHintStats()
-					hits, misses = hits+h, misses+m
+			defer db.Close()
+			dbs[i] = db
+		}
+		fx := newWriterFixture(t, dbs[0])
+		// The writers live through every round: each keeps a guess at
+		// the log's state (on PostgreSQL an append on a right guess is
+		// one statement), which the other's appends, the rolled-back
+		// one and the hand edits below make wrong.
+		var ws [2]*store.GroupCommit
+		for i, db := range dbs {
+			ws[i] = store.NewGroupCommit(db)
+			defer ws[i].Close()
+		}
+		round := func(name string) {
+			t.Helper()
+			var wg sync.WaitGroup
+			errs := make(chan error, 2*40)
+			for i := range dbs {
+				w := ws[i]
+				for k := range 40 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						j := fx.job(fmt.Sprintf("%s-%d-%02d", name, i, k))
+						if _, err := w.Submit(ctx, j); err != nil {
+							errs <- err
+						}
+					}()
 				}
-				t.Logf("appends on a right guess: %d, on a wrong one: %d", hits, misses)
-				if misses == 0 {
-					t.Error("no append found the log's state other than its writer guessed")
-				}
 			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		round("first")
+		// An append rolled back: the size and frontier it wrote go with it.
+		rollback := errors.New("rolled back on purpose")
+		err := dbs[0].InTx(ctx, func(tx *sql.Tx) error {
+			var id int64
+			if err := tx.QueryRowContext(ctx, `SELECT min(id) FROM reports`).Scan(&id); err != nil {
+				return err
+			}
+			if _, err := store.LogRows(ctx, tx, dbs[0].Dialect, store.RowSet{Table: "reports", IDs: []int64{id, id, id}}); err != nil {
+				return err
+			}
+			return rollback
 		})
-	}
+		if !errors.Is(err, rollback) {
+			t.Fatalf("the append meant to roll back: %v", err)
+		}
+		round("second")
+		exec(t, dbs[1], `UPDATE log_state SET frontier = NULL`)
+		round("third")
+		exec(t, dbs[0], `UPDATE log_state SET size = size - 1`)
+		exec(t, dbs[0], `UPDATE log_state SET size = size + 1`)
+		var f []byte
+		if err := dbs[0].QueryRow(`SELECT frontier FROM log_state`).Scan(&f); err != nil || len(f) < 8 {
+			t.Fatalf("frontier %x: %v", f, err)
+		}
+		// The frontier of another size with as many subtrees (so the
+		// same length): bit i set and i+1 clear, moved up by one.
+		tag := binary.BigEndian.Uint64(f)
+		i := 0
+		for tag>>i&3 != 1 {
+			i++
+		}
+		binary.BigEndian.PutUint64(f, tag+1<<i)
+		for k := 8; k < len(f); k++ {
+			f[k] = 0 // and hashes that are not this tree's
+		}
+		if _, err := dbs[0].Exec(`UPDATE log_state SET frontier = $1`, f); err != nil {
+			t.Fatal(err)
+		}
+		round("fourth")
+		n, err := dbs[1].LogSize(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reports int64
+		if err := dbs[1].QueryRow(`SELECT count(*) FROM reports`).Scan(&reports); err != nil {
+			t.Fatal(err)
+		}
+		if reports != 4*80 || n < reports {
+			t.Fatalf("%d reports and %d leaves, want 320 reports each with its leaf", reports, n)
+		}
+		if probs := auditProblems(t, dbs[1]); len(probs) != 0 {
+			t.Fatalf("audit after concurrent appends: %q", probs)
+		}
+		if dbs[1].Dialect == store.Postgres {
+			// The hand edits of log_state made at least one guess wrong.
+			var hits, misses int64
+			for _, w := range ws {
+				h, m := w.LogHintStats()
+				hits, misses = hits+h, misses+m
+			}
+			t.Logf("appends on a right guess: %d, on a wrong one: %d", hits, misses)
+			if misses == 0 {
+				t.Error("no append found the log's state other than its writer guessed")
+			}
+		}
+	})
 }
 
 // On PostgreSQL a lone writer's appends after its first take one statement

@@ -29,8 +29,20 @@ func Converge(strata []Stratum, options []string, reports []Report, cfg Config, 
 	if every <= 0 && step <= 0 {
 		return nil, errors.New("pvt: convergence needs a report step or a time step")
 	}
-	// Validate everything once, so that prefix failures can only be "too few".
-	if _, err := Estimate(strata, options, reports, Config{MinReports: cfg.MinReports}); err != nil {
+	// Validate everything once, as Estimate would, so that a prefix can
+	// only fail with "too few" (or a denominator that is zero there and so
+	// in every later prefix). The strata of every report are kept.
+	if len(options) == 0 {
+		return nil, errNoOptions
+	}
+	if len(reports) < 2 {
+		return nil, ErrTooFewReports
+	}
+	ix, err := index(strata, len(options), reports)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := collapse(strata, len(options), ix.counts, cfg.MinReports); err != nil {
 		return nil, err
 	}
 	// The reports' order by arrival, ties in input order: indices move,
@@ -86,10 +98,6 @@ func Converge(strata []Stratum, options []string, reports []Report, cfg Config, 
 	// Otherwise each stratum's counts, sums and moments grow with the
 	// reports, and each checkpoint collapses the strata as they stand and
 	// merges them: one pass over the reports in all.
-	ix, err := index(strata, len(options), reports)
-	if err != nil {
-		return nil, err
-	}
 	K2 := len(options) + 2
 	H := len(strata)
 	counts := make([]int, H)

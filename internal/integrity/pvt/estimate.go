@@ -23,6 +23,8 @@ const (
 // no variance can be estimated. Convergence skips such early checkpoints.
 var ErrTooFewReports = errors.New("pvt: fewer than 2 reports in all")
 
+var errNoOptions = errors.New("pvt: no options to estimate")
+
 // Stratum is one stratum of the sampling frame.
 type Stratum struct {
 	Key   string // the stratum's label, as in the frame and the reports
@@ -214,7 +216,7 @@ func (r ratio) y(row []float64) float64 {
 // ErrTooFewReports.
 func Estimate(strata []Stratum, options []string, reports []Report, cfg Config) (*Result, error) {
 	if len(options) == 0 {
-		return nil, errors.New("pvt: no options to estimate")
+		return nil, errNoOptions
 	}
 	d, err := prepare(strata, len(options), reports, cfg.MinReports)
 	if err != nil {

@@ -157,3 +157,39 @@ func sameResult(t *testing.T, k int, got, want *Result) {
 		}
 	}
 }
+
+// TestConvergeRefusesWhatEstimateRefuses: Converge validates its input
+// itself (not through a full Estimate) and gives Estimate's error for it.
+func TestConvergeRefusesWhatEstimateRefuses(t *testing.T) {
+	strata, reports := synthetic(4, 3, 2, 1)
+	opts := []string{"A", "B", "C"}
+	bad := func(f func(rs []Report, st []Stratum) ([]Report, []Stratum, []string)) {
+		t.Helper()
+		rs, st, o := f(slices.Clone(reports), slices.Clone(strata))
+		_, want := Estimate(st, o, rs, Config{})
+		_, got := Converge(st, o, rs, Config{}, 2, 0)
+		if want == nil || got == nil || got.Error() != want.Error() {
+			t.Errorf("Converge: %v; Estimate: %v", got, want)
+		}
+	}
+	bad(func(rs []Report, st []Stratum) ([]Report, []Stratum, []string) { return rs, st, nil })
+	bad(func(rs []Report, st []Stratum) ([]Report, []Stratum, []string) { return rs[:1], st, opts })
+	bad(func(rs []Report, st []Stratum) ([]Report, []Stratum, []string) {
+		rs[5].Stratum = "nowhere"
+		return rs, st, opts
+	})
+	bad(func(rs []Report, st []Stratum) ([]Report, []Stratum, []string) {
+		rs[2] = Report{Stratum: rs[2].Stratum, Votes: []float64{1, -1, 0}, Total: 0}
+		return rs, st, opts
+	})
+	bad(func(rs []Report, st []Stratum) ([]Report, []Stratum, []string) {
+		st[1].N = 1 // fewer stations than reports
+		return rs, st, opts
+	})
+	bad(func(rs []Report, st []Stratum) ([]Report, []Stratum, []string) {
+		for i := range rs {
+			rs[i].Votes, rs[i].Total = []float64{0, 0, 0}, 0 // nothing to divide by
+		}
+		return rs, st, opts
+	})
+}

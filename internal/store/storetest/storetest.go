@@ -28,6 +28,15 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// EachAddr runs fn as a subtest once per engine with the address of a new,
+// empty database it has not opened (a file under t.TempDir, a new schema),
+// for tests that open, close and reopen it themselves.
+func EachAddr(t *testing.T, fn func(t *testing.T, addr string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "vigil.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, PostgresAddr(t)) })
+}
+
 // SQLite opens a migrated database in a new file under t.TempDir.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()

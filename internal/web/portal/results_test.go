@@ -55,6 +55,13 @@ func TestResultsAPI(t *testing.T) {
 		if len(el.SummaryAdditions) > 0 && !strings.Contains(body, "SUMMARY_VOTES") {
 			t.Fatalf("the padded district summaries are not flagged: %s", body[:min(len(body), 500)])
 		}
+		// A made-up parameter and the default source named get the default
+		// answer (served from the stored report, one cache key).
+		for _, q := range []string{"?x=1", "?source=official-final"} {
+			if code, again := webtest.Get(t, srv.URL+"/api/v1/elections/"+demo.Name+"/flags"+q, ""); code != 200 || again != body {
+				t.Fatalf("flags%s: %d, a different answer from /flags", q, code)
+			}
+		}
 		code, body = webtest.Get(t, srv.URL+"/api/v1/elections/nope", "")
 		if code != 404 || !strings.Contains(body, `"not_found"`) {
 			t.Fatalf("unknown election: %d %s", code, body)
