@@ -22,6 +22,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -138,6 +139,11 @@ func newObsTx(ctx context.Context, q Querier, d Dialect) *obsTx {
 // transaction.
 func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err error) {
 	defer wrap(&err, "store: observation aggregates")
+	if d == Postgres {
+		if err := lockObs(ctx, q, c); err != nil {
+			return err
+		}
+	}
 	t := newObsTx(ctx, q, d)
 	defer t.closeStmts()
 	for sc := range c.deployed {
@@ -168,6 +174,83 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 		return err
 	}
 	return t.flush(c.touched)
+}
+
+// lockObs serialises, on PostgreSQL, the transactions that recompute the
+// same part of the aggregates. A group is recomputed from a read of its
+// reports and of what it contributed before; two instances committing
+// reports of one station at once (their own group commits, one
+// PostgreSQL) each read the group without the other's uncommitted
+// report, and the second to commit wrote units and station counts that
+// missed the first's: units counted twice, a conflict lost, or a
+// duplicate key that failed both batches (TestAggregatesAcrossInstances
+// found all three). SQLite has one writer at a time and needs none of
+// this.
+//
+// The locks are transaction-scoped advisory locks: one per station (all
+// of its phases share its row of obs_stations) and per incident report,
+// and one per organisation and election, shared by those and exclusive
+// for a change of deployment, which rewrites the deployed flag of many
+// stations at once. They are taken in one statement, in ascending key
+// order, before anything is read: every writer takes its locks in the
+// same order, so none waits for another in a cycle, and the one that
+// waited reads (read committed) what the other committed.
+func lockObs(ctx context.Context, q Querier, c *obsChange) error {
+	keys := map[int64]bool{} // key → exclusive
+	lock := func(exclusive bool, parts ...int64) {
+		k := obsLockKey(parts...)
+		keys[k] = keys[k] || exclusive
+	}
+	for sc := range c.deployed {
+		lock(true, 0, sc.org, sc.election)
+	}
+	for g := range c.groups {
+		lock(false, 0, g.org, g.election)
+		lock(true, 1, g.org, g.election, g.area)
+	}
+	for sc, ids := range c.incidents {
+		lock(false, 0, sc.org, sc.election)
+		for _, id := range ids {
+			lock(true, 2, sc.org, sc.election, id)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	ks := make([]int64, 0, len(keys))
+	for k := range keys {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	excl := make([]bool, len(ks))
+	for i, k := range ks {
+		excl[i] = keys[k]
+	}
+	_, err := q.ExecContext(ctx, `SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(`+obsLockExpr+`) ELSE pg_advisory_xact_lock_shared(`+obsLockExpr+`) END)
+		FROM unnest($1::bigint[], $2::boolean[]) AS u(k, x)`, ks, excl)
+	if err != nil {
+		return fmt.Errorf("locking %d parts of the aggregates: %w", len(ks), err)
+	}
+	return nil
+}
+
+// obsLockExpr is the advisory lock of key k: the schema in the high half
+// (as lockResults does, so that databases in other schemas of one server
+// never wait for each other), k in the low one.
+const obsLockExpr = `(hashtext('vigil obs ' || current_schema())::bigint << 32) | k`
+
+// obsLockKey hashes what a lock covers (a kind, then its ids) to 32 bits
+// (FNV-1a). Two parts that collide share one lock: more waiting, never a
+// wrong count.
+func obsLockKey(parts ...int64) int64 {
+	h := uint32(2166136261)
+	for _, p := range parts {
+		for i := 0; i < 8; i++ {
+			h ^= uint32(byte(p >> (8 * i)))
+			h *= 16777619
+		}
+	}
+	return int64(h)
 }
 
 // loadAreas reads the areas named and every area above them.
