@@ -188,16 +188,26 @@ func resolve(a form.Answers, resolved map[string]json.RawMessage) form.Answers {
 	return out
 }
 
+// valueKey is an answer's JSON, by which answers are compared (and shown
+// in a conflict). Value's own MarshalJSON writes compact, HTML-escaped
+// JSON, what json.Marshal would return for it; calling it directly skips
+// json.Marshal's reflection and its second pass over the output, which
+// were most of recomputing a group with many reports (issue 9: the
+// group commit's CPU on every report).
+func valueKey(v form.Value) string {
+	b, _ := v.MarshalJSON()
+	return string(b)
+}
+
 // merge keeps the answers the reports of one visit agree on.
 func merge(rs []Report) form.Answers {
 	values := map[string]map[string]form.Value{}
 	for _, r := range rs {
 		for q, v := range r.Answers {
-			b, _ := json.Marshal(v)
 			if values[q] == nil {
 				values[q] = map[string]form.Value{}
 			}
-			values[q][string(b)] = v
+			values[q][valueKey(v)] = v
 		}
 	}
 	out := form.Answers{}
@@ -226,8 +236,8 @@ func conflicts(areaID int64, phase string, usable []Report, resolved map[string]
 		vals := map[string][]int64{}
 		for _, r := range usable {
 			if v, ok := r.Answers[q]; ok {
-				b, _ := json.Marshal(v)
-				vals[string(b)] = append(vals[string(b)], r.ID)
+				k := valueKey(v)
+				vals[k] = append(vals[k], r.ID)
 			}
 		}
 		if len(vals) < 2 {

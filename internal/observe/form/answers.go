@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-elections/vigil/internal/election"
 )
@@ -194,9 +195,9 @@ func (v Value) String() string {
 func (v Value) MarshalJSON() ([]byte, error) {
 	switch v.kind {
 	case KindBool:
-		return json.Marshal(v.b)
+		return strconv.AppendBool(nil, v.b), nil
 	case KindInt:
-		return json.Marshal(v.i)
+		return strconv.AppendInt(nil, v.i, 10), nil
 	case KindDecimal:
 		if math.IsNaN(v.f) || math.IsInf(v.f, 0) {
 			return nil, fmt.Errorf("form: decimal answer %v has no JSON form", v.f)
@@ -236,6 +237,71 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("form: empty answer")
 	}
+	if fast, ok := scalarFast(b); ok {
+		*v = fast
+		return nil
+	}
+	return v.unmarshalGeneral(b)
+}
+
+// scalarFast reads the answers most forms are made of (true, false, a
+// whole number, a string without escapes) without encoding/json, whose
+// reflection was most of decoding a report's answers again each time its
+// group is recomputed (issue 9). It takes only input that is exactly one
+// such JSON value, and leaves everything else, valid or not, to the
+// general path; FuzzValueScalarFast holds the two to the same answers.
+func scalarFast(b []byte) (Value, bool) {
+	switch b[0] {
+	case 't':
+		if string(b) == "true" {
+			return BoolValue(true), true
+		}
+	case 'f':
+		if string(b) == "false" {
+			return BoolValue(false), true
+		}
+	case '"':
+		if len(b) < 2 || b[len(b)-1] != '"' {
+			return Value{}, false
+		}
+		in := b[1 : len(b)-1]
+		for _, c := range in {
+			// An escape, a quote or a control character: the general path
+			// (which also mends invalid UTF-8 as encoding/json does).
+			if c == '\\' || c == '"' || c < 0x20 {
+				return Value{}, false
+			}
+		}
+		if !utf8.Valid(in) {
+			return Value{}, false
+		}
+		return TextValue(string(in)), true
+	default:
+		// A whole number as JSON writes it: an optional minus, then 0 or
+		// digits not starting with 0.
+		d := b
+		if d[0] == '-' {
+			d = d[1:]
+		}
+		if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) {
+			return Value{}, false
+		}
+		for _, c := range d {
+			if c < '0' || c > '9' {
+				return Value{}, false
+			}
+		}
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		if err != nil {
+			return Value{}, false
+		}
+		return IntValue(n), true
+	}
+	return Value{}, false
+}
+
+// unmarshalGeneral reads any answer through encoding/json.
+func (v *Value) unmarshalGeneral(b []byte) error {
 	switch b[0] {
 	case 'n':
 		return json.Unmarshal(b, new(struct{}))
@@ -318,6 +384,19 @@ func (a *Answers) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	out := make(Answers, len(raw))
+	for q, r := range raw {
+		var v Value
+		if v.UnmarshalJSON(r) != nil {
+			break // named below, in question order
+		}
+		out[q] = v
+	}
+	if len(out) == len(raw) {
+		*a = out
+		return nil
+	}
+	// A bad answer: the first in question order is the one named, so that
+	// the same input always gives the same error.
 	for _, q := range slices.Sorted(maps.Keys(raw)) {
 		var v Value
 		if err := v.UnmarshalJSON(raw[q]); err != nil {

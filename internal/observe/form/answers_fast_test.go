@@ -1,0 +1,46 @@
+package form
+
+import (
+	"reflect"
+	"testing"
+)
+
+// The fast path for scalar answers must give exactly what encoding/json
+// gives, and must take nothing that encoding/json refuses.
+func FuzzValueScalarFast(f *testing.F) {
+	for _, s := range []string{`true`, `false`, `null`, `0`, `-0`, `7`, `-12`, `007`, `+5`, `1.5`, `1e3`,
+		`9223372036854775807`, `-9223372036854775808`, `9223372036854775808`, `123456789012345678`, `1234567890123456789`,
+		`""`, `"yes"`, `"a\"b"`, `"a"b"`, `"é"`, "\"\xff\"", "\"tab\there\"", `"\u00e9"`, `"<b>&"`, `tru`, `"`, `-`, `[]`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		fast, ok := scalarFast(b)
+		if !ok {
+			return
+		}
+		var general Value
+		if err := general.unmarshalGeneral(b); err != nil {
+			t.Fatalf("%q: the fast path read %v, encoding/json refuses it: %v", b, fast, err)
+		}
+		if !reflect.DeepEqual(fast, general) {
+			t.Fatalf("%q: fast path %#v, encoding/json %#v", b, fast, general)
+		}
+	})
+}
+
+// The answers most forms are made of take the fast path.
+func TestValueScalarFastTaken(t *testing.T) {
+	for _, s := range []string{`true`, `false`, `0`, `-12`, `"yes"`, `"é <b>"`} {
+		if _, ok := scalarFast([]byte(s)); !ok {
+			t.Errorf("%s: not taken", s)
+		}
+	}
+	for _, s := range []string{`null`, `007`, `+5`, `1.5`, `1e3`, `"a\"b"`, "\"\xff\"", `[]`, `12345678901234567890`} {
+		if _, ok := scalarFast([]byte(s)); ok {
+			t.Errorf("%s: taken", s)
+		}
+	}
+}
