@@ -121,31 +121,7 @@ var logTables = []logTable{
 			if err := scan(dest...); err != nil {
 				return translog.Leaf{}, err
 			}
-			d := map[string]any{"area": area, "source": src, "version": version, "received": received}
-			var p []string
-			if json.Unmarshal([]byte(path), &p) == nil {
-				d["path"] = strings.Join(p, " / ")
-			} else {
-				d["path"] = path
-			}
-			if batch != 0 {
-				d["batch"] = batch
-			}
-			if report != 0 {
-				d["report"] = report
-			}
-			var v []int64
-			if err := json.Unmarshal([]byte(votes), &v); err == nil {
-				d["votes"] = nonNilInts(v)
-			} else {
-				d["votes_text"] = votes
-			}
-			for i, f := range figs {
-				if f.Valid {
-					d[election.Figure(i).String()] = f.Int64
-				}
-			}
-			return translog.Leaf{Kind: translog.KindProtocol, Ref: translog.Ref("protocols", id), Election: el, Data: d}, nil
+			return protocolLeaf(id, el, area, path, src, version, batch, report, votes, received, &figs), nil
 		}},
 	{table: "reports", cols: `t.id, t.org_id, t.election_id, t.form_id, t.phase, COALESCE(t.area_id, 0), t.channel, t.client_id, t.answers, t.status, t.qc, t.triage, t.submitted, t.received`,
 		leaf: func(scan func(...any) error) (translog.Leaf, error) {
@@ -535,6 +511,39 @@ func prefixCols(p, cols string) string {
 		parts[i] = p + parts[i]
 	}
 	return strings.Join(parts, ", ")
+}
+
+// protocolLeaf is a protocol's leaf from its stored columns: path is the
+// area's stored path (JSON), votes the stored votes (JSON). The log reads
+// a protocol back through it, and an import builds its protocols' leaves
+// through it from the very values it wrote (storeChunk), so that the two
+// cannot differ.
+func protocolLeaf(id, el, area int64, path, src string, version, batch, report int64, votes, received string, figs *[election.NumFigures]sql.NullInt64) translog.Leaf {
+	d := map[string]any{"area": area, "source": src, "version": version, "received": received}
+	var p []string
+	if json.Unmarshal([]byte(path), &p) == nil {
+		d["path"] = strings.Join(p, " / ")
+	} else {
+		d["path"] = path
+	}
+	if batch != 0 {
+		d["batch"] = batch
+	}
+	if report != 0 {
+		d["report"] = report
+	}
+	var v []int64
+	if err := json.Unmarshal([]byte(votes), &v); err == nil {
+		d["votes"] = nonNilInts(v)
+	} else {
+		d["votes_text"] = votes
+	}
+	for i, f := range figs {
+		if f.Valid {
+			d[election.Figure(i).String()] = f.Int64
+		}
+	}
+	return translog.Leaf{Kind: translog.KindProtocol, Ref: translog.Ref("protocols", id), Election: el, Data: d}
 }
 
 func logTableOf(name string) logTable {
