@@ -820,6 +820,25 @@ func carryChanges(ctx context.Context, l loader, electionID int64) error {
 // protocols: the current versions chosen afresh, then the same deltas as
 // an import, from nothing.
 func rebuildResults(ctx context.Context, l loader) error {
+	// Every election's lock before clearing: a protocol applied through
+	// another instance after the clearing would survive it and be added
+	// again below (a duplicate key, or votes counted twice).
+	var all []int64
+	if err := l.each(ctx, `SELECT id FROM elections ORDER BY id`, nil, func(scan func(...any) error) error {
+		var id int64
+		if err := scan(&id); err != nil {
+			return err
+		}
+		all = append(all, id)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range all {
+		if err := lockResults(ctx, l, id); err != nil {
+			return err
+		}
+	}
 	for _, t := range []string{"protocol_current", "result_areas", "result_votes", "station_differs"} {
 		if err := l.exec(ctx, `DELETE FROM `+t); err != nil {
 			return err

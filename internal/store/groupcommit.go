@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -331,6 +332,24 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 	created, err := InsertReports(ctx, tx, d, reports)
 	if err != nil {
 		return err
+	}
+	// An observer's protocol copy takes the next version of its station's
+	// (the max read in InsertProtocol): the election's results lock first,
+	// which ApplyProtocols takes below anyway, so that two instances
+	// storing copies of one station (two organisations' observers) do not
+	// both take the same version and fail on UNIQUE (area, source,
+	// version). In election order: two writers never wait in a cycle.
+	var withProtocols []int64
+	for i, j := range batch {
+		if created[i] && j.Protocol != nil && !slices.Contains(withProtocols, j.Report.ElectionID) {
+			withProtocols = append(withProtocols, j.Report.ElectionID)
+		}
+	}
+	slices.Sort(withProtocols)
+	for _, id := range withProtocols {
+		if err := lockResults(ctx, qLoader{tx, d}, id); err != nil {
+			return err
+		}
 	}
 	var audit []AuditEntry
 	var newReports []*Report

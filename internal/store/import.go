@@ -1072,6 +1072,13 @@ func (r *importRun) finish(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	l := qLoader{tx, r.d}
+	// The election's results lock first, as every other writer of its
+	// configuration and aggregates takes it (UpdateConfig: the lock, then
+	// the election's row): the configuration's row below, locked in the
+	// other order, could deadlock with a change of settings.
+	if err := lockResults(ctx, l, e.ID); err != nil {
+		return err
+	}
 	if len(r.newOpts) > 0 {
 		// Positions were handed out when the import began: another
 		// import adding options meanwhile would have taken them.
@@ -1089,15 +1096,27 @@ func (r *importRun) finish(ctx context.Context) error {
 			}
 		}
 	}
-	if len(r.req.AreaLevels) > 0 && len(e.Config.AreaLevels) == 0 {
-		cfg := e.Config
-		cfg.AreaLevels = r.req.AreaLevels
-		cb, err := json.Marshal(cfg)
-		if err != nil {
-			return err
+	if len(r.req.AreaLevels) > 0 {
+		// The configuration as it is now, not as the import read it when
+		// it began: a change committed meanwhile (`vigil election config`
+		// through another instance) is kept, the area levels only added.
+		var raw string
+		if err := tx.QueryRowContext(ctx, `SELECT config FROM elections WHERE id = $1`+forUpdate(r.d), e.ID).Scan(&raw); err != nil {
+			return fmt.Errorf("import of %s: reading the election's configuration: %w", r.req.File, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(cb), e.ID); err != nil {
-			return err
+		var cfg election.Config
+		if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+			return fmt.Errorf("import of %s: the election's configuration: %w", r.req.File, err)
+		}
+		if len(cfg.AreaLevels) == 0 {
+			cfg.AreaLevels = r.req.AreaLevels
+			cb, err := json.Marshal(cfg)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE elections SET config = $1 WHERE id = $2`, string(cb), e.ID); err != nil {
+				return err
+			}
 		}
 		e.Config = cfg
 	}

@@ -187,33 +187,57 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 // found all three). SQLite has one writer at a time and needs none of
 // this.
 //
-// The locks are transaction-scoped advisory locks: one per station (all
-// of its phases share its row of obs_stations) and per incident report,
-// and one per organisation and election, shared by those and exclusive
-// for a change of deployment, which rewrites the deployed flag of many
-// stations at once. They are taken in one statement, in ascending key
-// order, before anything is read: every writer takes its locks in the
-// same order, so none waits for another in a cycle, and the one that
-// waited reads (read committed) what the other committed.
+// The locks are transaction-scoped advisory locks, in two tiers:
+//
+//   - the whole (every organisation) and each organisation, shared by
+//     every writer and exclusive for a rebuild of them (rebuildObservation
+//     clears the tables before it re-enters the reports);
+//   - each organisation's election (shared by writers, exclusive for a
+//     change of deployment, which rewrites the deployed flag of many
+//     stations at once), each station (all of its phases share its row of
+//     obs_stations) and each incident report, exclusive.
+//
+// They are taken in one statement, in ascending key order, the first
+// tier's keys below every key of the second, before anything is read:
+// every writer takes its locks in the same order, so none waits for
+// another in a cycle, and the one that waited reads (read committed) what
+// the other committed.
 func lockObs(ctx context.Context, q Querier, c *obsChange) error {
 	keys := map[int64]bool{} // key → exclusive
-	lock := func(exclusive bool, parts ...int64) {
-		k := obsLockKey(parts...)
-		keys[k] = keys[k] || exclusive
+	lock := func(k int64, exclusive bool) { keys[k] = keys[k] || exclusive }
+	scope := func(sc obsScope, exclusive bool) {
+		lock(obsTopKey(0), false)
+		lock(obsTopKey(sc.org), false)
+		lock(obsLockKey(0, sc.org, sc.election), exclusive)
 	}
 	for sc := range c.deployed {
-		lock(true, 0, sc.org, sc.election)
+		scope(sc, true)
 	}
 	for g := range c.groups {
-		lock(false, 0, g.org, g.election)
-		lock(true, 1, g.org, g.election, g.area)
+		scope(obsScope{g.org, g.election}, false)
+		lock(obsLockKey(1, g.org, g.election, g.area), true)
 	}
 	for sc, ids := range c.incidents {
-		lock(false, 0, sc.org, sc.election)
+		scope(sc, false)
 		for _, id := range ids {
-			lock(true, 2, sc.org, sc.election, id)
+			lock(obsLockKey(2, sc.org, sc.election, id), true)
 		}
 	}
+	return takeObsLocks(ctx, q, keys)
+}
+
+// lockObsRebuild takes the lock that a rebuild of an organisation's
+// aggregates (orgID 0: every organisation's) holds alone: writers of it
+// wait for the rebuild, and it for them, before it clears a row.
+func lockObsRebuild(ctx context.Context, q Querier, orgID int64) error {
+	keys := map[int64]bool{obsTopKey(orgID): true}
+	if orgID != 0 {
+		keys[obsTopKey(0)] = false
+	}
+	return takeObsLocks(ctx, q, keys)
+}
+
+func takeObsLocks(ctx context.Context, q Querier, keys map[int64]bool) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -239,10 +263,27 @@ func lockObs(ctx context.Context, q Querier, c *obsChange) error {
 // never wait for each other), k in the low one.
 const obsLockExpr = `(hashtext('vigil obs ' || current_schema())::bigint << 32) | k`
 
-// obsLockKey hashes what a lock covers (a kind, then its ids) to 32 bits
-// (FNV-1a). Two parts that collide share one lock: more waiting, never a
-// wrong count.
+// obsTier is where the second tier's keys begin.
+const obsTier = 1 << 20
+
+// obsTopKey is the first tier's key: 0 for the whole, one per
+// organisation (hashed below obsTier) otherwise.
+func obsTopKey(org int64) int64 {
+	if org == 0 {
+		return 0
+	}
+	return 1 + int64(fnv32(org))%(obsTier-1)
+}
+
+// obsLockKey hashes what a second-tier lock covers (a kind, then its ids)
+// above obsTier. Two parts that collide share one lock: more waiting,
+// never a wrong count.
 func obsLockKey(parts ...int64) int64 {
+	return obsTier + int64(fnv32(parts...))%(1<<32-obsTier)
+}
+
+// fnv32 is FNV-1a over the parts' bytes.
+func fnv32(parts ...int64) uint32 {
 	h := uint32(2166136261)
 	for _, p := range parts {
 		for i := 0; i < 8; i++ {
@@ -250,7 +291,7 @@ func obsLockKey(parts ...int64) int64 {
 			h *= 16777619
 		}
 	}
-	return int64(h)
+	return h
 }
 
 // loadAreas reads the areas named and every area above them.

@@ -40,6 +40,16 @@ func (db *DB) RebuildObservation(ctx context.Context) (err error) {
 // as if just received, area by area, so that the rebuild runs the very
 // code the writers run.
 func rebuildObservation(ctx context.Context, q Querier, d Dialect, orgID int64) error {
+	// Alone among the writers of these aggregates before clearing them: a
+	// report committed through another instance between the clearing and
+	// the re-entering would be counted twice, and a writer holding a
+	// station's lock while waiting for a cleared row deadlocked with the
+	// rebuild waiting for that lock (lockObs).
+	if d == Postgres {
+		if err := lockObsRebuild(ctx, q, orgID); err != nil {
+			return err
+		}
+	}
 	where, args := "", []any{}
 	if orgID != 0 {
 		where, args = " WHERE org_id = $1", []any{orgID}

@@ -359,7 +359,10 @@ func (db *DB) UpdateReport(ctx context.Context, orgID, id int64, status, triage 
 	defer wrap(&err, "store.UpdateReport(org %d, %d, %q, %q)", orgID, id, status, triage)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
 		before := &Report{OrgID: orgID, ID: id}
-		if err := tx.QueryRowContext(ctx, `SELECT election_id, COALESCE(area_id, 0), phase, status FROM reports WHERE org_id = $1 AND id = $2`, orgID, id).
+		// Locked as read: the counters move from this status, and a second
+		// reviewer's decision through another instance must wait and read
+		// the first's, not move them from the same status again.
+		if err := tx.QueryRowContext(ctx, `SELECT election_id, COALESCE(area_id, 0), phase, status FROM reports WHERE org_id = $1 AND id = $2`+forUpdate(db.Dialect), orgID, id).
 			Scan(&before.ElectionID, &before.AreaID, &before.Phase, &before.Status); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("report %d: %w", id, ErrNotFound)
 		} else if err != nil {

@@ -42,6 +42,14 @@ type Team struct {
 // organisation.
 func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, audit ...AuditEntry) (created, updated int, err error) {
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		// One roster import at a time (on PostgreSQL, across instances):
+		// the phone check below reads the other organisations' rosters, and
+		// two imports each checking before the other commits would both
+		// take the same numbers; the "moved" check reads the teams another
+		// import of the same organisation may be changing.
+		if err := lockNamed(ctx, tx, db.Dialect, "roster"); err != nil {
+			return err
+		}
 		taken, err := phoneConflicts(ctx, tx, orgID, obs)
 		if err != nil {
 			return err

@@ -49,6 +49,21 @@ func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits, au
 		p.Received = time.Now().UTC()
 	}
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if db.Dialect == Postgres {
+			// The checks below count and then insert: two photos of one
+			// report sent to two instances at once would both pass a limit
+			// of one (and both pass the organisation's quota). The report's
+			// row, and the organisation's when its bytes are counted, are
+			// locked first, so that the second waits and counts the first.
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM reports WHERE id = $1 FOR UPDATE`, p.ReportID); err != nil {
+				return err
+			}
+			if lim.OrgBytes > 0 {
+				if _, err := tx.ExecContext(ctx, `SELECT id FROM organisations WHERE id = $1 FOR UPDATE`, p.OrgID); err != nil {
+					return err
+				}
+			}
+		}
 		err := tx.QueryRowContext(ctx, `SELECT id FROM photos WHERE report_id = $1 AND file_name = $2`, p.ReportID, p.FileName).Scan(&p.ID)
 		if err == nil {
 			return auditAll(ctx, tx, audit)

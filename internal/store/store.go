@@ -316,3 +316,28 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	db.pokeFeed()
 	return nil
 }
+
+// forUpdate is the clause that locks the rows a read selects until the
+// transaction ends, on PostgreSQL, where several instances write at once
+// under READ COMMITTED; on SQLite a write transaction holds the database's
+// only write lock already (and the clause does not parse).
+func forUpdate(d Dialect) string {
+	if d == Postgres {
+		return ` FOR UPDATE`
+	}
+	return ``
+}
+
+// lockNamed takes a transaction-scoped lock of that name on PostgreSQL,
+// for the rare writes that read and then write what other instances may be
+// writing too (a roster's phone numbers, say); SQLite has one writer at a
+// time. The name carries the schema, as lockResults's key does.
+func lockNamed(ctx context.Context, q Querier, d Dialect, name string) error {
+	if d != Postgres {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('vigil ' || $1 || ' ' || current_schema()))`, name); err != nil {
+		return fmt.Errorf("locking %s: %w", name, err)
+	}
+	return nil
+}

@@ -702,6 +702,13 @@ func logUnlogged(ctx context.Context, l loader, table string) ([]translog.Receip
 // LogUnlogged appends, in q's transaction, leaves for the rows of every
 // logged table that have none. See logUnlogged.
 func LogUnlogged(ctx context.Context, q Querier, d Dialect) error {
+	// The log's lock before reading what it holds: two instances opening
+	// a database from before the log at once would each read "nothing
+	// logged" and both append every row. The second now waits, then reads
+	// the first's leaves.
+	if _, _, err := lockLog(ctx, qLoader{q, d}); err != nil {
+		return err
+	}
 	for _, t := range logTables {
 		if _, err := logUnlogged(ctx, qLoader{q, d}, t.table); err != nil {
 			return err
