@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -835,7 +836,15 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			// for it was a fifth of an import's CPU (issue 9). The
 			// station's stored path is its key: it was created with it or
 			// found by it.
-			leaves = append(leaves, protocolLeaf(protoIDs[i], e.ID, stations[i], keys[i][len(row.Path)-1], string(r.req.Source), version, b.ID, 0, votesText, r.received, &figs))
+			// Its path and votes are given decoded: the votes are the list
+			// just encoded, and the path the row's, which its JSON decodes
+			// back to unless a name is not valid UTF-8 (decoding would
+			// mend it: then decoded here as the log would).
+			var parts []string
+			if validUTF8(row.Path) {
+				parts = row.Path
+			}
+			leaves = append(leaves, protocolLeaf(protoIDs[i], e.ID, stations[i], keys[i][len(row.Path)-1], parts, string(r.req.Source), version, b.ID, 0, votesText, votes, r.received, &figs))
 			ids = append(ids, protoIDs[i])
 			lines = append(lines, int32(row.Line))
 		}
@@ -873,6 +882,16 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	}
 	r.rows += len(rows)
 	return nil
+}
+
+// validUTF8 reports whether every name is valid UTF-8.
+func validUTF8(names []string) bool {
+	for _, n := range names {
+		if !utf8.ValidString(n) {
+			return false
+		}
+	}
+	return true
 }
 
 func importDupError(file string, row Row, prev int) error {

@@ -121,7 +121,7 @@ var logTables = []logTable{
 			if err := scan(dest...); err != nil {
 				return translog.Leaf{}, err
 			}
-			return protocolLeaf(id, el, area, path, src, version, batch, report, votes, received, &figs), nil
+			return protocolLeaf(id, el, area, path, nil, src, version, batch, report, votes, nil, received, &figs), nil
 		}},
 	{table: "reports", cols: `t.id, t.org_id, t.election_id, t.form_id, t.phase, COALESCE(t.area_id, 0), t.channel, t.client_id, t.answers, t.status, t.qc, t.triage, t.submitted, t.received`,
 		leaf: func(scan func(...any) error) (translog.Leaf, error) {
@@ -517,14 +517,16 @@ func prefixCols(p, cols string) string {
 // area's stored path (JSON), votes the stored votes (JSON). The log reads
 // a protocol back through it, and an import builds its protocols' leaves
 // through it from the very values it wrote (storeChunk), so that the two
-// cannot differ.
-func protocolLeaf(id, el, area int64, path, src string, version, batch, report int64, votes, received string, figs *[election.NumFigures]sql.NullInt64) translog.Leaf {
+// cannot differ. parts and list, when not nil, are path and votes already
+// decoded (the import holds them: decoding them again was most of
+// building a leaf); the caller answers for their being exactly what
+// decoding would give.
+func protocolLeaf(id, el, area int64, path string, parts []string, src string, version, batch, report int64, votes string, list []int64, received string, figs *[election.NumFigures]sql.NullInt64) translog.Leaf {
 	d := map[string]any{"area": area, "source": src, "version": version, "received": received}
-	var p []string
-	if json.Unmarshal([]byte(path), &p) == nil {
-		d["path"] = strings.Join(p, " / ")
-	} else {
+	if parts == nil && json.Unmarshal([]byte(path), &parts) != nil {
 		d["path"] = path
+	} else {
+		d["path"] = strings.Join(parts, " / ")
 	}
 	if batch != 0 {
 		d["batch"] = batch
@@ -532,11 +534,10 @@ func protocolLeaf(id, el, area int64, path, src string, version, batch, report i
 	if report != 0 {
 		d["report"] = report
 	}
-	var v []int64
-	if err := json.Unmarshal([]byte(votes), &v); err == nil {
-		d["votes"] = nonNilInts(v)
-	} else {
+	if list == nil && json.Unmarshal([]byte(votes), &list) != nil {
 		d["votes_text"] = votes
+	} else {
+		d["votes"] = nonNilInts(list)
 	}
 	for i, f := range figs {
 		if f.Valid {
