@@ -183,6 +183,20 @@ func (db *DB) Election(ctx context.Context, id int64) (_ *election.Election, err
 func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 	defer wrap(&err, "store.DeleteElection(%d)", id)
 	return db.InTx(ctx, func(tx *sql.Tx) error {
+		// Alone among the writers of the election (on PostgreSQL, across
+		// instances): a report, an observer's protocol copy or an import
+		// committing meanwhile would leave rows of a deleted election
+		// behind. The observation aggregates' whole lock (as a rebuild
+		// takes it) and the election's results lock, in the writers'
+		// order.
+		if db.Dialect == Postgres {
+			if err := lockObsRebuild(ctx, tx, 0); err != nil {
+				return err
+			}
+		}
+		if err := lockResults(ctx, qLoader{tx, db.Dialect}, id); err != nil {
+			return err
+		}
 		if err := deleteObservation(ctx, tx, id); err != nil {
 			return err
 		}

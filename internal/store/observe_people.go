@@ -199,7 +199,8 @@ func (db *DB) Users(ctx context.Context, orgID int64) (_ []*User, err error) {
 }
 
 // CreateSession stores a session for a user under the hash of its token,
-// with the audit entries (the login) in the same transaction.
+// with the audit entries in the same transaction, checking nothing of the
+// user: a login, which checked a password, uses StartSession.
 func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration, audit ...AuditEntry) error {
 	now := time.Now().UTC()
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
@@ -211,6 +212,44 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 	})
 	if err != nil {
 		return fmt.Errorf("store.CreateSession(user %d): %w", userID, err)
+	}
+	return nil
+}
+
+// ErrCredentialsChanged refuses a login whose password was changed (or
+// whose account was disabled) between its check and its session.
+var ErrCredentialsChanged = errors.New("the password was changed or the account disabled meanwhile")
+
+// StartSession is CreateSession for a login that verified the password
+// hash verifiedHash: the session is stored only if that is still the
+// user's hash and the user is not disabled. A password reset deletes the
+// user's sessions; a login whose check (an argon2id hash, a tenth of a
+// second) began before the reset and whose session came after would
+// otherwise keep a live session opened with the old password. On
+// PostgreSQL the user's row is read FOR SHARE, so that a reset not yet
+// committed is waited for and its hash compared.
+func (db *DB) StartSession(ctx context.Context, tokenHash string, userID int64, verifiedHash string, ttl time.Duration, audit ...AuditEntry) error {
+	now := time.Now().UTC()
+	lock := ""
+	if db.Dialect == Postgres {
+		lock = ` FOR SHARE`
+	}
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires)
+			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5 AND disabled = 0`+lock+`)`,
+			tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl)), verifiedHash)
+		if err != nil {
+			return err
+		}
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrCredentialsChanged
+		}
+		return auditAll(ctx, tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("store.StartSession(user %d): %w", userID, err)
 	}
 	return nil
 }

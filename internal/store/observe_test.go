@@ -146,6 +146,21 @@ func TestObservationStorage(t *testing.T) {
 		if err := db.SetPassword(ctx, 999999, "x"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("no such user: %v", err)
 		}
+		// A login starts its session only with the hash it verified still
+		// the user's: one that checked the old password before the change
+		// gets no session after it.
+		if err := db.StartSession(ctx, "old-password", u2.ID, "hash", time.Hour); !errors.Is(err, store.ErrCredentialsChanged) {
+			t.Fatalf("a session started with the replaced password: %v", err)
+		}
+		if _, err := db.SessionUser(ctx, "old-password"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the refused session exists: %v", err)
+		}
+		if err := db.StartSession(ctx, "new-password", u2.ID, "hash2", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if su, err := db.SessionUser(ctx, "new-password"); err != nil || su.ID != u2.ID {
+			t.Fatalf("session with the current password: %v", err)
+		}
 		db.CreateSession(ctx, "live", u2.ID, time.Hour)
 		tok := &store.Token{OrgID: org.ID, ObserverID: o2.ID}
 		if err := db.CreateToken(ctx, tok, "th"); err != nil {

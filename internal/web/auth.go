@@ -253,7 +253,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, username, passwor
 	}
 	tok := access.NewToken()
 	login := store.AuditEntry{OrgID: u.OrgID, Actor: "user:" + u.Username, Channel: "web", Action: "session.login"}
-	if err := s.db.CreateSession(r.Context(), access.HashToken(tok), u.ID, sessionTTL, login); err != nil {
+	if err := s.db.StartSession(r.Context(), access.HashToken(tok), u.ID, u.PasswordHash(), sessionTTL, login); errors.Is(err, store.ErrCredentialsChanged) {
+		return nil, Errorf(Unauthorized, "wrong user name or password")
+	} else if err != nil {
 		return nil, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
