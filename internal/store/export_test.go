@@ -115,8 +115,10 @@ func QueuedGroupCommit(db *DB, jobs []*CommitJob, log *slog.Logger) *GroupCommit
 	for _, j := range jobs {
 		w.queue <- j
 	}
+	ws := &writer{}
+	w.writers = []*writer{ws}
 	w.wg.Add(1)
-	go w.loop()
+	go w.loop(ws)
 	return w
 }
 

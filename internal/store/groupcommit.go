@@ -21,7 +21,11 @@ import (
 // to one goroutine that takes whatever has queued up while the previous
 // commit was syncing, writes it all in one transaction, commits once, and
 // only then acknowledges each submission. Under no load a report waits for
-// one commit, as before; under load, hundreds share one fsync.
+// one commit, as before; under load, hundreds share one fsync. On
+// PostgreSQL two such goroutines take batches from the one queue
+// (pgWriters): they write at once as two instances would, serialised where
+// they touch the same rows by the locks the store takes for several
+// instances anyway (lockObs, lockResults, the log's row).
 //
 // A failure in a batch (which validation makes rare: a foreign key, a
 // UNIQUE of the protocols table raced by another server on PostgreSQL)
@@ -65,16 +69,17 @@ type CommitHook func(batch, queued int, d time.Duration)
 
 // GroupCommit is the writer goroutine of the group commit (see above).
 type GroupCommit struct {
-	db    *DB
-	conn  *sql.Conn // the writer goroutine's own; see connection
-	queue chan *CommitJob
-	stop  chan struct{}
+	db      *DB
+	writers []*writer
+	queue   chan *CommitJob
+	stop    chan struct{}
 	// NoLog leaves the transparency log out, only for the benchmark that
 	// measures what the log costs; the service never sets it.
 	NoLog bool
-	// logHint is the log's state as this writer's last append left it:
-	// on PostgreSQL, while no other instance appends, an append is then
-	// one statement (see appendHinted).
+	// logHint is the log's state as this instance's last append left it
+	// (its writers share it: each append waits for the one before): on
+	// PostgreSQL, while no other instance appends, an append is then one
+	// statement (see appendHinted).
 	logHint logHint
 	wg      sync.WaitGroup
 	hook    atomic.Pointer[CommitHook]
@@ -91,6 +96,20 @@ type GroupCommit struct {
 	maxCommit  time.Duration
 }
 
+// writer is one goroutine of the group commit, with its own connection
+// and its own guess at the log's state.
+type writer struct {
+	conn *sql.Conn // see connection
+}
+
+// pgWriters is how many writers an instance runs on PostgreSQL. A commit
+// there is a chain of round trips in which the writer's CPU (recomputing
+// the groups) and the server's alternate; a second writer computes its
+// batch while the first waits for the server, and the two serialise only
+// where they touch the same rows (lockObs, the log). On SQLite the
+// database's one write lock leaves nothing to gain.
+const pgWriters = 2
+
 func (w *GroupCommit) logger() *slog.Logger {
 	if l := w.log.Load(); l != nil {
 		return l
@@ -101,8 +120,16 @@ func (w *GroupCommit) logger() *slog.Logger {
 // NewGroupCommit starts the writer; Close stops it.
 func NewGroupCommit(db *DB) *GroupCommit {
 	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
-	w.wg.Add(1)
-	go w.loop()
+	n := 1
+	if db.Dialect == Postgres {
+		n = pgWriters
+	}
+	for range n {
+		ws := &writer{}
+		w.writers = append(w.writers, ws)
+		w.wg.Add(1)
+		go w.loop(ws)
+	}
 	if db.Dialect == SQLite {
 		w.wg.Add(1)
 		go w.checkpointer()
@@ -144,31 +171,31 @@ func (w *GroupCommit) checkpointer() {
 	}
 }
 
-// conn returns the writer's own connection, opening it when needed.
-func (w *GroupCommit) connection(ctx context.Context) (*sql.Conn, error) {
-	if w.conn != nil {
-		return w.conn, nil
+// connection returns the writer's own connection, opening it when needed.
+func (w *GroupCommit) connection(ctx context.Context, ws *writer) (*sql.Conn, error) {
+	if ws.conn != nil {
+		return ws.conn, nil
 	}
 	c, err := w.db.WriterConn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w.conn = c
+	ws.conn = c
 	return c, nil
 }
 
 // inTx runs fn in a transaction on the writer's connection; after a
 // failure the connection is dropped and the next batch opens another (a
 // PostgreSQL restart, say).
-func (w *GroupCommit) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	c, err := w.connection(ctx)
+func (w *GroupCommit) inTx(ctx context.Context, ws *writer, fn func(tx *sql.Tx) error) (err error) {
+	c, err := w.connection(ctx, ws)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err != nil && w.conn != nil {
-			w.db.ReleaseWriterConn(w.conn)
-			w.conn = nil
+		if err != nil && ws.conn != nil {
+			w.db.ReleaseWriterConn(ws.conn)
+			ws.conn = nil
 		}
 	}()
 	var tx *sql.Tx
@@ -229,7 +256,7 @@ func (w *GroupCommit) submit(ctx context.Context, j *CommitJob) (jobResult, erro
 // ErrClosed refuses a submission to a stopped group commit.
 var ErrClosed = errors.New("group commit: shutting down")
 
-func (w *GroupCommit) loop() {
+func (w *GroupCommit) loop(ws *writer) {
 	defer w.wg.Done()
 	batch := make([]*CommitJob, 0, MaxBatch)
 	for {
@@ -241,7 +268,7 @@ func (w *GroupCommit) loop() {
 			for {
 				select {
 				case j := <-w.queue:
-					w.commit([]*CommitJob{j})
+					w.commit(ws, []*CommitJob{j})
 				default:
 					return
 				}
@@ -257,7 +284,7 @@ func (w *GroupCommit) loop() {
 				break fill
 			}
 		}
-		w.commit(batch)
+		w.commit(ws, batch)
 		w.yieldToImport()
 	}
 }
@@ -282,12 +309,12 @@ func (w *GroupCommit) yieldToImport() {
 	}
 }
 
-func (w *GroupCommit) commit(batch []*CommitJob) {
+func (w *GroupCommit) commit(ws *writer, batch []*CommitJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.inTx(ctx, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog, &w.logHint) })
+	err := w.inTx(ctx, ws, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog, &w.logHint) })
 	if err != nil && len(batch) > 1 {
 		// One bad report (or a deadlock with another instance writing the
 		// same retried report) must not fail its neighbours: replay the
@@ -295,7 +322,7 @@ func (w *GroupCommit) commit(batch []*CommitJob) {
 		// costs a commit per report while it lasts.
 		w.logger().Warn("group commit failed: replaying the batch one report at a time", "batch", len(batch), "err", err)
 		for _, j := range batch {
-			w.commit([]*CommitJob{j})
+			w.commit(ws, []*CommitJob{j})
 		}
 		return
 	}
@@ -466,8 +493,10 @@ func (w *GroupCommit) close() {
 		}
 		break
 	}
-	if w.conn != nil {
-		w.db.ReleaseWriterConn(w.conn)
+	for _, ws := range w.writers {
+		if ws.conn != nil {
+			w.db.ReleaseWriterConn(ws.conn)
+		}
 	}
 }
 
