@@ -121,7 +121,9 @@ func (w *GroupCommit) logger() *slog.Logger {
 func NewGroupCommit(db *DB) *GroupCommit {
 	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
 	n := 1
-	if db.Dialect == Postgres {
+	// Each writer keeps a connection of the pool: a small pool
+	// (--db-max-conns) keeps the others for the reads.
+	if db.Dialect == Postgres && db.Stats().MaxOpenConnections >= 3*pgWriters {
 		n = pgWriters
 	}
 	for range n {
