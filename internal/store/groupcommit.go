@@ -67,7 +67,8 @@ type jobResult struct {
 // reports still queued behind it and the time it took. The metrics use it.
 type CommitHook func(batch, queued int, d time.Duration)
 
-// GroupCommit is the writer goroutine of the group commit (see above).
+// GroupCommit is the group commit's writer goroutines (one; two on
+// PostgreSQL: see above) and their queue.
 type GroupCommit struct {
 	db      *DB
 	writers []*writer
@@ -97,7 +98,7 @@ type GroupCommit struct {
 }
 
 // writer is one goroutine of the group commit, with its own connection
-// and its own guess at the log's state.
+// (the log hint is the instance's, shared by its writers).
 type writer struct {
 	conn *sql.Conn // see connection
 }

@@ -1091,10 +1091,10 @@ func (r *importRun) finish(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	l := qLoader{tx, r.d}
-	// The election's results lock first, as every other writer of its
-	// configuration and aggregates takes it (UpdateConfig: the lock, then
-	// the election's row): the configuration's row below, locked in the
-	// other order, could deadlock with a change of settings.
+	// The election's results lock first: it serialises this transaction
+	// with every other writer of the election's configuration and
+	// aggregates (UpdateConfig, observers' protocol copies, other imports),
+	// so that the configuration read below is the one to add to.
 	if err := lockResults(ctx, l, e.ID); err != nil {
 		return err
 	}
@@ -1119,8 +1119,13 @@ func (r *importRun) finish(ctx context.Context) error {
 		// The configuration as it is now, not as the import read it when
 		// it began: a change committed meanwhile (`vigil election config`
 		// through another instance) is kept, the area levels only added.
+		// A plain read: the results lock taken above is the one every
+		// writer of the configuration takes (UpdateConfig), and locking
+		// the election's row would wait on, and deadlock with, the writers
+		// whose new rows refer to it (their foreign keys hold its key
+		// share while they wait for the results lock).
 		var raw string
-		if err := tx.QueryRowContext(ctx, `SELECT config FROM elections WHERE id = $1`+forUpdate(r.d), e.ID).Scan(&raw); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT config FROM elections WHERE id = $1`, e.ID).Scan(&raw); err != nil {
 			return fmt.Errorf("import of %s: reading the election's configuration: %w", r.req.File, err)
 		}
 		var cfg election.Config

@@ -54,12 +54,14 @@ func (db *DB) SavePhotoWithin(ctx context.Context, p *Photo, lim PhotoLimits, au
 			// report sent to two instances at once would both pass a limit
 			// of one (and both pass the organisation's quota). The report's
 			// row, and the organisation's when its bytes are counted, are
-			// locked first, so that the second waits and counts the first.
-			if _, err := tx.ExecContext(ctx, `SELECT id FROM reports WHERE id = $1 FOR UPDATE`, p.ReportID); err != nil {
+			// locked first, so that the second waits and counts the first
+			// (forUpdate: NO KEY UPDATE, which the organisation's new
+			// reports, referring to its row, do not wait for).
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM reports WHERE id = $1`+forUpdate(db.Dialect), p.ReportID); err != nil {
 				return err
 			}
 			if lim.OrgBytes > 0 {
-				if _, err := tx.ExecContext(ctx, `SELECT id FROM organisations WHERE id = $1 FOR UPDATE`, p.OrgID); err != nil {
+				if _, err := tx.ExecContext(ctx, `SELECT id FROM organisations WHERE id = $1`+forUpdate(db.Dialect), p.OrgID); err != nil {
 					return err
 				}
 			}

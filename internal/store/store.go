@@ -320,10 +320,13 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 // forUpdate is the clause that locks the rows a read selects until the
 // transaction ends, on PostgreSQL, where several instances write at once
 // under READ COMMITTED; on SQLite a write transaction holds the database's
-// only write lock already (and the clause does not parse).
+// only write lock already (and the clause does not parse). NO KEY UPDATE:
+// two such reads of a row wait for each other, but the writers whose new
+// rows refer to it (a foreign key takes the row's key share) do not wait
+// for them, nor deadlock with them.
 func forUpdate(d Dialect) string {
 	if d == Postgres {
-		return ` FOR UPDATE`
+		return ` FOR NO KEY UPDATE`
 	}
 	return ``
 }

@@ -932,9 +932,11 @@ func buildAppend(n int64, front []tlog.Hash, leaves []encodedLeaf) logAppend {
 }
 
 // logHint is what a writer's last append left in log_state: its size and
-// frontier. The group commit keeps one, since it is nearly always the
-// only writer; an append that finds log_state otherwise (another
-// instance's append, a rolled-back one, a hand edit) does the usual locked
+// frontier. The group commit keeps one for its writers, since an
+// instance's own appends are nearly always the only ones (its writers
+// append one after the other); an append that finds log_state otherwise
+// (another instance's append, the other writer's that read the hint
+// before it moved, a rolled-back one, a hand edit) does the usual locked
 // read. Nothing depends on the hint being right: pgAppendIf stores
 // nothing unless log_state holds exactly the size and frontier the hashes
 // were computed on, and those two determine every hash an append stores.
