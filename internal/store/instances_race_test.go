@@ -91,7 +91,7 @@ func (fx *raceFx) report(t *testing.T, clientID string, area int64, status strin
 	var id int64
 	if err := fx.db1.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, _, err = store.InsertReport(ctx, tx, r)
+		id, _, err = store.InsertReport(ctx, tx, fx.db1.Dialect, r)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -20,12 +20,6 @@ import (
 // (One row per statement was tried on SQLite: slower, every statement
 // copies the pages it changes to the statement journal.)
 
-// dialectUnknown is the dialect of a caller that does not know its
-// engine (InsertReport): statements in "$n" placeholders, which both
-// engines take, and none of PostgreSQL's arrays nor SQLite's prepared
-// chunks.
-const dialectUnknown Dialect = ""
-
 // unnestChunk bounds the rows of one unnest statement (PostgreSQL).
 const unnestChunk = 10000
 

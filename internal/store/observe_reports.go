@@ -183,8 +183,9 @@ type Report struct {
 // InsertReport stores a report in q's transaction unless the
 // organisation already has one with its client id. It returns the id of
 // the stored report and whether it was new: a duplicate leaves everything
-// as it was (the first copy wins).
-func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created bool, err error) {
+// as it was (the first copy wins). d is q's engine: on PostgreSQL the
+// aggregates' locks (lockObs) are taken.
+func InsertReport(ctx context.Context, q Querier, d Dialect, r *Report) (id int64, created bool, err error) {
 	defer wrap(&err, "store.InsertReport(org %d, %q)", r.OrgID, r.ClientID)
 	if r.Status == "" {
 		r.Status = StatusNew
@@ -197,9 +198,7 @@ func InsertReport(ctx context.Context, q Querier, r *Report) (id int64, created 
 		string(r.Answers), r.Status, string(qc), r.Triage, fmtTime(r.Submitted), fmtTime(r.Received)).Scan(&id)
 	if err == nil {
 		r.ID = id
-		// "$n" placeholders serve both engines (the dialect is not known
-		// here): nothing engine-specific (observe_agg_stmt.go).
-		if err := obsReportsAdded(ctx, q, dialectUnknown, []*Report{r}, nil); err != nil {
+		if err := obsReportsAdded(ctx, q, d, []*Report{r}, nil); err != nil {
 			return 0, false, err
 		}
 		return id, true, nil

@@ -77,7 +77,7 @@ func TestObservationStorage(t *testing.T) {
 		}{{&id1, &created1}, {&id2, &created2}} {
 			if err := db.InTx(ctx, func(tx *sql.Tx) error {
 				var err error
-				*dst.id, *dst.c, err = store.InsertReport(ctx, tx, rep)
+				*dst.id, *dst.c, err = store.InsertReport(ctx, tx, db.Dialect, rep)
 				return err
 			}); err != nil {
 				t.Fatal(err)
