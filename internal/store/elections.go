@@ -200,9 +200,6 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 		if err := deleteObservation(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", id), id, "election"); err != nil {
-			return err
-		}
 		if err := deleteResultAggregates(ctx, qLoader{tx, db.Dialect}, id); err != nil {
 			return err
 		}
@@ -217,6 +214,13 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return err
 			}
+		}
+		// The tombstone last, after the election's row is gone: an import's
+		// chunk holds that row's key share (its rows refer to it) while it
+		// waits for the log's lock; taking the log first and the row after
+		// deadlocked with it.
+		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", id), id, "election"); err != nil {
+			return err
 		}
 		return db.touchTx(ctx, tx, id, ChangeElection, ChangeProtocols, ChangeReports)
 	})
