@@ -24,32 +24,9 @@ import (
 // reports twice or lose a conflict (issue 9, several servers on one
 // PostgreSQL).
 func TestAggregatesAcrossInstances(t *testing.T) {
-	addr := storetest.PostgresAddr(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db1, db2 := open(), open()
-	w := newAggWorld(t, db1, "inst1")
-	svc2 := New(db2)
-	t.Cleanup(svc2.Close)
-	forms := map[string]*form.Form{}
-	for _, k := range []string{"opening", "voting"} {
-		sf, err := db1.FormByKey(ctx, w.org, k, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		forms[k] = sf.Form
-	}
-	allKeys := map[string]bool{}
-	for _, id := range w.stations {
-		allKeys[access.AreaKey(w.paths[id])] = true
-	}
+	w, svc2, forms, allKeys := newInstances(t)
+	db1 := w.db
 	const rounds, perInstance = 12, 8
 	for round := range rounds {
 		var wg sync.WaitGroup
@@ -88,11 +65,54 @@ func TestAggregatesAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := aggSnapshot(t, db1)
-	if err := db1.RebuildObservation(ctx); err != nil {
+	sameAsRebuild(t, db1)
+}
+
+// newInstances is an aggregates world (newAggWorld) on a new PostgreSQL
+// schema, its service the first instance, and a second instance's service
+// on a second handle of the same schema: two group commits writing one
+// database. It returns the forms observers report on and the stations
+// they may report from.
+func newInstances(t *testing.T) (w *aggWorld, svc2 *Service, forms map[string]*form.Form, stations map[string]bool) {
+	t.Helper()
+	addr := storetest.PostgresAddr(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db1, db2 := open(), open()
+	w = newAggWorld(t, db1, "inst1")
+	svc2 = New(db2)
+	t.Cleanup(svc2.Close)
+	forms = map[string]*form.Form{}
+	for _, k := range []string{"opening", "voting"} {
+		sf, err := db1.FormByKey(ctx, w.org, k, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		forms[k] = sf.Form
+	}
+	stations = map[string]bool{}
+	for _, id := range w.stations {
+		stations[access.AreaKey(w.paths[id])] = true
+	}
+	return w, svc2, forms, stations
+}
+
+// sameAsRebuild fails the test unless the kept aggregates are exactly what
+// a rebuild computes from the raw rows.
+func sameAsRebuild(t *testing.T, db *store.DB) {
+	t.Helper()
+	before := aggSnapshot(t, db)
+	if err := db.RebuildObservation(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	after := aggSnapshot(t, db1)
+	after := aggSnapshot(t, db)
 	for tb := range after {
 		if !reflect.DeepEqual(before[tb], after[tb]) {
 			t.Errorf("table %s: incremental\n%v\nrebuilt\n%v", tb, before[tb], after[tb])

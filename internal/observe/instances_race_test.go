@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"sync"
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/access"
-	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
-	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
 // TestInstancesRosterRebuildBesideReports: a roster import that moves an
@@ -24,32 +21,9 @@ import (
 // the rebuild then counts its reports again on top of them, or waits
 // for its locks in a cycle with the writer.
 func TestInstancesRosterRebuildBesideReports(t *testing.T) {
-	addr := storetest.PostgresAddr(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db1, db2 := open(), open()
-	w := newAggWorld(t, db1, "inst1")
-	svc2 := New(db2)
-	t.Cleanup(svc2.Close)
-	forms := map[string]*form.Form{}
-	for _, k := range []string{"opening", "voting"} {
-		sf, err := db1.FormByKey(ctx, w.org, k, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		forms[k] = sf.Form
-	}
-	allKeys := map[string]bool{}
-	for _, id := range w.stations {
-		allKeys[access.AreaKey(w.paths[id])] = true
-	}
+	w, svc2, forms, allKeys := newInstances(t)
+	db1 := w.db
 	var rosterErrs, submitErrs []error
 	var mu sync.Mutex
 	const rounds = 10
@@ -107,14 +81,5 @@ func TestInstancesRosterRebuildBesideReports(t *testing.T) {
 	for _, err := range submitErrs {
 		t.Errorf("submission: %v", err)
 	}
-	before := aggSnapshot(t, db1)
-	if err := db1.RebuildObservation(ctx); err != nil {
-		t.Fatal(err)
-	}
-	after := aggSnapshot(t, db1)
-	for tb := range after {
-		if !reflect.DeepEqual(before[tb], after[tb]) {
-			t.Errorf("table %s: incremental\n%v\nrebuilt\n%v", tb, before[tb], after[tb])
-		}
-	}
+	sameAsRebuild(t, db1)
 }

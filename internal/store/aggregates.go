@@ -816,6 +816,20 @@ func carryChanges(ctx context.Context, l loader, electionID int64) error {
 	return l.exec(ctx, `UPDATE result_elections SET changes = changes + 1 WHERE election_id = $1`, electionID)
 }
 
+// electionIDs lists every election, in id order.
+func electionIDs(ctx context.Context, l loader) ([]int64, error) {
+	var ids []int64
+	err := l.each(ctx, `SELECT id FROM elections ORDER BY id`, nil, func(scan func(...any) error) error {
+		var id int64
+		if err := scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	return ids, err
+}
+
 // rebuildResults recomputes every election's results aggregates from the
 // protocols: the current versions chosen afresh, then the same deltas as
 // an import, from nothing.
@@ -823,15 +837,8 @@ func rebuildResults(ctx context.Context, l loader) error {
 	// Every election's lock before clearing: a protocol applied through
 	// another instance after the clearing would survive it and be added
 	// again below (a duplicate key, or votes counted twice).
-	var all []int64
-	if err := l.each(ctx, `SELECT id FROM elections ORDER BY id`, nil, func(scan func(...any) error) error {
-		var id int64
-		if err := scan(&id); err != nil {
-			return err
-		}
-		all = append(all, id)
-		return nil
-	}); err != nil {
+	all, err := electionIDs(ctx, l)
+	if err != nil {
 		return err
 	}
 	for _, id := range all {
@@ -849,15 +856,9 @@ func rebuildResults(ctx context.Context, l loader) error {
 	if err := l.exec(ctx, `UPDATE result_elections SET config = ''`); err != nil {
 		return err
 	}
-	var ids []int64
-	if err := l.each(ctx, `SELECT id FROM elections ORDER BY id`, nil, func(scan func(...any) error) error {
-		var id int64
-		if err := scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
+	// Again: an election an import created meanwhile lost its rows too.
+	ids, err := electionIDs(ctx, l)
+	if err != nil {
 		return err
 	}
 	for _, id := range ids {
