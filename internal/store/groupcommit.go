@@ -118,7 +118,7 @@ func (w *GroupCommit) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// NewGroupCommit starts the writer; Close stops it.
+// NewGroupCommit starts the writers; Close stops them.
 func NewGroupCommit(db *DB) *GroupCommit {
 	w := &GroupCommit{db: db, queue: make(chan *CommitJob, 4*MaxBatch), stop: make(chan struct{})}
 	n := 1
