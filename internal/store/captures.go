@@ -69,16 +69,14 @@ func (db *DB) captures(ctx context.Context, where string, args ...any) ([]*Captu
 func (db *DB) SaveCapture(ctx context.Context, c *Capture) (stored bool, err error) {
 	defer wrap(&err, "store.SaveCapture(%s)", c.URL)
 	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		if db.Dialect == Postgres {
-			// Two watchers of one URL (two servers, or a watch and a
-			// manual capture) would otherwise both read the same latest
-			// version under READ COMMITTED and both store the new one, the
-			// second flagged as a change. SQLite's immediate transaction
-			// already serialises them. Taken first, so held with the log's
-			// lock (always last) in one order only.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('vigil capture ' || current_schema() || ' ' || $1))`, c.URL); err != nil {
-				return err
-			}
+		// Two watchers of one URL (two servers, or a watch and a manual
+		// capture) would otherwise both read the same latest version under
+		// READ COMMITTED and both store the new one, the second flagged as
+		// a change. SQLite's immediate transaction already serialises them.
+		// Taken first, so held with the log's lock (always last) in one
+		// order only.
+		if err := lockNamed(ctx, tx, db.Dialect, "capture "+c.URL); err != nil {
+			return err
 		}
 		var last string
 		err := tx.QueryRowContext(ctx, `SELECT sha256 FROM official_captures WHERE url = $1 ORDER BY id DESC LIMIT 1`, c.URL).Scan(&last)

@@ -156,3 +156,6 @@ func ImportRunning(db *DB) bool { return db.importRunning() }
 
 // LeasePath is the lease file of an import token beside an SQLite database.
 func LeasePath(db *DB, token string) string { return leasePath(db, token) }
+
+// Writers is how many writer goroutines the group commit runs.
+func (w *GroupCommit) Writers() int { return len(w.writers) }

@@ -227,3 +227,29 @@ func TestWriterGivesBackItsSettings(t *testing.T) {
 		}
 	}
 }
+
+// The group commit runs two writers on PostgreSQL, but one when the pool
+// is too small to leave connections for the reads, and one on SQLite.
+func TestWriterCount(t *testing.T) {
+	ctx := context.Background()
+	addr := storetest.PostgresAddr(t)
+	for _, c := range []struct {
+		conns, want int
+	}{{32, 2}, {6, 2}, {5, 1}, {2, 1}} {
+		db, err := store.OpenWith(ctx, addr, store.PoolOptions{MaxConns: c.conns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := store.NewGroupCommit(db)
+		if got := w.Writers(); got != c.want {
+			t.Errorf("--db-max-conns %d: %d writers, want %d", c.conns, got, c.want)
+		}
+		w.Close()
+		db.Close()
+	}
+	w := store.NewGroupCommit(storetest.SQLite(t))
+	defer w.Close()
+	if got := w.Writers(); got != 1 {
+		t.Errorf("SQLite: %d writers, want 1", got)
+	}
+}

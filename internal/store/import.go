@@ -834,12 +834,11 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			// The leaf from the values just written, as the log reads a
 			// protocol back (protocolLeaf): reading the chunk's rows back
 			// for it was a fifth of an import's CPU (issue 9). The
-			// station's stored path is its key: it was created with it or
-			// found by it.
-			// Its path and votes are given decoded: the votes are the list
-			// just encoded, and the path the row's, which its JSON decodes
-			// back to unless a name is not valid UTF-8 (decoding would
-			// mend it: then decoded here as the log would).
+			// station's stored path is its key (it was created with it or
+			// found by it); its path and votes are given decoded: the votes
+			// are the list just encoded, and the path the row's, which its
+			// JSON decodes back to unless a name is not valid UTF-8
+			// (decoding would mend it: then decoded here as the log would).
 			var parts []string
 			if validUTF8(row.Path) {
 				parts = row.Path

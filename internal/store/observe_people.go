@@ -202,15 +202,7 @@ func (db *DB) Users(ctx context.Context, orgID int64) (_ []*User, err error) {
 // with the audit entries in the same transaction, checking nothing of the
 // user: a login, which checked a password, uses StartSession.
 func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration, audit ...AuditEntry) error {
-	now := time.Now().UTC()
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) VALUES ($1, $2, $3, $4)`,
-			tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl))); err != nil {
-			return err
-		}
-		return auditAll(ctx, tx, audit)
-	})
-	if err != nil {
+	if err := db.insertSession(ctx, tokenHash, userID, ttl, audit, ""); err != nil {
 		return fmt.Errorf("store.CreateSession(user %d): %w", userID, err)
 	}
 	return nil
@@ -229,15 +221,28 @@ var ErrCredentialsChanged = errors.New("the password was changed or the account 
 // PostgreSQL the user's row is read FOR SHARE, so that a reset not yet
 // committed is waited for and its hash compared.
 func (db *DB) StartSession(ctx context.Context, tokenHash string, userID int64, verifiedHash string, ttl time.Duration, audit ...AuditEntry) error {
-	now := time.Now().UTC()
 	lock := ""
 	if db.Dialect == Postgres {
 		lock = ` FOR SHARE`
 	}
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires)
-			SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5 AND disabled = 0`+lock+`)`,
-			tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl)), verifiedHash)
+	if err := db.insertSession(ctx, tokenHash, userID, ttl, audit,
+		`EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5 AND disabled = 0`+lock+`)`, verifiedHash); err != nil {
+		return fmt.Errorf("store.StartSession(user %d): %w", userID, err)
+	}
+	return nil
+}
+
+// insertSession stores a session, with its audit entries, if cond (""
+// for none; its parameters from $5 are args) holds; ErrCredentialsChanged
+// if it does not.
+func (db *DB) insertSession(ctx context.Context, tokenHash string, userID int64, ttl time.Duration, audit []AuditEntry, cond string, args ...any) error {
+	now := time.Now().UTC()
+	if cond == "" {
+		cond = "1 = 1"
+	}
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created, expires) SELECT $1, $2, $3, $4 WHERE `+cond,
+			append([]any{tokenHash, userID, fmtTime(now), fmtTime(now.Add(ttl))}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -248,10 +253,6 @@ func (db *DB) StartSession(ctx context.Context, tokenHash string, userID int64, 
 		}
 		return auditAll(ctx, tx, audit)
 	})
-	if err != nil {
-		return fmt.Errorf("store.StartSession(user %d): %w", userID, err)
-	}
-	return nil
 }
 
 // SessionUser returns the user of a live session; ErrNotFound when the
