@@ -77,15 +77,7 @@ func newInstances(t *testing.T) (w *aggWorld, svc2 *Service, forms map[string]*f
 	t.Helper()
 	addr := storetest.PostgresAddr(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db1, db2 := open(), open()
+	db1, db2 := storetest.Open(t, addr), storetest.Open(t, addr)
 	w = newAggWorld(t, db1, "inst1")
 	svc2 = New(db2)
 	t.Cleanup(svc2.Close)

@@ -31,22 +31,12 @@ type raceFx struct {
 	stations []int64
 }
 
-func openPG(t *testing.T, addr string) *store.DB {
-	t.Helper()
-	db, err := store.Open(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func newRaceFx(t *testing.T, nStations int) *raceFx {
 	t.Helper()
 	ctx := context.Background()
 	fx := &raceFx{addr: storetest.PostgresAddr(t)}
-	fx.db1 = openPG(t, fx.addr)
-	fx.db2 = openPG(t, fx.addr)
+	fx.db1 = storetest.Open(t, fx.addr)
+	fx.db2 = storetest.Open(t, fx.addr)
 	db := fx.db1
 	org, err := db.EnsureOrganisation(ctx, "R", "")
 	if err != nil {
@@ -291,7 +281,7 @@ func TestInstancesLogUnloggedAtOpen(t *testing.T) {
 	dups := 0
 	for round := range rounds {
 		addr := storetest.PostgresAddr(t)
-		db0 := openPG(t, addr)
+		db0 := storetest.Open(t, addr)
 		e := &election.Election{Name: "old", Kind: election.Presidential, Options: []election.Option{{Name: "A"}}}
 		if err := db0.CreateElection(ctx, e); err != nil {
 			t.Fatal(err)

@@ -40,7 +40,14 @@ func EachAddr(t *testing.T, fn func(t *testing.T, addr string)) {
 // SQLite opens a migrated database in a new file under t.TempDir.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"))
+	return Open(t, filepath.Join(t.TempDir(), "vigil.db"))
+}
+
+// Open opens (and migrates) the database at addr, closed when the test
+// ends: another handle on one database, as a second instance has.
+func Open(t testing.TB, addr string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +97,5 @@ func PostgresAddr(t testing.TB) string {
 // Postgres opens a migrated database in a new schema on the test server.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), PostgresAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return Open(t, PostgresAddr(t))
 }
