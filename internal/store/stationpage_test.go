@@ -40,6 +40,13 @@ func TestAreaAncestors(t *testing.T) {
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("area %d %v: ancestors %+v, want %+v", a.ID, a.Path, got, want)
 				}
+				self, up, err := db.AreaWithAncestors(ctx, e.ID, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(self, a) || !reflect.DeepEqual(up, want) {
+					t.Fatalf("area %d %v: AreaWithAncestors %+v, %+v; want %+v, %+v", a.ID, a.Path, self, up, a, want)
+				}
 			}
 		}
 		if _, err := db.AreaAncestors(ctx, e.ID, areas[len(areas)-1].ID+1000); !errors.Is(err, store.ErrNotFound) {
@@ -47,6 +54,66 @@ func TestAreaAncestors(t *testing.T) {
 		}
 		if _, err := db.AreaAncestors(ctx, e.ID+1, areas[len(areas)-1].ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("another election's area: %v, want ErrNotFound", err)
+		}
+		if _, _, err := db.AreaWithAncestors(ctx, e.ID+1, areas[len(areas)-1].ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("AreaWithAncestors, another election's area: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestStationResults: a station's results and versions read in one
+// statement are what ResultTree and AreaProtocols give, for every station
+// and source, after random imports of every source, recounts, summaries,
+// observers' copies and configuration changes.
+func TestStationResults(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(11, 12))
+		e, paths := aggElection(t, db, rng, 2, 2, 4)
+		for step := range 12 {
+			randomStep(t, db, rng, e, paths, step)
+		}
+		areas, err := db.Areas(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sawCurrent, sawDiffers, sawVersions, sawNone bool
+		for _, a := range areas {
+			if !a.Station {
+				if _, _, err := db.StationResults(ctx, e.ID, election.OfficialFinal, a); err == nil {
+					t.Errorf("area %d is not a station: no error", a.ID)
+				}
+				continue
+			}
+			wantPs, err := db.AreaProtocols(ctx, e.ID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sawVersions = sawVersions || len(wantPs) > 2
+			for _, src := range append(election.Sources, "nonesuch") {
+				tree, err := db.ResultTree(ctx, e.ID, src, a.ID, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range 2 { // the second through a kept statement on SQLite
+					got, ps, err := db.StationResults(ctx, e.ID, src, a)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(tree) != 1 || !reflect.DeepEqual(got, tree[0]) {
+						t.Fatalf("station %v, %s: %+v, want %+v", a.Path, src, got, tree[0])
+					}
+					if !reflect.DeepEqual(ps, wantPs) {
+						t.Fatalf("station %v, %s: protocols %+v, want %+v", a.Path, src, ps, wantPs)
+					}
+				}
+				sawCurrent = sawCurrent || tree[0].Stations == 1
+				sawNone = sawNone || tree[0].Stations == 0
+				sawDiffers = sawDiffers || tree[0].Differs > 0
+			}
+		}
+		if !sawCurrent || !sawNone || !sawDiffers || !sawVersions {
+			t.Errorf("the steps did not give every case: current %v, none %v, differs %v, several versions %v", sawCurrent, sawNone, sawDiffers, sawVersions)
 		}
 	})
 }

@@ -15,3 +15,7 @@ func (s *Server) FixClock(t time.Time) {
 	defer fb.mu.Unlock()
 	fb.now = func() time.Time { return t }
 }
+
+// SetPretranslate turns the pre-translation of the templates' fixed words
+// on or off for the servers made after it (pretranslate.go).
+func SetPretranslate(on bool) { pretranslateOff = !on }

@@ -244,8 +244,13 @@ func init() {
 }
 
 // bindLanguages clones the parsed template set once per language, with t,
-// tn and lang bound to that language's catalogue.
+// tn and lang bound to that language's catalogue and its fixed words
+// pre-translated (pretranslate.go).
 func (ls *languages) bindLanguages(base *template.Template) error {
+	contexts, err := textContexts(base)
+	if err != nil {
+		return err
+	}
 	for _, c := range ls.list {
 		t, err := base.Clone()
 		if err != nil {
@@ -273,6 +278,9 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 				return fallback
 			},
 		})
+		if err := pretranslate(t, contexts, c); err != nil {
+			return fmt.Errorf("pre-translating the templates into %s: %w", c.Tag, err)
+		}
 		ls.pages[c.Tag] = t
 	}
 	return nil

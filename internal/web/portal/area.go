@@ -102,12 +102,12 @@ func (s *room) pageArea(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.ServePage(w, r, s.PageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		if src, ok := singleSource(sel); ok {
-			a, err := s.resultArea(r.Context(), e, r.PathValue("area"), "")
+			a, up, err := s.resultAreaUp(r.Context(), e, r.PathValue("area"))
 			if err != nil {
 				return nil, err
 			}
 			d := s.newAreaPage(r, e, &a)
-			if err := s.areaDataAgg(r.Context(), d, e, src, a, r.URL.Query()); err != nil {
+			if err := s.areaDataAgg(r.Context(), d, e, src, a, up, r.URL.Query()); err != nil {
 				return nil, err
 			}
 			return s.RenderBytes(r, "area.html", d)
@@ -295,39 +295,45 @@ func (s *room) fillProtocols(ctx context.Context, e *election.Election, d *areaP
 		if err != nil {
 			return err
 		}
-		// Columns in the order the versions arise: preliminary, final,
-		// observer, recount, summary; versions in order within a source.
-		sort.SliceStable(ps, func(i, j int) bool {
-			if ps[i].Source != ps[j].Source {
-				return sourceRank(ps[i].Source) < sourceRank(ps[j].Source)
-			}
-			return ps[i].Version < ps[j].Version
-		})
-		d.Protocols = ps
-		d.Figs = figureRows(ps)
-		d.Votes = voteRows(e, ps)
-		flagged := map[int64]map[string]bool{}
-		d.FlagCount = map[int64]int{}
-		for _, p := range ps {
-			fl := election.Check(e, p)
-			d.Flags = append(d.Flags, fl...)
-			d.FlagCount[p.ID] = len(fl)
-			for _, f := range fl {
-				if flagged[p.ID] == nil {
-					flagged[p.ID] = map[string]bool{}
-				}
-				for name := range f.Figures {
-					flagged[p.ID][name] = true
-				}
-				if f.Item != "" {
-					flagged[p.ID][f.Item] = true
-				}
-			}
-		}
-		markFlagged(e, ps, d.Figs, d.Votes, flagged)
-		d.Photos = s.protocolPhotos(ctx, e, ps)
+		s.fillStationProtocols(ctx, e, d, ps)
 	}
 	return nil
+}
+
+// fillStationProtocols lays out a station's every version (ps) with its
+// failed controls and photos.
+func (s *room) fillStationProtocols(ctx context.Context, e *election.Election, d *areaPage, ps []*election.Protocol) {
+	// Columns in the order the versions arise: preliminary, final,
+	// observer, recount, summary; versions in order within a source.
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].Source != ps[j].Source {
+			return sourceRank(ps[i].Source) < sourceRank(ps[j].Source)
+		}
+		return ps[i].Version < ps[j].Version
+	})
+	d.Protocols = ps
+	d.Figs = figureRows(ps)
+	d.Votes = voteRows(e, ps)
+	flagged := map[int64]map[string]bool{}
+	d.FlagCount = map[int64]int{}
+	for _, p := range ps {
+		fl := election.Check(e, p)
+		d.Flags = append(d.Flags, fl...)
+		d.FlagCount[p.ID] = len(fl)
+		for _, f := range fl {
+			if flagged[p.ID] == nil {
+				flagged[p.ID] = map[string]bool{}
+			}
+			for name := range f.Figures {
+				flagged[p.ID][name] = true
+			}
+			if f.Item != "" {
+				flagged[p.ID][f.Item] = true
+			}
+		}
+	}
+	markFlagged(e, ps, d.Figs, d.Votes, flagged)
+	d.Photos = s.protocolPhotos(ctx, e, ps)
 }
 
 func sourceRank(s election.Source) int {
