@@ -232,6 +232,7 @@ var i18nFuncs = template.FuncMap{
 	"languages": func() []*catalogue { return nil },
 	"control":   func(code string) string { return code },
 	"tdef":      func(key, fallback string) string { return fallback },
+	"enav":      func(PageCommon) (template.HTML, error) { return "", nil },
 }
 
 func init() {
@@ -269,6 +270,7 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 				return election.ControlMessage(code) // a control newer than the catalogue
 			},
 			"languages": func() []*catalogue { return ls.list },
+			"enav":      (&navCache{t: t}).render,
 			// tdef is t for keys made from data (an indicator's name), with
 			// what to show when the catalogue has no such key.
 			"tdef": func(key, fallback string) string {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -168,6 +169,47 @@ func (s *Server) electionLinks(e *election.Election) []navLink {
 	})
 	links := []navLink{{"nav.results", "/areas/root", false}, {"nav.map", "/map", false}, {"nav.copies", "/copies", false}, {"nav.forensics", "/forensics", false}, {"nav.controls", "/controls", false}, {"nav.data", "/data", false}}
 	return append(links, s.portal.links...)
+}
+
+// navCache keeps one language's rendering of each election's navigation
+// (the template "enav", through the function enav): the same for every
+// page of the election but for its current entry, and half a dozen
+// reflective template calls a link, a sixth of a station page's
+// rendering.
+type navCache struct {
+	t  *template.Template // the language's template set
+	mu sync.Mutex
+	m  map[string]template.HTML
+}
+
+func (nc *navCache) render(c PageCommon) (template.HTML, error) {
+	var k strings.Builder
+	if c.Election != nil {
+		k.WriteString(strconv.FormatInt(c.Election.ID, 10))
+		k.WriteString("\x00" + c.Election.Title() + "\x00" + c.Current)
+		for _, l := range c.Links {
+			k.WriteString("\x00" + l.Key + "\x00" + l.Path + "\x00" + strconv.FormatBool(l.Global))
+		}
+	}
+	key := k.String()
+	nc.mu.Lock()
+	h, ok := nc.m[key]
+	nc.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	var b bytes.Buffer
+	if err := nc.t.ExecuteTemplate(&b, "enav", c); err != nil {
+		return "", err
+	}
+	h = template.HTML(b.String())
+	nc.mu.Lock()
+	if nc.m == nil || len(nc.m) >= 1024 { // elections × pages: a few dozen
+		nc.m = map[string]template.HTML{}
+	}
+	nc.m[key] = h
+	nc.mu.Unlock()
+	return h, nil
 }
 
 // PageCommon is what every portal page's layout needs.
