@@ -25,16 +25,14 @@ func (db *DB) CreateElection(ctx context.Context, e *election.Election) (err err
 		return err
 	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM elections WHERE name = $1`, e.Name).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
+		// ON CONFLICT rather than a look first, as CreateUser.
+		err := tx.QueryRowContext(ctx,
+			`INSERT INTO elections (name, kind, country, date, config, created) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id`,
+			e.Name, string(e.Kind), e.Country, e.Date, string(cfg), fmtTime(e.Created)).Scan(&e.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("an election named %q already exists", e.Name)
 		}
-		if err := tx.QueryRowContext(ctx,
-			`INSERT INTO elections (name, kind, country, date, config, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			e.Name, string(e.Kind), e.Country, e.Date, string(cfg), fmtTime(e.Created)).Scan(&e.ID); err != nil {
+		if err != nil {
 			return err
 		}
 		if err := insertOptions(ctx, tx, e.ID, 0, e.Options); err != nil {

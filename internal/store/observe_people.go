@@ -64,10 +64,14 @@ func (db *DB) EnsureOrganisation(ctx context.Context, name, kind string) (_ *Org
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return o, err
 	}
-	o = &Organisation{Name: name, Kind: kind, Created: time.Now().UTC()}
-	err = db.QueryRowContext(ctx, `INSERT INTO organisations (name, kind, created) VALUES ($1, $2, $3) RETURNING id`,
-		name, kind, fmtTime(o.Created)).Scan(&o.ID)
-	return o, err
+	// Two callers ensuring one organisation at once (two instances
+	// starting, two imports of a roster): the second's insert does
+	// nothing, and it reads the first's row.
+	if _, err := db.ExecContext(ctx, `INSERT INTO organisations (name, kind, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+		name, kind, fmtTime(time.Now().UTC())); err != nil {
+		return nil, err
+	}
+	return db.OrganisationByName(ctx, name)
 }
 
 // OrganisationByName finds an organisation; ErrNotFound if none.
@@ -110,16 +114,16 @@ func (db *DB) CreateUser(ctx context.Context, u *User, passwordHash string, audi
 		u.Created = time.Now().UTC()
 	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = $1`, u.Username).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
+		// ON CONFLICT rather than a look first: two creations of one name
+		// at once would both have found none, and the second would have
+		// failed on the unique key with the database's own message.
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, username, name, role, password_hash, area_path, observer_id, disabled, created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) ON CONFLICT (username) DO NOTHING RETURNING id`,
+			u.OrgID, u.Username, u.Name, u.Role, passwordHash, string(area), nullID(u.ObserverID), fmtTime(u.Created)).Scan(&u.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("a user named %q already exists", u.Username)
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO users (org_id, username, name, role, password_hash, area_path, observer_id, disabled, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id`,
-			u.OrgID, u.Username, u.Name, u.Role, passwordHash, string(area), nullID(u.ObserverID), fmtTime(u.Created)).Scan(&u.ID); err != nil {
+		if err != nil {
 			return err
 		}
 		return auditAll(ctx, tx, withObject(audit, "user:"+u.Username))
