@@ -319,7 +319,8 @@ func setStation(r *AreaResult, flags int64, figs election.Figures, votes []int64
 // current for source with its control flags, and whether its sources
 // differ. A station's page is the portal's most numerous cold page (one
 // per station); on PostgreSQL each statement is a round trip that costs
-// both servers CPU, and the two calls took six.
+// both servers CPU, and the two calls took five (ResultTree four for a
+// station, one of them for children it cannot have).
 func (db *DB) StationResults(ctx context.Context, electionID int64, source election.Source, st election.Area) (_ *AreaResult, _ []*election.Protocol, err error) {
 	defer wrap(&err, "store.StationResults(election %d, %s, area %d)", electionID, source, st.ID)
 	if !st.Station {

@@ -41,11 +41,17 @@ func textContexts(base *template.Template) (map[actionAt]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, x := range probe.Templates() {
-		if strings.HasSuffix(x.Name(), ".html") {
-			// Escaping happens on the first execution, before the data
-			// is looked at: the error of running with no data is not ours.
-			_ = x.Execute(io.Discard, nil)
+	// Escaping happens on the first execution, before the data is looked
+	// at: the error of running with no data is not ours. The pages first,
+	// which escape what they call in the contexts they call it in; then
+	// the templates Go executes by name (enav), in HTML text, as it does.
+	// One of those a page also calls in another context is then escaped
+	// in two, and left alone.
+	for _, pages := range []bool{true, false} {
+		for _, x := range probe.Templates() {
+			if strings.HasSuffix(x.Name(), ".html") == pages && !strings.Contains(x.Name(), "$htmltemplate") {
+				_ = x.Execute(io.Discard, nil)
+			}
 		}
 	}
 	seen := map[actionAt]string{}

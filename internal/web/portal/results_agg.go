@@ -32,14 +32,15 @@ func singleSource(sel tally.Selector) (election.Source, bool) {
 	return "", false
 }
 
-// resultArea resolves an area key ("root", "" or an id) of an election;
-// bad and missing ids answer as areaIndex and areaIndexParam do.
+// resultArea resolves an area key ("root", "" or an id) of an election,
+// from the portal's database, where its results are read too; bad and
+// missing ids answer as areaIndex and areaIndexParam do.
 func (s *room) resultArea(ctx context.Context, e *election.Election, key string, field string) (election.Area, error) {
 	id, err := areaKey(e, key, field)
 	if err != nil || id == 0 {
-		return s.rootArea(ctx, s.DB(), e, err)
+		return s.rootArea(ctx, s.PortalDB(), e, err)
 	}
-	a, err := s.DB().Area(ctx, e.ID, id)
+	a, err := s.PortalDB().Area(ctx, e.ID, id)
 	return a, areaNotFound(e, id, err)
 }
 
