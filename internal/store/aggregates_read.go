@@ -358,7 +358,7 @@ func (w *upWalk) done(areaID int64) (election.Area, []election.Area, error) {
 // AreaView is what a results page of one area reads first.
 type AreaView struct {
 	Area      election.Area
-	Ancestors []election.Area      // root first
+	Ancestors []election.Area       // root first
 	Protocols []*election.Protocol // the area's own, every version, by source and version
 	// Station is, when Area is a polling station, its result for the
 	// source asked: what ResultTree(source, station, 1) gives.
