@@ -313,112 +313,40 @@ func setStation(r *AreaResult, flags int64, figs election.Figures, votes []int64
 	r.Stations = 1
 }
 
-// upCTE walks up an area's parents in one statement (a page's breadcrumbs
-// were a query per level): the area itself at n = 0, its parent at 1, ...
-// ($1 the election, $2 the area).
-var upCTE = `WITH RECURSIVE up(n, id, parent_id, level, name, path, station, attrs) AS (
-		SELECT 0, id, parent_id, level, name, path, station, attrs FROM areas
-		WHERE election_id = $1 AND id = $2 AND ` + visible("batch_id") + `
-		UNION ALL
-		SELECT up.n + 1, a.id, a.parent_id, a.level, a.name, a.path, a.station, a.attrs
-		FROM up JOIN areas a ON a.id = up.parent_id
-		WHERE up.n < 64 AND a.election_id = $1 AND ` + visible("a.batch_id") + `)`
-
-// upWalk checks upCTE's rows, read from the root down (n descending), and
-// keeps them.
-type upWalk struct {
-	self election.Area
-	up   []election.Area
-	want int // the n the next row must have: the rows go down to the area itself
-	read bool
-}
-
-func (w *upWalk) add(n int, a election.Area) error {
-	if !w.read && n < 64 && a.ParentID != 0 || w.read && n != w.want {
-		// A parent on the way is missing (another election's, or in
-		// an import not yet committed), as Area would have said.
-		return fmt.Errorf("area %d: %w", a.ParentID, ErrNotFound)
+// StationResults is, for one polling station (st, as AreaWithAncestors
+// or Area read it), what ResultTree(source, st, 1) and AreaProtocols give,
+// read in one statement: every version of its protocol, which one is
+// current for source with its control flags, and whether its sources
+// differ. A station's page is the portal's most numerous cold page (one
+// per station); on PostgreSQL each statement is a round trip that costs
+// both servers CPU, and the two calls took five (ResultTree four for a
+// station, one of them for children it cannot have).
+func (db *DB) StationResults(ctx context.Context, electionID int64, source election.Source, st election.Area) (_ *AreaResult, _ []*election.Protocol, err error) {
+	defer wrap(&err, "store.StationResults(election %d, %s, area %d)", electionID, source, st.ID)
+	if !st.Station {
+		return nil, nil, fmt.Errorf("area %d is not a polling station", st.ID)
 	}
-	w.want, w.read = n-1, true
-	if n > 0 {
-		w.up = append(w.up, a)
-	} else {
-		w.self = a
-	}
-	return nil
-}
-
-func (w *upWalk) done(areaID int64) (election.Area, []election.Area, error) {
-	if !w.read || w.want != -1 {
-		return election.Area{}, nil, fmt.Errorf("area %d: %w", areaID, ErrNotFound)
-	}
-	return w.self, w.up, nil
-}
-
-// AreaView is what a results page of one area reads first.
-type AreaView struct {
-	Area      election.Area
-	Ancestors []election.Area       // root first
-	Protocols []*election.Protocol // the area's own, every version, by source and version
-	// Station is, when Area is a polling station, its result for the
-	// source asked: what ResultTree(source, station, 1) gives.
-	Station *AreaResult
-}
-
-// AreaPage reads, in one statement, an area, its ancestors, its own
-// protocols and, for a polling station, which of them is current for
-// source with its control flags and whether its sources differ: a
-// station's page, the portal's most numerous cold page (one per station),
-// costs one round trip. On PostgreSQL each statement is a round trip that
-// costs both servers CPU, and a station page took eight.
-func (db *DB) AreaPage(ctx context.Context, electionID int64, source election.Source, areaID int64) (_ *AreaView, err error) {
-	defer wrap(&err, "store.AreaPage(election %d, %s, area %d)", electionID, source, areaID)
-	// The area rows and the protocol rows share the statement's columns,
-	// each filling the other's with values that scan (k says which).
-	rows, err := db.QueryContext(ctx, upCTE+`
-		SELECT 0, n, id, COALESCE(parent_id, 0), level, name, path, station, attrs,
-			0, 0, '', 0, 0`+strings.Repeat(", NULL", int(election.NumFigures))+`, '[]', '1970-01-01T00:00:00Z', NULL, FALSE
-		FROM up
-		UNION ALL
-		SELECT 1, 0, 0, 0, 0, '', '[]', 0, '{}',
-			`+protoHead+figureCols+`, votes, received,
+	rows, err := db.QueryContext(ctx, `SELECT `+protoHead+figureCols+`, votes, received,
 			(SELECT c.flags FROM protocol_current c WHERE c.area_id = protocols.area_id AND c.source = $3 AND c.protocol_id = protocols.id),
 			EXISTS (SELECT 1 FROM station_differs d WHERE d.area_id = protocols.area_id)
-		FROM protocols WHERE election_id = $1 AND area_id = $2 AND `+visible("batch_id")+`
-		ORDER BY 1, 2 DESC, 12, 13`, electionID, areaID, string(source))
+		FROM protocols WHERE election_id = $1 AND area_id = $2 AND `+visible("batch_id")+` ORDER BY source, version`, electionID, st.ID, string(source))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var w upWalk
-	v := &AreaView{}
-	r := &AreaResult{Flags: make(map[string]int, len(flagCodes))}
+	r := &AreaResult{Area: st, Flags: make(map[string]int, len(flagCodes))}
 	for _, c := range flagCodes {
 		r.Flags[c] = 0
 	}
+	var ps []*election.Protocol
 	for rows.Next() {
-		var k, n int
 		var flags sql.NullInt64
 		var differs bool
-		var p *election.Protocol
-		a, err := scanArea(scanSplit{func(ad []any) error {
-			var err error
-			p, err = scanProtocol(scanSplit{func(pd []any) error {
-				dest := append(append([]any{&k, &n}, ad...), pd...)
-				return rows.Scan(append(dest, &flags, &differs)...)
-			}})
-			return err
-		}})
+		p, err := scanProtocol(scanSplit{func(dest []any) error { return rows.Scan(append(dest, &flags, &differs)...) }})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if k == 0 {
-			if err := w.add(n, a); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		v.Protocols = append(v.Protocols, p)
+		ps = append(ps, p)
 		if differs {
 			r.Differs = 1
 		}
@@ -426,17 +354,67 @@ func (db *DB) AreaPage(ctx context.Context, electionID int64, source election.So
 			setStation(r, flags.Int64, p.Figures, slices.Clone(p.Votes))
 		}
 	}
+	return r, ps, rows.Err()
+}
+
+// AreaAncestors returns the areas above an area, from the root down.
+func (db *DB) AreaAncestors(ctx context.Context, electionID, areaID int64) (_ []election.Area, err error) {
+	defer wrap(&err, "store.AreaAncestors(election %d, area %d)", electionID, areaID)
+	_, up, err := db.areaWithAncestors(ctx, electionID, areaID)
+	return up, err
+}
+
+// AreaWithAncestors is Area and AreaAncestors in one statement: a results
+// page's area and its breadcrumbs.
+func (db *DB) AreaWithAncestors(ctx context.Context, electionID, areaID int64) (_ election.Area, _ []election.Area, err error) {
+	defer wrap(&err, "store.AreaWithAncestors(election %d, area %d)", electionID, areaID)
+	return db.areaWithAncestors(ctx, electionID, areaID)
+}
+
+func (db *DB) areaWithAncestors(ctx context.Context, electionID, areaID int64) (election.Area, []election.Area, error) {
+	// One statement walks up the parents (a page's breadcrumbs were a
+	// query per level): the area itself at n = 0, its parent at 1, ...
+	rows, err := db.QueryContext(ctx, `WITH RECURSIVE up(n, id, parent_id, level, name, path, station, attrs) AS (
+			SELECT 0, id, parent_id, level, name, path, station, attrs FROM areas
+			WHERE election_id = $1 AND id = $2 AND `+visible("batch_id")+`
+			UNION ALL
+			SELECT up.n + 1, a.id, a.parent_id, a.level, a.name, a.path, a.station, a.attrs
+			FROM up JOIN areas a ON a.id = up.parent_id
+			WHERE up.n < 64 AND a.election_id = $1 AND `+visible("a.batch_id")+`)
+		SELECT n, id, COALESCE(parent_id, 0), level, name, path, station, attrs FROM up ORDER BY n DESC`, electionID, areaID)
+	if err != nil {
+		return election.Area{}, nil, err
+	}
+	defer rows.Close()
+	var self election.Area
+	var out []election.Area
+	want := -1 // the n the next row must have: the rows go down to the area itself
+	read := false
+	for rows.Next() {
+		var n int
+		a, err := scanArea(scanSplit{func(rest []any) error { return rows.Scan(append([]any{&n}, rest...)...) }})
+		if err != nil {
+			return election.Area{}, nil, err
+		}
+		if !read && n < 64 && a.ParentID != 0 || read && n != want {
+			// A parent on the way is missing (another election's, or in
+			// an import not yet committed), as Area would have said.
+			return election.Area{}, nil, fmt.Errorf("area %d: %w", a.ParentID, ErrNotFound)
+		}
+		want, read = n-1, true
+		if n > 0 {
+			out = append(out, a)
+		} else {
+			self = a
+		}
+	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return election.Area{}, nil, err
 	}
-	if v.Area, v.Ancestors, err = w.done(areaID); err != nil {
-		return nil, err
+	if !read || want != -1 {
+		return election.Area{}, nil, fmt.Errorf("area %d: %w", areaID, ErrNotFound)
 	}
-	if v.Area.Station {
-		r.Area = v.Area
-		v.Station = r
-	}
-	return v, nil
+	return self, out, nil
 }
 
 // RootArea returns an election's root area (level 0).

@@ -12,10 +12,9 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
-// TestAreaPageAncestors: the page's one statement gives the area and the
-// walk up its parents that Area gives, for every area, and refuses what
-// Area refuses.
-func TestAreaPageAncestors(t *testing.T) {
+// TestAreaAncestors: the one-statement walk up the parents gives what
+// walking with Area gives, for every area, and refuses what Area refuses.
+func TestAreaAncestors(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e, _ := aggElection(t, db, rand.New(rand.NewPCG(3, 4)), 2, 2, 2)
@@ -34,29 +33,39 @@ func TestAreaPageAncestors(t *testing.T) {
 				p = pa.ParentID
 			}
 			for range 3 { // the third goes through a kept statement on SQLite
-				v, err := db.AreaPage(ctx, e.ID, election.OfficialFinal, a.ID)
+				got, err := db.AreaAncestors(ctx, e.ID, a.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !reflect.DeepEqual(v.Area, a) || !reflect.DeepEqual(v.Ancestors, want) {
-					t.Fatalf("area %d %v: %+v below %+v; want %+v below %+v", a.ID, a.Path, v.Area, v.Ancestors, a, want)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("area %d %v: ancestors %+v, want %+v", a.ID, a.Path, got, want)
+				}
+				self, up, err := db.AreaWithAncestors(ctx, e.ID, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(self, a) || !reflect.DeepEqual(up, want) {
+					t.Fatalf("area %d %v: AreaWithAncestors %+v, %+v; want %+v, %+v", a.ID, a.Path, self, up, a, want)
 				}
 			}
 		}
-		if _, err := db.AreaPage(ctx, e.ID, election.OfficialFinal, areas[len(areas)-1].ID+1000); !errors.Is(err, store.ErrNotFound) {
+		if _, err := db.AreaAncestors(ctx, e.ID, areas[len(areas)-1].ID+1000); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown area: %v, want ErrNotFound", err)
 		}
-		if _, err := db.AreaPage(ctx, e.ID+1, election.OfficialFinal, areas[len(areas)-1].ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := db.AreaAncestors(ctx, e.ID+1, areas[len(areas)-1].ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("another election's area: %v, want ErrNotFound", err)
+		}
+		if _, _, err := db.AreaWithAncestors(ctx, e.ID+1, areas[len(areas)-1].ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("AreaWithAncestors, another election's area: %v, want ErrNotFound", err)
 		}
 	})
 }
 
-// TestAreaPageResults: an area's protocols and a station's result read in
-// the page's one statement are what AreaProtocols and ResultTree give, for
-// every area and source, after random imports of every source, recounts,
-// summaries, observers' copies and configuration changes.
-func TestAreaPageResults(t *testing.T) {
+// TestStationResults: a station's results and versions read in one
+// statement are what ResultTree and AreaProtocols give, for every station
+// and source, after random imports of every source, recounts, summaries,
+// observers' copies and configuration changes.
+func TestStationResults(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		rng := rand.New(rand.NewPCG(11, 12))
@@ -68,45 +77,43 @@ func TestAreaPageResults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sawCurrent, sawDiffers, sawVersions, sawSummary bool
+		var sawCurrent, sawDiffers, sawVersions, sawNone bool
 		for _, a := range areas {
+			if !a.Station {
+				if _, _, err := db.StationResults(ctx, e.ID, election.OfficialFinal, a); err == nil {
+					t.Errorf("area %d is not a station: no error", a.ID)
+				}
+				continue
+			}
 			wantPs, err := db.AreaProtocols(ctx, e.ID, a.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sawVersions = sawVersions || a.Station && len(wantPs) > 2
-			sawSummary = sawSummary || !a.Station && len(wantPs) > 0
+			sawVersions = sawVersions || len(wantPs) > 2
 			for _, src := range append(election.Sources, "nonesuch") {
 				tree, err := db.ResultTree(ctx, e.ID, src, a.ID, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for range 2 { // the second through a kept statement on SQLite
-					v, err := db.AreaPage(ctx, e.ID, src, a.ID)
+					got, ps, err := db.StationResults(ctx, e.ID, src, a)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if !reflect.DeepEqual(v.Protocols, wantPs) {
-						t.Fatalf("area %v, %s: protocols %+v, want %+v", a.Path, src, v.Protocols, wantPs)
+					if len(tree) != 1 || !reflect.DeepEqual(got, tree[0]) {
+						t.Fatalf("station %v, %s: %+v, want %+v", a.Path, src, got, tree[0])
 					}
-					if !a.Station {
-						if v.Station != nil {
-							t.Fatalf("area %v is not a station: a station's result %+v", a.Path, v.Station)
-						}
-						continue
-					}
-					if v.Station == nil || !reflect.DeepEqual(v.Station, tree[0]) {
-						t.Fatalf("station %v, %s: %+v, want %+v", a.Path, src, v.Station, tree[0])
+					if !reflect.DeepEqual(ps, wantPs) {
+						t.Fatalf("station %v, %s: protocols %+v, want %+v", a.Path, src, ps, wantPs)
 					}
 				}
-				if a.Station {
-					sawCurrent = sawCurrent || tree[0].Stations == 1
-					sawDiffers = sawDiffers || tree[0].Differs > 0
-				}
+				sawCurrent = sawCurrent || tree[0].Stations == 1
+				sawNone = sawNone || tree[0].Stations == 0
+				sawDiffers = sawDiffers || tree[0].Differs > 0
 			}
 		}
-		if !sawCurrent || !sawDiffers || !sawVersions || !sawSummary {
-			t.Errorf("the steps did not give every case: current %v, differs %v, several versions %v, a summary %v", sawCurrent, sawDiffers, sawVersions, sawSummary)
+		if !sawCurrent || !sawNone || !sawDiffers || !sawVersions {
+			t.Errorf("the steps did not give every case: current %v, none %v, differs %v, several versions %v", sawCurrent, sawNone, sawDiffers, sawVersions)
 		}
 	})
 }

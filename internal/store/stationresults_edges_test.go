@@ -13,11 +13,11 @@ import (
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
-// TestAreaPageEdges: what AreaPage gives equals ResultTree and
+// TestStationResultsEdges: what StationResults gives equals ResultTree and
 // AreaProtocols for a newer version in a pending import
 // batch, a station with no protocol at all, a station whose parent is in a
 // pending batch.
-func TestAreaPageEdges(t *testing.T) {
+func TestStationResultsEdges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e, _ := aggElection(t, db, rand.New(rand.NewPCG(5, 6)), 1, 1, 3)
@@ -70,11 +70,10 @@ func TestAreaPageEdges(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				v, err := db.AreaPage(ctx, e.ID, src, a.ID)
+				got, ps, err := db.StationResults(ctx, e.ID, src, a)
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, ps := v.Station, v.Protocols
 				if !reflect.DeepEqual(got, tree[0]) {
 					t.Errorf("station %v %s: %+v, want %+v", a.Path, src, got, tree[0])
 				}
@@ -87,7 +86,7 @@ func TestAreaPageEdges(t *testing.T) {
 		if _, err := db.ExecContext(ctx, `UPDATE areas SET batch_id = $1 WHERE id = $2`, batch, district.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.AreaPage(ctx, e.ID, election.OfficialFinal, st[1].ID); !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := db.AreaWithAncestors(ctx, e.ID, st[1].ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("parent pending: %v, want ErrNotFound", err)
 		}
 	})

@@ -105,12 +105,12 @@ func (s *room) pageArea(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.ServePage(w, r, s.PageKey(r), stamp, "text/html; charset=utf-8", func(r *http.Request) ([]byte, error) {
 		if src, ok := singleSource(sel); ok {
-			v, err := s.resultAreaView(r.Context(), e, src, r.PathValue("area"))
+			a, up, err := s.resultAreaUp(r.Context(), e, r.PathValue("area"))
 			if err != nil {
 				return nil, err
 			}
-			d := s.newAreaPage(r, e, &v.Area)
-			if err := s.areaDataAgg(r.Context(), d, e, src, v, r.URL.Query()); err != nil {
+			d := s.newAreaPage(r, e, &a)
+			if err := s.areaDataAgg(r.Context(), d, e, src, a, up, r.URL.Query()); err != nil {
 				return nil, err
 			}
 			d.writeCells(s.CatalogueFor(r))

@@ -44,20 +44,16 @@ func (s *room) resultArea(ctx context.Context, e *election.Election, key string,
 	return a, areaNotFound(e, id, err)
 }
 
-// resultAreaView is resultArea with what the area's page reads with it
-// (store.AreaPage: its ancestors, its protocols and a station's result),
-// from the portal's database, in one statement.
-func (s *room) resultAreaView(ctx context.Context, e *election.Election, src election.Source, key string) (*store.AreaView, error) {
+// resultAreaUp is resultArea with the area's ancestors (root first), read
+// in one statement from the portal's database, for a results page.
+func (s *room) resultAreaUp(ctx context.Context, e *election.Election, key string) (election.Area, []election.Area, error) {
 	id, err := areaKey(e, key, "")
 	if err != nil || id == 0 {
 		a, err := s.rootArea(ctx, s.PortalDB(), e, err)
-		if err != nil {
-			return nil, err
-		}
-		return &store.AreaView{Area: a}, nil
+		return a, nil, err
 	}
-	v, err := s.PortalDB().AreaPage(ctx, e.ID, src, id)
-	return v, areaNotFound(e, id, err)
+	a, up, err := s.PortalDB().AreaWithAncestors(ctx, e.ID, id)
+	return a, up, areaNotFound(e, id, err)
 }
 
 // areaKey parses an area key: 0 for the root.
@@ -112,23 +108,29 @@ func nodeOf(e *election.Election, rows []*store.AreaResult) *tally.Node {
 	return tally.TreeOf(e, sums)
 }
 
-// areaDataAgg is areaData from the aggregates, for the area of v. A
-// polling station's page needs nothing more than v: its one statement.
-func (s *room) areaDataAgg(ctx context.Context, d *areaPage, e *election.Election, src election.Source, v *store.AreaView, q url.Values) error {
-	for _, pa := range v.Ancestors {
+// areaDataAgg is areaData from the aggregates, for area a below ancestors
+// (root first). A polling station's page reads its results and versions
+// in one statement (StationResults): with its area and breadcrumbs, two
+// statements a cold page, plus one for photos when an observer's copy is
+// among its versions.
+func (s *room) areaDataAgg(ctx context.Context, d *areaPage, e *election.Election, src election.Source, a election.Area, ancestors []election.Area, q url.Values) error {
+	for _, pa := range ancestors {
 		d.Crumbs = append(d.Crumbs, crumb{pa.ID, pa.Name})
 	}
 	if len(d.Crumbs) > 0 && d.Crumbs[0].Name == e.Name {
 		d.Crumbs[0].Name = e.Title() // the root area is named by the election's slug
 	}
-	a := v.Area
-	if v.Station != nil {
-		node := nodeOf(e, []*store.AreaResult{v.Station})
+	if a.Station {
+		r, ps, err := s.PortalDB().StationResults(ctx, e.ID, src, a)
+		if err != nil {
+			return err
+		}
+		node := nodeOf(e, []*store.AreaResult{r})
 		d.Area = node.Area
 		d.Expected = 1
 		d.fillTotals(e, node, q)
-		s.fillStationProtocols(ctx, e, d, v.Protocols)
-		d.Differs = v.Station.Differs > 0
+		s.fillStationProtocols(ctx, e, d, ps)
+		d.Differs = r.Differs > 0
 		return nil
 	}
 	node, rows, err := s.aggNode(ctx, e, src, a, 1)
