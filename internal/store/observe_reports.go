@@ -668,12 +668,44 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 			}
 		}
 	}
+	// The intake checks the election before a report reaches the writer:
+	// one deleted meanwhile (DeleteElection, through any instance) is told
+	// here in words. The aggregates' rows refer to the election by a
+	// foreign key, so a deletion that commits between this read and them
+	// still fails the transaction, with the database's message.
+	if err := electionsExist(ctx, q, rs); err != nil {
+		return nil, err
+	}
 	// The aggregates in the same transaction: a report is counted when,
 	// and only when, it is committed.
 	if err := obsReportsAdded(ctx, q, d, rs, created); err != nil {
 		return nil, err
 	}
 	return created, nil
+}
+
+// electionsExist fails when an election of rs is not stored.
+func electionsExist(ctx context.Context, q Querier, rs []*Report) error {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, r := range rs {
+		if !seen[r.ElectionID] {
+			seen[r.ElectionID] = true
+			ids = append(ids, r.ElectionID)
+		}
+	}
+	for lo := 0; lo < len(ids); lo += 500 {
+		part := ids[lo:min(lo+500, len(ids))]
+		in, args := inIDs(part)
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM elections WHERE id`+in, args...).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(part) {
+			return fmt.Errorf("an election of these reports (of %v): %w (deleted while they were written)", part, ErrNotFound)
+		}
+	}
+	return nil
 }
 
 // AuditMany appends entries to the log with one statement per chunk.
