@@ -36,7 +36,7 @@ func singleSource(sel tally.Selector) (election.Source, bool) {
 // from the portal's database, where its results are read too; bad and
 // missing ids answer as areaIndex and areaIndexParam do.
 func (s *room) resultArea(ctx context.Context, e *election.Election, key string, field string) (election.Area, error) {
-	id, err := areaKey(e, key, field)
+	id, err := areaKey(key, field)
 	if err != nil || id == 0 {
 		return s.rootArea(ctx, s.PortalDB(), e, err)
 	}
@@ -47,7 +47,7 @@ func (s *room) resultArea(ctx context.Context, e *election.Election, key string,
 // resultAreaUp is resultArea with the area's ancestors (root first), read
 // in one statement from the portal's database, for a results page.
 func (s *room) resultAreaUp(ctx context.Context, e *election.Election, key string) (election.Area, []election.Area, error) {
-	id, err := areaKey(e, key, "")
+	id, err := areaKey(key, "")
 	if err != nil || id == 0 {
 		a, err := s.rootArea(ctx, s.PortalDB(), e, err)
 		return a, nil, err
@@ -57,7 +57,7 @@ func (s *room) resultAreaUp(ctx context.Context, e *election.Election, key strin
 }
 
 // areaKey parses an area key: 0 for the root.
-func areaKey(e *election.Election, key, field string) (int64, error) {
+func areaKey(key, field string) (int64, error) {
 	if key == "" || key == "root" {
 		return 0, nil
 	}
