@@ -686,14 +686,12 @@ func InsertReports(ctx context.Context, q Querier, d Dialect, rs []*Report) (cre
 
 // electionsExist fails when an election of rs is not stored.
 func electionsExist(ctx context.Context, q Querier, rs []*Report) error {
-	seen := map[int64]bool{}
-	var ids []int64
-	for _, r := range rs {
-		if !seen[r.ElectionID] {
-			seen[r.ElectionID] = true
-			ids = append(ids, r.ElectionID)
-		}
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ElectionID
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	for lo := 0; lo < len(ids); lo += 500 {
 		part := ids[lo:min(lo+500, len(ids))]
 		in, args := inIDs(part)

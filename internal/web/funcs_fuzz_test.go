@@ -9,13 +9,15 @@ import (
 )
 
 // FuzzEscapeText: EscapeText gives what html/template gives for a string
-// in HTML text and in a quoted attribute.
+// in HTML text, in a quoted attribute and in RCDATA (a <title>): the
+// three escapers pretranslate reproduces.
 func FuzzEscapeText(f *testing.F) {
 	for _, s := range []string{"", "plain", `<a href="x">'&'</a>`, "1 + 1", "\x00nul", "\xffbad utf-8", "ок — «да»", "\ufdd0\uffff"} {
 		f.Add(s)
 	}
 	text := template.Must(template.New("").Parse(`{{.}}`))
 	attr := template.Must(template.New("").Parse(`<p title="{{.}}">`))
+	title := template.Must(template.New("").Parse(`<title>{{.}}</title>`))
 	f.Fuzz(func(t *testing.T, s string) {
 		var b bytes.Buffer
 		if err := text.Execute(&b, s); err != nil {
@@ -30,6 +32,13 @@ func FuzzEscapeText(f *testing.F) {
 		}
 		if want := `<p title="` + web.EscapeText(s) + `">`; want != b.String() {
 			t.Fatalf("attribute %q: %q, html/template %q", s, want, b.String())
+		}
+		b.Reset()
+		if err := title.Execute(&b, s); err != nil {
+			t.Fatal(err)
+		}
+		if want := `<title>` + web.EscapeText(s) + `</title>`; want != b.String() {
+			t.Fatalf("RCDATA %q: %q, html/template %q", s, want, b.String())
 		}
 	})
 }

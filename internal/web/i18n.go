@@ -280,9 +280,7 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 				return fallback
 			},
 		})
-		if err := pretranslate(t, contexts, c); err != nil {
-			return fmt.Errorf("pre-translating the templates into %s: %w", c.Tag, err)
-		}
+		pretranslate(t, contexts, c)
 		ls.pages[c.Tag] = t
 	}
 	return nil

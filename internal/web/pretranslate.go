@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"html/template"
 	"io"
 	"strings"
@@ -14,10 +13,9 @@ import (
 // escaper html/template adds after it): on a station page, a few dozen of
 // them (318 of its 2,628 allocations), where the template was the largest
 // share of a cold page's CPU once its reads were cut to two statements.
-// Their text depends
-// only on the language, so each language's clone of the template set has
-// them replaced by their text, escaped exactly as html/template would have
-// escaped it where it stands.
+// Their text depends only on the language, so each language's clone of the
+// template set has them replaced by their text, escaped exactly as
+// html/template would have escaped it where it stands.
 //
 // Where an action stands is learnt from html/template itself: a probe clone
 // of the set is escaped, and the escapers it appended to each action name
@@ -87,54 +85,36 @@ func textContexts(base *template.Template) (map[actionAt]string, error) {
 	}
 	out := map[actionAt]string{}
 	for k, e := range seen {
-		if _, ok := escapeShapes[e]; ok {
+		if textEscapers[e] {
 			out[k] = e
 		}
 	}
 	return out, nil
 }
 
-// escapeShapes are the escapers whose output pretranslate reproduces: a
-// template that puts the text where the escaper runs, and the marks around
-// it.
-var escapeShapes = map[string][3]string{
-	"_html_template_htmlescaper":   {`<p>{{.}}</p>`, "<p>", "</p>"},
-	"_html_template_attrescaper":   {`<p title="{{.}}">`, `<p title="`, `">`},
-	"_html_template_rcdataescaper": {`<title>{{.}}</title>`, "<title>", "</title>"},
-}
-
-// escapeAs escapes s as the escaper e would.
-func escapeAs(e, s string) (string, error) {
-	shape := escapeShapes[e]
-	t, err := template.New("").Parse(shape[0])
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, s); err != nil {
-		return "", err
-	}
-	out := strings.TrimSuffix(strings.TrimPrefix(b.String(), shape[1]), shape[2])
-	return out, nil
+// textEscapers are the escapers whose output pretranslate reproduces: for
+// a string, each gives what EscapeText gives (FuzzEscapeText holds the
+// three to it).
+var textEscapers = map[string]bool{
+	"_html_template_htmlescaper":   true,
+	"_html_template_attrescaper":   true,
+	"_html_template_rcdataescaper": true,
 }
 
 // pretranslate replaces, in t (a language's clone of the set, not yet
 // executed), the actions of contexts with their text in the language of
 // c.
-func pretranslate(t *template.Template, contexts map[actionAt]string, c *catalogue) error {
+func pretranslate(t *template.Template, contexts map[actionAt]string, c *catalogue) {
 	if pretranslateOff {
-		return nil
+		return
 	}
-	memo := map[[2]string]string{}
-	var err error
 	for _, x := range t.Templates() {
 		if x.Tree == nil || x.Tree.Root == nil {
 			continue
 		}
 		name := x.Name()
 		walkActions(x.Tree.Root, func(a *parse.ActionNode) parse.Node {
-			e, ok := contexts[actionAt{name, a.Pos}]
-			if !ok {
+			if _, ok := contexts[actionAt{name, a.Pos}]; !ok {
 				return a
 			}
 			text, ok := literalCall(a.Pipe, 0)
@@ -147,19 +127,9 @@ func pretranslate(t *template.Template, contexts map[actionAt]string, c *catalog
 			case "lang":
 				text = c.Tag
 			}
-			out, ok := memo[[2]string{e, text}]
-			if !ok {
-				var err1 error
-				if out, err1 = escapeAs(e, text); err1 != nil {
-					err = err1
-					return a
-				}
-				memo[[2]string{e, text}] = out
-			}
-			return &parse.TextNode{NodeType: parse.NodeText, Pos: a.Pos, Text: []byte(out)}
+			return &parse.TextNode{NodeType: parse.NodeText, Pos: a.Pos, Text: []byte(EscapeText(text))}
 		})
 	}
-	return err
 }
 
 // literalCall reports whether pipe is {{t "key"}} or {{lang}} followed by
