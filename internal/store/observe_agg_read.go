@@ -220,18 +220,18 @@ func (db *DB) ObsUnits(ctx context.Context, orgID, electionID, node int64, fn fu
 		return err
 	}
 	defer rows.Close()
-	names := map[string]string{}
+	hd := newHitsDecoder()
 	var u ObsUnit
 	var phase, reps, hits sql.RawBytes
 	for rows.Next() {
 		if err := rows.Scan(&u.Region, &phase, &reps, &hits); err != nil {
 			return err
 		}
-		u.Phase = intern(names, phase)
+		u.Phase = intern(hd.names, phase)
 		if u.Reports, err = appendIDs(u.Reports[:0], string(reps)); err != nil {
 			return err
 		}
-		if u.Hits, err = decodeHits(hits, u.Hits[:0], names); err != nil {
+		if u.Hits, err = hd.decode(hits, u.Hits[:0]); err != nil {
 			return err
 		}
 		if err := fn(&u); err != nil {
