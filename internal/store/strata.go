@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -128,40 +129,83 @@ type SampleProtocol struct {
 // every figure and the whole area (issue 9: a cold dashboard spent 1.2 s
 // reading the 80,000 sampled stations' protocols that way, 0.2 s of it in
 // SQLite). fn's argument is reused between calls.
+//
+// The rows are put in order here, not by the database: at 80,000 sampled
+// stations PostgreSQL's sort spilled to disk and merged its workers'
+// streams (about 0.1 s of a 0.45 s statement), where sorting them in Go
+// takes a few milliseconds.
 func (db *DB) SampleProtocols(ctx context.Context, electionID int64, source election.Source, level int, fn func(*SampleProtocol) error) (err error) {
 	defer wrap(&err, "store.SampleProtocols(election %d, %s, level %d)", electionID, source, level)
-	rows, err := db.QueryContext(ctx, `SELECT a.path, p.registered, p.votes, p.received
+	// The current protocol of a source is one of that source's protocols:
+	// said again (p.election_id, p.source) so that PostgreSQL reads those
+	// through protocols_election_source instead of hashing every protocol
+	// of the election and every area (at 1,000,000 stations 0.62 → 0.35 s).
+	rows, err := db.QueryContext(ctx, `SELECT a.level, a.id, a.path, p.registered, p.votes, p.received
 		FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id JOIN areas a ON a.id = c.area_id
 		WHERE c.election_id = $1 AND c.source = $2 AND c.station = 1 AND a.level > $3
-		ORDER BY a.level, a.id`, electionID, string(source), level)
+		AND p.election_id = $1 AND p.source = $2`, electionID, string(source), level)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var sp SampleProtocol
-	var path, votes string
-	var reg sql.NullInt64
-	last := ""
+	type sampled struct {
+		level      int
+		id         int64
+		stratum    string
+		registered int64
+		votes      [2]int // votes[0]:votes[1] in arena
+		received   time.Time
+	}
+	var (
+		all    []sampled
+		arena  []int64
+		strata = map[string]string{} // strata are few: one string each, not one a row
+		path   string
+		votes  string
+		reg    sql.NullInt64
+		r      sampled
+	)
 	for rows.Next() {
-		if err := rows.Scan(&path, &reg, &votes, scanTime(&sp.Received)); err != nil {
+		if err := rows.Scan(&r.level, &r.id, &path, &reg, &votes, scanTime(&r.received)); err != nil {
 			return err
 		}
 		name, err := pathElem(path, level-1)
 		if err != nil {
 			return err
 		}
-		if name != last { // strata are few: one string each, not one a row
-			last = strings.Clone(name)
+		if st, ok := strata[name]; ok {
+			r.stratum = st
+		} else {
+			r.stratum = strings.Clone(name) // name shares path's memory
+			strata[r.stratum] = r.stratum
 		}
-		sp.Stratum, sp.Registered = last, reg.Int64
-		if err := decodeIDs(votes, &sp.Votes); err != nil {
+		r.registered = reg.Int64
+		from := len(arena)
+		if arena, err = appendIDs(arena, votes); err != nil {
 			return fmt.Errorf("bad votes %q: %w", votes, err)
 		}
+		r.votes = [2]int{from, len(arena)}
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	slices.SortFunc(all, func(a, b sampled) int {
+		if a.level != b.level {
+			return a.level - b.level
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	var sp SampleProtocol
+	for _, r := range all {
+		sp.Stratum, sp.Registered, sp.Received = r.stratum, r.registered, r.received
+		sp.Votes = arena[r.votes[0]:r.votes[1]:r.votes[1]]
 		if err := fn(&sp); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // pathElem is the i-th name of a stored path (a JSON array of strings),
