@@ -642,6 +642,9 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 // agg_change, areas and protocols and writes work tables only.
 func stationDeltas(ctx context.Context, l loader) error {
 	d := l.dialect()
+	if d == SQLite {
+		return stationDeltasSummed(ctx, l)
+	}
 	// Figures: the new protocol counted, the old one taken out.
 	var plus, minus []string
 	for _, f := range aggFigures {
