@@ -125,16 +125,6 @@ func votesSum(d Dialect, col string) string {
 	return `(SELECT sum(j.value) FROM json_each(` + col + `) j)`
 }
 
-// votesJoin expands a protocol's votes into rows: the FROM fragment to
-// append after the protocol (alias p) and the expressions of the
-// position and the number.
-func votesJoin(d Dialect) (from, pos, val string) {
-	if d == Postgres {
-		return ` CROSS JOIN LATERAL jsonb_array_elements_text(p.votes::jsonb) WITH ORDINALITY AS j(value, ord)`, `(j.ord - 1)`, `j.value::bigint`
-	}
-	return `, json_each(p.votes) j`, `CAST(j.key AS INTEGER)`, `j.value`
-}
-
 // flagConfig is what a protocol's flags depend on besides the protocol:
 // the election's tolerances and essential figures and its number of
 // options. Its JSON is stored in result_elections.config to notice a
@@ -635,77 +625,6 @@ func applyChanges(ctx context.Context, l loader, electionID int64) error {
 		return err
 	}
 	return carryChanges(ctx, l, electionID)
-}
-
-// stationDeltas turns agg_change into the deltas of the stations' parents
-// (agg_delta, agg_vdelta at depth 1): figures, votes and flags. It reads
-// agg_change, areas and protocols and writes work tables only.
-func stationDeltas(ctx context.Context, l loader) error {
-	d := l.dialect()
-	if d == SQLite {
-		return stationDeltasSummed(ctx, l)
-	}
-	// Figures: the new protocol counted, the old one taken out.
-	var plus, minus []string
-	for _, f := range aggFigures {
-		e := figureExpr("p", f)
-		plus = append(plus, "COALESCE("+e+", 0)", "CASE WHEN "+e+" IS NULL THEN 0 ELSE 1 END")
-		minus = append(minus, "-COALESCE("+e+", 0)", "CASE WHEN "+e+" IS NULL THEN 0 ELSE -1 END")
-	}
-	figCols := []string{"stations"}
-	for _, f := range aggFigures {
-		figCols = append(figCols, f, f+"_n")
-	}
-	// The side taken out only where a current protocol is replaced: on a
-	// first import (every old_id NULL) its two statements would join every
-	// change for nothing (about 1 s of a 100,000-station import's final
-	// transaction on PostgreSQL).
-	sides := []struct {
-		id, stations string
-		vals         []string
-	}{{"ch.new_id", "1", plus}}
-	var replaced int
-	if err := l.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM agg_change WHERE old_id IS NOT NULL LIMIT 1) x`).Scan(&replaced); err != nil {
-		return fmt.Errorf("station deltas: %w", err)
-	}
-	if replaced > 0 {
-		sides = append(sides, struct {
-			id, stations string
-			vals         []string
-		}{"ch.old_id", "-1", minus})
-	}
-	for _, side := range sides {
-		if err := l.exec(ctx, `INSERT INTO agg_delta (area_id, source, depth, `+strings.Join(figCols, ", ")+`)
-			SELECT a.parent_id, ch.source, 1, sum(`+side.stations+`), sum(`+strings.Join(side.vals, "), sum(")+`)
-			FROM agg_change ch JOIN areas a ON a.id = ch.area_id JOIN protocols p ON p.id = `+side.id+`
-			WHERE ch.station = 1 AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source`); err != nil {
-			return fmt.Errorf("station deltas: %w", err)
-		}
-		from, pos, val := votesJoin(d)
-		if err := l.exec(ctx, `INSERT INTO agg_vdelta (area_id, source, depth, position, votes, stations)
-			SELECT a.parent_id, ch.source, 1, `+pos+`, sum(`+side.stations+` * `+val+`), sum(`+side.stations+`)
-			FROM agg_change ch JOIN areas a ON a.id = ch.area_id JOIN protocols p ON p.id = `+side.id+from+`
-			WHERE ch.station = 1 AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source, `+pos); err != nil {
-			return fmt.Errorf("station vote deltas: %w", err)
-		}
-	}
-	// Flags: a bit set now and not before counts +1, the reverse −1.
-	var flagCols, flagVals []string
-	for i, c := range flagCodes {
-		for _, b := range []struct {
-			col string
-			bit int64
-		}{{flagCol(c), int64(1) << i}, {checkedCol(c), checkedBit(i)}} {
-			flagCols = append(flagCols, b.col)
-			flagVals = append(flagVals, fmt.Sprintf("sum((CASE WHEN (ch.new_flags & %[1]d) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN (ch.old_flags & %[1]d) <> 0 THEN 1 ELSE 0 END))", b.bit))
-		}
-	}
-	if err := l.exec(ctx, `INSERT INTO agg_delta (area_id, source, depth, `+strings.Join(flagCols, ", ")+`)
-		SELECT a.parent_id, ch.source, 1, `+strings.Join(flagVals, ", ")+` FROM agg_change ch JOIN areas a ON a.id = ch.area_id
-		WHERE ch.station = 1 AND ch.new_flags <> ch.old_flags AND a.parent_id IS NOT NULL GROUP BY a.parent_id, ch.source`); err != nil {
-		return fmt.Errorf("flag deltas: %w", err)
-	}
-	return nil
 }
 
 // carryChanges finishes applyChanges once the stations' deltas are in the

@@ -7,17 +7,22 @@ import (
 	"strings"
 )
 
-// stationDeltasSummed is stationDeltas for SQLite: the same rows of
-// agg_delta and agg_vdelta at depth 1, summed here rather than by GROUP
-// BY. SQLite has no hash aggregate: it sorts the rows of a GROUP BY, and a
-// first import of 1,000,000 stations made it sort a million wide rows
-// (spilling to disk) and six million of their votes, 21 s of the import's
-// 86 s of CPU (issue 9). Each station's values are still SQL's (the same
-// figureExpr, the votes as stored); only the sums move. One row per
-// parent and source: carryChanges sums agg_delta and agg_vdelta by area
-// and source anyway, so one row or three (the statements' new side, old
-// side and flags) add up the same.
-func stationDeltasSummed(ctx context.Context, l loader) error {
+// stationDeltas turns agg_change into the deltas of the stations' parents
+// (agg_delta, agg_vdelta at depth 1): figures, votes and flags, the new
+// protocol counted and the old one taken out. It reads agg_change, areas
+// and protocols and writes work tables only.
+//
+// The sums are made here, not by GROUP BY: SQLite has no hash aggregate
+// and sorts the rows of a GROUP BY — a first import of 1,000,000 stations
+// made it sort a million wide rows (spilling to disk) and six million of
+// their votes, 21 s of the import's 86 s of CPU — and PostgreSQL took
+// 26.5 s for the same three statements (the work table has no statistics
+// when they run, and each vote became a row of jsonb_array_elements_text).
+// Each station's values are still SQL's (the same figureExpr, the votes
+// as stored); only the sums move (issue 9). One row per parent and source:
+// carryChanges sums agg_delta and agg_vdelta by area and source anyway, so
+// one row or three (the new side, the old side, the flags) add up the same.
+func stationDeltas(ctx context.Context, l loader) error {
 	type key struct {
 		parent int64
 		source string
@@ -110,18 +115,26 @@ func stationDeltasSummed(ctx context.Context, l loader) error {
 		}); err != nil {
 		return fmt.Errorf("station deltas: %w", err)
 	}
-	// The side taken out: the protocols that were current before.
-	dest = append([]any{&k.parent, &k.source}, dest[5:]...)
-	if err := l.each(ctx, `SELECT a.parent_id, ch.source, `+strings.Join(figs, ", ")+`, p.votes
-		FROM agg_change ch JOIN areas a ON a.id = ch.area_id JOIN protocols p ON p.id = ch.old_id
-		WHERE ch.station = 1 AND a.parent_id IS NOT NULL`, nil,
-		func(scan func(...any) error) error {
-			if err := scan(dest...); err != nil {
-				return err
-			}
-			return add(group(k), -1, votes)
-		}); err != nil {
+	// The side taken out: the protocols that were current before, where a
+	// current protocol is replaced (on a first import none is: the join
+	// would read every change for nothing).
+	var replaced int
+	if err := l.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM agg_change WHERE old_id IS NOT NULL LIMIT 1) x`).Scan(&replaced); err != nil {
 		return fmt.Errorf("station deltas: %w", err)
+	}
+	if replaced > 0 {
+		dest = append([]any{&k.parent, &k.source}, dest[5:]...)
+		if err := l.each(ctx, `SELECT a.parent_id, ch.source, `+strings.Join(figs, ", ")+`, p.votes
+			FROM agg_change ch JOIN areas a ON a.id = ch.area_id JOIN protocols p ON p.id = ch.old_id
+			WHERE ch.station = 1 AND a.parent_id IS NOT NULL`, nil,
+			func(scan func(...any) error) error {
+				if err := scan(dest...); err != nil {
+					return err
+				}
+				return add(group(k), -1, votes)
+			}); err != nil {
+			return fmt.Errorf("station deltas: %w", err)
+		}
 	}
 	cols := append([]string{"area_id", "source", "depth"}, aggCols...)
 	var rows, vrows [][]any
