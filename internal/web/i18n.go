@@ -143,6 +143,10 @@ func (c *catalogue) pct(x float64) string {
 	return s
 }
 
+// Pct is pct for code outside the package that writes a page's cells
+// itself.
+func (c *catalogue) Pct(x float64) string { return c.pct(x) }
+
 // N returns the plural form of key for n ("key.one", "key.few", "key.many",
 // "key.other", by the language's CLDR cardinal rule), formatted with n.
 func (c *catalogue) N(key string, n int) string {

@@ -55,9 +55,7 @@ type navLink struct {
 // on the language.
 var portalFuncs = template.FuncMap{
 	"pct": func(x float64) string { return pctString(x) },
-	"barWidth": func(x float64) template.CSS {
-		return template.CSS("width:" + strconv.FormatFloat(clamp01(x)*100, 'f', 1, 64) + "%")
-	},
+	"barWidth": func(x float64) template.CSS { return template.CSS(BarWidth(x)) },
 	"sourceKey": func(s election.Source) string {
 		return "source." + string(s)
 	},
@@ -76,6 +74,12 @@ var portalFuncs = template.FuncMap{
 	"figureKey": func(name string) string {
 		return "figure." + name
 	},
+}
+
+// BarWidth is the style of a share's bar: its width in per cent of the
+// cell, the share clamped to [0, 1].
+func BarWidth(x float64) string {
+	return "width:" + strconv.FormatFloat(clamp01(x)*100, 'f', 1, 64) + "%"
 }
 
 func clamp01(x float64) float64 {

@@ -60,6 +60,7 @@ type areaPage struct {
 	Figures       map[string]int64
 	Turnout       float64
 	Options       []optionShare
+	OptionRows    template.HTML // Options written out (writeCells)
 	Children      []childRow
 	ChildCount    int
 	ChildStations bool
@@ -383,11 +384,39 @@ func (d *areaPage) writeCells(c *web.Catalogue) {
 			rows[i].Cells = write(rows[i].Values)
 		}
 	}
+	d.OptionRows = writeOptionRows(c, d.Options)
 	for _, rows := range [][]voteRow{d.Votes, d.SumVotes} {
 		for i := range rows {
 			rows[i].Cells = write(rows[i].Values)
 		}
 	}
+}
+
+// writeOptionRows writes the rows of the votes table, as the template
+// wrote them: six reflective calls an option on every page.
+func writeOptionRows(c *web.Catalogue, os []optionShare) template.HTML {
+	var b strings.Builder
+	againstAll := web.EscapeText(c.T("option.against_all"))
+	for _, o := range os {
+		b.WriteString("<tr")
+		if o.Leader {
+			b.WriteString(` class="leader"`)
+		}
+		b.WriteString(`><th scope="row">`)
+		if o.AgainstAll {
+			b.WriteString(againstAll)
+		} else {
+			b.WriteString(web.EscapeText(o.Name))
+		}
+		b.WriteString(`</th><td class="n">`)
+		b.WriteString(web.EscapeText(chart.FormatInt(o.Votes)))
+		b.WriteString(`</td><td class="n">`)
+		b.WriteString(web.EscapeText(c.Pct(o.Share)))
+		b.WriteString(`</td><td class="bar" aria-hidden="true"><span style="`)
+		b.WriteString(web.EscapeText(web.BarWidth(o.Share)))
+		b.WriteString("\"></span></td></tr>\n")
+	}
+	return template.HTML(b.String())
 }
 
 func sourceRank(s election.Source) int {

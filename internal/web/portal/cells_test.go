@@ -3,6 +3,7 @@ package portal
 import (
 	"bytes"
 	"html/template"
+	"math"
 	"net/http/httptest"
 	"testing"
 
@@ -44,6 +45,45 @@ func TestWriteCellsAsTheTemplate(t *testing.T) {
 			if string(got) != want.String() {
 				t.Errorf("%s, table %d:\n%s\nwant\n%s", lang, i, got, want.String())
 			}
+		}
+	}
+}
+
+// optionRowsTemplate is the template the votes table's rows were written
+// with before writeOptionRows.
+const optionRowsTemplate = `{{range .}}<tr{{if .Leader}} class="leader"{{end}}><th scope="row">{{if .AgainstAll}}{{t "option.against_all"}}{{else}}{{.Name}}{{end}}</th><td class="n">{{num .Votes}}</td><td class="n">{{pct .Share}}</td><td class="bar" aria-hidden="true"><span style="{{barWidth .Share}}"></span></td></tr>
+{{end}}`
+
+// TestWriteOptionRowsAsTheTemplate: writeOptionRows writes, in every
+// language, what the template wrote, names that need escaping and shares
+// out of range included.
+func TestWriteOptionRowsAsTheTemplate(t *testing.T) {
+	srv, err := web.New(storetest.SQLite(t), web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var os []optionShare
+	names := []string{"Alpha", `<b>"Beta" & 'Co'</b>`, "Ж+Ё", "", "a\x00b", "\u2028x"}
+	shares := []float64{0, 0.12345, 1, 1.5, -1, math.NaN(), 0.999999}
+	for i, name := range names {
+		for j, sh := range shares {
+			os = append(os, optionShare{Name: name, AgainstAll: (i+j)%5 == 0, Votes: int64(i*1000 - j*7), Share: sh, Leader: (i+j)%3 == 0})
+		}
+	}
+	for _, lang := range []string{"en", "ru", "kk"} {
+		c := srv.CatalogueFor(httptest.NewRequest("GET", "/?lang="+lang, nil))
+		tmpl := template.Must(template.New("").Funcs(template.FuncMap{
+			"num":      chart.FormatInt,
+			"t":        func(k string) string { return c.T(k) },
+			"pct":      c.Pct,
+			"barWidth": func(x float64) template.CSS { return template.CSS(web.BarWidth(x)) },
+		}).Parse(optionRowsTemplate))
+		var want bytes.Buffer
+		if err := tmpl.Execute(&want, os); err != nil {
+			t.Fatal(err)
+		}
+		if got := writeOptionRows(c, os); string(got) != want.String() {
+			t.Errorf("%s:\n%s\nwant\n%s", lang, got, want.String())
 		}
 	}
 }
