@@ -54,7 +54,7 @@ type navLink struct {
 // portalFuncs are the template functions of the portal that do not depend
 // on the language.
 var portalFuncs = template.FuncMap{
-	"pct": func(x float64) string { return pctString(x) },
+	"pct":      func(x float64) string { return pctString(x) },
 	"barWidth": func(x float64) template.CSS { return template.CSS(BarWidth(x)) },
 	"sourceKey": func(s election.Source) string {
 		return "source." + string(s)
