@@ -80,6 +80,9 @@ type areaPage struct {
 	// Higher areas: the commission's summary protocols against the sum of
 	// the stations' protocols (the first column).
 	Summaries []*election.Protocol
+	// The versions' and the summaries' column heads, written out
+	// (writeCells).
+	VersionHeads, SummaryHeads template.HTML
 	SumFigs   []figureRow
 	SumVotes  []voteRow
 }
@@ -385,6 +388,8 @@ func (d *areaPage) writeCells(c *web.Catalogue) {
 		}
 	}
 	d.OptionRows = writeOptionRows(c, d.Options)
+	d.VersionHeads = writeVersionHeads(c, d.Protocols, d.FlagCount)
+	d.SummaryHeads = writeVersionHeads(c, d.Summaries, nil)
 	for _, rows := range [][]voteRow{d.Votes, d.SumVotes} {
 		for i := range rows {
 			rows[i].Cells = write(rows[i].Values)
@@ -415,6 +420,30 @@ func writeOptionRows(c *web.Catalogue, os []optionShare) template.HTML {
 		b.WriteString(`</td><td class="bar" aria-hidden="true"><span style="`)
 		b.WriteString(web.EscapeText(web.BarWidth(o.Share)))
 		b.WriteString("\"></span></td></tr>\n")
+	}
+	return template.HTML(b.String())
+}
+
+// writeVersionHeads writes the column heads of a table of protocol
+// versions, as the template wrote them: each version's source and number,
+// and a badge with its failed controls when flagCount has them.
+func writeVersionHeads(c *web.Catalogue, ps []*election.Protocol, flagCount map[int64]int) template.HTML {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(`<th scope="col" class="n" data-source="`)
+		b.WriteString(web.EscapeText(string(p.Source)))
+		b.WriteString(`">`)
+		b.WriteString(web.EscapeText(c.T("source." + string(p.Source))))
+		b.WriteString(" v")
+		b.WriteString(web.EscapeText(strconv.Itoa(p.Version)))
+		if n := flagCount[p.ID]; n != 0 {
+			b.WriteString(` <a class="badge" href="#flags-h" title="`)
+			b.WriteString(web.EscapeText(c.N("station.flags_n", n)))
+			b.WriteString(`">⚠ `)
+			b.WriteString(web.EscapeText(strconv.Itoa(n)))
+			b.WriteString("</a>")
+		}
+		b.WriteString("</th>")
 	}
 	return template.HTML(b.String())
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/chart"
@@ -84,6 +85,48 @@ func TestWriteOptionRowsAsTheTemplate(t *testing.T) {
 		}
 		if got := writeOptionRows(c, os); string(got) != want.String() {
 			t.Errorf("%s:\n%s\nwant\n%s", lang, got, want.String())
+		}
+	}
+}
+
+// versionHeadsTemplate is the template the versions' column heads were
+// written with before writeVersionHeads (the summaries' the same without
+// the badge: no flag counts).
+const versionHeadsTemplate = `{{range .P}}<th scope="col" class="n" data-source="{{.Source}}">{{t (sourceKey .Source)}} v{{.Version}}{{with index $.FlagCount .ID}} <a class="badge" href="#flags-h" title="{{tn "station.flags_n" .}}">⚠ {{.}}</a>{{end}}</th>{{end}}`
+
+// TestWriteVersionHeadsAsTheTemplate: writeVersionHeads writes, in every
+// language, what the template wrote: every source, plural forms of the
+// badge, a source that needs escaping, no flag counts at all.
+func TestWriteVersionHeadsAsTheTemplate(t *testing.T) {
+	srv, err := web.New(storetest.SQLite(t), web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []*election.Protocol
+	counts := map[int64]int{}
+	sources := append(append([]election.Source{}, election.Sources...), `odd"<&>'`)
+	for i, src := range sources {
+		for j, n := range []int{0, 1, 2, 5, 11, 21, 101} {
+			id := int64(i*10 + j + 1)
+			ps = append(ps, &election.Protocol{ID: id, Source: src, Version: i + j})
+			counts[id] = n
+		}
+	}
+	for _, lang := range []string{"en", "ru", "kk"} {
+		c := srv.CatalogueFor(httptest.NewRequest("GET", "/?lang="+lang, nil))
+		tmpl := template.Must(template.New("").Funcs(template.FuncMap{
+			"t":         func(k string) string { return c.T(k) },
+			"tn":        c.N,
+			"sourceKey": func(s election.Source) string { return "source." + string(s) },
+		}).Parse(versionHeadsTemplate))
+		for _, fc := range []map[int64]int{counts, nil} {
+			var want bytes.Buffer
+			if err := tmpl.Execute(&want, map[string]any{"P": ps, "FlagCount": fc}); err != nil {
+				t.Fatal(err)
+			}
+			if got := writeVersionHeads(c, ps, fc); string(got) != want.String() {
+				t.Errorf("%s (%d counts):\n%s\nwant\n%s", lang, len(fc), got, want.String())
+			}
 		}
 	}
 }
