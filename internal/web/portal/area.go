@@ -83,8 +83,8 @@ type areaPage struct {
 	// The versions' and the summaries' column heads, written out
 	// (writeCells).
 	VersionHeads, SummaryHeads template.HTML
-	SumFigs   []figureRow
-	SumVotes  []voteRow
+	SumFigs                    []figureRow
+	SumVotes                   []voteRow
 }
 
 // voteRow is one option across a station's protocol versions.
