@@ -773,8 +773,13 @@ func mayHaveTwoSources(ctx context.Context, l loader, electionID int64) (bool, e
 	if !lo.Valid || lo.String != hi.String {
 		return lo.Valid, nil
 	}
+	// Two index ranges on either side of the changed source, not one
+	// "source <> $2" scan that reads the source's own rows (at 1,000,000
+	// stations of one source, 112–143 ms for every observers' group commit
+	// against 0.05 ms).
 	var other int
-	if err := l.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM protocol_current WHERE election_id = $1 AND source <> 'summary' AND source <> $2 LIMIT 1) x`,
+	if err := l.queryRow(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM protocol_current WHERE election_id = $1 AND source < $2 AND source <> 'summary')
+		OR EXISTS (SELECT 1 FROM protocol_current WHERE election_id = $1 AND source > $2 AND source <> 'summary') THEN 1 ELSE 0 END`,
 		electionID, lo.String).Scan(&other); err != nil {
 		return false, err
 	}
