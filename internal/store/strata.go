@@ -139,7 +139,8 @@ func (db *DB) SampleProtocols(ctx context.Context, electionID int64, source elec
 	// The current protocol of a source is one of that source's protocols:
 	// said again (p.election_id, p.source) so that PostgreSQL reads those
 	// through protocols_election_source instead of hashing every protocol
-	// of the election and every area (at 1,000,000 stations 0.62 → 0.35 s).
+	// of the election and every area (at 1,000,000 stations, 80,000 sampled:
+	// 0.62 → 0.35 s, its tables in shared_buffers).
 	rows, err := db.QueryContext(ctx, `SELECT a.level, a.id, a.path, p.registered, p.votes, p.received
 		FROM protocol_current c JOIN protocols p ON p.id = c.protocol_id JOIN areas a ON a.id = c.area_id
 		WHERE c.election_id = $1 AND c.source = $2 AND c.station = 1 AND a.level > $3
