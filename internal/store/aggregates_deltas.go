@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -46,20 +47,27 @@ func stationDeltas(ctx context.Context, l loader) error {
 		return g
 	}
 	var figs []string
-	for _, f := range aggFigures {
+	figAt := make([]int, len(aggFigures))
+	for i, f := range aggFigures {
 		figs = append(figs, figureExpr("p", f))
+		figAt[i] = slices.Index(aggCols, f)
 	}
-	nf := len(aggFigures)
-	flagAt := 1 + 2*nf // aggCols: stations, (figure, figure_n)…, flags…, checked…, differs
-	vals := make([]sql.NullInt64, nf)
+	// Where each sum goes in aggCols: stations first, then each figure and
+	// its count, the flags' and the "ran" columns found by name.
+	flagAt := make([]int, len(flagCodes))
+	checkedAt := make([]int, len(flagCodes))
+	for i, c := range flagCodes {
+		flagAt[i], checkedAt[i] = slices.Index(aggCols, flagCol(c)), slices.Index(aggCols, checkedCol(c))
+	}
+	vals := make([]sql.NullInt64, len(aggFigures))
 	var votesBuf []int64
 	// add counts one protocol's figures and votes, sign +1 or −1.
 	add := func(g *sums, sign int64, votes sql.NullString) error {
-		g.vals[0] += sign
+		g.vals[0] += sign // stations
 		for i, v := range vals {
 			if v.Valid {
-				g.vals[1+2*i] += sign * v.Int64
-				g.vals[2+2*i] += sign
+				g.vals[figAt[i]] += sign * v.Int64
+				g.vals[figAt[i]+1] += sign // its _n
 			}
 		}
 		if !votes.Valid {
@@ -107,8 +115,8 @@ func stationDeltas(ctx context.Context, l loader) error {
 			}
 			if oldFlags != newFlags {
 				for i := range flagCodes {
-					g.vals[flagAt+i] += bitDelta(oldFlags, newFlags, int64(1)<<i)
-					g.vals[flagAt+len(flagCodes)+i] += bitDelta(oldFlags, newFlags, checkedBit(i))
+					g.vals[flagAt[i]] += bitDelta(oldFlags, newFlags, int64(1)<<i)
+					g.vals[checkedAt[i]] += bitDelta(oldFlags, newFlags, checkedBit(i))
 				}
 			}
 			return nil

@@ -133,19 +133,15 @@ func (c *catalogue) T(key string, args ...any) string {
 	return m
 }
 
-// pct writes a fraction as a percentage in the language's decimal
+// Pct writes a fraction as a percentage in the language's decimal
 // separator (the key "num.decimal"), "–" when unknown.
-func (c *catalogue) pct(x float64) string {
+func (c *catalogue) Pct(x float64) string {
 	s := pctString(x)
 	if d := c.msgs["num.decimal"]; d != "" && d != "." {
 		s = strings.Replace(s, ".", d, 1)
 	}
 	return s
 }
-
-// Pct is pct for code outside the package that writes a page's cells
-// itself.
-func (c *catalogue) Pct(x float64) string { return c.pct(x) }
 
 // N returns the plural form of key for n ("key.one", "key.few", "key.many",
 // "key.other", by the language's CLDR cardinal rule), formatted with n.
@@ -266,7 +262,7 @@ func (ls *languages) bindLanguages(base *template.Template) error {
 			"t":    c.T,
 			"tn":   c.N,
 			"lang": func() string { return c.Tag },
-			"pct":  c.pct,
+			"pct":  c.Pct,
 			"control": func(code string) string {
 				if m, ok := c.msgs["control."+code]; ok {
 					return m

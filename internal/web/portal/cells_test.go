@@ -17,24 +17,35 @@ import (
 // before writeCells.
 const cellTemplate = `{{range .}}<td class="n{{if .Differs}} diff{{end}}{{if .Flagged}} flagged{{end}}">{{if .Flagged}}<span aria-hidden="true">⚠ </span>{{end}}{{if .Known}}{{num .Value}}{{if .Differs}} <span class="sr">({{t "station.differs_cell"}})</span>{{end}}{{else}}–{{end}}{{if .Flagged}} <span class="sr">({{t "station.flagged_cell"}})</span>{{end}}</td>{{end}}`
 
-// TestWriteCellsAsTheTemplate: writeCells writes, in every language, what
-// the template wrote, for every kind of cell.
-func TestWriteCellsAsTheTemplate(t *testing.T) {
+// catalogues are the three languages' catalogues of a server.
+func catalogues(t *testing.T) []*web.Catalogue {
+	t.Helper()
 	srv, err := web.New(storetest.SQLite(t), web.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []*web.Catalogue
+	for _, lang := range []string{"en", "ru", "kk"} {
+		c := srv.CatalogueFor(httptest.NewRequest("GET", "/?lang="+lang, nil))
+		if c.Tag != lang {
+			t.Fatalf("asked %s, got the catalogue %s", lang, c.Tag)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestWriteCellsAsTheTemplate: writeCells writes, in every language, what
+// the template wrote, for every kind of cell.
+func TestWriteCellsAsTheTemplate(t *testing.T) {
 	var cells []figureCell
 	for _, v := range []int64{0, 7, -3, 1234567, 10_000_000_000} {
 		for k := range 8 {
 			cells = append(cells, figureCell{Value: v, Known: k&1 != 0, Differs: k&2 != 0, Flagged: k&4 != 0})
 		}
 	}
-	for _, lang := range []string{"en", "ru", "kk"} {
-		c := srv.CatalogueFor(httptest.NewRequest("GET", "/?lang="+lang, nil))
-		if c.Tag != lang {
-			t.Fatalf("asked %s, got the catalogue %s", lang, c.Tag)
-		}
+	for _, c := range catalogues(t) {
+		lang := c.Tag
 		tmpl := template.Must(template.New("").Funcs(template.FuncMap{"num": chart.FormatInt, "t": func(k string) string { return c.T(k) }}).Parse(cellTemplate))
 		var want bytes.Buffer
 		if err := tmpl.Execute(&want, cells); err != nil {
@@ -59,10 +70,6 @@ const optionRowsTemplate = `{{range .}}<tr{{if .Leader}} class="leader"{{end}}><
 // language, what the template wrote, names that need escaping and shares
 // out of range included.
 func TestWriteOptionRowsAsTheTemplate(t *testing.T) {
-	srv, err := web.New(storetest.SQLite(t), web.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var os []optionShare
 	names := []string{"Alpha", `<b>"Beta" & 'Co'</b>`, "Ж+Ё", "", "a\x00b", "\u2028x"}
 	shares := []float64{0, 0.12345, 1, 1.5, -1, math.NaN(), 0.999999}
@@ -71,8 +78,8 @@ func TestWriteOptionRowsAsTheTemplate(t *testing.T) {
 			os = append(os, optionShare{Name: name, AgainstAll: (i+j)%5 == 0, Votes: int64(i*1000 - j*7), Share: sh, Leader: (i+j)%3 == 0})
 		}
 	}
-	for _, lang := range []string{"en", "ru", "kk"} {
-		c := srv.CatalogueFor(httptest.NewRequest("GET", "/?lang="+lang, nil))
+	for _, c := range catalogues(t) {
+		lang := c.Tag
 		tmpl := template.Must(template.New("").Funcs(template.FuncMap{
 			"num":      chart.FormatInt,
 			"t":        func(k string) string { return c.T(k) },
@@ -98,10 +105,6 @@ const versionHeadsTemplate = `{{range .P}}<th scope="col" class="n" data-source=
 // language, what the template wrote: every source, plural forms of the
 // badge, a source that needs escaping, no flag counts at all.
 func TestWriteVersionHeadsAsTheTemplate(t *testing.T) {
-	srv, err := web.New(storetest.SQLite(t), web.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ps []*election.Protocol
 	counts := map[int64]int{}
 	sources := append(append([]election.Source{}, election.Sources...), `odd"<&>'`)
@@ -112,8 +115,8 @@ func TestWriteVersionHeadsAsTheTemplate(t *testing.T) {
 			counts[id] = n
 		}
 	}
-	for _, lang := range []string{"en", "ru", "kk"} {
-		c := srv.CatalogueFor(httptest.NewRequest("GET", "/?lang="+lang, nil))
+	for _, c := range catalogues(t) {
+		lang := c.Tag
 		tmpl := template.Must(template.New("").Funcs(template.FuncMap{
 			"t":         func(k string) string { return c.T(k) },
 			"tn":        c.N,
