@@ -427,7 +427,7 @@ func applyNew(ctx context.Context, l loader, electionID int64, set func(alias st
 	if err != nil {
 		return err
 	}
-	if err := chooseCurrent(ctx, l, electionID, fc, set, args...); err != nil {
+	if err := chooseCurrent(ctx, l, electionID, maskExpr(l.dialect(), fc), set, args...); err != nil {
 		return err
 	}
 	if err := storeCurrent(ctx, l, electionID); err != nil {
@@ -438,13 +438,14 @@ func applyNew(ctx context.Context, l loader, electionID int64, set func(alias st
 
 // chooseCurrent fills agg_change (emptied first) with the newest version
 // of each (area, source) among the protocols set selects, where it is newer
-// than the current one. It writes work tables only.
-func chooseCurrent(ctx context.Context, l loader, electionID int64, fc flagConfig, set func(alias string) string, args ...any) error {
+// than the current one, with its flags computed by mask (maskExpr, on
+// protocols p). It writes work tables only.
+func chooseCurrent(ctx context.Context, l loader, electionID int64, mask string, set func(alias string) string, args ...any) error {
 	if err := prepareTemps(ctx, l); err != nil {
 		return err
 	}
 	if err := l.exec(ctx, `INSERT INTO agg_change (area_id, source, station, old_id, new_id, new_version, old_flags, new_flags)
-		SELECT p.area_id, p.source, a.station, c.protocol_id, p.id, p.version, COALESCE(c.flags, 0), `+maskExpr(l.dialect(), fc)+`
+		SELECT p.area_id, p.source, a.station, c.protocol_id, p.id, p.version, COALESCE(c.flags, 0), `+mask+`
 		FROM protocols p JOIN areas a ON a.id = p.area_id
 		LEFT JOIN protocol_current c ON c.area_id = p.area_id AND c.source = p.source
 		WHERE p.election_id = $1 AND `+set("p")+` AND (c.version IS NULL OR c.version < p.version)
@@ -554,13 +555,23 @@ func preworkValid(ctx context.Context, l loader, pre *resultsPrework) (valid, re
 // write transaction (l must not be in one that others wait on); nil when
 // it cannot be done ahead (new options for an election with results: every
 // current protocol's flags are recomputed first).
-func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int) (_ *resultsPrework, err error) {
+//
+// masked, when not empty, is the key of the flag settings under which the
+// import computed its protocols' flags in Go into the connection's work
+// table import_flags (flagMasker): used if the settings are still those.
+func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int, masked string) (_ *resultsPrework, err error) {
 	defer wrap(&err, "store.prepareBatchResults(batch %d)", batchID)
 	changes, fc, ok, err := resultsState(ctx, l, electionID, options)
 	if err != nil || !ok {
 		return nil, err
 	}
-	if err := chooseCurrent(ctx, l, electionID, fc, batchSet, batchID); err != nil {
+	mask := maskExpr(l.dialect(), fc)
+	if masked != "" && masked == fc.key() {
+		// A protocol without its row there (none should be) gets the
+		// expression, which COALESCE evaluates only then.
+		mask = `COALESCE((SELECT f.flags FROM import_flags f WHERE f.id = p.id), ` + mask + `)`
+	}
+	if err := chooseCurrent(ctx, l, electionID, mask, batchSet, batchID); err != nil {
 		return nil, err
 	}
 	if err := stationDeltas(ctx, l); err != nil {

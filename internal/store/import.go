@@ -256,6 +256,8 @@ func (p pgLoader) insert(ctx context.Context, table string, cols []string, rows 
 var protocolCols = append(append([]string{"id", "election_id", "area_id", "source", "version", "batch_id"},
 	strings.Split(figureCols, ", ")...), "votes", "received")
 
+var importFlagCols = []string{"id", "flags"}
+
 var areaInsertCols = []string{"id", "election_id", "parent_id", "level", "name", "path", "station", "attrs", "batch_id"}
 
 // Chunk sizing. Each chunk is one transaction; on SQLite it holds the
@@ -352,6 +354,14 @@ type importRun struct {
 	// to name the lines).
 	lookup bool
 
+	// On SQLite, each protocol's flags computed in Go as the chunks are
+	// written, into the connection's work table import_flags, under the
+	// flag settings of key maskKey (see prepareBatchResults); nil on
+	// PostgreSQL, whose chunks may run on different server sessions behind
+	// PgBouncer, where a work table would not follow them.
+	masker  *flagMasker
+	maskKey string
+
 	// Where each stored protocol came from, for "appears twice" messages:
 	// 12 bytes a row, kept in a temporary file rather than in memory,
 	// which would then grow with the file (36 MB at 3,000,000 stations,
@@ -371,6 +381,9 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		r.lease.release()
 		r.where.close()
+		if r.masker != nil {
+			r.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.import_flags`)
+		}
 	}()
 	if err := r.begin(ctx); err != nil {
 		return nil, err
@@ -597,6 +610,20 @@ func (r *importRun) begin(ctx context.Context) error {
 		return err
 	}
 	r.lookup = n > 0 || r.upperFull
+	if r.d == SQLite {
+		fc, err := loadFlagConfig(ctx, qLoader{r.conn, r.d}, e.ID)
+		if err != nil {
+			return err
+		}
+		fc.Options = r.nOpts
+		if _, err := r.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_flags (id INTEGER PRIMARY KEY, flags INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("work table: %w", err)
+		}
+		if _, err := r.conn.ExecContext(ctx, `DELETE FROM import_flags`); err != nil {
+			return fmt.Errorf("work table: %w", err)
+		}
+		r.masker, r.maskKey = newFlagMasker(fc), fc.key()
+	}
 	return nil
 }
 
@@ -859,7 +886,11 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			return err
 		}
 		protoRows := make([][]any, 0, len(rows))
-		leaves := make([]translog.Leaf, 0, len(rows))
+		leaves := make([]encodedLeaf, 0, len(rows))
+		var flagRows [][]any
+		if r.masker != nil {
+			flagRows = make([][]any, 0, len(rows))
+		}
 		for i, row := range rows {
 			votes := make([]int64, r.nOpts)
 			for k, v := range row.Votes {
@@ -882,8 +913,12 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			votesText := string(appendVotesJSON(nil, votes))
 			pr = append(pr, votesText, r.received)
 			protoRows = append(protoRows, pr)
+			if r.masker != nil {
+				flagRows = append(flagRows, []any{protoIDs[i], r.masker.mask(row.Figures, votes)})
+			}
 			// The leaf from the values just written, as the log reads a
-			// protocol back (protocolLeaf): reading the chunk's rows back
+			// protocol back (protocolLeaf, whose encoding
+			// protocolLeafEncoding writes directly): reading the chunk's rows back
 			// for it was a fifth of an import's CPU (issue 9). The
 			// station's stored path is its key (it was created with it or
 			// found by it); its path and votes are given decoded: the votes
@@ -894,7 +929,11 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			if validUTF8(row.Path) {
 				parts = row.Path
 			}
-			leaves = append(leaves, protocolLeaf(protoIDs[i], e.ID, stations[i], keys[i][len(row.Path)-1], parts, string(r.req.Source), version, b.ID, 0, votesText, votes, r.received, &figs))
+			enc, err := protocolLeafEncoding(protoIDs[i], e.ID, stations[i], keys[i][len(row.Path)-1], parts, string(r.req.Source), version, b.ID, 0, votesText, votes, r.received, &figs)
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w", r.req.File, row.Line, err)
+			}
+			leaves = append(leaves, encodedLeaf{kind: translog.KindProtocol, ref: translog.Ref("protocols", protoIDs[i]), election: e.ID, enc: enc})
 			ids = append(ids, protoIDs[i])
 			lines = append(lines, int32(row.Line))
 		}
@@ -906,9 +945,14 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 		if err := l.insert(ctx, "protocols", protocolCols, protoRows); err != nil {
 			return fmt.Errorf("storing protocols: %w", err)
 		}
+		if len(flagRows) > 0 {
+			if err := l.insert(ctx, "import_flags", importFlagCols, flagRows); err != nil {
+				return fmt.Errorf("storing the protocols' flags: %w", err)
+			}
+		}
 		// Their leaves appended last (the log's lock is held only for the
 		// append and commit).
-		_, err = appendLeaves(ctx, l, leaves)
+		_, err = appendEncoded(ctx, l, leaves)
 		return err
 	})
 	if err != nil {
@@ -1130,7 +1174,7 @@ func (r *importRun) finish(ctx context.Context) error {
 	var pre *resultsPrework
 	if r.d == SQLite {
 		var err error
-		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts)); err != nil {
+		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts), r.maskKey); err != nil {
 			return fmt.Errorf("import of %s: %w", r.req.File, err)
 		}
 		if r.db.afterPrework != nil {

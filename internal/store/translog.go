@@ -515,9 +515,9 @@ func prefixCols(p, cols string) string {
 
 // protocolLeaf is a protocol's leaf from its stored columns: path is the
 // area's stored path (JSON), votes the stored votes (JSON). The log reads
-// a protocol back through it, and an import builds its protocols' leaves
-// through it from the very values it wrote (storeChunk), so that the two
-// cannot differ. parts and list, when not nil, are path and votes already
+// a protocol back through it; an import encodes its protocols' leaves
+// from the very values it wrote (storeChunk) with protocolLeafEncoding,
+// which TestProtocolLeafEncoding holds to this leaf's encoding. parts and list, when not nil, are path and votes already
 // decoded (the import holds them: decoding them again was most of
 // building a leaf); the caller answers for their being exactly what
 // decoding would give.
