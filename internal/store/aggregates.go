@@ -488,7 +488,8 @@ func batchSet(a string) string { return a + ".batch_id = $2" }
 // (2.3 of 2.7 s). On SQLite the import computes it before its final
 // transaction, which would otherwise hold the database's only write lock
 // through it while observers' submissions wait (about 30 s at 1,000,000
-// stations). It stays valid while the current protocols it replaces are
+// stations); on PostgreSQL in its final transaction, before the results
+// lock that observers' copies of protocols wait for. It stays valid while the current protocols it replaces are
 // still current, with the same flags, under the same flag settings
 // (preworkValid).
 type resultsPrework struct {

@@ -233,14 +233,18 @@ func TestAggregatesRebuildEqualsIncremental(t *testing.T) {
 	})
 }
 
-// TestImportPreworkRaces: on SQLite an import computes its change to the
-// results before its final transaction (ResultsPrework). Whatever commits
-// in between — observers' copies, a configuration change, an import of
-// another source or of the same one, summaries — the aggregates after the
-// import are exactly what a rebuild computes; the prework is used when
-// what it replaces is unchanged, and computed afresh otherwise.
+// TestImportPreworkRaces: an import computes its change to the results
+// before it takes the results lock (resultsPrework): on SQLite before its
+// final transaction, on PostgreSQL in it. Whatever commits in between —
+// observers' copies, a configuration change, an import of another source
+// or of the same one, summaries — the aggregates after the import are
+// exactly what a rebuild computes; the prework is used when what it
+// replaces is unchanged, and computed afresh otherwise.
 func TestImportPreworkRaces(t *testing.T) {
-	db := storetest.SQLite(t)
+	storetest.Each(t, testImportPreworkRaces)
+}
+
+func testImportPreworkRaces(t *testing.T, db *store.DB) {
 	rng := rand.New(rand.NewPCG(7, 42))
 	e, paths := aggElection(t, db, rng, 3, 3, 4)
 	inHook := false
