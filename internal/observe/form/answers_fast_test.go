@@ -1,6 +1,7 @@
 package form
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 )
@@ -40,6 +41,48 @@ func TestValueScalarFastTaken(t *testing.T) {
 	}
 	for _, s := range []string{`null`, `007`, `+5`, `1.5`, `1e3`, `"a\"b"`, "\"\xff\"", `[]`, `12345678901234567890`} {
 		if _, ok := scalarFast([]byte(s)); ok {
+			t.Errorf("%s: taken", s)
+		}
+	}
+}
+
+// FuzzAnswersFast: whatever object of answers the fast path reads,
+// encoding/json reads too, to the same answers.
+func FuzzAnswersFast(f *testing.F) {
+	for _, s := range []string{`{}`, ` { } `, `{"a":1}`, `{"a":1,"b":"x","c":true,"d":null}`, `{"a":1,}`, `{"a":1 "b":2}`,
+		`{"a":1,"a":2}`, `{"a\u0062":1}`, `{"a\"":1}`, "{\"\xff\":1}", `{"p":{"x":1,"y":2}}`, `{"l":["a","b"]}`,
+		`{"l":["a",}`, `{"r":[{"q":1},{"q":"s"}]}`, `{"s":"a\"b]}"}`, `{"n":1.5e3}`, `{"n":-0}`, `{"n":1x}`,
+		`{"a":1} x`, `{"a":1}}`, "{\"a\":\t1\r\n}", `{"a":"é"}`, "{\"a\":\"\xff\"}", `{"a":[1}`, `{"a":{]}`, `{"a":}`, `{:1}`, `{"a"1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 || b[0] != '{' {
+			return
+		}
+		fast, ok := answersFast(b)
+		if !ok {
+			return
+		}
+		general, err := answersGeneral(b)
+		if err != nil {
+			t.Fatalf("%q: the fast path read %v, encoding/json refuses it: %v", b, fast, err)
+		}
+		if !reflect.DeepEqual(fast, general) {
+			t.Fatalf("%q: fast path %#v, encoding/json %#v", b, fast, general)
+		}
+	})
+}
+
+// Objects of the answers most forms are made of take the fast path.
+func TestAnswersFastTaken(t *testing.T) {
+	for _, s := range []string{`{}`, `{"a":1,"b":"x","c":true}`, "{ \"a\" : 1 ,\n\"p\":{\"x\":1},\"l\":[\"a\",\"b\"]}", `{"s":"a\"b"}`} {
+		if _, ok := answersFast([]byte(s)); !ok {
+			t.Errorf("%s: not taken", s)
+		}
+	}
+	for _, s := range []string{`{"a":1,"a":2}`, `{"a\u0062":1}`, `{"a":1,}`, `{"a":1} x`, `{"a":[1}`, `{"n":1x}`} {
+		if _, ok := answersFast([]byte(s)); ok {
 			t.Errorf("%s: taken", s)
 		}
 	}
