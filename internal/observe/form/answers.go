@@ -241,6 +241,18 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 		*v = fast
 		return nil
 	}
+	switch b[0] {
+	case '{':
+		if fast, ok := protocolFast(b); ok {
+			*v = fast
+			return nil
+		}
+	case '[':
+		if fast, ok := listFast(b); ok {
+			*v = fast
+			return nil
+		}
+	}
 	return v.unmarshalGeneral(b)
 }
 
@@ -429,77 +441,141 @@ func answersGeneral(b []byte) (Answers, error) {
 // without encoding/json's decoding into a map of raw values, which was
 // four fifths of decoding a report's answers, and decoding was a fifth of
 // the group commit's CPU under 200 submitting clients (every report of a
-// touched group is decoded again, issue 9). It splits the object into keys
-// and values itself and reads each value as the general path does
-// (Value.UnmarshalJSON). It takes only what it reads exactly as the
-// general path would: keys without escapes, control characters or invalid
-// UTF-8, each once; JSON whitespace between tokens; nothing after the
-// object. Anything else, valid or not (then with the general path's
-// error), is left to the general path. FuzzAnswersFast holds the two to
-// the same answers.
+// touched group is decoded again, issue 9). It splits the object itself
+// (eachMember) and reads each value as the general path does
+// (Value.UnmarshalJSON). Anything it does not read exactly as the general
+// path would, valid or not (then with the general path's error), is left
+// to the general path. FuzzAnswersFast holds the two to the same answers.
 func answersFast(b []byte) (Answers, bool) {
+	out := make(Answers, 16)
+	ok := eachMember(b, func(key, raw []byte) bool {
+		var v Value
+		if v.UnmarshalJSON(raw) != nil {
+			return false
+		}
+		if _, dup := out[string(key)]; dup {
+			return false // encoding/json keeps the last: the general path says so
+		}
+		out[string(key)] = v
+		return true
+	})
+	return out, ok
+}
+
+// protocolFast reads a protocol answer (b, trimmed, begins with '{') whose
+// items are all whole numbers that scalarFast reads, as unmarshalGeneral
+// reads it; false for anything else, left to unmarshalGeneral.
+func protocolFast(b []byte) (Value, bool) {
+	m := make(map[string]int64, 16)
+	ok := eachMember(b, func(key, raw []byte) bool {
+		n, ok := scalarFast(raw)
+		if !ok || n.kind != KindInt {
+			return false
+		}
+		if _, dup := m[string(key)]; dup {
+			return false
+		}
+		m[string(key)] = n.i
+		return true
+	})
+	if !ok {
+		return Value{}, false
+	}
+	return Value{kind: KindProtocol, proto: m}, true
+}
+
+// listFast reads a non-empty list of strings that scalarFast reads (b,
+// trimmed, begins with '['), as unmarshalGeneral reads it; false for
+// anything else.
+func listFast(b []byte) (Value, bool) {
+	var l []string
 	i := 1
-	ws := func() {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for {
+		i = skipJSONSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return Value{}, false
+		}
+		end, ok := jsonStringEnd(b, i)
+		if !ok {
+			return Value{}, false
+		}
+		v, ok := scalarFast(b[i:end])
+		if !ok || v.kind != KindText {
+			return Value{}, false
+		}
+		l = append(l, v.s)
+		i = skipJSONSpace(b, end)
+		if i >= len(b) {
+			return Value{}, false
+		}
+		switch b[i] {
+		case ',':
 			i++
+		case ']':
+			if skipJSONSpace(b, i+1) != len(b) {
+				return Value{}, false
+			}
+			return Value{kind: KindList, list: l}, true
+		default:
+			return Value{}, false
 		}
 	}
-	out := make(Answers, 16)
-	ws()
-	if i < len(b) && b[i] == '}' {
+}
+
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
-		ws()
-		return out, i == len(b)
+	}
+	return i
+}
+
+// eachMember calls fn with the key and raw value of each member of the
+// JSON object b (trimmed, begins with '{'), in order, and reports whether
+// b is an object it reads exactly as encoding/json would and fn accepted
+// every member: keys without escapes, control characters or invalid UTF-8;
+// JSON whitespace between tokens; nothing after the object. The values'
+// own contents are for fn to check.
+func eachMember(b []byte, fn func(key, raw []byte) bool) bool {
+	i := skipJSONSpace(b, 1)
+	if i < len(b) && b[i] == '}' {
+		return skipJSONSpace(b, i+1) == len(b)
 	}
 	for {
-		ws()
+		i = skipJSONSpace(b, i)
 		if i >= len(b) || b[i] != '"' {
-			return nil, false
+			return false
 		}
 		j := i + 1
 		for j < len(b) && b[j] != '"' {
 			if c := b[j]; c == '\\' || c < 0x20 {
-				return nil, false
+				return false
 			}
 			j++
 		}
 		if j >= len(b) || !utf8.Valid(b[i+1:j]) {
-			return nil, false
+			return false
 		}
 		key := b[i+1 : j]
-		i = j + 1
-		ws()
+		i = skipJSONSpace(b, j+1)
 		if i >= len(b) || b[i] != ':' {
-			return nil, false
+			return false
 		}
-		i++
-		ws()
+		i = skipJSONSpace(b, i+1)
 		end, ok := jsonValueEnd(b, i)
-		if !ok {
-			return nil, false
+		if !ok || !fn(key, b[i:end]) {
+			return false
 		}
-		var v Value
-		if v.UnmarshalJSON(b[i:end]) != nil {
-			return nil, false
-		}
-		if _, dup := out[string(key)]; dup {
-			return nil, false // encoding/json keeps the last: the general path says so
-		}
-		out[string(key)] = v
-		i = end
-		ws()
+		i = skipJSONSpace(b, end)
 		if i >= len(b) {
-			return nil, false
+			return false
 		}
 		switch b[i] {
 		case ',':
 			i++
 		case '}':
-			i++
-			ws()
-			return out, i == len(b)
+			return skipJSONSpace(b, i+1) == len(b)
 		default:
-			return nil, false
+			return false
 		}
 	}
 }
