@@ -55,7 +55,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	importGC()
+	defer importGC(e.getenv)()
 	file := pos[0]
 	m, err := ingest.LoadMapping(*mapping)
 	if err != nil {
@@ -225,14 +225,17 @@ func fileSHA256(path string) (string, error) {
 }
 
 // importGC sets the collector's pace for an import, unless GOGC says
-// otherwise. An import's live heap is small and does not grow with the
-// file (a chunk of rows at a time): at the default pace (GOGC 100) the
-// collector ran all the time. With four times the headroom a
-// 1,000,000-station import on SQLite took 44–47 s of CPU against 49–53 s,
-// its peak resident memory 108–131 MB against 57–60 MB (issue 9: under
-// 500 MB whatever the size).
-func importGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+// otherwise, and returns what puts the previous pace back (runImport also
+// runs inside long-lived commands: vigil watch's captures). An import's
+// live heap is small and does not grow with the file (a chunk of rows at a
+// time): at the default pace (GOGC 100) the collector ran all the time.
+// With four times the headroom a 1,000,000-station import on SQLite took
+// 44–47 s of CPU against 49–53 s, its peak resident memory 108–131 MB
+// against 57–60 MB (issue 9: under 500 MB whatever the size).
+func importGC(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" {
+		return func() {}
 	}
+	prev := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(prev) }
 }

@@ -353,9 +353,10 @@ func applyResultAggregates(ctx context.Context, l loader, batchID int64) (err er
 }
 
 // applyPreparedBatch is applyResultAggregates with a prework computed
-// before the transaction (prepareBatchResults, on the same connection),
-// used when the election's results have not changed since; otherwise, or
-// with no prework, it computes everything as applyResultAggregates does.
+// before the results lock (prepareBatchResults, on the same connection:
+// before the final transaction on SQLite, in it on PostgreSQL), used when
+// the election's results have not changed since; otherwise, or with no
+// prework, it computes everything as applyResultAggregates does.
 //
 // It counts what it did on db (PreworkStats in the tests).
 func applyPreparedBatch(ctx context.Context, db *DB, l loader, batchID int64, pre *resultsPrework) (err error) {
@@ -489,9 +490,9 @@ func batchSet(a string) string { return a + ".batch_id = $2" }
 // transaction, which would otherwise hold the database's only write lock
 // through it while observers' submissions wait (about 30 s at 1,000,000
 // stations); on PostgreSQL in its final transaction, before the results
-// lock that observers' copies of protocols wait for. It stays valid while the current protocols it replaces are
-// still current, with the same flags, under the same flag settings
-// (preworkValid).
+// lock that observers' copies of protocols wait for. It stays valid while
+// the current protocols it replaces are still current, with the same
+// flags, under the same flag settings (preworkValid).
 type resultsPrework struct {
 	electionID int64
 	changes    int64  // result_elections.changes when computed (-1: no row)
@@ -552,8 +553,9 @@ func preworkValid(ctx context.Context, l loader, pre *resultsPrework) (valid, re
 }
 
 // prepareBatchResults computes the prework of applying batch batchID of
-// election electionID, which will have options options then, outside any
-// write transaction (l must not be in one that others wait on); nil when
+// election electionID, which will have options options then, holding no
+// lock that others wait on (on SQLite outside any write transaction; on
+// PostgreSQL in the final transaction, before its results lock); nil when
 // it cannot be done ahead (new options for an election with results: every
 // current protocol's flags are recomputed first).
 //

@@ -6,9 +6,10 @@ import "github.com/vigil-elections/vigil/internal/election"
 // protocols an import has in hand: SQLite interpreted maskExpr's
 // expression for every protocol of a batch, about 8 of the 10 s that
 // choosing a 1,000,000-station import's current versions took (issue 9).
-// It runs election.Report.Check, the rules maskExpr follows; rebuildDiff
-// (whose rebuild computes every flag with maskExpr) holds the two to the
-// same bits after every import of TestAggregatesRebuildEqualsIncremental.
+// It runs election.Report.Check, the rules maskExpr follows.
+// TestFlagMaskerSameAsSQL holds the two to the same bits under random
+// settings and protocols; TestAggregatesRebuildEqualsIncremental compares
+// the imports' flags with a rebuild's, computed with maskExpr.
 type flagMasker struct {
 	e       *election.Election
 	r       *election.Report

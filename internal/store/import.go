@@ -284,12 +284,15 @@ var importYield = func(d time.Duration) time.Duration { return max(10*time.Milli
 // importYieldQuiet only: the full pause after every chunk was 15 of a
 // 1,000,000-station import's 76 s with nobody else writing (issue 9). A
 // writer that waits is invisible until it commits, though: beginWrite
-// polls at least every 2 ms and finds a quiet pause, but SQLite's own
-// busy handler (every other writer) sleeps up to 100 ms between its
-// tries; so every importQuietEvery-th chunk still pauses fully, and the
-// first commit seen makes every pause full again for importBusyChunks.
+// (the group commit's) sleeps 2 ms at most between its tries, so a quiet
+// pause of 5 ms leaves room for a late wake-up on a loaded machine; SQLite's
+// own busy handler (every other writer) sleeps up to 100 ms between its
+// tries, so every importQuietEvery-th chunk still pauses fully (a writer
+// that happens to miss the quiet pauses waits about that many chunks);
+// and the first commit seen makes every pause full again for
+// importBusyChunks.
 const (
-	importYieldQuiet = 3 * time.Millisecond
+	importYieldQuiet = 5 * time.Millisecond
 	importQuietEvery = 4
 	importBusyChunks = 8
 )
@@ -1199,8 +1202,8 @@ func (r *importRun) finish(ctx context.Context) error {
 		// behind PgBouncer the next transaction may be another server
 		// session), but before the results lock, which observers' copies
 		// of protocols and configuration changes wait for: held through
-		// all of it, the lock was held 27 s at 1,000,000 stations, the
-		// prework's statements 18 s of that (issue 9). Each statement
+		// all of it, the lock was waited for up to 22 s during an import
+		// of 1,000,000 stations, now 7 s (issue 9). Each statement
 		// reads the latest committed rows, as on SQLite; applyPreparedBatch
 		// checks under the lock that what it replaces is still current.
 		if pre, err = prepareBatchResults(ctx, l, e.ID, b.ID, r.startOpts+len(r.newOpts), ""); err != nil {
@@ -1210,8 +1213,9 @@ func (r *importRun) finish(ctx context.Context) error {
 			r.db.afterPrework()
 		}
 	}
-	// The election's results lock first: it serialises this transaction
-	// with every other writer of the election's configuration and
+	// The election's results lock before any write (after the prework on
+	// PostgreSQL, which only reads and fills work tables): it serialises
+	// this transaction with every other writer of the election's configuration and
 	// aggregates (UpdateConfig, observers' protocol copies, other imports),
 	// so that the configuration read below is the one to add to.
 	if err := lockResults(ctx, l, e.ID); err != nil {
