@@ -18,18 +18,22 @@ func FuzzValueScalarFast(f *testing.F) {
 		if len(b) == 0 {
 			return
 		}
-		fast, ok := scalarFast(b)
-		if !ok {
-			return
-		}
-		var general Value
-		if err := general.unmarshalGeneral(b); err != nil {
-			t.Fatalf("%q: the fast path read %v, encoding/json refuses it: %v", b, fast, err)
-		}
-		if !reflect.DeepEqual(fast, general) {
-			t.Fatalf("%q: fast path %#v, encoding/json %#v", b, fast, general)
+		if fast, ok := scalarFast(b); ok {
+			sameAsGeneral(t, b, fast)
 		}
 	})
+}
+
+// sameAsGeneral fails unless the general path reads b as fast.
+func sameAsGeneral(t *testing.T, b []byte, fast Value) {
+	t.Helper()
+	var general Value
+	if err := general.unmarshalGeneral(b); err != nil {
+		t.Fatalf("%q: the fast path read %v, encoding/json refuses it: %v", b, fast, err)
+	}
+	if !reflect.DeepEqual(fast, general) {
+		t.Fatalf("%q: fast path %#v, encoding/json %#v", b, fast, general)
+	}
 }
 
 // The answers most forms are made of take the fast path.
@@ -138,15 +142,8 @@ func FuzzValueCompositeFast(f *testing.F) {
 		case '[':
 			fast, ok = listFast(b)
 		}
-		if !ok {
-			return
-		}
-		var general Value
-		if err := general.unmarshalGeneral(b); err != nil {
-			t.Fatalf("%q: the fast path read %v, encoding/json refuses it: %v", b, fast, err)
-		}
-		if !reflect.DeepEqual(fast, general) {
-			t.Fatalf("%q: fast path %#v, encoding/json %#v", b, fast, general)
+		if ok {
+			sameAsGeneral(t, b, fast)
 		}
 	})
 }
