@@ -71,9 +71,6 @@ var portalFuncs = template.FuncMap{
 	// query returns base with keys set; a plain string, so html/template
 	// still vets it as a URL.
 	"query": func(base string, kv ...string) string { return withQuery(base, kv...) },
-	"figureKey": func(name string) string {
-		return "figure." + name
-	},
 }
 
 // BarWidth is the style of a share's bar: its width in per cent of the

@@ -83,6 +83,7 @@ type areaPage struct {
 	// The versions' and the summaries' column heads, written out
 	// (writeCells).
 	VersionHeads, SummaryHeads template.HTML
+	VersionRows, SummaryRows   template.HTML // Figs and Votes, SumFigs and SumVotes written out
 	SumFigs                    []figureRow
 	SumVotes                   []voteRow
 }
@@ -395,6 +396,37 @@ func (d *areaPage) writeCells(c *web.Catalogue) {
 			rows[i].Cells = write(rows[i].Values)
 		}
 	}
+	d.VersionRows = writeVersionRows(c, d.Figs, d.Votes)
+	d.SummaryRows = writeVersionRows(c, d.SumFigs, d.SumVotes)
+}
+
+// writeVersionRows writes the body of a table of protocol versions (or of
+// summaries): a row a figure, a blank line, a row an option, each row its
+// name and its cells (writeCells), as the template wrote them: three
+// reflective calls a row on every station page.
+func writeVersionRows(c *web.Catalogue, figs []figureRow, votes []voteRow) template.HTML {
+	var b strings.Builder
+	for _, f := range figs {
+		b.WriteString(`<tr><th scope="row">`)
+		b.WriteString(web.EscapeText(c.T("figure." + f.Name)))
+		b.WriteString("</th>")
+		b.WriteString(string(f.Cells))
+		b.WriteString("</tr>\n")
+	}
+	b.WriteString("\n")
+	againstAll := web.EscapeText(c.T("option.against_all"))
+	for _, v := range votes {
+		b.WriteString(`<tr><th scope="row">`)
+		if v.Name == "Against all" {
+			b.WriteString(againstAll)
+		} else {
+			b.WriteString(web.EscapeText(v.Name))
+		}
+		b.WriteString("</th>")
+		b.WriteString(string(v.Cells))
+		b.WriteString("</tr>\n")
+	}
+	return template.HTML(b.String())
 }
 
 // writeOptionRows writes the rows of the votes table, as the template

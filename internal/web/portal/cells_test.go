@@ -133,3 +133,41 @@ func TestWriteVersionHeadsAsTheTemplate(t *testing.T) {
 		}
 	}
 }
+
+const versionRowsTemplate = `{{range .Figs}}<tr><th scope="row">{{t (figureKey .Name)}}</th>{{.Cells}}</tr>
+{{end}}
+{{range .Votes}}<tr><th scope="row">{{if eq .Name "Against all"}}{{t "option.against_all"}}{{else}}{{.Name}}{{end}}</th>{{.Cells}}</tr>
+{{end}}`
+
+// TestWriteVersionRowsAsTheTemplate: writeVersionRows writes, in every
+// language, what the template wrote: every figure's translated name,
+// option names that need escaping, "Against all", no rows at all.
+func TestWriteVersionRowsAsTheTemplate(t *testing.T) {
+	var figs []figureRow
+	for f := election.Figure(0); f < election.NumFigures; f++ {
+		figs = append(figs, figureRow{Name: f.String(), Cells: template.HTML(`<td class="n diff">1 <span class="sr">(x)</span></td>`)})
+	}
+	figs = append(figs, figureRow{Name: "ballots_cast", Cells: "<td>–</td>"})
+	var votes []voteRow
+	for _, n := range []string{"Alpha", "Against all", `<b>"Beta" & 'Co'</b>`, "Ж+Ё", "", "\u2028x"} {
+		votes = append(votes, voteRow{Name: n, Cells: template.HTML(`<td class="n">` + template.HTMLEscapeString(n) + `</td>`)})
+	}
+	for _, c := range catalogues(t) {
+		tmpl := template.Must(template.New("").Funcs(template.FuncMap{
+			"t":         func(k string) string { return c.T(k) },
+			"figureKey": func(name string) string { return "figure." + name },
+		}).Parse(versionRowsTemplate))
+		for _, d := range []struct {
+			figs  []figureRow
+			votes []voteRow
+		}{{figs, votes}, {nil, votes}, {figs, nil}, {nil, nil}} {
+			var want bytes.Buffer
+			if err := tmpl.Execute(&want, map[string]any{"Figs": d.figs, "Votes": d.votes}); err != nil {
+				t.Fatal(err)
+			}
+			if got := writeVersionRows(c, d.figs, d.votes); string(got) != want.String() {
+				t.Errorf("%s (%d figures, %d options):\n%s\nwant\n%s", c.Tag, len(d.figs), len(d.votes), got, want.String())
+			}
+		}
+	}
+}
