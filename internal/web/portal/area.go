@@ -84,6 +84,7 @@ type areaPage struct {
 	// (writeCells).
 	VersionHeads, SummaryHeads template.HTML
 	VersionRows, SummaryRows   template.HTML // Figs and Votes, SumFigs and SumVotes written out
+	SourceOptions              template.HTML // the source selector's options written out
 	SumFigs                    []figureRow
 	SumVotes                   []voteRow
 }
@@ -398,6 +399,30 @@ func (d *areaPage) writeCells(c *web.Catalogue) {
 	}
 	d.VersionRows = writeVersionRows(c, d.Figs, d.Votes)
 	d.SummaryRows = writeVersionRows(c, d.SumFigs, d.SumVotes)
+	d.SourceOptions = writeSourceOptions(c, d.Sources, d.Source)
+}
+
+// writeSourceOptions writes the options of the page's source selector,
+// the one asked for (?source=, else the official final protocols)
+// selected, as the template wrote them: five reflective calls a source on
+// every page.
+func writeSourceOptions(c *web.Catalogue, sources []election.Source, asked string) template.HTML {
+	if asked == "" {
+		asked = string(election.OfficialFinal)
+	}
+	var b strings.Builder
+	for _, src := range sources {
+		b.WriteString(`<option value="`)
+		b.WriteString(web.EscapeText(string(src)))
+		b.WriteString(`"`)
+		if string(src) == asked {
+			b.WriteString(" selected")
+		}
+		b.WriteString(">")
+		b.WriteString(web.EscapeText(c.T("source." + string(src))))
+		b.WriteString("</option>")
+	}
+	return template.HTML(b.String())
 }
 
 // writeVersionRows writes the body of a table of protocol versions (or of

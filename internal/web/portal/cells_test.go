@@ -171,3 +171,32 @@ func TestWriteVersionRowsAsTheTemplate(t *testing.T) {
 		}
 	}
 }
+
+const sourceOptionsTemplate = `{{$src := or .Source "official-final"}}{{range .Sources}}<option value="{{.}}"{{if eq (print .) $src}} selected{{end}}>{{t (sourceKey .)}}</option>{{end}}`
+
+// TestWriteSourceOptionsAsTheTemplate: writeSourceOptions writes, in every
+// language, what the template wrote, for each source asked for, none, and
+// one that is no source (a hand-made query).
+func TestWriteSourceOptionsAsTheTemplate(t *testing.T) {
+	asked := []string{"", `"><script>x</script>`}
+	for _, s := range election.Sources {
+		asked = append(asked, string(s))
+	}
+	for _, c := range catalogues(t) {
+		tmpl := template.Must(template.New("").Funcs(template.FuncMap{
+			"t":         func(k string) string { return c.T(k) },
+			"sourceKey": func(s election.Source) string { return "source." + string(s) },
+		}).Parse(sourceOptionsTemplate))
+		for _, sources := range [][]election.Source{election.Sources[:4], election.Sources, nil} {
+			for _, a := range asked {
+				var want bytes.Buffer
+				if err := tmpl.Execute(&want, map[string]any{"Source": a, "Sources": sources}); err != nil {
+					t.Fatal(err)
+				}
+				if got := writeSourceOptions(c, sources, a); string(got) != want.String() {
+					t.Errorf("%s, %q asked:\n%s\nwant\n%s", c.Tag, a, got, want.String())
+				}
+			}
+		}
+	}
+}
