@@ -347,10 +347,11 @@ func (s *room) fillStationProtocols(ctx context.Context, e *election.Election, d
 	d.Photos = s.protocolPhotos(ctx, e, ps)
 }
 
-// writeCells writes the cells of the versions' and the summaries' tables.
-// A station page has a cell per figure and version; written by the
-// template, each was half a dozen reflective calls, a quarter of the
-// page's rendering.
+// writeCells writes the cells of the versions' and the summaries' tables,
+// then those tables' heads and rows, the votes table's rows and the source
+// selector's options: what the template wrote with reflective calls on
+// every page. A station page has a cell per figure and version, each half
+// a dozen such calls: a quarter of the page's rendering.
 func (d *areaPage) writeCells(c *web.Catalogue) {
 	differs := web.EscapeText(c.T("station.differs_cell"))
 	flagged := web.EscapeText(c.T("station.flagged_cell"))
