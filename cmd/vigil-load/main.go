@@ -9,6 +9,11 @@
 //
 //	vigil-load self --db /tmp/load.db --clients 200 --reports 40000
 //	vigil-load self --db /tmp/load2.db --clients 200 --reports 40000 -log=false   # the log's cost
+//	vigil-load self --db postgres://… --warmup 20000 --reports 40000              # steady state
+//
+// --warmup sends that many reports first, unmeasured, then (PostgreSQL)
+// refreshes the planner's statistics as autovacuum would have by then: a
+// run from empty tables otherwise measures plans made for empty tables.
 //
 // Every run is bounded in reports and in time (--duration).
 package main
@@ -54,6 +59,7 @@ func run(ctx context.Context, args []string) error {
 	rate := fs.Float64("rate", 0, "offered reports per second in all (0: as fast as acknowledged)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	warmup := fs.Int("warmup", 0, "self: reports sent before the measured run, unmeasured; then, on PostgreSQL, the statistics autovacuum would have gathered by then")
 	logged := fs.Bool("log", true, "self: commit each report's transparency-log leaf, as a server does (-log=false measures what the log costs)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -101,6 +107,15 @@ func run(ctx context.Context, args []string) error {
 		go srv.Serve(ln)
 		defer srv.Close()
 		cfg.URL, cfg.Token, cfg.ElectionID = "http://"+ln.Addr().String(), tok, id
+		if *warmup > 0 {
+			warm := cfg
+			warm.Reports, warm.Prefix, warm.Rate, warm.Duration = *warmup, cfg.Prefix+"-warm", 0, 10*time.Minute
+			res := load.Run(ctx, warm)
+			fmt.Fprintf(os.Stderr, "warm-up: %s\n", res)
+			if err := d.AnalyzeObservation(ctx); err != nil {
+				return err
+			}
+		}
 	default:
 		return fmt.Errorf("unknown subcommand %q: want setup, run or self", args[0])
 	}

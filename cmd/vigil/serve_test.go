@@ -219,6 +219,11 @@ report_every = "1ns"
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// 300 reports on 200 stations: stations that had one already folded
+	// the next into their group's state.
+	if !regexp.MustCompile(`\nvigil_observation_groups_total\{how="folded"\} [1-9]`).MatchString(m) {
+		t.Errorf("metrics: no observation group folded:\n%s", regexp.MustCompile(`(?m)^vigil_observation_groups.*$`).FindAllString(m, -1))
+	}
 	if _, err := vigil(t, "health", "--url", s.base+"/no/such/page"); err == nil {
 		t.Error("vigil health: a 404 counts as healthy")
 	}

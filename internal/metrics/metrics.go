@@ -125,6 +125,30 @@ func init() {
 	)
 }
 
+// WatchObservationGroups exports vigil_observation_groups_total{how}: the
+// observation groups (an organisation's reports of one station and phase)
+// brought up to date by this process, "folded" (new reports added to the
+// group's stored state) or "computed" (from all its reports: a review
+// decision, a resolution, a rebuild, a group without a state). counts
+// reads the store's counters (the store imports no metrics). Under intake
+// nearly all should be folded. Calling it again does nothing.
+func WatchObservationGroups(counts func() (folded, computed int64)) {
+	help := "Observation groups brought up to date, by how (folded: new reports added to the stored state; computed: from all the group's reports)."
+	for i, how := range []string{"folded", "computed"} {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigil_observation_groups_total", Help: help, ConstLabels: prometheus.Labels{"how": how}},
+			func() float64 {
+				f, c := counts()
+				return float64([]int64{f, c}[i])
+			})
+		if err := Registry.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				panic(err)
+			}
+		}
+	}
+}
+
 // SetBuildInfo records the running binary's version in vigil_build_info.
 func SetBuildInfo(version, revision, date, goVersion string) {
 	buildInfo.Reset()

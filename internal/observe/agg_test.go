@@ -274,6 +274,7 @@ func aggSequence(t *testing.T, db *store.DB, seed uint64) {
 			t.FailNow()
 		}
 	}
+	folded0, computed0 := store.ObservationGroupCounts()
 	for step := 0; step < 160; step++ {
 		switch op := rng.IntN(100); {
 		case op < 55 || len(reportIDs) == 0:
@@ -368,6 +369,14 @@ func aggSequence(t *testing.T, db *store.DB, seed uint64) {
 		}
 	}
 	check(-1)
+	// Both ways of bringing a group up to date ran: new reports folded
+	// into a stored state, and groups computed from all their reports.
+	folded, computed := store.ObservationGroupCounts()
+	folded, computed = folded-folded0, computed-computed0
+	t.Logf("groups folded %d times, computed %d times", folded, computed)
+	if folded < 20 || computed < 20 {
+		t.Fatalf("groups folded %d times, computed %d times: the sequence should do both often", folded, computed)
+	}
 	// The figures are not empty: the sequence exercised what it claims.
 	f, err := FindingsOf(ctx, db, analyst, w.eid, false)
 	if err != nil {
@@ -387,6 +396,67 @@ func aggSequence(t *testing.T, db *store.DB, seed uint64) {
 	}
 }
 
+// TestAggregatesGroupStateMissingOrUnreadable: a group whose stored state
+// is missing (a database from before obs_groups) or does not read is
+// computed from its reports when a report arrives, which writes its state
+// afresh; the aggregates are then exactly a rebuild's.
+func TestAggregatesGroupStateMissingOrUnreadable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newAggWorld(t, db, "aggstate")
+		rng := rand.New(rand.NewPCG(11, 7))
+		voting, err := db.FormByKey(ctx, w.org, "voting", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		send := func(st int64) {
+			t.Helper()
+			o := w.observers[rng.IntN(len(w.observers))]
+			p := access.Principal{Role: access.Observer, OrgID: w.org, ObserverID: o.ID, Name: o.Name, Stations: map[string]bool{access.AreaKey(w.paths[st]): true}}
+			n++
+			sub := Submission{Principal: p, Channel: ChannelAPI, ClientID: fmt.Sprintf("group-state-%04d", n), ElectionID: w.eid, Form: "voting", AreaID: st,
+				Answers: w.answers(rng, voting.Form, st)}
+			if _, err := w.svc.Submit(ctx, sub); err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+		}
+		a, b, c := w.stations[0], w.stations[1], w.stations[2]
+		for range 3 {
+			send(a)
+			send(b)
+			send(c)
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM obs_groups WHERE area_id = $1`, a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE obs_groups SET state = '{"usable": 1}' WHERE area_id = $1`, b); err != nil {
+			t.Fatal(err)
+		}
+		folded0, computed0 := store.ObservationGroupCounts()
+		send(a)
+		send(b)
+		send(c)
+		folded, computed := store.ObservationGroupCounts()
+		if d := computed - computed0; d != 2 {
+			t.Errorf("%d groups computed from their reports, want 2 (the missing and the unreadable state)", d)
+		}
+		if d := folded - folded0; d != 1 {
+			t.Errorf("%d groups folded, want 1", d)
+		}
+		before := aggSnapshot(t, db)
+		if len(before["obs_groups"]) != 3 {
+			t.Fatalf("states %q, want one for each of the three stations", before["obs_groups"])
+		}
+		if err := db.RebuildObservation(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if after := aggSnapshot(t, db); !reflect.DeepEqual(before, after) {
+			t.Fatalf("incremental and rebuilt aggregates differ:\n%v\n%v", before, after)
+		}
+	})
+}
+
 // aggSnapshot reads every aggregate table but the change counters, as
 // sorted lines, leaving out rows whose counts are all zero (a sum that
 // went up and down again).
@@ -401,6 +471,7 @@ func aggSnapshot(t *testing.T, db *store.DB) map[string][]string {
 		"obs_units":     `SELECT first_report, area_id, region_id, phase, cluster, reports, hits FROM obs_units`,
 		"obs_conflicts": `SELECT area_id, phase, question, unresolved, body FROM obs_conflicts`,
 		"obs_anc":       `SELECT area_id, node_id FROM obs_anc`,
+		"obs_groups":    `SELECT area_id, phase, state FROM obs_groups`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {

@@ -40,6 +40,7 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		// and settings without a layout.
 		qs := []string{
 			`DROP TABLE area_stations`,
+			`DROP TABLE obs_groups`,
 			`DROP INDEX protocol_current_flagged`,
 			`UPDATE protocol_current SET flags = flags & 4294967295`,
 			`UPDATE result_elections SET config = replace(config, '"v":2,', '')`,

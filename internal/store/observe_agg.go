@@ -22,9 +22,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/vigil-elections/vigil/internal/observe/agg"
 	"github.com/vigil-elections/vigil/internal/observe/form"
@@ -42,10 +44,12 @@ type obsGroup struct {
 // obsChange is what one transaction touched.
 type obsChange struct {
 	groups    map[obsGroup]bool
-	incidents map[obsScope][]int64 // incident reports to recount
-	counters  []obsCounter         // per-report counts to move
-	touched   map[obsScope]bool    // whose change counter moves
-	deployed  map[obsScope]bool    // whose deployment to re-read
+	added     map[obsGroup][]*Report // reports new in this transaction, by group: folded into its state
+	recompute map[obsGroup]bool      // groups to compute from all their reports (a status changed, a rebuild)
+	incidents map[obsScope][]int64   // incident reports to recount
+	counters  []obsCounter           // per-report counts to move
+	touched   map[obsScope]bool      // whose change counter moves
+	deployed  map[obsScope]bool      // whose deployment to re-read
 }
 
 // obsCounter moves the per-report counts (incidents, review queue,
@@ -68,7 +72,7 @@ func stateOf(phase, status string) reportState {
 }
 
 func newObsChange() *obsChange {
-	return &obsChange{groups: map[obsGroup]bool{}, incidents: map[obsScope][]int64{}, touched: map[obsScope]bool{}, deployed: map[obsScope]bool{}}
+	return &obsChange{groups: map[obsGroup]bool{}, added: map[obsGroup][]*Report{}, recompute: map[obsGroup]bool{}, incidents: map[obsScope][]int64{}, touched: map[obsScope]bool{}, deployed: map[obsScope]bool{}}
 }
 
 // report records a report as added (hasOld false) or changed from
@@ -86,7 +90,13 @@ func (c *obsChange) report(r *Report, oldStatus string, hasOld bool) {
 		return
 	}
 	if r.AreaID != 0 {
-		c.groups[obsGroup{r.OrgID, r.ElectionID, r.AreaID, r.Phase}] = true
+		g := obsGroup{r.OrgID, r.ElectionID, r.AreaID, r.Phase}
+		c.groups[g] = true
+		if hasOld {
+			c.recompute[g] = true
+		} else {
+			c.added[g] = append(c.added[g], r)
+		}
 	}
 }
 
@@ -109,6 +119,7 @@ type obsTx struct {
 	stats    map[obsScope]map[statKey]agg.Stats
 	nodes    map[obsScope]map[int64]*nodeCounts
 	anc      map[int64][]int64
+	teams    map[int64]int64      // observer → team (0: none), as read in this transaction
 	stmts    map[string]*sql.Stmt // prepared for this transaction (observe_agg_stmt.go)
 }
 
@@ -132,7 +143,7 @@ func (n *nodeCounts) zero() bool { return *n == nodeCounts{} }
 func newObsTx(ctx context.Context, q Querier, d Dialect) *obsTx {
 	return &obsTx{ctx: ctx, q: q, d: d, areas: map[int64]areaNode{}, forms: map[int64]*form.Form{},
 		clusters: map[obsScope]map[clusterKey][2]int64{}, stats: map[obsScope]map[statKey]agg.Stats{}, nodes: map[obsScope]map[int64]*nodeCounts{},
-		anc: map[int64][]int64{}}
+		anc: map[int64][]int64{}, teams: map[int64]int64{}}
 }
 
 // obsApply brings the aggregates in step with what c touched, in q's
@@ -170,7 +181,7 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 			return err
 		}
 	}
-	if err := t.groups(c.groups); err != nil {
+	if err := t.groups(c); err != nil {
 		return err
 	}
 	return t.flush(c.touched)
@@ -517,8 +528,11 @@ func (t *obsTx) oldUnits(sc obsScope, where string, args ...any) ([]unit, error)
 	return out, rows.Err()
 }
 
+// insertUnits writes units, replacing those stored with the same first
+// report (a group's observation that gained a report is updated in place).
 func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
-	return t.writeRows(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `, ``,
+	return t.writeRows(`INSERT INTO obs_units (org_id, election_id, first_report, area_id, region_id, phase, cluster, reports, hits) VALUES `,
+		` ON CONFLICT (org_id, election_id, first_report) DO UPDATE SET area_id = excluded.area_id, region_id = excluded.region_id, phase = excluded.phase, cluster = excluded.cluster, reports = excluded.reports, hits = excluded.hits`,
 		len(us), 100, func(i int) ([]any, error) {
 			u := us[i]
 			reps, err := json.Marshal(u.reports)
@@ -686,7 +700,8 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 // not the other phases of a touched area (a report changes its own
 // group only; a station's usable and open counts move by the difference
 // each recomputed group makes).
-func (t *obsTx) groups(gs map[obsGroup]bool) error {
+func (t *obsTx) groups(c *obsChange) error {
+	gs := c.groups
 	type scopePhase struct {
 		sc    obsScope
 		phase string
@@ -711,7 +726,7 @@ func (t *obsTx) groups(gs map[obsGroup]bool) error {
 		areas := byPhase[k]
 		sort.Slice(areas, func(i, j int) bool { return areas[i] < areas[j] })
 		for lo := 0; lo < len(areas); lo += 500 {
-			if err := t.groupChunk(k.sc, k.phase, areas[lo:min(lo+500, len(areas))]); err != nil {
+			if err := t.groupChunk(k.sc, k.phase, areas[lo:min(lo+500, len(areas))], c); err != nil {
 				return err
 			}
 		}
@@ -719,74 +734,396 @@ func (t *obsTx) groups(gs map[obsGroup]bool) error {
 	return nil
 }
 
-// groupChunk recomputes the groups of one phase in areas (distinct,
-// sorted).
-func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
-	want := map[obsGroup]bool{}
-	for _, a := range areas {
-		want[obsGroup{sc.org, sc.election, a, phase}] = true
-	}
+// groupChunk brings the groups of one phase in areas (distinct, sorted)
+// up to date. A group that only gained reports in this transaction, and
+// has a stored state, folds them into it (agg.State.Fold): none of its
+// other reports is read, and only the observations and conflicts the new
+// reports touched are counted again and written (updated in place). Any
+// other group (a report's status changed, a resolution, a rebuild, no
+// state yet) is computed from all its reports and resolutions, what it
+// contributed before is read from obs_units and obs_conflicts, and its
+// rows are replaced. Either way its state is written back.
+func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChange) error {
 	if err := t.loadAreas(areas); err != nil {
 		return err
 	}
 	in, inArgs := t.idsIn(areas, 4)
 	args := append([]any{sc.org, sc.election, phase}, inArgs...)
-	// What the groups contributed until now.
-	old, err := t.oldUnits(sc, `phase = $3 AND area_id`+in, args[2:]...)
+	resolved, err := t.resolutions(sc, phase, in, args)
 	if err != nil {
 		return err
 	}
-	for _, u := range old {
-		t.count(sc, u, -1)
-	}
-	oldOpen := map[obsGroup][2]int64{} // conflicts, open
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
+	states, err := t.foldable(sc, phase, areas, c)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var g obsGroup
-		var open int64
-		if err := rows.Scan(&g.area, &g.phase, &open); err != nil {
-			rows.Close()
-			return err
+	deltas := map[int64]*groupDelta{}
+	for a, s := range states {
+		rs, err := t.aggReports(c.added[obsGroup{sc.org, sc.election, a, phase}])
+		if err != nil {
+			return fmt.Errorf("group of area %d %s: %w", a, phase, err)
 		}
-		g.org, g.election = sc.org, sc.election
-		v := oldOpen[g]
-		v[0]++
-		v[1] += open
-		oldOpen[g] = v
+		ch, err := s.Fold(a, phase, rs, resolved[a], t.form)
+		if err != nil {
+			return fmt.Errorf("group of area %d %s: %w", a, phase, err)
+		}
+		deltas[a] = foldDelta(a, phase, ch)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var whole []int64
+	for _, a := range areas {
+		if states[a] == nil {
+			whole = append(whole, a)
+			states[a] = agg.NewState()
+		}
+	}
+	obsGroupsFolded.Add(int64(len(areas) - len(whole)))
+	obsGroupsComputed.Add(int64(len(whole)))
+	if err := t.groupsFromReports(sc, phase, whole, states, resolved, deltas); err != nil {
 		return err
 	}
 	st, err := t.stations(sc, areas)
 	if err != nil {
 		return err
 	}
-	// The groups now.
-	reports := map[obsGroup][]agg.Report{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT r.id, r.area_id, r.phase, r.form_id, r.status, r.answers, COALESCE(r.observer_id, 0), COALESCE(r.user_id, 0), COALESCE(o.team_id, 0)
+	newStations := map[int64]stationState{}
+	var units []unit
+	var conflictRows [][]any
+	var keep, empty []int64
+	for _, a := range areas {
+		d := deltas[a]
+		if states[a].Usable() > 0 {
+			keep = append(keep, a)
+		} else {
+			empty = append(empty, a)
+		}
+		for _, u := range d.minus {
+			t.count(sc, u, -1)
+		}
+		for _, u := range d.plus {
+			t.count(sc, u, 1)
+			units = append(units, u)
+		}
+		for _, c := range d.conflicts {
+			body, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("conflict of area %d %s/%s: %w", a, phase, c.Question, err)
+			}
+			conflictRows = append(conflictRows, []any{sc.org, sc.election, a, phase, c.Question, b2i(c.Resolved == nil), string(body)})
+		}
+		if d.conflictsBy != 0 || d.openBy != 0 {
+			for _, node := range t.nodesOf(a) {
+				n := t.node(sc, node)
+				n.conflicts += d.conflictsBy
+				n.open += d.openBy
+			}
+		}
+		s := st[a]
+		s.usable += d.usableBy
+		s.open += d.openBy
+		newStations[a] = s
+		t.station(sc, a, st[a], s)
+	}
+	for _, a := range areas {
+		for _, first := range deltas[a].goneUnits {
+			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND first_report = $3`, sc.org, sc.election, first); err != nil {
+				return err
+			}
+		}
+		for _, q := range deltas[a].goneConflicts {
+			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id = $4 AND question = $5`,
+				sc.org, sc.election, phase, a, q); err != nil {
+				return err
+			}
+		}
+	}
+	if err := t.insertUnits(sc, units); err != nil {
+		return err
+	}
+	if err := t.writeRows(`INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved, body) VALUES `,
+		` ON CONFLICT (org_id, election_id, area_id, phase, question) DO UPDATE SET unresolved = excluded.unresolved, body = excluded.body`,
+		len(conflictRows), 100, func(i int) ([]any, error) { return conflictRows[i], nil }); err != nil {
+		return err
+	}
+	if err := t.saveStates(sc, phase, states, keep, empty); err != nil {
+		return err
+	}
+	if err := t.saveStations(sc, newStations); err != nil {
+		return err
+	}
+	// A folded group had reports before, so its area's ancestry is
+	// recorded: only the computed ones may be new.
+	return t.ancestry(whole)
+}
+
+// The groups brought up to date by this process, folded and computed
+// (metrics' vigil_observation_groups_total; tests).
+var obsGroupsFolded, obsGroupsComputed atomic.Int64
+
+// ObservationGroupCounts returns how many observation groups this process
+// brought up to date by folding new reports into their stored state, and
+// how many it computed from all their reports.
+func ObservationGroupCounts() (folded, computed int64) {
+	return obsGroupsFolded.Load(), obsGroupsComputed.Load()
+}
+
+// groupDelta is how a group's contribution changes: the units to take
+// away and to count (and write), the rows to delete, the conflicts to
+// write, and the differences in its conflicts, open conflicts and usable
+// reports.
+type groupDelta struct {
+	minus, plus   []unit
+	goneUnits     []int64 // first reports of units no longer there
+	goneConflicts []string
+	conflicts     []agg.Conflict
+	conflictsBy   int64
+	openBy        int64
+	usableBy      int64
+}
+
+// foldDelta is a fold's change as the store applies it. An observation or
+// a conflict the new reports touched but left as it was (they agreed with
+// it) is neither counted again nor written.
+func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
+	d := &groupDelta{
+		conflictsBy: int64(len(ch.After.Conflicts) - len(ch.Before.Conflicts)),
+		openBy:      int64(ch.After.Open() - ch.Before.Open()),
+		usableBy:    int64(ch.Added),
+	}
+	after := map[int64]agg.Unit{}
+	for _, u := range ch.After.Units {
+		after[u.Reports[0]] = u
+	}
+	same := map[int64]bool{}
+	for _, u := range ch.Before.Units {
+		n, ok := after[u.Reports[0]]
+		switch {
+		case !ok:
+			d.goneUnits = append(d.goneUnits, u.Reports[0])
+		case sameUnit(u, n):
+			same[u.Reports[0]] = true
+			continue
+		}
+		d.minus = append(d.minus, unitsOf(area, phase, agg.Result{Units: []agg.Unit{u}})...)
+	}
+	for _, u := range unitsOf(area, phase, ch.After) {
+		if !same[u.first] {
+			d.plus = append(d.plus, u)
+		}
+	}
+	before := map[string]agg.Conflict{}
+	for _, c := range ch.Before.Conflicts {
+		before[c.Question] = c
+	}
+	for _, c := range ch.After.Conflicts {
+		if old, ok := before[c.Question]; !ok || !sameConflict(old, c) {
+			d.conflicts = append(d.conflicts, c)
+		}
+		delete(before, c.Question)
+	}
+	for q := range before {
+		d.goneConflicts = append(d.goneConflicts, q)
+	}
+	sort.Strings(d.goneConflicts)
+	return d
+}
+
+// sameUnit reports whether a group's observation is unchanged: the same
+// reports in the same cluster, counting the same items the same way.
+func sameUnit(a, b agg.Unit) bool {
+	return a.Cluster == b.Cluster && slices.Equal(a.Reports, b.Reports) && maps.Equal(a.Hits, b.Hits)
+}
+
+// sameConflict reports whether a conflict is unchanged: the same values
+// from the same reports, resolved the same way.
+func sameConflict(a, b agg.Conflict) bool {
+	if a.Question != b.Question || string(a.Resolved) != string(b.Resolved) || (a.Resolved == nil) != (b.Resolved == nil) || len(a.Values) != len(b.Values) {
+		return false
+	}
+	for i := range a.Values {
+		if string(a.Values[i].Value) != string(b.Values[i].Value) || !slices.Equal(a.Values[i].Reports, b.Values[i].Reports) {
+			return false
+		}
+	}
+	return true
+}
+
+// unitsOf is a group's result as the units the store keeps.
+func unitsOf(area int64, phase string, res agg.Result) []unit {
+	out := make([]unit, 0, len(res.Units))
+	for _, u := range res.Units {
+		out = append(out, unit{first: u.Reports[0], area: area, phase: phase, cluster: u.Cluster, reports: u.Reports, hits: u.Hits})
+	}
+	return out
+}
+
+// resolutions reads the resolutions of a phase's groups in areas (the
+// condition in and its args from groupChunk), by area and question.
+func (t *obsTx) resolutions(sc obsScope, phase string, in string, args []any) (map[int64]map[string]json.RawMessage, error) {
+	resolved := map[int64]map[string]json.RawMessage{}
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a int64
+		var q, v string
+		if err := rows.Scan(&a, &q, &v); err != nil {
+			return nil, err
+		}
+		if resolved[a] == nil {
+			resolved[a] = map[string]json.RawMessage{}
+		}
+		if resolved[a][q], err = resolutionValue(v); err != nil {
+			return nil, fmt.Errorf("area %d %s/%s: %w", a, phase, q, err)
+		}
+	}
+	return resolved, rows.Err()
+}
+
+// foldable reads the stored states of the groups in areas that only
+// gained reports in this transaction. A group without a state, or whose
+// state does not read, is left out: it is computed from its reports,
+// which writes its state afresh.
+func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange) (map[int64]*agg.State, error) {
+	var ids []int64
+	for _, a := range areas {
+		g := obsGroup{sc.org, sc.election, a, phase}
+		if len(c.added[g]) > 0 && !c.recompute[g] {
+			ids = append(ids, a)
+		}
+	}
+	out := map[int64]*agg.State{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, inArgs := t.idsIn(ids, 4)
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, state FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in,
+		append([]any{sc.org, sc.election, phase}, inArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a int64
+		var text string
+		if err := rows.Scan(&a, &text); err != nil {
+			return nil, err
+		}
+		s := &agg.State{}
+		if s.Decode([]byte(text)) != nil {
+			continue
+		}
+		out[a] = s
+	}
+	return out, rows.Err()
+}
+
+// aggReports are reports new in this transaction as the rules see them:
+// their answers decoded, their visit from the observer's team (read once
+// a transaction).
+func (t *obsTx) aggReports(rs []*Report) ([]agg.Report, error) {
+	var observers []int64
+	for _, r := range rs {
+		if r.ObserverID != 0 {
+			if _, ok := t.teams[r.ObserverID]; !ok {
+				observers = append(observers, r.ObserverID)
+			}
+		}
+	}
+	if len(observers) > 0 {
+		slices.Sort(observers)
+		observers = slices.Compact(observers)
+		in, inArgs := t.idsIn(observers, 1)
+		rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(team_id, 0) FROM observers WHERE id`+in, inArgs...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, team int64
+			if err := rows.Scan(&id, &team); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			t.teams[id] = team
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]agg.Report, 0, len(rs))
+	for _, r := range rs {
+		var a form.Answers
+		if err := json.Unmarshal(r.Answers, &a); err != nil {
+			return nil, fmt.Errorf("report %d: %w", r.ID, err)
+		}
+		f, err := t.form(r.FormID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, agg.Report{ID: r.ID, Visit: visitOf(t.teams[r.ObserverID], r.ObserverID, r.UserID), Status: r.Status, Answers: a, FormID: r.FormID, Form: f})
+	}
+	return out, nil
+}
+
+// groupsFromReports computes the groups in areas from all their reports
+// (folded into the empty states given) and resolutions: what they
+// contributed before is read from obs_units and obs_conflicts, and their
+// rows are deleted, to be written afresh.
+func (t *obsTx) groupsFromReports(sc obsScope, phase string, areas []int64, states map[int64]*agg.State, resolved map[int64]map[string]json.RawMessage, deltas map[int64]*groupDelta) error {
+	if len(areas) == 0 {
+		return nil
+	}
+	in, inArgs := t.idsIn(areas, 4)
+	args := append([]any{sc.org, sc.election, phase}, inArgs...)
+	for _, a := range areas {
+		deltas[a] = &groupDelta{}
+	}
+	old, err := t.oldUnits(sc, `phase = $3 AND area_id`+in, args[2:]...)
+	if err != nil {
+		return err
+	}
+	for _, u := range old {
+		d := deltas[u.area]
+		d.minus = append(d.minus, u)
+		d.usableBy -= int64(len(u.reports))
+	}
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, unresolved FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var a, open int64
+		if err := rows.Scan(&a, &open); err != nil {
+			rows.Close()
+			return err
+		}
+		deltas[a].conflictsBy--
+		deltas[a].openBy -= open
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = t.q.QueryContext(t.ctx, `SELECT r.id, r.area_id, r.form_id, r.status, r.answers, COALESCE(r.observer_id, 0), COALESCE(r.user_id, 0), COALESCE(o.team_id, 0)
 		FROM reports r LEFT JOIN observers o ON o.id = r.observer_id
 		WHERE r.org_id = $1 AND r.election_id = $2 AND r.phase = $3 AND r.area_id`+in+` ORDER BY r.id`, args...)
 	if err != nil {
 		return err
 	}
 	type raw struct {
-		g                   obsGroup
-		id, form            int64
+		id, area, form      int64
 		status, answers     string
 		observer, user, tid int64
 	}
 	var raws []raw
 	for rows.Next() {
 		var r raw
-		if err := rows.Scan(&r.id, &r.g.area, &r.g.phase, &r.form, &r.status, &r.answers, &r.observer, &r.user, &r.tid); err != nil {
+		if err := rows.Scan(&r.id, &r.area, &r.form, &r.status, &r.answers, &r.observer, &r.user, &r.tid); err != nil {
 			rows.Close()
 			return err
 		}
-		r.g.org, r.g.election = sc.org, sc.election
 		raws = append(raws, r)
 	}
 	rows.Close()
@@ -802,109 +1139,44 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64) error {
 		if err != nil {
 			return fmt.Errorf("report %d: %w", r.id, err)
 		}
-		reports[r.g] = append(reports[r.g], agg.Report{ID: r.id, Visit: visitOf(r.tid, r.observer, r.user), Status: r.status, Answers: a, Form: f})
+		states[r.area].Add(agg.Report{ID: r.id, Visit: visitOf(r.tid, r.observer, r.user), Status: r.status, Answers: a, FormID: r.form, Form: f})
 	}
-	resolved := map[obsGroup]map[string]json.RawMessage{}
-	rows, err = t.q.QueryContext(t.ctx, `SELECT area_id, phase, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var g obsGroup
-		var q, v string
-		if err := rows.Scan(&g.area, &g.phase, &q, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		g.org, g.election = sc.org, sc.election
-		if resolved[g] == nil {
-			resolved[g] = map[string]json.RawMessage{}
-		}
-		if resolved[g][q], err = resolutionValue(v); err != nil {
-			rows.Close()
-			return fmt.Errorf("area %d %s/%s: %w", g.area, g.phase, q, err)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// Replace the groups' rows.
 	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in,
 		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in} {
 		if _, err := t.q.ExecContext(t.ctx, q, args...); err != nil {
 			return err
 		}
 	}
-	list := make([]obsGroup, 0, len(want))
-	for g := range want {
-		list = append(list, g)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].area != list[j].area {
-			return list[i].area < list[j].area
-		}
-		return list[i].phase < list[j].phase
-	})
-	var conflictRows [][]any
-	newStations := map[int64]stationState{}
 	for _, a := range areas {
-		newStations[a] = st[a]
-	}
-	var units []unit
-	for _, g := range list {
-		res := agg.Group(g.area, g.phase, reports[g], resolved[g])
-		for _, u := range res.Units {
-			un := unit{first: u.Reports[0], area: g.area, phase: g.phase, cluster: u.Cluster, reports: u.Reports, hits: u.Hits}
-			t.count(sc, un, 1)
-			units = append(units, un)
+		res, err := states[a].Result(a, phase, resolved[a], t.form)
+		if err != nil {
+			return fmt.Errorf("group of area %d %s: %w", a, phase, err)
 		}
-		for _, c := range res.Conflicts {
-			body, err := json.Marshal(c)
-			if err != nil {
-				return fmt.Errorf("conflict of area %d %s/%s: %w", g.area, g.phase, c.Question, err)
-			}
-			conflictRows = append(conflictRows, []any{sc.org, sc.election, g.area, g.phase, c.Question, b2i(c.Resolved == nil), string(body)})
-		}
-		ov := oldOpen[g]
-		dConf, dOpen := int64(len(res.Conflicts))-ov[0], int64(res.Open())-ov[1]
-		if dConf != 0 || dOpen != 0 {
-			for _, node := range t.nodesOf(g.area) {
-				n := t.node(sc, node)
-				n.conflicts += dConf
-				n.open += dOpen
-			}
-		}
-		s := newStations[g.area]
-		s.usable += int64(res.Usable) - groupUsable(old, g)
-		s.open += dOpen
-		newStations[g.area] = s
+		d := deltas[a]
+		d.plus = unitsOf(a, phase, res)
+		d.conflicts = res.Conflicts
+		d.conflictsBy += int64(len(res.Conflicts))
+		d.openBy += int64(res.Open())
+		d.usableBy += int64(res.Usable)
 	}
-	for _, a := range areas {
-		t.station(sc, a, st[a], newStations[a])
-	}
-	if err := t.insertUnits(sc, units); err != nil {
-		return err
-	}
-	if err := t.insertRows(`INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved, body) VALUES `, conflictRows); err != nil {
-		return err
-	}
-	if err := t.saveStations(sc, newStations); err != nil {
-		return err
-	}
-	return t.ancestry(areas)
+	return nil
 }
 
-// groupUsable is the number of usable reports a group had, from its
-// stored units.
-func groupUsable(old []unit, g obsGroup) int64 {
-	var n int64
-	for _, u := range old {
-		if u.area == g.area && u.phase == g.phase {
-			n += int64(len(u.reports))
+// saveStates writes the states of the groups in keep and removes those
+// of the groups in empty (no usable report: as a rebuild leaves them).
+func (t *obsTx) saveStates(sc obsScope, phase string, states map[int64]*agg.State, keep, empty []int64) error {
+	if len(empty) > 0 {
+		in, inArgs := t.idsIn(empty, 4)
+		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in,
+			append([]any{sc.org, sc.election, phase}, inArgs...)...); err != nil {
+			return err
 		}
 	}
-	return n
+	return t.writeRows(`INSERT INTO obs_groups (org_id, election_id, area_id, phase, state) VALUES `,
+		` ON CONFLICT (org_id, election_id, area_id, phase) DO UPDATE SET state = excluded.state`, len(keep), 200,
+		func(i int) ([]any, error) {
+			return []any{sc.org, sc.election, keep[i], phase, string(states[keep[i]].Encode())}, nil
+		})
 }
 
 // ancestry records the nodes above areas (obs_anc), for scoped lists.
@@ -1123,12 +1395,6 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 		}
 	}
 	return nil
-}
-
-// insertRows runs a multi-row INSERT of rows (each the same width), in
-// chunks.
-func (t *obsTx) insertRows(head string, rows [][]any) error {
-	return t.writeRows(head, ``, len(rows), 100, func(i int) ([]any, error) { return rows[i], nil })
 }
 
 // idSet is the set of ids a query returns.

@@ -9,15 +9,27 @@ import (
 
 // obsTables are the derived tables of the observation aggregates, in the
 // order a rebuild clears them.
-var obsTables = []string{"obs_stats", "obs_clusters", "obs_nodes", "obs_stations", "obs_units", "obs_conflicts", "obs_changes"}
+var obsTables = []string{"obs_stats", "obs_clusters", "obs_nodes", "obs_stations", "obs_units", "obs_conflicts", "obs_groups", "obs_changes"}
 
 // obsReportsAdded keeps the aggregates in step with reports just stored
 // in q's transaction (the new ones only: created[i]).
 func obsReportsAdded(ctx context.Context, q Querier, d Dialect, rs []*Report, created []bool) error {
+	return obsReportsEntered(ctx, q, d, rs, created, false)
+}
+
+// obsReportsEntered is obsReportsAdded; whole computes each touched group
+// from all its reports rather than folding rs into its stored state (a
+// rebuild, whose reports carry no answers and whose groups have no state).
+func obsReportsEntered(ctx context.Context, q Querier, d Dialect, rs []*Report, created []bool, whole bool) error {
 	c := newObsChange()
 	for i, r := range rs {
 		if created == nil || created[i] {
 			c.report(r, "", false)
+		}
+	}
+	if whole {
+		for g := range c.groups {
+			c.recompute[g] = true
 		}
 	}
 	if len(c.touched) == 0 {
@@ -134,7 +146,7 @@ func rebuildReports(ctx context.Context, q Querier, d Dialect, sc obsScope) erro
 		for hi < len(all) && hi > lo && all[hi].AreaID == all[hi-1].AreaID {
 			hi++ // a group is never split between two chunks
 		}
-		if err := obsReportsAdded(ctx, q, d, all[lo:hi], nil); err != nil {
+		if err := obsReportsEntered(ctx, q, d, all[lo:hi], nil, true); err != nil {
 			return err
 		}
 		lo = hi

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/observe"
+	"github.com/vigil-elections/vigil/internal/store"
 )
 
 // observeState is the observation's part of a Server, shared by the
@@ -20,6 +21,7 @@ type observeState struct {
 func newObserveState(s *Server) *observeState {
 	st := &observeState{svc: observe.New(s.db)}
 	st.svc.SetLogger(s.log)
+	metrics.WatchObservationGroups(store.ObservationGroupCounts)
 	st.svc.OnCommit(func(batch, queued int, d time.Duration) {
 		metrics.IntakeBatchSize.Observe(float64(batch))
 		metrics.IntakeQueueDepth.Set(float64(queued))

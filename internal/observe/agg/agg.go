@@ -16,8 +16,6 @@ package agg
 
 import (
 	"encoding/json"
-	"fmt"
-	"sort"
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
 )
@@ -43,7 +41,8 @@ type Report struct {
 	Visit   string // who visited: "team:7", "observer:3", "user:2"; "" alone
 	Status  string
 	Answers form.Answers
-	Form    *form.Form
+	FormID  int64      // the form's id, which a State keeps
+	Form    *form.Form // the form itself, when known
 }
 
 // Unit is one observation: the reports of one visit merged, with what it
@@ -89,105 +88,6 @@ func (r Result) Open() int {
 	return n
 }
 
-// Group applies the rules to the reports of one area and phase (not the
-// incident phase), given in id order, and the resolutions of that area
-// and phase by question:
-//
-//   - conflicts are found among the usable reports as they were sent: a
-//     question two of them answer differently (one leaving it unanswered
-//     is not a conflict), with the resolution beside it if there is one;
-//   - a resolution replaces the answer of every report that gave one;
-//   - the usable reports of one visit become one observation whose answer
-//     to a question is the one they agree on (a question they answer
-//     differently counts for nothing); a report without a visit is its
-//     own observation;
-//   - an observation counts its overall assessment (negative is a hit)
-//     and each key indicator its form defines.
-func Group(areaID int64, phase string, reports []Report, resolved map[string]json.RawMessage) Result {
-	var usable []Report
-	for _, r := range reports {
-		if r.Status != StatusQuarantined {
-			usable = append(usable, r)
-		}
-	}
-	res := Result{Usable: len(usable)}
-	res.Conflicts = conflicts(areaID, phase, usable, resolved)
-	// Resolutions first, then visits merged.
-	type visit struct {
-		first   Report
-		reports []Report
-	}
-	var order []*visit
-	byVisit := map[string]*visit{}
-	for _, r := range usable {
-		r.Answers = resolve(r.Answers, resolved)
-		if r.Visit == "" {
-			order = append(order, &visit{first: r, reports: []Report{r}})
-			continue
-		}
-		v := byVisit[r.Visit]
-		if v == nil {
-			v = &visit{first: r}
-			byVisit[r.Visit] = v
-			order = append(order, v)
-		}
-		v.reports = append(v.reports, r)
-	}
-	for _, v := range order {
-		u := Unit{Cluster: v.first.Visit, Hits: map[string]bool{Units: false}}
-		if u.Cluster == "" {
-			u.Cluster = fmt.Sprintf("report:%d", v.first.ID)
-		}
-		answers := v.first.Answers
-		if len(v.reports) > 1 {
-			answers = merge(v.reports)
-		}
-		for _, r := range v.reports {
-			u.Reports = append(u.Reports, r.ID)
-		}
-		if val, ok := answers[form.OverallID]; ok {
-			if g, ok := val.Text(); ok {
-				u.Hits[Overall] = form.Negative(g)
-			}
-		}
-		if v.first.Form != nil {
-			for ind, seen := range v.first.Form.Indicators(answers) {
-				u.Hits[Indicator+ind] = seen
-			}
-		}
-		res.Units = append(res.Units, u)
-	}
-	return res
-}
-
-func resolve(a form.Answers, resolved map[string]json.RawMessage) form.Answers {
-	if len(resolved) == 0 {
-		return a
-	}
-	var out form.Answers
-	for q := range a {
-		raw, ok := resolved[q]
-		if !ok {
-			continue
-		}
-		var v form.Value
-		if json.Unmarshal(raw, &v) != nil {
-			continue
-		}
-		if out == nil {
-			out = form.Answers{}
-			for k, x := range a {
-				out[k] = x
-			}
-		}
-		out[q] = v
-	}
-	if out == nil {
-		return a
-	}
-	return out
-}
-
 // valueKey is an answer's JSON, by which answers are compared (and shown
 // in a conflict). Value's own MarshalJSON writes compact, HTML-escaped
 // JSON, what json.Marshal would return for it; calling it directly skips
@@ -197,61 +97,6 @@ func resolve(a form.Answers, resolved map[string]json.RawMessage) form.Answers {
 func valueKey(v form.Value) string {
 	b, _ := v.MarshalJSON()
 	return string(b)
-}
-
-// merge keeps the answers the reports of one visit agree on.
-func merge(rs []Report) form.Answers {
-	values := map[string]map[string]form.Value{}
-	for _, r := range rs {
-		for q, v := range r.Answers {
-			if values[q] == nil {
-				values[q] = map[string]form.Value{}
-			}
-			values[q][valueKey(v)] = v
-		}
-	}
-	out := form.Answers{}
-	for q, vs := range values {
-		if len(vs) == 1 {
-			for _, v := range vs {
-				out[q] = v
-			}
-		}
-	}
-	return out
-}
-
-func conflicts(areaID int64, phase string, usable []Report, resolved map[string]json.RawMessage) []Conflict {
-	if len(usable) < 2 {
-		return nil
-	}
-	qs := map[string]bool{}
-	for _, r := range usable {
-		for q := range r.Answers {
-			qs[q] = true
-		}
-	}
-	var out []Conflict
-	for q := range qs {
-		vals := map[string][]int64{}
-		for _, r := range usable {
-			if v, ok := r.Answers[q]; ok {
-				k := valueKey(v)
-				vals[k] = append(vals[k], r.ID)
-			}
-		}
-		if len(vals) < 2 {
-			continue
-		}
-		c := Conflict{AreaID: areaID, Phase: phase, Question: q, Resolved: resolved[q]}
-		for v, ids := range vals {
-			c.Values = append(c.Values, ConflictValue{Value: json.RawMessage(v), Reports: ids})
-		}
-		sort.Slice(c.Values, func(i, j int) bool { return c.Values[i].Reports[0] < c.Values[j].Reports[0] })
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Question < out[j].Question })
-	return out
 }
 
 // Stats are the sufficient statistics of a share whose units come in
