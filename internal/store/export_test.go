@@ -159,3 +159,7 @@ func LeasePath(db *DB, token string) string { return leasePath(db, token) }
 
 // Writers is how many writer goroutines the group commit runs.
 func (w *GroupCommit) Writers() int { return len(w.writers) }
+
+// ObsReportsAdded is obsReportsAdded, for a test that folds a report
+// inserted in its own transaction.
+var ObsReportsAdded = obsReportsAdded

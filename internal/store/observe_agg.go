@@ -9,13 +9,14 @@ package store
 // reports change cluster).
 //
 // A change names what it touched: groups (an organisation's reports of
-// one area and phase, which agg.Group turns into observations and
-// conflicts), incident reports, and per-report counters. obsApply
-// recomputes each touched group from its reports and resolutions, reads
-// what the group contributed before (obs_units, obs_conflicts,
-// obs_stations), and adds the difference to the running sums of every
-// node above it. The rules are observe/agg's, a pure package: the store
-// calls them so that no writer can forget the aggregates.
+// one area and phase, which agg.State turns into observations and
+// conflicts), incident reports, and per-report counters. obsApply brings
+// each touched group up to date — new reports folded into its stored state
+// (obs_groups), or the group computed from all its reports and
+// resolutions (groupChunk says when) — and adds the difference between
+// what it contributes now and before to the running sums of every node
+// above it. The rules are observe/agg's, a pure package: the store calls
+// them so that no writer can forget the aggregates.
 
 import (
 	"context"
@@ -753,7 +754,11 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	if err != nil {
 		return err
 	}
-	states, err := t.foldable(sc, phase, areas, c)
+	st, err := t.stations(sc, areas)
+	if err != nil {
+		return err
+	}
+	states, err := t.foldable(sc, phase, areas, c, st)
 	if err != nil {
 		return err
 	}
@@ -765,7 +770,10 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 		}
 		ch, err := s.Fold(a, phase, rs, resolved[a], t.form)
 		if err != nil {
-			return fmt.Errorf("group of area %d %s: %w", a, phase, err)
+			// A state naming a form that does not load is not one to
+			// trust: the group is computed from its reports instead.
+			delete(states, a)
+			continue
 		}
 		deltas[a] = foldDelta(a, phase, ch)
 	}
@@ -779,10 +787,6 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	obsGroupsFolded.Add(int64(len(areas) - len(whole)))
 	obsGroupsComputed.Add(int64(len(whole)))
 	if err := t.groupsFromReports(sc, phase, whole, states, resolved, deltas); err != nil {
-		return err
-	}
-	st, err := t.stations(sc, areas)
-	if err != nil {
 		return err
 	}
 	newStations := map[int64]stationState{}
@@ -982,10 +986,14 @@ func (t *obsTx) resolutions(sc obsScope, phase string, in string, args []any) (m
 }
 
 // foldable reads the stored states of the groups in areas that only
-// gained reports in this transaction. A group without a state, or whose
-// state does not read, is left out: it is computed from its reports,
-// which writes its state afresh.
-func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange) (map[int64]*agg.State, error) {
+// gained reports in this transaction, and keeps those it can trust: that
+// read, whose station's usable reports (obs_stations, kept by every
+// writer) are those its phases' states hold, and that do not already hold
+// a report this transaction stored. Any other group is computed from its
+// reports, which writes its state afresh: a state that does not read, one
+// left behind by a writer that did not keep states (a vigil from before
+// them, still running beside a newer one), a damaged row.
+func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange, st map[int64]stationState) (map[int64]*agg.State, error) {
 	var ids []int64
 	for _, a := range areas {
 		g := obsGroup{sc.org, sc.election, a, phase}
@@ -998,25 +1006,48 @@ func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange)
 		return out, nil
 	}
 	in, inArgs := t.idsIn(ids, 4)
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, state FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in,
+	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, usable, CASE WHEN phase = $3 THEN state ELSE '' END FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND area_id`+in,
 		append([]any{sc.org, sc.election, phase}, inArgs...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	texts := map[int64]string{}
+	usable := map[int64]int64{} // the group's, as its row says
+	sum := map[int64]int64{}    // the station's, over its phases
 	for rows.Next() {
-		var a int64
-		var text string
-		if err := rows.Scan(&a, &text); err != nil {
+		var a, u int64
+		var ph, text string
+		if err := rows.Scan(&a, &ph, &u, &text); err != nil {
 			return nil, err
 		}
-		s := &agg.State{}
-		if s.Decode([]byte(text)) != nil {
+		sum[a] += u
+		if ph == phase {
+			texts[a], usable[a] = text, u
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for a, text := range texts {
+		if sum[a] != st[a].usable {
 			continue
 		}
-		out[a] = s
+		s := &agg.State{}
+		if s.Decode([]byte(text)) != nil || int64(s.Usable()) != usable[a] {
+			continue
+		}
+		fresh := true
+		for _, r := range c.added[obsGroup{sc.org, sc.election, a, phase}] {
+			if s.Has(r.ID) {
+				fresh = false
+			}
+		}
+		if fresh {
+			out[a] = s
+		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // aggReports are reports new in this transaction as the rules see them:
@@ -1172,10 +1203,11 @@ func (t *obsTx) saveStates(sc obsScope, phase string, states map[int64]*agg.Stat
 			return err
 		}
 	}
-	return t.writeRows(`INSERT INTO obs_groups (org_id, election_id, area_id, phase, state) VALUES `,
-		` ON CONFLICT (org_id, election_id, area_id, phase) DO UPDATE SET state = excluded.state`, len(keep), 200,
+	return t.writeRows(`INSERT INTO obs_groups (org_id, election_id, area_id, phase, usable, state) VALUES `,
+		` ON CONFLICT (org_id, election_id, area_id, phase) DO UPDATE SET usable = excluded.usable, state = excluded.state`, len(keep), 200,
 		func(i int) ([]any, error) {
-			return []any{sc.org, sc.election, keep[i], phase, string(states[keep[i]].Encode())}, nil
+			s := states[keep[i]]
+			return []any{sc.org, sc.election, keep[i], phase, int64(s.Usable()), string(s.Encode())}, nil
 		})
 }
 

@@ -25,7 +25,7 @@ import (
 // A state depends only on the set of reports folded into it, not on their
 // order (ids kept sorted, the first report the lowest id, agreement a
 // property of the set), so a state kept report by report is exactly the
-// one a rebuild folds at once, and its JSON (MarshalJSON) is canonical.
+// one a rebuild folds at once, and its text (Encode) is canonical.
 // Taking a report away, or changing one's status, is not a fold: such
 // changes recompute the group from its reports.
 type State struct {
@@ -421,14 +421,25 @@ func appendPositions(b []byte, all, ids []int64) []byte {
 	return append(b, '\n')
 }
 
-// Decode reads a state Encode wrote, checking what Add relies on: reports
-// in increasing order, each in exactly one visit, answers only from them.
-// Anything else is an error naming the line, and s is left as it was.
+// maxStateAnswers bounds the answers a stored state may name (a position
+// range names many in a few bytes): a station's reports of one phase
+// answer a few dozen questions each, and a state past this bound is not
+// one vigil wrote.
+const maxStateAnswers = 1 << 22
+
+// Decode reads a state Encode wrote, checking what Add and Result rely on:
+// reports in increasing order, each in exactly one visit and giving at
+// most one answer to a question, answers that are JSON, forms that are
+// ids. Anything else is an error naming the line, and s is left as it
+// was. (Whether the forms exist, and whether the state is the group's, the
+// store checks.)
 func (s *State) Decode(text []byte) error {
 	n := NewState()
 	var all []int64
 	var byValue map[string][]int64
 	var question string
+	var answered map[int64]bool // the reports that answered question
+	expanded := 0               // answers named, over every question
 	var visit *visitState
 	inVisit := map[int64]bool{}
 	for ln := 1; len(text) > 0; ln++ {
@@ -460,7 +471,7 @@ func (s *State) Decode(text []byte) error {
 			if err == nil && n.answers[q] != nil {
 				err = fmt.Errorf("question %q twice", q)
 			}
-			question, byValue = q, map[string][]int64{}
+			question, byValue, answered = q, map[string][]int64{}, map[int64]bool{}
 			n.answers[q] = byValue
 		case kind == 'A':
 			var k string
@@ -468,19 +479,34 @@ func (s *State) Decode(text []byte) error {
 			if byValue == nil {
 				err = fmt.Errorf("an answer before any question")
 			} else if k, rest, err = quoted(rest); err == nil {
-				if ids, err = parsePositions(rest, all); err == nil {
+				if !json.Valid([]byte(k)) {
+					err = fmt.Errorf("question %q: answer %.40q is not JSON", question, k)
+				} else if ids, err = parsePositions(rest, all); err == nil {
 					if _, dup := byValue[k]; dup {
 						err = fmt.Errorf("question %q: answer %s twice", question, k)
 					}
+					expanded += len(ids)
+					for _, id := range ids {
+						if err == nil && answered[id] {
+							err = fmt.Errorf("question %q: report %d gives two answers", question, id)
+						}
+						answered[id] = true
+					}
 					byValue[k] = ids
 				}
+			}
+			if err == nil && expanded > maxStateAnswers {
+				err = fmt.Errorf("more than %d answers", maxStateAnswers)
 			}
 		case kind == 'V':
 			var form int64
 			var name string
 			var ids []int64
 			f, after, _ := strings.Cut(rest, " ")
-			if form, err = strconv.ParseInt(f, 10, 64); err == nil {
+			if form, err = strconv.ParseInt(f, 10, 64); err == nil && form <= 0 {
+				err = fmt.Errorf("form %d", form)
+			}
+			if err == nil {
 				if name, rest, err = quoted(after); err == nil {
 					ids, err = parsePositions(rest, all)
 				}
@@ -514,8 +540,8 @@ func (s *State) Decode(text []byte) error {
 				if kind == 'G' {
 					if rest == "" || rest[0] != ' ' {
 						err = fmt.Errorf("no answer")
-					} else {
-						k, rest, err = quoted(rest[1:])
+					} else if k, rest, err = quoted(rest[1:]); err == nil && !json.Valid([]byte(k)) {
+						err = fmt.Errorf("answer %.40q is not JSON", k)
 					}
 				}
 				if err == nil && rest != "" {

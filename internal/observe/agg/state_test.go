@@ -300,6 +300,27 @@ func TestStateDecodeRefuses(t *testing.T) {
 	}
 }
 
+// A few bytes of ranges could name billions of answers: a state naming
+// more than any station's reports could is refused before it is expanded
+// much further.
+func TestStateDecodeBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("R")
+	for id := 1; id <= 1000; id++ {
+		fmt.Fprintf(&b, " %d", id)
+	}
+	b.WriteString("\n")
+	for q := range 5000 {
+		fmt.Fprintf(&b, "Q \"q%d\"\nA \"1\" 0-999\n", q)
+	}
+	b.WriteString("V 1 \"team:1\" 0-999\n")
+	var s State
+	err := s.Decode([]byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "answers") {
+		t.Fatalf("%d bytes naming 5,000,000 answers: %v", b.Len(), err)
+	}
+}
+
 // FuzzStateDecode: whatever is stored, reading it never panics, and a
 // state read back writes itself back the same.
 func FuzzStateDecode(f *testing.F) {

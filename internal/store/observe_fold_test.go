@@ -1,0 +1,204 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-elections/vigil/internal/store"
+)
+
+// The observation groups' folding (agg.State, obs_groups) on PostgreSQL,
+// with two handles as two instances: what the store folds into, and what
+// it refuses to, always ends as a rebuild would have it.
+
+// obsDump reads the observation aggregates as text, table by table.
+func obsDump(t *testing.T, db *store.DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for name, q := range map[string]string{
+		"obs_stats":     `SELECT node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE n <> 0 OR x <> 0 OR c <> 0 ORDER BY 1, 2, 3`,
+		"obs_clusters":  `SELECT cluster, node_id, phase, item, n, x FROM obs_clusters WHERE n <> 0 OR x <> 0 ORDER BY 1, 2, 3, 4`,
+		"obs_nodes":     `SELECT node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes ORDER BY 1`,
+		"obs_stations":  `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations ORDER BY 1`,
+		"obs_units":     `SELECT first_report, area_id, region_id, phase, cluster, reports, hits FROM obs_units ORDER BY 1`,
+		"obs_conflicts": `SELECT area_id, phase, question, unresolved, body FROM obs_conflicts ORDER BY 1, 2, 3`,
+		"obs_groups":    `SELECT area_id, phase, usable, state FROM obs_groups ORDER BY 1, 2`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cols, _ := rows.Columns()
+		var b strings.Builder
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				fmt.Fprintf(&b, "%v|", v)
+			}
+			b.WriteString("\n")
+		}
+		rows.Close()
+		out[name] = b.String()
+	}
+	return out
+}
+
+// sameAsRebuild fails t unless the aggregates are what a rebuild makes.
+func sameAsRebuild(t *testing.T, db *store.DB) {
+	t.Helper()
+	before := obsDump(t, db)
+	if err := db.RebuildObservation(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := obsDump(t, db)
+	for k := range after {
+		if before[k] != after[k] {
+			t.Errorf("%s differs:\nincremental:\n%s\nrebuilt:\n%s", k, before[k], after[k])
+		}
+	}
+}
+
+// foldFx is a race fixture with two observers, one in a team, and a way
+// to commit a report of the first station.
+type foldFx struct {
+	*raceFx
+	observers map[string]int64
+	n         int
+}
+
+func newFoldFx(t *testing.T) *foldFx {
+	t.Helper()
+	fx := &foldFx{raceFx: newRaceFx(t, 1), observers: map[string]int64{}}
+	ctx := context.Background()
+	if _, _, err := fx.db1.ImportRoster(ctx, fx.org, []store.Observer{{Code: "P", Name: "P", Phone: "+77000000001"}, {Code: "O", Name: "O", Phone: "+77000000002", Team: "T1"}}); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := fx.db1.Observers(ctx, fx.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range obs {
+		fx.observers[o.Code] = o.ID
+	}
+	return fx
+}
+
+func (fx *foldFx) report(observer, overall string) *store.Report {
+	fx.n++
+	now := time.Now().UTC()
+	answers, _ := json.Marshal(map[string]any{"station": 1, "overall": overall})
+	return &store.Report{OrgID: fx.org, ElectionID: fx.eid, FormID: fx.formID, Phase: "voting", AreaID: fx.stations[0], ObserverID: fx.observers[observer],
+		Channel: "api", ClientID: fmt.Sprintf("fold-%04d", fx.n), Answers: answers, Status: "new", Submitted: now, Received: now}
+}
+
+func (fx *foldFx) commit(t *testing.T, r *store.Report) {
+	t.Helper()
+	ctx := context.Background()
+	if err := fx.db1.InTx(ctx, func(tx *sql.Tx) error { _, _, err := store.InsertReport(ctx, tx, fx.db1.Dialect, r); return err }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A report whose id is lower than one committed before it (two
+// instances: the first took its id, the second committed first) joins
+// its visit as its first report: the unit keyed by the old first report
+// goes, the new one comes.
+func TestFoldLowerIDCommittedLater(t *testing.T) {
+	fx := newFoldFx(t)
+	ctx := context.Background()
+	fx.commit(t, fx.report("P", "good")) // the group has a state
+	tx1, err := fx.db2.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx1.Rollback()
+	r1 := fx.report("O", "bad")
+	if err := tx1.QueryRowContext(ctx, `INSERT INTO reports (org_id, election_id, form_id, phase, area_id, observer_id, channel, client_id, answers, status, qc, triage, submitted, received)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]', '', $11, $12) RETURNING id`, r1.OrgID, r1.ElectionID, r1.FormID, r1.Phase, r1.AreaID, r1.ObserverID, r1.Channel, r1.ClientID,
+		string(r1.Answers), r1.Status, r1.Submitted.Format(store.TimeLayout), r1.Received.Format(store.TimeLayout)).Scan(&r1.ID); err != nil {
+		t.Fatal(err)
+	}
+	r2 := fx.report("O", "very_bad")
+	fx.commit(t, r2)
+	if r1.ID >= r2.ID {
+		t.Fatalf("report ids %d, %d: the first should be lower", r1.ID, r2.ID)
+	}
+	folded0, _ := store.ObservationGroupCounts()
+	if err := store.ObsReportsAdded(ctx, tx1, fx.db2.Dialect, []*store.Report{r1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx1.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if folded, _ := store.ObservationGroupCounts(); folded != folded0+1 {
+		t.Fatalf("the lower report was not folded (%d folds)", folded-folded0)
+	}
+	if units := obsDump(t, fx.db1)["obs_units"]; !strings.Contains(units, fmt.Sprintf("[%d,%d]", r1.ID, r2.ID)) {
+		t.Fatalf("the team's unit does not start with report %d:\n%s", r1.ID, units)
+	}
+	sameAsRebuild(t, fx.db1)
+}
+
+// A state the store cannot trust is not folded into: the group is
+// computed from its reports, the report is stored, and the aggregates are
+// a rebuild's. Damaged rows (an answer that is not JSON, a form that does
+// not exist or is no id, a count that is not the state's), and a state
+// left behind by a writer that kept the units but not the states (a vigil
+// from before obs_groups, still running beside a newer one).
+func TestFoldUntrustedStates(t *testing.T) {
+	for _, tc := range []struct{ name, state, set string }{
+		{"answer not JSON", "R %[1]d\nQ \"overall\"\nA \"x\" 0\nV 1 \"observer:%[2]d\" 0\n", ""},
+		{"form missing", "R %[1]d\nV 999999 \"observer:%[2]d\" 0\n", ""},
+		{"form zero", "R %[1]d\nV 0 \"observer:%[2]d\" 0\nG \"overall\" \"\\\"very_bad\\\"\"\n", ""},
+		{"count not the state's", "", "usable = 2"},
+		{"an old writer", "", "stale"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFoldFx(t)
+			first := fx.report("P", "good")
+			fx.commit(t, first)
+			switch {
+			case tc.state != "":
+				if _, err := fx.db1.Exec(`UPDATE obs_groups SET state = $1`, fmt.Sprintf(tc.state, first.ID, fx.observers["P"])); err != nil {
+					t.Fatal(err)
+				}
+			case tc.set == "stale":
+				var old string
+				if err := fx.db1.QueryRow(`SELECT state FROM obs_groups`).Scan(&old); err != nil {
+					t.Fatal(err)
+				}
+				fx.commit(t, fx.report("P", "good"))
+				// As a vigil that keeps no states: the units moved, the
+				// state did not.
+				if _, err := fx.db1.Exec(`UPDATE obs_groups SET state = $1, usable = 1`, old); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if _, err := fx.db1.Exec(`UPDATE obs_groups SET ` + tc.set); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, computed0 := store.ObservationGroupCounts()
+			fx.commit(t, fx.report("P", "bad"))
+			if _, computed := store.ObservationGroupCounts(); computed != computed0+1 {
+				t.Errorf("the group was not computed from its reports (%d)", computed-computed0)
+			}
+			sameAsRebuild(t, fx.db1)
+		})
+	}
+}
