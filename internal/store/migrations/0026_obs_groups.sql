@@ -6,8 +6,9 @@
 -- count of usable reports: a station's groups must add up to its
 -- obs_stations.usable for their states to be folded into (a state left
 -- behind by a writer that kept none is not trusted). A group without a row
--- (no usable report, a state that does not read) is computed from its
--- reports, which writes the row.
+-- (no usable report, a database from before this table) is computed from
+-- its reports, which writes the row: an upgraded database gets its states
+-- as reports arrive, or at once from `vigil rebuild`.
 CREATE TABLE obs_groups (
     org_id BIGINT NOT NULL REFERENCES organisations(id),
     election_id BIGINT NOT NULL REFERENCES elections(id) ON DELETE CASCADE,
@@ -17,8 +18,3 @@ CREATE TABLE obs_groups (
     state TEXT NOT NULL,
     PRIMARY KEY (org_id, election_id, area_id, phase)
 );
-
--- Every group gets its state at once: the observation aggregates are
--- rebuilt the first time an upgraded database is opened (as after 0013),
--- which writes them.
-UPDATE obs_state SET built = 0;
