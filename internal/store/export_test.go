@@ -37,15 +37,34 @@ func MigrationVersions() []int {
 // for comparing an incremental state with a rebuilt one (the change
 // counter, a stamp, left out).
 func DumpResultAggregates(ctx context.Context, db *DB) ([]string, error) {
-	var out []string
-	for _, q := range []string{
+	return dumpRows(ctx, db,
 		`SELECT 'current', area_id, source, election_id, protocol_id, version, station, flags FROM protocol_current`,
-		`SELECT 'area', area_id, source, election_id, ` + strings.Join(aggCols, ", ") + ` FROM result_areas`,
+		`SELECT 'area', area_id, source, election_id, `+strings.Join(aggCols, ", ")+` FROM result_areas`,
 		`SELECT 'votes', area_id, source, position, election_id, votes, stations FROM result_votes`,
 		`SELECT 'differs', area_id, election_id FROM station_differs`,
 		`SELECT 'election', election_id, options, config FROM result_elections`,
-		`SELECT 'area stations', area_id, election_id, stations, first FROM area_stations`,
-	} {
+		`SELECT 'area stations', area_id, election_id, stations, first FROM area_stations`)
+}
+
+// DumpObservationAggregates lists every row of the observation aggregates
+// but the change counters, sorted, leaving out sums that are all zero (a
+// count that went up and down again).
+func DumpObservationAggregates(ctx context.Context, db *DB) ([]string, error) {
+	return dumpRows(ctx, db,
+		`SELECT 'stats', node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE n <> 0 OR x <> 0 OR c <> 0 OR sxx <> 0 OR sxn <> 0 OR snn <> 0`,
+		`SELECT 'clusters', cluster, node_id, phase, item, n, x FROM obs_clusters WHERE n <> 0 OR x <> 0`,
+		`SELECT 'nodes', node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes`,
+		`SELECT 'stations', area_id, deployed, usable, open_conflicts FROM obs_stations`,
+		`SELECT 'units', first_report, area_id, region_id, phase, cluster, reports, hits FROM obs_units`,
+		`SELECT 'conflicts', area_id, phase, question, unresolved, body FROM obs_conflicts`,
+		`SELECT 'groups', area_id, phase, usable, state FROM obs_groups`,
+		`SELECT 'ancestry', area_id, node_id FROM obs_anc`)
+}
+
+// dumpRows runs the queries and lists their rows as text, sorted.
+func dumpRows(ctx context.Context, db *DB, queries ...string) ([]string, error) {
+	var out []string
+	for _, q := range queries {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {
 			return nil, err

@@ -16,61 +16,40 @@ import (
 // with two handles as two instances: what the store folds into, and what
 // it refuses to, always ends as a rebuild would have it.
 
-// obsDump reads the observation aggregates as text, table by table.
-func obsDump(t *testing.T, db *store.DB) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for name, q := range map[string]string{
-		"obs_stats":     `SELECT node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE n <> 0 OR x <> 0 OR c <> 0 ORDER BY 1, 2, 3`,
-		"obs_clusters":  `SELECT cluster, node_id, phase, item, n, x FROM obs_clusters WHERE n <> 0 OR x <> 0 ORDER BY 1, 2, 3, 4`,
-		"obs_nodes":     `SELECT node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes ORDER BY 1`,
-		"obs_stations":  `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations ORDER BY 1`,
-		"obs_units":     `SELECT first_report, area_id, region_id, phase, cluster, reports, hits FROM obs_units ORDER BY 1`,
-		"obs_conflicts": `SELECT area_id, phase, question, unresolved, body FROM obs_conflicts ORDER BY 1, 2, 3`,
-		"obs_groups":    `SELECT area_id, phase, usable, state FROM obs_groups ORDER BY 1, 2`,
-	} {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		cols, _ := rows.Columns()
-		var b strings.Builder
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				if bs, ok := v.([]byte); ok {
-					v = string(bs)
-				}
-				fmt.Fprintf(&b, "%v|", v)
-			}
-			b.WriteString("\n")
-		}
-		rows.Close()
-		out[name] = b.String()
-	}
-	return out
-}
-
 // sameAsRebuild fails t unless the aggregates are what a rebuild makes.
 func sameAsRebuild(t *testing.T, db *store.DB) {
 	t.Helper()
-	before := obsDump(t, db)
-	if err := db.RebuildObservation(context.Background()); err != nil {
+	ctx := context.Background()
+	before, err := store.DumpObservationAggregates(ctx, db)
+	if err != nil {
 		t.Fatal(err)
 	}
-	after := obsDump(t, db)
-	for k := range after {
-		if before[k] != after[k] {
-			t.Errorf("%s differs:\nincremental:\n%s\nrebuilt:\n%s", k, before[k], after[k])
+	if err := db.RebuildObservation(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := store.DumpObservationAggregates(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := dumpDiff(before, after); diff != "" {
+		t.Errorf("incremental and rebuilt observation aggregates differ:\n%s", diff)
+	}
+}
+
+// unitsOf lists the units of the aggregates.
+func unitsOf(t *testing.T, db *store.DB) string {
+	t.Helper()
+	rows, err := store.DumpObservationAggregates(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []string
+	for _, r := range rows {
+		if strings.HasPrefix(r, "units ") {
+			units = append(units, r)
 		}
 	}
+	return strings.Join(units, "\n")
 }
 
 // foldFx is a race fixture with two observers, one in a team, and a way
@@ -148,7 +127,7 @@ func TestFoldLowerIDCommittedLater(t *testing.T) {
 	if folded, _ := store.ObservationGroupCounts(); folded != folded0+1 {
 		t.Fatalf("the lower report was not folded (%d folds)", folded-folded0)
 	}
-	if units := obsDump(t, fx.db1)["obs_units"]; !strings.Contains(units, fmt.Sprintf("[%d,%d]", r1.ID, r2.ID)) {
+	if units := unitsOf(t, fx.db1); !strings.Contains(units, fmt.Sprintf("[%d,%d]", r1.ID, r2.ID)) {
 		t.Fatalf("the team's unit does not start with report %d:\n%s", r1.ID, units)
 	}
 	sameAsRebuild(t, fx.db1)
