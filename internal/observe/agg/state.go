@@ -438,10 +438,13 @@ func (s *State) Decode(text []byte) error {
 	var all []int64
 	var byValue map[string][]int64
 	var question string
-	var answered map[int64]bool // the reports that answered question
-	expanded := 0               // answers named, over every question
+	expanded := 0 // answers named, over every question
 	var visit *visitState
-	inVisit := map[int64]bool{}
+	// Positions marked with the question that named them (its number),
+	// and with the visit (1): a report answers a question once and is in
+	// one visit. Slices, not maps: this is on every commit's path.
+	var answered, inVisit []int32
+	nq := int32(0)
 	for ln := 1; len(text) > 0; ln++ {
 		line := text
 		if i := bytes.IndexByte(text, '\n'); i >= 0 {
@@ -458,8 +461,8 @@ func (s *State) Decode(text []byte) error {
 		case kind == 'R':
 			if ln != 1 {
 				err = fmt.Errorf("the reports after line 1")
-			} else {
-				all, err = parseIDs(" " + rest)
+			} else if all, err = parseIDs(" " + rest); err == nil {
+				answered, inVisit = make([]int32, len(all)), make([]int32, len(all))
 			}
 		case all == nil:
 			err = fmt.Errorf("no reports on line 1")
@@ -471,7 +474,8 @@ func (s *State) Decode(text []byte) error {
 			if err == nil && n.answers[q] != nil {
 				err = fmt.Errorf("question %q twice", q)
 			}
-			question, byValue, answered = q, map[string][]int64{}, map[int64]bool{}
+			question, byValue = q, map[string][]int64{}
+			nq++
 			n.answers[q] = byValue
 		case kind == 'A':
 			var k string
@@ -481,18 +485,14 @@ func (s *State) Decode(text []byte) error {
 			} else if k, rest, err = quoted(rest); err == nil {
 				if !json.Valid([]byte(k)) {
 					err = fmt.Errorf("question %q: answer %.40q is not JSON", question, k)
-				} else if ids, err = parsePositions(rest, all); err == nil {
+				} else if ids, err = parsePositions(rest, all, answered, nq); err == nil {
 					if _, dup := byValue[k]; dup {
 						err = fmt.Errorf("question %q: answer %s twice", question, k)
 					}
 					expanded += len(ids)
-					for _, id := range ids {
-						if err == nil && answered[id] {
-							err = fmt.Errorf("question %q: report %d gives two answers", question, id)
-						}
-						answered[id] = true
-					}
 					byValue[k] = ids
+				} else {
+					err = fmt.Errorf("question %q: %w", question, err)
 				}
 			}
 			if err == nil && expanded > maxStateAnswers {
@@ -508,7 +508,7 @@ func (s *State) Decode(text []byte) error {
 			}
 			if err == nil {
 				if name, rest, err = quoted(after); err == nil {
-					ids, err = parsePositions(rest, all)
+					ids, err = parsePositions(rest, all, inVisit, 1)
 				}
 			}
 			if err == nil {
@@ -521,12 +521,6 @@ func (s *State) Decode(text []byte) error {
 				}
 				if err == nil && n.visits[key] != nil {
 					err = fmt.Errorf("visit %q twice", key)
-				}
-				for _, id := range ids {
-					if err == nil && inVisit[id] {
-						err = fmt.Errorf("report %d in two visits", id)
-					}
-					inVisit[id] = true
 				}
 				visit = &visitState{visit: name, first: ids[0], formID: form, reports: ids, agreed: map[string]string{}}
 				n.visits[key] = visit
@@ -559,8 +553,10 @@ func (s *State) Decode(text []byte) error {
 			return fmt.Errorf("agg: group state, line %d: %w", ln, err)
 		}
 	}
-	if len(inVisit) != len(all) {
-		return fmt.Errorf("agg: group state: %d reports, %d in visits", len(all), len(inVisit))
+	for p, v := range inVisit {
+		if v == 0 {
+			return fmt.Errorf("agg: group state: report %d in no visit", all[p])
+		}
 	}
 	n.usable = len(all)
 	*s = *n
@@ -601,8 +597,10 @@ func parseIDs(s string) ([]int64, error) {
 }
 
 // parsePositions reads " <position> <first>-<last>…", at least one,
-// increasing, into all, as the reports at those positions.
-func parsePositions(s string, all []int64) ([]int64, error) {
+// increasing, into all, as the reports at those positions; each position
+// is marked with tag in mark, and one already so marked is refused (a
+// report twice in one question, or in two visits).
+func parsePositions(s string, all []int64, mark []int32, tag int32) ([]int64, error) {
 	var ids []int64
 	next := 0 // the lowest position allowed
 	for s != "" {
@@ -620,6 +618,12 @@ func parsePositions(s string, all []int64) ([]int64, error) {
 		}
 		if err != nil || lo < next || hi >= len(all) {
 			return nil, fmt.Errorf("%.40q: not positions among %d reports, increasing", f, len(all))
+		}
+		for p := lo; p <= hi; p++ {
+			if mark[p] == tag {
+				return nil, fmt.Errorf("report %d named twice", all[p])
+			}
+			mark[p] = tag
 		}
 		ids = append(ids, all[lo:hi+1]...)
 		next = hi + 1
