@@ -29,7 +29,7 @@ import (
 // Taking a report away, or changing one's status, is not a fold: such
 // changes recompute the group from its reports.
 type State struct {
-	usable  int
+	reports []int64                       // every usable report folded, in id order
 	answers map[string]map[string][]int64 // question → answer (its JSON) → reports that gave it, in id order
 	visits  map[string]*visitState        // by visit; a report without one is "#" + its id
 }
@@ -54,24 +54,25 @@ func NewState() *State {
 }
 
 // Usable is the number of usable reports folded into the state.
-func (s *State) Usable() int { return s.usable }
+func (s *State) Usable() int { return len(s.reports) }
 
 // Has reports whether the report with that id was folded into the state.
 func (s *State) Has(id int64) bool {
-	for _, v := range s.visits {
-		if _, ok := slices.BinarySearch(v.reports, id); ok {
-			return true
-		}
-	}
-	return false
+	_, ok := slices.BinarySearch(s.reports, id)
+	return ok
 }
 
 // Add folds a report into the state. A quarantined report is not usable
 // and changes nothing; a report already folded is not folded again.
 func (s *State) Add(r Report) {
-	if r.Status == StatusQuarantined || s.Has(r.ID) {
+	if r.Status == StatusQuarantined {
 		return
 	}
+	at, folded := slices.BinarySearch(s.reports, r.ID)
+	if folded {
+		return
+	}
+	s.reports = slices.Insert(s.reports, at, r.ID)
 	key := visitKey(r)
 	v := s.visits[key]
 	if v == nil {
@@ -83,7 +84,6 @@ func (s *State) Add(r Report) {
 	if r.ID < v.first {
 		v.first, v.formID, v.form = r.ID, r.FormID, r.Form
 	}
-	s.usable++
 	for q, val := range r.Answers {
 		k := valueKey(val)
 		byValue := s.answers[q]
@@ -133,7 +133,7 @@ func Group(areaID int64, phase string, reports []Report, resolved map[string]jso
 // (a state folded from reports knows their forms); nil, or a nil form,
 // counts no indicators.
 func (s *State) Result(areaID int64, phase string, resolved map[string]json.RawMessage, forms func(id int64) (*form.Form, error)) (Result, error) {
-	res := Result{Usable: s.usable}
+	res := Result{Usable: len(s.reports)}
 	for q, byValue := range s.answers {
 		if len(byValue) >= 2 {
 			res.Conflicts = append(res.Conflicts, conflictOf(areaID, phase, q, byValue, resolved))
@@ -205,11 +205,11 @@ func (s *State) Fold(areaID int64, phase string, reports []Report, resolved map[
 	if ch.Before, err = touched(); err != nil {
 		return Change{}, err
 	}
-	before := s.usable
+	before := len(s.reports)
 	for _, r := range reports {
 		s.Add(r)
 	}
-	ch.Added = s.usable - before
+	ch.Added = len(s.reports) - before
 	if ch.After, err = touched(); err != nil {
 		return Change{}, err
 	}
@@ -334,11 +334,7 @@ func (s *State) visitsInOrder() []*visitState {
 // the report ids was most of that work.
 func (s *State) Encode() []byte {
 	b := make([]byte, 0, 512)
-	all := make([]int64, 0, s.usable)
-	for _, v := range s.visits {
-		all = append(all, v.reports...)
-	}
-	slices.Sort(all)
+	all := s.reports
 	if len(all) == 0 {
 		return b
 	}
@@ -558,7 +554,7 @@ func (s *State) Decode(text []byte) error {
 			return fmt.Errorf("agg: group state: report %d in no visit", all[p])
 		}
 	}
-	n.usable = len(all)
+	n.reports = all
 	*s = *n
 	return nil
 }

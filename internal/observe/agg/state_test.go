@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -267,7 +268,7 @@ func TestStateDecodeRefuses(t *testing.T) {
 	if string(s.Encode()) != good {
 		t.Fatalf("%q written back as %q", good, s.Encode())
 	}
-	if s.usable != 3 || !s.Has(8) || len(s.answers["a"]["1"]) != 2 {
+	if s.Usable() != 3 || !s.Has(8) || len(s.answers["a"]["1"]) != 2 {
 		t.Fatalf("%q read as %+v", good, s)
 	}
 	for _, bad := range []string{
@@ -291,10 +292,10 @@ func TestStateDecodeRefuses(t *testing.T) {
 		"R 3\nV 1 \"\" 0\nZ \"a\"\n",                       // an unknown item
 		"Q \"a\"\nR 3\nV 1 \"\" 0\n",                       // the reports not first
 	} {
-		s := State{usable: 42}
+		s := State{reports: []int64{42}}
 		if err := s.Decode([]byte(bad)); err == nil {
 			t.Errorf("%q: read without error", bad)
-		} else if s.usable != 42 {
+		} else if !slices.Equal(s.reports, []int64{42}) {
 			t.Errorf("%q: refused (%v) but the state changed", bad, err)
 		}
 	}
