@@ -762,6 +762,13 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	if err != nil {
 		return err
 	}
+	var added []*Report
+	for a := range states {
+		added = append(added, c.added[obsGroup{sc.org, sc.election, a, phase}]...)
+	}
+	if err := t.loadTeams(added); err != nil {
+		return err
+	}
 	deltas := map[int64]*groupDelta{}
 	for a, s := range states {
 		rs, err := t.aggReports(c.added[obsGroup{sc.org, sc.election, a, phase}])
@@ -907,7 +914,7 @@ func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 			same[u.Reports[0]] = true
 			continue
 		}
-		d.minus = append(d.minus, unitsOf(area, phase, agg.Result{Units: []agg.Unit{u}})...)
+		d.minus = append(d.minus, unitOf(area, phase, u))
 	}
 	for _, u := range unitsOf(area, phase, ch.After) {
 		if !same[u.first] {
@@ -955,9 +962,14 @@ func sameConflict(a, b agg.Conflict) bool {
 func unitsOf(area int64, phase string, res agg.Result) []unit {
 	out := make([]unit, 0, len(res.Units))
 	for _, u := range res.Units {
-		out = append(out, unit{first: u.Reports[0], area: area, phase: phase, cluster: u.Cluster, reports: u.Reports, hits: u.Hits})
+		out = append(out, unitOf(area, phase, u))
 	}
 	return out
+}
+
+// unitOf is one observation of a group as the store keeps it.
+func unitOf(area int64, phase string, u agg.Unit) unit {
+	return unit{first: u.Reports[0], area: area, phase: phase, cluster: u.Cluster, reports: u.Reports, hits: u.Hits}
 }
 
 // resolutions reads the resolutions of a phase's groups in areas (the
@@ -1050,10 +1062,10 @@ func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange,
 	return out, nil
 }
 
-// aggReports are reports new in this transaction as the rules see them:
-// their answers decoded, their visit from the observer's team (read once
-// a transaction).
-func (t *obsTx) aggReports(rs []*Report) ([]agg.Report, error) {
+// loadTeams reads the teams of the observers of rs that this transaction
+// has not read yet, in one query (a commit's reports come from as many
+// observers as stations).
+func (t *obsTx) loadTeams(rs []*Report) error {
 	var observers []int64
 	for _, r := range rs {
 		if r.ObserverID != 0 {
@@ -1066,23 +1078,21 @@ func (t *obsTx) aggReports(rs []*Report) ([]agg.Report, error) {
 		slices.Sort(observers)
 		observers = slices.Compact(observers)
 		in, inArgs := t.idsIn(observers, 1)
-		rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(team_id, 0) FROM observers WHERE id`+in, inArgs...)
+		pairs, err := queryList(t.ctx, t.q, scanIDPair, `SELECT id, COALESCE(team_id, 0) FROM observers WHERE id`+in, inArgs...)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for rows.Next() {
-			var id, team int64
-			if err := rows.Scan(&id, &team); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			t.teams[id] = team
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		for _, p := range pairs {
+			t.teams[p[0]] = p[1]
 		}
 	}
+	return nil
+}
+
+// aggReports are reports new in this transaction as the rules see them:
+// their answers decoded, their visit from the observer's team (loadTeams
+// read it).
+func (t *obsTx) aggReports(rs []*Report) ([]agg.Report, error) {
 	out := make([]agg.Report, 0, len(rs))
 	for _, r := range rs {
 		var a form.Answers

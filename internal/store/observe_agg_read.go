@@ -360,21 +360,12 @@ func (db *DB) ReportForms(ctx context.Context, orgID int64, ids []int64) (_ map[
 	// read every report of the organisation (79,595 at 1,000,000 stations,
 	// 15 ms of every dashboard request) instead of looking the ids up.
 	for lo := 0; lo < len(ids); lo += 500 {
-		rows, err := db.QueryContext(ctx, `SELECT id, form_id FROM reports WHERE +org_id = $1 AND id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`, orgID)
+		pairs, err := queryList(ctx, db, scanIDPair, `SELECT id, form_id FROM reports WHERE +org_id = $1 AND id IN (`+obsIDs(ids[lo:min(lo+500, len(ids))])+`)`, orgID)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id, f int64
-			if err := rows.Scan(&id, &f); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = f
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		for _, p := range pairs {
+			out[p[0]] = p[1]
 		}
 	}
 	return out, nil

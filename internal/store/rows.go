@@ -38,3 +38,10 @@ func queryList[T any](ctx context.Context, db Querier, scan func(interface{ Scan
 	}
 	return out, rows.Err()
 }
+
+// scanIDPair reads a row of two whole numbers (an id and what it maps to).
+func scanIDPair(sc interface{ Scan(...any) error }) ([2]int64, error) {
+	var p [2]int64
+	err := sc.Scan(&p[0], &p[1])
+	return p, err
+}

@@ -133,15 +133,33 @@ func Group(areaID int64, phase string, reports []Report, resolved map[string]jso
 // (a state folded from reports knows their forms); nil, or a nil form,
 // counts no indicators.
 func (s *State) Result(areaID int64, phase string, resolved map[string]json.RawMessage, forms func(id int64) (*form.Form, error)) (Result, error) {
-	res := Result{Usable: len(s.reports)}
-	for q, byValue := range s.answers {
-		if len(byValue) >= 2 {
+	res, err := part(s, areaID, phase, resolved, newDeriver(resolved, forms), s.answers, s.visits)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Usable = len(s.reports)
+	return res, nil
+}
+
+// part is what the questions and the visits named (the keys of qs and
+// vs: maps, of any values) contribute: their conflicts and observations,
+// in Result's order.
+func part[Q, V any](s *State, areaID int64, phase string, resolved map[string]json.RawMessage, d *deriver, qs map[string]Q, vs map[string]V) (Result, error) {
+	var res Result
+	for q := range qs {
+		if byValue := s.answers[q]; len(byValue) >= 2 {
 			res.Conflicts = append(res.Conflicts, conflictOf(areaID, phase, q, byValue, resolved))
 		}
 	}
 	sort.Slice(res.Conflicts, func(i, j int) bool { return res.Conflicts[i].Question < res.Conflicts[j].Question })
-	d := newDeriver(resolved, forms)
-	for _, v := range s.visitsInOrder() {
+	visits := make([]*visitState, 0, len(vs))
+	for k := range vs {
+		if v := s.visits[k]; v != nil {
+			visits = append(visits, v)
+		}
+	}
+	sort.Slice(visits, func(i, j int) bool { return visits[i].first < visits[j].first })
+	for _, v := range visits {
 		u, err := d.unit(v)
 		if err != nil {
 			return Result{}, err
@@ -176,30 +194,7 @@ func (s *State) Fold(areaID int64, phase string, reports []Report, resolved map[
 		}
 	}
 	d := newDeriver(resolved, forms)
-	touched := func() (Result, error) {
-		var res Result
-		for q := range questions {
-			if byValue := s.answers[q]; len(byValue) >= 2 {
-				res.Conflicts = append(res.Conflicts, conflictOf(areaID, phase, q, byValue, resolved))
-			}
-		}
-		sort.Slice(res.Conflicts, func(i, j int) bool { return res.Conflicts[i].Question < res.Conflicts[j].Question })
-		var vs []*visitState
-		for k := range visits {
-			if v := s.visits[k]; v != nil {
-				vs = append(vs, v)
-			}
-		}
-		sort.Slice(vs, func(i, j int) bool { return vs[i].first < vs[j].first })
-		for _, v := range vs {
-			u, err := d.unit(v)
-			if err != nil {
-				return Result{}, err
-			}
-			res.Units = append(res.Units, u)
-		}
-		return res, nil
-	}
+	touched := func() (Result, error) { return part(s, areaID, phase, resolved, d, questions, visits) }
 	var ch Change
 	var err error
 	if ch.Before, err = touched(); err != nil {
