@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/vigil-elections/vigil/internal/observe/agg"
 )
 
 // OpenAtVersion opens addr with the migrations applied only up to version
@@ -182,3 +184,19 @@ func (w *GroupCommit) Writers() int { return len(w.writers) }
 // ObsReportsAdded is obsReportsAdded, for a test that folds a report
 // inserted in its own transaction.
 var ObsReportsAdded = obsReportsAdded
+
+// KeptStateHits is how many observation group states were taken from this
+// process's kept ones (groupStates) rather than decoded.
+func KeptStateHits() int64 { return obsStates.hits.Load() }
+
+// KeepState keeps, for a group, the state decoded from text under the text
+// given as its own: a test's stand-in for a kept state that no longer
+// matches the group's row.
+func KeepState(org, election, area int64, phase, text, as string) error {
+	s := &agg.State{}
+	if err := s.Decode([]byte(text)); err != nil {
+		return err
+	}
+	obsStates.put(obsGroup{org, election, area, phase}, as, s)
+	return nil
+}

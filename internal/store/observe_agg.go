@@ -122,6 +122,14 @@ type obsTx struct {
 	anc      map[int64][]int64
 	teams    map[int64]int64      // observer → team (0: none), as read in this transaction
 	stmts    map[string]*sql.Stmt // prepared for this transaction (observe_agg_stmt.go)
+	// the states written, kept (obsStates) once everything is written
+	written []writtenState
+}
+
+type writtenState struct {
+	g    obsGroup
+	text string
+	s    *agg.State
 }
 
 type clusterKey struct {
@@ -185,7 +193,15 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 	if err := t.groups(c); err != nil {
 		return err
 	}
-	return t.flush(c.touched)
+	if err := t.flush(c.touched); err != nil {
+		return err
+	}
+	// Kept before the commit: should it fail, no row has these texts, and
+	// the states are decoded from the rows as they are (groupStates).
+	for _, w := range t.written {
+		obsStates.put(w.g, w.text, w.s)
+	}
+	return nil
 }
 
 // lockObs serialises, on PostgreSQL, the transactions that recompute the
@@ -1045,8 +1061,14 @@ func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange,
 		if sum[a] != st[a].usable {
 			continue
 		}
-		s := &agg.State{}
-		if s.Decode([]byte(text)) != nil || int64(s.Usable()) != usable[a] {
+		s := obsStates.take(obsGroup{sc.org, sc.election, a, phase}, text)
+		if s == nil {
+			s = &agg.State{}
+			if s.Decode([]byte(text)) != nil {
+				continue
+			}
+		}
+		if int64(s.Usable()) != usable[a] {
 			continue
 		}
 		fresh := true
@@ -1217,7 +1239,9 @@ func (t *obsTx) saveStates(sc obsScope, phase string, states map[int64]*agg.Stat
 		` ON CONFLICT (org_id, election_id, area_id, phase) DO UPDATE SET usable = excluded.usable, state = excluded.state`, len(keep), 200,
 		func(i int) ([]any, error) {
 			s := states[keep[i]]
-			return []any{sc.org, sc.election, keep[i], phase, int64(s.Usable()), string(s.Encode())}, nil
+			text := string(s.Encode())
+			t.written = append(t.written, writtenState{obsGroup{sc.org, sc.election, keep[i], phase}, text, s})
+			return []any{sc.org, sc.election, keep[i], phase, int64(s.Usable()), text}, nil
 		})
 }
 

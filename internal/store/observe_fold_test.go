@@ -181,3 +181,64 @@ func TestFoldUntrustedStates(t *testing.T) {
 		})
 	}
 }
+
+// A commit takes a group's state from the ones this process kept
+// (groupStates) instead of decoding its row, but only when the row's text
+// is the kept state's: a state kept for another text (the row rewritten
+// since by another instance, a rebuild, a rolled-back commit) is not
+// folded into.
+func TestFoldKeptStates(t *testing.T) {
+	fx := newFoldFx(t)
+	ctx := context.Background()
+	fx.commit(t, fx.report("P", "good"))
+	hits := store.KeptStateHits()
+	fx.commit(t, fx.report("P", "good"))
+	if store.KeptStateHits() == hits {
+		t.Fatal("the second report's commit decoded the state the first one wrote")
+	}
+	sameAsRebuild(t, fx.db1)
+	// The rebuild rewrote the row with the same text: the kept state is
+	// the rebuild's.
+	hits = store.KeptStateHits()
+	fx.commit(t, fx.report("P", "good"))
+	if store.KeptStateHits() == hits {
+		t.Fatal("the state kept before the rebuild, of the same text, was not taken")
+	}
+	var text string
+	if err := fx.db1.QueryRowContext(ctx, `SELECT state FROM obs_groups`).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	// As if every report had said "bad": a state of as many reports,
+	// kept under its own text, which is not the row's.
+	stale := strings.ReplaceAll(text, "good", "bad")
+	if stale == text {
+		t.Fatalf("no answer to change in the state:\n%s", text)
+	}
+	if err := store.KeepState(fx.org, fx.eid, fx.stations[0], "voting", stale, stale); err != nil {
+		t.Fatal(err)
+	}
+	hits = store.KeptStateHits()
+	fx.commit(t, fx.report("P", "good"))
+	if store.KeptStateHits() != hits {
+		t.Error("a kept state of another text was taken")
+	}
+	sameAsRebuild(t, fx.db1)
+	// A commit that rolls back after writing the state: the state kept
+	// is of a text no row has.
+	tx, err := fx.db1.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.InsertReport(ctx, tx, fx.db1.Dialect, fx.report("P", "bad")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	hits = store.KeptStateHits()
+	fx.commit(t, fx.report("P", "good"))
+	if store.KeptStateHits() != hits {
+		t.Error("the state of a rolled-back commit was taken")
+	}
+	sameAsRebuild(t, fx.db1)
+}
