@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
@@ -97,6 +98,36 @@ func figureExpr(p, f string) string {
 		return fmt.Sprintf(`(CASE WHEN %[1]s.valid IS NOT NULL AND %[1]s.invalid IS NOT NULL THEN %[1]s.valid + %[1]s.invalid ELSE %[1]s.ballots_in_box END)`, p)
 	}
 	return p + "." + f
+}
+
+// aggFigureValues sets vals (aggFigures' order) to what figureExpr gives
+// for a protocol of figures figs, as the import sums them in Go
+// (importRun.count); false when a sum could leave int64 (the figures are
+// then left to the database).
+func aggFigureValues(figs *[election.NumFigures]sql.NullInt64, vals []sql.NullInt64) bool {
+	const limit = 1 << 60
+	for f := election.Figure(0); f < election.NumFigures; f++ {
+		if v := figs[f]; v.Valid && (v.Int64 > limit || v.Int64 < -limit) {
+			return false
+		}
+		vals[f] = figs[f]
+	}
+	if !vals[election.BallotsIssued].Valid {
+		var parts sql.NullInt64
+		for _, f := range []election.Figure{election.BallotsIssuedEarly, election.BallotsIssuedStation, election.BallotsIssuedMobile} {
+			if figs[f].Valid {
+				parts = sql.NullInt64{Int64: parts.Int64 + figs[f].Int64, Valid: true}
+			}
+		}
+		vals[election.BallotsIssued] = parts
+	}
+	cast := len(aggFigures) - 1 // ballots_cast
+	if figs[election.Valid].Valid && figs[election.Invalid].Valid {
+		vals[cast] = sql.NullInt64{Int64: figs[election.Valid].Int64 + figs[election.Invalid].Int64, Valid: true}
+	} else {
+		vals[cast] = figs[election.BallotsInBox]
+	}
+	return true
 }
 
 func issuedExpr(p string) string {
@@ -552,6 +583,17 @@ func preworkValid(ctx context.Context, l loader, pre *resultsPrework) (valid, re
 	return stale == 0, true, nil
 }
 
+// importPrework is what an import computed of its batch's results as it
+// wrote the chunks, under the flag settings of key: each protocol's flags
+// (on SQLite in the connection's work table import_flags, when table) and,
+// when every protocol of the batch is the first of a station the batch
+// created, the stations' deltas (sums; nil otherwise).
+type importPrework struct {
+	key   string
+	table bool
+	sums  *deltaSums
+}
+
 // prepareBatchResults computes the prework of applying batch batchID of
 // election electionID, which will have options options then, holding no
 // lock that others wait on (on SQLite outside any write transaction; on
@@ -559,20 +601,43 @@ func preworkValid(ctx context.Context, l loader, pre *resultsPrework) (valid, re
 // it cannot be done ahead (new options for an election with results: every
 // current protocol's flags are recomputed first).
 //
-// masked, when not empty, is the key of the flag settings under which the
-// import computed its protocols' flags in Go into the connection's work
-// table import_flags (flagMasker): used if the settings are still those.
-func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int, masked string) (_ *resultsPrework, err error) {
+// imp, when not nil, is what the import computed ahead in Go, used if the
+// flag settings are still those it computed under.
+func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int64, options int, imp *importPrework) (_ *resultsPrework, err error) {
 	defer wrap(&err, "store.prepareBatchResults(batch %d)", batchID)
 	changes, fc, ok, err := resultsState(ctx, l, electionID, options)
 	if err != nil || !ok {
 		return nil, err
 	}
+	if imp != nil && imp.key != fc.key() {
+		imp = nil
+	}
 	mask := maskExpr(l.dialect(), fc)
-	if masked != "" && masked == fc.key() {
+	if imp != nil && imp.table {
 		// A protocol without its row there (none should be) gets the
 		// expression, which COALESCE evaluates only then.
 		mask = `COALESCE((SELECT f.flags FROM import_flags f WHERE f.id = p.id), ` + mask + `)`
+	}
+	pre := &resultsPrework{electionID: electionID, changes: changes, key: fc.key()}
+	if imp != nil && imp.sums != nil {
+		// Every protocol of the batch is the first of a station the batch
+		// created, which nothing else can see until it commits: each
+		// becomes current, replacing none, and the deltas were summed as
+		// the rows were written (a first import of 1,000,000 stations read
+		// them all back: 4.6 s of SQLite's time, 6.9 s of PostgreSQL's).
+		if err := prepareTemps(ctx, l); err != nil {
+			return nil, err
+		}
+		if err := l.exec(ctx, `INSERT INTO agg_change (area_id, source, station, old_id, new_id, new_version, old_flags, new_flags)
+			SELECT p.area_id, p.source, 1, NULL, p.id, p.version, 0, `+mask+` FROM protocols p WHERE p.election_id = $1 AND p.batch_id = $2`,
+			electionID, batchID); err != nil {
+			return nil, fmt.Errorf("the batch's new stations: %w", err)
+		}
+		if err := imp.sums.insert(ctx, l); err != nil {
+			return nil, err
+		}
+		batchSums.Add(1)
+		return pre, nil
 	}
 	if err := chooseCurrent(ctx, l, electionID, mask, batchSet, batchID); err != nil {
 		return nil, err
@@ -580,8 +645,12 @@ func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int6
 	if err := stationDeltas(ctx, l); err != nil {
 		return nil, err
 	}
-	return &resultsPrework{electionID: electionID, changes: changes, key: fc.key()}, nil
+	return pre, nil
 }
+
+// batchSums counts the imports whose prework used the deltas they summed
+// (tests).
+var batchSums atomic.Int64
 
 // refreshFlags makes the stored flags of an election's current protocols
 // those of its present configuration and options, when they were

@@ -24,73 +24,30 @@ import (
 // carryChanges sums agg_delta and agg_vdelta by area and source anyway, so
 // one row or three (the new side, the old side, the flags) add up the same.
 func stationDeltas(ctx context.Context, l loader) error {
-	type key struct {
-		parent int64
-		source string
-	}
-	type sums struct {
-		vals   []int64 // aggCols' order
-		votes  []int64 // by position
-		voters []int64 // the stations counted at each position
-	}
-	var (
-		order []key // the groups in the order met, for a deterministic insert
-		all   = map[key]*sums{}
-	)
-	group := func(k key) *sums {
-		g := all[k]
-		if g == nil {
-			g = &sums{vals: make([]int64, len(aggCols))}
-			all[k] = g
-			order = append(order, k)
-		}
-		return g
-	}
-	var figs []string
-	figAt := make([]int, len(aggFigures))
+	ds := newDeltaSums()
+	figs := make([]string, len(aggFigures))
 	for i, f := range aggFigures {
-		figs = append(figs, figureExpr("p", f))
-		figAt[i] = slices.Index(aggCols, f)
-	}
-	// Where each sum goes in aggCols: stations first, then each figure and
-	// its count, the flags' and the "ran" columns found by name.
-	flagAt := make([]int, len(flagCodes))
-	checkedAt := make([]int, len(flagCodes))
-	for i, c := range flagCodes {
-		flagAt[i], checkedAt[i] = slices.Index(aggCols, flagCol(c)), slices.Index(aggCols, checkedCol(c))
+		figs[i] = figureExpr("p", f)
 	}
 	vals := make([]sql.NullInt64, len(aggFigures))
 	var votesBuf []int64
 	// add counts one protocol's figures and votes, sign +1 or −1.
-	add := func(g *sums, sign int64, votes sql.NullString) error {
-		g.vals[0] += sign // stations
-		for i, v := range vals {
-			if v.Valid {
-				g.vals[figAt[i]] += sign * v.Int64
-				g.vals[figAt[i]+1] += sign // its _n
+	add := func(k deltaKey, sign int64, votes sql.NullString) error {
+		votesBuf = votesBuf[:0]
+		if votes.Valid {
+			var err error
+			if votesBuf, err = appendIDs(votesBuf, votes.String); err != nil {
+				return fmt.Errorf("station deltas: votes %q: %w", votes.String, err)
 			}
 		}
-		if !votes.Valid {
-			return nil
-		}
-		var err error
-		if votesBuf, err = appendIDs(votesBuf[:0], votes.String); err != nil {
-			return fmt.Errorf("station deltas: votes %q: %w", votes.String, err)
-		}
-		for pos, n := range votesBuf {
-			for len(g.votes) <= pos {
-				g.votes, g.voters = append(g.votes, 0), append(g.voters, 0)
-			}
-			g.votes[pos] += sign * n
-			g.voters[pos] += sign
-		}
+		ds.group(k).add(sign, vals, votesBuf)
 		return nil
 	}
 	// The new side, with the flags: every change of a station whose parent
 	// is kept, for its new protocol (when it has one) and for its flags
 	// (when they changed).
 	var (
-		k                  key
+		k                  deltaKey
 		hasNew             bool
 		oldFlags, newFlags int64
 		votes              sql.NullString
@@ -107,18 +64,12 @@ func stationDeltas(ctx context.Context, l loader) error {
 			if err := scan(dest...); err != nil {
 				return err
 			}
-			g := group(k)
 			if hasNew {
-				if err := add(g, 1, votes); err != nil {
+				if err := add(k, 1, votes); err != nil {
 					return err
 				}
 			}
-			if oldFlags != newFlags {
-				for i := range flagCodes {
-					g.vals[flagAt[i]] += bitDelta(oldFlags, newFlags, int64(1)<<i)
-					g.vals[checkedAt[i]] += bitDelta(oldFlags, newFlags, checkedBit(i))
-				}
-			}
+			ds.group(k).flags(oldFlags, newFlags)
 			return nil
 		}); err != nil {
 		return fmt.Errorf("station deltas: %w", err)
@@ -139,15 +90,104 @@ func stationDeltas(ctx context.Context, l loader) error {
 				if err := scan(dest...); err != nil {
 					return err
 				}
-				return add(group(k), -1, votes)
+				return add(k, -1, votes)
 			}); err != nil {
 			return fmt.Errorf("station deltas: %w", err)
 		}
 	}
+	return ds.insert(ctx, l)
+}
+
+// deltaKey is a station's parent and a source: what the stations' deltas
+// are summed by.
+type deltaKey struct {
+	parent int64
+	source string
+}
+
+// deltaSums are the stations' deltas summed by parent and source, in
+// agg_delta's and agg_vdelta's terms: what stationDeltas reads from the
+// database, and what an import of new stations sums as it writes them
+// (importRun.sums).
+type deltaSums struct {
+	order []deltaKey // the groups in the order met, for a deterministic insert
+	all   map[deltaKey]*deltaGroup
+}
+
+type deltaGroup struct {
+	vals   []int64 // aggCols' order
+	votes  []int64 // by position
+	voters []int64 // the stations counted at each position
+}
+
+func newDeltaSums() *deltaSums { return &deltaSums{all: map[deltaKey]*deltaGroup{}} }
+
+func (ds *deltaSums) group(k deltaKey) *deltaGroup {
+	g := ds.all[k]
+	if g == nil {
+		g = &deltaGroup{vals: make([]int64, len(aggCols))}
+		ds.all[k] = g
+		ds.order = append(ds.order, k)
+	}
+	return g
+}
+
+// Where each sum goes in aggCols: stations first, then each figure and its
+// count, the flags' and the "ran" columns found by name.
+var (
+	aggFigureAt = func() []int {
+		at := make([]int, len(aggFigures))
+		for i, f := range aggFigures {
+			at[i] = slices.Index(aggCols, f)
+		}
+		return at
+	}()
+	aggFlagAt, aggCheckedAt = func() ([]int, []int) {
+		f, c := make([]int, len(flagCodes)), make([]int, len(flagCodes))
+		for i, code := range flagCodes {
+			f[i], c[i] = slices.Index(aggCols, flagCol(code)), slices.Index(aggCols, checkedCol(code))
+		}
+		return f, c
+	}()
+)
+
+// add counts a protocol, sign +1 or −1: a station, its figures (vals, in
+// aggFigures' order: figureExpr's values) and its votes by position.
+func (g *deltaGroup) add(sign int64, vals []sql.NullInt64, votes []int64) {
+	g.vals[0] += sign // stations
+	for i, v := range vals {
+		if v.Valid {
+			g.vals[aggFigureAt[i]] += sign * v.Int64
+			g.vals[aggFigureAt[i]+1] += sign // its _n
+		}
+	}
+	for pos, n := range votes {
+		for len(g.votes) <= pos {
+			g.votes, g.voters = append(g.votes, 0), append(g.voters, 0)
+		}
+		g.votes[pos] += sign * n
+		g.voters[pos] += sign
+	}
+}
+
+// flags counts a change of a station's flags.
+func (g *deltaGroup) flags(was, now int64) {
+	if was == now {
+		return
+	}
+	for i := range flagCodes {
+		g.vals[aggFlagAt[i]] += bitDelta(was, now, int64(1)<<i)
+		g.vals[aggCheckedAt[i]] += bitDelta(was, now, checkedBit(i))
+	}
+}
+
+// insert writes the sums into agg_delta and agg_vdelta at depth 1 (the
+// stations' parents).
+func (ds *deltaSums) insert(ctx context.Context, l loader) error {
 	cols := append([]string{"area_id", "source", "depth"}, aggCols...)
 	var rows, vrows [][]any
-	for _, k := range order {
-		g := all[k]
+	for _, k := range ds.order {
+		g := ds.all[k]
 		r := make([]any, 0, len(cols))
 		r = append(r, k.parent, k.source, 1)
 		for _, v := range g.vals {

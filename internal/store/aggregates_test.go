@@ -217,7 +217,14 @@ func TestAggregatesRebuildEqualsIncremental(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			sums := store.BatchSums()
 			e, paths := aggElection(t, db, rng, 3, 3, 4)
+			if store.BatchSums() != sums+1 {
+				t.Fatalf("the first import did not use the deltas it summed")
+			}
+			if _, diff := rebuildDiff(t, db); diff != "" {
+				t.Fatalf("seed %d, first import: incremental and rebuilt aggregates differ:\n%s", seed, diff)
+			}
 			checkAggregates(t, db, e, "first import")
 			for step := range 24 {
 				what := randomStep(t, db, rng, e, paths, step)

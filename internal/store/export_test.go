@@ -200,3 +200,7 @@ func KeepState(org, election, area int64, phase, text, as string) error {
 	obsStates.put(obsGroup{org, election, area, phase}, as, s)
 	return nil
 }
+
+// BatchSums is how many imports' preworks used the deltas the import
+// summed as it wrote its rows (importPrework.sums).
+func BatchSums() int64 { return batchSums.Load() }

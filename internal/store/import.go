@@ -357,13 +357,21 @@ type importRun struct {
 	// to name the lines).
 	lookup bool
 
-	// On SQLite, each protocol's flags computed in Go as the chunks are
-	// written, into the connection's work table import_flags, under the
-	// flag settings of key maskKey (see prepareBatchResults); nil on
-	// PostgreSQL, whose chunks may run on different server sessions behind
-	// PgBouncer, where a work table would not follow them.
-	masker  *flagMasker
-	maskKey string
+	// Each protocol's flags computed in Go as the chunks are written,
+	// under the flag settings of key maskKey (see prepareBatchResults): on
+	// SQLite into the connection's work table import_flags (flagTable);
+	// not on PostgreSQL, whose chunks may run on different server sessions
+	// behind PgBouncer, where a work table would not follow them.
+	masker    *flagMasker
+	maskKey   string
+	flagTable bool
+
+	// sums are the stations' deltas (stationDeltas' sums) of the rows
+	// stored so far, while every row is a station the import created
+	// (an election's first import): then each protocol is its station's
+	// first, and the final transaction need not read a million of them
+	// back to sum them. nil once a row is not.
+	sums *deltaSums
 
 	// Where each stored protocol came from, for "appears twice" messages:
 	// 12 bytes a row, kept in a temporary file rather than in memory,
@@ -384,7 +392,7 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		r.lease.release()
 		r.where.close()
-		if r.masker != nil {
+		if r.flagTable {
 			r.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.import_flags`)
 		}
 	}()
@@ -613,19 +621,23 @@ func (r *importRun) begin(ctx context.Context) error {
 		return err
 	}
 	r.lookup = n > 0 || r.upperFull
+	fc, err := loadFlagConfig(ctx, qLoader{r.conn, r.d}, e.ID)
+	if err != nil {
+		return err
+	}
+	fc.Options = r.nOpts
+	r.masker, r.maskKey = newFlagMasker(fc), fc.key()
+	if !r.lookup {
+		r.sums = newDeltaSums()
+	}
 	if r.d == SQLite {
-		fc, err := loadFlagConfig(ctx, qLoader{r.conn, r.d}, e.ID)
-		if err != nil {
-			return err
-		}
-		fc.Options = r.nOpts
 		if _, err := r.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_flags (id INTEGER PRIMARY KEY, flags INTEGER NOT NULL)`); err != nil {
 			return fmt.Errorf("work table: %w", err)
 		}
 		if _, err := r.conn.ExecContext(ctx, `DELETE FROM import_flags`); err != nil {
 			return fmt.Errorf("work table: %w", err)
 		}
-		r.masker, r.maskKey = newFlagMasker(fc), fc.key()
+		r.flagTable = true
 	}
 	return nil
 }
@@ -758,9 +770,12 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	var newUpper map[string]int64
 	var ids []int64
 	var lines []int32
+	var counted []countedRow // for r.sums, once committed
+	allNew := true
 	err := r.chunkTx(ctx, func(l loader) error {
 		newUpper = map[string]int64{}
 		ids, lines = ids[:0], lines[:0]
+		counted, allNew = counted[:0], true
 		e, b := r.e, r.b
 		// The chunk's paths, every level.
 		keys := make([][]string, len(rows))
@@ -827,12 +842,19 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 		stations := make([]int64, len(rows))
 		chunkLine := map[int64]int{}
 		var existing []int64 // station areas that were there before this chunk
+		parents := make([]int64, len(rows))
 		for i, row := range rows {
 			parent := r.rootID
 			for lvl := 1; lvl <= len(row.Path); lvl++ {
 				k := keys[i][lvl-1]
 				id := idOf(k)
 				isStation := lvl == len(row.Path)
+				if isStation {
+					parents[i] = parent
+					if _, isNew := local[k]; !isNew {
+						allNew = false
+					}
+				}
 				if _, isNew := local[k]; isNew && !created[k] {
 					created[k] = true
 					station, attrs := 0, "{}"
@@ -891,7 +913,7 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 		protoRows := make([][]any, 0, len(rows))
 		leaves := make([]encodedLeaf, 0, len(rows))
 		var flagRows [][]any
-		if r.masker != nil {
+		if r.flagTable {
 			flagRows = make([][]any, 0, len(rows))
 		}
 		for i, row := range rows {
@@ -916,8 +938,14 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			votesText := string(appendVotesJSON(nil, votes))
 			pr = append(pr, votesText, r.received)
 			protoRows = append(protoRows, pr)
-			if r.masker != nil {
-				flagRows = append(flagRows, []any{protoIDs[i], r.masker.mask(row.Figures, votes)})
+			if r.flagTable || (r.sums != nil && allNew) {
+				flags := r.masker.mask(row.Figures, votes)
+				if r.flagTable {
+					flagRows = append(flagRows, []any{protoIDs[i], flags})
+				}
+				if r.sums != nil && allNew {
+					counted = append(counted, countedRow{parent: parents[i], figs: figs, votes: votes, flags: flags})
+				}
 			}
 			// The leaf from the values just written, as the log reads a
 			// protocol back (protocolLeaf, whose encoding
@@ -962,6 +990,13 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 		return err
 	}
 	// Committed: what the next chunks need to know.
+	if r.sums != nil {
+		if allNew && len(counted) == len(rows) {
+			r.count(counted)
+		} else {
+			r.sums = nil
+		}
+	}
 	for k, id := range newUpper {
 		if len(r.upper) < upperCap {
 			r.upper[k] = id
@@ -979,6 +1014,37 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	}
 	r.rows += len(rows)
 	return nil
+}
+
+// prework is what the import computed ahead for prepareBatchResults.
+func (r *importRun) prework() *importPrework {
+	return &importPrework{key: r.maskKey, table: r.flagTable, sums: r.sums}
+}
+
+// countedRow is what r.sums needs of a stored row: its station's parent,
+// its figures as stored, its votes by position and its flags.
+type countedRow struct {
+	parent int64
+	figs   [election.NumFigures]sql.NullInt64
+	votes  []int64
+	flags  int64
+}
+
+// count adds a committed chunk's rows, each the first protocol of a new
+// station, to r.sums: as stationDeltas would sum them from the database.
+// A figure too large to sum safely turns the sums off (stationDeltas
+// then reads them).
+func (r *importRun) count(rows []countedRow) {
+	vals := make([]sql.NullInt64, len(aggFigures))
+	for _, c := range rows {
+		if !aggFigureValues(&c.figs, vals) {
+			r.sums = nil
+			return
+		}
+		g := r.sums.group(deltaKey{c.parent, string(r.req.Source)})
+		g.add(1, vals, c.votes)
+		g.flags(0, c.flags)
+	}
 }
 
 // validUTF8 reports whether every name is valid UTF-8.
@@ -1177,7 +1243,7 @@ func (r *importRun) finish(ctx context.Context) error {
 	var pre *resultsPrework
 	if r.d == SQLite {
 		var err error
-		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts), r.maskKey); err != nil {
+		if pre, err = prepareBatchResults(ctx, qLoader{r.conn, r.d}, e.ID, b.ID, r.startOpts+len(r.newOpts), r.prework()); err != nil {
 			return fmt.Errorf("import of %s: %w", r.req.File, err)
 		}
 		if r.db.afterPrework != nil {
@@ -1206,7 +1272,7 @@ func (r *importRun) finish(ctx context.Context) error {
 		// of 1,000,000 stations, now 7 s (issue 9). Each statement
 		// reads the latest committed rows, as on SQLite; applyPreparedBatch
 		// checks under the lock that what it replaces is still current.
-		if pre, err = prepareBatchResults(ctx, l, e.ID, b.ID, r.startOpts+len(r.newOpts), ""); err != nil {
+		if pre, err = prepareBatchResults(ctx, l, e.ID, b.ID, r.startOpts+len(r.newOpts), r.prework()); err != nil {
 			return fmt.Errorf("import of %s: %w", r.req.File, err)
 		}
 		if r.db.afterPrework != nil {
