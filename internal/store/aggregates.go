@@ -592,6 +592,9 @@ type importPrework struct {
 	key   string
 	table bool
 	sums  *deltaSums
+	// fill, with sums, writes agg_change's rows of the batch (what the
+	// statement below selects) from what the import kept of its rows.
+	fill func(ctx context.Context) error
 }
 
 // prepareBatchResults computes the prework of applying batch batchID of
@@ -628,7 +631,11 @@ func prepareBatchResults(ctx context.Context, l loader, electionID, batchID int6
 		if err := prepareTemps(ctx, l); err != nil {
 			return nil, err
 		}
-		if err := l.exec(ctx, `INSERT INTO agg_change (area_id, source, station, old_id, new_id, new_version, old_flags, new_flags)
+		if imp.fill != nil {
+			if err := imp.fill(ctx); err != nil {
+				return nil, fmt.Errorf("the batch's new stations: %w", err)
+			}
+		} else if err := l.exec(ctx, `INSERT INTO agg_change (area_id, source, station, old_id, new_id, new_version, old_flags, new_flags)
 			SELECT p.area_id, p.source, 1, NULL, p.id, p.version, 0, `+mask+` FROM protocols p WHERE p.election_id = $1 AND p.batch_id = $2`,
 			electionID, batchID); err != nil {
 			return nil, fmt.Errorf("the batch's new stations: %w", err)

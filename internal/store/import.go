@@ -372,6 +372,9 @@ type importRun struct {
 	// first, and the final transaction need not read a million of them
 	// back to sum them. nil once a row is not.
 	sums *deltaSums
+	// On PostgreSQL, while sums are kept, each row's agg_change entry
+	// (newFile).
+	news *newFile
 
 	// Where each stored protocol came from, for "appears twice" messages:
 	// 12 bytes a row, kept in a temporary file rather than in memory,
@@ -392,6 +395,7 @@ func (r *importRun) run(ctx context.Context, next func() (Row, error)) (_ *elect
 		}
 		r.lease.release()
 		r.where.close()
+		r.news.close()
 		if r.flagTable {
 			r.conn.ExecContext(context.Background(), `DROP TABLE IF EXISTS temp.import_flags`)
 		}
@@ -629,6 +633,11 @@ func (r *importRun) begin(ctx context.Context) error {
 	r.masker, r.maskKey = newFlagMasker(fc), fc.key()
 	if !r.lookup {
 		r.sums = newDeltaSums()
+		if r.d == Postgres {
+			if r.news, err = newNewFile(); err != nil {
+				return err
+			}
+		}
 	}
 	if r.d == SQLite {
 		if _, err := r.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_flags (id INTEGER PRIMARY KEY, flags INTEGER NOT NULL)`); err != nil {
@@ -944,7 +953,7 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 					flagRows = append(flagRows, []any{protoIDs[i], flags})
 				}
 				if r.sums != nil && allNew {
-					counted = append(counted, countedRow{parent: parents[i], figs: figs, votes: votes, flags: flags})
+					counted = append(counted, countedRow{area: stations[i], id: protoIDs[i], version: version, parent: parents[i], figs: figs, votes: votes, flags: flags})
 				}
 			}
 			// The leaf from the values just written, as the log reads a
@@ -992,7 +1001,9 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	// Committed: what the next chunks need to know.
 	if r.sums != nil {
 		if allNew && len(counted) == len(rows) {
-			r.count(counted)
+			if err := r.count(counted); err != nil {
+				return err
+			}
 		} else {
 			r.sums = nil
 		}
@@ -1018,33 +1029,57 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 
 // prework is what the import computed ahead for prepareBatchResults.
 func (r *importRun) prework() *importPrework {
-	return &importPrework{key: r.maskKey, table: r.flagTable, sums: r.sums}
+	imp := &importPrework{key: r.maskKey, table: r.flagTable, sums: r.sums}
+	if r.sums != nil && r.news != nil {
+		imp.fill = func(ctx context.Context) error {
+			src, err := r.news.changes(string(r.req.Source))
+			if err != nil {
+				return err
+			}
+			// In the final transaction, on its connection (a COPY is
+			// pgx's, not database/sql's).
+			return r.conn.Raw(func(dc any) error {
+				_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{"agg_change"},
+					[]string{"area_id", "source", "station", "old_id", "new_id", "new_version", "old_flags", "new_flags"}, src)
+				return err
+			})
+		}
+	}
+	return imp
 }
 
-// countedRow is what r.sums needs of a stored row: its station's parent,
-// its figures as stored, its votes by position and its flags.
+// countedRow is what r.sums needs of a stored row: its station, its id
+// and version, its station's parent, its figures as stored, its votes by
+// position and its flags.
 type countedRow struct {
-	parent int64
-	figs   [election.NumFigures]sql.NullInt64
-	votes  []int64
-	flags  int64
+	area, id, version int64
+	parent            int64
+	figs              [election.NumFigures]sql.NullInt64
+	votes             []int64
+	flags             int64
 }
 
 // count adds a committed chunk's rows, each the first protocol of a new
-// station, to r.sums: as stationDeltas would sum them from the database.
-// A figure too large to sum safely turns the sums off (stationDeltas
-// then reads them).
-func (r *importRun) count(rows []countedRow) {
+// station, to r.sums (as stationDeltas would sum them from the database)
+// and r.news. A figure too large to sum safely turns the sums off
+// (stationDeltas then reads them).
+func (r *importRun) count(rows []countedRow) error {
 	vals := make([]sql.NullInt64, len(aggFigures))
 	for _, c := range rows {
-		if !aggFigureValues(&c.figs, vals) {
+		if c.version != 1 || !aggFigureValues(&c.figs, vals) {
 			r.sums = nil
-			return
+			return nil
 		}
 		g := r.sums.group(deltaKey{c.parent, string(r.req.Source)})
 		g.add(1, vals, c.votes)
 		g.flags(0, c.flags)
+		if r.news != nil {
+			if err := r.news.add(c.area, c.id, c.flags); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
 }
 
 // validUTF8 reports whether every name is valid UTF-8.
