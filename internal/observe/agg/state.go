@@ -41,6 +41,10 @@ type visitState struct {
 	form    *form.Form // the first report's form, when the caller gave it
 	reports []int64    // in id order
 	agreed  map[string]string
+	// gen counts the changes of what the visit's observation derives
+	// from other than its reports: an agreed answer, its first report
+	// (the form, the name of a visit without one). deriver.unit's memo.
+	gen int
 }
 
 // differ marks, in a visit's agreed answers, a question its reports
@@ -83,6 +87,7 @@ func (s *State) Add(r Report) {
 	v.reports = slices.Insert(v.reports, i, r.ID)
 	if r.ID < v.first {
 		v.first, v.formID, v.form = r.ID, r.FormID, r.Form
+		v.gen++
 	}
 	for q, val := range r.Answers {
 		k := valueKey(val)
@@ -96,8 +101,10 @@ func (s *State) Add(r Report) {
 		byValue[k] = slices.Insert(ids, j, r.ID)
 		if old, ok := v.agreed[q]; !ok {
 			v.agreed[q] = k
-		} else if old != k {
+			v.gen++
+		} else if old != k && old != differ {
 			v.agreed[q] = differ
+			v.gen++
 		}
 	}
 }
@@ -233,12 +240,22 @@ type deriver struct {
 	resolved map[string]form.Value // the resolutions that read as answers
 	decoded  map[string]form.Value // answers by their JSON, decoded once
 	forms    func(id int64) (*form.Form, error)
+	// memo is each visit's observation as last derived, but for its
+	// reports: a fold derives the touched visits before and after, and a
+	// report that agrees with its visit changes only the reports.
+	memo map[*visitState]derived
+}
+
+type derived struct {
+	gen     int
+	cluster string
+	hits    map[string]bool
 }
 
 // newDeriver reads the resolutions as answers: one that does not read is
 // left out, as if there were none (as before State).
 func newDeriver(resolved map[string]json.RawMessage, forms func(id int64) (*form.Form, error)) *deriver {
-	d := &deriver{decoded: map[string]form.Value{}, forms: forms}
+	d := &deriver{decoded: map[string]form.Value{}, forms: forms, memo: map[*visitState]derived{}}
 	for q, raw := range resolved {
 		var v form.Value
 		if json.Unmarshal(raw, &v) != nil {
@@ -256,6 +273,10 @@ func newDeriver(resolved map[string]json.RawMessage, forms func(id int64) (*form
 // with the overall assessment and the indicators of its first report's
 // form.
 func (d *deriver) unit(v *visitState) (Unit, error) {
+	if m, ok := d.memo[v]; ok && m.gen == v.gen {
+		// The same hits for both sides of a fold: read, never changed.
+		return Unit{Cluster: m.cluster, Reports: slices.Clone(v.reports), Hits: m.hits}, nil
+	}
 	u := Unit{Cluster: v.visit, Reports: slices.Clone(v.reports), Hits: map[string]bool{Units: false}}
 	if u.Cluster == "" {
 		u.Cluster = fmt.Sprintf("report:%d", v.first)
@@ -296,6 +317,7 @@ func (d *deriver) unit(v *visitState) (Unit, error) {
 			u.Hits[Indicator+ind] = seen
 		}
 	}
+	d.memo[v] = derived{gen: v.gen, cluster: u.Cluster, hits: u.Hits}
 	return u, nil
 }
 

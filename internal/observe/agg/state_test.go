@@ -530,3 +530,38 @@ func BenchmarkStateDecode(b *testing.B) {
 		}
 	}
 }
+
+// A report with a lower id joining a visit becomes its first report, and
+// the visit's observation takes that report's form's indicators, even when
+// it agrees with every answer (the deriver's memo of the observation
+// before the fold must not stand).
+func TestStateFoldNewFirstReport(t *testing.T) {
+	forms := testForms()
+	lookup := func(id int64) (*form.Form, error) { return forms[id], nil }
+	// The same answer: the agreed answers do not change, the indicators
+	// do (only the opening form asks whether the station opened on time).
+	answers := form.Answers{"opened_on_time": form.BoolValue(false)}
+	later := Report{ID: 10, Visit: "team:1", FormID: 2, Form: forms[2], Answers: answers}
+	earlier := Report{ID: 5, Visit: "team:1", FormID: 1, Form: forms[1], Answers: answers}
+	s := NewState()
+	s.Add(later)
+	ch, err := s.Fold(7, "voting", []Report{earlier}, nil, lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := func() (Result, error) {
+		w := NewState()
+		w.Add(earlier)
+		w.Add(later)
+		return w.Result(7, "voting", nil, lookup)
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ch.After.Units, want.Units) {
+		t.Fatalf("after the fold: %+v\nfrom scratch: %+v", ch.After.Units, want.Units)
+	}
+	if reflect.DeepEqual(ch.Before.Units[0].Hits, want.Units[0].Hits) {
+		t.Fatal("the two forms give the same hits: the test shows nothing")
+	}
+}
