@@ -204,3 +204,10 @@ func KeepState(org, election, area int64, phase, text, as string) error {
 // BatchSums is how many imports' preworks used the deltas the import
 // summed as it wrote its rows (importPrework.sums).
 func BatchSums() int64 { return batchSums.Load() }
+
+// FailAfterChunk makes every import chunk fail after it commits, with err,
+// until the returned function is called.
+func FailAfterChunk(err error) (restore func()) {
+	importAfterChunk = func() error { return err }
+	return func() { importAfterChunk = nil }
+}

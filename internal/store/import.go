@@ -679,7 +679,8 @@ func (r *importRun) load(ctx context.Context, next func() (Row, error)) error {
 		}
 		t0 := time.Now()
 		err := r.storeChunk(ctx, rows)
-		if err != nil && !r.lookup && ctx.Err() == nil && !isBusy(err) {
+		var committed *afterCommit
+		if err != nil && !r.lookup && ctx.Err() == nil && !isBusy(err) && !errors.As(err, &committed) {
 			// Likely a station twice in the file (the unique path): once
 			// more, looking stations up, which names both lines.
 			r.lookup = true
@@ -848,6 +849,7 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 		}
 		var areaRows [][]any
 		created := map[string]bool{}
+		newStation := map[string]bool{} // created as stations
 		stations := make([]int64, len(rows))
 		chunkLine := map[int64]int{}
 		var existing []int64 // station areas that were there before this chunk
@@ -860,15 +862,13 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 				isStation := lvl == len(row.Path)
 				if isStation {
 					parents[i] = parent
-					if _, isNew := local[k]; !isNew {
-						allNew = false
-					}
 				}
 				if _, isNew := local[k]; isNew && !created[k] {
 					created[k] = true
 					station, attrs := 0, "{}"
 					if isStation {
 						station = 1
+						newStation[k] = true
 						if len(row.Attrs) > 0 {
 							ab, _ := json.Marshal(row.Attrs)
 							attrs = string(ab)
@@ -882,6 +882,12 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 			}
 			st := parent
 			stations[i] = st
+			if !newStation[keys[i][len(row.Path)-1]] {
+				// Not a station this chunk created: one that existed, or
+				// an area above stations (a summary row), created by an
+				// earlier row as a station's parent.
+				allNew = false
+			}
 			if prev, dup := chunkLine[st]; dup {
 				return importDupError(r.req.File, row, prev)
 			}
@@ -998,11 +1004,17 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	if err != nil {
 		return err
 	}
-	// Committed: what the next chunks need to know.
+	// Committed: what the next chunks need to know. A failure from here on
+	// is not the chunk's (which is stored): it is not tried again.
+	if importAfterChunk != nil {
+		if err := importAfterChunk(); err != nil {
+			return &afterCommit{err}
+		}
+	}
 	if r.sums != nil {
 		if allNew && len(counted) == len(rows) {
 			if err := r.count(counted); err != nil {
-				return err
+				return &afterCommit{err}
 			}
 		} else {
 			r.sums = nil
@@ -1017,14 +1029,31 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	}
 	if r.where == nil {
 		if r.where, err = newWhereFile(); err != nil {
-			return err
+			return &afterCommit{err}
 		}
 	}
 	if err := r.where.add(ids, lines); err != nil {
-		return err
+		return &afterCommit{err}
 	}
 	r.rows += len(rows)
 	return nil
+}
+
+// votesSummable reports whether votes add up within int64, in any order,
+// as in the database: Go's sums of larger votes would wrap where
+// PostgreSQL's are exact (the flags and the sums are then the database's).
+func votesSummable(votes []int64) bool {
+	const limit = 1 << 60
+	var abs int64
+	for _, v := range votes {
+		if v > limit || v < -limit {
+			return false
+		}
+		if abs += max(v, -v); abs > limit {
+			return false
+		}
+	}
+	return true
 }
 
 // prework is what the import computed ahead for prepareBatchResults.
@@ -1066,7 +1095,7 @@ type countedRow struct {
 func (r *importRun) count(rows []countedRow) error {
 	vals := make([]sql.NullInt64, len(aggFigures))
 	for _, c := range rows {
-		if c.version != 1 || !aggFigureValues(&c.figs, vals) {
+		if c.version != 1 || !aggFigureValues(&c.figs, vals) || !votesSummable(c.votes) {
 			r.sums = nil
 			return nil
 		}
@@ -1081,6 +1110,17 @@ func (r *importRun) count(rows []countedRow) error {
 	}
 	return nil
 }
+
+// importAfterChunk, when set (tests), fails storeChunk after its chunk
+// committed, as a full disk under the temporary files would.
+var importAfterChunk func() error
+
+// afterCommit is a failure of storeChunk after its chunk committed (the
+// temporary files): trying the chunk again would find its own rows.
+type afterCommit struct{ err error }
+
+func (e *afterCommit) Error() string { return e.err.Error() }
+func (e *afterCommit) Unwrap() error { return e.err }
 
 // validUTF8 reports whether every name is valid UTF-8.
 func validUTF8(names []string) bool {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -277,4 +278,28 @@ func TestImportBesideBusyWriter(t *testing.T) {
 		t.Fatalf("%d protocols stored, want %d", len(ps), len(rows))
 	}
 	t.Logf("import of %d rows beside a busy writer: %v; %d submissions acknowledged meanwhile", len(rows), took, during)
+}
+
+// A failure after a chunk committed (its temporary files: a full disk) is
+// the import's error, not tried again as a chunk whose stations might be
+// twice in the file: the retry found the chunk's own rows and said
+// "appears twice" (found by a review). Nothing stays visible.
+func TestImportFailureAfterChunk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newElection(t, db)
+		full := errors.New("no space left on device")
+		defer store.FailAfterChunk(full)()
+		n := 0
+		_, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "f.csv", Options: []string{"A", "B"}}, func() (store.Row, error) {
+			if n++; n > 100 {
+				return store.Row{}, io.EOF
+			}
+			return station(n+1, []int64{1, 1}, "R", fmt.Sprint(n)), nil
+		})
+		if !errors.Is(err, full) || strings.Contains(err.Error(), "twice") {
+			t.Fatalf("want the failure after the chunk, got %v", err)
+		}
+		assertEmpty(t, db, e.ID)
+	})
 }

@@ -20,7 +20,12 @@ import (
 // A state is taken out when used (the fold changes it in place) and put
 // back, with its new text, once its transaction has written it: two
 // writers never share one, and a transaction that rolls back leaves the
-// text it would have written, which no row then has.
+// text it would have written, which no row then has. A kept state was
+// built by folding reports, never by Decode, so it may hold what Decode
+// refuses in a row (a form id of 0, an answer that is not JSON, which
+// make the store compute a group from its reports): folding into it is
+// still computing from its reports, since a state is the same whatever
+// the order its reports were folded in.
 type groupStates struct {
 	mu    sync.Mutex
 	m     map[obsGroup]keptState
@@ -58,11 +63,14 @@ func (c *groupStates) take(g obsGroup, text string) *agg.State {
 }
 
 // put keeps s, whose text is text, for g, forgetting other states (any:
-// map order) while the texts exceed the bound.
+// map order) while the texts exceed the bound. The state's forms are
+// forgotten (it is kept as Decode would give it): the same group and text
+// may be another database's, in another handle of the process.
 func (c *groupStates) put(g obsGroup, text string, s *agg.State) {
 	if len(text) > c.max/16 {
 		return
 	}
+	s.ForgetForms()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k, ok := c.m[g]; ok {

@@ -57,6 +57,16 @@ func NewState() *State {
 	return &State{answers: map[string]map[string][]int64{}, visits: map[string]*visitState{}}
 }
 
+// ForgetForms leaves the state as Decode reads it from its text: without
+// the forms its reports came with (Result and Fold then look them up). A
+// state kept beside its text stands for the text in any database, whose
+// forms of the same ids need not be these.
+func (s *State) ForgetForms() {
+	for _, v := range s.visits {
+		v.form = nil
+	}
+}
+
 // Usable is the number of usable reports folded into the state.
 func (s *State) Usable() int { return len(s.reports) }
 

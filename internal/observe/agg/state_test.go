@@ -565,3 +565,36 @@ func TestStateFoldNewFirstReport(t *testing.T) {
 		t.Fatal("the two forms give the same hits: the test shows nothing")
 	}
 }
+
+// ForgetForms leaves a state as its text decodes: its observations'
+// indicators come from the forms the caller looks up, not from those its
+// reports came with.
+func TestStateForgetForms(t *testing.T) {
+	forms := testForms()
+	s := NewState()
+	s.Add(Report{ID: 1, Visit: "team:1", FormID: 2, Form: forms[2], Answers: form.Answers{"opened_on_time": form.BoolValue(false)}})
+	hits := func(lookup func(int64) (*form.Form, error)) map[string]bool {
+		res, err := s.Result(7, "opening", nil, lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Units[0].Hits
+	}
+	if !hits(nil)[Indicator+form.IndOpeningLate] {
+		t.Fatal("the report's own form counts no late opening: the test shows nothing")
+	}
+	s.ForgetForms()
+	if hits(nil)[Indicator+form.IndOpeningLate] {
+		t.Error("the report's form still counted after ForgetForms")
+	}
+	decoded := &State{}
+	if err := decoded.Decode(s.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(id int64) (*form.Form, error) { return forms[id], nil }
+	forgotten := hits(lookup)
+	s = decoded
+	if got := hits(lookup); !reflect.DeepEqual(forgotten, got) {
+		t.Errorf("forgotten %v, decoded %v", forgotten, got)
+	}
+}
