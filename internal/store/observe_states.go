@@ -29,7 +29,7 @@ import (
 type groupStates struct {
 	mu    sync.Mutex
 	m     map[obsGroup]keptState
-	bytes int // of the kept texts
+	bytes int // the kept states' estimated memory (keptCost)
 	max   int
 	hits  atomic.Int64 // states taken with the text read (tests)
 }
@@ -39,9 +39,14 @@ type keptState struct {
 	s    *agg.State
 }
 
-// groupStatesBytes bounds the texts kept; a decoded state takes a few times
-// its text's size. A state larger than a sixteenth of it is not kept.
-const groupStatesBytes = 8 << 20
+// groupStatesBytes bounds the memory of the states kept, as keptCost
+// estimates it; a state of more than a sixteenth of it is not kept.
+const groupStatesBytes = 32 << 20
+
+// keptCost estimates the memory of a state kept with its text: decoded, a
+// state takes about 16 times its text (BenchmarkStateDecode: 16.7 KB for a
+// station of 40 reports, 1.0 KB of text), and its maps' fixed cost.
+func keptCost(text string) int { return 17*len(text) + 1024 }
 
 var obsStates = &groupStates{m: map[obsGroup]keptState{}, max: groupStatesBytes}
 
@@ -54,7 +59,7 @@ func (c *groupStates) take(g obsGroup, text string) *agg.State {
 		return nil
 	}
 	delete(c.m, g)
-	c.bytes -= len(k.text)
+	c.bytes -= keptCost(k.text)
 	if k.text != text {
 		return nil
 	}
@@ -67,24 +72,25 @@ func (c *groupStates) take(g obsGroup, text string) *agg.State {
 // forgotten (it is kept as Decode would give it): the same group and text
 // may be another database's, in another handle of the process.
 func (c *groupStates) put(g obsGroup, text string, s *agg.State) {
-	if len(text) > c.max/16 {
+	cost := keptCost(text)
+	if cost > c.max/16 {
 		return
 	}
 	s.ForgetForms()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k, ok := c.m[g]; ok {
-		c.bytes -= len(k.text)
+		c.bytes -= keptCost(k.text)
 	}
 	for k, v := range c.m {
-		if c.bytes+len(text) <= c.max {
+		if c.bytes+cost <= c.max {
 			break
 		}
 		delete(c.m, k)
-		c.bytes -= len(v.text)
+		c.bytes -= keptCost(v.text)
 	}
 	c.m[g] = keptState{text, s}
-	c.bytes += len(text)
+	c.bytes += cost
 }
 
 // len is how many states are kept (tests).
