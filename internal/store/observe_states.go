@@ -20,12 +20,12 @@ import (
 // A state is taken out when used (the fold changes it in place) and put
 // back, with its new text, once its transaction has written it: two
 // writers never share one, and a transaction that rolls back leaves the
-// text it would have written, which no row then has. A kept state was
-// built by folding reports, never by Decode, so it may hold what Decode
-// refuses in a row (a form id of 0, an answer that is not JSON, which
-// make the store compute a group from its reports): folding into it is
-// still computing from its reports, since a state is the same whatever
-// the order its reports were folded in.
+// text it would have written, which no row then has. A kept state is what
+// folding its reports made, so it may hold what Decode refuses in a row
+// (a form id of 0, an answer that is not JSON: a row of them makes the
+// store compute the group from its reports): folding into it still
+// computes from its reports, since a state is the same whatever the order
+// its reports were folded in.
 type groupStates struct {
 	mu    sync.Mutex
 	m     map[obsGroup]keptState
