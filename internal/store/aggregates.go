@@ -101,33 +101,16 @@ func figureExpr(p, f string) string {
 }
 
 // aggFigureValues sets vals (aggFigures' order) to what figureExpr gives
-// for a protocol of figures figs, as the import sums them in Go
-// (importRun.count); false when a sum could leave int64 (the figures are
-// then left to the database).
-func aggFigureValues(figs *[election.NumFigures]sql.NullInt64, vals []sql.NullInt64) bool {
-	const limit = 1 << 60
-	for f := election.Figure(0); f < election.NumFigures; f++ {
-		if v := figs[f]; v.Valid && (v.Int64 > limit || v.Int64 < -limit) {
-			return false
-		}
-		vals[f] = figs[f]
+// for a protocol of figures f, as the import sums them in Go
+// (importRun.count): Figures.Get derives ballots issued from its parts and
+// Figures.Ballots the ballots cast, as the SQL does.
+func aggFigureValues(f election.Figures, vals []sql.NullInt64) {
+	for fig := election.Figure(0); fig < election.NumFigures; fig++ {
+		n, ok := f.Get(fig)
+		vals[fig] = sql.NullInt64{Int64: n, Valid: ok}
 	}
-	if !vals[election.BallotsIssued].Valid {
-		var parts sql.NullInt64
-		for _, f := range []election.Figure{election.BallotsIssuedEarly, election.BallotsIssuedStation, election.BallotsIssuedMobile} {
-			if figs[f].Valid {
-				parts = sql.NullInt64{Int64: parts.Int64 + figs[f].Int64, Valid: true}
-			}
-		}
-		vals[election.BallotsIssued] = parts
-	}
-	cast := len(aggFigures) - 1 // ballots_cast
-	if figs[election.Valid].Valid && figs[election.Invalid].Valid {
-		vals[cast] = sql.NullInt64{Int64: figs[election.Valid].Int64 + figs[election.Invalid].Int64, Valid: true}
-	} else {
-		vals[cast] = figs[election.BallotsInBox]
-	}
-	return true
+	n, ok := f.Ballots()
+	vals[len(aggFigures)-1] = sql.NullInt64{Int64: n, Valid: ok} // ballots_cast
 }
 
 func issuedExpr(p string) string {

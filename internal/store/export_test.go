@@ -189,15 +189,14 @@ var ObsReportsAdded = obsReportsAdded
 // process's kept ones (groupStates) rather than decoded.
 func KeptStateHits() int64 { return obsStates.hits.Load() }
 
-// KeepState keeps, for a group, the state decoded from text under the text
-// given as its own: a test's stand-in for a kept state that no longer
-// matches the group's row.
-func KeepState(org, election, area int64, phase, text, as string) error {
+// KeepState keeps, for a group, the state decoded from text: a test's
+// stand-in for a kept state that no longer matches the group's row.
+func KeepState(org, election, area int64, phase, text string) error {
 	s := &agg.State{}
 	if err := s.Decode([]byte(text)); err != nil {
 		return err
 	}
-	obsStates.put(obsGroup{org, election, area, phase}, as, s)
+	obsStates.put(obsGroup{org, election, area, phase}, text, s)
 	return nil
 }
 
@@ -205,9 +204,6 @@ func KeepState(org, election, area int64, phase, text, as string) error {
 // summed as it wrote its rows (importPrework.sums).
 func BatchSums() int64 { return batchSums.Load() }
 
-// FailAfterChunk makes every import chunk fail after it commits, with err,
-// until the returned function is called.
-func FailAfterChunk(err error) (restore func()) {
-	importAfterChunk = func() error { return err }
-	return func() { importAfterChunk = nil }
-}
+// FailAfterChunk makes every chunk of db's imports fail after it commits,
+// with err.
+func FailAfterChunk(db *DB, err error) { db.afterChunk = func() error { return err } }

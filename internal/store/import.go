@@ -959,7 +959,7 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 					flagRows = append(flagRows, []any{protoIDs[i], flags})
 				}
 				if r.sums != nil && allNew {
-					counted = append(counted, countedRow{area: stations[i], id: protoIDs[i], version: version, parent: parents[i], figs: figs, votes: votes, flags: flags})
+					counted = append(counted, countedRow{area: stations[i], id: protoIDs[i], version: version, parent: parents[i], figures: row.Figures, votes: votes, flags: flags})
 				}
 			}
 			// The leaf from the values just written, as the log reads a
@@ -1006,8 +1006,8 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	}
 	// Committed: what the next chunks need to know. A failure from here on
 	// is not the chunk's (which is stored): it is not tried again.
-	if importAfterChunk != nil {
-		if err := importAfterChunk(); err != nil {
+	if r.db.afterChunk != nil {
+		if err := r.db.afterChunk(); err != nil {
 			return &afterCommit{err}
 		}
 	}
@@ -1039,11 +1039,18 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 	return nil
 }
 
-// votesSummable reports whether votes add up within int64, in any order,
-// as in the database: Go's sums of larger votes would wrap where
-// PostgreSQL's are exact (the flags and the sums are then the database's).
-func votesSummable(votes []int64) bool {
+// summable reports whether a protocol's figures and votes add up within
+// int64, in any order, as in the database: Go's sums of larger ones would
+// wrap where the database's are exact or fail (the flags and the sums are
+// then the database's). The readers bound every count far below
+// (election.MaxCount); store.Import's other callers need not.
+func summable(f election.Figures, votes []int64) bool {
 	const limit = 1 << 60
+	for fig := election.Figure(0); fig < election.NumFigures; fig++ {
+		if n, ok := f.Get(fig); ok && (n > limit || n < -limit) {
+			return false
+		}
+	}
 	var abs int64
 	for _, v := range votes {
 		if v > limit || v < -limit {
@@ -1083,22 +1090,23 @@ func (r *importRun) prework() *importPrework {
 type countedRow struct {
 	area, id, version int64
 	parent            int64
-	figs              [election.NumFigures]sql.NullInt64
+	figures           election.Figures
 	votes             []int64
 	flags             int64
 }
 
 // count adds a committed chunk's rows, each the first protocol of a new
 // station, to r.sums (as stationDeltas would sum them from the database)
-// and r.news. A figure too large to sum safely turns the sums off
+// and r.news. A figure or votes too large to sum safely turn the sums off
 // (stationDeltas then reads them).
 func (r *importRun) count(rows []countedRow) error {
 	vals := make([]sql.NullInt64, len(aggFigures))
 	for _, c := range rows {
-		if c.version != 1 || !aggFigureValues(&c.figs, vals) || !votesSummable(c.votes) {
+		if c.version != 1 || !summable(c.figures, c.votes) {
 			r.sums = nil
 			return nil
 		}
+		aggFigureValues(c.figures, vals)
 		g := r.sums.group(deltaKey{c.parent, string(r.req.Source)})
 		g.add(1, vals, c.votes)
 		g.flags(0, c.flags)
@@ -1110,10 +1118,6 @@ func (r *importRun) count(rows []countedRow) error {
 	}
 	return nil
 }
-
-// importAfterChunk, when set (tests), fails storeChunk after its chunk
-// committed, as a full disk under the temporary files would.
-var importAfterChunk func() error
 
 // afterCommit is a failure of storeChunk after its chunk committed (the
 // temporary files): trying the chunk again would find its own rows.

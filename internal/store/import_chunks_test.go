@@ -289,7 +289,7 @@ func TestImportFailureAfterChunk(t *testing.T) {
 		ctx := context.Background()
 		e := newElection(t, db)
 		full := errors.New("no space left on device")
-		defer store.FailAfterChunk(full)()
+		store.FailAfterChunk(db, full)
 		n := 0
 		_, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "f.csv", Options: []string{"A", "B"}}, func() (store.Row, error) {
 			if n++; n > 100 {

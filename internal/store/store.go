@@ -62,6 +62,9 @@ type DB struct {
 	// between an import's prework and its final transaction.
 	preworkUsed, preworkRechecked, preworkRedone atomic.Int64
 	afterPrework                                 func()
+	// A test's hook run after each import chunk commits: its error fails
+	// the import there, as a full disk under the temporary files would.
+	afterChunk func() error
 }
 
 // PoolOptions are the connection settings of `vigil serve` (flags
