@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
@@ -189,5 +191,69 @@ func TestRetriedReportsNoDeadlock(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestChangeNotificationPayload: on PostgreSQL, Touch's one statement
+// notifies "election seq kind,kind" with the sequence it stored, on the
+// channel of the database's schema, which the feed reads back (the feed
+// alone would not tell: its poll finds a change whose notification was
+// lost).
+func TestChangeNotificationPayload(t *testing.T) {
+	addr := storetest.PostgresAddr(t)
+	ctx := context.Background()
+	db := storetest.Open(t, addr)
+	e := &election.Election{Name: "e", Kind: election.Presidential, Options: []election.Option{{Name: "A"}}}
+	if err := db.CreateElection(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN "`+store.NotifyChannel+":"+schema+`"`); err != nil {
+		t.Fatal(err)
+	}
+	for _, kinds := range [][]store.ChangeKind{{store.ChangeReports, store.ChangeProtocols}, {store.ChangePhotos}, nil} {
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			return store.Touch(ctx, tx, db.Dialect, []int64{e.ID}, kinds...)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq, err := db.Changes().Sync(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks := make([]string, len(kinds))
+		for i, k := range kinds {
+			ks[i] = string(k)
+		}
+		if want := fmt.Sprintf("%d %d %s", e.ID, seq, strings.Join(ks, ",")); n.Payload != want {
+			t.Fatalf("payload %q, want %q", n.Payload, want)
+		}
+		c, err := store.ParseChange(n.Payload)
+		if err != nil || c.Election != e.ID || c.Seq != seq || !slices.Equal(c.Kinds, kinds) {
+			t.Fatalf("ParseChange(%q) = %+v, %v", n.Payload, c, err)
+		}
+		for _, k := range kinds {
+			if got, err := db.Changes().Seq(ctx, e.ID, k); err != nil || got != seq {
+				t.Fatalf("Seq(%s) = %d, %v; want %d", k, got, err, seq)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,17 @@ func TestReportsOfADeletedElection(t *testing.T) {
 			})
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%d reports, one of a deleted election: %v, want ErrNotFound", len(rs), err)
+			}
+			// The same in the group commit's transaction, where on
+			// PostgreSQL the check waits for the next round trip.
+			err = store.InPipeline(ctx, db, func(q store.Querier, _ func(string, ...any), flush func() error, _ bool) error {
+				if _, err := store.InsertReports(ctx, q, db.Dialect, rs); err != nil {
+					return err
+				}
+				return flush()
+			})
+			if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "deleted while they were written") {
+				t.Errorf("%d reports, one of a deleted election, in a pipeline: %v, want ErrNotFound", len(rs), err)
 			}
 		}
 		if n, err := db.CountReports(ctx, org.ID); err != nil || n != 0 {

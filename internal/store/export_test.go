@@ -206,4 +206,36 @@ func BatchSums() int64 { return batchSums.Load() }
 
 // FailAfterChunk makes every chunk of db's imports fail after it commits,
 // with err.
-func FailAfterChunk(db *DB, err error) { db.afterChunk = func() error { return err } }
+func FailAfterChunk(db *DB, err error)     { db.afterChunk = func() error { return err } }
+func ParseChange(s string) (Change, error) { return parseChange(s) }
+
+// InPipeline runs fn in a transaction of the group commit's kind: the
+// pipeline of db's dialect (nil on SQLite) and the Querier that sends it
+// first. The transaction commits when fn returns nil.
+func InPipeline(ctx context.Context, db *DB, fn func(q Querier, add func(string, ...any), flush func() error, piped bool) error) error {
+	c, err := db.WriterConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.ReleaseWriterConn(c)
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	var q Querier = writerTx{tx, c}
+	p := newPipeline(q, db.Dialect)
+	add := func(s string, args ...any) {
+		if _, err := q.ExecContext(ctx, s, args...); err != nil {
+			panic(err)
+		}
+	}
+	if p != nil {
+		q = pipeQ{q, p}
+		add = func(s string, args ...any) { p.add(s, args) }
+	}
+	if err := fn(q, add, func() error { return p.flush(ctx) }, p != nil); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

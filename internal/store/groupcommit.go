@@ -317,7 +317,19 @@ func (w *GroupCommit) commit(ws *writer, batch []*CommitJob) {
 	defer cancel()
 	results := make([]jobResult, len(batch))
 	t0 := time.Now()
-	err := w.inTx(ctx, ws, func(tx *sql.Tx) error { return writeBatch(ctx, tx, w.db.Dialect, batch, results, !w.NoLog, &w.logHint) })
+	err := w.inTx(ctx, ws, func(tx *sql.Tx) error {
+		// With its connection: on PostgreSQL, statements whose results
+		// are not read wait for the next round trip (observe_agg_pipe.go).
+		var q Querier = writerTx{tx, ws.conn}
+		p := newPipeline(q, w.db.Dialect)
+		if p != nil {
+			q = pipeQ{q, p}
+		}
+		if err := writeBatch(ctx, q, w.db.Dialect, batch, results, !w.NoLog, &w.logHint); err != nil {
+			return err
+		}
+		return p.flush(ctx)
+	})
 	if err != nil && len(batch) > 1 {
 		// One bad report (or a deadlock with another instance writing the
 		// same retried report) must not fail its neighbours: replay the
@@ -354,7 +366,7 @@ func (w *GroupCommit) commit(ws *writer, batch []*CommitJob) {
 // writeBatch stores a batch in tx: the reports (each client id once) with
 // one statement, then the observer protocols of the new counting reports,
 // the SMS records, and one audit entry per new report.
-func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, results []jobResult, logged bool, hint *logHint) error {
+func writeBatch(ctx context.Context, tx Querier, d Dialect, batch []*CommitJob, results []jobResult, logged bool, hint *logHint) error {
 	reports := make([]*Report, len(batch))
 	for i, j := range batch {
 		reports[i] = j.Report
@@ -454,7 +466,7 @@ func writeBatch(ctx context.Context, tx *sql.Tx, d Dialect, batch []*CommitJob, 
 // touchBatch announces a batch's new reports (and observers' protocols) to
 // every instance, last in the transaction (Touch says why); a batch
 // of resends only changes nothing.
-func touchBatch(ctx context.Context, tx *sql.Tx, d Dialect, reports []*Report, protocols bool) error {
+func touchBatch(ctx context.Context, tx Querier, d Dialect, reports []*Report, protocols bool) error {
 	if len(reports) == 0 {
 		return nil
 	}

@@ -122,6 +122,7 @@ type obsTx struct {
 	anc      map[int64][]int64
 	teams    map[int64]int64      // observer → team (0: none), as read in this transaction
 	stmts    map[string]*sql.Stmt // prepared for this transaction (observe_agg_stmt.go)
+	pipe     *pipeline            // the writes queued for one round trip (PostgreSQL's group commit), or nil
 	// the states written, kept (obsStates) once everything is written
 	written []writtenState
 }
@@ -166,6 +167,19 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 	}
 	t := newObsTx(ctx, q, d)
 	defer t.closeStmts()
+	if t.pipe = newPipeline(q, d); t.pipe != nil {
+		t.q = pipeQ{Querier: q, p: t.pipe}
+		if pq, ok := q.(pipeQ); ok {
+			t.q = pq
+		}
+		defer func() {
+			if t.pipe.err != nil {
+				// A statement that failed after the queue's failure says
+				// only that the transaction is aborted.
+				err = t.pipe.err
+			}
+		}()
+	}
 	for sc := range c.deployed {
 		if err := t.deployment(sc); err != nil {
 			return err
@@ -194,6 +208,9 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 		return err
 	}
 	if err := t.flush(c.touched); err != nil {
+		return err
+	}
+	if err := t.pipe.flush(ctx); err != nil {
 		return err
 	}
 	// Kept before the commit: should it fail, no row has these texts, and
@@ -278,9 +295,16 @@ func takeObsLocks(ctx context.Context, q Querier, keys map[int64]bool) error {
 	for i, k := range ks {
 		excl[i] = keys[k]
 	}
-	_, err := q.ExecContext(ctx, `SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(`+obsLockExpr+`) ELSE pg_advisory_xact_lock_shared(`+obsLockExpr+`) END)
-		FROM unnest($1::bigint[], $2::boolean[]) AS u(k, x)`, ks, excl)
-	if err != nil {
+	const lock = `SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(` + obsLockExpr + `) ELSE pg_advisory_xact_lock_shared(` + obsLockExpr + `) END)
+		FROM unnest($1::bigint[], $2::boolean[]) AS u(k, x)`
+	if p := piped(q); p != nil {
+		// Sent with the group commit's next statement, which reads what
+		// the locks guard: the locks are still taken before anything is
+		// read.
+		p.add(lock, []any{ks, excl})
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, lock, ks, excl); err != nil {
 		return fmt.Errorf("locking %d parts of the aggregates: %w", len(ks), err)
 	}
 	return nil
@@ -324,48 +348,42 @@ func fnv32(parts ...int64) uint32 {
 
 // loadAreas reads the areas named and every area above them.
 func (t *obsTx) loadAreas(ids []int64) error {
-	want := map[int64]bool{}
+	var want []int64
 	for _, id := range ids {
 		if _, ok := t.areas[id]; !ok && id != 0 {
-			want[id] = true
+			want = append(want, id)
 		}
 	}
-	for len(want) > 0 {
-		list := make([]int64, 0, len(want))
-		for id := range want {
-			list = append(list, id)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	// The areas and all their ancestors in one statement: level by level,
+	// a station's chain took a round trip a level (four a commit), each
+	// paid on PostgreSQL in waiting for the server and for a turn of the
+	// busy process's CPU.
+	for lo := 0; lo < len(want); lo += 500 {
+		chunk := want[lo:min(lo+500, len(want))]
+		in, inArgs := t.idsIn(chunk, 1)
+		rows, err := t.q.QueryContext(t.ctx, `WITH RECURSIVE up(id, parent, level, station) AS (
+				SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id`+in+`
+				UNION SELECT a.id, COALESCE(a.parent_id, 0), a.level, a.station FROM areas a JOIN up ON a.id = up.parent)
+			SELECT id, parent, level, station FROM up`, inArgs...)
+		if err != nil {
+			return err
 		}
-		want = map[int64]bool{}
-		for lo := 0; lo < len(list); lo += 500 {
-			chunk := list[lo:min(lo+500, len(list))]
-			in, inArgs := t.idsIn(chunk, 1)
-			rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id`+in, inArgs...)
-			if err != nil {
+		for rows.Next() {
+			var id int64
+			var a areaNode
+			var st int
+			if err := rows.Scan(&id, &a.parent, &a.level, &st); err != nil {
+				rows.Close()
 				return err
 			}
-			for rows.Next() {
-				var id int64
-				var a areaNode
-				var st int
-				if err := rows.Scan(&id, &a.parent, &a.level, &st); err != nil {
-					rows.Close()
-					return err
-				}
-				a.station = st != 0
-				t.areas[id] = a
-				if _, ok := t.areas[a.parent]; !ok && a.parent != 0 {
-					want[a.parent] = true
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+			a.station = st != 0
+			t.areas[id] = a
 		}
-		for id := range want {
-			if _, ok := t.areas[id]; ok {
-				delete(want, id)
-			}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -577,7 +595,7 @@ func (t *obsTx) incidents(sc obsScope, ids []int64) error {
 		for _, u := range old {
 			t.count(sc, u, -1)
 		}
-		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = 'incident' AND first_report IN (`+obsIDs(chunk)+`)`, sc.org, sc.election); err != nil {
+		if err := t.exec(`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = 'incident' AND first_report IN (`+obsIDs(chunk)+`)`, sc.org, sc.election); err != nil {
 			return err
 		}
 		rows, err := t.q.QueryContext(t.ctx, `SELECT id, COALESCE(area_id, 0), status, triage, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND id IN (`+obsIDs(chunk)+`)`, sc.org, sc.election)
@@ -696,7 +714,7 @@ func (t *obsTx) saveStations(sc obsScope, st map[int64]stationState) error {
 	}
 	for lo := 0; lo < len(del); lo += 500 {
 		in, inArgs := t.idsIn(del[lo:min(lo+500, len(del))], 3)
-		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...); err != nil {
+		if err := t.exec(`DELETE FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...); err != nil {
 			return err
 		}
 	}
@@ -852,12 +870,12 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	}
 	for _, a := range areas {
 		for _, first := range deltas[a].goneUnits {
-			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND first_report = $3`, sc.org, sc.election, first); err != nil {
+			if err := t.exec(`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND first_report = $3`, sc.org, sc.election, first); err != nil {
 				return err
 			}
 		}
 		for _, q := range deltas[a].goneConflicts {
-			if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id = $4 AND question = $5`,
+			if err := t.exec(`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id = $4 AND question = $5`,
 				sc.org, sc.election, phase, a, q); err != nil {
 				return err
 			}
@@ -1206,7 +1224,7 @@ func (t *obsTx) groupsFromReports(sc obsScope, phase string, areas []int64, stat
 	}
 	for _, q := range []string{`DELETE FROM obs_units WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in,
 		`DELETE FROM obs_conflicts WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id` + in} {
-		if _, err := t.q.ExecContext(t.ctx, q, args...); err != nil {
+		if err := t.exec(q, args...); err != nil {
 			return err
 		}
 	}
@@ -1230,7 +1248,7 @@ func (t *obsTx) groupsFromReports(sc obsScope, phase string, areas []int64, stat
 func (t *obsTx) saveStates(sc obsScope, phase string, states map[int64]*agg.State, keep, empty []int64) error {
 	if len(empty) > 0 {
 		in, inArgs := t.idsIn(empty, 4)
-		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in,
+		if err := t.exec(`DELETE FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in,
 			append([]any{sc.org, sc.election, phase}, inArgs...)...); err != nil {
 			return err
 		}
@@ -1387,7 +1405,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 		return scopes[i].org < scopes[j].org || scopes[i].org == scopes[j].org && scopes[i].election < scopes[j].election
 	})
 	for _, sc := range scopes {
-		if _, err := t.q.ExecContext(t.ctx, `INSERT INTO obs_changes (org_id, election_id, n) VALUES ($1, $2, 1)
+		if err := t.exec(`INSERT INTO obs_changes (org_id, election_id, n) VALUES ($1, $2, 1)
 			ON CONFLICT (org_id, election_id) DO UPDATE SET n = obs_changes.n + 1`, sc.org, sc.election); err != nil {
 			return err
 		}
@@ -1455,7 +1473,7 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 	}
 	// A cluster left without units is no row (as a rebuild leaves it).
 	for _, k := range empty {
-		if _, err := t.q.ExecContext(t.ctx, `DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
+		if err := t.exec(`DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5 AND item = $6`,
 			sc.org, sc.election, k.cluster, k.node, k.phase, k.item); err != nil {
 			return err
 		}

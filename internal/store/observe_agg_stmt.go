@@ -147,7 +147,7 @@ func (t *obsTx) run(s *sql.Stmt, text []string, args []any, scan func(*sql.Rows)
 		if s != nil {
 			_, err = s.ExecContext(t.ctx, args...)
 		} else {
-			_, err = t.q.ExecContext(t.ctx, text[0], args...)
+			err = t.exec(text[0], args...)
 		}
 		return err
 	}
