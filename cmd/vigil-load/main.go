@@ -10,6 +10,7 @@
 //	vigil-load self --db /tmp/load.db --clients 200 --reports 40000
 //	vigil-load self --db /tmp/load2.db --clients 200 --reports 40000 -log=false   # the log's cost
 //	vigil-load self --db postgres://… --warmup 20000 --reports 40000              # steady state
+//	vigil-load self … -memprofile m.prof   # then: go tool pprof -sample_index=alloc_space -base m.prof.base m.prof
 //
 // --warmup sends that many reports first, unmeasured, then (PostgreSQL)
 // refreshes the planner's statistics as autovacuum would have by then: a
@@ -26,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -59,6 +61,7 @@ func run(ctx context.Context, args []string) error {
 	rate := fs.Float64("rate", 0, "offered reports per second in all (0: as fast as acknowledged)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	memprofile := fs.String("memprofile", "", "write the allocations of the run (pprof's alloc_space) to `FILE`")
 	warmup := fs.Int("warmup", 0, "self: reports sent before the measured run, unmeasured; then, on PostgreSQL, the statistics autovacuum would have gathered by then")
 	logged := fs.Bool("log", true, "self: commit each report's transparency-log leaf, as a server does (-log=false measures what the log costs)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -127,7 +130,22 @@ func run(ctx context.Context, args []string) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	if *memprofile != "" {
+		// The allocations of the measured run alone: the profile counts
+		// from the start of the process, so the warm-up's are taken off
+		// (pprof -base) by writing them first.
+		runtime.GC()
+		if err := writeHeap(*memprofile + ".base"); err != nil {
+			return err
+		}
+	}
 	res := load.Run(ctx, cfg)
+	if *memprofile != "" {
+		runtime.GC()
+		if err := writeHeap(*memprofile); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(res)
 	}
@@ -138,4 +156,18 @@ func run(ctx context.Context, args []string) error {
 			st.Reports, st.Batches, float64(st.Reports)/float64(max(st.Batches, 1)), st.CommitTime.Seconds(), float64(st.MaxCommit.Microseconds())/1000)
 	}
 	return nil
+}
+
+// writeHeap writes the heap profile (with every allocation since the
+// start) to path.
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
