@@ -100,9 +100,12 @@ func touch(ctx context.Context, l loader, elections []int64, kinds ...ChangeKind
 		// notification were two round trips and one a kind, at the end of
 		// every group commit, where each was paid in waiting for the
 		// server and for a turn of the busy process's CPU.
-		ks := make([]string, len(kinds))
-		for i, k := range kinds {
-			ks[i] = string(k)
+		// Each kind once: one statement may not update a row twice.
+		var ks []string
+		for _, k := range kinds {
+			if !slices.Contains(ks, string(k)) {
+				ks = append(ks, string(k))
+			}
 		}
 		for _, e := range es {
 			if err := l.exec(ctx, `WITH s AS (INSERT INTO changes (election_id, kind, seq) VALUES ($1::bigint, '', 1)

@@ -222,6 +222,10 @@ func InPipeline(ctx context.Context, db *DB, fn func(q Querier, add func(string,
 	if err != nil {
 		return err
 	}
+	// Before the connection's release (deferred first, run last): a
+	// t.Fatal in fn would otherwise leave the release waiting on the
+	// open transaction.
+	defer tx.Rollback()
 	var q Querier = writerTx{tx, c}
 	p := newPipeline(q, db.Dialect)
 	add := func(s string, args ...any) {

@@ -320,12 +320,22 @@ func (w *GroupCommit) commit(ws *writer, batch []*CommitJob) {
 	err := w.inTx(ctx, ws, func(tx *sql.Tx) error {
 		// With its connection: on PostgreSQL, statements whose results
 		// are not read wait for the next round trip (observe_agg_pipe.go).
-		var q Querier = writerTx{tx, ws.conn}
-		p := newPipeline(q, w.db.Dialect)
-		if p != nil {
-			q = pipeQ{q, p}
+		// (On SQLite the bare transaction: its leaves' and loaders' fast
+		// paths look for a *sql.Tx.)
+		var q Querier = tx
+		var p *pipeline
+		if w.db.Dialect == Postgres {
+			if p = newPipeline(writerTx{tx, ws.conn}, w.db.Dialect); p != nil {
+				q = pipeQ{writerTx{tx, ws.conn}, p}
+			}
 		}
-		if err := writeBatch(ctx, q, w.db.Dialect, batch, results, !w.NoLog, &w.logHint); err != nil {
+		err := writeBatch(ctx, q, w.db.Dialect, batch, results, !w.NoLog, &w.logHint)
+		if p != nil && p.err != nil {
+			// The queue's failure, not what a statement after it said of
+			// the aborted transaction.
+			return p.err
+		}
+		if err != nil {
 			return err
 		}
 		return p.flush(ctx)

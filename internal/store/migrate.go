@@ -26,7 +26,7 @@ var placeholders = map[Dialect]*strings.Replacer{
 		"{{blob}}", "BLOB",
 		// 0022: a text column's bytes.
 		"{{data_bytes}}", "CAST(data AS BLOB)",
-		// A statement of PostgreSQL's alone: a comment here.
+		// A statement of PostgreSQL's alone, on one line: a comment here.
 		"{{pg_only}}", "-- ",
 	),
 	Postgres: strings.NewReplacer(

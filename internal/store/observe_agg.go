@@ -170,7 +170,7 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 	if t.pipe = newPipeline(q, d); t.pipe != nil {
 		t.q = pipeQ{Querier: q, p: t.pipe}
 		if pq, ok := q.(pipeQ); ok {
-			t.q = pq
+			t.q = pq // the group commit's, not one around it
 		}
 		defer func() {
 			if t.pipe.err != nil {
@@ -301,7 +301,7 @@ func takeObsLocks(ctx context.Context, q Querier, keys map[int64]bool) error {
 		// Sent with the group commit's next statement, which reads what
 		// the locks guard: the locks are still taken before anything is
 		// read.
-		p.add(lock, []any{ks, excl})
+		p.addNamed(fmt.Sprintf("locking %d parts of the aggregates", len(ks)), lock, []any{ks, excl})
 		return nil
 	}
 	if _, err := q.ExecContext(ctx, lock, ks, excl); err != nil {

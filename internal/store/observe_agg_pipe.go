@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -65,22 +66,48 @@ func newPipeline(q Querier, d Dialect) *pipeline {
 	if !ok || rc.rawConn() == nil {
 		return nil
 	}
+	// The queue needs pgx's own connection: under another driver (a
+	// wrapper, say) the statements run one at a time, as before.
+	pgxConn := rc.rawConn().Raw(func(dc any) error {
+		if _, ok := dc.(*stdlib.Conn); !ok {
+			return errNotPgx
+		}
+		return nil
+	}) == nil
+	if !pgxConn {
+		return nil
+	}
 	return &pipeline{conn: rc.rawConn()}
 }
 
-// add queues a statement.
-func (p *pipeline) add(query string, args []any) { p.addRow(query, args, nil) }
+var errNotPgx = errors.New("not a pgx connection")
+
+// add queues a statement; its failure is told with the statement's first
+// words. pgx encodes args when the queue is sent: a slice given here must
+// not change until then (none of the callers' does: each builds its own).
+func (p *pipeline) add(query string, args []any) { p.addNamed("", query, args) }
+
+// addNamed is add with what the statement does, for its failure.
+func (p *pipeline) addNamed(what, query string, args []any) {
+	if what == "" {
+		what = strings.Join(strings.Fields(query), " ")
+		if r := []rune(what); len(r) > 60 {
+			what = string(r[:60]) + "…"
+		}
+	}
+	p.batch.Queue(query, args...)
+	p.heads = append(p.heads, what)
+	p.rows = append(p.rows, nil)
+}
 
 // addRow queues a statement whose one row check reads when the queue is
-// sent; check's error fails the transaction as the statement's would.
+// sent; check's error fails the transaction as the statement's would, and
+// is returned as it is (check says what it checked, in the words a client
+// may be shown).
 func (p *pipeline) addRow(query string, args []any, check func(pgx.Row) error) {
 	p.batch.Queue(query, args...)
+	p.heads = append(p.heads, "")
 	p.rows = append(p.rows, check)
-	h := strings.Join(strings.Fields(query), " ")
-	if len(h) > 60 {
-		h = h[:60] + "…"
-	}
-	p.heads = append(p.heads, h)
 }
 
 // flush sends what is queued, in one round trip, and reads each
@@ -101,13 +128,14 @@ func (p *pipeline) flush(ctx context.Context) error {
 		}
 		br := c.Conn().SendBatch(ctx, &b)
 		for i, h := range heads {
-			var err error
 			if rows[i] != nil {
-				err = rows[i](br.QueryRow())
-			} else {
-				_, err = br.Exec()
+				if err := rows[i](br.QueryRow()); err != nil {
+					br.Close()
+					return err
+				}
+				continue
 			}
-			if err != nil {
+			if _, err := br.Exec(); err != nil {
 				br.Close()
 				return fmt.Errorf("%s: %w", h, err)
 			}

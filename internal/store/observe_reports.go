@@ -699,7 +699,7 @@ func electionsExist(ctx context.Context, q Querier, rs []*Report) error {
 		check := func(row interface{ Scan(...any) error }) error {
 			var n int
 			if err := row.Scan(&n); err != nil {
-				return err
+				return fmt.Errorf("checking the elections of these reports (of %v): %w", part, err)
 			}
 			if n != len(part) {
 				return fmt.Errorf("an election of these reports (of %v): %w (deleted while they were written)", part, ErrNotFound)
