@@ -61,11 +61,11 @@ func TestReportsOfADeletedElection(t *testing.T) {
 			}
 			// The same in the group commit's transaction, where on
 			// PostgreSQL the check waits for the next round trip.
-			err = store.InPipeline(ctx, db, func(q store.Querier, _ func(string, ...any), flush func() error, _ bool) error {
-				if _, err := store.InsertReports(ctx, q, db.Dialect, rs); err != nil {
+			err = store.InPipeline(ctx, db, func(pt store.PipeTest) error {
+				if _, err := store.InsertReports(ctx, pt.Q, db.Dialect, rs); err != nil {
 					return err
 				}
-				return flush()
+				return pt.Flush()
 			})
 			// In words a client may be shown (the API answers 404 with
 			// them): not the statement that checked.

@@ -209,10 +209,21 @@ func BatchSums() int64 { return batchSums.Load() }
 func FailAfterChunk(db *DB, err error)     { db.afterChunk = func() error { return err } }
 func ParseChange(s string) (Change, error) { return parseChange(s) }
 
-// InPipeline runs fn in a transaction of the group commit's kind: the
-// pipeline of db's dialect (nil on SQLite) and the Querier that sends it
-// first. The transaction commits when fn returns nil.
-func InPipeline(ctx context.Context, db *DB, fn func(q Querier, add func(string, ...any), flush func() error, piped bool) error) error {
+// PipeTest is a transaction of the group commit's kind, for tests: its
+// Querier (which sends the queue first), a queued statement, a read
+// through the aggregates' read (queued when there is a pipeline), the
+// queue sent, and whether there is a pipeline (PostgreSQL) at all.
+type PipeTest struct {
+	Q     Querier
+	Add   func(query string, args ...any)
+	Read  func(query string, args []any, scan func(sc func(...any) error) error) error
+	Flush func() error
+	Piped bool
+}
+
+// InPipeline runs fn in such a transaction, which commits when fn returns
+// nil.
+func InPipeline(ctx context.Context, db *DB, fn func(pt PipeTest) error) error {
 	c, err := db.WriterConn(ctx)
 	if err != nil {
 		return err
@@ -228,17 +239,19 @@ func InPipeline(ctx context.Context, db *DB, fn func(q Querier, add func(string,
 	defer tx.Rollback()
 	var q Querier = writerTx{tx, c}
 	p := newPipeline(q, db.Dialect)
-	add := func(s string, args ...any) {
+	pt := PipeTest{Q: q, Piped: p != nil, Add: func(s string, args ...any) {
 		if _, err := q.ExecContext(ctx, s, args...); err != nil {
 			panic(err)
 		}
-	}
+	}}
 	if p != nil {
-		q = pipeQ{q, p}
-		add = func(s string, args ...any) { p.add(s, args) }
+		pt.Q = pipeQ{q, p}
+		pt.Add = func(s string, args ...any) { p.add(s, args) }
 	}
-	if err := fn(q, add, func() error { return p.flush(ctx) }, p != nil); err != nil {
-		tx.Rollback()
+	t := newObsTx(ctx, pt.Q, db.Dialect)
+	t.pipe = p
+	pt.Read, pt.Flush = t.read, t.sendReads
+	if err := fn(pt); err != nil {
 		return err
 	}
 	return tx.Commit()

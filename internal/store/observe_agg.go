@@ -363,30 +363,27 @@ func (t *obsTx) loadAreas(ids []int64) error {
 	for lo := 0; lo < len(want); lo += 500 {
 		chunk := want[lo:min(lo+500, len(want))]
 		in, inArgs := t.idsIn(chunk, 1)
-		rows, err := t.q.QueryContext(t.ctx, `WITH RECURSIVE up(id, parent, level, station) AS (
+		err := t.read(`WITH RECURSIVE up(id, parent, level, station) AS (
 				SELECT id, COALESCE(parent_id, 0), level, station FROM areas WHERE id`+in+`
 				UNION SELECT a.id, COALESCE(a.parent_id, 0), a.level, a.station FROM areas a JOIN up ON a.id = up.parent)
-			SELECT id, parent, level, station FROM up`, inArgs...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
+			SELECT id, parent, level, station FROM up`, inArgs, func(scan func(...any) error) error {
 			var id int64
 			var a areaNode
 			var st int
-			if err := rows.Scan(&id, &a.parent, &a.level, &st); err != nil {
-				rows.Close()
+			if err := scan(&id, &a.parent, &a.level, &st); err != nil {
 				return err
 			}
 			a.station = st != 0
 			t.areas[id] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
-	return nil
+	// Sent now, with whatever the group commit queued before (its locks
+	// and checks): one round trip.
+	return t.sendReads()
 }
 
 // obsIDs writes ids for an IN list: integers only, so inlining them is
@@ -669,28 +666,26 @@ func (t *obsTx) station(sc obsScope, area int64, old, nw stationState) {
 	}
 }
 
+// stations reads the stations' rows of obs_stations: complete once the
+// reads are sent (sendReads).
 func (t *obsTx) stations(sc obsScope, areas []int64) (map[int64]stationState, error) {
 	out := map[int64]stationState{}
 	for lo := 0; lo < len(areas); lo += 500 {
 		chunk := areas[lo:min(lo+500, len(areas))]
 		in, inArgs := t.idsIn(chunk, 3)
-		rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...)...)
+		err := t.read(`SELECT area_id, deployed, usable, open_conflicts FROM obs_stations WHERE org_id = $1 AND election_id = $2 AND area_id`+in, append([]any{sc.org, sc.election}, inArgs...),
+			func(scan func(...any) error) error {
+				var id int64
+				var dep int
+				s := stationState{known: true}
+				if err := scan(&id, &dep, &s.usable, &s.open); err != nil {
+					return err
+				}
+				s.deployed = dep != 0
+				out[id] = s
+				return nil
+			})
 		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id int64
-			var dep int
-			s := stationState{known: true}
-			if err := rows.Scan(&id, &dep, &s.usable, &s.open); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			s.deployed = dep != 0
-			out[id] = s
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 	}
@@ -784,6 +779,8 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	}
 	in, inArgs := t.idsIn(areas, 4)
 	args := append([]any{sc.org, sc.election, phase}, inArgs...)
+	// Three reads that depend only on the batch: in one round trip on
+	// PostgreSQL's group commit (sendReads).
 	resolved, err := t.resolutions(sc, phase, in, args)
 	if err != nil {
 		return err
@@ -792,10 +789,14 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	if err != nil {
 		return err
 	}
-	states, err := t.foldable(sc, phase, areas, c, st)
+	stored, err := t.storedStates(sc, phase, areas, c)
 	if err != nil {
 		return err
 	}
+	if err := t.sendReads(); err != nil {
+		return err
+	}
+	states := t.foldable(sc, phase, c, st, stored)
 	var added []*Report
 	for a := range states {
 		added = append(added, c.added[obsGroup{sc.org, sc.election, a, phase}]...)
@@ -1008,73 +1009,40 @@ func unitOf(area int64, phase string, u agg.Unit) unit {
 
 // resolutions reads the resolutions of a phase's groups in areas (the
 // condition in and its args from groupChunk), by area and question.
+// resolutions reads the groups' resolutions: complete once the reads are
+// sent (sendReads).
 func (t *obsTx) resolutions(sc obsScope, phase string, in string, args []any) (map[int64]map[string]json.RawMessage, error) {
 	resolved := map[int64]map[string]json.RawMessage{}
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a int64
-		var q, v string
-		if err := rows.Scan(&a, &q, &v); err != nil {
-			return nil, err
-		}
-		if resolved[a] == nil {
-			resolved[a] = map[string]json.RawMessage{}
-		}
-		if resolved[a][q], err = resolutionValue(v); err != nil {
-			return nil, fmt.Errorf("area %d %s/%s: %w", a, phase, q, err)
-		}
-	}
-	return resolved, rows.Err()
+	err := t.read(`SELECT area_id, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args,
+		func(scan func(...any) error) error {
+			var a int64
+			var q, v string
+			if err := scan(&a, &q, &v); err != nil {
+				return err
+			}
+			if resolved[a] == nil {
+				resolved[a] = map[string]json.RawMessage{}
+			}
+			var err error
+			if resolved[a][q], err = resolutionValue(v); err != nil {
+				return fmt.Errorf("area %d %s/%s: %w", a, phase, q, err)
+			}
+			return nil
+		})
+	return resolved, err
 }
 
-// foldable reads the stored states of the groups in areas that only
-// gained reports in this transaction, and keeps those it can trust: that
-// read, whose station's usable reports (obs_stations, kept by every
+// foldable chooses, among the stored states of the groups in areas that
+// only gained reports in this transaction (read by storedStates), those
+// it can trust: that read, whose station's usable reports (obs_stations, kept by every
 // writer) are those its phases' states hold, and that do not already hold
 // a report this transaction stored. Any other group is computed from its
 // reports, which writes its state afresh: a state that does not read, one
 // left behind by a writer that did not keep states (a vigil from before
 // them, still running beside a newer one), a damaged row.
-func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange, st map[int64]stationState) (map[int64]*agg.State, error) {
-	var ids []int64
-	for _, a := range areas {
-		g := obsGroup{sc.org, sc.election, a, phase}
-		if len(c.added[g]) > 0 && !c.recompute[g] {
-			ids = append(ids, a)
-		}
-	}
+func (t *obsTx) foldable(sc obsScope, phase string, c *obsChange, st map[int64]stationState, stored *storedStates) map[int64]*agg.State {
 	out := map[int64]*agg.State{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	in, inArgs := t.idsIn(ids, 4)
-	rows, err := t.q.QueryContext(t.ctx, `SELECT area_id, phase, usable, CASE WHEN phase = $3 THEN state ELSE '' END FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND area_id`+in,
-		append([]any{sc.org, sc.election, phase}, inArgs...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	texts := map[int64]string{}
-	usable := map[int64]int64{} // the group's, as its row says
-	sum := map[int64]int64{}    // the station's, over its phases
-	for rows.Next() {
-		var a, u int64
-		var ph, text string
-		if err := rows.Scan(&a, &ph, &u, &text); err != nil {
-			return nil, err
-		}
-		sum[a] += u
-		if ph == phase {
-			texts[a], usable[a] = text, u
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	texts, usable, sum := stored.texts, stored.usable, stored.sum
 	for a, text := range texts {
 		if sum[a] != st[a].usable {
 			continue
@@ -1099,7 +1067,47 @@ func (t *obsTx) foldable(sc obsScope, phase string, areas []int64, c *obsChange,
 			out[a] = s
 		}
 	}
-	return out, nil
+	return out
+}
+
+// storedStates are the rows of obs_groups foldable chooses from.
+type storedStates struct {
+	texts  map[int64]string // the phase's state, by station
+	usable map[int64]int64  // the group's usable reports, as its row says
+	sum    map[int64]int64  // the station's, over its phases
+}
+
+// storedStates reads the states of the groups in areas that only gained
+// reports in this transaction: complete once the reads are sent
+// (sendReads).
+func (t *obsTx) storedStates(sc obsScope, phase string, areas []int64, c *obsChange) (*storedStates, error) {
+	out := &storedStates{texts: map[int64]string{}, usable: map[int64]int64{}, sum: map[int64]int64{}}
+	var ids []int64
+	for _, a := range areas {
+		g := obsGroup{sc.org, sc.election, a, phase}
+		if len(c.added[g]) > 0 && !c.recompute[g] {
+			ids = append(ids, a)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, inArgs := t.idsIn(ids, 4)
+	err := t.read(`SELECT area_id, phase, usable, CASE WHEN phase = $3 THEN state ELSE '' END FROM obs_groups WHERE org_id = $1 AND election_id = $2 AND area_id`+in,
+		append([]any{sc.org, sc.election, phase}, inArgs...),
+		func(scan func(...any) error) error {
+			var a, u int64
+			var ph, text string
+			if err := scan(&a, &ph, &u, &text); err != nil {
+				return err
+			}
+			out.sum[a] += u
+			if ph == phase {
+				out.texts[a], out.usable[a] = text, u
+			}
+			return nil
+		})
+	return out, err
 }
 
 // loadTeams reads the teams of the observers of rs that this transaction
@@ -1334,6 +1342,9 @@ func (t *obsTx) deployment(sc obsScope) error {
 		return err
 	}
 	st, err := t.stations(sc, changed)
+	if err == nil {
+		err = t.sendReads()
+	}
 	if err != nil {
 		return err
 	}

@@ -47,9 +47,15 @@ func (w writerTx) rawConn() *sql.Conn { return w.conn }
 type pipeline struct {
 	conn  *sql.Conn
 	batch pgx.Batch
-	heads []string              // each statement's first words, for its error
-	rows  []func(pgx.Row) error // each statement's check of its row, or nil
-	err   error                 // the first failure: the transaction is aborted after it
+	items []queued
+	err   error // the first failure: the transaction is aborted after it
+}
+
+// queued is what becomes of a queued statement's answer.
+type queued struct {
+	what string               // what the statement does, for its failure ("": check says)
+	row  func(pgx.Row) error  // a check of its one row, or nil
+	rows func(pgx.Rows) error // a reader of its rows, or nil
 }
 
 // newPipeline returns a pipeline over q's connection, or nil when q has
@@ -90,14 +96,10 @@ func (p *pipeline) add(query string, args []any) { p.addNamed("", query, args) }
 // addNamed is add with what the statement does, for its failure.
 func (p *pipeline) addNamed(what, query string, args []any) {
 	if what == "" {
-		what = strings.Join(strings.Fields(query), " ")
-		if r := []rune(what); len(r) > 60 {
-			what = string(r[:60]) + "…"
-		}
+		what = statementHead(query)
 	}
 	p.batch.Queue(query, args...)
-	p.heads = append(p.heads, what)
-	p.rows = append(p.rows, nil)
+	p.items = append(p.items, queued{what: what})
 }
 
 // addRow queues a statement whose one row check reads when the queue is
@@ -106,8 +108,23 @@ func (p *pipeline) addNamed(what, query string, args []any) {
 // may be shown).
 func (p *pipeline) addRow(query string, args []any, check func(pgx.Row) error) {
 	p.batch.Queue(query, args...)
-	p.heads = append(p.heads, "")
-	p.rows = append(p.rows, check)
+	p.items = append(p.items, queued{row: check})
+}
+
+// addRows queues a read whose rows each reads when the queue is sent, in
+// the order the statements were queued.
+func (p *pipeline) addRows(query string, args []any, each func(pgx.Rows) error) {
+	p.batch.Queue(query, args...)
+	p.items = append(p.items, queued{what: statementHead(query), rows: each})
+}
+
+// statementHead is a statement's first words.
+func statementHead(query string) string {
+	h := strings.Join(strings.Fields(query), " ")
+	if r := []rune(h); len(r) > 60 {
+		h = string(r[:60]) + "…"
+	}
+	return h
 }
 
 // flush sends what is queued, in one round trip, and reads each
@@ -119,25 +136,38 @@ func (p *pipeline) flush(ctx context.Context) error {
 	if p.err != nil || p.batch.Len() == 0 {
 		return p.err
 	}
-	b, heads, rows := p.batch, p.heads, p.rows
-	p.batch, p.heads, p.rows = pgx.Batch{}, nil, nil
+	b, items := p.batch, p.items
+	p.batch, p.items = pgx.Batch{}, nil
 	p.err = p.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("pipeline: a connection of %T, not pgx's", dc)
 		}
 		br := c.Conn().SendBatch(ctx, &b)
-		for i, h := range heads {
-			if rows[i] != nil {
-				if err := rows[i](br.QueryRow()); err != nil {
+		for _, it := range items {
+			var err error
+			switch {
+			case it.row != nil:
+				if err := it.row(br.QueryRow()); err != nil {
 					br.Close()
 					return err
 				}
 				continue
+			case it.rows != nil:
+				var rows pgx.Rows
+				if rows, err = br.Query(); err == nil {
+					err = it.rows(rows)
+					rows.Close()
+					if err == nil {
+						err = rows.Err()
+					}
+				}
+			default:
+				_, err = br.Exec()
 			}
-			if _, err := br.Exec(); err != nil {
+			if err != nil {
 				br.Close()
-				return fmt.Errorf("%s: %w", h, err)
+				return fmt.Errorf("%s: %w", it.what, err)
 			}
 		}
 		return br.Close()
@@ -192,3 +222,36 @@ func piped(q Querier) *pipeline {
 	}
 	return nil
 }
+
+// read runs a query and gives each of its rows to scan: when the
+// transaction has a pipeline, with the queue when it is next sent
+// (sendReads), so that reads that do not depend on each other share one
+// round trip; at once otherwise. What scan fills is complete only then.
+func (t *obsTx) read(query string, args []any, scan func(sc func(...any) error) error) error {
+	if t.pipe != nil {
+		t.pipe.addRows(query, args, func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := scan(rows.Scan); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return nil
+	}
+	rows, err := t.q.QueryContext(t.ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// sendReads sends the reads queued by read (nothing to do without a
+// pipeline: they ran at once).
+func (t *obsTx) sendReads() error { return t.pipe.flush(t.ctx) }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,9 +21,10 @@ func TestPipeline(t *testing.T) {
 		if _, err := db.ExecContext(ctx, `CREATE TABLE pipe_t (k INTEGER PRIMARY KEY, x INTEGER NOT NULL)`); err != nil {
 			t.Fatal(err)
 		}
-		err := store.InPipeline(ctx, db, func(q store.Querier, add func(string, ...any), flush func() error, piped bool) error {
-			if piped != (db.Dialect == store.Postgres) {
-				t.Fatalf("pipelined on %s: %v", db.Dialect, piped)
+		err := store.InPipeline(ctx, db, func(pt store.PipeTest) error {
+			q, add, flush := pt.Q, pt.Add, pt.Flush
+			if pt.Piped != (db.Dialect == store.Postgres) {
+				t.Fatalf("pipelined on %s: %v", db.Dialect, pt.Piped)
 			}
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(1), int64(10))
 			add(`UPDATE pipe_t SET x = x * 2 WHERE k = $1`, int64(1))
@@ -36,24 +38,56 @@ func TestPipeline(t *testing.T) {
 				t.Fatalf("read x = %d, %d rows; want 20 (insert, then update), 2 rows", x, n)
 			}
 			add(`UPDATE pipe_t SET x = x + 1 WHERE k = $1`, int64(2))
-			return flush()
+			// A read among the queued statements sees those before it
+			// and none after; what it fills is complete once sent.
+			var seen []int64
+			if err := pt.Read(`SELECT x FROM pipe_t ORDER BY k`, nil, func(scan func(...any) error) error {
+				var x int64
+				if err := scan(&x); err != nil {
+					return err
+				}
+				seen = append(seen, x)
+				return nil
+			}); err != nil {
+				return err
+			}
+			add(`UPDATE pipe_t SET x = x * 10`)
+			if pt.Piped && len(seen) != 0 {
+				t.Fatalf("a queued read ran before the queue was sent: %v", seen)
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			if !slices.Equal(seen, []int64{20, 6}) {
+				t.Fatalf("the read saw %v, want [20 6] (after the queue's earlier statements, before its later one)", seen)
+			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var x int64
-		if err := db.QueryRowContext(ctx, `SELECT x FROM pipe_t WHERE k = 2`).Scan(&x); err != nil || x != 6 {
-			t.Fatalf("after commit x = %d, %v; want 6", x, err)
+		if err := db.QueryRowContext(ctx, `SELECT x FROM pipe_t WHERE k = 2`).Scan(&x); err != nil || x != 60 {
+			t.Fatalf("after commit x = %d, %v; want 60", x, err)
 		}
 		if db.Dialect != store.Postgres {
 			return
 		}
-		err = store.InPipeline(ctx, db, func(q store.Querier, add func(string, ...any), flush func() error, _ bool) error {
+		err = store.InPipeline(ctx, db, func(pt store.PipeTest) error {
+			q, add, flush := pt.Q, pt.Add, pt.Flush
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(3), int64(1))
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(1), int64(1)) // k = 1 is taken
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(4), int64(1))
+			// A read queued after the failure is not read.
+			read := false
+			if err := pt.Read(`SELECT x FROM pipe_t`, nil, func(func(...any) error) error { read = true; return nil }); err != nil {
+				t.Fatalf("queueing a read: %v", err)
+			}
 			var n int64
 			rowErr := q.QueryRowContext(ctx, `SELECT count(*) FROM pipe_t`).Scan(&n)
+			if read {
+				t.Fatal("a read queued after a failed statement was read")
+			}
 			if rowErr == nil {
 				t.Fatal("a read after a failed queue succeeded")
 			}
