@@ -122,7 +122,7 @@ type obsTx struct {
 	anc      map[int64][]int64
 	teams    map[int64]int64      // observer → team (0: none), as read in this transaction
 	stmts    map[string]*sql.Stmt // prepared for this transaction (observe_agg_stmt.go)
-	pipe     *pipeline            // the writes queued for one round trip (PostgreSQL's group commit), or nil
+	pipe     *pipeline            // the statements queued for one round trip (PostgreSQL's group commit), or nil
 	// the states written, kept (obsStates) once everything is written
 	written []writtenState
 }

@@ -18,14 +18,16 @@ import (
 // machine, for the network. Statements whose results the transaction does
 // not read are queued instead (pipeline.add): the aggregates' writes, the
 // aggregates' locks and the check that the reports' elections still exist
-// (addRow, which reads its one row when the queue is sent). The queue goes
-// in one round trip before the next statement of the transaction (pipeQ)
-// and at the end of obsApply and of the group commit: twelve round trips
-// a commit where there were twenty-two. Order and all-or-nothing are
-// unchanged: the queue runs first, in order, in the same transaction, and
-// a failure in it fails the transaction as its statement would have. The
-// locks are still taken before anything they guard is read: the read is
-// the statement that sends them.
+// (addRow, which reads its one row when the queue is sent); so are the
+// reads that depend only on the batch (obsTx.read, whose rows are read
+// when the queue is sent). The queue goes in one round trip before the
+// next statement of the transaction (pipeQ), when the reads are wanted
+// (sendReads) and at the end of obsApply and of the group commit: nine
+// round trips a commit where there were twenty-two. Order and
+// all-or-nothing are unchanged: the queue runs first, in order, in the
+// same transaction, and a failure in it fails the transaction as its
+// statement would have. The locks are still taken before anything they
+// guard is read: they go first in the queue that carries the reads.
 
 // rawConner is a transaction that can also reach its connection's pgx
 // driver: the group commit's (writerTx).
@@ -197,8 +199,8 @@ func (q pipeQ) QueryContext(ctx context.Context, query string, args ...any) (*sq
 }
 
 // QueryRowContext cannot return the queue's failure in its row: the row
-// then carries the aborted transaction's error, and obsApply returns the
-// pipeline's own.
+// then carries the aborted transaction's error, and obsApply and the
+// group commit return the pipeline's own.
 func (q pipeQ) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	q.p.flush(ctx)
 	return q.Querier.QueryRowContext(ctx, query, args...)
