@@ -354,6 +354,11 @@ func (t *obsTx) loadAreas(ids []int64) error {
 			want = append(want, id)
 		}
 	}
+	if len(want) == 0 {
+		// All known: nothing to send (what is queued waits for the
+		// reads that come next).
+		return nil
+	}
 	slices.Sort(want)
 	want = slices.Compact(want)
 	// The areas and all their ancestors in one statement: level by level,
@@ -1008,9 +1013,8 @@ func unitOf(area int64, phase string, u agg.Unit) unit {
 }
 
 // resolutions reads the resolutions of a phase's groups in areas (the
-// condition in and its args from groupChunk), by area and question.
-// resolutions reads the groups' resolutions: complete once the reads are
-// sent (sendReads).
+// condition in and its args from groupChunk), by area and question:
+// complete once the reads are sent (sendReads).
 func (t *obsTx) resolutions(sc obsScope, phase string, in string, args []any) (map[int64]map[string]json.RawMessage, error) {
 	resolved := map[int64]map[string]json.RawMessage{}
 	err := t.read(`SELECT area_id, question, value FROM resolutions WHERE org_id = $1 AND election_id = $2 AND phase = $3 AND area_id`+in, args,

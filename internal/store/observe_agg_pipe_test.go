@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -78,16 +79,8 @@ func TestPipeline(t *testing.T) {
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(3), int64(1))
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(1), int64(1)) // k = 1 is taken
 			add(`INSERT INTO pipe_t (k, x) VALUES ($1, $2)`, int64(4), int64(1))
-			// A read queued after the failure is not read.
-			read := false
-			if err := pt.Read(`SELECT x FROM pipe_t`, nil, func(func(...any) error) error { read = true; return nil }); err != nil {
-				t.Fatalf("queueing a read: %v", err)
-			}
 			var n int64
 			rowErr := q.QueryRowContext(ctx, `SELECT count(*) FROM pipe_t`).Scan(&n)
-			if read {
-				t.Fatal("a read queued after a failed statement was read")
-			}
 			if rowErr == nil {
 				t.Fatal("a read after a failed queue succeeded")
 			}
@@ -102,6 +95,42 @@ func TestPipeline(t *testing.T) {
 		var n int64
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pipe_t`).Scan(&n); err != nil || n != 2 {
 			t.Fatalf("after the failure %d rows, %v; want the 2 committed before", n, err)
+		}
+		// A reader's own failure (the server would go on): it is the
+		// queue's, returned as it is, and the reads queued after it are
+		// not read.
+		errReader := errors.New("the reader refused")
+		err = store.InPipeline(ctx, db, func(pt store.PipeTest) error {
+			if err := pt.Read(`SELECT x FROM pipe_t`, nil, func(func(...any) error) error { return errReader }); err != nil {
+				return err
+			}
+			read := false
+			if err := pt.Read(`SELECT x FROM pipe_t`, nil, func(func(...any) error) error { read = true; return nil }); err != nil {
+				return err
+			}
+			err := pt.Flush()
+			if read {
+				t.Error("a read queued after a failed one was read")
+			}
+			return err
+		})
+		if !errors.Is(err, errReader) {
+			t.Fatalf("a reader's failure: %v", err)
+		}
+		// A read the server fails among its rows (the second: x = 60): told with that read's
+		// statement, not the next one's.
+		err = store.InPipeline(ctx, db, func(pt store.PipeTest) error {
+			if err := pt.Read(`SELECT 100 / (x - 60) FROM pipe_t ORDER BY k`, nil, func(scan func(...any) error) error {
+				var v int64
+				return scan(&v)
+			}); err != nil {
+				return err
+			}
+			pt.Add(`SELECT 1`)
+			return pt.Flush()
+		})
+		if err == nil || !strings.Contains(err.Error(), "SELECT 100 / (x - 60)") || !strings.Contains(err.Error(), "22012") {
+			t.Fatalf("a read failing among its rows: %v; want its statement and the division by zero", err)
 		}
 	})
 }
