@@ -231,14 +231,8 @@ func piped(q Querier) *pipeline {
 // round trip; at once otherwise. What scan fills is complete only then.
 func (t *obsTx) read(query string, args []any, scan func(sc func(...any) error) error) error {
 	if t.pipe != nil {
-		t.pipe.addRows(query, args, func(rows pgx.Rows) error {
-			for rows.Next() {
-				if err := scan(rows.Scan); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		// (flush reads the rows' error after closing them.)
+		t.pipe.addRows(query, args, func(rows pgx.Rows) error { return eachRow(rows, scan) })
 		return nil
 	}
 	rows, err := t.q.QueryContext(t.ctx, query, args...)
@@ -246,12 +240,7 @@ func (t *obsTx) read(query string, args []any, scan func(sc func(...any) error) 
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(rows, scan)
 }
 
 // sendReads sends the reads queued by read (nothing to do without a
