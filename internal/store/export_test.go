@@ -237,8 +237,8 @@ func InPipeline(ctx context.Context, db *DB, fn func(pt PipeTest) error) error {
 	// t.Fatal in fn would otherwise leave the release waiting on the
 	// open transaction.
 	defer tx.Rollback()
-	var q Querier = writerTx{tx, c}
-	p := newPipeline(q, db.Dialect)
+	var q Querier = tx
+	p := newPipeline(c, db.Dialect)
 	pt := PipeTest{Q: q, Piped: p != nil, Add: func(s string, args ...any) {
 		if _, err := q.ExecContext(ctx, s, args...); err != nil {
 			panic(err)
@@ -256,3 +256,6 @@ func InPipeline(ctx context.Context, db *DB, fn func(pt PipeTest) error) error {
 	}
 	return tx.Commit()
 }
+
+// PipelineSends is how many queues have been sent (observe_agg_pipe.go).
+func PipelineSends() int64 { return pipelineSends.Load() }

@@ -323,11 +323,9 @@ func (w *GroupCommit) commit(ws *writer, batch []*CommitJob) {
 		// (On SQLite the bare transaction: its leaves' and loaders' fast
 		// paths look for a *sql.Tx.)
 		var q Querier = tx
-		var p *pipeline
-		if w.db.Dialect == Postgres {
-			if p = newPipeline(writerTx{tx, ws.conn}, w.db.Dialect); p != nil {
-				q = pipeQ{writerTx{tx, ws.conn}, p}
-			}
+		p := newPipeline(ws.conn, w.db.Dialect)
+		if p != nil {
+			q = pipeQ{tx, p}
 		}
 		err := writeBatch(ctx, q, w.db.Dialect, batch, results, !w.NoLog, &w.logHint)
 		if p != nil && p.err != nil {

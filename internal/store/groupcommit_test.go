@@ -86,6 +86,7 @@ func TestWriterBatches(t *testing.T) {
 			jobs = append(jobs, fx.job(fmt.Sprintf("client-%04d", i)))
 		}
 		jobs = append(jobs, fx.job("client-0007"))
+		sends := store.PipelineSends()
 		w := queuedWriter(db, jobs)
 		defer w.Close()
 		ids := map[int64]bool{}
@@ -104,6 +105,11 @@ func TestWriterBatches(t *testing.T) {
 		}
 		if st := w.Stats(); st.Batches != 1 || st.Reports != 51 {
 			t.Errorf("stats %+v: want the 51 queued jobs in one transaction", st)
+		}
+		// On PostgreSQL the commit's writes, locks and reads that wait
+		// for a later round trip went as queues (observe_agg_pipe.go).
+		if sent := store.PipelineSends() - sends; (db.Dialect == store.Postgres) != (sent > 0) {
+			t.Errorf("%d queues sent on %s", sent, db.Dialect)
 		}
 		if n := fx.count(t, `SELECT count(*) FROM reports WHERE org_id = $1`); n != 50 {
 			t.Errorf("%d reports stored, want 50", n)

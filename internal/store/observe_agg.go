@@ -167,11 +167,9 @@ func obsApply(ctx context.Context, q Querier, d Dialect, c *obsChange) (err erro
 	}
 	t := newObsTx(ctx, q, d)
 	defer t.closeStmts()
-	if t.pipe = newPipeline(q, d); t.pipe != nil {
-		t.q = pipeQ{Querier: q, p: t.pipe}
-		if pq, ok := q.(pipeQ); ok {
-			t.q = pq // the group commit's, not one around it
-		}
+	// In the group commit on PostgreSQL q sends a queue (pipeQ): the
+	// aggregates' writes and independent reads join it.
+	if t.pipe = piped(q); t.pipe != nil {
 		defer func() {
 			if t.pipe.err != nil {
 				// A statement that failed after the queue's failure says

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -29,21 +30,6 @@ import (
 // statement would have. The locks are still taken before anything they
 // guard is read: they go first in the queue that carries the reads.
 
-// rawConner is a transaction that can also reach its connection's pgx
-// driver: the group commit's (writerTx).
-type rawConner interface {
-	rawConn() *sql.Conn
-}
-
-// writerTx is the group commit's transaction with the connection it runs
-// on.
-type writerTx struct {
-	*sql.Tx
-	conn *sql.Conn
-}
-
-func (w writerTx) rawConn() *sql.Conn { return w.conn }
-
 // pipeline is a queue of statements whose results nobody reads, or
 // reads only to check them (addRow).
 type pipeline struct {
@@ -60,23 +46,15 @@ type queued struct {
 	rows func(pgx.Rows) error // a reader of its rows, or nil
 }
 
-// newPipeline returns a pipeline over q's connection, or nil when q has
-// none to offer (SQLite, or a transaction outside the group commit); q's
-// own when it is already one's (pipeQ).
-func newPipeline(q Querier, d Dialect) *pipeline {
-	if d != Postgres {
+// newPipeline returns a pipeline over the group commit's connection (its
+// transaction open on it), or nil where there is none to have: on SQLite,
+// or under a driver other than pgx (a wrapper, say), where the statements
+// run one at a time, as before.
+func newPipeline(conn *sql.Conn, d Dialect) *pipeline {
+	if d != Postgres || conn == nil {
 		return nil
 	}
-	if pq, ok := q.(pipeQ); ok {
-		return pq.p
-	}
-	rc, ok := q.(rawConner)
-	if !ok || rc.rawConn() == nil {
-		return nil
-	}
-	// The queue needs pgx's own connection: under another driver (a
-	// wrapper, say) the statements run one at a time, as before.
-	pgxConn := rc.rawConn().Raw(func(dc any) error {
+	pgxConn := conn.Raw(func(dc any) error {
 		if _, ok := dc.(*stdlib.Conn); !ok {
 			return errNotPgx
 		}
@@ -85,10 +63,15 @@ func newPipeline(q Querier, d Dialect) *pipeline {
 	if !pgxConn {
 		return nil
 	}
-	return &pipeline{conn: rc.rawConn()}
+	return &pipeline{conn: conn}
 }
 
 var errNotPgx = errors.New("not a pgx connection")
+
+// pipelineSends counts the queues sent, for the test that the group
+// commit uses one (nothing else would tell: without it the statements
+// run one at a time, to the same effect).
+var pipelineSends atomic.Int64
 
 // add queues a statement; its failure is told with the statement's first
 // words. pgx encodes args when the queue is sent: a slice given here must
@@ -140,6 +123,7 @@ func (p *pipeline) flush(ctx context.Context) error {
 	}
 	b, items := p.batch, p.items
 	p.batch, p.items = pgx.Batch{}, nil
+	pipelineSends.Add(1)
 	p.err = p.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {

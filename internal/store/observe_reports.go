@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 )
@@ -696,7 +696,7 @@ func electionsExist(ctx context.Context, q Querier, rs []*Report) error {
 	for lo := 0; lo < len(ids); lo += 500 {
 		part := ids[lo:min(lo+500, len(ids))]
 		in, args := inIDs(part)
-		check := func(row interface{ Scan(...any) error }) error {
+		check := func(row pgx.Row) error { // a *sql.Row, or pgx's row when queued
 			var n int
 			if err := row.Scan(&n); err != nil {
 				return fmt.Errorf("checking the elections of these reports (of %v): %w", part, err)
@@ -709,7 +709,7 @@ func electionsExist(ctx context.Context, q Querier, rs []*Report) error {
 		if p := piped(q); p != nil {
 			// Checked with the group commit's next statement: a round
 			// trip less.
-			p.addRow(`SELECT count(*) FROM elections WHERE id`+in, args, func(row pgx.Row) error { return check(row) })
+			p.addRow(`SELECT count(*) FROM elections WHERE id`+in, args, check)
 			continue
 		}
 		if err := check(q.QueryRowContext(ctx, `SELECT count(*) FROM elections WHERE id`+in, args...)); err != nil {
