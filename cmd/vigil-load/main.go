@@ -139,7 +139,9 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	cpu0 := cpuTime()
 	res := load.Run(ctx, cfg)
+	cpu := cpuTime() - cpu0
 	if *memprofile != "" {
 		runtime.GC()
 		if err := writeHeap(*memprofile); err != nil {
@@ -154,6 +156,11 @@ func run(ctx context.Context, args []string) error {
 		st := h.Observation().WriterStats()
 		fmt.Printf("group commit: %d reports in %d transactions (%.1f per commit), %.2f s in commits, longest %.1f ms\n",
 			st.Reports, st.Batches, float64(st.Reports)/float64(max(st.Batches, 1)), st.CommitTime.Seconds(), float64(st.MaxCommit.Microseconds())/1000)
+		if cpu > 0 && res.Acked > 0 {
+			// The server, its writer and the clients together; not
+			// PostgreSQL's processes.
+			fmt.Printf("this process's CPU: %.1f s, %.0f µs a report acknowledged\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(res.Acked))
+		}
 	}
 	return nil
 }

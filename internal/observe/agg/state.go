@@ -2,6 +2,7 @@ package agg
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -32,6 +33,10 @@ type State struct {
 	reports []int64                       // every usable report folded, in id order
 	answers map[string]map[string][]int64 // question → answer (its JSON) → reports that gave it, in id order
 	visits  map[string]*visitState        // by visit; a report without one is "#" + its id
+	// textLen is the length of the text last encoded or decoded: the next
+	// Encode's buffer starts there, not at nothing (most of a commit's
+	// states gained a report or two since).
+	textLen int
 }
 
 type visitState struct {
@@ -360,7 +365,7 @@ func (s *State) visitsInOrder() []*visitState {
 // touched station on every commit, and encoding/json's reflection over
 // the report ids was most of that work.
 func (s *State) Encode() []byte {
-	b := make([]byte, 0, 512)
+	b := make([]byte, 0, max(512, s.textLen+s.textLen/8))
 	all := s.reports
 	if len(all) == 0 {
 		return b
@@ -375,7 +380,7 @@ func (s *State) Encode() []byte {
 	for q := range s.answers {
 		qs = append(qs, q)
 	}
-	sort.Strings(qs)
+	slices.Sort(qs)
 	type value struct {
 		key string
 		ids []int64
@@ -383,16 +388,16 @@ func (s *State) Encode() []byte {
 	var vs []value
 	for _, q := range qs {
 		b = append(b, 'Q', ' ')
-		b = strconv.AppendQuote(b, q)
+		b = appendQuoted(b, q)
 		b = append(b, '\n')
 		vs = vs[:0]
 		for k, ids := range s.answers[q] {
 			vs = append(vs, value{k, ids})
 		}
-		sort.Slice(vs, func(i, j int) bool { return vs[i].ids[0] < vs[j].ids[0] })
+		slices.SortFunc(vs, func(x, y value) int { return cmp.Compare(x.ids[0], y.ids[0]) })
 		for _, v := range vs {
 			b = append(b, 'A', ' ')
-			b = strconv.AppendQuote(b, v.key)
+			b = appendQuoted(b, v.key)
 			b = appendPositions(b, all, v.ids)
 		}
 	}
@@ -401,27 +406,48 @@ func (s *State) Encode() []byte {
 		b = append(b, 'V', ' ')
 		b = strconv.AppendInt(b, v.formID, 10)
 		b = append(b, ' ')
-		b = strconv.AppendQuote(b, v.visit)
+		b = appendQuoted(b, v.visit)
 		b = appendPositions(b, all, v.reports)
 		vq = vq[:0]
 		for q := range v.agreed {
 			vq = append(vq, q)
 		}
-		sort.Strings(vq)
+		slices.Sort(vq)
 		for _, q := range vq {
 			if k := v.agreed[q]; k == differ {
 				b = append(b, 'D', ' ')
-				b = strconv.AppendQuote(b, q)
+				b = appendQuoted(b, q)
 			} else {
 				b = append(b, 'G', ' ')
-				b = strconv.AppendQuote(b, q)
+				b = appendQuoted(b, q)
 				b = append(b, ' ')
-				b = strconv.AppendQuote(b, k)
+				b = appendQuoted(b, k)
 			}
 			b = append(b, '\n')
 		}
 	}
+	s.textLen = len(b)
 	return b
+}
+
+// appendQuoted appends s quoted as strconv.AppendQuote quotes it, directly
+// when s is printable ASCII (every question's name and most answers'
+// JSON), where that quoting only escapes the quote and the backslash:
+// strconv's rune by rune was a fifth of Encode's time.
+func appendQuoted(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
 }
 
 // appendPositions writes the positions of ids (increasing, all in all) in
@@ -582,6 +608,7 @@ func (s *State) Decode(text []byte) error {
 		}
 	}
 	n.reports = all
+	n.textLen = len(text)
 	*s = *n
 	return nil
 }
