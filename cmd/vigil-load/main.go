@@ -31,6 +31,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/cputime"
 	"github.com/vigil-elections/vigil/internal/observe/load"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
@@ -139,9 +140,9 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	res := load.Run(ctx, cfg)
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	if *memprofile != "" {
 		runtime.GC()
 		if err := writeHeap(*memprofile); err != nil {

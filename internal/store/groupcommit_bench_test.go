@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/cputime"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -59,7 +60,7 @@ func benchWriter(b *testing.B, db *store.DB, logged bool) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for c := 0; c < 200; c++ {
 		wg.Add(1)
 		go func() {
@@ -82,7 +83,7 @@ func benchWriter(b *testing.B, db *store.DB, logged bool) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	st := w.Stats()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
 	b.ReportMetric(float64(st.Reports)/float64(max(st.Batches, 1)), "reports/commit")
