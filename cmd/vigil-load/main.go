@@ -149,6 +149,9 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if h != nil {
+		res.ProcessCPU = cpu
+	}
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(res)
 	}

@@ -304,6 +304,13 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 		OrgID: p.OrgID, ElectionID: e.ID, FormID: sf.ID, Phase: string(f.Phase), ObserverID: p.ObserverID, UserID: p.UserID,
 		Channel: sub.Channel, ClientID: sub.ClientID, Answers: answers, Submitted: sub.Submitted.UTC(), Received: now,
 	}
+	if sub.Answers.ValidUTF8() {
+		// The writer folds these rather than decode answers again; an
+		// invalid byte (an SMS gateway's, say) would read back as U+FFFD,
+		// so such answers are decoded from their JSON, as a rebuild reads
+		// them.
+		r.Decoded = sub.Answers
+	}
 	if area != nil {
 		r.AreaID = area.ID
 	}

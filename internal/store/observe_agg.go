@@ -1145,9 +1145,11 @@ func (t *obsTx) loadTeams(rs []*Report) error {
 func (t *obsTx) aggReports(rs []*Report) ([]agg.Report, error) {
 	out := make([]agg.Report, 0, len(rs))
 	for _, r := range rs {
-		var a form.Answers
-		if err := json.Unmarshal(r.Answers, &a); err != nil {
-			return nil, fmt.Errorf("report %d: %w", r.ID, err)
+		a := r.Decoded
+		if a == nil {
+			if err := json.Unmarshal(r.Answers, &a); err != nil {
+				return nil, fmt.Errorf("report %d: %w", r.ID, err)
+			}
 		}
 		f, err := t.form(r.FormID)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
 )
 
@@ -240,4 +241,33 @@ func TestFoldKeptStates(t *testing.T) {
 		t.Error("the state of a rolled-back commit was taken")
 	}
 	sameAsRebuild(t, fx.db1)
+}
+
+// A report's Decoded answers, when its submitter gives them, are what the
+// fold reads: its Answers are not decoded again. (They must be Answers
+// decoded, which observe.Service.Submit sees to; here they differ on
+// purpose, so that which of the two was folded shows.)
+func TestFoldTakesDecodedAnswers(t *testing.T) {
+	fx := newFoldFx(t)
+	fx.commit(t, fx.report("P", "good")) // the group has a state
+	r := fx.report("P", "good")
+	r.Decoded = form.Answers{"station": form.IntValue(1), "overall": form.TextValue("bad")}
+	folded0, _ := store.ObservationGroupCounts()
+	fx.commit(t, r)
+	if folded, _ := store.ObservationGroupCounts(); folded != folded0+1 {
+		t.Fatalf("the report was not folded (%d folds)", folded-folded0)
+	}
+	rows, err := store.DumpObservationAggregates(context.Background(), fx.db1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conflict string
+	for _, row := range rows {
+		if strings.HasPrefix(row, "conflicts ") && strings.Contains(row, "overall") {
+			conflict = row
+		}
+	}
+	if !strings.Contains(conflict, `\"bad\"`) && !strings.Contains(conflict, `"bad"`) {
+		t.Fatalf("the fold did not read the decoded answers: no conflict on overall with \"bad\" in\n%s", strings.Join(rows, "\n"))
+	}
 }

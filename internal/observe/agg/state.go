@@ -363,7 +363,9 @@ func (s *State) visitsInOrder() []*visitState {
 //
 // It is not JSON: the group commit reads and writes a state for every
 // touched station on every commit, and encoding/json's reflection over
-// the report ids was most of that work.
+// the report ids was most of that work. Encode records the text's length
+// in s (the next call's buffer): like Add, it is not for use beside
+// another use of s.
 func (s *State) Encode() []byte {
 	b := make([]byte, 0, max(512, s.textLen+s.textLen/8))
 	all := s.reports

@@ -626,9 +626,18 @@ func BenchmarkStateEncode(b *testing.B) {
 // would change with the path its strings took (Encode is canonical).
 func TestAppendQuotedAsStrconv(t *testing.T) {
 	for _, s := range []string{"", "overall", `"good"`, `a\b`, `"\"quoted\" \\ both"`, "10:15", "tab\there", "new\nline",
-		"é", "\x7f", "\x00", "~ !#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}", "\xff", "日本", `{"a":[1,2]}`} {
+		"é", "\x7f", "\x00", "\x1f", "\u00a0", "~ !#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}", "\xff", "日本", `{"a":[1,2]}`} {
 		if got, want := string(appendQuoted([]byte("x"), s)), "x"+strconv.Quote(s); got != want {
 			t.Errorf("appendQuoted(%q) = %s, want %s", s, got, want)
+		}
+	}
+	// Every byte alone, and beside a printable one: the direct path's
+	// bounds, both edges.
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "b"} {
+			if got, want := string(appendQuoted(nil, s)), strconv.Quote(s); got != want {
+				t.Errorf("appendQuoted(%q) = %s, want %s", s, got, want)
+			}
 		}
 	}
 }

@@ -102,6 +102,43 @@ func ProtocolValue(items map[string]int64) Value {
 	return Value{kind: KindProtocol, proto: maps.Clone(items)}
 }
 
+// ValidUTF8 reports whether every question id and every text the answers
+// hold (texts, choices, protocol items, a repeat's answers) is valid
+// UTF-8. Only such answers decode from their JSON encoding to answers
+// that encode the same way: JSON replaces an invalid byte with U+FFFD,
+// which Value's encoding writes as itself, not as the escape an invalid
+// byte gets (FuzzAnswersReencode, TestAnswersReencode).
+func (a Answers) ValidUTF8() bool {
+	for q, v := range a {
+		if !utf8.ValidString(q) || !v.validUTF8() {
+			return false
+		}
+	}
+	return true
+}
+
+func (v Value) validUTF8() bool {
+	if !utf8.ValidString(v.s) {
+		return false
+	}
+	for _, s := range v.list {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	for k := range v.proto {
+		if !utf8.ValidString(k) {
+			return false
+		}
+	}
+	for _, r := range v.rows {
+		if !r.ValidUTF8() {
+			return false
+		}
+	}
+	return true
+}
+
 // Kind returns the kind of the value.
 func (v Value) Kind() Kind { return v.kind }
 

@@ -103,6 +103,9 @@ type Result struct {
 	Statuses   map[int]int   `json:"statuses"`     // answers by HTTP status
 	FirstError string        `json:"first_error"`  // for diagnosis
 	Timeouts   int           `json:"client_stops"` // reports abandoned when time ran out
+	// ProcessCPU is what the process used during the run, set by
+	// vigil-load self: the server, its writer and the clients together.
+	ProcessCPU time.Duration `json:"process_cpu_ns,omitempty"`
 }
 
 func (r Result) String() string {
