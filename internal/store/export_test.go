@@ -259,3 +259,12 @@ func InPipeline(ctx context.Context, db *DB, fn func(pt PipeTest) error) error {
 
 // PipelineSends is how many queues have been sent (observe_agg_pipe.go).
 func PipelineSends() int64 { return pipelineSends.Load() }
+
+// AncestorsQuery is the group commit's read of areas and their ancestors,
+// over the ids in a parameter ($1: an array on PostgreSQL, an IN list of
+// ids on SQLite).
+func AncestorsQuery(d Dialect, ids []int64) (string, []any) {
+	t := &obsTx{d: d}
+	in, args := t.idsIn(ids, 1)
+	return ancestorsQuery(d, in), args
+}
