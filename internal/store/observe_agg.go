@@ -1055,9 +1055,9 @@ func (t *obsTx) resolutions(sc obsScope, phase string, in string, args []any) (m
 
 // foldable chooses, among the stored states of the groups in areas that
 // only gained reports in this transaction (read by storedStates), those
-// it can trust: that read, whose station's usable reports (obs_stations, kept by every
-// writer) are those its phases' states hold, and that do not already hold
-// a report this transaction stored. Any other group is computed from its
+// it can trust: that read, whose station's usable reports (obs_stations,
+// kept by every writer) are those its phases' states hold, and that do
+// not already hold a report this transaction stored. Any other group is computed from its
 // reports, which writes its state afresh: a state that does not read, one
 // left behind by a writer that did not keep states (a vigil from before
 // them, still running beside a newer one), a damaged row.
