@@ -292,7 +292,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if err := access.Check(p, access.SubmitReport, access.Resource{OrgID: p.OrgID, Area: nonNilPath(path, area != nil)}); err != nil {
 		return nil, err
 	}
-	answers, err := json.Marshal(sub.Answers)
+	answers, err := sub.Answers.AppendJSON(nil)
 	if err != nil {
 		return nil, inputf("answers: %v", err)
 	}

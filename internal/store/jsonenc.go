@@ -2,88 +2,70 @@ package store
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/vigil-elections/vigil/internal/jsontext"
+	"github.com/vigil-elections/vigil/internal/observe/agg"
 )
 
 // The import writes an area path (a JSON array of names) for every level
-// of every row and a JSON array of votes for every protocol: encoding/json's
-// reflection was a fifth of the import's CPU. These append the same bytes
-// json.Marshal writes (its HTML-safe escaping included, so that paths
-// stored either way compare equal), without reflection or allocation.
+// of every row and a JSON array of votes for every protocol, and the group
+// commit a conflict for every changed question of every touched station:
+// encoding/json's reflection was a fifth of the import's CPU. These append
+// the same bytes json.Marshal writes (its HTML-safe escaping included, so
+// that paths stored either way compare equal), without reflection.
 
+// appendPathJSON writes no path as an empty list, not as null.
 func appendPathJSON(buf []byte, path []string) []byte {
-	buf = append(buf, '[')
-	for i, s := range path {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendJSONString(buf, s)
+	if path == nil {
+		return append(buf, "[]"...)
 	}
-	return append(buf, ']')
+	return jsontext.AppendStrings(buf, path)
 }
 
+// appendVotesJSON writes no votes as an empty list, not as null.
 func appendVotesJSON(buf []byte, votes []int64) []byte {
-	buf = append(buf, '[')
-	for i, v := range votes {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = strconv.AppendInt(buf, v, 10)
+	if votes == nil {
+		return append(buf, "[]"...)
 	}
-	return append(buf, ']')
+	return jsontext.AppendInts(buf, votes)
 }
 
-const hexDigits = "0123456789abcdef"
 
-// appendJSONString follows encoding/json's encodeState.string with
-// escapeHTML set, as json.Marshal uses it.
-func appendJSONString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
+// appendConflictJSON writes a conflict as json.Marshal writes an
+// agg.Conflict (its fields' tags: the resolution left out when empty).
+func appendConflictJSON(buf []byte, c agg.Conflict) ([]byte, error) {
+	buf = append(buf, `{"area_id":`...)
+	buf = strconv.AppendInt(buf, c.AreaID, 10)
+	buf = append(buf, `,"phase":`...)
+	buf = jsontext.AppendString(buf, c.Phase)
+	buf = append(buf, `,"question":`...)
+	buf = jsontext.AppendString(buf, c.Question)
+	buf = append(buf, `,"values":`...)
+	if c.Values == nil {
+		buf = append(buf, "null"...)
+	} else {
+		buf = append(buf, '[')
+		for i, v := range c.Values {
+			if i > 0 {
+				buf = append(buf, ',')
 			}
-			buf = append(buf, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				buf = append(buf, '\\', b)
-			case '\b':
-				buf = append(buf, '\\', 'b')
-			case '\f':
-				buf = append(buf, '\\', 'f')
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			var err error
+			buf = append(buf, `{"value":`...)
+			if buf, err = jsontext.AppendRaw(buf, v.Value); err != nil {
+				return nil, err
 			}
-			i++
-			start = i
-			continue
+			buf = append(buf, `,"reports":`...)
+			buf = jsontext.AppendInts(buf, v.Reports)
+			buf = append(buf, '}')
 		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
+		buf = append(buf, ']')
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	if len(c.Resolved) > 0 {
+		var err error
+		buf = append(buf, `,"resolved":`...)
+		if buf, err = jsontext.AppendRaw(buf, c.Resolved); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
 }

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/jsontext"
 )
 
 // Kind is the kind of an answer value.
@@ -229,41 +230,80 @@ func (v Value) String() string {
 }
 
 // MarshalJSON writes the natural JSON value.
-func (v Value) MarshalJSON() ([]byte, error) {
+func (v Value) MarshalJSON() ([]byte, error) { return v.appendJSON(nil) }
+
+// appendJSON appends the natural JSON value, as json.Marshal writes it.
+func (v Value) appendJSON(buf []byte) ([]byte, error) {
 	switch v.kind {
 	case KindBool:
-		return strconv.AppendBool(nil, v.b), nil
+		return strconv.AppendBool(buf, v.b), nil
 	case KindInt:
-		return strconv.AppendInt(nil, v.i, 10), nil
+		return strconv.AppendInt(buf, v.i, 10), nil
 	case KindDecimal:
 		if math.IsNaN(v.f) || math.IsInf(v.f, 0) {
 			return nil, fmt.Errorf("form: decimal answer %v has no JSON form", v.f)
 		}
 		// Keep a decimal point so that the value reads back as a decimal.
-		s := strconv.FormatFloat(v.f, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".e") {
-			s += ".0"
+		n := len(buf)
+		buf = strconv.AppendFloat(buf, v.f, 'g', -1, 64)
+		if !bytes.ContainsAny(buf[n:], ".e") {
+			buf = append(buf, ".0"...)
 		}
-		return []byte(s), nil
+		return buf, nil
 	case KindText:
-		return json.Marshal(v.s)
+		return jsontext.AppendString(buf, v.s), nil
 	case KindList:
 		if v.list == nil {
-			return []byte("[]"), nil
+			return append(buf, "[]"...), nil
 		}
-		return json.Marshal(v.list)
+		return jsontext.AppendStrings(buf, v.list), nil
 	case KindProtocol:
-		if v.proto == nil {
-			return []byte("{}"), nil
+		buf = append(buf, '{')
+		for i, k := range slices.Sorted(maps.Keys(v.proto)) {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = jsontext.AppendString(buf, k)
+			buf = append(buf, ':')
+			buf = strconv.AppendInt(buf, v.proto[k], 10)
 		}
-		return json.Marshal(v.proto)
+		return append(buf, '}'), nil
 	case KindRepeat:
-		if len(v.rows) == 0 {
-			return []byte("[]"), nil
+		buf = append(buf, '[')
+		for i, r := range v.rows {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = r.AppendJSON(buf); err != nil {
+				return nil, err
+			}
 		}
-		return json.Marshal(v.rows)
+		return append(buf, ']'), nil
 	}
-	return []byte("null"), nil
+	return append(buf, "null"...), nil
+}
+
+// AppendJSON appends the answers as json.Marshal writes them (questions
+// in order, each answer its natural value), without its reflection: the
+// intake encodes every report's answers (issue 9).
+func (a Answers) AppendJSON(buf []byte) ([]byte, error) {
+	if a == nil {
+		return append(buf, "null"...), nil
+	}
+	buf = append(buf, '{')
+	for i, q := range slices.Sorted(maps.Keys(a)) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = jsontext.AppendString(buf, q)
+		buf = append(buf, ':')
+		var err error
+		if buf, err = a[q].appendJSON(buf); err != nil {
+			return nil, fmt.Errorf("answer to %s: %w", q, err)
+		}
+	}
+	return append(buf, '}'), nil
 }
 
 // UnmarshalJSON reads the natural JSON value. Numbers without a fraction or

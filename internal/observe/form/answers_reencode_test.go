@@ -3,8 +3,11 @@ package form
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +43,75 @@ func reencodes(t *testing.T, a Answers) {
 	}
 }
 
+// appendsAsMarshalled checks that AppendJSON writes what encoding/json
+// wrote for the answers before it (reference, below: the values' old
+// encodings, over encoding/json), and refuses what it refused: the intake
+// stores its text, so reports stored before and after compare equal.
+func appendsAsMarshalled(t *testing.T, a Answers) {
+	t.Helper()
+	want, werr := reference(a)
+	got, gerr := a.AppendJSON([]byte("x"))
+	if (werr != nil) != (gerr != nil) {
+		t.Fatalf("%q: error %v, encoding/json's %v", a, gerr, werr)
+	}
+	if werr == nil && string(got) != "x"+string(want) {
+		t.Fatalf("%q:\n got %s\nwant %s", a, got[1:], want)
+	}
+}
+
+// reference encodes answers as Value.MarshalJSON did before AppendJSON:
+// encoding/json for texts, lists, protocols and repeats.
+func reference(a Answers) ([]byte, error) {
+	if a == nil {
+		return json.Marshal(a)
+	}
+	m := map[string]json.RawMessage{}
+	for q, v := range a {
+		var b []byte
+		var err error
+		switch v.kind {
+		case KindText:
+			b, err = json.Marshal(v.s)
+		case KindList:
+			b, err = json.Marshal(v.list)
+			if v.list == nil {
+				b = []byte("[]")
+			}
+		case KindProtocol:
+			b, err = json.Marshal(v.proto)
+			if v.proto == nil {
+				b = []byte("{}")
+			}
+		case KindRepeat:
+			rows := []json.RawMessage{}
+			for _, r := range v.rows {
+				rb, rerr := reference(r)
+				if rerr != nil {
+					return nil, rerr
+				}
+				rows = append(rows, rb)
+			}
+			b, err = json.Marshal(rows)
+		case KindDecimal:
+			if math.IsNaN(v.f) || math.IsInf(v.f, 0) {
+				return nil, errors.New("no JSON form")
+			}
+			s := strconv.FormatFloat(v.f, 'g', -1, 64)
+			if !strings.ContainsAny(s, ".e") {
+				s += ".0"
+			}
+			b = []byte(s)
+		default:
+			b, err = json.Marshal(map[Kind]any{KindNone: nil, KindBool: v.b, KindInt: v.i}[v.kind])
+		}
+		if err != nil {
+			return nil, err
+		}
+		m[q] = b
+	}
+	return json.Marshal(m)
+}
+
 func sortedKeys(a Answers) []string {
 	var ks []string
 	for k := range a {
@@ -67,6 +139,7 @@ func TestAnswersReencode(t *testing.T) {
 		{"<q>": TextValue("v"), "": BoolValue(true)},
 	} {
 		reencodes(t, a)
+		appendsAsMarshalled(t, a)
 	}
 	// An invalid byte anywhere: these do not reencode (the group commit
 	// decodes their JSON as a rebuild does), and ValidUTF8 says so.
@@ -81,10 +154,12 @@ func TestAnswersReencode(t *testing.T) {
 		if a.ValidUTF8() {
 			t.Errorf("%q: said valid UTF-8", a)
 		}
+		appendsAsMarshalled(t, a)
 	}
 }
 
-// Whatever a client's JSON decodes to reencodes.
+// Whatever a client's JSON decodes to reencodes, and is encoded as
+// encoding/json encoded it.
 func FuzzAnswersReencode(f *testing.F) {
 	for _, s := range []string{`{}`, `{"a":1,"b":"x","c":true,"d":null}`, `{"p":{"x":1,"y":2}}`, `{"l":["a","b"]}`,
 		`{"r":[{"q":1},{"q":"s"}]}`, `{"s":"a\"b]}"}`, `{"n":1.5e3}`, `{"n":-0}`, `{"n":-0.0}`, `{"n":1e400}`, `{"n":12345678901234567890}`,
@@ -96,6 +171,7 @@ func FuzzAnswersReencode(f *testing.F) {
 		if json.Unmarshal(b, &a) != nil {
 			return
 		}
+		appendsAsMarshalled(t, a)
 		reencodes(t, a)
 	})
 }
