@@ -27,8 +27,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
+	"github.com/vigil-elections/vigil/internal/jsontext"
 	"github.com/vigil-elections/vigil/internal/observe/agg"
 	"github.com/vigil-elections/vigil/internal/observe/form"
 )
@@ -547,11 +549,52 @@ func (t *obsTx) form(id int64) (*form.Form, error) {
 	if err := t.q.QueryRowContext(t.ctx, `SELECT body FROM forms WHERE id = $1`, id).Scan(&body); err != nil {
 		return nil, fmt.Errorf("form %d: %w", id, err)
 	}
-	f := &form.Form{}
-	if err := json.Unmarshal([]byte(body), f); err != nil {
+	f, err := obsForms.decode(id, body)
+	if err != nil {
 		return nil, fmt.Errorf("form %d: %w", id, err)
 	}
 	t.forms[id] = f
+	return f, nil
+}
+
+// decodedForms keeps each form the group commit decoded, by id, beside its
+// text. Every commit read and decoded its reports' forms again; and a
+// visit's observation, kept with a state between commits, holds while its
+// form is the same pointer (agg's derived), so a form whose text is the
+// one read is given as it was, whichever database it came from.
+type decodedForms struct {
+	mu sync.Mutex
+	m  map[int64]decodedForm
+}
+
+type decodedForm struct {
+	body string
+	f    *form.Form
+}
+
+// maxDecodedForms bounds the forms kept: a deployment has a few dozen.
+const maxDecodedForms = 256
+
+var obsForms = &decodedForms{m: map[int64]decodedForm{}}
+
+// decode returns form id of text body: the one kept if its text is body.
+func (c *decodedForms) decode(id int64, body string) (*form.Form, error) {
+	c.mu.Lock()
+	k, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && k.body == body {
+		return k.f, nil
+	}
+	f := &form.Form{}
+	if err := json.Unmarshal([]byte(body), f); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxDecodedForms {
+		clear(c.m)
+	}
+	c.m[id] = decodedForm{body, f}
+	c.mu.Unlock()
 	return f, nil
 }
 
@@ -589,14 +632,8 @@ func (t *obsTx) insertUnits(sc obsScope, us []unit) error {
 		` ON CONFLICT (org_id, election_id, first_report) DO UPDATE SET area_id = excluded.area_id, region_id = excluded.region_id, phase = excluded.phase, cluster = excluded.cluster, reports = excluded.reports, hits = excluded.hits`,
 		len(us), 100, func(i int) ([]any, error) {
 			u := us[i]
-			reps, err := json.Marshal(u.reports)
-			if err != nil {
-				return nil, fmt.Errorf("unit of report %d: %w", u.first, err)
-			}
-			hits, err := json.Marshal(u.hits)
-			if err != nil {
-				return nil, fmt.Errorf("unit of report %d: %w", u.first, err)
-			}
+			reps := jsontext.AppendInts(nil, u.reports)
+			hits := jsontext.AppendBools(nil, u.hits)
 			ns := t.nodesOf(u.area)
 			return []any{sc.org, sc.election, u.first, u.area, ns[len(ns)-1], u.phase, u.cluster, string(reps), string(hits)}, nil
 		})
@@ -872,7 +909,7 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 			units = append(units, u)
 		}
 		for _, c := range d.conflicts {
-			body, err := json.Marshal(c)
+			body, err := appendConflictJSON(nil, c)
 			if err != nil {
 				return fmt.Errorf("conflict of area %d %s/%s: %w", a, phase, c.Question, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,6 +51,12 @@ type visitState struct {
 	// from other than its reports: an agreed answer, its first report
 	// (the form, the name of a visit without one). deriver.unit's memo.
 	gen int
+	// memo is the observation as last derived, but for its reports, and
+	// what it was derived under: a fold derives the touched visits before
+	// and after, and a state kept between commits (the store's) is folded
+	// again and again, while a report that agrees with its visit changes
+	// only the reports.
+	memo *derived
 }
 
 // differ marks, in a visit's agreed answers, a question its reports
@@ -253,24 +260,37 @@ func conflictOf(areaID int64, phase, q string, byValue map[string][]int64, resol
 // deriver turns visits into observations under one set of resolutions.
 type deriver struct {
 	resolved map[string]form.Value // the resolutions that read as answers
-	decoded  map[string]form.Value // answers by their JSON, decoded once
-	forms    func(id int64) (*form.Form, error)
-	// memo is each visit's observation as last derived, but for its
-	// reports: a fold derives the touched visits before and after, and a
-	// report that agrees with its visit changes only the reports.
-	memo map[*visitState]derived
+	// resKey is the resolutions' text (canonical): a visit's memo holds
+	// under the same resolutions only.
+	resKey  string
+	decoded map[string]form.Value // answers by their JSON, decoded once
+	forms   func(id int64) (*form.Form, error)
 }
 
+// derived is a visit's observation but for its reports, and what it was
+// derived under: the visit's gen, the resolutions (deriver.resKey) and
+// the form (the same form is the same pointer: the store keeps one per
+// form text).
 type derived struct {
 	gen     int
+	resKey  string
+	form    *form.Form
 	cluster string
-	hits    map[string]bool
+	hits    map[string]bool // read, never changed: shared by every unit derived from it
 }
 
 // newDeriver reads the resolutions as answers: one that does not read is
 // left out, as if there were none (as before State).
 func newDeriver(resolved map[string]json.RawMessage, forms func(id int64) (*form.Form, error)) *deriver {
-	d := &deriver{decoded: map[string]form.Value{}, forms: forms, memo: map[*visitState]derived{}}
+	d := &deriver{decoded: map[string]form.Value{}, forms: forms}
+	var key []byte
+	for _, q := range slices.Sorted(maps.Keys(resolved)) {
+		key = strconv.AppendQuote(key, q)
+		key = append(key, '=')
+		key = strconv.AppendQuote(key, string(resolved[q]))
+		key = append(key, '\n')
+	}
+	d.resKey = string(key)
 	for q, raw := range resolved {
 		var v form.Value
 		if json.Unmarshal(raw, &v) != nil {
@@ -288,8 +308,15 @@ func newDeriver(resolved map[string]json.RawMessage, forms func(id int64) (*form
 // with the overall assessment and the indicators of its first report's
 // form.
 func (d *deriver) unit(v *visitState) (Unit, error) {
-	if m, ok := d.memo[v]; ok && m.gen == v.gen {
-		// The same hits for both sides of a fold: read, never changed.
+	f := v.form
+	if f == nil && d.forms != nil && v.formID != 0 {
+		var err error
+		if f, err = d.forms(v.formID); err != nil {
+			return Unit{}, fmt.Errorf("visit of report %d: %w", v.first, err)
+		}
+		v.form = f
+	}
+	if m := v.memo; m != nil && m.gen == v.gen && m.resKey == d.resKey && m.form == f {
 		return Unit{Cluster: m.cluster, Reports: slices.Clone(v.reports), Hits: m.hits}, nil
 	}
 	u := Unit{Cluster: v.visit, Reports: slices.Clone(v.reports), Hits: map[string]bool{Units: false}}
@@ -307,10 +334,13 @@ func (d *deriver) unit(v *visitState) (Unit, error) {
 		}
 		val, ok := d.decoded[k]
 		if !ok {
-			if json.Unmarshal([]byte(k), &val) != nil {
+			// Its own variable: val's address taken here would move
+			// every lookup's value to the heap.
+			var dec form.Value
+			if json.Unmarshal([]byte(k), &dec) != nil {
 				continue
 			}
-			d.decoded[k] = val
+			d.decoded[k], val = dec, dec
 		}
 		answers[q] = val
 	}
@@ -319,20 +349,12 @@ func (d *deriver) unit(v *visitState) (Unit, error) {
 			u.Hits[Overall] = form.Negative(g)
 		}
 	}
-	f := v.form
-	if f == nil && d.forms != nil && v.formID != 0 {
-		var err error
-		if f, err = d.forms(v.formID); err != nil {
-			return Unit{}, fmt.Errorf("visit of report %d: %w", v.first, err)
-		}
-		v.form = f
-	}
 	if f != nil {
 		for ind, seen := range f.Indicators(answers) {
 			u.Hits[Indicator+ind] = seen
 		}
 	}
-	d.memo[v] = derived{gen: v.gen, cluster: u.Cluster, hits: u.Hits}
+	v.memo = &derived{gen: v.gen, resKey: d.resKey, form: f, cluster: u.Cluster, hits: u.Hits}
 	return u, nil
 }
 

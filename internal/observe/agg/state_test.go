@@ -600,6 +600,65 @@ func TestStateForgetForms(t *testing.T) {
 	}
 }
 
+// A visit's observation is kept with its state between folds (the store
+// folds a kept state commit after commit), and holds only under what it
+// was derived under: the same resolutions, the same form.
+func TestStateMemoAcrossFolds(t *testing.T) {
+	forms := testForms()
+	lookup := func(id int64) (*form.Form, error) { return forms[id], nil }
+	late := form.Answers{"opened_on_time": form.BoolValue(false)}
+	reports := []Report{{ID: 1, Visit: "team:1", FormID: 2, Form: forms[2], Answers: late}}
+	s := NewState()
+	s.Add(reports[0])
+	fold := func(r Report, resolved map[string]json.RawMessage, lookup func(int64) (*form.Form, error)) Unit {
+		t.Helper()
+		reports = append(reports, r)
+		ch, err := s.Fold(7, "opening", []Report{r}, resolved, lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := NewState()
+		for _, r := range reports {
+			w.Add(r)
+		}
+		w.ForgetForms()
+		want, err := w.Result(7, "opening", resolved, lookup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ch.After.Units, want.Units) {
+			t.Fatalf("after folding report %d: %+v\nfrom scratch: %+v", r.ID, ch.After.Units, want.Units)
+		}
+		return ch.After.Units[0]
+	}
+	first := fold(Report{ID: 2, Visit: "team:1", FormID: 2, Form: forms[2], Answers: late}, nil, lookup)
+	if !first.Hits[Indicator+form.IndOpeningLate] {
+		t.Fatal("no late opening counted: the test shows nothing")
+	}
+	// Kept: a report that agrees with its visit derives nothing again.
+	again := fold(Report{ID: 3, Visit: "team:1", FormID: 2, Form: forms[2], Answers: late}, nil, lookup)
+	if reflect.ValueOf(again.Hits).Pointer() != reflect.ValueOf(first.Hits).Pointer() {
+		t.Error("the visit's observation was derived again, not kept")
+	}
+	// A report that disagrees: the question counts for nothing.
+	onTime := form.Answers{"opened_on_time": form.BoolValue(true)}
+	if u := fold(Report{ID: 4, Visit: "team:1", FormID: 2, Form: forms[2], Answers: onTime}, nil, lookup); u.Hits[Indicator+form.IndOpeningLate] {
+		t.Error("the disagreement did not count: the observation kept from before it")
+	}
+	// Another resolution: derived again.
+	resolvedLate := map[string]json.RawMessage{"opened_on_time": json.RawMessage("false")}
+	if u := fold(Report{ID: 5, Visit: "team:1", FormID: 2, Form: forms[2], Answers: late}, resolvedLate, lookup); !u.Hits[Indicator+form.IndOpeningLate] {
+		t.Error("the resolution did not count: the observation kept from before it")
+	}
+	// Another form of the same id (the state kept beside its text, read
+	// in another database): derived again.
+	s.ForgetForms()
+	other := func(id int64) (*form.Form, error) { return forms[1], nil }
+	if u := fold(Report{ID: 6, Visit: "team:1", FormID: 2, Answers: late}, resolvedLate, other); u.Hits[Indicator+form.IndOpeningLate] {
+		t.Error("the other form did not count: the observation kept from the first")
+	}
+}
+
 // BenchmarkStateEncode writes the state of a station as vigil-load leaves
 // it after 80,000 reports on 2,000 stations: 40 reports of one visit
 // (one coordinator's), answering 14 questions, one of them (the voters so
