@@ -30,7 +30,6 @@ func appendVotesJSON(buf []byte, votes []int64) []byte {
 	return jsontext.AppendInts(buf, votes)
 }
 
-
 // appendConflictJSON writes a conflict as json.Marshal writes an
 // agg.Conflict (its fields' tags: the resolution left out when empty).
 func appendConflictJSON(buf []byte, c agg.Conflict) ([]byte, error) {
