@@ -908,6 +908,7 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 			t.count(sc, u, 1)
 			units = append(units, u)
 		}
+		units = append(units, d.moved...)
 		for _, c := range d.conflicts {
 			body, err := appendConflictJSON(nil, c)
 			if err != nil {
@@ -976,7 +977,11 @@ func ObservationGroupCounts() (folded, computed int64) {
 // write, and the differences in its conflicts, open conflicts and usable
 // reports.
 type groupDelta struct {
-	minus, plus   []unit
+	minus, plus []unit
+	// moved are units whose reports changed but not what they count (a
+	// report that joined its visit and agreed with it): written, not
+	// counted again.
+	moved         []unit
 	goneUnits     []int64 // first reports of units no longer there
 	goneConflicts []string
 	conflicts     []agg.Conflict
@@ -999,6 +1004,7 @@ func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 		after[u.Reports[0]] = u
 	}
 	same := map[int64]bool{}
+	counted := map[int64]bool{}
 	for _, u := range ch.Before.Units {
 		n, ok := after[u.Reports[0]]
 		switch {
@@ -1007,11 +1013,18 @@ func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 		case sameUnit(u, n):
 			same[u.Reports[0]] = true
 			continue
+		case sameCount(u, n):
+			counted[u.Reports[0]] = true
+			continue
 		}
 		d.minus = append(d.minus, unitOf(area, phase, u))
 	}
 	for _, u := range unitsOf(area, phase, ch.After) {
-		if !same[u.first] {
+		switch {
+		case same[u.first]:
+		case counted[u.first]:
+			d.moved = append(d.moved, u)
+		default:
 			d.plus = append(d.plus, u)
 		}
 	}
@@ -1036,6 +1049,13 @@ func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 // reports in the same cluster, counting the same items the same way.
 func sameUnit(a, b agg.Unit) bool {
 	return a.Cluster == b.Cluster && slices.Equal(a.Reports, b.Reports) && maps.Equal(a.Hits, b.Hits)
+}
+
+// sameCount reports whether a group's observation counts as it did: in
+// the same cluster, the same items the same way (its reports may differ).
+// Taking it away and counting it again would change nothing.
+func sameCount(a, b agg.Unit) bool {
+	return a.Cluster == b.Cluster && maps.Equal(a.Hits, b.Hits)
 }
 
 // sameConflict reports whether a conflict is unchanged: the same values
