@@ -76,7 +76,8 @@ func own(path string) bool { return strings.HasPrefix(path, module+"/") }
 func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
 
 // storeDomain are the vigil packages the store may depend on, directly or
-// not: the domain's types it reads and writes rows of. Each is a leaf of
+// not: the domain's types it reads and writes rows of, and jsontext, the
+// JSON encoder the domain's types and the store share. Each is a leaf of
 // values and rules over them; none does I/O. observe/agg is the one that
 // is more than types: the arithmetic of the observation aggregates, which
 // the store applies inside every write's transaction so that no writer can
@@ -87,6 +88,7 @@ var storeDomain = map[string]bool{
 	"internal/observe/agg":  true, // the aggregate rows and their arithmetic
 	"internal/recommend":    true, // the recommendations dataset
 	"internal/translog":     true, // the transparency log's leaves
+	"internal/jsontext":     true, // JSON written as json.Marshal writes it: a leaf of functions, no I/O, no types
 }
 
 // storeTransports are the packages that run HTTP or other programs, and
