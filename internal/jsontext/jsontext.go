@@ -121,14 +121,24 @@ func AppendBools(buf []byte, m map[string]bool) []byte {
 	return append(buf, '}')
 }
 
-// plain reports whether JSON text surely has nothing json.Marshal would
-// change: no white space (compacting takes it away between values; this
-// does not look where it is), nothing HTML-sensitive, and no byte that may
-// begin U+2028 or U+2029.
+// plain reports whether valid JSON text has nothing json.Marshal would
+// change: no white space between values (inside a string it stays),
+// nothing HTML-sensitive, no U+2028 or U+2029. It reads the text as JSON
+// only as far as telling strings from the rest, so it is for text
+// json.Valid accepted.
 func plain(raw []byte) bool {
-	for _, b := range raw {
-		switch b {
-		case ' ', '\t', '\r', '\n', '<', '>', '&', 0xe2:
+	in := false // inside a string
+	for i := 0; i < len(raw); i++ {
+		switch b := raw[i]; {
+		case b == '<' || b == '>' || b == '&':
+			return false
+		case b == 0xe2 && i+2 < len(raw) && raw[i+1] == 0x80 && (raw[i+2] == 0xa8 || raw[i+2] == 0xa9):
+			return false
+		case in && b == '\\':
+			i++ // the escaped byte (an escape is ASCII: never the start of the above)
+		case b == '"':
+			in = !in
+		case !in && (b == ' ' || b == '\t' || b == '\r' || b == '\n'):
 			return false
 		}
 	}
@@ -143,7 +153,7 @@ func AppendRaw(buf []byte, raw []byte) ([]byte, error) {
 	if raw == nil {
 		return append(buf, "null"...), nil
 	}
-	if plain(raw) && json.Valid(raw) {
+	if json.Valid(raw) && plain(raw) {
 		return append(buf, raw...), nil
 	}
 	b, err := json.Marshal(json.RawMessage(raw))

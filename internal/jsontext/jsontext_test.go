@@ -48,7 +48,7 @@ func TestLists(t *testing.T) {
 // FuzzRaw: AppendRaw writes what json.Marshal writes for a
 // json.RawMessage, and fails where it fails.
 func FuzzRaw(f *testing.F) {
-	for _, s := range []string{`"a"`, `{"b": [1, 2]}`, ` true `, `"<\u2028>"`, "\"\u2028\"", `{`, ``, `nul`, `1e5`, `"\ud800"`, `[ "x" , {"y" :null} ]`} {
+	for _, s := range []string{`"a"`, `{"b": [1, 2]}`, ` true `, `"<\u2028>"`, "\"\u2028\"", `{`, ``, `nul`, `1e5`, `"\ud800"`, `[ "x" , {"y" :null} ]`, `"a b"`, `{"a":"№ 5 — x"}`, `"\\" "`, `"\" <"`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -61,4 +61,24 @@ func FuzzRaw(f *testing.F) {
 			t.Fatalf("%q: got %s, json.Marshal %s", raw, got[1:], want)
 		}
 	})
+}
+
+// plain takes the usual text (spaces inside strings, "№", "—") as it is,
+// and nothing json.Marshal would change.
+func TestPlain(t *testing.T) {
+	for raw, want := range map[string]bool{
+		`{"a":"very good","b":"№ 5 — x"}`: true,
+		`["\\","\""]`:                     true,
+		`{"a": 1}`:                        false,
+		"[1,\n2]":                         false,
+		`"<b>"`:                           false,
+		"\"\u2028\"":                      false,
+		"\"\u2029\"":                      false,
+		`"\" x"`:                          true,
+		`"\\" , 1`:                        false,
+	} {
+		if got := plain([]byte(raw)); got != want {
+			t.Errorf("plain(%s) = %v, want %v", raw, got, want)
+		}
+	}
 }

@@ -33,8 +33,14 @@ type raceFx struct {
 
 func newRaceFx(t *testing.T, nStations int) *raceFx {
 	t.Helper()
+	return newRaceFxAt(t, storetest.PostgresAddr(t), nStations)
+}
+
+// newRaceFxAt is newRaceFx on the database at addr (either engine).
+func newRaceFxAt(t *testing.T, addr string, nStations int) *raceFx {
+	t.Helper()
 	ctx := context.Background()
-	fx := &raceFx{addr: storetest.PostgresAddr(t)}
+	fx := &raceFx{addr: addr}
 	fx.db1 = storetest.Open(t, fx.addr)
 	fx.db2 = storetest.Open(t, fx.addr)
 	db := fx.db1

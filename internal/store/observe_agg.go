@@ -590,8 +590,11 @@ func (c *decodedForms) decode(id int64, body string) (*form.Form, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	if len(c.m) >= maxDecodedForms {
-		clear(c.m)
+	for k := range c.m {
+		if len(c.m) < maxDecodedForms {
+			break
+		}
+		delete(c.m, k) // any: map order
 	}
 	c.m[id] = decodedForm{body, f}
 	c.mu.Unlock()
@@ -979,8 +982,8 @@ func ObservationGroupCounts() (folded, computed int64) {
 type groupDelta struct {
 	minus, plus []unit
 	// moved are units whose reports changed but not what they count (a
-	// report that joined its visit and agreed with it): written, not
-	// counted again.
+	// report that joined its visit and changed none of its counted
+	// items): written, not taken away and counted again.
 	moved         []unit
 	goneUnits     []int64 // first reports of units no longer there
 	goneConflicts []string
@@ -992,7 +995,8 @@ type groupDelta struct {
 
 // foldDelta is a fold's change as the store applies it. An observation or
 // a conflict the new reports touched but left as it was (they agreed with
-// it) is neither counted again nor written.
+// it) is neither counted again nor written; an observation whose reports
+// changed but not what it counts is written, not counted again (moved).
 func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 	d := &groupDelta{
 		conflictsBy: int64(len(ch.After.Conflicts) - len(ch.Before.Conflicts)),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/observe/form"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
 // The observation groups' folding (agg.State, obs_groups) on PostgreSQL,
@@ -63,7 +64,13 @@ type foldFx struct {
 
 func newFoldFx(t *testing.T) *foldFx {
 	t.Helper()
-	fx := &foldFx{raceFx: newRaceFx(t, 1), observers: map[string]int64{}}
+	return newFoldFxAt(t, storetest.PostgresAddr(t))
+}
+
+// newFoldFxAt is newFoldFx on the database at addr (either engine).
+func newFoldFxAt(t *testing.T, addr string) *foldFx {
+	t.Helper()
+	fx := &foldFx{raceFx: newRaceFxAt(t, addr, 1), observers: map[string]int64{}}
 	ctx := context.Background()
 	if _, _, err := fx.db1.ImportRoster(ctx, fx.org, []store.Observer{{Code: "P", Name: "P", Phone: "+77000000001"}, {Code: "O", Name: "O", Phone: "+77000000002", Team: "T1"}}); err != nil {
 		t.Fatal(err)
@@ -181,6 +188,28 @@ func TestFoldUntrustedStates(t *testing.T) {
 			sameAsRebuild(t, fx.db1)
 		})
 	}
+}
+
+// A report that joins its visit and agrees with it changes the visit's
+// reports, not what it counts: its observation is written again but not
+// taken away and counted again. One that disagrees changes what it
+// counts (the question answered differently counts for nothing), and is
+// counted again; one that agrees with that is again only written. After
+// each, the aggregates are a rebuild's, on both engines.
+func TestFoldRecountsWhatChanged(t *testing.T) {
+	storetest.EachAddr(t, func(t *testing.T, addr string) {
+		fx := newFoldFxAt(t, addr)
+		units := ""
+		for i, overall := range []string{"good", "good", "bad", "bad", "good"} {
+			fx.commit(t, fx.report("P", overall))
+			sameAsRebuild(t, fx.db1)
+			now := unitsOf(t, fx.db1)
+			if now == units {
+				t.Fatalf("report %d (%s): the observation's row did not change:\n%s", i+1, overall, now)
+			}
+			units = now
+		}
+	})
 }
 
 // A commit takes a group's state from the ones this process kept

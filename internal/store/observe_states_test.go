@@ -86,6 +86,20 @@ func TestKeptCostCoversDecodedState(t *testing.T) {
 		if cost := keptCost(string(text)); per > cost {
 			t.Errorf("%d reports: a decoded state allocates %d bytes, keptCost says %d (%d bytes of text)", n, per, cost, len(text))
 		}
+		// A kept state has been folded into: its visits hold their
+		// observations (agg's memo), which it keeps, as the heap after a
+		// collection says.
+		voting := form.VotingTemplate()
+		for _, k := range kept {
+			if _, err := k.Result(1, "voting", nil, func(int64) (*form.Form, error) { return voting, nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if held, cost := (int(after.HeapAlloc)-int(before.HeapAlloc))/copies, keptCost(string(text)); held > cost {
+			t.Errorf("%d reports: a decoded state, its observations derived, holds %d bytes, keptCost says %d (%d bytes of text)", n, held, cost, len(text))
+		}
 		runtime.KeepAlive(kept)
 	}
 }

@@ -269,8 +269,9 @@ type deriver struct {
 
 // derived is a visit's observation but for its reports, and what it was
 // derived under: the visit's gen, the resolutions (deriver.resKey) and
-// the form (the same form is the same pointer: the store keeps one per
-// form text).
+// the form, by pointer (the store gives one pointer for a form's text
+// while it keeps it decoded; another pointer for the same form only
+// costs a derivation).
 type derived struct {
 	gen     int
 	resKey  string
