@@ -75,6 +75,14 @@ func AppendString(buf []byte, s string) []byte {
 // AppendInts appends a list of integers; nil is null, as json.Marshal
 // writes a nil slice.
 func AppendInts(buf []byte, v []int64) []byte {
+	return appendList(buf, v, func(b []byte, x int64) []byte { return strconv.AppendInt(b, x, 10) })
+}
+
+// AppendStrings appends a list of strings; nil is null.
+func AppendStrings(buf []byte, v []string) []byte { return appendList(buf, v, AppendString) }
+
+// appendList appends a list, each element as each writes it; nil is null.
+func appendList[T any](buf []byte, v []T, each func([]byte, T) []byte) []byte {
 	if v == nil {
 		return append(buf, "null"...)
 	}
@@ -83,22 +91,7 @@ func AppendInts(buf []byte, v []int64) []byte {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = strconv.AppendInt(buf, x, 10)
-	}
-	return append(buf, ']')
-}
-
-// AppendStrings appends a list of strings; nil is null.
-func AppendStrings(buf []byte, v []string) []byte {
-	if v == nil {
-		return append(buf, "null"...)
-	}
-	buf = append(buf, '[')
-	for i, s := range v {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = AppendString(buf, s)
+		buf = each(buf, x)
 	}
 	return append(buf, ']')
 }
