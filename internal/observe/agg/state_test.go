@@ -659,6 +659,88 @@ func TestStateMemoAcrossFolds(t *testing.T) {
 	}
 }
 
+// Random folds into one state, as the store makes them commit after
+// commit: ids out of order, resolutions that change, the forms forgotten
+// and looked up under other mappings (one without the form), the state
+// read back from its text. After each fold the state's whole result, and
+// the units the fold reports before and after it, are what states built
+// from scratch give: a visit's kept observation never outlives what it
+// was derived under.
+func TestStateMemoRandomFolds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(77, 1))
+	formsA := testForms()
+	mappings := []map[int64]*form.Form{formsA, {1: formsA[2], 2: formsA[1]}, {1: formsA[1], 2: nil}}
+	contains := func(us []Unit, u Unit) bool {
+		return slices.ContainsFunc(us, func(w Unit) bool { return reflect.DeepEqual(w, u) })
+	}
+	for g := range 150 {
+		cur := 0
+		lookup := func(id int64) (*form.Form, error) { return mappings[cur][id], nil }
+		s := NewState()
+		var all []Report
+		used := map[int64]bool{}
+		for step := range 30 {
+			switch rng.IntN(6) {
+			case 0:
+				cur = rng.IntN(len(mappings))
+				s.ForgetForms()
+			case 1:
+				d := &State{}
+				if err := d.Decode(s.Encode()); err == nil {
+					s = d
+				}
+			}
+			rs, resolved := randomGroup(rng, formsA)
+			var batch []Report
+			for _, r := range rs[:1+rng.IntN(min(3, len(rs)))] {
+				r.ID = 1 + int64(rng.IntN(200))
+				if used[r.ID] {
+					continue
+				}
+				used[r.ID] = true
+				r.Form = mappings[cur][r.FormID]
+				batch = append(batch, r)
+			}
+			scratch := func(reports []Report) Result {
+				w := NewState()
+				for _, r := range reports {
+					w.Add(r)
+				}
+				w.ForgetForms()
+				res, err := w.Result(5, "voting", resolved, lookup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			before := scratch(all)
+			all = append(all, batch...)
+			ch, err := s.Fold(5, "voting", batch, resolved, lookup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := scratch(all)
+			got, err := s.Result(5, "voting", resolved, lookup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Units)+len(want.Units) > 0 && !reflect.DeepEqual(got.Units, want.Units) {
+				t.Fatalf("group %d, fold %d: the state's units\n%+v\nfrom scratch\n%+v", g, step, got.Units, want.Units)
+			}
+			for _, u := range ch.Before.Units {
+				if !contains(before.Units, u) {
+					t.Fatalf("group %d, fold %d: unit before the fold %+v, not among those from scratch %+v", g, step, u, before.Units)
+				}
+			}
+			for _, u := range ch.After.Units {
+				if !contains(want.Units, u) {
+					t.Fatalf("group %d, fold %d: unit after the fold %+v, not among those from scratch %+v", g, step, u, want.Units)
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkStateEncode writes the state of a station as vigil-load leaves
 // it after 80,000 reports on 2,000 stations: 40 reports of one visit
 // (one coordinator's), answering 14 questions, one of them (the voters so
