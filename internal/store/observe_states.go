@@ -40,8 +40,13 @@ type keptState struct {
 }
 
 // groupStatesBytes bounds the memory of the states kept, as keptCost
-// estimates it; a state of more than a sixteenth of it is not kept.
-const groupStatesBytes = 32 << 20
+// estimates it; a state of more than a sixteenth of it is not kept. A
+// kept state also keeps its visits' observations (agg's memo), so a state
+// forgotten costs its decoding and its observations' derivation: at 32 MB
+// the load's 2,000 stations of 40 reports each did not fit, and the
+// intake on PostgreSQL used 10 % more CPU a report than at 64 MB
+// (docs/performance.md).
+const groupStatesBytes = 64 << 20
 
 // keptCost estimates the memory of a state kept with its text: decoded, a
 // state takes about 16 times its text (BenchmarkStateDecode: 16.7 KB for a
