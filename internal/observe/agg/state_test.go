@@ -600,6 +600,22 @@ func TestStateForgetForms(t *testing.T) {
 	}
 }
 
+// fromScratch is the result of a state built at once from reports, its
+// forms looked up as a state read from its text looks them up.
+func fromScratch(t *testing.T, area int64, phase string, reports []Report, resolved map[string]json.RawMessage, lookup func(int64) (*form.Form, error)) Result {
+	t.Helper()
+	w := NewState()
+	for _, r := range reports {
+		w.Add(r)
+	}
+	w.ForgetForms()
+	res, err := w.Result(area, phase, resolved, lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // A visit's observation is kept with its state between folds (the store
 // folds a kept state commit after commit), and holds only under what it
 // was derived under: the same resolutions, the same form.
@@ -617,15 +633,7 @@ func TestStateMemoAcrossFolds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := NewState()
-		for _, r := range reports {
-			w.Add(r)
-		}
-		w.ForgetForms()
-		want, err := w.Result(7, "opening", resolved, lookup)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := fromScratch(t, 7, "opening", reports, resolved, lookup)
 		if !reflect.DeepEqual(ch.After.Units, want.Units) {
 			t.Fatalf("after folding report %d: %+v\nfrom scratch: %+v", r.ID, ch.After.Units, want.Units)
 		}
@@ -701,18 +709,7 @@ func TestStateMemoRandomFolds(t *testing.T) {
 				r.Form = mappings[cur][r.FormID]
 				batch = append(batch, r)
 			}
-			scratch := func(reports []Report) Result {
-				w := NewState()
-				for _, r := range reports {
-					w.Add(r)
-				}
-				w.ForgetForms()
-				res, err := w.Result(5, "voting", resolved, lookup)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return res
-			}
+			scratch := func(reports []Report) Result { return fromScratch(t, 5, "voting", reports, resolved, lookup) }
 			before := scratch(all)
 			all = append(all, batch...)
 			ch, err := s.Fold(5, "voting", batch, resolved, lookup)
