@@ -268,3 +268,7 @@ func AncestorsQuery(d Dialect, ids []int64) (string, []any) {
 	in, args := t.idsIn(ids, 1)
 	return ancestorsQuery(d, in), args
 }
+
+// FormQueries is how many forms the group commit read in a statement of
+// their own, not with its batch's reads.
+func FormQueries() int64 { return formQueries.Load() }

@@ -545,6 +545,7 @@ func (t *obsTx) form(id int64) (*form.Form, error) {
 	if f, ok := t.forms[id]; ok {
 		return f, nil
 	}
+	formQueries.Add(1)
 	var body string
 	if err := t.q.QueryRowContext(t.ctx, `SELECT body FROM forms WHERE id = $1`, id).Scan(&body); err != nil {
 		return nil, fmt.Errorf("form %d: %w", id, err)
@@ -555,6 +556,40 @@ func (t *obsTx) form(id int64) (*form.Form, error) {
 	}
 	t.forms[id] = f
 	return f, nil
+}
+
+// formQueries counts the forms form had to read itself, in a statement
+// of their own (tests: readForms reads a batch's).
+var formQueries atomic.Int64
+
+// readForms reads the forms of reports that this transaction has not
+// read yet, queued with the batch's other reads (obsTx.read): form then
+// finds them without a round trip of its own. A form not found is left
+// to form, which says so.
+func (t *obsTx) readForms(rs []*Report) error {
+	var ids []int64
+	for _, r := range rs {
+		if _, ok := t.forms[r.FormID]; !ok && !slices.Contains(ids, r.FormID) {
+			ids = append(ids, r.FormID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	in, args := t.idsIn(ids, 1)
+	return t.read(`SELECT id, body FROM forms WHERE id`+in, args, func(scan func(...any) error) error {
+		var id int64
+		var body string
+		if err := scan(&id, &body); err != nil {
+			return err
+		}
+		f, err := obsForms.decode(id, body)
+		if err != nil {
+			return fmt.Errorf("form %d: %w", id, err)
+		}
+		t.forms[id] = f
+		return nil
+	})
 }
 
 // decodedForms keeps each form the group commit decoded, by id, beside its
@@ -841,7 +876,7 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	}
 	in, inArgs := t.idsIn(areas, 4)
 	args := append([]any{sc.org, sc.election, phase}, inArgs...)
-	// Three reads that depend only on the batch: in one round trip on
+	// Four reads that depend only on the batch: in one round trip on
 	// PostgreSQL's group commit (sendReads).
 	resolved, err := t.resolutions(sc, phase, in, args)
 	if err != nil {
@@ -853,6 +888,13 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	}
 	stored, err := t.storedStates(sc, phase, areas, c)
 	if err != nil {
+		return err
+	}
+	var batch []*Report
+	for _, a := range areas {
+		batch = append(batch, c.added[obsGroup{sc.org, sc.election, a, phase}]...)
+	}
+	if err := t.readForms(batch); err != nil {
 		return err
 	}
 	if err := t.sendReads(); err != nil {
@@ -1118,10 +1160,11 @@ func (t *obsTx) resolutions(sc obsScope, phase string, in string, args []any) (m
 // only gained reports in this transaction (read by storedStates), those
 // it can trust: that read, whose station's usable reports (obs_stations,
 // kept by every writer) are those its phases' states hold, and that do
-// not already hold a report this transaction stored. Any other group is computed from its
-// reports, which writes its state afresh: a state that does not read, one
-// left behind by a writer that did not keep states (a vigil from before
-// them, still running beside a newer one), a damaged row.
+// not already hold a report this transaction stored. Any other group is
+// computed from its reports, which writes its state afresh: a state that
+// does not read, one left behind by a writer that did not keep states (a
+// vigil from before them, still running beside a newer one), a damaged
+// row.
 func (t *obsTx) foldable(sc obsScope, phase string, c *obsChange, st map[int64]stationState, stored *storedStates) map[int64]*agg.State {
 	out := map[int64]*agg.State{}
 	texts, usable, sum := stored.texts, stored.usable, stored.sum

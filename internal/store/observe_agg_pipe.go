@@ -23,7 +23,7 @@ import (
 // reads that depend only on the batch (obsTx.read, whose rows are read
 // when the queue is sent). The queue goes in one round trip before the
 // next statement of the transaction (pipeQ), when the reads are wanted
-// (sendReads) and at the end of obsApply and of the group commit: nine
+// (sendReads) and at the end of obsApply and of the group commit: eight
 // round trips a commit where there were twenty-two. Order and
 // all-or-nothing are unchanged: the queue runs first, in order, in the
 // same transaction, and a failure in it fails the transaction as its

@@ -212,6 +212,24 @@ func TestFoldRecountsWhatChanged(t *testing.T) {
 	})
 }
 
+// The forms of a batch's reports are read with the batch's other reads
+// (on PostgreSQL's group commit, in their round trip), whether the
+// group is computed from its reports or folded: none in a statement of
+// its own.
+func TestFoldReadsFormsWithTheBatch(t *testing.T) {
+	storetest.EachAddr(t, func(t *testing.T, addr string) {
+		fx := newFoldFxAt(t, addr)
+		before := store.FormQueries()
+		for _, overall := range []string{"good", "bad", "good"} {
+			fx.commit(t, fx.report("P", overall))
+		}
+		if n := store.FormQueries() - before; n != 0 {
+			t.Errorf("%d forms read in a statement of their own", n)
+		}
+		sameAsRebuild(t, fx.db1)
+	})
+}
+
 // A commit takes a group's state from the ones this process kept
 // (groupStates) instead of decoding its row, but only when the row's text
 // is the kept state's: a state kept for another text (the row rewritten

@@ -9,7 +9,6 @@ package load
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/access"
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/jsontext"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -122,7 +122,6 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // map for every report was 2 % of the process's CPU, work a real
 // observer's phone does, not the server (TestBodyAsMarshalled).
 func Body(prefix string, i, stations int) []byte {
-	id, _ := json.Marshal(ClientID(prefix, i))
 	b := make([]byte, 0, 512)
 	b = append(b, `{"answers":{"arrival_time":"10:15","ballot_box_stuffing":`...)
 	b = strconv.AppendBool(b, i%17 == 0)
@@ -133,7 +132,7 @@ func Body(prefix string, i, stations int) []byte {
 	b = append(b, `,"unauthorised_directing":false,"unauthorised_present":false,"voters_so_far":`...)
 	b = strconv.AppendInt(b, int64(i%900), 10)
 	b = append(b, `},"client_id":`...)
-	b = append(b, id...)
+	b = jsontext.AppendString(b, ClientID(prefix, i))
 	b = append(b, `,"form":"voting","version":"2026.1"}`...)
 	return b
 }
