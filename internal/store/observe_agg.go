@@ -955,11 +955,9 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 		}
 		units = append(units, d.moved...)
 		for _, c := range d.conflicts {
-			body, err := appendConflictJSON(nil, c)
-			if err != nil {
-				return fmt.Errorf("conflict of area %d %s/%s: %w", a, phase, c.Question, err)
-			}
-			conflictRows = append(conflictRows, []any{sc.org, sc.election, a, phase, c.Question, b2i(c.Resolved == nil), string(body)})
+			// No body: ObsConflicts derives the conflict from the group's
+			// state, written below (State.Conflict says why).
+			conflictRows = append(conflictRows, []any{sc.org, sc.election, a, phase, c.Question, b2i(c.Resolved == nil), ""})
 		}
 		if d.conflictsBy != 0 || d.openBy != 0 {
 			for _, node := range t.nodesOf(a) {
@@ -1079,7 +1077,9 @@ func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 		before[c.Question] = c
 	}
 	for _, c := range ch.After.Conflicts {
-		if old, ok := before[c.Question]; !ok || !sameConflict(old, c) {
+		// A conflict's row says only whether it is open (its values are
+		// the state's): it is written when it appears or that changes.
+		if old, ok := before[c.Question]; !ok || (old.Resolved == nil) != (c.Resolved == nil) {
 			d.conflicts = append(d.conflicts, c)
 		}
 		delete(before, c.Question)
@@ -1102,20 +1102,6 @@ func sameUnit(a, b agg.Unit) bool {
 // Taking it away and counting it again would change nothing.
 func sameCount(a, b agg.Unit) bool {
 	return a.Cluster == b.Cluster && maps.Equal(a.Hits, b.Hits)
-}
-
-// sameConflict reports whether a conflict is unchanged: the same values
-// from the same reports, resolved the same way.
-func sameConflict(a, b agg.Conflict) bool {
-	if a.Question != b.Question || string(a.Resolved) != string(b.Resolved) || (a.Resolved == nil) != (b.Resolved == nil) || len(a.Values) != len(b.Values) {
-		return false
-	}
-	for i := range a.Values {
-		if string(a.Values[i].Value) != string(b.Values[i].Value) || !slices.Equal(a.Values[i].Reports, b.Values[i].Reports) {
-			return false
-		}
-	}
-	return true
 }
 
 // unitsOf is a group's result as the units the store keeps.

@@ -268,16 +268,23 @@ func (db *DB) AreaNames(ctx context.Context, ids []int64) (_ map[int64]string, e
 }
 
 // ObsConflicts lists the conflicts under a node (0: all), by area, phase
-// and question; limit 0 is all. Unresolved only when open.
+// and question; limit 0 is all. Unresolved only when open. A conflict's
+// row says only that it is one and whether it is open: its values and
+// their reports come from its group's state (agg.State.Conflict), its
+// resolution from resolutions. A row whose group has no state (written
+// before obs_groups, by a group not touched since) holds its conflict as
+// JSON, as rows were written then.
 func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, open bool, limit int) (_ []agg.Conflict, err error) {
 	defer wrap(&err, "store.ObsConflicts(org %d, election %d, node %d)", orgID, electionID, node)
-	q := `SELECT c.body FROM obs_conflicts c`
+	q := `SELECT c.area_id, c.phase, c.question, c.body, COALESCE(g.state, ''), r.value FROM obs_conflicts c`
 	args := []any{orgID, electionID}
 	if node != 0 {
 		q += ` JOIN obs_anc x ON x.area_id = c.area_id AND x.node_id = $3`
 		args = append(args, node)
 	}
-	q += ` WHERE c.org_id = $1 AND c.election_id = $2`
+	q += ` LEFT JOIN obs_groups g ON g.org_id = c.org_id AND g.election_id = c.election_id AND g.area_id = c.area_id AND g.phase = c.phase
+		LEFT JOIN resolutions r ON r.org_id = c.org_id AND r.election_id = c.election_id AND r.area_id = c.area_id AND r.phase = c.phase AND r.question = c.question
+		WHERE c.org_id = $1 AND c.election_id = $2`
 	if open {
 		q += ` AND c.unresolved = 1`
 	}
@@ -291,14 +298,44 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 	}
 	defer rows.Close()
 	out := []agg.Conflict{}
+	// Rows come by group: a group's state is decoded once for all its
+	// conflicts.
+	var last struct {
+		area  int64
+		phase string
+		state *agg.State
+	}
 	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
+		var area int64
+		var phase, question, body, state string
+		var value sql.NullString
+		if err := rows.Scan(&area, &phase, &question, &body, &state, &value); err != nil {
 			return nil, err
 		}
-		var c agg.Conflict
-		if err := json.Unmarshal([]byte(body), &c); err != nil {
-			return nil, fmt.Errorf("conflict: %w", err)
+		if state == "" {
+			var c agg.Conflict
+			if err := json.Unmarshal([]byte(body), &c); err != nil {
+				return nil, fmt.Errorf("conflict of area %d %s/%s: %w", area, phase, question, err)
+			}
+			out = append(out, c)
+			continue
+		}
+		if last.state == nil || last.area != area || last.phase != phase {
+			s := agg.NewState()
+			if err := s.Decode([]byte(state)); err != nil {
+				return nil, fmt.Errorf("state of area %d %s: %w", area, phase, err)
+			}
+			last.area, last.phase, last.state = area, phase, s
+		}
+		var resolved json.RawMessage
+		if value.Valid {
+			if resolved, err = resolutionValue(value.String); err != nil {
+				return nil, fmt.Errorf("area %d %s/%s: %w", area, phase, question, err)
+			}
+		}
+		c, ok := last.state.Conflict(area, phase, question, resolved)
+		if !ok {
+			return nil, fmt.Errorf("area %d %s/%s: a conflict its group's state does not have", area, phase, question)
 		}
 		out = append(out, c)
 	}

@@ -232,18 +232,34 @@ func TestStateFoldIsTheChange(t *testing.T) {
 				t.Fatalf("group %d: the observation of report %d changed, %+v → %+v, and the change does not say so", i, first, ub[first], ua[first])
 			}
 		}
+		// A change's conflicts carry no values (the store derives them
+		// from the state: State.Conflict, which must give Result's).
+		bare := func(c Conflict) Conflict {
+			c.Values = nil
+			return c
+		}
 		for q, c := range ca {
-			want, ok := cca[q]
-			if !ok {
-				want, ok = cb[q]
-			}
-			if !ok || !reflect.DeepEqual(c, want) {
+			if want, ok := cca[q]; ok {
+				if !reflect.DeepEqual(bare(c), want) {
+					t.Fatalf("group %d: the conflict on %s after, %+v, is not the change's, %+v", i, q, bare(c), want)
+				}
+			} else if want, ok := cb[q]; !ok || !reflect.DeepEqual(c, want) {
 				t.Fatalf("group %d: the conflict on %s after is neither the change's nor as before", i, q)
+			}
+			if got, ok := s.Conflict(7, "voting", q, resolved[q]); !ok || !reflect.DeepEqual(got, c) {
+				t.Fatalf("group %d: the state's conflict on %s, %+v (%v), is not the result's, %+v", i, q, got, ok, c)
 			}
 		}
 		for q, c := range ccb {
-			if !reflect.DeepEqual(c, cb[q]) {
+			if !reflect.DeepEqual(c, bare(cb[q])) {
 				t.Fatalf("group %d: the change's conflict on %s before is not the one before", i, q)
+			}
+		}
+		for q := range s.answers {
+			if _, ok := ca[q]; !ok {
+				if got, ok := s.Conflict(7, "voting", q, resolved[q]); ok {
+					t.Fatalf("group %d: the state finds a conflict on %s, %+v, the result does not", i, q, got)
+				}
 			}
 		}
 		for q := range cb {
