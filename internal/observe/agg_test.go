@@ -469,7 +469,7 @@ func aggSnapshot(t *testing.T, db *store.DB) map[string][]string {
 		"obs_nodes":     `SELECT node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes WHERE deployed <> 0 OR reported <> 0 OR conflicted <> 0 OR incidents <> 0 OR queued <> 0 OR quarantined <> 0 OR conflicts <> 0 OR open_conflicts <> 0`,
 		"obs_stations":  `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations`,
 		"obs_units":     `SELECT first_report, area_id, region_id, phase, cluster, reports, hits FROM obs_units`,
-		"obs_conflicts": `SELECT area_id, phase, question, unresolved, body FROM obs_conflicts`,
+		"obs_conflicts": `SELECT area_id, phase, question, unresolved FROM obs_conflicts`,
 		"obs_anc":       `SELECT area_id, node_id FROM obs_anc`,
 		"obs_groups":    `SELECT area_id, phase, state FROM obs_groups`,
 	} {

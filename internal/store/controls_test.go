@@ -37,8 +37,9 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		}
 		// Back to what schema 22 had: no area_stations, no checked_*
 		// columns, no partial index, flags without the controls that ran
-		// and settings without a layout.
+		// and settings without a layout; conflicts with a body (0028).
 		qs := []string{
+			`ALTER TABLE obs_conflicts ADD COLUMN body TEXT NOT NULL DEFAULT ''`,
 			`DROP TABLE area_stations`,
 			`DROP TABLE obs_groups`,
 			`DROP INDEX protocol_current_flagged`,

@@ -58,7 +58,7 @@ func DumpObservationAggregates(ctx context.Context, db *DB) ([]string, error) {
 		`SELECT 'nodes', node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes`,
 		`SELECT 'stations', area_id, deployed, usable, open_conflicts FROM obs_stations`,
 		`SELECT 'units', first_report, area_id, region_id, phase, cluster, reports, hits FROM obs_units`,
-		`SELECT 'conflicts', area_id, phase, question, unresolved, body FROM obs_conflicts`,
+		`SELECT 'conflicts', area_id, phase, question, unresolved FROM obs_conflicts`,
 		`SELECT 'groups', area_id, phase, usable, state FROM obs_groups`,
 		`SELECT 'ancestry', area_id, node_id FROM obs_anc`)
 }

@@ -955,9 +955,9 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 		}
 		units = append(units, d.moved...)
 		for _, c := range d.conflicts {
-			// No body: ObsConflicts derives the conflict from the group's
-			// state, written below (State.Conflict says why).
-			conflictRows = append(conflictRows, []any{sc.org, sc.election, a, phase, c.Question, b2i(c.Resolved == nil), ""})
+			// Whether it is open: ObsConflicts derives the rest from the
+			// group's state, written below (State.Conflict says why).
+			conflictRows = append(conflictRows, []any{sc.org, sc.election, a, phase, c.Question, b2i(c.Resolved == nil)})
 		}
 		if d.conflictsBy != 0 || d.openBy != 0 {
 			for _, node := range t.nodesOf(a) {
@@ -988,8 +988,8 @@ func (t *obsTx) groupChunk(sc obsScope, phase string, areas []int64, c *obsChang
 	if err := t.insertUnits(sc, units); err != nil {
 		return err
 	}
-	if err := t.writeRows(`INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved, body) VALUES `,
-		` ON CONFLICT (org_id, election_id, area_id, phase, question) DO UPDATE SET unresolved = excluded.unresolved, body = excluded.body`,
+	if err := t.writeRows(`INSERT INTO obs_conflicts (org_id, election_id, area_id, phase, question, unresolved) VALUES `,
+		` ON CONFLICT (org_id, election_id, area_id, phase, question) DO UPDATE SET unresolved = excluded.unresolved`,
 		len(conflictRows), 100, func(i int) ([]any, error) { return conflictRows[i], nil }); err != nil {
 		return err
 	}

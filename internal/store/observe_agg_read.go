@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/vigil-elections/vigil/internal/observe/agg"
@@ -270,20 +272,20 @@ func (db *DB) AreaNames(ctx context.Context, ids []int64) (_ map[int64]string, e
 // ObsConflicts lists the conflicts under a node (0: all), by area, phase
 // and question; limit 0 is all. Unresolved only when open. A conflict's
 // row says only that it is one and whether it is open: its values and
-// their reports come from its group's state (agg.State.Conflict), its
-// resolution from resolutions. A row whose group has no state (written
-// before obs_groups, by a group not touched since) holds its conflict as
-// JSON, as rows were written then.
+// the reports that gave them come from its group's state
+// (agg.State.Conflict), its resolution from resolutions. A state the
+// group commit would not fold into (unreadable, or one a writer that
+// keeps none has left behind: foldable) is not read either: such a
+// group's conflicts come from its reports.
 func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, open bool, limit int) (_ []agg.Conflict, err error) {
 	defer wrap(&err, "store.ObsConflicts(org %d, election %d, node %d)", orgID, electionID, node)
-	q := `SELECT c.area_id, c.phase, c.question, c.body, COALESCE(g.state, ''), r.value FROM obs_conflicts c`
+	q := `SELECT c.area_id, c.phase, c.question, r.value FROM obs_conflicts c`
 	args := []any{orgID, electionID}
 	if node != 0 {
 		q += ` JOIN obs_anc x ON x.area_id = c.area_id AND x.node_id = $3`
 		args = append(args, node)
 	}
-	q += ` LEFT JOIN obs_groups g ON g.org_id = c.org_id AND g.election_id = c.election_id AND g.area_id = c.area_id AND g.phase = c.phase
-		LEFT JOIN resolutions r ON r.org_id = c.org_id AND r.election_id = c.election_id AND r.area_id = c.area_id AND r.phase = c.phase AND r.question = c.question
+	q += ` LEFT JOIN resolutions r ON r.org_id = c.org_id AND r.election_id = c.election_id AND r.area_id = c.area_id AND r.phase = c.phase AND r.question = c.question
 		WHERE c.org_id = $1 AND c.election_id = $2`
 	if open {
 		q += ` AND c.unresolved = 1`
@@ -292,54 +294,160 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 	if limit > 0 {
 		q += ` LIMIT ` + strconv.Itoa(limit)
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	type row struct {
+		group    obsGroup
+		question string
+		resolved json.RawMessage
+	}
+	var list []row
+	err = db.each(ctx, q, args, func(scan func(...any) error) error {
+		r := row{group: obsGroup{org: orgID, election: electionID}}
+		var value sql.NullString
+		if err := scan(&r.group.area, &r.group.phase, &r.question, &value); err != nil {
+			return err
+		}
+		if value.Valid {
+			var err error
+			if r.resolved, err = resolutionValue(value.String); err != nil {
+				return fmt.Errorf("area %d %s/%s: %w", r.group.area, r.group.phase, r.question, err)
+			}
+		}
+		list = append(list, r)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []agg.Conflict{}
-	// Rows come by group: a group's state is decoded once for all its
-	// conflicts.
-	var last struct {
-		area  int64
-		phase string
-		state *agg.State
+	groups := map[obsGroup]bool{}
+	for _, r := range list {
+		groups[r.group] = true
 	}
-	for rows.Next() {
-		var area int64
-		var phase, question, body, state string
-		var value sql.NullString
-		if err := rows.Scan(&area, &phase, &question, &body, &state, &value); err != nil {
-			return nil, err
+	states, err := db.groupStates(ctx, orgID, electionID, groups)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agg.Conflict, 0, len(list))
+	for _, r := range list {
+		s := states[r.group]
+		if s == nil {
+			s = agg.NewState() // no report left: as below
 		}
-		if state == "" {
-			var c agg.Conflict
-			if err := json.Unmarshal([]byte(body), &c); err != nil {
-				return nil, fmt.Errorf("conflict of area %d %s/%s: %w", area, phase, question, err)
-			}
-			out = append(out, c)
-			continue
-		}
-		if last.state == nil || last.area != area || last.phase != phase {
-			s := agg.NewState()
-			if err := s.Decode([]byte(state)); err != nil {
-				return nil, fmt.Errorf("state of area %d %s: %w", area, phase, err)
-			}
-			last.area, last.phase, last.state = area, phase, s
-		}
-		var resolved json.RawMessage
-		if value.Valid {
-			if resolved, err = resolutionValue(value.String); err != nil {
-				return nil, fmt.Errorf("area %d %s/%s: %w", area, phase, question, err)
-			}
-		}
-		c, ok := last.state.Conflict(area, phase, question, resolved)
+		c, ok := s.Conflict(r.group.area, r.group.phase, r.question, r.resolved)
 		if !ok {
-			return nil, fmt.Errorf("area %d %s/%s: a conflict its group's state does not have", area, phase, question)
+			// A row its group's reports do not bear out: a commit
+			// through another instance between this read and the first
+			// (the next read shows the rows as they are then).
+			continue
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// groupStates gives the states of groups (of one organisation and
+// election): each group's stored state when the group commit would fold
+// into it (foldable: it decodes, counts the reports its row says, and the
+// station's groups add up to its usable reports), else one folded from
+// the group's reports, as a rebuild reads them.
+func (db *DB) groupStates(ctx context.Context, orgID, electionID int64, groups map[obsGroup]bool) (map[obsGroup]*agg.State, error) {
+	byArea := map[int64][]obsGroup{}
+	for g := range groups {
+		byArea[g.area] = append(byArea[g.area], g)
+	}
+	areas := slices.Sorted(maps.Keys(byArea))
+	states := map[obsGroup]*agg.State{}
+	for lo := 0; lo < len(areas); lo += 500 {
+		chunk := areas[lo:min(lo+500, len(areas))]
+		in := ` AND area_id IN (` + obsIDs(chunk) + `)`
+		usable := map[int64]int64{}
+		err := db.each(ctx, `SELECT area_id, usable FROM obs_stations WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
+			func(scan func(...any) error) error {
+				var a, u int64
+				if err := scan(&a, &u); err != nil {
+					return err
+				}
+				usable[a] = u
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		sum := map[int64]int64{}
+		stored := map[obsGroup]*agg.State{}
+		err = db.each(ctx, `SELECT area_id, phase, usable, state FROM obs_groups WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
+			func(scan func(...any) error) error {
+				g := obsGroup{org: orgID, election: electionID}
+				var u int64
+				var text string
+				if err := scan(&g.area, &g.phase, &u, &text); err != nil {
+					return err
+				}
+				sum[g.area] += u
+				if !groups[g] {
+					return nil
+				}
+				if s := agg.NewState(); s.Decode([]byte(text)) == nil && int64(s.Usable()) == u {
+					stored[g] = s
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		var fold []int64
+		for _, a := range chunk {
+			folded := false
+			for _, g := range byArea[a] {
+				if stored[g] != nil && sum[a] == usable[a] {
+					states[g] = stored[g]
+				} else if !folded {
+					fold, folded = append(fold, a), true
+				}
+			}
+		}
+		if len(fold) == 0 {
+			continue
+		}
+		from := map[obsGroup]*agg.State{}
+		err = db.each(ctx, `SELECT id, area_id, phase, status, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(fold)+`)`, []any{orgID, electionID},
+			func(scan func(...any) error) error {
+				g := obsGroup{org: orgID, election: electionID}
+				var r agg.Report
+				var answers string
+				if err := scan(&r.ID, &g.area, &g.phase, &r.Status, &answers); err != nil {
+					return err
+				}
+				if !groups[g] || states[g] != nil {
+					return nil
+				}
+				var err error
+				if r.Answers, err = decodeAnswers(answers); err != nil {
+					return fmt.Errorf("report %d: %w", r.ID, err)
+				}
+				if from[g] == nil {
+					from[g] = agg.NewState()
+				}
+				from[g].Add(r)
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		for g, s := range from {
+			states[g] = s
+		}
+	}
+	return states, nil
+}
+
+// each runs a query on the database and calls fn with each row's Scan.
+func (db *DB) each(ctx context.Context, q string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return eachRow(rows, fn)
 }
 
 // ReviewList lists the reports of a review list under a node (0: all),

@@ -325,86 +325,104 @@ func TestFoldTakesDecodedAnswers(t *testing.T) {
 
 // A conflict's values come from its group's state when it is read: a
 // report that joins a conflict does not rewrite the conflict's row, its
-// resolution comes from resolutions, and a row whose group has no state
-// (written before obs_groups) is read from its body. Both engines.
+// resolution comes from resolutions, and a group whose state the group
+// commit would not fold into (left behind by a writer that keeps none,
+// unreadable, missing) has its conflicts from its reports. Both engines.
 func TestConflictsDerivedFromStates(t *testing.T) {
 	storetest.EachAddr(t, func(t *testing.T, addr string) {
 		fx := newFoldFxAt(t, addr)
 		ctx := context.Background()
-		overall := func() (agg.Conflict, bool) {
+		list := func(open bool) map[string]agg.Conflict {
 			t.Helper()
-			cs, err := fx.db1.ObsConflicts(ctx, fx.org, fx.eid, 0, false, 0)
+			cs, err := fx.db1.ObsConflicts(ctx, fx.org, fx.eid, 0, open, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out := map[string]agg.Conflict{}
 			for _, c := range cs {
-				if c.Question == "overall" {
-					return c, true
-				}
+				out[c.Question] = c
 			}
-			return agg.Conflict{}, false
+			return out
 		}
-		body := func() string {
+		values := func(c agg.Conflict) string {
+			var b strings.Builder
+			for _, v := range c.Values {
+				fmt.Fprintf(&b, "%s%v ", v.Value, v.Reports)
+			}
+			return strings.TrimSpace(b.String())
+		}
+		exec := func(q string, args ...any) {
 			t.Helper()
-			var b string
-			if err := fx.db1.QueryRowContext(ctx, `SELECT body FROM obs_conflicts WHERE question = 'overall'`).Scan(&b); err != nil {
+			if _, err := fx.db1.ExecContext(ctx, q, args...); err != nil {
 				t.Fatal(err)
 			}
-			return b
 		}
 		good := fx.report("P", "good")
 		fx.commit(t, good)
 		bad := fx.report("P", "bad")
 		fx.commit(t, bad)
-		c, ok := overall()
-		if !ok || len(c.Values) != 2 || !slices.Equal(c.Values[0].Reports, []int64{good.ID}) || !slices.Equal(c.Values[1].Reports, []int64{bad.ID}) || c.Resolved != nil {
-			t.Fatalf("after good and bad: %+v (%v)", c, ok)
+		want := fmt.Sprintf(`"good"[%d] "bad"[%d]`, good.ID, bad.ID)
+		if c := list(false)["overall"]; values(c) != want || c.Resolved != nil {
+			t.Fatalf("after good and bad: %+v, want %s", c, want)
 		}
-		// A row's body is not read when its group has a state, and a
-		// report joining the conflict does not rewrite the row.
-		if _, err := fx.db1.ExecContext(ctx, `UPDATE obs_conflicts SET body = 'not read'`); err != nil {
-			t.Fatal(err)
-		}
+		// A report joining the conflict leaves its row as it was (a
+		// rewrite would set unresolved back to 1).
+		exec(`UPDATE obs_conflicts SET unresolved = 7`)
 		bad2 := fx.report("P", "bad")
 		fx.commit(t, bad2)
-		if b := body(); b != "not read" {
-			t.Errorf("the conflict's row was rewritten when a report joined it: %q", b)
-		}
-		c, _ = overall()
-		if len(c.Values) != 2 || !slices.Equal(c.Values[1].Reports, []int64{bad.ID, bad2.ID}) {
-			t.Fatalf("after a second bad: %+v", c)
-		}
-		if _, err := fx.db1.ExecContext(ctx, `UPDATE obs_conflicts SET body = ''`); err != nil {
+		var unresolved int
+		if err := fx.db1.QueryRowContext(ctx, `SELECT unresolved FROM obs_conflicts WHERE question = 'overall'`).Scan(&unresolved); err != nil {
 			t.Fatal(err)
 		}
+		if unresolved != 7 {
+			t.Errorf("the conflict's row was rewritten when a report joined it")
+		}
+		exec(`UPDATE obs_conflicts SET unresolved = 1`)
+		want = fmt.Sprintf(`"good"[%d] "bad"[%d %d]`, good.ID, bad.ID, bad2.ID)
+		if c := list(false)["overall"]; values(c) != want {
+			t.Fatalf("after a second bad: %+v, want %s", c, want)
+		}
 		sameAsRebuild(t, fx.db1)
+		// A resolution: read from resolutions; the conflict is no longer open.
 		if err := fx.db1.Resolve(ctx, fx.org, fx.eid, store.Resolution{AreaID: fx.stations[0], Phase: "voting", Question: "overall", Value: json.RawMessage(`"good"`)},
 			store.AuditEntry{OrgID: fx.org, Actor: "test", Action: "conflict.resolve"}); err != nil {
 			t.Fatal(err)
 		}
-		if c, _ = overall(); string(c.Resolved) != `"good"` || len(c.Values) != 2 {
+		if c := list(false)["overall"]; string(c.Resolved) != `"good"` || values(c) != want {
 			t.Fatalf("after the resolution: %+v", c)
 		}
-		open, err := fx.db1.ObsConflicts(ctx, fx.org, fx.eid, 0, true, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range open {
-			if c.Question == "overall" {
-				t.Fatalf("a resolved conflict listed as open: %+v", c)
-			}
+		if c, ok := list(true)["overall"]; ok {
+			t.Fatalf("a resolved conflict listed as open: %+v", c)
 		}
 		sameAsRebuild(t, fx.db1)
-		// A group without a state: its conflicts as their rows hold them.
-		legacy := `{"area_id":1,"phase":"voting","question":"overall","values":[{"value":"x","reports":[1]},{"value":"y","reports":[2]}]}`
-		if _, err := fx.db1.ExecContext(ctx, `UPDATE obs_conflicts SET body = $1`, legacy); err != nil {
+		// A state left behind: a writer that keeps none (a vigil from
+		// before obs_groups, beside this one) stored two more reports, one
+		// starting a conflict on the station's number, and moved
+		// obs_stations but not the state.
+		var old string
+		var usable int64
+		if err := fx.db1.QueryRowContext(ctx, `SELECT state, usable FROM obs_groups`).Scan(&old, &usable); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := fx.db1.ExecContext(ctx, `DELETE FROM obs_groups`); err != nil {
-			t.Fatal(err)
+		bad3 := fx.report("P", "bad")
+		fx.commit(t, bad3)
+		other := fx.report("P", "bad")
+		other.Answers = json.RawMessage(`{"station": 2, "overall": "bad"}`)
+		fx.commit(t, other)
+		exec(`UPDATE obs_groups SET state = $1, usable = $2`, old, usable)
+		want = fmt.Sprintf(`"good"[%d] "bad"[%d %d %d %d]`, good.ID, bad.ID, bad2.ID, bad3.ID, other.ID)
+		got := list(false)
+		if values(got["overall"]) != want || values(got["station"]) != fmt.Sprintf(`1[%d %d %d %d] 2[%d]`, good.ID, bad.ID, bad2.ID, bad3.ID, other.ID) {
+			t.Fatalf("beside a state left behind: %+v, want overall %s", got, want)
 		}
-		if c, _ = overall(); len(c.Values) != 2 || string(c.Values[0].Value) != `"x"` || c.AreaID != 1 {
-			t.Fatalf("a row without its group's state: %+v", c)
+		// An unreadable state, and none.
+		exec(`UPDATE obs_groups SET state = 'R 1 x'`)
+		if values(list(false)["overall"]) != want {
+			t.Fatalf("beside an unreadable state: %+v", list(false))
+		}
+		exec(`DELETE FROM obs_groups`)
+		if values(list(false)["overall"]) != want {
+			t.Fatalf("without a state: %+v", list(false))
 		}
 	})
 }
