@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/cputime"
+	"github.com/vigil-elections/vigil/internal/gcpace"
 	"github.com/vigil-elections/vigil/internal/observe/load"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/web"
@@ -85,6 +86,9 @@ func run(ctx context.Context, args []string) error {
 		return nil
 	case "run":
 	case "self":
+		// The collector's pace vigil serve runs at: the server is in
+		// this process.
+		defer gcpace.Set(os.Getenv, gcpace.Server)()
 		d, err := store.Open(ctx, *db)
 		if err != nil {
 			return err

@@ -11,11 +11,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/gcpace"
 	"github.com/vigil-elections/vigil/internal/ingest"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -55,7 +55,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	defer importGC(e.getenv)()
+	defer gcpace.Set(e.getenv, gcpace.Import)()
 	file := pos[0]
 	m, err := ingest.LoadMapping(*mapping)
 	if err != nil {
@@ -222,20 +222,4 @@ func fileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// importGC sets the collector's pace for an import, unless GOGC says
-// otherwise, and returns what puts the previous pace back (runImport also
-// runs inside long-lived commands: vigil watch's captures). An import's
-// live heap is small and does not grow with the file (a chunk of rows at a
-// time): at the default pace (GOGC 100) the collector ran all the time.
-// With four times the headroom a 1,000,000-station import on SQLite took
-// 44–47 s of CPU against 49–53 s, its peak resident memory 108–131 MB
-// against 57–60 MB (issue 9: under 500 MB whatever the size).
-func importGC(getenv func(string) string) (restore func()) {
-	if getenv("GOGC") != "" {
-		return func() {}
-	}
-	prev := debug.SetGCPercent(400)
-	return func() { debug.SetGCPercent(prev) }
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/vigil-elections/vigil/internal/chromium"
+	"github.com/vigil-elections/vigil/internal/gcpace"
 	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/translog"
@@ -117,6 +118,7 @@ func (o logServeOpts) load() (serveLog, error) {
 // report acknowledged before is committed, and one not yet acknowledged
 // is sent again by its client under the same client id.
 func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger *slog.Logger) error {
+	defer gcpace.Set(e.getenv, gcpace.Server)()
 	b := buildInfo()
 	metrics.SetBuildInfo(b.Version, b.Commit, b.Date, b.GoVersion)
 	metrics.WatchDB(d.DB, "vigil")
