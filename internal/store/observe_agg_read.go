@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -300,29 +301,36 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 		resolved json.RawMessage
 	}
 	var list []row
-	err = db.each(ctx, q, args, func(scan func(...any) error) error {
-		r := row{group: obsGroup{org: orgID, election: electionID}}
-		var value sql.NullString
-		if err := scan(&r.group.area, &r.group.phase, &r.question, &value); err != nil {
+	var states map[obsGroup]*agg.State
+	// The rows and the states they are read against in one snapshot: a
+	// commit between the two reads would otherwise leave a row its
+	// group's state does not bear out.
+	err = db.readSnapshot(ctx, func(sq Querier) error {
+		err := each(ctx, sq, q, args, func(scan func(...any) error) error {
+			r := row{group: obsGroup{org: orgID, election: electionID}}
+			var value sql.NullString
+			if err := scan(&r.group.area, &r.group.phase, &r.question, &value); err != nil {
+				return err
+			}
+			if value.Valid {
+				var err error
+				if r.resolved, err = resolutionValue(value.String); err != nil {
+					return fmt.Errorf("area %d %s/%s: %w", r.group.area, r.group.phase, r.question, err)
+				}
+			}
+			list = append(list, r)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		if value.Valid {
-			var err error
-			if r.resolved, err = resolutionValue(value.String); err != nil {
-				return fmt.Errorf("area %d %s/%s: %w", r.group.area, r.group.phase, r.question, err)
-			}
+		groups := map[obsGroup]bool{}
+		for _, r := range list {
+			groups[r.group] = true
 		}
-		list = append(list, r)
-		return nil
+		states, err = conflictStates(ctx, sq, orgID, electionID, groups)
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	groups := map[obsGroup]bool{}
-	for _, r := range list {
-		groups[r.group] = true
-	}
-	states, err := db.groupStates(ctx, orgID, electionID, groups)
 	if err != nil {
 		return nil, err
 	}
@@ -334,22 +342,19 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 		}
 		c, ok := s.Conflict(r.group.area, r.group.phase, r.question, r.resolved)
 		if !ok {
-			// A row its group's reports do not bear out: a commit
-			// through another instance between this read and the first
-			// (the next read shows the rows as they are then).
-			continue
+			return nil, fmt.Errorf("area %d %s/%s: a conflict its group's reports do not bear out: the aggregates are inconsistent (run vigil rebuild)", r.group.area, r.group.phase, r.question)
 		}
 		out = append(out, c)
 	}
 	return out, nil
 }
 
-// groupStates gives the states of groups (of one organisation and
+// conflictStates gives the states of groups (of one organisation and
 // election): each group's stored state when the group commit would fold
 // into it (foldable: it decodes, counts the reports its row says, and the
 // station's groups add up to its usable reports), else one folded from
 // the group's reports, as a rebuild reads them.
-func (db *DB) groupStates(ctx context.Context, orgID, electionID int64, groups map[obsGroup]bool) (map[obsGroup]*agg.State, error) {
+func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, groups map[obsGroup]bool) (map[obsGroup]*agg.State, error) {
 	byArea := map[int64][]obsGroup{}
 	for g := range groups {
 		byArea[g.area] = append(byArea[g.area], g)
@@ -360,7 +365,7 @@ func (db *DB) groupStates(ctx context.Context, orgID, electionID int64, groups m
 		chunk := areas[lo:min(lo+500, len(areas))]
 		in := ` AND area_id IN (` + obsIDs(chunk) + `)`
 		usable := map[int64]int64{}
-		err := db.each(ctx, `SELECT area_id, usable FROM obs_stations WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
+		err := each(ctx, q, `SELECT area_id, usable FROM obs_stations WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
 			func(scan func(...any) error) error {
 				var a, u int64
 				if err := scan(&a, &u); err != nil {
@@ -374,7 +379,7 @@ func (db *DB) groupStates(ctx context.Context, orgID, electionID int64, groups m
 		}
 		sum := map[int64]int64{}
 		stored := map[obsGroup]*agg.State{}
-		err = db.each(ctx, `SELECT area_id, phase, usable, state FROM obs_groups WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
+		err = each(ctx, q, `SELECT area_id, phase, usable, state FROM obs_groups WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
 			func(scan func(...any) error) error {
 				g := obsGroup{org: orgID, election: electionID}
 				var u int64
@@ -409,7 +414,7 @@ func (db *DB) groupStates(ctx context.Context, orgID, electionID int64, groups m
 			continue
 		}
 		from := map[obsGroup]*agg.State{}
-		err = db.each(ctx, `SELECT id, area_id, phase, status, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND area_id IN (`+obsIDs(fold)+`)`, []any{orgID, electionID},
+		err = each(ctx, q, `SELECT id, area_id, phase, status, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (`+obsIDs(fold)+`)`, []any{orgID, electionID},
 			func(scan func(...any) error) error {
 				g := obsGroup{org: orgID, election: electionID}
 				var r agg.Report
@@ -440,9 +445,9 @@ func (db *DB) groupStates(ctx context.Context, orgID, electionID int64, groups m
 	return states, nil
 }
 
-// each runs a query on the database and calls fn with each row's Scan.
-func (db *DB) each(ctx context.Context, q string, args []any, fn func(scan func(...any) error) error) error {
-	rows, err := db.QueryContext(ctx, q, args...)
+// each runs a query and calls fn with each row's Scan.
+func each(ctx context.Context, q Querier, query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -540,4 +545,38 @@ func (db *DB) AreaPaths(ctx context.Context, ids []int64) (_ map[int64][]string,
 		}
 	}
 	return out, nil
+}
+
+// readSnapshot runs fn with a querier whose statements all see one
+// committed state of the database, without holding writers back: on
+// PostgreSQL a read-only repeatable-read transaction; on SQLite a
+// deferred transaction on one connection (in WAL mode its first read
+// fixes what it sees, and the group commit goes on beside it: the
+// transactions the store begins are immediate, which would stop it).
+func (db *DB) readSnapshot(ctx context.Context, fn func(q Querier) error) error {
+	if db.Dialect == Postgres {
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		return fn(tx)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return err
+	}
+	ferr := fn(conn)
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); err != nil {
+		// Not back to the pool in a transaction.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		if ferr == nil {
+			ferr = err
+		}
+	}
+	return ferr
 }
