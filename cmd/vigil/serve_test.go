@@ -11,12 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vigil-elections/vigil/internal/gcpace"
 	"github.com/vigil-elections/vigil/internal/observe/load"
 	"github.com/vigil-elections/vigil/internal/store"
 )
@@ -369,5 +371,49 @@ func TestServeTrustedProxy(t *testing.T) {
 	}
 	if _, err := vigil(t, "serve", "--db", db, "--trusted-proxy", "not-a-network"); err == nil || !strings.Contains(err.Error(), "not-a-network") {
 		t.Errorf("a bad --trusted-proxy: %v", err)
+	}
+}
+
+// TestServeGCPace: vigil serve collects at gcpace.Server while it serves
+// and puts the previous pace back when it stops; with GOGC set it leaves
+// the pace alone.
+func TestServeGCPace(t *testing.T) {
+	pace := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	prev := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(prev)
+	for _, c := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{}, gcpace.Server},
+		{map[string]string{"GOGC": "150"}, 150},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errb syncBuffer
+		done := make(chan error, 1)
+		db := filepath.Join(t.TempDir(), "v.db")
+		go func() {
+			done <- run(ctx, []string{"vigil", "serve", "--db", db, "--addr", "127.0.0.1:0", "--metrics-addr", ""}, func(k string) string { return c.env[k] },
+				strings.NewReader(""), &out, &errb)
+		}()
+		for !strings.Contains(out.String(), "http://") {
+			select {
+			case err := <-done:
+				t.Fatalf("serve ended: %v\n%s", err, errb.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if got := pace(); got != c.want {
+			t.Errorf("GOGC %q: serving at pace %d, want %d", c.env["GOGC"], got, c.want)
+		}
+		cancel()
+		<-done
+		if got := pace(); got != 150 {
+			t.Errorf("GOGC %q: after serving the pace is %d, want the previous 150", c.env["GOGC"], got)
+		}
 	}
 }
