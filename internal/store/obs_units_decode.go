@@ -12,8 +12,8 @@ import (
 // (obs_units.reports and .hits, 78,000 rows at 1,000,000 stations):
 // decoding them with encoding/json was two thirds of a cold request's CPU.
 // Both columns are written as json.Marshal writes a []int64 and a
-// map[string]bool (jsontext), so they have one plain shape; these decoders read that shape directly
-// and hand anything else (an escape, white space, another spelling) to
+// map[string]bool (jsontext), so they have one plain shape; these
+// decoders read that shape directly and hand anything else (an escape, white space, another spelling) to
 // encoding/json, so that what they accept decodes as it always did.
 
 // decodeIDs decodes a JSON array of integers.

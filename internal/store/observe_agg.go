@@ -1077,9 +1077,11 @@ func foldDelta(area int64, phase string, ch agg.Change) *groupDelta {
 		before[c.Question] = c
 	}
 	for _, c := range ch.After.Conflicts {
-		// A conflict's row says only whether it is open (its values are
-		// the state's): it is written when it appears or that changes.
-		if old, ok := before[c.Question]; !ok || (old.Resolved == nil) != (c.Resolved == nil) {
+		// A conflict's row says only that it is one and whether it is
+		// open (its values are the state's): a fold writes it when it
+		// appears. (Whether it is open changes only with a resolution,
+		// which computes the group again: not a fold.)
+		if _, ok := before[c.Question]; !ok {
 			d.conflicts = append(d.conflicts, c)
 		}
 		delete(before, c.Question)
@@ -1156,7 +1158,7 @@ func (t *obsTx) foldable(sc obsScope, phase string, c *obsChange, st map[int64]s
 	texts, usable, sum := stored.texts, stored.usable, stored.sum
 	for a, text := range texts {
 		if sum[a] != st[a].usable {
-			continue
+			continue // not trusted (stateTrusted), whatever the text: not decoded
 		}
 		s := obsStates.take(obsGroup{sc.org, sc.election, a, phase}, text)
 		if s == nil {
@@ -1165,7 +1167,7 @@ func (t *obsTx) foldable(sc obsScope, phase string, c *obsChange, st map[int64]s
 				continue
 			}
 		}
-		if int64(s.Usable()) != usable[a] {
+		if !stateTrusted(s, usable[a], sum[a], st[a].usable) {
 			continue
 		}
 		fresh := true
@@ -1179,6 +1181,15 @@ func (t *obsTx) foldable(sc obsScope, phase string, c *obsChange, st map[int64]s
 		}
 	}
 	return out
+}
+
+// stateTrusted says whether a stored state (decoded) is its group's: the
+// group commit folds into it, ObsConflicts reads it. Its station's groups
+// must add up to the station's usable reports (a writer that keeps no
+// states moves the station but not them), and it must count the reports
+// its row says.
+func stateTrusted(s *agg.State, rowUsable, stationSum, stationUsable int64) bool {
+	return stationSum == stationUsable && int64(s.Usable()) == rowUsable
 }
 
 // storedStates are the rows of obs_groups foldable chooses from.

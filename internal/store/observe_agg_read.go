@@ -306,7 +306,7 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 	// commit between the two reads would otherwise leave a row its
 	// group's state does not bear out.
 	err = db.readSnapshot(ctx, func(sq Querier) error {
-		err := each(ctx, sq, q, args, func(scan func(...any) error) error {
+		err := qLoader{sq, db.Dialect}.each(ctx, q, args, func(scan func(...any) error) error {
 			r := row{group: obsGroup{org: orgID, election: electionID}}
 			var value sql.NullString
 			if err := scan(&r.group.area, &r.group.phase, &r.question, &value); err != nil {
@@ -328,7 +328,7 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 		for _, r := range list {
 			groups[r.group] = true
 		}
-		states, err = conflictStates(ctx, sq, orgID, electionID, groups)
+		states, err = conflictStates(ctx, qLoader{sq, db.Dialect}, orgID, electionID, groups)
 		return err
 	})
 	if err != nil {
@@ -336,11 +336,11 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 	}
 	out := make([]agg.Conflict, 0, len(list))
 	for _, r := range list {
-		s := states[r.group]
-		if s == nil {
-			s = agg.NewState() // no report left: as below
+		var c agg.Conflict
+		ok := false
+		if s := states[r.group]; s != nil { // nil: no usable report left
+			c, ok = s.Conflict(r.group.area, r.group.phase, r.question, r.resolved)
 		}
-		c, ok := s.Conflict(r.group.area, r.group.phase, r.question, r.resolved)
 		if !ok {
 			return nil, fmt.Errorf("area %d %s/%s: a conflict its group's reports do not bear out: the aggregates are inconsistent (run vigil rebuild)", r.group.area, r.group.phase, r.question)
 		}
@@ -350,11 +350,10 @@ func (db *DB) ObsConflicts(ctx context.Context, orgID, electionID, node int64, o
 }
 
 // conflictStates gives the states of groups (of one organisation and
-// election): each group's stored state when the group commit would fold
-// into it (foldable: it decodes, counts the reports its row says, and the
-// station's groups add up to its usable reports), else one folded from
-// the group's reports, as a rebuild reads them.
-func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, groups map[obsGroup]bool) (map[obsGroup]*agg.State, error) {
+// election): each group's stored state when it decodes and is trusted
+// (stateTrusted, as the group commit trusts it), else one folded from the
+// group's reports, as a rebuild reads them.
+func conflictStates(ctx context.Context, q qLoader, orgID, electionID int64, groups map[obsGroup]bool) (map[obsGroup]*agg.State, error) {
 	byArea := map[int64][]obsGroup{}
 	for g := range groups {
 		byArea[g.area] = append(byArea[g.area], g)
@@ -365,7 +364,7 @@ func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, gro
 		chunk := areas[lo:min(lo+500, len(areas))]
 		in := ` AND area_id IN (` + obsIDs(chunk) + `)`
 		usable := map[int64]int64{}
-		err := each(ctx, q, `SELECT area_id, usable FROM obs_stations WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
+		err := q.each(ctx, `SELECT area_id, usable FROM obs_stations WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
 			func(scan func(...any) error) error {
 				var a, u int64
 				if err := scan(&a, &u); err != nil {
@@ -379,7 +378,8 @@ func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, gro
 		}
 		sum := map[int64]int64{}
 		stored := map[obsGroup]*agg.State{}
-		err = each(ctx, q, `SELECT area_id, phase, usable, state FROM obs_groups WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
+		rowUsable := map[obsGroup]int64{}
+		err = q.each(ctx, `SELECT area_id, phase, usable, state FROM obs_groups WHERE org_id = $1 AND election_id = $2`+in, []any{orgID, electionID},
 			func(scan func(...any) error) error {
 				g := obsGroup{org: orgID, election: electionID}
 				var u int64
@@ -391,8 +391,8 @@ func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, gro
 				if !groups[g] {
 					return nil
 				}
-				if s := agg.NewState(); s.Decode([]byte(text)) == nil && int64(s.Usable()) == u {
-					stored[g] = s
+				if s := agg.NewState(); s.Decode([]byte(text)) == nil {
+					stored[g], rowUsable[g] = s, u
 				}
 				return nil
 			})
@@ -403,7 +403,7 @@ func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, gro
 		for _, a := range chunk {
 			folded := false
 			for _, g := range byArea[a] {
-				if stored[g] != nil && sum[a] == usable[a] {
+				if stored[g] != nil && stateTrusted(stored[g], rowUsable[g], sum[a], usable[a]) {
 					states[g] = stored[g]
 				} else if !folded {
 					fold, folded = append(fold, a), true
@@ -414,7 +414,7 @@ func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, gro
 			continue
 		}
 		from := map[obsGroup]*agg.State{}
-		err = each(ctx, q, `SELECT id, area_id, phase, status, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (`+obsIDs(fold)+`)`, []any{orgID, electionID},
+		err = q.each(ctx, `SELECT id, area_id, phase, status, answers FROM reports WHERE org_id = $1 AND election_id = $2 AND phase <> 'incident' AND area_id IN (`+obsIDs(fold)+`)`, []any{orgID, electionID},
 			func(scan func(...any) error) error {
 				g := obsGroup{org: orgID, election: electionID}
 				var r agg.Report
@@ -443,16 +443,6 @@ func conflictStates(ctx context.Context, q Querier, orgID, electionID int64, gro
 		}
 	}
 	return states, nil
-}
-
-// each runs a query and calls fn with each row's Scan.
-func each(ctx context.Context, q Querier, query string, args []any, fn func(scan func(...any) error) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	return eachRow(rows, fn)
 }
 
 // ReviewList lists the reports of a review list under a node (0: all),
