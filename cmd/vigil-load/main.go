@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string) error {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
 	memprofile := fs.String("memprofile", "", "write the allocations of the run (pprof's alloc_space) to `FILE`")
 	warmup := fs.Int("warmup", 0, "self: reports sent before the measured run, unmeasured; then, on PostgreSQL, the statistics autovacuum would have gathered by then")
+	teams := fs.Int("teams", 0, "self: deploy `T` teams of two observers, each with a token, team j at stations j+1, j+1+T, …, and send each report with a token of its station's team (0: every report with one coordinator's token)")
 	logged := fs.Bool("log", true, "self: commit each report's transparency-log leaf, as a server does (-log=false measures what the log costs)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -98,7 +99,13 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		// One token sends the whole load: lift the per-observer budget.
+		if *teams > 0 {
+			if cfg.Teams, err = load.AddTeams(ctx, d, id, *stations, *teams); err != nil {
+				return err
+			}
+		}
+		// One token (or a few per station) sends the whole load: lift
+		// the per-observer budget.
 		h, err = site.New(d, web.Options{Intake: web.IntakeLimits{ReportBurst: 1 << 30, ReportEvery: time.Nanosecond}})
 		if err != nil {
 			return err

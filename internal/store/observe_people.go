@@ -299,14 +299,50 @@ func (db *DB) CreateToken(ctx context.Context, t *Token, tokenHash string, audit
 	if (t.UserID == 0) == (t.ObserverID == 0) {
 		return errors.New("a token belongs to exactly one observer or one user")
 	}
-	t.Created = time.Now().UTC()
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, observer_id, token_hash, label, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			t.OrgID, nullID(t.UserID), nullID(t.ObserverID), tokenHash, t.Label, fmtTime(t.Created)).Scan(&t.ID); err != nil {
+		if err := insertToken(ctx, tx, t, tokenHash); err != nil {
 			return err
 		}
 		return auditAll(ctx, tx, withObject(audit, "token:"+strconv.FormatInt(t.ID, 10)))
 	})
+}
+
+// CreateTokens stores many tokens' hashes (hashes[i] is ts[i]'s) in one
+// transaction, all or none: a load generator's or a deployment's
+// observers, whom a transaction each would keep waiting on as many
+// commits. Each token gets the audit entry given, with its own object
+// ("token:ID"); an entry without an action is none.
+func (db *DB) CreateTokens(ctx context.Context, ts []*Token, hashes []string, audit AuditEntry) (err error) {
+	defer wrap(&err, "store.CreateTokens(%d tokens)", len(ts))
+	if len(hashes) != len(ts) {
+		return fmt.Errorf("%d hashes for %d tokens", len(hashes), len(ts))
+	}
+	for _, t := range ts {
+		if (t.UserID == 0) == (t.ObserverID == 0) {
+			return errors.New("a token belongs to exactly one observer or one user")
+		}
+	}
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		for i, t := range ts {
+			if err := insertToken(ctx, tx, t, hashes[i]); err != nil {
+				return fmt.Errorf("token %d (%q): %w", i+1, t.Label, err)
+			}
+			if audit.Action != "" {
+				e := audit
+				e.OrgID, e.Object = t.OrgID, "token:"+strconv.FormatInt(t.ID, 10)
+				if err := Audit(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, t *Token, tokenHash string) error {
+	t.Created = time.Now().UTC()
+	return tx.QueryRowContext(ctx, `INSERT INTO api_tokens (org_id, user_id, observer_id, token_hash, label, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		t.OrgID, nullID(t.UserID), nullID(t.ObserverID), tokenHash, t.Label, fmtTime(t.Created)).Scan(&t.ID)
 }
 
 // TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
@@ -319,6 +355,67 @@ func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (_ *Token, err 
 		return nil, fmt.Errorf("token: %w", ErrNotFound)
 	}
 	return t, err
+}
+
+// TokenGrant is what a valid token grants: the token and, for an
+// observer's, the observer's organisation and code and the paths of the
+// areas their team is assigned.
+type TokenGrant struct {
+	Token         Token
+	ObserverOrg   int64
+	ObserverCode  string
+	ObserverAreas [][]string
+}
+
+// TokenGrant finds a valid (unrevoked) token with what it grants, in one
+// query; ErrNotFound if there is none. Every submission from a phone
+// authenticates, and an observer sends a report every half hour or so:
+// a server's cache of principals seldom holds the observer's, and the
+// three queries the token, the observer and their stations took each
+// were a fifth of the intake's CPU with 40,000 observers (issue 9).
+func (db *DB) TokenGrant(ctx context.Context, tokenHash string) (_ *TokenGrant, err error) {
+	defer wrap(&err, "store.TokenGrant()")
+	rows, err := db.QueryContext(ctx, `SELECT t.id, t.org_id, COALESCE(t.user_id, 0), COALESCE(t.observer_id, 0), t.label, t.created,
+			COALESCE(o.org_id, 0), COALESCE(o.code, ''), ar.path
+		FROM api_tokens t
+		LEFT JOIN observers o ON o.id = t.observer_id
+		LEFT JOIN assignments a ON a.team_id = o.team_id
+		LEFT JOIN areas ar ON ar.id = a.area_id
+		WHERE t.token_hash = $1 AND t.revoked = ''`, tokenHash)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var g *TokenGrant
+	for rows.Next() {
+		var t Token
+		var org int64
+		var code string
+		var path sql.NullString
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created), &org, &code, &path); err != nil {
+			return nil, err
+		}
+		if g == nil {
+			g = &TokenGrant{Token: t, ObserverOrg: org, ObserverCode: code}
+		}
+		if path.Valid {
+			var p []string
+			if err := json.Unmarshal([]byte(path.String), &p); err != nil {
+				return nil, fmt.Errorf("token %d: the path of an assigned area: %w", t.ID, err)
+			}
+			g.ObserverAreas = append(g.ObserverAreas, p)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, fmt.Errorf("token: %w", ErrNotFound)
+	}
+	if g.Token.ObserverID != 0 && g.ObserverOrg == 0 {
+		return nil, fmt.Errorf("token %d: observer %d: %w", g.Token.ID, g.Token.ObserverID, ErrNotFound)
+	}
+	return g, nil
 }
 
 // RevokeToken revokes a token of org, with the audit entries in the same

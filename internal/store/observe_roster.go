@@ -115,7 +115,10 @@ func (db *DB) ImportRoster(ctx context.Context, orgID int64, obs []Observer, aud
 		if err := auditAll(ctx, tx, audit); err != nil {
 			return err
 		}
-		return db.touchTx(ctx, tx, 0, ChangeObservation)
+		// ChangeAccess too: an observer's code and team (so the stations
+		// their token may report from) are part of what every instance
+		// caches of their token (web's tokenCacheTTL).
+		return db.touchTx(ctx, tx, 0, ChangeObservation, ChangeAccess)
 	})
 	var taken PhoneConflicts
 	if errors.As(err, &taken) {
@@ -212,8 +215,18 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 		if err := auditAll(ctx, tx, audit); err != nil {
 			return err
 		}
+		if err := db.assignedTouch(ctx, tx); err != nil {
+			return err
+		}
 		return obsDeploymentChanged(ctx, tx, db.Dialect, orgID, electionID)
 	})
+}
+
+// assignedTouch announces that assignments changed to the caches of
+// tokens (ChangeAccess): an observer's token grants the stations their
+// team is assigned.
+func (db *DB) assignedTouch(ctx context.Context, tx *sql.Tx) error {
+	return db.touchTx(ctx, tx, 0, ChangeAccess)
 }
 
 func assignTx(ctx context.Context, tx *sql.Tx, orgID, electionID int64, as []Assignment) error {
@@ -335,6 +348,11 @@ func (db *DB) Deploy(ctx context.Context, d *Deployment, as []Assignment, audit 
 		if err := auditAll(ctx, tx, withObject(audit, "deployment:"+strconv.FormatInt(d.ID, 10))); err != nil {
 			return err
 		}
+		if len(as) > 0 {
+			if err := db.assignedTouch(ctx, tx); err != nil {
+				return err
+			}
+		}
 		return obsDeploymentChanged(ctx, tx, db.Dialect, d.OrgID, d.ElectionID)
 	})
 }
@@ -376,6 +394,9 @@ func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err erro
 	defer wrap(&err, "store.DeleteObservation(election %d)", electionID)
 	return db.inTxTouch(ctx, electionID, []ChangeKind{ChangeObservation, ChangeReports, ChangeResolutions, ChangePublished}, func(tx *sql.Tx) error {
 		if err := deleteObservation(ctx, tx, electionID); err != nil {
+			return err
+		}
+		if err := db.assignedTouch(ctx, tx); err != nil {
 			return err
 		}
 		return logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", electionID), electionID, "observation")

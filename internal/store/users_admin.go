@@ -8,9 +8,10 @@ import (
 
 // SetDisabled disables a user (or enables one again). A disabled user
 // cannot log in, their sessions are ended, and their API tokens are
-// refused while they stay disabled (a running server may take up to its
-// token cache's few seconds to notice). It returns the number of sessions
-// ended. The audit entry is written in the same transaction.
+// refused while they stay disabled (every server drops its cache of
+// tokens on the change, ChangeAccess, within the change feed's second or
+// two). It returns the number of sessions ended. The audit entry is
+// written in the same transaction.
 func (db *DB) SetDisabled(ctx context.Context, userID int64, disabled bool, audit AuditEntry) (sessions int64, err error) {
 	defer wrap(&err, "store.SetDisabled(user %d, %t)", userID, disabled)
 	v := 0
@@ -36,7 +37,10 @@ func (db *DB) SetDisabled(ctx context.Context, userID int64, disabled bool, audi
 				return err
 			}
 		}
-		return Audit(ctx, tx, audit)
+		if err := Audit(ctx, tx, audit); err != nil {
+			return err
+		}
+		return db.touchTx(ctx, tx, 0, ChangeAccess)
 	})
 	return sessions, err
 }

@@ -158,11 +158,17 @@ func (s *Server) authenticate(r *http.Request) (access.Principal, error) {
 	return access.Anonymous, nil
 }
 
-// The principal of a token is cached for a few seconds: an observer's
-// phone sends many reports, and each would otherwise cost two queries.
-// Revoking through this server drops the entry at once; another server
-// process sees a revocation within tokenCacheTTL.
-const tokenCacheTTL = 10 * time.Second
+// The principal of a token is cached: every submission from a phone
+// authenticates. The cache does not go stale: every change to what a
+// token grants (a token revoked, a user disabled or given a new password,
+// a roster import, an assignment) announces ChangeAccess, on which every
+// instance drops the whole cache within the change feed's second or two
+// (followChanges), and revoking through this server drops the entry at
+// once. The time limit is a bound on an entry's life besides: an observer
+// sends a report every half hour or so, and a limit of seconds (as
+// before) made nearly every submission a miss at a national election's
+// scale (issue 9).
+const tokenCacheTTL = 30 * time.Minute
 
 type cachedPrincipal struct {
 	p       access.Principal
@@ -186,25 +192,18 @@ func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Princ
 		return c.(cachedPrincipal).p, nil
 	}
 	metrics.CacheRequests.WithLabelValues("token", "miss").Inc()
-	t, err := s.db.TokenByHash(ctx, h)
+	g, err := s.db.TokenGrant(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return access.Anonymous, Errorf(Unauthorized, "unknown or revoked token")
 	}
 	if err != nil {
 		return access.Anonymous, err
 	}
+	t := g.Token
 	var p access.Principal
 	if t.ObserverID != 0 {
-		o, err := s.db.Observer(ctx, t.ObserverID)
-		if err != nil {
-			return access.Anonymous, err
-		}
-		p = access.Principal{Role: access.Observer, OrgID: o.OrgID, ObserverID: o.ID, Name: o.Code, Stations: map[string]bool{}}
-		paths, err := s.db.ObserverStations(ctx, o.ID)
-		if err != nil {
-			return access.Anonymous, err
-		}
-		for _, path := range paths {
+		p = access.Principal{Role: access.Observer, OrgID: g.ObserverOrg, ObserverID: t.ObserverID, Name: g.ObserverCode, Stations: map[string]bool{}}
+		for _, path := range g.ObserverAreas {
 			p.Stations[access.AreaKey(path)] = true
 		}
 	} else {

@@ -9,6 +9,7 @@ package load
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,6 +67,82 @@ func Setup(ctx context.Context, db *store.DB, stations int) (electionID int64, t
 	return e.ID, token, nil
 }
 
+// AddTeams deploys, in the election Setup made, teams of two observers
+// of the organisation "Load Mission" (each with an API token), team j of
+// teams at the stations s with (s-1) mod teams = j: the shape of a
+// national election's intake, where a report is a team's at one of its
+// few stations and its cluster (observe.ClusterStats) is the team, not
+// one coordinator's single cluster spanning the country. It returns each
+// team's two tokens, by team; Config.Teams sends each report with them.
+func AddTeams(ctx context.Context, db *store.DB, electionID int64, stations, teams int) ([][]string, error) {
+	if teams < 1 || teams > stations {
+		return nil, fmt.Errorf("teams: %d, want 1 to the stations (%d)", teams, stations)
+	}
+	org, err := db.OrganisationByName(ctx, "Load Mission")
+	if err != nil {
+		return nil, err
+	}
+	roster := make([]store.Observer, 0, 2*teams)
+	for j := range teams {
+		for k := range 2 {
+			roster = append(roster, store.Observer{Code: fmt.Sprintf("L%07d-%d", j, k), Name: fmt.Sprintf("Load observer %d-%d", j, k), Team: fmt.Sprintf("Load team %07d", j)})
+		}
+	}
+	if _, _, err := db.ImportRoster(ctx, org.ID, roster); err != nil {
+		return nil, err
+	}
+	all, err := db.Observers(ctx, org.ID)
+	if err != nil {
+		return nil, err
+	}
+	byCode := make(map[string]*store.Observer, len(all))
+	for _, o := range all {
+		byCode[o.Code] = o
+	}
+	areas, err := db.Areas(ctx, electionID)
+	if err != nil {
+		return nil, err
+	}
+	station := make(map[string]int64, stations) // by the station's number
+	for _, a := range areas {
+		if a.Station {
+			station[a.Name] = a.ID
+		}
+	}
+	dep := &store.Deployment{OrgID: org.ID, ElectionID: electionID, Seed: fmt.Sprintf("load-%d-teams", teams), Design: json.RawMessage(`{"note":"vigil-load: every station, team j at stations j+1, j+1+teams, …"}`)}
+	assigns := make([]store.Assignment, 0, stations)
+	for s := 1; s <= stations; s++ {
+		id, ok := station[strconv.Itoa(s)]
+		if !ok {
+			return nil, fmt.Errorf("station %d: not in election %d", s, electionID)
+		}
+		o := byCode[fmt.Sprintf("L%07d-0", (s-1)%teams)]
+		dep.Stations = append(dep.Stations, store.DeployedStation{AreaID: id, Stratum: "load", Rank: s})
+		assigns = append(assigns, store.Assignment{TeamID: o.TeamID, AreaID: id})
+	}
+	if err := db.SaveDeployment(ctx, dep); err != nil {
+		return nil, err
+	}
+	if err := db.Assign(ctx, org.ID, electionID, assigns); err != nil {
+		return nil, err
+	}
+	tokens := make([][]string, teams)
+	var ts []*store.Token
+	var hashes []string
+	for j := range teams {
+		for k := range 2 {
+			tok := access.NewToken()
+			tokens[j] = append(tokens[j], tok)
+			ts = append(ts, &store.Token{OrgID: org.ID, ObserverID: byCode[fmt.Sprintf("L%07d-%d", j, k)].ID, Label: "load"})
+			hashes = append(hashes, access.HashToken(tok))
+		}
+	}
+	if err := db.CreateTokens(ctx, ts, hashes, store.AuditEntry{}); err != nil {
+		return nil, err
+	}
+	return tokens, nil
+}
+
 // Config is one run.
 type Config struct {
 	URL        string // the server, e.g. http://127.0.0.1:8080
@@ -83,6 +160,10 @@ type Config struct {
 	// than at whatever the server can take. Zero: each client sends its
 	// next report as soon as the last is acknowledged (the maximum).
 	Rate float64
+	// Teams, when set (AddTeams), sends report i, at station
+	// s = 1 + i mod Stations, with a token of team (s-1) mod len(Teams),
+	// its members in turn, instead of Token.
+	Teams [][]string
 	// OnAck, when set, is called with each report's index once the server
 	// has acknowledged it (201 or 200), from the client's goroutine.
 	OnAck func(i int)
@@ -209,7 +290,7 @@ func Run(ctx context.Context, cfg Config) Result {
 					}
 					req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
 					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+cfg.Token)
+					req.Header.Set("Authorization", "Bearer "+cfg.token(i))
 					t0 := time.Now()
 					resp, err := client.Do(req)
 					d := time.Since(t0)
@@ -285,6 +366,16 @@ func Run(ctx context.Context, cfg Config) Result {
 		res.Max = slices.Max(lat)
 	}
 	return res
+}
+
+// token is the token report i is sent with.
+func (cfg *Config) token(i int) string {
+	if len(cfg.Teams) == 0 {
+		return cfg.Token
+	}
+	s := i % cfg.Stations
+	team := cfg.Teams[s%len(cfg.Teams)]
+	return team[(i/cfg.Stations)%len(team)]
 }
 
 // ClientID is the client id of report i of a run.
