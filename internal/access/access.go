@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -88,8 +89,10 @@ type Principal struct {
 	ObserverID int64    // the roster entry of an observer
 	Name       string   // for the audit log
 	Area       []string // a coordinator's area: a path prefix; empty is the whole country
-	// Stations are the paths of the stations (and commissions) an
-	// observer's team is assigned, each joined with "/" by AreaKey.
+	// Stations are the stations (and commissions) an observer's team is
+	// assigned, each named by StationKey: an assignment is for one
+	// election, and the same path in another (a runoff at the same
+	// stations) is not assigned with it.
 	Stations map[string]bool
 }
 
@@ -101,12 +104,18 @@ var Anonymous = Principal{Role: Public, Name: "public"}
 // observer (a report they wrote), their id.
 type Resource struct {
 	OrgID      int64
+	ElectionID int64    // the election the place is of, when about a place
 	Area       []string // the station's or commission's path; nil when not about a place
 	ObserverID int64    // the author of a report, when known
 }
 
-// AreaKey joins a path for Principal.Stations.
+// AreaKey joins a path.
 func AreaKey(path []string) string { return strings.Join(path, "\x1f") }
+
+// StationKey names a place of an election for Principal.Stations.
+func StationKey(election int64, path []string) string {
+	return strconv.FormatInt(election, 10) + "\x1e" + AreaKey(path)
+}
 
 // ErrForbidden is wrapped by every refusal.
 var ErrForbidden = errors.New("forbidden")
@@ -160,7 +169,7 @@ func Check(p Principal, a Action, r Resource) error {
 	case Observer:
 		switch a {
 		case SubmitReport:
-			if r.Area == nil || !p.Stations[AreaKey(r.Area)] {
+			if r.Area == nil || !p.Stations[StationKey(r.ElectionID, r.Area)] {
 				return fmt.Errorf("%w: your team is not assigned to %s", ErrForbidden, areaName(r.Area))
 			}
 		case ReadReports:

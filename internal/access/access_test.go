@@ -57,7 +57,7 @@ func TestCheckTable(t *testing.T) {
 		case Coordinator:
 			p.Area = []string{"North"}
 		case Observer:
-			p.Stations = map[string]bool{AreaKey(in): true}
+			p.Stations = map[string]bool{StationKey(0, in): true}
 		case Public:
 			p = Anonymous
 			p.OrgID = 1 // even a public principal claiming an org gets nothing more
@@ -162,5 +162,19 @@ func TestForbiddenMessageArticle(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", role, err, want)
 		}
+	}
+}
+
+// An observer's assignment is for one election: the same path in another
+// election of the organisation (a runoff at the same stations) is not
+// theirs to report on.
+func TestObserverStationsPerElection(t *testing.T) {
+	path := []string{"North", "District 1", "PS 101"}
+	p := Principal{Role: Observer, OrgID: 1, ObserverID: 42, Stations: map[string]bool{StationKey(7, path): true}}
+	if err := Check(p, SubmitReport, Resource{OrgID: 1, ElectionID: 7, Area: path}); err != nil {
+		t.Errorf("the assigned station: %v", err)
+	}
+	if err := Check(p, SubmitReport, Resource{OrgID: 1, ElectionID: 8, Area: path}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("the same path in election 8: %v, want forbidden", err)
 	}
 }

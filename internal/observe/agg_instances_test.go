@@ -91,7 +91,7 @@ func newInstances(t *testing.T) (w *aggWorld, svc2 *Service, forms map[string]*f
 	}
 	stations = map[string]bool{}
 	for _, id := range w.stations {
-		stations[access.AreaKey(w.paths[id])] = true
+		stations[access.StationKey(w.eid, w.paths[id])] = true
 	}
 	return w, svc2, forms, stations
 }

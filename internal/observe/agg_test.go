@@ -186,7 +186,7 @@ func aggSequence(t *testing.T, db *store.DB, seed uint64) {
 	}
 	allKeys := map[string]bool{}
 	for _, id := range w.stations {
-		allKeys[access.AreaKey(w.paths[id])] = true
+		allKeys[access.StationKey(w.eid, w.paths[id])] = true
 	}
 	var sent []Submission
 	var reportIDs []int64
@@ -413,7 +413,7 @@ func TestAggregatesGroupStateMissingOrUnreadable(t *testing.T) {
 		send := func(st int64) {
 			t.Helper()
 			o := w.observers[rng.IntN(len(w.observers))]
-			p := access.Principal{Role: access.Observer, OrgID: w.org, ObserverID: o.ID, Name: o.Name, Stations: map[string]bool{access.AreaKey(w.paths[st]): true}}
+			p := access.Principal{Role: access.Observer, OrgID: w.org, ObserverID: o.ID, Name: o.Name, Stations: map[string]bool{access.StationKey(w.eid, w.paths[st]): true}}
 			n++
 			sub := Submission{Principal: p, Channel: ChannelAPI, ClientID: fmt.Sprintf("group-state-%04d", n), ElectionID: w.eid, Form: "voting", AreaID: st,
 				Answers: w.answers(rng, voting.Form, st)}

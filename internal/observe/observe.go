@@ -289,7 +289,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Receipt, error) 
 	if area != nil {
 		path = area.Path
 	}
-	if err := access.Check(p, access.SubmitReport, access.Resource{OrgID: p.OrgID, Area: nonNilPath(path, area != nil)}); err != nil {
+	if err := access.Check(p, access.SubmitReport, access.Resource{OrgID: p.OrgID, ElectionID: e.ID, Area: nonNilPath(path, area != nil)}); err != nil {
 		return nil, err
 	}
 	answers, err := sub.Answers.AppendJSON(nil)
@@ -423,7 +423,7 @@ func (s *Service) place(ctx context.Context, electionID int64, f *form.Form, sub
 		// ones the principal may report on decide.
 		var mine []*election.Area
 		for _, a := range fit {
-			if access.Check(sub.Principal, access.SubmitReport, access.Resource{OrgID: sub.Principal.OrgID, Area: a.Path}) == nil {
+			if access.Check(sub.Principal, access.SubmitReport, access.Resource{OrgID: sub.Principal.OrgID, ElectionID: electionID, Area: a.Path}) == nil {
 				mine = append(mine, a)
 			}
 		}

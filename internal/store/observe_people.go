@@ -358,13 +358,13 @@ func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (_ *Token, err 
 }
 
 // TokenGrant is what a valid token grants: the token and, for an
-// observer's, the observer's organisation and code and the paths of the
-// areas their team is assigned.
+// observer's, the observer's organisation and code and the areas their
+// team is assigned, in every election.
 type TokenGrant struct {
 	Token         Token
 	ObserverOrg   int64
 	ObserverCode  string
-	ObserverAreas [][]string
+	ObserverAreas []AssignedArea
 }
 
 // TokenGrant finds a valid (unrevoked) token with what it grants, in one
@@ -376,7 +376,7 @@ type TokenGrant struct {
 func (db *DB) TokenGrant(ctx context.Context, tokenHash string) (_ *TokenGrant, err error) {
 	defer wrap(&err, "store.TokenGrant()")
 	rows, err := db.QueryContext(ctx, `SELECT t.id, t.org_id, COALESCE(t.user_id, 0), COALESCE(t.observer_id, 0), t.label, t.created,
-			COALESCE(o.org_id, 0), COALESCE(o.code, ''), ar.path
+			COALESCE(o.org_id, 0), COALESCE(o.code, ''), a.election_id, ar.path
 		FROM api_tokens t
 		LEFT JOIN observers o ON o.id = t.observer_id
 		LEFT JOIN assignments a ON a.team_id = o.team_id
@@ -391,8 +391,9 @@ func (db *DB) TokenGrant(ctx context.Context, tokenHash string) (_ *TokenGrant, 
 		var t Token
 		var org int64
 		var code string
+		var election sql.NullInt64
 		var path sql.NullString
-		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created), &org, &code, &path); err != nil {
+		if err := rows.Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created), &org, &code, &election, &path); err != nil {
 			return nil, err
 		}
 		if g == nil {
@@ -403,7 +404,7 @@ func (db *DB) TokenGrant(ctx context.Context, tokenHash string) (_ *TokenGrant, 
 			if err := json.Unmarshal([]byte(path.String), &p); err != nil {
 				return nil, fmt.Errorf("token %d: the path of an assigned area: %w", t.ID, err)
 			}
-			g.ObserverAreas = append(g.ObserverAreas, p)
+			g.ObserverAreas = append(g.ObserverAreas, AssignedArea{Election: election.Int64, Path: p})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -276,23 +276,29 @@ func (db *DB) Assignments(ctx context.Context, orgID, electionID int64) (_ []Ass
 
 // ObserverStations returns the paths of the areas an observer's team is
 // assigned, in every election.
-func (db *DB) ObserverStations(ctx context.Context, observerID int64) (_ [][]string, err error) {
+func (db *DB) ObserverStations(ctx context.Context, observerID int64) (_ []AssignedArea, err error) {
 	defer wrap(&err, "store.ObserverStations(observer %d)", observerID)
-	rows, err := db.QueryContext(ctx, `SELECT ar.path FROM observers o JOIN assignments a ON a.team_id = o.team_id
+	rows, err := db.QueryContext(ctx, `SELECT a.election_id, ar.path FROM observers o JOIN assignments a ON a.team_id = o.team_id
 		JOIN areas ar ON ar.id = a.area_id WHERE o.id = $1`, observerID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out [][]string
+	var out []AssignedArea
 	for rows.Next() {
-		var p []string
-		if err := rows.Scan(scanJSON(&p, "area path")); err != nil {
+		var a AssignedArea
+		if err := rows.Scan(&a.Election, scanJSON(&a.Path, "area path")); err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// AssignedArea is an area an observer's team is assigned in an election.
+type AssignedArea struct {
+	Election int64
+	Path     []string
 }
 
 // Deployment is a drawn sample of stations.

@@ -38,8 +38,11 @@ func TestTokenGrant(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, p := range g.ObserverAreas {
-				got = append(got, strings.Join(p, "/"))
+			for _, a := range g.ObserverAreas {
+				if a.Election != electionID {
+					t.Errorf("area %v assigned in election %d, want %d", a.Path, a.Election, electionID)
+				}
+				got = append(got, strings.Join(a.Path, "/"))
 			}
 			slices.Sort(got)
 			want := []string{"Region 1/District 1/1", "Region 4/District 4/4", "Region 7/District 7/7"}

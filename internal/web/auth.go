@@ -203,8 +203,8 @@ func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Princ
 	var p access.Principal
 	if t.ObserverID != 0 {
 		p = access.Principal{Role: access.Observer, OrgID: g.ObserverOrg, ObserverID: t.ObserverID, Name: g.ObserverCode, Stations: map[string]bool{}}
-		for _, path := range g.ObserverAreas {
-			p.Stations[access.AreaKey(path)] = true
+		for _, a := range g.ObserverAreas {
+			p.Stations[access.StationKey(a.Election, a.Path)] = true
 		}
 	} else {
 		u, err := s.db.User(ctx, t.UserID)
@@ -228,12 +228,12 @@ func (s *Server) userPrincipal(ctx context.Context, u *store.User) (access.Princ
 	if role == access.Observer && u.ObserverID != 0 {
 		p.ObserverID = u.ObserverID
 		p.Stations = map[string]bool{}
-		paths, err := s.db.ObserverStations(ctx, u.ObserverID)
+		areas, err := s.db.ObserverStations(ctx, u.ObserverID)
 		if err != nil {
 			return access.Anonymous, err
 		}
-		for _, path := range paths {
-			p.Stations[access.AreaKey(path)] = true
+		for _, a := range areas {
+			p.Stations[access.StationKey(a.Election, a.Path)] = true
 		}
 	}
 	return p, nil

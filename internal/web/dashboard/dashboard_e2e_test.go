@@ -299,14 +299,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		var station int64
 		for _, a := range ds.Areas {
-			if a.Station && access.AreaKey(a.Path) == access.AreaKey(paths[0]) {
+			if a.Station && access.AreaKey(a.Path) == access.AreaKey(paths[0].Path) {
 				station = a.ID
 			}
 		}
 		if station == 0 {
 			for _, pth := range paths {
 				for _, a := range ds.Areas {
-					if a.Station && access.AreaKey(a.Path) == access.AreaKey(pth) {
+					if a.Station && access.AreaKey(a.Path) == access.AreaKey(pth.Path) {
 						station = a.ID
 					}
 				}

@@ -354,12 +354,12 @@ func problemsShort(ps []form.FieldError) string {
 // channel without a login (SMS).
 func (s *room) observerPrincipal(ctx context.Context, o *store.Observer) (access.Principal, error) {
 	p := access.Principal{Role: access.Observer, OrgID: o.OrgID, ObserverID: o.ID, Name: o.Code, Stations: map[string]bool{}}
-	paths, err := s.DB().ObserverStations(ctx, o.ID)
+	areas, err := s.DB().ObserverStations(ctx, o.ID)
 	if err != nil {
 		return p, err
 	}
-	for _, path := range paths {
-		p.Stations[access.AreaKey(path)] = true
+	for _, a := range areas {
+		p.Stations[access.StationKey(a.Election, a.Path)] = true
 	}
 	return p, nil
 }

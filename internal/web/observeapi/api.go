@@ -794,7 +794,7 @@ func (s *room) apiAssignments(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []store.Assignment{}
 	for _, a := range as {
-		if p.Role == access.Observer && !p.Stations[access.AreaKey(a.AreaPath)] {
+		if p.Role == access.Observer && !p.Stations[access.StationKey(e.ID, a.AreaPath)] {
 			continue
 		}
 		if p.Role == access.Coordinator && !access.InArea(p.Area, a.AreaPath) {

@@ -36,7 +36,7 @@ func (s *room) apiReportPhoto(w http.ResponseWriter, r *http.Request) error {
 		return web.Errorf(web.NotFound, "no report %d in election %s", id, e.Name)
 	}
 	// Whoever may submit the report at its station may add its photos.
-	if err := s.Check(r, access.SubmitReport, access.Resource{OrgID: rep.OrgID, Area: rep.AreaPath, ObserverID: rep.ObserverID}); err != nil {
+	if err := s.Check(r, access.SubmitReport, access.Resource{OrgID: rep.OrgID, ElectionID: rep.ElectionID, Area: rep.AreaPath, ObserverID: rep.ObserverID}); err != nil {
 		return err
 	}
 	if p.Role == access.Observer && rep.ObserverID != p.ObserverID {

@@ -3,11 +3,13 @@ package observeapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-elections/vigil/internal/access"
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -77,6 +79,33 @@ func TestTokenCacheFollowsAccessChanges(t *testing.T) {
 		eventually("obs3 moved to T1: reports at 102", func() bool { return submit("token:obs3", 102) == 201 })
 		if c := submit("token:obs3", 201); c != 403 {
 			t.Fatalf("obs3 at T2's 201 after moving to T1: %d, want 403", c)
+		}
+
+		// A runoff at the same stations: obs3's assignments are the first
+		// round's, and the same paths in the runoff are not theirs (the
+		// key of a station names its election).
+		runoff := &election.Election{Name: "test-2026-runoff", Kind: election.Presidential, Date: "2026-12-06",
+			Options: []election.Option{{Name: "Alpha"}, {Name: "Beta"}}}
+		if err := db.CreateElection(ctx, runoff); err != nil {
+			t.Fatal(err)
+		}
+		first := fx.Stations["101"]
+		rows := []store.Row{{Line: 2, Path: first.Path, Figures: func() (f election.Figures) { f.Set(election.Registered, 1000); return }(), Votes: []int64{500, 400}}}
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: runoff.ID, Source: election.OfficialPreliminary, File: "runoff.csv", Options: []string{"Alpha", "Beta"}},
+			func() (store.Row, error) {
+				if len(rows) == 0 {
+					return store.Row{}, io.EOF
+				}
+				r := rows[0]
+				rows = rows[1:]
+				return r, nil
+			}); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		rep := webtest.VotingReport(fmt.Sprintf("c0ffee00-0000-4000-8000-%012d", n), 101, "good", false)
+		if c, out := fx.Do(t, "token:obs3", "POST", fmt.Sprintf("/api/v1/elections/%d/reports", runoff.ID), rep); c != 403 {
+			t.Fatalf("obs3 at 101 of the runoff, assigned only in the first round: %d %v, want 403", c, out)
 		}
 
 		// A user's token, the user disabled.
