@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -37,9 +38,18 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		}
 		// Back to what schema 22 had: no area_stations, no checked_*
 		// columns, no partial index, flags without the controls that ran
-		// and settings without a layout; conflicts with a body (0028).
+		// and settings without a layout; conflicts with a body (0028);
+		// clusters' counts a row per item (0029), of which the upgrade
+		// joins a team's at a node and phase into one row, in byte order,
+		// leaving out an item without units.
 		qs := []string{
 			`ALTER TABLE obs_conflicts ADD COLUMN body TEXT NOT NULL DEFAULT ''`,
+			`DROP TABLE obs_clusters`,
+			`CREATE TABLE obs_clusters (org_id BIGINT NOT NULL, election_id BIGINT NOT NULL, cluster TEXT NOT NULL, node_id BIGINT NOT NULL,
+				phase TEXT NOT NULL, item TEXT NOT NULL, n BIGINT NOT NULL, x BIGINT NOT NULL, PRIMARY KEY (org_id, election_id, cluster, node_id, phase, item))`,
+			`INSERT INTO obs_clusters VALUES (1, 1, 'team:7', 0, 'voting', 'overall', 3, 1), (1, 1, 'team:7', 0, 'voting', 'ind:a', 2, 0),
+				(1, 1, 'team:7', 0, 'voting', 'Zeta', 1, 1), (1, 1, 'team:7', 0, 'voting', 'ind:z', 0, 0), (1, 1, 'team:7', 4, 'voting', 'overall', 1, 0),
+				(1, 1, 'team:8', 0, 'voting', 'overall', 0, 0)`,
 			`DROP TABLE area_stations`,
 			`DROP TABLE obs_groups`,
 			`DROP INDEX protocol_current_flagged`,
@@ -67,6 +77,23 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after the upgrade, the aggregates differ from before:\n%s", dumpDiff(got, want))
+		}
+		var clusters []string
+		rows, err := db.QueryContext(ctx, `SELECT cluster, node_id, phase, sums FROM obs_clusters ORDER BY cluster, node_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var c, p, s string
+			var node int64
+			if err := rows.Scan(&c, &node, &p, &s); err != nil {
+				t.Fatal(err)
+			}
+			clusters = append(clusters, fmt.Sprintf("%s %d %s: %s", c, node, p, s))
+		}
+		rows.Close()
+		if want := []string{"team:7 0 voting: Zeta 1 1|ind:a 2 0|overall 3 1", "team:7 4 voting: overall 1 0"}; !reflect.DeepEqual(clusters, want) {
+			t.Errorf("the clusters' rows after the upgrade:\n%q\nwant\n%q", clusters, want)
 		}
 		cc, err := db.StationControlCounts(ctx, e.ID)
 		if err != nil {
