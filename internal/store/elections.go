@@ -220,6 +220,12 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", id), id, "election"); err != nil {
 			return err
 		}
+		// Its assignments are gone: the tokens' caches hold them
+		// (ChangeAccess), and on SQLite the next election can take the
+		// same id, and its stations the same paths.
+		if err := db.assignedTouch(ctx, tx); err != nil {
+			return err
+		}
 		return db.touchTx(ctx, tx, id, ChangeElection, ChangeProtocols, ChangeReports)
 	})
 }

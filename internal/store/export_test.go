@@ -272,3 +272,9 @@ func AncestorsQuery(d Dialect, ids []int64) (string, []any) {
 // FormQueries is how many forms the group commit read in a statement of
 // their own, not with its batch's reads.
 func FormQueries() int64 { return formQueries.Load() }
+
+// LockObsRebuild takes the lock a rebuild of an organisation's
+// observation aggregates holds (a roster import that moves an observer).
+func LockObsRebuild(ctx context.Context, q Querier, orgID int64) error {
+	return lockObsRebuild(ctx, q, orgID)
+}

@@ -110,3 +110,47 @@ func TestInstancesImportFinishBesideGroupCommit(t *testing.T) {
 		}
 	}
 }
+
+// Assign announced the change to the tokens' caches (election 0's row of
+// the change feed) before the aggregates' advisory locks; a roster import
+// that moves an observer holds its organisation's aggregates' lock and
+// touches election 0 last. Each waited for the other, and PostgreSQL
+// aborted one. X stands for the import: it holds the lock while Assign
+// starts, then touches election 0 and commits. Found by a review; the
+// touch now comes after the locks.
+func TestInstancesAssignBesideRosterRebuild(t *testing.T) {
+	fx := newRaceFx(t, 1)
+	ctx := context.Background()
+	obs := []store.Observer{{Code: "o1", Name: "O", Team: "T1"}}
+	if _, _, err := fx.db1.ImportRoster(ctx, fx.org, obs); err != nil {
+		t.Fatal(err)
+	}
+	teams, err := fx.db1.Teams(ctx, fx.org)
+	if err != nil || len(teams) != 1 {
+		t.Fatalf("teams %v, %v", teams, err)
+	}
+	x, err := fx.db1.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Rollback()
+	if err := store.LockObsRebuild(ctx, x, fx.org); err != nil {
+		t.Fatal(err)
+	}
+	assignErr := make(chan error, 1)
+	var assigned atomic.Bool
+	go func() {
+		defer assigned.Store(true)
+		assignErr <- fx.db2.Assign(ctx, fx.org, fx.eid, []store.Assignment{{TeamID: teams[0].ID, AreaID: fx.stations[0]}})
+	}()
+	waitFor(t, fx.db1, "pg_advisory", "advisory", assigned.Load)
+	if err := store.Touch(ctx, x, fx.db1.Dialect, []int64{0}, store.ChangeObservation, store.ChangeAccess); err != nil {
+		t.Fatalf("the import's touch of election 0 beside Assign: %v", err)
+	}
+	if err := x.Commit(); err != nil {
+		t.Fatalf("the import's commit: %v", err)
+	}
+	if err := <-assignErr; err != nil {
+		t.Fatalf("Assign beside the import: %v", err)
+	}
+}

@@ -215,16 +215,20 @@ func (db *DB) Assign(ctx context.Context, orgID, electionID int64, as []Assignme
 		if err := auditAll(ctx, tx, audit); err != nil {
 			return err
 		}
-		if err := db.assignedTouch(ctx, tx); err != nil {
+		if err := obsDeploymentChanged(ctx, tx, db.Dialect, orgID, electionID); err != nil {
 			return err
 		}
-		return obsDeploymentChanged(ctx, tx, db.Dialect, orgID, electionID)
+		return db.assignedTouch(ctx, tx)
 	})
 }
 
 // assignedTouch announces that assignments changed to the caches of
 // tokens (ChangeAccess): an observer's token grants the stations their
-// team is assigned.
+// team is assigned. Last in the transaction but for the election's own
+// touch (0 before the election: ascending), after the aggregates'
+// advisory locks: a roster import holding an organisation's aggregates'
+// lock touches election 0 at its end, and taking the row before those
+// locks would wait in a cycle with it.
 func (db *DB) assignedTouch(ctx context.Context, tx *sql.Tx) error {
 	return db.touchTx(ctx, tx, 0, ChangeAccess)
 }
@@ -354,12 +358,13 @@ func (db *DB) Deploy(ctx context.Context, d *Deployment, as []Assignment, audit 
 		if err := auditAll(ctx, tx, withObject(audit, "deployment:"+strconv.FormatInt(d.ID, 10))); err != nil {
 			return err
 		}
-		if len(as) > 0 {
-			if err := db.assignedTouch(ctx, tx); err != nil {
-				return err
-			}
+		if err := obsDeploymentChanged(ctx, tx, db.Dialect, d.OrgID, d.ElectionID); err != nil {
+			return err
 		}
-		return obsDeploymentChanged(ctx, tx, db.Dialect, d.OrgID, d.ElectionID)
+		if len(as) > 0 {
+			return db.assignedTouch(ctx, tx)
+		}
+		return nil
 	})
 }
 
@@ -402,10 +407,10 @@ func (db *DB) DeleteObservation(ctx context.Context, electionID int64) (err erro
 		if err := deleteObservation(ctx, tx, electionID); err != nil {
 			return err
 		}
-		if err := db.assignedTouch(ctx, tx); err != nil {
+		if err := logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", electionID), electionID, "observation"); err != nil {
 			return err
 		}
-		return logDeleted(ctx, qLoader{tx, db.Dialect}, translog.Ref("elections", electionID), electionID, "observation")
+		return db.assignedTouch(ctx, tx)
 	})
 }
 

@@ -71,6 +71,20 @@ func TestTokenGrant(t *testing.T) {
 			}
 		}
 
+		// Deleting the election deletes its assignments: every instance's
+		// cache of tokens hears of it (on SQLite the next election may
+		// take the same id, and its stations the same paths).
+		before, err := db.Changes().Sync(ctx, 0, store.ChangeAccess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteElection(ctx, electionID); err != nil {
+			t.Fatal(err)
+		}
+		if after, err := db.Changes().Sync(ctx, 0, store.ChangeAccess); err != nil || after <= before {
+			t.Errorf("the access sequence %d before deleting the election, %d (%v) after: no change announced", before, after, err)
+		}
+
 		// CreateTokens is all or nothing: a hash given twice fails the
 		// batch, and the first token is not stored either.
 		first, second := access.NewToken(), access.NewToken()

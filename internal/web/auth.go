@@ -176,22 +176,47 @@ type cachedPrincipal struct {
 	until   time.Time
 }
 
+// dropTokens empties the token cache. The generation moves first: a
+// principal read from the database before the drop and stored after it
+// would otherwise live on for tokenCacheTTL (cacheToken).
+func (s *Server) dropTokens() {
+	s.tokenGen.Add(1)
+	s.tokens.Clear()
+}
+
 func (s *Server) forgetToken(id int64) {
+	s.tokenGen.Add(1)
 	s.tokens.Range(func(k, v any) bool {
-		if v.(cachedPrincipal).tokenID == id {
+		if v.(*cachedPrincipal).tokenID == id {
 			s.tokens.Delete(k)
 		}
 		return true
 	})
 }
 
+// cacheToken stores what a token grants, read at generation gen, unless
+// the cache was dropped since: a change committed after the read is
+// already announced, and the entry could be its old grant.
+func (s *Server) cacheToken(hash string, c *cachedPrincipal, gen uint64) {
+	if s.tokenGen.Load() != gen {
+		return
+	}
+	s.tokens.Store(hash, c)
+	// A drop between the check and the store: the generation moved
+	// before that drop's Clear, so it shows now.
+	if s.tokenGen.Load() != gen {
+		s.tokens.CompareAndDelete(hash, c)
+	}
+}
+
 func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Principal, error) {
 	h := access.HashToken(token)
-	if c, ok := s.tokens.Load(h); ok && time.Now().Before(c.(cachedPrincipal).until) {
+	if c, ok := s.tokens.Load(h); ok && time.Now().Before(c.(*cachedPrincipal).until) {
 		metrics.CacheRequests.WithLabelValues("token", "hit").Inc()
-		return c.(cachedPrincipal).p, nil
+		return c.(*cachedPrincipal).p, nil
 	}
 	metrics.CacheRequests.WithLabelValues("token", "miss").Inc()
+	gen := s.tokenGen.Load()
 	g, err := s.db.TokenGrant(ctx, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return access.Anonymous, Errorf(Unauthorized, "unknown or revoked token")
@@ -215,7 +240,7 @@ func (s *Server) tokenPrincipal(ctx context.Context, token string) (access.Princ
 			return access.Anonymous, err
 		}
 	}
-	s.tokens.Store(h, cachedPrincipal{p: p, tokenID: t.ID, until: time.Now().Add(tokenCacheTTL)})
+	s.cacheToken(h, &cachedPrincipal{p: p, tokenID: t.ID, until: time.Now().Add(tokenCacheTTL)}, gen)
 	return p, nil
 }
 

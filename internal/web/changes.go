@@ -47,17 +47,35 @@ func (s *Server) rdb() *store.DB {
 // token (or a user's new password) at once on every instance, the
 // election cache on a configuration change. The portal's pages and the
 // geography are keyed on sequences and need no telling.
+//
+// The token cache keeps a grant for half an hour (tokenCacheTTL), so an
+// access change must not be missed: a subscriber that falls behind loses
+// changes, but never the feed's sequence, which is compared after every
+// change and every second.
 func (s *Server) followChanges() {
-	ch := s.db.Changes().Subscribe(context.Background())
+	ctx := context.Background()
+	feed := s.db.Changes()
+	ch := feed.Subscribe(ctx)
+	seen, _ := feed.Seq(ctx, 0, store.ChangeAccess)
 	go func() {
-		for c := range ch { // closed when the database is
-			if slices.Contains(c.Kinds, store.ChangeAccess) {
-				s.tokens.Clear()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case c, ok := <-ch:
+				if !ok {
+					return // the database is closed
+				}
+				if slices.Contains(c.Kinds, store.ChangeConfig) || slices.Contains(c.Kinds, store.ChangeElection) {
+					s.portal.mu.Lock()
+					clear(s.portal.elections)
+					s.portal.mu.Unlock()
+				}
+			case <-tick.C:
 			}
-			if slices.Contains(c.Kinds, store.ChangeConfig) || slices.Contains(c.Kinds, store.ChangeElection) {
-				s.portal.mu.Lock()
-				clear(s.portal.elections)
-				s.portal.mu.Unlock()
+			if q, err := feed.Seq(ctx, 0, store.ChangeAccess); err == nil && q != seen {
+				seen = q
+				s.dropTokens()
 			}
 		}
 	}()

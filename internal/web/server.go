@@ -97,7 +97,8 @@ type Server struct {
 	observeSt *observeState // set by New
 	intakeMu  sync.Mutex
 	intakeSt  *intakeState
-	tokens    sync.Map // token hash → cachedPrincipal (auth.go)
+	tokens    sync.Map      // token hash → *cachedPrincipal (auth.go)
+	tokenGen  atomic.Uint64 // moves whenever the token cache is dropped (dropTokens)
 	geo       struct {
 		sync.Mutex
 		m map[int64]*elGeo
