@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -94,6 +95,18 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		rows.Close()
 		if want := []string{"team:7 0 voting: Zeta 1 1|ind:a 2 0|overall 3 1", "team:7 4 voting: overall 1 0"}; !reflect.DeepEqual(clusters, want) {
 			t.Errorf("the clusters' rows after the upgrade:\n%q\nwant\n%q", clusters, want)
+		}
+		if db.Dialect == store.Postgres {
+			// The byte order of the keys: a C.UTF-8 server sorts these
+			// items alike either way, so the column says it.
+			var coll sql.NullString
+			if err := db.QueryRowContext(ctx, `SELECT collation_name FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = 'obs_clusters' AND column_name = 'cluster'`).Scan(&coll); err != nil {
+				t.Fatal(err)
+			}
+			if coll.String != "C" {
+				t.Errorf("obs_clusters.cluster collates as %q, want C", coll.String)
+			}
 		}
 		cc, err := db.StationControlCounts(ctx, e.ID)
 		if err != nil {
