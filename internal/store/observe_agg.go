@@ -19,6 +19,7 @@ package store
 // them so that no writer can forget the aggregates.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -1592,13 +1593,7 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 		moves[r][k.item] = d
 	}
 	rows := slices.SortedFunc(maps.Keys(moves), func(a, b clusterRow) int {
-		if a.cluster != b.cluster {
-			return strings.Compare(a.cluster, b.cluster)
-		}
-		if a.node != b.node {
-			return cmpInt64(a.node, b.node)
-		}
-		return strings.Compare(a.phase, b.phase)
+		return cmp.Or(strings.Compare(a.cluster, b.cluster), cmp.Compare(a.node, b.node), strings.Compare(a.phase, b.phase))
 	})
 	old := make(map[clusterRow]string, len(rows))
 	err := t.writeRowsScan(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, sums) VALUES `,
@@ -1671,16 +1666,6 @@ func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
 		}
 	}
 	return nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // formatClusterSums writes a row's counts as obs_clusters.sums holds them:

@@ -345,18 +345,6 @@ func insertToken(ctx context.Context, tx *sql.Tx, t *Token, tokenHash string) er
 		t.OrgID, nullID(t.UserID), nullID(t.ObserverID), tokenHash, t.Label, fmtTime(t.Created)).Scan(&t.ID)
 }
 
-// TokenByHash finds a valid (unrevoked) token; ErrNotFound otherwise.
-func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (_ *Token, err error) {
-	defer wrap(&err, "store.TokenByHash()")
-	t := &Token{}
-	err = db.QueryRowContext(ctx, `SELECT id, org_id, COALESCE(user_id, 0), COALESCE(observer_id, 0), label, created FROM api_tokens
-		WHERE token_hash = $1 AND revoked = ''`, tokenHash).Scan(&t.ID, &t.OrgID, &t.UserID, &t.ObserverID, &t.Label, scanTime(&t.Created))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("token: %w", ErrNotFound)
-	}
-	return t, err
-}
-
 // TokenGrant is what a valid token grants: the token and, for an
 // observer's, the observer's organisation and code and the areas their
 // team is assigned, in every election.

@@ -166,7 +166,7 @@ func TestObservationStorage(t *testing.T) {
 		if err := db.CreateToken(ctx, tok, "th"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.TokenByHash(ctx, "th"); err != nil {
+		if _, err := db.TokenGrant(ctx, "th"); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.RevokeToken(ctx, org.ID+1, tok.ID, store.AuditEntry{OrgID: org.ID + 1, Actor: "t", Channel: "test", Action: "token.revoke"}); !errors.Is(err, store.ErrNotFound) {
@@ -178,7 +178,7 @@ func TestObservationStorage(t *testing.T) {
 		if err := db.RevokeToken(ctx, org.ID, tok.ID, store.AuditEntry{OrgID: org.ID, Actor: "t", Channel: "test", Action: "token.revoke"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.TokenByHash(ctx, "th"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := db.TokenGrant(ctx, "th"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("revoked token: %v", err)
 		}
 		// SMS messages once per provider id.
