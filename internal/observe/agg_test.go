@@ -464,7 +464,7 @@ func aggSnapshot(t *testing.T, db *store.DB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for tb, q := range map[string]string{
-		"obs_stats":     `SELECT node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE n <> 0 OR x <> 0 OR c <> 0 OR sxx <> 0 OR sxn <> 0 OR snn <> 0`,
+		"obs_stats":     `SELECT node_id, phase, sums FROM obs_stats`,
 		"obs_clusters":  `SELECT cluster, node_id, phase, sums FROM obs_clusters`,
 		"obs_nodes":     `SELECT node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes WHERE deployed <> 0 OR reported <> 0 OR conflicted <> 0 OR incidents <> 0 OR queued <> 0 OR quarantined <> 0 OR conflicts <> 0 OR open_conflicts <> 0`,
 		"obs_stations":  `SELECT area_id, deployed, usable, open_conflicts FROM obs_stations`,

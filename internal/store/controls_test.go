@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-elections/vigil/internal/election"
+	"github.com/vigil-elections/vigil/internal/observe/agg"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
@@ -42,7 +43,9 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		// and settings without a layout; conflicts with a body (0028);
 		// clusters' counts a row per item (0029), of which the upgrade
 		// joins a team's at a node and phase into one row, in byte order,
-		// leaving out an item without units.
+		// leaving out an item without units; statistics a row per item
+		// (0030), joined alike per node and phase, the items escaped (an
+		// incident's category with a space, a bar, a percent sign).
 		qs := []string{
 			`ALTER TABLE obs_conflicts ADD COLUMN body TEXT NOT NULL DEFAULT ''`,
 			`DROP TABLE obs_clusters`,
@@ -51,6 +54,13 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 			`INSERT INTO obs_clusters VALUES (1, 1, 'team:7', 0, 'voting', 'overall', 3, 1), (1, 1, 'team:7', 0, 'voting', 'ind:a', 2, 0),
 				(1, 1, 'team:7', 0, 'voting', 'Zeta', 1, 1), (1, 1, 'team:7', 0, 'voting', 'ind:z', 0, 0), (1, 1, 'team:7', 4, 'voting', 'overall', 1, 0),
 				(1, 1, 'team:8', 0, 'voting', 'overall', 0, 0)`,
+			`DROP TABLE obs_stats`,
+			`CREATE TABLE obs_stats (org_id BIGINT NOT NULL, election_id BIGINT NOT NULL, node_id BIGINT NOT NULL, phase TEXT NOT NULL, item TEXT NOT NULL,
+				n BIGINT NOT NULL DEFAULT 0, x BIGINT NOT NULL DEFAULT 0, c BIGINT NOT NULL DEFAULT 0, sxx BIGINT NOT NULL DEFAULT 0,
+				sxn BIGINT NOT NULL DEFAULT 0, snn BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (org_id, election_id, node_id, phase, item))`,
+			`INSERT INTO obs_stats VALUES (1, 1, 0, 'voting', 'overall', 5, 2, 2, 2, 5, 13), (1, 1, 0, 'voting', '*', 5, 5, 2, 13, 13, 13),
+				(1, 1, 0, 'voting', 'ind:z', 0, 0, 0, 0, 0, 0), (1, 1, 0, 'incident', 'ballot box|stuffed 100%', 3, 1, 0, 0, 0, 0),
+				(1, 1, 0, 'incident', 'Zeta', 1, 0, 0, 0, 0, 0), (1, 1, 4, 'voting', 'ind:z', 0, 0, 0, 0, 0, 0)`,
 			`DROP TABLE area_stations`,
 			`DROP TABLE obs_groups`,
 			`DROP INDEX protocol_current_flagged`,
@@ -95,6 +105,36 @@ func TestUpgradeOfBuiltAggregates(t *testing.T) {
 		rows.Close()
 		if want := []string{"team:7 0 voting: Zeta 1 1|ind:a 2 0|overall 3 1", "team:7 4 voting: overall 1 0"}; !reflect.DeepEqual(clusters, want) {
 			t.Errorf("the clusters' rows after the upgrade:\n%q\nwant\n%q", clusters, want)
+		}
+		stats, err := db.ObsStats(ctx, 1, 1, []int64{0, 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStats := []store.ObsStat{
+			{Node: 0, Phase: "incident", Item: "Zeta", Stats: agg.Stats{N: 1}},
+			{Node: 0, Phase: "incident", Item: "ballot box|stuffed 100%", Stats: agg.Stats{N: 3, X: 1}},
+			{Node: 0, Phase: "voting", Item: "*", Stats: agg.Stats{N: 5, X: 5, C: 2, Sxx: 13, Sxn: 13, Snn: 13}},
+			{Node: 0, Phase: "voting", Item: "overall", Stats: agg.Stats{N: 5, X: 2, C: 2, Sxx: 2, Sxn: 5, Snn: 13}},
+		}
+		if !reflect.DeepEqual(stats, wantStats) {
+			t.Errorf("the statistics after the upgrade:\n%+v\nwant\n%+v", stats, wantStats)
+		}
+		var statRows []string
+		rows, err = db.QueryContext(ctx, `SELECT node_id, phase, sums FROM obs_stats ORDER BY node_id, phase`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var p, s string
+			var node int64
+			if err := rows.Scan(&node, &p, &s); err != nil {
+				t.Fatal(err)
+			}
+			statRows = append(statRows, fmt.Sprintf("%d %s: %s", node, p, s))
+		}
+		rows.Close()
+		if want := []string{"0 incident: Zeta 1 0 0 0 0 0|ballot%20box%7Cstuffed%20100%25 3 1 0 0 0 0", "0 voting: * 5 5 2 13 13 13|overall 5 2 2 2 5 13"}; !reflect.DeepEqual(statRows, want) {
+			t.Errorf("the statistics' rows after the upgrade:\n%q\nwant\n%q", statRows, want)
 		}
 		if db.Dialect == store.Postgres {
 			// The byte order of the keys: a C.UTF-8 server sorts these

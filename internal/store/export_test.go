@@ -53,7 +53,7 @@ func DumpResultAggregates(ctx context.Context, db *DB) ([]string, error) {
 // count that went up and down again).
 func DumpObservationAggregates(ctx context.Context, db *DB) ([]string, error) {
 	return dumpRows(ctx, db,
-		`SELECT 'stats', node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE n <> 0 OR x <> 0 OR c <> 0 OR sxx <> 0 OR sxn <> 0 OR snn <> 0`,
+		`SELECT 'stats', node_id, phase, sums FROM obs_stats`,
 		`SELECT 'clusters', cluster, node_id, phase, sums FROM obs_clusters`,
 		`SELECT 'nodes', node_id, deployed, reported, conflicted, incidents, queued, quarantined, conflicts, open_conflicts FROM obs_nodes`,
 		`SELECT 'stations', area_id, deployed, usable, open_conflicts FROM obs_stations`,

@@ -19,7 +19,6 @@ package store
 // them so that no writer can forget the aggregates.
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -27,7 +26,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1494,21 +1492,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 		}
 	}
 	for sc, m := range t.stats {
-		keys := make([]statKey, 0, len(m))
-		for k, d := range m {
-			if !d.Zero() {
-				keys = append(keys, k)
-			}
-		}
-		sort.Slice(keys, func(i, j int) bool { return lessStat(keys[i], keys[j]) })
-		if err := t.writeRows(`INSERT INTO obs_stats (org_id, election_id, node_id, phase, item, n, x, c, sxx, sxn, snn) VALUES `,
-			` ON CONFLICT (org_id, election_id, node_id, phase, item) DO UPDATE SET n = obs_stats.n + excluded.n, x = obs_stats.x + excluded.x,
-				c = obs_stats.c + excluded.c, sxx = obs_stats.sxx + excluded.sxx, sxn = obs_stats.sxn + excluded.sxn, snn = obs_stats.snn + excluded.snn`,
-			len(keys), 100, func(i int) ([]any, error) {
-				k := keys[i]
-				d := m[k]
-				return []any{sc.org, sc.election, k.node, k.phase, k.item, d.N, d.X, d.C, d.Sxx, d.Sxn, d.Snn}, nil
-			}); err != nil {
+		if err := t.flushStats(sc, m); err != nil {
 			return err
 		}
 	}
@@ -1548,170 +1532,6 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 		}
 	}
 	return nil
-}
-
-func lessStat(a, b statKey) bool {
-	if a.node != b.node {
-		return a.node < b.node
-	}
-	if a.phase != b.phase {
-		return a.phase < b.phase
-	}
-	return a.item < b.item
-}
-
-// clusterRow is a row of obs_clusters: one cluster's counts at one node
-// in one phase, for every item (clusterSums).
-type clusterRow struct {
-	cluster string
-	node    int64
-	phase   string
-}
-
-// flushClusters adds the touched clusters' moves to their counts and
-// turns each cluster's move into a change of the statistics.
-//
-// A row holds one cluster's counts at one node and phase for every item:
-// a new unit moves a row at each node above its station, not one per
-// item as well. At a national election's shape (teams at a few stations
-// each) the rows of one per item were eighteen a report and 43 % of
-// PostgreSQL's statement time (issue 9). The rows are read and locked by
-// an upsert that changes nothing and returns them (a row this commit
-// creates is created empty), then written back from Go: a second writer
-// moving the same cluster (another instance) waits for the first at the
-// lock, and writers lock the rows in the same order, the rows'.
-func (t *obsTx) flushClusters(sc obsScope, m map[clusterKey][2]int64) error {
-	moves := map[clusterRow]map[string][2]int64{}
-	for k, d := range m {
-		if d == [2]int64{} {
-			continue
-		}
-		r := clusterRow{k.cluster, k.node, k.phase}
-		if moves[r] == nil {
-			moves[r] = map[string][2]int64{}
-		}
-		moves[r][k.item] = d
-	}
-	rows := slices.SortedFunc(maps.Keys(moves), func(a, b clusterRow) int {
-		return cmp.Or(strings.Compare(a.cluster, b.cluster), cmp.Compare(a.node, b.node), strings.Compare(a.phase, b.phase))
-	})
-	old := make(map[clusterRow]string, len(rows))
-	err := t.writeRowsScan(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, sums) VALUES `,
-		` ON CONFLICT (org_id, election_id, cluster, node_id, phase) DO UPDATE SET sums = obs_clusters.sums RETURNING cluster, node_id, phase, sums`,
-		len(rows), 150, func(i int) ([]any, error) {
-			r := rows[i]
-			return []any{sc.org, sc.election, r.cluster, r.node, r.phase, ""}, nil
-		}, func(rs *sql.Rows) error {
-			var r clusterRow
-			var sums string
-			if err := rs.Scan(&r.cluster, &r.node, &r.phase, &sums); err != nil {
-				return err
-			}
-			if _, ok := moves[r]; !ok {
-				return fmt.Errorf("cluster %s at node %d (%s): returned by the upsert but not written", r.cluster, r.node, r.phase)
-			}
-			old[r] = sums
-			return nil
-		})
-	if err != nil {
-		return err
-	}
-	var write, gone []clusterRow
-	sums := make(map[clusterRow]string, len(rows))
-	for _, r := range rows {
-		text, ok := old[r]
-		if !ok {
-			return fmt.Errorf("cluster %s at node %d (%s): not returned by its upsert", r.cluster, r.node, r.phase)
-		}
-		counts, err := parseClusterSums(text)
-		if err != nil {
-			return fmt.Errorf("cluster %s at node %d (%s): %w: the aggregates are damaged (run vigil rebuild)", r.cluster, r.node, r.phase, err)
-		}
-		for item, d := range moves[r] {
-			o := counts[item]
-			nv := [2]int64{o[0] + d[0], o[1] + d[1]}
-			if nv[0] < 0 || nv[1] < 0 || nv[1] > nv[0] {
-				return fmt.Errorf("cluster %s at node %d (%s %s) would hold %d units and %d hits: the aggregates are inconsistent (run vigil rebuild)", r.cluster, r.node, r.phase, item, nv[0], nv[1])
-			}
-			t.statDelta(sc, statKey{r.node, r.phase, item}, agg.Move(o[0], o[1], nv[0], nv[1]))
-			if nv[0] == 0 {
-				// An item without units is not in the row, and a row
-				// without items is no row (as a rebuild leaves them).
-				delete(counts, item)
-			} else {
-				counts[item] = nv
-			}
-		}
-		if len(counts) == 0 {
-			gone = append(gone, r)
-			continue
-		}
-		if sums[r], err = formatClusterSums(counts); err != nil {
-			return fmt.Errorf("cluster %s at node %d (%s): %w", r.cluster, r.node, r.phase, err)
-		}
-		write = append(write, r)
-	}
-	if err := t.writeRows(`INSERT INTO obs_clusters (org_id, election_id, cluster, node_id, phase, sums) VALUES `,
-		` ON CONFLICT (org_id, election_id, cluster, node_id, phase) DO UPDATE SET sums = excluded.sums`,
-		len(write), 150, func(i int) ([]any, error) {
-			r := write[i]
-			return []any{sc.org, sc.election, r.cluster, r.node, r.phase, sums[r]}, nil
-		}); err != nil {
-		return err
-	}
-	for _, r := range gone {
-		if err := t.exec(`DELETE FROM obs_clusters WHERE org_id = $1 AND election_id = $2 AND cluster = $3 AND node_id = $4 AND phase = $5`,
-			sc.org, sc.election, r.cluster, r.node, r.phase); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// formatClusterSums writes a row's counts as obs_clusters.sums holds them:
-// "item units hits" for each item, in byte order, joined by "|"
-// (migration 0029 writes the same text). Items are the names of a
-// form's questions, which have neither spaces nor bars.
-func formatClusterSums(counts map[string][2]int64) (string, error) {
-	items := slices.Sorted(maps.Keys(counts))
-	b := make([]byte, 0, 24*len(items))
-	for i, item := range items {
-		if item == "" || strings.ContainsAny(item, " |") {
-			return "", fmt.Errorf("item %q: a cluster's counts cannot name an empty item or one with a space or a bar", item)
-		}
-		if i > 0 {
-			b = append(b, '|')
-		}
-		c := counts[item]
-		b = append(b, item...)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, c[0], 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, c[1], 10)
-	}
-	return string(b), nil
-}
-
-// parseClusterSums reads formatClusterSums' text.
-func parseClusterSums(s string) (map[string][2]int64, error) {
-	counts := map[string][2]int64{}
-	if s == "" {
-		return counts, nil
-	}
-	for entry := range strings.SplitSeq(s, "|") {
-		item, rest, ok1 := strings.Cut(entry, " ")
-		ns, xs, ok2 := strings.Cut(rest, " ")
-		n, err1 := strconv.ParseInt(ns, 10, 64)
-		x, err2 := strconv.ParseInt(xs, 10, 64)
-		if !ok1 || !ok2 || item == "" || err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("counts %.60q: want \"item units hits\" entries joined by |", s)
-		}
-		if _, dup := counts[item]; dup {
-			return nil, fmt.Errorf("counts %.60q: item %q twice", s, item)
-		}
-		counts[item] = [2]int64{n, x}
-	}
-	return counts, nil
 }
 
 // idSet is the set of ids a query returns.

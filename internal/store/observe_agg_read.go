@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-elections/vigil/internal/observe/agg"
 )
@@ -161,21 +163,34 @@ func (db *DB) ObsStats(ctx context.Context, orgID, electionID int64, nodes []int
 	if len(nodes) == 0 {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, `SELECT node_id, phase, item, n, x, c, sxx, sxn, snn FROM obs_stats WHERE org_id = $1 AND election_id = $2 AND node_id IN (`+obsIDs(nodes)+`)
-		ORDER BY node_id, phase, item`, orgID, electionID)
+	rows, err := db.QueryContext(ctx, `SELECT node_id, phase, sums FROM obs_stats WHERE org_id = $1 AND election_id = $2 AND node_id IN (`+obsIDs(nodes)+`)`,
+		orgID, electionID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []ObsStat
 	for rows.Next() {
-		var s ObsStat
-		if err := rows.Scan(&s.Node, &s.Phase, &s.Item, &s.N, &s.X, &s.C, &s.Sxx, &s.Sxn, &s.Snn); err != nil {
+		var node int64
+		var phase, sums string
+		if err := rows.Scan(&node, &phase, &sums); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		stats, err := parseStatSums(sums)
+		if err != nil {
+			return nil, fmt.Errorf("node %d (%s): %w: the aggregates are damaged (run vigil rebuild)", node, phase, err)
+		}
+		for item, s := range stats {
+			out = append(out, ObsStat{Node: node, Phase: phase, Item: item, Stats: s})
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b ObsStat) int {
+		return cmp.Or(cmp.Compare(a.Node, b.Node), strings.Compare(a.Phase, b.Phase), strings.Compare(a.Item, b.Item))
+	})
+	return out, nil
 }
 
 // ObsUnit is one observation behind the figures: its reports and what it
