@@ -452,3 +452,63 @@ func TestInstancesRebuildBesideReports(t *testing.T) {
 		t.Errorf("results aggregates differ from a rebuild:\n%s", dumpDiff(before, after))
 	}
 }
+
+// One transaction can hold two organisations' reports of one election
+// (a group commit's batch, two observer groups at the same stations).
+// obsApply wrote the scopes' aggregates in a map's order: two instances'
+// batches locked the scopes' rows in opposite orders about half the time,
+// and PostgreSQL broke the deadlock by failing one batch. The scopes now
+// go in (organisation, election) order.
+func TestInstancesTwoScopesInOneBatch(t *testing.T) {
+	fx := newRaceFx(t, 4)
+	ctx := context.Background()
+	other, err := fx.db1.EnsureOrganisation(ctx, "R2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := observe.InstallDefaultForms(ctx, fx.db1, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	otherForm, err := fx.db1.FormByKey(ctx, other.ID, "voting", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers, _ := json.Marshal(map[string]any{"station": 1, "overall": "good"})
+	// Each instance at stations of its own (a station's group is locked
+	// whole): they meet only at the rows of the nodes above them.
+	batch := func(db *store.DB, name string, i int, stations []int64) error {
+		now := time.Now().UTC()
+		var rs []*store.Report
+		for _, o := range []struct{ org, form int64 }{{fx.org, fx.formID}, {other.ID, otherForm.ID}} {
+			for j, area := range stations {
+				rs = append(rs, &store.Report{OrgID: o.org, ElectionID: fx.eid, FormID: o.form, Phase: "voting", AreaID: area, Channel: "api",
+					ClientID: fmt.Sprintf("%s-%d-%d", name, i, j), Answers: answers, Status: store.StatusNew, Submitted: now, Received: now})
+			}
+		}
+		return db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := store.InsertReports(ctx, tx, db.Dialect, rs)
+			return err
+		})
+	}
+	var errA, errB error
+	for i := 0; i < 30 && errA == nil && errB == nil; i++ {
+		both(func() { errA = batch(fx.db1, "a", i, fx.stations[:2]) }, func() { errB = batch(fx.db2, "b", i, fx.stations[2:]) })
+	}
+	if err := errors.Join(errA, errB); err != nil {
+		t.Fatalf("two instances' batches of the same two organisations: %v", err)
+	}
+	before, err := store.DumpObservationAggregates(ctx, fx.db1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) == 0 {
+		t.Fatal("no observation aggregates")
+	}
+	if err := fx.db1.RebuildObservation(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := store.DumpObservationAggregates(ctx, fx.db1)
+	if strings.Join(before, "\n") != strings.Join(after, "\n") {
+		t.Errorf("observation aggregates differ from a rebuild:\n%s", dumpDiff(before, after))
+	}
+}

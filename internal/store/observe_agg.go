@@ -19,6 +19,7 @@ package store
 // them so that no writer can forget the aggregates.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -1485,18 +1486,25 @@ func (t *obsTx) deployment(sc obsScope) error {
 // flush writes the deltas: each touched cluster's new counts and the
 // change they make to the sufficient statistics, the statistics, the node
 // counts, and the scopes' change counters.
+//
+// Scopes go in (organisation, election) order, never a map's: a batch can
+// hold two organisations' reports of one election, and two instances
+// writing such batches would otherwise lock the two scopes' rows in
+// opposite orders and deadlock (TestInstancesTwoScopesInOneBatch).
 func (t *obsTx) flush(touched map[obsScope]bool) error {
-	for sc, m := range t.clusters {
-		if err := t.flushClusters(sc, m); err != nil {
+	for _, sc := range sortedScopes(t.clusters) {
+		if err := t.flushClusters(sc, t.clusters[sc]); err != nil {
 			return err
 		}
 	}
-	for sc, m := range t.stats {
-		if err := t.flushStats(sc, m); err != nil {
+	// After the clusters: their moves add to the statistics.
+	for _, sc := range sortedScopes(t.stats) {
+		if err := t.flushStats(sc, t.stats[sc]); err != nil {
 			return err
 		}
 	}
-	for sc, m := range t.nodes {
+	for _, sc := range sortedScopes(t.nodes) {
+		m := t.nodes[sc]
 		ids := make([]int64, 0, len(m))
 		for id, n := range m {
 			if !n.zero() {
@@ -1518,13 +1526,7 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 			return err
 		}
 	}
-	scopes := make([]obsScope, 0, len(touched))
-	for sc := range touched {
-		scopes = append(scopes, sc)
-	}
-	sort.Slice(scopes, func(i, j int) bool {
-		return scopes[i].org < scopes[j].org || scopes[i].org == scopes[j].org && scopes[i].election < scopes[j].election
-	})
+	scopes := sortedScopes(touched)
 	for _, sc := range scopes {
 		if err := t.exec(`INSERT INTO obs_changes (org_id, election_id, n) VALUES ($1, $2, 1)
 			ON CONFLICT (org_id, election_id) DO UPDATE SET n = obs_changes.n + 1`, sc.org, sc.election); err != nil {
@@ -1532,6 +1534,13 @@ func (t *obsTx) flush(touched map[obsScope]bool) error {
 		}
 	}
 	return nil
+}
+
+// sortedScopes lists m's scopes in (organisation, election) order.
+func sortedScopes[V any](m map[obsScope]V) []obsScope {
+	return slices.SortedFunc(maps.Keys(m), func(a, b obsScope) int {
+		return cmp.Or(cmp.Compare(a.org, b.org), cmp.Compare(a.election, b.election))
+	})
 }
 
 // idSet is the set of ids a query returns.

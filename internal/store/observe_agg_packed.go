@@ -18,7 +18,8 @@ package store
 // are added in Go, and the rows are written back in a statement queued
 // for the commit's next round trip (packedRows). A second writer moving
 // the same row (another instance) waits for the first at the lock, and
-// every writer locks the rows in the same order, the keys'.
+// every writer locks the rows in the same order: the scopes in order
+// (flush), a scope's rows in the keys' order.
 
 import (
 	"cmp"
