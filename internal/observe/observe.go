@@ -55,9 +55,13 @@ type Service struct {
 	latest    map[formKey]cachedForm
 	elections map[int64]cachedElection
 	areas     map[int64]*areaIndex
-	reloading map[int64]bool   // elections whose index reloads in the background
-	areaLoads atomic.Int64     // loads of an election's areas (for tests)
-	rules     map[int64][]rule // by organisation
+	reloading map[int64]bool // elections whose index reloads in the background
+	areaLoads atomic.Int64   // loads of an election's areas (for tests)
+	// background work (reloadAreas): stopped and waited for by Close
+	bg     context.Context
+	stopBg context.CancelFunc
+	bgWG   sync.WaitGroup
+	rules  map[int64][]rule // by organisation
 }
 
 type formKey struct {
@@ -86,12 +90,20 @@ type rule struct {
 
 // New starts a service.
 func New(db *store.DB) *Service {
-	return &Service{db: db, w: store.NewGroupCommit(db), forms: map[formKey]*store.StoredForm{}, latest: map[formKey]cachedForm{},
+	s := &Service{db: db, w: store.NewGroupCommit(db), forms: map[formKey]*store.StoredForm{}, latest: map[formKey]cachedForm{},
 		elections: map[int64]cachedElection{}, areas: map[int64]*areaIndex{}, reloading: map[int64]bool{}, rules: map[int64][]rule{}}
+	s.bg, s.stopBg = context.WithCancel(context.Background())
+	return s
 }
 
 // Close stops the writer after the queued reports are committed.
-func (s *Service) Close() { s.w.Close() }
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.stopBg() // under mu: no reloadAreas starts after it
+	s.mu.Unlock()
+	s.bgWG.Wait()
+	s.w.Close()
+}
 
 // LeaveLogOut makes the service's writer commit reports without their
 // transparency-log leaves. It exists only to measure what the log costs
@@ -388,8 +400,8 @@ func clip(s string, n int) string {
 // looked up first among the areas the principal may report on.
 func (s *Service) place(ctx context.Context, electionID int64, f *form.Form, sub Submission) (*election.Area, error) {
 	a, err := s.placeIn(ctx, electionID, f, sub, false)
-	var in *InputError
-	if errors.As(err, &in) && s.areasStale(ctx, electionID) {
+	var miss *errAreaMiss
+	if errors.As(err, &miss) && s.areasStale(ctx, electionID) {
 		// Not in this process's index, which predates a change of the
 		// election's areas (an import that added the station): asked
 		// again of a fresh one.
@@ -398,10 +410,20 @@ func (s *Service) place(ctx context.Context, electionID int64, f *form.Form, sub
 	return a, err
 }
 
-// areasStale reports whether the election's index is older than the
-// feed's last change of its areas.
+// errAreaMiss is a lookup of an area that the index could not answer
+// (not found, ambiguous): one a fresher index might.
+type errAreaMiss struct{ error }
+
+func (e *errAreaMiss) Unwrap() error { return e.error }
+
+func areaMiss(err error) error { return &errAreaMiss{err} }
+
+// areasStale reports whether the election's index is older than the last
+// change of its areas, read from the database (Sync: a change another
+// instance made a moment ago, before this one's feed heard of it). It runs
+// only for lookups the index could not answer.
 func (s *Service) areasStale(ctx context.Context, electionID int64) bool {
-	seq, err := s.db.Changes().Seq(ctx, electionID, store.ChangeElection)
+	seq, err := s.db.Changes().Sync(ctx, electionID, store.ChangeAreas)
 	if err != nil {
 		return false
 	}
@@ -419,7 +441,7 @@ func (s *Service) placeIn(ctx context.Context, electionID int64, f *form.Form, s
 	if sub.AreaID != 0 {
 		a := idx.byID[sub.AreaID]
 		if a == nil {
-			return nil, inputf("area %d is not an area of election %d", sub.AreaID, electionID)
+			return nil, areaMiss(inputf("area %d is not an area of election %d", sub.AreaID, electionID))
 		}
 		return a, nil
 	}
@@ -463,15 +485,15 @@ func (s *Service) placeIn(ctx context.Context, electionID int64, f *form.Form, s
 		if !wantStation {
 			what = "district commission"
 		}
-		return nil, inputf("%s number %s not found in this election", what, num)
+		return nil, areaMiss(inputf("%s number %s not found in this election", what, num))
 	case 1:
 		return fit[0], nil
 	}
-	return nil, inputf("station number %s is ambiguous: give area_id", num)
+	return nil, areaMiss(inputf("station number %s is ambiguous: give area_id", num))
 }
 
 type areaIndex struct {
-	seq      int64 // the election's ChangeElection sequence when loaded
+	seq      int64 // the election's ChangeAreas sequence when loaded
 	loaded   time.Time
 	byID     map[int64]*election.Area
 	byNumber map[string][]*election.Area
@@ -494,14 +516,15 @@ func StationNumber(a *election.Area) string {
 
 // areaIndex returns the election's index of areas. It is read whole once
 // per process, and again only when the election's areas may have changed
-// (an import, its geography: the feed's ChangeElection sequence moved):
+// (an election created or deleted, an import that created areas: the
+// feed's ChangeAreas sequence moved):
 // at 1,000,000 stations a load reads every area (about 4 s of
 // PostgreSQL), and it used to run every minute with every submission
 // waiting for it (issue 9). A stale index is reloaded in the background
 // while submissions go on with it; a lookup it cannot answer waits for
 // the reload (fresh) — a station the import just added.
 func (s *Service) areaIndex(ctx context.Context, electionID int64, fresh bool) (*areaIndex, error) {
-	seq, err := s.db.Changes().Seq(ctx, electionID, store.ChangeElection)
+	seq, err := s.db.Changes().Seq(ctx, electionID, store.ChangeAreas)
 	if err != nil {
 		return nil, err
 	}
@@ -527,21 +550,23 @@ const areaIndexTTL = 30 * time.Minute
 // time.
 func (s *Service) reloadAreas(electionID int64) {
 	s.mu.Lock()
-	if s.reloading[electionID] {
+	if s.reloading[electionID] || s.bg.Err() != nil {
 		s.mu.Unlock()
 		return
 	}
 	s.reloading[electionID] = true
+	s.bgWG.Add(1)
 	s.mu.Unlock()
 	go func() {
+		defer s.bgWG.Done()
 		defer func() {
 			s.mu.Lock()
 			delete(s.reloading, electionID)
 			s.mu.Unlock()
 		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(s.bg, 5*time.Minute)
 		defer cancel()
-		if _, err := s.loadAreas(ctx, electionID); err != nil {
+		if _, err := s.loadAreas(ctx, electionID); err != nil && s.bg.Err() == nil {
 			s.w.Logger().Error("reloading an election's areas", "election", electionID, "err", err)
 		}
 	}()
@@ -558,7 +583,7 @@ func (s *Service) reloadAreas(electionID int64) {
 func (s *Service) loadAreas(ctx context.Context, electionID int64) (*areaIndex, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
-	seq, err := s.db.Changes().Seq(ctx, electionID, store.ChangeElection)
+	seq, err := s.db.Changes().Seq(ctx, electionID, store.ChangeAreas)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,7 @@ const (
 	ChangeElection        ChangeKind = "election"        // created, deleted, geography, options
 	ChangeObservation     ChangeKind = "observation"     // roster, assignments, forms, QC rules
 	ChangeAccess          ChangeKind = "access"          // users, tokens, sessions (election 0)
+	ChangeAreas           ChangeKind = "areas"           // areas added or removed: an election created or deleted, an import that created areas
 )
 
 // Change is one committed change: the election's sequence number after it

@@ -41,7 +41,7 @@ func (db *DB) CreateElection(ctx context.Context, e *election.Election) (err err
 		if _, err := tx.ExecContext(ctx, `INSERT INTO areas (election_id, parent_id, level, name, path, station, attrs) VALUES ($1, NULL, 0, $2, '[]', 0, '{}')`, e.ID, e.Name); err != nil {
 			return err
 		}
-		return db.touchTx(ctx, tx, e.ID, ChangeElection)
+		return db.touchTx(ctx, tx, e.ID, ChangeElection, ChangeAreas)
 	})
 }
 
@@ -226,6 +226,6 @@ func (db *DB) DeleteElection(ctx context.Context, id int64) (err error) {
 		if err := db.assignedTouch(ctx, tx); err != nil {
 			return err
 		}
-		return db.touchTx(ctx, tx, id, ChangeElection, ChangeProtocols, ChangeReports)
+		return db.touchTx(ctx, tx, id, ChangeElection, ChangeAreas, ChangeProtocols, ChangeReports)
 	})
 }

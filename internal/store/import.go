@@ -350,6 +350,7 @@ type importRun struct {
 
 	upper     map[string]int64 // areas above stations, by path (bounded by upperCap)
 	upperFull bool
+	newAreas  int // areas the chunks created (ChangeAreas)
 	// lookup: station paths are looked up in the database before they are
 	// created. Off for an election that had no stations when the import
 	// began (every station is new; a station twice in the file then fails
@@ -831,6 +832,7 @@ func (r *importRun) storeChunk(ctx context.Context, rows []Row) error {
 				newKeys = append(newKeys, k)
 			}
 		}
+		r.newAreas += len(newKeys) // a chunk retried counts again: only > 0 is read
 		areaIDs, err := allocIDs(ctx, l, "areas", len(newKeys))
 		if err != nil {
 			return err
@@ -1439,7 +1441,14 @@ func (r *importRun) finish(ctx context.Context) error {
 		return err
 	}
 	// Announced to every instance, last in the transaction (Touch says why).
-	if err := touch(ctx, l, []int64{e.ID}, ChangeProtocols, ChangeElection); err != nil {
+	// The areas only when the import created some: the observation
+	// service reads an election's every area again on that change, and a
+	// night's results imports (`vigil watch`) add none.
+	kinds := []ChangeKind{ChangeProtocols, ChangeElection}
+	if r.newAreas > 0 {
+		kinds = append(kinds, ChangeAreas)
+	}
+	if err := touch(ctx, l, []int64{e.ID}, kinds...); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
