@@ -231,7 +231,7 @@ func parseClusterSums(s string) (map[string][2]int64, error) {
 }
 
 // statRow is a row of obs_stats: the statistics at one node in one phase,
-// for every item (formatStatSums).
+// for every item (formatStatEntries).
 type statRow struct {
 	node  int64
 	phase string
@@ -305,21 +305,11 @@ func escapeStatItem(item string) string {
 	return statItemEscape.Replace(item)
 }
 
-// formatStatSums writes a row's statistics as obs_stats.sums holds them:
-// "item n x c sxx sxn snn" for each item (escaped: escapeStatItem), in
-// byte order of the escaped items, joined by "|", leaving out an item
-// whose sums are all zero (a count that went up and down again); "" when
-// there is none.
-func formatStatSums(stats map[string]agg.Stats) string {
-	entries := make([]statEntry, 0, len(stats))
-	for item, s := range stats {
-		entries = append(entries, statEntry{escapeStatItem(item), s})
-	}
-	slices.SortFunc(entries, func(a, b statEntry) int { return strings.Compare(a.esc, b.esc) })
-	return formatStatEntries(entries)
-}
-
-// formatStatEntries is formatStatSums of entries in order.
+// formatStatEntries writes a row's statistics as obs_stats.sums holds
+// them: "item n x c sxx sxn snn" for each entry (its item escaped:
+// escapeStatItem), in the entries' order (byte order of the escaped
+// items), joined by "|", leaving out an item whose sums are all zero (a
+// count that went up and down again); "" when there is none.
 func formatStatEntries(entries []statEntry) string {
 	b := make([]byte, 0, 48*len(entries))
 	for _, e := range entries {
@@ -338,7 +328,7 @@ func formatStatEntries(entries []statEntry) string {
 	return string(b)
 }
 
-// parseStatSums reads formatStatSums' text.
+// parseStatSums reads formatStatEntries' text.
 func parseStatSums(s string) (map[string]agg.Stats, error) {
 	entries, err := parseStatEntries(s, nil)
 	if err != nil {
@@ -351,8 +341,8 @@ func parseStatSums(s string) (map[string]agg.Stats, error) {
 	return stats, nil
 }
 
-// parseStatEntries reads formatStatSums' text into entries (appended to
-// buf), refusing text formatStatSums would not write: an item escaped
+// parseStatEntries reads formatStatEntries' text into entries (appended to
+// buf), refusing text formatStatEntries would not write: an item escaped
 // otherwise, items out of order or twice, an item whose sums are all zero.
 func parseStatEntries(s string, buf []statEntry) ([]statEntry, error) {
 	if s == "" {

@@ -3,6 +3,8 @@ package store
 import (
 	"github.com/vigil-elections/vigil/internal/observe/agg"
 	"maps"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -109,4 +111,15 @@ func FuzzStatSums(f *testing.F) {
 			t.Fatalf("%q read as %v, which formats as %q", s, stats, text)
 		}
 	})
+}
+
+// formatStatSums is formatStatEntries of a map of items' statistics, in
+// byte order of the escaped items: parseStatSums' inverse.
+func formatStatSums(stats map[string]agg.Stats) string {
+	entries := make([]statEntry, 0, len(stats))
+	for item, s := range stats {
+		entries = append(entries, statEntry{escapeStatItem(item), s})
+	}
+	slices.SortFunc(entries, func(a, b statEntry) int { return strings.Compare(a.esc, b.esc) })
+	return formatStatEntries(entries)
 }
