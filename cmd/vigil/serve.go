@@ -143,6 +143,8 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 		h.CloseObservation()
 		return err
 	}
+	// While it runs, /readyz keeps a load balancer's traffic away.
+	h.WarmUp(ctx)
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           h,

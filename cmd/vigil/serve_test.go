@@ -170,7 +170,7 @@ report_every = "1ns"
 	c := &http.Client{Timeout: 30 * time.Second}
 
 	resp, body := get(t, c, s.base+"/readyz", "X-Request-Id", "probe-1")
-	if resp.StatusCode != 200 || !strings.Contains(body, `"ready"`) || resp.Header.Get("X-Request-Id") != "probe-1" {
+	if resp.StatusCode != 200 || !strings.Contains(body, `"ready"`) || !strings.Contains(body, `"warm_up":"done"`) || resp.Header.Get("X-Request-Id") != "probe-1" {
 		t.Fatalf("readyz: %d %s, request id %q", resp.StatusCode, body, resp.Header.Get("X-Request-Id"))
 	}
 	if out := mustVigil(t, "health", "--url", s.base+"/readyz"); !strings.Contains(out, `"ready"`) {

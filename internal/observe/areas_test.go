@@ -145,3 +145,63 @@ func TestAreaIndexFollowsTheElectionsAreas(t *testing.T) {
 		}
 	})
 }
+
+// A restarted instance loads, as it starts, the area index of every
+// election observed, so that its first reports do not wait for it (6.3 s
+// at 1,000,000 stations), and not the index of an election nobody
+// observes; a report after the warm-up loads nothing. A closed service
+// does not warm.
+func TestWarmAreas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newAggWorld(t, db, "warm1")
+		quiet := newAggWorld(t, db, "warm2") // an election no report or deployment touches
+		sf, err := db.FormByKey(ctx, w.org, "voting", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(5, 5))
+		submit := func(svc *Service, id string, number int64) *Receipt {
+			t.Helper()
+			a := w.answers(rng, sf.Form, 0)
+			a[form.StationID] = form.IntValue(number)
+			rc, err := svc.Submit(ctx, Submission{Principal: w.admin, Channel: ChannelAPI, ClientID: id, ElectionID: w.eid, Form: "voting", Answers: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rc
+		}
+		submit(w.svc, "warm-report-1", 101)
+
+		svc := New(db) // the restarted instance
+		t.Cleanup(svc.Close)
+		if err := svc.WarmAreas(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := svc.areaLoads.Load(); got != 1 {
+			t.Fatalf("the warm-up loaded %d indexes, want 1 (the observed election's)", got)
+		}
+		svc.mu.Lock()
+		_, observed := svc.areas[w.eid]
+		_, other := svc.areas[quiet.eid]
+		svc.mu.Unlock()
+		if !observed || other {
+			t.Fatalf("indexes after the warm-up: observed election %v, unobserved %v; want true, false", observed, other)
+		}
+		if rc := submit(svc, "warm-report-2", 102); rc.AreaID != w.stations[1] {
+			t.Fatalf("station 102 placed at area %d, want %d", rc.AreaID, w.stations[1])
+		}
+		if got := svc.areaLoads.Load(); got != 1 {
+			t.Fatalf("a report after the warm-up loaded the index again: %d loads", got)
+		}
+
+		closed := New(db)
+		closed.Close()
+		if err := closed.WarmAreas(ctx); err == nil {
+			t.Fatal("a closed service warmed its indexes")
+		}
+		if got := closed.areaLoads.Load(); got != 0 {
+			t.Fatalf("a closed service loaded %d indexes", got)
+		}
+	})
+}

@@ -541,6 +541,47 @@ func (s *Service) areaIndex(ctx context.Context, electionID int64, fresh bool) (
 	return s.loadAreas(ctx, electionID)
 }
 
+// WarmAreas loads the area index of every election observers report on
+// (store.ObservedElections), one after the other, so that the first
+// reports after a start do not wait for it: at 1,000,000 stations a load
+// takes seconds, and every submission that names its station by number
+// would wait for it (issue 9). The server runs it as it starts, and
+// /readyz says "warming" until it returns. An election whose load fails
+// is left to load on its first report; the errors are returned joined.
+// Close stops it.
+func (s *Service) WarmAreas(ctx context.Context) error {
+	s.mu.Lock()
+	if s.bg.Err() != nil {
+		s.mu.Unlock()
+		return s.bg.Err()
+	}
+	s.bgWG.Add(1)
+	s.mu.Unlock()
+	defer s.bgWG.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.bg, cancel)
+	defer stop()
+	ids, err := s.db.ObservedElections(ctx)
+	if err != nil {
+		return fmt.Errorf("observe: warming the area indexes: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		t0 := time.Now()
+		idx, err := s.loadAreas(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("observe: warming the area index of election %d: %w", id, err))
+			continue
+		}
+		s.w.Logger().Info("area index loaded", "election", id, "areas", len(idx.byID), "duration_ms", time.Since(t0).Milliseconds())
+	}
+	return errors.Join(errs...)
+}
+
 // areaIndexTTL bounds how long an index is trusted without a change on the
 // feed (a change made with SQL behind vigil's back); past it, it is
 // reloaded in the background.

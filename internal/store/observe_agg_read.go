@@ -52,6 +52,15 @@ func (db *DB) ObsChange(ctx context.Context, orgID, electionID int64) (n int64, 
 	return n, err
 }
 
+// ObservedElections lists, by id, the elections observation has touched:
+// a deployment or a report of any organisation (each moves the election's
+// row of obs_changes). An instance indexes their areas as it starts
+// (observe.Service.WarmAreas).
+func (db *DB) ObservedElections(ctx context.Context) (ids []int64, err error) {
+	defer wrap(&err, "store.ObservedElections")
+	return queryList(ctx, db, scanID, `SELECT DISTINCT election_id FROM obs_changes ORDER BY election_id`)
+}
+
 // ObsNodeOf finds the node of an area path in an election: 0 for the
 // whole country (an empty path); ErrNotFound when no area has the path.
 // station says whether the area is a station, whose figures are not kept

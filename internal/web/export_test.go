@@ -19,3 +19,11 @@ func (s *Server) FixClock(t time.Time) {
 // SetPretranslate turns the pre-translation of the templates' fixed words
 // on or off for the servers made after it (pretranslate.go).
 func SetPretranslate(on bool) { pretranslateOff = !on }
+
+// HoldWarmUp makes /readyz answer as while WarmUp runs, until the
+// returned function is called: a warm-up over a test's few areas ends
+// before a request could see it.
+func (s *Server) HoldWarmUp() (release func()) {
+	s.warm.Store(warmRunning)
+	return func() { s.warm.Store(warmDone) }
+}

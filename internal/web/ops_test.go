@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -58,6 +59,24 @@ func TestReadyz(t *testing.T) {
 	}
 	if code, body := ready(); code != 200 || !strings.Contains(body, `"status":"ready"`) {
 		t.Fatalf("fresh: %d %s", code, body)
+	}
+	// The warm-up (the observed elections' area indexes): not ready while
+	// it runs; ready once it is done.
+	release := h.HoldWarmUp()
+	if code, body := ready(); code != 503 || !strings.Contains(body, `"warm_up":"loading the areas of the elections observed"`) {
+		t.Fatalf("warming: %d %s", code, body)
+	}
+	release()
+	h.WarmUp(context.Background())
+	for i := 0; ; i++ {
+		code, body := ready()
+		if code == 200 && strings.Contains(body, `"warm_up":"done"`) {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("after the warm-up: %d %s", code, body)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// A migration missing (as after a failed upgrade by another process).
 	var latest int

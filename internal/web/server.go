@@ -9,6 +9,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -84,7 +85,8 @@ type Server struct {
 	// trusted are the reverse proxies whose forwarding headers count.
 	trusted []netip.Prefix
 
-	draining atomic.Bool // set by Drain: /readyz says no
+	draining atomic.Bool  // set by Drain: /readyz says no
+	warm     atomic.Int32 // WarmUp's progress: warmNone, warmRunning, warmDone
 
 	tallies tallies
 	portal  portal // the public portal's languages and caches (portal.go)
@@ -217,6 +219,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	} else if !st.Current() {
 		checks["schema"], ready = fmt.Sprintf("at %d, this binary expects %d", st.Applied, st.Latest), false
 	}
+	switch s.warm.Load() {
+	case warmRunning:
+		checks["warm_up"], ready = "loading the areas of the elections observed", false
+	case warmDone:
+		checks["warm_up"] = "done"
+	}
 	if s.draining.Load() {
 		checks["shutdown"], ready = "draining", false
 	}
@@ -225,6 +233,50 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		status, code = "not ready", http.StatusServiceUnavailable
 	}
 	WriteJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+// WarmUp's states (Server.warm).
+const (
+	warmNone int32 = iota
+	warmRunning
+	warmDone
+)
+
+// WarmUp loads, in the background, what the first requests after a start
+// would otherwise wait for: the observation service's index of the areas
+// of every election observed (observe.Service.WarmAreas; seconds at
+// 1,000,000 stations, every report naming its station by number waiting
+// for it). /readyz answers 503 until it is done, so that a load balancer
+// sends a restarted instance no traffic before. A load that fails is
+// logged and left to the first report that needs it. Cancelling ctx, or
+// CloseObservation, stops it.
+func (s *Server) WarmUp(ctx context.Context) {
+	st := s.obs()
+	if st == nil {
+		return
+	}
+	// Listed before the server serves: with nothing to load (a new
+	// database, a results-only site) the first /readyz says ready.
+	ids, err := s.db.ObservedElections(ctx)
+	if err != nil {
+		s.log.Error("warm-up", "err", err)
+	}
+	if len(ids) == 0 {
+		s.warm.Store(warmDone)
+		return
+	}
+	s.warm.Store(warmRunning)
+	go func() {
+		defer s.warm.Store(warmDone)
+		t0 := time.Now()
+		if err := st.svc.WarmAreas(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("warm-up", "err", err)
+			}
+			return
+		}
+		s.log.Info("warmed up", "duration_ms", time.Since(t0).Milliseconds())
+	}()
 }
 
 // Drain marks the server as shutting down: /readyz answers 503 from now
