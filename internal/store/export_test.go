@@ -273,6 +273,10 @@ func AncestorsQuery(d Dialect, ids []int64) (string, []any) {
 // their own, not with its batch's reads.
 func FormQueries() int64 { return formQueries.Load() }
 
+// TeamQueries is how many observers' teams the group commit read in a
+// round trip of their own, not with its batch's reads.
+func TeamQueries() int64 { return teamQueries.Load() }
+
 // LockObsRebuild takes the lock a rebuild of an organisation's
 // observation aggregates holds (a roster import that moves an observer).
 func LockObsRebuild(ctx context.Context, q Querier, orgID int64) error {

@@ -214,19 +214,23 @@ func TestFoldRecountsWhatChanged(t *testing.T) {
 	})
 }
 
-// The forms of a batch's reports are read with the batch's other reads
-// (on PostgreSQL's group commit, in their round trip), whether the
-// group is computed from its reports or folded: none in a statement of
-// its own.
-func TestFoldReadsFormsWithTheBatch(t *testing.T) {
+// The forms of a batch's reports, and their observers' teams, are read
+// with the batch's other reads (on PostgreSQL's group commit, in their
+// round trip), whether the group is computed from its reports or folded:
+// none in a statement of its own.
+func TestFoldReadsFormsAndTeamsWithTheBatch(t *testing.T) {
 	storetest.EachAddr(t, func(t *testing.T, addr string) {
 		fx := newFoldFxAt(t, addr)
-		before := store.FormQueries()
+		before, teams := store.FormQueries(), store.TeamQueries()
 		for _, overall := range []string{"good", "bad", "good"} {
 			fx.commit(t, fx.report("P", overall))
 		}
 		if n := store.FormQueries() - before; n != 0 {
 			t.Errorf("%d forms read in a statement of their own", n)
+		}
+		// So are the observers' teams (a visit is its observer's team's).
+		if n := store.TeamQueries() - teams; n != 0 {
+			t.Errorf("%d observers' teams read in a round trip of their own", n)
 		}
 		sameAsRebuild(t, fx.db1)
 	})
