@@ -143,8 +143,6 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 		h.CloseObservation()
 		return err
 	}
-	// While it runs, /readyz keeps a load balancer's traffic away.
-	h.WarmUp(ctx)
 	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           h,
@@ -167,6 +165,10 @@ func serveDB(ctx context.Context, e *env, d *store.DB, cfg *serveConfig, logger 
 		mux.Handle("GET /metrics", metrics.Handler())
 		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 	}
+	// Once both listeners are open (a failure above closes the
+	// observation, which would cut it short): while it runs, /readyz keeps
+	// a load balancer's traffic away.
+	h.WarmUp(ctx)
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -146,58 +147,78 @@ func TestAreaIndexFollowsTheElectionsAreas(t *testing.T) {
 	})
 }
 
-// A restarted instance loads, as it starts, the area index of every
-// election observed, so that its first reports do not wait for it (6.3 s
+// A restarted instance loads, as it starts, the area index of the newest
+// elections observed, so that its first reports do not wait for it (6.3 s
 // at 1,000,000 stations), and not the index of an election nobody
-// observes; a report after the warm-up loads nothing. A closed service
-// does not warm.
+// observes, nor of an older observed election beyond warmElections (a
+// database keeps earlier years'); a report after the warm-up loads
+// nothing. A closed service does not warm.
 func TestWarmAreas(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newAggWorld(t, db, "warm1")
-		quiet := newAggWorld(t, db, "warm2") // an election no report or deployment touches
-		sf, err := db.FormByKey(ctx, w.org, "voting", "")
-		if err != nil {
-			t.Fatal(err)
-		}
 		rng := rand.New(rand.NewPCG(5, 5))
-		submit := func(svc *Service, id string, number int64) *Receipt {
+		n := 0
+		submit := func(svc *Service, w *aggWorld, number int64) *Receipt {
 			t.Helper()
+			sf, err := db.FormByKey(ctx, w.org, "voting", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
 			a := w.answers(rng, sf.Form, 0)
 			a[form.StationID] = form.IntValue(number)
-			rc, err := svc.Submit(ctx, Submission{Principal: w.admin, Channel: ChannelAPI, ClientID: id, ElectionID: w.eid, Form: "voting", Answers: a})
+			rc, err := svc.Submit(ctx, Submission{Principal: w.admin, Channel: ChannelAPI, ClientID: fmt.Sprintf("warm-report-%d", n), ElectionID: w.eid, Form: "voting", Answers: a})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return rc
 		}
-		submit(w.svc, "warm-report-1", 101)
+		// Observed elections, oldest first, one more than are warmed.
+		var observed []*aggWorld
+		for i := range warmElections + 1 {
+			w := newAggWorld(t, db, fmt.Sprintf("warm%d", i))
+			submit(w.svc, w, 101)
+			observed = append(observed, w)
+		}
+		quiet := newAggWorld(t, db, "quiet") // the newest, but no report or deployment touches it
 
 		svc := New(db) // the restarted instance
 		t.Cleanup(svc.Close)
-		if err := svc.WarmAreas(ctx); err != nil {
+		ids, err := svc.AreasToWarm(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got := svc.areaLoads.Load(); got != 1 {
-			t.Fatalf("the warm-up loaded %d indexes, want 1 (the observed election's)", got)
+		var want []int64
+		for i := len(observed) - 1; i >= 1; i-- {
+			want = append(want, observed[i].eid)
+		}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("elections to warm %v, want %v (the newest observed, not %d, the oldest, nor %d, unobserved)", ids, want, observed[0].eid, quiet.eid)
+		}
+		if err := svc.WarmAreas(ctx, ids); err != nil {
+			t.Fatal(err)
+		}
+		if got := svc.areaLoads.Load(); got != int64(len(want)) {
+			t.Fatalf("the warm-up loaded %d indexes, want %d", got, len(want))
 		}
 		svc.mu.Lock()
-		_, observed := svc.areas[w.eid]
-		_, other := svc.areas[quiet.eid]
+		for _, id := range want {
+			if svc.areas[id] == nil {
+				t.Errorf("election %d's index not loaded", id)
+			}
+		}
 		svc.mu.Unlock()
-		if !observed || other {
-			t.Fatalf("indexes after the warm-up: observed election %v, unobserved %v; want true, false", observed, other)
+		newest := observed[len(observed)-1]
+		if rc := submit(svc, newest, 102); rc.AreaID != newest.stations[1] {
+			t.Fatalf("station 102 placed at area %d, want %d", rc.AreaID, newest.stations[1])
 		}
-		if rc := submit(svc, "warm-report-2", 102); rc.AreaID != w.stations[1] {
-			t.Fatalf("station 102 placed at area %d, want %d", rc.AreaID, w.stations[1])
-		}
-		if got := svc.areaLoads.Load(); got != 1 {
-			t.Fatalf("a report after the warm-up loaded the index again: %d loads", got)
+		if got := svc.areaLoads.Load(); got != int64(len(want)) {
+			t.Fatalf("a report after the warm-up loaded an index again: %d loads", got)
 		}
 
 		closed := New(db)
 		closed.Close()
-		if err := closed.WarmAreas(ctx); err == nil {
+		if err := closed.WarmAreas(ctx, ids); err == nil {
 			t.Fatal("a closed service warmed its indexes")
 		}
 		if got := closed.areaLoads.Load(); got != 0 {

@@ -232,6 +232,23 @@ func TestFoldReadsFormsAndTeamsWithTheBatch(t *testing.T) {
 		if n := store.TeamQueries() - teams; n != 0 {
 			t.Errorf("%d observers' teams read in a round trip of their own", n)
 		}
+		// The same through the group commit, whose reads wait on
+		// PostgreSQL for the batch's round trip (a read queued after it
+		// went would make loadTeams read again).
+		teams = store.TeamQueries()
+		for _, who := range []string{"P", "O", "P"} {
+			j := store.NewTestJob(&store.CommitJob{Report: fx.report(who, "good"),
+				Audit: store.AuditEntry{OrgID: fx.org, Actor: "test", Channel: "api", Action: "report.submit"}})
+			w := store.QueuedGroupCommit(fx.db1, []*store.CommitJob{j}, nil)
+			_, err := store.JobResult(j)
+			w.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := store.TeamQueries() - teams; n != 0 {
+			t.Errorf("%d observers' teams read in a round trip of their own by the group commit", n)
+		}
 		sameAsRebuild(t, fx.db1)
 	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/metrics"
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
@@ -67,7 +68,21 @@ func TestReadyz(t *testing.T) {
 		t.Fatalf("warming: %d %s", code, body)
 	}
 	release()
-	h.WarmUp(context.Background())
+	// An election observed (the row a deployment or a report moves): the
+	// warm-up loads its areas in the background, then says done.
+	ctx := context.Background()
+	org, err := db.EnsureOrganisation(ctx, "readyz", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &election.Election{Name: "readyz", Kind: "presidential", Config: election.Config{AreaLevels: []string{"region", "station"}}}
+	if err := db.CreateElection(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO obs_changes (org_id, election_id, n) VALUES ($1, $2, 1)`, org.ID, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.WarmUp(ctx)
 	for i := 0; ; i++ {
 		code, body := ready()
 		if code == 200 && strings.Contains(body, `"warm_up":"done"`) {
@@ -77,6 +92,9 @@ func TestReadyz(t *testing.T) {
 			t.Fatalf("after the warm-up: %d %s", code, body)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), `"msg":"warmed up","elections":1`) {
+		t.Errorf("no warm-up of the observed election in the log:\n%s", log.String())
 	}
 	// A migration missing (as after a failed upgrade by another process).
 	var latest int

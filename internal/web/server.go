@@ -12,6 +12,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -244,12 +245,12 @@ const (
 
 // WarmUp loads, in the background, what the first requests after a start
 // would otherwise wait for: the observation service's index of the areas
-// of every election observed (observe.Service.WarmAreas; seconds at
-// 1,000,000 stations, every report naming its station by number waiting
-// for it). /readyz answers 503 until it is done, so that a load balancer
-// sends a restarted instance no traffic before. A load that fails is
-// logged and left to the first report that needs it. Cancelling ctx, or
-// CloseObservation, stops it.
+// of the newest elections observed (observe.Service.AreasToWarm and
+// WarmAreas; seconds at 1,000,000 stations, every report naming its
+// station by number waiting for it). /readyz answers 503 until it is done,
+// so that a load balancer sends a restarted instance no traffic before. A
+// load that fails is logged and left to the first report that needs it.
+// Cancelling ctx, or CloseObservation, stops it.
 func (s *Server) WarmUp(ctx context.Context) {
 	st := s.obs()
 	if st == nil {
@@ -257,7 +258,7 @@ func (s *Server) WarmUp(ctx context.Context) {
 	}
 	// Listed before the server serves: with nothing to load (a new
 	// database, a results-only site) the first /readyz says ready.
-	ids, err := s.db.ObservedElections(ctx)
+	ids, err := st.svc.AreasToWarm(ctx)
 	if err != nil {
 		s.log.Error("warm-up", "err", err)
 	}
@@ -269,13 +270,15 @@ func (s *Server) WarmUp(ctx context.Context) {
 	go func() {
 		defer s.warm.Store(warmDone)
 		t0 := time.Now()
-		if err := st.svc.WarmAreas(ctx); err != nil {
-			if ctx.Err() == nil {
+		if err := st.svc.WarmAreas(ctx, ids); err != nil {
+			// Not when the process is stopping (ctx, or the service
+			// closed before the load began).
+			if !errors.Is(err, context.Canceled) {
 				s.log.Error("warm-up", "err", err)
 			}
 			return
 		}
-		s.log.Info("warmed up", "duration_ms", time.Since(t0).Milliseconds())
+		s.log.Info("warmed up", "elections", len(ids), "duration_ms", time.Since(t0).Milliseconds())
 	}()
 }
 
