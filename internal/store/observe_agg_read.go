@@ -54,8 +54,8 @@ func (db *DB) ObsChange(ctx context.Context, orgID, electionID int64) (n int64, 
 
 // ObservedElections lists, by id, the elections observation has touched:
 // a deployment or a report of any organisation (each moves the election's
-// row of obs_changes). An instance indexes their areas as it starts
-// (observe.Service.WarmAreas).
+// row of obs_changes). An instance indexes the areas of the newest of
+// them as it starts (observe.Service.AreasToWarm).
 func (db *DB) ObservedElections(ctx context.Context) (ids []int64, err error) {
 	defer wrap(&err, "store.ObservedElections")
 	return queryList(ctx, db, scanID, `SELECT DISTINCT election_id FROM obs_changes ORDER BY election_id`)
