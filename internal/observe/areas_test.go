@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -83,15 +82,8 @@ func TestAreaIndexFollowsTheElectionsAreas(t *testing.T) {
 				f.Set(election.Valid, 300)
 				rows = append(rows, store.Row{Line: i + 2, Path: p, Figures: f, Votes: []int64{200, 100}})
 			}
-			n := 0
 			if _, err := db.Import(ctx, store.ImportRequest{ElectionID: w.eid, Source: election.OfficialPreliminary, File: fmt.Sprintf("results-%d.csv", len(paths)),
-				Options: []string{"A", "B"}, AreaLevels: []string{"region", "district", "station"}}, func() (store.Row, error) {
-				if n == len(rows) {
-					return store.Row{}, io.EOF
-				}
-				n++
-				return rows[n-1], nil
-			}); err != nil {
+				Options: []string{"A", "B"}, AreaLevels: []string{"region", "district", "station"}}, storetest.Rows(rows)); err != nil {
 				t.Fatal(err)
 			}
 			for i := 0; ; i++ {

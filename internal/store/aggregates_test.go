@@ -89,7 +89,7 @@ func aggElection(t *testing.T, db *store.DB, rng *rand.Rand, regions, districts,
 	}
 	e := &election.Election{Name: "agg", Kind: election.Presidential}
 	if _, err := db.Import(ctx, store.ImportRequest{Create: e, AreaLevels: []string{"region", "district", "station"}, Source: election.OfficialPreliminary,
-		File: "first.csv", Options: []string{"A", "B", "C"}}, rowsOf(rows)); err != nil {
+		File: "first.csv", Options: []string{"A", "B", "C"}}, storetest.Rows(rows)); err != nil {
 		t.Fatal(err)
 	}
 	return e, paths
@@ -125,7 +125,7 @@ func randomStep(t *testing.T, db *store.DB, rng *rand.Rand, e *election.Election
 				rows = append(rows, store.Row{Line: len(rows) + 2, Path: p, Figures: f, Votes: v})
 			}
 		}
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: src, File: fmt.Sprintf("step%d.csv", step), Options: opts}, rowsOf(rows)); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: src, File: fmt.Sprintf("step%d.csv", step), Options: opts}, storetest.Rows(rows)); err != nil {
 			t.Fatal(err)
 		}
 		return fmt.Sprintf("import %s of %d rows", src, len(rows))
@@ -140,7 +140,7 @@ func randomStep(t *testing.T, db *store.DB, rng *rand.Rand, e *election.Election
 				rows = append(rows, store.Row{Line: len(rows) + 2, Path: d, Figures: f, Votes: v})
 			}
 		}
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Summary, File: fmt.Sprintf("sum%d.csv", step), Options: opts}, rowsOf(rows)); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Summary, File: fmt.Sprintf("sum%d.csv", step), Options: opts}, storetest.Rows(rows)); err != nil {
 			t.Fatal(err)
 		}
 		return fmt.Sprintf("summaries of %d districts", len(rows))
@@ -528,7 +528,7 @@ func TestFirstImportSumsOnlyStations(t *testing.T) {
 			sums := store.BatchSums()
 			e := &election.Election{Name: tc.name, Kind: election.Presidential}
 			if _, err := db.Import(ctx, store.ImportRequest{Create: e, AreaLevels: []string{"region", "station"},
-				Source: election.OfficialPreliminary, File: "f.csv", Options: []string{"A", "B", "C", "D", "E"}}, rowsOf(tc.rows)); err != nil && !tc.mayFail {
+				Source: election.OfficialPreliminary, File: "f.csv", Options: []string{"A", "B", "C", "D", "E"}}, storetest.Rows(tc.rows)); err != nil && !tc.mayFail {
 				t.Fatal(err)
 			}
 			if store.BatchSums() != sums {

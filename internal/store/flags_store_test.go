@@ -108,7 +108,7 @@ func TestFlagsStoreSameAsCheckAll(t *testing.T) {
 			for _, o := range cur.Options {
 				opts = append(opts, o.Name)
 			}
-			if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: src, File: "more-" + string(src) + ".csv", Options: opts}, rowsOf(rows)); err != nil {
+			if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: src, File: "more-" + string(src) + ".csv", Options: opts}, storetest.Rows(rows)); err != nil {
 				t.Fatal(err)
 			}
 			compare("after the " + string(src) + " import")

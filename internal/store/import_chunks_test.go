@@ -28,7 +28,7 @@ func TestImportInvisibleUntilDone(t *testing.T) {
 		ctx := context.Background()
 		e := newElection(t, db)
 		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "first.csv", Options: []string{"A", "B"}},
-			rowsOf([]store.Row{station(2, []int64{1, 2}, "R", "D", "S0")})); err != nil {
+			storetest.Rows([]store.Row{station(2, []int64{1, 2}, "R", "D", "S0")})); err != nil {
 			t.Fatal(err)
 		}
 		stampBefore, err := db.ProtocolStamp(ctx, e.ID)
@@ -259,7 +259,7 @@ func TestImportBesideBusyWriter(t *testing.T) {
 	start := time.Now()
 	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, err := db.Import(ictx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "busy.csv", Options: []string{"A", "B"}}, rowsOf(rows))
+	_, err := db.Import(ictx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "busy.csv", Options: []string{"A", "B"}}, storetest.Rows(rows))
 	took := time.Since(start)
 	during := acked.Load() - before
 	close(stop)

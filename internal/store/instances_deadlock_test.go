@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-elections/vigil/internal/election"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
 
 // waitFor polls pg_stat_activity until a backend waits on a lock while
@@ -55,7 +56,7 @@ func TestInstancesImportFinishBesideGroupCommit(t *testing.T) {
 	levels := []string{"region", "station"}
 	if _, err := fx.db1.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialPreliminary, File: "a.csv",
 		Options: []string{"A", "B"}, AreaLevels: levels},
-		rowsOf([]store.Row{station(1, []int64{10, 20}, "R1", "S1"), station(2, []int64{5, 6}, "R1", "S2")})); err != nil {
+		storetest.Rows([]store.Row{station(1, []int64{10, 20}, "R1", "S1"), station(2, []int64{5, 6}, "R1", "S2")})); err != nil {
 		t.Fatal(err)
 	}
 	var st int64
@@ -78,7 +79,7 @@ func TestInstancesImportFinishBesideGroupCommit(t *testing.T) {
 		defer importDone.Store(true)
 		_, err := fx.db1.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "b.csv",
 			Options: []string{"A", "B"}, AreaLevels: levels},
-			rowsOf([]store.Row{station(1, []int64{11, 20}, "R1", "S1"), station(2, []int64{5, 7}, "R1", "S2")}))
+			storetest.Rows([]store.Row{station(1, []int64{11, 20}, "R1", "S1"), station(2, []int64{5, 7}, "R1", "S2")}))
 		importErr <- err
 	}()
 	waitFor(t, fx.db1, "SELECT config FROM elections", "", importDone.Load)

@@ -252,7 +252,7 @@ func TestInstancesImportOverwritesConfig(t *testing.T) {
 	}
 	want := election.Config{Tolerances: map[string]election.Tolerance{election.CodeTurnout: {Absolute: 5}}, Title: "set meanwhile"}
 	rows := []store.Row{station(1, []int64{10, 20}, "R1", "S1"), station(2, []int64{5, 6}, "R1", "S2")}
-	next := rowsOf(rows)
+	next := storetest.Rows(rows)
 	updated := false
 	_, err := fx.db1.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "f.csv",
 		Options: []string{"A", "B"}, AreaLevels: []string{"region", "station"}}, func() (store.Row, error) {

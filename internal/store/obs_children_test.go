@@ -24,7 +24,7 @@ func TestObsChildrenStations(t *testing.T) {
 		}
 		e := &election.Election{Name: "obs-children", Kind: election.Presidential}
 		if _, err := db.Import(ctx, store.ImportRequest{Create: e, AreaLevels: []string{"region", "district", "station"}, Source: election.OfficialPreliminary,
-			File: "a.csv", Options: []string{"A"}}, rowsOf(rows)); err != nil {
+			File: "a.csv", Options: []string{"A"}}, storetest.Rows(rows)); err != nil {
 			t.Fatal(err)
 		}
 		org, err := db.EnsureOrganisation(ctx, "Children Mission", "domestic")

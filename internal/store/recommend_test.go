@@ -130,10 +130,10 @@ func TestStationCoverage(t *testing.T) {
 		ctx := context.Background()
 		e := newElection(t, db)
 		rows := []store.Row{station(2, []int64{10, 20}, "R1", "S1"), station(3, []int64{5, 5}, "R1", "S2"), station(4, []int64{1, 2}, "R2", "S3")}
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "f.csv", Options: []string{"A", "B"}}, rowsOf(rows[:2])); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "f.csv", Options: []string{"A", "B"}}, storetest.Rows(rows[:2])); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Observer, File: "o.csv", Options: []string{"A", "B"}}, rowsOf(rows[2:])); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Observer, File: "o.csv", Options: []string{"A", "B"}}, storetest.Rows(rows[2:])); err != nil {
 			t.Fatal(err)
 		}
 		c, err := db.StationCoverage(ctx, e.Name)

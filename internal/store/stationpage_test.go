@@ -153,7 +153,7 @@ func TestKeptStatements(t *testing.T) {
 		// A station more, committed by an import: the kept statement sees it.
 		f, v := randomFigures(rand.New(rand.NewPCG(7, 8)), 3)
 		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialPreliminary, File: "more.csv", Options: []string{"A", "B", "C"}},
-			rowsOf([]store.Row{{Line: 2, Path: []string{"R0", "D0.0", "S-new"}, Figures: f, Votes: v}})); err != nil {
+			storetest.Rows([]store.Row{{Line: 2, Path: []string{"R0", "D0.0", "S-new"}, Figures: f, Votes: v}})); err != nil {
 			t.Fatal(err)
 		}
 		for range 2 {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,17 +13,6 @@ import (
 	"github.com/vigil-elections/vigil/internal/store"
 	"github.com/vigil-elections/vigil/internal/store/storetest"
 )
-
-func rowsOf(rs []store.Row) func() (store.Row, error) {
-	i := 0
-	return func() (store.Row, error) {
-		if i >= len(rs) {
-			return store.Row{}, io.EOF
-		}
-		i++
-		return rs[i-1], nil
-	}
-}
 
 func station(line int, votes []int64, path ...string) store.Row {
 	var f election.Figures
@@ -87,7 +75,7 @@ func TestImportVersionsAndAreas(t *testing.T) {
 			station(4, []int64{10, 5}, "South", "D9", "7"),
 		}
 		rows[0].Attrs = map[string]string{"urban": "1"}
-		b, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "a.csv", SHA256: "abc", Options: []string{"A", "B"}}, rowsOf(rows))
+		b, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "a.csv", SHA256: "abc", Options: []string{"A", "B"}}, storetest.Rows(rows))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +100,7 @@ func TestImportVersionsAndAreas(t *testing.T) {
 		// A second import of the same source adds version 2 for one
 		// station, with an option the election did not have.
 		r := station(2, []int64{90, 60, 5}, "North", "D1", "1")
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "b.csv", Options: []string{"B", "A", "C"}}, rowsOf([]store.Row{r})); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "b.csv", Options: []string{"B", "A", "C"}}, storetest.Rows([]store.Row{r})); err != nil {
 			t.Fatal(err)
 		}
 		ps, err := db.AreaProtocols(ctx, e.ID, st.ID)
@@ -171,7 +159,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 
 		// A station twice in one file is refused, naming both lines.
 		_, err = db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "y.csv", Options: []string{"A", "B"}},
-			rowsOf([]store.Row{station(2, []int64{1, 1}, "R", "1"), station(3, []int64{1, 1}, "R", "1")}))
+			storetest.Rows([]store.Row{station(2, []int64{1, 1}, "R", "1"), station(3, []int64{1, 1}, "R", "1")}))
 		if err == nil || !strings.Contains(err.Error(), "y.csv:3") || !strings.Contains(err.Error(), "line 2") {
 			t.Fatalf("duplicate station: %v", err)
 		}
@@ -246,12 +234,12 @@ func TestSecondSummaryFile(t *testing.T) {
 		ctx := context.Background()
 		e := newElection(t, db)
 		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "stations.csv", Options: []string{"A", "B"}},
-			rowsOf([]store.Row{station(2, []int64{1, 2}, "R", "D1", "S1"), station(3, []int64{3, 4}, "R", "D2", "S2")})); err != nil {
+			storetest.Rows([]store.Row{station(2, []int64{1, 2}, "R", "D1", "S1"), station(3, []int64{3, 4}, "R", "D2", "S2")})); err != nil {
 			t.Fatal(err)
 		}
 		for i, votes := range [][]int64{{5, 6}, {7, 8}} {
 			rows := []store.Row{station(2, votes, "R", "D1"), station(3, votes, "R", "D2")}
-			if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Summary, File: fmt.Sprintf("summaries%d.csv", i+1), Options: []string{"A", "B"}}, rowsOf(rows)); err != nil {
+			if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.Summary, File: fmt.Sprintf("summaries%d.csv", i+1), Options: []string{"A", "B"}}, storetest.Rows(rows)); err != nil {
 				t.Fatalf("summary file %d: %v", i+1, err)
 			}
 		}

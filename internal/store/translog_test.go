@@ -26,7 +26,7 @@ func logFixture(t *testing.T, db *store.DB) (e *election.Election, skey, vkey st
 	ctx := context.Background()
 	e = newElection(t, db)
 	rows := []store.Row{station(2, []int64{50, 40}, "R1", "D1", "S1"), station(3, []int64{30, 60}, "R1", "D1", "S2"), station(4, []int64{10, 20}, "R1", "D2", "S3")}
-	b, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "a.csv", SHA256: "abc", Options: []string{"A", "B"}}, rowsOf(rows))
+	b, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "a.csv", SHA256: "abc", Options: []string{"A", "B"}}, storetest.Rows(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,12 +329,12 @@ func TestImportLeavesAreTheRowsRead(t *testing.T) {
 		rows := []store.Row{station(2, []int64{50, 40}, odd...), station(3, []int64{30, 60}, "R1", "D1", "S2"), station(4, []int64{10, 20, 5}, "R1", "D2", "S3")}
 		rows[1].Figures = election.Figures{}
 		rows[1].Figures.Set(election.Valid, 90)
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "a.csv", Options: []string{"A", "B", "C"}}, rowsOf(rows)); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "a.csv", Options: []string{"A", "B", "C"}}, storetest.Rows(rows)); err != nil {
 			t.Fatal(err)
 		}
 		// A second version of the same stations, and the summary of a district.
 		again := []store.Row{station(2, []int64{51, 40}, odd...), station(3, []int64{31, 60}, "R1", "D1", "S2"), station(5, []int64{40, 80}, "R1", "D1")}
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "b.csv", Options: []string{"A", "B", "C"}}, rowsOf(again)); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "b.csv", Options: []string{"A", "B", "C"}}, storetest.Rows(again)); err != nil {
 			t.Fatal(err)
 		}
 		if probs := auditProblems(t, db); len(probs) != 0 {

@@ -8,7 +8,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,15 +92,8 @@ func bigElection(t *testing.T, db *store.DB) (*election.Election, []store.Row) {
 			}
 		}
 	}
-	i := 0
 	if _, err := db.Import(ctx, store.ImportRequest{ElectionID: el.ID, Source: election.OfficialPreliminary, File: "big.csv", Options: []string{"Alpha", "Beta"}},
-		func() (store.Row, error) {
-			if i == len(rows) {
-				return store.Row{}, io.EOF
-			}
-			i++
-			return rows[i-1], nil
-		}); err != nil {
+		storetest.Rows(rows)); err != nil {
 		t.Fatal(err)
 	}
 	return el, rows

@@ -3,7 +3,6 @@ package stored_test
 import (
 	"context"
 	"errors"
-	"io"
 	"reflect"
 	"testing"
 
@@ -79,21 +78,11 @@ func TestBuildPVTStoreSameAsInMemory(t *testing.T) {
 		var f election.Figures
 		f.Set(election.Registered, 100)
 		row := store.Row{Line: 2, Path: []string{"Lone station"}, Figures: f, Votes: make([]int64, len(e.Options))}
-		next := func() func() (store.Row, error) {
-			done := false
-			return func() (store.Row, error) {
-				if done {
-					return store.Row{}, io.EOF
-				}
-				done = true
-				return row, nil
-			}
-		}
 		var names []string
 		for _, o := range e.Options {
 			names = append(names, o.Name)
 		}
-		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "lone.csv", Options: names}, next()); err != nil {
+		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: e.ID, Source: election.OfficialFinal, File: "lone.csv", Options: names}, storetest.Rows([]store.Row{row})); err != nil {
 			t.Fatal(err)
 		}
 		spec := specs[0]

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -98,4 +99,17 @@ func PostgresAddr(t testing.TB) string {
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
 	return Open(t, PostgresAddr(t))
+}
+
+// Rows is the next-row function of store.DB.Import over rows, in order:
+// io.EOF after the last.
+func Rows(rows []store.Row) func() (store.Row, error) {
+	i := 0
+	return func() (store.Row, error) {
+		if i >= len(rows) {
+			return store.Row{}, io.EOF
+		}
+		i++
+		return rows[i-1], nil
+	}
 }

@@ -3,7 +3,6 @@ package observeapi_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -92,14 +91,7 @@ func TestTokenCacheFollowsAccessChanges(t *testing.T) {
 		first := fx.Stations["101"]
 		rows := []store.Row{{Line: 2, Path: first.Path, Figures: func() (f election.Figures) { f.Set(election.Registered, 1000); return }(), Votes: []int64{500, 400}}}
 		if _, err := db.Import(ctx, store.ImportRequest{ElectionID: runoff.ID, Source: election.OfficialPreliminary, File: "runoff.csv", Options: []string{"Alpha", "Beta"}},
-			func() (store.Row, error) {
-				if len(rows) == 0 {
-					return store.Row{}, io.EOF
-				}
-				r := rows[0]
-				rows = rows[1:]
-				return r, nil
-			}); err != nil {
+			storetest.Rows(rows)); err != nil {
 			t.Fatal(err)
 		}
 		n++

@@ -281,15 +281,8 @@ func TestStationFlagsHighlighted(t *testing.T) {
 	f.Set(election.Invalid, st.True.Invalid)
 	f.Set(election.BallotsInBox, st.True.InBox+50) // valid + invalid ≠ in the box
 	votes := append([]int64(nil), st.True.Votes...)
-	done := false
 	_, err := db.Import(t.Context(), store.ImportRequest{ElectionID: 1, Source: election.Recount, File: "recount.csv", Options: demo.Candidates},
-		func() (store.Row, error) {
-			if done {
-				return store.Row{}, io.EOF
-			}
-			done = true
-			return store.Row{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}, nil
-		})
+		storetest.Rows([]store.Row{{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,15 +319,8 @@ func TestNationalPageFollowsNewProtocols(t *testing.T) {
 	var f election.Figures
 	f.Set(election.Registered, st.Registered)
 	f.Set(election.Valid, c.Valid()+1000)
-	done := false
 	if _, err := db.Import(t.Context(), store.ImportRequest{ElectionID: 1, Source: election.OfficialFinal, File: "late.csv", Options: demo.Candidates},
-		func() (store.Row, error) {
-			if done {
-				return store.Row{}, io.EOF
-			}
-			done = true
-			return store.Row{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}, nil
-		}); err != nil {
+		storetest.Rows([]store.Row{{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}})); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -427,15 +413,8 @@ func TestForensicsPageListsExcluded(t *testing.T) {
 	f.Set(election.Invalid, 0)
 	f.Set(election.BallotsInBox, 10)
 	votes := append([]int64(nil), st.True.Votes...) // far more than 10 for every option
-	done := false
 	_, err := db.Import(t.Context(), store.ImportRequest{ElectionID: 1, Source: election.OfficialFinal, File: "fix.csv", Options: demo.Candidates},
-		func() (store.Row, error) {
-			if done {
-				return store.Row{}, io.EOF
-			}
-			done = true
-			return store.Row{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}, nil
-		})
+		storetest.Rows([]store.Row{{Line: 1, Path: []string{st.Region, st.District, st.Number}, Figures: f, Votes: votes}}))
 	if err != nil {
 		t.Fatal(err)
 	}

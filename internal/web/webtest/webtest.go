@@ -39,6 +39,7 @@ import (
 	"github.com/vigil-elections/vigil/internal/observe"
 	"github.com/vigil-elections/vigil/internal/sms"
 	"github.com/vigil-elections/vigil/internal/store"
+	"github.com/vigil-elections/vigil/internal/store/storetest"
 	"github.com/vigil-elections/vigil/internal/translog"
 	"github.com/vigil-elections/vigil/internal/web"
 	"github.com/vigil-elections/vigil/internal/web/site"
@@ -91,15 +92,8 @@ func NewObsFixtureWith(t *testing.T, db *store.DB, opts web.Options) *ObsFixture
 			}
 		}
 	}
-	i := 0
 	if _, err := db.Import(ctx, store.ImportRequest{ElectionID: fx.El.ID, Source: election.OfficialPreliminary, File: "t.csv", Options: []string{"Alpha", "Beta"}},
-		func() (store.Row, error) {
-			if i == len(rows) {
-				return store.Row{}, io.EOF
-			}
-			i++
-			return rows[i-1], nil
-		}); err != nil {
+		storetest.Rows(rows)); err != nil {
 		t.Fatal(err)
 	}
 	areas, err := db.Areas(ctx, fx.El.ID)
