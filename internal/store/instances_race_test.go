@@ -37,6 +37,25 @@ func newRaceFx(t *testing.T, nStations int) *raceFx {
 }
 
 // newRaceFxAt is newRaceFx on the database at addr (either engine).
+// observingOrg makes an organisation with the default forms: its id and
+// its voting form's.
+func observingOrg(t *testing.T, db *store.DB, name string) (org, votingForm int64) {
+	t.Helper()
+	ctx := context.Background()
+	o, err := db.EnsureOrganisation(ctx, name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := observe.InstallDefaultForms(ctx, db, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := db.FormByKey(ctx, o.ID, "voting", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.ID, sf.ID
+}
+
 func newRaceFxAt(t *testing.T, addr string, nStations int) *raceFx {
 	t.Helper()
 	ctx := context.Background()
@@ -44,19 +63,7 @@ func newRaceFxAt(t *testing.T, addr string, nStations int) *raceFx {
 	fx.db1 = storetest.Open(t, fx.addr)
 	fx.db2 = storetest.Open(t, fx.addr)
 	db := fx.db1
-	org, err := db.EnsureOrganisation(ctx, "R", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx.org = org.ID
-	if _, err := observe.InstallDefaultForms(ctx, db, org.ID); err != nil {
-		t.Fatal(err)
-	}
-	sf, err := db.FormByKey(ctx, org.ID, "voting", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx.formID = sf.ID
+	fx.org, fx.formID = observingOrg(t, db, "R")
 	if err := db.QueryRowContext(ctx, `INSERT INTO elections (name, kind, created) VALUES ('race', 'presidential', $1) RETURNING id`,
 		time.Now().UTC().Format(store.TimeLayout)).Scan(&fx.eid); err != nil {
 		t.Fatal(err)
@@ -340,17 +347,7 @@ func TestInstancesObserverProtocolVersion(t *testing.T) {
 	ctx := context.Background()
 	// Two organisations observing the same station: their reports take
 	// different observation locks (lockObs keys on the organisation).
-	orgB, err := fx.db1.EnsureOrganisation(ctx, "B", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := observe.InstallDefaultForms(ctx, fx.db1, orgB.ID); err != nil {
-		t.Fatal(err)
-	}
-	sfB, err := fx.db1.FormByKey(ctx, orgB.ID, "voting", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	orgB, formB := observingOrg(t, fx.db1, "B")
 	job := func(org, form int64, cid string) *store.CommitJob {
 		now := time.Now().UTC()
 		answers, _ := json.Marshal(map[string]any{"station": 1, "overall": "good"})
@@ -369,7 +366,7 @@ func TestInstancesObserverProtocolVersion(t *testing.T) {
 	for i := range rounds {
 		var e1, e2 error
 		both(func() { _, e1 = w1.Submit(ctx, job(fx.org, fx.formID, fmt.Sprintf("p1-%d", i))) },
-			func() { _, e2 = w2.Submit(ctx, job(orgB.ID, sfB.ID, fmt.Sprintf("p2-%d", i))) })
+			func() { _, e2 = w2.Submit(ctx, job(orgB, formB, fmt.Sprintf("p2-%d", i))) })
 		for _, err := range []error{e1, e2} {
 			if err != nil {
 				failed++
@@ -462,24 +459,14 @@ func TestInstancesRebuildBesideReports(t *testing.T) {
 func TestInstancesTwoScopesInOneBatch(t *testing.T) {
 	fx := newRaceFx(t, 4)
 	ctx := context.Background()
-	other, err := fx.db1.EnsureOrganisation(ctx, "R2", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := observe.InstallDefaultForms(ctx, fx.db1, other.ID); err != nil {
-		t.Fatal(err)
-	}
-	otherForm, err := fx.db1.FormByKey(ctx, other.ID, "voting", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other, otherForm := observingOrg(t, fx.db1, "R2")
 	answers, _ := json.Marshal(map[string]any{"station": 1, "overall": "good"})
 	// Each instance at stations of its own (a station's group is locked
 	// whole): they meet only at the rows of the nodes above them.
 	batch := func(db *store.DB, name string, i int, stations []int64) error {
 		now := time.Now().UTC()
 		var rs []*store.Report
-		for _, o := range []struct{ org, form int64 }{{fx.org, fx.formID}, {other.ID, otherForm.ID}} {
+		for _, o := range []struct{ org, form int64 }{{fx.org, fx.formID}, {other, otherForm}} {
 			for j, area := range stations {
 				rs = append(rs, &store.Report{OrgID: o.org, ElectionID: fx.eid, FormID: o.form, Phase: "voting", AreaID: area, Channel: "api",
 					ClientID: fmt.Sprintf("%s-%d-%d", name, i, j), Answers: answers, Status: store.StatusNew, Submitted: now, Received: now})
