@@ -402,7 +402,7 @@ func clip(s string, n int) string {
 func (s *Service) place(ctx context.Context, electionID int64, f *form.Form, sub Submission) (*election.Area, error) {
 	a, err := s.placeIn(ctx, electionID, f, sub, false)
 	var miss *errAreaMiss
-	if errors.As(err, &miss) && s.areasStale(ctx, electionID) {
+	if errors.As(err, &miss) && s.areasStale(ctx, electionID, miss.idx) {
 		// Not in this process's index, which predates a change of the
 		// election's areas (an import that added the station): asked
 		// again of a fresh one.
@@ -411,26 +411,29 @@ func (s *Service) place(ctx context.Context, electionID int64, f *form.Form, sub
 	return a, err
 }
 
-// errAreaMiss is a lookup of an area that the index could not answer
+// errAreaMiss is a lookup of an area that the index idx could not answer
 // (not found, ambiguous): one a fresher index might.
-type errAreaMiss struct{ error }
+type errAreaMiss struct {
+	error
+	idx *areaIndex
+}
 
 func (e *errAreaMiss) Unwrap() error { return e.error }
 
-func areaMiss(err error) error { return &errAreaMiss{err} }
+func areaMiss(idx *areaIndex, err error) error { return &errAreaMiss{err, idx} }
 
-// areasStale reports whether the election's index is older than the last
-// change of its areas, read from the database (Sync: a change another
-// instance made a moment ago, before this one's feed heard of it). It runs
-// only for lookups the index could not answer.
-func (s *Service) areasStale(ctx context.Context, electionID int64) bool {
+// areasStale reports whether idx, the index a lookup could not answer
+// from, is older than the last change of the election's areas, read from
+// the database (Sync: a change another instance made a moment ago, before
+// this one's feed heard of it). It runs only for such lookups. The index
+// the lookup used, not the one stored now: a background reload may have
+// replaced it meanwhile, and the lookup, made in the old one, is to be
+// asked again of the new.
+func (s *Service) areasStale(ctx context.Context, electionID int64, idx *areaIndex) bool {
 	seq, err := s.db.Changes().Sync(ctx, electionID, store.ChangeAreas)
 	if err != nil {
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	idx := s.areas[electionID]
 	return idx == nil || idx.seq < seq || time.Since(idx.loaded) >= areaIndexTTL
 }
 
@@ -442,7 +445,7 @@ func (s *Service) placeIn(ctx context.Context, electionID int64, f *form.Form, s
 	if sub.AreaID != 0 {
 		a := idx.byID[sub.AreaID]
 		if a == nil {
-			return nil, areaMiss(inputf("area %d is not an area of election %d", sub.AreaID, electionID))
+			return nil, areaMiss(idx, inputf("area %d is not an area of election %d", sub.AreaID, electionID))
 		}
 		return a, nil
 	}
@@ -486,11 +489,11 @@ func (s *Service) placeIn(ctx context.Context, electionID int64, f *form.Form, s
 		if !wantStation {
 			what = "district commission"
 		}
-		return nil, areaMiss(inputf("%s number %s not found in this election", what, num))
+		return nil, areaMiss(idx, inputf("%s number %s not found in this election", what, num))
 	case 1:
 		return fit[0], nil
 	}
-	return nil, areaMiss(inputf("station number %s is ambiguous: give area_id", num))
+	return nil, areaMiss(idx, inputf("station number %s is ambiguous: give area_id", num))
 }
 
 type areaIndex struct {
@@ -688,7 +691,7 @@ func (s *Service) Area(ctx context.Context, electionID, areaID int64) (*election
 	if a := idx.byID[areaID]; a != nil {
 		return a, nil
 	}
-	if s.areasStale(ctx, electionID) {
+	if s.areasStale(ctx, electionID, idx) {
 		if idx, err = s.areaIndex(ctx, electionID, true); err != nil {
 			return nil, err
 		}
